@@ -1,0 +1,304 @@
+//! Raw input as it arrives from a JSON body or an HTML form, read field by field into
+//! typed values. Every problem is collected as a [`FieldError`] naming the field, so
+//! the API and the forms report the same reasons.
+
+use std::collections::BTreeMap;
+
+use crate::{FieldError, ValidationErrors};
+
+#[derive(Debug, Clone, PartialEq)]
+enum RawValue {
+    Null,
+    Text(String),
+    Number(serde_json::Number),
+    Bool(bool),
+    Composite,
+}
+
+/// An input document: field name to raw value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawInput {
+    fields: BTreeMap<String, RawValue>,
+}
+
+impl RawInput {
+    /// Reads a JSON value, which must be an object.
+    pub fn from_json(value: serde_json::Value) -> Result<Self, ValidationErrors> {
+        let serde_json::Value::Object(map) = value else {
+            return Err(ValidationErrors::single("", "expected_object"));
+        };
+        let fields = map
+            .into_iter()
+            .map(|(k, v)| {
+                let raw = match v {
+                    serde_json::Value::Null => RawValue::Null,
+                    serde_json::Value::String(s) => RawValue::Text(s),
+                    serde_json::Value::Number(n) => RawValue::Number(n),
+                    serde_json::Value::Bool(b) => RawValue::Bool(b),
+                    _ => RawValue::Composite,
+                };
+                (k, raw)
+            })
+            .collect();
+        Ok(Self { fields })
+    }
+
+    /// Reads form pairs; an empty field counts as absent.
+    pub fn from_pairs<I, K, V>(pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let fields = pairs
+            .into_iter()
+            .map(|(k, v)| {
+                let v: String = v.into();
+                let raw = if v.trim().is_empty() {
+                    RawValue::Null
+                } else {
+                    RawValue::Text(v)
+                };
+                (k.into(), raw)
+            })
+            .collect();
+        Self { fields }
+    }
+
+    /// Adds an error for every field not in `known`.
+    pub fn reject_unknown(&self, known: &[&str], errs: &mut ValidationErrors) {
+        for k in self.fields.keys() {
+            if !known.contains(&k.as_str()) {
+                errs.push(FieldError::new(k.clone(), "unknown_field"));
+            }
+        }
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        !matches!(self.fields.get(field), None | Some(RawValue::Null))
+    }
+
+    /// A trimmed text of at most `max` characters, or `None` when absent or blank.
+    /// Control characters other than newline and tab are refused.
+    pub fn text(&self, field: &str, max: usize, errs: &mut ValidationErrors) -> Option<String> {
+        match self.fields.get(field) {
+            None | Some(RawValue::Null) => None,
+            Some(RawValue::Text(s)) => check_text(field, s, max, errs),
+            Some(_) => {
+                errs.push(FieldError::new(field, "expected_text"));
+                None
+            }
+        }
+    }
+
+    /// Like [`RawInput::text`] but the field must be present.
+    pub fn required_text(
+        &self,
+        field: &str,
+        max: usize,
+        errs: &mut ValidationErrors,
+    ) -> Option<String> {
+        let before = errs.0.len();
+        let v = self.text(field, max, errs);
+        if v.is_none() && errs.0.len() == before {
+            errs.push(FieldError::new(field, "required"));
+        }
+        v
+    }
+
+    /// A whole number in `min..=max`; text holding a whole number is accepted too
+    /// (forms send only text).
+    pub fn integer(
+        &self,
+        field: &str,
+        min: i64,
+        max: i64,
+        errs: &mut ValidationErrors,
+    ) -> Option<i64> {
+        let n = match self.fields.get(field) {
+            None | Some(RawValue::Null) => return None,
+            Some(RawValue::Number(n)) => n.as_i64(),
+            Some(RawValue::Text(s)) => s.trim().parse::<i64>().ok(),
+            Some(_) => None,
+        };
+        match n {
+            None => {
+                errs.push(FieldError::new(field, "expected_integer"));
+                None
+            }
+            Some(n) if n < min || n > max => {
+                errs.push(
+                    FieldError::new(field, "out_of_range")
+                        .with("min", min)
+                        .with("max", max),
+                );
+                None
+            }
+            Some(n) => Some(n),
+        }
+    }
+
+    /// A finite decimal number in `min..=max`.
+    pub fn float(
+        &self,
+        field: &str,
+        min: f64,
+        max: f64,
+        errs: &mut ValidationErrors,
+    ) -> Option<f64> {
+        let n = match self.fields.get(field) {
+            None | Some(RawValue::Null) => return None,
+            Some(RawValue::Number(n)) => n.as_f64(),
+            Some(RawValue::Text(s)) => s.trim().replace(',', ".").parse::<f64>().ok(),
+            Some(_) => None,
+        };
+        match n {
+            Some(n) if !n.is_finite() => {
+                errs.push(FieldError::new(field, "expected_number"));
+                None
+            }
+            None => {
+                errs.push(FieldError::new(field, "expected_number"));
+                None
+            }
+            Some(n) if n < min || n > max => {
+                errs.push(
+                    FieldError::new(field, "out_of_range")
+                        .with("min", min)
+                        .with("max", max),
+                );
+                None
+            }
+            Some(n) => Some(n),
+        }
+    }
+
+    /// A civil date written `YYYY-MM-DD`.
+    pub fn date(&self, field: &str, errs: &mut ValidationErrors) -> Option<jiff::civil::Date> {
+        let text = match self.fields.get(field) {
+            None | Some(RawValue::Null) => return None,
+            Some(RawValue::Text(s)) => s.trim(),
+            Some(_) => {
+                errs.push(FieldError::new(field, "expected_date"));
+                return None;
+            }
+        };
+        let ok_shape = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
+        match text.parse::<jiff::civil::Date>() {
+            Ok(d) if ok_shape && (1900..=2100).contains(&d.year()) => Some(d),
+            _ => {
+                errs.push(FieldError::new(field, "expected_date"));
+                None
+            }
+        }
+    }
+
+    /// A boolean; forms send `on`, `true` or `1`.
+    pub fn boolean(&self, field: &str, errs: &mut ValidationErrors) -> Option<bool> {
+        match self.fields.get(field) {
+            None | Some(RawValue::Null) => None,
+            Some(RawValue::Bool(b)) => Some(*b),
+            Some(RawValue::Text(s)) => match s.trim() {
+                "on" | "true" | "1" => Some(true),
+                "off" | "false" | "0" => Some(false),
+                _ => {
+                    errs.push(FieldError::new(field, "expected_boolean"));
+                    None
+                }
+            },
+            Some(_) => {
+                errs.push(FieldError::new(field, "expected_boolean"));
+                None
+            }
+        }
+    }
+}
+
+/// Checks a free text: trimmed, not blank, no control characters but newline and tab,
+/// at most `max` characters.
+pub fn check_text(field: &str, s: &str, max: usize, errs: &mut ValidationErrors) -> Option<String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return None;
+    }
+    if t.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        errs.push(FieldError::new(field, "control_characters"));
+        return None;
+    }
+    let n = t.chars().count();
+    if n > max {
+        errs.push(FieldError::new(field, "too_long").with("max", max));
+        return None;
+    }
+    Some(t.replace("\r\n", "\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_types_are_named_per_field() {
+        let raw =
+            RawInput::from_json(json!({"a": 5, "b": "x", "c": [1], "d": "12"})).expect("object");
+        let mut errs = ValidationErrors::new();
+        assert_eq!(raw.integer("a", 0, 10, &mut errs), Some(5));
+        assert_eq!(raw.integer("b", 0, 10, &mut errs), None);
+        assert_eq!(raw.text("c", 10, &mut errs), None);
+        assert_eq!(raw.integer("d", 0, 10, &mut errs), None);
+        let fields: Vec<_> = errs.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("b", "expected_integer"),
+                ("c", "expected_text"),
+                ("d", "out_of_range")
+            ]
+        );
+    }
+
+    #[test]
+    fn non_object_json_is_refused() {
+        assert!(RawInput::from_json(json!([1, 2])).is_err());
+    }
+
+    #[test]
+    fn forms_treat_blank_as_absent_and_refuse_unknown_fields() {
+        let raw = RawInput::from_pairs([("name", "  "), ("zzz", "1")]);
+        let mut errs = ValidationErrors::new();
+        assert_eq!(raw.required_text("name", 10, &mut errs), None);
+        raw.reject_unknown(&["name"], &mut errs);
+        assert_eq!(errs.0[0].code, "required");
+        assert_eq!(errs.0[1].field, "zzz");
+    }
+
+    #[test]
+    fn dates_must_be_iso_and_plausible() {
+        let raw = RawInput::from_pairs([
+            ("a", "2020-01-28"),
+            ("b", "28/01/2020"),
+            ("c", "2020-02-30"),
+            ("d", "3020-01-01"),
+        ]);
+        let mut errs = ValidationErrors::new();
+        assert!(raw.date("a", &mut errs).is_some());
+        assert!(raw.date("b", &mut errs).is_none());
+        assert!(raw.date("c", &mut errs).is_none());
+        assert!(raw.date("d", &mut errs).is_none());
+        assert_eq!(errs.0.len(), 3);
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_newlines_kept() {
+        let mut errs = ValidationErrors::new();
+        assert_eq!(
+            check_text("f", "a\r\nb", 10, &mut errs).as_deref(),
+            Some("a\nb")
+        );
+        assert_eq!(check_text("f", "a\u{0}b", 10, &mut errs), None);
+        assert_eq!(errs.0[0].code, "control_characters");
+    }
+}

@@ -1,0 +1,79 @@
+//! Vigía's domain core.
+//!
+//! Everything here is pure: plain data in, plain data out, no I/O and no framework
+//! types, so rules can be unit- and property-tested in isolation. The store persists
+//! what this crate validates; the web layer translates requests into these types.
+
+pub mod account;
+pub mod audit;
+pub mod error;
+pub mod facility;
+pub mod geo;
+pub mod input;
+pub mod note;
+
+pub use error::{FieldError, ValidationErrors};
+
+/// The kinds of record that carry an audit history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordType {
+    Organization,
+    User,
+    Facility,
+    FacilityNote,
+    ApiToken,
+    OrgKey,
+}
+
+impl RecordType {
+    pub const ALL: [RecordType; 6] = [
+        RecordType::Organization,
+        RecordType::User,
+        RecordType::Facility,
+        RecordType::FacilityNote,
+        RecordType::ApiToken,
+        RecordType::OrgKey,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordType::Organization => "organization",
+            RecordType::User => "user",
+            RecordType::Facility => "facility",
+            RecordType::FacilityNote => "facility_note",
+            RecordType::ApiToken => "api_token",
+            RecordType::OrgKey => "org_key",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// Microseconds since the Unix epoch, UTC. Instants are stored and hashed at this
+/// precision on both backends (PostgreSQL keeps no finer).
+pub type Micros = i64;
+
+/// Formats an instant as RFC 3339 in UTC, e.g. `2020-01-28T17:05:00Z`.
+pub fn format_instant(at: Micros) -> String {
+    match jiff::Timestamp::from_microsecond(at) {
+        Ok(ts) => ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Err(_) => at.to_string(),
+    }
+}
+
+/// Formats an instant in a civil time zone for people, e.g. `2020-01-28 11:05 CST`.
+pub fn format_local(at: Micros, zone: &str) -> String {
+    let Ok(ts) = jiff::Timestamp::from_microsecond(at) else {
+        return at.to_string();
+    };
+    match jiff::tz::TimeZone::get(zone) {
+        Ok(tz) => ts
+            .to_zoned_datetime(tz)
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+        Err(_) => format_instant(at),
+    }
+}

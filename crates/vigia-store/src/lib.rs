@@ -1,0 +1,291 @@
+//! Vigía's storage.
+//!
+//! One [`Store`] interface, implemented once in SQL shared by both backends
+//! (`src/sql/common.rs` is compiled twice, for SQLite and for PostgreSQL), each with its
+//! own migrations. Every write runs in one transaction together with its audit entry:
+//! the transaction first takes the chain head (a write, so SQLite takes its write lock
+//! and PostgreSQL a row lock at once), which serializes writers on the one hash chain.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use vigia_domain::account::{Locale, Organization, Role, User};
+use vigia_domain::audit::AuditEntry;
+use vigia_domain::facility::{Facility, FacilityDraft};
+use vigia_domain::note::FacilityNote;
+use vigia_domain::{Micros, RecordType, ValidationErrors};
+
+pub mod keyfile;
+pub mod postgres;
+pub mod secrets;
+pub mod sqlite;
+pub mod testing;
+pub mod vault;
+
+pub use vault::{MasterKey, Vault, VaultError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique value is taken or a version moved on: the caller should reload.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error("not supported on this backend: {0}")]
+    Unsupported(&'static str),
+    #[error("migration {version} ({name}) failed: {reason}")]
+    Migration {
+        version: i64,
+        name: String,
+        reason: String,
+    },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Who does something: a user of an organization, or the system itself (CLI, demo).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub org_id: Option<i64>,
+}
+
+impl Actor {
+    pub const SYSTEM: Actor = Actor {
+        user_id: None,
+        org_id: None,
+    };
+
+    pub fn user(u: &User) -> Actor {
+        Actor {
+            user_id: Some(u.id),
+            org_id: Some(u.org_id),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub display_name: String,
+    pub org_id: i64,
+    pub role: Role,
+    pub locale: Locale,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub user_id: i64,
+    pub csrf: String,
+    pub created_at: Micros,
+    pub last_seen_at: Micros,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub created_at: Micros,
+    pub revoked_at: Option<Micros>,
+}
+
+/// One version of a record as the history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HistoryEntry {
+    pub seq: i64,
+    pub at: Micros,
+    pub actor_user_id: Option<i64>,
+    pub actor_name: Option<String>,
+    pub action: String,
+    pub content: String,
+    pub content_hash: String,
+    pub entry_hash: String,
+}
+
+/// The result of recomputing the audit chain and comparing it with the records.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct VerifyReport {
+    pub entries: i64,
+    pub head_seq: i64,
+    pub head_hash: String,
+    /// What is wrong, first break first; empty when everything verifies.
+    pub problems: Vec<String>,
+}
+
+impl VerifyReport {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Row counts, for backups and restore checks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub organizations: i64,
+    pub users: i64,
+    pub facilities: i64,
+    pub facility_notes: i64,
+    pub audit_entries: i64,
+}
+
+/// The one storage interface. Methods that change data take an [`Actor`] and write an
+/// audit entry in the same transaction.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync {
+    fn backend(&self) -> Backend;
+    /// Checks the database answers.
+    async fn ping(&self) -> Result<()>;
+    async fn counts(&self) -> Result<Counts>;
+
+    // Organizations
+    async fn create_org(&self, actor: &Actor, slug: &str, name: &str) -> Result<Organization>;
+    async fn list_orgs(&self) -> Result<Vec<Organization>>;
+    async fn org(&self, id: i64) -> Result<Option<Organization>>;
+    async fn org_by_slug(&self, slug: &str) -> Result<Option<Organization>>;
+
+    // Users
+    async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<User>;
+    /// The user and their password hash.
+    async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>>;
+    async fn user(&self, id: i64) -> Result<Option<User>>;
+    async fn list_users(&self, org_id: Option<i64>) -> Result<Vec<User>>;
+    async fn set_user_disabled(&self, actor: &Actor, user_id: i64, disabled: bool) -> Result<User>;
+    async fn set_user_locale(&self, actor: &Actor, user_id: i64, locale: Locale) -> Result<User>;
+
+    // Failed logins, for throttling
+    async fn record_login_failure(&self, email: &str, at: Micros) -> Result<()>;
+    async fn login_failures_since(&self, email: &str, since: Micros) -> Result<i64>;
+    async fn clear_login_failures(&self, email: &str) -> Result<()>;
+
+    // Sessions (server-side, so several servers can share them)
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        now: Micros,
+    ) -> Result<()>;
+    /// The live session with this token, touched; `None` when absent or expired.
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: Micros,
+        idle_timeout: Micros,
+        absolute_timeout: Micros,
+    ) -> Result<Option<SessionRow>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+
+    // API tokens
+    async fn create_api_token(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<ApiToken>;
+    async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>>;
+
+    // Facilities (shared reference data)
+    async fn create_facility(&self, actor: &Actor, draft: FacilityDraft) -> Result<Facility>;
+    /// Replaces a facility's fields as a new version. With `expected_version`, refuses
+    /// with [`StoreError::Conflict`] when someone else saved in between.
+    async fn update_facility(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: Option<i64>,
+        draft: FacilityDraft,
+    ) -> Result<Facility>;
+    async fn facility(&self, id: i64) -> Result<Option<Facility>>;
+    async fn list_facilities(&self) -> Result<Vec<Facility>>;
+    /// Creates all facilities in one transaction: all or none.
+    async fn import_facilities(
+        &self,
+        actor: &Actor,
+        drafts: Vec<FacilityDraft>,
+    ) -> Result<Vec<i64>>;
+
+    // Sealed notes (private to an organization)
+    async fn add_facility_note(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        facility_id: i64,
+        body: &str,
+    ) -> Result<FacilityNote>;
+    async fn facility_notes(&self, org_id: i64, facility_id: i64) -> Result<Vec<FacilityNote>>;
+
+    // History
+    /// Every version of a record, oldest first. Private records are only returned to
+    /// their organization (`org_id`).
+    async fn history(
+        &self,
+        record_type: RecordType,
+        record_id: i64,
+        org_id: Option<i64>,
+    ) -> Result<Vec<HistoryEntry>>;
+    /// Audit entries, newest first; only an organization's own when `org_id` is given.
+    async fn audit_entries(
+        &self,
+        org_id: Option<i64>,
+        before_seq: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>>;
+    /// Recomputes the chain and checks current records against their last audited content.
+    async fn verify_audit(&self) -> Result<VerifyReport>;
+
+    // Keys and maintenance
+    /// Re-wraps every data key under `new`; the vault then uses `new`.
+    async fn rotate_master_key(&self, actor: &Actor, new: &MasterKey) -> Result<usize>;
+    /// A consistent copy of the database, made while it may be written to.
+    async fn backup_to(&self, path: &Path) -> Result<()>;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store a URL names (`sqlite://…` or `postgres://…`), applying migrations.
+pub async fn open(url: &str, keys: &[MasterKey]) -> Result<DynStore> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::SqlStore::connect(url, keys).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqlStore::connect(url, keys).await?))
+    } else {
+        Err(StoreError::Unsupported(
+            "database URL must start with sqlite: or postgres://",
+        ))
+    }
+}
+
+/// The SQLite URL for a database file.
+pub fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+pub fn now_micros() -> Micros {
+    jiff::Timestamp::now().as_microsecond()
+}

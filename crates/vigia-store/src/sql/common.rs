@@ -1,0 +1,937 @@
+// The SQL implementation of `Store`, shared by both backends.
+//
+// This file is `include!`d by `sqlite.rs` and `postgres.rs`, each of which defines
+// `Db` (the sqlx database), `BACKEND`, `MIGRATIONS` and `connect_pool`. SQL here is
+// written once in the dialect both engines accept: `$n` parameters, `RETURNING`,
+// integers for instants. Anything that differs lives in the migrations or behind
+// `BACKEND`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use sqlx::{Pool, Row, Transaction};
+use vigia_domain::account::{Locale, Organization, Role, User};
+use vigia_domain::audit::{entry_hash, sha256_hex, AuditEntry, Verifier};
+use vigia_domain::facility::{Facility, FacilityDraft, FacilityKind};
+use vigia_domain::note::FacilityNote;
+use vigia_domain::{Micros, RecordType};
+
+use crate::vault::{self, b64, MasterKey, Vault, VaultError};
+use crate::{
+    now_micros, Actor, ApiToken, Backend, Counts, HistoryEntry, NewUser, Result, SessionRow,
+    StoreError, VerifyReport,
+};
+
+type DbRow = <Db as sqlx::Database>::Row;
+
+/// A store on one database pool.
+pub struct SqlStore {
+    pool: Pool<Db>,
+    vault: Vault,
+}
+
+/// A write transaction holding the audit chain's head.
+struct WriteTx {
+    tx: Transaction<'static, Db>,
+    seq: i64,
+    hash: String,
+    now: Micros,
+}
+
+fn unique_to_conflict(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what.to_string()),
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound,
+        _ => StoreError::Database(e),
+    }
+}
+
+impl WriteTx {
+    /// Appends an audit entry for a record's new content.
+    async fn audit(
+        &mut self,
+        actor: &Actor,
+        org_id: Option<i64>,
+        action: &str,
+        record_type: RecordType,
+        record_id: i64,
+        content: &str,
+    ) -> Result<()> {
+        let seq = self.seq + 1;
+        let content_hash = sha256_hex(content.as_bytes());
+        let hash = entry_hash(
+            &self.hash,
+            seq,
+            self.now,
+            actor.user_id,
+            org_id,
+            action,
+            record_type.as_str(),
+            record_id,
+            &content_hash,
+        );
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor_user_id, org_id, action, record_type, record_id, \
+             content, content_hash, prev_hash, entry_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(seq)
+        .bind(self.now)
+        .bind(actor.user_id)
+        .bind(org_id)
+        .bind(action)
+        .bind(record_type.as_str())
+        .bind(record_id)
+        .bind(content)
+        .bind(&content_hash)
+        .bind(&self.hash)
+        .bind(&hash)
+        .execute(&mut *self.tx)
+        .await?;
+        self.seq = seq;
+        self.hash = hash;
+        Ok(())
+    }
+
+    async fn commit(mut self) -> Result<()> {
+        sqlx::query("UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(self.seq)
+            .bind(&self.hash)
+            .execute(&mut *self.tx)
+            .await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+const FACILITY_COLUMNS: &str = "id, version, name, kind, authority, state_code, municipality, latitude, longitude, \
+     capacity, opened_on, closed_on, sources, created_at, updated_at";
+
+const USER_COLUMNS: &str = "u.id, u.email, u.display_name, u.locale, u.disabled, u.created_at, m.org_id, m.role";
+
+fn facility_from_row(row: &DbRow) -> Result<Facility> {
+    let kind: String = row.try_get("kind")?;
+    let kind = FacilityKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("facility kind {kind:?}")))?;
+    Ok(Facility {
+        id: row.try_get("id")?,
+        version: row.try_get("version")?,
+        draft: FacilityDraft {
+            name: row.try_get("name")?,
+            kind,
+            authority: row.try_get("authority")?,
+            state_code: row.try_get("state_code")?,
+            municipality: row.try_get("municipality")?,
+            latitude: row.try_get("latitude")?,
+            longitude: row.try_get("longitude")?,
+            capacity: row.try_get("capacity")?,
+            opened_on: row.try_get("opened_on")?,
+            closed_on: row.try_get("closed_on")?,
+            sources: row.try_get("sources")?,
+        },
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn user_from_row(row: &DbRow) -> Result<User> {
+    let role: String = row.try_get("role")?;
+    let locale: String = row.try_get("locale")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        display_name: row.try_get("display_name")?,
+        org_id: row.try_get("org_id")?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
+        locale: Locale::parse(&locale).unwrap_or_default(),
+        disabled: row.try_get("disabled")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn org_from_row(row: &DbRow) -> Result<Organization> {
+    Ok(Organization {
+        id: row.try_get("id")?,
+        slug: row.try_get("slug")?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn audit_from_row(row: &DbRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: row.try_get("seq")?,
+        at: row.try_get("at")?,
+        actor_user_id: row.try_get("actor_user_id")?,
+        org_id: row.try_get("org_id")?,
+        action: row.try_get("action")?,
+        record_type: row.try_get("record_type")?,
+        record_id: row.try_get("record_id")?,
+        content_hash: row.try_get("content_hash")?,
+        prev_hash: row.try_get("prev_hash")?,
+        entry_hash: row.try_get("entry_hash")?,
+    })
+}
+
+const NOTE_FIELD: &str = "facility_note.body";
+
+fn note_content(id: i64, org_id: i64, facility_id: i64, author: Option<i64>, sealed: &[u8]) -> String {
+    serde_json::json!({
+        "id": id, "org_id": org_id, "facility_id": facility_id,
+        "author_user_id": author, "body_sealed": b64(sealed),
+    })
+    .to_string()
+}
+
+fn org_key_content(org_id: i64, version: i64) -> String {
+    serde_json::json!({"org_id": org_id, "version": version}).to_string()
+}
+
+fn fold(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'á' | 'à' | 'ä' | 'Á' => 'a',
+            'é' | 'è' | 'ë' | 'É' => 'e',
+            'í' | 'ì' | 'ï' | 'Í' => 'i',
+            'ó' | 'ò' | 'ö' | 'Ó' => 'o',
+            'ú' | 'ù' | 'ü' | 'Ú' => 'u',
+            'ñ' | 'Ñ' => 'n',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+impl SqlStore {
+    /// Connects, applies migrations, and opens the data keys with the first of `keys`
+    /// that opens them all.
+    pub async fn connect(url: &str, keys: &[MasterKey]) -> Result<Self> {
+        let pool = connect_pool(url).await?;
+        migrate(&pool).await?;
+        let rows = sqlx::query("SELECT org_id, version, wrapped FROM org_keys").fetch_all(&pool).await?;
+        let mut last_err = VaultError::WrongMasterKey;
+        for key in keys {
+            let vault = Vault::new(key.clone());
+            let opened: std::result::Result<(), VaultError> = rows.iter().try_for_each(|r| {
+                let org: i64 = r.try_get("org_id").map_err(|_| VaultError::Damaged)?;
+                let ver: i64 = r.try_get("version").map_err(|_| VaultError::Damaged)?;
+                let wrapped: Vec<u8> = r.try_get("wrapped").map_err(|_| VaultError::Damaged)?;
+                vault.load_key(org, ver, &wrapped)
+            });
+            match opened {
+                Ok(()) => return Ok(Self { pool, vault }),
+                Err(e) => last_err = e,
+            }
+        }
+        Err(StoreError::Vault(last_err))
+    }
+
+    pub fn pool(&self) -> &Pool<Db> {
+        &self.pool
+    }
+
+    /// The master key the vault uses now.
+    pub fn master_key(&self) -> MasterKey {
+        self.vault.master()
+    }
+
+    async fn begin(&self) -> Result<WriteTx> {
+        let now = now_micros();
+        let mut tx = self.pool.begin().await?;
+        // A write first: it takes SQLite's write lock (waiting on busy_timeout rather than
+        // failing later on a read-to-write upgrade) and PostgreSQL's row lock on the head.
+        let row = sqlx::query("UPDATE chain_head SET touched_at = $1 WHERE id = 1 RETURNING seq, hash")
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok(WriteTx { seq: row.try_get("seq")?, hash: row.try_get("hash")?, tx, now })
+    }
+
+    async fn current_key_version(&self, org_id: i64) -> Result<i64> {
+        let v: Option<i64> = sqlx::query("SELECT MAX(version) AS v FROM org_keys WHERE org_id = $1")
+            .bind(org_id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("v")?;
+        v.ok_or(StoreError::Vault(VaultError::NoKey(org_id)))
+    }
+
+    async fn latest_hashes(&self) -> Result<(VerifyReport, HashMap<(String, i64), (i64, String)>)> {
+        let mut verifier = Verifier::default();
+        let mut latest: HashMap<(String, i64), (i64, String)> = HashMap::new();
+        let mut problems = Vec::new();
+        let mut after = 0i64;
+        let mut entries = 0i64;
+        'pages: loop {
+            let rows = sqlx::query(
+                "SELECT seq, at, actor_user_id, org_id, action, record_type, record_id, content, \
+                 content_hash, prev_hash, entry_hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000",
+            )
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let e = audit_from_row(row)?;
+                let content: String = row.try_get("content")?;
+                if let Err(b) = verifier.push(&e) {
+                    problems.push(b.to_string());
+                    break 'pages;
+                }
+                if sha256_hex(content.as_bytes()) != e.content_hash {
+                    problems.push(format!("entry {} was altered: its stored content does not match its hash", e.seq));
+                    break 'pages;
+                }
+                entries += 1;
+                after = e.seq;
+                latest.insert((e.record_type.clone(), e.record_id), (e.seq, e.content_hash));
+            }
+        }
+        let head = sqlx::query("SELECT seq, hash FROM chain_head WHERE id = 1").fetch_one(&self.pool).await?;
+        let head_seq: i64 = head.try_get("seq")?;
+        let head_hash: String = head.try_get("hash")?;
+        if problems.is_empty() {
+            let (vseq, vhash) = verifier.head();
+            if vseq != head_seq || vhash != head_hash {
+                problems.push(format!(
+                    "the chain ends at entry {vseq} but the recorded head is entry {head_seq}: entries were removed or added"
+                ));
+            }
+        }
+        Ok((VerifyReport { entries, head_seq, head_hash, problems }, latest))
+    }
+}
+
+fn check_current(
+    problems: &mut Vec<String>,
+    latest: &HashMap<(String, i64), (i64, String)>,
+    record_type: RecordType,
+    id: i64,
+    content: &str,
+) {
+    match latest.get(&(record_type.as_str().to_string(), id)) {
+        None => problems.push(format!("{} {id} has no audit entry: it was added behind the app's back", record_type.as_str())),
+        Some((seq, hash)) if *hash != sha256_hex(content.as_bytes()) => problems.push(format!(
+            "{} {id} differs from its last audited version (entry {seq}): it was changed behind the app's back",
+            record_type.as_str()
+        )),
+        Some(_) => {}
+    }
+}
+
+/// Applies the backend's migrations that are not yet applied, each in its own
+/// transaction, and refuses to start if an applied migration's text has changed.
+async fn migrate(pool: &Pool<Db>) -> Result<()> {
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, \
+         checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .execute(pool)
+    .await?;
+    for (version, name, sql) in MIGRATIONS {
+        let checksum = sha256_hex(sql.as_bytes());
+        let applied = sqlx::query("SELECT checksum FROM schema_migrations WHERE version = $1")
+            .bind(version)
+            .fetch_optional(pool)
+            .await?;
+        if let Some(row) = applied {
+            let stored: String = row.try_get("checksum")?;
+            if stored != checksum {
+                return Err(StoreError::Migration {
+                    version,
+                    name: name.to_string(),
+                    reason: "it was changed after being applied".into(),
+                });
+            }
+            continue;
+        }
+        let fail = |e: sqlx::Error| StoreError::Migration { version, name: name.to_string(), reason: e.to_string() };
+        let mut tx = pool.begin().await?;
+        sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(fail)?;
+        sqlx::query("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
+            .bind(version)
+            .bind(name)
+            .bind(&checksum)
+            .bind(now_micros())
+            .execute(&mut *tx)
+            .await
+            .map_err(fail)?;
+        tx.commit().await?;
+        tracing::info!(version, name, backend = BACKEND.as_str(), "migration applied");
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl crate::Store for SqlStore {
+    fn backend(&self) -> Backend {
+        BACKEND
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn counts(&self) -> Result<Counts> {
+        let mut n = [0i64; 5];
+        for (i, table) in ["organizations", "users", "facilities", "facility_notes", "audit_log"].iter().enumerate() {
+            let sql = match *table {
+                "organizations" => "SELECT COUNT(*) AS n FROM organizations",
+                "users" => "SELECT COUNT(*) AS n FROM users",
+                "facilities" => "SELECT COUNT(*) AS n FROM facilities",
+                "facility_notes" => "SELECT COUNT(*) AS n FROM facility_notes",
+                _ => "SELECT COUNT(*) AS n FROM audit_log",
+            };
+            n[i] = sqlx::query(sql).fetch_one(&self.pool).await?.try_get("n")?;
+        }
+        Ok(Counts { organizations: n[0], users: n[1], facilities: n[2], facility_notes: n[3], audit_entries: n[4] })
+    }
+
+    async fn create_org(&self, actor: &Actor, slug: &str, name: &str) -> Result<Organization> {
+        let mut w = self.begin().await?;
+        let id: i64 = sqlx::query("INSERT INTO organizations (slug, name, created_at) VALUES ($1, $2, $3) RETURNING id")
+            .bind(slug)
+            .bind(name)
+            .bind(w.now)
+            .fetch_one(&mut *w.tx)
+            .await
+            .map_err(unique_to_conflict("slug"))?
+            .try_get("id")?;
+        let org = Organization { id, slug: slug.to_string(), name: name.to_string(), created_at: w.now };
+        let wrapped = vault::new_wrapped_key(&self.vault.master(), id, 1)?;
+        sqlx::query("INSERT INTO org_keys (org_id, version, wrapped, created_at) VALUES ($1, 1, $2, $3)")
+            .bind(id)
+            .bind(&wrapped)
+            .bind(w.now)
+            .execute(&mut *w.tx)
+            .await?;
+        w.audit(actor, Some(id), "create", RecordType::Organization, id, &org.content_json()).await?;
+        w.audit(actor, Some(id), "create", RecordType::OrgKey, id, &org_key_content(id, 1)).await?;
+        w.commit().await?;
+        self.vault.load_key(id, 1, &wrapped)?;
+        Ok(org)
+    }
+
+    async fn list_orgs(&self) -> Result<Vec<Organization>> {
+        let rows = sqlx::query("SELECT id, slug, name, created_at FROM organizations ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(org_from_row).collect()
+    }
+
+    async fn org(&self, id: i64) -> Result<Option<Organization>> {
+        let row = sqlx::query("SELECT id, slug, name, created_at FROM organizations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(org_from_row).transpose()
+    }
+
+    async fn org_by_slug(&self, slug: &str) -> Result<Option<Organization>> {
+        let row = sqlx::query("SELECT id, slug, name, created_at FROM organizations WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(org_from_row).transpose()
+    }
+
+    async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<User> {
+        let mut w = self.begin().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO users (email, display_name, password_hash, locale, disabled, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(&new.email)
+        .bind(&new.display_name)
+        .bind(&new.password_hash)
+        .bind(new.locale.as_str())
+        .bind(false)
+        .bind(w.now)
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(unique_to_conflict("email"))?
+        .try_get("id")?;
+        sqlx::query("INSERT INTO memberships (user_id, org_id, role) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(new.org_id)
+            .bind(new.role.as_str())
+            .execute(&mut *w.tx)
+            .await
+            .map_err(unique_to_conflict("membership"))?;
+        let user = User {
+            id,
+            email: new.email,
+            display_name: new.display_name,
+            org_id: new.org_id,
+            role: new.role,
+            locale: new.locale,
+            disabled: false,
+            created_at: w.now,
+        };
+        w.audit(actor, Some(user.org_id), "create", RecordType::User, id, &user.content_json()).await?;
+        w.commit().await?;
+        Ok(user)
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.email, u.display_name, u.locale, u.disabled, u.created_at, m.org_id, m.role, \
+             u.password_hash FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.email = $1",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => Ok(Some((user_from_row(&r)?, r.try_get("password_hash")?))),
+        }
+    }
+
+    async fn user(&self, id: i64) -> Result<Option<User>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.email, u.display_name, u.locale, u.disabled, u.created_at, m.org_id, m.role \
+             FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn list_users(&self, org_id: Option<i64>) -> Result<Vec<User>> {
+        let _ = USER_COLUMNS;
+        let rows = sqlx::query(
+            "SELECT u.id, u.email, u.display_name, u.locale, u.disabled, u.created_at, m.org_id, m.role \
+             FROM users u JOIN memberships m ON m.user_id = u.id \
+             WHERE ($1 IS NULL OR m.org_id = $1) ORDER BY m.org_id, u.email",
+        )
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn set_user_disabled(&self, actor: &Actor, user_id: i64, disabled: bool) -> Result<User> {
+        let mut w = self.begin().await?;
+        let done = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+            .bind(disabled)
+            .bind(user_id)
+            .execute(&mut *w.tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *w.tx).await?;
+        }
+        let row = sqlx::query(
+            "SELECT u.id, u.email, u.display_name, u.locale, u.disabled, u.created_at, m.org_id, m.role \
+             FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.id = $1",
+        )
+        .bind(user_id)
+        .fetch_one(&mut *w.tx)
+        .await?;
+        let user = user_from_row(&row)?;
+        let action = if disabled { "disable" } else { "enable" };
+        w.audit(actor, Some(user.org_id), action, RecordType::User, user.id, &user.content_json()).await?;
+        w.commit().await?;
+        Ok(user)
+    }
+
+    async fn set_user_locale(&self, actor: &Actor, user_id: i64, locale: Locale) -> Result<User> {
+        let mut w = self.begin().await?;
+        let done = sqlx::query("UPDATE users SET locale = $1 WHERE id = $2")
+            .bind(locale.as_str())
+            .bind(user_id)
+            .execute(&mut *w.tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let row = sqlx::query(
+            "SELECT u.id, u.email, u.display_name, u.locale, u.disabled, u.created_at, m.org_id, m.role \
+             FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.id = $1",
+        )
+        .bind(user_id)
+        .fetch_one(&mut *w.tx)
+        .await?;
+        let user = user_from_row(&row)?;
+        w.audit(actor, Some(user.org_id), "set_locale", RecordType::User, user.id, &user.content_json()).await?;
+        w.commit().await?;
+        Ok(user)
+    }
+
+    async fn record_login_failure(&self, email: &str, at: Micros) -> Result<()> {
+        sqlx::query("INSERT INTO login_failures (email, at) VALUES ($1, $2)")
+            .bind(email)
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn login_failures_since(&self, email: &str, since: Micros) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM login_failures WHERE email = $1 AND at >= $2")
+            .bind(email)
+            .bind(since)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?)
+    }
+
+    async fn clear_login_failures(&self, email: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE email = $1").bind(email).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn create_session(&self, token_hash: &str, user_id: i64, csrf: &str, now: Micros) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(csrf)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: Micros,
+        idle_timeout: Micros,
+        absolute_timeout: Micros,
+    ) -> Result<Option<SessionRow>> {
+        let row = sqlx::query("SELECT user_id, csrf, created_at, last_seen_at FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let s = SessionRow {
+            user_id: row.try_get("user_id")?,
+            csrf: row.try_get("csrf")?,
+            created_at: row.try_get("created_at")?,
+            last_seen_at: row.try_get("last_seen_at")?,
+        };
+        if now - s.last_seen_at > idle_timeout || now - s.created_at > absolute_timeout {
+            self.delete_session(token_hash).await?;
+            return Ok(None);
+        }
+        // Touch at most once a minute: a page view should not always be a write.
+        if now - s.last_seen_at > 60_000_000 {
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                .bind(now)
+                .bind(token_hash)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(s))
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn create_api_token(&self, actor: &Actor, user_id: i64, name: &str, token_hash: &str) -> Result<ApiToken> {
+        let user = self.user(user_id).await?.ok_or(StoreError::NotFound)?;
+        let mut w = self.begin().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(name)
+        .bind(token_hash)
+        .bind(w.now)
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(unique_to_conflict("token"))?
+        .try_get("id")?;
+        let token = ApiToken { id, user_id, name: name.to_string(), created_at: w.now, revoked_at: None };
+        let content = serde_json::json!({"id": id, "user_id": user_id, "name": name}).to_string();
+        w.audit(actor, Some(user.org_id), "create", RecordType::ApiToken, id, &content).await?;
+        w.commit().await?;
+        Ok(token)
+    }
+
+    async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.email, u.display_name, u.locale, u.disabled, u.created_at, m.org_id, m.role \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id JOIN memberships m ON m.user_id = u.id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn create_facility(&self, actor: &Actor, draft: FacilityDraft) -> Result<Facility> {
+        let mut w = self.begin().await?;
+        let f = insert_facility(&mut w, actor, draft).await?;
+        w.commit().await?;
+        Ok(f)
+    }
+
+    async fn update_facility(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: Option<i64>,
+        draft: FacilityDraft,
+    ) -> Result<Facility> {
+        let mut w = self.begin().await?;
+        let row = sqlx::query("SELECT version, created_at FROM facilities WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let version: i64 = row.try_get("version")?;
+        if expected_version.is_some_and(|v| v != version) {
+            return Err(StoreError::Conflict("version".into()));
+        }
+        let f = Facility { id, version: version + 1, draft, created_at: row.try_get("created_at")?, updated_at: w.now };
+        let d = &f.draft;
+        sqlx::query(
+            "UPDATE facilities SET version = $1, name = $2, kind = $3, authority = $4, state_code = $5, \
+             municipality = $6, latitude = $7, longitude = $8, capacity = $9, opened_on = $10, closed_on = $11, \
+             sources = $12, updated_at = $13 WHERE id = $14",
+        )
+        .bind(f.version)
+        .bind(&d.name)
+        .bind(d.kind.as_str())
+        .bind(&d.authority)
+        .bind(&d.state_code)
+        .bind(&d.municipality)
+        .bind(d.latitude)
+        .bind(d.longitude)
+        .bind(d.capacity)
+        .bind(&d.opened_on)
+        .bind(&d.closed_on)
+        .bind(&d.sources)
+        .bind(f.updated_at)
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
+        w.audit(actor, actor.org_id, "update", RecordType::Facility, id, &f.content_json()).await?;
+        w.commit().await?;
+        Ok(f)
+    }
+
+    async fn facility(&self, id: i64) -> Result<Option<Facility>> {
+        let sql = "SELECT id, version, name, kind, authority, state_code, municipality, latitude, longitude, \
+                   capacity, opened_on, closed_on, sources, created_at, updated_at FROM facilities WHERE id = $1";
+        debug_assert!(sql.contains(FACILITY_COLUMNS));
+        let row = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(facility_from_row).transpose()
+    }
+
+    async fn list_facilities(&self) -> Result<Vec<Facility>> {
+        let rows = sqlx::query(
+            "SELECT id, version, name, kind, authority, state_code, municipality, latitude, longitude, \
+             capacity, opened_on, closed_on, sources, created_at, updated_at FROM facilities",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut list = rows.iter().map(facility_from_row).collect::<Result<Vec<_>>>()?;
+        list.sort_by_cached_key(|f| (fold(&f.draft.name), f.id));
+        Ok(list)
+    }
+
+    async fn import_facilities(&self, actor: &Actor, drafts: Vec<FacilityDraft>) -> Result<Vec<i64>> {
+        let mut w = self.begin().await?;
+        let mut ids = Vec::with_capacity(drafts.len());
+        for d in drafts {
+            ids.push(insert_facility(&mut w, actor, d).await?.id);
+        }
+        w.commit().await?;
+        Ok(ids)
+    }
+
+    async fn add_facility_note(&self, actor: &Actor, org_id: i64, facility_id: i64, body: &str) -> Result<FacilityNote> {
+        let version = self.current_key_version(org_id).await?;
+        let sealed = self.vault.seal(org_id, version, NOTE_FIELD, body.as_bytes())?;
+        let mut w = self.begin().await?;
+        let exists = sqlx::query("SELECT id FROM facilities WHERE id = $1")
+            .bind(facility_id)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let id: i64 = sqlx::query(
+            "INSERT INTO facility_notes (org_id, facility_id, author_user_id, body_sealed, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(org_id)
+        .bind(facility_id)
+        .bind(actor.user_id)
+        .bind(&sealed)
+        .bind(w.now)
+        .fetch_one(&mut *w.tx)
+        .await?
+        .try_get("id")?;
+        let content = note_content(id, org_id, facility_id, actor.user_id, &sealed);
+        w.audit(actor, Some(org_id), "create", RecordType::FacilityNote, id, &content).await?;
+        let created_at = w.now;
+        w.commit().await?;
+        Ok(FacilityNote { id, org_id, facility_id, author_user_id: actor.user_id, body: body.to_string(), created_at })
+    }
+
+    async fn facility_notes(&self, org_id: i64, facility_id: i64) -> Result<Vec<FacilityNote>> {
+        let rows = sqlx::query(
+            "SELECT id, org_id, facility_id, author_user_id, body_sealed, created_at FROM facility_notes \
+             WHERE org_id = $1 AND facility_id = $2 ORDER BY id",
+        )
+        .bind(org_id)
+        .bind(facility_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let sealed: Vec<u8> = r.try_get("body_sealed")?;
+                let body = self.vault.open(org_id, NOTE_FIELD, &sealed)?;
+                Ok(FacilityNote {
+                    id: r.try_get("id")?,
+                    org_id: r.try_get("org_id")?,
+                    facility_id: r.try_get("facility_id")?,
+                    author_user_id: r.try_get("author_user_id")?,
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn history(&self, record_type: RecordType, record_id: i64, org_id: Option<i64>) -> Result<Vec<HistoryEntry>> {
+        let rows = sqlx::query(
+            "SELECT a.seq, a.at, a.actor_user_id, u.display_name, a.action, a.content, a.content_hash, a.entry_hash \
+             FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id \
+             WHERE a.record_type = $1 AND a.record_id = $2 AND ($3 IS NULL OR a.org_id = $3) ORDER BY a.seq",
+        )
+        .bind(record_type.as_str())
+        .bind(record_id)
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(HistoryEntry {
+                    seq: r.try_get("seq")?,
+                    at: r.try_get("at")?,
+                    actor_user_id: r.try_get("actor_user_id")?,
+                    actor_name: r.try_get("display_name")?,
+                    action: r.try_get("action")?,
+                    content: r.try_get("content")?,
+                    content_hash: r.try_get("content_hash")?,
+                    entry_hash: r.try_get("entry_hash")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn audit_entries(&self, org_id: Option<i64>, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor_user_id, org_id, action, record_type, record_id, content_hash, prev_hash, entry_hash \
+             FROM audit_log WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR seq < $2) \
+             ORDER BY seq DESC LIMIT $3",
+        )
+        .bind(org_id)
+        .bind(before_seq)
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn verify_audit(&self) -> Result<VerifyReport> {
+        let (mut report, latest) = self.latest_hashes().await?;
+        if !report.ok() {
+            return Ok(report);
+        }
+        let problems = &mut report.problems;
+        for f in self.list_facilities().await? {
+            check_current(problems, &latest, RecordType::Facility, f.id, &f.content_json());
+        }
+        for o in self.list_orgs().await? {
+            check_current(problems, &latest, RecordType::Organization, o.id, &o.content_json());
+        }
+        for u in self.list_users(None).await? {
+            check_current(problems, &latest, RecordType::User, u.id, &u.content_json());
+        }
+        let notes = sqlx::query("SELECT id, org_id, facility_id, author_user_id, body_sealed FROM facility_notes ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        for r in &notes {
+            let id: i64 = r.try_get("id")?;
+            let sealed: Vec<u8> = r.try_get("body_sealed")?;
+            let content = note_content(id, r.try_get("org_id")?, r.try_get("facility_id")?, r.try_get("author_user_id")?, &sealed);
+            check_current(problems, &latest, RecordType::FacilityNote, id, &content);
+        }
+        Ok(report)
+    }
+
+    async fn rotate_master_key(&self, actor: &Actor, new: &MasterKey) -> Result<usize> {
+        let old = self.vault.master();
+        let mut w = self.begin().await?;
+        let rows = sqlx::query("SELECT org_id, version, wrapped FROM org_keys ORDER BY org_id, version")
+            .fetch_all(&mut *w.tx)
+            .await?;
+        let mut rewrapped = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let org: i64 = r.try_get("org_id")?;
+            let ver: i64 = r.try_get("version")?;
+            let wrapped: Vec<u8> = r.try_get("wrapped")?;
+            rewrapped.push((org, ver, vault::rewrap(&old, new, org, ver, &wrapped)?));
+        }
+        for (org, ver, wrapped) in &rewrapped {
+            sqlx::query("UPDATE org_keys SET wrapped = $1 WHERE org_id = $2 AND version = $3")
+                .bind(wrapped)
+                .bind(org)
+                .bind(ver)
+                .execute(&mut *w.tx)
+                .await?;
+            w.audit(actor, Some(*org), "rewrap", RecordType::OrgKey, *org, &org_key_content(*org, *ver)).await?;
+        }
+        w.commit().await?;
+        self.vault.set_master(new.clone());
+        for (org, ver, wrapped) in &rewrapped {
+            self.vault.load_key(*org, *ver, wrapped)?;
+        }
+        Ok(rewrapped.len())
+    }
+
+    async fn backup_to(&self, path: &Path) -> Result<()> {
+        backup(&self.pool, path).await
+    }
+}
+
+async fn insert_facility(w: &mut WriteTx, actor: &Actor, draft: FacilityDraft) -> Result<Facility> {
+    let d = &draft;
+    let id: i64 = sqlx::query(
+        "INSERT INTO facilities (version, name, kind, authority, state_code, municipality, latitude, longitude, \
+         capacity, opened_on, closed_on, sources, created_at, updated_at) \
+         VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+    )
+    .bind(&d.name)
+    .bind(d.kind.as_str())
+    .bind(&d.authority)
+    .bind(&d.state_code)
+    .bind(&d.municipality)
+    .bind(d.latitude)
+    .bind(d.longitude)
+    .bind(d.capacity)
+    .bind(&d.opened_on)
+    .bind(&d.closed_on)
+    .bind(&d.sources)
+    .bind(w.now)
+    .fetch_one(&mut *w.tx)
+    .await?
+    .try_get("id")?;
+    let f = Facility { id, version: 1, draft, created_at: w.now, updated_at: w.now };
+    w.audit(actor, actor.org_id, "create", RecordType::Facility, id, &f.content_json()).await?;
+    Ok(f)
+}

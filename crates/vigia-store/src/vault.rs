@@ -1,0 +1,334 @@
+//! The vault: sealed (encrypted) fields.
+//!
+//! Each organization has random 256-bit data keys; each is stored wrapped
+//! (XChaCha20-Poly1305) under a key-encryption key derived with HKDF-SHA256 from the
+//! master key, which lives outside the database (a 0600 key file in the data dir, or
+//! `VIGIA_MASTER_KEY`). A sealed value is `0x01 ‖ key_version (u32 BE) ‖ nonce (24) ‖
+//! ciphertext+tag`, with associated data binding it to its organization and field, so a
+//! ciphertext copied into another organization's row or another column does not open.
+//! Rotating the master key re-wraps the data keys; sealed values stay as they are.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use base64::Engine;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hkdf::Hkdf;
+use sha2::Sha256;
+use zeroize::{Zeroize, Zeroizing};
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("the master key is malformed: expected 64 hexadecimal characters")]
+    MalformedKey,
+    #[error("a data key does not open with this master key (wrong key file?)")]
+    WrongMasterKey,
+    #[error("a sealed value is damaged or belongs elsewhere")]
+    Damaged,
+    #[error("no data key for organization {0}")]
+    NoKey(i64),
+    #[error("the system's random number generator failed")]
+    Random,
+}
+
+/// 32 secret bytes. Prints as `[REDACTED]`; wiped from memory when dropped.
+#[derive(Clone)]
+pub struct MasterKey(Zeroizing<[u8; 32]>);
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey([REDACTED])")
+    }
+}
+
+impl MasterKey {
+    pub fn generate() -> Result<Self, VaultError> {
+        let mut k = Zeroizing::new([0u8; 32]);
+        getrandom::getrandom(k.as_mut()).map_err(|_| VaultError::Random)?;
+        Ok(Self(k))
+    }
+
+    /// Parses 64 hex characters (surrounding white space ignored).
+    pub fn from_hex(s: &str) -> Result<Self, VaultError> {
+        let mut bytes = hex::decode(s.trim()).map_err(|_| VaultError::MalformedKey)?;
+        if bytes.len() != 32 {
+            bytes.zeroize();
+            return Err(VaultError::MalformedKey);
+        }
+        let mut k = Zeroizing::new([0u8; 32]);
+        k.copy_from_slice(&bytes);
+        bytes.zeroize();
+        Ok(Self(k))
+    }
+
+    pub fn to_hex(&self) -> Zeroizing<String> {
+        Zeroizing::new(hex::encode(self.0.as_ref()))
+    }
+
+    fn kek(&self) -> XChaCha20Poly1305 {
+        let hk = Hkdf::<Sha256>::new(Some(b"vigia"), self.0.as_ref());
+        let mut okm = Zeroizing::new([0u8; 32]);
+        // 32 bytes is always a valid HKDF-SHA256 output length.
+        let _ = hk.expand(b"vigia/kek/v1", okm.as_mut());
+        XChaCha20Poly1305::new(okm.as_ref().into())
+    }
+}
+
+fn random<const N: usize>() -> Result<[u8; N], VaultError> {
+    let mut b = [0u8; N];
+    getrandom::getrandom(&mut b).map_err(|_| VaultError::Random)?;
+    Ok(b)
+}
+
+fn org_key_aad(org_id: i64, version: i64) -> Vec<u8> {
+    format!("vigia/org-key/{org_id}/{version}").into_bytes()
+}
+
+/// Wraps a fresh data key for an organization; returns the wrapped bytes to store.
+pub fn new_wrapped_key(
+    master: &MasterKey,
+    org_id: i64,
+    version: i64,
+) -> Result<Vec<u8>, VaultError> {
+    let key = Zeroizing::new(random::<32>()?);
+    wrap(master, org_id, version, key.as_ref())
+}
+
+fn wrap(master: &MasterKey, org_id: i64, version: i64, key: &[u8]) -> Result<Vec<u8>, VaultError> {
+    let nonce = random::<24>()?;
+    let aad = org_key_aad(org_id, version);
+    let ct = master
+        .kek()
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: key,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| VaultError::Damaged)?;
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&ct);
+    Ok(out)
+}
+
+fn unwrap_key(
+    master: &MasterKey,
+    org_id: i64,
+    version: i64,
+    wrapped: &[u8],
+) -> Result<Zeroizing<[u8; 32]>, VaultError> {
+    if wrapped.len() < 24 {
+        return Err(VaultError::WrongMasterKey);
+    }
+    let (nonce, ct) = wrapped.split_at(24);
+    let aad = org_key_aad(org_id, version);
+    let pt = Zeroizing::new(
+        master
+            .kek()
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
+            .map_err(|_| VaultError::WrongMasterKey)?,
+    );
+    if pt.len() != 32 {
+        return Err(VaultError::WrongMasterKey);
+    }
+    let mut k = Zeroizing::new([0u8; 32]);
+    k.copy_from_slice(&pt);
+    Ok(k)
+}
+
+/// Re-wraps a stored data key under a new master key.
+pub fn rewrap(
+    old: &MasterKey,
+    new: &MasterKey,
+    org_id: i64,
+    version: i64,
+    wrapped: &[u8],
+) -> Result<Vec<u8>, VaultError> {
+    let key = unwrap_key(old, org_id, version, wrapped)?;
+    wrap(new, org_id, version, key.as_ref())
+}
+
+/// The in-memory vault: the master key and the data keys unwrapped so far.
+pub struct Vault {
+    master: RwLock<MasterKey>,
+    keys: RwLock<HashMap<(i64, i64), Zeroizing<[u8; 32]>>>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Vault([REDACTED])")
+    }
+}
+
+fn field_aad(org_id: i64, field: &str) -> Vec<u8> {
+    format!("vigia/field/{org_id}/{field}").into_bytes()
+}
+
+impl Vault {
+    pub fn new(master: MasterKey) -> Self {
+        Self {
+            master: RwLock::new(master),
+            keys: RwLock::new(HashMap::new()),
+        }
+    }
+
+    pub fn master(&self) -> MasterKey {
+        self.master
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn set_master(&self, m: MasterKey) {
+        *self.master.write().unwrap_or_else(|p| p.into_inner()) = m;
+    }
+
+    /// Unwraps and caches a data key read from the store.
+    pub fn load_key(&self, org_id: i64, version: i64, wrapped: &[u8]) -> Result<(), VaultError> {
+        let key = unwrap_key(&self.master(), org_id, version, wrapped)?;
+        self.keys
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((org_id, version), key);
+        Ok(())
+    }
+
+    pub fn has_key(&self, org_id: i64, version: i64) -> bool {
+        self.keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(&(org_id, version))
+    }
+
+    /// Seals `plaintext` under the organization's data key `version`.
+    pub fn seal(
+        &self,
+        org_id: i64,
+        version: i64,
+        field: &str,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, VaultError> {
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        let key = keys
+            .get(&(org_id, version))
+            .ok_or(VaultError::NoKey(org_id))?;
+        let nonce = random::<24>()?;
+        let aad = field_aad(org_id, field);
+        let ct = XChaCha20Poly1305::new(key.as_ref().into())
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| VaultError::Damaged)?;
+        let ver = u32::try_from(version).map_err(|_| VaultError::Damaged)?;
+        let mut out = Vec::with_capacity(1 + 4 + 24 + ct.len());
+        out.push(1u8);
+        out.extend_from_slice(&ver.to_be_bytes());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        Ok(out)
+    }
+
+    /// The data-key version a sealed value was made with.
+    pub fn key_version(sealed: &[u8]) -> Result<i64, VaultError> {
+        if sealed.len() < 1 + 4 + 24 + 16 || sealed[0] != 1 {
+            return Err(VaultError::Damaged);
+        }
+        let mut v = [0u8; 4];
+        v.copy_from_slice(&sealed[1..5]);
+        Ok(i64::from(u32::from_be_bytes(v)))
+    }
+
+    /// Opens a sealed value; the data key must have been loaded.
+    pub fn open(
+        &self,
+        org_id: i64,
+        field: &str,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        let version = Self::key_version(sealed)?;
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        let key = keys
+            .get(&(org_id, version))
+            .ok_or(VaultError::NoKey(org_id))?;
+        let aad = field_aad(org_id, field);
+        let pt = XChaCha20Poly1305::new(key.as_ref().into())
+            .decrypt(
+                XNonce::from_slice(&sealed[5..29]),
+                Payload {
+                    msg: &sealed[29..],
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| VaultError::Damaged)?;
+        Ok(Zeroizing::new(pt))
+    }
+}
+
+/// Base64 of stored bytes, as written into audit content.
+pub fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vault_with_key(org: i64) -> (Vault, Vec<u8>) {
+        let master = MasterKey::generate().expect("rng");
+        let wrapped = new_wrapped_key(&master, org, 1).expect("wrap");
+        let v = Vault::new(master);
+        v.load_key(org, 1, &wrapped).expect("unwrap");
+        (v, wrapped)
+    }
+
+    #[test]
+    fn seal_and_open_round_trip() {
+        let (v, _) = vault_with_key(7);
+        let s = v
+            .seal(7, 1, "note.body", "Nombre: Ana".as_bytes())
+            .expect("seal");
+        assert!(!s.windows(3).any(|w| w == b"Ana"));
+        assert_eq!(
+            v.open(7, "note.body", &s).expect("open").as_slice(),
+            "Nombre: Ana".as_bytes()
+        );
+    }
+
+    #[test]
+    fn a_sealed_value_does_not_open_in_another_field_or_organization() {
+        let (v, _) = vault_with_key(7);
+        let s = v.seal(7, 1, "note.body", b"secret").expect("seal");
+        assert!(v.open(7, "case.name", &s).is_err());
+        assert!(v.open(8, "note.body", &s).is_err());
+        let mut tampered = s.clone();
+        let last = tampered.len() - 1;
+        tampered[last] ^= 1;
+        assert!(v.open(7, "note.body", &tampered).is_err());
+    }
+
+    #[test]
+    fn rewrapped_keys_open_with_the_new_master_only() {
+        let old = MasterKey::generate().expect("rng");
+        let new = MasterKey::generate().expect("rng");
+        let wrapped = new_wrapped_key(&old, 3, 1).expect("wrap");
+        let rewrapped = rewrap(&old, &new, 3, 1, &wrapped).expect("rewrap");
+        assert!(Vault::new(new.clone()).load_key(3, 1, &rewrapped).is_ok());
+        assert!(Vault::new(old.clone()).load_key(3, 1, &rewrapped).is_err());
+        assert!(Vault::new(new).load_key(3, 1, &wrapped).is_err());
+    }
+
+    #[test]
+    fn keys_parse_from_hex_and_never_print() {
+        let k = MasterKey::generate().expect("rng");
+        let again = MasterKey::from_hex(&k.to_hex()).expect("parse");
+        assert_eq!(again.to_hex().as_str(), k.to_hex().as_str());
+        assert_eq!(format!("{k:?}"), "MasterKey([REDACTED])");
+        assert!(MasterKey::from_hex("abcd").is_err());
+    }
+}
