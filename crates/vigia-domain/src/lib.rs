@@ -9,6 +9,7 @@ pub mod audit;
 pub mod error;
 pub mod facility;
 pub mod geo;
+pub mod import;
 pub mod input;
 pub mod note;
 

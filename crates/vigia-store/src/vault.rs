@@ -150,10 +150,13 @@ pub fn rewrap(
     wrap(new, org_id, version, key.as_ref())
 }
 
+/// Unwrapped data keys by (organization, key version).
+type DataKeys = HashMap<(i64, i64), Zeroizing<[u8; 32]>>;
+
 /// The in-memory vault: the master key and the data keys unwrapped so far.
 pub struct Vault {
     master: RwLock<MasterKey>,
-    keys: RwLock<HashMap<(i64, i64), Zeroizing<[u8; 32]>>>,
+    keys: RwLock<DataKeys>,
 }
 
 impl std::fmt::Debug for Vault {

@@ -1,1 +1,103 @@
+//! Vigía's web server. Handlers are thin: they read a request into domain input, call
+//! the store, and turn the outcome (or the error) into a page or a JSON answer.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use vigia_store::DynStore;
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+pub mod openapi;
+pub mod ui;
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Served over TLS (directly or behind a proxy): cookies get `Secure` and `__Host-`.
+    pub secure_cookies: bool,
+    pub idle_timeout: Duration,
+    pub absolute_timeout: Duration,
+    /// Failed logins for one account within `lockout_window` before it is locked.
+    pub max_failed_logins: i64,
+    pub lockout_window: Duration,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            idle_timeout: Duration::from_secs(30 * 60),
+            absolute_timeout: Duration::from_secs(12 * 3600),
+            max_failed_logins: 10,
+            lockout_window: Duration::from_secs(15 * 60),
+            body_limit: 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: DynStore,
+    pub config: Arc<Config>,
+}
+
+/// The whole application: pages, API, static files, with the request context layer.
+pub fn app(store: DynStore, config: Config) -> Router {
+    let body_limit = config.body_limit;
+    let state = AppState {
+        store,
+        config: Arc::new(config),
+    };
+    Router::new()
+        .merge(ui::routes())
+        .merge(api::routes())
+        .fallback(error::fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::context,
+        ))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}
+
+/// Binds `addr` (port 0 picks a free one) and serves until the process ends.
+pub async fn bind(addr: &str) -> std::io::Result<(tokio::net::TcpListener, SocketAddr)> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    Ok((listener, local))
+}
+
+pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Starts the app on a free loopback port in the background; for tests and benchmarks.
+pub async fn spawn(store: DynStore, config: Config) -> std::io::Result<SocketAddr> {
+    let (listener, addr) = bind("127.0.0.1:0").await?;
+    let router = app(store, config);
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
+    });
+    Ok(addr)
+}

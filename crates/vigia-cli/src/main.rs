@@ -1,0 +1,559 @@
+//! `vigia`: the server and the administrators' command line.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context};
+use clap::{Args, Parser, Subcommand};
+use vigia_domain::account::{self, Locale, Role};
+use vigia_store::{keyfile, secrets, Actor, DynStore, NewUser};
+
+mod demo;
+
+#[derive(Parser)]
+#[command(
+    name = "vigia",
+    version,
+    about = "Vigía: watch over migrant detention centers and hold authorities to account"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Place {
+    /// The data directory: the SQLite database, the master key, evidence files.
+    #[arg(long, env = "VIGIA_DATA_DIR", default_value = "vigia-data")]
+    data_dir: PathBuf,
+    /// A PostgreSQL URL (postgres://…) to use instead of the SQLite file in the data dir.
+    #[arg(long, env = "VIGIA_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    #[command(flatten)]
+    place: Place,
+    /// Address to listen on.
+    #[arg(long, env = "VIGIA_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Mark cookies Secure with the __Host- prefix (when served over TLS).
+    #[arg(long, env = "VIGIA_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create (or reuse) a data dir with a realistic demo dataset and serve it.
+    Demo(ServeArgs),
+    /// Serve the web UI and the API.
+    Serve(ServeArgs),
+    /// Create a new data dir with its master key, a first organization and its admin.
+    Init {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        org_slug: String,
+        #[arg(long)]
+        org_name: String,
+        #[arg(long)]
+        admin_email: String,
+        #[arg(long, default_value = "Admin")]
+        admin_name: String,
+        /// Read the admin's password from the first line of standard input (else one is generated and printed).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Organizations.
+    #[command(subcommand)]
+    Org(OrgCmd),
+    /// Users and their roles.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Personal API tokens for scripts.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// The facility registry.
+    #[command(subcommand)]
+    Facility(FacilityCmd),
+    /// The tamper-evident history.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// The master key.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+    /// Write a consistent copy of the SQLite database to OUT while the server may run.
+    Backup {
+        #[command(flatten)]
+        place: Place,
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCmd {
+    /// Add an organization.
+    Add {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List organizations.
+    List {
+        #[command(flatten)]
+        place: Place,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Add a user to an organization with a role.
+    Add {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, coordinator, monitor, lawyer or analyst.
+        #[arg(long)]
+        role: String,
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
+        /// es or en.
+        #[arg(long, default_value = "es")]
+        locale: String,
+        /// Read the password from the first line of standard input (else one is generated and printed).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        place: Place,
+        /// One JSON object per user: email, organization, role.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a user: their sessions end and they can no longer sign in.
+    Disable {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Create a personal API token and print it (it is shown only once).
+    Create {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum FacilityCmd {
+    /// Import facilities from a CSV file: all rows or none.
+    Import {
+        #[command(flatten)]
+        place: Place,
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Recompute the hash chain and compare every record with its last audited version.
+    Verify {
+        #[command(flatten)]
+        place: Place,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Generate a new master key and re-wrap every organization's data key with it.
+    Rotate {
+        #[command(flatten)]
+        place: Place,
+    },
+}
+
+impl Place {
+    fn url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| vigia_store::sqlite_url(&self.data_dir.join("vigia.db")))
+    }
+
+    fn ensure_dir(&self) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("cannot create the data dir {}", self.data_dir.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ =
+                std::fs::set_permissions(&self.data_dir, std::fs::Permissions::from_mode(0o700));
+        }
+        Ok(())
+    }
+
+    /// Opens an existing data dir's store.
+    async fn open(&self) -> anyhow::Result<DynStore> {
+        if self.database_url.is_none() && !self.data_dir.join("vigia.db").exists() {
+            bail!(
+                "no database in {}: run `vigia init` (or `vigia demo`) first",
+                self.data_dir.display()
+            );
+        }
+        let keys = keyfile::load(&self.data_dir)?;
+        self.open_with(&keys).await
+    }
+
+    /// Opens the store, creating the data dir and its key when missing.
+    async fn open_or_create(&self) -> anyhow::Result<DynStore> {
+        self.ensure_dir()?;
+        let keys = keyfile::load_or_create(&self.data_dir)?;
+        self.open_with(&keys).await
+    }
+
+    async fn open_with(&self, keys: &[vigia_store::MasterKey]) -> anyhow::Result<DynStore> {
+        let store = vigia_store::open(&self.url(), keys)
+            .await
+            .map_err(|e| anyhow!("cannot open the database: {e}"))?;
+        Ok(store)
+    }
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        let pw = line.trim_end_matches(['\r', '\n']).to_string();
+        account::check_password("password", &pw)
+            .map_err(|e| anyhow!("password refused: {}", e.code))?;
+        Ok((pw, false))
+    } else {
+        Ok((secrets::new_token("")?, true))
+    }
+}
+
+async fn add_user(
+    store: &DynStore,
+    email: &str,
+    name: &str,
+    role: &str,
+    org_id: i64,
+    locale: Locale,
+    password: &str,
+) -> anyhow::Result<vigia_domain::account::User> {
+    let (email, name, role) =
+        account::validate_new_user(email, name, role, password).map_err(|e| anyhow!("{e}"))?;
+    let pw = password.to_string();
+    let hash = tokio::task::spawn_blocking(move || secrets::hash_password(&pw)).await??;
+    let user = store
+        .create_user(
+            &Actor::SYSTEM,
+            NewUser {
+                email,
+                display_name: name,
+                org_id,
+                role,
+                locale,
+                password_hash: hash,
+            },
+        )
+        .await?;
+    Ok(user)
+}
+
+async fn serve(args: ServeArgs, store: DynStore) -> anyhow::Result<()> {
+    let config = vigia_web::Config {
+        secure_cookies: args.secure_cookies,
+        ..Default::default()
+    };
+    let (listener, addr) = vigia_web::bind(&args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    println!("Vigía is serving on http://{addr}/  (Ctrl-C stops it)");
+    vigia_web::serve(listener, vigia_web::app(store, config)).await?;
+    Ok(())
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Demo(args) => {
+            let store = args.place.open_or_create().await?;
+            let seeded = demo::seed(&store).await?;
+            if seeded {
+                println!("Demo data loaded into {}", args.place.data_dir.display());
+            } else {
+                println!("Reusing the data in {}", args.place.data_dir.display());
+            }
+            demo::print_accounts();
+            serve(args, store).await?;
+        }
+        Command::Serve(args) => {
+            let store = args.place.open().await?;
+            serve(args, store).await?;
+        }
+        Command::Init {
+            place,
+            org_slug,
+            org_name,
+            admin_email,
+            admin_name,
+            password_stdin,
+        } => {
+            if place.database_url.is_none() && place.data_dir.join("vigia.db").exists() {
+                bail!("{} already holds a database", place.data_dir.display());
+            }
+            let slug = account::parse_slug("org_slug", &org_slug)
+                .map_err(|e| anyhow!("--org-slug: {}", e.code))?;
+            let (password, generated) = read_password(password_stdin)?;
+            let store = place.open_or_create().await?;
+            let org = store
+                .create_org(&Actor::SYSTEM, &slug, org_name.trim())
+                .await?;
+            let user = add_user(
+                &store,
+                &admin_email,
+                &admin_name,
+                "admin",
+                org.id,
+                Locale::Es,
+                &password,
+            )
+            .await?;
+            println!(
+                "Created {} with organization {} and admin {}",
+                place.data_dir.display(),
+                org.slug,
+                user.email
+            );
+            if generated {
+                println!("Admin password (shown once): {password}");
+            }
+        }
+        Command::Org(OrgCmd::Add { place, slug, name }) => {
+            let store = place.open().await?;
+            let slug =
+                account::parse_slug("slug", &slug).map_err(|e| anyhow!("--slug: {}", e.code))?;
+            let org = store.create_org(&Actor::SYSTEM, &slug, name.trim()).await?;
+            println!("{}", org.id);
+        }
+        Command::Org(OrgCmd::List { place }) => {
+            let store = place.open().await?;
+            for o in store.list_orgs().await? {
+                println!("{}\t{}\t{}", o.id, o.slug, o.name);
+            }
+        }
+        Command::User(UserCmd::Add {
+            place,
+            email,
+            name,
+            role,
+            org,
+            locale,
+            password_stdin,
+        }) => {
+            let store = place.open().await?;
+            let org = store
+                .org_by_slug(&org)
+                .await?
+                .ok_or_else(|| anyhow!("--org: no organization {org:?}"))?;
+            let locale =
+                Locale::parse(&locale).ok_or_else(|| anyhow!("--locale must be es or en"))?;
+            if Role::parse(&role).is_none() {
+                bail!("--role must be one of admin, coordinator, monitor, lawyer, analyst");
+            }
+            let (password, generated) = read_password(password_stdin)?;
+            let user = add_user(&store, &email, &name, &role, org.id, locale, &password).await?;
+            println!(
+                "Added {} to {} as {}",
+                user.email,
+                org.slug,
+                user.role.as_str()
+            );
+            if generated {
+                println!("Password (shown once): {password}");
+            }
+        }
+        Command::User(UserCmd::List { place, json }) => {
+            let store = place.open().await?;
+            let orgs = store.list_orgs().await?;
+            for u in store.list_users(None).await? {
+                let org = orgs
+                    .iter()
+                    .find(|o| o.id == u.org_id)
+                    .map(|o| o.slug.as_str())
+                    .unwrap_or("?");
+                if json {
+                    let line = serde_json::json!({
+                        "email": u.email, "organization": org, "role": u.role.as_str(),
+                        "name": u.display_name, "disabled": u.disabled,
+                    });
+                    println!("{line}");
+                } else {
+                    println!(
+                        "{}\t{}\t{}{}",
+                        u.email,
+                        org,
+                        u.role.as_str(),
+                        if u.disabled { "\tdisabled" } else { "" }
+                    );
+                }
+            }
+        }
+        Command::User(UserCmd::Disable { place, email }) => {
+            let store = place.open().await?;
+            let email = email.trim().to_lowercase();
+            let (user, _) = store
+                .user_by_email(&email)
+                .await?
+                .ok_or_else(|| anyhow!("--email: no user {email:?}"))?;
+            store
+                .set_user_disabled(&Actor::SYSTEM, user.id, true)
+                .await?;
+            println!("Disabled {email}");
+        }
+        Command::Token(TokenCmd::Create { place, user, name }) => {
+            let store = place.open().await?;
+            let email = user.trim().to_lowercase();
+            let (u, _) = store
+                .user_by_email(&email)
+                .await?
+                .ok_or_else(|| anyhow!("--user: no user {email:?}"))?;
+            if u.disabled {
+                bail!("--user: {email} is disabled");
+            }
+            let token = secrets::new_token("vga_")?;
+            store
+                .create_api_token(
+                    &Actor::SYSTEM,
+                    u.id,
+                    name.trim(),
+                    &secrets::token_hash(&token),
+                )
+                .await?;
+            println!("{token}");
+        }
+        Command::Facility(FacilityCmd::Import { place, file }) => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let drafts = match vigia_domain::import::facilities_csv(&bytes) {
+                Ok(d) => d,
+                Err(errors) => {
+                    eprintln!(
+                        "{}: nothing imported; {} problem(s):",
+                        file.display(),
+                        errors.len()
+                    );
+                    for e in &errors {
+                        eprintln!("  {e}");
+                    }
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            let store = place.open().await?;
+            let ids = store.import_facilities(&Actor::SYSTEM, drafts).await?;
+            println!("Imported {} facilities", ids.len());
+        }
+        Command::Audit(AuditCmd::Verify { place }) => {
+            let store = place.open().await?;
+            let report = store.verify_audit().await?;
+            if report.ok() {
+                println!(
+                    "ok: {} entries, head {} {}",
+                    report.entries, report.head_seq, report.head_hash
+                );
+            } else {
+                for p in &report.problems {
+                    eprintln!("BROKEN: {p}");
+                }
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Command::Keys(KeysCmd::Rotate { place }) => {
+            if std::env::var(keyfile::ENV).is_ok() {
+                bail!(
+                    "the master key comes from {}: rotate it there, not in a key file",
+                    keyfile::ENV
+                );
+            }
+            let store = place.open().await?;
+            let new = vigia_store::MasterKey::generate()?;
+            keyfile::write(&place.data_dir.join(keyfile::NEXT), &new)?;
+            let n = store.rotate_master_key(&Actor::SYSTEM, &new).await?;
+            keyfile::promote_next(&place.data_dir)?;
+            println!(
+                "Re-wrapped {n} data key(s) with a new master key in {}",
+                place.data_dir.join(keyfile::FILE).display()
+            );
+        }
+        Command::Backup { place, out } => {
+            let store = place.open().await?;
+            store.backup_to(&out).await?;
+            let report = vigia_store::open(
+                &vigia_store::sqlite_url(&out),
+                &keyfile::load(&place.data_dir)?,
+            )
+            .await?
+            .verify_audit()
+            .await?;
+            if !report.ok() {
+                bail!("the backup does not verify: {}", report.problems.join("; "));
+            }
+            println!(
+                "Backup written to {} ({} audit entries, head {})",
+                out.display(),
+                report.entries,
+                report.head_hash
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("VIGIA_LOG")
+                .unwrap_or_else(|_| "warn,vigia=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("vigia: cannot start: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("vigia: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

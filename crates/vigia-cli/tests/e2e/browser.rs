@@ -1,0 +1,194 @@
+//! Headless Chromium through ChromeDriver, clicking through pages as a person would.
+//! Skipped, saying so, when Chromium or ChromeDriver is not installed.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use vigia_domain::account::Role;
+
+use crate::helpers::{TestApp, PASSWORD};
+
+fn find(env: &str, candidates: &[&str]) -> Option<PathBuf> {
+    if let Ok(p) = std::env::var(env) {
+        return Some(PathBuf::from(p));
+    }
+    candidates.iter().map(PathBuf::from).find(|p| p.exists())
+}
+
+pub struct Driver {
+    child: Child,
+    profile: PathBuf,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// Starts ChromeDriver and a headless Chromium session, or says why not.
+pub async fn browser(width: u32, height: u32) -> Option<(Driver, Client)> {
+    let Some(chromium) = find(
+        "VIGIA_CHROMIUM",
+        &[
+            "/usr/bin/chromium",
+            "/usr/bin/chromium-browser",
+            "/usr/bin/google-chrome",
+        ],
+    ) else {
+        eprintln!("skipped: browser test (Chromium not found; install Debian's chromium)");
+        return None;
+    };
+    let Some(driver) = find("VIGIA_CHROMEDRIVER", &["/usr/bin/chromedriver"]) else {
+        eprintln!(
+            "skipped: browser test (chromedriver not found; install Debian's chromium-driver)"
+        );
+        return None;
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let child = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let profile =
+        std::env::temp_dir().join(format!("vigia-chromium-{}-{port}", std::process::id()));
+    let d = Driver {
+        child,
+        profile: profile.clone(),
+    };
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+                format!("--user-data-dir={}", profile.display()),
+                format!("--window-size={width},{height}"),
+            ]
+        }
+    });
+    let caps = match caps {
+        serde_json::Value::Object(m) => m,
+        _ => unreachable!("object literal"),
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let mut last = None;
+    for _ in 0..50 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(c) => return Some((d, c)),
+            Err(e) => {
+                last = Some(e);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    panic!("chromedriver did not start a session: {last:?}");
+}
+
+async fn fill(c: &Client, css: &str, value: &str) {
+    let el = c.find(Locator::Css(css)).await.expect(css);
+    el.clear().await.expect("clear");
+    el.send_keys(value).await.expect("type");
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .expect(css)
+        .click()
+        .await
+        .expect("click");
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .expect(css)
+        .text()
+        .await
+        .expect("text")
+}
+
+pub fn screenshot_dir() -> PathBuf {
+    let d = std::env::temp_dir().join("vigia-screenshots");
+    let _ = std::fs::create_dir_all(&d);
+    d
+}
+
+#[tokio::test]
+async fn a_monitor_signs_in_switches_language_and_registers_a_facility() {
+    let Some((_driver, c)) = browser(390, 844).await else {
+        return;
+    };
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    app.user("mon@a.org", "org-a", Role::Monitor).await;
+
+    c.goto(&app.url("/")).await.expect("goto");
+    assert!(c
+        .current_url()
+        .await
+        .expect("url")
+        .path()
+        .starts_with("/login"));
+    assert_eq!(text_of(&c, "h1").await, "Iniciar sesión");
+    fill(&c, "#email", "mon@a.org").await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "button[type=submit]:not(.link)").await;
+    assert_eq!(text_of(&c, "h1").await, "Centros de detención");
+
+    click(&c, "#lang-switch").await;
+    assert_eq!(text_of(&c, "h1").await, "Detention centers");
+
+    click(&c, "#new-facility").await;
+    assert_eq!(text_of(&c, "h1").await, "Register a detention center");
+    fill(&c, "#f-name", "Estación Migratoria Tenosique").await;
+    c.find(Locator::Css("#f-state_code option[value='27']"))
+        .await
+        .expect("state")
+        .click()
+        .await
+        .expect("pick");
+    fill(&c, "#f-municipality", "Tenosique").await;
+    fill(&c, "#f-latitude", "91.5").await;
+    fill(&c, "#f-longitude", "-91.42").await;
+    click(&c, "#save").await;
+    assert_eq!(
+        text_of(&c, "#e-latitude").await,
+        "Must be between 14 and 33."
+    );
+    assert!(text_of(&c, "#form-errors").await.contains("1 error"));
+    let png = c.screenshot().await.expect("screenshot");
+    let _ = std::fs::write(screenshot_dir().join("facility-form-error-phone.png"), png);
+
+    fill(&c, "#f-latitude", "17.47").await;
+    click(&c, "#save").await;
+    assert_eq!(text_of(&c, ".flash").await, "Center registered.");
+    c.find(Locator::LinkText("Detention centers"))
+        .await
+        .expect("nav")
+        .click()
+        .await
+        .expect("click");
+    let table = text_of(&c, "#facilities").await;
+    assert!(table.contains("Estación Migratoria Tenosique"), "{table}");
+    assert!(table.contains("Tabasco"), "{table}");
+    let png = c.screenshot().await.expect("screenshot");
+    let _ = std::fs::write(screenshot_dir().join("facilities-phone.png"), png);
+    c.close().await.expect("close");
+}

@@ -1,0 +1,475 @@
+//! The `vigia` binary as an administrator uses it.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::{json, Value};
+use sqlx::Connection;
+
+const BIN: &str = env!("CARGO_BIN_EXE_vigia");
+
+fn vigia() -> Command {
+    let mut c = Command::new(BIN);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("VIGIA_") {
+            c.env_remove(k);
+        }
+    }
+    c.stdin(Stdio::null());
+    c
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    vigia()
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .output()
+        .expect("run vigia")
+}
+
+fn run_with_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
+    let mut child = vigia()
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    child.wait_with_output().expect("wait")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!(
+            "vigia_cli_{tag}_{}_{}",
+            std::process::id(),
+            vigia_store::now_micros()
+        ));
+        std::fs::create_dir_all(&p).expect("mkdir");
+        TempDir(p)
+    }
+    fn data(&self) -> PathBuf {
+        self.0.join("data")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A `vigia serve` or `vigia demo` process, killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(cmd: &str, dir: &Path) -> Server {
+        let mut child = vigia()
+            .args([cmd, "--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("server printed its address")
+                .expect("line");
+            if let Some(rest) = line.split("serving on ").nth(1) {
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .expect("url")
+                    .trim_end_matches('/')
+                    .to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, base }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn init(dir: &Path) {
+    let o = run_with_stdin(
+        dir,
+        &[
+            "init",
+            "--org-slug",
+            "defensoria",
+            "--org-name",
+            "Defensoría",
+            "--admin-email",
+            "admin@d.org",
+        ],
+        "una clave larga de prueba\n",
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+}
+
+#[test]
+fn every_command_has_help_and_bad_arguments_fail_with_a_reason() {
+    for cmd in [
+        vec!["--help"],
+        vec!["demo", "--help"],
+        vec!["serve", "--help"],
+        vec!["init", "--help"],
+        vec!["org", "add", "--help"],
+        vec!["user", "add", "--help"],
+        vec!["user", "list", "--help"],
+        vec!["user", "disable", "--help"],
+        vec!["token", "create", "--help"],
+        vec!["facility", "import", "--help"],
+        vec!["audit", "verify", "--help"],
+        vec!["keys", "rotate", "--help"],
+        vec!["backup", "--help"],
+    ] {
+        let o = vigia().args(&cmd).output().expect("run");
+        assert!(o.status.success(), "{cmd:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("Usage:"),
+            "{cmd:?}"
+        );
+    }
+    let o = vigia().args(["frobnicate"]).output().expect("run");
+    assert!(!o.status.success());
+    let t = TempDir::new("badargs");
+    let o = run(&t.data(), &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    let (_, err) = text(&o);
+    assert!(err.contains("run `vigia init`"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+}
+
+#[test]
+fn init_users_tokens_and_the_api_work_together() {
+    let t = TempDir::new("users");
+    let dir = t.data();
+    init(&dir);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("master.key"))
+            .expect("key")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let o = run_with_stdin(
+        &dir,
+        &[
+            "user",
+            "add",
+            "--email",
+            "Laura@D.org",
+            "--name",
+            "Laura",
+            "--role",
+            "lawyer",
+            "--org",
+            "defensoria",
+        ],
+        "otra clave larga de prueba\n",
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = run_with_stdin(
+        &dir,
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@d.org",
+            "--name",
+            "X",
+            "--role",
+            "boss",
+            "--org",
+            "defensoria",
+        ],
+        "",
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("--role"));
+    let o = run_with_stdin(
+        &dir,
+        &[
+            "user",
+            "add",
+            "--email",
+            "y@d.org",
+            "--name",
+            "Y",
+            "--role",
+            "monitor",
+            "--org",
+            "defensoria",
+            "--password-stdin",
+        ],
+        "corta\n",
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("password_too_short"));
+
+    let o = run(&dir, &["user", "list", "--json"]);
+    let users: Vec<Value> = text(&o)
+        .0
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(users.len(), 2);
+    assert!(users.contains(&json!({"email": "laura@d.org", "organization": "defensoria", "role": "lawyer", "name": "Laura", "disabled": false})));
+
+    let o = run(&dir, &["token", "create", "--user", "laura@d.org"]);
+    assert!(o.status.success());
+    let token = text(&o).0.trim().to_string();
+    assert!(token.starts_with("vga_"));
+
+    let secret = "Testimonio: Marisol Quiñónez, pasaporte G1234567";
+    {
+        let server = Server::start("serve", &dir);
+        let rt = tokio::runtime::Runtime::new().expect("rt");
+        rt.block_on(async {
+            let c = reqwest::Client::new();
+            let me: Value = c.get(format!("{}/api/v1/me", server.base)).bearer_auth(&token).send().await.expect("me").json().await.expect("json");
+            assert_eq!(me["email"], "laura@d.org");
+            let r = c
+                .post(format!("{}/api/v1/facilities", server.base))
+                .bearer_auth(&token)
+                .json(&json!({"name": "Siglo XXI", "kind": "estacion_migratoria", "state_code": "07"}))
+                .send()
+                .await
+                .expect("post");
+            assert_eq!(r.status(), 403, "lawyers do not edit the registry");
+        });
+    }
+    // An admin-made facility, then a sealed note through the API.
+    let csv_path = t.0.join("f.csv");
+    std::fs::write(
+        &csv_path,
+        "name,kind,state_code\nSiglo XXI,estacion_migratoria,07\n",
+    )
+    .expect("write");
+    assert!(
+        run(&dir, &["facility", "import", csv_path.to_str().expect("p")])
+            .status
+            .success()
+    );
+    {
+        let server = Server::start("serve", &dir);
+        let rt = tokio::runtime::Runtime::new().expect("rt");
+        rt.block_on(async {
+            let c = reqwest::Client::new();
+            let r = c
+                .post(format!("{}/api/v1/facilities/1/notes", server.base))
+                .bearer_auth(&token)
+                .json(&json!({"body": secret}))
+                .send()
+                .await
+                .expect("post");
+            assert_eq!(r.status(), 201);
+        });
+    }
+    for entry in std::fs::read_dir(&dir).expect("dir") {
+        let bytes = std::fs::read(entry.expect("e").path()).expect("read");
+        for needle in ["Marisol", "Quiñónez", "G1234567"] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{needle} in plaintext on disk"
+            );
+        }
+    }
+
+    // Rotating the master key keeps the note readable.
+    let old_key = std::fs::read_to_string(dir.join("master.key")).expect("key");
+    let o = run(&dir, &["keys", "rotate"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_ne!(
+        std::fs::read_to_string(dir.join("master.key")).expect("key"),
+        old_key
+    );
+    {
+        let server = Server::start("serve", &dir);
+        let rt = tokio::runtime::Runtime::new().expect("rt");
+        rt.block_on(async {
+            let notes: Value = reqwest::Client::new()
+                .get(format!("{}/api/v1/facilities/1/notes", server.base))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("get")
+                .json()
+                .await
+                .expect("json");
+            assert_eq!(notes["items"][0]["body"], secret);
+        });
+    }
+
+    // Disabling a user stops their token.
+    assert!(run(&dir, &["user", "disable", "--email", "laura@d.org"])
+        .status
+        .success());
+    let o = run(&dir, &["token", "create", "--user", "laura@d.org"]);
+    assert!(!o.status.success());
+    assert!(run(&dir, &["audit", "verify"]).status.success());
+}
+
+#[test]
+fn a_csv_with_one_bad_row_imports_nothing_and_names_the_row() {
+    let t = TempDir::new("import");
+    let dir = t.data();
+    init(&dir);
+    let bad = t.0.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "name,kind,state_code,capacity\nSiglo XXI,estacion_migratoria,07,960\nAcayucan,estacion_migratoria,30,ochocientos\nPalenque,estacion_migratoria,07,110\n",
+    )
+    .expect("write");
+    let o = run(&dir, &["facility", "import", bad.to_str().expect("p")]);
+    assert_eq!(o.status.code(), Some(1));
+    let (_, err) = text(&o);
+    assert!(err.contains("nothing imported"), "{err}");
+    assert!(
+        err.contains("line 3, column capacity: expected_integer"),
+        "{err}"
+    );
+    let verify = run(&dir, &["audit", "verify"]);
+    assert!(text(&verify).0.contains("ok: "));
+    let good = t.0.join("good.csv");
+    std::fs::write(
+        &good,
+        "name,kind,state_code,capacity\nSiglo XXI,estacion_migratoria,07,960\n",
+    )
+    .expect("write");
+    let o = run(&dir, &["facility", "import", good.to_str().expect("p")]);
+    assert!(text(&o).0.contains("Imported 1 facilities"));
+}
+
+#[test]
+fn audit_verify_catches_a_row_edited_directly_in_sqlite() {
+    let t = TempDir::new("audit");
+    let dir = t.data();
+    init(&dir);
+    let csv = t.0.join("f.csv");
+    std::fs::write(&csv, "name,kind,state_code,capacity\nSiglo XXI,estacion_migratoria,07,960\nAcayucan,estacion_migratoria,30,836\n").expect("write");
+    assert!(run(&dir, &["facility", "import", csv.to_str().expect("p")])
+        .status
+        .success());
+    let o = run(&dir, &["audit", "verify"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+
+    let url = vigia_store::sqlite_url(&dir.join("vigia.db"));
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    rt.block_on(async {
+        let mut c = sqlx::SqliteConnection::connect(&url)
+            .await
+            .expect("connect");
+        sqlx::query("UPDATE facilities SET capacity = 2000 WHERE name = 'Acayucan'")
+            .execute(&mut c)
+            .await
+            .expect("edit");
+    });
+    let o = run(&dir, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("BROKEN: facility 2 differs from its last audited version"),
+        "{err}"
+    );
+
+    rt.block_on(async {
+        let mut c = sqlx::SqliteConnection::connect(&url).await.expect("connect");
+        sqlx::query("UPDATE facilities SET capacity = 836 WHERE name = 'Acayucan'").execute(&mut c).await.expect("edit");
+        sqlx::raw_sql("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET action = 'update' WHERE seq = 2")
+            .execute(&mut c)
+            .await
+            .expect("edit");
+    });
+    let o = run(&dir, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).1.contains("BROKEN: entry 2 was altered"),
+        "{:?}",
+        text(&o)
+    );
+}
+
+#[test]
+fn backups_are_verified_copies() {
+    let t = TempDir::new("backup");
+    let dir = t.data();
+    init(&dir);
+    let out = t.0.join("copy.db");
+    let o = run(&dir, &["backup", out.to_str().expect("p")]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).0.contains("Backup written"));
+    assert!(out.exists());
+    let o = run(&dir, &["backup", out.to_str().expect("p")]);
+    assert!(!o.status.success(), "never overwrites");
+}
+
+#[test]
+fn the_demo_starts_with_its_dataset_and_answers_health_checks() {
+    let t = TempDir::new("demo");
+    let dir = t.data();
+    let server = Server::start("demo", &dir);
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    rt.block_on(async {
+        let c = reqwest::Client::new();
+        let r = c
+            .get(format!("{}/healthz", server.base))
+            .send()
+            .await
+            .expect("health");
+        assert_eq!(r.status(), 200);
+    });
+    drop(server);
+    let o = run(&dir, &["user", "list", "--json"]);
+    let users: Vec<Value> = text(&o)
+        .0
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let roles: std::collections::BTreeSet<_> = users
+        .iter()
+        .map(|u| u["role"].as_str().expect("role").to_string())
+        .collect();
+    assert_eq!(roles.len(), 5, "a user for each role: {roles:?}");
+    let o = run(&dir, &["audit", "verify"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    // A second start reuses the data.
+    let server = Server::start("demo", &dir);
+    drop(server);
+    let o = run(&dir, &["org", "list"]);
+    assert_eq!(text(&o).0.lines().count(), 3);
+}

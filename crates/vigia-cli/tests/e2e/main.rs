@@ -1,0 +1,9 @@
+//! End-to-end tests: the real server on a random loopback port with a fresh database
+//! (SQLite, and PostgreSQL when VIGIA_TEST_DATABASE_URL is set), the real `vigia`
+//! binary, and headless Chromium when it is installed.
+
+mod api;
+mod browser;
+mod cli;
+mod helpers;
+mod ui;

@@ -1,0 +1,277 @@
+use vigia_domain::account::Role;
+
+use crate::helpers::{csrf_of, get_text, TestApp};
+
+#[tokio::test]
+async fn sign_in_switch_language_and_sign_out() {
+    for app in TestApp::all().await {
+        app.user("coord@a.org", "org-a", Role::Coordinator).await;
+        let c = app.browser();
+        // Anonymous: redirected to the login page, in Spanish.
+        let r = c.get(app.url("/facilities")).send().await.expect("get");
+        assert_eq!(r.status(), 303);
+        let (_, page) = get_text(&c, app.url("/login")).await;
+        assert!(page.contains("Iniciar sesión"));
+        let csrf = csrf_of(&page);
+
+        // Wrong password: a clear message, no session.
+        let r = c
+            .post(app.url("/login"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", "coord@a.org"),
+                ("password", "equivocada-equivocada"),
+            ])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 401);
+        assert!(r
+            .text()
+            .await
+            .expect("t")
+            .contains("El correo o la contraseña no son correctos."));
+
+        // Without the CSRF token the form is refused.
+        let r = c
+            .post(app.url("/login"))
+            .form(&[
+                ("email", "coord@a.org"),
+                ("password", crate::helpers::PASSWORD),
+            ])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 403);
+
+        let c = app.login("coord@a.org").await;
+        let (status, page) = get_text(&c, app.url("/facilities")).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Centros de detención"));
+        let csrf = csrf_of(&page);
+
+        // Switch to English: remembered for the user, on another client too.
+        let r = c
+            .post(app.url("/lang"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("locale", "en"),
+                ("next", "/facilities"),
+            ])
+            .send()
+            .await
+            .expect("lang");
+        assert_eq!(r.status(), 303);
+        let (_, page) = get_text(&c, app.url("/facilities")).await;
+        assert!(
+            page.contains("Detention centers"),
+            "English after the switch"
+        );
+        let other = app.login("coord@a.org").await;
+        let (_, page) = get_text(&other, app.url("/facilities")).await;
+        assert!(
+            page.contains("<html lang=\"en\">"),
+            "the choice is stored per user"
+        );
+
+        // Sign out ends the session.
+        let csrf = csrf_of(&page);
+        let r = other
+            .post(app.url("/logout"))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .expect("logout");
+        assert_eq!(r.status(), 303);
+        let r = other.get(app.url("/facilities")).send().await.expect("get");
+        assert_eq!(r.status(), 303, "signed out");
+        let (status, _) = get_text(&c, app.url("/facilities")).await;
+        assert_eq!(status, 200, "the other session lives on");
+    }
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    app.user("coord@a.org", "org-a", Role::Coordinator).await;
+    let c = app.browser();
+    let (_, page) = get_text(&c, app.url("/login")).await;
+    let csrf = csrf_of(&page);
+    for _ in 0..10 {
+        let r = c
+            .post(app.url("/login"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", "coord@a.org"),
+                ("password", "no-es-la-clave-correcta"),
+            ])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 401);
+    }
+    let r = c
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "coord@a.org"),
+            ("password", crate::helpers::PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 429, "locked even with the right password");
+    assert!(r.text().await.expect("t").contains("Demasiados intentos"));
+}
+
+#[tokio::test]
+async fn facility_forms_show_errors_next_to_fields_and_keep_versions() {
+    for app in TestApp::all().await {
+        app.user("mon@a.org", "org-a", Role::Monitor).await;
+        let c = app.login("mon@a.org").await;
+        let (_, page) = get_text(&c, app.url("/facilities/new")).await;
+        let csrf = csrf_of(&page);
+        let form = |lat: &'static str, name: &'static str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("name", name.to_string()),
+                ("kind", "estacion_migratoria".into()),
+                ("authority", "INM".into()),
+                ("state_code", "27".into()),
+                ("municipality", "Tenosique".into()),
+                ("latitude", lat.to_string()),
+                ("longitude", "-91.42".into()),
+                ("capacity", "".into()),
+                ("opened_on", "".into()),
+                ("closed_on", "".into()),
+                ("sources", "<script>alert(1)</script>".into()),
+            ]
+        };
+        let r = c
+            .post(app.url("/facilities"))
+            .form(&form("91", "Tenosique"))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 422);
+        let page = r.text().await.expect("t");
+        assert!(
+            page.contains("id=\"e-latitude\">Debe estar entre 14 y 33.</p>"),
+            "error next to the field"
+        );
+        assert!(page.contains("aria-invalid=\"true\" aria-describedby=\"e-latitude\""));
+        assert!(
+            page.contains("value=\"Tenosique\""),
+            "typed values are kept"
+        );
+        assert_eq!(app.store.list_facilities().await.expect("list").len(), 0);
+
+        let r = c
+            .post(app.url("/facilities"))
+            .form(&form("17.47", "Tenosique"))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 303);
+        let loc = r.headers()["location"].to_str().expect("loc").to_string();
+        let (_, page) = get_text(&c, app.url(&loc)).await;
+        assert!(page.contains("Centro registrado."));
+        assert!(
+            page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            "text is escaped"
+        );
+        assert!(!page.contains("<script>alert(1)"));
+        let (_, list) = get_text(&c, app.url("/facilities")).await;
+        assert!(list.contains("Tenosique"));
+
+        // Edit: a new version, shown in the history with what changed.
+        let id: i64 = loc
+            .trim_start_matches("/facilities/")
+            .split('?')
+            .next()
+            .expect("id")
+            .parse()
+            .expect("id");
+        let (_, edit) = get_text(&c, app.url(&format!("/facilities/{id}/edit"))).await;
+        assert!(edit.contains("name=\"version\" value=\"1\""));
+        let mut f = form("17.47", "Estación Migratoria Tenosique");
+        f.push(("version", "1".into()));
+        let r = c
+            .post(app.url(&format!("/facilities/{id}/edit")))
+            .form(&f)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 303);
+        let r = c
+            .post(app.url(&format!("/facilities/{id}/edit")))
+            .form(&f)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(
+            r.status(),
+            409,
+            "a stale form is not saved over a newer version"
+        );
+        let (_, hist) = get_text(&c, app.url(&format!("/facilities/{id}/history"))).await;
+        assert!(
+            hist.contains("<del>Tenosique</del> → <ins>Estación Migratoria Tenosique</ins>"),
+            "{hist}"
+        );
+        assert!(hist.contains("corrección") && hist.contains("alta"));
+    }
+}
+
+#[tokio::test]
+async fn roles_shape_what_pages_offer() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    app.user("an@a.org", "org-a", Role::Analyst).await;
+    app.user("law@b.org", "org-b", Role::Lawyer).await;
+    app.user("law@a.org", "org-a", Role::Lawyer).await;
+    let f = app.facility("Siglo XXI").await;
+    let analyst = app.login("an@a.org").await;
+    let (_, page) = get_text(&analyst, app.url(&format!("/facilities/{f}"))).await;
+    assert!(page.contains("Tu rol no da acceso a las notas privadas."));
+    assert!(!page.contains("id=\"edit-facility\""));
+    assert_eq!(
+        analyst
+            .get(app.url("/facilities/new"))
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        403
+    );
+    assert_eq!(
+        analyst
+            .get(app.url("/audit"))
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        403
+    );
+
+    let a = app.login("law@a.org").await;
+    let (_, page) = get_text(&a, app.url(&format!("/facilities/{f}"))).await;
+    let csrf = csrf_of(&page);
+    let r = a
+        .post(app.url(&format!("/facilities/{f}/notes")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("body", "Testimonio reservado de R. M."),
+        ])
+        .send()
+        .await
+        .expect("note");
+    assert_eq!(r.status(), 303);
+    let (_, page) = get_text(&a, app.url(&format!("/facilities/{f}"))).await;
+    assert!(page.contains("Testimonio reservado de R. M."));
+    let b = app.login("law@b.org").await;
+    let (_, page) = get_text(&b, app.url(&format!("/facilities/{f}"))).await;
+    assert!(!page.contains("Testimonio reservado"));
+    assert!(page.contains("Tu organización no tiene notas sobre este centro."));
+    let (status, _) = get_text(&b, app.url("/facilities/99999")).await;
+    assert_eq!(status, 404);
+}

@@ -1,0 +1,291 @@
+//! The JSON API under `/api/v1`, documented by `/api/openapi.json`.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use serde::Serialize;
+use vigia_domain::account::Permission;
+use vigia_domain::facility::{self, Facility};
+use vigia_domain::input::RawInput;
+use vigia_domain::{format_instant, note, RecordType};
+
+use crate::auth::{Ctx, Via};
+use crate::error::{ApiError, WebError};
+use crate::AppState;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/v1/me", get(me))
+        .route(
+            "/api/v1/facilities",
+            get(list_facilities).post(create_facility),
+        )
+        .route(
+            "/api/v1/facilities/{id}",
+            get(get_facility).put(update_facility),
+        )
+        .route("/api/v1/facilities/{id}/history", get(facility_history))
+        .route(
+            "/api/v1/facilities/{id}/notes",
+            get(list_notes).post(create_note),
+        )
+}
+
+/// Every API path and its methods, as the router serves them (checked against the
+/// OpenAPI document by a test).
+pub const ROUTES: &[(&str, &[&str])] = &[
+    ("/api/v1/me", &["get"]),
+    ("/api/v1/facilities", &["get", "post"]),
+    ("/api/v1/facilities/{id}", &["get", "put"]),
+    ("/api/v1/facilities/{id}/history", &["get"]),
+    ("/api/v1/facilities/{id}/notes", &["get", "post"]),
+];
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::document().to_string(),
+    )
+        .into_response()
+}
+
+fn api_user(ctx: &Ctx, p: Permission) -> Result<&vigia_domain::account::User, WebError> {
+    if ctx.via == Via::BadBearer {
+        return Err(WebError::Unauthorized);
+    }
+    ctx.require(p)
+}
+
+/// Reads a JSON object body: the right content type, valid JSON, within the size limit.
+fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<RawInput, WebError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    if mime != "application/json" && !mime.ends_with("+json") {
+        return Err(WebError::UnsupportedMediaType);
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        WebError::BadRequest(format!(
+            "invalid JSON at line {}, column {}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    Ok(RawInput::from_json(value)?)
+}
+
+fn parse_id(s: &str) -> Result<i64, WebError> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(WebError::NotFound)
+}
+
+#[derive(Serialize)]
+pub struct FacilityOut {
+    pub id: i64,
+    pub version: i64,
+    pub name: String,
+    pub kind: &'static str,
+    pub authority: String,
+    pub state_code: String,
+    pub state_name: String,
+    pub municipality: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub capacity: Option<i64>,
+    pub opened_on: Option<String>,
+    pub closed_on: Option<String>,
+    pub sources: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&Facility> for FacilityOut {
+    fn from(f: &Facility) -> Self {
+        let d = &f.draft;
+        FacilityOut {
+            id: f.id,
+            version: f.version,
+            name: d.name.clone(),
+            kind: d.kind.as_str(),
+            authority: d.authority.clone(),
+            state_code: d.state_code.clone(),
+            state_name: f.state().map(|s| s.name.to_string()).unwrap_or_default(),
+            municipality: d.municipality.clone(),
+            latitude: d.latitude,
+            longitude: d.longitude,
+            capacity: d.capacity,
+            opened_on: d.opened_on.clone(),
+            closed_on: d.closed_on.clone(),
+            sources: d.sources.clone(),
+            created_at: format_instant(f.created_at),
+            updated_at: format_instant(f.updated_at),
+        }
+    }
+}
+
+async fn me(Extension(ctx): Extension<Ctx>) -> ApiResult<Json<serde_json::Value>> {
+    let u = api_user(&ctx, Permission::ReadFacilities)?;
+    Ok(Json(serde_json::json!({
+        "id": u.id, "email": u.email, "display_name": u.display_name, "role": u.role,
+        "locale": u.locale,
+        "organization": ctx.org.as_ref().map(|o| serde_json::json!({"id": o.id, "slug": o.slug, "name": o.name})),
+    })))
+}
+
+async fn list_facilities(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+) -> ApiResult<Json<serde_json::Value>> {
+    api_user(&ctx, Permission::ReadFacilities)?;
+    let list = st.store.list_facilities().await?;
+    let items: Vec<FacilityOut> = list.iter().map(FacilityOut::from).collect();
+    Ok(Json(serde_json::json!({ "items": items })))
+}
+
+async fn create_facility(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    api_user(&ctx, Permission::EditFacilities)?;
+    ctx.check_api_write(&method, &headers)?;
+    let draft = facility::validate(&json_body(&headers, &body)?)?;
+    let f = st.store.create_facility(&ctx.actor(), draft).await?;
+    let mut resp = (StatusCode::CREATED, Json(FacilityOut::from(&f))).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&format!("/api/v1/facilities/{}", f.id)) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}
+
+async fn get_facility(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    api_user(&ctx, Permission::ReadFacilities)?;
+    let f = st
+        .store
+        .facility(parse_id(&id)?)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let mut resp = Json(FacilityOut::from(&f)).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&format!("\"{}\"", f.version)) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(resp)
+}
+
+/// `If-Match: "3"` makes the update refuse with 409 when version 3 is no longer current.
+fn if_match(headers: &HeaderMap) -> Result<Option<i64>, WebError> {
+    match headers.get(header::IF_MATCH) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
+            .and_then(|s| s.parse::<i64>().ok())
+            .map(Some)
+            .ok_or_else(|| WebError::BadRequest("If-Match must be a version such as \"3\"".into())),
+    }
+}
+
+async fn update_facility(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<FacilityOut>> {
+    api_user(&ctx, Permission::EditFacilities)?;
+    ctx.check_api_write(&method, &headers)?;
+    let id = parse_id(&id)?;
+    let expected = if_match(&headers)?;
+    let draft = facility::validate(&json_body(&headers, &body)?)?;
+    let f = st
+        .store
+        .update_facility(&ctx.actor(), id, expected, draft)
+        .await?;
+    Ok(Json(FacilityOut::from(&f)))
+}
+
+async fn facility_history(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    api_user(&ctx, Permission::ReadFacilities)?;
+    let f = st
+        .store
+        .facility(parse_id(&id)?)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let entries = st.store.history(RecordType::Facility, f.id, None).await?;
+    let items: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "seq": e.seq, "at": format_instant(e.at), "action": e.action,
+                "actor": e.actor_name, "content": serde_json::from_str::<serde_json::Value>(&e.content).unwrap_or_default(),
+                "content_hash": e.content_hash, "entry_hash": e.entry_hash,
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "items": items })))
+}
+
+async fn list_notes(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let user = api_user(&ctx, Permission::ReadSealed)?;
+    let f = st
+        .store
+        .facility(parse_id(&id)?)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let notes = st.store.facility_notes(user.org_id, f.id).await?;
+    let items: Vec<_> = notes
+        .iter()
+        .map(|n| serde_json::json!({"id": n.id, "facility_id": n.facility_id, "body": n.body, "created_at": format_instant(n.created_at)}))
+        .collect();
+    Ok(Json(serde_json::json!({ "items": items })))
+}
+
+async fn create_note(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let user = api_user(&ctx, Permission::WriteSealed)?.clone();
+    ctx.check_api_write(&method, &headers)?;
+    let f = st
+        .store
+        .facility(parse_id(&id)?)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let text = note::validate(&json_body(&headers, &body)?)?;
+    let n = st
+        .store
+        .add_facility_note(&ctx.actor(), user.org_id, f.id, &text)
+        .await?;
+    let out = serde_json::json!({"id": n.id, "facility_id": n.facility_id, "body": n.body, "created_at": format_instant(n.created_at)});
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}

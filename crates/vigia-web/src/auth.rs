@@ -1,0 +1,373 @@
+//! Who is asking, in which language, and whether a form is genuine.
+//!
+//! The context layer resolves every request once: a Bearer API token or a session
+//! cookie gives the user (disabled users count as anonymous); the language comes from
+//! the user's setting, else the `vigia_lang` cookie, else `Accept-Language`. Forms carry
+//! a CSRF token: the session's for signed-in users, a random cookie's before sign-in;
+//! a cross-site `Origin` is refused too. Every answer gets the security headers.
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use subtle::ConstantTimeEq;
+use vigia_domain::account::{allows, Locale, Organization, Permission, User};
+use vigia_store::{now_micros, secrets, Actor};
+
+use crate::error::{WebError, LOCALE};
+use crate::AppState;
+
+pub const LANG_COOKIE: &str = "vigia_lang";
+pub const CSRF_COOKIE: &str = "vigia_csrf";
+pub const CSRF_FIELD: &str = "csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-vigia_session"
+    } else {
+        "vigia_session"
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    Anonymous,
+    Session {
+        token_hash: String,
+    },
+    Bearer,
+    /// A Bearer token was sent but matched no active user.
+    BadBearer,
+}
+
+/// What every handler knows about the request.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub user: Option<User>,
+    pub org: Option<Organization>,
+    pub locale: Locale,
+    pub csrf: String,
+    pub via: Via,
+}
+
+impl Ctx {
+    pub fn actor(&self) -> Actor {
+        self.user.as_ref().map(Actor::user).unwrap_or(Actor::SYSTEM)
+    }
+
+    pub fn require_user(&self) -> Result<&User, WebError> {
+        self.user.as_ref().ok_or(WebError::Unauthorized)
+    }
+
+    pub fn require(&self, p: Permission) -> Result<&User, WebError> {
+        let u = self.require_user()?;
+        if allows(u.role, p) {
+            Ok(u)
+        } else {
+            Err(WebError::Forbidden)
+        }
+    }
+
+    pub fn can(&self, p: Permission) -> bool {
+        self.user.as_ref().is_some_and(|u| allows(u.role, p))
+    }
+
+    /// Checks a form's token and origin.
+    pub fn check_form(&self, token: Option<&str>, headers: &HeaderMap) -> Result<(), WebError> {
+        check_origin(headers)?;
+        match token {
+            Some(t) if bool::from(t.as_bytes().ct_eq(self.csrf.as_bytes())) => Ok(()),
+            _ => Err(WebError::Csrf),
+        }
+    }
+
+    /// For the JSON API: Bearer tokens need no CSRF token; a session cookie does, in the
+    /// `X-CSRF-Token` header, on every request that changes something.
+    pub fn check_api_write(&self, method: &Method, headers: &HeaderMap) -> Result<(), WebError> {
+        if matches!(self.via, Via::Session { .. })
+            && !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        {
+            let token = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            return self.check_form(token, headers);
+        }
+        Ok(())
+    }
+}
+
+fn check_origin(headers: &HeaderMap) -> Result<(), WebError> {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if site == "cross-site" {
+            return Err(WebError::Csrf);
+        }
+    }
+    let (Some(origin), Some(host)) = (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) else {
+        return Ok(());
+    };
+    let origin_host = origin.split("://").nth(1).unwrap_or("");
+    if origin == "null" || origin_host != host {
+        return Err(WebError::Csrf);
+    }
+    Ok(())
+}
+
+pub fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+}
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    cookies(headers).find(|(k, _)| *k == name).map(|(_, v)| v)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// A `Set-Cookie` value with this server's attributes.
+pub fn set_cookie(
+    secure: bool,
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+    http_only: bool,
+) -> String {
+    let mut c = format!("{name}={value}; Path=/; SameSite=Lax");
+    if http_only {
+        c.push_str("; HttpOnly");
+    }
+    if secure {
+        c.push_str("; Secure");
+    }
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    c
+}
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+fn secure_headers(resp: &mut Response) {
+    let h = resp.headers_mut();
+    h.insert("content-security-policy", HeaderValue::from_static(CSP));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
+
+fn valid_token_shape(t: &str) -> bool {
+    (20..=100).contains(&t.len())
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Resolves the request context; see the module documentation.
+pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let secure = st.config.secure_cookies;
+    let mut user = None;
+    let mut via = Via::Anonymous;
+    let mut csrf = None;
+    let lookup: Result<(), vigia_store::StoreError> = async {
+        if let Some(token) = bearer(headers) {
+            via = Via::BadBearer;
+            if valid_token_shape(token) {
+                if let Some(u) = st
+                    .store
+                    .user_by_api_token(&secrets::token_hash(token))
+                    .await?
+                {
+                    user = Some(u);
+                    via = Via::Bearer;
+                }
+            }
+        } else if let Some(token) =
+            cookie(headers, session_cookie_name(secure)).filter(|t| valid_token_shape(t))
+        {
+            let hash = secrets::token_hash(token);
+            let idle = st.config.idle_timeout.as_micros() as i64;
+            let absolute = st.config.absolute_timeout.as_micros() as i64;
+            if let Some(s) = st
+                .store
+                .session(&hash, now_micros(), idle, absolute)
+                .await?
+            {
+                user = st.store.user(s.user_id).await?;
+                csrf = Some(s.csrf);
+                via = Via::Session { token_hash: hash };
+            }
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = lookup {
+        tracing::error!(error = %e, "request context lookup failed");
+        let mut resp = crate::error::ApiError(WebError::Unavailable).into_response();
+        secure_headers(&mut resp);
+        return resp;
+    }
+    if user.as_ref().is_some_and(|u| u.disabled) {
+        user = None;
+        via = if via == Via::Bearer {
+            Via::BadBearer
+        } else {
+            Via::Anonymous
+        };
+        csrf = None;
+    }
+    let org = match &user {
+        Some(u) => st.store.org(u.org_id).await.ok().flatten(),
+        None => None,
+    };
+    let mut new_anon_csrf = None;
+    let csrf = match csrf {
+        Some(c) => c,
+        None => match cookie(headers, CSRF_COOKIE).filter(|t| valid_token_shape(t)) {
+            Some(c) => c.to_string(),
+            None => {
+                let t = secrets::new_token("").unwrap_or_default();
+                new_anon_csrf = Some(t.clone());
+                t
+            }
+        },
+    };
+    // Pages: the user's choice, else the language cookie, else Spanish (the people
+    // Vigía serves work in Spanish whatever their browser says). The API: an explicit
+    // Accept-Language first, since scripts have no other way to ask.
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let api_choice = accept
+        .filter(|_| req.uri().path().starts_with("/api/"))
+        .map(Locale::from_accept_language);
+    let locale = api_choice
+        .or_else(|| user.as_ref().map(|u| u.locale))
+        .or_else(|| cookie(headers, LANG_COOKIE).and_then(Locale::parse))
+        .unwrap_or_default();
+    req.extensions_mut().insert(Ctx {
+        user,
+        org,
+        locale,
+        csrf,
+        via,
+    });
+    let mut resp = LOCALE.scope(locale, next.run(req)).await;
+    if let Some(t) = new_anon_csrf {
+        if let Ok(v) = HeaderValue::from_str(&set_cookie(secure, CSRF_COOKIE, &t, None, true)) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    if !resp.headers().contains_key(header::CONTENT_LANGUAGE) {
+        resp.headers_mut().insert(
+            header::CONTENT_LANGUAGE,
+            HeaderValue::from_static(locale.as_str()),
+        );
+    }
+    secure_headers(&mut resp);
+    resp
+}
+
+/// The outcome of a sign-in attempt.
+pub enum Login {
+    Ok { user: User, session_token: String },
+    Failed,
+    Locked { minutes: u64 },
+}
+
+/// Checks a password, with lockout after repeated failures; on success opens a new
+/// session (a fresh id at every sign-in).
+pub async fn login(st: &AppState, email: &str, password: &str) -> Result<Login, WebError> {
+    let email = email.trim().to_lowercase();
+    let now = now_micros();
+    let window = st.config.lockout_window;
+    let since = now - window.as_micros() as i64;
+    let failures = st.store.login_failures_since(&email, since).await?;
+    if failures >= st.config.max_failed_logins {
+        return Ok(Login::Locked {
+            minutes: window.as_secs().div_ceil(60),
+        });
+    }
+    let found = st.store.user_by_email(&email).await?;
+    let hash = found
+        .as_ref()
+        .map(|(_, h)| h.clone())
+        .unwrap_or_else(|| secrets::dummy_hash().to_string());
+    let pw = password.to_string();
+    let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&pw, &hash))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    match found {
+        Some((user, _)) if ok && !user.disabled => {
+            st.store.clear_login_failures(&email).await?;
+            let token = secrets::new_token("").map_err(|e| WebError::Internal(e.to_string()))?;
+            let csrf = secrets::new_token("").map_err(|e| WebError::Internal(e.to_string()))?;
+            st.store
+                .create_session(&secrets::token_hash(&token), user.id, &csrf, now)
+                .await?;
+            tracing::info!(user_id = user.id, "sign-in succeeded");
+            Ok(Login::Ok {
+                user,
+                session_token: token,
+            })
+        }
+        _ => {
+            st.store.record_login_failure(&email, now).await?;
+            tracing::info!("sign-in refused");
+            Ok(Login::Failed)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cross_site_origins_are_refused() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
+        assert!(check_origin(&h).is_ok());
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://127.0.0.1:8080"),
+        );
+        assert!(check_origin(&h).is_ok());
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://evil.example"),
+        );
+        assert!(check_origin(&h).is_err());
+        h.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(check_origin(&h).is_err());
+    }
+
+    #[test]
+    fn cookies_are_parsed_and_built() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; vigia_lang=en"),
+        );
+        assert_eq!(cookie(&h, LANG_COOKIE), Some("en"));
+        assert_eq!(
+            set_cookie(true, "__Host-vigia_session", "x", Some(0), true),
+            "__Host-vigia_session=x; Path=/; SameSite=Lax; HttpOnly; Secure; Max-Age=0"
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! Errors of the web layer and how they answer: RFC 9457 problem details for the API,
+//! an HTML page for people. Internal causes are logged, never sent.
+
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use vigia_domain::account::Locale;
+use vigia_domain::import::RowError;
+use vigia_domain::ValidationErrors;
+use vigia_store::StoreError;
+
+use crate::i18n::{field_error, tr, tr_args};
+
+tokio::task_local! {
+    /// The locale of the request being answered, set by the context layer.
+    pub static LOCALE: Locale;
+}
+
+pub fn current_locale() -> Locale {
+    LOCALE.try_with(|l| *l).unwrap_or_default()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("not found")]
+    NotFound,
+    #[error("sign-in required")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("CSRF check failed")]
+    Csrf,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("payload too large")]
+    TooLarge,
+    #[error("too many attempts")]
+    TooManyAttempts { minutes: u64 },
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    #[error("import rejected")]
+    Import(Vec<RowError>),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("unavailable")]
+    Unavailable,
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => WebError::NotFound,
+            StoreError::Conflict(what) => WebError::Conflict(what),
+            StoreError::Invalid(v) => WebError::Invalid(v),
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl WebError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::Unauthorized => StatusCode::UNAUTHORIZED,
+            WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            WebError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Invalid(_) | WebError::Import(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn slug(&self) -> &'static str {
+        match self {
+            WebError::NotFound => "not-found",
+            WebError::Unauthorized => "unauthorized",
+            WebError::Forbidden => "forbidden",
+            WebError::Csrf => "csrf",
+            WebError::BadRequest(_) => "bad-request",
+            WebError::UnsupportedMediaType => "unsupported-media-type",
+            WebError::TooLarge => "too-large",
+            WebError::TooManyAttempts { .. } => "too-many-attempts",
+            WebError::Invalid(_) => "validation",
+            WebError::Import(_) => "import-rejected",
+            WebError::Conflict(_) => "conflict",
+            WebError::Unavailable => "unavailable",
+            WebError::Internal(_) => "internal",
+        }
+    }
+
+    /// A sentence for people, in their language.
+    pub fn message(&self, l: Locale) -> String {
+        match self {
+            WebError::NotFound => tr(l, "error-not-found"),
+            WebError::Unauthorized => tr(l, "error-unauthorized"),
+            WebError::Forbidden => tr(l, "error-forbidden"),
+            WebError::Csrf => tr(l, "error-csrf"),
+            WebError::BadRequest(r) => tr_args(l, "error-bad-request", &[("reason", r.clone())]),
+            WebError::UnsupportedMediaType => {
+                tr_args(l, "error-bad-request", &[("reason", "Content-Type".into())])
+            }
+            WebError::TooLarge => tr(l, "error-too-large"),
+            WebError::TooManyAttempts { minutes } => {
+                tr_args(l, "login-locked", &[("minutes", minutes.to_string())])
+            }
+            WebError::Invalid(v) => tr_args(l, "form-errors", &[("count", v.0.len().to_string())]),
+            WebError::Import(rows) => {
+                tr_args(l, "form-errors", &[("count", rows.len().to_string())])
+            }
+            WebError::Conflict(what) => {
+                if what == "version" {
+                    tr(l, "form-conflict")
+                } else {
+                    tr_args(l, "error-conflict", &[("what", what.clone())])
+                }
+            }
+            WebError::Unavailable | WebError::Internal(_) => tr(l, "error-internal"),
+        }
+    }
+
+    fn log(&self) {
+        if let WebError::Internal(cause) = self {
+            tracing::error!(%cause, "internal error");
+        }
+    }
+
+    /// The RFC 9457 problem document.
+    pub fn problem(&self, l: Locale) -> serde_json::Value {
+        let status = self.status();
+        let mut p = serde_json::json!({
+            "type": format!("https://vigia.invalid/problems/{}", self.slug()),
+            "title": status.canonical_reason().unwrap_or("Error"),
+            "status": status.as_u16(),
+            "detail": self.message(l),
+        });
+        match self {
+            WebError::Invalid(v) => {
+                p["errors"] = v
+                    .0
+                    .iter()
+                    .map(|e| serde_json::json!({"field": e.field, "code": e.code, "message": field_error(l, e)}))
+                    .collect();
+            }
+            WebError::Import(rows) => {
+                p["errors"] = rows
+                    .iter()
+                    .map(|r| {
+                        let fe = vigia_domain::FieldError { field: r.column.clone(), code: r.code, params: r.params.clone() };
+                        serde_json::json!({"line": r.line, "field": r.column, "code": r.code, "message": field_error(l, &fe)})
+                    })
+                    .collect();
+            }
+            _ => {}
+        }
+        p
+    }
+}
+
+/// An error answered as `application/problem+json`.
+#[derive(Debug)]
+pub struct ApiError(pub WebError);
+
+impl<E: Into<WebError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.log();
+        let body = self.0.problem(current_locale());
+        let mut resp = (self.0.status(), body.to_string()).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/problem+json"),
+        );
+        if matches!(self.0, WebError::Unauthorized) {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        resp
+    }
+}
+
+/// An error answered as an HTML page.
+#[derive(Debug)]
+pub struct PageError(pub WebError);
+
+impl<E: Into<WebError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        self.0.log();
+        if matches!(self.0, WebError::Unauthorized) {
+            return axum::response::Redirect::to("/login").into_response();
+        }
+        let l = current_locale();
+        let page = crate::ui::render_error(l, &tr(l, "error-title"), &self.0.message(l));
+        (self.0.status(), Html(page)).into_response()
+    }
+}
+
+/// Unknown paths: a problem under `/api`, a page elsewhere.
+pub async fn fallback(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError(WebError::NotFound).into_response()
+    } else {
+        PageError(WebError::NotFound).into_response()
+    }
+}

@@ -1,0 +1,165 @@
+//! Messages in Spanish (the default) and English, from the Fluent catalogues in
+//! `locales/`, compiled into the binary.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use vigia_domain::account::Locale;
+use vigia_domain::FieldError;
+
+const ES: &str = include_str!("../../../locales/es/main.ftl");
+const EN: &str = include_str!("../../../locales/en/main.ftl");
+
+pub struct Catalogs {
+    es: FluentBundle<FluentResource>,
+    en: FluentBundle<FluentResource>,
+}
+
+fn bundle(lang: &str, source: &str) -> FluentBundle<FluentResource> {
+    let id: unic_langid::LanguageIdentifier = lang.parse().unwrap_or_default();
+    let mut b = FluentBundle::new_concurrent(vec![id]);
+    b.set_use_isolating(false);
+    match FluentResource::try_new(source.to_string()) {
+        Ok(res) => {
+            if let Err(errs) = b.add_resource(res) {
+                tracing::error!(?errs, lang, "duplicate messages in catalogue");
+            }
+        }
+        Err((res, errs)) => {
+            tracing::error!(?errs, lang, "catalogue has syntax errors");
+            let _ = b.add_resource(res);
+        }
+    }
+    b
+}
+
+static CATALOGS: LazyLock<Catalogs> = LazyLock::new(|| Catalogs {
+    es: bundle("es-MX", ES),
+    en: bundle("en", EN),
+});
+
+/// Translates a message with arguments. A missing key shows itself, never panics.
+pub fn tr_args(locale: Locale, key: &str, args: &[(&str, String)]) -> String {
+    let b = match locale {
+        Locale::Es => &CATALOGS.es,
+        Locale::En => &CATALOGS.en,
+    };
+    let Some(pattern) = b.get_message(key).and_then(|m| m.value()) else {
+        return key.to_string();
+    };
+    let mut fargs = FluentArgs::new();
+    for (k, v) in args {
+        // Numbers select plural forms.
+        match v.parse::<f64>() {
+            Ok(n) if !v.is_empty() => fargs.set(*k, FluentValue::from(n)),
+            _ => fargs.set(*k, FluentValue::from(v.clone())),
+        }
+    }
+    let mut errors = Vec::new();
+    let out: Cow<str> = b.format_pattern(pattern, Some(&fargs), &mut errors);
+    out.into_owned()
+}
+
+pub fn tr(locale: Locale, key: &str) -> String {
+    tr_args(locale, key, &[])
+}
+
+/// The reason for a field error, in the reader's language.
+pub fn field_error(locale: Locale, e: &FieldError) -> String {
+    tr_args(
+        locale,
+        &format!("err-{}", e.code),
+        &e.params
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// Every message key in a catalogue, for completeness tests.
+pub fn keys(locale: Locale) -> Vec<String> {
+    let src = match locale {
+        Locale::Es => ES,
+        Locale::En => EN,
+    };
+    src.lines()
+        .filter_map(|l| {
+            l.split_once(" = ")
+                .map(|(k, _)| k)
+                .or_else(|| l.strip_suffix(" ="))
+        })
+        .filter(|k| k.chars().next().is_some_and(|c| c.is_ascii_lowercase()) && !k.contains(' '))
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_catalogues_have_the_same_keys_and_every_message_formats() {
+        let es = keys(Locale::Es);
+        assert_eq!(es, keys(Locale::En));
+        assert!(es.len() > 100);
+        for k in &es {
+            for l in [Locale::Es, Locale::En] {
+                assert_ne!(&tr(l, k), k, "{k} missing in {l:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn plurals_and_arguments_follow_the_language() {
+        assert_eq!(
+            tr_args(Locale::Es, "facilities-count", &[("count", "1".into())]),
+            "1 centro"
+        );
+        assert_eq!(
+            tr_args(Locale::En, "facilities-count", &[("count", "3".into())]),
+            "3 centers"
+        );
+        let e = FieldError::new("lat", "out_of_range")
+            .with("min", 14)
+            .with("max", 33);
+        assert_eq!(field_error(Locale::Es, &e), "Debe estar entre 14 y 33.");
+        assert_eq!(tr(Locale::En, "no-such-key"), "no-such-key");
+    }
+
+    #[test]
+    fn every_domain_error_code_has_a_message() {
+        for code in [
+            "required",
+            "unknown_field",
+            "expected_text",
+            "expected_integer",
+            "expected_number",
+            "expected_date",
+            "expected_boolean",
+            "expected_object",
+            "out_of_range",
+            "too_long",
+            "control_characters",
+            "unknown_choice",
+            "unknown_state",
+            "coordinates_incomplete",
+            "before_opened",
+            "invalid_email",
+            "password_too_short",
+            "password_common",
+            "invalid_slug",
+            "unknown_column",
+            "missing_column",
+            "wrong_column_count",
+            "invalid_utf8",
+            "invalid_csv",
+            "duplicate_row",
+            "too_many_rows",
+        ] {
+            let key = format!("err-{code}");
+            assert_ne!(tr(Locale::Es, &key), key);
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! The OpenAPI 3.1 document. Written by hand from the domain's own constants (kinds,
+//! states, limits) so it says exactly what the validators accept; a test checks that
+//! every route the router serves is documented and nothing else is.
+
+use serde_json::{json, Value};
+use vigia_domain::facility::{FacilityKind, MAX_CAPACITY};
+use vigia_domain::{geo, note};
+
+fn problem_response(desc: &str) -> Value {
+    json!({"description": desc, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+}
+
+fn json_response(desc: &str, schema: &str) -> Value {
+    json!({"description": desc, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+}
+
+fn id_param() -> Value {
+    json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}})
+}
+
+fn errors(extra: &[(&str, &str)]) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert(
+        "401".into(),
+        problem_response("Not signed in, or the token is not valid"),
+    );
+    for (code, desc) in extra {
+        m.insert((*code).into(), problem_response(desc));
+    }
+    m
+}
+
+fn with(mut base: serde_json::Map<String, Value>, code: &str, resp: Value) -> Value {
+    base.insert(code.into(), resp);
+    Value::Object(base)
+}
+
+fn body(schema: &str) -> Value {
+    json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+}
+
+pub fn document() -> Value {
+    let kinds: Vec<&str> = FacilityKind::ALL.iter().map(|k| k.as_str()).collect();
+    let states: Vec<&str> = geo::STATES.iter().map(|s| s.code).collect();
+    let nullable_text = |max: usize| json!({"type": ["string", "null"], "maxLength": max});
+    let date = json!({"type": ["string", "null"], "format": "date"});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Vigía API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Access and conditions record for migrant detention centers. Authenticate with a personal API token (`vigia token create`) as `Authorization: Bearer …`. Errors are RFC 9457 problem details; validation problems list each field with a code and a message in the language of `Accept-Language` (Spanish by default, or English)."
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/v1/me": {"get": {
+                "operationId": "me", "summary": "The signed-in user and organization",
+                "responses": with(errors(&[]), "200", json_response("The user", "Me"))
+            }},
+            "/api/v1/facilities": {
+                "get": {
+                    "operationId": "listFacilities", "summary": "The shared facility registry",
+                    "responses": with(errors(&[]), "200", json_response("All facilities, by name", "FacilityList"))
+                },
+                "post": {
+                    "operationId": "createFacility", "summary": "Register a facility",
+                    "requestBody": body("FacilityInput"),
+                    "responses": with(errors(&[
+                        ("400", "Malformed JSON"), ("403", "The role may not edit facilities"),
+                        ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid")
+                    ]), "201", json_response("Created", "Facility"))
+                }
+            },
+            "/api/v1/facilities/{id}": {
+                "parameters": [id_param()],
+                "get": {
+                    "operationId": "getFacility", "summary": "One facility; its ETag is its version",
+                    "responses": with(errors(&[("404", "No such facility")]), "200", json_response("The facility", "Facility"))
+                },
+                "put": {
+                    "operationId": "updateFacility",
+                    "summary": "Correct a facility: a new version. Send If-Match with the version you read to refuse lost updates.",
+                    "parameters": [{"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^(W/)?\"?[0-9]+\"?$"}}],
+                    "requestBody": body("FacilityInput"),
+                    "responses": with(errors(&[
+                        ("400", "Malformed JSON or If-Match"), ("403", "The role may not edit facilities"),
+                        ("404", "No such facility"), ("409", "The version moved on"), ("413", "Body too large"),
+                        ("415", "Body is not JSON"), ("422", "A field is invalid")
+                    ]), "200", json_response("The new version", "Facility"))
+                }
+            },
+            "/api/v1/facilities/{id}/history": {
+                "parameters": [id_param()],
+                "get": {
+                    "operationId": "facilityHistory", "summary": "Every version, oldest first, with its audit hashes",
+                    "responses": with(errors(&[("404", "No such facility")]), "200", json_response("The history", "History"))
+                }
+            },
+            "/api/v1/facilities/{id}/notes": {
+                "parameters": [id_param()],
+                "get": {
+                    "operationId": "listNotes", "summary": "Your organization's sealed notes on a facility",
+                    "responses": with(errors(&[("403", "The role may not read personal data"), ("404", "No such facility")]), "200", json_response("Notes", "NoteList"))
+                },
+                "post": {
+                    "operationId": "createNote", "summary": "Add a sealed note (encrypted at rest, private to your organization)",
+                    "requestBody": body("NoteInput"),
+                    "responses": with(errors(&[
+                        ("400", "Malformed JSON"), ("403", "The role may not write personal data"), ("404", "No such facility"),
+                        ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid")
+                    ]), "201", json_response("Created", "Note"))
+                }
+            }
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Problem": {
+                    "type": "object", "required": ["type", "title", "status", "detail"],
+                    "properties": {
+                        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                        "detail": {"type": "string"},
+                        "errors": {"type": "array", "items": {"type": "object", "required": ["field", "code", "message"], "properties": {
+                            "field": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"},
+                            "line": {"type": "integer"}
+                        }}}
+                    }
+                },
+                "Me": {
+                    "type": "object", "required": ["id", "email", "display_name", "role", "locale"],
+                    "properties": {
+                        "id": {"type": "integer"}, "email": {"type": "string"}, "display_name": {"type": "string"},
+                        "role": {"type": "string", "enum": ["admin", "coordinator", "monitor", "lawyer", "analyst"]},
+                        "locale": {"type": "string", "enum": ["es", "en"]},
+                        "organization": {"type": ["object", "null"], "properties": {
+                            "id": {"type": "integer"}, "slug": {"type": "string"}, "name": {"type": "string"}
+                        }}
+                    }
+                },
+                "FacilityInput": {
+                    "type": "object", "additionalProperties": false, "required": ["name", "kind", "state_code"],
+                    "properties": {
+                        "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+                        "kind": {"type": "string", "enum": kinds},
+                        "authority": {"type": ["string", "null"], "maxLength": 100, "description": "Defaults to INM"},
+                        "state_code": {"type": "string", "enum": states, "description": "INEGI state code"},
+                        "municipality": nullable_text(120),
+                        "latitude": {"type": ["number", "null"], "minimum": geo::LATITUDE.0, "maximum": geo::LATITUDE.1},
+                        "longitude": {"type": ["number", "null"], "minimum": geo::LONGITUDE.0, "maximum": geo::LONGITUDE.1},
+                        "capacity": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_CAPACITY, "description": "Official capacity; null when unknown"},
+                        "opened_on": date, "closed_on": date,
+                        "sources": nullable_text(4000)
+                    },
+                    "description": "Latitude and longitude go together; closed_on is not before opened_on; text fields hold no control characters."
+                },
+                "Facility": {
+                    "type": "object",
+                    "required": ["id", "version", "name", "kind", "authority", "state_code", "state_name", "created_at", "updated_at"],
+                    "properties": {
+                        "id": {"type": "integer"}, "version": {"type": "integer"}, "name": {"type": "string"},
+                        "kind": {"type": "string", "enum": kinds}, "authority": {"type": "string"},
+                        "state_code": {"type": "string"}, "state_name": {"type": "string"},
+                        "municipality": {"type": ["string", "null"]}, "latitude": {"type": ["number", "null"]},
+                        "longitude": {"type": ["number", "null"]}, "capacity": {"type": ["integer", "null"]},
+                        "opened_on": {"type": ["string", "null"]}, "closed_on": {"type": ["string", "null"]},
+                        "sources": {"type": ["string", "null"]},
+                        "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}
+                    }
+                },
+                "FacilityList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Facility"}}}},
+                "History": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {
+                    "type": "object", "required": ["seq", "at", "action", "content", "content_hash", "entry_hash"],
+                    "properties": {
+                        "seq": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}, "action": {"type": "string"},
+                        "actor": {"type": ["string", "null"]}, "content": {"type": "object"},
+                        "content_hash": {"type": "string"}, "entry_hash": {"type": "string"}
+                    }
+                }}}},
+                "NoteInput": {
+                    "type": "object", "additionalProperties": false, "required": ["body"],
+                    "properties": {"body": {"type": "string", "minLength": 1, "maxLength": note::BODY_MAX, "pattern": "\\S"}}
+                },
+                "Note": {"type": "object", "required": ["id", "facility_id", "body", "created_at"], "properties": {
+                    "id": {"type": "integer"}, "facility_id": {"type": "integer"}, "body": {"type": "string"},
+                    "created_at": {"type": "string", "format": "date-time"}
+                }},
+                "NoteList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Note"}}}}
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_api_route_is_documented_and_nothing_else() {
+        let doc = super::document();
+        let paths = doc["paths"].as_object().expect("paths");
+        assert_eq!(paths.len(), crate::api::ROUTES.len());
+        for (path, methods) in crate::api::ROUTES {
+            let p = paths
+                .get(*path)
+                .unwrap_or_else(|| panic!("{path} undocumented"));
+            for m in *methods {
+                assert!(p.get(*m).is_some(), "{m} {path} undocumented");
+            }
+            let documented = p
+                .as_object()
+                .expect("obj")
+                .keys()
+                .filter(|k| *k != "parameters")
+                .count();
+            assert_eq!(documented, methods.len(), "{path}");
+        }
+    }
+}

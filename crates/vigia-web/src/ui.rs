@@ -1,0 +1,939 @@
+//! Server-rendered pages. Core forms work without JavaScript.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use vigia_domain::account::{Locale, Permission};
+use vigia_domain::facility::{self, Facility, FacilityKind};
+use vigia_domain::input::RawInput;
+use vigia_domain::{format_instant, geo, note, RecordType, ValidationErrors};
+
+use crate::auth::{self, set_cookie, Ctx, Login, Via, CSRF_FIELD, LANG_COOKIE};
+use crate::error::{PageError, WebError};
+use crate::i18n::{field_error, tr, tr_args};
+use crate::AppState;
+
+type PageResult = Result<Response, PageError>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/healthz", get(healthz))
+        .route("/static/app.css", get(css))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/lang", post(set_lang))
+        .route("/facilities", get(facilities).post(facility_create))
+        .route("/facilities/new", get(facility_new))
+        .route("/facilities/{id}", get(facility_show))
+        .route(
+            "/facilities/{id}/edit",
+            get(facility_edit).post(facility_update),
+        )
+        .route("/facilities/{id}/history", get(facility_history))
+        .route("/facilities/{id}/notes", post(note_create))
+        .route("/audit", get(audit))
+}
+
+/// What every page's frame needs.
+pub struct Chrome {
+    pub locale: Locale,
+    pub csrf: String,
+    pub user: Option<String>,
+    pub path: String,
+    pub can_audit: bool,
+    pub flash: Option<String>,
+}
+
+impl Chrome {
+    fn new(ctx: &Ctx, path: &str) -> Self {
+        let user = ctx.user.as_ref().map(|u| {
+            tr_args(
+                ctx.locale,
+                "signed-in-as",
+                &[
+                    ("name", u.display_name.clone()),
+                    (
+                        "org",
+                        ctx.org.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+                    ),
+                    ("role", tr(ctx.locale, &format!("role-{}", u.role.as_str()))),
+                ],
+            )
+        });
+        Self {
+            locale: ctx.locale,
+            csrf: ctx.csrf.clone(),
+            user,
+            path: path.to_string(),
+            can_audit: ctx.can(Permission::ReadAudit),
+            flash: None,
+        }
+    }
+
+    fn flash(mut self, msg: Option<String>) -> Self {
+        self.flash = msg;
+        self
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        tr(self.locale, key)
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.locale.as_str()
+    }
+
+    pub fn other_lang(&self) -> &'static str {
+        match self.locale {
+            Locale::Es => "en",
+            Locale::En => "es",
+        }
+    }
+
+    pub fn other_lang_name(&self) -> String {
+        let other = Locale::parse(self.other_lang()).unwrap_or_default();
+        tr(other, "lang-name")
+    }
+}
+
+fn render<T: Template>(status: StatusCode, t: &T) -> PageResult {
+    let body = t.render().map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok((status, Html(body)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    lang: &'a str,
+    title: &'a str,
+    message: &'a str,
+    back: String,
+}
+
+pub fn render_error(l: Locale, title: &str, message: &str) -> String {
+    ErrorPage {
+        lang: l.as_str(),
+        title,
+        message,
+        back: tr(l, "error-back"),
+    }
+    .render()
+    .unwrap_or_else(|_| message.to_string())
+}
+
+async fn healthz(State(st): State<AppState>) -> Response {
+    match st.store.ping().await {
+        Ok(()) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"status":"ok"}"#,
+        )
+            .into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"status":"unavailable"}"#,
+        )
+            .into_response(),
+    }
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/app.css"),
+    )
+        .into_response()
+}
+
+async fn home(Extension(ctx): Extension<Ctx>) -> Redirect {
+    if ctx.user.is_some() {
+        Redirect::to("/facilities")
+    } else {
+        Redirect::to("/login")
+    }
+}
+
+/// Form fields as pairs, with the CSRF token taken out.
+struct FormBody {
+    pairs: Vec<(String, String)>,
+    csrf: Option<String>,
+}
+
+impl FormBody {
+    fn parse(headers: &HeaderMap, body: &Bytes) -> Result<Self, WebError> {
+        let ct = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !ct.starts_with("application/x-www-form-urlencoded") {
+            return Err(WebError::UnsupportedMediaType);
+        }
+        let all: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(body).map_err(|e| WebError::BadRequest(e.to_string()))?;
+        let mut csrf = None;
+        let pairs = all
+            .into_iter()
+            .filter_map(|(k, v)| {
+                if k == CSRF_FIELD {
+                    csrf = Some(v);
+                    None
+                } else {
+                    Some((k, v))
+                }
+            })
+            .collect();
+        Ok(Self { pairs, csrf })
+    }
+
+    fn get(&self, k: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn checked(headers: &HeaderMap, body: &Bytes, ctx: &Ctx) -> Result<Self, WebError> {
+        let form = Self::parse(headers, body)?;
+        ctx.check_form(form.csrf.as_deref(), headers)?;
+        Ok(form)
+    }
+}
+
+/// Only same-site paths are followed after sign-in or a language change.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+fn parse_id(s: &str) -> Result<i64, WebError> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(WebError::NotFound)
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    error: Option<String>,
+    email: String,
+    next: String,
+}
+
+async fn login_page(
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let flash = q.contains_key("bye").then(|| tr(ctx.locale, "logged-out"));
+    let page = LoginPage {
+        c: Chrome::new(&ctx, "/login").flash(flash),
+        error: None,
+        email: String::new(),
+        next: safe_next(q.get("next").map(String::as_str)),
+    };
+    render(StatusCode::OK, &page)
+}
+
+async fn login_submit(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let email = form.get("email").unwrap_or("").to_string();
+    let password = form.get("password").unwrap_or("");
+    let next = safe_next(form.get("next"));
+    let (status, error) = match auth::login(&st, &email, password).await? {
+        Login::Ok { session_token, .. } => {
+            let mut resp =
+                Redirect::to(if next == "/" { "/facilities" } else { &next }).into_response();
+            let secure = st.config.secure_cookies;
+            let c = set_cookie(
+                secure,
+                auth::session_cookie_name(secure),
+                &session_token,
+                None,
+                true,
+            );
+            if let Ok(v) = HeaderValue::from_str(&c) {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+            return Ok(resp);
+        }
+        Login::Failed => (StatusCode::UNAUTHORIZED, tr(ctx.locale, "login-failed")),
+        Login::Locked { minutes } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            tr_args(
+                ctx.locale,
+                "login-locked",
+                &[("minutes", minutes.to_string())],
+            ),
+        ),
+    };
+    let page = LoginPage {
+        c: Chrome::new(&ctx, "/login"),
+        error: Some(error),
+        email,
+        next,
+    };
+    render(status, &page)
+}
+
+async fn logout(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    FormBody::checked(&headers, &body, &ctx)?;
+    if let Via::Session { token_hash } = &ctx.via {
+        st.store.delete_session(token_hash).await?;
+    }
+    let secure = st.config.secure_cookies;
+    let mut resp = Redirect::to("/login?bye=1").into_response();
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(
+        secure,
+        auth::session_cookie_name(secure),
+        "",
+        Some(0),
+        true,
+    )) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
+
+async fn set_lang(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let locale = form
+        .get("locale")
+        .and_then(Locale::parse)
+        .ok_or_else(|| WebError::BadRequest("locale".into()))?;
+    if let Some(u) = &ctx.user {
+        st.store.set_user_locale(&ctx.actor(), u.id, locale).await?;
+    }
+    let mut resp = Redirect::to(&safe_next(form.get("next"))).into_response();
+    let c = set_cookie(
+        st.config.secure_cookies,
+        LANG_COOKIE,
+        locale.as_str(),
+        Some(365 * 24 * 3600),
+        false,
+    );
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
+
+struct FacilityRow {
+    id: i64,
+    name: String,
+    kind: String,
+    state: String,
+    municipality: String,
+    capacity: String,
+    status: String,
+}
+
+fn kind_label(l: Locale, k: FacilityKind) -> String {
+    tr(l, &format!("kind-{}", k.as_str()))
+}
+
+fn status_label(l: Locale, f: &Facility) -> String {
+    match &f.draft.closed_on {
+        None => tr(l, "facility-open"),
+        Some(d) => tr_args(l, "facility-closed", &[("date", d.clone())]),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "facilities.html")]
+struct FacilitiesPage {
+    c: Chrome,
+    rows: Vec<FacilityRow>,
+    count: String,
+    can_edit: bool,
+}
+
+async fn facilities(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
+    ctx.require(Permission::ReadFacilities)?;
+    let l = ctx.locale;
+    let list = st.store.list_facilities().await?;
+    let unknown = tr(l, "facility-unknown");
+    let rows = list
+        .iter()
+        .map(|f| FacilityRow {
+            id: f.id,
+            name: f.draft.name.clone(),
+            kind: kind_label(l, f.draft.kind),
+            state: f.state().map(|s| s.name.to_string()).unwrap_or_default(),
+            municipality: f.draft.municipality.clone().unwrap_or_default(),
+            capacity: f
+                .draft
+                .capacity
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| unknown.clone()),
+            status: status_label(l, f),
+        })
+        .collect();
+    let page = FacilitiesPage {
+        c: Chrome::new(&ctx, "/facilities"),
+        rows,
+        count: tr_args(l, "facilities-count", &[("count", list.len().to_string())]),
+        can_edit: ctx.can(Permission::EditFacilities),
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub struct OptionView {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct FieldView {
+    pub name: &'static str,
+    pub label: String,
+    pub input: &'static str,
+    pub value: String,
+    pub required: bool,
+    pub hint: Option<String>,
+    pub error: Option<String>,
+    pub options: Vec<OptionView>,
+}
+
+pub struct FormView {
+    pub title: String,
+    pub action: String,
+    pub submit: String,
+    pub version: Option<i64>,
+    pub summary: Option<String>,
+    pub fields: Vec<FieldView>,
+}
+
+#[derive(Template)]
+#[template(path = "form.html")]
+struct FormPage {
+    c: Chrome,
+    form: FormView,
+}
+
+/// The facility form, filled with `values` and showing `errors` next to their fields.
+fn facility_form(
+    l: Locale,
+    values: &HashMap<String, String>,
+    errors: &ValidationErrors,
+) -> Vec<FieldView> {
+    let field = |name: &'static str, input: &'static str, required: bool| {
+        let error = errors.for_field(name).map(|e| field_error(l, e));
+        let hint_key = format!("field-{name}-hint");
+        let hint = Some(tr(l, &hint_key)).filter(|h| *h != hint_key);
+        FieldView {
+            name,
+            label: tr(l, &format!("field-{name}")),
+            input,
+            value: values.get(name).cloned().unwrap_or_default(),
+            required,
+            hint,
+            error,
+            options: Vec::new(),
+        }
+    };
+    let selected = |name: &str, v: &str| values.get(name).map(String::as_str) == Some(v);
+    let mut kind = field("kind", "select", true);
+    kind.options = FacilityKind::ALL
+        .iter()
+        .map(|k| OptionView {
+            value: k.as_str().into(),
+            label: kind_label(l, *k),
+            selected: selected("kind", k.as_str()),
+        })
+        .collect();
+    let mut state = field("state_code", "select", true);
+    state.options = geo::STATES
+        .iter()
+        .map(|s| OptionView {
+            value: s.code.into(),
+            label: format!("{} · {}", s.code, s.name),
+            selected: selected("state_code", s.code),
+        })
+        .collect();
+    vec![
+        field("name", "text", true),
+        kind,
+        field("authority", "text", false),
+        state,
+        field("municipality", "text", false),
+        field("latitude", "decimal", false),
+        field("longitude", "decimal", false),
+        field("capacity", "number", false),
+        field("opened_on", "date", false),
+        field("closed_on", "date", false),
+        field("sources", "textarea", false),
+    ]
+    .into_iter()
+    .map(|mut f| {
+        if f.input == "decimal" {
+            f.input = "text";
+        }
+        f
+    })
+    .collect()
+}
+
+fn facility_values(f: &Facility) -> HashMap<String, String> {
+    let d = &f.draft;
+    let mut m = HashMap::new();
+    let mut put = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            m.insert(k.to_string(), v);
+        }
+    };
+    put("name", Some(d.name.clone()));
+    put("kind", Some(d.kind.as_str().into()));
+    put("authority", Some(d.authority.clone()));
+    put("state_code", Some(d.state_code.clone()));
+    put("municipality", d.municipality.clone());
+    put("latitude", d.latitude.map(|v| v.to_string()));
+    put("longitude", d.longitude.map(|v| v.to_string()));
+    put("capacity", d.capacity.map(|v| v.to_string()));
+    put("opened_on", d.opened_on.clone());
+    put("closed_on", d.closed_on.clone());
+    put("sources", d.sources.clone());
+    m
+}
+
+fn form_page(ctx: &Ctx, path: &str, form: FormView, status: StatusCode) -> PageResult {
+    render(
+        status,
+        &FormPage {
+            c: Chrome::new(ctx, path),
+            form,
+        },
+    )
+}
+
+async fn facility_new(Extension(ctx): Extension<Ctx>) -> PageResult {
+    ctx.require(Permission::EditFacilities)?;
+    let l = ctx.locale;
+    let mut values = HashMap::new();
+    values.insert("authority".to_string(), "INM".to_string());
+    values.insert(
+        "kind".to_string(),
+        FacilityKind::EstacionMigratoria.as_str().to_string(),
+    );
+    let form = FormView {
+        title: tr(l, "facility-new-title"),
+        action: "/facilities".into(),
+        submit: tr(l, "facility-save"),
+        version: None,
+        summary: None,
+        fields: facility_form(l, &values, &ValidationErrors::new()),
+    };
+    form_page(&ctx, "/facilities/new", form, StatusCode::OK)
+}
+
+fn invalid_form(
+    ctx: &Ctx,
+    title: String,
+    action: String,
+    version: Option<i64>,
+    form: &FormBody,
+    errs: &ValidationErrors,
+    summary: String,
+) -> PageResult {
+    let l = ctx.locale;
+    let values: HashMap<String, String> = form.pairs.iter().cloned().collect();
+    let view = FormView {
+        title,
+        action: action.clone(),
+        submit: tr(l, "facility-save"),
+        version,
+        summary: Some(summary),
+        fields: facility_form(l, &values, errs),
+    };
+    form_page(ctx, &action, view, StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+async fn facility_create(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    ctx.require(Permission::EditFacilities)?;
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let raw = RawInput::from_pairs(form.pairs.iter().cloned());
+    match facility::validate(&raw) {
+        Ok(draft) => {
+            let f = st.store.create_facility(&ctx.actor(), draft).await?;
+            Ok(Redirect::to(&format!("/facilities/{}?created=1", f.id)).into_response())
+        }
+        Err(errs) => {
+            let l = ctx.locale;
+            let summary = tr_args(l, "form-errors", &[("count", errs.0.len().to_string())]);
+            invalid_form(
+                &ctx,
+                tr(l, "facility-new-title"),
+                "/facilities".into(),
+                None,
+                &form,
+                &errs,
+                summary,
+            )
+        }
+    }
+}
+
+async fn load_facility(st: &AppState, id: &str) -> Result<Facility, WebError> {
+    st.store
+        .facility(parse_id(id)?)
+        .await?
+        .ok_or(WebError::NotFound)
+}
+
+#[derive(Template)]
+#[template(path = "facility.html")]
+struct FacilityPage {
+    c: Chrome,
+    id: i64,
+    name: String,
+    version_label: String,
+    details: Vec<(String, String)>,
+    can_edit: bool,
+    can_read_notes: bool,
+    notes: Vec<(String, String)>,
+    note_error: Option<String>,
+}
+
+async fn facility_page(
+    st: &AppState,
+    ctx: &Ctx,
+    f: Facility,
+    flash: Option<String>,
+    note_error: Option<String>,
+) -> PageResult {
+    let l = ctx.locale;
+    let d = &f.draft;
+    let unknown = tr(l, "facility-unknown");
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| unknown.clone());
+    let details = vec![
+        (tr(l, "field-kind"), kind_label(l, d.kind)),
+        (tr(l, "field-authority"), d.authority.clone()),
+        (
+            tr(l, "field-state_code"),
+            f.state()
+                .map(|s| format!("{} · {}", s.code, s.name))
+                .unwrap_or_default(),
+        ),
+        (tr(l, "field-municipality"), opt(&d.municipality)),
+        (
+            format!("{} / {}", tr(l, "field-latitude"), tr(l, "field-longitude")),
+            match (d.latitude, d.longitude) {
+                (Some(a), Some(b)) => format!("{a}, {b}"),
+                _ => unknown.clone(),
+            },
+        ),
+        (
+            tr(l, "field-capacity"),
+            d.capacity
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| unknown.clone()),
+        ),
+        (tr(l, "field-opened_on"), opt(&d.opened_on)),
+        (tr(l, "field-status"), status_label(l, &f)),
+        (tr(l, "field-sources"), opt(&d.sources)),
+    ];
+    let can_read_notes = ctx.can(Permission::ReadSealed);
+    let notes = match (&ctx.user, can_read_notes) {
+        (Some(u), true) => st
+            .store
+            .facility_notes(u.org_id, f.id)
+            .await?
+            .into_iter()
+            .map(|n| {
+                (
+                    vigia_domain::format_local(n.created_at, f.time_zone()),
+                    n.body,
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let page = FacilityPage {
+        c: Chrome::new(ctx, &format!("/facilities/{}", f.id)).flash(flash),
+        id: f.id,
+        name: d.name.clone(),
+        version_label: tr_args(l, "facility-version", &[("version", f.version.to_string())]),
+        details,
+        can_edit: ctx.can(Permission::EditFacilities),
+        can_read_notes,
+        notes,
+        note_error: note_error.clone(),
+    };
+    render(
+        if note_error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+        &page,
+    )
+}
+
+async fn facility_show(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    ctx.require(Permission::ReadFacilities)?;
+    let f = load_facility(&st, &id).await?;
+    let l = ctx.locale;
+    let flash = if q.contains_key("created") {
+        Some(tr(l, "facility-created"))
+    } else if q.contains_key("saved") {
+        Some(tr_args(
+            l,
+            "facility-saved",
+            &[("version", f.version.to_string())],
+        ))
+    } else if q.contains_key("noted") {
+        Some(tr(l, "facility-note-saved"))
+    } else {
+        None
+    };
+    facility_page(&st, &ctx, f, flash, None).await
+}
+
+async fn facility_edit(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> PageResult {
+    ctx.require(Permission::EditFacilities)?;
+    let f = load_facility(&st, &id).await?;
+    let l = ctx.locale;
+    let form = FormView {
+        title: tr_args(l, "facility-edit-title", &[("name", f.draft.name.clone())]),
+        action: format!("/facilities/{}/edit", f.id),
+        submit: tr(l, "facility-save"),
+        version: Some(f.version),
+        summary: None,
+        fields: facility_form(l, &facility_values(&f), &ValidationErrors::new()),
+    };
+    form_page(
+        &ctx,
+        &format!("/facilities/{}/edit", f.id),
+        form,
+        StatusCode::OK,
+    )
+}
+
+async fn facility_update(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    ctx.require(Permission::EditFacilities)?;
+    let f = load_facility(&st, &id).await?;
+    let mut form = FormBody::checked(&headers, &body, &ctx)?;
+    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
+    form.pairs.retain(|(k, _)| k != "version");
+    let l = ctx.locale;
+    let title = tr_args(l, "facility-edit-title", &[("name", f.draft.name.clone())]);
+    let action = format!("/facilities/{}/edit", f.id);
+    let raw = RawInput::from_pairs(form.pairs.iter().cloned());
+    match facility::validate(&raw) {
+        Ok(draft) => match st
+            .store
+            .update_facility(&ctx.actor(), f.id, version, draft)
+            .await
+        {
+            Ok(g) => Ok(
+                Redirect::to(&format!("/facilities/{}?saved={}", g.id, g.version)).into_response(),
+            ),
+            Err(vigia_store::StoreError::Conflict(_)) => {
+                let mut page = invalid_form(
+                    &ctx,
+                    title,
+                    action,
+                    Some(f.version),
+                    &form,
+                    &ValidationErrors::new(),
+                    tr(l, "form-conflict"),
+                )?;
+                *page.status_mut() = StatusCode::CONFLICT;
+                Ok(page)
+            }
+            Err(e) => Err(e.into()),
+        },
+        Err(errs) => {
+            let summary = tr_args(l, "form-errors", &[("count", errs.0.len().to_string())]);
+            invalid_form(&ctx, title, action, version, &form, &errs, summary)
+        }
+    }
+}
+
+async fn note_create(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.require(Permission::WriteSealed)?.clone();
+    let f = load_facility(&st, &id).await?;
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let raw = RawInput::from_pairs(form.pairs.iter().cloned());
+    match note::validate(&raw) {
+        Ok(text) => {
+            st.store
+                .add_facility_note(&ctx.actor(), user.org_id, f.id, &text)
+                .await?;
+            Ok(Redirect::to(&format!("/facilities/{}?noted=1", f.id)).into_response())
+        }
+        Err(errs) => {
+            let msg = errs.0.first().map(|e| field_error(ctx.locale, e));
+            facility_page(&st, &ctx, f, None, msg).await
+        }
+    }
+}
+
+pub struct VersionView {
+    pub action: String,
+    pub when: String,
+    pub who: String,
+    pub hash: String,
+    pub changes: Vec<(String, Option<String>, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "history.html")]
+struct HistoryPage {
+    c: Chrome,
+    title: String,
+    versions: Vec<VersionView>,
+}
+
+fn show_json(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "—".into(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Each version with the fields that changed from the one before.
+pub fn version_views(l: Locale, entries: &[vigia_store::HistoryEntry]) -> Vec<VersionView> {
+    let mut prev: Option<serde_json::Map<String, serde_json::Value>> = None;
+    let mut out = Vec::new();
+    for e in entries {
+        let content: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&e.content).unwrap_or_default();
+        let mut changes = Vec::new();
+        for (k, v) in &content {
+            if k == "id" || k == "version" {
+                continue;
+            }
+            let old = prev.as_ref().and_then(|p| p.get(k));
+            if old == Some(v) {
+                continue;
+            }
+            if prev.is_none() && v.is_null() {
+                continue;
+            }
+            let label_key = format!("field-{k}");
+            let label = Some(tr(l, &label_key))
+                .filter(|s| *s != label_key)
+                .unwrap_or_else(|| k.clone());
+            changes.push((label, old.map(show_json), show_json(v)));
+        }
+        out.push(VersionView {
+            action: tr(l, &format!("action-{}", e.action)),
+            when: format_instant(e.at),
+            who: e
+                .actor_name
+                .clone()
+                .unwrap_or_else(|| tr(l, "history-system")),
+            hash: e.entry_hash.clone(),
+            changes,
+        });
+        prev = Some(content);
+    }
+    out.reverse();
+    out
+}
+
+async fn facility_history(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> PageResult {
+    ctx.require(Permission::ReadFacilities)?;
+    let f = load_facility(&st, &id).await?;
+    let entries = st.store.history(RecordType::Facility, f.id, None).await?;
+    let l = ctx.locale;
+    let page = HistoryPage {
+        c: Chrome::new(&ctx, &format!("/facilities/{}/history", f.id)),
+        title: tr_args(l, "history-title", &[("name", f.draft.name.clone())]),
+        versions: version_views(l, &entries),
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    c: Chrome,
+    entries: Vec<(i64, String, String, String, String)>,
+}
+
+async fn audit(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
+    let user = ctx.require(Permission::ReadAudit)?;
+    let l = ctx.locale;
+    let entries = st
+        .store
+        .audit_entries(Some(user.org_id), None, 200)
+        .await?
+        .into_iter()
+        .map(|e| {
+            (
+                e.seq,
+                format_instant(e.at),
+                tr(l, &format!("action-{}", e.action)),
+                format!("{} #{}", e.record_type, e.record_id),
+                e.entry_hash.chars().take(16).collect::<String>(),
+            )
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &AuditPage {
+            c: Chrome::new(&ctx, "/audit"),
+            entries,
+        },
+    )
+}

@@ -1,0 +1,137 @@
+app-name = Vigía
+app-tagline = Access and conditions record for migrant detention centers
+lang-name = English
+lang-switch = Change language
+nav-facilities = Detention centers
+nav-audit = Change history
+nav-logout = Sign out
+nav-login = Sign in
+nav-skip = Skip to content
+signed-in-as = Signed in as { $name } ({ $org }, { $role })
+
+role-admin = admin
+role-coordinator = coordinator
+role-monitor = monitor
+role-lawyer = lawyer
+role-analyst = analyst
+
+login-title = Sign in
+login-email = Email
+login-password = Password
+login-submit = Sign in
+login-failed = The email or the password is not correct.
+login-locked = Too many failed attempts. Wait { $minutes } minutes and try again.
+logged-out = You signed out.
+
+facilities-title = Detention centers
+facilities-intro = Shared registry of immigration stations and provisional facilities. Every organization can read it; every change is kept in the history.
+facilities-new = Register a center
+facilities-empty = No centers are registered yet.
+facilities-count = { $count ->
+    [one] 1 center
+   *[other] { $count } centers
+}
+facility-new-title = Register a detention center
+facility-edit-title = Correct “{ $name }”
+facility-save = Save
+facility-saved = Version { $version } saved.
+facility-created = Center registered.
+facility-history = History
+facility-edit = Correct
+facility-notes = Your organization's private notes
+facility-notes-help = Encrypted in the database. Only people of your organization with access to personal data see them.
+facility-notes-empty = Your organization has no notes on this center.
+facility-note-add = Add note
+facility-note-saved = Note saved and encrypted.
+facility-notes-hidden = Your role gives no access to private notes.
+facility-version = Version { $version }
+facility-unknown = Unknown
+facility-open = Operating
+facility-closed = Closed since { $date }
+form-errors = Check the marked fields: { $count ->
+    [one] there is 1 error.
+   *[other] there are { $count } errors.
+}
+form-optional = optional
+form-conflict = Someone saved another version while you were editing. Check the current data and save again.
+
+field-name = Name
+field-kind = Kind
+field-authority = Operating authority
+field-state_code = State
+field-municipality = Municipality
+field-latitude = Latitude
+field-longitude = Longitude
+field-capacity = Official capacity
+field-capacity-hint = As published by the authority. Leave it empty when unknown: it is never estimated.
+field-opened_on = Opened on
+field-closed_on = Closed on
+field-sources = Sources
+field-sources-hint = One per line: document, press report or web address.
+field-body = Note
+field-status = Status
+field-choose = Choose one
+
+kind-estacion_migratoria = Immigration station
+kind-estancia_provisional_a = Provisional facility type A (up to 48 hours)
+kind-estancia_provisional_b = Provisional facility type B (up to 7 days)
+kind-other = Other
+
+history-title = History of “{ $name }”
+history-intro = Every saved version, who saved it and when. Nothing is deleted: corrections are new versions.
+history-when = When (UTC)
+history-who = Who
+history-action = Action
+history-changes = Changes
+history-hash = Fingerprint (SHA-256)
+history-system = System
+action-create = created
+action-update = corrected
+action-disable = disabled
+action-enable = re-enabled
+action-set_locale = language changed
+action-rewrap = key re-wrapped
+
+audit-title = Your organization's change history
+audit-intro = A tamper-evident chain of entries: each one keeps the fingerprint of the one before.
+audit-seq = No.
+audit-record = Record
+
+error-title = Something went wrong
+error-not-found = We could not find that page or record.
+error-forbidden = Your role does not allow this action.
+error-bad-request = The request is not valid: { $reason }
+error-csrf = The form expired or did not come from this page. Reload it and try again.
+error-internal = An internal error occurred. It was logged; try again later.
+error-too-large = The submission is too large.
+error-unauthorized = You need to sign in.
+error-conflict = Conflict: { $what }
+error-back = Back to the start
+
+err-required = This field is required.
+err-unknown_field = This field does not exist.
+err-expected_text = Must be text.
+err-expected_integer = Must be a whole number.
+err-expected_number = Must be a number.
+err-expected_date = Must be a valid date written YYYY-MM-DD.
+err-expected_boolean = Must be yes or no.
+err-expected_object = The body must be a JSON object.
+err-out_of_range = Must be between { $min } and { $max }.
+err-too_long = Too long: at most { $max } characters.
+err-control_characters = Contains control characters that are not allowed.
+err-unknown_choice = Not one of the options.
+err-unknown_state = Not an INEGI state code (01 to 32).
+err-coordinates_incomplete = Give latitude and longitude together.
+err-before_opened = Cannot be before the opening date.
+err-invalid_email = Not a valid email address.
+err-password_too_short = Must be at least { $min } characters long.
+err-password_common = This password is too common.
+err-invalid_slug = Use 2 to 40 lowercase letters, digits or hyphens.
+err-invalid_json = Not valid JSON.
+err-unknown_column = Unknown column.
+err-missing_column = This column is missing.
+err-wrong_column_count = The row does not have the header's number of columns.
+err-invalid_utf8 = The row is not UTF-8.
+err-invalid_csv = The file is not a valid CSV.
+err-duplicate_row = Repeats line { $line }.
+err-too_many_rows = Too many rows: at most { $max }.

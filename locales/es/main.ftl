@@ -1,0 +1,137 @@
+app-name = Vigía
+app-tagline = Registro de acceso y condiciones en estaciones migratorias
+lang-name = Español
+lang-switch = Cambiar idioma
+nav-facilities = Centros de detención
+nav-audit = Historial de cambios
+nav-logout = Cerrar sesión
+nav-login = Iniciar sesión
+nav-skip = Ir al contenido
+signed-in-as = Sesión de { $name } ({ $org }, { $role })
+
+role-admin = administración
+role-coordinator = coordinación
+role-monitor = monitoreo
+role-lawyer = abogacía
+role-analyst = análisis
+
+login-title = Iniciar sesión
+login-email = Correo electrónico
+login-password = Contraseña
+login-submit = Entrar
+login-failed = El correo o la contraseña no son correctos.
+login-locked = Demasiados intentos fallidos. Espera { $minutes } minutos e inténtalo de nuevo.
+logged-out = Cerraste la sesión.
+
+facilities-title = Centros de detención
+facilities-intro = Registro compartido de estaciones migratorias y estancias provisionales. Lo pueden leer todas las organizaciones; cada cambio queda en el historial.
+facilities-new = Registrar un centro
+facilities-empty = Todavía no hay centros registrados.
+facilities-count = { $count ->
+    [one] 1 centro
+   *[other] { $count } centros
+}
+facility-new-title = Registrar un centro de detención
+facility-edit-title = Corregir «{ $name }»
+facility-save = Guardar
+facility-saved = Se guardó la versión { $version }.
+facility-created = Centro registrado.
+facility-history = Historial
+facility-edit = Corregir
+facility-notes = Notas privadas de tu organización
+facility-notes-help = Cifradas en la base de datos. Solo las ven las personas de tu organización con acceso a datos personales.
+facility-notes-empty = Tu organización no tiene notas sobre este centro.
+facility-note-add = Agregar nota
+facility-note-saved = Nota guardada y cifrada.
+facility-notes-hidden = Tu rol no da acceso a las notas privadas.
+facility-version = Versión { $version }
+facility-unknown = Sin dato
+facility-open = En operación
+facility-closed = Cerrado desde { $date }
+form-errors = Revisa los campos marcados: { $count ->
+    [one] hay 1 error.
+   *[other] hay { $count } errores.
+}
+form-optional = opcional
+form-conflict = Alguien guardó otra versión mientras editabas. Revisa los datos actuales y vuelve a guardar.
+
+field-name = Nombre
+field-kind = Tipo
+field-authority = Autoridad que lo opera
+field-state_code = Entidad federativa
+field-municipality = Municipio
+field-latitude = Latitud
+field-longitude = Longitud
+field-capacity = Capacidad oficial
+field-capacity-hint = Como la publica la autoridad. Déjalo vacío si no se conoce: nunca se estima.
+field-opened_on = Fecha de apertura
+field-closed_on = Fecha de cierre
+field-sources = Fuentes
+field-sources-hint = Una por línea: documento, nota de prensa o dirección web.
+field-body = Nota
+field-status = Estado
+field-choose = Elige una opción
+
+kind-estacion_migratoria = Estación migratoria
+kind-estancia_provisional_a = Estancia provisional tipo A (hasta 48 horas)
+kind-estancia_provisional_b = Estancia provisional tipo B (hasta 7 días)
+kind-other = Otro
+
+history-title = Historial de «{ $name }»
+history-intro = Cada versión guardada, con quién la guardó y cuándo. Nada se borra: las correcciones son versiones nuevas.
+history-when = Cuándo (UTC)
+history-who = Quién
+history-action = Acción
+history-changes = Cambios
+history-hash = Huella (SHA-256)
+history-system = Sistema
+action-create = alta
+action-update = corrección
+action-disable = baja
+action-enable = reactivación
+action-set_locale = cambio de idioma
+action-rewrap = reenvoltura de llave
+
+audit-title = Historial de cambios de tu organización
+audit-intro = Cadena de registros a prueba de alteraciones: cada entrada guarda la huella de la anterior.
+audit-seq = N.º
+audit-record = Registro
+
+error-title = Algo no salió bien
+error-not-found = No encontramos esa página o ese registro.
+error-forbidden = Tu rol no permite esta acción.
+error-bad-request = La solicitud no es válida: { $reason }
+error-csrf = El formulario caducó o no vino de esta página. Vuelve a cargarla e inténtalo otra vez.
+error-internal = Ocurrió un error interno. Quedó registrado; inténtalo de nuevo más tarde.
+error-too-large = El envío es demasiado grande.
+error-unauthorized = Necesitas iniciar sesión.
+error-conflict = Conflicto: { $what }
+error-back = Volver al inicio
+
+err-required = Este campo es obligatorio.
+err-unknown_field = Este campo no existe.
+err-expected_text = Debe ser texto.
+err-expected_integer = Debe ser un número entero.
+err-expected_number = Debe ser un número.
+err-expected_date = Debe ser una fecha válida con la forma AAAA-MM-DD.
+err-expected_boolean = Debe ser sí o no.
+err-expected_object = El cuerpo debe ser un objeto JSON.
+err-out_of_range = Debe estar entre { $min } y { $max }.
+err-too_long = Es demasiado largo: como máximo { $max } caracteres.
+err-control_characters = Contiene caracteres de control no permitidos.
+err-unknown_choice = No es una de las opciones.
+err-unknown_state = No es una clave de entidad del INEGI (01 a 32).
+err-coordinates_incomplete = Indica latitud y longitud juntas.
+err-before_opened = No puede ser anterior a la fecha de apertura.
+err-invalid_email = No es un correo electrónico válido.
+err-password_too_short = Debe tener al menos { $min } caracteres.
+err-password_common = Es una contraseña demasiado común.
+err-invalid_slug = Usa de 2 a 40 letras minúsculas, números o guiones.
+err-invalid_json = No es JSON válido.
+err-unknown_column = Columna desconocida.
+err-missing_column = Falta esta columna.
+err-wrong_column_count = La fila no tiene el número de columnas del encabezado.
+err-invalid_utf8 = La fila no está en UTF-8.
+err-invalid_csv = El archivo no es un CSV válido.
+err-duplicate_row = Repite la fila { $line }.
+err-too_many_rows = Demasiadas filas: como máximo { $max }.
