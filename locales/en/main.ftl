@@ -135,3 +135,33 @@ err-invalid_utf8 = The row is not UTF-8.
 err-invalid_csv = The file is not a valid CSV.
 err-duplicate_row = Repeats line { $line }.
 err-too_many_rows = Too many rows: at most { $max }.
+
+import-title = Import centers from CSV
+import-intro = Every row is checked: if any has an error none is imported, and each error is shown with its line and column.
+import-file = CSV file (UTF-8, comma-separated)
+import-columns = A header with the columns: name, kind, state_code (required) and authority, municipality, latitude, longitude, capacity, opened_on, closed_on, sources.
+import-submit = Import
+import-done = { $count } centers imported.
+import-rejected = Nothing was imported: { $count ->
+    [one] there is 1 problem.
+   *[other] there are { $count } problems.
+}
+import-line = Line
+import-column = Column
+import-reason = Reason
+
+nav-users = People
+users-title = People in your organization
+users-add = Add a person
+users-name = Name
+users-role = Role
+users-password = Initial password
+users-password-hint = At least { $min } characters; share it over a safe channel.
+users-added = { $email } was added.
+users-changed = Change saved.
+users-active = Active
+users-disabled = Disabled
+users-disable = Disable
+users-enable = Re-enable
+users-not-self = you cannot disable yourself
+err-email_taken = An account with this email already exists.

@@ -135,3 +135,33 @@ err-invalid_utf8 = La fila no está en UTF-8.
 err-invalid_csv = El archivo no es un CSV válido.
 err-duplicate_row = Repite la fila { $line }.
 err-too_many_rows = Demasiadas filas: como máximo { $max }.
+
+import-title = Importar centros desde CSV
+import-intro = Se revisan todas las filas: si alguna tiene un error no se importa ninguna, y cada error se señala con su línea y su columna.
+import-file = Archivo CSV (UTF-8, separado por comas)
+import-columns = Encabezado con las columnas: name, kind, state_code (obligatorias) y authority, municipality, latitude, longitude, capacity, opened_on, closed_on, sources.
+import-submit = Importar
+import-done = Se importaron { $count } centros.
+import-rejected = No se importó nada: { $count ->
+    [one] hay 1 problema.
+   *[other] hay { $count } problemas.
+}
+import-line = Línea
+import-column = Columna
+import-reason = Motivo
+
+nav-users = Personas
+users-title = Personas de tu organización
+users-add = Agregar persona
+users-name = Nombre
+users-role = Rol
+users-password = Contraseña inicial
+users-password-hint = Al menos { $min } caracteres; compártela por un canal seguro.
+users-added = Se agregó a { $email }.
+users-changed = Cambio guardado.
+users-active = Activa
+users-disabled = Dada de baja
+users-disable = Dar de baja
+users-enable = Reactivar
+users-not-self = no puedes darte de baja a ti misma
+err-email_taken = Ya hay una cuenta con este correo.

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Parser, Subcommand};
 use vigia_domain::account::{self, Locale, Role};
-use vigia_store::{keyfile, secrets, Actor, DynStore, NewUser};
+use vigia_store::{keyfile, secrets, Actor, DynStore};
 
-mod demo;
+use vigia_cli::{add_user, demo};
 
 #[derive(Parser)]
 #[command(
@@ -251,35 +251,6 @@ fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
     } else {
         Ok((secrets::new_token("")?, true))
     }
-}
-
-async fn add_user(
-    store: &DynStore,
-    email: &str,
-    name: &str,
-    role: &str,
-    org_id: i64,
-    locale: Locale,
-    password: &str,
-) -> anyhow::Result<vigia_domain::account::User> {
-    let (email, name, role) =
-        account::validate_new_user(email, name, role, password).map_err(|e| anyhow!("{e}"))?;
-    let pw = password.to_string();
-    let hash = tokio::task::spawn_blocking(move || secrets::hash_password(&pw)).await??;
-    let user = store
-        .create_user(
-            &Actor::SYSTEM,
-            NewUser {
-                email,
-                display_name: name,
-                org_id,
-                role,
-                locale,
-                password_hash: hash,
-            },
-        )
-        .await?;
-    Ok(user)
 }
 
 async fn serve(args: ServeArgs, store: DynStore) -> anyhow::Result<()> {

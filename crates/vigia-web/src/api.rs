@@ -27,6 +27,10 @@ pub fn routes() -> Router<AppState> {
             get(list_facilities).post(create_facility),
         )
         .route(
+            "/api/v1/facilities/import",
+            axum::routing::post(import_facilities),
+        )
+        .route(
             "/api/v1/facilities/{id}",
             get(get_facility).put(update_facility),
         )
@@ -42,6 +46,7 @@ pub fn routes() -> Router<AppState> {
 pub const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/me", &["get"]),
     ("/api/v1/facilities", &["get", "post"]),
+    ("/api/v1/facilities/import", &["post"]),
     ("/api/v1/facilities/{id}", &["get", "put"]),
     ("/api/v1/facilities/{id}/history", &["get"]),
     ("/api/v1/facilities/{id}/notes", &["get", "post"]),
@@ -288,4 +293,30 @@ async fn create_note(
         .await?;
     let out = serde_json::json!({"id": n.id, "facility_id": n.facility_id, "body": n.body, "created_at": format_instant(n.created_at)});
     Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+/// A CSV file of facilities: every row is validated and all are created, or none.
+async fn import_facilities(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    api_user(&ctx, Permission::EditFacilities)?;
+    ctx.check_api_write(&method, &headers)?;
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if ct.split(';').next().map(str::trim) != Some("text/csv") {
+        return Err(WebError::UnsupportedMediaType.into());
+    }
+    let drafts = vigia_domain::import::facilities_csv(&body).map_err(WebError::Import)?;
+    let ids = st.store.import_facilities(&ctx.actor(), drafts).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({"imported": ids.len(), "ids": ids})),
+    )
+        .into_response())
 }

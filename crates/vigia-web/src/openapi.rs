@@ -72,6 +72,16 @@ pub fn document() -> Value {
                     ]), "201", json_response("Created", "Facility"))
                 }
             },
+            "/api/v1/facilities/import": {"post": {
+                "operationId": "importFacilities",
+                "summary": "Import facilities from CSV: all rows or none",
+                "description": "UTF-8, comma-separated, with a header row naming columns of FacilityInput (name, kind and state_code required). Every bad row is reported with its line (the header is line 1), column and reason; nothing is imported then.",
+                "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}}},
+                "responses": with(errors(&[
+                    ("403", "The role may not edit facilities"), ("413", "Body too large"),
+                    ("415", "Body is not text/csv"), ("422", "Rows are invalid: errors lists line, field and reason")
+                ]), "201", json_response("Imported", "ImportResult"))
+            }},
             "/api/v1/facilities/{id}": {
                 "parameters": [id_param()],
                 "get": {
@@ -177,6 +187,9 @@ pub fn document() -> Value {
                         "content_hash": {"type": "string"}, "entry_hash": {"type": "string"}
                     }
                 }}}},
+                "ImportResult": {"type": "object", "required": ["imported", "ids"], "properties": {
+                    "imported": {"type": "integer"}, "ids": {"type": "array", "items": {"type": "integer"}}
+                }},
                 "NoteInput": {
                     "type": "object", "additionalProperties": false, "required": ["body"],
                     "properties": {"body": {"type": "string", "minLength": 1, "maxLength": note::BODY_MAX, "pattern": "\\S"}}

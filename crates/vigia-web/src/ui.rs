@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lang", post(set_lang))
         .route("/facilities", get(facilities).post(facility_create))
         .route("/facilities/new", get(facility_new))
+        .route("/facilities/import", get(import_page).post(import_submit))
         .route("/facilities/{id}", get(facility_show))
         .route(
             "/facilities/{id}/edit",
@@ -39,6 +40,9 @@ pub fn routes() -> Router<AppState> {
         .route("/facilities/{id}/history", get(facility_history))
         .route("/facilities/{id}/notes", post(note_create))
         .route("/audit", get(audit))
+        .route("/admin/users", get(users_page).post(user_create))
+        .route("/admin/users/{id}/disable", post(user_disable))
+        .route("/admin/users/{id}/enable", post(user_enable))
 }
 
 /// What every page's frame needs.
@@ -48,6 +52,7 @@ pub struct Chrome {
     pub user: Option<String>,
     pub path: String,
     pub can_audit: bool,
+    pub can_manage_users: bool,
     pub flash: Option<String>,
 }
 
@@ -73,6 +78,7 @@ impl Chrome {
             user,
             path: path.to_string(),
             can_audit: ctx.can(Permission::ReadAudit),
+            can_manage_users: ctx.can(Permission::ManageUsers),
             flash: None,
         }
     }
@@ -936,4 +942,310 @@ async fn audit(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> Pa
             entries,
         },
     )
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    c: Chrome,
+    summary: Option<String>,
+    rows: Vec<(u64, String, String)>,
+}
+
+async fn import_page(Extension(ctx): Extension<Ctx>) -> PageResult {
+    ctx.require(Permission::EditFacilities)?;
+    render(
+        StatusCode::OK,
+        &ImportPage {
+            c: Chrome::new(&ctx, "/facilities/import"),
+            summary: None,
+            rows: Vec::new(),
+        },
+    )
+}
+
+async fn import_submit(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    mut multipart: axum::extract::Multipart,
+) -> PageResult {
+    ctx.require(Permission::EditFacilities)?;
+    let mut csrf = None;
+    let mut file = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| WebError::BadRequest(e.body_text()))?
+    {
+        match field.name() {
+            Some("csrf") => {
+                csrf = Some(
+                    field
+                        .text()
+                        .await
+                        .map_err(|e| WebError::BadRequest(e.body_text()))?,
+                )
+            }
+            Some("file") => {
+                file = Some(
+                    field
+                        .bytes()
+                        .await
+                        .map_err(|e| WebError::BadRequest(e.body_text()))?,
+                )
+            }
+            _ => {}
+        }
+    }
+    ctx.check_form(csrf.as_deref(), &headers)?;
+    let l = ctx.locale;
+    let bytes = file.unwrap_or_default();
+    match vigia_domain::import::facilities_csv(&bytes) {
+        Ok(drafts) => {
+            let ids = st.store.import_facilities(&ctx.actor(), drafts).await?;
+            let page = ImportPage {
+                c: Chrome::new(&ctx, "/facilities/import").flash(Some(tr_args(
+                    l,
+                    "import-done",
+                    &[("count", ids.len().to_string())],
+                ))),
+                summary: None,
+                rows: Vec::new(),
+            };
+            render(StatusCode::OK, &page)
+        }
+        Err(errors) => {
+            let rows = errors
+                .iter()
+                .map(|r| {
+                    let fe = vigia_domain::FieldError {
+                        field: r.column.clone(),
+                        code: r.code,
+                        params: r.params.clone(),
+                    };
+                    (r.line, r.column.clone(), field_error(l, &fe))
+                })
+                .collect();
+            let page = ImportPage {
+                c: Chrome::new(&ctx, "/facilities/import"),
+                summary: Some(tr_args(
+                    l,
+                    "import-rejected",
+                    &[("count", errors.len().to_string())],
+                )),
+                rows,
+            };
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+pub struct MemberRow {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub disabled: bool,
+    pub is_me: bool,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    c: Chrome,
+    members: Vec<MemberRow>,
+    form: FormView,
+}
+
+fn user_form(
+    l: Locale,
+    values: &HashMap<String, String>,
+    errors: &ValidationErrors,
+) -> Vec<FieldView> {
+    let field = |name: &'static str, label: &str, input: &'static str| FieldView {
+        name,
+        label: tr(l, label),
+        input,
+        value: if input == "password" {
+            String::new()
+        } else {
+            values.get(name).cloned().unwrap_or_default()
+        },
+        required: true,
+        hint: None,
+        error: errors.for_field(name).map(|e| field_error(l, e)),
+        options: Vec::new(),
+    };
+    let mut role = field("role", "users-role", "select");
+    role.options = vigia_domain::account::Role::ALL
+        .iter()
+        .map(|r| OptionView {
+            value: r.as_str().into(),
+            label: tr(l, &format!("role-{}", r.as_str())),
+            selected: values.get("role").map(String::as_str) == Some(r.as_str()),
+        })
+        .collect();
+    let mut password = field("password", "users-password", "password");
+    password.hint = Some(tr_args(
+        l,
+        "users-password-hint",
+        &[("min", vigia_domain::account::PASSWORD_MIN.to_string())],
+    ));
+    vec![
+        field("email", "login-email", "email"),
+        field("display_name", "users-name", "text"),
+        role,
+        password,
+    ]
+}
+
+async fn users_view(
+    st: &AppState,
+    ctx: &Ctx,
+    values: &HashMap<String, String>,
+    errors: &ValidationErrors,
+    flash: Option<String>,
+) -> Result<UsersPage, WebError> {
+    let me = ctx.require(Permission::ManageUsers)?;
+    let l = ctx.locale;
+    let members = st
+        .store
+        .list_users(Some(me.org_id))
+        .await?
+        .into_iter()
+        .map(|u| MemberRow {
+            id: u.id,
+            is_me: u.id == me.id,
+            email: u.email,
+            name: u.display_name,
+            role: tr(l, &format!("role-{}", u.role.as_str())),
+            disabled: u.disabled,
+        })
+        .collect();
+    let summary = (!errors.is_empty())
+        .then(|| tr_args(l, "form-errors", &[("count", errors.0.len().to_string())]));
+    Ok(UsersPage {
+        c: Chrome::new(ctx, "/admin/users").flash(flash),
+        members,
+        form: FormView {
+            title: tr(l, "users-add"),
+            action: "/admin/users".into(),
+            submit: tr(l, "users-add"),
+            version: None,
+            summary,
+            fields: user_form(l, values, errors),
+        },
+    })
+}
+
+async fn users_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let l = ctx.locale;
+    let flash = q
+        .get("added")
+        .map(|e| tr_args(l, "users-added", &[("email", e.clone())]))
+        .or_else(|| q.contains_key("changed").then(|| tr(l, "users-changed")));
+    let page = users_view(&st, &ctx, &HashMap::new(), &ValidationErrors::new(), flash).await?;
+    render(StatusCode::OK, &page)
+}
+
+async fn user_create(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let me = ctx.require(Permission::ManageUsers)?.clone();
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let values: HashMap<String, String> = form.pairs.iter().cloned().collect();
+    let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
+    let checked = vigia_domain::account::validate_new_user(
+        get("email"),
+        get("display_name"),
+        get("role"),
+        get("password"),
+    );
+    let errors = match checked {
+        Ok((email, name, role)) => {
+            let pw = get("password").to_string();
+            let hash =
+                tokio::task::spawn_blocking(move || vigia_store::secrets::hash_password(&pw))
+                    .await
+                    .map_err(|e| WebError::Internal(e.to_string()))?
+                    .map_err(|e| WebError::Internal(e.to_string()))?;
+            let new = vigia_store::NewUser {
+                email: email.clone(),
+                display_name: name,
+                org_id: me.org_id,
+                role,
+                locale: ctx.locale,
+                password_hash: hash,
+            };
+            match st.store.create_user(&ctx.actor(), new).await {
+                Ok(_) => {
+                    let q = serde_urlencoded::to_string([("added", email.as_str())])
+                        .unwrap_or_default();
+                    return Ok(Redirect::to(&format!("/admin/users?{q}")).into_response());
+                }
+                Err(vigia_store::StoreError::Conflict(_)) => {
+                    ValidationErrors::single("email", "email_taken")
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(errs) => errs,
+    };
+    let page = users_view(&st, &ctx, &values, &errors, None).await?;
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+async fn set_disabled(
+    st: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+    disabled: bool,
+) -> PageResult {
+    let me = ctx.require(Permission::ManageUsers)?;
+    FormBody::checked(headers, body, ctx)?;
+    let id = parse_id(id)?;
+    // Another organization's user is not found, so ids cannot be probed.
+    let target = st
+        .store
+        .user(id)
+        .await?
+        .filter(|u| u.org_id == me.org_id)
+        .ok_or(WebError::NotFound)?;
+    if target.id == me.id {
+        return Err(WebError::BadRequest(tr(ctx.locale, "users-not-self")).into());
+    }
+    st.store
+        .set_user_disabled(&ctx.actor(), target.id, disabled)
+        .await?;
+    Ok(Redirect::to("/admin/users?changed=1").into_response())
+}
+
+async fn user_disable(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    set_disabled(&st, &ctx, &id, &headers, &body, true).await
+}
+
+async fn user_enable(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    set_disabled(&st, &ctx, &id, &headers, &body, false).await
 }

@@ -390,3 +390,43 @@ async fn the_openapi_document_and_health_check_answer() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.text().await.expect("t"), r#"{"status":"ok"}"#);
 }
+
+#[tokio::test]
+async fn csv_imports_through_the_api_are_all_or_nothing() {
+    for app in TestApp::all().await {
+        let (_, token) = app
+            .api_user("coord@a.org", "org-a", Role::Coordinator)
+            .await;
+        let c = reqwest::Client::new();
+        let post = |csv: &'static str, ct: &'static str| {
+            c.post(app.url("/api/v1/facilities/import"))
+                .bearer_auth(&token)
+                .header("content-type", ct)
+                .body(csv)
+                .send()
+        };
+        let bad = "name,kind,state_code,capacity\nSiglo XXI,estacion_migratoria,07,960\nAcayucan,estacion_migratoria,30,-5\n";
+        let r = post(bad, "text/csv").await.expect("post");
+        assert_eq!(r.status(), 422);
+        let p: Value = r.json().await.expect("json");
+        assert_eq!(p["errors"].as_array().expect("errors").len(), 1);
+        assert_eq!(p["errors"][0]["line"], 3);
+        assert_eq!(p["errors"][0]["field"], "capacity");
+        assert_eq!(p["errors"][0]["code"], "out_of_range");
+        assert_eq!(
+            app.store.list_facilities().await.expect("list").len(),
+            0,
+            "nothing imported"
+        );
+        assert_eq!(
+            post(bad, "application/json").await.expect("post").status(),
+            415
+        );
+        let good = "name,kind,state_code,capacity\nSiglo XXI,estacion_migratoria,07,960\nAcayucan,estacion_migratoria,30,836\n";
+        let r = post(good, "text/csv; charset=utf-8").await.expect("post");
+        assert_eq!(r.status(), 201);
+        let out: Value = r.json().await.expect("json");
+        assert_eq!(out["imported"], 2);
+        assert_eq!(app.store.list_facilities().await.expect("list").len(), 2);
+    }
+}

@@ -117,12 +117,26 @@ async fn click(c: &Client, css: &str) {
 }
 
 async fn text_of(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
+    wait_for(c, css).await.text().await.expect("text")
+}
+
+/// Waits (up to 10 s) for an element: clicks that submit forms navigate asynchronously.
+async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
         .await
         .expect(css)
-        .text()
+}
+
+/// Waits for the page heading to read `text`.
+async fn wait_h1(c: &Client, text: &str) {
+    let xpath = format!("//h1[normalize-space()='{text}']");
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(&xpath))
         .await
-        .expect("text")
+        .unwrap_or_else(|e| panic!("heading {text:?}: {e}"));
 }
 
 pub fn screenshot_dir() -> PathBuf {
@@ -140,23 +154,23 @@ async fn a_monitor_signs_in_switches_language_and_registers_a_facility() {
     app.user("mon@a.org", "org-a", Role::Monitor).await;
 
     c.goto(&app.url("/")).await.expect("goto");
+    wait_h1(&c, "Iniciar sesión").await;
     assert!(c
         .current_url()
         .await
         .expect("url")
         .path()
         .starts_with("/login"));
-    assert_eq!(text_of(&c, "h1").await, "Iniciar sesión");
     fill(&c, "#email", "mon@a.org").await;
     fill(&c, "#password", PASSWORD).await;
     click(&c, "button[type=submit]:not(.link)").await;
-    assert_eq!(text_of(&c, "h1").await, "Centros de detención");
+    wait_h1(&c, "Centros de detención").await;
 
     click(&c, "#lang-switch").await;
-    assert_eq!(text_of(&c, "h1").await, "Detention centers");
+    wait_h1(&c, "Detention centers").await;
 
     click(&c, "#new-facility").await;
-    assert_eq!(text_of(&c, "h1").await, "Register a detention center");
+    wait_h1(&c, "Register a detention center").await;
     fill(&c, "#f-name", "Estación Migratoria Tenosique").await;
     c.find(Locator::Css("#f-state_code option[value='27']"))
         .await
@@ -179,12 +193,14 @@ async fn a_monitor_signs_in_switches_language_and_registers_a_facility() {
     fill(&c, "#f-latitude", "17.47").await;
     click(&c, "#save").await;
     assert_eq!(text_of(&c, ".flash").await, "Center registered.");
+    wait_h1(&c, "Estación Migratoria Tenosique").await;
     c.find(Locator::LinkText("Detention centers"))
         .await
         .expect("nav")
         .click()
         .await
         .expect("click");
+    wait_h1(&c, "Detention centers").await;
     let table = text_of(&c, "#facilities").await;
     assert!(table.contains("Estación Migratoria Tenosique"), "{table}");
     assert!(table.contains("Tabasco"), "{table}");

@@ -275,3 +275,144 @@ async fn roles_shape_what_pages_offer() {
     let (status, _) = get_text(&b, app.url("/facilities/99999")).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn the_import_page_names_bad_rows_and_imports_good_files() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    app.user("coord@a.org", "org-a", Role::Coordinator).await;
+    let c = app.login("coord@a.org").await;
+    let (status, page) = get_text(&c, app.url("/facilities/import")).await;
+    assert_eq!(status, 200);
+    let csrf = csrf_of(&page);
+    let upload = |csv: &'static str| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(csv.as_bytes()).file_name("f.csv"),
+            );
+        c.post(app.url("/facilities/import")).multipart(form).send()
+    };
+    let r = upload("name,kind,state_code\nA,estacion_migratoria,07\nB,prison,07\n")
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.expect("t");
+    assert!(
+        page.contains("No se importó nada: hay 1 problema."),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "<td class=\"num\">3</td><td><code>kind</code></td><td>No es una de las opciones.</td>"
+        ),
+        "{page}"
+    );
+    let r = upload("name,kind,state_code\nA,estacion_migratoria,07\nB,other,07\n")
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 200);
+    assert!(r
+        .text()
+        .await
+        .expect("t")
+        .contains("Se importaron 2 centros."));
+    let no_csrf = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(b"x".to_vec()));
+    assert_eq!(
+        c.post(app.url("/facilities/import"))
+            .multipart(no_csrf)
+            .send()
+            .await
+            .expect("post")
+            .status(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn admins_manage_only_their_own_organizations_people() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    app.user("admin@a.org", "org-a", Role::Admin).await;
+    let mon = app.user("mon@a.org", "org-a", Role::Monitor).await;
+    let outsider = app.user("x@b.org", "org-b", Role::Monitor).await;
+    let c = app.login("admin@a.org").await;
+    let (status, page) = get_text(&c, app.url("/admin/users")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("mon@a.org") && !page.contains("x@b.org"));
+    let csrf = csrf_of(&page);
+    let add = |email: &'static str, pw: &'static str| {
+        c.post(app.url("/admin/users"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", email),
+                ("display_name", "Nueva"),
+                ("role", "lawyer"),
+                ("password", pw),
+            ])
+            .send()
+    };
+    let r = add("nueva@a.org", "corta").await.expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r
+        .text()
+        .await
+        .expect("t")
+        .contains("id=\"e-password\">Debe tener al menos 12 caracteres.</p>"));
+    let r = add("mon@a.org", "una clave larga de prueba")
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r
+        .text()
+        .await
+        .expect("t")
+        .contains("Ya hay una cuenta con este correo."));
+    let r = add("nueva@a.org", crate::helpers::PASSWORD)
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    app.login("nueva@a.org").await;
+
+    let r = c
+        .post(app.url(&format!("/admin/users/{}/disable", outsider.id)))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        r.status(),
+        404,
+        "another organization's user cannot be reached"
+    );
+    let r = c
+        .post(app.url(&format!("/admin/users/{}/disable", mon.id)))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let b = app.browser();
+    let (_, page) = get_text(&b, app.url("/login")).await;
+    let token = csrf_of(&page);
+    let r = b
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("email", "mon@a.org"),
+            ("password", crate::helpers::PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 401, "a disabled user cannot sign in");
+    let m = app.login("x@b.org").await;
+    assert_eq!(
+        m.get(app.url("/admin/users"))
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        403
+    );
+}

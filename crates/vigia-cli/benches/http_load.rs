@@ -1,0 +1,252 @@
+//! HTTP throughput under concurrent load on loopback (issue: foundation benchmark).
+//!
+//! Starts the server in-process on the demo dataset, then drives each scenario with
+//! `VIGIA_BENCH_CONCURRENCY` workers (default 32) for `VIGIA_BENCH_SECONDS` (default 5)
+//! and prints requests per second, latency percentiles and the ratio to the static
+//! `/healthz` baseline measured in the same run. The load generator shares the
+//! machine's cores with the server, so absolute figures understate a dedicated server;
+//! the ratios are the comparable part. Set `VIGIA_BENCH_DATABASE_URL=postgres://…` to
+//! run against PostgreSQL (a fresh database is made there).
+//!
+//! Run: `cargo bench -p vigia-cli --bench http_load` (or `bench/run.sh`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use vigia_store::testing::TestDb;
+use vigia_store::{secrets, Actor, MasterKey};
+
+struct Outcome {
+    name: &'static str,
+    requests: u64,
+    errors: u64,
+    seconds: f64,
+    p50_ms: f64,
+    p95_ms: f64,
+}
+
+impl Outcome {
+    fn rps(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+}
+
+type MakeRequest = Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync>;
+
+async fn drive(
+    name: &'static str,
+    workers: usize,
+    duration: Duration,
+    expect: u16,
+    make: MakeRequest,
+) -> Outcome {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let start = Instant::now();
+    let deadline = start + duration;
+    let mut tasks = Vec::new();
+    for _ in 0..workers {
+        let client = client.clone();
+        let make = make.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0u64;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                match make(&client).send().await {
+                    Ok(r) if r.status().as_u16() == expect => {
+                        let _ = r.bytes().await;
+                        lat.push(t.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (lat, e) = t.await.expect("worker");
+        all.extend(lat);
+        errors += e;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    all.sort();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(f64::NAN)
+    };
+    Outcome {
+        name,
+        requests: all.len() as u64,
+        errors,
+        seconds,
+        p50_ms: pct(0.50),
+        p95_ms: pct(0.95),
+    }
+}
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() {
+    let workers = env_num("VIGIA_BENCH_CONCURRENCY", 32) as usize;
+    let duration = Duration::from_secs(env_num("VIGIA_BENCH_SECONDS", 5));
+    let db = match std::env::var("VIGIA_BENCH_DATABASE_URL") {
+        Ok(url) => TestDb::postgres(&url).await.expect("PostgreSQL database"),
+        Err(_) => TestDb::sqlite(),
+    };
+    let store = vigia_store::open(&db.url, &[MasterKey::generate().expect("key")])
+        .await
+        .expect("store");
+    vigia_cli::demo::seed(&store).await.expect("demo data");
+    let facilities = store.list_facilities().await.expect("facilities").len();
+    let (user, _) = store
+        .user_by_email("monitoreo@defensoria.example")
+        .await
+        .expect("lookup")
+        .expect("demo user");
+    let token = secrets::new_token("vga_").expect("token");
+    store
+        .create_api_token(
+            &Actor::user(&user),
+            user.id,
+            "bench",
+            &secrets::token_hash(&token),
+        )
+        .await
+        .expect("token");
+    let addr = vigia_web::spawn(
+        store.clone(),
+        vigia_web::Config {
+            max_failed_logins: i64::MAX,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("server");
+    let base = format!("http://{addr}");
+
+    // A session for the HTML page, and a CSRF cookie + token for the login form.
+    let jar = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("c");
+    let page = jar
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .expect("login page");
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("vigia_csrf="))
+        .and_then(|c| c.split(';').next())
+        .expect("csrf cookie")
+        .to_string();
+    let csrf = cookie.trim_start_matches("vigia_csrf=").to_string();
+    let login_form = format!(
+        "csrf={csrf}&email=monitoreo%40defensoria.example&password={}&next=%2F",
+        vigia_cli::demo::PASSWORD
+    );
+    let session = jar
+        .post(format!("{base}/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", &cookie)
+        .body(login_form.clone())
+        .send()
+        .await
+        .expect("login");
+    let session_cookie = session
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("vigia_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_string();
+
+    println!("Vigía HTTP load: backend {}, {facilities} facilities, {workers} workers, {}s per scenario, loopback, load generator in-process", store.backend().as_str(), duration.as_secs());
+    let mut results = Vec::new();
+    let b = base.clone();
+    results.push(
+        drive(
+            "GET /healthz (baseline)",
+            workers,
+            duration,
+            200,
+            Arc::new(move |c| c.get(format!("{b}/healthz"))),
+        )
+        .await,
+    );
+    let b = base.clone();
+    let t = token.clone();
+    results.push(
+        drive(
+            "GET /api/v1/facilities (Bearer)",
+            workers,
+            duration,
+            200,
+            Arc::new(move |c| c.get(format!("{b}/api/v1/facilities")).bearer_auth(&t)),
+        )
+        .await,
+    );
+    let b = base.clone();
+    let sc = session_cookie.clone();
+    results.push(
+        drive(
+            "GET /facilities (HTML, session)",
+            workers,
+            duration,
+            200,
+            Arc::new(move |c| c.get(format!("{b}/facilities")).header("cookie", &sc)),
+        )
+        .await,
+    );
+    let b = base.clone();
+    results.push(
+        drive(
+            "POST /login (argon2id m=19MiB t=2)",
+            workers,
+            duration,
+            303,
+            Arc::new(move |c| {
+                c.post(format!("{b}/login"))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("cookie", &cookie)
+                    .body(login_form.clone())
+            }),
+        )
+        .await,
+    );
+    let base_rps = results[0].rps();
+    println!(
+        "{:<40} {:>10} {:>9} {:>9} {:>8} {:>16}",
+        "scenario", "req/s", "p50 ms", "p95 ms", "errors", "ratio to healthz"
+    );
+    for r in &results {
+        println!(
+            "{:<40} {:>10.0} {:>9.2} {:>9.2} {:>8} {:>16.3}",
+            r.name,
+            r.rps(),
+            r.p50_ms,
+            r.p95_ms,
+            r.errors,
+            r.rps() / base_rps
+        );
+    }
+    drop(db);
+}
