@@ -283,6 +283,9 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
     resp
 }
 
+/// Password checks allowed to run at once.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 /// The outcome of a sign-in attempt.
 pub enum Login {
     Ok { user: User, session_token: String },
@@ -309,6 +312,12 @@ pub async fn login(st: &AppState, email: &str, password: &str) -> Result<Login, 
         .map(|(_, h)| h.clone())
         .unwrap_or_else(|| secrets::dummy_hash().to_string());
     let pw = password.to_string();
+    // Each argon2id check takes 19 MiB and a core for tens of milliseconds: a bounded
+    // number run at once, so a burst of sign-ins queues instead of exhausting memory.
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
     let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&pw, &hash))
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?;
