@@ -165,3 +165,15 @@ users-disable = Disable
 users-enable = Re-enable
 users-not-self = you cannot disable yourself
 err-email_taken = An account with this email already exists.
+
+nav-clock = Deadlines
+clock-title = Work out a deadline in working days
+clock-intro = Counting starts the working day after the triggering event. Every day that does not count shows its reason and legal basis.
+clock-from = Date of the event
+clock-working-days = Working days
+clock-calendar = Calendar
+clock-submit = Calculate
+clock-result = { $n } working days after { $from }: { $date }
+clock-counts = counts ({ $n })
+clock-day = Day
+clock-why = Does it count?

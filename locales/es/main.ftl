@@ -165,3 +165,15 @@ users-disable = Dar de baja
 users-enable = Reactivar
 users-not-self = no puedes darte de baja a ti misma
 err-email_taken = Ya hay una cuenta con este correo.
+
+nav-clock = Plazos
+clock-title = Calcular un plazo en días hábiles
+clock-intro = El conteo empieza el día hábil siguiente al hecho que lo detona. Cada día que no cuenta muestra su motivo y su fundamento legal.
+clock-from = Fecha del hecho
+clock-working-days = Días hábiles
+clock-calendar = Calendario
+clock-submit = Calcular
+clock-result = { $n } días hábiles después del { $from }: { $date }
+clock-counts = cuenta ({ $n })
+clock-day = Día
+clock-why = ¿Cuenta?

@@ -33,17 +33,8 @@ impl Outcome {
 
 type MakeRequest = Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync>;
 
-async fn drive(
-    name: &'static str,
-    workers: usize,
-    duration: Duration,
-    expect: u16,
-    make: MakeRequest,
-) -> Outcome {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+async fn drive(name: &'static str, workers: usize, duration: Duration, expect: u16, make: MakeRequest) -> Outcome {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
     let start = Instant::now();
     let deadline = start + duration;
     let mut tasks = Vec::new();
@@ -80,21 +71,11 @@ async fn drive(
             .map(|d| d.as_secs_f64() * 1000.0)
             .unwrap_or(f64::NAN)
     };
-    Outcome {
-        name,
-        requests: all.len() as u64,
-        errors,
-        seconds,
-        p50_ms: pct(0.50),
-        p95_ms: pct(0.95),
-    }
+    Outcome { name, requests: all.len() as u64, errors, seconds, p50_ms: pct(0.50), p95_ms: pct(0.95) }
 }
 
 fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 #[tokio::main]
@@ -105,48 +86,21 @@ async fn main() {
         Ok(url) => TestDb::postgres(&url).await.expect("PostgreSQL database"),
         Err(_) => TestDb::sqlite(),
     };
-    let store = vigia_store::open(&db.url, &[MasterKey::generate().expect("key")])
-        .await
-        .expect("store");
+    let store = vigia_store::open(&db.url, &[MasterKey::generate().expect("key")]).await.expect("store");
     vigia_cli::demo::seed(&store).await.expect("demo data");
     let facilities = store.list_facilities().await.expect("facilities").len();
-    let (user, _) = store
-        .user_by_email("monitoreo@defensoria.example")
-        .await
-        .expect("lookup")
-        .expect("demo user");
+    let (user, _) = store.user_by_email("monitoreo@defensoria.example").await.expect("lookup").expect("demo user");
     let token = secrets::new_token("vga_").expect("token");
-    store
-        .create_api_token(
-            &Actor::user(&user),
-            user.id,
-            "bench",
-            &secrets::token_hash(&token),
-        )
+    store.create_api_token(&Actor::user(&user), user.id, "bench", &secrets::token_hash(&token)).await.expect("token");
+    let addr = vigia_web::spawn(store.clone(), vigia_web::Config { max_failed_logins: i64::MAX, ..Default::default() })
         .await
-        .expect("token");
-    let addr = vigia_web::spawn(
-        store.clone(),
-        vigia_web::Config {
-            max_failed_logins: i64::MAX,
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("server");
+        .expect("server");
     let base = format!("http://{addr}");
 
     // A session for the HTML page, and a CSRF cookie + token for the login form.
-    let jar = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("c");
-    let page = jar
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .expect("login page");
+    let jar =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("c");
+    let page = jar.get(format!("{base}/login")).send().await.expect("login page");
     let cookie = page
         .headers()
         .get_all("set-cookie")
@@ -157,10 +111,8 @@ async fn main() {
         .expect("csrf cookie")
         .to_string();
     let csrf = cookie.trim_start_matches("vigia_csrf=").to_string();
-    let login_form = format!(
-        "csrf={csrf}&email=monitoreo%40defensoria.example&password={}&next=%2F",
-        vigia_cli::demo::PASSWORD
-    );
+    let login_form =
+        format!("csrf={csrf}&email=monitoreo%40defensoria.example&password={}&next=%2F", vigia_cli::demo::PASSWORD);
     let session = jar
         .post(format!("{base}/login"))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -183,14 +135,8 @@ async fn main() {
     let mut results = Vec::new();
     let b = base.clone();
     results.push(
-        drive(
-            "GET /healthz (baseline)",
-            workers,
-            duration,
-            200,
-            Arc::new(move |c| c.get(format!("{b}/healthz"))),
-        )
-        .await,
+        drive("GET /healthz (baseline)", workers, duration, 200, Arc::new(move |c| c.get(format!("{b}/healthz"))))
+            .await,
     );
     let b = base.clone();
     let t = token.clone();

@@ -12,77 +12,20 @@ pub const PASSWORD: &str = "vigia-demo-2020";
 pub const ORGS: [(&str, &str); 3] = [
     ("defensoria-sur", "Defensoría Migrante del Sur, A.C."),
     ("casas-del-camino", "Red de Casas del Camino"),
-    (
-        "coalicion-nacional",
-        "Coalición Nacional por los Derechos de las Personas Migrantes",
-    ),
+    ("coalicion-nacional", "Coalición Nacional por los Derechos de las Personas Migrantes"),
 ];
 
 /// (email, name, role, organization slug, locale)
 pub const USERS: [(&str, &str, &str, &str, &str); 9] = [
-    (
-        "admin@defensoria.example",
-        "Ana Admin",
-        "admin",
-        "defensoria-sur",
-        "es",
-    ),
-    (
-        "coordinacion@defensoria.example",
-        "Carmen Coordinadora",
-        "coordinator",
-        "defensoria-sur",
-        "es",
-    ),
-    (
-        "monitoreo@defensoria.example",
-        "Mario Monitor",
-        "monitor",
-        "defensoria-sur",
-        "es",
-    ),
-    (
-        "abogada@defensoria.example",
-        "Laura Abogada",
-        "lawyer",
-        "defensoria-sur",
-        "es",
-    ),
-    (
-        "analisis@defensoria.example",
-        "Andrés Analista",
-        "analyst",
-        "defensoria-sur",
-        "en",
-    ),
-    (
-        "coordinacion@casas.example",
-        "Hermana Rosa",
-        "coordinator",
-        "casas-del-camino",
-        "es",
-    ),
-    (
-        "monitoreo@casas.example",
-        "Pedro Voluntario",
-        "monitor",
-        "casas-del-camino",
-        "es",
-    ),
-    (
-        "coordinacion@coalicion.example",
-        "Beatriz Coalición",
-        "coordinator",
-        "coalicion-nacional",
-        "es",
-    ),
-    (
-        "analisis@coalicion.example",
-        "Sam Analyst",
-        "analyst",
-        "coalicion-nacional",
-        "en",
-    ),
+    ("admin@defensoria.example", "Ana Admin", "admin", "defensoria-sur", "es"),
+    ("coordinacion@defensoria.example", "Carmen Coordinadora", "coordinator", "defensoria-sur", "es"),
+    ("monitoreo@defensoria.example", "Mario Monitor", "monitor", "defensoria-sur", "es"),
+    ("abogada@defensoria.example", "Laura Abogada", "lawyer", "defensoria-sur", "es"),
+    ("analisis@defensoria.example", "Andrés Analista", "analyst", "defensoria-sur", "en"),
+    ("coordinacion@casas.example", "Hermana Rosa", "coordinator", "casas-del-camino", "es"),
+    ("monitoreo@casas.example", "Pedro Voluntario", "monitor", "casas-del-camino", "es"),
+    ("coordinacion@coalicion.example", "Beatriz Coalición", "coordinator", "coalicion-nacional", "es"),
+    ("analisis@coalicion.example", "Sam Analyst", "analyst", "coalicion-nacional", "en"),
 ];
 
 struct F {
@@ -96,9 +39,9 @@ struct F {
     sources: &'static str,
 }
 
-const PUBLISHED: &str = "Capacidad publicada; registro parcial de estaciones (DOMAIN.md §7). Coordenadas aproximadas del municipio.";
-const UNKNOWN: &str =
-    "Capacidad no publicada: se deja sin dato. Coordenadas aproximadas del municipio.";
+const PUBLISHED: &str =
+    "Capacidad publicada; registro parcial de estaciones (DOMAIN.md §7). Coordenadas aproximadas del municipio.";
+const UNKNOWN: &str = "Capacidad no publicada: se deja sin dato. Coordenadas aproximadas del municipio.";
 
 fn facilities() -> Vec<F> {
     use FacilityKind::*;
@@ -143,16 +86,7 @@ fn facilities() -> Vec<F> {
             Some(110),
             PUBLISHED,
         ),
-        f(
-            "Estación Migratoria Reynosa",
-            EstacionMigratoria,
-            "28",
-            "Reynosa",
-            26.0508,
-            -98.2978,
-            Some(50),
-            PUBLISHED,
-        ),
+        f("Estación Migratoria Reynosa", EstacionMigratoria, "28", "Reynosa", 26.0508, -98.2978, Some(50), PUBLISHED),
         f(
             "Estación Migratoria El Ceibo",
             EstacionMigratoria,
@@ -183,26 +117,8 @@ fn facilities() -> Vec<F> {
             None,
             UNKNOWN,
         ),
-        f(
-            "Estación Migratoria Tenosique",
-            EstacionMigratoria,
-            "27",
-            "Tenosique",
-            17.4736,
-            -91.4233,
-            None,
-            UNKNOWN,
-        ),
-        f(
-            "Estación Migratoria Villahermosa",
-            EstacionMigratoria,
-            "27",
-            "Centro",
-            17.9892,
-            -92.9475,
-            None,
-            UNKNOWN,
-        ),
+        f("Estación Migratoria Tenosique", EstacionMigratoria, "27", "Tenosique", 17.4736, -91.4233, None, UNKNOWN),
+        f("Estación Migratoria Villahermosa", EstacionMigratoria, "27", "Centro", 17.9892, -92.9475, None, UNKNOWN),
         f(
             "Estación Migratoria Tuxtla Gutiérrez (Cupape I)",
             EstacionMigratoria,
@@ -253,56 +169,11 @@ fn facilities() -> Vec<F> {
             None,
             UNKNOWN,
         ),
-        f(
-            "Estación Migratoria Hermosillo",
-            EstacionMigratoria,
-            "26",
-            "Hermosillo",
-            29.0729,
-            -110.9559,
-            None,
-            UNKNOWN,
-        ),
-        f(
-            "Estación Migratoria Matamoros",
-            EstacionMigratoria,
-            "28",
-            "Matamoros",
-            25.8690,
-            -97.5027,
-            None,
-            UNKNOWN,
-        ),
-        f(
-            "Estación Migratoria Puebla",
-            EstacionMigratoria,
-            "21",
-            "Puebla",
-            19.0414,
-            -98.2063,
-            None,
-            UNKNOWN,
-        ),
-        f(
-            "Estación Migratoria Ciudad Juárez",
-            EstacionMigratoria,
-            "08",
-            "Juárez",
-            31.6904,
-            -106.4245,
-            None,
-            UNKNOWN,
-        ),
-        f(
-            "Estancia Provisional Mexicali",
-            EstanciaProvisionalB,
-            "02",
-            "Mexicali",
-            32.6245,
-            -115.4523,
-            None,
-            UNKNOWN,
-        ),
+        f("Estación Migratoria Hermosillo", EstacionMigratoria, "26", "Hermosillo", 29.0729, -110.9559, None, UNKNOWN),
+        f("Estación Migratoria Matamoros", EstacionMigratoria, "28", "Matamoros", 25.8690, -97.5027, None, UNKNOWN),
+        f("Estación Migratoria Puebla", EstacionMigratoria, "21", "Puebla", 19.0414, -98.2063, None, UNKNOWN),
+        f("Estación Migratoria Ciudad Juárez", EstacionMigratoria, "08", "Juárez", 31.6904, -106.4245, None, UNKNOWN),
+        f("Estancia Provisional Mexicali", EstanciaProvisionalB, "02", "Mexicali", 32.6245, -115.4523, None, UNKNOWN),
     ]
 }
 
@@ -352,19 +223,13 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
     }
     let mut users = Vec::new();
     for (email, name, role, org, locale) in USERS {
-        let org_id = orgs
-            .iter()
-            .find(|o| o.slug == org)
-            .map(|o| o.id)
-            .ok_or_else(|| anyhow::anyhow!("demo org {org}"))?;
+        let org_id =
+            orgs.iter().find(|o| o.slug == org).map(|o| o.id).ok_or_else(|| anyhow::anyhow!("demo org {org}"))?;
         let locale = Locale::parse(locale).unwrap_or_default();
         users.push(crate::add_user(store, email, name, role, org_id, locale, PASSWORD).await?);
     }
-    let coordinator = users
-        .iter()
-        .find(|u| u.email == "coordinacion@coalicion.example")
-        .map(Actor::user)
-        .unwrap_or_default();
+    let coordinator =
+        users.iter().find(|u| u.email == "coordinacion@coalicion.example").map(Actor::user).unwrap_or_default();
     let drafts: Vec<FacilityDraft> = facilities()
         .into_iter()
         .map(|f| FacilityDraft {
@@ -385,11 +250,7 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
 
     // Corrections over time: each one a new version in the history.
     let list = store.list_facilities().await?;
-    let monitor = users
-        .iter()
-        .find(|u| u.email == "monitoreo@defensoria.example")
-        .map(Actor::user)
-        .unwrap_or_default();
+    let monitor = users.iter().find(|u| u.email == "monitoreo@defensoria.example").map(Actor::user).unwrap_or_default();
     for f in &list {
         let mut d = f.draft.clone();
         let note = match f.draft.name.as_str() {
@@ -399,24 +260,15 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
             _ => continue,
         };
         d.sources = Some(format!("{}\n{}", d.sources.unwrap_or_default(), note));
-        store
-            .update_facility(&monitor, f.id, Some(f.version), d)
-            .await?;
+        store.update_facility(&monitor, f.id, Some(f.version), d).await?;
     }
     for (facility, org, text) in NOTES {
         let f = list
             .iter()
             .find(|f| f.draft.name == facility)
             .ok_or_else(|| anyhow::anyhow!("demo facility {facility}"))?;
-        let org = orgs
-            .iter()
-            .find(|o| o.slug == org)
-            .ok_or_else(|| anyhow::anyhow!("demo org {org}"))?;
-        let author = users
-            .iter()
-            .find(|u| u.org_id == org.id)
-            .map(Actor::user)
-            .unwrap_or_default();
+        let org = orgs.iter().find(|o| o.slug == org).ok_or_else(|| anyhow::anyhow!("demo org {org}"))?;
+        let author = users.iter().find(|u| u.org_id == org.id).map(Actor::user).unwrap_or_default();
         store.add_facility_note(&author, org.id, f.id, text).await?;
     }
     Ok(true)

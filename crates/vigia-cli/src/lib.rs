@@ -16,22 +16,11 @@ pub async fn add_user(
     locale: Locale,
     password: &str,
 ) -> anyhow::Result<vigia_domain::account::User> {
-    let (email, name, role) =
-        account::validate_new_user(email, name, role, password).map_err(|e| anyhow!("{e}"))?;
+    let (email, name, role) = account::validate_new_user(email, name, role, password).map_err(|e| anyhow!("{e}"))?;
     let pw = password.to_string();
     let hash = tokio::task::spawn_blocking(move || secrets::hash_password(&pw)).await??;
     let user = store
-        .create_user(
-            &Actor::SYSTEM,
-            NewUser {
-                email,
-                display_name: name,
-                org_id,
-                role,
-                locale,
-                password_hash: hash,
-            },
-        )
+        .create_user(&Actor::SYSTEM, NewUser { email, display_name: name, org_id, role, locale, password_hash: hash })
         .await?;
     Ok(user)
 }

@@ -84,12 +84,56 @@ enum Command {
     /// The master key.
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// The legal clock: working days on Mexico's legal calendars.
+    #[command(subcommand)]
+    Clock(ClockCmd),
     /// Write a consistent copy of the SQLite database to OUT while the server may run.
     Backup {
         #[command(flatten)]
         place: Place,
         out: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum ClockCmd {
+    /// The date on which the N-th working day after --from falls (counting starts the next day).
+    Add {
+        #[arg(long)]
+        from: String,
+        #[arg(long, allow_hyphen_values = true)]
+        working_days: String,
+        #[command(flatten)]
+        opts: ClockOpts,
+    },
+    /// Working days after --from up to and including --to.
+    Count {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        opts: ClockOpts,
+    },
+    /// The calendars, their rules and legal sources.
+    Calendars {
+        /// es or en.
+        #[arg(long, default_value = "es")]
+        lang: String,
+    },
+}
+
+#[derive(Args)]
+struct ClockOpts {
+    /// lfpa (default), lft, amparo, inm or comar.
+    #[arg(long, default_value = vigia_domain::clock::DEFAULT_CALENDAR)]
+    calendar: String,
+    /// Also list every day in between and why each non-working day does not count.
+    #[arg(long)]
+    explain: bool,
+    /// Language of the explanation: es or en.
+    #[arg(long, default_value = "es")]
+    lang: String,
 }
 
 #[derive(Subcommand)]
@@ -193,9 +237,7 @@ enum KeysCmd {
 
 impl Place {
     fn url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| vigia_store::sqlite_url(&self.data_dir.join("vigia.db")))
+        self.database_url.clone().unwrap_or_else(|| vigia_store::sqlite_url(&self.data_dir.join("vigia.db")))
     }
 
     fn ensure_dir(&self) -> anyhow::Result<()> {
@@ -204,8 +246,7 @@ impl Place {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let _ =
-                std::fs::set_permissions(&self.data_dir, std::fs::Permissions::from_mode(0o700));
+            let _ = std::fs::set_permissions(&self.data_dir, std::fs::Permissions::from_mode(0o700));
         }
         Ok(())
     }
@@ -213,10 +254,7 @@ impl Place {
     /// Opens an existing data dir's store.
     async fn open(&self) -> anyhow::Result<DynStore> {
         if self.database_url.is_none() && !self.data_dir.join("vigia.db").exists() {
-            bail!(
-                "no database in {}: run `vigia init` (or `vigia demo`) first",
-                self.data_dir.display()
-            );
+            bail!("no database in {}: run `vigia init` (or `vigia demo`) first", self.data_dir.display());
         }
         let keys = keyfile::load(&self.data_dir)?;
         self.open_with(&keys).await
@@ -230,9 +268,7 @@ impl Place {
     }
 
     async fn open_with(&self, keys: &[vigia_store::MasterKey]) -> anyhow::Result<DynStore> {
-        let store = vigia_store::open(&self.url(), keys)
-            .await
-            .map_err(|e| anyhow!("cannot open the database: {e}"))?;
+        let store = vigia_store::open(&self.url(), keys).await.map_err(|e| anyhow!("cannot open the database: {e}"))?;
         Ok(store)
     }
 }
@@ -240,13 +276,9 @@ impl Place {
 fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
     if from_stdin {
         let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("cannot read the password from standard input")?;
+        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
         let pw = line.trim_end_matches(['\r', '\n']).to_string();
-        account::check_password("password", &pw)
-            .map_err(|e| anyhow!("password refused: {}", e.code))?;
+        account::check_password("password", &pw).map_err(|e| anyhow!("password refused: {}", e.code))?;
         Ok((pw, false))
     } else {
         Ok((secrets::new_token("")?, true))
@@ -254,13 +286,9 @@ fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
 }
 
 async fn serve(args: ServeArgs, store: DynStore) -> anyhow::Result<()> {
-    let config = vigia_web::Config {
-        secure_cookies: args.secure_cookies,
-        ..Default::default()
-    };
-    let (listener, addr) = vigia_web::bind(&args.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let config = vigia_web::Config { secure_cookies: args.secure_cookies, ..Default::default() };
+    let (listener, addr) =
+        vigia_web::bind(&args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
     println!("Vigía is serving on http://{addr}/  (Ctrl-C stops it)");
     vigia_web::serve(listener, vigia_web::app(store, config)).await?;
     Ok(())
@@ -283,48 +311,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = args.place.open().await?;
             serve(args, store).await?;
         }
-        Command::Init {
-            place,
-            org_slug,
-            org_name,
-            admin_email,
-            admin_name,
-            password_stdin,
-        } => {
+        Command::Init { place, org_slug, org_name, admin_email, admin_name, password_stdin } => {
             if place.database_url.is_none() && place.data_dir.join("vigia.db").exists() {
                 bail!("{} already holds a database", place.data_dir.display());
             }
-            let slug = account::parse_slug("org_slug", &org_slug)
-                .map_err(|e| anyhow!("--org-slug: {}", e.code))?;
+            let slug = account::parse_slug("org_slug", &org_slug).map_err(|e| anyhow!("--org-slug: {}", e.code))?;
             let (password, generated) = read_password(password_stdin)?;
             let store = place.open_or_create().await?;
-            let org = store
-                .create_org(&Actor::SYSTEM, &slug, org_name.trim())
-                .await?;
-            let user = add_user(
-                &store,
-                &admin_email,
-                &admin_name,
-                "admin",
-                org.id,
-                Locale::Es,
-                &password,
-            )
-            .await?;
-            println!(
-                "Created {} with organization {} and admin {}",
-                place.data_dir.display(),
-                org.slug,
-                user.email
-            );
+            let org = store.create_org(&Actor::SYSTEM, &slug, org_name.trim()).await?;
+            let user = add_user(&store, &admin_email, &admin_name, "admin", org.id, Locale::Es, &password).await?;
+            println!("Created {} with organization {} and admin {}", place.data_dir.display(), org.slug, user.email);
             if generated {
                 println!("Admin password (shown once): {password}");
             }
         }
         Command::Org(OrgCmd::Add { place, slug, name }) => {
             let store = place.open().await?;
-            let slug =
-                account::parse_slug("slug", &slug).map_err(|e| anyhow!("--slug: {}", e.code))?;
+            let slug = account::parse_slug("slug", &slug).map_err(|e| anyhow!("--slug: {}", e.code))?;
             let org = store.create_org(&Actor::SYSTEM, &slug, name.trim()).await?;
             println!("{}", org.id);
         }
@@ -334,33 +337,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}\t{}\t{}", o.id, o.slug, o.name);
             }
         }
-        Command::User(UserCmd::Add {
-            place,
-            email,
-            name,
-            role,
-            org,
-            locale,
-            password_stdin,
-        }) => {
+        Command::User(UserCmd::Add { place, email, name, role, org, locale, password_stdin }) => {
             let store = place.open().await?;
-            let org = store
-                .org_by_slug(&org)
-                .await?
-                .ok_or_else(|| anyhow!("--org: no organization {org:?}"))?;
-            let locale =
-                Locale::parse(&locale).ok_or_else(|| anyhow!("--locale must be es or en"))?;
+            let org = store.org_by_slug(&org).await?.ok_or_else(|| anyhow!("--org: no organization {org:?}"))?;
+            let locale = Locale::parse(&locale).ok_or_else(|| anyhow!("--locale must be es or en"))?;
             if Role::parse(&role).is_none() {
                 bail!("--role must be one of admin, coordinator, monitor, lawyer, analyst");
             }
             let (password, generated) = read_password(password_stdin)?;
             let user = add_user(&store, &email, &name, &role, org.id, locale, &password).await?;
-            println!(
-                "Added {} to {} as {}",
-                user.email,
-                org.slug,
-                user.role.as_str()
-            );
+            println!("Added {} to {} as {}", user.email, org.slug, user.role.as_str());
             if generated {
                 println!("Password (shown once): {password}");
             }
@@ -369,11 +355,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = place.open().await?;
             let orgs = store.list_orgs().await?;
             for u in store.list_users(None).await? {
-                let org = orgs
-                    .iter()
-                    .find(|o| o.id == u.org_id)
-                    .map(|o| o.slug.as_str())
-                    .unwrap_or("?");
+                let org = orgs.iter().find(|o| o.id == u.org_id).map(|o| o.slug.as_str()).unwrap_or("?");
                 if json {
                     let line = serde_json::json!({
                         "email": u.email, "organization": org, "role": u.role.as_str(),
@@ -381,60 +363,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     });
                     println!("{line}");
                 } else {
-                    println!(
-                        "{}\t{}\t{}{}",
-                        u.email,
-                        org,
-                        u.role.as_str(),
-                        if u.disabled { "\tdisabled" } else { "" }
-                    );
+                    println!("{}\t{}\t{}{}", u.email, org, u.role.as_str(), if u.disabled { "\tdisabled" } else { "" });
                 }
             }
         }
         Command::User(UserCmd::Disable { place, email }) => {
             let store = place.open().await?;
             let email = email.trim().to_lowercase();
-            let (user, _) = store
-                .user_by_email(&email)
-                .await?
-                .ok_or_else(|| anyhow!("--email: no user {email:?}"))?;
-            store
-                .set_user_disabled(&Actor::SYSTEM, user.id, true)
-                .await?;
+            let (user, _) = store.user_by_email(&email).await?.ok_or_else(|| anyhow!("--email: no user {email:?}"))?;
+            store.set_user_disabled(&Actor::SYSTEM, user.id, true).await?;
             println!("Disabled {email}");
         }
         Command::Token(TokenCmd::Create { place, user, name }) => {
             let store = place.open().await?;
             let email = user.trim().to_lowercase();
-            let (u, _) = store
-                .user_by_email(&email)
-                .await?
-                .ok_or_else(|| anyhow!("--user: no user {email:?}"))?;
+            let (u, _) = store.user_by_email(&email).await?.ok_or_else(|| anyhow!("--user: no user {email:?}"))?;
             if u.disabled {
                 bail!("--user: {email} is disabled");
             }
             let token = secrets::new_token("vga_")?;
-            store
-                .create_api_token(
-                    &Actor::SYSTEM,
-                    u.id,
-                    name.trim(),
-                    &secrets::token_hash(&token),
-                )
-                .await?;
+            store.create_api_token(&Actor::SYSTEM, u.id, name.trim(), &secrets::token_hash(&token)).await?;
             println!("{token}");
         }
         Command::Facility(FacilityCmd::Import { place, file }) => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let drafts = match vigia_domain::import::facilities_csv(&bytes) {
                 Ok(d) => d,
                 Err(errors) => {
-                    eprintln!(
-                        "{}: nothing imported; {} problem(s):",
-                        file.display(),
-                        errors.len()
-                    );
+                    eprintln!("{}: nothing imported; {} problem(s):", file.display(), errors.len());
                     for e in &errors {
                         eprintln!("  {e}");
                     }
@@ -449,10 +405,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = place.open().await?;
             let report = store.verify_audit().await?;
             if report.ok() {
-                println!(
-                    "ok: {} entries, head {} {}",
-                    report.entries, report.head_seq, report.head_hash
-                );
+                println!("ok: {} entries, head {} {}", report.entries, report.head_seq, report.head_hash);
             } else {
                 for p in &report.problems {
                     eprintln!("BROKEN: {p}");
@@ -462,10 +415,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Keys(KeysCmd::Rotate { place }) => {
             if std::env::var(keyfile::ENV).is_ok() {
-                bail!(
-                    "the master key comes from {}: rotate it there, not in a key file",
-                    keyfile::ENV
-                );
+                bail!("the master key comes from {}: rotate it there, not in a key file", keyfile::ENV);
             }
             let store = place.open().await?;
             let new = vigia_store::MasterKey::generate()?;
@@ -477,16 +427,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 place.data_dir.join(keyfile::FILE).display()
             );
         }
+        Command::Clock(cmd) => return clock(cmd),
         Command::Backup { place, out } => {
             let store = place.open().await?;
             store.backup_to(&out).await?;
-            let report = vigia_store::open(
-                &vigia_store::sqlite_url(&out),
-                &keyfile::load(&place.data_dir)?,
-            )
-            .await?
-            .verify_audit()
-            .await?;
+            let report = vigia_store::open(&vigia_store::sqlite_url(&out), &keyfile::load(&place.data_dir)?)
+                .await?
+                .verify_audit()
+                .await?;
             if !report.ok() {
                 bail!("the backup does not verify: {}", report.problems.join("; "));
             }
@@ -501,19 +449,84 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `vigia clock …`: one date or number on stdout; with --explain, the days after it.
+fn clock(cmd: ClockCmd) -> anyhow::Result<ExitCode> {
+    use vigia_domain::clock::{answer, validate_query, Calendars};
+    use vigia_domain::input::RawInput;
+    let calendars = Calendars::builtin();
+    let (pairs, opts, counting) = match cmd {
+        ClockCmd::Calendars { lang } => {
+            let l = Locale::parse(&lang).ok_or_else(|| anyhow!("--lang must be es or en"))?;
+            for name in calendars.names() {
+                let c = calendars.get(name)?;
+                println!("{name}\t{}\t{}", c.title(l), c.spec.source);
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        ClockCmd::Add { from, working_days, opts } => {
+            (vec![("from", from), ("working_days", working_days)], opts, false)
+        }
+        ClockCmd::Count { from, to, opts } => (vec![("from", from), ("to", to)], opts, true),
+    };
+    let l = Locale::parse(&opts.lang).ok_or_else(|| anyhow!("--lang must be es or en"))?;
+    let mut pairs: Vec<(&str, String)> = pairs;
+    pairs.push(("calendar", opts.calendar.clone()));
+    let raw = RawInput::from_pairs(pairs);
+    let q = validate_query(&raw, &calendars, counting).map_err(|errs| {
+        let e = &errs.0[0];
+        anyhow!("--{}: {}", e.field.replace('_', "-"), e.code)
+    })?;
+    let a = answer(&q, &calendars, opts.explain, l)?;
+    if counting {
+        println!("{}", a.working_days);
+    } else {
+        println!("{}", a.to);
+    }
+    if opts.explain {
+        let counts = if l == Locale::Es { "cuenta" } else { "counts" };
+        println!(
+            "# {}: {} ({})",
+            a.calendar,
+            calendars.get(&a.calendar)?.title(l),
+            calendars.get(&a.calendar)?.spec.source
+        );
+        let mut n = 0;
+        for (d, reasons) in &a.days {
+            if reasons.is_empty() {
+                n += 1;
+                println!("{d}\t{counts} {n}");
+            } else {
+                let why: Vec<String> = reasons.iter().map(|r| r.describe(l)).collect();
+                println!("{d}\t{}", why.join("; "));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("VIGIA_LOG")
-                .unwrap_or_else(|_| "warn,vigia=info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("VIGIA_LOG").unwrap_or_else(|_| "warn,vigia=info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => match e.kind() {
+            clap::error::ErrorKind::DisplayHelp
+            | clap::error::ErrorKind::DisplayVersion
+            | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => e.exit(),
+            _ => {
+                // One line: the reason, without clap's usage block.
+                let text = e.to_string();
+                let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+                eprintln!("vigia: {first} (see vigia --help)");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("vigia: cannot start: {e}");

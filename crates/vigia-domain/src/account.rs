@@ -15,13 +15,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Admin,
-        Role::Coordinator,
-        Role::Monitor,
-        Role::Lawyer,
-        Role::Analyst,
-    ];
+    pub const ALL: [Role; 5] = [Role::Admin, Role::Coordinator, Role::Monitor, Role::Lawyer, Role::Analyst];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -99,13 +93,7 @@ impl Locale {
         for part in header.split(',') {
             let mut pieces = part.split(';');
             let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = pieces
-                .find_map(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.parse::<f32>().ok())
-                })
-                .unwrap_or(1.0);
+            let q = pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
             let primary = tag.split('-').next().unwrap_or("");
             if let Some(l) = Locale::parse(primary) {
                 if best.is_none_or(|(bq, _)| q > bq) {
@@ -191,10 +179,7 @@ pub fn check_password(field: &str, pw: &str) -> Result<(), FieldError> {
         return Err(FieldError::new(field, "too_long").with("max", PASSWORD_MAX));
     }
     let lower = pw.to_lowercase();
-    if COMMON_PASSWORDS
-        .lines()
-        .any(|l| !l.is_empty() && l.trim() == lower)
-    {
+    if COMMON_PASSWORDS.lines().any(|l| !l.is_empty() && l.trim() == lower) {
         return Err(FieldError::new(field, "password_common"));
     }
     Ok(())
@@ -204,8 +189,7 @@ pub fn check_password(field: &str, pw: &str) -> Result<(), FieldError> {
 pub fn parse_slug(field: &str, s: &str) -> Result<String, FieldError> {
     let s = s.trim();
     if (2..=40).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
     {
         Ok(s.to_string())
@@ -246,20 +230,8 @@ mod tests {
 
     #[test]
     fn emails_are_normalized_and_checked() {
-        assert_eq!(
-            parse_email("e", "  Ana@Example.ORG ").as_deref(),
-            Ok("ana@example.org")
-        );
-        for bad in [
-            "",
-            "ana",
-            "ana@",
-            "@x.org",
-            "ana@x",
-            "a b@x.org",
-            "a@b@x.org",
-            "a@x.org.",
-        ] {
+        assert_eq!(parse_email("e", "  Ana@Example.ORG ").as_deref(), Ok("ana@example.org"));
+        for bad in ["", "ana", "ana@", "@x.org", "ana@x", "a b@x.org", "a@b@x.org", "a@x.org."] {
             assert!(parse_email("e", bad).is_err(), "{bad}");
         }
     }
@@ -268,27 +240,15 @@ mod tests {
     fn passwords_follow_the_policy() {
         assert!(check_password("p", "short").is_err());
         assert!(check_password("p", "una frase larga y rara").is_ok());
-        assert_eq!(
-            check_password("p", "Password1234").map_err(|e| e.code),
-            Err("password_common")
-        );
+        assert_eq!(check_password("p", "Password1234").map_err(|e| e.code), Err("password_common"));
         assert!(check_password("p", &"x".repeat(129)).is_err());
-        assert!(
-            check_password("p", &"ñ".repeat(12)).is_ok(),
-            "counts characters, not bytes"
-        );
+        assert!(check_password("p", &"ñ".repeat(12)).is_ok(), "counts characters, not bytes");
     }
 
     #[test]
     fn accept_language_picks_the_preferred_known_locale() {
-        assert_eq!(
-            Locale::from_accept_language("en-US,en;q=0.9,es;q=0.8"),
-            Locale::En
-        );
-        assert_eq!(
-            Locale::from_accept_language("fr, es-MX;q=0.5, en;q=0.4"),
-            Locale::Es
-        );
+        assert_eq!(Locale::from_accept_language("en-US,en;q=0.9,es;q=0.8"), Locale::En);
+        assert_eq!(Locale::from_accept_language("fr, es-MX;q=0.5, en;q=0.4"), Locale::Es);
         assert_eq!(Locale::from_accept_language("de"), Locale::Es);
         assert_eq!(Locale::from_accept_language(""), Locale::Es);
     }

@@ -54,17 +54,8 @@ pub fn entry_hash(
     put(&mut h, prev_hash.as_bytes());
     put(&mut h, &seq.to_be_bytes());
     put(&mut h, &at.to_be_bytes());
-    put(
-        &mut h,
-        actor_user_id
-            .map(|a| a.to_string())
-            .unwrap_or_default()
-            .as_bytes(),
-    );
-    put(
-        &mut h,
-        org_id.map(|a| a.to_string()).unwrap_or_default().as_bytes(),
-    );
+    put(&mut h, actor_user_id.map(|a| a.to_string()).unwrap_or_default().as_bytes());
+    put(&mut h, org_id.map(|a| a.to_string()).unwrap_or_default().as_bytes());
     put(&mut h, action.as_bytes());
     put(&mut h, record_type.as_bytes());
     put(&mut h, &record_id.to_be_bytes());
@@ -102,14 +93,8 @@ pub enum Break {
 impl std::fmt::Display for Break {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Break::Gap {
-                expected_seq,
-                found_seq,
-            } => {
-                write!(
-                    f,
-                    "entry {expected_seq} is missing (found {found_seq} in its place)"
-                )
+            Break::Gap { expected_seq, found_seq } => {
+                write!(f, "entry {expected_seq} is missing (found {found_seq} in its place)")
             }
             Break::PrevMismatch { seq } => {
                 write!(f, "entry {seq} does not follow the entry before it")
@@ -131,20 +116,14 @@ pub struct Verifier {
 
 impl Default for Verifier {
     fn default() -> Self {
-        Self {
-            next_seq: 1,
-            prev_hash: GENESIS.to_string(),
-        }
+        Self { next_seq: 1, prev_hash: GENESIS.to_string() }
     }
 }
 
 impl Verifier {
     pub fn push(&mut self, e: &AuditEntry) -> Result<(), Break> {
         if e.seq != self.next_seq {
-            return Err(Break::Gap {
-                expected_seq: self.next_seq,
-                found_seq: e.seq,
-            });
+            return Err(Break::Gap { expected_seq: self.next_seq, found_seq: e.seq });
         }
         if e.prev_hash != self.prev_hash {
             return Err(Break::PrevMismatch { seq: e.seq });
@@ -172,17 +151,8 @@ mod tests {
         (1..=n as i64)
             .map(|seq| {
                 let content_hash = sha256_hex(format!("content {seq}").as_bytes());
-                let entry_hash = entry_hash(
-                    &prev,
-                    seq,
-                    seq * 1000,
-                    Some(1),
-                    Some(2),
-                    "create",
-                    "facility",
-                    seq,
-                    &content_hash,
-                );
+                let entry_hash =
+                    entry_hash(&prev, seq, seq * 1000, Some(1), Some(2), "create", "facility", seq, &content_hash);
                 let e = AuditEntry {
                     seq,
                     at: seq * 1000,

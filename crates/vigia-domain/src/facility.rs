@@ -88,9 +88,7 @@ impl Facility {
     }
 
     pub fn time_zone(&self) -> &'static str {
-        self.state()
-            .map(|s| s.time_zone)
-            .unwrap_or("America/Mexico_City")
+        self.state().map(|s| s.time_zone).unwrap_or("America/Mexico_City")
     }
 
     pub fn is_open(&self) -> bool {
@@ -99,8 +97,7 @@ impl Facility {
 }
 
 pub fn content_json(id: i64, version: i64, draft: &FacilityDraft) -> String {
-    serde_json::to_string(&FacilityContent { id, version, draft })
-        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    serde_json::to_string(&FacilityContent { id, version, draft }).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
 pub const FIELDS: [&str; 11] = [
@@ -136,9 +133,7 @@ pub fn validate(raw: &RawInput) -> Result<FacilityDraft, ValidationErrors> {
         }
         None => None,
     };
-    let authority = raw
-        .text("authority", 100, &mut errs)
-        .unwrap_or_else(|| "INM".to_string());
+    let authority = raw.text("authority", 100, &mut errs).unwrap_or_else(|| "INM".to_string());
     let state_code = match raw.required_text("state_code", 2, &mut errs) {
         Some(code) => match geo::state(&code) {
             Some(s) => Some(s.code.to_string()),
@@ -156,11 +151,7 @@ pub fn validate(raw: &RawInput) -> Result<FacilityDraft, ValidationErrors> {
     let latitude = raw.float("latitude", geo::LATITUDE.0, geo::LATITUDE.1, &mut errs);
     let longitude = raw.float("longitude", geo::LONGITUDE.0, geo::LONGITUDE.1, &mut errs);
     if raw.has("latitude") != raw.has("longitude") {
-        let missing = if raw.has("latitude") {
-            "longitude"
-        } else {
-            "latitude"
-        };
+        let missing = if raw.has("latitude") { "longitude" } else { "latitude" };
         errs.push(FieldError::new(missing, "coordinates_incomplete"));
     }
     let capacity = raw.integer("capacity", 0, MAX_CAPACITY, &mut errs);
@@ -236,9 +227,7 @@ mod tests {
 
     #[test]
     fn unknown_capacity_stays_unknown() {
-        let d =
-            check(json!({"name": "Iztapalapa", "kind": "estacion_migratoria", "state_code": "09"}))
-                .expect("valid");
+        let d = check(json!({"name": "Iztapalapa", "kind": "estacion_migratoria", "state_code": "09"})).expect("valid");
         assert_eq!(d.capacity, None);
     }
 
@@ -247,9 +236,6 @@ mod tests {
         let d = check(json!({"name": "X", "kind": "other", "state_code": "9"})).expect("valid");
         let a = content_json(1, 1, &d);
         assert_eq!(a, content_json(1, 1, &d.clone()));
-        assert!(
-            a.starts_with("{\"id\":1,\"version\":1,\"name\":\"X\""),
-            "{a}"
-        );
+        assert!(a.starts_with("{\"id\":1,\"version\":1,\"name\":\"X\""), "{a}");
     }
 }

@@ -10,11 +10,7 @@ pub struct State {
 }
 
 const fn st(code: &'static str, name: &'static str, time_zone: &'static str) -> State {
-    State {
-        code,
-        name,
-        time_zone,
-    }
+    State { code, name, time_zone }
 }
 
 const MX: &str = "America/Mexico_City";

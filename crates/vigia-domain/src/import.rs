@@ -22,11 +22,7 @@ impl std::fmt::Display for RowError {
             f,
             "line {}, column {}: {}",
             self.line,
-            if self.column.is_empty() {
-                "-"
-            } else {
-                &self.column
-            },
+            if self.column.is_empty() { "-" } else { &self.column },
             self.code
         )?;
         for (k, v) in &self.params {
@@ -40,52 +36,27 @@ impl std::fmt::Display for RowError {
 pub const MAX_ROWS: usize = 100_000;
 
 fn row_error(line: u64, e: FieldError) -> RowError {
-    RowError {
-        line,
-        column: e.field,
-        code: e.code,
-        params: e.params,
-    }
+    RowError { line, column: e.field, code: e.code, params: e.params }
 }
 
 /// Parses a facilities CSV (UTF-8, comma-separated, with a header naming columns from
 /// [`facility::FIELDS`]). Returns every draft, or every problem found.
 pub fn facilities_csv(bytes: &[u8]) -> Result<Vec<FacilityDraft>, Vec<RowError>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(bytes);
     let headers = match reader.headers() {
         Ok(h) => h.iter().map(|h| h.trim().to_string()).collect::<Vec<_>>(),
-        Err(_) => {
-            return Err(vec![RowError {
-                line: 1,
-                column: String::new(),
-                code: "invalid_csv",
-                params: vec![],
-            }])
-        }
+        Err(_) => return Err(vec![RowError { line: 1, column: String::new(), code: "invalid_csv", params: vec![] }]),
     };
     let mut errors = Vec::new();
     for h in &headers {
         if !FIELDS.contains(&h.as_str()) {
-            errors.push(RowError {
-                line: 1,
-                column: h.clone(),
-                code: "unknown_column",
-                params: vec![],
-            });
+            errors.push(RowError { line: 1, column: h.clone(), code: "unknown_column", params: vec![] });
         }
     }
     for required in ["name", "kind", "state_code"] {
         if !headers.iter().any(|h| h == required) {
-            errors.push(RowError {
-                line: 1,
-                column: required.into(),
-                code: "missing_column",
-                params: vec![],
-            });
+            errors.push(RowError { line: 1, column: required.into(), code: "missing_column", params: vec![] });
         }
     }
     if !errors.is_empty() {
@@ -99,17 +70,9 @@ pub fn facilities_csv(bytes: &[u8]) -> Result<Vec<FacilityDraft>, Vec<RowError>>
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(fallback_line);
-                let code = if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
-                    "invalid_utf8"
-                } else {
-                    "wrong_column_count"
-                };
-                errors.push(RowError {
-                    line,
-                    column: String::new(),
-                    code,
-                    params: vec![],
-                });
+                let code =
+                    if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) { "invalid_utf8" } else { "wrong_column_count" };
+                errors.push(RowError { line, column: String::new(), code, params: vec![] });
                 continue;
             }
         };
@@ -123,12 +86,7 @@ pub fn facilities_csv(bytes: &[u8]) -> Result<Vec<FacilityDraft>, Vec<RowError>>
             });
             break;
         }
-        let raw = RawInput::from_pairs(
-            headers
-                .iter()
-                .cloned()
-                .zip(record.iter().map(str::to_string)),
-        );
+        let raw = RawInput::from_pairs(headers.iter().cloned().zip(record.iter().map(str::to_string)));
         match facility::validate(&raw) {
             Ok(d) => {
                 let key = (
@@ -176,17 +134,9 @@ mod tests {
         let errs = facilities_csv(csv.as_bytes()).expect_err("invalid");
         assert_eq!(
             errs,
-            vec![RowError {
-                line: 3,
-                column: "capacity".into(),
-                code: "expected_integer",
-                params: vec![]
-            }]
+            vec![RowError { line: 3, column: "capacity".into(), code: "expected_integer", params: vec![] }]
         );
-        assert_eq!(
-            errs[0].to_string(),
-            "line 3, column capacity: expected_integer"
-        );
+        assert_eq!(errs[0].to_string(), "line 3, column capacity: expected_integer");
     }
 
     #[test]
@@ -204,14 +154,7 @@ mod tests {
         csv.extend_from_slice(b"C\xff,other,07\n");
         let errs = facilities_csv(&csv).expect_err("invalid");
         let got: Vec<_> = errs.iter().map(|e| (e.line, e.code)).collect();
-        assert_eq!(
-            got,
-            vec![
-                (3, "duplicate_row"),
-                (4, "wrong_column_count"),
-                (5, "invalid_utf8")
-            ]
-        );
+        assert_eq!(got, vec![(3, "duplicate_row"), (4, "wrong_column_count"), (5, "invalid_utf8")]);
     }
 
     #[test]

@@ -54,11 +54,7 @@ impl RawInput {
             .into_iter()
             .map(|(k, v)| {
                 let v: String = v.into();
-                let raw = if v.trim().is_empty() {
-                    RawValue::Null
-                } else {
-                    RawValue::Text(v)
-                };
+                let raw = if v.trim().is_empty() { RawValue::Null } else { RawValue::Text(v) };
                 (k.into(), raw)
             })
             .collect();
@@ -92,12 +88,7 @@ impl RawInput {
     }
 
     /// Like [`RawInput::text`] but the field must be present.
-    pub fn required_text(
-        &self,
-        field: &str,
-        max: usize,
-        errs: &mut ValidationErrors,
-    ) -> Option<String> {
+    pub fn required_text(&self, field: &str, max: usize, errs: &mut ValidationErrors) -> Option<String> {
         let before = errs.0.len();
         let v = self.text(field, max, errs);
         if v.is_none() && errs.0.len() == before {
@@ -108,13 +99,7 @@ impl RawInput {
 
     /// A whole number in `min..=max`; text holding a whole number is accepted too
     /// (forms send only text).
-    pub fn integer(
-        &self,
-        field: &str,
-        min: i64,
-        max: i64,
-        errs: &mut ValidationErrors,
-    ) -> Option<i64> {
+    pub fn integer(&self, field: &str, min: i64, max: i64, errs: &mut ValidationErrors) -> Option<i64> {
         let n = match self.fields.get(field) {
             None | Some(RawValue::Null) => return None,
             Some(RawValue::Number(n)) => n.as_i64(),
@@ -127,11 +112,7 @@ impl RawInput {
                 None
             }
             Some(n) if n < min || n > max => {
-                errs.push(
-                    FieldError::new(field, "out_of_range")
-                        .with("min", min)
-                        .with("max", max),
-                );
+                errs.push(FieldError::new(field, "out_of_range").with("min", min).with("max", max));
                 None
             }
             Some(n) => Some(n),
@@ -139,13 +120,7 @@ impl RawInput {
     }
 
     /// A finite decimal number in `min..=max`.
-    pub fn float(
-        &self,
-        field: &str,
-        min: f64,
-        max: f64,
-        errs: &mut ValidationErrors,
-    ) -> Option<f64> {
+    pub fn float(&self, field: &str, min: f64, max: f64, errs: &mut ValidationErrors) -> Option<f64> {
         let n = match self.fields.get(field) {
             None | Some(RawValue::Null) => return None,
             Some(RawValue::Number(n)) => n.as_f64(),
@@ -162,11 +137,7 @@ impl RawInput {
                 None
             }
             Some(n) if n < min || n > max => {
-                errs.push(
-                    FieldError::new(field, "out_of_range")
-                        .with("min", min)
-                        .with("max", max),
-                );
+                errs.push(FieldError::new(field, "out_of_range").with("min", min).with("max", max));
                 None
             }
             Some(n) => Some(n),
@@ -221,9 +192,7 @@ pub fn check_text(field: &str, s: &str, max: usize, errs: &mut ValidationErrors)
     if t.is_empty() {
         return None;
     }
-    if t.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-    {
+    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
         errs.push(FieldError::new(field, "control_characters"));
         return None;
     }
@@ -242,22 +211,14 @@ mod tests {
 
     #[test]
     fn json_types_are_named_per_field() {
-        let raw =
-            RawInput::from_json(json!({"a": 5, "b": "x", "c": [1], "d": "12"})).expect("object");
+        let raw = RawInput::from_json(json!({"a": 5, "b": "x", "c": [1], "d": "12"})).expect("object");
         let mut errs = ValidationErrors::new();
         assert_eq!(raw.integer("a", 0, 10, &mut errs), Some(5));
         assert_eq!(raw.integer("b", 0, 10, &mut errs), None);
         assert_eq!(raw.text("c", 10, &mut errs), None);
         assert_eq!(raw.integer("d", 0, 10, &mut errs), None);
         let fields: Vec<_> = errs.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
-        assert_eq!(
-            fields,
-            vec![
-                ("b", "expected_integer"),
-                ("c", "expected_text"),
-                ("d", "out_of_range")
-            ]
-        );
+        assert_eq!(fields, vec![("b", "expected_integer"), ("c", "expected_text"), ("d", "out_of_range")]);
     }
 
     #[test]
@@ -277,12 +238,8 @@ mod tests {
 
     #[test]
     fn dates_must_be_iso_and_plausible() {
-        let raw = RawInput::from_pairs([
-            ("a", "2020-01-28"),
-            ("b", "28/01/2020"),
-            ("c", "2020-02-30"),
-            ("d", "3020-01-01"),
-        ]);
+        let raw =
+            RawInput::from_pairs([("a", "2020-01-28"), ("b", "28/01/2020"), ("c", "2020-02-30"), ("d", "3020-01-01")]);
         let mut errs = ValidationErrors::new();
         assert!(raw.date("a", &mut errs).is_some());
         assert!(raw.date("b", &mut errs).is_none());
@@ -294,10 +251,7 @@ mod tests {
     #[test]
     fn control_characters_are_refused_but_newlines_kept() {
         let mut errs = ValidationErrors::new();
-        assert_eq!(
-            check_text("f", "a\r\nb", 10, &mut errs).as_deref(),
-            Some("a\nb")
-        );
+        assert_eq!(check_text("f", "a\r\nb", 10, &mut errs).as_deref(), Some("a\nb"));
         assert_eq!(check_text("f", "a\u{0}b", 10, &mut errs), None);
         assert_eq!(errs.0[0].code, "control_characters");
     }

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod clock;
 pub mod error;
 pub mod facility;
 pub mod geo;
@@ -71,10 +72,7 @@ pub fn format_local(at: Micros, zone: &str) -> String {
         return at.to_string();
     };
     match jiff::tz::TimeZone::get(zone) {
-        Ok(tz) => ts
-            .to_zoned_datetime(tz)
-            .strftime("%Y-%m-%d %H:%M %Z")
-            .to_string(),
+        Ok(tz) => ts.to_zoned_datetime(tz).strftime("%Y-%m-%d %H:%M %Z").to_string(),
         Err(_) => format_instant(at),
     }
 }

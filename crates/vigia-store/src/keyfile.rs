@@ -16,10 +16,7 @@ pub const ENV: &str = "VIGIA_MASTER_KEY";
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
     #[error("cannot read or write the key file {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("the key file {0} is malformed (expected 64 hexadecimal characters)")]
     Malformed(PathBuf),
     #[error("no master key: {0} does not exist and VIGIA_MASTER_KEY is not set")]
@@ -27,10 +24,7 @@ pub enum KeyFileError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyFileError + '_ {
-    move |source| KeyFileError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| KeyFileError::Io { path: path.to_path_buf(), source }
 }
 
 /// Writes a key file readable only by its owner, flushed to disk.
@@ -46,8 +40,7 @@ pub fn write(path: &Path, key: &MasterKey) -> Result<(), KeyFileError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(fs::Permissions::from_mode(0o600))
-            .map_err(io(path))?;
+        f.set_permissions(fs::Permissions::from_mode(0o600)).map_err(io(path))?;
     }
     f.write_all(key.to_hex().as_bytes()).map_err(io(path))?;
     f.write_all(b"\n").map_err(io(path))?;
@@ -64,8 +57,7 @@ fn read(path: &Path) -> Result<MasterKey, KeyFileError> {
 /// then a pending `master.key.new` left by an interrupted rotation.
 pub fn load(data_dir: &Path) -> Result<Vec<MasterKey>, KeyFileError> {
     if let Ok(hex) = std::env::var(ENV) {
-        let k =
-            MasterKey::from_hex(&hex).map_err(|_| KeyFileError::Malformed(PathBuf::from(ENV)))?;
+        let k = MasterKey::from_hex(&hex).map_err(|_| KeyFileError::Malformed(PathBuf::from(ENV)))?;
         return Ok(vec![k]);
     }
     let main = data_dir.join(FILE);

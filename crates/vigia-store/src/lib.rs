@@ -38,11 +38,7 @@ pub enum StoreError {
     #[error("not supported on this backend: {0}")]
     Unsupported(&'static str),
     #[error("migration {version} ({name}) failed: {reason}")]
-    Migration {
-        version: i64,
-        name: String,
-        reason: String,
-    },
+    Migration { version: i64, name: String, reason: String },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -74,16 +70,10 @@ pub struct Actor {
 }
 
 impl Actor {
-    pub const SYSTEM: Actor = Actor {
-        user_id: None,
-        org_id: None,
-    };
+    pub const SYSTEM: Actor = Actor { user_id: None, org_id: None };
 
     pub fn user(u: &User) -> Actor {
-        Actor {
-            user_id: Some(u.id),
-            org_id: Some(u.org_id),
-        }
+        Actor { user_id: Some(u.id), org_id: Some(u.org_id) }
     }
 }
 
@@ -183,13 +173,7 @@ pub trait Store: Send + Sync {
     async fn clear_login_failures(&self, email: &str) -> Result<()>;
 
     // Sessions (server-side, so several servers can share them)
-    async fn create_session(
-        &self,
-        token_hash: &str,
-        user_id: i64,
-        csrf: &str,
-        now: Micros,
-    ) -> Result<()>;
+    async fn create_session(&self, token_hash: &str, user_id: i64, csrf: &str, now: Micros) -> Result<()>;
     /// The live session with this token, touched; `None` when absent or expired.
     async fn session(
         &self,
@@ -201,13 +185,7 @@ pub trait Store: Send + Sync {
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
 
     // API tokens
-    async fn create_api_token(
-        &self,
-        actor: &Actor,
-        user_id: i64,
-        name: &str,
-        token_hash: &str,
-    ) -> Result<ApiToken>;
+    async fn create_api_token(&self, actor: &Actor, user_id: i64, name: &str, token_hash: &str) -> Result<ApiToken>;
     async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>>;
 
     // Facilities (shared reference data)
@@ -224,38 +202,19 @@ pub trait Store: Send + Sync {
     async fn facility(&self, id: i64) -> Result<Option<Facility>>;
     async fn list_facilities(&self) -> Result<Vec<Facility>>;
     /// Creates all facilities in one transaction: all or none.
-    async fn import_facilities(
-        &self,
-        actor: &Actor,
-        drafts: Vec<FacilityDraft>,
-    ) -> Result<Vec<i64>>;
+    async fn import_facilities(&self, actor: &Actor, drafts: Vec<FacilityDraft>) -> Result<Vec<i64>>;
 
     // Sealed notes (private to an organization)
-    async fn add_facility_note(
-        &self,
-        actor: &Actor,
-        org_id: i64,
-        facility_id: i64,
-        body: &str,
-    ) -> Result<FacilityNote>;
+    async fn add_facility_note(&self, actor: &Actor, org_id: i64, facility_id: i64, body: &str)
+        -> Result<FacilityNote>;
     async fn facility_notes(&self, org_id: i64, facility_id: i64) -> Result<Vec<FacilityNote>>;
 
     // History
     /// Every version of a record, oldest first. Private records are only returned to
     /// their organization (`org_id`).
-    async fn history(
-        &self,
-        record_type: RecordType,
-        record_id: i64,
-        org_id: Option<i64>,
-    ) -> Result<Vec<HistoryEntry>>;
+    async fn history(&self, record_type: RecordType, record_id: i64, org_id: Option<i64>) -> Result<Vec<HistoryEntry>>;
     /// Audit entries, newest first; only an organization's own when `org_id` is given.
-    async fn audit_entries(
-        &self,
-        org_id: Option<i64>,
-        before_seq: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<AuditEntry>>;
+    async fn audit_entries(&self, org_id: Option<i64>, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>>;
     /// Recomputes the chain and checks current records against their last audited content.
     async fn verify_audit(&self) -> Result<VerifyReport>;
 
@@ -275,9 +234,7 @@ pub async fn open(url: &str, keys: &[MasterKey]) -> Result<DynStore> {
     } else if url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqlStore::connect(url, keys).await?))
     } else {
-        Err(StoreError::Unsupported(
-            "database URL must start with sqlite: or postgres://",
-        ))
+        Err(StoreError::Unsupported("database URL must start with sqlite: or postgres://"))
     }
 }
 

@@ -5,23 +5,15 @@ use sqlx::postgres::PgPoolOptions;
 
 type Db = sqlx::Postgres;
 const BACKEND: Backend = Backend::Postgres;
-const MIGRATIONS: [(i64, &str, &str); 1] = [(
-    1,
-    "foundation",
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+const MIGRATIONS: [(i64, &str, &str); 1] =
+    [(1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql"))];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {
-    Ok(PgPoolOptions::new()
-        .max_connections(16)
-        .connect(url)
-        .await?)
+    Ok(PgPoolOptions::new().max_connections(16).connect(url).await?)
 }
 
 async fn backup(_pool: &Pool<Db>, _path: &Path) -> Result<()> {
-    Err(StoreError::Unsupported(
-        "use pg_dump for PostgreSQL backups (see docs/operations.md)",
-    ))
+    Err(StoreError::Unsupported("use pg_dump for PostgreSQL backups (see docs/operations.md)"))
 }
 
 include!("sql/common.rs");

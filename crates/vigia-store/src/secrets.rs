@@ -33,9 +33,7 @@ pub fn hash_password(password: &str) -> Result<String, SecretError> {
 /// Checks a password against a stored hash. A malformed hash never matches.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {
-        Ok(parsed) => hasher()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => hasher().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
@@ -54,10 +52,7 @@ pub fn dummy_hash() -> &'static str {
 pub fn new_token(prefix: &str) -> Result<String, SecretError> {
     let mut b = [0u8; 32];
     getrandom::getrandom(&mut b).map_err(|_| SecretError::Random)?;
-    Ok(format!(
-        "{prefix}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
-    ))
+    Ok(format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)))
 }
 
 /// What is stored for a token: its SHA-256, so a copy of the database cannot be used

@@ -7,11 +7,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 type Db = sqlx::Sqlite;
 const BACKEND: Backend = Backend::Sqlite;
-const MIGRATIONS: [(i64, &str, &str); 1] = [(
-    1,
-    "foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-)];
+const MIGRATIONS: [(i64, &str, &str); 1] =
+    [(1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql"))];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {
     let opts = SqliteConnectOptions::from_str(url)?
@@ -20,25 +17,16 @@ async fn connect_pool(url: &str) -> Result<Pool<Db>> {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(30));
-    Ok(SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(opts)
-        .await?)
+    Ok(SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?)
 }
 
 async fn backup(pool: &Pool<Db>, path: &Path) -> Result<()> {
     if path.exists() {
-        return Err(StoreError::Conflict(format!(
-            "{} already exists",
-            path.display()
-        )));
+        return Err(StoreError::Conflict(format!("{} already exists", path.display())));
     }
     let target = path.to_string_lossy().into_owned();
     // VACUUM INTO reads one consistent snapshot, so writers may go on meanwhile.
-    sqlx::query("VACUUM INTO $1")
-        .bind(target)
-        .execute(pool)
-        .await?;
+    sqlx::query("VACUUM INTO $1").bind(target).execute(pool).await?;
     Ok(())
 }
 

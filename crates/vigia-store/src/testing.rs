@@ -44,17 +44,10 @@ impl TestDb {
     pub async fn postgres(server_url: &str) -> Result<TestDb, sqlx::Error> {
         let name = unique("vigia_t");
         let mut conn = sqlx::PgConnection::connect(server_url).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
         conn.close().await?;
         let url = replace_db_name(server_url, &name);
-        Ok(TestDb {
-            url,
-            backend: crate::Backend::Postgres,
-            dir: None,
-            pg: Some((server_url.to_string(), name)),
-        })
+        Ok(TestDb { url, backend: crate::Backend::Postgres, dir: None, pg: Some((server_url.to_string(), name)) })
     }
 
     /// Both backends when PostgreSQL is configured, else SQLite alone (saying so).
@@ -96,18 +89,13 @@ impl Drop for TestDb {
         if let Some((server, name)) = self.pg.take() {
             // Drop runs outside any async context we can rely on: use a thread of its own.
             let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                     return;
                 };
                 rt.block_on(async move {
                     if let Ok(mut conn) = sqlx::PgConnection::connect(&server).await {
                         let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
-                            .execute(&mut conn)
-                            .await;
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
                     }
                 });
             })
@@ -128,9 +116,6 @@ mod tests {
             super::replace_db_name("postgres://root@h/db?sslmode=disable", "x"),
             "postgres://root@h/x?sslmode=disable"
         );
-        assert_eq!(
-            super::replace_db_name("postgres://root@h", "x"),
-            "postgres://root@h/x"
-        );
+        assert_eq!(super::replace_db_name("postgres://root@h", "x"), "postgres://root@h/x");
     }
 }

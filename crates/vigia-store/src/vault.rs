@@ -86,11 +86,7 @@ fn org_key_aad(org_id: i64, version: i64) -> Vec<u8> {
 }
 
 /// Wraps a fresh data key for an organization; returns the wrapped bytes to store.
-pub fn new_wrapped_key(
-    master: &MasterKey,
-    org_id: i64,
-    version: i64,
-) -> Result<Vec<u8>, VaultError> {
+pub fn new_wrapped_key(master: &MasterKey, org_id: i64, version: i64) -> Result<Vec<u8>, VaultError> {
     let key = Zeroizing::new(random::<32>()?);
     wrap(master, org_id, version, key.as_ref())
 }
@@ -100,13 +96,7 @@ fn wrap(master: &MasterKey, org_id: i64, version: i64, key: &[u8]) -> Result<Vec
     let aad = org_key_aad(org_id, version);
     let ct = master
         .kek()
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: key,
-                aad: &aad,
-            },
-        )
+        .encrypt(XNonce::from_slice(&nonce), Payload { msg: key, aad: &aad })
         .map_err(|_| VaultError::Damaged)?;
     let mut out = nonce.to_vec();
     out.extend_from_slice(&ct);
@@ -171,17 +161,11 @@ fn field_aad(org_id: i64, field: &str) -> Vec<u8> {
 
 impl Vault {
     pub fn new(master: MasterKey) -> Self {
-        Self {
-            master: RwLock::new(master),
-            keys: RwLock::new(HashMap::new()),
-        }
+        Self { master: RwLock::new(master), keys: RwLock::new(HashMap::new()) }
     }
 
     pub fn master(&self) -> MasterKey {
-        self.master
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.master.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn set_master(&self, m: MasterKey) {
@@ -191,42 +175,22 @@ impl Vault {
     /// Unwraps and caches a data key read from the store.
     pub fn load_key(&self, org_id: i64, version: i64, wrapped: &[u8]) -> Result<(), VaultError> {
         let key = unwrap_key(&self.master(), org_id, version, wrapped)?;
-        self.keys
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert((org_id, version), key);
+        self.keys.write().unwrap_or_else(|p| p.into_inner()).insert((org_id, version), key);
         Ok(())
     }
 
     pub fn has_key(&self, org_id: i64, version: i64) -> bool {
-        self.keys
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains_key(&(org_id, version))
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).contains_key(&(org_id, version))
     }
 
     /// Seals `plaintext` under the organization's data key `version`.
-    pub fn seal(
-        &self,
-        org_id: i64,
-        version: i64,
-        field: &str,
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>, VaultError> {
+    pub fn seal(&self, org_id: i64, version: i64, field: &str, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
-        let key = keys
-            .get(&(org_id, version))
-            .ok_or(VaultError::NoKey(org_id))?;
+        let key = keys.get(&(org_id, version)).ok_or(VaultError::NoKey(org_id))?;
         let nonce = random::<24>()?;
         let aad = field_aad(org_id, field);
         let ct = XChaCha20Poly1305::new(key.as_ref().into())
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: plaintext,
-                    aad: &aad,
-                },
-            )
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
             .map_err(|_| VaultError::Damaged)?;
         let ver = u32::try_from(version).map_err(|_| VaultError::Damaged)?;
         let mut out = Vec::with_capacity(1 + 4 + 24 + ct.len());
@@ -248,26 +212,13 @@ impl Vault {
     }
 
     /// Opens a sealed value; the data key must have been loaded.
-    pub fn open(
-        &self,
-        org_id: i64,
-        field: &str,
-        sealed: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    pub fn open(&self, org_id: i64, field: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         let version = Self::key_version(sealed)?;
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
-        let key = keys
-            .get(&(org_id, version))
-            .ok_or(VaultError::NoKey(org_id))?;
+        let key = keys.get(&(org_id, version)).ok_or(VaultError::NoKey(org_id))?;
         let aad = field_aad(org_id, field);
         let pt = XChaCha20Poly1305::new(key.as_ref().into())
-            .decrypt(
-                XNonce::from_slice(&sealed[5..29]),
-                Payload {
-                    msg: &sealed[29..],
-                    aad: &aad,
-                },
-            )
+            .decrypt(XNonce::from_slice(&sealed[5..29]), Payload { msg: &sealed[29..], aad: &aad })
             .map_err(|_| VaultError::Damaged)?;
         Ok(Zeroizing::new(pt))
     }
@@ -293,14 +244,9 @@ mod tests {
     #[test]
     fn seal_and_open_round_trip() {
         let (v, _) = vault_with_key(7);
-        let s = v
-            .seal(7, 1, "note.body", "Nombre: Ana".as_bytes())
-            .expect("seal");
+        let s = v.seal(7, 1, "note.body", "Nombre: Ana".as_bytes()).expect("seal");
         assert!(!s.windows(3).any(|w| w == b"Ana"));
-        assert_eq!(
-            v.open(7, "note.body", &s).expect("open").as_slice(),
-            "Nombre: Ana".as_bytes()
-        );
+        assert_eq!(v.open(7, "note.body", &s).expect("open").as_slice(), "Nombre: Ana".as_bytes());
     }
 
     #[test]

@@ -27,9 +27,7 @@ fn draft(name: &str, capacity: Option<i64>) -> FacilityDraft {
 }
 
 async fn open(db: &TestDb, key: &MasterKey) -> DynStore {
-    vigia_store::open(&db.url, std::slice::from_ref(key))
-        .await
-        .expect("store opens")
+    vigia_store::open(&db.url, std::slice::from_ref(key)).await.expect("store opens")
 }
 
 /// Runs SQL behind the app's back, as someone with access to the database would.
@@ -37,9 +35,7 @@ async fn raw(db: &TestDb, sql: &str) {
     let q = sqlx::AssertSqlSafe(sql.to_string());
     match db.backend {
         Backend::Sqlite => {
-            let mut c = sqlx::SqliteConnection::connect(&db.url)
-                .await
-                .expect("connect");
+            let mut c = sqlx::SqliteConnection::connect(&db.url).await.expect("connect");
             sqlx::raw_sql(q).execute(&mut c).await.expect("raw sql");
         }
         Backend::Postgres => {
@@ -51,14 +47,8 @@ async fn raw(db: &TestDb, sql: &str) {
 
 async fn seeded(db: &TestDb, key: &MasterKey) -> (DynStore, Actor, Actor) {
     let store = open(db, key).await;
-    let a = store
-        .create_org(&Actor::SYSTEM, "org-a", "Org A")
-        .await
-        .expect("org a");
-    let b = store
-        .create_org(&Actor::SYSTEM, "org-b", "Org B")
-        .await
-        .expect("org b");
+    let a = store.create_org(&Actor::SYSTEM, "org-a", "Org A").await.expect("org a");
+    let b = store.create_org(&Actor::SYSTEM, "org-b", "Org B").await.expect("org b");
     let mut actors = Vec::new();
     for (org, email) in [(a.id, "ana@a.org"), (b.id, "beto@b.org")] {
         let u = store
@@ -85,52 +75,25 @@ async fn facilities_are_versioned_and_audited() {
     for db in TestDb::all().await {
         let key = MasterKey::generate().expect("key");
         let (store, ana, _) = seeded(&db, &key).await;
-        let f = store
-            .create_facility(&ana, draft("Siglo XXI", Some(960)))
-            .await
-            .expect("create");
+        let f = store.create_facility(&ana, draft("Siglo XXI", Some(960))).await.expect("create");
         assert_eq!(f.version, 1);
-        let g = store
-            .update_facility(&ana, f.id, Some(1), draft("Siglo XXI", Some(1000)))
-            .await
-            .expect("update");
+        let g = store.update_facility(&ana, f.id, Some(1), draft("Siglo XXI", Some(1000))).await.expect("update");
         assert_eq!(g.version, 2);
         assert_eq!(store.facility(f.id).await.expect("get"), Some(g.clone()));
-        let stale = store
-            .update_facility(&ana, f.id, Some(1), draft("Siglo XXI", Some(5)))
-            .await;
-        assert!(
-            matches!(stale, Err(StoreError::Conflict(_))),
-            "{:?}: {stale:?}",
-            db.backend
-        );
-        let missing = store
-            .update_facility(&ana, 9999, None, draft("X", None))
-            .await;
+        let stale = store.update_facility(&ana, f.id, Some(1), draft("Siglo XXI", Some(5))).await;
+        assert!(matches!(stale, Err(StoreError::Conflict(_))), "{:?}: {stale:?}", db.backend);
+        let missing = store.update_facility(&ana, 9999, None, draft("X", None)).await;
         assert!(matches!(missing, Err(StoreError::NotFound)));
 
-        let history = store
-            .history(RecordType::Facility, f.id, None)
-            .await
-            .expect("history");
-        assert_eq!(
-            history
-                .iter()
-                .map(|h| h.action.as_str())
-                .collect::<Vec<_>>(),
-            ["create", "update"]
-        );
+        let history = store.history(RecordType::Facility, f.id, None).await.expect("history");
+        assert_eq!(history.iter().map(|h| h.action.as_str()).collect::<Vec<_>>(), ["create", "update"]);
         assert!(history[0].content.contains("\"capacity\":960"));
         assert!(history[1].content.contains("\"capacity\":1000"));
         assert_eq!(history[1].actor_name.as_deref(), Some("ana@a.org"));
 
         let report = store.verify_audit().await.expect("verify");
         assert!(report.ok(), "{:?}: {:?}", db.backend, report.problems);
-        assert!(
-            report.entries >= 8,
-            "orgs, keys, users, facility versions: {}",
-            report.entries
-        );
+        assert!(report.entries >= 8, "orgs, keys, users, facility versions: {}", report.entries);
     }
 }
 
@@ -143,11 +106,9 @@ async fn concurrent_writers_keep_one_unbroken_chain() {
         for i in 0..24 {
             let store = Arc::clone(&store);
             let actor = if i % 2 == 0 { ana } else { beto };
-            tasks.push(tokio::spawn(async move {
-                store
-                    .create_facility(&actor, draft(&format!("F{i}"), Some(i)))
-                    .await
-            }));
+            tasks.push(tokio::spawn(
+                async move { store.create_facility(&actor, draft(&format!("F{i}"), Some(i))).await },
+            ));
         }
         for t in tasks {
             t.await.expect("join").expect("create");
@@ -163,36 +124,19 @@ async fn verify_names_what_was_changed_behind_the_apps_back() {
     for db in TestDb::all().await {
         let key = MasterKey::generate().expect("key");
         let (store, ana, _) = seeded(&db, &key).await;
-        let f = store
-            .create_facility(&ana, draft("Acayucan", Some(836)))
-            .await
-            .expect("create");
-        store
-            .create_facility(&ana, draft("Palenque", Some(110)))
-            .await
-            .expect("create");
+        let f = store.create_facility(&ana, draft("Acayucan", Some(836))).await.expect("create");
+        store.create_facility(&ana, draft("Palenque", Some(110))).await.expect("create");
 
         // 1. A record edited directly.
-        raw(
-            &db,
-            &format!("UPDATE facilities SET capacity = 100 WHERE id = {}", f.id),
-        )
-        .await;
+        raw(&db, &format!("UPDATE facilities SET capacity = 100 WHERE id = {}", f.id)).await;
         let report = store.verify_audit().await.expect("verify");
         assert!(
-            report
-                .problems
-                .iter()
-                .any(|p| p.contains(&format!("facility {}", f.id))),
+            report.problems.iter().any(|p| p.contains(&format!("facility {}", f.id))),
             "{:?}: {:?}",
             db.backend,
             report.problems
         );
-        raw(
-            &db,
-            &format!("UPDATE facilities SET capacity = 836 WHERE id = {}", f.id),
-        )
-        .await;
+        raw(&db, &format!("UPDATE facilities SET capacity = 836 WHERE id = {}", f.id)).await;
         assert!(store.verify_audit().await.expect("verify").ok());
 
         // 2. An audit entry edited directly (the append-only trigger removed first).
@@ -207,17 +151,10 @@ async fn verify_names_what_was_changed_behind_the_apps_back() {
             ),
         };
         raw(&db, disable).await;
-        raw(
-            &db,
-            "UPDATE audit_log SET actor_user_id = 999 WHERE seq = 3",
-        )
-        .await;
+        raw(&db, "UPDATE audit_log SET actor_user_id = 999 WHERE seq = 3").await;
         raw(&db, enable).await;
         let report = store.verify_audit().await.expect("verify");
-        assert_eq!(
-            report.problems.first().map(String::as_str),
-            Some("entry 3 was altered: its hash does not match")
-        );
+        assert_eq!(report.problems.first().map(String::as_str), Some("entry 3 was altered: its hash does not match"));
     }
 }
 
@@ -229,9 +166,7 @@ async fn the_audit_log_refuses_updates_and_deletes() {
         let q = sqlx::AssertSqlSafe("DELETE FROM audit_log".to_string());
         let refused = match db.backend {
             Backend::Sqlite => {
-                let mut c = sqlx::SqliteConnection::connect(&db.url)
-                    .await
-                    .expect("connect");
+                let mut c = sqlx::SqliteConnection::connect(&db.url).await.expect("connect");
                 sqlx::raw_sql(q).execute(&mut c).await.is_err()
             }
             Backend::Postgres => {
@@ -248,36 +183,16 @@ async fn sealed_notes_stay_private_and_encrypted() {
     for db in TestDb::all().await {
         let key = MasterKey::generate().expect("key");
         let (store, ana, beto) = seeded(&db, &key).await;
-        let f = store
-            .create_facility(&ana, draft("Siglo XXI", Some(960)))
-            .await
-            .expect("create");
+        let f = store.create_facility(&ana, draft("Siglo XXI", Some(960))).await.expect("create");
         let secret = "Contacto interno: Licenciada Xóchitl Quintanilla, tel. 962 555 0199";
         let org_a = ana.org_id.expect("org");
         let org_b = beto.org_id.expect("org");
-        let note = store
-            .add_facility_note(&ana, org_a, f.id, secret)
-            .await
-            .expect("note");
+        let note = store.add_facility_note(&ana, org_a, f.id, secret).await.expect("note");
         assert_eq!(note.body, secret);
-        assert_eq!(
-            store.facility_notes(org_a, f.id).await.expect("notes")[0].body,
-            secret
-        );
-        assert!(store
-            .facility_notes(org_b, f.id)
-            .await
-            .expect("notes")
-            .is_empty());
-        assert!(store
-            .history(RecordType::FacilityNote, note.id, Some(org_b))
-            .await
-            .expect("h")
-            .is_empty());
-        let h = store
-            .history(RecordType::FacilityNote, note.id, Some(org_a))
-            .await
-            .expect("h");
+        assert_eq!(store.facility_notes(org_a, f.id).await.expect("notes")[0].body, secret);
+        assert!(store.facility_notes(org_b, f.id).await.expect("notes").is_empty());
+        assert!(store.history(RecordType::FacilityNote, note.id, Some(org_b)).await.expect("h").is_empty());
+        let h = store.history(RecordType::FacilityNote, note.id, Some(org_a)).await.expect("h");
         assert!(!h[0].content.contains("Xóchitl"));
 
         if db.backend == Backend::Sqlite {
@@ -285,42 +200,22 @@ async fn sealed_notes_stay_private_and_encrypted() {
             for entry in std::fs::read_dir(dir).expect("dir") {
                 let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
                 for needle in ["Xóchitl", "Quintanilla", "962 555 0199"] {
-                    assert!(
-                        !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
-                        "plaintext {needle} on disk"
-                    );
+                    assert!(!bytes.windows(needle.len()).any(|w| w == needle.as_bytes()), "plaintext {needle} on disk");
                 }
             }
         }
 
         // A wrong master key does not open the store.
         let wrong = MasterKey::generate().expect("key");
-        assert!(matches!(
-            vigia_store::open(&db.url, &[wrong]).await,
-            Err(StoreError::Vault(_))
-        ));
+        assert!(matches!(vigia_store::open(&db.url, &[wrong]).await, Err(StoreError::Vault(_))));
 
         // Rotation: the new key opens, the old one no longer does, notes still read.
         let new = MasterKey::generate().expect("key");
-        assert_eq!(
-            store
-                .rotate_master_key(&Actor::SYSTEM, &new)
-                .await
-                .expect("rotate"),
-            2
-        );
-        assert_eq!(
-            store.facility_notes(org_a, f.id).await.expect("notes")[0].body,
-            secret
-        );
+        assert_eq!(store.rotate_master_key(&Actor::SYSTEM, &new).await.expect("rotate"), 2);
+        assert_eq!(store.facility_notes(org_a, f.id).await.expect("notes")[0].body, secret);
         let reopened = open(&db, &new).await;
-        assert_eq!(
-            reopened.facility_notes(org_a, f.id).await.expect("notes")[0].body,
-            secret
-        );
-        assert!(vigia_store::open(&db.url, std::slice::from_ref(&key))
-            .await
-            .is_err());
+        assert_eq!(reopened.facility_notes(org_a, f.id).await.expect("notes")[0].body, secret);
+        assert!(vigia_store::open(&db.url, std::slice::from_ref(&key)).await.is_err());
         // Candidate keys: the first that opens wins (an interrupted rotation).
         assert!(vigia_store::open(&db.url, &[key, new]).await.is_ok());
         assert!(store.verify_audit().await.expect("verify").ok());
@@ -335,96 +230,33 @@ async fn sessions_expire_and_failures_are_counted() {
         let uid = ana.user_id.expect("user");
         let t0 = 1_000_000_000_000i64;
         let min = 60_000_000i64;
-        store
-            .create_session("h1", uid, "csrf", t0)
-            .await
-            .expect("session");
-        assert!(store
-            .session("h1", t0 + 5 * min, 30 * min, 720 * min)
-            .await
-            .expect("s")
-            .is_some());
-        assert!(
-            store
-                .session("h1", t0 + 40 * min, 30 * min, 720 * min)
-                .await
-                .expect("s")
-                .is_none(),
-            "idle"
-        );
-        assert!(
-            store
-                .session("h1", t0, 30 * min, 720 * min)
-                .await
-                .expect("s")
-                .is_none(),
-            "deleted"
-        );
+        store.create_session("h1", uid, "csrf", t0).await.expect("session");
+        assert!(store.session("h1", t0 + 5 * min, 30 * min, 720 * min).await.expect("s").is_some());
+        assert!(store.session("h1", t0 + 40 * min, 30 * min, 720 * min).await.expect("s").is_none(), "idle");
+        assert!(store.session("h1", t0, 30 * min, 720 * min).await.expect("s").is_none(), "deleted");
 
-        store
-            .create_session("h2", uid, "csrf", t0)
-            .await
-            .expect("session");
+        store.create_session("h2", uid, "csrf", t0).await.expect("session");
         let mut t = t0;
         while t < t0 + 700 * min {
             t += 20 * min;
-            assert!(store
-                .session("h2", t, 30 * min, 720 * min)
-                .await
-                .expect("s")
-                .is_some());
+            assert!(store.session("h2", t, 30 * min, 720 * min).await.expect("s").is_some());
         }
-        assert!(
-            store
-                .session("h2", t0 + 721 * min, 30 * min, 720 * min)
-                .await
-                .expect("s")
-                .is_none(),
-            "absolute"
-        );
+        assert!(store.session("h2", t0 + 721 * min, 30 * min, 720 * min).await.expect("s").is_none(), "absolute");
 
         for i in 0..3 {
-            store
-                .record_login_failure("ana@a.org", t0 + i)
-                .await
-                .expect("fail");
+            store.record_login_failure("ana@a.org", t0 + i).await.expect("fail");
         }
-        assert_eq!(
-            store
-                .login_failures_since("ana@a.org", t0 + 1)
-                .await
-                .expect("n"),
-            2
-        );
-        store
-            .clear_login_failures("ana@a.org")
-            .await
-            .expect("clear");
-        assert_eq!(
-            store.login_failures_since("ana@a.org", 0).await.expect("n"),
-            0
-        );
+        assert_eq!(store.login_failures_since("ana@a.org", t0 + 1).await.expect("n"), 2);
+        store.clear_login_failures("ana@a.org").await.expect("clear");
+        assert_eq!(store.login_failures_since("ana@a.org", 0).await.expect("n"), 0);
 
         let token = secrets::new_token("vga_").expect("token");
-        store
-            .create_api_token(&ana, uid, "script", &secrets::token_hash(&token))
-            .await
-            .expect("token");
-        let u = store
-            .user_by_api_token(&secrets::token_hash(&token))
-            .await
-            .expect("lookup");
+        store.create_api_token(&ana, uid, "script", &secrets::token_hash(&token)).await.expect("token");
+        let u = store.user_by_api_token(&secrets::token_hash(&token)).await.expect("lookup");
         assert_eq!(u.map(|u| u.id), Some(uid));
-        assert!(store
-            .user_by_api_token("nope")
-            .await
-            .expect("lookup")
-            .is_none());
+        assert!(store.user_by_api_token("nope").await.expect("lookup").is_none());
 
-        let disabled = store
-            .set_user_disabled(&Actor::SYSTEM, uid, true)
-            .await
-            .expect("disable");
+        let disabled = store.set_user_disabled(&Actor::SYSTEM, uid, true).await.expect("disable");
         assert!(disabled.disabled);
         assert!(store.verify_audit().await.expect("verify").ok());
     }
@@ -435,31 +267,16 @@ async fn duplicates_conflict_and_imports_are_atomic() {
     for db in TestDb::all().await {
         let key = MasterKey::generate().expect("key");
         let (store, ana, _) = seeded(&db, &key).await;
-        assert!(matches!(
-            store.create_org(&Actor::SYSTEM, "org-a", "Again").await,
-            Err(StoreError::Conflict(_))
-        ));
+        assert!(matches!(store.create_org(&Actor::SYSTEM, "org-a", "Again").await, Err(StoreError::Conflict(_))));
         let ids = store
-            .import_facilities(
-                &ana,
-                vec![draft("A", None), draft("B", Some(3)), draft("Á C", None)],
-            )
+            .import_facilities(&ana, vec![draft("A", None), draft("B", Some(3)), draft("Á C", None)])
             .await
             .expect("import");
         assert_eq!(ids.len(), 3);
-        let names: Vec<_> = store
-            .list_facilities()
-            .await
-            .expect("list")
-            .into_iter()
-            .map(|f| f.draft.name)
-            .collect();
+        let names: Vec<_> = store.list_facilities().await.expect("list").into_iter().map(|f| f.draft.name).collect();
         assert_eq!(names, ["A", "Á C", "B"], "sorted ignoring accents");
         let counts = store.counts().await.expect("counts");
-        assert_eq!(
-            (counts.organizations, counts.users, counts.facilities),
-            (2, 2, 3)
-        );
+        assert_eq!((counts.organizations, counts.users, counts.facilities), (2, 2, 3));
         assert!(store.verify_audit().await.expect("verify").ok());
     }
 }
@@ -469,19 +286,11 @@ async fn sqlite_backups_are_consistent_copies() {
     let db = TestDb::sqlite();
     let key = MasterKey::generate().expect("key");
     let (store, ana, _) = seeded(&db, &key).await;
-    store
-        .create_facility(&ana, draft("Siglo XXI", Some(960)))
-        .await
-        .expect("create");
+    store.create_facility(&ana, draft("Siglo XXI", Some(960))).await.expect("create");
     let out = db.dir.as_ref().expect("dir").join("backup.db");
     store.backup_to(&out).await.expect("backup");
     assert!(store.backup_to(&out).await.is_err(), "never overwrites");
-    let copy = vigia_store::open(&vigia_store::sqlite_url(&out), &[key])
-        .await
-        .expect("open copy");
-    assert_eq!(
-        copy.counts().await.expect("c"),
-        store.counts().await.expect("c")
-    );
+    let copy = vigia_store::open(&vigia_store::sqlite_url(&out), &[key]).await.expect("open copy");
+    assert_eq!(copy.counts().await.expect("c"), store.counts().await.expect("c"));
     assert!(copy.verify_audit().await.expect("verify").ok());
 }

@@ -22,29 +22,23 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/openapi.json", get(openapi))
         .route("/api/v1/me", get(me))
-        .route(
-            "/api/v1/facilities",
-            get(list_facilities).post(create_facility),
-        )
-        .route(
-            "/api/v1/facilities/import",
-            axum::routing::post(import_facilities),
-        )
-        .route(
-            "/api/v1/facilities/{id}",
-            get(get_facility).put(update_facility),
-        )
+        .route("/api/v1/clock/calendars", get(clock_calendars))
+        .route("/api/v1/clock/add", get(clock_add))
+        .route("/api/v1/clock/count", get(clock_count))
+        .route("/api/v1/facilities", get(list_facilities).post(create_facility))
+        .route("/api/v1/facilities/import", axum::routing::post(import_facilities))
+        .route("/api/v1/facilities/{id}", get(get_facility).put(update_facility))
         .route("/api/v1/facilities/{id}/history", get(facility_history))
-        .route(
-            "/api/v1/facilities/{id}/notes",
-            get(list_notes).post(create_note),
-        )
+        .route("/api/v1/facilities/{id}/notes", get(list_notes).post(create_note))
 }
 
 /// Every API path and its methods, as the router serves them (checked against the
 /// OpenAPI document by a test).
 pub const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/me", &["get"]),
+    ("/api/v1/clock/calendars", &["get"]),
+    ("/api/v1/clock/add", &["get"]),
+    ("/api/v1/clock/count", &["get"]),
     ("/api/v1/facilities", &["get", "post"]),
     ("/api/v1/facilities/import", &["post"]),
     ("/api/v1/facilities/{id}", &["get", "put"]),
@@ -53,11 +47,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
 ];
 
 async fn openapi() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        crate::openapi::document().to_string(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "application/json")], crate::openapi::document().to_string()).into_response()
 }
 
 fn api_user(ctx: &Ctx, p: Permission) -> Result<&vigia_domain::account::User, WebError> {
@@ -69,29 +59,18 @@ fn api_user(ctx: &Ctx, p: Permission) -> Result<&vigia_domain::account::User, We
 
 /// Reads a JSON object body: the right content type, valid JSON, within the size limit.
 fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<RawInput, WebError> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = ct.split(';').next().unwrap_or("").trim();
     if mime != "application/json" && !mime.ends_with("+json") {
         return Err(WebError::UnsupportedMediaType);
     }
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        WebError::BadRequest(format!(
-            "invalid JSON at line {}, column {}",
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| WebError::BadRequest(format!("invalid JSON at line {}, column {}", e.line(), e.column())))?;
     Ok(RawInput::from_json(value)?)
 }
 
 fn parse_id(s: &str) -> Result<i64, WebError> {
-    s.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(WebError::NotFound)
+    s.parse::<i64>().ok().filter(|id| *id > 0).ok_or(WebError::NotFound)
 }
 
 #[derive(Serialize)]
@@ -181,11 +160,7 @@ async fn get_facility(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     api_user(&ctx, Permission::ReadFacilities)?;
-    let f = st
-        .store
-        .facility(parse_id(&id)?)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let f = st.store.facility(parse_id(&id)?).await?.ok_or(WebError::NotFound)?;
     let mut resp = Json(FacilityOut::from(&f)).into_response();
     if let Ok(v) = header::HeaderValue::from_str(&format!("\"{}\"", f.version)) {
         resp.headers_mut().insert(header::ETAG, v);
@@ -220,10 +195,7 @@ async fn update_facility(
     let id = parse_id(&id)?;
     let expected = if_match(&headers)?;
     let draft = facility::validate(&json_body(&headers, &body)?)?;
-    let f = st
-        .store
-        .update_facility(&ctx.actor(), id, expected, draft)
-        .await?;
+    let f = st.store.update_facility(&ctx.actor(), id, expected, draft).await?;
     Ok(Json(FacilityOut::from(&f)))
 }
 
@@ -233,11 +205,7 @@ async fn facility_history(
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
     api_user(&ctx, Permission::ReadFacilities)?;
-    let f = st
-        .store
-        .facility(parse_id(&id)?)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let f = st.store.facility(parse_id(&id)?).await?.ok_or(WebError::NotFound)?;
     let entries = st.store.history(RecordType::Facility, f.id, None).await?;
     let items: Vec<_> = entries
         .iter()
@@ -258,11 +226,7 @@ async fn list_notes(
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let user = api_user(&ctx, Permission::ReadSealed)?;
-    let f = st
-        .store
-        .facility(parse_id(&id)?)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let f = st.store.facility(parse_id(&id)?).await?.ok_or(WebError::NotFound)?;
     let notes = st.store.facility_notes(user.org_id, f.id).await?;
     let items: Vec<_> = notes
         .iter()
@@ -281,16 +245,9 @@ async fn create_note(
 ) -> ApiResult<Response> {
     let user = api_user(&ctx, Permission::WriteSealed)?.clone();
     ctx.check_api_write(&method, &headers)?;
-    let f = st
-        .store
-        .facility(parse_id(&id)?)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let f = st.store.facility(parse_id(&id)?).await?.ok_or(WebError::NotFound)?;
     let text = note::validate(&json_body(&headers, &body)?)?;
-    let n = st
-        .store
-        .add_facility_note(&ctx.actor(), user.org_id, f.id, &text)
-        .await?;
+    let n = st.store.add_facility_note(&ctx.actor(), user.org_id, f.id, &text).await?;
     let out = serde_json::json!({"id": n.id, "facility_id": n.facility_id, "body": n.body, "created_at": format_instant(n.created_at)});
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
@@ -305,18 +262,68 @@ async fn import_facilities(
 ) -> ApiResult<Response> {
     api_user(&ctx, Permission::EditFacilities)?;
     ctx.check_api_write(&method, &headers)?;
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if ct.split(';').next().map(str::trim) != Some("text/csv") {
         return Err(WebError::UnsupportedMediaType.into());
     }
     let drafts = vigia_domain::import::facilities_csv(&body).map_err(WebError::Import)?;
     let ids = st.store.import_facilities(&ctx.actor(), drafts).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({"imported": ids.len(), "ids": ids})),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"imported": ids.len(), "ids": ids}))).into_response())
+}
+
+/// The clock is public reference: anyone may check a date by hand, signed in or not.
+fn clock_json(
+    q: &std::collections::HashMap<String, String>,
+    counting: bool,
+    l: vigia_domain::account::Locale,
+) -> Result<serde_json::Value, WebError> {
+    use vigia_domain::clock::{answer, validate_query, Calendars};
+    let calendars = Calendars::builtin();
+    let raw = RawInput::from_pairs(q.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let query = validate_query(&raw, &calendars, counting)?;
+    let explain = matches!(q.get("explain").map(String::as_str), Some("true" | "1" | "on"));
+    let a = answer(&query, &calendars, explain, l).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let cal = calendars.get(&a.calendar).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let mut out = serde_json::json!({
+        "calendar": a.calendar, "calendar_title": cal.title(l), "source": cal.spec.source,
+        "from": a.from.to_string(), "to": a.to.to_string(), "working_days": a.working_days,
+        "rule": "Counting starts the working day after the triggering event (DOMAIN.md §4).",
+    });
+    if explain {
+        out["days"] = a
+            .days
+            .iter()
+            .map(|(d, reasons)| {
+                serde_json::json!({
+                    "date": d.to_string(), "counts": reasons.is_empty(),
+                    "reasons": reasons.iter().map(|r| r.describe(l)).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+    }
+    Ok(out)
+}
+
+async fn clock_add(
+    Extension(ctx): Extension<Ctx>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(clock_json(&q, false, ctx.locale)?))
+}
+
+async fn clock_count(
+    Extension(ctx): Extension<Ctx>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(clock_json(&q, true, ctx.locale)?))
+}
+
+async fn clock_calendars() -> Json<serde_json::Value> {
+    let calendars = vigia_domain::clock::Calendars::builtin();
+    let items: Vec<_> = calendars
+        .names()
+        .filter_map(|n| calendars.get(n).ok())
+        .map(|c| serde_json::to_value(&c.spec).unwrap_or_default())
+        .collect();
+    Json(serde_json::json!({ "items": items }))
 }

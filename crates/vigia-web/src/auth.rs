@@ -85,9 +85,7 @@ impl Ctx {
     /// For the JSON API: Bearer tokens need no CSRF token; a session cookie does, in the
     /// `X-CSRF-Token` header, on every request that changes something.
     pub fn check_api_write(&self, method: &Method, headers: &HeaderMap) -> Result<(), WebError> {
-        if matches!(self.via, Via::Session { .. })
-            && !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-        {
+        if matches!(self.via, Via::Session { .. }) && !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
             let token = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
             return self.check_form(token, headers);
         }
@@ -134,13 +132,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// A `Set-Cookie` value with this server's attributes.
-pub fn set_cookie(
-    secure: bool,
-    name: &str,
-    value: &str,
-    max_age: Option<i64>,
-    http_only: bool,
-) -> String {
+pub fn set_cookie(secure: bool, name: &str, value: &str, max_age: Option<i64>, http_only: bool) -> String {
     let mut c = format!("{name}={value}; Path=/; SameSite=Lax");
     if http_only {
         c.push_str("; HttpOnly");
@@ -160,10 +152,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 fn secure_headers(resp: &mut Response) {
     let h = resp.headers_mut();
     h.insert("content-security-policy", HeaderValue::from_static(CSP));
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     if !h.contains_key(header::CACHE_CONTROL) {
@@ -172,9 +161,7 @@ fn secure_headers(resp: &mut Response) {
 }
 
 fn valid_token_shape(t: &str) -> bool {
-    (20..=100).contains(&t.len())
-        && t.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (20..=100).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Resolves the request context; see the module documentation.
@@ -188,26 +175,16 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
         if let Some(token) = bearer(headers) {
             via = Via::BadBearer;
             if valid_token_shape(token) {
-                if let Some(u) = st
-                    .store
-                    .user_by_api_token(&secrets::token_hash(token))
-                    .await?
-                {
+                if let Some(u) = st.store.user_by_api_token(&secrets::token_hash(token)).await? {
                     user = Some(u);
                     via = Via::Bearer;
                 }
             }
-        } else if let Some(token) =
-            cookie(headers, session_cookie_name(secure)).filter(|t| valid_token_shape(t))
-        {
+        } else if let Some(token) = cookie(headers, session_cookie_name(secure)).filter(|t| valid_token_shape(t)) {
             let hash = secrets::token_hash(token);
             let idle = st.config.idle_timeout.as_micros() as i64;
             let absolute = st.config.absolute_timeout.as_micros() as i64;
-            if let Some(s) = st
-                .store
-                .session(&hash, now_micros(), idle, absolute)
-                .await?
-            {
+            if let Some(s) = st.store.session(&hash, now_micros(), idle, absolute).await? {
                 user = st.store.user(s.user_id).await?;
                 csrf = Some(s.csrf);
                 via = Via::Session { token_hash: hash };
@@ -224,11 +201,7 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
     }
     if user.as_ref().is_some_and(|u| u.disabled) {
         user = None;
-        via = if via == Via::Bearer {
-            Via::BadBearer
-        } else {
-            Via::Anonymous
-        };
+        via = if via == Via::Bearer { Via::BadBearer } else { Via::Anonymous };
         csrf = None;
     }
     let org = match &user {
@@ -250,23 +223,13 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
     // Pages: the user's choice, else the language cookie, else Spanish (the people
     // Vigía serves work in Spanish whatever their browser says). The API: an explicit
     // Accept-Language first, since scripts have no other way to ask.
-    let accept = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
-    let api_choice = accept
-        .filter(|_| req.uri().path().starts_with("/api/"))
-        .map(Locale::from_accept_language);
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let api_choice = accept.filter(|_| req.uri().path().starts_with("/api/")).map(Locale::from_accept_language);
     let locale = api_choice
         .or_else(|| user.as_ref().map(|u| u.locale))
         .or_else(|| cookie(headers, LANG_COOKIE).and_then(Locale::parse))
         .unwrap_or_default();
-    req.extensions_mut().insert(Ctx {
-        user,
-        org,
-        locale,
-        csrf,
-        via,
-    });
+    req.extensions_mut().insert(Ctx { user, org, locale, csrf, via });
     let mut resp = LOCALE.scope(locale, next.run(req)).await;
     if let Some(t) = new_anon_csrf {
         if let Ok(v) = HeaderValue::from_str(&set_cookie(secure, CSRF_COOKIE, &t, None, true)) {
@@ -274,10 +237,7 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
         }
     }
     if !resp.headers().contains_key(header::CONTENT_LANGUAGE) {
-        resp.headers_mut().insert(
-            header::CONTENT_LANGUAGE,
-            HeaderValue::from_static(locale.as_str()),
-        );
+        resp.headers_mut().insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(locale.as_str()));
     }
     secure_headers(&mut resp);
     resp
@@ -302,22 +262,14 @@ pub async fn login(st: &AppState, email: &str, password: &str) -> Result<Login, 
     let since = now - window.as_micros() as i64;
     let failures = st.store.login_failures_since(&email, since).await?;
     if failures >= st.config.max_failed_logins {
-        return Ok(Login::Locked {
-            minutes: window.as_secs().div_ceil(60),
-        });
+        return Ok(Login::Locked { minutes: window.as_secs().div_ceil(60) });
     }
     let found = st.store.user_by_email(&email).await?;
-    let hash = found
-        .as_ref()
-        .map(|(_, h)| h.clone())
-        .unwrap_or_else(|| secrets::dummy_hash().to_string());
+    let hash = found.as_ref().map(|(_, h)| h.clone()).unwrap_or_else(|| secrets::dummy_hash().to_string());
     let pw = password.to_string();
     // Each argon2id check takes 19 MiB and a core for tens of milliseconds: a bounded
     // number run at once, so a burst of sign-ins queues instead of exhausting memory.
-    let _permit = HASHING
-        .acquire()
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let _permit = HASHING.acquire().await.map_err(|e| WebError::Internal(e.to_string()))?;
     let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&pw, &hash))
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?;
@@ -326,14 +278,9 @@ pub async fn login(st: &AppState, email: &str, password: &str) -> Result<Login, 
             st.store.clear_login_failures(&email).await?;
             let token = secrets::new_token("").map_err(|e| WebError::Internal(e.to_string()))?;
             let csrf = secrets::new_token("").map_err(|e| WebError::Internal(e.to_string()))?;
-            st.store
-                .create_session(&secrets::token_hash(&token), user.id, &csrf, now)
-                .await?;
+            st.store.create_session(&secrets::token_hash(&token), user.id, &csrf, now).await?;
             tracing::info!(user_id = user.id, "sign-in succeeded");
-            Ok(Login::Ok {
-                user,
-                session_token: token,
-            })
+            Ok(Login::Ok { user, session_token: token })
         }
         _ => {
             st.store.record_login_failure(&email, now).await?;
@@ -352,15 +299,9 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
         assert!(check_origin(&h).is_ok());
-        h.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("http://127.0.0.1:8080"),
-        );
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:8080"));
         assert!(check_origin(&h).is_ok());
-        h.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("http://evil.example"),
-        );
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://evil.example"));
         assert!(check_origin(&h).is_err());
         h.insert(header::ORIGIN, HeaderValue::from_static("null"));
         assert!(check_origin(&h).is_err());
@@ -369,10 +310,7 @@ mod tests {
     #[test]
     fn cookies_are_parsed_and_built() {
         let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; vigia_lang=en"),
-        );
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; vigia_lang=en"));
         assert_eq!(cookie(&h, LANG_COOKIE), Some("en"));
         assert_eq!(
             set_cookie(true, "__Host-vigia_session", "x", Some(0), true),

@@ -49,6 +49,12 @@ pub enum WebError {
     Internal(String),
 }
 
+impl From<vigia_domain::clock::ClockError> for WebError {
+    fn from(e: vigia_domain::clock::ClockError) -> Self {
+        WebError::BadRequest(e.to_string())
+    }
+}
+
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -103,17 +109,11 @@ impl WebError {
             WebError::Forbidden => tr(l, "error-forbidden"),
             WebError::Csrf => tr(l, "error-csrf"),
             WebError::BadRequest(r) => tr_args(l, "error-bad-request", &[("reason", r.clone())]),
-            WebError::UnsupportedMediaType => {
-                tr_args(l, "error-bad-request", &[("reason", "Content-Type".into())])
-            }
+            WebError::UnsupportedMediaType => tr_args(l, "error-bad-request", &[("reason", "Content-Type".into())]),
             WebError::TooLarge => tr(l, "error-too-large"),
-            WebError::TooManyAttempts { minutes } => {
-                tr_args(l, "login-locked", &[("minutes", minutes.to_string())])
-            }
+            WebError::TooManyAttempts { minutes } => tr_args(l, "login-locked", &[("minutes", minutes.to_string())]),
             WebError::Invalid(v) => tr_args(l, "form-errors", &[("count", v.0.len().to_string())]),
-            WebError::Import(rows) => {
-                tr_args(l, "form-errors", &[("count", rows.len().to_string())])
-            }
+            WebError::Import(rows) => tr_args(l, "form-errors", &[("count", rows.len().to_string())]),
             WebError::Conflict(what) => {
                 if what == "version" {
                     tr(l, "form-conflict")
@@ -142,11 +142,10 @@ impl WebError {
         });
         match self {
             WebError::Invalid(v) => {
-                p["errors"] = v
-                    .0
-                    .iter()
-                    .map(|e| serde_json::json!({"field": e.field, "code": e.code, "message": field_error(l, e)}))
-                    .collect();
+                p["errors"] =
+                    v.0.iter()
+                        .map(|e| serde_json::json!({"field": e.field, "code": e.code, "message": field_error(l, e)}))
+                        .collect();
             }
             WebError::Import(rows) => {
                 p["errors"] = rows
@@ -178,15 +177,9 @@ impl IntoResponse for ApiError {
         self.0.log();
         let body = self.0.problem(current_locale());
         let mut resp = (self.0.status(), body.to_string()).into_response();
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            header::HeaderValue::from_static("application/problem+json"),
-        );
+        resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
         if matches!(self.0, WebError::Unauthorized) {
-            resp.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }
         resp
     }

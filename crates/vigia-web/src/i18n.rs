@@ -35,10 +35,7 @@ fn bundle(lang: &str, source: &str) -> FluentBundle<FluentResource> {
     b
 }
 
-static CATALOGS: LazyLock<Catalogs> = LazyLock::new(|| Catalogs {
-    es: bundle("es-MX", ES),
-    en: bundle("en", EN),
-});
+static CATALOGS: LazyLock<Catalogs> = LazyLock::new(|| Catalogs { es: bundle("es-MX", ES), en: bundle("en", EN) });
 
 /// Translates a message with arguments. A missing key shows itself, never panics.
 pub fn tr_args(locale: Locale, key: &str, args: &[(&str, String)]) -> String {
@@ -68,14 +65,7 @@ pub fn tr(locale: Locale, key: &str) -> String {
 
 /// The reason for a field error, in the reader's language.
 pub fn field_error(locale: Locale, e: &FieldError) -> String {
-    tr_args(
-        locale,
-        &format!("err-{}", e.code),
-        &e.params
-            .iter()
-            .map(|(k, v)| (*k, v.clone()))
-            .collect::<Vec<_>>(),
-    )
+    tr_args(locale, &format!("err-{}", e.code), &e.params.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>())
 }
 
 /// Every message key in a catalogue, for completeness tests.
@@ -85,11 +75,7 @@ pub fn keys(locale: Locale) -> Vec<String> {
         Locale::En => EN,
     };
     src.lines()
-        .filter_map(|l| {
-            l.split_once(" = ")
-                .map(|(k, _)| k)
-                .or_else(|| l.strip_suffix(" ="))
-        })
+        .filter_map(|l| l.split_once(" = ").map(|(k, _)| k).or_else(|| l.strip_suffix(" =")))
         .filter(|k| k.chars().next().is_some_and(|c| c.is_ascii_lowercase()) && !k.contains(' '))
         .map(str::to_string)
         .collect()
@@ -113,17 +99,9 @@ mod tests {
 
     #[test]
     fn plurals_and_arguments_follow_the_language() {
-        assert_eq!(
-            tr_args(Locale::Es, "facilities-count", &[("count", "1".into())]),
-            "1 centro"
-        );
-        assert_eq!(
-            tr_args(Locale::En, "facilities-count", &[("count", "3".into())]),
-            "3 centers"
-        );
-        let e = FieldError::new("lat", "out_of_range")
-            .with("min", 14)
-            .with("max", 33);
+        assert_eq!(tr_args(Locale::Es, "facilities-count", &[("count", "1".into())]), "1 centro");
+        assert_eq!(tr_args(Locale::En, "facilities-count", &[("count", "3".into())]), "3 centers");
+        let e = FieldError::new("lat", "out_of_range").with("min", 14).with("max", 33);
         assert_eq!(field_error(Locale::Es, &e), "Debe estar entre 14 y 33.");
         assert_eq!(tr(Locale::En, "no-such-key"), "no-such-key");
     }

@@ -52,18 +52,12 @@ pub struct AppState {
 /// The whole application: pages, API, static files, with the request context layer.
 pub fn app(store: DynStore, config: Config) -> Router {
     let body_limit = config.body_limit;
-    let state = AppState {
-        store,
-        config: Arc::new(config),
-    };
+    let state = AppState { store, config: Arc::new(config) };
     Router::new()
         .merge(ui::routes())
         .merge(api::routes())
         .fallback(error::fallback)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::context,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::context))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
 }
@@ -76,12 +70,9 @@ pub async fn bind(addr: &str) -> std::io::Result<(tokio::net::TcpListener, Socke
 }
 
 pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
 }
 
 async fn shutdown_signal() {
@@ -93,11 +84,7 @@ pub async fn spawn(store: DynStore, config: Config) -> std::io::Result<SocketAdd
     let (listener, addr) = bind("127.0.0.1:0").await?;
     let router = app(store, config);
     tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
+        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
     });
     Ok(addr)
 }

@@ -18,12 +18,22 @@ fn id_param() -> Value {
     json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}})
 }
 
+fn clock_params(extra: &[(&str, Value)]) -> Value {
+    let calendars: Vec<String> = vigia_domain::clock::Calendars::builtin().names().map(str::to_string).collect();
+    let mut v = vec![
+        json!({"name": "from", "in": "query", "required": true, "schema": {"type": "string", "format": "date"}}),
+        json!({"name": "calendar", "in": "query", "required": false, "schema": {"type": "string", "enum": calendars, "default": vigia_domain::clock::DEFAULT_CALENDAR}}),
+        json!({"name": "explain", "in": "query", "required": false, "schema": {"type": "boolean"}}),
+    ];
+    for (name, schema) in extra {
+        v.push(json!({"name": name, "in": "query", "required": true, "schema": schema}));
+    }
+    Value::Array(v)
+}
+
 fn errors(extra: &[(&str, &str)]) -> serde_json::Map<String, Value> {
     let mut m = serde_json::Map::new();
-    m.insert(
-        "401".into(),
-        problem_response("Not signed in, or the token is not valid"),
-    );
+    m.insert("401".into(), problem_response("Not signed in, or the token is not valid"));
     for (code, desc) in extra {
         m.insert((*code).into(), problem_response(desc));
     }
@@ -57,6 +67,24 @@ pub fn document() -> Value {
             "/api/v1/me": {"get": {
                 "operationId": "me", "summary": "The signed-in user and organization",
                 "responses": with(errors(&[]), "200", json_response("The user", "Me"))
+            }},
+            "/api/v1/clock/calendars": {"get": {
+                "operationId": "clockCalendars", "summary": "The working-day calendars, their rules and legal sources",
+                "security": [],
+                "responses": {"200": {"description": "Calendars", "content": {"application/json": {"schema": {"type": "object"}}}}}
+            }},
+            "/api/v1/clock/add": {"get": {
+                "operationId": "clockAdd",
+                "summary": "The date on which the N-th working day after `from` falls; counting starts the next day",
+                "security": [],
+                "parameters": clock_params(&[("working_days", json!({"type": "integer", "minimum": 0, "maximum": vigia_domain::clock::MAX_WORKING_DAYS}))]),
+                "responses": {"200": json_response("The date", "ClockAnswer"), "400": problem_response("Outside the supported range"), "422": problem_response("A parameter is invalid")}
+            }},
+            "/api/v1/clock/count": {"get": {
+                "operationId": "clockCount", "summary": "Working days after `from` up to and including `to`",
+                "security": [],
+                "parameters": clock_params(&[("to", json!({"type": "string", "format": "date"}))]),
+                "responses": {"200": json_response("The count", "ClockAnswer"), "400": problem_response("Outside the supported range"), "422": problem_response("A parameter is invalid")}
             }},
             "/api/v1/facilities": {
                 "get": {
@@ -187,6 +215,15 @@ pub fn document() -> Value {
                         "content_hash": {"type": "string"}, "entry_hash": {"type": "string"}
                     }
                 }}}},
+                "ClockAnswer": {"type": "object", "required": ["calendar", "from", "to", "working_days", "source"], "properties": {
+                    "calendar": {"type": "string"}, "calendar_title": {"type": "string"}, "source": {"type": "string"},
+                    "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+                    "working_days": {"type": "integer"}, "rule": {"type": "string"},
+                    "days": {"type": "array", "items": {"type": "object", "properties": {
+                        "date": {"type": "string", "format": "date"}, "counts": {"type": "boolean"},
+                        "reasons": {"type": "array", "items": {"type": "string"}}
+                    }}}
+                }},
                 "ImportResult": {"type": "object", "required": ["imported", "ids"], "properties": {
                     "imported": {"type": "integer"}, "ids": {"type": "array", "items": {"type": "integer"}}
                 }},
@@ -212,18 +249,11 @@ mod tests {
         let paths = doc["paths"].as_object().expect("paths");
         assert_eq!(paths.len(), crate::api::ROUTES.len());
         for (path, methods) in crate::api::ROUTES {
-            let p = paths
-                .get(*path)
-                .unwrap_or_else(|| panic!("{path} undocumented"));
+            let p = paths.get(*path).unwrap_or_else(|| panic!("{path} undocumented"));
             for m in *methods {
                 assert!(p.get(*m).is_some(), "{m} {path} undocumented");
             }
-            let documented = p
-                .as_object()
-                .expect("obj")
-                .keys()
-                .filter(|k| *k != "parameters")
-                .count();
+            let documented = p.as_object().expect("obj").keys().filter(|k| *k != "parameters").count();
             assert_eq!(documented, methods.len(), "{path}");
         }
     }

@@ -33,13 +33,11 @@ pub fn routes() -> Router<AppState> {
         .route("/facilities/new", get(facility_new))
         .route("/facilities/import", get(import_page).post(import_submit))
         .route("/facilities/{id}", get(facility_show))
-        .route(
-            "/facilities/{id}/edit",
-            get(facility_edit).post(facility_update),
-        )
+        .route("/facilities/{id}/edit", get(facility_edit).post(facility_update))
         .route("/facilities/{id}/history", get(facility_history))
         .route("/facilities/{id}/notes", post(note_create))
         .route("/audit", get(audit))
+        .route("/clock", get(clock_page))
         .route("/admin/users", get(users_page).post(user_create))
         .route("/admin/users/{id}/disable", post(user_disable))
         .route("/admin/users/{id}/enable", post(user_enable))
@@ -64,10 +62,7 @@ impl Chrome {
                 "signed-in-as",
                 &[
                     ("name", u.display_name.clone()),
-                    (
-                        "org",
-                        ctx.org.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
-                    ),
+                    ("org", ctx.org.as_ref().map(|o| o.name.clone()).unwrap_or_default()),
                     ("role", tr(ctx.locale, &format!("role-{}", u.role.as_str()))),
                 ],
             )
@@ -124,23 +119,14 @@ struct ErrorPage<'a> {
 }
 
 pub fn render_error(l: Locale, title: &str, message: &str) -> String {
-    ErrorPage {
-        lang: l.as_str(),
-        title,
-        message,
-        back: tr(l, "error-back"),
-    }
-    .render()
-    .unwrap_or_else(|_| message.to_string())
+    ErrorPage { lang: l.as_str(), title, message, back: tr(l, "error-back") }
+        .render()
+        .unwrap_or_else(|_| message.to_string())
 }
 
 async fn healthz(State(st): State<AppState>) -> Response {
     match st.store.ping().await {
-        Ok(()) => (
-            [(header::CONTENT_TYPE, "application/json")],
-            r#"{"status":"ok"}"#,
-        )
-            .into_response(),
+        Ok(()) => ([(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#).into_response(),
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::CONTENT_TYPE, "application/json")],
@@ -152,10 +138,7 @@ async fn healthz(State(st): State<AppState>) -> Response {
 
 async fn css() -> Response {
     (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
         include_str!("../static/app.css"),
     )
         .into_response()
@@ -177,10 +160,7 @@ struct FormBody {
 
 impl FormBody {
     fn parse(headers: &HeaderMap, body: &Bytes) -> Result<Self, WebError> {
-        let ct = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         if !ct.starts_with("application/x-www-form-urlencoded") {
             return Err(WebError::UnsupportedMediaType);
         }
@@ -202,10 +182,7 @@ impl FormBody {
     }
 
     fn get(&self, k: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
+        self.pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str())
     }
 
     fn checked(headers: &HeaderMap, body: &Bytes, ctx: &Ctx) -> Result<Self, WebError> {
@@ -224,10 +201,7 @@ fn safe_next(next: Option<&str>) -> String {
 }
 
 fn parse_id(s: &str) -> Result<i64, WebError> {
-    s.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(WebError::NotFound)
+    s.parse::<i64>().ok().filter(|id| *id > 0).ok_or(WebError::NotFound)
 }
 
 #[derive(Template)]
@@ -239,10 +213,7 @@ struct LoginPage {
     next: String,
 }
 
-async fn login_page(
-    Extension(ctx): Extension<Ctx>,
-    Query(q): Query<HashMap<String, String>>,
-) -> PageResult {
+async fn login_page(Extension(ctx): Extension<Ctx>, Query(q): Query<HashMap<String, String>>) -> PageResult {
     let flash = q.contains_key("bye").then(|| tr(ctx.locale, "logged-out"));
     let page = LoginPage {
         c: Chrome::new(&ctx, "/login").flash(flash),
@@ -265,37 +236,20 @@ async fn login_submit(
     let next = safe_next(form.get("next"));
     let (status, error) = match auth::login(&st, &email, password).await? {
         Login::Ok { session_token, .. } => {
-            let mut resp =
-                Redirect::to(if next == "/" { "/facilities" } else { &next }).into_response();
+            let mut resp = Redirect::to(if next == "/" { "/facilities" } else { &next }).into_response();
             let secure = st.config.secure_cookies;
-            let c = set_cookie(
-                secure,
-                auth::session_cookie_name(secure),
-                &session_token,
-                None,
-                true,
-            );
+            let c = set_cookie(secure, auth::session_cookie_name(secure), &session_token, None, true);
             if let Ok(v) = HeaderValue::from_str(&c) {
                 resp.headers_mut().append(header::SET_COOKIE, v);
             }
             return Ok(resp);
         }
         Login::Failed => (StatusCode::UNAUTHORIZED, tr(ctx.locale, "login-failed")),
-        Login::Locked { minutes } => (
-            StatusCode::TOO_MANY_REQUESTS,
-            tr_args(
-                ctx.locale,
-                "login-locked",
-                &[("minutes", minutes.to_string())],
-            ),
-        ),
+        Login::Locked { minutes } => {
+            (StatusCode::TOO_MANY_REQUESTS, tr_args(ctx.locale, "login-locked", &[("minutes", minutes.to_string())]))
+        }
     };
-    let page = LoginPage {
-        c: Chrome::new(&ctx, "/login"),
-        error: Some(error),
-        email,
-        next,
-    };
+    let page = LoginPage { c: Chrome::new(&ctx, "/login"), error: Some(error), email, next };
     render(status, &page)
 }
 
@@ -311,13 +265,7 @@ async fn logout(
     }
     let secure = st.config.secure_cookies;
     let mut resp = Redirect::to("/login?bye=1").into_response();
-    if let Ok(v) = HeaderValue::from_str(&set_cookie(
-        secure,
-        auth::session_cookie_name(secure),
-        "",
-        Some(0),
-        true,
-    )) {
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(secure, auth::session_cookie_name(secure), "", Some(0), true)) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(resp)
@@ -330,21 +278,12 @@ async fn set_lang(
     body: Bytes,
 ) -> PageResult {
     let form = FormBody::checked(&headers, &body, &ctx)?;
-    let locale = form
-        .get("locale")
-        .and_then(Locale::parse)
-        .ok_or_else(|| WebError::BadRequest("locale".into()))?;
+    let locale = form.get("locale").and_then(Locale::parse).ok_or_else(|| WebError::BadRequest("locale".into()))?;
     if let Some(u) = &ctx.user {
         st.store.set_user_locale(&ctx.actor(), u.id, locale).await?;
     }
     let mut resp = Redirect::to(&safe_next(form.get("next"))).into_response();
-    let c = set_cookie(
-        st.config.secure_cookies,
-        LANG_COOKIE,
-        locale.as_str(),
-        Some(365 * 24 * 3600),
-        false,
-    );
+    let c = set_cookie(st.config.secure_cookies, LANG_COOKIE, locale.as_str(), Some(365 * 24 * 3600), false);
     if let Ok(v) = HeaderValue::from_str(&c) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -394,11 +333,7 @@ async fn facilities(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) 
             kind: kind_label(l, f.draft.kind),
             state: f.state().map(|s| s.name.to_string()).unwrap_or_default(),
             municipality: f.draft.municipality.clone().unwrap_or_default(),
-            capacity: f
-                .draft
-                .capacity
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| unknown.clone()),
+            capacity: f.draft.capacity.map(|c| c.to_string()).unwrap_or_else(|| unknown.clone()),
             status: status_label(l, f),
         })
         .collect();
@@ -445,11 +380,7 @@ struct FormPage {
 }
 
 /// The facility form, filled with `values` and showing `errors` next to their fields.
-fn facility_form(
-    l: Locale,
-    values: &HashMap<String, String>,
-    errors: &ValidationErrors,
-) -> Vec<FieldView> {
+fn facility_form(l: Locale, values: &HashMap<String, String>, errors: &ValidationErrors) -> Vec<FieldView> {
     let field = |name: &'static str, input: &'static str, required: bool| {
         let error = errors.for_field(name).map(|e| field_error(l, e));
         let hint_key = format!("field-{name}-hint");
@@ -530,13 +461,7 @@ fn facility_values(f: &Facility) -> HashMap<String, String> {
 }
 
 fn form_page(ctx: &Ctx, path: &str, form: FormView, status: StatusCode) -> PageResult {
-    render(
-        status,
-        &FormPage {
-            c: Chrome::new(ctx, path),
-            form,
-        },
-    )
+    render(status, &FormPage { c: Chrome::new(ctx, path), form })
 }
 
 async fn facility_new(Extension(ctx): Extension<Ctx>) -> PageResult {
@@ -544,10 +469,7 @@ async fn facility_new(Extension(ctx): Extension<Ctx>) -> PageResult {
     let l = ctx.locale;
     let mut values = HashMap::new();
     values.insert("authority".to_string(), "INM".to_string());
-    values.insert(
-        "kind".to_string(),
-        FacilityKind::EstacionMigratoria.as_str().to_string(),
-    );
+    values.insert("kind".to_string(), FacilityKind::EstacionMigratoria.as_str().to_string());
     let form = FormView {
         title: tr(l, "facility-new-title"),
         action: "/facilities".into(),
@@ -598,24 +520,13 @@ async fn facility_create(
         Err(errs) => {
             let l = ctx.locale;
             let summary = tr_args(l, "form-errors", &[("count", errs.0.len().to_string())]);
-            invalid_form(
-                &ctx,
-                tr(l, "facility-new-title"),
-                "/facilities".into(),
-                None,
-                &form,
-                &errs,
-                summary,
-            )
+            invalid_form(&ctx, tr(l, "facility-new-title"), "/facilities".into(), None, &form, &errs, summary)
         }
     }
 }
 
 async fn load_facility(st: &AppState, id: &str) -> Result<Facility, WebError> {
-    st.store
-        .facility(parse_id(id)?)
-        .await?
-        .ok_or(WebError::NotFound)
+    st.store.facility(parse_id(id)?).await?.ok_or(WebError::NotFound)
 }
 
 #[derive(Template)]
@@ -646,12 +557,7 @@ async fn facility_page(
     let details = vec![
         (tr(l, "field-kind"), kind_label(l, d.kind)),
         (tr(l, "field-authority"), d.authority.clone()),
-        (
-            tr(l, "field-state_code"),
-            f.state()
-                .map(|s| format!("{} · {}", s.code, s.name))
-                .unwrap_or_default(),
-        ),
+        (tr(l, "field-state_code"), f.state().map(|s| format!("{} · {}", s.code, s.name)).unwrap_or_default()),
         (tr(l, "field-municipality"), opt(&d.municipality)),
         (
             format!("{} / {}", tr(l, "field-latitude"), tr(l, "field-longitude")),
@@ -660,12 +566,7 @@ async fn facility_page(
                 _ => unknown.clone(),
             },
         ),
-        (
-            tr(l, "field-capacity"),
-            d.capacity
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| unknown.clone()),
-        ),
+        (tr(l, "field-capacity"), d.capacity.map(|c| c.to_string()).unwrap_or_else(|| unknown.clone())),
         (tr(l, "field-opened_on"), opt(&d.opened_on)),
         (tr(l, "field-status"), status_label(l, &f)),
         (tr(l, "field-sources"), opt(&d.sources)),
@@ -677,12 +578,7 @@ async fn facility_page(
             .facility_notes(u.org_id, f.id)
             .await?
             .into_iter()
-            .map(|n| {
-                (
-                    vigia_domain::format_local(n.created_at, f.time_zone()),
-                    n.body,
-                )
-            })
+            .map(|n| (vigia_domain::format_local(n.created_at, f.time_zone()), n.body))
             .collect(),
         _ => Vec::new(),
     };
@@ -697,14 +593,7 @@ async fn facility_page(
         notes,
         note_error: note_error.clone(),
     };
-    render(
-        if note_error.is_some() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        },
-        &page,
-    )
+    render(if note_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }, &page)
 }
 
 async fn facility_show(
@@ -719,11 +608,7 @@ async fn facility_show(
     let flash = if q.contains_key("created") {
         Some(tr(l, "facility-created"))
     } else if q.contains_key("saved") {
-        Some(tr_args(
-            l,
-            "facility-saved",
-            &[("version", f.version.to_string())],
-        ))
+        Some(tr_args(l, "facility-saved", &[("version", f.version.to_string())]))
     } else if q.contains_key("noted") {
         Some(tr(l, "facility-note-saved"))
     } else {
@@ -748,12 +633,7 @@ async fn facility_edit(
         summary: None,
         fields: facility_form(l, &facility_values(&f), &ValidationErrors::new()),
     };
-    form_page(
-        &ctx,
-        &format!("/facilities/{}/edit", f.id),
-        form,
-        StatusCode::OK,
-    )
+    form_page(&ctx, &format!("/facilities/{}/edit", f.id), form, StatusCode::OK)
 }
 
 async fn facility_update(
@@ -773,14 +653,8 @@ async fn facility_update(
     let action = format!("/facilities/{}/edit", f.id);
     let raw = RawInput::from_pairs(form.pairs.iter().cloned());
     match facility::validate(&raw) {
-        Ok(draft) => match st
-            .store
-            .update_facility(&ctx.actor(), f.id, version, draft)
-            .await
-        {
-            Ok(g) => Ok(
-                Redirect::to(&format!("/facilities/{}?saved={}", g.id, g.version)).into_response(),
-            ),
+        Ok(draft) => match st.store.update_facility(&ctx.actor(), f.id, version, draft).await {
+            Ok(g) => Ok(Redirect::to(&format!("/facilities/{}?saved={}", g.id, g.version)).into_response()),
             Err(vigia_store::StoreError::Conflict(_)) => {
                 let mut page = invalid_form(
                     &ctx,
@@ -816,9 +690,7 @@ async fn note_create(
     let raw = RawInput::from_pairs(form.pairs.iter().cloned());
     match note::validate(&raw) {
         Ok(text) => {
-            st.store
-                .add_facility_note(&ctx.actor(), user.org_id, f.id, &text)
-                .await?;
+            st.store.add_facility_note(&ctx.actor(), user.org_id, f.id, &text).await?;
             Ok(Redirect::to(&format!("/facilities/{}?noted=1", f.id)).into_response())
         }
         Err(errs) => {
@@ -857,8 +729,7 @@ pub fn version_views(l: Locale, entries: &[vigia_store::HistoryEntry]) -> Vec<Ve
     let mut prev: Option<serde_json::Map<String, serde_json::Value>> = None;
     let mut out = Vec::new();
     for e in entries {
-        let content: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&e.content).unwrap_or_default();
+        let content: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&e.content).unwrap_or_default();
         let mut changes = Vec::new();
         for (k, v) in &content {
             if k == "id" || k == "version" {
@@ -872,18 +743,13 @@ pub fn version_views(l: Locale, entries: &[vigia_store::HistoryEntry]) -> Vec<Ve
                 continue;
             }
             let label_key = format!("field-{k}");
-            let label = Some(tr(l, &label_key))
-                .filter(|s| *s != label_key)
-                .unwrap_or_else(|| k.clone());
+            let label = Some(tr(l, &label_key)).filter(|s| *s != label_key).unwrap_or_else(|| k.clone());
             changes.push((label, old.map(show_json), show_json(v)));
         }
         out.push(VersionView {
             action: tr(l, &format!("action-{}", e.action)),
             when: format_instant(e.at),
-            who: e
-                .actor_name
-                .clone()
-                .unwrap_or_else(|| tr(l, "history-system")),
+            who: e.actor_name.clone().unwrap_or_else(|| tr(l, "history-system")),
             hash: e.entry_hash.clone(),
             changes,
         });
@@ -935,13 +801,7 @@ async fn audit(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> Pa
             )
         })
         .collect();
-    render(
-        StatusCode::OK,
-        &AuditPage {
-            c: Chrome::new(&ctx, "/audit"),
-            entries,
-        },
-    )
+    render(StatusCode::OK, &AuditPage { c: Chrome::new(&ctx, "/audit"), entries })
 }
 
 #[derive(Template)]
@@ -954,14 +814,7 @@ struct ImportPage {
 
 async fn import_page(Extension(ctx): Extension<Ctx>) -> PageResult {
     ctx.require(Permission::EditFacilities)?;
-    render(
-        StatusCode::OK,
-        &ImportPage {
-            c: Chrome::new(&ctx, "/facilities/import"),
-            summary: None,
-            rows: Vec::new(),
-        },
-    )
+    render(StatusCode::OK, &ImportPage { c: Chrome::new(&ctx, "/facilities/import"), summary: None, rows: Vec::new() })
 }
 
 async fn import_submit(
@@ -973,28 +826,10 @@ async fn import_submit(
     ctx.require(Permission::EditFacilities)?;
     let mut csrf = None;
     let mut file = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| WebError::BadRequest(e.body_text()))?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(|e| WebError::BadRequest(e.body_text()))? {
         match field.name() {
-            Some("csrf") => {
-                csrf = Some(
-                    field
-                        .text()
-                        .await
-                        .map_err(|e| WebError::BadRequest(e.body_text()))?,
-                )
-            }
-            Some("file") => {
-                file = Some(
-                    field
-                        .bytes()
-                        .await
-                        .map_err(|e| WebError::BadRequest(e.body_text()))?,
-                )
-            }
+            Some("csrf") => csrf = Some(field.text().await.map_err(|e| WebError::BadRequest(e.body_text()))?),
+            Some("file") => file = Some(field.bytes().await.map_err(|e| WebError::BadRequest(e.body_text()))?),
             _ => {}
         }
     }
@@ -1019,21 +854,14 @@ async fn import_submit(
             let rows = errors
                 .iter()
                 .map(|r| {
-                    let fe = vigia_domain::FieldError {
-                        field: r.column.clone(),
-                        code: r.code,
-                        params: r.params.clone(),
-                    };
+                    let fe =
+                        vigia_domain::FieldError { field: r.column.clone(), code: r.code, params: r.params.clone() };
                     (r.line, r.column.clone(), field_error(l, &fe))
                 })
                 .collect();
             let page = ImportPage {
                 c: Chrome::new(&ctx, "/facilities/import"),
-                summary: Some(tr_args(
-                    l,
-                    "import-rejected",
-                    &[("count", errors.len().to_string())],
-                )),
+                summary: Some(tr_args(l, "import-rejected", &[("count", errors.len().to_string())])),
                 rows,
             };
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
@@ -1058,20 +886,12 @@ struct UsersPage {
     form: FormView,
 }
 
-fn user_form(
-    l: Locale,
-    values: &HashMap<String, String>,
-    errors: &ValidationErrors,
-) -> Vec<FieldView> {
+fn user_form(l: Locale, values: &HashMap<String, String>, errors: &ValidationErrors) -> Vec<FieldView> {
     let field = |name: &'static str, label: &str, input: &'static str| FieldView {
         name,
         label: tr(l, label),
         input,
-        value: if input == "password" {
-            String::new()
-        } else {
-            values.get(name).cloned().unwrap_or_default()
-        },
+        value: if input == "password" { String::new() } else { values.get(name).cloned().unwrap_or_default() },
         required: true,
         hint: None,
         error: errors.for_field(name).map(|e| field_error(l, e)),
@@ -1087,17 +907,9 @@ fn user_form(
         })
         .collect();
     let mut password = field("password", "users-password", "password");
-    password.hint = Some(tr_args(
-        l,
-        "users-password-hint",
-        &[("min", vigia_domain::account::PASSWORD_MIN.to_string())],
-    ));
-    vec![
-        field("email", "login-email", "email"),
-        field("display_name", "users-name", "text"),
-        role,
-        password,
-    ]
+    password.hint =
+        Some(tr_args(l, "users-password-hint", &[("min", vigia_domain::account::PASSWORD_MIN.to_string())]));
+    vec![field("email", "login-email", "email"), field("display_name", "users-name", "text"), role, password]
 }
 
 async fn users_view(
@@ -1123,8 +935,7 @@ async fn users_view(
             disabled: u.disabled,
         })
         .collect();
-    let summary = (!errors.is_empty())
-        .then(|| tr_args(l, "form-errors", &[("count", errors.0.len().to_string())]));
+    let summary = (!errors.is_empty()).then(|| tr_args(l, "form-errors", &[("count", errors.0.len().to_string())]));
     Ok(UsersPage {
         c: Chrome::new(ctx, "/admin/users").flash(flash),
         members,
@@ -1163,20 +974,15 @@ async fn user_create(
     let form = FormBody::checked(&headers, &body, &ctx)?;
     let values: HashMap<String, String> = form.pairs.iter().cloned().collect();
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
-    let checked = vigia_domain::account::validate_new_user(
-        get("email"),
-        get("display_name"),
-        get("role"),
-        get("password"),
-    );
+    let checked =
+        vigia_domain::account::validate_new_user(get("email"), get("display_name"), get("role"), get("password"));
     let errors = match checked {
         Ok((email, name, role)) => {
             let pw = get("password").to_string();
-            let hash =
-                tokio::task::spawn_blocking(move || vigia_store::secrets::hash_password(&pw))
-                    .await
-                    .map_err(|e| WebError::Internal(e.to_string()))?
-                    .map_err(|e| WebError::Internal(e.to_string()))?;
+            let hash = tokio::task::spawn_blocking(move || vigia_store::secrets::hash_password(&pw))
+                .await
+                .map_err(|e| WebError::Internal(e.to_string()))?
+                .map_err(|e| WebError::Internal(e.to_string()))?;
             let new = vigia_store::NewUser {
                 email: email.clone(),
                 display_name: name,
@@ -1187,13 +993,10 @@ async fn user_create(
             };
             match st.store.create_user(&ctx.actor(), new).await {
                 Ok(_) => {
-                    let q = serde_urlencoded::to_string([("added", email.as_str())])
-                        .unwrap_or_default();
+                    let q = serde_urlencoded::to_string([("added", email.as_str())]).unwrap_or_default();
                     return Ok(Redirect::to(&format!("/admin/users?{q}")).into_response());
                 }
-                Err(vigia_store::StoreError::Conflict(_)) => {
-                    ValidationErrors::single("email", "email_taken")
-                }
+                Err(vigia_store::StoreError::Conflict(_)) => ValidationErrors::single("email", "email_taken"),
                 Err(e) => return Err(e.into()),
             }
         }
@@ -1215,18 +1018,11 @@ async fn set_disabled(
     FormBody::checked(headers, body, ctx)?;
     let id = parse_id(id)?;
     // Another organization's user is not found, so ids cannot be probed.
-    let target = st
-        .store
-        .user(id)
-        .await?
-        .filter(|u| u.org_id == me.org_id)
-        .ok_or(WebError::NotFound)?;
+    let target = st.store.user(id).await?.filter(|u| u.org_id == me.org_id).ok_or(WebError::NotFound)?;
     if target.id == me.id {
         return Err(WebError::BadRequest(tr(ctx.locale, "users-not-self")).into());
     }
-    st.store
-        .set_user_disabled(&ctx.actor(), target.id, disabled)
-        .await?;
+    st.store.set_user_disabled(&ctx.actor(), target.id, disabled).await?;
     Ok(Redirect::to("/admin/users?changed=1").into_response())
 }
 
@@ -1248,4 +1044,101 @@ async fn user_enable(
     body: Bytes,
 ) -> PageResult {
     set_disabled(&st, &ctx, &id, &headers, &body, false).await
+}
+
+#[derive(Template)]
+#[template(path = "clock.html")]
+struct ClockPage {
+    c: Chrome,
+    form: FormView,
+    result: Option<String>,
+    calendar_note: Option<String>,
+    days: Vec<(String, bool, String)>,
+}
+
+/// Anyone can check a legal date by hand: a GET form, no sign-in needed.
+async fn clock_page(Extension(ctx): Extension<Ctx>, Query(q): Query<HashMap<String, String>>) -> PageResult {
+    use vigia_domain::clock::{answer, validate_query, Calendars, ClockAsk};
+    let l = ctx.locale;
+    let calendars = Calendars::builtin();
+    let mut values: HashMap<String, String> = q.clone();
+    values.entry("calendar".into()).or_insert_with(|| vigia_domain::clock::DEFAULT_CALENDAR.into());
+    let asked = q.contains_key("from");
+    let raw = RawInput::from_pairs(q.iter().filter(|(k, _)| *k != "explain").map(|(k, v)| (k.clone(), v.clone())));
+    let (errors, result, note, days) = if asked {
+        match validate_query(&raw, &calendars, false) {
+            Ok(query) => match answer(&query, &calendars, true, l) {
+                Ok(a) => {
+                    let cal = calendars.get(&a.calendar)?;
+                    let n = match query.what {
+                        ClockAsk::Add { working_days } => working_days,
+                        ClockAsk::Count { .. } => 0,
+                    };
+                    let result = tr_args(
+                        l,
+                        "clock-result",
+                        &[("n", n.to_string()), ("from", a.from.to_string()), ("date", a.to.to_string())],
+                    );
+                    let mut counted = 0;
+                    let days = a
+                        .days
+                        .iter()
+                        .map(|(d, reasons)| {
+                            if reasons.is_empty() {
+                                counted += 1;
+                                (d.to_string(), true, tr_args(l, "clock-counts", &[("n", counted.to_string())]))
+                            } else {
+                                (
+                                    d.to_string(),
+                                    false,
+                                    reasons.iter().map(|r| r.describe(l)).collect::<Vec<_>>().join("; "),
+                                )
+                            }
+                        })
+                        .collect();
+                    let note = Some(format!("{} — {}", cal.title(l), cal.spec.source));
+                    (ValidationErrors::new(), Some(result), note, days)
+                }
+                // Only a date near the end of the supported range gets here.
+                Err(_) => (ValidationErrors::single("from", "out_of_range"), None, None, Vec::new()),
+            },
+            Err(errs) => (errs, None, None, Vec::new()),
+        }
+    } else {
+        (ValidationErrors::new(), None, None, Vec::new())
+    };
+    let field = |name: &'static str, label: &str, input: &'static str| FieldView {
+        name,
+        label: tr(l, label),
+        input,
+        value: values.get(name).cloned().unwrap_or_default(),
+        required: true,
+        hint: None,
+        error: errors.for_field(name).map(|e| field_error(l, e)),
+        options: Vec::new(),
+    };
+    let mut cal_field = field("calendar", "clock-calendar", "select");
+    cal_field.options = calendars
+        .names()
+        .filter_map(|n| calendars.get(n).ok())
+        .map(|c| OptionView {
+            value: c.name().into(),
+            label: c.title(l).into(),
+            selected: values.get("calendar").map(String::as_str) == Some(c.name()),
+        })
+        .collect();
+    let form = FormView {
+        title: tr(l, "clock-title"),
+        action: "/clock".into(),
+        submit: tr(l, "clock-submit"),
+        version: None,
+        summary: (!errors.is_empty()).then(|| tr_args(l, "form-errors", &[("count", errors.0.len().to_string())])),
+        fields: vec![
+            field("from", "clock-from", "date"),
+            field("working_days", "clock-working-days", "number"),
+            cal_field,
+        ],
+    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render(status, &ClockPage { c: Chrome::new(&ctx, "/clock"), form, result, calendar_note: note, days })
 }

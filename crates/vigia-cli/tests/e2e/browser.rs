@@ -33,40 +33,25 @@ impl Drop for Driver {
 
 /// Starts ChromeDriver and a headless Chromium session, or says why not.
 pub async fn browser(width: u32, height: u32) -> Option<(Driver, Client)> {
-    let Some(chromium) = find(
-        "VIGIA_CHROMIUM",
-        &[
-            "/usr/bin/chromium",
-            "/usr/bin/chromium-browser",
-            "/usr/bin/google-chrome",
-        ],
-    ) else {
+    let Some(chromium) =
+        find("VIGIA_CHROMIUM", &["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"])
+    else {
         eprintln!("skipped: browser test (Chromium not found; install Debian's chromium)");
         return None;
     };
     let Some(driver) = find("VIGIA_CHROMEDRIVER", &["/usr/bin/chromedriver"]) else {
-        eprintln!(
-            "skipped: browser test (chromedriver not found; install Debian's chromium-driver)"
-        );
+        eprintln!("skipped: browser test (chromedriver not found; install Debian's chromium-driver)");
         return None;
     };
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("port")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let child = Command::new(driver)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("chromedriver starts");
-    let profile =
-        std::env::temp_dir().join(format!("vigia-chromium-{}-{port}", std::process::id()));
-    let d = Driver {
-        child,
-        profile: profile.clone(),
-    };
+    let profile = std::env::temp_dir().join(format!("vigia-chromium-{}-{port}", std::process::id()));
+    let d = Driver { child, profile: profile.clone() };
     let caps = serde_json::json!({
         "goog:chromeOptions": {
             "binary": chromium,
@@ -86,11 +71,7 @@ pub async fn browser(width: u32, height: u32) -> Option<(Driver, Client)> {
     let mut last = None;
     for _ in 0..50 {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector)
-            .capabilities(caps.clone())
-            .connect(&url)
-            .await
-        {
+        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
             Ok(c) => return Some((d, c)),
             Err(e) => {
                 last = Some(e);
@@ -108,12 +89,7 @@ async fn fill(c: &Client, css: &str, value: &str) {
 }
 
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .expect(css)
-        .click()
-        .await
-        .expect("click");
+    c.find(Locator::Css(css)).await.expect(css).click().await.expect("click");
 }
 
 async fn text_of(c: &Client, css: &str) -> String {
@@ -122,11 +98,7 @@ async fn text_of(c: &Client, css: &str) -> String {
 
 /// Waits (up to 10 s) for an element: clicks that submit forms navigate asynchronously.
 async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .expect(css)
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.expect(css)
 }
 
 /// Waits for the page heading to read `text`.
@@ -155,12 +127,7 @@ async fn a_monitor_signs_in_switches_language_and_registers_a_facility() {
 
     c.goto(&app.url("/")).await.expect("goto");
     wait_h1(&c, "Iniciar sesión").await;
-    assert!(c
-        .current_url()
-        .await
-        .expect("url")
-        .path()
-        .starts_with("/login"));
+    assert!(c.current_url().await.expect("url").path().starts_with("/login"));
     fill(&c, "#email", "mon@a.org").await;
     fill(&c, "#password", PASSWORD).await;
     click(&c, "button[type=submit]:not(.link)").await;
@@ -172,20 +139,12 @@ async fn a_monitor_signs_in_switches_language_and_registers_a_facility() {
     click(&c, "#new-facility").await;
     wait_h1(&c, "Register a detention center").await;
     fill(&c, "#f-name", "Estación Migratoria Tenosique").await;
-    c.find(Locator::Css("#f-state_code option[value='27']"))
-        .await
-        .expect("state")
-        .click()
-        .await
-        .expect("pick");
+    c.find(Locator::Css("#f-state_code option[value='27']")).await.expect("state").click().await.expect("pick");
     fill(&c, "#f-municipality", "Tenosique").await;
     fill(&c, "#f-latitude", "91.5").await;
     fill(&c, "#f-longitude", "-91.42").await;
     click(&c, "#save").await;
-    assert_eq!(
-        text_of(&c, "#e-latitude").await,
-        "Must be between 14 and 33."
-    );
+    assert_eq!(text_of(&c, "#e-latitude").await, "Must be between 14 and 33.");
     assert!(text_of(&c, "#form-errors").await.contains("1 error"));
     let png = c.screenshot().await.expect("screenshot");
     let _ = std::fs::write(screenshot_dir().join("facility-form-error-phone.png"), png);
@@ -194,12 +153,7 @@ async fn a_monitor_signs_in_switches_language_and_registers_a_facility() {
     click(&c, "#save").await;
     assert_eq!(text_of(&c, ".flash").await, "Center registered.");
     wait_h1(&c, "Estación Migratoria Tenosique").await;
-    c.find(Locator::LinkText("Detention centers"))
-        .await
-        .expect("nav")
-        .click()
-        .await
-        .expect("click");
+    c.find(Locator::LinkText("Detention centers")).await.expect("nav").click().await.expect("click");
     wait_h1(&c, "Detention centers").await;
     let table = text_of(&c, "#facilities").await;
     assert!(table.contains("Estación Migratoria Tenosique"), "{table}");

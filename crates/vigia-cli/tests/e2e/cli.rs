@@ -21,12 +21,7 @@ fn vigia() -> Command {
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {
-    vigia()
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir)
-        .output()
-        .expect("run vigia")
+    vigia().args(args).arg("--data-dir").arg(dir).output().expect("run vigia")
 }
 
 fn run_with_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
@@ -39,31 +34,20 @@ fn run_with_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
     child.wait_with_output().expect("wait")
 }
 
 fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
 }
 
 struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!(
-            "vigia_cli_{tag}_{}_{}",
-            std::process::id(),
-            vigia_store::now_micros()
-        ));
+        let p =
+            std::env::temp_dir().join(format!("vigia_cli_{tag}_{}_{}", std::process::id(), vigia_store::now_micros()));
         std::fs::create_dir_all(&p).expect("mkdir");
         TempDir(p)
     }
@@ -96,17 +80,9 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let base = loop {
-            let line = lines
-                .next()
-                .expect("server printed its address")
-                .expect("line");
+            let line = lines.next().expect("server printed its address").expect("line");
             if let Some(rest) = line.split("serving on ").nth(1) {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .expect("url")
-                    .trim_end_matches('/')
-                    .to_string();
+                break rest.split_whitespace().next().expect("url").trim_end_matches('/').to_string();
             }
         };
         std::thread::spawn(move || for _ in lines {});
@@ -124,15 +100,7 @@ impl Drop for Server {
 fn init(dir: &Path) {
     let o = run_with_stdin(
         dir,
-        &[
-            "init",
-            "--org-slug",
-            "defensoria",
-            "--org-name",
-            "Defensoría",
-            "--admin-email",
-            "admin@d.org",
-        ],
+        &["init", "--org-slug", "defensoria", "--org-name", "Defensoría", "--admin-email", "admin@d.org"],
         "una clave larga de prueba\n",
     );
     assert!(o.status.success(), "{:?}", text(&o));
@@ -157,13 +125,16 @@ fn every_command_has_help_and_bad_arguments_fail_with_a_reason() {
     ] {
         let o = vigia().args(&cmd).output().expect("run");
         assert!(o.status.success(), "{cmd:?}");
-        assert!(
-            String::from_utf8_lossy(&o.stdout).contains("Usage:"),
-            "{cmd:?}"
-        );
+        assert!(String::from_utf8_lossy(&o.stdout).contains("Usage:"), "{cmd:?}");
     }
     let o = vigia().args(["frobnicate"]).output().expect("run");
-    assert!(!o.status.success());
+    assert_eq!(o.status.code(), Some(2));
+    let (_, err) = text(&o);
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(err.contains("frobnicate"), "{err}");
+    let o = vigia().args(["user", "add", "--email"]).output().expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(text(&o).1.trim().lines().count(), 1);
     let t = TempDir::new("badargs");
     let o = run(&t.data(), &["audit", "verify"]);
     assert_eq!(o.status.code(), Some(1));
@@ -180,43 +151,18 @@ fn init_users_tokens_and_the_api_work_together() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.join("master.key"))
-            .expect("key")
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(dir.join("master.key")).expect("key").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     let o = run_with_stdin(
         &dir,
-        &[
-            "user",
-            "add",
-            "--email",
-            "Laura@D.org",
-            "--name",
-            "Laura",
-            "--role",
-            "lawyer",
-            "--org",
-            "defensoria",
-        ],
+        &["user", "add", "--email", "Laura@D.org", "--name", "Laura", "--role", "lawyer", "--org", "defensoria"],
         "otra clave larga de prueba\n",
     );
     assert!(o.status.success(), "{:?}", text(&o));
     let o = run_with_stdin(
         &dir,
-        &[
-            "user",
-            "add",
-            "--email",
-            "x@d.org",
-            "--name",
-            "X",
-            "--role",
-            "boss",
-            "--org",
-            "defensoria",
-        ],
+        &["user", "add", "--email", "x@d.org", "--name", "X", "--role", "boss", "--org", "defensoria"],
         "",
     );
     assert!(!o.status.success());
@@ -242,11 +188,7 @@ fn init_users_tokens_and_the_api_work_together() {
     assert!(text(&o).1.contains("password_too_short"));
 
     let o = run(&dir, &["user", "list", "--json"]);
-    let users: Vec<Value> = text(&o)
-        .0
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect();
+    let users: Vec<Value> = text(&o).0.lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
     assert_eq!(users.len(), 2);
     assert!(users.contains(&json!({"email": "laura@d.org", "organization": "defensoria", "role": "lawyer", "name": "Laura", "disabled": false})));
 
@@ -261,7 +203,15 @@ fn init_users_tokens_and_the_api_work_together() {
         let rt = tokio::runtime::Runtime::new().expect("rt");
         rt.block_on(async {
             let c = reqwest::Client::new();
-            let me: Value = c.get(format!("{}/api/v1/me", server.base)).bearer_auth(&token).send().await.expect("me").json().await.expect("json");
+            let me: Value = c
+                .get(format!("{}/api/v1/me", server.base))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("me")
+                .json()
+                .await
+                .expect("json");
             assert_eq!(me["email"], "laura@d.org");
             let r = c
                 .post(format!("{}/api/v1/facilities", server.base))
@@ -275,16 +225,8 @@ fn init_users_tokens_and_the_api_work_together() {
     }
     // An admin-made facility, then a sealed note through the API.
     let csv_path = t.0.join("f.csv");
-    std::fs::write(
-        &csv_path,
-        "name,kind,state_code\nSiglo XXI,estacion_migratoria,07\n",
-    )
-    .expect("write");
-    assert!(
-        run(&dir, &["facility", "import", csv_path.to_str().expect("p")])
-            .status
-            .success()
-    );
+    std::fs::write(&csv_path, "name,kind,state_code\nSiglo XXI,estacion_migratoria,07\n").expect("write");
+    assert!(run(&dir, &["facility", "import", csv_path.to_str().expect("p")]).status.success());
     {
         let server = Server::start("serve", &dir);
         let rt = tokio::runtime::Runtime::new().expect("rt");
@@ -303,10 +245,7 @@ fn init_users_tokens_and_the_api_work_together() {
     for entry in std::fs::read_dir(&dir).expect("dir") {
         let bytes = std::fs::read(entry.expect("e").path()).expect("read");
         for needle in ["Marisol", "Quiñónez", "G1234567"] {
-            assert!(
-                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
-                "{needle} in plaintext on disk"
-            );
+            assert!(!bytes.windows(needle.len()).any(|w| w == needle.as_bytes()), "{needle} in plaintext on disk");
         }
     }
 
@@ -314,10 +253,7 @@ fn init_users_tokens_and_the_api_work_together() {
     let old_key = std::fs::read_to_string(dir.join("master.key")).expect("key");
     let o = run(&dir, &["keys", "rotate"]);
     assert!(o.status.success(), "{:?}", text(&o));
-    assert_ne!(
-        std::fs::read_to_string(dir.join("master.key")).expect("key"),
-        old_key
-    );
+    assert_ne!(std::fs::read_to_string(dir.join("master.key")).expect("key"), old_key);
     {
         let server = Server::start("serve", &dir);
         let rt = tokio::runtime::Runtime::new().expect("rt");
@@ -336,9 +272,7 @@ fn init_users_tokens_and_the_api_work_together() {
     }
 
     // Disabling a user stops their token.
-    assert!(run(&dir, &["user", "disable", "--email", "laura@d.org"])
-        .status
-        .success());
+    assert!(run(&dir, &["user", "disable", "--email", "laura@d.org"]).status.success());
     let o = run(&dir, &["token", "create", "--user", "laura@d.org"]);
     assert!(!o.status.success());
     assert!(run(&dir, &["audit", "verify"]).status.success());
@@ -359,18 +293,11 @@ fn a_csv_with_one_bad_row_imports_nothing_and_names_the_row() {
     assert_eq!(o.status.code(), Some(1));
     let (_, err) = text(&o);
     assert!(err.contains("nothing imported"), "{err}");
-    assert!(
-        err.contains("line 3, column capacity: expected_integer"),
-        "{err}"
-    );
+    assert!(err.contains("line 3, column capacity: expected_integer"), "{err}");
     let verify = run(&dir, &["audit", "verify"]);
     assert!(text(&verify).0.contains("ok: "));
     let good = t.0.join("good.csv");
-    std::fs::write(
-        &good,
-        "name,kind,state_code,capacity\nSiglo XXI,estacion_migratoria,07,960\n",
-    )
-    .expect("write");
+    std::fs::write(&good, "name,kind,state_code,capacity\nSiglo XXI,estacion_migratoria,07,960\n").expect("write");
     let o = run(&dir, &["facility", "import", good.to_str().expect("p")]);
     assert!(text(&o).0.contains("Imported 1 facilities"));
 }
@@ -381,19 +308,19 @@ fn audit_verify_catches_a_row_edited_directly_in_sqlite() {
     let dir = t.data();
     init(&dir);
     let csv = t.0.join("f.csv");
-    std::fs::write(&csv, "name,kind,state_code,capacity\nSiglo XXI,estacion_migratoria,07,960\nAcayucan,estacion_migratoria,30,836\n").expect("write");
-    assert!(run(&dir, &["facility", "import", csv.to_str().expect("p")])
-        .status
-        .success());
+    std::fs::write(
+        &csv,
+        "name,kind,state_code,capacity\nSiglo XXI,estacion_migratoria,07,960\nAcayucan,estacion_migratoria,30,836\n",
+    )
+    .expect("write");
+    assert!(run(&dir, &["facility", "import", csv.to_str().expect("p")]).status.success());
     let o = run(&dir, &["audit", "verify"]);
     assert!(o.status.success(), "{:?}", text(&o));
 
     let url = vigia_store::sqlite_url(&dir.join("vigia.db"));
     let rt = tokio::runtime::Runtime::new().expect("rt");
     rt.block_on(async {
-        let mut c = sqlx::SqliteConnection::connect(&url)
-            .await
-            .expect("connect");
+        let mut c = sqlx::SqliteConnection::connect(&url).await.expect("connect");
         sqlx::query("UPDATE facilities SET capacity = 2000 WHERE name = 'Acayucan'")
             .execute(&mut c)
             .await
@@ -402,14 +329,14 @@ fn audit_verify_catches_a_row_edited_directly_in_sqlite() {
     let o = run(&dir, &["audit", "verify"]);
     assert_eq!(o.status.code(), Some(1));
     let (_, err) = text(&o);
-    assert!(
-        err.contains("BROKEN: facility 2 differs from its last audited version"),
-        "{err}"
-    );
+    assert!(err.contains("BROKEN: facility 2 differs from its last audited version"), "{err}");
 
     rt.block_on(async {
         let mut c = sqlx::SqliteConnection::connect(&url).await.expect("connect");
-        sqlx::query("UPDATE facilities SET capacity = 836 WHERE name = 'Acayucan'").execute(&mut c).await.expect("edit");
+        sqlx::query("UPDATE facilities SET capacity = 836 WHERE name = 'Acayucan'")
+            .execute(&mut c)
+            .await
+            .expect("edit");
         sqlx::raw_sql("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET action = 'update' WHERE seq = 2")
             .execute(&mut c)
             .await
@@ -417,11 +344,7 @@ fn audit_verify_catches_a_row_edited_directly_in_sqlite() {
     });
     let o = run(&dir, &["audit", "verify"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        text(&o).1.contains("BROKEN: entry 2 was altered"),
-        "{:?}",
-        text(&o)
-    );
+    assert!(text(&o).1.contains("BROKEN: entry 2 was altered"), "{:?}", text(&o));
 }
 
 #[test]
@@ -446,24 +369,14 @@ fn the_demo_starts_with_its_dataset_and_answers_health_checks() {
     let rt = tokio::runtime::Runtime::new().expect("rt");
     rt.block_on(async {
         let c = reqwest::Client::new();
-        let r = c
-            .get(format!("{}/healthz", server.base))
-            .send()
-            .await
-            .expect("health");
+        let r = c.get(format!("{}/healthz", server.base)).send().await.expect("health");
         assert_eq!(r.status(), 200);
     });
     drop(server);
     let o = run(&dir, &["user", "list", "--json"]);
-    let users: Vec<Value> = text(&o)
-        .0
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json"))
-        .collect();
-    let roles: std::collections::BTreeSet<_> = users
-        .iter()
-        .map(|u| u["role"].as_str().expect("role").to_string())
-        .collect();
+    let users: Vec<Value> = text(&o).0.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    let roles: std::collections::BTreeSet<_> =
+        users.iter().map(|u| u["role"].as_str().expect("role").to_string()).collect();
     assert_eq!(roles.len(), 5, "a user for each role: {roles:?}");
     let o = run(&dir, &["audit", "verify"]);
     assert!(o.status.success(), "{:?}", text(&o));
@@ -472,4 +385,46 @@ fn the_demo_starts_with_its_dataset_and_answers_health_checks() {
     drop(server);
     let o = run(&dir, &["org", "list"]);
     assert_eq!(text(&o).0.lines().count(), 3);
+}
+
+#[test]
+fn the_clock_answers_on_the_command_line() {
+    let out = |args: &[&str]| {
+        let o = vigia().args(args).output().expect("run");
+        (o.status.code(), text(&o).0, text(&o).1)
+    };
+    let (code, stdout, _) = out(&["clock", "add", "--from", "2019-02-18", "--working-days", "15"]);
+    assert_eq!((code, stdout.as_str()), (Some(0), "2019-03-11\n"));
+    let (_, stdout, _) = out(&["clock", "count", "--from", "2019-02-18", "--to", "2019-03-11"]);
+    assert_eq!(stdout, "15\n");
+    // Third Monday of March 2019 (18 March) does not count under LFPA.
+    let (_, stdout, _) =
+        out(&["clock", "add", "--from", "2019-03-15", "--working-days", "1", "--explain", "--lang", "en"]);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "2019-03-19");
+    assert!(lines.iter().any(|l| l.starts_with("2019-03-16\tSaturday")), "{stdout}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("2019-03-18\tBenito Juárez's birthday (third Monday of March) (LFPA art. 28)")),
+        "{stdout}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("2019-03-19\tcounts 1")), "{stdout}");
+    // 5 May 2021 is a working day for labour law, not for administrative procedure.
+    let (_, stdout, _) = out(&["clock", "add", "--from", "2021-05-04", "--working-days", "1", "--calendar", "lft"]);
+    assert_eq!(stdout, "2021-05-05\n");
+    let (_, stdout, _) = out(&["clock", "add", "--from", "2021-05-04", "--working-days", "1"]);
+    assert_eq!(stdout, "2021-05-06\n");
+    for bad in [
+        vec!["clock", "add", "--from", "18/02/2019", "--working-days", "15"],
+        vec!["clock", "add", "--from", "2019-02-18", "--working-days", "-1"],
+        vec!["clock", "add", "--from", "2019-02-18", "--working-days", "15", "--calendar", "mars"],
+    ] {
+        let (code, stdout, stderr) = out(&bad);
+        assert_eq!(code, Some(1), "{bad:?}");
+        assert!(stdout.is_empty());
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    }
+    let (_, _, stderr) = out(&["clock", "add", "--from", "2019-02-30", "--working-days", "1"]);
+    assert!(stderr.contains("--from: expected_date"), "{stderr}");
 }

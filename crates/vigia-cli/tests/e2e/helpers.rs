@@ -20,14 +20,8 @@ impl TestApp {
     pub async fn new(db: TestDb) -> TestApp {
         let key = MasterKey::generate().expect("key");
         let store = vigia_store::open(&db.url, &[key]).await.expect("store");
-        let addr = vigia_web::spawn(store.clone(), vigia_web::Config::default())
-            .await
-            .expect("spawn");
-        TestApp {
-            addr,
-            store,
-            _db: db,
-        }
+        let addr = vigia_web::spawn(store.clone(), vigia_web::Config::default()).await.expect("spawn");
+        TestApp { addr, store, _db: db }
     }
 
     /// One app per configured backend.
@@ -46,13 +40,7 @@ impl TestApp {
     pub async fn org(&self, slug: &str) -> i64 {
         match self.store.org_by_slug(slug).await.expect("org lookup") {
             Some(o) => o.id,
-            None => {
-                self.store
-                    .create_org(&Actor::SYSTEM, slug, &format!("Org {slug}"))
-                    .await
-                    .expect("org")
-                    .id
-            }
+            None => self.store.create_org(&Actor::SYSTEM, slug, &format!("Org {slug}")).await.expect("org").id,
         }
     }
 
@@ -79,10 +67,7 @@ impl TestApp {
     pub async fn api_user(&self, email: &str, org_slug: &str, role: Role) -> (User, String) {
         let u = self.user(email, org_slug, role).await;
         let token = secrets::new_token("vga_").expect("token");
-        self.store
-            .create_api_token(&Actor::user(&u), u.id, "test", &secrets::token_hash(&token))
-            .await
-            .expect("token");
+        self.store.create_api_token(&Actor::user(&u), u.id, "test", &secrets::token_hash(&token)).await.expect("token");
         (u, token)
     }
 
@@ -100,42 +85,22 @@ impl TestApp {
             closed_on: None,
             sources: None,
         };
-        self.store
-            .create_facility(&Actor::SYSTEM, d)
-            .await
-            .expect("facility")
-            .id
+        self.store.create_facility(&Actor::SYSTEM, d).await.expect("facility").id
     }
 
     /// A browser-like client: keeps cookies, does not follow redirects.
     pub fn browser(&self) -> reqwest::Client {
-        reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(Policy::none())
-            .build()
-            .expect("client")
+        reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client")
     }
 
     /// Signs in through the login form; returns the client holding the session.
     pub async fn login(&self, email: &str) -> reqwest::Client {
         let c = self.browser();
-        let page = c
-            .get(self.url("/login"))
-            .send()
-            .await
-            .expect("get login")
-            .text()
-            .await
-            .expect("body");
+        let page = c.get(self.url("/login")).send().await.expect("get login").text().await.expect("body");
         let csrf = csrf_of(&page);
         let resp = c
             .post(self.url("/login"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("email", email),
-                ("password", PASSWORD),
-                ("next", "/"),
-            ])
+            .form(&[("csrf", csrf.as_str()), ("email", email), ("password", PASSWORD), ("next", "/")])
             .send()
             .await
             .expect("post login");
@@ -147,10 +112,7 @@ impl TestApp {
 /// The CSRF token a page's forms carry.
 pub fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
-    let start = html
-        .find(marker)
-        .map(|i| i + marker.len())
-        .expect("page has a CSRF field");
+    let start = html.find(marker).map(|i| i + marker.len()).expect("page has a CSRF field");
     html[start..].split('"').next().expect("token").to_string()
 }
 

@@ -17,28 +17,17 @@ async fn sign_in_switch_language_and_sign_out() {
         // Wrong password: a clear message, no session.
         let r = c
             .post(app.url("/login"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("email", "coord@a.org"),
-                ("password", "equivocada-equivocada"),
-            ])
+            .form(&[("csrf", csrf.as_str()), ("email", "coord@a.org"), ("password", "equivocada-equivocada")])
             .send()
             .await
             .expect("post");
         assert_eq!(r.status(), 401);
-        assert!(r
-            .text()
-            .await
-            .expect("t")
-            .contains("El correo o la contraseña no son correctos."));
+        assert!(r.text().await.expect("t").contains("El correo o la contraseña no son correctos."));
 
         // Without the CSRF token the form is refused.
         let r = c
             .post(app.url("/login"))
-            .form(&[
-                ("email", "coord@a.org"),
-                ("password", crate::helpers::PASSWORD),
-            ])
+            .form(&[("email", "coord@a.org"), ("password", crate::helpers::PASSWORD)])
             .send()
             .await
             .expect("post");
@@ -53,35 +42,20 @@ async fn sign_in_switch_language_and_sign_out() {
         // Switch to English: remembered for the user, on another client too.
         let r = c
             .post(app.url("/lang"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("locale", "en"),
-                ("next", "/facilities"),
-            ])
+            .form(&[("csrf", csrf.as_str()), ("locale", "en"), ("next", "/facilities")])
             .send()
             .await
             .expect("lang");
         assert_eq!(r.status(), 303);
         let (_, page) = get_text(&c, app.url("/facilities")).await;
-        assert!(
-            page.contains("Detention centers"),
-            "English after the switch"
-        );
+        assert!(page.contains("Detention centers"), "English after the switch");
         let other = app.login("coord@a.org").await;
         let (_, page) = get_text(&other, app.url("/facilities")).await;
-        assert!(
-            page.contains("<html lang=\"en\">"),
-            "the choice is stored per user"
-        );
+        assert!(page.contains("<html lang=\"en\">"), "the choice is stored per user");
 
         // Sign out ends the session.
         let csrf = csrf_of(&page);
-        let r = other
-            .post(app.url("/logout"))
-            .form(&[("csrf", csrf.as_str())])
-            .send()
-            .await
-            .expect("logout");
+        let r = other.post(app.url("/logout")).form(&[("csrf", csrf.as_str())]).send().await.expect("logout");
         assert_eq!(r.status(), 303);
         let r = other.get(app.url("/facilities")).send().await.expect("get");
         assert_eq!(r.status(), 303, "signed out");
@@ -100,11 +74,7 @@ async fn repeated_failures_lock_the_account() {
     for _ in 0..10 {
         let r = c
             .post(app.url("/login"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("email", "coord@a.org"),
-                ("password", "no-es-la-clave-correcta"),
-            ])
+            .form(&[("csrf", csrf.as_str()), ("email", "coord@a.org"), ("password", "no-es-la-clave-correcta")])
             .send()
             .await
             .expect("post");
@@ -112,11 +82,7 @@ async fn repeated_failures_lock_the_account() {
     }
     let r = c
         .post(app.url("/login"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", "coord@a.org"),
-            ("password", crate::helpers::PASSWORD),
-        ])
+        .form(&[("csrf", csrf.as_str()), ("email", "coord@a.org"), ("password", crate::helpers::PASSWORD)])
         .send()
         .await
         .expect("post");
@@ -147,78 +113,36 @@ async fn facility_forms_show_errors_next_to_fields_and_keep_versions() {
                 ("sources", "<script>alert(1)</script>".into()),
             ]
         };
-        let r = c
-            .post(app.url("/facilities"))
-            .form(&form("91", "Tenosique"))
-            .send()
-            .await
-            .expect("post");
+        let r = c.post(app.url("/facilities")).form(&form("91", "Tenosique")).send().await.expect("post");
         assert_eq!(r.status(), 422);
         let page = r.text().await.expect("t");
-        assert!(
-            page.contains("id=\"e-latitude\">Debe estar entre 14 y 33.</p>"),
-            "error next to the field"
-        );
+        assert!(page.contains("id=\"e-latitude\">Debe estar entre 14 y 33.</p>"), "error next to the field");
         assert!(page.contains("aria-invalid=\"true\" aria-describedby=\"e-latitude\""));
-        assert!(
-            page.contains("value=\"Tenosique\""),
-            "typed values are kept"
-        );
+        assert!(page.contains("value=\"Tenosique\""), "typed values are kept");
         assert_eq!(app.store.list_facilities().await.expect("list").len(), 0);
 
-        let r = c
-            .post(app.url("/facilities"))
-            .form(&form("17.47", "Tenosique"))
-            .send()
-            .await
-            .expect("post");
+        let r = c.post(app.url("/facilities")).form(&form("17.47", "Tenosique")).send().await.expect("post");
         assert_eq!(r.status(), 303);
         let loc = r.headers()["location"].to_str().expect("loc").to_string();
         let (_, page) = get_text(&c, app.url(&loc)).await;
         assert!(page.contains("Centro registrado."));
-        assert!(
-            page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
-            "text is escaped"
-        );
+        assert!(page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "text is escaped");
         assert!(!page.contains("<script>alert(1)"));
         let (_, list) = get_text(&c, app.url("/facilities")).await;
         assert!(list.contains("Tenosique"));
 
         // Edit: a new version, shown in the history with what changed.
-        let id: i64 = loc
-            .trim_start_matches("/facilities/")
-            .split('?')
-            .next()
-            .expect("id")
-            .parse()
-            .expect("id");
+        let id: i64 = loc.trim_start_matches("/facilities/").split('?').next().expect("id").parse().expect("id");
         let (_, edit) = get_text(&c, app.url(&format!("/facilities/{id}/edit"))).await;
         assert!(edit.contains("name=\"version\" value=\"1\""));
         let mut f = form("17.47", "Estación Migratoria Tenosique");
         f.push(("version", "1".into()));
-        let r = c
-            .post(app.url(&format!("/facilities/{id}/edit")))
-            .form(&f)
-            .send()
-            .await
-            .expect("post");
+        let r = c.post(app.url(&format!("/facilities/{id}/edit"))).form(&f).send().await.expect("post");
         assert_eq!(r.status(), 303);
-        let r = c
-            .post(app.url(&format!("/facilities/{id}/edit")))
-            .form(&f)
-            .send()
-            .await
-            .expect("post");
-        assert_eq!(
-            r.status(),
-            409,
-            "a stale form is not saved over a newer version"
-        );
+        let r = c.post(app.url(&format!("/facilities/{id}/edit"))).form(&f).send().await.expect("post");
+        assert_eq!(r.status(), 409, "a stale form is not saved over a newer version");
         let (_, hist) = get_text(&c, app.url(&format!("/facilities/{id}/history"))).await;
-        assert!(
-            hist.contains("<del>Tenosique</del> → <ins>Estación Migratoria Tenosique</ins>"),
-            "{hist}"
-        );
+        assert!(hist.contains("<del>Tenosique</del> → <ins>Estación Migratoria Tenosique</ins>"), "{hist}");
         assert!(hist.contains("corrección") && hist.contains("alta"));
     }
 }
@@ -234,34 +158,15 @@ async fn roles_shape_what_pages_offer() {
     let (_, page) = get_text(&analyst, app.url(&format!("/facilities/{f}"))).await;
     assert!(page.contains("Tu rol no da acceso a las notas privadas."));
     assert!(!page.contains("id=\"edit-facility\""));
-    assert_eq!(
-        analyst
-            .get(app.url("/facilities/new"))
-            .send()
-            .await
-            .expect("get")
-            .status(),
-        403
-    );
-    assert_eq!(
-        analyst
-            .get(app.url("/audit"))
-            .send()
-            .await
-            .expect("get")
-            .status(),
-        403
-    );
+    assert_eq!(analyst.get(app.url("/facilities/new")).send().await.expect("get").status(), 403);
+    assert_eq!(analyst.get(app.url("/audit")).send().await.expect("get").status(), 403);
 
     let a = app.login("law@a.org").await;
     let (_, page) = get_text(&a, app.url(&format!("/facilities/{f}"))).await;
     let csrf = csrf_of(&page);
     let r = a
         .post(app.url(&format!("/facilities/{f}/notes")))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("body", "Testimonio reservado de R. M."),
-        ])
+        .form(&[("csrf", csrf.as_str()), ("body", "Testimonio reservado de R. M.")])
         .send()
         .await
         .expect("note");
@@ -287,47 +192,22 @@ async fn the_import_page_names_bad_rows_and_imports_good_files() {
     let upload = |csv: &'static str| {
         let form = reqwest::multipart::Form::new()
             .text("csrf", csrf.clone())
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(csv.as_bytes()).file_name("f.csv"),
-            );
+            .part("file", reqwest::multipart::Part::bytes(csv.as_bytes()).file_name("f.csv"));
         c.post(app.url("/facilities/import")).multipart(form).send()
     };
-    let r = upload("name,kind,state_code\nA,estacion_migratoria,07\nB,prison,07\n")
-        .await
-        .expect("post");
+    let r = upload("name,kind,state_code\nA,estacion_migratoria,07\nB,prison,07\n").await.expect("post");
     assert_eq!(r.status(), 422);
     let page = r.text().await.expect("t");
+    assert!(page.contains("No se importó nada: hay 1 problema."), "{page}");
     assert!(
-        page.contains("No se importó nada: hay 1 problema."),
+        page.contains("<td class=\"num\">3</td><td><code>kind</code></td><td>No es una de las opciones.</td>"),
         "{page}"
     );
-    assert!(
-        page.contains(
-            "<td class=\"num\">3</td><td><code>kind</code></td><td>No es una de las opciones.</td>"
-        ),
-        "{page}"
-    );
-    let r = upload("name,kind,state_code\nA,estacion_migratoria,07\nB,other,07\n")
-        .await
-        .expect("post");
+    let r = upload("name,kind,state_code\nA,estacion_migratoria,07\nB,other,07\n").await.expect("post");
     assert_eq!(r.status(), 200);
-    assert!(r
-        .text()
-        .await
-        .expect("t")
-        .contains("Se importaron 2 centros."));
-    let no_csrf = reqwest::multipart::Form::new()
-        .part("file", reqwest::multipart::Part::bytes(b"x".to_vec()));
-    assert_eq!(
-        c.post(app.url("/facilities/import"))
-            .multipart(no_csrf)
-            .send()
-            .await
-            .expect("post")
-            .status(),
-        403
-    );
+    assert!(r.text().await.expect("t").contains("Se importaron 2 centros."));
+    let no_csrf = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(b"x".to_vec()));
+    assert_eq!(c.post(app.url("/facilities/import")).multipart(no_csrf).send().await.expect("post").status(), 403);
 }
 
 #[tokio::test]
@@ -354,23 +234,11 @@ async fn admins_manage_only_their_own_organizations_people() {
     };
     let r = add("nueva@a.org", "corta").await.expect("post");
     assert_eq!(r.status(), 422);
-    assert!(r
-        .text()
-        .await
-        .expect("t")
-        .contains("id=\"e-password\">Debe tener al menos 12 caracteres.</p>"));
-    let r = add("mon@a.org", "una clave larga de prueba")
-        .await
-        .expect("post");
+    assert!(r.text().await.expect("t").contains("id=\"e-password\">Debe tener al menos 12 caracteres.</p>"));
+    let r = add("mon@a.org", "una clave larga de prueba").await.expect("post");
     assert_eq!(r.status(), 422);
-    assert!(r
-        .text()
-        .await
-        .expect("t")
-        .contains("Ya hay una cuenta con este correo."));
-    let r = add("nueva@a.org", crate::helpers::PASSWORD)
-        .await
-        .expect("post");
+    assert!(r.text().await.expect("t").contains("Ya hay una cuenta con este correo."));
+    let r = add("nueva@a.org", crate::helpers::PASSWORD).await.expect("post");
     assert_eq!(r.status(), 303);
     app.login("nueva@a.org").await;
 
@@ -380,11 +248,7 @@ async fn admins_manage_only_their_own_organizations_people() {
         .send()
         .await
         .expect("post");
-    assert_eq!(
-        r.status(),
-        404,
-        "another organization's user cannot be reached"
-    );
+    assert_eq!(r.status(), 404, "another organization's user cannot be reached");
     let r = c
         .post(app.url(&format!("/admin/users/{}/disable", mon.id)))
         .form(&[("csrf", csrf.as_str())])
@@ -397,22 +261,24 @@ async fn admins_manage_only_their_own_organizations_people() {
     let token = csrf_of(&page);
     let r = b
         .post(app.url("/login"))
-        .form(&[
-            ("csrf", token.as_str()),
-            ("email", "mon@a.org"),
-            ("password", crate::helpers::PASSWORD),
-        ])
+        .form(&[("csrf", token.as_str()), ("email", "mon@a.org"), ("password", crate::helpers::PASSWORD)])
         .send()
         .await
         .expect("post");
     assert_eq!(r.status(), 401, "a disabled user cannot sign in");
     let m = app.login("x@b.org").await;
-    assert_eq!(
-        m.get(app.url("/admin/users"))
-            .send()
-            .await
-            .expect("get")
-            .status(),
-        403
-    );
+    assert_eq!(m.get(app.url("/admin/users")).send().await.expect("get").status(), 403);
+}
+
+#[tokio::test]
+async fn anyone_can_check_a_deadline_by_hand() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    let c = app.browser();
+    let (status, page) = get_text(&c, app.url("/clock?from=2019-02-18&working_days=15&calendar=lfpa")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("15 días hábiles después del 2019-02-18: 2019-03-11"), "{page}");
+    assert!(page.contains("<td>2019-02-23</td><td>sábado</td>"));
+    let (status, page) = get_text(&c, app.url("/clock?from=2019-02-18&working_days=-3&calendar=lfpa")).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("id=\"e-working_days\""));
 }
