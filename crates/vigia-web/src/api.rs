@@ -4,8 +4,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use serde::Serialize;
 use vigia_domain::account::Permission;
 use vigia_domain::facility::{self, Facility};
@@ -14,37 +13,27 @@ use vigia_domain::{format_instant, note, RecordType};
 
 use crate::auth::{Ctx, Via};
 use crate::error::{ApiError, WebError};
+use crate::routes::Routes;
 use crate::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/openapi.json", get(openapi))
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/clock/calendars", get(clock_calendars))
-        .route("/api/v1/clock/add", get(clock_add))
-        .route("/api/v1/clock/count", get(clock_count))
-        .route("/api/v1/facilities", get(list_facilities).post(create_facility))
-        .route("/api/v1/facilities/import", axum::routing::post(import_facilities))
-        .route("/api/v1/facilities/{id}", get(get_facility).put(update_facility))
-        .route("/api/v1/facilities/{id}/history", get(facility_history))
-        .route("/api/v1/facilities/{id}/notes", get(list_notes).post(create_note))
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/api/openapi.json", openapi)
+        .get("/api/v1/me", me)
+        .get("/api/v1/clock/calendars", clock_calendars)
+        .get("/api/v1/clock/add", clock_add)
+        .get("/api/v1/clock/count", clock_count)
+        .get("/api/v1/facilities", list_facilities)
+        .post("/api/v1/facilities", create_facility)
+        .post("/api/v1/facilities/import", import_facilities)
+        .get("/api/v1/facilities/{id}", get_facility)
+        .put("/api/v1/facilities/{id}", update_facility)
+        .get("/api/v1/facilities/{id}/history", facility_history)
+        .get("/api/v1/facilities/{id}/notes", list_notes)
+        .post("/api/v1/facilities/{id}/notes", create_note)
 }
-
-/// Every API path and its methods, as the router serves them (checked against the
-/// OpenAPI document by a test).
-pub const ROUTES: &[(&str, &[&str])] = &[
-    ("/api/v1/me", &["get"]),
-    ("/api/v1/clock/calendars", &["get"]),
-    ("/api/v1/clock/add", &["get"]),
-    ("/api/v1/clock/count", &["get"]),
-    ("/api/v1/facilities", &["get", "post"]),
-    ("/api/v1/facilities/import", &["post"]),
-    ("/api/v1/facilities/{id}", &["get", "put"]),
-    ("/api/v1/facilities/{id}/history", &["get"]),
-    ("/api/v1/facilities/{id}/notes", &["get", "post"]),
-];
 
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], crate::openapi::document().to_string()).into_response()

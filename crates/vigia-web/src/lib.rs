@@ -14,6 +14,7 @@ pub mod auth;
 pub mod error;
 pub mod i18n;
 pub mod openapi;
+pub mod routes;
 pub mod ui;
 
 /// Server settings.
@@ -53,9 +54,9 @@ pub struct AppState {
 pub fn app(store: DynStore, config: Config) -> Router {
     let body_limit = config.body_limit;
     let state = AppState { store, config: Arc::new(config) };
-    Router::new()
-        .merge(ui::routes())
+    ui::routes()
         .merge(api::routes())
+        .router
         .fallback(error::fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::context))
         .layer(DefaultBodyLimit::max(body_limit))

@@ -7,8 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Router};
+use axum::Extension;
 use vigia_domain::account::{Locale, Permission};
 use vigia_domain::facility::{self, Facility, FacilityKind};
 use vigia_domain::input::RawInput;
@@ -17,30 +16,36 @@ use vigia_domain::{format_instant, geo, note, RecordType, ValidationErrors};
 use crate::auth::{self, set_cookie, Ctx, Login, Via, CSRF_FIELD, LANG_COOKIE};
 use crate::error::{PageError, WebError};
 use crate::i18n::{field_error, tr, tr_args};
+use crate::routes::Routes;
 use crate::AppState;
 
 type PageResult = Result<Response, PageError>;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/healthz", get(healthz))
-        .route("/static/app.css", get(css))
-        .route("/login", get(login_page).post(login_submit))
-        .route("/logout", post(logout))
-        .route("/lang", post(set_lang))
-        .route("/facilities", get(facilities).post(facility_create))
-        .route("/facilities/new", get(facility_new))
-        .route("/facilities/import", get(import_page).post(import_submit))
-        .route("/facilities/{id}", get(facility_show))
-        .route("/facilities/{id}/edit", get(facility_edit).post(facility_update))
-        .route("/facilities/{id}/history", get(facility_history))
-        .route("/facilities/{id}/notes", post(note_create))
-        .route("/audit", get(audit))
-        .route("/clock", get(clock_page))
-        .route("/admin/users", get(users_page).post(user_create))
-        .route("/admin/users/{id}/disable", post(user_disable))
-        .route("/admin/users/{id}/enable", post(user_enable))
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/", home)
+        .get("/healthz", healthz)
+        .get("/static/app.css", css)
+        .get("/login", login_page)
+        .post("/login", login_submit)
+        .post("/logout", logout)
+        .post("/lang", set_lang)
+        .get("/facilities", facilities)
+        .post("/facilities", facility_create)
+        .get("/facilities/new", facility_new)
+        .get("/facilities/import", import_page)
+        .post("/facilities/import", import_submit)
+        .get("/facilities/{id}", facility_show)
+        .get("/facilities/{id}/edit", facility_edit)
+        .post("/facilities/{id}/edit", facility_update)
+        .get("/facilities/{id}/history", facility_history)
+        .post("/facilities/{id}/notes", note_create)
+        .get("/audit", audit)
+        .get("/clock", clock_page)
+        .get("/admin/users", users_page)
+        .post("/admin/users", user_create)
+        .post("/admin/users/{id}/disable", user_disable)
+        .post("/admin/users/{id}/enable", user_enable)
 }
 
 /// What every page's frame needs.

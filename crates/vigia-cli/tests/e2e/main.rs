@@ -6,4 +6,5 @@ mod api;
 mod browser;
 mod cli;
 mod helpers;
+mod matrix;
 mod ui;

@@ -1,0 +1,260 @@
+//! The authorization matrix (docs/authorization-matrix.csv): every route the router
+//! serves must have a row for every role, and every cell is exercised against a seeded
+//! database with three organizations.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::json;
+use vigia_domain::account::Role;
+
+use crate::helpers::{csrf_of, TestApp, PASSWORD};
+
+const MATRIX: &str = include_str!("../../../../docs/authorization-matrix.csv");
+
+struct Row {
+    method: String,
+    path: String,
+    role: Role,
+    own: u16,
+    other: Option<u16>,
+    anon: u16,
+}
+
+fn rows() -> Vec<Row> {
+    MATRIX
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("method,") && !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            assert_eq!(f.len(), 6, "{l}");
+            Row {
+                method: f[0].into(),
+                path: f[1].into(),
+                role: Role::parse(f[2]).unwrap_or_else(|| panic!("role in {l}")),
+                own: f[3].parse().expect("own"),
+                other: (f[4] != "-").then(|| f[4].parse().expect("other")),
+                anon: f[5].parse().expect("anon"),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn every_served_route_has_a_row_for_every_role_and_nothing_else() {
+    let served: BTreeSet<(String, String)> =
+        vigia_web::routes::all().into_iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    let rows = rows();
+    let listed: BTreeSet<(String, String)> = rows.iter().map(|r| (r.method.clone(), r.path.clone())).collect();
+    let missing: Vec<_> = served.difference(&listed).collect();
+    assert!(missing.is_empty(), "routes missing from the authorization matrix: {missing:?}");
+    let stale: Vec<_> = listed.difference(&served).collect();
+    assert!(stale.is_empty(), "matrix rows for routes that are not served: {stale:?}");
+    for (m, p) in &served {
+        let roles: BTreeSet<_> = rows.iter().filter(|r| &r.method == m && &r.path == p).map(|r| r.role).collect();
+        assert_eq!(roles.len(), Role::ALL.len(), "{m} {p} needs one row per role");
+    }
+}
+
+/// Who makes a request: a role of organization A, or nobody.
+#[derive(Clone, Copy)]
+enum Who {
+    Role(Role),
+    Anonymous,
+}
+
+struct World {
+    app: TestApp,
+    sessions: HashMap<Role, reqwest::Client>,
+    tokens: HashMap<Role, String>,
+    anon: reqwest::Client,
+    facility: i64,
+    victim_own: i64,
+    victim_other: i64,
+    counter: std::sync::atomic::AtomicU64,
+}
+
+impl World {
+    async fn new() -> World {
+        let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+        let mut tokens = HashMap::new();
+        for role in Role::ALL {
+            let (_, t) = app.api_user(&format!("{}@a.org", role.as_str()), "org-a", role).await;
+            tokens.insert(role, t);
+        }
+        let victim_own = app.user("victim@a.org", "org-a", Role::Monitor).await.id;
+        let victim_other = app.user("victim@b.org", "org-b", Role::Monitor).await.id;
+        let c_user = app.user("lawyer@c.org", "org-c", Role::Lawyer).await;
+        let facility = app.facility("Siglo XXI").await;
+        for (org, who) in [("org-b", None), ("org-c", Some(&c_user))] {
+            let org_id = app.org(org).await;
+            let actor = who.map(vigia_store::Actor::user).unwrap_or_default();
+            app.store
+                .add_facility_note(&actor, org_id, facility, &format!("nota privada de {org}"))
+                .await
+                .expect("note");
+        }
+        let mut sessions = HashMap::new();
+        for role in Role::ALL {
+            sessions.insert(role, app.login(&format!("{}@a.org", role.as_str())).await);
+        }
+        let anon = app.browser();
+        anon.get(app.url("/login")).send().await.expect("csrf cookie");
+        World {
+            app,
+            sessions,
+            tokens,
+            anon,
+            facility,
+            victim_own,
+            victim_other,
+            counter: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    fn unique(&self) -> u64 {
+        self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn client(&self, who: Who) -> &reqwest::Client {
+        match who {
+            Who::Role(r) => &self.sessions[&r],
+            Who::Anonymous => &self.anon,
+        }
+    }
+
+    async fn csrf(&self, who: Who) -> String {
+        let page = self.client(who).get(self.app.url("/clock")).send().await.expect("page").text().await.expect("t");
+        csrf_of(&page)
+    }
+
+    /// Sends the row's request with a valid body; returns the status.
+    async fn send(&self, method: &str, path: &str, who: Who, other: bool) -> u16 {
+        let n = self.unique();
+        let id = if path.starts_with("/admin/users/") {
+            if other {
+                self.victim_other
+            } else {
+                self.victim_own
+            }
+        } else {
+            self.facility
+        };
+        let url = self.app.url(&path.replace("{id}", &id.to_string()));
+        let facility_form = |csrf: String, name: String| {
+            vec![
+                ("csrf", csrf),
+                ("name", name),
+                ("kind", "estacion_migratoria".to_string()),
+                ("state_code", "07".to_string()),
+            ]
+        };
+        let resp = if path.starts_with("/api/") {
+            let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+            let mut req = match method {
+                "GET" => c.get(&url),
+                "POST" => c.post(&url),
+                "PUT" => c.put(&url),
+                m => panic!("method {m}"),
+            };
+            if let Who::Role(r) = who {
+                req = req.bearer_auth(&self.tokens[&r]);
+            }
+            req = match (method, path) {
+                ("GET", "/api/v1/clock/add") => req.query(&[("from", "2019-02-18"), ("working_days", "15")]),
+                ("GET", "/api/v1/clock/count") => req.query(&[("from", "2019-02-18"), ("to", "2019-03-11")]),
+                ("POST", "/api/v1/facilities") | ("PUT", "/api/v1/facilities/{id}") => {
+                    req.json(&json!({"name": format!("F{n}"), "kind": "estacion_migratoria", "state_code": "07"}))
+                }
+                ("POST", "/api/v1/facilities/import") => {
+                    req.header("content-type", "text/csv").body(format!("name,kind,state_code\nImport {n},other,09\n"))
+                }
+                ("POST", "/api/v1/facilities/{id}/notes") => req.json(&json!({"body": format!("nota {n}")})),
+                _ => req,
+            };
+            req.send().await.expect("send")
+        } else {
+            let c = self.client(who);
+            if method == "GET" {
+                c.get(&url).send().await.expect("send")
+            } else {
+                let csrf = self.csrf(who).await;
+                let form: Vec<(&str, String)> = match path {
+                    "/login" => {
+                        let email = match who {
+                            Who::Role(r) => format!("{}@a.org", r.as_str()),
+                            Who::Anonymous => "nobody@a.org".to_string(),
+                        };
+                        vec![("csrf", csrf), ("email", email), ("password", PASSWORD.to_string())]
+                    }
+                    "/lang" => vec![("csrf", csrf), ("locale", "es".into()), ("next", "/".into())],
+                    "/facilities" => facility_form(csrf, format!("F{n}")),
+                    "/facilities/{id}/edit" => facility_form(csrf, "Siglo XXI".into()),
+                    "/facilities/{id}/notes" => vec![("csrf", csrf), ("body", format!("nota {n}"))],
+                    "/admin/users" => vec![
+                        ("csrf", csrf),
+                        ("email", format!("new{n}@a.org")),
+                        ("display_name", "Nueva".into()),
+                        ("role", "monitor".into()),
+                        ("password", PASSWORD.into()),
+                    ],
+                    "/facilities/import" => {
+                        let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+                            "file",
+                            reqwest::multipart::Part::bytes(
+                                format!("name,kind,state_code\nUp {n},other,09\n").into_bytes(),
+                            )
+                            .file_name("f.csv"),
+                        );
+                        return c.post(&url).multipart(form).send().await.expect("send").status().as_u16();
+                    }
+                    _ => vec![("csrf", csrf)],
+                };
+                c.post(&url).form(&form).send().await.expect("send")
+            }
+        };
+        resp.status().as_u16()
+    }
+}
+
+#[tokio::test]
+async fn every_cell_of_the_matrix_holds() {
+    let world = World::new().await;
+    let (logout, rows): (Vec<Row>, Vec<Row>) = rows().into_iter().partition(|r| r.path == "/logout");
+    let mut failures = Vec::new();
+    for r in &rows {
+        check(&world, r, &mut failures).await;
+    }
+    // Nothing of organizations B and C reached A's pages along the way.
+    for (role, client) in &world.sessions {
+        let page = client.get(world.app.url(&format!("/facilities/{}", world.facility))).send().await.expect("page");
+        assert_eq!(page.status(), 200, "{role:?} still signed in");
+        let text = page.text().await.expect("text");
+        assert!(!text.contains("nota privada de org-b") && !text.contains("nota privada de org-c"), "{role:?}");
+    }
+    // Signing out ends the session the other rows use: last.
+    for r in &logout {
+        check(&world, r, &mut failures).await;
+    }
+    assert!(failures.is_empty(), "{} cells do not hold:\n{}", failures.len(), failures.join("\n"));
+}
+
+async fn check(world: &World, r: &Row, failures: &mut Vec<String>) {
+    let who = Who::Role(r.role);
+    let role = r.role.as_str();
+    let got = world.send(&r.method, &r.path, who, false).await;
+    if got != r.own {
+        failures.push(format!("{} {} as {role} (own): expected {}, got {got}", r.method, r.path, r.own));
+    }
+    if let Some(other) = r.other {
+        let got = world.send(&r.method, &r.path, who, true).await;
+        if got != other {
+            failures.push(format!("{} {} as {role} (other org): expected {other}, got {got}", r.method, r.path));
+        }
+    }
+    if r.role == Role::Admin {
+        let got = world.send(&r.method, &r.path, Who::Anonymous, false).await;
+        if got != r.anon {
+            failures.push(format!("{} {} anonymous: expected {}, got {got}", r.method, r.path, r.anon));
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! Building the router while recording every (method, path) it serves, so tests can
+//! walk the real route list: the authorization matrix and the OpenAPI document are
+//! checked against exactly what the router answers.
+
+use axum::handler::Handler;
+use axum::routing::{get, post, put};
+use axum::Router;
+
+use crate::AppState;
+
+pub struct Routes {
+    pub router: Router<AppState>,
+    pub list: Vec<(&'static str, &'static str)>,
+}
+
+impl Default for Routes {
+    fn default() -> Self {
+        Self { router: Router::new(), list: Vec::new() }
+    }
+}
+
+impl Routes {
+    pub fn get<H: Handler<T, AppState>, T: 'static>(mut self, path: &'static str, h: H) -> Self {
+        self.router = self.router.route(path, get(h));
+        self.list.push(("GET", path));
+        self
+    }
+
+    pub fn post<H: Handler<T, AppState>, T: 'static>(mut self, path: &'static str, h: H) -> Self {
+        self.router = self.router.route(path, post(h));
+        self.list.push(("POST", path));
+        self
+    }
+
+    pub fn put<H: Handler<T, AppState>, T: 'static>(mut self, path: &'static str, h: H) -> Self {
+        self.router = self.router.route(path, put(h));
+        self.list.push(("PUT", path));
+        self
+    }
+
+    pub fn merge(mut self, other: Routes) -> Self {
+        self.router = self.router.merge(other.router);
+        self.list.extend(other.list);
+        self
+    }
+}
+
+/// Every (method, path) the application serves.
+pub fn all() -> Vec<(&'static str, &'static str)> {
+    crate::ui::routes().merge(crate::api::routes()).list
+}
