@@ -271,6 +271,7 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
         let author = users.iter().find(|u| u.org_id == org.id).map(Actor::user).unwrap_or_default();
         store.add_facility_note(&author, org.id, f.id, text).await?;
     }
+    seed_access(store).await?;
     Ok(true)
 }
 
@@ -279,4 +280,201 @@ pub fn print_accounts() {
     for (email, _, role, org, _) in USERS {
         println!("  {email:<34} {role:<12} {org}");
     }
+}
+
+/// A small deterministic generator, so the demo is the same on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in 0..n.
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// Who routinely goes where, for what, and how often (visits per 28 days).
+const ROUTINES: [(&str, &str, &str, u64); 13] = [
+    ("defensoria-sur", "Estación Migratoria Siglo XXI", "legal_assistance", 8),
+    ("defensoria-sur", "Estación Migratoria Tuxtla Gutiérrez (Cupape I)", "legal_assistance", 4),
+    ("defensoria-sur", "Estación Migratoria Comitán", "legal_assistance", 2),
+    ("defensoria-sur", "Estación Migratoria San Cristóbal de las Casas", "legal_assistance", 2),
+    ("defensoria-sur", "Estación Migratoria Palenque", "monitoring", 1),
+    ("casas-del-camino", "Estación Migratoria Villahermosa", "religious", 4),
+    ("casas-del-camino", "Estación Migratoria Tenosique", "humanitarian", 3),
+    ("casas-del-camino", "Estación Migratoria El Ceibo", "humanitarian", 2),
+    ("casas-del-camino", "Estación Migratoria Acayucan", "religious", 2),
+    ("coalicion-nacional", "Estación Migratoria Iztapalapa (Las Agujas)", "monitoring", 3),
+    ("coalicion-nacional", "Estación Migratoria Acayucan", "monitoring", 1),
+    ("coalicion-nacional", "Estación Migratoria Siglo XXI", "monitoring", 1),
+    ("coalicion-nacional", "Estación Migratoria Puebla", "monitoring", 1),
+];
+
+/// What happened on a given day, by the demo's story: ordinary access in 2019, the
+/// January 2020 closing (one organization after another turned away in Chiapas,
+/// Tabasco, Veracruz and Mexico City, then an official letter suspending all visits),
+/// visits resumed with restrictions in February, and health measures from late March.
+fn outcome_for(
+    day: jiff::civil::Date,
+    facility: &str,
+    rng: &mut Rng,
+) -> (&'static str, Option<&'static str>, Option<&'static str>, &'static str) {
+    use jiff::civil::date;
+    let r = rng.below(100);
+    if day == date(2020, 1, 13) && facility.contains("Siglo XXI") {
+        return ("denied", Some("no_authorization_on_file"), Some("El permiso de visita no fue renovado."), "");
+    }
+    if day >= date(2020, 1, 14) && day <= date(2020, 1, 27) {
+        return match r {
+            0..=74 => (
+                "denied",
+                Some("orders_from_above"),
+                Some("Nos dijeron que hay órdenes de arriba de no dejar pasar a organizaciones."),
+                "",
+            ),
+            75..=89 => ("no_response", Some("none_given"), Some("Esperamos dos horas en la caseta sin respuesta."), ""),
+            _ => ("partially_granted", Some("orders_from_above"), None, "no_phones,no_private_interview"),
+        };
+    }
+    if day >= date(2020, 1, 28) && day <= date(2020, 1, 31) {
+        return (
+            "cancelled_by_authority",
+            Some("orders_from_above"),
+            Some("Nos mostraron un oficio que suspende la entrada de organizaciones civiles y religiosas hasta nuevo aviso."),
+            "",
+        );
+    }
+    if day >= date(2020, 2, 1) && day <= date(2020, 2, 29) {
+        return match r {
+            0..=59 => (
+                "partially_granted",
+                None,
+                Some("Visita reprogramada; solo una hora y sin entrevistas privadas."),
+                "time_limit,no_private_interview",
+            ),
+            60..=79 => ("granted", None, None, "no_phones"),
+            _ => ("delayed", Some("no_authorization_on_file"), None, ""),
+        };
+    }
+    if day >= date(2020, 3, 23) && day <= date(2020, 6, 30) {
+        return match r {
+            0..=64 => {
+                ("denied", Some("health_measures"), Some("Visitas suspendidas por la contingencia sanitaria."), "")
+            }
+            _ => ("partially_granted", Some("health_measures"), None, "time_limit,areas_closed"),
+        };
+    }
+    match r {
+        0..=80 => ("granted", None, None, if r.is_multiple_of(3) { "no_phones" } else { "" }),
+        81..=88 => ("partially_granted", Some("capacity"), None, "areas_closed"),
+        89..=93 => ("delayed", Some("none_given"), None, ""),
+        _ => ("denied", Some("no_authorization_on_file"), Some("La autorización no aparecía en el sistema."), ""),
+    }
+}
+
+/// Access attempts for 2019–2020 for the demo organizations, and the coalition that
+/// shares them.
+pub async fn seed_access(store: &DynStore) -> anyhow::Result<usize> {
+    use jiff::civil::date;
+    use vigia_domain::access::validate;
+    use vigia_domain::input::RawInput;
+    let orgs = store.list_orgs().await?;
+    let coalition =
+        store.create_coalition(&Actor::SYSTEM, "red-monitoreo", "Red de Monitoreo de Estaciones Migratorias").await?;
+    for o in &orgs {
+        store.add_coalition_member(&Actor::SYSTEM, coalition.id, o.id).await?;
+    }
+    let facilities = store.list_facilities().await?;
+    let users = store.list_users(None).await?;
+    let now = vigia_store::now_micros();
+    let mut rng = Rng(0x5eed_2020_0128);
+    let mut total = 0;
+    for org in &orgs {
+        let actor = users
+            .iter()
+            .find(|u| u.org_id == org.id && u.role.as_str() == "monitor")
+            .map(Actor::user)
+            .unwrap_or_default();
+        let mut drafts = Vec::new();
+        for (slug, facility, purpose, per_month) in ROUTINES.iter().filter(|r| r.0 == org.slug) {
+            let Some(f) = facilities.iter().find(|f| f.draft.name == *facility) else { continue };
+            let mut day = date(2019, 1, 2);
+            let _ = slug;
+            while day <= date(2020, 12, 18) {
+                let step = (28 / per_month).max(1) as i64;
+                let jitter = rng.below(step.max(2) as u64) as i64;
+                day = day.checked_add(jiff::Span::new().days(step + jitter - step / 2)).unwrap_or(date(2021, 1, 1));
+                let day_ok = !matches!(day.weekday(), jiff::civil::Weekday::Sunday);
+                if !day_ok || day > date(2020, 12, 18) {
+                    continue;
+                }
+                let (outcome, reason, text, restrictions) = outcome_for(day, facility, &mut rng);
+                let hour = 9 + rng.below(4);
+                let minute = rng.below(4) * 15;
+                let private = rng.below(100) < 4;
+                let mut pairs = vec![
+                    ("facility_id".to_string(), f.id.to_string()),
+                    ("attempted_at".to_string(), format!("{day}T{hour:02}:{minute:02}")),
+                    (
+                        "requested_at".to_string(),
+                        format!("{}T10:00", day.checked_sub(jiff::Span::new().days(3)).unwrap_or(day)),
+                    ),
+                    ("purpose".to_string(), purpose.to_string()),
+                    ("team_size".to_string(), (1 + rng.below(3)).to_string()),
+                    ("people_to_see".to_string(), rng.below(12).to_string()),
+                    ("outcome".to_string(), outcome.to_string()),
+                    ("restrictions".to_string(), restrictions.to_string()),
+                    ("visibility".to_string(), if private { "private" } else { "coalition" }.to_string()),
+                ];
+                if let Some(r) = reason {
+                    pairs.push(("reason_category".into(), r.into()));
+                }
+                if let Some(t) = text {
+                    pairs.push(("reason_text".into(), t.into()));
+                }
+                if outcome != "granted" && rng.below(2) == 0 {
+                    pairs.push(("official".into(), "Oficial de guardia en la caseta".into()));
+                }
+                let d = validate(&RawInput::from_pairs(pairs), f.time_zone(), now)
+                    .map_err(|e| anyhow::anyhow!("demo attempt at {facility} on {day}: {e}"))?;
+                drafts.push(d);
+            }
+        }
+        // The story's named denials of 20–21 January 2020, in case the routine missed a day.
+        for (facility, day) in [
+            ("Estación Migratoria Tuxtla Gutiérrez (Cupape I)", "2020-01-20"),
+            ("Estación Migratoria Comitán", "2020-01-20"),
+            ("Estación Migratoria San Cristóbal de las Casas", "2020-01-21"),
+            ("Estación Migratoria Villahermosa", "2020-01-21"),
+            ("Estación Migratoria Iztapalapa (Las Agujas)", "2020-01-21"),
+            ("Estación Migratoria Acayucan", "2020-01-22"),
+        ] {
+            let mine = ROUTINES.iter().any(|r| r.0 == org.slug && r.1 == facility);
+            let Some(f) = facilities.iter().find(|f| f.draft.name == facility) else { continue };
+            if !mine {
+                continue;
+            }
+            let pairs = vec![
+                ("facility_id", f.id.to_string()),
+                ("attempted_at", format!("{day}T08:45")),
+                ("purpose", "legal_assistance".to_string()),
+                ("team_size", "2".to_string()),
+                ("outcome", "denied".to_string()),
+                ("reason_category", "orders_from_above".to_string()),
+                ("reason_text", "No hay paso para organizaciones; órdenes de la delegación.".to_string()),
+                ("restrictions", String::new()),
+            ];
+            let d = validate(&RawInput::from_pairs(pairs), f.time_zone(), now)
+                .map_err(|e| anyhow::anyhow!("demo attempt at {facility} on {day}: {e}"))?;
+            drafts.push(d);
+        }
+        total += store.import_attempts(&actor, org.id, drafts).await?;
+    }
+    Ok(total)
 }

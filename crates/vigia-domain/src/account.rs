@@ -48,6 +48,8 @@ pub enum Permission {
     ManageUsers,
     /// Read the organization's audit history.
     ReadAudit,
+    /// Record and correct the organization's access attempts.
+    RecordAccess,
 }
 
 pub fn allows(role: Role, p: Permission) -> bool {
@@ -60,6 +62,7 @@ pub fn allows(role: Role, p: Permission) -> bool {
         WriteSealed => matches!(role, Admin | Coordinator | Monitor | Lawyer),
         ManageUsers => matches!(role, Admin),
         ReadAudit => matches!(role, Admin | Coordinator),
+        RecordAccess => matches!(role, Admin | Coordinator | Monitor),
     }
 }
 

@@ -164,3 +164,165 @@ mod tests {
         assert_eq!((errs[0].line, errs[0].code), (4, "unknown_state"));
     }
 }
+
+/// A facility as the attempts importer resolves it: id and time zone.
+pub type FacilityRef<'a> = (i64, &'a str);
+
+/// Parses an access-attempts CSV. The facility is named by `facility_id` or by
+/// `facility` (its exact name, case-insensitive), resolved with `resolve`; civil times
+/// are read in that facility's time zone. All rows or none.
+pub fn attempts_csv<'a>(
+    bytes: &[u8],
+    resolve: impl Fn(Option<i64>, Option<&str>) -> Option<FacilityRef<'a>>,
+    now: crate::Micros,
+) -> Result<Vec<crate::access::AttemptDraft>, Vec<RowError>> {
+    use crate::access;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(bytes);
+    let headers = match reader.headers() {
+        Ok(h) => h.iter().map(|h| h.trim().to_string()).collect::<Vec<_>>(),
+        Err(_) => return Err(vec![RowError { line: 1, column: String::new(), code: "invalid_csv", params: vec![] }]),
+    };
+    let mut errors = Vec::new();
+    for h in &headers {
+        if h != "facility" && !access::FIELDS.contains(&h.as_str()) {
+            errors.push(RowError { line: 1, column: h.clone(), code: "unknown_column", params: vec![] });
+        }
+    }
+    if !headers.iter().any(|h| h == "facility" || h == "facility_id") {
+        errors.push(RowError { line: 1, column: "facility".into(), code: "missing_column", params: vec![] });
+    }
+    for required in ["attempted_at", "purpose", "outcome"] {
+        if !headers.iter().any(|h| h == required) {
+            errors.push(RowError { line: 1, column: required.into(), code: "missing_column", params: vec![] });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut drafts = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for (i, record) in reader.records().enumerate() {
+        let fallback_line = i as u64 + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(fallback_line);
+                let code =
+                    if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) { "invalid_utf8" } else { "wrong_column_count" };
+                errors.push(RowError { line, column: String::new(), code, params: vec![] });
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line()).unwrap_or(fallback_line);
+        if drafts.len() + errors.len() >= MAX_ROWS * 10 {
+            errors.push(RowError {
+                line,
+                column: String::new(),
+                code: "too_many_rows",
+                params: vec![("max", (MAX_ROWS * 10).to_string())],
+            });
+            break;
+        }
+        let cell = |name: &str| headers.iter().position(|h| h == name).and_then(|i| record.get(i)).map(str::trim);
+        let by_id = cell("facility_id").filter(|s| !s.is_empty());
+        let id = match by_id.map(|s| s.parse::<i64>()) {
+            Some(Ok(id)) => Some(id),
+            Some(Err(_)) => {
+                errors.push(RowError { line, column: "facility_id".into(), code: "expected_integer", params: vec![] });
+                continue;
+            }
+            None => None,
+        };
+        let name = cell("facility").filter(|s| !s.is_empty());
+        let Some((facility_id, zone)) = resolve(id, name) else {
+            let column = if id.is_some() { "facility_id" } else { "facility" };
+            errors.push(RowError { line, column: column.into(), code: "unknown_facility", params: vec![] });
+            continue;
+        };
+        let pairs = headers
+            .iter()
+            .zip(record.iter())
+            .filter(|(h, _)| *h != "facility" && *h != "facility_id")
+            .map(|(h, v)| (h.clone(), v.to_string()))
+            .chain(std::iter::once(("facility_id".to_string(), facility_id.to_string())));
+        match access::validate(&RawInput::from_pairs(pairs), zone, now) {
+            Ok(d) => {
+                let key = (d.facility_id, d.attempted_at, d.purpose, d.outcome);
+                if let Some(first) = seen.insert(key, line) {
+                    errors.push(RowError {
+                        line,
+                        column: "attempted_at".into(),
+                        code: "duplicate_row",
+                        params: vec![("line", first.to_string())],
+                    });
+                }
+                drafts.push(d);
+            }
+            Err(errs) => errors.extend(errs.0.into_iter().map(|e| row_error(line, e))),
+        }
+    }
+    if errors.is_empty() {
+        Ok(drafts)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod attempt_tests {
+    use super::*;
+
+    const MX: &str = "America/Mexico_City";
+
+    fn resolve(id: Option<i64>, name: Option<&str>) -> Option<FacilityRef<'static>> {
+        match (id, name.map(str::to_lowercase).as_deref()) {
+            (Some(1), _) | (None, Some("siglo xxi")) => Some((1, MX)),
+            (Some(2), _) | (None, Some("las agujas")) => Some((2, MX)),
+            _ => None,
+        }
+    }
+
+    fn now() -> crate::Micros {
+        crate::access::parse_local_instant("2021-01-01T00:00", MX).expect("now")
+    }
+
+    #[test]
+    fn facilities_resolve_by_id_or_name() {
+        let csv = "facility,facility_id,attempted_at,purpose,outcome\nSiglo XXI,,2020-01-20T10:00,monitoring,denied\n,2,2020-01-21 09:30,religious,granted\n";
+        let d = attempts_csv(csv.as_bytes(), resolve, now()).expect("valid");
+        assert_eq!((d[0].facility_id, d[1].facility_id), (1, 2));
+    }
+
+    #[test]
+    fn bad_dates_unknown_facilities_and_duplicates_fail_the_whole_file() {
+        let csv = "facility,attempted_at,purpose,outcome\n\
+                   Siglo XXI,2020-01-20T10:00,monitoring,denied\n\
+                   Siglo XXI,20/01/2020,monitoring,denied\n\
+                   Atlántida,2020-01-20T10:00,monitoring,denied\n\
+                   Siglo XXI,2020-01-20T10:00,monitoring,denied\n\
+                   Las Agujas,2030-01-01T10:00,monitoring,denied\n";
+        let errs = attempts_csv(csv.as_bytes(), resolve, now()).expect_err("invalid");
+        let got: Vec<_> = errs.iter().map(|e| (e.line, e.column.as_str(), e.code)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (3, "attempted_at", "expected_datetime"),
+                (4, "facility", "unknown_facility"),
+                (5, "attempted_at", "duplicate_row"),
+                (6, "attempted_at", "in_future"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_hundred_thousand_rows_parse() {
+        let mut csv = String::from("facility_id,attempted_at,purpose,outcome\n");
+        for i in 0..100_000u32 {
+            let (d, h, m) = (i / 1440 % 28 + 1, i / 60 % 24, i % 60);
+            csv.push_str(&format!("{},2019-{:02}-{d:02}T{h:02}:{m:02},monitoring,granted\n", 1 + i % 2, 1 + i / 40320));
+        }
+        let d = attempts_csv(csv.as_bytes(), resolve, now()).expect("valid");
+        assert_eq!(d.len(), 100_000);
+    }
+}

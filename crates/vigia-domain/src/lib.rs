@@ -4,6 +4,7 @@
 //! types, so rules can be unit- and property-tested in isolation. The store persists
 //! what this crate validates; the web layer translates requests into these types.
 
+pub mod access;
 pub mod account;
 pub mod audit;
 pub mod clock;
@@ -26,16 +27,20 @@ pub enum RecordType {
     FacilityNote,
     ApiToken,
     OrgKey,
+    AccessAttempt,
+    Coalition,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 6] = [
+    pub const ALL: [RecordType; 8] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::Facility,
         RecordType::FacilityNote,
         RecordType::ApiToken,
         RecordType::OrgKey,
+        RecordType::AccessAttempt,
+        RecordType::Coalition,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +51,8 @@ impl RecordType {
             RecordType::FacilityNote => "facility_note",
             RecordType::ApiToken => "api_token",
             RecordType::OrgKey => "org_key",
+            RecordType::AccessAttempt => "access_attempt",
+            RecordType::Coalition => "coalition",
         }
     }
 

@@ -9,6 +9,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use vigia_domain::access::{Attempt, AttemptDraft, AttemptFilter};
 use vigia_domain::account::{Locale, Organization, Role, User};
 use vigia_domain::audit::AuditEntry;
 use vigia_domain::facility::{Facility, FacilityDraft};
@@ -133,6 +134,21 @@ impl VerifyReport {
     }
 }
 
+/// A coalition: organizations that share access attempts with each other.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Coalition {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub members: Vec<i64>,
+}
+
+impl Coalition {
+    pub fn content_json(&self) -> String {
+        serde_json::json!({"id": self.id, "slug": self.slug, "name": self.name, "members": self.members}).to_string()
+    }
+}
+
 /// Row counts, for backups and restore checks.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
@@ -141,6 +157,7 @@ pub struct Counts {
     pub facilities: i64,
     pub facility_notes: i64,
     pub audit_entries: i64,
+    pub access_attempts: i64,
 }
 
 /// The one storage interface. Methods that change data take an [`Actor`] and write an
@@ -208,6 +225,30 @@ pub trait Store: Send + Sync {
     async fn add_facility_note(&self, actor: &Actor, org_id: i64, facility_id: i64, body: &str)
         -> Result<FacilityNote>;
     async fn facility_notes(&self, org_id: i64, facility_id: i64) -> Result<Vec<FacilityNote>>;
+
+    // Coalitions
+    async fn create_coalition(&self, actor: &Actor, slug: &str, name: &str) -> Result<Coalition>;
+    async fn add_coalition_member(&self, actor: &Actor, coalition_id: i64, org_id: i64) -> Result<Coalition>;
+    async fn list_coalitions(&self) -> Result<Vec<Coalition>>;
+
+    // Access attempts (owned by an organization; shared with its coalitions unless private)
+    async fn create_attempt(&self, actor: &Actor, org_id: i64, draft: AttemptDraft) -> Result<Attempt>;
+    /// A new version of an attempt the organization `org_id` owns; another
+    /// organization's attempt is [`StoreError::NotFound`].
+    async fn update_attempt(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        id: i64,
+        expected_version: Option<i64>,
+        draft: AttemptDraft,
+    ) -> Result<Attempt>;
+    /// The attempt if `viewer_org` may see it.
+    async fn attempt(&self, viewer_org: i64, id: i64) -> Result<Option<Attempt>>;
+    /// The attempts `viewer_org` may see, newest first.
+    async fn list_attempts(&self, viewer_org: i64, filter: &AttemptFilter) -> Result<Vec<Attempt>>;
+    /// Creates all attempts in one transaction: all or none.
+    async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<usize>;
 
     // History
     /// Every version of a record, oldest first. Private records are only returned to

@@ -5,8 +5,10 @@ use sqlx::postgres::PgPoolOptions;
 
 type Db = sqlx::Postgres;
 const BACKEND: Backend = Backend::Postgres;
-const MIGRATIONS: [(i64, &str, &str); 1] =
-    [(1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql"))];
+const MIGRATIONS: [(i64, &str, &str); 2] = [
+    (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
+    (2, "access", include_str!("../migrations/postgres/0002_access.sql")),
+];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {
     Ok(PgPoolOptions::new().max_connections(16).connect(url).await?)

@@ -7,8 +7,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 type Db = sqlx::Sqlite;
 const BACKEND: Backend = Backend::Sqlite;
-const MIGRATIONS: [(i64, &str, &str); 1] =
-    [(1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql"))];
+const MIGRATIONS: [(i64, &str, &str); 2] = [
+    (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
+    (2, "access", include_str!("../migrations/sqlite/0002_access.sql")),
+];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {
     let opts = SqliteConnectOptions::from_str(url)?

@@ -294,3 +294,94 @@ async fn sqlite_backups_are_consistent_copies() {
     assert_eq!(copy.counts().await.expect("c"), store.counts().await.expect("c"));
     assert!(copy.verify_audit().await.expect("verify").ok());
 }
+
+fn attempt(
+    facility_id: i64,
+    day: i64,
+    outcome: vigia_domain::access::Outcome,
+    private: bool,
+) -> vigia_domain::access::AttemptDraft {
+    use vigia_domain::access::*;
+    AttemptDraft {
+        facility_id,
+        requested_at: None,
+        attempted_at: 1_579_500_000_000_000 + day * 86_400_000_000,
+        purpose: Purpose::LegalAssistance,
+        team_size: 2,
+        people_to_see: Some(4),
+        outcome,
+        reason_category: (outcome != Outcome::Granted).then_some(ReasonCategory::OrdersFromAbove),
+        reason_text: None,
+        official: Some("Subdirector de guardia".into()),
+        restrictions: vec![Restriction::NoPhones],
+        notes: None,
+        visibility: if private { Visibility::Private } else { Visibility::Coalition },
+    }
+}
+
+#[tokio::test]
+async fn attempts_are_shared_within_coalitions_only() {
+    use vigia_domain::access::{AttemptFilter, Outcome};
+    for db in TestDb::all().await {
+        let key = MasterKey::generate().expect("key");
+        let (store, ana, beto) = seeded(&db, &key).await;
+        let (a, b) = (ana.org_id.expect("a"), beto.org_id.expect("b"));
+        let c = store.create_org(&Actor::SYSTEM, "org-c", "Org C").await.expect("org c").id;
+        let coalition = store.create_coalition(&Actor::SYSTEM, "red", "Red").await.expect("coalition");
+        store.add_coalition_member(&Actor::SYSTEM, coalition.id, a).await.expect("member");
+        let coalition = store.add_coalition_member(&Actor::SYSTEM, coalition.id, b).await.expect("member");
+        assert_eq!(coalition.members, vec![a, b]);
+        assert!(matches!(
+            store.add_coalition_member(&Actor::SYSTEM, coalition.id, b).await,
+            Err(StoreError::Conflict(_))
+        ));
+
+        let f = store.create_facility(&ana, draft("Siglo XXI", Some(960))).await.expect("facility").id;
+        let shared = store.create_attempt(&ana, a, attempt(f, 0, Outcome::Denied, false)).await.expect("shared");
+        let private = store.create_attempt(&ana, a, attempt(f, 1, Outcome::Denied, true)).await.expect("private");
+        store.create_attempt(&beto, b, attempt(f, 2, Outcome::Granted, false)).await.expect("b's");
+
+        let ids = |v: Vec<vigia_domain::access::Attempt>| v.into_iter().map(|x| x.id).collect::<Vec<_>>();
+        let all = AttemptFilter::default();
+        assert_eq!(store.list_attempts(a, &all).await.expect("a").len(), 3);
+        let seen_by_b = ids(store.list_attempts(b, &all).await.expect("b"));
+        assert!(seen_by_b.contains(&shared.id) && !seen_by_b.contains(&private.id), "{seen_by_b:?}");
+        assert!(store.list_attempts(c, &all).await.expect("c").is_empty(), "not in the coalition");
+        assert!(store.attempt(b, private.id).await.expect("get").is_none());
+        assert!(store.attempt(c, shared.id).await.expect("get").is_none());
+        assert_eq!(store.attempt(b, shared.id).await.expect("get").map(|x| x.id), Some(shared.id));
+
+        let denied = AttemptFilter { outcome: Some(Outcome::Denied), ..Default::default() };
+        assert_eq!(store.list_attempts(a, &denied).await.expect("a").len(), 2);
+        let first_day = AttemptFilter { until: Some(shared.draft.attempted_at + 1), ..Default::default() };
+        assert_eq!(ids(store.list_attempts(a, &first_day).await.expect("a")), vec![shared.id]);
+
+        // Only the owner corrects an attempt; another organization gets NotFound.
+        let mut fixed = shared.draft.clone();
+        fixed.team_size = 3;
+        assert!(matches!(
+            store.update_attempt(&beto, b, shared.id, None, fixed.clone()).await,
+            Err(StoreError::NotFound)
+        ));
+        let v2 = store.update_attempt(&ana, a, shared.id, Some(1), fixed.clone()).await.expect("update");
+        assert_eq!((v2.version, v2.draft.team_size), (2, 3));
+        assert!(matches!(store.update_attempt(&ana, a, shared.id, Some(1), fixed).await, Err(StoreError::Conflict(_))));
+        assert_eq!(store.history(RecordType::AccessAttempt, shared.id, None).await.expect("h").len(), 2);
+
+        let n = store
+            .import_attempts(&beto, b, (0..50).map(|i| attempt(f, i, Outcome::Denied, false)).collect())
+            .await
+            .expect("import");
+        assert_eq!(n, 50);
+        assert_eq!(store.counts().await.expect("counts").access_attempts, 53);
+        let report = store.verify_audit().await.expect("verify");
+        assert!(report.ok(), "{:?}", report.problems);
+        raw(&db, &format!("UPDATE access_attempts SET outcome = 'granted' WHERE id = {}", private.id)).await;
+        let report = store.verify_audit().await.expect("verify");
+        assert!(
+            report.problems.iter().any(|p| p.contains(&format!("access_attempt {}", private.id))),
+            "{:?}",
+            report.problems
+        );
+    }
+}

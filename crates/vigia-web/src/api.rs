@@ -22,6 +22,12 @@ pub fn routes() -> Routes {
     Routes::default()
         .get("/api/openapi.json", openapi)
         .get("/api/v1/me", me)
+        .get("/api/v1/access-attempts", list_attempts)
+        .post("/api/v1/access-attempts", create_attempt)
+        .post("/api/v1/access-attempts/import", import_attempts)
+        .get("/api/v1/access-attempts/{id}", get_attempt)
+        .put("/api/v1/access-attempts/{id}", update_attempt)
+        .get("/api/v1/access-attempts/{id}/history", attempt_history)
         .get("/api/v1/clock/calendars", clock_calendars)
         .get("/api/v1/clock/add", clock_add)
         .get("/api/v1/clock/count", clock_count)
@@ -196,17 +202,7 @@ async fn facility_history(
     api_user(&ctx, Permission::ReadFacilities)?;
     let f = st.store.facility(parse_id(&id)?).await?.ok_or(WebError::NotFound)?;
     let entries = st.store.history(RecordType::Facility, f.id, None).await?;
-    let items: Vec<_> = entries
-        .iter()
-        .map(|e| {
-            serde_json::json!({
-                "seq": e.seq, "at": format_instant(e.at), "action": e.action,
-                "actor": e.actor_name, "content": serde_json::from_str::<serde_json::Value>(&e.content).unwrap_or_default(),
-                "content_hash": e.content_hash, "entry_hash": e.entry_hash,
-            })
-        })
-        .collect();
-    Ok(Json(serde_json::json!({ "items": items })))
+    Ok(Json(history_json(&entries)))
 }
 
 async fn list_notes(
@@ -315,4 +311,143 @@ async fn clock_calendars() -> Json<serde_json::Value> {
         .map(|c| serde_json::to_value(&c.spec).unwrap_or_default())
         .collect();
     Json(serde_json::json!({ "items": items }))
+}
+
+async fn list_attempts(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let user = api_user(&ctx, Permission::ReadFacilities)?;
+    let filter = crate::access::filter(&q)?;
+    let list = st.store.list_attempts(user.org_id, &filter).await?;
+    let (facilities, orgs) = crate::access::names(&st).await?;
+    let items: Vec<_> = list
+        .iter()
+        .map(|a| {
+            crate::access::json(
+                a,
+                facilities.get(&a.draft.facility_id),
+                orgs.get(&a.org_id).map(String::as_str),
+                user.org_id,
+            )
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "items": items })))
+}
+
+async fn create_attempt(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let user = api_user(&ctx, Permission::RecordAccess)?.clone();
+    ctx.check_api_write(&method, &headers)?;
+    let draft = crate::access::draft(&st, &json_body(&headers, &body)?).await?;
+    let a = st.store.create_attempt(&ctx.actor(), user.org_id, draft).await?;
+    let f = st.store.facility(a.draft.facility_id).await?;
+    let mut resp = (
+        StatusCode::CREATED,
+        Json(crate::access::json(&a, f.as_ref(), ctx.org.as_ref().map(|o| o.name.as_str()), user.org_id)),
+    )
+        .into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&format!("/api/v1/access-attempts/{}", a.id)) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}
+
+async fn get_attempt(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let user = api_user(&ctx, Permission::ReadFacilities)?.clone();
+    let a = crate::access::visible(&st, &ctx, &id).await?;
+    let f = st.store.facility(a.draft.facility_id).await?;
+    let org = st.store.org(a.org_id).await?;
+    let mut resp =
+        Json(crate::access::json(&a, f.as_ref(), org.as_ref().map(|o| o.name.as_str()), user.org_id)).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&format!("\"{}\"", a.version)) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(resp)
+}
+
+async fn update_attempt(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    let user = api_user(&ctx, Permission::ReadFacilities)?.clone();
+    let current = crate::access::visible(&st, &ctx, &id).await?;
+    crate::access::editable(&ctx, &current)?;
+    ctx.check_api_write(&method, &headers)?;
+    let expected = if_match(&headers)?;
+    let draft = crate::access::draft(&st, &json_body(&headers, &body)?).await?;
+    let a = st.store.update_attempt(&ctx.actor(), user.org_id, current.id, expected, draft).await?;
+    let f = st.store.facility(a.draft.facility_id).await?;
+    Ok(Json(crate::access::json(&a, f.as_ref(), ctx.org.as_ref().map(|o| o.name.as_str()), user.org_id)))
+}
+
+async fn attempt_history(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    api_user(&ctx, Permission::ReadFacilities)?;
+    let a = crate::access::visible(&st, &ctx, &id).await?;
+    let entries = st.store.history(RecordType::AccessAttempt, a.id, None).await?;
+    Ok(Json(history_json(&entries)))
+}
+
+/// The history of a record as JSON, oldest first.
+fn history_json(entries: &[vigia_store::HistoryEntry]) -> serde_json::Value {
+    let items: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "seq": e.seq, "at": format_instant(e.at), "action": e.action,
+                "actor": e.actor_name, "content": serde_json::from_str::<serde_json::Value>(&e.content).unwrap_or_default(),
+                "content_hash": e.content_hash, "entry_hash": e.entry_hash,
+            })
+        })
+        .collect();
+    serde_json::json!({ "items": items })
+}
+
+/// A CSV of attempts for the caller's organization: all rows or none.
+async fn import_attempts(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let user = api_user(&ctx, Permission::RecordAccess)?.clone();
+    ctx.check_api_write(&method, &headers)?;
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if ct.split(';').next().map(str::trim) != Some("text/csv") {
+        return Err(WebError::UnsupportedMediaType.into());
+    }
+    let facilities = st.store.list_facilities().await?;
+    let resolve = |id: Option<i64>, name: Option<&str>| {
+        facilities
+            .iter()
+            .find(|f| match (id, name) {
+                (Some(id), _) => f.id == id,
+                (None, Some(n)) => f.draft.name.to_lowercase() == n.to_lowercase(),
+                (None, None) => false,
+            })
+            .map(|f| (f.id, f.time_zone()))
+    };
+    let drafts =
+        vigia_domain::import::attempts_csv(&body, resolve, vigia_store::now_micros()).map_err(WebError::Import)?;
+    let n = st.store.import_attempts(&ctx.actor(), user.org_id, drafts).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"imported": n}))).into_response())
 }

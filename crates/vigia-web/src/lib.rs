@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! Vigía's web server. Handlers are thin: they read a request into domain input, call
 //! the store, and turn the outcome (or the error) into a page or a JSON answer.
 
@@ -9,6 +10,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use vigia_store::DynStore;
 
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod error;

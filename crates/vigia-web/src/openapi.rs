@@ -51,6 +51,13 @@ fn body(schema: &str) -> Value {
 
 pub fn document() -> Value {
     let kinds: Vec<&str> = FacilityKind::ALL.iter().map(|k| k.as_str()).collect();
+    use vigia_domain::access::{Outcome, Purpose, ReasonCategory, Restriction, Visibility};
+    let outcomes: Vec<&str> = Outcome::ALL.iter().map(|k| k.as_str()).collect();
+    let purposes: Vec<&str> = Purpose::ALL.iter().map(|k| k.as_str()).collect();
+    let reasons: Vec<&str> = ReasonCategory::ALL.iter().map(|k| k.as_str()).collect();
+    let restrictions: Vec<&str> = Restriction::ALL.iter().map(|k| k.as_str()).collect();
+    let visibilities: Vec<&str> = Visibility::ALL.iter().map(|k| k.as_str()).collect();
+    let datetime_text = json!({"type": "string", "description": "Civil time at the facility (2020-01-20T10:30) or an RFC 3339 instant; not in the future, not before 2000"});
     let states: Vec<&str> = geo::STATES.iter().map(|s| s.code).collect();
     let nullable_text = |max: usize| json!({"type": ["string", "null"], "maxLength": max});
     let date = json!({"type": ["string", "null"], "format": "date"});
@@ -86,6 +93,63 @@ pub fn document() -> Value {
                 "parameters": clock_params(&[("to", json!({"type": "string", "format": "date"}))]),
                 "responses": {"200": json_response("The count", "ClockAnswer"), "400": problem_response("Outside the supported range"), "422": problem_response("A parameter is invalid")}
             }},
+            "/api/v1/access-attempts": {
+                "get": {
+                    "operationId": "listAccessAttempts",
+                    "summary": "Access attempts you may see: your organization's, and those shared with a coalition you belong to; newest first",
+                    "parameters": [
+                        {"name": "facility_id", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}},
+                        {"name": "org_id", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}},
+                        {"name": "outcome", "in": "query", "required": false, "schema": {"type": "string", "enum": outcomes}},
+                        {"name": "from", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}},
+                        {"name": "until", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}},
+                        {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}
+                    ],
+                    "responses": with(errors(&[("422", "A filter is invalid")]), "200", json_response("Attempts", "AttemptList"))
+                },
+                "post": {
+                    "operationId": "createAccessAttempt", "summary": "Record an access attempt for your organization",
+                    "requestBody": body("AttemptInput"),
+                    "responses": with(errors(&[
+                        ("400", "Malformed JSON"), ("403", "The role may not record access attempts"),
+                        ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid")
+                    ]), "201", json_response("Created", "Attempt"))
+                }
+            },
+            "/api/v1/access-attempts/import": {"post": {
+                "operationId": "importAccessAttempts",
+                "summary": "Import access attempts from CSV for your organization: all rows or none",
+                "description": "Columns of AttemptInput; the facility is named by facility_id or by facility (its name). Bad dates, unknown facilities and duplicate rows are reported with line, column and reason.",
+                "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}}},
+                "responses": with(errors(&[
+                    ("403", "The role may not record access attempts"), ("413", "Body too large"),
+                    ("415", "Body is not text/csv"), ("422", "Rows are invalid")
+                ]), "201", json_response("Imported", "ImportResult"))
+            }},
+            "/api/v1/access-attempts/{id}": {
+                "parameters": [id_param()],
+                "get": {
+                    "operationId": "getAccessAttempt", "summary": "One attempt, if you may see it",
+                    "responses": with(errors(&[("404", "No such attempt, or not visible to you")]), "200", json_response("The attempt", "Attempt"))
+                },
+                "put": {
+                    "operationId": "updateAccessAttempt", "summary": "Correct your organization's attempt: a new version",
+                    "parameters": [{"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^(W/)?\"?[0-9]+\"?$"}}],
+                    "requestBody": body("AttemptInput"),
+                    "responses": with(errors(&[
+                        ("400", "Malformed JSON or If-Match"), ("403", "Not your organization's attempt, or the role may not record"),
+                        ("404", "No such attempt"), ("409", "The version moved on"), ("413", "Body too large"),
+                        ("415", "Body is not JSON"), ("422", "A field is invalid")
+                    ]), "200", json_response("The new version", "Attempt"))
+                }
+            },
+            "/api/v1/access-attempts/{id}/history": {
+                "parameters": [id_param()],
+                "get": {
+                    "operationId": "accessAttemptHistory", "summary": "Every version of an attempt",
+                    "responses": with(errors(&[("404", "No such attempt")]), "200", json_response("The history", "History"))
+                }
+            },
             "/api/v1/facilities": {
                 "get": {
                     "operationId": "listFacilities", "summary": "The shared facility registry",
@@ -224,7 +288,40 @@ pub fn document() -> Value {
                         "reasons": {"type": "array", "items": {"type": "string"}}
                     }}}
                 }},
-                "ImportResult": {"type": "object", "required": ["imported", "ids"], "properties": {
+                "AttemptInput": {
+                    "type": "object", "additionalProperties": false,
+                    "required": ["facility_id", "attempted_at", "purpose", "outcome"],
+                    "properties": {
+                        "facility_id": {"type": "integer", "minimum": 1},
+                        "requested_at": {"anyOf": [datetime_text, {"type": "null"}]},
+                        "attempted_at": datetime_text,
+                        "purpose": {"type": "string", "enum": purposes},
+                        "team_size": {"type": ["integer", "null"], "minimum": 1, "maximum": 200},
+                        "people_to_see": {"type": ["integer", "null"], "minimum": 0, "maximum": 100000},
+                        "outcome": {"type": "string", "enum": outcomes},
+                        "reason_category": {"type": ["string", "null"], "enum": reasons.iter().map(|r| Value::from(*r)).chain([Value::Null]).collect::<Vec<_>>()},
+                        "reason_text": nullable_text(2000),
+                        "official": nullable_text(200),
+                        "restrictions": {"type": ["string", "null"], "maxLength": 400, "description": format!("Comma-separated: {}", restrictions.join(", "))},
+                        "notes": nullable_text(4000),
+                        "visibility": {"type": ["string", "null"], "enum": visibilities.iter().map(|r| Value::from(*r)).chain([Value::Null]).collect::<Vec<_>>(), "description": "Default coalition"}
+                    },
+                    "description": "requested_at is not after attempted_at."
+                },
+                "Attempt": {"type": "object", "required": ["id", "version", "organization_id", "facility_id", "attempted_at", "purpose", "outcome", "visibility"], "properties": {
+                    "id": {"type": "integer"}, "version": {"type": "integer"}, "organization_id": {"type": "integer"},
+                    "organization": {"type": ["string", "null"]}, "mine": {"type": "boolean"},
+                    "facility_id": {"type": "integer"}, "facility": {"type": ["string", "null"]},
+                    "requested_at": {"type": ["string", "null"]}, "attempted_at": {"type": "string", "format": "date-time"},
+                    "attempted_local": {"type": "string"}, "purpose": {"type": "string"}, "team_size": {"type": "integer"},
+                    "people_to_see": {"type": ["integer", "null"]}, "outcome": {"type": "string"},
+                    "reason_category": {"type": ["string", "null"]}, "reason_text": {"type": ["string", "null"]},
+                    "official": {"type": ["string", "null"]}, "restrictions": {"type": "array", "items": {"type": "string"}},
+                    "notes": {"type": ["string", "null"]}, "visibility": {"type": "string"},
+                    "created_at": {"type": "string"}, "updated_at": {"type": "string"}
+                }},
+                "AttemptList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}}}},
+                "ImportResult": {"type": "object", "required": ["imported"], "properties": {
                     "imported": {"type": "integer"}, "ids": {"type": "array", "items": {"type": "integer"}}
                 }},
                 "NoteInput": {

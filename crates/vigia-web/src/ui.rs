@@ -19,7 +19,7 @@ use crate::i18n::{field_error, tr, tr_args};
 use crate::routes::Routes;
 use crate::AppState;
 
-type PageResult = Result<Response, PageError>;
+pub(crate) type PageResult = Result<Response, PageError>;
 
 pub fn routes() -> Routes {
     Routes::default()
@@ -42,6 +42,7 @@ pub fn routes() -> Routes {
         .post("/facilities/{id}/notes", note_create)
         .get("/audit", audit)
         .get("/clock", clock_page)
+        .merge(crate::access::page_routes())
         .get("/admin/users", users_page)
         .post("/admin/users", user_create)
         .post("/admin/users/{id}/disable", user_disable)
@@ -60,7 +61,7 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    fn new(ctx: &Ctx, path: &str) -> Self {
+    pub(crate) fn new(ctx: &Ctx, path: &str) -> Self {
         let user = ctx.user.as_ref().map(|u| {
             tr_args(
                 ctx.locale,
@@ -83,7 +84,7 @@ impl Chrome {
         }
     }
 
-    fn flash(mut self, msg: Option<String>) -> Self {
+    pub(crate) fn flash(mut self, msg: Option<String>) -> Self {
         self.flash = msg;
         self
     }
@@ -109,7 +110,7 @@ impl Chrome {
     }
 }
 
-fn render<T: Template>(status: StatusCode, t: &T) -> PageResult {
+pub(crate) fn render<T: Template>(status: StatusCode, t: &T) -> PageResult {
     let body = t.render().map_err(|e| WebError::Internal(e.to_string()))?;
     Ok((status, Html(body)).into_response())
 }
@@ -158,8 +159,8 @@ async fn home(Extension(ctx): Extension<Ctx>) -> Redirect {
 }
 
 /// Form fields as pairs, with the CSRF token taken out.
-struct FormBody {
-    pairs: Vec<(String, String)>,
+pub(crate) struct FormBody {
+    pub(crate) pairs: Vec<(String, String)>,
     csrf: Option<String>,
 }
 
@@ -186,11 +187,11 @@ impl FormBody {
         Ok(Self { pairs, csrf })
     }
 
-    fn get(&self, k: &str) -> Option<&str> {
+    pub(crate) fn get(&self, k: &str) -> Option<&str> {
         self.pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str())
     }
 
-    fn checked(headers: &HeaderMap, body: &Bytes, ctx: &Ctx) -> Result<Self, WebError> {
+    pub(crate) fn checked(headers: &HeaderMap, body: &Bytes, ctx: &Ctx) -> Result<Self, WebError> {
         let form = Self::parse(headers, body)?;
         ctx.check_form(form.csrf.as_deref(), headers)?;
         Ok(form)
@@ -379,9 +380,9 @@ pub struct FormView {
 
 #[derive(Template)]
 #[template(path = "form.html")]
-struct FormPage {
-    c: Chrome,
-    form: FormView,
+pub(crate) struct FormPage {
+    pub(crate) c: Chrome,
+    pub(crate) form: FormView,
 }
 
 /// The facility form, filled with `values` and showing `errors` next to their fields.
@@ -715,10 +716,10 @@ pub struct VersionView {
 
 #[derive(Template)]
 #[template(path = "history.html")]
-struct HistoryPage {
-    c: Chrome,
-    title: String,
-    versions: Vec<VersionView>,
+pub(crate) struct HistoryPage {
+    pub(crate) c: Chrome,
+    pub(crate) title: String,
+    pub(crate) versions: Vec<VersionView>,
 }
 
 fn show_json(v: &serde_json::Value) -> String {

@@ -162,3 +162,52 @@ async fn a_monitor_signs_in_switches_language_and_registers_a_facility() {
     let _ = std::fs::write(screenshot_dir().join("facilities-phone.png"), png);
     c.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn a_monitor_records_a_denial_on_a_phone() {
+    let Some((_driver, c)) = browser(390, 844).await else { return };
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    app.user("mon@a.org", "org-a", Role::Monitor).await;
+    app.facility("Estación Migratoria Comitán").await;
+    c.goto(&app.url("/login")).await.expect("goto");
+    wait_h1(&c, "Iniciar sesión").await;
+    fill(&c, "#email", "mon@a.org").await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "button[type=submit]:not(.link)").await;
+    wait_h1(&c, "Centros de detención").await;
+    c.find(Locator::LinkText("Acceso")).await.expect("nav").click().await.expect("click");
+    wait_h1(&c, "Intentos de acceso").await;
+    click(&c, "#new-attempt").await;
+    wait_h1(&c, "Registrar un intento de acceso").await;
+    c.find(Locator::Css("#f-facility_id option:nth-child(2)")).await.expect("facility").click().await.expect("pick");
+    // A datetime-local input takes the digits in the browser's own order: set it directly.
+    c.execute("document.getElementById('f-attempted_at').value = '2020-01-20T10:30';", vec![]).await.expect("set date");
+    c.find(Locator::Css("#f-purpose option[value='legal_assistance']"))
+        .await
+        .expect("purpose")
+        .click()
+        .await
+        .expect("pick");
+    c.find(Locator::Css("#f-outcome option[value='denied']")).await.expect("outcome").click().await.expect("pick");
+    c.find(Locator::Css("#f-reason_category option[value='orders_from_above']"))
+        .await
+        .expect("reason")
+        .click()
+        .await
+        .expect("pick");
+    click(&c, "input[name=restrictions][value=no_phones]").await;
+    fill(&c, "#f-reason_text", "Órdenes de arriba, dijo el guardia").await;
+    let png = c.screenshot().await.expect("screenshot");
+    let _ = std::fs::write(screenshot_dir().join("attempt-form-phone.png"), png);
+    click(&c, "#save").await;
+    assert_eq!(text_of(&c, ".flash").await, "Intento registrado.");
+    assert!(text_of(&c, ".outcome").await.contains("Negado"));
+    c.find(Locator::LinkText("Acceso")).await.expect("nav").click().await.expect("click");
+    wait_h1(&c, "Intentos de acceso").await;
+    let table = text_of(&c, "#attempts").await;
+    assert!(table.contains("Estación Migratoria Comitán") && table.contains("Negado"), "{table}");
+    assert!(text_of(&c, ".count").await.contains("1 intento"));
+    let png = c.screenshot().await.expect("screenshot");
+    let _ = std::fs::write(screenshot_dir().join("attempts-phone.png"), png);
+    c.close().await.expect("close");
+}

@@ -88,6 +88,15 @@ impl TestApp {
         self.store.create_facility(&Actor::SYSTEM, d).await.expect("facility").id
     }
 
+    /// A coalition of the named organizations.
+    pub async fn coalition(&self, slug: &str, orgs: &[&str]) {
+        let c = self.store.create_coalition(&Actor::SYSTEM, slug, slug).await.expect("coalition");
+        for o in orgs {
+            let id = self.org(o).await;
+            self.store.add_coalition_member(&Actor::SYSTEM, c.id, id).await.expect("member");
+        }
+    }
+
     /// A browser-like client: keeps cookies, does not follow redirects.
     pub fn browser(&self) -> reqwest::Client {
         reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client")

@@ -2,6 +2,7 @@
 //! (SQLite, and PostgreSQL when VIGIA_TEST_DATABASE_URL is set), the real `vigia`
 //! binary, and headless Chromium when it is installed.
 
+mod access;
 mod api;
 mod browser;
 mod cli;

@@ -70,6 +70,8 @@ struct World {
     facility: i64,
     victim_own: i64,
     victim_other: i64,
+    attempt_own: i64,
+    attempt_other: i64,
     counter: std::sync::atomic::AtomicU64,
 }
 
@@ -93,6 +95,20 @@ impl World {
                 .await
                 .expect("note");
         }
+        let attempt = |private: bool| {
+            serde_json::json!({"facility_id": facility, "attempted_at": "2020-01-20T10:30", "purpose": "monitoring",
+                               "outcome": "denied", "visibility": if private { "private" } else { "coalition" }})
+        };
+        let a_org = app.org("org-a").await;
+        let b_org = app.org("org-b").await;
+        let mut ids = Vec::new();
+        for (org, private) in [(a_org, false), (b_org, true)] {
+            let raw = vigia_domain::input::RawInput::from_json(attempt(private)).expect("json");
+            let d =
+                vigia_domain::access::validate(&raw, "America/Mexico_City", vigia_store::now_micros()).expect("valid");
+            ids.push(app.store.create_attempt(&vigia_store::Actor::SYSTEM, org, d).await.expect("attempt").id);
+        }
+        let (attempt_own, attempt_other) = (ids[0], ids[1]);
         let mut sessions = HashMap::new();
         for role in Role::ALL {
             sessions.insert(role, app.login(&format!("{}@a.org", role.as_str())).await);
@@ -107,6 +123,8 @@ impl World {
             facility,
             victim_own,
             victim_other,
+            attempt_own,
+            attempt_other,
             counter: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -136,9 +154,17 @@ impl World {
             } else {
                 self.victim_own
             }
+        } else if path.starts_with("/api/v1/access-attempts/") || path.starts_with("/access/") {
+            if other {
+                self.attempt_other
+            } else {
+                self.attempt_own
+            }
         } else {
             self.facility
         };
+        let attempt_json = json!({"facility_id": self.facility, "attempted_at": format!("2020-01-{:02}T10:{:02}", 1 + n % 28, n % 60),
+                                  "purpose": "monitoring", "outcome": "denied"});
         let url = self.app.url(&path.replace("{id}", &id.to_string()));
         let facility_form = |csrf: String, name: String| {
             vec![
@@ -169,6 +195,15 @@ impl World {
                     req.header("content-type", "text/csv").body(format!("name,kind,state_code\nImport {n},other,09\n"))
                 }
                 ("POST", "/api/v1/facilities/{id}/notes") => req.json(&json!({"body": format!("nota {n}")})),
+                ("POST", "/api/v1/access-attempts") | ("PUT", "/api/v1/access-attempts/{id}") => {
+                    req.json(&attempt_json)
+                }
+                ("POST", "/api/v1/access-attempts/import") => req.header("content-type", "text/csv").body(format!(
+                    "facility_id,attempted_at,purpose,outcome\n{},2019-06-{:02}T10:{:02},monitoring,granted\n",
+                    self.facility,
+                    1 + n % 28,
+                    n % 60
+                )),
                 _ => req,
             };
             req.send().await.expect("send")
@@ -190,6 +225,16 @@ impl World {
                     "/facilities" => facility_form(csrf, format!("F{n}")),
                     "/facilities/{id}/edit" => facility_form(csrf, "Siglo XXI".into()),
                     "/facilities/{id}/notes" => vec![("csrf", csrf), ("body", format!("nota {n}"))],
+                    "/access" | "/access/{id}/edit" => vec![
+                        ("csrf", csrf),
+                        ("facility_id", self.facility.to_string()),
+                        ("attempted_at", format!("2019-07-{:02}T09:{:02}", 1 + n % 28, n % 60)),
+                        ("purpose", "monitoring".into()),
+                        ("outcome", "denied".into()),
+                        ("restrictions", "no_phones".into()),
+                        ("restrictions", "searched".into()),
+                        ("visibility", "coalition".into()),
+                    ],
                     "/admin/users" => vec![
                         ("csrf", csrf),
                         ("email", format!("new{n}@a.org")),

@@ -10,6 +10,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use sqlx::{Pool, Row, Transaction};
+use vigia_domain::access::{
+    Attempt, AttemptDraft, AttemptFilter, Outcome, Purpose, ReasonCategory, Restriction, Visibility,
+};
 use vigia_domain::account::{Locale, Organization, Role, User};
 use vigia_domain::audit::{entry_hash, sha256_hex, AuditEntry, Verifier};
 use vigia_domain::facility::{Facility, FacilityDraft, FacilityKind};
@@ -18,7 +21,7 @@ use vigia_domain::{Micros, RecordType};
 
 use crate::vault::{self, b64, MasterKey, Vault, VaultError};
 use crate::{
-    now_micros, Actor, ApiToken, Backend, Counts, HistoryEntry, NewUser, Result, SessionRow,
+    now_micros, Actor, ApiToken, Backend, Coalition, Counts, HistoryEntry, NewUser, Result, SessionRow,
     StoreError, VerifyReport,
 };
 
@@ -170,6 +173,109 @@ fn audit_from_row(row: &DbRow) -> Result<AuditEntry> {
         prev_hash: row.try_get("prev_hash")?,
         entry_hash: row.try_get("entry_hash")?,
     })
+}
+
+
+const ATTEMPT_COLUMNS: &str = "a.id, a.org_id, a.facility_id, a.version, a.requested_at, a.attempted_at, a.purpose, \
+     a.team_size, a.people_to_see, a.outcome, a.reason_category, a.reason_text, a.official, a.restrictions, a.notes, \
+     a.visibility, a.created_at, a.updated_at";
+
+/// The attempts organization `$1` may see: its own, and those other organizations
+/// share with a coalition both belong to.
+const VISIBLE_TO: &str = "(a.org_id = $1 OR (a.visibility = 'coalition' AND EXISTS (\
+     SELECT 1 FROM coalition_members m1 JOIN coalition_members m2 ON m1.coalition_id = m2.coalition_id \
+     WHERE m1.org_id = a.org_id AND m2.org_id = $1)))";
+
+fn corrupt(what: &str, v: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {v:?}"))
+}
+
+fn attempt_from_row(row: &DbRow) -> Result<Attempt> {
+    let purpose: String = row.try_get("purpose")?;
+    let outcome: String = row.try_get("outcome")?;
+    let reason: Option<String> = row.try_get("reason_category")?;
+    let restrictions: String = row.try_get("restrictions")?;
+    let visibility: String = row.try_get("visibility")?;
+    Ok(Attempt {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        version: row.try_get("version")?,
+        draft: AttemptDraft {
+            facility_id: row.try_get("facility_id")?,
+            requested_at: row.try_get("requested_at")?,
+            attempted_at: row.try_get("attempted_at")?,
+            purpose: Purpose::parse(&purpose).ok_or_else(|| corrupt("purpose", &purpose))?,
+            team_size: row.try_get("team_size")?,
+            people_to_see: row.try_get("people_to_see")?,
+            outcome: Outcome::parse(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
+            reason_category: match reason {
+                None => None,
+                Some(r) => Some(ReasonCategory::parse(&r).ok_or_else(|| corrupt("reason", &r))?),
+            },
+            reason_text: row.try_get("reason_text")?,
+            official: row.try_get("official")?,
+            restrictions: restrictions
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(|r| Restriction::parse(r).ok_or_else(|| corrupt("restriction", r)))
+                .collect::<Result<Vec<_>>>()?,
+            notes: row.try_get("notes")?,
+            visibility: Visibility::parse(&visibility).ok_or_else(|| corrupt("visibility", &visibility))?,
+        },
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn restrictions_text(d: &AttemptDraft) -> String {
+    d.restrictions.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+}
+
+async fn insert_attempt(w: &mut WriteTx, actor: &Actor, org_id: i64, draft: AttemptDraft) -> Result<Attempt> {
+    let d = &draft;
+    let id: i64 = sqlx::query(
+        "INSERT INTO access_attempts (org_id, facility_id, version, requested_at, attempted_at, purpose, team_size, \
+         people_to_see, outcome, reason_category, reason_text, official, restrictions, notes, visibility, created_at, \
+         updated_at) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(d.facility_id)
+    .bind(d.requested_at)
+    .bind(d.attempted_at)
+    .bind(d.purpose.as_str())
+    .bind(d.team_size)
+    .bind(d.people_to_see)
+    .bind(d.outcome.as_str())
+    .bind(d.reason_category.map(|r| r.as_str()))
+    .bind(&d.reason_text)
+    .bind(&d.official)
+    .bind(restrictions_text(d))
+    .bind(&d.notes)
+    .bind(d.visibility.as_str())
+    .bind(w.now)
+    .fetch_one(&mut *w.tx)
+    .await
+    .map_err(unique_to_conflict("attempt"))?
+    .try_get("id")?;
+    let a = Attempt { id, org_id, version: 1, draft, created_at: w.now, updated_at: w.now };
+    w.audit(actor, Some(org_id), "create", RecordType::AccessAttempt, id, &a.content_json()).await?;
+    Ok(a)
+}
+
+async fn load_coalition(conn: &mut <Db as sqlx::Database>::Connection, id: i64) -> Result<Coalition> {
+    let row = sqlx::query("SELECT id, slug, name FROM coalitions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let members = sqlx::query("SELECT org_id FROM coalition_members WHERE coalition_id = $1 ORDER BY org_id")
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get("org_id"))
+        .collect::<std::result::Result<Vec<i64>, _>>()?;
+    Ok(Coalition { id, slug: row.try_get("slug")?, name: row.try_get("name")?, members })
 }
 
 const NOTE_FIELD: &str = "facility_note.body";
@@ -374,18 +480,28 @@ impl crate::Store for SqlStore {
     }
 
     async fn counts(&self) -> Result<Counts> {
-        let mut n = [0i64; 5];
-        for (i, table) in ["organizations", "users", "facilities", "facility_notes", "audit_log"].iter().enumerate() {
+        let mut n = [0i64; 6];
+        for (i, table) in
+            ["organizations", "users", "facilities", "facility_notes", "audit_log", "access_attempts"].iter().enumerate()
+        {
             let sql = match *table {
                 "organizations" => "SELECT COUNT(*) AS n FROM organizations",
                 "users" => "SELECT COUNT(*) AS n FROM users",
                 "facilities" => "SELECT COUNT(*) AS n FROM facilities",
                 "facility_notes" => "SELECT COUNT(*) AS n FROM facility_notes",
+                "access_attempts" => "SELECT COUNT(*) AS n FROM access_attempts",
                 _ => "SELECT COUNT(*) AS n FROM audit_log",
             };
             n[i] = sqlx::query(sql).fetch_one(&self.pool).await?.try_get("n")?;
         }
-        Ok(Counts { organizations: n[0], users: n[1], facilities: n[2], facility_notes: n[3], audit_entries: n[4] })
+        Ok(Counts {
+            organizations: n[0],
+            users: n[1],
+            facilities: n[2],
+            facility_notes: n[3],
+            audit_entries: n[4],
+            access_attempts: n[5],
+        })
     }
 
     async fn create_org(&self, actor: &Actor, slug: &str, name: &str) -> Result<Organization> {
@@ -806,6 +922,145 @@ impl crate::Store for SqlStore {
             .collect()
     }
 
+    async fn create_coalition(&self, actor: &Actor, slug: &str, name: &str) -> Result<Coalition> {
+        let mut w = self.begin().await?;
+        let id: i64 = sqlx::query("INSERT INTO coalitions (slug, name, created_at) VALUES ($1, $2, $3) RETURNING id")
+            .bind(slug)
+            .bind(name)
+            .bind(w.now)
+            .fetch_one(&mut *w.tx)
+            .await
+            .map_err(unique_to_conflict("slug"))?
+            .try_get("id")?;
+        let c = Coalition { id, slug: slug.to_string(), name: name.to_string(), members: Vec::new() };
+        w.audit(actor, actor.org_id, "create", RecordType::Coalition, id, &c.content_json()).await?;
+        w.commit().await?;
+        Ok(c)
+    }
+
+    async fn add_coalition_member(&self, actor: &Actor, coalition_id: i64, org_id: i64) -> Result<Coalition> {
+        let mut w = self.begin().await?;
+        sqlx::query("INSERT INTO coalition_members (coalition_id, org_id) VALUES ($1, $2)")
+            .bind(coalition_id)
+            .bind(org_id)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(unique_to_conflict("member"))?;
+        let c = load_coalition(&mut w.tx, coalition_id).await?;
+        w.audit(actor, actor.org_id, "add_member", RecordType::Coalition, c.id, &c.content_json()).await?;
+        w.commit().await?;
+        Ok(c)
+    }
+
+    async fn list_coalitions(&self) -> Result<Vec<Coalition>> {
+        let mut conn = self.pool.acquire().await?;
+        let ids: Vec<i64> = sqlx::query("SELECT id FROM coalitions ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<std::result::Result<_, _>>()?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(load_coalition(&mut conn, id).await?);
+        }
+        Ok(out)
+    }
+
+    async fn create_attempt(&self, actor: &Actor, org_id: i64, draft: AttemptDraft) -> Result<Attempt> {
+        let mut w = self.begin().await?;
+        let a = insert_attempt(&mut w, actor, org_id, draft).await?;
+        w.commit().await?;
+        Ok(a)
+    }
+
+    async fn update_attempt(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        id: i64,
+        expected_version: Option<i64>,
+        draft: AttemptDraft,
+    ) -> Result<Attempt> {
+        let mut w = self.begin().await?;
+        let row = sqlx::query("SELECT version, created_at FROM access_attempts WHERE id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(org_id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let version: i64 = row.try_get("version")?;
+        if expected_version.is_some_and(|v| v != version) {
+            return Err(StoreError::Conflict("version".into()));
+        }
+        let a = Attempt { id, org_id, version: version + 1, draft, created_at: row.try_get("created_at")?, updated_at: w.now };
+        let d = &a.draft;
+        sqlx::query(
+            "UPDATE access_attempts SET version = $1, facility_id = $2, requested_at = $3, attempted_at = $4, \
+             purpose = $5, team_size = $6, people_to_see = $7, outcome = $8, reason_category = $9, reason_text = $10, \
+             official = $11, restrictions = $12, notes = $13, visibility = $14, updated_at = $15 WHERE id = $16",
+        )
+        .bind(a.version)
+        .bind(d.facility_id)
+        .bind(d.requested_at)
+        .bind(d.attempted_at)
+        .bind(d.purpose.as_str())
+        .bind(d.team_size)
+        .bind(d.people_to_see)
+        .bind(d.outcome.as_str())
+        .bind(d.reason_category.map(|r| r.as_str()))
+        .bind(&d.reason_text)
+        .bind(&d.official)
+        .bind(restrictions_text(d))
+        .bind(&d.notes)
+        .bind(d.visibility.as_str())
+        .bind(a.updated_at)
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await
+        .map_err(unique_to_conflict("attempt"))?;
+        w.audit(actor, Some(org_id), "update", RecordType::AccessAttempt, id, &a.content_json()).await?;
+        w.commit().await?;
+        Ok(a)
+    }
+
+    async fn attempt(&self, viewer_org: i64, id: i64) -> Result<Option<Attempt>> {
+        let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE {VISIBLE_TO} AND a.id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(viewer_org).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(attempt_from_row).transpose()
+    }
+
+    async fn list_attempts(&self, viewer_org: i64, f: &AttemptFilter) -> Result<Vec<Attempt>> {
+        let sql = format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE {VISIBLE_TO} \
+             AND ($2 IS NULL OR a.facility_id = $2) AND ($3 IS NULL OR a.org_id = $3) AND ($4 IS NULL OR a.outcome = $4) \
+             AND ($5 IS NULL OR a.attempted_at >= $5) AND ($6 IS NULL OR a.attempted_at < $6) \
+             ORDER BY a.attempted_at DESC, a.id DESC LIMIT $7"
+        );
+        let limit = if f.limit <= 0 { 500 } else { f.limit.min(100_000) };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(viewer_org)
+            .bind(f.facility_id)
+            .bind(f.org_id)
+            .bind(f.outcome.map(|o| o.as_str()))
+            .bind(f.from)
+            .bind(f.until)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(attempt_from_row).collect()
+    }
+
+    async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<usize> {
+        let mut w = self.begin().await?;
+        let n = drafts.len();
+        for d in drafts {
+            insert_attempt(&mut w, actor, org_id, d).await?;
+        }
+        w.commit().await?;
+        Ok(n)
+    }
+
     async fn history(&self, record_type: RecordType, record_id: i64, org_id: Option<i64>) -> Result<Vec<HistoryEntry>> {
         let rows = sqlx::query(
             "SELECT a.seq, a.at, a.actor_user_id, u.display_name, a.action, a.content, a.content_hash, a.entry_hash \
@@ -861,6 +1116,16 @@ impl crate::Store for SqlStore {
         }
         for u in self.list_users(None).await? {
             check_current(problems, &latest, RecordType::User, u.id, &u.content_json());
+        }
+        let attempts = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {ATTEMPT_COLUMNS} FROM access_attempts a ORDER BY a.id")))
+            .fetch_all(&self.pool)
+            .await?;
+        for r in &attempts {
+            let a = attempt_from_row(r)?;
+            check_current(problems, &latest, RecordType::AccessAttempt, a.id, &a.content_json());
+        }
+        for c in self.list_coalitions().await? {
+            check_current(problems, &latest, RecordType::Coalition, c.id, &c.content_json());
         }
         let notes = sqlx::query("SELECT id, org_id, facility_id, author_user_id, body_sealed FROM facility_notes ORDER BY id")
             .fetch_all(&self.pool)

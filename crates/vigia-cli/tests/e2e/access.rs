@@ -1,0 +1,215 @@
+//! Access attempts through the API and the pages.
+
+use serde_json::{json, Value};
+use vigia_domain::account::Role;
+
+use crate::helpers::{csrf_of, get_text, TestApp};
+
+fn denial(facility: i64) -> Value {
+    json!({"facility_id": facility, "attempted_at": "2020-01-20T10:30", "requested_at": "2020-01-15T09:00",
+           "purpose": "legal_assistance", "team_size": 2, "people_to_see": 6, "outcome": "denied",
+           "reason_category": "orders_from_above", "reason_text": "Órdenes de arriba", "restrictions": "no_phones"})
+}
+
+#[tokio::test]
+async fn attempts_are_shared_with_the_coalition_and_edited_only_by_their_owner() {
+    for app in TestApp::all().await {
+        let (_, a) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+        let (_, b) = app.api_user("mon@b.org", "org-b", Role::Monitor).await;
+        let (_, c) = app.api_user("mon@c.org", "org-c", Role::Monitor).await;
+        app.coalition("red", &["org-a", "org-b"]).await;
+        let f = app.facility("Siglo XXI").await;
+        let http = reqwest::Client::new();
+        let url = app.url("/api/v1/access-attempts");
+        let r = http.post(&url).bearer_auth(&a).json(&denial(f)).send().await.expect("post");
+        assert_eq!(r.status(), 201);
+        let shared: Value = r.json().await.expect("json");
+        assert_eq!(shared["attempted_at"], "2020-01-20T16:30:00Z", "10:30 in Chiapas is 16:30 UTC");
+        assert_eq!(shared["visibility"], "coalition");
+        let mut private = denial(f);
+        private["visibility"] = json!("private");
+        private["attempted_at"] = json!("2020-01-21T10:30");
+        let private: Value =
+            http.post(&url).bearer_auth(&a).json(&private).send().await.expect("post").json().await.expect("json");
+
+        let list = |token: String| {
+            let http = http.clone();
+            let url = url.clone();
+            async move {
+                let v: Value =
+                    http.get(&url).bearer_auth(&token).send().await.expect("get").json().await.expect("json");
+                v["items"].as_array().expect("items").iter().map(|i| i["id"].as_i64().expect("id")).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(list(a.clone()).await.len(), 2);
+        assert_eq!(list(b.clone()).await, vec![shared["id"].as_i64().expect("id")], "partner sees only the shared one");
+        assert!(list(c.clone()).await.is_empty(), "outside the coalition sees nothing");
+
+        let one = |id: &Value| app.url(&format!("/api/v1/access-attempts/{id}"));
+        assert_eq!(http.get(one(&shared["id"])).bearer_auth(&b).send().await.expect("get").status(), 200);
+        assert_eq!(http.get(one(&private["id"])).bearer_auth(&b).send().await.expect("get").status(), 404);
+        assert_eq!(http.get(one(&shared["id"])).bearer_auth(&c).send().await.expect("get").status(), 404);
+        let r = http.put(one(&shared["id"])).bearer_auth(&b).json(&denial(f)).send().await.expect("put");
+        assert_eq!(r.status(), 403, "a partner reads, never corrects");
+        let mut fixed = denial(f);
+        fixed["team_size"] = json!(3);
+        let r = http
+            .put(one(&shared["id"]))
+            .bearer_auth(&a)
+            .header("if-match", "\"1\"")
+            .json(&fixed)
+            .send()
+            .await
+            .expect("put");
+        assert_eq!(r.status(), 200);
+        let h: Value = http
+            .get(format!("{}/history", one(&shared["id"])))
+            .bearer_auth(&b)
+            .send()
+            .await
+            .expect("h")
+            .json()
+            .await
+            .expect("j");
+        assert_eq!(h["items"].as_array().expect("items").len(), 2);
+
+        // Filters.
+        let v: Value = http
+            .get(format!("{url}?outcome=denied&from=2020-01-21&until=2020-01-21"))
+            .bearer_auth(&a)
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(v["items"].as_array().expect("items").len(), 1);
+        let r = http.get(format!("{url}?outcome=maybe")).bearer_auth(&a).send().await.expect("get");
+        assert_eq!(r.status(), 422);
+    }
+}
+
+#[tokio::test]
+async fn bad_attempts_are_refused_with_named_fields() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    let (_, a) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+    let (_, lawyer) = app.api_user("law@a.org", "org-a", Role::Lawyer).await;
+    let f = app.facility("Siglo XXI").await;
+    let http = reqwest::Client::new();
+    let url = app.url("/api/v1/access-attempts");
+    let codes = |v: Value| -> Vec<(String, String)> {
+        v["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| (e["field"].as_str().expect("f").into(), e["code"].as_str().expect("c").into()))
+            .collect()
+    };
+    let mut bad = denial(9999);
+    bad["attempted_at"] = json!("2999-01-01T10:00");
+    let r = http.post(&url).bearer_auth(&a).json(&bad).send().await.expect("post");
+    assert_eq!(r.status(), 422);
+    let got = codes(r.json().await.expect("json"));
+    assert!(got.contains(&("attempted_at".into(), "in_future".into())), "{got:?}");
+    assert!(got.contains(&("facility_id".into(), "unknown_facility".into())), "{got:?}");
+    let r = http.post(&url).bearer_auth(&lawyer).json(&denial(f)).send().await.expect("post");
+    assert_eq!(r.status(), 403, "lawyers read access records but do not record them");
+
+    let import = |csv: String| {
+        http.post(app.url("/api/v1/access-attempts/import"))
+            .bearer_auth(&a)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+    };
+    let csv = "facility,attempted_at,purpose,outcome\nSiglo XXI,2020-01-20T10:00,monitoring,denied\nSiglo XXI,2020-13-40T10:00,monitoring,denied\nNowhere,2020-01-20T10:00,monitoring,denied\nsiglo xxi,2020-01-20T10:00,monitoring,denied\n";
+    let r = import(csv.into()).await.expect("post");
+    assert_eq!(r.status(), 422);
+    let p: Value = r.json().await.expect("json");
+    let lines: Vec<(i64, &str)> = p["errors"]
+        .as_array()
+        .expect("e")
+        .iter()
+        .map(|e| (e["line"].as_i64().expect("l"), e["code"].as_str().expect("c")))
+        .collect();
+    assert_eq!(lines, vec![(3, "expected_datetime"), (4, "unknown_facility"), (5, "duplicate_row")]);
+    assert_eq!(app.store.counts().await.expect("counts").access_attempts, 0, "nothing imported");
+    let r = import("facility,attempted_at,purpose,outcome\nSiglo XXI,2020-01-20T10:00,monitoring,denied\n".into())
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 201);
+    assert_eq!(app.store.counts().await.expect("counts").access_attempts, 1);
+}
+
+#[tokio::test]
+async fn a_monitor_records_and_corrects_a_denial_through_the_form() {
+    for app in TestApp::all().await {
+        app.user("mon@a.org", "org-a", Role::Monitor).await;
+        app.user("an@b.org", "org-b", Role::Analyst).await;
+        app.coalition("red", &["org-a", "org-b"]).await;
+        let f = app.facility("Estación Migratoria Villahermosa").await;
+        let c = app.login("mon@a.org").await;
+        let (status, page) = get_text(&c, app.url("/access/new")).await;
+        assert_eq!(status, 200);
+        let csrf = csrf_of(&page);
+        let form = |when: &str, version: Option<&str>| {
+            let mut v = vec![
+                ("csrf", csrf.clone()),
+                ("facility_id", f.to_string()),
+                ("attempted_at", when.to_string()),
+                ("purpose", "religious".into()),
+                ("outcome", "denied".into()),
+                ("reason_category", "orders_from_above".into()),
+                ("restrictions", "no_phones".into()),
+                ("restrictions", "searched".into()),
+                ("team_size", "2".into()),
+                ("visibility", "coalition".into()),
+            ];
+            if let Some(ver) = version {
+                v.push(("version", ver.into()));
+            }
+            v
+        };
+        let r = c.post(app.url("/access")).form(&form("21/01/2020", None)).send().await.expect("post");
+        assert_eq!(r.status(), 422);
+        let page = r.text().await.expect("t");
+        assert!(page.contains("id=\"e-attempted_at\">Debe ser una fecha y hora válidas"), "error next to the field");
+        assert!(page.contains("value=\"searched\" checked"), "choices are kept");
+
+        let r = c.post(app.url("/access")).form(&form("2020-01-21T09:15", None)).send().await.expect("post");
+        assert_eq!(r.status(), 303);
+        let loc = r.headers()["location"].to_str().expect("loc").to_string();
+        let (_, page) = get_text(&c, app.url(&loc)).await;
+        assert!(page.contains("Intento registrado."));
+        assert!(page.contains("Sin teléfonos, Revisión corporal"), "{page}");
+        assert!(page.contains("2020-01-21 09:15 CST"));
+        let id = loc.trim_start_matches("/access/").split('?').next().expect("id").to_string();
+
+        let r = c
+            .post(app.url(&format!("/access/{id}/edit")))
+            .form(&form("2020-01-21T09:45", Some("1")))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 303);
+        let r = c
+            .post(app.url(&format!("/access/{id}/edit")))
+            .form(&form("2020-01-21T09:50", Some("1")))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 409, "stale form");
+        let (_, hist) = get_text(&c, app.url(&format!("/access/{id}/history"))).await;
+        assert!(hist.contains("corrección"));
+
+        let (_, list) = get_text(&c, app.url("/access?outcome=denied")).await;
+        assert!(list.contains("Estación Migratoria Villahermosa") && list.contains("Negado"));
+
+        // A coalition analyst reads it but is told it is not theirs to correct.
+        let b = app.login("an@b.org").await;
+        let (status, page) = get_text(&b, app.url(&format!("/access/{id}"))).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("compartido con tu coalición") && !page.contains("id=\"edit-attempt\""));
+        assert_eq!(b.get(app.url(&format!("/access/{id}/edit"))).send().await.expect("get").status(), 403);
+    }
+}

@@ -1,0 +1,368 @@
+//! Access attempts: every time an organization tries to enter a detention center, what
+//! it asked for, what the authority answered and what restrictions it met. Access
+//! denial is not personal data: attempts are shared with the organization's coalitions
+//! unless the organization keeps one private.
+
+use serde::{Deserialize, Serialize};
+
+use crate::input::RawInput;
+use crate::{FieldError, Micros, ValidationErrors};
+
+macro_rules! choice {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s.trim())
+            }
+        }
+    };
+}
+
+choice!(
+    /// Why the organization went.
+    Purpose {
+        LegalAssistance = "legal_assistance",
+        Monitoring = "monitoring",
+        Religious = "religious",
+        Humanitarian = "humanitarian",
+        Medical = "medical",
+        Other = "other",
+    }
+);
+
+choice!(
+    /// What happened at the door.
+    Outcome {
+        Granted = "granted",
+        PartiallyGranted = "partially_granted",
+        Denied = "denied",
+        Delayed = "delayed",
+        NoResponse = "no_response",
+        CancelledByAuthority = "cancelled_by_authority",
+    }
+);
+
+choice!(
+    /// The reason the authority gave, as a category.
+    ReasonCategory {
+        OrdersFromAbove = "orders_from_above",
+        NoAuthorizationOnFile = "no_authorization_on_file",
+        Capacity = "capacity",
+        HealthMeasures = "health_measures",
+        NoneGiven = "none_given",
+        Other = "other",
+    }
+);
+
+choice!(
+    /// Restrictions met inside or at the door.
+    Restriction {
+        NoPhones = "no_phones",
+        TimeLimit = "time_limit",
+        AreasClosed = "areas_closed",
+        NoPrivateInterview = "no_private_interview",
+        Searched = "searched",
+        Other = "other",
+    }
+);
+
+choice!(
+    /// Who may see an attempt besides its organization.
+    Visibility {
+        Private = "private",
+        Coalition = "coalition",
+    }
+);
+
+impl Outcome {
+    /// Outcomes that count as a refusal of access in denial rates: the organization did
+    /// not get in as asked.
+    pub fn is_refusal(self) -> bool {
+        matches!(self, Outcome::Denied | Outcome::NoResponse | Outcome::CancelledByAuthority)
+    }
+}
+
+/// What a user sets on an access attempt, validated. Instants are UTC microseconds,
+/// read from civil times in the facility's time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptDraft {
+    pub facility_id: i64,
+    pub requested_at: Option<Micros>,
+    pub attempted_at: Micros,
+    pub purpose: Purpose,
+    pub team_size: i64,
+    pub people_to_see: Option<i64>,
+    pub outcome: Outcome,
+    pub reason_category: Option<ReasonCategory>,
+    pub reason_text: Option<String>,
+    pub official: Option<String>,
+    pub restrictions: Vec<Restriction>,
+    pub notes: Option<String>,
+    pub visibility: Visibility,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub id: i64,
+    pub org_id: i64,
+    pub version: i64,
+    #[serde(flatten)]
+    pub draft: AttemptDraft,
+    pub created_at: Micros,
+    pub updated_at: Micros,
+}
+
+#[derive(Serialize)]
+struct Content<'a> {
+    id: i64,
+    org_id: i64,
+    version: i64,
+    #[serde(flatten)]
+    draft: &'a AttemptDraft,
+}
+
+impl Attempt {
+    /// What goes into the audit chain.
+    pub fn content_json(&self) -> String {
+        serde_json::to_string(&Content { id: self.id, org_id: self.org_id, version: self.version, draft: &self.draft })
+            .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+}
+
+pub const FIELDS: [&str; 13] = [
+    "facility_id",
+    "requested_at",
+    "attempted_at",
+    "purpose",
+    "team_size",
+    "people_to_see",
+    "outcome",
+    "reason_category",
+    "reason_text",
+    "official",
+    "restrictions",
+    "notes",
+    "visibility",
+];
+
+/// How far ahead of the server's clock an attempt may be dated (time zones and clock
+/// drift on a monitor's phone), in microseconds: one day.
+pub const FUTURE_SLACK: Micros = 24 * 3600 * 1_000_000;
+
+/// The earliest plausible attempt: the Ley de Migración took effect in 2011, and
+/// organizations document back to the 2000s.
+pub const EARLIEST: &str = "2000-01-01";
+
+/// Reads a civil date-time (`2020-01-20T10:30`, seconds optional, or a full RFC 3339
+/// instant with offset) in `zone` as UTC microseconds.
+pub fn parse_local_instant(text: &str, zone: &str) -> Option<Micros> {
+    let t = text.trim();
+    if let Ok(ts) = t.parse::<jiff::Timestamp>() {
+        return Some(ts.as_microsecond());
+    }
+    let dt = t.replace(' ', "T").parse::<jiff::civil::DateTime>().ok()?;
+    dt.in_tz(zone).ok().map(|z| z.timestamp().as_microsecond())
+}
+
+fn instant(raw: &RawInput, field: &str, zone: &str, now: Micros, errs: &mut ValidationErrors) -> Option<Micros> {
+    let text = raw.text(field, 40, errs)?;
+    let earliest = parse_local_instant(&format!("{EARLIEST}T00:00"), zone).unwrap_or(i64::MIN);
+    match parse_local_instant(&text, zone) {
+        None => {
+            errs.push(FieldError::new(field, "expected_datetime"));
+            None
+        }
+        Some(t) if t > now + FUTURE_SLACK => {
+            errs.push(FieldError::new(field, "in_future"));
+            None
+        }
+        Some(t) if t < earliest => {
+            errs.push(FieldError::new(field, "too_early").with("min", EARLIEST));
+            None
+        }
+        Some(t) => Some(t),
+    }
+}
+
+fn one_of<T: Copy>(
+    raw: &RawInput,
+    field: &str,
+    parse: fn(&str) -> Option<T>,
+    errs: &mut ValidationErrors,
+) -> Option<T> {
+    let text = raw.text(field, 40, errs)?;
+    let v = parse(&text);
+    if v.is_none() {
+        errs.push(FieldError::new(field, "unknown_choice"));
+    }
+    v
+}
+
+/// Validates an attempt. `zone` is the facility's time zone (civil times are read
+/// there); `now` bounds how far in the future an attempt may be dated. The facility id
+/// must be resolved by the caller beforehand (an unknown facility is `unknown_facility`).
+pub fn validate(raw: &RawInput, zone: &str, now: Micros) -> Result<AttemptDraft, ValidationErrors> {
+    let mut errs = ValidationErrors::new();
+    raw.reject_unknown(&FIELDS, &mut errs);
+    let facility_id = raw.integer("facility_id", 1, i64::MAX, &mut errs);
+    if facility_id.is_none() && errs.for_field("facility_id").is_none() {
+        errs.push(FieldError::new("facility_id", "required"));
+    }
+    let requested_at = instant(raw, "requested_at", zone, now, &mut errs);
+    let attempted_at = instant(raw, "attempted_at", zone, now, &mut errs);
+    if attempted_at.is_none() && errs.for_field("attempted_at").is_none() {
+        errs.push(FieldError::new("attempted_at", "required"));
+    }
+    if let (Some(r), Some(a)) = (requested_at, attempted_at) {
+        if r > a {
+            errs.push(FieldError::new("requested_at", "after_attempt"));
+        }
+    }
+    let purpose = one_of(raw, "purpose", Purpose::parse, &mut errs);
+    if purpose.is_none() && errs.for_field("purpose").is_none() {
+        errs.push(FieldError::new("purpose", "required"));
+    }
+    let team_size = raw.integer("team_size", 1, 200, &mut errs).unwrap_or(1);
+    let people_to_see = raw.integer("people_to_see", 0, 100_000, &mut errs);
+    let outcome = one_of(raw, "outcome", Outcome::parse, &mut errs);
+    if outcome.is_none() && errs.for_field("outcome").is_none() {
+        errs.push(FieldError::new("outcome", "required"));
+    }
+    let mut reason_category = one_of(raw, "reason_category", ReasonCategory::parse, &mut errs);
+    if reason_category.is_none() && outcome.is_some_and(|o| o != Outcome::Granted) && !raw.has("reason_category") {
+        // A refusal with no stated category is recorded as what it was: none given.
+        reason_category = Some(ReasonCategory::NoneGiven);
+    }
+    let reason_text = raw.text("reason_text", 2000, &mut errs);
+    let official = raw.text("official", 200, &mut errs);
+    let mut restrictions = Vec::new();
+    if let Some(list) = raw.text("restrictions", 400, &mut errs) {
+        for item in list.split([',', ';']).map(str::trim).filter(|s| !s.is_empty()) {
+            match Restriction::parse(item) {
+                Some(r) if !restrictions.contains(&r) => restrictions.push(r),
+                Some(_) => {}
+                None => errs.push(FieldError::new("restrictions", "unknown_choice").with("value", item)),
+            }
+        }
+    }
+    restrictions.sort();
+    let notes = raw.text("notes", 4000, &mut errs);
+    let visibility = one_of(raw, "visibility", Visibility::parse, &mut errs).unwrap_or(Visibility::Coalition);
+    match (facility_id, attempted_at, purpose, outcome) {
+        (Some(facility_id), Some(attempted_at), Some(purpose), Some(outcome)) if errs.is_empty() => Ok(AttemptDraft {
+            facility_id,
+            requested_at,
+            attempted_at,
+            purpose,
+            team_size,
+            people_to_see,
+            outcome,
+            reason_category,
+            reason_text,
+            official,
+            restrictions,
+            notes,
+            visibility,
+        }),
+        _ => Err(errs),
+    }
+}
+
+/// Filters for listing attempts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttemptFilter {
+    pub facility_id: Option<i64>,
+    pub org_id: Option<i64>,
+    pub outcome: Option<Outcome>,
+    pub from: Option<Micros>,
+    pub until: Option<Micros>,
+    pub limit: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const MX: &str = "America/Mexico_City";
+
+    fn now() -> Micros {
+        parse_local_instant("2020-02-01T00:00", MX).expect("now")
+    }
+
+    fn check(v: serde_json::Value) -> Result<AttemptDraft, ValidationErrors> {
+        validate(&RawInput::from_json(v).expect("object"), MX, now())
+    }
+
+    #[test]
+    fn a_denial_validates_in_the_facility_time_zone() {
+        let d = check(json!({
+            "facility_id": 3, "attempted_at": "2020-01-20T10:30", "requested_at": "2020-01-10T09:00",
+            "purpose": "legal_assistance", "team_size": 2, "people_to_see": 5, "outcome": "denied",
+            "reason_text": "órdenes de arriba", "restrictions": "no_phones, searched"
+        }))
+        .expect("valid");
+        // 10:30 in Mexico City (UTC-6 in January) is 16:30 UTC.
+        assert_eq!(crate::format_instant(d.attempted_at), "2020-01-20T16:30:00Z");
+        assert_eq!(d.reason_category, Some(ReasonCategory::NoneGiven));
+        assert_eq!(d.restrictions, vec![Restriction::NoPhones, Restriction::Searched]);
+        assert_eq!(d.visibility, Visibility::Coalition, "shared by default");
+        assert_eq!(d.team_size, 2);
+    }
+
+    #[test]
+    fn bad_input_is_named_field_by_field() {
+        let errs = check(json!({
+            "facility_id": "x", "attempted_at": "2021-01-01T10:00", "requested_at": "ayer",
+            "purpose": "tourism", "team_size": 0, "outcome": "maybe", "restrictions": "no_phones,blindfold",
+            "visibility": "public", "organization_id": 2
+        }))
+        .expect_err("invalid");
+        let got: Vec<_> = errs.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        for want in [
+            ("organization_id", "unknown_field"),
+            ("facility_id", "expected_integer"),
+            ("requested_at", "expected_datetime"),
+            ("attempted_at", "in_future"),
+            ("purpose", "unknown_choice"),
+            ("team_size", "out_of_range"),
+            ("outcome", "unknown_choice"),
+            ("restrictions", "unknown_choice"),
+            ("visibility", "unknown_choice"),
+        ] {
+            assert!(got.contains(&want), "{want:?} missing in {got:?}");
+        }
+    }
+
+    #[test]
+    fn a_request_cannot_follow_the_attempt() {
+        let errs = check(json!({"facility_id": 1, "attempted_at": "2020-01-20T10:00", "requested_at": "2020-01-21T10:00", "purpose": "monitoring", "outcome": "granted"}))
+            .expect_err("invalid");
+        assert_eq!(errs.0[0].code, "after_attempt");
+    }
+
+    #[test]
+    fn rfc3339_instants_are_accepted_too() {
+        let d = check(json!({"facility_id": 1, "attempted_at": "2020-01-20T16:30:00Z", "purpose": "monitoring", "outcome": "granted"}))
+            .expect("valid");
+        assert_eq!(crate::format_instant(d.attempted_at), "2020-01-20T16:30:00Z");
+        assert_eq!(d.reason_category, None);
+    }
+
+    #[test]
+    fn refusals_are_what_keeps_people_out() {
+        assert!(Outcome::Denied.is_refusal() && Outcome::NoResponse.is_refusal());
+        assert!(!Outcome::Granted.is_refusal() && !Outcome::Delayed.is_refusal());
+    }
+}

@@ -1,0 +1,593 @@
+//! Access attempts in the API and the pages: thin handlers over the domain validator
+//! and the store. Visibility is the store's: another organization's private attempt
+//! is simply not found; a coalition partner's shared attempt is readable, not editable.
+
+use std::collections::HashMap;
+
+use vigia_domain::access::{self, Attempt, AttemptFilter, Outcome};
+use vigia_domain::account::Locale;
+use vigia_domain::facility::Facility;
+use vigia_domain::input::RawInput;
+use vigia_domain::{format_instant, format_local, ValidationErrors};
+use vigia_store::now_micros;
+
+use crate::auth::Ctx;
+use crate::error::WebError;
+use crate::i18n::tr;
+use crate::AppState;
+
+/// Reads an attempt from raw input: the facility must exist, and civil times are read
+/// in its time zone.
+pub async fn draft(st: &AppState, raw: &RawInput) -> Result<access::AttemptDraft, WebError> {
+    // The facility decides the time zone; resolve it before the full validation.
+    let mut probe = ValidationErrors::new();
+    let facility_id = raw.integer("facility_id", 1, i64::MAX, &mut probe);
+    let facility = match facility_id {
+        Some(id) => st.store.facility(id).await?,
+        None => None,
+    };
+    let zone = facility.as_ref().map(|f| f.time_zone()).unwrap_or("America/Mexico_City");
+    match access::validate(raw, zone, now_micros()) {
+        Ok(d) if facility.is_some() => Ok(d),
+        Ok(_) => Err(ValidationErrors::single("facility_id", "unknown_facility").into()),
+        Err(mut errs) => {
+            if facility_id.is_some() && facility.is_none() {
+                errs.push(vigia_domain::FieldError::new("facility_id", "unknown_facility"));
+            }
+            Err(errs.into())
+        }
+    }
+}
+
+/// Reads list filters from a query string; bad values are field errors.
+pub fn filter(q: &HashMap<String, String>) -> Result<AttemptFilter, WebError> {
+    let raw = RawInput::from_pairs(q.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let mut errs = ValidationErrors::new();
+    raw.reject_unknown(&["facility_id", "org_id", "outcome", "from", "until", "limit"], &mut errs);
+    let facility_id = raw.integer("facility_id", 1, i64::MAX, &mut errs);
+    let org_id = raw.integer("org_id", 1, i64::MAX, &mut errs);
+    let outcome = raw.text("outcome", 40, &mut errs).and_then(|o| {
+        let v = Outcome::parse(&o);
+        if v.is_none() {
+            errs.push(vigia_domain::FieldError::new("outcome", "unknown_choice"));
+        }
+        v
+    });
+    let day = |field: &str, errs: &mut ValidationErrors| {
+        raw.date(field, errs)
+            .and_then(|d| d.to_datetime(jiff::civil::Time::midnight()).in_tz("America/Mexico_City").ok())
+            .map(|z| z.timestamp().as_microsecond())
+    };
+    let from = day("from", &mut errs);
+    let until = day("until", &mut errs).map(|t| t + 86_400_000_000);
+    let limit = raw.integer("limit", 1, 10_000, &mut errs).unwrap_or(500);
+    errs.into_result(AttemptFilter { facility_id, org_id, outcome, from, until, limit }).map_err(Into::into)
+}
+
+pub fn label(l: Locale, prefix: &str, value: &str) -> String {
+    tr(l, &format!("{prefix}-{value}"))
+}
+
+/// The JSON form of an attempt, with local times in the facility's zone.
+pub fn json(a: &Attempt, facility: Option<&Facility>, org_name: Option<&str>, viewer_org: i64) -> serde_json::Value {
+    let zone = facility.map(|f| f.time_zone()).unwrap_or("America/Mexico_City");
+    let d = &a.draft;
+    serde_json::json!({
+        "id": a.id, "version": a.version, "organization_id": a.org_id, "organization": org_name,
+        "mine": a.org_id == viewer_org,
+        "facility_id": d.facility_id, "facility": facility.map(|f| f.draft.name.clone()),
+        "requested_at": d.requested_at.map(format_instant),
+        "attempted_at": format_instant(d.attempted_at),
+        "attempted_local": format_local(d.attempted_at, zone),
+        "purpose": d.purpose, "team_size": d.team_size, "people_to_see": d.people_to_see,
+        "outcome": d.outcome, "reason_category": d.reason_category, "reason_text": d.reason_text,
+        "official": d.official, "restrictions": d.restrictions, "notes": d.notes, "visibility": d.visibility,
+        "created_at": format_instant(a.created_at), "updated_at": format_instant(a.updated_at),
+    })
+}
+
+/// Facilities and organizations by id, for labelling lists.
+pub async fn names(st: &AppState) -> Result<(HashMap<i64, Facility>, HashMap<i64, String>), WebError> {
+    let facilities = st.store.list_facilities().await?.into_iter().map(|f| (f.id, f)).collect();
+    let orgs = st.store.list_orgs().await?.into_iter().map(|o| (o.id, o.name)).collect();
+    Ok((facilities, orgs))
+}
+
+/// The attempt if visible, and whether the viewer may edit it: another organization's
+/// shared attempt is readable (403 on edit); a private one is not found.
+pub async fn visible(st: &AppState, ctx: &Ctx, id: &str) -> Result<Attempt, WebError> {
+    let user = ctx.require_user()?;
+    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
+    st.store.attempt(user.org_id, id).await?.ok_or(WebError::NotFound)
+}
+
+pub fn editable(ctx: &Ctx, a: &Attempt) -> Result<(), WebError> {
+    let user = ctx.require(vigia_domain::account::Permission::RecordAccess)?;
+    if a.org_id != user.org_id {
+        return Err(WebError::Forbidden);
+    }
+    Ok(())
+}
+
+// ---- Pages -----------------------------------------------------------------
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use axum::Extension;
+use vigia_domain::access::{Purpose, ReasonCategory, Restriction, Visibility};
+use vigia_domain::account::Permission;
+use vigia_domain::RecordType;
+
+use crate::i18n::{field_error, tr_args};
+use crate::routes::Routes;
+use crate::ui::{render, Chrome, FieldView, FormBody, FormPage, FormView, HistoryPage, OptionView, PageResult};
+
+pub fn page_routes() -> Routes {
+    Routes::default()
+        .get("/access", list_page)
+        .post("/access", create_page)
+        .get("/access/new", new_page)
+        .get("/access/{id}", show_page)
+        .get("/access/{id}/edit", edit_page)
+        .post("/access/{id}/edit", update_page)
+        .get("/access/{id}/history", history_page)
+}
+
+fn options<T: Copy>(
+    l: Locale,
+    prefix: &str,
+    all: &[T],
+    code: fn(T) -> &'static str,
+    selected: Option<&str>,
+) -> Vec<OptionView> {
+    all.iter()
+        .map(|v| OptionView {
+            value: code(*v).into(),
+            label: label(l, prefix, code(*v)),
+            selected: selected == Some(code(*v)),
+        })
+        .collect()
+}
+
+/// A civil time for a datetime-local input, in the facility's zone.
+fn local_input(at: vigia_domain::Micros, zone: &str) -> String {
+    jiff::Timestamp::from_microsecond(at)
+        .ok()
+        .and_then(|t| jiff::tz::TimeZone::get(zone).ok().map(|tz| t.to_zoned_datetime(tz)))
+        .map(|z| z.strftime("%Y-%m-%dT%H:%M").to_string())
+        .unwrap_or_default()
+}
+
+fn attempt_form(
+    l: Locale,
+    values: &HashMap<String, String>,
+    errors: &ValidationErrors,
+    facilities: &[Facility],
+) -> Vec<FieldView> {
+    let field = |name: &'static str, input: &'static str, required: bool| {
+        let hint_key = format!("field-{name}-hint");
+        FieldView {
+            name,
+            label: tr(l, &format!("field-{name}")),
+            input,
+            value: values.get(name).cloned().unwrap_or_default(),
+            required,
+            hint: Some(tr(l, &hint_key)).filter(|h| *h != hint_key),
+            error: errors.for_field(name).map(|e| field_error(l, e)),
+            options: Vec::new(),
+        }
+    };
+    let sel = |name: &str| values.get(name).map(String::as_str);
+    let mut facility = field("facility_id", "select", true);
+    facility.options = facilities
+        .iter()
+        .map(|f| OptionView {
+            value: f.id.to_string(),
+            label: f.draft.name.clone(),
+            selected: sel("facility_id") == Some(&f.id.to_string()),
+        })
+        .collect();
+    let mut purpose = field("purpose", "select", true);
+    purpose.options = options(l, "purpose", Purpose::ALL, Purpose::as_str, sel("purpose"));
+    let mut outcome = field("outcome", "select", true);
+    outcome.options = options(l, "outcome", Outcome::ALL, Outcome::as_str, sel("outcome"));
+    let mut reason = field("reason_category", "select", false);
+    reason.options = options(l, "reason", ReasonCategory::ALL, ReasonCategory::as_str, sel("reason_category"));
+    let chosen: Vec<&str> = sel("restrictions").map(|r| r.split(',').collect()).unwrap_or_default();
+    let mut restrictions = field("restrictions", "checkboxes", false);
+    restrictions.options = Restriction::ALL
+        .iter()
+        .map(|r| OptionView {
+            value: r.as_str().into(),
+            label: label(l, "restriction", r.as_str()),
+            selected: chosen.contains(&r.as_str()),
+        })
+        .collect();
+    let mut visibility = field("visibility", "select", true);
+    visibility.options = options(l, "visibility", Visibility::ALL, Visibility::as_str, sel("visibility"));
+    vec![
+        facility,
+        field("attempted_at", "datetime-local", true),
+        purpose,
+        outcome,
+        reason,
+        field("reason_text", "textarea", false),
+        field("official", "text", false),
+        restrictions,
+        field("team_size", "number", false),
+        field("people_to_see", "number", false),
+        field("requested_at", "datetime-local", false),
+        field("notes", "textarea", false),
+        visibility,
+    ]
+}
+
+/// Form pairs with repeated checkbox values joined, as the validator reads them.
+fn merged(form: &FormBody) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (k, v) in &form.pairs {
+        if k == "version" {
+            continue;
+        }
+        match out.iter_mut().find(|(ok, _)| ok == k && k == "restrictions") {
+            Some((_, existing)) => {
+                existing.push(',');
+                existing.push_str(v);
+            }
+            None => out.push((k.clone(), v.clone())),
+        }
+    }
+    out
+}
+
+fn values_of(a: &Attempt, zone: &str) -> HashMap<String, String> {
+    let d = &a.draft;
+    let mut m = HashMap::new();
+    m.insert("facility_id".into(), d.facility_id.to_string());
+    m.insert("attempted_at".into(), local_input(d.attempted_at, zone));
+    if let Some(r) = d.requested_at {
+        m.insert("requested_at".into(), local_input(r, zone));
+    }
+    m.insert("purpose".into(), d.purpose.as_str().into());
+    m.insert("team_size".into(), d.team_size.to_string());
+    if let Some(p) = d.people_to_see {
+        m.insert("people_to_see".into(), p.to_string());
+    }
+    m.insert("outcome".into(), d.outcome.as_str().into());
+    if let Some(r) = d.reason_category {
+        m.insert("reason_category".into(), r.as_str().into());
+    }
+    for (k, v) in [("reason_text", &d.reason_text), ("official", &d.official), ("notes", &d.notes)] {
+        if let Some(v) = v {
+            m.insert(k.into(), v.clone());
+        }
+    }
+    m.insert("restrictions".into(), d.restrictions.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","));
+    m.insert("visibility".into(), d.visibility.as_str().into());
+    m
+}
+
+struct Row {
+    id: i64,
+    when: String,
+    facility: String,
+    org: String,
+    purpose: String,
+    outcome: String,
+    outcome_code: &'static str,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "access_list.html")]
+struct ListPage {
+    c: Chrome,
+    count: String,
+    can_record: bool,
+    filters: Vec<FieldView>,
+    rows: Vec<Row>,
+}
+
+async fn list_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let l = ctx.locale;
+    let q: HashMap<String, String> = q.into_iter().filter(|(_, v)| !v.trim().is_empty()).collect();
+    let (filter, errors) = match filter(&q) {
+        Ok(f) => (f, ValidationErrors::new()),
+        Err(WebError::Invalid(e)) => (AttemptFilter { limit: 500, ..Default::default() }, e),
+        Err(e) => return Err(e.into()),
+    };
+    let list = st.store.list_attempts(user.org_id, &filter).await?;
+    let (facilities, orgs) = names(&st).await?;
+    let rows = list
+        .iter()
+        .map(|a| {
+            let f = facilities.get(&a.draft.facility_id);
+            Row {
+                id: a.id,
+                when: format_local(a.draft.attempted_at, f.map(|f| f.time_zone()).unwrap_or("America/Mexico_City")),
+                facility: f.map(|f| f.draft.name.clone()).unwrap_or_default(),
+                org: orgs.get(&a.org_id).cloned().unwrap_or_default(),
+                purpose: label(l, "purpose", a.draft.purpose.as_str()),
+                outcome: label(l, "outcome", a.draft.outcome.as_str()),
+                outcome_code: a.draft.outcome.as_str(),
+                reason: a.draft.reason_category.map(|r| label(l, "reason", r.as_str())).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let mut sorted: Vec<&Facility> = facilities.values().collect();
+    sorted.sort_by(|a, b| a.draft.name.cmp(&b.draft.name));
+    let sel = |k: &str| q.get(k).map(String::as_str);
+    let fv = |name: &'static str, label_key: &str, input: &'static str| FieldView {
+        name,
+        label: tr(l, label_key),
+        input,
+        value: q.get(name).cloned().unwrap_or_default(),
+        required: false,
+        hint: None,
+        error: errors.for_field(name).map(|e| field_error(l, e)),
+        options: Vec::new(),
+    };
+    let mut facility = fv("facility_id", "field-facility_id", "select");
+    facility.options = sorted
+        .iter()
+        .map(|f| OptionView {
+            value: f.id.to_string(),
+            label: f.draft.name.clone(),
+            selected: sel("facility_id") == Some(&f.id.to_string()),
+        })
+        .collect();
+    let mut outcome = fv("outcome", "field-outcome", "select");
+    outcome.options = options(l, "outcome", Outcome::ALL, Outcome::as_str, sel("outcome"));
+    let page = ListPage {
+        c: Chrome::new(&ctx, "/access"),
+        count: tr_args(l, "access-count", &[("count", list.len().to_string())]),
+        can_record: ctx.can(Permission::RecordAccess),
+        filters: vec![facility, outcome, fv("from", "field-from", "date"), fv("until", "field-until", "date")],
+        rows,
+    };
+    render(if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, &page)
+}
+
+async fn sorted_facilities(st: &AppState) -> Result<Vec<Facility>, WebError> {
+    Ok(st.store.list_facilities().await?)
+}
+
+async fn new_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
+    ctx.require(Permission::RecordAccess)?;
+    let l = ctx.locale;
+    let mut values = HashMap::new();
+    values.insert("visibility".to_string(), "coalition".to_string());
+    values.insert("team_size".to_string(), "1".to_string());
+    let form = FormView {
+        title: tr(l, "access-new-title"),
+        action: "/access".into(),
+        submit: tr(l, "facility-save"),
+        version: None,
+        summary: None,
+        fields: attempt_form(l, &values, &ValidationErrors::new(), &sorted_facilities(&st).await?),
+    };
+    render(StatusCode::OK, &FormPage { c: Chrome::new(&ctx, "/access/new"), form })
+}
+
+/// Where a re-shown form posts to, and under what title.
+struct Target {
+    title: String,
+    action: String,
+    version: Option<i64>,
+}
+
+async fn invalid(
+    st: &AppState,
+    ctx: &Ctx,
+    target: Target,
+    pairs: &[(String, String)],
+    errs: &ValidationErrors,
+    status: StatusCode,
+) -> PageResult {
+    let l = ctx.locale;
+    let values: HashMap<String, String> = pairs.iter().cloned().collect();
+    let summary = if status == StatusCode::CONFLICT {
+        tr(l, "form-conflict")
+    } else {
+        tr_args(l, "form-errors", &[("count", errs.0.len().to_string())])
+    };
+    let form = FormView {
+        title: target.title,
+        action: target.action.clone(),
+        submit: tr(l, "facility-save"),
+        version: target.version,
+        summary: Some(summary),
+        fields: attempt_form(l, &values, errs, &sorted_facilities(st).await?),
+    };
+    let mut resp = render(StatusCode::OK, &FormPage { c: Chrome::new(ctx, &target.action), form })?;
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+async fn create_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.require(Permission::RecordAccess)?.clone();
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let pairs = merged(&form);
+    match draft(&st, &RawInput::from_pairs(pairs.clone())).await {
+        Ok(d) => {
+            let a = st.store.create_attempt(&ctx.actor(), user.org_id, d).await?;
+            Ok(Redirect::to(&format!("/access/{}?created=1", a.id)).into_response())
+        }
+        Err(WebError::Invalid(errs)) => {
+            invalid(
+                &st,
+                &ctx,
+                Target { title: tr(ctx.locale, "access-new-title"), action: "/access".into(), version: None },
+                &pairs,
+                &errs,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "access_show.html")]
+struct ShowPage {
+    c: Chrome,
+    id: i64,
+    title: String,
+    version_label: String,
+    outcome: String,
+    outcome_code: &'static str,
+    can_edit: bool,
+    readonly_note: Option<String>,
+    details: Vec<(String, String)>,
+}
+
+async fn show_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let a = visible(&st, &ctx, &id).await?;
+    let l = ctx.locale;
+    let f = st.store.facility(a.draft.facility_id).await?;
+    let zone = f.as_ref().map(|f| f.time_zone()).unwrap_or("America/Mexico_City");
+    let org = st.store.org(a.org_id).await?.map(|o| o.name).unwrap_or_default();
+    let d = &a.draft;
+    let none = tr(l, "facility-unknown");
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| none.clone());
+    let details = vec![
+        (tr(l, "field-facility_id"), f.as_ref().map(|f| f.draft.name.clone()).unwrap_or_default()),
+        (tr(l, "access-org"), org.clone()),
+        (tr(l, "field-attempted_at"), format_local(d.attempted_at, zone)),
+        (tr(l, "field-requested_at"), d.requested_at.map(|r| format_local(r, zone)).unwrap_or_else(|| none.clone())),
+        (tr(l, "field-purpose"), label(l, "purpose", d.purpose.as_str())),
+        (tr(l, "field-team_size"), d.team_size.to_string()),
+        (tr(l, "field-people_to_see"), d.people_to_see.map(|p| p.to_string()).unwrap_or_else(|| none.clone())),
+        (
+            tr(l, "field-reason_category"),
+            d.reason_category.map(|r| label(l, "reason", r.as_str())).unwrap_or_else(|| none.clone()),
+        ),
+        (tr(l, "field-reason_text"), opt(&d.reason_text)),
+        (tr(l, "field-official"), opt(&d.official)),
+        (
+            tr(l, "field-restrictions"),
+            if d.restrictions.is_empty() {
+                none.clone()
+            } else {
+                d.restrictions.iter().map(|r| label(l, "restriction", r.as_str())).collect::<Vec<_>>().join(", ")
+            },
+        ),
+        (tr(l, "field-notes"), opt(&d.notes)),
+        (tr(l, "field-visibility"), label(l, "visibility", d.visibility.as_str())),
+    ];
+    let mine = ctx.user.as_ref().is_some_and(|u| u.org_id == a.org_id);
+    let flash = if q.contains_key("created") {
+        Some(tr(l, "access-created"))
+    } else if q.contains_key("saved") {
+        Some(tr_args(l, "access-saved", &[("version", a.version.to_string())]))
+    } else {
+        None
+    };
+    let when = format_local(d.attempted_at, zone);
+    let page = ShowPage {
+        c: Chrome::new(&ctx, &format!("/access/{}", a.id)).flash(flash),
+        id: a.id,
+        title: tr_args(
+            l,
+            "access-show-title",
+            &[("facility", f.map(|f| f.draft.name).unwrap_or_default()), ("when", when)],
+        ),
+        version_label: tr_args(l, "facility-version", &[("version", a.version.to_string())]),
+        outcome: label(l, "outcome", d.outcome.as_str()),
+        outcome_code: d.outcome.as_str(),
+        can_edit: mine && ctx.can(Permission::RecordAccess),
+        readonly_note: (!mine).then(|| tr_args(l, "access-readonly", &[("org", org)])),
+        details,
+    };
+    render(StatusCode::OK, &page)
+}
+
+async fn edit_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>) -> PageResult {
+    let a = visible(&st, &ctx, &id).await?;
+    editable(&ctx, &a)?;
+    let l = ctx.locale;
+    let f = st.store.facility(a.draft.facility_id).await?;
+    let zone = f.as_ref().map(|f| f.time_zone()).unwrap_or("America/Mexico_City");
+    let form = FormView {
+        title: tr_args(l, "access-edit-title", &[("when", format_local(a.draft.attempted_at, zone))]),
+        action: format!("/access/{}/edit", a.id),
+        submit: tr(l, "facility-save"),
+        version: Some(a.version),
+        summary: None,
+        fields: attempt_form(l, &values_of(&a, zone), &ValidationErrors::new(), &sorted_facilities(&st).await?),
+    };
+    render(StatusCode::OK, &FormPage { c: Chrome::new(&ctx, &format!("/access/{}/edit", a.id)), form })
+}
+
+async fn update_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let a = visible(&st, &ctx, &id).await?;
+    editable(&ctx, &a)?;
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
+    let pairs = merged(&form);
+    let l = ctx.locale;
+    let title = tr(l, "access-new-title");
+    let action = format!("/access/{}/edit", a.id);
+    match draft(&st, &RawInput::from_pairs(pairs.clone())).await {
+        Ok(d) => match st.store.update_attempt(&ctx.actor(), a.org_id, a.id, version, d).await {
+            Ok(b) => Ok(Redirect::to(&format!("/access/{}?saved=1", b.id)).into_response()),
+            Err(vigia_store::StoreError::Conflict(_)) => {
+                invalid(
+                    &st,
+                    &ctx,
+                    Target { title, action, version: Some(a.version) },
+                    &pairs,
+                    &ValidationErrors::new(),
+                    StatusCode::CONFLICT,
+                )
+                .await
+            }
+            Err(e) => Err(WebError::from(e).into()),
+        },
+        Err(WebError::Invalid(errs)) => {
+            invalid(&st, &ctx, Target { title, action, version }, &pairs, &errs, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn history_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> PageResult {
+    let a = visible(&st, &ctx, &id).await?;
+    let entries = st.store.history(RecordType::AccessAttempt, a.id, None).await?;
+    let l = ctx.locale;
+    let page = HistoryPage {
+        c: Chrome::new(&ctx, &format!("/access/{}/history", a.id)),
+        title: tr(l, "access-title"),
+        versions: crate::ui::version_views(l, &entries),
+    };
+    render(StatusCode::OK, &page)
+}
