@@ -14,6 +14,7 @@ pub mod geo;
 pub mod import;
 pub mod input;
 pub mod note;
+pub mod suspension;
 
 pub use error::{FieldError, ValidationErrors};
 

@@ -11,6 +11,7 @@ use axum::Router;
 use vigia_store::DynStore;
 
 pub mod access;
+pub mod analysis;
 pub mod api;
 pub mod auth;
 pub mod error;

@@ -116,6 +116,21 @@ pub fn document() -> Value {
                     ]), "201", json_response("Created", "Attempt"))
                 }
             },
+            "/api/v1/access-analysis": {"get": {
+                "operationId": "accessAnalysis",
+                "summary": "Refusal rates by facility, organization and month, and suspected general suspensions, over the attempts you may see",
+                "parameters": [
+                    {"name": "facility_id", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "org_id", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "from", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}},
+                    {"name": "until", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}},
+                    {"name": "min_orgs", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3}},
+                    {"name": "min_facilities", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3}},
+                    {"name": "window_days", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 90, "default": 7}},
+                    {"name": "alpha", "in": "query", "required": false, "schema": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.5, "default": 0.001}}
+                ],
+                "responses": with(errors(&[("422", "A parameter is invalid")]), "200", json!({"description": "The analysis", "content": {"application/json": {"schema": {"type": "object", "required": ["attempts", "episodes", "by_facility", "by_organization", "by_month"]}}}}))
+            }},
             "/api/v1/access-attempts/import": {"post": {
                 "operationId": "importAccessAttempts",
                 "summary": "Import access attempts from CSV for your organization: all rows or none",

@@ -42,6 +42,7 @@ pub fn routes() -> Routes {
         .post("/facilities/{id}/notes", note_create)
         .get("/audit", audit)
         .get("/clock", clock_page)
+        .merge(crate::analysis::routes())
         .merge(crate::access::page_routes())
         .get("/admin/users", users_page)
         .post("/admin/users", user_create)

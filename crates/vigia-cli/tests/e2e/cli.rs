@@ -428,3 +428,55 @@ fn the_clock_answers_on_the_command_line() {
     let (_, _, stderr) = out(&["clock", "add", "--from", "2019-02-30", "--working-days", "1"]);
     assert!(stderr.contains("--from: expected_date"), "{stderr}");
 }
+
+#[test]
+fn the_demo_flags_the_january_2020_closing() {
+    let t = TempDir::new("episode");
+    let dir = t.data();
+    let server = Server::start("demo", &dir);
+    let o = run(&dir, &["token", "create", "--user", "coordinacion@coalicion.example"]);
+    let token = text(&o).0.trim().to_string();
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    rt.block_on(async {
+        let c = reqwest::Client::new();
+        let a: Value = c
+            .get(format!("{}/api/v1/access-analysis", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        let episodes = a["episodes"].as_array().expect("episodes");
+        let jan: Vec<&Value> =
+            episodes.iter().filter(|e| e["start"].as_str().is_some_and(|s| s.starts_with("2020-01"))).collect();
+        assert_eq!(jan.len(), 1, "{episodes:?}");
+        let e = jan[0];
+        assert!(e["organizations"].as_array().expect("orgs").len() >= 3);
+        let states: Vec<&str> = e["facilities"].as_array().expect("f").iter().filter_map(|f| f.as_str()).collect();
+        for place in ["Tuxtla", "Villahermosa", "Iztapalapa"] {
+            assert!(states.iter().any(|f| f.contains(place)), "{place} in {states:?}");
+        }
+        assert!(e["p_value"].as_f64().expect("p") < 1e-6);
+        // The page shows it too.
+        let session = reqwest::Client::builder().cookie_store(true).build().expect("c");
+        let login = session.get(format!("{}/login", server.base)).send().await.expect("get").text().await.expect("t");
+        let csrf = crate::helpers::csrf_of(&login);
+        session
+            .post(format!("{}/login", server.base))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", "analisis@defensoria.example"),
+                ("password", vigia_cli::demo::PASSWORD),
+            ])
+            .send()
+            .await
+            .expect("login");
+        let page =
+            session.get(format!("{}/access/analysis", server.base)).send().await.expect("get").text().await.expect("t");
+        assert!(page.contains("Suspected general suspensions"), "the analyst reads English");
+        assert!(page.contains("2020-01-14 → 2020-01-25"), "{page}");
+    });
+    drop(server);
+}

@@ -1,0 +1,387 @@
+//! Suspected general suspensions of access.
+//!
+//! A window of `window_days` days is *suspicious* when, inside it, at least
+//! `min_facilities` facilities refused access far more than their own baseline
+//! predicts (each tested alone at `facility_alpha`), at least `min_orgs` distinct
+//! organizations were refused at those facilities, and the window's refusals taken
+//! together are far above the baselines (tested at `alpha`). Counting only facilities
+//! that are each out of character keeps ordinary, scattered refusals elsewhere from
+//! making one station's closing look general.
+//!
+//! **The test.** Each attempt `i` in the window has its facility's baseline refusal
+//! rate `p_i`, estimated from that facility's attempts in the `baseline_days` before
+//! the window with a Jeffreys prior, `(refusals + 0.5) / (attempts + 1)`, so a facility
+//! with few past attempts is neither certainly open nor certainly closed. Under "nothing
+//! changed", the window's refusal count is a sum of independent Bernoulli(`p_i`): a
+//! Poisson-binomial variable. We compute its upper tail `P(X ≥ observed)` exactly by
+//! dynamic programming and flag the window when it is below `alpha`. Exact, because
+//! windows hold tens of attempts, where normal approximations are poor; Poisson-binomial
+//! rather than binomial, because a window mixes facilities whose baselines differ
+//! (a station that often refuses is not evidence of a new policy).
+//!
+//! Overlapping or touching suspicious windows merge into one episode, which lists the
+//! refusals behind it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+/// One attempt as the rule sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observation {
+    pub attempt_id: i64,
+    pub org_id: i64,
+    pub facility_id: i64,
+    pub day: Date,
+    pub refused: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Settings {
+    pub min_orgs: usize,
+    pub min_facilities: usize,
+    pub window_days: i64,
+    pub baseline_days: i64,
+    pub alpha: f64,
+    pub facility_alpha: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { min_orgs: 3, min_facilities: 3, window_days: 7, baseline_days: 180, alpha: 0.001, facility_alpha: 0.05 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Episode {
+    pub start: Date,
+    pub end: Date,
+    pub orgs: Vec<i64>,
+    pub facilities: Vec<i64>,
+    pub attempts: usize,
+    pub refusals: usize,
+    /// Refusals the baselines predict for the same attempts.
+    pub expected: f64,
+    /// The smallest tail probability of the windows merged into the episode.
+    pub p_value: f64,
+    /// The refused attempts inside the episode, oldest first.
+    pub attempt_ids: Vec<i64>,
+}
+
+/// `P(X ≥ k)` for a sum of independent Bernoulli(`p_i`).
+pub fn poisson_binomial_tail(ps: &[f64], k: usize) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if k > ps.len() {
+        return 0.0;
+    }
+    // dist[j] = P(exactly j successes so far).
+    let mut dist = vec![0.0f64; ps.len() + 1];
+    dist[0] = 1.0;
+    for (n, &p) in ps.iter().enumerate() {
+        let p = p.clamp(0.0, 1.0);
+        for j in (0..=n + 1).rev() {
+            let stay = dist[j] * (1.0 - p);
+            let come = if j > 0 { dist[j - 1] * p } else { 0.0 };
+            dist[j] = stay + come;
+        }
+    }
+    dist[k..].iter().sum::<f64>().clamp(0.0, 1.0)
+}
+
+fn days_between(a: Date, b: Date) -> i64 {
+    a.until(b).map(|span| i64::from(span.get_days())).unwrap_or(0)
+}
+
+/// Finds the episodes in `observations` (any order).
+pub fn detect(observations: &[Observation], s: &Settings) -> Vec<Episode> {
+    if observations.is_empty() || s.window_days < 1 {
+        return Vec::new();
+    }
+    let mut obs: Vec<Observation> = observations.to_vec();
+    obs.sort_by_key(|o| (o.day, o.attempt_id));
+    let first = obs[0].day;
+    let index = |d: Date| days_between(first, d);
+    let last_day = index(obs[obs.len() - 1].day);
+    // Per facility, cumulative attempts and refusals by day index, for O(1) baselines.
+    let mut per_day: HashMap<i64, BTreeMap<i64, (u32, u32)>> = HashMap::new();
+    for o in &obs {
+        let e = per_day.entry(o.facility_id).or_default().entry(index(o.day)).or_default();
+        e.0 += 1;
+        e.1 += u32::from(o.refused);
+    }
+    let baseline = |facility: i64, start: i64| -> f64 {
+        let (mut n, mut r) = (0u32, 0u32);
+        if let Some(days) = per_day.get(&facility) {
+            for (_, (a, x)) in days.range((start - s.baseline_days)..start) {
+                n += a;
+                r += x;
+            }
+        }
+        (f64::from(r) + 0.5) / (f64::from(n) + 1.0)
+    };
+    let mut flagged: Vec<(i64, i64, f64)> = Vec::new();
+    let mut lo = 0usize;
+    let mut hi = 0usize;
+    for end in 0..=last_day {
+        let start = end - s.window_days + 1;
+        while hi < obs.len() && index(obs[hi].day) <= end {
+            hi += 1;
+        }
+        while lo < hi && index(obs[lo].day) < start {
+            lo += 1;
+        }
+        let window = &obs[lo..hi];
+        let refusals = window.iter().filter(|o| o.refused).count();
+        if refusals == 0 {
+            continue;
+        }
+        // Each facility against its own baseline.
+        let mut by_facility: BTreeMap<i64, (Vec<f64>, usize)> = BTreeMap::new();
+        for o in window {
+            let e = by_facility.entry(o.facility_id).or_insert_with(|| (Vec::new(), 0));
+            e.0.push(baseline(o.facility_id, start));
+            e.1 += usize::from(o.refused);
+        }
+        let elevated: BTreeSet<i64> = by_facility
+            .iter()
+            .filter(|(_, (ps, r))| *r > 0 && poisson_binomial_tail(ps, *r) < s.facility_alpha)
+            .map(|(f, _)| *f)
+            .collect();
+        let orgs: BTreeSet<i64> =
+            window.iter().filter(|o| o.refused && elevated.contains(&o.facility_id)).map(|o| o.org_id).collect();
+        if orgs.len() < s.min_orgs || elevated.len() < s.min_facilities {
+            continue;
+        }
+        let ps: Vec<f64> = by_facility.values().flat_map(|(ps, _)| ps.iter().copied()).collect();
+        let p = poisson_binomial_tail(&ps, refusals);
+        if p < s.alpha {
+            flagged.push((start, end, p));
+        }
+    }
+    // Merge overlapping or touching windows into episodes.
+    let mut spans: Vec<(i64, i64, f64)> = Vec::new();
+    for (a, b, p) in flagged {
+        match spans.last_mut() {
+            Some(last) if a <= last.1 + 1 => {
+                last.1 = last.1.max(b);
+                last.2 = last.2.min(p);
+            }
+            _ => spans.push((a, b, p)),
+        }
+    }
+    spans
+        .into_iter()
+        .map(|(a, b, p)| {
+            let inside: Vec<&Observation> = obs.iter().filter(|o| (a..=b).contains(&index(o.day))).collect();
+            let refused: Vec<&Observation> = inside.iter().copied().filter(|o| o.refused).collect();
+            // Trim the span to the refusals it rests on.
+            let start = refused.first().map(|o| o.day).unwrap_or(first);
+            let end = refused.last().map(|o| o.day).unwrap_or(first);
+            Episode {
+                start,
+                end,
+                orgs: refused.iter().map(|o| o.org_id).collect::<BTreeSet<_>>().into_iter().collect(),
+                facilities: refused.iter().map(|o| o.facility_id).collect::<BTreeSet<_>>().into_iter().collect(),
+                attempts: inside.len(),
+                refusals: refused.len(),
+                expected: inside.iter().map(|o| baseline(o.facility_id, index(o.day) - s.window_days + 1)).sum(),
+                p_value: p,
+                attempt_ids: refused.iter().map(|o| o.attempt_id).collect(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    fn day(n: i64) -> Date {
+        date(2019, 1, 1).checked_add(jiff::Span::new().days(n)).expect("date")
+    }
+
+    /// A quiet background: 4 organizations visiting 5 facilities, ~5 % refused.
+    fn background(days: i64, seed: u64) -> Vec<Observation> {
+        let mut x = seed | 1;
+        let mut out = Vec::new();
+        let mut id = 0;
+        for d in 0..days {
+            for f in 0..5 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                if x.is_multiple_of(3) {
+                    id += 1;
+                    out.push(Observation {
+                        attempt_id: id,
+                        org_id: (x % 4) as i64,
+                        facility_id: f,
+                        day: day(d),
+                        refused: x % 20 == 7,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn inject(obs: &mut Vec<Observation>, start: i64, orgs: i64, facilities: i64) {
+        let mut id = 1_000_000;
+        for d in start..start + 3 {
+            for o in 0..orgs {
+                for f in 0..facilities {
+                    id += 1;
+                    obs.push(Observation { attempt_id: id, org_id: o, facility_id: f, day: day(d), refused: true });
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_tail_matches_the_binomial_when_rates_are_equal() {
+        // P(X >= 2) for Binomial(3, 0.5) = 4/8.
+        assert!((poisson_binomial_tail(&[0.5, 0.5, 0.5], 2) - 0.5).abs() < 1e-12);
+        assert_eq!(poisson_binomial_tail(&[0.1, 0.2], 0), 1.0);
+        assert_eq!(poisson_binomial_tail(&[0.1, 0.2], 3), 0.0);
+        assert!((poisson_binomial_tail(&[0.1, 0.2], 2) - 0.02).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_coordinated_closing_is_flagged_and_a_quiet_year_is_not() {
+        let mut obs = background(300, 7);
+        assert!(detect(&obs, &Settings::default()).is_empty(), "quiet background");
+        inject(&mut obs, 200, 3, 3);
+        let eps = detect(&obs, &Settings::default());
+        assert_eq!(eps.len(), 1, "{eps:?}");
+        let e = &eps[0];
+        assert!(e.start <= day(200) && e.end >= day(202), "{e:?}");
+        assert!(e.orgs.len() >= 3 && e.facilities.len() >= 3);
+        assert!(e.refusals as f64 > 5.0 * e.expected);
+        assert!(e.p_value < 1e-6);
+    }
+
+    #[test]
+    fn one_organization_or_one_facility_is_not_a_general_suspension() {
+        let mut obs = background(300, 11);
+        inject(&mut obs, 200, 1, 5);
+        assert!(detect(&obs, &Settings::default()).is_empty(), "a single organization");
+        let mut obs = background(300, 11);
+        inject(&mut obs, 200, 4, 1);
+        assert!(detect(&obs, &Settings::default()).is_empty(), "a single facility");
+    }
+
+    fn any_observations() -> impl Strategy<Value = Vec<Observation>> {
+        proptest::collection::vec((0i64..4, 0i64..4, 0i64..120, any::<bool>()), 0..250).prop_map(|v| {
+            v.into_iter()
+                .enumerate()
+                .map(|(i, (o, f, d, r))| Observation {
+                    attempt_id: i as i64,
+                    org_id: o,
+                    facility_id: f,
+                    day: day(d),
+                    refused: r,
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn episodes_rest_only_on_refusals_inside_them(obs in any_observations()) {
+            let s = Settings { alpha: 0.05, min_orgs: 2, min_facilities: 2, ..Settings::default() };
+            let by_id: HashMap<i64, &Observation> = obs.iter().map(|o| (o.attempt_id, o)).collect();
+            let eps = detect(&obs, &s);
+            for e in &eps {
+                prop_assert!(e.start <= e.end);
+                prop_assert!(e.orgs.len() >= s.min_orgs && e.facilities.len() >= s.min_facilities);
+                prop_assert_eq!(e.refusals, e.attempt_ids.len());
+                for id in &e.attempt_ids {
+                    let o = by_id[id];
+                    prop_assert!(o.refused && o.day >= e.start && o.day <= e.end);
+                }
+            }
+            for pair in eps.windows(2) {
+                prop_assert!(pair[0].end < pair[1].start, "episodes are disjoint and ordered");
+            }
+        }
+
+        #[test]
+        fn input_order_does_not_matter(obs in any_observations()) {
+            let s = Settings { alpha: 0.05, min_orgs: 2, min_facilities: 2, ..Settings::default() };
+            let mut reversed = obs.clone();
+            reversed.reverse();
+            prop_assert_eq!(detect(&obs, &s), detect(&reversed, &s));
+        }
+
+        #[test]
+        fn too_few_organizations_never_fire(obs in any_observations()) {
+            let s = Settings { alpha: 1.0, ..Settings::default() };
+            let orgs: BTreeSet<i64> = obs.iter().filter(|o| o.refused).map(|o| o.org_id).collect();
+            let facilities: BTreeSet<i64> = obs.iter().filter(|o| o.refused).map(|o| o.facility_id).collect();
+            if orgs.len() < s.min_orgs || facilities.len() < s.min_facilities {
+                prop_assert!(detect(&obs, &s).is_empty());
+            }
+        }
+
+        #[test]
+        fn the_tail_is_a_probability_and_falls_with_k(ps in proptest::collection::vec(0.0f64..=1.0, 0..40), k in 0usize..45) {
+            let t = poisson_binomial_tail(&ps, k);
+            prop_assert!((0.0..=1.0).contains(&t));
+            prop_assert!(poisson_binomial_tail(&ps, k + 1) <= t + 1e-12);
+        }
+    }
+}
+
+/// Attempts and refusals in a group.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub attempts: usize,
+    pub refusals: usize,
+}
+
+impl Tally {
+    /// The share of attempts refused, or `None` for no attempts.
+    pub fn rate(&self) -> Option<f64> {
+        (self.attempts > 0).then(|| self.refusals as f64 / self.attempts as f64)
+    }
+}
+
+/// Counts attempts and refusals by a key.
+pub fn tally_by<K: Ord>(obs: &[Observation], key: impl Fn(&Observation) -> K) -> BTreeMap<K, Tally> {
+    let mut out: BTreeMap<K, Tally> = BTreeMap::new();
+    for o in obs {
+        let t = out.entry(key(o)).or_default();
+        t.attempts += 1;
+        t.refusals += usize::from(o.refused);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tally_tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn tallies_count_refusals_by_key() {
+        let o = |id, org, refused, m| Observation {
+            attempt_id: id,
+            org_id: org,
+            facility_id: 1,
+            day: date(2020, m, 1),
+            refused,
+        };
+        let obs = [o(1, 1, true, 1), o(2, 1, false, 1), o(3, 2, true, 2)];
+        let by_org = tally_by(&obs, |o| o.org_id);
+        assert_eq!(by_org[&1], Tally { attempts: 2, refusals: 1 });
+        assert_eq!(by_org[&1].rate(), Some(0.5));
+        let by_month = tally_by(&obs, |o| (o.day.year(), o.day.month()));
+        assert_eq!(by_month[&(2020, 2)].refusals, 1);
+        assert_eq!(Tally::default().rate(), None);
+    }
+}
