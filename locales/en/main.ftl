@@ -260,3 +260,12 @@ analysis-by-month = By month
 analysis-attempts = Attempts
 analysis-refused = Refusals
 analysis-rate = Refusal rate
+
+access-files = Evidence
+access-files-empty = No files.
+access-file-upload = Attach a photo, PDF or audio
+access-file-hint = Up to 10 MiB. Stored with its SHA-256 fingerprint, which goes into the history.
+access-file-submit = Attach
+access-file-attached = File attached; its fingerprint is in the history.
+err-file_too_large = The file is too large: at most { $max } MiB.
+err-file_type = Only photos (JPEG, PNG, WebP), PDF and audio (MP3, OGG, M4A, WAV) are accepted.

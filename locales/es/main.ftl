@@ -260,3 +260,12 @@ analysis-by-month = Por mes
 analysis-attempts = Intentos
 analysis-refused = Rechazos
 analysis-rate = Tasa de rechazo
+
+access-files = Evidencia
+access-files-empty = Sin archivos.
+access-file-upload = Adjuntar foto, PDF o audio
+access-file-hint = Hasta 10 MiB. Se guarda con su huella SHA-256, que queda en el historial.
+access-file-submit = Adjuntar
+access-file-attached = Archivo adjuntado; su huella quedó en el historial.
+err-file_too_large = El archivo es demasiado grande: como máximo { $max } MiB.
+err-file_type = Solo se aceptan fotos (JPEG, PNG, WebP), PDF y audio (MP3, OGG, M4A, WAV).

@@ -9,6 +9,7 @@ pub mod account;
 pub mod audit;
 pub mod clock;
 pub mod error;
+pub mod evidence;
 pub mod facility;
 pub mod geo;
 pub mod import;
@@ -30,10 +31,11 @@ pub enum RecordType {
     OrgKey,
     AccessAttempt,
     Coalition,
+    Attachment,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 8] = [
+    pub const ALL: [RecordType; 9] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::Facility,
@@ -42,6 +44,7 @@ impl RecordType {
         RecordType::OrgKey,
         RecordType::AccessAttempt,
         RecordType::Coalition,
+        RecordType::Attachment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +57,7 @@ impl RecordType {
             RecordType::OrgKey => "org_key",
             RecordType::AccessAttempt => "access_attempt",
             RecordType::Coalition => "coalition",
+            RecordType::Attachment => "attachment",
         }
     }
 

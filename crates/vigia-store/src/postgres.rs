@@ -5,13 +5,19 @@ use sqlx::postgres::PgPoolOptions;
 
 type Db = sqlx::Postgres;
 const BACKEND: Backend = Backend::Postgres;
-const MIGRATIONS: [(i64, &str, &str); 2] = [
+const MIGRATIONS: [(i64, &str, &str); 3] = [
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, "access", include_str!("../migrations/postgres/0002_access.sql")),
+    (3, "evidence", include_str!("../migrations/postgres/0003_evidence.sql")),
 ];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {
     Ok(PgPoolOptions::new().max_connections(16).connect(url).await?)
+}
+
+/// PostgreSQL keeps evidence bytes in the database, so app servers keep no files.
+fn blob_dir(_url: &str) -> Option<std::path::PathBuf> {
+    None
 }
 
 async fn backup(_pool: &Pool<Db>, _path: &Path) -> Result<()> {

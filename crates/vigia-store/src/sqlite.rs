@@ -7,9 +7,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 type Db = sqlx::Sqlite;
 const BACKEND: Backend = Backend::Sqlite;
-const MIGRATIONS: [(i64, &str, &str); 2] = [
+const MIGRATIONS: [(i64, &str, &str); 3] = [
     (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
     (2, "access", include_str!("../migrations/sqlite/0002_access.sql")),
+    (3, "evidence", include_str!("../migrations/sqlite/0003_evidence.sql")),
 ];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {
@@ -20,6 +21,16 @@ async fn connect_pool(url: &str) -> Result<Pool<Db>> {
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(30));
     Ok(SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?)
+}
+
+/// Evidence bytes live beside the database file, in `blobs/`.
+fn blob_dir(url: &str) -> Option<std::path::PathBuf> {
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next()?;
+    if path.is_empty() || path.contains(":memory:") {
+        return None;
+    }
+    Some(std::path::Path::new(path).parent()?.join("blobs"))
 }
 
 async fn backup(pool: &Pool<Db>, path: &Path) -> Result<()> {

@@ -385,3 +385,53 @@ async fn attempts_are_shared_within_coalitions_only() {
         );
     }
 }
+
+#[tokio::test]
+async fn evidence_is_content_addressed_and_tampering_is_caught() {
+    use vigia_domain::access::Outcome;
+    for db in TestDb::all().await {
+        let key = MasterKey::generate().expect("key");
+        let (store, ana, _) = seeded(&db, &key).await;
+        let a = ana.org_id.expect("org");
+        let f = store.create_facility(&ana, draft("Siglo XXI", None)).await.expect("facility").id;
+        let attempt = store.create_attempt(&ana, a, super_attempt(f, Outcome::Denied)).await.expect("attempt");
+        let pdf = b"%PDF-1.7\n oficio DGCVM suspende el ingreso \n%%EOF".to_vec();
+        let x = store
+            .add_attachment(&ana, a, RecordType::AccessAttempt, attempt.id, "oficio.pdf", "application/pdf", &pdf)
+            .await
+            .expect("attach");
+        assert_eq!(x.sha256, vigia_domain::audit::sha256_hex(&pdf));
+        // The same bytes twice: one blob, two attachments.
+        store
+            .add_attachment(&ana, a, RecordType::AccessAttempt, attempt.id, "copia.pdf", "application/pdf", &pdf)
+            .await
+            .expect("again");
+        assert_eq!(store.attachments(RecordType::AccessAttempt, attempt.id).await.expect("list").len(), 2);
+        assert_eq!(store.blob(&x.sha256).await.expect("blob"), pdf);
+        let history = store.history(RecordType::Attachment, x.id, None).await.expect("history");
+        assert!(history[0].content.contains(&x.sha256), "the hash is in the audit history");
+        assert!(store.verify_audit().await.expect("verify").ok());
+
+        // Change the stored bytes behind the app's back.
+        match db.backend {
+            Backend::Sqlite => {
+                let dir = db.dir.as_ref().expect("dir").join("blobs").join(&x.sha256[..2]).join(&x.sha256);
+                std::fs::write(&dir, b"%PDF-1.7\n oficio falso \n%%EOF").expect("tamper");
+            }
+            Backend::Postgres => {
+                raw(&db, &format!("UPDATE blobs SET data = '\\x00' WHERE sha256 = '{}'", x.sha256)).await
+            }
+        }
+        assert!(matches!(store.blob(&x.sha256).await, Err(StoreError::Corrupt(_))));
+        let report = store.verify_audit().await.expect("verify");
+        assert!(
+            report.problems.iter().any(|p| p.contains(&x.sha256) && p.contains("altered")),
+            "{:?}",
+            report.problems
+        );
+    }
+}
+
+fn super_attempt(f: i64, o: vigia_domain::access::Outcome) -> vigia_domain::access::AttemptDraft {
+    attempt(f, 0, o, false)
+}

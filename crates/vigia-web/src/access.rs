@@ -453,6 +453,16 @@ struct ShowPage {
     can_edit: bool,
     readonly_note: Option<String>,
     details: Vec<(String, String)>,
+    files: Vec<FileRow>,
+    file_error: Option<String>,
+}
+
+pub struct FileRow {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub size: String,
+    pub sha256: String,
 }
 
 async fn show_page(
@@ -495,7 +505,37 @@ async fn show_page(
         (tr(l, "field-visibility"), label(l, "visibility", d.visibility.as_str())),
     ];
     let mine = ctx.user.as_ref().is_some_and(|u| u.org_id == a.org_id);
-    let flash = if q.contains_key("created") {
+    let files = st
+        .store
+        .attachments(RecordType::AccessAttempt, a.id)
+        .await?
+        .into_iter()
+        .map(|f| FileRow {
+            id: f.id,
+            name: f.filename,
+            kind: f.content_type,
+            size: if f.size >= 1024 * 1024 {
+                format!("{:.1} MiB", f.size as f64 / 1048576.0)
+            } else {
+                format!("{:.0} KiB", (f.size as f64 / 1024.0).ceil())
+            },
+            sha256: f.sha256,
+        })
+        .collect();
+    let file_error = q.get("file_error").map(|code| {
+        let code: &'static str = match code.as_str() {
+            "file_too_large" => "file_too_large",
+            "required" => "required",
+            _ => "file_type",
+        };
+        field_error(
+            l,
+            &vigia_domain::FieldError::new("file", code).with("max", vigia_domain::evidence::MAX_BYTES / 1048576),
+        )
+    });
+    let flash = if q.contains_key("attached") {
+        Some(tr(l, "access-file-attached"))
+    } else if q.contains_key("created") {
         Some(tr(l, "access-created"))
     } else if q.contains_key("saved") {
         Some(tr_args(l, "access-saved", &[("version", a.version.to_string())]))
@@ -517,6 +557,8 @@ async fn show_page(
         can_edit: mine && ctx.can(Permission::RecordAccess),
         readonly_note: (!mine).then(|| tr_args(l, "access-readonly", &[("org", org)])),
         details,
+        files,
+        file_error,
     };
     render(StatusCode::OK, &page)
 }

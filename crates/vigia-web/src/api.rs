@@ -59,6 +59,9 @@ fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<RawInput, WebError> {
     if mime != "application/json" && !mime.ends_with("+json") {
         return Err(WebError::UnsupportedMediaType);
     }
+    if body.len() > crate::FORM_LIMIT {
+        return Err(WebError::TooLarge);
+    }
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| WebError::BadRequest(format!("invalid JSON at line {}, column {}", e.line(), e.column())))?;
     Ok(RawInput::from_json(value)?)
@@ -251,6 +254,9 @@ async fn import_facilities(
     if ct.split(';').next().map(str::trim) != Some("text/csv") {
         return Err(WebError::UnsupportedMediaType.into());
     }
+    if body.len() > crate::CSV_LIMIT {
+        return Err(WebError::TooLarge.into());
+    }
     let drafts = vigia_domain::import::facilities_csv(&body).map_err(WebError::Import)?;
     let ids = st.store.import_facilities(&ctx.actor(), drafts).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({"imported": ids.len(), "ids": ids}))).into_response())
@@ -434,6 +440,9 @@ async fn import_attempts(
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if ct.split(';').next().map(str::trim) != Some("text/csv") {
         return Err(WebError::UnsupportedMediaType.into());
+    }
+    if body.len() > crate::CSV_LIMIT {
+        return Err(WebError::TooLarge.into());
     }
     let facilities = st.store.list_facilities().await?;
     let resolve = |id: Option<i64>, name: Option<&str>| {

@@ -15,6 +15,7 @@ pub mod analysis;
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod evidence;
 pub mod i18n;
 pub mod openapi;
 pub mod routes;
@@ -30,8 +31,6 @@ pub struct Config {
     /// Failed logins for one account within `lockout_window` before it is locked.
     pub max_failed_logins: i64,
     pub lockout_window: Duration,
-    /// Largest request body accepted, in bytes.
-    pub body_limit: usize,
 }
 
 impl Default for Config {
@@ -42,10 +41,16 @@ impl Default for Config {
             absolute_timeout: Duration::from_secs(12 * 3600),
             max_failed_logins: 10,
             lockout_window: Duration::from_secs(15 * 60),
-            body_limit: 1024 * 1024,
         }
     }
 }
+
+/// The largest JSON body or form accepted.
+pub const FORM_LIMIT: usize = 1024 * 1024;
+/// The largest CSV import accepted (about 300,000 attempt rows).
+pub const CSV_LIMIT: usize = 20 * 1024 * 1024;
+/// What the server reads at most for any request; each handler applies its own limit.
+pub const MAX_BODY: usize = CSV_LIMIT + 64 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -55,14 +60,13 @@ pub struct AppState {
 
 /// The whole application: pages, API, static files, with the request context layer.
 pub fn app(store: DynStore, config: Config) -> Router {
-    let body_limit = config.body_limit;
     let state = AppState { store, config: Arc::new(config) };
     ui::routes()
         .merge(api::routes())
         .router
         .fallback(error::fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::context))
-        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
 

@@ -158,6 +158,30 @@ pub fn document() -> Value {
                     ]), "200", json_response("The new version", "Attempt"))
                 }
             },
+            "/api/v1/access-attempts/{id}/files": {
+                "parameters": [id_param()],
+                "get": {
+                    "operationId": "listAttemptFiles", "summary": "Evidence files attached to an attempt you may see",
+                    "responses": with(errors(&[("404", "No such attempt")]), "200", json_response("Files", "FileList"))
+                },
+                "post": {
+                    "operationId": "uploadAttemptFile",
+                    "summary": "Attach a photo, PDF or audio file (the body is the file; its type is read from its bytes)",
+                    "parameters": [{"name": "filename", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 255}}],
+                    "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                    "responses": with(errors(&[
+                        ("403", "Not your organization's attempt, or the role may not record"), ("404", "No such attempt"),
+                        ("413", "Over 10 MiB"), ("422", "Not an accepted file type, or empty")
+                    ]), "201", json_response("Attached", "File"))
+                }
+            },
+            "/api/v1/files/{id}": {
+                "parameters": [id_param()],
+                "get": {
+                    "operationId": "downloadFile", "summary": "An evidence file, if you may see the record it belongs to",
+                    "responses": with(errors(&[("404", "No such file, or not visible to you")]), "200", json!({"description": "The file; X-Content-SHA256 names its hash", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}))
+                }
+            },
             "/api/v1/access-attempts/{id}/history": {
                 "parameters": [id_param()],
                 "get": {
@@ -335,6 +359,11 @@ pub fn document() -> Value {
                     "notes": {"type": ["string", "null"]}, "visibility": {"type": "string"},
                     "created_at": {"type": "string"}, "updated_at": {"type": "string"}
                 }},
+                "File": {"type": "object", "required": ["id", "filename", "content_type", "size", "sha256", "download"], "properties": {
+                    "id": {"type": "integer"}, "filename": {"type": "string"}, "content_type": {"type": "string"},
+                    "size": {"type": "integer"}, "sha256": {"type": "string"}, "created_at": {"type": "string"}, "download": {"type": "string"}
+                }},
+                "FileList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/File"}}}},
                 "AttemptList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}}}},
                 "ImportResult": {"type": "object", "required": ["imported"], "properties": {
                     "imported": {"type": "integer"}, "ids": {"type": "array", "items": {"type": "integer"}}

@@ -43,6 +43,7 @@ pub fn routes() -> Routes {
         .get("/audit", audit)
         .get("/clock", clock_page)
         .merge(crate::analysis::routes())
+        .merge(crate::evidence::routes())
         .merge(crate::access::page_routes())
         .get("/admin/users", users_page)
         .post("/admin/users", user_create)
@@ -170,6 +171,9 @@ impl FormBody {
         let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         if !ct.starts_with("application/x-www-form-urlencoded") {
             return Err(WebError::UnsupportedMediaType);
+        }
+        if body.len() > crate::FORM_LIMIT {
+            return Err(WebError::TooLarge);
         }
         let all: Vec<(String, String)> =
             serde_urlencoded::from_bytes(body).map_err(|e| WebError::BadRequest(e.to_string()))?;

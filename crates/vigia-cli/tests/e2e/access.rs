@@ -213,3 +213,100 @@ async fn a_monitor_records_and_corrects_a_denial_through_the_form() {
         assert_eq!(b.get(app.url(&format!("/access/{id}/edit"))).send().await.expect("get").status(), 403);
     }
 }
+
+#[tokio::test]
+async fn evidence_files_follow_their_attempt_s_visibility() {
+    for app in TestApp::all().await {
+        let (_, a) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+        let (_, b) = app.api_user("an@b.org", "org-b", Role::Analyst).await;
+        let (_, c) = app.api_user("mon@c.org", "org-c", Role::Monitor).await;
+        app.coalition("red", &["org-a", "org-b"]).await;
+        let f = app.facility("Siglo XXI").await;
+        let http = reqwest::Client::new();
+        let shared: Value = http
+            .post(app.url("/api/v1/access-attempts"))
+            .bearer_auth(&a)
+            .json(&denial(f))
+            .send()
+            .await
+            .expect("post")
+            .json()
+            .await
+            .expect("json");
+        let mut p = denial(f);
+        p["visibility"] = json!("private");
+        p["attempted_at"] = json!("2020-01-22T10:00");
+        let private: Value = http
+            .post(app.url("/api/v1/access-attempts"))
+            .bearer_auth(&a)
+            .json(&p)
+            .send()
+            .await
+            .expect("post")
+            .json()
+            .await
+            .expect("json");
+        let upload = |attempt: &Value, name: &str, bytes: Vec<u8>| {
+            http.post(app.url(&format!("/api/v1/access-attempts/{}/files", attempt["id"])))
+                .bearer_auth(&a)
+                .query(&[("filename", name)])
+                .body(bytes)
+                .send()
+        };
+        let photo = b"\xFF\xD8\xFF\xE0\x00\x10JFIF foto de la caseta".to_vec();
+        let r = upload(&shared, "../../caseta.jpg", photo.clone()).await.expect("upload");
+        assert_eq!(r.status(), 201);
+        let file: Value = r.json().await.expect("json");
+        assert_eq!(file["filename"], "caseta.jpg", "paths are stripped");
+        assert_eq!(file["content_type"], "image/jpeg");
+        let sha = file["sha256"].as_str().expect("sha").to_string();
+        assert_eq!(sha, vigia_domain::audit::sha256_hex(&photo));
+        let hidden: Value = upload(&private, "oficio.pdf", b"%PDF-1.4 oficio".to_vec())
+            .await
+            .expect("upload")
+            .json()
+            .await
+            .expect("json");
+
+        let r = upload(&shared, "x.html", b"<html><script>alert(1)</script>".to_vec()).await.expect("upload");
+        assert_eq!(r.status(), 422);
+        let p: Value = r.json().await.expect("json");
+        assert_eq!(p["errors"][0]["code"], "file_type");
+        let r = upload(&shared, "big.jpg", vec![0xFF; 11 * 1024 * 1024]).await.expect("upload");
+        assert_eq!(r.status(), 413);
+
+        let get = |token: &str, id: &Value| {
+            http.get(app.url(&format!("/api/v1/files/{id}"))).bearer_auth(token.to_string()).send()
+        };
+        let r = get(&b, &file["id"]).await.expect("download");
+        assert_eq!(r.status(), 200, "a coalition partner reads shared evidence");
+        assert_eq!(r.headers()["x-content-sha256"], sha.as_str());
+        assert!(r.headers()["content-disposition"]
+            .to_str()
+            .expect("cd")
+            .starts_with("attachment; filename=\"caseta.jpg\""));
+        assert_eq!(r.bytes().await.expect("bytes").to_vec(), photo);
+        assert_eq!(get(&b, &hidden["id"]).await.expect("download").status(), 404, "private evidence stays private");
+        assert_eq!(get(&c, &file["id"]).await.expect("download").status(), 404, "outside the coalition");
+        let r = http
+            .post(app.url(&format!("/api/v1/access-attempts/{}/files", shared["id"])))
+            .bearer_auth(&c)
+            .body(photo.clone())
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 404);
+        let list: Value = http
+            .get(app.url(&format!("/api/v1/access-attempts/{}/files", shared["id"])))
+            .bearer_auth(&b)
+            .send()
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(list["items"].as_array().expect("items").len(), 1);
+        let report = app.store.verify_audit().await.expect("verify");
+        assert!(report.ok(), "{:?}", report.problems);
+    }
+}

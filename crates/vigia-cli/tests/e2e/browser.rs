@@ -202,6 +202,24 @@ async fn a_monitor_records_a_denial_on_a_phone() {
     click(&c, "#save").await;
     assert_eq!(text_of(&c, ".flash").await, "Intento registrado.");
     assert!(text_of(&c, ".outcome").await.contains("Negado"));
+    // A photo of the gate, from the phone.
+    let photo = std::env::temp_dir().join(format!("vigia-caseta-{}.jpg", std::process::id()));
+    std::fs::write(&photo, b"\xFF\xD8\xFF\xE0\x00\x10JFIF caseta").expect("photo");
+    c.find(Locator::Css("#file"))
+        .await
+        .expect("file input")
+        .send_keys(&photo.display().to_string())
+        .await
+        .expect("choose");
+    click(&c, "#attach").await;
+    assert_eq!(text_of(&c, ".flash").await, "Archivo adjuntado; su huella quedó en el historial.");
+    let files = text_of(&c, "#files").await;
+    assert!(
+        files.contains("image/jpeg")
+            && files.contains(&vigia_domain::audit::sha256_hex(b"\xFF\xD8\xFF\xE0\x00\x10JFIF caseta")),
+        "{files}"
+    );
+    let _ = std::fs::remove_file(&photo);
     c.find(Locator::LinkText("Acceso")).await.expect("nav").click().await.expect("click");
     wait_h1(&c, "Intentos de acceso").await;
     let table = text_of(&c, "#attempts").await;

@@ -72,6 +72,8 @@ struct World {
     victim_other: i64,
     attempt_own: i64,
     attempt_other: i64,
+    file_own: i64,
+    file_other: i64,
     counter: std::sync::atomic::AtomicU64,
 }
 
@@ -109,6 +111,24 @@ impl World {
             ids.push(app.store.create_attempt(&vigia_store::Actor::SYSTEM, org, d).await.expect("attempt").id);
         }
         let (attempt_own, attempt_other) = (ids[0], ids[1]);
+        let mut files = Vec::new();
+        for (org, attempt) in [(a_org, attempt_own), (b_org, attempt_other)] {
+            let f = app
+                .store
+                .add_attachment(
+                    &vigia_store::Actor::SYSTEM,
+                    org,
+                    vigia_domain::RecordType::AccessAttempt,
+                    attempt,
+                    "f.pdf",
+                    "application/pdf",
+                    b"%PDF-1.4 x",
+                )
+                .await
+                .expect("file");
+            files.push(f.id);
+        }
+        let (file_own, file_other) = (files[0], files[1]);
         let mut sessions = HashMap::new();
         for role in Role::ALL {
             sessions.insert(role, app.login(&format!("{}@a.org", role.as_str())).await);
@@ -125,6 +145,8 @@ impl World {
             victim_other,
             attempt_own,
             attempt_other,
+            file_own,
+            file_other,
             counter: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -153,6 +175,12 @@ impl World {
                 self.victim_other
             } else {
                 self.victim_own
+            }
+        } else if path.starts_with("/api/v1/files/") || path.starts_with("/files/") {
+            if other {
+                self.file_other
+            } else {
+                self.file_own
             }
         } else if path.starts_with("/api/v1/access-attempts/") || path.starts_with("/access/") {
             if other {
@@ -198,6 +226,9 @@ impl World {
                 ("POST", "/api/v1/access-attempts") | ("PUT", "/api/v1/access-attempts/{id}") => {
                     req.json(&attempt_json)
                 }
+                ("POST", "/api/v1/access-attempts/{id}/files") => {
+                    req.query(&[("filename", "foto.jpg")]).body(b"\xFF\xD8\xFF\xE0 jpeg".to_vec())
+                }
                 ("POST", "/api/v1/access-attempts/import") => req.header("content-type", "text/csv").body(format!(
                     "facility_id,attempted_at,purpose,outcome\n{},2019-06-{:02}T10:{:02},monitoring,granted\n",
                     self.facility,
@@ -242,6 +273,13 @@ impl World {
                         ("role", "monitor".into()),
                         ("password", PASSWORD.into()),
                     ],
+                    "/access/{id}/files" => {
+                        let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+                            "file",
+                            reqwest::multipart::Part::bytes(b"%PDF-1.4 oficio".to_vec()).file_name("oficio.pdf"),
+                        );
+                        return c.post(&url).multipart(form).send().await.expect("send").status().as_u16();
+                    }
                     "/facilities/import" => {
                         let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
                             "file",

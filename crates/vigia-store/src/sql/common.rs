@@ -21,7 +21,7 @@ use vigia_domain::{Micros, RecordType};
 
 use crate::vault::{self, b64, MasterKey, Vault, VaultError};
 use crate::{
-    now_micros, Actor, ApiToken, Backend, Coalition, Counts, HistoryEntry, NewUser, Result, SessionRow,
+    now_micros, Actor, ApiToken, Attachment, Backend, Coalition, Counts, HistoryEntry, NewUser, Result, SessionRow,
     StoreError, VerifyReport,
 };
 
@@ -31,6 +31,8 @@ type DbRow = <Db as sqlx::Database>::Row;
 pub struct SqlStore {
     pool: Pool<Db>,
     vault: Vault,
+    /// Where evidence bytes live on disk; `None` keeps them in the database.
+    blob_dir: Option<std::path::PathBuf>,
 }
 
 /// A write transaction holding the audit chain's head.
@@ -278,6 +280,48 @@ async fn load_coalition(conn: &mut <Db as sqlx::Database>::Connection, id: i64) 
     Ok(Coalition { id, slug: row.try_get("slug")?, name: row.try_get("name")?, members })
 }
 
+
+fn attachment_from_row(r: &DbRow) -> Result<Attachment> {
+    Ok(Attachment {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        record_type: r.try_get("record_type")?,
+        record_id: r.try_get("record_id")?,
+        sha256: r.try_get("sha256")?,
+        filename: r.try_get("filename")?,
+        content_type: r.try_get("content_type")?,
+        size: r.try_get("size")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn blob_path(dir: &Path, sha: &str) -> std::path::PathBuf {
+    dir.join(&sha[..2.min(sha.len())]).join(sha)
+}
+
+/// Writes bytes under their hash: a temporary file, flushed, then renamed into place,
+/// so a crash never leaves a partial file under a valid name.
+fn write_blob_file(dir: &Path, sha: &str, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let path = blob_path(dir, sha);
+    if path.exists() {
+        return Ok(());
+    }
+    let parent = path.parent().unwrap_or(dir);
+    std::fs::create_dir_all(parent)?;
+    let tmp = parent.join(format!(".{sha}.{}.tmp", std::process::id()));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, &path)?;
+    if let Ok(d) = std::fs::File::open(parent) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+const ATTACHMENT_COLUMNS: &str = "id, org_id, record_type, record_id, sha256, filename, content_type, size, created_at";
+
 const NOTE_FIELD: &str = "facility_note.body";
 
 fn note_content(id: i64, org_id: i64, facility_id: i64, author: Option<i64>, sealed: &[u8]) -> String {
@@ -323,7 +367,7 @@ impl SqlStore {
                 vault.load_key(org, ver, &wrapped)
             });
             match opened {
-                Ok(()) => return Ok(Self { pool, vault }),
+                Ok(()) => return Ok(Self { pool, vault, blob_dir: blob_dir(url) }),
                 Err(e) => last_err = e,
             }
         }
@@ -1061,6 +1105,101 @@ impl crate::Store for SqlStore {
         Ok(n)
     }
 
+    async fn add_attachment(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        record_type: RecordType,
+        record_id: i64,
+        filename: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Result<Attachment> {
+        let sha = sha256_hex(bytes);
+        if let Some(dir) = &self.blob_dir {
+            let (dir, sha2, data) = (dir.clone(), sha.clone(), bytes.to_vec());
+            tokio::task::spawn_blocking(move || write_blob_file(&dir, &sha2, &data))
+                .await
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                .map_err(|e| StoreError::Corrupt(format!("cannot write evidence file: {e}")))?;
+        }
+        let mut w = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO blobs (sha256, size, content_type, data, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(&sha)
+        .bind(bytes.len() as i64)
+        .bind(content_type)
+        .bind(if self.blob_dir.is_some() { None } else { Some(bytes.to_vec()) })
+        .bind(w.now)
+        .execute(&mut *w.tx)
+        .await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO attachments (org_id, record_type, record_id, sha256, filename, content_type, size, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(org_id)
+        .bind(record_type.as_str())
+        .bind(record_id)
+        .bind(&sha)
+        .bind(filename)
+        .bind(content_type)
+        .bind(bytes.len() as i64)
+        .bind(w.now)
+        .fetch_one(&mut *w.tx)
+        .await?
+        .try_get("id")?;
+        let a = Attachment {
+            id,
+            org_id,
+            record_type: record_type.as_str().to_string(),
+            record_id,
+            sha256: sha,
+            filename: filename.to_string(),
+            content_type: content_type.to_string(),
+            size: bytes.len() as i64,
+            created_at: w.now,
+        };
+        w.audit(actor, Some(org_id), "attach", RecordType::Attachment, id, &a.content_json()).await?;
+        w.commit().await?;
+        Ok(a)
+    }
+
+    async fn attachments(&self, record_type: RecordType, record_id: i64) -> Result<Vec<Attachment>> {
+        let sql = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE record_type = $1 AND record_id = $2 ORDER BY id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(record_type.as_str()).bind(record_id).fetch_all(&self.pool).await?;
+        rows.iter().map(attachment_from_row).collect()
+    }
+
+    async fn attachment(&self, id: i64) -> Result<Option<Attachment>> {
+        let sql = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(attachment_from_row).transpose()
+    }
+
+    async fn blob(&self, sha256: &str) -> Result<Vec<u8>> {
+        let bytes = match &self.blob_dir {
+            Some(dir) => {
+                let path = blob_path(dir, sha256);
+                tokio::fs::read(&path).await.map_err(|_| StoreError::NotFound)?
+            }
+            None => {
+                let row = sqlx::query("SELECT data FROM blobs WHERE sha256 = $1")
+                    .bind(sha256)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                let data: Option<Vec<u8>> = row.try_get("data")?;
+                data.ok_or(StoreError::NotFound)?
+            }
+        };
+        if sha256_hex(&bytes) != sha256 {
+            return Err(StoreError::Corrupt(format!("evidence file {sha256} does not match its hash")));
+        }
+        Ok(bytes)
+    }
+
     async fn history(&self, record_type: RecordType, record_id: i64, org_id: Option<i64>) -> Result<Vec<HistoryEntry>> {
         let rows = sqlx::query(
             "SELECT a.seq, a.at, a.actor_user_id, u.display_name, a.action, a.content, a.content_hash, a.entry_hash \
@@ -1126,6 +1265,24 @@ impl crate::Store for SqlStore {
         }
         for c in self.list_coalitions().await? {
             check_current(problems, &latest, RecordType::Coalition, c.id, &c.content_json());
+        }
+        let sql = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments ORDER BY id");
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let a = attachment_from_row(r)?;
+            check_current(problems, &latest, RecordType::Attachment, a.id, &a.content_json());
+        }
+        let shas: Vec<String> = sqlx::query("SELECT sha256 FROM blobs ORDER BY sha256")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get("sha256"))
+            .collect::<std::result::Result<_, _>>()?;
+        for sha in shas {
+            match crate::Store::blob(self, &sha).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound) => problems.push(format!("evidence file {sha} is missing")),
+                Err(_) => problems.push(format!("evidence file {sha} was altered: its bytes no longer match its hash")),
+            }
         }
         let notes = sqlx::query("SELECT id, org_id, facility_id, author_user_id, body_sealed FROM facility_notes ORDER BY id")
             .fetch_all(&self.pool)

@@ -1,0 +1,186 @@
+//! Evidence files on access attempts: upload (API and page), list, download. A file is
+//! reachable only by those who can see the record it is attached to; uploads only by
+//! the record's own organization's recording roles.
+
+use std::collections::HashMap;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Json};
+use vigia_domain::{evidence, format_instant, RecordType};
+use vigia_store::Attachment;
+
+use crate::auth::{Ctx, Via};
+use crate::error::{ApiError, PageError, WebError};
+use crate::routes::Routes;
+use crate::AppState;
+
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/api/v1/access-attempts/{id}/files", api_list)
+        .post("/api/v1/access-attempts/{id}/files", api_upload)
+        .get("/api/v1/files/{id}", api_download)
+        .post("/access/{id}/files", page_upload)
+        .get("/files/{id}", page_download)
+}
+
+pub fn json(a: &Attachment) -> serde_json::Value {
+    serde_json::json!({
+        "id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
+        "sha256": a.sha256, "created_at": format_instant(a.created_at), "download": format!("/api/v1/files/{}", a.id),
+    })
+}
+
+async fn store_upload(
+    st: &AppState,
+    ctx: &Ctx,
+    attempt_id: &str,
+    filename: &str,
+    bytes: &[u8],
+) -> Result<Attachment, WebError> {
+    let attempt = crate::access::visible(st, ctx, attempt_id).await?;
+    crate::access::editable(ctx, &attempt)?;
+    let content_type =
+        evidence::check(bytes).map_err(|e| WebError::Invalid(vigia_domain::ValidationErrors(vec![e])))?;
+    let name = evidence::clean_name(filename);
+    Ok(st
+        .store
+        .add_attachment(&ctx.actor(), attempt.org_id, RecordType::AccessAttempt, attempt.id, &name, content_type, bytes)
+        .await?)
+}
+
+/// The file if the viewer can see the record it belongs to; otherwise not found.
+async fn readable(st: &AppState, ctx: &Ctx, id: &str) -> Result<(Attachment, Vec<u8>), WebError> {
+    let user = ctx.require_user()?;
+    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
+    let a = st.store.attachment(id).await?.ok_or(WebError::NotFound)?;
+    let visible = match a.record_type.as_str() {
+        "access_attempt" => st.store.attempt(user.org_id, a.record_id).await?.is_some(),
+        _ => a.org_id == user.org_id,
+    };
+    if !visible {
+        return Err(WebError::NotFound);
+    }
+    let bytes = st.store.blob(&a.sha256).await?;
+    Ok((a, bytes))
+}
+
+fn download(a: &Attachment, bytes: Vec<u8>) -> Response {
+    let mut resp = Response::new(Body::from(bytes));
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&a.content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    let ascii: String =
+        a.filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' }).collect();
+    let encoded: String = a
+        .filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", a.sha256)) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert("x-content-sha256", HeaderValue::from_str(&a.sha256).unwrap_or(HeaderValue::from_static("")));
+    resp
+}
+
+fn api_guard(ctx: &Ctx) -> Result<(), WebError> {
+    if ctx.via == Via::BadBearer {
+        return Err(WebError::Unauthorized);
+    }
+    ctx.require_user().map(|_| ())
+}
+
+async fn api_list(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    api_guard(&ctx)?;
+    let attempt = crate::access::visible(&st, &ctx, &id).await?;
+    let files = st.store.attachments(RecordType::AccessAttempt, attempt.id).await?;
+    Ok(Json(serde_json::json!({"items": files.iter().map(json).collect::<Vec<_>>()})))
+}
+
+/// The body is the file itself; its type is read from its bytes; `?filename=` names it.
+async fn api_upload(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    api_guard(&ctx)?;
+    ctx.check_api_write(&method, &headers)?;
+    if body.len() > evidence::MAX_BYTES {
+        return Err(WebError::TooLarge.into());
+    }
+    let a = store_upload(&st, &ctx, &id, q.get("filename").map(String::as_str).unwrap_or(""), &body).await?;
+    Ok((StatusCode::CREATED, Json(json(&a))).into_response())
+}
+
+async fn api_download(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    api_guard(&ctx)?;
+    let (a, bytes) = readable(&st, &ctx, &id).await?;
+    Ok(download(&a, bytes))
+}
+
+async fn page_download(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let (a, bytes) = readable(&st, &ctx, &id).await?;
+    Ok(download(&a, bytes))
+}
+
+async fn page_upload(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    ctx.require_user()?;
+    let mut csrf = None;
+    let mut file: Option<(String, Bytes)> = None;
+    while let Some(field) = multipart.next_field().await.map_err(|e| WebError::BadRequest(e.body_text()))? {
+        match field.name() {
+            Some("csrf") => csrf = Some(field.text().await.map_err(|e| WebError::BadRequest(e.body_text()))?),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("").to_string();
+                let bytes = field.bytes().await.map_err(|e| WebError::BadRequest(e.body_text()))?;
+                file = Some((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    ctx.check_form(csrf.as_deref(), &headers)?;
+    let (name, bytes) = file.unwrap_or_default();
+    match store_upload(&st, &ctx, &id, &name, &bytes).await {
+        Ok(a) => Ok(Redirect::to(&format!("/access/{}?attached={}", a.record_id, a.id)).into_response()),
+        Err(WebError::Invalid(errs)) => {
+            let code = errs.0.first().map(|e| e.code).unwrap_or("file_type");
+            Ok(Redirect::to(&format!("/access/{id}?file_error={code}")).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
