@@ -87,7 +87,8 @@ enum Command {
     /// The legal clock: working days on Mexico's legal calendars.
     #[command(subcommand)]
     Clock(ClockCmd),
-    /// Write a consistent copy of the SQLite database to OUT while the server may run.
+    /// Write a consistent copy of the SQLite database and its evidence files into the new
+    /// directory OUT while the server may run, then verify the copy.
     Backup {
         #[command(flatten)]
         place: Place,
@@ -431,10 +432,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backup { place, out } => {
             let store = place.open().await?;
             store.backup_to(&out).await?;
-            let report = vigia_store::open(&vigia_store::sqlite_url(&out), &keyfile::load(&place.data_dir)?)
-                .await?
-                .verify_audit()
-                .await?;
+            let report =
+                vigia_store::open(&vigia_store::sqlite_url(&out.join("vigia.db")), &keyfile::load(&place.data_dir)?)
+                    .await?
+                    .verify_audit()
+                    .await?;
             if !report.ok() {
                 bail!("the backup does not verify: {}", report.problems.join("; "));
             }

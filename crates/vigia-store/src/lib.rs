@@ -304,7 +304,8 @@ pub trait Store: Send + Sync {
     // Keys and maintenance
     /// Re-wraps every data key under `new`; the vault then uses `new`.
     async fn rotate_master_key(&self, actor: &Actor, new: &MasterKey) -> Result<usize>;
-    /// A consistent copy of the database, made while it may be written to.
+    /// A consistent copy of the database and its evidence files in the new directory
+    /// `path` (`vigia.db`, `blobs/`), made while it may be written to.
     async fn backup_to(&self, path: &Path) -> Result<()>;
 }
 

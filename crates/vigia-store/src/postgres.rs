@@ -20,7 +20,7 @@ fn blob_dir(_url: &str) -> Option<std::path::PathBuf> {
     None
 }
 
-async fn backup(_pool: &Pool<Db>, _path: &Path) -> Result<()> {
+async fn backup(_pool: &Pool<Db>, _blob_dir: Option<&Path>, _path: &Path) -> Result<()> {
     Err(StoreError::Unsupported("use pg_dump for PostgreSQL backups (see docs/operations.md)"))
 }
 

@@ -33,13 +33,40 @@ fn blob_dir(url: &str) -> Option<std::path::PathBuf> {
     Some(std::path::Path::new(path).parent()?.join("blobs"))
 }
 
-async fn backup(pool: &Pool<Db>, path: &Path) -> Result<()> {
-    if path.exists() {
-        return Err(StoreError::Conflict(format!("{} already exists", path.display())));
+/// Writes a consistent copy into the new directory `out`: `vigia.db` from one
+/// snapshot (VACUUM INTO, so writers may go on), and every evidence file under
+/// `blobs/`. Blobs are immutable and written before the row that names them commits,
+/// so every blob in the snapshot has its file.
+async fn backup(pool: &Pool<Db>, blob_dir: Option<&Path>, out: &Path) -> Result<()> {
+    if out.exists() {
+        return Err(StoreError::Conflict(format!("{} already exists", out.display())));
     }
-    let target = path.to_string_lossy().into_owned();
-    // VACUUM INTO reads one consistent snapshot, so writers may go on meanwhile.
+    std::fs::create_dir_all(out).map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", out.display())))?;
+    let target = out.join("vigia.db").to_string_lossy().into_owned();
     sqlx::query("VACUUM INTO $1").bind(target).execute(pool).await?;
+    let Some(src) = blob_dir else { return Ok(()) };
+    let shas: Vec<String> = sqlx::query("SELECT sha256 FROM blobs")
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get("sha256"))
+        .collect::<std::result::Result<_, _>>()?;
+    let (src, dst) = (src.to_path_buf(), out.join("blobs"));
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        for sha in shas {
+            let from = blob_path(&src, &sha);
+            let to = blob_path(&dst, &sha);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::copy(&from, &to)?;
+            std::fs::File::open(&to)?.sync_all()?;
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| StoreError::Corrupt(e.to_string()))?
+    .map_err(|e| StoreError::Corrupt(format!("cannot copy evidence files: {e}")))?;
     Ok(())
 }
 

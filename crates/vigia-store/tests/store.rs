@@ -287,10 +287,18 @@ async fn sqlite_backups_are_consistent_copies() {
     let key = MasterKey::generate().expect("key");
     let (store, ana, _) = seeded(&db, &key).await;
     store.create_facility(&ana, draft("Siglo XXI", Some(960))).await.expect("create");
-    let out = db.dir.as_ref().expect("dir").join("backup.db");
+    let f = store.facility(1).await.expect("get").map(|f| f.id).unwrap_or(1);
+    let org = ana.org_id.expect("org");
+    let x = store
+        .add_attachment(&ana, org, RecordType::Facility, f, "foto.jpg", "image/jpeg", b"\xFF\xD8\xFF foto")
+        .await
+        .expect("attach");
+    let out = db.dir.as_ref().expect("dir").join("backup");
     store.backup_to(&out).await.expect("backup");
     assert!(store.backup_to(&out).await.is_err(), "never overwrites");
-    let copy = vigia_store::open(&vigia_store::sqlite_url(&out), &[key]).await.expect("open copy");
+    assert!(out.join("blobs").join(&x.sha256[..2]).join(&x.sha256).exists(), "evidence files are copied");
+    let copy = vigia_store::open(&vigia_store::sqlite_url(&out.join("vigia.db")), &[key]).await.expect("open copy");
+    assert_eq!(copy.blob(&x.sha256).await.expect("blob"), b"\xFF\xD8\xFF foto");
     assert_eq!(copy.counts().await.expect("c"), store.counts().await.expect("c"));
     assert!(copy.verify_audit().await.expect("verify").ok());
 }

@@ -352,11 +352,11 @@ fn backups_are_verified_copies() {
     let t = TempDir::new("backup");
     let dir = t.data();
     init(&dir);
-    let out = t.0.join("copy.db");
+    let out = t.0.join("copy");
     let o = run(&dir, &["backup", out.to_str().expect("p")]);
     assert!(o.status.success(), "{:?}", text(&o));
     assert!(text(&o).0.contains("Backup written"));
-    assert!(out.exists());
+    assert!(out.join("vigia.db").exists());
     let o = run(&dir, &["backup", out.to_str().expect("p")]);
     assert!(!o.status.success(), "never overwrites");
 }

@@ -1327,7 +1327,7 @@ impl crate::Store for SqlStore {
     }
 
     async fn backup_to(&self, path: &Path) -> Result<()> {
-        backup(&self.pool, path).await
+        backup(&self.pool, self.blob_dir.as_deref(), path).await
     }
 }
 
