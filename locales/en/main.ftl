@@ -269,3 +269,7 @@ access-file-submit = Attach
 access-file-attached = File attached; its fingerprint is in the history.
 err-file_too_large = The file is too large: at most { $max } MiB.
 err-file_type = Only photos (JPEG, PNG, WebP), PDF and audio (MP3, OGG, M4A, WAV) are accepted.
+
+analysis-status = Current state of access
+analysis-last = Last attempt
+analysis-recent = Latest outcomes

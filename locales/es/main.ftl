@@ -269,3 +269,7 @@ access-file-submit = Adjuntar
 access-file-attached = Archivo adjuntado; su huella quedó en el historial.
 err-file_too_large = El archivo es demasiado grande: como máximo { $max } MiB.
 err-file_type = Solo se aceptan fotos (JPEG, PNG, WebP), PDF y audio (MP3, OGG, M4A, WAV).
+
+analysis-status = Estado actual del acceso
+analysis-last = Último intento
+analysis-recent = Últimos resultados

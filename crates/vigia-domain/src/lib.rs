@@ -10,6 +10,7 @@ pub mod audit;
 pub mod clock;
 pub mod error;
 pub mod evidence;
+pub mod export;
 pub mod facility;
 pub mod geo;
 pub mod import;

@@ -22,7 +22,53 @@ use crate::ui::{render, Chrome, PageResult};
 use crate::AppState;
 
 pub fn routes() -> Routes {
-    Routes::default().get("/access/analysis", page).get("/api/v1/access-analysis", api)
+    Routes::default()
+        .get("/access/analysis", page)
+        .get("/access/analysis.csv", csv_download)
+        .get("/api/v1/access-analysis", api)
+}
+
+/// The latest outcomes at each facility: the current state of access.
+pub struct StatusRow {
+    pub facility: String,
+    pub state: String,
+    pub last: String,
+    pub outcome: String,
+    pub outcome_code: &'static str,
+    pub org: String,
+    pub recent: Vec<(&'static str, String)>,
+}
+
+fn status(a: &Analysis, l: Locale) -> Vec<StatusRow> {
+    let mut by_facility: HashMap<i64, Vec<&Attempt>> = HashMap::new();
+    for at in &a.attempts {
+        by_facility.entry(at.draft.facility_id).or_default().push(at);
+    }
+    let mut facilities: Vec<&vigia_domain::facility::Facility> = a.facilities.values().collect();
+    facilities.sort_by(|x, y| x.draft.name.cmp(&y.draft.name));
+    facilities
+        .into_iter()
+        .map(|f| {
+            let mut list = by_facility.remove(&f.id).unwrap_or_default();
+            list.sort_by_key(|x| std::cmp::Reverse((x.draft.attempted_at, x.id)));
+            let last = list.first();
+            StatusRow {
+                facility: f.draft.name.clone(),
+                state: f.state().map(|s| s.name.to_string()).unwrap_or_default(),
+                last: last.map(|x| vigia_domain::format_local(x.draft.attempted_at, f.time_zone())).unwrap_or_default(),
+                outcome: last
+                    .map(|x| crate::access::label(l, "outcome", x.draft.outcome.as_str()))
+                    .unwrap_or_else(|| tr(l, "facility-unknown")),
+                outcome_code: last.map(|x| x.draft.outcome.as_str()).unwrap_or(""),
+                org: last.and_then(|x| a.orgs.get(&x.org_id).cloned()).unwrap_or_default(),
+                recent: list
+                    .iter()
+                    .take(5)
+                    .map(|x| (x.draft.outcome.as_str(), crate::access::label(l, "outcome", x.draft.outcome.as_str())))
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 /// The rule's settings from a query, with defaults.
@@ -165,6 +211,8 @@ struct AnalysisPage {
     method: String,
     episodes: Vec<EpisodeView>,
     tables: Vec<(String, &'static str, Vec<TallyRow>)>,
+    status: Vec<StatusRow>,
+    query: String,
 }
 
 /// A group's label, attempts, refusals and refusal rate.
@@ -203,7 +251,11 @@ async fn page(
             link: format!("/access?from={}&until={}", e.start, e.end),
         })
         .collect();
+    let query =
+        serde_urlencoded::to_string(q.iter().filter(|(k, _)| *k != "table").collect::<Vec<_>>()).unwrap_or_default();
     let page = AnalysisPage {
+        status: status(&a, l),
+        query,
         c: Chrome::new(&ctx, "/access/analysis"),
         summary: tr_args(l, "analysis-summary", &[("count", a.attempts.len().to_string())]),
         method: tr_args(
@@ -236,4 +288,73 @@ async fn page(
         ],
     };
     render(StatusCode::OK, &page)
+}
+
+/// One of the page's tables as CSV: `table` is status, episodes, by-facility, by-org or
+/// by-month; the other parameters filter as on the page.
+async fn csv_download(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(mut q): Query<HashMap<String, String>>,
+) -> Result<axum::response::Response, crate::error::PageError> {
+    use axum::response::IntoResponse;
+    let l = ctx.locale;
+    let which = q.remove("table").unwrap_or_else(|| "by-facility".into());
+    let a = analyse(&st, &ctx, &q).await?;
+    let fac_name = |id: &i64| a.facilities.get(id).map(|f| f.draft.name.clone());
+    let org_name = |id: &i64| a.orgs.get(id).cloned();
+    let tally_csv = |label: &str, rows: Vec<TallyRow>| {
+        vigia_domain::export::csv(
+            &[label, &tr(l, "analysis-attempts"), &tr(l, "analysis-refused"), &tr(l, "analysis-rate")],
+            rows.into_iter().map(|(n, at, r, rate)| vec![n, at.to_string(), r.to_string(), rate]),
+        )
+    };
+    let body = match which.as_str() {
+        "status" => vigia_domain::export::csv(
+            &[
+                &tr(l, "field-facility_id"),
+                &tr(l, "field-state_code"),
+                &tr(l, "analysis-last"),
+                &tr(l, "field-outcome"),
+                &tr(l, "access-org"),
+            ],
+            status(&a, l).into_iter().map(|r| vec![r.facility, r.state, r.last, r.outcome, r.org]),
+        ),
+        "episodes" => vigia_domain::export::csv(
+            &["start", "end", "organizations", "facilities", "attempts", "refusals", "expected", "p_value"],
+            a.episodes.iter().map(|e| {
+                vec![
+                    e.start.to_string(),
+                    e.end.to_string(),
+                    names(&e.orgs, org_name).join("; "),
+                    names(&e.facilities, fac_name).join("; "),
+                    e.attempts.to_string(),
+                    e.refusals.to_string(),
+                    format!("{:.2}", e.expected),
+                    format!("{:e}", e.p_value),
+                ]
+            }),
+        ),
+        "by-facility" => tally_csv(
+            &tr(l, "field-facility_id"),
+            table(tally_by(&a.observations, |o| o.facility_id), |id| fac_name(id).unwrap_or_default()),
+        ),
+        "by-org" => tally_csv(
+            &tr(l, "access-org"),
+            table(tally_by(&a.observations, |o| o.org_id), |id| org_name(id).unwrap_or_default()),
+        ),
+        "by-month" => tally_csv(
+            "month",
+            table(tally_by(&a.observations, |o| (o.day.year(), o.day.month())), |(y, m)| format!("{y}-{m:02}")),
+        ),
+        _ => return Err(WebError::NotFound.into()),
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"vigia-{which}.csv\"")),
+        ],
+        body,
+    )
+        .into_response())
 }

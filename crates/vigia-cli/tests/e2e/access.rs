@@ -310,3 +310,31 @@ async fn evidence_files_follow_their_attempt_s_visibility() {
         assert!(report.ok(), "{:?}", report.problems);
     }
 }
+
+#[tokio::test]
+async fn analysis_tables_download_as_csv_without_formula_injection() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    let (_, a) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+    app.user("coord@a.org", "org-a", Role::Coordinator).await;
+    let evil = app.facility("=HYPERLINK(\"http://x.invalid\",\"clic\")").await;
+    let http = reqwest::Client::new();
+    let r =
+        http.post(app.url("/api/v1/access-attempts")).bearer_auth(&a).json(&denial(evil)).send().await.expect("post");
+    assert_eq!(r.status(), 201);
+    let c = app.login("coord@a.org").await;
+    let (status, page) = get_text(&c, app.url("/access/analysis")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Estado actual del acceso") && page.contains("outcome-denied"));
+    for table in ["status", "by-facility", "by-org", "by-month", "episodes"] {
+        let r = c.get(app.url(&format!("/access/analysis.csv?table={table}"))).send().await.expect("csv");
+        assert_eq!(r.status(), 200, "{table}");
+        assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+        let body = r.text().await.expect("t");
+        assert!(!body.contains("\n=HYPERLINK") && !body.starts_with("=HYPERLINK"), "{table}: {body}");
+        if table == "status" || table == "by-facility" {
+            assert!(body.contains("\"'=HYPERLINK("), "{table}: {body}");
+        }
+    }
+    let r = c.get(app.url("/access/analysis.csv?table=nope")).send().await.expect("csv");
+    assert_eq!(r.status(), 404);
+}
