@@ -96,6 +96,24 @@ async fn text_of(c: &Client, css: &str) -> String {
     wait_for(c, css).await.text().await.expect("text")
 }
 
+/// Polls (up to 10 s) until the element's text satisfies `ok`: after a click that
+/// submits a form the old page may still be there, or go stale while read.
+async fn text_until(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = c.find(Locator::Css(css)).await {
+            if let Ok(t) = el.text().await {
+                if ok(&t) {
+                    return t;
+                }
+                last = t;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never matched; last text: {last:?}");
+}
+
 /// Waits (up to 10 s) for an element: clicks that submit forms navigate asynchronously.
 async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
     c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.expect(css)
@@ -144,14 +162,14 @@ async fn a_monitor_signs_in_switches_language_and_registers_a_facility() {
     fill(&c, "#f-latitude", "91.5").await;
     fill(&c, "#f-longitude", "-91.42").await;
     click(&c, "#save").await;
-    assert_eq!(text_of(&c, "#e-latitude").await, "Must be between 14 and 33.");
+    text_until(&c, "#e-latitude", |t| t == "Must be between 14 and 33.").await;
     assert!(text_of(&c, "#form-errors").await.contains("1 error"));
     let png = c.screenshot().await.expect("screenshot");
     let _ = std::fs::write(screenshot_dir().join("facility-form-error-phone.png"), png);
 
     fill(&c, "#f-latitude", "17.47").await;
     click(&c, "#save").await;
-    assert_eq!(text_of(&c, ".flash").await, "Center registered.");
+    text_until(&c, ".flash", |t| t == "Center registered.").await;
     wait_h1(&c, "Estación Migratoria Tenosique").await;
     c.find(Locator::LinkText("Detention centers")).await.expect("nav").click().await.expect("click");
     wait_h1(&c, "Detention centers").await;
@@ -200,7 +218,7 @@ async fn a_monitor_records_a_denial_on_a_phone() {
     let png = c.screenshot().await.expect("screenshot");
     let _ = std::fs::write(screenshot_dir().join("attempt-form-phone.png"), png);
     click(&c, "#save").await;
-    assert_eq!(text_of(&c, ".flash").await, "Intento registrado.");
+    text_until(&c, ".flash", |t| t == "Intento registrado.").await;
     assert!(text_of(&c, ".outcome").await.contains("Negado"));
     // A photo of the gate, from the phone.
     let photo = std::env::temp_dir().join(format!("vigia-caseta-{}.jpg", std::process::id()));
@@ -212,7 +230,7 @@ async fn a_monitor_records_a_denial_on_a_phone() {
         .await
         .expect("choose");
     click(&c, "#attach").await;
-    assert_eq!(text_of(&c, ".flash").await, "Archivo adjuntado; su huella quedó en el historial.");
+    text_until(&c, ".flash", |t| t == "Archivo adjuntado; su huella quedó en el historial.").await;
     let files = text_of(&c, "#files").await;
     assert!(
         files.contains("image/jpeg")
