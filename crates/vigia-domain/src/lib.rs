@@ -33,10 +33,11 @@ pub enum RecordType {
     AccessAttempt,
     Coalition,
     Attachment,
+    Webhook,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 9] = [
+    pub const ALL: [RecordType; 10] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::Facility,
@@ -46,6 +47,7 @@ impl RecordType {
         RecordType::AccessAttempt,
         RecordType::Coalition,
         RecordType::Attachment,
+        RecordType::Webhook,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +61,7 @@ impl RecordType {
             RecordType::AccessAttempt => "access_attempt",
             RecordType::Coalition => "coalition",
             RecordType::Attachment => "attachment",
+            RecordType::Webhook => "webhook",
         }
     }
 

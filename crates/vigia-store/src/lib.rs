@@ -173,6 +173,67 @@ impl Attachment {
     }
 }
 
+/// An entry in an organization's alerts inbox.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Alert {
+    pub id: i64,
+    pub org_id: i64,
+    pub kind: String,
+    pub attempt_id: Option<i64>,
+    /// The JSON document webhooks receive.
+    pub payload: String,
+    pub created_at: Micros,
+    pub read_at: Option<Micros>,
+}
+
+/// A registered webhook (its secret stays sealed in the store).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Webhook {
+    pub id: i64,
+    pub org_id: i64,
+    pub url: String,
+    pub active: bool,
+    pub created_at: Micros,
+}
+
+impl Webhook {
+    pub fn content_json(&self) -> String {
+        serde_json::json!({"id": self.id, "org_id": self.org_id, "url": self.url, "active": self.active}).to_string()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Delivery {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub alert_id: i64,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Micros,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: Micros,
+    pub delivered_at: Option<Micros>,
+}
+
+/// A delivery claimed for sending, with what it needs.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub id: i64,
+    pub attempts: i64,
+    pub url: String,
+    pub secret: String,
+    pub payload: String,
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    Delivered { status: i64 },
+    Retry { status: Option<i64>, error: String, next_at: Micros },
+    Failed { status: Option<i64>, error: String },
+}
+
 /// Row counts, for backups and restore checks.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
@@ -291,6 +352,30 @@ pub trait Store: Send + Sync {
     async fn attachment(&self, id: i64) -> Result<Option<Attachment>>;
     /// The bytes of a blob, checked against their hash on the way out.
     async fn blob(&self, sha256: &str) -> Result<Vec<u8>>;
+
+    // Alerts and webhooks
+    /// Registers a webhook for an organization; the secret is sealed.
+    async fn create_webhook(&self, actor: &Actor, org_id: i64, url: &str, secret: &str) -> Result<Webhook>;
+    async fn webhooks(&self, org_id: i64) -> Result<Vec<Webhook>>;
+    /// The organization's alerts, newest first.
+    async fn alerts(&self, org_id: i64, limit: i64) -> Result<Vec<Alert>>;
+    async fn mark_alert_read(&self, org_id: i64, id: i64, at: Micros) -> Result<()>;
+    /// Raises an alert unless one with the same key exists for the organization, with
+    /// a delivery for each of its active webhooks, in one transaction.
+    async fn raise_alert(
+        &self,
+        org_id: i64,
+        kind: &str,
+        dedup_key: &str,
+        attempt_id: Option<i64>,
+        payload: &str,
+    ) -> Result<Option<Alert>>;
+    /// The organization's webhook deliveries, newest first.
+    async fn deliveries(&self, org_id: i64, limit: i64) -> Result<Vec<Delivery>>;
+    /// Leases due deliveries until `now + lease`, so several servers never send the same
+    /// one at once; a crashed sender's lease simply expires.
+    async fn claim_deliveries(&self, now: Micros, lease: Micros, limit: i64) -> Result<Vec<DueDelivery>>;
+    async fn finish_delivery(&self, id: i64, outcome: DeliveryOutcome, now: Micros) -> Result<()>;
 
     // History
     /// Every version of a record, oldest first. Private records are only returned to

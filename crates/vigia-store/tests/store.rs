@@ -443,3 +443,62 @@ async fn evidence_is_content_addressed_and_tampering_is_caught() {
 fn super_attempt(f: i64, o: vigia_domain::access::Outcome) -> vigia_domain::access::AttemptDraft {
     attempt(f, 0, o, false)
 }
+
+#[tokio::test]
+async fn refusals_raise_alerts_and_durable_webhook_deliveries() {
+    use vigia_domain::access::Outcome;
+    use vigia_store::DeliveryOutcome;
+    for db in TestDb::all().await {
+        let key = MasterKey::generate().expect("key");
+        let (store, ana, beto) = seeded(&db, &key).await;
+        let (a, b) = (ana.org_id.expect("a"), beto.org_id.expect("b"));
+        let c = store.create_org(&Actor::SYSTEM, "org-c", "Org C").await.expect("c").id;
+        let red = store.create_coalition(&Actor::SYSTEM, "red", "Red").await.expect("coalition");
+        store.add_coalition_member(&Actor::SYSTEM, red.id, a).await.expect("a");
+        store.add_coalition_member(&Actor::SYSTEM, red.id, b).await.expect("b");
+        let hook = store.create_webhook(&beto, b, "http://127.0.0.1:9/hook", "secreto-compartido").await.expect("hook");
+        let f = store.create_facility(&ana, draft("Siglo XXI", None)).await.expect("f").id;
+
+        store.create_attempt(&ana, a, attempt(f, 0, Outcome::Granted, false)).await.expect("granted");
+        let denied = store.create_attempt(&ana, a, attempt(f, 1, Outcome::Denied, false)).await.expect("denied");
+        store.create_attempt(&ana, a, attempt(f, 2, Outcome::Denied, true)).await.expect("private");
+        assert_eq!(store.alerts(a, 10).await.expect("a").len(), 2, "the owner hears of both refusals");
+        let for_b = store.alerts(b, 10).await.expect("b");
+        assert_eq!(for_b.len(), 1, "the partner hears only of the shared one");
+        assert_eq!(for_b[0].attempt_id, Some(denied.id));
+        assert!(for_b[0].payload.contains("\"type\":\"access.refused\"") && for_b[0].payload.contains("Siglo XXI"));
+        assert!(store.alerts(c, 10).await.expect("c").is_empty());
+        store.mark_alert_read(b, for_b[0].id, 5).await.expect("read");
+        assert!(matches!(store.mark_alert_read(c, for_b[0].id, 5).await, Err(StoreError::NotFound)));
+
+        // The outbox: one delivery for B's webhook, leased to one sender at a time.
+        let t0 = vigia_store::now_micros() + 1_000_000;
+        let due = store.claim_deliveries(t0, 60_000_000, 10).await.expect("claim");
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].secret, "secreto-compartido");
+        assert_eq!(due[0].url, hook.url);
+        assert!(store.claim_deliveries(t0 + 1, 60_000_000, 10).await.expect("claim").is_empty(), "leased");
+        let later = t0 + 600_000_000;
+        store
+            .finish_delivery(
+                due[0].id,
+                DeliveryOutcome::Retry { status: Some(503), error: "busy".into(), next_at: later },
+                t0,
+            )
+            .await
+            .expect("retry");
+        assert!(store.claim_deliveries(later - 1, 60_000_000, 10).await.expect("claim").is_empty(), "not due yet");
+        let again = store.claim_deliveries(later, 60_000_000, 10).await.expect("claim");
+        assert_eq!((again.len(), again[0].attempts), (1, 1));
+        store.finish_delivery(again[0].id, DeliveryOutcome::Delivered { status: 204 }, later).await.expect("done");
+        let log = store.deliveries(b, 10).await.expect("log");
+        assert_eq!((log[0].status.as_str(), log[0].attempts, log[0].last_status), ("delivered", 2, Some(204)));
+        assert!(store.deliveries(a, 10).await.expect("log").is_empty());
+
+        // Episode alerts are raised once per key.
+        assert!(store.raise_alert(b, "episode", "episode:2020-01-14", None, "{}").await.expect("raise").is_some());
+        assert!(store.raise_alert(b, "episode", "episode:2020-01-14", None, "{}").await.expect("raise").is_none());
+        let report = store.verify_audit().await.expect("verify");
+        assert!(report.ok(), "{:?}", report.problems);
+    }
+}

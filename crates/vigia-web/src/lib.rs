@@ -11,6 +11,7 @@ use axum::Router;
 use vigia_store::DynStore;
 
 pub mod access;
+pub mod alerts;
 pub mod analysis;
 pub mod api;
 pub mod auth;
@@ -20,6 +21,7 @@ pub mod i18n;
 pub mod openapi;
 pub mod routes;
 pub mod ui;
+pub mod worker;
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -31,6 +33,12 @@ pub struct Config {
     /// Failed logins for one account within `lockout_window` before it is locked.
     pub max_failed_logins: i64,
     pub lockout_window: Duration,
+    /// How often the worker looks for due webhook deliveries.
+    pub worker_interval: Duration,
+    /// How often the worker looks for newly flagged suspensions.
+    pub episode_scan: Duration,
+    /// The first retry delay of a failed webhook delivery; it doubles with each failure.
+    pub retry_base: Duration,
 }
 
 impl Default for Config {
@@ -41,6 +49,9 @@ impl Default for Config {
             absolute_timeout: Duration::from_secs(12 * 3600),
             max_failed_logins: 10,
             lockout_window: Duration::from_secs(15 * 60),
+            worker_interval: Duration::from_secs(2),
+            episode_scan: Duration::from_secs(60),
+            retry_base: Duration::from_secs(10),
         }
     }
 }
@@ -90,6 +101,7 @@ async fn shutdown_signal() {
 /// Starts the app on a free loopback port in the background; for tests and benchmarks.
 pub async fn spawn(store: DynStore, config: Config) -> std::io::Result<SocketAddr> {
     let (listener, addr) = bind("127.0.0.1:0").await?;
+    worker::spawn(store.clone(), &config);
     let router = app(store, config);
     tokio::spawn(async move {
         let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;

@@ -116,6 +116,11 @@ pub fn document() -> Value {
                     ]), "201", json_response("Created", "Attempt"))
                 }
             },
+            "/api/v1/alerts": {"get": {
+                "operationId": "listAlerts",
+                "summary": "Your organization's alerts inbox, newest first: refusals it can see and suspected general suspensions",
+                "responses": with(errors(&[]), "200", json!({"description": "Alerts", "content": {"application/json": {"schema": {"type": "object", "required": ["items"]}}}}))
+            }},
             "/api/v1/access-analysis": {"get": {
                 "operationId": "accessAnalysis",
                 "summary": "Refusal rates by facility, organization and month, and suspected general suspensions, over the attempts you may see",

@@ -44,6 +44,7 @@ pub fn routes() -> Routes {
         .get("/clock", clock_page)
         .merge(crate::analysis::routes())
         .merge(crate::evidence::routes())
+        .merge(crate::alerts::routes())
         .merge(crate::access::page_routes())
         .get("/admin/users", users_page)
         .post("/admin/users", user_create)

@@ -338,3 +338,141 @@ async fn analysis_tables_download_as_csv_without_formula_injection() {
     let r = c.get(app.url("/access/analysis.csv?table=nope")).send().await.expect("csv");
     assert_eq!(r.status(), 404);
 }
+
+/// A webhook receiver on loopback: records every request, answers with `status`.
+struct Receiver {
+    url: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, String)>>>,
+    status: std::sync::Arc<std::sync::atomic::AtomicU16>,
+}
+
+async fn receiver() -> Receiver {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>> = Arc::default();
+    let status = Arc::new(AtomicU16::new(503));
+    let (s2, st2) = (seen.clone(), status.clone());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let (seen, status) = (s2.clone(), st2.clone());
+            async move {
+                seen.lock().expect("lock").push((headers, body));
+                axum::http::StatusCode::from_u16(status.load(Ordering::SeqCst)).unwrap_or(axum::http::StatusCode::OK)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Receiver { url, seen, status }
+}
+
+#[tokio::test]
+async fn queued_webhooks_survive_a_server_that_went_away_and_are_retried() {
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+    let hook = receiver().await;
+    let db = vigia_store::testing::TestDb::sqlite();
+    let key = vigia_store::MasterKey::generate().expect("key");
+    let store1 = vigia_store::open(&db.url, std::slice::from_ref(&key)).await.expect("store");
+    // The first server's worker runs once at start, then sleeps: it "went away".
+    let parked = vigia_web::Config { worker_interval: Duration::from_secs(3600), ..Default::default() };
+    let addr1 = vigia_web::spawn(store1.clone(), parked).await.expect("server 1");
+    let org = store1.create_org(&vigia_store::Actor::SYSTEM, "org-a", "Org A").await.expect("org").id;
+    let secret = "whsec_prueba_de_firma";
+    store1.create_webhook(&vigia_store::Actor::SYSTEM, org, &hook.url, secret).await.expect("webhook");
+    let user = store1
+        .create_user(
+            &vigia_store::Actor::SYSTEM,
+            vigia_store::NewUser {
+                email: "mon@a.org".into(),
+                display_name: "Mon".into(),
+                org_id: org,
+                role: Role::Monitor,
+                locale: vigia_domain::account::Locale::Es,
+                password_hash: "x".into(),
+            },
+        )
+        .await
+        .expect("user");
+    let token = vigia_store::secrets::new_token("vga_").expect("token");
+    store1
+        .create_api_token(&vigia_store::Actor::user(&user), user.id, "t", &vigia_store::secrets::token_hash(&token))
+        .await
+        .expect("t");
+    let f = store1.create_facility(&vigia_store::Actor::SYSTEM, facility_draft()).await.expect("facility").id;
+    let r = reqwest::Client::new()
+        .post(format!("http://{addr1}/api/v1/access-attempts"))
+        .bearer_auth(&token)
+        .json(&denial(f))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 201);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(hook.seen.lock().expect("lock").is_empty(), "nothing sent yet: the queue holds it");
+
+    // A second server on the same database picks the delivery up; the receiver fails
+    // once, then accepts.
+    let store2 = vigia_store::open(&db.url, &[key]).await.expect("store 2");
+    let fast = vigia_web::Config {
+        worker_interval: Duration::from_millis(50),
+        retry_base: Duration::from_millis(200),
+        ..Default::default()
+    };
+    vigia_web::spawn(store2.clone(), fast).await.expect("server 2");
+    let wait_for = |n: usize| {
+        let seen = hook.seen.clone();
+        async move {
+            for _ in 0..100 {
+                if seen.lock().expect("lock").len() >= n {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("the receiver never got {n} deliveries");
+        }
+    };
+    wait_for(1).await;
+    hook.status.store(204, Ordering::SeqCst);
+    wait_for(2).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let seen = hook.seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 2, "one failure, one success, nothing after");
+    let log = store2.deliveries(org, 10).await.expect("log");
+    assert_eq!((log[0].status.as_str(), log[0].attempts, log[0].last_status), ("delivered", 2, Some(204)));
+    for (headers, body) in &seen {
+        let ts: i64 = headers["x-vigia-timestamp"].to_str().expect("ts").parse().expect("ts");
+        assert_eq!(headers["x-vigia-signature"].to_str().expect("sig"), vigia_web::worker::signature(secret, ts, body));
+        assert_ne!(headers["x-vigia-signature"].to_str().expect("sig"), vigia_web::worker::signature("otro", ts, body));
+        assert_eq!(
+            headers["x-vigia-delivery"].to_str().expect("id"),
+            log[0].id.to_string(),
+            "the same delivery id on retry"
+        );
+        let v: Value = serde_json::from_str(body).expect("json");
+        assert_eq!(v["type"], "access.refused");
+        assert_eq!(v["outcome"], "denied");
+    }
+    let inbox = store2.alerts(org, 10).await.expect("alerts");
+    assert!(inbox.iter().any(|a| a.kind == "denial"));
+}
+
+fn facility_draft() -> vigia_domain::facility::FacilityDraft {
+    vigia_domain::facility::FacilityDraft {
+        name: "Siglo XXI".into(),
+        kind: vigia_domain::facility::FacilityKind::EstacionMigratoria,
+        authority: "INM".into(),
+        state_code: "07".into(),
+        municipality: None,
+        latitude: None,
+        longitude: None,
+        capacity: None,
+        opened_on: None,
+        closed_on: None,
+        sources: None,
+    }
+}

@@ -459,6 +459,27 @@ fn the_demo_flags_the_january_2020_closing() {
             assert!(states.iter().any(|f| f.contains(place)), "{place} in {states:?}");
         }
         assert!(e["p_value"].as_f64().expect("p") < 1e-6);
+        // The worker's scan puts it in the inbox.
+        let mut found = false;
+        for _ in 0..100 {
+            let inbox: Value = c
+                .get(format!("{}/api/v1/alerts", server.base))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("get")
+                .json()
+                .await
+                .expect("json");
+            found = inbox["items"].as_array().expect("items").iter().any(|a| {
+                a["kind"] == "episode" && a["payload"]["start"].as_str().is_some_and(|s| s.starts_with("2020-01"))
+            });
+            if found {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(found, "the January 2020 episode is in the coalition's inbox");
         // The page shows it too.
         let session = reqwest::Client::builder().cookie_store(true).build().expect("c");
         let login = session.get(format!("{}/login", server.base)).send().await.expect("get").text().await.expect("t");

@@ -74,6 +74,8 @@ struct World {
     attempt_other: i64,
     file_own: i64,
     file_other: i64,
+    alert_own: i64,
+    alert_other: i64,
     counter: std::sync::atomic::AtomicU64,
 }
 
@@ -129,6 +131,13 @@ impl World {
             files.push(f.id);
         }
         let (file_own, file_other) = (files[0], files[1]);
+        let mut alerts = Vec::new();
+        for org in [a_org, b_org] {
+            let alert =
+                app.store.raise_alert(org, "episode", "episode:test", None, "{}").await.expect("alert").expect("new");
+            alerts.push(alert.id);
+        }
+        let (alert_own, alert_other) = (alerts[0], alerts[1]);
         let mut sessions = HashMap::new();
         for role in Role::ALL {
             sessions.insert(role, app.login(&format!("{}@a.org", role.as_str())).await);
@@ -147,6 +156,8 @@ impl World {
             attempt_other,
             file_own,
             file_other,
+            alert_own,
+            alert_other,
             counter: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -175,6 +186,12 @@ impl World {
                 self.victim_other
             } else {
                 self.victim_own
+            }
+        } else if path.starts_with("/alerts/") {
+            if other {
+                self.alert_other
+            } else {
+                self.alert_own
             }
         } else if path.starts_with("/api/v1/files/") || path.starts_with("/files/") {
             if other {
@@ -256,6 +273,8 @@ impl World {
                     "/facilities" => facility_form(csrf, format!("F{n}")),
                     "/facilities/{id}/edit" => facility_form(csrf, "Siglo XXI".into()),
                     "/facilities/{id}/notes" => vec![("csrf", csrf), ("body", format!("nota {n}"))],
+                    // Loopback only: the worker really sends to registered webhooks.
+                    "/admin/webhooks" => vec![("csrf", csrf), ("url", format!("http://127.0.0.1:9/hook-{n}"))],
                     "/access" | "/access/{id}/edit" => vec![
                         ("csrf", csrf),
                         ("facility_id", self.facility.to_string()),

@@ -21,7 +21,8 @@ use vigia_domain::{Micros, RecordType};
 
 use crate::vault::{self, b64, MasterKey, Vault, VaultError};
 use crate::{
-    now_micros, Actor, ApiToken, Attachment, Backend, Coalition, Counts, HistoryEntry, NewUser, Result, SessionRow,
+    now_micros, Actor, Alert, ApiToken, Attachment, Backend, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
+    Webhook, HistoryEntry, NewUser, Result, SessionRow,
     StoreError, VerifyReport,
 };
 
@@ -321,6 +322,126 @@ fn write_blob_file(dir: &Path, sha: &str, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 const ATTACHMENT_COLUMNS: &str = "id, org_id, record_type, record_id, sha256, filename, content_type, size, created_at";
+
+
+const WEBHOOK_FIELD: &str = "webhook.secret";
+
+fn alert_from_row(r: &DbRow) -> Result<Alert> {
+    Ok(Alert {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        kind: r.try_get("kind")?,
+        attempt_id: r.try_get("attempt_id")?,
+        payload: r.try_get("payload")?,
+        created_at: r.try_get("created_at")?,
+        read_at: r.try_get("read_at")?,
+    })
+}
+
+fn delivery_from_row(r: &DbRow) -> Result<Delivery> {
+    Ok(Delivery {
+        id: r.try_get("id")?,
+        webhook_id: r.try_get("webhook_id")?,
+        alert_id: r.try_get("alert_id")?,
+        status: r.try_get("status")?,
+        attempts: r.try_get("attempts")?,
+        next_attempt_at: r.try_get("next_attempt_at")?,
+        last_status: r.try_get("last_status")?,
+        last_error: r.try_get("last_error")?,
+        created_at: r.try_get("created_at")?,
+        delivered_at: r.try_get("delivered_at")?,
+    })
+}
+
+/// Inserts an alert (unless its key exists for the organization) and a pending
+/// delivery for each active webhook, inside the caller's transaction.
+async fn raise_in_tx(
+    w: &mut WriteTx,
+    org_id: i64,
+    kind: &str,
+    dedup_key: &str,
+    attempt_id: Option<i64>,
+    payload: &str,
+) -> Result<Option<Alert>> {
+    let row = sqlx::query(
+        "INSERT INTO alerts (org_id, kind, dedup_key, attempt_id, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (org_id, dedup_key) DO NOTHING RETURNING id",
+    )
+    .bind(org_id)
+    .bind(kind)
+    .bind(dedup_key)
+    .bind(attempt_id)
+    .bind(payload)
+    .bind(w.now)
+    .fetch_optional(&mut *w.tx)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let id: i64 = row.try_get("id")?;
+    sqlx::query(
+        "INSERT INTO deliveries (webhook_id, alert_id, status, attempts, next_attempt_at, created_at) \
+         SELECT id, $1, 'pending', 0, $2, $2 FROM webhooks WHERE org_id = $3 AND active = $4",
+    )
+    .bind(id)
+    .bind(w.now)
+    .bind(org_id)
+    .bind(true)
+    .execute(&mut *w.tx)
+    .await?;
+    Ok(Some(Alert {
+        id,
+        org_id,
+        kind: kind.to_string(),
+        attempt_id,
+        payload: payload.to_string(),
+        created_at: w.now,
+        read_at: None,
+    }))
+}
+
+/// Alerts every organization that can see a refusal: its own, and its coalition
+/// partners when the attempt is shared.
+async fn alert_refusal(w: &mut WriteTx, a: &Attempt) -> Result<()> {
+    let mut recipients = vec![a.org_id];
+    if a.draft.visibility == Visibility::Coalition {
+        let rows = sqlx::query(
+            "SELECT DISTINCT m2.org_id FROM coalition_members m1 JOIN coalition_members m2 \
+             ON m1.coalition_id = m2.coalition_id WHERE m1.org_id = $1",
+        )
+        .bind(a.org_id)
+        .fetch_all(&mut *w.tx)
+        .await?;
+        for r in &rows {
+            let o: i64 = r.try_get("org_id")?;
+            if !recipients.contains(&o) {
+                recipients.push(o);
+            }
+        }
+    }
+    let facility: Option<String> = sqlx::query("SELECT name FROM facilities WHERE id = $1")
+        .bind(a.draft.facility_id)
+        .fetch_optional(&mut *w.tx)
+        .await?
+        .map(|r| r.try_get("name"))
+        .transpose()?;
+    let org: Option<String> = sqlx::query("SELECT name FROM organizations WHERE id = $1")
+        .bind(a.org_id)
+        .fetch_optional(&mut *w.tx)
+        .await?
+        .map(|r| r.try_get("name"))
+        .transpose()?;
+    let payload = serde_json::json!({
+        "type": "access.refused",
+        "attempt_id": a.id, "organization_id": a.org_id, "organization": org,
+        "facility_id": a.draft.facility_id, "facility": facility,
+        "attempted_at": vigia_domain::format_instant(a.draft.attempted_at),
+        "outcome": a.draft.outcome, "reason_category": a.draft.reason_category, "reason_text": a.draft.reason_text,
+    })
+    .to_string();
+    for org_id in recipients {
+        raise_in_tx(w, org_id, "denial", &format!("attempt:{}", a.id), Some(a.id), &payload).await?;
+    }
+    Ok(())
+}
 
 const NOTE_FIELD: &str = "facility_note.body";
 
@@ -1014,6 +1135,9 @@ impl crate::Store for SqlStore {
     async fn create_attempt(&self, actor: &Actor, org_id: i64, draft: AttemptDraft) -> Result<Attempt> {
         let mut w = self.begin().await?;
         let a = insert_attempt(&mut w, actor, org_id, draft).await?;
+        if a.draft.outcome.is_refusal() {
+            alert_refusal(&mut w, &a).await?;
+        }
         w.commit().await?;
         Ok(a)
     }
@@ -1200,6 +1324,167 @@ impl crate::Store for SqlStore {
         Ok(bytes)
     }
 
+    async fn create_webhook(&self, actor: &Actor, org_id: i64, url: &str, secret: &str) -> Result<Webhook> {
+        let version = self.current_key_version(org_id).await?;
+        let sealed = self.vault.seal(org_id, version, WEBHOOK_FIELD, secret.as_bytes())?;
+        let mut w = self.begin().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO webhooks (org_id, url, secret_sealed, active, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(org_id)
+        .bind(url)
+        .bind(&sealed)
+        .bind(true)
+        .bind(w.now)
+        .fetch_one(&mut *w.tx)
+        .await?
+        .try_get("id")?;
+        let hook = Webhook { id, org_id, url: url.to_string(), active: true, created_at: w.now };
+        w.audit(actor, Some(org_id), "create", RecordType::Webhook, id, &hook.content_json()).await?;
+        w.commit().await?;
+        Ok(hook)
+    }
+
+    async fn webhooks(&self, org_id: i64) -> Result<Vec<Webhook>> {
+        let rows = sqlx::query("SELECT id, org_id, url, active, created_at FROM webhooks WHERE org_id = $1 ORDER BY id")
+            .bind(org_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Webhook {
+                    id: r.try_get("id")?,
+                    org_id: r.try_get("org_id")?,
+                    url: r.try_get("url")?,
+                    active: r.try_get("active")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn alerts(&self, org_id: i64, limit: i64) -> Result<Vec<Alert>> {
+        let rows = sqlx::query(
+            "SELECT id, org_id, kind, attempt_id, payload, created_at, read_at FROM alerts WHERE org_id = $1 \
+             ORDER BY id DESC LIMIT $2",
+        )
+        .bind(org_id)
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(alert_from_row).collect()
+    }
+
+    async fn mark_alert_read(&self, org_id: i64, id: i64, at: Micros) -> Result<()> {
+        let done = sqlx::query("UPDATE alerts SET read_at = $1 WHERE id = $2 AND org_id = $3 AND read_at IS NULL")
+            .bind(at)
+            .bind(id)
+            .bind(org_id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            let exists = sqlx::query("SELECT id FROM alerts WHERE id = $1 AND org_id = $2")
+                .bind(id)
+                .bind(org_id)
+                .fetch_optional(&self.pool)
+                .await?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound);
+            }
+        }
+        Ok(())
+    }
+
+    async fn raise_alert(
+        &self,
+        org_id: i64,
+        kind: &str,
+        dedup_key: &str,
+        attempt_id: Option<i64>,
+        payload: &str,
+    ) -> Result<Option<Alert>> {
+        let mut w = self.begin().await?;
+        let a = raise_in_tx(&mut w, org_id, kind, dedup_key, attempt_id, payload).await?;
+        w.commit().await?;
+        Ok(a)
+    }
+
+    async fn deliveries(&self, org_id: i64, limit: i64) -> Result<Vec<Delivery>> {
+        let rows = sqlx::query(
+            "SELECT d.id, d.webhook_id, d.alert_id, d.status, d.attempts, d.next_attempt_at, d.last_status, d.last_error, \
+             d.created_at, d.delivered_at FROM deliveries d JOIN webhooks h ON h.id = d.webhook_id \
+             WHERE h.org_id = $1 ORDER BY d.id DESC LIMIT $2",
+        )
+        .bind(org_id)
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(delivery_from_row).collect()
+    }
+
+    async fn claim_deliveries(&self, now: Micros, lease: Micros, limit: i64) -> Result<Vec<DueDelivery>> {
+        // The outer conditions repeat the inner ones so that, when two servers race for
+        // a row, the second one's re-check fails and it skips the row.
+        let rows = sqlx::query(
+            "UPDATE deliveries SET locked_until = $2 WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' \
+             AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until < $1) ORDER BY id LIMIT $3) \
+             AND status = 'pending' AND (locked_until IS NULL OR locked_until < $1) RETURNING id, webhook_id, alert_id, attempts",
+        )
+        .bind(now)
+        .bind(now + lease)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let webhook_id: i64 = r.try_get("webhook_id")?;
+            let alert_id: i64 = r.try_get("alert_id")?;
+            let hook = sqlx::query("SELECT org_id, url, secret_sealed FROM webhooks WHERE id = $1")
+                .bind(webhook_id)
+                .fetch_one(&self.pool)
+                .await?;
+            let org_id: i64 = hook.try_get("org_id")?;
+            let sealed: Vec<u8> = hook.try_get("secret_sealed")?;
+            let secret = String::from_utf8_lossy(&self.vault.open(org_id, WEBHOOK_FIELD, &sealed)?).into_owned();
+            let payload: String = sqlx::query("SELECT payload FROM alerts WHERE id = $1")
+                .bind(alert_id)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("payload")?;
+            out.push(DueDelivery { id: r.try_get("id")?, attempts: r.try_get("attempts")?, url: hook.try_get("url")?, secret, payload });
+        }
+        Ok(out)
+    }
+
+    async fn finish_delivery(&self, id: i64, outcome: DeliveryOutcome, now: Micros) -> Result<()> {
+        let q = match &outcome {
+            DeliveryOutcome::Delivered { status } => sqlx::query(
+                "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, last_status = $1, last_error = NULL, \
+                 delivered_at = $2, locked_until = NULL WHERE id = $3",
+            )
+            .bind(Some(*status))
+            .bind(now)
+            .bind(id),
+            DeliveryOutcome::Retry { status, error, next_at } => sqlx::query(
+                "UPDATE deliveries SET attempts = attempts + 1, last_status = $1, last_error = $2, next_attempt_at = $3, \
+                 locked_until = NULL WHERE id = $4",
+            )
+            .bind(*status)
+            .bind(error.clone())
+            .bind(*next_at)
+            .bind(id),
+            DeliveryOutcome::Failed { status, error } => sqlx::query(
+                "UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_status = $1, last_error = $2, \
+                 locked_until = NULL WHERE id = $3",
+            )
+            .bind(*status)
+            .bind(error.clone())
+            .bind(id),
+        };
+        q.execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn history(&self, record_type: RecordType, record_id: i64, org_id: Option<i64>) -> Result<Vec<HistoryEntry>> {
         let rows = sqlx::query(
             "SELECT a.seq, a.at, a.actor_user_id, u.display_name, a.action, a.content, a.content_hash, a.entry_hash \
@@ -1265,6 +1550,16 @@ impl crate::Store for SqlStore {
         }
         for c in self.list_coalitions().await? {
             check_current(problems, &latest, RecordType::Coalition, c.id, &c.content_json());
+        }
+        for r in &sqlx::query("SELECT id, org_id, url, active FROM webhooks ORDER BY id").fetch_all(&self.pool).await? {
+            let hook = Webhook {
+                id: r.try_get("id")?,
+                org_id: r.try_get("org_id")?,
+                url: r.try_get("url")?,
+                active: r.try_get("active")?,
+                created_at: 0,
+            };
+            check_current(problems, &latest, RecordType::Webhook, hook.id, &hook.content_json());
         }
         let sql = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments ORDER BY id");
         for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {

@@ -1,0 +1,209 @@
+//! The alerts inbox, webhook registration and the delivery log.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use axum::{Extension, Json};
+use std::collections::HashMap;
+use vigia_domain::account::{Locale, Permission};
+use vigia_domain::{format_instant, ValidationErrors};
+use vigia_store::{now_micros, secrets, Alert};
+
+use crate::auth::{Ctx, Via};
+use crate::error::{ApiError, WebError};
+use crate::i18n::{field_error, tr, tr_args};
+use crate::routes::Routes;
+use crate::ui::{render, Chrome, FormBody, PageResult};
+use crate::AppState;
+
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/alerts", inbox)
+        .post("/alerts/{id}/read", mark_read)
+        .get("/admin/webhooks", webhooks_page)
+        .post("/admin/webhooks", webhook_create)
+        .get("/api/v1/alerts", api_alerts)
+}
+
+pub struct AlertView {
+    pub id: i64,
+    pub when: String,
+    pub title: String,
+    pub detail: String,
+    pub link: Option<String>,
+    pub unread: bool,
+}
+
+fn view(l: Locale, a: &Alert) -> AlertView {
+    let p: serde_json::Value = serde_json::from_str(&a.payload).unwrap_or_default();
+    let s = |k: &str| p[k].as_str().unwrap_or("").to_string();
+    let (title, detail, link) = if a.kind == "episode" {
+        let facilities: Vec<&str> =
+            p["facilities"].as_array().map(|v| v.iter().filter_map(|f| f.as_str()).collect()).unwrap_or_default();
+        (
+            tr_args(l, "alerts-episode", &[("start", s("start")), ("end", s("end"))]),
+            tr_args(
+                l,
+                "alerts-episode-detail",
+                &[
+                    ("refusals", p["refusals"].to_string()),
+                    ("attempts", p["attempts"].to_string()),
+                    ("orgs", p["organizations"].to_string()),
+                    ("facilities", facilities.join(", ")),
+                ],
+            ),
+            Some(format!("/access?from={}&until={}", s("start"), s("end"))),
+        )
+    } else {
+        let outcome = crate::access::label(l, "outcome", &s("outcome"));
+        (
+            tr_args(l, "alerts-refusal", &[("facility", s("facility")), ("outcome", outcome)]),
+            tr_args(l, "alerts-refusal-detail", &[("org", s("organization")), ("when", s("attempted_at"))]),
+            a.attempt_id.map(|id| format!("/access/{id}")),
+        )
+    };
+    AlertView { id: a.id, when: format_instant(a.created_at), title, detail, link, unread: a.read_at.is_none() }
+}
+
+#[derive(Template)]
+#[template(path = "alerts.html")]
+struct InboxPage {
+    c: Chrome,
+    alerts: Vec<AlertView>,
+}
+
+async fn inbox(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let alerts = st.store.alerts(user.org_id, 200).await?.iter().map(|a| view(ctx.locale, a)).collect();
+    render(StatusCode::OK, &InboxPage { c: Chrome::new(&ctx, "/alerts"), alerts })
+}
+
+async fn mark_read(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    FormBody::checked(&headers, &body, &ctx)?;
+    let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    st.store.mark_alert_read(user.org_id, id, now_micros()).await?;
+    Ok(Redirect::to("/alerts").into_response())
+}
+
+async fn api_alerts(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if ctx.via == Via::BadBearer {
+        return Err(WebError::Unauthorized.into());
+    }
+    let user = ctx.require_user()?.clone();
+    let items: Vec<_> = st
+        .store
+        .alerts(user.org_id, 200)
+        .await?
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "id": a.id, "kind": a.kind, "attempt_id": a.attempt_id, "created_at": format_instant(a.created_at),
+                "read": a.read_at.is_some(),
+                "payload": serde_json::from_str::<serde_json::Value>(&a.payload).unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "items": items })))
+}
+
+#[derive(Template)]
+#[template(path = "webhooks.html")]
+struct WebhooksPage {
+    c: Chrome,
+    hooks: Vec<(i64, String, bool)>,
+    deliveries: Vec<(i64, i64, String, i64, String, String)>,
+    secret: Option<String>,
+    url_value: String,
+    url_error: Option<String>,
+}
+
+async fn webhooks_view(
+    st: &AppState,
+    ctx: &Ctx,
+    secret: Option<String>,
+    url_value: String,
+    url_error: Option<String>,
+    status: StatusCode,
+) -> PageResult {
+    let me = ctx.require(Permission::ManageUsers)?;
+    let hooks = st.store.webhooks(me.org_id).await?.into_iter().map(|h| (h.id, h.url, h.active)).collect();
+    let deliveries = st
+        .store
+        .deliveries(me.org_id, 100)
+        .await?
+        .into_iter()
+        .map(|d| {
+            (
+                d.id,
+                d.webhook_id,
+                tr(ctx.locale, &format!("delivery-{}", d.status)),
+                d.attempts,
+                d.last_status.map(|s| s.to_string()).or(d.last_error).unwrap_or_default(),
+                format_instant(d.delivered_at.unwrap_or(d.next_attempt_at)),
+            )
+        })
+        .collect();
+    render(
+        status,
+        &WebhooksPage { c: Chrome::new(ctx, "/admin/webhooks"), hooks, deliveries, secret, url_value, url_error },
+    )
+}
+
+async fn webhooks_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(_q): Query<HashMap<String, String>>,
+) -> PageResult {
+    webhooks_view(&st, &ctx, None, String::new(), None, StatusCode::OK).await
+}
+
+/// An http(s) URL with a host, at most 500 characters.
+fn check_url(raw: &str) -> Result<String, ValidationErrors> {
+    let u = raw.trim();
+    let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
+    match rest {
+        Some(r)
+            if !r.is_empty()
+                && !r.starts_with('/')
+                && u.len() <= 500
+                && !u.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
+            Ok(u.to_string())
+        }
+        _ => Err(ValidationErrors::single("url", "invalid_url")),
+    }
+}
+
+async fn webhook_create(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let me = ctx.require(Permission::ManageUsers)?.clone();
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let url = form.get("url").unwrap_or("").to_string();
+    match check_url(&url) {
+        Ok(url) => {
+            let secret = secrets::new_token("whsec_").map_err(|e| WebError::Internal(e.to_string()))?;
+            st.store.create_webhook(&ctx.actor(), me.org_id, &url, &secret).await?;
+            webhooks_view(&st, &ctx, Some(secret), String::new(), None, StatusCode::OK).await
+        }
+        Err(errs) => {
+            let msg = errs.0.first().map(|e| field_error(ctx.locale, e));
+            webhooks_view(&st, &ctx, None, url, msg, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! The background worker: sends webhook deliveries from the durable queue and raises
+//! alerts for newly flagged suspensions.
+//!
+//! A delivery is `POST`ed as JSON with `X-Vigia-Delivery` (its id, stable across
+//! retries), `X-Vigia-Timestamp` (Unix seconds) and `X-Vigia-Signature:
+//! sha256=HEX(HMAC-SHA256(secret, "{timestamp}.{body}"))`. Receivers check the signature
+//! and refuse stale timestamps. Any 2xx answer delivers it; anything else retries after
+//! `retry_base` (10 s) × 2^attempts, at most an hour; after 8 attempts it is marked failed. Leases
+//! make several servers share the queue; a crash mid-send only delays the delivery.
+
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use vigia_domain::access::AttemptFilter;
+use vigia_domain::suspension::{detect, Observation, Settings};
+use vigia_store::{now_micros, DeliveryOutcome, DueDelivery, DynStore};
+
+pub const MAX_ATTEMPTS: i64 = 8;
+const LEASE: i64 = 60_000_000;
+
+/// `sha256=` and the hex HMAC of `"{timestamp}.{body}"`.
+pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| {
+        // HMAC accepts keys of any length; this branch cannot be reached.
+        <Hmac<Sha256> as Mac>::new_from_slice(b"-").expect("static key")
+    });
+    mac.update(format!("{timestamp}.{body}").as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// When to try again after `attempts` failed tries: `base` × 2^attempts, at most an hour.
+pub fn backoff(base: Duration, attempts: i64) -> Duration {
+    (base * (1u32 << attempts.clamp(0, 16) as u32)).min(Duration::from_secs(3600))
+}
+
+async fn send(client: &reqwest::Client, d: &DueDelivery, retry_base: Duration) -> DeliveryOutcome {
+    let ts = now_micros() / 1_000_000;
+    let result = client
+        .post(&d.url)
+        .header("content-type", "application/json")
+        .header("user-agent", "Vigia-Webhook/1")
+        .header("x-vigia-delivery", d.id.to_string())
+        .header("x-vigia-timestamp", ts.to_string())
+        .header("x-vigia-signature", signature(&d.secret, ts, &d.payload))
+        .body(d.payload.clone())
+        .send()
+        .await;
+    let (status, error) = match result {
+        Ok(r) if r.status().is_success() => {
+            return DeliveryOutcome::Delivered { status: i64::from(r.status().as_u16()) }
+        }
+        Ok(r) => (Some(i64::from(r.status().as_u16())), format!("HTTP {}", r.status())),
+        Err(e) => (None, e.without_url().to_string()),
+    };
+    if d.attempts + 1 >= MAX_ATTEMPTS {
+        DeliveryOutcome::Failed { status, error }
+    } else {
+        let next_at = now_micros() + backoff(retry_base, d.attempts).as_micros() as i64;
+        DeliveryOutcome::Retry { status, error, next_at }
+    }
+}
+
+/// Sends every due delivery once; returns how many were attempted.
+pub async fn deliver_due(store: &DynStore, client: &reqwest::Client, retry_base: Duration) -> usize {
+    let due = match store.claim_deliveries(now_micros(), LEASE, 20).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot claim webhook deliveries");
+            return 0;
+        }
+    };
+    for d in &due {
+        let outcome = send(client, d, retry_base).await;
+        if let Err(e) = store.finish_delivery(d.id, outcome, now_micros()).await {
+            tracing::error!(error = %e, delivery = d.id, "cannot record a delivery's outcome");
+        }
+    }
+    due.len()
+}
+
+/// Raises an alert in each organization's inbox for every flagged episode it can see
+/// and has not been told about.
+pub async fn scan_episodes(store: &DynStore) -> vigia_store::Result<usize> {
+    let mut raised = 0;
+    let facilities = store.list_facilities().await?;
+    let orgs = store.list_orgs().await?;
+    for org in &orgs {
+        let attempts = store.list_attempts(org.id, &AttemptFilter { limit: 100_000, ..Default::default() }).await?;
+        let obs: Vec<Observation> = attempts
+            .iter()
+            .filter_map(|a| {
+                let zone = facilities
+                    .iter()
+                    .find(|f| f.id == a.draft.facility_id)
+                    .map(|f| f.time_zone())
+                    .unwrap_or("America/Mexico_City");
+                let day = jiff::Timestamp::from_microsecond(a.draft.attempted_at).ok()?.in_tz(zone).ok()?.date();
+                Some(Observation {
+                    attempt_id: a.id,
+                    org_id: a.org_id,
+                    facility_id: a.draft.facility_id,
+                    day,
+                    refused: a.draft.outcome.is_refusal(),
+                })
+            })
+            .collect();
+        for e in detect(&obs, &Settings::default()) {
+            let names: Vec<String> = e
+                .facilities
+                .iter()
+                .map(|id| {
+                    facilities
+                        .iter()
+                        .find(|f| f.id == *id)
+                        .map(|f| f.draft.name.clone())
+                        .unwrap_or_else(|| id.to_string())
+                })
+                .collect();
+            let key = format!(
+                "episode:{}:{}",
+                e.start,
+                e.facilities.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(",")
+            );
+            let payload = serde_json::json!({
+                "type": "access.suspected_suspension",
+                "start": e.start.to_string(), "end": e.end.to_string(),
+                "organizations": e.orgs.len(), "facilities": names,
+                "refusals": e.refusals, "attempts": e.attempts, "expected_refusals": e.expected, "p_value": e.p_value,
+                "attempt_ids": e.attempt_ids,
+            })
+            .to_string();
+            if store.raise_alert(org.id, "episode", &key, None, &payload).await?.is_some() {
+                raised += 1;
+            }
+        }
+    }
+    Ok(raised)
+}
+
+/// Runs the worker until the process ends: deliveries every `interval`, an episode
+/// scan every `scan_every`.
+pub fn spawn(store: DynStore, config: &crate::Config) -> tokio::task::JoinHandle<()> {
+    let (interval, scan_every, retry_base) = (config.worker_interval, config.episode_scan, config.retry_base);
+    tokio::spawn(async move {
+        let client = match reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "webhook client unavailable; worker not started");
+                return;
+            }
+        };
+        let mut last_scan: Option<std::time::Instant> = None;
+        loop {
+            if last_scan.is_none_or(|t| t.elapsed() >= scan_every) {
+                if let Err(e) = scan_episodes(&store).await {
+                    tracing::error!(error = %e, "episode scan failed");
+                }
+                last_scan = Some(std::time::Instant::now());
+            }
+            while deliver_due(&store, &client, retry_base).await > 0 {}
+            tokio::time::sleep(interval).await;
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_cover_the_timestamp_and_the_body() {
+        let s = signature("k", 1, "{}");
+        assert!(s.starts_with("sha256=") && s.len() == 7 + 64);
+        assert_ne!(s, signature("k", 2, "{}"));
+        assert_ne!(s, signature("k", 1, "{ }"));
+        assert_ne!(s, signature("j", 1, "{}"));
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let base = Duration::from_secs(10);
+        assert_eq!(backoff(base, 0), Duration::from_secs(10));
+        assert_eq!(backoff(base, 1), Duration::from_secs(20));
+        assert!(backoff(base, 3) > backoff(base, 2));
+        assert_eq!(backoff(base, 30), Duration::from_secs(3600));
+    }
+}
