@@ -296,3 +296,6 @@ delivery-pending = pending
 delivery-delivered = delivered
 delivery-failed = failed
 err-invalid_url = Must be a complete http:// or https:// address.
+analysis-map = Map of the current state of access by center
+analysis-map-partial = Partially granted or delayed
+analysis-map-refused = Refused

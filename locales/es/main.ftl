@@ -296,3 +296,6 @@ delivery-pending = pendiente
 delivery-delivered = entregado
 delivery-failed = fallido
 err-invalid_url = Debe ser una dirección http:// o https:// completa.
+analysis-map = Mapa del estado actual del acceso por centro
+analysis-map-partial = Permitido en parte o demorado
+analysis-map-refused = Rechazado

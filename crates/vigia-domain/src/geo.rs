@@ -67,6 +67,34 @@ pub fn state(code: &str) -> Option<&'static State> {
 pub const LATITUDE: (f64, f64) = (14.0, 33.0);
 pub const LONGITUDE: (f64, f64) = (-119.0, -86.0);
 
+/// The map drawing's extent (the vendored `mexico.svg`, viewBox 0 0 793 498) and the
+/// geographic extremes it spans.
+const MAP_X: (f64, f64) = (0.287_862_18, 792.187_86);
+const MAP_Y: (f64, f64) = (0.292_438, 497.212_44);
+const MAP_WEST: f64 = -118.4;
+const MAP_EAST: f64 = -86.7;
+const MAP_NORTH: f64 = 32.72;
+const MAP_SOUTH: f64 = 14.53;
+
+fn mercator(lat: f64) -> f64 {
+    (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0).tan().ln()
+}
+
+/// Places a latitude/longitude on the vendored map of Mexico (Mercator fitted to the
+/// drawing; see `static/vendor/svg-maps-mexico/SOURCE.md`).
+pub fn map_point(lat: f64, lon: f64) -> (f64, f64) {
+    let x = MAP_X.0 + (lon - MAP_WEST) / (MAP_EAST - MAP_WEST) * (MAP_X.1 - MAP_X.0);
+    let y = MAP_Y.0
+        + (mercator(MAP_NORTH) - mercator(lat)) / (mercator(MAP_NORTH) - mercator(MAP_SOUTH)) * (MAP_Y.1 - MAP_Y.0);
+    (x, y)
+}
+
+/// The map drawing's id for each state, in INEGI order.
+pub const MAP_IDS: [&str; 32] = [
+    "agu", "bcn", "bcs", "cam", "coa", "col", "chp", "chh", "cmx", "dur", "gua", "gro", "hid", "jal", "mex", "mic",
+    "mor", "nay", "nle", "oax", "pue", "que", "roo", "slp", "sin", "son", "tab", "tam", "tla", "ver", "yuc", "zac",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,7 @@ pub fn routes() -> Routes {
     Routes::default()
         .get("/access/analysis", page)
         .get("/access/analysis.csv", csv_download)
+        .get("/access/map.svg", map_svg)
         .get("/api/v1/access-analysis", api)
 }
 
@@ -213,6 +214,7 @@ struct AnalysisPage {
     tables: Vec<(String, &'static str, Vec<TallyRow>)>,
     status: Vec<StatusRow>,
     query: String,
+    map: String,
 }
 
 /// A group's label, attempts, refusals and refusal rate.
@@ -254,6 +256,7 @@ async fn page(
     let query =
         serde_urlencoded::to_string(q.iter().filter(|(k, _)| *k != "table").collect::<Vec<_>>()).unwrap_or_default();
     let page = AnalysisPage {
+        map: access_map(&a, l),
         status: status(&a, l),
         query,
         c: Chrome::new(&ctx, "/access/analysis"),
@@ -355,6 +358,56 @@ async fn csv_download(
             (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"vigia-{which}.csv\"")),
         ],
         body,
+    )
+        .into_response())
+}
+
+/// The map of the current state of access: a dot per facility with coordinates,
+/// colored by its latest visible outcome.
+fn access_map(a: &Analysis, l: Locale) -> String {
+    let mut latest: HashMap<i64, &Attempt> = HashMap::new();
+    for at in &a.attempts {
+        let e = latest.entry(at.draft.facility_id).or_insert(at);
+        if (at.draft.attempted_at, at.id) > (e.draft.attempted_at, e.id) {
+            *e = at;
+        }
+    }
+    let dots: Vec<crate::map::Dot> = a
+        .facilities
+        .values()
+        .filter_map(|f| {
+            let (lat, lon) = (f.draft.latitude?, f.draft.longitude?);
+            let last = latest.get(&f.id);
+            let outcome = last
+                .map(|x| crate::access::label(l, "outcome", x.draft.outcome.as_str()))
+                .unwrap_or_else(|| tr(l, "facility-unknown"));
+            let when =
+                last.map(|x| vigia_domain::format_local(x.draft.attempted_at, f.time_zone())).unwrap_or_default();
+            Some(crate::map::Dot {
+                lat,
+                lon,
+                class: crate::map::class_of(last.map(|x| x.draft.outcome)),
+                label: format!("{}: {outcome} {when}", f.draft.name),
+            })
+        })
+        .collect();
+    crate::map::render(&tr(l, "analysis-map"), &dots)
+}
+
+/// The same map as a standalone SVG file.
+async fn map_svg(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<axum::response::Response, crate::error::PageError> {
+    use axum::response::IntoResponse;
+    let a = analyse(&st, &ctx, &q).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
+            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"vigia-access-map.svg\""),
+        ],
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}", access_map(&a, ctx.locale)),
     )
         .into_response())
 }

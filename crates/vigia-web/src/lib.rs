@@ -18,6 +18,7 @@ pub mod auth;
 pub mod error;
 pub mod evidence;
 pub mod i18n;
+pub mod map;
 pub mod openapi;
 pub mod routes;
 pub mod ui;

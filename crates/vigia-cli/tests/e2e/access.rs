@@ -476,3 +476,30 @@ fn facility_draft() -> vigia_domain::facility::FacilityDraft {
         sources: None,
     }
 }
+
+#[tokio::test]
+async fn the_map_shows_each_facility_s_latest_outcome() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    let (_, a) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+    app.user("an@a.org", "org-a", Role::Analyst).await;
+    let mut d =
+        vigia_domain::facility::FacilityDraft { latitude: Some(14.9), longitude: Some(-92.26), ..facility_draft() };
+    let f = app.store.create_facility(&vigia_store::Actor::SYSTEM, d.clone()).await.expect("f").id;
+    d.name = "Las Agujas".into();
+    d.state_code = "09".into();
+    d.latitude = Some(19.36);
+    d.longitude = Some(-99.07);
+    app.store.create_facility(&vigia_store::Actor::SYSTEM, d).await.expect("g");
+    let http = reqwest::Client::new();
+    http.post(app.url("/api/v1/access-attempts")).bearer_auth(&a).json(&denial(f)).send().await.expect("post");
+    let c = app.login("an@a.org").await;
+    let (_, page) = get_text(&c, app.url("/access/analysis")).await;
+    assert!(page.contains("<svg class=\"map\""), "the map is on the page");
+    assert_eq!(page.matches("class=\"dot-refused\"").count(), 1, "Siglo XXI refused");
+    assert_eq!(page.matches("class=\"dot-none\"").count(), 1, "Las Agujas: no attempt yet");
+    assert!(!page.contains("style=\""), "no inline styles: the CSP forbids them");
+    let r = c.get(app.url("/access/map.svg")).send().await.expect("svg");
+    assert_eq!(r.headers()["content-type"], "image/svg+xml; charset=utf-8");
+    let svg = r.text().await.expect("t");
+    assert!(svg.starts_with("<?xml") && svg.contains("state-chp") && svg.contains("dot-refused"));
+}
