@@ -299,3 +299,17 @@ err-invalid_url = Must be a complete http:// or https:// address.
 analysis-map = Map of the current state of access by center
 analysis-map-partial = Partially granted or delayed
 analysis-map-refused = Refused
+
+nav-calendars = Calendars
+calendars-title = Non-working days declared by agencies
+calendars-intro = Days the INM, COMAR or another agency declared non-working by an agreement published in the DOF, and suspensions of time limits. Each carries its source and applies to its calendar and those extending it. Every entry is kept in the history.
+calendars-empty = None entered yet.
+calendars-add = Enter non-working days
+calendars-calendar = Calendar
+calendars-start_date = From
+calendars-end_date = Until (included; empty for a single day)
+calendars-label_es = Description in Spanish
+calendars-label_en = Description in English
+calendars-source = Source (agreement, DOF, date)
+err-before_start = Cannot be before the start date.
+err-range_too_long = The period cannot exceed three years.

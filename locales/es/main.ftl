@@ -299,3 +299,17 @@ err-invalid_url = Debe ser una dirección http:// o https:// completa.
 analysis-map = Mapa del estado actual del acceso por centro
 analysis-map-partial = Permitido en parte o demorado
 analysis-map-refused = Rechazado
+
+nav-calendars = Calendarios
+calendars-title = Días inhábiles declarados por las dependencias
+calendars-intro = Días que el INM, la COMAR u otra dependencia declaró inhábiles por acuerdo publicado en el DOF, y suspensiones de plazos. Cada uno lleva su fuente y se aplica a su calendario y a los que lo extienden. Cada registro queda en el historial.
+calendars-empty = Todavía no se registró ninguno.
+calendars-add = Registrar días inhábiles
+calendars-calendar = Calendario
+calendars-start_date = Desde
+calendars-end_date = Hasta (incluido; vacío si es un solo día)
+calendars-label_es = Descripción en español
+calendars-label_en = Descripción en inglés
+calendars-source = Fuente (acuerdo, DOF, fecha)
+err-before_start = No puede ser anterior a la fecha de inicio.
+err-range_too_long = El periodo no puede pasar de tres años.

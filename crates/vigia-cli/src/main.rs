@@ -135,6 +135,9 @@ struct ClockOpts {
     /// Language of the explanation: es or en.
     #[arg(long, default_value = "es")]
     lang: String,
+    /// Also count with the agency days entered in this data dir (else the shipped calendars alone).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -429,7 +432,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 place.data_dir.join(keyfile::FILE).display()
             );
         }
-        Command::Clock(cmd) => return clock(cmd),
+        Command::Clock(cmd) => return clock(cmd).await,
         Command::Backup { place, out } => {
             let store = place.open().await?;
             store.backup_to(&out).await?;
@@ -453,10 +456,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// `vigia clock …`: one date or number on stdout; with --explain, the days after it.
-fn clock(cmd: ClockCmd) -> anyhow::Result<ExitCode> {
+async fn clock(cmd: ClockCmd) -> anyhow::Result<ExitCode> {
     use vigia_domain::clock::{answer, validate_query, Calendars};
     use vigia_domain::input::RawInput;
-    let calendars = Calendars::builtin();
+    let data_dir = match &cmd {
+        ClockCmd::Add { opts, .. } | ClockCmd::Count { opts, .. } => opts.data_dir.clone(),
+        ClockCmd::Calendars { .. } => None,
+    };
+    let calendars = match data_dir {
+        Some(dir) => {
+            let place = Place { data_dir: dir, database_url: std::env::var("VIGIA_DATABASE_URL").ok() };
+            let store = place.open().await?;
+            vigia_store::calendars(&*store).await?
+        }
+        None => Calendars::builtin(),
+    };
     let (pairs, opts, counting) = match cmd {
         ClockCmd::Calendars { lang } => {
             let l = Locale::parse(&lang).ok_or_else(|| anyhow!("--lang must be es or en"))?;

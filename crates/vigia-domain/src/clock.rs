@@ -701,3 +701,85 @@ pub fn answer(q: &ClockQuery, calendars: &Calendars, explain: bool, l: Locale) -
     };
     Ok(ClockAnswer { calendar: q.calendar.clone(), from: q.from, to, working_days: n, days })
 }
+
+/// An agency-declared non-working period, validated: the calendar exists, the dates are
+/// real and in order, at most three years long, and it names its source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgencyRule {
+    pub calendar: String,
+    pub start: Date,
+    pub end: Date,
+    pub label_es: String,
+    pub label_en: String,
+    pub source: String,
+}
+
+pub fn validate_agency_rule(
+    raw: &crate::input::RawInput,
+    calendars: &Calendars,
+) -> Result<AgencyRule, crate::ValidationErrors> {
+    use crate::{FieldError, ValidationErrors};
+    let mut errs = ValidationErrors::new();
+    raw.reject_unknown(&["calendar", "start_date", "end_date", "label_es", "label_en", "source"], &mut errs);
+    let calendar = raw.required_text("calendar", 40, &mut errs);
+    if calendar.as_deref().is_some_and(|c| calendars.get(c).is_err()) {
+        errs.push(FieldError::new("calendar", "unknown_choice"));
+    }
+    let start = raw.date("start_date", &mut errs);
+    if start.is_none() && errs.for_field("start_date").is_none() {
+        errs.push(FieldError::new("start_date", "required"));
+    }
+    let end = raw.date("end_date", &mut errs).or(start);
+    if let (Some(s), Some(e)) = (start, end) {
+        if e < s {
+            errs.push(FieldError::new("end_date", "before_start"));
+        } else if s.until(e).map(|sp| sp.get_days()).unwrap_or(0) > 3 * 366 {
+            errs.push(FieldError::new("end_date", "range_too_long"));
+        }
+    }
+    let label_es = raw.required_text("label_es", 200, &mut errs);
+    let label_en = raw.text("label_en", 200, &mut errs);
+    let source = raw.required_text("source", 500, &mut errs);
+    match (calendar, start, end, label_es, source) {
+        (Some(calendar), Some(start), Some(end), Some(label_es), Some(source)) if errs.is_empty() => Ok(AgencyRule {
+            calendar,
+            start,
+            end,
+            label_en: label_en.unwrap_or_else(|| label_es.clone()),
+            label_es,
+            source,
+        }),
+        _ => Err(errs),
+    }
+}
+
+#[cfg(test)]
+mod agency_tests {
+    use super::*;
+    use crate::input::RawInput;
+
+    #[test]
+    fn agency_rules_need_a_known_calendar_ordered_dates_and_a_source() {
+        let cals = Calendars::builtin();
+        let ok = RawInput::from_pairs([
+            ("calendar", "comar"),
+            ("start_date", "2020-04-01"),
+            ("end_date", "2020-04-30"),
+            ("label_es", "Suspensión de plazos"),
+            ("source", "Acuerdo DOF 2020-04-01"),
+        ]);
+        let r = validate_agency_rule(&ok, &cals).expect("valid");
+        assert_eq!(r.label_en, "Suspensión de plazos", "English falls back to Spanish");
+        let bad = RawInput::from_pairs([
+            ("calendar", "marte"),
+            ("start_date", "2020-04-30"),
+            ("end_date", "2020-04-01"),
+            ("label_es", "x"),
+        ]);
+        let errs = validate_agency_rule(&bad, &cals).expect_err("invalid");
+        let got: Vec<_> = errs.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert!(got.contains(&("calendar", "unknown_choice")));
+        assert!(got.contains(&("end_date", "before_start")));
+        assert!(got.contains(&("source", "required")));
+    }
+}

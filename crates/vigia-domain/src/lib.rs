@@ -34,10 +34,11 @@ pub enum RecordType {
     Coalition,
     Attachment,
     Webhook,
+    CalendarRule,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 10] = [
+    pub const ALL: [RecordType; 11] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::Facility,
@@ -48,6 +49,7 @@ impl RecordType {
         RecordType::Coalition,
         RecordType::Attachment,
         RecordType::Webhook,
+        RecordType::CalendarRule,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +64,7 @@ impl RecordType {
             RecordType::Coalition => "coalition",
             RecordType::Attachment => "attachment",
             RecordType::Webhook => "webhook",
+            RecordType::CalendarRule => "calendar_rule",
         }
     }
 

@@ -234,6 +234,41 @@ pub enum DeliveryOutcome {
     Failed { status: Option<i64>, error: String },
 }
 
+/// A non-working day or period an agency declared, with its source.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CalendarRule {
+    pub id: i64,
+    pub calendar: String,
+    pub start_date: String,
+    pub end_date: String,
+    pub label_es: String,
+    pub label_en: String,
+    pub source: String,
+}
+
+impl CalendarRule {
+    pub fn content_json(&self) -> String {
+        serde_json::json!({
+            "id": self.id, "calendar": self.calendar, "start_date": self.start_date, "end_date": self.end_date,
+            "label_es": self.label_es, "label_en": self.label_en, "source": self.source,
+        })
+        .to_string()
+    }
+
+    /// The rule as the domain's clock reads it.
+    pub fn to_rule(&self) -> vigia_domain::clock::Rule {
+        vigia_domain::clock::Rule {
+            when: vigia_domain::clock::When::Range { start: self.start_date.clone(), end: self.end_date.clone() },
+            label_es: self.label_es.clone(),
+            label_en: self.label_en.clone(),
+            source: self.source.clone(),
+            from: None,
+            until: None,
+            verify: false,
+        }
+    }
+}
+
 /// Row counts, for backups and restore checks.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
@@ -377,6 +412,10 @@ pub trait Store: Send + Sync {
     async fn claim_deliveries(&self, now: Micros, lease: Micros, limit: i64) -> Result<Vec<DueDelivery>>;
     async fn finish_delivery(&self, id: i64, outcome: DeliveryOutcome, now: Micros) -> Result<()>;
 
+    // Agency calendars
+    async fn add_calendar_rule(&self, actor: &Actor, rule: CalendarRule) -> Result<CalendarRule>;
+    async fn calendar_rules(&self) -> Result<Vec<CalendarRule>>;
+
     // History
     /// Every version of a record, oldest first. Private records are only returned to
     /// their organization (`org_id`).
@@ -395,6 +434,18 @@ pub trait Store: Send + Sync {
 }
 
 pub type DynStore = Arc<dyn Store>;
+
+/// The shipped calendars with every rule admins entered.
+pub async fn calendars(store: &dyn Store) -> Result<vigia_domain::clock::Calendars> {
+    let mut cals = vigia_domain::clock::Calendars::builtin();
+    let rules = store.calendar_rules().await?;
+    let names: std::collections::BTreeSet<&str> = rules.iter().map(|r| r.calendar.as_str()).collect();
+    for name in names {
+        let extra: Vec<_> = rules.iter().filter(|r| r.calendar == name).map(CalendarRule::to_rule).collect();
+        cals = cals.with_extra_rules(name, &extra).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    }
+    Ok(cals)
+}
 
 /// Opens the store a URL names (`sqlite://…` or `postgres://…`), applying migrations.
 pub async fn open(url: &str, keys: &[MasterKey]) -> Result<DynStore> {

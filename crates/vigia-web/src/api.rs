@@ -264,16 +264,16 @@ async fn import_facilities(
 
 /// The clock is public reference: anyone may check a date by hand, signed in or not.
 fn clock_json(
+    calendars: &vigia_domain::clock::Calendars,
     q: &std::collections::HashMap<String, String>,
     counting: bool,
     l: vigia_domain::account::Locale,
 ) -> Result<serde_json::Value, WebError> {
-    use vigia_domain::clock::{answer, validate_query, Calendars};
-    let calendars = Calendars::builtin();
+    use vigia_domain::clock::{answer, validate_query};
     let raw = RawInput::from_pairs(q.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let query = validate_query(&raw, &calendars, counting)?;
+    let query = validate_query(&raw, calendars, counting)?;
     let explain = matches!(q.get("explain").map(String::as_str), Some("true" | "1" | "on"));
-    let a = answer(&query, &calendars, explain, l).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let a = answer(&query, calendars, explain, l).map_err(|e| WebError::BadRequest(e.to_string()))?;
     let cal = calendars.get(&a.calendar).map_err(|e| WebError::BadRequest(e.to_string()))?;
     let mut out = serde_json::json!({
         "calendar": a.calendar, "calendar_title": cal.title(l), "source": cal.spec.source,
@@ -296,27 +296,30 @@ fn clock_json(
 }
 
 async fn clock_add(
+    State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(clock_json(&q, false, ctx.locale)?))
+    Ok(Json(clock_json(&vigia_store::calendars(&*st.store).await?, &q, false, ctx.locale)?))
 }
 
 async fn clock_count(
+    State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(clock_json(&q, true, ctx.locale)?))
+    Ok(Json(clock_json(&vigia_store::calendars(&*st.store).await?, &q, true, ctx.locale)?))
 }
 
-async fn clock_calendars() -> Json<serde_json::Value> {
-    let calendars = vigia_domain::clock::Calendars::builtin();
+async fn clock_calendars(State(st): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
+    let calendars = vigia_store::calendars(&*st.store).await?;
+    let entered = st.store.calendar_rules().await?;
     let items: Vec<_> = calendars
         .names()
         .filter_map(|n| calendars.get(n).ok())
         .map(|c| serde_json::to_value(&c.spec).unwrap_or_default())
         .collect();
-    Json(serde_json::json!({ "items": items }))
+    Ok(Json(serde_json::json!({ "items": items, "agency_rules": entered })))
 }
 
 async fn list_attempts(

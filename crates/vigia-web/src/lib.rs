@@ -15,6 +15,7 @@ pub mod alerts;
 pub mod analysis;
 pub mod api;
 pub mod auth;
+pub mod calendars;
 pub mod error;
 pub mod evidence;
 pub mod i18n;

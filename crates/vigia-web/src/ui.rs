@@ -45,6 +45,7 @@ pub fn routes() -> Routes {
         .merge(crate::analysis::routes())
         .merge(crate::evidence::routes())
         .merge(crate::alerts::routes())
+        .merge(crate::calendars::routes())
         .merge(crate::access::page_routes())
         .get("/admin/users", users_page)
         .post("/admin/users", user_create)
@@ -1069,10 +1070,14 @@ struct ClockPage {
 }
 
 /// Anyone can check a legal date by hand: a GET form, no sign-in needed.
-async fn clock_page(Extension(ctx): Extension<Ctx>, Query(q): Query<HashMap<String, String>>) -> PageResult {
-    use vigia_domain::clock::{answer, validate_query, Calendars, ClockAsk};
+async fn clock_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    use vigia_domain::clock::{answer, validate_query, ClockAsk};
     let l = ctx.locale;
-    let calendars = Calendars::builtin();
+    let calendars = vigia_store::calendars(&*st.store).await?;
     let mut values: HashMap<String, String> = q.clone();
     values.entry("calendar".into()).or_insert_with(|| vigia_domain::clock::DEFAULT_CALENDAR.into());
     let asked = q.contains_key("from");

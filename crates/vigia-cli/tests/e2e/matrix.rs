@@ -275,6 +275,13 @@ impl World {
                     "/facilities/{id}/notes" => vec![("csrf", csrf), ("body", format!("nota {n}"))],
                     // Loopback only: the worker really sends to registered webhooks.
                     "/admin/webhooks" => vec![("csrf", csrf), ("url", format!("http://127.0.0.1:9/hook-{n}"))],
+                    "/admin/calendars" => vec![
+                        ("csrf", csrf),
+                        ("calendar", "inm".into()),
+                        ("start_date", format!("2019-12-{:02}", 1 + n % 28)),
+                        ("label_es", "Periodo vacacional".into()),
+                        ("source", "Acuerdo publicado en el DOF (prueba)".into()),
+                    ],
                     "/access" | "/access/{id}/edit" => vec![
                         ("csrf", csrf),
                         ("facility_id", self.facility.to_string()),

@@ -282,3 +282,47 @@ async fn anyone_can_check_a_deadline_by_hand() {
     assert_eq!(status, 422);
     assert!(page.contains("id=\"e-working_days\""));
 }
+
+#[tokio::test]
+async fn agency_suspensions_entered_by_an_admin_move_the_deadlines() {
+    for app in TestApp::all().await {
+        app.user("admin@a.org", "org-a", Role::Admin).await;
+        let c = app.login("admin@a.org").await;
+        let (status, page) = get_text(&c, app.url("/admin/calendars")).await;
+        assert_eq!(status, 200);
+        let csrf = csrf_of(&page);
+        let post = |start: &'static str, end: &'static str, source: &'static str| {
+            c.post(app.url("/admin/calendars"))
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("calendar", "comar"),
+                    ("start_date", start),
+                    ("end_date", end),
+                    ("label_es", "Suspensión de plazos por la contingencia"),
+                    ("source", source),
+                ])
+                .send()
+        };
+        let r = post("2020-04-30", "2020-04-01", "").await.expect("post");
+        assert_eq!(r.status(), 422);
+        let page = r.text().await.expect("t");
+        assert!(page.contains("id=\"e-end_date\">No puede ser anterior a la fecha de inicio.</p>"));
+        assert!(page.contains("id=\"e-source\">Este campo es obligatorio.</p>"));
+        let r = post("2020-04-01", "2020-04-30", "Acuerdo COMAR, DOF (prueba)").await.expect("post");
+        assert_eq!(r.status(), 303);
+
+        let http = reqwest::Client::new();
+        let get = |cal: &str| {
+            http.get(app.url(&format!("/api/v1/clock/add?from=2020-03-31&working_days=1&calendar={cal}&explain=true")))
+                .send()
+        };
+        let comar: serde_json::Value = get("comar").await.expect("get").json().await.expect("json");
+        assert_eq!(comar["to"], "2020-05-04", "April suspended, 1 May a holiday");
+        assert!(comar["days"][0]["reasons"][0].as_str().expect("reason").contains("Acuerdo COMAR, DOF (prueba)"));
+        let lfpa: serde_json::Value = get("lfpa").await.expect("get").json().await.expect("json");
+        assert_eq!(lfpa["to"], "2020-04-01", "only COMAR is suspended");
+        let (_, page) = get_text(&c, app.url("/clock?from=2020-03-31&working_days=1&calendar=comar")).await;
+        assert!(page.contains("2020-05-04"));
+        assert!(app.store.verify_audit().await.expect("verify").ok());
+    }
+}

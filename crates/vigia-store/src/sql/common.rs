@@ -21,7 +21,7 @@ use vigia_domain::{Micros, RecordType};
 
 use crate::vault::{self, b64, MasterKey, Vault, VaultError};
 use crate::{
-    now_micros, Actor, Alert, ApiToken, Attachment, Backend, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
+    now_micros, Actor, Alert, ApiToken, Attachment, Backend, CalendarRule, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
     Webhook, HistoryEntry, NewUser, Result, SessionRow,
     StoreError, VerifyReport,
 };
@@ -1485,6 +1485,49 @@ impl crate::Store for SqlStore {
         Ok(())
     }
 
+    async fn add_calendar_rule(&self, actor: &Actor, rule: CalendarRule) -> Result<CalendarRule> {
+        let mut w = self.begin().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO calendar_rules (calendar, start_date, end_date, label_es, label_en, source, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(&rule.calendar)
+        .bind(&rule.start_date)
+        .bind(&rule.end_date)
+        .bind(&rule.label_es)
+        .bind(&rule.label_en)
+        .bind(&rule.source)
+        .bind(w.now)
+        .fetch_one(&mut *w.tx)
+        .await?
+        .try_get("id")?;
+        let r = CalendarRule { id, ..rule };
+        w.audit(actor, actor.org_id, "create", RecordType::CalendarRule, id, &r.content_json()).await?;
+        w.commit().await?;
+        Ok(r)
+    }
+
+    async fn calendar_rules(&self) -> Result<Vec<CalendarRule>> {
+        let rows = sqlx::query(
+            "SELECT id, calendar, start_date, end_date, label_es, label_en, source FROM calendar_rules ORDER BY start_date, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CalendarRule {
+                    id: r.try_get("id")?,
+                    calendar: r.try_get("calendar")?,
+                    start_date: r.try_get("start_date")?,
+                    end_date: r.try_get("end_date")?,
+                    label_es: r.try_get("label_es")?,
+                    label_en: r.try_get("label_en")?,
+                    source: r.try_get("source")?,
+                })
+            })
+            .collect()
+    }
+
     async fn history(&self, record_type: RecordType, record_id: i64, org_id: Option<i64>) -> Result<Vec<HistoryEntry>> {
         let rows = sqlx::query(
             "SELECT a.seq, a.at, a.actor_user_id, u.display_name, a.action, a.content, a.content_hash, a.entry_hash \
@@ -1560,6 +1603,9 @@ impl crate::Store for SqlStore {
                 created_at: 0,
             };
             check_current(problems, &latest, RecordType::Webhook, hook.id, &hook.content_json());
+        }
+        for r in crate::Store::calendar_rules(self).await? {
+            check_current(problems, &latest, RecordType::CalendarRule, r.id, &r.content_json());
         }
         let sql = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments ORDER BY id");
         for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
