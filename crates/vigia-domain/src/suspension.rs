@@ -385,3 +385,90 @@ mod tally_tests {
         assert_eq!(Tally::default().rate(), None);
     }
 }
+
+/// A day's cell in a facility's calendar of outcomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayCell {
+    pub day: i8,
+    pub attempts: usize,
+    pub refusals: usize,
+    /// The worst outcome class that day: "refused", "partial", "granted" or "none".
+    pub class: &'static str,
+}
+
+/// A month as weeks of seven cells, Monday first; `None` pads days of other months.
+pub type MonthGrid = Vec<[Option<DayCell>; 7]>;
+
+/// The months of `year` that had attempts, as grids. `class_of` gives each attempt's
+/// class; the worst of the day wins (refused over partial over granted).
+pub fn calendar_months(year: i16, days: &[(Date, &'static str)]) -> Vec<(i8, MonthGrid)> {
+    let rank = |c: &str| match c {
+        "refused" => 3,
+        "partial" => 2,
+        "granted" => 1,
+        _ => 0,
+    };
+    let mut by_day: BTreeMap<Date, (usize, usize, &'static str)> = BTreeMap::new();
+    for (d, class) in days.iter().filter(|(d, _)| d.year() == year) {
+        let e = by_day.entry(*d).or_insert((0, 0, "none"));
+        e.0 += 1;
+        e.1 += usize::from(*class == "refused");
+        if rank(class) > rank(e.2) {
+            e.2 = class;
+        }
+    }
+    let months: BTreeSet<i8> = by_day.keys().map(|d| d.month()).collect();
+    months
+        .into_iter()
+        .filter_map(|m| {
+            let first = Date::new(year, m, 1).ok()?;
+            let offset = first.weekday().to_monday_zero_offset() as usize;
+            let mut weeks: MonthGrid = Vec::new();
+            let mut week: [Option<DayCell>; 7] = Default::default();
+            let mut col = offset;
+            for day in 1..=first.days_in_month() {
+                let d = Date::new(year, m, day).ok()?;
+                let (attempts, refusals, class) = by_day.get(&d).copied().unwrap_or((0, 0, "none"));
+                week[col] = Some(DayCell { day, attempts, refusals, class });
+                col += 1;
+                if col == 7 {
+                    weeks.push(std::mem::take(&mut week));
+                    col = 0;
+                }
+            }
+            if col > 0 {
+                weeks.push(week);
+            }
+            Some((m, weeks))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod calendar_tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn the_worst_outcome_of_the_day_colors_it() {
+        let days = [
+            (date(2020, 1, 20), "granted"),
+            (date(2020, 1, 20), "refused"),
+            (date(2020, 1, 21), "partial"),
+            (date(2019, 5, 1), "granted"),
+        ];
+        let months = calendar_months(2020, &days);
+        assert_eq!(months.len(), 1, "only months with attempts");
+        let (m, weeks) = &months[0];
+        assert_eq!(*m, 1);
+        // January 2020 began on a Wednesday: two blanks before the 1st.
+        assert!(weeks[0][0].is_none() && weeks[0][1].is_none());
+        assert_eq!(weeks[0][2].as_ref().map(|c| c.day), Some(1));
+        let cells: Vec<&DayCell> = weeks.iter().flatten().flatten().collect();
+        assert_eq!(cells.len(), 31);
+        let d20 = cells.iter().find(|c| c.day == 20).expect("20th");
+        assert_eq!((d20.class, d20.attempts, d20.refusals), ("refused", 2, 1));
+        assert_eq!(cells.iter().find(|c| c.day == 21).map(|c| c.class), Some("partial"));
+        assert_eq!(cells.iter().find(|c| c.day == 22).map(|c| c.class), Some("none"));
+    }
+}

@@ -554,6 +554,36 @@ struct FacilityPage {
     can_read_notes: bool,
     notes: Vec<(String, String)>,
     note_error: Option<String>,
+    year: i16,
+    months: Vec<(String, vigia_domain::suspension::MonthGrid)>,
+    weekdays: Vec<String>,
+}
+
+/// The facility's calendar of outcomes for a year: the attempts the viewer may see.
+async fn outcome_calendar(
+    st: &AppState,
+    ctx: &Ctx,
+    f: &Facility,
+    year: Option<i16>,
+) -> Result<(i16, Vec<(String, vigia_domain::suspension::MonthGrid)>), WebError> {
+    let Some(user) = &ctx.user else { return Ok((year.unwrap_or(2020), Vec::new())) };
+    let filter = vigia_domain::access::AttemptFilter { facility_id: Some(f.id), limit: 100_000, ..Default::default() };
+    let attempts = st.store.list_attempts(user.org_id, &filter).await?;
+    let zone = f.time_zone();
+    let days: Vec<(jiff::civil::Date, &'static str)> = attempts
+        .iter()
+        .filter_map(|a| {
+            let d = jiff::Timestamp::from_microsecond(a.draft.attempted_at).ok()?.in_tz(zone).ok()?.date();
+            Some((d, crate::map::class_of(Some(a.draft.outcome))))
+        })
+        .collect();
+    let year =
+        year.or_else(|| days.iter().map(|(d, _)| d.year()).max()).unwrap_or_else(|| jiff::ZonedDateTime::now().year());
+    let months = vigia_domain::suspension::calendar_months(year, &days)
+        .into_iter()
+        .map(|(m, grid)| (tr(ctx.locale, &format!("month-{m}")), grid))
+        .collect();
+    Ok((year, months))
 }
 
 async fn facility_page(
@@ -562,7 +592,9 @@ async fn facility_page(
     f: Facility,
     flash: Option<String>,
     note_error: Option<String>,
+    year: Option<i16>,
 ) -> PageResult {
+    let (year, months) = outcome_calendar(st, ctx, &f, year).await?;
     let l = ctx.locale;
     let d = &f.draft;
     let unknown = tr(l, "facility-unknown");
@@ -605,6 +637,9 @@ async fn facility_page(
         can_read_notes,
         notes,
         note_error: note_error.clone(),
+        year,
+        months,
+        weekdays: (1..=7).map(|d| tr(l, &format!("weekday-{d}"))).collect(),
     };
     render(if note_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }, &page)
 }
@@ -627,7 +662,8 @@ async fn facility_show(
     } else {
         None
     };
-    facility_page(&st, &ctx, f, flash, None).await
+    let year = q.get("year").and_then(|y| y.parse::<i16>().ok()).filter(|y| (2000..=2100).contains(y));
+    facility_page(&st, &ctx, f, flash, None, year).await
 }
 
 async fn facility_edit(
@@ -708,7 +744,7 @@ async fn note_create(
         }
         Err(errs) => {
             let msg = errs.0.first().map(|e| field_error(ctx.locale, e));
-            facility_page(&st, &ctx, f, None, msg).await
+            facility_page(&st, &ctx, f, None, msg, None).await
         }
     }
 }

@@ -186,7 +186,7 @@ async fn a_monitor_records_a_denial_on_a_phone() {
     let Some((_driver, c)) = browser(390, 844).await else { return };
     let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
     app.user("mon@a.org", "org-a", Role::Monitor).await;
-    app.facility("Estación Migratoria Comitán").await;
+    let facility = app.facility("Estación Migratoria Comitán").await;
     c.goto(&app.url("/login")).await.expect("goto");
     wait_h1(&c, "Iniciar sesión").await;
     fill(&c, "#email", "mon@a.org").await;
@@ -245,5 +245,13 @@ async fn a_monitor_records_a_denial_on_a_phone() {
     assert!(text_of(&c, ".count").await.contains("1 intento"));
     let png = c.screenshot().await.expect("screenshot");
     let _ = std::fs::write(screenshot_dir().join("attempts-phone.png"), png);
+    // Counted in the facility's calendar of outcomes: 20 January 2020 is a refusal.
+    c.goto(&app.url(&format!("/facilities/{facility}"))).await.expect("goto");
+    wait_h1(&c, "Estación Migratoria Comitán").await;
+    let refused = text_until(&c, "#outcome-calendar td.cal-refused", |t| !t.is_empty()).await;
+    assert_eq!(refused, "20");
+    assert!(text_of(&c, "#cal-h").await.contains("2020"));
+    let png = c.screenshot().await.expect("screenshot");
+    let _ = std::fs::write(screenshot_dir().join("facility-calendar-phone.png"), png);
     c.close().await.expect("close");
 }
