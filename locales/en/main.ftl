@@ -335,3 +335,8 @@ weekday-4 = T
 weekday-5 = F
 weekday-6 = S
 weekday-7 = S
+
+access-import-title = Import attempts from CSV
+access-import-intro = To load records your organization kept in spreadsheets. Every row is checked: if any has an error none is imported, and each error is shown with its line and column. Imported attempts belong to your organization.
+access-import-columns = Header: facility (the center's name) or facility_id, attempted_at (YYYY-MM-DD HH:MM, the center's local time), purpose and outcome (required); and requested_at, team_size, people_to_see, reason_category, reason_text, official, restrictions, notes, visibility.
+access-imported = { $count } attempts imported.

@@ -335,3 +335,8 @@ weekday-4 = J
 weekday-5 = V
 weekday-6 = S
 weekday-7 = D
+
+access-import-title = Importar intentos desde CSV
+access-import-intro = Para cargar registros que tu organización llevaba en hojas de cálculo. Se revisan todas las filas: si alguna tiene un error no se importa ninguna, y cada error se señala con su línea y su columna. Los intentos importados quedan a nombre de tu organización.
+access-import-columns = Encabezado: facility (nombre del centro) o facility_id, attempted_at (AAAA-MM-DD HH:MM, hora local del centro), purpose y outcome (obligatorias); y requested_at, team_size, people_to_see, reason_category, reason_text, official, restrictions, notes, visibility.
+access-imported = Se importaron { $count } intentos.

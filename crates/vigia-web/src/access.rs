@@ -130,6 +130,8 @@ pub fn page_routes() -> Routes {
         .get("/access", list_page)
         .post("/access", create_page)
         .get("/access/new", new_page)
+        .get("/access/import", import_page)
+        .post("/access/import", import_submit)
         .get("/access/{id}", show_page)
         .get("/access/{id}/edit", edit_page)
         .post("/access/{id}/edit", update_page)
@@ -632,4 +634,80 @@ async fn history_page(
         versions: crate::ui::version_views(l, &entries),
     };
     render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "access_import.html")]
+struct ImportPage {
+    c: Chrome,
+    summary: Option<String>,
+    rows: Vec<(u64, String, String)>,
+}
+
+async fn import_page(Extension(ctx): Extension<Ctx>) -> PageResult {
+    ctx.require(Permission::RecordAccess)?;
+    render(StatusCode::OK, &ImportPage { c: Chrome::new(&ctx, "/access/import"), summary: None, rows: Vec::new() })
+}
+
+/// A CSV of the organization's attempts, uploaded from the page: all rows or none.
+async fn import_submit(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    mut multipart: axum::extract::Multipart,
+) -> PageResult {
+    let user = ctx.require(Permission::RecordAccess)?.clone();
+    let mut csrf = None;
+    let mut file = Bytes::new();
+    while let Some(field) = multipart.next_field().await.map_err(|e| WebError::BadRequest(e.body_text()))? {
+        match field.name() {
+            Some("csrf") => csrf = Some(field.text().await.map_err(|e| WebError::BadRequest(e.body_text()))?),
+            Some("file") => file = field.bytes().await.map_err(|e| WebError::BadRequest(e.body_text()))?,
+            _ => {}
+        }
+    }
+    ctx.check_form(csrf.as_deref(), &headers)?;
+    let l = ctx.locale;
+    let facilities = st.store.list_facilities().await?;
+    let resolve = |id: Option<i64>, name: Option<&str>| {
+        facilities
+            .iter()
+            .find(|f| match (id, name) {
+                (Some(id), _) => f.id == id,
+                (None, Some(n)) => f.draft.name.to_lowercase() == n.to_lowercase(),
+                (None, None) => false,
+            })
+            .map(|f| (f.id, f.time_zone()))
+    };
+    match vigia_domain::import::attempts_csv(&file, resolve, now_micros()) {
+        Ok(drafts) => {
+            let n = st.store.import_attempts(&ctx.actor(), user.org_id, drafts).await?;
+            let page = ImportPage {
+                c: Chrome::new(&ctx, "/access/import").flash(Some(tr_args(
+                    l,
+                    "access-imported",
+                    &[("count", n.to_string())],
+                ))),
+                summary: None,
+                rows: Vec::new(),
+            };
+            render(StatusCode::OK, &page)
+        }
+        Err(errors) => {
+            let rows = errors
+                .iter()
+                .map(|r| {
+                    let fe =
+                        vigia_domain::FieldError { field: r.column.clone(), code: r.code, params: r.params.clone() };
+                    (r.line, r.column.clone(), field_error(l, &fe))
+                })
+                .collect();
+            let page = ImportPage {
+                c: Chrome::new(&ctx, "/access/import"),
+                summary: Some(tr_args(l, "import-rejected", &[("count", errors.len().to_string())])),
+                rows,
+            };
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
 }

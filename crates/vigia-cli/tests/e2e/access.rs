@@ -503,3 +503,39 @@ async fn the_map_shows_each_facility_s_latest_outcome() {
     let svg = r.text().await.expect("t");
     assert!(svg.starts_with("<?xml") && svg.contains("state-chp") && svg.contains("dot-refused"));
 }
+
+#[tokio::test]
+async fn a_monitor_uploads_a_spreadsheet_of_attempts() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    app.user("mon@a.org", "org-a", Role::Monitor).await;
+    app.facility("Estación Migratoria Tenosique").await;
+    let c = app.login("mon@a.org").await;
+    let (status, page) = get_text(&c, app.url("/access/import")).await;
+    assert_eq!(status, 200);
+    let csrf = csrf_of(&page);
+    let upload = |csv: &'static str| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .part("file", reqwest::multipart::Part::bytes(csv.as_bytes()).file_name("visitas.csv"));
+        c.post(app.url("/access/import")).multipart(form).send()
+    };
+    let r = upload("facility,attempted_at,purpose,outcome\nEstación Migratoria Tenosique,2020-01-21 10:00,humanitarian,denied\nTenosique Norte,2020-01-22 10:00,humanitarian,denied\n")
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.expect("t");
+    assert!(
+        page.contains(
+            "<td class=\"num\">3</td><td><code>facility</code></td><td>No hay un centro registrado con ese dato.</td>"
+        ),
+        "{page}"
+    );
+    assert_eq!(app.store.counts().await.expect("counts").access_attempts, 0);
+    let r = upload("facility,attempted_at,purpose,outcome,restrictions\nestación migratoria tenosique,2020-01-21 10:00,humanitarian,denied,no_phones;searched\n")
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.expect("t").contains("Se importaron 1 intentos."));
+    let (_, list) = get_text(&c, app.url("/access")).await;
+    assert!(list.contains("2020-01-21 10:00 CST") && list.contains("Negado"));
+}

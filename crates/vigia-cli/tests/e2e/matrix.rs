@@ -299,6 +299,18 @@ impl World {
                         ("role", "monitor".into()),
                         ("password", PASSWORD.into()),
                     ],
+                    "/access/import" => {
+                        let csv = format!(
+                            "facility_id,attempted_at,purpose,outcome\n{},2018-03-{:02}T10:{:02},monitoring,granted\n",
+                            self.facility,
+                            1 + n % 28,
+                            n % 60
+                        );
+                        let form = reqwest::multipart::Form::new()
+                            .text("csrf", csrf)
+                            .part("file", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("a.csv"));
+                        return c.post(&url).multipart(form).send().await.expect("send").status().as_u16();
+                    }
                     "/access/{id}/files" => {
                         let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
                             "file",
