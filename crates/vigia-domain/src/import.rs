@@ -16,6 +16,13 @@ pub struct RowError {
     pub params: Vec<(&'static str, String)>,
 }
 
+impl RowError {
+    /// The problem as a field error, to be explained in the reader's language.
+    pub fn as_field_error(&self) -> FieldError {
+        FieldError { field: self.column.clone(), code: self.code, params: self.params.clone() }
+    }
+}
+
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

@@ -636,40 +636,18 @@ async fn history_page(
     render(StatusCode::OK, &page)
 }
 
-#[derive(Template)]
-#[template(path = "access_import.html")]
-struct ImportPage {
-    c: Chrome,
-    summary: Option<String>,
-    rows: Vec<(u64, String, String)>,
-}
+const ATTEMPT_IMPORT: crate::ui::ImportKind = crate::ui::ImportKind {
+    path: "/access/import",
+    title: "access-import-title",
+    intro: "access-import-intro",
+    columns: "access-import-columns",
+    done: "access-imported",
+};
 
-async fn import_page(Extension(ctx): Extension<Ctx>) -> PageResult {
-    ctx.require(Permission::RecordAccess)?;
-    render(StatusCode::OK, &ImportPage { c: Chrome::new(&ctx, "/access/import"), summary: None, rows: Vec::new() })
-}
-
-/// A CSV of the organization's attempts, uploaded from the page: all rows or none.
-async fn import_submit(
-    State(st): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    headers: HeaderMap,
-    mut multipart: axum::extract::Multipart,
-) -> PageResult {
-    let user = ctx.require(Permission::RecordAccess)?.clone();
-    let mut csrf = None;
-    let mut file = Bytes::new();
-    while let Some(field) = multipart.next_field().await.map_err(|e| WebError::BadRequest(e.body_text()))? {
-        match field.name() {
-            Some("csrf") => csrf = Some(field.text().await.map_err(|e| WebError::BadRequest(e.body_text()))?),
-            Some("file") => file = field.bytes().await.map_err(|e| WebError::BadRequest(e.body_text()))?,
-            _ => {}
-        }
-    }
-    ctx.check_form(csrf.as_deref(), &headers)?;
-    let l = ctx.locale;
-    let facilities = st.store.list_facilities().await?;
-    let resolve = |id: Option<i64>, name: Option<&str>| {
+/// Finds a facility by id, or else by its name (ignoring case), with its time zone: how
+/// the attempts importers name facilities.
+pub fn resolver<'a>(facilities: &'a [Facility]) -> impl Fn(Option<i64>, Option<&str>) -> Option<(i64, &'a str)> + 'a {
+    move |id, name| {
         facilities
             .iter()
             .find(|f| match (id, name) {
@@ -678,36 +656,38 @@ async fn import_submit(
                 (None, None) => false,
             })
             .map(|f| (f.id, f.time_zone()))
-    };
-    match vigia_domain::import::attempts_csv(&file, resolve, now_micros()) {
-        Ok(drafts) => {
-            let n = st.store.import_attempts(&ctx.actor(), user.org_id, drafts).await?;
-            let page = ImportPage {
-                c: Chrome::new(&ctx, "/access/import").flash(Some(tr_args(
-                    l,
-                    "access-imported",
-                    &[("count", n.to_string())],
-                ))),
-                summary: None,
-                rows: Vec::new(),
-            };
-            render(StatusCode::OK, &page)
-        }
-        Err(errors) => {
-            let rows = errors
-                .iter()
-                .map(|r| {
-                    let fe =
-                        vigia_domain::FieldError { field: r.column.clone(), code: r.code, params: r.params.clone() };
-                    (r.line, r.column.clone(), field_error(l, &fe))
-                })
-                .collect();
-            let page = ImportPage {
-                c: Chrome::new(&ctx, "/access/import"),
-                summary: Some(tr_args(l, "import-rejected", &[("count", errors.len().to_string())])),
-                rows,
-            };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
-        }
     }
+}
+
+/// Parses and imports an attempts CSV for the organization: all rows or none.
+pub async fn import_csv(
+    st: &AppState,
+    ctx: &Ctx,
+    org_id: i64,
+    bytes: &[u8],
+) -> Result<Result<usize, Vec<vigia_domain::import::RowError>>, WebError> {
+    let facilities = st.store.list_facilities().await?;
+    match vigia_domain::import::attempts_csv(bytes, resolver(&facilities), now_micros()) {
+        Ok(drafts) => Ok(Ok(st.store.import_attempts(&ctx.actor(), org_id, drafts).await?)),
+        Err(errors) => Ok(Err(errors)),
+    }
+}
+
+async fn import_page(Extension(ctx): Extension<Ctx>) -> PageResult {
+    ctx.require(Permission::RecordAccess)?;
+    crate::ui::import_page_for(&ctx, &ATTEMPT_IMPORT, None)
+}
+
+/// A CSV of the organization's attempts, uploaded from the page: all rows or none.
+async fn import_submit(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    multipart: axum::extract::Multipart,
+) -> PageResult {
+    let user = ctx.require(Permission::RecordAccess)?.clone();
+    let (csrf, _, bytes) = crate::ui::read_upload(multipart).await?;
+    ctx.check_form(csrf.as_deref(), &headers)?;
+    let outcome = import_csv(&st, &ctx, user.org_id, &bytes).await?;
+    crate::ui::import_page_for(&ctx, &ATTEMPT_IMPORT, Some(outcome))
 }

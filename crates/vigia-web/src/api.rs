@@ -447,19 +447,6 @@ async fn import_attempts(
     if body.len() > crate::CSV_LIMIT {
         return Err(WebError::TooLarge.into());
     }
-    let facilities = st.store.list_facilities().await?;
-    let resolve = |id: Option<i64>, name: Option<&str>| {
-        facilities
-            .iter()
-            .find(|f| match (id, name) {
-                (Some(id), _) => f.id == id,
-                (None, Some(n)) => f.draft.name.to_lowercase() == n.to_lowercase(),
-                (None, None) => false,
-            })
-            .map(|f| (f.id, f.time_zone()))
-    };
-    let drafts =
-        vigia_domain::import::attempts_csv(&body, resolve, vigia_store::now_micros()).map_err(WebError::Import)?;
-    let n = st.store.import_attempts(&ctx.actor(), user.org_id, drafts).await?;
+    let n = crate::access::import_csv(&st, &ctx, user.org_id, &body).await?.map_err(WebError::Import)?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({"imported": n}))).into_response())
 }

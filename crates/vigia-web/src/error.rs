@@ -151,8 +151,7 @@ impl WebError {
                 p["errors"] = rows
                     .iter()
                     .map(|r| {
-                        let fe = vigia_domain::FieldError { field: r.column.clone(), code: r.code, params: r.params.clone() };
-                        serde_json::json!({"line": r.line, "field": r.column, "code": r.code, "message": field_error(l, &fe)})
+                        serde_json::json!({"line": r.line, "field": r.column, "code": r.code, "message": field_error(l, &r.as_field_error())})
                     })
                     .collect();
             }

@@ -157,24 +157,11 @@ async fn page_upload(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     ctx.require_user()?;
-    let mut csrf = None;
-    let mut file: Option<(String, Bytes)> = None;
-    while let Some(field) = multipart.next_field().await.map_err(|e| WebError::BadRequest(e.body_text()))? {
-        match field.name() {
-            Some("csrf") => csrf = Some(field.text().await.map_err(|e| WebError::BadRequest(e.body_text()))?),
-            Some("file") => {
-                let name = field.file_name().unwrap_or("").to_string();
-                let bytes = field.bytes().await.map_err(|e| WebError::BadRequest(e.body_text()))?;
-                file = Some((name, bytes));
-            }
-            _ => {}
-        }
-    }
+    let (csrf, name, bytes) = crate::ui::read_upload(multipart).await?;
     ctx.check_form(csrf.as_deref(), &headers)?;
-    let (name, bytes) = file.unwrap_or_default();
     match store_upload(&st, &ctx, &id, &name, &bytes).await {
         Ok(a) => Ok(Redirect::to(&format!("/access/{}?attached={}", a.record_id, a.id)).into_response()),
         Err(WebError::Invalid(errs)) => {

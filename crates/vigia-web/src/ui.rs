@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Extension;
 use vigia_domain::account::{Locale, Permission};
 use vigia_domain::facility::{self, Facility, FacilityKind};
+use vigia_domain::import::RowError;
 use vigia_domain::input::RawInput;
 use vigia_domain::{format_instant, geo, note, RecordType, ValidationErrors};
 
@@ -853,69 +854,103 @@ async fn audit(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> Pa
     render(StatusCode::OK, &AuditPage { c: Chrome::new(&ctx, "/audit"), entries })
 }
 
+/// The CSRF token, the file name and the bytes of a multipart upload form.
+pub(crate) async fn read_upload(
+    mut multipart: axum::extract::Multipart,
+) -> Result<(Option<String>, String, Bytes), WebError> {
+    let bad = |e: axum::extract::multipart::MultipartError| WebError::BadRequest(e.body_text());
+    let (mut csrf, mut name, mut file) = (None, String::new(), Bytes::new());
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        match field.name() {
+            Some("csrf") => csrf = Some(field.text().await.map_err(bad)?),
+            Some("file") => {
+                name = field.file_name().unwrap_or("").to_string();
+                file = field.bytes().await.map_err(bad)?;
+            }
+            _ => {}
+        }
+    }
+    Ok((csrf, name, file))
+}
+
+/// What an import page imports: its path and the catalogue keys of its texts.
+pub(crate) struct ImportKind {
+    pub path: &'static str,
+    pub title: &'static str,
+    pub intro: &'static str,
+    pub columns: &'static str,
+    pub done: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "import.html")]
 struct ImportPage {
     c: Chrome,
+    title: String,
+    intro: String,
+    columns: String,
+    action: &'static str,
     summary: Option<String>,
     rows: Vec<(u64, String, String)>,
 }
 
+/// The import page, empty or with the outcome of an upload: how many were imported, or
+/// every bad row with its line, column and reason (and nothing imported).
+pub(crate) fn import_page_for(
+    ctx: &Ctx,
+    kind: &ImportKind,
+    outcome: Option<Result<usize, Vec<RowError>>>,
+) -> PageResult {
+    let l = ctx.locale;
+    let (status, flash, summary, rows) = match outcome {
+        None => (StatusCode::OK, None, None, Vec::new()),
+        Some(Ok(n)) => (StatusCode::OK, Some(tr_args(l, kind.done, &[("count", n.to_string())])), None, Vec::new()),
+        Some(Err(errors)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(tr_args(l, "import-rejected", &[("count", errors.len().to_string())])),
+            errors.iter().map(|r| (r.line, r.column.clone(), field_error(l, &r.as_field_error()))).collect(),
+        ),
+    };
+    let page = ImportPage {
+        c: Chrome::new(ctx, kind.path).flash(flash),
+        title: tr(l, kind.title),
+        intro: tr(l, kind.intro),
+        columns: tr(l, kind.columns),
+        action: kind.path,
+        summary,
+        rows,
+    };
+    render(status, &page)
+}
+
+const FACILITY_IMPORT: ImportKind = ImportKind {
+    path: "/facilities/import",
+    title: "import-title",
+    intro: "import-intro",
+    columns: "import-columns",
+    done: "import-done",
+};
+
 async fn import_page(Extension(ctx): Extension<Ctx>) -> PageResult {
     ctx.require(Permission::EditFacilities)?;
-    render(StatusCode::OK, &ImportPage { c: Chrome::new(&ctx, "/facilities/import"), summary: None, rows: Vec::new() })
+    import_page_for(&ctx, &FACILITY_IMPORT, None)
 }
 
 async fn import_submit(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     headers: HeaderMap,
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
 ) -> PageResult {
     ctx.require(Permission::EditFacilities)?;
-    let mut csrf = None;
-    let mut file = None;
-    while let Some(field) = multipart.next_field().await.map_err(|e| WebError::BadRequest(e.body_text()))? {
-        match field.name() {
-            Some("csrf") => csrf = Some(field.text().await.map_err(|e| WebError::BadRequest(e.body_text()))?),
-            Some("file") => file = Some(field.bytes().await.map_err(|e| WebError::BadRequest(e.body_text()))?),
-            _ => {}
-        }
-    }
+    let (csrf, _, bytes) = read_upload(multipart).await?;
     ctx.check_form(csrf.as_deref(), &headers)?;
-    let l = ctx.locale;
-    let bytes = file.unwrap_or_default();
-    match vigia_domain::import::facilities_csv(&bytes) {
-        Ok(drafts) => {
-            let ids = st.store.import_facilities(&ctx.actor(), drafts).await?;
-            let page = ImportPage {
-                c: Chrome::new(&ctx, "/facilities/import").flash(Some(tr_args(
-                    l,
-                    "import-done",
-                    &[("count", ids.len().to_string())],
-                ))),
-                summary: None,
-                rows: Vec::new(),
-            };
-            render(StatusCode::OK, &page)
-        }
-        Err(errors) => {
-            let rows = errors
-                .iter()
-                .map(|r| {
-                    let fe =
-                        vigia_domain::FieldError { field: r.column.clone(), code: r.code, params: r.params.clone() };
-                    (r.line, r.column.clone(), field_error(l, &fe))
-                })
-                .collect();
-            let page = ImportPage {
-                c: Chrome::new(&ctx, "/facilities/import"),
-                summary: Some(tr_args(l, "import-rejected", &[("count", errors.len().to_string())])),
-                rows,
-            };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
-        }
-    }
+    let outcome = match vigia_domain::import::facilities_csv(&bytes) {
+        Ok(drafts) => Ok(st.store.import_facilities(&ctx.actor(), drafts).await?.len()),
+        Err(errors) => Err(errors),
+    };
+    import_page_for(&ctx, &FACILITY_IMPORT, Some(outcome))
 }
 
 pub struct MemberRow {
