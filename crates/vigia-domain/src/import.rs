@@ -46,9 +46,16 @@ fn row_error(line: u64, e: FieldError) -> RowError {
     RowError { line, column: e.field, code: e.code, params: e.params }
 }
 
-/// Parses a facilities CSV (UTF-8, comma-separated, with a header naming columns from
-/// [`facility::FIELDS`]). Returns every draft, or every problem found.
-pub fn facilities_csv(bytes: &[u8]) -> Result<Vec<FacilityDraft>, Vec<RowError>> {
+/// Reads an import file: checks the header (every column known, every group of
+/// `required` present — a group is met by any one of its names), then hands each
+/// row to `row` with its line number. Every problem is collected; all or nothing.
+fn read_import<T>(
+    bytes: &[u8],
+    known: impl Fn(&str) -> bool,
+    required: &[&[&str]],
+    max_rows: usize,
+    mut row: impl FnMut(u64, &[String], &csv::StringRecord, &mut Vec<RowError>) -> Option<T>,
+) -> Result<Vec<T>, Vec<RowError>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(bytes);
     let headers = match reader.headers() {
@@ -56,21 +63,18 @@ pub fn facilities_csv(bytes: &[u8]) -> Result<Vec<FacilityDraft>, Vec<RowError>>
         Err(_) => return Err(vec![RowError { line: 1, column: String::new(), code: "invalid_csv", params: vec![] }]),
     };
     let mut errors = Vec::new();
-    for h in &headers {
-        if !FIELDS.contains(&h.as_str()) {
-            errors.push(RowError { line: 1, column: h.clone(), code: "unknown_column", params: vec![] });
-        }
+    for h in headers.iter().filter(|h| !known(h)) {
+        errors.push(RowError { line: 1, column: h.clone(), code: "unknown_column", params: vec![] });
     }
-    for required in ["name", "kind", "state_code"] {
-        if !headers.iter().any(|h| h == required) {
-            errors.push(RowError { line: 1, column: required.into(), code: "missing_column", params: vec![] });
+    for group in required {
+        if !headers.iter().any(|h| group.contains(&h.as_str())) {
+            errors.push(RowError { line: 1, column: group[0].into(), code: "missing_column", params: vec![] });
         }
     }
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut drafts = Vec::new();
-    let mut seen = std::collections::HashMap::new();
+    let mut items = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let fallback_line = i as u64 + 2;
         let record = match record {
@@ -84,41 +88,112 @@ pub fn facilities_csv(bytes: &[u8]) -> Result<Vec<FacilityDraft>, Vec<RowError>>
             }
         };
         let line = record.position().map(|p| p.line()).unwrap_or(fallback_line);
-        if drafts.len() + errors.len() >= MAX_ROWS {
+        if items.len() + errors.len() >= max_rows {
             errors.push(RowError {
                 line,
                 column: String::new(),
                 code: "too_many_rows",
-                params: vec![("max", MAX_ROWS.to_string())],
+                params: vec![("max", max_rows.to_string())],
             });
             break;
         }
-        let raw = RawInput::from_pairs(headers.iter().cloned().zip(record.iter().map(str::to_string)));
-        match facility::validate(&raw) {
-            Ok(d) => {
-                let key = (
-                    d.name.to_lowercase(),
-                    d.state_code.clone(),
-                    d.municipality.clone().unwrap_or_default().to_lowercase(),
-                );
-                if let Some(first) = seen.insert(key, line) {
-                    errors.push(RowError {
-                        line,
-                        column: "name".into(),
-                        code: "duplicate_row",
-                        params: vec![("line", first.to_string())],
-                    });
-                }
-                drafts.push(d);
-            }
-            Err(errs) => errors.extend(errs.0.into_iter().map(|e| row_error(line, e))),
+        if let Some(item) = row(line, &headers, &record, &mut errors) {
+            items.push(item);
         }
     }
     if errors.is_empty() {
-        Ok(drafts)
+        Ok(items)
     } else {
         Err(errors)
     }
+}
+
+fn duplicate(line: u64, column: &str, first: u64) -> RowError {
+    RowError { line, column: column.into(), code: "duplicate_row", params: vec![("line", first.to_string())] }
+}
+
+/// Parses a facilities CSV (UTF-8, comma-separated, with a header naming columns from
+/// [`facility::FIELDS`]). Returns every draft, or every problem found.
+pub fn facilities_csv(bytes: &[u8]) -> Result<Vec<FacilityDraft>, Vec<RowError>> {
+    let mut seen = std::collections::HashMap::new();
+    let required: &[&[&str]] = &[&["name"], &["kind"], &["state_code"]];
+    read_import(
+        bytes,
+        |h| FIELDS.contains(&h),
+        required,
+        MAX_ROWS,
+        |line, headers, record, errors| {
+            let raw = RawInput::from_pairs(headers.iter().cloned().zip(record.iter().map(str::to_string)));
+            match facility::validate(&raw) {
+                Ok(d) => {
+                    let key = (
+                        d.name.to_lowercase(),
+                        d.state_code.clone(),
+                        d.municipality.clone().unwrap_or_default().to_lowercase(),
+                    );
+                    if let Some(first) = seen.insert(key, line) {
+                        errors.push(duplicate(line, "name", first));
+                    }
+                    Some(d)
+                }
+                Err(errs) => {
+                    errors.extend(errs.0.into_iter().map(|e| row_error(line, e)));
+                    None
+                }
+            }
+        },
+    )
+}
+
+/// A facility as the attempts importer resolves it: id and time zone.
+pub type FacilityRef<'a> = (i64, &'a str);
+
+/// Parses an access-attempts CSV. The facility is named by `facility_id` or by
+/// `facility` (its exact name, case-insensitive), resolved with `resolve`; civil times
+/// are read in that facility's time zone. All rows or none.
+pub fn attempts_csv<'a>(
+    bytes: &[u8],
+    resolve: impl Fn(Option<i64>, Option<&str>) -> Option<FacilityRef<'a>>,
+    now: crate::Micros,
+) -> Result<Vec<crate::access::AttemptDraft>, Vec<RowError>> {
+    use crate::access;
+    let mut seen = std::collections::HashMap::new();
+    let known = |h: &str| h == "facility" || access::FIELDS.contains(&h);
+    let required: &[&[&str]] = &[&["facility", "facility_id"], &["attempted_at"], &["purpose"], &["outcome"]];
+    read_import(bytes, known, required, MAX_ROWS * 10, |line, headers, record, errors| {
+        let cell = |name: &str| headers.iter().position(|h| h == name).and_then(|i| record.get(i)).map(str::trim);
+        let id = match cell("facility_id").filter(|s| !s.is_empty()).map(|s| s.parse::<i64>()) {
+            Some(Ok(id)) => Some(id),
+            Some(Err(_)) => {
+                errors.push(RowError { line, column: "facility_id".into(), code: "expected_integer", params: vec![] });
+                return None;
+            }
+            None => None,
+        };
+        let Some((facility_id, zone)) = resolve(id, cell("facility").filter(|s| !s.is_empty())) else {
+            let column = if id.is_some() { "facility_id" } else { "facility" };
+            errors.push(RowError { line, column: column.into(), code: "unknown_facility", params: vec![] });
+            return None;
+        };
+        let pairs = headers
+            .iter()
+            .zip(record.iter())
+            .filter(|(h, _)| *h != "facility" && *h != "facility_id")
+            .map(|(h, v)| (h.clone(), v.to_string()))
+            .chain(std::iter::once(("facility_id".to_string(), facility_id.to_string())));
+        match access::validate(&RawInput::from_pairs(pairs), zone, now) {
+            Ok(d) => {
+                if let Some(first) = seen.insert((d.facility_id, d.attempted_at, d.purpose, d.outcome), line) {
+                    errors.push(duplicate(line, "attempted_at", first));
+                }
+                Some(d)
+            }
+            Err(errs) => {
+                errors.extend(errs.0.into_iter().map(|e| row_error(line, e)));
+                None
+            }
+        }
+    })
 }
 
 #[cfg(test)]
@@ -169,110 +244,6 @@ mod tests {
         let csv = "name,kind,state_code,sources\nA,other,07,\"uno\ndos\"\nB,other,99,\n";
         let errs = facilities_csv(csv.as_bytes()).expect_err("invalid");
         assert_eq!((errs[0].line, errs[0].code), (4, "unknown_state"));
-    }
-}
-
-/// A facility as the attempts importer resolves it: id and time zone.
-pub type FacilityRef<'a> = (i64, &'a str);
-
-/// Parses an access-attempts CSV. The facility is named by `facility_id` or by
-/// `facility` (its exact name, case-insensitive), resolved with `resolve`; civil times
-/// are read in that facility's time zone. All rows or none.
-pub fn attempts_csv<'a>(
-    bytes: &[u8],
-    resolve: impl Fn(Option<i64>, Option<&str>) -> Option<FacilityRef<'a>>,
-    now: crate::Micros,
-) -> Result<Vec<crate::access::AttemptDraft>, Vec<RowError>> {
-    use crate::access;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(bytes);
-    let headers = match reader.headers() {
-        Ok(h) => h.iter().map(|h| h.trim().to_string()).collect::<Vec<_>>(),
-        Err(_) => return Err(vec![RowError { line: 1, column: String::new(), code: "invalid_csv", params: vec![] }]),
-    };
-    let mut errors = Vec::new();
-    for h in &headers {
-        if h != "facility" && !access::FIELDS.contains(&h.as_str()) {
-            errors.push(RowError { line: 1, column: h.clone(), code: "unknown_column", params: vec![] });
-        }
-    }
-    if !headers.iter().any(|h| h == "facility" || h == "facility_id") {
-        errors.push(RowError { line: 1, column: "facility".into(), code: "missing_column", params: vec![] });
-    }
-    for required in ["attempted_at", "purpose", "outcome"] {
-        if !headers.iter().any(|h| h == required) {
-            errors.push(RowError { line: 1, column: required.into(), code: "missing_column", params: vec![] });
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let mut drafts = Vec::new();
-    let mut seen = std::collections::HashMap::new();
-    for (i, record) in reader.records().enumerate() {
-        let fallback_line = i as u64 + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(fallback_line);
-                let code =
-                    if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) { "invalid_utf8" } else { "wrong_column_count" };
-                errors.push(RowError { line, column: String::new(), code, params: vec![] });
-                continue;
-            }
-        };
-        let line = record.position().map(|p| p.line()).unwrap_or(fallback_line);
-        if drafts.len() + errors.len() >= MAX_ROWS * 10 {
-            errors.push(RowError {
-                line,
-                column: String::new(),
-                code: "too_many_rows",
-                params: vec![("max", (MAX_ROWS * 10).to_string())],
-            });
-            break;
-        }
-        let cell = |name: &str| headers.iter().position(|h| h == name).and_then(|i| record.get(i)).map(str::trim);
-        let by_id = cell("facility_id").filter(|s| !s.is_empty());
-        let id = match by_id.map(|s| s.parse::<i64>()) {
-            Some(Ok(id)) => Some(id),
-            Some(Err(_)) => {
-                errors.push(RowError { line, column: "facility_id".into(), code: "expected_integer", params: vec![] });
-                continue;
-            }
-            None => None,
-        };
-        let name = cell("facility").filter(|s| !s.is_empty());
-        let Some((facility_id, zone)) = resolve(id, name) else {
-            let column = if id.is_some() { "facility_id" } else { "facility" };
-            errors.push(RowError { line, column: column.into(), code: "unknown_facility", params: vec![] });
-            continue;
-        };
-        let pairs = headers
-            .iter()
-            .zip(record.iter())
-            .filter(|(h, _)| *h != "facility" && *h != "facility_id")
-            .map(|(h, v)| (h.clone(), v.to_string()))
-            .chain(std::iter::once(("facility_id".to_string(), facility_id.to_string())));
-        match access::validate(&RawInput::from_pairs(pairs), zone, now) {
-            Ok(d) => {
-                let key = (d.facility_id, d.attempted_at, d.purpose, d.outcome);
-                if let Some(first) = seen.insert(key, line) {
-                    errors.push(RowError {
-                        line,
-                        column: "attempted_at".into(),
-                        code: "duplicate_row",
-                        params: vec![("line", first.to_string())],
-                    });
-                }
-                drafts.push(d);
-            }
-            Err(errs) => errors.extend(errs.0.into_iter().map(|e| row_error(line, e))),
-        }
-    }
-    if errors.is_empty() {
-        Ok(drafts)
-    } else {
-        Err(errors)
     }
 }
 

@@ -67,6 +67,15 @@ fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<RawInput, WebError> {
     Ok(RawInput::from_json(value)?)
 }
 
+/// `201 Created` with the new record and its `Location`.
+fn created(body: impl serde::Serialize, location: String) -> Response {
+    let mut resp = (StatusCode::CREATED, Json(body)).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    resp
+}
+
 fn parse_id(s: &str) -> Result<i64, WebError> {
     s.parse::<i64>().ok().filter(|id| *id > 0).ok_or(WebError::NotFound)
 }
@@ -145,11 +154,7 @@ async fn create_facility(
     ctx.check_api_write(&method, &headers)?;
     let draft = facility::validate(&json_body(&headers, &body)?)?;
     let f = st.store.create_facility(&ctx.actor(), draft).await?;
-    let mut resp = (StatusCode::CREATED, Json(FacilityOut::from(&f))).into_response();
-    if let Ok(v) = header::HeaderValue::from_str(&format!("/api/v1/facilities/{}", f.id)) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(resp)
+    Ok(created(FacilityOut::from(&f), format!("/api/v1/facilities/{}", f.id)))
 }
 
 async fn get_facility(
@@ -357,15 +362,8 @@ async fn create_attempt(
     let draft = crate::access::draft(&st, &json_body(&headers, &body)?).await?;
     let a = st.store.create_attempt(&ctx.actor(), user.org_id, draft).await?;
     let f = st.store.facility(a.draft.facility_id).await?;
-    let mut resp = (
-        StatusCode::CREATED,
-        Json(crate::access::json(&a, f.as_ref(), ctx.org.as_ref().map(|o| o.name.as_str()), user.org_id)),
-    )
-        .into_response();
-    if let Ok(v) = header::HeaderValue::from_str(&format!("/api/v1/access-attempts/{}", a.id)) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(resp)
+    let body = crate::access::json(&a, f.as_ref(), ctx.org.as_ref().map(|o| o.name.as_str()), user.org_id);
+    Ok(created(body, format!("/api/v1/access-attempts/{}", a.id)))
 }
 
 async fn get_attempt(

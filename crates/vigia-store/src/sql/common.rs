@@ -110,10 +110,16 @@ impl WriteTx {
     }
 }
 
-const FACILITY_COLUMNS: &str = "id, version, name, kind, authority, state_code, municipality, latitude, longitude, \
-     capacity, opened_on, closed_on, sources, created_at, updated_at";
+const FACILITY_SELECT: &str = "SELECT id, version, name, kind, authority, state_code, municipality, latitude, longitude, \
+     capacity, opened_on, closed_on, sources, created_at, updated_at FROM facilities";
 
-const USER_COLUMNS: &str = "u.id, u.email, u.display_name, u.locale, u.disabled, u.created_at, m.org_id, m.role";
+/// A user with their membership; callers add the WHERE clause.
+const USER_SELECT: &str = "SELECT u.id, u.email, u.display_name, u.locale, u.disabled, u.created_at, m.org_id, m.role, \
+     u.password_hash FROM users u JOIN memberships m ON m.user_id = u.id";
+
+fn user_query(filter: &str) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(format!("{USER_SELECT} {filter}"))
+}
 
 fn facility_from_row(row: &DbRow) -> Result<Facility> {
     let kind: String = row.try_get("kind")?;
@@ -335,6 +341,16 @@ fn alert_from_row(r: &DbRow) -> Result<Alert> {
         payload: r.try_get("payload")?,
         created_at: r.try_get("created_at")?,
         read_at: r.try_get("read_at")?,
+    })
+}
+
+fn webhook_from_row(r: &DbRow) -> Result<Webhook> {
+    Ok(Webhook {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        url: r.try_get("url")?,
+        active: r.try_get("active")?,
+        created_at: r.try_get("created_at")?,
     })
 }
 
@@ -756,10 +772,7 @@ impl crate::Store for SqlStore {
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>> {
-        let row = sqlx::query(
-            "SELECT u.id, u.email, u.display_name, u.locale, u.disabled, u.created_at, m.org_id, m.role, \
-             u.password_hash FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.email = $1",
-        )
+        let row = sqlx::query(user_query("WHERE u.email = $1"))
         .bind(email)
         .fetch_optional(&self.pool)
         .await?;
@@ -770,10 +783,7 @@ impl crate::Store for SqlStore {
     }
 
     async fn user(&self, id: i64) -> Result<Option<User>> {
-        let row = sqlx::query(
-            "SELECT u.id, u.email, u.display_name, u.locale, u.disabled, u.created_at, m.org_id, m.role \
-             FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.id = $1",
-        )
+        let row = sqlx::query(user_query("WHERE u.id = $1"))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
@@ -781,12 +791,7 @@ impl crate::Store for SqlStore {
     }
 
     async fn list_users(&self, org_id: Option<i64>) -> Result<Vec<User>> {
-        let _ = USER_COLUMNS;
-        let rows = sqlx::query(
-            "SELECT u.id, u.email, u.display_name, u.locale, u.disabled, u.created_at, m.org_id, m.role \
-             FROM users u JOIN memberships m ON m.user_id = u.id \
-             WHERE ($1 IS NULL OR m.org_id = $1) ORDER BY m.org_id, u.email",
-        )
+        let rows = sqlx::query(user_query("WHERE ($1 IS NULL OR m.org_id = $1) ORDER BY m.org_id, u.email"))
         .bind(org_id)
         .fetch_all(&self.pool)
         .await?;
@@ -806,10 +811,7 @@ impl crate::Store for SqlStore {
         if disabled {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *w.tx).await?;
         }
-        let row = sqlx::query(
-            "SELECT u.id, u.email, u.display_name, u.locale, u.disabled, u.created_at, m.org_id, m.role \
-             FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.id = $1",
-        )
+        let row = sqlx::query(user_query("WHERE u.id = $1"))
         .bind(user_id)
         .fetch_one(&mut *w.tx)
         .await?;
@@ -830,10 +832,7 @@ impl crate::Store for SqlStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        let row = sqlx::query(
-            "SELECT u.id, u.email, u.display_name, u.locale, u.disabled, u.created_at, m.org_id, m.role \
-             FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.id = $1",
-        )
+        let row = sqlx::query(user_query("WHERE u.id = $1"))
         .bind(user_id)
         .fetch_one(&mut *w.tx)
         .await?;
@@ -939,11 +938,7 @@ impl crate::Store for SqlStore {
     }
 
     async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>> {
-        let row = sqlx::query(
-            "SELECT u.id, u.email, u.display_name, u.locale, u.disabled, u.created_at, m.org_id, m.role \
-             FROM api_tokens t JOIN users u ON u.id = t.user_id JOIN memberships m ON m.user_id = u.id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
-        )
+        let row = sqlx::query(user_query("JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL"))
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
@@ -1003,18 +998,12 @@ impl crate::Store for SqlStore {
     }
 
     async fn facility(&self, id: i64) -> Result<Option<Facility>> {
-        let sql = "SELECT id, version, name, kind, authority, state_code, municipality, latitude, longitude, \
-                   capacity, opened_on, closed_on, sources, created_at, updated_at FROM facilities WHERE id = $1";
-        debug_assert!(sql.contains(FACILITY_COLUMNS));
-        let row = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{FACILITY_SELECT} WHERE id = $1"))).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(facility_from_row).transpose()
     }
 
     async fn list_facilities(&self) -> Result<Vec<Facility>> {
-        let rows = sqlx::query(
-            "SELECT id, version, name, kind, authority, state_code, municipality, latitude, longitude, \
-             capacity, opened_on, closed_on, sources, created_at, updated_at FROM facilities",
-        )
+        let rows = sqlx::query(FACILITY_SELECT)
         .fetch_all(&self.pool)
         .await?;
         let mut list = rows.iter().map(facility_from_row).collect::<Result<Vec<_>>>()?;
@@ -1350,17 +1339,7 @@ impl crate::Store for SqlStore {
             .bind(org_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Webhook {
-                    id: r.try_get("id")?,
-                    org_id: r.try_get("org_id")?,
-                    url: r.try_get("url")?,
-                    active: r.try_get("active")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(webhook_from_row).collect()
     }
 
     async fn alerts(&self, org_id: i64, limit: i64) -> Result<Vec<Alert>> {
@@ -1594,14 +1573,8 @@ impl crate::Store for SqlStore {
         for c in self.list_coalitions().await? {
             check_current(problems, &latest, RecordType::Coalition, c.id, &c.content_json());
         }
-        for r in &sqlx::query("SELECT id, org_id, url, active FROM webhooks ORDER BY id").fetch_all(&self.pool).await? {
-            let hook = Webhook {
-                id: r.try_get("id")?,
-                org_id: r.try_get("org_id")?,
-                url: r.try_get("url")?,
-                active: r.try_get("active")?,
-                created_at: 0,
-            };
+        for r in &sqlx::query("SELECT id, org_id, url, active, created_at FROM webhooks ORDER BY id").fetch_all(&self.pool).await? {
+            let hook = webhook_from_row(r)?;
             check_current(problems, &latest, RecordType::Webhook, hook.id, &hook.content_json());
         }
         for r in crate::Store::calendar_rules(self).await? {
