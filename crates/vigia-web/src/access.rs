@@ -170,17 +170,8 @@ fn attempt_form(
     facilities: &[Facility],
 ) -> Vec<FieldView> {
     let field = |name: &'static str, input: &'static str, required: bool| {
-        let hint_key = format!("field-{name}-hint");
-        FieldView {
-            name,
-            label: tr(l, &format!("field-{name}")),
-            input,
-            value: values.get(name).cloned().unwrap_or_default(),
-            required,
-            hint: Some(tr(l, &hint_key)).filter(|h| *h != hint_key),
-            error: errors.for_field(name).map(|e| field_error(l, e)),
-            options: Vec::new(),
-        }
+        let value = values.get(name).cloned().unwrap_or_default();
+        FieldView::new(l, name, &format!("field-{name}"), input, value, required, errors)
     };
     let sel = |name: &str| values.get(name).map(String::as_str);
     let mut facility = field("facility_id", "select", true);
@@ -327,15 +318,8 @@ async fn list_page(
     let mut sorted: Vec<&Facility> = facilities.values().collect();
     sorted.sort_by(|a, b| a.draft.name.cmp(&b.draft.name));
     let sel = |k: &str| q.get(k).map(String::as_str);
-    let fv = |name: &'static str, label_key: &str, input: &'static str| FieldView {
-        name,
-        label: tr(l, label_key),
-        input,
-        value: q.get(name).cloned().unwrap_or_default(),
-        required: false,
-        hint: None,
-        error: errors.for_field(name).map(|e| field_error(l, e)),
-        options: Vec::new(),
+    let fv = |name: &'static str, label_key: &str, input: &'static str| {
+        FieldView::new(l, name, label_key, input, q.get(name).cloned().unwrap_or_default(), false, &errors)
     };
     let mut facility = fv("facility_id", "field-facility_id", "select");
     facility.options = sorted

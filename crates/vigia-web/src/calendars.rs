@@ -14,7 +14,7 @@ use vigia_domain::ValidationErrors;
 use vigia_store::CalendarRule;
 
 use crate::auth::Ctx;
-use crate::i18n::{field_error, tr, tr_args};
+use crate::i18n::{tr, tr_args};
 use crate::routes::Routes;
 use crate::ui::{render, Chrome, FieldView, FormBody, FormView, OptionView, PageResult};
 use crate::AppState;
@@ -43,15 +43,8 @@ async fn view(
     let l = ctx.locale;
     let cals = vigia_store::calendars(&*st.store).await?;
     let value = |k: &str| values.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    let field = |name: &'static str, input: &'static str, required: bool| FieldView {
-        name,
-        label: tr(l, &format!("calendars-{name}")),
-        input,
-        value: value(name),
-        required,
-        hint: None,
-        error: errs.for_field(name).map(|e| field_error(l, e)),
-        options: Vec::new(),
+    let field = |name: &'static str, input: &'static str, required: bool| {
+        FieldView::new(l, name, &format!("calendars-{name}"), input, value(name), required, errs)
     };
     let mut calendar = field("calendar", "select", true);
     calendar.options = cals

@@ -377,6 +377,32 @@ pub struct FieldView {
     pub options: Vec<OptionView>,
 }
 
+impl FieldView {
+    /// A field labelled by the catalogue's `label_key`, with the hint `{label_key}-hint`
+    /// when the catalogue has one, and the reason for `name`'s error, if any.
+    pub fn new(
+        l: Locale,
+        name: &'static str,
+        label_key: &str,
+        input: &'static str,
+        value: String,
+        required: bool,
+        errors: &ValidationErrors,
+    ) -> Self {
+        let hint_key = format!("{label_key}-hint");
+        FieldView {
+            name,
+            label: tr(l, label_key),
+            input,
+            value,
+            required,
+            hint: Some(tr(l, &hint_key)).filter(|h| *h != hint_key),
+            error: errors.for_field(name).map(|e| field_error(l, e)),
+            options: Vec::new(),
+        }
+    }
+}
+
 pub struct FormView {
     pub title: String,
     pub action: String,
@@ -396,19 +422,8 @@ pub(crate) struct FormPage {
 /// The facility form, filled with `values` and showing `errors` next to their fields.
 fn facility_form(l: Locale, values: &HashMap<String, String>, errors: &ValidationErrors) -> Vec<FieldView> {
     let field = |name: &'static str, input: &'static str, required: bool| {
-        let error = errors.for_field(name).map(|e| field_error(l, e));
-        let hint_key = format!("field-{name}-hint");
-        let hint = Some(tr(l, &hint_key)).filter(|h| *h != hint_key);
-        FieldView {
-            name,
-            label: tr(l, &format!("field-{name}")),
-            input,
-            value: values.get(name).cloned().unwrap_or_default(),
-            required,
-            hint,
-            error,
-            options: Vec::new(),
-        }
+        let value = values.get(name).cloned().unwrap_or_default();
+        FieldView::new(l, name, &format!("field-{name}"), input, value, required, errors)
     };
     let selected = |name: &str, v: &str| values.get(name).map(String::as_str) == Some(v);
     let mut kind = field("kind", "select", true);
@@ -971,15 +986,9 @@ struct UsersPage {
 }
 
 fn user_form(l: Locale, values: &HashMap<String, String>, errors: &ValidationErrors) -> Vec<FieldView> {
-    let field = |name: &'static str, label: &str, input: &'static str| FieldView {
-        name,
-        label: tr(l, label),
-        input,
-        value: if input == "password" { String::new() } else { values.get(name).cloned().unwrap_or_default() },
-        required: true,
-        hint: None,
-        error: errors.for_field(name).map(|e| field_error(l, e)),
-        options: Vec::new(),
+    let field = |name: &'static str, label: &str, input: &'static str| {
+        let value = if input == "password" { String::new() } else { values.get(name).cloned().unwrap_or_default() };
+        FieldView::new(l, name, label, input, value, true, errors)
     };
     let mut role = field("role", "users-role", "select");
     role.options = vigia_domain::account::Role::ALL
@@ -1195,15 +1204,8 @@ async fn clock_page(
     } else {
         (ValidationErrors::new(), None, None, Vec::new())
     };
-    let field = |name: &'static str, label: &str, input: &'static str| FieldView {
-        name,
-        label: tr(l, label),
-        input,
-        value: values.get(name).cloned().unwrap_or_default(),
-        required: true,
-        hint: None,
-        error: errors.for_field(name).map(|e| field_error(l, e)),
-        options: Vec::new(),
+    let field = |name: &'static str, label: &str, input: &'static str| {
+        FieldView::new(l, name, label, input, values.get(name).cloned().unwrap_or_default(), true, &errors)
     };
     let mut cal_field = field("calendar", "clock-calendar", "select");
     cal_field.options = calendars
