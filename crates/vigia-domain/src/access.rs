@@ -8,27 +8,6 @@ use serde::{Deserialize, Serialize};
 use crate::input::RawInput;
 use crate::{FieldError, Micros, ValidationErrors};
 
-macro_rules! choice {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $s),+ }
-            }
-
-            pub fn parse(s: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == s.trim())
-            }
-        }
-    };
-}
-
 choice!(
     /// Why the organization went.
     Purpose {
@@ -247,7 +226,7 @@ pub fn validate(raw: &RawInput, zone: &str, now: Micros) -> Result<AttemptDraft,
     let reason_text = raw.text("reason_text", 2000, &mut errs);
     let official = raw.text("official", 200, &mut errs);
     let mut restrictions = Vec::new();
-    if let Some(list) = raw.text("restrictions", 400, &mut errs) {
+    if let Some(list) = raw.list_text("restrictions", 400, &mut errs) {
         for item in list.split([',', ';']).map(str::trim).filter(|s| !s.is_empty()) {
             match Restriction::parse(item) {
                 Some(r) if !restrictions.contains(&r) => restrictions.push(r),

@@ -149,6 +149,59 @@ pub struct Calendar {
     pub spec: CalendarSpec,
     weekends: bool,
     rules: Vec<Compiled>,
+    /// Working days between [`INDEX_FIRST`] and [`INDEX_LAST`], computed on first use.
+    index: std::sync::OnceLock<DayIndex>,
+}
+
+/// The first and last years the working-day index covers; dates outside are counted
+/// day by day.
+const INDEX_FIRST: i16 = 1990;
+const INDEX_LAST: i16 = 2075;
+
+/// Every working day of a span, so adding and counting are lookups instead of walks
+/// over the rules: the nightly sweep over 100,000 cases needs that (see
+/// `benches/deadline_sweep.rs`).
+#[derive(Debug, Clone)]
+struct DayIndex {
+    first: Date,
+    /// `cum[i]`: working days among the first `i + 1` days of the span.
+    cum: Vec<u32>,
+    /// Offsets of the working days, in order.
+    work: Vec<u32>,
+}
+
+impl DayIndex {
+    fn build(cal: &Calendar) -> Option<DayIndex> {
+        let first = Date::new(INDEX_FIRST, 1, 1).ok()?;
+        let last = Date::new(INDEX_LAST, 12, 31).ok()?;
+        let (mut cum, mut work) = (Vec::new(), Vec::new());
+        let (mut d, mut n, mut i) = (first, 0u32, 0u32);
+        while d <= last {
+            if cal.is_working_day(d) {
+                n += 1;
+                work.push(i);
+            }
+            cum.push(n);
+            i += 1;
+            d = d.tomorrow().ok()?;
+        }
+        Some(DayIndex { first, cum, work })
+    }
+
+    fn offset(&self, d: Date) -> Option<usize> {
+        let days = (d - self.first).get_days();
+        usize::try_from(days).ok().filter(|&i| i < self.cum.len())
+    }
+
+    fn add(&self, from: Date, n: u32) -> Option<Date> {
+        let k = self.cum[self.offset(from)?] as usize + n as usize;
+        let off = *self.work.get(k.checked_sub(1)?)?;
+        self.first.checked_add(jiff::Span::new().days(i64::from(off))).ok()
+    }
+
+    fn count(&self, from: Date, to: Date) -> Option<i64> {
+        Some(i64::from(self.cum[self.offset(to)?]) - i64::from(self.cum[self.offset(from)?]))
+    }
 }
 
 fn parse_date(s: &str) -> Result<Date, ClockError> {
@@ -264,9 +317,27 @@ impl Calendar {
         Err(ClockError::NoWorkingDay(MAX_GAP_DAYS))
     }
 
+    fn index(&self) -> Option<&DayIndex> {
+        self.index
+            .get_or_init(|| DayIndex::build(self).unwrap_or(DayIndex { first: Date::MIN, cum: vec![], work: vec![] }))
+            .into()
+    }
+
     /// The date on which the `n`-th working day after `from` falls (`from` itself when
     /// `n` is 0). Counting starts the day after the triggering event.
     pub fn add_working_days(&self, from: Date, n: u32) -> Result<Date, ClockError> {
+        if n == 0 {
+            return Ok(from);
+        }
+        if let Some(d) = self.index().and_then(|i| i.add(from, n)) {
+            return Ok(d);
+        }
+        self.add_working_days_walking(from, n)
+    }
+
+    /// [`Calendar::add_working_days`] by walking day by day over the rules: the
+    /// reference the index is tested and benchmarked against.
+    pub fn add_working_days_walking(&self, from: Date, n: u32) -> Result<Date, ClockError> {
         let mut d = from;
         for _ in 0..n {
             d = self.next_working_day(d)?;
@@ -280,6 +351,14 @@ impl Calendar {
         if to < from {
             return self.count_working_days(to, from).map(|n| -n);
         }
+        if let Some(n) = self.index().and_then(|i| i.count(from, to)) {
+            return Ok(n);
+        }
+        self.count_working_days_walking(from, to)
+    }
+
+    /// [`Calendar::count_working_days`] by walking day by day (`from` ≤ `to`).
+    pub fn count_working_days_walking(&self, from: Date, to: Date) -> Result<i64, ClockError> {
         let mut n = 0;
         let mut d = from;
         while d < to {
@@ -338,7 +417,10 @@ impl Calendars {
                     }
                 };
             }
-            by_name.insert(name.clone(), Calendar { spec: spec.clone(), weekends: spec.weekends, rules });
+            by_name.insert(
+                name.clone(),
+                Calendar { spec: spec.clone(), weekends: spec.weekends, rules, index: Default::default() },
+            );
         }
         Ok(Calendars { by_name })
     }
@@ -368,6 +450,7 @@ impl Calendars {
             if self.descends_from(&name, calendar) {
                 if let Some(c) = self.by_name.get_mut(&name) {
                     c.rules.extend(compiled.iter().cloned());
+                    c.index = Default::default();
                 }
             }
         }
@@ -506,6 +589,14 @@ mod tests {
         fn adding_is_strictly_monotonic(from in any_date(), n in 0u32..120, name in any_calendar()) {
             let c = cal(name);
             prop_assert!(c.add_working_days(from, n + 1).expect("add") > c.add_working_days(from, n).expect("add"));
+        }
+
+        #[test]
+        fn the_index_agrees_with_walking(from in any_date(), n in 0u32..200, span in 0i64..400, name in any_calendar()) {
+            let c = cal(name);
+            prop_assert_eq!(c.add_working_days(from, n).expect("add"), c.add_working_days_walking(from, n).expect("walk"));
+            let to = from.checked_add(jiff::Span::new().days(span)).expect("date");
+            prop_assert_eq!(c.count_working_days(from, to).expect("count"), c.count_working_days_walking(from, to).expect("walk"));
         }
 
         #[test]

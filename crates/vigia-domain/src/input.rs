@@ -12,6 +12,8 @@ enum RawValue {
     Text(String),
     Number(serde_json::Number),
     Bool(bool),
+    /// A JSON array of strings (lists of codes).
+    List(Vec<String>),
     Composite,
 }
 
@@ -35,6 +37,14 @@ impl RawInput {
                     serde_json::Value::String(s) => RawValue::Text(s),
                     serde_json::Value::Number(n) => RawValue::Number(n),
                     serde_json::Value::Bool(b) => RawValue::Bool(b),
+                    serde_json::Value::Array(items) => items
+                        .into_iter()
+                        .map(|i| match i {
+                            serde_json::Value::String(s) => Some(s),
+                            _ => None,
+                        })
+                        .collect::<Option<Vec<_>>>()
+                        .map_or(RawValue::Composite, RawValue::List),
                     _ => RawValue::Composite,
                 };
                 (k, raw)
@@ -84,6 +94,21 @@ impl RawInput {
                 errs.push(FieldError::new(field, "expected_text"));
                 None
             }
+        }
+    }
+
+    /// A list of codes, written as comma-separated text (forms, CSV) or as a JSON array
+    /// of strings, returned comma-joined for the caller to split.
+    pub fn list_text(&self, field: &str, max: usize, errs: &mut ValidationErrors) -> Option<String> {
+        match self.fields.get(field) {
+            Some(RawValue::List(items)) => {
+                if items.iter().any(|i| i.contains(',')) {
+                    errs.push(FieldError::new(field, "expected_codes"));
+                    return None;
+                }
+                check_text(field, &items.join(","), max, errs)
+            }
+            _ => self.text(field, max, errs),
         }
     }
 

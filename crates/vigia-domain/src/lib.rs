@@ -4,10 +4,35 @@
 //! types, so rules can be unit- and property-tested in isolation. The store persists
 //! what this crate validates; the web layer translates requests into these types.
 
+/// A closed set of choices stored and exchanged as snake_case codes.
+macro_rules! choice {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s.trim())
+            }
+        }
+    };
+}
+
 pub mod access;
 pub mod account;
 pub mod audit;
+pub mod case;
 pub mod clock;
+pub mod deadline;
+pub mod disclosure;
 pub mod error;
 pub mod evidence;
 pub mod export;
