@@ -214,12 +214,8 @@ fn periods(facts: &[Fact]) -> Vec<Period> {
         let open = out.last_mut().filter(|p| p.end.is_none());
         match (f.kind, open) {
             (EventKind::Detained, None) => out.push(Period { start: *f, end: None, ground: None }),
-            (EventKind::DetentionExtended, Some(p)) => {
-                // Ground V (a pending remedy) outweighs I–IV: it has no fixed end.
-                if p.ground != Some(ExtensionGround::V) {
-                    p.ground = f.ground;
-                }
-            }
+            // Ground V (a pending remedy) outweighs I–IV: it has no fixed end.
+            (EventKind::DetentionExtended, Some(p)) if p.ground != Some(ExtensionGround::V) => p.ground = f.ground,
             (k, Some(p)) if k.ends_detention() => p.end = Some(*f),
             _ => {}
         }
