@@ -412,24 +412,26 @@ mod tests {
     fn detention_of_fifteen_working_days_skips_weekends_and_rest_days() {
         // Presented Monday 18 Feb 2019: 15 INM working days end Monday 11 March
         // (weekends excluded; no rest day falls in between after 4 Feb).
-        let a = assess(false, &[fact(1, EventKind::Detained, date(2019, 2, 18))], &cals(), date(2019, 3, 1)).unwrap();
+        let a =
+            assess(false, &[fact(1, EventKind::Detained, date(2019, 2, 18))], &cals(), date(2019, 3, 1)).expect("ok");
         let d = find(&a, RuleId::DetentionMax);
         assert_eq!(d.due, Some(date(2019, 3, 11)));
         assert_eq!(d.status, Status::Pending);
         assert_eq!(a.detained_since, Some(date(2019, 2, 18)));
         // The 18 March 2019 rest day (third Monday of March) is skipped when it falls inside.
-        let a = assess(false, &[fact(1, EventKind::Detained, date(2019, 3, 4))], &cals(), date(2019, 3, 5)).unwrap();
+        let a =
+            assess(false, &[fact(1, EventKind::Detained, date(2019, 3, 4))], &cals(), date(2019, 3, 5)).expect("ok");
         assert_eq!(find(&a, RuleId::DetentionMax).due, Some(date(2019, 3, 26)));
     }
 
     #[test]
     fn overdue_detention_is_a_violation_until_release() {
         let detained = fact(1, EventKind::Detained, date(2019, 2, 18));
-        let a = assess(false, &[detained], &cals(), date(2019, 3, 12)).unwrap();
+        let a = assess(false, &[detained], &cals(), date(2019, 3, 12)).expect("ok");
         assert_eq!(find(&a, RuleId::DetentionMax).status, Status::Overdue);
         assert!(a.held_past_limit());
         let released = fact(2, EventKind::Released, date(2019, 3, 14));
-        let a = assess(false, &[detained, released], &cals(), date(2019, 3, 20)).unwrap();
+        let a = assess(false, &[detained, released], &cals(), date(2019, 3, 20)).expect("ok");
         let d = find(&a, RuleId::DetentionMax);
         assert_eq!((d.status, d.closed_by), (Status::Missed, Some(2)));
         assert!(!a.held_past_limit(), "no longer ongoing");
@@ -437,7 +439,7 @@ mod tests {
         assert_eq!(a.detained_since, None);
         // Released on the last day: met.
         let a = assess(false, &[detained, fact(2, EventKind::Released, date(2019, 3, 11))], &cals(), date(2019, 3, 20))
-            .unwrap();
+            .expect("ok");
         assert_eq!(find(&a, RuleId::DetentionMax).status, Status::Met);
     }
 
@@ -446,13 +448,13 @@ mod tests {
         let detained = fact(1, EventKind::Detained, date(2019, 2, 18));
         let mut ext = fact(2, EventKind::DetentionExtended, date(2019, 3, 1));
         ext.ground = Some(ExtensionGround::Ii);
-        let a = assess(false, &[detained, ext], &cals(), date(2019, 3, 20)).unwrap();
+        let a = assess(false, &[detained, ext], &cals(), date(2019, 3, 20)).expect("ok");
         let d = find(&a, RuleId::DetentionMax);
         assert_eq!(d.allowed, 60);
-        assert_eq!(d.due, Some(cals().get("inm").unwrap().add_working_days(date(2019, 2, 18), 60).unwrap()));
+        assert_eq!(d.due, Some(cals().get("inm").expect("ok").add_working_days(date(2019, 2, 18), 60).expect("ok")));
         assert_eq!(d.status, Status::Pending);
         ext.ground = Some(ExtensionGround::V);
-        let a = assess(false, &[detained, ext], &cals(), date(2019, 9, 20)).unwrap();
+        let a = assess(false, &[detained, ext], &cals(), date(2019, 9, 20)).expect("ok");
         let d = find(&a, RuleId::DetentionMax);
         assert_eq!((d.due, d.status), (None, Status::Open));
         assert!(!a.held_past_limit());
@@ -460,15 +462,16 @@ mod tests {
 
     #[test]
     fn a_minor_detained_is_a_violation_at_once_with_the_basis_of_the_day() {
-        let a = assess(true, &[fact(1, EventKind::Detained, date(2022, 5, 2))], &cals(), date(2022, 5, 2)).unwrap();
+        let a = assess(true, &[fact(1, EventKind::Detained, date(2022, 5, 2))], &cals(), date(2022, 5, 2)).expect("ok");
         let v = a.violations.iter().find(|v| v.kind == ViolationKind::ChildDetained).expect("violation");
         assert_eq!(v.since, date(2022, 5, 2));
         assert!(v.ongoing);
         assert!(v.basis_es.contains("art. 99"));
-        let a = assess(true, &[fact(1, EventKind::Detained, date(2019, 5, 2))], &cals(), date(2019, 5, 2)).unwrap();
+        let a = assess(true, &[fact(1, EventKind::Detained, date(2019, 5, 2))], &cals(), date(2019, 5, 2)).expect("ok");
         let v = a.violations.iter().find(|v| v.kind == ViolationKind::ChildDetained).expect("violation");
         assert!(v.basis_es.contains("LGDNNA"));
-        let a = assess(false, &[fact(1, EventKind::Detained, date(2022, 5, 2))], &cals(), date(2022, 5, 2)).unwrap();
+        let a =
+            assess(false, &[fact(1, EventKind::Detained, date(2022, 5, 2))], &cals(), date(2022, 5, 2)).expect("ok");
         assert!(a.violations.iter().all(|v| v.kind != ViolationKind::ChildDetained));
     }
 
@@ -476,11 +479,11 @@ mod tests {
     fn thirty_six_hours_counts_from_the_recorded_time() {
         let mut d = fact(1, EventKind::Detained, date(2020, 1, 20));
         d.time = Some(time(18, 0, 0, 0));
-        let a = assess(false, &[d], &cals(), date(2020, 1, 22)).unwrap();
+        let a = assess(false, &[d], &cals(), date(2020, 1, 22)).expect("ok");
         let t = find(&a, RuleId::Detention36h);
         assert_eq!((t.due, t.due_time), (Some(date(2020, 1, 22)), Some(time(6, 0, 0, 0))));
         assert_eq!(t.status, Status::Pending, "today at midnight is before 06:00");
-        let a = assess(false, &[d], &cals(), date(2020, 1, 23)).unwrap();
+        let a = assess(false, &[d], &cals(), date(2020, 1, 23)).expect("ok");
         assert_eq!(find(&a, RuleId::Detention36h).status, Status::Overdue);
     }
 
@@ -494,20 +497,26 @@ mod tests {
             fact(3, EventKind::ComarAdmission, date(2019, 1, 23)),
             dec,
         ];
-        let a = assess(false, &events, &cals(), date(2019, 6, 10)).unwrap();
+        let a = assess(false, &events, &cals(), date(2019, 6, 10)).expect("ok");
         let filing = find(&a, RuleId::AsylumFiling);
         assert_eq!((filing.status, filing.closed_by), (Status::Met, Some(2)));
         let comar = find(&a, RuleId::ComarDecision);
         assert_eq!(comar.from_event, 3, "counted from admission");
-        assert_eq!(comar.due, Some(cals().get("comar").unwrap().add_working_days(date(2019, 1, 23), 45).unwrap()));
+        assert_eq!(
+            comar.due,
+            Some(cals().get("comar").expect("ok").add_working_days(date(2019, 1, 23), 45).expect("ok"))
+        );
         assert_eq!(comar.status, Status::Missed, "decided in June, long after 45 working days");
         let appeal = find(&a, RuleId::Appeal);
         assert_eq!(appeal.status, Status::Pending);
-        assert_eq!(appeal.due, Some(cals().get("comar").unwrap().add_working_days(date(2019, 6, 3), 15).unwrap()));
+        assert_eq!(
+            appeal.due,
+            Some(cals().get("comar").expect("ok").add_working_days(date(2019, 6, 3), 15).expect("ok"))
+        );
         // Recognized: no appeal window.
         let mut ok = dec;
         ok.decision = Some(DecisionOutcome::Recognized);
-        let a = assess(false, &[events[0], events[1], events[2], ok], &cals(), date(2019, 6, 10)).unwrap();
+        let a = assess(false, &[events[0], events[1], events[2], ok], &cals(), date(2019, 6, 10)).expect("ok");
         assert!(a.deadlines.iter().all(|d| d.rule != RuleId::Appeal));
     }
 
@@ -517,7 +526,7 @@ mod tests {
             fact(1, EventKind::AsylumRequested, date(2019, 1, 21)),
             fact(2, EventKind::ComarExtension, date(2019, 3, 1)),
         ];
-        let a = assess(false, &events, &cals(), date(2019, 3, 2)).unwrap();
+        let a = assess(false, &events, &cals(), date(2019, 3, 2)).expect("ok");
         assert_eq!(find(&a, RuleId::ComarDecision).allowed, 90);
     }
 
@@ -529,7 +538,7 @@ mod tests {
             fact(3, EventKind::Released, date(2019, 1, 15)),
             fact(4, EventKind::Detained, date(2019, 4, 1)),
         ];
-        let a = assess(false, &events, &cals(), date(2019, 4, 2)).unwrap();
+        let a = assess(false, &events, &cals(), date(2019, 4, 2)).expect("ok");
         let max: Vec<_> = a.deadlines.iter().filter(|d| d.rule == RuleId::DetentionMax).collect();
         assert_eq!(max.len(), 2);
         assert_eq!((max[0].status, max[1].status), (Status::Met, Status::Pending));
@@ -547,10 +556,10 @@ mod tests {
             until: None,
             verify: false,
         };
-        let with = Calendars::builtin().with_extra_rules("inm", &[rule]).unwrap();
+        let with = Calendars::builtin().with_extra_rules("inm", &[rule]).expect("ok");
         let events = [fact(1, EventKind::Detained, date(2019, 2, 18))];
-        let base = assess(false, &events, &cals(), date(2019, 2, 19)).unwrap();
-        let moved = assess(false, &events, &with, date(2019, 2, 19)).unwrap();
+        let base = assess(false, &events, &cals(), date(2019, 2, 19)).expect("ok");
+        let moved = assess(false, &events, &with, date(2019, 2, 19)).expect("ok");
         assert_eq!(find(&base, RuleId::DetentionMax).due, Some(date(2019, 3, 11)));
         // Five suspended days push it a week on, and past the 18 March rest day.
         assert_eq!(find(&moved, RuleId::DetentionMax).due, Some(date(2019, 3, 19)));
