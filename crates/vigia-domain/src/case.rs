@@ -145,9 +145,9 @@ pub struct Person {
     pub family_links: Option<String>,
 }
 
-/// What a user sets on a case, validated.
+/// The plain fields of a case: what counts, lists and deadlines use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaseDraft {
+pub struct CaseFields {
     /// The organization's own file number, e.g. `FM-2020-014`. Shown to its lawyers,
     /// not to analysts (it may contain initials).
     pub reference: String,
@@ -160,6 +160,13 @@ pub struct CaseDraft {
     pub languages: Vec<String>,
     pub vulnerabilities: Vec<Vulnerability>,
     pub status: CaseStatus,
+}
+
+/// What a user sets on a case, validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseDraft {
+    #[serde(flatten)]
+    pub fields: CaseFields,
     pub person: Person,
 }
 
@@ -260,16 +267,18 @@ pub fn validate_case(raw: &RawInput, today: Date) -> Result<CaseDraft, Validatio
         return Err(errs);
     }
     Ok(CaseDraft {
-        reference: reference.unwrap_or_default(),
-        facility_id,
-        lawyer_user_id,
-        nationality,
-        sex,
-        age_group,
-        minor,
-        languages,
-        vulnerabilities,
-        status,
+        fields: CaseFields {
+            reference: reference.unwrap_or_default(),
+            facility_id,
+            lawyer_user_id,
+            nationality,
+            sex,
+            age_group,
+            minor,
+            languages,
+            vulnerabilities,
+            status,
+        },
         person: Person {
             full_name: full_name.unwrap_or_default(),
             birth_date: birth_date.map(|d| d.to_string()),
@@ -280,14 +289,14 @@ pub fn validate_case(raw: &RawInput, today: Date) -> Result<CaseDraft, Validatio
     })
 }
 
-/// A case as stored: plain fields always, the person only for those who may read it.
+/// A case as stored, without the person: opening that is a separate, audited read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Case {
     pub id: i64,
     pub org_id: i64,
     pub version: i64,
     #[serde(flatten)]
-    pub draft: CaseDraft,
+    pub fields: CaseFields,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -366,9 +375,26 @@ pub struct CaseEvent {
     pub case_id: i64,
     #[serde(flatten)]
     pub draft: EventDraft,
+    /// Whether a sealed note exists (its text is only present once opened).
+    pub has_note: bool,
     pub voided_at: Option<i64>,
     pub void_reason: Option<String>,
+    pub author_user_id: Option<i64>,
     pub created_at: i64,
+}
+
+impl CaseEvent {
+    pub fn is_voided(&self) -> bool {
+        self.voided_at.is_some()
+    }
+}
+
+/// Which of an organization's cases to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseFilter {
+    pub status: Option<CaseStatus>,
+    pub lawyer_user_id: Option<i64>,
+    pub facility_id: Option<i64>,
 }
 
 /// The plain facts of an event the rules read (no sealed note), so deadlines can be
@@ -425,11 +451,11 @@ mod tests {
             today,
         )
         .expect("ok");
-        assert_eq!(c.nationality.as_deref(), Some("HN"));
-        assert!(c.minor, "an adolescent is a minor");
-        assert_eq!(c.languages, vec!["es", "mam"]);
-        assert_eq!(c.vulnerabilities, vec![Vulnerability::Unaccompanied, Vulnerability::Lgbti]);
-        assert_eq!(c.status, CaseStatus::Open);
+        assert_eq!(c.fields.nationality.as_deref(), Some("HN"));
+        assert!(c.fields.minor, "an adolescent is a minor");
+        assert_eq!(c.fields.languages, vec!["es", "mam"]);
+        assert_eq!(c.fields.vulnerabilities, vec![Vulnerability::Unaccompanied, Vulnerability::Lgbti]);
+        assert_eq!(c.fields.status, CaseStatus::Open);
     }
 
     #[test]

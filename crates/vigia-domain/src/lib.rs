@@ -60,10 +60,14 @@ pub enum RecordType {
     Attachment,
     Webhook,
     CalendarRule,
+    Case,
+    CaseEvent,
+    /// A read of a case's sealed fields: who read whose data, when.
+    CaseRead,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 11] = [
+    pub const ALL: [RecordType; 14] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::Facility,
@@ -75,6 +79,9 @@ impl RecordType {
         RecordType::Attachment,
         RecordType::Webhook,
         RecordType::CalendarRule,
+        RecordType::Case,
+        RecordType::CaseEvent,
+        RecordType::CaseRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -90,6 +97,9 @@ impl RecordType {
             RecordType::Attachment => "attachment",
             RecordType::Webhook => "webhook",
             RecordType::CalendarRule => "calendar_rule",
+            RecordType::Case => "case",
+            RecordType::CaseEvent => "case_event",
+            RecordType::CaseRead => "case_read",
         }
     }
 

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use vigia_domain::access::{Attempt, AttemptDraft, AttemptFilter};
 use vigia_domain::account::{Locale, Organization, Role, User};
 use vigia_domain::audit::AuditEntry;
+use vigia_domain::case::{Case, CaseDraft, CaseEvent, CaseFilter, EventDraft, Fact, Person};
 use vigia_domain::facility::{Facility, FacilityDraft};
 use vigia_domain::note::FacilityNote;
 use vigia_domain::{Micros, RecordType, ValidationErrors};
@@ -269,6 +270,20 @@ impl CalendarRule {
     }
 }
 
+/// A case's sealed content, opened: the person and every event note by event id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedCase {
+    pub person: Person,
+    pub notes: std::collections::BTreeMap<i64, String>,
+}
+
+/// A case with the plain facts of its live (not voided) events, for deadline sweeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFacts {
+    pub case: Case,
+    pub facts: Vec<Fact>,
+}
+
 /// Row counts, for backups and restore checks.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
@@ -369,6 +384,41 @@ pub trait Store: Send + Sync {
     async fn list_attempts(&self, viewer_org: i64, filter: &AttemptFilter) -> Result<Vec<Attempt>>;
     /// Creates all attempts in one transaction: all or none.
     async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<usize>;
+
+    // Legal-aid cases (private to their organization; the person is sealed)
+    async fn create_case(&self, actor: &Actor, org_id: i64, draft: CaseDraft) -> Result<Case>;
+    /// A new version of a case `org_id` owns; another organization's is not found.
+    async fn update_case(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        id: i64,
+        expected_version: Option<i64>,
+        draft: CaseDraft,
+    ) -> Result<Case>;
+    /// The plain fields of a case `org_id` owns.
+    async fn case(&self, org_id: i64, id: i64) -> Result<Option<Case>>;
+    async fn list_cases(&self, org_id: i64, filter: &CaseFilter) -> Result<Vec<Case>>;
+    /// Opens the sealed person and event notes, and records the read (who read whose
+    /// data, when) in the audit history in the same transaction.
+    async fn read_case_sealed(&self, actor: &Actor, org_id: i64, id: i64) -> Result<SealedCase>;
+    async fn add_case_event(&self, actor: &Actor, org_id: i64, case_id: i64, draft: EventDraft) -> Result<CaseEvent>;
+    /// Marks an event as a mistake, with a reason; it stays in the record.
+    async fn void_case_event(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        case_id: i64,
+        event_id: i64,
+        reason: &str,
+    ) -> Result<CaseEvent>;
+    /// A case's events, oldest first, notes left sealed.
+    async fn case_events(&self, org_id: i64, case_id: i64) -> Result<Vec<CaseEvent>>;
+    /// Cases of the given organizations (all when `None`) with their live facts.
+    async fn cases_with_facts(&self, org_ids: Option<&[i64]>, open_only: bool) -> Result<Vec<CaseFacts>>;
+    /// A stable pseudonym for a case, keyed by the organization's data key, for
+    /// analysts who may not see who the person is.
+    fn case_pseudonym(&self, org_id: i64, case_id: i64) -> Result<String>;
 
     // Evidence files
     /// Stores the bytes (once per content) and attaches them to a record, audited.

@@ -224,6 +224,24 @@ impl Vault {
     }
 }
 
+impl Vault {
+    /// A short stable pseudonym for `(label, id)` in an organization, keyed by its first
+    /// data key: without the key it cannot be linked back to the record.
+    pub fn pseudonym(&self, org_id: i64, label: &str, id: i64) -> Result<String, VaultError> {
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        let key = keys
+            .iter()
+            .filter(|((o, _), _)| *o == org_id)
+            .min_by_key(|((_, v), _)| *v)
+            .map(|(_, k)| k)
+            .ok_or(VaultError::NoKey(org_id))?;
+        let hk = Hkdf::<Sha256>::new(Some(b"vigia/pseudonym"), key.as_ref());
+        let mut out = [0u8; 5];
+        hk.expand(format!("{label}/{id}").as_bytes(), &mut out).map_err(|_| VaultError::Damaged)?;
+        Ok(hex::encode_upper(out))
+    }
+}
+
 /// Base64 of stored bytes, as written into audit content.
 pub fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)

@@ -502,3 +502,124 @@ async fn refusals_raise_alerts_and_durable_webhook_deliveries() {
         assert!(report.ok(), "{:?}", report.problems);
     }
 }
+
+fn case_draft(reference: &str, name: &str) -> vigia_domain::case::CaseDraft {
+    use vigia_domain::case::*;
+    CaseDraft {
+        fields: CaseFields {
+            reference: reference.into(),
+            facility_id: None,
+            lawyer_user_id: None,
+            nationality: Some("HN".into()),
+            sex: Sex::Female,
+            age_group: AgeGroup::Adolescent,
+            minor: true,
+            languages: vec!["es".into()],
+            vulnerabilities: vec![Vulnerability::Unaccompanied],
+            status: CaseStatus::Open,
+        },
+        person: Person {
+            full_name: name.into(),
+            birth_date: Some("2004-05-06".into()),
+            identity_documents: Some("CURP ZZZZ040506".into()),
+            contact: None,
+            family_links: Some("Madre en San Pedro Sula".into()),
+        },
+    }
+}
+
+#[tokio::test]
+async fn cases_are_sealed_private_versioned_and_their_reads_audited() {
+    use vigia_domain::case::{CaseFilter, EventDraft, EventKind};
+    for db in TestDb::all().await {
+        let key = MasterKey::generate().expect("key");
+        let (store, ana, beto) = seeded(&db, &key).await;
+        let (org_a, org_b) = (ana.org_id.expect("org"), beto.org_id.expect("org"));
+        let c = store.create_case(&ana, org_a, case_draft("FM-1", "Yesenia Ramírez Cáceres")).await.expect("case");
+        assert_eq!(c.version, 1);
+        // Another organization sees nothing.
+        assert!(store.case(org_b, c.id).await.expect("case").is_none());
+        assert!(store.list_cases(org_b, &CaseFilter::default()).await.expect("list").is_empty());
+        assert!(matches!(store.read_case_sealed(&beto, org_b, c.id).await, Err(StoreError::NotFound)));
+        let mut d = case_draft("FM-1", "Yesenia Ramírez Cáceres");
+        assert!(matches!(store.update_case(&beto, org_b, c.id, None, d.clone()).await, Err(StoreError::NotFound)));
+        // Same reference twice in one organization is a field error; in another, fine.
+        let dup = store.create_case(&ana, org_a, case_draft("FM-1", "x")).await;
+        assert!(matches!(dup, Err(StoreError::Invalid(e)) if e.for_field("reference").is_some()));
+        store.create_case(&beto, org_b, case_draft("FM-1", "x")).await.expect("other org may reuse");
+        // A lawyer from another organization cannot be assigned.
+        d.fields.lawyer_user_id = beto.user_id;
+        let bad = store.update_case(&ana, org_a, c.id, Some(1), d.clone()).await;
+        assert!(matches!(bad, Err(StoreError::Invalid(e)) if e.for_field("lawyer_user_id").is_some()));
+        d.fields.lawyer_user_id = ana.user_id;
+        let v2 = store.update_case(&ana, org_a, c.id, Some(1), d.clone()).await.expect("update");
+        assert_eq!(v2.version, 2);
+        assert!(matches!(store.update_case(&ana, org_a, c.id, Some(1), d).await, Err(StoreError::Conflict(_))));
+
+        let ev = EventDraft {
+            kind: EventKind::Detained,
+            on: "2020-01-20".parse().expect("date"),
+            time: None,
+            facility_id: None,
+            ground: None,
+            decision: None,
+            note: Some("Relata que la agente le quitó el teléfono".into()),
+        };
+        let e = store.add_case_event(&ana, org_a, c.id, ev.clone()).await.expect("event");
+        assert!(e.has_note);
+        assert!(matches!(store.add_case_event(&beto, org_b, c.id, ev).await, Err(StoreError::NotFound)));
+        let listed = store.case_events(org_a, c.id).await.expect("events");
+        assert_eq!(listed[0].draft.note, None, "notes stay sealed in lists");
+        let facts = store.cases_with_facts(Some(&[org_a]), true).await.expect("facts");
+        assert_eq!(facts.len(), 1);
+        assert_eq!(facts[0].facts.len(), 1);
+
+        // Reading the sealed fields opens them and leaves a trace.
+        let reads_before = store.history(RecordType::CaseRead, c.id, Some(org_a)).await.expect("h").len();
+        let sealed = store.read_case_sealed(&ana, org_a, c.id).await.expect("read");
+        assert_eq!(sealed.person.full_name, "Yesenia Ramírez Cáceres");
+        assert_eq!(sealed.notes.get(&e.id).map(String::as_str), Some("Relata que la agente le quitó el teléfono"));
+        let reads = store.history(RecordType::CaseRead, c.id, Some(org_a)).await.expect("h");
+        assert_eq!(reads.len(), reads_before + 1);
+        assert_eq!(reads.last().expect("read").actor_user_id, ana.user_id);
+        assert!(!reads.last().expect("read").content.contains("Yesenia"));
+
+        // Voiding keeps the event but drops it from the facts.
+        let voided = store.void_case_event(&ana, org_a, c.id, e.id, "wrong person").await.expect("void");
+        assert!(voided.is_voided());
+        assert!(store.cases_with_facts(Some(&[org_a]), true).await.expect("facts")[0].facts.is_empty());
+        assert_eq!(store.case_events(org_a, c.id).await.expect("events").len(), 1);
+
+        // Pseudonyms are stable per case and differ between cases.
+        let p1 = store.case_pseudonym(org_a, c.id).expect("p");
+        assert_eq!(p1, store.case_pseudonym(org_a, c.id).expect("p"));
+        assert_ne!(p1, store.case_pseudonym(org_a, c.id + 1).expect("p"));
+
+        assert!(store.verify_audit().await.expect("verify").ok());
+        if db.backend == Backend::Sqlite {
+            let dir = db.dir.as_ref().expect("dir");
+            for entry in std::fs::read_dir(dir).expect("dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    continue;
+                }
+                let bytes = std::fs::read(&path).expect("read");
+                for needle in ["Yesenia", "Cáceres", "ZZZZ040506", "San Pedro Sula", "quitó el teléfono"] {
+                    assert!(!bytes.windows(needle.len()).any(|w| w == needle.as_bytes()), "plaintext {needle} on disk");
+                }
+            }
+        }
+        // Editing a case behind the app's back is caught.
+        raw(
+            &db,
+            &format!(
+                "UPDATE cases SET minor = {} WHERE id = {}",
+                if db.backend == Backend::Sqlite { "0" } else { "false" },
+                c.id
+            ),
+        )
+        .await;
+        let report = store.verify_audit().await.expect("verify");
+        assert!(report.problems.iter().any(|p| p.contains(&format!("case {}", c.id))), "{:?}", report.problems);
+    }
+}

@@ -15,14 +15,18 @@ use vigia_domain::access::{
 };
 use vigia_domain::account::{Locale, Organization, Role, User};
 use vigia_domain::audit::{entry_hash, sha256_hex, AuditEntry, Verifier};
+use vigia_domain::case::{
+    AgeGroup, Case, CaseDraft, CaseEvent, CaseFields, CaseFilter, CaseStatus, DecisionOutcome, EventDraft, EventKind,
+    ExtensionGround, Fact, Person, Sex, Vulnerability,
+};
 use vigia_domain::facility::{Facility, FacilityDraft, FacilityKind};
 use vigia_domain::note::FacilityNote;
-use vigia_domain::{Micros, RecordType};
+use vigia_domain::{FieldError, Micros, RecordType, ValidationErrors};
 
 use crate::vault::{self, b64, MasterKey, Vault, VaultError};
 use crate::{
-    now_micros, Actor, Alert, ApiToken, Attachment, Backend, CalendarRule, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
-    Webhook, HistoryEntry, NewUser, Result, SessionRow,
+    now_micros, Actor, Alert, ApiToken, Attachment, Backend, CalendarRule, CaseFacts, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
+    Webhook, HistoryEntry, NewUser, Result, SealedCase, SessionRow,
     StoreError, VerifyReport,
 };
 
@@ -457,6 +461,162 @@ async fn alert_refusal(w: &mut WriteTx, a: &Attempt) -> Result<()> {
         raise_in_tx(w, org_id, "denial", &format!("attempt:{}", a.id), Some(a.id), &payload).await?;
     }
     Ok(())
+}
+
+const CASE_COLUMNS: &str = "id, org_id, version, reference, facility_id, lawyer_user_id, nationality, sex, age_group, \
+     minor, languages, vulnerabilities, status, created_at, updated_at";
+const PERSON_FIELD: &str = "case.person";
+const EVENT_NOTE_FIELD: &str = "case_event.note";
+const EVENT_COLUMNS: &str = "id, case_id, org_id, kind, occurred_on, occurred_time, facility_id, ground, decision, \
+     note_sealed, voided_at, void_reason, author_user_id, created_at";
+
+fn split_codes(s: &str) -> Vec<String> {
+    s.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_string).collect()
+}
+
+fn case_from_row(r: &DbRow) -> Result<Case> {
+    let sex: String = r.try_get("sex")?;
+    let age: String = r.try_get("age_group")?;
+    let status: String = r.try_get("status")?;
+    let vulns: String = r.try_get("vulnerabilities")?;
+    let languages: String = r.try_get("languages")?;
+    Ok(Case {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        version: r.try_get("version")?,
+        fields: CaseFields {
+            reference: r.try_get("reference")?,
+            facility_id: r.try_get("facility_id")?,
+            lawyer_user_id: r.try_get("lawyer_user_id")?,
+            nationality: r.try_get("nationality")?,
+            sex: Sex::parse(&sex).ok_or_else(|| corrupt("sex", &sex))?,
+            age_group: AgeGroup::parse(&age).ok_or_else(|| corrupt("age_group", &age))?,
+            minor: r.try_get("minor")?,
+            languages: split_codes(&languages),
+            vulnerabilities: split_codes(&vulns)
+                .iter()
+                .map(|v| Vulnerability::parse(v).ok_or_else(|| corrupt("vulnerability", v)))
+                .collect::<Result<_>>()?,
+            status: CaseStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        },
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn case_content(c: &Case, sealed: &[u8]) -> String {
+    let mut v = serde_json::to_value(&c.fields).unwrap_or_default();
+    if let Some(m) = v.as_object_mut() {
+        m.insert("id".into(), c.id.into());
+        m.insert("org_id".into(), c.org_id.into());
+        m.insert("version".into(), c.version.into());
+        m.insert("person_sealed".into(), b64(sealed).into());
+    }
+    v.to_string()
+}
+
+fn event_from_row(r: &DbRow) -> Result<CaseEvent> {
+    let kind: String = r.try_get("kind")?;
+    let on: String = r.try_get("occurred_on")?;
+    let time: Option<String> = r.try_get("occurred_time")?;
+    let ground: Option<String> = r.try_get("ground")?;
+    let decision: Option<String> = r.try_get("decision")?;
+    let note: Option<Vec<u8>> = r.try_get("note_sealed")?;
+    Ok(CaseEvent {
+        id: r.try_get("id")?,
+        case_id: r.try_get("case_id")?,
+        draft: EventDraft {
+            kind: EventKind::parse(&kind).ok_or_else(|| corrupt("event kind", &kind))?,
+            on: on.parse().map_err(|_| corrupt("event date", &on))?,
+            time: time.map(|t| t.parse().map_err(|_| corrupt("event time", &t))).transpose()?,
+            facility_id: r.try_get("facility_id")?,
+            ground: ground.map(|g| ExtensionGround::parse(&g).ok_or_else(|| corrupt("ground", &g))).transpose()?,
+            decision: decision.map(|d| DecisionOutcome::parse(&d).ok_or_else(|| corrupt("decision", &d))).transpose()?,
+            note: None,
+        },
+        has_note: note.is_some(),
+        voided_at: r.try_get("voided_at")?,
+        void_reason: r.try_get("void_reason")?,
+        author_user_id: r.try_get("author_user_id")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn event_content(e: &CaseEvent, org_id: i64, sealed: Option<&[u8]>) -> String {
+    let d = &e.draft;
+    serde_json::json!({
+        "id": e.id, "case_id": e.case_id, "org_id": org_id, "kind": d.kind.as_str(), "on": d.on.to_string(),
+        "time": d.time.map(|t| t.to_string()), "facility_id": d.facility_id, "ground": d.ground.map(|g| g.as_str()),
+        "decision": d.decision.map(|x| x.as_str()), "note_sealed": sealed.map(b64), "voided_at": e.voided_at,
+        "void_reason": e.void_reason, "author_user_id": e.author_user_id,
+    })
+    .to_string()
+}
+
+/// Checks what a case points at, inside the write: the facility exists and the
+/// lawyer is a member of the same organization.
+async fn check_case_links(w: &mut WriteTx, org_id: i64, f: &CaseFields) -> Result<()> {
+    let mut errs = ValidationErrors::new();
+    if let Some(id) = f.facility_id {
+        if sqlx::query("SELECT id FROM facilities WHERE id = $1").bind(id).fetch_optional(&mut *w.tx).await?.is_none() {
+            errs.push(FieldError::new("facility_id", "unknown_facility"));
+        }
+    }
+    if let Some(id) = f.lawyer_user_id {
+        let member = sqlx::query("SELECT user_id FROM memberships WHERE user_id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(org_id)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        if member.is_none() {
+            errs.push(FieldError::new("lawyer_user_id", "unknown_user"));
+        }
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(errs))
+    }
+}
+
+async fn write_case(w: &mut WriteTx, c: &Case, sealed: &[u8], insert: bool) -> Result<i64> {
+    let f = &c.fields;
+    let sql = if insert {
+        "INSERT INTO cases (version, reference, facility_id, lawyer_user_id, nationality, sex, age_group, minor, \
+         languages, vulnerabilities, status, person_sealed, created_at, updated_at, org_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id"
+    } else {
+        "UPDATE cases SET version = $1, reference = $2, facility_id = $3, lawyer_user_id = $4, nationality = $5, \
+         sex = $6, age_group = $7, minor = $8, languages = $9, vulnerabilities = $10, status = $11, \
+         person_sealed = $12, created_at = $13, updated_at = $14 WHERE org_id = $15 AND id = $16 RETURNING id"
+    };
+    let vulns: Vec<&str> = f.vulnerabilities.iter().map(|v| v.as_str()).collect();
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(c.version)
+        .bind(&f.reference)
+        .bind(f.facility_id)
+        .bind(f.lawyer_user_id)
+        .bind(&f.nationality)
+        .bind(f.sex.as_str())
+        .bind(f.age_group.as_str())
+        .bind(f.minor)
+        .bind(f.languages.join(","))
+        .bind(vulns.join(","))
+        .bind(f.status.as_str())
+        .bind(sealed)
+        .bind(c.created_at)
+        .bind(c.updated_at)
+        .bind(c.org_id);
+    if !insert {
+        q = q.bind(c.id);
+    }
+    let row = q.fetch_one(&mut *w.tx).await.map_err(|e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Invalid(ValidationErrors::single("reference", "taken"))
+        }
+        _ => StoreError::Database(e),
+    })?;
+    Ok(row.try_get("id")?)
 }
 
 const NOTE_FIELD: &str = "facility_note.body";
@@ -1218,6 +1378,247 @@ impl crate::Store for SqlStore {
         Ok(n)
     }
 
+    async fn create_case(&self, actor: &Actor, org_id: i64, draft: CaseDraft) -> Result<Case> {
+        let version = self.current_key_version(org_id).await?;
+        let person = serde_json::to_vec(&draft.person).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let sealed = self.vault.seal(org_id, version, PERSON_FIELD, &person)?;
+        let mut w = self.begin().await?;
+        check_case_links(&mut w, org_id, &draft.fields).await?;
+        let mut c = Case { id: 0, org_id, version: 1, fields: draft.fields, created_at: w.now, updated_at: w.now };
+        c.id = write_case(&mut w, &c, &sealed, true).await?;
+        w.audit(actor, Some(org_id), "create", RecordType::Case, c.id, &case_content(&c, &sealed)).await?;
+        w.commit().await?;
+        Ok(c)
+    }
+
+    async fn update_case(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        id: i64,
+        expected_version: Option<i64>,
+        draft: CaseDraft,
+    ) -> Result<Case> {
+        let version = self.current_key_version(org_id).await?;
+        let person = serde_json::to_vec(&draft.person).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let sealed = self.vault.seal(org_id, version, PERSON_FIELD, &person)?;
+        let mut w = self.begin().await?;
+        let row = sqlx::query("SELECT version, created_at FROM cases WHERE id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(org_id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let current: i64 = row.try_get("version")?;
+        if expected_version.is_some_and(|v| v != current) {
+            return Err(StoreError::Conflict("version".into()));
+        }
+        check_case_links(&mut w, org_id, &draft.fields).await?;
+        let c = Case {
+            id,
+            org_id,
+            version: current + 1,
+            fields: draft.fields,
+            created_at: row.try_get("created_at")?,
+            updated_at: w.now,
+        };
+        write_case(&mut w, &c, &sealed, false).await?;
+        w.audit(actor, Some(org_id), "update", RecordType::Case, id, &case_content(&c, &sealed)).await?;
+        w.commit().await?;
+        Ok(c)
+    }
+
+    async fn case(&self, org_id: i64, id: i64) -> Result<Option<Case>> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE org_id = $1 AND id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(case_from_row).transpose()
+    }
+
+    async fn list_cases(&self, org_id: i64, f: &CaseFilter) -> Result<Vec<Case>> {
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE org_id = $1 AND ($2 IS NULL OR status = $2) \
+             AND ($3 IS NULL OR lawyer_user_id = $3) AND ($4 IS NULL OR facility_id = $4) ORDER BY id DESC"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org_id)
+            .bind(f.status.map(|s| s.as_str()))
+            .bind(f.lawyer_user_id)
+            .bind(f.facility_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(case_from_row).collect()
+    }
+
+    async fn read_case_sealed(&self, actor: &Actor, org_id: i64, id: i64) -> Result<SealedCase> {
+        let mut w = self.begin().await?;
+        let row = sqlx::query("SELECT person_sealed FROM cases WHERE id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(org_id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let sealed: Vec<u8> = row.try_get("person_sealed")?;
+        let person: Person = serde_json::from_slice(&self.vault.open(org_id, PERSON_FIELD, &sealed)?)
+            .map_err(|e| StoreError::Corrupt(format!("case {id} person: {e}")))?;
+        let mut notes = std::collections::BTreeMap::new();
+        let rows = sqlx::query("SELECT id, note_sealed FROM case_events WHERE case_id = $1 AND note_sealed IS NOT NULL")
+            .bind(id)
+            .fetch_all(&mut *w.tx)
+            .await?;
+        for r in &rows {
+            let sealed: Vec<u8> = r.try_get("note_sealed")?;
+            let text = self.vault.open(org_id, EVENT_NOTE_FIELD, &sealed)?;
+            notes.insert(r.try_get::<i64, _>("id")?, String::from_utf8_lossy(&text).into_owned());
+        }
+        let content = serde_json::json!({
+            "case_id": id, "org_id": org_id, "reader_user_id": actor.user_id,
+            "fields": ["person", "event_notes"], "event_notes": notes.len(),
+        })
+        .to_string();
+        w.audit(actor, Some(org_id), "read_sealed", RecordType::CaseRead, id, &content).await?;
+        w.commit().await?;
+        Ok(SealedCase { person, notes })
+    }
+
+    async fn add_case_event(&self, actor: &Actor, org_id: i64, case_id: i64, draft: EventDraft) -> Result<CaseEvent> {
+        let sealed = match &draft.note {
+            Some(n) => Some(self.vault.seal(org_id, self.current_key_version(org_id).await?, EVENT_NOTE_FIELD, n.as_bytes())?),
+            None => None,
+        };
+        let mut w = self.begin().await?;
+        let owned = sqlx::query("SELECT id FROM cases WHERE id = $1 AND org_id = $2")
+            .bind(case_id)
+            .bind(org_id)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        if owned.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        if let Some(fid) = draft.facility_id {
+            if sqlx::query("SELECT id FROM facilities WHERE id = $1").bind(fid).fetch_optional(&mut *w.tx).await?.is_none() {
+                return Err(StoreError::Invalid(ValidationErrors::single("facility_id", "unknown_facility")));
+            }
+        }
+        let d = &draft;
+        let id: i64 = sqlx::query(
+            "INSERT INTO case_events (case_id, org_id, kind, occurred_on, occurred_time, facility_id, ground, decision, \
+             note_sealed, author_user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(case_id)
+        .bind(org_id)
+        .bind(d.kind.as_str())
+        .bind(d.on.to_string())
+        .bind(d.time.map(|t| t.to_string()))
+        .bind(d.facility_id)
+        .bind(d.ground.map(|g| g.as_str()))
+        .bind(d.decision.map(|x| x.as_str()))
+        .bind(sealed.as_deref())
+        .bind(actor.user_id)
+        .bind(w.now)
+        .fetch_one(&mut *w.tx)
+        .await?
+        .try_get("id")?;
+        let e = CaseEvent {
+            id,
+            case_id,
+            has_note: sealed.is_some(),
+            draft: EventDraft { note: None, ..draft.clone() },
+            voided_at: None,
+            void_reason: None,
+            author_user_id: actor.user_id,
+            created_at: w.now,
+        };
+        w.audit(actor, Some(org_id), "create", RecordType::CaseEvent, id, &event_content(&e, org_id, sealed.as_deref()))
+            .await?;
+        w.commit().await?;
+        Ok(CaseEvent { draft, ..e })
+    }
+
+    async fn void_case_event(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        case_id: i64,
+        event_id: i64,
+        reason: &str,
+    ) -> Result<CaseEvent> {
+        let mut w = self.begin().await?;
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM case_events WHERE id = $1 AND case_id = $2 AND org_id = $3");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(event_id)
+            .bind(case_id)
+            .bind(org_id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut e = event_from_row(&row)?;
+        if e.is_voided() {
+            return Err(StoreError::Conflict("already voided".into()));
+        }
+        let sealed: Option<Vec<u8>> = row.try_get("note_sealed")?;
+        e.voided_at = Some(w.now);
+        e.void_reason = Some(reason.to_string());
+        sqlx::query("UPDATE case_events SET voided_at = $1, void_reason = $2 WHERE id = $3")
+            .bind(w.now)
+            .bind(reason)
+            .bind(event_id)
+            .execute(&mut *w.tx)
+            .await?;
+        w.audit(actor, Some(org_id), "void", RecordType::CaseEvent, event_id, &event_content(&e, org_id, sealed.as_deref()))
+            .await?;
+        w.commit().await?;
+        Ok(e)
+    }
+
+    async fn case_events(&self, org_id: i64, case_id: i64) -> Result<Vec<CaseEvent>> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM case_events WHERE case_id = $1 AND org_id = $2 ORDER BY id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(case_id).bind(org_id).fetch_all(&self.pool).await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn cases_with_facts(&self, org_ids: Option<&[i64]>, open_only: bool) -> Result<Vec<CaseFacts>> {
+        let orgs = org_ids.map(|o| o.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+        let org_filter = match &orgs {
+            Some(list) if list.is_empty() => return Ok(Vec::new()),
+            Some(list) => format!("org_id IN ({list})"),
+            None => "1 = 1".to_string(),
+        };
+        let status = if open_only { "AND status = 'open'" } else { "" };
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE {org_filter} {status} ORDER BY id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        let mut out: Vec<CaseFacts> =
+            rows.iter().map(|r| Ok(CaseFacts { case: case_from_row(r)?, facts: Vec::new() })).collect::<Result<_>>()?;
+        let index: HashMap<i64, usize> = out.iter().enumerate().map(|(i, c)| (c.case.id, i)).collect();
+        let sql = format!(
+            "SELECT e.id, e.case_id, e.kind, e.occurred_on, e.occurred_time, e.ground, e.decision FROM case_events e \
+             JOIN cases c ON c.id = e.case_id WHERE e.voided_at IS NULL AND c.{org_filter} {} ORDER BY e.case_id, e.id",
+            if open_only { "AND c.status = 'open'" } else { "" }
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        for r in &rows {
+            let case_id: i64 = r.try_get("case_id")?;
+            let Some(&i) = index.get(&case_id) else { continue };
+            let kind: String = r.try_get("kind")?;
+            let on: String = r.try_get("occurred_on")?;
+            let time: Option<String> = r.try_get("occurred_time")?;
+            let ground: Option<String> = r.try_get("ground")?;
+            let decision: Option<String> = r.try_get("decision")?;
+            out[i].facts.push(Fact {
+                id: r.try_get("id")?,
+                kind: EventKind::parse(&kind).ok_or_else(|| corrupt("event kind", &kind))?,
+                on: on.parse().map_err(|_| corrupt("event date", &on))?,
+                time: time.map(|t| t.parse().map_err(|_| corrupt("event time", &t))).transpose()?,
+                ground: ground.and_then(|g| ExtensionGround::parse(&g)),
+                decision: decision.and_then(|d| DecisionOutcome::parse(&d)),
+            });
+        }
+        Ok(out)
+    }
+
+    fn case_pseudonym(&self, org_id: i64, case_id: i64) -> Result<String> {
+        Ok(format!("P-{}", self.vault.pseudonym(org_id, "case", case_id)?))
+    }
+
     async fn add_attachment(
         &self,
         actor: &Actor,
@@ -1597,6 +1998,19 @@ impl crate::Store for SqlStore {
                 Err(StoreError::NotFound) => problems.push(format!("evidence file {sha} is missing")),
                 Err(_) => problems.push(format!("evidence file {sha} was altered: its bytes no longer match its hash")),
             }
+        }
+        let sql = format!("SELECT {CASE_COLUMNS}, person_sealed FROM cases ORDER BY id");
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let c = case_from_row(r)?;
+            let sealed: Vec<u8> = r.try_get("person_sealed")?;
+            check_current(problems, &latest, RecordType::Case, c.id, &case_content(&c, &sealed));
+        }
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM case_events ORDER BY id");
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let e = event_from_row(r)?;
+            let sealed: Option<Vec<u8>> = r.try_get("note_sealed")?;
+            let org_id: i64 = r.try_get("org_id")?;
+            check_current(problems, &latest, RecordType::CaseEvent, e.id, &event_content(&e, org_id, sealed.as_deref()));
         }
         let notes = sqlx::query("SELECT id, org_id, facility_id, author_user_id, body_sealed FROM facility_notes ORDER BY id")
             .fetch_all(&self.pool)
