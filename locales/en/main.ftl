@@ -340,3 +340,192 @@ access-import-title = Import attempts from CSV
 access-import-intro = To load records your organization kept in spreadsheets. Every row is checked: if any has an error none is imported, and each error is shown with its line and column. Imported attempts belong to your organization.
 access-import-columns = Header: facility (the center's name) or facility_id, attempted_at (YYYY-MM-DD HH:MM, the center's local time), purpose and outcome (required); and requested_at, team_size, people_to_see, reason_category, reason_text, official, restrictions, notes, visibility.
 access-imported = { $count } attempts imported.
+
+## Legal-aid cases, deadlines and reports
+nav-cases = Cases
+nav-today = Today
+yes = Yes
+no = No
+cases-title = Legal-aid cases
+cases-intro = Detained people your organization follows. Personal data is sealed: only lawyers, coordinators and admins open it, and every read is recorded.
+cases-count =
+    { $count ->
+        [one] One case
+       *[other] { $count } cases
+    }
+cases-empty = No cases.
+cases-open-only = Open cases only
+cases-show-all = Include closed cases
+case-name = Case
+case-minor = minor
+case-next-deadline = Next deadline
+case-flags = Flags
+case-new-title = New case
+case-edit-title = Correct case { $case }
+case-title = Case { $case }
+case-created = Case recorded.
+case-saved = Saved as version { $version }.
+case-reveal = Show personal data (recorded)
+case-reveal-recorded = This read was recorded in the audit history.
+case-sealed-hint = Personal data and notes are sealed.
+case-person = Person
+case-violations = Violations
+case-deadlines = Deadlines and limits
+case-deadlines-hint = Counted in working days on each rule's calendar; today is
+case-deadlines-empty = No events have started a deadline yet.
+case-events = Timeline
+case-events-empty = No events.
+case-event-new = Record an event
+case-event-record = Record event
+case-event-recorded = Event recorded.
+case-event-voided = Event voided; it stays on the record.
+case-event-voided-because = Voided:
+case-note-sealed = Sealed note.
+case-void = Void
+case-void-reason = Reason to void
+field-reference = File number
+field-reference-hint = Your organization's own number, without names.
+field-full_name = Full name
+field-birth_date = Date of birth
+field-identity_documents = Identity documents
+field-contact = Contact
+field-family_links = Family links
+field-nationality = Nationality
+field-nationality-hint = Two-letter country code (HN, GT, SV, CU, HT, VE…).
+field-sex = Sex
+field-age_group = Age group
+field-minor = Minor
+field-minor-yes = Is under 18
+field-languages = Languages
+field-languages-hint = Comma-separated (es, mam, ht, fr…).
+field-vulnerabilities = Vulnerabilities
+field-lawyer_user_id = Lawyer
+field-event-kind = What happened
+field-event-on = Date
+field-event-time = Time
+field-event-facility_id = Center
+field-event-ground = Ground (LM art. 111), when detention is extended
+field-event-decision = Decision
+field-event-note = Note (sealed)
+sex-female = Female
+sex-male = Male
+sex-other = Other
+sex-unknown = Not recorded
+age-child_0_11 = Child (0–11)
+age-adolescent_12_17 = Adolescent (12–17)
+age-adult_18_59 = Adult (18–59)
+age-older_60_plus = Older person (60+)
+age-unknown = Not recorded
+vuln-pregnant = Pregnancy
+vuln-disability = Disability
+vuln-chronic_illness = Chronic illness
+vuln-lgbti = LGBTI
+vuln-indigenous = Indigenous
+vuln-unaccompanied = Unaccompanied
+vuln-survivor_of_violence = Survivor of violence
+vuln-other = Other
+case-status-open = Open
+case-status-closed = Closed
+event-entered_mexico = Entered Mexico
+event-detained = Detained (presented)
+event-transferred = Transferred
+event-detention_extended = Detention extended
+event-asylum_requested = Asylum requested
+event-comar_admission = COMAR admission
+event-comar_extension = COMAR extended its period
+event-interview = Interview
+event-decision = Decision
+event-appeal_filed = Appeal filed
+event-amparo_filed = Amparo filed
+event-released = Released
+event-deported = Deported or returned
+event-pressure_to_abandon = Pressure to abandon the claim
+event-ill_treatment = Ill-treatment
+event-denied_lawyer = Lawyer denied
+event-denied_consul = Consul denied
+event-forced_return = Forced return
+ground-i = I · identity or nationality unproven
+ground-ii = II · the consulate needs more time
+ground-iii = III · transit impediment [to be verified]
+ground-iv = IV · illness or disability preventing travel [to be verified]
+ground-v = V · pending remedy or amparo [to be verified]
+decision-recognized = Refugee status recognized
+decision-complementary_protection = Complementary protection
+decision-denied = Denied
+rule-detention_36h = 36 hours
+rule-detention_max = Detention limit
+rule-asylum_filing = Asylum filing window
+rule-comar_decision = COMAR decision period
+rule-appeal = Appeal window
+deadline-pending = Running
+deadline-overdue = Overdue
+deadline-met = Met
+deadline-missed = Missed
+deadline-open = No fixed end
+deadline-rule = Rule
+deadline-start = From
+deadline-due = Due
+deadline-no-fixed-end = No fixed date (ground V)
+deadline-working-days-left =
+    { $days ->
+        [one] 1 working day left
+       *[other] { $days } working days left
+    }
+deadline-days-left = { $days } calendar days
+violation-child_detained = Child detained
+violation-held_past_limit = Held past the legal limit
+violation-held_past_36_hours = Held over 36 hours
+violation-since = since { $date }
+violation-ongoing = still going on
+violation-ended = ended
+today-title = Today: my cases' deadlines
+today-intro = Overdue deadlines, those due soon and people held past the limit. Today's date in Mexico City:
+today-scope = Cases
+today-scope-mine = Assigned to me
+today-scope-org = Whole organization
+today-days = Working days ahead
+today-overdue = Overdue
+today-soon = Due soon
+today-past-limit = People held past the limit
+today-children = Children in detention
+today-none = Nothing pending.
+today-since = since
+today-overdue-by =
+    { $days ->
+        [one] overdue by 1 working day
+       *[other] overdue by { $days } working days
+    }
+today-left =
+    { $days ->
+        [0] due today
+        [one] 1 working day left
+       *[other] { $days } working days left
+    }
+report-title = Case figures
+report-intro = People per measure, by center and by month. Outside your organization, counts from 1 to 10 are hidden.
+report-scope = Scope
+report-scope-org = My organization
+report-scope-coalition = Coalition (protected counts)
+report-suppressed = Cells marked * hide counts from 1 to 10 or would let them be worked out (minimum cell size rule).
+report-csv = Download CSV
+report-by-facility = By center
+report-by-month = By month
+report-group = Grouping
+report-row = Row
+report-total = Total
+measure-held_past_limit = Held past the limit
+measure-children_detained = Children detained
+measure-pressure_to_abandon = Pressure to abandon
+measure-ill_treatment = Ill-treatment
+measure-denied_lawyer = Lawyer denied
+measure-denied_consul = Consul denied
+measure-forced_return = Forced return
+err-contradicts_age_group = Contradicts the age group.
+err-expected_country_code = Must be a two-letter country code (e.g. HN).
+err-expected_language_codes = Use comma-separated language codes.
+err-expected_codes = Use a list of codes.
+err-expected_time = Must be a valid time (HH:MM).
+err-not_for_this_event = Does not apply to this kind of event.
+err-taken = Already used in your organization.
+err-unknown_user = Not a member of your organization.
+err-after_until = Cannot be after the end date.

@@ -340,3 +340,192 @@ access-import-title = Importar intentos desde CSV
 access-import-intro = Para cargar registros que tu organización llevaba en hojas de cálculo. Se revisan todas las filas: si alguna tiene un error no se importa ninguna, y cada error se señala con su línea y su columna. Los intentos importados quedan a nombre de tu organización.
 access-import-columns = Encabezado: facility (nombre del centro) o facility_id, attempted_at (AAAA-MM-DD HH:MM, hora local del centro), purpose y outcome (obligatorias); y requested_at, team_size, people_to_see, reason_category, reason_text, official, restrictions, notes, visibility.
 access-imported = Se importaron { $count } intentos.
+
+## Legal-aid cases, deadlines and reports
+nav-cases = Casos
+nav-today = Hoy
+yes = Sí
+no = No
+cases-title = Casos de asesoría jurídica
+cases-intro = Personas detenidas que su organización acompaña. Los datos personales están sellados: solo abogados, coordinación y administración los abren, y cada lectura queda registrada.
+cases-count =
+    { $count ->
+        [one] Un caso
+       *[other] { $count } casos
+    }
+cases-empty = No hay casos.
+cases-open-only = Solo casos abiertos
+cases-show-all = Ver también casos cerrados
+case-name = Caso
+case-minor = menor de edad
+case-next-deadline = Próximo plazo
+case-flags = Alertas
+case-new-title = Nuevo caso
+case-edit-title = Corregir el caso { $case }
+case-title = Caso { $case }
+case-created = Caso registrado.
+case-saved = Guardado como versión { $version }.
+case-reveal = Ver datos personales (queda registrado)
+case-reveal-recorded = Esta lectura quedó registrada en el historial de auditoría.
+case-sealed-hint = Los datos personales y las notas están sellados.
+case-person = Persona
+case-violations = Violaciones
+case-deadlines = Plazos y límites
+case-deadlines-hint = Contados en días hábiles con el calendario de cada regla; hoy es
+case-deadlines-empty = Aún no hay eventos que abran un plazo.
+case-events = Cronología
+case-events-empty = Sin eventos.
+case-event-new = Registrar un evento
+case-event-record = Registrar evento
+case-event-recorded = Evento registrado.
+case-event-voided = Evento anulado; sigue en el registro.
+case-event-voided-because = Anulado:
+case-note-sealed = Nota sellada.
+case-void = Anular
+case-void-reason = Motivo para anular
+field-reference = Número de expediente
+field-reference-hint = El número interno de su organización, sin nombres.
+field-full_name = Nombre completo
+field-birth_date = Fecha de nacimiento
+field-identity_documents = Documentos de identidad
+field-contact = Contacto
+field-family_links = Vínculos familiares
+field-nationality = Nacionalidad
+field-nationality-hint = Código de país de dos letras (HN, GT, SV, CU, HT, VE…).
+field-sex = Sexo
+field-age_group = Grupo de edad
+field-minor = Menor de edad
+field-minor-yes = Es menor de 18 años
+field-languages = Idiomas
+field-languages-hint = Separados por comas (es, mam, ht, fr…).
+field-vulnerabilities = Situaciones de vulnerabilidad
+field-lawyer_user_id = Abogada o abogado
+field-event-kind = Qué pasó
+field-event-on = Fecha
+field-event-time = Hora
+field-event-facility_id = Centro
+field-event-ground = Causal (art. 111 LM), si se amplía la detención
+field-event-decision = Sentido de la resolución
+field-event-note = Nota (sellada)
+sex-female = Mujer
+sex-male = Hombre
+sex-other = Otro
+sex-unknown = No registrado
+age-child_0_11 = Niña o niño (0–11)
+age-adolescent_12_17 = Adolescente (12–17)
+age-adult_18_59 = Adulto (18–59)
+age-older_60_plus = Persona mayor (60+)
+age-unknown = No registrado
+vuln-pregnant = Embarazo
+vuln-disability = Discapacidad
+vuln-chronic_illness = Enfermedad crónica
+vuln-lgbti = LGBTI
+vuln-indigenous = Indígena
+vuln-unaccompanied = No acompañado
+vuln-survivor_of_violence = Sobreviviente de violencia
+vuln-other = Otra
+case-status-open = Abierto
+case-status-closed = Cerrado
+event-entered_mexico = Ingresó a México
+event-detained = Presentado (detenido)
+event-transferred = Trasladado
+event-detention_extended = Detención ampliada
+event-asylum_requested = Solicitó asilo
+event-comar_admission = Admisión en COMAR
+event-comar_extension = COMAR amplió el plazo
+event-interview = Entrevista
+event-decision = Resolución
+event-appeal_filed = Recurso de revisión presentado
+event-amparo_filed = Amparo presentado
+event-released = Liberado
+event-deported = Deportado o retornado
+event-pressure_to_abandon = Presión para desistir
+event-ill_treatment = Malos tratos
+event-denied_lawyer = Se le negó abogado
+event-denied_consul = Se le negó el consulado
+event-forced_return = Retorno forzado
+ground-i = I · identidad o nacionalidad sin acreditar
+ground-ii = II · el consulado requiere más tiempo
+ground-iii = III · impedimento para el tránsito [por verificar]
+ground-iv = IV · enfermedad o discapacidad que impide viajar [por verificar]
+ground-v = V · recurso o amparo pendiente [por verificar]
+decision-recognized = Reconoce la condición de refugiado
+decision-complementary_protection = Protección complementaria
+decision-denied = Niega
+rule-detention_36h = 36 horas
+rule-detention_max = Límite de detención
+rule-asylum_filing = Plazo para solicitar asilo
+rule-comar_decision = Plazo de COMAR para resolver
+rule-appeal = Plazo para el recurso de revisión
+deadline-pending = En curso
+deadline-overdue = Vencido
+deadline-met = Cumplido
+deadline-missed = Vencido antes de cerrarse
+deadline-open = Sin fin fijo
+deadline-rule = Regla
+deadline-start = Desde
+deadline-due = Vence
+deadline-no-fixed-end = Sin fecha fija (causal V)
+deadline-working-days-left =
+    { $days ->
+        [one] queda 1 día hábil
+       *[other] quedan { $days } días hábiles
+    }
+deadline-days-left = { $days } días naturales
+violation-child_detained = Niña, niño o adolescente detenido
+violation-held_past_limit = Detenido más allá del límite legal
+violation-held_past_36_hours = Más de 36 horas detenido
+violation-since = desde { $date }
+violation-ongoing = sigue ocurriendo
+violation-ended = terminó
+today-title = Hoy: plazos de mis casos
+today-intro = Plazos vencidos, los que vencen pronto y las personas detenidas más allá del límite. Fecha de hoy en la Ciudad de México:
+today-scope = Casos
+today-scope-mine = Asignados a mí
+today-scope-org = Toda la organización
+today-days = Días hábiles hacia adelante
+today-overdue = Vencidos
+today-soon = Vencen pronto
+today-past-limit = Personas detenidas más allá del límite
+today-children = Niñas, niños y adolescentes detenidos
+today-none = Nada pendiente.
+today-since = desde
+today-overdue-by =
+    { $days ->
+        [one] vencido hace 1 día hábil
+       *[other] vencido hace { $days } días hábiles
+    }
+today-left =
+    { $days ->
+        [0] vence hoy
+        [one] queda 1 día hábil
+       *[other] quedan { $days } días hábiles
+    }
+report-title = Cifras de casos
+report-intro = Personas por medida, por centro y por mes. Fuera de su organización, las cifras de 1 a 10 se ocultan.
+report-scope = Alcance
+report-scope-org = Mi organización
+report-scope-coalition = Coalición (cifras protegidas)
+report-suppressed = Las celdas con * ocultan cifras de 1 a 10 o permitirían deducirlas (regla de tamaño mínimo de celda).
+report-csv = Descargar CSV
+report-by-facility = Por centro
+report-by-month = Por mes
+report-group = Agrupación
+report-row = Fila
+report-total = Total
+measure-held_past_limit = Detenidos más allá del límite
+measure-children_detained = Menores detenidos
+measure-pressure_to_abandon = Presión para desistir
+measure-ill_treatment = Malos tratos
+measure-denied_lawyer = Abogado negado
+measure-denied_consul = Consulado negado
+measure-forced_return = Retorno forzado
+err-contradicts_age_group = Contradice el grupo de edad.
+err-expected_country_code = Debe ser un código de país de dos letras (p. ej. HN).
+err-expected_language_codes = Use códigos de idioma separados por comas.
+err-expected_codes = Use una lista de códigos.
+err-expected_time = Debe ser una hora válida (HH:MM).
+err-not_for_this_event = No corresponde a este tipo de evento.
+err-taken = Ya está en uso en su organización.
+err-unknown_user = No es una persona de su organización.
+err-after_until = No puede ser posterior a la fecha final.

@@ -50,6 +50,13 @@ pub enum Permission {
     ReadAudit,
     /// Record and correct the organization's access attempts.
     RecordAccess,
+    /// See the organization's legal-aid cases: plain fields, deadlines and counts
+    /// (analysts see them pseudonymized).
+    ReadCases,
+    /// Open a case's sealed fields (the person, event notes); each read is audited.
+    ReadCaseSealed,
+    /// Create and correct cases and record their events.
+    EditCases,
 }
 
 pub fn allows(role: Role, p: Permission) -> bool {
@@ -63,6 +70,8 @@ pub fn allows(role: Role, p: Permission) -> bool {
         ManageUsers => matches!(role, Admin),
         ReadAudit => matches!(role, Admin | Coordinator),
         RecordAccess => matches!(role, Admin | Coordinator | Monitor),
+        ReadCases => matches!(role, Admin | Coordinator | Lawyer | Analyst),
+        ReadCaseSealed | EditCases => matches!(role, Admin | Coordinator | Lawyer),
     }
 }
 

@@ -53,7 +53,7 @@ fn api_user(ctx: &Ctx, p: Permission) -> Result<&vigia_domain::account::User, We
 }
 
 /// Reads a JSON object body: the right content type, valid JSON, within the size limit.
-fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<RawInput, WebError> {
+pub(crate) fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<RawInput, WebError> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = ct.split(';').next().unwrap_or("").trim();
     if mime != "application/json" && !mime.ends_with("+json") {
@@ -68,7 +68,7 @@ fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<RawInput, WebError> {
 }
 
 /// `201 Created` with the new record and its `Location`.
-fn created(body: impl serde::Serialize, location: String) -> Response {
+pub(crate) fn created(body: impl serde::Serialize, location: String) -> Response {
     let mut resp = (StatusCode::CREATED, Json(body)).into_response();
     if let Ok(v) = header::HeaderValue::from_str(&location) {
         resp.headers_mut().insert(header::LOCATION, v);
@@ -172,7 +172,7 @@ async fn get_facility(
 }
 
 /// `If-Match: "3"` makes the update refuse with 409 when version 3 is no longer current.
-fn if_match(headers: &HeaderMap) -> Result<Option<i64>, WebError> {
+pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<i64>, WebError> {
     match headers.get(header::IF_MATCH) {
         None => Ok(None),
         Some(v) => v

@@ -16,6 +16,7 @@ pub mod analysis;
 pub mod api;
 pub mod auth;
 pub mod calendars;
+pub mod cases;
 pub mod error;
 pub mod evidence;
 pub mod i18n;

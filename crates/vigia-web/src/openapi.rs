@@ -49,7 +49,217 @@ fn body(schema: &str) -> Value {
     json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
 }
 
+/// Paths and schemas of legal-aid cases, merged into the document.
+fn case_parts() -> (Value, Value) {
+    use vigia_domain::case::{AgeGroup, CaseStatus, DecisionOutcome, EventKind, ExtensionGround, Sex, Vulnerability};
+    let codes = |v: Vec<&'static str>| Value::from(v);
+    let nullable_enum = |v: Vec<&'static str>| json!({"type": ["string", "null"], "enum": v.into_iter().map(Value::from).chain([Value::Null]).collect::<Vec<_>>()});
+    let text = |max: usize| json!({"type": ["string", "null"], "maxLength": max});
+    let write_errors = |what: &str| {
+        errors(&[
+            ("400", "Malformed JSON"),
+            ("403", "The role may not edit cases"),
+            ("404", what),
+            ("413", "Body too large"),
+            ("415", "Body is not JSON"),
+            ("422", "A field is invalid"),
+        ])
+    };
+    let list = |schema: &str| json!({"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": format!("#/components/schemas/{schema}")}}}});
+    let scope = |vals: Vec<&str>| json!({"name": "scope", "in": "query", "required": false, "schema": {"type": "string", "enum": vals}});
+    let paths = json!({
+        "/api/v1/cases": {
+            "get": {
+                "operationId": "listCases", "summary": "Your organization's cases (plain fields; analysts get pseudonyms, no reference)",
+                "parameters": [
+                    {"name": "status", "in": "query", "required": false, "schema": {"type": "string", "enum": ["open", "closed", "all"]}},
+                    {"name": "lawyer_user_id", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "facility_id", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}}
+                ],
+                "responses": with(errors(&[("403", "The role may not see cases"), ("422", "A filter is invalid")]), "200", json_response("Cases", "CaseList"))
+            },
+            "post": {
+                "operationId": "createCase", "summary": "Open a case; the person's data is sealed at rest",
+                "requestBody": body("CaseInput"),
+                "responses": with(write_errors("A facility or lawyer does not exist"), "201", json_response("Created", "Case"))
+            }
+        },
+        "/api/v1/cases/{id}": {
+            "parameters": [id_param()],
+            "get": {
+                "operationId": "getCase", "summary": "A case with its events (notes sealed) and its deadlines as of today",
+                "responses": with(errors(&[("403", "The role may not see cases"), ("404", "No such case in your organization")]), "200", json_response("The case", "CaseDetail"))
+            },
+            "put": {
+                "operationId": "updateCase", "summary": "Correct a case: a new version",
+                "parameters": [{"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^(W/)?\"?[0-9]+\"?$"}}],
+                "requestBody": body("CaseInput"),
+                "responses": with(write_errors("No such case in your organization"), "200", json_response("The new version", "Case"))
+            }
+        },
+        "/api/v1/cases/{id}/sealed": {
+            "parameters": [id_param()],
+            "get": {
+                "operationId": "readCaseSealed", "summary": "Open the person's data and event notes; the read is recorded in the audit history",
+                "responses": with(errors(&[("403", "The role may not read personal data"), ("404", "No such case in your organization")]), "200", json_response("Sealed fields", "SealedCase"))
+            }
+        },
+        "/api/v1/cases/{id}/events": {
+            "parameters": [id_param()],
+            "post": {
+                "operationId": "addCaseEvent", "summary": "Record an event on the case's timeline (in any order; deadlines follow dates)",
+                "requestBody": body("CaseEventInput"),
+                "responses": with(write_errors("No such case in your organization"), "201", json_response("Recorded", "CaseEvent"))
+            }
+        },
+        "/api/v1/cases/{id}/void": {
+            "parameters": [id_param()],
+            "post": {
+                "operationId": "voidCaseEvent", "summary": "Mark an event as a mistake, with a reason; it stays on the record",
+                "requestBody": body("VoidInput"),
+                "responses": with(write_errors("No such case or event"), "200", json_response("The voided event", "CaseEvent"))
+            }
+        },
+        "/api/v1/today": {
+            "get": {
+                "operationId": "today", "summary": "Deadlines overdue and due soon, people held past the limit, children detained",
+                "parameters": [scope(vec!["mine", "org"]), {"name": "days", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": 60, "default": 5}}],
+                "responses": with(errors(&[("403", "The role may not see cases"), ("422", "A parameter is invalid")]), "200", json_response("Today", "Today"))
+            }
+        },
+        "/api/v1/case-report": {
+            "get": {
+                "operationId": "caseReport", "summary": "People per measure by facility and by month; coalition scope suppresses counts 1-10 and their complements (null)",
+                "parameters": [
+                    scope(vec!["org", "coalition"]),
+                    {"name": "from", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}},
+                    {"name": "until", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}},
+                    {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["json", "csv"]}}
+                ],
+                "responses": with(errors(&[("403", "The role may not see cases"), ("422", "A parameter is invalid")]), "200", json!({
+                    "description": "The report", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CaseReport"}}, "text/csv": {"schema": {"type": "string"}}}
+                }))
+            }
+        }
+    });
+    let deadline = json!({"type": "object", "required": ["rule", "start", "status"], "properties": {
+        "rule": {"type": "string"}, "calendar": {"type": ["string", "null"]}, "basis": {"type": "string"},
+        "from_event": {"type": "integer"}, "start": {"type": "string", "format": "date"}, "allowed": {"type": "integer"},
+        "due": {"type": ["string", "null"]}, "due_time": {"type": ["string", "null"]},
+        "status": {"type": "string", "enum": ["pending", "overdue", "met", "missed", "open"]},
+        "closed_by": {"type": ["integer", "null"]}, "closed_on": {"type": ["string", "null"]},
+        "working_days_left": {"type": ["integer", "null"]}
+    }});
+    let table = json!({"type": "object", "properties": {
+        "rows": {"type": "array", "items": {"type": "object", "properties": {"label": {"type": "string"}, "counts": {"type": "object"}, "total": {"type": ["integer", "null"]}}}},
+        "totals": {"type": "object"}, "total": {"type": ["integer", "null"]}
+    }});
+    let item = json!({"type": "object", "properties": {"case_id": {"type": "integer"}, "case": {"type": "string"}, "rule": {"type": "string"}, "due": {"type": "string"}, "status": {"type": "string"}, "working_days_left": {"type": ["integer", "null"]}}});
+    let person = json!({"type": "object", "properties": {"case_id": {"type": "integer"}, "case": {"type": "string"}, "since": {"type": "string"}}});
+    let case_props = json!({
+        "id": {"type": "integer"}, "version": {"type": "integer"}, "pseudonym": {"type": "string"},
+        "reference": {"type": "string", "description": "Only for roles that may read personal data"},
+        "facility_id": {"type": ["integer", "null"]}, "lawyer_user_id": {"type": ["integer", "null"]},
+        "nationality": {"type": ["string", "null"]}, "sex": {"type": "string"}, "age_group": {"type": "string"},
+        "minor": {"type": "boolean"}, "languages": {"type": "array", "items": {"type": "string"}},
+        "vulnerabilities": {"type": "array", "items": {"type": "string"}}, "status": {"type": "string"},
+        "created_at": {"type": "string"}, "updated_at": {"type": "string"}
+    });
+    let mut detail_props = case_props.clone();
+    if let Some(m) = detail_props.as_object_mut() {
+        m.insert("events".into(), json!({"type": "array", "items": {"$ref": "#/components/schemas/CaseEvent"}}));
+        m.insert("today".into(), json!({"type": "string", "format": "date"}));
+        m.insert("assessment".into(), json!({"type": "object", "properties": {
+            "in_detention": {"type": "boolean"}, "detained_since": {"type": ["string", "null"]}, "held_past_limit": {"type": "boolean"},
+            "deadlines": {"type": "array", "items": deadline},
+            "violations": {"type": "array", "items": {"type": "object", "properties": {
+                "kind": {"type": "string"}, "since": {"type": "string"}, "event": {"type": "integer"}, "ongoing": {"type": "boolean"}, "basis": {"type": "string"}
+            }}}
+        }}));
+    }
+    let schemas = json!({
+        "CaseInput": {
+            "type": "object", "additionalProperties": false, "required": ["reference", "full_name"],
+            "properties": {
+                "reference": {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "\\S"},
+                "full_name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S", "description": "Sealed"},
+                "birth_date": {"type": ["string", "null"], "format": "date", "description": "Sealed; not in the future"},
+                "identity_documents": text(1000), "contact": text(1000), "family_links": text(2000),
+                "nationality": {"type": ["string", "null"], "pattern": "^[A-Za-z]{2}$", "description": "ISO 3166-1 alpha-2"},
+                "sex": nullable_enum(Sex::ALL.iter().map(|v| v.as_str()).collect()),
+                "age_group": nullable_enum(AgeGroup::ALL.iter().map(|v| v.as_str()).collect()),
+                "minor": {"type": ["boolean", "null"], "description": "Implied by a child or adolescent age group; contradicts an adult one"},
+                "languages": {"type": ["array", "null"], "items": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,20}$"}},
+                "vulnerabilities": {"type": ["array", "null"], "items": {"type": "string", "enum": codes(Vulnerability::ALL.iter().map(|v| v.as_str()).collect())}},
+                "facility_id": {"type": ["integer", "null"], "minimum": 1},
+                "lawyer_user_id": {"type": ["integer", "null"], "minimum": 1, "description": "A member of your organization"},
+                "status": nullable_enum(CaseStatus::ALL.iter().map(|v| v.as_str()).collect())
+            }
+        },
+        "Case": {"type": "object", "required": ["id", "version", "pseudonym", "sex", "age_group", "minor", "status"], "properties": case_props},
+        "CaseList": list("Case"),
+        "CaseDetail": {"type": "object", "required": ["id", "events", "assessment"], "properties": detail_props},
+        "CaseEventInput": {
+            "type": "object", "additionalProperties": false, "required": ["kind", "on"],
+            "properties": {
+                "kind": {"type": "string", "enum": codes(EventKind::ALL.iter().map(|v| v.as_str()).collect())},
+                "on": {"type": "string", "format": "date", "description": "Not after tomorrow, not before 1990"},
+                "time": {"type": ["string", "null"], "pattern": "^[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?$"},
+                "facility_id": {"type": ["integer", "null"], "minimum": 1},
+                "ground": nullable_enum(ExtensionGround::ALL.iter().map(|v| v.as_str()).collect()),
+                "decision": nullable_enum(DecisionOutcome::ALL.iter().map(|v| v.as_str()).collect()),
+                "note": text(5000)
+            },
+            "description": "ground only (and required) for detention_extended; decision only (and required) for decision."
+        },
+        "CaseEvent": {"type": "object", "required": ["id", "kind", "on", "voided"], "properties": {
+            "id": {"type": "integer"}, "kind": {"type": "string"}, "on": {"type": "string"}, "time": {"type": ["string", "null"]},
+            "facility_id": {"type": ["integer", "null"]}, "ground": {"type": ["string", "null"]}, "decision": {"type": ["string", "null"]},
+            "has_note": {"type": "boolean"}, "note": {"type": ["string", "null"]}, "voided": {"type": "boolean"},
+            "voided_at": {"type": ["string", "null"]}, "void_reason": {"type": ["string", "null"]}, "created_at": {"type": "string"}
+        }},
+        "VoidInput": {"type": "object", "additionalProperties": false, "required": ["event_id", "reason"], "properties": {
+            "event_id": {"type": "integer", "minimum": 1}, "reason": {"type": "string", "minLength": 1, "maxLength": 500, "pattern": "\\S"}
+        }},
+        "SealedCase": {"type": "object", "required": ["id", "person"], "properties": {
+            "id": {"type": "integer"}, "reference": {"type": "string"},
+            "person": {"type": "object", "properties": {
+                "full_name": {"type": "string"}, "birth_date": {"type": "string"}, "identity_documents": {"type": "string"},
+                "contact": {"type": "string"}, "family_links": {"type": "string"}
+            }},
+            "event_notes": {"type": "object", "additionalProperties": {"type": "string"}}
+        }},
+        "Today": {"type": "object", "required": ["today", "overdue", "due_soon"], "properties": {
+            "today": {"type": "string"}, "scope": {"type": "string"}, "days": {"type": "integer"},
+            "overdue": {"type": "array", "items": item}, "due_soon": {"type": "array", "items": item},
+            "held_past_limit": {"type": "array", "items": person}, "children_detained": {"type": "array", "items": person}
+        }},
+        "CaseReport": {"type": "object", "required": ["scope", "by_facility", "by_month"], "properties": {
+            "scope": {"type": "string"}, "from": {"type": "string"}, "until": {"type": "string"},
+            "suppressed_below": {"type": ["integer", "null"]}, "measures": {"type": "array", "items": {"type": "string"}},
+            "by_facility": table, "by_month": table
+        }}
+    });
+    (paths, schemas)
+}
+
 pub fn document() -> Value {
+    let mut doc = document_base();
+    let (paths, schemas) = case_parts();
+    for (target, extra) in [("paths", paths), ("schemas", schemas)] {
+        let slot = if target == "paths" {
+            doc.get_mut("paths")
+        } else {
+            doc.get_mut("components").and_then(|c| c.get_mut("schemas"))
+        };
+        if let (Some(Value::Object(m)), Value::Object(e)) = (slot, extra) {
+            m.extend(e);
+        }
+    }
+    doc
+}
+
+fn document_base() -> Value {
     let kinds: Vec<&str> = FacilityKind::ALL.iter().map(|k| k.as_str()).collect();
     use vigia_domain::access::{Outcome, Purpose, ReasonCategory, Restriction, Visibility};
     let outcomes: Vec<&str> = Outcome::ALL.iter().map(|k| k.as_str()).collect();

@@ -48,6 +48,7 @@ pub fn routes() -> Routes {
         .merge(crate::alerts::routes())
         .merge(crate::calendars::routes())
         .merge(crate::access::page_routes())
+        .merge(crate::cases::routes())
         .get("/admin/users", users_page)
         .post("/admin/users", user_create)
         .post("/admin/users/{id}/disable", user_disable)
@@ -62,6 +63,7 @@ pub struct Chrome {
     pub path: String,
     pub can_audit: bool,
     pub can_manage_users: bool,
+    pub can_cases: bool,
     pub flash: Option<String>,
 }
 
@@ -85,6 +87,7 @@ impl Chrome {
             path: path.to_string(),
             can_audit: ctx.can(Permission::ReadAudit),
             can_manage_users: ctx.can(Permission::ManageUsers),
+            can_cases: ctx.can(Permission::ReadCases),
             flash: None,
         }
     }

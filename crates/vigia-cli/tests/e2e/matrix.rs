@@ -76,6 +76,8 @@ struct World {
     file_other: i64,
     alert_own: i64,
     alert_other: i64,
+    case_own: i64,
+    case_other: i64,
     counter: std::sync::atomic::AtomicU64,
 }
 
@@ -138,6 +140,16 @@ impl World {
             alerts.push(alert.id);
         }
         let (alert_own, alert_other) = (alerts[0], alerts[1]);
+        let mut cases = Vec::new();
+        for org in [a_org, b_org] {
+            let raw = vigia_domain::input::RawInput::from_json(
+                json!({"reference": "M-1", "full_name": format!("Persona privada {org}")}),
+            )
+            .expect("json");
+            let d = vigia_domain::case::validate_case(&raw, jiff::civil::date(2024, 1, 1)).expect("valid");
+            cases.push(app.store.create_case(&vigia_store::Actor::SYSTEM, org, d).await.expect("case").id);
+        }
+        let (case_own, case_other) = (cases[0], cases[1]);
         let mut sessions = HashMap::new();
         for role in Role::ALL {
             sessions.insert(role, app.login(&format!("{}@a.org", role.as_str())).await);
@@ -158,6 +170,8 @@ impl World {
             file_other,
             alert_own,
             alert_other,
+            case_own,
+            case_other,
             counter: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -199,6 +213,12 @@ impl World {
             } else {
                 self.file_own
             }
+        } else if path.starts_with("/api/v1/cases/") || path.starts_with("/cases/") {
+            if other {
+                self.case_other
+            } else {
+                self.case_own
+            }
         } else if path.starts_with("/api/v1/access-attempts/") || path.starts_with("/access/") {
             if other {
                 self.attempt_other
@@ -211,6 +231,17 @@ impl World {
         let attempt_json = json!({"facility_id": self.facility, "attempted_at": format!("2020-01-{:02}T10:{:02}", 1 + n % 28, n % 60),
                                   "purpose": "monitoring", "outcome": "denied"});
         let url = self.app.url(&path.replace("{id}", &id.to_string()));
+        // Voiding needs a live event of the case each time.
+        let event_id = if path.ends_with("/void") {
+            let org = self.app.org(if other { "org-b" } else { "org-a" }).await;
+            let raw = vigia_domain::input::RawInput::from_json(json!({"kind": "interview", "on": "2024-01-02"}))
+                .expect("json");
+            let d = vigia_domain::case::validate_event(&raw, jiff::civil::date(2024, 6, 1)).expect("valid");
+            self.app.store.add_case_event(&vigia_store::Actor::SYSTEM, org, id, d).await.expect("event").id
+        } else {
+            0
+        };
+        let case_json = json!({"reference": format!("M-{n}-{}", u8::from(other)), "full_name": "Nombre Sellado", "age_group": "adult_18_59"});
         let facility_form = |csrf: String, name: String| {
             vec![
                 ("csrf", csrf),
@@ -240,6 +271,11 @@ impl World {
                     req.header("content-type", "text/csv").body(format!("name,kind,state_code\nImport {n},other,09\n"))
                 }
                 ("POST", "/api/v1/facilities/{id}/notes") => req.json(&json!({"body": format!("nota {n}")})),
+                ("POST", "/api/v1/cases") | ("PUT", "/api/v1/cases/{id}") => req.json(&case_json),
+                ("POST", "/api/v1/cases/{id}/events") => req.json(&json!({"kind": "detained", "on": "2024-01-03"})),
+                ("POST", "/api/v1/cases/{id}/void") => {
+                    req.json(&json!({"event_id": event_id, "reason": "error de captura"}))
+                }
                 ("POST", "/api/v1/access-attempts") | ("PUT", "/api/v1/access-attempts/{id}") => {
                     req.json(&attempt_json)
                 }
@@ -292,6 +328,19 @@ impl World {
                         ("restrictions", "searched".into()),
                         ("visibility", "coalition".into()),
                     ],
+                    "/cases" | "/cases/{id}/edit" => vec![
+                        ("csrf", csrf),
+                        ("reference", format!("P-{n}-{}", u8::from(other))),
+                        ("full_name", "Nombre Sellado".into()),
+                        ("vulnerabilities", "lgbti".into()),
+                        ("vulnerabilities", "disability".into()),
+                    ],
+                    "/cases/{id}/events" => {
+                        vec![("csrf", csrf), ("kind", "released".into()), ("on", "2024-01-05".into())]
+                    }
+                    "/cases/{id}/void" => {
+                        vec![("csrf", csrf), ("event_id", event_id.to_string()), ("reason", "error".into())]
+                    }
                     "/admin/users" => vec![
                         ("csrf", csrf),
                         ("email", format!("new{n}@a.org")),
