@@ -5,6 +5,7 @@
 mod access;
 mod api;
 mod browser;
+mod cases;
 mod cli;
 mod helpers;
 mod matrix;

@@ -1,0 +1,285 @@
+//! Legal-aid cases through the API and the pages: deadlines from events, sealed data
+//! that only the owning organization's lawyers open (and every opening recorded),
+//! pseudonyms for analysts, and counts protected outside the organization.
+
+use serde_json::{json, Value};
+use vigia_domain::account::Role;
+use vigia_domain::RecordType;
+
+use crate::helpers::{csrf_of, get_text, TestApp};
+
+const NAME: &str = "Dilcia Yamileth Cruz Orellana";
+
+fn person(reference: &str) -> Value {
+    json!({"reference": reference, "full_name": NAME, "birth_date": "2005-03-09", "identity_documents": "DNI 0801-2005-77777",
+           "nationality": "HN", "sex": "female", "age_group": "adolescent_12_17", "languages": ["es"],
+           "vulnerabilities": ["unaccompanied"]})
+}
+
+async fn post(http: &reqwest::Client, url: String, token: &str, body: &Value) -> (u16, Value) {
+    let r = http.post(url).bearer_auth(token).json(body).send().await.expect("post");
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+async fn get(http: &reqwest::Client, url: String, token: &str) -> (u16, Value) {
+    let r = http.get(url).bearer_auth(token).send().await.expect("get");
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+fn deadline<'a>(case: &'a Value, rule: &str) -> &'a Value {
+    case["assessment"]["deadlines"].as_array().expect("deadlines").iter().find(|d| d["rule"] == rule).expect("rule")
+}
+
+#[tokio::test]
+async fn deadlines_and_violations_follow_the_events_whatever_order_they_arrive_in() {
+    for app in TestApp::all().await {
+        let (lawyer, token) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
+        let f = app.facility("Siglo XXI").await;
+        let http = reqwest::Client::new();
+        let mut body = person("FM-2020-001");
+        body["facility_id"] = json!(f);
+        body["lawyer_user_id"] = json!(lawyer.id);
+        let (status, case) = post(&http, app.url("/api/v1/cases"), &token, &body).await;
+        assert_eq!(status, 201, "{case}");
+        assert_eq!(case["minor"], true, "an adolescent is a minor");
+        assert_eq!(case["reference"], "FM-2020-001");
+        assert!(case.get("full_name").is_none(), "sealed fields are not in the plain record");
+        let id = case["id"].as_i64().expect("id");
+        let events = app.url(&format!("/api/v1/cases/{id}/events"));
+        // Recorded out of order: the asylum request first, then the detention, then entry.
+        for e in [
+            json!({"kind": "asylum_requested", "on": "2020-01-08", "note": "Pidió asilo ante el agente; lo ignoraron"}),
+            json!({"kind": "detained", "on": "2020-01-06", "time": "22:15", "facility_id": f}),
+            json!({"kind": "entered_mexico", "on": "2020-01-02"}),
+        ] {
+            let (s, v) = post(&http, events.clone(), &token, &e).await;
+            assert_eq!(s, 201, "{v}");
+        }
+        let (_, c) = get(&http, app.url(&format!("/api/v1/cases/{id}")), &token).await;
+        // 15 INM working days after Monday 6 January 2020 end on Monday 27 January.
+        let max = deadline(&c, "detention_max");
+        assert_eq!((max["due"].as_str(), max["status"].as_str()), (Some("2020-01-27"), Some("overdue")));
+        assert_eq!(max["calendar"], "inm");
+        assert_eq!(c["assessment"]["held_past_limit"], true);
+        let kinds: Vec<&str> =
+            c["assessment"]["violations"].as_array().expect("v").iter().filter_map(|v| v["kind"].as_str()).collect();
+        assert!(kinds.contains(&"child_detained") && kinds.contains(&"held_past_limit"), "{kinds:?}");
+        let child = c["assessment"]["violations"]
+            .as_array()
+            .expect("v")
+            .iter()
+            .find(|v| v["kind"] == "child_detained")
+            .expect("child");
+        assert!(
+            child["basis"].as_str().expect("basis").contains("LGDNNA"),
+            "before 2021 the basis is the LGDNNA regulation"
+        );
+        assert_eq!(deadline(&c, "asylum_filing")["status"], "met");
+        assert_eq!(deadline(&c, "detention_36h")["due"], "2020-01-08");
+
+        // Today: the overdue detention is listed for the assigned lawyer.
+        let (_, t) = get(&http, app.url("/api/v1/today"), &token).await;
+        assert_eq!(t["scope"], "mine");
+        let overdue: Vec<&str> =
+            t["overdue"].as_array().expect("o").iter().filter_map(|i| i["rule"].as_str()).collect();
+        assert!(overdue.contains(&"detention_max"), "{t}");
+        assert_eq!(t["held_past_limit"][0]["case_id"], id);
+        assert_eq!(t["children_detained"][0]["case_id"], id);
+
+        // A release ends the detention: the limit was missed, nothing is ongoing.
+        let (s, rel) = post(&http, events.clone(), &token, &json!({"kind": "released", "on": "2020-02-10"})).await;
+        assert_eq!(s, 201);
+        let (_, c) = get(&http, app.url(&format!("/api/v1/cases/{id}")), &token).await;
+        assert_eq!(deadline(&c, "detention_max")["status"], "missed");
+        assert_eq!(c["assessment"]["held_past_limit"], false);
+        let (_, t) = get(&http, app.url("/api/v1/today"), &token).await;
+        assert!(t["held_past_limit"].as_array().expect("a").is_empty());
+        assert!(t["overdue"].as_array().expect("o").iter().all(|i| i["rule"] != "detention_max"));
+
+        // Voiding the release brings the overdue detention back; the event stays listed.
+        let (s, v) = post(
+            &http,
+            app.url(&format!("/api/v1/cases/{id}/void")),
+            &token,
+            &json!({"event_id": rel["id"], "reason": "Fecha equivocada"}),
+        )
+        .await;
+        assert_eq!((s, v["voided"].as_bool()), (200, Some(true)));
+        let (_, c) = get(&http, app.url(&format!("/api/v1/cases/{id}")), &token).await;
+        assert_eq!(deadline(&c, "detention_max")["status"], "overdue");
+        assert_eq!(c["events"].as_array().expect("events").len(), 4);
+
+        // Bad events name the field and the reason.
+        let (s, v) =
+            post(&http, events.clone(), &token, &json!({"kind": "detention_extended", "on": "2099-01-01"})).await;
+        assert_eq!(s, 422);
+        let fields: Vec<&str> =
+            v["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+        assert!(fields.contains(&"on") && fields.contains(&"ground"), "{v}");
+        assert!(app.store.verify_audit().await.expect("verify").ok());
+    }
+}
+
+#[tokio::test]
+async fn sealed_data_is_for_the_owning_lawyers_and_every_read_is_recorded() {
+    for app in TestApp::all().await {
+        let (lawyer, lawyer_token) = app.api_user("abogado@a.org", "org-a", Role::Lawyer).await;
+        let (_, analyst_token) = app.api_user("analista@a.org", "org-a", Role::Analyst).await;
+        let (_, monitor_token) = app.api_user("monitora@a.org", "org-a", Role::Monitor).await;
+        let (_, other_token) = app.api_user("abogado@b.org", "org-b", Role::Lawyer).await;
+        app.user("analista2@a.org", "org-a", Role::Analyst).await;
+        app.user("abogado2@a.org", "org-a", Role::Lawyer).await;
+        let http = reqwest::Client::new();
+        let (_, case) = post(&http, app.url("/api/v1/cases"), &lawyer_token, &person("FM-7")).await;
+        let id = case["id"].as_i64().expect("id");
+        let one = app.url(&format!("/api/v1/cases/{id}"));
+        let sealed = app.url(&format!("/api/v1/cases/{id}/sealed"));
+
+        // The analyst sees the plain record under a pseudonym: no reference, no name.
+        let (s, v) = get(&http, one.clone(), &analyst_token).await;
+        assert_eq!(s, 200);
+        assert!(v.get("reference").is_none() && v["pseudonym"].as_str().expect("p").starts_with("P-"));
+        assert!(!v.to_string().contains("Dilcia"));
+        assert_eq!(get(&http, sealed.clone(), &analyst_token).await.0, 403);
+        let (_, list) = get(&http, app.url("/api/v1/cases"), &analyst_token).await;
+        assert!(!list.to_string().contains("FM-7"), "analysts do not get references in lists either");
+        // Monitors do not see cases; another organization cannot even find it.
+        assert_eq!(get(&http, one.clone(), &monitor_token).await.0, 403);
+        assert_eq!(get(&http, one.clone(), &other_token).await.0, 404);
+        assert_eq!(get(&http, sealed.clone(), &other_token).await.0, 404);
+        let r = http.put(one.clone()).bearer_auth(&other_token).json(&person("FM-7")).send().await.expect("put");
+        assert_eq!(r.status(), 404);
+        // A forced organization in the body is refused, not obeyed.
+        let mut forced = person("FM-8");
+        forced["organization_id"] = json!(app.org("org-b").await);
+        let (s, v) = post(&http, app.url("/api/v1/cases"), &lawyer_token, &forced).await;
+        assert_eq!(s, 422);
+        assert_eq!(v["errors"][0]["field"], "organization_id");
+
+        // The lawyer opens the sealed fields; the read is in the audit history.
+        let org_a = app.org("org-a").await;
+        let before = app.store.history(RecordType::CaseRead, id, Some(org_a)).await.expect("h").len();
+        let (s, v) = get(&http, sealed.clone(), &lawyer_token).await;
+        assert_eq!((s, v["person"]["full_name"].as_str()), (200, Some(NAME)));
+        let reads = app.store.history(RecordType::CaseRead, id, Some(org_a)).await.expect("h");
+        assert_eq!(reads.len(), before + 1);
+        assert_eq!(reads.last().expect("read").actor_user_id, Some(lawyer.id));
+
+        // The same through the pages: the analyst's page never shows the name, even when asked.
+        let analyst = app.login("analista2@a.org").await;
+        let (s, page) = get_text(&analyst, app.url(&format!("/cases/{id}?reveal=1"))).await;
+        assert_eq!(s, 200);
+        assert!(!page.contains("Dilcia") && !page.contains("FM-7"), "analyst page leaks sealed data");
+        assert_eq!(get_text(&analyst, app.url(&format!("/cases/{id}/edit"))).await.0, 403);
+        let lawyer2 = app.login("abogado2@a.org").await;
+        let (_, page) = get_text(&lawyer2, app.url(&format!("/cases/{id}"))).await;
+        assert!(!page.contains("Dilcia"), "sealed until asked");
+        let (_, page) = get_text(&lawyer2, app.url(&format!("/cases/{id}?reveal=1"))).await;
+        assert!(page.contains(NAME) && page.contains("DNI 0801-2005-77777"));
+        assert_eq!(app.store.history(RecordType::CaseRead, id, Some(org_a)).await.expect("h").len(), before + 2);
+        let (_, history) = get_text(&lawyer2, app.url(&format!("/cases/{id}/history"))).await;
+        assert!(history.contains("read_sealed"), "the case history lists the reads");
+    }
+}
+
+#[tokio::test]
+async fn the_case_form_and_event_form_work_without_javascript() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    app.user("coord@a.org", "org-a", Role::Coordinator).await;
+    let c = app.login("coord@a.org").await;
+    let (_, page) = get_text(&c, app.url("/cases/new")).await;
+    let csrf = csrf_of(&page);
+    // Errors come back next to their fields, in Spanish.
+    let r = c
+        .post(app.url("/cases"))
+        .form(&[("csrf", csrf.as_str()), ("reference", ""), ("full_name", "Ana"), ("nationality", "Honduras")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.expect("text");
+    assert!(page.contains("id=\"e-reference\"") && page.contains("id=\"e-nationality\""));
+    let r = c
+        .post(app.url("/cases"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("reference", "FM-<b>9</b>"),
+            ("full_name", "Ana <script>alert(1)</script>"),
+            ("age_group", "child_0_11"),
+            ("vulnerabilities", "disability"),
+            ("vulnerabilities", "indigenous"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"].to_str().expect("loc").to_string();
+    let case_path = location.split('?').next().expect("path").to_string();
+    let (_, page) = get_text(&c, app.url(&format!("{case_path}?reveal=1"))).await;
+    assert!(
+        page.contains("FM-&#60;b&#62;9&#60;/b&#62;") && !page.contains("<script>alert(1)"),
+        "escaped: {}",
+        &page[page.find("<h1").unwrap_or(0)..][..300]
+    );
+    assert!(page.contains("Discapacidad") && page.contains("Indígena"));
+    // An event with a missing ground is refused next to the field; a valid one lands.
+    let csrf = csrf_of(&page);
+    let r = c
+        .post(app.url(&format!("{case_path}/events")))
+        .form(&[("csrf", csrf.as_str()), ("kind", "detention_extended"), ("on", "2020-01-10")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("t").contains("id=\"e-ground\""));
+    let r = c
+        .post(app.url(&format!("{case_path}/events")))
+        .form(&[("csrf", csrf.as_str()), ("kind", "detained"), ("on", "2020-01-10")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let (_, page) = get_text(&c, app.url(&case_path)).await;
+    assert!(page.contains("Niña, niño o adolescente detenido"), "the violation is flagged at once");
+    assert!(page.contains("Ley de Migración art. 111"));
+}
+
+#[tokio::test]
+async fn counts_outside_the_organization_hide_small_numbers() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    let (_, a) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
+    let (_, b) = app.api_user("analista@b.org", "org-b", Role::Analyst).await;
+    app.coalition("red", &["org-a", "org-b"]).await;
+    let f = app.facility("Tapachula").await;
+    let http = reqwest::Client::new();
+    for i in 0..3 {
+        let mut body = person(&format!("FM-{i}"));
+        body["facility_id"] = json!(f);
+        let (_, c) = post(&http, app.url("/api/v1/cases"), &a, &body).await;
+        let events = app.url(&format!("/api/v1/cases/{}/events", c["id"]));
+        let (s, _) = post(&http, events, &a, &json!({"kind": "detained", "on": "2020-06-01", "facility_id": f})).await;
+        assert_eq!(s, 201);
+    }
+    let q = "from=2020-01-01&until=2020-12-31";
+    let (_, own) = get(&http, app.url(&format!("/api/v1/case-report?{q}")), &a).await;
+    let row = &own["by_facility"]["rows"][0];
+    assert_eq!((row["label"].as_str(), row["counts"]["children_detained"].as_i64()), (Some("Tapachula"), Some(3)));
+    for token in [&a, &b] {
+        let (_, shared) = get(&http, app.url(&format!("/api/v1/case-report?scope=coalition&{q}")), token).await;
+        let row = &shared["by_facility"]["rows"][0];
+        assert!(row["counts"]["children_detained"].is_null(), "3 is suppressed outside the organization: {shared}");
+        assert!(shared["by_facility"]["total"].is_null());
+        assert!(shared["by_facility"]["totals"]["children_detained"].is_null());
+        assert_eq!(shared["suppressed_below"], 11);
+    }
+    let (s, _) = get(&http, app.url("/api/v1/case-report?scope=everyone"), &a).await;
+    assert_eq!(s, 422);
+    let r = http
+        .get(app.url(&format!("/api/v1/case-report?scope=coalition&format=csv&{q}")))
+        .bearer_auth(&b)
+        .send()
+        .await
+        .expect("csv");
+    let csv = r.text().await.expect("text");
+    assert!(csv.contains("Tapachula") && csv.contains('*'), "{csv}");
+}
