@@ -390,6 +390,56 @@ pub fn working_days_left(d: &Deadline, cals: &Calendars, today: Date) -> Result<
     }
 }
 
+/// Something a case's lawyers should be told about today.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reminder {
+    /// `deadline` or `violation`, as alerts are kinds.
+    pub kind: &'static str,
+    /// Unique per thing to tell, so a sweep run twice tells it once.
+    pub key: String,
+    /// The rule or violation, e.g. `detention_max`, `child_detained`.
+    pub what: &'static str,
+    /// `due_soon`, `overdue` or `ongoing`.
+    pub state: &'static str,
+    pub due: Option<Date>,
+    pub working_days_left: Option<i64>,
+}
+
+/// What to remind about for one case: running deadlines due within `horizon` working
+/// days or overdue, and ongoing violations (child detained, held past the limit). The
+/// 36-hour threshold is an advocacy figure shown on the case, not a reminder.
+pub fn reminders(case_id: i64, a: &Assessment, cals: &Calendars, today: Date, horizon: u32) -> Vec<Reminder> {
+    let mut out = Vec::new();
+    for d in a.deadlines.iter().filter(|d| d.rule != RuleId::Detention36h) {
+        let left = working_days_left(d, cals, today).ok().flatten();
+        let state = match (d.status, left) {
+            (Status::Overdue, _) => "overdue",
+            (Status::Pending, Some(n)) if n <= i64::from(horizon) => "due_soon",
+            _ => continue,
+        };
+        let due = d.due.map(|x| x.to_string()).unwrap_or_default();
+        out.push(Reminder {
+            kind: "deadline",
+            key: format!("deadline:{case_id}:{}:{}:{due}:{state}", d.rule.as_str(), d.from_event),
+            what: d.rule.as_str(),
+            state,
+            due: d.due,
+            working_days_left: left,
+        });
+    }
+    for v in a.violations.iter().filter(|v| v.ongoing && v.kind != ViolationKind::HeldPast36Hours) {
+        out.push(Reminder {
+            kind: "violation",
+            key: format!("violation:{case_id}:{}:{}", v.kind.as_str(), v.event),
+            what: v.kind.as_str(),
+            state: "ongoing",
+            due: None,
+            working_days_left: None,
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -563,6 +613,29 @@ mod tests {
         assert_eq!(find(&base, RuleId::DetentionMax).due, Some(date(2019, 3, 11)));
         // Five suspended days push it a week on, and past the 18 March rest day.
         assert_eq!(find(&moved, RuleId::DetentionMax).due, Some(date(2019, 3, 19)));
+    }
+
+    #[test]
+    fn reminders_cover_due_soon_overdue_and_ongoing_violations_once_each() {
+        let cals = cals();
+        let events = [fact(7, EventKind::Detained, date(2019, 2, 18))];
+        // Three working days before the limit (11 March): due soon within a 5-day horizon.
+        let a = assess(true, &events, &cals, date(2019, 3, 6)).expect("assess");
+        let r = reminders(42, &a, &cals, date(2019, 3, 6), 5);
+        let keys: Vec<&str> = r.iter().map(|r| r.key.as_str()).collect();
+        assert!(keys.contains(&"deadline:42:detention_max:7:2019-03-11:due_soon"), "{keys:?}");
+        assert!(keys.contains(&"violation:42:child_detained:7"));
+        assert!(r.iter().all(|r| r.what != "detention_36h"));
+        assert!(reminders(42, &a, &cals, date(2019, 3, 6), 2).iter().all(|r| r.state != "due_soon"));
+        // Past the limit: overdue, and held past the limit is ongoing.
+        let a = assess(false, &events, &cals, date(2019, 3, 12)).expect("assess");
+        let r = reminders(42, &a, &cals, date(2019, 3, 12), 5);
+        let states: Vec<(&str, &str)> = r.iter().map(|r| (r.what, r.state)).collect();
+        assert_eq!(states, vec![("detention_max", "overdue"), ("held_past_limit", "ongoing")]);
+        // Released: nothing to tell.
+        let done = [events[0], fact(8, EventKind::Released, date(2019, 3, 13))];
+        let a = assess(false, &done, &cals, date(2019, 3, 14)).expect("assess");
+        assert!(reminders(42, &a, &cals, date(2019, 3, 14), 5).is_empty());
     }
 
     fn any_kind() -> impl Strategy<Value = EventKind> {

@@ -39,7 +39,19 @@ pub struct AlertView {
 fn view(l: Locale, a: &Alert) -> AlertView {
     let p: serde_json::Value = serde_json::from_str(&a.payload).unwrap_or_default();
     let s = |k: &str| p[k].as_str().unwrap_or("").to_string();
-    let (title, detail, link) = if a.kind == "episode" {
+    let (title, detail, link) = if a.kind == "deadline" || a.kind == "violation" {
+        let prefix = if a.kind == "deadline" { "rule" } else { "violation" };
+        let what = tr(l, &format!("{prefix}-{}", s("what")));
+        let state = tr(l, &format!("alerts-case-{}", s("state")));
+        (
+            tr_args(l, "alerts-case", &[("case", s("case")), ("what", what)]),
+            match p["due"].as_str() {
+                Some(due) => tr_args(l, "alerts-case-due", &[("state", state), ("due", due.to_string())]),
+                None => state,
+            },
+            p["case_id"].as_i64().map(|id| format!("/cases/{id}")),
+        )
+    } else if a.kind == "episode" {
         let facilities: Vec<&str> =
             p["facilities"].as_array().map(|v| v.iter().filter_map(|f| f.as_str()).collect()).unwrap_or_default();
         (
@@ -67,6 +79,11 @@ fn view(l: Locale, a: &Alert) -> AlertView {
     AlertView { id: a.id, when: format_instant(a.created_at), title, detail, link, unread: a.read_at.is_none() }
 }
 
+/// Case reminders only reach roles that may see cases.
+fn for_viewer(ctx: &Ctx, a: &Alert) -> bool {
+    !matches!(a.kind.as_str(), "deadline" | "violation") || ctx.can(Permission::ReadCases)
+}
+
 #[derive(Template)]
 #[template(path = "alerts.html")]
 struct InboxPage {
@@ -76,7 +93,14 @@ struct InboxPage {
 
 async fn inbox(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
     let user = ctx.require_user()?.clone();
-    let alerts = st.store.alerts(user.org_id, 200).await?.iter().map(|a| view(ctx.locale, a)).collect();
+    let alerts = st
+        .store
+        .alerts(user.org_id, 200)
+        .await?
+        .iter()
+        .filter(|a| for_viewer(&ctx, a))
+        .map(|a| view(ctx.locale, a))
+        .collect();
     render(StatusCode::OK, &InboxPage { c: Chrome::new(&ctx, "/alerts"), alerts })
 }
 
@@ -107,6 +131,7 @@ async fn api_alerts(
         .alerts(user.org_id, 200)
         .await?
         .iter()
+        .filter(|a| for_viewer(&ctx, a))
         .map(|a| {
             serde_json::json!({
                 "id": a.id, "kind": a.kind, "attempt_id": a.attempt_id, "created_at": format_instant(a.created_at),

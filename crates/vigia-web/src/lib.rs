@@ -42,6 +42,10 @@ pub struct Config {
     pub episode_scan: Duration,
     /// The first retry delay of a failed webhook delivery; it doubles with each failure.
     pub retry_base: Duration,
+    /// How often the worker sweeps open cases for deadline reminders.
+    pub deadline_sweep: Duration,
+    /// Remind about deadlines due within this many working days.
+    pub reminder_horizon: u32,
 }
 
 impl Default for Config {
@@ -55,6 +59,8 @@ impl Default for Config {
             worker_interval: Duration::from_secs(2),
             episode_scan: Duration::from_secs(60),
             retry_base: Duration::from_secs(10),
+            deadline_sweep: Duration::from_secs(15 * 60),
+            reminder_horizon: 3,
         }
     }
 }

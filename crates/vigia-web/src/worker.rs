@@ -138,10 +138,43 @@ pub async fn scan_episodes(store: &DynStore) -> vigia_store::Result<usize> {
     Ok(raised)
 }
 
+/// Raises a reminder in each organization's inbox (and so to its webhooks) for every
+/// open case's deadline due within `horizon` working days or overdue, and for every
+/// ongoing violation; each is told once. Payloads name the case by id and pseudonym,
+/// never by the person's data. Returns how many new alerts were raised.
+pub async fn sweep_deadlines(store: &DynStore, today: jiff::civil::Date, horizon: u32) -> vigia_store::Result<usize> {
+    let cals = vigia_store::calendars(&**store).await?;
+    let mut raised = 0;
+    for cf in store.cases_with_facts(None, true).await? {
+        let a = match vigia_domain::deadline::assess(cf.case.fields.minor, &cf.facts, &cals, today) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::error!(case = cf.case.id, error = %e, "cannot assess a case's deadlines");
+                continue;
+            }
+        };
+        for r in vigia_domain::deadline::reminders(cf.case.id, &a, &cals, today, horizon) {
+            let payload = serde_json::json!({
+                "type": format!("case.{}", r.kind), "case_id": cf.case.id,
+                "case": store.case_pseudonym(cf.case.org_id, cf.case.id)?,
+                "what": r.what, "state": r.state, "due": r.due.map(|d| d.to_string()),
+                "working_days_left": r.working_days_left, "lawyer_user_id": cf.case.fields.lawyer_user_id,
+                "today": today.to_string(),
+            })
+            .to_string();
+            if store.raise_alert(cf.case.org_id, r.kind, &r.key, None, &payload).await?.is_some() {
+                raised += 1;
+            }
+        }
+    }
+    Ok(raised)
+}
+
 /// Runs the worker until the process ends: deliveries every `interval`, an episode
-/// scan every `scan_every`.
+/// scan every `scan_every`, a deadline sweep every `deadline_sweep`.
 pub fn spawn(store: DynStore, config: &crate::Config) -> tokio::task::JoinHandle<()> {
     let (interval, scan_every, retry_base) = (config.worker_interval, config.episode_scan, config.retry_base);
+    let (sweep_every, horizon) = (config.deadline_sweep, config.reminder_horizon);
     tokio::spawn(async move {
         let client = match reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
@@ -155,7 +188,14 @@ pub fn spawn(store: DynStore, config: &crate::Config) -> tokio::task::JoinHandle
             }
         };
         let mut last_scan: Option<std::time::Instant> = None;
+        let mut last_sweep: Option<std::time::Instant> = None;
         loop {
+            if last_sweep.is_none_or(|t| t.elapsed() >= sweep_every) {
+                if let Err(e) = sweep_deadlines(&store, crate::cases::today(), horizon).await {
+                    tracing::error!(error = %e, "deadline sweep failed");
+                }
+                last_sweep = Some(std::time::Instant::now());
+            }
             if last_scan.is_none_or(|t| t.elapsed() >= scan_every) {
                 if let Err(e) = scan_episodes(&store).await {
                     tracing::error!(error = %e, "episode scan failed");

@@ -283,3 +283,50 @@ async fn counts_outside_the_organization_hide_small_numbers() {
     let csv = r.text().await.expect("text");
     assert!(csv.contains("Tapachula") && csv.contains('*'), "{csv}");
 }
+
+#[tokio::test]
+async fn the_sweep_reminds_once_through_the_inbox_and_webhooks_without_personal_data() {
+    for app in TestApp::all().await {
+        let (lawyer, token) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
+        let (_, monitor) = app.api_user("monitor@a.org", "org-a", Role::Monitor).await;
+        let org = app.org("org-a").await;
+        app.store
+            .create_webhook(&vigia_store::Actor::user(&lawyer), org, "http://127.0.0.1:9/hook", "s3cret")
+            .await
+            .expect("webhook");
+        let http = reqwest::Client::new();
+        let mut body = person("FM-REM");
+        body["lawyer_user_id"] = json!(lawyer.id);
+        let (_, case) = post(&http, app.url("/api/v1/cases"), &token, &body).await;
+        let events = app.url(&format!("/api/v1/cases/{}/events", case["id"]));
+        post(&http, events, &token, &json!({"kind": "detained", "on": "2020-01-06"})).await;
+
+        let today = jiff::civil::date(2020, 1, 30);
+        let raised = vigia_web::worker::sweep_deadlines(&app.store, today, 3).await.expect("sweep");
+        assert_eq!(raised, 3, "overdue limit, held past the limit, child detained");
+        assert_eq!(vigia_web::worker::sweep_deadlines(&app.store, today, 3).await.expect("sweep"), 0, "told once");
+
+        let (_, alerts) = get(&http, app.url("/api/v1/alerts"), &token).await;
+        let items = alerts["items"].as_array().expect("items");
+        let kinds: Vec<(&str, &str)> = items
+            .iter()
+            .map(|a| (a["kind"].as_str().unwrap_or(""), a["payload"]["what"].as_str().unwrap_or("")))
+            .collect();
+        for want in [("deadline", "detention_max"), ("violation", "held_past_limit"), ("violation", "child_detained")] {
+            assert!(kinds.contains(&want), "{want:?} in {kinds:?}");
+        }
+        let text = alerts.to_string();
+        assert!(!text.contains("Dilcia") && !text.contains("FM-REM"), "reminders carry no personal data");
+        let (_, mon) = get(&http, app.url("/api/v1/alerts"), &monitor).await;
+        assert!(
+            mon["items"].as_array().expect("items").iter().all(|a| a["kind"] != "deadline"),
+            "monitors do not get them"
+        );
+        let deliveries = app.store.deliveries(org, 10).await.expect("deliveries");
+        assert_eq!(deliveries.len(), 3, "each reminder is queued for the webhook");
+
+        let lawyer_page = app.login("abogada@a.org").await;
+        let (_, inbox) = get_text(&lawyer_page, app.url("/alerts")).await;
+        assert!(inbox.contains("Límite de detención") && inbox.contains("vencido"), "the inbox says what and when");
+    }
+}

@@ -1578,20 +1578,23 @@ impl crate::Store for SqlStore {
 
     async fn cases_with_facts(&self, org_ids: Option<&[i64]>, open_only: bool) -> Result<Vec<CaseFacts>> {
         let orgs = org_ids.map(|o| o.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
-        let org_filter = match &orgs {
-            Some(list) if list.is_empty() => return Ok(Vec::new()),
-            Some(list) => format!("org_id IN ({list})"),
+        let org_filter = |column: &str| match &orgs {
+            Some(list) => format!("{column} IN ({list})"),
             None => "1 = 1".to_string(),
         };
+        if orgs.as_ref().is_some_and(|l| l.is_empty()) {
+            return Ok(Vec::new());
+        }
         let status = if open_only { "AND status = 'open'" } else { "" };
-        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE {org_filter} {status} ORDER BY id");
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE {} {status} ORDER BY id", org_filter("org_id"));
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
         let mut out: Vec<CaseFacts> =
             rows.iter().map(|r| Ok(CaseFacts { case: case_from_row(r)?, facts: Vec::new() })).collect::<Result<_>>()?;
         let index: HashMap<i64, usize> = out.iter().enumerate().map(|(i, c)| (c.case.id, i)).collect();
         let sql = format!(
             "SELECT e.id, e.case_id, e.kind, e.occurred_on, e.occurred_time, e.ground, e.decision FROM case_events e \
-             JOIN cases c ON c.id = e.case_id WHERE e.voided_at IS NULL AND c.{org_filter} {} ORDER BY e.case_id, e.id",
+             JOIN cases c ON c.id = e.case_id WHERE e.voided_at IS NULL AND {} {} ORDER BY e.case_id, e.id",
+            org_filter("c.org_id"),
             if open_only { "AND c.status = 'open'" } else { "" }
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
