@@ -272,6 +272,7 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
         store.add_facility_note(&author, org.id, f.id, text).await?;
     }
     seed_access(store).await?;
+    seed_cases(store).await?;
     Ok(true)
 }
 
@@ -475,6 +476,233 @@ pub async fn seed_access(store: &DynStore) -> anyhow::Result<usize> {
             drafts.push(d);
         }
         total += store.import_attempts(&actor, org.id, drafts).await?;
+    }
+    Ok(total)
+}
+
+const GIVEN: [&str; 16] = [
+    "José Armando",
+    "María Fernanda",
+    "Kevin Alexander",
+    "Yeni Maribel",
+    "Wilmer Josué",
+    "Dania Lisseth",
+    "Brayan Eduardo",
+    "Sandra Noemí",
+    "Carlos Enrique",
+    "Keila Yamileth",
+    "Jean Robert",
+    "Marie-Claude",
+    "Luis Ángel",
+    "Ingrid Paola",
+    "Óscar René",
+    "Heidy Carolina",
+];
+const FAMILY: [&str; 12] = [
+    "Hernández Pérez",
+    "López Ramírez",
+    "Martínez Cruz",
+    "Gómez Orellana",
+    "Castillo Flores",
+    "Reyes Mejía",
+    "Joseph Pierre",
+    "Ventura Alvarado",
+    "Pineda Castro",
+    "Morales Chávez",
+    "Aguilar Deras",
+    "Baptiste Louis",
+];
+/// (nationality, main language) of the people organizations followed in the period.
+const ORIGINS: [(&str, &str); 6] = [("HN", "es"), ("GT", "es"), ("SV", "es"), ("HT", "ht"), ("CU", "es"), ("VE", "es")];
+
+/// `n` working days before `day` on the INM calendar.
+fn working_days_before(cals: &vigia_domain::clock::Calendars, day: jiff::civil::Date, n: u32) -> jiff::civil::Date {
+    let Ok(inm) = cals.get("inm") else { return day };
+    let mut d = day;
+    let mut left = n;
+    while left > 0 {
+        d = d.yesterday().unwrap_or(d);
+        if inm.is_working_day(d) {
+            left -= 1;
+        }
+    }
+    d
+}
+
+/// Legal-aid cases: closed cases from 2019–2020 (detentions past the limit, children
+/// detained, incidents) for the reports, and open cases dated from today so the
+/// lawyer's "today" list has overdue and upcoming deadlines. Names are invented.
+pub async fn seed_cases(store: &DynStore) -> anyhow::Result<usize> {
+    use jiff::civil::date;
+    use vigia_domain::case::{validate_case, validate_event};
+    use vigia_domain::input::RawInput;
+    let orgs = store.list_orgs().await?;
+    let users = store.list_users(None).await?;
+    let facilities = store.list_facilities().await?;
+    let cals = vigia_store::calendars(&**store).await?;
+    let tz = jiff::tz::TimeZone::get("America/Mexico_City")?;
+    let today = jiff::Timestamp::now().to_zoned_datetime(tz).date();
+    let fid = |name: &str| facilities.iter().find(|f| f.draft.name.contains(name)).map(|f| f.id.to_string());
+    let mut rng = Rng(0xca5e_2019_0611);
+    let mut total = 0;
+    for (slug, prefix, places) in [
+        ("defensoria-sur", "DMS", ["Siglo XXI", "Tuxtla", "Comitán", "Siglo XXI"]),
+        ("casas-del-camino", "RCC", ["Villahermosa", "Tenosique", "Acayucan", "Villahermosa"]),
+    ] {
+        let Some(org) = orgs.iter().find(|o| o.slug == slug) else { continue };
+        let staff: Vec<_> = users.iter().filter(|u| u.org_id == org.id).collect();
+        let lawyer = staff
+            .iter()
+            .find(|u| u.role.as_str() == "lawyer")
+            .or_else(|| staff.iter().find(|u| u.role.as_str() == "coordinator"));
+        let Some(lawyer) = lawyer else { continue };
+        let actor = Actor::user(lawyer);
+        let add = |reference: String, minor: bool, facility: Option<String>, open: bool, rng: &mut Rng| {
+            let (nat, lang) = ORIGINS[rng.below(ORIGINS.len() as u64) as usize];
+            let given = GIVEN[rng.below(GIVEN.len() as u64) as usize];
+            let family = FAMILY[rng.below(FAMILY.len() as u64) as usize];
+            let mut pairs = vec![
+                ("reference".to_string(), reference),
+                ("full_name".to_string(), format!("{given} {family}")),
+                ("nationality".to_string(), nat.to_string()),
+                ("languages".to_string(), lang.to_string()),
+                ("sex".to_string(), if rng.below(2) == 0 { "female" } else { "male" }.to_string()),
+                ("age_group".to_string(), if minor { "adolescent_12_17" } else { "adult_18_59" }.to_string()),
+                ("lawyer_user_id".to_string(), lawyer.id.to_string()),
+                ("status".to_string(), if open { "open" } else { "closed" }.to_string()),
+                ("identity_documents".to_string(), format!("Documento nacional {}-{:04}", nat, rng.below(10_000))),
+            ];
+            if minor {
+                pairs
+                    .push(("vulnerabilities".into(), if rng.below(2) == 0 { "unaccompanied" } else { "other" }.into()));
+                pairs.push(("family_links".into(), "Viaja con su madre; padre en Estados Unidos.".into()));
+            }
+            if let Some(f) = facility {
+                pairs.push(("facility_id".into(), f));
+            }
+            validate_case(&RawInput::from_pairs(pairs), today)
+        };
+        let event = |kind: &str, on: jiff::civil::Date, extra: &[(&str, String)]| {
+            let mut pairs = vec![("kind".to_string(), kind.to_string()), ("on".to_string(), on.to_string())];
+            pairs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+            validate_event(&RawInput::from_pairs(pairs), today)
+        };
+
+        // Closed cases, 2019–2020: how long people were held, and what happened to them.
+        for i in 0..60u64 {
+            let facility = fid(places[(i % 4) as usize]);
+            let minor = rng.below(100) < 12;
+            let d = add(format!("{prefix}-{}-{:03}", 2019 + i / 30, i + 1), minor, facility.clone(), false, &mut rng)
+                .map_err(|e| anyhow::anyhow!("demo case {i}: {e}"))?;
+            let c = store.create_case(&actor, org.id, d).await?;
+            let detained = date(2019, 1, 7)
+                .checked_add(jiff::Span::new().days((i * 12 + rng.below(10)) as i64))
+                .unwrap_or(date(2019, 1, 7));
+            let entered = detained.checked_sub(jiff::Span::new().days(3 + rng.below(20) as i64)).unwrap_or(detained);
+            let held = 5 + rng.below(40) as u32;
+            let out = cals.get("inm").ok().and_then(|c| c.add_working_days(detained, held).ok()).unwrap_or(detained);
+            let mut evs = vec![
+                event("entered_mexico", entered, &[]),
+                event("detained", detained, &[("facility_id", facility.clone().unwrap_or_default())]),
+            ];
+            if rng.below(100) < 45 {
+                evs.push(event(
+                    "asylum_requested",
+                    detained.checked_add(jiff::Span::new().days(2)).unwrap_or(detained),
+                    &[],
+                ));
+            }
+            for (kind, pct) in
+                [("pressure_to_abandon", 18), ("denied_lawyer", 10), ("ill_treatment", 8), ("denied_consul", 5)]
+            {
+                if rng.below(100) < pct {
+                    let on = detained.checked_add(jiff::Span::new().days(1 + rng.below(5) as i64)).unwrap_or(detained);
+                    evs.push(event(
+                        kind,
+                        on,
+                        &[("note", "Relato recogido en la entrevista; detalle en el expediente.".to_string())],
+                    ));
+                }
+            }
+            evs.push(event(if rng.below(100) < 40 { "deported" } else { "released" }, out, &[]));
+            for e in evs {
+                let e = e.map_err(|e| anyhow::anyhow!("demo event: {e}"))?;
+                store.add_case_event(&actor, org.id, c.id, e).await?;
+            }
+            total += 1;
+        }
+
+        // Open cases as of today.
+        if slug != "defensoria-sur" {
+            continue;
+        }
+        let wd = |n: u32| working_days_before(&cals, today, n);
+        let siglo = fid("Siglo XXI").unwrap_or_default();
+        let open: Vec<(bool, Vec<(&str, jiff::civil::Date, Vec<(&str, String)>)>)> = vec![
+            // Held 20 working days: past the 15-day limit.
+            (
+                false,
+                vec![
+                    ("entered_mexico", wd(30), vec![]),
+                    ("detained", wd(20), vec![("facility_id", siglo.clone()), ("time", "21:40".into())]),
+                ],
+            ),
+            // Held 12 working days, asked for asylum: the limit is four working days away.
+            (
+                false,
+                vec![
+                    ("detained", wd(12), vec![("facility_id", siglo.clone())]),
+                    (
+                        "asylum_requested",
+                        wd(10),
+                        vec![("note", "Teme volver: amenazas de una pandilla en su colonia.".into())],
+                    ),
+                ],
+            ),
+            // An adolescent detained with his mother two days ago.
+            (true, vec![("detained", wd(2), vec![("facility_id", siglo.clone()), ("time", "06:15".into())])]),
+            // Released, waiting for COMAR: admitted 42 working days ago.
+            (
+                false,
+                vec![
+                    ("asylum_requested", wd(45), vec![]),
+                    ("comar_admission", wd(42), vec![]),
+                    ("interview", wd(20), vec![]),
+                ],
+            ),
+            // Refused: the appeal window closes in four working days.
+            (
+                false,
+                vec![
+                    ("asylum_requested", wd(70), vec![]),
+                    ("comar_admission", wd(68), vec![]),
+                    ("decision", wd(12), vec![("decision", "denied".into())]),
+                ],
+            ),
+            // Held 25 working days under ground II: the 60-day limit applies.
+            (
+                false,
+                vec![
+                    ("detained", wd(25), vec![("facility_id", siglo.clone())]),
+                    ("detention_extended", wd(14), vec![("ground", "ii".into())]),
+                    (
+                        "pressure_to_abandon",
+                        wd(5),
+                        vec![("note", "Un agente le dijo que firmara su retorno o seguiría detenido meses.".into())],
+                    ),
+                ],
+            ),
+        ];
+        for (i, (minor, evs)) in open.into_iter().enumerate() {
+            let d = add(format!("{prefix}-{}-A{:02}", today.year(), i + 1), minor, Some(siglo.clone()), true, &mut rng)
+                .map_err(|e| anyhow::anyhow!("demo open case {i}: {e}"))?;
+            let c = store.create_case(&actor, org.id, d).await?;
+            for (kind, on, extra) in evs {
+                let e = event(kind, on, &extra).map_err(|e| anyhow::anyhow!("demo event {kind}: {e}"))?;
+                store.add_case_event(&actor, org.id, c.id, e).await?;
+            }
+            total += 1;
+        }
     }
     Ok(total)
 }

@@ -354,7 +354,9 @@ async fn compute_today(st: &AppState, ctx: &Ctx, user: &User, mine: bool, days: 
         }
         let a = assess(&cf, &cals, today)?;
         let name = name_for(st, ctx, &cf.case)?;
-        for d in &a.deadlines {
+        // The 36-hour threshold is shown on each case, not listed here: nearly every
+        // detention passes it, and the list is for what a lawyer must act on.
+        for d in a.deadlines.iter().filter(|d| d.rule != RuleId::Detention36h) {
             let left = deadline::working_days_left(d, &cals, today).map_err(|e| WebError::Internal(e.to_string()))?;
             let due = match (d.due, d.due_time) {
                 (Some(x), Some(t)) => format!("{x} {}", t.strftime("%H:%M")),

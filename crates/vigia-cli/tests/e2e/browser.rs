@@ -255,3 +255,56 @@ async fn a_monitor_records_a_denial_on_a_phone() {
     let _ = std::fs::write(screenshot_dir().join("facility-calendar-phone.png"), png);
     c.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn a_lawyer_sees_an_overdue_detention_today_records_the_release_and_it_leaves_the_list() {
+    let Some((_driver, c)) = browser(390, 844).await else { return };
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    let lawyer = app.user("abogada@a.org", "org-a", Role::Lawyer).await;
+    let org = app.org("org-a").await;
+    let raw = vigia_domain::input::RawInput::from_json(serde_json::json!({
+        "reference": "DMS-2020-044", "full_name": "Wendy Carolina Ayala Mejía", "nationality": "SV",
+        "age_group": "adult_18_59", "lawyer_user_id": lawyer.id,
+    }))
+    .expect("json");
+    let today = jiff::civil::date(2026, 1, 1);
+    let d = vigia_domain::case::validate_case(&raw, today).expect("case");
+    let actor = vigia_store::Actor::user(&lawyer);
+    let case = app.store.create_case(&actor, org, d).await.expect("case");
+    let raw = vigia_domain::input::RawInput::from_json(serde_json::json!({"kind": "detained", "on": "2020-01-06"}))
+        .expect("json");
+    let e = vigia_domain::case::validate_event(&raw, today).expect("event");
+    app.store.add_case_event(&actor, org, case.id, e).await.expect("event");
+
+    c.goto(&app.url("/login")).await.expect("goto");
+    wait_h1(&c, "Iniciar sesión").await;
+    fill(&c, "#email", "abogada@a.org").await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "button[type=submit]:not(.link)").await;
+    wait_h1(&c, "Centros de detención").await;
+    c.find(Locator::LinkText("Hoy")).await.expect("nav").click().await.expect("click");
+    wait_h1(&c, "Hoy: plazos de mis casos").await;
+    let overdue = text_of(&c, "#overdue").await;
+    assert!(overdue.contains("DMS-2020-044") && overdue.contains("Límite de detención"), "{overdue}");
+    assert!(text_of(&c, "#past-limit").await.contains("DMS-2020-044"));
+    let png = c.screenshot().await.expect("screenshot");
+    let _ = std::fs::write(screenshot_dir().join("today-phone.png"), png);
+
+    c.find(Locator::Css("#overdue a")).await.expect("case link").click().await.expect("click");
+    wait_h1(&c, "Caso DMS-2020-044").await;
+    assert!(text_of(&c, "#deadlines").await.contains("Vencido"));
+    c.find(Locator::Css("#f-kind option[value='released']")).await.expect("kind").click().await.expect("pick");
+    fill(&c, "#f-note", "Salió con oficio de salida; la recogió su hermana.").await;
+    click(&c, "#record-event").await;
+    text_until(&c, ".flash", |t| t == "Evento registrado.").await;
+    assert!(text_of(&c, "#events").await.contains("Liberado"));
+    assert!(text_of(&c, "#deadlines").await.contains("Vencido antes de cerrarse"));
+    let png = c.screenshot().await.expect("screenshot");
+    let _ = std::fs::write(screenshot_dir().join("case-phone.png"), png);
+
+    c.find(Locator::LinkText("Hoy")).await.expect("nav").click().await.expect("click");
+    wait_h1(&c, "Hoy: plazos de mis casos").await;
+    wait_for(&c, "#overdue-empty").await;
+    assert!(c.find(Locator::Css("#past-limit")).await.is_err(), "no one is held past the limit any more");
+    c.close().await.expect("close");
+}
