@@ -515,6 +515,9 @@ const FAMILY: [&str; 12] = [
 /// (nationality, main language) of the people organizations followed in the period.
 const ORIGINS: [(&str, &str); 6] = [("HN", "es"), ("GT", "es"), ("SV", "es"), ("HT", "ht"), ("CU", "es"), ("VE", "es")];
 
+/// An event of a demo case: kind, date, extra fields.
+type DemoEvent = (&'static str, jiff::civil::Date, Vec<(&'static str, String)>);
+
 /// `n` working days before `day` on the INM calendar.
 fn working_days_before(cals: &vigia_domain::clock::Calendars, day: jiff::civil::Date, n: u32) -> jiff::civil::Date {
     let Ok(inm) = cals.get("inm") else { return day };
@@ -638,7 +641,7 @@ pub async fn seed_cases(store: &DynStore) -> anyhow::Result<usize> {
         }
         let wd = |n: u32| working_days_before(&cals, today, n);
         let siglo = fid("Siglo XXI").unwrap_or_default();
-        let open: Vec<(bool, Vec<(&str, jiff::civil::Date, Vec<(&str, String)>)>)> = vec![
+        let open: Vec<(bool, Vec<DemoEvent>)> = vec![
             // Held 20 working days: past the 15-day limit.
             (
                 false,
