@@ -151,6 +151,8 @@ pub struct Calendar {
     rules: Vec<Compiled>,
     /// Working days between [`INDEX_FIRST`] and [`INDEX_LAST`], computed on first use.
     index: std::sync::OnceLock<DayIndex>,
+    /// Whether to use the index (benchmarks turn it off to measure the walk).
+    indexed: bool,
 }
 
 /// The first and last years the working-day index covers; dates outside are counted
@@ -318,6 +320,9 @@ impl Calendar {
     }
 
     fn index(&self) -> Option<&DayIndex> {
+        if !self.indexed {
+            return None;
+        }
         self.index
             .get_or_init(|| DayIndex::build(self).unwrap_or(DayIndex { first: Date::MIN, cum: vec![], work: vec![] }))
             .into()
@@ -419,7 +424,13 @@ impl Calendars {
             }
             by_name.insert(
                 name.clone(),
-                Calendar { spec: spec.clone(), weekends: spec.weekends, rules, index: Default::default() },
+                Calendar {
+                    spec: spec.clone(),
+                    weekends: spec.weekends,
+                    rules,
+                    index: Default::default(),
+                    indexed: true,
+                },
             );
         }
         Ok(Calendars { by_name })
@@ -430,6 +441,15 @@ impl Calendars {
         // The shipped data is checked by a test; should it ever fail to parse, an empty
         // set makes every lookup an UnknownCalendar error instead of a panic.
         Self::from_json(DEFAULT_CALENDARS).unwrap_or(Calendars { by_name: BTreeMap::new() })
+    }
+
+    /// The same calendars counting day by day over the rules, without the index: the
+    /// baseline the deadline benchmark compares against.
+    pub fn walking(mut self) -> Calendars {
+        for c in self.by_name.values_mut() {
+            c.indexed = false;
+        }
+        self
     }
 
     pub fn get(&self, name: &str) -> Result<&Calendar, ClockError> {
