@@ -42,6 +42,7 @@ pub mod import;
 pub mod input;
 pub mod note;
 pub mod suspension;
+pub mod totp;
 
 pub use error::{FieldError, ValidationErrors};
 
@@ -64,10 +65,12 @@ pub enum RecordType {
     CaseEvent,
     /// A read of a case's sealed fields: who read whose data, when.
     CaseRead,
+    /// A sealed document attached to a case.
+    CaseDocument,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 14] = [
+    pub const ALL: [RecordType; 15] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::Facility,
@@ -82,6 +85,7 @@ impl RecordType {
         RecordType::Case,
         RecordType::CaseEvent,
         RecordType::CaseRead,
+        RecordType::CaseDocument,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -100,6 +104,7 @@ impl RecordType {
             RecordType::Case => "case",
             RecordType::CaseEvent => "case_event",
             RecordType::CaseRead => "case_read",
+            RecordType::CaseDocument => "case_document",
         }
     }
 
