@@ -534,3 +534,6 @@ alerts-case-due = { $state } · due { $due }
 alerts-case-due_soon = due soon
 alerts-case-overdue = overdue
 alerts-case-ongoing = still going on
+case-documents = Documents (sealed)
+case-documents-hint = Encrypted with your organization's key; every download is recorded.
+case-document-attached = Document attached and sealed; its fingerprint is in the history.

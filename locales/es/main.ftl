@@ -534,3 +534,6 @@ alerts-case-due = { $state } · vence { $due }
 alerts-case-due_soon = vence pronto
 alerts-case-overdue = vencido
 alerts-case-ongoing = sigue ocurriendo
+case-documents = Documentos (sellados)
+case-documents-hint = Se cifran con la llave de su organización; cada descarga queda registrada.
+case-document-attached = Documento adjuntado y sellado; su huella quedó en el historial.

@@ -416,6 +416,22 @@ pub trait Store: Send + Sync {
     async fn case_events(&self, org_id: i64, case_id: i64) -> Result<Vec<CaseEvent>>;
     /// Cases of the given organizations (all when `None`) with their live facts.
     async fn cases_with_facts(&self, org_ids: Option<&[i64]>, open_only: bool) -> Result<Vec<CaseFacts>>;
+    /// Seals a document's bytes with the organization's key and attaches it to a case
+    /// the organization owns; the plaintext's SHA-256 is recorded in the audit history.
+    async fn add_case_document(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        case_id: i64,
+        filename: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Result<Attachment>;
+    /// A case's documents (metadata only).
+    async fn case_documents(&self, org_id: i64, case_id: i64) -> Result<Vec<Attachment>>;
+    /// Opens a document of the organization, checks it against its hash and records
+    /// the read in the audit history.
+    async fn read_case_document(&self, actor: &Actor, org_id: i64, id: i64) -> Result<(Attachment, Vec<u8>)>;
     /// A stable pseudonym for a case, keyed by the organization's data key, for
     /// analysts who may not see who the person is.
     fn case_pseudonym(&self, org_id: i64, case_id: i64) -> Result<String>;

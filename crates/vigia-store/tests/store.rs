@@ -609,6 +609,46 @@ async fn cases_are_sealed_private_versioned_and_their_reads_audited() {
                 }
             }
         }
+        // Documents are sealed at rest, hashed in the clear, and every opening is recorded.
+        let scan = b"%PDF-1.4 Pasaporte hondureno F1234567 de Yesenia";
+        let doc =
+            store.add_case_document(&ana, org_a, c.id, "pasaporte.pdf", "application/pdf", scan).await.expect("doc");
+        assert_eq!(doc.sha256, vigia_domain::audit::sha256_hex(scan));
+        assert!(matches!(
+            store.add_case_document(&beto, org_b, c.id, "x.pdf", "application/pdf", scan).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(store.read_case_document(&beto, org_b, doc.id).await, Err(StoreError::NotFound)));
+        let reads = store.history(RecordType::CaseRead, c.id, Some(org_a)).await.expect("h").len();
+        let (meta, bytes) = store.read_case_document(&ana, org_a, doc.id).await.expect("open");
+        assert_eq!((meta.filename.as_str(), bytes.as_slice()), ("pasaporte.pdf", &scan[..]));
+        assert_eq!(store.history(RecordType::CaseRead, c.id, Some(org_a)).await.expect("h").len(), reads + 1);
+        assert_eq!(store.case_documents(org_a, c.id).await.expect("docs").len(), 1);
+        assert!(store.verify_audit().await.expect("verify").ok());
+        if db.backend == Backend::Sqlite {
+            let dir = db.dir.as_ref().expect("dir");
+            for entry in std::fs::read_dir(dir).expect("dir") {
+                let path = entry.expect("entry").path();
+                if path.is_file() {
+                    let bytes = std::fs::read(&path).expect("read");
+                    assert!(!bytes.windows(8).any(|w| w == b"F1234567"), "document plaintext on disk in {path:?}");
+                }
+            }
+        }
+        let flip = if db.backend == Backend::Sqlite {
+            format!("UPDATE case_documents SET data_sealed = randomblob(80) WHERE id = {}", doc.id)
+        } else {
+            format!("UPDATE case_documents SET data_sealed = decode(md5('x'), 'hex') WHERE id = {}", doc.id)
+        };
+        raw(&db, &flip).await;
+        let report = store.verify_audit().await.expect("verify");
+        assert!(
+            report.problems.iter().any(|p| p.contains(&format!("case document {}", doc.id))),
+            "{:?}",
+            report.problems
+        );
+        assert!(store.read_case_document(&ana, org_a, doc.id).await.is_err(), "a damaged document is not served");
+
         // Editing a case behind the app's back is caught.
         raw(
             &db,

@@ -443,6 +443,38 @@ struct ShowPage {
     file_error: Option<String>,
 }
 
+/// Evidence files as the pages list them.
+pub fn file_rows(list: Vec<vigia_store::Attachment>) -> Vec<FileRow> {
+    list.into_iter()
+        .map(|f| FileRow {
+            id: f.id,
+            name: f.filename,
+            kind: f.content_type,
+            size: if f.size >= 1024 * 1024 {
+                format!("{:.1} MiB", f.size as f64 / 1048576.0)
+            } else {
+                format!("{:.0} KiB", (f.size as f64 / 1024.0).ceil())
+            },
+            sha256: f.sha256,
+        })
+        .collect()
+}
+
+/// The reason an upload was refused, from the `file_error` the upload redirected with.
+pub fn file_error(l: Locale, q: &HashMap<String, String>) -> Option<String> {
+    q.get("file_error").map(|code| {
+        let code: &'static str = match code.as_str() {
+            "file_too_large" => "file_too_large",
+            "required" => "required",
+            _ => "file_type",
+        };
+        field_error(
+            l,
+            &vigia_domain::FieldError::new("file", code).with("max", vigia_domain::evidence::MAX_BYTES / 1048576),
+        )
+    })
+}
+
 pub struct FileRow {
     pub id: i64,
     pub name: String,
@@ -491,34 +523,8 @@ async fn show_page(
         (tr(l, "field-visibility"), label(l, "visibility", d.visibility.as_str())),
     ];
     let mine = ctx.user.as_ref().is_some_and(|u| u.org_id == a.org_id);
-    let files = st
-        .store
-        .attachments(RecordType::AccessAttempt, a.id)
-        .await?
-        .into_iter()
-        .map(|f| FileRow {
-            id: f.id,
-            name: f.filename,
-            kind: f.content_type,
-            size: if f.size >= 1024 * 1024 {
-                format!("{:.1} MiB", f.size as f64 / 1048576.0)
-            } else {
-                format!("{:.0} KiB", (f.size as f64 / 1024.0).ceil())
-            },
-            sha256: f.sha256,
-        })
-        .collect();
-    let file_error = q.get("file_error").map(|code| {
-        let code: &'static str = match code.as_str() {
-            "file_too_large" => "file_too_large",
-            "required" => "required",
-            _ => "file_type",
-        };
-        field_error(
-            l,
-            &vigia_domain::FieldError::new("file", code).with("max", vigia_domain::evidence::MAX_BYTES / 1048576),
-        )
-    });
+    let files = file_rows(st.store.attachments(RecordType::AccessAttempt, a.id).await?);
+    let file_error = file_error(l, &q);
     let flash = if q.contains_key("attached") {
         Some(tr(l, "access-file-attached"))
     } else if q.contains_key("created") {

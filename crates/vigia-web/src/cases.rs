@@ -75,7 +75,7 @@ fn user_for(ctx: &Ctx, p: Permission) -> Result<&User, WebError> {
 
 /// The case if it is the viewer's organization's, then the permission: another
 /// organization's case is not found for everyone, so ids cannot be probed.
-async fn owned(st: &AppState, ctx: &Ctx, id: &str, p: Permission) -> Result<(User, Case), WebError> {
+pub(crate) async fn owned(st: &AppState, ctx: &Ctx, id: &str, p: Permission) -> Result<(User, Case), WebError> {
     if ctx.via == Via::BadBearer {
         return Err(WebError::Unauthorized);
     }
@@ -1010,18 +1010,28 @@ struct ShowPage {
     event_form: Vec<FieldView>,
     event_summary: Option<String>,
     today: String,
+    documents: Option<Vec<crate::access::FileRow>>,
+    file_error: Option<String>,
 }
 
-async fn show(
-    st: &AppState,
-    ctx: &Ctx,
-    c: Case,
+/// What the case page shows besides the case: the event form's state, a message, an
+/// upload error.
+struct ShowState<'a> {
     reveal: bool,
-    event_values: &HashMap<String, String>,
-    event_errors: &ValidationErrors,
+    event_values: &'a HashMap<String, String>,
+    event_errors: &'a ValidationErrors,
     flash: Option<String>,
-) -> PageResult {
+    file_error: Option<String>,
+}
+
+async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) -> PageResult {
+    let ShowState { reveal, event_values, event_errors, flash, file_error } = s;
     let l = ctx.locale;
+    let documents = if ctx.can(Permission::ReadCaseSealed) {
+        Some(crate::access::file_rows(st.store.case_documents(c.org_id, c.id).await?))
+    } else {
+        None
+    };
     let sealed = if reveal && ctx.can(Permission::ReadCaseSealed) {
         Some(st.store.read_case_sealed(&ctx.actor(), c.org_id, c.id).await?)
     } else {
@@ -1154,6 +1164,8 @@ async fn show(
         event_form: event_form(st, l, event_values, event_errors).await?,
         event_summary: summary,
         today: today.to_string(),
+        documents,
+        file_error,
     };
     let status = if event_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     render(status, &page)
@@ -1222,12 +1234,21 @@ async fn show_page(
         Some(tr(l, "case-event-recorded"))
     } else if q.contains_key("voided") {
         Some(tr(l, "case-event-voided"))
+    } else if q.contains_key("attached") {
+        Some(tr(l, "case-document-attached"))
     } else {
         None
     };
     let mut values = HashMap::new();
     values.insert("on".to_string(), today().to_string());
-    show(&st, &ctx, c, q.get("reveal").is_some_and(|v| v == "1"), &values, &ValidationErrors::new(), flash).await
+    let state = ShowState {
+        reveal: q.get("reveal").is_some_and(|v| v == "1"),
+        event_values: &values,
+        event_errors: &ValidationErrors::new(),
+        flash,
+        file_error: crate::access::file_error(l, &q),
+    };
+    show(&st, &ctx, c, state).await
 }
 
 async fn event_page(
@@ -1246,7 +1267,12 @@ async fn event_page(
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{}?event=1", c.id)).into_response()),
-        Err(WebError::Invalid(errs)) => show(&st, &ctx, c, false, &pairs.into_iter().collect(), &errs, None).await,
+        Err(WebError::Invalid(errs)) => {
+            let values = pairs.into_iter().collect();
+            let state =
+                ShowState { reveal: false, event_values: &values, event_errors: &errs, flash: None, file_error: None };
+            show(&st, &ctx, c, state).await
+        }
         Err(e) => Err(e.into()),
     }
 }

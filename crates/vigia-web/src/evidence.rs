@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Json};
+use vigia_domain::account::Permission;
 use vigia_domain::{evidence, format_instant, RecordType};
 use vigia_store::Attachment;
 
@@ -24,6 +25,11 @@ pub fn routes() -> Routes {
         .get("/api/v1/files/{id}", api_download)
         .post("/access/{id}/files", page_upload)
         .get("/files/{id}", page_download)
+        .get("/api/v1/cases/{id}/documents", api_case_list)
+        .post("/api/v1/cases/{id}/documents", api_case_upload)
+        .get("/api/v1/case-documents/{id}", api_case_download)
+        .post("/cases/{id}/documents", page_case_upload)
+        .get("/case-documents/{id}", page_case_download)
 }
 
 pub fn json(a: &Attachment) -> serde_json::Value {
@@ -94,6 +100,106 @@ fn download(a: &Attachment, bytes: Vec<u8>) -> Response {
     }
     h.insert("x-content-sha256", HeaderValue::from_str(&a.sha256).unwrap_or(HeaderValue::from_static("")));
     resp
+}
+
+// ---- Case documents: sealed, readable only by those who may read personal data ----
+
+async fn case_upload(
+    st: &AppState,
+    ctx: &Ctx,
+    case_id: &str,
+    filename: &str,
+    bytes: &[u8],
+) -> Result<Attachment, WebError> {
+    let (_, c) = crate::cases::owned(st, ctx, case_id, Permission::EditCases).await?;
+    let content_type =
+        evidence::check(bytes).map_err(|e| WebError::Invalid(vigia_domain::ValidationErrors(vec![e])))?;
+    let name = evidence::clean_name(filename);
+    Ok(st.store.add_case_document(&ctx.actor(), c.org_id, c.id, &name, content_type, bytes).await?)
+}
+
+/// Opens a case document: the role must read personal data (checked first, so the
+/// answer says nothing about which ids exist), then it must be the organization's.
+async fn case_document(st: &AppState, ctx: &Ctx, id: &str) -> Result<Response, WebError> {
+    let user = ctx.require(Permission::ReadCaseSealed)?.clone();
+    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
+    let (a, bytes) = st.store.read_case_document(&ctx.actor(), user.org_id, id).await?;
+    Ok(download(&a, bytes))
+}
+
+async fn api_case_list(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (_, c) = crate::cases::owned(&st, &ctx, &id, Permission::ReadCaseSealed).await?;
+    let docs = st.store.case_documents(c.org_id, c.id).await?;
+    let items: Vec<_> = docs
+        .iter()
+        .map(|a| {
+            let mut v = json(a);
+            v["download"] = format!("/api/v1/case-documents/{}", a.id).into();
+            v
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "items": items })))
+}
+
+async fn api_case_upload(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    api_guard(&ctx)?;
+    ctx.check_api_write(&method, &headers)?;
+    if body.len() > evidence::MAX_BYTES {
+        return Err(WebError::TooLarge.into());
+    }
+    let a = case_upload(&st, &ctx, &id, q.get("filename").map(String::as_str).unwrap_or(""), &body).await?;
+    let mut v = json(&a);
+    v["download"] = format!("/api/v1/case-documents/{}", a.id).into();
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+async fn api_case_download(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    api_guard(&ctx)?;
+    Ok(case_document(&st, &ctx, &id).await?)
+}
+
+async fn page_case_download(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    Ok(case_document(&st, &ctx, &id).await?)
+}
+
+async fn page_case_upload(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    crate::cases::owned(&st, &ctx, &id, Permission::EditCases).await?;
+    let (csrf, name, bytes) = crate::ui::read_upload(multipart).await?;
+    ctx.check_form(csrf.as_deref(), &headers)?;
+    match case_upload(&st, &ctx, &id, &name, &bytes).await {
+        Ok(a) => Ok(Redirect::to(&format!("/cases/{}?attached={}", a.record_id, a.id)).into_response()),
+        Err(WebError::Invalid(errs)) => {
+            let code = errs.0.first().map(|e| e.code).unwrap_or("file_type");
+            Ok(Redirect::to(&format!("/cases/{id}?file_error={code}")).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn api_guard(ctx: &Ctx) -> Result<(), WebError> {

@@ -120,6 +120,30 @@ fn case_parts() -> (Value, Value) {
                 "responses": with(write_errors("No such case or event"), "200", json_response("The voided event", "CaseEvent"))
             }
         },
+        "/api/v1/cases/{id}/documents": {
+            "parameters": [id_param()],
+            "get": {
+                "operationId": "listCaseDocuments", "summary": "A case's sealed documents (metadata)",
+                "responses": with(errors(&[("403", "The role may not read personal data"), ("404", "No such case in your organization")]), "200", json_response("Documents", "FileList"))
+            },
+            "post": {
+                "operationId": "uploadCaseDocument",
+                "summary": "Attach a document to a case, sealed with your organization's key (the body is the file; its type is read from its bytes)",
+                "parameters": [{"name": "filename", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 255}}],
+                "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": with(errors(&[
+                    ("403", "The role may not edit cases"), ("404", "No such case in your organization"),
+                    ("413", "Over 10 MiB"), ("422", "Not an accepted file type, or empty")
+                ]), "201", json_response("Attached", "File"))
+            }
+        },
+        "/api/v1/case-documents/{id}": {
+            "parameters": [id_param()],
+            "get": {
+                "operationId": "downloadCaseDocument", "summary": "A case document, opened; the read is recorded in the audit history",
+                "responses": with(errors(&[("403", "The role may not read personal data"), ("404", "No such document in your organization")]), "200", json!({"description": "The file; X-Content-SHA256 names its hash", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}))
+            }
+        },
         "/api/v1/today": {
             "get": {
                 "operationId": "today", "summary": "Deadlines overdue and due soon, people held past the limit, children detained",

@@ -330,3 +330,44 @@ async fn the_sweep_reminds_once_through_the_inbox_and_webhooks_without_personal_
         assert!(inbox.contains("Límite de detención") && inbox.contains("vencido"), "the inbox says what and when");
     }
 }
+
+#[tokio::test]
+async fn case_documents_are_sealed_and_only_their_lawyers_download_them() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    let (_, lawyer) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
+    let (_, analyst) = app.api_user("analista@a.org", "org-a", Role::Analyst).await;
+    let (_, other) = app.api_user("abogada@b.org", "org-b", Role::Lawyer).await;
+    let http = reqwest::Client::new();
+    let (_, case) = post(&http, app.url("/api/v1/cases"), &lawyer, &person("FM-DOC")).await;
+    let scan = b"\xFF\xD8\xFF\xE0\x00\x10JFIF pasaporte HN F998877".to_vec();
+    let r = http
+        .post(app.url(&format!("/api/v1/cases/{}/documents?filename=../../pasaporte%20Dilcia.jpg", case["id"])))
+        .bearer_auth(&lawyer)
+        .body(scan.clone())
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), 201);
+    let doc: Value = r.json().await.expect("json");
+    assert_eq!(doc["content_type"], "image/jpeg");
+    assert_eq!(doc["sha256"], vigia_domain::audit::sha256_hex(&scan));
+    assert!(!doc["filename"].as_str().expect("name").contains('/'), "path stripped: {doc}");
+    let url = app.url(&format!("/api/v1/case-documents/{}", doc["id"]));
+    let r = http.get(&url).bearer_auth(&lawyer).send().await.expect("download");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-content-sha256"].to_str().expect("h"), doc["sha256"].as_str().expect("sha"));
+    assert_eq!(r.bytes().await.expect("bytes").to_vec(), scan);
+    assert_eq!(http.get(&url).bearer_auth(&analyst).send().await.expect("get").status(), 403);
+    assert_eq!(http.get(&url).bearer_auth(&other).send().await.expect("get").status(), 404);
+    let (s, list) = get(&http, app.url(&format!("/api/v1/cases/{}/documents", case["id"])), &lawyer).await;
+    assert_eq!((s, list["items"].as_array().map(Vec::len)), (200, Some(1)));
+    // A text file is not evidence: refused with the reason.
+    let r = http
+        .post(app.url(&format!("/api/v1/cases/{}/documents", case["id"])))
+        .bearer_auth(&lawyer)
+        .body(b"hola".to_vec())
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), 422);
+}

@@ -78,6 +78,8 @@ struct World {
     alert_other: i64,
     case_own: i64,
     case_other: i64,
+    doc_own: i64,
+    doc_other: i64,
     counter: std::sync::atomic::AtomicU64,
 }
 
@@ -150,6 +152,23 @@ impl World {
             cases.push(app.store.create_case(&vigia_store::Actor::SYSTEM, org, d).await.expect("case").id);
         }
         let (case_own, case_other) = (cases[0], cases[1]);
+        let mut docs = Vec::new();
+        for (org, case) in [(a_org, case_own), (b_org, case_other)] {
+            let d = app
+                .store
+                .add_case_document(
+                    &vigia_store::Actor::SYSTEM,
+                    org,
+                    case,
+                    "acta.pdf",
+                    "application/pdf",
+                    b"%PDF-1.4 acta",
+                )
+                .await
+                .expect("document");
+            docs.push(d.id);
+        }
+        let (doc_own, doc_other) = (docs[0], docs[1]);
         let mut sessions = HashMap::new();
         for role in Role::ALL {
             sessions.insert(role, app.login(&format!("{}@a.org", role.as_str())).await);
@@ -172,6 +191,8 @@ impl World {
             alert_other,
             case_own,
             case_other,
+            doc_own,
+            doc_other,
             counter: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -212,6 +233,12 @@ impl World {
                 self.file_other
             } else {
                 self.file_own
+            }
+        } else if path.starts_with("/api/v1/case-documents/") || path.starts_with("/case-documents/") {
+            if other {
+                self.doc_other
+            } else {
+                self.doc_own
             }
         } else if path.starts_with("/api/v1/cases/") || path.starts_with("/cases/") {
             if other {
@@ -272,6 +299,9 @@ impl World {
                 }
                 ("POST", "/api/v1/facilities/{id}/notes") => req.json(&json!({"body": format!("nota {n}")})),
                 ("POST", "/api/v1/cases") | ("PUT", "/api/v1/cases/{id}") => req.json(&case_json),
+                ("POST", "/api/v1/cases/{id}/documents") => {
+                    req.query(&[("filename", "pasaporte.pdf")]).body(b"%PDF-1.4 pasaporte".to_vec())
+                }
                 ("POST", "/api/v1/cases/{id}/events") => req.json(&json!({"kind": "detained", "on": "2024-01-03"})),
                 ("POST", "/api/v1/cases/{id}/void") => {
                     req.json(&json!({"event_id": event_id, "reason": "error de captura"}))
@@ -358,6 +388,13 @@ impl World {
                         let form = reqwest::multipart::Form::new()
                             .text("csrf", csrf)
                             .part("file", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("a.csv"));
+                        return c.post(&url).multipart(form).send().await.expect("send").status().as_u16();
+                    }
+                    "/cases/{id}/documents" => {
+                        let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+                            "file",
+                            reqwest::multipart::Part::bytes(b"%PDF-1.4 acta".to_vec()).file_name("acta.pdf"),
+                        );
                         return c.post(&url).multipart(form).send().await.expect("send").status().as_u16();
                     }
                     "/access/{id}/files" => {

@@ -619,6 +619,29 @@ async fn write_case(w: &mut WriteTx, c: &Case, sealed: &[u8], insert: bool) -> R
     Ok(row.try_get("id")?)
 }
 
+const DOCUMENT_FIELD: &str = "case.document";
+const DOCUMENT_COLUMNS: &str = "id, org_id, case_id, sha256, sealed_sha256, filename, content_type, size, created_at";
+
+fn document_from_row(r: &DbRow) -> Result<Attachment> {
+    Ok(Attachment {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        record_type: RecordType::Case.as_str().to_string(),
+        record_id: r.try_get("case_id")?,
+        sha256: r.try_get("sha256")?,
+        filename: r.try_get("filename")?,
+        content_type: r.try_get("content_type")?,
+        size: r.try_get("size")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn document_content(a: &Attachment, sealed_sha: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(&a.content_json()).unwrap_or_default();
+    v["sealed_sha256"] = sealed_sha.into();
+    v.to_string()
+}
+
 const NOTE_FIELD: &str = "facility_note.body";
 
 fn note_content(id: i64, org_id: i64, facility_id: i64, author: Option<i64>, sealed: &[u8]) -> String {
@@ -1622,6 +1645,88 @@ impl crate::Store for SqlStore {
         Ok(format!("P-{}", self.vault.pseudonym(org_id, "case", case_id)?))
     }
 
+    async fn add_case_document(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        case_id: i64,
+        filename: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Result<Attachment> {
+        let sha = sha256_hex(bytes);
+        let sealed = self.vault.seal(org_id, self.current_key_version(org_id).await?, DOCUMENT_FIELD, bytes)?;
+        let mut w = self.begin().await?;
+        let owned = sqlx::query("SELECT id FROM cases WHERE id = $1 AND org_id = $2")
+            .bind(case_id)
+            .bind(org_id)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        if owned.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let id: i64 = sqlx::query(
+            "INSERT INTO case_documents (org_id, case_id, sha256, sealed_sha256, filename, content_type, size, data_sealed, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(org_id)
+        .bind(case_id)
+        .bind(&sha)
+        .bind(sha256_hex(&sealed))
+        .bind(filename)
+        .bind(content_type)
+        .bind(bytes.len() as i64)
+        .bind(&sealed)
+        .bind(w.now)
+        .fetch_one(&mut *w.tx)
+        .await?
+        .try_get("id")?;
+        let a = Attachment {
+            id,
+            org_id,
+            record_type: RecordType::Case.as_str().to_string(),
+            record_id: case_id,
+            sha256: sha,
+            filename: filename.to_string(),
+            content_type: content_type.to_string(),
+            size: bytes.len() as i64,
+            created_at: w.now,
+        };
+        w.audit(actor, Some(org_id), "attach", RecordType::CaseDocument, id, &document_content(&a, &sha256_hex(&sealed))).await?;
+        w.commit().await?;
+        Ok(a)
+    }
+
+    async fn case_documents(&self, org_id: i64, case_id: i64) -> Result<Vec<Attachment>> {
+        let sql = format!("SELECT {DOCUMENT_COLUMNS} FROM case_documents WHERE org_id = $1 AND case_id = $2 ORDER BY id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(case_id).fetch_all(&self.pool).await?;
+        rows.iter().map(document_from_row).collect()
+    }
+
+    async fn read_case_document(&self, actor: &Actor, org_id: i64, id: i64) -> Result<(Attachment, Vec<u8>)> {
+        let mut w = self.begin().await?;
+        let sql = format!("SELECT {DOCUMENT_COLUMNS}, data_sealed FROM case_documents WHERE org_id = $1 AND id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org_id)
+            .bind(id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let a = document_from_row(&row)?;
+        let sealed: Vec<u8> = row.try_get("data_sealed")?;
+        let bytes = self.vault.open(org_id, DOCUMENT_FIELD, &sealed)?.to_vec();
+        if sha256_hex(&bytes) != a.sha256 {
+            return Err(StoreError::Corrupt(format!("case document {id} does not match its hash")));
+        }
+        let content = serde_json::json!({
+            "case_id": a.record_id, "org_id": org_id, "reader_user_id": actor.user_id, "fields": ["document"], "document_id": id,
+        })
+        .to_string();
+        w.audit(actor, Some(org_id), "read_sealed", RecordType::CaseRead, a.record_id, &content).await?;
+        w.commit().await?;
+        Ok((a, bytes))
+    }
+
     async fn add_attachment(
         &self,
         actor: &Actor,
@@ -2000,6 +2105,18 @@ impl crate::Store for SqlStore {
                 Ok(_) => {}
                 Err(StoreError::NotFound) => problems.push(format!("evidence file {sha} is missing")),
                 Err(_) => problems.push(format!("evidence file {sha} was altered: its bytes no longer match its hash")),
+            }
+        }
+        let sql = format!("SELECT {DOCUMENT_COLUMNS}, data_sealed FROM case_documents ORDER BY id");
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let a = document_from_row(r)?;
+            let sealed_sha: String = r.try_get("sealed_sha256")?;
+            let sealed: Vec<u8> = r.try_get("data_sealed")?;
+            check_current(problems, &latest, RecordType::CaseDocument, a.id, &document_content(&a, &sealed_sha));
+            let intact = sha256_hex(&sealed) == sealed_sha
+                && self.vault.open(a.org_id, DOCUMENT_FIELD, &sealed).is_ok_and(|b| sha256_hex(&b) == a.sha256);
+            if !intact {
+                problems.push(format!("case document {} was altered: its sealed bytes no longer match its hashes", a.id));
             }
         }
         let sql = format!("SELECT {CASE_COLUMNS}, person_sealed FROM cases ORDER BY id");
