@@ -67,10 +67,14 @@ pub enum RecordType {
     CaseRead,
     /// A sealed document attached to a case.
     CaseDocument,
+    /// A user's two-factor settings (enabled, disabled, a recovery code used).
+    UserSecurity,
+    /// An organization's security settings (two-factor required).
+    OrgSettings,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 15] = [
+    pub const ALL: [RecordType; 17] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::Facility,
@@ -86,6 +90,8 @@ impl RecordType {
         RecordType::CaseEvent,
         RecordType::CaseRead,
         RecordType::CaseDocument,
+        RecordType::UserSecurity,
+        RecordType::OrgSettings,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -105,6 +111,8 @@ impl RecordType {
             RecordType::CaseEvent => "case_event",
             RecordType::CaseRead => "case_read",
             RecordType::CaseDocument => "case_document",
+            RecordType::UserSecurity => "user_security",
+            RecordType::OrgSettings => "org_settings",
         }
     }
 

@@ -95,6 +95,33 @@ pub struct SessionRow {
     pub csrf: String,
     pub created_at: Micros,
     pub last_seen_at: Micros,
+    /// When the user last confirmed their password in this session.
+    pub reauth_at: Option<Micros>,
+}
+
+/// A session as its user sees it in their list: `id` is a prefix of the token's hash,
+/// enough to name it, useless to sign in with.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: Micros,
+    pub last_seen_at: Micros,
+}
+
+/// A user's TOTP secret, opened, and whether it is confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpState {
+    pub secret: Vec<u8>,
+    pub enabled: bool,
+    pub last_step: Option<i64>,
+}
+
+/// A sign-in that passed the password and waits for its second factor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginChallenge {
+    pub user_id: i64,
+    pub next: String,
+    pub attempts: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -335,6 +362,34 @@ pub trait Store: Send + Sync {
         absolute_timeout: Micros,
     ) -> Result<Option<SessionRow>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    /// The user's live sessions, most recent first.
+    async fn user_sessions(&self, user_id: i64) -> Result<Vec<SessionInfo>>;
+    /// Ends one of the user's sessions by its listed id; false when there is none.
+    async fn end_user_session(&self, user_id: i64, id: &str) -> Result<bool>;
+    /// Records that the session's user just confirmed their password.
+    async fn mark_reauth(&self, token_hash: &str, now: Micros) -> Result<()>;
+
+    // Two-factor sign-in
+    /// Stores a new, not yet confirmed TOTP secret (sealed), replacing any pending one.
+    async fn totp_setup(&self, user_id: i64, org_id: i64, secret: &[u8], now: Micros) -> Result<()>;
+    async fn totp(&self, user_id: i64, org_id: i64) -> Result<Option<TotpState>>;
+    /// Confirms the secret (the first code's step is remembered) and replaces the
+    /// recovery codes with these hashes, audited.
+    async fn totp_enable(&self, actor: &Actor, user_id: i64, step: i64, recovery_hashes: &[String]) -> Result<()>;
+    async fn totp_disable(&self, actor: &Actor, user_id: i64) -> Result<()>;
+    /// Accepts a code's step only if it is later than the last one used (a code is
+    /// good once, even between two servers).
+    async fn totp_use_step(&self, user_id: i64, step: i64) -> Result<bool>;
+    /// Uses up a recovery code; false if it is unknown or used.
+    async fn use_recovery_code(&self, actor: &Actor, user_id: i64, code_hash: &str) -> Result<bool>;
+    async fn recovery_codes_left(&self, user_id: i64) -> Result<i64>;
+    async fn create_login_challenge(&self, token_hash: &str, user_id: i64, next: &str, now: Micros) -> Result<()>;
+    /// The challenge if it is younger than `max_age`; expired ones are removed.
+    async fn login_challenge(&self, token_hash: &str, now: Micros, max_age: Micros) -> Result<Option<LoginChallenge>>;
+    async fn bump_login_challenge(&self, token_hash: &str) -> Result<()>;
+    async fn delete_login_challenge(&self, token_hash: &str) -> Result<()>;
+    async fn org_requires_2fa(&self, org_id: i64) -> Result<bool>;
+    async fn set_org_requires_2fa(&self, actor: &Actor, org_id: i64, on: bool) -> Result<()>;
 
     // API tokens
     async fn create_api_token(&self, actor: &Actor, user_id: i64, name: &str, token_hash: &str) -> Result<ApiToken>;

@@ -48,6 +48,13 @@ pub fn dummy_hash() -> &'static str {
     })
 }
 
+/// `n` random bytes from the operating system.
+pub fn random_bytes(n: usize) -> Result<Vec<u8>, SecretError> {
+    let mut b = vec![0u8; n];
+    getrandom::getrandom(&mut b).map_err(|_| SecretError::Random)?;
+    Ok(b)
+}
+
 /// A fresh random token: 32 bytes, URL-safe base64, with a prefix naming its kind.
 pub fn new_token(prefix: &str) -> Result<String, SecretError> {
     let mut b = [0u8; 32];

@@ -9,7 +9,7 @@
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use subtle::ConstantTimeEq;
 use vigia_domain::account::{allows, Locale, Organization, Permission, User};
 use vigia_store::{now_micros, secrets, Actor};
@@ -19,6 +19,8 @@ use crate::AppState;
 
 pub const LANG_COOKIE: &str = "vigia_lang";
 pub const CSRF_COOKIE: &str = "vigia_csrf";
+/// Holds a sign-in waiting for its second factor (five minutes at most).
+pub const CHALLENGE_COOKIE: &str = "vigia_2fa";
 pub const CSRF_FIELD: &str = "csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -49,6 +51,10 @@ pub struct Ctx {
     pub locale: Locale,
     pub csrf: String,
     pub via: Via,
+    /// When the session's user last gave their password (sign-in or re-authentication).
+    pub auth_at: Option<vigia_domain::Micros>,
+    /// The client's address, for per-address throttling.
+    pub address: Option<std::net::IpAddr>,
 }
 
 impl Ctx {
@@ -171,6 +177,7 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
     let mut user = None;
     let mut via = Via::Anonymous;
     let mut csrf = None;
+    let mut auth_at = None;
     let lookup: Result<(), vigia_store::StoreError> = async {
         if let Some(token) = bearer(headers) {
             via = Via::BadBearer;
@@ -186,6 +193,7 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
             let absolute = st.config.absolute_timeout.as_micros() as i64;
             if let Some(s) = st.store.session(&hash, now_micros(), idle, absolute).await? {
                 user = st.store.user(s.user_id).await?;
+                auth_at = Some(s.reauth_at.map_or(s.created_at, |r| r.max(s.created_at)));
                 csrf = Some(s.csrf);
                 via = Via::Session { token_hash: hash };
             }
@@ -208,6 +216,22 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
         Some(u) => st.store.org(u.org_id).await.ok().flatten(),
         None => None,
     };
+    // An organization that requires two-factor sign-in sends members without it to set
+    // it up before anything else; the API refuses them.
+    if let Some(u) = &user {
+        let path = req.uri().path();
+        let exempt =
+            ["/account", "/logout", "/lang", "/static/", "/healthz", "/reauth"].iter().any(|p| path.starts_with(p));
+        if !exempt && needs_two_factor_setup(&st, u).await {
+            let mut resp = if path.starts_with("/api/") {
+                crate::error::ApiError(WebError::TwoFactorRequired).into_response()
+            } else {
+                Redirect::to("/account?required=1").into_response()
+            };
+            secure_headers(&mut resp);
+            return resp;
+        }
+    }
     let mut new_anon_csrf = None;
     let csrf = match csrf {
         Some(c) => c,
@@ -229,7 +253,8 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
         .or_else(|| user.as_ref().map(|u| u.locale))
         .or_else(|| cookie(headers, LANG_COOKIE).and_then(Locale::parse))
         .unwrap_or_default();
-    req.extensions_mut().insert(Ctx { user, org, locale, csrf, via });
+    let address = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    req.extensions_mut().insert(Ctx { user, org, locale, csrf, via, auth_at, address });
     let mut resp = LOCALE.scope(locale, next.run(req)).await;
     if let Some(t) = new_anon_csrf {
         if let Ok(v) = HeaderValue::from_str(&set_cookie(secure, CSRF_COOKIE, &t, None, true)) {
@@ -243,47 +268,109 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
     resp
 }
 
+async fn needs_two_factor_setup(st: &AppState, u: &User) -> bool {
+    match st.store.org_requires_2fa(u.org_id).await {
+        Ok(false) => false,
+        Ok(true) => !st.store.totp(u.id, u.org_id).await.ok().flatten().is_some_and(|t| t.enabled),
+        // Failing closed would lock everyone out on a database hiccup the next request
+        // retries; the lookup error is logged and the request goes on.
+        Err(e) => {
+            tracing::error!(error = %e, "two-factor requirement lookup failed");
+            false
+        }
+    }
+}
+
 /// Password checks allowed to run at once.
 static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
 /// The outcome of a sign-in attempt.
 pub enum Login {
-    Ok { user: User, session_token: String },
+    Ok {
+        user: User,
+        session_token: String,
+    },
+    /// The password was right; the user's second factor is asked next.
+    SecondFactor {
+        challenge_token: String,
+    },
     Failed,
-    Locked { minutes: u64 },
+    Locked {
+        minutes: u64,
+    },
 }
 
-/// Checks a password, with lockout after repeated failures; on success opens a new
-/// session (a fresh id at every sign-in).
-pub async fn login(st: &AppState, email: &str, password: &str) -> Result<Login, WebError> {
-    let email = email.trim().to_lowercase();
-    let now = now_micros();
-    let window = st.config.lockout_window;
-    let since = now - window.as_micros() as i64;
-    let failures = st.store.login_failures_since(&email, since).await?;
-    if failures >= st.config.max_failed_logins {
-        return Ok(Login::Locked { minutes: window.as_secs().div_ceil(60) });
-    }
-    let found = st.store.user_by_email(&email).await?;
-    let hash = found.as_ref().map(|(_, h)| h.clone()).unwrap_or_else(|| secrets::dummy_hash().to_string());
+/// How long a sign-in waits for its second factor, and how many codes it may try.
+pub const CHALLENGE_AGE: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+pub const CHALLENGE_TRIES: i64 = 5;
+
+/// Opens a new session for a user who proved who they are (a fresh id every time).
+pub async fn open_session(st: &AppState, user: &User) -> Result<String, WebError> {
+    let token = secrets::new_token("").map_err(|e| WebError::Internal(e.to_string()))?;
+    let csrf = secrets::new_token("").map_err(|e| WebError::Internal(e.to_string()))?;
+    st.store.create_session(&secrets::token_hash(&token), user.id, &csrf, now_micros()).await?;
+    tracing::info!(user_id = user.id, "sign-in succeeded");
+    Ok(token)
+}
+
+/// Checks a password against a user's stored hash, one of a bounded number at once.
+pub async fn password_matches(password: &str, hash: String) -> Result<bool, WebError> {
     let pw = password.to_string();
     // Each argon2id check takes 19 MiB and a core for tens of milliseconds: a bounded
     // number run at once, so a burst of sign-ins queues instead of exhausting memory.
     let _permit = HASHING.acquire().await.map_err(|e| WebError::Internal(e.to_string()))?;
-    let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&pw, &hash))
+    tokio::task::spawn_blocking(move || secrets::verify_password(&pw, &hash))
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+        .map_err(|e| WebError::Internal(e.to_string()))
+}
+
+/// Checks a password, with lockout after repeated failures; on success opens a new
+/// session (a fresh id at every sign-in).
+/// `address` is the client's IP: failures are also counted per address, so one
+/// machine cannot try passwords across many accounts.
+pub async fn login(
+    st: &AppState,
+    email: &str,
+    password: &str,
+    address: Option<std::net::IpAddr>,
+    next: &str,
+) -> Result<Login, WebError> {
+    let email = email.trim().to_lowercase();
+    let now = now_micros();
+    let window = st.config.lockout_window;
+    let since = now - window.as_micros() as i64;
+    let locked = Login::Locked { minutes: window.as_secs().div_ceil(60) };
+    let address_key = address.map(|a| format!("address:{a}"));
+    if let Some(key) = &address_key {
+        if st.store.login_failures_since(key, since).await? >= st.config.max_failed_logins_per_address {
+            tracing::info!("sign-in refused: too many failures from this address");
+            return Ok(locked);
+        }
+    }
+    if st.store.login_failures_since(&email, since).await? >= st.config.max_failed_logins {
+        tracing::info!("sign-in refused: account locked");
+        return Ok(locked);
+    }
+    let found = st.store.user_by_email(&email).await?;
+    let hash = found.as_ref().map(|(_, h)| h.clone()).unwrap_or_else(|| secrets::dummy_hash().to_string());
+    let ok = password_matches(password, hash).await?;
     match found {
         Some((user, _)) if ok && !user.disabled => {
             st.store.clear_login_failures(&email).await?;
-            let token = secrets::new_token("").map_err(|e| WebError::Internal(e.to_string()))?;
-            let csrf = secrets::new_token("").map_err(|e| WebError::Internal(e.to_string()))?;
-            st.store.create_session(&secrets::token_hash(&token), user.id, &csrf, now).await?;
-            tracing::info!(user_id = user.id, "sign-in succeeded");
+            if st.store.totp(user.id, user.org_id).await?.is_some_and(|t| t.enabled) {
+                let token = secrets::new_token("").map_err(|e| WebError::Internal(e.to_string()))?;
+                st.store.create_login_challenge(&secrets::token_hash(&token), user.id, next, now).await?;
+                tracing::info!(user_id = user.id, "password accepted; second factor asked");
+                return Ok(Login::SecondFactor { challenge_token: token });
+            }
+            let token = open_session(st, &user).await?;
             Ok(Login::Ok { user, session_token: token })
         }
         _ => {
             st.store.record_login_failure(&email, now).await?;
+            if let Some(key) = &address_key {
+                st.store.record_login_failure(key, now).await?;
+            }
             tracing::info!("sign-in refused");
             Ok(Login::Failed)
         }

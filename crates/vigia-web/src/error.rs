@@ -45,6 +45,9 @@ pub enum WebError {
     Conflict(String),
     #[error("unavailable")]
     Unavailable,
+    /// The organization requires two-factor sign-in and this user has not set it up.
+    #[error("two-factor sign-in required")]
+    TwoFactorRequired,
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -71,7 +74,7 @@ impl WebError {
         match self {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::Unauthorized => StatusCode::UNAUTHORIZED,
-            WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::Forbidden | WebError::Csrf | WebError::TwoFactorRequired => StatusCode::FORBIDDEN,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -97,6 +100,7 @@ impl WebError {
             WebError::Import(_) => "import-rejected",
             WebError::Conflict(_) => "conflict",
             WebError::Unavailable => "unavailable",
+            WebError::TwoFactorRequired => "two-factor-required",
             WebError::Internal(_) => "internal",
         }
     }
@@ -122,6 +126,7 @@ impl WebError {
                 }
             }
             WebError::Unavailable | WebError::Internal(_) => tr(l, "error-internal"),
+            WebError::TwoFactorRequired => tr(l, "error-two-factor-required"),
         }
     }
 

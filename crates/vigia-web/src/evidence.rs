@@ -179,6 +179,11 @@ async fn page_case_download(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
+    // Taking a copy of personal data off the server is sensitive: the password must be recent.
+    ctx.require(Permission::ReadCaseSealed)?;
+    if let Some(r) = crate::account::recent_auth(&st, &ctx, &format!("/case-documents/{id}")) {
+        return Ok(r);
+    }
     Ok(case_document(&st, &ctx, &id).await?)
 }
 

@@ -11,6 +11,7 @@ use axum::Router;
 use vigia_store::DynStore;
 
 pub mod access;
+pub mod account;
 pub mod alerts;
 pub mod analysis;
 pub mod api;
@@ -35,6 +36,10 @@ pub struct Config {
     pub absolute_timeout: Duration,
     /// Failed logins for one account within `lockout_window` before it is locked.
     pub max_failed_logins: i64,
+    /// Failed logins from one address within `lockout_window` before it is refused.
+    pub max_failed_logins_per_address: i64,
+    /// How recently a user must have given their password for sensitive actions.
+    pub reauth_window: Duration,
     pub lockout_window: Duration,
     /// How often the worker looks for due webhook deliveries.
     pub worker_interval: Duration,
@@ -55,6 +60,8 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(30 * 60),
             absolute_timeout: Duration::from_secs(12 * 3600),
             max_failed_logins: 10,
+            max_failed_logins_per_address: 50,
+            reauth_window: Duration::from_secs(5 * 60),
             lockout_window: Duration::from_secs(15 * 60),
             worker_interval: Duration::from_secs(2),
             episode_scan: Duration::from_secs(60),

@@ -49,6 +49,7 @@ pub fn routes() -> Routes {
         .merge(crate::calendars::routes())
         .merge(crate::access::page_routes())
         .merge(crate::cases::routes())
+        .merge(crate::account::routes())
         .get("/admin/users", users_page)
         .post("/admin/users", user_create)
         .post("/admin/users/{id}/disable", user_disable)
@@ -251,11 +252,21 @@ async fn login_submit(
     let email = form.get("email").unwrap_or("").to_string();
     let password = form.get("password").unwrap_or("");
     let next = safe_next(form.get("next"));
-    let (status, error) = match auth::login(&st, &email, password).await? {
+    let address = ctx.address;
+    let (status, error) = match auth::login(&st, &email, password, address, &next).await? {
         Login::Ok { session_token, .. } => {
             let mut resp = Redirect::to(if next == "/" { "/facilities" } else { &next }).into_response();
             let secure = st.config.secure_cookies;
             let c = set_cookie(secure, auth::session_cookie_name(secure), &session_token, None, true);
+            if let Ok(v) = HeaderValue::from_str(&c) {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+            return Ok(resp);
+        }
+        Login::SecondFactor { challenge_token } => {
+            let mut resp = Redirect::to("/login/totp").into_response();
+            let max_age = auth::CHALLENGE_AGE.as_secs() as i64;
+            let c = set_cookie(st.config.secure_cookies, auth::CHALLENGE_COOKIE, &challenge_token, Some(max_age), true);
             if let Ok(v) = HeaderValue::from_str(&c) {
                 resp.headers_mut().append(header::SET_COOKIE, v);
             }
@@ -1068,6 +1079,10 @@ async fn user_create(
 ) -> PageResult {
     let me = ctx.require(Permission::ManageUsers)?.clone();
     let form = FormBody::checked(&headers, &body, &ctx)?;
+    // Giving someone a role is sensitive: the password must be recent.
+    if let Some(r) = crate::account::recent_auth(&st, &ctx, "/admin/users") {
+        return Ok(r);
+    }
     let values: HashMap<String, String> = form.pairs.iter().cloned().collect();
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
     let checked =
@@ -1112,6 +1127,9 @@ async fn set_disabled(
 ) -> PageResult {
     let me = ctx.require(Permission::ManageUsers)?;
     FormBody::checked(headers, body, ctx)?;
+    if let Some(r) = crate::account::recent_auth(st, ctx, "/admin/users") {
+        return Ok(r);
+    }
     let id = parse_id(id)?;
     // Another organization's user is not found, so ids cannot be probed.
     let target = st.store.user(id).await?.filter(|u| u.org_id == me.org_id).ok_or(WebError::NotFound)?;

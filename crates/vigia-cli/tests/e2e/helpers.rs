@@ -18,9 +18,13 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn new(db: TestDb) -> TestApp {
+        Self::with_config(db, vigia_web::Config::default()).await
+    }
+
+    pub async fn with_config(db: TestDb, config: vigia_web::Config) -> TestApp {
         let key = MasterKey::generate().expect("key");
         let store = vigia_store::open(&db.url, &[key]).await.expect("store");
-        let addr = vigia_web::spawn(store.clone(), vigia_web::Config::default()).await.expect("spawn");
+        let addr = vigia_web::spawn(store.clone(), config).await.expect("spawn");
         TestApp { addr, store, _db: db }
     }
 

@@ -9,4 +9,5 @@ mod cases;
 mod cli;
 mod helpers;
 mod matrix;
+mod security;
 mod ui;

@@ -26,7 +26,7 @@ use vigia_domain::{FieldError, Micros, RecordType, ValidationErrors};
 use crate::vault::{self, b64, MasterKey, Vault, VaultError};
 use crate::{
     now_micros, Actor, Alert, ApiToken, Attachment, Backend, CalendarRule, CaseFacts, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
-    Webhook, HistoryEntry, NewUser, Result, SealedCase, SessionRow,
+    Webhook, HistoryEntry, LoginChallenge, NewUser, Result, SealedCase, SessionInfo, SessionRow, TotpState,
     StoreError, VerifyReport,
 };
 
@@ -642,6 +642,14 @@ fn document_content(a: &Attachment, sealed_sha: &str) -> String {
     v.to_string()
 }
 
+const TOTP_FIELD: &str = "user_totp.secret";
+/// Hex characters of a session's token hash that name it in its user's list.
+const SESSION_ID_LEN: usize = 16;
+
+fn org_settings_content(org_id: i64, require_2fa: bool) -> String {
+    serde_json::json!({"org_id": org_id, "require_2fa": require_2fa}).to_string()
+}
+
 const NOTE_FIELD: &str = "facility_note.body";
 
 fn note_content(id: i64, org_id: i64, facility_id: i64, author: Option<i64>, sealed: &[u8]) -> String {
@@ -1068,7 +1076,7 @@ impl crate::Store for SqlStore {
         idle_timeout: Micros,
         absolute_timeout: Micros,
     ) -> Result<Option<SessionRow>> {
-        let row = sqlx::query("SELECT user_id, csrf, created_at, last_seen_at FROM sessions WHERE token_hash = $1")
+        let row = sqlx::query("SELECT user_id, csrf, created_at, last_seen_at, reauth_at FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
             .fetch_optional(&self.pool)
             .await?;
@@ -1078,6 +1086,7 @@ impl crate::Store for SqlStore {
             csrf: row.try_get("csrf")?,
             created_at: row.try_get("created_at")?,
             last_seen_at: row.try_get("last_seen_at")?,
+            reauth_at: row.try_get("reauth_at")?,
         };
         if now - s.last_seen_at > idle_timeout || now - s.created_at > absolute_timeout {
             self.delete_session(token_hash).await?;
@@ -1097,6 +1106,234 @@ impl crate::Store for SqlStore {
     async fn delete_session(&self, token_hash: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn user_sessions(&self, user_id: i64) -> Result<Vec<SessionInfo>> {
+        let rows = sqlx::query(
+            "SELECT token_hash, created_at, last_seen_at FROM sessions WHERE user_id = $1 ORDER BY last_seen_at DESC",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let hash: String = r.try_get("token_hash")?;
+                Ok(SessionInfo {
+                    id: hash.chars().take(SESSION_ID_LEN).collect(),
+                    created_at: r.try_get("created_at")?,
+                    last_seen_at: r.try_get("last_seen_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn end_user_session(&self, user_id: i64, id: &str) -> Result<bool> {
+        if id.len() != SESSION_ID_LEN || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(false);
+        }
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash LIKE $2")
+            .bind(user_id)
+            .bind(format!("{id}%"))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn mark_reauth(&self, token_hash: &str, now: Micros) -> Result<()> {
+        sqlx::query("UPDATE sessions SET reauth_at = $1 WHERE token_hash = $2")
+            .bind(now)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn totp_setup(&self, user_id: i64, org_id: i64, secret: &[u8], now: Micros) -> Result<()> {
+        let sealed = self.vault.seal(org_id, self.current_key_version(org_id).await?, TOTP_FIELD, secret)?;
+        let mut tx = self.pool.begin().await?;
+        let enabled = sqlx::query("SELECT enabled_at FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if enabled.is_some() {
+            return Err(StoreError::Conflict("two-factor already enabled".into()));
+        }
+        sqlx::query("DELETE FROM user_totp WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO user_totp (user_id, org_id, secret_sealed, enabled_at, last_step, created_at) \
+             VALUES ($1, $2, $3, NULL, NULL, $4)",
+        )
+        .bind(user_id)
+        .bind(org_id)
+        .bind(&sealed)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn totp(&self, user_id: i64, org_id: i64) -> Result<Option<TotpState>> {
+        let row = sqlx::query("SELECT secret_sealed, enabled_at, last_step FROM user_totp WHERE user_id = $1 AND org_id = $2")
+            .bind(user_id)
+            .bind(org_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(r) = row else { return Ok(None) };
+        let sealed: Vec<u8> = r.try_get("secret_sealed")?;
+        let enabled: Option<i64> = r.try_get("enabled_at")?;
+        Ok(Some(TotpState {
+            secret: self.vault.open(org_id, TOTP_FIELD, &sealed)?.to_vec(),
+            enabled: enabled.is_some(),
+            last_step: r.try_get("last_step")?,
+        }))
+    }
+
+    async fn totp_enable(&self, actor: &Actor, user_id: i64, step: i64, recovery_hashes: &[String]) -> Result<()> {
+        let mut w = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE user_totp SET enabled_at = $1, last_step = $2 WHERE user_id = $3 AND enabled_at IS NULL RETURNING org_id",
+        )
+        .bind(w.now)
+        .bind(step)
+        .bind(user_id)
+        .fetch_optional(&mut *w.tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let org_id: i64 = done.try_get("org_id")?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *w.tx).await?;
+        for h in recovery_hashes {
+            sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+                .bind(user_id)
+                .bind(h)
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        let content =
+            serde_json::json!({"user_id": user_id, "totp": "enabled", "recovery_codes": recovery_hashes.len()}).to_string();
+        w.audit(actor, Some(org_id), "enable_2fa", RecordType::UserSecurity, user_id, &content).await?;
+        w.commit().await
+    }
+
+    async fn totp_disable(&self, actor: &Actor, user_id: i64) -> Result<()> {
+        let mut w = self.begin().await?;
+        let row = sqlx::query("DELETE FROM user_totp WHERE user_id = $1 RETURNING org_id")
+            .bind(user_id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let org_id: i64 = row.try_get("org_id")?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *w.tx).await?;
+        let content = serde_json::json!({"user_id": user_id, "totp": "disabled"}).to_string();
+        w.audit(actor, Some(org_id), "disable_2fa", RecordType::UserSecurity, user_id, &content).await?;
+        w.commit().await
+    }
+
+    async fn totp_use_step(&self, user_id: i64, step: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE user_totp SET last_step = $1 WHERE user_id = $2 AND enabled_at IS NOT NULL \
+             AND (last_step IS NULL OR last_step < $1)",
+        )
+        .bind(step)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn use_recovery_code(&self, actor: &Actor, user_id: i64, code_hash: &str) -> Result<bool> {
+        let mut w = self.begin().await?;
+        let used = sqlx::query(
+            "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL RETURNING id",
+        )
+        .bind(w.now)
+        .bind(user_id)
+        .bind(code_hash)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        let Some(row) = used else { return Ok(false) };
+        let id: i64 = row.try_get("id")?;
+        let org: Option<i64> = sqlx::query("SELECT org_id FROM memberships WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .map(|r| r.try_get("org_id"))
+            .transpose()?;
+        let content = serde_json::json!({"user_id": user_id, "recovery_code_used": id}).to_string();
+        w.audit(actor, org, "use_recovery_code", RecordType::UserSecurity, user_id, &content).await?;
+        w.commit().await?;
+        Ok(true)
+    }
+
+    async fn recovery_codes_left(&self, user_id: i64) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+            .bind(user_id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?)
+    }
+
+    async fn create_login_challenge(&self, token_hash: &str, user_id: i64, next: &str, now: Micros) -> Result<()> {
+        sqlx::query("INSERT INTO login_challenges (token_hash, user_id, next, created_at, attempts) VALUES ($1, $2, $3, $4, 0)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(next)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn login_challenge(&self, token_hash: &str, now: Micros, max_age: Micros) -> Result<Option<LoginChallenge>> {
+        sqlx::query("DELETE FROM login_challenges WHERE created_at < $1").bind(now - max_age).execute(&self.pool).await?;
+        let row = sqlx::query("SELECT user_id, next, attempts FROM login_challenges WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(LoginChallenge { user_id: r.try_get("user_id")?, next: r.try_get("next")?, attempts: r.try_get("attempts")? })
+        })
+        .transpose()
+    }
+
+    async fn bump_login_challenge(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("UPDATE login_challenges SET attempts = attempts + 1 WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_login_challenge(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_challenges WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn org_requires_2fa(&self, org_id: i64) -> Result<bool> {
+        let row = sqlx::query("SELECT require_2fa FROM org_settings WHERE org_id = $1")
+            .bind(org_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get("require_2fa")?,
+            None => false,
+        })
+    }
+
+    async fn set_org_requires_2fa(&self, actor: &Actor, org_id: i64, on: bool) -> Result<()> {
+        let mut w = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO org_settings (org_id, require_2fa, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (org_id) DO UPDATE SET require_2fa = $2, updated_at = $3",
+        )
+        .bind(org_id)
+        .bind(on)
+        .bind(w.now)
+        .execute(&mut *w.tx)
+        .await
+        .map_err(unique_to_conflict("organization"))?;
+        w.audit(actor, Some(org_id), "update", RecordType::OrgSettings, org_id, &org_settings_content(org_id, on)).await?;
+        w.commit().await
     }
 
     async fn create_api_token(&self, actor: &Actor, user_id: i64, name: &str, token_hash: &str) -> Result<ApiToken> {
@@ -2118,6 +2355,11 @@ impl crate::Store for SqlStore {
             if !intact {
                 problems.push(format!("case document {} was altered: its sealed bytes no longer match its hashes", a.id));
             }
+        }
+        for r in &sqlx::query("SELECT org_id, require_2fa FROM org_settings ORDER BY org_id").fetch_all(&self.pool).await? {
+            let org_id: i64 = r.try_get("org_id")?;
+            let on: bool = r.try_get("require_2fa")?;
+            check_current(problems, &latest, RecordType::OrgSettings, org_id, &org_settings_content(org_id, on));
         }
         let sql = format!("SELECT {CASE_COLUMNS}, person_sealed FROM cases ORDER BY id");
         for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {

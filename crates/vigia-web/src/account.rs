@@ -1,0 +1,441 @@
+//! A person's own security: two-factor sign-in (TOTP with recovery codes), their open
+//! sessions, re-authentication before sensitive actions, and the organization setting
+//! that makes two-factor sign-in compulsory.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
+use vigia_domain::account::{Permission, User};
+use vigia_domain::{format_instant, totp};
+use vigia_store::{now_micros, secrets};
+
+use crate::auth::{self, set_cookie, Ctx, Via};
+use crate::error::WebError;
+use crate::i18n::{tr, tr_args};
+use crate::routes::Routes;
+use crate::ui::{render, Chrome, FormBody, PageResult};
+use crate::AppState;
+
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/account", account_page)
+        .post("/account/totp/start", totp_start)
+        .post("/account/totp/confirm", totp_confirm)
+        .post("/account/totp/disable", totp_disable)
+        .post("/account/sessions/end", end_session)
+        .get("/login/totp", second_factor_page)
+        .post("/login/totp", second_factor_submit)
+        .get("/reauth", reauth_page)
+        .post("/reauth", reauth_submit)
+        .post("/admin/security", org_security)
+}
+
+/// Recovery codes given when two-factor sign-in is turned on.
+const RECOVERY_CODES: usize = 10;
+
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+/// A recovery code as stored: its SHA-256, written without spaces or hyphens, lowercase.
+fn recovery_hash(code: &str) -> String {
+    let norm: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect();
+    secrets::token_hash(&format!("recovery:{norm}"))
+}
+
+/// Ten random characters from base32, shown as `xxxxx-xxxxx`.
+fn new_recovery_code() -> Result<String, WebError> {
+    let b = secrets::random_bytes(7).map_err(|e| WebError::Internal(e.to_string()))?;
+    let b32 = totp::base32_encode(&b).to_lowercase();
+    Ok(format!("{}-{}", &b32[..5], &b32[5..10]))
+}
+
+/// Sensitive actions need the password given within the re-authentication window;
+/// otherwise the person is sent to confirm it and come back to `back`.
+pub fn recent_auth(st: &AppState, ctx: &Ctx, back: &str) -> Option<Response> {
+    if !matches!(ctx.via, Via::Session { .. }) {
+        // API tokens are for scripts: the re-authentication page is for people.
+        return None;
+    }
+    let window = st.config.reauth_window.as_micros() as i64;
+    if ctx.auth_at.is_some_and(|t| now_micros() - t <= window) {
+        return None;
+    }
+    let next: String = back
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"/-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    Some(Redirect::to(&format!("/reauth?next={next}")).into_response())
+}
+
+// ---- Account page ---------------------------------------------------------------
+
+pub struct SessionView {
+    pub id: String,
+    pub created: String,
+    pub last_seen: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    c: Chrome,
+    required: bool,
+    enabled: bool,
+    recovery_left: i64,
+    sessions: Vec<SessionView>,
+    org_requires: bool,
+    can_manage: bool,
+}
+
+async fn account_view(st: &AppState, ctx: &Ctx, user: &User, flash: Option<String>) -> PageResult {
+    let enabled = st.store.totp(user.id, user.org_id).await?.is_some_and(|t| t.enabled);
+    let org_requires = st.store.org_requires_2fa(user.org_id).await?;
+    let current = match &ctx.via {
+        Via::Session { token_hash } => token_hash.chars().take(16).collect::<String>(),
+        _ => String::new(),
+    };
+    let sessions = st
+        .store
+        .user_sessions(user.id)
+        .await?
+        .into_iter()
+        .map(|s| SessionView {
+            current: s.id == current,
+            id: s.id,
+            created: format_instant(s.created_at),
+            last_seen: format_instant(s.last_seen_at),
+        })
+        .collect();
+    let page = AccountPage {
+        c: Chrome::new(ctx, "/account").flash(flash),
+        required: org_requires && !enabled,
+        enabled,
+        recovery_left: if enabled { st.store.recovery_codes_left(user.id).await? } else { 0 },
+        sessions,
+        org_requires,
+        can_manage: ctx.can(Permission::ManageUsers),
+    };
+    render(StatusCode::OK, &page)
+}
+
+async fn account_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let l = ctx.locale;
+    let flash = if q.contains_key("ended") {
+        Some(tr(l, "account-session-ended"))
+    } else if q.contains_key("disabled") {
+        Some(tr(l, "account-2fa-disabled"))
+    } else {
+        None
+    };
+    account_view(&st, &ctx, &user, flash).await
+}
+
+#[derive(Template)]
+#[template(path = "totp_setup.html")]
+struct SetupPage {
+    c: Chrome,
+    key: String,
+    uri: String,
+    error: Option<String>,
+    codes: Vec<String>,
+}
+
+async fn totp_start(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    FormBody::checked(&headers, &body, &ctx)?;
+    if st.store.totp(user.id, user.org_id).await?.is_some_and(|t| t.enabled) {
+        return Ok(Redirect::to("/account").into_response());
+    }
+    let secret = secrets::random_bytes(totp::SECRET_BYTES).map_err(|e| WebError::Internal(e.to_string()))?;
+    st.store.totp_setup(user.id, user.org_id, &secret, now_micros()).await?;
+    setup_page(&ctx, &user, &secret, None, StatusCode::OK)
+}
+
+fn setup_page(ctx: &Ctx, user: &User, secret: &[u8], error: Option<String>, status: StatusCode) -> PageResult {
+    let key = totp::base32_encode(secret);
+    let grouped: Vec<String> = key.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    let page = SetupPage {
+        c: Chrome::new(ctx, "/account"),
+        key: grouped.join(" "),
+        uri: totp::otpauth_uri("Vigía", &user.email, secret),
+        error,
+        codes: Vec::new(),
+    };
+    let mut resp = render(StatusCode::OK, &page)?;
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+async fn totp_confirm(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let Some(state) = st.store.totp(user.id, user.org_id).await?.filter(|t| !t.enabled) else {
+        return Ok(Redirect::to("/account").into_response());
+    };
+    let code = form.get("code").unwrap_or("");
+    let Some(step) = totp::verify(&state.secret, code, now_micros() / 1_000_000, None) else {
+        let error = tr(ctx.locale, "account-2fa-bad-code");
+        return setup_page(&ctx, &user, &state.secret, Some(error), StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    let codes = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect::<Result<Vec<_>, _>>()?;
+    let hashes: Vec<String> = codes.iter().map(|c| recovery_hash(c)).collect();
+    st.store.totp_enable(&ctx.actor(), user.id, step, &hashes).await?;
+    tracing::info!(user_id = user.id, "two-factor sign-in enabled");
+    let page = SetupPage {
+        c: Chrome::new(&ctx, "/account").flash(Some(tr(ctx.locale, "account-2fa-enabled"))),
+        key: String::new(),
+        uri: String::new(),
+        error: None,
+        codes,
+    };
+    render(StatusCode::OK, &page)
+}
+
+async fn totp_disable(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    FormBody::checked(&headers, &body, &ctx)?;
+    if let Some(r) = recent_auth(&st, &ctx, "/account") {
+        return Ok(r);
+    }
+    match st.store.totp_disable(&ctx.actor(), user.id).await {
+        Ok(()) => {
+            tracing::info!(user_id = user.id, "two-factor sign-in disabled");
+            Ok(Redirect::to("/account?disabled=1").into_response())
+        }
+        Err(vigia_store::StoreError::NotFound) => Ok(Redirect::to("/account").into_response()),
+        Err(e) => Err(WebError::from(e).into()),
+    }
+}
+
+async fn end_session(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let ended = match form.get("id") {
+        Some(id) => st.store.end_user_session(user.id, id).await?,
+        None => false,
+    };
+    Ok(Redirect::to(if ended { "/account?ended=1" } else { "/account" }).into_response())
+}
+
+// ---- Second factor at sign-in ----------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "login_totp.html")]
+struct SecondFactorPage {
+    c: Chrome,
+    error: Option<String>,
+}
+
+fn challenge_token(headers: &HeaderMap) -> Option<&str> {
+    auth::cookie(headers, auth::CHALLENGE_COOKIE).filter(|t| t.len() >= 32 && t.len() <= 64)
+}
+
+async fn second_factor_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+) -> PageResult {
+    let Some(token) = challenge_token(&headers) else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let max_age = auth::CHALLENGE_AGE.as_micros() as i64;
+    if st.store.login_challenge(&secrets::token_hash(token), now_micros(), max_age).await?.is_none() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    render(StatusCode::OK, &SecondFactorPage { c: Chrome::new(&ctx, "/login/totp"), error: None })
+}
+
+fn clear_challenge(st: &AppState, resp: &mut Response) {
+    let c = set_cookie(st.config.secure_cookies, auth::CHALLENGE_COOKIE, "", Some(0), true);
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// Checks a TOTP code, or else a recovery code, for a user whose two-factor sign-in is
+/// on. A TOTP code is good once.
+async fn second_factor_ok(st: &AppState, user: &User, code: &str) -> Result<bool, WebError> {
+    let Some(state) = st.store.totp(user.id, user.org_id).await?.filter(|t| t.enabled) else {
+        return Ok(false);
+    };
+    if let Some(step) = totp::verify(&state.secret, code, now_micros() / 1_000_000, state.last_step) {
+        return Ok(st.store.totp_use_step(user.id, step).await?);
+    }
+    let actor = vigia_store::Actor::user(user);
+    Ok(code.chars().filter(char::is_ascii_alphanumeric).count() == 10
+        && st.store.use_recovery_code(&actor, user.id, &recovery_hash(code)).await?)
+}
+
+async fn second_factor_submit(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let Some(token) = challenge_token(&headers) else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let hash = secrets::token_hash(token);
+    let max_age = auth::CHALLENGE_AGE.as_micros() as i64;
+    let Some(ch) = st.store.login_challenge(&hash, now_micros(), max_age).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let user = st.store.user(ch.user_id).await?.filter(|u| !u.disabled);
+    let Some(user) = user else {
+        st.store.delete_login_challenge(&hash).await?;
+        return Ok(Redirect::to("/login").into_response());
+    };
+    if second_factor_ok(&st, &user, form.get("code").unwrap_or("")).await? {
+        st.store.delete_login_challenge(&hash).await?;
+        let session = auth::open_session(&st, &user).await?;
+        let next = if ch.next == "/" { "/facilities".to_string() } else { ch.next };
+        let mut resp = Redirect::to(&next).into_response();
+        let secure = st.config.secure_cookies;
+        if let Ok(v) =
+            HeaderValue::from_str(&set_cookie(secure, auth::session_cookie_name(secure), &session, None, true))
+        {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+        clear_challenge(&st, &mut resp);
+        return Ok(resp);
+    }
+    tracing::info!(user_id = user.id, "second factor refused");
+    st.store.record_login_failure(&user.email, now_micros()).await?;
+    if ch.attempts + 1 >= auth::CHALLENGE_TRIES {
+        st.store.delete_login_challenge(&hash).await?;
+        let mut resp = Redirect::to("/login?retry=1").into_response();
+        clear_challenge(&st, &mut resp);
+        return Ok(resp);
+    }
+    st.store.bump_login_challenge(&hash).await?;
+    let page =
+        SecondFactorPage { c: Chrome::new(&ctx, "/login/totp"), error: Some(tr(ctx.locale, "account-2fa-bad-code")) };
+    let mut resp = render(StatusCode::OK, &page)?;
+    *resp.status_mut() = StatusCode::UNAUTHORIZED;
+    Ok(resp)
+}
+
+// ---- Re-authentication ----------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "reauth.html")]
+struct ReauthPage {
+    c: Chrome,
+    next: String,
+    needs_code: bool,
+    error: Option<String>,
+}
+
+async fn reauth_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let needs_code = st.store.totp(user.id, user.org_id).await?.is_some_and(|t| t.enabled);
+    let next = safe_next(q.get("next").map(String::as_str));
+    render(StatusCode::OK, &ReauthPage { c: Chrome::new(&ctx, "/reauth"), next, needs_code, error: None })
+}
+
+async fn reauth_submit(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let next = safe_next(form.get("next"));
+    let needs_code = st.store.totp(user.id, user.org_id).await?.is_some_and(|t| t.enabled);
+    let password = form.get("password").unwrap_or("");
+    let now = now_micros();
+    let since = now - st.config.lockout_window.as_micros() as i64;
+    let locked = st.store.login_failures_since(&user.email, since).await? >= st.config.max_failed_logins;
+    let hash = st.store.user_by_email(&user.email).await?.map(|(_, h)| h).unwrap_or_default();
+    let ok = !locked
+        && !password.is_empty()
+        && auth::password_matches(password, hash).await?
+        && (!needs_code || second_factor_ok(&st, &user, form.get("code").unwrap_or("")).await?);
+    if ok {
+        if let Via::Session { token_hash } = &ctx.via {
+            st.store.mark_reauth(token_hash, now).await?;
+        }
+        tracing::info!(user_id = user.id, "re-authenticated");
+        return Ok(Redirect::to(&next).into_response());
+    }
+    if !password.is_empty() {
+        st.store.record_login_failure(&user.email, now).await?;
+    }
+    tracing::info!(user_id = user.id, "re-authentication refused");
+    let l = ctx.locale;
+    let error = if locked {
+        tr_args(l, "login-locked", &[("minutes", st.config.lockout_window.as_secs().div_ceil(60).to_string())])
+    } else {
+        tr(l, "account-reauth-failed")
+    };
+    let page = ReauthPage { c: Chrome::new(&ctx, "/reauth"), next, needs_code, error: Some(error) };
+    let mut resp = render(StatusCode::OK, &page)?;
+    *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(resp)
+}
+
+// ---- Organization setting ---------------------------------------------------------
+
+async fn org_security(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.require(Permission::ManageUsers)?.clone();
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    if let Some(r) = recent_auth(&st, &ctx, "/account") {
+        return Ok(r);
+    }
+    let on = form.get("require_2fa") == Some("on");
+    st.store.set_org_requires_2fa(&ctx.actor(), user.org_id, on).await?;
+    tracing::info!(org_id = user.org_id, require_2fa = on, "organization two-factor setting changed");
+    Ok(Redirect::to("/account").into_response())
+}
