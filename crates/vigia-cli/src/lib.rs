@@ -4,6 +4,7 @@ use anyhow::anyhow;
 use vigia_domain::account::{self, Locale};
 use vigia_store::{secrets, Actor, DynStore, NewUser};
 
+pub mod archive;
 pub mod demo;
 
 /// Validates and adds a user, hashing the password off the async executor.

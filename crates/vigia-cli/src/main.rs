@@ -94,6 +94,17 @@ enum Command {
         place: Place,
         out: PathBuf,
     },
+    /// Check the backup in FROM (database hash, evidence files, the whole audit chain,
+    /// record counts, the master key) and only then make it the data of --data-dir. Stop
+    /// the server first. Existing data needs --force and is kept aside, not deleted.
+    Restore {
+        #[command(flatten)]
+        place: Place,
+        from: PathBuf,
+        /// Replace existing data (it is moved to replaced-<time>/ in the data dir).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -433,17 +444,38 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Clock(cmd) => return clock(cmd).await,
+        Command::Restore { place, from, force } => {
+            if place.database_url.is_some() {
+                bail!("restore works on SQLite data dirs; for PostgreSQL use pg_restore (see docs/operations.md)");
+            }
+            place.ensure_dir()?;
+            let keys = keyfile::load(&place.data_dir)?;
+            let r = vigia_cli::archive::restore(&from, &place.data_dir, &keys, force).await?;
+            println!(
+                "Restored {} into {} ({} audit entries, head {}, {} evidence files checked)",
+                from.display(),
+                place.data_dir.display(),
+                r.manifest.audit_entries,
+                r.manifest.head_hash,
+                r.blobs
+            );
+            if let Some(aside) = r.kept_aside {
+                println!("The data it replaced is kept in {}", aside.display());
+            }
+        }
         Command::Backup { place, out } => {
             let store = place.open().await?;
             store.backup_to(&out).await?;
-            let report =
+            let copy =
                 vigia_store::open(&vigia_store::sqlite_url(&out.join("vigia.db")), &keyfile::load(&place.data_dir)?)
-                    .await?
-                    .verify_audit()
                     .await?;
+            let report = copy.verify_audit().await?;
             if !report.ok() {
                 bail!("the backup does not verify: {}", report.problems.join("; "));
             }
+            let counts = copy.counts().await?;
+            copy.close().await;
+            vigia_cli::archive::write_manifest(&out, &report, counts)?;
             println!(
                 "Backup written to {} ({} audit entries, head {})",
                 out.display(),

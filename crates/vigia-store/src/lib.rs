@@ -311,15 +311,34 @@ pub struct CaseFacts {
     pub facts: Vec<Fact>,
 }
 
-/// Row counts, for backups and restore checks.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Counts {
-    pub organizations: i64,
-    pub users: i64,
-    pub facilities: i64,
-    pub facility_notes: i64,
-    pub audit_entries: i64,
-    pub access_attempts: i64,
+/// The tables that hold records, counted for backups and restore checks.
+pub const RECORD_TABLES: [&str; 16] = [
+    "organizations",
+    "users",
+    "memberships",
+    "facilities",
+    "facility_notes",
+    "coalitions",
+    "access_attempts",
+    "blobs",
+    "attachments",
+    "alerts",
+    "webhooks",
+    "calendar_rules",
+    "cases",
+    "case_events",
+    "case_documents",
+    "audit_log",
+];
+
+/// Row counts by table, for backups and restore checks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Counts(pub std::collections::BTreeMap<String, i64>);
+
+impl Counts {
+    pub fn get(&self, table: &str) -> i64 {
+        self.0.get(table).copied().unwrap_or(0)
+    }
 }
 
 /// The one storage interface. Methods that change data take an [`Actor`] and write an
@@ -329,6 +348,8 @@ pub trait Store: Send + Sync {
     fn backend(&self) -> Backend;
     /// Checks the database answers.
     async fn ping(&self) -> Result<()>;
+    /// Closes every connection, waiting for them (files can then be moved safely).
+    async fn close(&self);
     async fn counts(&self) -> Result<Counts>;
 
     // Organizations

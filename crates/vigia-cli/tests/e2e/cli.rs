@@ -361,6 +361,124 @@ fn backups_are_verified_copies() {
     assert!(!o.status.success(), "never overwrites");
 }
 
+/// Opens a data dir's store the way the server would.
+async fn open_dir(dir: &Path) -> vigia_store::DynStore {
+    let keys = vigia_store::keyfile::load(dir).expect("key");
+    vigia_store::open(&vigia_store::sqlite_url(&dir.join("vigia.db")), &keys).await.expect("open")
+}
+
+#[test]
+fn backups_taken_under_write_load_restore_only_after_every_check() {
+    let t = TempDir::new("restore");
+    let dir = t.data();
+    init(&dir);
+    let token = text(&run(&dir, &["token", "create", "--user", "admin@d.org"])).0.trim().to_string();
+    let server = Server::start("serve", &dir);
+    let out = t.0.join("backup");
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let written = rt.block_on(async {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let (stop, base, token) = (stop.clone(), server.base.clone(), token.clone());
+            tokio::spawn(async move {
+                let c = reqwest::Client::new();
+                let mut n = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let r = c
+                        .post(format!("{base}/api/v1/facilities"))
+                        .bearer_auth(&token)
+                        .json(&json!({"name": format!("Centro {n}"), "kind": "other", "state_code": "07"}))
+                        .send()
+                        .await
+                        .expect("post");
+                    assert_eq!(r.status(), 201);
+                    let attempt: Value = c
+                        .post(format!("{base}/api/v1/access-attempts"))
+                        .bearer_auth(&token)
+                        .json(&json!({"facility_id": r.json::<Value>().await.expect("json")["id"], "attempted_at": "2020-01-20T10:00",
+                                      "purpose": "monitoring", "outcome": "denied"}))
+                        .send()
+                        .await
+                        .expect("post")
+                        .json()
+                        .await
+                        .expect("json");
+                    c.post(format!("{base}/api/v1/access-attempts/{}/files?filename=oficio.pdf", attempt["id"]))
+                        .bearer_auth(&token)
+                        .body(format!("%PDF-1.4 oficio {n}").into_bytes())
+                        .send()
+                        .await
+                        .expect("file");
+                    n += 1;
+                }
+                n
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let (d, o) = (dir.clone(), out.clone());
+        let backup = tokio::task::spawn_blocking(move || run(&d, &["backup", o.to_str().expect("p")])).await.expect("join");
+        assert!(backup.status.success(), "{:?}", text(&backup));
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        writer.await.expect("writer")
+    });
+    drop(server);
+    assert!(written > 0, "writes went on during the backup");
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(out.join("MANIFEST.json")).expect("manifest")).expect("json");
+
+    // Into a fresh data dir with the master key of the time.
+    let fresh = t.0.join("fresh");
+    std::fs::create_dir_all(&fresh).expect("mkdir");
+    std::fs::copy(dir.join("master.key"), fresh.join("master.key")).expect("key");
+    let o = run(&fresh, &["restore", out.to_str().expect("p")]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    rt.block_on(async {
+        let store = open_dir(&fresh).await;
+        let report = store.verify_audit().await.expect("verify");
+        assert!(report.ok(), "{:?}", report.problems);
+        assert_eq!(report.head_hash, manifest["head_hash"].as_str().expect("head"));
+        let counts = serde_json::to_value(store.counts().await.expect("counts")).expect("json");
+        assert_eq!(counts, manifest["counts"]);
+        assert!(counts["facilities"].as_i64().expect("n") > 0 && counts["blobs"].as_i64().expect("n") > 0);
+        let original = open_dir(&dir).await.counts().await.expect("counts");
+        assert!(original.get("facilities") >= counts["facilities"].as_i64().expect("n"), "the copy is a snapshot");
+    });
+
+    // Existing data needs --force, and is kept aside.
+    let o = run(&fresh, &["restore", out.to_str().expect("p")]);
+    assert!(!o.status.success() && text(&o).1.contains("--force"));
+    let o = run(&fresh, &["restore", out.to_str().expect("p"), "--force"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(std::fs::read_dir(&fresh).expect("dir").any(|e| e
+        .expect("e")
+        .file_name()
+        .to_string_lossy()
+        .starts_with("replaced-")));
+
+    // Without the right key nothing is restored.
+    let wrong = t.0.join("wrong");
+    std::fs::create_dir_all(&wrong).expect("mkdir");
+    std::fs::write(wrong.join("master.key"), "ab".repeat(32)).expect("key");
+    let o = run(&wrong, &["restore", out.to_str().expect("p")]);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("master key"), "{:?}", text(&o));
+    assert!(!wrong.join("vigia.db").exists());
+
+    // An altered backup is refused before anything moves.
+    let mut db = std::fs::read(out.join("vigia.db")).expect("db");
+    let i = db.len() / 2;
+    db[i] ^= 0x55;
+    std::fs::write(out.join("vigia.db"), db).expect("write");
+    let altered = t.0.join("altered");
+    std::fs::create_dir_all(&altered).expect("mkdir");
+    std::fs::copy(dir.join("master.key"), altered.join("master.key")).expect("key");
+    let o = run(&altered, &["restore", out.to_str().expect("p")]);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("altered"), "{:?}", text(&o));
+    assert!(!altered.join("vigia.db").exists());
+}
+
 #[test]
 fn the_demo_starts_with_its_dataset_and_answers_health_checks() {
     let t = TempDir::new("demo");

@@ -846,34 +846,23 @@ impl crate::Store for SqlStore {
         BACKEND
     }
 
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 
     async fn counts(&self) -> Result<Counts> {
-        let mut n = [0i64; 6];
-        for (i, table) in
-            ["organizations", "users", "facilities", "facility_notes", "audit_log", "access_attempts"].iter().enumerate()
-        {
-            let sql = match *table {
-                "organizations" => "SELECT COUNT(*) AS n FROM organizations",
-                "users" => "SELECT COUNT(*) AS n FROM users",
-                "facilities" => "SELECT COUNT(*) AS n FROM facilities",
-                "facility_notes" => "SELECT COUNT(*) AS n FROM facility_notes",
-                "access_attempts" => "SELECT COUNT(*) AS n FROM access_attempts",
-                _ => "SELECT COUNT(*) AS n FROM audit_log",
-            };
-            n[i] = sqlx::query(sql).fetch_one(&self.pool).await?.try_get("n")?;
+        let mut n = std::collections::BTreeMap::new();
+        for table in crate::RECORD_TABLES {
+            // Table names come from the constant list above, never from input.
+            let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+            n.insert(table.to_string(), sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&self.pool).await?.try_get("n")?);
         }
-        Ok(Counts {
-            organizations: n[0],
-            users: n[1],
-            facilities: n[2],
-            facility_notes: n[3],
-            audit_entries: n[4],
-            access_attempts: n[5],
-        })
+        Ok(Counts(n))
     }
 
     async fn create_org(&self, actor: &Actor, slug: &str, name: &str) -> Result<Organization> {

@@ -1,0 +1,182 @@
+//! Backups as self-checking archives, and restoring them.
+//!
+//! `vigia backup OUT` writes `OUT/vigia.db` (one snapshot), `OUT/blobs/` (evidence files)
+//! and `OUT/MANIFEST.json`: the database file's SHA-256, the audit chain's head and the
+//! row count of every record table, taken from the verified copy. `vigia restore FROM`
+//! checks all of that on a staged copy — file hash, every blob against its name, the
+//! whole audit chain, the head and the counts, and that the master key opens the sealed
+//! data — before it moves anything into the data dir; what it replaces is kept aside.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context};
+use serde::{Deserialize, Serialize};
+use vigia_domain::audit::sha256_hex;
+use vigia_store::{Counts, MasterKey, StoreError, VaultError, VerifyReport};
+
+pub const MANIFEST: &str = "MANIFEST.json";
+const FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: u32,
+    pub created_at: String,
+    pub vigia_version: String,
+    pub database_sha256: String,
+    pub audit_entries: i64,
+    pub head_seq: i64,
+    pub head_hash: String,
+    pub counts: Counts,
+}
+
+fn sha256_file(path: &Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(sha256_hex(&bytes))
+}
+
+/// Writes the manifest of a backup directory whose copy verified as `report`.
+pub fn write_manifest(out: &Path, report: &VerifyReport, counts: Counts) -> anyhow::Result<Manifest> {
+    let m = Manifest {
+        format: FORMAT,
+        created_at: vigia_domain::format_instant(vigia_store::now_micros()),
+        vigia_version: env!("CARGO_PKG_VERSION").to_string(),
+        database_sha256: sha256_file(&out.join("vigia.db"))?,
+        audit_entries: report.entries,
+        head_seq: report.head_seq,
+        head_hash: report.head_hash.clone(),
+        counts,
+    };
+    let path = out.join(MANIFEST);
+    std::fs::write(&path, serde_json::to_string_pretty(&m)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(m)
+}
+
+/// Every file under `dir/blobs`, checked against the hash it is named by.
+fn check_blobs(dir: &Path) -> anyhow::Result<usize> {
+    let root = dir.join("blobs");
+    if !root.exists() {
+        return Ok(0);
+    }
+    let mut n = 0;
+    let mut stack = vec![root];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.starts_with('.') {
+                continue;
+            }
+            if sha256_file(&path)? != name {
+                bail!("evidence file {} does not match its hash: the backup was altered", path.display());
+            }
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// What a restore checked and did.
+pub struct Restored {
+    pub manifest: Manifest,
+    pub blobs: usize,
+    pub kept_aside: Option<PathBuf>,
+}
+
+/// Checks the backup in `from` and, when everything holds, makes it the data in
+/// `data_dir`. With existing data, `force` is needed; the old files are moved to
+/// `data_dir/replaced-<time>/`, never deleted. The server must not be running.
+pub async fn restore(from: &Path, data_dir: &Path, keys: &[MasterKey], force: bool) -> anyhow::Result<Restored> {
+    let manifest: Manifest = serde_json::from_slice(
+        &std::fs::read(from.join(MANIFEST))
+            .with_context(|| format!("{} has no {MANIFEST}: not a Vigía backup", from.display()))?,
+    )
+    .with_context(|| format!("{MANIFEST} is not readable"))?;
+    if manifest.format != FORMAT {
+        bail!("unknown backup format {}", manifest.format);
+    }
+    if sha256_file(&from.join("vigia.db"))? != manifest.database_sha256 {
+        bail!("the database file does not match the manifest's hash: the backup was altered or is incomplete");
+    }
+    let blobs = check_blobs(from)?;
+    let current = data_dir.join("vigia.db");
+    if current.exists() && !force {
+        bail!("{} already holds data; pass --force to replace it (it is kept aside, not deleted)", data_dir.display());
+    }
+
+    // Stage a copy and check it with the store itself before touching the data dir.
+    let stamp = vigia_store::now_micros();
+    let stage = data_dir.join(format!(".restore-{stamp}"));
+    std::fs::create_dir_all(&stage).with_context(|| format!("cannot create {}", stage.display()))?;
+    let checked: anyhow::Result<()> = async {
+        std::fs::copy(from.join("vigia.db"), stage.join("vigia.db"))?;
+        if from.join("blobs").exists() {
+            copy_tree(&from.join("blobs"), &stage.join("blobs"))?;
+        }
+        let store =
+            vigia_store::open(&vigia_store::sqlite_url(&stage.join("vigia.db")), keys).await.map_err(|e| match e {
+                StoreError::Vault(VaultError::WrongMasterKey) => anyhow!(
+                "the master key does not open this backup: restoring needs the master key of the time of the backup"
+            ),
+                other => anyhow!("the backup's database does not open: {other}"),
+            })?;
+        let report = store.verify_audit().await?;
+        if !report.ok() {
+            bail!("the backup's audit history does not verify: {}", report.problems.join("; "));
+        }
+        if report.head_hash != manifest.head_hash || report.head_seq != manifest.head_seq {
+            bail!("the backup's audit head is not the one its manifest recorded");
+        }
+        let counts = store.counts().await?;
+        store.close().await;
+        if counts != manifest.counts {
+            bail!("the backup's record counts differ from its manifest");
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = checked {
+        let _ = std::fs::remove_dir_all(&stage);
+        return Err(e);
+    }
+
+    let mut kept_aside = None;
+    if current.exists() {
+        let aside = data_dir.join(format!("replaced-{stamp}"));
+        std::fs::create_dir_all(&aside)?;
+        for name in ["vigia.db", "vigia.db-wal", "vigia.db-shm", "blobs"] {
+            let p = data_dir.join(name);
+            if p.exists() {
+                std::fs::rename(&p, aside.join(name)).with_context(|| format!("cannot move {} aside", p.display()))?;
+            }
+        }
+        kept_aside = Some(aside);
+    }
+    for name in ["vigia.db", "vigia.db-wal", "blobs"] {
+        let p = stage.join(name);
+        if p.exists() {
+            std::fs::rename(&p, data_dir.join(name))
+                .with_context(|| format!("cannot move {} into place", p.display()))?;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&stage);
+    Ok(Restored { manifest, blobs, kept_aside })
+}
