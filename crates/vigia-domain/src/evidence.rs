@@ -8,6 +8,10 @@ use crate::FieldError;
 /// The largest evidence file accepted, in bytes.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 
+/// The types [`sniff`] recognizes (and files are served as).
+pub const CONTENT_TYPES: [&str; 8] =
+    ["image/jpeg", "image/png", "image/webp", "audio/wav", "application/pdf", "audio/ogg", "audio/mpeg", "audio/mp4"];
+
 /// Recognizes an accepted file type from its first bytes.
 pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     let starts = |magic: &[u8]| bytes.starts_with(magic);

@@ -102,7 +102,7 @@ impl RawInput {
     pub fn list_text(&self, field: &str, max: usize, errs: &mut ValidationErrors) -> Option<String> {
         match self.fields.get(field) {
             Some(RawValue::List(items)) => {
-                if items.iter().any(|i| i.contains(',')) {
+                if items.iter().any(|i| i.contains(',') || i.trim().is_empty()) {
                     errs.push(FieldError::new(field, "expected_codes"));
                     return None;
                 }
@@ -127,7 +127,10 @@ impl RawInput {
     pub fn integer(&self, field: &str, min: i64, max: i64, errs: &mut ValidationErrors) -> Option<i64> {
         let n = match self.fields.get(field) {
             None | Some(RawValue::Null) => return None,
-            Some(RawValue::Number(n)) => n.as_i64(),
+            // JSON has one number type: 3.0 is the integer 3.
+            Some(RawValue::Number(n)) => {
+                n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
+            }
             Some(RawValue::Text(s)) => s.trim().parse::<i64>().ok(),
             Some(_) => None,
         };

@@ -37,6 +37,7 @@ pub mod error;
 pub mod evidence;
 pub mod export;
 pub mod facility;
+pub mod fuzzing;
 pub mod geo;
 pub mod import;
 pub mod input;

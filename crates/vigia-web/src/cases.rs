@@ -487,7 +487,7 @@ fn report_query(q: &HashMap<String, String>) -> Result<(bool, Date, Date, bool),
         errs.push(vigia_domain::FieldError::new("from", "after_until"));
     }
     let csv = match raw.text("format", 10, &mut errs).as_deref() {
-        None | Some("html") => false,
+        None | Some("html") | Some("json") => false,
         Some("csv") => true,
         Some(_) => {
             errs.push(vigia_domain::FieldError::new("format", "unknown_choice"));

@@ -48,6 +48,7 @@ async fn store_upload(
 ) -> Result<Attachment, WebError> {
     let attempt = crate::access::visible(st, ctx, attempt_id).await?;
     crate::access::editable(ctx, &attempt)?;
+    check_filename(filename)?;
     let content_type =
         evidence::check(bytes).map_err(|e| WebError::Invalid(vigia_domain::ValidationErrors(vec![e])))?;
     let name = evidence::clean_name(filename);
@@ -102,6 +103,14 @@ fn download(a: &Attachment, bytes: Vec<u8>) -> Response {
     resp
 }
 
+/// A name with control characters is refused rather than silently changed.
+fn check_filename(name: &str) -> Result<(), WebError> {
+    if name.chars().any(char::is_control) {
+        return Err(WebError::Invalid(vigia_domain::ValidationErrors::single("filename", "control_characters")));
+    }
+    Ok(())
+}
+
 // ---- Case documents: sealed, readable only by those who may read personal data ----
 
 async fn case_upload(
@@ -112,6 +121,7 @@ async fn case_upload(
     bytes: &[u8],
 ) -> Result<Attachment, WebError> {
     let (_, c) = crate::cases::owned(st, ctx, case_id, Permission::EditCases).await?;
+    check_filename(filename)?;
     let content_type =
         evidence::check(bytes).map_err(|e| WebError::Invalid(vigia_domain::ValidationErrors(vec![e])))?;
     let name = evidence::clean_name(filename);

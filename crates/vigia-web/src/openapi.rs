@@ -14,6 +14,14 @@ fn json_response(desc: &str, schema: &str) -> Value {
     json!({"description": desc, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
 }
 
+/// A downloaded evidence file: served with the type read from its bytes.
+fn file_download() -> Value {
+    let binary = json!({"schema": {"type": "string", "format": "binary"}});
+    let content: serde_json::Map<String, Value> =
+        vigia_domain::evidence::CONTENT_TYPES.iter().map(|t| (t.to_string(), binary.clone())).collect();
+    json!({"description": "The file; X-Content-SHA256 names its hash", "content": content})
+}
+
 fn id_param() -> Value {
     json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1}})
 }
@@ -65,6 +73,10 @@ fn case_parts() -> (Value, Value) {
             ("422", "A field is invalid"),
         ])
     };
+    let versioned = |mut e: serde_json::Map<String, Value>| {
+        e.insert("409".into(), problem_response("The version moved on"));
+        e
+    };
     let list = |schema: &str| json!({"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": format!("#/components/schemas/{schema}")}}}});
     let scope = |vals: Vec<&str>| json!({"name": "scope", "in": "query", "required": false, "schema": {"type": "string", "enum": vals}});
     let paths = json!({
@@ -92,9 +104,9 @@ fn case_parts() -> (Value, Value) {
             },
             "put": {
                 "operationId": "updateCase", "summary": "Correct a case: a new version",
-                "parameters": [{"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^(W/)?\"?[0-9]+\"?$"}}],
+                "parameters": [{"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^(W/)?\"?[0-9]{1,18}\"?$"}}],
                 "requestBody": body("CaseInput"),
-                "responses": with(write_errors("No such case in your organization"), "200", json_response("The new version", "Case"))
+                "responses": with(versioned(write_errors("No such case in your organization")), "200", json_response("The new version", "Case"))
             }
         },
         "/api/v1/cases/{id}/sealed": {
@@ -117,7 +129,15 @@ fn case_parts() -> (Value, Value) {
             "post": {
                 "operationId": "voidCaseEvent", "summary": "Mark an event as a mistake, with a reason; it stays on the record",
                 "requestBody": body("VoidInput"),
-                "responses": with(write_errors("No such case or event"), "200", json_response("The voided event", "CaseEvent"))
+                "responses": with(
+                    {
+                        let mut e = write_errors("No such case or event");
+                        e.insert("409".into(), problem_response("The event was already voided"));
+                        e
+                    },
+                    "200",
+                    json_response("The voided event", "CaseEvent"),
+                )
             }
         },
         "/api/v1/cases/{id}/documents": {
@@ -129,7 +149,7 @@ fn case_parts() -> (Value, Value) {
             "post": {
                 "operationId": "uploadCaseDocument",
                 "summary": "Attach a document to a case, sealed with your organization's key (the body is the file; its type is read from its bytes)",
-                "parameters": [{"name": "filename", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 255}}],
+                "parameters": [{"name": "filename", "in": "query", "required": false, "description": "Paths are stripped; long names are shortened", "schema": {"type": "string"}}],
                 "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
                 "responses": with(errors(&[
                     ("403", "The role may not edit cases"), ("404", "No such case in your organization"),
@@ -141,7 +161,7 @@ fn case_parts() -> (Value, Value) {
             "parameters": [id_param()],
             "get": {
                 "operationId": "downloadCaseDocument", "summary": "A case document, opened; the read is recorded in the audit history",
-                "responses": with(errors(&[("403", "The role may not read personal data"), ("404", "No such document in your organization")]), "200", json!({"description": "The file; X-Content-SHA256 names its hash", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}))
+                "responses": with(errors(&[("403", "The role may not read personal data"), ("404", "No such document in your organization")]), "200", file_download())
             }
         },
         "/api/v1/today": {
@@ -209,12 +229,18 @@ fn case_parts() -> (Value, Value) {
                 "full_name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S", "description": "Sealed"},
                 "birth_date": {"type": ["string", "null"], "format": "date", "description": "Sealed; not in the future"},
                 "identity_documents": text(1000), "contact": text(1000), "family_links": text(2000),
-                "nationality": {"type": ["string", "null"], "pattern": "^[A-Za-z]{2}$", "description": "ISO 3166-1 alpha-2"},
+                "nationality": {"type": ["string", "null"], "pattern": "^([A-Za-z]{2})?$", "description": "ISO 3166-1 alpha-2; empty means unknown"},
                 "sex": nullable_enum(Sex::ALL.iter().map(|v| v.as_str()).collect()),
                 "age_group": nullable_enum(AgeGroup::ALL.iter().map(|v| v.as_str()).collect()),
                 "minor": {"type": ["boolean", "null"], "description": "Implied by a child or adolescent age group; contradicts an adult one"},
-                "languages": {"type": ["array", "null"], "items": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,20}$"}},
-                "vulnerabilities": {"type": ["array", "null"], "items": {"type": "string", "enum": codes(Vulnerability::ALL.iter().map(|v| v.as_str()).collect())}},
+                "languages": {"anyOf": [
+                    {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,20}$"}},
+                    {"type": ["string", "null"], "maxLength": 400, "pattern": "^[A-Za-z0-9-]{1,20}( *, *[A-Za-z0-9-]{1,20})*$|^$", "description": "Comma-separated"}
+                ]},
+                "vulnerabilities": {"anyOf": [
+                    {"type": "array", "items": {"type": "string", "enum": codes(Vulnerability::ALL.iter().map(|v| v.as_str()).collect())}},
+                    {"type": ["string", "null"], "maxLength": 400, "description": format!("Comma-separated: {}", Vulnerability::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "))}
+                ]},
                 "facility_id": {"type": ["integer", "null"], "minimum": 1},
                 "lawyer_user_id": {"type": ["integer", "null"], "minimum": 1, "description": "A member of your organization"},
                 "status": nullable_enum(CaseStatus::ALL.iter().map(|v| v.as_str()).collect())
@@ -280,7 +306,86 @@ pub fn document() -> Value {
             m.extend(e);
         }
     }
+    tighten_inputs(&mut doc);
     doc
+}
+
+/// Dates the validators accept: years 1900 to 2099 (`RawInput::date`).
+const DATE_PATTERN: &str = "^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+/// Free text may hold newlines and tabs but no other control characters.
+const TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+
+fn has_type(m: &serde_json::Map<String, Value>, t: &str) -> bool {
+    m.get("type").is_some_and(|v| v == t || v.as_array().is_some_and(|a| a.contains(&json!(t))))
+}
+
+/// Says in the schema what every validator enforces on every input, so the document
+/// and the code cannot drift apart field by field: dates within the years accepted,
+/// no control characters in text, ids within 64 bits; an empty optional query
+/// parameter counts as absent (forms send them).
+fn tighten_inputs(doc: &mut Value) {
+    fn schema(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                if m.get("format").is_some_and(|f| f == "date") {
+                    m.insert("pattern".into(), DATE_PATTERN.into());
+                } else if has_type(m, "string") && m.get("format").is_none() && m.get("enum").is_none() {
+                    match m.remove("pattern") {
+                        Some(p) => {
+                            m.insert("allOf".into(), json!([{"pattern": p}, {"pattern": TEXT_PATTERN}]));
+                        }
+                        None => {
+                            m.insert("pattern".into(), TEXT_PATTERN.into());
+                        }
+                    }
+                }
+                if has_type(m, "integer") && !m.contains_key("maximum") {
+                    m.insert("maximum".into(), i64::MAX.into());
+                }
+                for key in ["properties", "items", "anyOf", "oneOf"] {
+                    match m.get_mut(key) {
+                        Some(Value::Object(props)) if key == "properties" => props.values_mut().for_each(schema),
+                        Some(Value::Array(items)) => items.iter_mut().for_each(schema),
+                        Some(other) if key == "items" => schema(other),
+                        _ => {}
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(schema),
+            _ => {}
+        }
+    }
+    fn parameters(list: &mut Value) {
+        for p in list.as_array_mut().into_iter().flatten() {
+            let optional_query = p["in"] == "query" && p["required"] != true;
+            if let Some(s) = p.get_mut("schema") {
+                schema(s);
+                if optional_query && ["string", "integer", "number", "boolean"].iter().any(|t| s["type"] == *t) {
+                    let inner = s.take();
+                    *s = json!({"anyOf": [inner, {"type": "string", "maxLength": 0}]});
+                }
+            }
+        }
+    }
+    if let Some(Value::Object(paths)) = doc.get_mut("paths") {
+        for item in paths.values_mut() {
+            if let Some(ps) = item.get_mut("parameters") {
+                parameters(ps);
+            }
+            for op in item.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
+                if let Some(ps) = op.get_mut("parameters") {
+                    parameters(ps);
+                }
+            }
+        }
+    }
+    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+        for (name, s) in schemas.iter_mut() {
+            if name.ends_with("Input") {
+                schema(s);
+            }
+        }
+    }
 }
 
 fn document_base() -> Value {
@@ -291,7 +396,7 @@ fn document_base() -> Value {
     let reasons: Vec<&str> = ReasonCategory::ALL.iter().map(|k| k.as_str()).collect();
     let restrictions: Vec<&str> = Restriction::ALL.iter().map(|k| k.as_str()).collect();
     let visibilities: Vec<&str> = Visibility::ALL.iter().map(|k| k.as_str()).collect();
-    let datetime_text = json!({"type": "string", "description": "Civil time at the facility (2020-01-20T10:30) or an RFC 3339 instant; not in the future, not before 2000"});
+    let datetime_text = json!({"type": "string", "minLength": 1, "pattern": "\\S", "description": "Civil time at the facility (2020-01-20T10:30) or an RFC 3339 instant; not in the future, not before 2000"});
     let states: Vec<&str> = geo::STATES.iter().map(|s| s.code).collect();
     let nullable_text = |max: usize| json!({"type": ["string", "null"], "maxLength": max});
     let date = json!({"type": ["string", "null"], "format": "date"});
@@ -366,7 +471,7 @@ fn document_base() -> Value {
                     {"name": "min_orgs", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3}},
                     {"name": "min_facilities", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3}},
                     {"name": "window_days", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 90, "default": 7}},
-                    {"name": "alpha", "in": "query", "required": false, "schema": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.5, "default": 0.001}}
+                    {"name": "alpha", "in": "query", "required": false, "schema": {"type": "number", "minimum": 1e-12, "maximum": 0.5, "default": 0.001}}
                 ],
                 "responses": with(errors(&[("422", "A parameter is invalid")]), "200", json!({"description": "The analysis", "content": {"application/json": {"schema": {"type": "object", "required": ["attempts", "episodes", "by_facility", "by_organization", "by_month"]}}}}))
             }},
@@ -388,7 +493,7 @@ fn document_base() -> Value {
                 },
                 "put": {
                     "operationId": "updateAccessAttempt", "summary": "Correct your organization's attempt: a new version",
-                    "parameters": [{"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^(W/)?\"?[0-9]+\"?$"}}],
+                    "parameters": [{"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^(W/)?\"?[0-9]{1,18}\"?$"}}],
                     "requestBody": body("AttemptInput"),
                     "responses": with(errors(&[
                         ("400", "Malformed JSON or If-Match"), ("403", "Not your organization's attempt, or the role may not record"),
@@ -406,7 +511,7 @@ fn document_base() -> Value {
                 "post": {
                     "operationId": "uploadAttemptFile",
                     "summary": "Attach a photo, PDF or audio file (the body is the file; its type is read from its bytes)",
-                    "parameters": [{"name": "filename", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 255}}],
+                    "parameters": [{"name": "filename", "in": "query", "required": false, "description": "Paths are stripped; long names are shortened", "schema": {"type": "string"}}],
                     "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
                     "responses": with(errors(&[
                         ("403", "Not your organization's attempt, or the role may not record"), ("404", "No such attempt"),
@@ -418,7 +523,7 @@ fn document_base() -> Value {
                 "parameters": [id_param()],
                 "get": {
                     "operationId": "downloadFile", "summary": "An evidence file, if you may see the record it belongs to",
-                    "responses": with(errors(&[("404", "No such file, or not visible to you")]), "200", json!({"description": "The file; X-Content-SHA256 names its hash", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}))
+                    "responses": with(errors(&[("404", "No such file, or not visible to you")]), "200", file_download())
                 }
             },
             "/api/v1/access-attempts/{id}/history": {
@@ -461,7 +566,7 @@ fn document_base() -> Value {
                 "put": {
                     "operationId": "updateFacility",
                     "summary": "Correct a facility: a new version. Send If-Match with the version you read to refuse lost updates.",
-                    "parameters": [{"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^(W/)?\"?[0-9]+\"?$"}}],
+                    "parameters": [{"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^(W/)?\"?[0-9]{1,18}\"?$"}}],
                     "requestBody": body("FacilityInput"),
                     "responses": with(errors(&[
                         ("400", "Malformed JSON or If-Match"), ("403", "The role may not edit facilities"),
@@ -580,7 +685,10 @@ fn document_base() -> Value {
                         "reason_category": {"type": ["string", "null"], "enum": reasons.iter().map(|r| Value::from(*r)).chain([Value::Null]).collect::<Vec<_>>()},
                         "reason_text": nullable_text(2000),
                         "official": nullable_text(200),
-                        "restrictions": {"type": ["string", "null"], "maxLength": 400, "description": format!("Comma-separated: {}", restrictions.join(", "))},
+                        "restrictions": {"anyOf": [
+                            {"type": "array", "items": {"type": "string", "enum": restrictions.clone()}},
+                            {"type": ["string", "null"], "maxLength": 400, "description": format!("Comma-separated: {}", restrictions.join(", "))}
+                        ]},
                         "notes": nullable_text(4000),
                         "visibility": {"type": ["string", "null"], "enum": visibilities.iter().map(|r| Value::from(*r)).chain([Value::Null]).collect::<Vec<_>>(), "description": "Default coalition"}
                     },
