@@ -180,3 +180,121 @@ pub async fn restore(from: &Path, data_dir: &Path, keys: &[MasterKey], force: bo
     let _ = std::fs::remove_dir_all(&stage);
     Ok(Restored { manifest, blobs, kept_aside })
 }
+
+// ---- Portable export, for PostgreSQL and for moving between backends -------------
+
+const EXPORT_FORMAT: u32 = 1;
+
+/// The first line of a portable export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportHeader {
+    pub vigia_export: u32,
+    pub created_at: String,
+    pub vigia_version: String,
+    pub backend: String,
+    pub head_seq: i64,
+    pub head_hash: String,
+    pub counts: Counts,
+}
+
+/// Writes every record of `store` as JSON Lines: a header (audit head and counts, after
+/// the chain verified), then one line per row. Sealed values stay ciphertext. Take it
+/// with the server stopped, so the rows and the head belong together; `vigia import
+/// --all` refuses an export whose rows do not verify against its header.
+pub async fn export_all(store: &vigia_store::DynStore, out: &Path) -> anyhow::Result<ExportHeader> {
+    use std::io::Write;
+    let report = store.verify_audit().await?;
+    if !report.ok() {
+        bail!("the database does not verify; export refused: {}", report.problems.join("; "));
+    }
+    let header = ExportHeader {
+        vigia_export: EXPORT_FORMAT,
+        created_at: vigia_domain::format_instant(vigia_store::now_micros()),
+        vigia_version: env!("CARGO_PKG_VERSION").to_string(),
+        backend: store.backend().as_str().to_string(),
+        head_seq: report.head_seq,
+        head_hash: report.head_hash,
+        counts: store.counts().await?,
+    };
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(out)
+        .with_context(|| format!("cannot create {} (it must not exist)", out.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    writeln!(w, "{}", serde_json::to_string(&header)?)?;
+    for table in vigia_store::EXPORT_TABLES {
+        let mut offset = 0;
+        loop {
+            let rows = store.export_page(table, offset, 1000).await?;
+            for row in &rows {
+                writeln!(w, "{}", serde_json::json!({ "table": table, "row": row }))?;
+            }
+            if rows.len() < 1000 {
+                break;
+            }
+            offset += rows.len() as i64;
+        }
+    }
+    w.into_inner().map_err(|e| anyhow!("cannot write {}: {e}", out.display()))?.sync_all()?;
+    Ok(header)
+}
+
+/// Loads a portable export into the empty database at `url`, then reopens it with
+/// `keys` (which must open the exported organizations' data keys) and checks the whole
+/// audit chain, its head and every count against the export's header.
+pub async fn import_all(url: &str, keys: &[MasterKey], from: &Path) -> anyhow::Result<ExportHeader> {
+    use std::io::BufRead;
+    let store = vigia_store::open(url, keys).await.map_err(|e| anyhow!("cannot open the target database: {e}"))?;
+    let existing = store.counts().await?;
+    if existing.get("organizations") > 0 || existing.get("audit_log") > 0 {
+        bail!("the target database already holds data: import needs an empty one");
+    }
+    let file = std::fs::File::open(from).with_context(|| format!("cannot read {}", from.display()))?;
+    let mut lines = std::io::BufReader::new(file).lines();
+    let first = lines.next().ok_or_else(|| anyhow!("{} is empty", from.display()))??;
+    let header: ExportHeader = serde_json::from_str(&first).context("the first line is not a Vigía export header")?;
+    if header.vigia_export != EXPORT_FORMAT {
+        bail!("unknown export format {}", header.vigia_export);
+    }
+    let mut batch: Vec<vigia_store::ExportRow> = Vec::new();
+    let mut current: Option<String> = None;
+    for (n, line) in lines.enumerate() {
+        let line = line?;
+        let v: serde_json::Value =
+            serde_json::from_str(&line).with_context(|| format!("line {} is not JSON", n + 2))?;
+        let table = v["table"].as_str().ok_or_else(|| anyhow!("line {} names no table", n + 2))?.to_string();
+        let row = v["row"].as_object().ok_or_else(|| anyhow!("line {} has no row", n + 2))?.clone();
+        if current.as_deref() != Some(table.as_str()) || batch.len() >= 1000 {
+            if let Some(t) = &current {
+                store.import_rows(t, &batch).await?;
+            }
+            batch.clear();
+            current = Some(table);
+        }
+        batch.push(row);
+    }
+    if let Some(t) = &current {
+        store.import_rows(t, &batch).await?;
+    }
+    store.finish_import().await?;
+    store.close().await;
+    // Reopened, the vault unwraps the imported data keys: a wrong master key shows here.
+    let store = vigia_store::open(url, keys).await.map_err(|e| match e {
+        StoreError::Vault(VaultError::WrongMasterKey) => anyhow!(
+            "imported, but the master key does not open the exported data keys: use the key of the exported data"
+        ),
+        other => anyhow!("cannot reopen the imported database: {other}"),
+    })?;
+    let report = store.verify_audit().await?;
+    if !report.ok() {
+        bail!("the imported data does not verify: {}", report.problems.join("; "));
+    }
+    if report.head_hash != header.head_hash || report.head_seq != header.head_seq {
+        bail!("the imported audit head is not the one the export recorded");
+    }
+    if store.counts().await? != header.counts {
+        bail!("the imported record counts differ from the export's");
+    }
+    Ok(header)
+}

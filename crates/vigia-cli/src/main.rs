@@ -94,6 +94,26 @@ enum Command {
         place: Place,
         out: PathBuf,
     },
+    /// Write every record (SQLite or PostgreSQL) to FILE as JSON Lines, a portable archive
+    /// that `vigia import --all` loads into either backend. Sealed data stays sealed.
+    /// Stop the server first; for live PostgreSQL backups use pg_dump.
+    Export {
+        #[command(flatten)]
+        place: Place,
+        /// Everything (the only kind of export so far).
+        #[arg(long)]
+        all: bool,
+        file: PathBuf,
+    },
+    /// Load a `vigia export --all` FILE into an empty database, then verify the audit
+    /// chain, its head and every count against the export.
+    Import {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        all: bool,
+        file: PathBuf,
+    },
     /// Check the backup in FROM (database hash, evidence files, the whole audit chain,
     /// record counts, the master key) and only then make it the data of --data-dir. Stop
     /// the server first. Existing data needs --force and is kept aside, not deleted.
@@ -444,6 +464,33 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Clock(cmd) => return clock(cmd).await,
+        Command::Export { place, all, file } => {
+            if !all {
+                bail!("say --all: the export carries every record");
+            }
+            let store = place.open().await?;
+            let h = vigia_cli::archive::export_all(&store, &file).await?;
+            println!(
+                "Exported to {} ({} audit entries, head {})",
+                file.display(),
+                h.counts.get("audit_log"),
+                h.head_hash
+            );
+        }
+        Command::Import { place, all, file } => {
+            if !all {
+                bail!("say --all: the import loads a whole export");
+            }
+            place.ensure_dir()?;
+            let keys = keyfile::load(&place.data_dir)?;
+            let h = vigia_cli::archive::import_all(&place.url(), &keys, &file).await?;
+            println!(
+                "Imported {} ({} audit entries, head {}): verified",
+                file.display(),
+                h.counts.get("audit_log"),
+                h.head_hash
+            );
+        }
         Command::Restore { place, from, force } => {
             if place.database_url.is_some() {
                 bail!("restore works on SQLite data dirs; for PostgreSQL use pg_restore (see docs/operations.md)");

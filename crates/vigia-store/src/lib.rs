@@ -331,6 +331,39 @@ pub const RECORD_TABLES: [&str; 16] = [
     "audit_log",
 ];
 
+/// Every table a portable export carries, in an order that satisfies foreign keys.
+/// Sessions, sign-in failures and pending second factors are left out: after an import
+/// people sign in again.
+pub const EXPORT_TABLES: [&str; 24] = [
+    "organizations",
+    "users",
+    "memberships",
+    "api_tokens",
+    "facilities",
+    "org_keys",
+    "facility_notes",
+    "coalitions",
+    "coalition_members",
+    "access_attempts",
+    "blobs",
+    "attachments",
+    "alerts",
+    "webhooks",
+    "deliveries",
+    "calendar_rules",
+    "cases",
+    "case_events",
+    "case_documents",
+    "user_totp",
+    "recovery_codes",
+    "org_settings",
+    "audit_log",
+    "chain_head",
+];
+
+/// One row of a portable export: column name to value; bytes are `{"base64": "…"}`.
+pub type ExportRow = serde_json::Map<String, serde_json::Value>;
+
 /// Row counts by table, for backups and restore checks.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts(pub std::collections::BTreeMap<String, i64>);
@@ -570,6 +603,14 @@ pub trait Store: Send + Sync {
     // Keys and maintenance
     /// Re-wraps every data key under `new`; the vault then uses `new`.
     async fn rotate_master_key(&self, actor: &Actor, new: &MasterKey) -> Result<usize>;
+    /// Rows of one of [`EXPORT_TABLES`], in primary-key order, for a portable export
+    /// (evidence bytes included even when they live in files).
+    async fn export_page(&self, table: &str, offset: i64, limit: i64) -> Result<Vec<ExportRow>>;
+    /// Inserts exported rows as they are (ids, audit entries and ciphertexts unchanged)
+    /// into an empty database.
+    async fn import_rows(&self, table: &str, rows: &[ExportRow]) -> Result<()>;
+    /// After an import: identity counters continue after the imported ids.
+    async fn finish_import(&self) -> Result<()>;
     /// A consistent copy of the database and its evidence files in the new directory
     /// `path` (`vigia.db`, `blobs/`), made while it may be written to.
     async fn backup_to(&self, path: &Path) -> Result<()>;

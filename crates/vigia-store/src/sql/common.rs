@@ -25,7 +25,7 @@ use vigia_domain::{FieldError, Micros, RecordType, ValidationErrors};
 
 use crate::vault::{self, b64, MasterKey, Vault, VaultError};
 use crate::{
-    now_micros, Actor, Alert, ApiToken, Attachment, Backend, CalendarRule, CaseFacts, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
+    now_micros, Actor, Alert, ApiToken, ExportRow, Attachment, Backend, CalendarRule, CaseFacts, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
     Webhook, HistoryEntry, LoginChallenge, NewUser, Result, SealedCase, SessionInfo, SessionRow, TotpState,
     StoreError, VerifyReport,
 };
@@ -648,6 +648,91 @@ const SESSION_ID_LEN: usize = 16;
 
 fn org_settings_content(org_id: i64, require_2fa: bool) -> String {
     serde_json::json!({"org_id": org_id, "require_2fa": require_2fa}).to_string()
+}
+
+/// What a column holds, as the portable export reads and writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ColumnKind {
+    Integer,
+    Real,
+    Text,
+    Bytes,
+    Bool,
+}
+
+fn export_table(table: &str) -> Result<&'static str> {
+    crate::EXPORT_TABLES.into_iter().find(|t| *t == table).ok_or(StoreError::Unsupported("not an exportable table"))
+}
+
+/// The declared column types of a table (one of [`crate::EXPORT_TABLES`]).
+async fn column_types(pool: &Pool<Db>, table: &'static str) -> Result<HashMap<String, ColumnKind>> {
+    let kind = |t: &str| {
+        let t = t.to_ascii_lowercase();
+        if t.contains("bool") {
+            ColumnKind::Bool
+        } else if t.contains("int") {
+            ColumnKind::Integer
+        } else if t.contains("real") || t.contains("double") || t.contains("float") {
+            ColumnKind::Real
+        } else if t.contains("blob") || t.contains("bytea") {
+            ColumnKind::Bytes
+        } else {
+            ColumnKind::Text
+        }
+    };
+    let rows = if BACKEND == Backend::Sqlite {
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT name, type FROM pragma_table_info('{table}')"))).fetch_all(pool).await?
+    } else {
+        sqlx::query(
+            "SELECT column_name::text AS name, data_type::text AS type FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1",
+        )
+        .bind(table)
+        .fetch_all(pool)
+        .await?
+    };
+    rows.iter()
+        .map(|r| {
+            let name: String = r.try_get("name")?;
+            let t: String = r.try_get("type")?;
+            let k = kind(&t);
+            Ok((name, k))
+        })
+        .collect()
+}
+
+fn json_bytes(v: &serde_json::Value) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let text = v.get("base64")?.as_str()?;
+    base64::engine::general_purpose::STANDARD.decode(text).ok()
+}
+
+/// A row as JSON, whatever its table: integers, reals, text, booleans, and bytes as
+/// `{"base64": …}`.
+fn row_to_json(r: &DbRow) -> Result<ExportRow> {
+    use sqlx::{Column, TypeInfo, ValueRef};
+    let mut m = ExportRow::new();
+    for (i, col) in r.columns().iter().enumerate() {
+        let raw = r.try_get_raw(i)?;
+        let value = if raw.is_null() {
+            serde_json::Value::Null
+        } else {
+            let t = raw.type_info().name().to_ascii_uppercase();
+            if t.contains("BOOL") {
+                r.try_get::<bool, _>(i)?.into()
+            } else if t.contains("INT") {
+                r.try_get::<i64, _>(i)?.into()
+            } else if t.contains("REAL") || t.contains("FLOAT") || t.contains("DOUBLE") {
+                r.try_get::<f64, _>(i)?.into()
+            } else if t.contains("BLOB") || t.contains("BYTEA") {
+                serde_json::json!({ "base64": b64(&r.try_get::<Vec<u8>, _>(i)?) })
+            } else {
+                r.try_get::<String, _>(i)?.into()
+            }
+        };
+        m.insert(col.name().to_string(), value);
+    }
+    Ok(m)
 }
 
 const NOTE_FIELD: &str = "facility_note.body";
@@ -2403,6 +2488,94 @@ impl crate::Store for SqlStore {
             self.vault.load_key(*org, *ver, wrapped)?;
         }
         Ok(rewrapped.len())
+    }
+
+    async fn export_page(&self, table: &str, offset: i64, limit: i64) -> Result<Vec<ExportRow>> {
+        let table = export_table(table)?;
+        let sql = format!("SELECT * FROM {table} ORDER BY 1, 2 LIMIT $1 OFFSET $2");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).bind(offset).fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut m = row_to_json(r)?;
+            // Evidence bytes kept as files travel inside the export.
+            if table == "blobs" && m.get("data").is_some_and(serde_json::Value::is_null) {
+                if let (Some(dir), Some(sha)) = (&self.blob_dir, m.get("sha256").and_then(|s| s.as_str())) {
+                    let bytes = tokio::fs::read(blob_path(dir, sha))
+                        .await
+                        .map_err(|e| StoreError::Corrupt(format!("evidence file {sha}: {e}")))?;
+                    m.insert("data".into(), serde_json::json!({ "base64": b64(&bytes) }));
+                }
+            }
+            out.push(m);
+        }
+        Ok(out)
+    }
+
+    async fn import_rows(&self, table: &str, rows: &[ExportRow]) -> Result<()> {
+        let table = export_table(table)?;
+        let types = column_types(&self.pool, table).await?;
+        let mut tx = self.pool.begin().await?;
+        if table == "chain_head" {
+            sqlx::query("DELETE FROM chain_head").execute(&mut *tx).await?;
+        }
+        for row in rows {
+            let mut row = row.clone();
+            if table == "blobs" {
+                if let Some(dir) = &self.blob_dir {
+                    // Back into files: the SQLite layout keeps bytes out of the database.
+                    let data = row.insert("data".into(), serde_json::Value::Null);
+                    let (Some(bytes), Some(sha)) = (data.as_ref().and_then(json_bytes), row.get("sha256").and_then(|s| s.as_str())) else {
+                        return Err(StoreError::Corrupt("an exported evidence file has no bytes".into()));
+                    };
+                    let (dir, sha, bytes) = (dir.clone(), sha.to_string(), bytes);
+                    tokio::task::spawn_blocking(move || write_blob_file(&dir, &sha, &bytes))
+                        .await
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                        .map_err(|e| StoreError::Corrupt(format!("cannot write evidence file: {e}")))?;
+                }
+            }
+            let columns: Vec<&String> = row.keys().collect();
+            for c in &columns {
+                if !types.contains_key(c.as_str()) {
+                    return Err(StoreError::Corrupt(format!("{table} has no column {c}")));
+                }
+            }
+            let names = columns.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
+            let marks = (1..=columns.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+            let sql = format!("INSERT INTO {table} ({names}) VALUES ({marks})");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for c in &columns {
+                let v = &row[c.as_str()];
+                q = match (types[c.as_str()], v) {
+                    (_, serde_json::Value::Null) => q.bind(None::<i64>),
+                    (ColumnKind::Bool, v) => q.bind(v.as_bool().or_else(|| v.as_i64().map(|n| n != 0))),
+                    (ColumnKind::Integer, serde_json::Value::Bool(b)) => q.bind(i64::from(*b)),
+                    (ColumnKind::Integer, v) => q.bind(v.as_i64()),
+                    (ColumnKind::Real, v) => q.bind(v.as_f64()),
+                    (ColumnKind::Bytes, v) => q.bind(json_bytes(v)),
+                    (ColumnKind::Text, serde_json::Value::String(s)) => q.bind(s.clone()),
+                    (ColumnKind::Text, v) => q.bind(v.to_string()),
+                };
+            }
+            q.execute(&mut *tx).await.map_err(|e| StoreError::Corrupt(format!("importing {table}: {e}")))?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn finish_import(&self) -> Result<()> {
+        if BACKEND == Backend::Postgres {
+            for table in crate::EXPORT_TABLES {
+                let has_id = column_types(&self.pool, table).await?.contains_key("id");
+                if has_id && table != "chain_head" {
+                    let sql = format!(
+                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                    );
+                    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&self.pool).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn backup_to(&self, path: &Path) -> Result<()> {
