@@ -254,8 +254,14 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
         .or_else(|| cookie(headers, LANG_COOKIE).and_then(Locale::parse))
         .unwrap_or_default();
     let address = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let (method, path, user_id) = (req.method().clone(), req.uri().path().to_string(), user.as_ref().map(|u| u.id));
     req.extensions_mut().insert(Ctx { user, org, locale, csrf, via, auth_at, address });
     let mut resp = LOCALE.scope(locale, next.run(req)).await;
+    // Every refused access is recorded (who, what, the answer), never a secret.
+    let status = resp.status().as_u16();
+    if matches!(status, 401 | 403 | 404 | 429) {
+        tracing::info!(%method, %path, user_id, status, "access refused");
+    }
     if let Some(t) = new_anon_csrf {
         if let Ok(v) = HeaderValue::from_str(&set_cookie(secure, CSRF_COOKIE, &t, None, true)) {
             resp.headers_mut().append(header::SET_COOKIE, v);
