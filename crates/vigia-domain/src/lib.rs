@@ -42,6 +42,7 @@ pub mod geo;
 pub mod import;
 pub mod input;
 pub mod note;
+pub mod statement;
 pub mod suspension;
 pub mod totp;
 
