@@ -273,6 +273,7 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
     }
     seed_access(store).await?;
     seed_cases(store).await?;
+    seed_statements(store).await?;
     Ok(true)
 }
 
@@ -708,4 +709,88 @@ pub async fn seed_cases(store: &DynStore) -> anyhow::Result<usize> {
         }
     }
     Ok(total)
+}
+
+/// A demo claim: topic, position, from, until.
+type DemoClaim = (&'static str, &'static str, &'static str, Option<&'static str>);
+/// A demo statement: authority, speaker, when, channel, text, language, translation, claims.
+type DemoStatement = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static [DemoClaim],
+);
+
+/// The January 2020 statements, in our own words (DOMAIN.md §1): an assurance that
+/// access was normal while organizations were being turned away, the suspension letter,
+/// the ministry disowning it within hours, and the promise to resume with rescheduled
+/// visits.
+pub async fn seed_statements(store: &DynStore) -> anyhow::Result<usize> {
+    use vigia_domain::input::RawInput;
+    use vigia_domain::statement::{validate_claim, validate_statement};
+    let Some(org) = store.org_by_slug("coalicion-nacional").await? else { return Ok(0) };
+    let users = store.list_users(Some(org.id)).await?;
+    let actor = users.iter().find(|u| u.role.as_str() == "analyst").map(Actor::user).unwrap_or_default();
+    let now = vigia_store::now_micros();
+    let statements: [DemoStatement; 4] = [
+        (
+            "inm", "Vocería del Instituto", "2020-01-21T13:00", "interview",
+            "Interrogado sobre las organizaciones que no pudieron entrar a varias estaciones, el vocero aseguró que no existe ninguna restricción para las organizaciones acreditadas y que las visitas siguen su curso normal.",
+            "es", Some("Asked about organizations that could not enter several stations, the spokesperson said there is no restriction for accredited organizations and that visits go on as usual."),
+            &[("ngo_access", "permitted", "2020-01-14", Some("2020-01-26"))],
+        ),
+        (
+            "inm", "Dirección General de Control y Verificación Migratoria", "2020-01-27T19:30", "official_letter",
+            "Por instrucciones superiores, y hasta nuevo aviso, se suspende el ingreso de asociaciones religiosas y organizaciones de la sociedad civil a las estaciones migratorias y estancias provisionales.",
+            "es", None,
+            &[("ngo_access", "suspended", "2020-01-27", None)],
+        ),
+        (
+            "segob", "Subsecretaría de Derechos Humanos, Población y Migración", "2020-01-27T23:10", "social_media",
+            "La Secretaría no reconoce el oficio que circula sobre la suspensión de visitas: las organizaciones de la sociedad civil pueden seguir entrando a las estaciones migratorias.",
+            "es", Some("The Ministry does not recognize the letter circulating about suspended visits: civil-society organizations may keep entering migration stations."),
+            &[("ngo_access", "denies_suspension", "2020-01-27", None)],
+        ),
+        (
+            "inm", "Comisionado del Instituto", "2020-01-28T12:00", "press_conference",
+            "Las visitas de las organizaciones se reanudarán el 1 de febrero; se reprogramarán las citas de diez organizaciones que tenían visitas pendientes.",
+            "es", None,
+            &[("ngo_access", "rescheduled", "2020-01-28", Some("2020-01-31")), ("ngo_access", "permitted", "2020-02-01", None)],
+        ),
+    ];
+    let mut n = 0;
+    for (authority, speaker, at, channel, text, lang, translation, claims) in statements {
+        let mut pairs = vec![
+            ("authority".to_string(), authority.to_string()),
+            ("speaker".to_string(), speaker.to_string()),
+            ("published_at".to_string(), at.to_string()),
+            ("channel".to_string(), channel.to_string()),
+            ("text".to_string(), text.to_string()),
+            ("language".to_string(), lang.to_string()),
+        ];
+        if let Some(t) = translation {
+            pairs.push(("translation".into(), t.into()));
+        }
+        let d = validate_statement(&RawInput::from_pairs(pairs), "America/Mexico_City", now)
+            .map_err(|e| anyhow::anyhow!("demo statement: {e}"))?;
+        let s = store.create_statement(&actor, org.id, d).await?;
+        for (topic, position, from, until) in claims {
+            let mut pairs = vec![
+                ("topic".to_string(), topic.to_string()),
+                ("position".to_string(), position.to_string()),
+                ("from".to_string(), from.to_string()),
+            ];
+            if let Some(u) = until {
+                pairs.push(("until".into(), u.to_string()));
+            }
+            let c = validate_claim(&RawInput::from_pairs(pairs)).map_err(|e| anyhow::anyhow!("demo claim: {e}"))?;
+            store.add_claim(&actor, s.id, c).await?;
+        }
+        n += 1;
+    }
+    Ok(n)
 }

@@ -57,6 +57,10 @@ pub enum Permission {
     ReadCaseSealed,
     /// Create and correct cases and record their events.
     EditCases,
+    /// Record official statements and their claims.
+    RecordStatements,
+    /// Confirm or dismiss detected contradictions.
+    ReviewDetections,
 }
 
 pub fn allows(role: Role, p: Permission) -> bool {
@@ -72,6 +76,8 @@ pub fn allows(role: Role, p: Permission) -> bool {
         RecordAccess => matches!(role, Admin | Coordinator | Monitor),
         ReadCases => matches!(role, Admin | Coordinator | Lawyer | Analyst),
         ReadCaseSealed | EditCases => matches!(role, Admin | Coordinator | Lawyer),
+        RecordStatements => matches!(role, Admin | Coordinator | Monitor | Analyst),
+        ReviewDetections => matches!(role, Admin | Coordinator | Analyst),
     }
 }
 

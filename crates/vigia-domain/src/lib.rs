@@ -73,10 +73,13 @@ pub enum RecordType {
     UserSecurity,
     /// An organization's security settings (two-factor required).
     OrgSettings,
+    Statement,
+    Claim,
+    DetectionReview,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 17] = [
+    pub const ALL: [RecordType; 20] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::Facility,
@@ -94,6 +97,9 @@ impl RecordType {
         RecordType::CaseDocument,
         RecordType::UserSecurity,
         RecordType::OrgSettings,
+        RecordType::Statement,
+        RecordType::Claim,
+        RecordType::DetectionReview,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -115,6 +121,9 @@ impl RecordType {
             RecordType::CaseDocument => "case_document",
             RecordType::UserSecurity => "user_security",
             RecordType::OrgSettings => "org_settings",
+            RecordType::Statement => "statement",
+            RecordType::Claim => "claim",
+            RecordType::DetectionReview => "detection_review",
         }
     }
 

@@ -243,6 +243,58 @@ pub fn detect(statements: &[StatementFacts], refusals: &[Refusal], states: &BTre
     out
 }
 
+/// A claim as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub id: i64,
+    pub statement_id: i64,
+    #[serde(flatten)]
+    pub draft: ClaimDraft,
+    /// A reviewer found a second source for it.
+    pub confirmed: bool,
+}
+
+/// A statement as stored, with its claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statement {
+    pub id: i64,
+    /// The organization that recorded it.
+    pub org_id: i64,
+    #[serde(flatten)]
+    pub draft: StatementDraft,
+    pub claims: Vec<Claim>,
+    pub created_at: Micros,
+}
+
+impl Statement {
+    pub fn facts(&self) -> StatementFacts {
+        StatementFacts {
+            id: self.id,
+            authority: self.draft.authority.clone(),
+            published_at: self.draft.published_at,
+            claims: self.claims.iter().map(|c| (c.id, c.draft.clone())).collect(),
+        }
+    }
+}
+
+choice!(
+    /// An analyst's verdict on a detection.
+    ReviewStatus {
+        Confirmed = "confirmed",
+        Dismissed = "dismissed",
+    }
+);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub key: String,
+    pub org_id: i64,
+    pub status: ReviewStatus,
+    pub reason: String,
+    pub reviewed_by: Option<i64>,
+    pub reviewed_at: Micros,
+}
+
 // ---- Validation -----------------------------------------------------------------
 
 /// What a user sets on a statement.

@@ -15,6 +15,7 @@ use vigia_domain::audit::AuditEntry;
 use vigia_domain::case::{Case, CaseDraft, CaseEvent, CaseFilter, EventDraft, Fact, Person};
 use vigia_domain::facility::{Facility, FacilityDraft};
 use vigia_domain::note::FacilityNote;
+use vigia_domain::statement::{Claim, ClaimDraft, Review, ReviewStatus, Statement, StatementDraft};
 use vigia_domain::{Micros, RecordType, ValidationErrors};
 
 pub mod keyfile;
@@ -312,7 +313,7 @@ pub struct CaseFacts {
 }
 
 /// The tables that hold records, counted for backups and restore checks.
-pub const RECORD_TABLES: [&str; 16] = [
+pub const RECORD_TABLES: [&str; 19] = [
     "organizations",
     "users",
     "memberships",
@@ -328,13 +329,16 @@ pub const RECORD_TABLES: [&str; 16] = [
     "cases",
     "case_events",
     "case_documents",
+    "statements",
+    "claims",
+    "detection_reviews",
     "audit_log",
 ];
 
 /// Every table a portable export carries, in an order that satisfies foreign keys.
 /// Sessions, sign-in failures and pending second factors are left out: after an import
 /// people sign in again.
-pub const EXPORT_TABLES: [&str; 24] = [
+pub const EXPORT_TABLES: [&str; 27] = [
     "organizations",
     "users",
     "memberships",
@@ -357,6 +361,9 @@ pub const EXPORT_TABLES: [&str; 24] = [
     "user_totp",
     "recovery_codes",
     "org_settings",
+    "statements",
+    "claims",
+    "detection_reviews",
     "audit_log",
     "chain_head",
 ];
@@ -544,6 +551,27 @@ pub trait Store: Send + Sync {
     /// A stable pseudonym for a case, keyed by the organization's data key, for
     /// analysts who may not see who the person is.
     fn case_pseudonym(&self, org_id: i64, case_id: i64) -> Result<String>;
+
+    // Official statements (a public record every organization reads)
+    async fn create_statement(&self, actor: &Actor, org_id: i64, draft: StatementDraft) -> Result<Statement>;
+    /// Every statement with its claims, oldest first.
+    async fn statements(&self) -> Result<Vec<Statement>>;
+    async fn statement(&self, id: i64) -> Result<Option<Statement>>;
+    /// Adds a claim; its facility ids must exist.
+    async fn add_claim(&self, actor: &Actor, statement_id: i64, draft: ClaimDraft) -> Result<Claim>;
+    /// Marks a claim as confirmed (or not) by a second source.
+    async fn set_claim_confirmed(&self, actor: &Actor, claim_id: i64, confirmed: bool) -> Result<Claim>;
+    /// Records an analyst's verdict on a detection (a new verdict replaces the last, and
+    /// both stay in the history).
+    async fn review_detection(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        key: &str,
+        status: ReviewStatus,
+        reason: &str,
+    ) -> Result<Review>;
+    async fn detection_reviews(&self) -> Result<Vec<Review>>;
 
     // Evidence files
     /// Stores the bytes (once per content) and attaches them to a record, audited.

@@ -5,7 +5,7 @@ use sqlx::postgres::PgPoolOptions;
 
 type Db = sqlx::Postgres;
 const BACKEND: Backend = Backend::Postgres;
-const MIGRATIONS: [(i64, &str, &str); 8] = [
+const MIGRATIONS: [(i64, &str, &str); 9] = [
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, "access", include_str!("../migrations/postgres/0002_access.sql")),
     (3, "evidence", include_str!("../migrations/postgres/0003_evidence.sql")),
@@ -14,6 +14,7 @@ const MIGRATIONS: [(i64, &str, &str); 8] = [
     (6, "cases", include_str!("../migrations/postgres/0006_cases.sql")),
     (7, "case_documents", include_str!("../migrations/postgres/0007_case_documents.sql")),
     (8, "two_factor", include_str!("../migrations/postgres/0008_two_factor.sql")),
+    (9, "statements", include_str!("../migrations/postgres/0009_statements.sql")),
 ];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {

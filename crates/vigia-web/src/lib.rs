@@ -24,6 +24,7 @@ pub mod i18n;
 pub mod map;
 pub mod openapi;
 pub mod routes;
+pub mod statements;
 pub mod ui;
 pub mod worker;
 

@@ -164,6 +164,46 @@ fn case_parts() -> (Value, Value) {
                 "responses": with(errors(&[("403", "The role may not read personal data"), ("404", "No such document in your organization")]), "200", file_download())
             }
         },
+        "/api/v1/statements": {
+            "get": {
+                "operationId": "listStatements", "summary": "Official statements with their claims; q searches by stem, ignoring accents and case",
+                "parameters": [{"name": "q", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 200}}],
+                "responses": with(errors(&[]), "200", json_response("Statements", "StatementList"))
+            },
+            "post": {
+                "operationId": "createStatement", "summary": "Record an official statement",
+                "requestBody": body("StatementInput"),
+                "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not record statements"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid")]), "201", json_response("Recorded", "Statement"))
+            }
+        },
+        "/api/v1/statements/{id}": {
+            "parameters": [id_param()],
+            "get": {
+                "operationId": "getStatement", "summary": "One statement with its claims",
+                "responses": with(errors(&[("404", "No such statement")]), "200", json_response("The statement", "Statement"))
+            }
+        },
+        "/api/v1/statements/{id}/claims": {
+            "parameters": [id_param()],
+            "post": {
+                "operationId": "addClaim", "summary": "Add a claim to a statement",
+                "requestBody": body("ClaimInput"),
+                "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not record statements"), ("404", "No such statement"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid")]), "201", json_response("The statement with its claims", "Statement"))
+            }
+        },
+        "/api/v1/contradictions": {
+            "get": {
+                "operationId": "listContradictions", "summary": "Conflicts, reversals and words against practice, with the rule, the evidence and the latest review",
+                "responses": with(errors(&[]), "200", json_response("Detections", "DetectionList"))
+            }
+        },
+        "/api/v1/contradictions/review": {
+            "post": {
+                "operationId": "reviewContradiction", "summary": "Confirm or dismiss a detection, with a reason (audited)",
+                "requestBody": body("ReviewInput"),
+                "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not review"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid or no such detection")]), "200", json_response("The review", "Review"))
+            }
+        },
         "/api/v1/today": {
             "get": {
                 "operationId": "today", "summary": "Deadlines overdue and due soon, people held past the limit, children detained",
@@ -222,6 +262,61 @@ fn case_parts() -> (Value, Value) {
         }}));
     }
     let schemas = json!({
+        "StatementInput": {
+            "type": "object", "additionalProperties": false, "required": ["authority", "published_at", "channel", "text"],
+            "properties": {
+                "authority": {"type": "string", "pattern": "^[A-Za-z0-9_]{2,40}$", "description": format!("A code: {} or another", vigia_domain::statement::KNOWN_AUTHORITIES.join(", "))},
+                "speaker": text(200), "speaker_position": text(200),
+                "published_at": {"type": "string", "minLength": 1, "pattern": "\\S", "description": "Civil time in Mexico City (2020-01-20T09:00) or an RFC 3339 instant; not in the future"},
+                "channel": {"type": "string", "enum": codes(vigia_domain::statement::Channel::ALL.iter().map(|c| c.as_str()).collect())},
+                "source_url": {"type": ["string", "null"], "maxLength": 2000, "pattern": "^$|^https?://[^\\s]+$"},
+                "language": {"type": ["string", "null"], "enum": ["es", "en", "ES", "EN", null]},
+                "text": {"type": "string", "minLength": 1, "maxLength": 20000, "pattern": "\\S"},
+                "translation": text(20000)
+            }
+        },
+        "ClaimInput": {
+            "type": "object", "additionalProperties": false, "required": ["topic", "position", "from"],
+            "properties": {
+                "topic": {"type": "string", "pattern": "^[A-Za-z0-9_]{2,40}$", "description": format!("A code: {} or another", vigia_domain::statement::KNOWN_TOPICS.join(", "))},
+                "scope": {"type": ["string", "null"], "enum": ["all", "facilities", "state", null]},
+                "facility_ids": {"anyOf": [{"type": "string", "maxLength": 2000}, {"type": "array", "items": {"type": "string"}}, {"type": "null"}], "description": "Comma-separated facility ids, for scope facilities"},
+                "state_code": {"type": ["string", "null"], "maxLength": 2},
+                "position": {"type": "string", "enum": codes(vigia_domain::statement::Position::ALL.iter().map(|p| p.as_str()).collect())},
+                "from": {"type": "string", "format": "date"},
+                "until": {"type": ["string", "null"], "format": "date"}
+            },
+            "description": "Access positions (suspended, restricted, permitted, rescheduled, denies_suspension) only for ngo_access; affirms/denies for other topics."
+        },
+        "ReviewInput": {
+            "type": "object", "additionalProperties": false, "required": ["key", "status", "reason"],
+            "properties": {
+                "key": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+                "status": {"type": "string", "enum": ["confirmed", "dismissed"]},
+                "reason": {"type": "string", "minLength": 1, "maxLength": 2000, "pattern": "\\S"}
+            }
+        },
+        "Statement": {"type": "object", "required": ["id", "authority", "published_at", "channel", "text", "claims"], "properties": {
+            "id": {"type": "integer"}, "authority": {"type": "string"}, "speaker": {"type": ["string", "null"]},
+            "speaker_position": {"type": ["string", "null"]}, "published_at": {"type": "string"}, "published_local": {"type": "string"},
+            "channel": {"type": "string"}, "source_url": {"type": ["string", "null"]}, "language": {"type": "string"},
+            "text": {"type": "string"}, "translation": {"type": ["string", "null"]}, "recorded_by_organization": {"type": "integer"},
+            "claims": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "topic": {"type": "string"}, "scope": {"type": "object"}, "position": {"type": "string"},
+                "from": {"type": "string"}, "until": {"type": ["string", "null"]}, "confirmed": {"type": "boolean"}
+            }}}
+        }},
+        "StatementList": list("Statement"),
+        "Detection": {"type": "object", "required": ["key", "rule"], "properties": {
+            "key": {"type": "string"}, "rule": {"type": "string", "enum": ["conflict", "reversal", "words_against_practice"]},
+            "claims": {"type": "array", "items": {"type": "integer"}}, "statements": {"type": "array", "items": {"type": "integer"}},
+            "attempts": {"type": "array", "items": {"type": "integer"}}, "organizations": {"type": "integer"},
+            "gap_seconds": {"type": ["integer", "null"]}, "gap": {"type": ["string", "null"]}, "review": {"type": ["object", "null"]}
+        }},
+        "DetectionList": list("Detection"),
+        "Review": {"type": "object", "required": ["key", "status", "reason"], "properties": {
+            "key": {"type": "string"}, "status": {"type": "string"}, "reason": {"type": "string"}, "at": {"type": "string"}
+        }},
         "CaseInput": {
             "type": "object", "additionalProperties": false, "required": ["reference", "full_name"],
             "properties": {

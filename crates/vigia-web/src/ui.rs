@@ -50,6 +50,7 @@ pub fn routes() -> Routes {
         .merge(crate::access::page_routes())
         .merge(crate::cases::routes())
         .merge(crate::account::routes())
+        .merge(crate::statements::routes())
         .get("/admin/users", users_page)
         .post("/admin/users", user_create)
         .post("/admin/users/{id}/disable", user_disable)

@@ -10,4 +10,5 @@ mod cli;
 mod helpers;
 mod matrix;
 mod security;
+mod statements;
 mod ui;

@@ -80,6 +80,9 @@ struct World {
     case_other: i64,
     doc_own: i64,
     doc_other: i64,
+    statement: i64,
+    claim: i64,
+    detection: String,
     counter: std::sync::atomic::AtomicU64,
 }
 
@@ -169,6 +172,28 @@ impl World {
             docs.push(d.id);
         }
         let (doc_own, doc_other) = (docs[0], docs[1]);
+        // Two authorities contradicting each other: a detection to review.
+        let mut claims = Vec::new();
+        let mut statements = Vec::new();
+        for (authority, position) in [("inm", "suspended"), ("segob", "denies_suspension")] {
+            let raw = vigia_domain::input::RawInput::from_json(
+                json!({"authority": authority, "published_at": "2020-01-20T09:00",
+                "channel": "press_release", "text": format!("Declaración de {authority}")}),
+            )
+            .expect("json");
+            let d = vigia_domain::statement::validate_statement(&raw, "America/Mexico_City", vigia_store::now_micros())
+                .expect("valid");
+            let s = app.store.create_statement(&vigia_store::Actor::SYSTEM, a_org, d).await.expect("statement");
+            let raw = vigia_domain::input::RawInput::from_json(
+                json!({"topic": "ngo_access", "position": position, "from": "2020-01-20"}),
+            )
+            .expect("json");
+            let c = vigia_domain::statement::validate_claim(&raw).expect("claim");
+            claims.push(app.store.add_claim(&vigia_store::Actor::SYSTEM, s.id, c).await.expect("claim").id);
+            statements.push(s.id);
+        }
+        let (statement, claim) = (statements[0], claims[0]);
+        let detection = format!("conflict:{}:{}", claims[0], claims[1]);
         let mut sessions = HashMap::new();
         for role in Role::ALL {
             sessions.insert(role, app.login(&format!("{}@a.org", role.as_str())).await);
@@ -193,6 +218,9 @@ impl World {
             case_other,
             doc_own,
             doc_other,
+            statement,
+            claim,
+            detection,
             counter: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -234,6 +262,8 @@ impl World {
             } else {
                 self.file_own
             }
+        } else if path.starts_with("/api/v1/statements/") || path.starts_with("/statements/") {
+            self.statement
         } else if path.starts_with("/api/v1/case-documents/") || path.starts_with("/case-documents/") {
             if other {
                 self.doc_other
@@ -302,6 +332,15 @@ impl World {
                 ("POST", "/api/v1/cases/{id}/documents") => {
                     req.query(&[("filename", "pasaporte.pdf")]).body(b"%PDF-1.4 pasaporte".to_vec())
                 }
+                ("POST", "/api/v1/statements") => req
+                    .json(&json!({"authority": "segob", "published_at": "2020-01-21T10:00",
+                    "channel": "interview", "text": format!("Texto {n}")})),
+                ("POST", "/api/v1/statements/{id}/claims") => {
+                    req.json(&json!({"topic": "deportations", "position": "affirms", "from": "2020-01-01"}))
+                }
+                ("POST", "/api/v1/contradictions/review") => {
+                    req.json(&json!({"key": self.detection, "status": "confirmed", "reason": "Dos fuentes"}))
+                }
                 ("POST", "/api/v1/cases/{id}/events") => req.json(&json!({"kind": "detained", "on": "2024-01-03"})),
                 ("POST", "/api/v1/cases/{id}/void") => {
                     req.json(&json!({"event_id": event_id, "reason": "error de captura"}))
@@ -364,6 +403,29 @@ impl World {
                         ("full_name", "Nombre Sellado".into()),
                         ("vulnerabilities", "lgbti".into()),
                         ("vulnerabilities", "disability".into()),
+                    ],
+                    "/statements" => vec![
+                        ("csrf", csrf),
+                        ("authority", "inm".into()),
+                        ("published_at", "2020-01-22T09:00".into()),
+                        ("channel", "official_letter".into()),
+                        ("text", format!("Oficio {n}")),
+                    ],
+                    "/statements/{id}/claims" => vec![
+                        ("csrf", csrf),
+                        ("topic", "ngo_access".into()),
+                        ("position", "restricted".into()),
+                        ("scope", "all".into()),
+                        ("from", "2020-01-22".into()),
+                    ],
+                    "/statements/{id}/confirm" => {
+                        vec![("csrf", csrf), ("claim_id", self.claim.to_string()), ("confirmed", "on".into())]
+                    }
+                    "/contradictions/review" => vec![
+                        ("csrf", csrf),
+                        ("key", self.detection.clone()),
+                        ("status", "dismissed".into()),
+                        ("reason", "Prueba".into()),
                     ],
                     "/cases/{id}/events" => {
                         vec![("csrf", csrf), ("kind", "released".into()), ("on", "2024-01-05".into())]

@@ -21,6 +21,7 @@ use vigia_domain::case::{
 };
 use vigia_domain::facility::{Facility, FacilityDraft, FacilityKind};
 use vigia_domain::note::FacilityNote;
+use vigia_domain::statement::{Channel, Claim, ClaimDraft, Position, Review, ReviewStatus, Statement, StatementDraft};
 use vigia_domain::{FieldError, Micros, RecordType, ValidationErrors};
 
 use crate::vault::{self, b64, MasterKey, Vault, VaultError};
@@ -733,6 +734,80 @@ fn row_to_json(r: &DbRow) -> Result<ExportRow> {
         m.insert(col.name().to_string(), value);
     }
     Ok(m)
+}
+
+const STATEMENT_COLUMNS: &str = "id, org_id, authority, speaker, speaker_position, published_at, channel, source_url, \
+     language, text, translation, created_at";
+const CLAIM_COLUMNS: &str = "id, statement_id, topic, scope, position, from_date, until_date, confirmed";
+
+fn statement_from_row(r: &DbRow) -> Result<Statement> {
+    let channel: String = r.try_get("channel")?;
+    Ok(Statement {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        draft: StatementDraft {
+            authority: r.try_get("authority")?,
+            speaker: r.try_get("speaker")?,
+            speaker_position: r.try_get("speaker_position")?,
+            published_at: r.try_get("published_at")?,
+            channel: Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?,
+            source_url: r.try_get("source_url")?,
+            language: r.try_get("language")?,
+            text: r.try_get("text")?,
+            translation: r.try_get("translation")?,
+        },
+        claims: Vec::new(),
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn claim_from_row(r: &DbRow) -> Result<Claim> {
+    let scope: String = r.try_get("scope")?;
+    let position: String = r.try_get("position")?;
+    let from: String = r.try_get("from_date")?;
+    let until: Option<String> = r.try_get("until_date")?;
+    Ok(Claim {
+        id: r.try_get("id")?,
+        statement_id: r.try_get("statement_id")?,
+        draft: ClaimDraft {
+            topic: r.try_get("topic")?,
+            scope: serde_json::from_str(&scope).map_err(|_| corrupt("scope", &scope))?,
+            position: Position::parse(&position).ok_or_else(|| corrupt("position", &position))?,
+            from: from.parse().map_err(|_| corrupt("date", &from))?,
+            until: until.map(|u| u.parse().map_err(|_| corrupt("date", &u))).transpose()?,
+        },
+        confirmed: r.try_get("confirmed")?,
+    })
+}
+
+fn review_from_row(r: &DbRow) -> Result<Review> {
+    let status: String = r.try_get("status")?;
+    Ok(Review {
+        key: r.try_get("key")?,
+        org_id: r.try_get("org_id")?,
+        status: ReviewStatus::parse(&status).ok_or_else(|| corrupt("review status", &status))?,
+        reason: r.try_get("reason")?,
+        reviewed_by: r.try_get("reviewed_by")?,
+        reviewed_at: r.try_get("reviewed_at")?,
+    })
+}
+
+fn statement_content(s: &Statement) -> String {
+    serde_json::json!({"id": s.id, "org_id": s.org_id, "statement": s.draft}).to_string()
+}
+
+fn claim_content(c: &Claim) -> String {
+    serde_json::to_string(c).unwrap_or_default()
+}
+
+fn review_content(r: &Review) -> String {
+    serde_json::to_string(r).unwrap_or_default()
+}
+
+/// Detection keys are text; the audit history names records by number.
+fn review_record_id(key: &str) -> i64 {
+    let h = sha256_hex(key.as_bytes());
+    i64::from_str_radix(&h[..15], 16).unwrap_or(0)
 }
 
 const NOTE_FIELD: &str = "facility_note.body";
@@ -2038,6 +2113,160 @@ impl crate::Store for SqlStore {
         Ok((a, bytes))
     }
 
+    async fn create_statement(&self, actor: &Actor, org_id: i64, draft: StatementDraft) -> Result<Statement> {
+        let mut w = self.begin().await?;
+        let d = &draft;
+        let id: i64 = sqlx::query(
+            "INSERT INTO statements (org_id, authority, speaker, speaker_position, published_at, channel, source_url, \
+             language, text, translation, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(org_id)
+        .bind(&d.authority)
+        .bind(&d.speaker)
+        .bind(&d.speaker_position)
+        .bind(d.published_at)
+        .bind(d.channel.as_str())
+        .bind(&d.source_url)
+        .bind(&d.language)
+        .bind(&d.text)
+        .bind(&d.translation)
+        .bind(w.now)
+        .fetch_one(&mut *w.tx)
+        .await?
+        .try_get("id")?;
+        let s = Statement { id, org_id, draft, claims: Vec::new(), created_at: w.now };
+        w.audit(actor, Some(org_id), "create", RecordType::Statement, id, &statement_content(&s)).await?;
+        w.commit().await?;
+        Ok(s)
+    }
+
+    async fn statements(&self) -> Result<Vec<Statement>> {
+        let sql = format!("SELECT {STATEMENT_COLUMNS} FROM statements ORDER BY published_at, id");
+        let mut list: Vec<Statement> = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(statement_from_row)
+            .collect::<Result<_>>()?;
+        let index: HashMap<i64, usize> = list.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+        let sql = format!("SELECT {CLAIM_COLUMNS} FROM claims ORDER BY id");
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let c = claim_from_row(r)?;
+            if let Some(&i) = index.get(&c.statement_id) {
+                list[i].claims.push(c);
+            }
+        }
+        Ok(list)
+    }
+
+    async fn statement(&self, id: i64) -> Result<Option<Statement>> {
+        let sql = format!("SELECT {STATEMENT_COLUMNS} FROM statements WHERE id = $1");
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
+        let mut s = statement_from_row(&row)?;
+        let sql = format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE statement_id = $1 ORDER BY id");
+        s.claims = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(claim_from_row)
+            .collect::<Result<_>>()?;
+        Ok(Some(s))
+    }
+
+    async fn add_claim(&self, actor: &Actor, statement_id: i64, draft: ClaimDraft) -> Result<Claim> {
+        let mut w = self.begin().await?;
+        let org: i64 = sqlx::query("SELECT org_id FROM statements WHERE id = $1")
+            .bind(statement_id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .try_get("org_id")?;
+        if let vigia_domain::statement::Scope::Facilities { ids } = &draft.scope {
+            for id in ids {
+                if sqlx::query("SELECT id FROM facilities WHERE id = $1").bind(id).fetch_optional(&mut *w.tx).await?.is_none() {
+                    return Err(StoreError::Invalid(ValidationErrors::single("facility_ids", "unknown_facility")));
+                }
+            }
+        }
+        let scope = serde_json::to_string(&draft.scope).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO claims (statement_id, topic, scope, position, from_date, until_date, confirmed, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(statement_id)
+        .bind(&draft.topic)
+        .bind(&scope)
+        .bind(draft.position.as_str())
+        .bind(draft.from.to_string())
+        .bind(draft.until.map(|d| d.to_string()))
+        .bind(false)
+        .bind(w.now)
+        .fetch_one(&mut *w.tx)
+        .await?
+        .try_get("id")?;
+        let c = Claim { id, statement_id, draft, confirmed: false };
+        w.audit(actor, Some(org), "create", RecordType::Claim, id, &claim_content(&c)).await?;
+        w.commit().await?;
+        Ok(c)
+    }
+
+    async fn set_claim_confirmed(&self, actor: &Actor, claim_id: i64, confirmed: bool) -> Result<Claim> {
+        let mut w = self.begin().await?;
+        sqlx::query("UPDATE claims SET confirmed = $1 WHERE id = $2").bind(confirmed).bind(claim_id).execute(&mut *w.tx).await?;
+        let sql = format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(claim_id).fetch_optional(&mut *w.tx).await?.ok_or(StoreError::NotFound)?;
+        let c = claim_from_row(&row)?;
+        w.audit(actor, actor.org_id, if confirmed { "confirm" } else { "unconfirm" }, RecordType::Claim, c.id, &claim_content(&c))
+            .await?;
+        w.commit().await?;
+        Ok(c)
+    }
+
+    async fn review_detection(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        key: &str,
+        status: ReviewStatus,
+        reason: &str,
+    ) -> Result<Review> {
+        let mut w = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO detection_reviews (key, org_id, status, reason, reviewed_by, reviewed_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (key) DO UPDATE SET org_id = $2, status = $3, reason = $4, reviewed_by = $5, reviewed_at = $6",
+        )
+        .bind(key)
+        .bind(org_id)
+        .bind(status.as_str())
+        .bind(reason)
+        .bind(actor.user_id)
+        .bind(w.now)
+        .execute(&mut *w.tx)
+        .await?;
+        let r = Review {
+            key: key.to_string(),
+            org_id,
+            status,
+            reason: reason.to_string(),
+            reviewed_by: actor.user_id,
+            reviewed_at: w.now,
+        };
+        w.audit(actor, Some(org_id), status.as_str(), RecordType::DetectionReview, review_record_id(key), &review_content(&r))
+            .await?;
+        w.commit().await?;
+        Ok(r)
+    }
+
+    async fn detection_reviews(&self) -> Result<Vec<Review>> {
+        let rows = sqlx::query("SELECT key, org_id, status, reason, reviewed_by, reviewed_at FROM detection_reviews ORDER BY key")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(review_from_row).collect()
+    }
+
     async fn add_attachment(
         &self,
         actor: &Actor,
@@ -2434,6 +2663,15 @@ impl crate::Store for SqlStore {
             let org_id: i64 = r.try_get("org_id")?;
             let on: bool = r.try_get("require_2fa")?;
             check_current(problems, &latest, RecordType::OrgSettings, org_id, &org_settings_content(org_id, on));
+        }
+        for st in crate::Store::statements(self).await? {
+            check_current(problems, &latest, RecordType::Statement, st.id, &statement_content(&st));
+            for c in &st.claims {
+                check_current(problems, &latest, RecordType::Claim, c.id, &claim_content(c));
+            }
+        }
+        for r in crate::Store::detection_reviews(self).await? {
+            check_current(problems, &latest, RecordType::DetectionReview, review_record_id(&r.key), &review_content(&r));
         }
         let sql = format!("SELECT {CASE_COLUMNS}, person_sealed FROM cases ORDER BY id");
         for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {

@@ -1,0 +1,197 @@
+//! Official statements through the API and the pages: claims, search in both languages,
+//! the detections with their evidence, and reviews.
+
+use serde_json::{json, Value};
+use vigia_domain::account::Role;
+use vigia_domain::RecordType;
+
+use crate::helpers::{csrf_of, get_text, TestApp};
+
+async fn post(http: &reqwest::Client, url: String, token: &str, body: &Value) -> (u16, Value) {
+    let r = http.post(url).bearer_auth(token).json(body).send().await.expect("post");
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_episode_is_flagged_as_a_conflict_and_words_against_practice() {
+    for app in TestApp::all().await {
+        let (_, analyst) = app.api_user("analista@a.org", "org-a", Role::Analyst).await;
+        let (_, monitor) = app.api_user("monitor@a.org", "org-a", Role::Monitor).await;
+        let (_, lawyer) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
+        let f = app.facility("Estación Migratoria Siglo XXI").await;
+        let http = reqwest::Client::new();
+        // A team turned away the day after the ministry said access was open.
+        let (s, attempt) = post(&http, app.url("/api/v1/access-attempts"), &monitor,
+            &json!({"facility_id": f, "attempted_at": "2020-01-28T10:00", "purpose": "monitoring", "outcome": "denied"})).await;
+        assert_eq!(s, 201);
+        let mut ids = Vec::new();
+        for (authority, at, position, text) in [
+            (
+                "inm",
+                "2020-01-27T19:30",
+                "suspended",
+                "Se suspende hasta nuevo aviso el ingreso de organizaciones a las estaciones.",
+            ),
+            (
+                "segob",
+                "2020-01-27T23:10",
+                "denies_suspension",
+                "La Secretaría no reconoce la suspensión: las visitas continúan.",
+            ),
+        ] {
+            let (s, st) = post(
+                &http,
+                app.url("/api/v1/statements"),
+                &analyst,
+                &json!({"authority": authority, "published_at": at, "channel": "press_release", "text": text}),
+            )
+            .await;
+            assert_eq!(s, 201, "{st}");
+            let (s, st) = post(
+                &http,
+                app.url(&format!("/api/v1/statements/{}/claims", st["id"])),
+                &analyst,
+                &json!({"topic": "ngo_access", "position": position, "from": "2020-01-27"}),
+            )
+            .await;
+            assert_eq!(s, 201, "{st}");
+            ids.push(st["claims"][0]["id"].as_i64().expect("claim id"));
+        }
+        // Lawyers read statements but do not record them; a bad claim names its field.
+        let (s, _) = post(
+            &http,
+            app.url("/api/v1/statements"),
+            &lawyer,
+            &json!({"authority": "inm", "published_at": "2020-01-27T19:30", "channel": "press_release", "text": "x"}),
+        )
+        .await;
+        assert_eq!(s, 403);
+        let (s, v) = post(
+            &http,
+            app.url("/api/v1/statements/1/claims"),
+            &analyst,
+            &json!({"topic": "ngo_access", "position": "affirms", "from": "2020-01-27"}),
+        )
+        .await;
+        assert_eq!((s, v["errors"][0]["field"].as_str()), (422, Some("position")));
+
+        let list: Value = http
+            .get(app.url("/api/v1/contradictions"))
+            .bearer_auth(&analyst)
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        let items = list["items"].as_array().expect("items");
+        let conflict = items.iter().find(|d| d["rule"] == "conflict").expect("conflict");
+        assert_eq!(conflict["gap"], "3 h 40 min");
+        assert_eq!(conflict["claims"], json!(ids));
+        let words = items.iter().find(|d| d["rule"] == "words_against_practice").expect("words against practice");
+        assert_eq!(words["attempts"], json!([attempt["id"]]));
+
+        // Search ignores accents and case, and finds stems, in Spanish and English.
+        for (q, n) in [("suspensión", 2), ("SUSPENDE", 2), ("visita", 1), ("deportación", 0)] {
+            let v: Value = http
+                .get(app.url("/api/v1/statements"))
+                .query(&[("q", q)])
+                .bearer_auth(&lawyer)
+                .send()
+                .await
+                .expect("get")
+                .json()
+                .await
+                .expect("json");
+            assert_eq!(v["items"].as_array().expect("items").len(), n, "{q}");
+        }
+
+        // An analyst confirms the conflict with a reason; the verdict is audited.
+        let key = conflict["key"].as_str().expect("key");
+        let (s, _) = post(
+            &http,
+            app.url("/api/v1/contradictions/review"),
+            &monitor,
+            &json!({"key": key, "status": "confirmed", "reason": "x"}),
+        )
+        .await;
+        assert_eq!(s, 403, "monitors record, analysts judge");
+        let (s, _) = post(
+            &http,
+            app.url("/api/v1/contradictions/review"),
+            &analyst,
+            &json!({"key": key, "status": "confirmed"}),
+        )
+        .await;
+        assert_eq!(s, 422, "a verdict needs its reason");
+        let (s, r) = post(
+            &http,
+            app.url("/api/v1/contradictions/review"),
+            &analyst,
+            &json!({"key": key, "status": "confirmed", "reason": "Oficio y comunicado verificados en sus fuentes"}),
+        )
+        .await;
+        assert_eq!((s, r["status"].as_str()), (200, Some("confirmed")));
+        let org = app.org("org-a").await;
+        let entries = app.store.audit_entries(Some(org), None, 50).await.expect("audit");
+        assert!(entries
+            .iter()
+            .any(|e| e.record_type == RecordType::DetectionReview.as_str() && e.action == "confirmed"));
+        assert!(app.store.verify_audit().await.expect("verify").ok());
+    }
+}
+
+#[tokio::test]
+async fn statements_are_recorded_and_reviewed_through_the_pages() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    app.user("analista@a.org", "org-a", Role::Analyst).await;
+    let c = app.login("analista@a.org").await;
+    let (_, page) = get_text(&c, app.url("/statements/new")).await;
+    let csrf = csrf_of(&page);
+    let r = c
+        .post(app.url("/statements"))
+        .form(&[("csrf", csrf.as_str()), ("authority", "inm"), ("channel", "official_letter"), ("text", "")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.expect("text");
+    assert!(page.contains("id=\"e-published_at\"") && page.contains("id=\"e-text\""));
+    let r = c
+        .post(app.url("/statements"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("authority", "inm"),
+            ("channel", "official_letter"),
+            ("published_at", "2020-01-27T19:30"),
+            ("language", "es"),
+            ("text", "Se suspende el ingreso de organizaciones <b>hasta nuevo aviso</b>."),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let path = r.headers()["location"].to_str().expect("loc").split('?').next().expect("path").to_string();
+    let (_, page) = get_text(&c, app.url(&path)).await;
+    assert!(page.contains("&#60;b&#62;hasta nuevo aviso"), "escaped");
+    let csrf = csrf_of(&page);
+    let r = c
+        .post(app.url(&format!("{path}/claims")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("topic", "ngo_access"),
+            ("position", "suspended"),
+            ("scope", "state"),
+            ("state_code", "07"),
+            ("from", "2020-01-27"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let (_, page) = get_text(&c, app.url(&path)).await;
+    assert!(page.contains("Suspendido") && page.contains("Chiapas"));
+    let (s, page) = get_text(&c, app.url("/contradictions")).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("No se detectan contradicciones."));
+}

@@ -1,0 +1,698 @@
+//! Official statements, their claims, and the contradictions the domain finds among
+//! them and against monitors' refused access: pages and API. Statements are a public
+//! record every signed-in person reads; words against practice only cite the access
+//! attempts the viewer may see.
+
+use std::collections::{BTreeMap, HashMap};
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Json};
+use vigia_domain::access::AttemptFilter;
+use vigia_domain::account::{Locale, Permission};
+use vigia_domain::input::RawInput;
+use vigia_domain::statement::{
+    self, describe_gap, Channel, Detection, Position, Refusal, Review, ReviewStatus, Scope, Statement,
+};
+use vigia_domain::{format_instant, format_local, ValidationErrors};
+use vigia_store::now_micros;
+
+use crate::auth::{Ctx, Via};
+use crate::error::{ApiError, WebError};
+use crate::i18n::{tr, tr_args};
+use crate::routes::Routes;
+use crate::ui::{render, Chrome, FieldView, FormBody, OptionView, PageResult};
+use crate::AppState;
+
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/statements", list_page)
+        .post("/statements", create_page)
+        .get("/statements/new", new_page)
+        .get("/statements/{id}", show_page)
+        .post("/statements/{id}/claims", claim_page)
+        .post("/statements/{id}/confirm", confirm_page)
+        .get("/contradictions", contradictions_page)
+        .post("/contradictions/review", review_page)
+        .get("/api/v1/statements", api_list)
+        .post("/api/v1/statements", api_create)
+        .get("/api/v1/statements/{id}", api_get)
+        .post("/api/v1/statements/{id}/claims", api_claim)
+        .get("/api/v1/contradictions", api_contradictions)
+        .post("/api/v1/contradictions/review", api_review)
+}
+
+const ZONE: &str = "America/Mexico_City";
+
+fn label(l: Locale, prefix: &str, code: &str) -> String {
+    let key = format!("{prefix}-{code}");
+    let t = tr(l, &key);
+    if t == key {
+        code.to_string()
+    } else {
+        t
+    }
+}
+
+fn signed_in(ctx: &Ctx) -> Result<(), WebError> {
+    if ctx.via == Via::BadBearer {
+        return Err(WebError::Unauthorized);
+    }
+    ctx.require_user().map(|_| ())
+}
+
+fn parse_id(s: &str) -> Result<i64, WebError> {
+    s.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)
+}
+
+fn scope_json(s: &Scope) -> serde_json::Value {
+    serde_json::to_value(s).unwrap_or_default()
+}
+
+fn statement_json(s: &Statement) -> serde_json::Value {
+    let d = &s.draft;
+    serde_json::json!({
+        "id": s.id, "authority": d.authority, "speaker": d.speaker, "speaker_position": d.speaker_position,
+        "published_at": format_instant(d.published_at), "published_local": format_local(d.published_at, ZONE),
+        "channel": d.channel, "source_url": d.source_url, "language": d.language, "text": d.text,
+        "translation": d.translation, "recorded_by_organization": s.org_id,
+        "claims": s.claims.iter().map(|c| serde_json::json!({
+            "id": c.id, "topic": c.draft.topic, "scope": scope_json(&c.draft.scope), "position": c.draft.position,
+            "from": c.draft.from.to_string(), "until": c.draft.until.map(|u| u.to_string()), "confirmed": c.confirmed,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Statements matching a search (every word, by stem, ignoring accents and case), in
+/// the original text or its translation.
+async fn search(st: &AppState, q: Option<&str>) -> Result<Vec<Statement>, WebError> {
+    let all = st.store.statements().await?;
+    Ok(match q.map(str::trim).filter(|q| !q.is_empty()) {
+        None => all,
+        Some(q) => all
+            .into_iter()
+            .filter(|s| {
+                let hay = format!(
+                    "{} {} {} {}",
+                    s.draft.text,
+                    s.draft.translation.as_deref().unwrap_or(""),
+                    s.draft.speaker.as_deref().unwrap_or(""),
+                    s.draft.authority
+                );
+                statement::matches(q, &hay)
+            })
+            .collect(),
+    })
+}
+
+/// Every detection with what a reader needs: the statements, the attempts the viewer
+/// may see, and the latest review.
+async fn detections(
+    st: &AppState,
+    viewer_org: i64,
+) -> Result<(Vec<Detection>, Vec<Statement>, HashMap<String, Review>), WebError> {
+    let statements = st.store.statements().await?;
+    let facilities = st.store.list_facilities().await?;
+    let states: BTreeMap<i64, String> = facilities.iter().map(|f| (f.id, f.draft.state_code.clone())).collect();
+    let zones: HashMap<i64, &str> = facilities.iter().map(|f| (f.id, f.time_zone())).collect();
+    let attempts = st.store.list_attempts(viewer_org, &AttemptFilter { limit: 100_000, ..Default::default() }).await?;
+    let refusals: Vec<Refusal> = attempts
+        .iter()
+        .filter(|a| a.draft.outcome.is_refusal())
+        .filter_map(|a| {
+            let zone = zones.get(&a.draft.facility_id).copied().unwrap_or(ZONE);
+            let day = jiff::Timestamp::from_microsecond(a.draft.attempted_at).ok()?.in_tz(zone).ok()?.date();
+            Some(Refusal { attempt_id: a.id, org_id: a.org_id, facility_id: a.draft.facility_id, day })
+        })
+        .collect();
+    let facts: Vec<_> = statements.iter().map(Statement::facts).collect();
+    let found = statement::detect(&facts, &refusals, &states);
+    let reviews = st.store.detection_reviews().await?.into_iter().map(|r| (r.key.clone(), r)).collect();
+    Ok((found, statements, reviews))
+}
+
+fn detection_json(d: &Detection, reviews: &HashMap<String, Review>) -> serde_json::Value {
+    let r = reviews.get(&d.key);
+    serde_json::json!({
+        "key": d.key, "rule": d.rule, "claims": d.claims, "statements": d.statements, "attempts": d.attempts,
+        "organizations": d.organizations, "gap_seconds": d.gap.map(|g| g / 1_000_000), "gap": d.gap.map(describe_gap),
+        "review": r.map(|r| serde_json::json!({"status": r.status, "reason": r.reason, "at": format_instant(r.reviewed_at)})),
+    })
+}
+
+// ---- API ----------------------------------------------------------------------
+
+async fn api_list(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    signed_in(&ctx)?;
+    let list = search(&st, q.get("q").map(String::as_str)).await?;
+    Ok(Json(serde_json::json!({"items": list.iter().map(statement_json).collect::<Vec<_>>()})).into_response())
+}
+
+async fn api_create(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    signed_in(&ctx)?;
+    let user = ctx.require(Permission::RecordStatements)?.clone();
+    ctx.check_api_write(&method, &headers)?;
+    let raw = crate::api::json_body(&headers, &body)?;
+    let d = statement::validate_statement(&raw, ZONE, now_micros()).map_err(WebError::from)?;
+    let s = st.store.create_statement(&ctx.actor(), user.org_id, d).await.map_err(WebError::from)?;
+    Ok(crate::api::created(statement_json(&s), format!("/api/v1/statements/{}", s.id)))
+}
+
+async fn api_get(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    signed_in(&ctx)?;
+    let s = st.store.statement(parse_id(&id)?).await.map_err(WebError::from)?.ok_or(WebError::NotFound)?;
+    Ok(Json(statement_json(&s)).into_response())
+}
+
+async fn api_claim(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    signed_in(&ctx)?;
+    let id = parse_id(&id)?;
+    st.store.statement(id).await.map_err(WebError::from)?.ok_or(WebError::NotFound)?;
+    ctx.require(Permission::RecordStatements)?;
+    ctx.check_api_write(&method, &headers)?;
+    let raw = crate::api::json_body(&headers, &body)?;
+    let d = statement::validate_claim(&raw).map_err(WebError::from)?;
+    let c = st.store.add_claim(&ctx.actor(), id, d).await.map_err(WebError::from)?;
+    let s = st.store.statement(id).await.map_err(WebError::from)?.ok_or(WebError::NotFound)?;
+    let _ = c;
+    Ok(crate::api::created(statement_json(&s), format!("/api/v1/statements/{id}")))
+}
+
+async fn api_contradictions(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> Result<Response, ApiError> {
+    signed_in(&ctx)?;
+    let user = ctx.require_user()?.clone();
+    let (found, _, reviews) = detections(&st, user.org_id).await?;
+    Ok(Json(serde_json::json!({"items": found.iter().map(|d| detection_json(d, &reviews)).collect::<Vec<_>>()}))
+        .into_response())
+}
+
+fn review_input(raw: &RawInput) -> Result<(String, ReviewStatus, String), WebError> {
+    let mut errs = ValidationErrors::new();
+    raw.reject_unknown(&["key", "status", "reason"], &mut errs);
+    let key = raw.required_text("key", 200, &mut errs);
+    let status = raw.required_text("status", 20, &mut errs).and_then(|s| {
+        let v = ReviewStatus::parse(&s);
+        if v.is_none() {
+            errs.push(vigia_domain::FieldError::new("status", "unknown_choice"));
+        }
+        v
+    });
+    let reason = raw.required_text("reason", 2000, &mut errs);
+    match (key, status, reason) {
+        (Some(k), Some(s), Some(r)) if errs.is_empty() => Ok((k, s, r)),
+        _ => Err(errs.into()),
+    }
+}
+
+async fn review(st: &AppState, ctx: &Ctx, raw: &RawInput) -> Result<Review, WebError> {
+    let user = ctx.require(Permission::ReviewDetections)?.clone();
+    let (key, status, reason) = review_input(raw)?;
+    let (found, _, _) = detections(st, user.org_id).await?;
+    if !found.iter().any(|d| d.key == key) {
+        return Err(ValidationErrors::single("key", "unknown_detection").into());
+    }
+    Ok(st.store.review_detection(&ctx.actor(), user.org_id, &key, status, &reason).await?)
+}
+
+async fn api_review(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    signed_in(&ctx)?;
+    ctx.require(Permission::ReviewDetections)?;
+    ctx.check_api_write(&method, &headers)?;
+    let r = review(&st, &ctx, &crate::api::json_body(&headers, &body)?).await?;
+    Ok(Json(
+        serde_json::json!({"key": r.key, "status": r.status, "reason": r.reason, "at": format_instant(r.reviewed_at)}),
+    )
+    .into_response())
+}
+
+// ---- Pages ----------------------------------------------------------------------
+
+pub struct StatementRow {
+    pub id: i64,
+    pub when: String,
+    pub authority: String,
+    pub channel: String,
+    pub excerpt: String,
+    pub claims: String,
+}
+
+#[derive(Template)]
+#[template(path = "statements.html")]
+struct ListPage {
+    c: Chrome,
+    q: String,
+    count: String,
+    can_record: bool,
+    rows: Vec<StatementRow>,
+}
+
+async fn list_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    ctx.require_user()?;
+    let l = ctx.locale;
+    let query = q.get("q").cloned().unwrap_or_default();
+    let mut list = search(&st, Some(&query)).await?;
+    list.reverse();
+    let rows: Vec<StatementRow> = list
+        .iter()
+        .map(|s| StatementRow {
+            id: s.id,
+            when: format_local(s.draft.published_at, ZONE),
+            authority: label(l, "authority", &s.draft.authority),
+            channel: label(l, "channel", s.draft.channel.as_str()),
+            excerpt: s.draft.text.chars().take(180).collect(),
+            claims: s
+                .claims
+                .iter()
+                .map(|c| format!("{} · {}", c.draft.topic, label(l, "position", c.draft.position.as_str())))
+                .collect::<Vec<_>>()
+                .join("; "),
+        })
+        .collect();
+    let page = ListPage {
+        c: Chrome::new(&ctx, "/statements"),
+        q: query,
+        count: tr_args(l, "statements-count", &[("count", rows.len().to_string())]),
+        can_record: ctx.can(Permission::RecordStatements),
+        rows,
+    };
+    render(StatusCode::OK, &page)
+}
+
+fn options(l: Locale, prefix: &str, codes: &[&str], selected: Option<&str>) -> Vec<OptionView> {
+    codes
+        .iter()
+        .map(|c| OptionView { value: c.to_string(), label: label(l, prefix, c), selected: selected == Some(*c) })
+        .collect()
+}
+
+fn statement_form(l: Locale, values: &HashMap<String, String>, errors: &ValidationErrors) -> Vec<FieldView> {
+    let field = |name: &'static str, input: &'static str, required: bool| {
+        FieldView::new(
+            l,
+            name,
+            &format!("field-statement-{name}"),
+            input,
+            values.get(name).cloned().unwrap_or_default(),
+            required,
+            errors,
+        )
+    };
+    let sel = |name: &str| values.get(name).map(String::as_str);
+    let mut authority = field("authority", "select", true);
+    authority.options = options(l, "authority", &statement::KNOWN_AUTHORITIES, sel("authority"));
+    let mut channel = field("channel", "select", true);
+    let channels: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
+    channel.options = options(l, "channel", &channels, sel("channel"));
+    let mut language = field("language", "select", true);
+    language.options = options(l, "language", &["es", "en"], sel("language"));
+    vec![
+        authority,
+        field("speaker", "text", false),
+        field("speaker_position", "text", false),
+        field("published_at", "datetime-local", true),
+        channel,
+        field("source_url", "url", false),
+        language,
+        field("text", "textarea", true),
+        field("translation", "textarea", false),
+    ]
+}
+
+async fn new_page(Extension(ctx): Extension<Ctx>) -> PageResult {
+    ctx.require(Permission::RecordStatements)?;
+    let l = ctx.locale;
+    let mut values = HashMap::new();
+    values.insert("language".to_string(), "es".to_string());
+    let form = crate::ui::FormView {
+        title: tr(l, "statement-new-title"),
+        action: "/statements".into(),
+        submit: tr(l, "facility-save"),
+        version: None,
+        summary: None,
+        fields: statement_form(l, &values, &ValidationErrors::new()),
+    };
+    render(StatusCode::OK, &crate::ui::FormPage { c: Chrome::new(&ctx, "/statements/new"), form })
+}
+
+async fn create_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.require(Permission::RecordStatements)?.clone();
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let pairs: Vec<(String, String)> = form.pairs.iter().filter(|(k, _)| k != "csrf").cloned().collect();
+    match statement::validate_statement(&RawInput::from_pairs(pairs.clone()), ZONE, now_micros()) {
+        Ok(d) => {
+            let s = st.store.create_statement(&ctx.actor(), user.org_id, d).await?;
+            Ok(Redirect::to(&format!("/statements/{}?created=1", s.id)).into_response())
+        }
+        Err(errs) => {
+            let l = ctx.locale;
+            let values: HashMap<String, String> = pairs.into_iter().collect();
+            let form = crate::ui::FormView {
+                title: tr(l, "statement-new-title"),
+                action: "/statements".into(),
+                submit: tr(l, "facility-save"),
+                version: None,
+                summary: Some(tr_args(l, "form-errors", &[("count", errs.0.len().to_string())])),
+                fields: statement_form(l, &values, &errs),
+            };
+            let mut resp = render(StatusCode::OK, &crate::ui::FormPage { c: Chrome::new(&ctx, "/statements"), form })?;
+            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+    }
+}
+
+pub struct ClaimRow {
+    pub id: i64,
+    pub topic: String,
+    pub scope: String,
+    pub position: String,
+    pub period: String,
+    pub confirmed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "statement_show.html")]
+struct ShowPage {
+    c: Chrome,
+    id: i64,
+    title: String,
+    details: Vec<(String, String)>,
+    text: String,
+    translation: Option<String>,
+    claims: Vec<ClaimRow>,
+    can_record: bool,
+    claim_form: Vec<FieldView>,
+    claim_summary: Option<String>,
+}
+
+fn claim_form(
+    st_facilities: &[vigia_domain::facility::Facility],
+    l: Locale,
+    values: &HashMap<String, String>,
+    errors: &ValidationErrors,
+) -> Vec<FieldView> {
+    let field = |name: &'static str, input: &'static str, required: bool| {
+        FieldView::new(
+            l,
+            name,
+            &format!("field-claim-{name}"),
+            input,
+            values.get(name).cloned().unwrap_or_default(),
+            required,
+            errors,
+        )
+    };
+    let sel = |name: &str| values.get(name).map(String::as_str);
+    let mut topic = field("topic", "select", true);
+    topic.options = options(l, "topic", &statement::KNOWN_TOPICS, sel("topic"));
+    let mut scope = field("scope", "select", true);
+    scope.options = options(l, "scope", &["all", "facilities", "state"], sel("scope"));
+    let chosen: Vec<&str> = sel("facility_ids").map(|v| v.split(',').collect()).unwrap_or_default();
+    let mut facilities = field("facility_ids", "checkboxes", false);
+    facilities.options = st_facilities
+        .iter()
+        .map(|f| OptionView {
+            value: f.id.to_string(),
+            label: f.draft.name.clone(),
+            selected: chosen.contains(&f.id.to_string().as_str()),
+        })
+        .collect();
+    let mut state = field("state_code", "select", false);
+    state.options = vigia_domain::geo::STATES
+        .iter()
+        .map(|s| OptionView { value: s.code.into(), label: s.name.into(), selected: sel("state_code") == Some(s.code) })
+        .collect();
+    let mut position = field("position", "select", true);
+    let positions: Vec<&str> = Position::ALL.iter().map(|p| p.as_str()).collect();
+    position.options = options(l, "position", &positions, sel("position"));
+    vec![topic, position, scope, facilities, state, field("from", "date", true), field("until", "date", false)]
+}
+
+async fn show(
+    st: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    values: &HashMap<String, String>,
+    errors: &ValidationErrors,
+    flash: Option<String>,
+) -> PageResult {
+    let s = st.store.statement(id).await?.ok_or(WebError::NotFound)?;
+    let l = ctx.locale;
+    let facilities = st.store.list_facilities().await?;
+    let names: HashMap<i64, String> = facilities.iter().map(|f| (f.id, f.draft.name.clone())).collect();
+    let d = &s.draft;
+    let none = tr(l, "facility-unknown");
+    let details = vec![
+        (tr(l, "field-statement-authority"), label(l, "authority", &d.authority)),
+        (tr(l, "field-statement-speaker"), d.speaker.clone().unwrap_or_else(|| none.clone())),
+        (tr(l, "field-statement-speaker_position"), d.speaker_position.clone().unwrap_or_else(|| none.clone())),
+        (tr(l, "field-statement-published_at"), format_local(d.published_at, ZONE)),
+        (tr(l, "field-statement-channel"), label(l, "channel", d.channel.as_str())),
+        (tr(l, "field-statement-source_url"), d.source_url.clone().unwrap_or_else(|| none.clone())),
+        (tr(l, "field-statement-language"), label(l, "language", &d.language)),
+    ];
+    let claims = s
+        .claims
+        .iter()
+        .map(|c| ClaimRow {
+            id: c.id,
+            topic: label(l, "topic", &c.draft.topic),
+            scope: match &c.draft.scope {
+                Scope::All => tr(l, "scope-all"),
+                Scope::Facilities { ids } => ids
+                    .iter()
+                    .map(|i| names.get(i).cloned().unwrap_or_else(|| i.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                Scope::State { code } => vigia_domain::geo::STATES
+                    .iter()
+                    .find(|s| s.code == code)
+                    .map(|s| s.name.to_string())
+                    .unwrap_or_else(|| code.clone()),
+            },
+            position: label(l, "position", c.draft.position.as_str()),
+            period: match c.draft.until {
+                Some(u) => format!("{} – {u}", c.draft.from),
+                None => format!("{} –", c.draft.from),
+            },
+            confirmed: c.confirmed,
+        })
+        .collect();
+    let page = ShowPage {
+        c: Chrome::new(ctx, &format!("/statements/{id}")).flash(flash),
+        id,
+        title: tr_args(
+            l,
+            "statement-title",
+            &[("authority", label(l, "authority", &d.authority)), ("when", format_local(d.published_at, ZONE))],
+        ),
+        details,
+        text: d.text.clone(),
+        translation: d.translation.clone(),
+        claims,
+        can_record: ctx.can(Permission::RecordStatements),
+        claim_form: claim_form(&facilities, l, values, errors),
+        claim_summary: (!errors.is_empty())
+            .then(|| tr_args(l, "form-errors", &[("count", errors.0.len().to_string())])),
+    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render(status, &page)
+}
+
+async fn show_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    ctx.require_user()?;
+    let l = ctx.locale;
+    let flash = if q.contains_key("created") {
+        Some(tr(l, "statement-created"))
+    } else if q.contains_key("claim") {
+        Some(tr(l, "statement-claim-added"))
+    } else {
+        None
+    };
+    show(&st, &ctx, parse_id(&id)?, &HashMap::new(), &ValidationErrors::new(), flash).await
+}
+
+/// Form pairs with the facility checkboxes joined.
+fn merged(form: &FormBody) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (k, v) in form.pairs.iter().filter(|(k, _)| k != "csrf") {
+        match out.iter_mut().find(|(ok, _)| ok == k && k == "facility_ids") {
+            Some((_, e)) => {
+                e.push(',');
+                e.push_str(v);
+            }
+            None => out.push((k.clone(), v.clone())),
+        }
+    }
+    out
+}
+
+async fn claim_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    ctx.require_user()?;
+    let id = parse_id(&id)?;
+    st.store.statement(id).await?.ok_or(WebError::NotFound)?;
+    ctx.require(Permission::RecordStatements)?;
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let pairs = merged(&form);
+    let result = match statement::validate_claim(&RawInput::from_pairs(pairs.clone())) {
+        Ok(d) => st.store.add_claim(&ctx.actor(), id, d).await.map_err(WebError::from),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/statements/{id}?claim=1")).into_response()),
+        Err(WebError::Invalid(errs)) => show(&st, &ctx, id, &pairs.into_iter().collect(), &errs, None).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn confirm_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    ctx.require_user()?;
+    let id = parse_id(&id)?;
+    let s = st.store.statement(id).await?.ok_or(WebError::NotFound)?;
+    ctx.require(Permission::ReviewDetections)?;
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let claim =
+        form.get("claim_id").and_then(|c| c.parse::<i64>().ok()).filter(|c| s.claims.iter().any(|x| x.id == *c));
+    if let Some(c) = claim {
+        st.store.set_claim_confirmed(&ctx.actor(), c, form.get("confirmed") == Some("on")).await?;
+    }
+    Ok(Redirect::to(&format!("/statements/{id}")).into_response())
+}
+
+pub struct DetectionView {
+    pub key: String,
+    pub rule: String,
+    pub rule_code: &'static str,
+    pub summary: String,
+    pub statements: Vec<(i64, String)>,
+    pub attempts: Vec<i64>,
+    pub review: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "contradictions.html")]
+struct ContradictionsPage {
+    c: Chrome,
+    items: Vec<DetectionView>,
+    can_review: bool,
+}
+
+async fn contradictions_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let l = ctx.locale;
+    let flash = q.contains_key("error").then(|| tr(l, "contradiction-review-error"));
+    let (found, statements, reviews) = detections(&st, user.org_id).await?;
+    let by_id: HashMap<i64, &Statement> = statements.iter().map(|s| (s.id, s)).collect();
+    let name = |id: &i64| {
+        by_id
+            .get(id)
+            .map(|s| {
+                format!("{} · {}", label(l, "authority", &s.draft.authority), format_local(s.draft.published_at, ZONE))
+            })
+            .unwrap_or_default()
+    };
+    let items = found
+        .iter()
+        .map(|d| DetectionView {
+            key: d.key.clone(),
+            rule: label(l, "rule", d.rule.as_str()),
+            rule_code: d.rule.as_str(),
+            summary: match d.gap {
+                Some(g) => tr_args(l, "contradiction-gap", &[("gap", describe_gap(g))]),
+                None => tr_args(
+                    l,
+                    "contradiction-refusals",
+                    &[("attempts", d.attempts.len().to_string()), ("orgs", d.organizations.to_string())],
+                ),
+            },
+            statements: d.statements.iter().map(|id| (*id, name(id))).collect(),
+            attempts: d.attempts.iter().take(20).copied().collect(),
+            review: reviews.get(&d.key).map(|r| format!("{} — {}", label(l, "review", r.status.as_str()), r.reason)),
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &ContradictionsPage {
+            c: Chrome::new(&ctx, "/contradictions").flash(flash),
+            items,
+            can_review: ctx.can(Permission::ReviewDetections),
+        },
+    )
+}
+
+async fn review_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    ctx.require(Permission::ReviewDetections)?;
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let pairs: Vec<(String, String)> = form.pairs.iter().filter(|(k, _)| k != "csrf").cloned().collect();
+    match review(&st, &ctx, &RawInput::from_pairs(pairs)).await {
+        Ok(_) => Ok(Redirect::to("/contradictions").into_response()),
+        // The reason is required: say so on the page.
+        Err(WebError::Invalid(_)) => Ok(Redirect::to("/contradictions?error=1").into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
