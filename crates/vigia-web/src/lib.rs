@@ -25,6 +25,7 @@ pub mod map;
 pub mod openapi;
 pub mod routes;
 pub mod statements;
+pub mod timeline;
 pub mod ui;
 pub mod worker;
 

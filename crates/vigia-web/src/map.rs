@@ -33,7 +33,7 @@ static STATES: LazyLock<Vec<(String, String, String)>> = LazyLock::new(|| {
     out
 });
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

@@ -51,6 +51,7 @@ pub fn routes() -> Routes {
         .merge(crate::cases::routes())
         .merge(crate::account::routes())
         .merge(crate::statements::routes())
+        .merge(crate::timeline::routes())
         .get("/admin/users", users_page)
         .post("/admin/users", user_create)
         .post("/admin/users/{id}/disable", user_disable)

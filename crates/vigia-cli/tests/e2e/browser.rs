@@ -308,3 +308,68 @@ async fn a_lawyer_sees_an_overdue_detention_today_records_the_release_and_it_lea
     assert!(c.find(Locator::Css("#past-limit")).await.is_err(), "no one is held past the limit any more");
     c.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn an_analyst_zooms_the_statements_timeline_from_days_to_hours() {
+    let Some((_driver, c)) = browser(1280, 900).await else { return };
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    app.user("analista@a.org", "org-a", Role::Analyst).await;
+    let org = app.org("org-a").await;
+    for (authority, at, position) in
+        [("inm", "2020-01-27T19:30", "suspended"), ("segob", "2020-01-27T23:10", "denies_suspension")]
+    {
+        let raw =
+            vigia_domain::input::RawInput::from_json(serde_json::json!({"authority": authority, "published_at": at,
+            "channel": "press_release", "text": format!("Declaración de {authority}")}))
+            .expect("json");
+        let d = vigia_domain::statement::validate_statement(&raw, "America/Mexico_City", vigia_store::now_micros())
+            .expect("valid");
+        let s = app.store.create_statement(&vigia_store::Actor::SYSTEM, org, d).await.expect("statement");
+        let raw = vigia_domain::input::RawInput::from_json(
+            serde_json::json!({"topic": "ngo_access", "position": position, "from": "2020-01-27"}),
+        )
+        .expect("json");
+        let claim = vigia_domain::statement::validate_claim(&raw).expect("claim");
+        app.store.add_claim(&vigia_store::Actor::SYSTEM, s.id, claim).await.expect("claim");
+    }
+    c.goto(&app.url("/login")).await.expect("goto");
+    wait_h1(&c, "Iniciar sesión").await;
+    fill(&c, "#email", "analista@a.org").await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "button[type=submit]:not(.link)").await;
+    wait_h1(&c, "Centros de detención").await;
+    c.find(Locator::LinkText("Declaraciones")).await.expect("nav").click().await.expect("click");
+    wait_h1(&c, "Declaraciones oficiales").await;
+    click(&c, "#timeline-link").await;
+    wait_h1(&c, "Línea de tiempo").await;
+    assert_eq!(c.find_all(Locator::Css("#timeline-svg circle.statement")).await.expect("dots").len(), 2);
+    assert_eq!(
+        c.find_all(Locator::Css("#timeline-svg line.contradiction")).await.expect("lines").len(),
+        1,
+        "the conflict is drawn"
+    );
+    let before = text_of(&c, "#timeline-range").await;
+    let png = c.screenshot().await.expect("screenshot");
+    let _ = std::fs::write(screenshot_dir().join("timeline-days.png"), png);
+    // Zoom to hours around the middle: the two statements, 3 h 40 min apart, stay in view.
+    c.find(Locator::LinkText("Horas")).await.expect("hours").click().await.expect("click");
+    text_until(&c, "#timeline-range", |t| t != before).await;
+    let ticks: Vec<String> = {
+        let mut v = Vec::new();
+        for el in c.find_all(Locator::Css("#timeline-svg text.tick")).await.expect("ticks") {
+            v.push(el.text().await.expect("text"));
+        }
+        v
+    };
+    assert!(ticks.iter().all(|t| t.contains(':')), "hour ticks: {ticks:?}");
+    assert_eq!(text_of(&c, "#timeline-count").await, "2");
+    let png = c.screenshot().await.expect("screenshot");
+    let _ = std::fs::write(screenshot_dir().join("timeline-hours.png"), png);
+    // Out to years: ticks are years.
+    c.find(Locator::LinkText("Años")).await.expect("years").click().await.expect("click");
+    let range = text_until(&c, "#timeline-range", |t| t.contains("2018") || t.contains("2019")).await;
+    assert!(range.contains("2021") || range.contains("2022"), "{range}");
+    let tick = text_of(&c, "#timeline-svg text.tick").await;
+    assert_eq!(tick.len(), 4, "year ticks: {tick}");
+    c.close().await.expect("close");
+}

@@ -194,4 +194,17 @@ async fn statements_are_recorded_and_reviewed_through_the_pages() {
     let (s, page) = get_text(&c, app.url("/contradictions")).await;
     assert_eq!(s, 200);
     assert!(page.contains("No se detectan contradicciones."));
+    // The timeline, and its downloads.
+    let (s, page) = get_text(&c, app.url("/statements/timeline")).await;
+    assert_eq!(s, 200);
+    assert_eq!(page.matches("class=\"statement\"").count(), 1);
+    let r = c.get(app.url("/statements/timeline?format=svg")).send().await.expect("svg");
+    assert_eq!(r.headers()["content-type"], "image/svg+xml; charset=utf-8");
+    let svg = r.text().await.expect("text");
+    assert!(svg.starts_with("<?xml") && svg.contains("<svg") && svg.contains("INM"));
+    let r = c.get(app.url("/statements/timeline?format=csv")).send().await.expect("csv");
+    let csv = r.text().await.expect("text");
+    assert!(csv.starts_with("statement_id,authority") && csv.contains("2020-01-28T01:30:00Z"), "{csv}");
+    let (s, _) = get_text(&c, app.url("/statements/timeline?from=2020-02-01&until=2020-01-01")).await;
+    assert_eq!(s, 422, "a window that ends before it starts is refused");
 }
