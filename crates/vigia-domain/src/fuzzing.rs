@@ -24,6 +24,11 @@ pub fn csv_import(data: &[u8]) {
             assert!(d.attempted_at <= NOW + crate::access::FUTURE_SLACK);
         }
     }
+    for json in [false, true] {
+        if let Ok(items) = crate::import::statements(data, json, NOW) {
+            assert!(items.iter().all(|(s, _)| !s.text.trim().is_empty()));
+        }
+    }
     if let Ok(drafts) = crate::import::facilities_csv(data) {
         assert!(drafts.iter().all(|d| !d.name.trim().is_empty()));
     }

@@ -304,3 +304,138 @@ mod attempt_tests {
         assert_eq!(d.len(), 100_000);
     }
 }
+
+/// A statement to import with its claims.
+pub type StatementItem = (crate::statement::StatementDraft, Vec<crate::statement::ClaimDraft>);
+
+/// Splits a row's fields between the statement and its one claim (CSV rows carry at
+/// most one claim; repeat the statement's row for more).
+fn statement_item(
+    raw_pairs: Vec<(String, String)>,
+    now: crate::Micros,
+) -> Result<StatementItem, crate::ValidationErrors> {
+    use crate::statement::{validate_claim, validate_statement, CLAIM_FIELDS, STATEMENT_FIELDS};
+    let (claim, statement): (Vec<_>, Vec<_>) = raw_pairs
+        .into_iter()
+        .partition(|(k, _)| CLAIM_FIELDS.contains(&k.as_str()) && !STATEMENT_FIELDS.contains(&k.as_str()));
+    let mut errs = crate::ValidationErrors::new();
+    let s = validate_statement(&RawInput::from_pairs(statement), "America/Mexico_City", now)
+        .map_err(|e| errs.0.extend(e.0));
+    let has_claim = claim.iter().any(|(_, v)| !v.trim().is_empty());
+    let c = if has_claim {
+        validate_claim(&RawInput::from_pairs(claim)).map(Some).map_err(|e| errs.0.extend(e.0))
+    } else {
+        Ok(None)
+    };
+    match (s, c) {
+        (Ok(s), Ok(c)) => Ok((s, c.into_iter().collect())),
+        _ => Err(errs),
+    }
+}
+
+/// Parses statements to import: a CSV (one statement and at most one claim per row) or
+/// a JSON array of statements, each with a `claims` list. All rows or none.
+pub fn statements(bytes: &[u8], json: bool, now: crate::Micros) -> Result<Vec<StatementItem>, Vec<RowError>> {
+    use crate::statement::{validate_claim, validate_statement, CLAIM_FIELDS, STATEMENT_FIELDS};
+    if !json {
+        let known = |h: &str| STATEMENT_FIELDS.contains(&h) || CLAIM_FIELDS.contains(&h);
+        let required: &[&[&str]] = &[&["authority"], &["published_at"], &["channel"], &["text"]];
+        return read_import(bytes, known, required, MAX_ROWS, |line, headers, record, errors| {
+            let pairs = headers.iter().cloned().zip(record.iter().map(str::to_string)).collect();
+            match statement_item(pairs, now) {
+                Ok(item) => Some(item),
+                Err(e) => {
+                    errors.extend(e.0.into_iter().map(|f| row_error(line, f)));
+                    None
+                }
+            }
+        });
+    }
+    let one = |line: u64, code: &'static str| vec![RowError { line, column: String::new(), code, params: vec![] }];
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| one(1, "invalid_json"))?;
+    let serde_json::Value::Array(items) = value else { return Err(one(1, "expected_array")) };
+    if items.len() > MAX_ROWS {
+        return Err(vec![RowError {
+            line: 1,
+            column: String::new(),
+            code: "too_many_rows",
+            params: vec![("max", MAX_ROWS.to_string())],
+        }]);
+    }
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (i, mut item) in items.into_iter().enumerate() {
+        // "Line" is the item's position in the array, from 1.
+        let line = i as u64 + 1;
+        let claims = item.as_object_mut().and_then(|m| m.remove("claims"));
+        let s = match RawInput::from_json(item) {
+            Ok(raw) => validate_statement(&raw, "America/Mexico_City", now),
+            Err(e) => Err(e),
+        };
+        let mut drafts = Vec::new();
+        match claims {
+            None | Some(serde_json::Value::Null) => {}
+            Some(serde_json::Value::Array(list)) => {
+                for c in list {
+                    match RawInput::from_json(c).and_then(|raw| validate_claim(&raw)) {
+                        Ok(d) => drafts.push(d),
+                        Err(e) => errors.extend(e.0.into_iter().map(|f| {
+                            let mut r = row_error(line, f);
+                            r.column = format!("claims.{}", r.column);
+                            r
+                        })),
+                    }
+                }
+            }
+            Some(_) => errors.push(RowError { line, column: "claims".into(), code: "expected_array", params: vec![] }),
+        }
+        match s {
+            Ok(s) => out.push((s, drafts)),
+            Err(e) => errors.extend(e.0.into_iter().map(|f| row_error(line, f))),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod statement_import_tests {
+    use super::*;
+
+    const NOW: crate::Micros = 1_767_225_600_000_000;
+
+    #[test]
+    fn csv_rows_carry_a_statement_and_maybe_a_claim_and_fail_together() {
+        let csv = "authority,published_at,channel,text,topic,position,from\n\
+                   inm,2020-01-27 19:30,official_letter,Se suspende,ngo_access,suspended,2020-01-27\n\
+                   segob,2020-01-27 23:10,social_media,No se reconoce,,,\n";
+        let items = statements(csv.as_bytes(), false, NOW).expect("valid");
+        assert_eq!((items[0].1.len(), items[1].1.len()), (1, 0));
+        let bad = "authority,published_at,channel,text,topic,position,from\n\
+                   inm,2020-01-27 19:30,official_letter,Se suspende,ngo_access,affirms,2020-01-27\n\
+                   segob,ayer,social_media,No se reconoce,,,\n";
+        let errs = statements(bad.as_bytes(), false, NOW).expect_err("invalid");
+        let cells: Vec<(u64, &str)> = errs.iter().map(|e| (e.line, e.column.as_str())).collect();
+        assert_eq!(cells, vec![(2, "position"), (3, "published_at")]);
+    }
+
+    #[test]
+    fn json_items_carry_their_claims_and_errors_name_the_item() {
+        let json = br#"[{"authority": "inm", "published_at": "2020-01-27T19:30", "channel": "press_release", "text": "x",
+                         "claims": [{"topic": "ngo_access", "position": "suspended", "from": "2020-01-27"},
+                                    {"topic": "deportations", "position": "affirms", "from": "2020-01-18", "until": "2020-01-27"}]}]"#;
+        let items = statements(json, true, NOW).expect("valid");
+        assert_eq!(items[0].1.len(), 2);
+        let bad =
+            br#"[{"authority": "inm", "published_at": "2020-01-27T19:30", "channel": "press_release", "text": "x"},
+                       {"authority": "inm", "channel": "fax", "text": "y", "claims": [{"topic": "ngo_access"}]}]"#;
+        let errs = statements(bad, true, NOW).expect_err("invalid");
+        assert!(errs.iter().all(|e| e.line == 2), "{errs:?}");
+        assert!(errs.iter().any(|e| e.column == "claims.position"));
+        assert!(errs.iter().any(|e| e.column == "channel"));
+        assert_eq!(statements(b"{}", true, NOW).expect_err("not an array")[0].code, "expected_array");
+    }
+}

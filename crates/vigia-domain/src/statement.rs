@@ -260,10 +260,12 @@ pub struct Statement {
     pub id: i64,
     /// The organization that recorded it.
     pub org_id: i64,
+    pub version: i64,
     #[serde(flatten)]
     pub draft: StatementDraft,
     pub claims: Vec<Claim>,
     pub created_at: Micros,
+    pub updated_at: Micros,
 }
 
 impl Statement {

@@ -176,11 +176,28 @@ fn case_parts() -> (Value, Value) {
                 "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not record statements"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid")]), "201", json_response("Recorded", "Statement"))
             }
         },
+        "/api/v1/statements/import": {
+            "post": {
+                "operationId": "importStatements",
+                "summary": "Import statements: CSV (one statement and at most one claim per row) or a JSON array with claims; all or none",
+                "requestBody": {"required": true, "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}
+                }},
+                "responses": with(errors(&[("403", "The role may not record statements"), ("413", "Over 20 MiB"), ("415", "Neither CSV nor JSON"), ("422", "Rows are invalid: nothing was imported")]), "201", json_response("Imported", "ImportResult"))
+            }
+        },
         "/api/v1/statements/{id}": {
             "parameters": [id_param()],
             "get": {
                 "operationId": "getStatement", "summary": "One statement with its claims",
                 "responses": with(errors(&[("404", "No such statement")]), "200", json_response("The statement", "Statement"))
+            },
+            "put": {
+                "operationId": "updateStatement", "summary": "Correct a statement: a new version (claims stay)",
+                "parameters": [{"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^(W/)?\"?[0-9]{1,18}\"?$"}}],
+                "requestBody": body("StatementInput"),
+                "responses": with(versioned(errors(&[("400", "Malformed JSON or If-Match"), ("403", "The role may not record statements"), ("404", "No such statement"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid")])), "200", json_response("The new version", "Statement"))
             }
         },
         "/api/v1/statements/{id}/claims": {
@@ -297,7 +314,7 @@ fn case_parts() -> (Value, Value) {
             }
         },
         "Statement": {"type": "object", "required": ["id", "authority", "published_at", "channel", "text", "claims"], "properties": {
-            "id": {"type": "integer"}, "authority": {"type": "string"}, "speaker": {"type": ["string", "null"]},
+            "id": {"type": "integer"}, "version": {"type": "integer"}, "authority": {"type": "string"}, "speaker": {"type": ["string", "null"]},
             "speaker_position": {"type": ["string", "null"]}, "published_at": {"type": "string"}, "published_local": {"type": "string"},
             "channel": {"type": "string"}, "source_url": {"type": ["string", "null"]}, "language": {"type": "string"},
             "text": {"type": "string"}, "translation": {"type": ["string", "null"]}, "recorded_by_organization": {"type": "integer"},

@@ -39,7 +39,9 @@ pub fn routes() -> Routes {
         .post("/contradictions/review", review_page)
         .get("/api/v1/statements", api_list)
         .post("/api/v1/statements", api_create)
+        .post("/api/v1/statements/import", api_import)
         .get("/api/v1/statements/{id}", api_get)
+        .put("/api/v1/statements/{id}", api_update)
         .post("/api/v1/statements/{id}/claims", api_claim)
         .get("/api/v1/contradictions", api_contradictions)
         .post("/api/v1/contradictions/review", api_review)
@@ -75,7 +77,7 @@ fn scope_json(s: &Scope) -> serde_json::Value {
 fn statement_json(s: &Statement) -> serde_json::Value {
     let d = &s.draft;
     serde_json::json!({
-        "id": s.id, "authority": d.authority, "speaker": d.speaker, "speaker_position": d.speaker_position,
+        "id": s.id, "version": s.version, "authority": d.authority, "speaker": d.speaker, "speaker_position": d.speaker_position,
         "published_at": format_instant(d.published_at), "published_local": format_local(d.published_at, ZONE),
         "channel": d.channel, "source_url": d.source_url, "language": d.language, "text": d.text,
         "translation": d.translation, "recorded_by_organization": s.org_id,
@@ -169,6 +171,52 @@ async fn api_create(
     let d = statement::validate_statement(&raw, ZONE, now_micros()).map_err(WebError::from)?;
     let s = st.store.create_statement(&ctx.actor(), user.org_id, d).await.map_err(WebError::from)?;
     Ok(crate::api::created(statement_json(&s), format!("/api/v1/statements/{}", s.id)))
+}
+
+/// A CSV (`text/csv`: one statement and at most one claim per row) or a JSON array of
+/// statements with their `claims`: all or none, errors naming line (or item) and column.
+async fn api_import(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    signed_in(&ctx)?;
+    let user = ctx.require(Permission::RecordStatements)?.clone();
+    ctx.check_api_write(&method, &headers)?;
+    let ct = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let json = match ct.split(';').next().map(str::trim) {
+        Some("text/csv") => false,
+        Some("application/json") => true,
+        _ => return Err(WebError::UnsupportedMediaType.into()),
+    };
+    if body.len() > crate::CSV_LIMIT {
+        return Err(WebError::TooLarge.into());
+    }
+    let items = vigia_domain::import::statements(&body, json, now_micros()).map_err(WebError::Import)?;
+    let ids = st.store.import_statements(&ctx.actor(), user.org_id, items).await.map_err(WebError::from)?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"imported": ids.len(), "ids": ids}))).into_response())
+}
+
+async fn api_update(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    signed_in(&ctx)?;
+    let id = parse_id(&id)?;
+    st.store.statement(id).await.map_err(WebError::from)?.ok_or(WebError::NotFound)?;
+    ctx.require(Permission::RecordStatements)?;
+    ctx.check_api_write(&method, &headers)?;
+    let version = crate::api::if_match(&headers)?;
+    let d = statement::validate_statement(&crate::api::json_body(&headers, &body)?, ZONE, now_micros())
+        .map_err(WebError::from)?;
+    let s = st.store.update_statement(&ctx.actor(), id, version, d).await.map_err(WebError::from)?;
+    Ok(Json(statement_json(&s)).into_response())
 }
 
 async fn api_get(

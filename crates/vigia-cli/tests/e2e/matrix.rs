@@ -335,6 +335,13 @@ impl World {
                 ("POST", "/api/v1/statements") => req
                     .json(&json!({"authority": "segob", "published_at": "2020-01-21T10:00",
                     "channel": "interview", "text": format!("Texto {n}")})),
+                ("PUT", "/api/v1/statements/{id}") => req
+                    .json(&json!({"authority": "inm", "published_at": "2020-01-20T09:00",
+                    "channel": "press_release", "text": format!("Declaración corregida {n}")})),
+                ("POST", "/api/v1/statements/import") => req.header("content-type", "text/csv").body(format!(
+                    "authority,published_at,channel,text\nsre,2020-01-2{}T10:00,interview,Importada {n}\n",
+                    n % 10
+                )),
                 ("POST", "/api/v1/statements/{id}/claims") => {
                     req.json(&json!({"topic": "deportations", "position": "affirms", "from": "2020-01-01"}))
                 }

@@ -208,3 +208,69 @@ async fn statements_are_recorded_and_reviewed_through_the_pages() {
     let (s, _) = get_text(&c, app.url("/statements/timeline?from=2020-02-01&until=2020-01-01")).await;
     assert_eq!(s, 422, "a window that ends before it starts is refused");
 }
+
+#[tokio::test]
+async fn statements_import_all_or_nothing_and_corrections_are_versions() {
+    for app in TestApp::all().await {
+        let (_, analyst) = app.api_user("analista@a.org", "org-a", Role::Analyst).await;
+        let http = reqwest::Client::new();
+        let url = app.url("/api/v1/statements/import");
+        let bad = "authority,published_at,channel,text,topic,position,from\n\
+                   inm,2020-01-27 19:30,official_letter,Se suspende,ngo_access,suspended,2020-01-27\n\
+                   segob,ayer,social_media,No se reconoce,,,\n";
+        let r = http
+            .post(&url)
+            .bearer_auth(&analyst)
+            .header("content-type", "text/csv")
+            .body(bad)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 422);
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(
+            (v["errors"][0]["line"].as_i64(), v["errors"][0]["field"].as_str()),
+            (Some(3), Some("published_at"))
+        );
+        assert_eq!(app.store.statements().await.expect("list").len(), 0, "nothing imported");
+        let json = json!([
+            {"authority": "inm", "published_at": "2020-01-27T19:30", "channel": "official_letter", "text": "Se suspende el ingreso.",
+             "claims": [{"topic": "ngo_access", "position": "suspended", "from": "2020-01-27"}]},
+            {"authority": "segob", "published_at": "2020-01-27T23:10", "channel": "social_media", "text": "No se reconoce el oficio.",
+             "claims": [{"topic": "ngo_access", "position": "denies_suspension", "from": "2020-01-27"}]}
+        ]);
+        let r = http.post(&url).bearer_auth(&analyst).json(&json).send().await.expect("post");
+        assert_eq!(r.status(), 201);
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(v["imported"], 2);
+        let list: Value = http
+            .get(app.url("/api/v1/contradictions"))
+            .bearer_auth(&analyst)
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        assert!(
+            list["items"].as_array().expect("items").iter().any(|d| d["rule"] == "conflict"),
+            "imported claims are checked"
+        );
+
+        // A correction is a new version; a stale version is refused.
+        let id = v["ids"][0].as_i64().expect("id");
+        let one = app.url(&format!("/api/v1/statements/{id}"));
+        let fixed = json!({"authority": "inm", "published_at": "2020-01-27T19:45", "channel": "official_letter", "text": "Se suspende el ingreso (texto completo)."});
+        let r =
+            http.put(&one).bearer_auth(&analyst).header("if-match", "\"1\"").json(&fixed).send().await.expect("put");
+        assert_eq!(r.status(), 200);
+        let s: Value = r.json().await.expect("json");
+        assert_eq!((s["version"].as_i64(), s["claims"].as_array().map(Vec::len)), (Some(2), Some(1)), "claims stay");
+        let r =
+            http.put(&one).bearer_auth(&analyst).header("if-match", "\"1\"").json(&fixed).send().await.expect("put");
+        assert_eq!(r.status(), 409);
+        let history = app.store.history(RecordType::Statement, id, None).await.expect("history");
+        assert_eq!(history.len(), 2, "both versions kept");
+        assert!(app.store.verify_audit().await.expect("verify").ok());
+    }
+}

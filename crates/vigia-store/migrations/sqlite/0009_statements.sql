@@ -4,6 +4,7 @@
 CREATE TABLE statements (
     id               INTEGER PRIMARY KEY,
     org_id           INTEGER NOT NULL REFERENCES organizations(id),
+    version          INTEGER NOT NULL DEFAULT 1,
     authority        TEXT NOT NULL,
     speaker          TEXT,
     speaker_position TEXT,
@@ -13,7 +14,8 @@ CREATE TABLE statements (
     language         TEXT NOT NULL,
     text             TEXT NOT NULL,
     translation      TEXT,
-    created_at       INTEGER NOT NULL
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL
 );
 CREATE INDEX statements_published ON statements(published_at);
 

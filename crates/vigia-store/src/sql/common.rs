@@ -736,8 +736,8 @@ fn row_to_json(r: &DbRow) -> Result<ExportRow> {
     Ok(m)
 }
 
-const STATEMENT_COLUMNS: &str = "id, org_id, authority, speaker, speaker_position, published_at, channel, source_url, \
-     language, text, translation, created_at";
+const STATEMENT_COLUMNS: &str = "id, org_id, version, authority, speaker, speaker_position, published_at, channel, \
+     source_url, language, text, translation, created_at, updated_at";
 const CLAIM_COLUMNS: &str = "id, statement_id, topic, scope, position, from_date, until_date, confirmed";
 
 fn statement_from_row(r: &DbRow) -> Result<Statement> {
@@ -745,6 +745,7 @@ fn statement_from_row(r: &DbRow) -> Result<Statement> {
     Ok(Statement {
         id: r.try_get("id")?,
         org_id: r.try_get("org_id")?,
+        version: r.try_get("version")?,
         draft: StatementDraft {
             authority: r.try_get("authority")?,
             speaker: r.try_get("speaker")?,
@@ -758,6 +759,7 @@ fn statement_from_row(r: &DbRow) -> Result<Statement> {
         },
         claims: Vec::new(),
         created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
     })
 }
 
@@ -793,7 +795,7 @@ fn review_from_row(r: &DbRow) -> Result<Review> {
 }
 
 fn statement_content(s: &Statement) -> String {
-    serde_json::json!({"id": s.id, "org_id": s.org_id, "statement": s.draft}).to_string()
+    serde_json::json!({"id": s.id, "org_id": s.org_id, "version": s.version, "statement": s.draft}).to_string()
 }
 
 fn claim_content(c: &Claim) -> String {
@@ -2115,12 +2117,31 @@ impl crate::Store for SqlStore {
 
     async fn create_statement(&self, actor: &Actor, org_id: i64, draft: StatementDraft) -> Result<Statement> {
         let mut w = self.begin().await?;
+        let s = insert_statement(&mut w, actor, org_id, draft).await?;
+        w.commit().await?;
+        Ok(s)
+    }
+
+    async fn update_statement(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: Option<i64>,
+        draft: StatementDraft,
+    ) -> Result<Statement> {
+        let mut w = self.begin().await?;
+        let sql = format!("SELECT {STATEMENT_COLUMNS} FROM statements WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *w.tx).await?.ok_or(StoreError::NotFound)?;
+        let old = statement_from_row(&row)?;
+        if expected_version.is_some_and(|v| v != old.version) {
+            return Err(StoreError::Conflict("version".into()));
+        }
         let d = &draft;
-        let id: i64 = sqlx::query(
-            "INSERT INTO statements (org_id, authority, speaker, speaker_position, published_at, channel, source_url, \
-             language, text, translation, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        sqlx::query(
+            "UPDATE statements SET version = $1, authority = $2, speaker = $3, speaker_position = $4, published_at = $5, \
+             channel = $6, source_url = $7, language = $8, text = $9, translation = $10, updated_at = $11 WHERE id = $12",
         )
-        .bind(org_id)
+        .bind(old.version + 1)
         .bind(&d.authority)
         .bind(&d.speaker)
         .bind(&d.speaker_position)
@@ -2131,13 +2152,32 @@ impl crate::Store for SqlStore {
         .bind(&d.text)
         .bind(&d.translation)
         .bind(w.now)
-        .fetch_one(&mut *w.tx)
-        .await?
-        .try_get("id")?;
-        let s = Statement { id, org_id, draft, claims: Vec::new(), created_at: w.now };
-        w.audit(actor, Some(org_id), "create", RecordType::Statement, id, &statement_content(&s)).await?;
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
+        let s = Statement { version: old.version + 1, draft, updated_at: w.now, ..old };
+        w.audit(actor, actor.org_id, "update", RecordType::Statement, id, &statement_content(&s)).await?;
         w.commit().await?;
-        Ok(s)
+        Ok(crate::Store::statement(self, id).await?.unwrap_or(s))
+    }
+
+    async fn import_statements(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        items: Vec<(StatementDraft, Vec<ClaimDraft>)>,
+    ) -> Result<Vec<i64>> {
+        let mut w = self.begin().await?;
+        let mut ids = Vec::with_capacity(items.len());
+        for (draft, claims) in items {
+            let s = insert_statement(&mut w, actor, org_id, draft).await?;
+            for c in claims {
+                insert_claim(&mut w, actor, org_id, s.id, c).await?;
+            }
+            ids.push(s.id);
+        }
+        w.commit().await?;
+        Ok(ids)
     }
 
     async fn statements(&self) -> Result<Vec<Statement>> {
@@ -2184,31 +2224,7 @@ impl crate::Store for SqlStore {
             .await?
             .ok_or(StoreError::NotFound)?
             .try_get("org_id")?;
-        if let vigia_domain::statement::Scope::Facilities { ids } = &draft.scope {
-            for id in ids {
-                if sqlx::query("SELECT id FROM facilities WHERE id = $1").bind(id).fetch_optional(&mut *w.tx).await?.is_none() {
-                    return Err(StoreError::Invalid(ValidationErrors::single("facility_ids", "unknown_facility")));
-                }
-            }
-        }
-        let scope = serde_json::to_string(&draft.scope).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let id: i64 = sqlx::query(
-            "INSERT INTO claims (statement_id, topic, scope, position, from_date, until_date, confirmed, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(statement_id)
-        .bind(&draft.topic)
-        .bind(&scope)
-        .bind(draft.position.as_str())
-        .bind(draft.from.to_string())
-        .bind(draft.until.map(|d| d.to_string()))
-        .bind(false)
-        .bind(w.now)
-        .fetch_one(&mut *w.tx)
-        .await?
-        .try_get("id")?;
-        let c = Claim { id, statement_id, draft, confirmed: false };
-        w.audit(actor, Some(org), "create", RecordType::Claim, id, &claim_content(&c)).await?;
+        let c = insert_claim(&mut w, actor, org, statement_id, draft).await?;
         w.commit().await?;
         Ok(c)
     }
@@ -2819,6 +2835,61 @@ impl crate::Store for SqlStore {
     async fn backup_to(&self, path: &Path) -> Result<()> {
         backup(&self.pool, self.blob_dir.as_deref(), path).await
     }
+}
+
+async fn insert_statement(w: &mut WriteTx, actor: &Actor, org_id: i64, draft: StatementDraft) -> Result<Statement> {
+    let d = &draft;
+    let id: i64 = sqlx::query(
+        "INSERT INTO statements (org_id, version, authority, speaker, speaker_position, published_at, channel, source_url, \
+         language, text, translation, created_at, updated_at) VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(&d.authority)
+    .bind(&d.speaker)
+    .bind(&d.speaker_position)
+    .bind(d.published_at)
+    .bind(d.channel.as_str())
+    .bind(&d.source_url)
+    .bind(&d.language)
+    .bind(&d.text)
+    .bind(&d.translation)
+    .bind(w.now)
+    .fetch_one(&mut *w.tx)
+    .await?
+    .try_get("id")?;
+    let s = Statement { id, org_id, version: 1, draft, claims: Vec::new(), created_at: w.now, updated_at: w.now };
+    w.audit(actor, Some(org_id), "create", RecordType::Statement, id, &statement_content(&s)).await?;
+    Ok(s)
+}
+
+/// Adds a claim inside a write; its facility ids must exist.
+async fn insert_claim(w: &mut WriteTx, actor: &Actor, org_id: i64, statement_id: i64, draft: ClaimDraft) -> Result<Claim> {
+    if let vigia_domain::statement::Scope::Facilities { ids } = &draft.scope {
+        for id in ids {
+            if sqlx::query("SELECT id FROM facilities WHERE id = $1").bind(id).fetch_optional(&mut *w.tx).await?.is_none() {
+                return Err(StoreError::Invalid(ValidationErrors::single("facility_ids", "unknown_facility")));
+            }
+        }
+    }
+    let scope = serde_json::to_string(&draft.scope).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO claims (statement_id, topic, scope, position, from_date, until_date, confirmed, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(statement_id)
+    .bind(&draft.topic)
+    .bind(&scope)
+    .bind(draft.position.as_str())
+    .bind(draft.from.to_string())
+    .bind(draft.until.map(|d| d.to_string()))
+    .bind(false)
+    .bind(w.now)
+    .fetch_one(&mut *w.tx)
+    .await?
+    .try_get("id")?;
+    let c = Claim { id, statement_id, draft, confirmed: false };
+    w.audit(actor, Some(org_id), "create", RecordType::Claim, id, &claim_content(&c)).await?;
+    Ok(c)
 }
 
 async fn insert_facility(w: &mut WriteTx, actor: &Actor, draft: FacilityDraft) -> Result<Facility> {
