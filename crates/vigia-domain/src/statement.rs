@@ -403,10 +403,13 @@ pub fn validate_claim(raw: &RawInput) -> Result<ClaimDraft, ValidationErrors> {
     let mut errs = ValidationErrors::new();
     raw.reject_unknown(&CLAIM_FIELDS, &mut errs);
     let topic = code(raw, "topic", &mut errs);
+    // Read whether or not the scope uses them, so a malformed value is reported.
+    let ids_text = raw.list_text("facility_ids", 2000, &mut errs);
+    let state_text = raw.text("state_code", 2, &mut errs);
     let scope = match raw.text("scope", 20, &mut errs).as_deref().unwrap_or("all") {
         "all" => Some(Scope::All),
         "facilities" => {
-            let list = raw.list_text("facility_ids", 2000, &mut errs).unwrap_or_default();
+            let list = ids_text.unwrap_or_default();
             let ids: Option<BTreeSet<i64>> = list
                 .split(',')
                 .map(str::trim)
@@ -425,13 +428,18 @@ pub fn validate_claim(raw: &RawInput) -> Result<ClaimDraft, ValidationErrors> {
                 }
             }
         }
-        "state" => match raw.required_text("state_code", 2, &mut errs) {
+        "state" => match state_text {
             Some(code) if crate::geo::STATES.iter().any(|s| s.code == code) => Some(Scope::State { code }),
             Some(_) => {
                 errs.push(FieldError::new("state_code", "unknown_state"));
                 None
             }
-            None => None,
+            None => {
+                if errs.for_field("state_code").is_none() {
+                    errs.push(FieldError::new("state_code", "required"));
+                }
+                None
+            }
         },
         _ => {
             errs.push(FieldError::new("scope", "unknown_choice"));

@@ -25,6 +25,9 @@ pub fn routes() -> Routes {
         .get("/api/v1/files/{id}", api_download)
         .post("/access/{id}/files", page_upload)
         .get("/files/{id}", page_download)
+        .get("/api/v1/statements/{id}/files", api_statement_list)
+        .post("/api/v1/statements/{id}/files", api_statement_upload)
+        .post("/statements/{id}/files", page_statement_upload)
         .get("/api/v1/cases/{id}/documents", api_case_list)
         .post("/api/v1/cases/{id}/documents", api_case_upload)
         .get("/api/v1/case-documents/{id}", api_case_download)
@@ -65,6 +68,8 @@ async fn readable(st: &AppState, ctx: &Ctx, id: &str) -> Result<(Attachment, Vec
     let a = st.store.attachment(id).await?.ok_or(WebError::NotFound)?;
     let visible = match a.record_type.as_str() {
         "access_attempt" => st.store.attempt(user.org_id, a.record_id).await?.is_some(),
+        // Statements are a public record: their evidence is everyone's to check.
+        "statement" => true,
         _ => a.org_id == user.org_id,
     };
     if !visible {
@@ -109,6 +114,79 @@ fn check_filename(name: &str) -> Result<(), WebError> {
         return Err(WebError::Invalid(vigia_domain::ValidationErrors::single("filename", "control_characters")));
     }
     Ok(())
+}
+
+// ---- Statement evidence: screenshots and letters, readable by every signed-in person ----
+
+async fn statement_upload(
+    st: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    filename: &str,
+    bytes: &[u8],
+) -> Result<Attachment, WebError> {
+    let user = ctx.require_user()?.clone();
+    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
+    st.store.statement(id).await?.ok_or(WebError::NotFound)?;
+    ctx.require(Permission::RecordStatements)?;
+    check_filename(filename)?;
+    let content_type =
+        evidence::check(bytes).map_err(|e| WebError::Invalid(vigia_domain::ValidationErrors(vec![e])))?;
+    let name = evidence::clean_name(filename);
+    Ok(st
+        .store
+        .add_attachment(&ctx.actor(), user.org_id, RecordType::Statement, id, &name, content_type, bytes)
+        .await?)
+}
+
+async fn api_statement_list(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    api_guard(&ctx)?;
+    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
+    st.store.statement(id).await?.ok_or(WebError::NotFound)?;
+    let files = st.store.attachments(RecordType::Statement, id).await?;
+    Ok(Json(serde_json::json!({"items": files.iter().map(json).collect::<Vec<_>>()})))
+}
+
+async fn api_statement_upload(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    api_guard(&ctx)?;
+    ctx.check_api_write(&method, &headers)?;
+    if body.len() > evidence::MAX_BYTES {
+        return Err(WebError::TooLarge.into());
+    }
+    let a = statement_upload(&st, &ctx, &id, q.get("filename").map(String::as_str).unwrap_or(""), &body).await?;
+    Ok((StatusCode::CREATED, Json(json(&a))).into_response())
+}
+
+async fn page_statement_upload(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    ctx.require(Permission::RecordStatements)?;
+    let (csrf, name, bytes) = crate::ui::read_upload(multipart).await?;
+    ctx.check_form(csrf.as_deref(), &headers)?;
+    match statement_upload(&st, &ctx, &id, &name, &bytes).await {
+        Ok(a) => Ok(Redirect::to(&format!("/statements/{}?attached={}", a.record_id, a.id)).into_response()),
+        Err(WebError::Invalid(errs)) => {
+            let code = errs.0.first().map(|e| e.code).unwrap_or("file_type");
+            Ok(Redirect::to(&format!("/statements/{id}?file_error={code}")).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 // ---- Case documents: sealed, readable only by those who may read personal data ----

@@ -168,12 +168,25 @@ fn case_parts() -> (Value, Value) {
             "get": {
                 "operationId": "listStatements", "summary": "Official statements with their claims; q searches by stem, ignoring accents and case",
                 "parameters": [{"name": "q", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 200}}],
-                "responses": with(errors(&[]), "200", json_response("Statements", "StatementList"))
+                "responses": with(errors(&[("422", "The query is invalid")]), "200", json_response("Statements", "StatementList"))
             },
             "post": {
                 "operationId": "createStatement", "summary": "Record an official statement",
                 "requestBody": body("StatementInput"),
                 "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not record statements"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid")]), "201", json_response("Recorded", "Statement"))
+            }
+        },
+        "/api/v1/statements/{id}/files": {
+            "parameters": [id_param()],
+            "get": {
+                "operationId": "listStatementFiles", "summary": "Evidence of a statement (screenshots, letters): a public record",
+                "responses": with(errors(&[("404", "No such statement")]), "200", json_response("Files", "FileList"))
+            },
+            "post": {
+                "operationId": "uploadStatementFile", "summary": "Attach a screenshot or PDF to a statement (the body is the file; its type is read from its bytes)",
+                "parameters": [{"name": "filename", "in": "query", "required": false, "description": "Paths are stripped; long names are shortened", "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": with(errors(&[("403", "The role may not record statements"), ("404", "No such statement"), ("413", "Over 10 MiB"), ("422", "Not an accepted file type, or empty")]), "201", json_response("Attached", "File"))
             }
         },
         "/api/v1/statements/import": {

@@ -153,7 +153,12 @@ async fn api_list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     signed_in(&ctx)?;
-    let list = search(&st, q.get("q").map(String::as_str)).await?;
+    let raw = RawInput::from_pairs(q.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let mut errs = ValidationErrors::new();
+    raw.reject_unknown(&["q"], &mut errs);
+    let query = raw.text("q", 200, &mut errs);
+    let query = errs.into_result(query).map_err(WebError::from)?;
+    let list = search(&st, query.as_deref()).await?;
     Ok(Json(serde_json::json!({"items": list.iter().map(statement_json).collect::<Vec<_>>()})).into_response())
 }
 
@@ -470,6 +475,8 @@ struct ShowPage {
     can_record: bool,
     claim_form: Vec<FieldView>,
     claim_summary: Option<String>,
+    files: Vec<crate::access::FileRow>,
+    file_error: Option<String>,
 }
 
 fn claim_form(
@@ -521,7 +528,7 @@ async fn show(
     id: i64,
     values: &HashMap<String, String>,
     errors: &ValidationErrors,
-    flash: Option<String>,
+    (flash, file_error): (Option<String>, Option<String>),
 ) -> PageResult {
     let s = st.store.statement(id).await?.ok_or(WebError::NotFound)?;
     let l = ctx.locale;
@@ -581,6 +588,8 @@ async fn show(
         claim_form: claim_form(&facilities, l, values, errors),
         claim_summary: (!errors.is_empty())
             .then(|| tr_args(l, "form-errors", &[("count", errors.0.len().to_string())])),
+        files: crate::access::file_rows(st.store.attachments(vigia_domain::RecordType::Statement, id).await?),
+        file_error,
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     render(status, &page)
@@ -598,10 +607,13 @@ async fn show_page(
         Some(tr(l, "statement-created"))
     } else if q.contains_key("claim") {
         Some(tr(l, "statement-claim-added"))
+    } else if q.contains_key("attached") {
+        Some(tr(l, "access-file-attached"))
     } else {
         None
     };
-    show(&st, &ctx, parse_id(&id)?, &HashMap::new(), &ValidationErrors::new(), flash).await
+    let file_error = crate::access::file_error(l, &q);
+    show(&st, &ctx, parse_id(&id)?, &HashMap::new(), &ValidationErrors::new(), (flash, file_error)).await
 }
 
 /// Form pairs with the facility checkboxes joined.
@@ -638,7 +650,7 @@ async fn claim_page(
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/statements/{id}?claim=1")).into_response()),
-        Err(WebError::Invalid(errs)) => show(&st, &ctx, id, &pairs.into_iter().collect(), &errs, None).await,
+        Err(WebError::Invalid(errs)) => show(&st, &ctx, id, &pairs.into_iter().collect(), &errs, (None, None)).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -338,6 +338,9 @@ impl World {
                 ("PUT", "/api/v1/statements/{id}") => req
                     .json(&json!({"authority": "inm", "published_at": "2020-01-20T09:00",
                     "channel": "press_release", "text": format!("Declaración corregida {n}")})),
+                ("POST", "/api/v1/statements/{id}/files") => {
+                    req.query(&[("filename", "captura.png")]).body(b"\x89PNG\r\n\x1a\n captura".to_vec())
+                }
                 ("POST", "/api/v1/statements/import") => req.header("content-type", "text/csv").body(format!(
                     "authority,published_at,channel,text\nsre,2020-01-2{}T10:00,interview,Importada {n}\n",
                     n % 10
@@ -457,6 +460,13 @@ impl World {
                         let form = reqwest::multipart::Form::new()
                             .text("csrf", csrf)
                             .part("file", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("a.csv"));
+                        return c.post(&url).multipart(form).send().await.expect("send").status().as_u16();
+                    }
+                    "/statements/{id}/files" => {
+                        let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+                            "file",
+                            reqwest::multipart::Part::bytes(b"%PDF-1.4 oficio DGCVM".to_vec()).file_name("oficio.pdf"),
+                        );
                         return c.post(&url).multipart(form).send().await.expect("send").status().as_u16();
                     }
                     "/cases/{id}/documents" => {

@@ -269,6 +269,34 @@ async fn statements_import_all_or_nothing_and_corrections_are_versions() {
         let r =
             http.put(&one).bearer_auth(&analyst).header("if-match", "\"1\"").json(&fixed).send().await.expect("put");
         assert_eq!(r.status(), 409);
+        // Evidence of a statement is content-addressed and readable by every organization.
+        let (_, lawyer) = app.api_user("abogada@b.org", "org-b", Role::Lawyer).await;
+        let png = b"\x89PNG\r\n\x1a\n captura del comunicado".to_vec();
+        let r = http
+            .post(app.url(&format!("/api/v1/statements/{id}/files?filename=captura.png")))
+            .bearer_auth(&analyst)
+            .body(png.clone())
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(r.status(), 201);
+        let f: Value = r.json().await.expect("json");
+        assert_eq!(f["sha256"], vigia_domain::audit::sha256_hex(&png));
+        let r = http
+            .get(app.url(&format!("/api/v1/files/{}", f["id"])))
+            .bearer_auth(&lawyer)
+            .send()
+            .await
+            .expect("download");
+        assert_eq!(r.bytes().await.expect("bytes").to_vec(), png, "another organization reads public evidence");
+        let r = http
+            .post(app.url(&format!("/api/v1/statements/{id}/files")))
+            .bearer_auth(&lawyer)
+            .body(png.clone())
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(r.status(), 403, "lawyers do not record statements");
         let history = app.store.history(RecordType::Statement, id, None).await.expect("history");
         assert_eq!(history.len(), 2, "both versions kept");
         assert!(app.store.verify_audit().await.expect("verify").ok());
