@@ -670,3 +670,4 @@ timeline-years = Years
 timeline-legend = Blue dots: statements. Red lines: conflict between authorities; purple: reversal; dashed orange: words against practice.
 timeline-download-svg = Download SVG
 timeline-shown = Statements in this window:
+err-unknown_event = No such event in this case.

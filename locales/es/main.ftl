@@ -670,3 +670,4 @@ timeline-years = Años
 timeline-legend = Puntos azules: declaraciones. Líneas rojas: contradicción entre autoridades; moradas: cambio de postura; naranjas punteadas: dichos contra la práctica.
 timeline-download-svg = Descargar SVG
 timeline-shown = Declaraciones en esta ventana:
+err-unknown_event = No hay tal evento en este caso.

@@ -216,6 +216,12 @@ impl RawInput {
 /// Checks a free text: trimmed, not blank, no control characters but newline and tab,
 /// at most `max` characters.
 pub fn check_text(field: &str, s: &str, max: usize, errs: &mut ValidationErrors) -> Option<String> {
+    // Control characters count even at the ends, where trimming (U+0085 is whitespace)
+    // would otherwise drop them silently.
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        errs.push(FieldError::new(field, "control_characters"));
+        return None;
+    }
     let t = s.trim();
     if t.is_empty() {
         return None;

@@ -456,6 +456,11 @@ fn tighten_inputs(doc: &mut Value) {
                     m.insert("pattern".into(), DATE_PATTERN.into());
                 } else if has_type(m, "string") && m.get("format").is_none() && m.get("enum").is_none() {
                     match m.remove("pattern") {
+                        // A whole-value pattern already says what is allowed; two of them
+                        // together leave generators too little to find.
+                        Some(Value::String(p)) if p.starts_with('^') && p.ends_with('$') => {
+                            m.insert("pattern".into(), p.into());
+                        }
                         Some(p) => {
                             m.insert("allOf".into(), json!([{"pattern": p}, {"pattern": TEXT_PATTERN}]));
                         }
@@ -483,7 +488,9 @@ fn tighten_inputs(doc: &mut Value) {
     fn parameters(list: &mut Value) {
         for p in list.as_array_mut().into_iter().flatten() {
             let optional_query = p["in"] == "query" && p["required"] != true;
-            if let Some(s) = p.get_mut("schema") {
+            // Header values cannot carry control characters anyway; their own patterns say enough.
+            let header = p["in"] == "header";
+            if let Some(s) = p.get_mut("schema").filter(|_| !header) {
                 schema(s);
                 if optional_query && ["string", "integer", "number", "boolean"].iter().any(|t| s["type"] == *t) {
                     let inner = s.take();

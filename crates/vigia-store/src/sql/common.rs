@@ -1954,6 +1954,14 @@ impl crate::Store for SqlStore {
         reason: &str,
     ) -> Result<CaseEvent> {
         let mut w = self.begin().await?;
+        let owned = sqlx::query("SELECT id FROM cases WHERE id = $1 AND org_id = $2")
+            .bind(case_id)
+            .bind(org_id)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        if owned.is_none() {
+            return Err(StoreError::NotFound);
+        }
         let sql = format!("SELECT {EVENT_COLUMNS} FROM case_events WHERE id = $1 AND case_id = $2 AND org_id = $3");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(event_id)
@@ -1961,7 +1969,7 @@ impl crate::Store for SqlStore {
             .bind(org_id)
             .fetch_optional(&mut *w.tx)
             .await?
-            .ok_or(StoreError::NotFound)?;
+            .ok_or(StoreError::Invalid(ValidationErrors::single("event_id", "unknown_event")))?;
         let mut e = event_from_row(&row)?;
         if e.is_voided() {
             return Err(StoreError::Conflict("already voided".into()));
