@@ -37,8 +37,12 @@ pub fn csv_import(data: &[u8]) {
 /// Every validator that reads a JSON body.
 pub fn json_body(data: &[u8]) {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else { return };
-    let Ok(raw) = RawInput::from_json(value) else { return };
     let today = jiff::civil::date(2026, 1, 1);
+    if let Ok(v) = crate::visit::validate_visit(&value, today, Some(100)) {
+        let (ind, _) = crate::visit::assess(&v, Some(100));
+        assert!(ind.occupancy.is_none_or(|o| o <= crate::visit::IMPLAUSIBLE_FACTOR as f64));
+    }
+    let Ok(raw) = RawInput::from_json(value) else { return };
     let _ = crate::facility::validate(&raw);
     let _ = crate::note::validate(&raw);
     let _ = crate::access::validate(&raw, "America/Mexico_City", NOW);

@@ -45,6 +45,7 @@ pub mod note;
 pub mod statement;
 pub mod suspension;
 pub mod totp;
+pub mod visit;
 
 pub use error::{FieldError, ValidationErrors};
 
