@@ -61,6 +61,10 @@ pub enum Permission {
     RecordStatements,
     /// Confirm or dismiss detected contradictions.
     ReviewDetections,
+    /// Record monitoring visits.
+    RecordVisits,
+    /// Open the sealed interview notes of visits (coordinators and lawyers only).
+    ReadVisitNotes,
 }
 
 pub fn allows(role: Role, p: Permission) -> bool {
@@ -78,6 +82,8 @@ pub fn allows(role: Role, p: Permission) -> bool {
         ReadCaseSealed | EditCases => matches!(role, Admin | Coordinator | Lawyer),
         RecordStatements => matches!(role, Admin | Coordinator | Monitor | Analyst),
         ReviewDetections => matches!(role, Admin | Coordinator | Analyst),
+        RecordVisits => matches!(role, Admin | Coordinator | Monitor),
+        ReadVisitNotes => matches!(role, Coordinator | Lawyer),
     }
 }
 

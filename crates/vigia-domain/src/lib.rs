@@ -77,10 +77,13 @@ pub enum RecordType {
     Statement,
     Claim,
     DetectionReview,
+    Visit,
+    /// A read of a visit's sealed interview notes.
+    VisitRead,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 20] = [
+    pub const ALL: [RecordType; 22] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::Facility,
@@ -101,6 +104,8 @@ impl RecordType {
         RecordType::Statement,
         RecordType::Claim,
         RecordType::DetectionReview,
+        RecordType::Visit,
+        RecordType::VisitRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -125,6 +130,8 @@ impl RecordType {
             RecordType::Statement => "statement",
             RecordType::Claim => "claim",
             RecordType::DetectionReview => "detection_review",
+            RecordType::Visit => "visit",
+            RecordType::VisitRead => "visit_read",
         }
     }
 

@@ -110,6 +110,19 @@ pub struct VisitDraft {
     pub interview_notes: Option<String>,
 }
 
+/// A visit as stored (interview notes only once opened).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visit {
+    pub id: i64,
+    pub org_id: i64,
+    pub idempotency_key: String,
+    #[serde(flatten)]
+    pub draft: VisitDraft,
+    pub has_notes: bool,
+    pub author_user_id: Option<i64>,
+    pub created_at: i64,
+}
+
 /// The most people a report may give relative to capacity before it is refused as a
 /// typing error (ten times the capacity).
 pub const IMPLAUSIBLE_FACTOR: i64 = 10;

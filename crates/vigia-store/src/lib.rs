@@ -16,6 +16,7 @@ use vigia_domain::case::{Case, CaseDraft, CaseEvent, CaseFilter, EventDraft, Fac
 use vigia_domain::facility::{Facility, FacilityDraft};
 use vigia_domain::note::FacilityNote;
 use vigia_domain::statement::{Claim, ClaimDraft, Review, ReviewStatus, Statement, StatementDraft};
+use vigia_domain::visit::{Visit, VisitDraft};
 use vigia_domain::{Micros, RecordType, ValidationErrors};
 
 pub mod keyfile;
@@ -313,7 +314,7 @@ pub struct CaseFacts {
 }
 
 /// The tables that hold records, counted for backups and restore checks.
-pub const RECORD_TABLES: [&str; 19] = [
+pub const RECORD_TABLES: [&str; 20] = [
     "organizations",
     "users",
     "memberships",
@@ -332,13 +333,14 @@ pub const RECORD_TABLES: [&str; 19] = [
     "statements",
     "claims",
     "detection_reviews",
+    "visits",
     "audit_log",
 ];
 
 /// Every table a portable export carries, in an order that satisfies foreign keys.
 /// Sessions, sign-in failures and pending second factors are left out: after an import
 /// people sign in again.
-pub const EXPORT_TABLES: [&str; 27] = [
+pub const EXPORT_TABLES: [&str; 28] = [
     "organizations",
     "users",
     "memberships",
@@ -364,6 +366,7 @@ pub const EXPORT_TABLES: [&str; 27] = [
     "statements",
     "claims",
     "detection_reviews",
+    "visits",
     "audit_log",
     "chain_head",
 ];
@@ -588,6 +591,17 @@ pub trait Store: Send + Sync {
         reason: &str,
     ) -> Result<Review>;
     async fn detection_reviews(&self) -> Result<Vec<Review>>;
+
+    // Monitoring visits (the organization's own)
+    /// Records a visit sent under `key`. The same key again returns the stored visit
+    /// (`false`: nothing new) when the report is the same, and is a conflict when it
+    /// differs: a draft sent twice is stored once, and never silently overwritten.
+    async fn record_visit(&self, actor: &Actor, org_id: i64, key: &str, draft: VisitDraft) -> Result<(Visit, bool)>;
+    async fn visit(&self, org_id: i64, id: i64) -> Result<Option<Visit>>;
+    /// The organization's visits, newest first, optionally of one facility.
+    async fn visits(&self, org_id: i64, facility_id: Option<i64>) -> Result<Vec<Visit>>;
+    /// Opens a visit's sealed interview notes and records the read.
+    async fn read_visit_notes(&self, actor: &Actor, org_id: i64, id: i64) -> Result<Option<String>>;
 
     // Evidence files
     /// Stores the bytes (once per content) and attaches them to a record, audited.

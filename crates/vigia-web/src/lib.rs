@@ -27,6 +27,7 @@ pub mod routes;
 pub mod statements;
 pub mod timeline;
 pub mod ui;
+pub mod visits;
 pub mod worker;
 
 /// Server settings.

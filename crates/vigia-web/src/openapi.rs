@@ -176,6 +176,38 @@ fn case_parts() -> (Value, Value) {
                 "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not record statements"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid")]), "201", json_response("Recorded", "Statement"))
             }
         },
+        "/api/v1/visits": {
+            "get": {
+                "operationId": "listVisits", "summary": "Your organization's monitoring visits with indicators and flags",
+                "parameters": [{"name": "facility_id", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}}],
+                "responses": with(errors(&[("422", "A filter is invalid")]), "200", json_response("Visits", "VisitList"))
+            },
+            "post": {
+                "operationId": "recordVisit",
+                "summary": "Record a visit; the same Idempotency-Key again returns the stored visit (200) or, with a different report, 409",
+                "parameters": [{"name": "Idempotency-Key", "in": "header", "required": true, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,100}$"}}],
+                "requestBody": body("VisitInput"),
+                "responses": with({
+                    let mut e = errors(&[("400", "Malformed JSON"), ("403", "The role may not record visits"), ("409", "A different report was sent under this key"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid")]);
+                    e.insert("200".into(), json_response("Already recorded under this key", "Visit"));
+                    e
+                }, "201", json_response("Recorded", "Visit"))
+            }
+        },
+        "/api/v1/visits/{id}": {
+            "parameters": [id_param()],
+            "get": {
+                "operationId": "getVisit", "summary": "A visit with its indicators and flags (interview notes stay sealed)",
+                "responses": with(errors(&[("404", "No such visit in your organization")]), "200", json_response("The visit", "Visit"))
+            }
+        },
+        "/api/v1/visits/{id}/notes": {
+            "parameters": [id_param()],
+            "get": {
+                "operationId": "readVisitNotes", "summary": "Open the sealed interview notes (coordinators and lawyers; the read is recorded)",
+                "responses": with(errors(&[("403", "The role may not read interview notes"), ("404", "No such visit in your organization")]), "200", json_response("Notes", "VisitNotes"))
+            }
+        },
         "/api/v1/statements/{id}/files": {
             "parameters": [id_param()],
             "get": {
@@ -292,6 +324,37 @@ fn case_parts() -> (Value, Value) {
         }}));
     }
     let schemas = json!({
+        "VisitInput": {
+            "type": "object", "additionalProperties": false, "required": ["facility_id", "on"],
+            "properties": {
+                "facility_id": {"type": "integer", "minimum": 1},
+                "on": {"type": "string", "format": "date", "description": "Not after tomorrow"},
+                "time_in": {"type": ["string", "null"], "pattern": "^[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?$"},
+                "time_out": {"type": ["string", "null"], "pattern": "^[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?$"},
+                "team_size": {"type": ["integer", "null"], "minimum": 1, "maximum": 100},
+                "areas_seen": text(2000), "areas_refused": text(2000), "interview_notes": text(50000),
+                "sections": {"type": ["object", "null"], "description": format!("By section ({}): question codes answered yes, partly, no or not_seen, and observations", vigia_domain::visit::Section::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))},
+                "population": {"type": ["object", "null"], "additionalProperties": false, "properties": {
+                    "total": {"type": ["integer", "null"], "minimum": 0, "maximum": 1000000}, "women": {"type": ["integer", "null"], "minimum": 0, "maximum": 1000000},
+                    "men": {"type": ["integer", "null"], "minimum": 0, "maximum": 1000000}, "children_unaccompanied": {"type": ["integer", "null"], "minimum": 0, "maximum": 1000000},
+                    "children_accompanied": {"type": ["integer", "null"], "minimum": 0, "maximum": 1000000}, "asylum_seekers": {"type": ["integer", "null"], "minimum": 0, "maximum": 1000000},
+                    "held_beyond_limit": {"type": ["integer", "null"], "minimum": 0, "maximum": 1000000}, "capacity_posted": {"type": ["integer", "null"], "minimum": 0, "maximum": 1000000},
+                    "area_m2": {"type": ["integer", "null"], "minimum": 0, "maximum": 1000000}
+                }},
+                "findings": {"type": ["array", "null"], "items": {"type": "object", "required": ["section", "severity", "description"], "properties": {
+                    "section": {"type": "string", "enum": codes(vigia_domain::visit::Section::ALL.iter().map(|s| s.as_str()).collect())},
+                    "severity": {"type": "integer", "minimum": 1, "maximum": 4},
+                    "description": {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": "\\S"}
+                }}}
+            },
+            "description": "Parts of the population are not above its total; the total is not above ten times the facility's capacity."
+        },
+        "Visit": {"type": "object", "required": ["id", "report", "indicators", "flags"], "properties": {
+            "id": {"type": "integer"}, "key": {"type": "string"}, "report": {"type": "object"}, "has_interview_notes": {"type": "boolean"},
+            "created_at": {"type": "string"}, "indicators": {"type": "object"}, "flags": {"type": "array", "items": {"type": "object"}}
+        }},
+        "VisitList": list("Visit"),
+        "VisitNotes": {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}, "interview_notes": {"type": ["string", "null"]}}},
         "StatementInput": {
             "type": "object", "additionalProperties": false, "required": ["authority", "published_at", "channel", "text"],
             "properties": {

@@ -52,6 +52,7 @@ pub fn routes() -> Routes {
         .merge(crate::account::routes())
         .merge(crate::statements::routes())
         .merge(crate::timeline::routes())
+        .merge(crate::visits::routes())
         .get("/admin/users", users_page)
         .post("/admin/users", user_create)
         .post("/admin/users/{id}/disable", user_disable)

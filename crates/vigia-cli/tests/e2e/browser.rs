@@ -21,6 +21,19 @@ fn find(env: &str, candidates: &[&str]) -> Option<PathBuf> {
 pub struct Driver {
     child: Child,
     profile: PathBuf,
+    port: u16,
+}
+
+impl Driver {
+    /// Switches the page's network off or on (ChromeDriver's network emulation).
+    async fn network(&self, c: &Client, online: bool) {
+        let sid = c.session_id().await.expect("session").expect("session id");
+        let url = format!("http://127.0.0.1:{}/session/{sid}/chromium/network_conditions", self.port);
+        let body = serde_json::json!({"network_conditions": {"offline": !online, "latency": 0,
+            "download_throughput": 1_000_000, "upload_throughput": 1_000_000}});
+        let r = reqwest::Client::new().post(url).json(&body).send().await.expect("network conditions");
+        assert!(r.status().is_success(), "network conditions: {}", r.text().await.unwrap_or_default());
+    }
 }
 
 impl Drop for Driver {
@@ -51,7 +64,7 @@ pub async fn browser(width: u32, height: u32) -> Option<(Driver, Client)> {
         .spawn()
         .expect("chromedriver starts");
     let profile = std::env::temp_dir().join(format!("vigia-chromium-{}-{port}", std::process::id()));
-    let d = Driver { child, profile: profile.clone() };
+    let d = Driver { child, profile: profile.clone(), port };
     let caps = serde_json::json!({
         "goog:chromeOptions": {
             "binary": chromium,
@@ -371,5 +384,70 @@ async fn an_analyst_zooms_the_statements_timeline_from_days_to_hours() {
     assert!(range.contains("2021") || range.contains("2022"), "{range}");
     let tick = text_of(&c, "#timeline-svg text.tick").await;
     assert_eq!(tick.len(), 4, "year ticks: {tick}");
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn a_monitor_fills_a_visit_offline_and_it_is_sent_once_when_back_online() {
+    let Some((driver, c)) = browser(390, 844).await else { return };
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    app.user("mon@a.org", "org-a", Role::Monitor).await;
+    let facility = app.facility("Estación Migratoria Tenosique").await;
+    let org = app.org("org-a").await;
+    c.goto(&app.url("/login")).await.expect("goto");
+    wait_h1(&c, "Iniciar sesión").await;
+    fill(&c, "#email", "mon@a.org").await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "button[type=submit]:not(.link)").await;
+    wait_h1(&c, "Centros de detención").await;
+    c.goto(&app.url("/visits/new")).await.expect("goto");
+    wait_h1(&c, "Registrar una visita").await;
+    // The service worker takes control before the connection goes.
+    let mut controlled = false;
+    for _ in 0..100 {
+        let v = c
+            .execute("return !!(navigator.serviceWorker && navigator.serviceWorker.controller);", vec![])
+            .await
+            .expect("js");
+        if v == serde_json::Value::Bool(true) {
+            controlled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(controlled, "the service worker controls the form");
+
+    driver.network(&c, false).await;
+    c.find(Locator::Css(&format!("#f-facility_id option[value='{facility}']")))
+        .await
+        .expect("facility")
+        .click()
+        .await
+        .expect("pick");
+    fill(&c, "#f-pop-total", "44").await;
+    fill(&c, "textarea[name='sections.material_conditions.observations']", "Colchonetas en el piso").await;
+    text_until(&c, "#draft-status", |t| t.starts_with("Guardado en este dispositivo")).await;
+    click(&c, "#send-visit").await;
+    text_until(&c, "#draft-status", |t| t.starts_with("Sin conexión")).await;
+    let png = c.screenshot().await.expect("screenshot");
+    let _ = std::fs::write(screenshot_dir().join("visit-offline-phone.png"), png);
+
+    // Reload while offline: the page comes from the service worker, the draft from this device.
+    c.refresh().await.expect("reload");
+    wait_h1(&c, "Registrar una visita").await;
+    let total = c.find(Locator::Css("#f-pop-total")).await.expect("total").prop("value").await.expect("value");
+    assert_eq!(total.as_deref(), Some("44"), "the draft survived the reload");
+    assert!(app.store.visits(org, None).await.expect("visits").is_empty(), "nothing reached the server offline");
+
+    driver.network(&c, true).await;
+    text_until(&c, "#draft-status", |t| t == "Enviado.").await;
+    let visits = app.store.visits(org, None).await.expect("visits");
+    assert_eq!(visits.len(), 1);
+    assert_eq!(visits[0].draft.population.total, Some(44));
+    // Back again later: a sent draft is not sent twice.
+    c.refresh().await.expect("reload");
+    wait_h1(&c, "Registrar una visita").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.store.visits(org, None).await.expect("visits").len(), 1, "exactly once");
     c.close().await.expect("close");
 }

@@ -12,3 +12,4 @@ mod matrix;
 mod security;
 mod statements;
 mod ui;
+mod visits;

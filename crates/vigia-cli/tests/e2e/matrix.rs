@@ -82,6 +82,8 @@ struct World {
     doc_other: i64,
     statement: i64,
     claim: i64,
+    visit_own: i64,
+    visit_other: i64,
     detection: String,
     counter: std::sync::atomic::AtomicU64,
 }
@@ -193,6 +195,17 @@ impl World {
             statements.push(s.id);
         }
         let (statement, claim) = (statements[0], claims[0]);
+        let mut visits = Vec::new();
+        for (org, key) in [(a_org, "matrix-visit-a"), (b_org, "matrix-visit-b")] {
+            let d = vigia_domain::visit::validate_visit(
+                &json!({"facility_id": facility, "on": "2020-03-10", "interview_notes": "Relato privado"}),
+                jiff::civil::date(2026, 1, 1),
+                None,
+            )
+            .expect("visit");
+            visits.push(app.store.record_visit(&vigia_store::Actor::SYSTEM, org, key, d).await.expect("visit").0.id);
+        }
+        let (visit_own, visit_other) = (visits[0], visits[1]);
         let detection = format!("conflict:{}:{}", claims[0], claims[1]);
         let mut sessions = HashMap::new();
         for role in Role::ALL {
@@ -220,6 +233,8 @@ impl World {
             doc_other,
             statement,
             claim,
+            visit_own,
+            visit_other,
             detection,
             counter: std::sync::atomic::AtomicU64::new(0),
         }
@@ -261,6 +276,12 @@ impl World {
                 self.file_other
             } else {
                 self.file_own
+            }
+        } else if path.starts_with("/api/v1/visits/") || path.starts_with("/visits/") {
+            if other {
+                self.visit_other
+            } else {
+                self.visit_own
             }
         } else if path.starts_with("/api/v1/statements/") || path.starts_with("/statements/") {
             self.statement
@@ -338,6 +359,9 @@ impl World {
                 ("PUT", "/api/v1/statements/{id}") => req
                     .json(&json!({"authority": "inm", "published_at": "2020-01-20T09:00",
                     "channel": "press_release", "text": format!("Declaración corregida {n}")})),
+                ("POST", "/api/v1/visits") => req
+                    .header("idempotency-key", format!("matrix-api-{n}"))
+                    .json(&json!({"facility_id": self.facility, "on": "2020-03-11", "population": {"total": 10}})),
                 ("POST", "/api/v1/statements/{id}/files") => {
                     req.query(&[("filename", "captura.png")]).body(b"\x89PNG\r\n\x1a\n captura".to_vec())
                 }
@@ -413,6 +437,13 @@ impl World {
                         ("full_name", "Nombre Sellado".into()),
                         ("vulnerabilities", "lgbti".into()),
                         ("vulnerabilities", "disability".into()),
+                    ],
+                    "/visits" => vec![
+                        ("csrf", csrf),
+                        ("draft_key", format!("matrix-form-{n}")),
+                        ("facility_id", self.facility.to_string()),
+                        ("on", "2020-03-12".into()),
+                        ("population.total", "12".into()),
                     ],
                     "/statements" => vec![
                         ("csrf", csrf),

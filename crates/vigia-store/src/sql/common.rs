@@ -21,6 +21,7 @@ use vigia_domain::case::{
 };
 use vigia_domain::facility::{Facility, FacilityDraft, FacilityKind};
 use vigia_domain::note::FacilityNote;
+use vigia_domain::visit::{Visit, VisitDraft};
 use vigia_domain::statement::{Channel, Claim, ClaimDraft, Position, Review, ReviewStatus, Statement, StatementDraft};
 use vigia_domain::{FieldError, Micros, RecordType, ValidationErrors};
 
@@ -810,6 +811,29 @@ fn review_content(r: &Review) -> String {
 fn review_record_id(key: &str) -> i64 {
     let h = sha256_hex(key.as_bytes());
     i64::from_str_radix(&h[..15], 16).unwrap_or(0)
+}
+
+const VISIT_NOTES_FIELD: &str = "visit.interview_notes";
+const VISIT_COLUMNS: &str = "id, org_id, facility_id, visited_on, report, notes_sealed, idempotency_key, author_user_id, created_at";
+
+fn visit_from_row(r: &DbRow) -> Result<Visit> {
+    let report: String = r.try_get("report")?;
+    let notes: Option<Vec<u8>> = r.try_get("notes_sealed")?;
+    Ok(Visit {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        idempotency_key: r.try_get("idempotency_key")?,
+        draft: serde_json::from_str(&report).map_err(|e| StoreError::Corrupt(format!("visit report: {e}")))?,
+        has_notes: notes.is_some(),
+        author_user_id: r.try_get("author_user_id")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn visit_content(v: &Visit, sealed: Option<&[u8]>) -> String {
+    serde_json::json!({"id": v.id, "org_id": v.org_id, "key": v.idempotency_key, "report": v.draft,
+                       "notes_sealed": sealed.map(b64), "author_user_id": v.author_user_id})
+    .to_string()
 }
 
 const NOTE_FIELD: &str = "facility_note.body";
@@ -2291,6 +2315,94 @@ impl crate::Store for SqlStore {
         rows.iter().map(review_from_row).collect()
     }
 
+    async fn record_visit(&self, actor: &Actor, org_id: i64, key: &str, draft: VisitDraft) -> Result<(Visit, bool)> {
+        let notes = draft.interview_notes.clone();
+        let mut plain = draft.clone();
+        plain.interview_notes = None;
+        let report = serde_json::to_string(&plain).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let sealed = match &notes {
+            Some(n) => Some(self.vault.seal(org_id, self.current_key_version(org_id).await?, VISIT_NOTES_FIELD, n.as_bytes())?),
+            None => None,
+        };
+        let mut w = self.begin().await?;
+        let sql = format!("SELECT {VISIT_COLUMNS} FROM visits WHERE org_id = $1 AND idempotency_key = $2");
+        if let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(key).fetch_optional(&mut *w.tx).await? {
+            let existing = visit_from_row(&row)?;
+            let stored_notes: Option<Vec<u8>> = row.try_get("notes_sealed")?;
+            let same_notes = match (&stored_notes, &notes) {
+                (None, None) => true,
+                (Some(s), Some(n)) => self.vault.open(org_id, VISIT_NOTES_FIELD, s).is_ok_and(|p| p.as_slice() == n.as_bytes()),
+                _ => false,
+            };
+            return if existing.draft == plain && same_notes {
+                Ok((existing, false))
+            } else {
+                Err(StoreError::Conflict("a different report was already sent under this key".into()))
+            };
+        }
+        if sqlx::query("SELECT id FROM facilities WHERE id = $1").bind(draft.facility_id).fetch_optional(&mut *w.tx).await?.is_none() {
+            return Err(StoreError::Invalid(ValidationErrors::single("facility_id", "unknown_facility")));
+        }
+        let id: i64 = sqlx::query(
+            "INSERT INTO visits (org_id, facility_id, visited_on, report, notes_sealed, idempotency_key, author_user_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(org_id)
+        .bind(draft.facility_id)
+        .bind(draft.on.to_string())
+        .bind(&report)
+        .bind(sealed.as_deref())
+        .bind(key)
+        .bind(actor.user_id)
+        .bind(w.now)
+        .fetch_one(&mut *w.tx)
+        .await?
+        .try_get("id")?;
+        let v = Visit {
+            id,
+            org_id,
+            idempotency_key: key.to_string(),
+            draft: plain,
+            has_notes: sealed.is_some(),
+            author_user_id: actor.user_id,
+            created_at: w.now,
+        };
+        w.audit(actor, Some(org_id), "create", RecordType::Visit, id, &visit_content(&v, sealed.as_deref())).await?;
+        w.commit().await?;
+        Ok((v, true))
+    }
+
+    async fn visit(&self, org_id: i64, id: i64) -> Result<Option<Visit>> {
+        let sql = format!("SELECT {VISIT_COLUMNS} FROM visits WHERE org_id = $1 AND id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(visit_from_row).transpose()
+    }
+
+    async fn visits(&self, org_id: i64, facility_id: Option<i64>) -> Result<Vec<Visit>> {
+        let sql = format!(
+            "SELECT {VISIT_COLUMNS} FROM visits WHERE org_id = $1 AND ($2 IS NULL OR facility_id = $2) ORDER BY visited_on DESC, id DESC"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(facility_id).fetch_all(&self.pool).await?;
+        rows.iter().map(visit_from_row).collect()
+    }
+
+    async fn read_visit_notes(&self, actor: &Actor, org_id: i64, id: i64) -> Result<Option<String>> {
+        let mut w = self.begin().await?;
+        let row = sqlx::query("SELECT notes_sealed FROM visits WHERE org_id = $1 AND id = $2")
+            .bind(org_id)
+            .bind(id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let sealed: Option<Vec<u8>> = row.try_get("notes_sealed")?;
+        let Some(sealed) = sealed else { return Ok(None) };
+        let text = String::from_utf8_lossy(&self.vault.open(org_id, VISIT_NOTES_FIELD, &sealed)?).into_owned();
+        let content = serde_json::json!({"visit_id": id, "org_id": org_id, "reader_user_id": actor.user_id, "fields": ["interview_notes"]}).to_string();
+        w.audit(actor, Some(org_id), "read_sealed", RecordType::VisitRead, id, &content).await?;
+        w.commit().await?;
+        Ok(Some(text))
+    }
+
     async fn add_attachment(
         &self,
         actor: &Actor,
@@ -2696,6 +2808,12 @@ impl crate::Store for SqlStore {
         }
         for r in crate::Store::detection_reviews(self).await? {
             check_current(problems, &latest, RecordType::DetectionReview, review_record_id(&r.key), &review_content(&r));
+        }
+        let sql = format!("SELECT {VISIT_COLUMNS} FROM visits ORDER BY id");
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let v = visit_from_row(r)?;
+            let sealed: Option<Vec<u8>> = r.try_get("notes_sealed")?;
+            check_current(problems, &latest, RecordType::Visit, v.id, &visit_content(&v, sealed.as_deref()));
         }
         let sql = format!("SELECT {CASE_COLUMNS}, person_sealed FROM cases ORDER BY id");
         for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {

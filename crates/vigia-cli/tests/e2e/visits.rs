@@ -1,0 +1,135 @@
+//! Monitoring visits through the API and the form: sent exactly once under a draft key,
+//! conflicts refused, indicators and flags with their basis, sealed interview notes.
+
+use serde_json::{json, Value};
+use vigia_domain::account::Role;
+use vigia_domain::RecordType;
+
+use crate::helpers::{csrf_of, get_text, TestApp};
+
+fn report(facility: i64) -> Value {
+    json!({"facility_id": facility, "on": "2020-03-10", "time_in": "10:00", "time_out": "13:30",
+           "population": {"total": 180, "women": 40, "men": 125, "children_accompanied": 15, "held_beyond_limit": 12},
+           "sections": {"legal_safeguards": {"access_to_lawyer": "no", "observations": "No hay lista de abogados"}},
+           "findings": [{"section": "material_conditions", "severity": 4, "description": "Colchonetas en el piso del patio"}],
+           "interview_notes": "Yolanda M. relata 45 días detenida y amenazas si pide asilo"})
+}
+
+#[tokio::test]
+async fn a_visit_is_stored_once_per_draft_and_its_notes_stay_sealed() {
+    for app in TestApp::all().await {
+        let (_, monitor) = app.api_user("monitor@a.org", "org-a", Role::Monitor).await;
+        let (_, coordinator) = app.api_user("coord@a.org", "org-a", Role::Coordinator).await;
+        let (_, analyst) = app.api_user("analyst@a.org", "org-a", Role::Analyst).await;
+        let (_, other) = app.api_user("coord@b.org", "org-b", Role::Coordinator).await;
+        let f = app.facility("Estación Migratoria Acayucan").await;
+        let http = reqwest::Client::new();
+        let url = app.url("/api/v1/visits");
+        let send = |token: String, key: &'static str, body: Value| {
+            let (http, url) = (http.clone(), url.clone());
+            async move {
+                let r = http
+                    .post(url)
+                    .bearer_auth(token)
+                    .header("idempotency-key", key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("post");
+                (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        let (s, v) = send(monitor.clone(), "draft-0001-phone", report(f)).await;
+        assert_eq!(s, 201, "{v}");
+        // Sent again (the connection dropped before the answer): the same visit, not a second.
+        let (s, again) = send(monitor.clone(), "draft-0001-phone", report(f)).await;
+        assert_eq!((s, &again["id"]), (200, &v["id"]));
+        // The same draft edited elsewhere: a conflict, nothing overwritten.
+        let mut changed = report(f);
+        changed["population"]["total"] = json!(181);
+        assert_eq!(send(monitor.clone(), "draft-0001-phone", changed).await.0, 409);
+        assert_eq!(app.store.visits(app.org("org-a").await, None).await.expect("visits").len(), 1);
+
+        let flags: Vec<&str> =
+            v["flags"].as_array().expect("flags").iter().filter_map(|x| x["flag"].as_str()).collect();
+        for want in ["children_detained", "held_beyond_limit", "safeguard_missing", "grave_finding"] {
+            assert!(flags.contains(&want), "{want} in {flags:?}");
+        }
+        assert!(v.to_string().contains("art. 99") || v.to_string().contains("LGDNNA"));
+        assert!(v["report"].get("interview_notes").is_none(), "notes stay sealed");
+
+        // Notes: coordinators read them (recorded), analysts do not, other organizations cannot find the visit.
+        let notes = app.url(&format!("/api/v1/visits/{}/notes", v["id"]));
+        let r = http.get(&notes).bearer_auth(&analyst).send().await.expect("get");
+        assert_eq!(r.status(), 403);
+        let r = http.get(&notes).bearer_auth(&other).send().await.expect("get");
+        assert_eq!(r.status(), 404);
+        let n: Value =
+            http.get(&notes).bearer_auth(&coordinator).send().await.expect("get").json().await.expect("json");
+        assert!(n["interview_notes"].as_str().expect("notes").contains("45 días"));
+        let org = app.org("org-a").await;
+        let reads =
+            app.store.history(RecordType::VisitRead, v["id"].as_i64().expect("id"), Some(org)).await.expect("h");
+        assert_eq!(reads.len(), 1);
+
+        // Absurd numbers are refused by field.
+        let mut absurd = report(f);
+        absurd["population"] = json!({"total": 50, "women": 70, "asylum_seekers": -1});
+        let (s, e) = send(monitor.clone(), "draft-0002-phone", absurd).await;
+        assert_eq!(s, 422);
+        let fields: Vec<&str> =
+            e["errors"].as_array().expect("errors").iter().filter_map(|x| x["field"].as_str()).collect();
+        assert!(fields.contains(&"population.total") && fields.contains(&"population.asylum_seekers"), "{fields:?}");
+        assert_eq!(send(analyst.clone(), "draft-0003-phone", report(f)).await.0, 403, "analysts do not record visits");
+        assert!(app.store.verify_audit().await.expect("verify").ok());
+        if let Some(dir) = app._db.dir.as_ref() {
+            for entry in std::fs::read_dir(dir).expect("dir") {
+                let path = entry.expect("entry").path();
+                if path.is_file() {
+                    let bytes = std::fs::read(&path).expect("read");
+                    assert!(
+                        !bytes.windows(9).any(|w| w == "45 días d".as_bytes()),
+                        "interview notes in plaintext in {path:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_form_works_without_javascript_and_names_what_is_wrong() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    app.user("monitor@a.org", "org-a", Role::Monitor).await;
+    let f = app.facility("Estación Migratoria Tapachula").await;
+    let c = app.login("monitor@a.org").await;
+    let (s, page) = get_text(&c, app.url("/visits/new")).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("/static/visit-form.js") && page.contains("sections.legal_safeguards.interpreter"));
+    let csrf = csrf_of(&page);
+    let key =
+        page.split("name=\"draft_key\" value=\"").nth(1).and_then(|r| r.split('"').next()).expect("key").to_string();
+    let fid = f.to_string();
+    let base =
+        vec![("csrf", csrf.as_str()), ("draft_key", key.as_str()), ("facility_id", fid.as_str()), ("on", "2020-03-10")];
+    let mut bad = base.clone();
+    bad.push(("population.total", "-4"));
+    let r = c.post(app.url("/visits")).form(&bad).send().await.expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("text").contains("population.total"));
+    let mut good = base.clone();
+    good.extend([
+        ("population.total", "30"),
+        ("sections.legal_safeguards.interpreter", "no"),
+        ("findings.0.section", "health_care"),
+        ("findings.0.severity", "2"),
+        ("findings.0.description", "Sin médico por la tarde"),
+    ]);
+    let r = c.post(app.url("/visits")).form(&good).send().await.expect("post");
+    assert_eq!(r.status(), 303);
+    let loc = r.headers()["location"].to_str().expect("loc").to_string();
+    let (_, shown) = get_text(&c, app.url(&loc)).await;
+    assert!(shown.contains("Falta una garantía legal") && shown.contains("Sin médico por la tarde"));
+    let r = c.get(app.url("/visits/sw.js")).send().await.expect("sw");
+    assert!(r.headers()["content-type"].to_str().expect("ct").starts_with("text/javascript"));
+}

@@ -1,0 +1,539 @@
+//! Monitoring visits: the field form (which keeps working offline with a service worker
+//! and the browser's storage, and sends each draft exactly once under its own key), the
+//! list and the report with its indicators and flags, and the API. Interview notes are
+//! sealed and open only to the organization's coordinators and lawyers, each read
+//! recorded.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Json};
+use vigia_domain::account::{Locale, Permission};
+use vigia_domain::visit::{self, Answer, Section, Visit};
+use vigia_domain::{format_instant, ValidationErrors};
+use vigia_store::StoreError;
+
+use crate::auth::{Ctx, Via};
+use crate::error::{ApiError, WebError};
+use crate::i18n::{field_error, tr, tr_args};
+use crate::routes::Routes;
+use crate::ui::{render, Chrome, FormBody, PageResult};
+use crate::AppState;
+
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/visits", list_page)
+        .post("/visits", create_page)
+        .get("/visits/new", new_page)
+        .get("/visits/sw.js", service_worker)
+        .get("/static/visit-form.js", form_script)
+        .get("/visits/{id}", show_page)
+        .get("/api/v1/visits", api_list)
+        .post("/api/v1/visits", api_create)
+        .get("/api/v1/visits/{id}", api_get)
+        .get("/api/v1/visits/{id}/notes", api_notes)
+}
+
+const FORM_JS: &str = include_str!("../static/visit-form.js");
+const SW_JS: &str = include_str!("../static/visit-sw.js");
+
+async fn form_script() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], FORM_JS)
+        .into_response()
+}
+
+/// The service worker lives under /visits/ so it may serve the form offline.
+async fn service_worker() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], SW_JS)
+        .into_response()
+}
+
+fn today() -> jiff::civil::Date {
+    crate::cases::today()
+}
+
+/// Reads the form's flat pairs into the nested document the validator reads:
+/// `population.total` → `{"population": {"total": …}}`, `sections.legal_safeguards.interpreter`,
+/// `findings.0.severity`. Empty fields are left out.
+pub fn pairs_to_json(pairs: &[(String, String)]) -> serde_json::Value {
+    let mut root = serde_json::Map::new();
+    let mut findings: std::collections::BTreeMap<usize, serde_json::Map<String, serde_json::Value>> =
+        Default::default();
+    for (k, v) in pairs {
+        if v.trim().is_empty() || k == "csrf" || k == "draft_key" {
+            continue;
+        }
+        let parts: Vec<&str> = k.split('.').collect();
+        let number = |v: &str| v.trim().parse::<i64>().map(serde_json::Value::from).unwrap_or_else(|_| v.into());
+        match parts.as_slice() {
+            ["population", f] => {
+                let p = root.entry("population").or_insert_with(|| serde_json::json!({}));
+                p[*f] = number(v);
+            }
+            ["sections", s, q] => {
+                let secs = root.entry("sections").or_insert_with(|| serde_json::json!({}));
+                if secs.get(*s).is_none() {
+                    secs[*s] = serde_json::json!({});
+                }
+                secs[*s][*q] = v.as_str().into();
+            }
+            ["findings", i, f] => {
+                let i: usize = i.parse().unwrap_or(0);
+                let value = if *f == "severity" { number(v) } else { v.as_str().into() };
+                findings.entry(i).or_default().insert(f.to_string(), value);
+            }
+            [f] if *f == "facility_id" || *f == "team_size" => {
+                root.insert(f.to_string(), number(v));
+            }
+            _ => {
+                root.insert(k.clone(), v.as_str().into());
+            }
+        }
+    }
+    if !findings.is_empty() {
+        root.insert("findings".into(), findings.into_values().map(serde_json::Value::Object).collect());
+    }
+    serde_json::Value::Object(root)
+}
+
+async fn validate(st: &AppState, value: &serde_json::Value) -> Result<visit::VisitDraft, WebError> {
+    let capacity = match value.get("facility_id").and_then(serde_json::Value::as_i64) {
+        Some(id) => st.store.facility(id).await?.and_then(|f| f.draft.capacity),
+        None => None,
+    };
+    Ok(visit::validate_visit(value, today(), capacity)?)
+}
+
+fn key_ok(k: &str) -> bool {
+    (8..=100).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn visit_json(v: &Visit, capacity: Option<i64>, l: Locale) -> serde_json::Value {
+    let (ind, flags) = visit::assess(&v.draft, capacity);
+    let mut draft = serde_json::to_value(&v.draft).unwrap_or_default();
+    if let Some(m) = draft.as_object_mut() {
+        m.remove("interview_notes");
+    }
+    serde_json::json!({
+        "id": v.id, "key": v.idempotency_key, "report": draft, "has_interview_notes": v.has_notes,
+        "created_at": format_instant(v.created_at), "indicators": ind,
+        "flags": flags.iter().map(|f| serde_json::json!({"flag": f.flag, "detail": f.detail,
+            "basis": match l { Locale::Es => f.basis_es, Locale::En => f.basis_en }})).collect::<Vec<_>>(),
+    })
+}
+
+async fn capacity_of(st: &AppState, facility_id: i64) -> Result<Option<i64>, WebError> {
+    Ok(st.store.facility(facility_id).await?.and_then(|f| f.draft.capacity))
+}
+
+// ---- API ----------------------------------------------------------------------
+
+fn signed_in(ctx: &Ctx) -> Result<(), WebError> {
+    if ctx.via == Via::BadBearer {
+        return Err(WebError::Unauthorized);
+    }
+    ctx.require_user().map(|_| ())
+}
+
+/// Records a visit under the client's idempotency key: 201 the first time, 200 with
+/// the same visit when the same report comes again, 409 when a different report does.
+async fn record(st: &AppState, ctx: &Ctx, key: &str, value: &serde_json::Value) -> Result<(Visit, bool), WebError> {
+    let user = ctx.require(Permission::RecordVisits)?.clone();
+    if !key_ok(key) {
+        return Err(ValidationErrors::single("idempotency_key", "invalid_key").into());
+    }
+    let draft = validate(st, value).await?;
+    st.store.record_visit(&ctx.actor(), user.org_id, key, draft).await.map_err(|e| match e {
+        StoreError::Conflict(_) => WebError::Conflict("draft".into()),
+        other => other.into(),
+    })
+}
+
+async fn api_create(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    signed_in(&ctx)?;
+    ctx.require(Permission::RecordVisits)?;
+    ctx.check_api_write(&method, &headers)?;
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if ct.split(';').next().map(str::trim) != Some("application/json") {
+        return Err(WebError::UnsupportedMediaType.into());
+    }
+    if body.len() > crate::FORM_LIMIT {
+        return Err(WebError::TooLarge.into());
+    }
+    let value: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| WebError::BadRequest(format!("invalid JSON at line {}", e.line())))?;
+    let (v, new) = record(&st, &ctx, &key, &value).await?;
+    let cap = capacity_of(&st, v.draft.facility_id).await?;
+    let mut resp =
+        (if new { StatusCode::CREATED } else { StatusCode::OK }, Json(visit_json(&v, cap, ctx.locale))).into_response();
+    if let Ok(loc) = header::HeaderValue::from_str(&format!("/api/v1/visits/{}", v.id)) {
+        resp.headers_mut().insert(header::LOCATION, loc);
+    }
+    Ok(resp)
+}
+
+async fn api_list(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    signed_in(&ctx)?;
+    let user = ctx.require_user()?.clone();
+    let raw = vigia_domain::input::RawInput::from_pairs(q.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let mut errs = ValidationErrors::new();
+    raw.reject_unknown(&["facility_id"], &mut errs);
+    let facility = raw.integer("facility_id", 1, i64::MAX, &mut errs);
+    let facility = errs.into_result(facility).map_err(WebError::from)?;
+    let mut items = Vec::new();
+    for v in st.store.visits(user.org_id, facility).await.map_err(WebError::from)? {
+        let cap = capacity_of(&st, v.draft.facility_id).await?;
+        items.push(visit_json(&v, cap, ctx.locale));
+    }
+    Ok(Json(serde_json::json!({ "items": items })).into_response())
+}
+
+async fn owned(st: &AppState, ctx: &Ctx, id: &str) -> Result<Visit, WebError> {
+    signed_in(ctx)?;
+    let user = ctx.require_user()?;
+    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
+    st.store.visit(user.org_id, id).await?.ok_or(WebError::NotFound)
+}
+
+async fn api_get(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let v = owned(&st, &ctx, &id).await?;
+    let cap = capacity_of(&st, v.draft.facility_id).await?;
+    Ok(Json(visit_json(&v, cap, ctx.locale)).into_response())
+}
+
+async fn api_notes(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let v = owned(&st, &ctx, &id).await?;
+    ctx.require(Permission::ReadVisitNotes)?;
+    let notes = st.store.read_visit_notes(&ctx.actor(), v.org_id, v.id).await.map_err(WebError::from)?;
+    Ok(Json(serde_json::json!({"id": v.id, "interview_notes": notes})).into_response())
+}
+
+// ---- Pages --------------------------------------------------------------------
+
+pub struct QuestionView {
+    pub name: String,
+    pub label: String,
+}
+
+pub struct SectionView {
+    pub code: &'static str,
+    pub label: String,
+    pub questions: Vec<QuestionView>,
+}
+
+#[derive(Template)]
+#[template(path = "visit_form.html")]
+struct FormPage {
+    c: Chrome,
+    key: String,
+    facilities: Vec<(i64, String)>,
+    sections: Vec<SectionView>,
+    answers: Vec<(&'static str, String)>,
+    section_codes: Vec<(&'static str, String)>,
+    population: Vec<(&'static str, String)>,
+    errors: Vec<String>,
+    today: String,
+}
+
+const POPULATION: [&str; 9] = [
+    "total",
+    "women",
+    "men",
+    "children_unaccompanied",
+    "children_accompanied",
+    "asylum_seekers",
+    "held_beyond_limit",
+    "capacity_posted",
+    "area_m2",
+];
+
+fn form_page(st_facilities: Vec<(i64, String)>, ctx: &Ctx, key: String, errors: Vec<String>) -> FormPage {
+    let l = ctx.locale;
+    FormPage {
+        c: Chrome::new(ctx, "/visits/new"),
+        key,
+        facilities: st_facilities,
+        sections: Section::ALL
+            .iter()
+            .map(|s| SectionView {
+                code: s.as_str(),
+                label: tr(l, &format!("section-{}", s.as_str())),
+                questions: s
+                    .questions()
+                    .iter()
+                    .map(|q| QuestionView {
+                        name: format!("sections.{}.{q}", s.as_str()),
+                        label: tr(l, &format!("question-{q}")),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        answers: Answer::ALL.iter().map(|a| (a.as_str(), tr(l, &format!("answer-{}", a.as_str())))).collect(),
+        section_codes: Section::ALL.iter().map(|s| (s.as_str(), tr(l, &format!("section-{}", s.as_str())))).collect(),
+        population: POPULATION.iter().map(|f| (*f, tr(l, &format!("visit-pop-{f}")))).collect(),
+        errors,
+        today: today().to_string(),
+    }
+}
+
+async fn facility_options(st: &AppState) -> Result<Vec<(i64, String)>, WebError> {
+    Ok(st.store.list_facilities().await?.into_iter().map(|f| (f.id, f.draft.name)).collect())
+}
+
+async fn new_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
+    ctx.require(Permission::RecordVisits)?;
+    let key =
+        vigia_store::secrets::new_token("v").map_err(|e| WebError::Internal(e.to_string()))?.replace(['-', '_'], "x");
+    render(StatusCode::OK, &form_page(facility_options(&st).await?, &ctx, key, Vec::new()))
+}
+
+/// The form posts here, by itself (no JavaScript) or from the offline script, which
+/// asks for JSON (`Accept: application/json`) to learn whether the draft was sent.
+async fn create_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    ctx.require(Permission::RecordVisits)?;
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let wants_json =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"));
+    let key = form.get("draft_key").unwrap_or("").to_string();
+    let value = pairs_to_json(&form.pairs);
+    let l = ctx.locale;
+    match record(&st, &ctx, &key, &value).await {
+        Ok((v, new)) => {
+            if wants_json {
+                let status = if new { StatusCode::CREATED } else { StatusCode::OK };
+                return Ok((
+                    status,
+                    Json(serde_json::json!({"id": v.id, "url": format!("/visits/{}", v.id), "new": new})),
+                )
+                    .into_response());
+            }
+            Ok(Redirect::to(&format!("/visits/{}?sent=1", v.id)).into_response())
+        }
+        Err(WebError::Invalid(errs)) => {
+            let messages: Vec<String> = errs.0.iter().map(|e| format!("{}: {}", e.field, field_error(l, e))).collect();
+            if wants_json {
+                return Ok(
+                    (StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({"errors": messages}))).into_response()
+                );
+            }
+            let mut resp = render(StatusCode::OK, &form_page(facility_options(&st).await?, &ctx, key, messages))?;
+            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+        Err(WebError::Conflict(_)) if wants_json => {
+            Ok((StatusCode::CONFLICT, Json(serde_json::json!({"errors": [tr(l, "visit-conflict")]}))).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub struct VisitRow {
+    pub id: i64,
+    pub on: String,
+    pub facility: String,
+    pub occupancy: String,
+    pub flags: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "visits.html")]
+struct ListPage {
+    c: Chrome,
+    can_record: bool,
+    rows: Vec<VisitRow>,
+}
+
+async fn list_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let l = ctx.locale;
+    let facilities: HashMap<i64, vigia_domain::facility::Facility> =
+        st.store.list_facilities().await?.into_iter().map(|f| (f.id, f)).collect();
+    let rows = st
+        .store
+        .visits(user.org_id, None)
+        .await?
+        .iter()
+        .map(|v| {
+            let f = facilities.get(&v.draft.facility_id);
+            let (ind, flags) = visit::assess(&v.draft, f.and_then(|f| f.draft.capacity));
+            VisitRow {
+                id: v.id,
+                on: v.draft.on.to_string(),
+                facility: f.map(|f| f.draft.name.clone()).unwrap_or_default(),
+                occupancy: ind.occupancy.map(|o| format!("{:.0} %", o * 100.0)).unwrap_or_default(),
+                flags: flags.iter().map(|x| tr(l, &format!("flag-{}", x.flag.as_str()))).collect(),
+            }
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &ListPage { c: Chrome::new(&ctx, "/visits"), can_record: ctx.can(Permission::RecordVisits), rows },
+    )
+}
+
+/// A section as the report shows it: its name, the answers, the observations.
+type SectionReport = (String, Vec<(String, String)>, Option<String>);
+
+#[derive(Template)]
+#[template(path = "visit_show.html")]
+struct ShowPage {
+    c: Chrome,
+    id: i64,
+    title: String,
+    details: Vec<(String, String)>,
+    indicators: Vec<(String, String)>,
+    flags: Vec<(String, String, String)>,
+    sections: Vec<SectionReport>,
+    findings: Vec<(String, u8, String)>,
+    notes: Option<String>,
+    can_reveal: bool,
+}
+
+async fn show_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let v = owned(&st, &ctx, &id).await?;
+    let l = ctx.locale;
+    let f = st.store.facility(v.draft.facility_id).await?;
+    let cap = f.as_ref().and_then(|f| f.draft.capacity);
+    let (ind, flags) = visit::assess(&v.draft, cap);
+    let d = &v.draft;
+    let p = &d.population;
+    let none = tr(l, "facility-unknown");
+    let n = |x: Option<i64>| x.map(|x| x.to_string()).unwrap_or_else(|| none.clone());
+    let reveal = q.get("reveal").is_some_and(|r| r == "1") && ctx.can(Permission::ReadVisitNotes) && v.has_notes;
+    let notes = if reveal { st.store.read_visit_notes(&ctx.actor(), v.org_id, v.id).await? } else { None };
+    let page = ShowPage {
+        c: Chrome::new(&ctx, &format!("/visits/{}", v.id)).flash(q.contains_key("sent").then(|| tr(l, "visit-sent"))),
+        id: v.id,
+        title: tr_args(
+            l,
+            "visit-title",
+            &[("facility", f.as_ref().map(|f| f.draft.name.clone()).unwrap_or_default()), ("date", d.on.to_string())],
+        ),
+        details: vec![
+            (
+                tr(l, "visit-field-time"),
+                format!(
+                    "{} – {}",
+                    d.time_in.map(|t| t.strftime("%H:%M").to_string()).unwrap_or_default(),
+                    d.time_out.map(|t| t.strftime("%H:%M").to_string()).unwrap_or_default()
+                ),
+            ),
+            (tr(l, "visit-field-team_size"), d.team_size.to_string()),
+            (tr(l, "visit-field-areas_seen"), d.areas_seen.clone().unwrap_or_else(|| none.clone())),
+            (tr(l, "visit-field-areas_refused"), d.areas_refused.clone().unwrap_or_else(|| none.clone())),
+            (tr(l, "visit-pop-total"), n(p.total)),
+            (tr(l, "visit-pop-women"), n(p.women)),
+            (tr(l, "visit-pop-men"), n(p.men)),
+            (tr(l, "visit-pop-children_unaccompanied"), n(p.children_unaccompanied)),
+            (tr(l, "visit-pop-children_accompanied"), n(p.children_accompanied)),
+            (tr(l, "visit-pop-asylum_seekers"), n(p.asylum_seekers)),
+            (tr(l, "visit-pop-held_beyond_limit"), n(p.held_beyond_limit)),
+        ],
+        indicators: vec![
+            (
+                tr(l, "visit-occupancy"),
+                ind.occupancy.map(|o| format!("{:.0} %", o * 100.0)).unwrap_or_else(|| none.clone()),
+            ),
+            (tr(l, "visit-space"), ind.space_per_person.map(|s| format!("{s:.1} m²")).unwrap_or_else(|| none.clone())),
+        ],
+        flags: flags
+            .iter()
+            .map(|x| {
+                (
+                    x.flag.as_str().to_string(),
+                    tr(l, &format!("flag-{}", x.flag.as_str())),
+                    match l {
+                        Locale::Es => x.basis_es,
+                        Locale::En => x.basis_en,
+                    }
+                    .to_string(),
+                )
+            })
+            .collect(),
+        sections: d
+            .sections
+            .iter()
+            .map(|(s, notes)| {
+                (
+                    tr(l, &format!("section-{}", s.as_str())),
+                    notes
+                        .answers
+                        .iter()
+                        .map(|(q, a)| (tr(l, &format!("question-{q}")), tr(l, &format!("answer-{}", a.as_str()))))
+                        .collect(),
+                    notes.observations.clone(),
+                )
+            })
+            .collect(),
+        findings: d
+            .findings
+            .iter()
+            .map(|f| (tr(l, &format!("section-{}", f.section.as_str())), f.severity, f.description.clone()))
+            .collect(),
+        notes,
+        can_reveal: ctx.can(Permission::ReadVisitNotes) && v.has_notes && !reveal,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn form_pairs_become_the_nested_report() {
+        let pairs: Vec<(String, String)> = [
+            ("csrf", "x"),
+            ("facility_id", "3"),
+            ("on", "2020-03-10"),
+            ("population.total", "120"),
+            ("sections.legal_safeguards.interpreter", "no"),
+            ("sections.legal_safeguards.observations", "Sin intérpretes"),
+            ("findings.0.section", "health_care"),
+            ("findings.0.severity", "3"),
+            ("findings.0.description", "Sin médico"),
+            ("areas_seen", ""),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let v = super::pairs_to_json(&pairs);
+        assert_eq!(v["facility_id"], 3);
+        assert_eq!(v["population"]["total"], 120);
+        assert_eq!(v["sections"]["legal_safeguards"]["interpreter"], "no");
+        assert_eq!(v["findings"][0]["severity"], 3);
+        assert!(v.get("csrf").is_none() && v.get("areas_seen").is_none());
+        assert!(vigia_domain::visit::validate_visit(&v, jiff::civil::date(2026, 1, 1), None).is_ok());
+    }
+}
