@@ -769,3 +769,4 @@ err-more_than_total = Is more than the total.
 err-implausible = Not credible: more than { $max } people (ten times capacity). Check the figure.
 err-invalid_key = The draft key is not valid.
 err-expected_array = Must be a list.
+facility-open-violations = Open violations (latest visit)

@@ -769,3 +769,4 @@ err-more_than_total = Es mayor que el total.
 err-implausible = No es creíble: más de { $max } personas (diez veces la capacidad). Revisa la cifra.
 err-invalid_key = La clave del borrador no es válida.
 err-expected_array = Debe ser una lista.
+facility-open-violations = Violaciones abiertas (última visita)

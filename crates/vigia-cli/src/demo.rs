@@ -274,6 +274,7 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
     seed_access(store).await?;
     seed_cases(store).await?;
     seed_statements(store).await?;
+    seed_visits(store).await?;
     Ok(true)
 }
 
@@ -790,6 +791,97 @@ pub async fn seed_statements(store: &DynStore) -> anyhow::Result<usize> {
             let c = validate_claim(&RawInput::from_pairs(pairs)).map_err(|e| anyhow::anyhow!("demo claim: {e}"))?;
             store.add_claim(&actor, s.id, c).await?;
         }
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// A demo visit: organization, facility, date, total, children, held beyond the limit,
+/// lawyer access answer, grave finding.
+type DemoVisit = (&'static str, &'static str, &'static str, i64, i64, i64, &'static str, Option<&'static str>);
+
+/// Monitoring visits by the organizations' monitors: overcrowding and children held at
+/// several stations in 2019–2020, with findings and a sealed interview note each.
+pub async fn seed_visits(store: &DynStore) -> anyhow::Result<usize> {
+    let orgs = store.list_orgs().await?;
+    let users = store.list_users(None).await?;
+    let facilities = store.list_facilities().await?;
+    let today = jiff::civil::date(2026, 1, 1);
+    let visits: [DemoVisit; 7] = [
+        (
+            "defensoria-sur",
+            "Siglo XXI",
+            "2019-04-24",
+            1900,
+            34,
+            210,
+            "no",
+            Some("Personas durmiendo en pasillos y en el patio, sin colchonetas suficientes."),
+        ),
+        (
+            "defensoria-sur",
+            "Siglo XXI",
+            "2019-10-16",
+            1310,
+            18,
+            95,
+            "partly",
+            Some("Un solo médico para todo el turno de la tarde."),
+        ),
+        ("defensoria-sur", "Siglo XXI", "2020-02-19", 820, 0, 40, "partly", None),
+        ("defensoria-sur", "Tuxtla", "2019-11-06", 160, 9, 12, "no", None),
+        (
+            "casas-del-camino",
+            "Villahermosa",
+            "2019-08-14",
+            310,
+            22,
+            30,
+            "no",
+            Some("Celdas de castigo en uso para quienes reclaman."),
+        ),
+        ("casas-del-camino", "Tenosique", "2020-01-15", 140, 11, 0, "partly", None),
+        (
+            "casas-del-camino",
+            "Acayucan",
+            "2019-07-03",
+            1250,
+            41,
+            150,
+            "no",
+            Some("Familias separadas: madres en un módulo, hijos adolescentes en otro."),
+        ),
+    ];
+    let mut n = 0;
+    for (i, (slug, place, on, total, children, beyond, lawyer, grave)) in visits.into_iter().enumerate() {
+        let (Some(org), Some(f)) =
+            (orgs.iter().find(|o| o.slug == slug), facilities.iter().find(|f| f.draft.name.contains(place)))
+        else {
+            continue;
+        };
+        let actor = users
+            .iter()
+            .find(|u| u.org_id == org.id && u.role.as_str() == "monitor")
+            .map(Actor::user)
+            .unwrap_or_default();
+        let mut report = serde_json::json!({
+            "facility_id": f.id, "on": on, "time_in": "10:00", "time_out": "14:00", "team_size": 3,
+            "areas_seen": "Dormitorios, comedor, patio", "areas_refused": "Área médica",
+            "population": {"total": total, "men": total * 3 / 4, "women": total / 4 - children, "children_accompanied": children,
+                           "held_beyond_limit": beyond, "asylum_seekers": total / 3},
+            "sections": {
+                "legal_safeguards": {"access_to_lawyer": lawyer, "interpreter": "partly", "observations": "Información de derechos solo en español."},
+                "material_conditions": {"three_meals": "yes", "bed_for_everyone": if total > 900 { "no" } else { "partly" }}
+            },
+            "interview_notes": format!("Entrevista {}: relata presiones para firmar su retorno.", i + 1)
+        });
+        if let Some(g) = grave {
+            report["findings"] =
+                serde_json::json!([{"section": "material_conditions", "severity": 4, "description": g}]);
+        }
+        let draft = vigia_domain::visit::validate_visit(&report, today, f.draft.capacity)
+            .map_err(|e| anyhow::anyhow!("demo visit {on} at {place}: {e}"))?;
+        store.record_visit(&actor, org.id, &format!("demo-visit-{i:03}"), draft).await?;
         n += 1;
     }
     Ok(n)

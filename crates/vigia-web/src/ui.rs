@@ -590,6 +590,7 @@ struct FacilityPage {
     year: i16,
     months: Vec<(String, vigia_domain::suspension::MonthGrid)>,
     weekdays: Vec<String>,
+    visits: crate::visits::FacilityVisits,
 }
 
 /// The facility's calendar of outcomes for a year: the attempts the viewer may see.
@@ -628,6 +629,7 @@ async fn facility_page(
     year: Option<i16>,
 ) -> PageResult {
     let (year, months) = outcome_calendar(st, ctx, &f, year).await?;
+    let visits = crate::visits::for_facility(st, ctx, &f).await?;
     let l = ctx.locale;
     let d = &f.draft;
     let unknown = tr(l, "facility-unknown");
@@ -673,6 +675,7 @@ async fn facility_page(
         year,
         months,
         weekdays: (1..=7).map(|d| tr(l, &format!("weekday-{d}"))).collect(),
+        visits,
     };
     render(if note_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }, &page)
 }

@@ -509,6 +509,91 @@ async fn show_page(
     render(StatusCode::OK, &page)
 }
 
+/// What a facility's page shows of the viewer's visits: each visit, occupancy over time
+/// as a chart, and the flags of the latest visit (the open violations).
+pub struct FacilityVisits {
+    pub rows: Vec<VisitRow>,
+    pub chart: String,
+    pub open: Vec<(String, String)>,
+}
+
+pub async fn for_facility(
+    st: &AppState,
+    ctx: &Ctx,
+    f: &vigia_domain::facility::Facility,
+) -> Result<FacilityVisits, WebError> {
+    let Some(user) = &ctx.user else { return Ok(FacilityVisits { rows: vec![], chart: String::new(), open: vec![] }) };
+    let l = ctx.locale;
+    let visits = st.store.visits(user.org_id, Some(f.id)).await?;
+    let cap = f.draft.capacity;
+    let assessed: Vec<_> = visits.iter().map(|v| (v, visit::assess(&v.draft, cap))).collect();
+    let rows = assessed
+        .iter()
+        .map(|(v, (ind, flags))| VisitRow {
+            id: v.id,
+            on: v.draft.on.to_string(),
+            facility: f.draft.name.clone(),
+            occupancy: ind.occupancy.map(|o| format!("{:.0} %", o * 100.0)).unwrap_or_default(),
+            flags: flags.iter().map(|x| tr(l, &format!("flag-{}", x.flag.as_str()))).collect(),
+        })
+        .collect();
+    let open = assessed
+        .first()
+        .map(|(_, (_, flags))| {
+            flags
+                .iter()
+                .map(|x| {
+                    (
+                        tr(l, &format!("flag-{}", x.flag.as_str())),
+                        match l {
+                            Locale::Es => x.basis_es,
+                            Locale::En => x.basis_en,
+                        }
+                        .to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // Occupancy by visit, oldest first, as bars against the 100 % line.
+    let points: Vec<(String, f64)> =
+        assessed.iter().rev().filter_map(|(v, (ind, _))| ind.occupancy.map(|o| (v.draft.on.to_string(), o))).collect();
+    let chart = if points.is_empty() {
+        String::new()
+    } else {
+        let max = points.iter().map(|p| p.1).fold(1.0f64, f64::max) * 1.1;
+        let (w, h, left) = (600.0, 180.0, 40.0);
+        let bw = ((w - left) / points.len() as f64).min(60.0);
+        let y = |o: f64| h - 20.0 - (h - 40.0) * (o / max);
+        let mut s = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"{}\" id=\"occupancy-chart\">",
+            crate::map::esc(&tr(l, "visit-occupancy"))
+        );
+        s.push_str(&format!(
+            "<line x1=\"{left}\" x2=\"{w}\" y1=\"{0:.1}\" y2=\"{0:.1}\" stroke=\"#b3261e\" stroke-dasharray=\"4 3\"/><text x=\"2\" y=\"{1:.1}\" font-size=\"11\" fill=\"#b3261e\">100 %</text>",
+            y(1.0),
+            y(1.0) + 4.0
+        ));
+        for (i, (date, o)) in points.iter().enumerate() {
+            let x = left + i as f64 * bw + 4.0;
+            let color = if *o > 1.0 { "#b3261e" } else { "#2e7d32" };
+            s.push_str(&format!(
+                "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{color}\" class=\"occupancy\"><title>{date}: {:.0} %</title></rect><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#444\">{}</text>",
+                y(*o),
+                bw - 8.0,
+                (h - 20.0) - y(*o),
+                o * 100.0,
+                x + (bw - 8.0) / 2.0,
+                h - 6.0,
+                &date[..7]
+            ));
+        }
+        s.push_str("</svg>");
+        s
+    };
+    Ok(FacilityVisits { rows, chart, open })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

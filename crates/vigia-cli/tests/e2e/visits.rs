@@ -130,6 +130,9 @@ async fn the_form_works_without_javascript_and_names_what_is_wrong() {
     let loc = r.headers()["location"].to_str().expect("loc").to_string();
     let (_, shown) = get_text(&c, app.url(&loc)).await;
     assert!(shown.contains("Falta una garantía legal") && shown.contains("Sin médico por la tarde"));
+    // The facility's page shows the visit, its open violations and the occupancy chart.
+    let (_, page) = get_text(&c, app.url(&format!("/facilities/{f}"))).await;
+    assert!(page.contains("id=\"facility-visits\"") && page.contains("id=\"open-violations\""), "facility page lists visits");
     let r = c.get(app.url("/visits/sw.js")).send().await.expect("sw");
     assert!(r.headers()["content-type"].to_str().expect("ct").starts_with("text/javascript"));
 }
