@@ -25,6 +25,8 @@ pub fn routes() -> Routes {
         .get("/api/v1/files/{id}", api_download)
         .post("/access/{id}/files", page_upload)
         .get("/files/{id}", page_download)
+        .post("/api/v1/visits/{id}/files", api_visit_upload)
+        .post("/visits/{id}/files", page_visit_upload)
         .get("/api/v1/statements/{id}/files", api_statement_list)
         .post("/api/v1/statements/{id}/files", api_statement_upload)
         .post("/statements/{id}/files", page_statement_upload)
@@ -184,6 +186,64 @@ async fn page_statement_upload(
         Err(WebError::Invalid(errs)) => {
             let code = errs.0.first().map(|e| e.code).unwrap_or("file_type");
             Ok(Redirect::to(&format!("/statements/{id}?file_error={code}")).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- Visit evidence: photos and letters of a visit, the organization's own ----
+
+async fn visit_upload(
+    st: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    filename: &str,
+    bytes: &[u8],
+) -> Result<Attachment, WebError> {
+    let user = ctx.require_user()?.clone();
+    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
+    st.store.visit(user.org_id, id).await?.ok_or(WebError::NotFound)?;
+    ctx.require(Permission::RecordVisits)?;
+    check_filename(filename)?;
+    let content_type =
+        evidence::check(bytes).map_err(|e| WebError::Invalid(vigia_domain::ValidationErrors(vec![e])))?;
+    let name = evidence::clean_name(filename);
+    Ok(st.store.add_attachment(&ctx.actor(), user.org_id, RecordType::Visit, id, &name, content_type, bytes).await?)
+}
+
+async fn api_visit_upload(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    api_guard(&ctx)?;
+    ctx.check_api_write(&method, &headers)?;
+    if body.len() > evidence::MAX_BYTES {
+        return Err(WebError::TooLarge.into());
+    }
+    let a = visit_upload(&st, &ctx, &id, q.get("filename").map(String::as_str).unwrap_or(""), &body).await?;
+    Ok((StatusCode::CREATED, Json(json(&a))).into_response())
+}
+
+async fn page_visit_upload(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    ctx.require_user()?;
+    let (csrf, name, bytes) = crate::ui::read_upload(multipart).await?;
+    ctx.check_form(csrf.as_deref(), &headers)?;
+    match visit_upload(&st, &ctx, &id, &name, &bytes).await {
+        Ok(a) => Ok(Redirect::to(&format!("/visits/{}?attached={}", a.record_id, a.id)).into_response()),
+        Err(WebError::Invalid(errs)) => {
+            let code = errs.0.first().map(|e| e.code).unwrap_or("file_type");
+            Ok(Redirect::to(&format!("/visits/{id}?file_error={code}")).into_response())
         }
         Err(e) => Err(e.into()),
     }

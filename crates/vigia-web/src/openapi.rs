@@ -201,6 +201,15 @@ fn case_parts() -> (Value, Value) {
                 "responses": with(errors(&[("404", "No such visit in your organization")]), "200", json_response("The visit", "Visit"))
             }
         },
+        "/api/v1/visits/{id}/files": {
+            "parameters": [id_param()],
+            "post": {
+                "operationId": "uploadVisitFile", "summary": "Attach a photo, PDF or audio file to a visit (the body is the file; its type is read from its bytes)",
+                "parameters": [{"name": "filename", "in": "query", "required": false, "description": "Paths are stripped; long names are shortened", "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": with(errors(&[("403", "The role may not record visits"), ("404", "No such visit in your organization"), ("413", "Over 10 MiB"), ("422", "Not an accepted file type, or empty")]), "201", json_response("Attached", "File"))
+            }
+        },
         "/api/v1/visits/{id}/notes": {
             "parameters": [id_param()],
             "get": {

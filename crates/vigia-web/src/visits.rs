@@ -217,7 +217,10 @@ async fn api_get(
 ) -> Result<Response, ApiError> {
     let v = owned(&st, &ctx, &id).await?;
     let cap = capacity_of(&st, v.draft.facility_id).await?;
-    Ok(Json(visit_json(&v, cap, ctx.locale)).into_response())
+    let mut out = visit_json(&v, cap, ctx.locale);
+    let files = st.store.attachments(vigia_domain::RecordType::Visit, v.id).await.map_err(WebError::from)?;
+    out["files"] = files.iter().map(crate::evidence::json).collect::<Vec<_>>().into();
+    Ok(Json(out).into_response())
 }
 
 async fn api_notes(
@@ -415,6 +418,9 @@ struct ShowPage {
     findings: Vec<(String, u8, String)>,
     notes: Option<String>,
     can_reveal: bool,
+    files: Vec<crate::access::FileRow>,
+    can_attach: bool,
+    file_error: Option<String>,
 }
 
 async fn show_page(
@@ -435,7 +441,14 @@ async fn show_page(
     let reveal = q.get("reveal").is_some_and(|r| r == "1") && ctx.can(Permission::ReadVisitNotes) && v.has_notes;
     let notes = if reveal { st.store.read_visit_notes(&ctx.actor(), v.org_id, v.id).await? } else { None };
     let page = ShowPage {
-        c: Chrome::new(&ctx, &format!("/visits/{}", v.id)).flash(q.contains_key("sent").then(|| tr(l, "visit-sent"))),
+        c: Chrome::new(&ctx, &format!("/visits/{}", v.id)).flash(if q.contains_key("attached") {
+            Some(tr(l, "access-file-attached"))
+        } else {
+            q.contains_key("sent").then(|| tr(l, "visit-sent"))
+        }),
+        files: crate::access::file_rows(st.store.attachments(vigia_domain::RecordType::Visit, v.id).await?),
+        can_attach: ctx.can(Permission::RecordVisits),
+        file_error: crate::access::file_error(l, &q),
         id: v.id,
         title: tr_args(
             l,

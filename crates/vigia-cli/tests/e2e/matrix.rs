@@ -359,6 +359,9 @@ impl World {
                 ("PUT", "/api/v1/statements/{id}") => req
                     .json(&json!({"authority": "inm", "published_at": "2020-01-20T09:00",
                     "channel": "press_release", "text": format!("Declaración corregida {n}")})),
+                ("POST", "/api/v1/visits/{id}/files") => {
+                    req.query(&[("filename", "patio.jpg")]).body(b"\xFF\xD8\xFF\xE0 patio".to_vec())
+                }
                 ("POST", "/api/v1/visits") => req
                     .header("idempotency-key", format!("matrix-api-{n}"))
                     .json(&json!({"facility_id": self.facility, "on": "2020-03-11", "population": {"total": 10}})),
@@ -491,6 +494,13 @@ impl World {
                         let form = reqwest::multipart::Form::new()
                             .text("csrf", csrf)
                             .part("file", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("a.csv"));
+                        return c.post(&url).multipart(form).send().await.expect("send").status().as_u16();
+                    }
+                    "/visits/{id}/files" => {
+                        let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+                            "file",
+                            reqwest::multipart::Part::bytes(b"\xFF\xD8\xFF\xE0 patio".to_vec()).file_name("patio.jpg"),
+                        );
                         return c.post(&url).multipart(form).send().await.expect("send").status().as_u16();
                     }
                     "/statements/{id}/files" => {

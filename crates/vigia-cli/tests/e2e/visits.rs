@@ -57,6 +57,30 @@ async fn a_visit_is_stored_once_per_draft_and_its_notes_stay_sealed() {
         }
         assert!(v.to_string().contains("art. 99") || v.to_string().contains("LGDNNA"));
         assert!(v["report"].get("interview_notes").is_none(), "notes stay sealed");
+        // A photo of the yard, attached to the visit; another organization cannot reach it.
+        let jpg = b"\xFF\xD8\xFF\xE0 patio con colchonetas".to_vec();
+        let r = http
+            .post(app.url(&format!("/api/v1/visits/{}/files?filename=patio.jpg", v["id"])))
+            .bearer_auth(&monitor)
+            .body(jpg.clone())
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(r.status(), 201);
+        let file: Value = r.json().await.expect("json");
+        let got: Value = http
+            .get(app.url(&format!("/api/v1/visits/{}", v["id"])))
+            .bearer_auth(&analyst)
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(got["files"][0]["sha256"], vigia_domain::audit::sha256_hex(&jpg));
+        let r =
+            http.get(app.url(&format!("/api/v1/files/{}", file["id"]))).bearer_auth(&other).send().await.expect("get");
+        assert_eq!(r.status(), 404, "another organization's visit evidence is not found");
 
         // Notes: coordinators read them (recorded), analysts do not, other organizations cannot find the visit.
         let notes = app.url(&format!("/api/v1/visits/{}/notes", v["id"]));
@@ -132,7 +156,10 @@ async fn the_form_works_without_javascript_and_names_what_is_wrong() {
     assert!(shown.contains("Falta una garantía legal") && shown.contains("Sin médico por la tarde"));
     // The facility's page shows the visit, its open violations and the occupancy chart.
     let (_, page) = get_text(&c, app.url(&format!("/facilities/{f}"))).await;
-    assert!(page.contains("id=\"facility-visits\"") && page.contains("id=\"open-violations\""), "facility page lists visits");
+    assert!(
+        page.contains("id=\"facility-visits\"") && page.contains("id=\"open-violations\""),
+        "facility page lists visits"
+    );
     let r = c.get(app.url("/visits/sw.js")).send().await.expect("sw");
     assert!(r.headers()["content-type"].to_str().expect("ct").starts_with("text/javascript"));
 }
