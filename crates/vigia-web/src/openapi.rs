@@ -338,8 +338,8 @@ fn case_parts() -> (Value, Value) {
             "properties": {
                 "facility_id": {"type": "integer", "minimum": 1},
                 "on": {"type": "string", "format": "date", "description": "Not after tomorrow"},
-                "time_in": {"type": ["string", "null"], "pattern": "^[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?$"},
-                "time_out": {"type": ["string", "null"], "pattern": "^[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?$"},
+                "time_in": {"type": ["string", "null"], "pattern": "^$|^[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?$"},
+                "time_out": {"type": ["string", "null"], "pattern": "^$|^[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?$"},
                 "team_size": {"type": ["integer", "null"], "minimum": 1, "maximum": 100},
                 "areas_seen": text(2000), "areas_refused": text(2000), "interview_notes": text(50000),
                 "sections": {"type": ["object", "null"], "description": format!("By section ({}): question codes answered yes, partly, no or not_seen, and observations", vigia_domain::visit::Section::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))},
@@ -451,7 +451,7 @@ fn case_parts() -> (Value, Value) {
             "properties": {
                 "kind": {"type": "string", "enum": codes(EventKind::ALL.iter().map(|v| v.as_str()).collect())},
                 "on": {"type": "string", "format": "date", "description": "Not after tomorrow, not before 1990"},
-                "time": {"type": ["string", "null"], "pattern": "^[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?$"},
+                "time": {"type": ["string", "null"], "pattern": "^$|^[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?$"},
                 "facility_id": {"type": ["integer", "null"], "minimum": 1},
                 "ground": nullable_enum(ExtensionGround::ALL.iter().map(|v| v.as_str()).collect()),
                 "decision": nullable_enum(DecisionOutcome::ALL.iter().map(|v| v.as_str()).collect()),
