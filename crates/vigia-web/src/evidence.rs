@@ -1,6 +1,6 @@
-//! Evidence files on access attempts: upload (API and page), list, download. A file is
-//! reachable only by those who can see the record it is attached to; uploads only by
-//! the record's own organization's recording roles.
+//! Evidence files on access attempts, statements and visits, and sealed documents on
+//! cases: upload (API and page), list, download. A file is reachable only by those who
+//! can see the record it is attached to; uploads only by the roles that record it.
 
 use std::collections::HashMap;
 
@@ -21,19 +21,19 @@ use crate::AppState;
 pub fn routes() -> Routes {
     Routes::default()
         .get("/api/v1/access-attempts/{id}/files", api_list)
-        .post("/api/v1/access-attempts/{id}/files", api_upload)
+        .post("/api/v1/access-attempts/{id}/files", api_upload::<ATTEMPT>)
         .get("/api/v1/files/{id}", api_download)
-        .post("/access/{id}/files", page_upload)
+        .post("/access/{id}/files", page_upload::<ATTEMPT>)
         .get("/files/{id}", page_download)
-        .post("/api/v1/visits/{id}/files", api_visit_upload)
-        .post("/visits/{id}/files", page_visit_upload)
+        .post("/api/v1/visits/{id}/files", api_upload::<VISIT>)
+        .post("/visits/{id}/files", page_upload::<VISIT>)
         .get("/api/v1/statements/{id}/files", api_statement_list)
-        .post("/api/v1/statements/{id}/files", api_statement_upload)
-        .post("/statements/{id}/files", page_statement_upload)
+        .post("/api/v1/statements/{id}/files", api_upload::<STATEMENT>)
+        .post("/statements/{id}/files", page_upload::<STATEMENT>)
         .get("/api/v1/cases/{id}/documents", api_case_list)
-        .post("/api/v1/cases/{id}/documents", api_case_upload)
+        .post("/api/v1/cases/{id}/documents", api_upload::<CASE>)
         .get("/api/v1/case-documents/{id}", api_case_download)
-        .post("/cases/{id}/documents", page_case_upload)
+        .post("/cases/{id}/documents", page_upload::<CASE>)
         .get("/case-documents/{id}", page_case_download)
 }
 
@@ -42,25 +42,6 @@ pub fn json(a: &Attachment) -> serde_json::Value {
         "id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
         "sha256": a.sha256, "created_at": format_instant(a.created_at), "download": format!("/api/v1/files/{}", a.id),
     })
-}
-
-async fn store_upload(
-    st: &AppState,
-    ctx: &Ctx,
-    attempt_id: &str,
-    filename: &str,
-    bytes: &[u8],
-) -> Result<Attachment, WebError> {
-    let attempt = crate::access::visible(st, ctx, attempt_id).await?;
-    crate::access::editable(ctx, &attempt)?;
-    check_filename(filename)?;
-    let content_type =
-        evidence::check(bytes).map_err(|e| WebError::Invalid(vigia_domain::ValidationErrors(vec![e])))?;
-    let name = evidence::clean_name(filename);
-    Ok(st
-        .store
-        .add_attachment(&ctx.actor(), attempt.org_id, RecordType::AccessAttempt, attempt.id, &name, content_type, bytes)
-        .await?)
 }
 
 /// The file if the viewer can see the record it belongs to; otherwise not found.
@@ -118,29 +99,6 @@ fn check_filename(name: &str) -> Result<(), WebError> {
     Ok(())
 }
 
-// ---- Statement evidence: screenshots and letters, readable by every signed-in person ----
-
-async fn statement_upload(
-    st: &AppState,
-    ctx: &Ctx,
-    id: &str,
-    filename: &str,
-    bytes: &[u8],
-) -> Result<Attachment, WebError> {
-    let user = ctx.require_user()?.clone();
-    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
-    st.store.statement(id).await?.ok_or(WebError::NotFound)?;
-    ctx.require(Permission::RecordStatements)?;
-    check_filename(filename)?;
-    let content_type =
-        evidence::check(bytes).map_err(|e| WebError::Invalid(vigia_domain::ValidationErrors(vec![e])))?;
-    let name = evidence::clean_name(filename);
-    Ok(st
-        .store
-        .add_attachment(&ctx.actor(), user.org_id, RecordType::Statement, id, &name, content_type, bytes)
-        .await?)
-}
-
 async fn api_statement_list(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -153,118 +111,7 @@ async fn api_statement_list(
     Ok(Json(serde_json::json!({"items": files.iter().map(json).collect::<Vec<_>>()})))
 }
 
-async fn api_statement_upload(
-    State(st): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    api_guard(&ctx)?;
-    ctx.check_api_write(&method, &headers)?;
-    if body.len() > evidence::MAX_BYTES {
-        return Err(WebError::TooLarge.into());
-    }
-    let a = statement_upload(&st, &ctx, &id, q.get("filename").map(String::as_str).unwrap_or(""), &body).await?;
-    Ok((StatusCode::CREATED, Json(json(&a))).into_response())
-}
-
-async fn page_statement_upload(
-    State(st): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    multipart: axum::extract::Multipart,
-) -> Result<Response, PageError> {
-    ctx.require(Permission::RecordStatements)?;
-    let (csrf, name, bytes) = crate::ui::read_upload(multipart).await?;
-    ctx.check_form(csrf.as_deref(), &headers)?;
-    match statement_upload(&st, &ctx, &id, &name, &bytes).await {
-        Ok(a) => Ok(Redirect::to(&format!("/statements/{}?attached={}", a.record_id, a.id)).into_response()),
-        Err(WebError::Invalid(errs)) => {
-            let code = errs.0.first().map(|e| e.code).unwrap_or("file_type");
-            Ok(Redirect::to(&format!("/statements/{id}?file_error={code}")).into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-// ---- Visit evidence: photos and letters of a visit, the organization's own ----
-
-async fn visit_upload(
-    st: &AppState,
-    ctx: &Ctx,
-    id: &str,
-    filename: &str,
-    bytes: &[u8],
-) -> Result<Attachment, WebError> {
-    let user = ctx.require_user()?.clone();
-    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
-    st.store.visit(user.org_id, id).await?.ok_or(WebError::NotFound)?;
-    ctx.require(Permission::RecordVisits)?;
-    check_filename(filename)?;
-    let content_type =
-        evidence::check(bytes).map_err(|e| WebError::Invalid(vigia_domain::ValidationErrors(vec![e])))?;
-    let name = evidence::clean_name(filename);
-    Ok(st.store.add_attachment(&ctx.actor(), user.org_id, RecordType::Visit, id, &name, content_type, bytes).await?)
-}
-
-async fn api_visit_upload(
-    State(st): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    api_guard(&ctx)?;
-    ctx.check_api_write(&method, &headers)?;
-    if body.len() > evidence::MAX_BYTES {
-        return Err(WebError::TooLarge.into());
-    }
-    let a = visit_upload(&st, &ctx, &id, q.get("filename").map(String::as_str).unwrap_or(""), &body).await?;
-    Ok((StatusCode::CREATED, Json(json(&a))).into_response())
-}
-
-async fn page_visit_upload(
-    State(st): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    multipart: axum::extract::Multipart,
-) -> Result<Response, PageError> {
-    ctx.require_user()?;
-    let (csrf, name, bytes) = crate::ui::read_upload(multipart).await?;
-    ctx.check_form(csrf.as_deref(), &headers)?;
-    match visit_upload(&st, &ctx, &id, &name, &bytes).await {
-        Ok(a) => Ok(Redirect::to(&format!("/visits/{}?attached={}", a.record_id, a.id)).into_response()),
-        Err(WebError::Invalid(errs)) => {
-            let code = errs.0.first().map(|e| e.code).unwrap_or("file_type");
-            Ok(Redirect::to(&format!("/visits/{id}?file_error={code}")).into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 // ---- Case documents: sealed, readable only by those who may read personal data ----
-
-async fn case_upload(
-    st: &AppState,
-    ctx: &Ctx,
-    case_id: &str,
-    filename: &str,
-    bytes: &[u8],
-) -> Result<Attachment, WebError> {
-    let (_, c) = crate::cases::owned(st, ctx, case_id, Permission::EditCases).await?;
-    check_filename(filename)?;
-    let content_type =
-        evidence::check(bytes).map_err(|e| WebError::Invalid(vigia_domain::ValidationErrors(vec![e])))?;
-    let name = evidence::clean_name(filename);
-    Ok(st.store.add_case_document(&ctx.actor(), c.org_id, c.id, &name, content_type, bytes).await?)
-}
 
 /// Opens a case document: the role must read personal data (checked first, so the
 /// answer says nothing about which ids exist), then it must be the organization's.
@@ -293,26 +140,6 @@ async fn api_case_list(
     Ok(Json(serde_json::json!({ "items": items })))
 }
 
-async fn api_case_upload(
-    State(st): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    api_guard(&ctx)?;
-    ctx.check_api_write(&method, &headers)?;
-    if body.len() > evidence::MAX_BYTES {
-        return Err(WebError::TooLarge.into());
-    }
-    let a = case_upload(&st, &ctx, &id, q.get("filename").map(String::as_str).unwrap_or(""), &body).await?;
-    let mut v = json(&a);
-    v["download"] = format!("/api/v1/case-documents/{}", a.id).into();
-    Ok((StatusCode::CREATED, Json(v)).into_response())
-}
-
 async fn api_case_download(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -335,26 +162,6 @@ async fn page_case_download(
     Ok(case_document(&st, &ctx, &id).await?)
 }
 
-async fn page_case_upload(
-    State(st): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    multipart: axum::extract::Multipart,
-) -> Result<Response, PageError> {
-    crate::cases::owned(&st, &ctx, &id, Permission::EditCases).await?;
-    let (csrf, name, bytes) = crate::ui::read_upload(multipart).await?;
-    ctx.check_form(csrf.as_deref(), &headers)?;
-    match case_upload(&st, &ctx, &id, &name, &bytes).await {
-        Ok(a) => Ok(Redirect::to(&format!("/cases/{}?attached={}", a.record_id, a.id)).into_response()),
-        Err(WebError::Invalid(errs)) => {
-            let code = errs.0.first().map(|e| e.code).unwrap_or("file_type");
-            Ok(Redirect::to(&format!("/cases/{id}?file_error={code}")).into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 fn api_guard(ctx: &Ctx) -> Result<(), WebError> {
     if ctx.via == Via::BadBearer {
         return Err(WebError::Unauthorized);
@@ -371,25 +178,6 @@ async fn api_list(
     let attempt = crate::access::visible(&st, &ctx, &id).await?;
     let files = st.store.attachments(RecordType::AccessAttempt, attempt.id).await?;
     Ok(Json(serde_json::json!({"items": files.iter().map(json).collect::<Vec<_>>()})))
-}
-
-/// The body is the file itself; its type is read from its bytes; `?filename=` names it.
-async fn api_upload(
-    State(st): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    api_guard(&ctx)?;
-    ctx.check_api_write(&method, &headers)?;
-    if body.len() > evidence::MAX_BYTES {
-        return Err(WebError::TooLarge.into());
-    }
-    let a = store_upload(&st, &ctx, &id, q.get("filename").map(String::as_str).unwrap_or(""), &body).await?;
-    Ok((StatusCode::CREATED, Json(json(&a))).into_response())
 }
 
 async fn api_download(
@@ -411,7 +199,98 @@ async fn page_download(
     Ok(download(&a, bytes))
 }
 
-async fn page_upload(
+// ---- Uploads: one path for every kind of record ----------------------------------
+
+/// The records files attach to (const parameters of the upload handlers).
+const ATTEMPT: u8 = 0;
+const STATEMENT: u8 = 1;
+const VISIT: u8 = 2;
+const CASE: u8 = 3;
+
+/// Where a record's page lives, for the redirect after an upload from it.
+fn page_of(target: u8) -> &'static str {
+    match target {
+        ATTEMPT => "/access",
+        STATEMENT => "/statements",
+        VISIT => "/visits",
+        _ => "/cases",
+    }
+}
+
+/// Checks the record exists for the viewer (404) and the viewer may add to it (403),
+/// then checks the file and stores it: plain evidence, or sealed for a case.
+async fn attach(
+    st: &AppState,
+    ctx: &Ctx,
+    target: u8,
+    id: &str,
+    filename: &str,
+    bytes: &[u8],
+) -> Result<Attachment, WebError> {
+    let user = ctx.require_user()?.clone();
+    let record_id = || id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound);
+    let (org_id, record_type, record_id) = match target {
+        ATTEMPT => {
+            let a = crate::access::visible(st, ctx, id).await?;
+            crate::access::editable(ctx, &a)?;
+            (a.org_id, RecordType::AccessAttempt, a.id)
+        }
+        STATEMENT => {
+            let s = st.store.statement(record_id()?).await?.ok_or(WebError::NotFound)?;
+            ctx.require(Permission::RecordStatements)?;
+            (user.org_id, RecordType::Statement, s.id)
+        }
+        VISIT => {
+            let v = st.store.visit(user.org_id, record_id()?).await?.ok_or(WebError::NotFound)?;
+            ctx.require(Permission::RecordVisits)?;
+            (v.org_id, RecordType::Visit, v.id)
+        }
+        _ => {
+            let (_, c) = crate::cases::owned(st, ctx, id, Permission::EditCases).await?;
+            (c.org_id, RecordType::Case, c.id)
+        }
+    };
+    check_filename(filename)?;
+    let content_type =
+        evidence::check(bytes).map_err(|e| WebError::Invalid(vigia_domain::ValidationErrors(vec![e])))?;
+    let name = evidence::clean_name(filename);
+    let actor = ctx.actor();
+    Ok(match record_type {
+        RecordType::Case => st.store.add_case_document(&actor, org_id, record_id, &name, content_type, bytes).await?,
+        _ => st.store.add_attachment(&actor, org_id, record_type, record_id, &name, content_type, bytes).await?,
+    })
+}
+
+/// The JSON of an uploaded file; case documents download from their own, audited route.
+fn attached_json(target: u8, a: &Attachment) -> serde_json::Value {
+    let mut v = json(a);
+    if target == CASE {
+        v["download"] = format!("/api/v1/case-documents/{}", a.id).into();
+    }
+    v
+}
+
+/// The body is the file itself; its type is read from its bytes; `?filename=` names it.
+async fn api_upload<const TARGET: u8>(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    api_guard(&ctx)?;
+    ctx.check_api_write(&method, &headers)?;
+    if body.len() > evidence::MAX_BYTES {
+        return Err(WebError::TooLarge.into());
+    }
+    let a = attach(&st, &ctx, TARGET, &id, q.get("filename").map(String::as_str).unwrap_or(""), &body).await?;
+    Ok((StatusCode::CREATED, Json(attached_json(TARGET, &a))).into_response())
+}
+
+/// A file chosen on the record's page; a refused file goes back to the page with why.
+async fn page_upload<const TARGET: u8>(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
@@ -421,11 +300,12 @@ async fn page_upload(
     ctx.require_user()?;
     let (csrf, name, bytes) = crate::ui::read_upload(multipart).await?;
     ctx.check_form(csrf.as_deref(), &headers)?;
-    match store_upload(&st, &ctx, &id, &name, &bytes).await {
-        Ok(a) => Ok(Redirect::to(&format!("/access/{}?attached={}", a.record_id, a.id)).into_response()),
+    let page = page_of(TARGET);
+    match attach(&st, &ctx, TARGET, &id, &name, &bytes).await {
+        Ok(a) => Ok(Redirect::to(&format!("{page}/{}?attached={}", a.record_id, a.id)).into_response()),
         Err(WebError::Invalid(errs)) => {
             let code = errs.0.first().map(|e| e.code).unwrap_or("file_type");
-            Ok(Redirect::to(&format!("/access/{id}?file_error={code}")).into_response())
+            Ok(Redirect::to(&format!("{page}/{id}?file_error={code}")).into_response())
         }
         Err(e) => Err(e.into()),
     }
