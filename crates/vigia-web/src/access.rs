@@ -64,8 +64,16 @@ pub fn filter(q: &HashMap<String, String>) -> Result<AttemptFilter, WebError> {
     errs.into_result(AttemptFilter { facility_id, org_id, outcome, from, until, limit }).map_err(Into::into)
 }
 
+/// The catalogue's name for a code (`{prefix}-{value}`), or the code itself when the
+/// catalogue has none (authorities and topics organizations add themselves).
 pub fn label(l: Locale, prefix: &str, value: &str) -> String {
-    tr(l, &format!("{prefix}-{value}"))
+    let key = format!("{prefix}-{value}");
+    let t = tr(l, &key);
+    if t == key {
+        value.to_string()
+    } else {
+        t
+    }
 }
 
 /// The JSON form of an attempt, with local times in the facility's zone.
@@ -138,7 +146,7 @@ pub fn page_routes() -> Routes {
         .get("/access/{id}/history", history_page)
 }
 
-fn options<T: Copy>(
+pub(crate) fn options<T: Copy>(
     l: Locale,
     prefix: &str,
     all: &[T],
@@ -216,24 +224,6 @@ fn attempt_form(
         field("notes", "textarea", false),
         visibility,
     ]
-}
-
-/// Form pairs with repeated checkbox values joined, as the validator reads them.
-fn merged(form: &FormBody) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for (k, v) in &form.pairs {
-        if k == "version" {
-            continue;
-        }
-        match out.iter_mut().find(|(ok, _)| ok == k && k == "restrictions") {
-            Some((_, existing)) => {
-                existing.push(',');
-                existing.push_str(v);
-            }
-            None => out.push((k.clone(), v.clone())),
-        }
-    }
-    out
 }
 
 fn values_of(a: &Attempt, zone: &str) -> HashMap<String, String> {
@@ -406,7 +396,7 @@ async fn create_page(
 ) -> PageResult {
     let user = ctx.require(Permission::RecordAccess)?.clone();
     let form = FormBody::checked(&headers, &body, &ctx)?;
-    let pairs = merged(&form);
+    let pairs = form.joined("restrictions");
     match draft(&st, &RawInput::from_pairs(pairs.clone())).await {
         Ok(d) => {
             let a = st.store.create_attempt(&ctx.actor(), user.org_id, d).await?;
@@ -583,7 +573,7 @@ async fn update_page(
     editable(&ctx, &a)?;
     let form = FormBody::checked(&headers, &body, &ctx)?;
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
-    let pairs = merged(&form);
+    let pairs = form.joined("restrictions");
     let l = ctx.locale;
     let title = tr(l, "access-new-title");
     let action = format!("/access/{}/edit", a.id);

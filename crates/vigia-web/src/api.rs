@@ -11,7 +11,7 @@ use vigia_domain::facility::{self, Facility};
 use vigia_domain::input::RawInput;
 use vigia_domain::{format_instant, note, RecordType};
 
-use crate::auth::{Ctx, Via};
+use crate::auth::Ctx;
 use crate::error::{ApiError, WebError};
 use crate::routes::Routes;
 use crate::AppState;
@@ -46,9 +46,7 @@ async fn openapi() -> Response {
 }
 
 fn api_user(ctx: &Ctx, p: Permission) -> Result<&vigia_domain::account::User, WebError> {
-    if ctx.via == Via::BadBearer {
-        return Err(WebError::Unauthorized);
-    }
+    ctx.signed_in()?;
     ctx.require(p)
 }
 

@@ -66,6 +66,15 @@ impl Ctx {
         self.user.as_ref().ok_or(WebError::Unauthorized)
     }
 
+    /// A signed-in user; a Bearer token that is not valid is 401 even where anonymous
+    /// requests would be sent to sign in.
+    pub fn signed_in(&self) -> Result<&User, WebError> {
+        if self.via == Via::BadBearer {
+            return Err(WebError::Unauthorized);
+        }
+        self.require_user()
+    }
+
     pub fn require(&self, p: Permission) -> Result<&User, WebError> {
         let u = self.require_user()?;
         if allows(u.role, p) {

@@ -25,6 +25,7 @@ use vigia_domain::input::RawInput;
 use vigia_domain::{format_instant, RecordType, ValidationErrors};
 use vigia_store::{CaseFacts, SealedCase};
 
+use crate::access::{label, options};
 use crate::auth::{Ctx, Via};
 use crate::error::{ApiError, WebError};
 use crate::i18n::{tr, tr_args};
@@ -60,17 +61,6 @@ pub fn routes() -> Routes {
 pub fn today() -> Date {
     let tz = jiff::tz::TimeZone::get("America/Mexico_City").unwrap_or(jiff::tz::TimeZone::UTC);
     jiff::Timestamp::now().to_zoned_datetime(tz).date()
-}
-
-fn label(l: Locale, prefix: &str, code: &str) -> String {
-    tr(l, &format!("{prefix}-{code}"))
-}
-
-fn user_for(ctx: &Ctx, p: Permission) -> Result<&User, WebError> {
-    if ctx.via == Via::BadBearer {
-        return Err(WebError::Unauthorized);
-    }
-    ctx.require(p)
 }
 
 /// The case if it is the viewer's organization's, then the permission: another
@@ -181,7 +171,7 @@ async fn api_list(
     Extension(ctx): Extension<Ctx>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let user = user_for(&ctx, Permission::ReadCases)?.clone();
+    let user = ctx.signed_in().and_then(|_| ctx.require(Permission::ReadCases))?.clone();
     let filter = list_filter(&q)?;
     let cases = st.store.list_cases(user.org_id, &filter).await.map_err(WebError::from)?;
     let out = cases.iter().map(|c| case_json(&st, &ctx, c)).collect::<Result<Vec<_>, _>>()?;
@@ -194,7 +184,7 @@ async fn api_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let user = user_for(&ctx, Permission::EditCases)?.clone();
+    let user = ctx.signed_in().and_then(|_| ctx.require(Permission::EditCases))?.clone();
     ctx.check_api_write(&axum::http::Method::POST, &headers)?;
     let raw = crate::api::json_body(&headers, &body)?;
     let d = draft(&raw)?;
@@ -407,7 +397,7 @@ async fn api_today(
     Extension(ctx): Extension<Ctx>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let user = user_for(&ctx, Permission::ReadCases)?.clone();
+    let user = ctx.signed_in().and_then(|_| ctx.require(Permission::ReadCases))?.clone();
     let (mine, days) = today_query(&q, &user)?;
     let t = compute_today(&st, &ctx, &user, mine, days).await?;
     let people = |v: &[(i64, String, String)]| {
@@ -629,7 +619,7 @@ async fn api_report(
     Extension(ctx): Extension<Ctx>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let user = user_for(&ctx, Permission::ReadCases)?.clone();
+    let user = ctx.signed_in().and_then(|_| ctx.require(Permission::ReadCases))?.clone();
     let (coalition, from, until, csv) = report_query(&q)?;
     let r = compute_report(&st, &user, coalition, from, until).await?;
     if csv {
@@ -709,22 +699,6 @@ async fn report_page(
 }
 
 // ---- Pages --------------------------------------------------------------------
-
-fn options<T: Copy>(
-    l: Locale,
-    prefix: &str,
-    all: &[T],
-    code: fn(T) -> &'static str,
-    selected: Option<&str>,
-) -> Vec<OptionView> {
-    all.iter()
-        .map(|v| OptionView {
-            value: code(*v).into(),
-            label: label(l, prefix, code(*v)),
-            selected: selected == Some(code(*v)),
-        })
-        .collect()
-}
 
 async fn case_form(
     st: &AppState,
@@ -811,24 +785,6 @@ async fn case_form(
     ])
 }
 
-/// Form pairs with repeated checkbox values joined, as the validator reads them.
-fn merged(form: &FormBody) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for (k, v) in &form.pairs {
-        if k == "version" || k == "csrf" {
-            continue;
-        }
-        match out.iter_mut().find(|(ok, _)| ok == k && k == "vulnerabilities") {
-            Some((_, existing)) => {
-                existing.push(',');
-                existing.push_str(v);
-            }
-            None => out.push((k.clone(), v.clone())),
-        }
-    }
-    out
-}
-
 fn values_of(c: &Case, s: &SealedCase) -> HashMap<String, String> {
     let f = &c.fields;
     let p = &s.person;
@@ -903,7 +859,7 @@ async fn create_page(
 ) -> PageResult {
     let user = ctx.require(Permission::EditCases)?.clone();
     let form = FormBody::checked(&headers, &body, &ctx)?;
-    let pairs = merged(&form);
+    let pairs = form.joined("vulnerabilities");
     let result = match draft(&RawInput::from_pairs(pairs.clone())) {
         Ok(d) => st.store.create_case(&ctx.actor(), user.org_id, d).await.map_err(WebError::from),
         Err(e) => Err(e),
@@ -941,7 +897,7 @@ async fn update_page(
     let (user, c) = owned(&st, &ctx, &id, Permission::EditCases).await?;
     let form = FormBody::checked(&headers, &body, &ctx)?;
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
-    let pairs = merged(&form);
+    let pairs = form.joined("vulnerabilities");
     let result = match draft(&RawInput::from_pairs(pairs.clone())) {
         Ok(d) => st.store.update_case(&ctx.actor(), c.org_id, c.id, version, d).await.map_err(WebError::from),
         Err(e) => Err(e),
@@ -1260,7 +1216,7 @@ async fn event_page(
 ) -> PageResult {
     let (_, c) = owned(&st, &ctx, &id, Permission::EditCases).await?;
     let form = FormBody::checked(&headers, &body, &ctx)?;
-    let pairs = merged(&form);
+    let pairs = form.joined("vulnerabilities");
     let result = match case::validate_event(&RawInput::from_pairs(pairs.clone()), today()) {
         Ok(d) => st.store.add_case_event(&ctx.actor(), c.org_id, c.id, d).await.map_err(WebError::from),
         Err(e) => Err(e.into()),
@@ -1286,7 +1242,7 @@ async fn void_page(
 ) -> PageResult {
     let (_, c) = owned(&st, &ctx, &id, Permission::EditCases).await?;
     let form = FormBody::checked(&headers, &body, &ctx)?;
-    let (event, reason) = void_input(&RawInput::from_pairs(merged(&form)))?;
+    let (event, reason) = void_input(&RawInput::from_pairs(form.joined("vulnerabilities")))?;
     st.store.void_case_event(&ctx.actor(), c.org_id, c.id, event, &reason).await?;
     Ok(Redirect::to(&format!("/cases/{}?voided=1", c.id)).into_response())
 }

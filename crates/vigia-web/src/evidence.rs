@@ -13,7 +13,7 @@ use vigia_domain::account::Permission;
 use vigia_domain::{evidence, format_instant, RecordType};
 use vigia_store::Attachment;
 
-use crate::auth::{Ctx, Via};
+use crate::auth::Ctx;
 use crate::error::{ApiError, PageError, WebError};
 use crate::routes::Routes;
 use crate::AppState;
@@ -104,7 +104,7 @@ async fn api_statement_list(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    api_guard(&ctx)?;
+    ctx.signed_in()?;
     let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
     st.store.statement(id).await?.ok_or(WebError::NotFound)?;
     let files = st.store.attachments(RecordType::Statement, id).await?;
@@ -145,7 +145,7 @@ async fn api_case_download(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    api_guard(&ctx)?;
+    ctx.signed_in()?;
     Ok(case_document(&st, &ctx, &id).await?)
 }
 
@@ -162,19 +162,12 @@ async fn page_case_download(
     Ok(case_document(&st, &ctx, &id).await?)
 }
 
-fn api_guard(ctx: &Ctx) -> Result<(), WebError> {
-    if ctx.via == Via::BadBearer {
-        return Err(WebError::Unauthorized);
-    }
-    ctx.require_user().map(|_| ())
-}
-
 async fn api_list(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    api_guard(&ctx)?;
+    ctx.signed_in()?;
     let attempt = crate::access::visible(&st, &ctx, &id).await?;
     let files = st.store.attachments(RecordType::AccessAttempt, attempt.id).await?;
     Ok(Json(serde_json::json!({"items": files.iter().map(json).collect::<Vec<_>>()})))
@@ -185,7 +178,7 @@ async fn api_download(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    api_guard(&ctx)?;
+    ctx.signed_in()?;
     let (a, bytes) = readable(&st, &ctx, &id).await?;
     Ok(download(&a, bytes))
 }
@@ -280,7 +273,7 @@ async fn api_upload<const TARGET: u8>(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    api_guard(&ctx)?;
+    ctx.signed_in()?;
     ctx.check_api_write(&method, &headers)?;
     if body.len() > evidence::MAX_BYTES {
         return Err(WebError::TooLarge.into());

@@ -20,7 +20,8 @@ use vigia_domain::statement::{
 use vigia_domain::{format_instant, format_local, ValidationErrors};
 use vigia_store::now_micros;
 
-use crate::auth::{Ctx, Via};
+use crate::access::{label, options};
+use crate::auth::Ctx;
 use crate::error::{ApiError, WebError};
 use crate::i18n::{tr, tr_args};
 use crate::routes::Routes;
@@ -48,23 +49,6 @@ pub fn routes() -> Routes {
 }
 
 const ZONE: &str = "America/Mexico_City";
-
-fn label(l: Locale, prefix: &str, code: &str) -> String {
-    let key = format!("{prefix}-{code}");
-    let t = tr(l, &key);
-    if t == key {
-        code.to_string()
-    } else {
-        t
-    }
-}
-
-fn signed_in(ctx: &Ctx) -> Result<(), WebError> {
-    if ctx.via == Via::BadBearer {
-        return Err(WebError::Unauthorized);
-    }
-    ctx.require_user().map(|_| ())
-}
 
 fn parse_id(s: &str) -> Result<i64, WebError> {
     s.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)
@@ -152,7 +136,7 @@ async fn api_list(
     Extension(ctx): Extension<Ctx>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    signed_in(&ctx)?;
+    ctx.signed_in()?;
     let raw = RawInput::from_pairs(q.iter().map(|(k, v)| (k.clone(), v.clone())));
     let mut errs = ValidationErrors::new();
     raw.reject_unknown(&["q"], &mut errs);
@@ -169,7 +153,7 @@ async fn api_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    signed_in(&ctx)?;
+    ctx.signed_in()?;
     let user = ctx.require(Permission::RecordStatements)?.clone();
     ctx.check_api_write(&method, &headers)?;
     let raw = crate::api::json_body(&headers, &body)?;
@@ -187,7 +171,7 @@ async fn api_import(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    signed_in(&ctx)?;
+    ctx.signed_in()?;
     let user = ctx.require(Permission::RecordStatements)?.clone();
     ctx.check_api_write(&method, &headers)?;
     let ct = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -212,7 +196,7 @@ async fn api_update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    signed_in(&ctx)?;
+    ctx.signed_in()?;
     let id = parse_id(&id)?;
     st.store.statement(id).await.map_err(WebError::from)?.ok_or(WebError::NotFound)?;
     ctx.require(Permission::RecordStatements)?;
@@ -229,7 +213,7 @@ async fn api_get(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    signed_in(&ctx)?;
+    ctx.signed_in()?;
     let s = st.store.statement(parse_id(&id)?).await.map_err(WebError::from)?.ok_or(WebError::NotFound)?;
     Ok(Json(statement_json(&s)).into_response())
 }
@@ -242,7 +226,7 @@ async fn api_claim(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    signed_in(&ctx)?;
+    ctx.signed_in()?;
     let id = parse_id(&id)?;
     st.store.statement(id).await.map_err(WebError::from)?.ok_or(WebError::NotFound)?;
     ctx.require(Permission::RecordStatements)?;
@@ -256,7 +240,7 @@ async fn api_claim(
 }
 
 async fn api_contradictions(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> Result<Response, ApiError> {
-    signed_in(&ctx)?;
+    ctx.signed_in()?;
     let user = ctx.require_user()?.clone();
     let (found, _, reviews) = detections(&st, user.org_id).await?;
     Ok(Json(serde_json::json!({"items": found.iter().map(|d| detection_json(d, &reviews)).collect::<Vec<_>>()}))
@@ -298,7 +282,7 @@ async fn api_review(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    signed_in(&ctx)?;
+    ctx.signed_in()?;
     ctx.require(Permission::ReviewDetections)?;
     ctx.check_api_write(&method, &headers)?;
     let r = review(&st, &ctx, &crate::api::json_body(&headers, &body)?).await?;
@@ -365,13 +349,6 @@ async fn list_page(
     render(StatusCode::OK, &page)
 }
 
-fn options(l: Locale, prefix: &str, codes: &[&str], selected: Option<&str>) -> Vec<OptionView> {
-    codes
-        .iter()
-        .map(|c| OptionView { value: c.to_string(), label: label(l, prefix, c), selected: selected == Some(*c) })
-        .collect()
-}
-
 fn statement_form(l: Locale, values: &HashMap<String, String>, errors: &ValidationErrors) -> Vec<FieldView> {
     let field = |name: &'static str, input: &'static str, required: bool| {
         FieldView::new(
@@ -386,12 +363,11 @@ fn statement_form(l: Locale, values: &HashMap<String, String>, errors: &Validati
     };
     let sel = |name: &str| values.get(name).map(String::as_str);
     let mut authority = field("authority", "select", true);
-    authority.options = options(l, "authority", &statement::KNOWN_AUTHORITIES, sel("authority"));
+    authority.options = options(l, "authority", &statement::KNOWN_AUTHORITIES, |c| c, sel("authority"));
     let mut channel = field("channel", "select", true);
-    let channels: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
-    channel.options = options(l, "channel", &channels, sel("channel"));
+    channel.options = options(l, "channel", Channel::ALL, Channel::as_str, sel("channel"));
     let mut language = field("language", "select", true);
-    language.options = options(l, "language", &["es", "en"], sel("language"));
+    language.options = options(l, "language", &["es", "en"], |c| c, sel("language"));
     vec![
         authority,
         field("speaker", "text", false),
@@ -429,7 +405,7 @@ async fn create_page(
 ) -> PageResult {
     let user = ctx.require(Permission::RecordStatements)?.clone();
     let form = FormBody::checked(&headers, &body, &ctx)?;
-    let pairs: Vec<(String, String)> = form.pairs.iter().filter(|(k, _)| k != "csrf").cloned().collect();
+    let pairs = form.pairs.clone();
     match statement::validate_statement(&RawInput::from_pairs(pairs.clone()), ZONE, now_micros()) {
         Ok(d) => {
             let s = st.store.create_statement(&ctx.actor(), user.org_id, d).await?;
@@ -498,9 +474,9 @@ fn claim_form(
     };
     let sel = |name: &str| values.get(name).map(String::as_str);
     let mut topic = field("topic", "select", true);
-    topic.options = options(l, "topic", &statement::KNOWN_TOPICS, sel("topic"));
+    topic.options = options(l, "topic", &statement::KNOWN_TOPICS, |c| c, sel("topic"));
     let mut scope = field("scope", "select", true);
-    scope.options = options(l, "scope", &["all", "facilities", "state"], sel("scope"));
+    scope.options = options(l, "scope", &["all", "facilities", "state"], |c| c, sel("scope"));
     let chosen: Vec<&str> = sel("facility_ids").map(|v| v.split(',').collect()).unwrap_or_default();
     let mut facilities = field("facility_ids", "checkboxes", false);
     facilities.options = st_facilities
@@ -517,8 +493,7 @@ fn claim_form(
         .map(|s| OptionView { value: s.code.into(), label: s.name.into(), selected: sel("state_code") == Some(s.code) })
         .collect();
     let mut position = field("position", "select", true);
-    let positions: Vec<&str> = Position::ALL.iter().map(|p| p.as_str()).collect();
-    position.options = options(l, "position", &positions, sel("position"));
+    position.options = options(l, "position", Position::ALL, Position::as_str, sel("position"));
     vec![topic, position, scope, facilities, state, field("from", "date", true), field("until", "date", false)]
 }
 
@@ -616,21 +591,6 @@ async fn show_page(
     show(&st, &ctx, parse_id(&id)?, &HashMap::new(), &ValidationErrors::new(), (flash, file_error)).await
 }
 
-/// Form pairs with the facility checkboxes joined.
-fn merged(form: &FormBody) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for (k, v) in form.pairs.iter().filter(|(k, _)| k != "csrf") {
-        match out.iter_mut().find(|(ok, _)| ok == k && k == "facility_ids") {
-            Some((_, e)) => {
-                e.push(',');
-                e.push_str(v);
-            }
-            None => out.push((k.clone(), v.clone())),
-        }
-    }
-    out
-}
-
 async fn claim_page(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -643,7 +603,7 @@ async fn claim_page(
     st.store.statement(id).await?.ok_or(WebError::NotFound)?;
     ctx.require(Permission::RecordStatements)?;
     let form = FormBody::checked(&headers, &body, &ctx)?;
-    let pairs = merged(&form);
+    let pairs = form.joined("facility_ids");
     let result = match statement::validate_claim(&RawInput::from_pairs(pairs.clone())) {
         Ok(d) => st.store.add_claim(&ctx.actor(), id, d).await.map_err(WebError::from),
         Err(e) => Err(e.into()),
@@ -748,8 +708,7 @@ async fn review_page(
 ) -> PageResult {
     ctx.require(Permission::ReviewDetections)?;
     let form = FormBody::checked(&headers, &body, &ctx)?;
-    let pairs: Vec<(String, String)> = form.pairs.iter().filter(|(k, _)| k != "csrf").cloned().collect();
-    match review(&st, &ctx, &RawInput::from_pairs(pairs)).await {
+    match review(&st, &ctx, &RawInput::from_pairs(form.pairs)).await {
         Ok(_) => Ok(Redirect::to("/contradictions").into_response()),
         // The reason is required: say so on the page.
         Err(WebError::Invalid(_)) => Ok(Redirect::to("/contradictions?error=1").into_response()),

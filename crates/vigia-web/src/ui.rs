@@ -202,6 +202,22 @@ impl FormBody {
         Ok(Self { pairs, csrf })
     }
 
+    /// The pairs as validators read them: a field a form repeats (checkboxes) joined
+    /// with commas, and the form's `version` left out (it travels apart).
+    pub(crate) fn joined(&self, list_field: &str) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for (k, v) in self.pairs.iter().filter(|(k, _)| k != "version") {
+            match out.iter_mut().find(|(ok, _)| ok == k && k == list_field) {
+                Some((_, existing)) => {
+                    existing.push(',');
+                    existing.push_str(v);
+                }
+                None => out.push((k.clone(), v.clone())),
+            }
+        }
+        out
+    }
+
     pub(crate) fn get(&self, k: &str) -> Option<&str> {
         self.pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str())
     }

@@ -17,7 +17,7 @@ use vigia_domain::visit::{self, Answer, Section, Visit};
 use vigia_domain::{format_instant, ValidationErrors};
 use vigia_store::StoreError;
 
-use crate::auth::{Ctx, Via};
+use crate::auth::Ctx;
 use crate::error::{ApiError, WebError};
 use crate::i18n::{field_error, tr, tr_args};
 use crate::routes::Routes;
@@ -64,7 +64,7 @@ pub fn pairs_to_json(pairs: &[(String, String)]) -> serde_json::Value {
     let mut findings: std::collections::BTreeMap<usize, serde_json::Map<String, serde_json::Value>> =
         Default::default();
     for (k, v) in pairs {
-        if v.trim().is_empty() || k == "csrf" || k == "draft_key" {
+        if v.trim().is_empty() || k == "draft_key" {
             continue;
         }
         let parts: Vec<&str> = k.split('.').collect();
@@ -132,13 +132,6 @@ async fn capacity_of(st: &AppState, facility_id: i64) -> Result<Option<i64>, Web
 
 // ---- API ----------------------------------------------------------------------
 
-fn signed_in(ctx: &Ctx) -> Result<(), WebError> {
-    if ctx.via == Via::BadBearer {
-        return Err(WebError::Unauthorized);
-    }
-    ctx.require_user().map(|_| ())
-}
-
 /// Records a visit under the client's idempotency key: 201 the first time, 200 with
 /// the same visit when the same report comes again, 409 when a different report does.
 async fn record(st: &AppState, ctx: &Ctx, key: &str, value: &serde_json::Value) -> Result<(Visit, bool), WebError> {
@@ -160,7 +153,7 @@ async fn api_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    signed_in(&ctx)?;
+    ctx.signed_in()?;
     ctx.require(Permission::RecordVisits)?;
     ctx.check_api_write(&method, &headers)?;
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
@@ -188,7 +181,7 @@ async fn api_list(
     Extension(ctx): Extension<Ctx>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    signed_in(&ctx)?;
+    ctx.signed_in()?;
     let user = ctx.require_user()?.clone();
     let raw = vigia_domain::input::RawInput::from_pairs(q.iter().map(|(k, v)| (k.clone(), v.clone())));
     let mut errs = ValidationErrors::new();
@@ -204,7 +197,7 @@ async fn api_list(
 }
 
 async fn owned(st: &AppState, ctx: &Ctx, id: &str) -> Result<Visit, WebError> {
-    signed_in(ctx)?;
+    ctx.signed_in()?;
     let user = ctx.require_user()?;
     let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
     st.store.visit(user.org_id, id).await?.ok_or(WebError::NotFound)
@@ -612,7 +605,6 @@ mod tests {
     #[test]
     fn form_pairs_become_the_nested_report() {
         let pairs: Vec<(String, String)> = [
-            ("csrf", "x"),
             ("facility_id", "3"),
             ("on", "2020-03-10"),
             ("population.total", "120"),
@@ -631,7 +623,7 @@ mod tests {
         assert_eq!(v["population"]["total"], 120);
         assert_eq!(v["sections"]["legal_safeguards"]["interpreter"], "no");
         assert_eq!(v["findings"][0]["severity"], 3);
-        assert!(v.get("csrf").is_none() && v.get("areas_seen").is_none());
+        assert!(v.get("areas_seen").is_none());
         assert!(vigia_domain::visit::validate_visit(&v, jiff::civil::date(2026, 1, 1), None).is_ok());
     }
 }
