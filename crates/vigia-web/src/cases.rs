@@ -201,20 +201,10 @@ async fn api_get(
     let l = ctx.locale;
     let cals = calendars(&st).await?;
     let today = today();
-    let facts = CaseFacts {
-        facts: st
-            .store
-            .case_events(c.org_id, c.id)
-            .await
-            .map_err(WebError::from)?
-            .iter()
-            .filter(|e| !e.is_voided())
-            .map(Into::into)
-            .collect(),
-        case: c.clone(),
-    };
-    let a = assess(&facts, &cals, today)?;
     let events = st.store.case_events(c.org_id, c.id).await.map_err(WebError::from)?;
+    let facts =
+        CaseFacts { facts: events.iter().filter(|e| !e.is_voided()).map(Into::into).collect(), case: c.clone() };
+    let a = assess(&facts, &cals, today)?;
     let mut v = case_json(&st, &ctx, &c)?;
     v["events"] = events.iter().map(|e| event_json(e, None)).collect::<Vec<_>>().into();
     v["assessment"] = assessment_json(l, &a, &cals, today);

@@ -96,10 +96,15 @@ async fn search(st: &AppState, q: Option<&str>) -> Result<Vec<Statement>, WebErr
 
 /// Every detection with what a reader needs: the statements, the attempts the viewer
 /// may see, and the latest review.
-async fn detections(
-    st: &AppState,
-    viewer_org: i64,
-) -> Result<(Vec<Detection>, Vec<Statement>, HashMap<String, Review>), WebError> {
+/// What contradictions are found from: every statement, the attempts the viewer may
+/// see, and what the domain detects among them.
+pub(crate) struct Evidence {
+    pub statements: Vec<Statement>,
+    pub attempts: Vec<vigia_domain::access::Attempt>,
+    pub found: Vec<Detection>,
+}
+
+pub(crate) async fn evidence(st: &AppState, viewer_org: i64) -> Result<Evidence, WebError> {
     let statements = st.store.statements().await?;
     let facilities = st.store.list_facilities().await?;
     let states: BTreeMap<i64, String> = facilities.iter().map(|f| (f.id, f.draft.state_code.clone())).collect();
@@ -116,8 +121,17 @@ async fn detections(
         .collect();
     let facts: Vec<_> = statements.iter().map(Statement::facts).collect();
     let found = statement::detect(&facts, &refusals, &states);
+    Ok(Evidence { statements, attempts, found })
+}
+
+/// Every detection with the statements it cites and the latest review of each.
+async fn detections(
+    st: &AppState,
+    viewer_org: i64,
+) -> Result<(Vec<Detection>, Vec<Statement>, HashMap<String, Review>), WebError> {
+    let e = evidence(st, viewer_org).await?;
     let reviews = st.store.detection_reviews().await?.into_iter().map(|r| (r.key.clone(), r)).collect();
-    Ok((found, statements, reviews))
+    Ok((e.found, e.statements, reviews))
 }
 
 fn detection_json(d: &Detection, reviews: &HashMap<String, Review>) -> serde_json::Value {

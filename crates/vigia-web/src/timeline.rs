@@ -10,7 +10,6 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Extension;
-use vigia_domain::access::AttemptFilter;
 use vigia_domain::account::Locale;
 use vigia_domain::input::RawInput;
 use vigia_domain::statement::{describe_gap, Rule};
@@ -148,27 +147,8 @@ struct Data {
 }
 
 async fn gather(st: &AppState, viewer_org: i64) -> Result<Data, WebError> {
-    let statements = st.store.statements().await?;
-    let attempts = st.store.list_attempts(viewer_org, &AttemptFilter { limit: 100_000, ..Default::default() }).await?;
-    let facilities = st.store.list_facilities().await?;
-    let states = facilities.iter().map(|f| (f.id, f.draft.state_code.clone())).collect();
-    let zones: HashMap<i64, &str> = facilities.iter().map(|f| (f.id, f.time_zone())).collect();
-    let refusals: Vec<_> = attempts
-        .iter()
-        .filter(|a| a.draft.outcome.is_refusal())
-        .filter_map(|a| {
-            let zone = zones.get(&a.draft.facility_id).copied().unwrap_or(ZONE);
-            let day = jiff::Timestamp::from_microsecond(a.draft.attempted_at).ok()?.in_tz(zone).ok()?.date();
-            Some(vigia_domain::statement::Refusal {
-                attempt_id: a.id,
-                org_id: a.org_id,
-                facility_id: a.draft.facility_id,
-                day,
-            })
-        })
-        .collect();
-    let facts: Vec<_> = statements.iter().map(|s| s.facts()).collect();
-    let found = vigia_domain::statement::detect(&facts, &refusals, &states);
+    let crate::statements::Evidence { statements, attempts, found } =
+        crate::statements::evidence(st, viewer_org).await?;
     let lanes: BTreeSet<String> = statements.iter().map(|s| s.draft.authority.clone()).collect();
     Ok(Data {
         lanes: lanes.into_iter().collect(),
@@ -179,16 +159,6 @@ async fn gather(st: &AppState, viewer_org: i64) -> Result<Data, WebError> {
         attempts: attempts.iter().map(|a| (a.draft.attempted_at, a.draft.outcome.is_refusal())).collect(),
         detections: found.iter().map(|d| (d.rule, d.statements.clone(), d.gap.map(describe_gap))).collect(),
     })
-}
-
-fn authority_label(l: Locale, code: &str) -> String {
-    let key = format!("authority-{code}");
-    let t = tr(l, &key);
-    if t == key {
-        code.to_string()
-    } else {
-        t
-    }
 }
 
 /// The SVG: lanes, statements, access outcomes, contradictions, axis. Colors are
@@ -217,7 +187,7 @@ fn svg(l: Locale, d: &Data, w: &Window) -> String {
             "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#bbbbbb\"/><text x=\"8\" y=\"{:.1}\" font-size=\"13\" fill=\"#222\">{}</text>",
             WIDTH - 20.0,
             y + 4.0,
-            esc(&authority_label(l, a))
+            esc(&crate::access::label(l, "authority", a))
         ));
     }
     out.push_str(&format!(
