@@ -453,6 +453,9 @@ pub trait Store: Send + Sync {
     async fn bump_login_challenge(&self, token_hash: &str) -> Result<()>;
     async fn delete_login_challenge(&self, token_hash: &str) -> Result<()>;
     async fn org_requires_2fa(&self, org_id: i64) -> Result<bool>;
+    /// Whether the user's organization requires two-step sign-in and the user has not
+    /// turned it on: one query, on every request, with nothing unsealed.
+    async fn two_factor_missing(&self, user_id: i64, org_id: i64) -> Result<bool>;
     async fn set_org_requires_2fa(&self, actor: &Actor, org_id: i64, on: bool) -> Result<()>;
 
     // API tokens

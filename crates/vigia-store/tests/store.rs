@@ -663,3 +663,19 @@ async fn cases_are_sealed_private_versioned_and_their_reads_audited() {
         assert!(report.problems.iter().any(|p| p.contains(&format!("case {}", c.id))), "{:?}", report.problems);
     }
 }
+
+#[tokio::test]
+async fn the_two_factor_requirement_is_one_answer() {
+    for db in TestDb::all().await {
+        let key = MasterKey::generate().expect("key");
+        let (store, ana, _) = seeded(&db, &key).await;
+        let (user, org) = (ana.user_id.expect("user"), ana.org_id.expect("org"));
+        assert!(!store.two_factor_missing(user, org).await.expect("q"), "not required");
+        store.set_org_requires_2fa(&ana, org, true).await.expect("require");
+        assert!(store.two_factor_missing(user, org).await.expect("q"), "required, not set up");
+        store.totp_setup(user, org, b"12345678901234567890", 0).await.expect("setup");
+        assert!(store.two_factor_missing(user, org).await.expect("q"), "set up but not confirmed");
+        store.totp_enable(&ana, user, 1, &[]).await.expect("enable");
+        assert!(!store.two_factor_missing(user, org).await.expect("q"), "on");
+    }
+}

@@ -284,9 +284,8 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
 }
 
 async fn needs_two_factor_setup(st: &AppState, u: &User) -> bool {
-    match st.store.org_requires_2fa(u.org_id).await {
-        Ok(false) => false,
-        Ok(true) => !st.store.totp(u.id, u.org_id).await.ok().flatten().is_some_and(|t| t.enabled),
+    match st.store.two_factor_missing(u.id, u.org_id).await {
+        Ok(missing) => missing,
         // Failing closed would lock everyone out on a database hiccup the next request
         // retries; the lookup error is logged and the request goes on.
         Err(e) => {

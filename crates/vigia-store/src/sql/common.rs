@@ -1495,6 +1495,19 @@ impl crate::Store for SqlStore {
         })
     }
 
+    async fn two_factor_missing(&self, user_id: i64, org_id: i64) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT 1 AS missing FROM org_settings s WHERE s.org_id = $1 AND s.require_2fa = $3 \
+             AND NOT EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = $2 AND t.enabled_at IS NOT NULL)",
+        )
+        .bind(org_id)
+        .bind(user_id)
+        .bind(true)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
     async fn set_org_requires_2fa(&self, actor: &Actor, org_id: i64, on: bool) -> Result<()> {
         let mut w = self.begin().await?;
         sqlx::query(
