@@ -6,3 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench -p vigia-cli --bench http_load
 cargo bench -p vigia-domain --bench deadline_sweep
+cargo bench -p vigia-cli --bench access_scale

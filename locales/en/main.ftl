@@ -260,6 +260,12 @@ analysis-by-month = By month
 analysis-attempts = Attempts
 analysis-refused = Refusals
 analysis-rate = Refusal rate
+analysis-compare = Compare before and after
+analysis-compare-hint = A date: each center's refusal rate before it and from that day on.
+analysis-compare-title = Before and after { $date }
+analysis-before = before
+analysis-after = after
+analysis-change = Change (points)
 
 access-files = Evidence
 access-files-empty = No files.

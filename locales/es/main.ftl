@@ -260,6 +260,12 @@ analysis-by-month = Por mes
 analysis-attempts = Intentos
 analysis-refused = Rechazos
 analysis-rate = Tasa de rechazo
+analysis-compare = Comparar antes y después de
+analysis-compare-hint = Una fecha: cada centro, su tasa de rechazo antes y desde ese día.
+analysis-compare-title = Antes y después del { $date }
+analysis-before = antes
+analysis-after = después
+analysis-change = Cambio (puntos)
 
 access-files = Evidencia
 access-files-empty = Sin archivos.

@@ -269,10 +269,94 @@ pub struct AttemptFilter {
     pub limit: i64,
 }
 
+/// The outcomes that count as refusals, as stored: what SQL aggregates compare with.
+pub const REFUSALS: [&str; 3] = ["denied", "no_response", "cancelled_by_authority"];
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian): how daily counts are
+/// keyed in storage. Integer arithmetic only, so a million conversions cost nothing.
+pub fn day_number(d: jiff::civil::Date) -> i32 {
+    let (y, m, day) = (i32::from(d.year()), i32::from(d.month()), i32::from(d.day()));
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil date `n` days after 1970-01-01; the inverse of [`day_number`] (clamped to
+/// the dates `jiff` represents).
+pub fn date_of_day(n: i32) -> jiff::civil::Date {
+    let z = n + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i32::from(m <= 2);
+    let clamp = |v: i32, lo: i32, hi: i32| v.clamp(lo, hi);
+    jiff::civil::Date::new(clamp(y, -9999, 9999) as i16, m as i8, d as i8).unwrap_or(if y < 0 {
+        jiff::civil::Date::MIN
+    } else {
+        jiff::civil::Date::MAX
+    })
+}
+
+/// `year * 100 + month` of a civil date: how monthly counts are keyed.
+pub fn month_key(d: jiff::civil::Date) -> i32 {
+    i32::from(d.year()) * 100 + i32::from(d.month())
+}
+
+/// The civil date of an instant in a time zone.
+pub fn local_date(at: Micros, tz: &jiff::tz::TimeZone) -> Option<jiff::civil::Date> {
+    Some(tz.to_datetime(jiff::Timestamp::from_microsecond(at).ok()?).date())
+}
+
+/// Which attempts an analysis counts. Days are facility-local dates as
+/// [`day_number`]s; `until_day` is exclusive.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TallyFilter {
+    pub facility_id: Option<i64>,
+    pub state_code: Option<String>,
+    pub org_id: Option<i64>,
+    pub purpose: Option<Purpose>,
+    pub from_day: Option<i32>,
+    pub until_day: Option<i32>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn day_numbers_round_trip_and_match_the_calendar() {
+        use jiff::civil::date;
+        assert_eq!(day_number(date(1970, 1, 1)), 0);
+        assert_eq!(day_number(date(2000, 3, 1)), 11_017);
+        assert_eq!(day_number(date(1969, 12, 31)), -1);
+        let mut d = date(1899, 12, 25);
+        let mut n = day_number(d);
+        while d < date(2101, 1, 10) {
+            assert_eq!(date_of_day(n), d, "{n}");
+            assert_eq!(day_number(d), n);
+            d = d.tomorrow().expect("tomorrow");
+            n += 1;
+        }
+        assert_eq!(month_key(date(2020, 1, 21)), 202_001);
+    }
+
+    #[test]
+    fn local_dates_follow_the_facility_zone() {
+        let tz = jiff::tz::TimeZone::get("America/Tijuana").expect("zone");
+        let at = parse_local_instant("2020-01-20T23:30", "America/Tijuana").expect("instant");
+        assert_eq!(local_date(at, &tz), Some(jiff::civil::date(2020, 1, 20)));
+        let mx = jiff::tz::TimeZone::get("America/Mexico_City").expect("zone");
+        assert_eq!(local_date(at, &mx), Some(jiff::civil::date(2020, 1, 21)));
+    }
 
     const MX: &str = "America/Mexico_City";
 

@@ -91,12 +91,360 @@ pub fn poisson_binomial_tail(ps: &[f64], k: usize) -> f64 {
     dist[k..].iter().sum::<f64>().clamp(0.0, 1.0)
 }
 
+#[cfg(test)]
 fn days_between(a: Date, b: Date) -> i64 {
     a.until(b).map(|span| i64::from(span.get_days())).unwrap_or(0)
 }
 
-/// Finds the episodes in `observations` (any order).
+/// A facility's attempts and refusals on one day: what the rule reads, so it can run
+/// over daily counts from storage instead of every attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FacilityDay {
+    pub facility_id: i64,
+    pub day: Date,
+    pub attempts: u32,
+    pub refusals: u32,
+}
+
+/// The organizations refused at a facility on a day, keyed `(facility, day)`.
+pub type Refusers = HashMap<(i64, Date), Vec<i64>>;
+
+/// Natural log of Γ(x) for x > 0 (Lanczos, g = 7; relative error about 1e-15).
+fn ln_gamma(x: f64) -> f64 {
+    const C: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        return std::f64::consts::PI.ln() - (std::f64::consts::PI * x).sin().ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let mut a = C[0];
+    let t = x + 7.5;
+    for (i, c) in C.iter().enumerate().skip(1) {
+        a += c / (x + i as f64);
+    }
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+}
+
+/// `P(X ≥ k)` for X ~ Binomial(`n`, `p`), summed term by term from `k` up in O(n − k).
+pub fn binomial_tail(n: u32, p: f64, k: u32) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if k > n {
+        return 0.0;
+    }
+    if p <= 0.0 {
+        return 0.0;
+    }
+    if p >= 1.0 {
+        return 1.0;
+    }
+    let nf = f64::from(n);
+    let ln_pmf = |j: u32| {
+        let jf = f64::from(j);
+        ln_gamma(nf + 1.0) - ln_gamma(jf + 1.0) - ln_gamma(nf - jf + 1.0) + jf * p.ln() + (nf - jf) * (1.0 - p).ln()
+    };
+    let ratio = p / (1.0 - p);
+    if f64::from(k) > nf * p {
+        // Above the mean the terms fall from k on: sum upwards.
+        let (mut term, mut sum) = (1.0f64, 1.0f64);
+        for j in k..n {
+            term *= f64::from(n - j) / f64::from(j + 1) * ratio;
+            sum += term;
+            if term < sum * 1e-17 {
+                break;
+            }
+        }
+        (ln_pmf(k).exp() * sum).clamp(0.0, 1.0)
+    } else {
+        // At or below the mean: one minus the lower tail, whose terms fall from k − 1 down.
+        let (mut term, mut sum) = (1.0f64, 1.0f64);
+        for j in (1..k).rev() {
+            term *= f64::from(j) / f64::from(n - j + 1) / ratio;
+            sum += term;
+            if term < sum * 1e-17 {
+                break;
+            }
+        }
+        (1.0 - ln_pmf(k - 1).exp() * sum).clamp(0.0, 1.0)
+    }
+}
+
+/// `P(Z > z)` for a standard normal Z (Numerical Recipes' erfc: relative error below 1.2e-7).
+fn normal_upper(z: f64) -> f64 {
+    let x = z / std::f64::consts::SQRT_2;
+    let a = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * a);
+    let poly = -a * a - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let erfc = t * poly.exp();
+    0.5 * if x >= 0.0 { erfc } else { 2.0 - erfc }
+}
+
+/// A lower bound on `P(X ≥ k)` for X the sum of `n_i` Bernoulli(`p_i`) per group,
+/// from the Berry–Esseen inequality (Shevtsova's constant 0.56 for non-identical
+/// summands): `P(X ≤ k − 1) ≤ Φ((k − 1 − μ)/σ) + 0.56 Σρ/σ³`. Cheap, and rigorous: a
+/// window whose bound is above `alpha` is surely not flagged, so the exact O(n²) tail
+/// is only computed where it can matter.
+fn tail_lower_bound(groups: &[(u32, f64)], k: usize) -> f64 {
+    let (mut mu, mut var, mut rho) = (0.0, 0.0, 0.0);
+    for &(n, p) in groups {
+        let n = f64::from(n);
+        let q = 1.0 - p;
+        mu += n * p;
+        var += n * p * q;
+        rho += n * p * q * (p * p + q * q);
+    }
+    if var <= 0.0 {
+        return 0.0;
+    }
+    let sigma = var.sqrt();
+    let z = (k as f64 - 1.0 - mu) / sigma;
+    normal_upper(z) * (1.0 - 1.2e-7) - 1e-12 - 0.56 * rho / (var * sigma)
+}
+
+/// One facility's days as dense arrays with prefix sums, for O(1) window sums.
+struct Series {
+    attempts: Vec<u32>,
+    /// `prefix[i]` = (attempts, refusals) over days `0..i`.
+    prefix: Vec<(u64, u64)>,
+}
+
+impl Series {
+    /// Sums over day indices `[a, b]`, clamped to the data.
+    fn sum(&self, a: i64, b: i64) -> (u64, u64) {
+        let len = self.attempts.len() as i64;
+        let (a, b) = (a.max(0), (b + 1).min(len));
+        if a >= b {
+            return (0, 0);
+        }
+        let (x, y) = (self.prefix[a as usize], self.prefix[b as usize]);
+        (y.0 - x.0, y.1 - x.1)
+    }
+}
+
+/// A window that passed conditions 1 and 3; condition 2 needs the refusing organizations.
+#[derive(Debug, Clone)]
+struct Window {
+    start: i64,
+    end: i64,
+    p: f64,
+    elevated: Vec<i64>,
+}
+
+/// The rule run over daily counts. [`Scan::new`] tests every window against the
+/// facilities' baselines and the joint tail; the organizations refused (condition 2)
+/// are asked for only on the days [`Scan::needs`] names, and [`Scan::episodes`] finishes.
+pub struct Scan {
+    settings: Settings,
+    first: i32,
+    series: BTreeMap<i64, Series>,
+    windows: Vec<Window>,
+}
+
+impl Scan {
+    pub fn new(days: &[FacilityDay], s: &Settings) -> Self {
+        let mut scan = Scan { settings: *s, first: 0, series: BTreeMap::new(), windows: Vec::new() };
+        let Some(first) = days.iter().map(|d| crate::access::day_number(d.day)).min() else { return scan };
+        let last = days.iter().map(|d| crate::access::day_number(d.day)).max().unwrap_or(first);
+        let len = (last - first + 1) as usize;
+        scan.first = first;
+        let mut raw: BTreeMap<i64, (Vec<u32>, Vec<u32>)> = BTreeMap::new();
+        for d in days {
+            let e = raw.entry(d.facility_id).or_insert_with(|| (vec![0; len], vec![0; len]));
+            let i = (crate::access::day_number(d.day) - first) as usize;
+            e.0[i] += d.attempts;
+            e.1[i] += d.refusals.min(d.attempts);
+        }
+        for (f, (attempts, refusals)) in raw {
+            let mut prefix = Vec::with_capacity(len + 1);
+            let mut acc = (0u64, 0u64);
+            prefix.push(acc);
+            for (a, r) in attempts.iter().zip(&refusals) {
+                acc = (acc.0 + u64::from(*a), acc.1 + u64::from(*r));
+                prefix.push(acc);
+            }
+            scan.series.insert(f, Series { attempts, prefix });
+        }
+        if s.window_days < 1 {
+            return scan;
+        }
+        let mut groups: Vec<(u32, f64)> = Vec::new();
+        for end in 0..len as i64 {
+            let start = end - s.window_days + 1;
+            groups.clear();
+            let (mut refusals, mut elevated) = (0usize, Vec::new());
+            for (f, series) in &scan.series {
+                let (n, r) = series.sum(start, end);
+                if n == 0 {
+                    continue;
+                }
+                let p = scan.baseline(series, start);
+                let (n, r) = (n as u32, r as u32);
+                refusals += r as usize;
+                groups.push((n, p));
+                // The binomial median is ⌊np⌋ or ⌈np⌉: at or below it the tail is ≥ ½.
+                if r > 0 && f64::from(r) > (f64::from(n) * p).floor() && binomial_tail(n, p, r) < s.facility_alpha {
+                    elevated.push(*f);
+                }
+            }
+            if refusals == 0 || elevated.len() < s.min_facilities {
+                continue;
+            }
+            if tail_lower_bound(&groups, refusals) >= s.alpha {
+                continue;
+            }
+            let ps: Vec<f64> = groups.iter().flat_map(|&(n, p)| std::iter::repeat_n(p, n as usize)).collect();
+            let p = poisson_binomial_tail(&ps, refusals);
+            if p < s.alpha {
+                scan.windows.push(Window { start, end, p, elevated });
+            }
+        }
+        scan
+    }
+
+    /// A facility's baseline refusal rate for a window starting at day index `start`.
+    fn baseline(&self, series: &Series, start: i64) -> f64 {
+        let (n, r) = series.sum(start - self.settings.baseline_days, start - 1);
+        (r as f64 + 0.5) / (n as f64 + 1.0)
+    }
+
+    fn date(&self, index: i64) -> Date {
+        crate::access::date_of_day(self.first + index as i32)
+    }
+
+    /// The days `[from, until)` on which [`Scan::episodes`] needs the refusing
+    /// organizations: the windows that passed the other two conditions, merged.
+    pub fn needs(&self) -> Vec<(Date, Date)> {
+        let mut spans: Vec<(i64, i64)> = Vec::new();
+        for w in &self.windows {
+            match spans.last_mut() {
+                Some(last) if w.start <= last.1 + 1 => last.1 = last.1.max(w.end),
+                _ => spans.push((w.start, w.end)),
+            }
+        }
+        spans.into_iter().map(|(a, b)| (self.date(a), self.date(b + 1))).collect()
+    }
+
+    /// The episodes, given the refusing organizations on the days [`Scan::needs`]
+    /// names. Their `attempt_ids` are left for the caller to fill.
+    pub fn episodes(&self, refusers: &Refusers) -> Vec<Episode> {
+        let s = &self.settings;
+        let orgs_at = |facilities: &mut dyn Iterator<Item = i64>, a: i64, b: i64| -> BTreeSet<i64> {
+            let mut out = BTreeSet::new();
+            for f in facilities {
+                for i in a.max(0)..=b {
+                    if let Some(list) = refusers.get(&(f, self.date(i))) {
+                        out.extend(list.iter().copied());
+                    }
+                }
+            }
+            out
+        };
+        let mut spans: Vec<(i64, i64, f64)> = Vec::new();
+        for w in &self.windows {
+            if orgs_at(&mut w.elevated.iter().copied(), w.start, w.end).len() < s.min_orgs {
+                continue;
+            }
+            match spans.last_mut() {
+                Some(last) if w.start <= last.1 + 1 => {
+                    last.1 = last.1.max(w.end);
+                    last.2 = last.2.min(w.p);
+                }
+                _ => spans.push((w.start, w.end, w.p)),
+            }
+        }
+        spans
+            .into_iter()
+            .map(|(a, b, p)| {
+                let (mut attempts, mut refusals, mut expected) = (0u64, 0u64, 0.0f64);
+                let (mut first_refusal, mut last_refusal) = (i64::MAX, i64::MIN);
+                let mut facilities = Vec::new();
+                for (f, series) in &self.series {
+                    let (n, r) = series.sum(a, b);
+                    attempts += n;
+                    refusals += r;
+                    if r > 0 {
+                        facilities.push(*f);
+                    }
+                    for i in a.max(0)..=b.min(series.attempts.len() as i64 - 1) {
+                        let day_n = series.attempts[i as usize];
+                        if day_n > 0 {
+                            expected += f64::from(day_n) * self.baseline(series, i - s.window_days + 1);
+                        }
+                        if series.sum(i, i).1 > 0 {
+                            first_refusal = first_refusal.min(i);
+                            last_refusal = last_refusal.max(i);
+                        }
+                    }
+                }
+                let (start, end) = if first_refusal <= last_refusal {
+                    (self.date(first_refusal), self.date(last_refusal))
+                } else {
+                    (self.date(0), self.date(0))
+                };
+                Episode {
+                    start,
+                    end,
+                    orgs: orgs_at(&mut facilities.iter().copied(), a, b).into_iter().collect(),
+                    facilities,
+                    attempts: attempts as usize,
+                    refusals: refusals as usize,
+                    expected,
+                    p_value: p,
+                    attempt_ids: Vec::new(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Finds the episodes in `observations` (any order), with the refused attempts behind each.
 pub fn detect(observations: &[Observation], s: &Settings) -> Vec<Episode> {
+    let mut cells: BTreeMap<(i64, Date), (u32, u32)> = BTreeMap::new();
+    let mut refusers: Refusers = HashMap::new();
+    for o in observations {
+        let e = cells.entry((o.facility_id, o.day)).or_default();
+        e.0 += 1;
+        if o.refused {
+            e.1 += 1;
+            let list = refusers.entry((o.facility_id, o.day)).or_default();
+            if !list.contains(&o.org_id) {
+                list.push(o.org_id);
+            }
+        }
+    }
+    let days: Vec<FacilityDay> = cells
+        .into_iter()
+        .map(|((facility_id, day), (attempts, refusals))| FacilityDay { facility_id, day, attempts, refusals })
+        .collect();
+    let mut refused: Vec<&Observation> = observations.iter().filter(|o| o.refused).collect();
+    refused.sort_by_key(|o| (o.day, o.attempt_id));
+    let mut episodes = Scan::new(&days, s).episodes(&refusers);
+    for e in &mut episodes {
+        e.attempt_ids = refused.iter().filter(|o| o.day >= e.start && o.day <= e.end).map(|o| o.attempt_id).collect();
+    }
+    episodes
+}
+
+/// The rule as first written, attempt by attempt: the reference the daily version
+/// must agree with.
+#[cfg(test)]
+fn detect_reference(observations: &[Observation], s: &Settings) -> Vec<Episode> {
     if observations.is_empty() || s.window_days < 1 {
         return Vec::new();
     }
@@ -266,6 +614,37 @@ mod tests {
     }
 
     #[test]
+    fn busy_facilities_are_judged_the_same_by_both_rules() {
+        // Windows of thousands of attempts: the screens and the O(n) binomial tail
+        // must not change a single decision.
+        let mut obs = Vec::new();
+        let mut x = 99u64;
+        for d in 0..260 {
+            for f in 0..6 {
+                for _ in 0..40 {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    obs.push(Observation {
+                        attempt_id: obs.len() as i64,
+                        org_id: (x % 9) as i64,
+                        facility_id: f,
+                        day: day(d),
+                        refused: x % 100 < 10 + 2 * f as u64 || ((200..204).contains(&d) && f < 4 && x % 100 < 60),
+                    });
+                }
+            }
+        }
+        let s = Settings::default();
+        let (new, old) = (detect(&obs, &s), detect_reference(&obs, &s));
+        assert_eq!(new.len(), 1, "{new:?}");
+        assert_eq!((new[0].start, new[0].end, new[0].refusals), (old[0].start, old[0].end, old[0].refusals));
+        // Trimmed to refusals, which happen every day here: within a window of the closing.
+        assert!(new[0].start >= day(194) && new[0].end <= day(210), "{:?}", (new[0].start, new[0].end));
+        assert!((new[0].p_value - old[0].p_value).abs() <= 1e-9 * old[0].p_value.max(1e-300));
+    }
+
+    #[test]
     fn one_organization_or_one_facility_is_not_a_general_suspension() {
         let mut obs = background(300, 11);
         inject(&mut obs, 200, 1, 5);
@@ -326,6 +705,36 @@ mod tests {
             if orgs.len() < s.min_orgs || facilities.len() < s.min_facilities {
                 prop_assert!(detect(&obs, &s).is_empty());
             }
+        }
+
+        #[test]
+        fn daily_counts_find_what_the_attempt_by_attempt_rule_finds(
+            obs in any_observations(), alpha in 0.001f64..0.2, orgs in 1usize..4, facilities in 1usize..4, w in 1i64..10,
+        ) {
+            let s = Settings { alpha, min_orgs: orgs, min_facilities: facilities, window_days: w, ..Settings::default() };
+            let (new, old) = (detect(&obs, &s), detect_reference(&obs, &s));
+            prop_assert_eq!(new.len(), old.len());
+            for (a, b) in new.iter().zip(&old) {
+                prop_assert_eq!((a.start, a.end, &a.orgs, &a.facilities), (b.start, b.end, &b.orgs, &b.facilities));
+                prop_assert_eq!((a.attempts, a.refusals, &a.attempt_ids), (b.attempts, b.refusals, &b.attempt_ids));
+                prop_assert!((a.expected - b.expected).abs() < 1e-9 * b.expected.max(1.0));
+                prop_assert!((a.p_value - b.p_value).abs() <= 1e-12 * b.p_value.max(1e-300));
+            }
+        }
+
+        #[test]
+        fn the_binomial_tail_matches_the_exact_sum(n in 0u32..300, p in 0.001f64..0.999, k in 0u32..320) {
+            let exact = poisson_binomial_tail(&vec![p; n as usize], k as usize);
+            let fast = binomial_tail(n, p, k);
+            prop_assert!((fast - exact).abs() <= 1e-9 * exact.max(1e-12), "{} vs {}", fast, exact);
+        }
+
+        #[test]
+        fn the_berry_esseen_bound_never_exceeds_the_tail(
+            groups in proptest::collection::vec((1u32..60, 0.01f64..0.99), 1..6), k in 0usize..200,
+        ) {
+            let ps: Vec<f64> = groups.iter().flat_map(|&(n, p)| std::iter::repeat_n(p, n as usize)).collect();
+            prop_assert!(tail_lower_bound(&groups, k) <= poisson_binomial_tail(&ps, k) + 1e-12);
         }
 
         #[test]

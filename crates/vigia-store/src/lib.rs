@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use vigia_domain::access::{Attempt, AttemptDraft, AttemptFilter};
+use vigia_domain::access::{Attempt, AttemptDraft, AttemptFilter, TallyFilter};
 use vigia_domain::account::{Locale, Organization, Role, User};
 use vigia_domain::audit::AuditEntry;
 use vigia_domain::case::{Case, CaseDraft, CaseEvent, CaseFilter, EventDraft, Fact, Person};
@@ -374,6 +374,26 @@ pub const EXPORT_TABLES: [&str; 28] = [
 /// One row of a portable export: column name to value; bytes are `{"base64": "…"}`.
 pub type ExportRow = serde_json::Map<String, serde_json::Value>;
 
+/// Attempts and refusals of one facility, organization and local month (`year * 100 + month`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TallyCell {
+    pub facility_id: i64,
+    pub org_id: i64,
+    pub month: i32,
+    pub attempts: i64,
+    pub refusals: i64,
+}
+
+/// Attempts and refusals at one facility on one local day (a
+/// [`vigia_domain::access::day_number`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FacilityDayCount {
+    pub facility_id: i64,
+    pub day: i32,
+    pub attempts: i64,
+    pub refusals: i64,
+}
+
 /// Row counts by table, for backups and restore checks.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts(pub std::collections::BTreeMap<String, i64>);
@@ -506,6 +526,24 @@ pub trait Store: Send + Sync {
     async fn list_attempts(&self, viewer_org: i64, filter: &AttemptFilter) -> Result<Vec<Attempt>>;
     /// Creates all attempts in one transaction: all or none.
     async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<usize>;
+    /// Attempts and refusals `viewer_org` may see, by facility, organization and local
+    /// month, counted from the daily table (never by scanning attempts).
+    async fn access_tallies(&self, viewer_org: i64, filter: &TallyFilter) -> Result<Vec<TallyCell>>;
+    /// Everything `viewer_org` may see by facility and local day, in that order: what
+    /// the suspension rule reads.
+    async fn access_facility_days(&self, viewer_org: i64) -> Result<Vec<FacilityDayCount>>;
+    /// `(facility, local day, organization)` for each organization refused at a
+    /// facility on a day in `[from_day, until_day)`, among what `viewer_org` may see.
+    async fn access_refusers(&self, viewer_org: i64, from_day: i32, until_day: i32) -> Result<Vec<(i64, i32, i64)>>;
+    /// `(id, facility, local day)` of the refused attempts `viewer_org` may see on a
+    /// local day in `[from_day, until_day)`, oldest first.
+    async fn refused_attempts(&self, viewer_org: i64, from_day: i32, until_day: i32) -> Result<Vec<(i64, i64, i32)>>;
+    /// Each facility's latest `per_facility` attempts that `viewer_org` may see.
+    async fn latest_attempts(&self, viewer_org: i64, per_facility: i64) -> Result<Vec<Attempt>>;
+    /// A number that changes whenever the daily counts do: what cached analyses compare.
+    async fn access_version(&self) -> Result<i64>;
+    /// Recounts the daily table from the attempts (after `audit verify` found it out of step).
+    async fn recount_access(&self) -> Result<()>;
 
     // Legal-aid cases (private to their organization; the person is sealed)
     async fn create_case(&self, actor: &Actor, org_id: i64, draft: CaseDraft) -> Result<Case>;

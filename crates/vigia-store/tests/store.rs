@@ -679,3 +679,102 @@ async fn the_two_factor_requirement_is_one_answer() {
         assert!(!store.two_factor_missing(user, org).await.expect("q"), "on");
     }
 }
+
+/// The daily counts the analysis reads stay equal to counting the attempts one by one,
+/// through creating, correcting, bulk importing, a facility changing time zone and
+/// visibility; the bulk import chains one audit entry per attempt; and tampering with
+/// the counts is caught.
+#[tokio::test]
+async fn daily_counts_follow_every_write_and_tampering_is_caught() {
+    use vigia_domain::access::{day_number, local_date, Outcome, Purpose, TallyFilter};
+    for db in TestDb::all().await {
+        let key = MasterKey::generate().expect("key");
+        let (store, ana, beto) = seeded(&db, &key).await;
+        let (a, b) = (ana.org_id.expect("a"), beto.org_id.expect("b"));
+        let coalition = store.create_coalition(&Actor::SYSTEM, "red", "Red").await.expect("coalition");
+        store.add_coalition_member(&Actor::SYSTEM, coalition.id, a).await.expect("member");
+        store.add_coalition_member(&Actor::SYSTEM, coalition.id, b).await.expect("member");
+        let f = store.create_facility(&Actor::SYSTEM, draft("Siglo XXI", Some(960))).await.expect("f");
+        let g = store.create_facility(&Actor::SYSTEM, draft("Tijuana", None)).await.expect("g");
+
+        // 23:30 in Tapachula on day 0 is the next day in UTC: counted on the local day.
+        let mut late = attempt(f.id, 0, Outcome::Denied, false);
+        late.attempted_at =
+            vigia_domain::access::parse_local_instant("2020-01-20T23:30", "America/Mexico_City").expect("instant");
+        let one = store.create_attempt(&ana, a, late.clone()).await.expect("create");
+        let mut drafts: Vec<_> = (0..2_500)
+            .map(|i| {
+                attempt(
+                    if i % 3 == 0 { g.id } else { f.id },
+                    i % 40,
+                    if i % 4 == 0 { Outcome::Denied } else { Outcome::Granted },
+                    i % 5 == 0,
+                )
+            })
+            .collect();
+        for (i, d) in drafts.iter_mut().enumerate() {
+            d.attempted_at += i as i64 * 1_000_000;
+            if i % 7 == 0 {
+                d.purpose = Purpose::Monitoring;
+            }
+        }
+        assert_eq!(store.import_attempts(&beto, b, drafts.clone()).await.expect("import"), 2_500);
+        // Ids continue after the bulk import, on both backends.
+        let next = store.create_attempt(&ana, a, attempt(f.id, 41, Outcome::Granted, true)).await.expect("create");
+        assert_eq!(next.id, one.id + 2_501);
+        let mut fixed = late.clone();
+        fixed.outcome = Outcome::Granted;
+        fixed.visibility = vigia_domain::access::Visibility::Private;
+        store.update_attempt(&ana, a, one.id, None, fixed).await.expect("update");
+
+        let total =
+            |cells: &[vigia_store::TallyCell]| cells.iter().fold((0, 0), |(n, r), c| (n + c.attempts, r + c.refusals));
+        let all = TallyFilter::default();
+        let seen_by_a = total(&store.access_tallies(a, &all).await.expect("tallies"));
+        let shared = drafts.iter().filter(|d| d.visibility == vigia_domain::access::Visibility::Coalition);
+        let shared_refused = shared.clone().filter(|d| d.outcome.is_refusal()).count() as i64;
+        assert_eq!(seen_by_a, (2 + shared.count() as i64, shared_refused), "own two, b's shared");
+        let seen_by_b = total(&store.access_tallies(b, &all).await.expect("tallies"));
+        assert_eq!(seen_by_b, (2_500, 625), "b sees its own, not a's private ones");
+        let monitoring = TallyFilter { purpose: Some(Purpose::Monitoring), org_id: Some(b), ..Default::default() };
+        assert_eq!(total(&store.access_tallies(b, &monitoring).await.expect("t")).0, 358);
+        let tz = jiff::tz::TimeZone::get("America/Mexico_City").expect("tz");
+        let day0 = day_number(local_date(late.attempted_at, &tz).expect("day"));
+        let first_day = TallyFilter { from_day: Some(day0), until_day: Some(day0 + 1), ..Default::default() };
+        let day_cells = store.access_tallies(a, &first_day).await.expect("t");
+        assert_eq!(
+            total(&day_cells).0,
+            1 + drafts
+                .iter()
+                .filter(|d| d.visibility == vigia_domain::access::Visibility::Coalition
+                    && day_number(local_date(d.attempted_at, &tz).expect("d")) == day0)
+                .count() as i64
+        );
+        let days = store.access_facility_days(b).await.expect("days");
+        assert_eq!(days.iter().map(|d| d.attempts).sum::<i64>(), 2_500);
+        let refused = store.refused_attempts(b, day0, day0 + 40).await.expect("refused");
+        assert_eq!(refused.len(), 625);
+        let latest = store.latest_attempts(a, 5).await.expect("latest");
+        assert!(
+            latest.len() <= 10
+                && latest
+                    .iter()
+                    .all(|x| x.org_id == a || x.draft.visibility == vigia_domain::access::Visibility::Coalition)
+        );
+
+        // Moving a facility to Baja California moves its attempts' local days.
+        let mut tijuana = draft("Tijuana", None);
+        tijuana.state_code = "02".into();
+        store.update_facility(&Actor::SYSTEM, g.id, None, tijuana).await.expect("rezone");
+        let report = store.verify_audit().await.expect("verify");
+        assert!(report.ok(), "{:?}", report.problems);
+        assert_eq!(total(&store.access_tallies(b, &all).await.expect("t")), (2_500, 625));
+
+        raw(&db, "UPDATE access_daily SET refusals = refusals + 1 WHERE refusals = 0 AND attempts > 0").await;
+        let report = store.verify_audit().await.expect("verify");
+        assert!(report.problems.iter().any(|p| p.contains("daily access counts")), "{:?}", report.problems);
+        store.recount_access().await.expect("recount");
+        let report = store.verify_audit().await.expect("verify");
+        assert!(report.ok(), "{:?}", report.problems);
+    }
+}

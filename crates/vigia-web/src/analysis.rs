@@ -2,23 +2,25 @@
 //! suspected general suspensions the domain's rule finds — over the attempts the
 //! viewer may see, never more.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use vigia_domain::access::{Attempt, AttemptFilter};
+use vigia_domain::access::{date_of_day, day_number, Attempt, Purpose, TallyFilter};
 use vigia_domain::account::Locale;
+use vigia_domain::facility::Facility;
 use vigia_domain::input::RawInput;
-use vigia_domain::suspension::{detect, tally_by, Episode, Observation, Settings, Tally};
+use vigia_domain::suspension::{Episode, FacilityDay, Refusers, Scan, Settings, Tally};
 use vigia_domain::ValidationErrors;
+use vigia_store::{DynStore, TallyCell};
 
 use crate::auth::Ctx;
 use crate::error::{ApiError, WebError};
 use crate::i18n::{tr, tr_args};
 use crate::routes::Routes;
-use crate::ui::{render, Chrome, PageResult};
+use crate::ui::{render, Chrome, FieldView, OptionView, PageResult};
 use crate::AppState;
 
 pub fn routes() -> Routes {
@@ -42,10 +44,10 @@ pub struct StatusRow {
 
 fn status(a: &Analysis, l: Locale) -> Vec<StatusRow> {
     let mut by_facility: HashMap<i64, Vec<&Attempt>> = HashMap::new();
-    for at in &a.attempts {
+    for at in &a.latest {
         by_facility.entry(at.draft.facility_id).or_default().push(at);
     }
-    let mut facilities: Vec<&vigia_domain::facility::Facility> = a.facilities.values().collect();
+    let mut facilities: Vec<&Facility> = a.facilities.values().filter(|f| a.shows_facility(f)).collect();
     facilities.sort_by(|x, y| x.draft.name.cmp(&y.draft.name));
     facilities
         .into_iter()
@@ -73,59 +75,218 @@ fn status(a: &Analysis, l: Locale) -> Vec<StatusRow> {
 }
 
 /// The rule's settings from a query, with defaults.
-fn settings(q: &HashMap<String, String>) -> Result<(Settings, HashMap<String, String>), WebError> {
-    let known = ["min_orgs", "min_facilities", "window_days", "alpha"];
-    let raw = RawInput::from_pairs(
-        q.iter().filter(|(k, _)| known.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())),
-    );
-    let mut errs = ValidationErrors::new();
+fn settings(raw: &RawInput, errs: &mut ValidationErrors) -> Settings {
     let d = Settings::default();
-    let s = Settings {
-        min_orgs: raw.integer("min_orgs", 1, 100, &mut errs).map(|v| v as usize).unwrap_or(d.min_orgs),
-        min_facilities: raw
-            .integer("min_facilities", 1, 100, &mut errs)
-            .map(|v| v as usize)
-            .unwrap_or(d.min_facilities),
-        window_days: raw.integer("window_days", 1, 90, &mut errs).unwrap_or(d.window_days),
-        alpha: raw.float("alpha", 1e-12, 0.5, &mut errs).unwrap_or(d.alpha),
+    Settings {
+        min_orgs: raw.integer("min_orgs", 1, 100, errs).map(|v| v as usize).unwrap_or(d.min_orgs),
+        min_facilities: raw.integer("min_facilities", 1, 100, errs).map(|v| v as usize).unwrap_or(d.min_facilities),
+        window_days: raw.integer("window_days", 1, 90, errs).unwrap_or(d.window_days),
+        alpha: raw.float("alpha", 1e-12, 0.5, errs).unwrap_or(d.alpha),
         ..d
+    }
+}
+
+/// What the page and the API are asked: which attempts to count, the rule's settings,
+/// and the date to compare before and after.
+struct Question {
+    filter: TallyFilter,
+    settings: Settings,
+    compare: Option<jiff::civil::Date>,
+}
+
+const PARAMS: [&str; 11] = [
+    "facility_id",
+    "org_id",
+    "purpose",
+    "state",
+    "from",
+    "until",
+    "compare",
+    "min_orgs",
+    "min_facilities",
+    "window_days",
+    "alpha",
+];
+
+fn question(q: &HashMap<String, String>) -> Result<Question, ValidationErrors> {
+    let raw = RawInput::from_pairs(q.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let mut errs = ValidationErrors::new();
+    raw.reject_unknown(&PARAMS, &mut errs);
+    let purpose = raw.text("purpose", 40, &mut errs).and_then(|p| {
+        let v = Purpose::parse(&p);
+        if v.is_none() {
+            errs.push(vigia_domain::FieldError::new("purpose", "unknown_choice"));
+        }
+        v
+    });
+    let state_code = raw.text("state", 3, &mut errs).and_then(|code| {
+        let s = vigia_domain::geo::state(&code);
+        if s.is_none() {
+            errs.push(vigia_domain::FieldError::new("state", "unknown_state"));
+        }
+        s.map(|s| s.code.to_string())
+    });
+    let filter = TallyFilter {
+        facility_id: raw.integer("facility_id", 1, i64::MAX, &mut errs),
+        org_id: raw.integer("org_id", 1, i64::MAX, &mut errs),
+        purpose,
+        state_code,
+        from_day: raw.date("from", &mut errs).map(day_number),
+        until_day: raw.date("until", &mut errs).map(|d| day_number(d) + 1),
     };
-    let rest = q.iter().filter(|(k, _)| !known.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
-    errs.into_result((s, rest)).map_err(Into::into)
+    let compare = raw.date("compare", &mut errs);
+    let settings = settings(&raw, &mut errs);
+    errs.into_result(Question { filter, settings, compare })
+}
+
+/// The suspected general suspensions among everything `viewer_org` may see — never
+/// only the filtered part, since each facility's baseline needs its history — with
+/// the refused attempts behind each when `with_ids`.
+pub async fn find_episodes(
+    store: &DynStore,
+    viewer_org: i64,
+    s: &Settings,
+    with_ids: bool,
+) -> vigia_store::Result<Vec<Episode>> {
+    let days: Vec<FacilityDay> = store
+        .access_facility_days(viewer_org)
+        .await?
+        .into_iter()
+        .map(|d| FacilityDay {
+            facility_id: d.facility_id,
+            day: date_of_day(d.day),
+            attempts: u32::try_from(d.attempts).unwrap_or(u32::MAX),
+            refusals: u32::try_from(d.refusals).unwrap_or(u32::MAX),
+        })
+        .collect();
+    let scan = Scan::new(&days, s);
+    let mut refusers: Refusers = HashMap::new();
+    for (from, until) in scan.needs() {
+        for (facility, day, org) in store.access_refusers(viewer_org, day_number(from), day_number(until)).await? {
+            refusers.entry((facility, date_of_day(day))).or_default().push(org);
+        }
+    }
+    let mut episodes = scan.episodes(&refusers);
+    if with_ids {
+        for e in &mut episodes {
+            let refused = store.refused_attempts(viewer_org, day_number(e.start), day_number(e.end) + 1).await?;
+            e.attempt_ids = refused.into_iter().map(|(id, _, _)| id).collect();
+        }
+    }
+    Ok(episodes)
+}
+
+/// Results cached per viewer and question, each with the access version (see
+/// `Store::access_version`) it was computed at: a view after any change to the attempts
+/// computes again; views in between cost a lookup. Each server keeps its own.
+#[derive(Default)]
+pub struct Cache {
+    tallies: Slots<Vec<TallyCell>>,
+    episodes: Slots<Vec<Episode>>,
+}
+
+/// Cached values by (viewer organization, question), with the version they were made at.
+type Slots<T> = std::sync::Mutex<HashMap<(i64, String), (i64, std::sync::Arc<T>)>>;
+
+/// Tally cells as cached.
+type Cells = std::sync::Arc<Vec<TallyCell>>;
+
+/// How many questions a slot map holds before it starts again.
+const CACHE_ENTRIES: usize = 256;
+
+async fn cached<T, Fut>(
+    slots: &Slots<T>,
+    version: i64,
+    key: (i64, String),
+    make: impl FnOnce() -> Fut,
+) -> vigia_store::Result<std::sync::Arc<T>>
+where
+    Fut: std::future::Future<Output = vigia_store::Result<T>>,
+{
+    if let Ok(map) = slots.lock() {
+        if let Some((v, value)) = map.get(&key) {
+            if *v == version {
+                return Ok(value.clone());
+            }
+        }
+    }
+    let value = std::sync::Arc::new(make().await?);
+    if let Ok(mut map) = slots.lock() {
+        if map.len() >= CACHE_ENTRIES {
+            map.clear();
+        }
+        map.insert(key, (version, value.clone()));
+    }
+    Ok(value)
 }
 
 struct Analysis {
-    attempts: Vec<Attempt>,
-    observations: Vec<Observation>,
-    episodes: Vec<Episode>,
+    filter: TallyFilter,
     settings: Settings,
-    facilities: HashMap<i64, vigia_domain::facility::Facility>,
+    cells: Cells,
+    /// The cells before and from the comparison date, when one is asked for.
+    compared: Option<(jiff::civil::Date, Cells, Cells)>,
+    episodes: Vec<Episode>,
+    latest: Vec<Attempt>,
+    facilities: HashMap<i64, Facility>,
     orgs: HashMap<i64, String>,
+}
+
+impl Analysis {
+    fn attempts(&self) -> i64 {
+        self.cells.iter().map(|c| c.attempts).sum()
+    }
+
+    /// Whether the facility is inside the filter's facility and state.
+    fn shows_facility(&self, f: &Facility) -> bool {
+        self.filter.facility_id.is_none_or(|id| id == f.id)
+            && self.filter.state_code.as_deref().is_none_or(|code| code == f.draft.state_code)
+    }
+
+    /// Whether an episode touches the filter's period, places and organization.
+    fn shows_episode(&self, e: &Episode) -> bool {
+        let (start, end) = (day_number(e.start), day_number(e.end));
+        self.filter.from_day.is_none_or(|d| end >= d)
+            && self.filter.until_day.is_none_or(|d| start < d)
+            && self.filter.org_id.is_none_or(|o| e.orgs.contains(&o))
+            && e.facilities.iter().any(|id| self.facilities.get(id).is_some_and(|f| self.shows_facility(f)))
+    }
 }
 
 async fn analyse(st: &AppState, ctx: &Ctx, q: &HashMap<String, String>) -> Result<Analysis, WebError> {
     let user = ctx.require_user()?.clone();
-    let (settings, rest) = settings(q)?;
-    let mut filter: AttemptFilter = crate::access::filter(&rest)?;
-    filter.limit = 100_000;
-    let attempts = st.store.list_attempts(user.org_id, &filter).await?;
-    let (facilities, orgs) = crate::access::names(st).await?;
-    let observations: Vec<Observation> = attempts
-        .iter()
-        .filter_map(|a| {
-            let zone = facilities.get(&a.draft.facility_id).map(|f| f.time_zone()).unwrap_or("America/Mexico_City");
-            let day = jiff::Timestamp::from_microsecond(a.draft.attempted_at).ok()?.in_tz(zone).ok()?.date();
-            Some(Observation {
-                attempt_id: a.id,
-                org_id: a.org_id,
-                facility_id: a.draft.facility_id,
-                day,
-                refused: a.draft.outcome.is_refusal(),
-            })
+    let Question { filter, settings, compare } = question(q)?;
+    let version = st.store.access_version().await?;
+    let org = user.org_id;
+    let tallies = |f: TallyFilter| {
+        cached(&st.analyses.tallies, version, (org, format!("{f:?}")), move || async move {
+            st.store.access_tallies(org, &f).await
         })
-        .collect();
-    let episodes = detect(&observations, &settings);
-    Ok(Analysis { attempts, observations, episodes, settings, facilities, orgs })
+    };
+    let cells = tallies(filter.clone()).await?;
+    let compared = match compare {
+        None => None,
+        Some(date) => {
+            let split = day_number(date);
+            let before =
+                TallyFilter { until_day: Some(filter.until_day.map_or(split, |u| u.min(split))), ..filter.clone() };
+            let after =
+                TallyFilter { from_day: Some(filter.from_day.map_or(split, |f| f.max(split))), ..filter.clone() };
+            Some((date, tallies(before).await?, tallies(after).await?))
+        }
+    };
+    let episodes = cached(&st.analyses.episodes, version, (org, format!("{settings:?}")), || {
+        find_episodes(&st.store, org, &settings, false)
+    })
+    .await?
+    .as_ref()
+    .clone();
+    let latest = st.store.latest_attempts(user.org_id, 5).await?;
+    let (facilities, orgs) = crate::access::names(st).await?;
+    let mut a = Analysis { filter, settings, cells, compared, episodes, latest, facilities, orgs };
+    let episodes = std::mem::take(&mut a.episodes);
+    a.episodes = episodes.into_iter().filter(|e| a.shows_episode(e)).collect();
+    Ok(a)
 }
 
 fn pct(t: &Tally) -> String {
@@ -136,6 +297,44 @@ fn names(ids: &[i64], map: impl Fn(&i64) -> Option<String>) -> Vec<String> {
     ids.iter().map(|i| map(i).unwrap_or_else(|| i.to_string())).collect()
 }
 
+/// Counts cells by a key.
+fn tally_cells<K: Ord>(cells: &[TallyCell], key: impl Fn(&TallyCell) -> K) -> BTreeMap<K, Tally> {
+    let mut out: BTreeMap<K, Tally> = BTreeMap::new();
+    for c in cells {
+        let t = out.entry(key(c)).or_default();
+        t.attempts += c.attempts as usize;
+        t.refusals += c.refusals as usize;
+    }
+    out
+}
+
+fn month_label(m: &i32) -> String {
+    format!("{}-{:02}", m / 100, m % 100)
+}
+
+/// Before and after the comparison date, by facility: the label, both tallies and
+/// the change in refusal rate (percentage points).
+type CompareRow = (String, Tally, Tally, String);
+
+fn compare_rows(a: &Analysis) -> Vec<CompareRow> {
+    let Some((_, before, after)) = &a.compared else { return Vec::new() };
+    let (before, after) = (tally_cells(before, |c| c.facility_id), tally_cells(after, |c| c.facility_id));
+    let ids: std::collections::BTreeSet<i64> = before.keys().chain(after.keys()).copied().collect();
+    let mut rows: Vec<CompareRow> = ids
+        .into_iter()
+        .map(|id| {
+            let (b, af) = (before.get(&id).copied().unwrap_or_default(), after.get(&id).copied().unwrap_or_default());
+            let change = match (b.rate(), af.rate()) {
+                (Some(x), Some(y)) => format!("{:+.1}", (y - x) * 100.0),
+                _ => "—".into(),
+            };
+            (a.facilities.get(&id).map(|f| f.draft.name.clone()).unwrap_or_else(|| id.to_string()), b, af, change)
+        })
+        .collect();
+    rows.sort_by(|x, y| x.0.cmp(&y.0));
+    rows
+}
+
 async fn api(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -144,11 +343,16 @@ async fn api(
     if ctx.via == crate::auth::Via::BadBearer {
         return Err(WebError::Unauthorized.into());
     }
-    let a = analyse(&st, &ctx, &q).await?;
+    let user = ctx.require_user()?.clone();
+    let mut a = analyse(&st, &ctx, &q).await?;
+    for e in &mut a.episodes {
+        let refused = st.store.refused_attempts(user.org_id, day_number(e.start), day_number(e.end) + 1).await?;
+        e.attempt_ids = refused.into_iter().map(|(id, _, _)| id).collect();
+    }
     let fac_name = |id: &i64| a.facilities.get(id).map(|f| f.draft.name.clone());
     let org_name = |id: &i64| a.orgs.get(id).cloned();
     let row = |t: &Tally| serde_json::json!({"attempts": t.attempts, "refusals": t.refusals, "rate": t.rate()});
-    let by_facility: Vec<_> = tally_by(&a.observations, |o| o.facility_id)
+    let by_facility: Vec<_> = tally_cells(&a.cells, |c| c.facility_id)
         .iter()
         .map(|(id, t)| {
             let mut v = row(t);
@@ -157,7 +361,7 @@ async fn api(
             v
         })
         .collect();
-    let by_org: Vec<_> = tally_by(&a.observations, |o| o.org_id)
+    let by_org: Vec<_> = tally_cells(&a.cells, |c| c.org_id)
         .iter()
         .map(|(id, t)| {
             let mut v = row(t);
@@ -166,11 +370,11 @@ async fn api(
             v
         })
         .collect();
-    let by_month: Vec<_> = tally_by(&a.observations, |o| (o.day.year(), o.day.month()))
+    let by_month: Vec<_> = tally_cells(&a.cells, |c| c.month)
         .iter()
-        .map(|((y, m), t)| {
+        .map(|(m, t)| {
             let mut v = row(t);
-            v["month"] = serde_json::json!(format!("{y}-{m:02}"));
+            v["month"] = serde_json::json!(month_label(m));
             v
         })
         .collect();
@@ -186,12 +390,20 @@ async fn api(
             })
         })
         .collect();
+    let compare = a.compared.as_ref().map(|(date, _, _)| {
+        let rows: Vec<_> = compare_rows(&a)
+            .iter()
+            .map(|(name, b, af, _)| serde_json::json!({"facility": name, "before": row(b), "after": row(af)}))
+            .collect();
+        serde_json::json!({"date": date.to_string(), "by_facility": rows})
+    });
     Ok(Json(serde_json::json!({
-        "attempts": a.attempts.len(),
-        "refusal_outcomes": ["denied", "no_response", "cancelled_by_authority"],
+        "attempts": a.attempts(),
+        "refusal_outcomes": vigia_domain::access::REFUSALS,
         "settings": a.settings,
-        "method": "Poisson-binomial exact test of each window's refusals against each facility's own 180-day baseline (Jeffreys prior); see docs/suspension-rule.md",
+        "method": "Poisson-binomial exact test of each window's refusals against each facility's own 180-day baseline (Jeffreys prior), over everything you may see; see docs/suspension-rule.md",
         "by_facility": by_facility, "by_organization": by_org, "by_month": by_month, "episodes": episodes,
+        "compare": compare,
     })))
 }
 
@@ -210,8 +422,10 @@ struct AnalysisPage {
     c: Chrome,
     summary: String,
     method: String,
+    filters: Vec<FieldView>,
     episodes: Vec<EpisodeView>,
     tables: Vec<(String, &'static str, Vec<TallyRow>)>,
+    compare: Option<(String, Vec<CompareView>)>,
     status: Vec<StatusRow>,
     query: String,
     map: String,
@@ -219,9 +433,65 @@ struct AnalysisPage {
 
 /// A group's label, attempts, refusals and refusal rate.
 type TallyRow = (String, usize, usize, String);
+/// A facility before and after: label, attempts, refused, rate, then the same after, and the change.
+type CompareView = (String, usize, usize, String, usize, usize, String, String);
 
-fn table<K>(rows: std::collections::BTreeMap<K, Tally>, label: impl Fn(&K) -> String) -> Vec<TallyRow> {
+fn table<K>(rows: BTreeMap<K, Tally>, label: impl Fn(&K) -> String) -> Vec<TallyRow> {
     rows.iter().map(|(k, t)| (label(k), t.attempts, t.refusals, pct(t))).collect()
+}
+
+fn tables(a: &Analysis, l: Locale) -> Vec<(String, &'static str, Vec<TallyRow>)> {
+    let fac_name = |id: &i64| a.facilities.get(id).map(|f| f.draft.name.clone()).unwrap_or_default();
+    let org_name = |id: &i64| a.orgs.get(id).cloned().unwrap_or_default();
+    vec![
+        (tr(l, "analysis-by-facility"), "by-facility", table(tally_cells(&a.cells, |c| c.facility_id), fac_name)),
+        (tr(l, "analysis-by-org"), "by-org", table(tally_cells(&a.cells, |c| c.org_id), org_name)),
+        (tr(l, "analysis-by-month"), "by-month", table(tally_cells(&a.cells, |c| c.month), month_label)),
+    ]
+}
+
+/// The filter form, with the reasons for bad values.
+fn filter_fields(
+    a: Option<&Analysis>,
+    q: &HashMap<String, String>,
+    errors: &ValidationErrors,
+    l: Locale,
+) -> Vec<FieldView> {
+    let sel = |k: &str| q.get(k).map(String::as_str);
+    let fv = |name: &'static str, label_key: &str, input: &'static str| {
+        FieldView::new(l, name, label_key, input, q.get(name).cloned().unwrap_or_default(), false, errors)
+    };
+    let mut facility = fv("facility_id", "field-facility_id", "select");
+    let mut state = fv("state", "field-state_code", "select");
+    let mut org = fv("org_id", "access-org", "select");
+    if let Some(a) = a {
+        let mut sorted: Vec<&Facility> = a.facilities.values().collect();
+        sorted.sort_by(|x, y| x.draft.name.cmp(&y.draft.name));
+        let option = |value: String, label: String, key: &str| OptionView {
+            selected: sel(key) == Some(value.as_str()),
+            value,
+            label,
+        };
+        facility.options =
+            sorted.iter().map(|f| option(f.id.to_string(), f.draft.name.clone(), "facility_id")).collect();
+        let states: std::collections::BTreeSet<(&str, &str)> =
+            sorted.iter().filter_map(|f| f.state().map(|s| (s.name, s.code))).collect();
+        state.options = states.into_iter().map(|(name, code)| option(code.into(), name.into(), "state")).collect();
+        let mut orgs: Vec<(&i64, &String)> = a.orgs.iter().collect();
+        orgs.sort_by(|x, y| x.1.cmp(y.1));
+        org.options = orgs.into_iter().map(|(id, name)| option(id.to_string(), name.clone(), "org_id")).collect();
+    }
+    let mut purpose = fv("purpose", "field-purpose", "select");
+    purpose.options = crate::access::options(l, "purpose", Purpose::ALL, Purpose::as_str, sel("purpose"));
+    vec![
+        facility,
+        state,
+        org,
+        purpose,
+        fv("from", "field-from", "date"),
+        fv("until", "field-until", "date"),
+        fv("compare", "analysis-compare", "date"),
+    ]
 }
 
 async fn page(
@@ -230,7 +500,26 @@ async fn page(
     Query(q): Query<HashMap<String, String>>,
 ) -> PageResult {
     let l: Locale = ctx.locale;
-    let a = analyse(&st, &ctx, &q).await?;
+    let a = match analyse(&st, &ctx, &q).await {
+        Ok(a) => a,
+        Err(WebError::Invalid(errors)) => {
+            // The form again with its reasons, over nothing.
+            let page = AnalysisPage {
+                map: String::new(),
+                status: Vec::new(),
+                query: String::new(),
+                filters: filter_fields(None, &q, &errors, l),
+                c: Chrome::new(&ctx, "/access/analysis"),
+                summary: String::new(),
+                method: String::new(),
+                episodes: Vec::new(),
+                tables: Vec::new(),
+                compare: None,
+            };
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+        Err(e) => return Err(e.into()),
+    };
     let fac_name = |id: &i64| a.facilities.get(id).map(|f| f.draft.name.clone());
     let org_name = |id: &i64| a.orgs.get(id).cloned();
     let episodes = a
@@ -255,12 +544,22 @@ async fn page(
         .collect();
     let query =
         serde_urlencoded::to_string(q.iter().filter(|(k, _)| *k != "table").collect::<Vec<_>>()).unwrap_or_default();
+    let compare = a.compared.as_ref().map(|(date, _, _)| {
+        let rows = compare_rows(&a)
+            .into_iter()
+            .map(|(name, b, af, change)| {
+                (name, b.attempts, b.refusals, pct(&b), af.attempts, af.refusals, pct(&af), change)
+            })
+            .collect();
+        (tr_args(l, "analysis-compare-title", &[("date", date.to_string())]), rows)
+    });
     let page = AnalysisPage {
         map: access_map(&a, l),
         status: status(&a, l),
         query,
+        filters: filter_fields(Some(&a), &q, &ValidationErrors::new(), l),
         c: Chrome::new(&ctx, "/access/analysis"),
-        summary: tr_args(l, "analysis-summary", &[("count", a.attempts.len().to_string())]),
+        summary: tr_args(l, "analysis-summary", &[("count", a.attempts().to_string())]),
         method: tr_args(
             l,
             "analysis-method",
@@ -272,23 +571,8 @@ async fn page(
             ],
         ),
         episodes,
-        tables: vec![
-            (
-                tr(l, "analysis-by-facility"),
-                "by-facility",
-                table(tally_by(&a.observations, |o| o.facility_id), |id| fac_name(id).unwrap_or_default()),
-            ),
-            (
-                tr(l, "analysis-by-org"),
-                "by-org",
-                table(tally_by(&a.observations, |o| o.org_id), |id| org_name(id).unwrap_or_default()),
-            ),
-            (
-                tr(l, "analysis-by-month"),
-                "by-month",
-                table(tally_by(&a.observations, |o| (o.day.year(), o.day.month())), |(y, m)| format!("{y}-{m:02}")),
-            ),
-        ],
+        tables: tables(&a, l),
+        compare,
     };
     render(StatusCode::OK, &page)
 }
@@ -338,17 +622,36 @@ async fn csv_download(
                 ]
             }),
         ),
-        "by-facility" => tally_csv(
-            &tr(l, "field-facility_id"),
-            table(tally_by(&a.observations, |o| o.facility_id), |id| fac_name(id).unwrap_or_default()),
-        ),
-        "by-org" => tally_csv(
-            &tr(l, "access-org"),
-            table(tally_by(&a.observations, |o| o.org_id), |id| org_name(id).unwrap_or_default()),
-        ),
-        "by-month" => tally_csv(
-            "month",
-            table(tally_by(&a.observations, |o| (o.day.year(), o.day.month())), |(y, m)| format!("{y}-{m:02}")),
+        "by-facility" | "by-org" | "by-month" => {
+            let Some((_, _, rows)) = tables(&a, l).into_iter().find(|(_, id, _)| *id == which) else {
+                return Err(WebError::NotFound.into());
+            };
+            let label = match which.as_str() {
+                "by-facility" => tr(l, "field-facility_id"),
+                "by-org" => tr(l, "access-org"),
+                _ => "month".to_string(),
+            };
+            tally_csv(&label, rows)
+        }
+        "compare" => vigia_domain::export::csv(
+            &[
+                &tr(l, "field-facility_id"),
+                &format!("{} ({})", tr(l, "analysis-attempts"), tr(l, "analysis-before")),
+                &format!("{} ({})", tr(l, "analysis-refused"), tr(l, "analysis-before")),
+                &format!("{} ({})", tr(l, "analysis-attempts"), tr(l, "analysis-after")),
+                &format!("{} ({})", tr(l, "analysis-refused"), tr(l, "analysis-after")),
+                &tr(l, "analysis-change"),
+            ],
+            compare_rows(&a).into_iter().map(|(name, b, af, change)| {
+                vec![
+                    name,
+                    b.attempts.to_string(),
+                    b.refusals.to_string(),
+                    af.attempts.to_string(),
+                    af.refusals.to_string(),
+                    change,
+                ]
+            }),
         ),
         _ => return Err(WebError::NotFound.into()),
     };
@@ -366,7 +669,7 @@ async fn csv_download(
 /// colored by its latest visible outcome.
 fn access_map(a: &Analysis, l: Locale) -> String {
     let mut latest: HashMap<i64, &Attempt> = HashMap::new();
-    for at in &a.attempts {
+    for at in &a.latest {
         let e = latest.entry(at.draft.facility_id).or_insert(at);
         if (at.draft.attempted_at, at.id) > (e.draft.attempted_at, e.id) {
             *e = at;
@@ -375,6 +678,7 @@ fn access_map(a: &Analysis, l: Locale) -> String {
     let dots: Vec<crate::map::Dot> = a
         .facilities
         .values()
+        .filter(|f| a.shows_facility(f))
         .filter_map(|f| {
             let (lat, lon) = (f.draft.latitude?, f.draft.longitude?);
             let last = latest.get(&f.id);

@@ -86,11 +86,13 @@ pub const MAX_BODY: usize = CSV_LIMIT + 64 * 1024;
 pub struct AppState {
     pub store: DynStore,
     pub config: Arc<Config>,
+    /// Analyses of access already computed, kept until the attempts change.
+    pub analyses: Arc<analysis::Cache>,
 }
 
 /// The whole application: pages, API, static files, with the request context layer.
 pub fn app(store: DynStore, config: Config) -> Router {
-    let state = AppState { store, config: Arc::new(config) };
+    let state = AppState { store, config: Arc::new(config), analyses: Arc::default() };
     ui::routes()
         .merge(api::routes())
         .router

@@ -667,11 +667,15 @@ fn document_base() -> Value {
             "/api/v1/access-analysis": {"get": {
                 "operationId": "accessAnalysis",
                 "summary": "Refusal rates by facility, organization and month, and suspected general suspensions, over the attempts you may see",
+                "description": "Counts come from daily totals kept with every write, so the cost does not grow with the number of attempts. Episodes are found over everything you may see (each facility's baseline needs its history) and listed when they touch the filter's period, places and organization.",
                 "parameters": [
                     {"name": "facility_id", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}},
                     {"name": "org_id", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "purpose", "in": "query", "required": false, "schema": {"type": "string", "enum": vigia_domain::access::Purpose::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>()}},
+                    {"name": "state", "in": "query", "required": false, "description": "INEGI state code, e.g. 07 for Chiapas", "schema": {"type": "string", "pattern": "^[0-9]{2}$"}},
                     {"name": "from", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}},
                     {"name": "until", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}},
+                    {"name": "compare", "in": "query", "required": false, "description": "A date: refusal rates by facility before it and from it on", "schema": {"type": "string", "format": "date"}},
                     {"name": "min_orgs", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3}},
                     {"name": "min_facilities", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3}},
                     {"name": "window_days", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 90, "default": 7}},

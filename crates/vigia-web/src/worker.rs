@@ -12,8 +12,7 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use vigia_domain::access::AttemptFilter;
-use vigia_domain::suspension::{detect, Observation, Settings};
+use vigia_domain::suspension::Settings;
 use vigia_store::{now_micros, DeliveryOutcome, DueDelivery, DynStore};
 
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -86,26 +85,7 @@ pub async fn scan_episodes(store: &DynStore) -> vigia_store::Result<usize> {
     let facilities = store.list_facilities().await?;
     let orgs = store.list_orgs().await?;
     for org in &orgs {
-        let attempts = store.list_attempts(org.id, &AttemptFilter { limit: 100_000, ..Default::default() }).await?;
-        let obs: Vec<Observation> = attempts
-            .iter()
-            .filter_map(|a| {
-                let zone = facilities
-                    .iter()
-                    .find(|f| f.id == a.draft.facility_id)
-                    .map(|f| f.time_zone())
-                    .unwrap_or("America/Mexico_City");
-                let day = jiff::Timestamp::from_microsecond(a.draft.attempted_at).ok()?.in_tz(zone).ok()?.date();
-                Some(Observation {
-                    attempt_id: a.id,
-                    org_id: a.org_id,
-                    facility_id: a.draft.facility_id,
-                    day,
-                    refused: a.draft.outcome.is_refusal(),
-                })
-            })
-            .collect();
-        for e in detect(&obs, &Settings::default()) {
+        for e in crate::analysis::find_episodes(store, org.id, &Settings::default(), true).await? {
             let names: Vec<String> = e
                 .facilities
                 .iter()
@@ -188,6 +168,9 @@ pub fn spawn(store: DynStore, config: &crate::Config) -> tokio::task::JoinHandle
             }
         };
         let mut last_scan: Option<std::time::Instant> = None;
+        // The access version and number of organizations at the last scan: nothing to
+        // find again while neither changed.
+        let mut scanned: Option<(i64, usize)> = None;
         let mut last_sweep: Option<std::time::Instant> = None;
         loop {
             if last_sweep.is_none_or(|t| t.elapsed() >= sweep_every) {
@@ -197,8 +180,15 @@ pub fn spawn(store: DynStore, config: &crate::Config) -> tokio::task::JoinHandle
                 last_sweep = Some(std::time::Instant::now());
             }
             if last_scan.is_none_or(|t| t.elapsed() >= scan_every) {
-                if let Err(e) = scan_episodes(&store).await {
-                    tracing::error!(error = %e, "episode scan failed");
+                let now = match (store.access_version().await, store.list_orgs().await) {
+                    (Ok(v), Ok(orgs)) => Some((v, orgs.len())),
+                    _ => None,
+                };
+                if now.is_none() || now != scanned {
+                    match scan_episodes(&store).await {
+                        Ok(_) => scanned = now,
+                        Err(e) => tracing::error!(error = %e, "episode scan failed"),
+                    }
                 }
                 last_scan = Some(std::time::Instant::now());
             }

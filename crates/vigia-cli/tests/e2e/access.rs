@@ -539,3 +539,77 @@ async fn a_monitor_uploads_a_spreadsheet_of_attempts() {
     let (_, list) = get_text(&c, app.url("/access")).await;
     assert!(list.contains("2020-01-21 10:00 CST") && list.contains("Negado"));
 }
+
+/// The analysis answers per purpose, state, period and before/after a date; a new
+/// attempt shows at once (cached results are dropped when the attempts change); bad
+/// parameters are named.
+#[tokio::test]
+async fn the_analysis_filters_compares_and_never_serves_stale_counts() {
+    for app in TestApp::all().await {
+        let (_, a) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+        let (_, b) = app.api_user("mon@b.org", "org-b", Role::Monitor).await;
+        app.coalition("red", &["org-a", "org-b"]).await;
+        let siglo = app.facility("Siglo XXI").await;
+        let mut d = app.store.facility(siglo).await.expect("get").expect("f").draft;
+        d.name = "Las Agujas".into();
+        d.state_code = "09".into();
+        let agujas = app.store.create_facility(&vigia_store::Actor::SYSTEM, d).await.expect("f").id;
+        let http = reqwest::Client::new();
+        let csv = format!(
+            "facility_id,attempted_at,purpose,outcome,visibility\n\
+             {siglo},2024-02-10T10:00,monitoring,granted,coalition\n\
+             {siglo},2024-02-11T10:00,legal_assistance,denied,coalition\n\
+             {siglo},2024-03-10T10:00,monitoring,denied,coalition\n\
+             {siglo},2024-03-11T10:00,monitoring,no_response,coalition\n\
+             {agujas},2024-02-12T10:00,monitoring,granted,coalition\n\
+             {agujas},2024-03-12T10:00,monitoring,denied,private\n"
+        );
+        let r = http
+            .post(app.url("/api/v1/access-attempts/import"))
+            .bearer_auth(&b)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .expect("import");
+        assert_eq!(r.status(), 201);
+        let get = |q: &str| {
+            let (http, url, a) = (http.clone(), app.url(&format!("/api/v1/access-analysis{q}")), a.clone());
+            async move {
+                let r = http.get(url).bearer_auth(&a).send().await.expect("get");
+                let status = r.status().as_u16();
+                (status, r.json::<Value>().await.expect("json"))
+            }
+        };
+        let (status, all) = get("").await;
+        assert_eq!(status, 200);
+        assert_eq!(all["attempts"], 5, "b's private attempt is not counted for a: {all}");
+        let (_, chiapas) = get("?state=07&purpose=monitoring").await;
+        assert_eq!((chiapas["attempts"].as_i64(), chiapas["by_facility"][0]["refusals"].as_i64()), (Some(3), Some(2)));
+        let (_, march) = get("?from=2024-03-01&until=2024-03-31").await;
+        assert_eq!(march["by_month"], json!([{"month": "2024-03", "attempts": 2, "refusals": 2, "rate": 1.0}]));
+        let (_, cmp) = get(&format!("?compare=2024-03-01&facility_id={siglo}")).await;
+        assert_eq!(cmp["compare"]["by_facility"][0]["before"]["rate"], 0.5);
+        assert_eq!(cmp["compare"]["by_facility"][0]["after"]["rate"], 1.0);
+
+        // A new attempt counts at once, although the same question was just answered.
+        let r = http.post(app.url("/api/v1/access-attempts")).bearer_auth(&a).json(&denial(agujas)).send().await;
+        assert_eq!(r.expect("post").status(), 201);
+        assert_eq!(get("").await.1["attempts"], 6);
+
+        for bad in ["?purpose=fiesta", "?state=99", "?until=2024-13-01", "?outcome=denied", "?compare=ayer"] {
+            let (status, body) = get(bad).await;
+            assert_eq!(status, 422, "{bad}: {body}");
+        }
+        let c = app.login("mon@a.org").await;
+        let (status, page) = get_text(&c, app.url("/access/analysis?state=09&compare=2024-03-01")).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("id=\"analysis-filters\"") && page.contains("id=\"compare\""), "{page}");
+        let (status, page) = get_text(&c, app.url("/access/analysis?purpose=fiesta")).await;
+        assert_eq!(status, 422);
+        assert!(page.contains("class=\"error\""), "the field's reason is shown");
+        let r = c.get(app.url("/access/analysis.csv?table=compare&compare=2024-03-01")).send().await.expect("csv");
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.expect("t").contains("Siglo XXI"));
+    }
+}

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use sqlx::{Pool, Row, Transaction};
 use vigia_domain::access::{
-    Attempt, AttemptDraft, AttemptFilter, Outcome, Purpose, ReasonCategory, Restriction, Visibility,
+    Attempt, AttemptDraft, AttemptFilter, Outcome, Purpose, ReasonCategory, Restriction, TallyFilter, Visibility,
 };
 use vigia_domain::account::{Locale, Organization, Role, User};
 use vigia_domain::audit::{entry_hash, sha256_hex, AuditEntry, Verifier};
@@ -27,7 +27,7 @@ use vigia_domain::{FieldError, Micros, RecordType, ValidationErrors};
 
 use crate::vault::{self, b64, MasterKey, Vault, VaultError};
 use crate::{
-    now_micros, Actor, Alert, ApiToken, ExportRow, Attachment, Backend, CalendarRule, CaseFacts, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
+    now_micros, Actor, Alert, ApiToken, ExportRow, Attachment, FacilityDayCount, TallyCell, Backend, CalendarRule, CaseFacts, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
     Webhook, HistoryEntry, LoginChallenge, NewUser, Result, SealedCase, SessionInfo, SessionRow, TotpState,
     StoreError, VerifyReport,
 };
@@ -102,6 +102,58 @@ impl WriteTx {
         .await?;
         self.seq = seq;
         self.hash = hash;
+        Ok(())
+    }
+
+    /// Appends one audit entry per record, chained in order, with multi-row inserts:
+    /// what a bulk import writes. Same entries as calling [`WriteTx::audit`] for each.
+    async fn audit_batch(
+        &mut self,
+        actor: &Actor,
+        org_id: Option<i64>,
+        action: &str,
+        record_type: RecordType,
+        records: &[(i64, String)],
+    ) -> Result<()> {
+        const COLUMNS: usize = 11;
+        for chunk in records.chunks(BULK_ROWS) {
+            let sql = format!(
+                "INSERT INTO audit_log (seq, at, actor_user_id, org_id, action, record_type, record_id, \
+                 content, content_hash, prev_hash, entry_hash) VALUES {}",
+                placeholders(chunk.len(), COLUMNS)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (record_id, content) in chunk {
+                let seq = self.seq + 1;
+                let content_hash = sha256_hex(content.as_bytes());
+                let hash = entry_hash(
+                    &self.hash,
+                    seq,
+                    self.now,
+                    actor.user_id,
+                    org_id,
+                    action,
+                    record_type.as_str(),
+                    *record_id,
+                    &content_hash,
+                );
+                q = q
+                    .bind(seq)
+                    .bind(self.now)
+                    .bind(actor.user_id)
+                    .bind(org_id)
+                    .bind(action)
+                    .bind(record_type.as_str())
+                    .bind(*record_id)
+                    .bind(content.as_str())
+                    .bind(content_hash)
+                    .bind(std::mem::take(&mut self.hash))
+                    .bind(hash.clone());
+                self.seq = seq;
+                self.hash = hash;
+            }
+            q.execute(&mut *self.tx).await?;
+        }
         Ok(())
     }
 
@@ -195,6 +247,17 @@ const ATTEMPT_COLUMNS: &str = "a.id, a.org_id, a.facility_id, a.version, a.reque
      a.team_size, a.people_to_see, a.outcome, a.reason_category, a.reason_text, a.official, a.restrictions, a.notes, \
      a.visibility, a.created_at, a.updated_at";
 
+/// The daily counts (alias `d`) organization `$1` may see: its own, and those other
+/// organizations share with a coalition both belong to.
+const DAILY_VISIBLE_TO: &str = "(d.org_id = $1 OR (d.shared = 1 AND d.org_id IN (\
+     SELECT m2.org_id FROM coalition_members m1 JOIN coalition_members m2 ON m1.coalition_id = m2.coalition_id \
+     WHERE m1.org_id = $1)))";
+
+/// SQL's list of the refusal outcomes.
+fn refusal_list() -> String {
+    vigia_domain::access::REFUSALS.iter().map(|o| format!("'{o}'")).collect::<Vec<_>>().join(", ")
+}
+
 /// The attempts organization `$1` may see: its own, and those other organizations
 /// share with a coalition both belong to.
 const VISIBLE_TO: &str = "(a.org_id = $1 OR (a.visibility = 'coalition' AND EXISTS (\
@@ -275,6 +338,225 @@ async fn insert_attempt(w: &mut WriteTx, actor: &Actor, org_id: i64, draft: Atte
     let a = Attempt { id, org_id, version: 1, draft, created_at: w.now, updated_at: w.now };
     w.audit(actor, Some(org_id), "create", RecordType::AccessAttempt, id, &a.content_json()).await?;
     Ok(a)
+}
+
+/// Rows per multi-row INSERT: under SQLite's 32,766 and PostgreSQL's 65,535 bound
+/// parameters for the widest table written in bulk (18 columns).
+const BULK_ROWS: usize = 1_000;
+
+/// `($1, $2, …), (…)` for `rows` rows of `columns` parameters.
+fn placeholders(rows: usize, columns: usize) -> String {
+    placeholders_then(rows, columns, "")
+}
+
+/// [`placeholders`] with `tail` (literal SQL values) closing each row.
+fn placeholders_then(rows: usize, columns: usize, tail: &str) -> String {
+    let mut out = String::with_capacity(rows * (columns * 6 + tail.len()));
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..columns {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            if BACKEND == Backend::Sqlite {
+                // SQLite treats `$n` as a named parameter and looks names up one by
+                // one: thousands per statement cost quadratic time. `?` is positional.
+                out.push('?');
+            } else {
+                out.push('$');
+                out.push_str(&(r * columns + c + 1).to_string());
+            }
+        }
+        out.push_str(tail);
+        out.push(')');
+    }
+    out
+}
+
+/// A cell of `access_daily`: facility, local day, organization, purpose, shared.
+type DailyKey = (i64, i32, i64, &'static str, bool);
+/// Attempts and refusals to add to cells (negative to take away).
+type DailyDelta = HashMap<DailyKey, (i64, i64)>;
+
+/// Each facility's time zone, for local days.
+async fn facility_zones(conn: &mut <Db as sqlx::Database>::Connection) -> Result<HashMap<i64, jiff::tz::TimeZone>> {
+    let rows = sqlx::query("SELECT id, state_code FROM facilities").fetch_all(&mut *conn).await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in &rows {
+        let code: String = r.try_get("state_code")?;
+        let name = vigia_domain::geo::state(&code).map(|s| s.time_zone).unwrap_or("America/Mexico_City");
+        let tz = jiff::tz::TimeZone::get(name).map_err(|e| StoreError::Corrupt(format!("time zone {name}: {e}")))?;
+        out.insert(r.try_get("id")?, tz);
+    }
+    Ok(out)
+}
+
+/// Counts an attempt (`sign` 1) or takes it back (`sign` -1).
+fn count_daily(
+    delta: &mut DailyDelta,
+    zones: &HashMap<i64, jiff::tz::TimeZone>,
+    org_id: i64,
+    d: &AttemptDraft,
+    sign: i64,
+) -> Result<()> {
+    let tz = zones.get(&d.facility_id).ok_or(StoreError::NotFound)?;
+    let day = vigia_domain::access::local_date(d.attempted_at, tz)
+        .ok_or_else(|| StoreError::Corrupt(format!("instant {}", d.attempted_at)))?;
+    let key = (d.facility_id, vigia_domain::access::day_number(day), org_id, d.purpose.as_str(), d.visibility == Visibility::Coalition);
+    let e = delta.entry(key).or_default();
+    e.0 += sign;
+    e.1 += sign * i64::from(d.outcome.is_refusal());
+    Ok(())
+}
+
+/// Adds the deltas to `access_daily`, dropping cells left empty.
+async fn apply_daily(conn: &mut <Db as sqlx::Database>::Connection, delta: DailyDelta) -> Result<()> {
+    const COLUMNS: usize = 8;
+    let cells: Vec<(DailyKey, (i64, i64))> = delta.into_iter().filter(|(_, v)| *v != (0, 0)).collect();
+    let emptied = cells.iter().any(|(_, (a, _))| *a < 0);
+    for chunk in cells.chunks(BULK_ROWS) {
+        let sql = format!(
+            "INSERT INTO access_daily (facility_id, day, org_id, purpose, shared, month, attempts, refusals) VALUES {} \
+             ON CONFLICT (facility_id, day, org_id, purpose, shared) DO UPDATE SET \
+             attempts = access_daily.attempts + excluded.attempts, refusals = access_daily.refusals + excluded.refusals",
+            placeholders(chunk.len(), COLUMNS)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for ((facility, day, org, purpose, shared), (attempts, refusals)) in chunk {
+            let month = vigia_domain::access::month_key(vigia_domain::access::date_of_day(*day));
+            q = q
+                .bind(*facility)
+                .bind(i64::from(*day))
+                .bind(*org)
+                .bind(*purpose)
+                .bind(i64::from(*shared))
+                .bind(i64::from(month))
+                .bind(*attempts)
+                .bind(*refusals);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    if emptied {
+        sqlx::query("DELETE FROM access_daily WHERE attempts <= 0").execute(&mut *conn).await?;
+    }
+    sqlx::query("UPDATE access_state SET version = version + 1 WHERE id = 1").execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// `access_daily` as the attempts say it should be, for one facility or all.
+async fn recount_daily(conn: &mut <Db as sqlx::Database>::Connection, facility: Option<i64>) -> Result<DailyDelta> {
+    let zones = facility_zones(conn).await?;
+    let mut delta = DailyDelta::new();
+    let mut after = 0i64;
+    loop {
+        let sql = format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE a.id > $1 AND ($2 IS NULL OR a.facility_id = $2) \
+             ORDER BY a.id LIMIT 20000"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).bind(facility).fetch_all(&mut *conn).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.try_get("id")?;
+        for r in &rows {
+            let a = attempt_from_row(r)?;
+            count_daily(&mut delta, &zones, a.org_id, &a.draft, 1)?;
+        }
+    }
+    delta.retain(|_, v| v.0 != 0);
+    Ok(delta)
+}
+
+/// Rebuilds `access_daily` from the attempts, for one facility or all: after a
+/// facility's time zone changes, after importing an archive, and when the table is new.
+async fn rebuild_daily(conn: &mut <Db as sqlx::Database>::Connection, facility: Option<i64>) -> Result<()> {
+    let delta = recount_daily(conn, facility).await?;
+    sqlx::query("DELETE FROM access_daily WHERE $1 IS NULL OR facility_id = $1").bind(facility).execute(&mut *conn).await?;
+    apply_daily(conn, delta).await
+}
+
+/// `access_daily` as stored.
+async fn stored_daily(conn: &mut <Db as sqlx::Database>::Connection) -> Result<HashMap<(i64, i32, i64, String, bool), (i64, i64)>> {
+    let rows = sqlx::query("SELECT facility_id, day, org_id, purpose, shared, attempts, refusals FROM access_daily")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in &rows {
+        let day: i64 = r.try_get("day")?;
+        let shared: i64 = r.try_get("shared")?;
+        out.insert(
+            (r.try_get("facility_id")?, day as i32, r.try_get("org_id")?, r.try_get("purpose")?, shared != 0),
+            (r.try_get("attempts")?, r.try_get("refusals")?),
+        );
+    }
+    Ok(out)
+}
+
+/// Inserts new attempts under ids reserved after the current largest, with their
+/// audit entries and daily counts, a thousand rows per statement.
+async fn insert_attempts_bulk(w: &mut WriteTx, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<usize> {
+    const COLUMNS: usize = 15;
+    let n = drafts.len();
+    if n == 0 {
+        return Ok(0);
+    }
+    let zones = facility_zones(&mut w.tx).await?;
+    let mut delta = DailyDelta::new();
+    for d in &drafts {
+        count_daily(&mut delta, &zones, org_id, d, 1)?;
+    }
+    let max: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) AS m FROM access_attempts")
+        .fetch_one(&mut *w.tx)
+        .await?
+        .try_get("m")?;
+    if BACKEND == Backend::Postgres {
+        // Writers hold the chain head, so no other insert takes ids meanwhile.
+        sqlx::query("SELECT setval(pg_get_serial_sequence('access_attempts', 'id'), $1)")
+            .bind(max + n as i64)
+            .execute(&mut *w.tx)
+            .await?;
+    }
+    let now = w.now;
+    let mut audit = Vec::with_capacity(n);
+    let mut next = max;
+    let mut drafts = drafts.into_iter();
+    loop {
+        let chunk: Vec<AttemptDraft> = drafts.by_ref().take(BULK_ROWS).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        let sql = format!(
+            "INSERT INTO access_attempts (id, org_id, facility_id, requested_at, attempted_at, purpose, team_size, \
+             people_to_see, outcome, reason_category, reason_text, official, restrictions, notes, visibility, \
+             version, created_at, updated_at) VALUES {}",
+            placeholders_then(chunk.len(), COLUMNS, &format!(", 1, {now}, {now}"))
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut made = Vec::with_capacity(chunk.len());
+        for d in chunk {
+            next += 1;
+            q = q
+                .bind(next)
+                .bind(org_id)
+                .bind(d.facility_id)
+                .bind(d.requested_at)
+                .bind(d.attempted_at)
+                .bind(d.purpose.as_str())
+                .bind(d.team_size)
+                .bind(d.people_to_see)
+                .bind(d.outcome.as_str())
+                .bind(d.reason_category.map(|r| r.as_str()))
+                .bind(d.reason_text.clone())
+                .bind(d.official.clone())
+                .bind(restrictions_text(&d))
+                .bind(d.notes.clone())
+                .bind(d.visibility.as_str());
+            made.push(Attempt { id: next, org_id, version: 1, draft: d, created_at: now, updated_at: now });
+        }
+        q.execute(&mut *w.tx).await.map_err(unique_to_conflict("attempt"))?;
+        audit.extend(made.iter().map(|a| (a.id, a.content_json())));
+    }
+    w.audit_batch(actor, Some(org_id), "create", RecordType::AccessAttempt, &audit).await?;
+    apply_daily(&mut w.tx, delta).await?;
+    Ok(n)
 }
 
 async fn load_coalition(conn: &mut <Db as sqlx::Database>::Connection, id: i64) -> Result<Coalition> {
@@ -1012,6 +1294,14 @@ async fn migrate(pool: &Pool<Db>) -> Result<()> {
         let fail = |e: sqlx::Error| StoreError::Migration { version, name: name.to_string(), reason: e.to_string() };
         let mut tx = pool.begin().await?;
         sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(fail)?;
+        if version == 11 {
+            // The daily counts start from the attempts already recorded.
+            rebuild_daily(&mut tx, None).await.map_err(|e| StoreError::Migration {
+                version,
+                name: name.to_string(),
+                reason: e.to_string(),
+            })?;
+        }
         sqlx::query("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
             .bind(version)
             .bind(name)
@@ -1568,12 +1858,15 @@ impl crate::Store for SqlStore {
         draft: FacilityDraft,
     ) -> Result<Facility> {
         let mut w = self.begin().await?;
-        let row = sqlx::query("SELECT version, created_at FROM facilities WHERE id = $1")
+        let row = sqlx::query("SELECT version, created_at, state_code FROM facilities WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *w.tx)
             .await?
             .ok_or(StoreError::NotFound)?;
         let version: i64 = row.try_get("version")?;
+        let zone = |code: &str| vigia_domain::geo::state(code).map(|s| s.time_zone);
+        let old_state: String = row.try_get("state_code")?;
+        let rezoned = zone(&old_state) != zone(&draft.state_code);
         if expected_version.is_some_and(|v| v != version) {
             return Err(StoreError::Conflict("version".into()));
         }
@@ -1600,6 +1893,10 @@ impl crate::Store for SqlStore {
         .bind(id)
         .execute(&mut *w.tx)
         .await?;
+        if rezoned {
+            // Its attempts' local days may move.
+            rebuild_daily(&mut w.tx, Some(id)).await?;
+        }
         w.audit(actor, actor.org_id, "update", RecordType::Facility, id, &f.content_json()).await?;
         w.commit().await?;
         Ok(f)
@@ -1709,6 +2006,8 @@ impl crate::Store for SqlStore {
             .await
             .map_err(unique_to_conflict("member"))?;
         let c = load_coalition(&mut w.tx, coalition_id).await?;
+        // Who sees which counts changed.
+        sqlx::query("UPDATE access_state SET version = version + 1 WHERE id = 1").execute(&mut *w.tx).await?;
         w.audit(actor, actor.org_id, "add_member", RecordType::Coalition, c.id, &c.content_json()).await?;
         w.commit().await?;
         Ok(c)
@@ -1732,6 +2031,9 @@ impl crate::Store for SqlStore {
     async fn create_attempt(&self, actor: &Actor, org_id: i64, draft: AttemptDraft) -> Result<Attempt> {
         let mut w = self.begin().await?;
         let a = insert_attempt(&mut w, actor, org_id, draft).await?;
+        let mut delta = DailyDelta::new();
+        count_daily(&mut delta, &facility_zones(&mut w.tx).await?, org_id, &a.draft, 1)?;
+        apply_daily(&mut w.tx, delta).await?;
         if a.draft.outcome.is_refusal() {
             alert_refusal(&mut w, &a).await?;
         }
@@ -1748,16 +2050,22 @@ impl crate::Store for SqlStore {
         draft: AttemptDraft,
     ) -> Result<Attempt> {
         let mut w = self.begin().await?;
-        let row = sqlx::query("SELECT version, created_at FROM access_attempts WHERE id = $1 AND org_id = $2")
+        let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE a.id = $1 AND a.org_id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .bind(org_id)
             .fetch_optional(&mut *w.tx)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let version: i64 = row.try_get("version")?;
+        let before = attempt_from_row(&row)?;
+        let version = before.version;
         if expected_version.is_some_and(|v| v != version) {
             return Err(StoreError::Conflict("version".into()));
         }
+        let zones = facility_zones(&mut w.tx).await?;
+        let mut delta = DailyDelta::new();
+        count_daily(&mut delta, &zones, org_id, &before.draft, -1)?;
+        count_daily(&mut delta, &zones, org_id, &draft, 1)?;
         let a = Attempt { id, org_id, version: version + 1, draft, created_at: row.try_get("created_at")?, updated_at: w.now };
         let d = &a.draft;
         sqlx::query(
@@ -1784,6 +2092,7 @@ impl crate::Store for SqlStore {
         .execute(&mut *w.tx)
         .await
         .map_err(unique_to_conflict("attempt"))?;
+        apply_daily(&mut w.tx, delta).await?;
         w.audit(actor, Some(org_id), "update", RecordType::AccessAttempt, id, &a.content_json()).await?;
         w.commit().await?;
         Ok(a)
@@ -1818,12 +2127,150 @@ impl crate::Store for SqlStore {
 
     async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<usize> {
         let mut w = self.begin().await?;
-        let n = drafts.len();
-        for d in drafts {
-            insert_attempt(&mut w, actor, org_id, d).await?;
-        }
+        let n = insert_attempts_bulk(&mut w, actor, org_id, drafts).await?;
         w.commit().await?;
         Ok(n)
+    }
+
+    async fn access_tallies(&self, viewer_org: i64, f: &TallyFilter) -> Result<Vec<TallyCell>> {
+        let sql = format!(
+            "SELECT d.facility_id, d.org_id, d.month, CAST(SUM(d.attempts) AS BIGINT) AS attempts, \
+             CAST(SUM(d.refusals) AS BIGINT) AS refusals FROM access_daily d WHERE {DAILY_VISIBLE_TO} \
+             AND ($2 IS NULL OR d.facility_id = $2) \
+             AND ($3 IS NULL OR d.facility_id IN (SELECT id FROM facilities WHERE state_code = $3)) \
+             AND ($4 IS NULL OR d.org_id = $4) AND ($5 IS NULL OR d.purpose = $5) \
+             AND ($6 IS NULL OR d.day >= $6) AND ($7 IS NULL OR d.day < $7) \
+             GROUP BY d.facility_id, d.org_id, d.month"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(viewer_org)
+            .bind(f.facility_id)
+            .bind(f.state_code.as_deref())
+            .bind(f.org_id)
+            .bind(f.purpose.map(|p| p.as_str()))
+            .bind(f.from_day.map(i64::from))
+            .bind(f.until_day.map(i64::from))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let month: i64 = r.try_get("month")?;
+                Ok(TallyCell {
+                    facility_id: r.try_get("facility_id")?,
+                    org_id: r.try_get("org_id")?,
+                    month: month as i32,
+                    attempts: r.try_get("attempts")?,
+                    refusals: r.try_get("refusals")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn access_facility_days(&self, viewer_org: i64) -> Result<Vec<FacilityDayCount>> {
+        let sql = format!(
+            "SELECT d.facility_id, d.day, CAST(SUM(d.attempts) AS BIGINT) AS attempts, \
+             CAST(SUM(d.refusals) AS BIGINT) AS refusals FROM access_daily d WHERE {DAILY_VISIBLE_TO} \
+             GROUP BY d.facility_id, d.day ORDER BY d.facility_id, d.day"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(viewer_org).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let day: i64 = r.try_get("day")?;
+                Ok(FacilityDayCount {
+                    facility_id: r.try_get("facility_id")?,
+                    day: day as i32,
+                    attempts: r.try_get("attempts")?,
+                    refusals: r.try_get("refusals")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn access_refusers(&self, viewer_org: i64, from_day: i32, until_day: i32) -> Result<Vec<(i64, i32, i64)>> {
+        let sql = format!(
+            "SELECT DISTINCT d.facility_id, d.day, d.org_id FROM access_daily d WHERE {DAILY_VISIBLE_TO} \
+             AND d.refusals > 0 AND d.day >= $2 AND d.day < $3 ORDER BY d.facility_id, d.day, d.org_id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(viewer_org)
+            .bind(i64::from(from_day))
+            .bind(i64::from(until_day))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let day: i64 = r.try_get("day")?;
+                Ok((r.try_get("facility_id")?, day as i32, r.try_get("org_id")?))
+            })
+            .collect()
+    }
+
+    async fn refused_attempts(&self, viewer_org: i64, from_day: i32, until_day: i32) -> Result<Vec<(i64, i64, i32)>> {
+        // Local days are at most a day from UTC ones: read a day more each side, then
+        // keep what falls inside in each facility's own zone.
+        let micros = |day: i32| i64::from(day) * 86_400_000_000;
+        let sql = format!(
+            "SELECT a.id, a.facility_id, a.attempted_at FROM access_attempts a WHERE {VISIBLE_TO} \
+             AND a.outcome IN ({}) AND a.attempted_at >= $2 AND a.attempted_at < $3 ORDER BY a.attempted_at, a.id",
+            refusal_list()
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(viewer_org)
+            .bind(micros(from_day - 1))
+            .bind(micros(until_day + 1))
+            .fetch_all(&self.pool)
+            .await?;
+        let zones = facility_zones(&mut *self.pool.acquire().await?).await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let (id, facility): (i64, i64) = (r.try_get("id")?, r.try_get("facility_id")?);
+            let at: i64 = r.try_get("attempted_at")?;
+            let day = zones
+                .get(&facility)
+                .and_then(|tz| vigia_domain::access::local_date(at, tz))
+                .map(vigia_domain::access::day_number);
+            if let Some(day) = day.filter(|d| (from_day..until_day).contains(d)) {
+                out.push((id, facility, day));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn latest_attempts(&self, viewer_org: i64, per_facility: i64) -> Result<Vec<Attempt>> {
+        let ids: Vec<i64> = sqlx::query("SELECT id FROM facilities ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<std::result::Result<_, _>>()?;
+        let sql = format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE a.facility_id = $2 AND {VISIBLE_TO} \
+             ORDER BY a.attempted_at DESC, a.id DESC LIMIT $3"
+        );
+        let mut out = Vec::new();
+        let mut conn = self.pool.acquire().await?;
+        for id in ids {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(viewer_org)
+                .bind(id)
+                .bind(per_facility)
+                .fetch_all(&mut *conn)
+                .await?;
+            for r in &rows {
+                out.push(attempt_from_row(r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn access_version(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT version FROM access_state WHERE id = 1").fetch_one(&self.pool).await?.try_get("version")?)
+    }
+
+    async fn recount_access(&self) -> Result<()> {
+        let mut w = self.begin().await?;
+        rebuild_daily(&mut w.tx, None).await?;
+        w.commit().await
     }
 
     async fn create_case(&self, actor: &Actor, org_id: i64, draft: CaseDraft) -> Result<Case> {
@@ -2768,6 +3215,23 @@ impl crate::Store for SqlStore {
             let a = attempt_from_row(r)?;
             check_current(problems, &latest, RecordType::AccessAttempt, a.id, &a.content_json());
         }
+        {
+            let mut conn = self.pool.acquire().await?;
+            let expected = recount_daily(&mut conn, None).await?;
+            let stored = stored_daily(&mut conn).await?;
+            let mut wrong = 0usize;
+            for ((f, d, o, p, sh), v) in &expected {
+                if stored.get(&(*f, *d, *o, p.to_string(), *sh)) != Some(v) {
+                    wrong += 1;
+                }
+            }
+            wrong += stored.len().saturating_sub(expected.len());
+            if wrong > 0 {
+                problems.push(format!(
+                    "the daily access counts disagree with the attempts in {wrong} cells (run `vigia access recount`)"
+                ));
+            }
+        }
         for c in self.list_coalitions().await? {
             check_current(problems, &latest, RecordType::Coalition, c.id, &c.content_json());
         }
@@ -2957,6 +3421,8 @@ impl crate::Store for SqlStore {
     }
 
     async fn finish_import(&self) -> Result<()> {
+        // Derived counts are not in archives: made again from the attempts.
+        rebuild_daily(&mut *self.pool.acquire().await?, None).await?;
         if BACKEND == Backend::Postgres {
             for table in crate::EXPORT_TABLES {
                 let has_id = column_types(&self.pool, table).await?.contains_key("id");

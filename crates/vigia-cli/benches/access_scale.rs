@@ -1,0 +1,284 @@
+//! Access monitoring at a million attempts (issue #3): import speed and the latency of
+//! the analysis dashboard and the denial-rate API over those rows.
+//!
+//! 1. Generates 1,000,000 attempts (`VIGIA_BENCH_ROWS`) as one CSV per demo
+//!    organization, over 2019–2025 at the 19 demo facilities, each facility with its
+//!    own refusal habit and a ten-day closing in March 2024, then imports them the way
+//!    `POST /api/v1/access-attempts/import` does: read and validate every row, then
+//!    store all of them in one transaction with an audit entry each. Prints rows/s with
+//!    the ratio to reading and validating alone (the baseline: no storage).
+//! 2. Serves the result in-process and asks, one request at a time, the dashboard
+//!    (`GET /access/analysis`, signed in) and the denial-rate query
+//!    (`GET /api/v1/access-analysis`, all time and filtered), printing p50/p95 with the
+//!    ratio to `GET /healthz`; and, as the "before" figure, what the page did until
+//!    this change on every request: load the newest 100,000 attempts.
+//!
+//! Run: `cargo bench -p vigia-cli --bench access_scale`; with
+//! `VIGIA_BENCH_DATABASE_URL=postgres://…` on PostgreSQL (a fresh database is made).
+
+use std::time::{Duration, Instant};
+
+use vigia_store::testing::TestDb;
+use vigia_store::{secrets, Actor, MasterKey};
+
+/// xorshift64: the same rows every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// One organization's CSV: `rows` attempts, minutes apart, from 2019-01-01.
+fn csv_for(org: usize, rows: usize, facilities: &[i64], rng: &mut Rng) -> Vec<u8> {
+    let purposes = ["legal_assistance", "monitoring", "religious", "humanitarian", "medical", "other"];
+    let first = jiff::civil::date(2019, 1, 1);
+    let closing = (jiff::civil::date(2024, 3, 4), jiff::civil::date(2024, 3, 13));
+    // About seven years, in daytime (06:00–21:00, so no row falls in a DST gap), a few
+    // minutes apart: every row of a file is distinct.
+    let per_day = rows.div_ceil(2_555).max(1);
+    let minutes = (900 / per_day).max(1) as i64;
+    let mut out = String::with_capacity(rows * 80);
+    out.push_str("facility_id,attempted_at,purpose,team_size,outcome,reason_category,visibility\n");
+    for i in 0..rows {
+        let day = first.checked_add(jiff::Span::new().days((i / per_day) as i64)).unwrap_or(first);
+        let at = day
+            .to_datetime(jiff::civil::time(6, 0, 0, 0))
+            .checked_add(jiff::Span::new().minutes((i % per_day) as i64 * minutes + org as i64 % minutes.max(1)))
+            .unwrap_or(day.to_datetime(jiff::civil::time(6, 0, 0, 0)));
+        // Organizations work mostly with a few facilities of their region.
+        let f = if rng.below(4) == 0 {
+            facilities[rng.below(facilities.len() as u64) as usize]
+        } else {
+            facilities[(org * 3 + rng.below(4) as usize) % facilities.len()]
+        };
+        let habit = 5 + (f as u64 * 7) % 25;
+        let closed = at.date() >= closing.0 && at.date() <= closing.1 && f % 3 != 0;
+        let refused = rng.below(100) < if closed { 85 } else { habit };
+        let outcome = if refused {
+            ["denied", "denied", "no_response", "cancelled_by_authority"][rng.below(4) as usize]
+        } else {
+            ["granted", "granted", "granted", "partially_granted", "delayed"][rng.below(5) as usize]
+        };
+        let reason = if refused { "orders_from_above" } else { "" };
+        let purpose = purposes[[0, 0, 0, 1, 1, 2, 3, 4, 5][rng.below(9) as usize]];
+        let visibility = if rng.below(10) == 0 { "private" } else { "coalition" };
+        out.push_str(&format!(
+            "{f},{},{purpose},{},{outcome},{reason},{visibility}\n",
+            at.strftime("%Y-%m-%dT%H:%M"),
+            1 + rng.below(4)
+        ));
+    }
+    out.into_bytes()
+}
+
+struct Latency {
+    name: String,
+    p50_ms: f64,
+    p95_ms: f64,
+}
+
+async fn measure<F, Fut, T>(name: &str, n: usize, mut call: F) -> Latency
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    call().await; // warm the connection and caches once, not counted
+    let mut lat: Vec<Duration> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        call().await;
+        lat.push(t.elapsed());
+    }
+    lat.sort();
+    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1000.0;
+    Latency { name: name.to_string(), p50_ms: pct(0.50), p95_ms: pct(0.95) }
+}
+
+async fn get_ok(client: &reqwest::Client, req: reqwest::RequestBuilder) -> usize {
+    let r = client.execute(req.build().expect("request")).await.expect("response");
+    assert_eq!(r.status(), 200, "{}", r.url());
+    r.bytes().await.expect("body").len()
+}
+
+#[tokio::main]
+async fn main() {
+    let total_rows = env_num("VIGIA_BENCH_ROWS", 1_000_000) as usize;
+    let samples = env_num("VIGIA_BENCH_SAMPLES", 40) as usize;
+    let db = match std::env::var("VIGIA_BENCH_DATABASE_URL") {
+        Ok(url) => TestDb::postgres(&url).await.expect("PostgreSQL database"),
+        Err(_) => TestDb::sqlite(),
+    };
+    let store = vigia_store::open(&db.url, &[MasterKey::generate().expect("key")]).await.expect("store");
+    vigia_cli::demo::seed(&store).await.expect("demo data");
+    let facilities = store.list_facilities().await.expect("facilities");
+    let ids: Vec<i64> = facilities.iter().map(|f| f.id).collect();
+    let orgs = store.list_orgs().await.expect("orgs");
+    let (user, _) = store.user_by_email("coordinacion@defensoria.example").await.expect("lookup").expect("demo user");
+    let actor = Actor::user(&user);
+    println!(
+        "Vigía access at scale: backend {}, {total_rows} generated attempts from {} organizations at {} facilities",
+        store.backend().as_str(),
+        orgs.len(),
+        ids.len()
+    );
+
+    // 1. Import.
+    let mut rng = Rng(0x00c0_ffee_2024);
+    let per_org = total_rows / orgs.len();
+    let files: Vec<Vec<u8>> = (0..orgs.len())
+        .map(|i| csv_for(i, per_org + usize::from(i < total_rows % orgs.len()), &ids, &mut rng))
+        .collect();
+    let bytes: usize = files.iter().map(Vec::len).sum();
+    let now = vigia_store::now_micros();
+    let resolve = vigia_web::access::resolver(&facilities);
+    let t = Instant::now();
+    let mut parsed = Vec::with_capacity(files.len());
+    for f in &files {
+        parsed.push(vigia_domain::import::attempts_csv(f, &resolve, now).expect("valid rows"));
+    }
+    let parse_s = t.elapsed().as_secs_f64();
+    drop(parsed);
+    let t = Instant::now();
+    let mut stored_s = 0.0;
+    let mut imported = 0;
+    for (org, f) in orgs.iter().zip(&files) {
+        let drafts = vigia_domain::import::attempts_csv(f, &resolve, now).expect("valid rows");
+        let s = Instant::now();
+        imported += store.import_attempts(&actor, org.id, drafts).await.expect("import");
+        stored_s += s.elapsed().as_secs_f64();
+    }
+    let import_s = t.elapsed().as_secs_f64();
+    assert_eq!(imported, total_rows);
+    let rate = |s: f64| total_rows as f64 / s;
+    println!("\nimport ({:.0} MB of CSV, {} files, all-or-nothing per file)", bytes as f64 / 1e6, files.len());
+    println!("{:<52} {:>9} {:>12} {:>10}", "step", "seconds", "rows/s", "ratio");
+    println!("{:<52} {:>9.2} {:>12.0} {:>10.3}", "read + validate only (baseline)", parse_s, rate(parse_s), 1.0);
+    println!(
+        "{:<52} {:>9.2} {:>12.0} {:>10.3}",
+        "store only (rows, audit chain, daily counts)",
+        stored_s,
+        rate(stored_s),
+        rate(stored_s) / rate(parse_s)
+    );
+    println!(
+        "{:<52} {:>9.2} {:>12.0} {:>10.3}",
+        "import end to end (read, validate, store)",
+        import_s,
+        rate(import_s),
+        rate(import_s) / rate(parse_s)
+    );
+
+    // 2. Latency over the million rows.
+    let token = secrets::new_token("vga_").expect("token");
+    store.create_api_token(&actor, user.id, "bench", &secrets::token_hash(&token)).await.expect("token");
+    let addr = vigia_web::spawn(store.clone(), vigia_web::Config { max_failed_logins: i64::MAX, ..Default::default() })
+        .await
+        .expect("server");
+    let base = format!("http://{addr}");
+    let http = reqwest::Client::new();
+    let session = {
+        let jar = reqwest::Client::builder().cookie_store(true).build().expect("client");
+        let login = jar.get(format!("{base}/login")).send().await.expect("login").text().await.expect("t");
+        let csrf = login
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("csrf field")
+            .to_string();
+        let r = jar
+            .post(format!("{base}/login"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", "coordinacion@defensoria.example"),
+                ("password", vigia_cli::demo::PASSWORD),
+            ])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status(), 200, "signed in");
+        jar
+    };
+    let api = |q: &str| http.get(format!("{base}/api/v1/access-analysis{q}")).bearer_auth(&token);
+    let all: serde_json::Value = api("").send().await.expect("api").json().await.expect("json");
+    println!(
+        "\nthe coordinator sees {} attempts; {} suspected suspensions flagged",
+        all["attempts"],
+        all["episodes"].as_array().map(Vec::len).unwrap_or(0)
+    );
+    for e in all["episodes"].as_array().into_iter().flatten() {
+        println!("  {} → {}: {} refusals of {} attempts", e["start"], e["end"], e["refusals"], e["attempts"]);
+    }
+    let mut results = Vec::new();
+    results
+        .push(measure("GET /healthz (baseline)", samples, || get_ok(&http, http.get(format!("{base}/healthz")))).await);
+    results.push(
+        measure("GET /access/analysis (dashboard, signed in)", samples, || {
+            get_ok(&session, session.get(format!("{base}/access/analysis")))
+        })
+        .await,
+    );
+    results.push(measure("GET /api/v1/access-analysis (all time)", samples, || get_ok(&http, api(""))).await);
+    let filtered = "?state=07&purpose=monitoring&from=2023-01-01&until=2024-12-31&compare=2024-03-04";
+    results.push(
+        measure("GET /api/v1/access-analysis (state, purpose, period, compare)", samples, || {
+            get_ok(&http, api(filtered))
+        })
+        .await,
+    );
+    // Cold: every view follows a new attempt, so nothing cached can be used.
+    let facility = ids[0];
+    let mut draft = vigia_domain::access::AttemptDraft {
+        facility_id: facility,
+        requested_at: None,
+        attempted_at: vigia_store::now_micros() - 3_600_000_000,
+        purpose: vigia_domain::access::Purpose::Monitoring,
+        team_size: 2,
+        people_to_see: None,
+        outcome: vigia_domain::access::Outcome::Denied,
+        reason_category: None,
+        reason_text: None,
+        official: None,
+        restrictions: Vec::new(),
+        notes: None,
+        visibility: vigia_domain::access::Visibility::Coalition,
+    };
+    let (st, sess) = (&store, &session);
+    results.push(
+        measure("GET /access/analysis right after a new attempt (cold)", samples.min(20), || {
+            draft.attempted_at += 60_000_000;
+            let d = draft.clone();
+            let url = format!("{base}/access/analysis");
+            async move {
+                st.create_attempt(&actor, user.org_id, d).await.expect("attempt");
+                get_ok(sess, sess.get(url)).await
+            }
+        })
+        .await,
+    );
+    let old_filter = vigia_domain::access::AttemptFilter { limit: 100_000, ..Default::default() };
+    let old_samples = samples.min(10);
+    let s = &store;
+    let old = measure("before: loading the newest 100,000 attempts (old page)", old_samples, || async {
+        assert!(!s.list_attempts(user.org_id, &old_filter).await.expect("list").is_empty());
+    })
+    .await;
+    results.push(old);
+    let base_p50 = results[0].p50_ms;
+    println!("\n{:<66} {:>9} {:>9} {:>14}", "request (one at a time)", "p50 ms", "p95 ms", "p50 / healthz");
+    for r in &results {
+        println!("{:<66} {:>9.2} {:>9.2} {:>14.1}", r.name, r.p50_ms, r.p95_ms, r.p50_ms / base_p50);
+    }
+    drop(db);
+}
