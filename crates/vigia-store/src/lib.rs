@@ -384,14 +384,19 @@ pub struct TallyCell {
     pub refusals: i64,
 }
 
-/// Attempts and refusals at one facility on one local day (a
-/// [`vigia_domain::access::day_number`]).
+/// One cell of the daily access counts, with the version of the write that last changed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FacilityDayCount {
+pub struct DailyCell {
     pub facility_id: i64,
+    /// The facility-local day, a [`vigia_domain::access::day_number`].
     pub day: i32,
+    pub org_id: i64,
+    pub purpose: vigia_domain::access::Purpose,
+    /// Shared with the owner's coalitions (not private).
+    pub shared: bool,
     pub attempts: i64,
     pub refusals: i64,
+    pub version: i64,
 }
 
 /// Row counts by table, for backups and restore checks.
@@ -527,21 +532,21 @@ pub trait Store: Send + Sync {
     /// Creates all attempts in one transaction: all or none.
     async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<usize>;
     /// Attempts and refusals `viewer_org` may see, by facility, organization and local
-    /// month, counted from the daily table (never by scanning attempts).
+    /// month, grouped by the database over the daily counts: the reference the app's
+    /// in-memory copy is tested against.
     async fn access_tallies(&self, viewer_org: i64, filter: &TallyFilter) -> Result<Vec<TallyCell>>;
-    /// Everything `viewer_org` may see by facility and local day, in that order: what
-    /// the suspension rule reads.
-    async fn access_facility_days(&self, viewer_org: i64) -> Result<Vec<FacilityDayCount>>;
-    /// `(facility, local day, organization)` for each organization refused at a
-    /// facility on a day in `[from_day, until_day)`, among what `viewer_org` may see.
-    async fn access_refusers(&self, viewer_org: i64, from_day: i32, until_day: i32) -> Result<Vec<(i64, i32, i64)>>;
+    /// Every cell of the daily counts changed after `after_version` (all of them for
+    /// -1), for a copy kept in memory; see [`Store::access_state`].
+    async fn access_daily_since(&self, after_version: i64) -> Result<Vec<DailyCell>>;
     /// `(id, facility, local day)` of the refused attempts `viewer_org` may see on a
     /// local day in `[from_day, until_day)`, oldest first.
     async fn refused_attempts(&self, viewer_org: i64, from_day: i32, until_day: i32) -> Result<Vec<(i64, i64, i32)>>;
     /// Each facility's latest `per_facility` attempts that `viewer_org` may see.
     async fn latest_attempts(&self, viewer_org: i64, per_facility: i64) -> Result<Vec<Attempt>>;
-    /// A number that changes whenever the daily counts do: what cached analyses compare.
-    async fn access_version(&self) -> Result<i64>;
+    /// `(version, generation)` of the daily counts: the version grows with every change
+    /// to them or to who sees them; the generation when they are rebuilt (a copy must
+    /// then be fetched whole).
+    async fn access_state(&self) -> Result<(i64, i64)>;
     /// Recounts the daily table from the attempts (after `audit verify` found it out of step).
     async fn recount_access(&self) -> Result<()>;
 

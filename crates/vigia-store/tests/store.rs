@@ -750,8 +750,11 @@ async fn daily_counts_follow_every_write_and_tampering_is_caught() {
                     && day_number(local_date(d.attempted_at, &tz).expect("d")) == day0)
                 .count() as i64
         );
-        let days = store.access_facility_days(b).await.expect("days");
-        assert_eq!(days.iter().map(|d| d.attempts).sum::<i64>(), 2_500);
+        let cells = store.access_daily_since(-1).await.expect("cells");
+        assert_eq!(cells.iter().filter(|c| c.org_id == b).map(|c| c.attempts).sum::<i64>(), 2_500);
+        let (version, _) = store.access_state().await.expect("state");
+        assert!(store.access_daily_since(version).await.expect("none newer").is_empty());
+        let before = store.access_state().await.expect("state");
         let refused = store.refused_attempts(b, day0, day0 + 40).await.expect("refused");
         assert_eq!(refused.len(), 625);
         let latest = store.latest_attempts(a, 5).await.expect("latest");
@@ -762,18 +765,24 @@ async fn daily_counts_follow_every_write_and_tampering_is_caught() {
                     .all(|x| x.org_id == a || x.draft.visibility == vigia_domain::access::Visibility::Coalition)
         );
 
+        // Each write is a new version; only what it changed is newer.
+        store.create_attempt(&ana, a, attempt(f.id, 42, Outcome::Denied, false)).await.expect("create");
+        let changed = store.access_daily_since(before.0).await.expect("changed");
+        assert_eq!(changed.len(), 1, "{changed:?}");
+        assert_eq!(store.access_state().await.expect("state").1, before.1, "same generation");
         // Moving a facility to Baja California moves its attempts' local days.
         let mut tijuana = draft("Tijuana", None);
         tijuana.state_code = "02".into();
         store.update_facility(&Actor::SYSTEM, g.id, None, tijuana).await.expect("rezone");
         let report = store.verify_audit().await.expect("verify");
         assert!(report.ok(), "{:?}", report.problems);
-        assert_eq!(total(&store.access_tallies(b, &all).await.expect("t")), (2_500, 625));
+        assert_eq!(total(&store.access_tallies(b, &all).await.expect("t")), (2_501, 626), "and a's new shared refusal");
 
         raw(&db, "UPDATE access_daily SET refusals = refusals + 1 WHERE refusals = 0 AND attempts > 0").await;
         let report = store.verify_audit().await.expect("verify");
         assert!(report.problems.iter().any(|p| p.contains("daily access counts")), "{:?}", report.problems);
         store.recount_access().await.expect("recount");
+        assert!(store.access_state().await.expect("state").1 > before.1, "a rebuild is a new generation");
         let report = store.verify_audit().await.expect("verify");
         assert!(report.ok(), "{:?}", report.problems);
     }

@@ -144,29 +144,12 @@ fn question(q: &HashMap<String, String>) -> Result<Question, ValidationErrors> {
 /// the refused attempts behind each when `with_ids`.
 pub async fn find_episodes(
     store: &DynStore,
+    mirror: &Mirror,
     viewer_org: i64,
     s: &Settings,
     with_ids: bool,
 ) -> vigia_store::Result<Vec<Episode>> {
-    let days: Vec<FacilityDay> = store
-        .access_facility_days(viewer_org)
-        .await?
-        .into_iter()
-        .map(|d| FacilityDay {
-            facility_id: d.facility_id,
-            day: date_of_day(d.day),
-            attempts: u32::try_from(d.attempts).unwrap_or(u32::MAX),
-            refusals: u32::try_from(d.refusals).unwrap_or(u32::MAX),
-        })
-        .collect();
-    let scan = Scan::new(&days, s);
-    let mut refusers: Refusers = HashMap::new();
-    for (from, until) in scan.needs() {
-        for (facility, day, org) in store.access_refusers(viewer_org, day_number(from), day_number(until)).await? {
-            refusers.entry((facility, date_of_day(day))).or_default().push(org);
-        }
-    }
-    let mut episodes = scan.episodes(&refusers);
+    let mut episodes = mirror.episodes(store, viewer_org, s).await?.as_ref().clone();
     if with_ids {
         for e in &mut episodes {
             let refused = store.refused_attempts(viewer_org, day_number(e.start), day_number(e.end) + 1).await?;
@@ -176,48 +159,201 @@ pub async fn find_episodes(
     Ok(episodes)
 }
 
-/// Results cached per viewer and question, each with the access version (see
-/// `Store::access_version`) it was computed at: a view after any change to the attempts
-/// computes again; views in between cost a lookup. Each server keeps its own.
+/// A copy of the daily access counts in memory, brought up to date on each use by
+/// fetching only the cells written since its version (`Store::access_state`), and
+/// fetched whole when the table was rebuilt. Every tally, the suspension rule and the
+/// refusing organizations are then computed from it, so no request scans the database
+/// and the first view after a write costs what the write changed. Each app server (and
+/// its worker) keeps its own; about 50 bytes per cell.
 #[derive(Default)]
-pub struct Cache {
-    tallies: Slots<Vec<TallyCell>>,
-    episodes: Slots<Vec<Episode>>,
+pub struct Mirror {
+    state: tokio::sync::RwLock<MirrorState>,
 }
 
-/// Cached values by (viewer organization, question), with the version they were made at.
-type Slots<T> = std::sync::Mutex<HashMap<(i64, String), (i64, std::sync::Arc<T>)>>;
-
-/// Tally cells as cached.
+/// Tally cells as computed for one question.
 type Cells = std::sync::Arc<Vec<TallyCell>>;
 
-/// How many questions a slot map holds before it starts again.
-const CACHE_ENTRIES: usize = 256;
-
-async fn cached<T, Fut>(
-    slots: &Slots<T>,
+#[derive(Default)]
+struct MirrorState {
+    loaded: bool,
     version: i64,
-    key: (i64, String),
-    make: impl FnOnce() -> Fut,
-) -> vigia_store::Result<std::sync::Arc<T>>
-where
-    Fut: std::future::Future<Output = vigia_store::Result<T>>,
-{
-    if let Ok(map) = slots.lock() {
-        if let Some((v, value)) = map.get(&key) {
-            if *v == version {
-                return Ok(value.clone());
+    generation: i64,
+    cells: Vec<Cell>,
+    index: HashMap<(i64, i32, i64, Purpose, bool), usize>,
+    /// For each organization, the organizations sharing a coalition with it.
+    partners: HashMap<i64, std::collections::HashSet<i64>>,
+    /// Episodes found at this version, by (viewer, settings).
+    episodes: HashMap<(i64, String), std::sync::Arc<Vec<Episode>>>,
+}
+
+#[derive(Clone, Copy)]
+struct Cell {
+    facility_id: i64,
+    org_id: i64,
+    day: i32,
+    month: i32,
+    purpose: Purpose,
+    shared: bool,
+    attempts: i64,
+    refusals: i64,
+}
+
+impl MirrorState {
+    fn visible(&self, viewer: i64, c: &Cell) -> bool {
+        c.org_id == viewer || (c.shared && self.partners.get(&viewer).is_some_and(|p| p.contains(&c.org_id)))
+    }
+
+    fn apply(&mut self, cells: Vec<vigia_store::DailyCell>) {
+        for d in cells {
+            self.version = self.version.max(d.version);
+            let cell = Cell {
+                facility_id: d.facility_id,
+                org_id: d.org_id,
+                day: d.day,
+                month: vigia_domain::access::month_key(date_of_day(d.day)),
+                purpose: d.purpose,
+                shared: d.shared,
+                attempts: d.attempts,
+                refusals: d.refusals,
+            };
+            match self.index.entry((d.facility_id, d.day, d.org_id, d.purpose, d.shared)) {
+                std::collections::hash_map::Entry::Occupied(e) => self.cells[*e.get()] = cell,
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(self.cells.len());
+                    self.cells.push(cell);
+                }
             }
         }
     }
-    let value = std::sync::Arc::new(make().await?);
-    if let Ok(mut map) = slots.lock() {
-        if map.len() >= CACHE_ENTRIES {
-            map.clear();
+
+    /// Attempts and refusals the viewer may see, by facility, organization and month.
+    /// `facilities_in_state` is the state filter's facilities, when there is one.
+    fn tallies(
+        &self,
+        viewer: i64,
+        f: &TallyFilter,
+        facilities_in_state: Option<&std::collections::HashSet<i64>>,
+    ) -> Vec<TallyCell> {
+        let mut out: BTreeMap<(i64, i64, i32), (i64, i64)> = BTreeMap::new();
+        for c in &self.cells {
+            let keep = c.attempts != 0
+                && f.facility_id.is_none_or(|id| id == c.facility_id)
+                && facilities_in_state.is_none_or(|set| set.contains(&c.facility_id))
+                && f.org_id.is_none_or(|id| id == c.org_id)
+                && f.purpose.is_none_or(|p| p == c.purpose)
+                && f.from_day.is_none_or(|d| c.day >= d)
+                && f.until_day.is_none_or(|d| c.day < d)
+                && self.visible(viewer, c);
+            if keep {
+                let e = out.entry((c.facility_id, c.org_id, c.month)).or_default();
+                e.0 += c.attempts;
+                e.1 += c.refusals;
+            }
         }
-        map.insert(key, (version, value.clone()));
+        out.into_iter()
+            .map(|((facility_id, org_id, month), (attempts, refusals))| TallyCell {
+                facility_id,
+                org_id,
+                month,
+                attempts,
+                refusals,
+            })
+            .collect()
     }
-    Ok(value)
+
+    /// Everything the viewer may see by facility and day: what the rule reads.
+    fn facility_days(&self, viewer: i64) -> Vec<FacilityDay> {
+        let mut out: HashMap<(i64, i32), (u32, u32)> = HashMap::new();
+        for c in self.cells.iter().filter(|c| c.attempts != 0 && self.visible(viewer, c)) {
+            let e = out.entry((c.facility_id, c.day)).or_default();
+            e.0 = e.0.saturating_add(u32::try_from(c.attempts).unwrap_or(0));
+            e.1 = e.1.saturating_add(u32::try_from(c.refusals).unwrap_or(0));
+        }
+        out.into_iter()
+            .map(|((facility_id, day), (attempts, refusals))| FacilityDay {
+                facility_id,
+                day: date_of_day(day),
+                attempts,
+                refusals,
+            })
+            .collect()
+    }
+
+    /// The organizations refused at each facility on the days in `ranges`.
+    fn refusers(&self, viewer: i64, ranges: &[(i32, i32)]) -> Refusers {
+        let mut out: Refusers = HashMap::new();
+        let inside = |d: i32| ranges.iter().any(|(a, b)| (*a..*b).contains(&d));
+        for c in self.cells.iter().filter(|c| c.refusals > 0 && inside(c.day) && self.visible(viewer, c)) {
+            let list = out.entry((c.facility_id, date_of_day(c.day))).or_default();
+            if !list.contains(&c.org_id) {
+                list.push(c.org_id);
+            }
+        }
+        out
+    }
+
+    /// The suspected general suspensions among everything the viewer may see, without
+    /// their attempt ids; remembered until the counts change.
+    fn episodes(&mut self, viewer: i64, s: &Settings) -> std::sync::Arc<Vec<Episode>> {
+        let key = (viewer, format!("{s:?}"));
+        if let Some(found) = self.episodes.get(&key) {
+            return found.clone();
+        }
+        let scan = Scan::new(&self.facility_days(viewer), s);
+        let ranges: Vec<(i32, i32)> = scan.needs().into_iter().map(|(a, b)| (day_number(a), day_number(b))).collect();
+        let found = std::sync::Arc::new(scan.episodes(&self.refusers(viewer, &ranges)));
+        if self.episodes.len() >= 256 {
+            self.episodes.clear();
+        }
+        self.episodes.insert(key, found.clone());
+        found
+    }
+}
+
+impl Mirror {
+    /// The copy, brought up to date with the database.
+    async fn fresh(&self, store: &DynStore) -> vigia_store::Result<tokio::sync::RwLockReadGuard<'_, MirrorState>> {
+        let (version, generation) = store.access_state().await?;
+        {
+            let state = self.state.read().await;
+            if state.loaded && state.version >= version && state.generation == generation {
+                return Ok(state);
+            }
+        }
+        let mut state = self.state.write().await;
+        if !(state.loaded && state.version >= version && state.generation == generation) {
+            if !state.loaded || state.generation != generation {
+                *state = MirrorState { generation, ..Default::default() };
+                state.apply(store.access_daily_since(-1).await?);
+            } else {
+                let after = state.version;
+                state.apply(store.access_daily_since(after).await?);
+            }
+            // Coalition changes bump the version without touching cells.
+            state.version = state.version.max(version);
+            state.partners.clear();
+            for c in store.list_coalitions().await? {
+                for a in &c.members {
+                    state.partners.entry(*a).or_default().extend(c.members.iter().copied());
+                }
+            }
+            state.episodes.clear();
+            state.loaded = true;
+        }
+        Ok(state.downgrade())
+    }
+
+    /// Episodes for the viewer at the current version (computed once per version).
+    async fn episodes(
+        &self,
+        store: &DynStore,
+        viewer: i64,
+        s: &Settings,
+    ) -> vigia_store::Result<std::sync::Arc<Vec<Episode>>> {
+        drop(self.fresh(store).await?);
+        let mut state = self.state.write().await;
+        Ok(state.episodes(viewer, s))
+    }
 }
 
 struct Analysis {
@@ -256,33 +392,27 @@ impl Analysis {
 async fn analyse(st: &AppState, ctx: &Ctx, q: &HashMap<String, String>) -> Result<Analysis, WebError> {
     let user = ctx.require_user()?.clone();
     let Question { filter, settings, compare } = question(q)?;
-    let version = st.store.access_version().await?;
     let org = user.org_id;
-    let tallies = |f: TallyFilter| {
-        cached(&st.analyses.tallies, version, (org, format!("{f:?}")), move || async move {
-            st.store.access_tallies(org, &f).await
-        })
-    };
-    let cells = tallies(filter.clone()).await?;
-    let compared = match compare {
-        None => None,
-        Some(date) => {
+    let (facilities, orgs) = crate::access::names(st).await?;
+    let in_state: Option<std::collections::HashSet<i64>> = filter
+        .state_code
+        .as_ref()
+        .map(|code| facilities.values().filter(|f| f.draft.state_code == *code).map(|f| f.id).collect());
+    let (cells, compared) = {
+        let mirror = st.analyses.fresh(&st.store).await?;
+        let tallies = |f: &TallyFilter| std::sync::Arc::new(mirror.tallies(org, f, in_state.as_ref()));
+        let compared = compare.map(|date| {
             let split = day_number(date);
             let before =
                 TallyFilter { until_day: Some(filter.until_day.map_or(split, |u| u.min(split))), ..filter.clone() };
             let after =
                 TallyFilter { from_day: Some(filter.from_day.map_or(split, |f| f.max(split))), ..filter.clone() };
-            Some((date, tallies(before).await?, tallies(after).await?))
-        }
+            (date, tallies(&before), tallies(&after))
+        });
+        (tallies(&filter), compared)
     };
-    let episodes = cached(&st.analyses.episodes, version, (org, format!("{settings:?}")), || {
-        find_episodes(&st.store, org, &settings, false)
-    })
-    .await?
-    .as_ref()
-    .clone();
-    let latest = st.store.latest_attempts(user.org_id, 5).await?;
-    let (facilities, orgs) = crate::access::names(st).await?;
+    let episodes = st.analyses.episodes(&st.store, org, &settings).await?.as_ref().clone();
+    let latest = st.store.latest_attempts(org, 5).await?;
     let mut a = Analysis { filter, settings, cells, compared, episodes, latest, facilities, orgs };
     let episodes = std::mem::take(&mut a.episodes);
     a.episodes = episodes.into_iter().filter(|e| a.shows_episode(e)).collect();

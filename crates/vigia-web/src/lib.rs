@@ -86,8 +86,8 @@ pub const MAX_BODY: usize = CSV_LIMIT + 64 * 1024;
 pub struct AppState {
     pub store: DynStore,
     pub config: Arc<Config>,
-    /// Analyses of access already computed, kept until the attempts change.
-    pub analyses: Arc<analysis::Cache>,
+    /// The daily access counts in memory, for the analysis.
+    pub analyses: Arc<analysis::Mirror>,
 }
 
 /// The whole application: pages, API, static files, with the request context layer.

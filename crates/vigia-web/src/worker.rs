@@ -80,12 +80,12 @@ pub async fn deliver_due(store: &DynStore, client: &reqwest::Client, retry_base:
 
 /// Raises an alert in each organization's inbox for every flagged episode it can see
 /// and has not been told about.
-pub async fn scan_episodes(store: &DynStore) -> vigia_store::Result<usize> {
+pub async fn scan_episodes(store: &DynStore, mirror: &crate::analysis::Mirror) -> vigia_store::Result<usize> {
     let mut raised = 0;
     let facilities = store.list_facilities().await?;
     let orgs = store.list_orgs().await?;
     for org in &orgs {
-        for e in crate::analysis::find_episodes(store, org.id, &Settings::default(), true).await? {
+        for e in crate::analysis::find_episodes(store, mirror, org.id, &Settings::default(), true).await? {
             let names: Vec<String> = e
                 .facilities
                 .iter()
@@ -170,7 +170,9 @@ pub fn spawn(store: DynStore, config: &crate::Config) -> tokio::task::JoinHandle
         let mut last_scan: Option<std::time::Instant> = None;
         // The access version and number of organizations at the last scan: nothing to
         // find again while neither changed.
-        let mut scanned: Option<(i64, usize)> = None;
+        let mut scanned: Option<((i64, i64), usize)> = None;
+        // The worker's own copy of the daily counts (the server's is in its state).
+        let mirror = crate::analysis::Mirror::default();
         let mut last_sweep: Option<std::time::Instant> = None;
         loop {
             if last_sweep.is_none_or(|t| t.elapsed() >= sweep_every) {
@@ -180,12 +182,12 @@ pub fn spawn(store: DynStore, config: &crate::Config) -> tokio::task::JoinHandle
                 last_sweep = Some(std::time::Instant::now());
             }
             if last_scan.is_none_or(|t| t.elapsed() >= scan_every) {
-                let now = match (store.access_version().await, store.list_orgs().await) {
+                let now = match (store.access_state().await, store.list_orgs().await) {
                     (Ok(v), Ok(orgs)) => Some((v, orgs.len())),
                     _ => None,
                 };
                 if now.is_none() || now != scanned {
-                    match scan_episodes(&store).await {
+                    match scan_episodes(&store, &mirror).await {
                         Ok(_) => scanned = now,
                         Err(e) => tracing::error!(error = %e, "episode scan failed"),
                     }

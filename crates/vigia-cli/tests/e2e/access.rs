@@ -594,8 +594,29 @@ async fn the_analysis_filters_compares_and_never_serves_stale_counts() {
 
         // A new attempt counts at once, although the same question was just answered.
         let r = http.post(app.url("/api/v1/access-attempts")).bearer_auth(&a).json(&denial(agujas)).send().await;
-        assert_eq!(r.expect("post").status(), 201);
+        let mine: Value = r.expect("post").json().await.expect("json");
         assert_eq!(get("").await.1["attempts"], 6);
+        // A correction moves the count: the cell it left is emptied, the new one counts.
+        let mut fixed = denial(siglo);
+        fixed["outcome"] = json!("granted");
+        let r = http
+            .put(app.url(&format!("/api/v1/access-attempts/{}", mine["id"])))
+            .bearer_auth(&a)
+            .json(&fixed)
+            .send()
+            .await
+            .expect("put");
+        assert_eq!(r.status(), 200);
+        let (_, now) = get("").await;
+        let agujas_row = now["by_facility"].as_array().expect("rows").iter().find(|r| r["facility_id"] == agujas);
+        assert_eq!(agujas_row.map(|r| r["attempts"].clone()), Some(json!(1)), "{now}");
+        // The app's copy of the counts agrees with the database's own GROUP BY, also
+        // after the table is rebuilt.
+        app.store.recount_access().await.expect("recount");
+        let (_, after) = get("").await;
+        let sql = app.store.access_tallies(app.org("org-a").await, &Default::default()).await.expect("sql");
+        assert_eq!(after["attempts"].as_i64(), Some(sql.iter().map(|c| c.attempts).sum::<i64>()));
+        assert_eq!(after["by_facility"], now["by_facility"]);
 
         for bad in ["?purpose=fiesta", "?state=99", "?until=2024-13-01", "?outcome=denied", "?compare=ayer"] {
             let (status, body) = get(bad).await;

@@ -27,7 +27,7 @@ use vigia_domain::{FieldError, Micros, RecordType, ValidationErrors};
 
 use crate::vault::{self, b64, MasterKey, Vault, VaultError};
 use crate::{
-    now_micros, Actor, Alert, ApiToken, ExportRow, Attachment, FacilityDayCount, TallyCell, Backend, CalendarRule, CaseFacts, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
+    now_micros, Actor, Alert, ApiToken, ExportRow, Attachment, DailyCell, TallyCell, Backend, CalendarRule, CaseFacts, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
     Webhook, HistoryEntry, LoginChallenge, NewUser, Result, SealedCase, SessionInfo, SessionRow, TotpState,
     StoreError, VerifyReport,
 };
@@ -409,16 +409,21 @@ fn count_daily(
     Ok(())
 }
 
-/// Adds the deltas to `access_daily`, dropping cells left empty.
+/// Adds the deltas to `access_daily` under a new `access_state.version`. Emptied
+/// cells stay with zero counts, so copies kept by app servers see them change.
 async fn apply_daily(conn: &mut <Db as sqlx::Database>::Connection, delta: DailyDelta) -> Result<()> {
-    const COLUMNS: usize = 8;
+    const COLUMNS: usize = 9;
+    let version: i64 = sqlx::query("UPDATE access_state SET version = version + 1 WHERE id = 1 RETURNING version")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("version")?;
     let cells: Vec<(DailyKey, (i64, i64))> = delta.into_iter().filter(|(_, v)| *v != (0, 0)).collect();
-    let emptied = cells.iter().any(|(_, (a, _))| *a < 0);
     for chunk in cells.chunks(BULK_ROWS) {
         let sql = format!(
-            "INSERT INTO access_daily (facility_id, day, org_id, purpose, shared, month, attempts, refusals) VALUES {} \
-             ON CONFLICT (facility_id, day, org_id, purpose, shared) DO UPDATE SET \
-             attempts = access_daily.attempts + excluded.attempts, refusals = access_daily.refusals + excluded.refusals",
+            "INSERT INTO access_daily (facility_id, day, org_id, purpose, shared, month, attempts, refusals, version) \
+             VALUES {} ON CONFLICT (facility_id, day, org_id, purpose, shared) DO UPDATE SET \
+             attempts = access_daily.attempts + excluded.attempts, refusals = access_daily.refusals + excluded.refusals, \
+             version = excluded.version",
             placeholders(chunk.len(), COLUMNS)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -432,14 +437,11 @@ async fn apply_daily(conn: &mut <Db as sqlx::Database>::Connection, delta: Daily
                 .bind(i64::from(*shared))
                 .bind(i64::from(month))
                 .bind(*attempts)
-                .bind(*refusals);
+                .bind(*refusals)
+                .bind(version);
         }
         q.execute(&mut *conn).await?;
     }
-    if emptied {
-        sqlx::query("DELETE FROM access_daily WHERE attempts <= 0").execute(&mut *conn).await?;
-    }
-    sqlx::query("UPDATE access_state SET version = version + 1 WHERE id = 1").execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -470,12 +472,17 @@ async fn recount_daily(conn: &mut <Db as sqlx::Database>::Connection, facility: 
 async fn rebuild_daily(conn: &mut <Db as sqlx::Database>::Connection, facility: Option<i64>) -> Result<()> {
     let delta = recount_daily(conn, facility).await?;
     sqlx::query("DELETE FROM access_daily WHERE $1 IS NULL OR facility_id = $1").bind(facility).execute(&mut *conn).await?;
+    // Rows went away: copies must start over.
+    sqlx::query("UPDATE access_state SET generation = generation + 1 WHERE id = 1").execute(&mut *conn).await?;
     apply_daily(conn, delta).await
 }
 
 /// `access_daily` as stored.
 async fn stored_daily(conn: &mut <Db as sqlx::Database>::Connection) -> Result<HashMap<(i64, i32, i64, String, bool), (i64, i64)>> {
-    let rows = sqlx::query("SELECT facility_id, day, org_id, purpose, shared, attempts, refusals FROM access_daily")
+    let rows = sqlx::query(
+        "SELECT facility_id, day, org_id, purpose, shared, attempts, refusals FROM access_daily \
+         WHERE attempts <> 0 OR refusals <> 0",
+    )
         .fetch_all(&mut *conn)
         .await?;
     let mut out = HashMap::with_capacity(rows.len());
@@ -2166,45 +2173,6 @@ impl crate::Store for SqlStore {
             .collect()
     }
 
-    async fn access_facility_days(&self, viewer_org: i64) -> Result<Vec<FacilityDayCount>> {
-        let sql = format!(
-            "SELECT d.facility_id, d.day, CAST(SUM(d.attempts) AS BIGINT) AS attempts, \
-             CAST(SUM(d.refusals) AS BIGINT) AS refusals FROM access_daily d WHERE {DAILY_VISIBLE_TO} \
-             GROUP BY d.facility_id, d.day ORDER BY d.facility_id, d.day"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(viewer_org).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let day: i64 = r.try_get("day")?;
-                Ok(FacilityDayCount {
-                    facility_id: r.try_get("facility_id")?,
-                    day: day as i32,
-                    attempts: r.try_get("attempts")?,
-                    refusals: r.try_get("refusals")?,
-                })
-            })
-            .collect()
-    }
-
-    async fn access_refusers(&self, viewer_org: i64, from_day: i32, until_day: i32) -> Result<Vec<(i64, i32, i64)>> {
-        let sql = format!(
-            "SELECT DISTINCT d.facility_id, d.day, d.org_id FROM access_daily d WHERE {DAILY_VISIBLE_TO} \
-             AND d.refusals > 0 AND d.day >= $2 AND d.day < $3 ORDER BY d.facility_id, d.day, d.org_id"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(viewer_org)
-            .bind(i64::from(from_day))
-            .bind(i64::from(until_day))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                let day: i64 = r.try_get("day")?;
-                Ok((r.try_get("facility_id")?, day as i32, r.try_get("org_id")?))
-            })
-            .collect()
-    }
-
     async fn refused_attempts(&self, viewer_org: i64, from_day: i32, until_day: i32) -> Result<Vec<(i64, i64, i32)>> {
         // Local days are at most a day from UTC ones: read a day more each side, then
         // keep what falls inside in each facility's own zone.
@@ -2263,8 +2231,35 @@ impl crate::Store for SqlStore {
         Ok(out)
     }
 
-    async fn access_version(&self) -> Result<i64> {
-        Ok(sqlx::query("SELECT version FROM access_state WHERE id = 1").fetch_one(&self.pool).await?.try_get("version")?)
+    async fn access_state(&self) -> Result<(i64, i64)> {
+        let row = sqlx::query("SELECT version, generation FROM access_state WHERE id = 1").fetch_one(&self.pool).await?;
+        Ok((row.try_get("version")?, row.try_get("generation")?))
+    }
+
+    async fn access_daily_since(&self, after_version: i64) -> Result<Vec<DailyCell>> {
+        let rows = sqlx::query(
+            "SELECT facility_id, day, org_id, purpose, shared, attempts, refusals, version FROM access_daily \
+             WHERE version > $1",
+        )
+        .bind(after_version)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let purpose: String = r.try_get("purpose")?;
+                let (day, shared): (i64, i64) = (r.try_get("day")?, r.try_get("shared")?);
+                Ok(DailyCell {
+                    facility_id: r.try_get("facility_id")?,
+                    day: day as i32,
+                    org_id: r.try_get("org_id")?,
+                    purpose: Purpose::parse(&purpose).ok_or_else(|| corrupt("purpose", &purpose))?,
+                    shared: shared != 0,
+                    attempts: r.try_get("attempts")?,
+                    refusals: r.try_get("refusals")?,
+                    version: r.try_get("version")?,
+                })
+            })
+            .collect()
     }
 
     async fn recount_access(&self) -> Result<()> {
