@@ -6,7 +6,8 @@
 //!    own refusal habit and a ten-day closing in March 2024, then imports them the way
 //!    `POST /api/v1/access-attempts/import` does: read and validate every row, then
 //!    store all of them in one transaction with an audit entry each. Prints rows/s with
-//!    the ratio to reading and validating alone (the baseline: no storage).
+//!    the ratio to reading and validating alone (the baseline: no storage), and, on
+//!    SQLite, the floor: the same rows and audit rows written raw, nothing else.
 //! 2. Serves the result in-process and asks, one request at a time, the dashboard
 //!    (`GET /access/analysis`, signed in) and the denial-rate query
 //!    (`GET /api/v1/access-analysis`, all time and filtered), printing p50/p95 with the
@@ -149,6 +150,8 @@ async fn main() {
         parsed.push(vigia_domain::import::attempts_csv(f, &resolve, now).expect("valid rows"));
     }
     let parse_s = t.elapsed().as_secs_f64();
+    let floor_s =
+        if store.backend() == vigia_store::Backend::Sqlite { Some(sqlite_floor(&parsed).await) } else { None };
     drop(parsed);
     let t = Instant::now();
     let mut stored_s = 0.0;
@@ -165,6 +168,15 @@ async fn main() {
     println!("\nimport ({:.0} MB of CSV, {} files, all-or-nothing per file)", bytes as f64 / 1e6, files.len());
     println!("{:<52} {:>9} {:>12} {:>10}", "step", "seconds", "rows/s", "ratio");
     println!("{:<52} {:>9.2} {:>12.0} {:>10.3}", "read + validate only (baseline)", parse_s, rate(parse_s), 1.0);
+    if let Some(f) = floor_s {
+        println!(
+            "{:<52} {:>9.2} {:>12.0} {:>10.3}",
+            "SQLite floor: same rows + audit rows, nothing else",
+            f,
+            rate(f),
+            rate(f) / rate(parse_s)
+        );
+    }
     println!(
         "{:<52} {:>9.2} {:>12.0} {:>10.3}",
         "store only (rows, audit chain, daily counts)",
@@ -281,4 +293,105 @@ async fn main() {
         println!("{:<66} {:>9.2} {:>9.2} {:>14.1}", r.name, r.p50_ms, r.p95_ms, r.p50_ms / base_p50);
     }
     drop(db);
+}
+
+/// The floor: SQLite (same pragmas: WAL, `synchronous=FULL`, 32 MiB cache) writing the
+/// same attempt rows and one audit row each — same tables, same indexes, content of the
+/// same size — in one transaction, a thousand rows per statement, with everything
+/// prepared beforehand: no validation, no hashing, no daily counts, no app. Seconds.
+async fn sqlite_floor(files: &[Vec<vigia_domain::access::AttemptDraft>]) -> f64 {
+    use sqlx::{ConnectOptions, Connection};
+    let dir = std::env::temp_dir().join(format!("vigia-floor-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut c = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.join("floor.db"))
+        .create_if_missing(true)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
+        .pragma("cache_size", "-32768")
+        .connect()
+        .await
+        .expect("floor db");
+    sqlx::raw_sql(
+        "CREATE TABLE access_attempts (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL, facility_id INTEGER NOT NULL, \
+         version INTEGER NOT NULL, requested_at INTEGER, attempted_at INTEGER NOT NULL, purpose TEXT NOT NULL, \
+         team_size INTEGER NOT NULL, people_to_see INTEGER, outcome TEXT NOT NULL, reason_category TEXT, \
+         reason_text TEXT, official TEXT, restrictions TEXT NOT NULL DEFAULT '', notes TEXT, \
+         visibility TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+         CREATE INDEX access_attempts_facility_time ON access_attempts(facility_id, attempted_at);
+         CREATE INDEX access_attempts_org_time ON access_attempts(org_id, attempted_at);
+         CREATE INDEX access_attempts_time ON access_attempts(attempted_at);
+         CREATE TABLE audit_log (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor_user_id INTEGER, org_id INTEGER,
+         action TEXT NOT NULL, record_type TEXT NOT NULL, record_id INTEGER NOT NULL, content TEXT NOT NULL,
+         content_hash TEXT NOT NULL, prev_hash TEXT NOT NULL, entry_hash TEXT NOT NULL);
+         CREATE INDEX audit_log_record ON audit_log(record_type, record_id, seq);
+         CREATE INDEX audit_log_org ON audit_log(org_id, seq);",
+    )
+    .execute(&mut c)
+    .await
+    .expect("schema");
+    let hash = "0".repeat(64);
+    let mut id = 0i64;
+    let mut elapsed = 0.0;
+    for drafts in files {
+        // Prepared outside the clock: the audit content as the app writes it.
+        let contents: Vec<String> = drafts
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                vigia_domain::access::Attempt {
+                    id: i as i64,
+                    org_id: 1,
+                    version: 1,
+                    draft: d.clone(),
+                    created_at: 0,
+                    updated_at: 0,
+                }
+                .content_json()
+            })
+            .collect();
+        let t = Instant::now();
+        let mut tx = c.begin().await.expect("begin");
+        for (chunk, texts) in drafts.chunks(1000).zip(contents.chunks(1000)) {
+            let rows = vec!["(?, 1, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, 0, 0)"; chunk.len()].join(", ");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO access_attempts VALUES {rows}")));
+            let first = id;
+            for d in chunk {
+                id += 1;
+                q = q
+                    .bind(id)
+                    .bind(d.facility_id)
+                    .bind(d.requested_at)
+                    .bind(d.attempted_at)
+                    .bind(d.purpose.as_str())
+                    .bind(d.team_size)
+                    .bind(d.people_to_see)
+                    .bind(d.outcome.as_str())
+                    .bind(d.reason_category.map(|r| r.as_str()))
+                    .bind(d.reason_text.clone())
+                    .bind(d.official.clone())
+                    .bind(d.notes.clone())
+                    .bind(d.visibility.as_str());
+            }
+            q.execute(&mut *tx).await.expect("attempts");
+            let rows = vec!["(?, 0, 1, 1, 'create', 'access_attempt', ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO audit_log VALUES {rows}")));
+            for (i, text) in texts.iter().enumerate() {
+                let seq = first + 1 + i as i64;
+                q = q
+                    .bind(seq)
+                    .bind(seq)
+                    .bind(text.as_str())
+                    .bind(hash.as_str())
+                    .bind(hash.as_str())
+                    .bind(hash.as_str());
+            }
+            q.execute(&mut *tx).await.expect("audit");
+        }
+        tx.commit().await.expect("commit");
+        elapsed += t.elapsed().as_secs_f64();
+    }
+    drop(c);
+    let _ = std::fs::remove_dir_all(&dir);
+    elapsed
 }

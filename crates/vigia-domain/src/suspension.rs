@@ -69,26 +69,37 @@ pub struct Episode {
     pub attempt_ids: Vec<i64>,
 }
 
-/// `P(X ≥ k)` for a sum of independent Bernoulli(`p_i`).
+/// `P(X ≥ k)` for a sum of independent Bernoulli(`p_i`), exactly, by dynamic
+/// programming over the number of successes so far. Counts of `k` or more are one
+/// absorbing state, and counts that can no longer reach `k` are dropped, so it costs
+/// about `k · (n − k)` steps instead of `n²/2`.
 pub fn poisson_binomial_tail(ps: &[f64], k: usize) -> f64 {
+    let n = ps.len();
     if k == 0 {
         return 1.0;
     }
-    if k > ps.len() {
+    if k > n {
         return 0.0;
     }
-    // dist[j] = P(exactly j successes so far).
-    let mut dist = vec![0.0f64; ps.len() + 1];
+    // dist[j] = P(exactly j successes so far) for j < k; dist[k] = P(at least k).
+    let mut dist = vec![0.0f64; k + 1];
     dist[0] = 1.0;
-    for (n, &p) in ps.iter().enumerate() {
+    let mut lo = 0usize;
+    for (i, &p) in ps.iter().enumerate() {
         let p = p.clamp(0.0, 1.0);
-        for j in (0..=n + 1).rev() {
-            let stay = dist[j] * (1.0 - p);
-            let come = if j > 0 { dist[j - 1] * p } else { 0.0 };
-            dist[j] = stay + come;
+        let remaining = n - i - 1;
+        // After this step, counts below `next_lo` cannot reach k any more.
+        let next_lo = lo.max(k.saturating_sub(remaining));
+        let hi = (i + 1).min(k);
+        for j in (next_lo.max(1)..=hi).rev() {
+            dist[j] = if j == k { dist[k] + dist[k - 1] * p } else { dist[j] * (1.0 - p) + dist[j - 1] * p };
         }
+        if next_lo == 0 {
+            dist[0] *= 1.0 - p;
+        }
+        lo = next_lo;
     }
-    dist[k..].iter().sum::<f64>().clamp(0.0, 1.0)
+    dist[k].clamp(0.0, 1.0)
 }
 
 #[cfg(test)]
@@ -104,6 +115,15 @@ pub struct FacilityDay {
     pub day: Date,
     pub attempts: u32,
     pub refusals: u32,
+}
+
+/// A change to a facility's counts on a day: added, or taken away when negative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayChange {
+    pub facility_id: i64,
+    pub day: Date,
+    pub attempts: i64,
+    pub refusals: i64,
 }
 
 /// The organizations refused at a facility on a day, keyed `(facility, day)`.
@@ -220,11 +240,29 @@ fn tail_lower_bound(groups: &[(u32, f64)], k: usize) -> f64 {
 /// One facility's days as dense arrays with prefix sums, for O(1) window sums.
 struct Series {
     attempts: Vec<u32>,
+    refusals: Vec<u32>,
     /// `prefix[i]` = (attempts, refusals) over days `0..i`.
     prefix: Vec<(u64, u64)>,
 }
 
 impl Series {
+    fn new(attempts: Vec<u32>, refusals: Vec<u32>) -> Self {
+        let mut s = Series { attempts, refusals, prefix: Vec::new() };
+        s.sum_up();
+        s
+    }
+
+    fn sum_up(&mut self) {
+        self.prefix.clear();
+        self.prefix.reserve(self.attempts.len() + 1);
+        let mut acc = (0u64, 0u64);
+        self.prefix.push(acc);
+        for (a, r) in self.attempts.iter().zip(&self.refusals) {
+            acc = (acc.0 + u64::from(*a), acc.1 + u64::from(*r));
+            self.prefix.push(acc);
+        }
+    }
+
     /// Sums over day indices `[a, b]`, clamped to the data.
     fn sum(&self, a: i64, b: i64) -> (u64, u64) {
         let len = self.attempts.len() as i64;
@@ -271,50 +309,124 @@ impl Scan {
             e.1[i] += d.refusals.min(d.attempts);
         }
         for (f, (attempts, refusals)) in raw {
-            let mut prefix = Vec::with_capacity(len + 1);
-            let mut acc = (0u64, 0u64);
-            prefix.push(acc);
-            for (a, r) in attempts.iter().zip(&refusals) {
-                acc = (acc.0 + u64::from(*a), acc.1 + u64::from(*r));
-                prefix.push(acc);
-            }
-            scan.series.insert(f, Series { attempts, prefix });
+            scan.series.insert(f, Series::new(attempts, refusals));
         }
         if s.window_days < 1 {
             return scan;
         }
+        scan.windows = (0..len as i64).filter_map(|end| scan.window(end)).collect();
+        scan
+    }
+
+    /// The window ending at day index `end`, if it passes the baselines and the joint tail.
+    fn window(&self, end: i64) -> Option<Window> {
+        let s = &self.settings;
+        let start = end - s.window_days + 1;
         let mut groups: Vec<(u32, f64)> = Vec::new();
-        for end in 0..len as i64 {
-            let start = end - s.window_days + 1;
-            groups.clear();
-            let (mut refusals, mut elevated) = (0usize, Vec::new());
-            for (f, series) in &scan.series {
-                let (n, r) = series.sum(start, end);
-                if n == 0 {
-                    continue;
-                }
-                let p = scan.baseline(series, start);
-                let (n, r) = (n as u32, r as u32);
-                refusals += r as usize;
-                groups.push((n, p));
-                // The binomial median is ⌊np⌋ or ⌈np⌉: at or below it the tail is ≥ ½.
-                if r > 0 && f64::from(r) > (f64::from(n) * p).floor() && binomial_tail(n, p, r) < s.facility_alpha {
-                    elevated.push(*f);
-                }
-            }
-            if refusals == 0 || elevated.len() < s.min_facilities {
+        let (mut refusals, mut elevated) = (0usize, Vec::new());
+        for (f, series) in &self.series {
+            let (n, r) = series.sum(start, end);
+            if n == 0 {
                 continue;
             }
-            if tail_lower_bound(&groups, refusals) >= s.alpha {
-                continue;
-            }
-            let ps: Vec<f64> = groups.iter().flat_map(|&(n, p)| std::iter::repeat_n(p, n as usize)).collect();
-            let p = poisson_binomial_tail(&ps, refusals);
-            if p < s.alpha {
-                scan.windows.push(Window { start, end, p, elevated });
+            let p = self.baseline(series, start);
+            let (n, r) = (n as u32, r as u32);
+            refusals += r as usize;
+            groups.push((n, p));
+            // The binomial median is ⌊np⌋ or ⌈np⌉: at or below it the tail is ≥ ½.
+            if r > 0 && f64::from(r) > (f64::from(n) * p).floor() && binomial_tail(n, p, r) < s.facility_alpha {
+                elevated.push(*f);
             }
         }
-        scan
+        if refusals == 0 || elevated.len() < s.min_facilities || tail_lower_bound(&groups, refusals) >= s.alpha {
+            return None;
+        }
+        let ps: Vec<f64> = groups.iter().flat_map(|&(n, p)| std::iter::repeat_n(p, n as usize)).collect();
+        let p = poisson_binomial_tail(&ps, refusals);
+        (p < s.alpha).then_some(Window { start, end, p, elevated })
+    }
+
+    /// Applies changes to the daily counts (added, or taken away when negative) and
+    /// re-tests only the windows they can touch: those whose days or baselines hold a
+    /// changed day. Gives what [`Scan::new`] over the changed counts gives.
+    pub fn update(&mut self, changes: &[DayChange]) {
+        if changes.is_empty() {
+            return;
+        }
+        let len = self.series.values().next().map(|x| x.attempts.len()).unwrap_or(0) as i64;
+        let index = |d: Date| i64::from(crate::access::day_number(d) - self.first);
+        let outside =
+            changes.iter().any(|c| !(0..len).contains(&index(c.day)) || !self.series.contains_key(&c.facility_id));
+        if outside || self.settings.window_days < 1 {
+            // The range of days or of facilities grows: start over from the counts.
+            let mut days = self.days();
+            days.extend(changes.iter().map(|c| FacilityDay {
+                facility_id: c.facility_id,
+                day: c.day,
+                attempts: 0,
+                refusals: 0,
+            }));
+            let mut totals: BTreeMap<(i64, Date), (i64, i64)> = BTreeMap::new();
+            for d in &days {
+                let e = totals.entry((d.facility_id, d.day)).or_default();
+                e.0 += i64::from(d.attempts);
+                e.1 += i64::from(d.refusals);
+            }
+            for c in changes {
+                let e = totals.entry((c.facility_id, c.day)).or_default();
+                e.0 += c.attempts;
+                e.1 += c.refusals;
+            }
+            let days: Vec<FacilityDay> = totals
+                .into_iter()
+                .filter(|(_, (a, _))| *a > 0)
+                .map(|((facility_id, day), (a, r))| FacilityDay {
+                    facility_id,
+                    day,
+                    attempts: u32::try_from(a).unwrap_or(u32::MAX),
+                    refusals: u32::try_from(r.max(0)).unwrap_or(u32::MAX),
+                })
+                .collect();
+            *self = Scan::new(&days, &self.settings);
+            return;
+        }
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        let mut touched = BTreeSet::new();
+        for c in changes {
+            let i = index(c.day);
+            if let Some(series) = self.series.get_mut(&c.facility_id) {
+                let a = (i64::from(series.attempts[i as usize]) + c.attempts).max(0);
+                let r = (i64::from(series.refusals[i as usize]) + c.refusals).clamp(0, a);
+                series.attempts[i as usize] = u32::try_from(a).unwrap_or(u32::MAX);
+                series.refusals[i as usize] = u32::try_from(r).unwrap_or(u32::MAX);
+                touched.insert(c.facility_id);
+            }
+            lo = lo.min(i);
+            hi = hi.max(i);
+        }
+        for f in touched {
+            if let Some(series) = self.series.get_mut(&f) {
+                series.sum_up();
+            }
+        }
+        let last = (hi + self.settings.window_days - 1 + self.settings.baseline_days).min(len - 1);
+        self.windows.retain(|w| w.end < lo || w.end > last);
+        let fresh: Vec<Window> = (lo..=last).filter_map(|end| self.window(end)).collect();
+        self.windows.extend(fresh);
+        self.windows.sort_by_key(|w| w.end);
+    }
+
+    /// The counts as days again.
+    fn days(&self) -> Vec<FacilityDay> {
+        let mut out = Vec::new();
+        for (f, series) in &self.series {
+            for (i, (a, r)) in series.attempts.iter().zip(&series.refusals).enumerate() {
+                if *a > 0 {
+                    out.push(FacilityDay { facility_id: *f, day: self.date(i as i64), attempts: *a, refusals: *r });
+                }
+            }
+        }
+        out
     }
 
     /// A facility's baseline refusal rate for a window starting at day index `start`.
@@ -720,6 +832,42 @@ mod tests {
                 prop_assert!((a.expected - b.expected).abs() < 1e-9 * b.expected.max(1.0));
                 prop_assert!((a.p_value - b.p_value).abs() <= 1e-12 * b.p_value.max(1e-300));
             }
+        }
+
+        #[test]
+        fn updating_a_scan_gives_what_scanning_again_gives(
+            before in proptest::collection::vec((0i64..4, 0i64..90, 1u32..6, 0u32..6), 0..120),
+            changes in proptest::collection::vec((0i64..5, -5i64..100, -3i64..4, -3i64..4), 0..8),
+        ) {
+            let s = Settings { alpha: 0.05, min_orgs: 1, min_facilities: 1, window_days: 5, baseline_days: 20, ..Settings::default() };
+            let mut totals: BTreeMap<(i64, Date), (i64, i64)> = BTreeMap::new();
+            for (f, d, a, r) in &before {
+                let e = totals.entry((*f, day(*d))).or_default();
+                e.0 += i64::from(*a);
+                e.1 += i64::from((*r).min(*a));
+            }
+            let as_days = |t: &BTreeMap<(i64, Date), (i64, i64)>| -> Vec<FacilityDay> {
+                t.iter()
+                    .filter(|(_, (a, _))| *a > 0)
+                    .map(|((f, d), (a, r))| FacilityDay { facility_id: *f, day: *d, attempts: *a as u32, refusals: (*r).clamp(0, *a) as u32 })
+                    .collect()
+            };
+            let mut scan = Scan::new(&as_days(&totals), &s);
+            let mut applied = Vec::new();
+            for (f, d, da, dr) in changes {
+                let e = totals.entry((f, day(d))).or_default();
+                // Never take away more than is there, as the store never does.
+                let da = da.max(-e.0);
+                let dr = dr.max(-e.1).min(e.0 + da - e.1);
+                e.0 += da;
+                e.1 += dr;
+                applied.push(DayChange { facility_id: f, day: day(d), attempts: da, refusals: dr });
+            }
+            scan.update(&applied);
+            let again = Scan::new(&as_days(&totals), &s);
+            let refusers: Refusers = as_days(&totals).iter().filter(|d| d.refusals > 0).map(|d| ((d.facility_id, d.day), vec![d.facility_id % 3])).collect();
+            prop_assert_eq!(scan.needs(), again.needs());
+            prop_assert_eq!(scan.episodes(&refusers), again.episodes(&refusers));
         }
 
         #[test]

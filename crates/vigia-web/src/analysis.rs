@@ -12,7 +12,7 @@ use vigia_domain::access::{date_of_day, day_number, Attempt, Purpose, TallyFilte
 use vigia_domain::account::Locale;
 use vigia_domain::facility::Facility;
 use vigia_domain::input::RawInput;
-use vigia_domain::suspension::{Episode, FacilityDay, Refusers, Scan, Settings, Tally};
+use vigia_domain::suspension::{DayChange, Episode, FacilityDay, Refusers, Scan, Settings, Tally};
 use vigia_domain::ValidationErrors;
 use vigia_store::{DynStore, TallyCell};
 
@@ -184,6 +184,11 @@ struct MirrorState {
     partners: HashMap<i64, std::collections::HashSet<i64>>,
     /// Episodes found at this version, by (viewer, settings).
     episodes: HashMap<(i64, String), std::sync::Arc<Vec<Episode>>>,
+    /// The rule's state per (viewer, settings), kept across versions and updated with
+    /// what changed: a new attempt re-tests only the windows it can touch.
+    scans: HashMap<(i64, String), Scan>,
+    /// Tallies answered at this version, by (viewer, question).
+    tallies: HashMap<(i64, String), Cells>,
 }
 
 #[derive(Clone, Copy)]
@@ -199,11 +204,38 @@ struct Cell {
 }
 
 impl MirrorState {
+    /// Feeds what changed to each kept scan, as its viewer sees it.
+    fn update_scans(&mut self, changed: &[(Cell, i64, i64)]) {
+        let mut scans = std::mem::take(&mut self.scans);
+        for ((viewer, _), scan) in scans.iter_mut() {
+            let mut by_day: BTreeMap<(i64, i32), (i64, i64)> = BTreeMap::new();
+            for (cell, old_attempts, old_refusals) in changed.iter().filter(|(c, _, _)| self.visible(*viewer, c)) {
+                let e = by_day.entry((cell.facility_id, cell.day)).or_default();
+                e.0 += cell.attempts - old_attempts;
+                e.1 += cell.refusals - old_refusals;
+            }
+            let changes: Vec<DayChange> = by_day
+                .into_iter()
+                .filter(|(_, d)| *d != (0, 0))
+                .map(|((facility_id, day), (attempts, refusals))| DayChange {
+                    facility_id,
+                    day: date_of_day(day),
+                    attempts,
+                    refusals,
+                })
+                .collect();
+            scan.update(&changes);
+        }
+        self.scans = scans;
+    }
+
     fn visible(&self, viewer: i64, c: &Cell) -> bool {
         c.org_id == viewer || (c.shared && self.partners.get(&viewer).is_some_and(|p| p.contains(&c.org_id)))
     }
 
-    fn apply(&mut self, cells: Vec<vigia_store::DailyCell>) {
+    /// Applies changed cells; returns each with the counts it had before.
+    fn apply(&mut self, cells: Vec<vigia_store::DailyCell>) -> Vec<(Cell, i64, i64)> {
+        let mut changed = Vec::with_capacity(cells.len());
         for d in cells {
             self.version = self.version.max(d.version);
             let cell = Cell {
@@ -216,14 +248,40 @@ impl MirrorState {
                 attempts: d.attempts,
                 refusals: d.refusals,
             };
-            match self.index.entry((d.facility_id, d.day, d.org_id, d.purpose, d.shared)) {
-                std::collections::hash_map::Entry::Occupied(e) => self.cells[*e.get()] = cell,
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(self.cells.len());
-                    self.cells.push(cell);
-                }
-            }
+            let (old_attempts, old_refusals) =
+                match self.index.entry((d.facility_id, d.day, d.org_id, d.purpose, d.shared)) {
+                    std::collections::hash_map::Entry::Occupied(e) => {
+                        let old = std::mem::replace(&mut self.cells[*e.get()], cell);
+                        (old.attempts, old.refusals)
+                    }
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(self.cells.len());
+                        self.cells.push(cell);
+                        (0, 0)
+                    }
+                };
+            changed.push((cell, old_attempts, old_refusals));
         }
+        changed
+    }
+
+    /// Tallies for a question, remembered until the counts change.
+    fn tallies_cached(
+        &mut self,
+        viewer: i64,
+        f: &TallyFilter,
+        facilities_in_state: Option<&std::collections::HashSet<i64>>,
+    ) -> Cells {
+        let key = (viewer, format!("{f:?}"));
+        if let Some(found) = self.tallies.get(&key) {
+            return found.clone();
+        }
+        let found = std::sync::Arc::new(self.tallies(viewer, f, facilities_in_state));
+        if self.tallies.len() >= 256 {
+            self.tallies.clear();
+        }
+        self.tallies.insert(key, found.clone());
+        found
     }
 
     /// Attempts and refusals the viewer may see, by facility, organization and month.
@@ -299,7 +357,14 @@ impl MirrorState {
         if let Some(found) = self.episodes.get(&key) {
             return found.clone();
         }
-        let scan = Scan::new(&self.facility_days(viewer), s);
+        if !self.scans.contains_key(&key) {
+            if self.scans.len() >= 64 {
+                self.scans.clear();
+            }
+            let scan = Scan::new(&self.facility_days(viewer), s);
+            self.scans.insert(key.clone(), scan);
+        }
+        let Some(scan) = self.scans.get(&key) else { return std::sync::Arc::default() };
         let ranges: Vec<(i32, i32)> = scan.needs().into_iter().map(|(a, b)| (day_number(a), day_number(b))).collect();
         let found = std::sync::Arc::new(scan.episodes(&self.refusers(viewer, &ranges)));
         if self.episodes.len() >= 256 {
@@ -322,22 +387,29 @@ impl Mirror {
         }
         let mut state = self.state.write().await;
         if !(state.loaded && state.version >= version && state.generation == generation) {
-            if !state.loaded || state.generation != generation {
+            let changed = if !state.loaded || state.generation != generation {
                 *state = MirrorState { generation, ..Default::default() };
                 state.apply(store.access_daily_since(-1).await?);
+                None
             } else {
                 let after = state.version;
-                state.apply(store.access_daily_since(after).await?);
-            }
+                Some(state.apply(store.access_daily_since(after).await?))
+            };
             // Coalition changes bump the version without touching cells.
             state.version = state.version.max(version);
-            state.partners.clear();
+            let mut partners: HashMap<i64, std::collections::HashSet<i64>> = HashMap::new();
             for c in store.list_coalitions().await? {
                 for a in &c.members {
-                    state.partners.entry(*a).or_default().extend(c.members.iter().copied());
+                    partners.entry(*a).or_default().extend(c.members.iter().copied());
                 }
             }
+            match changed {
+                Some(changed) if partners == state.partners => state.update_scans(&changed),
+                _ => state.scans.clear(),
+            }
+            state.partners = partners;
             state.episodes.clear();
+            state.tallies.clear();
             state.loaded = true;
         }
         Ok(state.downgrade())
@@ -399,8 +471,9 @@ async fn analyse(st: &AppState, ctx: &Ctx, q: &HashMap<String, String>) -> Resul
         .as_ref()
         .map(|code| facilities.values().filter(|f| f.draft.state_code == *code).map(|f| f.id).collect());
     let (cells, compared) = {
-        let mirror = st.analyses.fresh(&st.store).await?;
-        let tallies = |f: &TallyFilter| std::sync::Arc::new(mirror.tallies(org, f, in_state.as_ref()));
+        drop(st.analyses.fresh(&st.store).await?);
+        let mut mirror = st.analyses.state.write().await;
+        let mut tallies = |f: &TallyFilter| mirror.tallies_cached(org, f, in_state.as_ref());
         let compared = compare.map(|date| {
             let split = day_number(date);
             let before =

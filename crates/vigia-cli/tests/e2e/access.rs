@@ -634,3 +634,80 @@ async fn the_analysis_filters_compares_and_never_serves_stale_counts() {
         assert!(r.text().await.expect("t").contains("Siglo XXI"));
     }
 }
+
+/// The suspension rule kept up to date attempt by attempt finds what a server starting
+/// afresh finds: a closing recorded after the page was first viewed is flagged, and a
+/// correction that undoes part of it is reflected.
+#[tokio::test]
+async fn episodes_found_incrementally_match_a_fresh_start() {
+    for app in TestApp::all().await {
+        let mut tokens = Vec::new();
+        for org in ["org-a", "org-b", "org-c", "org-d"] {
+            tokens.push(app.api_user(&format!("mon@{org}.org"), org, Role::Monitor).await.1);
+        }
+        app.coalition("red", &["org-a", "org-b", "org-c", "org-d"]).await;
+        let mut facilities = Vec::new();
+        for name in ["Uno", "Dos", "Tres", "Cuatro"] {
+            facilities.push(app.facility(name).await);
+        }
+        let http = reqwest::Client::new();
+        let import = |token: String, csv: String| {
+            let (http, url) = (http.clone(), app.url("/api/v1/access-attempts/import"));
+            async move {
+                let r = http.post(url).bearer_auth(token).header("content-type", "text/csv").body(csv).send().await;
+                assert_eq!(r.expect("import").status(), 201);
+            }
+        };
+        // A quiet year: every facility visited most days, rarely refused.
+        for (i, token) in tokens.iter().enumerate() {
+            let mut csv = String::from("facility_id,attempted_at,purpose,outcome\n");
+            for day in 0..330 {
+                let date = jiff::civil::date(2023, 1, 1).checked_add(jiff::Span::new().days(day)).expect("date");
+                for (j, f) in facilities.iter().enumerate() {
+                    if !(day as usize + i + j).is_multiple_of(3) {
+                        let outcome =
+                            if (day as usize * 7 + i * 3 + j).is_multiple_of(23) { "denied" } else { "granted" };
+                        csv.push_str(&format!("{f},{date}T{:02}:00,monitoring,{outcome}\n", 8 + i));
+                    }
+                }
+            }
+            import(token.clone(), csv).await;
+        }
+        let episodes = |base: String| {
+            let (http, token) = (http.clone(), tokens[0].clone());
+            async move {
+                let r = http.get(format!("{base}/api/v1/access-analysis")).bearer_auth(token).send().await;
+                r.expect("get").json::<Value>().await.expect("json")["episodes"].clone()
+            }
+        };
+        assert_eq!(episodes(app.url("")).await, json!([]), "a quiet year");
+        // Then every organization is turned away everywhere for four days (inside the
+        // days already counted, so the kept scan is patched rather than rebuilt).
+        for (i, token) in tokens.iter().enumerate() {
+            let mut csv = String::from("facility_id,attempted_at,purpose,outcome\n");
+            for day in 0..4 {
+                let date = jiff::civil::date(2023, 11, 6).checked_add(jiff::Span::new().days(day)).expect("date");
+                for f in &facilities {
+                    csv.push_str(&format!("{f},{date}T{:02}:00,legal_assistance,denied\n", 8 + i));
+                }
+            }
+            import(token.clone(), csv).await;
+        }
+        let kept = episodes(app.url("")).await;
+        assert_eq!(kept.as_array().map(Vec::len), Some(1), "{kept}");
+        // Trimmed to the refusals it rests on, which may include a quiet-year one.
+        let start = kept[0]["start"].as_str().expect("start");
+        assert!(("2023-10-31".."2023-11-07").contains(&start), "{kept}");
+        assert!(kept[0]["end"].as_str().is_some_and(|e| e >= "2023-11-09"), "{kept}");
+        let fresh_addr =
+            vigia_web::spawn(app.store.clone(), vigia_web::Config::default()).await.expect("a second server");
+        assert_eq!(kept, episodes(format!("http://{fresh_addr}")).await, "incremental = from scratch");
+        // Days past the end grow the range: the kept scan starts over, still the same.
+        import(
+            tokens[1].clone(),
+            format!("facility_id,attempted_at,purpose,outcome\n{},2024-02-01T09:00,medical,denied\n", facilities[0]),
+        )
+        .await;
+        assert_eq!(episodes(app.url("")).await, episodes(format!("http://{fresh_addr}")).await);
+    }
+}
