@@ -266,6 +266,8 @@ analysis-compare-title = Before and after { $date }
 analysis-before = before
 analysis-after = after
 analysis-change = Change (points)
+analysis-chart-month = Refusal rate by month (the line: the rate over everything selected)
+analysis-chart-facility = Refusal rate by center (the line: the rate over everything selected)
 
 access-files = Evidence
 access-files-empty = No files.

@@ -266,6 +266,8 @@ analysis-compare-title = Antes y después del { $date }
 analysis-before = antes
 analysis-after = después
 analysis-change = Cambio (puntos)
+analysis-chart-month = Tasa de rechazo por mes (la línea: la tasa de todo lo seleccionado)
+analysis-chart-facility = Tasa de rechazo por centro (la línea: la tasa de todo lo seleccionado)
 
 access-files = Evidencia
 access-files-empty = Sin archivos.

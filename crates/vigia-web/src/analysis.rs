@@ -28,6 +28,7 @@ pub fn routes() -> Routes {
         .get("/access/analysis", page)
         .get("/access/analysis.csv", csv_download)
         .get("/access/map.svg", map_svg)
+        .get("/access/chart.svg", chart_svg)
         .get("/api/v1/access-analysis", api)
 }
 
@@ -629,6 +630,8 @@ struct AnalysisPage {
     episodes: Vec<EpisodeView>,
     tables: Vec<(String, &'static str, Vec<TallyRow>)>,
     compare: Option<(String, Vec<CompareView>)>,
+    /// (title, id, drawing) of each chart.
+    charts: Vec<(String, &'static str, String)>,
     status: Vec<StatusRow>,
     query: String,
     map: String,
@@ -651,6 +654,42 @@ fn tables(a: &Analysis, l: Locale) -> Vec<(String, &'static str, Vec<TallyRow>)>
         (tr(l, "analysis-by-org"), "by-org", table(tally_cells(&a.cells, |c| c.org_id), org_name)),
         (tr(l, "analysis-by-month"), "by-month", table(tally_cells(&a.cells, |c| c.month), month_label)),
     ]
+}
+
+/// The refusal rate as bars (`by-month` or `by-facility`), against the rate over the
+/// whole selection: bars above it are drawn in the alarm color.
+fn chart(a: &Analysis, l: Locale, which: &str) -> Option<(String, String)> {
+    let (title, rows): (String, Vec<(String, Tally)>) = match which {
+        "by-month" => (
+            tr(l, "analysis-chart-month"),
+            tally_cells(&a.cells, |c| c.month).iter().map(|(m, t)| (month_label(m), *t)).collect(),
+        ),
+        "by-facility" => (
+            tr(l, "analysis-chart-facility"),
+            tally_cells(&a.cells, |c| c.facility_id)
+                .iter()
+                .map(|(id, t)| (a.facilities.get(id).map(|f| f.draft.name.clone()).unwrap_or_default(), *t))
+                .collect(),
+        ),
+        _ => return None,
+    };
+    let all = rows.iter().fold(Tally::default(), |acc, (_, t)| Tally {
+        attempts: acc.attempts + t.attempts,
+        refusals: acc.refusals + t.refusals,
+    });
+    let overall = all.rate().unwrap_or(0.0);
+    let bars: Vec<crate::chart::Bar> = rows
+        .iter()
+        .map(|(label, t)| crate::chart::Bar {
+            label: label.chars().take(10).collect(),
+            value: t.rate().unwrap_or(0.0),
+            tip: format!("{label}: {} ({} / {})", pct(t), t.refusals, t.attempts),
+            alarm: t.rate().unwrap_or(0.0) > overall,
+        })
+        .collect();
+    let line = format!("{:.0} %", overall * 100.0);
+    let svg = crate::chart::bars(&format!("chart-{which}"), &title, &bars, 0.0, Some((overall, &line)));
+    Some((title, svg))
 }
 
 /// The filter form, with the reasons for bad values.
@@ -718,6 +757,7 @@ async fn page(
                 episodes: Vec::new(),
                 tables: Vec::new(),
                 compare: None,
+                charts: Vec::new(),
             };
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
@@ -776,6 +816,11 @@ async fn page(
         episodes,
         tables: tables(&a, l),
         compare,
+        charts: ["by-month", "by-facility"]
+            .into_iter()
+            .filter_map(|id| chart(&a, l, id).map(|(title, svg)| (title, id, svg)))
+            .filter(|_| a.attempts() > 0)
+            .collect(),
     };
     render(StatusCode::OK, &page)
 }
@@ -899,6 +944,26 @@ fn access_map(a: &Analysis, l: Locale) -> String {
         })
         .collect();
     crate::map::render(&tr(l, "analysis-map"), &dots)
+}
+
+/// A chart of the page (`chart` = by-month or by-facility) as a standalone SVG file.
+async fn chart_svg(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(mut q): Query<HashMap<String, String>>,
+) -> Result<axum::response::Response, crate::error::PageError> {
+    use axum::response::IntoResponse;
+    let which = q.remove("chart").unwrap_or_else(|| "by-month".into());
+    let a = analyse(&st, &ctx, &q).await?;
+    let (_, svg) = chart(&a, ctx.locale, &which).ok_or(WebError::NotFound)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/svg+xml; charset=utf-8".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"vigia-{which}.svg\"")),
+        ],
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{svg}"),
+    )
+        .into_response())
 }
 
 /// The same map as a standalone SVG file.

@@ -18,6 +18,7 @@ pub mod api;
 pub mod auth;
 pub mod calendars;
 pub mod cases;
+pub mod chart;
 pub mod error;
 pub mod evidence;
 pub mod i18n;

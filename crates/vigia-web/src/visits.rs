@@ -567,35 +567,16 @@ pub async fn for_facility(
     let chart = if points.is_empty() {
         String::new()
     } else {
-        let max = points.iter().map(|p| p.1).fold(1.0f64, f64::max) * 1.1;
-        let (w, h, left) = (600.0, 180.0, 40.0);
-        let bw = ((w - left) / points.len() as f64).min(60.0);
-        let y = |o: f64| h - 20.0 - (h - 40.0) * (o / max);
-        let mut s = format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"{}\" id=\"occupancy-chart\">",
-            crate::map::esc(&tr(l, "visit-occupancy"))
-        );
-        s.push_str(&format!(
-            "<line x1=\"{left}\" x2=\"{w}\" y1=\"{0:.1}\" y2=\"{0:.1}\" stroke=\"#b3261e\" stroke-dasharray=\"4 3\"/><text x=\"2\" y=\"{1:.1}\" font-size=\"11\" fill=\"#b3261e\">100 %</text>",
-            y(1.0),
-            y(1.0) + 4.0
-        ));
-        for (i, (date, o)) in points.iter().enumerate() {
-            let x = left + i as f64 * bw + 4.0;
-            let color = if *o > 1.0 { "#b3261e" } else { "#2e7d32" };
-            s.push_str(&format!(
-                "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{color}\" class=\"occupancy\"><title>{date}: {:.0} %</title></rect><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#444\">{}</text>",
-                y(*o),
-                bw - 8.0,
-                (h - 20.0) - y(*o),
-                o * 100.0,
-                x + (bw - 8.0) / 2.0,
-                h - 6.0,
-                &date[..7]
-            ));
-        }
-        s.push_str("</svg>");
-        s
+        let bars: Vec<crate::chart::Bar> = points
+            .iter()
+            .map(|(date, o)| crate::chart::Bar {
+                label: date[..7].to_string(),
+                value: *o,
+                tip: format!("{date}: {:.0} %", o * 100.0),
+                alarm: *o > 1.0,
+            })
+            .collect();
+        crate::chart::bars("occupancy-chart", &tr(l, "visit-occupancy"), &bars, 1.0, Some((1.0, "100 %")))
     };
     Ok(FacilityVisits { rows, chart, open })
 }

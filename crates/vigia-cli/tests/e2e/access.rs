@@ -626,6 +626,13 @@ async fn the_analysis_filters_compares_and_never_serves_stale_counts() {
         let (status, page) = get_text(&c, app.url("/access/analysis?state=09&compare=2024-03-01")).await;
         assert_eq!(status, 200);
         assert!(page.contains("id=\"analysis-filters\"") && page.contains("id=\"compare\""), "{page}");
+        assert!(page.contains("id=\"chart-by-month\"") && page.contains("id=\"chart-by-facility\""), "charts");
+        let r = c.get(app.url("/access/chart.svg?chart=by-facility&purpose=monitoring")).send().await.expect("svg");
+        assert_eq!(r.headers()["content-type"], "image/svg+xml; charset=utf-8");
+        let svg = r.text().await.expect("svg");
+        assert!(svg.starts_with("<?xml") && svg.matches("class=\"bar\"").count() == 2, "{svg}");
+        let r = c.get(app.url("/access/chart.svg?chart=pie")).send().await.expect("svg");
+        assert_eq!(r.status(), 404);
         let (status, page) = get_text(&c, app.url("/access/analysis?purpose=fiesta")).await;
         assert_eq!(status, 422);
         assert!(page.contains("class=\"error\""), "the field's reason is shown");
