@@ -259,6 +259,12 @@ enum AuditCmd {
         #[command(flatten)]
         place: Place,
     },
+    /// Recount the daily access counts the analysis reads from the attempts themselves
+    /// (when `verify` finds them out of step; nothing recorded is changed).
+    Recount {
+        #[command(flatten)]
+        place: Place,
+    },
 }
 
 #[derive(Subcommand)]
@@ -448,6 +454,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 return Ok(ExitCode::from(1));
             }
+        }
+        Command::Audit(AuditCmd::Recount { place }) => {
+            let store = place.open().await?;
+            store.recount_access().await?;
+            println!("Recounted the daily access counts from the attempts");
         }
         Command::Keys(KeysCmd::Rotate { place }) => {
             if std::env::var(keyfile::ENV).is_ok() {

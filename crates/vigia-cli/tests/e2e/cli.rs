@@ -125,6 +125,7 @@ fn every_command_has_help_and_bad_arguments_fail_with_a_reason() {
         vec!["token", "create", "--help"],
         vec!["facility", "import", "--help"],
         vec!["audit", "verify", "--help"],
+        vec!["audit", "recount", "--help"],
         vec!["keys", "rotate", "--help"],
         vec!["backup", "--help"],
     ] {
@@ -350,6 +351,34 @@ fn audit_verify_catches_a_row_edited_directly_in_sqlite() {
     let o = run(&dir, &["audit", "verify"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).1.contains("BROKEN: entry 2 was altered"), "{:?}", text(&o));
+}
+
+#[test]
+fn daily_counts_out_of_step_are_reported_and_recounted() {
+    let t = TempDir::new("recount");
+    let dir = t.data();
+    init(&dir);
+    let csv = t.0.join("f.csv");
+    std::fs::write(&csv, "name,kind,state_code,capacity\nSiglo XXI,estacion_migratoria,07,960\n").expect("write");
+    assert!(run(&dir, &["facility", "import", csv.to_str().expect("p")]).status.success());
+    let url = vigia_store::sqlite_url(&dir.join("vigia.db"));
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    rt.block_on(async {
+        let mut c = sqlx::SqliteConnection::connect(&url).await.expect("connect");
+        sqlx::query(
+            "INSERT INTO access_daily (facility_id, day, org_id, purpose, shared, month, attempts, refusals, version) \
+             VALUES (1, 18000, 1, 'monitoring', 1, 201903, 40, 40, 1)",
+        )
+        .execute(&mut c)
+        .await
+        .expect("forge");
+    });
+    let o = run(&dir, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("daily access counts disagree") && text(&o).1.contains("vigia audit recount"));
+    let o = run(&dir, &["audit", "recount"]);
+    assert!(text(&o).0.contains("Recounted"), "{:?}", text(&o));
+    assert!(run(&dir, &["audit", "verify"]).status.success());
 }
 
 #[test]

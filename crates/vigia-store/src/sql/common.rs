@@ -3223,7 +3223,7 @@ impl crate::Store for SqlStore {
             wrong += stored.len().saturating_sub(expected.len());
             if wrong > 0 {
                 problems.push(format!(
-                    "the daily access counts disagree with the attempts in {wrong} cells (run `vigia access recount`)"
+                    "the daily access counts disagree with the attempts in {wrong} cells (run `vigia audit recount`)"
                 ));
             }
         }
