@@ -171,8 +171,16 @@ pub struct Mirror {
     state: tokio::sync::RwLock<MirrorState>,
 }
 
-/// Tally cells as computed for one question.
-type Cells = std::sync::Arc<Vec<TallyCell>>;
+/// The answer to one question: cells by facility, organization and month, and the
+/// totals by week (the Monday's day number).
+#[derive(Default)]
+struct Tallies {
+    cells: Vec<TallyCell>,
+    weeks: BTreeMap<i32, Tally>,
+}
+
+/// Tallies as computed for one question.
+type Cells = std::sync::Arc<Tallies>;
 
 #[derive(Default)]
 struct MirrorState {
@@ -292,8 +300,9 @@ impl MirrorState {
         viewer: i64,
         f: &TallyFilter,
         facilities_in_state: Option<&std::collections::HashSet<i64>>,
-    ) -> Vec<TallyCell> {
+    ) -> Tallies {
         let mut out: BTreeMap<(i64, i64, i32), (i64, i64)> = BTreeMap::new();
+        let mut weeks: BTreeMap<i32, Tally> = BTreeMap::new();
         for c in &self.cells {
             let keep = c.attempts != 0
                 && f.facility_id.is_none_or(|id| id == c.facility_id)
@@ -307,9 +316,14 @@ impl MirrorState {
                 let e = out.entry((c.facility_id, c.org_id, c.month)).or_default();
                 e.0 += c.attempts;
                 e.1 += c.refusals;
+                // 1970-01-01 was a Thursday: step back to the week's Monday.
+                let w = weeks.entry(c.day - (c.day + 3).rem_euclid(7)).or_default();
+                w.attempts += c.attempts as usize;
+                w.refusals += c.refusals as usize;
             }
         }
-        out.into_iter()
+        let cells = out
+            .into_iter()
             .map(|((facility_id, org_id, month), (attempts, refusals))| TallyCell {
                 facility_id,
                 org_id,
@@ -317,7 +331,8 @@ impl MirrorState {
                 attempts,
                 refusals,
             })
-            .collect()
+            .collect();
+        Tallies { cells, weeks }
     }
 
     /// Everything the viewer may see by facility and day: what the rule reads.
@@ -443,7 +458,7 @@ struct Analysis {
 
 impl Analysis {
     fn attempts(&self) -> i64 {
-        self.cells.iter().map(|c| c.attempts).sum()
+        self.cells.cells.iter().map(|c| c.attempts).sum()
     }
 
     /// Whether the facility is inside the filter's facility and state.
@@ -522,7 +537,7 @@ type CompareRow = (String, Tally, Tally, String);
 
 fn compare_rows(a: &Analysis) -> Vec<CompareRow> {
     let Some((_, before, after)) = &a.compared else { return Vec::new() };
-    let (before, after) = (tally_cells(before, |c| c.facility_id), tally_cells(after, |c| c.facility_id));
+    let (before, after) = (tally_cells(&before.cells, |c| c.facility_id), tally_cells(&after.cells, |c| c.facility_id));
     let ids: std::collections::BTreeSet<i64> = before.keys().chain(after.keys()).copied().collect();
     let mut rows: Vec<CompareRow> = ids
         .into_iter()
@@ -556,7 +571,7 @@ async fn api(
     let fac_name = |id: &i64| a.facilities.get(id).map(|f| f.draft.name.clone());
     let org_name = |id: &i64| a.orgs.get(id).cloned();
     let row = |t: &Tally| serde_json::json!({"attempts": t.attempts, "refusals": t.refusals, "rate": t.rate()});
-    let by_facility: Vec<_> = tally_cells(&a.cells, |c| c.facility_id)
+    let by_facility: Vec<_> = tally_cells(&a.cells.cells, |c| c.facility_id)
         .iter()
         .map(|(id, t)| {
             let mut v = row(t);
@@ -565,7 +580,7 @@ async fn api(
             v
         })
         .collect();
-    let by_org: Vec<_> = tally_cells(&a.cells, |c| c.org_id)
+    let by_org: Vec<_> = tally_cells(&a.cells.cells, |c| c.org_id)
         .iter()
         .map(|(id, t)| {
             let mut v = row(t);
@@ -574,11 +589,21 @@ async fn api(
             v
         })
         .collect();
-    let by_month: Vec<_> = tally_cells(&a.cells, |c| c.month)
+    let by_month: Vec<_> = tally_cells(&a.cells.cells, |c| c.month)
         .iter()
         .map(|(m, t)| {
             let mut v = row(t);
             v["month"] = serde_json::json!(month_label(m));
+            v
+        })
+        .collect();
+    let by_week: Vec<_> = a
+        .cells
+        .weeks
+        .iter()
+        .map(|(monday, t)| {
+            let mut v = row(t);
+            v["week"] = serde_json::json!(date_of_day(*monday).to_string());
             v
         })
         .collect();
@@ -606,7 +631,8 @@ async fn api(
         "refusal_outcomes": vigia_domain::access::REFUSALS,
         "settings": a.settings,
         "method": "Poisson-binomial exact test of each window's refusals against each facility's own 180-day baseline (Jeffreys prior), over everything you may see; see docs/suspension-rule.md",
-        "by_facility": by_facility, "by_organization": by_org, "by_month": by_month, "episodes": episodes,
+        "by_facility": by_facility, "by_organization": by_org, "by_month": by_month, "by_week": by_week,
+        "episodes": episodes,
         "compare": compare,
     })))
 }
@@ -650,9 +676,10 @@ fn tables(a: &Analysis, l: Locale) -> Vec<(String, &'static str, Vec<TallyRow>)>
     let fac_name = |id: &i64| a.facilities.get(id).map(|f| f.draft.name.clone()).unwrap_or_default();
     let org_name = |id: &i64| a.orgs.get(id).cloned().unwrap_or_default();
     vec![
-        (tr(l, "analysis-by-facility"), "by-facility", table(tally_cells(&a.cells, |c| c.facility_id), fac_name)),
-        (tr(l, "analysis-by-org"), "by-org", table(tally_cells(&a.cells, |c| c.org_id), org_name)),
-        (tr(l, "analysis-by-month"), "by-month", table(tally_cells(&a.cells, |c| c.month), month_label)),
+        (tr(l, "analysis-by-facility"), "by-facility", table(tally_cells(&a.cells.cells, |c| c.facility_id), fac_name)),
+        (tr(l, "analysis-by-org"), "by-org", table(tally_cells(&a.cells.cells, |c| c.org_id), org_name)),
+        (tr(l, "analysis-by-month"), "by-month", table(tally_cells(&a.cells.cells, |c| c.month), month_label)),
+        (tr(l, "analysis-by-week"), "by-week", table(a.cells.weeks.clone(), |d| date_of_day(*d).to_string())),
     ]
 }
 
@@ -662,11 +689,11 @@ fn chart(a: &Analysis, l: Locale, which: &str) -> Option<(String, String)> {
     let (title, rows): (String, Vec<(String, Tally)>) = match which {
         "by-month" => (
             tr(l, "analysis-chart-month"),
-            tally_cells(&a.cells, |c| c.month).iter().map(|(m, t)| (month_label(m), *t)).collect(),
+            tally_cells(&a.cells.cells, |c| c.month).iter().map(|(m, t)| (month_label(m), *t)).collect(),
         ),
         "by-facility" => (
             tr(l, "analysis-chart-facility"),
-            tally_cells(&a.cells, |c| c.facility_id)
+            tally_cells(&a.cells.cells, |c| c.facility_id)
                 .iter()
                 .map(|(id, t)| (a.facilities.get(id).map(|f| f.draft.name.clone()).unwrap_or_default(), *t))
                 .collect(),
@@ -870,13 +897,14 @@ async fn csv_download(
                 ]
             }),
         ),
-        "by-facility" | "by-org" | "by-month" => {
+        "by-facility" | "by-org" | "by-month" | "by-week" => {
             let Some((_, _, rows)) = tables(&a, l).into_iter().find(|(_, id, _)| *id == which) else {
                 return Err(WebError::NotFound.into());
             };
             let label = match which.as_str() {
                 "by-facility" => tr(l, "field-facility_id"),
                 "by-org" => tr(l, "access-org"),
+                "by-week" => tr(l, "analysis-week"),
                 _ => "month".to_string(),
             };
             tally_csv(&label, rows)

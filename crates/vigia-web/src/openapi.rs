@@ -681,7 +681,7 @@ fn document_base() -> Value {
                     {"name": "window_days", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 90, "default": 7}},
                     {"name": "alpha", "in": "query", "required": false, "schema": {"type": "number", "minimum": 1e-12, "maximum": 0.5, "default": 0.001}}
                 ],
-                "responses": with(errors(&[("422", "A parameter is invalid")]), "200", json!({"description": "The analysis", "content": {"application/json": {"schema": {"type": "object", "required": ["attempts", "episodes", "by_facility", "by_organization", "by_month"]}}}}))
+                "responses": with(errors(&[("422", "A parameter is invalid")]), "200", json!({"description": "The analysis", "content": {"application/json": {"schema": {"type": "object", "required": ["attempts", "episodes", "by_facility", "by_organization", "by_month", "by_week"]}}}}))
             }},
             "/api/v1/access-attempts/import": {"post": {
                 "operationId": "importAccessAttempts",

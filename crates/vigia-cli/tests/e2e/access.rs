@@ -325,7 +325,7 @@ async fn analysis_tables_download_as_csv_without_formula_injection() {
     let (status, page) = get_text(&c, app.url("/access/analysis")).await;
     assert_eq!(status, 200);
     assert!(page.contains("Estado actual del acceso") && page.contains("outcome-denied"));
-    for table in ["status", "by-facility", "by-org", "by-month", "episodes"] {
+    for table in ["status", "by-facility", "by-org", "by-month", "by-week", "episodes"] {
         let r = c.get(app.url(&format!("/access/analysis.csv?table={table}"))).send().await.expect("csv");
         assert_eq!(r.status(), 200, "{table}");
         assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
@@ -588,6 +588,12 @@ async fn the_analysis_filters_compares_and_never_serves_stale_counts() {
         assert_eq!((chiapas["attempts"].as_i64(), chiapas["by_facility"][0]["refusals"].as_i64()), (Some(3), Some(2)));
         let (_, march) = get("?from=2024-03-01&until=2024-03-31").await;
         assert_eq!(march["by_month"], json!([{"month": "2024-03", "attempts": 2, "refusals": 2, "rate": 1.0}]));
+        // Sunday the 10th and Monday the 11th fall in two weeks, each named by its Monday.
+        assert_eq!(
+            march["by_week"],
+            json!([{"week": "2024-03-04", "attempts": 1, "refusals": 1, "rate": 1.0},
+                   {"week": "2024-03-11", "attempts": 1, "refusals": 1, "rate": 1.0}])
+        );
         let (_, cmp) = get(&format!("?compare=2024-03-01&facility_id={siglo}")).await;
         assert_eq!(cmp["compare"]["by_facility"][0]["before"]["rate"], 0.5);
         assert_eq!(cmp["compare"]["by_facility"][0]["after"]["rate"], 1.0);
