@@ -19,23 +19,9 @@
 
 use std::time::{Duration, Instant};
 
+use vigia_cli::demo::Rng;
 use vigia_store::testing::TestDb;
 use vigia_store::{secrets, Actor, MasterKey};
-
-/// xorshift64: the same rows every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)

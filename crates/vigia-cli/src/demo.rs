@@ -285,11 +285,12 @@ pub fn print_accounts() {
     }
 }
 
-/// A small deterministic generator, so the demo is the same on every machine.
-struct Rng(u64);
+/// A small deterministic generator (xorshift64), so the demo — and the generated
+/// benchmark data — are the same on every machine.
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -297,8 +298,8 @@ impl Rng {
     }
 
     /// A number in 0..n.
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
     }
 }
 

@@ -69,44 +69,11 @@ impl WriteTx {
         record_id: i64,
         content: &str,
     ) -> Result<()> {
-        let seq = self.seq + 1;
-        let content_hash = sha256_hex(content.as_bytes());
-        let hash = entry_hash(
-            &self.hash,
-            seq,
-            self.now,
-            actor.user_id,
-            org_id,
-            action,
-            record_type.as_str(),
-            record_id,
-            &content_hash,
-        );
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor_user_id, org_id, action, record_type, record_id, \
-             content, content_hash, prev_hash, entry_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(seq)
-        .bind(self.now)
-        .bind(actor.user_id)
-        .bind(org_id)
-        .bind(action)
-        .bind(record_type.as_str())
-        .bind(record_id)
-        .bind(content)
-        .bind(&content_hash)
-        .bind(&self.hash)
-        .bind(&hash)
-        .execute(&mut *self.tx)
-        .await?;
-        self.seq = seq;
-        self.hash = hash;
-        Ok(())
+        self.audit_batch(actor, org_id, action, record_type, &[(record_id, content.to_string())]).await
     }
 
-    /// Appends one audit entry per record, chained in order, with multi-row inserts:
-    /// what a bulk import writes. Same entries as calling [`WriteTx::audit`] for each.
+    /// Appends one audit entry per record, chained in order, a thousand rows per
+    /// INSERT: the one place entries are hashed and chained (a bulk import writes many).
     async fn audit_batch(
         &mut self,
         actor: &Actor,
@@ -309,37 +276,6 @@ fn restrictions_text(d: &AttemptDraft) -> String {
     d.restrictions.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
 }
 
-async fn insert_attempt(w: &mut WriteTx, actor: &Actor, org_id: i64, draft: AttemptDraft) -> Result<Attempt> {
-    let d = &draft;
-    let id: i64 = sqlx::query(
-        "INSERT INTO access_attempts (org_id, facility_id, version, requested_at, attempted_at, purpose, team_size, \
-         people_to_see, outcome, reason_category, reason_text, official, restrictions, notes, visibility, created_at, \
-         updated_at) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
-    )
-    .bind(org_id)
-    .bind(d.facility_id)
-    .bind(d.requested_at)
-    .bind(d.attempted_at)
-    .bind(d.purpose.as_str())
-    .bind(d.team_size)
-    .bind(d.people_to_see)
-    .bind(d.outcome.as_str())
-    .bind(d.reason_category.map(|r| r.as_str()))
-    .bind(&d.reason_text)
-    .bind(&d.official)
-    .bind(restrictions_text(d))
-    .bind(&d.notes)
-    .bind(d.visibility.as_str())
-    .bind(w.now)
-    .fetch_one(&mut *w.tx)
-    .await
-    .map_err(unique_to_conflict("attempt"))?
-    .try_get("id")?;
-    let a = Attempt { id, org_id, version: 1, draft, created_at: w.now, updated_at: w.now };
-    w.audit(actor, Some(org_id), "create", RecordType::AccessAttempt, id, &a.content_json()).await?;
-    Ok(a)
-}
-
 /// Rows per multi-row INSERT: under SQLite's 32,766 and PostgreSQL's 65,535 bound
 /// parameters for the widest table written in bulk (18 columns).
 const BULK_ROWS: usize = 1_000;
@@ -498,13 +434,11 @@ async fn stored_daily(conn: &mut <Db as sqlx::Database>::Connection) -> Result<H
 }
 
 /// Inserts new attempts under ids reserved after the current largest, with their
-/// audit entries and daily counts, a thousand rows per statement.
-async fn insert_attempts_bulk(w: &mut WriteTx, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<usize> {
+/// audit entries and daily counts, a thousand rows per statement: every way attempts
+/// are created. Returns the id before the first (they follow in order).
+async fn insert_attempts_bulk(w: &mut WriteTx, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<i64> {
     const COLUMNS: usize = 15;
     let n = drafts.len();
-    if n == 0 {
-        return Ok(0);
-    }
     let zones = facility_zones(&mut w.tx).await?;
     let mut delta = DailyDelta::new();
     for d in &drafts {
@@ -514,6 +448,9 @@ async fn insert_attempts_bulk(w: &mut WriteTx, actor: &Actor, org_id: i64, draft
         .fetch_one(&mut *w.tx)
         .await?
         .try_get("m")?;
+    if n == 0 {
+        return Ok(max);
+    }
     if BACKEND == Backend::Postgres {
         // Writers hold the chain head, so no other insert takes ids meanwhile.
         sqlx::query("SELECT setval(pg_get_serial_sequence('access_attempts', 'id'), $1)")
@@ -563,7 +500,7 @@ async fn insert_attempts_bulk(w: &mut WriteTx, actor: &Actor, org_id: i64, draft
     }
     w.audit_batch(actor, Some(org_id), "create", RecordType::AccessAttempt, &audit).await?;
     apply_daily(&mut w.tx, delta).await?;
-    Ok(n)
+    Ok(max)
 }
 
 async fn load_coalition(conn: &mut <Db as sqlx::Database>::Connection, id: i64) -> Result<Coalition> {
@@ -2037,10 +1974,8 @@ impl crate::Store for SqlStore {
 
     async fn create_attempt(&self, actor: &Actor, org_id: i64, draft: AttemptDraft) -> Result<Attempt> {
         let mut w = self.begin().await?;
-        let a = insert_attempt(&mut w, actor, org_id, draft).await?;
-        let mut delta = DailyDelta::new();
-        count_daily(&mut delta, &facility_zones(&mut w.tx).await?, org_id, &a.draft, 1)?;
-        apply_daily(&mut w.tx, delta).await?;
+        let id = insert_attempts_bulk(&mut w, actor, org_id, vec![draft.clone()]).await? + 1;
+        let a = Attempt { id, org_id, version: 1, draft, created_at: w.now, updated_at: w.now };
         if a.draft.outcome.is_refusal() {
             alert_refusal(&mut w, &a).await?;
         }
@@ -2133,8 +2068,9 @@ impl crate::Store for SqlStore {
     }
 
     async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<usize> {
+        let n = drafts.len();
         let mut w = self.begin().await?;
-        let n = insert_attempts_bulk(&mut w, actor, org_id, drafts).await?;
+        insert_attempts_bulk(&mut w, actor, org_id, drafts).await?;
         w.commit().await?;
         Ok(n)
     }
