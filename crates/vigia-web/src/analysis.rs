@@ -486,9 +486,11 @@ async fn analyse(st: &AppState, ctx: &Ctx, q: &HashMap<String, String>) -> Resul
         .state_code
         .as_ref()
         .map(|code| facilities.values().filter(|f| f.draft.state_code == *code).map(|f| f.id).collect());
-    let (cells, compared) = {
-        drop(st.analyses.fresh(&st.store).await?);
+    // One look at the database's version per request, then everything from the copy.
+    drop(st.analyses.fresh(&st.store).await?);
+    let (cells, compared, episodes) = {
         let mut mirror = st.analyses.state.write().await;
+        let episodes = mirror.episodes(org, &settings).as_ref().clone();
         let mut tallies = |f: &TallyFilter| mirror.tallies_cached(org, f, in_state.as_ref());
         let compared = compare.map(|date| {
             let split = day_number(date);
@@ -498,9 +500,8 @@ async fn analyse(st: &AppState, ctx: &Ctx, q: &HashMap<String, String>) -> Resul
                 TallyFilter { from_day: Some(filter.from_day.map_or(split, |f| f.max(split))), ..filter.clone() };
             (date, tallies(&before), tallies(&after))
         });
-        (tallies(&filter), compared)
+        (tallies(&filter), compared, episodes)
     };
-    let episodes = st.analyses.episodes(&st.store, org, &settings).await?.as_ref().clone();
     let latest = st.store.latest_attempts(org, 5).await?;
     let mut a = Analysis { filter, settings, cells, compared, episodes, latest, facilities, orgs };
     let episodes = std::mem::take(&mut a.episodes);
