@@ -378,9 +378,14 @@ async fn queued_webhooks_survive_a_server_that_went_away_and_are_retried() {
     let db = vigia_store::testing::TestDb::sqlite();
     let key = vigia_store::MasterKey::generate().expect("key");
     let store1 = vigia_store::open(&db.url, std::slice::from_ref(&key)).await.expect("store");
-    // The first server's worker runs once at start, then sleeps: it "went away".
-    let parked = vigia_web::Config { worker_interval: Duration::from_secs(3600), ..Default::default() };
-    let addr1 = vigia_web::spawn(store1.clone(), parked).await.expect("server 1");
+    // The first server runs no worker: it "went away" before delivering anything.
+    // (With a parked worker this raced its first pass, which now also loads the
+    // access counts and may reach the queue after the attempt is recorded.)
+    let (listener, addr1) = vigia_web::bind("127.0.0.1:0").await.expect("bind");
+    let app1 = vigia_web::app(store1.clone(), vigia_web::Config::default());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app1.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
+    });
     let org = store1.create_org(&vigia_store::Actor::SYSTEM, "org-a", "Org A").await.expect("org").id;
     let secret = "whsec_prueba_de_firma";
     store1.create_webhook(&vigia_store::Actor::SYSTEM, org, &hook.url, secret).await.expect("webhook");
