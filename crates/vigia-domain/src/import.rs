@@ -54,8 +54,24 @@ fn read_import<T>(
     known: impl Fn(&str) -> bool,
     required: &[&[&str]],
     max_rows: usize,
-    mut row: impl FnMut(u64, &[String], &csv::StringRecord, &mut Vec<RowError>) -> Option<T>,
+    row: impl FnMut(u64, &[String], &csv::StringRecord, &mut Vec<RowError>) -> Option<T>,
 ) -> Result<Vec<T>, Vec<RowError>> {
+    let mut items = Vec::new();
+    read_import_each(bytes, known, required, max_rows, row, |item| items.push(item))?;
+    Ok(items)
+}
+
+/// [`read_import`], handing each good item to `sink` as soon as it is read, for as
+/// long as no problem has been found: a consumer may start on the first rows while
+/// later ones are read, and must keep nothing unless the answer is `Ok` (the count).
+fn read_import_each<T>(
+    bytes: &[u8],
+    known: impl Fn(&str) -> bool,
+    required: &[&[&str]],
+    max_rows: usize,
+    mut row: impl FnMut(u64, &[String], &csv::StringRecord, &mut Vec<RowError>) -> Option<T>,
+    mut sink: impl FnMut(T),
+) -> Result<usize, Vec<RowError>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(bytes);
     let headers = match reader.headers() {
@@ -74,7 +90,7 @@ fn read_import<T>(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut items = Vec::new();
+    let mut items = 0usize;
     for (i, record) in reader.records().enumerate() {
         let fallback_line = i as u64 + 2;
         let record = match record {
@@ -88,7 +104,7 @@ fn read_import<T>(
             }
         };
         let line = record.position().map(|p| p.line()).unwrap_or(fallback_line);
-        if items.len() + errors.len() >= max_rows {
+        if items + errors.len() >= max_rows {
             errors.push(RowError {
                 line,
                 column: String::new(),
@@ -98,7 +114,10 @@ fn read_import<T>(
             break;
         }
         if let Some(item) = row(line, &headers, &record, &mut errors) {
-            items.push(item);
+            items += 1;
+            if errors.is_empty() {
+                sink(item);
+            }
         }
     }
     if errors.is_empty() {
@@ -156,44 +175,70 @@ pub fn attempts_csv<'a>(
     resolve: impl Fn(Option<i64>, Option<&str>) -> Option<FacilityRef<'a>>,
     now: crate::Micros,
 ) -> Result<Vec<crate::access::AttemptDraft>, Vec<RowError>> {
+    let mut drafts = Vec::new();
+    attempts_csv_each(bytes, resolve, now, |d| drafts.push(d))?;
+    Ok(drafts)
+}
+
+/// [`attempts_csv`], handing each valid row to `sink` as it is read for as long as
+/// the file has shown no problem, so that storing can start before reading ends.
+/// Keep what `sink` received only if the answer is `Ok` (the number of rows).
+pub fn attempts_csv_each<'a>(
+    bytes: &[u8],
+    resolve: impl Fn(Option<i64>, Option<&str>) -> Option<FacilityRef<'a>>,
+    now: crate::Micros,
+    sink: impl FnMut(crate::access::AttemptDraft),
+) -> Result<usize, Vec<RowError>> {
     use crate::access;
     let mut seen = std::collections::HashMap::new();
     let known = |h: &str| h == "facility" || access::FIELDS.contains(&h);
     let required: &[&[&str]] = &[&["facility", "facility_id"], &["attempted_at"], &["purpose"], &["outcome"]];
-    read_import(bytes, known, required, MAX_ROWS * 10, |line, headers, record, errors| {
-        let cell = |name: &str| headers.iter().position(|h| h == name).and_then(|i| record.get(i)).map(str::trim);
-        let id = match cell("facility_id").filter(|s| !s.is_empty()).map(|s| s.parse::<i64>()) {
-            Some(Ok(id)) => Some(id),
-            Some(Err(_)) => {
-                errors.push(RowError { line, column: "facility_id".into(), code: "expected_integer", params: vec![] });
-                return None;
-            }
-            None => None,
-        };
-        let Some((facility_id, zone)) = resolve(id, cell("facility").filter(|s| !s.is_empty())) else {
-            let column = if id.is_some() { "facility_id" } else { "facility" };
-            errors.push(RowError { line, column: column.into(), code: "unknown_facility", params: vec![] });
-            return None;
-        };
-        let pairs = headers
-            .iter()
-            .zip(record.iter())
-            .filter(|(h, _)| *h != "facility" && *h != "facility_id")
-            .map(|(h, v)| (h.clone(), v.to_string()))
-            .chain(std::iter::once(("facility_id".to_string(), facility_id.to_string())));
-        match access::validate(&RawInput::from_pairs(pairs), zone, now) {
-            Ok(d) => {
-                if let Some(first) = seen.insert((d.facility_id, d.attempted_at, d.purpose, d.outcome), line) {
-                    errors.push(duplicate(line, "attempted_at", first));
+    read_import_each(
+        bytes,
+        known,
+        required,
+        MAX_ROWS * 10,
+        |line, headers, record, errors| {
+            let cell = |name: &str| headers.iter().position(|h| h == name).and_then(|i| record.get(i)).map(str::trim);
+            let id = match cell("facility_id").filter(|s| !s.is_empty()).map(|s| s.parse::<i64>()) {
+                Some(Ok(id)) => Some(id),
+                Some(Err(_)) => {
+                    errors.push(RowError {
+                        line,
+                        column: "facility_id".into(),
+                        code: "expected_integer",
+                        params: vec![],
+                    });
+                    return None;
                 }
-                Some(d)
+                None => None,
+            };
+            let Some((facility_id, zone)) = resolve(id, cell("facility").filter(|s| !s.is_empty())) else {
+                let column = if id.is_some() { "facility_id" } else { "facility" };
+                errors.push(RowError { line, column: column.into(), code: "unknown_facility", params: vec![] });
+                return None;
+            };
+            let pairs = headers
+                .iter()
+                .zip(record.iter())
+                .filter(|(h, _)| *h != "facility" && *h != "facility_id")
+                .map(|(h, v)| (h.clone(), v.to_string()))
+                .chain(std::iter::once(("facility_id".to_string(), facility_id.to_string())));
+            match access::validate(&RawInput::from_pairs(pairs), zone, now) {
+                Ok(d) => {
+                    if let Some(first) = seen.insert((d.facility_id, d.attempted_at, d.purpose, d.outcome), line) {
+                        errors.push(duplicate(line, "attempted_at", first));
+                    }
+                    Some(d)
+                }
+                Err(errs) => {
+                    errors.extend(errs.0.into_iter().map(|e| row_error(line, e)));
+                    None
+                }
             }
-            Err(errs) => {
-                errors.extend(errs.0.into_iter().map(|e| row_error(line, e)));
-                None
-            }
-        }
-    })
+        },
+        sink,
+    )
 }
 
 #[cfg(test)]
@@ -302,6 +347,29 @@ mod attempt_tests {
         }
         let d = attempts_csv(csv.as_bytes(), resolve, now()).expect("valid");
         assert_eq!(d.len(), 100_000);
+    }
+
+    #[test]
+    fn rows_are_handed_on_as_read_until_the_first_problem() {
+        let mut csv = String::from("facility_id,attempted_at,purpose,outcome\n");
+        for i in 0..50u32 {
+            csv.push_str(&format!("1,2019-01-{:02}T{}:00,monitoring,granted\n", 1 + i % 28, 10 + i / 28));
+        }
+        let mut seen = 0;
+        assert_eq!(attempts_csv_each(csv.as_bytes(), resolve, now(), |_| seen += 1), Ok(50));
+        assert_eq!(seen, 50);
+        let whole = attempts_csv(csv.as_bytes(), resolve, now()).expect("valid");
+        let mut fed = Vec::new();
+        attempts_csv_each(csv.as_bytes(), resolve, now(), |d| fed.push(d)).expect("valid");
+        assert_eq!(fed, whole, "the same rows, in file order");
+
+        // Line 21 (the 20th row) is bad: the first 19 were handed on, none after.
+        let broken = csv.replacen("2019-01-20T10:00", "2019-01-40T10:00", 1);
+        let mut fed = Vec::new();
+        let errors = attempts_csv_each(broken.as_bytes(), resolve, now(), |d| fed.push(d)).expect_err("invalid");
+        assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![21]);
+        assert_eq!(fed.len(), 19);
+        assert_eq!(fed[..], whole[..19]);
     }
 }
 

@@ -384,6 +384,15 @@ pub struct TallyCell {
     pub refusals: i64,
 }
 
+/// What an import is fed while its file is still being read and validated.
+#[derive(Debug)]
+pub enum ImportFeed {
+    /// Rows read and valid so far, in file order.
+    Rows(Vec<AttemptDraft>),
+    /// The whole file was valid: keep everything fed.
+    Complete,
+}
+
 /// One cell of the daily access counts, with the version of the write that last changed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DailyCell {
@@ -531,6 +540,16 @@ pub trait Store: Send + Sync {
     async fn list_attempts(&self, viewer_org: i64, filter: &AttemptFilter) -> Result<Vec<Attempt>>;
     /// Creates all attempts in one transaction: all or none.
     async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<usize>;
+    /// Creates the attempts arriving on `feed` in one transaction, writing each chunk
+    /// while the next is still being read: commits when [`ImportFeed::Complete`]
+    /// arrives and answers how many; if the feed closes before that (the file turned
+    /// out to have errors), nothing is kept and the answer is `None`.
+    async fn import_attempts_fed(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        feed: tokio::sync::mpsc::Receiver<ImportFeed>,
+    ) -> Result<Option<usize>>;
     /// Attempts and refusals `viewer_org` may see, by facility, organization and local
     /// month, grouped by the database over the daily counts: the reference the app's
     /// in-memory copy is tested against.

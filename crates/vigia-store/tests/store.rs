@@ -718,6 +718,24 @@ async fn daily_counts_follow_every_write_and_tampering_is_caught() {
                 d.purpose = Purpose::Monitoring;
             }
         }
+        // A feed that closes before saying the file was whole keeps nothing, even
+        // after thousands of its rows were written.
+        let head = store.verify_audit().await.expect("verify");
+        let (feed, fed) = tokio::sync::mpsc::channel(8);
+        let feeding = {
+            let drafts = drafts.clone();
+            tokio::spawn(async move {
+                for chunk in drafts.chunks(700) {
+                    feed.send(vigia_store::ImportFeed::Rows(chunk.to_vec())).await.expect("send");
+                }
+            })
+        };
+        assert_eq!(store.import_attempts_fed(&beto, b, fed).await.expect("abandoned"), None);
+        feeding.await.expect("fed");
+        let after = store.verify_audit().await.expect("verify");
+        assert!(after.problems.is_empty(), "{:?}", after.problems);
+        assert_eq!((after.head_seq, &after.head_hash), (head.head_seq, &head.head_hash), "no audit entry was kept");
+        assert_eq!(store.counts().await.expect("counts").get("access_attempts"), 1, "only the one created above");
         assert_eq!(store.import_attempts(&beto, b, drafts.clone()).await.expect("import"), 2_500);
         // Ids continue after the bulk import, on both backends.
         let next = store.create_attempt(&ana, a, attempt(f.id, 41, Outcome::Granted, true)).await.expect("create");

@@ -644,12 +644,57 @@ pub async fn import_csv(
     st: &AppState,
     ctx: &Ctx,
     org_id: i64,
-    bytes: &[u8],
+    bytes: axum::body::Bytes,
 ) -> Result<Result<usize, Vec<vigia_domain::import::RowError>>, WebError> {
     let facilities = st.store.list_facilities().await?;
-    match vigia_domain::import::attempts_csv(bytes, resolver(&facilities), now_micros()) {
-        Ok(drafts) => Ok(Ok(st.store.import_attempts(&ctx.actor(), org_id, drafts).await?)),
-        Err(errors) => Ok(Err(errors)),
+    Ok(import_attempts_csv(&st.store, facilities, &ctx.actor(), org_id, bytes).await?)
+}
+
+/// Rows handed to the store at a time while the file is still being read.
+const FEED_ROWS: usize = 1_000;
+
+/// Reads an attempts CSV on a blocking thread and feeds each thousand valid rows to
+/// the store as they come, so that validating and writing overlap; the store commits
+/// only when the whole file was valid, and otherwise keeps nothing. Every row problem
+/// comes back, as with [`vigia_domain::import::attempts_csv`].
+pub async fn import_attempts_csv(
+    store: &vigia_store::DynStore,
+    facilities: Vec<Facility>,
+    actor: &vigia_store::Actor,
+    org_id: i64,
+    bytes: axum::body::Bytes,
+) -> Result<Result<usize, Vec<vigia_domain::import::RowError>>, vigia_store::StoreError> {
+    use vigia_store::ImportFeed;
+    let (feed, fed) = tokio::sync::mpsc::channel(8);
+    let now = now_micros();
+    let reading = tokio::task::spawn_blocking(move || {
+        let mut chunk = Vec::with_capacity(FEED_ROWS);
+        // False once the store stopped listening (it failed): read on, for the errors.
+        let mut listening = true;
+        let read = vigia_domain::import::attempts_csv_each(&bytes, resolver(&facilities), now, |d| {
+            chunk.push(d);
+            if chunk.len() == FEED_ROWS {
+                let rows = std::mem::replace(&mut chunk, Vec::with_capacity(FEED_ROWS));
+                listening = listening && feed.blocking_send(ImportFeed::Rows(rows)).is_ok();
+            }
+        });
+        if read.is_ok() && listening {
+            if !chunk.is_empty() {
+                let _ = feed.blocking_send(ImportFeed::Rows(chunk));
+            }
+            let _ = feed.blocking_send(ImportFeed::Complete);
+        }
+        // Dropping `feed` without `Complete` tells the store to keep nothing.
+        read
+    });
+    let stored = store.import_attempts_fed(actor, org_id, fed).await;
+    let read = reading.await.map_err(|e| vigia_store::StoreError::Corrupt(format!("reading the file failed: {e}")))?;
+    match (read, stored) {
+        // Row problems first: nothing was kept, and they are what the user can fix.
+        (Err(errors), _) => Ok(Err(errors)),
+        (Ok(_), Ok(Some(n))) => Ok(Ok(n)),
+        (Ok(_), Ok(None)) => Err(vigia_store::StoreError::Corrupt("the import was not completed".into())),
+        (Ok(_), Err(e)) => Err(e),
     }
 }
 
@@ -668,6 +713,6 @@ async fn import_submit(
     let user = ctx.require(Permission::RecordAccess)?.clone();
     let (csrf, _, bytes) = crate::ui::read_upload(multipart).await?;
     ctx.check_form(csrf.as_deref(), &headers)?;
-    let outcome = import_csv(&st, &ctx, user.org_id, &bytes).await?;
+    let outcome = import_csv(&st, &ctx, user.org_id, bytes).await?;
     crate::ui::import_page_for(&ctx, &ATTEMPT_IMPORT, Some(outcome))
 }

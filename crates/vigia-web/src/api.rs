@@ -443,6 +443,6 @@ async fn import_attempts(
     if body.len() > crate::CSV_LIMIT {
         return Err(WebError::TooLarge.into());
     }
-    let n = crate::access::import_csv(&st, &ctx, user.org_id, &body).await?.map_err(WebError::Import)?;
+    let n = crate::access::import_csv(&st, &ctx, user.org_id, body).await?.map_err(WebError::Import)?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({"imported": n}))).into_response())
 }

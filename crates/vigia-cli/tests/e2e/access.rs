@@ -91,54 +91,81 @@ async fn attempts_are_shared_with_the_coalition_and_edited_only_by_their_owner()
 
 #[tokio::test]
 async fn bad_attempts_are_refused_with_named_fields() {
-    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
-    let (_, a) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
-    let (_, lawyer) = app.api_user("law@a.org", "org-a", Role::Lawyer).await;
-    let f = app.facility("Siglo XXI").await;
-    let http = reqwest::Client::new();
-    let url = app.url("/api/v1/access-attempts");
-    let codes = |v: Value| -> Vec<(String, String)> {
-        v["errors"]
-            .as_array()
-            .expect("errors")
-            .iter()
-            .map(|e| (e["field"].as_str().expect("f").into(), e["code"].as_str().expect("c").into()))
-            .collect()
-    };
-    let mut bad = denial(9999);
-    bad["attempted_at"] = json!("2999-01-01T10:00");
-    let r = http.post(&url).bearer_auth(&a).json(&bad).send().await.expect("post");
-    assert_eq!(r.status(), 422);
-    let got = codes(r.json().await.expect("json"));
-    assert!(got.contains(&("attempted_at".into(), "in_future".into())), "{got:?}");
-    assert!(got.contains(&("facility_id".into(), "unknown_facility".into())), "{got:?}");
-    let r = http.post(&url).bearer_auth(&lawyer).json(&denial(f)).send().await.expect("post");
-    assert_eq!(r.status(), 403, "lawyers read access records but do not record them");
+    for app in TestApp::all().await {
+        let (_, a) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+        let (_, lawyer) = app.api_user("law@a.org", "org-a", Role::Lawyer).await;
+        let f = app.facility("Siglo XXI").await;
+        let http = reqwest::Client::new();
+        let url = app.url("/api/v1/access-attempts");
+        let codes = |v: Value| -> Vec<(String, String)> {
+            v["errors"]
+                .as_array()
+                .expect("errors")
+                .iter()
+                .map(|e| (e["field"].as_str().expect("f").into(), e["code"].as_str().expect("c").into()))
+                .collect()
+        };
+        let mut bad = denial(9999);
+        bad["attempted_at"] = json!("2999-01-01T10:00");
+        let r = http.post(&url).bearer_auth(&a).json(&bad).send().await.expect("post");
+        assert_eq!(r.status(), 422);
+        let got = codes(r.json().await.expect("json"));
+        assert!(got.contains(&("attempted_at".into(), "in_future".into())), "{got:?}");
+        assert!(got.contains(&("facility_id".into(), "unknown_facility".into())), "{got:?}");
+        let r = http.post(&url).bearer_auth(&lawyer).json(&denial(f)).send().await.expect("post");
+        assert_eq!(r.status(), 403, "lawyers read access records but do not record them");
 
-    let import = |csv: String| {
-        http.post(app.url("/api/v1/access-attempts/import"))
-            .bearer_auth(&a)
-            .header("content-type", "text/csv")
-            .body(csv)
-            .send()
-    };
-    let csv = "facility,attempted_at,purpose,outcome\nSiglo XXI,2020-01-20T10:00,monitoring,denied\nSiglo XXI,2020-13-40T10:00,monitoring,denied\nNowhere,2020-01-20T10:00,monitoring,denied\nsiglo xxi,2020-01-20T10:00,monitoring,denied\n";
-    let r = import(csv.into()).await.expect("post");
-    assert_eq!(r.status(), 422);
-    let p: Value = r.json().await.expect("json");
-    let lines: Vec<(i64, &str)> = p["errors"]
-        .as_array()
-        .expect("e")
-        .iter()
-        .map(|e| (e["line"].as_i64().expect("l"), e["code"].as_str().expect("c")))
-        .collect();
-    assert_eq!(lines, vec![(3, "expected_datetime"), (4, "unknown_facility"), (5, "duplicate_row")]);
-    assert_eq!(app.store.counts().await.expect("counts").get("access_attempts"), 0, "nothing imported");
-    let r = import("facility,attempted_at,purpose,outcome\nSiglo XXI,2020-01-20T10:00,monitoring,denied\n".into())
-        .await
-        .expect("post");
-    assert_eq!(r.status(), 201);
-    assert_eq!(app.store.counts().await.expect("counts").get("access_attempts"), 1);
+        let import = |csv: String| {
+            http.post(app.url("/api/v1/access-attempts/import"))
+                .bearer_auth(&a)
+                .header("content-type", "text/csv")
+                .body(csv)
+                .send()
+        };
+        let csv = "facility,attempted_at,purpose,outcome\nSiglo XXI,2020-01-20T10:00,monitoring,denied\nSiglo XXI,2020-13-40T10:00,monitoring,denied\nNowhere,2020-01-20T10:00,monitoring,denied\nsiglo xxi,2020-01-20T10:00,monitoring,denied\n";
+        let r = import(csv.into()).await.expect("post");
+        assert_eq!(r.status(), 422);
+        let p: Value = r.json().await.expect("json");
+        let lines: Vec<(i64, &str)> = p["errors"]
+            .as_array()
+            .expect("e")
+            .iter()
+            .map(|e| (e["line"].as_i64().expect("l"), e["code"].as_str().expect("c")))
+            .collect();
+        assert_eq!(lines, vec![(3, "expected_datetime"), (4, "unknown_facility"), (5, "duplicate_row")]);
+        assert_eq!(app.store.counts().await.expect("counts").get("access_attempts"), 0, "nothing imported");
+        let r = import("facility,attempted_at,purpose,outcome\nSiglo XXI,2020-01-20T10:00,monitoring,denied\n".into())
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 201);
+        assert_eq!(app.store.counts().await.expect("counts").get("access_attempts"), 1);
+
+        // A long file is written while it is still being read; a bad row near its end
+        // must still leave nothing of it behind.
+        let mut long = String::from("facility,attempted_at,purpose,outcome\n");
+        for i in 0..3_500 {
+            let (day, minute) = (1 + i / 600, i % 600);
+            long.push_str(&format!(
+                "Siglo XXI,2021-03-{day:02}T{:02}:{:02},monitoring,denied\n",
+                8 + minute / 60,
+                minute % 60
+            ));
+        }
+        let broken = long.replacen("2021-03-06T08:00", "2021-03-06T08:61", 1);
+        let r = import(broken).await.expect("post");
+        assert_eq!(r.status(), 422);
+        let p: Value = r.json().await.expect("json");
+        assert_eq!(p["errors"][0]["line"], 3_002, "{p}");
+        assert_eq!(app.store.counts().await.expect("counts").get("access_attempts"), 1, "nothing of the file was kept");
+        let report = app.store.verify_audit().await.expect("verify");
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        let r = import(long).await.expect("post");
+        assert_eq!(r.status(), 201);
+        assert_eq!(r.json::<Value>().await.expect("json")["imported"], 3_500);
+        assert_eq!(app.store.counts().await.expect("counts").get("access_attempts"), 3_501);
+        let report = app.store.verify_audit().await.expect("verify");
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
 }
 
 #[tokio::test]

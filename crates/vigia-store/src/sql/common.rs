@@ -27,7 +27,7 @@ use vigia_domain::{FieldError, Micros, RecordType, ValidationErrors};
 
 use crate::vault::{self, b64, MasterKey, Vault, VaultError};
 use crate::{
-    now_micros, Actor, Alert, ApiToken, ExportRow, Attachment, DailyCell, TallyCell, Backend, CalendarRule, CaseFacts, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
+    now_micros, Actor, Alert, ImportFeed, ApiToken, ExportRow, Attachment, DailyCell, TallyCell, Backend, CalendarRule, CaseFacts, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
     Webhook, HistoryEntry, LoginChallenge, NewUser, Result, SealedCase, SessionInfo, SessionRow, TotpState,
     StoreError, VerifyReport,
 };
@@ -45,10 +45,18 @@ pub struct SqlStore {
 /// A write transaction holding the audit chain's head.
 struct WriteTx {
     tx: Transaction<'static, Db>,
-    seq: i64,
-    hash: String,
+    chain: Chain,
     now: Micros,
 }
+
+/// The audit chain as a write transaction carries it: the last entry's number and hash.
+struct Chain {
+    seq: i64,
+    hash: String,
+}
+
+/// A statement built ahead of running it, its values bound and owned.
+type Stmt = sqlx::query::Query<'static, Db, <Db as sqlx::Database>::Arguments>;
 
 fn unique_to_conflict(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
     move |e| match &e {
@@ -58,76 +66,76 @@ fn unique_to_conflict(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError 
     }
 }
 
+/// One INSERT of an audit entry per record (at most [`BULK_ROWS`]), hashed and chained
+/// in order after `chain`: the one place entries are hashed and chained.
+fn audit_insert(
+    chain: &mut Chain,
+    now: Micros,
+    actor: &Actor,
+    org_id: Option<i64>,
+    action: &'static str,
+    record_type: RecordType,
+    records: Vec<(i64, String)>,
+) -> Stmt {
+    const COLUMNS: usize = 11;
+    let sql = format!(
+        "INSERT INTO audit_log (seq, at, actor_user_id, org_id, action, record_type, record_id, \
+         content, content_hash, prev_hash, entry_hash) VALUES {}",
+        placeholders(records.len(), COLUMNS)
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (record_id, content) in records {
+        let seq = chain.seq + 1;
+        let content_hash = sha256_hex(content.as_bytes());
+        let hash = entry_hash(
+            &chain.hash,
+            seq,
+            now,
+            actor.user_id,
+            org_id,
+            action,
+            record_type.as_str(),
+            record_id,
+            &content_hash,
+        );
+        q = q
+            .bind(seq)
+            .bind(now)
+            .bind(actor.user_id)
+            .bind(org_id)
+            .bind(action)
+            .bind(record_type.as_str())
+            .bind(record_id)
+            .bind(content)
+            .bind(content_hash)
+            .bind(std::mem::replace(&mut chain.hash, hash.clone()))
+            .bind(hash);
+        chain.seq = seq;
+    }
+    q
+}
+
 impl WriteTx {
     /// Appends an audit entry for a record's new content.
     async fn audit(
         &mut self,
         actor: &Actor,
         org_id: Option<i64>,
-        action: &str,
+        action: &'static str,
         record_type: RecordType,
         record_id: i64,
         content: &str,
     ) -> Result<()> {
-        self.audit_batch(actor, org_id, action, record_type, &[(record_id, content.to_string())]).await
-    }
-
-    /// Appends one audit entry per record, chained in order, a thousand rows per
-    /// INSERT: the one place entries are hashed and chained (a bulk import writes many).
-    async fn audit_batch(
-        &mut self,
-        actor: &Actor,
-        org_id: Option<i64>,
-        action: &str,
-        record_type: RecordType,
-        records: &[(i64, String)],
-    ) -> Result<()> {
-        const COLUMNS: usize = 11;
-        for chunk in records.chunks(BULK_ROWS) {
-            let sql = format!(
-                "INSERT INTO audit_log (seq, at, actor_user_id, org_id, action, record_type, record_id, \
-                 content, content_hash, prev_hash, entry_hash) VALUES {}",
-                placeholders(chunk.len(), COLUMNS)
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (record_id, content) in chunk {
-                let seq = self.seq + 1;
-                let content_hash = sha256_hex(content.as_bytes());
-                let hash = entry_hash(
-                    &self.hash,
-                    seq,
-                    self.now,
-                    actor.user_id,
-                    org_id,
-                    action,
-                    record_type.as_str(),
-                    *record_id,
-                    &content_hash,
-                );
-                q = q
-                    .bind(seq)
-                    .bind(self.now)
-                    .bind(actor.user_id)
-                    .bind(org_id)
-                    .bind(action)
-                    .bind(record_type.as_str())
-                    .bind(*record_id)
-                    .bind(content.as_str())
-                    .bind(content_hash)
-                    .bind(std::mem::take(&mut self.hash))
-                    .bind(hash.clone());
-                self.seq = seq;
-                self.hash = hash;
-            }
-            q.execute(&mut *self.tx).await?;
-        }
+        audit_insert(&mut self.chain, self.now, actor, org_id, action, record_type, vec![(record_id, content.to_string())])
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 
     async fn commit(mut self) -> Result<()> {
         sqlx::query("UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(self.seq)
-            .bind(&self.hash)
+            .bind(self.chain.seq)
+            .bind(&self.chain.hash)
             .execute(&mut *self.tx)
             .await?;
         self.tx.commit().await?;
@@ -433,74 +441,172 @@ async fn stored_daily(conn: &mut <Db as sqlx::Database>::Connection) -> Result<H
     Ok(out)
 }
 
-/// Inserts new attempts under ids reserved after the current largest, with their
-/// audit entries and daily counts, a thousand rows per statement: every way attempts
+/// Inserts new attempts, with their audit entries and daily counts: every way attempts
 /// are created. Returns the id before the first (they follow in order).
 async fn insert_attempts_bulk(w: &mut WriteTx, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<i64> {
-    const COLUMNS: usize = 15;
-    let n = drafts.len();
-    let zones = facility_zones(&mut w.tx).await?;
-    let mut delta = DailyDelta::new();
-    for d in &drafts {
-        count_daily(&mut delta, &zones, org_id, d, 1)?;
-    }
-    let max: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) AS m FROM access_attempts")
-        .fetch_one(&mut *w.tx)
+    let (before, _) = insert_attempts_fed(w, actor, org_id, feed_of(drafts))
         .await?
-        .try_get("m")?;
-    if n == 0 {
-        return Ok(max);
-    }
-    if BACKEND == Backend::Postgres {
-        // Writers hold the chain head, so no other insert takes ids meanwhile.
-        sqlx::query("SELECT setval(pg_get_serial_sequence('access_attempts', 'id'), $1)")
-            .bind(max + n as i64)
-            .execute(&mut *w.tx)
-            .await?;
-    }
-    let now = w.now;
-    let mut audit = Vec::with_capacity(n);
-    let mut next = max;
+        .ok_or_else(|| StoreError::Corrupt("an in-memory import feed ended early".into()))?;
+    Ok(before)
+}
+
+/// A feed already holding every row, in [`BULK_ROWS`] chunks, and its end.
+fn feed_of(drafts: Vec<AttemptDraft>) -> tokio::sync::mpsc::Receiver<ImportFeed> {
+    let (tx, rx) = tokio::sync::mpsc::channel(drafts.len() / BULK_ROWS + 2);
     let mut drafts = drafts.into_iter();
     loop {
         let chunk: Vec<AttemptDraft> = drafts.by_ref().take(BULK_ROWS).collect();
         if chunk.is_empty() {
             break;
         }
-        let sql = format!(
-            "INSERT INTO access_attempts (id, org_id, facility_id, requested_at, attempted_at, purpose, team_size, \
-             people_to_see, outcome, reason_category, reason_text, official, restrictions, notes, visibility, \
-             version, created_at, updated_at) VALUES {}",
-            placeholders_then(chunk.len(), COLUMNS, &format!(", 1, {now}, {now}"))
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        let mut made = Vec::with_capacity(chunk.len());
-        for d in chunk {
-            next += 1;
-            q = q
-                .bind(next)
-                .bind(org_id)
-                .bind(d.facility_id)
-                .bind(d.requested_at)
-                .bind(d.attempted_at)
-                .bind(d.purpose.as_str())
-                .bind(d.team_size)
-                .bind(d.people_to_see)
-                .bind(d.outcome.as_str())
-                .bind(d.reason_category.map(|r| r.as_str()))
-                .bind(d.reason_text.clone())
-                .bind(d.official.clone())
-                .bind(restrictions_text(&d))
-                .bind(d.notes.clone())
-                .bind(d.visibility.as_str());
-            made.push(Attempt { id: next, org_id, version: 1, draft: d, created_at: now, updated_at: now });
-        }
-        q.execute(&mut *w.tx).await.map_err(unique_to_conflict("attempt"))?;
-        audit.extend(made.iter().map(|a| (a.id, a.content_json())));
+        // Cannot fail: the channel has room for every chunk and the receiver is here.
+        let _ = tx.try_send(ImportFeed::Rows(chunk));
     }
-    w.audit_batch(actor, Some(org_id), "create", RecordType::AccessAttempt, &audit).await?;
-    apply_daily(&mut w.tx, delta).await?;
-    Ok(max)
+    let _ = tx.try_send(ImportFeed::Complete);
+    rx
+}
+
+/// Inserts the attempts arriving on `feed` under ids following the current largest,
+/// a thousand rows per statement, with one audit entry each and the daily counts.
+/// Pipelined: while the database (its own thread for SQLite, its own process for
+/// PostgreSQL) writes one statement, the next rows are received, serialized, hashed
+/// and chained, up to a few statements ahead. Returns the id before the first and how
+/// many were written, or `None` if the feed closed before [`ImportFeed::Complete`]
+/// (the caller rolls back).
+async fn insert_attempts_fed(
+    w: &mut WriteTx,
+    actor: &Actor,
+    org_id: i64,
+    mut feed: tokio::sync::mpsc::Receiver<ImportFeed>,
+) -> Result<Option<(i64, usize)>> {
+    /// Statements prepared ahead of the one being written, at most.
+    const AHEAD: usize = 8;
+    let zones = facility_zones(&mut w.tx).await?;
+    let before: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) AS m FROM access_attempts")
+        .fetch_one(&mut *w.tx)
+        .await?
+        .try_get("m")?;
+    let WriteTx { tx, chain, now } = w;
+    let mut p = AttemptPreparer { actor, org_id, now: *now, zones: &zones, chain, last: before, delta: DailyDelta::new() };
+    let mut queue = std::collections::VecDeque::new();
+    // `None` while rows may still come; then whether the feed said it was complete.
+    let mut ended: Option<bool> = None;
+    loop {
+        let Some((stmt, what)) = queue.pop_front() else {
+            if ended.is_some() {
+                break;
+            }
+            match feed.recv().await {
+                Some(ImportFeed::Rows(rows)) => p.prepare(rows, &mut queue)?,
+                other => ended = Some(matches!(other, Some(ImportFeed::Complete))),
+            }
+            continue;
+        };
+        let mut write = std::pin::pin!(stmt.execute(&mut **tx));
+        loop {
+            tokio::select! {
+                biased;
+                done = &mut write => {
+                    done.map_err(unique_to_conflict(what))?;
+                    break;
+                }
+                // `recv` is cancel-safe; the preparing after it is not interrupted.
+                item = feed.recv(), if ended.is_none() && queue.len() < AHEAD => match item {
+                    Some(ImportFeed::Rows(rows)) => p.prepare(rows, &mut queue)?,
+                    other => ended = Some(matches!(other, Some(ImportFeed::Complete))),
+                },
+            }
+        }
+    }
+    if ended != Some(true) {
+        return Ok(None);
+    }
+    let (last, delta) = (p.last, p.delta);
+    if BACKEND == Backend::Postgres && last > before {
+        // The ids were given here, not by the sequence; writers hold the chain head,
+        // so nothing else inserted attempts meanwhile.
+        sqlx::query("SELECT setval(pg_get_serial_sequence('access_attempts', 'id'), $1)")
+            .bind(last)
+            .execute(&mut **tx)
+            .await?;
+    }
+    apply_daily(tx, delta).await?;
+    Ok(Some((before, (last - before) as usize)))
+}
+
+/// Turns fed rows into INSERTs of attempts and of their chained audit entries.
+struct AttemptPreparer<'a> {
+    actor: &'a Actor,
+    org_id: i64,
+    now: Micros,
+    zones: &'a HashMap<i64, jiff::tz::TimeZone>,
+    chain: &'a mut Chain,
+    /// The id given last.
+    last: i64,
+    delta: DailyDelta,
+}
+
+impl AttemptPreparer<'_> {
+    fn prepare(&mut self, rows: Vec<AttemptDraft>, out: &mut std::collections::VecDeque<(Stmt, &'static str)>) -> Result<()> {
+        let mut rows = rows.into_iter();
+        loop {
+            let chunk: Vec<AttemptDraft> = rows.by_ref().take(BULK_ROWS).collect();
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            for d in &chunk {
+                count_daily(&mut self.delta, self.zones, self.org_id, d, 1)?;
+            }
+            let mut contents = Vec::with_capacity(chunk.len());
+            out.push_back((attempts_insert(&mut self.last, self.org_id, self.now, chunk, &mut contents), "attempt"));
+            let audit =
+                audit_insert(self.chain, self.now, self.actor, Some(self.org_id), "create", RecordType::AccessAttempt, contents);
+            out.push_back((audit, "audit entry"));
+        }
+    }
+}
+
+/// One INSERT of new attempts (at most [`BULK_ROWS`]) under the ids after `last`;
+/// pushes each one's audited content onto `contents`.
+fn attempts_insert(
+    last: &mut i64,
+    org_id: i64,
+    now: Micros,
+    chunk: Vec<AttemptDraft>,
+    contents: &mut Vec<(i64, String)>,
+) -> Stmt {
+    const COLUMNS: usize = 15;
+    let sql = format!(
+        "INSERT INTO access_attempts (id, org_id, facility_id, requested_at, attempted_at, purpose, team_size, \
+         people_to_see, outcome, reason_category, reason_text, official, restrictions, notes, visibility, \
+         version, created_at, updated_at) VALUES {}",
+        placeholders_then(chunk.len(), COLUMNS, &format!(", 1, {now}, {now}"))
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for d in chunk {
+        *last += 1;
+        let restrictions = restrictions_text(&d);
+        let a = Attempt { id: *last, org_id, version: 1, draft: d, created_at: now, updated_at: now };
+        contents.push((a.id, a.content_json()));
+        let d = a.draft;
+        q = q
+            .bind(a.id)
+            .bind(org_id)
+            .bind(d.facility_id)
+            .bind(d.requested_at)
+            .bind(d.attempted_at)
+            .bind(d.purpose.as_str())
+            .bind(d.team_size)
+            .bind(d.people_to_see)
+            .bind(d.outcome.as_str())
+            .bind(d.reason_category.map(|r| r.as_str()))
+            .bind(d.reason_text)
+            .bind(d.official)
+            .bind(restrictions)
+            .bind(d.notes)
+            .bind(d.visibility.as_str());
+    }
+    q
 }
 
 async fn load_coalition(conn: &mut <Db as sqlx::Database>::Connection, id: i64) -> Result<Coalition> {
@@ -1132,7 +1238,7 @@ impl SqlStore {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-        Ok(WriteTx { seq: row.try_get("seq")?, hash: row.try_get("hash")?, tx, now })
+        Ok(WriteTx { chain: Chain { seq: row.try_get("seq")?, hash: row.try_get("hash")? }, tx, now })
     }
 
     async fn current_key_version(&self, org_id: i64) -> Result<i64> {
@@ -2068,11 +2174,24 @@ impl crate::Store for SqlStore {
     }
 
     async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<usize> {
-        let n = drafts.len();
+        self.import_attempts_fed(actor, org_id, feed_of(drafts))
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("an in-memory import feed ended early".into()))
+    }
+
+    async fn import_attempts_fed(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        feed: tokio::sync::mpsc::Receiver<ImportFeed>,
+    ) -> Result<Option<usize>> {
         let mut w = self.begin().await?;
-        insert_attempts_bulk(&mut w, actor, org_id, drafts).await?;
+        let Some((_, n)) = insert_attempts_fed(&mut w, actor, org_id, feed).await? else {
+            // Dropping the transaction rolls it back: nothing of the file is kept.
+            return Ok(None);
+        };
         w.commit().await?;
-        Ok(n)
+        Ok(Some(n))
     }
 
     async fn access_tallies(&self, viewer_org: i64, f: &TallyFilter) -> Result<Vec<TallyCell>> {
