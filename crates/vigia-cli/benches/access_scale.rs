@@ -4,10 +4,12 @@
 //! 1. Generates 1,000,000 attempts (`VIGIA_BENCH_ROWS`) as one CSV per demo
 //!    organization, over 2019–2025 at the 19 demo facilities, each facility with its
 //!    own refusal habit and a ten-day closing in March 2024, then imports them the way
-//!    `POST /api/v1/access-attempts/import` does: read and validate every row, then
-//!    store all of them in one transaction with an audit entry each. Prints rows/s with
-//!    the ratio to reading and validating alone (the baseline: no storage), and, on
-//!    SQLite, the floor: the same rows and audit rows written raw, nothing else.
+//!    `POST /api/v1/access-attempts/import` does (`import_attempts_csv`: rows read and
+//!    validated on one thread, written as they come, one transaction per file with an
+//!    audit entry each). Prints rows/s with the ratio to reading and validating alone
+//!    (the baseline: no storage); the store alone, given rows read beforehand (into a
+//!    scratch copy of the demo); and, on SQLite, the floor: the same rows and audit
+//!    rows written raw, nothing else. `VIGIA_BENCH_IMPORT_ONLY=1` stops here.
 //! 2. Serves the result in-process and asks, one request at a time, the dashboard
 //!    (`GET /access/analysis`, signed in) and the denial-rate query
 //!    (`GET /api/v1/access-analysis`, all time and filtered), printing p50/p95 with the

@@ -503,6 +503,8 @@ async fn insert_attempts_fed(
             continue;
         };
         let mut write = std::pin::pin!(stmt.execute(&mut **tx));
+        // A problem preparing waits for the statement in flight, never abandons it.
+        let mut failed = None;
         loop {
             tokio::select! {
                 biased;
@@ -511,11 +513,14 @@ async fn insert_attempts_fed(
                     break;
                 }
                 // `recv` is cancel-safe; the preparing after it is not interrupted.
-                item = feed.recv(), if ended.is_none() && queue.len() < AHEAD => match item {
-                    Some(ImportFeed::Rows(rows)) => p.prepare(rows, &mut queue)?,
+                item = feed.recv(), if failed.is_none() && ended.is_none() && queue.len() < AHEAD => match item {
+                    Some(ImportFeed::Rows(rows)) => failed = p.prepare(rows, &mut queue).err(),
                     other => ended = Some(matches!(other, Some(ImportFeed::Complete))),
                 },
             }
+        }
+        if let Some(e) = failed {
+            return Err(e);
         }
     }
     if ended != Some(true) {
