@@ -6,11 +6,13 @@ use std::fmt::Write;
 
 use crate::map::esc;
 
-/// One bar: its label under the axis, its height on the chart's scale, the text shown
-/// on hover, and whether it passes the reference line (drawn in the alarm color).
+/// One bar: its label under the axis, its height on the chart's scale, the figure
+/// written above it (when the bars are few enough to label), the text shown on hover,
+/// and whether it passes the reference line (drawn in the alarm color).
 pub struct Bar {
     pub label: String,
     pub value: f64,
+    pub shown: String,
     pub tip: String,
     pub alarm: bool,
 }
@@ -59,6 +61,16 @@ pub fn bars(id: &str, title: &str, bars: &[Bar], max: f64, reference: Option<(f6
                 esc(&b.label)
             );
         }
+        // The figure itself above each bar, read without hovering, when every bar has room.
+        if every == 1 && !b.shown.is_empty() {
+            let _ = write!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#222\" class=\"figure\">{}</text>",
+                x + width / 2.0,
+                (y(b.value) - 3.0).max(10.0),
+                esc(&b.shown)
+            );
+        }
     }
     s.push_str("</svg>");
     s
@@ -70,14 +82,20 @@ mod tests {
 
     #[test]
     fn bars_scale_label_and_escape() {
-        let b =
-            |label: &str, value: f64| Bar { label: label.into(), value, tip: format!("<{label}>"), alarm: value > 1.0 };
+        let b = |label: &str, value: f64| Bar {
+            label: label.into(),
+            value,
+            shown: format!("{:.0} %", value * 100.0),
+            tip: format!("<{label}>"),
+            alarm: value > 1.0,
+        };
         let svg = bars("c", "Ocupación & más", &[b("2020-01", 0.5), b("2020-02", 2.0)], 1.0, Some((1.0, "100 %")));
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert_eq!(svg.matches("<rect").count(), 2);
         assert!(svg.contains("Ocupación &amp; más") && svg.contains("&lt;2020-02&gt;"));
         assert_eq!(svg.matches("#b3261e\" class=\"bar\"").count(), 1, "only the bar past the line alarms");
         assert!(!svg.contains("style="));
+        assert!(svg.contains("class=\"figure\">50 %</text>") && svg.contains(">200 %</text>"), "{svg}");
         // Ninety bars: labels thinned so they do not overlap.
         let many: Vec<Bar> = (0..90).map(|i| b(&i.to_string(), 0.3)).collect();
         assert!(bars("m", "t", &many, 1.0, None).matches("<text").count() < 20);

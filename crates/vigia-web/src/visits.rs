@@ -572,6 +572,7 @@ pub async fn for_facility(
             .map(|(date, o)| crate::chart::Bar {
                 label: date[..7].to_string(),
                 value: *o,
+                shown: format!("{:.0} %", o * 100.0),
                 tip: format!("{date}: {:.0} %", o * 100.0),
                 alarm: *o > 1.0,
             })

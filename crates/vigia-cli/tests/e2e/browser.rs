@@ -451,3 +451,77 @@ async fn a_monitor_fills_a_visit_offline_and_it_is_sent_once_when_back_online() 
     assert_eq!(app.store.visits(org, None).await.expect("visits").len(), 1, "exactly once");
     c.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn an_analyst_filters_the_access_analysis_by_state_and_compares_before_and_after() {
+    let Some((_driver, c)) = browser(1280, 900).await else { return };
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    app.user("an@a.org", "org-a", Role::Analyst).await;
+    let (_, b) = app.api_user("mon@b.org", "org-b", Role::Monitor).await;
+    app.coalition("red", &["org-a", "org-b"]).await;
+    let siglo = app.facility("Siglo XXI").await;
+    let mut d = app.store.facility(siglo).await.expect("get").expect("f").draft;
+    d.name = "Las Agujas".into();
+    d.state_code = "09".into();
+    let agujas = app.store.create_facility(&vigia_store::Actor::SYSTEM, d).await.expect("f").id;
+    let csv = format!(
+        "facility_id,attempted_at,purpose,outcome,visibility\n\
+         {siglo},2024-02-10T10:00,monitoring,granted,coalition\n\
+         {siglo},2024-02-11T10:00,legal_assistance,denied,coalition\n\
+         {siglo},2024-03-10T10:00,monitoring,denied,coalition\n\
+         {siglo},2024-03-11T10:00,monitoring,no_response,coalition\n\
+         {agujas},2024-02-12T10:00,monitoring,granted,coalition\n"
+    );
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/access-attempts/import"))
+        .bearer_auth(&b)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(r.status(), 201);
+
+    c.goto(&app.url("/login")).await.expect("goto");
+    wait_h1(&c, "Iniciar sesión").await;
+    fill(&c, "#email", "an@a.org").await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "button[type=submit]:not(.link)").await;
+    wait_h1(&c, "Centros de detención").await;
+    c.find(Locator::LinkText("Análisis")).await.expect("nav").click().await.expect("click");
+    wait_h1(&c, "Análisis del acceso").await;
+    let by_facility = text_of(&c, "#by-facility").await;
+    assert!(by_facility.contains("Siglo XXI") && by_facility.contains("Las Agujas"), "{by_facility}");
+
+    // Chiapas only, compared before and after 1 March 2024.
+    c.find(Locator::Css("#q-state option[value='07']")).await.expect("state").click().await.expect("pick");
+    c.execute("document.getElementById('q-compare').value = '2024-03-01';", vec![]).await.expect("set date");
+    click(&c, "#analysis-filters button[type=submit]").await;
+    let compare = text_until(&c, "#compare", |t| t.contains("Siglo XXI")).await;
+    assert!(compare.contains("50.0 %") && compare.contains("100.0 %"), "{compare}");
+    assert!(!compare.contains("Las Agujas"), "Mexico City is filtered out: {compare}");
+    let by_facility = text_of(&c, "#by-facility").await;
+    assert!(!by_facility.contains("Las Agujas"), "{by_facility}");
+    let url = c.current_url().await.expect("url");
+    assert!(url.query().unwrap_or("").contains("state=07"), "the filter is in the address, to share: {url}");
+
+    // The month chart is drawn: one bar a month, with a size on the page.
+    let bars: Vec<f64> = serde_json::from_value(
+        c.execute(
+            "return [...document.querySelectorAll('figure.chart svg')[0].querySelectorAll('rect.bar')]\
+             .map(r => r.getBoundingClientRect().width);",
+            vec![],
+        )
+        .await
+        .expect("bars"),
+    )
+    .expect("widths");
+    assert_eq!(bars.len(), 2, "February and March 2024");
+    assert!(bars.iter().all(|w| *w > 0.0), "{bars:?}");
+    let figures = text_of(&c, "figure.chart svg").await;
+    assert!(figures.contains("50 %") && figures.contains("100 %"), "each bar shows its rate: {figures}");
+    c.execute("document.querySelector('figure.chart').scrollIntoView();", vec![]).await.expect("scroll");
+    let png = c.screenshot().await.expect("screenshot");
+    let _ = std::fs::write(screenshot_dir().join("access-analysis-desktop.png"), png);
+    c.close().await.expect("close");
+}
