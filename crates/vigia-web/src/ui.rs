@@ -617,18 +617,31 @@ async fn outcome_calendar(
     year: Option<i16>,
 ) -> Result<(i16, Vec<(String, vigia_domain::suspension::MonthGrid)>), WebError> {
     let Some(user) = &ctx.user else { return Ok((year.unwrap_or(2020), Vec::new())) };
-    let filter = vigia_domain::access::AttemptFilter { facility_id: Some(f.id), limit: 100_000, ..Default::default() };
-    let attempts = st.store.list_attempts(user.org_id, &filter).await?;
     let zone = f.time_zone();
+    let local = |at: i64| Some(jiff::Timestamp::from_microsecond(at).ok()?.in_tz(zone).ok()?.date());
+    let facility = vigia_domain::access::AttemptFilter { facility_id: Some(f.id), limit: 1, ..Default::default() };
+    // Without a year asked for, the year of the latest attempt the viewer may see.
+    let year = match year {
+        Some(y) => y,
+        None => match st.store.list_attempts(user.org_id, &facility).await?.first() {
+            Some(a) => local(a.draft.attempted_at).map(|d| d.year()).unwrap_or(2020),
+            None => jiff::Timestamp::now().in_tz(zone).map(|z| z.year()).unwrap_or(2020),
+        },
+    };
+    // Only that year's attempts, by the facility-and-time index: a busy facility with
+    // tens of thousands of attempts over the years costs what one year holds.
+    let start = |y: i16| Some(jiff::civil::Date::new(y, 1, 1).ok()?.in_tz(zone).ok()?.timestamp().as_microsecond());
+    let filter = vigia_domain::access::AttemptFilter {
+        from: Some(start(year).unwrap_or(i64::MIN)),
+        until: Some(start(year.saturating_add(1)).unwrap_or(i64::MAX)),
+        limit: 100_000,
+        ..facility
+    };
+    let attempts = st.store.list_attempts(user.org_id, &filter).await?;
     let days: Vec<(jiff::civil::Date, &'static str)> = attempts
         .iter()
-        .filter_map(|a| {
-            let d = jiff::Timestamp::from_microsecond(a.draft.attempted_at).ok()?.in_tz(zone).ok()?.date();
-            Some((d, crate::map::class_of(Some(a.draft.outcome))))
-        })
+        .filter_map(|a| Some((local(a.draft.attempted_at)?, crate::map::class_of(Some(a.draft.outcome)))))
         .collect();
-    let year =
-        year.or_else(|| days.iter().map(|(d, _)| d.year()).max()).unwrap_or_else(|| jiff::ZonedDateTime::now().year());
     let months = vigia_domain::suspension::calendar_months(year, &days)
         .into_iter()
         .map(|(m, grid)| (tr(ctx.locale, &format!("month-{m}")), grid))

@@ -756,3 +756,46 @@ async fn episodes_found_incrementally_match_a_fresh_start() {
         assert_eq!(episodes(app.url("")).await, episodes(format!("http://{fresh_addr}")).await);
     }
 }
+
+#[tokio::test]
+async fn the_facility_calendar_shows_the_year_asked_for_from_that_year_alone() {
+    for app in TestApp::all().await {
+        let (_, token) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+        app.user("an@b.org", "org-b", Role::Analyst).await;
+        let f = app.facility("Siglo XXI").await;
+        // Attempts in 2019 and 2021, and a private one of 2023 the other organization
+        // may not see (nor learn its year from).
+        let csv = format!(
+            "facility_id,attempted_at,purpose,outcome,visibility\n\
+             {f},2019-05-07T10:00,monitoring,denied,coalition\n\
+             {f},2021-08-02T10:00,monitoring,granted,coalition\n\
+             {f},2023-01-09T10:00,monitoring,denied,private\n"
+        );
+        let r = reqwest::Client::new()
+            .post(app.url("/api/v1/access-attempts/import"))
+            .bearer_auth(&token)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .expect("import");
+        assert_eq!(r.status(), 201);
+        app.coalition("red", &["org-a", "org-b"]).await;
+        let c = app.login("an@b.org").await;
+        let cells = |page: &str, class: &str| -> Vec<String> {
+            page.split(&format!("<td class=\"cal-{class}\""))
+                .skip(1)
+                .filter_map(|s| s.split('>').nth(1)?.split('<').next().map(str::to_string))
+                .collect()
+        };
+        let (status, page) = get_text(&c, app.url(&format!("/facilities/{f}"))).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("2021</h2>"), "the latest year b may see, not 2023");
+        assert_eq!(cells(&page, "granted"), vec!["2"], "2 August 2021");
+        assert!(cells(&page, "refused").is_empty(), "2019's refusal is not in 2021");
+        let (_, page) = get_text(&c, app.url(&format!("/facilities/{f}?year=2019"))).await;
+        assert!(page.contains("2019</h2>"));
+        assert_eq!(cells(&page, "refused"), vec!["7"], "7 May 2019");
+        assert!(cells(&page, "granted").is_empty());
+    }
+}
