@@ -256,6 +256,14 @@ async fn main() {
         })
         .await,
     );
+    // A busy facility's page: its calendar of outcomes for one year.
+    let busiest = ids[0];
+    results.push(
+        measure("GET /facilities/{id}?year=2024 (outcome calendar)", samples, || {
+            get_ok(&session, session.get(format!("{base}/facilities/{busiest}?year=2024")))
+        })
+        .await,
+    );
     // Cold: every view follows a new attempt, so nothing cached can be used.
     let facility = ids[0];
     let mut draft = vigia_domain::access::AttemptDraft {
@@ -291,6 +299,13 @@ async fn main() {
     let s = &store;
     let old = measure("before: loading the newest 100,000 attempts (old page)", old_samples, || async {
         assert!(!s.list_attempts(user.org_id, &old_filter).await.expect("list").is_empty());
+    })
+    .await;
+    results.push(old);
+    let old_calendar =
+        vigia_domain::access::AttemptFilter { facility_id: Some(busiest), limit: 100_000, ..Default::default() };
+    let old = measure("before: the facility page's read, all its attempts (≤ 100,000)", old_samples, || async {
+        assert!(!s.list_attempts(user.org_id, &old_calendar).await.expect("list").is_empty());
     })
     .await;
     results.push(old);

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use vigia_domain::access::{Attempt, AttemptDraft, AttemptFilter, TallyFilter};
+use vigia_domain::access::{Attempt, AttemptDraft, AttemptFilter, Outcome, TallyFilter};
 use vigia_domain::account::{Locale, Organization, Role, User};
 use vigia_domain::audit::AuditEntry;
 use vigia_domain::case::{Case, CaseDraft, CaseEvent, CaseFilter, EventDraft, Fact, Person};
@@ -560,6 +560,15 @@ pub trait Store: Send + Sync {
     /// `(id, facility, local day)` of the refused attempts `viewer_org` may see on a
     /// local day in `[from_day, until_day)`, oldest first.
     async fn refused_attempts(&self, viewer_org: i64, from_day: i32, until_day: i32) -> Result<Vec<(i64, i64, i32)>>;
+    /// `(attempted_at, outcome)` of every attempt at `facility_id` in `[from, until)`
+    /// that `viewer_org` may see: what a calendar of outcomes needs, and no more.
+    async fn facility_outcomes(
+        &self,
+        viewer_org: i64,
+        facility_id: i64,
+        from: Micros,
+        until: Micros,
+    ) -> Result<Vec<(Micros, Outcome)>>;
     /// Each facility's latest `per_facility` attempts that `viewer_org` may see.
     async fn latest_attempts(&self, viewer_org: i64, per_facility: i64) -> Result<Vec<Attempt>>;
     /// `(version, generation)` of the daily counts: the version grows with every change

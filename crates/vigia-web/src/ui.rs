@@ -628,19 +628,14 @@ async fn outcome_calendar(
             None => jiff::Timestamp::now().in_tz(zone).map(|z| z.year()).unwrap_or(2020),
         },
     };
-    // Only that year's attempts, by the facility-and-time index: a busy facility with
-    // tens of thousands of attempts over the years costs what one year holds.
+    // Only that year's times and outcomes, by the facility-and-time index: a busy
+    // facility with tens of thousands of attempts over the years costs what one year holds.
     let start = |y: i16| Some(jiff::civil::Date::new(y, 1, 1).ok()?.in_tz(zone).ok()?.timestamp().as_microsecond());
-    let filter = vigia_domain::access::AttemptFilter {
-        from: Some(start(year).unwrap_or(i64::MIN)),
-        until: Some(start(year.saturating_add(1)).unwrap_or(i64::MAX)),
-        limit: 100_000,
-        ..facility
-    };
-    let attempts = st.store.list_attempts(user.org_id, &filter).await?;
-    let days: Vec<(jiff::civil::Date, &'static str)> = attempts
-        .iter()
-        .filter_map(|a| Some((local(a.draft.attempted_at)?, crate::map::class_of(Some(a.draft.outcome)))))
+    let (from, until) = (start(year).unwrap_or(i64::MIN), start(year.saturating_add(1)).unwrap_or(i64::MAX));
+    let outcomes = st.store.facility_outcomes(user.org_id, f.id, from, until).await?;
+    let days: Vec<(jiff::civil::Date, &'static str)> = outcomes
+        .into_iter()
+        .filter_map(|(at, outcome)| Some((local(at)?, crate::map::class_of(Some(outcome)))))
         .collect();
     let months = vigia_domain::suspension::calendar_months(year, &days)
         .into_iter()

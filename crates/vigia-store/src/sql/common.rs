@@ -2264,6 +2264,33 @@ impl crate::Store for SqlStore {
         Ok(out)
     }
 
+    async fn facility_outcomes(
+        &self,
+        viewer_org: i64,
+        facility_id: i64,
+        from: Micros,
+        until: Micros,
+    ) -> Result<Vec<(Micros, Outcome)>> {
+        let sql = format!(
+            "SELECT a.attempted_at, a.outcome FROM access_attempts a WHERE a.facility_id = $2 \
+             AND a.attempted_at >= $3 AND a.attempted_at < $4 AND {VISIBLE_TO}"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(viewer_org)
+            .bind(facility_id)
+            .bind(from)
+            .bind(until)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let outcome: String = r.try_get("outcome")?;
+                let outcome = Outcome::parse(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?;
+                Ok((r.try_get("attempted_at")?, outcome))
+            })
+            .collect()
+    }
+
     async fn latest_attempts(&self, viewer_org: i64, per_facility: i64) -> Result<Vec<Attempt>> {
         let ids: Vec<i64> = sqlx::query("SELECT id FROM facilities ORDER BY id")
             .fetch_all(&self.pool)
