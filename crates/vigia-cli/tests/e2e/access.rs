@@ -596,15 +596,7 @@ async fn the_analysis_filters_compares_and_never_serves_stale_counts() {
              {agujas},2024-02-12T10:00,monitoring,granted,coalition\n\
              {agujas},2024-03-12T10:00,monitoring,denied,private\n"
         );
-        let r = http
-            .post(app.url("/api/v1/access-attempts/import"))
-            .bearer_auth(&b)
-            .header("content-type", "text/csv")
-            .body(csv)
-            .send()
-            .await
-            .expect("import");
-        assert_eq!(r.status(), 201);
+        app.import_attempts(&b, csv).await;
         let get = |q: &str| {
             let (http, url, a) = (http.clone(), app.url(&format!("/api/v1/access-analysis{q}")), a.clone());
             async move {
@@ -771,15 +763,7 @@ async fn the_facility_calendar_shows_the_year_asked_for_from_that_year_alone() {
              {f},2021-08-02T10:00,monitoring,granted,coalition\n\
              {f},2023-01-09T10:00,monitoring,denied,private\n"
         );
-        let r = reqwest::Client::new()
-            .post(app.url("/api/v1/access-attempts/import"))
-            .bearer_auth(&token)
-            .header("content-type", "text/csv")
-            .body(csv)
-            .send()
-            .await
-            .expect("import");
-        assert_eq!(r.status(), 201);
+        app.import_attempts(&token, csv).await;
         app.coalition("red", &["org-a", "org-b"]).await;
         let c = app.login("an@b.org").await;
         let cells = |page: &str, class: &str| -> Vec<String> {

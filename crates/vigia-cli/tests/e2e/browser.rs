@@ -472,15 +472,7 @@ async fn an_analyst_filters_the_access_analysis_by_state_and_compares_before_and
          {siglo},2024-03-11T10:00,monitoring,no_response,coalition\n\
          {agujas},2024-02-12T10:00,monitoring,granted,coalition\n"
     );
-    let r = reqwest::Client::new()
-        .post(app.url("/api/v1/access-attempts/import"))
-        .bearer_auth(&b)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .expect("import");
-    assert_eq!(r.status(), 201);
+    app.import_attempts(&b, csv).await;
 
     c.goto(&app.url("/login")).await.expect("goto");
     wait_h1(&c, "Iniciar sesión").await;

@@ -75,6 +75,19 @@ impl TestApp {
         (u, token)
     }
 
+    /// Imports an attempts CSV through the API with `token`; it must be accepted.
+    pub async fn import_attempts(&self, token: &str, csv: String) {
+        let r = reqwest::Client::new()
+            .post(self.url("/api/v1/access-attempts/import"))
+            .bearer_auth(token)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .expect("import");
+        assert_eq!(r.status(), 201, "import refused: {}", r.text().await.unwrap_or_default());
+    }
+
     pub async fn facility(&self, name: &str) -> i64 {
         let d = FacilityDraft {
             name: name.into(),
