@@ -496,10 +496,7 @@ async fn insert_attempts_fed(
             if ended.is_some() {
                 break;
             }
-            match feed.recv().await {
-                Some(ImportFeed::Rows(rows)) => p.prepare(rows, &mut queue)?,
-                other => ended = Some(matches!(other, Some(ImportFeed::Complete))),
-            }
+            p.take(feed.recv().await, &mut queue, &mut ended)?;
             continue;
         };
         let mut write = std::pin::pin!(stmt.execute(&mut **tx));
@@ -513,10 +510,9 @@ async fn insert_attempts_fed(
                     break;
                 }
                 // `recv` is cancel-safe; the preparing after it is not interrupted.
-                item = feed.recv(), if failed.is_none() && ended.is_none() && queue.len() < AHEAD => match item {
-                    Some(ImportFeed::Rows(rows)) => failed = p.prepare(rows, &mut queue).err(),
-                    other => ended = Some(matches!(other, Some(ImportFeed::Complete))),
-                },
+                item = feed.recv(), if failed.is_none() && ended.is_none() && queue.len() < AHEAD => {
+                    failed = p.take(item, &mut queue, &mut ended).err();
+                }
             }
         }
         if let Some(e) = failed {
@@ -552,6 +548,23 @@ struct AttemptPreparer<'a> {
 }
 
 impl AttemptPreparer<'_> {
+    /// Takes what the feed sent: rows to prepare, or its end (`ended` says whether the
+    /// feed called the file complete or just closed).
+    fn take(
+        &mut self,
+        item: Option<ImportFeed>,
+        out: &mut std::collections::VecDeque<(Stmt, &'static str)>,
+        ended: &mut Option<bool>,
+    ) -> Result<()> {
+        match item {
+            Some(ImportFeed::Rows(rows)) => self.prepare(rows, out),
+            other => {
+                *ended = Some(matches!(other, Some(ImportFeed::Complete)));
+                Ok(())
+            }
+        }
+    }
+
     fn prepare(&mut self, rows: Vec<AttemptDraft>, out: &mut std::collections::VecDeque<(Stmt, &'static str)>) -> Result<()> {
         let mut rows = rows.into_iter();
         loop {
@@ -590,28 +603,33 @@ fn attempts_insert(
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for d in chunk {
         *last += 1;
-        let restrictions = restrictions_text(&d);
         let a = Attempt { id: *last, org_id, version: 1, draft: d, created_at: now, updated_at: now };
         contents.push((a.id, a.content_json()));
-        let d = a.draft;
-        q = q
-            .bind(a.id)
-            .bind(org_id)
-            .bind(d.facility_id)
-            .bind(d.requested_at)
-            .bind(d.attempted_at)
-            .bind(d.purpose.as_str())
-            .bind(d.team_size)
-            .bind(d.people_to_see)
-            .bind(d.outcome.as_str())
-            .bind(d.reason_category.map(|r| r.as_str()))
-            .bind(d.reason_text)
-            .bind(d.official)
-            .bind(restrictions)
-            .bind(d.notes)
-            .bind(d.visibility.as_str());
+        q = bind_draft(q.bind(a.id).bind(org_id), a.draft);
     }
     q
+}
+
+/// Binds an attempt's recorded fields, from `facility_id` to `visibility`, in the order
+/// the INSERT and the UPDATE of attempts both name them.
+fn bind_draft<'q>(
+    q: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>,
+    d: AttemptDraft,
+) -> sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments> {
+    let restrictions = restrictions_text(&d);
+    q.bind(d.facility_id)
+        .bind(d.requested_at)
+        .bind(d.attempted_at)
+        .bind(d.purpose.as_str())
+        .bind(d.team_size)
+        .bind(d.people_to_see)
+        .bind(d.outcome.as_str())
+        .bind(d.reason_category.map(|r| r.as_str()))
+        .bind(d.reason_text)
+        .bind(d.official)
+        .bind(restrictions)
+        .bind(d.notes)
+        .bind(d.visibility.as_str())
 }
 
 async fn load_coalition(conn: &mut <Db as sqlx::Database>::Connection, id: i64) -> Result<Coalition> {
@@ -2120,31 +2138,17 @@ impl crate::Store for SqlStore {
         count_daily(&mut delta, &zones, org_id, &before.draft, -1)?;
         count_daily(&mut delta, &zones, org_id, &draft, 1)?;
         let a = Attempt { id, org_id, version: version + 1, draft, created_at: row.try_get("created_at")?, updated_at: w.now };
-        let d = &a.draft;
-        sqlx::query(
+        let update = sqlx::query(
             "UPDATE access_attempts SET version = $1, facility_id = $2, requested_at = $3, attempted_at = $4, \
              purpose = $5, team_size = $6, people_to_see = $7, outcome = $8, reason_category = $9, reason_text = $10, \
              official = $11, restrictions = $12, notes = $13, visibility = $14, updated_at = $15 WHERE id = $16",
-        )
-        .bind(a.version)
-        .bind(d.facility_id)
-        .bind(d.requested_at)
-        .bind(d.attempted_at)
-        .bind(d.purpose.as_str())
-        .bind(d.team_size)
-        .bind(d.people_to_see)
-        .bind(d.outcome.as_str())
-        .bind(d.reason_category.map(|r| r.as_str()))
-        .bind(&d.reason_text)
-        .bind(&d.official)
-        .bind(restrictions_text(d))
-        .bind(&d.notes)
-        .bind(d.visibility.as_str())
-        .bind(a.updated_at)
-        .bind(id)
-        .execute(&mut *w.tx)
-        .await
-        .map_err(unique_to_conflict("attempt"))?;
+        );
+        bind_draft(update.bind(a.version), a.draft.clone())
+            .bind(a.updated_at)
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(unique_to_conflict("attempt"))?;
         apply_daily(&mut w.tx, delta).await?;
         w.audit(actor, Some(org_id), "update", RecordType::AccessAttempt, id, &a.content_json()).await?;
         w.commit().await?;
