@@ -709,7 +709,7 @@ fn chart(a: &Analysis, l: Locale, which: &str) -> Option<(String, String)> {
     let bars: Vec<crate::chart::Bar> = rows
         .iter()
         .map(|(label, t)| crate::chart::Bar {
-            label: label.chars().take(10).collect(),
+            label: label.clone(),
             value: t.rate().unwrap_or(0.0),
             shown: t.rate().map(|r| format!("{:.0} %", r * 100.0)).unwrap_or_default(),
             tip: format!("{label}: {} ({} / {})", pct(t), t.refusals, t.attempts),

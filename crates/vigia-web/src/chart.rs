@@ -39,6 +39,7 @@ pub fn bars(id: &str, title: &str, bars: &[Bar], max: f64, reference: Option<(f6
             esc(label)
         );
     }
+    let labels = short_labels(bars);
     // Label every bar when they fit, else every n-th.
     let every = (bars.len() as f64 * 48.0 / (w - left)).ceil().max(1.0) as usize;
     for (i, b) in bars.iter().enumerate() {
@@ -58,7 +59,7 @@ pub fn bars(id: &str, title: &str, bars: &[Bar], max: f64, reference: Option<(f6
                 "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#444\">{}</text>",
                 x + width / 2.0,
                 h - 6.0,
-                esc(&b.label)
+                esc(&labels[i])
             );
         }
         // The figure itself above each bar, read without hovering, when every bar has room.
@@ -74,6 +75,20 @@ pub fn bars(id: &str, title: &str, bars: &[Bar], max: f64, reference: Option<(f6
     }
     s.push_str("</svg>");
     s
+}
+
+/// Labels as drawn, at most 10 characters: without the words every label starts with,
+/// when there are two or more ("Estación Migratoria Acayucan", "Estación Migratoria
+/// Tapachula" are told apart by what follows).
+fn short_labels(bars: &[Bar]) -> Vec<String> {
+    let words: Vec<Vec<&str>> = bars.iter().map(|b| b.label.split(' ').collect()).collect();
+    let shared = match words.split_first() {
+        Some((first, rest)) if !rest.is_empty() => (0..first.len())
+            .take_while(|&i| rest.iter().all(|w| w.len() > i + 1 && w.get(i) == first.get(i)) && first.len() > i + 1)
+            .count(),
+        _ => 0,
+    };
+    words.iter().map(|w| w[shared..].join(" ").chars().take(10).collect()).collect()
 }
 
 #[cfg(test)]
@@ -96,6 +111,15 @@ mod tests {
         assert_eq!(svg.matches("#b3261e\" class=\"bar\"").count(), 1, "only the bar past the line alarms");
         assert!(!svg.contains("style="));
         assert!(svg.contains("class=\"figure\">50 %</text>") && svg.contains(">200 %</text>"), "{svg}");
+        // Names that all begin alike are told apart by what follows.
+        let named = bars(
+            "f",
+            "t",
+            &[b("Estación Migratoria Acayucan", 0.2), b("Estación Migratoria Siglo XXI", 0.4)],
+            1.0,
+            None,
+        );
+        assert!(named.contains(">Acayucan</text>") && named.contains(">Siglo XXI</text>"), "{named}");
         // Ninety bars: labels thinned so they do not overlap.
         let many: Vec<Bar> = (0..90).map(|i| b(&i.to_string(), 0.3)).collect();
         assert!(bars("m", "t", &many, 1.0, None).matches("<text").count() < 20);
