@@ -91,6 +91,8 @@ action-disable = disabled
 action-enable = re-enabled
 action-set_locale = language changed
 action-rewrap = key re-wrapped
+action-import = imported from a file
+action-original = imported version, kept before its first correction
 
 audit-title = Your organization's change history
 audit-intro = A tamper-evident chain of entries: each one keeps the fingerprint of the one before.
@@ -349,7 +351,7 @@ weekday-7 = S
 access-import-title = Import attempts from CSV
 access-import-intro = To load records your organization kept in spreadsheets. Every row is checked: if any has an error none is imported, and each error is shown with its line and column. Imported attempts belong to your organization.
 access-import-columns = Header: facility (the center's name) or facility_id, attempted_at (YYYY-MM-DD HH:MM, the center's local time), purpose and outcome (required); and requested_at, team_size, people_to_see, reason_category, reason_text, official, restrictions, notes, visibility.
-access-imported = { $count } attempts imported.
+access-imported = { $count } attempts imported (import no. { $import }). The file's SHA-256 fingerprint: { $file }
 
 ## Legal-aid cases, deadlines and reports
 nav-cases = Cases

@@ -91,6 +91,8 @@ action-disable = baja
 action-enable = reactivación
 action-set_locale = cambio de idioma
 action-rewrap = reenvoltura de llave
+action-import = importado de un archivo
+action-original = versión importada, guardada antes de su primera corrección
 
 audit-title = Historial de cambios de tu organización
 audit-intro = Cadena de registros a prueba de alteraciones: cada entrada guarda la huella de la anterior.
@@ -349,7 +351,7 @@ weekday-7 = D
 access-import-title = Importar intentos desde CSV
 access-import-intro = Para cargar registros que tu organización llevaba en hojas de cálculo. Se revisan todas las filas: si alguna tiene un error no se importa ninguna, y cada error se señala con su línea y su columna. Los intentos importados quedan a nombre de tu organización.
 access-import-columns = Encabezado: facility (nombre del centro) o facility_id, attempted_at (AAAA-MM-DD HH:MM, hora local del centro), purpose y outcome (obligatorias); y requested_at, team_size, people_to_see, reason_category, reason_text, official, restrictions, notes, visibility.
-access-imported = Se importaron { $count } intentos.
+access-imported = Se importaron { $count } intentos (importación n.º { $import }). Huella SHA-256 del archivo: { $file }
 
 ## Legal-aid cases, deadlines and reports
 nav-cases = Casos

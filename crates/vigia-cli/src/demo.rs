@@ -478,7 +478,7 @@ pub async fn seed_access(store: &DynStore) -> anyhow::Result<usize> {
                 .map_err(|e| anyhow::anyhow!("demo attempt at {facility} on {day}: {e}"))?;
             drafts.push(d);
         }
-        total += store.import_attempts(&actor, org.id, drafts).await?;
+        total += store.import_attempts(&actor, org.id, drafts).await?.row_count as usize;
     }
     Ok(total)
 }

@@ -119,6 +119,40 @@ impl Attempt {
     }
 }
 
+/// One imported file of attempts: the rows it wrote (ids `first_id..=last_id`, all of
+/// `org_id`) and their digest. Its one audit entry stands for every row it wrote; a
+/// row's own entries begin with its first correction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptImport {
+    pub id: i64,
+    pub org_id: i64,
+    pub first_id: i64,
+    pub last_id: i64,
+    pub row_count: i64,
+    /// [`crate::audit::RowsDigest::all`] over the rows as they were written.
+    pub rows_sha256: String,
+    /// [`crate::audit::RowsDigest::chunks`]: which thousand rows changed, if any did.
+    pub chunk_sha256: Vec<String>,
+    /// The uploaded file's SHA-256 and size, when the rows came from one.
+    pub file_sha256: Option<String>,
+    pub file_bytes: Option<i64>,
+    pub created_at: Micros,
+}
+
+impl AttemptImport {
+    /// What goes into the audit chain.
+    pub fn content_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    /// The ids of the `chunk`th run of [`crate::audit::DIGEST_CHUNK`] rows.
+    pub fn chunk_ids(&self, chunk: usize) -> (i64, i64) {
+        let size = crate::audit::DIGEST_CHUNK as i64;
+        let first = self.first_id + chunk as i64 * size;
+        (first, (first + size - 1).min(self.last_id))
+    }
+}
+
 pub const FIELDS: [&str; 13] = [
     "facility_id",
     "requested_at",

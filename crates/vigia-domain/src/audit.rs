@@ -79,6 +79,68 @@ impl AuditEntry {
     }
 }
 
+/// Rows an import digests together, at most: verify names a changed row to within
+/// this many.
+pub const DIGEST_CHUNK: usize = 1_000;
+
+/// The SHA-256 of one record's content as stored: what a per-record entry holds (as hex)
+/// and what an import digests.
+pub fn row_hash(content: &[u8]) -> [u8; 32] {
+    Sha256::digest(content).into()
+}
+
+/// The digest of an import's rows, fed their [`row_hash`]es in id order: a SHA-256 over
+/// each run of [`DIGEST_CHUNK`] row hashes (the chunks), and the file's digest, a
+/// SHA-256 over the chunk digests. One chained audit entry holding these stands for
+/// every row: change, add or remove one and its chunk's digest no longer matches.
+#[derive(Debug, Clone, Default)]
+pub struct ImportDigest {
+    chunk: Sha256,
+    in_chunk: usize,
+    chunks: Vec<[u8; 32]>,
+    rows: i64,
+}
+
+/// What an [`ImportDigest`] comes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowsDigest {
+    pub rows: i64,
+    /// SHA-256 over the chunk digests' bytes, hex.
+    pub all: String,
+    /// SHA-256 over each run of [`DIGEST_CHUNK`] row hashes, hex, in order.
+    pub chunks: Vec<String>,
+}
+
+impl ImportDigest {
+    pub fn push(&mut self, row_hash: &[u8; 32]) {
+        self.chunk.update(row_hash);
+        self.in_chunk += 1;
+        self.rows += 1;
+        if self.in_chunk == DIGEST_CHUNK {
+            self.close_chunk();
+        }
+    }
+
+    fn close_chunk(&mut self) {
+        let done = std::mem::take(&mut self.chunk);
+        self.chunks.push(done.finalize().into());
+        self.in_chunk = 0;
+    }
+
+    pub fn finish(mut self) -> RowsDigest {
+        if self.in_chunk > 0 {
+            self.close_chunk();
+        }
+        let mut all = Sha256::new();
+        self.chunks.iter().for_each(|c| all.update(c));
+        RowsDigest {
+            rows: self.rows,
+            all: hex::encode(all.finalize()),
+            chunks: self.chunks.iter().map(hex::encode).collect(),
+        }
+    }
+}
+
 /// Why the chain is broken at an entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Break {
@@ -174,6 +236,37 @@ mod tests {
     fn verify(entries: &[AuditEntry]) -> Result<(), Break> {
         let mut v = Verifier::default();
         entries.iter().try_for_each(|e| v.push(e))
+    }
+
+    fn digest_of(rows: &[&str]) -> RowsDigest {
+        let mut d = ImportDigest::default();
+        rows.iter().for_each(|r| d.push(&row_hash(r.as_bytes())));
+        d.finish()
+    }
+
+    #[test]
+    fn an_import_digest_chunks_rows_by_the_thousand() {
+        let rows: Vec<String> = (0..2_500).map(|i| format!("row {i}")).collect();
+        let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
+        let d = digest_of(&refs);
+        assert_eq!((d.rows, d.chunks.len()), (2_500, 3));
+        // The last chunk is the hash of the last 500 row hashes, nothing else.
+        let mut last = Sha256::new();
+        refs[2_000..].iter().for_each(|r| last.update(row_hash(r.as_bytes())));
+        assert_eq!(d.chunks[2], hex::encode(last.finalize()));
+        // Changing one row changes its chunk alone, and the whole.
+        let mut changed = refs.clone();
+        changed[1_234] = "row 1234, edited";
+        let e = digest_of(&changed);
+        assert_eq!(
+            (e.chunks[0] == d.chunks[0], e.chunks[1] == d.chunks[1], e.chunks[2] == d.chunks[2]),
+            (true, false, true)
+        );
+        assert_ne!(e.all, d.all);
+        // Removing a row changes the count and the whole.
+        let fewer = digest_of(&refs[..2_499]);
+        assert_ne!((fewer.rows, fewer.all), (d.rows, d.all.clone()));
+        assert_eq!(digest_of(&[]).chunks.len(), 0);
     }
 
     #[test]

@@ -80,10 +80,12 @@ pub enum RecordType {
     Visit,
     /// A read of a visit's sealed interview notes.
     VisitRead,
+    /// An imported file of access attempts: one audit entry for all its rows.
+    AttemptImport,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 22] = [
+    pub const ALL: [RecordType; 23] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::Facility,
@@ -106,6 +108,7 @@ impl RecordType {
         RecordType::DetectionReview,
         RecordType::Visit,
         RecordType::VisitRead,
+        RecordType::AttemptImport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -132,6 +135,7 @@ impl RecordType {
             RecordType::DetectionReview => "detection_review",
             RecordType::Visit => "visit",
             RecordType::VisitRead => "visit_read",
+            RecordType::AttemptImport => "attempt_import",
         }
     }
 

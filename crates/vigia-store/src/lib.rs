@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use vigia_domain::access::{Attempt, AttemptDraft, AttemptFilter, Outcome, TallyFilter};
+use vigia_domain::access::{Attempt, AttemptDraft, AttemptFilter, AttemptImport, Outcome, TallyFilter};
 use vigia_domain::account::{Locale, Organization, Role, User};
 use vigia_domain::audit::AuditEntry;
 use vigia_domain::case::{Case, CaseDraft, CaseEvent, CaseFilter, EventDraft, Fact, Person};
@@ -314,7 +314,7 @@ pub struct CaseFacts {
 }
 
 /// The tables that hold records, counted for backups and restore checks.
-pub const RECORD_TABLES: [&str; 20] = [
+pub const RECORD_TABLES: [&str; 21] = [
     "organizations",
     "users",
     "memberships",
@@ -322,6 +322,7 @@ pub const RECORD_TABLES: [&str; 20] = [
     "facility_notes",
     "coalitions",
     "access_attempts",
+    "attempt_imports",
     "blobs",
     "attachments",
     "alerts",
@@ -340,7 +341,7 @@ pub const RECORD_TABLES: [&str; 20] = [
 /// Every table a portable export carries, in an order that satisfies foreign keys.
 /// Sessions, sign-in failures and pending second factors are left out: after an import
 /// people sign in again.
-pub const EXPORT_TABLES: [&str; 28] = [
+pub const EXPORT_TABLES: [&str; 29] = [
     "organizations",
     "users",
     "memberships",
@@ -351,6 +352,7 @@ pub const EXPORT_TABLES: [&str; 28] = [
     "coalitions",
     "coalition_members",
     "access_attempts",
+    "attempt_imports",
     "blobs",
     "attachments",
     "alerts",
@@ -391,6 +393,20 @@ pub enum ImportFeed {
     Rows(Vec<AttemptDraft>),
     /// The whole file was valid: keep everything fed.
     Complete,
+}
+
+/// The fingerprint of a file rows were imported from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedFile {
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    pub bytes: i64,
+}
+
+impl ImportedFile {
+    pub fn of(bytes: &[u8]) -> Self {
+        Self { sha256: vigia_domain::audit::sha256_hex(bytes), bytes: bytes.len() as i64 }
+    }
 }
 
 /// One cell of the daily access counts, with the version of the write that last changed it.
@@ -539,17 +555,20 @@ pub trait Store: Send + Sync {
     /// The attempts `viewer_org` may see, newest first.
     async fn list_attempts(&self, viewer_org: i64, filter: &AttemptFilter) -> Result<Vec<Attempt>>;
     /// Creates all attempts in one transaction: all or none.
-    async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<usize>;
+    async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<AttemptImport>;
     /// Creates the attempts arriving on `feed` in one transaction, writing each chunk
     /// while the next is still being read: commits when [`ImportFeed::Complete`]
-    /// arrives and answers how many; if the feed closes before that (the file turned
-    /// out to have errors), nothing is kept and the answer is `None`.
+    /// arrives and answers the import's record (one audit entry for all its rows, see
+    /// [`AttemptImport`]); if the feed closes before that (the file turned out to have
+    /// errors), nothing is kept and the answer is `None`. `file` is the uploaded file's
+    /// fingerprint, when the rows came from one.
     async fn import_attempts_fed(
         &self,
         actor: &Actor,
         org_id: i64,
+        file: Option<ImportedFile>,
         feed: tokio::sync::mpsc::Receiver<ImportFeed>,
-    ) -> Result<Option<usize>>;
+    ) -> Result<Option<AttemptImport>>;
     /// Attempts and refusals `viewer_org` may see, by facility, organization and local
     /// month, grouped by the database over the daily counts: the reference the app's
     /// in-memory copy is tested against.

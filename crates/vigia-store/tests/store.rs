@@ -328,6 +328,96 @@ fn attempt(
 }
 
 #[tokio::test]
+async fn an_import_is_one_audit_entry_that_still_catches_any_changed_row() {
+    use vigia_domain::access::Outcome;
+    use vigia_domain::audit::{row_hash, ImportDigest};
+    for db in TestDb::all().await {
+        let key = MasterKey::generate().expect("key");
+        let (store, _, beto) = seeded(&db, &key).await;
+        let b = beto.org_id.expect("b");
+        let f = store.create_facility(&Actor::SYSTEM, draft("Siglo XXI", Some(960))).await.expect("f").id;
+        let before = store.verify_audit().await.expect("verify").head_seq;
+        let drafts: Vec<_> = (0..2_500).map(|i| attempt(f, i % 300, Outcome::Denied, i % 9 == 0)).collect();
+        let file = vigia_store::ImportedFile::of(b"the uploaded bytes");
+        let (feed, fed) = tokio::sync::mpsc::channel(8);
+        let feeding = tokio::spawn(async move {
+            for chunk in drafts.chunks(700) {
+                feed.send(vigia_store::ImportFeed::Rows(chunk.to_vec())).await.expect("send");
+            }
+            feed.send(vigia_store::ImportFeed::Complete).await.expect("send");
+        });
+        let imp =
+            store.import_attempts_fed(&beto, b, Some(file.clone()), fed).await.expect("import").expect("complete");
+        feeding.await.expect("fed");
+        assert_eq!((imp.row_count, imp.last_id - imp.first_id + 1, imp.chunk_sha256.len()), (2_500, 2_500, 3));
+        assert_eq!((imp.file_sha256.as_deref(), imp.file_bytes), (Some(file.sha256.as_str()), Some(18)));
+        let report = store.verify_audit().await.expect("verify");
+        assert!(report.ok(), "{:?}", report.problems);
+        assert_eq!(report.head_seq, before + 1, "one entry for 2,500 rows");
+
+        // The digest is over the attempts as stored, in id order.
+        let mut digest = ImportDigest::default();
+        for id in imp.first_id..=imp.last_id {
+            let a = store.attempt(b, id).await.expect("get").expect("imported");
+            digest.push(&row_hash(a.content_json().as_bytes()));
+        }
+        assert_eq!(digest.finish().all, imp.rows_sha256);
+
+        // An imported attempt's history starts with its import's entry and the version
+        // it wrote; a correction first keeps that version, then adds its own.
+        let id = imp.first_id + 1_500;
+        let original = store.attempt(b, id).await.expect("get").expect("imported");
+        let history = store.history(RecordType::AccessAttempt, id, None).await.expect("history");
+        assert_eq!(history.len(), 1);
+        assert_eq!((history[0].action.as_str(), history[0].seq), ("import", before + 1));
+        assert_eq!(history[0].content, original.content_json());
+        let mut fixed = original.draft.clone();
+        fixed.outcome = Outcome::Granted;
+        fixed.reason_category = None;
+        store.update_attempt(&beto, b, id, Some(1), fixed.clone()).await.expect("correct");
+        let history = store.history(RecordType::AccessAttempt, id, None).await.expect("history");
+        let actions: Vec<&str> = history.iter().map(|h| h.action.as_str()).collect();
+        assert_eq!(actions, ["import", "update"]);
+        assert_eq!(history[0].content, original.content_json(), "the imported version survives the correction");
+        assert!(history[1].content.contains("\"outcome\":\"granted\""), "{}", history[1].content);
+        store.update_attempt(&beto, b, id, Some(2), original.draft.clone()).await.expect("correct again");
+        let report = store.verify_audit().await.expect("verify");
+        assert!(report.ok(), "{:?}", report.problems);
+        assert_eq!(report.head_seq, before + 4, "the original, then two corrections");
+
+        // Changed behind the app's back: verify names the import and the thousand.
+        let victim = imp.first_id + 2_100;
+        raw(&db, &format!("UPDATE access_attempts SET team_size = 9 WHERE id = {victim}")).await;
+        let report = store.verify_audit().await.expect("verify");
+        let range = format!("{}–{}", imp.first_id + 2_000, imp.last_id);
+        assert!(
+            report.problems.iter().any(|p| p.contains(&format!("import {}", imp.id)) && p.contains(&range)),
+            "{:?}",
+            report.problems
+        );
+        raw(&db, &format!("UPDATE access_attempts SET team_size = 2 WHERE id = {victim}")).await;
+        assert!(store.verify_audit().await.expect("verify").ok(), "put back as it was");
+        // A corrected attempt is checked against its last correction, as any record.
+        raw(&db, &format!("UPDATE access_attempts SET team_size = 7 WHERE id = {id}")).await;
+        let report = store.verify_audit().await.expect("verify");
+        assert!(
+            report.problems.iter().any(|p| p.contains(&format!("access_attempt {id} differs"))),
+            "{:?}",
+            report.problems
+        );
+        raw(&db, &format!("UPDATE access_attempts SET team_size = 2 WHERE id = {id}")).await;
+        // Removed behind the app's back.
+        raw(&db, &format!("DELETE FROM access_attempts WHERE id = {}", imp.first_id + 10)).await;
+        let report = store.verify_audit().await.expect("verify");
+        assert!(
+            report.problems.iter().any(|p| p.contains(&format!("import {} wrote 2500 attempts", imp.id))),
+            "{:?}",
+            report.problems
+        );
+    }
+}
+
+#[tokio::test]
 async fn attempts_are_shared_within_coalitions_only() {
     use vigia_domain::access::{AttemptFilter, Outcome};
     for db in TestDb::all().await {
@@ -376,11 +466,11 @@ async fn attempts_are_shared_within_coalitions_only() {
         assert!(matches!(store.update_attempt(&ana, a, shared.id, Some(1), fixed).await, Err(StoreError::Conflict(_))));
         assert_eq!(store.history(RecordType::AccessAttempt, shared.id, None).await.expect("h").len(), 2);
 
-        let n = store
+        let imported = store
             .import_attempts(&beto, b, (0..50).map(|i| attempt(f, i, Outcome::Denied, false)).collect())
             .await
             .expect("import");
-        assert_eq!(n, 50);
+        assert_eq!(imported.row_count, 50);
         assert_eq!(store.counts().await.expect("counts").get("access_attempts"), 53);
         let report = store.verify_audit().await.expect("verify");
         assert!(report.ok(), "{:?}", report.problems);
@@ -682,8 +772,8 @@ async fn the_two_factor_requirement_is_one_answer() {
 
 /// The daily counts the analysis reads stay equal to counting the attempts one by one,
 /// through creating, correcting, bulk importing, a facility changing time zone and
-/// visibility; the bulk import chains one audit entry per attempt; and tampering with
-/// the counts is caught.
+/// visibility; an abandoned import keeps no audit entry; and tampering with the counts
+/// is caught.
 #[tokio::test]
 async fn daily_counts_follow_every_write_and_tampering_is_caught() {
     use vigia_domain::access::{day_number, local_date, Outcome, Purpose, TallyFilter};
@@ -730,13 +820,13 @@ async fn daily_counts_follow_every_write_and_tampering_is_caught() {
                 }
             })
         };
-        assert_eq!(store.import_attempts_fed(&beto, b, fed).await.expect("abandoned"), None);
+        assert_eq!(store.import_attempts_fed(&beto, b, None, fed).await.expect("abandoned"), None);
         feeding.await.expect("fed");
         let after = store.verify_audit().await.expect("verify");
         assert!(after.problems.is_empty(), "{:?}", after.problems);
         assert_eq!((after.head_seq, &after.head_hash), (head.head_seq, &head.head_hash), "no audit entry was kept");
         assert_eq!(store.counts().await.expect("counts").get("access_attempts"), 1, "only the one created above");
-        assert_eq!(store.import_attempts(&beto, b, drafts.clone()).await.expect("import"), 2_500);
+        assert_eq!(store.import_attempts(&beto, b, drafts.clone()).await.expect("import").row_count, 2_500);
         // Ids continue after the bulk import, on both backends.
         let next = store.create_attempt(&ana, a, attempt(f.id, 41, Outcome::Granted, true)).await.expect("create");
         assert_eq!(next.id, one.id + 2_501);

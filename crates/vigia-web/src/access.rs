@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use vigia_domain::access::{self, Attempt, AttemptFilter, Outcome};
+use vigia_domain::access::{self, Attempt, AttemptFilter, AttemptImport, Outcome};
 use vigia_domain::account::Locale;
 use vigia_domain::facility::Facility;
 use vigia_domain::input::RawInput;
@@ -645,7 +645,7 @@ pub async fn import_csv(
     ctx: &Ctx,
     org_id: i64,
     bytes: axum::body::Bytes,
-) -> Result<Result<usize, Vec<vigia_domain::import::RowError>>, WebError> {
+) -> Result<Result<AttemptImport, Vec<vigia_domain::import::RowError>>, WebError> {
     let facilities = st.store.list_facilities().await?;
     Ok(import_attempts_csv(&st.store, facilities, &ctx.actor(), org_id, bytes).await?)
 }
@@ -656,17 +656,19 @@ const FEED_ROWS: usize = 1_000;
 /// Reads an attempts CSV on a blocking thread and feeds each thousand valid rows to
 /// the store as they come, so that validating and writing overlap; the store commits
 /// only when the whole file was valid, and otherwise keeps nothing. Every row problem
-/// comes back, as with [`vigia_domain::import::attempts_csv`].
+/// comes back, as with [`vigia_domain::import::attempts_csv`]; else the import's
+/// record, with the file's fingerprint.
 pub async fn import_attempts_csv(
     store: &vigia_store::DynStore,
     facilities: Vec<Facility>,
     actor: &vigia_store::Actor,
     org_id: i64,
     bytes: axum::body::Bytes,
-) -> Result<Result<usize, Vec<vigia_domain::import::RowError>>, vigia_store::StoreError> {
+) -> Result<Result<AttemptImport, Vec<vigia_domain::import::RowError>>, vigia_store::StoreError> {
     use vigia_store::ImportFeed;
     let (feed, fed) = tokio::sync::mpsc::channel(8);
     let now = now_micros();
+    let file = Some(vigia_store::ImportedFile::of(&bytes));
     let reading = tokio::task::spawn_blocking(move || {
         let mut chunk = Vec::with_capacity(FEED_ROWS);
         // False once the store stopped listening (it failed): read on, for the errors.
@@ -687,12 +689,12 @@ pub async fn import_attempts_csv(
         // Dropping `feed` without `Complete` tells the store to keep nothing.
         read
     });
-    let stored = store.import_attempts_fed(actor, org_id, fed).await;
+    let stored = store.import_attempts_fed(actor, org_id, file, fed).await;
     let read = reading.await.map_err(|e| vigia_store::StoreError::Corrupt(format!("reading the file failed: {e}")))?;
     match (read, stored) {
         // Row problems first: nothing was kept, and they are what the user can fix.
         (Err(errors), _) => Ok(Err(errors)),
-        (Ok(_), Ok(Some(n))) => Ok(Ok(n)),
+        (Ok(_), Ok(Some(imported))) => Ok(Ok(imported)),
         (Ok(_), Ok(None)) => Err(vigia_store::StoreError::Corrupt("the import was not completed".into())),
         (Ok(_), Err(e)) => Err(e),
     }
@@ -713,6 +715,12 @@ async fn import_submit(
     let user = ctx.require(Permission::RecordAccess)?.clone();
     let (csrf, _, bytes) = crate::ui::read_upload(multipart).await?;
     ctx.check_form(csrf.as_deref(), &headers)?;
-    let outcome = import_csv(&st, &ctx, user.org_id, bytes).await?;
+    let outcome = import_csv(&st, &ctx, user.org_id, bytes).await?.map(|imp| {
+        vec![
+            ("count", imp.row_count.to_string()),
+            ("import", imp.id.to_string()),
+            ("file", imp.file_sha256.unwrap_or_default()),
+        ]
+    });
     crate::ui::import_page_for(&ctx, &ATTEMPT_IMPORT, Some(outcome))
 }

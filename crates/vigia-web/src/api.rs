@@ -443,6 +443,10 @@ async fn import_attempts(
     if body.len() > crate::CSV_LIMIT {
         return Err(WebError::TooLarge.into());
     }
-    let n = crate::access::import_csv(&st, &ctx, user.org_id, body).await?.map_err(WebError::Import)?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({"imported": n}))).into_response())
+    let imp = crate::access::import_csv(&st, &ctx, user.org_id, body).await?.map_err(WebError::Import)?;
+    let json = serde_json::json!({
+        "imported": imp.row_count, "import_id": imp.id, "first_id": imp.first_id, "last_id": imp.last_id,
+        "file_sha256": imp.file_sha256, "rows_sha256": imp.rows_sha256,
+    });
+    Ok((StatusCode::CREATED, Json(json)).into_response())
 }

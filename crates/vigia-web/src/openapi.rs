@@ -691,7 +691,7 @@ fn document_base() -> Value {
                 "responses": with(errors(&[
                     ("403", "The role may not record access attempts"), ("413", "Body too large"),
                     ("415", "Body is not text/csv"), ("422", "Rows are invalid")
-                ]), "201", json_response("Imported", "ImportResult"))
+                ]), "201", json_response("Imported: one audit entry stands for every row", "AttemptImportResult"))
             }},
             "/api/v1/access-attempts/{id}": {
                 "parameters": [id_param()],
@@ -922,6 +922,13 @@ fn document_base() -> Value {
                 "AttemptList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}}}},
                 "ImportResult": {"type": "object", "required": ["imported"], "properties": {
                     "imported": {"type": "integer"}, "ids": {"type": "array", "items": {"type": "integer"}}
+                }},
+                "AttemptImportResult": {"type": "object", "required": ["imported", "import_id", "first_id", "last_id", "file_sha256", "rows_sha256"], "properties": {
+                    "imported": {"type": "integer", "description": "Attempts created, with ids first_id to last_id"},
+                    "import_id": {"type": "integer", "description": "The import's record; its one audit entry stands for every row"},
+                    "first_id": {"type": "integer"}, "last_id": {"type": "integer"},
+                    "file_sha256": {"type": "string", "description": "SHA-256 of the uploaded bytes, hex"},
+                    "rows_sha256": {"type": "string", "description": "Digest of the created attempts as stored (see `vigia audit verify`)"}
                 }},
                 "NoteInput": {
                     "type": "object", "additionalProperties": false, "required": ["body"],

@@ -953,17 +953,16 @@ struct ImportPage {
     rows: Vec<(u64, String, String)>,
 }
 
-/// The import page, empty or with the outcome of an upload: how many were imported, or
+/// What an upload came to: the arguments of the kind's `done` message, or every bad row.
+pub(crate) type ImportOutcome<'a> = Result<Vec<(&'a str, String)>, Vec<RowError>>;
+
+/// The import page, empty or with the outcome of an upload: what was imported, or
 /// every bad row with its line, column and reason (and nothing imported).
-pub(crate) fn import_page_for(
-    ctx: &Ctx,
-    kind: &ImportKind,
-    outcome: Option<Result<usize, Vec<RowError>>>,
-) -> PageResult {
+pub(crate) fn import_page_for(ctx: &Ctx, kind: &ImportKind, outcome: Option<ImportOutcome>) -> PageResult {
     let l = ctx.locale;
     let (status, flash, summary, rows) = match outcome {
         None => (StatusCode::OK, None, None, Vec::new()),
-        Some(Ok(n)) => (StatusCode::OK, Some(tr_args(l, kind.done, &[("count", n.to_string())])), None, Vec::new()),
+        Some(Ok(args)) => (StatusCode::OK, Some(tr_args(l, kind.done, &args)), None, Vec::new()),
         Some(Err(errors)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             None,
@@ -1006,7 +1005,7 @@ async fn import_submit(
     let (csrf, _, bytes) = read_upload(multipart).await?;
     ctx.check_form(csrf.as_deref(), &headers)?;
     let outcome = match vigia_domain::import::facilities_csv(&bytes) {
-        Ok(drafts) => Ok(st.store.import_facilities(&ctx.actor(), drafts).await?.len()),
+        Ok(drafts) => Ok(vec![("count", st.store.import_facilities(&ctx.actor(), drafts).await?.len().to_string())]),
         Err(errors) => Err(errors),
     };
     import_page_for(&ctx, &FACILITY_IMPORT, Some(outcome))

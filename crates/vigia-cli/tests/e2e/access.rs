@@ -159,9 +159,35 @@ async fn bad_attempts_are_refused_with_named_fields() {
         assert_eq!(app.store.counts().await.expect("counts").get("access_attempts"), 1, "nothing of the file was kept");
         let report = app.store.verify_audit().await.expect("verify");
         assert!(report.problems.is_empty(), "{:?}", report.problems);
+        let head = app.store.verify_audit().await.expect("verify").head_seq;
+        let fingerprint = vigia_domain::audit::sha256_hex(long.as_bytes());
         let r = import(long).await.expect("post");
         assert_eq!(r.status(), 201);
-        assert_eq!(r.json::<Value>().await.expect("json")["imported"], 3_500);
+        let out: Value = r.json().await.expect("json");
+        assert_eq!((&out["imported"], &out["file_sha256"]), (&Value::from(3_500), &Value::from(fingerprint)), "{out}");
+        assert_eq!(out["last_id"].as_i64().zip(out["first_id"].as_i64()).map(|(l, f)| l - f + 1), Some(3_500));
+        // One audit entry for the whole file, in the organization's audit log.
+        let entries = app.store.audit_entries(None, None, 10).await.expect("audit");
+        assert_eq!((entries[0].seq, entries[0].action.as_str()), (head + 1, "import"));
+        assert_eq!(
+            (entries[0].record_type.as_str(), Value::from(entries[0].record_id)),
+            ("attempt_import", out["import_id"].clone())
+        );
+        // Each imported attempt's history begins with that entry.
+        let id = out["first_id"].as_i64().expect("id") + 1_234;
+        let r = http
+            .get(app.url(&format!("/api/v1/access-attempts/{id}/history")))
+            .bearer_auth(&a)
+            .send()
+            .await
+            .expect("h");
+        let h: Value = r.json().await.expect("json");
+        assert_eq!(
+            (&h["items"][0]["action"], &h["items"][0]["entry_hash"]),
+            (&Value::from("import"), &Value::from(entries[0].entry_hash.clone())),
+            "{h}"
+        );
+        assert_eq!(h["items"][0]["content"]["id"], id);
         assert_eq!(app.store.counts().await.expect("counts").get("access_attempts"), 3_501);
         let report = app.store.verify_audit().await.expect("verify");
         assert!(report.problems.is_empty(), "{:?}", report.problems);
@@ -567,7 +593,14 @@ async fn a_monitor_uploads_a_spreadsheet_of_attempts() {
         .await
         .expect("post");
     assert_eq!(r.status(), 200);
-    assert!(r.text().await.expect("t").contains("Se importaron 1 intentos."));
+    let page = r.text().await.expect("t");
+    let fingerprint = vigia_domain::audit::sha256_hex(b"facility,attempted_at,purpose,outcome,restrictions\nestaci\xc3\xb3n migratoria tenosique,2020-01-21 10:00,humanitarian,denied,no_phones;searched\n");
+    assert!(
+        page.contains(&format!(
+            "Se importaron 1 intentos (importación n.º 1). Huella SHA-256 del archivo: {fingerprint}"
+        )),
+        "{page}"
+    );
     let (_, list) = get_text(&c, app.url("/access")).await;
     assert!(list.contains("2020-01-21 10:00 CST") && list.contains("Negado"));
 }

@@ -11,10 +11,10 @@ use std::path::Path;
 
 use sqlx::{Pool, Row, Transaction};
 use vigia_domain::access::{
-    Attempt, AttemptDraft, AttemptFilter, Outcome, Purpose, ReasonCategory, Restriction, TallyFilter, Visibility,
+    Attempt, AttemptDraft, AttemptFilter, AttemptImport, Outcome, Purpose, ReasonCategory, Restriction, TallyFilter, Visibility,
 };
 use vigia_domain::account::{Locale, Organization, Role, User};
-use vigia_domain::audit::{entry_hash, sha256_hex, AuditEntry, Verifier};
+use vigia_domain::audit::{entry_hash, row_hash, sha256_hex, AuditEntry, ImportDigest, RowsDigest, Verifier};
 use vigia_domain::case::{
     AgeGroup, Case, CaseDraft, CaseEvent, CaseFields, CaseFilter, CaseStatus, DecisionOutcome, EventDraft, EventKind,
     ExtensionGround, Fact, Person, Sex, Vulnerability,
@@ -27,7 +27,7 @@ use vigia_domain::{FieldError, Micros, RecordType, ValidationErrors};
 
 use crate::vault::{self, b64, MasterKey, Vault, VaultError};
 use crate::{
-    now_micros, Actor, Alert, ImportFeed, ApiToken, ExportRow, Attachment, DailyCell, TallyCell, Backend, CalendarRule, CaseFacts, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
+    now_micros, Actor, Alert, ImportFeed, ImportedFile, ApiToken, ExportRow, Attachment, DailyCell, TallyCell, Backend, CalendarRule, CaseFacts, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
     Webhook, HistoryEntry, LoginChallenge, NewUser, Result, SealedCase, SessionInfo, SessionRow, TotpState,
     StoreError, VerifyReport,
 };
@@ -361,7 +361,10 @@ async fn apply_daily(conn: &mut <Db as sqlx::Database>::Connection, delta: Daily
         .fetch_one(&mut *conn)
         .await?
         .try_get("version")?;
-    let cells: Vec<(DailyKey, (i64, i64))> = delta.into_iter().filter(|(_, v)| *v != (0, 0)).collect();
+    let mut cells: Vec<(DailyKey, (i64, i64))> = delta.into_iter().filter(|(_, v)| *v != (0, 0)).collect();
+    // In the table's key order: each page is then visited once, not once per cell
+    // (a million-row import touches hundreds of thousands of cells).
+    cells.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for chunk in cells.chunks(BULK_ROWS) {
         let sql = format!(
             "INSERT INTO access_daily (facility_id, day, org_id, purpose, shared, month, attempts, refusals, version) \
@@ -441,13 +444,86 @@ async fn stored_daily(conn: &mut <Db as sqlx::Database>::Connection) -> Result<H
     Ok(out)
 }
 
-/// Inserts new attempts, with their audit entries and daily counts: every way attempts
-/// are created. Returns the id before the first (they follow in order).
-async fn insert_attempts_bulk(w: &mut WriteTx, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<i64> {
-    let (before, _) = insert_attempts_fed(w, actor, org_id, feed_of(drafts))
+/// How inserted attempts enter the audit chain.
+enum Audited {
+    /// One entry each (an attempt recorded on its own).
+    PerRecord,
+    /// Digested together for the one entry of their import, written by the caller.
+    Digest(ImportDigest),
+}
+
+/// What [`insert_attempts_fed`] wrote: ids `before + 1 ..= last`.
+struct Inserted {
+    before: i64,
+    last: i64,
+    digest: Option<RowsDigest>,
+}
+
+/// Inserts new attempts, with an audit entry each and the daily counts.
+async fn insert_attempts_bulk(w: &mut WriteTx, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<Inserted> {
+    insert_attempts_fed(w, actor, org_id, Audited::PerRecord, feed_of(drafts))
         .await?
-        .ok_or_else(|| StoreError::Corrupt("an in-memory import feed ended early".into()))?;
-    Ok(before)
+        .ok_or_else(|| StoreError::Corrupt("an in-memory import feed ended early".into()))
+}
+
+/// Records an import of the attempts `ins` wrote, and its one audit entry.
+async fn record_import(
+    w: &mut WriteTx,
+    actor: &Actor,
+    org_id: i64,
+    ins: Inserted,
+    file: Option<ImportedFile>,
+) -> Result<AttemptImport> {
+    let digest = ins.digest.ok_or_else(|| StoreError::Corrupt("an import without its digest".into()))?;
+    let mut imp = AttemptImport {
+        id: 0,
+        org_id,
+        first_id: ins.before + 1,
+        last_id: ins.last,
+        row_count: digest.rows,
+        rows_sha256: digest.all,
+        chunk_sha256: digest.chunks,
+        file_sha256: file.as_ref().map(|f| f.sha256.clone()),
+        file_bytes: file.map(|f| f.bytes),
+        created_at: w.now,
+    };
+    imp.id = sqlx::query(
+        "INSERT INTO attempt_imports (org_id, first_id, last_id, row_count, rows_sha256, chunk_sha256, file_sha256, \
+         file_bytes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(imp.first_id)
+    .bind(imp.last_id)
+    .bind(imp.row_count)
+    .bind(&imp.rows_sha256)
+    .bind(imp.chunk_sha256.join(" "))
+    .bind(&imp.file_sha256)
+    .bind(imp.file_bytes)
+    .bind(imp.created_at)
+    .fetch_one(&mut *w.tx)
+    .await?
+    .try_get("id")?;
+    w.audit(actor, Some(org_id), "import", RecordType::AttemptImport, imp.id, &imp.content_json()).await?;
+    Ok(imp)
+}
+
+const IMPORT_COLUMNS: &str =
+    "id, org_id, first_id, last_id, row_count, rows_sha256, chunk_sha256, file_sha256, file_bytes, created_at";
+
+fn import_from_row(r: &DbRow) -> Result<AttemptImport> {
+    let chunks: String = r.try_get("chunk_sha256")?;
+    Ok(AttemptImport {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        first_id: r.try_get("first_id")?,
+        last_id: r.try_get("last_id")?,
+        row_count: r.try_get("row_count")?,
+        rows_sha256: r.try_get("rows_sha256")?,
+        chunk_sha256: chunks.split_whitespace().map(str::to_string).collect(),
+        file_sha256: r.try_get("file_sha256")?,
+        file_bytes: r.try_get("file_bytes")?,
+        created_at: r.try_get("created_at")?,
+    })
 }
 
 /// A feed already holding every row, in [`BULK_ROWS`] chunks, and its end.
@@ -467,7 +543,7 @@ fn feed_of(drafts: Vec<AttemptDraft>) -> tokio::sync::mpsc::Receiver<ImportFeed>
 }
 
 /// Inserts the attempts arriving on `feed` under ids following the current largest,
-/// a thousand rows per statement, with one audit entry each and the daily counts.
+/// a thousand rows per statement, audited as `audited` says, and the daily counts.
 /// Pipelined: while the database (its own thread for SQLite, its own process for
 /// PostgreSQL) writes one statement, the next rows are received, serialized, hashed
 /// and chained, up to a few statements ahead. Returns the id before the first and how
@@ -477,8 +553,9 @@ async fn insert_attempts_fed(
     w: &mut WriteTx,
     actor: &Actor,
     org_id: i64,
+    audited: Audited,
     mut feed: tokio::sync::mpsc::Receiver<ImportFeed>,
-) -> Result<Option<(i64, usize)>> {
+) -> Result<Option<Inserted>> {
     /// Statements prepared ahead of the one being written, at most.
     const AHEAD: usize = 8;
     let zones = facility_zones(&mut w.tx).await?;
@@ -487,7 +564,8 @@ async fn insert_attempts_fed(
         .await?
         .try_get("m")?;
     let WriteTx { tx, chain, now } = w;
-    let mut p = AttemptPreparer { actor, org_id, now: *now, zones: &zones, chain, last: before, delta: DailyDelta::new() };
+    let mut p =
+        AttemptPreparer { actor, org_id, now: *now, zones: &zones, chain, audited, last: before, delta: DailyDelta::new() };
     let mut queue = std::collections::VecDeque::new();
     // `None` while rows may still come; then whether the feed said it was complete.
     let mut ended: Option<bool> = None;
@@ -523,6 +601,10 @@ async fn insert_attempts_fed(
         return Ok(None);
     }
     let (last, delta) = (p.last, p.delta);
+    let digest = match p.audited {
+        Audited::Digest(d) => Some(d.finish()),
+        Audited::PerRecord => None,
+    };
     if BACKEND == Backend::Postgres && last > before {
         // The ids were given here, not by the sequence; writers hold the chain head,
         // so nothing else inserted attempts meanwhile.
@@ -532,7 +614,7 @@ async fn insert_attempts_fed(
             .await?;
     }
     apply_daily(tx, delta).await?;
-    Ok(Some((before, (last - before) as usize)))
+    Ok(Some(Inserted { before, last, digest }))
 }
 
 /// Turns fed rows into INSERTs of attempts and of their chained audit entries.
@@ -542,6 +624,7 @@ struct AttemptPreparer<'a> {
     now: Micros,
     zones: &'a HashMap<i64, jiff::tz::TimeZone>,
     chain: &'a mut Chain,
+    audited: Audited,
     /// The id given last.
     last: i64,
     delta: DailyDelta,
@@ -577,9 +660,21 @@ impl AttemptPreparer<'_> {
             }
             let mut contents = Vec::with_capacity(chunk.len());
             out.push_back((attempts_insert(&mut self.last, self.org_id, self.now, chunk, &mut contents), "attempt"));
-            let audit =
-                audit_insert(self.chain, self.now, self.actor, Some(self.org_id), "create", RecordType::AccessAttempt, contents);
-            out.push_back((audit, "audit entry"));
+            match &mut self.audited {
+                Audited::Digest(d) => contents.iter().for_each(|(_, c)| d.push(&row_hash(c.as_bytes()))),
+                Audited::PerRecord => {
+                    let audit = audit_insert(
+                        self.chain,
+                        self.now,
+                        self.actor,
+                        Some(self.org_id),
+                        "create",
+                        RecordType::AccessAttempt,
+                        contents,
+                    );
+                    out.push_back((audit, "audit entry"));
+                }
+            }
         }
     }
 }
@@ -1273,9 +1368,83 @@ impl SqlStore {
         v.ok_or(StoreError::Vault(VaultError::NoKey(org_id)))
     }
 
-    async fn latest_hashes(&self) -> Result<(VerifyReport, HashMap<(String, i64), (i64, String)>)> {
+    /// A record's own audit entries, oldest first.
+    async fn own_history(&self, record_type: RecordType, record_id: i64, org_id: Option<i64>) -> Result<Vec<HistoryEntry>> {
+        let rows = sqlx::query(
+            "SELECT a.seq, a.at, a.actor_user_id, u.display_name, a.action, a.content, a.content_hash, a.entry_hash \
+             FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id \
+             WHERE a.record_type = $1 AND a.record_id = $2 AND ($3 IS NULL OR a.org_id = $3) ORDER BY a.seq",
+        )
+        .bind(record_type.as_str())
+        .bind(record_id)
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(HistoryEntry {
+                    seq: r.try_get("seq")?,
+                    at: r.try_get("at")?,
+                    actor_user_id: r.try_get("actor_user_id")?,
+                    actor_name: r.try_get("display_name")?,
+                    action: r.try_get("action")?,
+                    content: r.try_get("content")?,
+                    content_hash: r.try_get("content_hash")?,
+                    entry_hash: r.try_get("entry_hash")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Puts first in an imported attempt's history the version its import wrote, under
+    /// the import's entry: the attempt as it is if never corrected, else the version
+    /// its first correction recorded (the `original` entry, which it stands in for).
+    async fn imported_version(&self, attempt_id: i64, entries: &mut Vec<HistoryEntry>) -> Result<()> {
+        let import = sqlx::query(
+            "SELECT a.seq, a.at, a.actor_user_id, u.display_name, a.entry_hash FROM attempt_imports i \
+             JOIN audit_log a ON a.record_type = $2 AND a.record_id = i.id AND a.action = 'import' \
+             LEFT JOIN users u ON u.id = a.actor_user_id WHERE i.first_id <= $1 AND i.last_id >= $1",
+        )
+        .bind(attempt_id)
+        .bind(RecordType::AttemptImport.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = import else { return Ok(()) };
+        let (content, content_hash) = match entries.iter().position(|e| e.action == "original") {
+            Some(i) => {
+                let o = entries.remove(i);
+                (o.content, o.content_hash)
+            }
+            None => {
+                let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE a.id = $1");
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(attempt_id).fetch_one(&self.pool).await?;
+                let content = attempt_from_row(&row)?.content_json();
+                let hash = sha256_hex(content.as_bytes());
+                (content, hash)
+            }
+        };
+        entries.insert(
+            0,
+            HistoryEntry {
+                seq: r.try_get("seq")?,
+                at: r.try_get("at")?,
+                actor_user_id: r.try_get("actor_user_id")?,
+                actor_name: r.try_get("display_name")?,
+                action: "import".into(),
+                content,
+                content_hash,
+                entry_hash: r.try_get("entry_hash")?,
+            },
+        );
+        Ok(())
+    }
+
+    /// Walks the chain: the report so far, each record's last audited `(seq, content
+    /// hash)`, and the `original` entries' content hashes by attempt id.
+    async fn latest_hashes(&self) -> Result<(VerifyReport, Latest, HashMap<i64, String>)> {
         let mut verifier = Verifier::default();
-        let mut latest: HashMap<(String, i64), (i64, String)> = HashMap::new();
+        let mut latest: Latest = HashMap::new();
+        let mut originals = HashMap::new();
         let mut problems = Vec::new();
         let mut after = 0i64;
         let mut entries = 0i64;
@@ -1303,6 +1472,9 @@ impl SqlStore {
                 }
                 entries += 1;
                 after = e.seq;
+                if e.action == "original" && e.record_type == RecordType::AccessAttempt.as_str() {
+                    originals.insert(e.record_id, e.content_hash.clone());
+                }
                 latest.insert((e.record_type.clone(), e.record_id), (e.seq, e.content_hash));
             }
         }
@@ -1317,13 +1489,16 @@ impl SqlStore {
                 ));
             }
         }
-        Ok((VerifyReport { entries, head_seq, head_hash, problems }, latest))
+        Ok((VerifyReport { entries, head_seq, head_hash, problems }, latest, originals))
     }
 }
 
+/// Each record's last audited `(seq, content hash)`, by `(record type, id)`.
+type Latest = HashMap<(String, i64), (i64, String)>;
+
 fn check_current(
     problems: &mut Vec<String>,
-    latest: &HashMap<(String, i64), (i64, String)>,
+    latest: &Latest,
     record_type: RecordType,
     id: i64,
     content: &str,
@@ -1335,6 +1510,74 @@ fn check_current(
             record_type.as_str()
         )),
         Some(_) => {}
+    }
+}
+
+/// Checks imported attempts against their imports' digests, fed every attempt in id
+/// order: each one's version as imported is its `original` entry's if it was corrected
+/// since, else its content now.
+struct ImportedCheck<'a> {
+    imports: &'a [AttemptImport],
+    originals: &'a HashMap<i64, String>,
+    /// The import `digest` is being computed for.
+    at: usize,
+    digest: ImportDigest,
+}
+
+impl<'a> ImportedCheck<'a> {
+    fn new(imports: &'a [AttemptImport], originals: &'a HashMap<i64, String>) -> Self {
+        Self { imports, originals, at: 0, digest: ImportDigest::default() }
+    }
+
+    /// Digests an attempt if an import wrote it (answers whether one did).
+    fn push(&mut self, problems: &mut Vec<String>, a: &Attempt, content: &str) -> bool {
+        while self.imports.get(self.at).is_some_and(|i| i.last_id < a.id) {
+            self.close(problems);
+        }
+        let Some(imp) = self.imports.get(self.at).filter(|i| i.first_id <= a.id) else {
+            return false;
+        };
+        if a.org_id != imp.org_id {
+            problems.push(format!(
+                "access_attempt {} belongs to another organization than import {} that wrote it: it was changed behind the app's back",
+                a.id, imp.id
+            ));
+        }
+        let original = self.originals.get(&a.id).and_then(|h| <[u8; 32]>::try_from(hex::decode(h).ok()?).ok());
+        self.digest.push(&original.unwrap_or_else(|| row_hash(content.as_bytes())));
+        true
+    }
+
+    /// Compares the digest of the current import's attempts with its record.
+    fn close(&mut self, problems: &mut Vec<String>) {
+        let Some(imp) = self.imports.get(self.at) else { return };
+        let got = std::mem::take(&mut self.digest).finish();
+        self.at += 1;
+        if got.rows != imp.row_count {
+            problems.push(format!(
+                "import {} wrote {} attempts (ids {}–{}) but {} are there: attempts were removed behind the app's back",
+                imp.id, imp.row_count, imp.first_id, imp.last_id, got.rows
+            ));
+        } else if got.all != imp.rows_sha256 {
+            let changed: Vec<String> = (0..imp.chunk_sha256.len())
+                .filter(|&c| got.chunks.get(c) != imp.chunk_sha256.get(c))
+                .map(|c| {
+                    let (first, last) = imp.chunk_ids(c);
+                    format!("{first}–{last}")
+                })
+                .collect();
+            problems.push(format!(
+                "access attempts imported by import {} differ from what it wrote (among ids {}): they were changed behind the app's back",
+                imp.id,
+                changed.join(", ")
+            ));
+        }
+    }
+
+    fn finish(mut self, problems: &mut Vec<String>) {
+        while self.at < self.imports.len() {
+            self.close(problems);
+        }
     }
 }
 
@@ -2103,7 +2346,7 @@ impl crate::Store for SqlStore {
 
     async fn create_attempt(&self, actor: &Actor, org_id: i64, draft: AttemptDraft) -> Result<Attempt> {
         let mut w = self.begin().await?;
-        let id = insert_attempts_bulk(&mut w, actor, org_id, vec![draft.clone()]).await? + 1;
+        let id = insert_attempts_bulk(&mut w, actor, org_id, vec![draft.clone()]).await?.last;
         let a = Attempt { id, org_id, version: 1, draft, created_at: w.now, updated_at: w.now };
         if a.draft.outcome.is_refusal() {
             alert_refusal(&mut w, &a).await?;
@@ -2150,6 +2393,17 @@ impl crate::Store for SqlStore {
             .await
             .map_err(unique_to_conflict("attempt"))?;
         apply_daily(&mut w.tx, delta).await?;
+        let audited_alone = sqlx::query("SELECT 1 AS one FROM audit_log WHERE record_type = $1 AND record_id = $2 LIMIT 1")
+            .bind(RecordType::AccessAttempt.as_str())
+            .bind(id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .is_some();
+        if !audited_alone {
+            // Imported: its import's entry stands for it until now. Its own entries begin
+            // with the version the import wrote, so the correction below has a before.
+            w.audit(actor, Some(org_id), "original", RecordType::AccessAttempt, id, &before.content_json()).await?;
+        }
         w.audit(actor, Some(org_id), "update", RecordType::AccessAttempt, id, &a.content_json()).await?;
         w.commit().await?;
         Ok(a)
@@ -2182,8 +2436,8 @@ impl crate::Store for SqlStore {
         rows.iter().map(attempt_from_row).collect()
     }
 
-    async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<usize> {
-        self.import_attempts_fed(actor, org_id, feed_of(drafts))
+    async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<AttemptImport> {
+        self.import_attempts_fed(actor, org_id, None, feed_of(drafts))
             .await?
             .ok_or_else(|| StoreError::Corrupt("an in-memory import feed ended early".into()))
     }
@@ -2192,15 +2446,18 @@ impl crate::Store for SqlStore {
         &self,
         actor: &Actor,
         org_id: i64,
+        file: Option<ImportedFile>,
         feed: tokio::sync::mpsc::Receiver<ImportFeed>,
-    ) -> Result<Option<usize>> {
+    ) -> Result<Option<AttemptImport>> {
         let mut w = self.begin().await?;
-        let Some((_, n)) = insert_attempts_fed(&mut w, actor, org_id, feed).await? else {
+        let audited = Audited::Digest(ImportDigest::default());
+        let Some(ins) = insert_attempts_fed(&mut w, actor, org_id, audited, feed).await? else {
             // Dropping the transaction rolls it back: nothing of the file is kept.
             return Ok(None);
         };
+        let imp = record_import(&mut w, actor, org_id, ins, file).await?;
         w.commit().await?;
-        Ok(Some(n))
+        Ok(Some(imp))
     }
 
     async fn access_tallies(&self, viewer_org: i64, f: &TallyFilter) -> Result<Vec<TallyCell>> {
@@ -3239,30 +3496,11 @@ impl crate::Store for SqlStore {
     }
 
     async fn history(&self, record_type: RecordType, record_id: i64, org_id: Option<i64>) -> Result<Vec<HistoryEntry>> {
-        let rows = sqlx::query(
-            "SELECT a.seq, a.at, a.actor_user_id, u.display_name, a.action, a.content, a.content_hash, a.entry_hash \
-             FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id \
-             WHERE a.record_type = $1 AND a.record_id = $2 AND ($3 IS NULL OR a.org_id = $3) ORDER BY a.seq",
-        )
-        .bind(record_type.as_str())
-        .bind(record_id)
-        .bind(org_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(HistoryEntry {
-                    seq: r.try_get("seq")?,
-                    at: r.try_get("at")?,
-                    actor_user_id: r.try_get("actor_user_id")?,
-                    actor_name: r.try_get("display_name")?,
-                    action: r.try_get("action")?,
-                    content: r.try_get("content")?,
-                    content_hash: r.try_get("content_hash")?,
-                    entry_hash: r.try_get("entry_hash")?,
-                })
-            })
-            .collect()
+        let mut entries = self.own_history(record_type, record_id, org_id).await?;
+        if record_type == RecordType::AccessAttempt && !entries.iter().any(|e| e.action == "create") {
+            self.imported_version(record_id, &mut entries).await?;
+        }
+        Ok(entries)
     }
 
     async fn audit_entries(&self, org_id: Option<i64>, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>> {
@@ -3280,7 +3518,7 @@ impl crate::Store for SqlStore {
     }
 
     async fn verify_audit(&self) -> Result<VerifyReport> {
-        let (mut report, latest) = self.latest_hashes().await?;
+        let (mut report, latest, originals) = self.latest_hashes().await?;
         if !report.ok() {
             return Ok(report);
         }
@@ -3294,13 +3532,25 @@ impl crate::Store for SqlStore {
         for u in self.list_users(None).await? {
             check_current(problems, &latest, RecordType::User, u.id, &u.content_json());
         }
+        let sql = format!("SELECT {IMPORT_COLUMNS} FROM attempt_imports ORDER BY first_id");
+        let imports =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?.iter().map(import_from_row).collect::<Result<Vec<_>>>()?;
+        for imp in &imports {
+            check_current(problems, &latest, RecordType::AttemptImport, imp.id, &imp.content_json());
+        }
+        let mut imported = ImportedCheck::new(&imports, &originals);
         let attempts = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {ATTEMPT_COLUMNS} FROM access_attempts a ORDER BY a.id")))
             .fetch_all(&self.pool)
             .await?;
         for r in &attempts {
             let a = attempt_from_row(r)?;
-            check_current(problems, &latest, RecordType::AccessAttempt, a.id, &a.content_json());
+            let content = a.content_json();
+            let corrected = latest.contains_key(&(RecordType::AccessAttempt.as_str().to_string(), a.id));
+            if !imported.push(problems, &a, &content) || corrected {
+                check_current(problems, &latest, RecordType::AccessAttempt, a.id, &content);
+            }
         }
+        imported.finish(problems);
         {
             let mut conn = self.pool.acquire().await?;
             let expected = recount_daily(&mut conn, None).await?;
