@@ -181,17 +181,37 @@ pub const EARLIEST: &str = "2000-01-01";
 /// instant with offset) in `zone` as UTC microseconds.
 pub fn parse_local_instant(text: &str, zone: &str) -> Option<Micros> {
     let t = text.trim();
-    if let Ok(ts) = t.parse::<jiff::Timestamp>() {
-        return Some(ts.as_microsecond());
+    // Only a text naming its offset (`Z`, `+hh:mm`, `-hh:mm` after the date) can be an
+    // absolute instant; a local date and time skips that attempt (an import reads a
+    // million of them).
+    let names_offset = t.contains(['Z', 'z', '+', '[', '\u{2212}']) || t.bytes().skip(10).any(|b| b == b'-');
+    if names_offset {
+        if let Ok(ts) = t.parse::<jiff::Timestamp>() {
+            return Some(ts.as_microsecond());
+        }
     }
-    let dt = t.replace(' ', "T").parse::<jiff::civil::DateTime>().ok()?;
+    let dt = if t.contains(' ') { t.replace(' ', "T").parse() } else { t.parse::<jiff::civil::DateTime>() }.ok()?;
     dt.in_tz(zone).ok().map(|z| z.timestamp().as_microsecond())
 }
 
+/// [`EARLIEST`] at midnight UTC; midnight in any time zone is within 14 hours of it.
+fn earliest_utc() -> Micros {
+    static AT: std::sync::OnceLock<Micros> = std::sync::OnceLock::new();
+    *AT.get_or_init(|| parse_local_instant(&format!("{EARLIEST}T00:00"), "UTC").unwrap_or(i64::MIN))
+}
+
 fn instant(raw: &RawInput, field: &str, zone: &str, now: Micros, errs: &mut ValidationErrors) -> Option<Micros> {
+    const DAY_HALF_AND_MORE: Micros = 14 * 3600 * 1_000_000;
     let text = raw.text(field, 40, errs)?;
-    let earliest = parse_local_instant(&format!("{EARLIEST}T00:00"), zone).unwrap_or(i64::MIN);
-    match parse_local_instant(&text, zone) {
+    let parsed = parse_local_instant(&text, zone);
+    // The zone's own midnight, worked out only for an instant near enough to matter.
+    let earliest = match parsed {
+        Some(t) if t < earliest_utc().saturating_add(DAY_HALF_AND_MORE) => {
+            parse_local_instant(&format!("{EARLIEST}T00:00"), zone).unwrap_or(i64::MIN)
+        }
+        _ => i64::MIN,
+    };
+    match parsed {
         None => {
             errs.push(FieldError::new(field, "expected_datetime"));
             None
@@ -447,6 +467,36 @@ mod tests {
         let errs = check(json!({"facility_id": 1, "attempted_at": "2020-01-20T10:00", "requested_at": "2020-01-21T10:00", "purpose": "monitoring", "outcome": "granted"}))
             .expect_err("invalid");
         assert_eq!(errs.0[0].code, "after_attempt");
+    }
+
+    #[test]
+    fn skipping_the_instant_attempt_for_local_times_changes_no_answer() {
+        let before = |text: &str, zone: &str| {
+            let t = text.trim();
+            if let Ok(ts) = t.parse::<jiff::Timestamp>() {
+                return Some(ts.as_microsecond());
+            }
+            let dt = t.replace(' ', "T").parse::<jiff::civil::DateTime>().ok()?;
+            dt.in_tz(zone).ok().map(|z| z.timestamp().as_microsecond())
+        };
+        for text in [
+            "2020-01-20T10:00",
+            " 2020-01-20 10:00 ",
+            "2020-01-20T10:00:00Z",
+            "2020-01-20t10:00:00z",
+            "2020-01-20T10:00-06:00",
+            "2020-01-20T10:00:00+01:00",
+            "2020-01-20T10:00\u{2212}06:00",
+            "2020-01-20T10:00-06:00[America/Mexico_City]",
+            "2020-01-20T10:00[America/Mexico_City]",
+            "20200120T1000-0600",
+            "2020-01-20",
+            "2020-13-40T10:00",
+            "ayer",
+            "",
+        ] {
+            assert_eq!(parse_local_instant(text, MX), before(text, MX), "{text:?}");
+        }
     }
 
     #[test]

@@ -61,6 +61,147 @@ fn read_import<T>(
     Ok(items)
 }
 
+/// An import file read row by row, at the reader's pace: [`ImportRows::next_good`]
+/// gives each good item for as long as no problem has been found, and
+/// [`ImportRows::finish`] reads whatever is left and answers the count or every
+/// problem. A consumer may start on the first rows while later ones are unread, and
+/// must keep nothing unless `finish` answers `Ok`.
+///
+/// `row` is what the import does with one row: given its line, the header and the
+/// record, the item, or `None` having pushed the row's problems.
+pub struct ImportRows<B, F> {
+    reader: csv::Reader<std::io::Cursor<B>>,
+    headers: Vec<String>,
+    record: csv::StringRecord,
+    row: F,
+    errors: Vec<RowError>,
+    max_rows: usize,
+    items: usize,
+    read: u64,
+    ended: bool,
+}
+
+impl<B, F, T> ImportRows<B, F>
+where
+    B: AsRef<[u8]>,
+    F: FnMut(u64, &[String], &csv::StringRecord, &mut Vec<RowError>) -> Option<T>,
+{
+    /// Checks the header (every column known, every group of `required` present — a
+    /// group is met by any one of its names); its problems come back at once.
+    fn open(
+        bytes: B,
+        known: impl Fn(&str) -> bool,
+        required: &[&[&str]],
+        max_rows: usize,
+        row: F,
+    ) -> Result<Self, Vec<RowError>> {
+        let bom = bytes.as_ref().starts_with(b"\xEF\xBB\xBF");
+        let mut cursor = std::io::Cursor::new(bytes);
+        if bom {
+            cursor.set_position(3);
+        }
+        let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(cursor);
+        let headers = match reader.headers() {
+            Ok(h) => h.iter().map(|h| h.trim().to_string()).collect::<Vec<_>>(),
+            Err(_) => {
+                return Err(vec![RowError { line: 1, column: String::new(), code: "invalid_csv", params: vec![] }])
+            }
+        };
+        let mut errors = Vec::new();
+        for h in headers.iter().filter(|h| !known(h)) {
+            errors.push(RowError { line: 1, column: h.clone(), code: "unknown_column", params: vec![] });
+        }
+        for group in required {
+            if !headers.iter().any(|h| group.contains(&h.as_str())) {
+                errors.push(RowError { line: 1, column: group[0].into(), code: "missing_column", params: vec![] });
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let record = csv::StringRecord::new();
+        Ok(Self { reader, headers, record, row, errors, max_rows, items: 0, read: 0, ended: false })
+    }
+
+    /// Reads one record: its item if it is good and no problem was found so far.
+    fn step(&mut self) -> Option<T> {
+        let fallback_line = self.read + 2;
+        self.read += 1;
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => {
+                self.ended = true;
+                None
+            }
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(fallback_line);
+                let code =
+                    if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) { "invalid_utf8" } else { "wrong_column_count" };
+                self.errors.push(RowError { line, column: String::new(), code, params: vec![] });
+                None
+            }
+            Ok(true) => {
+                let line = self.record.position().map(|p| p.line()).unwrap_or(fallback_line);
+                if self.items + self.errors.len() >= self.max_rows {
+                    self.errors.push(RowError {
+                        line,
+                        column: String::new(),
+                        code: "too_many_rows",
+                        params: vec![("max", self.max_rows.to_string())],
+                    });
+                    self.ended = true;
+                    return None;
+                }
+                let item = (self.row)(line, &self.headers, &self.record, &mut self.errors)?;
+                self.items += 1;
+                self.errors.is_empty().then_some(item)
+            }
+        }
+    }
+
+    /// Reads what is left, for every problem: the number of good rows, or every problem.
+    pub fn finish(mut self) -> Result<usize, Vec<RowError>> {
+        while !self.ended {
+            self.step();
+        }
+        if self.errors.is_empty() {
+            Ok(self.items)
+        } else {
+            Err(self.errors)
+        }
+    }
+}
+
+/// Good rows of a file, read at the reader's pace (see [`ImportRows`]).
+pub trait GoodRows {
+    type Item;
+    /// The next good item, while the file has had no problem; `None` at its end or
+    /// from its first problem on.
+    fn next_good(&mut self) -> Option<Self::Item>;
+    /// Whether the whole file was read and every row of it was good.
+    fn is_whole(&self) -> bool;
+}
+
+impl<B, F, T> GoodRows for ImportRows<B, F>
+where
+    B: AsRef<[u8]>,
+    F: FnMut(u64, &[String], &csv::StringRecord, &mut Vec<RowError>) -> Option<T>,
+{
+    type Item = T;
+
+    fn next_good(&mut self) -> Option<T> {
+        while !self.ended && self.errors.is_empty() {
+            if let Some(item) = self.step() {
+                return Some(item);
+            }
+        }
+        None
+    }
+
+    fn is_whole(&self) -> bool {
+        self.ended && self.errors.is_empty()
+    }
+}
+
 /// [`read_import`], handing each good item to `sink` as soon as it is read, for as
 /// long as no problem has been found: a consumer may start on the first rows while
 /// later ones are read, and must keep nothing unless the answer is `Ok` (the count).
@@ -69,62 +210,14 @@ fn read_import_each<T>(
     known: impl Fn(&str) -> bool,
     required: &[&[&str]],
     max_rows: usize,
-    mut row: impl FnMut(u64, &[String], &csv::StringRecord, &mut Vec<RowError>) -> Option<T>,
+    row: impl FnMut(u64, &[String], &csv::StringRecord, &mut Vec<RowError>) -> Option<T>,
     mut sink: impl FnMut(T),
 ) -> Result<usize, Vec<RowError>> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(bytes);
-    let headers = match reader.headers() {
-        Ok(h) => h.iter().map(|h| h.trim().to_string()).collect::<Vec<_>>(),
-        Err(_) => return Err(vec![RowError { line: 1, column: String::new(), code: "invalid_csv", params: vec![] }]),
-    };
-    let mut errors = Vec::new();
-    for h in headers.iter().filter(|h| !known(h)) {
-        errors.push(RowError { line: 1, column: h.clone(), code: "unknown_column", params: vec![] });
+    let mut rows = ImportRows::open(bytes, known, required, max_rows, row)?;
+    while let Some(item) = rows.next_good() {
+        sink(item);
     }
-    for group in required {
-        if !headers.iter().any(|h| group.contains(&h.as_str())) {
-            errors.push(RowError { line: 1, column: group[0].into(), code: "missing_column", params: vec![] });
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let mut items = 0usize;
-    for (i, record) in reader.records().enumerate() {
-        let fallback_line = i as u64 + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(fallback_line);
-                let code =
-                    if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) { "invalid_utf8" } else { "wrong_column_count" };
-                errors.push(RowError { line, column: String::new(), code, params: vec![] });
-                continue;
-            }
-        };
-        let line = record.position().map(|p| p.line()).unwrap_or(fallback_line);
-        if items + errors.len() >= max_rows {
-            errors.push(RowError {
-                line,
-                column: String::new(),
-                code: "too_many_rows",
-                params: vec![("max", max_rows.to_string())],
-            });
-            break;
-        }
-        if let Some(item) = row(line, &headers, &record, &mut errors) {
-            items += 1;
-            if errors.is_empty() {
-                sink(item);
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok(items)
-    } else {
-        Err(errors)
-    }
+    rows.finish()
 }
 
 fn duplicate(line: u64, column: &str, first: u64) -> RowError {
@@ -180,6 +273,64 @@ pub fn attempts_csv<'a>(
     Ok(drafts)
 }
 
+/// An attempts CSV read row by row (see [`ImportRows`]), for a writer that pulls rows
+/// while it stores the ones before: header problems come back at once.
+pub fn attempts_csv_rows<'a, B: AsRef<[u8]>>(
+    bytes: B,
+    resolve: impl Fn(Option<i64>, Option<&str>) -> Option<FacilityRef<'a>>,
+    now: crate::Micros,
+) -> Result<
+    ImportRows<
+        B,
+        impl FnMut(u64, &[String], &csv::StringRecord, &mut Vec<RowError>) -> Option<crate::access::AttemptDraft>,
+    >,
+    Vec<RowError>,
+> {
+    use crate::access;
+    let mut seen = std::collections::HashMap::new();
+    let known = |h: &str| h == "facility" || access::FIELDS.contains(&h);
+    let required: &[&[&str]] = &[&["facility", "facility_id"], &["attempted_at"], &["purpose"], &["outcome"]];
+    // One input refilled for every row: every row has every column, so each row
+    // overwrites all of it.
+    let mut raw = RawInput::default();
+    let mut id_text = String::new();
+    let row = move |line: u64, headers: &[String], record: &csv::StringRecord, errors: &mut Vec<RowError>| {
+        let cell = |name: &str| headers.iter().position(|h| h == name).and_then(|i| record.get(i)).map(str::trim);
+        let id = match cell("facility_id").filter(|s| !s.is_empty()).map(|s| s.parse::<i64>()) {
+            Some(Ok(id)) => Some(id),
+            Some(Err(_)) => {
+                errors.push(RowError { line, column: "facility_id".into(), code: "expected_integer", params: vec![] });
+                return None;
+            }
+            None => None,
+        };
+        let Some((facility_id, zone)) = resolve(id, cell("facility").filter(|s| !s.is_empty())) else {
+            let column = if id.is_some() { "facility_id" } else { "facility" };
+            errors.push(RowError { line, column: column.into(), code: "unknown_facility", params: vec![] });
+            return None;
+        };
+        for (h, v) in headers.iter().zip(record.iter()).filter(|(h, _)| *h != "facility" && *h != "facility_id") {
+            raw.set_text(h, v);
+        }
+        id_text.clear();
+        let _ = std::fmt::Write::write_fmt(&mut id_text, format_args!("{facility_id}"));
+        raw.set_text("facility_id", &id_text);
+        match access::validate(&raw, zone, now) {
+            Ok(d) => {
+                if let Some(first) = seen.insert((d.facility_id, d.attempted_at, d.purpose, d.outcome), line) {
+                    errors.push(duplicate(line, "attempted_at", first));
+                }
+                Some(d)
+            }
+            Err(errs) => {
+                errors.extend(errs.0.into_iter().map(|e| row_error(line, e)));
+                None
+            }
+        }
+    };
+    ImportRows::open(bytes, known, required, MAX_ROWS * 10, row)
+}
+
 /// [`attempts_csv`], handing each valid row to `sink` as it is read for as long as
 /// the file has shown no problem, so that storing can start before reading ends.
 /// Keep what `sink` received only if the answer is `Ok` (the number of rows).
@@ -187,58 +338,13 @@ pub fn attempts_csv_each<'a>(
     bytes: &[u8],
     resolve: impl Fn(Option<i64>, Option<&str>) -> Option<FacilityRef<'a>>,
     now: crate::Micros,
-    sink: impl FnMut(crate::access::AttemptDraft),
+    mut sink: impl FnMut(crate::access::AttemptDraft),
 ) -> Result<usize, Vec<RowError>> {
-    use crate::access;
-    let mut seen = std::collections::HashMap::new();
-    let known = |h: &str| h == "facility" || access::FIELDS.contains(&h);
-    let required: &[&[&str]] = &[&["facility", "facility_id"], &["attempted_at"], &["purpose"], &["outcome"]];
-    read_import_each(
-        bytes,
-        known,
-        required,
-        MAX_ROWS * 10,
-        |line, headers, record, errors| {
-            let cell = |name: &str| headers.iter().position(|h| h == name).and_then(|i| record.get(i)).map(str::trim);
-            let id = match cell("facility_id").filter(|s| !s.is_empty()).map(|s| s.parse::<i64>()) {
-                Some(Ok(id)) => Some(id),
-                Some(Err(_)) => {
-                    errors.push(RowError {
-                        line,
-                        column: "facility_id".into(),
-                        code: "expected_integer",
-                        params: vec![],
-                    });
-                    return None;
-                }
-                None => None,
-            };
-            let Some((facility_id, zone)) = resolve(id, cell("facility").filter(|s| !s.is_empty())) else {
-                let column = if id.is_some() { "facility_id" } else { "facility" };
-                errors.push(RowError { line, column: column.into(), code: "unknown_facility", params: vec![] });
-                return None;
-            };
-            let pairs = headers
-                .iter()
-                .zip(record.iter())
-                .filter(|(h, _)| *h != "facility" && *h != "facility_id")
-                .map(|(h, v)| (h.clone(), v.to_string()))
-                .chain(std::iter::once(("facility_id".to_string(), facility_id.to_string())));
-            match access::validate(&RawInput::from_pairs(pairs), zone, now) {
-                Ok(d) => {
-                    if let Some(first) = seen.insert((d.facility_id, d.attempted_at, d.purpose, d.outcome), line) {
-                        errors.push(duplicate(line, "attempted_at", first));
-                    }
-                    Some(d)
-                }
-                Err(errs) => {
-                    errors.extend(errs.0.into_iter().map(|e| row_error(line, e)));
-                    None
-                }
-            }
-        },
-        sink,
-    )
+    let mut rows = attempts_csv_rows(bytes, resolve, now)?;
+    while let Some(d) = rows.next_good() {
+        sink(d);
+    }
+    rows.finish()
 }
 
 #[cfg(test)]

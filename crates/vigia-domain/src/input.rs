@@ -71,6 +71,23 @@ impl RawInput {
         Self { fields }
     }
 
+    /// Sets one field as [`RawInput::from_pairs`] would read it (blank is absent),
+    /// reusing the field's buffer: an importer refills one input for every row.
+    pub fn set_text(&mut self, field: &str, value: &str) {
+        let blank = value.trim().is_empty();
+        match self.fields.get_mut(field) {
+            Some(RawValue::Text(s)) if !blank => {
+                s.clear();
+                s.push_str(value);
+            }
+            Some(slot) => *slot = if blank { RawValue::Null } else { RawValue::Text(value.to_string()) },
+            None => {
+                let raw = if blank { RawValue::Null } else { RawValue::Text(value.to_string()) };
+                self.fields.insert(field.to_string(), raw);
+            }
+        }
+    }
+
     /// Adds an error for every field not in `known`.
     pub fn reject_unknown(&self, known: &[&str], errs: &mut ValidationErrors) {
         for k in self.fields.keys() {
@@ -242,6 +259,20 @@ pub fn check_text(field: &str, s: &str, max: usize, errs: &mut ValidationErrors)
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn refilling_one_input_reads_each_row_as_from_pairs_does() {
+        let rows = [
+            [("a", "uno"), ("b", ""), ("c", " tres ")],
+            [("a", ""), ("b", "dos"), ("c", "x")],
+            [("a", "1"), ("b", "  "), ("c", "")],
+        ];
+        let mut raw = RawInput::default();
+        for row in rows {
+            row.iter().for_each(|(k, v)| raw.set_text(k, v));
+            assert_eq!(raw, RawInput::from_pairs(row), "{row:?}");
+        }
+    }
 
     #[test]
     fn json_types_are_named_per_field() {

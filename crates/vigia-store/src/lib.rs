@@ -395,6 +395,23 @@ pub enum ImportFeed {
     Complete,
 }
 
+/// Where an import's rows come from. The store asks for more on its own task while
+/// the database writes the rows before (reading, validating and preparing rows then
+/// share one thread, and the database's thread keeps the other core): give a few
+/// thousand rows at a time, in file order.
+pub trait ImportSource: Send {
+    /// The next rows, then [`ImportFeed::Complete`] once the whole file was read and
+    /// valid; `None` if reading stopped at a problem: nothing is kept.
+    fn next_feed(&mut self) -> Option<ImportFeed>;
+}
+
+/// Rows already in memory, in the order given.
+impl ImportSource for std::vec::IntoIter<ImportFeed> {
+    fn next_feed(&mut self) -> Option<ImportFeed> {
+        self.next()
+    }
+}
+
 /// The fingerprint of a file rows were imported from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportedFile {
@@ -556,18 +573,18 @@ pub trait Store: Send + Sync {
     async fn list_attempts(&self, viewer_org: i64, filter: &AttemptFilter) -> Result<Vec<Attempt>>;
     /// Creates all attempts in one transaction: all or none.
     async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<AttemptImport>;
-    /// Creates the attempts arriving on `feed` in one transaction, writing each chunk
-    /// while the next is still being read: commits when [`ImportFeed::Complete`]
-    /// arrives and answers the import's record (one audit entry for all its rows, see
-    /// [`AttemptImport`]); if the feed closes before that (the file turned out to have
-    /// errors), nothing is kept and the answer is `None`. `file` is the uploaded file's
-    /// fingerprint, when the rows came from one.
+    /// Creates the attempts `source` gives in one transaction, writing each chunk
+    /// while the next is read: commits when [`ImportFeed::Complete`] comes and answers
+    /// the import's record (one audit entry for all its rows, see [`AttemptImport`]);
+    /// if the source ends before that (the file turned out to have errors), nothing
+    /// is kept and the answer is `None`. `file` is the uploaded file's fingerprint,
+    /// when the rows came from one.
     async fn import_attempts_fed(
         &self,
         actor: &Actor,
         org_id: i64,
         file: Option<ImportedFile>,
-        feed: tokio::sync::mpsc::Receiver<ImportFeed>,
+        source: &mut dyn ImportSource,
     ) -> Result<Option<AttemptImport>>;
     /// Attempts and refusals `viewer_org` may see, by facility, organization and local
     /// month, grouped by the database over the daily counts: the reference the app's

@@ -339,16 +339,13 @@ async fn an_import_is_one_audit_entry_that_still_catches_any_changed_row() {
         let before = store.verify_audit().await.expect("verify").head_seq;
         let drafts: Vec<_> = (0..2_500).map(|i| attempt(f, i % 300, Outcome::Denied, i % 9 == 0)).collect();
         let file = vigia_store::ImportedFile::of(b"the uploaded bytes");
-        let (feed, fed) = tokio::sync::mpsc::channel(8);
-        let feeding = tokio::spawn(async move {
-            for chunk in drafts.chunks(700) {
-                feed.send(vigia_store::ImportFeed::Rows(chunk.to_vec())).await.expect("send");
-            }
-            feed.send(vigia_store::ImportFeed::Complete).await.expect("send");
-        });
-        let imp =
-            store.import_attempts_fed(&beto, b, Some(file.clone()), fed).await.expect("import").expect("complete");
-        feeding.await.expect("fed");
+        let mut feed: Vec<_> = drafts.chunks(700).map(|c| vigia_store::ImportFeed::Rows(c.to_vec())).collect();
+        feed.push(vigia_store::ImportFeed::Complete);
+        let imp = store
+            .import_attempts_fed(&beto, b, Some(file.clone()), &mut feed.into_iter())
+            .await
+            .expect("import")
+            .expect("complete");
         assert_eq!((imp.row_count, imp.last_id - imp.first_id + 1, imp.chunk_sha256.len()), (2_500, 2_500, 3));
         assert_eq!((imp.file_sha256.as_deref(), imp.file_bytes), (Some(file.sha256.as_str()), Some(18)));
         let report = store.verify_audit().await.expect("verify");
@@ -811,17 +808,8 @@ async fn daily_counts_follow_every_write_and_tampering_is_caught() {
         // A feed that closes before saying the file was whole keeps nothing, even
         // after thousands of its rows were written.
         let head = store.verify_audit().await.expect("verify");
-        let (feed, fed) = tokio::sync::mpsc::channel(8);
-        let feeding = {
-            let drafts = drafts.clone();
-            tokio::spawn(async move {
-                for chunk in drafts.chunks(700) {
-                    feed.send(vigia_store::ImportFeed::Rows(chunk.to_vec())).await.expect("send");
-                }
-            })
-        };
-        assert_eq!(store.import_attempts_fed(&beto, b, None, fed).await.expect("abandoned"), None);
-        feeding.await.expect("fed");
+        let feed: Vec<_> = drafts.chunks(700).map(|c| vigia_store::ImportFeed::Rows(c.to_vec())).collect();
+        assert_eq!(store.import_attempts_fed(&beto, b, None, &mut feed.into_iter()).await.expect("abandoned"), None);
         let after = store.verify_audit().await.expect("verify");
         assert!(after.problems.is_empty(), "{:?}", after.problems);
         assert_eq!((after.head_seq, &after.head_hash), (head.head_seq, &head.head_hash), "no audit entry was kept");

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use vigia_domain::access::{self, Attempt, AttemptFilter, AttemptImport, Outcome};
 use vigia_domain::account::Locale;
 use vigia_domain::facility::Facility;
+use vigia_domain::import::GoodRows;
 use vigia_domain::input::RawInput;
 use vigia_domain::{format_instant, format_local, ValidationErrors};
 use vigia_store::now_micros;
@@ -650,14 +651,43 @@ pub async fn import_csv(
     Ok(import_attempts_csv(&st.store, facilities, &ctx.actor(), org_id, bytes).await?)
 }
 
-/// Rows handed to the store at a time while the file is still being read.
-const FEED_ROWS: usize = 1_000;
+/// Rows handed to the store at a time while the file is still being read: few, so
+/// that the store soon sees a write finish and sends the next (it writes a thousand
+/// rows per statement).
+const FEED_ROWS: usize = 100;
 
-/// Reads an attempts CSV on a blocking thread and feeds each thousand valid rows to
-/// the store as they come, so that validating and writing overlap; the store commits
-/// only when the whole file was valid, and otherwise keeps nothing. Every row problem
-/// comes back, as with [`vigia_domain::import::attempts_csv`]; else the import's
-/// record, with the file's fingerprint.
+/// An attempts CSV as the store pulls it: [`FEED_ROWS`] valid rows at a time, read
+/// and validated on the store's task between its writes.
+struct CsvSource<R> {
+    rows: R,
+    complete: bool,
+}
+
+impl<R: GoodRows<Item = access::AttemptDraft> + Send> vigia_store::ImportSource for CsvSource<R> {
+    fn next_feed(&mut self) -> Option<vigia_store::ImportFeed> {
+        let mut chunk = Vec::with_capacity(FEED_ROWS);
+        while chunk.len() < FEED_ROWS {
+            match self.rows.next_good() {
+                Some(d) => chunk.push(d),
+                None => break,
+            }
+        }
+        if !chunk.is_empty() {
+            Some(vigia_store::ImportFeed::Rows(chunk))
+        } else if self.rows.is_whole() && !self.complete {
+            self.complete = true;
+            Some(vigia_store::ImportFeed::Complete)
+        } else {
+            None
+        }
+    }
+}
+
+/// Imports an attempts CSV: the store reads it a thousand rows at a time while it
+/// writes the rows before, and commits only if the whole file was valid; otherwise it
+/// keeps nothing and every row problem comes back, as with
+/// [`vigia_domain::import::attempts_csv`]. Else the import's record, with the file's
+/// fingerprint.
 pub async fn import_attempts_csv(
     store: &vigia_store::DynStore,
     facilities: Vec<Facility>,
@@ -665,32 +695,15 @@ pub async fn import_attempts_csv(
     org_id: i64,
     bytes: axum::body::Bytes,
 ) -> Result<Result<AttemptImport, Vec<vigia_domain::import::RowError>>, vigia_store::StoreError> {
-    use vigia_store::ImportFeed;
-    let (feed, fed) = tokio::sync::mpsc::channel(8);
-    let now = now_micros();
     let file = Some(vigia_store::ImportedFile::of(&bytes));
-    let reading = tokio::task::spawn_blocking(move || {
-        let mut chunk = Vec::with_capacity(FEED_ROWS);
-        // False once the store stopped listening (it failed): read on, for the errors.
-        let mut listening = true;
-        let read = vigia_domain::import::attempts_csv_each(&bytes, resolver(&facilities), now, |d| {
-            chunk.push(d);
-            if chunk.len() == FEED_ROWS {
-                let rows = std::mem::replace(&mut chunk, Vec::with_capacity(FEED_ROWS));
-                listening = listening && feed.blocking_send(ImportFeed::Rows(rows)).is_ok();
-            }
-        });
-        if read.is_ok() && listening {
-            if !chunk.is_empty() {
-                let _ = feed.blocking_send(ImportFeed::Rows(chunk));
-            }
-            let _ = feed.blocking_send(ImportFeed::Complete);
-        }
-        // Dropping `feed` without `Complete` tells the store to keep nothing.
-        read
-    });
-    let stored = store.import_attempts_fed(actor, org_id, file, fed).await;
-    let read = reading.await.map_err(|e| vigia_store::StoreError::Corrupt(format!("reading the file failed: {e}")))?;
+    let rows = match vigia_domain::import::attempts_csv_rows(bytes, resolver(&facilities), now_micros()) {
+        Ok(rows) => rows,
+        Err(header) => return Ok(Err(header)),
+    };
+    let mut source = CsvSource { rows, complete: false };
+    let stored = store.import_attempts_fed(actor, org_id, file, &mut source).await;
+    // Whatever was not read (after a problem), read now for every problem.
+    let read = source.rows.finish();
     match (read, stored) {
         // Row problems first: nothing was kept, and they are what the user can fix.
         (Err(errors), _) => Ok(Err(errors)),

@@ -27,7 +27,7 @@ use vigia_domain::{FieldError, Micros, RecordType, ValidationErrors};
 
 use crate::vault::{self, b64, MasterKey, Vault, VaultError};
 use crate::{
-    now_micros, Actor, Alert, ImportFeed, ImportedFile, ApiToken, ExportRow, Attachment, DailyCell, TallyCell, Backend, CalendarRule, CaseFacts, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
+    now_micros, Actor, Alert, ImportFeed, ImportSource, ImportedFile, ApiToken, ExportRow, Attachment, DailyCell, TallyCell, Backend, CalendarRule, CaseFacts, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
     Webhook, HistoryEntry, LoginChallenge, NewUser, Result, SealedCase, SessionInfo, SessionRow, TotpState,
     StoreError, VerifyReport,
 };
@@ -461,7 +461,7 @@ struct Inserted {
 
 /// Inserts new attempts, with an audit entry each and the daily counts.
 async fn insert_attempts_bulk(w: &mut WriteTx, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<Inserted> {
-    insert_attempts_fed(w, actor, org_id, Audited::PerRecord, feed_of(drafts))
+    insert_attempts_fed(w, actor, org_id, Audited::PerRecord, &mut feed_of(drafts))
         .await?
         .ok_or_else(|| StoreError::Corrupt("an in-memory import feed ended early".into()))
 }
@@ -526,35 +526,44 @@ fn import_from_row(r: &DbRow) -> Result<AttemptImport> {
     })
 }
 
-/// A feed already holding every row, in [`BULK_ROWS`] chunks, and its end.
-fn feed_of(drafts: Vec<AttemptDraft>) -> tokio::sync::mpsc::Receiver<ImportFeed> {
-    let (tx, rx) = tokio::sync::mpsc::channel(drafts.len() / BULK_ROWS + 2);
+/// A source already holding every row, in [`BULK_ROWS`] chunks, and its end.
+fn feed_of(drafts: Vec<AttemptDraft>) -> std::vec::IntoIter<ImportFeed> {
+    let mut feed = Vec::with_capacity(drafts.len() / BULK_ROWS + 2);
     let mut drafts = drafts.into_iter();
     loop {
         let chunk: Vec<AttemptDraft> = drafts.by_ref().take(BULK_ROWS).collect();
         if chunk.is_empty() {
             break;
         }
-        // Cannot fail: the channel has room for every chunk and the receiver is here.
-        let _ = tx.try_send(ImportFeed::Rows(chunk));
+        feed.push(ImportFeed::Rows(chunk));
     }
-    let _ = tx.try_send(ImportFeed::Complete);
-    rx
+    feed.push(ImportFeed::Complete);
+    feed.into_iter()
 }
 
-/// Inserts the attempts arriving on `feed` under ids following the current largest,
-/// a thousand rows per statement, audited as `audited` says, and the daily counts.
+/// Polls a future once, without waiting: a database write is sent on its first poll
+/// and then goes on in the database's own thread or process.
+fn poll_once<F: std::future::Future>(f: std::pin::Pin<&mut F>) -> Option<F::Output> {
+    match f.poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(out) => Some(out),
+        std::task::Poll::Pending => None,
+    }
+}
+
+/// Inserts the attempts `source` gives under ids following the current largest, a
+/// thousand rows per statement, audited as `audited` says, and the daily counts.
 /// Pipelined: while the database (its own thread for SQLite, its own process for
-/// PostgreSQL) writes one statement, the next rows are received, serialized, hashed
-/// and chained, up to a few statements ahead. Returns the id before the first and how
-/// many were written, or `None` if the feed closed before [`ImportFeed::Complete`]
-/// (the caller rolls back).
+/// PostgreSQL) writes one statement, this task asks the source for the next rows
+/// and serializes, hashes and binds them, up to a few statements ahead: two busy
+/// threads, one per core on a small server, and the database's never waits for a
+/// third. Returns what was written, or `None` if the source ended before
+/// [`ImportFeed::Complete`] (the caller rolls back).
 async fn insert_attempts_fed(
     w: &mut WriteTx,
     actor: &Actor,
     org_id: i64,
     audited: Audited,
-    mut feed: tokio::sync::mpsc::Receiver<ImportFeed>,
+    source: &mut dyn ImportSource,
 ) -> Result<Option<Inserted>> {
     /// Statements prepared ahead of the one being written, at most.
     const AHEAD: usize = 8;
@@ -564,35 +573,42 @@ async fn insert_attempts_fed(
         .await?
         .try_get("m")?;
     let WriteTx { tx, chain, now } = w;
-    let mut p =
-        AttemptPreparer { actor, org_id, now: *now, zones: &zones, chain, audited, last: before, delta: DailyDelta::new() };
+    let mut p = AttemptPreparer {
+        actor,
+        org_id,
+        now: *now,
+        zones: &zones,
+        chain,
+        audited,
+        last: before,
+        delta: DailyDelta::new(),
+        pending: Vec::with_capacity(BULK_ROWS),
+    };
     let mut queue = std::collections::VecDeque::new();
-    // `None` while rows may still come; then whether the feed said it was complete.
+    // `None` while rows may still come; then whether the source said it was complete.
     let mut ended: Option<bool> = None;
     loop {
         let Some((stmt, what)) = queue.pop_front() else {
             if ended.is_some() {
                 break;
             }
-            p.take(feed.recv().await, &mut queue, &mut ended)?;
+            p.take(source.next_feed(), &mut queue, &mut ended)?;
             continue;
         };
         let mut write = std::pin::pin!(stmt.execute(&mut **tx));
+        // Sent on the first poll; then read and prepare ahead until it is written.
+        let mut done = poll_once(write.as_mut());
         // A problem preparing waits for the statement in flight, never abandons it.
         let mut failed = None;
-        loop {
-            tokio::select! {
-                biased;
-                done = &mut write => {
-                    done.map_err(unique_to_conflict(what))?;
-                    break;
-                }
-                // `recv` is cancel-safe; the preparing after it is not interrupted.
-                item = feed.recv(), if failed.is_none() && ended.is_none() && queue.len() < AHEAD => {
-                    failed = p.take(item, &mut queue, &mut ended).err();
-                }
-            }
+        while done.is_none() && failed.is_none() && ended.is_none() && queue.len() < AHEAD {
+            failed = p.take(source.next_feed(), &mut queue, &mut ended).err();
+            done = poll_once(write.as_mut());
         }
+        match done {
+            Some(written) => written,
+            None => write.await,
+        }
+        .map_err(unique_to_conflict(what))?;
         if let Some(e) = failed {
             return Err(e);
         }
@@ -628,11 +644,14 @@ struct AttemptPreparer<'a> {
     /// The id given last.
     last: i64,
     delta: DailyDelta,
+    /// Rows taken but not yet in a statement: fewer than [`BULK_ROWS`].
+    pending: Vec<AttemptDraft>,
 }
 
 impl AttemptPreparer<'_> {
-    /// Takes what the feed sent: rows to prepare, or its end (`ended` says whether the
-    /// feed called the file complete or just closed).
+    /// Takes what the source gave: rows to prepare, a statement for each thousand, or
+    /// its end (`ended` says whether the source called the file complete or just
+    /// stopped; a complete file's last rows are prepared then).
     fn take(
         &mut self,
         item: Option<ImportFeed>,
@@ -640,42 +659,43 @@ impl AttemptPreparer<'_> {
         ended: &mut Option<bool>,
     ) -> Result<()> {
         match item {
-            Some(ImportFeed::Rows(rows)) => self.prepare(rows, out),
+            Some(ImportFeed::Rows(rows)) => {
+                self.pending.extend(rows);
+                while self.pending.len() >= BULK_ROWS {
+                    let rest = self.pending.split_off(BULK_ROWS);
+                    let chunk = std::mem::replace(&mut self.pending, rest);
+                    self.prepare(chunk, out)?;
+                }
+                Ok(())
+            }
             other => {
-                *ended = Some(matches!(other, Some(ImportFeed::Complete)));
+                let complete = matches!(other, Some(ImportFeed::Complete));
+                *ended = Some(complete);
+                let rest = std::mem::take(&mut self.pending);
+                if complete && !rest.is_empty() {
+                    self.prepare(rest, out)?;
+                }
                 Ok(())
             }
         }
     }
 
-    fn prepare(&mut self, rows: Vec<AttemptDraft>, out: &mut std::collections::VecDeque<(Stmt, &'static str)>) -> Result<()> {
-        let mut rows = rows.into_iter();
-        loop {
-            let chunk: Vec<AttemptDraft> = rows.by_ref().take(BULK_ROWS).collect();
-            if chunk.is_empty() {
-                return Ok(());
-            }
-            for d in &chunk {
-                count_daily(&mut self.delta, self.zones, self.org_id, d, 1)?;
-            }
-            let mut contents = Vec::with_capacity(chunk.len());
-            out.push_back((attempts_insert(&mut self.last, self.org_id, self.now, chunk, &mut contents), "attempt"));
-            match &mut self.audited {
-                Audited::Digest(d) => contents.iter().for_each(|(_, c)| d.push(&row_hash(c.as_bytes()))),
-                Audited::PerRecord => {
-                    let audit = audit_insert(
-                        self.chain,
-                        self.now,
-                        self.actor,
-                        Some(self.org_id),
-                        "create",
-                        RecordType::AccessAttempt,
-                        contents,
-                    );
-                    out.push_back((audit, "audit entry"));
-                }
+    /// The statements for at most [`BULK_ROWS`] rows.
+    fn prepare(&mut self, chunk: Vec<AttemptDraft>, out: &mut std::collections::VecDeque<(Stmt, &'static str)>) -> Result<()> {
+        for d in &chunk {
+            count_daily(&mut self.delta, self.zones, self.org_id, d, 1)?;
+        }
+        let mut contents = Vec::with_capacity(chunk.len());
+        out.push_back((attempts_insert(&mut self.last, self.org_id, self.now, chunk, &mut contents), "attempt"));
+        match &mut self.audited {
+            Audited::Digest(d) => contents.iter().for_each(|(_, c)| d.push(&row_hash(c.as_bytes()))),
+            Audited::PerRecord => {
+                let audit =
+                    audit_insert(self.chain, self.now, self.actor, Some(self.org_id), "create", RecordType::AccessAttempt, contents);
+                out.push_back((audit, "audit entry"));
             }
         }
+        Ok(())
     }
 }
 
@@ -2437,7 +2457,7 @@ impl crate::Store for SqlStore {
     }
 
     async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<AttemptImport> {
-        self.import_attempts_fed(actor, org_id, None, feed_of(drafts))
+        self.import_attempts_fed(actor, org_id, None, &mut feed_of(drafts))
             .await?
             .ok_or_else(|| StoreError::Corrupt("an in-memory import feed ended early".into()))
     }
@@ -2447,11 +2467,11 @@ impl crate::Store for SqlStore {
         actor: &Actor,
         org_id: i64,
         file: Option<ImportedFile>,
-        feed: tokio::sync::mpsc::Receiver<ImportFeed>,
+        source: &mut dyn ImportSource,
     ) -> Result<Option<AttemptImport>> {
         let mut w = self.begin().await?;
         let audited = Audited::Digest(ImportDigest::default());
-        let Some(ins) = insert_attempts_fed(&mut w, actor, org_id, audited, feed).await? else {
+        let Some(ins) = insert_attempts_fed(&mut w, actor, org_id, audited, source).await? else {
             // Dropping the transaction rolls it back: nothing of the file is kept.
             return Ok(None);
         };
