@@ -27,18 +27,6 @@ use vigia_cli::demo::Rng;
 use vigia_store::testing::TestDb;
 use vigia_store::{secrets, Actor, MasterKey};
 
-fn thread_cpu() -> std::collections::BTreeMap<String, f64> {
-    let mut out = std::collections::BTreeMap::new();
-    for t in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
-        let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else { continue };
-        let Some((name, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") ")) else { continue };
-        let f: Vec<&str> = rest.split(' ').collect();
-        let ticks: f64 = f[11].parse::<f64>().unwrap_or(0.0) + f[12].parse::<f64>().unwrap_or(0.0);
-        *out.entry(name.to_string()).or_insert(0.0) += ticks / 100.0;
-    }
-    out
-}
-
 /// Writes out what earlier steps left dirty in the page cache, so that each timed step
 /// starts from a quiet disk instead of paying for the one before it.
 fn settle() {
@@ -151,7 +139,7 @@ async fn main() {
         .collect();
     let bytes: usize = files.iter().map(Vec::len).sum();
     let now = vigia_store::now_micros();
-    let resolve = vigia_web::access::resolver(&facilities);
+    let resolve = vigia_web::access::resolver(facilities.clone());
     let t = Instant::now();
     let mut parsed = Vec::with_capacity(files.len());
     for f in &files {
@@ -173,15 +161,12 @@ async fn main() {
         vigia_cli::demo::seed(&scratch).await.expect("demo data");
         let mut seconds = 0.0;
         settle();
-        let cpu0 = thread_cpu();
         for (org, drafts) in orgs.iter().zip(parsed) {
             let n = drafts.len();
             let s = Instant::now();
             assert_eq!(scratch.import_attempts(&actor, org.id, drafts).await.expect("import").row_count as usize, n);
             seconds += s.elapsed().as_secs_f64();
         }
-        let cpu1 = thread_cpu();
-        for (k, v) in &cpu1 { eprintln!("STORE-ONLY CPU {k}: {:.2}", v - cpu0.get(k).copied().unwrap_or(0.0)); }
         seconds
     };
     // End to end as the import API does it: reading and validating on one thread while
@@ -189,14 +174,11 @@ async fn main() {
     let mut imported = 0;
     settle();
     let t = Instant::now();
-    let cpu0 = thread_cpu();
     for (org, f) in orgs.iter().zip(&files) {
         let read = vigia_web::access::import_attempts_csv(&store, facilities.clone(), &actor, org.id, f.clone().into());
         imported += read.await.expect("import").expect("valid rows").row_count as usize;
     }
     let import_s = t.elapsed().as_secs_f64();
-    let cpu1 = thread_cpu();
-    for (k, v) in &cpu1 { eprintln!("CPU {k}: {:.2}", v - cpu0.get(k).copied().unwrap_or(0.0)); }
     assert_eq!(imported, total_rows);
     let rate = |s: f64| total_rows as f64 / s;
     println!("\nimport ({:.0} MB of CSV, {} files, all-or-nothing per file)", bytes as f64 / 1e6, files.len());

@@ -157,18 +157,6 @@ where
             }
         }
     }
-
-    /// Reads what is left, for every problem: the number of good rows, or every problem.
-    pub fn finish(mut self) -> Result<usize, Vec<RowError>> {
-        while !self.ended {
-            self.step();
-        }
-        if self.errors.is_empty() {
-            Ok(self.items)
-        } else {
-            Err(self.errors)
-        }
-    }
 }
 
 /// Good rows of a file, read at the reader's pace (see [`ImportRows`]).
@@ -179,6 +167,8 @@ pub trait GoodRows {
     fn next_good(&mut self) -> Option<Self::Item>;
     /// Whether the whole file was read and every row of it was good.
     fn is_whole(&self) -> bool;
+    /// Reads what is left, for every problem: the number of good rows, or every problem.
+    fn finish(self) -> Result<usize, Vec<RowError>>;
 }
 
 impl<B, F, T> GoodRows for ImportRows<B, F>
@@ -199,6 +189,17 @@ where
 
     fn is_whole(&self) -> bool {
         self.ended && self.errors.is_empty()
+    }
+
+    fn finish(mut self) -> Result<usize, Vec<RowError>> {
+        while !self.ended {
+            self.step();
+        }
+        if self.errors.is_empty() {
+            Ok(self.items)
+        } else {
+            Err(self.errors)
+        }
     }
 }
 
@@ -279,13 +280,7 @@ pub fn attempts_csv_rows<'a, B: AsRef<[u8]>>(
     bytes: B,
     resolve: impl Fn(Option<i64>, Option<&str>) -> Option<FacilityRef<'a>>,
     now: crate::Micros,
-) -> Result<
-    ImportRows<
-        B,
-        impl FnMut(u64, &[String], &csv::StringRecord, &mut Vec<RowError>) -> Option<crate::access::AttemptDraft>,
-    >,
-    Vec<RowError>,
-> {
+) -> Result<impl GoodRows<Item = crate::access::AttemptDraft>, Vec<RowError>> {
     use crate::access;
     let mut seen = std::collections::HashMap::new();
     let known = |h: &str| h == "facility" || access::FIELDS.contains(&h);

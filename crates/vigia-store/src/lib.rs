@@ -395,10 +395,10 @@ pub enum ImportFeed {
     Complete,
 }
 
-/// Where an import's rows come from. The store asks for more on its own task while
-/// the database writes the rows before (reading, validating and preparing rows then
-/// share one thread, and the database's thread keeps the other core): give a few
-/// thousand rows at a time, in file order.
+/// Where an import's rows come from. The store asks for more on one blocking thread
+/// that also prepares them while the database writes the rows before (reading,
+/// validating and preparing share that thread; the database's keeps the other core):
+/// give up to a few thousand rows at a time, in file order.
 pub trait ImportSource: Send {
     /// The next rows, then [`ImportFeed::Complete`] once the whole file was read and
     /// valid; `None` if reading stopped at a problem: nothing is kept.
@@ -584,7 +584,7 @@ pub trait Store: Send + Sync {
         actor: &Actor,
         org_id: i64,
         file: Option<ImportedFile>,
-        source: &mut dyn ImportSource,
+        source: Box<dyn ImportSource>,
     ) -> Result<Option<AttemptImport>>;
     /// Attempts and refusals `viewer_org` may see, by facility, organization and local
     /// month, grouped by the database over the daily counts: the reference the app's

@@ -342,7 +342,7 @@ async fn an_import_is_one_audit_entry_that_still_catches_any_changed_row() {
         let mut feed: Vec<_> = drafts.chunks(700).map(|c| vigia_store::ImportFeed::Rows(c.to_vec())).collect();
         feed.push(vigia_store::ImportFeed::Complete);
         let imp = store
-            .import_attempts_fed(&beto, b, Some(file.clone()), &mut feed.into_iter())
+            .import_attempts_fed(&beto, b, Some(file.clone()), Box::new(feed.into_iter()))
             .await
             .expect("import")
             .expect("complete");
@@ -809,7 +809,10 @@ async fn daily_counts_follow_every_write_and_tampering_is_caught() {
         // after thousands of its rows were written.
         let head = store.verify_audit().await.expect("verify");
         let feed: Vec<_> = drafts.chunks(700).map(|c| vigia_store::ImportFeed::Rows(c.to_vec())).collect();
-        assert_eq!(store.import_attempts_fed(&beto, b, None, &mut feed.into_iter()).await.expect("abandoned"), None);
+        assert_eq!(
+            store.import_attempts_fed(&beto, b, None, Box::new(feed.into_iter())).await.expect("abandoned"),
+            None
+        );
         let after = store.verify_audit().await.expect("verify");
         assert!(after.problems.is_empty(), "{:?}", after.problems);
         assert_eq!((after.head_seq, &after.head_hash), (head.head_seq, &head.head_hash), "no audit entry was kept");

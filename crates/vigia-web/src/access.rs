@@ -626,17 +626,20 @@ const ATTEMPT_IMPORT: crate::ui::ImportKind = crate::ui::ImportKind {
 };
 
 /// Finds a facility by id, or else by its name (ignoring case), with its time zone: how
-/// the attempts importers name facilities.
-pub fn resolver<'a>(facilities: &'a [Facility]) -> impl Fn(Option<i64>, Option<&str>) -> Option<(i64, &'a str)> + 'a {
+/// the attempts importers name facilities. Owns them, for a file read on another
+/// thread; names are lowercased once, not per row.
+pub fn resolver(facilities: Vec<Facility>) -> impl Fn(Option<i64>, Option<&str>) -> Option<(i64, &'static str)> + Send {
+    let names: Vec<String> = facilities.iter().map(|f| f.draft.name.to_lowercase()).collect();
     move |id, name| {
-        facilities
-            .iter()
-            .find(|f| match (id, name) {
-                (Some(id), _) => f.id == id,
-                (None, Some(n)) => f.draft.name.to_lowercase() == n.to_lowercase(),
-                (None, None) => false,
-            })
-            .map(|f| (f.id, f.time_zone()))
+        let at = match (id, name) {
+            (Some(id), _) => facilities.iter().position(|f| f.id == id),
+            (None, Some(n)) => {
+                let n = n.to_lowercase();
+                names.iter().position(|m| *m == n)
+            }
+            (None, None) => None,
+        };
+        at.map(|i| (facilities[i].id, facilities[i].time_zone()))
     }
 }
 
@@ -651,35 +654,40 @@ pub async fn import_csv(
     Ok(import_attempts_csv(&st.store, facilities, &ctx.actor(), org_id, bytes).await?)
 }
 
-/// Rows handed to the store at a time while the file is still being read: few, so
-/// that the store soon sees a write finish and sends the next (it writes a thousand
-/// rows per statement).
-const FEED_ROWS: usize = 100;
+/// Rows handed to the store at a time while the file is still being read.
+const FEED_ROWS: usize = 1_000;
 
-/// An attempts CSV as the store pulls it: [`FEED_ROWS`] valid rows at a time, read
-/// and validated on the store's task between its writes.
+/// What reading a file came to: the number of good rows, or every problem.
+type ReadOutcome = Result<usize, Vec<vigia_domain::import::RowError>>;
+
+/// An attempts CSV as the store pulls it: [`FEED_ROWS`] valid rows at a time. Once
+/// the file is read to its end or to a problem, it reads the rest (for every
+/// problem) and leaves the outcome in `outcome`.
 struct CsvSource<R> {
-    rows: R,
-    complete: bool,
+    rows: Option<R>,
+    outcome: std::sync::Arc<std::sync::Mutex<Option<ReadOutcome>>>,
 }
 
 impl<R: GoodRows<Item = access::AttemptDraft> + Send> vigia_store::ImportSource for CsvSource<R> {
     fn next_feed(&mut self) -> Option<vigia_store::ImportFeed> {
+        let rows = self.rows.as_mut()?;
         let mut chunk = Vec::with_capacity(FEED_ROWS);
         while chunk.len() < FEED_ROWS {
-            match self.rows.next_good() {
+            match rows.next_good() {
                 Some(d) => chunk.push(d),
                 None => break,
             }
         }
         if !chunk.is_empty() {
-            Some(vigia_store::ImportFeed::Rows(chunk))
-        } else if self.rows.is_whole() && !self.complete {
-            self.complete = true;
-            Some(vigia_store::ImportFeed::Complete)
-        } else {
-            None
+            return Some(vigia_store::ImportFeed::Rows(chunk));
         }
+        let rows = self.rows.take()?;
+        let whole = rows.is_whole();
+        let read = rows.finish();
+        if let Ok(mut outcome) = self.outcome.lock() {
+            *outcome = Some(read);
+        }
+        whole.then_some(vigia_store::ImportFeed::Complete)
     }
 }
 
@@ -696,20 +704,20 @@ pub async fn import_attempts_csv(
     bytes: axum::body::Bytes,
 ) -> Result<Result<AttemptImport, Vec<vigia_domain::import::RowError>>, vigia_store::StoreError> {
     let file = Some(vigia_store::ImportedFile::of(&bytes));
-    let rows = match vigia_domain::import::attempts_csv_rows(bytes, resolver(&facilities), now_micros()) {
+    let rows = match vigia_domain::import::attempts_csv_rows(bytes, resolver(facilities), now_micros()) {
         Ok(rows) => rows,
         Err(header) => return Ok(Err(header)),
     };
-    let mut source = CsvSource { rows, complete: false };
-    let stored = store.import_attempts_fed(actor, org_id, file, &mut source).await;
-    // Whatever was not read (after a problem), read now for every problem.
-    let read = source.rows.finish();
+    let outcome = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let source = CsvSource { rows: Some(rows), outcome: outcome.clone() };
+    let stored = store.import_attempts_fed(actor, org_id, file, Box::new(source)).await;
+    let read = outcome.lock().ok().and_then(|mut o| o.take());
     match (read, stored) {
         // Row problems first: nothing was kept, and they are what the user can fix.
-        (Err(errors), _) => Ok(Err(errors)),
-        (Ok(_), Ok(Some(imported))) => Ok(Ok(imported)),
-        (Ok(_), Ok(None)) => Err(vigia_store::StoreError::Corrupt("the import was not completed".into())),
-        (Ok(_), Err(e)) => Err(e),
+        (Some(Err(errors)), _) => Ok(Err(errors)),
+        (_, Err(e)) => Err(e),
+        (_, Ok(Some(imported))) => Ok(Ok(imported)),
+        (_, Ok(None)) => Err(vigia_store::StoreError::Corrupt("the import was not completed".into())),
     }
 }
 

@@ -356,11 +356,26 @@ fn count_daily(
 /// Adds the deltas to `access_daily` under a new `access_state.version`. Emptied
 /// cells stay with zero counts, so copies kept by app servers see them change.
 async fn apply_daily(conn: &mut <Db as sqlx::Database>::Connection, delta: DailyDelta) -> Result<()> {
-    const COLUMNS: usize = 9;
-    let version: i64 = sqlx::query("UPDATE access_state SET version = version + 1 WHERE id = 1 RETURNING version")
+    let version = next_daily_version(conn).await?;
+    for stmt in daily_upserts(version, delta) {
+        stmt.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// A new `access_state.version`, for the cells a write changes.
+async fn next_daily_version(conn: &mut <Db as sqlx::Database>::Connection) -> Result<i64> {
+    Ok(sqlx::query("UPDATE access_state SET version = version + 1 WHERE id = 1 RETURNING version")
         .fetch_one(&mut *conn)
         .await?
-        .try_get("version")?;
+        .try_get("version")?)
+}
+
+/// The upserts adding `delta` to the daily counts under `version`. Adding commutes,
+/// so a long import may add its counts in several parts.
+fn daily_upserts(version: i64, delta: DailyDelta) -> Vec<Stmt> {
+    const COLUMNS: usize = 9;
+    let mut out = Vec::new();
     let mut cells: Vec<(DailyKey, (i64, i64))> = delta.into_iter().filter(|(_, v)| *v != (0, 0)).collect();
     // In the table's key order: each page is then visited once, not once per cell
     // (a million-row import touches hundreds of thousands of cells).
@@ -387,9 +402,9 @@ async fn apply_daily(conn: &mut <Db as sqlx::Database>::Connection, delta: Daily
                 .bind(*refusals)
                 .bind(version);
         }
-        q.execute(&mut *conn).await?;
+        out.push(q);
     }
-    Ok(())
+    out
 }
 
 /// `access_daily` as the attempts say it should be, for one facility or all.
@@ -461,7 +476,7 @@ struct Inserted {
 
 /// Inserts new attempts, with an audit entry each and the daily counts.
 async fn insert_attempts_bulk(w: &mut WriteTx, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<Inserted> {
-    insert_attempts_fed(w, actor, org_id, Audited::PerRecord, &mut feed_of(drafts))
+    insert_attempts_fed(w, actor, org_id, Audited::PerRecord, Box::new(feed_of(drafts)))
         .await?
         .ok_or_else(|| StoreError::Corrupt("an in-memory import feed ended early".into()))
 }
@@ -541,29 +556,20 @@ fn feed_of(drafts: Vec<AttemptDraft>) -> std::vec::IntoIter<ImportFeed> {
     feed.into_iter()
 }
 
-/// Polls a future once, without waiting: a database write is sent on its first poll
-/// and then goes on in the database's own thread or process.
-fn poll_once<F: std::future::Future>(f: std::pin::Pin<&mut F>) -> Option<F::Output> {
-    match f.poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
-        std::task::Poll::Ready(out) => Some(out),
-        std::task::Poll::Pending => None,
-    }
-}
-
 /// Inserts the attempts `source` gives under ids following the current largest, a
 /// thousand rows per statement, audited as `audited` says, and the daily counts.
-/// Pipelined: while the database (its own thread for SQLite, its own process for
-/// PostgreSQL) writes one statement, this task asks the source for the next rows
-/// and serializes, hashes and binds them, up to a few statements ahead: two busy
-/// threads, one per core on a small server, and the database's never waits for a
-/// third. Returns what was written, or `None` if the source ended before
-/// [`ImportFeed::Complete`] (the caller rolls back).
+/// Pipelined: a blocking thread asks the source for rows (reading and validating
+/// them) and serializes, hashes and binds them, up to a few statements ahead, while
+/// this task hands each statement to the database the moment the one before is
+/// written: two busy threads, one per core on a small server. Returns what was
+/// written, or `None` if the source ended before [`ImportFeed::Complete`] (the caller
+/// rolls back).
 async fn insert_attempts_fed(
     w: &mut WriteTx,
     actor: &Actor,
     org_id: i64,
     audited: Audited,
-    source: &mut dyn ImportSource,
+    mut source: Box<dyn ImportSource>,
 ) -> Result<Option<Inserted>> {
     /// Statements prepared ahead of the one being written, at most.
     const AHEAD: usize = 8;
@@ -572,48 +578,51 @@ async fn insert_attempts_fed(
         .fetch_one(&mut *w.tx)
         .await?
         .try_get("m")?;
-    let WriteTx { tx, chain, now } = w;
+    let daily_version = next_daily_version(&mut w.tx).await?;
     let mut p = AttemptPreparer {
-        actor,
+        actor: *actor,
         org_id,
-        now: *now,
-        zones: &zones,
-        chain,
+        now: w.now,
+        zones,
+        // Lent to the preparing thread and given back with its new head.
+        chain: std::mem::replace(&mut w.chain, Chain { seq: 0, hash: String::new() }),
         audited,
         last: before,
         delta: DailyDelta::new(),
+        daily_version,
+        uncounted: 0,
         pending: Vec::with_capacity(BULK_ROWS),
     };
-    let mut queue = std::collections::VecDeque::new();
-    // `None` while rows may still come; then whether the source said it was complete.
-    let mut ended: Option<bool> = None;
-    loop {
-        let Some((stmt, what)) = queue.pop_front() else {
-            if ended.is_some() {
-                break;
-            }
+    let (ready, mut prepared) = tokio::sync::mpsc::channel::<(Stmt, &'static str)>(AHEAD);
+    let preparing = tokio::task::spawn_blocking(move || -> Result<(AttemptPreparer, bool)> {
+        let mut queue = std::collections::VecDeque::new();
+        // `None` while rows may still come; then whether the source said it was complete.
+        let mut ended: Option<bool> = None;
+        while ended.is_none() {
             p.take(source.next_feed(), &mut queue, &mut ended)?;
-            continue;
-        };
-        let mut write = std::pin::pin!(stmt.execute(&mut **tx));
-        // Sent on the first poll; then read and prepare ahead until it is written.
-        let mut done = poll_once(write.as_mut());
-        // A problem preparing waits for the statement in flight, never abandons it.
-        let mut failed = None;
-        while done.is_none() && failed.is_none() && ended.is_none() && queue.len() < AHEAD {
-            failed = p.take(source.next_feed(), &mut queue, &mut ended).err();
-            done = poll_once(write.as_mut());
+            for stmt in queue.drain(..) {
+                if ready.blocking_send(stmt).is_err() {
+                    // The writer stopped on an error, which it reports.
+                    return Ok((p, false));
+                }
+            }
         }
-        match done {
-            Some(written) => written,
-            None => write.await,
-        }
-        .map_err(unique_to_conflict(what))?;
-        if let Some(e) = failed {
-            return Err(e);
+        Ok((p, ended == Some(true)))
+    });
+    let mut written = Ok(());
+    while let Some((stmt, what)) = prepared.recv().await {
+        written = stmt.execute(&mut *w.tx).await.map(drop).map_err(unique_to_conflict(what));
+        if written.is_err() {
+            break;
         }
     }
-    if ended != Some(true) {
+    // A problem preparing closed the channel: the statement in flight was finished.
+    drop(prepared);
+    let prepared = preparing.await.map_err(|e| StoreError::Corrupt(format!("preparing an import failed: {e}")))?;
+    written?;
+    let (p, complete) = prepared?;
+    w.chain = p.chain;
+    if !complete {
         return Ok(None);
     }
     let (last, delta) = (p.last, p.delta);
@@ -626,29 +635,38 @@ async fn insert_attempts_fed(
         // so nothing else inserted attempts meanwhile.
         sqlx::query("SELECT setval(pg_get_serial_sequence('access_attempts', 'id'), $1)")
             .bind(last)
-            .execute(&mut **tx)
+            .execute(&mut *w.tx)
             .await?;
     }
-    apply_daily(tx, delta).await?;
+    for stmt in daily_upserts(daily_version, delta) {
+        stmt.execute(&mut *w.tx).await?;
+    }
     Ok(Some(Inserted { before, last, digest }))
 }
 
+/// Rows whose daily counts an import keeps before writing them.
+const DAILY_EVERY: usize = 50_000;
+
 /// Turns fed rows into INSERTs of attempts and of their chained audit entries.
-struct AttemptPreparer<'a> {
-    actor: &'a Actor,
+struct AttemptPreparer {
+    actor: Actor,
     org_id: i64,
     now: Micros,
-    zones: &'a HashMap<i64, jiff::tz::TimeZone>,
-    chain: &'a mut Chain,
+    zones: HashMap<i64, jiff::tz::TimeZone>,
+    chain: Chain,
     audited: Audited,
     /// The id given last.
     last: i64,
+    /// Daily counts not yet written, of the last `uncounted` rows; written under
+    /// `daily_version` every [`DAILY_EVERY`] rows, along with the rows.
     delta: DailyDelta,
+    daily_version: i64,
+    uncounted: usize,
     /// Rows taken but not yet in a statement: fewer than [`BULK_ROWS`].
     pending: Vec<AttemptDraft>,
 }
 
-impl AttemptPreparer<'_> {
+impl AttemptPreparer {
     /// Takes what the source gave: rows to prepare, a statement for each thousand, or
     /// its end (`ended` says whether the source called the file complete or just
     /// stopped; a complete file's last rows are prepared then).
@@ -683,7 +701,13 @@ impl AttemptPreparer<'_> {
     /// The statements for at most [`BULK_ROWS`] rows.
     fn prepare(&mut self, chunk: Vec<AttemptDraft>, out: &mut std::collections::VecDeque<(Stmt, &'static str)>) -> Result<()> {
         for d in &chunk {
-            count_daily(&mut self.delta, self.zones, self.org_id, d, 1)?;
+            count_daily(&mut self.delta, &self.zones, self.org_id, d, 1)?;
+        }
+        self.uncounted += chunk.len();
+        if self.uncounted >= DAILY_EVERY {
+            // Written while the rows go on, not all at the end while nothing else runs.
+            out.extend(daily_upserts(self.daily_version, std::mem::take(&mut self.delta)).into_iter().map(|q| (q, "daily count")));
+            self.uncounted = 0;
         }
         let mut contents = Vec::with_capacity(chunk.len());
         out.push_back((attempts_insert(&mut self.last, self.org_id, self.now, chunk, &mut contents), "attempt"));
@@ -691,7 +715,7 @@ impl AttemptPreparer<'_> {
             Audited::Digest(d) => contents.iter().for_each(|(_, c)| d.push(&row_hash(c.as_bytes()))),
             Audited::PerRecord => {
                 let audit =
-                    audit_insert(self.chain, self.now, self.actor, Some(self.org_id), "create", RecordType::AccessAttempt, contents);
+                    audit_insert(&mut self.chain, self.now, &self.actor, Some(self.org_id), "create", RecordType::AccessAttempt, contents);
                 out.push_back((audit, "audit entry"));
             }
         }
@@ -2457,7 +2481,7 @@ impl crate::Store for SqlStore {
     }
 
     async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<AttemptImport> {
-        self.import_attempts_fed(actor, org_id, None, &mut feed_of(drafts))
+        self.import_attempts_fed(actor, org_id, None, Box::new(feed_of(drafts)))
             .await?
             .ok_or_else(|| StoreError::Corrupt("an in-memory import feed ended early".into()))
     }
@@ -2467,7 +2491,7 @@ impl crate::Store for SqlStore {
         actor: &Actor,
         org_id: i64,
         file: Option<ImportedFile>,
-        source: &mut dyn ImportSource,
+        source: Box<dyn ImportSource>,
     ) -> Result<Option<AttemptImport>> {
         let mut w = self.begin().await?;
         let audited = Audited::Digest(ImportDigest::default());
