@@ -472,6 +472,35 @@ mod attempt_tests {
         assert_eq!(fed.len(), 19);
         assert_eq!(fed[..], whole[..19]);
     }
+
+    #[test]
+    fn a_file_pulled_row_by_row_stops_at_its_first_problem_and_finishes_with_all() {
+        let mut csv = String::from("facility_id,attempted_at,purpose,outcome\n");
+        for i in 0..30u32 {
+            csv.push_str(&format!("1,2019-01-{:02}T10:00,monitoring,granted\n", 1 + i % 28 + i / 28));
+        }
+        let mut rows = attempts_csv_rows(csv.as_bytes(), resolve, now()).expect("header");
+        let mut n = 0;
+        while rows.next_good().is_some() {
+            n += 1;
+        }
+        // Line 30 repeats line 2 (day 1 again): a duplicate ends the good rows.
+        assert_eq!((n, rows.is_whole()), (28, false));
+        assert_eq!(rows.next_good(), None, "nothing more once a problem was found");
+        let errors = rows.finish().expect_err("a duplicate");
+        assert_eq!(
+            errors.iter().map(|e| (e.line, e.code)).collect::<Vec<_>>(),
+            [(30, "duplicate_row"), (31, "duplicate_row")]
+        );
+
+        let good: String = csv.lines().take(29).map(|l| format!("{l}\n")).collect();
+        let mut rows = attempts_csv_rows(good.into_bytes(), resolve, now()).expect("header");
+        while rows.next_good().is_some() {}
+        assert!(rows.is_whole());
+        assert_eq!(rows.finish(), Ok(28));
+        let header = attempts_csv_rows("facility_id,when\n".as_bytes(), resolve, now()).err().expect("bad header");
+        assert!(header.iter().all(|e| e.line == 1), "{header:?}");
+    }
 }
 
 /// A statement to import with its claims.

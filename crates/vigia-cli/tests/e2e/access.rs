@@ -603,6 +603,12 @@ async fn a_monitor_uploads_a_spreadsheet_of_attempts() {
     );
     let (_, list) = get_text(&c, app.url("/access")).await;
     assert!(list.contains("2020-01-21 10:00 CST") && list.contains("Negado"));
+    // The attempt's history begins with its import: the one entry for the whole file.
+    let entry = app.store.audit_entries(None, None, 1).await.expect("audit").remove(0);
+    assert_eq!((entry.action.as_str(), entry.record_type.as_str()), ("import", "attempt_import"));
+    let (status, history) = get_text(&c, app.url("/access/1/history")).await;
+    assert_eq!(status, 200);
+    assert!(history.contains("importado de un archivo") && history.contains(&entry.entry_hash), "{history}");
 }
 
 /// The analysis answers per purpose, state, period and before/after a date; a new
