@@ -825,10 +825,34 @@ pub(crate) struct HistoryPage {
     pub(crate) versions: Vec<VersionView>,
 }
 
-fn show_json(v: &serde_json::Value) -> String {
+/// A recorded value as people read it: instants (fields named `…_at`, in
+/// microseconds) as UTC times, and the codes of attempts' choices in the reader's
+/// language; anything else as it was stored.
+fn show_json(l: Locale, field: &str, v: &serde_json::Value) -> String {
+    let choice = |code: &str| {
+        let prefix = match field {
+            "purpose" | "outcome" | "visibility" => field,
+            "reason_category" => "reason",
+            "restrictions" => "restriction",
+            _ => return code.to_string(),
+        };
+        let key = format!("{prefix}-{code}");
+        Some(tr(l, &key)).filter(|t| *t != key).unwrap_or_else(|| code.to_string())
+    };
     match v {
         serde_json::Value::Null => "—".into(),
-        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::String(s) => choice(s),
+        serde_json::Value::Number(n) if field.ends_with("_at") => {
+            n.as_i64().map_or_else(|| n.to_string(), format_instant)
+        }
+        serde_json::Value::Array(items) if items.iter().all(serde_json::Value::is_string) => {
+            let shown: Vec<String> = items.iter().filter_map(|i| i.as_str()).map(choice).collect();
+            if shown.is_empty() {
+                "—".into()
+            } else {
+                shown.join(", ")
+            }
+        }
         other => other.to_string(),
     }
 }
@@ -853,7 +877,7 @@ pub fn version_views(l: Locale, entries: &[vigia_store::HistoryEntry]) -> Vec<Ve
             }
             let label_key = format!("field-{k}");
             let label = Some(tr(l, &label_key)).filter(|s| *s != label_key).unwrap_or_else(|| k.clone());
-            changes.push((label, old.map(show_json), show_json(v)));
+            changes.push((label, old.map(|o| show_json(l, k, o)), show_json(l, k, v)));
         }
         out.push(VersionView {
             action: tr(l, &format!("action-{}", e.action)),

@@ -609,6 +609,10 @@ async fn a_monitor_uploads_a_spreadsheet_of_attempts() {
     let (status, history) = get_text(&c, app.url("/access/1/history")).await;
     assert_eq!(status, 200);
     assert!(history.contains("importado de un archivo") && history.contains(&entry.entry_hash), "{history}");
+    // Values read as people write them: a UTC time, choices in Spanish.
+    for shown in ["2020-01-21T16:00:00Z", "Negado", "Humanitario", "Sin teléfonos, Revisión corporal"] {
+        assert!(history.contains(shown), "{shown} in {history}");
+    }
 }
 
 /// The analysis answers per purpose, state, period and before/after a date; a new
