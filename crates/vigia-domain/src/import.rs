@@ -61,9 +61,9 @@ fn read_import<T>(
     Ok(items)
 }
 
-/// An import file read row by row, at the reader's pace: [`ImportRows::next_good`]
+/// An import file read row by row, at the reader's pace: [`GoodRows::next_good`]
 /// gives each good item for as long as no problem has been found, and
-/// [`ImportRows::finish`] reads whatever is left and answers the count or every
+/// [`GoodRows::finish`] reads whatever is left and answers the count or every
 /// problem. A consumer may start on the first rows while later ones are unread, and
 /// must keep nothing unless `finish` answers `Ok`.
 ///
@@ -169,6 +169,17 @@ pub trait GoodRows {
     fn is_whole(&self) -> bool;
     /// Reads what is left, for every problem: the number of good rows, or every problem.
     fn finish(self) -> Result<usize, Vec<RowError>>;
+
+    /// Hands each good item to `sink` as it is read, then [`GoodRows::finish`]es.
+    fn each_good(mut self, mut sink: impl FnMut(Self::Item)) -> Result<usize, Vec<RowError>>
+    where
+        Self: Sized,
+    {
+        while let Some(item) = self.next_good() {
+            sink(item);
+        }
+        self.finish()
+    }
 }
 
 impl<B, F, T> GoodRows for ImportRows<B, F>
@@ -212,13 +223,9 @@ fn read_import_each<T>(
     required: &[&[&str]],
     max_rows: usize,
     row: impl FnMut(u64, &[String], &csv::StringRecord, &mut Vec<RowError>) -> Option<T>,
-    mut sink: impl FnMut(T),
+    sink: impl FnMut(T),
 ) -> Result<usize, Vec<RowError>> {
-    let mut rows = ImportRows::open(bytes, known, required, max_rows, row)?;
-    while let Some(item) = rows.next_good() {
-        sink(item);
-    }
-    rows.finish()
+    ImportRows::open(bytes, known, required, max_rows, row)?.each_good(sink)
 }
 
 fn duplicate(line: u64, column: &str, first: u64) -> RowError {
@@ -333,13 +340,9 @@ pub fn attempts_csv_each<'a>(
     bytes: &[u8],
     resolve: impl Fn(Option<i64>, Option<&str>) -> Option<FacilityRef<'a>>,
     now: crate::Micros,
-    mut sink: impl FnMut(crate::access::AttemptDraft),
+    sink: impl FnMut(crate::access::AttemptDraft),
 ) -> Result<usize, Vec<RowError>> {
-    let mut rows = attempts_csv_rows(bytes, resolve, now)?;
-    while let Some(d) = rows.next_good() {
-        sink(d);
-    }
-    rows.finish()
+    attempts_csv_rows(bytes, resolve, now)?.each_good(sink)
 }
 
 #[cfg(test)]

@@ -829,15 +829,11 @@ pub(crate) struct HistoryPage {
 /// microseconds) as UTC times, and the codes of attempts' choices in the reader's
 /// language; anything else as it was stored.
 fn show_json(l: Locale, field: &str, v: &serde_json::Value) -> String {
-    let choice = |code: &str| {
-        let prefix = match field {
-            "purpose" | "outcome" | "visibility" => field,
-            "reason_category" => "reason",
-            "restrictions" => "restriction",
-            _ => return code.to_string(),
-        };
-        let key = format!("{prefix}-{code}");
-        Some(tr(l, &key)).filter(|t| *t != key).unwrap_or_else(|| code.to_string())
+    let choice = |code: &str| match field {
+        "purpose" | "outcome" | "visibility" => crate::access::label(l, field, code),
+        "reason_category" => crate::access::label(l, "reason", code),
+        "restrictions" => crate::access::label(l, "restriction", code),
+        _ => code.to_string(),
     };
     match v {
         serde_json::Value::Null => "—".into(),
@@ -875,8 +871,7 @@ pub fn version_views(l: Locale, entries: &[vigia_store::HistoryEntry]) -> Vec<Ve
             if prev.is_none() && v.is_null() {
                 continue;
             }
-            let label_key = format!("field-{k}");
-            let label = Some(tr(l, &label_key)).filter(|s| *s != label_key).unwrap_or_else(|| k.clone());
+            let label = crate::access::label(l, "field", k);
             changes.push((label, old.map(|o| show_json(l, k, o)), show_json(l, k, v)));
         }
         out.push(VersionView {

@@ -625,10 +625,7 @@ async fn the_analysis_filters_compares_and_never_serves_stale_counts() {
         let (_, b) = app.api_user("mon@b.org", "org-b", Role::Monitor).await;
         app.coalition("red", &["org-a", "org-b"]).await;
         let siglo = app.facility("Siglo XXI").await;
-        let mut d = app.store.facility(siglo).await.expect("get").expect("f").draft;
-        d.name = "Las Agujas".into();
-        d.state_code = "09".into();
-        let agujas = app.store.create_facility(&vigia_store::Actor::SYSTEM, d).await.expect("f").id;
+        let agujas = app.facility_in("Las Agujas", "09").await;
         let http = reqwest::Client::new();
         let csv = format!(
             "facility_id,attempted_at,purpose,outcome,visibility\n\

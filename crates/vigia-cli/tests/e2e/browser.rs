@@ -460,10 +460,7 @@ async fn an_analyst_filters_the_access_analysis_by_state_and_compares_before_and
     let (_, b) = app.api_user("mon@b.org", "org-b", Role::Monitor).await;
     app.coalition("red", &["org-a", "org-b"]).await;
     let siglo = app.facility("Siglo XXI").await;
-    let mut d = app.store.facility(siglo).await.expect("get").expect("f").draft;
-    d.name = "Las Agujas".into();
-    d.state_code = "09".into();
-    let agujas = app.store.create_facility(&vigia_store::Actor::SYSTEM, d).await.expect("f").id;
+    let agujas = app.facility_in("Las Agujas", "09").await;
     let csv = format!(
         "facility_id,attempted_at,purpose,outcome,visibility\n\
          {siglo},2024-02-10T10:00,monitoring,granted,coalition\n\

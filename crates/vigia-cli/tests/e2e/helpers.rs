@@ -88,12 +88,18 @@ impl TestApp {
         assert_eq!(r.status(), 201, "import refused: {}", r.text().await.unwrap_or_default());
     }
 
+    /// A facility in Chiapas.
     pub async fn facility(&self, name: &str) -> i64 {
+        self.facility_in(name, "07").await
+    }
+
+    /// A facility in the state with that INEGI code.
+    pub async fn facility_in(&self, name: &str, state_code: &str) -> i64 {
         let d = FacilityDraft {
             name: name.into(),
             kind: FacilityKind::EstacionMigratoria,
             authority: "INM".into(),
-            state_code: "07".into(),
+            state_code: state_code.into(),
             municipality: None,
             latitude: None,
             longitude: None,

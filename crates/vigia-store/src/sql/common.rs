@@ -481,6 +481,12 @@ async fn insert_attempts_bulk(w: &mut WriteTx, actor: &Actor, org_id: i64, draft
         .ok_or_else(|| StoreError::Corrupt("an in-memory import feed ended early".into()))
 }
 
+/// The action of an import's one audit entry.
+const IMPORT: &str = "import";
+/// The action of the entry that keeps the version an import wrote, at the imported
+/// attempt's first correction.
+const ORIGINAL: &str = "original";
+
 /// Records an import of the attempts `ins` wrote, and its one audit entry.
 async fn record_import(
     w: &mut WriteTx,
@@ -518,7 +524,7 @@ async fn record_import(
     .fetch_one(&mut *w.tx)
     .await?
     .try_get("id")?;
-    w.audit(actor, Some(org_id), "import", RecordType::AttemptImport, imp.id, &imp.content_json()).await?;
+    w.audit(actor, Some(org_id), IMPORT, RecordType::AttemptImport, imp.id, &imp.content_json()).await?;
     Ok(imp)
 }
 
@@ -595,7 +601,7 @@ async fn insert_attempts_fed(
     };
     let (ready, mut prepared) = tokio::sync::mpsc::channel::<(Stmt, &'static str)>(AHEAD);
     let preparing = tokio::task::spawn_blocking(move || -> Result<(AttemptPreparer, bool)> {
-        let mut queue = std::collections::VecDeque::new();
+        let mut queue = Vec::new();
         // `None` while rows may still come; then whether the source said it was complete.
         let mut ended: Option<bool> = None;
         while ended.is_none() {
@@ -673,7 +679,7 @@ impl AttemptPreparer {
     fn take(
         &mut self,
         item: Option<ImportFeed>,
-        out: &mut std::collections::VecDeque<(Stmt, &'static str)>,
+        out: &mut Vec<(Stmt, &'static str)>,
         ended: &mut Option<bool>,
     ) -> Result<()> {
         match item {
@@ -699,7 +705,7 @@ impl AttemptPreparer {
     }
 
     /// The statements for at most [`BULK_ROWS`] rows.
-    fn prepare(&mut self, chunk: Vec<AttemptDraft>, out: &mut std::collections::VecDeque<(Stmt, &'static str)>) -> Result<()> {
+    fn prepare(&mut self, chunk: Vec<AttemptDraft>, out: &mut Vec<(Stmt, &'static str)>) -> Result<()> {
         for d in &chunk {
             count_daily(&mut self.delta, &self.zones, self.org_id, d, 1)?;
         }
@@ -710,13 +716,13 @@ impl AttemptPreparer {
             self.uncounted = 0;
         }
         let mut contents = Vec::with_capacity(chunk.len());
-        out.push_back((attempts_insert(&mut self.last, self.org_id, self.now, chunk, &mut contents), "attempt"));
+        out.push((attempts_insert(&mut self.last, self.org_id, self.now, chunk, &mut contents), "attempt"));
         match &mut self.audited {
             Audited::Digest(d) => contents.iter().for_each(|(_, c)| d.push(&row_hash(c.as_bytes()))),
             Audited::PerRecord => {
                 let audit =
                     audit_insert(&mut self.chain, self.now, &self.actor, Some(self.org_id), "create", RecordType::AccessAttempt, contents);
-                out.push_back((audit, "audit entry"));
+                out.push((audit, "audit entry"));
             }
         }
         Ok(())
@@ -1446,15 +1452,16 @@ impl SqlStore {
     async fn imported_version(&self, attempt_id: i64, entries: &mut Vec<HistoryEntry>) -> Result<()> {
         let import = sqlx::query(
             "SELECT a.seq, a.at, a.actor_user_id, u.display_name, a.entry_hash FROM attempt_imports i \
-             JOIN audit_log a ON a.record_type = $2 AND a.record_id = i.id AND a.action = 'import' \
+             JOIN audit_log a ON a.record_type = $2 AND a.record_id = i.id AND a.action = $3 \
              LEFT JOIN users u ON u.id = a.actor_user_id WHERE i.first_id <= $1 AND i.last_id >= $1",
         )
         .bind(attempt_id)
         .bind(RecordType::AttemptImport.as_str())
+        .bind(IMPORT)
         .fetch_optional(&self.pool)
         .await?;
         let Some(r) = import else { return Ok(()) };
-        let (content, content_hash) = match entries.iter().position(|e| e.action == "original") {
+        let (content, content_hash) = match entries.iter().position(|e| e.action == ORIGINAL) {
             Some(i) => {
                 let o = entries.remove(i);
                 (o.content, o.content_hash)
@@ -1474,7 +1481,7 @@ impl SqlStore {
                 at: r.try_get("at")?,
                 actor_user_id: r.try_get("actor_user_id")?,
                 actor_name: r.try_get("display_name")?,
-                action: "import".into(),
+                action: IMPORT.into(),
                 content,
                 content_hash,
                 entry_hash: r.try_get("entry_hash")?,
@@ -1516,7 +1523,7 @@ impl SqlStore {
                 }
                 entries += 1;
                 after = e.seq;
-                if e.action == "original" && e.record_type == RecordType::AccessAttempt.as_str() {
+                if e.action == ORIGINAL && e.record_type == RecordType::AccessAttempt.as_str() {
                     originals.insert(e.record_id, e.content_hash.clone());
                 }
                 latest.insert((e.record_type.clone(), e.record_id), (e.seq, e.content_hash));
@@ -2446,7 +2453,7 @@ impl crate::Store for SqlStore {
         if !audited_alone {
             // Imported: its import's entry stands for it until now. Its own entries begin
             // with the version the import wrote, so the correction below has a before.
-            w.audit(actor, Some(org_id), "original", RecordType::AccessAttempt, id, &before.content_json()).await?;
+            w.audit(actor, Some(org_id), ORIGINAL, RecordType::AccessAttempt, id, &before.content_json()).await?;
         }
         w.audit(actor, Some(org_id), "update", RecordType::AccessAttempt, id, &a.content_json()).await?;
         w.commit().await?;
