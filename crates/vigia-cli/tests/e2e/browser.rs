@@ -18,6 +18,64 @@ fn find(env: &str, candidates: &[&str]) -> Option<PathBuf> {
     candidates.iter().map(PathBuf::from).find(|p| p.exists())
 }
 
+/// A TCP relay in front of the test server that can be unplugged: while it is, every
+/// connection (open or new) is closed at once, so the browser sees the server as a real
+/// dead network would show it. ChromeDriver's network emulation alone is not enough for a
+/// test that must prove nothing was sent: it is re-applied by ChromeDriver after each
+/// navigation, and a request made by the new page in that moment gets through.
+pub struct Cable {
+    pub port: u16,
+    plugged: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Cable {
+    pub async fn to(app: &TestApp) -> Cable {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("cable port");
+        let port = listener.local_addr().expect("cable addr").port();
+        let plugged = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (server, p, o) = (app.addr, plugged.clone(), open.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !p.load(Ordering::SeqCst) {
+                    continue; // dropped: closed at once
+                }
+                let relay = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(server).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                o.lock().expect("cable").push(relay.abort_handle());
+            }
+        });
+        Cable { port, plugged, open, accept }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Plugs the cable in, or pulls it out and closes every open connection.
+    pub fn plug(&self, on: bool) {
+        self.plugged.store(on, std::sync::atomic::Ordering::SeqCst);
+        if !on {
+            for relay in self.open.lock().expect("cable").drain(..) {
+                relay.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Cable {
+    fn drop(&mut self) {
+        self.accept.abort();
+        self.plug(false);
+    }
+}
+
 pub struct Driver {
     child: Child,
     profile: PathBuf,
@@ -394,13 +452,14 @@ async fn a_monitor_fills_a_visit_offline_and_it_is_sent_once_when_back_online() 
     app.user("mon@a.org", "org-a", Role::Monitor).await;
     let facility = app.facility("Estación Migratoria Tenosique").await;
     let org = app.org("org-a").await;
-    c.goto(&app.url("/login")).await.expect("goto");
+    let cable = Cable::to(&app).await;
+    c.goto(&cable.url("/login")).await.expect("goto");
     wait_h1(&c, "Iniciar sesión").await;
     fill(&c, "#email", "mon@a.org").await;
     fill(&c, "#password", PASSWORD).await;
     click(&c, "button[type=submit]:not(.link)").await;
     wait_h1(&c, "Centros de detención").await;
-    c.goto(&app.url("/visits/new")).await.expect("goto");
+    c.goto(&cable.url("/visits/new")).await.expect("goto");
     wait_h1(&c, "Registrar una visita").await;
     // The service worker takes control before the connection goes.
     let mut controlled = false;
@@ -417,6 +476,9 @@ async fn a_monitor_fills_a_visit_offline_and_it_is_sent_once_when_back_online() 
     }
     assert!(controlled, "the service worker controls the form");
 
+    // Offline as a phone is: the browser says so (navigator.onLine, the `online` event
+    // later) and the server cannot be reached.
+    cable.plug(false);
     driver.network(&c, false).await;
     c.find(Locator::Css(&format!("#f-facility_id option[value='{facility}']")))
         .await
@@ -437,8 +499,12 @@ async fn a_monitor_fills_a_visit_offline_and_it_is_sent_once_when_back_online() 
     wait_h1(&c, "Registrar una visita").await;
     let total = c.find(Locator::Css("#f-pop-total")).await.expect("total").prop("value").await.expect("value");
     assert_eq!(total.as_deref(), Some("44"), "the draft survived the reload");
-    assert!(app.store.visits(org, None).await.expect("visits").is_empty(), "nothing reached the server offline");
+    assert!(
+        app.store.visits(org, None).await.expect("visits").is_empty(),
+        "the cable is out: nothing reached the server"
+    );
 
+    cable.plug(true);
     driver.network(&c, true).await;
     text_until(&c, "#draft-status", |t| t == "Enviado.").await;
     let visits = app.store.visits(org, None).await.expect("visits");
