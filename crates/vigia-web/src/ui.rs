@@ -828,7 +828,53 @@ pub(crate) struct HistoryPage {
 /// A recorded value as people read it: instants (fields named `…_at`, in
 /// microseconds) as UTC times, and the codes of attempts' choices in the reader's
 /// language; anything else as it was stored.
-fn show_json(l: Locale, field: &str, v: &serde_json::Value) -> String {
+/// Names for the ids a history holds (center, organization, user), so a version reads
+/// "Centro: Siglo XXI (#1)" rather than "Centro: 1". Each distinct id is looked up once.
+#[derive(Default)]
+pub struct IdNames(HashMap<(&'static str, i64), String>);
+
+fn id_kind(field: &str) -> Option<&'static str> {
+    match field {
+        "facility_id" => Some("facility"),
+        "org_id" => Some("org"),
+        "lawyer_user_id" | "user_id" => Some("user"),
+        _ => None,
+    }
+}
+
+impl IdNames {
+    pub async fn of(st: &AppState, entries: &[vigia_store::HistoryEntry]) -> Result<IdNames, WebError> {
+        let mut wanted = std::collections::BTreeSet::new();
+        for e in entries {
+            let content: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&e.content).unwrap_or_default();
+            for (k, v) in &content {
+                if let (Some(kind), Some(id)) = (id_kind(k), v.as_i64()) {
+                    wanted.insert((kind, id));
+                }
+            }
+        }
+        let mut names = HashMap::new();
+        for (kind, id) in wanted {
+            let name = match kind {
+                "facility" => st.store.facility(id).await?.map(|f| f.draft.name),
+                "org" => st.store.org(id).await?.map(|o| o.name),
+                _ => st.store.user(id).await?.map(|u| u.display_name),
+            };
+            if let Some(name) = name {
+                names.insert((kind, id), name);
+            }
+        }
+        Ok(IdNames(names))
+    }
+
+    fn name(&self, field: &str, id: i64) -> Option<String> {
+        let kind = id_kind(field)?;
+        self.0.get(&(kind, id)).map(|n| format!("{n} (#{id})"))
+    }
+}
+
+fn show_json(l: Locale, names: &IdNames, field: &str, v: &serde_json::Value) -> String {
     let choice = |code: &str| match field {
         "purpose" | "outcome" | "visibility" => crate::access::label(l, field, code),
         "reason_category" => crate::access::label(l, "reason", code),
@@ -840,6 +886,9 @@ fn show_json(l: Locale, field: &str, v: &serde_json::Value) -> String {
         serde_json::Value::String(s) => choice(s),
         serde_json::Value::Number(n) if field.ends_with("_at") => {
             n.as_i64().map_or_else(|| n.to_string(), format_instant)
+        }
+        serde_json::Value::Number(n) if id_kind(field).is_some() => {
+            n.as_i64().and_then(|id| names.name(field, id)).unwrap_or_else(|| n.to_string())
         }
         serde_json::Value::Array(items) if items.iter().all(serde_json::Value::is_string) => {
             let shown: Vec<String> = items.iter().filter_map(|i| i.as_str()).map(choice).collect();
@@ -854,7 +903,7 @@ fn show_json(l: Locale, field: &str, v: &serde_json::Value) -> String {
 }
 
 /// Each version with the fields that changed from the one before.
-pub fn version_views(l: Locale, entries: &[vigia_store::HistoryEntry]) -> Vec<VersionView> {
+pub fn version_views(l: Locale, names: &IdNames, entries: &[vigia_store::HistoryEntry]) -> Vec<VersionView> {
     let mut prev: Option<serde_json::Map<String, serde_json::Value>> = None;
     let mut out = Vec::new();
     for e in entries {
@@ -872,7 +921,7 @@ pub fn version_views(l: Locale, entries: &[vigia_store::HistoryEntry]) -> Vec<Ve
                 continue;
             }
             let label = crate::access::label(l, "field", k);
-            changes.push((label, old.map(|o| show_json(l, k, o)), show_json(l, k, v)));
+            changes.push((label, old.map(|o| show_json(l, names, k, o)), show_json(l, names, k, v)));
         }
         out.push(VersionView {
             action: tr(l, &format!("action-{}", e.action)),
@@ -899,7 +948,7 @@ async fn facility_history(
     let page = HistoryPage {
         c: Chrome::new(&ctx, &format!("/facilities/{}/history", f.id)),
         title: tr_args(l, "history-title", &[("name", f.draft.name.clone())]),
-        versions: version_views(l, &entries),
+        versions: version_views(l, &IdNames::of(&st, &entries).await?, &entries),
     };
     render(StatusCode::OK, &page)
 }

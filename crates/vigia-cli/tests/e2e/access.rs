@@ -565,8 +565,8 @@ async fn the_map_shows_each_facility_s_latest_outcome() {
 #[tokio::test]
 async fn a_monitor_uploads_a_spreadsheet_of_attempts() {
     let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
-    app.user("mon@a.org", "org-a", Role::Monitor).await;
-    app.facility("Estación Migratoria Tenosique").await;
+    let mon = app.user("mon@a.org", "org-a", Role::Monitor).await;
+    let tenosique = app.facility("Estación Migratoria Tenosique").await;
     let c = app.login("mon@a.org").await;
     let (status, page) = get_text(&c, app.url("/access/import")).await;
     assert_eq!(status, 200);
@@ -609,8 +609,13 @@ async fn a_monitor_uploads_a_spreadsheet_of_attempts() {
     let (status, history) = get_text(&c, app.url("/access/1/history")).await;
     assert_eq!(status, 200);
     assert!(history.contains("importado de un archivo") && history.contains(&entry.entry_hash), "{history}");
-    // Values read as people write them: a UTC time, choices in Spanish.
-    for shown in ["2020-01-21T16:00:00Z", "Negado", "Humanitario", "Sin teléfonos, Revisión corporal"] {
+    // Values read as people write them: a UTC time, choices in Spanish, the center and
+    // the organization by name.
+    let center =
+        format!("<span class=\"field\">Centro</span>: <ins>Estación Migratoria Tenosique (#{tenosique})</ins>");
+    let org = format!("<span class=\"field\">Organización</span>: <ins>Org org-a (#{})</ins>", mon.org_id);
+    for shown in ["2020-01-21T16:00:00Z", "Negado", "Humanitario", "Sin teléfonos, Revisión corporal", &center, &org]
+    {
         assert!(history.contains(shown), "{shown} in {history}");
     }
 }
