@@ -327,6 +327,56 @@ fn attempt(
     }
 }
 
+/// Whatever a spreadsheet's cells hold comes back byte for byte, also through
+/// PostgreSQL's COPY (whose text format gives tabs, newlines, backslashes and `\N`
+/// meanings of their own); missing values stay missing, empty text stays empty.
+#[tokio::test]
+async fn imported_text_comes_back_exactly_as_written() {
+    use vigia_domain::access::{Outcome, Restriction};
+    let awkward = [
+        "tab\there",
+        "two\nlines",
+        "cr\r\nlf",
+        "back\\slash",
+        "\\N",
+        "\\",
+        "ends with \\",
+        "\\t not a tab",
+        "ñandú «comillas» 🙂",
+        "x\u{7f}y",
+        "\u{2028}",
+        "",
+    ];
+    for db in TestDb::all().await {
+        let key = MasterKey::generate().expect("key");
+        let (store, _, beto) = seeded(&db, &key).await;
+        let b = beto.org_id.expect("b");
+        let f = store.create_facility(&Actor::SYSTEM, draft("Siglo XXI", Some(960))).await.expect("f").id;
+        let drafts: Vec<_> = awkward
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let mut d = attempt(f, i as i64, Outcome::Denied, false);
+                d.notes = Some(format!("nota: {t}"));
+                d.reason_text = Some((*t).to_string());
+                d.official = (i % 2 == 0).then(|| (*t).to_string());
+                d.people_to_see = (i % 3 != 0).then_some(i as i64);
+                d.requested_at = (i % 2 == 1).then_some(d.attempted_at - 3_600_000_000);
+                d.restrictions =
+                    if i % 4 == 0 { Vec::new() } else { vec![Restriction::NoPhones, Restriction::Searched] };
+                d
+            })
+            .collect();
+        let imp = store.import_attempts(&beto, b, drafts.clone()).await.expect("import");
+        for (i, d) in drafts.iter().enumerate() {
+            let a = store.attempt(b, imp.first_id + i as i64).await.expect("get").expect("stored");
+            assert_eq!(&a.draft, d, "row {i} ({:?}) on {:?}", awkward[i], db.backend);
+        }
+        let report = store.verify_audit().await.expect("verify");
+        assert!(report.ok(), "{:?}", report.problems);
+    }
+}
+
 #[tokio::test]
 async fn an_import_is_one_audit_entry_that_still_catches_any_changed_row() {
     use vigia_domain::access::Outcome;

@@ -152,12 +152,18 @@ pub async fn find_episodes(
 ) -> vigia_store::Result<Vec<Episode>> {
     let mut episodes = mirror.episodes(store, viewer_org, s).await?.as_ref().clone();
     if with_ids {
-        for e in &mut episodes {
-            let refused = store.refused_attempts(viewer_org, day_number(e.start), day_number(e.end) + 1).await?;
-            e.attempt_ids = refused.into_iter().map(|(id, _, _)| id).collect();
-        }
+        attach_attempt_ids(store, viewer_org, &mut episodes).await?;
     }
     Ok(episodes)
+}
+
+/// Fills in the refused attempts `viewer_org` may see behind each episode.
+async fn attach_attempt_ids(store: &DynStore, viewer_org: i64, episodes: &mut [Episode]) -> vigia_store::Result<()> {
+    for e in episodes {
+        let refused = store.refused_attempts(viewer_org, day_number(e.start), day_number(e.end) + 1).await?;
+        e.attempt_ids = refused.into_iter().map(|(id, _, _)| id).collect();
+    }
+    Ok(())
 }
 
 /// A copy of the daily access counts in memory, brought up to date on each use by
@@ -565,10 +571,7 @@ async fn api(
     }
     let user = ctx.require_user()?.clone();
     let mut a = analyse(&st, &ctx, &q).await?;
-    for e in &mut a.episodes {
-        let refused = st.store.refused_attempts(user.org_id, day_number(e.start), day_number(e.end) + 1).await?;
-        e.attempt_ids = refused.into_iter().map(|(id, _, _)| id).collect();
-    }
+    attach_attempt_ids(&st.store, user.org_id, &mut a.episodes).await?;
     let fac_name = |id: &i64| a.facilities.get(id).map(|f| f.draft.name.clone());
     let org_name = |id: &i64| a.orgs.get(id).cloned();
     let row = |t: &Tally| serde_json::json!({"attempts": t.attempts, "refusals": t.refusals, "rate": t.rate()});
