@@ -464,6 +464,34 @@ async fn an_import_is_one_audit_entry_that_still_catches_any_changed_row() {
     }
 }
 
+/// Verify reads attempts a page at a time (20,000); rows past the first page are
+/// still checked, the imported ones against their digest and the others one by one.
+#[tokio::test]
+async fn verify_checks_attempts_past_its_first_page() {
+    use vigia_domain::access::Outcome;
+    for db in TestDb::all().await {
+        let key = MasterKey::generate().expect("key");
+        let (store, _, beto) = seeded(&db, &key).await;
+        let b = beto.org_id.expect("b");
+        let f = store.create_facility(&Actor::SYSTEM, draft("Siglo XXI", Some(960))).await.expect("f").id;
+        let drafts: Vec<_> = (0..20_003).map(|i| attempt(f, i % 300, Outcome::Denied, false)).collect();
+        let imp = store.import_attempts(&beto, b, drafts).await.expect("import");
+        let single = store.create_attempt(&beto, b, attempt(f, 3, Outcome::Granted, false)).await.expect("one").id;
+        assert!(single > 20_003 && store.verify_audit().await.expect("verify").ok());
+
+        raw(&db, &format!("UPDATE access_attempts SET team_size = 9 WHERE id = {}", imp.first_id + 20_001)).await;
+        raw(&db, &format!("UPDATE access_attempts SET team_size = 9 WHERE id = {single}")).await;
+        let report = store.verify_audit().await.expect("verify");
+        let range = format!("{}–{}", imp.first_id + 20_000, imp.last_id);
+        assert!(report.problems.iter().any(|p| p.contains(&range)), "{:?}", report.problems);
+        assert!(
+            report.problems.iter().any(|p| p.contains(&format!("access_attempt {single} differs"))),
+            "{:?}",
+            report.problems
+        );
+    }
+}
+
 #[tokio::test]
 async fn attempts_are_shared_within_coalitions_only() {
     use vigia_domain::access::{AttemptFilter, Outcome};

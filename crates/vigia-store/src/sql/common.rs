@@ -3672,15 +3672,22 @@ impl crate::Store for SqlStore {
             check_current(problems, &latest, RecordType::AttemptImport, imp.id, &imp.content_json());
         }
         let mut imported = ImportedCheck::new(&imports, &originals);
-        let attempts = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {ATTEMPT_COLUMNS} FROM access_attempts a ORDER BY a.id")))
-            .fetch_all(&self.pool)
-            .await?;
-        for r in &attempts {
-            let a = attempt_from_row(r)?;
-            let content = a.content_json();
-            let corrected = latest.contains_key(&(RecordType::AccessAttempt.as_str().to_string(), a.id));
-            if !imported.push(problems, &a, &content) || corrected {
-                check_current(problems, &latest, RecordType::AccessAttempt, a.id, &content);
+        // In pages, so memory stays flat however many millions of attempts there are.
+        let page = format!("SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE a.id > $1 ORDER BY a.id LIMIT 20000");
+        let mut after = 0i64;
+        loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(page.as_str())).bind(after).fetch_all(&self.pool).await?;
+            for r in &rows {
+                let a = attempt_from_row(r)?;
+                let content = a.content_json();
+                let corrected = latest.contains_key(&(RecordType::AccessAttempt.as_str().to_string(), a.id));
+                if !imported.push(problems, &a, &content) || corrected {
+                    check_current(problems, &latest, RecordType::AccessAttempt, a.id, &content);
+                }
+                after = a.id;
+            }
+            if rows.len() < 20_000 {
+                break;
             }
         }
         imported.finish(problems);
