@@ -10,7 +10,8 @@
 //!    (the baseline: no storage); the store alone, given rows read beforehand (into a
 //!    scratch copy of the demo); and, on SQLite, two floors written raw with nothing
 //!    else: the same rows alone, and the same rows with an audit row each (what an
-//!    import wrote before it had one entry per file). `VIGIA_BENCH_IMPORT_ONLY=1`
+//!    import wrote before it had one entry per file); on PostgreSQL, one floor: the
+//!    server writing as many rows itself into the app's schema. `VIGIA_BENCH_IMPORT_ONLY=1`
 //!    stops here.
 //! 2. Serves the result in-process and asks, one request at a time, the dashboard
 //!    (`GET /access/analysis`, signed in) and the denial-rate query
@@ -151,6 +152,10 @@ async fn main() {
     } else {
         None
     };
+    let pg_floor = match std::env::var("VIGIA_BENCH_DATABASE_URL") {
+        Ok(url) => Some(postgres_floor(&url, total_rows).await),
+        Err(_) => None,
+    };
     // The store alone, given rows read beforehand, into a scratch copy of the demo.
     let stored_s = {
         let scratch_db = match std::env::var("VIGIA_BENCH_DATABASE_URL") {
@@ -191,6 +196,10 @@ async fn main() {
         ] {
             println!("{:<52} {:>9.2} {:>12.0} {:>10.3}", what, f, rate(f), rate(f) / rate(parse_s));
         }
+    }
+    if let Some(f) = pg_floor {
+        let what = "PostgreSQL floor: the server writes the rows itself";
+        println!("{:<52} {:>9.2} {:>12.0} {:>10.3}", what, f, rate(f), rate(f) / rate(parse_s));
     }
     println!(
         "{:<52} {:>9.2} {:>12.0} {:>10.3}",
@@ -327,6 +336,61 @@ async fn main() {
         println!("{:<66} {:>9.2} {:>9.2} {:>14.1}", r.name, r.p50_ms, r.p95_ms, r.p50_ms / base_p50);
     }
     drop(db);
+}
+
+/// The PostgreSQL floor: the server itself writes `total_rows` attempt rows into a
+/// fresh copy of the app's schema (same table, indexes and foreign keys, the demo's
+/// organizations and facilities), shaped like the generated files (per organization,
+/// minutes apart from 2019, a few facilities each), with one `INSERT … SELECT` over
+/// `generate_series` per organization in one transaction: no client, no parsing, no
+/// audit, no daily counts. Seconds.
+async fn postgres_floor(server_url: &str, total_rows: usize) -> f64 {
+    use sqlx::{Connection, Row};
+    let db = TestDb::postgres(server_url).await.expect("floor database");
+    let store = vigia_store::open(&db.url, &[MasterKey::generate().expect("key")]).await.expect("store");
+    vigia_cli::demo::seed(&store).await.expect("demo data");
+    let orgs: Vec<i64> = store.list_orgs().await.expect("orgs").iter().map(|o| o.id).collect();
+    let facilities: Vec<i64> = store.list_facilities().await.expect("facilities").iter().map(|f| f.id).collect();
+    drop(store);
+    let mut c = sqlx::PgConnection::connect(&db.url).await.expect("floor connection");
+    let mut next: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) AS m FROM access_attempts")
+        .fetch_one(&mut c)
+        .await
+        .expect("max id")
+        .get("m");
+    let per_org = (total_rows / orgs.len()) as i64;
+    let per_day = (per_org as usize).div_ceil(2_555).max(1) as i64;
+    let minutes = (900 / per_day).max(1);
+    settle();
+    let t = Instant::now();
+    let mut tx = c.begin().await.expect("begin");
+    for (k, org) in orgs.iter().enumerate() {
+        let rows = per_org + i64::from((k as i64) < total_rows as i64 % orgs.len() as i64);
+        sqlx::query(
+            "INSERT INTO access_attempts (id, org_id, facility_id, version, attempted_at, purpose, team_size, \
+             outcome, reason_category, restrictions, visibility, created_at, updated_at) \
+             SELECT $1 + i, $2, ($3::BIGINT[])[1 + ($4 + i % 4) % cardinality($3::BIGINT[])], 1, \
+             1546351200000000 + (i / $5) * 86400000000 + ((i % $5) * $6 + $4) * 60000000, 'legal_assistance', 2, \
+             CASE WHEN i % 5 = 0 THEN 'denied' ELSE 'granted' END, \
+             CASE WHEN i % 5 = 0 THEN 'orders_from_above' END, 'no_phones', 'coalition', 0, 0 \
+             FROM generate_series(1::BIGINT, $7) AS i",
+        )
+        .bind(next)
+        .bind(org)
+        .bind(&facilities)
+        .bind(k as i64 * 3)
+        .bind(per_day)
+        .bind(minutes)
+        .bind(rows)
+        .execute(&mut *tx)
+        .await
+        .expect("floor rows");
+        next += rows;
+    }
+    tx.commit().await.expect("commit");
+    let seconds = t.elapsed().as_secs_f64();
+    drop(db);
+    seconds
 }
 
 /// The floor: SQLite (the app's settings: WAL, `synchronous=FULL`, 32 MiB cache, 16 KiB

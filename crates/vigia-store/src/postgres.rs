@@ -33,19 +33,4 @@ async fn backup(_pool: &Pool<Db>, _blob_dir: Option<&Path>, _path: &Path) -> Res
     Err(StoreError::Unsupported("use pg_dump for PostgreSQL backups (see docs/operations.md)"))
 }
 
-/// Imports write attempts with `COPY … FROM STDIN`: the server skips parsing and
-/// planning a 15,000-parameter INSERT per thousand rows.
-const COPY_IN: bool = true;
-
-/// Sends `rows` (COPY's text format) into `into` (`table (columns)`).
-async fn copy_rows(
-    conn: &mut sqlx::PgConnection,
-    into: &'static str,
-    rows: Vec<u8>,
-) -> std::result::Result<(), sqlx::Error> {
-    let mut copy = conn.copy_in_raw(&format!("COPY {into} FROM STDIN")).await?;
-    copy.send(rows).await?;
-    copy.finish().await.map(drop)
-}
-
 include!("sql/common.rs");

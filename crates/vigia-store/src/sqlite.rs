@@ -86,15 +86,4 @@ async fn backup(pool: &Pool<Db>, blob_dir: Option<&Path>, out: &Path) -> Result<
     Ok(())
 }
 
-/// SQLite has no COPY; its multi-row INSERTs are already close to its raw speed.
-const COPY_IN: bool = false;
-
-async fn copy_rows(
-    _conn: &mut sqlx::SqliteConnection,
-    _into: &'static str,
-    _rows: Vec<u8>,
-) -> std::result::Result<(), sqlx::Error> {
-    Err(sqlx::Error::Protocol("COPY is PostgreSQL's".into()))
-}
-
 include!("sql/common.rs");

@@ -327,9 +327,9 @@ fn attempt(
     }
 }
 
-/// Whatever a spreadsheet's cells hold comes back byte for byte, also through
-/// PostgreSQL's COPY (whose text format gives tabs, newlines, backslashes and `\N`
-/// meanings of their own); missing values stay missing, empty text stays empty.
+/// Whatever a spreadsheet's cells hold comes back byte for byte on both backends
+/// (tabs, newlines, backslashes, a literal `\N`: what a bulk path such as COPY would
+/// have to escape); missing values stay missing, empty text stays empty.
 #[tokio::test]
 async fn imported_text_comes_back_exactly_as_written() {
     use vigia_domain::access::{Outcome, Restriction};

@@ -599,7 +599,7 @@ async fn insert_attempts_fed(
         uncounted: 0,
         pending: Vec::with_capacity(BULK_ROWS),
     };
-    let (ready, mut prepared) = tokio::sync::mpsc::channel::<(Prepared, &'static str)>(AHEAD);
+    let (ready, mut prepared) = tokio::sync::mpsc::channel::<(Stmt, &'static str)>(AHEAD);
     let preparing = tokio::task::spawn_blocking(move || -> Result<(AttemptPreparer, bool)> {
         let mut queue = Vec::new();
         // `None` while rows may still come; then whether the source said it was complete.
@@ -617,7 +617,7 @@ async fn insert_attempts_fed(
     });
     let mut written = Ok(());
     while let Some((stmt, what)) = prepared.recv().await {
-        written = stmt.execute(&mut w.tx).await.map_err(unique_to_conflict(what));
+        written = stmt.execute(&mut *w.tx).await.map(drop).map_err(unique_to_conflict(what));
         if written.is_err() {
             break;
         }
@@ -650,21 +650,6 @@ async fn insert_attempts_fed(
     Ok(Some(Inserted { before, last, digest }))
 }
 
-/// A write an import prepared ahead: a statement, or rows for `COPY` (PostgreSQL).
-enum Prepared {
-    Query(Stmt),
-    Copy(&'static str, Vec<u8>),
-}
-
-impl Prepared {
-    async fn execute(self, conn: &mut <Db as sqlx::Database>::Connection) -> std::result::Result<(), sqlx::Error> {
-        match self {
-            Prepared::Query(q) => q.execute(conn).await.map(drop),
-            Prepared::Copy(into, rows) => copy_rows(conn, into, rows).await,
-        }
-    }
-}
-
 /// Rows whose daily counts an import keeps before writing them.
 const DAILY_EVERY: usize = 50_000;
 
@@ -694,7 +679,7 @@ impl AttemptPreparer {
     fn take(
         &mut self,
         item: Option<ImportFeed>,
-        out: &mut Vec<(Prepared, &'static str)>,
+        out: &mut Vec<(Stmt, &'static str)>,
         ended: &mut Option<bool>,
     ) -> Result<()> {
         match item {
@@ -720,18 +705,14 @@ impl AttemptPreparer {
     }
 
     /// The statements for at most [`BULK_ROWS`] rows.
-    fn prepare(&mut self, chunk: Vec<AttemptDraft>, out: &mut Vec<(Prepared, &'static str)>) -> Result<()> {
+    fn prepare(&mut self, chunk: Vec<AttemptDraft>, out: &mut Vec<(Stmt, &'static str)>) -> Result<()> {
         for d in &chunk {
             count_daily(&mut self.delta, &self.zones, self.org_id, d, 1)?;
         }
         self.uncounted += chunk.len();
         if self.uncounted >= DAILY_EVERY {
             // Written while the rows go on, not all at the end while nothing else runs.
-            out.extend(
-                daily_upserts(self.daily_version, std::mem::take(&mut self.delta))
-                    .into_iter()
-                    .map(|q| (Prepared::Query(q), "daily count")),
-            );
+            out.extend(daily_upserts(self.daily_version, std::mem::take(&mut self.delta)).into_iter().map(|q| (q, "daily count")));
             self.uncounted = 0;
         }
         let mut contents = Vec::with_capacity(chunk.len());
@@ -741,100 +722,37 @@ impl AttemptPreparer {
             Audited::PerRecord => {
                 let audit =
                     audit_insert(&mut self.chain, self.now, &self.actor, Some(self.org_id), "create", RecordType::AccessAttempt, contents);
-                out.push((Prepared::Query(audit), "audit entry"));
+                out.push((audit, "audit entry"));
             }
         }
         Ok(())
     }
 }
 
-/// The columns an import writes, in the order of its INSERT and COPY rows.
-const ATTEMPTS_INTO: &str = "access_attempts (id, org_id, facility_id, requested_at, attempted_at, purpose, team_size, \
-     people_to_see, outcome, reason_category, reason_text, official, restrictions, notes, visibility, \
-     version, created_at, updated_at)";
-
-/// One write of new attempts (at most [`BULK_ROWS`]) under the ids after `last`: an
-/// INSERT, or rows for COPY where the backend has it; pushes each one's audited
-/// content onto `contents`.
+/// One INSERT of new attempts (at most [`BULK_ROWS`]) under the ids after `last`;
+/// pushes each one's audited content onto `contents`.
 fn attempts_insert(
     last: &mut i64,
     org_id: i64,
     now: Micros,
     chunk: Vec<AttemptDraft>,
     contents: &mut Vec<(i64, String)>,
-) -> Prepared {
+) -> Stmt {
     const COLUMNS: usize = 15;
-    let rows = chunk.len();
-    let attempts = chunk.into_iter().map(|d| {
+    let sql = format!(
+        "INSERT INTO access_attempts (id, org_id, facility_id, requested_at, attempted_at, purpose, team_size, \
+         people_to_see, outcome, reason_category, reason_text, official, restrictions, notes, visibility, \
+         version, created_at, updated_at) VALUES {}",
+        placeholders_then(chunk.len(), COLUMNS, &format!(", 1, {now}, {now}"))
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for d in chunk {
         *last += 1;
         let a = Attempt { id: *last, org_id, version: 1, draft: d, created_at: now, updated_at: now };
         contents.push((a.id, a.content_json()));
-        a
-    });
-    if COPY_IN {
-        let mut out = Vec::with_capacity(rows * 192);
-        attempts.for_each(|a| copy_line(&mut out, &a));
-        return Prepared::Copy(ATTEMPTS_INTO, out);
-    }
-    let sql = format!(
-        "INSERT INTO {ATTEMPTS_INTO} VALUES {}",
-        placeholders_then(rows, COLUMNS, &format!(", 1, {now}, {now}"))
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for a in attempts {
         q = bind_draft(q.bind(a.id).bind(org_id), a.draft);
     }
-    Prepared::Query(q)
-}
-
-/// An attempt as one line of COPY's text format, columns as in [`ATTEMPTS_INTO`]:
-/// tab-separated, `\N` for NULL, backslash, tab, newline and carriage return escaped.
-fn copy_line(out: &mut Vec<u8>, a: &Attempt) {
-    fn int(out: &mut Vec<u8>, n: Option<i64>) {
-        match n {
-            Some(n) => out.extend_from_slice(n.to_string().as_bytes()),
-            None => out.extend_from_slice(b"\\N"),
-        }
-        out.push(b'\t');
-    }
-    fn text(out: &mut Vec<u8>, t: Option<&str>) {
-        match t {
-            None => out.extend_from_slice(b"\\N"),
-            Some(t) => {
-                for b in t.bytes() {
-                    match b {
-                        b'\\' => out.extend_from_slice(b"\\\\"),
-                        b'\t' => out.extend_from_slice(b"\\t"),
-                        b'\n' => out.extend_from_slice(b"\\n"),
-                        b'\r' => out.extend_from_slice(b"\\r"),
-                        _ => out.push(b),
-                    }
-                }
-            }
-        }
-        out.push(b'\t');
-    }
-    let d = &a.draft;
-    for n in [Some(a.id), Some(a.org_id), Some(d.facility_id), d.requested_at, Some(d.attempted_at)] {
-        int(out, n);
-    }
-    text(out, Some(d.purpose.as_str()));
-    int(out, Some(d.team_size));
-    int(out, d.people_to_see);
-    text(out, Some(d.outcome.as_str()));
-    text(out, d.reason_category.map(|r| r.as_str()));
-    text(out, d.reason_text.as_deref());
-    text(out, d.official.as_deref());
-    text(out, Some(&restrictions_text(d)));
-    text(out, d.notes.as_deref());
-    text(out, Some(d.visibility.as_str()));
-    for n in [a.version, a.created_at, a.updated_at] {
-        int(out, Some(n));
-    }
-    // The last column ends the line, not a tab.
-    if let Some(end) = out.last_mut() {
-        *end = b'\n';
-    }
+    q
 }
 
 /// Binds an attempt's recorded fields, from `facility_id` to `visibility`, in the order
