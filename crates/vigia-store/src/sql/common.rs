@@ -6,7 +6,7 @@
 // integers for instants. Anything that differs lives in the migrations or behind
 // `BACKEND`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use sqlx::{Pool, Row, Transaction};
@@ -407,24 +407,33 @@ fn daily_upserts(version: i64, delta: DailyDelta) -> Vec<Stmt> {
     out
 }
 
+/// Every attempt, of one facility or all, in id order: 20,000 rows per query, so
+/// memory stays flat however many millions there are.
+async fn each_attempt(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    facility: Option<i64>,
+    mut f: impl FnMut(Attempt) -> Result<()>,
+) -> Result<()> {
+    let sql = format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE a.id > $1 AND ($2 IS NULL OR a.facility_id = $2) \
+         ORDER BY a.id LIMIT 20000"
+    );
+    let mut after = 0i64;
+    loop {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(after).bind(facility).fetch_all(&mut *conn).await?;
+        let Some(last) = rows.last() else { return Ok(()) };
+        after = last.try_get("id")?;
+        for r in &rows {
+            f(attempt_from_row(r)?)?;
+        }
+    }
+}
+
 /// `access_daily` as the attempts say it should be, for one facility or all.
 async fn recount_daily(conn: &mut <Db as sqlx::Database>::Connection, facility: Option<i64>) -> Result<DailyDelta> {
     let zones = facility_zones(conn).await?;
     let mut delta = DailyDelta::new();
-    let mut after = 0i64;
-    loop {
-        let sql = format!(
-            "SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE a.id > $1 AND ($2 IS NULL OR a.facility_id = $2) \
-             ORDER BY a.id LIMIT 20000"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).bind(facility).fetch_all(&mut *conn).await?;
-        let Some(last) = rows.last() else { break };
-        after = last.try_get("id")?;
-        for r in &rows {
-            let a = attempt_from_row(r)?;
-            count_daily(&mut delta, &zones, a.org_id, &a.draft, 1)?;
-        }
-    }
+    each_attempt(conn, facility, |a| count_daily(&mut delta, &zones, a.org_id, &a.draft, 1)).await?;
     delta.retain(|_, v| v.0 != 0);
     Ok(delta)
 }
@@ -3590,28 +3599,25 @@ impl crate::Store for SqlStore {
             check_current(problems, &latest, RecordType::AttemptImport, imp.id, &imp.content_json());
         }
         let mut imported = ImportedCheck::new(&imports, &originals);
-        // In pages, so memory stays flat however many millions of attempts there are.
-        let page = format!("SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE a.id > $1 ORDER BY a.id LIMIT 20000");
-        let mut after = 0i64;
-        loop {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(page.as_str())).bind(after).fetch_all(&self.pool).await?;
-            for r in &rows {
-                let a = attempt_from_row(r)?;
-                let content = a.content_json();
-                let corrected = latest.contains_key(&(RecordType::AccessAttempt.as_str().to_string(), a.id));
-                if !imported.push(problems, &a, &content) || corrected {
-                    check_current(problems, &latest, RecordType::AccessAttempt, a.id, &content);
-                }
-                after = a.id;
-            }
-            if rows.len() < 20_000 {
-                break;
-            }
-        }
-        imported.finish(problems);
+        // Attempts with entries of their own (created alone, or corrected since import).
+        let audited: HashSet<i64> =
+            latest.keys().filter(|(t, _)| t == RecordType::AccessAttempt.as_str()).map(|(_, id)| *id).collect();
         {
             let mut conn = self.pool.acquire().await?;
-            let expected = recount_daily(&mut conn, None).await?;
+            // One walk over the attempts checks each against the chain and recounts the
+            // daily counts, as `recount_daily` would.
+            let zones = facility_zones(&mut conn).await?;
+            let mut expected = DailyDelta::new();
+            each_attempt(&mut conn, None, |a| {
+                let content = a.content_json();
+                if !imported.push(problems, &a, &content) || audited.contains(&a.id) {
+                    check_current(problems, &latest, RecordType::AccessAttempt, a.id, &content);
+                }
+                count_daily(&mut expected, &zones, a.org_id, &a.draft, 1)
+            })
+            .await?;
+            imported.finish(problems);
+            expected.retain(|_, v| v.0 != 0);
             let stored = stored_daily(&mut conn).await?;
             let mut wrong = 0usize;
             for ((f, d, o, p, sh), v) in &expected {
