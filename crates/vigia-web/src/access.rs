@@ -612,7 +612,7 @@ async fn history_page(
     let page = HistoryPage {
         c: Chrome::new(&ctx, &format!("/access/{}/history", a.id)),
         title: tr(l, "access-title"),
-        versions: crate::ui::version_views(l, &crate::ui::IdNames::of(&st, &entries).await?, &entries),
+        versions: crate::ui::version_views(&st, l, &entries).await?,
     };
     render(StatusCode::OK, &page)
 }

@@ -1252,7 +1252,7 @@ async fn history_page(
     let page = HistoryPage {
         c: Chrome::new(&ctx, &format!("/cases/{}/history", c.id)),
         title: tr_args(ctx.locale, "case-title", &[("case", c.fields.reference.clone())]),
-        versions: crate::ui::version_views(ctx.locale, &crate::ui::IdNames::of(&st, &entries).await?, &entries),
+        versions: crate::ui::version_views(&st, ctx.locale, &entries).await?,
     };
     render(StatusCode::OK, &page)
 }

@@ -825,13 +825,9 @@ pub(crate) struct HistoryPage {
     pub(crate) versions: Vec<VersionView>,
 }
 
-/// A recorded value as people read it: instants (fields named `…_at`, in
-/// microseconds) as UTC times, and the codes of attempts' choices in the reader's
-/// language; anything else as it was stored.
 /// Names for the ids a history holds (center, organization, user), so a version reads
 /// "Centro: Siglo XXI (#1)" rather than "Centro: 1". Each distinct id is looked up once.
-#[derive(Default)]
-pub struct IdNames(HashMap<(&'static str, i64), String>);
+struct IdNames(HashMap<(&'static str, i64), String>);
 
 fn id_kind(field: &str) -> Option<&'static str> {
     match field {
@@ -843,15 +839,11 @@ fn id_kind(field: &str) -> Option<&'static str> {
 }
 
 impl IdNames {
-    pub async fn of(st: &AppState, entries: &[vigia_store::HistoryEntry]) -> Result<IdNames, WebError> {
+    async fn of(st: &AppState, contents: &[JsonMap]) -> Result<IdNames, WebError> {
         let mut wanted = std::collections::BTreeSet::new();
-        for e in entries {
-            let content: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_str(&e.content).unwrap_or_default();
-            for (k, v) in &content {
-                if let (Some(kind), Some(id)) = (id_kind(k), v.as_i64()) {
-                    wanted.insert((kind, id));
-                }
+        for (k, v) in contents.iter().flatten() {
+            if let (Some(kind), Some(id)) = (id_kind(k), v.as_i64()) {
+                wanted.insert((kind, id));
             }
         }
         let mut names = HashMap::new();
@@ -874,6 +866,9 @@ impl IdNames {
     }
 }
 
+/// A recorded value as people read it: instants (fields named `…_at`, in
+/// microseconds) as UTC times, the codes of attempts' choices in the reader's
+/// language, ids by name; anything else as it was stored.
 fn show_json(l: Locale, names: &IdNames, field: &str, v: &serde_json::Value) -> String {
     let choice = |code: &str| match field {
         "purpose" | "outcome" | "visibility" => crate::access::label(l, field, code),
@@ -902,12 +897,19 @@ fn show_json(l: Locale, names: &IdNames, field: &str, v: &serde_json::Value) -> 
     }
 }
 
-/// Each version with the fields that changed from the one before.
-pub fn version_views(l: Locale, names: &IdNames, entries: &[vigia_store::HistoryEntry]) -> Vec<VersionView> {
-    let mut prev: Option<serde_json::Map<String, serde_json::Value>> = None;
+type JsonMap = serde_json::Map<String, serde_json::Value>;
+
+/// Each version with the fields that changed from the one before, ids named.
+pub async fn version_views(
+    st: &AppState,
+    l: Locale,
+    entries: &[vigia_store::HistoryEntry],
+) -> Result<Vec<VersionView>, WebError> {
+    let contents: Vec<JsonMap> = entries.iter().map(|e| serde_json::from_str(&e.content).unwrap_or_default()).collect();
+    let names = &IdNames::of(st, &contents).await?;
+    let mut prev: Option<JsonMap> = None;
     let mut out = Vec::new();
-    for e in entries {
-        let content: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&e.content).unwrap_or_default();
+    for (e, content) in entries.iter().zip(contents) {
         let mut changes = Vec::new();
         for (k, v) in &content {
             if k == "id" || k == "version" {
@@ -933,7 +935,7 @@ pub fn version_views(l: Locale, names: &IdNames, entries: &[vigia_store::History
         prev = Some(content);
     }
     out.reverse();
-    out
+    Ok(out)
 }
 
 async fn facility_history(
@@ -948,7 +950,7 @@ async fn facility_history(
     let page = HistoryPage {
         c: Chrome::new(&ctx, &format!("/facilities/{}/history", f.id)),
         title: tr_args(l, "history-title", &[("name", f.draft.name.clone())]),
-        versions: version_views(l, &IdNames::of(&st, &entries).await?, &entries),
+        versions: version_views(&st, l, &entries).await?,
     };
     render(StatusCode::OK, &page)
 }
