@@ -38,15 +38,20 @@ fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// How a file of `rows` attempts spreads over about seven years: rows per day, and
+/// the minutes between them (daytime only, 06:00–21:00, so no row falls in a DST gap).
+fn spacing(rows: usize) -> (usize, i64) {
+    let per_day = rows.div_ceil(2_555).max(1);
+    (per_day, (900 / per_day).max(1) as i64)
+}
+
 /// One organization's CSV: `rows` attempts, minutes apart, from 2019-01-01.
 fn csv_for(org: usize, rows: usize, facilities: &[i64], rng: &mut Rng) -> Vec<u8> {
     let purposes = ["legal_assistance", "monitoring", "religious", "humanitarian", "medical", "other"];
     let first = jiff::civil::date(2019, 1, 1);
     let closing = (jiff::civil::date(2024, 3, 4), jiff::civil::date(2024, 3, 13));
-    // About seven years, in daytime (06:00–21:00, so no row falls in a DST gap), a few
-    // minutes apart: every row of a file is distinct.
-    let per_day = rows.div_ceil(2_555).max(1);
-    let minutes = (900 / per_day).max(1) as i64;
+    // A few minutes apart: every row of a file is distinct.
+    let (per_day, minutes) = spacing(rows);
     let mut out = String::with_capacity(rows * 80);
     out.push_str("facility_id,attempted_at,purpose,team_size,outcome,reason_category,visibility\n");
     for i in 0..rows {
@@ -134,10 +139,9 @@ async fn main() {
 
     // 1. Import.
     let mut rng = Rng(0x00c0_ffee_2024);
-    let per_org = total_rows / orgs.len();
-    let files: Vec<Vec<u8>> = (0..orgs.len())
-        .map(|i| csv_for(i, per_org + usize::from(i < total_rows % orgs.len()), &ids, &mut rng))
-        .collect();
+    let per_file: Vec<usize> =
+        (0..orgs.len()).map(|i| total_rows / orgs.len() + usize::from(i < total_rows % orgs.len())).collect();
+    let files: Vec<Vec<u8>> = per_file.iter().enumerate().map(|(i, rows)| csv_for(i, *rows, &ids, &mut rng)).collect();
     let bytes: usize = files.iter().map(Vec::len).sum();
     let now = vigia_store::now_micros();
     let resolve = vigia_web::access::resolver(facilities.clone());
@@ -153,7 +157,7 @@ async fn main() {
         None
     };
     let pg_floor = match std::env::var("VIGIA_BENCH_DATABASE_URL") {
-        Ok(url) => Some(postgres_floor(&url, total_rows).await),
+        Ok(url) => Some(postgres_floor(&url, &per_file).await),
         Err(_) => None,
     };
     // The store alone, given rows read beforehand, into a scratch copy of the demo.
@@ -338,13 +342,13 @@ async fn main() {
     drop(db);
 }
 
-/// The PostgreSQL floor: the server itself writes `total_rows` attempt rows into a
+/// The PostgreSQL floor: the server itself writes `per_file` attempt rows into a
 /// fresh copy of the app's schema (same table, indexes and foreign keys, the demo's
 /// organizations and facilities), shaped like the generated files (per organization,
 /// minutes apart from 2019, a few facilities each), with one `INSERT … SELECT` over
 /// `generate_series` per organization in one transaction: no client, no parsing, no
 /// audit, no daily counts. Seconds.
-async fn postgres_floor(server_url: &str, total_rows: usize) -> f64 {
+async fn postgres_floor(server_url: &str, per_file: &[usize]) -> f64 {
     use sqlx::{Connection, Row};
     let db = TestDb::postgres(server_url).await.expect("floor database");
     let store = vigia_store::open(&db.url, &[MasterKey::generate().expect("key")]).await.expect("store");
@@ -358,19 +362,17 @@ async fn postgres_floor(server_url: &str, total_rows: usize) -> f64 {
         .await
         .expect("max id")
         .get("m");
-    let per_org = (total_rows / orgs.len()) as i64;
-    let per_day = (per_org as usize).div_ceil(2_555).max(1) as i64;
-    let minutes = (900 / per_day).max(1);
     settle();
     let t = Instant::now();
     let mut tx = c.begin().await.expect("begin");
-    for (k, org) in orgs.iter().enumerate() {
-        let rows = per_org + i64::from((k as i64) < total_rows as i64 % orgs.len() as i64);
+    for (k, (org, rows)) in orgs.iter().zip(per_file).enumerate() {
+        let (per_day, minutes) = spacing(*rows);
+        let rows = *rows as i64;
         sqlx::query(
             "INSERT INTO access_attempts (id, org_id, facility_id, version, attempted_at, purpose, team_size, \
              outcome, reason_category, restrictions, visibility, created_at, updated_at) \
              SELECT $1 + i, $2, ($3::BIGINT[])[1 + ($4 + i % 4) % cardinality($3::BIGINT[])], 1, \
-             1546351200000000 + (i / $5) * 86400000000 + ((i % $5) * $6 + $4) * 60000000, 'legal_assistance', 2, \
+             1546344000000000 + (i / $5) * 86400000000 + ((i % $5) * $6 + $8) * 60000000, 'legal_assistance', 2, \
              CASE WHEN i % 5 = 0 THEN 'denied' ELSE 'granted' END, \
              CASE WHEN i % 5 = 0 THEN 'orders_from_above' END, 'no_phones', 'coalition', 0, 0 \
              FROM generate_series(1::BIGINT, $7) AS i",
@@ -379,9 +381,10 @@ async fn postgres_floor(server_url: &str, total_rows: usize) -> f64 {
         .bind(org)
         .bind(&facilities)
         .bind(k as i64 * 3)
-        .bind(per_day)
+        .bind(per_day as i64)
         .bind(minutes)
         .bind(rows)
+        .bind(k as i64 % minutes)
         .execute(&mut *tx)
         .await
         .expect("floor rows");

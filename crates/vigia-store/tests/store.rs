@@ -327,6 +327,15 @@ fn attempt(
     }
 }
 
+/// Beto (of org-b, seeded), his organization's id, and a facility to record attempts at.
+async fn beto_at_siglo(db: &TestDb) -> (DynStore, Actor, i64, i64) {
+    let key = MasterKey::generate().expect("key");
+    let (store, _, beto) = seeded(db, &key).await;
+    let b = beto.org_id.expect("b");
+    let f = store.create_facility(&Actor::SYSTEM, draft("Siglo XXI", Some(960))).await.expect("f").id;
+    (store, beto, b, f)
+}
+
 /// Whatever a spreadsheet's cells hold comes back byte for byte on both backends
 /// (tabs, newlines, backslashes, a literal `\N`: what a bulk path such as COPY would
 /// have to escape); missing values stay missing, empty text stays empty.
@@ -348,10 +357,7 @@ async fn imported_text_comes_back_exactly_as_written() {
         "",
     ];
     for db in TestDb::all().await {
-        let key = MasterKey::generate().expect("key");
-        let (store, _, beto) = seeded(&db, &key).await;
-        let b = beto.org_id.expect("b");
-        let f = store.create_facility(&Actor::SYSTEM, draft("Siglo XXI", Some(960))).await.expect("f").id;
+        let (store, beto, b, f) = beto_at_siglo(&db).await;
         let drafts: Vec<_> = awkward
             .iter()
             .enumerate()
@@ -382,10 +388,7 @@ async fn an_import_is_one_audit_entry_that_still_catches_any_changed_row() {
     use vigia_domain::access::Outcome;
     use vigia_domain::audit::{row_hash, ImportDigest};
     for db in TestDb::all().await {
-        let key = MasterKey::generate().expect("key");
-        let (store, _, beto) = seeded(&db, &key).await;
-        let b = beto.org_id.expect("b");
-        let f = store.create_facility(&Actor::SYSTEM, draft("Siglo XXI", Some(960))).await.expect("f").id;
+        let (store, beto, b, f) = beto_at_siglo(&db).await;
         let before = store.verify_audit().await.expect("verify").head_seq;
         let drafts: Vec<_> = (0..2_500).map(|i| attempt(f, i % 300, Outcome::Denied, i % 9 == 0)).collect();
         let file = vigia_store::ImportedFile::of(b"the uploaded bytes");
@@ -470,10 +473,7 @@ async fn an_import_is_one_audit_entry_that_still_catches_any_changed_row() {
 async fn verify_checks_attempts_past_its_first_page() {
     use vigia_domain::access::Outcome;
     for db in TestDb::all().await {
-        let key = MasterKey::generate().expect("key");
-        let (store, _, beto) = seeded(&db, &key).await;
-        let b = beto.org_id.expect("b");
-        let f = store.create_facility(&Actor::SYSTEM, draft("Siglo XXI", Some(960))).await.expect("f").id;
+        let (store, beto, b, f) = beto_at_siglo(&db).await;
         let drafts: Vec<_> = (0..20_003).map(|i| attempt(f, i % 300, Outcome::Denied, false)).collect();
         let imp = store.import_attempts(&beto, b, drafts).await.expect("import");
         let single = store.create_attempt(&beto, b, attempt(f, 3, Outcome::Granted, false)).await.expect("one").id;
