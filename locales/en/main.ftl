@@ -85,6 +85,10 @@ history-action = Action
 history-changes = Changes
 history-hash = Fingerprint (SHA-256)
 history-system = System
+history-withheld = { $count ->
+    [one] There is one earlier version its organization did not share with yours; it is not shown.
+   *[other] There are { $count } earlier versions its organization did not share with yours; they are not shown.
+}
 action-create = created
 action-update = corrected
 action-disable = disabled
@@ -121,6 +125,7 @@ err-expected_object = The body must be a JSON object.
 err-out_of_range = Must be between { $min } and { $max }.
 err-too_long = Too long: at most { $max } characters.
 err-control_characters = Contains control characters that are not allowed.
+err-bidi_controls = Contains invisible characters that change the order in which the text reads (bidirectional controls); remove them.
 err-unknown_choice = Not one of the options.
 err-unknown_state = Not an INEGI state code (01 to 32).
 err-coordinates_incomplete = Give latitude and longitude together.
@@ -570,6 +575,8 @@ account-2fa-uri = Or, if your app takes it, this address:
 account-2fa-code = Six-digit code
 account-2fa-confirm = Confirm
 account-2fa-bad-code = The code is not valid. Check your phone's clock and type the current code.
+account-2fa-locked = Too many wrong codes for this account: the second step is locked for { $minutes } minutes. This is recorded in your organization's history.
+account-2fa-wrong-codes = Before this sign-in, someone entered wrong codes for your account after giving your password. If it was not you, someone else knows your password: tell your organization’s administrator today.
 account-recovery-intro = Keep these recovery codes somewhere safe: each works once if you lose your phone. They will not be shown again.
 account-recovery-left = unused recovery codes:
 account-sessions = Open sessions

@@ -85,6 +85,10 @@ history-action = Acción
 history-changes = Cambios
 history-hash = Huella (SHA-256)
 history-system = Sistema
+history-withheld = { $count ->
+    [one] Hay una versión anterior que la organización autora no compartió con la suya; no se muestra.
+   *[other] Hay { $count } versiones anteriores que la organización autora no compartió con la suya; no se muestran.
+}
 action-create = alta
 action-update = corrección
 action-disable = baja
@@ -121,6 +125,7 @@ err-expected_object = El cuerpo debe ser un objeto JSON.
 err-out_of_range = Debe estar entre { $min } y { $max }.
 err-too_long = Es demasiado largo: como máximo { $max } caracteres.
 err-control_characters = Contiene caracteres de control no permitidos.
+err-bidi_controls = Contiene caracteres invisibles que cambian el orden en que se lee el texto (controles bidireccionales); quítelos.
 err-unknown_choice = No es una de las opciones.
 err-unknown_state = No es una clave de entidad del INEGI (01 a 32).
 err-coordinates_incomplete = Indica latitud y longitud juntas.
@@ -570,6 +575,8 @@ account-2fa-uri = O, si su app la acepta, esta dirección:
 account-2fa-code = Código de seis dígitos
 account-2fa-confirm = Confirmar
 account-2fa-bad-code = El código no es válido. Revise la hora de su teléfono y escriba el código actual.
+account-2fa-locked = Demasiados códigos equivocados para esta cuenta: el segundo paso queda bloqueado { $minutes } minutos. Quedó anotado en el historial de su organización.
+account-2fa-wrong-codes = Antes de este ingreso, alguien escribió códigos equivocados para su cuenta después de dar su contraseña. Si no fue usted, otra persona conoce su contraseña: avise hoy a quien administra su organización.
 account-recovery-intro = Guarde estos códigos de recuperación en un lugar seguro: cada uno sirve una vez si pierde su teléfono. No se volverán a mostrar.
 account-recovery-left = códigos de recuperación sin usar:
 account-sessions = Sesiones abiertas

@@ -152,6 +152,19 @@ impl Attempt {
     }
 }
 
+/// Whether another organization may read one recorded version of an attempt (its
+/// audited content): only versions that were themselves shared with the coalition. An
+/// attempt recorded private, with names in its notes, and shared later keeps its private
+/// versions to its own organization; others learn only that earlier versions exist.
+/// Content that cannot be read as an attempt is withheld (closed by default).
+pub fn version_is_shared(content_json: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Shared {
+        visibility: Visibility,
+    }
+    serde_json::from_str::<Shared>(content_json).is_ok_and(|s| s.visibility == Visibility::Coalition)
+}
+
 /// One imported file of attempts: the rows it wrote (ids `first_id..=last_id`, all of
 /// `org_id`) and their digest. Its one audit entry stands for every row it wrote; a
 /// row's own entries begin with its first correction.
@@ -418,6 +431,39 @@ pub struct TallyFilter {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn only_versions_recorded_as_shared_are_shown_to_other_organizations() {
+        let mut a = Attempt {
+            id: 4,
+            org_id: 2,
+            version: 1,
+            draft: AttemptDraft {
+                facility_id: 1,
+                requested_at: None,
+                attempted_at: 1_579_500_000_000_000,
+                purpose: Purpose::LegalAssistance,
+                team_size: 2,
+                people_to_see: None,
+                outcome: Outcome::Denied,
+                reason_category: None,
+                reason_text: None,
+                official: None,
+                restrictions: vec![],
+                notes: Some("Juana Pérez, celda 3".into()),
+                visibility: Visibility::Private,
+            },
+            created_at: 0,
+            updated_at: 0,
+        };
+        assert!(!version_is_shared(&a.content_json()));
+        a.draft.visibility = Visibility::Coalition;
+        assert!(version_is_shared(&a.content_json()));
+        // Anything that is not an attempt's content is withheld.
+        for odd in ["", "{}", "null", "{\"visibility\":\"public\"}", "{\"visibility\":1}"] {
+            assert!(!version_is_shared(odd), "{odd}");
+        }
+    }
 
     #[test]
     fn audited_content_is_what_the_flattened_form_wrote() {

@@ -39,19 +39,51 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// A file name safe to store and to send back: no path, no control or quote
-/// characters, at most 120 characters; empty becomes "evidence".
+/// The file name extensions each accepted type is known by, the usual one first.
+fn extensions(content_type: &str) -> &'static [&'static str] {
+    match content_type {
+        "image/jpeg" => &["jpg", "jpeg"],
+        "image/png" => &["png"],
+        "image/webp" => &["webp"],
+        "audio/wav" => &["wav"],
+        "application/pdf" => &["pdf"],
+        "audio/ogg" => &["ogg", "oga", "opus"],
+        "audio/mpeg" => &["mp3"],
+        "audio/mp4" => &["m4a", "mp4"],
+        _ => &[],
+    }
+}
+
+/// A file name safe to store and to send back, and true to the bytes: no path, no
+/// control, quote or bidirectional-control characters, at most 120 characters (empty
+/// becomes "evidence"), ending in an extension of the sniffed `content_type` (PNG
+/// bytes sent as `x.html` are kept as `x.png`), so a download opens as what it is.
+pub fn stored_name(name: &str, content_type: &str) -> String {
+    let clean = clean_name(name);
+    let Some(usual) = extensions(content_type).first() else { return clean };
+    let (stem, ext) = match clean.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => (stem, Some(ext)),
+        _ => (clean.as_str(), None),
+    };
+    if ext.is_some_and(|e| extensions(content_type).contains(&e.to_ascii_lowercase().as_str())) {
+        return clean;
+    }
+    let stem: String = stem.chars().take(120 - usual.len() - 1).collect();
+    format!("{}.{usual}", stem.trim_end())
+}
+
+/// A file name safe to store and to send back: no path, no control, quote or
+/// bidirectional-control characters, at most 120 characters; empty becomes "evidence".
 pub fn clean_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = base
+    let kept: String = base
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '\'' | ';' | '<' | '>' | '`'))
-        .collect::<String>()
-        .trim()
-        .trim_start_matches('.')
-        .chars()
-        .take(120)
+        .filter(|c| !c.is_control() && !crate::input::is_bidi_control(*c))
+        .filter(|c| !matches!(c, '"' | '\'' | ';' | '<' | '>' | '`'))
         .collect();
+    let start = kept.trim_start_matches(|c: char| c == '.' || c.is_whitespace());
+    let cut: String = start.chars().take(120).collect();
+    let cleaned = cut.trim_end().to_string();
     if cleaned.is_empty() {
         "evidence".to_string()
     } else {
@@ -93,5 +125,23 @@ mod tests {
         assert_eq!(clean_name(".."), "evidence");
         assert_eq!(clean_name(".htaccess"), "htaccess");
         assert_eq!(clean_name(&"x".repeat(300)).len(), 120);
+        assert_eq!(clean_name("oficio\u{202E}fdp.exe"), "oficiofdp.exe");
+        assert_eq!(clean_name("  . .foto .jpg  "), "foto .jpg");
+    }
+
+    #[test]
+    fn stored_names_end_as_what_the_bytes_are() {
+        assert_eq!(stored_name("x.html", "image/png"), "x.png");
+        assert_eq!(stored_name("foto.JPEG", "image/jpeg"), "foto.JPEG");
+        assert_eq!(stored_name("oficio", "application/pdf"), "oficio.pdf");
+        assert_eq!(stored_name("oficio.pdf.exe", "application/pdf"), "oficio.pdf.pdf");
+        assert_eq!(stored_name(".html", "image/png"), "html.png");
+        assert_eq!(stored_name("", "audio/mpeg"), "evidence.mp3");
+        assert_eq!(stored_name("oficio\u{202E}fdp.exe", "application/pdf"), "oficiofdp.pdf");
+        let long = stored_name(&format!("{}.svg", "x".repeat(200)), "image/webp");
+        assert!(long.ends_with(".webp") && long.chars().count() <= 120, "{long}");
+        for t in CONTENT_TYPES {
+            assert!(!extensions(t).is_empty(), "{t} has an extension");
+        }
     }
 }

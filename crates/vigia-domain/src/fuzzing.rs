@@ -70,6 +70,16 @@ pub fn bytes_and_names(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let name = crate::evidence::clean_name(&text);
     assert!(!name.contains('/') && !name.contains('\\') && !name.contains('"'));
+    assert!(!name.chars().any(crate::input::is_bidi_control));
+    for kind in crate::evidence::CONTENT_TYPES {
+        let stored = crate::evidence::stored_name(&text, kind);
+        assert!(
+            stored.chars().count() <= 120
+                && !stored.contains('/')
+                && !stored.chars().any(crate::input::is_bidi_control)
+        );
+        assert_eq!(crate::evidence::stored_name(&stored, kind), stored, "a stored name is stored as it is");
+    }
     if let Some(bytes) = crate::totp::base32_decode(&text) {
         let again = crate::totp::base32_decode(&crate::totp::base32_encode(&bytes));
         assert_eq!(again.as_deref(), Some(bytes.as_slice()));

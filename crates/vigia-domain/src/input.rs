@@ -230,9 +230,22 @@ impl RawInput {
     }
 }
 
+/// Bidirectional embedding, override and isolate controls (U+202A–U+202E,
+/// U+2066–U+2069). Invisible, they make a text display in another order than the one it
+/// holds (the "Trojan Source" trick, CVE-2021-42574): a file name `oficio` + U+202E + `fdp.exe`
+/// shows as `oficioexe.pdf`. Refused in every text field and file name; the marks
+/// U+200E and U+200F, which only nudge direction, stay allowed.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Checks a free text: trimmed, not blank, no control characters but newline and tab,
-/// at most `max` characters.
+/// no bidirectional controls, at most `max` characters.
 pub fn check_text(field: &str, s: &str, max: usize, errs: &mut ValidationErrors) -> Option<String> {
+    if s.chars().any(is_bidi_control) {
+        errs.push(FieldError::new(field, "bidi_controls"));
+        return None;
+    }
     // Control characters count even at the ends, where trimming (U+0085 is whitespace)
     // would otherwise drop them silently.
     if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
@@ -311,6 +324,21 @@ mod tests {
         assert!(raw.date("c", &mut errs).is_none());
         assert!(raw.date("d", &mut errs).is_none());
         assert_eq!(errs.0.len(), 3);
+    }
+
+    #[test]
+    fn bidirectional_controls_are_refused_and_direction_marks_kept() {
+        for c in
+            ['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}']
+        {
+            let mut errs = ValidationErrors::new();
+            assert_eq!(check_text("official", &format!("Lic. Pérez{c}zepéR"), 200, &mut errs), None);
+            assert_eq!(errs.0[0].code, "bidi_controls", "{c:?}");
+        }
+        let mut errs = ValidationErrors::new();
+        let arabic = "\u{200F}مرحبا \u{200E}INM";
+        assert_eq!(check_text("notes", arabic, 200, &mut errs).as_deref(), Some(arabic));
+        assert!(errs.0.is_empty());
     }
 
     #[test]

@@ -514,6 +514,9 @@ pub trait Store: Send + Sync {
     /// Uses up a recovery code; false if it is unknown or used.
     async fn use_recovery_code(&self, actor: &Actor, user_id: i64, code_hash: &str) -> Result<bool>;
     async fn recovery_codes_left(&self, user_id: i64) -> Result<i64>;
+    /// Records in the audit history that a user's second factor was locked after
+    /// `failures` wrong codes (until `until`), so the organization can see it.
+    async fn second_factor_locked(&self, user_id: i64, failures: i64, until: Micros) -> Result<()>;
     async fn create_login_challenge(&self, token_hash: &str, user_id: i64, next: &str, now: Micros) -> Result<()>;
     /// The challenge if it is younger than `max_age`; expired ones are removed.
     async fn login_challenge(&self, token_hash: &str, now: Micros, max_age: Micros) -> Result<Option<LoginChallenge>>;

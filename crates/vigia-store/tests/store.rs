@@ -605,6 +605,47 @@ async fn evidence_is_content_addressed_and_tampering_is_caught() {
     }
 }
 
+/// Finding 17 of the security review: identical uploads at the same moment all land
+/// (each writer had used one temporary name per process, so one rename failed).
+#[tokio::test]
+async fn identical_evidence_uploaded_at_the_same_moment_is_all_kept() {
+    use vigia_domain::access::Outcome;
+    for db in TestDb::all().await {
+        let key = MasterKey::generate().expect("key");
+        let (store, ana, _) = seeded(&db, &key).await;
+        let a = ana.org_id.expect("org");
+        let f = store.create_facility(&ana, draft("Siglo XXI", None)).await.expect("facility").id;
+        let attempt = store.create_attempt(&ana, a, super_attempt(f, Outcome::Denied)).await.expect("attempt");
+        let photo = vec![0xA5u8; 3 << 20];
+        let uploads: Vec<_> = (0..12)
+            .map(|i| {
+                let (store, ana, photo) = (store.clone(), ana, photo.clone());
+                tokio::spawn(async move {
+                    let name = format!("foto-{i}.jpg");
+                    store
+                        .add_attachment(&ana, a, RecordType::AccessAttempt, attempt.id, &name, "image/jpeg", &photo)
+                        .await
+                })
+            })
+            .collect();
+        for u in uploads {
+            u.await.expect("task").expect("every identical upload is kept");
+        }
+        assert_eq!(store.attachments(RecordType::AccessAttempt, attempt.id).await.expect("list").len(), 12);
+        assert_eq!(store.blob(&vigia_domain::audit::sha256_hex(&photo)).await.expect("blob"), photo);
+        if let Some(dir) = &db.dir {
+            let mut left = Vec::new();
+            for d in std::fs::read_dir(dir.join("blobs")).expect("blobs") {
+                for e in std::fs::read_dir(d.expect("entry").path()).expect("dir") {
+                    left.push(e.expect("entry").file_name().to_string_lossy().into_owned());
+                }
+            }
+            assert!(left.iter().all(|n| !n.ends_with(".tmp")), "temporary files left: {left:?}");
+        }
+        assert!(store.verify_audit().await.expect("verify").ok());
+    }
+}
+
 fn super_attempt(f: i64, o: vigia_domain::access::Outcome) -> vigia_domain::access::AttemptDraft {
     attempt(f, 0, o, false)
 }

@@ -110,6 +110,23 @@ pub async fn visible(st: &AppState, ctx: &Ctx, id: &str) -> Result<Attempt, WebE
     st.store.attempt(user.org_id, id).await?.ok_or(WebError::NotFound)
 }
 
+/// An attempt's versions that the viewer's organization may read, oldest first, and
+/// how many were withheld: its own organization sees every version; others only the
+/// versions that were themselves shared (`access::version_is_shared`).
+pub async fn history(
+    st: &AppState,
+    viewer_org: i64,
+    a: &Attempt,
+) -> Result<(Vec<vigia_store::HistoryEntry>, usize), WebError> {
+    let mut entries = st.store.history(RecordType::AccessAttempt, a.id, None).await?;
+    if a.org_id == viewer_org {
+        return Ok((entries, 0));
+    }
+    let all = entries.len();
+    entries.retain(|e| vigia_domain::access::version_is_shared(&e.content));
+    Ok((entries.clone(), all - entries.len()))
+}
+
 pub fn editable(ctx: &Ctx, a: &Attempt) -> Result<(), WebError> {
     let user = ctx.require(vigia_domain::account::Permission::RecordAccess)?;
     if a.org_id != user.org_id {
@@ -607,12 +624,13 @@ async fn history_page(
     Path(id): Path<String>,
 ) -> PageResult {
     let a = visible(&st, &ctx, &id).await?;
-    let entries = st.store.history(RecordType::AccessAttempt, a.id, None).await?;
+    let (entries, withheld) = history(&st, ctx.require_user()?.org_id, &a).await?;
     let l = ctx.locale;
     let page = HistoryPage {
         c: Chrome::new(&ctx, &format!("/access/{}/history", a.id)),
         title: tr(l, "access-title"),
         versions: crate::ui::version_views(&st, l, &entries).await?,
+        withheld: (withheld > 0).then(|| tr_args(l, "history-withheld", &[("count", withheld.to_string())])),
     };
     render(StatusCode::OK, &page)
 }

@@ -18,7 +18,7 @@ use crate::auth::{self, set_cookie, Ctx, Via};
 use crate::error::WebError;
 use crate::i18n::{tr, tr_args};
 use crate::routes::Routes;
-use crate::ui::{render, Chrome, FormBody, PageResult};
+use crate::ui::{render, safe_next, Chrome, FormBody, PageResult};
 use crate::AppState;
 
 pub fn routes() -> Routes {
@@ -37,13 +37,6 @@ pub fn routes() -> Routes {
 
 /// Recovery codes given when two-factor sign-in is turned on.
 const RECOVERY_CODES: usize = 10;
-
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
-    }
-}
 
 /// A recovery code as stored: its SHA-256, written without spaces or hyphens, lowercase.
 fn recovery_hash(code: &str) -> String {
@@ -145,6 +138,8 @@ async fn account_page(
         Some(tr(l, "account-session-ended"))
     } else if q.contains_key("disabled") {
         Some(tr(l, "account-2fa-disabled"))
+    } else if q.contains_key("wrong_codes") {
+        Some(tr(l, "account-2fa-wrong-codes"))
     } else {
         None
     };
@@ -293,9 +288,73 @@ fn clear_challenge(st: &AppState, resp: &mut Response) {
     }
 }
 
+/// What a second-factor code came to.
+enum SecondFactor {
+    Accepted {
+        /// Wrong codes were given for this account since its last good one.
+        after_failures: bool,
+    },
+    Refused,
+    /// Too many wrong codes for the account (or from the address) in the window.
+    Locked {
+        minutes: u64,
+    },
+}
+
+/// The key under which an account's wrong second-factor codes are counted. A right
+/// password does not clear it (that was the hole: 5 codes, the password again, 5 more);
+/// only a right code does.
+fn second_factor_key(user: &User) -> String {
+    format!("2fa:{}", user.id)
+}
+
 /// Checks a TOTP code, or else a recovery code, for a user whose two-factor sign-in is
-/// on. A TOTP code is good once.
-async fn second_factor_ok(st: &AppState, user: &User, code: &str) -> Result<bool, WebError> {
+/// on, counting wrong codes per account and per address across sign-in attempts; the
+/// account's second factor is locked for the lockout window after
+/// `max_failed_second_factor` of them, and the lock is written in the audit history.
+/// A TOTP code is good once.
+async fn second_factor(
+    st: &AppState,
+    user: &User,
+    code: &str,
+    address: Option<std::net::IpAddr>,
+) -> Result<SecondFactor, WebError> {
+    let now = now_micros();
+    let window = st.config.lockout_window;
+    let since = now - window.as_micros() as i64;
+    let key = second_factor_key(user);
+    let address_key = address.map(|a| format!("address:{a}"));
+    let locked = SecondFactor::Locked { minutes: window.as_secs().div_ceil(60) };
+    let failures = st.store.login_failures_since(&key, since).await?;
+    if failures >= st.config.max_failed_second_factor {
+        tracing::info!(user_id = user.id, "second factor refused: locked");
+        return Ok(locked);
+    }
+    if let Some(a) = &address_key {
+        if st.store.login_failures_since(a, since).await? >= st.config.max_failed_logins_per_address {
+            tracing::info!(user_id = user.id, "second factor refused: too many failures from this address");
+            return Ok(locked);
+        }
+    }
+    if code_matches(st, user, code).await? {
+        let after_failures = st.store.login_failures_since(&key, 0).await? > 0;
+        st.store.clear_login_failures(&key).await?;
+        return Ok(SecondFactor::Accepted { after_failures });
+    }
+    st.store.record_login_failure(&key, now).await?;
+    if let Some(a) = &address_key {
+        st.store.record_login_failure(a, now).await?;
+    }
+    if failures + 1 >= st.config.max_failed_second_factor {
+        st.store.second_factor_locked(user.id, failures + 1, now + window.as_micros() as i64).await?;
+        tracing::warn!(user_id = user.id, "second factor locked after repeated wrong codes");
+        return Ok(locked);
+    }
+    tracing::info!(user_id = user.id, "second factor refused");
+    Ok(SecondFactor::Refused)
+}
+
+async fn code_matches(st: &AppState, user: &User, code: &str) -> Result<bool, WebError> {
     let Some(state) = st.store.totp(user.id, user.org_id).await?.filter(|t| t.enabled) else {
         return Ok(false);
     };
@@ -327,34 +386,52 @@ async fn second_factor_submit(
         st.store.delete_login_challenge(&hash).await?;
         return Ok(Redirect::to("/login").into_response());
     };
-    if second_factor_ok(&st, &user, form.get("code").unwrap_or("")).await? {
-        st.store.delete_login_challenge(&hash).await?;
-        let session = auth::open_session(&st, &user).await?;
-        let next = if ch.next == "/" { "/facilities".to_string() } else { ch.next };
-        let mut resp = Redirect::to(&next).into_response();
-        let secure = st.config.secure_cookies;
-        if let Ok(v) =
-            HeaderValue::from_str(&set_cookie(secure, auth::session_cookie_name(secure), &session, None, true))
-        {
-            resp.headers_mut().append(header::SET_COOKIE, v);
+    let locked = match second_factor(&st, &user, form.get("code").unwrap_or(""), ctx.address).await? {
+        SecondFactor::Accepted { after_failures } => {
+            st.store.delete_login_challenge(&hash).await?;
+            let session = auth::open_session(&st, &user).await?;
+            // Wrong codes before this one mean someone else may hold the password: the
+            // person is told first, on their account page.
+            let next = match (after_failures, ch.next.as_str()) {
+                (true, _) => "/account?wrong_codes=1".to_string(),
+                (false, "/") => "/facilities".to_string(),
+                (false, _) => ch.next,
+            };
+            let mut resp = Redirect::to(&next).into_response();
+            let secure = st.config.secure_cookies;
+            if let Ok(v) =
+                HeaderValue::from_str(&set_cookie(secure, auth::session_cookie_name(secure), &session, None, true))
+            {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+            clear_challenge(&st, &mut resp);
+            return Ok(resp);
         }
+        SecondFactor::Locked { minutes } => Some(minutes),
+        SecondFactor::Refused => None,
+    };
+    if locked.is_some() || ch.attempts + 1 >= auth::CHALLENGE_TRIES {
+        st.store.delete_login_challenge(&hash).await?;
+    } else {
+        st.store.bump_login_challenge(&hash).await?;
+    }
+    if let Some(minutes) = locked {
+        let error = tr_args(ctx.locale, "account-2fa-locked", &[("minutes", minutes.to_string())]);
+        let mut resp = render(
+            StatusCode::TOO_MANY_REQUESTS,
+            &SecondFactorPage { c: Chrome::new(&ctx, "/login/totp"), error: Some(error) },
+        )?;
         clear_challenge(&st, &mut resp);
         return Ok(resp);
     }
-    tracing::info!(user_id = user.id, "second factor refused");
-    st.store.record_login_failure(&user.email, now_micros()).await?;
     if ch.attempts + 1 >= auth::CHALLENGE_TRIES {
-        st.store.delete_login_challenge(&hash).await?;
         let mut resp = Redirect::to("/login?retry=1").into_response();
         clear_challenge(&st, &mut resp);
         return Ok(resp);
     }
-    st.store.bump_login_challenge(&hash).await?;
     let page =
         SecondFactorPage { c: Chrome::new(&ctx, "/login/totp"), error: Some(tr(ctx.locale, "account-2fa-bad-code")) };
-    let mut resp = render(StatusCode::OK, &page)?;
-    *resp.status_mut() = StatusCode::UNAUTHORIZED;
-    Ok(resp)
+    render(StatusCode::UNAUTHORIZED, &page)
 }
 
 // ---- Re-authentication ----------------------------------------------------------
@@ -394,10 +471,15 @@ async fn reauth_submit(
     let since = now - st.config.lockout_window.as_micros() as i64;
     let locked = st.store.login_failures_since(&user.email, since).await? >= st.config.max_failed_logins;
     let hash = st.store.user_by_email(&user.email).await?.map(|(_, h)| h).unwrap_or_default();
-    let ok = !locked
-        && !password.is_empty()
-        && auth::password_matches(password, hash).await?
-        && (!needs_code || second_factor_ok(&st, &user, form.get("code").unwrap_or("")).await?);
+    let mut ok = !locked && !password.is_empty() && auth::password_matches(password, hash).await?;
+    let mut code_locked = None;
+    if ok && needs_code {
+        match second_factor(&st, &user, form.get("code").unwrap_or(""), ctx.address).await? {
+            SecondFactor::Accepted { .. } => {}
+            SecondFactor::Refused => ok = false,
+            SecondFactor::Locked { minutes } => (ok, code_locked) = (false, Some(minutes)),
+        }
+    }
     if ok {
         if let Via::Session { token_hash } = &ctx.via {
             st.store.mark_reauth(token_hash, now).await?;
@@ -410,7 +492,9 @@ async fn reauth_submit(
     }
     tracing::info!(user_id = user.id, "re-authentication refused");
     let l = ctx.locale;
-    let error = if locked {
+    let error = if let Some(minutes) = code_locked {
+        tr_args(l, "account-2fa-locked", &[("minutes", minutes.to_string())])
+    } else if locked {
         tr_args(l, "login-locked", &[("minutes", st.config.lockout_window.as_secs().div_ceil(60).to_string())])
     } else {
         tr(l, "account-reauth-failed")

@@ -208,7 +208,7 @@ async fn facility_history(
     api_user(&ctx, Permission::ReadFacilities)?;
     let f = st.store.facility(parse_id(&id)?).await?.ok_or(WebError::NotFound)?;
     let entries = st.store.history(RecordType::Facility, f.id, None).await?;
-    Ok(Json(history_json(&entries)))
+    Ok(Json(history_json(&entries, 0)))
 }
 
 async fn list_notes(
@@ -405,14 +405,15 @@ async fn attempt_history(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    api_user(&ctx, Permission::ReadFacilities)?;
+    let user = api_user(&ctx, Permission::ReadFacilities)?;
     let a = crate::access::visible(&st, &ctx, &id).await?;
-    let entries = st.store.history(RecordType::AccessAttempt, a.id, None).await?;
-    Ok(Json(history_json(&entries)))
+    let (entries, withheld) = crate::access::history(&st, user.org_id, &a).await?;
+    Ok(Json(history_json(&entries, withheld)))
 }
 
-/// The history of a record as JSON, oldest first.
-fn history_json(entries: &[vigia_store::HistoryEntry]) -> serde_json::Value {
+/// The history of a record as JSON, oldest first, with the number of versions the
+/// viewer may not read (another organization's versions that were never shared).
+fn history_json(entries: &[vigia_store::HistoryEntry], withheld: usize) -> serde_json::Value {
     let items: Vec<_> = entries
         .iter()
         .map(|e| {
@@ -423,7 +424,7 @@ fn history_json(entries: &[vigia_store::HistoryEntry]) -> serde_json::Value {
             })
         })
         .collect();
-    serde_json::json!({ "items": items })
+    serde_json::json!({ "items": items, "withheld_versions": withheld })
 }
 
 /// A CSV of attempts for the caller's organization: all rows or none.

@@ -1253,6 +1253,7 @@ async fn history_page(
         c: Chrome::new(&ctx, &format!("/cases/{}/history", c.id)),
         title: tr_args(ctx.locale, "case-title", &[("case", c.fields.reference.clone())]),
         versions: crate::ui::version_views(&st, ctx.locale, &entries).await?,
+        withheld: None,
     };
     render(StatusCode::OK, &page)
 }

@@ -96,6 +96,9 @@ fn check_filename(name: &str) -> Result<(), WebError> {
     if name.chars().any(char::is_control) {
         return Err(WebError::Invalid(vigia_domain::ValidationErrors::single("filename", "control_characters")));
     }
+    if name.chars().any(vigia_domain::input::is_bidi_control) {
+        return Err(WebError::Invalid(vigia_domain::ValidationErrors::single("filename", "bidi_controls")));
+    }
     Ok(())
 }
 
@@ -246,7 +249,7 @@ async fn attach(
     check_filename(filename)?;
     let content_type =
         evidence::check(bytes).map_err(|e| WebError::Invalid(vigia_domain::ValidationErrors(vec![e])))?;
-    let name = evidence::clean_name(filename);
+    let name = evidence::stored_name(filename, content_type);
     let actor = ctx.actor();
     Ok(match record_type {
         RecordType::Case => st.store.add_case_document(&actor, org_id, record_id, &name, content_type, bytes).await?,

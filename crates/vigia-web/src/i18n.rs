@@ -120,6 +120,7 @@ mod tests {
             "out_of_range",
             "too_long",
             "control_characters",
+            "bidi_controls",
             "unknown_choice",
             "unknown_state",
             "coordinates_incomplete",

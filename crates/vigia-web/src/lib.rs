@@ -42,6 +42,10 @@ pub struct Config {
     pub max_failed_logins: i64,
     /// Failed logins from one address within `lockout_window` before it is refused.
     pub max_failed_logins_per_address: i64,
+    /// Wrong second-factor codes for one account within `lockout_window` before its
+    /// second factor is locked. Counted across sign-in attempts: giving the right
+    /// password again does not reset it.
+    pub max_failed_second_factor: i64,
     /// How recently a user must have given their password for sensitive actions.
     pub reauth_window: Duration,
     pub lockout_window: Duration,
@@ -65,6 +69,7 @@ impl Default for Config {
             absolute_timeout: Duration::from_secs(12 * 3600),
             max_failed_logins: 10,
             max_failed_logins_per_address: 50,
+            max_failed_second_factor: 5,
             reauth_window: Duration::from_secs(5 * 60),
             lockout_window: Duration::from_secs(15 * 60),
             worker_interval: Duration::from_secs(2),

@@ -737,7 +737,7 @@ fn document_base() -> Value {
             "/api/v1/access-attempts/{id}/history": {
                 "parameters": [id_param()],
                 "get": {
-                    "operationId": "accessAttemptHistory", "summary": "Every version of an attempt",
+                    "operationId": "accessAttemptHistory", "summary": "Every version of an attempt you may read: all of your own organization's; of another organization's, only the versions it shared",
                     "responses": with(errors(&[("404", "No such attempt")]), "200", json_response("The history", "History"))
                 }
             },
@@ -869,7 +869,8 @@ fn document_base() -> Value {
                         "actor": {"type": ["string", "null"]}, "content": {"type": "object"},
                         "content_hash": {"type": "string"}, "entry_hash": {"type": "string"}
                     }
-                }}}},
+                }}, "withheld_versions": {"type": "integer", "minimum": 0,
+                    "description": "Earlier versions of another organization's attempt that were never shared with yours: they exist, and that is all you are told"}}},
                 "ClockAnswer": {"type": "object", "required": ["calendar", "from", "to", "working_days", "source"], "properties": {
                     "calendar": {"type": "string"}, "calendar_title": {"type": "string"}, "source": {"type": "string"},
                     "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},

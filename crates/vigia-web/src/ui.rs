@@ -229,12 +229,19 @@ impl FormBody {
     }
 }
 
-/// Only same-site paths are followed after sign-in or a language change.
-fn safe_next(next: Option<&str>) -> String {
+/// Only same-site paths are followed after sign-in, re-authentication or a language
+/// change. The value arrives decoded, and browsers drop tabs and newlines from a
+/// `Location` and read `\\` as `/` (`/\t/evil.example` becomes `//evil.example`), so
+/// anything but printable ASCII without `\\` is refused, then anything starting `//`.
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n) if is_same_site_path(n) => n.to_string(),
         _ => "/".to_string(),
     }
+}
+
+fn is_same_site_path(n: &str) -> bool {
+    n.starts_with('/') && !n.starts_with("//") && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
 }
 
 fn parse_id(s: &str) -> Result<i64, WebError> {
@@ -823,6 +830,8 @@ pub(crate) struct HistoryPage {
     pub(crate) c: Chrome,
     pub(crate) title: String,
     pub(crate) versions: Vec<VersionView>,
+    /// Says how many versions the viewer's organization may not read (never shared with it).
+    pub(crate) withheld: Option<String>,
 }
 
 /// Names for the ids a history holds (center, organization, user), so a version reads
@@ -951,6 +960,7 @@ async fn facility_history(
         c: Chrome::new(&ctx, &format!("/facilities/{}/history", f.id)),
         title: tr_args(l, "history-title", &[("name", f.draft.name.clone())]),
         versions: version_views(&st, l, &entries).await?,
+        withheld: None,
     };
     render(StatusCode::OK, &page)
 }
@@ -1351,4 +1361,52 @@ async fn clock_page(
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     render(status, &ClockPage { c: Chrome::new(&ctx, "/clock"), form, result, calendar_note: note, days })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Where a browser goes for a `Location` of `next` on a page of ours.
+    fn host_after(next: &str) -> Option<String> {
+        let base = url::Url::parse("https://vigia.example/login").ok()?;
+        base.join(next).ok()?.host_str().map(str::to_string)
+    }
+
+    #[test]
+    fn the_reviewers_redirects_stay_on_the_site() {
+        for evil in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "https://evil.example",
+            " /\t/evil.example",
+            "/\u{0}/evil.example",
+            "/\u{85}/evil.example",
+        ] {
+            assert_eq!(safe_next(Some(evil)), "/", "{evil:?}");
+        }
+        // A tab is what `next=/%09/evil.example` decodes to.
+        assert_eq!(host_after("/\t/evil.example").as_deref(), Some("evil.example"), "the attack is real");
+        for fine in ["/", "/access?facility=3&from=2020-01-01", "/cases/7/history", "/facilities/%09x"] {
+            assert_eq!(safe_next(Some(fine)), fine);
+        }
+    }
+
+    proptest! {
+        /// Whatever is accepted leads a browser to this site, and never panics a redirect.
+        #[test]
+        fn accepted_next_paths_stay_on_the_site(next in "[/\\\\\t\n\r a-z.:%0-9@?#]{0,16}", tail in "\\PC{0,8}") {
+            for n in [next.clone(), format!("{next}{tail}")] {
+                let kept = safe_next(Some(&n));
+                let host = host_after(&kept);
+                prop_assert_eq!(host.as_deref(), Some("vigia.example"), "{:?} -> {:?}", n, kept);
+                prop_assert!(axum::http::HeaderValue::from_str(&kept).is_ok());
+            }
+        }
+    }
 }

@@ -116,6 +116,16 @@ fn audit_insert(
 }
 
 impl WriteTx {
+    /// The organization a user belongs to, if any.
+    async fn org_of_user(&mut self, user_id: i64) -> Result<Option<i64>> {
+        Ok(sqlx::query("SELECT org_id FROM memberships WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .map(|r| r.try_get("org_id"))
+            .transpose()?)
+    }
+
     /// Appends an audit entry for a record's new content.
     async fn audit(
         &mut self,
@@ -831,11 +841,20 @@ fn write_blob_file(dir: &Path, sha: &str, bytes: &[u8]) -> std::io::Result<()> {
     }
     let parent = path.parent().unwrap_or(dir);
     std::fs::create_dir_all(parent)?;
-    let tmp = parent.join(format!(".{sha}.{}.tmp", std::process::id()));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, &path)?;
+    // A name no other writer uses, in this process or another: identical uploads at
+    // the same moment each write their own file and the renames agree.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = parent.join(format!(".{sha}.{}.{n}.tmp", std::process::id()));
+    let written = std::fs::File::create_new(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     if let Ok(d) = std::fs::File::open(parent) {
         let _ = d.sync_all();
     }
@@ -2094,16 +2113,19 @@ impl crate::Store for SqlStore {
         .await?;
         let Some(row) = used else { return Ok(false) };
         let id: i64 = row.try_get("id")?;
-        let org: Option<i64> = sqlx::query("SELECT org_id FROM memberships WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_optional(&mut *w.tx)
-            .await?
-            .map(|r| r.try_get("org_id"))
-            .transpose()?;
+        let org = w.org_of_user(user_id).await?;
         let content = serde_json::json!({"user_id": user_id, "recovery_code_used": id}).to_string();
         w.audit(actor, org, "use_recovery_code", RecordType::UserSecurity, user_id, &content).await?;
         w.commit().await?;
         Ok(true)
+    }
+
+    async fn second_factor_locked(&self, user_id: i64, failures: i64, until: Micros) -> Result<()> {
+        let mut w = self.begin().await?;
+        let org = w.org_of_user(user_id).await?;
+        let content = serde_json::json!({"user_id": user_id, "wrong_codes": failures, "locked_until": until}).to_string();
+        w.audit(&Actor::SYSTEM, org, "lock_2fa", RecordType::UserSecurity, user_id, &content).await?;
+        w.commit().await
     }
 
     async fn recovery_codes_left(&self, user_id: i64) -> Result<i64> {

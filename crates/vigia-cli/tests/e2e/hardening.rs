@@ -1,0 +1,216 @@
+//! The findings of the independent security review (issue 14), each reproduced as the
+//! reviewer did it: these tests failed before the fixes. `docs/security.md` lists every
+//! finding with its fix and the test that guards it.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use vigia_domain::account::Role;
+use vigia_domain::totp;
+use vigia_store::Actor;
+
+use crate::helpers::{csrf_of, get_text, TestApp, PASSWORD};
+
+/// Finding 1: an attempt recorded private (with a name in its notes) and shared later
+/// must not show its private version to the coalition through its history.
+#[tokio::test]
+async fn a_shared_attempt_s_history_hides_the_versions_it_was_private_in() {
+    for app in TestApp::all().await {
+        let (_, a) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+        let (_, b) = app.api_user("mon@b.org", "org-b", Role::Monitor).await;
+        app.user("coord@b.org", "org-b", Role::Coordinator).await;
+        app.coalition("red", &["org-a", "org-b"]).await;
+        let f = app.facility("Siglo XXI").await;
+        let http = reqwest::Client::new();
+        let mut body = json!({"facility_id": f, "attempted_at": "2020-01-20T10:30", "purpose": "legal_assistance",
+            "team_size": 2, "outcome": "denied", "notes": "Vimos a Juana Pérez López, celda 3", "visibility": "private"});
+        let r = http.post(app.url("/api/v1/access-attempts")).bearer_auth(&a).json(&body).send().await.expect("post");
+        assert_eq!(r.status(), 201);
+        let id = r.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+        // Corrected once more while private, then shared without the name.
+        for (version, (notes, visibility)) in
+            [("Juana Pérez López pidió asilo", "private"), ("Se negó la entrada", "coalition")].iter().enumerate()
+        {
+            body["notes"] = json!(notes);
+            body["visibility"] = json!(visibility);
+            let r = http
+                .put(app.url(&format!("/api/v1/access-attempts/{id}")))
+                .bearer_auth(&a)
+                .header("if-match", format!("\"{}\"", version + 1))
+                .json(&body)
+                .send()
+                .await
+                .expect("put");
+            assert_eq!(r.status(), 200);
+        }
+        let history = |token: String| {
+            let http = http.clone();
+            let url = app.url(&format!("/api/v1/access-attempts/{id}/history"));
+            async move { http.get(url).bearer_auth(token).send().await.expect("get").text().await.expect("text") }
+        };
+        let own: Value = serde_json::from_str(&history(a.clone()).await).expect("json");
+        assert_eq!((own["items"].as_array().expect("items").len(), own["withheld_versions"].as_i64()), (3, Some(0)));
+        let text = history(b.clone()).await;
+        assert!(!text.contains("Juana"), "a private version reached the partner: {text}");
+        let partner: Value = serde_json::from_str(&text).expect("json");
+        let items = partner["items"].as_array().expect("items");
+        assert_eq!(items.len(), 1, "only the shared version");
+        assert_eq!(items[0]["content"]["visibility"], "coalition");
+        assert_eq!(partner["withheld_versions"], 2, "that earlier versions exist, nothing more");
+        // The page says the same.
+        let page = app.login("coord@b.org").await;
+        let (s, html) = get_text(&page, app.url(&format!("/access/{id}/history"))).await;
+        assert_eq!(s, 200);
+        assert!(!html.contains("Juana") && html.contains("id=\"withheld\""), "{html}");
+        assert!(html.contains("Se negó la entrada"));
+    }
+}
+
+async fn post_form(c: &reqwest::Client, url: String, form: &[(&str, &str)]) -> (u16, String, String) {
+    let r = c.post(url).form(form).send().await.expect("post");
+    let status = r.status().as_u16();
+    let location = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    (status, location, r.text().await.expect("text"))
+}
+
+/// The password step of a sign-in; the client then holds the second-factor challenge.
+async fn password_step(app: &TestApp, email: &str) -> (reqwest::Client, String) {
+    let c = app.browser();
+    let (_, page) = get_text(&c, app.url("/login")).await;
+    let csrf = csrf_of(&page);
+    let (s, loc, _) =
+        post_form(&c, app.url("/login"), &[("csrf", &csrf), ("email", email), ("password", PASSWORD), ("next", "/")])
+            .await;
+    assert_eq!((s, loc.as_str()), (303, "/login/totp"));
+    let (_, page) = get_text(&c, app.url("/login/totp")).await;
+    let csrf = csrf_of(&page);
+    (c, csrf)
+}
+
+/// Finding 3: wrong second-factor codes are counted per account across sign-in
+/// attempts; giving the right password again no longer resets the count.
+#[tokio::test]
+async fn second_factor_guesses_are_counted_across_sign_ins_and_lock_the_account() {
+    for db in vigia_store::testing::TestDb::all().await {
+        let config = vigia_web::Config { lockout_window: Duration::from_secs(3), ..Default::default() };
+        let app = TestApp::with_config(db, config).await;
+        let user = app.user("abogada@a.org", "org-a", Role::Lawyer).await;
+        let secret = [7u8; totp::SECRET_BYTES];
+        app.store.totp_setup(user.id, user.org_id, &secret, vigia_store::now_micros()).await.expect("setup");
+        app.store.totp_enable(&Actor::user(&user), user.id, 0, &[]).await.expect("enable");
+        let now_secs = || vigia_store::now_micros() / 1_000_000;
+        let wrong = |s: i64| {
+            // A code that is none of the three the server accepts now.
+            let good: Vec<String> = (-1..=1).map(|d| totp::code_at(&secret, s + d * totp::STEP_SECONDS)).collect();
+            (0..1_000_000).map(|n| format!("{n:06}")).find(|c| !good.contains(c)).expect("a wrong code")
+        };
+        // The reviewer's attack: the password, wrong codes, the password again, more codes.
+        let mut refused = 0;
+        let mut locked = false;
+        'rounds: for _ in 0..25 {
+            let (c, csrf) = password_step(&app, "abogada@a.org").await;
+            for _ in 0..3 {
+                let (s, _, page) =
+                    post_form(&c, app.url("/login/totp"), &[("csrf", &csrf), ("code", &wrong(now_secs()))]).await;
+                match s {
+                    401 => refused += 1,
+                    429 => {
+                        assert!(page.contains("bloqueado"), "{page}");
+                        locked = true;
+                        break 'rounds;
+                    }
+                    other => panic!("unexpected answer {other}"),
+                }
+            }
+        }
+        assert!(locked && refused == 4, "locked at the fifth wrong code over two sign-ins ({refused} refused first)");
+        // The right password and the right code are refused while the lock lasts.
+        let (c, csrf) = password_step(&app, "abogada@a.org").await;
+        let right = totp::code_at(&secret, now_secs());
+        let (s, _, _) = post_form(&c, app.url("/login/totp"), &[("csrf", &csrf), ("code", &right)]).await;
+        assert_eq!(s, 429, "the real code does not get through the lock");
+        let entries = app.store.audit_entries(Some(user.org_id), None, 50).await.expect("audit");
+        assert!(entries.iter().any(|e| e.action == "lock_2fa"), "the lock is in the organization's history");
+        // After the window the person signs in and is told about the wrong codes.
+        tokio::time::sleep(Duration::from_millis(3_100)).await;
+        let (c, csrf) = password_step(&app, "abogada@a.org").await;
+        let right = totp::code_at(&secret, now_secs());
+        let (s, loc, _) = post_form(&c, app.url("/login/totp"), &[("csrf", &csrf), ("code", &right)]).await;
+        assert_eq!((s, loc.as_str()), (303, "/account?wrong_codes=1"));
+        let (_, page) = get_text(&c, app.url(&loc)).await;
+        assert!(page.contains("códigos equivocados"), "{page}");
+        // The next clean sign-in goes where it was going.
+        let (c, csrf) = password_step(&app, "abogada@a.org").await;
+        let later = totp::code_at(&secret, now_secs() + totp::STEP_SECONDS);
+        let (s, loc, _) = post_form(&c, app.url("/login/totp"), &[("csrf", &csrf), ("code", &later)]).await;
+        assert_eq!((s, loc.as_str()), (303, "/facilities"));
+    }
+}
+
+/// Findings 17 and 18: identical uploads at the same moment all land; a stored name
+/// ends as what its bytes are; invisible bidirectional controls are refused in file
+/// names and in text fields.
+#[tokio::test]
+async fn uploads_land_together_and_names_cannot_disguise_a_file() {
+    for app in TestApp::all().await {
+        let (_, a) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+        let f = app.facility("Siglo XXI").await;
+        let http = reqwest::Client::new();
+        let body = json!({"facility_id": f, "attempted_at": "2020-01-20T10:30", "purpose": "monitoring",
+            "team_size": 2, "outcome": "denied"});
+        let r = http.post(app.url("/api/v1/access-attempts")).bearer_auth(&a).json(&body).send().await.expect("post");
+        let id = r.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+        let upload = |name: &str, bytes: Vec<u8>| {
+            http.post(app.url(&format!("/api/v1/access-attempts/{id}/files")))
+                .bearer_auth(&a)
+                .query(&[("filename", name)])
+                .body(bytes)
+                .send()
+        };
+        let png = [b"\x89PNG\r\n\x1a\n".as_slice(), &[7u8; 200_000]].concat();
+        let same_moment: Vec<_> = (0..8).map(|i| tokio::spawn(upload(&format!("foto{i}.png"), png.clone()))).collect();
+        for r in same_moment {
+            assert_eq!(r.await.expect("task").expect("upload").status(), 201, "identical uploads at once all land");
+        }
+        let r = upload("x.html", png.clone()).await.expect("upload");
+        assert_eq!(r.status(), 201);
+        assert_eq!(r.json::<Value>().await.expect("json")["filename"], "x.png", "named as what the bytes are");
+        let r = upload("oficio\u{202E}fdp.exe", b"%PDF-1.4 oficio".to_vec()).await.expect("upload");
+        assert_eq!(r.status(), 422);
+        assert_eq!(r.json::<Value>().await.expect("json")["errors"][0]["code"], "bidi_controls");
+        let mut named = body.clone();
+        named["official"] = json!("Lic. \u{202E}zerép");
+        let r = http.post(app.url("/api/v1/access-attempts")).bearer_auth(&a).json(&named).send().await.expect("post");
+        assert_eq!(r.status(), 422);
+        let p: Value = r.json().await.expect("json");
+        assert_eq!(
+            (p["errors"][0]["field"].as_str(), p["errors"][0]["code"].as_str()),
+            (Some("official"), Some("bidi_controls"))
+        );
+    }
+}
+
+/// Finding 15: `next=/%09/evil.example` decoded to a tab that browsers drop, making
+/// `//evil.example`. Every way of asking for another site lands on this one.
+#[tokio::test]
+async fn sign_in_never_redirects_to_another_site() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    app.user("mon@a.org", "org-a", Role::Monitor).await;
+    for evil in ["/%09/evil.example", "/%0A/evil.example", "/%0D%0A/evil.example", "/%5Cevil.example", "//evil.example"]
+    {
+        let c = app.browser();
+        let (_, page) = get_text(&c, app.url(&format!("/login?next={evil}"))).await;
+        assert!(!page.contains("evil.example"), "the form carries {evil}");
+        let csrf = csrf_of(&page);
+        let body = format!("csrf={csrf}&email=mon%40a.org&password={}&next={evil}", PASSWORD.replace(' ', "+"));
+        let r = c
+            .post(app.url("/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "/facilities", "{evil}");
+    }
+}
