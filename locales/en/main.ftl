@@ -110,6 +110,7 @@ error-bad-request = The request is not valid: { $reason }
 error-csrf = The form expired or did not come from this page. Reload it and try again.
 error-internal = An internal error occurred. It was logged; try again later.
 error-too-large = The submission is too large.
+error-timeout = The request took too long. Please try again.
 error-unauthorized = You need to sign in.
 error-conflict = Conflict: { $what }
 error-back = Back to the start

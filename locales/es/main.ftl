@@ -110,6 +110,7 @@ error-bad-request = La solicitud no es válida: { $reason }
 error-csrf = El formulario caducó o no vino de esta página. Vuelve a cargarla e inténtalo otra vez.
 error-internal = Ocurrió un error interno. Quedó registrado; inténtalo de nuevo más tarde.
 error-too-large = El envío es demasiado grande.
+error-timeout = La solicitud tardó demasiado. Inténtelo de nuevo.
 error-unauthorized = Necesitas iniciar sesión.
 error-conflict = Conflicto: { $what }
 error-back = Volver al inicio

@@ -332,7 +332,7 @@ async fn serve(args: ServeArgs, store: DynStore) -> anyhow::Result<()> {
         vigia_web::bind(&args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
     println!("Vigía is serving on http://{addr}/  (Ctrl-C stops it)");
     vigia_web::worker::spawn(store.clone(), &config);
-    vigia_web::serve(listener, vigia_web::app(store, config)).await?;
+    vigia_web::serve(listener, vigia_web::app(store, config.clone()), &config).await?;
     Ok(())
 }
 

@@ -42,6 +42,10 @@ impl std::fmt::Display for RowError {
 /// The most rows one import accepts.
 pub const MAX_ROWS: usize = 100_000;
 
+/// How many of a refused file's problems are listed back (all are counted): a file
+/// wrong on every line would otherwise be answered with a list larger than itself.
+pub const LISTED_PROBLEMS: usize = 200;
+
 fn row_error(line: u64, e: FieldError) -> RowError {
     RowError { line, column: e.field, code: e.code, params: e.params }
 }

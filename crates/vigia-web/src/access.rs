@@ -157,7 +157,7 @@ pub fn page_routes() -> Routes {
         .post("/access", create_page)
         .get("/access/new", new_page)
         .get("/access/import", import_page)
-        .post("/access/import", import_submit)
+        .upload("/access/import", import_submit, crate::CSV_ROUTE_LIMIT)
         .get("/access/{id}", show_page)
         .get("/access/{id}/edit", edit_page)
         .post("/access/{id}/edit", update_page)

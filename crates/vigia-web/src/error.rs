@@ -35,6 +35,9 @@ pub enum WebError {
     UnsupportedMediaType,
     #[error("payload too large")]
     TooLarge,
+    /// A request without a signed-in user took longer than it may.
+    #[error("request timeout")]
+    Timeout,
     #[error("too many attempts")]
     TooManyAttempts { minutes: u64 },
     #[error(transparent)]
@@ -78,6 +81,7 @@ impl WebError {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            WebError::Timeout => StatusCode::REQUEST_TIMEOUT,
             WebError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             WebError::Invalid(_) | WebError::Import(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Conflict(_) => StatusCode::CONFLICT,
@@ -95,6 +99,7 @@ impl WebError {
             WebError::BadRequest(_) => "bad-request",
             WebError::UnsupportedMediaType => "unsupported-media-type",
             WebError::TooLarge => "too-large",
+            WebError::Timeout => "timeout",
             WebError::TooManyAttempts { .. } => "too-many-attempts",
             WebError::Invalid(_) => "validation",
             WebError::Import(_) => "import-rejected",
@@ -115,6 +120,7 @@ impl WebError {
             WebError::BadRequest(r) => tr_args(l, "error-bad-request", &[("reason", r.clone())]),
             WebError::UnsupportedMediaType => tr_args(l, "error-bad-request", &[("reason", "Content-Type".into())]),
             WebError::TooLarge => tr(l, "error-too-large"),
+            WebError::Timeout => tr(l, "error-timeout"),
             WebError::TooManyAttempts { minutes } => tr_args(l, "login-locked", &[("minutes", minutes.to_string())]),
             WebError::Invalid(v) => tr_args(l, "form-errors", &[("count", v.0.len().to_string())]),
             WebError::Import(rows) => tr_args(l, "form-errors", &[("count", rows.len().to_string())]),
@@ -153,8 +159,10 @@ impl WebError {
                         .collect();
             }
             WebError::Import(rows) => {
+                p["error_count"] = rows.len().into();
                 p["errors"] = rows
                     .iter()
+                    .take(vigia_domain::import::LISTED_PROBLEMS)
                     .map(|r| {
                         serde_json::json!({"line": r.line, "field": r.column, "code": r.code, "message": field_error(l, &r.as_field_error())})
                     })
@@ -211,11 +219,16 @@ impl IntoResponse for PageError {
     }
 }
 
+/// An error answered as a problem under `/api`, as a page elsewhere.
+pub fn answer(path: &str, e: WebError) -> Response {
+    if path.starts_with("/api/") {
+        ApiError(e).into_response()
+    } else {
+        PageError(e).into_response()
+    }
+}
+
 /// Unknown paths: a problem under `/api`, a page elsewhere.
 pub async fn fallback(uri: Uri) -> Response {
-    if uri.path().starts_with("/api/") {
-        ApiError(WebError::NotFound).into_response()
-    } else {
-        PageError(WebError::NotFound).into_response()
-    }
+    answer(uri.path(), WebError::NotFound)
 }

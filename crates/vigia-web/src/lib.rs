@@ -25,6 +25,7 @@ pub mod i18n;
 pub mod map;
 pub mod openapi;
 pub mod routes;
+pub mod server;
 pub mod statements;
 pub mod timeline;
 pub mod ui;
@@ -59,6 +60,12 @@ pub struct Config {
     pub deadline_sweep: Duration,
     /// Remind about deadlines due within this many working days.
     pub reminder_horizon: u32,
+    /// Connections served at once; further clients wait to be accepted.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: Duration,
+    /// How long a request without a signed-in user may take, body included.
+    pub anonymous_timeout: Duration,
 }
 
 impl Default for Config {
@@ -77,16 +84,26 @@ impl Default for Config {
             retry_base: Duration::from_secs(10),
             deadline_sweep: Duration::from_secs(15 * 60),
             reminder_horizon: 3,
+            max_connections: 512,
+            header_timeout: Duration::from_secs(10),
+            anonymous_timeout: Duration::from_secs(30),
         }
     }
 }
 
+/// The largest body accepted from a request without a signed-in user (sign-in and
+/// language forms are a few hundred bytes).
+pub const ANONYMOUS_LIMIT: usize = 64 * 1024;
 /// The largest JSON body or form accepted.
 pub const FORM_LIMIT: usize = 1024 * 1024;
 /// The largest CSV import accepted (about 300,000 attempt rows).
 pub const CSV_LIMIT: usize = 20 * 1024 * 1024;
-/// What the server reads at most for any request; each handler applies its own limit.
-pub const MAX_BODY: usize = CSV_LIMIT + 64 * 1024;
+/// Room for a multipart form's boundaries and other fields around a file.
+pub const MULTIPART_SLACK: usize = 64 * 1024;
+/// What an import route reads at most (a CSV, as a body or in a form).
+pub const CSV_ROUTE_LIMIT: usize = CSV_LIMIT + MULTIPART_SLACK;
+/// What an evidence upload route reads at most.
+pub const FILE_ROUTE_LIMIT: usize = vigia_domain::evidence::MAX_BYTES + MULTIPART_SLACK;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -103,8 +120,9 @@ pub fn app(store: DynStore, config: Config) -> Router {
         .merge(api::routes())
         .router
         .fallback(error::fallback)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), server::limit_request))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::context))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .with_state(state)
 }
 
@@ -115,10 +133,10 @@ pub async fn bind(addr: &str) -> std::io::Result<(tokio::net::TcpListener, Socke
     Ok((listener, local))
 }
 
-pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+/// Serves until Ctrl-C, then lets open requests finish.
+pub async fn serve(listener: tokio::net::TcpListener, app: Router, config: &Config) -> std::io::Result<()> {
+    server::run(listener, app, config, shutdown_signal()).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -129,9 +147,7 @@ async fn shutdown_signal() {
 pub async fn spawn(store: DynStore, config: Config) -> std::io::Result<SocketAddr> {
     let (listener, addr) = bind("127.0.0.1:0").await?;
     worker::spawn(store.clone(), &config);
-    let router = app(store, config);
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
-    });
+    let router = app(store, config.clone());
+    tokio::spawn(async move { server::run(listener, router, &config, std::future::pending()).await });
     Ok(addr)
 }

@@ -817,7 +817,8 @@ fn document_base() -> Value {
                         "errors": {"type": "array", "items": {"type": "object", "required": ["field", "code", "message"], "properties": {
                             "field": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"},
                             "line": {"type": "integer"}
-                        }}}
+                        }}},
+                        "error_count": {"type": "integer", "description": "A refused import: how many problems it had in all; `errors` lists the first 200"}
                     }
                 },
                 "Me": {

@@ -2,6 +2,7 @@
 //! walk the real route list: the authorization matrix and the OpenAPI document are
 //! checked against exactly what the router answers.
 
+use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::routing::{get, post, put};
 use axum::Router;
@@ -28,6 +29,15 @@ impl Routes {
 
     pub fn post<H: Handler<T, AppState>, T: 'static>(mut self, path: &'static str, h: H) -> Self {
         self.router = self.router.route(path, post(h));
+        self.list.push(("POST", path));
+        self
+    }
+
+    /// A POST that takes a file: its body may be up to `limit` bytes, read as it
+    /// arrives; every other route takes at most [`crate::FORM_LIMIT`] (and anonymous
+    /// requests [`crate::ANONYMOUS_LIMIT`]).
+    pub fn upload<H: Handler<T, AppState>, T: 'static>(mut self, path: &'static str, h: H, limit: usize) -> Self {
+        self.router = self.router.route(path, post(h).layer(DefaultBodyLimit::max(limit)));
         self.list.push(("POST", path));
         self
     }

@@ -40,7 +40,7 @@ pub fn routes() -> Routes {
         .post("/contradictions/review", review_page)
         .get("/api/v1/statements", api_list)
         .post("/api/v1/statements", api_create)
-        .post("/api/v1/statements/import", api_import)
+        .upload("/api/v1/statements/import", api_import, crate::CSV_ROUTE_LIMIT)
         .get("/api/v1/statements/{id}", api_get)
         .put("/api/v1/statements/{id}", api_update)
         .post("/api/v1/statements/{id}/claims", api_claim)

@@ -35,7 +35,7 @@ pub fn routes() -> Routes {
         .post("/facilities", facility_create)
         .get("/facilities/new", facility_new)
         .get("/facilities/import", import_page)
-        .post("/facilities/import", import_submit)
+        .upload("/facilities/import", import_submit, crate::CSV_ROUTE_LIMIT)
         .get("/facilities/{id}", facility_show)
         .get("/facilities/{id}/edit", facility_edit)
         .post("/facilities/{id}/edit", facility_update)
@@ -1047,7 +1047,11 @@ pub(crate) fn import_page_for(ctx: &Ctx, kind: &ImportKind, outcome: Option<Impo
             StatusCode::UNPROCESSABLE_ENTITY,
             None,
             Some(tr_args(l, "import-rejected", &[("count", errors.len().to_string())])),
-            errors.iter().map(|r| (r.line, r.column.clone(), field_error(l, &r.as_field_error()))).collect(),
+            errors
+                .iter()
+                .take(vigia_domain::import::LISTED_PROBLEMS)
+                .map(|r| (r.line, r.column.clone(), field_error(l, &r.as_field_error())))
+                .collect(),
         ),
     };
     let page = ImportPage {

@@ -437,7 +437,7 @@ async fn queued_webhooks_survive_a_server_that_went_away_and_are_retried() {
     let (listener, addr1) = vigia_web::bind("127.0.0.1:0").await.expect("bind");
     let app1 = vigia_web::app(store1.clone(), vigia_web::Config::default());
     tokio::spawn(async move {
-        let _ = axum::serve(listener, app1.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
+        vigia_web::server::run(listener, app1, &vigia_web::Config::default(), std::future::pending()).await;
     });
     let org = store1.create_org(&vigia_store::Actor::SYSTEM, "org-a", "Org A").await.expect("org").id;
     let secret = "whsec_prueba_de_firma";
