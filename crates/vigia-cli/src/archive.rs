@@ -6,6 +6,12 @@
 //! checks all of that on a staged copy — file hash, every blob against its name, the
 //! whole audit chain, the head and the counts, and that the master key opens the sealed
 //! data — before it moves anything into the data dir; what it replaces is kept aside.
+//!
+//! The manifest is signed: an HMAC under a key derived from the master key. The audit
+//! chain alone is unkeyed, so someone who doctors a backup's database can recompute the
+//! chain, the file hash and the counts; without the master key they cannot sign the
+//! manifest again, and `restore` refuses it. Backups of format 1 (before signing)
+//! restore only with `--allow-unsigned`.
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +21,9 @@ use vigia_domain::audit::sha256_hex;
 use vigia_store::{Counts, MasterKey, StoreError, VaultError, VerifyReport};
 
 pub const MANIFEST: &str = "MANIFEST.json";
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
+/// What the manifest's signature is for, in the key derivation.
+const SIGNING: &str = "backup-manifest";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -27,6 +35,16 @@ pub struct Manifest {
     pub head_seq: i64,
     pub head_hash: String,
     pub counts: Counts,
+    /// HMAC-SHA256 of the manifest with this field empty, under the master key's
+    /// backup-manifest key (hex); absent in format 1.
+    #[serde(default)]
+    pub signature: String,
+}
+
+impl Manifest {
+    fn signed_bytes(&self) -> anyhow::Result<Vec<u8>> {
+        Ok(serde_json::to_vec(&Manifest { signature: String::new(), ..self.clone() })?)
+    }
 }
 
 fn sha256_file(path: &Path) -> anyhow::Result<String> {
@@ -34,9 +52,10 @@ fn sha256_file(path: &Path) -> anyhow::Result<String> {
     Ok(sha256_hex(&bytes))
 }
 
-/// Writes the manifest of a backup directory whose copy verified as `report`.
-pub fn write_manifest(out: &Path, report: &VerifyReport, counts: Counts) -> anyhow::Result<Manifest> {
-    let m = Manifest {
+/// Writes the manifest of a backup directory whose copy verified as `report`, signed
+/// with `key` (the data dir's master key).
+pub fn write_manifest(out: &Path, report: &VerifyReport, counts: Counts, key: &MasterKey) -> anyhow::Result<Manifest> {
+    let mut m = Manifest {
         format: FORMAT,
         created_at: vigia_domain::format_instant(vigia_store::now_micros()),
         vigia_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -45,7 +64,9 @@ pub fn write_manifest(out: &Path, report: &VerifyReport, counts: Counts) -> anyh
         head_seq: report.head_seq,
         head_hash: report.head_hash.clone(),
         counts,
+        signature: String::new(),
     };
+    m.signature = key.mac(SIGNING, &m.signed_bytes()?);
     let path = out.join(MANIFEST);
     std::fs::write(&path, serde_json::to_string_pretty(&m)?)
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -104,14 +125,44 @@ pub struct Restored {
 /// Checks the backup in `from` and, when everything holds, makes it the data in
 /// `data_dir`. With existing data, `force` is needed; the old files are moved to
 /// `data_dir/replaced-<time>/`, never deleted. The server must not be running.
-pub async fn restore(from: &Path, data_dir: &Path, keys: &[MasterKey], force: bool) -> anyhow::Result<Restored> {
+/// How a restore may go: over existing data (`force`), and from a backup made before
+/// manifests were signed (`allow_unsigned`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RestoreOptions {
+    pub force: bool,
+    pub allow_unsigned: bool,
+}
+
+pub async fn restore(
+    from: &Path,
+    data_dir: &Path,
+    keys: &[MasterKey],
+    opts: RestoreOptions,
+) -> anyhow::Result<Restored> {
+    let force = opts.force;
     let manifest: Manifest = serde_json::from_slice(
         &std::fs::read(from.join(MANIFEST))
             .with_context(|| format!("{} has no {MANIFEST}: not a Vigía backup", from.display()))?,
     )
     .with_context(|| format!("{MANIFEST} is not readable"))?;
-    if manifest.format != FORMAT {
-        bail!("unknown backup format {}", manifest.format);
+    match manifest.format {
+        FORMAT => {
+            let bytes = manifest.signed_bytes()?;
+            if !keys.iter().any(|k| k.verify_mac(SIGNING, &bytes, &manifest.signature)) {
+                bail!(
+                    "the manifest's signature does not verify with this master key: the backup was altered, \
+                     or it was made under another key (restoring needs the master key of the time of the backup)"
+                );
+            }
+        }
+        1 if opts.allow_unsigned => {
+            eprintln!("warning: this backup's manifest is unsigned (format 1); only its hashes and chain are checked");
+        }
+        1 => bail!(
+            "this backup's manifest is unsigned (made before manifests were signed): restore it with --allow-unsigned \
+             only if you know where it has been"
+        ),
+        other => bail!("unknown backup format {other}"),
     }
     if sha256_file(&from.join("vigia.db"))? != manifest.database_sha256 {
         bail!("the database file does not match the manifest's hash: the backup was altered or is incomplete");

@@ -124,6 +124,10 @@ enum Command {
         /// Replace existing data (it is moved to replaced-<time>/ in the data dir).
         #[arg(long)]
         force: bool,
+        /// Accept a backup made before manifests were signed (format 1): its hashes
+        /// and audit chain are still checked, but anyone could have rewritten them.
+        #[arg(long)]
+        allow_unsigned: bool,
     },
 }
 
@@ -502,13 +506,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 h.head_hash
             );
         }
-        Command::Restore { place, from, force } => {
+        Command::Restore { place, from, force, allow_unsigned } => {
             if place.database_url.is_some() {
                 bail!("restore works on SQLite data dirs; for PostgreSQL use pg_restore (see docs/operations.md)");
             }
             place.ensure_dir()?;
             let keys = keyfile::load(&place.data_dir)?;
-            let r = vigia_cli::archive::restore(&from, &place.data_dir, &keys, force).await?;
+            let opts = vigia_cli::archive::RestoreOptions { force, allow_unsigned };
+            let r = vigia_cli::archive::restore(&from, &place.data_dir, &keys, opts).await?;
             println!(
                 "Restored {} into {} ({} audit entries, head {}, {} evidence files checked)",
                 from.display(),
@@ -532,8 +537,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 bail!("the backup does not verify: {}", report.problems.join("; "));
             }
             let counts = copy.counts().await?;
+            let key = copy.master_key();
             copy.close().await;
-            vigia_cli::archive::write_manifest(&out, &report, counts)?;
+            vigia_cli::archive::write_manifest(&out, &report, counts, &key)?;
             println!(
                 "Backup written to {} ({} audit entries, head {})",
                 out.display(),

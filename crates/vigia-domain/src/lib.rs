@@ -142,6 +142,14 @@ impl RecordType {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
+
+    /// Whether an audit entry of this type stands for a stored record that keeps
+    /// existing: nothing in Vigía deletes one, so `audit verify` reports every such
+    /// record the log knows and the database lacks. Reads, two-factor events and key
+    /// wraps are events, not records; an imported attempt is vouched for by its import.
+    pub fn is_kept_record(self) -> bool {
+        !matches!(self, RecordType::CaseRead | RecordType::VisitRead | RecordType::UserSecurity | RecordType::OrgKey)
+    }
 }
 
 /// Microseconds since the Unix epoch, UTC. Instants are stored and hashed at this

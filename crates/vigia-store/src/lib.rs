@@ -785,6 +785,9 @@ pub trait Store: Send + Sync {
     /// A consistent copy of the database and its evidence files in the new directory
     /// `path` (`vigia.db`, `blobs/`), made while it may be written to.
     async fn backup_to(&self, path: &Path) -> Result<()>;
+    /// The master key this store opened its data keys with (it signs what must prove
+    /// it came from a holder of the key, such as a backup's manifest).
+    fn master_key(&self) -> MasterKey;
 }
 
 pub type DynStore = Arc<dyn Store>;

@@ -15,6 +15,7 @@ use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -64,6 +65,30 @@ impl MasterKey {
 
     pub fn to_hex(&self) -> Zeroizing<String> {
         Zeroizing::new(hex::encode(self.0.as_ref()))
+    }
+
+    /// An HMAC-SHA256 of `message` under a key derived from this one for `purpose`
+    /// (HKDF, info `vigia/mac/<purpose>/v1`), hex: what only a holder of the master key
+    /// can produce, e.g. the signature of a backup's manifest.
+    pub fn mac(&self, purpose: &str, message: &[u8]) -> String {
+        hex::encode(self.mac_state(purpose, message).finalize().into_bytes())
+    }
+
+    /// Whether `tag` (hex) is this key's [`MasterKey::mac`] of `message`, compared in
+    /// constant time.
+    pub fn verify_mac(&self, purpose: &str, message: &[u8], tag: &str) -> bool {
+        hex::decode(tag).is_ok_and(|t| self.mac_state(purpose, message).verify_slice(&t).is_ok())
+    }
+
+    fn mac_state(&self, purpose: &str, message: &[u8]) -> Hmac<Sha256> {
+        let hk = Hkdf::<Sha256>::new(Some(b"vigia"), self.0.as_ref());
+        let mut okm = Zeroizing::new([0u8; 32]);
+        // 32 bytes is always a valid HKDF-SHA256 output length.
+        let _ = hk.expand(format!("vigia/mac/{purpose}/v1").as_bytes(), okm.as_mut());
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(okm.as_ref())
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        m.update(message);
+        m
     }
 
     fn kek(&self) -> XChaCha20Poly1305 {
@@ -257,6 +282,20 @@ mod tests {
         let v = Vault::new(master);
         v.load_key(org, 1, &wrapped).expect("unwrap");
         (v, wrapped)
+    }
+
+    #[test]
+    fn macs_need_the_same_key_purpose_and_message() {
+        let k = MasterKey::generate().expect("rng");
+        let other = MasterKey::generate().expect("rng");
+        let tag = k.mac("backup-manifest", b"head 42");
+        assert_eq!(tag.len(), 64);
+        assert!(k.verify_mac("backup-manifest", b"head 42", &tag));
+        assert!(!k.verify_mac("backup-manifest", b"head 43", &tag));
+        assert!(!k.verify_mac("audit-head", b"head 42", &tag));
+        assert!(!other.verify_mac("backup-manifest", b"head 42", &tag));
+        assert!(!k.verify_mac("backup-manifest", b"head 42", "not hex"));
+        assert!(!k.verify_mac("backup-manifest", b"head 42", ""));
     }
 
     #[test]

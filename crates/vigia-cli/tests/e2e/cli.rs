@@ -395,6 +395,57 @@ fn backups_are_verified_copies() {
     assert!(!o.status.success(), "never overwrites");
 }
 
+/// Finding 4 of the security review: someone who doctors a backup and recomputes its
+/// manifest's hashes (the audit chain is unkeyed) cannot sign the manifest again; a
+/// manifest downgraded to the unsigned format needs --allow-unsigned.
+#[test]
+fn a_doctored_backup_with_recomputed_hashes_is_refused() {
+    let t = TempDir::new("doctored");
+    let dir = t.data();
+    init(&dir);
+    let out = t.0.join("backup");
+    let o = run(&dir, &["backup", out.to_str().expect("p")]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let path = out.join("MANIFEST.json");
+    let mut manifest: Value = serde_json::from_slice(&std::fs::read(&path).expect("manifest")).expect("json");
+    assert_eq!(manifest["format"], 2);
+    assert_eq!(manifest["signature"].as_str().map(str::len), Some(64));
+    // Doctor the database where no check looks, then make every hash agree again.
+    let url = vigia_store::sqlite_url(&out.join("vigia.db"));
+    tokio::runtime::Runtime::new().expect("rt").block_on(async {
+        let mut c = sqlx::SqliteConnection::connect(&url).await.expect("connect");
+        sqlx::query("INSERT INTO login_failures (email, at) VALUES ('planted', 0)")
+            .execute(&mut c)
+            .await
+            .expect("doctor");
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut c).await.expect("checkpoint");
+    });
+    let _ = std::fs::remove_file(out.join("vigia.db-wal"));
+    let _ = std::fs::remove_file(out.join("vigia.db-shm"));
+    let db = std::fs::read(out.join("vigia.db")).expect("db");
+    manifest["database_sha256"] = vigia_domain::audit::sha256_hex(&db).into();
+    std::fs::write(&path, serde_json::to_string_pretty(&manifest).expect("json")).expect("write");
+    let fresh = |name: &str| {
+        let d = t.0.join(name);
+        std::fs::create_dir_all(&d).expect("mkdir");
+        std::fs::copy(dir.join("master.key"), d.join("master.key")).expect("key");
+        d
+    };
+    let target = fresh("target");
+    let o = run(&target, &["restore", out.to_str().expect("p")]);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("signature does not verify"), "{:?}", text(&o));
+    assert!(!target.join("vigia.db").exists(), "nothing moved");
+    // Passed off as a backup from before signing: refused unless asked for by name.
+    manifest["format"] = 1.into();
+    manifest.as_object_mut().expect("object").remove("signature");
+    std::fs::write(&path, serde_json::to_string_pretty(&manifest).expect("json")).expect("write");
+    let o = run(&target, &["restore", out.to_str().expect("p")]);
+    assert!(!o.status.success() && text(&o).1.contains("--allow-unsigned"), "{:?}", text(&o));
+    let o = run(&target, &["restore", out.to_str().expect("p"), "--allow-unsigned"]);
+    assert!(o.status.success() && text(&o).1.contains("unsigned"), "{:?}", text(&o));
+}
+
 /// Opens a data dir's store the way the server would.
 async fn open_dir(dir: &Path) -> vigia_store::DynStore {
     let keys = vigia_store::keyfile::load(dir).expect("key");

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use vigia_domain::account::Role;
 use vigia_domain::totp;
+use vigia_domain::RecordType;
 use vigia_store::Actor;
 
 use crate::helpers::{csrf_of, get_text, TestApp, PASSWORD};
@@ -346,4 +347,128 @@ async fn connections_beyond_the_cap_wait_their_turn() {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
     let r = client.get(app.url("/healthz")).send().await.expect("served once a place is free");
     assert_eq!(r.status(), 200);
+}
+
+/// Runs SQL behind the app's back, as someone with the database open would; on
+/// PostgreSQL with foreign-key checks off for that session, as the reviewer's
+/// SQLite connection had them.
+async fn behind_the_back(db: &vigia_store::testing::TestDb, sql: &str) -> Option<i64> {
+    use sqlx::{Connection, Row};
+    let q = sqlx::AssertSqlSafe(sql.to_string());
+    match db.backend {
+        vigia_store::Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&db.url).await.expect("connect");
+            sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut c).await.expect("pragma");
+            sqlx::query(q).fetch_optional(&mut c).await.expect("sql").and_then(|r| r.try_get::<i64, _>(0).ok())
+        }
+        vigia_store::Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+            sqlx::query("SET session_replication_role = replica").execute(&mut c).await.expect("replica");
+            sqlx::query(q).fetch_optional(&mut c).await.expect("sql").and_then(|r| r.try_get::<i64, _>(0).ok())
+        }
+    }
+}
+
+/// Finding 4: `audit verify` checks both directions. A record deleted behind the
+/// app's back (every kind the reviewer deleted), and an API token planted in the
+/// database, are named; a recount does not hide a deleted attempt.
+#[tokio::test]
+async fn audit_verify_names_deleted_records_and_a_planted_token() {
+    for db in vigia_store::testing::TestDb::all().await {
+        let key = vigia_store::MasterKey::generate().expect("key");
+        let store = vigia_store::open(&db.url, std::slice::from_ref(&key)).await.expect("store");
+        vigia_cli::demo::seed(&store).await.expect("demo data");
+        let report = store.verify_audit().await.expect("verify");
+        assert!(report.ok(), "{:?}", report.problems);
+        let admin = store.user_by_email("coordinacion@defensoria.example").await.expect("lookup").expect("user").0;
+        let first =
+            behind_the_back(&db, &format!("SELECT MIN(id) FROM access_attempts WHERE org_id = {}", admin.org_id))
+                .await
+                .expect("an attempt");
+        let photo = b"\xFF\xD8\xFF\xE0 foto";
+        store
+            .add_attachment(
+                &Actor::user(&admin),
+                admin.org_id,
+                RecordType::AccessAttempt,
+                first,
+                "f.jpg",
+                "image/jpeg",
+                photo,
+            )
+            .await
+            .expect("attachment");
+        store
+            .create_webhook(&Actor::user(&admin), admin.org_id, "http://127.0.0.1:9/hook", "whsec_x")
+            .await
+            .expect("hook");
+        use vigia_domain::access::{AttemptDraft, Outcome, Purpose, Visibility};
+        let one = AttemptDraft {
+            facility_id: behind_the_back(&db, "SELECT MIN(id) FROM facilities").await.expect("a facility"),
+            requested_at: None,
+            attempted_at: 1_579_500_000_000_000,
+            purpose: Purpose::Monitoring,
+            team_size: 2,
+            people_to_see: None,
+            outcome: Outcome::Denied,
+            reason_category: None,
+            reason_text: None,
+            official: None,
+            restrictions: vec![],
+            notes: None,
+            visibility: Visibility::Coalition,
+        };
+        let one = store.create_attempt(&Actor::user(&admin), admin.org_id, one).await.expect("attempt");
+        behind_the_back(&db, &format!("DELETE FROM access_attempts WHERE id = {}", one.id)).await;
+        let mut expected = vec![format!("access_attempt {} is missing", one.id)];
+        for (table, id_column, kind) in [
+            ("visits", "id", "visit"),
+            ("case_events", "id", "case_event"),
+            ("cases", "id", "case"),
+            ("statements", "id", "statement"),
+            ("claims", "id", "claim"),
+            ("attachments", "id", "attachment"),
+            ("facility_notes", "id", "facility_note"),
+            ("webhooks", "id", "webhook"),
+            ("coalitions", "id", "coalition"),
+        ] {
+            let sql = format!(
+                "DELETE FROM {table} WHERE {id_column} = (SELECT MAX({id_column}) FROM {table}) RETURNING {id_column}"
+            );
+            let id = behind_the_back(&db, &sql).await.unwrap_or_else(|| panic!("the demo has {table}"));
+            expected.push(format!("{kind} {id} is missing"));
+        }
+        // An imported attempt (the demo's are) is vouched for by its import's digest.
+        behind_the_back(&db, "DELETE FROM access_attempts WHERE id = (SELECT MAX(id) FROM access_attempts)").await;
+        expected.push("attempts were removed behind the app's back".into());
+        // A setting the organization turned on, then its row deleted.
+        store.set_org_requires_2fa(&Actor::user(&admin), admin.org_id, true).await.expect("setting");
+        behind_the_back(&db, &format!("DELETE FROM org_settings WHERE org_id = {}", admin.org_id)).await;
+        expected.push(format!("org_settings {} is missing", admin.org_id));
+        // A backdoor token for the admin.
+        let planted = behind_the_back(
+            &db,
+            &format!(
+                "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ({}, 'x', 'abc', 0) RETURNING id",
+                admin.id
+            ),
+        )
+        .await
+        .expect("planted");
+        expected.push(format!("api_token {planted} has no audit entry"));
+        let report = store.verify_audit().await.expect("verify");
+        for e in &expected {
+            assert!(
+                report.problems.iter().any(|p| p.contains(e)),
+                "{:?}: {e} not in {:#?}",
+                db.backend,
+                report.problems
+            );
+        }
+        store.recount_access().await.expect("recount");
+        let report = store.verify_audit().await.expect("verify");
+        for e in [expected[0].as_str(), "attempts were removed behind the app's back"] {
+            assert!(report.problems.iter().any(|p| p.contains(e)), "a recount does not hide {e}");
+        }
+    }
 }

@@ -1575,20 +1575,54 @@ impl SqlStore {
 /// Each record's last audited `(seq, content hash)`, by `(record type, id)`.
 type Latest = HashMap<(String, i64), (i64, String)>;
 
-fn check_current(
-    problems: &mut Vec<String>,
-    latest: &Latest,
-    record_type: RecordType,
-    id: i64,
-    content: &str,
-) {
-    match latest.get(&(record_type.as_str().to_string(), id)) {
-        None => problems.push(format!("{} {id} has no audit entry: it was added behind the app's back", record_type.as_str())),
-        Some((seq, hash)) if *hash != sha256_hex(content.as_bytes()) => problems.push(format!(
-            "{} {id} differs from its last audited version (entry {seq}): it was changed behind the app's back",
-            record_type.as_str()
-        )),
-        Some(_) => {}
+/// Compares current records with their last audited versions, in both directions:
+/// each record checked must match its last entry (or it was changed or added behind
+/// the app's back), and each record the log knows must have been checked (or it was
+/// deleted behind the app's back: nothing in Vigía deletes a record).
+/// What of an API token goes into the audit chain (never its hash).
+fn token_content(id: i64, user_id: i64, name: &str) -> String {
+    serde_json::json!({"id": id, "user_id": user_id, "name": name}).to_string()
+}
+
+struct Current<'a> {
+    latest: &'a Latest,
+    seen: HashSet<(&'static str, i64)>,
+}
+
+impl<'a> Current<'a> {
+    fn new(latest: &'a Latest) -> Self {
+        Current { latest, seen: HashSet::new() }
+    }
+
+    fn check(&mut self, problems: &mut Vec<String>, record_type: RecordType, id: i64, content: &str) {
+        self.seen.insert((record_type.as_str(), id));
+        match self.latest.get(&(record_type.as_str().to_string(), id)) {
+            None => problems
+                .push(format!("{} {id} has no audit entry: it was added behind the app's back", record_type.as_str())),
+            Some((seq, hash)) if *hash != sha256_hex(content.as_bytes()) => problems.push(format!(
+                "{} {id} differs from its last audited version (entry {seq}): it was changed behind the app's back",
+                record_type.as_str()
+            )),
+            Some(_) => {}
+        }
+    }
+
+    /// Every kept record the log knows and no check met.
+    fn missing(&self, problems: &mut Vec<String>) {
+        let mut gone: Vec<(&str, i64, i64)> = self
+            .latest
+            .iter()
+            .filter_map(|((t, id), (seq, _))| {
+                let kind = RecordType::parse(t).filter(|k| k.is_kept_record())?;
+                (!self.seen.contains(&(kind.as_str(), *id))).then_some((kind.as_str(), *id, *seq))
+            })
+            .collect();
+        gone.sort_unstable();
+        for (t, id, seq) in gone {
+            problems.push(format!(
+                "{t} {id} is missing: its last audited version is entry {seq}, and it was deleted behind the app's back"
+            ));
+        }
     }
 }
 
@@ -1713,6 +1747,10 @@ async fn migrate(pool: &Pool<Db>) -> Result<()> {
 
 #[async_trait::async_trait]
 impl crate::Store for SqlStore {
+    fn master_key(&self) -> MasterKey {
+        self.vault.master()
+    }
+
     fn backend(&self) -> Backend {
         BACKEND
     }
@@ -2227,8 +2265,7 @@ impl crate::Store for SqlStore {
         .map_err(unique_to_conflict("token"))?
         .try_get("id")?;
         let token = ApiToken { id, user_id, name: name.to_string(), created_at: w.now, revoked_at: None };
-        let content = serde_json::json!({"id": id, "user_id": user_id, "name": name}).to_string();
-        w.audit(actor, Some(user.org_id), "create", RecordType::ApiToken, id, &content).await?;
+        w.audit(actor, Some(user.org_id), "create", RecordType::ApiToken, id, &token_content(id, user_id, name)).await?;
         w.commit().await?;
         Ok(token)
     }
@@ -3605,20 +3642,21 @@ impl crate::Store for SqlStore {
             return Ok(report);
         }
         let problems = &mut report.problems;
+        let mut cur = Current::new(&latest);
         for f in self.list_facilities().await? {
-            check_current(problems, &latest, RecordType::Facility, f.id, &f.content_json());
+            cur.check(problems, RecordType::Facility, f.id, &f.content_json());
         }
         for o in self.list_orgs().await? {
-            check_current(problems, &latest, RecordType::Organization, o.id, &o.content_json());
+            cur.check(problems, RecordType::Organization, o.id, &o.content_json());
         }
         for u in self.list_users(None).await? {
-            check_current(problems, &latest, RecordType::User, u.id, &u.content_json());
+            cur.check(problems, RecordType::User, u.id, &u.content_json());
         }
         let sql = format!("SELECT {IMPORT_COLUMNS} FROM attempt_imports ORDER BY first_id");
         let imports =
             sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?.iter().map(import_from_row).collect::<Result<Vec<_>>>()?;
         for imp in &imports {
-            check_current(problems, &latest, RecordType::AttemptImport, imp.id, &imp.content_json());
+            cur.check(problems, RecordType::AttemptImport, imp.id, &imp.content_json());
         }
         let mut imported = ImportedCheck::new(&imports, &originals);
         // Attempts with entries of their own (created alone, or corrected since import).
@@ -3633,7 +3671,7 @@ impl crate::Store for SqlStore {
             each_attempt(&mut conn, None, |a| {
                 let content = a.content_json();
                 if !imported.push(problems, &a, &content) || audited.contains(&a.id) {
-                    check_current(problems, &latest, RecordType::AccessAttempt, a.id, &content);
+                    cur.check(problems, RecordType::AccessAttempt, a.id, &content);
                 }
                 count_daily(&mut expected, &zones, a.org_id, &a.draft, 1)
             })
@@ -3655,19 +3693,19 @@ impl crate::Store for SqlStore {
             }
         }
         for c in self.list_coalitions().await? {
-            check_current(problems, &latest, RecordType::Coalition, c.id, &c.content_json());
+            cur.check(problems, RecordType::Coalition, c.id, &c.content_json());
         }
         for r in &sqlx::query("SELECT id, org_id, url, active, created_at FROM webhooks ORDER BY id").fetch_all(&self.pool).await? {
             let hook = webhook_from_row(r)?;
-            check_current(problems, &latest, RecordType::Webhook, hook.id, &hook.content_json());
+            cur.check(problems, RecordType::Webhook, hook.id, &hook.content_json());
         }
         for r in crate::Store::calendar_rules(self).await? {
-            check_current(problems, &latest, RecordType::CalendarRule, r.id, &r.content_json());
+            cur.check(problems, RecordType::CalendarRule, r.id, &r.content_json());
         }
         let sql = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments ORDER BY id");
         for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
             let a = attachment_from_row(r)?;
-            check_current(problems, &latest, RecordType::Attachment, a.id, &a.content_json());
+            cur.check(problems, RecordType::Attachment, a.id, &a.content_json());
         }
         let shas: Vec<String> = sqlx::query("SELECT sha256 FROM blobs ORDER BY sha256")
             .fetch_all(&self.pool)
@@ -3687,7 +3725,7 @@ impl crate::Store for SqlStore {
             let a = document_from_row(r)?;
             let sealed_sha: String = r.try_get("sealed_sha256")?;
             let sealed: Vec<u8> = r.try_get("data_sealed")?;
-            check_current(problems, &latest, RecordType::CaseDocument, a.id, &document_content(&a, &sealed_sha));
+            cur.check(problems, RecordType::CaseDocument, a.id, &document_content(&a, &sealed_sha));
             let intact = sha256_hex(&sealed) == sealed_sha
                 && self.vault.open(a.org_id, DOCUMENT_FIELD, &sealed).is_ok_and(|b| sha256_hex(&b) == a.sha256);
             if !intact {
@@ -3697,35 +3735,35 @@ impl crate::Store for SqlStore {
         for r in &sqlx::query("SELECT org_id, require_2fa FROM org_settings ORDER BY org_id").fetch_all(&self.pool).await? {
             let org_id: i64 = r.try_get("org_id")?;
             let on: bool = r.try_get("require_2fa")?;
-            check_current(problems, &latest, RecordType::OrgSettings, org_id, &org_settings_content(org_id, on));
+            cur.check(problems, RecordType::OrgSettings, org_id, &org_settings_content(org_id, on));
         }
         for st in crate::Store::statements(self).await? {
-            check_current(problems, &latest, RecordType::Statement, st.id, &statement_content(&st));
+            cur.check(problems, RecordType::Statement, st.id, &statement_content(&st));
             for c in &st.claims {
-                check_current(problems, &latest, RecordType::Claim, c.id, &claim_content(c));
+                cur.check(problems, RecordType::Claim, c.id, &claim_content(c));
             }
         }
         for r in crate::Store::detection_reviews(self).await? {
-            check_current(problems, &latest, RecordType::DetectionReview, review_record_id(&r.key), &review_content(&r));
+            cur.check(problems, RecordType::DetectionReview, review_record_id(&r.key), &review_content(&r));
         }
         let sql = format!("SELECT {VISIT_COLUMNS} FROM visits ORDER BY id");
         for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
             let v = visit_from_row(r)?;
             let sealed: Option<Vec<u8>> = r.try_get("notes_sealed")?;
-            check_current(problems, &latest, RecordType::Visit, v.id, &visit_content(&v, sealed.as_deref()));
+            cur.check(problems, RecordType::Visit, v.id, &visit_content(&v, sealed.as_deref()));
         }
         let sql = format!("SELECT {CASE_COLUMNS}, person_sealed FROM cases ORDER BY id");
         for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
             let c = case_from_row(r)?;
             let sealed: Vec<u8> = r.try_get("person_sealed")?;
-            check_current(problems, &latest, RecordType::Case, c.id, &case_content(&c, &sealed));
+            cur.check(problems, RecordType::Case, c.id, &case_content(&c, &sealed));
         }
         let sql = format!("SELECT {EVENT_COLUMNS} FROM case_events ORDER BY id");
         for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
             let e = event_from_row(r)?;
             let sealed: Option<Vec<u8>> = r.try_get("note_sealed")?;
             let org_id: i64 = r.try_get("org_id")?;
-            check_current(problems, &latest, RecordType::CaseEvent, e.id, &event_content(&e, org_id, sealed.as_deref()));
+            cur.check(problems, RecordType::CaseEvent, e.id, &event_content(&e, org_id, sealed.as_deref()));
         }
         let notes = sqlx::query("SELECT id, org_id, facility_id, author_user_id, body_sealed FROM facility_notes ORDER BY id")
             .fetch_all(&self.pool)
@@ -3734,8 +3772,14 @@ impl crate::Store for SqlStore {
             let id: i64 = r.try_get("id")?;
             let sealed: Vec<u8> = r.try_get("body_sealed")?;
             let content = note_content(id, r.try_get("org_id")?, r.try_get("facility_id")?, r.try_get("author_user_id")?, &sealed);
-            check_current(problems, &latest, RecordType::FacilityNote, id, &content);
+            cur.check(problems, RecordType::FacilityNote, id, &content);
         }
+        for r in &sqlx::query("SELECT id, user_id, name FROM api_tokens ORDER BY id").fetch_all(&self.pool).await? {
+            let id: i64 = r.try_get("id")?;
+            let (user_id, name): (i64, String) = (r.try_get("user_id")?, r.try_get("name")?);
+            cur.check(problems, RecordType::ApiToken, id, &token_content(id, user_id, &name));
+        }
+        cur.missing(problems);
         Ok(report)
     }
 
