@@ -409,6 +409,13 @@ impl Scan {
                 series.sum_up();
             }
         }
+        // A scan spans the first to the last day with an attempt: when the change
+        // empties either end, the span shrinks, so start over as a fresh scan would.
+        let empty = |i: usize| self.series.values().all(|x| x.attempts[i] == 0);
+        if len > 0 && (empty(0) || empty(len as usize - 1)) {
+            *self = Scan::new(&self.days(), &self.settings);
+            return;
+        }
         let last = (hi + self.settings.window_days - 1 + self.settings.baseline_days).min(len - 1);
         self.windows.retain(|w| w.end < lo || w.end > last);
         let fresh: Vec<Window> = (lo..=last).filter_map(|end| self.window(end)).collect();
