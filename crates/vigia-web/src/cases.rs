@@ -19,7 +19,7 @@ use vigia_domain::case::{
 };
 use vigia_domain::clock::Calendars;
 use vigia_domain::deadline::{self, Assessment, Deadline, RuleId, Status};
-use vigia_domain::disclosure::{Cell, Table};
+use vigia_domain::disclosure::{Cell, Split, Table};
 use vigia_domain::facility::Facility;
 use vigia_domain::input::RawInput;
 use vigia_domain::{format_instant, RecordType, ValidationErrors};
@@ -447,10 +447,22 @@ pub struct Report {
     pub by_month: Table,
 }
 
-fn report_query(q: &HashMap<String, String>) -> Result<(bool, Date, Date, bool), WebError> {
+/// What a report asks for. Coalition counts cover one whole calendar year, never a
+/// chosen range: two overlapping ranges could be subtracted to give a period no
+/// protection was applied to (docs/disclosure.md).
+struct ReportQuery {
+    coalition: bool,
+    from: Date,
+    until: Date,
+    csv: bool,
+}
+
+/// Reads a report's query. The API (`strict`) refuses `from`/`until` with the
+/// coalition scope; the page, whose form always sends them, takes the year of `until`.
+fn report_query(q: &HashMap<String, String>, strict: bool) -> Result<ReportQuery, WebError> {
     let raw = RawInput::from_pairs(q.iter().map(|(k, v)| (k.clone(), v.clone())));
     let mut errs = ValidationErrors::new();
-    raw.reject_unknown(&["scope", "from", "until", "format"], &mut errs);
+    raw.reject_unknown(&["scope", "from", "until", "year", "format"], &mut errs);
     let coalition = match raw.text("scope", 12, &mut errs).as_deref() {
         None | Some("org") => false,
         Some("coalition") => true,
@@ -461,8 +473,23 @@ fn report_query(q: &HashMap<String, String>) -> Result<(bool, Date, Date, bool),
     };
     let t = today();
     let until = raw.date("until", &mut errs).unwrap_or(t);
-    let from =
+    let mut from =
         raw.date("from", &mut errs).unwrap_or_else(|| until.checked_sub(jiff::Span::new().years(1)).unwrap_or(until));
+    let mut until = until;
+    if coalition {
+        if strict {
+            for field in ["from", "until"] {
+                if raw.has(field) {
+                    errs.push(vigia_domain::FieldError::new(field, "coalition_whole_year"));
+                }
+            }
+        }
+        let year = raw.integer("year", 2000, i64::from(t.year()), &mut errs).map_or(until.year(), |y| y as i16);
+        from = jiff::civil::date(year, 1, 1);
+        until = jiff::civil::date(year, 12, 31);
+    } else if raw.has("year") {
+        errs.push(vigia_domain::FieldError::new("year", "coalition_only"));
+    }
     if from > until {
         errs.push(vigia_domain::FieldError::new("from", "after_until"));
     }
@@ -474,19 +501,15 @@ fn report_query(q: &HashMap<String, String>) -> Result<(bool, Date, Date, bool),
             false
         }
     };
-    Ok(errs.into_result((coalition, from, until, csv))?)
+    Ok(errs.into_result(ReportQuery { coalition, from, until, csv })?)
 }
 
 /// Counts people (cases) per measure, by facility and by month, for the viewer's
 /// organization or for every organization it shares a coalition with. Outside the
-/// organization, small counts are suppressed (DOMAIN.md §9).
-async fn compute_report(
-    st: &AppState,
-    user: &User,
-    coalition: bool,
-    from: Date,
-    until: Date,
-) -> Result<Report, WebError> {
+/// organization, other organizations' small counts are suppressed, deciding on their
+/// share of each cell alone, in both tables together (`disclosure::Table::linked`).
+async fn compute_report(st: &AppState, user: &User, q: &ReportQuery) -> Result<Report, WebError> {
+    let (coalition, from, until) = (q.coalition, q.from, q.until);
     let mut orgs = vec![user.org_id];
     if coalition {
         for c in st.store.list_coalitions().await? {
@@ -500,8 +523,10 @@ async fn compute_report(
     let cals = calendars(st).await?;
     let today = today();
     let facilities: HashMap<i64, Facility> = st.store.list_facilities().await?.into_iter().map(|f| (f.id, f)).collect();
-    let mut by_fac: BTreeMap<String, [u64; 7]> = BTreeMap::new();
-    let mut by_month: BTreeMap<String, [u64; 7]> = BTreeMap::new();
+    // Per row: the viewer's organization's counts, then everyone else's.
+    type Counts = ([u64; 7], [u64; 7]);
+    let mut by_fac: BTreeMap<String, Counts> = BTreeMap::new();
+    let mut by_month: BTreeMap<String, Counts> = BTreeMap::new();
     let unknown = "—".to_string();
     for cf in st.store.cases_with_facts(Some(&orgs), false).await? {
         let a = assess(&cf, &cals, today)?;
@@ -532,27 +557,40 @@ async fn compute_report(
                 hits.push((m, f.on));
             }
         }
+        let own = cf.case.org_id == user.org_id;
         for (m, on) in hits {
-            by_fac.entry(fac.clone()).or_default()[m] += 1;
-            by_month.entry(on.strftime("%Y-%m").to_string()).or_default()[m] += 1;
+            for row in
+                [by_fac.entry(fac.clone()).or_default(), by_month.entry(on.strftime("%Y-%m").to_string()).or_default()]
+            {
+                if own {
+                    row.0[m] += 1;
+                } else {
+                    row.1[m] += 1;
+                }
+            }
         }
     }
-    let table = |rows: &BTreeMap<String, [u64; 7]>| {
-        let values: Vec<Vec<u64>> = rows.values().map(|r| r.to_vec()).collect();
-        if coalition {
-            Table::protected(&values)
-        } else {
-            Table::open(&values)
-        }
+    let split = |rows: &BTreeMap<String, Counts>| Split {
+        own: rows.values().map(|r| r.0.to_vec()).collect(),
+        others: rows.values().map(|r| r.1.to_vec()).collect(),
+    };
+    let (by_facility, by_month_table) = if coalition {
+        let mut t = Table::linked(&[split(&by_fac), split(&by_month)]).into_iter();
+        let fac = t.next().unwrap_or_else(|| Table::open(&[]));
+        (fac, t.next().unwrap_or_else(|| Table::open(&[])))
+    } else {
+        let open =
+            |rows: &BTreeMap<String, Counts>| Table::open(&rows.values().map(|r| r.0.to_vec()).collect::<Vec<_>>());
+        (open(&by_fac), open(&by_month))
     };
     Ok(Report {
         coalition,
         from,
         until,
         facilities: by_fac.keys().cloned().collect(),
-        by_facility: table(&by_fac),
+        by_facility,
         months: by_month.keys().cloned().collect(),
-        by_month: table(&by_month),
+        by_month: by_month_table,
     })
 }
 
@@ -610,13 +648,15 @@ async fn api_report(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let user = ctx.signed_in().and_then(|_| ctx.require(Permission::ReadCases))?.clone();
-    let (coalition, from, until, csv) = report_query(&q)?;
-    let r = compute_report(&st, &user, coalition, from, until).await?;
-    if csv {
+    let q = report_query(&q, true)?;
+    let r = compute_report(&st, &user, &q).await?;
+    if q.csv {
         return Ok(report_csv(ctx.locale, &r));
     }
+    let coalition = q.coalition;
     Ok(Json(serde_json::json!({
-        "scope": if coalition { "coalition" } else { "org" }, "from": from.to_string(), "until": until.to_string(),
+        "scope": if coalition { "coalition" } else { "org" }, "from": q.from.to_string(), "until": q.until.to_string(),
+        "year": coalition.then(|| q.from.year()),
         "suppressed_below": if coalition { Some(vigia_domain::disclosure::MIN_SHOWN) } else { None },
         "measures": MEASURES, "by_facility": table_json(&r.facilities, &r.by_facility),
         "by_month": table_json(&r.months, &r.by_month),
@@ -653,6 +693,8 @@ fn table_view(l: Locale, title: &str, names: &[String], t: &Table) -> TableView 
 struct ReportPage {
     c: Chrome,
     coalition: bool,
+    /// Says which calendar year the coalition counts cover.
+    year_note: String,
     from: String,
     until: String,
     tables: Vec<TableView>,
@@ -665,25 +707,31 @@ async fn report_page(
     Query(q): Query<HashMap<String, String>>,
 ) -> PageResult {
     let user = ctx.require(Permission::ReadCases)?.clone();
-    let (coalition, from, until, csv) = report_query(&q)?;
-    let r = compute_report(&st, &user, coalition, from, until).await?;
+    let q = report_query(&q, false)?;
+    let r = compute_report(&st, &user, &q).await?;
     let l = ctx.locale;
-    if csv {
+    if q.csv {
         return Ok(report_csv(l, &r));
     }
+    let (coalition, from, until) = (q.coalition, q.from, q.until);
     let scope = if coalition { "coalition" } else { "org" };
     render(
         StatusCode::OK,
         &ReportPage {
             c: Chrome::new(&ctx, "/cases/report"),
             coalition,
+            year_note: tr_args(l, "report-coalition-year", &[("year", from.year().to_string())]),
             from: from.to_string(),
             until: until.to_string(),
             tables: vec![
                 table_view(l, "report-by-facility", &r.facilities, &r.by_facility),
                 table_view(l, "report-by-month", &r.months, &r.by_month),
             ],
-            csv: format!("/cases/report?scope={scope}&from={from}&until={until}&format=csv"),
+            csv: if coalition {
+                format!("/cases/report?scope=coalition&year={}&format=csv", from.year())
+            } else {
+                format!("/cases/report?scope={scope}&from={from}&until={until}&format=csv")
+            },
         },
     )
 }

@@ -121,6 +121,8 @@ mod tests {
             "too_long",
             "control_characters",
             "bidi_controls",
+            "coalition_whole_year",
+            "coalition_only",
             "unknown_choice",
             "unknown_state",
             "coordinates_incomplete",

@@ -285,10 +285,12 @@ fn case_parts() -> (Value, Value) {
         "/api/v1/case-report": {
             "get": {
                 "operationId": "caseReport", "summary": "People per measure by facility and by month; coalition scope suppresses counts 1-10 and their complements (null)",
+                "description": "The org scope covers any period (from, until). The coalition scope covers one whole calendar year (year; default the current one) and refuses from and until: two overlapping periods could be subtracted. What it hides is decided on the other organizations' share of each cell, in both tables together (docs/disclosure.md).",
                 "parameters": [
                     scope(vec!["org", "coalition"]),
-                    {"name": "from", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}},
-                    {"name": "until", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}},
+                    {"name": "from", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}, "description": "Org scope only"},
+                    {"name": "until", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}, "description": "Org scope only"},
+                    {"name": "year", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 2000}, "description": "Coalition scope only"},
                     {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["json", "csv"]}}
                 ],
                 "responses": with(errors(&[("403", "The role may not see cases"), ("422", "A parameter is invalid")]), "200", json!({
@@ -483,6 +485,7 @@ fn case_parts() -> (Value, Value) {
         }},
         "CaseReport": {"type": "object", "required": ["scope", "by_facility", "by_month"], "properties": {
             "scope": {"type": "string"}, "from": {"type": "string"}, "until": {"type": "string"},
+            "year": {"type": ["integer", "null"]},
             "suppressed_below": {"type": ["integer", "null"]}, "measures": {"type": "array", "items": {"type": "string"}},
             "by_facility": table, "by_month": table
         }}

@@ -472,3 +472,80 @@ async fn audit_verify_names_deleted_records_and_a_planted_token() {
         }
     }
 }
+
+/// Finding 2: the reviewer padded a hidden cell of the coalition case report with 11
+/// of their own cases and read the other organization's count as the total less their
+/// own (1), then found that case's date by narrowing from/until.
+#[tokio::test]
+async fn the_coalition_case_report_gives_nothing_away_to_padding_or_narrowing() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    let (_, a) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
+    let (_, b) = app.api_user("abogada@b.org", "org-b", Role::Lawyer).await;
+    app.coalition("red", &["org-a", "org-b"]).await;
+    let f = app.facility("Tapachula").await;
+    let http = reqwest::Client::new();
+    let case = |token: String, reference: String, on: &'static str| {
+        let http = http.clone();
+        let (cases, base) = (app.url("/api/v1/cases"), app.url(""));
+        async move {
+            let body = json!({"reference": reference, "full_name": "Persona", "nationality": "HN", "sex": "female",
+                "age_group": "adolescent_12_17", "facility_id": f});
+            let c: Value = http
+                .post(cases)
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await
+                .expect("post")
+                .json()
+                .await
+                .expect("json");
+            let r = http
+                .post(format!("{base}/api/v1/cases/{}/events", c["id"]))
+                .bearer_auth(&token)
+                .json(&json!({"kind": "detained", "on": on, "facility_id": f}))
+                .send()
+                .await
+                .expect("event");
+            assert_eq!(r.status(), 201);
+        }
+    };
+    // Organization B's one case; A pads the same cell with eleven of its own.
+    case(b.clone(), "B-1".into(), "2020-06-17").await;
+    for i in 0..11 {
+        case(a.clone(), format!("A-{i}"), "2020-06-03").await;
+    }
+    let report = |q: &str| {
+        let http = http.clone();
+        let (url, a) = (app.url(&format!("/api/v1/case-report?{q}")), a.clone());
+        async move {
+            let r = http.get(url).bearer_auth(a).send().await.expect("get");
+            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (s, r) = report("scope=coalition&year=2020").await;
+    assert_eq!(s, 200);
+    let row = &r["by_facility"]["rows"][0];
+    assert!(row["counts"]["children_detained"].is_null(), "12 less A's own 11 would be B's 1: {r}");
+    for month in r["by_month"]["rows"].as_array().expect("rows") {
+        if month["label"] == "2020-06" {
+            assert!(month["counts"]["children_detained"].is_null(), "{r}");
+        }
+    }
+    fn numbers(v: &Value, out: &mut Vec<u64>) {
+        match v {
+            Value::Number(n) => out.extend(n.as_u64()),
+            Value::Array(items) => items.iter().for_each(|i| numbers(i, out)),
+            Value::Object(m) => m.values().for_each(|i| numbers(i, out)),
+            _ => {}
+        }
+    }
+    let mut shown = Vec::new();
+    numbers(&r["by_facility"], &mut shown);
+    numbers(&r["by_month"], &mut shown);
+    assert!(!shown.contains(&12), "no total gives the 12 away: {r}");
+    // Narrowing the period is refused for the coalition scope.
+    let (s, p) = report("scope=coalition&from=2020-06-17&until=2020-06-17").await;
+    assert_eq!(s, 422);
+    assert_eq!(p["errors"][0]["code"], "coalition_whole_year");
+}
