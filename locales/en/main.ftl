@@ -127,6 +127,7 @@ err-out_of_range = Must be between { $min } and { $max }.
 err-too_long = Too long: at most { $max } characters.
 err-control_characters = Contains control characters that are not allowed.
 err-bidi_controls = Contains invisible characters that change the order in which the text reads (bidirectional controls); remove them.
+err-webhook_not_public = That address is not public (the server's internal network, the server itself or a metadata service): alerts are not sent there. The server's operator can allow that host name.
 err-coalition_whole_year = Coalition counts are asked for by whole year (year), not by dates: two overlapping periods could be subtracted to reveal hidden counts.
 err-coalition_only = Only used with the coalition scope; for your organization use from and until.
 err-unknown_choice = Not one of the options.

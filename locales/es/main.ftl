@@ -127,6 +127,7 @@ err-out_of_range = Debe estar entre { $min } y { $max }.
 err-too_long = Es demasiado largo: como máximo { $max } caracteres.
 err-control_characters = Contiene caracteres de control no permitidos.
 err-bidi_controls = Contiene caracteres invisibles que cambian el orden en que se lee el texto (controles bidireccionales); quítelos.
+err-webhook_not_public = Esa dirección no es pública (la red interna del servidor, su propio equipo o un servicio de metadatos): no se envían avisos ahí. Quien opera el servidor puede permitir ese nombre de host.
 err-coalition_whole_year = Las cifras de la coalición se piden por año completo (year), no por fechas: dos periodos que se traslapan podrían restarse para revelar cifras ocultas.
 err-coalition_only = Solo se usa con el alcance de coalición; para su organización use from y until.
 err-unknown_choice = No es una de las opciones.

@@ -42,6 +42,10 @@ struct ServeArgs {
     /// Mark cookies Secure with the __Host- prefix (when served over TLS).
     #[arg(long, env = "VIGIA_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// A host webhooks may be sent to although it is not a public address (a receiver
+    /// on your own network); repeat for more. Everything else internal is refused.
+    #[arg(long = "webhook-allow-host", env = "VIGIA_WEBHOOK_ALLOW_HOSTS", value_delimiter = ',')]
+    webhook_allow_hosts: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -331,7 +335,11 @@ fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
 }
 
 async fn serve(args: ServeArgs, store: DynStore) -> anyhow::Result<()> {
-    let config = vigia_web::Config { secure_cookies: args.secure_cookies, ..Default::default() };
+    let config = vigia_web::Config {
+        secure_cookies: args.secure_cookies,
+        webhook_allow_hosts: args.webhook_allow_hosts,
+        ..Default::default()
+    };
     let (listener, addr) =
         vigia_web::bind(&args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
     println!("Vigía is serving on http://{addr}/  (Ctrl-C stops it)");

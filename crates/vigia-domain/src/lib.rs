@@ -46,6 +46,7 @@ pub mod statement;
 pub mod suspension;
 pub mod totp;
 pub mod visit;
+pub mod webhook;
 
 pub use error::{FieldError, ValidationErrors};
 

@@ -220,7 +220,16 @@ async fn webhook_create(
     let me = ctx.require(Permission::ManageUsers)?.clone();
     let form = FormBody::checked(&headers, &body, &ctx)?;
     let url = form.get("url").unwrap_or("").to_string();
-    match check_url(&url) {
+    let checked = match check_url(&url) {
+        // Refused now rather than at every delivery: a destination that is not public
+        // (the name is resolved again, and checked again, at each send).
+        Ok(u) => match crate::worker::destination(&u, &st.config.webhook_allow_hosts).await {
+            Err(why) if why.starts_with("refused") => Err(ValidationErrors::single("url", "webhook_not_public")),
+            _ => Ok(u),
+        },
+        Err(e) => Err(e),
+    };
+    match checked {
         Ok(url) => {
             let secret = secrets::new_token("whsec_").map_err(|e| WebError::Internal(e.to_string()))?;
             st.store.create_webhook(&ctx.actor(), me.org_id, &url, &secret).await?;

@@ -123,6 +123,7 @@ mod tests {
             "bidi_controls",
             "coalition_whole_year",
             "coalition_only",
+            "webhook_not_public",
             "unknown_choice",
             "unknown_state",
             "coordinates_incomplete",

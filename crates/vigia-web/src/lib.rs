@@ -66,6 +66,9 @@ pub struct Config {
     pub header_timeout: Duration,
     /// How long a request without a signed-in user may take, body included.
     pub anonymous_timeout: Duration,
+    /// Hosts webhooks may be sent to although they are not public addresses (a
+    /// receiver on the organization's own network); by name, as written in the URL.
+    pub webhook_allow_hosts: Vec<String>,
 }
 
 impl Default for Config {
@@ -87,6 +90,7 @@ impl Default for Config {
             max_connections: 512,
             header_timeout: Duration::from_secs(10),
             anonymous_timeout: Duration::from_secs(30),
+            webhook_allow_hosts: Vec::new(),
         }
     }
 }

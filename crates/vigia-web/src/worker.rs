@@ -7,6 +7,8 @@
 //! and refuse stale timestamps. Any 2xx answer delivers it; anything else retries after
 //! `retry_base` (10 s) × 2^attempts, at most an hour; after 8 attempts it is marked failed. Leases
 //! make several servers share the queue; a crash mid-send only delays the delivery.
+//! Deliveries go only to public addresses unless the operator allowed the host
+//! ([`destination`]), and redirects are never followed.
 
 use std::time::Duration;
 
@@ -33,7 +35,48 @@ pub fn backoff(base: Duration, attempts: i64) -> Duration {
     (base * (1u32 << attempts.clamp(0, 16) as u32)).min(Duration::from_secs(3600))
 }
 
-async fn send(client: &reqwest::Client, d: &DueDelivery, retry_base: Duration) -> DeliveryOutcome {
+/// Where a delivery may be sent: its host and the checked address to connect to. The
+/// name is resolved here, at send time, and every address it resolves to must be
+/// public unless the operator allowed the host (`vigia_domain::webhook`); the
+/// connection is then pinned to the checked address, so a second lookup cannot swap
+/// it for an internal one. The reason is what the delivery log shows: it never says
+/// what an internal address answered, since none is contacted.
+pub async fn destination(url: &str, allowed: &[String]) -> Result<(String, std::net::SocketAddr), &'static str> {
+    let u = url::Url::parse(url).map_err(|_| "refused: the URL does not parse")?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err("refused: only http and https URLs are sent to");
+    }
+    let host = u.host_str().ok_or("refused: the URL has no host")?.to_string();
+    let port = u.port_or_known_default().ok_or("refused: the URL has no port")?;
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<std::net::SocketAddr> = match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => vec![std::net::SocketAddr::new(ip, port)],
+        Err(_) => tokio::net::lookup_host((bare, port)).await.map_err(|_| "the host name does not resolve")?.collect(),
+    };
+    let first = *addrs.first().ok_or("the host name does not resolve")?;
+    let allowed = vigia_domain::webhook::is_allowed_host(&host, allowed);
+    if !allowed && addrs.iter().any(|a| !vigia_domain::webhook::is_public(a.ip())) {
+        return Err("refused: the destination is not a public address (an operator can allow the host)");
+    }
+    Ok((host, first))
+}
+
+async fn send(d: &DueDelivery, retry_base: Duration, allowed: &[String]) -> DeliveryOutcome {
+    let (host, addr) = match destination(&d.url, allowed).await {
+        Ok(t) => t,
+        Err(why) => return failed(d, None, why.to_string(), retry_base),
+    };
+    // A client per delivery: it connects only to the address just checked, follows no
+    // redirect, and gives up after ten seconds.
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve(&host, addr)
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => return failed(d, None, e.to_string(), retry_base),
+    };
     let ts = now_micros() / 1_000_000;
     let result = client
         .post(&d.url)
@@ -45,13 +88,15 @@ async fn send(client: &reqwest::Client, d: &DueDelivery, retry_base: Duration) -
         .body(d.payload.clone())
         .send()
         .await;
-    let (status, error) = match result {
-        Ok(r) if r.status().is_success() => {
-            return DeliveryOutcome::Delivered { status: i64::from(r.status().as_u16()) }
-        }
-        Ok(r) => (Some(i64::from(r.status().as_u16())), format!("HTTP {}", r.status())),
-        Err(e) => (None, e.without_url().to_string()),
-    };
+    match result {
+        Ok(r) if r.status().is_success() => DeliveryOutcome::Delivered { status: i64::from(r.status().as_u16()) },
+        Ok(r) => failed(d, Some(i64::from(r.status().as_u16())), format!("HTTP {}", r.status()), retry_base),
+        Err(e) => failed(d, None, e.without_url().to_string(), retry_base),
+    }
+}
+
+/// A failed try: retried later, or given up after [`MAX_ATTEMPTS`].
+fn failed(d: &DueDelivery, status: Option<i64>, error: String, retry_base: Duration) -> DeliveryOutcome {
     if d.attempts + 1 >= MAX_ATTEMPTS {
         DeliveryOutcome::Failed { status, error }
     } else {
@@ -61,7 +106,7 @@ async fn send(client: &reqwest::Client, d: &DueDelivery, retry_base: Duration) -
 }
 
 /// Sends every due delivery once; returns how many were attempted.
-pub async fn deliver_due(store: &DynStore, client: &reqwest::Client, retry_base: Duration) -> usize {
+pub async fn deliver_due(store: &DynStore, retry_base: Duration, allowed: &[String]) -> usize {
     let due = match store.claim_deliveries(now_micros(), LEASE, 20).await {
         Ok(d) => d,
         Err(e) => {
@@ -70,7 +115,7 @@ pub async fn deliver_due(store: &DynStore, client: &reqwest::Client, retry_base:
         }
     };
     for d in &due {
-        let outcome = send(client, d, retry_base).await;
+        let outcome = send(d, retry_base, allowed).await;
         if let Err(e) = store.finish_delivery(d.id, outcome, now_micros()).await {
             tracing::error!(error = %e, delivery = d.id, "cannot record a delivery's outcome");
         }
@@ -155,18 +200,8 @@ pub async fn sweep_deadlines(store: &DynStore, today: jiff::civil::Date, horizon
 pub fn spawn(store: DynStore, config: &crate::Config) -> tokio::task::JoinHandle<()> {
     let (interval, scan_every, retry_base) = (config.worker_interval, config.episode_scan, config.retry_base);
     let (sweep_every, horizon) = (config.deadline_sweep, config.reminder_horizon);
+    let allowed = config.webhook_allow_hosts.clone();
     tokio::spawn(async move {
-        let client = match reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-        {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(error = %e, "webhook client unavailable; worker not started");
-                return;
-            }
-        };
         let mut last_scan: Option<std::time::Instant> = None;
         // The access version and number of organizations at the last scan: nothing to
         // find again while neither changed.
@@ -194,7 +229,7 @@ pub fn spawn(store: DynStore, config: &crate::Config) -> tokio::task::JoinHandle
                 }
                 last_scan = Some(std::time::Instant::now());
             }
-            while deliver_due(&store, &client, retry_base).await > 0 {}
+            while deliver_due(&store, retry_base, &allowed).await > 0 {}
             tokio::time::sleep(interval).await;
         }
     })
@@ -211,6 +246,25 @@ mod tests {
         assert_ne!(s, signature("k", 2, "{}"));
         assert_ne!(s, signature("k", 1, "{ }"));
         assert_ne!(s, signature("j", 1, "{}"));
+    }
+
+    #[tokio::test]
+    async fn internal_destinations_are_refused_unless_allowed() {
+        for url in [
+            "http://127.0.0.1:9/hook",
+            "http://[::1]/hook",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://10.0.0.7/",
+            "http://[::ffff:192.168.0.1]/",
+            "http://localhost:8080/",
+            "ftp://example.org/",
+        ] {
+            assert!(destination(url, &[]).await.is_err(), "{url}");
+        }
+        let allowed = vec!["127.0.0.1".to_string()];
+        let (host, addr) = destination("http://127.0.0.1:9/hook", &allowed).await.expect("allowed by name");
+        assert_eq!((host.as_str(), addr.port()), ("127.0.0.1", 9));
+        assert!(destination("http://8.8.8.8/hook", &[]).await.is_ok(), "a public address needs no allowance");
     }
 
     #[test]

@@ -479,6 +479,7 @@ async fn queued_webhooks_survive_a_server_that_went_away_and_are_retried() {
     let fast = vigia_web::Config {
         worker_interval: Duration::from_millis(50),
         retry_base: Duration::from_millis(200),
+        webhook_allow_hosts: vec!["127.0.0.1".into()],
         ..Default::default()
     };
     vigia_web::spawn(store2.clone(), fast).await.expect("server 2");

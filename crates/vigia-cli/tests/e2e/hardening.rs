@@ -549,3 +549,89 @@ async fn the_coalition_case_report_gives_nothing_away_to_padding_or_narrowing() 
     assert_eq!(s, 422);
     assert_eq!(p["errors"][0]["code"], "coalition_whole_year");
 }
+
+/// A receiver on loopback that counts requests and answers every one with `answer`.
+async fn counting_receiver(answer: &'static str) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://127.0.0.1:{}/hook", listener.local_addr().expect("addr").port());
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buf = vec![0u8; 64 * 1024];
+            let _ = tokio::time::timeout(Duration::from_millis(300), s.read(&mut buf)).await;
+            let _ = s.write_all(answer.as_bytes()).await;
+        }
+    });
+    (url, hits)
+}
+
+/// Finding 8: webhooks reach no internal address unless the operator allowed its host,
+/// checked when the URL is entered and again at every send, and redirects are never
+/// followed.
+#[tokio::test]
+async fn webhooks_reach_no_internal_address_unless_the_operator_allows_it() {
+    use std::sync::atomic::Ordering;
+    for allowed in [false, true] {
+        let config = vigia_web::Config {
+            worker_interval: Duration::from_millis(50),
+            webhook_allow_hosts: if allowed { vec!["127.0.0.1".into()] } else { vec![] },
+            ..Default::default()
+        };
+        let app = TestApp::with_config(vigia_store::testing::TestDb::sqlite(), config).await;
+        let admin = app.user("admin@a.org", "org-a", Role::Admin).await;
+        // The internal target redirects to a second internal one.
+        let (second, second_hits) = counting_receiver("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n").await;
+        let moved: &'static str = Box::leak(
+            format!("HTTP/1.1 302 Found\r\nLocation: {second}\r\nContent-Length: 0\r\n\r\n").into_boxed_str(),
+        );
+        let (first, first_hits) = counting_receiver(moved).await;
+        // Entering it on the page.
+        let c = app.login("admin@a.org").await;
+        let (_, page) = get_text(&c, app.url("/admin/webhooks")).await;
+        let csrf = csrf_of(&page);
+        let r = c
+            .post(app.url("/admin/webhooks"))
+            .form(&[("csrf", csrf.as_str()), ("url", first.as_str())])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), if allowed { 200 } else { 422 }, "allowed: {allowed}");
+        for metadata in ["http://169.254.169.254/latest/meta-data/", "http://[::ffff:10.0.0.1]/", "http://localhost:9/"]
+        {
+            let r = c
+                .post(app.url("/admin/webhooks"))
+                .form(&[("csrf", csrf.as_str()), ("url", metadata)])
+                .send()
+                .await
+                .expect("post");
+            assert_eq!(r.status(), 422, "{metadata}");
+        }
+        // A webhook already stored (from before this check) is refused at send time.
+        if !allowed {
+            app.store.create_webhook(&Actor::user(&admin), admin.org_id, &first, "whsec_x").await.expect("hook");
+        }
+        app.store.raise_alert(admin.org_id, "denial", "k1", None, "{}").await.expect("alert");
+        let mut log = Vec::new();
+        for _ in 0..100 {
+            log = app.store.deliveries(admin.org_id, 10).await.expect("log");
+            if log.iter().all(|d| d.attempts > 0) && !log.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(log.len(), 1);
+        let d = &log[0];
+        if allowed {
+            assert_eq!(first_hits.load(Ordering::SeqCst), 1, "sent once to the allowed host");
+            assert_eq!(d.last_status, Some(302), "a redirect is not a delivery");
+        } else {
+            assert_eq!(first_hits.load(Ordering::SeqCst), 0, "nothing reaches an internal address");
+            assert!(d.last_error.as_deref().is_some_and(|e| e.contains("not a public address")), "{d:?}");
+        }
+        assert_ne!(d.status, "delivered");
+        assert_eq!(second_hits.load(Ordering::SeqCst), 0, "redirects are never followed");
+    }
+}

@@ -90,7 +90,10 @@ struct World {
 
 impl World {
     async fn new() -> World {
-        let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+        // The webhooks the walk registers point at a closed loopback port, which the
+        // operator must allow (no delivery goes to an internal address otherwise).
+        let config = vigia_web::Config { webhook_allow_hosts: vec!["127.0.0.1".into()], ..Default::default() };
+        let app = TestApp::with_config(vigia_store::testing::TestDb::sqlite(), config).await;
         let mut tokens = HashMap::new();
         for role in Role::ALL {
             let (_, t) = app.api_user(&format!("{}@a.org", role.as_str()), "org-a", role).await;
