@@ -79,6 +79,9 @@ enum Command {
     /// Personal API tokens for scripts.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// An organization's webhooks: list them, turn them off or on, delete them.
+    #[command(subcommand)]
+    Webhook(WebhookCmd),
     /// The facility registry.
     #[command(subcommand)]
     Facility(FacilityCmd),
@@ -234,6 +237,44 @@ enum UserCmd {
         place: Place,
         #[arg(long)]
         email: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum WebhookCmd {
+    /// The organization's webhooks (deleted ones left out), one per line.
+    List {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        org: String,
+    },
+    /// Stop sending to a webhook; deliveries not yet sent are given up.
+    Disable {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        id: i64,
+    },
+    /// Send to a disabled webhook again.
+    Enable {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        id: i64,
+    },
+    /// Delete a webhook for good (it stays in the audit history).
+    Delete {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        id: i64,
     },
 }
 
@@ -438,6 +479,38 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let token = secrets::new_token("vga_")?;
             store.create_api_token(&Actor::SYSTEM, u.id, name.trim(), &secrets::token_hash(&token)).await?;
             println!("{token}");
+        }
+        Command::Webhook(cmd) => {
+            use vigia_store::WebhookState;
+            let (place, org, change) = match cmd {
+                WebhookCmd::List { place, org } => (place, org, None),
+                WebhookCmd::Disable { place, org, id } => (place, org, Some((id, WebhookState::Disabled))),
+                WebhookCmd::Enable { place, org, id } => (place, org, Some((id, WebhookState::Active))),
+                WebhookCmd::Delete { place, org, id } => (place, org, Some((id, WebhookState::Deleted))),
+            };
+            let store = place.open().await?;
+            let org = store.org_by_slug(&org).await?.ok_or_else(|| anyhow!("--org: no organization {org:?}"))?;
+            match change {
+                None => {
+                    for h in store.webhooks(org.id).await? {
+                        println!("{}\t{}\t{}", h.id, if h.active { "on" } else { "off" }, h.url);
+                    }
+                }
+                Some((id, state)) => {
+                    let h = store.set_webhook_state(&Actor::SYSTEM, org.id, id, state).await.map_err(|e| match e {
+                        vigia_store::StoreError::NotFound => anyhow!("--id: {} has no webhook {id}", org.slug),
+                        other => other.into(),
+                    })?;
+                    let now = if h.deleted {
+                        "deleted"
+                    } else if h.active {
+                        "on"
+                    } else {
+                        "off"
+                    };
+                    println!("Webhook {} is {now}", h.id);
+                }
+            }
         }
         Command::Facility(FacilityCmd::Import { place, file }) => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;

@@ -24,6 +24,7 @@ pub fn routes() -> Routes {
         .post("/alerts/{id}/read", mark_read)
         .get("/admin/webhooks", webhooks_page)
         .post("/admin/webhooks", webhook_create)
+        .post("/admin/webhooks/{id}/state", webhook_state)
         .get("/api/v1/alerts", api_alerts)
 }
 
@@ -184,6 +185,27 @@ async fn webhooks_view(
         status,
         &WebhooksPage { c: Chrome::new(ctx, "/admin/webhooks"), hooks, deliveries, secret, url_value, url_error },
     )
+}
+
+/// Turns one of the organization's webhooks on or off, or deletes it.
+async fn webhook_state(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let me = ctx.require(Permission::ManageUsers)?.clone();
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
+    let state = match form.get("state") {
+        Some("active") => vigia_store::WebhookState::Active,
+        Some("disabled") => vigia_store::WebhookState::Disabled,
+        Some("deleted") => vigia_store::WebhookState::Deleted,
+        _ => return Err(WebError::Invalid(ValidationErrors::single("state", "unknown_choice")).into()),
+    };
+    st.store.set_webhook_state(&ctx.actor(), me.org_id, id, state).await?;
+    Ok(Redirect::to("/admin/webhooks").into_response())
 }
 
 async fn webhooks_page(

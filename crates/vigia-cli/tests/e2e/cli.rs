@@ -125,6 +125,7 @@ fn every_command_has_help_and_bad_arguments_fail_with_a_reason() {
         vec!["token", "create", "--help"],
         vec!["facility", "import", "--help"],
         vec!["audit", "verify", "--help"],
+        vec!["webhook", "disable", "--help"],
         vec!["audit", "recount", "--help"],
         vec!["keys", "rotate", "--help"],
         vec!["backup", "--help"],
@@ -444,6 +445,48 @@ fn a_doctored_backup_with_recomputed_hashes_is_refused() {
     assert!(!o.status.success() && text(&o).1.contains("--allow-unsigned"), "{:?}", text(&o));
     let o = run(&target, &["restore", out.to_str().expect("p"), "--allow-unsigned"]);
     assert!(o.status.success() && text(&o).1.contains("unsigned"), "{:?}", text(&o));
+}
+
+/// Finding 8: webhooks can be turned off, on and deleted from the command line (the
+/// page has the same buttons); what was queued for a stopped webhook is given up, and
+/// a deletion is audited, not a hole in the history.
+#[test]
+fn webhooks_are_turned_off_on_and_deleted_from_the_command_line() {
+    let t = TempDir::new("webhooks");
+    let dir = t.data();
+    init(&dir);
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let hook = rt.block_on(async {
+        let store = open_dir(&dir).await;
+        let org = store.org_by_slug("defensoria").await.expect("org").expect("org").id;
+        let hook = store
+            .create_webhook(&vigia_store::Actor::SYSTEM, org, "https://hooks.example.org/v", "whsec_x")
+            .await
+            .expect("hook");
+        store.raise_alert(org, "denial", "k1", None, "{}").await.expect("alert");
+        store.close().await;
+        hook.id
+    });
+    let id = hook.to_string();
+    let list = || text(&run(&dir, &["webhook", "list", "--org", "defensoria"])).0;
+    assert_eq!(list(), format!("{id}\ton\thttps://hooks.example.org/v\n"));
+    let o = run(&dir, &["webhook", "disable", "--org", "defensoria", "--id", &id]);
+    assert!(text(&o).0.contains("is off"), "{:?}", text(&o));
+    assert!(list().contains("\toff\t"));
+    rt.block_on(async {
+        let store = open_dir(&dir).await;
+        let org = store.org_by_slug("defensoria").await.expect("org").expect("org").id;
+        let log = store.deliveries(org, 10).await.expect("log");
+        assert_eq!((log[0].status.as_str(), log[0].last_error.as_deref()), ("failed", Some("webhook disabled")));
+        store.close().await;
+    });
+    assert!(text(&run(&dir, &["webhook", "enable", "--org", "defensoria", "--id", &id])).0.contains("is on"));
+    assert!(text(&run(&dir, &["webhook", "delete", "--org", "defensoria", "--id", &id])).0.contains("is deleted"));
+    assert_eq!(list(), "", "a deleted webhook leaves the list");
+    let o = run(&dir, &["webhook", "enable", "--org", "defensoria", "--id", &id]);
+    assert!(!o.status.success() && text(&o).1.contains("has no webhook"), "deleted is final: {:?}", text(&o));
+    let o = run(&dir, &["audit", "verify"]);
+    assert!(o.status.success(), "a deletion through the app is audited: {:?}", text(&o));
 }
 
 /// Opens a data dir's store the way the server would.

@@ -76,6 +76,8 @@ struct World {
     file_other: i64,
     alert_own: i64,
     alert_other: i64,
+    webhook_own: i64,
+    webhook_other: i64,
     case_own: i64,
     case_other: i64,
     doc_own: i64,
@@ -150,6 +152,13 @@ impl World {
             alerts.push(alert.id);
         }
         let (alert_own, alert_other) = (alerts[0], alerts[1]);
+        let mut hooks = Vec::new();
+        for org in [a_org, b_org] {
+            let hook =
+                app.store.create_webhook(&vigia_store::Actor::SYSTEM, org, "http://127.0.0.1:9/matrix", "whsec_m");
+            hooks.push(hook.await.expect("webhook").id);
+        }
+        let (webhook_own, webhook_other) = (hooks[0], hooks[1]);
         let mut cases = Vec::new();
         for org in [a_org, b_org] {
             let raw = vigia_domain::input::RawInput::from_json(
@@ -230,6 +239,8 @@ impl World {
             file_other,
             alert_own,
             alert_other,
+            webhook_own,
+            webhook_other,
             case_own,
             case_other,
             doc_own,
@@ -267,6 +278,12 @@ impl World {
                 self.victim_other
             } else {
                 self.victim_own
+            }
+        } else if path.starts_with("/admin/webhooks/") {
+            if other {
+                self.webhook_other
+            } else {
+                self.webhook_own
             }
         } else if path.starts_with("/alerts/") {
             if other {
@@ -420,6 +437,7 @@ impl World {
                     "/facilities/{id}/notes" => vec![("csrf", csrf), ("body", format!("nota {n}"))],
                     // Loopback only: the worker really sends to registered webhooks.
                     "/admin/webhooks" => vec![("csrf", csrf), ("url", format!("http://127.0.0.1:9/hook-{n}"))],
+                    "/admin/webhooks/{id}/state" => vec![("csrf", csrf), ("state", "disabled".into())],
                     "/admin/calendars" => vec![
                         ("csrf", csrf),
                         ("calendar", "inm".into()),

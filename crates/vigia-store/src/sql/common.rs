@@ -28,7 +28,7 @@ use vigia_domain::{FieldError, Micros, RecordType, ValidationErrors};
 use crate::vault::{self, b64, MasterKey, Vault, VaultError};
 use crate::{
     now_micros, Actor, Alert, ImportFeed, ImportSource, ImportedFile, ApiToken, ExportRow, Attachment, DailyCell, TallyCell, Backend, CalendarRule, CaseFacts, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
-    Webhook, HistoryEntry, LoginChallenge, NewUser, Result, SealedCase, SessionInfo, SessionRow, TotpState,
+    Webhook, WebhookState, HistoryEntry, LoginChallenge, NewUser, Result, SealedCase, SessionInfo, SessionRow, TotpState,
     StoreError, VerifyReport,
 };
 
@@ -884,6 +884,7 @@ fn webhook_from_row(r: &DbRow) -> Result<Webhook> {
         org_id: r.try_get("org_id")?,
         url: r.try_get("url")?,
         active: r.try_get("active")?,
+        deleted: r.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
         created_at: r.try_get("created_at")?,
     })
 }
@@ -3435,18 +3436,56 @@ impl crate::Store for SqlStore {
         .fetch_one(&mut *w.tx)
         .await?
         .try_get("id")?;
-        let hook = Webhook { id, org_id, url: url.to_string(), active: true, created_at: w.now };
+        let hook = Webhook { id, org_id, url: url.to_string(), active: true, deleted: false, created_at: w.now };
         w.audit(actor, Some(org_id), "create", RecordType::Webhook, id, &hook.content_json()).await?;
         w.commit().await?;
         Ok(hook)
     }
 
     async fn webhooks(&self, org_id: i64) -> Result<Vec<Webhook>> {
-        let rows = sqlx::query("SELECT id, org_id, url, active, created_at FROM webhooks WHERE org_id = $1 ORDER BY id")
-            .bind(org_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, org_id, url, active, deleted_at, created_at FROM webhooks \
+             WHERE org_id = $1 AND deleted_at IS NULL ORDER BY id",
+        )
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(webhook_from_row).collect()
+    }
+
+    async fn set_webhook_state(&self, actor: &Actor, org_id: i64, id: i64, state: WebhookState) -> Result<Webhook> {
+        let mut w = self.begin().await?;
+        let active = state == WebhookState::Active;
+        let deleted_at = (state == WebhookState::Deleted).then_some(w.now);
+        let row = sqlx::query(
+            "UPDATE webhooks SET active = $1, deleted_at = $2 WHERE id = $3 AND org_id = $4 AND deleted_at IS NULL \
+             RETURNING id, org_id, url, active, deleted_at, created_at",
+        )
+        .bind(active)
+        .bind(deleted_at)
+        .bind(id)
+        .bind(org_id)
+        .fetch_optional(&mut *w.tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let hook = webhook_from_row(&row)?;
+        if !active {
+            sqlx::query(
+                "UPDATE deliveries SET status = 'failed', last_error = $1 WHERE webhook_id = $2 AND status = 'pending'",
+            )
+            .bind(if deleted_at.is_some() { "webhook deleted" } else { "webhook disabled" })
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        let action = match state {
+            WebhookState::Active => "enable",
+            WebhookState::Disabled => "disable",
+            WebhookState::Deleted => "delete",
+        };
+        w.audit(actor, Some(org_id), action, RecordType::Webhook, id, &hook.content_json()).await?;
+        w.commit().await?;
+        Ok(hook)
     }
 
     async fn alerts(&self, org_id: i64, limit: i64) -> Result<Vec<Alert>> {
@@ -3695,7 +3734,10 @@ impl crate::Store for SqlStore {
         for c in self.list_coalitions().await? {
             cur.check(problems, RecordType::Coalition, c.id, &c.content_json());
         }
-        for r in &sqlx::query("SELECT id, org_id, url, active, created_at FROM webhooks ORDER BY id").fetch_all(&self.pool).await? {
+        for r in &sqlx::query("SELECT id, org_id, url, active, deleted_at, created_at FROM webhooks ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?
+        {
             let hook = webhook_from_row(r)?;
             cur.check(problems, RecordType::Webhook, hook.id, &hook.content_json());
         }
