@@ -108,6 +108,40 @@ impl Ctx {
     }
 }
 
+impl Ctx {
+    /// Whether a GET that opens sealed data (and writes a read into the audit history)
+    /// was asked for from Vigía itself. A session cookie rides along on a link from any
+    /// site, so another site could make a lawyer "read" a person's data with one click
+    /// in an e-mail; such a request opens nothing. Asked by a script with its token, it
+    /// is deliberate. With a cookie: `Sec-Fetch-Site` must say same-origin (or none:
+    /// typed or bookmarked); a browser that does not send it must send a same-host
+    /// `Referer` (the pages set `Referrer-Policy: same-origin`).
+    pub fn deliberate_read(&self, headers: &HeaderMap) -> bool {
+        if !matches!(self.via, Via::Session { .. }) {
+            return true;
+        }
+        if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+            return matches!(site, "same-origin" | "none");
+        }
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        let referer = headers.get(header::REFERER).and_then(|v| v.to_str().ok());
+        match (host, referer) {
+            (Some(h), Some(r)) => r.split("://").nth(1).and_then(|rest| rest.split('/').next()) == Some(h),
+            _ => false,
+        }
+    }
+
+    /// [`Ctx::deliberate_read`] as an answer: 403 when not.
+    pub fn require_deliberate_read(&self, headers: &HeaderMap) -> Result<(), WebError> {
+        if self.deliberate_read(headers) {
+            Ok(())
+        } else {
+            tracing::info!("a read of sealed data asked for from another site was refused");
+            Err(WebError::Forbidden)
+        }
+    }
+}
+
 fn check_origin(headers: &HeaderMap) -> Result<(), WebError> {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         if site == "cross-site" {

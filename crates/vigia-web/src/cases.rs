@@ -231,8 +231,10 @@ async fn api_sealed(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (_, c) = owned(&st, &ctx, &id, Permission::ReadCaseSealed).await?;
+    ctx.require_deliberate_read(&headers)?;
     let s = st.store.read_case_sealed(&ctx.actor(), c.org_id, c.id).await.map_err(WebError::from)?;
     Ok(Json(serde_json::json!({
         "id": c.id, "reference": c.fields.reference, "person": s.person,
@@ -913,8 +915,17 @@ async fn create_page(
     }
 }
 
-async fn edit_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>) -> PageResult {
+async fn edit_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> PageResult {
     let (user, c) = owned(&st, &ctx, &id, Permission::EditCases).await?;
+    if !ctx.deliberate_read(&headers) {
+        // The form shows sealed data: from another site, go to the case page first.
+        return Ok(Redirect::to(&format!("/cases/{}", c.id)).into_response());
+    }
     // The form shows the sealed fields: opening them is a read, and is recorded.
     let s = st.store.read_case_sealed(&ctx.actor(), c.org_id, c.id).await?;
     let target = (
@@ -1217,6 +1228,7 @@ async fn show_page(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
 ) -> PageResult {
     let (_, c) = owned(&st, &ctx, &id, Permission::ReadCases).await?;
     let l = ctx.locale;
@@ -1236,7 +1248,8 @@ async fn show_page(
     let mut values = HashMap::new();
     values.insert("on".to_string(), today().to_string());
     let state = ShowState {
-        reveal: q.get("reveal").is_some_and(|v| v == "1"),
+        // A link from another site opens nothing: the page shows its button instead.
+        reveal: q.get("reveal").is_some_and(|v| v == "1") && ctx.deliberate_read(&headers),
         event_values: &values,
         event_errors: &ValidationErrors::new(),
         flash,

@@ -147,8 +147,10 @@ async fn api_case_download(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     ctx.signed_in()?;
+    ctx.require_deliberate_read(&headers)?;
     Ok(case_document(&st, &ctx, &id).await?)
 }
 
@@ -156,9 +158,11 @@ async fn page_case_download(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, PageError> {
     // Taking a copy of personal data off the server is sensitive: the password must be recent.
     ctx.require(Permission::ReadCaseSealed)?;
+    ctx.require_deliberate_read(&headers)?;
     if let Some(r) = crate::account::recent_auth(&st, &ctx, &format!("/case-documents/{id}")) {
         return Ok(r);
     }

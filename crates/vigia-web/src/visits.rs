@@ -220,9 +220,11 @@ async fn api_notes(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let v = owned(&st, &ctx, &id).await?;
     ctx.require(Permission::ReadVisitNotes)?;
+    ctx.require_deliberate_read(&headers)?;
     let notes = st.store.read_visit_notes(&ctx.actor(), v.org_id, v.id).await.map_err(WebError::from)?;
     Ok(Json(serde_json::json!({"id": v.id, "interview_notes": notes})).into_response())
 }
@@ -421,6 +423,7 @@ async fn show_page(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
 ) -> PageResult {
     let v = owned(&st, &ctx, &id).await?;
     let l = ctx.locale;
@@ -431,7 +434,10 @@ async fn show_page(
     let p = &d.population;
     let none = tr(l, "facility-unknown");
     let n = |x: Option<i64>| x.map(|x| x.to_string()).unwrap_or_else(|| none.clone());
-    let reveal = q.get("reveal").is_some_and(|r| r == "1") && ctx.can(Permission::ReadVisitNotes) && v.has_notes;
+    let reveal = q.get("reveal").is_some_and(|r| r == "1")
+        && ctx.can(Permission::ReadVisitNotes)
+        && v.has_notes
+        && ctx.deliberate_read(&headers);
     let notes = if reveal { st.store.read_visit_notes(&ctx.actor(), v.org_id, v.id).await? } else { None };
     let page = ShowPage {
         c: Chrome::new(&ctx, &format!("/visits/{}", v.id)).flash(if q.contains_key("attached") {

@@ -635,3 +635,70 @@ async fn webhooks_reach_no_internal_address_unless_the_operator_allows_it() {
         assert_eq!(second_hits.load(Ordering::SeqCst), 0, "redirects are never followed");
     }
 }
+
+/// Finding 16: GETs that open sealed data write a read into the audit history, so a
+/// link on another site could make a lawyer "read" a person's file. Such a request
+/// opens nothing; from Vigía's own pages, or with a script's token, it still does.
+#[tokio::test]
+async fn a_link_from_another_site_opens_no_sealed_data() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    let (lawyer, token) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
+    let http = reqwest::Client::new();
+    let body = json!({"reference": "FM-16", "full_name": "Dilcia Cruz Orellana", "nationality": "HN", "sex": "female",
+        "age_group": "adult_18_59"});
+    let c: Value = http
+        .post(app.url("/api/v1/cases"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    let id = c["id"].as_i64().expect("id");
+    let reads = || async {
+        let entries = app.store.history(RecordType::CaseRead, id, Some(lawyer.org_id)).await.expect("history");
+        entries.len()
+    };
+    let browser = app.login("abogada@a.org").await;
+    // An older browser sends no Sec-Fetch-Site at all.
+    let older =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("c");
+    let (_, login) = get_text(&older, app.url("/login")).await;
+    let form = [("csrf", csrf_of(&login)), ("email", "abogada@a.org".into()), ("password", PASSWORD.into())];
+    assert_eq!(older.post(app.url("/login")).form(&form).send().await.expect("login").status(), 303);
+    let page = |site: Option<&'static str>, referer: Option<String>, path: String| {
+        let mut r = match site {
+            Some(s) => browser.get(app.url(&path)).header("sec-fetch-site", s),
+            None => older.get(app.url(&path)),
+        };
+        if let Some(from) = referer {
+            r = r.header("referer", from);
+        }
+        r.send()
+    };
+    let reveal = format!("/cases/{id}?reveal=1");
+    for (site, referer) in [
+        (Some("cross-site"), None),
+        (Some("same-site"), None),
+        (None, Some("https://evil.example/x".to_string())),
+        (None, None),
+    ] {
+        let r = page(site, referer.clone(), reveal.clone()).await.expect("get");
+        assert_eq!(r.status(), 200);
+        assert!(!r.text().await.expect("text").contains("Dilcia"), "{site:?} {referer:?}");
+        let r = page(site, referer.clone(), format!("/api/v1/cases/{id}/sealed")).await.expect("get");
+        assert_eq!(r.status(), 403, "{site:?}");
+        let r = page(site, referer, format!("/cases/{id}/edit")).await.expect("get");
+        assert_eq!(r.status(), 303, "the form waits for a click on the case page");
+    }
+    assert_eq!(reads().await, 0, "no read was recorded");
+    let r = page(Some("same-origin"), None, reveal.clone()).await.expect("get");
+    assert!(r.text().await.expect("text").contains("Dilcia"));
+    let r = page(None, Some(app.url(&format!("/cases/{id}"))), reveal).await.expect("get");
+    assert!(r.text().await.expect("text").contains("Dilcia"), "an older browser from our own page");
+    let r = http.get(app.url(&format!("/api/v1/cases/{id}/sealed"))).bearer_auth(&token).send().await.expect("get");
+    assert_eq!(r.status(), 200, "a script with its token");
+    assert_eq!(reads().await, 3);
+}

@@ -120,9 +120,18 @@ impl TestApp {
         }
     }
 
-    /// A browser-like client: keeps cookies, does not follow redirects.
+    /// A browser-like client: keeps cookies, does not follow redirects, and says its
+    /// requests come from the site itself (`Sec-Fetch-Site: same-origin`, as a browser
+    /// does for a link on a Vigía page; a test sets another value to play another site).
     pub fn browser(&self) -> reqwest::Client {
-        reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client")
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("sec-fetch-site", reqwest::header::HeaderValue::from_static("same-origin"));
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .default_headers(headers)
+            .build()
+            .expect("client")
     }
 
     /// Signs in through the login form; returns the client holding the session.
