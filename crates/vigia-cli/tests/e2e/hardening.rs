@@ -702,3 +702,37 @@ async fn a_link_from_another_site_opens_no_sealed_data() {
     assert_eq!(r.status(), 200, "a script with its token");
     assert_eq!(reads().await, 3);
 }
+
+/// Finding 13: resubmitting a visit under someone else's key answered 200 when the
+/// guessed interview notes matched the sealed ones and 409 when not. Now a key is its
+/// author's, and anyone else gets the same 409 whatever they send.
+#[tokio::test]
+async fn resubmitting_someone_else_s_visit_tells_nothing_about_its_notes() {
+    for app in TestApp::all().await {
+        let (_, author) = app.api_user("monitor@a.org", "org-a", Role::Monitor).await;
+        let (_, colleague) = app.api_user("otro@a.org", "org-a", Role::Monitor).await;
+        let f = app.facility("Acayucan").await;
+        let http = reqwest::Client::new();
+        let report = |notes: &str| {
+            json!({"facility_id": f, "on": "2020-03-10", "population": {"total": 180},
+                   "interview_notes": notes})
+        };
+        let send = |token: &str, body: Value| {
+            http.post(app.url("/api/v1/visits"))
+                .bearer_auth(token)
+                .header("idempotency-key", "draft-0001-phone")
+                .json(&body)
+                .send()
+        };
+        let real = "Yolanda M. relata 45 días detenida";
+        assert_eq!(send(&author, report(real)).await.expect("post").status(), 201);
+        let right = send(&colleague, report(real)).await.expect("post").status();
+        let wrong = send(&colleague, report("Otra persona")).await.expect("post").status();
+        assert_eq!((right, wrong), (reqwest::StatusCode::CONFLICT, reqwest::StatusCode::CONFLICT), "no oracle");
+        assert_eq!(
+            send(&author, report(real)).await.expect("post").status(),
+            200,
+            "the author's resend still lands once"
+        );
+    }
+}

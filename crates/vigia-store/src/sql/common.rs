@@ -3251,6 +3251,12 @@ impl crate::Store for SqlStore {
         let sql = format!("SELECT {VISIT_COLUMNS} FROM visits WHERE org_id = $1 AND idempotency_key = $2");
         if let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(key).fetch_optional(&mut *w.tx).await? {
             let existing = visit_from_row(&row)?;
+            // A key is its author's: anyone else gets the same answer whatever they sent,
+            // so a resubmission cannot be used to guess another person's sealed notes
+            // (a match had answered 200, a miss 409).
+            if existing.author_user_id != actor.user_id {
+                return Err(StoreError::Conflict("this key was used by another person".into()));
+            }
             let stored_notes: Option<Vec<u8>> = row.try_get("notes_sealed")?;
             let same_notes = match (&stored_notes, &notes) {
                 (None, None) => true,
