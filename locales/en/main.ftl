@@ -407,6 +407,7 @@ case-event-record = Record event
 case-event-recorded = Event recorded.
 case-event-voided = Event voided; it stays on the record.
 case-event-voided-because = Voided:
+case-void-reason-hidden = (the reason is shown only to those who may open personal data)
 case-note-sealed = Sealed note.
 case-void = Void
 case-void-reason = Reason to void

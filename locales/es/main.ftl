@@ -407,6 +407,7 @@ case-event-record = Registrar evento
 case-event-recorded = Evento registrado.
 case-event-voided = Evento anulado; sigue en el registro.
 case-event-voided-because = Anulado:
+case-void-reason-hidden = (el motivo solo lo ven quienes pueden abrir los datos personales)
 case-note-sealed = Nota sellada.
 case-void = Anular
 case-void-reason = Motivo para anular

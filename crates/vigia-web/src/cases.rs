@@ -137,13 +137,16 @@ fn case_json(st: &AppState, ctx: &Ctx, c: &Case) -> Result<serde_json::Value, We
     Ok(v)
 }
 
-fn event_json(e: &CaseEvent, notes: Option<&SealedCase>) -> serde_json::Value {
+/// An event as JSON. Why it was voided can name the person (as a note can), so the
+/// reason goes only to those who may open sealed data; others see that it was voided.
+fn event_json(ctx: &Ctx, e: &CaseEvent, notes: Option<&SealedCase>) -> serde_json::Value {
     let d = &e.draft;
+    let reason = e.void_reason.as_ref().filter(|_| ctx.can(Permission::ReadCaseSealed));
     serde_json::json!({
         "id": e.id, "kind": d.kind, "on": d.on.to_string(), "time": d.time.map(|t| t.strftime("%H:%M").to_string()),
         "facility_id": d.facility_id, "ground": d.ground, "decision": d.decision, "has_note": e.has_note,
         "note": notes.and_then(|s| s.notes.get(&e.id)),
-        "voided": e.is_voided(), "voided_at": e.voided_at.map(format_instant), "void_reason": e.void_reason,
+        "voided": e.is_voided(), "voided_at": e.voided_at.map(format_instant), "void_reason": reason,
         "created_at": format_instant(e.created_at),
     })
 }
@@ -206,7 +209,7 @@ async fn api_get(
         CaseFacts { facts: events.iter().filter(|e| !e.is_voided()).map(Into::into).collect(), case: c.clone() };
     let a = assess(&facts, &cals, today)?;
     let mut v = case_json(&st, &ctx, &c)?;
-    v["events"] = events.iter().map(|e| event_json(e, None)).collect::<Vec<_>>().into();
+    v["events"] = events.iter().map(|e| event_json(&ctx, e, None)).collect::<Vec<_>>().into();
     v["assessment"] = assessment_json(l, &a, &cals, today);
     v["today"] = today.to_string().into();
     Ok(Json(v).into_response())
@@ -255,7 +258,7 @@ async fn api_event(
     let raw = crate::api::json_body(&headers, &body)?;
     let d = case::validate_event(&raw, today()).map_err(WebError::from)?;
     let e = st.store.add_case_event(&ctx.actor(), c.org_id, c.id, d).await.map_err(WebError::from)?;
-    Ok(crate::api::created(event_json(&e, None), format!("/api/v1/cases/{}", c.id)))
+    Ok(crate::api::created(event_json(&ctx, &e, None), format!("/api/v1/cases/{}", c.id)))
 }
 
 fn void_input(raw: &RawInput) -> Result<(i64, String), WebError> {
@@ -283,7 +286,7 @@ async fn api_void(
     ctx.check_api_write(&axum::http::Method::POST, &headers)?;
     let (event, reason) = void_input(&crate::api::json_body(&headers, &body)?)?;
     let e = st.store.void_case_event(&ctx.actor(), c.org_id, c.id, event, &reason).await.map_err(WebError::from)?;
-    Ok(Json(event_json(&e, None)).into_response())
+    Ok(Json(event_json(&ctx, &e, None)).into_response())
 }
 
 // ---- Today ------------------------------------------------------------------
@@ -1148,7 +1151,13 @@ async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) -> PageResult
                 detail: detail.join(" · "),
                 note: sealed.as_ref().and_then(|s| s.notes.get(&e.id).cloned()),
                 sealed_note: e.has_note,
-                voided: e.void_reason.clone(),
+                voided: e.void_reason.as_ref().map(|r| {
+                    if ctx.can(Permission::ReadCaseSealed) {
+                        r.clone()
+                    } else {
+                        tr(l, "case-void-reason-hidden")
+                    }
+                }),
             }
         })
         .collect();

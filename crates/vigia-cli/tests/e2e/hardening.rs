@@ -736,3 +736,53 @@ async fn resubmitting_someone_else_s_visit_tells_nothing_about_its_notes() {
         );
     }
 }
+
+/// Finding 14: why an event was voided can name the person; analysts saw it.
+#[tokio::test]
+async fn analysts_see_that_an_event_was_voided_not_why() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    let (_, lawyer) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
+    let (_, analyst) = app.api_user("analista@a.org", "org-a", Role::Analyst).await;
+    let http = reqwest::Client::new();
+    let body = json!({"reference": "FM-14", "full_name": "Persona", "age_group": "adult_18_59"});
+    let c: Value = http
+        .post(app.url("/api/v1/cases"))
+        .bearer_auth(&lawyer)
+        .json(&body)
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    let base = app.url(&format!("/api/v1/cases/{}", c["id"]));
+    let e: Value = http
+        .post(format!("{base}/events"))
+        .bearer_auth(&lawyer)
+        .json(&json!({"kind": "interview", "on": "2024-01-02"}))
+        .send()
+        .await
+        .expect("event")
+        .json()
+        .await
+        .expect("json");
+    let reason = "Registrada en el expediente de Juana Pérez por error";
+    let r = http
+        .post(format!("{base}/void"))
+        .bearer_auth(&lawyer)
+        .json(&json!({"event_id": e["id"], "reason": reason}))
+        .send()
+        .await
+        .expect("void");
+    assert!(r.status().is_success(), "{}", r.status());
+    let read = |token: &str| http.get(&base).bearer_auth(token).send();
+    let seen: Value = read(&lawyer).await.expect("get").json().await.expect("json");
+    assert_eq!(seen["events"][0]["void_reason"], reason);
+    let text = read(&analyst).await.expect("get").text().await.expect("text");
+    assert!(!text.contains("Juana"), "{text}");
+    let seen: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!((seen["events"][0]["voided"].as_bool(), seen["events"][0]["void_reason"].is_null()), (Some(true), true));
+    let page = app.login("analista@a.org").await;
+    let (_, html) = get_text(&page, app.url(&format!("/cases/{}", c["id"]))).await;
+    assert!(!html.contains("Juana") && html.contains("el motivo solo lo ven"), "{html}");
+}
