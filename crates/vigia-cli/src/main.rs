@@ -46,6 +46,11 @@ struct ServeArgs {
     /// on your own network); repeat for more. Everything else internal is refused.
     #[arg(long = "webhook-allow-host", env = "VIGIA_WEBHOOK_ALLOW_HOSTS", value_delimiter = ',')]
     webhook_allow_hosts: Vec<String>,
+    /// The address of a reverse proxy in front of Vigía whose X-Forwarded-For names the
+    /// client (for per-address sign-in limits); repeat for more. Without it the header
+    /// is ignored.
+    #[arg(long = "trusted-proxy", env = "VIGIA_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Subcommand)]
@@ -379,6 +384,7 @@ async fn serve(args: ServeArgs, store: DynStore) -> anyhow::Result<()> {
     let config = vigia_web::Config {
         secure_cookies: args.secure_cookies,
         webhook_allow_hosts: args.webhook_allow_hosts,
+        trusted_proxies: args.trusted_proxies,
         ..Default::default()
     };
     let (listener, addr) =

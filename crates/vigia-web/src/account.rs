@@ -331,9 +331,11 @@ async fn second_factor(
         return Ok(locked);
     }
     if let Some(a) = &address_key {
+        // As for passwords: an address with many failures is slowed, never refused a
+        // right code (its other users share it).
         if st.store.login_failures_since(a, since).await? >= st.config.max_failed_logins_per_address {
-            tracing::info!(user_id = user.id, "second factor refused: too many failures from this address");
-            return Ok(locked);
+            tracing::info!(user_id = user.id, "second factor slowed: too many failures from this address");
+            tokio::time::sleep(st.config.address_penalty).await;
         }
     }
     if code_matches(st, user, code).await? {

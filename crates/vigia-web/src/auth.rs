@@ -296,7 +296,8 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
         .or_else(|| user.as_ref().map(|u| u.locale))
         .or_else(|| cookie(headers, LANG_COOKIE).and_then(Locale::parse))
         .unwrap_or_default();
-    let address = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let address = peer.map(|p| client_address(p, headers, &st.config.trusted_proxies));
     let (method, path, user_id) = (req.method().clone(), req.uri().path().to_string(), user.as_ref().map(|u| u.id));
     req.extensions_mut().insert(Ctx { user, org, locale, csrf, via, auth_at, address });
     let mut resp = LOCALE.scope(locale, next.run(req)).await;
@@ -315,6 +316,33 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
     }
     secure_headers(&mut resp);
     resp
+}
+
+/// The client's address for per-address limits: the connection's peer, unless that
+/// peer is a proxy the operator trusts (`--trusted-proxy`); then the nearest address in
+/// `X-Forwarded-For` that is not itself a trusted proxy, read from the right (what a
+/// client writes on the left is not to be believed). Without trusted proxies the header
+/// is ignored, so a client cannot name itself anew on every request.
+pub fn client_address(peer: std::net::IpAddr, headers: &HeaderMap, trusted: &[std::net::IpAddr]) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in forwarded.iter().rev() {
+        match hop.parse::<std::net::IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip,
+            // Something unreadable in the chain: stop at the last address we trust.
+            Err(_) => break,
+        }
+    }
+    peer
 }
 
 async fn needs_two_factor_setup(st: &AppState, u: &User) -> bool {
@@ -390,9 +418,12 @@ pub async fn login(
     let locked = Login::Locked { minutes: window.as_secs().div_ceil(60) };
     let address_key = address.map(|a| format!("address:{a}"));
     if let Some(key) = &address_key {
+        // Many failures from one address slow every sign-in from it, but never refuse a
+        // right password: people behind one router or proxy share an address, and one
+        // of them guessing must not lock the others out.
         if st.store.login_failures_since(key, since).await? >= st.config.max_failed_logins_per_address {
-            tracing::info!("sign-in refused: too many failures from this address");
-            return Ok(locked);
+            tracing::info!("sign-in slowed: too many failures from this address");
+            tokio::time::sleep(st.config.address_penalty).await;
         }
     }
     if st.store.login_failures_since(&email, since).await? >= st.config.max_failed_logins {
@@ -440,6 +471,22 @@ mod tests {
         assert!(check_origin(&h).is_err());
         h.insert(header::ORIGIN, HeaderValue::from_static("null"));
         assert!(check_origin(&h).is_err());
+    }
+
+    #[test]
+    fn the_client_address_is_believed_only_from_trusted_proxies() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("ip");
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_static("6.6.6.6, 203.0.113.7, 10.0.0.2"));
+        // Not behind a trusted proxy: the header is ignored.
+        assert_eq!(client_address(ip("198.51.100.1"), &h, &[]), ip("198.51.100.1"));
+        // Behind 10.0.0.1, which got it from 10.0.0.2 (also trusted): the client is the
+        // first untrusted address from the right, not what the client wrote on the left.
+        let trusted = [ip("10.0.0.1"), ip("10.0.0.2")];
+        assert_eq!(client_address(ip("10.0.0.1"), &h, &trusted), ip("203.0.113.7"));
+        h.insert("x-forwarded-for", HeaderValue::from_static("nonsense, 10.0.0.2"));
+        assert_eq!(client_address(ip("10.0.0.1"), &h, &trusted), ip("10.0.0.1"));
+        assert_eq!(client_address(ip("10.0.0.1"), &HeaderMap::new(), &trusted), ip("10.0.0.1"));
     }
 
     #[test]

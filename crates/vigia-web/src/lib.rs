@@ -41,8 +41,12 @@ pub struct Config {
     pub absolute_timeout: Duration,
     /// Failed logins for one account within `lockout_window` before it is locked.
     pub max_failed_logins: i64,
-    /// Failed logins from one address within `lockout_window` before it is refused.
+    /// Failed logins from one address within `lockout_window` before every sign-in
+    /// from it waits `address_penalty` (a right password still signs in).
     pub max_failed_logins_per_address: i64,
+    pub address_penalty: Duration,
+    /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Wrong second-factor codes for one account within `lockout_window` before its
     /// second factor is locked. Counted across sign-in attempts: giving the right
     /// password again does not reset it.
@@ -79,6 +83,8 @@ impl Default for Config {
             absolute_timeout: Duration::from_secs(12 * 3600),
             max_failed_logins: 10,
             max_failed_logins_per_address: 50,
+            address_penalty: Duration::from_secs(2),
+            trusted_proxies: Vec::new(),
             max_failed_second_factor: 5,
             reauth_window: Duration::from_secs(5 * 60),
             lockout_window: Duration::from_secs(15 * 60),
