@@ -85,6 +85,26 @@ fn for_viewer(ctx: &Ctx, a: &Alert) -> bool {
     !matches!(a.kind.as_str(), "deadline" | "violation") || ctx.can(Permission::ReadCases)
 }
 
+/// The organization's alerts the viewer may read now: case reminders for roles that
+/// see cases, and an alert about an attempt only while that attempt is still visible to
+/// the organization — one made private after the alert was raised takes its alert with
+/// it (the payload was a copy of it).
+async fn readable(st: &AppState, ctx: &Ctx, org_id: i64) -> Result<Vec<Alert>, WebError> {
+    let mut out = Vec::new();
+    for a in st.store.alerts(org_id, 200).await? {
+        if !for_viewer(ctx, &a) {
+            continue;
+        }
+        if let Some(id) = a.attempt_id {
+            if st.store.attempt(org_id, id).await?.is_none() {
+                continue;
+            }
+        }
+        out.push(a);
+    }
+    Ok(out)
+}
+
 #[derive(Template)]
 #[template(path = "alerts.html")]
 struct InboxPage {
@@ -94,14 +114,7 @@ struct InboxPage {
 
 async fn inbox(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
     let user = ctx.require_user()?.clone();
-    let alerts = st
-        .store
-        .alerts(user.org_id, 200)
-        .await?
-        .iter()
-        .filter(|a| for_viewer(&ctx, a))
-        .map(|a| view(ctx.locale, a))
-        .collect();
+    let alerts = readable(&st, &ctx, user.org_id).await?.iter().map(|a| view(ctx.locale, a)).collect();
     render(StatusCode::OK, &InboxPage { c: Chrome::new(&ctx, "/alerts"), alerts })
 }
 
@@ -127,12 +140,9 @@ async fn api_alerts(
         return Err(WebError::Unauthorized.into());
     }
     let user = ctx.require_user()?.clone();
-    let items: Vec<_> = st
-        .store
-        .alerts(user.org_id, 200)
+    let items: Vec<_> = readable(&st, &ctx, user.org_id)
         .await?
         .iter()
-        .filter(|a| for_viewer(&ctx, a))
         .map(|a| {
             serde_json::json!({
                 "id": a.id, "kind": a.kind, "attempt_id": a.attempt_id, "created_at": format_instant(a.created_at),

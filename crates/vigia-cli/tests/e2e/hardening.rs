@@ -786,3 +786,54 @@ async fn analysts_see_that_an_event_was_voided_not_why() {
     let (_, html) = get_text(&page, app.url(&format!("/cases/{}", c["id"]))).await;
     assert!(!html.contains("Juana") && html.contains("el motivo solo lo ven"), "{html}");
 }
+
+/// Finding 5: an alert about another organization's attempt outlived the attempt being
+/// made private. Alerts are now checked against the attempt's visibility when read,
+/// deliveries not yet sent are given up, and payloads hold codes, not free text.
+#[tokio::test]
+async fn alerts_follow_an_attempt_that_turns_private() {
+    for db in vigia_store::testing::TestDb::all().await {
+        // The worker sleeps through the test: the delivery stays queued.
+        let config = vigia_web::Config { worker_interval: Duration::from_secs(3600), ..Default::default() };
+        let app = TestApp::with_config(db, config).await;
+        let (_, a) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+        let (b_user, b) = app.api_user("mon@b.org", "org-b", Role::Monitor).await;
+        app.coalition("red", &["org-a", "org-b"]).await;
+        let f = app.facility("Siglo XXI").await;
+        // B has a webhook (loopback, never contacted: the worker sleeps).
+        app.store
+            .create_webhook(&Actor::user(&b_user), b_user.org_id, "http://127.0.0.1:9/b", "whsec_b")
+            .await
+            .expect("hook");
+        let http = reqwest::Client::new();
+        let mut body = json!({"facility_id": f, "attempted_at": "2020-01-20T10:30", "purpose": "legal_assistance",
+            "team_size": 2, "outcome": "denied", "reason_category": "other", "reason_text": "Lo dijo el Lic. Ramírez a Juana Pérez"});
+        let r = http.post(app.url("/api/v1/access-attempts")).bearer_auth(&a).json(&body).send().await.expect("post");
+        let id = r.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+        let inbox = |token: String| {
+            let http = http.clone();
+            let url = app.url("/api/v1/alerts");
+            async move { http.get(url).bearer_auth(token).send().await.expect("get").text().await.expect("text") }
+        };
+        let seen = inbox(b.clone()).await;
+        assert!(seen.contains(&format!("\"attempt_id\":{id}")), "B is alerted: {seen}");
+        assert!(!seen.contains("Juana") && !seen.contains("Ramírez"), "no free text in a payload: {seen}");
+        // A makes it private.
+        body["visibility"] = json!("private");
+        let r = http
+            .put(app.url(&format!("/api/v1/access-attempts/{id}")))
+            .bearer_auth(&a)
+            .header("if-match", "\"1\"")
+            .json(&body)
+            .send()
+            .await
+            .expect("put");
+        assert_eq!(r.status(), 200);
+        let seen = inbox(b.clone()).await;
+        assert!(!seen.contains(&format!("\"attempt_id\":{id}")), "the alert went with the attempt: {seen}");
+        let due = app.store.claim_deliveries(vigia_store::now_micros() + 1, 60_000_000, 10).await.expect("claim");
+        assert!(due.is_empty(), "B's queued delivery is not sent");
+        let log = app.store.deliveries(b_user.org_id, 10).await.expect("log");
+        assert_eq!(log[0].last_error.as_deref(), Some("the record is no longer shared"));
+    }
+}

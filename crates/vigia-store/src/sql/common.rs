@@ -985,7 +985,7 @@ async fn alert_refusal(w: &mut WriteTx, a: &Attempt) -> Result<()> {
         "attempt_id": a.id, "organization_id": a.org_id, "organization": org,
         "facility_id": a.draft.facility_id, "facility": facility,
         "attempted_at": vigia_domain::format_instant(a.draft.attempted_at),
-        "outcome": a.draft.outcome, "reason_category": a.draft.reason_category, "reason_text": a.draft.reason_text,
+        "outcome": a.draft.outcome, "reason_category": a.draft.reason_category,
     })
     .to_string();
     for org_id in recipients {
@@ -3575,6 +3575,21 @@ impl crate::Store for SqlStore {
                 .fetch_one(&self.pool)
                 .await?;
             let org_id: i64 = hook.try_get("org_id")?;
+            // An alert about an attempt that is no longer visible to the webhook's
+            // organization (made private since) is not sent.
+            let attempt_id: Option<i64> =
+                sqlx::query("SELECT attempt_id FROM alerts WHERE id = $1").bind(alert_id).fetch_one(&self.pool).await?.try_get("attempt_id")?;
+            if let Some(attempt) = attempt_id {
+                if crate::Store::attempt(self, org_id, attempt).await?.is_none() {
+                    let id: i64 = r.try_get("id")?;
+                    sqlx::query("UPDATE deliveries SET status = 'failed', last_error = $1, locked_until = NULL WHERE id = $2")
+                        .bind("the record is no longer shared")
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await?;
+                    continue;
+                }
+            }
             let sealed: Vec<u8> = hook.try_get("secret_sealed")?;
             let secret = String::from_utf8_lossy(&self.vault.open(org_id, WEBHOOK_FIELD, &sealed)?).into_owned();
             let payload: String = sqlx::query("SELECT payload FROM alerts WHERE id = $1")
