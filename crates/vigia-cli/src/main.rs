@@ -294,6 +294,22 @@ enum TokenCmd {
         #[arg(long, default_value = "cli")]
         name: String,
     },
+    /// A user's tokens: id, state, name, created, last used, expires.
+    List {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        user: String,
+    },
+    /// Revoke one of a user's tokens.
+    Revoke {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        id: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -517,6 +533,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     println!("Webhook {} is {now}", h.id);
                 }
             }
+        }
+        Command::Token(TokenCmd::List { place, user }) => {
+            let store = place.open().await?;
+            let email = user.trim().to_lowercase();
+            let (u, _) = store.user_by_email(&email).await?.ok_or_else(|| anyhow!("--user: no user {email:?}"))?;
+            let now = vigia_store::now_micros();
+            let when = |t: Option<i64>| t.map(vigia_domain::format_instant).unwrap_or_else(|| "-".into());
+            for t in store.api_tokens(u.id).await? {
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else if t.expires_at.is_some_and(|e| e <= now) {
+                    "expired"
+                } else {
+                    "live"
+                };
+                let created = vigia_domain::format_instant(t.created_at);
+                println!("{}\t{state}\t{}\t{created}\t{}\t{}", t.id, t.name, when(t.last_used_at), when(t.expires_at));
+            }
+        }
+        Command::Token(TokenCmd::Revoke { place, user, id }) => {
+            let store = place.open().await?;
+            let email = user.trim().to_lowercase();
+            let (u, _) = store.user_by_email(&email).await?.ok_or_else(|| anyhow!("--user: no user {email:?}"))?;
+            store.revoke_api_token(&Actor::SYSTEM, u.id, id).await.map_err(|e| match e {
+                vigia_store::StoreError::NotFound => anyhow!("--id: {email} has no live token {id}"),
+                other => other.into(),
+            })?;
+            println!("Token {id} of {email} is revoked");
         }
         Command::Facility(FacilityCmd::Import { place, file }) => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;

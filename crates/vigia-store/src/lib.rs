@@ -133,7 +133,14 @@ pub struct ApiToken {
     pub name: String,
     pub created_at: Micros,
     pub revoked_at: Option<Micros>,
+    /// After this it signs nothing in ([`API_TOKEN_LIFETIME`] after creation).
+    pub expires_at: Option<Micros>,
+    /// Recorded at most once a minute.
+    pub last_used_at: Option<Micros>,
 }
+
+/// How long an API token works: 90 days (ASVS 3.5; a script's owner makes a new one).
+pub const API_TOKEN_LIFETIME: Micros = 90 * 86_400 * 1_000_000;
 
 /// One version of a record as the history shows it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -547,7 +554,12 @@ pub trait Store: Send + Sync {
 
     // API tokens
     async fn create_api_token(&self, actor: &Actor, user_id: i64, name: &str, token_hash: &str) -> Result<ApiToken>;
+    /// The user a live token belongs to: not revoked, not expired. Notes its use.
     async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>>;
+    /// A user's tokens, newest first, revoked and expired ones included.
+    async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>>;
+    /// Revokes one of a user's tokens (NotFound if it is not theirs or already revoked).
+    async fn revoke_api_token(&self, actor: &Actor, user_id: i64, id: i64) -> Result<()>;
 
     // Facilities (shared reference data)
     async fn create_facility(&self, actor: &Actor, draft: FacilityDraft) -> Result<Facility>;

@@ -5,7 +5,7 @@ use sqlx::postgres::PgPoolOptions;
 
 type Db = sqlx::Postgres;
 const BACKEND: Backend = Backend::Postgres;
-const MIGRATIONS: [(i64, &str, &str); 13] = [
+const MIGRATIONS: [(i64, &str, &str); 14] = [
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, "access", include_str!("../migrations/postgres/0002_access.sql")),
     (3, "evidence", include_str!("../migrations/postgres/0003_evidence.sql")),
@@ -19,6 +19,7 @@ const MIGRATIONS: [(i64, &str, &str); 13] = [
     (11, "access_daily", include_str!("../migrations/postgres/0011_access_daily.sql")),
     (12, "attempt_imports", include_str!("../migrations/postgres/0012_attempt_imports.sql")),
     (13, "webhook_deleted", include_str!("../migrations/postgres/0013_webhook_deleted.sql")),
+    (14, "token_lifetime", include_str!("../migrations/postgres/0014_token_lifetime.sql")),
 ];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {

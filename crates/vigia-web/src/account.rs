@@ -28,6 +28,7 @@ pub fn routes() -> Routes {
         .post("/account/totp/confirm", totp_confirm)
         .post("/account/totp/disable", totp_disable)
         .post("/account/sessions/end", end_session)
+        .post("/account/tokens/revoke", revoke_token)
         .get("/login/totp", second_factor_page)
         .post("/login/totp", second_factor_submit)
         .get("/reauth", reauth_page)
@@ -92,8 +93,19 @@ struct AccountPage {
     enabled: bool,
     recovery_left: i64,
     sessions: Vec<SessionView>,
+    /// The user's API tokens: id, name, state, last used, expires; live ones can be revoked.
+    tokens: Vec<TokenView>,
     org_requires: bool,
     can_manage: bool,
+}
+
+struct TokenView {
+    id: i64,
+    name: String,
+    state: String,
+    live: bool,
+    last_used: String,
+    expires: String,
 }
 
 async fn account_view(st: &AppState, ctx: &Ctx, user: &User, flash: Option<String>) -> PageResult {
@@ -115,8 +127,34 @@ async fn account_view(st: &AppState, ctx: &Ctx, user: &User, flash: Option<Strin
             last_seen: format_instant(s.last_seen_at),
         })
         .collect();
+    let now = now_micros();
+    let when = |t: Option<i64>| t.map(format_instant).unwrap_or_else(|| "—".into());
+    let tokens = st
+        .store
+        .api_tokens(user.id)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let state = if t.revoked_at.is_some() {
+                "revoked"
+            } else if t.expires_at.is_some_and(|e| e <= now) {
+                "expired"
+            } else {
+                "live"
+            };
+            TokenView {
+                id: t.id,
+                name: t.name,
+                state: tr(ctx.locale, &format!("account-token-{state}")),
+                live: state == "live",
+                last_used: when(t.last_used_at),
+                expires: when(t.expires_at),
+            }
+        })
+        .collect();
     let page = AccountPage {
         c: Chrome::new(ctx, "/account").flash(flash),
+        tokens,
         required: org_requires && !enabled,
         enabled,
         recovery_left: if enabled { st.store.recovery_codes_left(user.id).await? } else { 0 },
@@ -138,6 +176,8 @@ async fn account_page(
         Some(tr(l, "account-session-ended"))
     } else if q.contains_key("disabled") {
         Some(tr(l, "account-2fa-disabled"))
+    } else if q.contains_key("revoked") {
+        Some(tr(l, "account-token-revoked-flash"))
     } else if q.contains_key("wrong_codes") {
         Some(tr(l, "account-2fa-wrong-codes"))
     } else {
@@ -251,6 +291,26 @@ async fn end_session(
         None => false,
     };
     Ok(Redirect::to(if ended { "/account?ended=1" } else { "/account" }).into_response())
+}
+
+/// Revokes one of the user's own API tokens; another person's id does nothing.
+async fn revoke_token(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let revoked = match form.get("id").and_then(|id| id.parse::<i64>().ok()) {
+        Some(id) => match st.store.revoke_api_token(&ctx.actor(), user.id, id).await {
+            Ok(()) => true,
+            Err(vigia_store::StoreError::NotFound) => false,
+            Err(e) => return Err(WebError::from(e).into()),
+        },
+        None => false,
+    };
+    Ok(Redirect::to(if revoked { "/account?revoked=1" } else { "/account" }).into_response())
 }
 
 // ---- Second factor at sign-in ----------------------------------------------------

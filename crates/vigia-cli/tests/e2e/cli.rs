@@ -489,6 +489,24 @@ fn webhooks_are_turned_off_on_and_deleted_from_the_command_line() {
     assert!(o.status.success(), "a deletion through the app is audited: {:?}", text(&o));
 }
 
+/// Finding 6 (tokens): an administrator lists and revokes a user's tokens.
+#[test]
+fn tokens_are_listed_and_revoked_from_the_command_line() {
+    let t = TempDir::new("tokens");
+    let dir = t.data();
+    init(&dir);
+    assert!(run(&dir, &["token", "create", "--user", "admin@d.org", "--name", "informe"]).status.success());
+    let list = || text(&run(&dir, &["token", "list", "--user", "admin@d.org"])).0;
+    let line = list();
+    assert!(line.starts_with("1\tlive\tinforme\t"), "{line}");
+    let o = run(&dir, &["token", "revoke", "--user", "admin@d.org", "--id", "1"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(list().starts_with("1\trevoked\t"));
+    let o = run(&dir, &["token", "revoke", "--user", "admin@d.org", "--id", "1"]);
+    assert!(!o.status.success() && text(&o).1.contains("no live token 1"));
+    assert!(run(&dir, &["audit", "verify"]).status.success());
+}
+
 /// Opens a data dir's store the way the server would.
 async fn open_dir(dir: &Path) -> vigia_store::DynStore {
     let keys = vigia_store::keyfile::load(dir).expect("key");

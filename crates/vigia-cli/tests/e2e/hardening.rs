@@ -837,3 +837,51 @@ async fn alerts_follow_an_attempt_that_turns_private() {
         assert_eq!(log[0].last_error.as_deref(), Some("the record is no longer shared"));
     }
 }
+
+/// Finding 6 (tokens): API tokens expire, record their last use, can be listed and
+/// revoked by their owner on the account page, and a user disabled then enabled again
+/// does not get their old tokens back.
+#[tokio::test]
+async fn api_tokens_expire_are_revoked_and_stay_dead_after_a_user_is_reenabled() {
+    for app in TestApp::all().await {
+        let (user, token) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+        let http = reqwest::Client::new();
+        let me = |t: String| http.get(app.url("/api/v1/me")).bearer_auth(t).send();
+        assert_eq!(me(token.clone()).await.expect("get").status(), 200);
+        let listed = app.store.api_tokens(user.id).await.expect("tokens");
+        let t = &listed[0];
+        assert!(t.last_used_at.is_some(), "its use is recorded");
+        let left = t.expires_at.expect("expires") - t.created_at;
+        assert_eq!(left, vigia_store::API_TOKEN_LIFETIME, "90 days");
+        // An expired token opens nothing.
+        let (_, old) = app.api_user("viejo@a.org", "org-a", Role::Monitor).await;
+        let sql =
+            "UPDATE api_tokens SET expires_at = 1 WHERE user_id = (SELECT id FROM users WHERE email = 'viejo@a.org')";
+        behind_the_back(&app._db, sql).await;
+        assert_eq!(me(old).await.expect("get").status(), 401, "expired");
+        // The owner revokes it on the account page.
+        let page = app.login("mon@a.org").await;
+        let (_, html) = get_text(&page, app.url("/account")).await;
+        assert!(html.contains("id=\"tokens\"") && html.contains("vigente"), "listed");
+        let csrf = csrf_of(&html);
+        let r = page
+            .post(app.url("/account/tokens/revoke"))
+            .form(&[("csrf", csrf.as_str()), ("id", &t.id.to_string())])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.headers()["location"], "/account?revoked=1");
+        assert_eq!(me(token.clone()).await.expect("get").status(), 401, "revoked");
+        // Disabling a user revokes their tokens; enabling them again does not revive them.
+        let (other, second) = app.api_user("otro@a.org", "org-a", Role::Monitor).await;
+        app.store.set_user_disabled(&Actor::SYSTEM, other.id, true).await.expect("disable");
+        app.store.set_user_disabled(&Actor::SYSTEM, other.id, false).await.expect("enable");
+        assert_eq!(me(second).await.expect("get").status(), 401, "stays dead");
+        let report = app.store.verify_audit().await.expect("verify");
+        assert!(
+            report.problems.iter().all(|p| !p.contains("api_token")),
+            "revocations are audited: {:?}",
+            report.problems
+        );
+    }
+}

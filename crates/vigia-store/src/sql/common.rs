@@ -1580,9 +1580,34 @@ type Latest = HashMap<(String, i64), (i64, String)>;
 /// each record checked must match its last entry (or it was changed or added behind
 /// the app's back), and each record the log knows must have been checked (or it was
 /// deleted behind the app's back: nothing in Vigía deletes a record).
-/// What of an API token goes into the audit chain (never its hash).
-fn token_content(id: i64, user_id: i64, name: &str) -> String {
-    serde_json::json!({"id": id, "user_id": user_id, "name": name}).to_string()
+/// What of an API token goes into the audit chain (never its hash). "revoked" is
+/// written only once revoked, so tokens audited before revocation existed keep their
+/// content byte for byte.
+fn token_content(id: i64, user_id: i64, name: &str, revoked: bool) -> String {
+    let mut v = serde_json::json!({"id": id, "user_id": user_id, "name": name});
+    if revoked {
+        v["revoked"] = true.into();
+    }
+    v.to_string()
+}
+
+/// Revokes a user's live tokens (one, or all), each with an audit entry; whether any was.
+async fn revoke_tokens(w: &mut WriteTx, actor: &Actor, user_id: i64, only: Option<i64>) -> Result<bool> {
+    let rows = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND ($3 IS NULL OR id = $3) \
+         RETURNING id, name",
+    )
+    .bind(w.now)
+    .bind(user_id)
+    .bind(only)
+    .fetch_all(&mut *w.tx)
+    .await?;
+    let org = w.org_of_user(user_id).await?;
+    for r in &rows {
+        let (id, name): (i64, String) = (r.try_get("id")?, r.try_get("name")?);
+        w.audit(actor, org, "revoke", RecordType::ApiToken, id, &token_content(id, user_id, &name, true)).await?;
+    }
+    Ok(!rows.is_empty())
 }
 
 struct Current<'a> {
@@ -1900,6 +1925,8 @@ impl crate::Store for SqlStore {
         }
         if disabled {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *w.tx).await?;
+            // Revoked, not only stopped: enabling the user again does not bring them back.
+            revoke_tokens(&mut w, actor, user_id, None).await?;
         }
         let row = sqlx::query(user_query("WHERE u.id = $1"))
         .bind(user_id)
@@ -2254,29 +2281,85 @@ impl crate::Store for SqlStore {
     async fn create_api_token(&self, actor: &Actor, user_id: i64, name: &str, token_hash: &str) -> Result<ApiToken> {
         let user = self.user(user_id).await?.ok_or(StoreError::NotFound)?;
         let mut w = self.begin().await?;
+        let expires_at = w.now + crate::API_TOKEN_LIFETIME;
         let id: i64 = sqlx::query(
-            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(user_id)
         .bind(name)
         .bind(token_hash)
         .bind(w.now)
+        .bind(expires_at)
         .fetch_one(&mut *w.tx)
         .await
         .map_err(unique_to_conflict("token"))?
         .try_get("id")?;
-        let token = ApiToken { id, user_id, name: name.to_string(), created_at: w.now, revoked_at: None };
-        w.audit(actor, Some(user.org_id), "create", RecordType::ApiToken, id, &token_content(id, user_id, name)).await?;
+        let token = ApiToken {
+            id,
+            user_id,
+            name: name.to_string(),
+            created_at: w.now,
+            revoked_at: None,
+            expires_at: Some(expires_at),
+            last_used_at: None,
+        };
+        w.audit(actor, Some(user.org_id), "create", RecordType::ApiToken, id, &token_content(id, user_id, name, false)).await?;
         w.commit().await?;
         Ok(token)
     }
 
     async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>> {
-        let row = sqlx::query(user_query("JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL"))
+        let now = now_micros();
+        let row = sqlx::query(user_query(
+            "JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
+             AND (t.expires_at IS NULL OR t.expires_at > $2)",
+        ))
         .bind(token_hash)
+        .bind(now)
         .fetch_optional(&self.pool)
         .await?;
+        if row.is_some() {
+            // At most one write a minute per token, not one per request.
+            sqlx::query(
+                "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 \
+                 AND (last_used_at IS NULL OR last_used_at < $3)",
+            )
+            .bind(now)
+            .bind(token_hash)
+            .bind(now - 60_000_000)
+            .execute(&self.pool)
+            .await?;
+        }
         row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>> {
+        let rows = sqlx::query(
+            "SELECT id, user_id, name, created_at, revoked_at, expires_at, last_used_at FROM api_tokens \
+             WHERE user_id = $1 ORDER BY id DESC",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ApiToken {
+                    id: r.try_get("id")?,
+                    user_id: r.try_get("user_id")?,
+                    name: r.try_get("name")?,
+                    created_at: r.try_get("created_at")?,
+                    revoked_at: r.try_get("revoked_at")?,
+                    expires_at: r.try_get("expires_at")?,
+                    last_used_at: r.try_get("last_used_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_api_token(&self, actor: &Actor, user_id: i64, id: i64) -> Result<()> {
+        let mut w = self.begin().await?;
+        revoke_tokens(&mut w, actor, user_id, Some(id)).await?.then_some(()).ok_or(StoreError::NotFound)?;
+        w.commit().await
     }
 
     async fn create_facility(&self, actor: &Actor, draft: FacilityDraft) -> Result<Facility> {
@@ -3837,10 +3920,12 @@ impl crate::Store for SqlStore {
             let content = note_content(id, r.try_get("org_id")?, r.try_get("facility_id")?, r.try_get("author_user_id")?, &sealed);
             cur.check(problems, RecordType::FacilityNote, id, &content);
         }
-        for r in &sqlx::query("SELECT id, user_id, name FROM api_tokens ORDER BY id").fetch_all(&self.pool).await? {
+        let tokens = sqlx::query("SELECT id, user_id, name, revoked_at FROM api_tokens ORDER BY id").fetch_all(&self.pool).await?;
+        for r in &tokens {
             let id: i64 = r.try_get("id")?;
             let (user_id, name): (i64, String) = (r.try_get("user_id")?, r.try_get("name")?);
-            cur.check(problems, RecordType::ApiToken, id, &token_content(id, user_id, &name));
+            let revoked = r.try_get::<Option<i64>, _>("revoked_at")?.is_some();
+            cur.check(problems, RecordType::ApiToken, id, &token_content(id, user_id, &name, revoked));
         }
         cur.missing(problems);
         Ok(report)
