@@ -538,6 +538,9 @@ pub trait Store: Send + Sync {
     /// Uses up a recovery code; false if it is unknown or used.
     async fn use_recovery_code(&self, actor: &Actor, user_id: i64, code_hash: &str) -> Result<bool>;
     async fn recovery_codes_left(&self, user_id: i64) -> Result<i64>;
+    /// Replaces a user's password hash, ends every other session (all but the one whose
+    /// token hash is `keep`), and records the change.
+    async fn set_password(&self, actor: &Actor, user_id: i64, password_hash: &str, keep: Option<&str>) -> Result<()>;
     /// Records in the audit history that a user's second factor was locked after
     /// `failures` wrong codes (until `until`), so the organization can see it.
     async fn second_factor_locked(&self, user_id: i64, failures: i64, until: Micros) -> Result<()>;

@@ -29,6 +29,7 @@ pub fn routes() -> Routes {
         .post("/account/totp/disable", totp_disable)
         .post("/account/sessions/end", end_session)
         .post("/account/tokens/revoke", revoke_token)
+        .post("/account/password", change_password)
         .get("/login/totp", second_factor_page)
         .post("/login/totp", second_factor_submit)
         .get("/reauth", reauth_page)
@@ -176,6 +177,8 @@ async fn account_page(
         Some(tr(l, "account-session-ended"))
     } else if q.contains_key("disabled") {
         Some(tr(l, "account-2fa-disabled"))
+    } else if q.contains_key("password") {
+        Some(tr(l, "account-password-changed"))
     } else if q.contains_key("revoked") {
         Some(tr(l, "account-token-revoked-flash"))
     } else if q.contains_key("wrong_codes") {
@@ -291,6 +294,49 @@ async fn end_session(
         None => false,
     };
     Ok(Redirect::to(if ended { "/account?ended=1" } else { "/account" }).into_response())
+}
+
+/// Changes the user's own password: the current one first, then a new one that passes
+/// the same rules as any password (length, not a common one), twice. Every other
+/// session of theirs ends; this one stays.
+async fn change_password(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let (current, new, again) =
+        (form.get("current").unwrap_or(""), form.get("new").unwrap_or(""), form.get("again").unwrap_or(""));
+    let hash = st.store.user_by_email(&user.email).await?.map(|(_, h)| h).unwrap_or_default();
+    let problem = if current.is_empty() || !auth::password_matches(current, hash).await? {
+        st.store.record_login_failure(&user.email, now_micros()).await?;
+        Some("account-password-wrong".to_string())
+    } else if new != again {
+        Some("account-password-mismatch".to_string())
+    } else {
+        vigia_domain::account::check_password("new", new).err().map(|e| format!("err-{}", e.code))
+    };
+    if let Some(key) = problem {
+        let l = ctx.locale;
+        let msg = tr_args(l, &key, &[("min", vigia_domain::account::PASSWORD_MIN.to_string())]);
+        let mut resp = account_view(&st, &ctx, &user, Some(msg)).await?;
+        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(resp);
+    }
+    let pw = new.to_string();
+    let hashed = tokio::task::spawn_blocking(move || secrets::hash_password(&pw))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let keep = match &ctx.via {
+        Via::Session { token_hash } => Some(token_hash.as_str()),
+        _ => None,
+    };
+    st.store.set_password(&ctx.actor(), user.id, &hashed, keep).await?;
+    tracing::info!(user_id = user.id, "password changed");
+    Ok(Redirect::to("/account?password=1").into_response())
 }
 
 /// Revokes one of the user's own API tokens; another person's id does nothing.

@@ -885,3 +885,50 @@ async fn api_tokens_expire_are_revoked_and_stay_dead_after_a_user_is_reenabled()
         );
     }
 }
+
+/// Finding 6 (passwords): people change their own password; other sessions end.
+#[tokio::test]
+async fn people_change_their_password_and_other_sessions_end() {
+    for app in TestApp::all().await {
+        app.user("mon@a.org", "org-a", Role::Monitor).await;
+        let laptop = app.login("mon@a.org").await;
+        let phone = app.login("mon@a.org").await;
+        let (_, html) = get_text(&laptop, app.url("/account")).await;
+        let csrf = csrf_of(&html);
+        let new = "otra clave larga de prueba";
+        let change = |current: &str, new: &str, again: &str| {
+            laptop
+                .post(app.url("/account/password"))
+                .form(&[("csrf", csrf.as_str()), ("current", current), ("new", new), ("again", again)])
+                .send()
+        };
+        for (current, n, again, why) in [
+            ("no es", new, new, "actual no es correcta"),
+            (PASSWORD, new, "otra clave larga de prueba!", "no coinciden"),
+            (PASSWORD, "corta", "corta", "al menos 12"),
+        ] {
+            let r = change(current, n, again).await.expect("post");
+            assert_eq!(r.status(), 422);
+            assert!(r.text().await.expect("text").contains(why), "{why}");
+        }
+        let r = change(PASSWORD, new, new).await.expect("post");
+        assert_eq!(r.headers()["location"], "/account?password=1");
+        assert_eq!(get_text(&laptop, app.url("/access")).await.0, 200, "this session stays");
+        assert_eq!(get_text(&phone, app.url("/access")).await.0, 303, "the other one ended");
+        let c = app.browser();
+        let (_, page) = get_text(&c, app.url("/login")).await;
+        let csrf = csrf_of(&page);
+        for (pw, status) in [(PASSWORD, 401), (new, 303)] {
+            let r = c
+                .post(app.url("/login"))
+                .form(&[("csrf", csrf.as_str()), ("email", "mon@a.org"), ("password", pw)])
+                .send()
+                .await
+                .expect("login");
+            assert_eq!(r.status(), status);
+        }
+        let org = app.org("org-a").await;
+        let entries = app.store.audit_entries(Some(org), None, 50).await.expect("audit");
+        assert!(entries.iter().any(|e| e.action == "change_password"));
+    }
+}

@@ -2186,6 +2186,27 @@ impl crate::Store for SqlStore {
         Ok(true)
     }
 
+    async fn set_password(&self, actor: &Actor, user_id: i64, password_hash: &str, keep: Option<&str>) -> Result<()> {
+        let mut w = self.begin().await?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(&mut *w.tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR token_hash <> $2)")
+            .bind(user_id)
+            .bind(keep)
+            .execute(&mut *w.tx)
+            .await?;
+        let org = w.org_of_user(user_id).await?;
+        let content = serde_json::json!({"user_id": user_id, "password": "changed"}).to_string();
+        w.audit(actor, org, "change_password", RecordType::UserSecurity, user_id, &content).await?;
+        w.commit().await
+    }
+
     async fn second_factor_locked(&self, user_id: i64, failures: i64, until: Micros) -> Result<()> {
         let mut w = self.begin().await?;
         let org = w.org_of_user(user_id).await?;
