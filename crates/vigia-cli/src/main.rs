@@ -236,6 +236,16 @@ enum UserCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Print a one-time link (a path on the server) that lets a user set a new
+    /// password; it works once, for --hours (1 by default).
+    ResetPassword {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=72))]
+        hours: u32,
+    },
     /// Disable a user: their sessions end and they can no longer sign in.
     Disable {
         #[command(flatten)]
@@ -483,6 +493,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     println!("{}\t{}\t{}{}", u.email, org, u.role.as_str(), if u.disabled { "\tdisabled" } else { "" });
                 }
             }
+        }
+        Command::User(UserCmd::ResetPassword { place, email, hours }) => {
+            let store = place.open().await?;
+            let email = email.trim().to_lowercase();
+            let (user, _) = store.user_by_email(&email).await?.ok_or_else(|| anyhow!("--email: no user {email:?}"))?;
+            if user.disabled {
+                bail!("--email: {email} is disabled");
+            }
+            let token = secrets::new_token("")?;
+            let until = vigia_store::now_micros() + i64::from(hours) * 3_600_000_000;
+            store.create_password_reset(&Actor::SYSTEM, user.id, &secrets::token_hash(&token), until).await?;
+            println!("/reset/{token}");
+            eprintln!(
+                "Send {email} this path on the server's address (https://…/reset/…); it works once, until {}.",
+                vigia_domain::format_instant(until)
+            );
         }
         Command::User(UserCmd::Disable { place, email }) => {
             let store = place.open().await?;

@@ -541,6 +541,20 @@ pub trait Store: Send + Sync {
     /// Replaces a user's password hash, ends every other session (all but the one whose
     /// token hash is `keep`), and records the change.
     async fn set_password(&self, actor: &Actor, user_id: i64, password_hash: &str, keep: Option<&str>) -> Result<()>;
+    /// Stores a one-time password reset (its token's hash) for a user, valid until
+    /// `expires_at`, with an audit entry.
+    async fn create_password_reset(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        token_hash: &str,
+        expires_at: Micros,
+    ) -> Result<()>;
+    /// The user a reset is for, if it is unused and unexpired.
+    async fn password_reset_user(&self, token_hash: &str, now: Micros) -> Result<Option<i64>>;
+    /// Uses a reset: sets the password, ends every session, marks the reset used, in
+    /// one transaction; `None` if it was not (any longer) valid.
+    async fn use_password_reset(&self, token_hash: &str, now: Micros, password_hash: &str) -> Result<Option<i64>>;
     /// Records in the audit history that a user's second factor was locked after
     /// `failures` wrong codes (until `until`), so the organization can see it.
     async fn second_factor_locked(&self, user_id: i64, failures: i64, until: Micros) -> Result<()>;

@@ -5,7 +5,7 @@ use sqlx::postgres::PgPoolOptions;
 
 type Db = sqlx::Postgres;
 const BACKEND: Backend = Backend::Postgres;
-const MIGRATIONS: [(i64, &str, &str); 14] = [
+const MIGRATIONS: [(i64, &str, &str); 15] = [
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, "access", include_str!("../migrations/postgres/0002_access.sql")),
     (3, "evidence", include_str!("../migrations/postgres/0003_evidence.sql")),
@@ -20,6 +20,7 @@ const MIGRATIONS: [(i64, &str, &str); 14] = [
     (12, "attempt_imports", include_str!("../migrations/postgres/0012_attempt_imports.sql")),
     (13, "webhook_deleted", include_str!("../migrations/postgres/0013_webhook_deleted.sql")),
     (14, "token_lifetime", include_str!("../migrations/postgres/0014_token_lifetime.sql")),
+    (15, "password_resets", include_str!("../migrations/postgres/0015_password_resets.sql")),
 ];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
@@ -30,6 +30,8 @@ pub fn routes() -> Routes {
         .post("/account/sessions/end", end_session)
         .post("/account/tokens/revoke", revoke_token)
         .post("/account/password", change_password)
+        .get("/reset/{token}", reset_page)
+        .post("/reset/{token}", reset_submit)
         .get("/login/totp", second_factor_page)
         .post("/login/totp", second_factor_submit)
         .get("/reauth", reauth_page)
@@ -337,6 +339,69 @@ async fn change_password(
     st.store.set_password(&ctx.actor(), user.id, &hashed, keep).await?;
     tracing::info!(user_id = user.id, "password changed");
     Ok(Redirect::to("/account?password=1").into_response())
+}
+
+// ---- One-time reset links (`vigia user reset-password`) ---------------------------
+
+#[derive(Template)]
+#[template(path = "reset.html")]
+struct ResetPage {
+    c: Chrome,
+    action: String,
+    error: Option<String>,
+}
+
+/// A reset link's token, if it has the shape of one (the hash is what is stored).
+fn reset_hash(token: &str) -> Option<String> {
+    (token.len() >= 32
+        && token.len() <= 64
+        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then(|| secrets::token_hash(token))
+}
+
+async fn reset_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(token): Path<String>,
+) -> PageResult {
+    let hash = reset_hash(&token).ok_or(WebError::NotFound)?;
+    st.store.password_reset_user(&hash, now_micros()).await?.ok_or(WebError::NotFound)?;
+    let page = ResetPage { c: Chrome::new(&ctx, "/reset"), action: format!("/reset/{token}"), error: None };
+    render(StatusCode::OK, &page)
+}
+
+/// Sets a new password through a one-time link: every session of the person ends, and
+/// the link is spent.
+async fn reset_submit(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let hash = reset_hash(&token).ok_or(WebError::NotFound)?;
+    st.store.password_reset_user(&hash, now_micros()).await?.ok_or(WebError::NotFound)?;
+    let (new, again) = (form.get("new").unwrap_or(""), form.get("again").unwrap_or(""));
+    let problem = if new != again {
+        Some("account-password-mismatch".to_string())
+    } else {
+        vigia_domain::account::check_password("new", new).err().map(|e| format!("err-{}", e.code))
+    };
+    if let Some(key) = problem {
+        let l = ctx.locale;
+        let error = Some(tr_args(l, &key, &[("min", vigia_domain::account::PASSWORD_MIN.to_string())]));
+        let page = ResetPage { c: Chrome::new(&ctx, "/reset"), action: format!("/reset/{token}"), error };
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    let pw = new.to_string();
+    let hashed = tokio::task::spawn_blocking(move || secrets::hash_password(&pw))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let user = st.store.use_password_reset(&hash, now_micros(), &hashed).await?.ok_or(WebError::NotFound)?;
+    tracing::info!(user_id = user, "password set through a reset link");
+    Ok(Redirect::to("/login?reset=1").into_response())
 }
 
 /// Revokes one of the user's own API tokens; another person's id does nothing.

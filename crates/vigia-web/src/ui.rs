@@ -258,7 +258,11 @@ struct LoginPage {
 }
 
 async fn login_page(Extension(ctx): Extension<Ctx>, Query(q): Query<HashMap<String, String>>) -> PageResult {
-    let flash = q.contains_key("bye").then(|| tr(ctx.locale, "logged-out"));
+    let flash = if q.contains_key("reset") {
+        Some(tr(ctx.locale, "reset-done"))
+    } else {
+        q.contains_key("bye").then(|| tr(ctx.locale, "logged-out"))
+    };
     let page = LoginPage {
         c: Chrome::new(&ctx, "/login").flash(flash),
         error: None,

@@ -126,6 +126,7 @@ fn every_command_has_help_and_bad_arguments_fail_with_a_reason() {
         vec!["facility", "import", "--help"],
         vec!["audit", "verify", "--help"],
         vec!["webhook", "disable", "--help"],
+        vec!["user", "reset-password", "--help"],
         vec!["audit", "recount", "--help"],
         vec!["keys", "rotate", "--help"],
         vec!["backup", "--help"],
@@ -504,6 +505,54 @@ fn tokens_are_listed_and_revoked_from_the_command_line() {
     assert!(list().starts_with("1\trevoked\t"));
     let o = run(&dir, &["token", "revoke", "--user", "admin@d.org", "--id", "1"]);
     assert!(!o.status.success() && text(&o).1.contains("no live token 1"));
+    assert!(run(&dir, &["audit", "verify"]).status.success());
+}
+
+/// Finding 6 (reset links): an administrator issues a one-time link from the command
+/// line; it sets a new password once, ends every session, and is spent.
+#[test]
+fn a_one_time_reset_link_sets_a_new_password_once() {
+    let t = TempDir::new("reset");
+    let dir = t.data();
+    init(&dir);
+    let o = run(&dir, &["user", "reset-password", "--email", "admin@d.org"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let path = text(&o).0.trim().to_string();
+    assert!(path.starts_with("/reset/") && path.len() > 40, "{path}");
+    let server = Server::start("serve", &dir);
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    rt.block_on(async {
+        let c = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("c");
+        let page = c.get(format!("{}{path}", server.base)).send().await.expect("get");
+        assert_eq!(page.status(), 200);
+        let csrf = crate::helpers::csrf_of(&page.text().await.expect("t"));
+        let set = |new: &'static str| {
+            let (c, url, csrf) = (c.clone(), format!("{}{path}", server.base), csrf.clone());
+            async move {
+                c.post(url).form(&[("csrf", csrf.as_str()), ("new", new), ("again", new)]).send().await.expect("post")
+            }
+        };
+        assert_eq!(set("corta").await.status(), 422);
+        let r = set("una clave nueva y larga").await;
+        assert_eq!(r.headers()["location"], "/login?reset=1");
+        assert_eq!(set("otra clave nueva y larga").await.status(), 404, "spent");
+        assert_eq!(c.get(format!("{}{path}", server.base)).send().await.expect("get").status(), 404);
+        assert_eq!(c.get(format!("{}/reset/{}", server.base, "x".repeat(43))).send().await.expect("get").status(), 404);
+        let login = c.get(format!("{}/login", server.base)).send().await.expect("get").text().await.expect("t");
+        let csrf = crate::helpers::csrf_of(&login);
+        let r = c
+            .post(format!("{}/login", server.base))
+            .form(&[("csrf", csrf.as_str()), ("email", "admin@d.org"), ("password", "una clave nueva y larga")])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status(), 303, "the new password signs in");
+    });
+    drop(server);
     assert!(run(&dir, &["audit", "verify"]).status.success());
 }
 

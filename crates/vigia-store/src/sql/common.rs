@@ -2207,6 +2207,56 @@ impl crate::Store for SqlStore {
         w.commit().await
     }
 
+    async fn create_password_reset(&self, actor: &Actor, user_id: i64, token_hash: &str, expires_at: Micros) -> Result<()> {
+        let mut w = self.begin().await?;
+        sqlx::query("INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(w.now)
+            .bind(expires_at)
+            .execute(&mut *w.tx)
+            .await?;
+        let org = w.org_of_user(user_id).await?;
+        let content = serde_json::json!({"user_id": user_id, "password_reset_until": expires_at}).to_string();
+        w.audit(actor, org, "issue_password_reset", RecordType::UserSecurity, user_id, &content).await?;
+        w.commit().await
+    }
+
+    async fn password_reset_user(&self, token_hash: &str, now: Micros) -> Result<Option<i64>> {
+        Ok(sqlx::query(
+            "SELECT r.user_id FROM password_resets r JOIN users u ON u.id = r.user_id \
+             WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND NOT u.disabled",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| r.try_get("user_id"))
+        .transpose()?)
+    }
+
+    async fn use_password_reset(&self, token_hash: &str, now: Micros, password_hash: &str) -> Result<Option<i64>> {
+        let mut w = self.begin().await?;
+        let row = sqlx::query(
+            "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+             AND user_id IN (SELECT id FROM users WHERE NOT disabled) RETURNING user_id",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let user_id: i64 = row.try_get("user_id")?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(password_hash).bind(user_id).execute(&mut *w.tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *w.tx).await?;
+        let org = w.org_of_user(user_id).await?;
+        let content = serde_json::json!({"user_id": user_id, "password": "reset"}).to_string();
+        w.audit(&Actor { user_id: Some(user_id), org_id: org }, org, "reset_password", RecordType::UserSecurity, user_id, &content)
+            .await?;
+        w.commit().await?;
+        Ok(Some(user_id))
+    }
+
     async fn second_factor_locked(&self, user_id: i64, failures: i64, until: Micros) -> Result<()> {
         let mut w = self.begin().await?;
         let org = w.org_of_user(user_id).await?;
