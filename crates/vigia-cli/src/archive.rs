@@ -164,10 +164,6 @@ pub async fn restore(
         ),
         other => bail!("unknown backup format {other}"),
     }
-    if sha256_file(&from.join("vigia.db"))? != manifest.database_sha256 {
-        bail!("the database file does not match the manifest's hash: the backup was altered or is incomplete");
-    }
-    let blobs = check_blobs(from)?;
     let current = data_dir.join("vigia.db");
     if current.exists() && !force {
         bail!("{} already holds data; pass --force to replace it (it is kept aside, not deleted)", data_dir.display());
@@ -177,11 +173,18 @@ pub async fn restore(
     let stamp = vigia_store::now_micros();
     let stage = data_dir.join(format!(".restore-{stamp}"));
     std::fs::create_dir_all(&stage).with_context(|| format!("cannot create {}", stage.display()))?;
+    // Everything is checked on the staged copy, the bytes that will be used: a file
+    // swapped in the backup between a check and a copy would otherwise slip through.
+    let mut blobs = 0;
     let checked: anyhow::Result<()> = async {
         std::fs::copy(from.join("vigia.db"), stage.join("vigia.db"))?;
         if from.join("blobs").exists() {
             copy_tree(&from.join("blobs"), &stage.join("blobs"))?;
         }
+        if sha256_file(&stage.join("vigia.db"))? != manifest.database_sha256 {
+            bail!("the database file does not match the manifest's hash: the backup was altered or is incomplete");
+        }
+        blobs = check_blobs(&stage)?;
         let store =
             vigia_store::open(&vigia_store::sqlite_url(&stage.join("vigia.db")), keys).await.map_err(|e| match e {
                 StoreError::Vault(VaultError::WrongMasterKey) => anyhow!(

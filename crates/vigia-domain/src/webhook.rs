@@ -51,6 +51,9 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (s[0] & 0xffc0) == 0xfec0   // site-local (deprecated)
         || (s[0] & 0xff00) == 0xff00   // multicast
         || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+        || (s[0] == 0x2001 && s[1] == 0x0000) // Teredo (reaches IPv4 through a relay)
+        || (s[0] == 0x0064 && s[1] == 0xff9b && s[2] == 0x0001) // local-use NAT64 (RFC 8215)
+        || (s[0..6] == [0, 0, 0, 0, 0xffff, 0] ) // SIIT (IPv4-translated, RFC 6052 §2.1)
         || (s[0] == 0x0100 && s[1] == 0 && s[2] == 0 && s[3] == 0)) // discard-only
 }
 

@@ -311,6 +311,15 @@ async fn change_password(
     let form = FormBody::checked(&headers, &body, &ctx)?;
     let (current, new, again) =
         (form.get("current").unwrap_or(""), form.get("new").unwrap_or(""), form.get("again").unwrap_or(""));
+    let window = st.config.lockout_window;
+    let since = now_micros() - window.as_micros() as i64;
+    if st.store.login_failures_since(&user.email, since).await? >= st.config.max_failed_logins {
+        // The same lock as sign-in: a stolen session cannot guess the password here.
+        let msg = tr_args(ctx.locale, "login-locked", &[("minutes", window.as_secs().div_ceil(60).to_string())]);
+        let mut resp = account_view(&st, &ctx, &user, Some(msg)).await?;
+        *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        return Ok(resp);
+    }
     let hash = st.store.user_by_email(&user.email).await?.map(|(_, h)| h).unwrap_or_default();
     let problem = if current.is_empty() || !auth::password_matches(current, hash).await? {
         st.store.record_login_failure(&user.email, now_micros()).await?;

@@ -400,6 +400,19 @@ pub async fn password_matches(password: &str, hash: String) -> Result<bool, WebE
         .map_err(|e| WebError::Internal(e.to_string()))
 }
 
+/// The per-address turn that sign-ins from an address over its failure limit wait for.
+/// Only such addresses get one; the map is emptied when it grows past 10,000 (a flood
+/// of addresses then only loses their serialization, not the per-account limits).
+fn address_gate(address: Option<std::net::IpAddr>) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    type Gates = std::collections::HashMap<Option<std::net::IpAddr>, std::sync::Arc<tokio::sync::Mutex<()>>>;
+    static GATES: std::sync::OnceLock<std::sync::Mutex<Gates>> = std::sync::OnceLock::new();
+    let mut map = GATES.get_or_init(Default::default).lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if map.len() > 10_000 {
+        map.clear();
+    }
+    map.entry(address).or_default().clone()
+}
+
 /// Checks a password, with lockout after repeated failures; on success opens a new
 /// session (a fresh id at every sign-in).
 /// `address` is the client's IP: failures are also counted per address, so one
@@ -417,12 +430,17 @@ pub async fn login(
     let since = now - window.as_micros() as i64;
     let locked = Login::Locked { minutes: window.as_secs().div_ceil(60) };
     let address_key = address.map(|a| format!("address:{a}"));
+    // Held until this sign-in is decided: one at a time from an address over its limit.
+    let mut _turn = None;
     if let Some(key) = &address_key {
         // Many failures from one address slow every sign-in from it, but never refuse a
         // right password: people behind one router or proxy share an address, and one
         // of them guessing must not lock the others out.
         if st.store.login_failures_since(key, since).await? >= st.config.max_failed_logins_per_address {
             tracing::info!("sign-in slowed: too many failures from this address");
+            // One at a time from that address, each after the penalty: requests sent in
+            // parallel would otherwise all wait the same two seconds together.
+            _turn = Some(address_gate(address).lock_owned().await);
             tokio::time::sleep(st.config.address_penalty).await;
         }
     }

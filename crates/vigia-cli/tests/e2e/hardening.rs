@@ -932,3 +932,26 @@ async fn people_change_their_password_and_other_sessions_end() {
         assert!(entries.iter().any(|e| e.action == "change_password"));
     }
 }
+
+/// The password form counts wrong current passwords as failed sign-ins and stops at the
+/// same lock, so a stolen session cannot guess the password there (found reviewing 6).
+#[tokio::test]
+async fn the_password_form_stops_at_the_sign_in_lock() {
+    let config = vigia_web::Config { max_failed_logins: 3, ..Default::default() };
+    let app = TestApp::with_config(vigia_store::testing::TestDb::sqlite(), config).await;
+    app.user("mon@a.org", "org-a", Role::Monitor).await;
+    let c = app.login("mon@a.org").await;
+    let (_, html) = get_text(&c, app.url("/account")).await;
+    let csrf = csrf_of(&html);
+    let new = "otra clave larga de prueba";
+    let change = |current: &'static str| {
+        c.post(app.url("/account/password"))
+            .form(&[("csrf", csrf.as_str()), ("current", current), ("new", new), ("again", new)])
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(change("adivinanza").await.expect("post").status(), 422);
+    }
+    let r = change("una clave larga de prueba").await.expect("post");
+    assert_eq!(r.status(), 429, "locked, even for the right password");
+}

@@ -2390,16 +2390,24 @@ impl crate::Store for SqlStore {
         .fetch_optional(&self.pool)
         .await?;
         if row.is_some() {
-            // At most one write a minute per token, not one per request.
-            sqlx::query(
-                "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 \
-                 AND (last_used_at IS NULL OR last_used_at < $3)",
-            )
-            .bind(now)
-            .bind(token_hash)
-            .bind(now - 60_000_000)
-            .execute(&self.pool)
-            .await?;
+            // At most one write a minute per token, not one per request (a write takes
+            // SQLite's one write lock): read first. Noting the use is not worth failing
+            // the request over.
+            let last: Option<i64> = sqlx::query("SELECT last_used_at FROM api_tokens WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("last_used_at")?;
+            if last.is_none_or(|t| t < now - 60_000_000) {
+                let noted = sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
+                    .bind(now)
+                    .bind(token_hash)
+                    .execute(&self.pool)
+                    .await;
+                if let Err(e) = noted {
+                    tracing::warn!(error = %e, "could not note an API token's use");
+                }
+            }
         }
         row.as_ref().map(user_from_row).transpose()
     }
