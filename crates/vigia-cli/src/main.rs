@@ -406,6 +406,21 @@ fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
     }
 }
 
+/// The user an e-mail names, for the flag `flag`; optionally refusing a disabled one.
+async fn user_named(
+    store: &DynStore,
+    flag: &str,
+    email: &str,
+    live: bool,
+) -> anyhow::Result<(String, vigia_domain::account::User)> {
+    let email = email.trim().to_lowercase();
+    let (user, _) = store.user_by_email(&email).await?.ok_or_else(|| anyhow!("{flag}: no user {email:?}"))?;
+    if live && user.disabled {
+        bail!("{flag}: {email} is disabled");
+    }
+    Ok((email, user))
+}
+
 async fn serve(args: ServeArgs, store: DynStore) -> anyhow::Result<()> {
     let config = vigia_web::Config {
         secure_cookies: args.secure_cookies,
@@ -496,11 +511,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::User(UserCmd::ResetPassword { place, email, hours }) => {
             let store = place.open().await?;
-            let email = email.trim().to_lowercase();
-            let (user, _) = store.user_by_email(&email).await?.ok_or_else(|| anyhow!("--email: no user {email:?}"))?;
-            if user.disabled {
-                bail!("--email: {email} is disabled");
-            }
+            let (email, user) = user_named(&store, "--email", &email, true).await?;
             let token = secrets::new_token("")?;
             let until = vigia_store::now_micros() + i64::from(hours) * 3_600_000_000;
             store.create_password_reset(&Actor::SYSTEM, user.id, &secrets::token_hash(&token), until).await?;
@@ -512,18 +523,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::User(UserCmd::Disable { place, email }) => {
             let store = place.open().await?;
-            let email = email.trim().to_lowercase();
-            let (user, _) = store.user_by_email(&email).await?.ok_or_else(|| anyhow!("--email: no user {email:?}"))?;
+            let (email, user) = user_named(&store, "--email", &email, false).await?;
             store.set_user_disabled(&Actor::SYSTEM, user.id, true).await?;
             println!("Disabled {email}");
         }
         Command::Token(TokenCmd::Create { place, user, name }) => {
             let store = place.open().await?;
-            let email = user.trim().to_lowercase();
-            let (u, _) = store.user_by_email(&email).await?.ok_or_else(|| anyhow!("--user: no user {email:?}"))?;
-            if u.disabled {
-                bail!("--user: {email} is disabled");
-            }
+            let (_, u) = user_named(&store, "--user", &user, true).await?;
             let token = secrets::new_token("vga_")?;
             store.create_api_token(&Actor::SYSTEM, u.id, name.trim(), &secrets::token_hash(&token)).await?;
             println!("{token}");
@@ -562,8 +568,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Token(TokenCmd::List { place, user }) => {
             let store = place.open().await?;
-            let email = user.trim().to_lowercase();
-            let (u, _) = store.user_by_email(&email).await?.ok_or_else(|| anyhow!("--user: no user {email:?}"))?;
+            let (_, u) = user_named(&store, "--user", &user, false).await?;
             let now = vigia_store::now_micros();
             let when = |t: Option<i64>| t.map(vigia_domain::format_instant).unwrap_or_else(|| "-".into());
             for t in store.api_tokens(u.id).await? {
@@ -580,8 +585,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Token(TokenCmd::Revoke { place, user, id }) => {
             let store = place.open().await?;
-            let email = user.trim().to_lowercase();
-            let (u, _) = store.user_by_email(&email).await?.ok_or_else(|| anyhow!("--user: no user {email:?}"))?;
+            let (email, u) = user_named(&store, "--user", &user, false).await?;
             store.revoke_api_token(&Actor::SYSTEM, u.id, id).await.map_err(|e| match e {
                 vigia_store::StoreError::NotFound => anyhow!("--id: {email} has no live token {id}"),
                 other => other.into(),

@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
-use vigia_domain::account::{Permission, User};
+use vigia_domain::account::{Locale, Permission, User};
 use vigia_domain::{format_instant, totp};
 use vigia_store::{now_micros, secrets};
 
@@ -298,6 +298,25 @@ async fn end_session(
     Ok(Redirect::to(if ended { "/account?ended=1" } else { "/account" }).into_response())
 }
 
+/// A new password given twice, checked by the rules every password follows, then
+/// hashed (argon2id, off the async threads): `Ok(Err(message))` says what is wrong.
+async fn new_password_hash(l: Locale, new: &str, again: &str) -> Result<Result<String, String>, WebError> {
+    let problem = if new != again {
+        Some("account-password-mismatch".to_string())
+    } else {
+        vigia_domain::account::check_password("new", new).err().map(|e| format!("err-{}", e.code))
+    };
+    if let Some(key) = problem {
+        return Ok(Err(tr_args(l, &key, &[("min", vigia_domain::account::PASSWORD_MIN.to_string())])));
+    }
+    let pw = new.to_string();
+    let hashed = tokio::task::spawn_blocking(move || secrets::hash_password(&pw))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(Ok(hashed))
+}
+
 /// Changes the user's own password: the current one first, then a new one that passes
 /// the same rules as any password (length, not a common one), twice. Every other
 /// session of theirs ends; this one stays.
@@ -321,26 +340,20 @@ async fn change_password(
         return Ok(resp);
     }
     let hash = st.store.user_by_email(&user.email).await?.map(|(_, h)| h).unwrap_or_default();
-    let problem = if current.is_empty() || !auth::password_matches(current, hash).await? {
+    let checked = if current.is_empty() || !auth::password_matches(current, hash).await? {
         st.store.record_login_failure(&user.email, now_micros()).await?;
-        Some("account-password-wrong".to_string())
-    } else if new != again {
-        Some("account-password-mismatch".to_string())
+        Err(tr(ctx.locale, "account-password-wrong"))
     } else {
-        vigia_domain::account::check_password("new", new).err().map(|e| format!("err-{}", e.code))
+        new_password_hash(ctx.locale, new, again).await?
     };
-    if let Some(key) = problem {
-        let l = ctx.locale;
-        let msg = tr_args(l, &key, &[("min", vigia_domain::account::PASSWORD_MIN.to_string())]);
-        let mut resp = account_view(&st, &ctx, &user, Some(msg)).await?;
-        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(resp);
-    }
-    let pw = new.to_string();
-    let hashed = tokio::task::spawn_blocking(move || secrets::hash_password(&pw))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let hashed = match checked {
+        Ok(h) => h,
+        Err(msg) => {
+            let mut resp = account_view(&st, &ctx, &user, Some(msg)).await?;
+            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(resp);
+        }
+    };
     let keep = match &ctx.via {
         Via::Session { token_hash } => Some(token_hash.as_str()),
         _ => None,
@@ -392,22 +405,14 @@ async fn reset_submit(
     let hash = reset_hash(&token).ok_or(WebError::NotFound)?;
     st.store.password_reset_user(&hash, now_micros()).await?.ok_or(WebError::NotFound)?;
     let (new, again) = (form.get("new").unwrap_or(""), form.get("again").unwrap_or(""));
-    let problem = if new != again {
-        Some("account-password-mismatch".to_string())
-    } else {
-        vigia_domain::account::check_password("new", new).err().map(|e| format!("err-{}", e.code))
+    let hashed = match new_password_hash(ctx.locale, new, again).await? {
+        Ok(h) => h,
+        Err(msg) => {
+            let page =
+                ResetPage { c: Chrome::new(&ctx, "/reset"), action: format!("/reset/{token}"), error: Some(msg) };
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
     };
-    if let Some(key) = problem {
-        let l = ctx.locale;
-        let error = Some(tr_args(l, &key, &[("min", vigia_domain::account::PASSWORD_MIN.to_string())]));
-        let page = ResetPage { c: Chrome::new(&ctx, "/reset"), action: format!("/reset/{token}"), error };
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
-    }
-    let pw = new.to_string();
-    let hashed = tokio::task::spawn_blocking(move || secrets::hash_password(&pw))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
-        .map_err(|e| WebError::Internal(e.to_string()))?;
     let user = st.store.use_password_reset(&hash, now_micros(), &hashed).await?.ok_or(WebError::NotFound)?;
     tracing::info!(user_id = user, "password set through a reset link");
     Ok(Redirect::to("/login?reset=1").into_response())
