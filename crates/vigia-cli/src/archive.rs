@@ -92,13 +92,37 @@ fn check_blobs(dir: &Path) -> anyhow::Result<usize> {
             if name.starts_with('.') {
                 continue;
             }
-            if sha256_file(&path)? != name {
+            // A sealed file (`<sha256>.<org>`) is checked when the staged copy opens:
+            // every chunk is authenticated, then the whole against its hash. A file kept
+            // before sealing is named by the hash of its bytes.
+            if !name.contains('.') && sha256_file(&path)? != name {
                 bail!("evidence file {} does not match its hash: the backup was altered", path.display());
             }
             n += 1;
         }
     }
     Ok(n)
+}
+
+/// Makes a backup or restored data readable by its owner only (finding 10): every
+/// directory 0700, every file 0600.
+pub fn owner_only_tree(root: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::symlink_metadata(root)?;
+        if meta.is_dir() {
+            std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700))?;
+            for entry in std::fs::read_dir(root)? {
+                owner_only_tree(&entry?.path())?;
+            }
+        } else if meta.is_file() {
+            std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = root;
+    Ok(())
 }
 
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
@@ -173,6 +197,7 @@ pub async fn restore(
     let stamp = vigia_store::now_micros();
     let stage = data_dir.join(format!(".restore-{stamp}"));
     std::fs::create_dir_all(&stage).with_context(|| format!("cannot create {}", stage.display()))?;
+    owner_only_tree(&stage).with_context(|| format!("cannot restrict {}", stage.display()))?;
     // Everything is checked on the staged copy, the bytes that will be used: a file
     // swapped in the backup between a check and a copy would otherwise slip through.
     let mut blobs = 0;
@@ -232,6 +257,15 @@ pub async fn restore(
         }
     }
     let _ = std::fs::remove_dir_all(&stage);
+    for name in ["vigia.db", "vigia.db-wal", "blobs"] {
+        let p = data_dir.join(name);
+        if p.exists() {
+            owner_only_tree(&p).with_context(|| format!("cannot restrict {}", p.display()))?;
+        }
+    }
+    if let Some(aside) = &kept_aside {
+        owner_only_tree(aside).with_context(|| format!("cannot restrict {}", aside.display()))?;
+    }
     Ok(Restored { manifest, blobs, kept_aside })
 }
 

@@ -5,7 +5,7 @@ use sqlx::postgres::PgPoolOptions;
 
 type Db = sqlx::Postgres;
 const BACKEND: Backend = Backend::Postgres;
-const MIGRATIONS: [(i64, &str, &str); 15] = [
+const MIGRATIONS: [(i64, &str, &str); 17] = [
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, "access", include_str!("../migrations/postgres/0002_access.sql")),
     (3, "evidence", include_str!("../migrations/postgres/0003_evidence.sql")),
@@ -21,6 +21,8 @@ const MIGRATIONS: [(i64, &str, &str); 15] = [
     (13, "webhook_deleted", include_str!("../migrations/postgres/0013_webhook_deleted.sql")),
     (14, "token_lifetime", include_str!("../migrations/postgres/0014_token_lifetime.sql")),
     (15, "password_resets", include_str!("../migrations/postgres/0015_password_resets.sql")),
+    (16, "reviews_by_org", include_str!("../migrations/postgres/0016_reviews_by_org.sql")),
+    (17, "sealed_evidence", include_str!("../migrations/postgres/0017_sealed_evidence.sql")),
 ];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {

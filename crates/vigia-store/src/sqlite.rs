@@ -7,7 +7,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 type Db = sqlx::Sqlite;
 const BACKEND: Backend = Backend::Sqlite;
-const MIGRATIONS: [(i64, &str, &str); 15] = [
+const MIGRATIONS: [(i64, &str, &str); 17] = [
     (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
     (2, "access", include_str!("../migrations/sqlite/0002_access.sql")),
     (3, "evidence", include_str!("../migrations/sqlite/0003_evidence.sql")),
@@ -23,6 +23,8 @@ const MIGRATIONS: [(i64, &str, &str); 15] = [
     (13, "webhook_deleted", include_str!("../migrations/sqlite/0013_webhook_deleted.sql")),
     (14, "token_lifetime", include_str!("../migrations/sqlite/0014_token_lifetime.sql")),
     (15, "password_resets", include_str!("../migrations/sqlite/0015_password_resets.sql")),
+    (16, "reviews_by_org", include_str!("../migrations/sqlite/0016_reviews_by_org.sql")),
+    (17, "sealed_evidence", include_str!("../migrations/sqlite/0017_sealed_evidence.sql")),
 ];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {
@@ -60,25 +62,31 @@ async fn backup(pool: &Pool<Db>, blob_dir: Option<&Path>, out: &Path) -> Result<
     if out.exists() {
         return Err(StoreError::Conflict(format!("{} already exists", out.display())));
     }
-    std::fs::create_dir_all(out).map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", out.display())))?;
-    let target = out.join("vigia.db").to_string_lossy().into_owned();
+    // Owner only (finding 10): the directory from the start, the files as they land.
+    private_dir(out).map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", out.display())))?;
+    let db = out.join("vigia.db");
+    // VACUUM INTO writes into an empty file that exists: this one is the owner's only.
+    new_private_file(&db).map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", db.display())))?;
+    let target = db.to_string_lossy().into_owned();
     sqlx::query("VACUUM INTO $1").bind(target).execute(pool).await?;
+    owner_only(&db).map_err(|e| StoreError::Corrupt(format!("cannot restrict {}: {e}", db.display())))?;
     let Some(src) = blob_dir else { return Ok(()) };
-    let shas: Vec<String> = sqlx::query("SELECT sha256 FROM blobs")
+    let names: Vec<String> = sqlx::query("SELECT sha256, key_org FROM blobs")
         .fetch_all(pool)
         .await?
         .iter()
-        .map(|r| r.try_get("sha256"))
-        .collect::<std::result::Result<_, _>>()?;
+        .map(|r| Ok(blob_name(&r.try_get::<String, _>("sha256")?, r.try_get("key_org")?)))
+        .collect::<Result<_>>()?;
     let (src, dst) = (src.to_path_buf(), out.join("blobs"));
     tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        for sha in shas {
-            let from = blob_path(&src, &sha);
-            let to = blob_path(&dst, &sha);
+        for name in names {
+            let from = blob_path(&src, &name);
+            let to = blob_path(&dst, &name);
             if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent)?;
+                private_dir(parent)?;
             }
             std::fs::copy(&from, &to)?;
+            owner_only(&to)?;
             std::fs::File::open(&to)?.sync_all()?;
         }
         Ok(())
@@ -86,6 +94,15 @@ async fn backup(pool: &Pool<Db>, blob_dir: Option<&Path>, out: &Path) -> Result<
     .await
     .map_err(|e| StoreError::Corrupt(e.to_string()))?
     .map_err(|e| StoreError::Corrupt(format!("cannot copy evidence files: {e}")))?;
+    Ok(())
+}
+
+/// Makes an existing file readable and writable by its owner only (0600 on Unix).
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    #[cfg(not(unix))]
+    let _ = path;
     Ok(())
 }
 

@@ -296,7 +296,18 @@ async fn sqlite_backups_are_consistent_copies() {
     let out = db.dir.as_ref().expect("dir").join("backup");
     store.backup_to(&out).await.expect("backup");
     assert!(store.backup_to(&out).await.is_err(), "never overwrites");
-    assert!(out.join("blobs").join(&x.sha256[..2]).join(&x.sha256).exists(), "evidence files are copied");
+    let copied = out.join("blobs").join(&x.sha256[..2]).join(format!("{}.{org}", x.sha256));
+    assert!(copied.exists(), "evidence files are copied, sealed");
+    // Finding 10: a backup is its owner's only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&out), 0o700);
+        assert_eq!(mode(&out.join("blobs")), 0o700);
+        assert_eq!(mode(&out.join("vigia.db")), 0o600);
+        assert_eq!(mode(&copied), 0o600);
+    }
     let copy = vigia_store::open(&vigia_store::sqlite_url(&out.join("vigia.db")), &[key]).await.expect("open copy");
     assert_eq!(copy.blob(&x.sha256).await.expect("blob"), b"\xFF\xD8\xFF foto");
     assert_eq!(copy.counts().await.expect("c"), store.counts().await.expect("c"));
@@ -585,14 +596,32 @@ async fn evidence_is_content_addressed_and_tampering_is_caught() {
         assert!(history[0].content.contains(&x.sha256), "the hash is in the audit history");
         assert!(store.verify_audit().await.expect("verify").ok());
 
-        // Change the stored bytes behind the app's back.
-        match db.backend {
-            Backend::Sqlite => {
-                let dir = db.dir.as_ref().expect("dir").join("blobs").join(&x.sha256[..2]).join(&x.sha256);
-                std::fs::write(&dir, b"%PDF-1.7\n oficio falso \n%%EOF").expect("tamper");
+        // Finding 10: what is stored is sealed, and on disk only its owner reads it.
+        let file = db.dir.as_ref().map(|d| d.join("blobs").join(&x.sha256[..2]).join(format!("{}.{a}", x.sha256)));
+        let stored = match &file {
+            Some(path) => {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    let mode = std::fs::metadata(path).expect("meta").permissions().mode() & 0o777;
+                    assert_eq!(mode, 0o600, "{}", path.display());
+                }
+                std::fs::read(path).expect("the sealed file")
             }
-            Backend::Postgres => {
-                raw(&db, &format!("UPDATE blobs SET data = '\\x00' WHERE sha256 = '{}'", x.sha256)).await
+            None => stored_blob(&db, &x.sha256).await,
+        };
+        assert!(!stored.windows(12).any(|w| w == b"oficio DGCVM"), "the plaintext is not stored");
+        assert!(vigia_store::vault::Vault::is_sealed_file(&stored));
+
+        // Change the stored bytes behind the app's back: one bit.
+        let mut altered = stored.clone();
+        let mid = altered.len() / 2;
+        altered[mid] ^= 1;
+        match &file {
+            Some(path) => std::fs::write(path, &altered).expect("tamper"),
+            None => {
+                let hex: String = altered.iter().map(|b| format!("{b:02x}")).collect();
+                raw(&db, &format!("UPDATE blobs SET data = '\\x{hex}' WHERE sha256 = '{}'", x.sha256)).await
             }
         }
         assert!(matches!(store.blob(&x.sha256).await, Err(StoreError::Corrupt(_))));
@@ -602,6 +631,61 @@ async fn evidence_is_content_addressed_and_tampering_is_caught() {
             "{:?}",
             report.problems
         );
+    }
+}
+
+async fn stored_blob(db: &TestDb, sha: &str) -> Vec<u8> {
+    use sqlx::Row;
+    let mut c = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    let row = sqlx::query("SELECT data FROM blobs WHERE sha256 = $1").bind(sha).fetch_one(&mut c).await.expect("row");
+    row.try_get::<Vec<u8>, _>("data").expect("data")
+}
+
+/// Finding 10: evidence kept in the clear before files were sealed is sealed when the
+/// store next opens, under the key of the organization that attached it first; a
+/// file whose bytes no longer match its hash is left for verify to name.
+#[tokio::test]
+async fn evidence_kept_in_the_clear_is_sealed_when_the_store_opens() {
+    use vigia_domain::access::Outcome;
+    for db in TestDb::all().await {
+        let key = MasterKey::generate().expect("key");
+        let (store, ana, _) = seeded(&db, &key).await;
+        let a = ana.org_id.expect("org");
+        let f = store.create_facility(&ana, draft("Siglo XXI", None)).await.expect("facility").id;
+        let attempt = store.create_attempt(&ana, a, super_attempt(f, Outcome::Denied)).await.expect("attempt");
+        let photo = b"\xFF\xD8\xFF foto de la fila".to_vec();
+        let x = store
+            .add_attachment(&ana, a, RecordType::AccessAttempt, attempt.id, "fila.jpg", "image/jpeg", &photo)
+            .await
+            .expect("attach");
+        // Put it back in the clear, as a store before this change kept it.
+        let sha = x.sha256.clone();
+        match &db.dir {
+            Some(dir) => {
+                let sub = dir.join("blobs").join(&sha[..2]);
+                std::fs::remove_file(sub.join(format!("{sha}.{a}"))).expect("remove sealed");
+                std::fs::write(sub.join(&sha), &photo).expect("plain file");
+                raw(&db, &format!("UPDATE blobs SET key_org = NULL WHERE sha256 = '{sha}'")).await;
+            }
+            None => {
+                let hex: String = photo.iter().map(|b| format!("{b:02x}")).collect();
+                raw(&db, &format!("UPDATE blobs SET key_org = NULL, data = '\\x{hex}' WHERE sha256 = '{sha}'")).await;
+            }
+        }
+        assert_eq!(store.blob(&sha).await.expect("a plain file still reads"), photo);
+        store.close().await;
+        let store = open(&db, &key).await;
+        assert_eq!(store.blob(&sha).await.expect("blob"), photo);
+        let stored = match &db.dir {
+            Some(dir) => {
+                let sub = dir.join("blobs").join(&sha[..2]);
+                assert!(!sub.join(&sha).exists(), "the plain file is gone");
+                std::fs::read(sub.join(format!("{sha}.{a}"))).expect("sealed file")
+            }
+            None => stored_blob(&db, &sha).await,
+        };
+        assert!(vigia_store::vault::Vault::is_sealed_file(&stored) && !stored.windows(4).any(|w| w == b"foto"));
+        assert!(store.verify_audit().await.expect("verify").ok());
     }
 }
 

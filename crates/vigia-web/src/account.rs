@@ -7,15 +7,15 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Extension;
+use axum::{Extension, Json};
 use vigia_domain::account::{Locale, Permission, User};
 use vigia_domain::{format_instant, totp};
 use vigia_store::{now_micros, secrets};
 
 use crate::auth::{self, set_cookie, Ctx, Via};
-use crate::error::WebError;
+use crate::error::{ApiError, WebError};
 use crate::i18n::{tr, tr_args};
 use crate::routes::Routes;
 use crate::ui::{render, safe_next, Chrome, FormBody, PageResult};
@@ -29,6 +29,8 @@ pub fn routes() -> Routes {
         .post("/account/totp/disable", totp_disable)
         .post("/account/sessions/end", end_session)
         .post("/account/tokens/revoke", revoke_token)
+        .get("/api/v1/tokens", api_tokens)
+        .post("/api/v1/tokens/{id}/revoke", api_revoke_token)
         .post("/account/password", change_password)
         .get("/reset/{token}", reset_page)
         .post("/reset/{token}", reset_submit)
@@ -138,13 +140,7 @@ async fn account_view(st: &AppState, ctx: &Ctx, user: &User, flash: Option<Strin
         .await?
         .into_iter()
         .map(|t| {
-            let state = if t.revoked_at.is_some() {
-                "revoked"
-            } else if t.expires_at.is_some_and(|e| e <= now) {
-                "expired"
-            } else {
-                "live"
-            };
+            let state = token_state(&t, now);
             TokenView {
                 id: t.id,
                 name: t.name,
@@ -436,6 +432,55 @@ async fn revoke_token(
         None => false,
     };
     Ok(Redirect::to(if revoked { "/account?revoked=1" } else { "/account" }).into_response())
+}
+
+/// Whether a token still signs in: `live`, `expired` or `revoked`.
+fn token_state(t: &vigia_store::ApiToken, now: i64) -> &'static str {
+    if t.revoked_at.is_some() {
+        "revoked"
+    } else if t.expires_at.is_some_and(|e| e <= now) {
+        "expired"
+    } else {
+        "live"
+    }
+}
+
+fn token_json(t: &vigia_store::ApiToken, now: i64) -> serde_json::Value {
+    let when = |t: Option<i64>| t.map(format_instant);
+    serde_json::json!({
+        "id": t.id, "name": t.name, "state": token_state(t, now), "created_at": format_instant(t.created_at),
+        "expires_at": when(t.expires_at), "last_used_at": when(t.last_used_at), "revoked_at": when(t.revoked_at),
+    })
+}
+
+/// The signed-in person's own API tokens (never their secrets, which are not kept).
+async fn api_tokens(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> Result<Response, ApiError> {
+    let user = ctx.signed_in()?.clone();
+    let now = now_micros();
+    let items: Vec<_> = st.store.api_tokens(user.id).await?.iter().map(|t| token_json(t, now)).collect();
+    Ok(Json(serde_json::json!({"items": items})).into_response())
+}
+
+/// Revokes one of the person's own tokens (a script can revoke the token it signs in
+/// with). Another person's token id is 404, as if it did not exist.
+async fn api_revoke_token(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let user = ctx.signed_in()?.clone();
+    ctx.check_api_write(&method, &headers)?;
+    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    // Revoking a token already revoked answers with it, unchanged.
+    match st.store.revoke_api_token(&ctx.actor(), user.id, id).await {
+        Ok(()) | Err(vigia_store::StoreError::NotFound) => {}
+        Err(e) => return Err(WebError::from(e).into()),
+    }
+    let now = now_micros();
+    let t = st.store.api_tokens(user.id).await?.into_iter().find(|t| t.id == id).ok_or(WebError::NotFound)?;
+    Ok(Json(token_json(&t, now)).into_response())
 }
 
 // ---- Second factor at sign-in ----------------------------------------------------

@@ -264,7 +264,7 @@ fn case_parts() -> (Value, Value) {
         },
         "/api/v1/contradictions": {
             "get": {
-                "operationId": "listContradictions", "summary": "Conflicts, reversals and words against practice, with the rule, the evidence and the latest review",
+                "operationId": "listContradictions", "summary": "Conflicts, reversals and words against practice, with the rule, the evidence and each organization's review",
                 "responses": with(errors(&[]), "200", json_response("Detections", "DetectionList"))
             }
         },
@@ -415,9 +415,20 @@ fn case_parts() -> (Value, Value) {
             "key": {"type": "string"}, "rule": {"type": "string", "enum": ["conflict", "reversal", "words_against_practice"]},
             "claims": {"type": "array", "items": {"type": "integer"}}, "statements": {"type": "array", "items": {"type": "integer"}},
             "attempts": {"type": "array", "items": {"type": "integer"}}, "organizations": {"type": "integer"},
-            "gap_seconds": {"type": ["integer", "null"]}, "gap": {"type": ["string", "null"]}, "review": {"type": ["object", "null"]}
+            "gap_seconds": {"type": ["integer", "null"]}, "gap": {"type": ["string", "null"]},
+            "review": {"type": ["object", "null"], "description": "The viewer's organization's review, with its reason"},
+            "other_reviews": {"type": "array", "description": "Other organizations' reviews: who, the verdict and when (their reasons stay theirs)", "items": {
+                "type": "object", "required": ["organization", "status", "at"],
+                "properties": {"organization": {"type": "string"}, "status": {"type": "string", "enum": ["confirmed", "dismissed"]}, "at": {"type": "string"}}
+            }}
         }},
         "DetectionList": list("Detection"),
+        "ApiToken": {"type": "object", "required": ["id", "name", "state", "created_at"], "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"}, "state": {"type": "string", "enum": ["live", "expired", "revoked"]},
+            "created_at": {"type": "string"}, "expires_at": {"type": ["string", "null"]},
+            "last_used_at": {"type": ["string", "null"]}, "revoked_at": {"type": ["string", "null"]}
+        }},
+        "ApiTokenList": list("ApiToken"),
         "Review": {"type": "object", "required": ["key", "status", "reason"], "properties": {
             "key": {"type": "string"}, "status": {"type": "string"}, "reason": {"type": "string"}, "at": {"type": "string"}
         }},
@@ -621,6 +632,17 @@ fn document_base() -> Value {
                 "operationId": "me", "summary": "The signed-in user and organization",
                 "responses": with(errors(&[]), "200", json_response("The user", "Me"))
             }},
+            "/api/v1/tokens": {"get": {
+                "operationId": "listApiTokens", "summary": "Your own API tokens: name, state (live, expired, revoked), creation, expiry (90 days), last use; never the secret",
+                "responses": with(errors(&[]), "200", json_response("Tokens", "ApiTokenList"))
+            }},
+            "/api/v1/tokens/{id}/revoke": {
+                "parameters": [id_param()],
+                "post": {
+                    "operationId": "revokeApiToken", "summary": "Revoke one of your own API tokens (it signs nothing in afterwards); revoking it again answers the same",
+                    "responses": with(errors(&[("404", "No such token of yours")]), "200", json_response("The token", "ApiToken"))
+                }
+            },
             "/api/v1/clock/calendars": {"get": {
                 "operationId": "clockCalendars", "summary": "The working-day calendars, their rules and legal sources",
                 "security": [],

@@ -124,22 +124,53 @@ pub(crate) async fn evidence(st: &AppState, viewer_org: i64) -> Result<Evidence,
     Ok(Evidence { statements, attempts, found })
 }
 
-/// Every detection with the statements it cites and the latest review of each.
-async fn detections(
-    st: &AppState,
+/// What organizations said of each detection (security review finding 12): every
+/// organization keeps its own review. The viewer's organization reads its own with the
+/// reason; another organization's review shows who, the verdict and when — its reason
+/// is that organization's working note.
+struct Reviews {
     viewer_org: i64,
-) -> Result<(Vec<Detection>, Vec<Statement>, HashMap<String, Review>), WebError> {
-    let e = evidence(st, viewer_org).await?;
-    let reviews = st.store.detection_reviews().await?.into_iter().map(|r| (r.key.clone(), r)).collect();
-    Ok((e.found, e.statements, reviews))
+    by_key: HashMap<String, Vec<Review>>,
+    org_names: HashMap<i64, String>,
 }
 
-fn detection_json(d: &Detection, reviews: &HashMap<String, Review>) -> serde_json::Value {
-    let r = reviews.get(&d.key);
+impl Reviews {
+    fn own(&self, key: &str) -> Option<&Review> {
+        self.by_key.get(key)?.iter().find(|r| r.org_id == self.viewer_org)
+    }
+
+    fn others(&self, key: &str) -> impl Iterator<Item = (&str, &Review)> {
+        self.by_key.get(key).into_iter().flatten().filter(|r| r.org_id != self.viewer_org).map(|r| {
+            let name = self.org_names.get(&r.org_id).map(String::as_str).unwrap_or_default();
+            (name, r)
+        })
+    }
+}
+
+/// Every detection with the statements it cites and the reviews of each.
+async fn detections(st: &AppState, viewer_org: i64) -> Result<(Vec<Detection>, Vec<Statement>, Reviews), WebError> {
+    let e = evidence(st, viewer_org).await?;
+    let mut by_key: HashMap<String, Vec<Review>> = HashMap::new();
+    for r in st.store.detection_reviews().await? {
+        by_key.entry(r.key.clone()).or_default().push(r);
+    }
+    let org_names = st.store.list_orgs().await?.into_iter().map(|o| (o.id, o.name)).collect();
+    Ok((e.found, e.statements, Reviews { viewer_org, by_key, org_names }))
+}
+
+fn detection_json(d: &Detection, reviews: &Reviews) -> serde_json::Value {
+    let r = reviews.own(&d.key);
+    let others: Vec<_> = reviews
+        .others(&d.key)
+        .map(|(name, r)| {
+            serde_json::json!({"organization": name, "status": r.status, "at": format_instant(r.reviewed_at)})
+        })
+        .collect();
     serde_json::json!({
         "key": d.key, "rule": d.rule, "claims": d.claims, "statements": d.statements, "attempts": d.attempts,
         "organizations": d.organizations, "gap_seconds": d.gap.map(|g| g / 1_000_000), "gap": d.gap.map(describe_gap),
         "review": r.map(|r| serde_json::json!({"status": r.status, "reason": r.reason, "at": format_instant(r.reviewed_at)})),
+        "other_reviews": others,
     })
 }
 
@@ -657,6 +688,7 @@ pub struct DetectionView {
     pub statements: Vec<(i64, String)>,
     pub attempts: Vec<i64>,
     pub review: Option<String>,
+    pub other_reviews: Vec<String>,
 }
 
 #[derive(Template)]
@@ -701,7 +733,27 @@ async fn contradictions_page(
             },
             statements: d.statements.iter().map(|id| (*id, name(id))).collect(),
             attempts: d.attempts.iter().take(20).copied().collect(),
-            review: reviews.get(&d.key).map(|r| format!("{} — {}", label(l, "review", r.status.as_str()), r.reason)),
+            review: reviews.own(&d.key).map(|r| {
+                tr_args(
+                    l,
+                    "contradiction-own-review",
+                    &[("verdict", label(l, "review", r.status.as_str())), ("reason", r.reason.clone())],
+                )
+            }),
+            other_reviews: reviews
+                .others(&d.key)
+                .map(|(org, r)| {
+                    tr_args(
+                        l,
+                        "contradiction-other-review",
+                        &[
+                            ("org", org.to_string()),
+                            ("verdict", label(l, "review", r.status.as_str())),
+                            ("when", format_local(r.reviewed_at, ZONE)),
+                        ],
+                    )
+                })
+                .collect(),
         })
         .collect();
     render(

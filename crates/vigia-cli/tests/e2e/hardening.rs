@@ -352,7 +352,7 @@ async fn connections_beyond_the_cap_wait_their_turn() {
 /// Runs SQL behind the app's back, as someone with the database open would; on
 /// PostgreSQL with foreign-key checks off for that session, as the reviewer's
 /// SQLite connection had them.
-async fn behind_the_back(db: &vigia_store::testing::TestDb, sql: &str) -> Option<i64> {
+pub(crate) async fn behind_the_back(db: &vigia_store::testing::TestDb, sql: &str) -> Option<i64> {
     use sqlx::{Connection, Row};
     let q = sqlx::AssertSqlSafe(sql.to_string());
     match db.backend {
@@ -883,6 +883,45 @@ async fn api_tokens_expire_are_revoked_and_stay_dead_after_a_user_is_reenabled()
             "revocations are audited: {:?}",
             report.problems
         );
+    }
+}
+
+/// Finding 6 (tokens, API): a script lists its owner's tokens and revokes one; another
+/// person's token id is 404 and stays live; the secret is never listed.
+#[tokio::test]
+async fn api_tokens_are_listed_and_revoked_through_the_api() {
+    for app in TestApp::all().await {
+        let (user, token) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+        let spare = vigia_store::secrets::new_token("vga_").expect("token");
+        let hash = vigia_store::secrets::token_hash(&spare);
+        app.store.create_api_token(&Actor::user(&user), user.id, "spare", &hash).await.expect("token");
+        let (_, theirs) = app.api_user("mon@b.org", "org-b", Role::Monitor).await;
+        let http = reqwest::Client::new();
+        let list = |t: &str| http.get(app.url("/api/v1/tokens")).bearer_auth(t.to_string()).send();
+        let v: serde_json::Value = list(&token).await.expect("get").json().await.expect("json");
+        let items = v["items"].as_array().expect("items");
+        assert_eq!(items.len(), 2, "the owner's two tokens, not org-b's: {v}");
+        assert!(items.iter().all(|t| t["state"] == "live" && t["expires_at"].is_string()));
+        assert!(!v.to_string().contains(&spare) && !v.to_string().contains(&token), "no secret is listed");
+        let b: serde_json::Value = list(&theirs).await.expect("get").json().await.expect("json");
+        let their_id = b["items"][0]["id"].as_i64().expect("id");
+        let revoke = |t: &str, id: i64| {
+            http.post(app.url(&format!("/api/v1/tokens/{id}/revoke"))).bearer_auth(t.to_string()).send()
+        };
+        assert_eq!(revoke(&token, their_id).await.expect("post").status(), 404, "another person's token");
+        assert_eq!(list(&theirs).await.expect("get").status(), 200, "and it still works");
+        // Revoke the spare one, then the one in use.
+        let id_of = |name: &str| items.iter().find(|t| t["name"] == name).and_then(|t| t["id"].as_i64()).expect("id");
+        let ids = [id_of("test"), id_of("spare")];
+        let r = revoke(&token, ids[1]).await.expect("post");
+        assert_eq!(r.status(), 200);
+        let t: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(t["state"], "revoked");
+        assert_eq!(list(&spare).await.expect("get").status(), 401, "the revoked token opens nothing");
+        assert_eq!(revoke(&token, ids[1]).await.expect("post").status(), 200, "revoking again answers the same");
+        assert_eq!(revoke(&token, ids[0]).await.expect("post").status(), 200);
+        assert_eq!(list(&token).await.expect("get").status(), 401, "a script can end its own token");
+        assert!(app.store.verify_audit().await.expect("verify").ok());
     }
 }
 

@@ -279,6 +279,18 @@ impl World {
             } else {
                 self.victim_own
             }
+        } else if path.starts_with("/api/v1/tokens/") {
+            // A fresh token each time: revoking the one the walk signs in with would
+            // end the walk. "Other" is a token of another organization's person.
+            let email = match (who, other) {
+                (_, true) => "victim@b.org".to_string(),
+                (Who::Role(r), false) => format!("{}@a.org", r.as_str()),
+                (Who::Anonymous, false) => "victim@a.org".to_string(),
+            };
+            let (user, _) = self.app.store.user_by_email(&email).await.expect("lookup").expect("user");
+            let hash = vigia_store::secrets::token_hash(&format!("matrix-{n}-{email}"));
+            let actor = vigia_store::Actor::user(&user);
+            self.app.store.create_api_token(&actor, user.id, "matrix", &hash).await.expect("token").id
         } else if path.starts_with("/admin/webhooks/") {
             if other {
                 self.webhook_other

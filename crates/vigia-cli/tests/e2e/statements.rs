@@ -138,6 +138,60 @@ async fn the_episode_is_flagged_as_a_conflict_and_words_against_practice() {
             .iter()
             .any(|e| e.record_type == RecordType::DetectionReview.as_str() && e.action == "confirmed"));
         assert!(app.store.verify_audit().await.expect("verify").ok());
+
+        // Security review finding 12: another organization's analyst dismisses the same
+        // detection. Before, that replaced org-a's verdict and reason for everyone; now
+        // each organization keeps its own, and sees the other's verdict attributed, not
+        // its reason.
+        let (_, other) = app.api_user("analista@b.org", "org-b", Role::Analyst).await;
+        let (s, _) = post(
+            &http,
+            app.url("/api/v1/contradictions/review"),
+            &other,
+            &json!({"key": key, "status": "dismissed", "reason": "Nota interna de B"}),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let listed = |token: String| {
+            let http = http.clone();
+            let url = app.url("/api/v1/contradictions");
+            async move {
+                let v: Value = http.get(url).bearer_auth(token).send().await.expect("get").json().await.expect("json");
+                v["items"].as_array().expect("items").iter().find(|d| d["key"] == key).cloned().expect("detection")
+            }
+        };
+        let mine = listed(analyst.clone()).await;
+        assert_eq!(mine["review"]["status"], "confirmed", "org-a's verdict stands: {mine}");
+        assert_eq!(mine["review"]["reason"], "Oficio y comunicado verificados en sus fuentes");
+        assert_eq!(
+            mine["other_reviews"],
+            json!([{"organization": "Org org-b", "status": "dismissed", "at": mine["other_reviews"][0]["at"]}])
+        );
+        assert!(!mine.to_string().contains("Nota interna de B"), "another organization's reason stays its own");
+        let theirs = listed(other.clone()).await;
+        assert_eq!(
+            (theirs["review"]["status"].as_str(), theirs["review"]["reason"].as_str()),
+            (Some("dismissed"), Some("Nota interna de B"))
+        );
+        assert_eq!(theirs["other_reviews"][0]["status"], "confirmed");
+        assert!(!theirs.to_string().contains("Oficio y comunicado"));
+        // org-a changes its mind: its own review is replaced (the history keeps both),
+        // org-b's is untouched, and verify reads each under its own record.
+        let (s, _) = post(
+            &http,
+            app.url("/api/v1/contradictions/review"),
+            &analyst,
+            &json!({"key": key, "status": "dismissed", "reason": "Segunda lectura"}),
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert_eq!(listed(other.clone()).await["review"]["reason"], "Nota interna de B");
+        assert_eq!(listed(analyst.clone()).await["review"]["reason"], "Segunda lectura");
+        assert!(app.store.verify_audit().await.expect("verify").ok());
+        // Removing org-b's review behind the app's back is seen.
+        crate::hardening::behind_the_back(&app._db, "DELETE FROM detection_reviews WHERE reason = 'Nota interna de B'")
+            .await;
+        assert!(!app.store.verify_audit().await.expect("verify").ok(), "a deleted review is missed");
     }
 }
 

@@ -827,26 +827,38 @@ fn attachment_from_row(r: &DbRow) -> Result<Attachment> {
     })
 }
 
-fn blob_path(dir: &Path, sha: &str) -> std::path::PathBuf {
-    dir.join(&sha[..2.min(sha.len())]).join(sha)
+fn blob_path(dir: &Path, name: &str) -> std::path::PathBuf {
+    dir.join(&name[..2.min(name.len())]).join(name)
 }
 
-/// Writes bytes under their hash: a temporary file, flushed, then renamed into place,
+/// An evidence file's name in `blobs/`: its plaintext hash, and the organization whose
+/// key sealed it (`<sha256>.<org>`); a file kept before sealing is named by its hash
+/// alone. Organizations storing the same bytes at the same moment never write each
+/// other's file.
+fn blob_name(sha: &str, key_org: Option<i64>) -> String {
+    match key_org {
+        Some(org) => format!("{sha}.{org}"),
+        None => sha.to_string(),
+    }
+}
+
+/// Writes bytes under their name: a temporary file, flushed, then renamed into place,
 /// so a crash never leaves a partial file under a valid name.
 fn write_blob_file(dir: &Path, sha: &str, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let path = blob_path(dir, sha);
+    private_dir(dir)?;
     if path.exists() {
         return Ok(());
     }
     let parent = path.parent().unwrap_or(dir);
-    std::fs::create_dir_all(parent)?;
+    private_dir(parent)?;
     // A name no other writer uses, in this process or another: identical uploads at
     // the same moment each write their own file and the renames agree.
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = parent.join(format!(".{sha}.{}.{n}.tmp", std::process::id()));
-    let written = std::fs::File::create_new(&tmp).and_then(|mut f| {
+    let written = new_private_file(&tmp).and_then(|mut f| {
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, &path)
@@ -859,6 +871,28 @@ fn write_blob_file(dir: &Path, sha: &str, bytes: &[u8]) -> std::io::Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Creates a directory readable by its owner only (0700 on Unix), or leaves an
+/// existing one as it is.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+}
+
+/// A new file readable and writable by its owner only (0600 on Unix).
+fn new_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)
 }
 
 const ATTACHMENT_COLUMNS: &str = "id, org_id, record_type, record_id, sha256, filename, content_type, size, created_at";
@@ -1336,9 +1370,12 @@ fn review_content(r: &Review) -> String {
     serde_json::to_string(r).unwrap_or_default()
 }
 
-/// Detection keys are text; the audit history names records by number.
-fn review_record_id(key: &str) -> i64 {
-    let h = sha256_hex(key.as_bytes());
+/// Detection keys are text; the audit history names records by number. Each
+/// organization's review is its own record, numbered from the key and the organization;
+/// a review written before reviews were kept per organization (`by_org` false) keeps the
+/// number it was written under, from the key alone.
+fn review_record_id(key: &str, org_id: i64, by_org: bool) -> i64 {
+    let h = if by_org { sha256_hex(format!("{org_id}\u{1f}{key}").as_bytes()) } else { sha256_hex(key.as_bytes()) };
     i64::from_str_radix(&h[..15], 16).unwrap_or(0)
 }
 
@@ -1410,7 +1447,11 @@ impl SqlStore {
                 vault.load_key(org, ver, &wrapped)
             });
             match opened {
-                Ok(()) => return Ok(Self { pool, vault, blob_dir: blob_dir(url) }),
+                Ok(()) => {
+                    let store = Self { pool, vault, blob_dir: blob_dir(url) };
+                    store.seal_plain_evidence().await?;
+                    return Ok(store);
+                }
                 Err(e) => last_err = e,
             }
         }
@@ -1419,6 +1460,55 @@ impl SqlStore {
 
     pub fn pool(&self) -> &Pool<Db> {
         &self.pool
+    }
+
+    /// Seals evidence files stored before files were sealed (finding 10), each with the
+    /// key of the organization that first attached it, checking its hash first. A file
+    /// whose bytes no longer match is left as it is for `audit verify` to name. Runs
+    /// when the store opens; once every file is sealed it costs one query.
+    async fn seal_plain_evidence(&self) -> Result<usize> {
+        let rows = sqlx::query(
+            "SELECT b.sha256, (SELECT a.org_id FROM attachments a WHERE a.sha256 = b.sha256 ORDER BY a.id LIMIT 1) AS org_id \
+             FROM blobs b WHERE b.key_org IS NULL ORDER BY b.sha256",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut sealed = 0;
+        for r in &rows {
+            let sha: String = r.try_get("sha256")?;
+            let Some(org) = r.try_get::<Option<i64>, _>("org_id")? else { continue };
+            let plain = match crate::Store::blob(self, &sha).await {
+                Ok(b) => b,
+                Err(StoreError::NotFound | StoreError::Corrupt(_)) => continue,
+                Err(e) => return Err(e),
+            };
+            let bytes = self.vault.seal_file(org, self.current_key_version(org).await?, &sha, &plain)?;
+            let data = match &self.blob_dir {
+                Some(dir) => {
+                    let (dir, name) = (dir.clone(), blob_name(&sha, Some(org)));
+                    tokio::task::spawn_blocking(move || write_blob_file(&dir, &name, &bytes))
+                        .await
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                        .map_err(|e| StoreError::Corrupt(format!("cannot write evidence file: {e}")))?;
+                    None
+                }
+                None => Some(bytes),
+            };
+            sqlx::query("UPDATE blobs SET key_org = $1, data = $2 WHERE sha256 = $3 AND key_org IS NULL")
+                .bind(org)
+                .bind(data)
+                .bind(&sha)
+                .execute(&self.pool)
+                .await?;
+            if let Some(dir) = &self.blob_dir {
+                let _ = tokio::fs::remove_file(blob_path(dir, &sha)).await;
+            }
+            sealed += 1;
+        }
+        if sealed > 0 {
+            tracing::info!(files = sealed, "evidence files kept in the clear are now sealed");
+        }
+        Ok(sealed)
     }
 
     /// The master key the vault uses now.
@@ -3367,9 +3457,14 @@ impl crate::Store for SqlStore {
         reason: &str,
     ) -> Result<Review> {
         let mut w = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO detection_reviews (key, org_id, status, reason, reviewed_by, reviewed_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (key) DO UPDATE SET org_id = $2, status = $3, reason = $4, reviewed_by = $5, reviewed_at = $6",
+        // One review per organization and detection: writing again replaces the
+        // organization's own review (the audit history keeps the earlier one), never
+        // another organization's.
+        let by_org: bool = sqlx::query_scalar(
+            "INSERT INTO detection_reviews (key, org_id, status, reason, reviewed_by, reviewed_at, by_org) \
+             VALUES ($1, $2, $3, $4, $5, $6, TRUE) \
+             ON CONFLICT (key, org_id) DO UPDATE SET status = $3, reason = $4, reviewed_by = $5, reviewed_at = $6 \
+             RETURNING by_org",
         )
         .bind(key)
         .bind(org_id)
@@ -3377,7 +3472,7 @@ impl crate::Store for SqlStore {
         .bind(reason)
         .bind(actor.user_id)
         .bind(w.now)
-        .execute(&mut *w.tx)
+        .fetch_one(&mut *w.tx)
         .await?;
         let r = Review {
             key: key.to_string(),
@@ -3387,14 +3482,16 @@ impl crate::Store for SqlStore {
             reviewed_by: actor.user_id,
             reviewed_at: w.now,
         };
-        w.audit(actor, Some(org_id), status.as_str(), RecordType::DetectionReview, review_record_id(key), &review_content(&r))
-            .await?;
+        let record = review_record_id(key, org_id, by_org);
+        w.audit(actor, Some(org_id), status.as_str(), RecordType::DetectionReview, record, &review_content(&r)).await?;
         w.commit().await?;
         Ok(r)
     }
 
     async fn detection_reviews(&self) -> Result<Vec<Review>> {
-        let rows = sqlx::query("SELECT key, org_id, status, reason, reviewed_by, reviewed_at FROM detection_reviews ORDER BY key")
+        let rows = sqlx::query(
+            "SELECT key, org_id, status, reason, reviewed_by, reviewed_at FROM detection_reviews ORDER BY key, org_id",
+        )
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(review_from_row).collect()
@@ -3504,24 +3601,32 @@ impl crate::Store for SqlStore {
         content_type: &str,
         bytes: &[u8],
     ) -> Result<Attachment> {
+        // Sealed with the organization's data key (finding 10); the hash, shown to
+        // users and kept in the history for the chain of custody, is the plaintext's.
         let sha = sha256_hex(bytes);
-        if let Some(dir) = &self.blob_dir {
-            let (dir, sha2, data) = (dir.clone(), sha.clone(), bytes.to_vec());
-            tokio::task::spawn_blocking(move || write_blob_file(&dir, &sha2, &data))
-                .await
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?
-                .map_err(|e| StoreError::Corrupt(format!("cannot write evidence file: {e}")))?;
-        }
+        let sealed = self.vault.seal_file(org_id, self.current_key_version(org_id).await?, &sha, bytes)?;
+        let sealed = match &self.blob_dir {
+            Some(dir) => {
+                let (dir, name) = (dir.clone(), blob_name(&sha, Some(org_id)));
+                tokio::task::spawn_blocking(move || write_blob_file(&dir, &name, &sealed))
+                    .await
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                    .map_err(|e| StoreError::Corrupt(format!("cannot write evidence file: {e}")))?;
+                None
+            }
+            None => Some(sealed),
+        };
         let mut w = self.begin().await?;
         sqlx::query(
-            "INSERT INTO blobs (sha256, size, content_type, data, created_at) VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO blobs (sha256, size, content_type, data, created_at, key_org) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (sha256) DO NOTHING",
         )
         .bind(&sha)
         .bind(bytes.len() as i64)
         .bind(content_type)
-        .bind(if self.blob_dir.is_some() { None } else { Some(bytes.to_vec()) })
+        .bind(sealed)
         .bind(w.now)
+        .bind(org_id)
         .execute(&mut *w.tx)
         .await?;
         let id: i64 = sqlx::query(
@@ -3568,20 +3673,30 @@ impl crate::Store for SqlStore {
     }
 
     async fn blob(&self, sha256: &str) -> Result<Vec<u8>> {
-        let bytes = match &self.blob_dir {
+        let row = sqlx::query("SELECT data, key_org FROM blobs WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let key_org: Option<i64> = row.try_get("key_org")?;
+        let stored = match &self.blob_dir {
             Some(dir) => {
-                let path = blob_path(dir, sha256);
+                let path = blob_path(dir, &blob_name(sha256, key_org));
                 tokio::fs::read(&path).await.map_err(|_| StoreError::NotFound)?
             }
             None => {
-                let row = sqlx::query("SELECT data FROM blobs WHERE sha256 = $1")
-                    .bind(sha256)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
                 let data: Option<Vec<u8>> = row.try_get("data")?;
                 data.ok_or(StoreError::NotFound)?
             }
+        };
+        // Every chunk is verified as it opens; then the whole against its hash.
+        let bytes = match key_org {
+            Some(org) => self
+                .vault
+                .open_file(org, sha256, &stored)
+                .map_err(|_| StoreError::Corrupt(format!("evidence file {sha256} does not open: altered or replaced")))?
+                .to_vec(),
+            None => stored,
         };
         if sha256_hex(&bytes) != sha256 {
             return Err(StoreError::Corrupt(format!("evidence file {sha256} does not match its hash")));
@@ -3968,8 +4083,11 @@ impl crate::Store for SqlStore {
                 cur.check(problems, RecordType::Claim, c.id, &claim_content(c));
             }
         }
-        for r in crate::Store::detection_reviews(self).await? {
-            cur.check(problems, RecordType::DetectionReview, review_record_id(&r.key), &review_content(&r));
+        let sql = "SELECT key, org_id, status, reason, reviewed_by, reviewed_at, by_org FROM detection_reviews ORDER BY key, org_id";
+        for row in &sqlx::query(sql).fetch_all(&self.pool).await? {
+            let r = review_from_row(row)?;
+            let by_org: bool = row.try_get("by_org")?;
+            cur.check(problems, RecordType::DetectionReview, review_record_id(&r.key, r.org_id, by_org), &review_content(&r));
         }
         let sql = format!("SELECT {VISIT_COLUMNS} FROM visits ORDER BY id");
         for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
@@ -4050,7 +4168,8 @@ impl crate::Store for SqlStore {
             // Evidence bytes kept as files travel inside the export.
             if table == "blobs" && m.get("data").is_some_and(serde_json::Value::is_null) {
                 if let (Some(dir), Some(sha)) = (&self.blob_dir, m.get("sha256").and_then(|s| s.as_str())) {
-                    let bytes = tokio::fs::read(blob_path(dir, sha))
+                    let key_org = m.get("key_org").and_then(serde_json::Value::as_i64);
+                    let bytes = tokio::fs::read(blob_path(dir, &blob_name(sha, key_org)))
                         .await
                         .map_err(|e| StoreError::Corrupt(format!("evidence file {sha}: {e}")))?;
                     m.insert("data".into(), serde_json::json!({ "base64": b64(&bytes) }));
@@ -4077,8 +4196,9 @@ impl crate::Store for SqlStore {
                     let (Some(bytes), Some(sha)) = (data.as_ref().and_then(json_bytes), row.get("sha256").and_then(|s| s.as_str())) else {
                         return Err(StoreError::Corrupt("an exported evidence file has no bytes".into()));
                     };
-                    let (dir, sha, bytes) = (dir.clone(), sha.to_string(), bytes);
-                    tokio::task::spawn_blocking(move || write_blob_file(&dir, &sha, &bytes))
+                    let name = blob_name(sha, row.get("key_org").and_then(serde_json::Value::as_i64));
+                    let (dir, bytes) = (dir.clone(), bytes);
+                    tokio::task::spawn_blocking(move || write_blob_file(&dir, &name, &bytes))
                         .await
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?
                         .map_err(|e| StoreError::Corrupt(format!("cannot write evidence file: {e}")))?;
