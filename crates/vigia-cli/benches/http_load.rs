@@ -11,68 +11,14 @@
 //! Run: `cargo bench -p vigia-cli --bench http_load` (or `bench/run.sh`).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+#[path = "common/load.rs"]
+mod load;
+use load::drive;
 
 use vigia_store::testing::TestDb;
 use vigia_store::{secrets, Actor, MasterKey};
-
-struct Outcome {
-    name: &'static str,
-    requests: u64,
-    errors: u64,
-    seconds: f64,
-    p50_ms: f64,
-    p95_ms: f64,
-}
-
-impl Outcome {
-    fn rps(&self) -> f64 {
-        self.requests as f64 / self.seconds
-    }
-}
-
-type MakeRequest = Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync>;
-
-async fn drive(name: &'static str, workers: usize, duration: Duration, expect: u16, make: MakeRequest) -> Outcome {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let start = Instant::now();
-    let deadline = start + duration;
-    let mut tasks = Vec::new();
-    for _ in 0..workers {
-        let client = client.clone();
-        let make = make.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            let mut errors = 0u64;
-            while Instant::now() < deadline {
-                let t = Instant::now();
-                match make(&client).send().await {
-                    Ok(r) if r.status().as_u16() == expect => {
-                        let _ = r.bytes().await;
-                        lat.push(t.elapsed());
-                    }
-                    _ => errors += 1,
-                }
-            }
-            (lat, errors)
-        }));
-    }
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (lat, e) = t.await.expect("worker");
-        all.extend(lat);
-        errors += e;
-    }
-    let seconds = start.elapsed().as_secs_f64();
-    all.sort();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .map(|d| d.as_secs_f64() * 1000.0)
-            .unwrap_or(f64::NAN)
-    };
-    Outcome { name, requests: all.len() as u64, errors, seconds, p50_ms: pct(0.50), p95_ms: pct(0.95) }
-}
 
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)

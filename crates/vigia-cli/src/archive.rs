@@ -94,35 +94,19 @@ fn check_blobs(dir: &Path) -> anyhow::Result<usize> {
             }
             // A sealed file (`<sha256>.<org>`) is checked when the staged copy opens:
             // every chunk is authenticated, then the whole against its hash. A file kept
-            // before sealing is named by the hash of its bytes.
-            if !name.contains('.') && sha256_file(&path)? != name {
+            // before sealing is named by the hash of its bytes. Nothing else belongs here.
+            let (hash, org) = name.split_once('.').map_or((name, None), |(h, o)| (h, Some(o)));
+            let hex = hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+            if !hex || org.is_some_and(|o| o.is_empty() || !o.bytes().all(|b| b.is_ascii_digit())) {
+                bail!("{} is not an evidence file: the backup was altered", path.display());
+            }
+            if org.is_none() && sha256_file(&path)? != name {
                 bail!("evidence file {} does not match its hash: the backup was altered", path.display());
             }
             n += 1;
         }
     }
     Ok(n)
-}
-
-/// Makes a backup or restored data readable by its owner only (finding 10): every
-/// directory 0700, every file 0600.
-pub fn owner_only_tree(root: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let meta = std::fs::symlink_metadata(root)?;
-        if meta.is_dir() {
-            std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700))?;
-            for entry in std::fs::read_dir(root)? {
-                owner_only_tree(&entry?.path())?;
-            }
-        } else if meta.is_file() {
-            std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o600))?;
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = root;
-    Ok(())
 }
 
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
@@ -197,7 +181,7 @@ pub async fn restore(
     let stamp = vigia_store::now_micros();
     let stage = data_dir.join(format!(".restore-{stamp}"));
     std::fs::create_dir_all(&stage).with_context(|| format!("cannot create {}", stage.display()))?;
-    owner_only_tree(&stage).with_context(|| format!("cannot restrict {}", stage.display()))?;
+    vigia_store::owner_only_tree(&stage).with_context(|| format!("cannot restrict {}", stage.display()))?;
     // Everything is checked on the staged copy, the bytes that will be used: a file
     // swapped in the backup between a check and a copy would otherwise slip through.
     let mut blobs = 0;
@@ -260,11 +244,11 @@ pub async fn restore(
     for name in ["vigia.db", "vigia.db-wal", "blobs"] {
         let p = data_dir.join(name);
         if p.exists() {
-            owner_only_tree(&p).with_context(|| format!("cannot restrict {}", p.display()))?;
+            vigia_store::owner_only_tree(&p).with_context(|| format!("cannot restrict {}", p.display()))?;
         }
     }
     if let Some(aside) = &kept_aside {
-        owner_only_tree(aside).with_context(|| format!("cannot restrict {}", aside.display()))?;
+        vigia_store::owner_only_tree(aside).with_context(|| format!("cannot restrict {}", aside.display()))?;
     }
     Ok(Restored { manifest, blobs, kept_aside })
 }

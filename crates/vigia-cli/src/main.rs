@@ -701,7 +701,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let key = copy.master_key();
             copy.close().await;
             vigia_cli::archive::write_manifest(&out, &report, counts, &key)?;
-            vigia_cli::archive::owner_only_tree(&out)?;
+            vigia_store::owner_only_tree(&out)?;
             println!(
                 "Backup written to {} ({} audit entries, head {})",
                 out.display(),

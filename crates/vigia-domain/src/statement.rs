@@ -105,10 +105,6 @@ impl Scope {
             (Some(a), Some(b)) => !a.is_disjoint(&b),
         }
     }
-
-    pub fn covers(&self, facility_id: i64, states: &BTreeMap<i64, String>) -> bool {
-        self.facilities(states).is_none_or(|set| set.contains(&facility_id))
-    }
 }
 
 /// One thing a statement claims, for a period (open-ended when `until` is `None`).
@@ -141,14 +137,16 @@ pub struct StatementFacts {
     pub claims: Vec<(i64, ClaimDraft)>,
 }
 
-/// A refused access attempt, as the words-against-practice rule reads it.
+/// Refused access attempts of one organization at one facility on one day, as the
+/// words-against-practice rule reads them: daily counts, so the rule's cost follows the
+/// days in a claim's period, not the number of attempts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Refusal {
-    pub attempt_id: i64,
     pub org_id: i64,
     pub facility_id: i64,
-    /// The civil day of the attempt in the facility's time zone.
+    /// The civil day of the attempts in the facility's time zone.
     pub day: Date,
+    pub count: u32,
 }
 
 choice!(
@@ -168,8 +166,10 @@ pub struct Detection {
     /// The claims involved: for conflicts and reversals, earlier first.
     pub claims: Vec<i64>,
     pub statements: Vec<i64>,
-    /// For words against practice: the refused attempts in the claim's scope and period.
-    pub attempts: Vec<i64>,
+    /// For words against practice: how many attempts were refused in the claim's scope
+    /// and period, and on which (facility, day) — earliest first.
+    pub refusals: usize,
+    pub days: Vec<(i64, Date)>,
     pub organizations: usize,
     /// From the first statement to the second (conflicts and reversals).
     pub gap: Option<Micros>,
@@ -212,29 +212,47 @@ pub fn detect(statements: &[StatementFacts], refusals: &[Refusal], states: &BTre
                 key: format!("{}:{ida}:{idb}", rule.as_str()),
                 claims: vec![*ida, *idb],
                 statements: vec![sa.id, sb.id],
-                attempts: Vec::new(),
+                refusals: 0,
+                days: Vec::new(),
                 organizations: 0,
                 gap: Some(sb.published_at - sa.published_at),
             });
         }
     }
+    // By day, so each claim reads only the days of its period.
+    let mut by_day: Vec<&Refusal> = refusals.iter().filter(|r| r.count > 0).collect();
+    by_day.sort_by_key(|r| (r.day, r.facility_id, r.org_id));
     for (s, id, c) in &claims {
         if c.topic != NGO_ACCESS || !c.position.says_access_is_open() {
             continue;
         }
-        let mut hits: Vec<&Refusal> =
-            refusals.iter().filter(|r| c.covers_day(r.day) && c.scope.covers(r.facility_id, states)).collect();
-        if hits.is_empty() {
+        let covered = c.scope.facilities(states);
+        let start = by_day.partition_point(|r| r.day < c.from);
+        let mut orgs = BTreeSet::new();
+        let mut days: Vec<(i64, Date)> = Vec::new();
+        let mut refused = 0usize;
+        for r in by_day[start..].iter().take_while(|r| c.covers_day(r.day)) {
+            if covered.as_ref().is_some_and(|set| !set.contains(&r.facility_id)) {
+                continue;
+            }
+            orgs.insert(r.org_id);
+            refused += r.count as usize;
+            if days.last() != Some(&(r.facility_id, r.day)) {
+                days.push((r.facility_id, r.day));
+            }
+        }
+        if refused == 0 {
             continue;
         }
-        hits.sort_by_key(|r| (r.day, r.attempt_id));
-        let orgs: BTreeSet<i64> = hits.iter().map(|r| r.org_id).collect();
+        days.sort_by_key(|(f, d)| (*d, *f));
+        days.dedup();
         out.push(Detection {
             rule: Rule::WordsAgainstPractice,
             key: format!("words_against_practice:{id}"),
             claims: vec![*id],
             statements: vec![s.id],
-            attempts: hits.iter().map(|r| r.attempt_id).collect(),
+            refusals: refused,
+            days,
             organizations: orgs.len(),
             gap: None,
         });
@@ -575,21 +593,23 @@ mod tests {
     #[test]
     fn refusals_during_a_claim_of_open_access_are_words_against_practice() {
         let refusals = [
-            Refusal { attempt_id: 100, org_id: 1, facility_id: 1, day: date(2020, 1, 21) },
-            Refusal { attempt_id: 101, org_id: 2, facility_id: 3, day: date(2020, 1, 22) },
-            Refusal { attempt_id: 99, org_id: 2, facility_id: 3, day: date(2020, 1, 10) },
+            Refusal { org_id: 2, facility_id: 3, day: date(2020, 1, 22), count: 1 },
+            Refusal { org_id: 1, facility_id: 1, day: date(2020, 1, 21), count: 2 },
+            Refusal { org_id: 2, facility_id: 3, day: date(2020, 1, 10), count: 1 },
+            Refusal { org_id: 3, facility_id: 3, day: date(2020, 1, 22), count: 0 },
         ];
         let d = detect(&episode(), &refusals, &states());
         let w = d.iter().find(|d| d.rule == Rule::WordsAgainstPractice).expect("words against practice");
         assert_eq!(w.claims, vec![21]);
-        assert_eq!(w.attempts, vec![100, 101], "the refusal before the claim's period does not count");
-        assert_eq!(w.organizations, 2);
+        assert_eq!(w.refusals, 3, "the refusal before the claim's period does not count");
+        assert_eq!(w.days, vec![(1, date(2020, 1, 21)), (3, date(2020, 1, 22))], "earliest first");
+        assert_eq!(w.organizations, 2, "a day without refusals names no organization");
         // A claim limited to Chiapas cites only Chiapas.
         let mut s = episode();
         s[1].claims[0].1.scope = Scope::State { code: "07".into() };
         let d = detect(&s, &refusals, &states());
         let w = d.iter().find(|d| d.rule == Rule::WordsAgainstPractice).expect("words");
-        assert_eq!(w.attempts, vec![100]);
+        assert_eq!((w.refusals, w.days.clone()), (2, vec![(1, date(2020, 1, 21))]));
     }
 
     #[test]
@@ -689,6 +709,39 @@ mod tests {
     }
 
     proptest! {
+        /// The rule on daily counts says what a count of every refused attempt, one by
+        /// one, says: how many, on which days, by how many organizations.
+        #[test]
+        fn words_against_practice_counts_what_each_attempt_would(
+            c in any_claim(),
+            refusals in proptest::collection::vec((1i64..4, 1i64..5, 0i64..90, 0u32..3), 0..40),
+        ) {
+            let c = ClaimDraft { topic: NGO_ACCESS.into(), position: Position::Permitted, ..c };
+            let refusals: Vec<Refusal> = refusals
+                .into_iter()
+                .map(|(org_id, facility_id, day, count)| Refusal {
+                    org_id, facility_id, count,
+                    day: date(2020, 1, 1).checked_add(jiff::Span::new().days(day)).expect("date"),
+                })
+                .collect();
+            let d = detect(&[statement(1, "segob", 0, vec![(5, c.clone())])], &refusals, &states());
+            // One by one: each attempt is a refusal of count 1.
+            let covered = c.scope.facilities(&states());
+            let each: Vec<&Refusal> = refusals
+                .iter()
+                .flat_map(|r| std::iter::repeat_n(r, r.count as usize))
+                .filter(|r| c.covers_day(r.day) && covered.as_ref().is_none_or(|set| set.contains(&r.facility_id)))
+                .collect();
+            let mut days: Vec<(i64, Date)> = each.iter().map(|r| (r.facility_id, r.day)).collect();
+            days.sort_by_key(|(f, d)| (*d, *f));
+            days.dedup();
+            let orgs: BTreeSet<i64> = each.iter().map(|r| r.org_id).collect();
+            match d.first() {
+                Some(w) => prop_assert_eq!((w.refusals, w.days.clone(), w.organizations), (each.len(), days, orgs.len())),
+                None => prop_assert!(each.is_empty()),
+            }
+        }
+
         #[test]
         fn detections_do_not_depend_on_input_order(
             claims in proptest::collection::vec((any_claim(), 0usize..3, 0i64..100), 0..8),
@@ -700,7 +753,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, (c, a, t))| statement(i as i64 + 1, authorities[a], t * H, vec![(i as i64 + 100, c)]))
                 .collect();
-            let refusals = [Refusal { attempt_id: 7, org_id: 1, facility_id: 1, day: date(2020, 1, 15) }];
+            let refusals = [Refusal { org_id: 1, facility_id: 1, day: date(2020, 1, 15), count: 1 }];
             let d1 = detect(&s, &refusals, &states());
             let n = s.len().min(1);
             if reversed { s.reverse(); } else { s.rotate_left(n); }

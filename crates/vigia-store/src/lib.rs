@@ -645,6 +645,9 @@ pub trait Store: Send + Sync {
     /// `(id, facility, local day)` of the refused attempts `viewer_org` may see on a
     /// local day in `[from_day, until_day)`, oldest first.
     async fn refused_attempts(&self, viewer_org: i64, from_day: i32, until_day: i32) -> Result<Vec<(i64, i64, i32)>>;
+    /// `(attempted_at, outcome)` of every attempt in `[from, until)` that `viewer_org`
+    /// may see, at any facility: what a timeline of outcomes draws, and no more.
+    async fn attempt_outcomes(&self, viewer_org: i64, from: Micros, until: Micros) -> Result<Vec<(Micros, Outcome)>>;
     /// `(attempted_at, outcome)` of every attempt at `facility_id` in `[from, until)`
     /// that `viewer_org` may see: what a calendar of outcomes needs, and no more.
     async fn facility_outcomes(
@@ -660,6 +663,13 @@ pub trait Store: Send + Sync {
     /// to them or to who sees them; the generation when they are rebuilt (a copy must
     /// then be fetched whole).
     async fn access_state(&self) -> Result<(i64, i64)>;
+    /// Moves with every recorded change: the audit history's last entry (every write is
+    /// audited) with [`Store::access_state`], for answers kept until the data change.
+    async fn data_version(&self) -> Result<(i64, i64, i64)>;
+    /// Opens a value sealed into a text column (as the audit history also keeps it) for
+    /// `org_id`'s `field`, e.g. `attempt.notes`; text written before such fields were
+    /// sealed comes back as it is.
+    async fn open_text(&self, org_id: i64, field: &str, stored: &str) -> Result<String>;
     /// Recounts the daily table from the attempts (after `audit verify` found it out of step).
     async fn recount_access(&self) -> Result<()>;
 
@@ -863,6 +873,27 @@ pub async fn open(url: &str, keys: &[MasterKey]) -> Result<DynStore> {
     } else {
         Err(StoreError::Unsupported("database URL must start with sqlite: or postgres://"))
     }
+}
+
+/// Makes a tree readable by its owner only (security review finding 10): every
+/// directory 0700, every file 0600; symbolic links are left alone, not followed.
+pub fn owner_only_tree(root: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::symlink_metadata(root)?;
+        if meta.is_dir() {
+            std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700))?;
+            for entry in std::fs::read_dir(root)? {
+                owner_only_tree(&entry?.path())?;
+            }
+        } else if meta.is_file() {
+            std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = root;
+    Ok(())
 }
 
 /// The SQLite URL for a database file.

@@ -7,7 +7,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 type Db = sqlx::Sqlite;
 const BACKEND: Backend = Backend::Sqlite;
-const MIGRATIONS: [(i64, &str, &str); 17] = [
+const MIGRATIONS: [(i64, &str, &str); 18] = [
     (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
     (2, "access", include_str!("../migrations/sqlite/0002_access.sql")),
     (3, "evidence", include_str!("../migrations/sqlite/0003_evidence.sql")),
@@ -25,6 +25,7 @@ const MIGRATIONS: [(i64, &str, &str); 17] = [
     (15, "password_resets", include_str!("../migrations/sqlite/0015_password_resets.sql")),
     (16, "reviews_by_org", include_str!("../migrations/sqlite/0016_reviews_by_org.sql")),
     (17, "sealed_evidence", include_str!("../migrations/sqlite/0017_sealed_evidence.sql")),
+    (18, "case_reference_key", include_str!("../migrations/sqlite/0018_case_reference_key.sql")),
 ];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {
@@ -40,6 +41,9 @@ async fn connect_pool(url: &str) -> Result<Pool<Db>> {
         // 32 MiB of page cache per connection (default 2 MiB): a bulk import's index
         // pages stay in memory instead of spilling to the WAL again and again.
         .pragma("cache_size", "-32768")
+        // What a correction replaces (text kept before it was sealed, say) is
+        // overwritten with zeros, not left readable in free pages.
+        .pragma("secure_delete", "on")
         .busy_timeout(Duration::from_secs(30));
     Ok(SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?)
 }

@@ -214,18 +214,24 @@ impl Vault {
     pub fn seal(&self, org_id: i64, version: i64, field: &str, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
         let key = keys.get(&(org_id, version)).ok_or(VaultError::NoKey(org_id))?;
-        let nonce = random::<24>()?;
-        let aad = field_aad(org_id, field);
-        let ct = XChaCha20Poly1305::new(key.as_ref().into())
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
-            .map_err(|_| VaultError::Damaged)?;
-        let ver = u32::try_from(version).map_err(|_| VaultError::Damaged)?;
-        let mut out = Vec::with_capacity(1 + 4 + 24 + ct.len());
-        out.push(1u8);
-        out.extend_from_slice(&ver.to_be_bytes());
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&ct);
-        Ok(out)
+        seal_with(key, org_id, version, field, plaintext)
+    }
+
+    /// A sealer for one organization's data key `version`, owned, for work done away
+    /// from the vault (an import's preparing thread).
+    pub fn sealer(&self, org_id: i64, version: i64) -> Result<Sealer, VaultError> {
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        let key = keys.get(&(org_id, version)).ok_or(VaultError::NoKey(org_id))?;
+        Ok(Sealer { org_id, version, key: key.clone() })
+    }
+
+    /// Opens a value sealed as text by [`Sealer::seal_text`]; text without the mark
+    /// (written before such fields were sealed) comes back as it is.
+    pub fn open_text(&self, org_id: i64, field: &str, stored: &str) -> Result<String, VaultError> {
+        let Some(encoded) = stored.strip_prefix(TEXT_MARK) else { return Ok(stored.to_string()) };
+        let sealed = base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| VaultError::Damaged)?;
+        let plain = self.open(org_id, field, &sealed)?;
+        String::from_utf8(plain.to_vec()).map_err(|_| VaultError::Damaged)
     }
 
     /// The data-key version a sealed value was made with.
@@ -249,6 +255,60 @@ impl Vault {
             .map_err(|_| VaultError::Damaged)?;
         Ok(Zeroizing::new(pt))
     }
+}
+
+/// What begins a sealed value kept in a text column: a control character, which no
+/// free text accepted by the domain contains, then the format.
+pub const TEXT_MARK: &str = "\u{1}v1:";
+
+/// Whether a text column's value is sealed.
+pub fn is_sealed_text(stored: &str) -> bool {
+    stored.starts_with(TEXT_MARK)
+}
+
+/// One organization's data key, owned: seals values the vault opens.
+#[derive(Clone)]
+pub struct Sealer {
+    org_id: i64,
+    version: i64,
+    key: Zeroizing<[u8; 32]>,
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sealer(org {}, key {}, [REDACTED])", self.org_id, self.version)
+    }
+}
+
+impl Sealer {
+    pub fn org_id(&self) -> i64 {
+        self.org_id
+    }
+
+    /// Seals `plaintext` as [`Vault::seal`] does.
+    pub fn seal(&self, field: &str, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+        seal_with(&self.key, self.org_id, self.version, field, plaintext)
+    }
+
+    /// Seals a text for a text column: [`TEXT_MARK`] then the sealed bytes in base64.
+    pub fn seal_text(&self, field: &str, plaintext: &str) -> Result<String, VaultError> {
+        Ok(format!("{TEXT_MARK}{}", b64(&self.seal(field, plaintext.as_bytes())?)))
+    }
+}
+
+fn seal_with(key: &[u8; 32], org_id: i64, version: i64, field: &str, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+    let nonce = random::<24>()?;
+    let aad = field_aad(org_id, field);
+    let ct = XChaCha20Poly1305::new(key.into())
+        .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
+        .map_err(|_| VaultError::Damaged)?;
+    let ver = u32::try_from(version).map_err(|_| VaultError::Damaged)?;
+    let mut out = Vec::with_capacity(1 + 4 + 24 + ct.len());
+    out.push(1u8);
+    out.extend_from_slice(&ver.to_be_bytes());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&ct);
+    Ok(out)
 }
 
 /// Evidence files are sealed in chunks so that no reader ever trusts bytes it has not
@@ -334,9 +394,9 @@ impl Vault {
 }
 
 impl Vault {
-    /// A short stable pseudonym for `(label, id)` in an organization, keyed by its first
-    /// data key: without the key it cannot be linked back to the record.
-    pub fn pseudonym(&self, org_id: i64, label: &str, id: i64) -> Result<String, VaultError> {
+    /// Fills `out` with a key derived (HKDF-SHA256, `salt`, `info`) from the
+    /// organization's first data key, which stays the same when data keys are added.
+    fn derive_from_first_key(&self, org_id: i64, salt: &[u8], info: &[u8], out: &mut [u8]) -> Result<(), VaultError> {
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
         let key = keys
             .iter()
@@ -344,9 +404,25 @@ impl Vault {
             .min_by_key(|((_, v), _)| *v)
             .map(|(_, k)| k)
             .ok_or(VaultError::NoKey(org_id))?;
-        let hk = Hkdf::<Sha256>::new(Some(b"vigia/pseudonym"), key.as_ref());
+        Hkdf::<Sha256>::new(Some(salt), key.as_ref()).expand(info, out).map_err(|_| VaultError::Damaged)
+    }
+
+    /// A keyed hash of `text` for `purpose` in an organization (HMAC-SHA256 under a key
+    /// derived from its first data key, hex): equal texts give equal hashes, so a sealed
+    /// value can still be unique, and without the key the hash says nothing.
+    pub fn blind_index(&self, org_id: i64, purpose: &str, text: &str) -> Result<String, VaultError> {
+        let mut okm = Zeroizing::new([0u8; 32]);
+        self.derive_from_first_key(org_id, b"vigia/blind-index", purpose.as_bytes(), okm.as_mut())?;
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(okm.as_ref()).map_err(|_| VaultError::Damaged)?;
+        m.update(text.as_bytes());
+        Ok(hex::encode(m.finalize().into_bytes()))
+    }
+
+    /// A short stable pseudonym for `(label, id)` in an organization, keyed by its first
+    /// data key: without the key it cannot be linked back to the record.
+    pub fn pseudonym(&self, org_id: i64, label: &str, id: i64) -> Result<String, VaultError> {
         let mut out = [0u8; 5];
-        hk.expand(format!("{label}/{id}").as_bytes(), &mut out).map_err(|_| VaultError::Damaged)?;
+        self.derive_from_first_key(org_id, b"vigia/pseudonym", format!("{label}/{id}").as_bytes(), &mut out)?;
         Ok(hex::encode_upper(out))
     }
 }
@@ -438,6 +514,21 @@ mod tests {
         let s = v.seal_file(7, 1, "abc", b"foto").expect("seal");
         assert!(w.open_file(7, "abc", &s).is_err(), "another key");
         assert!(!Vault::is_sealed_file(b"\xFF\xD8\xFF foto"));
+    }
+
+    /// Finding 11: free text sealed into a text column opens only for its organization
+    /// and field; text written before sealing reads as it was.
+    #[test]
+    fn sealed_text_opens_for_its_field_and_organization_only() {
+        let (v, _) = vault_with_key(7);
+        let s = v.sealer(7, 1).expect("sealer").seal_text("attempt.notes", "Vimos a Ana López").expect("seal");
+        assert!(is_sealed_text(&s) && !s.contains("Ana"));
+        assert_eq!(v.open_text(7, "attempt.notes", &s).expect("open"), "Vimos a Ana López");
+        assert!(v.open_text(7, "attempt.official", &s).is_err());
+        assert!(v.open_text(8, "attempt.notes", &s).is_err());
+        assert_eq!(v.open_text(7, "attempt.notes", "escrito antes").expect("plain"), "escrito antes");
+        assert!(v.open_text(7, "attempt.notes", &format!("{TEXT_MARK}no es base64")).is_err());
+        assert!(v.sealer(8, 1).is_err(), "no key, no sealer");
     }
 
     #[test]

@@ -416,11 +416,12 @@ async fn an_import_is_one_audit_entry_that_still_catches_any_changed_row() {
         assert!(report.ok(), "{:?}", report.problems);
         assert_eq!(report.head_seq, before + 1, "one entry for 2,500 rows");
 
-        // The digest is over the attempts as stored, in id order.
+        // The digest is over the attempts as stored (free text sealed, finding 11), in
+        // id order: what each one's history shows as its import's version.
         let mut digest = ImportDigest::default();
         for id in imp.first_id..=imp.last_id {
-            let a = store.attempt(b, id).await.expect("get").expect("imported");
-            digest.push(&row_hash(a.content_json().as_bytes()));
+            let h = store.history(RecordType::AccessAttempt, id, None).await.expect("history");
+            digest.push(&row_hash(h[0].content.as_bytes()));
         }
         assert_eq!(digest.finish().all, imp.rows_sha256);
 
@@ -431,7 +432,14 @@ async fn an_import_is_one_audit_entry_that_still_catches_any_changed_row() {
         let history = store.history(RecordType::AccessAttempt, id, None).await.expect("history");
         assert_eq!(history.len(), 1);
         assert_eq!((history[0].action.as_str(), history[0].seq), ("import", before + 1));
-        assert_eq!(history[0].content, original.content_json());
+        let imported = history[0].content.clone();
+        assert!(!imported.contains("Subdirector de guardia"), "the official is sealed in the history: {imported}");
+        let mut shown: serde_json::Value = serde_json::from_str(&imported).expect("json");
+        shown["official"] = serde_json::json!(store
+            .open_text(b, "attempt.official", shown["official"].as_str().expect("sealed"))
+            .await
+            .expect("opens"));
+        assert_eq!(shown, serde_json::from_str::<serde_json::Value>(&original.content_json()).expect("json"));
         let mut fixed = original.draft.clone();
         fixed.outcome = Outcome::Granted;
         fixed.reason_category = None;
@@ -439,7 +447,7 @@ async fn an_import_is_one_audit_entry_that_still_catches_any_changed_row() {
         let history = store.history(RecordType::AccessAttempt, id, None).await.expect("history");
         let actions: Vec<&str> = history.iter().map(|h| h.action.as_str()).collect();
         assert_eq!(actions, ["import", "update"]);
-        assert_eq!(history[0].content, original.content_json(), "the imported version survives the correction");
+        assert_eq!(history[0].content, imported, "the imported version survives the correction");
         assert!(history[1].content.contains("\"outcome\":\"granted\""), "{}", history[1].content);
         store.update_attempt(&beto, b, id, Some(2), original.draft.clone()).await.expect("correct again");
         let report = store.verify_audit().await.expect("verify");
@@ -649,7 +657,7 @@ async fn evidence_kept_in_the_clear_is_sealed_when_the_store_opens() {
     use vigia_domain::access::Outcome;
     for db in TestDb::all().await {
         let key = MasterKey::generate().expect("key");
-        let (store, ana, _) = seeded(&db, &key).await;
+        let (store, ana, beto) = seeded(&db, &key).await;
         let a = ana.org_id.expect("org");
         let f = store.create_facility(&ana, draft("Siglo XXI", None)).await.expect("facility").id;
         let attempt = store.create_attempt(&ana, a, super_attempt(f, Outcome::Denied)).await.expect("attempt");
@@ -686,6 +694,37 @@ async fn evidence_kept_in_the_clear_is_sealed_when_the_store_opens() {
         };
         assert!(vigia_store::vault::Vault::is_sealed_file(&stored) && !stored.windows(4).any(|w| w == b"foto"));
         assert!(store.verify_audit().await.expect("verify").ok());
+        if let Some(dir) = &db.dir {
+            let blobs = dir.join("blobs");
+            let sub = blobs.join(&sha[..2]);
+            // The same bytes from another organization: stored once, no second copy.
+            let b = beto.org_id.expect("org");
+            let other = store.create_attempt(&beto, b, super_attempt(f, Outcome::Denied)).await.expect("attempt");
+            store
+                .add_attachment(&beto, b, RecordType::AccessAttempt, other.id, "fila.jpg", "image/jpeg", &photo)
+                .await
+                .expect("attach");
+            assert!(!sub.join(format!("{sha}.{b}")).exists(), "an unused sealed copy is left behind");
+            assert_eq!(store.blob(&sha).await.expect("blob"), photo);
+            // A plain copy left by a stop in the middle of sealing, and directories made
+            // before they were owner-only, are put right when the store opens.
+            std::fs::write(sub.join(&sha), &photo).expect("plain leftover");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+            }
+            store.close().await;
+            let store = open(&db, &key).await;
+            assert!(!sub.join(&sha).exists(), "the plain leftover is removed");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(&sub).expect("meta").permissions().mode() & 0o777;
+                assert_eq!(mode, 0o700);
+            }
+            assert!(store.verify_audit().await.expect("verify").ok());
+        }
     }
 }
 
@@ -1087,5 +1126,27 @@ async fn daily_counts_follow_every_write_and_tampering_is_caught() {
         assert!(store.access_state().await.expect("state").1 > before.1, "a rebuild is a new generation");
         let report = store.verify_audit().await.expect("verify");
         assert!(report.ok(), "{:?}", report.problems);
+    }
+}
+
+/// An organization added from the command line while the server runs (another store
+/// on the same database): the server opens its data key when it first needs it, so
+/// its sealed fields are written and read without a restart.
+#[tokio::test]
+async fn an_organization_added_elsewhere_seals_and_opens_without_a_restart() {
+    use vigia_domain::access::Outcome;
+    for db in TestDb::all().await {
+        let key = MasterKey::generate().expect("key");
+        let (server, ana, _) = seeded(&db, &key).await;
+        let f = server.create_facility(&ana, draft("Siglo XXI", None)).await.expect("facility").id;
+        let cli = open(&db, &key).await;
+        let c = cli.create_org(&Actor::SYSTEM, "org-c", "Org C").await.expect("org c").id;
+        cli.close().await;
+        let mut d = super_attempt(f, Outcome::Denied);
+        d.notes = Some("Vimos a Carla".into());
+        let a = server.create_attempt(&Actor::SYSTEM, c, d).await.expect("sealed with the new key");
+        let read = server.attempt(c, a.id).await.expect("read").expect("visible");
+        assert_eq!(read.draft.notes.as_deref(), Some("Vimos a Carla"));
+        assert!(server.verify_audit().await.expect("verify").ok());
     }
 }

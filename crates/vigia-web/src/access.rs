@@ -629,7 +629,7 @@ async fn history_page(
     let page = HistoryPage {
         c: Chrome::new(&ctx, &format!("/access/{}/history", a.id)),
         title: tr(l, "access-title"),
-        versions: crate::ui::version_views(&st, l, &entries).await?,
+        versions: crate::ui::version_views(&st, l, &crate::ui::with_text_opened(&st, &entries).await?).await?,
         withheld: (withheld > 0).then(|| tr_args(l, "history-withheld", &[("count", withheld.to_string())])),
     };
     render(StatusCode::OK, &page)

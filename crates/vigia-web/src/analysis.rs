@@ -204,6 +204,32 @@ struct MirrorState {
     scans: HashMap<(i64, String), Scan>,
     /// Tallies answered at this version, by (viewer, question).
     tallies: HashMap<(i64, String), Cells>,
+    /// Refusals by day, facility and organization as each viewer sees them (what the
+    /// words-against-practice rule reads), kept across versions and updated with what
+    /// changed.
+    refusals: HashMap<i64, RefusalDays>,
+}
+
+/// One viewer's refusals by (day, facility, organization), and the same as the rule's
+/// input, earliest first.
+struct RefusalDays {
+    counts: BTreeMap<(i32, i64, i64), u32>,
+    list: std::sync::Arc<Vec<vigia_domain::statement::Refusal>>,
+}
+
+impl RefusalDays {
+    fn listed(counts: BTreeMap<(i32, i64, i64), u32>) -> Self {
+        let list = counts
+            .iter()
+            .map(|(&(day, facility_id, org_id), &count)| vigia_domain::statement::Refusal {
+                org_id,
+                facility_id,
+                day: date_of_day(day),
+                count,
+            })
+            .collect();
+        RefusalDays { counts, list: std::sync::Arc::new(list) }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -242,6 +268,43 @@ impl MirrorState {
             scan.update(&changes);
         }
         self.scans = scans;
+    }
+
+    /// Feeds what changed to each viewer's refusals by day.
+    fn update_refusals(&mut self, changed: &[(Cell, i64, i64)]) {
+        let mut all = std::mem::take(&mut self.refusals);
+        for (viewer, days) in all.iter_mut() {
+            let mut moved = false;
+            for (cell, _, old) in changed.iter().filter(|(c, _, old)| c.refusals != *old && self.visible(*viewer, c)) {
+                let key = (cell.day, cell.facility_id, cell.org_id);
+                let n = i64::from(days.counts.get(&key).copied().unwrap_or(0)) + cell.refusals - old;
+                match u32::try_from(n) {
+                    Ok(n) if n > 0 => days.counts.insert(key, n),
+                    _ => days.counts.remove(&key),
+                };
+                moved = true;
+            }
+            if moved {
+                *days = RefusalDays::listed(std::mem::take(&mut days.counts));
+            }
+        }
+        self.refusals = all;
+    }
+
+    /// A viewer's refusals by day, computed from the cells the first time.
+    fn refusal_days(&mut self, viewer: i64) -> std::sync::Arc<Vec<vigia_domain::statement::Refusal>> {
+        if let Some(r) = self.refusals.get(&viewer) {
+            return r.list.clone();
+        }
+        let mut counts: BTreeMap<(i32, i64, i64), u32> = BTreeMap::new();
+        for c in self.cells.iter().filter(|c| c.refusals > 0 && self.visible(viewer, c)) {
+            *counts.entry((c.day, c.facility_id, c.org_id)).or_default() +=
+                u32::try_from(c.refusals).unwrap_or(u32::MAX);
+        }
+        let days = RefusalDays::listed(counts);
+        let list = days.list.clone();
+        self.refusals.insert(viewer, days);
+        list
     }
 
     fn visible(&self, viewer: i64, c: &Cell) -> bool {
@@ -426,8 +489,14 @@ impl Mirror {
                 }
             }
             match changed {
-                Some(changed) if partners == state.partners => state.update_scans(&changed),
-                _ => state.scans.clear(),
+                Some(changed) if partners == state.partners => {
+                    state.update_scans(&changed);
+                    state.update_refusals(&changed);
+                }
+                _ => {
+                    state.scans.clear();
+                    state.refusals.clear();
+                }
             }
             state.partners = partners;
             state.episodes.clear();
@@ -435,6 +504,22 @@ impl Mirror {
             state.loaded = true;
         }
         Ok(state.downgrade())
+    }
+
+    /// Refusals the viewer may see, by organization, facility and facility-local day,
+    /// earliest first: what the words-against-practice rule reads (`statements.rs`).
+    pub(crate) async fn refusal_days(
+        &self,
+        store: &DynStore,
+        viewer: i64,
+    ) -> vigia_store::Result<std::sync::Arc<Vec<vigia_domain::statement::Refusal>>> {
+        {
+            let state = self.fresh(store).await?;
+            if let Some(r) = state.refusals.get(&viewer) {
+                return Ok(r.list.clone());
+            }
+        }
+        Ok(self.state.write().await.refusal_days(viewer))
     }
 
     /// Episodes for the viewer at the current version (computed once per version).
@@ -1015,4 +1100,60 @@ async fn map_svg(
         format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}", access_map(&a, ctx.locale)),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cell(
+        v: i64,
+        (facility_id, day, org_id, shared, refusals): (i64, i32, i64, bool, i64),
+    ) -> vigia_store::DailyCell {
+        vigia_store::DailyCell {
+            facility_id,
+            day,
+            org_id,
+            purpose: Purpose::Monitoring,
+            shared,
+            attempts: refusals + 1,
+            refusals,
+            version: v,
+        }
+    }
+
+    proptest! {
+        /// Finding 19: the refusals by day a viewer's words-against-practice rule reads,
+        /// kept up to date write after write, are what a recount from the cells says —
+        /// and only what the viewer may see (own, or shared by a coalition partner).
+        #[test]
+        fn refusals_kept_up_to_date_equal_a_recount(
+            first in proptest::collection::vec((1i64..4, 0i32..6, 1i64..4, any::<bool>(), 0i64..4), 0..30),
+            later in proptest::collection::vec(proptest::collection::vec((1i64..4, 0i32..6, 1i64..4, any::<bool>(), 0i64..4), 0..6), 0..6),
+        ) {
+            let mut state = MirrorState::default();
+            // Organizations 1 and 2 share a coalition; 3 is alone.
+            state.partners.insert(1, [1, 2].into_iter().collect());
+            state.partners.insert(2, [1, 2].into_iter().collect());
+            state.apply(first.into_iter().map(|c| cell(1, c)).collect());
+            for viewer in 1..4 {
+                state.refusal_days(viewer);
+            }
+            for (i, batch) in later.into_iter().enumerate() {
+                let changed = state.apply(batch.into_iter().map(|c| cell(i as i64 + 2, c)).collect());
+                state.update_refusals(&changed);
+            }
+            for viewer in 1..4 {
+                let kept = state.refusal_days(viewer);
+                let mut recount = MirrorState { cells: state.cells.clone(), partners: state.partners.clone(), ..Default::default() };
+                let fresh = recount.refusal_days(viewer);
+                prop_assert_eq!(kept.as_ref(), fresh.as_ref());
+                for r in kept.iter() {
+                    prop_assert!(r.count > 0);
+                    prop_assert!(r.org_id == viewer || (viewer != 3 && r.org_id != 3));
+                }
+            }
+        }
+    }
 }

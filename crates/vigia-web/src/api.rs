@@ -408,7 +408,15 @@ async fn attempt_history(
     let user = api_user(&ctx, Permission::ReadFacilities)?;
     let a = crate::access::visible(&st, &ctx, &id).await?;
     let (entries, withheld) = crate::access::history(&st, user.org_id, &a).await?;
-    Ok(Json(history_json(&entries, withheld)))
+    let mut v = history_json(&entries, withheld);
+    // What the sealed text says, beside the content the audit history holds.
+    let opened = crate::ui::opened_text(&st, &entries).await?;
+    if let Some(items) = v["items"].as_array_mut() {
+        for (item, text) in items.iter_mut().zip(opened) {
+            item["opened"] = serde_json::Value::Object(text);
+        }
+    }
+    Ok(Json(v))
 }
 
 /// The history of a record as JSON, oldest first, with the number of versions the

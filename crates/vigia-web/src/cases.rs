@@ -1322,7 +1322,7 @@ async fn history_page(
     let page = HistoryPage {
         c: Chrome::new(&ctx, &format!("/cases/{}/history", c.id)),
         title: tr_args(ctx.locale, "case-title", &[("case", c.fields.reference.clone())]),
-        versions: crate::ui::version_views(&st, ctx.locale, &entries).await?,
+        versions: crate::ui::version_views(&st, ctx.locale, &crate::ui::with_text_opened(&st, &entries).await?).await?,
         withheld: None,
     };
     render(StatusCode::OK, &page)

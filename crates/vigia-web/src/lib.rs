@@ -121,11 +121,13 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The daily access counts in memory, for the analysis.
     pub analyses: Arc<analysis::Mirror>,
+    /// Contradictions found, per viewer, until the data change.
+    pub detections: Arc<statements::FoundCache>,
 }
 
 /// The whole application: pages, API, static files, with the request context layer.
 pub fn app(store: DynStore, config: Config) -> Router {
-    let state = AppState { store, config: Arc::new(config), analyses: Arc::default() };
+    let state = AppState { store, config: Arc::new(config), analyses: Arc::default(), detections: Arc::default() };
     ui::routes()
         .merge(api::routes())
         .router

@@ -414,7 +414,10 @@ fn case_parts() -> (Value, Value) {
         "Detection": {"type": "object", "required": ["key", "rule"], "properties": {
             "key": {"type": "string"}, "rule": {"type": "string", "enum": ["conflict", "reversal", "words_against_practice"]},
             "claims": {"type": "array", "items": {"type": "integer"}}, "statements": {"type": "array", "items": {"type": "integer"}},
-            "attempts": {"type": "array", "items": {"type": "integer"}}, "organizations": {"type": "integer"},
+            "attempts": {"type": "array", "items": {"type": "integer"}, "description": "Words against practice: the first 20 refused attempts cited, earliest first"},
+            "refusals": {"type": "integer", "description": "Words against practice: every refused attempt you may see in the claim's scope and period"},
+            "refusal_days": {"type": "integer", "description": "On how many facility-days those refusals fell"},
+            "organizations": {"type": "integer"},
             "gap_seconds": {"type": ["integer", "null"]}, "gap": {"type": ["string", "null"]},
             "review": {"type": ["object", "null"], "description": "The viewer's organization's review, with its reason"},
             "other_reviews": {"type": "array", "description": "Other organizations' reviews: who, the verdict and when (their reasons stay theirs)", "items": {
@@ -892,8 +895,9 @@ fn document_base() -> Value {
                     "type": "object", "required": ["seq", "at", "action", "content", "content_hash", "entry_hash"],
                     "properties": {
                         "seq": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}, "action": {"type": "string"},
-                        "actor": {"type": ["string", "null"]}, "content": {"type": "object"},
-                        "content_hash": {"type": "string"}, "entry_hash": {"type": "string"}
+                        "actor": {"type": ["string", "null"]}, "content": {"type": "object", "description": "What the audit history holds: free text that can name a person is sealed there"},
+                        "content_hash": {"type": "string"}, "entry_hash": {"type": "string"},
+                        "opened": {"type": "object", "description": "Attempts: what the sealed free text of this version says (reason_text, official, notes)", "additionalProperties": {"type": "string"}}
                     }
                 }}, "withheld_versions": {"type": "integer", "minimum": 0,
                     "description": "Earlier versions of another organization's attempt that were never shared with yours: they exist, and that is all you are told"}}},

@@ -11,11 +11,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Json};
-use vigia_domain::access::AttemptFilter;
 use vigia_domain::account::{Locale, Permission};
 use vigia_domain::input::RawInput;
 use vigia_domain::statement::{
-    self, describe_gap, Channel, Detection, Position, Refusal, Review, ReviewStatus, Scope, Statement,
+    self, describe_gap, Channel, Detection, Position, Review, ReviewStatus, Scope, Statement,
 };
 use vigia_domain::{format_instant, format_local, ValidationErrors};
 use vigia_store::now_micros;
@@ -94,13 +93,11 @@ async fn search(st: &AppState, q: Option<&str>) -> Result<Vec<Statement>, WebErr
     })
 }
 
-/// Every detection with what a reader needs: the statements, the attempts the viewer
-/// may see, and the latest review.
-/// What contradictions are found from: every statement, the attempts the viewer may
-/// see, and what the domain detects among them.
+/// What contradictions are found from: every statement, the refusals the viewer may
+/// see (as daily counts, from the analysis copy: the cost follows days, not attempts,
+/// security review finding 19), and what the domain detects among them.
 pub(crate) struct Evidence {
     pub statements: Vec<Statement>,
-    pub attempts: Vec<vigia_domain::access::Attempt>,
     pub found: Vec<Detection>,
 }
 
@@ -108,20 +105,10 @@ pub(crate) async fn evidence(st: &AppState, viewer_org: i64) -> Result<Evidence,
     let statements = st.store.statements().await?;
     let facilities = st.store.list_facilities().await?;
     let states: BTreeMap<i64, String> = facilities.iter().map(|f| (f.id, f.draft.state_code.clone())).collect();
-    let zones: HashMap<i64, &str> = facilities.iter().map(|f| (f.id, f.time_zone())).collect();
-    let attempts = st.store.list_attempts(viewer_org, &AttemptFilter { limit: 100_000, ..Default::default() }).await?;
-    let refusals: Vec<Refusal> = attempts
-        .iter()
-        .filter(|a| a.draft.outcome.is_refusal())
-        .filter_map(|a| {
-            let zone = zones.get(&a.draft.facility_id).copied().unwrap_or(ZONE);
-            let day = jiff::Timestamp::from_microsecond(a.draft.attempted_at).ok()?.in_tz(zone).ok()?.date();
-            Some(Refusal { attempt_id: a.id, org_id: a.org_id, facility_id: a.draft.facility_id, day })
-        })
-        .collect();
+    let refusals = st.analyses.refusal_days(&st.store, viewer_org).await?;
     let facts: Vec<_> = statements.iter().map(Statement::facts).collect();
     let found = statement::detect(&facts, &refusals, &states);
-    Ok(Evidence { statements, attempts, found })
+    Ok(Evidence { statements, found })
 }
 
 /// What organizations said of each detection (security review finding 12): every
@@ -132,6 +119,8 @@ struct Reviews {
     viewer_org: i64,
     by_key: HashMap<String, Vec<Review>>,
     org_names: HashMap<i64, String>,
+    /// Organizations sharing a coalition with the viewer's.
+    partners: std::collections::HashSet<i64>,
 }
 
 impl Reviews {
@@ -139,26 +128,117 @@ impl Reviews {
         self.by_key.get(key)?.iter().find(|r| r.org_id == self.viewer_org)
     }
 
+    /// Other organizations' reviews the viewer may know of. Conflicts and reversals
+    /// come from statements alone, which everyone reads; words against practice also
+    /// from refusals, so another organization's review of one would tell that it saw
+    /// refusals there: only coalition partners' are shown.
     fn others(&self, key: &str) -> impl Iterator<Item = (&str, &Review)> {
-        self.by_key.get(key).into_iter().flatten().filter(|r| r.org_id != self.viewer_org).map(|r| {
-            let name = self.org_names.get(&r.org_id).map(String::as_str).unwrap_or_default();
-            (name, r)
-        })
+        let from_refusals = key.starts_with(statement::Rule::WordsAgainstPractice.as_str());
+        self.by_key
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter(move |r| r.org_id != self.viewer_org && (!from_refusals || self.partners.contains(&r.org_id)))
+            .map(|r| {
+                let name = self.org_names.get(&r.org_id).map(String::as_str).unwrap_or_default();
+                (name, r)
+            })
     }
 }
 
-/// Every detection with the statements it cites and the reviews of each.
-async fn detections(st: &AppState, viewer_org: i64) -> Result<(Vec<Detection>, Vec<Statement>, Reviews), WebError> {
+/// How many refused attempts a words-against-practice detection cites by id.
+const CITED: usize = 20;
+
+/// The first refused attempts a words-against-practice detection cites (at most
+/// [`CITED`], earliest first): those of its earliest facility-days, read in one indexed
+/// range of days however many attempts the claim's whole period holds.
+async fn cited_attempts(st: &AppState, viewer_org: i64, d: &Detection) -> Result<Vec<i64>, WebError> {
+    use vigia_domain::access::day_number;
+    let first = &d.days[..d.days.len().min(CITED)];
+    let (Some((_, start)), Some((_, end))) = (first.first(), first.last()) else { return Ok(Vec::new()) };
+    let wanted: std::collections::HashSet<(i64, i32)> = first.iter().map(|(f, day)| (*f, day_number(*day))).collect();
+    let refused = st.store.refused_attempts(viewer_org, day_number(*start), day_number(*end) + 1).await?;
+    Ok(refused
+        .into_iter()
+        .filter(|(_, f, day)| wanted.contains(&(*f, *day)))
+        .map(|(id, _, _)| id)
+        .take(CITED)
+        .collect())
+}
+
+/// A detection with the refused attempts it cites by id.
+struct Found {
+    d: Detection,
+    cited: Vec<i64>,
+}
+
+/// Contradictions found for each viewer, kept until the data change (security review
+/// finding 19): the rule runs once after a write, not once per request.
+#[derive(Default)]
+pub struct FoundCache {
+    by_viewer: std::sync::Mutex<HashMap<i64, std::sync::Arc<tokio::sync::Mutex<Option<Kept>>>>>,
+}
+
+/// [`vigia_store::Store::data_version`]: moves with every recorded change.
+type DataVersion = (i64, i64, i64);
+type Kept = (DataVersion, std::sync::Arc<Detections>);
+
+/// Every detection with the attempts it cites, the statements, and the reviews.
+struct Detections {
+    found: Vec<Found>,
+    statements: Vec<Statement>,
+    reviews: Reviews,
+}
+
+/// The viewer's detections as of the data's current version. Each viewer's answer has
+/// its own lock: clients of one organization arriving together after a write wait for
+/// one computation, and other organizations do not wait for it.
+async fn detections(st: &AppState, viewer_org: i64) -> Result<std::sync::Arc<Detections>, WebError> {
+    let version = st.store.data_version().await?;
+    let slot = {
+        let mut all = st.detections.by_viewer.lock().unwrap_or_else(|p| p.into_inner());
+        if all.len() >= 256 && !all.contains_key(&viewer_org) {
+            all.clear();
+        }
+        all.entry(viewer_org).or_default().clone()
+    };
+    let mut kept = slot.lock().await;
+    if let Some((v, d)) = kept.as_ref() {
+        if *v == version {
+            return Ok(d.clone());
+        }
+    }
+    let d = std::sync::Arc::new(compute_detections(st, viewer_org).await?);
+    *kept = Some((version, d.clone()));
+    Ok(d)
+}
+
+async fn compute_detections(st: &AppState, viewer_org: i64) -> Result<Detections, WebError> {
     let e = evidence(st, viewer_org).await?;
+    let mut found = Vec::with_capacity(e.found.len());
+    for d in e.found {
+        let cited = cited_attempts(st, viewer_org, &d).await?;
+        found.push(Found { d, cited });
+    }
     let mut by_key: HashMap<String, Vec<Review>> = HashMap::new();
     for r in st.store.detection_reviews().await? {
         by_key.entry(r.key.clone()).or_default().push(r);
     }
     let org_names = st.store.list_orgs().await?.into_iter().map(|o| (o.id, o.name)).collect();
-    Ok((e.found, e.statements, Reviews { viewer_org, by_key, org_names }))
+    let partners = st
+        .store
+        .list_coalitions()
+        .await?
+        .into_iter()
+        .filter(|c| c.members.contains(&viewer_org))
+        .flat_map(|c| c.members)
+        .collect();
+    let reviews = Reviews { viewer_org, by_key, org_names, partners };
+    Ok(Detections { found, statements: e.statements, reviews })
 }
 
-fn detection_json(d: &Detection, reviews: &Reviews) -> serde_json::Value {
+fn detection_json(f: &Found, reviews: &Reviews) -> serde_json::Value {
+    let d = &f.d;
     let r = reviews.own(&d.key);
     let others: Vec<_> = reviews
         .others(&d.key)
@@ -167,8 +247,8 @@ fn detection_json(d: &Detection, reviews: &Reviews) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({
-        "key": d.key, "rule": d.rule, "claims": d.claims, "statements": d.statements, "attempts": d.attempts,
-        "organizations": d.organizations, "gap_seconds": d.gap.map(|g| g / 1_000_000), "gap": d.gap.map(describe_gap),
+        "key": d.key, "rule": d.rule, "claims": d.claims, "statements": d.statements, "attempts": f.cited,
+        "refusals": d.refusals, "refusal_days": d.days.len(), "organizations": d.organizations, "gap_seconds": d.gap.map(|g| g / 1_000_000), "gap": d.gap.map(describe_gap),
         "review": r.map(|r| serde_json::json!({"status": r.status, "reason": r.reason, "at": format_instant(r.reviewed_at)})),
         "other_reviews": others,
     })
@@ -287,8 +367,8 @@ async fn api_claim(
 async fn api_contradictions(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> Result<Response, ApiError> {
     ctx.signed_in()?;
     let user = ctx.require_user()?.clone();
-    let (found, _, reviews) = detections(&st, user.org_id).await?;
-    Ok(Json(serde_json::json!({"items": found.iter().map(|d| detection_json(d, &reviews)).collect::<Vec<_>>()}))
+    let d = detections(&st, user.org_id).await?;
+    Ok(Json(serde_json::json!({"items": d.found.iter().map(|f| detection_json(f, &d.reviews)).collect::<Vec<_>>()}))
         .into_response())
 }
 
@@ -313,7 +393,7 @@ fn review_input(raw: &RawInput) -> Result<(String, ReviewStatus, String), WebErr
 async fn review(st: &AppState, ctx: &Ctx, raw: &RawInput) -> Result<Review, WebError> {
     let user = ctx.require(Permission::ReviewDetections)?.clone();
     let (key, status, reason) = review_input(raw)?;
-    let (found, _, _) = detections(st, user.org_id).await?;
+    let found = evidence(st, user.org_id).await?.found;
     if !found.iter().any(|d| d.key == key) {
         return Err(ValidationErrors::single("key", "unknown_detection").into());
     }
@@ -707,7 +787,8 @@ async fn contradictions_page(
     let user = ctx.require_user()?.clone();
     let l = ctx.locale;
     let flash = q.contains_key("error").then(|| tr(l, "contradiction-review-error"));
-    let (found, statements, reviews) = detections(&st, user.org_id).await?;
+    let found = detections(&st, user.org_id).await?;
+    let (statements, reviews) = (&found.statements, &found.reviews);
     let by_id: HashMap<i64, &Statement> = statements.iter().map(|s| (s.id, s)).collect();
     let name = |id: &i64| {
         by_id
@@ -718,8 +799,9 @@ async fn contradictions_page(
             .unwrap_or_default()
     };
     let items = found
+        .found
         .iter()
-        .map(|d| DetectionView {
+        .map(|Found { d, cited }| DetectionView {
             key: d.key.clone(),
             rule: label(l, "rule", d.rule.as_str()),
             rule_code: d.rule.as_str(),
@@ -728,11 +810,11 @@ async fn contradictions_page(
                 None => tr_args(
                     l,
                     "contradiction-refusals",
-                    &[("attempts", d.attempts.len().to_string()), ("orgs", d.organizations.to_string())],
+                    &[("attempts", d.refusals.to_string()), ("orgs", d.organizations.to_string())],
                 ),
             },
             statements: d.statements.iter().map(|id| (*id, name(id))).collect(),
-            attempts: d.attempts.iter().take(20).copied().collect(),
+            attempts: cited.clone(),
             review: reviews.own(&d.key).map(|r| {
                 tr_args(
                     l,

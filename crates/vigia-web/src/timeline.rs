@@ -147,8 +147,7 @@ struct Data {
 }
 
 async fn gather(st: &AppState, viewer_org: i64) -> Result<Data, WebError> {
-    let crate::statements::Evidence { statements, attempts, found } =
-        crate::statements::evidence(st, viewer_org).await?;
+    let crate::statements::Evidence { statements, found } = crate::statements::evidence(st, viewer_org).await?;
     let lanes: BTreeSet<String> = statements.iter().map(|s| s.draft.authority.clone()).collect();
     Ok(Data {
         lanes: lanes.into_iter().collect(),
@@ -156,7 +155,7 @@ async fn gather(st: &AppState, viewer_org: i64) -> Result<Data, WebError> {
             .iter()
             .map(|s| (s.id, s.draft.authority.clone(), s.draft.published_at, s.draft.text.chars().take(120).collect()))
             .collect(),
-        attempts: attempts.iter().map(|a| (a.draft.attempted_at, a.draft.outcome.is_refusal())).collect(),
+        attempts: Vec::new(),
         detections: found.iter().map(|d| (d.rule, d.statements.clone(), d.gap.map(describe_gap))).collect(),
     })
 }
@@ -269,12 +268,21 @@ async fn timeline_page(
 ) -> PageResult {
     let user = ctx.require_user()?.clone();
     let l = ctx.locale;
-    let data = gather(&st, user.org_id).await?;
+    let mut data = gather(&st, user.org_id).await?;
     let default = match (data.statements.iter().map(|s| s.2).min(), data.statements.iter().map(|s| s.2).max()) {
         (Some(a), Some(b)) => (a - 2 * DAY, b + 2 * DAY),
         _ => (vigia_store::now_micros() - 30 * DAY, vigia_store::now_micros()),
     };
     let w = window(&q, default)?;
+    // The access outcomes drawn: the window's attempts the viewer may see, time and
+    // outcome only.
+    data.attempts = st
+        .store
+        .attempt_outcomes(user.org_id, w.from, w.until + 1)
+        .await?
+        .into_iter()
+        .map(|(at, outcome)| (at, outcome.is_refusal()))
+        .collect();
     match w.format {
         "svg" => {
             let body = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}", svg(l, &data, &w));

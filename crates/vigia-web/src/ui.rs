@@ -913,6 +913,54 @@ fn show_json(l: Locale, names: &IdNames, field: &str, v: &serde_json::Value) -> 
 type JsonMap = serde_json::Map<String, serde_json::Value>;
 
 /// Each version with the fields that changed from the one before, ids named.
+/// Free text sealed where the audit history keeps it (security review finding 11): the
+/// key in a version's content and the sealed field it was written as.
+const SEALED_TEXT: [(&str, &str); 5] = [
+    ("reference", "case.reference"),
+    ("reason_text", "attempt.reason_text"),
+    ("official", "attempt.official"),
+    ("notes", "attempt.notes"),
+    ("void_reason", "case_event.void_reason"),
+];
+
+/// What each history entry's sealed text says, for a reader the version is shown to:
+/// `(key, text)` pairs per entry. The entries keep what the audit history holds, so
+/// their hashes still check.
+pub async fn opened_text(st: &AppState, entries: &[vigia_store::HistoryEntry]) -> Result<Vec<JsonMap>, WebError> {
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let content: JsonMap = serde_json::from_str(&e.content).unwrap_or_default();
+        let org = content.get("org_id").and_then(serde_json::Value::as_i64).unwrap_or_default();
+        let mut opened = JsonMap::new();
+        for (key, field) in SEALED_TEXT {
+            if let Some(text) = content.get(key).and_then(serde_json::Value::as_str) {
+                if vigia_store::vault::is_sealed_text(text) {
+                    opened.insert(key.into(), st.store.open_text(org, field, text).await?.into());
+                }
+            }
+        }
+        out.push(opened);
+    }
+    Ok(out)
+}
+
+/// The entries with their sealed text opened, for a page that shows what changed.
+pub async fn with_text_opened(
+    st: &AppState,
+    entries: &[vigia_store::HistoryEntry],
+) -> Result<Vec<vigia_store::HistoryEntry>, WebError> {
+    let opened = opened_text(st, entries).await?;
+    Ok(entries
+        .iter()
+        .zip(opened)
+        .map(|(e, text)| {
+            let mut content: JsonMap = serde_json::from_str(&e.content).unwrap_or_default();
+            content.extend(text);
+            vigia_store::HistoryEntry { content: serde_json::Value::Object(content).to_string(), ..e.clone() }
+        })
+        .collect())
+}
+
 pub async fn version_views(
     st: &AppState,
     l: Locale,

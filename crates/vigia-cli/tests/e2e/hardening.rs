@@ -785,6 +785,27 @@ async fn analysts_see_that_an_event_was_voided_not_why() {
     let page = app.login("analista@a.org").await;
     let (_, html) = get_text(&page, app.url(&format!("/cases/{}", c["id"]))).await;
     assert!(!html.contains("Juana") && html.contains("el motivo solo lo ven"), "{html}");
+    // Finding 11: the reason is sealed in the row and in the audit history; the case's
+    // history shows it, opened, to those who may read sealed data.
+    for sql in [
+        "SELECT COUNT(*) FROM case_events WHERE void_reason LIKE '%Juana%'",
+        "SELECT COUNT(*) FROM audit_log WHERE content LIKE '%Juana%' OR content LIKE '%FM-14%'",
+        "SELECT COUNT(*) FROM cases WHERE reference LIKE '%FM-14%'",
+    ] {
+        assert_eq!(behind_the_back(&app._db, sql).await, Some(0), "{sql}");
+    }
+    app.user("abogado@a.org", "org-a", Role::Lawyer).await;
+    let page = app.login("abogado@a.org").await;
+    let (s, html) = get_text(&page, app.url(&format!("/cases/{}/history", c["id"]))).await;
+    assert_eq!(s, 200);
+    assert!(html.contains(reason) && html.contains("FM-14"), "{html}");
+    // The reference, sealed, is still one per organization.
+    let r = http.post(app.url("/api/v1/cases")).bearer_auth(&lawyer).json(&body).send().await.expect("post");
+    assert_eq!(r.status(), 422, "a taken reference");
+    let (_, other) = app.api_user("abogada@b.org", "org-b", Role::Lawyer).await;
+    let r = http.post(app.url("/api/v1/cases")).bearer_auth(&other).json(&body).send().await.expect("post");
+    assert_eq!(r.status(), 201, "another organization may use the same reference");
+    assert!(app.store.verify_audit().await.expect("verify").ok());
 }
 
 /// Finding 5: an alert about another organization's attempt outlived the attempt being
@@ -886,6 +907,72 @@ async fn api_tokens_expire_are_revoked_and_stay_dead_after_a_user_is_reenabled()
     }
 }
 
+/// Finding 11: an attempt's free text that can name a person — the reason given, the
+/// official, the notes — is sealed in the database and in the audit history, whether
+/// typed, corrected or imported; readers who may see the attempt read it as written,
+/// the history included.
+#[tokio::test]
+async fn an_attempt_s_free_text_is_sealed_in_the_database_and_the_history() {
+    for app in TestApp::all().await {
+        let (_, a) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+        let f = app.facility("Siglo XXI").await;
+        let http = reqwest::Client::new();
+        let mut body = json!({"facility_id": f, "attempted_at": "2020-01-20T10:30", "purpose": "legal_assistance",
+            "outcome": "denied", "reason_category": "other", "reason_text": "Dijo que Marta Ruiz no recibe visitas",
+            "official": "Lic. Ramón Torres", "notes": "Marta Ruiz, celda 4", "visibility": "private"});
+        let r = http.post(app.url("/api/v1/access-attempts")).bearer_auth(&a).json(&body).send().await.expect("post");
+        assert_eq!(r.status(), 201);
+        let id = r.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+        body["notes"] = json!("Marta Ruiz, celda 5");
+        let r = http
+            .put(app.url(&format!("/api/v1/access-attempts/{id}")))
+            .bearer_auth(&a)
+            .header("if-match", "\"1\"")
+            .json(&body)
+            .send()
+            .await
+            .expect("put");
+        assert_eq!(r.status(), 200);
+        let csv = format!("facility_id,attempted_at,purpose,outcome,notes\n{f},2020-02-01T10:00,monitoring,denied,Pedro Gómez esperaba\n");
+        app.import_attempts(&a, csv).await;
+
+        // Nothing of it in the rows or in the audit history.
+        for (table, column) in [
+            ("access_attempts", "notes"),
+            ("access_attempts", "official"),
+            ("access_attempts", "reason_text"),
+            ("audit_log", "content"),
+        ] {
+            let sql = format!(
+                "SELECT COUNT(*) FROM {table} WHERE {column} LIKE '%Marta%' OR {column} LIKE '%Torres%' OR {column} LIKE '%Pedro%'"
+            );
+            assert_eq!(behind_the_back(&app._db, &sql).await, Some(0), "plain text in {table}.{column}");
+        }
+        // As written for those who may see it.
+        let got = app.get_json(&a, &format!("/api/v1/access-attempts/{id}")).await;
+        assert_eq!(
+            (got["notes"].as_str(), got["official"].as_str(), got["reason_text"].as_str()),
+            (Some("Marta Ruiz, celda 5"), Some("Lic. Ramón Torres"), Some("Dijo que Marta Ruiz no recibe visitas"))
+        );
+        let list = app.get_json(&a, "/api/v1/access-attempts").await;
+        assert!(list.to_string().contains("Pedro Gómez esperaba"), "the imported notes read as written");
+        // The history: sealed content (its hashes still check), and what it says.
+        let h = app.get_json(&a, &format!("/api/v1/access-attempts/{id}/history")).await;
+        let items = h["items"].as_array().expect("items");
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0]["opened"]["notes"], "Marta Ruiz, celda 4");
+        assert_eq!(items[1]["opened"]["notes"], "Marta Ruiz, celda 5");
+        assert_eq!(items[1]["opened"]["official"], "Lic. Ramón Torres");
+        assert!(!items[1]["content"].to_string().contains("Marta"));
+        app.user("coord@a.org", "org-a", Role::Coordinator).await;
+        let page = app.login("coord@a.org").await;
+        let (_, html) = get_text(&page, app.url(&format!("/access/{id}/history"))).await;
+        assert!(html.contains("Marta Ruiz, celda 4") && html.contains("Marta Ruiz, celda 5"), "{html}");
+        assert!(!html.contains("Lic. Ramón Torres</td><td>Lic. Ramón Torres"), "an unchanged official is no change");
+        assert!(app.store.verify_audit().await.expect("verify").ok());
+    }
+}
+
 /// Finding 6 (tokens, API): a script lists its owner's tokens and revokes one; another
 /// person's token id is 404 and stays live; the secret is never listed.
 #[tokio::test]
@@ -898,12 +985,12 @@ async fn api_tokens_are_listed_and_revoked_through_the_api() {
         let (_, theirs) = app.api_user("mon@b.org", "org-b", Role::Monitor).await;
         let http = reqwest::Client::new();
         let list = |t: &str| http.get(app.url("/api/v1/tokens")).bearer_auth(t.to_string()).send();
-        let v: serde_json::Value = list(&token).await.expect("get").json().await.expect("json");
+        let v = app.get_json(&token, "/api/v1/tokens").await;
         let items = v["items"].as_array().expect("items");
         assert_eq!(items.len(), 2, "the owner's two tokens, not org-b's: {v}");
         assert!(items.iter().all(|t| t["state"] == "live" && t["expires_at"].is_string()));
         assert!(!v.to_string().contains(&spare) && !v.to_string().contains(&token), "no secret is listed");
-        let b: serde_json::Value = list(&theirs).await.expect("get").json().await.expect("json");
+        let b = app.get_json(&theirs, "/api/v1/tokens").await;
         let their_id = b["items"][0]["id"].as_i64().expect("id");
         let revoke = |t: &str, id: i64| {
             http.post(app.url(&format!("/api/v1/tokens/{id}/revoke"))).bearer_auth(t.to_string()).send()

@@ -75,6 +75,12 @@ impl TestApp {
         (u, token)
     }
 
+    /// `GET path` with a Bearer token; the JSON it answers (200 or not).
+    pub async fn get_json(&self, token: &str, path: &str) -> serde_json::Value {
+        let r = reqwest::Client::new().get(self.url(path)).bearer_auth(token).send().await.expect("get");
+        r.json().await.expect("json")
+    }
+
     /// Imports an attempts CSV through the API with `token`; it must be accepted.
     pub async fn import_attempts(&self, token: &str, csv: String) {
         let r = reqwest::Client::new()

@@ -12,6 +12,12 @@ async fn post(http: &reqwest::Client, url: String, token: &str, body: &Value) ->
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
+/// The first detection the token's organization sees that `pick` chooses.
+async fn detection(app: &TestApp, token: &str, pick: impl Fn(&Value) -> bool) -> Option<Value> {
+    let v = app.get_json(token, "/api/v1/contradictions").await;
+    v["items"].as_array().expect("items").iter().find(|d| pick(d)).cloned()
+}
+
 #[tokio::test]
 async fn the_episode_is_flagged_as_a_conflict_and_words_against_practice() {
     for app in TestApp::all().await {
@@ -90,6 +96,29 @@ async fn the_episode_is_flagged_as_a_conflict_and_words_against_practice() {
         assert_eq!(conflict["claims"], json!(ids));
         let words = items.iter().find(|d| d["rule"] == "words_against_practice").expect("words against practice");
         assert_eq!(words["attempts"], json!([attempt["id"]]));
+        assert_eq!((words["refusals"].as_i64(), words["refusal_days"].as_i64()), (Some(1), Some(1)));
+        // Finding 19: the rule reads daily counts, and they follow visibility: another
+        // organization's private refusal that day is not counted nor cited for org-a,
+        // and org-b sees its own.
+        let (_, b_monitor) = app.api_user("monitor@b.org", "org-b", Role::Monitor).await;
+        let (s, b_attempt) = post(&http, app.url("/api/v1/access-attempts"), &b_monitor,
+            &json!({"facility_id": f, "attempted_at": "2020-01-28T12:00", "purpose": "legal_assistance", "outcome": "denied", "visibility": "private"})).await;
+        assert_eq!(s, 201, "{b_attempt}");
+        let words_for = |token: String| {
+            let app = &app;
+            async move { detection(app, &token, |d| d["rule"] == "words_against_practice").await }
+        };
+        let a_words = words_for(analyst.clone()).await.expect("org-a's words against practice");
+        assert_eq!((a_words["refusals"].as_i64(), a_words["attempts"].clone()), (Some(1), json!([attempt["id"]])));
+        let b_words = words_for(b_monitor.clone()).await.expect("org-b's");
+        assert_eq!((b_words["refusals"].as_i64(), b_words["attempts"].clone()), (Some(1), json!([b_attempt["id"]])));
+        // A refusal recorded after the counts were read is counted at the next read.
+        let (s, later) = post(&http, app.url("/api/v1/access-attempts"), &monitor,
+            &json!({"facility_id": f, "attempted_at": "2020-01-29T09:00", "purpose": "monitoring", "outcome": "no_response"})).await;
+        assert_eq!(s, 201, "{later}");
+        let a_words = words_for(analyst.clone()).await.expect("org-a's words against practice");
+        assert_eq!((a_words["refusals"].as_i64(), a_words["refusal_days"].as_i64()), (Some(2), Some(2)));
+        assert_eq!(a_words["attempts"], json!([attempt["id"], later["id"]]), "earliest first");
 
         // Search ignores accents and case, and finds stems, in Spanish and English.
         for (q, n) in [("suspensión", 2), ("SUSPENDE", 2), ("visita", 1), ("deportación", 0)] {
@@ -153,12 +182,8 @@ async fn the_episode_is_flagged_as_a_conflict_and_words_against_practice() {
         .await;
         assert_eq!(s, 200);
         let listed = |token: String| {
-            let http = http.clone();
-            let url = app.url("/api/v1/contradictions");
-            async move {
-                let v: Value = http.get(url).bearer_auth(token).send().await.expect("get").json().await.expect("json");
-                v["items"].as_array().expect("items").iter().find(|d| d["key"] == key).cloned().expect("detection")
-            }
+            let app = &app;
+            async move { detection(app, &token, |d| d["key"] == key).await.expect("detection") }
         };
         let mine = listed(analyst.clone()).await;
         assert_eq!(mine["review"]["status"], "confirmed", "org-a's verdict stands: {mine}");
@@ -175,6 +200,22 @@ async fn the_episode_is_flagged_as_a_conflict_and_words_against_practice() {
         );
         assert_eq!(theirs["other_reviews"][0]["status"], "confirmed");
         assert!(!theirs.to_string().contains("Oficio y comunicado"));
+        // A review of words against practice would tell that its organization saw
+        // refusals there: only coalition partners are shown it.
+        let wap = b_words["key"].as_str().expect("key").to_string();
+        let (s, _) = post(
+            &http,
+            app.url("/api/v1/contradictions/review"),
+            &other,
+            &json!({"key": wap, "status": "confirmed", "reason": "Vimos rechazos"}),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let seen = words_for(analyst.clone()).await.expect("org-a's words against practice");
+        assert_eq!(seen["other_reviews"], json!([]), "org-b is not org-a's partner: {seen}");
+        app.coalition("red", &["org-a", "org-b"]).await;
+        let seen = words_for(analyst.clone()).await.expect("org-a's words against practice");
+        assert_eq!(seen["other_reviews"][0]["status"], "confirmed", "partners see each other's verdicts");
         // org-a changes its mind: its own review is replaced (the history keeps both),
         // org-b's is untouched, and verify reads each under its own record.
         let (s, _) = post(
@@ -189,8 +230,15 @@ async fn the_episode_is_flagged_as_a_conflict_and_words_against_practice() {
         assert_eq!(listed(analyst.clone()).await["review"]["reason"], "Segunda lectura");
         assert!(app.store.verify_audit().await.expect("verify").ok());
         // Removing org-b's review behind the app's back is seen.
-        crate::hardening::behind_the_back(&app._db, "DELETE FROM detection_reviews WHERE reason = 'Nota interna de B'")
-            .await;
+        // Finding 11: reasons are sealed, in the rows and in the audit history.
+        for sql in [
+            "SELECT COUNT(*) FROM detection_reviews WHERE reason LIKE '%Nota interna%' OR reason LIKE '%Segunda%'",
+            "SELECT COUNT(*) FROM audit_log WHERE content LIKE '%Nota interna%' OR content LIKE '%Segunda lectura%'",
+        ] {
+            assert_eq!(crate::hardening::behind_the_back(&app._db, sql).await, Some(0), "{sql}");
+        }
+        let sql = "DELETE FROM detection_reviews WHERE org_id = (SELECT id FROM organizations WHERE slug = 'org-b')";
+        crate::hardening::behind_the_back(&app._db, sql).await;
         assert!(!app.store.verify_audit().await.expect("verify").ok(), "a deleted review is missed");
     }
 }

@@ -290,6 +290,44 @@ fn attempt_from_row(row: &DbRow) -> Result<Attempt> {
     })
 }
 
+/// An attempt's free text that can name a person (the official, the reason given, the
+/// notes) is sealed with its organization's data key (security review finding 11), and
+/// so is what the audit history keeps of it; the coded fields stay open for analysis.
+const ATTEMPT_REASON: &str = "attempt.reason_text";
+const ATTEMPT_OFFICIAL: &str = "attempt.official";
+const ATTEMPT_NOTES: &str = "attempt.notes";
+
+/// The draft as stored: its free text sealed.
+fn seal_attempt_text(sealer: &crate::vault::Sealer, d: &mut AttemptDraft) -> Result<()> {
+    for (field, value) in [
+        (ATTEMPT_REASON, &mut d.reason_text),
+        (ATTEMPT_OFFICIAL, &mut d.official),
+        (ATTEMPT_NOTES, &mut d.notes),
+    ] {
+        // Always sealed: a draft is plaintext, even one that looks sealed.
+        if let Some(t) = value.as_mut() {
+            *t = sealer.seal_text(field, t)?;
+        }
+    }
+    Ok(())
+}
+
+/// The attempt as its readers see it: its free text opened (text written before
+/// sealing reads as it was).
+fn open_attempt_text(vault: &Vault, mut a: Attempt) -> Result<Attempt> {
+    let org = a.org_id;
+    for (field, value) in [
+        (ATTEMPT_REASON, &mut a.draft.reason_text),
+        (ATTEMPT_OFFICIAL, &mut a.draft.official),
+        (ATTEMPT_NOTES, &mut a.draft.notes),
+    ] {
+        if let Some(t) = value.as_mut() {
+            *t = vault.open_text(org, field, t)?;
+        }
+    }
+    Ok(a)
+}
+
 fn restrictions_text(d: &AttemptDraft) -> String {
     d.restrictions.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
 }
@@ -494,8 +532,13 @@ struct Inserted {
 }
 
 /// Inserts new attempts, with an audit entry each and the daily counts.
-async fn insert_attempts_bulk(w: &mut WriteTx, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<Inserted> {
-    insert_attempts_fed(w, actor, org_id, Audited::PerRecord, Box::new(feed_of(drafts)))
+async fn insert_attempts_bulk(
+    w: &mut WriteTx,
+    actor: &Actor,
+    sealer: crate::vault::Sealer,
+    drafts: Vec<AttemptDraft>,
+) -> Result<Inserted> {
+    insert_attempts_fed(w, actor, sealer, Audited::PerRecord, Box::new(feed_of(drafts)))
         .await?
         .ok_or_else(|| StoreError::Corrupt("an in-memory import feed ended early".into()))
 }
@@ -592,7 +635,7 @@ fn feed_of(drafts: Vec<AttemptDraft>) -> std::vec::IntoIter<ImportFeed> {
 async fn insert_attempts_fed(
     w: &mut WriteTx,
     actor: &Actor,
-    org_id: i64,
+    sealer: crate::vault::Sealer,
     audited: Audited,
     mut source: Box<dyn ImportSource>,
 ) -> Result<Option<Inserted>> {
@@ -604,9 +647,11 @@ async fn insert_attempts_fed(
         .await?
         .try_get("m")?;
     let daily_version = next_daily_version(&mut w.tx).await?;
+    let org_id = sealer.org_id();
     let mut p = AttemptPreparer {
         actor: *actor,
         org_id,
+        sealer,
         now: w.now,
         zones,
         // Lent to the preparing thread and given back with its new head.
@@ -676,6 +721,8 @@ const DAILY_EVERY: usize = 50_000;
 struct AttemptPreparer {
     actor: Actor,
     org_id: i64,
+    /// Seals each row's free text with the organization's current data key.
+    sealer: crate::vault::Sealer,
     now: Micros,
     zones: HashMap<i64, jiff::tz::TimeZone>,
     chain: Chain,
@@ -735,6 +782,10 @@ impl AttemptPreparer {
             self.uncounted = 0;
         }
         let mut contents = Vec::with_capacity(chunk.len());
+        let mut chunk = chunk;
+        for d in &mut chunk {
+            seal_attempt_text(&self.sealer, d)?;
+        }
         out.push((attempts_insert(&mut self.last, self.org_id, self.now, chunk, &mut contents), "attempt"));
         match &mut self.audited {
             Audited::Digest(d) => contents.iter().for_each(|(_, c)| d.push(&row_hash(c.as_bytes()))),
@@ -1031,6 +1082,8 @@ async fn alert_refusal(w: &mut WriteTx, a: &Attempt) -> Result<()> {
 const CASE_COLUMNS: &str = "id, org_id, version, reference, facility_id, lawyer_user_id, nationality, sex, age_group, \
      minor, languages, vulnerabilities, status, created_at, updated_at";
 const PERSON_FIELD: &str = "case.person";
+/// A case's reference: sealed, as it can name a person (finding 11).
+const CASE_REFERENCE: &str = "case.reference";
 const EVENT_NOTE_FIELD: &str = "case_event.note";
 const EVENT_COLUMNS: &str = "id, case_id, org_id, kind, occurred_on, occurred_time, facility_id, ground, decision, \
      note_sealed, voided_at, void_reason, author_user_id, created_at";
@@ -1079,6 +1132,11 @@ fn case_content(c: &Case, sealed: &[u8]) -> String {
     }
     v.to_string()
 }
+
+/// Why an event was voided: sealed (finding 11).
+const VOID_REASON: &str = "case_event.void_reason";
+/// Why an organization confirmed or dismissed a contradiction: sealed (finding 11).
+const REVIEW_REASON: &str = "review.reason";
 
 fn event_from_row(r: &DbRow) -> Result<CaseEvent> {
     let kind: String = r.try_get("kind")?;
@@ -1144,16 +1202,19 @@ async fn check_case_links(w: &mut WriteTx, org_id: i64, f: &CaseFields) -> Resul
     }
 }
 
-async fn write_case(w: &mut WriteTx, c: &Case, sealed: &[u8], insert: bool) -> Result<i64> {
+/// Writes a case as stored (`c` with its reference sealed) with the reference's keyed
+/// hash, which keeps references unique within the organization.
+async fn write_case(w: &mut WriteTx, c: &Case, sealed: &[u8], reference_key: &str, insert: bool) -> Result<i64> {
     let f = &c.fields;
     let sql = if insert {
         "INSERT INTO cases (version, reference, facility_id, lawyer_user_id, nationality, sex, age_group, minor, \
-         languages, vulnerabilities, status, person_sealed, created_at, updated_at, org_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id"
+         languages, vulnerabilities, status, person_sealed, created_at, updated_at, reference_key, org_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id"
     } else {
         "UPDATE cases SET version = $1, reference = $2, facility_id = $3, lawyer_user_id = $4, nationality = $5, \
          sex = $6, age_group = $7, minor = $8, languages = $9, vulnerabilities = $10, status = $11, \
-         person_sealed = $12, created_at = $13, updated_at = $14 WHERE org_id = $15 AND id = $16 RETURNING id"
+         person_sealed = $12, created_at = $13, updated_at = $14, reference_key = $15 WHERE org_id = $16 AND id = $17 \
+         RETURNING id"
     };
     let vulns: Vec<&str> = f.vulnerabilities.iter().map(|v| v.as_str()).collect();
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -1171,6 +1232,7 @@ async fn write_case(w: &mut WriteTx, c: &Case, sealed: &[u8], insert: bool) -> R
         .bind(sealed)
         .bind(c.created_at)
         .bind(c.updated_at)
+        .bind(reference_key)
         .bind(c.org_id);
     if !insert {
         q = q.bind(c.id);
@@ -1450,6 +1512,7 @@ impl SqlStore {
                 Ok(()) => {
                     let store = Self { pool, vault, blob_dir: blob_dir(url) };
                     store.seal_plain_evidence().await?;
+                    store.index_case_references().await?;
                     return Ok(store);
                 }
                 Err(e) => last_err = e,
@@ -1460,6 +1523,200 @@ impl SqlStore {
 
     pub fn pool(&self) -> &Pool<Db> {
         &self.pool
+    }
+
+    /// One pass of [`crate::Store::verify_audit`].
+    async fn verify_once(&self) -> Result<VerifyReport> {
+        use crate::Store as _;
+        let (mut report, latest, originals) = self.latest_hashes().await?;
+        if !report.ok() {
+            return Ok(report);
+        }
+        let problems = &mut report.problems;
+        let mut cur = Current::new(&latest);
+        for f in self.list_facilities().await? {
+            cur.check(problems, RecordType::Facility, f.id, &f.content_json());
+        }
+        for o in self.list_orgs().await? {
+            cur.check(problems, RecordType::Organization, o.id, &o.content_json());
+        }
+        for u in self.list_users(None).await? {
+            cur.check(problems, RecordType::User, u.id, &u.content_json());
+        }
+        let sql = format!("SELECT {IMPORT_COLUMNS} FROM attempt_imports ORDER BY first_id");
+        let imports =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?.iter().map(import_from_row).collect::<Result<Vec<_>>>()?;
+        for imp in &imports {
+            cur.check(problems, RecordType::AttemptImport, imp.id, &imp.content_json());
+        }
+        let mut imported = ImportedCheck::new(&imports, &originals);
+        // Attempts with entries of their own (created alone, or corrected since import).
+        let audited: HashSet<i64> =
+            latest.keys().filter(|(t, _)| t == RecordType::AccessAttempt.as_str()).map(|(_, id)| *id).collect();
+        {
+            let mut conn = self.pool.acquire().await?;
+            // One walk over the attempts checks each against the chain and recounts the
+            // daily counts, as `recount_daily` would.
+            let zones = facility_zones(&mut conn).await?;
+            let mut expected = DailyDelta::new();
+            each_attempt(&mut conn, None, |a| {
+                let content = a.content_json();
+                if !imported.push(problems, &a, &content) || audited.contains(&a.id) {
+                    cur.check(problems, RecordType::AccessAttempt, a.id, &content);
+                }
+                count_daily(&mut expected, &zones, a.org_id, &a.draft, 1)
+            })
+            .await?;
+            imported.finish(problems);
+            expected.retain(|_, v| v.0 != 0);
+            let stored = stored_daily(&mut conn).await?;
+            let mut wrong = 0usize;
+            for ((f, d, o, p, sh), v) in &expected {
+                if stored.get(&(*f, *d, *o, p.to_string(), *sh)) != Some(v) {
+                    wrong += 1;
+                }
+            }
+            wrong += stored.len().saturating_sub(expected.len());
+            if wrong > 0 {
+                problems.push(format!(
+                    "the daily access counts disagree with the attempts in {wrong} cells (run `vigia audit recount`)"
+                ));
+            }
+        }
+        for c in self.list_coalitions().await? {
+            cur.check(problems, RecordType::Coalition, c.id, &c.content_json());
+        }
+        for r in &sqlx::query("SELECT id, org_id, url, active, deleted_at, created_at FROM webhooks ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let hook = webhook_from_row(r)?;
+            cur.check(problems, RecordType::Webhook, hook.id, &hook.content_json());
+        }
+        for r in crate::Store::calendar_rules(self).await? {
+            cur.check(problems, RecordType::CalendarRule, r.id, &r.content_json());
+        }
+        let sql = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments ORDER BY id");
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let a = attachment_from_row(r)?;
+            cur.check(problems, RecordType::Attachment, a.id, &a.content_json());
+        }
+        let shas: Vec<String> = sqlx::query("SELECT sha256 FROM blobs ORDER BY sha256")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get("sha256"))
+            .collect::<std::result::Result<_, _>>()?;
+        for sha in shas {
+            match crate::Store::blob(self, &sha).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound) => problems.push(format!("evidence file {sha} is missing")),
+                Err(_) => problems.push(format!("evidence file {sha} was altered: its bytes no longer match its hash")),
+            }
+        }
+        let sql = format!("SELECT {DOCUMENT_COLUMNS}, data_sealed FROM case_documents ORDER BY id");
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let a = document_from_row(r)?;
+            let sealed_sha: String = r.try_get("sealed_sha256")?;
+            let sealed: Vec<u8> = r.try_get("data_sealed")?;
+            cur.check(problems, RecordType::CaseDocument, a.id, &document_content(&a, &sealed_sha));
+            let intact = sha256_hex(&sealed) == sealed_sha
+                && self.vault.open(a.org_id, DOCUMENT_FIELD, &sealed).is_ok_and(|b| sha256_hex(&b) == a.sha256);
+            if !intact {
+                problems.push(format!("case document {} was altered: its sealed bytes no longer match its hashes", a.id));
+            }
+        }
+        for r in &sqlx::query("SELECT org_id, require_2fa FROM org_settings ORDER BY org_id").fetch_all(&self.pool).await? {
+            let org_id: i64 = r.try_get("org_id")?;
+            let on: bool = r.try_get("require_2fa")?;
+            cur.check(problems, RecordType::OrgSettings, org_id, &org_settings_content(org_id, on));
+        }
+        for st in crate::Store::statements(self).await? {
+            cur.check(problems, RecordType::Statement, st.id, &statement_content(&st));
+            for c in &st.claims {
+                cur.check(problems, RecordType::Claim, c.id, &claim_content(c));
+            }
+        }
+        let sql = "SELECT key, org_id, status, reason, reviewed_by, reviewed_at, by_org FROM detection_reviews ORDER BY key, org_id";
+        for row in &sqlx::query(sql).fetch_all(&self.pool).await? {
+            let r = review_from_row(row)?;
+            let by_org: bool = row.try_get("by_org")?;
+            cur.check(problems, RecordType::DetectionReview, review_record_id(&r.key, r.org_id, by_org), &review_content(&r));
+        }
+        let sql = format!("SELECT {VISIT_COLUMNS} FROM visits ORDER BY id");
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let v = visit_from_row(r)?;
+            let sealed: Option<Vec<u8>> = r.try_get("notes_sealed")?;
+            cur.check(problems, RecordType::Visit, v.id, &visit_content(&v, sealed.as_deref()));
+        }
+        let sql = format!("SELECT {CASE_COLUMNS}, person_sealed FROM cases ORDER BY id");
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let c = case_from_row(r)?;
+            let sealed: Vec<u8> = r.try_get("person_sealed")?;
+            cur.check(problems, RecordType::Case, c.id, &case_content(&c, &sealed));
+        }
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM case_events ORDER BY id");
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let e = event_from_row(r)?;
+            let sealed: Option<Vec<u8>> = r.try_get("note_sealed")?;
+            let org_id: i64 = r.try_get("org_id")?;
+            cur.check(problems, RecordType::CaseEvent, e.id, &event_content(&e, org_id, sealed.as_deref()));
+        }
+        let notes = sqlx::query("SELECT id, org_id, facility_id, author_user_id, body_sealed FROM facility_notes ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        for r in &notes {
+            let id: i64 = r.try_get("id")?;
+            let sealed: Vec<u8> = r.try_get("body_sealed")?;
+            let content = note_content(id, r.try_get("org_id")?, r.try_get("facility_id")?, r.try_get("author_user_id")?, &sealed);
+            cur.check(problems, RecordType::FacilityNote, id, &content);
+        }
+        let tokens = sqlx::query("SELECT id, user_id, name, revoked_at FROM api_tokens ORDER BY id").fetch_all(&self.pool).await?;
+        for r in &tokens {
+            let id: i64 = r.try_get("id")?;
+            let (user_id, name): (i64, String) = (r.try_get("user_id")?, r.try_get("name")?);
+            let revoked = r.try_get::<Option<i64>, _>("revoked_at")?.is_some();
+            cur.check(problems, RecordType::ApiToken, id, &token_content(id, user_id, &name, revoked));
+        }
+        cur.missing(problems);
+        Ok(report)
+    }
+
+    /// The chain's last entry: it moves with every recorded write.
+    async fn head_seq(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT seq FROM chain_head WHERE id = 1").fetch_one(&self.pool).await?.try_get("seq")?)
+    }
+
+    /// A case as stored: its reference sealed (finding 11), and the keyed hash that
+    /// keeps references unique within the organization.
+    fn stored_case(&self, c: &Case, key_version: i64) -> Result<(Case, String)> {
+        let mut stored = c.clone();
+        let reference = &c.fields.reference;
+        stored.fields.reference = self.vault.sealer(c.org_id, key_version)?.seal_text(CASE_REFERENCE, reference)?;
+        Ok((stored, self.vault.blind_index(c.org_id, CASE_REFERENCE, reference)?))
+    }
+
+    /// A case as its readers see it: the reference opened (one written before references
+    /// were sealed reads as it was).
+    fn opened_case(&self, mut c: Case) -> Result<Case> {
+        c.fields.reference = self.vault.open_text(c.org_id, CASE_REFERENCE, &c.fields.reference)?;
+        Ok(c)
+    }
+
+    /// Gives cases written before references were sealed the keyed hash of their
+    /// reference, so a new case cannot take a reference an older one has (finding 11).
+    /// Their rows and histories are not rewritten; a correction seals the reference.
+    async fn index_case_references(&self) -> Result<()> {
+        let rows = sqlx::query("SELECT id, org_id, reference FROM cases WHERE reference_key IS NULL")
+            .fetch_all(&self.pool)
+            .await?;
+        for r in &rows {
+            let (id, org): (i64, i64) = (r.try_get("id")?, r.try_get("org_id")?);
+            let reference = self.vault.open_text(org, CASE_REFERENCE, &r.try_get::<String, _>("reference")?)?;
+            let key = self.vault.blind_index(org, CASE_REFERENCE, &reference)?;
+            sqlx::query("UPDATE cases SET reference_key = $1 WHERE id = $2").bind(key).bind(id).execute(&self.pool).await?;
+        }
+        Ok(())
     }
 
     /// Seals evidence files stored before files were sealed (finding 10), each with the
@@ -1508,6 +1765,20 @@ impl SqlStore {
         if sealed > 0 {
             tracing::info!(files = sealed, "evidence files kept in the clear are now sealed");
         }
+        if let Some(dir) = &self.blob_dir {
+            // A plain copy left by a stop between sealing a file and removing it.
+            let done = sqlx::query("SELECT sha256 FROM blobs WHERE key_org IS NOT NULL").fetch_all(&self.pool).await?;
+            for r in &done {
+                let plain = blob_path(dir, &r.try_get::<String, _>("sha256")?);
+                if plain.exists() {
+                    let _ = tokio::fs::remove_file(plain).await;
+                }
+            }
+            // Directories made before they were made owner-only.
+            if dir.exists() {
+                crate::owner_only_tree(dir).map_err(|e| StoreError::Corrupt(format!("cannot restrict {}: {e}", dir.display())))?;
+            }
+        }
         Ok(sealed)
     }
 
@@ -1534,7 +1805,35 @@ impl SqlStore {
             .fetch_one(&self.pool)
             .await?
             .try_get("v")?;
-        v.ok_or(StoreError::Vault(VaultError::NoKey(org_id)))
+        let v = v.ok_or(StoreError::Vault(VaultError::NoKey(org_id)))?;
+        if !self.vault.has_key(org_id, v) {
+            self.load_new_keys().await?;
+        }
+        Ok(v)
+    }
+
+    /// Opens the data keys written since this store opened: an organization added from
+    /// the command line while the server runs.
+    async fn load_new_keys(&self) -> Result<()> {
+        for r in &sqlx::query("SELECT org_id, version, wrapped FROM org_keys").fetch_all(&self.pool).await? {
+            let (org, ver): (i64, i64) = (r.try_get("org_id")?, r.try_get("version")?);
+            if !self.vault.has_key(org, ver) {
+                self.vault.load_key(org, ver, &r.try_get::<Vec<u8>, _>("wrapped")?)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `open` (what turns stored rows into what readers see); if a data key it
+    /// needs is not open yet, opens the new keys and runs it again.
+    async fn opened<T>(&self, open: impl Fn() -> Result<T>) -> Result<T> {
+        match open() {
+            Err(StoreError::Vault(VaultError::NoKey(_))) => {
+                self.load_new_keys().await?;
+                open()
+            }
+            other => other,
+        }
     }
 
     /// A record's own audit entries, oldest first.
@@ -2717,8 +3016,9 @@ impl crate::Store for SqlStore {
     }
 
     async fn create_attempt(&self, actor: &Actor, org_id: i64, draft: AttemptDraft) -> Result<Attempt> {
+        let sealer = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?;
         let mut w = self.begin().await?;
-        let id = insert_attempts_bulk(&mut w, actor, org_id, vec![draft.clone()]).await?.last;
+        let id = insert_attempts_bulk(&mut w, actor, sealer, vec![draft.clone()]).await?.last;
         let a = Attempt { id, org_id, version: 1, draft, created_at: w.now, updated_at: w.now };
         if a.draft.outcome.is_refusal() {
             alert_refusal(&mut w, &a).await?;
@@ -2753,12 +3053,14 @@ impl crate::Store for SqlStore {
         count_daily(&mut delta, &zones, org_id, &before.draft, -1)?;
         count_daily(&mut delta, &zones, org_id, &draft, 1)?;
         let a = Attempt { id, org_id, version: version + 1, draft, created_at: row.try_get("created_at")?, updated_at: w.now };
+        let mut stored = a.clone();
+        seal_attempt_text(&self.vault.sealer(org_id, self.current_key_version(org_id).await?)?, &mut stored.draft)?;
         let update = sqlx::query(
             "UPDATE access_attempts SET version = $1, facility_id = $2, requested_at = $3, attempted_at = $4, \
              purpose = $5, team_size = $6, people_to_see = $7, outcome = $8, reason_category = $9, reason_text = $10, \
              official = $11, restrictions = $12, notes = $13, visibility = $14, updated_at = $15 WHERE id = $16",
         );
-        bind_draft(update.bind(a.version), a.draft.clone())
+        bind_draft(update.bind(a.version), stored.draft.clone())
             .bind(a.updated_at)
             .bind(id)
             .execute(&mut *w.tx)
@@ -2776,7 +3078,7 @@ impl crate::Store for SqlStore {
             // with the version the import wrote, so the correction below has a before.
             w.audit(actor, Some(org_id), ORIGINAL, RecordType::AccessAttempt, id, &before.content_json()).await?;
         }
-        w.audit(actor, Some(org_id), "update", RecordType::AccessAttempt, id, &a.content_json()).await?;
+        w.audit(actor, Some(org_id), "update", RecordType::AccessAttempt, id, &stored.content_json()).await?;
         w.commit().await?;
         Ok(a)
     }
@@ -2784,7 +3086,7 @@ impl crate::Store for SqlStore {
     async fn attempt(&self, viewer_org: i64, id: i64) -> Result<Option<Attempt>> {
         let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE {VISIBLE_TO} AND a.id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(viewer_org).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(attempt_from_row).transpose()
+        self.opened(|| row.as_ref().map(|r| open_attempt_text(&self.vault, attempt_from_row(r)?)).transpose()).await
     }
 
     async fn list_attempts(&self, viewer_org: i64, f: &AttemptFilter) -> Result<Vec<Attempt>> {
@@ -2805,7 +3107,7 @@ impl crate::Store for SqlStore {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(attempt_from_row).collect()
+        self.opened(|| rows.iter().map(|r| open_attempt_text(&self.vault, attempt_from_row(r)?)).collect()).await
     }
 
     async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<AttemptImport> {
@@ -2823,7 +3125,8 @@ impl crate::Store for SqlStore {
     ) -> Result<Option<AttemptImport>> {
         let mut w = self.begin().await?;
         let audited = Audited::Digest(ImportDigest::default());
-        let Some(ins) = insert_attempts_fed(&mut w, actor, org_id, audited, source).await? else {
+        let sealer = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?;
+        let Some(ins) = insert_attempts_fed(&mut w, actor, sealer, audited, source).await? else {
             // Dropping the transaction rolls it back: nothing of the file is kept.
             return Ok(None);
         };
@@ -2897,6 +3200,21 @@ impl crate::Store for SqlStore {
         Ok(out)
     }
 
+    async fn attempt_outcomes(&self, viewer_org: i64, from: Micros, until: Micros) -> Result<Vec<(Micros, Outcome)>> {
+        let sql = format!(
+            "SELECT a.attempted_at, a.outcome FROM access_attempts a WHERE a.attempted_at >= $2 AND a.attempted_at < $3 \
+             AND {VISIBLE_TO} ORDER BY a.attempted_at"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(viewer_org).bind(from).bind(until).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let outcome: String = r.try_get("outcome")?;
+                let outcome = Outcome::parse(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?;
+                Ok((r.try_get("attempted_at")?, outcome))
+            })
+            .collect()
+    }
+
     async fn facility_outcomes(
         &self,
         viewer_org: i64,
@@ -2944,9 +3262,8 @@ impl crate::Store for SqlStore {
                 .bind(per_facility)
                 .fetch_all(&mut *conn)
                 .await?;
-            for r in &rows {
-                out.push(attempt_from_row(r)?);
-            }
+            let opened = |r: &DbRow| open_attempt_text(&self.vault, attempt_from_row(r)?);
+            out.extend(self.opened(|| rows.iter().map(opened).collect::<Result<Vec<_>>>()).await?);
         }
         Ok(out)
     }
@@ -2954,6 +3271,19 @@ impl crate::Store for SqlStore {
     async fn access_state(&self) -> Result<(i64, i64)> {
         let row = sqlx::query("SELECT version, generation FROM access_state WHERE id = 1").fetch_one(&self.pool).await?;
         Ok((row.try_get("version")?, row.try_get("generation")?))
+    }
+
+    async fn open_text(&self, org_id: i64, field: &str, stored: &str) -> Result<String> {
+        self.opened(|| Ok(self.vault.open_text(org_id, field, stored)?)).await
+    }
+
+    async fn data_version(&self) -> Result<(i64, i64, i64)> {
+        let row = sqlx::query(
+            "SELECT h.seq, s.version, s.generation FROM chain_head h, access_state s WHERE h.id = 1 AND s.id = 1",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get("seq")?, row.try_get("version")?, row.try_get("generation")?))
     }
 
     async fn access_daily_since(&self, after_version: i64) -> Result<Vec<DailyCell>> {
@@ -2995,8 +3325,10 @@ impl crate::Store for SqlStore {
         let mut w = self.begin().await?;
         check_case_links(&mut w, org_id, &draft.fields).await?;
         let mut c = Case { id: 0, org_id, version: 1, fields: draft.fields, created_at: w.now, updated_at: w.now };
-        c.id = write_case(&mut w, &c, &sealed, true).await?;
-        w.audit(actor, Some(org_id), "create", RecordType::Case, c.id, &case_content(&c, &sealed)).await?;
+        let (mut stored, key) = self.stored_case(&c, version)?;
+        c.id = write_case(&mut w, &stored, &sealed, &key, true).await?;
+        stored.id = c.id;
+        w.audit(actor, Some(org_id), "create", RecordType::Case, c.id, &case_content(&stored, &sealed)).await?;
         w.commit().await?;
         Ok(c)
     }
@@ -3032,8 +3364,9 @@ impl crate::Store for SqlStore {
             created_at: row.try_get("created_at")?,
             updated_at: w.now,
         };
-        write_case(&mut w, &c, &sealed, false).await?;
-        w.audit(actor, Some(org_id), "update", RecordType::Case, id, &case_content(&c, &sealed)).await?;
+        let (stored, key) = self.stored_case(&c, version)?;
+        write_case(&mut w, &stored, &sealed, &key, false).await?;
+        w.audit(actor, Some(org_id), "update", RecordType::Case, id, &case_content(&stored, &sealed)).await?;
         w.commit().await?;
         Ok(c)
     }
@@ -3041,7 +3374,7 @@ impl crate::Store for SqlStore {
     async fn case(&self, org_id: i64, id: i64) -> Result<Option<Case>> {
         let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE org_id = $1 AND id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(case_from_row).transpose()
+        self.opened(|| row.as_ref().map(|r| self.opened_case(case_from_row(r)?)).transpose()).await
     }
 
     async fn list_cases(&self, org_id: i64, f: &CaseFilter) -> Result<Vec<Case>> {
@@ -3056,7 +3389,7 @@ impl crate::Store for SqlStore {
             .bind(f.facility_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(case_from_row).collect()
+        self.opened(|| rows.iter().map(|r| self.opened_case(case_from_row(r)?)).collect()).await
     }
 
     async fn read_case_sealed(&self, actor: &Actor, org_id: i64, id: i64) -> Result<SealedCase> {
@@ -3174,24 +3507,34 @@ impl crate::Store for SqlStore {
             return Err(StoreError::Conflict("already voided".into()));
         }
         let sealed: Option<Vec<u8>> = row.try_get("note_sealed")?;
+        // The reason can name a person (finding 11): sealed, here and in the history.
+        let stored = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?.seal_text(VOID_REASON, reason)?;
         e.voided_at = Some(w.now);
-        e.void_reason = Some(reason.to_string());
+        e.void_reason = Some(stored.clone());
         sqlx::query("UPDATE case_events SET voided_at = $1, void_reason = $2 WHERE id = $3")
             .bind(w.now)
-            .bind(reason)
+            .bind(&stored)
             .bind(event_id)
             .execute(&mut *w.tx)
             .await?;
         w.audit(actor, Some(org_id), "void", RecordType::CaseEvent, event_id, &event_content(&e, org_id, sealed.as_deref()))
             .await?;
         w.commit().await?;
+        e.void_reason = Some(reason.to_string());
         Ok(e)
     }
 
     async fn case_events(&self, org_id: i64, case_id: i64) -> Result<Vec<CaseEvent>> {
         let sql = format!("SELECT {EVENT_COLUMNS} FROM case_events WHERE case_id = $1 AND org_id = $2 ORDER BY id");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(case_id).bind(org_id).fetch_all(&self.pool).await?;
-        rows.iter().map(event_from_row).collect()
+        let opened = |r: &DbRow| {
+            let mut e = event_from_row(r)?;
+            if let Some(reason) = e.void_reason.as_mut() {
+                *reason = self.vault.open_text(org_id, VOID_REASON, reason)?;
+            }
+            Ok(e)
+        };
+        self.opened(|| rows.iter().map(opened).collect()).await
     }
 
     async fn cases_with_facts(&self, org_ids: Option<&[i64]>, open_only: bool) -> Result<Vec<CaseFacts>> {
@@ -3207,7 +3550,7 @@ impl crate::Store for SqlStore {
         let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE {} {status} ORDER BY id", org_filter("org_id"));
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
         let mut out: Vec<CaseFacts> =
-            rows.iter().map(|r| Ok(CaseFacts { case: case_from_row(r)?, facts: Vec::new() })).collect::<Result<_>>()?;
+            self.opened(|| rows.iter().map(|r| Ok(CaseFacts { case: self.opened_case(case_from_row(r)?)?, facts: Vec::new() })).collect::<Result<_>>()).await?;
         let index: HashMap<i64, usize> = out.iter().enumerate().map(|(i, c)| (c.case.id, i)).collect();
         let sql = format!(
             "SELECT e.id, e.case_id, e.kind, e.occurred_on, e.occurred_time, e.ground, e.decision FROM case_events e \
@@ -3456,6 +3799,7 @@ impl crate::Store for SqlStore {
         status: ReviewStatus,
         reason: &str,
     ) -> Result<Review> {
+        let stored = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?.seal_text(REVIEW_REASON, reason)?;
         let mut w = self.begin().await?;
         // One review per organization and detection: writing again replaces the
         // organization's own review (the audit history keeps the earlier one), never
@@ -3469,22 +3813,23 @@ impl crate::Store for SqlStore {
         .bind(key)
         .bind(org_id)
         .bind(status.as_str())
-        .bind(reason)
+        .bind(&stored)
         .bind(actor.user_id)
         .bind(w.now)
         .fetch_one(&mut *w.tx)
         .await?;
-        let r = Review {
+        let mut r = Review {
             key: key.to_string(),
             org_id,
             status,
-            reason: reason.to_string(),
+            reason: stored,
             reviewed_by: actor.user_id,
             reviewed_at: w.now,
         };
         let record = review_record_id(key, org_id, by_org);
         w.audit(actor, Some(org_id), status.as_str(), RecordType::DetectionReview, record, &review_content(&r)).await?;
         w.commit().await?;
+        r.reason = reason.to_string();
         Ok(r)
     }
 
@@ -3494,7 +3839,12 @@ impl crate::Store for SqlStore {
         )
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(review_from_row).collect()
+        let opened = |row: &DbRow| {
+            let mut r = review_from_row(row)?;
+            r.reason = self.vault.open_text(r.org_id, REVIEW_REASON, &r.reason)?;
+            Ok(r)
+        };
+        self.opened(|| rows.iter().map(opened).collect()).await
     }
 
     async fn record_visit(&self, actor: &Actor, org_id: i64, key: &str, draft: VisitDraft) -> Result<(Visit, bool)> {
@@ -3624,11 +3974,22 @@ impl crate::Store for SqlStore {
         .bind(&sha)
         .bind(bytes.len() as i64)
         .bind(content_type)
-        .bind(sealed)
+        .bind(sealed.clone())
         .bind(w.now)
         .bind(org_id)
         .execute(&mut *w.tx)
         .await?;
+        // The same bytes kept before files were sealed take this sealed copy instead.
+        let repaired = sqlx::query("UPDATE blobs SET key_org = $1, data = $2 WHERE sha256 = $3 AND key_org IS NULL")
+            .bind(org_id)
+            .bind(sealed)
+            .bind(&sha)
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected()
+            > 0;
+        let key_org: Option<i64> =
+            sqlx::query("SELECT key_org FROM blobs WHERE sha256 = $1").bind(&sha).fetch_one(&mut *w.tx).await?.try_get("key_org")?;
         let id: i64 = sqlx::query(
             "INSERT INTO attachments (org_id, record_type, record_id, sha256, filename, content_type, size, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -3657,6 +4018,16 @@ impl crate::Store for SqlStore {
         };
         w.audit(actor, Some(org_id), "attach", RecordType::Attachment, id, &a.content_json()).await?;
         w.commit().await?;
+        if let Some(dir) = &self.blob_dir {
+            // Stored once, under the key of whoever stored it first: a copy sealed here
+            // for another organization's bytes is not needed; a plain one replaced is gone.
+            if key_org != Some(org_id) {
+                let _ = tokio::fs::remove_file(blob_path(dir, &blob_name(&a.sha256, Some(org_id)))).await;
+            }
+            if repaired {
+                let _ = tokio::fs::remove_file(blob_path(dir, &a.sha256)).await;
+            }
+        }
         Ok(a)
     }
 
@@ -3974,158 +4345,19 @@ impl crate::Store for SqlStore {
     }
 
     async fn verify_audit(&self) -> Result<VerifyReport> {
-        let (mut report, latest, originals) = self.latest_hashes().await?;
-        if !report.ok() {
-            return Ok(report);
-        }
-        let problems = &mut report.problems;
-        let mut cur = Current::new(&latest);
-        for f in self.list_facilities().await? {
-            cur.check(problems, RecordType::Facility, f.id, &f.content_json());
-        }
-        for o in self.list_orgs().await? {
-            cur.check(problems, RecordType::Organization, o.id, &o.content_json());
-        }
-        for u in self.list_users(None).await? {
-            cur.check(problems, RecordType::User, u.id, &u.content_json());
-        }
-        let sql = format!("SELECT {IMPORT_COLUMNS} FROM attempt_imports ORDER BY first_id");
-        let imports =
-            sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?.iter().map(import_from_row).collect::<Result<Vec<_>>>()?;
-        for imp in &imports {
-            cur.check(problems, RecordType::AttemptImport, imp.id, &imp.content_json());
-        }
-        let mut imported = ImportedCheck::new(&imports, &originals);
-        // Attempts with entries of their own (created alone, or corrected since import).
-        let audited: HashSet<i64> =
-            latest.keys().filter(|(t, _)| t == RecordType::AccessAttempt.as_str()).map(|(_, id)| *id).collect();
-        {
-            let mut conn = self.pool.acquire().await?;
-            // One walk over the attempts checks each against the chain and recounts the
-            // daily counts, as `recount_daily` would.
-            let zones = facility_zones(&mut conn).await?;
-            let mut expected = DailyDelta::new();
-            each_attempt(&mut conn, None, |a| {
-                let content = a.content_json();
-                if !imported.push(problems, &a, &content) || audited.contains(&a.id) {
-                    cur.check(problems, RecordType::AccessAttempt, a.id, &content);
-                }
-                count_daily(&mut expected, &zones, a.org_id, &a.draft, 1)
-            })
-            .await?;
-            imported.finish(problems);
-            expected.retain(|_, v| v.0 != 0);
-            let stored = stored_daily(&mut conn).await?;
-            let mut wrong = 0usize;
-            for ((f, d, o, p, sh), v) in &expected {
-                if stored.get(&(*f, *d, *o, p.to_string(), *sh)) != Some(v) {
-                    wrong += 1;
-                }
-            }
-            wrong += stored.len().saturating_sub(expected.len());
-            if wrong > 0 {
-                problems.push(format!(
-                    "the daily access counts disagree with the attempts in {wrong} cells (run `vigia audit recount`)"
-                ));
+        // Each check reads the database on its own: a write that commits while they run
+        // (a live server, or the last commit of one just killed) would look like a
+        // record added or deleted behind the app's back. Every recorded write moves the
+        // chain's head, so a run during which the head stayed put saw one state; a run
+        // with problems during which it moved is run again.
+        for _ in 0..4 {
+            let before = self.head_seq().await?;
+            let report = self.verify_once().await?;
+            if report.ok() || self.head_seq().await? == before {
+                return Ok(report);
             }
         }
-        for c in self.list_coalitions().await? {
-            cur.check(problems, RecordType::Coalition, c.id, &c.content_json());
-        }
-        for r in &sqlx::query("SELECT id, org_id, url, active, deleted_at, created_at FROM webhooks ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?
-        {
-            let hook = webhook_from_row(r)?;
-            cur.check(problems, RecordType::Webhook, hook.id, &hook.content_json());
-        }
-        for r in crate::Store::calendar_rules(self).await? {
-            cur.check(problems, RecordType::CalendarRule, r.id, &r.content_json());
-        }
-        let sql = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments ORDER BY id");
-        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
-            let a = attachment_from_row(r)?;
-            cur.check(problems, RecordType::Attachment, a.id, &a.content_json());
-        }
-        let shas: Vec<String> = sqlx::query("SELECT sha256 FROM blobs ORDER BY sha256")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get("sha256"))
-            .collect::<std::result::Result<_, _>>()?;
-        for sha in shas {
-            match crate::Store::blob(self, &sha).await {
-                Ok(_) => {}
-                Err(StoreError::NotFound) => problems.push(format!("evidence file {sha} is missing")),
-                Err(_) => problems.push(format!("evidence file {sha} was altered: its bytes no longer match its hash")),
-            }
-        }
-        let sql = format!("SELECT {DOCUMENT_COLUMNS}, data_sealed FROM case_documents ORDER BY id");
-        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
-            let a = document_from_row(r)?;
-            let sealed_sha: String = r.try_get("sealed_sha256")?;
-            let sealed: Vec<u8> = r.try_get("data_sealed")?;
-            cur.check(problems, RecordType::CaseDocument, a.id, &document_content(&a, &sealed_sha));
-            let intact = sha256_hex(&sealed) == sealed_sha
-                && self.vault.open(a.org_id, DOCUMENT_FIELD, &sealed).is_ok_and(|b| sha256_hex(&b) == a.sha256);
-            if !intact {
-                problems.push(format!("case document {} was altered: its sealed bytes no longer match its hashes", a.id));
-            }
-        }
-        for r in &sqlx::query("SELECT org_id, require_2fa FROM org_settings ORDER BY org_id").fetch_all(&self.pool).await? {
-            let org_id: i64 = r.try_get("org_id")?;
-            let on: bool = r.try_get("require_2fa")?;
-            cur.check(problems, RecordType::OrgSettings, org_id, &org_settings_content(org_id, on));
-        }
-        for st in crate::Store::statements(self).await? {
-            cur.check(problems, RecordType::Statement, st.id, &statement_content(&st));
-            for c in &st.claims {
-                cur.check(problems, RecordType::Claim, c.id, &claim_content(c));
-            }
-        }
-        let sql = "SELECT key, org_id, status, reason, reviewed_by, reviewed_at, by_org FROM detection_reviews ORDER BY key, org_id";
-        for row in &sqlx::query(sql).fetch_all(&self.pool).await? {
-            let r = review_from_row(row)?;
-            let by_org: bool = row.try_get("by_org")?;
-            cur.check(problems, RecordType::DetectionReview, review_record_id(&r.key, r.org_id, by_org), &review_content(&r));
-        }
-        let sql = format!("SELECT {VISIT_COLUMNS} FROM visits ORDER BY id");
-        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
-            let v = visit_from_row(r)?;
-            let sealed: Option<Vec<u8>> = r.try_get("notes_sealed")?;
-            cur.check(problems, RecordType::Visit, v.id, &visit_content(&v, sealed.as_deref()));
-        }
-        let sql = format!("SELECT {CASE_COLUMNS}, person_sealed FROM cases ORDER BY id");
-        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
-            let c = case_from_row(r)?;
-            let sealed: Vec<u8> = r.try_get("person_sealed")?;
-            cur.check(problems, RecordType::Case, c.id, &case_content(&c, &sealed));
-        }
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM case_events ORDER BY id");
-        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
-            let e = event_from_row(r)?;
-            let sealed: Option<Vec<u8>> = r.try_get("note_sealed")?;
-            let org_id: i64 = r.try_get("org_id")?;
-            cur.check(problems, RecordType::CaseEvent, e.id, &event_content(&e, org_id, sealed.as_deref()));
-        }
-        let notes = sqlx::query("SELECT id, org_id, facility_id, author_user_id, body_sealed FROM facility_notes ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
-        for r in &notes {
-            let id: i64 = r.try_get("id")?;
-            let sealed: Vec<u8> = r.try_get("body_sealed")?;
-            let content = note_content(id, r.try_get("org_id")?, r.try_get("facility_id")?, r.try_get("author_user_id")?, &sealed);
-            cur.check(problems, RecordType::FacilityNote, id, &content);
-        }
-        let tokens = sqlx::query("SELECT id, user_id, name, revoked_at FROM api_tokens ORDER BY id").fetch_all(&self.pool).await?;
-        for r in &tokens {
-            let id: i64 = r.try_get("id")?;
-            let (user_id, name): (i64, String) = (r.try_get("user_id")?, r.try_get("name")?);
-            let revoked = r.try_get::<Option<i64>, _>("revoked_at")?.is_some();
-            cur.check(problems, RecordType::ApiToken, id, &token_content(id, user_id, &name, revoked));
-        }
-        cur.missing(problems);
-        Ok(report)
+        self.verify_once().await
     }
 
     async fn rotate_master_key(&self, actor: &Actor, new: &MasterKey) -> Result<usize> {
@@ -4196,6 +4428,9 @@ impl crate::Store for SqlStore {
                     let (Some(bytes), Some(sha)) = (data.as_ref().and_then(json_bytes), row.get("sha256").and_then(|s| s.as_str())) else {
                         return Err(StoreError::Corrupt("an exported evidence file has no bytes".into()));
                     };
+                    if sha.len() != 64 || !sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                        return Err(StoreError::Corrupt(format!("an exported evidence file is named {sha:?}, not by its hash")));
+                    }
                     let name = blob_name(sha, row.get("key_org").and_then(serde_json::Value::as_i64));
                     let (dir, bytes) = (dir.clone(), bytes);
                     tokio::task::spawn_blocking(move || write_blob_file(&dir, &name, &bytes))

@@ -1,0 +1,64 @@
+//! Concurrent load for the benchmarks: `workers` keep-alive clients send one request
+//! after another until the time is up; latencies of the expected answers are kept.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub struct Outcome {
+    pub name: &'static str,
+    pub requests: u64,
+    pub errors: u64,
+    pub seconds: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+}
+
+impl Outcome {
+    #[allow(dead_code)] // one of the benchmarks prints requests per second
+    pub fn rps(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+}
+
+pub type MakeRequest = Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync>;
+
+pub async fn drive(name: &'static str, workers: usize, duration: Duration, expect: u16, make: MakeRequest) -> Outcome {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let start = Instant::now();
+    let deadline = start + duration;
+    let mut tasks = Vec::new();
+    for _ in 0..workers {
+        let client = client.clone();
+        let make = make.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0u64;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                match make(&client).send().await {
+                    Ok(r) if r.status().as_u16() == expect => {
+                        let _ = r.bytes().await;
+                        lat.push(t.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (lat, e) = t.await.expect("worker");
+        all.extend(lat);
+        errors += e;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    all.sort();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(f64::NAN)
+    };
+    Outcome { name, requests: all.len() as u64, errors, seconds, p50_ms: pct(0.50), p95_ms: pct(0.95) }
+}
