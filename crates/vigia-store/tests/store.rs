@@ -1150,3 +1150,68 @@ async fn an_organization_added_elsewhere_seals_and_opens_without_a_restart() {
         assert!(server.verify_audit().await.expect("verify").ok());
     }
 }
+
+/// Findings 10 and 11, as an operator with the database and the disk would try them:
+/// sealed notes swapped between two attempts, and one evidence file's sealed bytes put
+/// in another's place. Neither opens as something else unnoticed.
+#[tokio::test]
+async fn sealed_values_and_files_moved_between_records_are_caught() {
+    use vigia_domain::access::Outcome;
+    for db in TestDb::all().await {
+        let key = MasterKey::generate().expect("key");
+        let (store, ana, _) = seeded(&db, &key).await;
+        let a = ana.org_id.expect("org");
+        let f = store.create_facility(&ana, draft("Siglo XXI", None)).await.expect("facility").id;
+        let mut ids = Vec::new();
+        let mut shas = Vec::new();
+        for (notes, photo) in
+            [("Vimos a Ana", b"\xFF\xD8\xFF uno".as_slice()), ("Vimos a Luis", b"\xFF\xD8\xFF dos".as_slice())]
+        {
+            let mut d = super_attempt(f, Outcome::Denied);
+            d.notes = Some(notes.into());
+            let at = store.create_attempt(&ana, a, d).await.expect("attempt");
+            let x = store
+                .add_attachment(&ana, a, RecordType::AccessAttempt, at.id, "foto.jpg", "image/jpeg", photo)
+                .await
+                .expect("attach");
+            ids.push(at.id);
+            shas.push(x.sha256);
+        }
+        assert!(store.verify_audit().await.expect("verify").ok());
+        // The notes of the first attempt put on the second.
+        raw(
+            &db,
+            &format!(
+                "UPDATE access_attempts SET notes = (SELECT notes FROM access_attempts WHERE id = {}) WHERE id = {}",
+                ids[0], ids[1]
+            ),
+        )
+        .await;
+        let report = store.verify_audit().await.expect("verify");
+        assert!(
+            report.problems.iter().any(|p| p.contains(&format!("access_attempt {} differs", ids[1]))),
+            "{:?}",
+            report.problems
+        );
+        // The first file's sealed bytes in the second's place.
+        match &db.dir {
+            Some(dir) => {
+                let path = |sha: &str| dir.join("blobs").join(&sha[..2]).join(format!("{sha}.{a}"));
+                std::fs::copy(path(&shas[0]), path(&shas[1])).expect("copy");
+            }
+            None => {
+                raw(
+                    &db,
+                    &format!(
+                        "UPDATE blobs SET data = (SELECT data FROM blobs WHERE sha256 = '{}') WHERE sha256 = '{}'",
+                        shas[0], shas[1]
+                    ),
+                )
+                .await
+            }
+        }
+        assert!(matches!(store.blob(&shas[1]).await, Err(StoreError::Corrupt(_))), "it does not open as the other");
+        let report = store.verify_audit().await.expect("verify");
+        assert!(report.problems.iter().any(|p| p.contains(&shas[1]) && p.contains("altered")), "{:?}", report.problems);
+    }
+}

@@ -580,3 +580,69 @@ async fn an_analyst_filters_the_access_analysis_by_state_and_compares_before_and
     let _ = std::fs::write(screenshot_dir().join("access-analysis-desktop.png"), png);
     c.close().await.expect("close");
 }
+
+/// Security review finding 12 as a person sees it, on a phone: a partner organization
+/// confirmed a contradiction; an analyst of another organization reads that verdict,
+/// attributed and dated but without its reason, beside the form for her own, in both
+/// languages.
+#[tokio::test]
+async fn an_analyst_sees_a_partner_s_verdict_attributed_beside_her_own_form() {
+    let Some((_driver, c)) = browser(412, 915).await else {
+        return;
+    };
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    let (_, a) = app.api_user("analista@a.org", "org-a", Role::Analyst).await;
+    app.user("analista@b.org", "org-b", Role::Analyst).await;
+    app.coalition("red", &["org-a", "org-b"]).await;
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: serde_json::Value| http.post(app.url(path)).bearer_auth(&a).json(&body).send();
+    for (authority, at, position) in
+        [("inm", "2020-01-27T19:30", "suspended"), ("segob", "2020-01-27T23:10", "denies_suspension")]
+    {
+        let st: serde_json::Value = post(
+            "/api/v1/statements",
+            serde_json::json!({"authority": authority, "published_at": at, "channel": "press_release", "text": "Declaración"}),
+        )
+        .await
+        .expect("statement")
+        .json()
+        .await
+        .expect("json");
+        let path = format!("/api/v1/statements/{}/claims", st["id"]);
+        let r = post(&path, serde_json::json!({"topic": "ngo_access", "position": position, "from": "2020-01-27"}))
+            .await
+            .expect("claim");
+        assert_eq!(r.status(), 201);
+    }
+    let found = app.get_json(&a, "/api/v1/contradictions").await;
+    let key = found["items"][0]["key"].as_str().expect("a detection").to_string();
+    let r = post(
+        "/api/v1/contradictions/review",
+        serde_json::json!({"key": key, "status": "confirmed", "reason": "Nota interna de A"}),
+    )
+    .await
+    .expect("review");
+    assert_eq!(r.status(), 200);
+
+    c.goto(&app.url("/login")).await.expect("goto");
+    wait_h1(&c, "Iniciar sesión").await;
+    fill(&c, "#email", "analista@b.org").await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "button[type=submit]:not(.link)").await;
+    wait_for(&c, "h1").await;
+    c.goto(&app.url("/contradictions")).await.expect("goto");
+    wait_h1(&c, "Contradicciones").await;
+    let other = text_of(&c, ".review-other").await;
+    assert!(other.starts_with("Org org-a: Confirmada ("), "{other}");
+    assert!(!c.source().await.expect("source").contains("Nota interna"), "another organization's reason stays its own");
+    assert!(c.find(Locator::Css("form[action='/contradictions/review'] input[name=reason]")).await.is_ok());
+    let png = c.screenshot().await.expect("screenshot");
+    let _ = std::fs::write(screenshot_dir().join("contradictions-phone-es.png"), png);
+    click(&c, "#lang-switch").await;
+    wait_h1(&c, "Contradictions").await;
+    let other = text_of(&c, ".review-other").await;
+    assert!(other.starts_with("Org org-a: Confirmed ("), "{other}");
+    let png = c.screenshot().await.expect("screenshot");
+    let _ = std::fs::write(screenshot_dir().join("contradictions-phone-en.png"), png);
+    c.close().await.expect("close");
+}
