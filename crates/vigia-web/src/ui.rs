@@ -235,9 +235,29 @@ impl FormBody {
 /// anything but printable ASCII without `\\` is refused, then anything starting `//`.
 pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if is_same_site_path(n) => n.to_string(),
+        Some(n) if is_same_site_path(n) => without_reveal(n),
         _ => "/".to_string(),
     }
+}
+
+/// The path without a `reveal` parameter: arriving after sign-in is not a deliberate
+/// request to open sealed data (a link to `/login?next=/cases/7?reveal=1` from another
+/// site would otherwise open it with the sign-in's same-site redirect); the page shows
+/// its button instead.
+fn without_reveal(n: &str) -> String {
+    let Some((path, query)) = n.split_once('?') else { return n.to_string() };
+    let (query, fragment) = query.split_once('#').map_or((query, None), |(q, f)| (q, Some(f)));
+    let kept: Vec<&str> = query.split('&').filter(|p| p.split('=').next() != Some("reveal")).collect();
+    let mut out = path.to_string();
+    if !kept.is_empty() {
+        out.push('?');
+        out.push_str(&kept.join("&"));
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
 }
 
 fn is_same_site_path(n: &str) -> bool {
@@ -1455,6 +1475,21 @@ mod tests {
 
     proptest! {
         /// Whatever is accepted leads a browser to this site, and never panics a redirect.
+        #[test]
+        /// A redirect after sign-in never carries `reveal`; the rest of the path stays.
+        #[test]
+        fn the_next_path_after_sign_in_never_reveals(path in "/[a-z0-9]{1,8}(/[a-z0-9]{1,5}){0,2}", params in proptest::collection::vec(("[a-z]{1,6}", "[a-z0-9]{0,3}"), 0..4), at in 0usize..4) {
+            let mut pairs: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            pairs.insert(at.min(pairs.len()), "reveal=1".into());
+            let next = format!("{path}?{}", pairs.join("&"));
+            let kept = safe_next(Some(&next));
+            prop_assert!(!kept.split(['?', '&']).any(|p| p.split('=').next() == Some("reveal")), "{} -> {}", next, kept);
+            prop_assert!(kept.starts_with(&path));
+            for (k, v) in params.iter().filter(|(k, _)| k != "reveal") {
+                prop_assert!(kept.contains(&format!("{k}={v}")), "{} lost {}={}", kept, k, v);
+            }
+        }
+
         #[test]
         fn accepted_next_paths_stay_on_the_site(next in "[/\\\\\t\n\r a-z.:%0-9@?#]{0,16}", tail in "\\PC{0,8}") {
             for n in [next.clone(), format!("{next}{tail}")] {

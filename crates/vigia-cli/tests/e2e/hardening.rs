@@ -214,6 +214,23 @@ async fn sign_in_never_redirects_to_another_site() {
         assert_eq!(r.status(), 303);
         assert_eq!(r.headers()["location"], "/facilities", "{evil}");
     }
+    // Nor into sealed data: a link to sign in and then reveal a case's person arrives
+    // at the case page, which shows its button (finding 16).
+    let c = app.browser();
+    let (_, page) = get_text(&c, app.url("/login")).await;
+    let body = format!(
+        "csrf={}&email=mon%40a.org&password={}&next=%2Fcases%2F7%3Freveal%3D1%26tab%3Devents",
+        csrf_of(&page),
+        PASSWORD.replace(' ', "+")
+    );
+    let r = c
+        .post(app.url("/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.headers()["location"], "/cases/7?tab=events");
 }
 
 /// Sends raw bytes on a new connection and reads what comes back until the server
