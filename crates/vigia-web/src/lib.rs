@@ -70,6 +70,9 @@ pub struct Config {
     pub header_timeout: Duration,
     /// How long a request without a signed-in user may take, body included.
     pub anonymous_timeout: Duration,
+    /// A signed-in request's body must average at least this many bytes a second once
+    /// this long has passed (a slow phone sends thousands; a byte a second is an attack).
+    pub body_min_rate: (Duration, u64),
     /// Hosts webhooks may be sent to although they are not public addresses (a
     /// receiver on the organization's own network); by name, as written in the URL.
     pub webhook_allow_hosts: Vec<String>,
@@ -96,6 +99,7 @@ impl Default for Config {
             max_connections: 512,
             header_timeout: Duration::from_secs(10),
             anonymous_timeout: Duration::from_secs(30),
+            body_min_rate: (Duration::from_secs(30), 256),
             webhook_allow_hosts: Vec::new(),
         }
     }

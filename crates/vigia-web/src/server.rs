@@ -12,6 +12,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -86,6 +87,68 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
 }
 
+/// A request body that must average at least `rate` bytes a second once `grace` has
+/// passed, checked every second while it waits; slower, it ends with an error (the
+/// request is answered 400 and the connection closed).
+pub struct MinRate {
+    inner: Body,
+    start: tokio::time::Instant,
+    got: u64,
+    grace: Duration,
+    rate: u64,
+    tick: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl MinRate {
+    pub fn new(inner: Body, grace: Duration, rate: u64) -> Self {
+        let start = tokio::time::Instant::now();
+        MinRate { inner, start, got: 0, grace, rate, tick: Box::pin(tokio::time::sleep_until(start + grace)) }
+    }
+
+    fn too_slow(&self) -> bool {
+        let elapsed = self.start.elapsed();
+        elapsed >= self.grace && (self.got as f64) < elapsed.as_secs_f64() * self.rate as f64
+    }
+}
+
+impl http_body::Body for MinRate {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        use std::task::Poll;
+        match std::pin::Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    self.got += data.len() as u64;
+                }
+                return Poll::Ready(Some(Ok(frame)));
+            }
+            Poll::Ready(other) => return Poll::Ready(other),
+            Poll::Pending => {}
+        }
+        while self.tick.as_mut().poll(cx).is_ready() {
+            if self.too_slow() {
+                return Poll::Ready(Some(Err(axum::Error::new("the request body arrives too slowly"))));
+            }
+            let next = tokio::time::Instant::now() + Duration::from_secs(1);
+            self.tick.as_mut().reset(next);
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// Runs after the request context is known. A request without a signed-in user may
 /// send at most [`crate::ANONYMOUS_LIMIT`] bytes and take `anonymous_timeout` in
 /// all; a body whose declared length is over the limit that applies is refused before
@@ -99,7 +162,12 @@ pub async fn limit_request(State(st): State<AppState>, req: Request, next: Next)
         if declared.is_some_and(|n| n > crate::CSV_ROUTE_LIMIT as u64) {
             return crate::error::answer(&path, WebError::TooLarge);
         }
-        next.run(req).await
+        // A signed-in body has no deadline (a photo over a poor connection takes its
+        // time) but must keep arriving: one that drips a byte a second would hold a
+        // connection for ever (found by this session's own attack pass).
+        let (parts, body) = req.into_parts();
+        let (grace, rate) = st.config.body_min_rate;
+        next.run(Request::from_parts(parts, Body::new(MinRate::new(body, grace, rate)))).await
     } else {
         if declared.is_some_and(|n| n > crate::ANONYMOUS_LIMIT as u64) {
             return crate::error::answer(&path, WebError::TooLarge);

@@ -935,8 +935,9 @@ type JsonMap = serde_json::Map<String, serde_json::Value>;
 /// Each version with the fields that changed from the one before, ids named.
 /// Free text sealed where the audit history keeps it (security review finding 11): the
 /// key in a version's content and the sealed field it was written as.
-const SEALED_TEXT: [(&str, &str); 5] = [
+const SEALED_TEXT: [(&str, &str); 6] = [
     ("reference", "case.reference"),
+    ("filename", "case.document_name"),
     ("reason_text", "attempt.reason_text"),
     ("official", "attempt.official"),
     ("notes", "attempt.notes"),

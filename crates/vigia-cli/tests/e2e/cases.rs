@@ -362,6 +362,14 @@ async fn case_documents_are_sealed_and_only_their_lawyers_download_them() {
     assert_eq!(http.get(&url).bearer_auth(&other).send().await.expect("get").status(), 404);
     let (s, list) = get(&http, app.url(&format!("/api/v1/cases/{}/documents", case["id"])), &lawyer).await;
     assert_eq!((s, list["items"].as_array().map(Vec::len)), (200, Some(1)));
+    // Finding 11: the file name can name the person; sealed in the row and the history.
+    assert!(list["items"][0]["filename"].as_str().expect("name").contains("Dilcia"), "{list}");
+    for sql in [
+        "SELECT COUNT(*) FROM case_documents WHERE filename LIKE '%Dilcia%'",
+        "SELECT COUNT(*) FROM audit_log WHERE content LIKE '%Dilcia%'",
+    ] {
+        assert_eq!(crate::hardening::behind_the_back(&app._db, sql).await, Some(0), "{sql}");
+    }
     // A text file is not evidence: refused with the reason.
     let r = http
         .post(app.url(&format!("/api/v1/cases/{}/documents", case["id"])))

@@ -260,6 +260,63 @@ async fn raw_exchange(app: &TestApp, head: &str, body: &[u8], wait: Duration) ->
     read.ok().map(|()| String::from_utf8_lossy(&got).into_owned())
 }
 
+/// Found by this session's own attack pass: a signed-in client could drip a body a
+/// byte a second and hold a connection for ever (anonymous ones are cut off at 30 s).
+/// A signed-in body must now keep a minimum rate; a merely slow one still lands.
+#[tokio::test]
+async fn a_signed_in_body_that_drips_is_cut_off_and_a_slow_one_lands() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config = vigia_web::Config { body_min_rate: (Duration::from_secs(1), 200), ..Default::default() };
+    let app = TestApp::with_config(vigia_store::testing::TestDb::sqlite(), config).await;
+    let (_, token) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+    let f = app.facility("Siglo XXI").await;
+    let body = format!(
+        "{{\"facility_id\": {f}, \"attempted_at\": \"2020-01-20T10:30\", \"purpose\": \"monitoring\", \"outcome\": \"denied\", \"notes\": \"{}\"}}",
+        "x".repeat(1500)
+    );
+    let head = format!(
+        "POST /api/v1/access-attempts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    // Sends the body `chunk` bytes every 100 ms; what the server answered, if it did
+    // within 8 s.
+    let send = |chunk: usize| {
+        let (head, body) = (head.clone(), body.clone());
+        let addr = app.addr;
+        async move {
+            let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            s.write_all(head.as_bytes()).await.expect("head");
+            let started = std::time::Instant::now();
+            let mut answer = Vec::new();
+            for piece in body.as_bytes().chunks(chunk) {
+                if s.write_all(piece).await.is_err() {
+                    break;
+                }
+                let mut buf = [0u8; 1024];
+                if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(100), s.read(&mut buf)).await {
+                    answer.extend_from_slice(&buf[..n]);
+                    break;
+                }
+                if started.elapsed() > Duration::from_secs(8) {
+                    break;
+                }
+            }
+            let mut buf = [0u8; 1024];
+            if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(3), s.read(&mut buf)).await {
+                answer.extend_from_slice(&buf[..n]);
+            }
+            (String::from_utf8_lossy(&answer).into_owned(), started.elapsed())
+        }
+    };
+    // A byte every 100 ms (10 B/s): cut off once the grace is over.
+    let (answer, took) = send(1).await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?} after {took:?}");
+    assert!(took < Duration::from_secs(6), "{took:?}");
+    // 100 bytes every 100 ms (1,000 B/s): slow, and it lands.
+    let (answer, _) = send(100).await;
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer:?}");
+}
+
 /// Finding 9: a body is refused from its declared length before it is read, cut off
 /// while read at the smallest limit that applies (64 KiB before sign-in), and slow
 /// clients and idle connections are bounded.

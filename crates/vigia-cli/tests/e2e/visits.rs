@@ -49,6 +49,20 @@ async fn a_visit_is_stored_once_per_draft_and_its_notes_stay_sealed() {
         changed["population"]["total"] = json!(181);
         assert_eq!(send(monitor.clone(), "draft-0001-phone", changed).await.0, 409);
         assert_eq!(app.store.visits(app.org("org-a").await, None).await.expect("visits").len(), 1);
+        // Finding 11: findings and observations can name a person; sealed in the row and
+        // in the history, read as written.
+        for sql in [
+            "SELECT COUNT(*) FROM visits WHERE report LIKE '%Colchonetas%' OR report LIKE '%lista de abogados%'",
+            "SELECT COUNT(*) FROM audit_log WHERE content LIKE '%Colchonetas%' OR content LIKE '%lista de abogados%'",
+        ] {
+            assert_eq!(crate::hardening::behind_the_back(&app._db, sql).await, Some(0), "{sql}");
+        }
+        assert_eq!(v["report"]["findings"][0]["description"], "Colchonetas en el piso del patio");
+        let read = app.get_json(&monitor, &format!("/api/v1/visits/{}", v["id"])).await;
+        assert_eq!(
+            read["report"]["sections"]["legal_safeguards"]["observations"], "No hay lista de abogados",
+            "{read}"
+        );
 
         let flags: Vec<&str> =
             v["flags"].as_array().expect("flags").iter().filter_map(|x| x["flag"].as_str()).collect();

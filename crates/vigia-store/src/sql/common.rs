@@ -1247,6 +1247,8 @@ async fn write_case(w: &mut WriteTx, c: &Case, sealed: &[u8], reference_key: &st
 }
 
 const DOCUMENT_FIELD: &str = "case.document";
+/// A case document's file name: sealed, as it can name the person (finding 11).
+const DOCUMENT_NAME: &str = "case.document_name";
 const DOCUMENT_COLUMNS: &str = "id, org_id, case_id, sha256, sealed_sha256, filename, content_type, size, created_at";
 
 fn document_from_row(r: &DbRow) -> Result<Attachment> {
@@ -1456,6 +1458,36 @@ fn visit_from_row(r: &DbRow) -> Result<Visit> {
         author_user_id: r.try_get("author_user_id")?,
         created_at: r.try_get("created_at")?,
     })
+}
+
+const VISIT_FINDING: &str = "visit.finding";
+const VISIT_OBSERVATIONS: &str = "visit.observations";
+
+/// A visit report as stored: each finding's description and each section's
+/// observations sealed (finding 11); answers, counts and severities stay open.
+fn seal_visit_text(sealer: &crate::vault::Sealer, d: &mut VisitDraft) -> Result<()> {
+    for f in &mut d.findings {
+        f.description = sealer.seal_text(VISIT_FINDING, &f.description)?;
+    }
+    for notes in d.sections.values_mut() {
+        if let Some(o) = notes.observations.as_mut() {
+            *o = sealer.seal_text(VISIT_OBSERVATIONS, o)?;
+        }
+    }
+    Ok(())
+}
+
+/// A visit as its organization reads it (a report written before sealing reads as it was).
+fn open_visit_text(vault: &Vault, mut v: Visit) -> Result<Visit> {
+    for f in &mut v.draft.findings {
+        f.description = vault.open_text(v.org_id, VISIT_FINDING, &f.description)?;
+    }
+    for notes in v.draft.sections.values_mut() {
+        if let Some(o) = notes.observations.as_mut() {
+            *o = vault.open_text(v.org_id, VISIT_OBSERVATIONS, o)?;
+        }
+    }
+    Ok(v)
 }
 
 fn visit_content(v: &Visit, sealed: Option<&[u8]>) -> String {
@@ -1694,6 +1726,12 @@ impl SqlStore {
         let reference = &c.fields.reference;
         stored.fields.reference = self.vault.sealer(c.org_id, key_version)?.seal_text(CASE_REFERENCE, reference)?;
         Ok((stored, self.vault.blind_index(c.org_id, CASE_REFERENCE, reference)?))
+    }
+
+    /// A case document as its readers see it: the file name opened.
+    fn opened_document(&self, mut a: Attachment) -> Result<Attachment> {
+        a.filename = self.vault.open_text(a.org_id, DOCUMENT_NAME, &a.filename)?;
+        Ok(a)
     }
 
     /// A case as its readers see it: the reference opened (one written before references
@@ -3593,7 +3631,10 @@ impl crate::Store for SqlStore {
         bytes: &[u8],
     ) -> Result<Attachment> {
         let sha = sha256_hex(bytes);
-        let sealed = self.vault.seal(org_id, self.current_key_version(org_id).await?, DOCUMENT_FIELD, bytes)?;
+        let version = self.current_key_version(org_id).await?;
+        let sealed = self.vault.seal(org_id, version, DOCUMENT_FIELD, bytes)?;
+        // A document's file name can name its person (finding 11): sealed too.
+        let stored_name = self.vault.sealer(org_id, version)?.seal_text(DOCUMENT_NAME, filename)?;
         let mut w = self.begin().await?;
         let owned = sqlx::query("SELECT id FROM cases WHERE id = $1 AND org_id = $2")
             .bind(case_id)
@@ -3611,7 +3652,7 @@ impl crate::Store for SqlStore {
         .bind(case_id)
         .bind(&sha)
         .bind(sha256_hex(&sealed))
-        .bind(filename)
+        .bind(&stored_name)
         .bind(content_type)
         .bind(bytes.len() as i64)
         .bind(&sealed)
@@ -3619,26 +3660,27 @@ impl crate::Store for SqlStore {
         .fetch_one(&mut *w.tx)
         .await?
         .try_get("id")?;
-        let a = Attachment {
+        let mut a = Attachment {
             id,
             org_id,
             record_type: RecordType::Case.as_str().to_string(),
             record_id: case_id,
             sha256: sha,
-            filename: filename.to_string(),
+            filename: stored_name,
             content_type: content_type.to_string(),
             size: bytes.len() as i64,
             created_at: w.now,
         };
         w.audit(actor, Some(org_id), "attach", RecordType::CaseDocument, id, &document_content(&a, &sha256_hex(&sealed))).await?;
         w.commit().await?;
+        a.filename = filename.to_string();
         Ok(a)
     }
 
     async fn case_documents(&self, org_id: i64, case_id: i64) -> Result<Vec<Attachment>> {
         let sql = format!("SELECT {DOCUMENT_COLUMNS} FROM case_documents WHERE org_id = $1 AND case_id = $2 ORDER BY id");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(case_id).fetch_all(&self.pool).await?;
-        rows.iter().map(document_from_row).collect()
+        self.opened(|| rows.iter().map(|r| self.opened_document(document_from_row(r)?)).collect()).await
     }
 
     async fn read_case_document(&self, actor: &Actor, org_id: i64, id: i64) -> Result<(Attachment, Vec<u8>)> {
@@ -3650,7 +3692,7 @@ impl crate::Store for SqlStore {
             .fetch_optional(&mut *w.tx)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let a = document_from_row(&row)?;
+        let a = self.opened(|| self.opened_document(document_from_row(&row)?)).await?;
         let sealed: Vec<u8> = row.try_get("data_sealed")?;
         let bytes = self.vault.open(org_id, DOCUMENT_FIELD, &sealed)?.to_vec();
         if sha256_hex(&bytes) != a.sha256 {
@@ -3851,15 +3893,19 @@ impl crate::Store for SqlStore {
         let notes = draft.interview_notes.clone();
         let mut plain = draft.clone();
         plain.interview_notes = None;
-        let report = serde_json::to_string(&plain).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let version = self.current_key_version(org_id).await?;
+        // Findings and observations are free text that can name a person (finding 11).
+        let mut stored = plain.clone();
+        seal_visit_text(&self.vault.sealer(org_id, version)?, &mut stored)?;
+        let report = serde_json::to_string(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let sealed = match &notes {
-            Some(n) => Some(self.vault.seal(org_id, self.current_key_version(org_id).await?, VISIT_NOTES_FIELD, n.as_bytes())?),
+            Some(n) => Some(self.vault.seal(org_id, version, VISIT_NOTES_FIELD, n.as_bytes())?),
             None => None,
         };
         let mut w = self.begin().await?;
         let sql = format!("SELECT {VISIT_COLUMNS} FROM visits WHERE org_id = $1 AND idempotency_key = $2");
         if let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(key).fetch_optional(&mut *w.tx).await? {
-            let existing = visit_from_row(&row)?;
+            let existing = open_visit_text(&self.vault, visit_from_row(&row)?)?;
             // A key is its author's: anyone else gets the same answer whatever they sent,
             // so a resubmission cannot be used to guess another person's sealed notes
             // (a match had answered 200, a miss 409).
@@ -3896,24 +3942,25 @@ impl crate::Store for SqlStore {
         .fetch_one(&mut *w.tx)
         .await?
         .try_get("id")?;
-        let v = Visit {
+        let mut v = Visit {
             id,
             org_id,
             idempotency_key: key.to_string(),
-            draft: plain,
+            draft: stored,
             has_notes: sealed.is_some(),
             author_user_id: actor.user_id,
             created_at: w.now,
         };
         w.audit(actor, Some(org_id), "create", RecordType::Visit, id, &visit_content(&v, sealed.as_deref())).await?;
         w.commit().await?;
+        v.draft = plain;
         Ok((v, true))
     }
 
     async fn visit(&self, org_id: i64, id: i64) -> Result<Option<Visit>> {
         let sql = format!("SELECT {VISIT_COLUMNS} FROM visits WHERE org_id = $1 AND id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(visit_from_row).transpose()
+        self.opened(|| row.as_ref().map(|r| open_visit_text(&self.vault, visit_from_row(r)?)).transpose()).await
     }
 
     async fn visits(&self, org_id: i64, facility_id: Option<i64>) -> Result<Vec<Visit>> {
@@ -3921,7 +3968,7 @@ impl crate::Store for SqlStore {
             "SELECT {VISIT_COLUMNS} FROM visits WHERE org_id = $1 AND ($2 IS NULL OR facility_id = $2) ORDER BY visited_on DESC, id DESC"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(facility_id).fetch_all(&self.pool).await?;
-        rows.iter().map(visit_from_row).collect()
+        self.opened(|| rows.iter().map(|r| open_visit_text(&self.vault, visit_from_row(r)?)).collect()).await
     }
 
     async fn read_visit_notes(&self, actor: &Actor, org_id: i64, id: i64) -> Result<Option<String>> {
