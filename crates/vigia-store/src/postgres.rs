@@ -35,6 +35,11 @@ fn blob_dir(_url: &str) -> Option<std::path::PathBuf> {
     None
 }
 
+/// No files of the database's own on the app server.
+fn restrict_database_files(_url: &str) -> Result<()> {
+    Ok(())
+}
+
 async fn backup(_pool: &Pool<Db>, _blob_dir: Option<&Path>, _path: &Path) -> Result<()> {
     Err(StoreError::Unsupported("use pg_dump for PostgreSQL backups (see docs/operations.md)"))
 }

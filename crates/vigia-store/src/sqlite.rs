@@ -58,6 +58,23 @@ fn blob_dir(url: &str) -> Option<std::path::PathBuf> {
     Some(std::path::Path::new(path).parent()?.join("blobs"))
 }
 
+/// The database file and its WAL and shared-memory files, owner-only (0600): they hold
+/// everything that is not sealed. SQLite gives a WAL it creates the database file's mode.
+fn restrict_database_files(url: &str) -> Result<()> {
+    let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else { return Ok(()) };
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") {
+        return Ok(());
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let p = std::path::PathBuf::from(format!("{path}{suffix}"));
+        if p.exists() {
+            owner_only(&p).map_err(|e| StoreError::Corrupt(format!("cannot restrict {}: {e}", p.display())))?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes a consistent copy into the new directory `out`: `vigia.db` from one
 /// snapshot (VACUUM INTO, so writers may go on), and every evidence file under
 /// `blobs/`. Blobs are immutable and written before the row that names them commits,

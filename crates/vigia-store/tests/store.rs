@@ -307,6 +307,9 @@ async fn sqlite_backups_are_consistent_copies() {
         assert_eq!(mode(&out.join("blobs")), 0o700);
         assert_eq!(mode(&out.join("vigia.db")), 0o600);
         assert_eq!(mode(&copied), 0o600);
+        // The live database too.
+        let live = db.dir.as_ref().expect("dir").join("vigia.db");
+        assert_eq!(mode(&live), 0o600, "{}", live.display());
     }
     let copy = vigia_store::open(&vigia_store::sqlite_url(&out.join("vigia.db")), &[key]).await.expect("open copy");
     assert_eq!(copy.blob(&x.sha256).await.expect("blob"), b"\xFF\xD8\xFF foto");

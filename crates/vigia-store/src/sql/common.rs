@@ -1530,6 +1530,7 @@ impl SqlStore {
     pub async fn connect(url: &str, keys: &[MasterKey]) -> Result<Self> {
         let pool = connect_pool(url).await?;
         migrate(&pool).await?;
+        restrict_database_files(url)?;
         let rows = sqlx::query("SELECT org_id, version, wrapped FROM org_keys").fetch_all(&pool).await?;
         let mut last_err = VaultError::WrongMasterKey;
         for key in keys {
