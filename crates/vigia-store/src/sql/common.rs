@@ -924,6 +924,15 @@ fn write_blob_file(dir: &Path, sha: &str, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// [`write_blob_file`] away from the async workers.
+async fn store_blob_file(dir: &Path, name: String, bytes: Vec<u8>) -> Result<()> {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || write_blob_file(&dir, &name, &bytes))
+        .await
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+        .map_err(|e| StoreError::Corrupt(format!("cannot write evidence file: {e}")))
+}
+
 /// Creates a directory readable by its owner only (0700 on Unix), or leaves an
 /// existing one as it is.
 fn private_dir(dir: &Path) -> std::io::Result<()> {
@@ -1781,11 +1790,7 @@ impl SqlStore {
             let bytes = self.vault.seal_file(org, self.current_key_version(org).await?, &sha, &plain)?;
             let data = match &self.blob_dir {
                 Some(dir) => {
-                    let (dir, name) = (dir.clone(), blob_name(&sha, Some(org)));
-                    tokio::task::spawn_blocking(move || write_blob_file(&dir, &name, &bytes))
-                        .await
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?
-                        .map_err(|e| StoreError::Corrupt(format!("cannot write evidence file: {e}")))?;
+                    store_blob_file(dir, blob_name(&sha, Some(org)), bytes).await?;
                     None
                 }
                 None => Some(bytes),
@@ -4005,11 +4010,7 @@ impl crate::Store for SqlStore {
         let sealed = self.vault.seal_file(org_id, self.current_key_version(org_id).await?, &sha, bytes)?;
         let sealed = match &self.blob_dir {
             Some(dir) => {
-                let (dir, name) = (dir.clone(), blob_name(&sha, Some(org_id)));
-                tokio::task::spawn_blocking(move || write_blob_file(&dir, &name, &sealed))
-                    .await
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?
-                    .map_err(|e| StoreError::Corrupt(format!("cannot write evidence file: {e}")))?;
+                store_blob_file(dir, blob_name(&sha, Some(org_id)), sealed).await?;
                 None
             }
             None => Some(sealed),
@@ -4480,11 +4481,7 @@ impl crate::Store for SqlStore {
                         return Err(StoreError::Corrupt(format!("an exported evidence file is named {sha:?}, not by its hash")));
                     }
                     let name = blob_name(sha, row.get("key_org").and_then(serde_json::Value::as_i64));
-                    let (dir, bytes) = (dir.clone(), bytes);
-                    tokio::task::spawn_blocking(move || write_blob_file(&dir, &name, &bytes))
-                        .await
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?
-                        .map_err(|e| StoreError::Corrupt(format!("cannot write evidence file: {e}")))?;
+                    store_blob_file(dir, name, bytes).await?;
                 }
             }
             let columns: Vec<&String> = row.keys().collect();
