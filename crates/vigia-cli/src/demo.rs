@@ -39,8 +39,7 @@ struct F {
     sources: &'static str,
 }
 
-const PUBLISHED: &str =
-    "Capacidad publicada; registro parcial de estaciones (DOMAIN.md §7). Coordenadas aproximadas del municipio.";
+const PUBLISHED: &str = "Capacidad publicada; registro parcial de estaciones. Coordenadas aproximadas del municipio.";
 const UNKNOWN: &str = "Capacidad no publicada: se deja sin dato. Coordenadas aproximadas del municipio.";
 
 fn facilities() -> Vec<F> {

@@ -8,7 +8,7 @@
 //! - **Maximum detention** (LM art. 111): 15 working days from presentation; 60 when a
 //!   ground I–IV is recorded; with ground V (a pending remedy) no fixed end is computed.
 //!   Transfers do not restart it; a new detention after release starts a new period.
-//! - **Child detained** (LM art. 99 from 2021-01-11; before, Reglamento LGDNNA art. 111):
+//! - **Child detained** (LM art. 99 from 2021-01-11; before, the Reglamento of the LGDNNA (2015), cited without an article: its number is not verified):
 //!   a violation at once, for every detention period of a minor.
 //! - **Asylum filing** (LRPCAP art. 18): 30 working days from entry into Mexico.
 //! - **COMAR decision** (LRPCAP art. 24): 45 working days from admission (or from the
@@ -69,8 +69,8 @@ impl RuleId {
             (RuleId::DetentionMax, Locale::En) => "Migration Law art. 111 (15 working days; 60 with a ground I–IV)",
             (RuleId::AsylumFiling, Locale::Es) => "LRPCAP art. 18 (30 días hábiles desde el ingreso)",
             (RuleId::AsylumFiling, Locale::En) => "LRPCAP art. 18 (30 working days from entry)",
-            (RuleId::ComarDecision, Locale::Es) => "LRPCAP art. 24 (45 días hábiles; ampliación [por verificar])",
-            (RuleId::ComarDecision, Locale::En) => "LRPCAP art. 24 (45 working days; extension [to be verified])",
+            (RuleId::ComarDecision, Locale::Es) => "LRPCAP art. 24 (45 días hábiles; ampliable «hasta por un período igual» solo por las causas que enumera)",
+            (RuleId::ComarDecision, Locale::En) => "LRPCAP art. 24 (45 working days; extendable «hasta por un período igual» only on the grounds it lists)",
             (RuleId::Appeal, Locale::Es) => "LRPCAP art. 25 (recurso de revisión, 15 días hábiles)",
             (RuleId::Appeal, Locale::En) => "LRPCAP art. 25 (review appeal, 15 working days)",
         }
@@ -307,8 +307,8 @@ pub fn assess(minor: bool, events: &[Fact], cals: &Calendars, today: Date) -> Re
                 )
             } else {
                 (
-                    "Reglamento de la LGDNNA art. 111 (2015) [por verificar]; CRC/C/MEX/CO/3 párr. 61(d)",
-                    "Regulation of the General Law on the Rights of Children art. 111 (2015) [to be verified]; CRC/C/MEX/CO/3 para 61(d)",
+                    "Reglamento de la LGDNNA (2015); CRC/C/MEX/CO/3 párr. 61(d)",
+                    "Regulation of the General Law on the Rights of Children (LGDNNA, 2015); CRC/C/MEX/CO/3 para 61(d)",
                 )
             };
             a.violations.push(Violation {

@@ -405,8 +405,8 @@ pub fn assess(v: &VisitDraft, capacity: Option<i64>) -> (Indicators, Vec<Violati
             ("Ley de Migración art. 99 (DOF 11-11-2020)", "Migration Law art. 99 (DOF 11-11-2020)")
         } else {
             (
-                "Reglamento de la LGDNNA art. 111 (2015) [por verificar]; CRC/C/MEX/CO/3 párr. 61(d)",
-                "LGDNNA Regulation art. 111 (2015) [to be verified]; CRC/C/MEX/CO/3 para 61(d)",
+                "Reglamento de la LGDNNA (2015); CRC/C/MEX/CO/3 párr. 61(d)",
+                "LGDNNA Regulation (2015); CRC/C/MEX/CO/3 para 61(d)",
             )
         };
         out.push(Violation {
