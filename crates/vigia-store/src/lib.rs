@@ -646,14 +646,12 @@ pub trait Store: Send + Sync {
     /// local day in `[from_day, until_day)`, oldest first.
     async fn refused_attempts(&self, viewer_org: i64, from_day: i32, until_day: i32) -> Result<Vec<(i64, i64, i32)>>;
     /// `(attempted_at, outcome)` of every attempt in `[from, until)` that `viewer_org`
-    /// may see, at any facility: what a timeline of outcomes draws, and no more.
-    async fn attempt_outcomes(&self, viewer_org: i64, from: Micros, until: Micros) -> Result<Vec<(Micros, Outcome)>>;
-    /// `(attempted_at, outcome)` of every attempt at `facility_id` in `[from, until)`
-    /// that `viewer_org` may see: what a calendar of outcomes needs, and no more.
-    async fn facility_outcomes(
+    /// may see, at `facility` or at any: what a calendar or a timeline of outcomes
+    /// draws, and no more.
+    async fn attempt_outcomes(
         &self,
         viewer_org: i64,
-        facility_id: i64,
+        facility: Option<i64>,
         from: Micros,
         until: Micros,
     ) -> Result<Vec<(Micros, Outcome)>>;

@@ -278,7 +278,7 @@ async fn timeline_page(
     // outcome only.
     data.attempts = st
         .store
-        .attempt_outcomes(user.org_id, w.from, w.until + 1)
+        .attempt_outcomes(user.org_id, None, w.from, w.until + 1)
         .await?
         .into_iter()
         .map(|(at, outcome)| (at, outcome.is_refusal()))

@@ -663,7 +663,7 @@ async fn outcome_calendar(
     // facility with tens of thousands of attempts over the years costs what one year holds.
     let start = |y: i16| Some(jiff::civil::Date::new(y, 1, 1).ok()?.in_tz(zone).ok()?.timestamp().as_microsecond());
     let (from, until) = (start(year).unwrap_or(i64::MIN), start(year.saturating_add(1)).unwrap_or(i64::MAX));
-    let outcomes = st.store.facility_outcomes(user.org_id, f.id, from, until).await?;
+    let outcomes = st.store.attempt_outcomes(user.org_id, Some(f.id), from, until).await?;
     let days: Vec<(jiff::civil::Date, &'static str)> = outcomes
         .into_iter()
         .filter_map(|(at, outcome)| Some((local(at)?, crate::map::class_of(Some(outcome)))))

@@ -34,15 +34,7 @@ async fn a_shared_attempt_s_history_hides_the_versions_it_was_private_in() {
         {
             body["notes"] = json!(notes);
             body["visibility"] = json!(visibility);
-            let r = http
-                .put(app.url(&format!("/api/v1/access-attempts/{id}")))
-                .bearer_auth(&a)
-                .header("if-match", format!("\"{}\"", version + 1))
-                .json(&body)
-                .send()
-                .await
-                .expect("put");
-            assert_eq!(r.status(), 200);
+            assert_eq!(app.correct_attempt(&a, id, version as i64 + 1, &body).await, 200);
         }
         let history = |token: String| {
             let http = http.clone();
@@ -915,15 +907,7 @@ async fn alerts_follow_an_attempt_that_turns_private() {
         assert!(!seen.contains("Juana") && !seen.contains("Ramírez"), "no free text in a payload: {seen}");
         // A makes it private.
         body["visibility"] = json!("private");
-        let r = http
-            .put(app.url(&format!("/api/v1/access-attempts/{id}")))
-            .bearer_auth(&a)
-            .header("if-match", "\"1\"")
-            .json(&body)
-            .send()
-            .await
-            .expect("put");
-        assert_eq!(r.status(), 200);
+        assert_eq!(app.correct_attempt(&a, id, 1, &body).await, 200);
         let seen = inbox(b.clone()).await;
         assert!(!seen.contains(&format!("\"attempt_id\":{id}")), "the alert went with the attempt: {seen}");
         let due = app.store.claim_deliveries(vigia_store::now_micros() + 1, 60_000_000, 10).await.expect("claim");
@@ -998,15 +982,7 @@ async fn an_attempt_s_free_text_is_sealed_in_the_database_and_the_history() {
         assert_eq!(r.status(), 201);
         let id = r.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
         body["notes"] = json!("Marta Ruiz, celda 5");
-        let r = http
-            .put(app.url(&format!("/api/v1/access-attempts/{id}")))
-            .bearer_auth(&a)
-            .header("if-match", "\"1\"")
-            .json(&body)
-            .send()
-            .await
-            .expect("put");
-        assert_eq!(r.status(), 200);
+        assert_eq!(app.correct_attempt(&a, id, 1, &body).await, 200);
         let csv = format!("facility_id,attempted_at,purpose,outcome,notes\n{f},2020-02-01T10:00,monitoring,denied,Pedro Gómez esperaba\n");
         app.import_attempts(&a, csv).await;
 

@@ -75,6 +75,19 @@ impl TestApp {
         (u, token)
     }
 
+    /// Corrects attempt `id` from `version` with `body`; the status answered.
+    pub async fn correct_attempt(&self, token: &str, id: i64, version: i64, body: &serde_json::Value) -> u16 {
+        let r = reqwest::Client::new()
+            .put(self.url(&format!("/api/v1/access-attempts/{id}")))
+            .bearer_auth(token)
+            .header("if-match", format!("\"{version}\""))
+            .json(body)
+            .send()
+            .await
+            .expect("put");
+        r.status().as_u16()
+    }
+
     /// `GET path` with a Bearer token; the JSON it answers (200 or not).
     pub async fn get_json(&self, token: &str, path: &str) -> serde_json::Value {
         let r = reqwest::Client::new().get(self.url(path)).bearer_auth(token).send().await.expect("get");
