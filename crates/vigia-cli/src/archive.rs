@@ -255,7 +255,11 @@ pub async fn restore(
 
 // ---- Portable export, for PostgreSQL and for moving between backends -------------
 
-const EXPORT_FORMAT: u32 = 1;
+/// Format 2 ends with a signed trailer line; format 1 (unsigned) imports only with
+/// `--allow-unsigned`.
+const EXPORT_FORMAT: u32 = 2;
+/// What an export's signature is for, in the key derivation.
+const EXPORT_SIGNING: &str = "export";
 
 /// The first line of a portable export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -269,10 +273,38 @@ pub struct ExportHeader {
     pub counts: Counts,
 }
 
+/// The last line of a signed export: how many lines came before it, and the HMAC of
+/// exactly those bytes under the master key's export key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportEnd {
+    pub lines: u64,
+    pub mac: String,
+}
+
+/// Writes lines to the file and into the signature at once.
+struct SignedWriter<W: std::io::Write> {
+    out: W,
+    mac: vigia_store::vault::MacStream,
+    lines: u64,
+}
+
+impl<W: std::io::Write> SignedWriter<W> {
+    fn line(&mut self, text: &str) -> std::io::Result<()> {
+        let mut bytes = Vec::with_capacity(text.len() + 1);
+        bytes.extend_from_slice(text.as_bytes());
+        bytes.push(b'\n');
+        self.mac.update(&bytes);
+        self.lines += 1;
+        self.out.write_all(&bytes)
+    }
+}
+
 /// Writes every record of `store` as JSON Lines: a header (audit head and counts, after
-/// the chain verified), then one line per row. Sealed values stay ciphertext. Take it
-/// with the server stopped, so the rows and the head belong together; `vigia import
-/// --all` refuses an export whose rows do not verify against its header.
+/// the chain verified), one line per row, and a trailer signing every byte before it
+/// with a key derived from the master key. Sealed values stay ciphertext. The file is
+/// readable by its owner only: it carries password hashes and sealed data. Take it with
+/// the server stopped, so the rows and the head belong together; `vigia import --all`
+/// refuses an export whose signature or rows do not verify.
 pub async fn export_all(store: &vigia_store::DynStore, out: &Path) -> anyhow::Result<ExportHeader> {
     use std::io::Write;
     let report = store.verify_audit().await?;
@@ -288,19 +320,23 @@ pub async fn export_all(store: &vigia_store::DynStore, out: &Path) -> anyhow::Re
         head_hash: report.head_hash,
         counts: store.counts().await?,
     };
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(out)
-        .with_context(|| format!("cannot create {} (it must not exist)", out.display()))?;
-    let mut w = std::io::BufWriter::new(file);
-    writeln!(w, "{}", serde_json::to_string(&header)?)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let file = opts.open(out).with_context(|| format!("cannot create {} (it must not exist)", out.display()))?;
+    let mut w = SignedWriter {
+        out: std::io::BufWriter::new(file),
+        mac: store.master_key().mac_stream(EXPORT_SIGNING),
+        lines: 0,
+    };
+    w.line(&serde_json::to_string(&header)?)?;
     for table in vigia_store::EXPORT_TABLES {
         let mut offset = 0;
         loop {
             let rows = store.export_page(table, offset, 1000).await?;
             for row in &rows {
-                writeln!(w, "{}", serde_json::json!({ "table": table, "row": row }))?;
+                w.line(&serde_json::json!({ "table": table, "row": row }).to_string())?;
             }
             if rows.len() < 1000 {
                 break;
@@ -308,35 +344,106 @@ pub async fn export_all(store: &vigia_store::DynStore, out: &Path) -> anyhow::Re
             offset += rows.len() as i64;
         }
     }
-    w.into_inner().map_err(|e| anyhow!("cannot write {}: {e}", out.display()))?.sync_all()?;
+    let SignedWriter { out: mut file, mac, lines } = w;
+    let end = ExportEnd { lines, mac: mac.finish() };
+    writeln!(file, "{}", serde_json::json!({ "vigia_export_end": end }))?;
+    file.into_inner().map_err(|e| anyhow!("cannot write {}: {e}", out.display()))?.sync_all()?;
     Ok(header)
+}
+
+/// Reads the next line's bytes, `\n` included; `None` at the end.
+fn next_line(r: &mut impl std::io::BufRead, buf: &mut Vec<u8>) -> anyhow::Result<bool> {
+    buf.clear();
+    Ok(r.read_until(b'\n', buf)? > 0)
+}
+
+/// The trailer, if `line` is one.
+fn export_end(line: &[u8]) -> Option<ExportEnd> {
+    let v: serde_json::Value = serde_json::from_slice(line).ok()?;
+    serde_json::from_value(v.get("vigia_export_end")?.clone()).ok()
+}
+
+/// Reads the whole export once and checks its trailer against each of `keys`, before
+/// anything is written: a file changed after export (a row added, removed or edited, a
+/// token re-pointed) or signed with another master key is refused. An unsigned file
+/// (format 1, or cut short before its trailer) passes only with `allow_unsigned`.
+fn check_export_signature(file: &mut std::fs::File, keys: &[MasterKey], allow_unsigned: bool) -> anyhow::Result<()> {
+    use std::io::Seek;
+    let mut r = std::io::BufReader::new(&mut *file);
+    let mut macs: Vec<_> = keys.iter().map(|k| k.mac_stream(EXPORT_SIGNING)).collect();
+    let mut buf = Vec::new();
+    let mut lines = 0u64;
+    let mut end = None;
+    while next_line(&mut r, &mut buf)? {
+        if end.is_some() {
+            bail!("the export goes on after its signed end: refused");
+        }
+        if let Some(e) = export_end(&buf) {
+            end = Some(e);
+            continue;
+        }
+        for m in &mut macs {
+            m.update(&buf);
+        }
+        lines += 1;
+    }
+    drop(r);
+    file.rewind()?;
+    match end {
+        Some(end) => {
+            if end.lines != lines || !macs.into_iter().any(|m| m.verify(&end.mac)) {
+                bail!(
+                    "the export's signature does not match: the file was changed after it was written, or it was \
+                     signed with another master key (use the key of the exported data)"
+                );
+            }
+            Ok(())
+        }
+        None if allow_unsigned => Ok(()),
+        None => bail!(
+            "the export is not signed (made before exports were signed, or cut short): \
+             re-export it, or pass --allow-unsigned if you trust where it came from"
+        ),
+    }
 }
 
 /// Loads a portable export into the empty database at `url`, then reopens it with
 /// `keys` (which must open the exported organizations' data keys) and checks the whole
-/// audit chain, its head and every count against the export's header.
-pub async fn import_all(url: &str, keys: &[MasterKey], from: &Path) -> anyhow::Result<ExportHeader> {
-    use std::io::BufRead;
+/// audit chain, its head and every count against the export's header. The file's
+/// signature is checked first, before anything is written.
+pub async fn import_all(
+    url: &str,
+    keys: &[MasterKey],
+    from: &Path,
+    allow_unsigned: bool,
+) -> anyhow::Result<ExportHeader> {
+    let mut file = std::fs::File::open(from).with_context(|| format!("cannot read {}", from.display()))?;
+    check_export_signature(&mut file, keys, allow_unsigned)?;
     let store = vigia_store::open(url, keys).await.map_err(|e| anyhow!("cannot open the target database: {e}"))?;
     let existing = store.counts().await?;
     if existing.get("organizations") > 0 || existing.get("audit_log") > 0 {
         bail!("the target database already holds data: import needs an empty one");
     }
-    let file = std::fs::File::open(from).with_context(|| format!("cannot read {}", from.display()))?;
-    let mut lines = std::io::BufReader::new(file).lines();
-    let first = lines.next().ok_or_else(|| anyhow!("{} is empty", from.display()))??;
-    let header: ExportHeader = serde_json::from_str(&first).context("the first line is not a Vigía export header")?;
-    if header.vigia_export != EXPORT_FORMAT {
+    let mut r = std::io::BufReader::new(file);
+    let mut buf = Vec::new();
+    if !next_line(&mut r, &mut buf)? {
+        bail!("{} is empty", from.display());
+    }
+    let header: ExportHeader = serde_json::from_slice(&buf).context("the first line is not a Vigía export header")?;
+    if header.vigia_export != EXPORT_FORMAT && !(header.vigia_export == 1 && allow_unsigned) {
         bail!("unknown export format {}", header.vigia_export);
     }
     let mut batch: Vec<vigia_store::ExportRow> = Vec::new();
     let mut current: Option<String> = None;
-    for (n, line) in lines.enumerate() {
-        let line = line?;
-        let v: serde_json::Value =
-            serde_json::from_str(&line).with_context(|| format!("line {} is not JSON", n + 2))?;
-        let table = v["table"].as_str().ok_or_else(|| anyhow!("line {} names no table", n + 2))?.to_string();
-        let row = v["row"].as_object().ok_or_else(|| anyhow!("line {} has no row", n + 2))?.clone();
+    let mut n = 1;
+    while next_line(&mut r, &mut buf)? {
+        n += 1;
+        if export_end(&buf).is_some() {
+            break;
+        }
+        let v: serde_json::Value = serde_json::from_slice(&buf).with_context(|| format!("line {n} is not JSON"))?;
+        let table = v["table"].as_str().ok_or_else(|| anyhow!("line {n} names no table"))?.to_string();
+        let row = v["row"].as_object().ok_or_else(|| anyhow!("line {n} has no row"))?.clone();
         if current.as_deref() != Some(table.as_str()) || batch.len() >= 1000 {
             if let Some(t) = &current {
                 store.import_rows(t, &batch).await?;

@@ -118,12 +118,17 @@ enum Command {
         file: PathBuf,
     },
     /// Load a `vigia export --all` FILE into an empty database, then verify the audit
-    /// chain, its head and every count against the export.
+    /// chain, its head and every count against the export. The file's signature (made
+    /// with the master key) is checked before anything is written.
     Import {
         #[command(flatten)]
         place: Place,
         #[arg(long)]
         all: bool,
+        /// Accept an export made before exports were signed (format 1): its audit chain
+        /// and counts are still checked, but anyone could have changed its other rows.
+        #[arg(long)]
+        allow_unsigned: bool,
         file: PathBuf,
     },
     /// Check the backup in FROM (database hash, evidence files, the whole audit chain,
@@ -653,13 +658,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 h.head_hash
             );
         }
-        Command::Import { place, all, file } => {
+        Command::Import { place, all, allow_unsigned, file } => {
             if !all {
                 bail!("say --all: the import loads a whole export");
             }
             place.ensure_dir()?;
             let keys = keyfile::load(&place.data_dir)?;
-            let h = vigia_cli::archive::import_all(&place.url(), &keys, &file).await?;
+            let h = vigia_cli::archive::import_all(&place.url(), &keys, &file, allow_unsigned).await?;
             println!(
                 "Imported {} ({} audit entries, head {}): verified",
                 file.display(),

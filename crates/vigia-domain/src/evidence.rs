@@ -102,9 +102,57 @@ pub fn check(bytes: &[u8]) -> Result<&'static str, FieldError> {
     sniff(bytes).ok_or_else(|| FieldError::new("file", "file_type"))
 }
 
+/// Whether `s` is a SHA-256 as Vigía writes it: 64 lowercase hexadecimal characters.
+pub fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The name an evidence file has on disk: its plaintext hash, then the organization
+/// whose key sealed it (`<sha256>.<org>`), or the hash alone for a file kept before
+/// files were sealed. Everything else is refused, so a name read from an archive or
+/// a database row can never leave the evidence directory (no separators, no dots
+/// beyond the one, no absolute paths).
+pub fn file_name(sha256: &str, key_org: Option<i64>) -> Option<String> {
+    if !is_sha256(sha256) {
+        return None;
+    }
+    match key_org {
+        Some(org) if org > 0 => Some(format!("{sha256}.{org}")),
+        Some(_) => None,
+        None => Some(sha256.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever an archive says, the name is one plain path component: the hash
+        /// and at most an organization number.
+        #[test]
+        fn stored_file_names_never_leave_their_directory(sha in "\\PC{0,80}", org in proptest::option::of(any::<i64>())) {
+            if let Some(name) = file_name(&sha, org) {
+                prop_assert!(!name.contains('/') && !name.contains('\\') && !name.contains(".."));
+                prop_assert!(std::path::Path::new(&name).components().count() == 1);
+                prop_assert!(name.starts_with(&sha) && is_sha256(&sha));
+            }
+        }
+    }
+
+    #[test]
+    fn stored_file_names_are_hashes_and_organizations() {
+        let sha = "ab".repeat(32);
+        assert_eq!(file_name(&sha, None), Some(sha.clone()));
+        assert_eq!(file_name(&sha, Some(7)), Some(format!("{sha}.7")));
+        assert_eq!(file_name(&sha, Some(0)), None);
+        assert_eq!(file_name(&sha, Some(-1)), None);
+        assert_eq!(file_name(&sha.to_uppercase(), None), None);
+        assert_eq!(file_name(&format!("./../../{}", &sha[8..]), None), None);
+        assert_eq!(file_name(&sha[1..], None), None);
+        assert_eq!(file_name(&format!("{sha}/"), None), None);
+    }
 
     #[test]
     fn types_come_from_the_bytes() {

@@ -96,7 +96,7 @@ async fn backup(pool: &Pool<Db>, blob_dir: Option<&Path>, out: &Path) -> Result<
         .fetch_all(pool)
         .await?
         .iter()
-        .map(|r| Ok(blob_name(&r.try_get::<String, _>("sha256")?, r.try_get("key_org")?)))
+        .map(|r| blob_name(&r.try_get::<String, _>("sha256")?, r.try_get("key_org")?))
         .collect::<Result<_>>()?;
     let (src, dst) = (src.to_path_buf(), out.join("blobs"));
     tokio::task::spawn_blocking(move || -> std::io::Result<()> {

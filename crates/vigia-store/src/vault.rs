@@ -82,6 +82,11 @@ impl MasterKey {
         hex::decode(tag).is_ok_and(|t| self.mac_state(purpose, message).verify_slice(&t).is_ok())
     }
 
+    /// [`MasterKey::mac`] of a message given piece by piece, e.g. a whole export file.
+    pub fn mac_stream(&self, purpose: &str) -> MacStream {
+        MacStream(self.mac_state(purpose, b""))
+    }
+
     fn mac_state(&self, purpose: &str, message: &[u8]) -> Hmac<Sha256> {
         let hk = Hkdf::<Sha256>::new(Some(b"vigia"), self.0.as_ref());
         let mut okm = Zeroizing::new([0u8; 32]);
@@ -99,6 +104,32 @@ impl MasterKey {
         // 32 bytes is always a valid HKDF-SHA256 output length.
         let _ = hk.expand(b"vigia/kek/v1", okm.as_mut());
         XChaCha20Poly1305::new(okm.as_ref().into())
+    }
+}
+
+/// An HMAC being computed over a long message ([`MasterKey::mac_stream`]).
+#[derive(Clone)]
+pub struct MacStream(Hmac<Sha256>);
+
+impl std::fmt::Debug for MacStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MacStream")
+    }
+}
+
+impl MacStream {
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The tag, hex: equal to [`MasterKey::mac`] of everything given.
+    pub fn finish(self) -> String {
+        hex::encode(self.0.finalize().into_bytes())
+    }
+
+    /// Whether `tag` (hex) is the tag of everything given, compared in constant time.
+    pub fn verify(self, tag: &str) -> bool {
+        hex::decode(tag).is_ok_and(|t| self.0.verify_slice(&t).is_ok())
     }
 }
 
@@ -456,6 +487,20 @@ mod tests {
         assert!(!other.verify_mac("backup-manifest", b"head 42", &tag));
         assert!(!k.verify_mac("backup-manifest", b"head 42", "not hex"));
         assert!(!k.verify_mac("backup-manifest", b"head 42", ""));
+    }
+
+    #[test]
+    fn a_streamed_mac_is_the_mac_of_the_whole() {
+        let k = MasterKey::generate().expect("rng");
+        let mut m = k.mac_stream("export");
+        m.update(b"line 1\n");
+        m.update(b"line 2\n");
+        let tag = m.clone().finish();
+        assert_eq!(tag, k.mac("export", b"line 1\nline 2\n"));
+        assert!(m.verify(&tag));
+        let mut other = k.mac_stream("export");
+        other.update(b"line 1\nline 3\n");
+        assert!(!other.verify(&tag));
     }
 
     #[test]

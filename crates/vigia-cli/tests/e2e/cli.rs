@@ -9,7 +9,7 @@ use sqlx::Connection;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vigia");
 
-fn vigia() -> Command {
+pub(crate) fn vigia() -> Command {
     let mut c = Command::new(BIN);
     for (k, _) in std::env::vars() {
         if k.starts_with("VIGIA_") {
@@ -20,11 +20,11 @@ fn vigia() -> Command {
     c
 }
 
-fn run(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn run(dir: &Path, args: &[&str]) -> Output {
     vigia().args(args).arg("--data-dir").arg(dir).output().expect("run vigia")
 }
 
-fn run_with_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
+pub(crate) fn run_with_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
     let mut child = vigia()
         .args(args)
         .arg("--data-dir")
@@ -38,20 +38,20 @@ fn run_with_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
     child.wait_with_output().expect("wait")
 }
 
-fn text(o: &Output) -> (String, String) {
+pub(crate) fn text(o: &Output) -> (String, String) {
     (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
 }
 
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 
 impl TempDir {
-    fn new(tag: &str) -> TempDir {
+    pub(crate) fn new(tag: &str) -> TempDir {
         let p =
             std::env::temp_dir().join(format!("vigia_cli_{tag}_{}_{}", std::process::id(), vigia_store::now_micros()));
         std::fs::create_dir_all(&p).expect("mkdir");
         TempDir(p)
     }
-    fn data(&self) -> PathBuf {
+    pub(crate) fn data(&self) -> PathBuf {
         self.0.join("data")
     }
 }
@@ -63,13 +63,13 @@ impl Drop for TempDir {
 }
 
 /// A `vigia serve` or `vigia demo` process, killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Server {
-    fn start(cmd: &str, dir: &Path) -> Server {
+    pub(crate) fn start(cmd: &str, dir: &Path) -> Server {
         Self::start_with(cmd, dir, &[])
     }
 
@@ -102,7 +102,7 @@ impl Drop for Server {
     }
 }
 
-fn init(dir: &Path) {
+pub(crate) fn init(dir: &Path) {
     let o = run_with_stdin(
         dir,
         &["init", "--org-slug", "defensoria", "--org-name", "Defensoría", "--admin-email", "admin@d.org"],
@@ -557,7 +557,7 @@ fn a_one_time_reset_link_sets_a_new_password_once() {
 }
 
 /// Opens a data dir's store the way the server would.
-async fn open_dir(dir: &Path) -> vigia_store::DynStore {
+pub(crate) async fn open_dir(dir: &Path) -> vigia_store::DynStore {
     let keys = vigia_store::keyfile::load(dir).expect("key");
     vigia_store::open(&vigia_store::sqlite_url(&dir.join("vigia.db")), &keys).await.expect("open")
 }

@@ -9,6 +9,7 @@ mod cases;
 mod cli;
 mod hardening;
 mod helpers;
+mod keys;
 mod matrix;
 mod security;
 mod statements;

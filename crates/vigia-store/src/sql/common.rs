@@ -882,15 +882,14 @@ fn blob_path(dir: &Path, name: &str) -> std::path::PathBuf {
     dir.join(&name[..2.min(name.len())]).join(name)
 }
 
-/// An evidence file's name in `blobs/`: its plaintext hash, and the organization whose
-/// key sealed it (`<sha256>.<org>`); a file kept before sealing is named by its hash
-/// alone. Organizations storing the same bytes at the same moment never write each
-/// other's file.
-fn blob_name(sha: &str, key_org: Option<i64>) -> String {
-    match key_org {
-        Some(org) => format!("{sha}.{org}"),
-        None => sha.to_string(),
-    }
+/// An evidence file's name in `blobs/` ([`vigia_domain::evidence::file_name`]): its
+/// plaintext hash and the organization whose key sealed it (`<sha256>.<org>`), or the
+/// hash alone for a file kept before sealing. Organizations storing the same bytes at
+/// the same moment never write each other's file. A hash or organization that could
+/// name a path outside `blobs/` is refused.
+fn blob_name(sha: &str, key_org: Option<i64>) -> Result<String> {
+    vigia_domain::evidence::file_name(sha, key_org)
+        .ok_or_else(|| StoreError::Corrupt(format!("an evidence file is named {sha:?} ({key_org:?}), not by its hash")))
 }
 
 /// Writes bytes under their name: a temporary file, flushed, then renamed into place,
@@ -1790,7 +1789,7 @@ impl SqlStore {
             let bytes = self.vault.seal_file(org, self.current_key_version(org).await?, &sha, &plain)?;
             let data = match &self.blob_dir {
                 Some(dir) => {
-                    store_blob_file(dir, blob_name(&sha, Some(org)), bytes).await?;
+                    store_blob_file(dir, blob_name(&sha, Some(org))?, bytes).await?;
                     None
                 }
                 None => Some(bytes),
@@ -3997,7 +3996,7 @@ impl crate::Store for SqlStore {
         let sealed = self.vault.seal_file(org_id, self.current_key_version(org_id).await?, &sha, bytes)?;
         let sealed = match &self.blob_dir {
             Some(dir) => {
-                store_blob_file(dir, blob_name(&sha, Some(org_id)), sealed).await?;
+                store_blob_file(dir, blob_name(&sha, Some(org_id))?, sealed).await?;
                 None
             }
             None => Some(sealed),
@@ -4058,7 +4057,9 @@ impl crate::Store for SqlStore {
             // Stored once, under the key of whoever stored it first: a copy sealed here
             // for another organization's bytes is not needed; a plain one replaced is gone.
             if key_org != Some(org_id) {
-                let _ = tokio::fs::remove_file(blob_path(dir, &blob_name(&a.sha256, Some(org_id)))).await;
+                if let Ok(name) = blob_name(&a.sha256, Some(org_id)) {
+                    let _ = tokio::fs::remove_file(blob_path(dir, &name)).await;
+                }
             }
             if repaired {
                 let _ = tokio::fs::remove_file(blob_path(dir, &a.sha256)).await;
@@ -4088,7 +4089,7 @@ impl crate::Store for SqlStore {
         let key_org: Option<i64> = row.try_get("key_org")?;
         let stored = match &self.blob_dir {
             Some(dir) => {
-                let path = blob_path(dir, &blob_name(sha256, key_org));
+                let path = blob_path(dir, &blob_name(sha256, key_org)?);
                 tokio::fs::read(&path).await.map_err(|_| StoreError::NotFound)?
             }
             None => {
@@ -4437,7 +4438,7 @@ impl crate::Store for SqlStore {
             if table == "blobs" && m.get("data").is_some_and(serde_json::Value::is_null) {
                 if let (Some(dir), Some(sha)) = (&self.blob_dir, m.get("sha256").and_then(|s| s.as_str())) {
                     let key_org = m.get("key_org").and_then(serde_json::Value::as_i64);
-                    let bytes = tokio::fs::read(blob_path(dir, &blob_name(sha, key_org)))
+                    let bytes = tokio::fs::read(blob_path(dir, &blob_name(sha, key_org)?))
                         .await
                         .map_err(|e| StoreError::Corrupt(format!("evidence file {sha}: {e}")))?;
                     m.insert("data".into(), serde_json::json!({ "base64": b64(&bytes) }));
@@ -4464,10 +4465,19 @@ impl crate::Store for SqlStore {
                     let (Some(bytes), Some(sha)) = (data.as_ref().and_then(json_bytes), row.get("sha256").and_then(|s| s.as_str())) else {
                         return Err(StoreError::Corrupt("an exported evidence file has no bytes".into()));
                     };
-                    if sha.len() != 64 || !sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-                        return Err(StoreError::Corrupt(format!("an exported evidence file is named {sha:?}, not by its hash")));
+                    let key_org = match row.get("key_org") {
+                        None | Some(serde_json::Value::Null) => None,
+                        Some(v) => Some(v.as_i64().ok_or_else(|| {
+                            StoreError::Corrupt(format!("an exported evidence file names organization {v}, not a number"))
+                        })?),
+                    };
+                    let name = blob_name(sha, key_org)?;
+                    // A file kept in the clear is checked before it is written; a sealed
+                    // one opens only with its organization's key, checked when the
+                    // imported data is verified.
+                    if key_org.is_none() && sha256_hex(&bytes) != sha {
+                        return Err(StoreError::Corrupt(format!("exported evidence file {sha} does not match its hash")));
                     }
-                    let name = blob_name(sha, row.get("key_org").and_then(serde_json::Value::as_i64));
                     store_blob_file(dir, name, bytes).await?;
                 }
             }

@@ -1,0 +1,181 @@
+//! Keys and integrity when someone holds the files (issue #22): a stolen laptop or
+//! backup, a former staff member with an old key, an operator or intruder with write
+//! access to the database, a tampered export file sent for a migration.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::cli::{init, run, text, TempDir};
+
+/// Writes `lines` as an export signed with `dir`'s master key, as `vigia export` would.
+fn sign_export(dir: &Path, lines: &[String], out: &Path) {
+    let key = vigia_store::keyfile::load(dir).expect("key").remove(0);
+    let mut mac = key.mac_stream("export");
+    let mut body = String::new();
+    for l in lines {
+        let line = format!("{l}\n");
+        mac.update(line.as_bytes());
+        body.push_str(&line);
+    }
+    let end = json!({"vigia_export_end": {"lines": lines.len(), "mac": mac.finish()}});
+    body.push_str(&format!("{end}\n"));
+    std::fs::write(out, body).expect("write");
+}
+
+/// An export's lines without its trailer.
+fn export_lines(file: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(file).expect("export");
+    text.lines().filter(|l| !l.contains("vigia_export_end")).map(str::to_string).collect()
+}
+
+/// Every path under `root`, to compare before and after an import.
+fn tree(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p.clone());
+            }
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Finding 4 (export part) and finding 10: an export is owner-only and signed as a
+/// whole; a row changed, added or dropped after export (here: an API token re-pointed
+/// to the administrator), a cut-off trailer, or another master key is refused before
+/// anything is written.
+#[test]
+fn a_changed_export_is_refused_before_anything_is_written() {
+    let t = TempDir::new("export_sig");
+    let dir = t.data();
+    init(&dir);
+    let o = run(&dir, &["token", "create", "--user", "admin@d.org"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let export = t.0.join("export.jsonl");
+    let o = run(&dir, &["export", "--all", export.to_str().expect("p")]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&export).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "an export carries password hashes: owner-only");
+    }
+    let original = std::fs::read_to_string(&export).expect("read");
+    assert!(original.lines().last().expect("last").contains("vigia_export_end"), "signed trailer");
+
+    let import = |name: &str, content: &str, extra: &[&str]| {
+        let file = t.0.join(format!("{name}.jsonl"));
+        std::fs::write(&file, content).expect("write");
+        let target = t.0.join(name);
+        std::fs::create_dir_all(&target).expect("mkdir");
+        std::fs::copy(dir.join("master.key"), target.join("master.key")).expect("key");
+        let mut args = vec!["import", "--all", file.to_str().expect("p")];
+        args.extend_from_slice(extra);
+        let o = run(&target, &args);
+        (o, target)
+    };
+    // Re-point the token to another user id: the rows still parse, but not the signature.
+    let lines: Vec<String> = original.lines().map(str::to_string).collect();
+    let tampered: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).expect("json");
+            if v["table"] == "api_tokens" {
+                v["row"]["user_id"] = json!(999);
+            }
+            v.to_string()
+        })
+        .collect();
+    let (o, target) = import("tampered", &(tampered.join("\n") + "\n"), &[]);
+    assert!(!o.status.success() && text(&o).1.contains("signature"), "{:?}", text(&o));
+    assert!(!target.join("vigia.db").exists(), "nothing was written before the check");
+    // A line added after the trailer, or the trailer cut off.
+    let (o, _) = import("appended", &format!("{original}{}\n", lines[1]), &[]);
+    assert!(!o.status.success() && text(&o).1.contains("after its signed end"), "{:?}", text(&o));
+    let cut = lines[..lines.len() - 1].join("\n") + "\n";
+    let (o, _) = import("cut", &cut, &[]);
+    assert!(!o.status.success() && text(&o).1.contains("not signed"), "{:?}", text(&o));
+    // A line dropped, and the line count left as it was.
+    let mut dropped = lines.clone();
+    dropped.remove(2);
+    let (o, _) = import("dropped", &(dropped.join("\n") + "\n"), &[]);
+    assert!(!o.status.success() && text(&o).1.contains("signature"), "{:?}", text(&o));
+    // The untouched file imports and verifies.
+    let (o, target) = import("intact", &original, &[]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(run(&target, &["audit", "verify"]).status.success());
+}
+
+/// Finding 1: a crafted export's evidence names cannot write outside the data dir,
+/// even when the file is signed with the right key (an insider, or --allow-unsigned):
+/// names are 64 lowercase hex characters and a number, checked before any write, and
+/// a file kept in the clear must match its hash before it is written.
+#[test]
+fn hostile_evidence_names_in_an_export_never_leave_the_data_dir() {
+    let t = TempDir::new("export_hostile");
+    let dir = t.data();
+    init(&dir);
+    let export = t.0.join("export.jsonl");
+    assert!(run(&dir, &["export", "--all", export.to_str().expect("p")]).status.success());
+    let lines = export_lines(&export);
+    let sha = vigia_domain::audit::sha256_hex(b"\x89PNG\r\n\x1a\nhostile");
+    let tail = &sha[10..];
+    // Hand-picked escapes, and names built at random from the pieces of a path.
+    let mut names: Vec<(Value, Value)> = vec![
+        (json!(format!("./../../{tail}")), Value::Null),
+        (json!(format!("../../../../../../tmp/{tail}")), Value::Null),
+        (json!(format!("/{}", &sha[1..])), Value::Null),
+        (json!(sha.to_uppercase()), Value::Null),
+        (json!(format!("{}\u{0}", &sha[1..])), Value::Null),
+        (json!(sha.clone()), json!("../../escaped")),
+        (json!(sha.clone()), json!(-3)),
+        (json!(sha.clone()), json!(0)),
+        (json!(sha.clone()), json!(1.5)),
+        (json!("ab".repeat(32)), Value::Null),
+    ];
+    let pieces = ["..", "/", ".", "a", "0", "\\", "%2e", "escaped", "~", "f"];
+    let mut seed: u64 = 0x5eed_22;
+    for _ in 0..30 {
+        let mut name = String::new();
+        for _ in 0..12 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            name.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+        }
+        names.push((json!(name), Value::Null));
+    }
+    let before = tree(&t.0);
+    for (i, (name, key_org)) in names.iter().enumerate() {
+        let mut crafted = lines.clone();
+        let blob = json!({"table": "blobs", "row": {
+            "sha256": name, "size": 17, "content_type": "image/png",
+            "data": {"base64": "iVBORw0KGgpob3N0aWxl"}, "created_at": 1, "key_org": key_org}});
+        crafted.insert(1, blob.to_string());
+        let file = t.0.join(format!("hostile-{i}.jsonl"));
+        sign_export(&dir, &crafted, &file);
+        let target = t.0.join(format!("target-{i}"));
+        std::fs::create_dir_all(&target).expect("mkdir");
+        std::fs::copy(dir.join("master.key"), target.join("master.key")).expect("key");
+        let o = run(&target, &["import", "--all", file.to_str().expect("p")]);
+        assert!(!o.status.success(), "{name} / {key_org} was accepted");
+        let (_, err) = text(&o);
+        assert!(err.contains("evidence file") || err.contains("not by its hash"), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        let blobs = target.join("blobs");
+        for p in tree(&target) {
+            assert!(
+                !p.starts_with(&blobs) || p.is_dir() || p.file_name().is_some_and(|f| f.len() >= 64),
+                "{name}: unexpected {p:?}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&target);
+        let _ = std::fs::remove_file(&file);
+    }
+    let after = tree(&t.0);
+    assert_eq!(before, after, "no file appeared anywhere outside the targets");
+}
