@@ -140,7 +140,7 @@ fn hostile_evidence_names_in_an_export_never_leave_the_data_dir() {
         (json!("ab".repeat(32)), Value::Null),
     ];
     let pieces = ["..", "/", ".", "a", "0", "\\", "%2e", "escaped", "~", "f"];
-    let mut seed: u64 = 0x5eed_22;
+    let mut seed: u64 = 0x005e_ed22;
     for _ in 0..30 {
         let mut name = String::new();
         for _ in 0..12 {
