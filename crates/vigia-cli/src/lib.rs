@@ -6,6 +6,7 @@ use vigia_store::{secrets, Actor, DynStore, NewUser};
 
 pub mod archive;
 pub mod demo;
+pub mod keys;
 
 /// Validates and adds a user, hashing the password off the async executor.
 pub async fn add_user(

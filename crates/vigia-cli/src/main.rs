@@ -631,16 +631,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("Recounted the daily access counts from the attempts");
         }
         Command::Keys(KeysCmd::Rotate { place }) => {
-            if std::env::var(keyfile::ENV).is_ok() {
-                bail!("the master key comes from {}: rotate it there, not in a key file", keyfile::ENV);
+            let r = vigia_cli::keys::rotate(&place.data_dir, &place.url()).await?;
+            match r.settled {
+                keyfile::Settled::Finished => println!("Finished an interrupted rotation first"),
+                keyfile::Settled::Undone => println!("Removed the unused key of an interrupted rotation first"),
+                keyfile::Settled::Nothing => {}
             }
-            let store = place.open().await?;
-            let new = vigia_store::MasterKey::generate()?;
-            keyfile::write(&place.data_dir.join(keyfile::NEXT), &new)?;
-            let n = store.rotate_master_key(&Actor::SYSTEM, &new).await?;
-            keyfile::promote_next(&place.data_dir)?;
             println!(
-                "Re-wrapped {n} data key(s) with a new master key in {}",
+                "Re-wrapped {} data key(s) with a new master key in {}",
+                r.data_keys,
                 place.data_dir.join(keyfile::FILE).display()
             );
         }

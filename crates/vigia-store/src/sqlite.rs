@@ -7,7 +7,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 type Db = sqlx::Sqlite;
 const BACKEND: Backend = Backend::Sqlite;
-const MIGRATIONS: [(i64, &str, &str); 18] = [
+const MIGRATIONS: [(i64, &str, &str); 19] = [
     (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
     (2, "access", include_str!("../migrations/sqlite/0002_access.sql")),
     (3, "evidence", include_str!("../migrations/sqlite/0003_evidence.sql")),
@@ -26,6 +26,7 @@ const MIGRATIONS: [(i64, &str, &str); 18] = [
     (16, "reviews_by_org", include_str!("../migrations/sqlite/0016_reviews_by_org.sql")),
     (17, "sealed_evidence", include_str!("../migrations/sqlite/0017_sealed_evidence.sql")),
     (18, "case_reference_key", include_str!("../migrations/sqlite/0018_case_reference_key.sql")),
+    (19, "key_check", include_str!("../migrations/sqlite/0019_key_check.sql")),
 ];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {

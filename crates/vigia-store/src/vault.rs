@@ -33,6 +33,8 @@ pub enum VaultError {
     NoKey(i64),
     #[error("the system's random number generator failed")]
     Random,
+    #[error("the master key was rotated by another process: restart to use the new key")]
+    Rotated,
 }
 
 /// 32 secret bytes. Prints as `[REDACTED]`; wiped from memory when dropped.
@@ -80,6 +82,17 @@ impl MasterKey {
     /// constant time.
     pub fn verify_mac(&self, purpose: &str, message: &[u8], tag: &str) -> bool {
         hex::decode(tag).is_ok_and(|t| self.mac_state(purpose, message).verify_slice(&t).is_ok())
+    }
+
+    /// What the database records to say which master key its data is under: a MAC of a
+    /// fixed text, from which the key cannot be learned.
+    pub fn key_check(&self) -> String {
+        self.mac("key-check", b"vigia master key")
+    }
+
+    /// Whether two keys are the same, compared in constant time.
+    pub fn same_as(&self, other: &MasterKey) -> bool {
+        self.0.iter().zip(other.0.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
     }
 
     /// [`MasterKey::mac`] of a message given piece by piece, e.g. a whole export file.
@@ -487,6 +500,16 @@ mod tests {
         assert!(!other.verify_mac("backup-manifest", b"head 42", &tag));
         assert!(!k.verify_mac("backup-manifest", b"head 42", "not hex"));
         assert!(!k.verify_mac("backup-manifest", b"head 42", ""));
+    }
+
+    #[test]
+    fn key_checks_name_one_key() {
+        let k = MasterKey::generate().expect("rng");
+        let other = MasterKey::generate().expect("rng");
+        assert_eq!(k.key_check(), k.clone().key_check());
+        assert_ne!(k.key_check(), other.key_check());
+        assert!(k.same_as(&k.clone()) && !k.same_as(&other));
+        assert!(!k.key_check().contains(k.to_hex().as_str()));
     }
 
     #[test]

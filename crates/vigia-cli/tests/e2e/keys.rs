@@ -179,3 +179,125 @@ fn hostile_evidence_names_in_an_export_never_leave_the_data_dir() {
     let after = tree(&t.0);
     assert_eq!(before, after, "no file appeared anywhere outside the targets");
 }
+
+fn rotate_crashing_at(dir: &Path, step: &str) -> std::process::Output {
+    crate::cli::vigia()
+        .args(["keys", "rotate", "--data-dir"])
+        .arg(dir)
+        .env("VIGIA_CRASH_AT", step)
+        .output()
+        .expect("run vigia")
+}
+
+/// The data dir opens, verifies and takes a write; no temporary key file is left once
+/// a rotation has run to the end.
+fn assert_usable(dir: &Path, tag: &str) {
+    let o = run(dir, &["audit", "verify"]);
+    assert!(o.status.success(), "{tag}: {:?}", text(&o));
+    let o = run(dir, &["org", "add", "--slug", &format!("org-{tag}"), "--name", tag]);
+    assert!(o.status.success(), "{tag}: a write under the right key: {:?}", text(&o));
+}
+
+const STEPS: [&str; 6] = [
+    "rotate-locked",
+    "rotate-settled",
+    "key-temp-written",
+    "rotate-next-written",
+    "rotate-committed",
+    "rotate-promoted",
+];
+
+/// Finding 2: a rotation killed at every step leaves data that opens and takes writes,
+/// and the next rotation finishes or undoes what the killed one left. The reviewer's
+/// case is here too: killed after the database committed (the new key only in
+/// `master.key.new`), then a second rotation killed before its own commit, which used
+/// to overwrite the only key that opened the data.
+#[test]
+fn key_rotation_survives_a_kill_at_every_step() {
+    let t = TempDir::new("rotate_kill");
+    let dir = t.data();
+    init(&dir);
+    for (i, step) in STEPS.iter().enumerate() {
+        let o = rotate_crashing_at(&dir, step);
+        assert!(!o.status.success() && text(&o).1.contains(step), "{step}: {:?}", text(&o));
+        assert_usable(&dir, &format!("after-{i}"));
+        let o = run(&dir, &["keys", "rotate"]);
+        assert!(o.status.success(), "{step}: {:?}", text(&o));
+        assert!(!dir.join("master.key.new").exists(), "{step}: the pending key was settled");
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
+            .expect("dir")
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{step}: {leftovers:?}");
+        assert_usable(&dir, &format!("rotated-{i}"));
+    }
+    // Committed but not promoted, then a second rotation killed before its commit.
+    let o = rotate_crashing_at(&dir, "rotate-committed");
+    assert!(!o.status.success());
+    let committed = std::fs::read_to_string(dir.join("master.key.new")).expect("pending key");
+    let o = rotate_crashing_at(&dir, "rotate-next-written");
+    assert!(!o.status.success() && text(&o).1.contains("rotate-next-written"), "{:?}", text(&o));
+    assert_eq!(std::fs::read_to_string(dir.join("master.key")).expect("key"), committed, "settled first");
+    assert_usable(&dir, "twice");
+    // An empty or half-written pending key does not stop the data dir opening.
+    for junk in ["", "abc", &"zz".repeat(32)] {
+        std::fs::write(dir.join("master.key.new"), junk).expect("junk");
+        assert_usable(&dir, &format!("junk-{}", junk.len()));
+        assert!(run(&dir, &["keys", "rotate"]).status.success());
+        assert!(!dir.join("master.key.new").exists());
+    }
+}
+
+/// Finding 2: two rotations at once. The key lock makes the second fail at once with
+/// a reason; run truly together, every pair leaves data that opens with the key file.
+#[test]
+fn concurrent_rotations_never_lose_the_key() {
+    let t = TempDir::new("rotate_race");
+    let dir = t.data();
+    init(&dir);
+    let held = vigia_store::keyfile::lock(&dir).expect("lock");
+    let o = run(&dir, &["keys", "rotate"]);
+    assert!(!o.status.success() && text(&o).1.contains("another key rotation"), "{:?}", text(&o));
+    drop(held);
+    for round in 0..4 {
+        let spawn = || {
+            crate::cli::vigia()
+                .args(["keys", "rotate", "--data-dir"])
+                .arg(&dir)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        };
+        let (a, b) = (spawn(), spawn());
+        for o in [a.wait_with_output().expect("wait"), b.wait_with_output().expect("wait")] {
+            let (_, err) = text(&o);
+            assert!(o.status.success() || err.contains("another key rotation"), "round {round}: {err}");
+        }
+        assert!(!dir.join("master.key.new").exists(), "round {round}");
+        assert_usable(&dir, &format!("race-{round}"));
+    }
+}
+
+/// Finding 2: a process still holding the replaced master key (a server left running
+/// through a rotation, an `org add` racing it) cannot write, so it cannot wrap a new
+/// organization's key under the old key and lock everyone out.
+#[test]
+fn a_process_with_the_replaced_key_cannot_write() {
+    let t = TempDir::new("rotate_stale");
+    let dir = t.data();
+    init(&dir);
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    rt.block_on(async {
+        let stale = crate::cli::open_dir(&dir).await;
+        let o = run(&dir, &["keys", "rotate"]);
+        assert!(o.status.success(), "{:?}", text(&o));
+        let err = stale.create_org(&vigia_store::Actor::SYSTEM, "tarde", "Tarde").await.expect_err("refused");
+        assert!(matches!(err, vigia_store::StoreError::Vault(vigia_store::VaultError::Rotated)), "{err:?}");
+        stale.close().await;
+        let fresh = crate::cli::open_dir(&dir).await;
+        fresh.create_org(&vigia_store::Actor::SYSTEM, "tarde", "Tarde").await.expect("a fresh process writes");
+    });
+    assert_usable(&dir, "after");
+}

@@ -1539,9 +1539,13 @@ impl SqlStore {
         let pool = connect_pool(url).await?;
         migrate(&pool).await?;
         restrict_database_files(url)?;
+        let check: Option<String> =
+            sqlx::query("SELECT key_check FROM chain_head WHERE id = 1").fetch_one(&pool).await?.try_get("key_check")?;
         let rows = sqlx::query("SELECT org_id, version, wrapped FROM org_keys").fetch_all(&pool).await?;
         let mut last_err = VaultError::WrongMasterKey;
-        for key in keys {
+        // The key the database names, when it names one; else the first that opens
+        // every data key (a database from before key checks, or a new one).
+        for key in keys.iter().filter(|k| check.as_ref().is_none_or(|c| *c == k.key_check())) {
             let vault = Vault::new(key.clone());
             let opened: std::result::Result<(), VaultError> = rows.iter().try_for_each(|r| {
                 let org: i64 = r.try_get("org_id").map_err(|_| VaultError::Damaged)?;
@@ -1551,6 +1555,12 @@ impl SqlStore {
             });
             match opened {
                 Ok(()) => {
+                    if check.is_none() {
+                        sqlx::query("UPDATE chain_head SET key_check = $1 WHERE id = 1 AND key_check IS NULL")
+                            .bind(key.key_check())
+                            .execute(&pool)
+                            .await?;
+                    }
                     let store = Self { pool, vault, blob_dir: blob_dir(url) };
                     store.seal_plain_evidence().await?;
                     store.index_case_references().await?;
@@ -1835,10 +1845,15 @@ impl SqlStore {
         let mut tx = self.pool.begin().await?;
         // A write first: it takes SQLite's write lock (waiting on busy_timeout rather than
         // failing later on a read-to-write upgrade) and PostgreSQL's row lock on the head.
-        let row = sqlx::query("UPDATE chain_head SET touched_at = $1 WHERE id = 1 RETURNING seq, hash")
+        let row = sqlx::query("UPDATE chain_head SET touched_at = $1 WHERE id = 1 RETURNING seq, hash, key_check")
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
+        // Nothing is written under a master key the data is no longer under (finding 2).
+        let check: Option<String> = row.try_get("key_check")?;
+        if check.is_some_and(|c| c != self.vault.master().key_check()) {
+            return Err(StoreError::Vault(VaultError::Rotated));
+        }
         Ok(WriteTx { chain: Chain { seq: row.try_get("seq")?, hash: row.try_get("hash")? }, tx, now })
     }
 
@@ -4419,6 +4434,7 @@ impl crate::Store for SqlStore {
                 .await?;
             w.audit(actor, Some(*org), "rewrap", RecordType::OrgKey, *org, &org_key_content(*org, *ver)).await?;
         }
+        sqlx::query("UPDATE chain_head SET key_check = $1 WHERE id = 1").bind(new.key_check()).execute(&mut *w.tx).await?;
         w.commit().await?;
         self.vault.set_master(new.clone());
         for (org, ver, wrapped) in &rewrapped {
