@@ -129,6 +129,7 @@ err-too_long = Too long: at most { $max } characters.
 err-control_characters = Contains control characters that are not allowed.
 err-bidi_controls = Contains invisible characters that change the order in which the text reads (bidirectional controls); remove them.
 err-webhook_not_public = That address is not public (the server's internal network, the server itself or a metadata service): alerts are not sent there. The server's operator can allow that host name.
+err-webhook_not_https = Alerts are sent over https only: use an https:// address. The server's operator can allow a host on their own network over http.
 err-coalition_whole_year = Coalition counts are asked for by whole year (year), not by dates: two overlapping periods could be subtracted to reveal hidden counts.
 err-coalition_only = Only used with the coalition scope; for your organization use from and until.
 err-unknown_choice = Not one of the options.
@@ -309,7 +310,7 @@ alerts-refusal-detail = Recorded by { $org }; attempt of { $when }.
 alerts-episode = Suspected general suspension from { $start } to { $end }
 alerts-episode-detail = { $refusals } refusals in { $attempts } attempts, { $orgs } organizations; centers: { $facilities }.
 webhooks-title = Webhooks
-webhooks-intro = Every alert of your organization is sent to these addresses as signed JSON (HMAC-SHA256 of "timestamp.body" in X-Vigia-Signature). Failures are retried with growing delays; nothing is lost if the server restarts.
+webhooks-intro = Every alert of your organization is sent to these https addresses as signed JSON: X-Vigia-Signature is "v2=" and the HMAC-SHA256 of "timestamp.delivery id.body" (X-Vigia-Timestamp, X-Vigia-Delivery); refuse old timestamps and delivery ids you have already handled. Failures are retried with growing delays; nothing is lost if the server restarts.
 webhooks-url = Address (https://…)
 webhooks-add = Register webhook
 webhooks-disable = Turn off

@@ -129,6 +129,7 @@ err-too_long = Es demasiado largo: como máximo { $max } caracteres.
 err-control_characters = Contiene caracteres de control no permitidos.
 err-bidi_controls = Contiene caracteres invisibles que cambian el orden en que se lee el texto (controles bidireccionales); quítelos.
 err-webhook_not_public = Esa dirección no es pública (la red interna del servidor, su propio equipo o un servicio de metadatos): no se envían avisos ahí. Quien opera el servidor puede permitir ese nombre de host.
+err-webhook_not_https = Los avisos solo se envían por https: use una dirección https://. Quien opera el servidor puede permitir por http un host de su propia red.
 err-coalition_whole_year = Las cifras de la coalición se piden por año completo (year), no por fechas: dos periodos que se traslapan podrían restarse para revelar cifras ocultas.
 err-coalition_only = Solo se usa con el alcance de coalición; para su organización use from y until.
 err-unknown_choice = No es una de las opciones.
@@ -309,7 +310,7 @@ alerts-refusal-detail = Registrado por { $org }; intento del { $when }.
 alerts-episode = Posible suspensión general del { $start } al { $end }
 alerts-episode-detail = { $refusals } rechazos en { $attempts } intentos, { $orgs } organizaciones; centros: { $facilities }.
 webhooks-title = Webhooks
-webhooks-intro = Cada alerta de tu organización se envía a estas direcciones como JSON firmado (HMAC-SHA256 de «marca de tiempo.cuerpo» en X-Vigia-Signature). Si falla, se reintenta con espera creciente; nada se pierde si el servidor se reinicia.
+webhooks-intro = Cada alerta de tu organización se envía a estas direcciones https como JSON firmado: X-Vigia-Signature es «v2=» y el HMAC-SHA256 de «marca de tiempo.id de entrega.cuerpo» (X-Vigia-Timestamp, X-Vigia-Delivery); rechaza marcas de tiempo viejas e ids de entrega ya atendidos. Si falla, se reintenta con espera creciente; nada se pierde si el servidor se reinicia.
 webhooks-url = Dirección (https://…)
 webhooks-add = Registrar webhook
 webhooks-disable = Desactivar

@@ -256,6 +256,9 @@ async fn webhook_create(
         // Refused now rather than at every delivery: a destination that is not public
         // (the name is resolved again, and checked again, at each send).
         Ok(u) => match crate::worker::destination(&u, &st.config.webhook_allow_hosts).await {
+            Err(why) if why.starts_with("refused: only https") => {
+                Err(ValidationErrors::single("url", "webhook_not_https"))
+            }
             Err(why) if why.starts_with("refused") => Err(ValidationErrors::single("url", "webhook_not_public")),
             _ => Ok(u),
         },

@@ -91,8 +91,11 @@ impl Ctx {
     /// Checks a form's token and origin.
     pub fn check_form(&self, token: Option<&str>, headers: &HeaderMap) -> Result<(), WebError> {
         check_origin(headers)?;
+        // Fails closed (issue #22 finding 11): if the random generator ever failed and
+        // left this request's token empty, an empty or short submitted token matches
+        // nothing.
         match token {
-            Some(t) if bool::from(t.as_bytes().ct_eq(self.csrf.as_bytes())) => Ok(()),
+            Some(t) if valid_token_shape(&self.csrf) && bool::from(t.as_bytes().ct_eq(self.csrf.as_bytes())) => Ok(()),
             _ => Err(WebError::Csrf),
         }
     }
@@ -280,11 +283,17 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
         Some(c) => c,
         None => match cookie(headers, CSRF_COOKIE).filter(|t| valid_token_shape(t)) {
             Some(c) => c.to_string(),
-            None => {
-                let t = secrets::new_token("").unwrap_or_default();
-                new_anon_csrf = Some(t.clone());
-                t
-            }
+            None => match secrets::new_token("") {
+                Ok(t) => {
+                    new_anon_csrf = Some(t.clone());
+                    t
+                }
+                // No token can be made: forms on this request cannot be sent.
+                Err(e) => {
+                    tracing::error!(error = %e, "no CSRF token: the random generator failed");
+                    String::new()
+                }
+            },
         },
     };
     // Pages: the user's choice, else the language cookie, else Spanish (the people
@@ -477,6 +486,28 @@ pub async fn login(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue #22 finding 11: a request whose token could not be made (the random
+    /// generator failed, the token is empty) accepts no form, not even an empty token.
+    #[test]
+    fn an_empty_csrf_token_matches_nothing() {
+        let ctx = |csrf: &str| Ctx {
+            user: None,
+            org: None,
+            locale: Locale::Es,
+            csrf: csrf.to_string(),
+            via: Via::Anonymous,
+            auth_at: None,
+            address: None,
+        };
+        let h = HeaderMap::new();
+        assert!(ctx("").check_form(Some(""), &h).is_err());
+        assert!(ctx("").check_form(None, &h).is_err());
+        assert!(ctx("short").check_form(Some("short"), &h).is_err());
+        let good = "a".repeat(43);
+        assert!(ctx(&good).check_form(Some(&good), &h).is_ok());
+        assert!(ctx(&good).check_form(Some(""), &h).is_err());
+    }
 
     #[test]
     fn cross_site_origins_are_refused() {

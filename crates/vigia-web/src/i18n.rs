@@ -124,6 +124,7 @@ mod tests {
             "coalition_whole_year",
             "coalition_only",
             "webhook_not_public",
+            "webhook_not_https",
             "unknown_choice",
             "unknown_state",
             "coordinates_incomplete",

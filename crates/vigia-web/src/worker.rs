@@ -3,8 +3,11 @@
 //!
 //! A delivery is `POST`ed as JSON with `X-Vigia-Delivery` (its id, stable across
 //! retries), `X-Vigia-Timestamp` (Unix seconds) and `X-Vigia-Signature:
-//! sha256=HEX(HMAC-SHA256(secret, "{timestamp}.{body}"))`. Receivers check the signature
-//! and refuse stale timestamps. Any 2xx answer delivers it; anything else retries after
+//! v2=HEX(HMAC-SHA256(secret, "{timestamp}.{delivery id}.{body}"))`. Receivers check the
+//! signature, refuse stale timestamps and remember the delivery ids they have handled,
+//! so a captured request replayed within the tolerance is recognised (the id is signed,
+//! issue #22 finding 9). Deliveries go over https only, unless the operator allowed the
+//! host (a receiver on their own network). Any 2xx answer delivers it; anything else retries after
 //! `retry_base` (10 s) × 2^attempts, at most an hour; after 8 attempts it is marked failed. Leases
 //! make several servers share the queue; a crash mid-send only delays the delivery.
 //! Deliveries go only to public addresses unless the operator allowed the host
@@ -20,14 +23,15 @@ use vigia_store::{now_micros, DeliveryOutcome, DueDelivery, DynStore};
 pub const MAX_ATTEMPTS: i64 = 8;
 const LEASE: i64 = 60_000_000;
 
-/// `sha256=` and the hex HMAC of `"{timestamp}.{body}"`.
-pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
+/// `v2=` and the hex HMAC of `"{timestamp}.{delivery}.{body}"`: the time, the delivery's
+/// id and the body, so neither a body nor a replayed id can be passed off as another.
+pub fn signature(secret: &str, timestamp: i64, delivery: i64, body: &str) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| {
         // HMAC accepts keys of any length; this branch cannot be reached.
         <Hmac<Sha256> as Mac>::new_from_slice(b"-").expect("static key")
     });
-    mac.update(format!("{timestamp}.{body}").as_bytes());
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    mac.update(format!("{timestamp}.{delivery}.{body}").as_bytes());
+    format!("v2={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 /// When to try again after `attempts` failed tries: `base` × 2^attempts, at most an hour.
@@ -47,6 +51,7 @@ pub async fn destination(url: &str, allowed: &[String]) -> Result<(String, std::
         return Err("refused: only http and https URLs are sent to");
     }
     let host = u.host_str().ok_or("refused: the URL has no host")?.to_string();
+    let allowed = vigia_domain::webhook::is_allowed_host(&host, allowed);
     let port = u.port_or_known_default().ok_or("refused: the URL has no port")?;
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     let addrs: Vec<std::net::SocketAddr> = match bare.parse::<std::net::IpAddr>() {
@@ -54,9 +59,11 @@ pub async fn destination(url: &str, allowed: &[String]) -> Result<(String, std::
         Err(_) => tokio::net::lookup_host((bare, port)).await.map_err(|_| "the host name does not resolve")?.collect(),
     };
     let first = *addrs.first().ok_or("the host name does not resolve")?;
-    let allowed = vigia_domain::webhook::is_allowed_host(&host, allowed);
     if !allowed && addrs.iter().any(|a| !vigia_domain::webhook::is_public(a.ip())) {
         return Err("refused: the destination is not a public address (an operator can allow the host)");
+    }
+    if u.scheme() == "http" && !allowed {
+        return Err("refused: only https URLs are sent to (an operator can allow a host over http)");
     }
     Ok((host, first))
 }
@@ -86,7 +93,7 @@ async fn send(d: &DueDelivery, retry_base: Duration, allowed: &[String]) -> Deli
         .header("user-agent", "Vigia-Webhook/1")
         .header("x-vigia-delivery", d.id.to_string())
         .header("x-vigia-timestamp", ts.to_string())
-        .header("x-vigia-signature", signature(&d.secret, ts, &d.payload))
+        .header("x-vigia-signature", signature(&d.secret, ts, d.id, &d.payload))
         .body(d.payload.clone())
         .send()
         .await;
@@ -242,12 +249,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn signatures_cover_the_timestamp_and_the_body() {
-        let s = signature("k", 1, "{}");
-        assert!(s.starts_with("sha256=") && s.len() == 7 + 64);
-        assert_ne!(s, signature("k", 2, "{}"));
-        assert_ne!(s, signature("k", 1, "{ }"));
-        assert_ne!(s, signature("j", 1, "{}"));
+    fn signatures_cover_the_timestamp_the_delivery_and_the_body() {
+        let s = signature("k", 1, 5, "{}");
+        assert!(s.starts_with("v2=") && s.len() == 3 + 64);
+        assert_ne!(s, signature("k", 2, 5, "{}"));
+        assert_ne!(s, signature("k", 1, 6, "{}"), "another delivery id");
+        assert_ne!(s, signature("k", 1, 5, "{ }"));
+        assert_ne!(s, signature("j", 1, 5, "{}"));
+        assert_ne!(signature("k", 1, 15, "{}"), signature("k", 11, 5, "{}"), "fields do not run together");
     }
 
     #[tokio::test]
@@ -260,13 +269,18 @@ mod tests {
             "http://[::ffff:192.168.0.1]/",
             "http://localhost:8080/",
             "ftp://example.org/",
+            "https://127.0.0.1/hook",
+            "https://[::1]/hook",
+            "http://8.8.8.8/hook",
         ] {
             assert!(destination(url, &[]).await.is_err(), "{url}");
         }
         let allowed = vec!["127.0.0.1".to_string()];
         let (host, addr) = destination("http://127.0.0.1:9/hook", &allowed).await.expect("allowed by name");
         assert_eq!((host.as_str(), addr.port()), ("127.0.0.1", 9));
-        assert!(destination("http://8.8.8.8/hook", &[]).await.is_ok(), "a public address needs no allowance");
+        assert!(destination("https://8.8.8.8/hook", &[]).await.is_ok(), "a public address needs no allowance");
+        let why = destination("http://8.8.8.8/hook", &[]).await.expect_err("plain http");
+        assert!(why.contains("only https"), "{why}");
     }
 
     #[test]

@@ -505,8 +505,11 @@ async fn queued_webhooks_survive_a_server_that_went_away_and_are_retried() {
     assert_eq!((log[0].status.as_str(), log[0].attempts, log[0].last_status), ("delivered", 2, Some(204)));
     for (headers, body) in &seen {
         let ts: i64 = headers["x-vigia-timestamp"].to_str().expect("ts").parse().expect("ts");
-        assert_eq!(headers["x-vigia-signature"].to_str().expect("sig"), vigia_web::worker::signature(secret, ts, body));
-        assert_ne!(headers["x-vigia-signature"].to_str().expect("sig"), vigia_web::worker::signature("otro", ts, body));
+        let id = log[0].id;
+        let sig = headers["x-vigia-signature"].to_str().expect("sig");
+        assert_eq!(sig, vigia_web::worker::signature(secret, ts, id, body));
+        assert_ne!(sig, vigia_web::worker::signature("otro", ts, id, body));
+        assert_ne!(sig, vigia_web::worker::signature(secret, ts, id + 1, body), "the delivery id is signed");
         assert_eq!(
             headers["x-vigia-delivery"].to_str().expect("id"),
             log[0].id.to_string(),
