@@ -21,6 +21,7 @@ use vigia_domain::{Micros, RecordType, ValidationErrors};
 
 pub mod keyfile;
 pub mod postgres;
+mod rowmac;
 pub mod secrets;
 pub mod sqlite;
 pub mod testing;
@@ -45,6 +46,9 @@ pub enum StoreError {
     Migration { version: i64, name: String, reason: String },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A security row fails its MAC: written or changed without the master key.
+    #[error("a security record fails its integrity check: {0}")]
+    Integrity(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

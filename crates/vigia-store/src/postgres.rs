@@ -5,7 +5,7 @@ use sqlx::postgres::PgPoolOptions;
 
 type Db = sqlx::Postgres;
 const BACKEND: Backend = Backend::Postgres;
-const MIGRATIONS: [(i64, &str, &str); 19] = [
+const MIGRATIONS: [(i64, &str, &str); 20] = [
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, "access", include_str!("../migrations/postgres/0002_access.sql")),
     (3, "evidence", include_str!("../migrations/postgres/0003_evidence.sql")),
@@ -25,6 +25,7 @@ const MIGRATIONS: [(i64, &str, &str); 19] = [
     (17, "sealed_evidence", include_str!("../migrations/postgres/0017_sealed_evidence.sql")),
     (18, "case_reference_key", include_str!("../migrations/postgres/0018_case_reference_key.sql")),
     (19, "key_check", include_str!("../migrations/postgres/0019_key_check.sql")),
+    (20, "security_macs", include_str!("../migrations/postgres/0020_security_macs.sql")),
 ];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {
@@ -46,3 +47,4 @@ async fn backup(_pool: &Pool<Db>, _blob_dir: Option<&Path>, _path: &Path) -> Res
 }
 
 include!("sql/common.rs");
+include!("sql/integrity.rs");

@@ -7,7 +7,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 type Db = sqlx::Sqlite;
 const BACKEND: Backend = Backend::Sqlite;
-const MIGRATIONS: [(i64, &str, &str); 19] = [
+const MIGRATIONS: [(i64, &str, &str); 20] = [
     (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
     (2, "access", include_str!("../migrations/sqlite/0002_access.sql")),
     (3, "evidence", include_str!("../migrations/sqlite/0003_evidence.sql")),
@@ -27,6 +27,7 @@ const MIGRATIONS: [(i64, &str, &str); 19] = [
     (17, "sealed_evidence", include_str!("../migrations/sqlite/0017_sealed_evidence.sql")),
     (18, "case_reference_key", include_str!("../migrations/sqlite/0018_case_reference_key.sql")),
     (19, "key_check", include_str!("../migrations/sqlite/0019_key_check.sql")),
+    (20, "security_macs", include_str!("../migrations/sqlite/0020_security_macs.sql")),
 ];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {
@@ -129,3 +130,4 @@ fn owner_only(path: &Path) -> std::io::Result<()> {
 }
 
 include!("sql/common.rs");
+include!("sql/integrity.rs");

@@ -44,17 +44,29 @@ pub fn routes() -> Routes {
 /// Recovery codes given when two-factor sign-in is turned on.
 const RECOVERY_CODES: usize = 10;
 
-/// A recovery code as stored: its SHA-256, written without spaces or hyphens, lowercase.
-fn recovery_hash(code: &str) -> String {
+/// A recovery code as stored: a SHA-256 bound to its user (so one guess cannot be tried
+/// against every account at once), of the code without spaces or hyphens, lowercase.
+/// The store also keeps a MAC of the row under the master key (issue #22 finding 8),
+/// so a code hash written into the database without the key is never accepted. Codes
+/// issued before codes had 80 bits (10 characters) keep their old hash.
+fn recovery_hash(user_id: i64, code: &str) -> String {
     let norm: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect();
-    secrets::token_hash(&format!("recovery:{norm}"))
+    if norm.len() == LEGACY_RECOVERY_CHARS {
+        return secrets::token_hash(&format!("recovery:{norm}"));
+    }
+    secrets::token_hash(&format!("vigia/recovery/v2/{user_id}/{norm}"))
 }
 
-/// Ten random characters from base32, shown as `xxxxx-xxxxx`.
+/// The length of a recovery code issued before they had 80 bits.
+const LEGACY_RECOVERY_CHARS: usize = 10;
+/// The length of a recovery code: 16 base32 characters, 80 random bits.
+const RECOVERY_CHARS: usize = 16;
+
+/// Sixteen random characters from base32 (80 bits), shown as `xxxx-xxxx-xxxx-xxxx`.
 fn new_recovery_code() -> Result<String, WebError> {
-    let b = secrets::random_bytes(7).map_err(|e| WebError::Internal(e.to_string()))?;
+    let b = secrets::random_bytes(RECOVERY_CHARS * 5 / 8).map_err(|e| WebError::Internal(e.to_string()))?;
     let b32 = totp::base32_encode(&b).to_lowercase();
-    Ok(format!("{}-{}", &b32[..5], &b32[5..10]))
+    Ok(b32.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("-"))
 }
 
 /// Sensitive actions need the password given within the re-authentication window;
@@ -245,7 +257,7 @@ async fn totp_confirm(
         return setup_page(&ctx, &user, &state.secret, Some(error), StatusCode::UNPROCESSABLE_ENTITY);
     };
     let codes = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect::<Result<Vec<_>, _>>()?;
-    let hashes: Vec<String> = codes.iter().map(|c| recovery_hash(c)).collect();
+    let hashes: Vec<String> = codes.iter().map(|c| recovery_hash(user.id, c)).collect();
     st.store.totp_enable(&ctx.actor(), user.id, step, &hashes).await?;
     tracing::info!(user_id = user.id, "two-factor sign-in enabled");
     let page = SetupPage {
@@ -594,8 +606,9 @@ async fn code_matches(st: &AppState, user: &User, code: &str) -> Result<bool, We
         return Ok(st.store.totp_use_step(user.id, step).await?);
     }
     let actor = vigia_store::Actor::user(user);
-    Ok(code.chars().filter(char::is_ascii_alphanumeric).count() == 10
-        && st.store.use_recovery_code(&actor, user.id, &recovery_hash(code)).await?)
+    let chars = code.chars().filter(char::is_ascii_alphanumeric).count();
+    Ok((chars == RECOVERY_CHARS || chars == LEGACY_RECOVERY_CHARS)
+        && st.store.use_recovery_code(&actor, user.id, &recovery_hash(user.id, code)).await?)
 }
 
 async fn second_factor_submit(

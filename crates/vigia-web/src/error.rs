@@ -67,6 +67,10 @@ impl From<StoreError> for WebError {
             StoreError::NotFound => WebError::NotFound,
             StoreError::Conflict(what) => WebError::Conflict(what),
             StoreError::Invalid(v) => WebError::Invalid(v),
+            StoreError::Integrity(what) => {
+                tracing::error!(%what, "a security record fails its integrity check: written without the master key");
+                WebError::Unavailable
+            }
             StoreError::Vault(vigia_store::VaultError::Rotated) => {
                 tracing::error!("the master key was rotated while this server ran: restart it to write again");
                 WebError::Unavailable

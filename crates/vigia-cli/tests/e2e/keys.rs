@@ -301,3 +301,124 @@ fn a_process_with_the_replaced_key_cannot_write() {
     });
     assert_usable(&dir, "after");
 }
+
+/// Finding 4 (and 8): with write access to the database but not the master key, an
+/// intruder plants or edits the rows that decide who gets in. Each attempt here worked
+/// before the rows carried MACs; now each is refused, `audit verify` names the rows,
+/// and a key rotation keeps the honest rows working and the planted ones refused.
+#[tokio::test]
+async fn security_rows_written_without_the_master_key_let_no_one_in() {
+    use crate::hardening::behind_the_back;
+    use crate::helpers::TestApp;
+    use crate::security::{now_secs, password_step};
+    use vigia_domain::account::Role;
+    use vigia_domain::totp;
+    use vigia_store::{secrets, Actor};
+
+    for app in TestApp::all().await {
+        let db = &app._db;
+        let http = reqwest::Client::new();
+        let me = |t: &str| http.get(app.url("/api/v1/me")).bearer_auth(t.to_string()).send();
+        let (admin, admin_token) = app.api_user("jefa@a.org", "org-a", Role::Admin).await;
+        let (mon, mon_token) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+        assert_eq!(me(&admin_token).await.expect("get").status(), 200);
+
+        // A token planted for the administrator.
+        let planted = secrets::new_token("vga_").expect("token");
+        let sql = format!(
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) \
+             VALUES ({}, 'planted', '{}', 1, 9000000000000000)",
+            admin.id,
+            secrets::token_hash(&planted)
+        );
+        behind_the_back(db, &sql).await;
+        assert_eq!(me(&planted).await.expect("get").status(), 401, "planted token");
+        // The monitor's own token re-pointed to the administrator.
+        behind_the_back(db, &format!("UPDATE api_tokens SET user_id = {} WHERE user_id = {}", admin.id, mon.id)).await;
+        assert_eq!(me(&mon_token).await.expect("get").status(), 401, "re-pointed token");
+        // A known password hash copied onto the administrator's account (changing the
+        // password legitimately first ends the administrator's sessions).
+        let secret_hash = secrets::hash_password("otra clave larga que nadie sabe").expect("hash");
+        app.store.set_password(&Actor::SYSTEM, admin.id, &secret_hash, None).await.expect("password");
+        let sql = format!(
+            "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE id = {}) WHERE id = {}",
+            mon.id, admin.id
+        );
+        behind_the_back(db, &sql).await;
+        let (_, s, loc) = password_step(&app, "jefa@a.org").await;
+        assert!(!(s == 303 && loc == "/"), "copied password hash: {s} {loc}");
+
+        // A session planted for the administrator.
+        let session = secrets::new_token("").expect("token");
+        let now = vigia_store::now_micros();
+        let sql = format!(
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at) VALUES ('{}', {}, 'x', {now}, {now})",
+            secrets::token_hash(&session),
+            admin.id
+        );
+        behind_the_back(db, &sql).await;
+        let r = http
+            .get(app.url("/api/v1/me"))
+            .header("cookie", format!("vigia_session={session}"))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), 401, "planted session");
+        // A role raised behind the app's back: that user's token stops working.
+        let (raised, raised_token) = app.api_user("sube@a.org", "org-a", Role::Analyst).await;
+        assert_eq!(me(&raised_token).await.expect("get").status(), 200);
+        behind_the_back(db, &format!("UPDATE memberships SET role = 'admin' WHERE user_id = {}", raised.id)).await;
+        assert_eq!(me(&raised_token).await.expect("get").status(), 401, "raised role");
+        // Two-factor sign-in switched off by deleting the TOTP row.
+        let lawyer = app.user("abogada@a.org", "org-a", Role::Lawyer).await;
+        let secret = vec![7u8; totp::SECRET_BYTES];
+        app.store.totp_setup(lawyer.id, lawyer.org_id, &secret, now).await.expect("setup");
+        let code_hash = secrets::token_hash("recovery-code-for-test");
+        app.store
+            .totp_enable(&Actor::SYSTEM, lawyer.id, now_secs() / 30, std::slice::from_ref(&code_hash))
+            .await
+            .expect("enable");
+        let (_, s, loc) = password_step(&app, "abogada@a.org").await;
+        assert_eq!((s, loc.as_str()), (303, "/login/totp"), "second step asked");
+        // A recovery code used, then marked unused again.
+        assert!(app.store.use_recovery_code(&Actor::SYSTEM, lawyer.id, &code_hash).await.expect("use"));
+        behind_the_back(db, "UPDATE recovery_codes SET used_at = NULL").await;
+        assert!(
+            !app.store.use_recovery_code(&Actor::SYSTEM, lawyer.id, &code_hash).await.expect("use"),
+            "un-used code"
+        );
+        assert_eq!(app.store.recovery_codes_left(lawyer.id).await.expect("left"), 0);
+        // Another user's secret swapped in.
+        let other = app.user("otra@a.org", "org-a", Role::Lawyer).await;
+        app.store.totp_setup(other.id, other.org_id, &[9u8; totp::SECRET_BYTES], now).await.expect("setup");
+        let sql =
+            format!("UPDATE user_totp SET secret_sealed = (SELECT secret_sealed FROM user_totp WHERE user_id = {}) WHERE user_id = {}", other.id, lawyer.id);
+        behind_the_back(db, &sql).await;
+        let err = app.store.totp(lawyer.id, lawyer.org_id).await.expect_err("swapped secret");
+        assert!(matches!(err, vigia_store::StoreError::Integrity(_)), "{err:?}");
+        behind_the_back(db, &format!("DELETE FROM user_totp WHERE user_id = {}", lawyer.id)).await;
+        let (c, s, loc) = password_step(&app, "abogada@a.org").await;
+        assert!(!(s == 303 && loc == "/"), "second factor deleted: {s} {loc}");
+        assert_eq!(crate::helpers::get_text(&c, app.url("/facilities")).await.0, 303, "not signed in");
+
+        // `audit verify` names every table touched.
+        let report = app.store.verify_audit().await.expect("verify");
+        // (The TOTP row is gone: the lawyer's own row names it, its second factor was on.)
+        for table in ["api_tokens", "sessions", "users", "recovery_codes"] {
+            assert!(
+                report.problems.iter().any(|p| p.contains(&format!(" {table} row(s) fail their integrity check"))),
+                "{table}: {:?}",
+                report.problems
+            );
+        }
+        assert!(report.problems.iter().any(|p| p.contains(" users row(s)") && p.contains(&lawyer.id.to_string())));
+        // After a rotation the honest rows work and the planted ones still do not.
+        let (_, fresh_token) = app.api_user("nueva@a.org", "org-a", Role::Monitor).await;
+        let new = vigia_store::MasterKey::generate().expect("key");
+        app.store.rotate_master_key(&Actor::SYSTEM, &new).await.expect("rotate");
+        assert_eq!(me(&fresh_token).await.expect("get").status(), 200, "an honest token survives rotation");
+        assert_eq!(me(&planted).await.expect("get").status(), 401, "a planted one stays refused");
+        let report = app.store.verify_audit().await.expect("verify");
+        assert!(report.problems.iter().any(|p| p.contains(" api_tokens row(s)")), "{:?}", report.problems);
+    }
+}

@@ -9,11 +9,11 @@ use vigia_domain::totp;
 
 use crate::helpers::{csrf_of, get_text, TestApp, PASSWORD};
 
-fn now_secs() -> i64 {
+pub(crate) fn now_secs() -> i64 {
     vigia_store::now_micros() / 1_000_000
 }
 
-async fn post_form(c: &reqwest::Client, url: String, form: &[(&str, &str)]) -> (u16, String, String) {
+pub(crate) async fn post_form(c: &reqwest::Client, url: String, form: &[(&str, &str)]) -> (u16, String, String) {
     let r = c.post(url).form(form).send().await.expect("post");
     let status = r.status().as_u16();
     let location = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
@@ -21,7 +21,7 @@ async fn post_form(c: &reqwest::Client, url: String, form: &[(&str, &str)]) -> (
 }
 
 /// Signs in with the password only; returns the client and where it was sent.
-async fn password_step(app: &TestApp, email: &str) -> (reqwest::Client, u16, String) {
+pub(crate) async fn password_step(app: &TestApp, email: &str) -> (reqwest::Client, u16, String) {
     let c = app.browser();
     let (_, page) = get_text(&c, app.url("/login")).await;
     let csrf = csrf_of(&page);
@@ -54,6 +54,8 @@ async fn two_step_sign_in_with_totp_and_single_use_recovery_codes() {
     let codes: Vec<String> =
         done.split("<li><code>").skip(1).filter_map(|r| r.split('<').next()).map(str::to_string).collect();
     assert_eq!(codes.len(), 10, "{done}");
+    // 80 random bits each (issue #22 finding 8), in groups of four.
+    assert!(codes.iter().all(|c| c.len() == 19 && c.split('-').all(|g| g.len() == 4)), "{codes:?}");
     let (_, page) = get_text(&c, app.url("/account")).await;
     assert!(page.contains("id=\"disable-2fa\""));
 

@@ -47,6 +47,8 @@ struct WriteTx {
     tx: Transaction<'static, Db>,
     chain: Chain,
     now: Micros,
+    /// The master key the data is under, checked as the transaction began.
+    key: MasterKey,
 }
 
 /// The audit chain as a write transaction carries it: the last entry's number and hash.
@@ -1537,7 +1539,7 @@ impl SqlStore {
     /// that opens them all.
     pub async fn connect(url: &str, keys: &[MasterKey]) -> Result<Self> {
         let pool = connect_pool(url).await?;
-        migrate(&pool).await?;
+        migrate(&pool, None).await?;
         restrict_database_files(url)?;
         let check: Option<String> =
             sqlx::query("SELECT key_check FROM chain_head WHERE id = 1").fetch_one(&pool).await?.try_get("key_check")?;
@@ -1555,6 +1557,7 @@ impl SqlStore {
             });
             match opened {
                 Ok(()) => {
+                    migrate(&pool, Some(key)).await?;
                     if check.is_none() {
                         sqlx::query("UPDATE chain_head SET key_check = $1 WHERE id = 1 AND key_check IS NULL")
                             .bind(key.key_check())
@@ -1730,6 +1733,7 @@ impl SqlStore {
             cur.check(problems, RecordType::ApiToken, id, &token_content(id, user_id, &name, revoked));
         }
         cur.missing(problems);
+        problems.extend(integrity_problems(&mut *self.pool.acquire().await?, &self.vault.master()).await?);
         Ok(report)
     }
 
@@ -1851,10 +1855,11 @@ impl SqlStore {
             .await?;
         // Nothing is written under a master key the data is no longer under (finding 2).
         let check: Option<String> = row.try_get("key_check")?;
-        if check.is_some_and(|c| c != self.vault.master().key_check()) {
+        let key = self.vault.master();
+        if check.is_some_and(|c| c != key.key_check()) {
             return Err(StoreError::Vault(VaultError::Rotated));
         }
-        Ok(WriteTx { chain: Chain { seq: row.try_get("seq")?, hash: row.try_get("hash")? }, tx, now })
+        Ok(WriteTx { chain: Chain { seq: row.try_get("seq")?, hash: row.try_get("hash")? }, tx, now, key })
     }
 
     async fn current_key_version(&self, org_id: i64) -> Result<i64> {
@@ -2041,14 +2046,30 @@ fn token_content(id: i64, user_id: i64, name: &str, revoked: bool) -> String {
 /// Revokes a user's live tokens (one, or all), each with an audit entry; whether any was.
 async fn revoke_tokens(w: &mut WriteTx, actor: &Actor, user_id: i64, only: Option<i64>) -> Result<bool> {
     let rows = sqlx::query(
-        "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND ($3 IS NULL OR id = $3) \
-         RETURNING id, name",
+        "SELECT id, user_id, name, token_hash, expires_at, revoked_at, mac FROM api_tokens \
+         WHERE user_id = $1 AND revoked_at IS NULL AND ($2 IS NULL OR id = $2)",
     )
-    .bind(w.now)
     .bind(user_id)
     .bind(only)
     .fetch_all(&mut *w.tx)
     .await?;
+    for r in &rows {
+        let id: i64 = r.try_get("id")?;
+        // A revoked token keeps a valid MAC only if it had one: revoking never
+        // vouches for a row written without the key.
+        let mac = if row_mac_ok(&w.key, "api_tokens", r, "mac")? {
+            let hash: String = r.try_get("token_hash")?;
+            Some(crate::rowmac::mac(&w.key, "api_tokens", &crate::rowmac::api_token(id, user_id, &hash, r.try_get("expires_at")?, Some(w.now))))
+        } else {
+            None
+        };
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1, mac = $2 WHERE id = $3")
+            .bind(w.now)
+            .bind(mac)
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?;
+    }
     let org = w.org_of_user(user_id).await?;
     for r in &rows {
         let (id, name): (i64, String) = (r.try_get("id")?, r.try_get("name")?);
@@ -2167,9 +2188,14 @@ impl<'a> ImportedCheck<'a> {
     }
 }
 
+/// The first migration that needs the master key (it writes row MACs): migrations
+/// before it run before the key is chosen, it and later ones after.
+const KEYED_FROM: i64 = 20;
+
 /// Applies the backend's migrations that are not yet applied, each in its own
 /// transaction, and refuses to start if an applied migration's text has changed.
-async fn migrate(pool: &Pool<Db>) -> Result<()> {
+/// Without `key`, stops before the first migration that needs it.
+async fn migrate(pool: &Pool<Db>, key: Option<&MasterKey>) -> Result<()> {
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, \
          checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)",
@@ -2177,6 +2203,9 @@ async fn migrate(pool: &Pool<Db>) -> Result<()> {
     .execute(pool)
     .await?;
     for (version, name, sql) in MIGRATIONS {
+        if version >= KEYED_FROM && key.is_none() {
+            return Ok(());
+        }
         let checksum = sha256_hex(sql.as_bytes());
         let applied = sqlx::query("SELECT checksum FROM schema_migrations WHERE version = $1")
             .bind(version)
@@ -2196,13 +2225,15 @@ async fn migrate(pool: &Pool<Db>) -> Result<()> {
         let fail = |e: sqlx::Error| StoreError::Migration { version, name: name.to_string(), reason: e.to_string() };
         let mut tx = pool.begin().await?;
         sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(fail)?;
+        let failed = |e: StoreError| StoreError::Migration { version, name: name.to_string(), reason: e.to_string() };
         if version == 11 {
             // The daily counts start from the attempts already recorded.
-            rebuild_daily(&mut tx, None).await.map_err(|e| StoreError::Migration {
-                version,
-                name: name.to_string(),
-                reason: e.to_string(),
-            })?;
+            rebuild_daily(&mut tx, None).await.map_err(failed)?;
+        }
+        if let (KEYED_FROM, Some(key)) = (version, key) {
+            // The rows kept are trusted once, here, in the transaction that adds the
+            // column: after it, a row without a MAC lets no one in.
+            remac(&mut tx, key, None).await.map_err(failed)?;
         }
         sqlx::query("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
             .bind(version)
@@ -2318,6 +2349,7 @@ impl crate::Store for SqlStore {
             .execute(&mut *w.tx)
             .await
             .map_err(unique_to_conflict("membership"))?;
+        write_user_mac(&mut w.tx, &self.vault.master(), id).await?;
         let user = User {
             id,
             email: new.email,
@@ -2340,7 +2372,16 @@ impl crate::Store for SqlStore {
         .await?;
         match row {
             None => Ok(None),
-            Some(r) => Ok(Some((user_from_row(&r)?, r.try_get("password_hash")?))),
+            Some(r) => {
+                let user = user_from_row(&r)?;
+                // A password hash copied in, a role raised or a second factor removed
+                // without the master key: the account does not sign in (finding 4).
+                if !user_mac_ok(&mut *self.pool.acquire().await?, &self.vault.master(), user.id).await? {
+                    tracing::error!(user_id = user.id, "an account fails its integrity check: sign-in refused");
+                    return Ok(None);
+                }
+                Ok(Some((user, r.try_get("password_hash")?)))
+            }
         }
     }
 
@@ -2361,7 +2402,9 @@ impl crate::Store for SqlStore {
     }
 
     async fn set_user_disabled(&self, actor: &Actor, user_id: i64, disabled: bool) -> Result<User> {
+        let key = self.vault.master();
         let mut w = self.begin().await?;
+        let intact = user_mac_ok(&mut w.tx, &key, user_id).await?;
         let done = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
             .bind(disabled)
             .bind(user_id)
@@ -2369,6 +2412,9 @@ impl crate::Store for SqlStore {
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
+        }
+        if intact {
+            write_user_mac(&mut w.tx, &key, user_id).await?;
         }
         if disabled {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *w.tx).await?;
@@ -2430,13 +2476,15 @@ impl crate::Store for SqlStore {
     }
 
     async fn create_session(&self, token_hash: &str, user_id: i64, csrf: &str, now: Micros) -> Result<()> {
+        let mac = crate::rowmac::mac(&self.vault.master(), "sessions", &crate::rowmac::session(token_hash, user_id, now, None));
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at, mac) VALUES ($1, $2, $3, $4, $4, $5)",
         )
         .bind(token_hash)
         .bind(user_id)
         .bind(csrf)
         .bind(now)
+        .bind(mac)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -2449,11 +2497,21 @@ impl crate::Store for SqlStore {
         idle_timeout: Micros,
         absolute_timeout: Micros,
     ) -> Result<Option<SessionRow>> {
-        let row = sqlx::query("SELECT user_id, csrf, created_at, last_seen_at, reauth_at FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT token_hash, user_id, csrf, created_at, last_seen_at, reauth_at, mac FROM sessions WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(row) = row else { return Ok(None) };
+        // A session written or changed without the master key, or for a user whose
+        // row was, lets no one in (finding 4).
+        let key = self.vault.master();
+        let user_id: i64 = row.try_get("user_id")?;
+        if !row_mac_ok(&key, "sessions", &row, "mac")? || !user_mac_ok(&mut *self.pool.acquire().await?, &key, user_id).await? {
+            tracing::error!(user_id, "a session or its user fails the integrity check: refused");
+            return Ok(None);
+        }
         let s = SessionRow {
             user_id: row.try_get("user_id")?,
             csrf: row.try_get("csrf")?,
@@ -2513,8 +2571,19 @@ impl crate::Store for SqlStore {
     }
 
     async fn mark_reauth(&self, token_hash: &str, now: Micros) -> Result<()> {
-        sqlx::query("UPDATE sessions SET reauth_at = $1 WHERE token_hash = $2")
+        let key = self.vault.master();
+        let row = sqlx::query("SELECT token_hash, user_id, created_at, reauth_at, mac FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(()) };
+        if !row_mac_ok(&key, "sessions", &row, "mac")? {
+            return Err(StoreError::Integrity("session".into()));
+        }
+        let fields = crate::rowmac::session(token_hash, row.try_get("user_id")?, row.try_get("created_at")?, Some(now));
+        sqlx::query("UPDATE sessions SET reauth_at = $1, mac = $2 WHERE token_hash = $3")
             .bind(now)
+            .bind(crate::rowmac::mac(&key, "sessions", &fields))
             .bind(token_hash)
             .execute(&self.pool)
             .await?;
@@ -2532,14 +2601,16 @@ impl crate::Store for SqlStore {
             return Err(StoreError::Conflict("two-factor already enabled".into()));
         }
         sqlx::query("DELETE FROM user_totp WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        let mac = crate::rowmac::mac(&self.vault.master(), "user_totp", &crate::rowmac::totp(user_id, org_id, &sealed, None, None));
         sqlx::query(
-            "INSERT INTO user_totp (user_id, org_id, secret_sealed, enabled_at, last_step, created_at) \
-             VALUES ($1, $2, $3, NULL, NULL, $4)",
+            "INSERT INTO user_totp (user_id, org_id, secret_sealed, enabled_at, last_step, created_at, mac) \
+             VALUES ($1, $2, $3, NULL, NULL, $4, $5)",
         )
         .bind(user_id)
         .bind(org_id)
         .bind(&sealed)
         .bind(now)
+        .bind(mac)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -2547,12 +2618,19 @@ impl crate::Store for SqlStore {
     }
 
     async fn totp(&self, user_id: i64, org_id: i64) -> Result<Option<TotpState>> {
-        let row = sqlx::query("SELECT secret_sealed, enabled_at, last_step FROM user_totp WHERE user_id = $1 AND org_id = $2")
-            .bind(user_id)
-            .bind(org_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT user_id, org_id, secret_sealed, enabled_at, last_step, mac FROM user_totp WHERE user_id = $1 AND org_id = $2",
+        )
+        .bind(user_id)
+        .bind(org_id)
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(r) = row else { return Ok(None) };
+        // A secret swapped in from another user, or a step rolled back, is refused.
+        if !row_mac_ok(&self.vault.master(), "user_totp", &r, "mac")? {
+            tracing::error!(user_id, "a two-factor secret fails its integrity check: refused");
+            return Err(StoreError::Integrity("two-factor secret".into()));
+        }
         let sealed: Vec<u8> = r.try_get("secret_sealed")?;
         let enabled: Option<i64> = r.try_get("enabled_at")?;
         Ok(Some(TotpState {
@@ -2563,22 +2641,38 @@ impl crate::Store for SqlStore {
     }
 
     async fn totp_enable(&self, actor: &Actor, user_id: i64, step: i64, recovery_hashes: &[String]) -> Result<()> {
+        let key = self.vault.master();
         let mut w = self.begin().await?;
-        let done = sqlx::query(
-            "UPDATE user_totp SET enabled_at = $1, last_step = $2 WHERE user_id = $3 AND enabled_at IS NULL RETURNING org_id",
+        let row = sqlx::query(
+            "SELECT user_id, org_id, secret_sealed, enabled_at, last_step, mac FROM user_totp WHERE user_id = $1 AND enabled_at IS NULL",
         )
-        .bind(w.now)
-        .bind(step)
         .bind(user_id)
         .fetch_optional(&mut *w.tx)
         .await?
         .ok_or(StoreError::NotFound)?;
-        let org_id: i64 = done.try_get("org_id")?;
+        if !row_mac_ok(&key, "user_totp", &row, "mac")? {
+            return Err(StoreError::Integrity("two-factor secret".into()));
+        }
+        let org_id: i64 = row.try_get("org_id")?;
+        let sealed: Vec<u8> = row.try_get("secret_sealed")?;
+        let intact = user_mac_ok(&mut w.tx, &key, user_id).await?;
+        let mac = crate::rowmac::mac(&key, "user_totp", &crate::rowmac::totp(user_id, org_id, &sealed, Some(w.now), Some(step)));
+        sqlx::query("UPDATE user_totp SET enabled_at = $1, last_step = $2, mac = $3 WHERE user_id = $4 AND enabled_at IS NULL")
+            .bind(w.now)
+            .bind(step)
+            .bind(mac)
+            .bind(user_id)
+            .execute(&mut *w.tx)
+            .await?;
+        if intact {
+            write_user_mac(&mut w.tx, &key, user_id).await?;
+        }
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *w.tx).await?;
         for h in recovery_hashes {
-            sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+            sqlx::query("INSERT INTO recovery_codes (user_id, code_hash, mac) VALUES ($1, $2, $3)")
                 .bind(user_id)
                 .bind(h)
+                .bind(crate::rowmac::mac(&key, "recovery_codes", &crate::rowmac::recovery(user_id, h, None)))
                 .execute(&mut *w.tx)
                 .await?;
         }
@@ -2589,12 +2683,17 @@ impl crate::Store for SqlStore {
     }
 
     async fn totp_disable(&self, actor: &Actor, user_id: i64) -> Result<()> {
+        let key = self.vault.master();
         let mut w = self.begin().await?;
+        let intact = user_mac_ok(&mut w.tx, &key, user_id).await?;
         let row = sqlx::query("DELETE FROM user_totp WHERE user_id = $1 RETURNING org_id")
             .bind(user_id)
             .fetch_optional(&mut *w.tx)
             .await?
             .ok_or(StoreError::NotFound)?;
+        if intact {
+            write_user_mac(&mut w.tx, &key, user_id).await?;
+        }
         let org_id: i64 = row.try_get("org_id")?;
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *w.tx).await?;
         let content = serde_json::json!({"user_id": user_id, "totp": "disabled"}).to_string();
@@ -2603,29 +2702,59 @@ impl crate::Store for SqlStore {
     }
 
     async fn totp_use_step(&self, user_id: i64, step: i64) -> Result<bool> {
+        let key = self.vault.master();
+        let row = sqlx::query(
+            "SELECT user_id, org_id, secret_sealed, enabled_at, last_step, mac FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(false) };
+        if !row_mac_ok(&key, "user_totp", &row, "mac")? {
+            return Ok(false);
+        }
+        let old: Option<String> = row.try_get("mac")?;
+        let sealed: Vec<u8> = row.try_get("secret_sealed")?;
+        let fields = crate::rowmac::totp(user_id, row.try_get("org_id")?, &sealed, row.try_get("enabled_at")?, Some(step));
+        // The step moves only forward, and only from the row just checked.
         let done = sqlx::query(
-            "UPDATE user_totp SET last_step = $1 WHERE user_id = $2 AND enabled_at IS NOT NULL \
-             AND (last_step IS NULL OR last_step < $1)",
+            "UPDATE user_totp SET last_step = $1, mac = $2 WHERE user_id = $3 AND enabled_at IS NOT NULL \
+             AND (last_step IS NULL OR last_step < $1) AND mac = $4",
         )
         .bind(step)
+        .bind(crate::rowmac::mac(&key, "user_totp", &fields))
         .bind(user_id)
+        .bind(old)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
     }
 
     async fn use_recovery_code(&self, actor: &Actor, user_id: i64, code_hash: &str) -> Result<bool> {
+        let key = self.vault.master();
         let mut w = self.begin().await?;
-        let used = sqlx::query(
-            "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL RETURNING id",
+        let rows = sqlx::query(
+            "SELECT id, user_id, code_hash, used_at, mac FROM recovery_codes WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
         )
-        .bind(w.now)
         .bind(user_id)
         .bind(code_hash)
-        .fetch_optional(&mut *w.tx)
+        .fetch_all(&mut *w.tx)
         .await?;
-        let Some(row) = used else { return Ok(false) };
-        let id: i64 = row.try_get("id")?;
+        let mut found = None;
+        for r in &rows {
+            if row_mac_ok(&key, "recovery_codes", r, "mac")? {
+                found = Some(r.try_get::<i64, _>("id")?);
+                break;
+            }
+        }
+        let Some(id) = found else { return Ok(false) };
+        let used = crate::rowmac::mac(&key, "recovery_codes", &crate::rowmac::recovery(user_id, code_hash, Some(w.now)));
+        sqlx::query("UPDATE recovery_codes SET used_at = $1, mac = $2 WHERE id = $3 AND used_at IS NULL")
+            .bind(w.now)
+            .bind(used)
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?;
         let org = w.org_of_user(user_id).await?;
         let content = serde_json::json!({"user_id": user_id, "recovery_code_used": id}).to_string();
         w.audit(actor, org, "use_recovery_code", RecordType::UserSecurity, user_id, &content).await?;
@@ -2634,7 +2763,9 @@ impl crate::Store for SqlStore {
     }
 
     async fn set_password(&self, actor: &Actor, user_id: i64, password_hash: &str, keep: Option<&str>) -> Result<()> {
+        let key = self.vault.master();
         let mut w = self.begin().await?;
+        let intact = user_mac_ok(&mut w.tx, &key, user_id).await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(user_id)
@@ -2642,6 +2773,9 @@ impl crate::Store for SqlStore {
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
+        }
+        if intact {
+            write_user_mac(&mut w.tx, &key, user_id).await?;
         }
         sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR token_hash <> $2)")
             .bind(user_id)
@@ -2656,11 +2790,13 @@ impl crate::Store for SqlStore {
 
     async fn create_password_reset(&self, actor: &Actor, user_id: i64, token_hash: &str, expires_at: Micros) -> Result<()> {
         let mut w = self.begin().await?;
-        sqlx::query("INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        let mac = crate::rowmac::mac(&self.vault.master(), "password_resets", &crate::rowmac::reset(token_hash, user_id, expires_at, None));
+        sqlx::query("INSERT INTO password_resets (token_hash, user_id, created_at, expires_at, mac) VALUES ($1, $2, $3, $4, $5)")
             .bind(token_hash)
             .bind(user_id)
             .bind(w.now)
             .bind(expires_at)
+            .bind(mac)
             .execute(&mut *w.tx)
             .await?;
         let org = w.org_of_user(user_id).await?;
@@ -2670,31 +2806,50 @@ impl crate::Store for SqlStore {
     }
 
     async fn password_reset_user(&self, token_hash: &str, now: Micros) -> Result<Option<i64>> {
-        Ok(sqlx::query(
-            "SELECT r.user_id FROM password_resets r JOIN users u ON u.id = r.user_id \
+        let row = sqlx::query(
+            "SELECT r.token_hash, r.user_id, r.expires_at, r.used_at, r.mac FROM password_resets r JOIN users u ON u.id = r.user_id \
              WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND NOT u.disabled",
         )
         .bind(token_hash)
         .bind(now)
         .fetch_optional(&self.pool)
-        .await?
-        .map(|r| r.try_get("user_id"))
-        .transpose()?)
+        .await?;
+        match row {
+            Some(r) if row_mac_ok(&self.vault.master(), "password_resets", &r, "mac")? => Ok(Some(r.try_get("user_id")?)),
+            _ => Ok(None),
+        }
     }
 
     async fn use_password_reset(&self, token_hash: &str, now: Micros, password_hash: &str) -> Result<Option<i64>> {
+        let key = self.vault.master();
         let mut w = self.begin().await?;
         let row = sqlx::query(
-            "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
-             AND user_id IN (SELECT id FROM users WHERE NOT disabled) RETURNING user_id",
+            "SELECT token_hash, user_id, expires_at, used_at, mac FROM password_resets WHERE token_hash = $1 \
+             AND used_at IS NULL AND expires_at > $2 AND user_id IN (SELECT id FROM users WHERE NOT disabled)",
         )
-        .bind(now)
         .bind(token_hash)
+        .bind(now)
         .fetch_optional(&mut *w.tx)
         .await?;
         let Some(row) = row else { return Ok(None) };
+        if !row_mac_ok(&key, "password_resets", &row, "mac")? {
+            tracing::error!("a password reset link fails its integrity check: refused");
+            return Ok(None);
+        }
         let user_id: i64 = row.try_get("user_id")?;
+        let expires_at: i64 = row.try_get("expires_at")?;
+        let used_mac = crate::rowmac::mac(&key, "password_resets", &crate::rowmac::reset(token_hash, user_id, expires_at, Some(now)));
+        sqlx::query("UPDATE password_resets SET used_at = $1, mac = $2 WHERE token_hash = $3 AND used_at IS NULL")
+            .bind(now)
+            .bind(used_mac)
+            .bind(token_hash)
+            .execute(&mut *w.tx)
+            .await?;
+        let intact = user_mac_ok(&mut w.tx, &key, user_id).await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(password_hash).bind(user_id).execute(&mut *w.tx).await?;
+        if intact {
+            write_user_mac(&mut w.tx, &key, user_id).await?;
+        }
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *w.tx).await?;
         let org = w.org_of_user(user_id).await?;
         let content = serde_json::json!({"user_id": user_id, "password": "reset"}).to_string();
@@ -2713,30 +2868,44 @@ impl crate::Store for SqlStore {
     }
 
     async fn recovery_codes_left(&self, user_id: i64) -> Result<i64> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+        let key = self.vault.master();
+        let rows = sqlx::query("SELECT id, user_id, code_hash, used_at, mac FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
             .bind(user_id)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut n = 0;
+        for r in &rows {
+            n += i64::from(row_mac_ok(&key, "recovery_codes", r, "mac")?);
+        }
+        Ok(n)
     }
 
     async fn create_login_challenge(&self, token_hash: &str, user_id: i64, next: &str, now: Micros) -> Result<()> {
-        sqlx::query("INSERT INTO login_challenges (token_hash, user_id, next, created_at, attempts) VALUES ($1, $2, $3, $4, 0)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(next)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+        let mac = crate::rowmac::mac(&self.vault.master(), "login_challenges", &crate::rowmac::challenge(token_hash, user_id, next, now));
+        sqlx::query(
+            "INSERT INTO login_challenges (token_hash, user_id, next, created_at, attempts, mac) VALUES ($1, $2, $3, $4, 0, $5)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(next)
+        .bind(now)
+        .bind(mac)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     async fn login_challenge(&self, token_hash: &str, now: Micros, max_age: Micros) -> Result<Option<LoginChallenge>> {
         sqlx::query("DELETE FROM login_challenges WHERE created_at < $1").bind(now - max_age).execute(&self.pool).await?;
-        let row = sqlx::query("SELECT user_id, next, attempts FROM login_challenges WHERE token_hash = $1")
+        let row = sqlx::query("SELECT token_hash, user_id, next, created_at, attempts, mac FROM login_challenges WHERE token_hash = $1")
             .bind(token_hash)
             .fetch_optional(&self.pool)
             .await?;
+        let key = self.vault.master();
+        let row = match row {
+            Some(r) if row_mac_ok(&key, "login_challenges", &r, "mac")? => Some(r),
+            _ => None,
+        };
         row.map(|r| {
             Ok(LoginChallenge { user_id: r.try_get("user_id")?, next: r.try_get("next")?, attempts: r.try_get("attempts")? })
         })
@@ -2812,6 +2981,12 @@ impl crate::Store for SqlStore {
         .await
         .map_err(unique_to_conflict("token"))?
         .try_get("id")?;
+        let fields = crate::rowmac::api_token(id, user_id, token_hash, Some(expires_at), None);
+        sqlx::query("UPDATE api_tokens SET mac = $1 WHERE id = $2")
+            .bind(crate::rowmac::mac(&self.vault.master(), "api_tokens", &fields))
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?;
         let token = ApiToken {
             id,
             user_id,
@@ -2828,14 +3003,36 @@ impl crate::Store for SqlStore {
 
     async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>> {
         let now = now_micros();
-        let row = sqlx::query(user_query(
-            "JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
-             AND (t.expires_at IS NULL OR t.expires_at > $2)",
-        ))
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
+        let sql = String::from(
+            "SELECT u.id, u.email, u.display_name, u.locale, u.disabled, u.created_at, m.org_id, m.role, \
+             u.password_hash, u.mac AS user_mac, \
+             (SELECT COUNT(*) FROM user_totp z WHERE z.user_id = u.id AND z.enabled_at IS NOT NULL) AS totp_on, \
+             t.id AS token_id, t.expires_at, t.mac AS token_mac \
+             FROM users u JOIN memberships m ON m.user_id = u.id \
+             JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
+             AND (t.expires_at IS NULL OR t.expires_at > $2)"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash).bind(now).fetch_optional(&self.pool).await?;
+        // A token, or a user, written or changed without the master key lets no one in
+        // (finding 4): one query, two MACs.
+        let row = match row {
+            Some(r) => {
+                let key = self.vault.master();
+                let user_id: i64 = r.try_get("id")?;
+                let token = crate::rowmac::api_token(r.try_get("token_id")?, user_id, token_hash, r.try_get("expires_at")?, None);
+                let token_mac: Option<String> = r.try_get("token_mac")?;
+                let user_mac: Option<String> = r.try_get("user_mac")?;
+                if crate::rowmac::matches(&key, "api_tokens", &token, token_mac.as_deref())
+                    && crate::rowmac::matches(&key, "users", &user_mac_fields(&r)?, user_mac.as_deref())
+                {
+                    Some(r)
+                } else {
+                    tracing::error!(user_id, "an API token or its user fails the integrity check: refused");
+                    None
+                }
+            }
+            None => None,
+        };
         if row.is_some() {
             // At most one write a minute per token, not one per request (a write takes
             // SQLite's one write lock): read first. Noting the use is not worth failing
@@ -4435,6 +4632,10 @@ impl crate::Store for SqlStore {
             w.audit(actor, Some(*org), "rewrap", RecordType::OrgKey, *org, &org_key_content(*org, *ver)).await?;
         }
         sqlx::query("UPDATE chain_head SET key_check = $1 WHERE id = 1").bind(new.key_check()).execute(&mut *w.tx).await?;
+        let failing = remac(&mut w.tx, new, Some(&old)).await?;
+        if failing > 0 {
+            tracing::warn!(rows = failing, "security rows that failed their integrity check stay refused under the new key");
+        }
         w.commit().await?;
         self.vault.set_master(new.clone());
         for (org, ver, wrapped) in &rewrapped {

@@ -1,0 +1,142 @@
+// Row MACs of the security tables (issue #22 finding 4): reading, writing, checking
+// and re-keying them. What each covers is in `crate::rowmac`. Included beside
+// `common.rs` by each backend.
+
+type Conn = <Db as sqlx::Database>::Connection;
+
+/// A user with what their MAC covers: membership, password hash, disabled, and
+/// whether a second factor is on.
+const USER_SEC: &str = "SELECT u.id, m.org_id, m.role, u.password_hash, u.disabled, u.mac, \
+     (SELECT COUNT(*) FROM user_totp z WHERE z.user_id = u.id AND z.enabled_at IS NOT NULL) AS totp_on \
+     FROM users u JOIN memberships m ON m.user_id = u.id";
+
+/// Every row of a MAC'd table, with what its MAC covers and the MAC itself (`mac`).
+fn mac_select(table: &str) -> Result<&'static str> {
+    Ok(match table {
+        "users" => USER_SEC,
+        "sessions" => "SELECT token_hash, user_id, created_at, reauth_at, mac FROM sessions",
+        "api_tokens" => "SELECT id, user_id, token_hash, expires_at, revoked_at, mac FROM api_tokens",
+        "login_challenges" => "SELECT token_hash, user_id, next, created_at, mac FROM login_challenges",
+        "password_resets" => "SELECT token_hash, user_id, expires_at, used_at, mac FROM password_resets",
+        "recovery_codes" => "SELECT id, user_id, code_hash, used_at, mac FROM recovery_codes",
+        "user_totp" => "SELECT user_id, org_id, secret_sealed, enabled_at, last_step, mac FROM user_totp",
+        _ => return Err(StoreError::Unsupported("not a MAC'd table")),
+    })
+}
+
+/// What a user's MAC covers, from a row of [`USER_SEC`] (or a query with its columns).
+fn user_mac_fields(r: &DbRow) -> Result<Vec<crate::rowmac::F>> {
+    let role: String = r.try_get("role")?;
+    let hash: String = r.try_get("password_hash")?;
+    let totp_on: i64 = r.try_get("totp_on")?;
+    Ok(crate::rowmac::user(r.try_get("id")?, r.try_get("org_id")?, &role, &hash, r.try_get("disabled")?, totp_on > 0))
+}
+
+fn token_mac_fields(r: &DbRow) -> Result<Vec<crate::rowmac::F>> {
+    let hash: String = r.try_get("token_hash")?;
+    Ok(crate::rowmac::api_token(r.try_get("id")?, r.try_get("user_id")?, &hash, r.try_get("expires_at")?, r.try_get("revoked_at")?))
+}
+
+fn mac_fields(table: &str, r: &DbRow) -> Result<Vec<crate::rowmac::F>> {
+    use crate::rowmac;
+    Ok(match table {
+        "users" => user_mac_fields(r)?,
+        "sessions" => {
+            let hash: String = r.try_get("token_hash")?;
+            rowmac::session(&hash, r.try_get("user_id")?, r.try_get("created_at")?, r.try_get("reauth_at")?)
+        }
+        "api_tokens" => token_mac_fields(r)?,
+        "login_challenges" => {
+            let (hash, next): (String, String) = (r.try_get("token_hash")?, r.try_get("next")?);
+            rowmac::challenge(&hash, r.try_get("user_id")?, &next, r.try_get("created_at")?)
+        }
+        "password_resets" => {
+            let hash: String = r.try_get("token_hash")?;
+            rowmac::reset(&hash, r.try_get("user_id")?, r.try_get("expires_at")?, r.try_get("used_at")?)
+        }
+        "recovery_codes" => {
+            let hash: String = r.try_get("code_hash")?;
+            rowmac::recovery(r.try_get("user_id")?, &hash, r.try_get("used_at")?)
+        }
+        "user_totp" => {
+            let sealed: Vec<u8> = r.try_get("secret_sealed")?;
+            rowmac::totp(r.try_get("user_id")?, r.try_get("org_id")?, &sealed, r.try_get("enabled_at")?, r.try_get("last_step")?)
+        }
+        _ => return Err(StoreError::Unsupported("not a MAC'd table")),
+    })
+}
+
+/// Whether a row read with [`mac_select`]'s columns matches its MAC.
+fn row_mac_ok(key: &MasterKey, table: &str, r: &DbRow, mac_column: &str) -> Result<bool> {
+    let stored: Option<String> = r.try_get(mac_column)?;
+    Ok(crate::rowmac::matches(key, table, &mac_fields(table, r)?, stored.as_deref()))
+}
+
+/// Whether a user's row matches its MAC now (false for no such user).
+async fn user_mac_ok(conn: &mut Conn, key: &MasterKey, user_id: i64) -> Result<bool> {
+    let sql = format!("{USER_SEC} WHERE u.id = $1");
+    match sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_optional(&mut *conn).await? {
+        Some(r) => row_mac_ok(key, "users", &r, "mac"),
+        None => Ok(false),
+    }
+}
+
+/// Writes the MAC of a user's row as it is now. Call it only after a change the store
+/// itself made to a row that matched before (see [`user_mac_ok`]): a row someone else
+/// changed must keep failing.
+async fn write_user_mac(conn: &mut Conn, key: &MasterKey, user_id: i64) -> Result<()> {
+    let sql = format!("{USER_SEC} WHERE u.id = $1");
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_one(&mut *conn).await?;
+    let mac = crate::rowmac::mac(key, "users", &user_mac_fields(&r)?);
+    sqlx::query("UPDATE users SET mac = $1 WHERE id = $2").bind(mac).bind(user_id).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Gives every row of the MAC'd tables a MAC under `new`. With `old`, only rows that
+/// match under `old` get one (a rotation: rows written without the key keep failing);
+/// without, every row does (the upgrade that added MACs, which trusts what is there).
+/// Returns how many rows fail.
+async fn remac(conn: &mut Conn, new: &MasterKey, old: Option<&MasterKey>) -> Result<usize> {
+    let mut failing = 0;
+    for (table, pk) in crate::rowmac::TABLES {
+        let rows = sqlx::query(mac_select(table)?).fetch_all(&mut *conn).await?;
+        let update = format!("UPDATE {table} SET mac = $1 WHERE {pk} = $2");
+        for r in &rows {
+            let fields = mac_fields(table, r)?;
+            let stored: Option<String> = r.try_get("mac")?;
+            let valid = old.is_none_or(|k| crate::rowmac::matches(k, table, &fields, stored.as_deref()));
+            if !valid {
+                failing += 1;
+            }
+            let mac = valid.then(|| crate::rowmac::mac(new, table, &fields));
+            let q = sqlx::query(sqlx::AssertSqlSafe(update.clone())).bind(mac);
+            let q = if pk == "token_hash" { q.bind(r.try_get::<String, _>(pk)?) } else { q.bind(r.try_get::<i64, _>(pk)?) };
+            q.execute(&mut *conn).await?;
+        }
+    }
+    Ok(failing)
+}
+
+/// A sentence for each MAC'd table with rows that fail their MAC, naming the rows by id
+/// where they have one (never by token hash).
+async fn integrity_problems(conn: &mut Conn, key: &MasterKey) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for (table, pk) in crate::rowmac::TABLES {
+        let rows = sqlx::query(mac_select(table)?).fetch_all(&mut *conn).await?;
+        let mut bad = Vec::new();
+        for r in &rows {
+            if !row_mac_ok(key, table, r, "mac")? {
+                bad.push(if pk == "token_hash" { None } else { Some(r.try_get::<i64, _>(pk)?) });
+            }
+        }
+        if !bad.is_empty() {
+            let ids: Vec<String> = bad.iter().flatten().take(10).map(i64::to_string).collect();
+            let named = if ids.is_empty() { String::new() } else { format!(" ({pk} {})", ids.join(", ")) };
+            problems.push(format!(
+                "{} {table} row(s) fail their integrity check: written or changed without the master key{named}",
+                bad.len()
+            ));
+        }
+    }
+    Ok(problems)
+}
