@@ -477,3 +477,30 @@ pub async fn import_all(
     }
     Ok(header)
 }
+
+// ---- Published heads ---------------------------------------------------------------
+
+/// What is wrong with the history against a head published earlier (`vigia audit
+/// head`): empty when the history still holds that entry with that hash.
+pub async fn check_published_head(store: &vigia_store::DynStore, file: &Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let head: vigia_store::PublishedHead = serde_json::from_str(text.trim())
+        .with_context(|| format!("{} is not a head printed by `vigia audit head`", file.display()))?;
+    let mut problems = Vec::new();
+    match store.entry_hash_at(head.seq).await? {
+        None => problems.push(format!(
+            "the history no longer reaches the head published at {} (entry {}): it was cut back",
+            head.at, head.seq
+        )),
+        Some(h) if h != head.hash => problems
+            .push(format!("entry {} is not the one published at {}: the history was rewritten", head.seq, head.at)),
+        Some(_) => {
+            if !head.signed_by(&store.master_key()) {
+                // Still an anchor by its values; only its origin cannot be shown with
+                // today's key (it was signed before a rotation, or by someone else).
+                eprintln!("note: {} is not signed by the current master key (made before a rotation?)", file.display());
+            }
+        }
+    }
+    Ok(problems)
+}

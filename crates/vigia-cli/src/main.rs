@@ -343,6 +343,16 @@ enum AuditCmd {
     Verify {
         #[command(flatten)]
         place: Place,
+        /// A head printed earlier by `vigia audit head` and kept outside Vigía: the
+        /// history must still hold that entry with that hash (repeat for more).
+        #[arg(long = "head", value_name = "FILE")]
+        heads: Vec<PathBuf>,
+    },
+    /// Print the audit chain's head as signed JSON, to publish or keep outside Vigía
+    /// (with a partner, a notary, a public post); `verify --head` checks it later.
+    Head {
+        #[command(flatten)]
+        place: Place,
     },
     /// Recount the daily access counts the analysis reads from the attempts themselves
     /// (when `verify` finds them out of step; nothing recorded is changed).
@@ -613,9 +623,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let ids = store.import_facilities(&Actor::SYSTEM, drafts).await?;
             println!("Imported {} facilities", ids.len());
         }
-        Command::Audit(AuditCmd::Verify { place }) => {
+        Command::Audit(AuditCmd::Head { place }) => {
             let store = place.open().await?;
-            let report = store.verify_audit().await?;
+            println!("{}", serde_json::to_string(&store.audit_head().await?)?);
+        }
+        Command::Audit(AuditCmd::Verify { place, heads }) => {
+            let store = place.open().await?;
+            let mut report = store.verify_audit().await?;
+            for file in &heads {
+                report.problems.extend(vigia_cli::archive::check_published_head(&store, file).await?);
+            }
             if report.ok() {
                 println!("ok: {} entries, head {} {}", report.entries, report.head_seq, report.head_hash);
             } else {

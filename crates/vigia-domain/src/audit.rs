@@ -150,6 +150,8 @@ pub enum Break {
     PrevMismatch { seq: i64 },
     /// The entry's own fields no longer hash to its stored hash: it was edited.
     HashMismatch { seq: i64 },
+    /// The entry is dated before the entry before it: appended later with an old date.
+    Backdated { seq: i64 },
 }
 
 impl std::fmt::Display for Break {
@@ -164,25 +166,41 @@ impl std::fmt::Display for Break {
             Break::HashMismatch { seq } => {
                 write!(f, "entry {seq} was altered: its hash does not match")
             }
+            Break::Backdated { seq } => {
+                write!(f, "entry {seq} is dated before the entry before it: it was added later with an old date")
+            }
         }
     }
 }
 
 /// Walks entries in sequence order, carrying the previous hash; call [`Verifier::push`]
 /// for each entry and stop at the first break. Streaming, so a long chain needs no memory.
+///
+/// Times: every writer takes the chain before it reads the clock, and never dates an
+/// entry before the last one, so from the entry [`Verifier::times_from`] names on an
+/// entry dated earlier than the one before it was written some other way. (Entries
+/// written before that rule may be out of order by the moments two writers waited.)
 #[derive(Debug, Clone)]
 pub struct Verifier {
     next_seq: i64,
     prev_hash: String,
+    prev_at: Micros,
+    times_from: i64,
 }
 
 impl Default for Verifier {
     fn default() -> Self {
-        Self { next_seq: 1, prev_hash: GENESIS.to_string() }
+        Self { next_seq: 1, prev_hash: GENESIS.to_string(), prev_at: i64::MIN, times_from: i64::MAX }
     }
 }
 
 impl Verifier {
+    /// Checks that times never go backwards after entry `seq`.
+    pub fn times_from(mut self, seq: i64) -> Self {
+        self.times_from = seq;
+        self
+    }
+
     pub fn push(&mut self, e: &AuditEntry) -> Result<(), Break> {
         if e.seq != self.next_seq {
             return Err(Break::Gap { expected_seq: self.next_seq, found_seq: e.seq });
@@ -193,8 +211,12 @@ impl Verifier {
         if e.expected_hash() != e.entry_hash {
             return Err(Break::HashMismatch { seq: e.seq });
         }
+        if e.seq > self.times_from && e.at < self.prev_at {
+            return Err(Break::Backdated { seq: e.seq });
+        }
         self.next_seq += 1;
         self.prev_hash = e.entry_hash.clone();
+        self.prev_at = e.at;
         Ok(())
     }
 
@@ -311,6 +333,25 @@ mod tests {
             } else {
                 prop_assert_eq!(r, Err(Break::Gap { expected_seq: i as i64 + 1, found_seq: i as i64 + 2 }));
             }
+        }
+
+        #[test]
+        fn an_entry_appended_with_an_old_date_is_caught(n in 2usize..40, from in 0usize..40) {
+            let mut entries = chain(n);
+            let prev = entries.last().map(|e| e.entry_hash.clone()).unwrap_or_default();
+            let seq = n as i64 + 1;
+            let content_hash = sha256_hex(b"late");
+            let at = 500;
+            let entry_hash = entry_hash(&prev, seq, at, None, None, "create", "facility", seq, &content_hash);
+            entries.push(AuditEntry {
+                seq, at, actor_user_id: None, org_id: None, action: "create".into(), record_type: "facility".into(),
+                record_id: seq, content_hash, prev_hash: prev, entry_hash,
+            });
+            let from = (from % (n + 2)) as i64;
+            let mut v = Verifier::default().times_from(from);
+            let r = entries.iter().try_for_each(|e| v.push(e));
+            // Checked only after the entry the rule starts from.
+            prop_assert_eq!(r, if seq > from { Err(Break::Backdated { seq }) } else { Ok(()) });
         }
 
         #[test]

@@ -175,6 +175,39 @@ impl VerifyReport {
     }
 }
 
+/// The audit chain's head as an organization publishes or keeps it outside Vigía
+/// (issue #22 finding 6): later, `vigia audit verify --head FILE` proves the history
+/// still holds this entry with this hash, so cutting it back or rewriting it — even by
+/// someone with the master key — shows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PublishedHead {
+    pub seq: i64,
+    pub hash: String,
+    /// When the head last moved, RFC 3339 UTC.
+    pub at: String,
+    /// HMAC of `seq`, `hash` and `at` under the master key of the time: a head made by
+    /// whoever holds the key, not typed by someone else.
+    pub mac: String,
+}
+
+impl PublishedHead {
+    const PURPOSE: &'static str = "published-head";
+
+    fn message(seq: i64, hash: &str, at: &str) -> String {
+        format!("{seq}\n{hash}\n{at}")
+    }
+
+    pub fn new(key: &MasterKey, seq: i64, hash: String, at: String) -> Self {
+        let mac = key.mac(Self::PURPOSE, Self::message(seq, &hash, &at).as_bytes());
+        PublishedHead { seq, hash, at, mac }
+    }
+
+    /// Whether `key` made this head (false after a rotation: the values still anchor).
+    pub fn signed_by(&self, key: &MasterKey) -> bool {
+        key.verify_mac(Self::PURPOSE, Self::message(self.seq, &self.hash, &self.at).as_bytes(), &self.mac)
+    }
+}
+
 /// A coalition: organizations that share access attempts with each other.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Coalition {
@@ -832,6 +865,10 @@ pub trait Store: Send + Sync {
     async fn audit_entries(&self, org_id: Option<i64>, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>>;
     /// Recomputes the chain and checks current records against their last audited content.
     async fn verify_audit(&self) -> Result<VerifyReport>;
+    /// The chain's head to publish, signed with the master key.
+    async fn audit_head(&self) -> Result<PublishedHead>;
+    /// The stored hash of entry `seq`, if the history holds it.
+    async fn entry_hash_at(&self, seq: i64) -> Result<Option<String>>;
 
     // Keys and maintenance
     /// Re-wraps every data key under `new`; the vault then uses `new`.

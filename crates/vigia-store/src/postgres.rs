@@ -5,7 +5,7 @@ use sqlx::postgres::PgPoolOptions;
 
 type Db = sqlx::Postgres;
 const BACKEND: Backend = Backend::Postgres;
-const MIGRATIONS: [(i64, &str, &str); 20] = [
+const MIGRATIONS: [(i64, &str, &str); 21] = [
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, "access", include_str!("../migrations/postgres/0002_access.sql")),
     (3, "evidence", include_str!("../migrations/postgres/0003_evidence.sql")),
@@ -26,6 +26,7 @@ const MIGRATIONS: [(i64, &str, &str); 20] = [
     (18, "case_reference_key", include_str!("../migrations/postgres/0018_case_reference_key.sql")),
     (19, "key_check", include_str!("../migrations/postgres/0019_key_check.sql")),
     (20, "security_macs", include_str!("../migrations/postgres/0020_security_macs.sql")),
+    (21, "audit_head_mac", include_str!("../migrations/postgres/0021_audit_head_mac.sql")),
 ];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {

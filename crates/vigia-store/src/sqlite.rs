@@ -7,7 +7,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 type Db = sqlx::Sqlite;
 const BACKEND: Backend = Backend::Sqlite;
-const MIGRATIONS: [(i64, &str, &str); 20] = [
+const MIGRATIONS: [(i64, &str, &str); 21] = [
     (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
     (2, "access", include_str!("../migrations/sqlite/0002_access.sql")),
     (3, "evidence", include_str!("../migrations/sqlite/0003_evidence.sql")),
@@ -28,6 +28,7 @@ const MIGRATIONS: [(i64, &str, &str); 20] = [
     (18, "case_reference_key", include_str!("../migrations/sqlite/0018_case_reference_key.sql")),
     (19, "key_check", include_str!("../migrations/sqlite/0019_key_check.sql")),
     (20, "security_macs", include_str!("../migrations/sqlite/0020_security_macs.sql")),
+    (21, "audit_head_mac", include_str!("../migrations/sqlite/0021_audit_head_mac.sql")),
 ];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {

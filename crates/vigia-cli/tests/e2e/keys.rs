@@ -422,3 +422,131 @@ async fn security_rows_written_without_the_master_key_let_no_one_in() {
         assert!(report.problems.iter().any(|p| p.contains(" api_tokens row(s)")), "{:?}", report.problems);
     }
 }
+
+/// Runs SQL on a data dir's SQLite file behind the application's back, with the audit
+/// log's guard triggers dropped (as an intruder with the file would); returns the first
+/// column of the first row, if any.
+async fn sqlite_behind_the_back(dir: &Path, sql: &str) -> Option<String> {
+    use sqlx::{Connection, Row};
+    let url = vigia_store::sqlite_url(&dir.join("vigia.db"));
+    let mut c = sqlx::SqliteConnection::connect(&url).await.expect("connect");
+    sqlx::query("DROP TRIGGER IF EXISTS audit_log_no_delete").execute(&mut c).await.expect("drop");
+    sqlx::query("DROP TRIGGER IF EXISTS audit_log_no_update").execute(&mut c).await.expect("drop");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_optional(&mut c).await.expect("sql");
+    row.and_then(|r| r.try_get::<String, _>(0).ok().or_else(|| r.try_get::<i64, _>(0).ok().map(|n| n.to_string())))
+}
+
+/// The MAC a key holder would give the head.
+fn head_mac(dir: &Path, seq: i64, hash: &str) -> String {
+    let key = vigia_store::keyfile::load(dir).expect("key").remove(0);
+    key.mac("audit-head", format!("{seq}\n{hash}").as_bytes())
+}
+
+/// Appends a copy of the last entry (same record, same content) dated `at`, and moves
+/// the head to it; with `key`, signs the head as someone holding the master key could.
+async fn append_backdated(dir: &Path, at: i64, sign: bool) {
+    let q = |col: &str| format!("SELECT {col} FROM audit_log ORDER BY seq DESC LIMIT 1");
+    let seq: i64 = sqlite_behind_the_back(dir, &q("seq")).await.expect("seq").parse().expect("n");
+    let prev = sqlite_behind_the_back(dir, &q("entry_hash")).await.expect("hash");
+    let record_type = sqlite_behind_the_back(dir, &q("record_type")).await.expect("type");
+    let record_id: i64 = sqlite_behind_the_back(dir, &q("record_id")).await.expect("id").parse().expect("n");
+    let content_hash = sqlite_behind_the_back(dir, &q("content_hash")).await.expect("ch");
+    let org: i64 = sqlite_behind_the_back(dir, &q("org_id")).await.expect("org").parse().expect("n");
+    let seq = seq + 1;
+    let hash = vigia_domain::audit::entry_hash(
+        &prev,
+        seq,
+        at,
+        None,
+        Some(org),
+        "update",
+        &record_type,
+        record_id,
+        &content_hash,
+    );
+    let sql = format!(
+        "INSERT INTO audit_log (seq, at, actor_user_id, org_id, action, record_type, record_id, content, content_hash, \
+         prev_hash, entry_hash) SELECT {seq}, {at}, NULL, org_id, 'update', record_type, record_id, content, content_hash, \
+         '{prev}', '{hash}' FROM audit_log WHERE seq = {}",
+        seq - 1
+    );
+    sqlite_behind_the_back(dir, &sql).await;
+    let mac = if sign { format!("'{}'", head_mac(dir, seq, &hash)) } else { "mac".to_string() };
+    sqlite_behind_the_back(
+        dir,
+        &format!("UPDATE chain_head SET seq = {seq}, hash = '{hash}', mac = {mac} WHERE id = 1"),
+    )
+    .await;
+}
+
+/// Finding 6: the audit history could be extended or rewritten by anyone with write
+/// access to the database (`audit verify` said ok). The head now carries a MAC under
+/// the master key, entry times never go backwards, and a head published outside Vigía
+/// shows even a key holder cutting the history back.
+#[tokio::test]
+async fn the_audit_history_cannot_be_extended_rewritten_or_cut_back_unseen() {
+    let t = TempDir::new("audit_head");
+    let dir = t.data();
+    init(&dir);
+    assert!(run(&dir, &["audit", "verify"]).status.success());
+
+    // Without the key: an entry appended with an old date, the head moved to it.
+    let copy = t.0.join("copy");
+    std::fs::create_dir_all(&copy).expect("mkdir");
+    for f in ["vigia.db", "vigia.db-wal", "master.key"] {
+        if dir.join(f).exists() {
+            std::fs::copy(dir.join(f), copy.join(f)).expect("copy");
+        }
+    }
+    append_backdated(&copy, 1, false).await;
+    let o = run(&copy, &["audit", "verify"]);
+    assert!(!o.status.success() && text(&o).1.contains("not signed by the master key"), "{:?}", text(&o));
+
+    // With the key (a former insider who kept it): the head signs, the date does not.
+    let _ = std::fs::remove_dir_all(&copy);
+    std::fs::create_dir_all(&copy).expect("mkdir");
+    for f in ["vigia.db", "vigia.db-wal", "master.key"] {
+        if dir.join(f).exists() {
+            std::fs::copy(dir.join(f), copy.join(f)).expect("copy");
+        }
+    }
+    append_backdated(&copy, 1, true).await;
+    let o = run(&copy, &["audit", "verify"]);
+    assert!(!o.status.success() && text(&o).1.contains("dated before the entry before it"), "{:?}", text(&o));
+
+    // A head published outside Vigía, then the history cut back to before it by someone
+    // with the key who also removed the records it named.
+    let before: i64 =
+        sqlite_behind_the_back(&dir, "SELECT seq FROM chain_head").await.expect("seq").parse().expect("n");
+    let before_hash = sqlite_behind_the_back(&dir, "SELECT hash FROM chain_head").await.expect("hash");
+    let o = run(&dir, &["org", "add", "--slug", "tarde", "--name", "Tarde"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = run(&dir, &["audit", "head"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let published = t.0.join("head.json");
+    std::fs::write(&published, &o.stdout).expect("write");
+    let head: Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(head["seq"].as_i64().expect("seq") > before && head["mac"].as_str().is_some_and(|m| m.len() == 64));
+    let o = run(&dir, &["audit", "verify", "--head", published.to_str().expect("p")]);
+    assert!(o.status.success(), "the published head is in the history: {:?}", text(&o));
+    let org = sqlite_behind_the_back(&dir, "SELECT id FROM organizations WHERE slug = 'tarde'").await.expect("org");
+    for sql in [
+        format!("DELETE FROM audit_log WHERE seq > {before}"),
+        format!("DELETE FROM org_keys WHERE org_id = {org}"),
+        format!("DELETE FROM organizations WHERE id = {org}"),
+        format!(
+            "UPDATE chain_head SET seq = {before}, hash = '{before_hash}', mac = '{}' WHERE id = 1",
+            head_mac(&dir, before, &before_hash)
+        ),
+    ] {
+        sqlite_behind_the_back(&dir, &sql).await;
+    }
+    let o = run(&dir, &["audit", "verify"]);
+    assert!(o.status.success(), "cut back by a key holder, the history alone looks whole: {:?}", text(&o));
+    let o = run(&dir, &["audit", "verify", "--head", published.to_str().expect("p")]);
+    assert!(!o.status.success() && text(&o).1.contains("it was cut back"), "{:?}", text(&o));
+    // A head file that is not one is refused with a reason.
+    std::fs::write(&published, "{}").expect("write");
+    let o = run(&dir, &["audit", "verify", "--head", published.to_str().expect("p")]);
+    assert!(!o.status.success() && text(&o).1.contains("not a head printed by"), "{:?}", text(&o));
+}

@@ -68,6 +68,18 @@ fn unique_to_conflict(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError 
     }
 }
 
+/// What the head's MAC is for, in the key derivation.
+const HEAD_MAC: &str = "audit-head";
+
+fn head_message(seq: i64, hash: &str) -> String {
+    format!("{seq}\n{hash}")
+}
+
+/// The MAC of the audit chain's head (`seq`, last entry hash) under the master key.
+fn head_mac(key: &MasterKey, seq: i64, hash: &str) -> String {
+    key.mac(HEAD_MAC, head_message(seq, hash).as_bytes())
+}
+
 /// One INSERT of an audit entry per record (at most [`BULK_ROWS`]), hashed and chained
 /// in order after `chain`: the one place entries are hashed and chained.
 fn audit_insert(
@@ -145,9 +157,12 @@ impl WriteTx {
     }
 
     async fn commit(mut self) -> Result<()> {
-        sqlx::query("UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1")
+        // The head moves only with its MAC under the master key (finding 6).
+        sqlx::query("UPDATE chain_head SET seq = $1, hash = $2, mac = $3, touched_at = $4 WHERE id = 1")
             .bind(self.chain.seq)
             .bind(&self.chain.hash)
+            .bind(head_mac(&self.key, self.chain.seq, &self.chain.hash))
+            .bind(self.now)
             .execute(&mut *self.tx)
             .await?;
         self.tx.commit().await?;
@@ -1845,14 +1860,17 @@ impl SqlStore {
     }
 
     async fn begin(&self) -> Result<WriteTx> {
-        let now = now_micros();
         let mut tx = self.pool.begin().await?;
         // A write first: it takes SQLite's write lock (waiting on busy_timeout rather than
         // failing later on a read-to-write upgrade) and PostgreSQL's row lock on the head.
-        let row = sqlx::query("UPDATE chain_head SET touched_at = $1 WHERE id = 1 RETURNING seq, hash, key_check")
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = sqlx::query(
+            "UPDATE chain_head SET touched_at = touched_at WHERE id = 1 RETURNING seq, hash, key_check, touched_at",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        // The clock is read holding the chain, and never before the last write: entry
+        // times only go forward, so a backdated entry stands out (finding 6).
+        let now = now_micros().max(row.try_get::<i64, _>("touched_at")?);
         // Nothing is written under a master key the data is no longer under (finding 2).
         let check: Option<String> = row.try_get("key_check")?;
         let key = self.vault.master();
@@ -1974,7 +1992,9 @@ impl SqlStore {
     /// Walks the chain: the report so far, each record's last audited `(seq, content
     /// hash)`, and the `original` entries' content hashes by attempt id.
     async fn latest_hashes(&self) -> Result<(VerifyReport, Latest, HashMap<i64, String>)> {
-        let mut verifier = Verifier::default();
+        let head = sqlx::query("SELECT keyed_from FROM chain_head WHERE id = 1").fetch_one(&self.pool).await?;
+        let keyed_from: Option<i64> = head.try_get("keyed_from")?;
+        let mut verifier = Verifier::default().times_from(keyed_from.unwrap_or(i64::MAX));
         let mut latest: Latest = HashMap::new();
         let mut originals = HashMap::new();
         let mut problems = Vec::new();
@@ -2010,9 +2030,15 @@ impl SqlStore {
                 latest.insert((e.record_type.clone(), e.record_id), (e.seq, e.content_hash));
             }
         }
-        let head = sqlx::query("SELECT seq, hash FROM chain_head WHERE id = 1").fetch_one(&self.pool).await?;
+        let head = sqlx::query("SELECT seq, hash, mac FROM chain_head WHERE id = 1").fetch_one(&self.pool).await?;
         let head_seq: i64 = head.try_get("seq")?;
         let head_hash: String = head.try_get("hash")?;
+        let mac: Option<String> = head.try_get("mac")?;
+        if !mac.is_some_and(|m| self.vault.master().verify_mac(HEAD_MAC, head_message(head_seq, &head_hash).as_bytes(), &m)) {
+            problems.push(format!(
+                "the recorded head (entry {head_seq}) is not signed by the master key: the history was extended or rewritten without it"
+            ));
+        }
         if problems.is_empty() {
             let (vseq, vhash) = verifier.head();
             if vseq != head_seq || vhash != head_hash {
@@ -2234,6 +2260,17 @@ async fn migrate(pool: &Pool<Db>, key: Option<&MasterKey>) -> Result<()> {
             // The rows kept are trusted once, here, in the transaction that adds the
             // column: after it, a row without a MAC lets no one in.
             remac(&mut tx, key, None).await.map_err(failed)?;
+        }
+        if let (21, Some(key)) = (version, key) {
+            // The chain as it stands is signed once, here; from now on only a writer
+            // with the key moves the head.
+            let head = sqlx::query("SELECT seq, hash FROM chain_head WHERE id = 1").fetch_one(&mut *tx).await?;
+            let (seq, hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
+            sqlx::query("UPDATE chain_head SET mac = $1, keyed_from = $2 WHERE id = 1")
+                .bind(head_mac(key, seq, &hash))
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
         }
         sqlx::query("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
             .bind(version)
@@ -4609,6 +4646,21 @@ impl crate::Store for SqlStore {
         self.verify_once().await
     }
 
+    async fn audit_head(&self) -> Result<crate::PublishedHead> {
+        let head = sqlx::query("SELECT seq, hash, touched_at FROM chain_head WHERE id = 1").fetch_one(&self.pool).await?;
+        let at = vigia_domain::format_instant(head.try_get("touched_at")?);
+        Ok(crate::PublishedHead::new(&self.vault.master(), head.try_get("seq")?, head.try_get("hash")?, at))
+    }
+
+    async fn entry_hash_at(&self, seq: i64) -> Result<Option<String>> {
+        Ok(sqlx::query("SELECT entry_hash FROM audit_log WHERE seq = $1")
+            .bind(seq)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get("entry_hash"))
+            .transpose()?)
+    }
+
     async fn rotate_master_key(&self, actor: &Actor, new: &MasterKey) -> Result<usize> {
         let old = self.vault.master();
         let mut w = self.begin().await?;
@@ -4633,6 +4685,8 @@ impl crate::Store for SqlStore {
         }
         sqlx::query("UPDATE chain_head SET key_check = $1 WHERE id = 1").bind(new.key_check()).execute(&mut *w.tx).await?;
         let failing = remac(&mut w.tx, new, Some(&old)).await?;
+        // The head is signed with the new key as this commits.
+        w.key = new.clone();
         if failing > 0 {
             tracing::warn!(rows = failing, "security rows that failed their integrity check stay refused under the new key");
         }
