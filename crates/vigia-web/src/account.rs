@@ -504,8 +504,9 @@ struct SecondFactorPage {
     error: Option<String>,
 }
 
-fn challenge_token(headers: &HeaderMap) -> Option<&str> {
-    auth::cookie(headers, auth::CHALLENGE_COOKIE).filter(|t| t.len() >= 32 && t.len() <= 64)
+fn challenge_token<'h>(st: &AppState, headers: &'h HeaderMap) -> Option<&'h str> {
+    let name = auth::cookie_name(st.config.secure_cookies, auth::CHALLENGE_COOKIE);
+    auth::cookie(headers, &name).filter(|t| t.len() >= 32 && t.len() <= 64)
 }
 
 async fn second_factor_page(
@@ -513,7 +514,7 @@ async fn second_factor_page(
     Extension(ctx): Extension<Ctx>,
     headers: HeaderMap,
 ) -> PageResult {
-    let Some(token) = challenge_token(&headers) else {
+    let Some(token) = challenge_token(&st, &headers) else {
         return Ok(Redirect::to("/login").into_response());
     };
     let max_age = auth::CHALLENGE_AGE.as_micros() as i64;
@@ -618,7 +619,7 @@ async fn second_factor_submit(
     body: Bytes,
 ) -> PageResult {
     let form = FormBody::checked(&headers, &body, &ctx)?;
-    let Some(token) = challenge_token(&headers) else {
+    let Some(token) = challenge_token(&st, &headers) else {
         return Ok(Redirect::to("/login").into_response());
     };
     let hash = secrets::token_hash(token);

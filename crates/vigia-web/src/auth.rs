@@ -32,6 +32,17 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
     }
 }
 
+/// A cookie's name as this server sets and reads it: over TLS every cookie carries the
+/// `__Host-` prefix (issue #22 finding 12), so a sibling subdomain or a plain-http page
+/// cannot set or shadow it.
+pub fn cookie_name(secure: bool, base: &str) -> std::borrow::Cow<'_, str> {
+    if secure && !base.starts_with("__Host-") {
+        std::borrow::Cow::Owned(format!("__Host-{base}"))
+    } else {
+        std::borrow::Cow::Borrowed(base)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Via {
     Anonymous,
@@ -185,6 +196,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// A `Set-Cookie` value with this server's attributes.
 pub fn set_cookie(secure: bool, name: &str, value: &str, max_age: Option<i64>, http_only: bool) -> String {
+    let name = cookie_name(secure, name);
     let mut c = format!("{name}={value}; Path=/; SameSite=Lax");
     if http_only {
         c.push_str("; HttpOnly");
@@ -281,7 +293,7 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
     let mut new_anon_csrf = None;
     let csrf = match csrf {
         Some(c) => c,
-        None => match cookie(headers, CSRF_COOKIE).filter(|t| valid_token_shape(t)) {
+        None => match cookie(headers, &cookie_name(secure, CSRF_COOKIE)).filter(|t| valid_token_shape(t)) {
             Some(c) => c.to_string(),
             None => match secrets::new_token("") {
                 Ok(t) => {
@@ -303,7 +315,7 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
     let api_choice = accept.filter(|_| req.uri().path().starts_with("/api/")).map(Locale::from_accept_language);
     let locale = api_choice
         .or_else(|| user.as_ref().map(|u| u.locale))
-        .or_else(|| cookie(headers, LANG_COOKIE).and_then(Locale::parse))
+        .or_else(|| cookie(headers, &cookie_name(secure, LANG_COOKIE)).and_then(Locale::parse))
         .unwrap_or_default();
     let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
     let address = peer.map(|p| client_address(p, headers, &st.config.trusted_proxies));
@@ -547,5 +559,14 @@ mod tests {
             set_cookie(true, "__Host-vigia_session", "x", Some(0), true),
             "__Host-vigia_session=x; Path=/; SameSite=Lax; HttpOnly; Secure; Max-Age=0"
         );
+        assert_eq!(
+            set_cookie(true, CSRF_COOKIE, "t", None, true),
+            "__Host-vigia_csrf=t; Path=/; SameSite=Lax; HttpOnly; Secure",
+            "every cookie is __Host- over TLS"
+        );
+        assert_eq!(set_cookie(false, LANG_COOKIE, "en", None, false), "vigia_lang=en; Path=/; SameSite=Lax");
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("vigia_lang=en; __Host-vigia_lang=es"));
+        assert_eq!(cookie(&h, &cookie_name(true, LANG_COOKIE)), Some("es"));
     }
 }
