@@ -655,7 +655,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 keyfile::Settled::Nothing => {}
             }
             println!(
-                "Re-wrapped {} data key(s) with a new master key in {}",
+                "Re-wrapped {} data key(s) with a new master key in {}; each organization has a new data key for what is sealed from now on",
                 r.data_keys,
                 place.data_dir.join(keyfile::FILE).display()
             );

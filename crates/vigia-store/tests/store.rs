@@ -45,6 +45,41 @@ async fn raw(db: &TestDb, sql: &str) {
     }
 }
 
+/// Every wrapped data key, as a copy of the database would hold them.
+async fn org_key_rows(db: &TestDb) -> Vec<(i64, i64, Vec<u8>)> {
+    use sqlx::Row;
+    let sql = "SELECT org_id, version, wrapped FROM org_keys ORDER BY org_id, version";
+    let rows = match db.backend {
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&db.url).await.expect("connect");
+            let rows = sqlx::query(sql).fetch_all(&mut c).await.expect("rows");
+            rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect()
+        }
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+            let rows = sqlx::query(sql).fetch_all(&mut c).await.expect("rows");
+            rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect()
+        }
+    };
+    rows
+}
+
+/// The first column of the first row, as bytes.
+async fn query_bytes(db: &TestDb, sql: &str) -> Vec<u8> {
+    use sqlx::Row;
+    let q = sqlx::AssertSqlSafe(sql.to_string());
+    match db.backend {
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&db.url).await.expect("connect");
+            sqlx::query(q).fetch_one(&mut c).await.expect("row").get(0)
+        }
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+            sqlx::query(q).fetch_one(&mut c).await.expect("row").get(0)
+        }
+    }
+}
+
 async fn seeded(db: &TestDb, key: &MasterKey) -> (DynStore, Actor, Actor) {
     let store = open(db, key).await;
     let a = store.create_org(&Actor::SYSTEM, "org-a", "Org A").await.expect("org a");
@@ -210,9 +245,29 @@ async fn sealed_notes_stay_private_and_encrypted() {
         assert!(matches!(vigia_store::open(&db.url, &[wrong]).await, Err(StoreError::Vault(_))));
 
         // Rotation: the new key opens, the old one no longer does, notes still read.
+        let old_wrapped = org_key_rows(&db).await;
         let new = MasterKey::generate().expect("key");
         assert_eq!(store.rotate_master_key(&Actor::SYSTEM, &new).await.expect("rotate"), 2);
         assert_eq!(store.facility_notes(org_a, f.id).await.expect("notes")[0].body, secret);
+        // Issue #22 finding 3: each organization has a new data key for what is sealed
+        // from now on. The old master key and an old copy of the wrapped keys open what
+        // was sealed before the rotation, and nothing written after it.
+        let later = store.add_facility_note(&ana, org_a, f.id, "Escrito tras la rotación").await.expect("note");
+        assert_eq!(org_key_rows(&db).await.len(), 4, "a second version for each organization");
+        let thief = vigia_store::Vault::new(key.clone());
+        for (org, ver, wrapped) in &old_wrapped {
+            thief.load_key(*org, *ver, wrapped).expect("the old copy opens under the old key");
+        }
+        let sealed = |id: i64| {
+            let db = &db;
+            async move {
+                let sql = format!("SELECT body_sealed FROM facility_notes WHERE id = {id}");
+                query_bytes(db, &sql).await
+            }
+        };
+        assert!(thief.open(org_a, "facility_note.body", &sealed(note.id).await).is_ok(), "written before: exposed");
+        assert!(thief.open(org_a, "facility_note.body", &sealed(later.id).await).is_err(), "written after: not");
+        assert_eq!(store.facility_notes(org_a, f.id).await.expect("notes").len(), 2);
         let reopened = open(&db, &new).await;
         assert_eq!(reopened.facility_notes(org_a, f.id).await.expect("notes")[0].body, secret);
         assert!(vigia_store::open(&db.url, std::slice::from_ref(&key)).await.is_err());

@@ -4683,6 +4683,28 @@ impl crate::Store for SqlStore {
                 .await?;
             w.audit(actor, Some(*org), "rewrap", RecordType::OrgKey, *org, &org_key_content(*org, *ver)).await?;
         }
+        // A new data key per organization, wrapped only under the new master key, for
+        // everything sealed from now on (finding 3): someone who kept the old master key
+        // and an old copy of the wrapped keys opens nothing written after this.
+        let mut newest: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+        for (org, ver, _) in &rewrapped {
+            let v = newest.entry(*org).or_insert(*ver);
+            *v = (*v).max(*ver);
+        }
+        let mut added = Vec::with_capacity(newest.len());
+        for (org, ver) in newest {
+            let next = ver + 1;
+            let wrapped = vault::new_wrapped_key(new, org, next)?;
+            sqlx::query("INSERT INTO org_keys (org_id, version, wrapped, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(org)
+                .bind(next)
+                .bind(&wrapped)
+                .bind(w.now)
+                .execute(&mut *w.tx)
+                .await?;
+            w.audit(actor, Some(org), "create", RecordType::OrgKey, org, &org_key_content(org, next)).await?;
+            added.push((org, next, wrapped));
+        }
         sqlx::query("UPDATE chain_head SET key_check = $1 WHERE id = 1").bind(new.key_check()).execute(&mut *w.tx).await?;
         let failing = remac(&mut w.tx, new, Some(&old)).await?;
         // The head is signed with the new key as this commits.
@@ -4692,7 +4714,7 @@ impl crate::Store for SqlStore {
         }
         w.commit().await?;
         self.vault.set_master(new.clone());
-        for (org, ver, wrapped) in &rewrapped {
+        for (org, ver, wrapped) in rewrapped.iter().chain(&added) {
             self.vault.load_key(*org, *ver, wrapped)?;
         }
         Ok(rewrapped.len())
