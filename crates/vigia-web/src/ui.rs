@@ -935,9 +935,10 @@ type JsonMap = serde_json::Map<String, serde_json::Value>;
 /// Each version with the fields that changed from the one before, ids named.
 /// Free text sealed where the audit history keeps it (security review finding 11): the
 /// key in a version's content and the sealed field it was written as.
-const SEALED_TEXT: [(&str, &str); 6] = [
+const SEALED_TEXT: [(&str, &str); 7] = [
     ("reference", "case.reference"),
     ("filename", "case.document_name"),
+    ("sha256", "case.document_sha256"),
     ("reason_text", "attempt.reason_text"),
     ("official", "attempt.official"),
     ("notes", "attempt.notes"),

@@ -364,12 +364,23 @@ async fn case_documents_are_sealed_and_only_their_lawyers_download_them() {
     assert_eq!((s, list["items"].as_array().map(Vec::len)), (200, Some(1)));
     // Finding 11: the file name can name the person; sealed in the row and the history.
     assert!(list["items"][0]["filename"].as_str().expect("name").contains("Dilcia"), "{list}");
+    // Issue #22 finding 7: nor is the document's plaintext hash kept in the clear, so a
+    // copy of the database cannot confirm that a file someone holds is attached here.
+    let plain_sha = vigia_domain::audit::sha256_hex(&scan);
+    let by_hash = [
+        format!("SELECT COUNT(*) FROM case_documents WHERE sha256 = '{plain_sha}'"),
+        format!("SELECT COUNT(*) FROM audit_log WHERE content LIKE '%{plain_sha}%'"),
+    ];
     for sql in [
-        "SELECT COUNT(*) FROM case_documents WHERE filename LIKE '%Dilcia%'",
-        "SELECT COUNT(*) FROM audit_log WHERE content LIKE '%Dilcia%'",
-    ] {
+        "SELECT COUNT(*) FROM case_documents WHERE filename LIKE '%Dilcia%'".to_string(),
+        "SELECT COUNT(*) FROM audit_log WHERE content LIKE '%Dilcia%'".to_string(),
+    ]
+    .iter()
+    .chain(&by_hash)
+    {
         assert_eq!(crate::hardening::behind_the_back(&app._db, sql).await, Some(0), "{sql}");
     }
+
     // A text file is not evidence: refused with the reason.
     let r = http
         .post(app.url(&format!("/api/v1/cases/{}/documents", case["id"])))

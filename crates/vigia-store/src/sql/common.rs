@@ -1274,6 +1274,9 @@ async fn write_case(w: &mut WriteTx, c: &Case, sealed: &[u8], reference_key: &st
 const DOCUMENT_FIELD: &str = "case.document";
 /// A case document's file name: sealed, as it can name the person (finding 11).
 const DOCUMENT_NAME: &str = "case.document_name";
+/// A case document's plaintext hash, sealed (issue #22 finding 7): in the clear it let
+/// anyone with the database confirm that a file they hold is attached to a case.
+const DOCUMENT_SHA: &str = "case.document_sha256";
 const DOCUMENT_COLUMNS: &str = "id, org_id, case_id, sha256, sealed_sha256, filename, content_type, size, created_at";
 
 fn document_from_row(r: &DbRow) -> Result<Attachment> {
@@ -1689,8 +1692,9 @@ impl SqlStore {
             let sealed_sha: String = r.try_get("sealed_sha256")?;
             let sealed: Vec<u8> = r.try_get("data_sealed")?;
             cur.check(problems, RecordType::CaseDocument, a.id, &document_content(&a, &sealed_sha));
+            let plain_sha = self.vault.open_text(a.org_id, DOCUMENT_SHA, &a.sha256).unwrap_or_default();
             let intact = sha256_hex(&sealed) == sealed_sha
-                && self.vault.open(a.org_id, DOCUMENT_FIELD, &sealed).is_ok_and(|b| sha256_hex(&b) == a.sha256);
+                && self.vault.open(a.org_id, DOCUMENT_FIELD, &sealed).is_ok_and(|b| sha256_hex(&b) == plain_sha);
             if !intact {
                 problems.push(format!("case document {} was altered: its sealed bytes no longer match its hashes", a.id));
             }
@@ -1769,6 +1773,7 @@ impl SqlStore {
     /// A case document as its readers see it: the file name opened.
     fn opened_document(&self, mut a: Attachment) -> Result<Attachment> {
         a.filename = self.vault.open_text(a.org_id, DOCUMENT_NAME, &a.filename)?;
+        a.sha256 = self.vault.open_text(a.org_id, DOCUMENT_SHA, &a.sha256)?;
         Ok(a)
     }
 
@@ -3875,7 +3880,9 @@ impl crate::Store for SqlStore {
         let version = self.current_key_version(org_id).await?;
         let sealed = self.vault.seal(org_id, version, DOCUMENT_FIELD, bytes)?;
         // A document's file name can name its person (finding 11): sealed too.
-        let stored_name = self.vault.sealer(org_id, version)?.seal_text(DOCUMENT_NAME, filename)?;
+        let sealer = self.vault.sealer(org_id, version)?;
+        let stored_name = sealer.seal_text(DOCUMENT_NAME, filename)?;
+        let stored_sha = sealer.seal_text(DOCUMENT_SHA, &sha)?;
         let mut w = self.begin().await?;
         let owned = sqlx::query("SELECT id FROM cases WHERE id = $1 AND org_id = $2")
             .bind(case_id)
@@ -3891,7 +3898,7 @@ impl crate::Store for SqlStore {
         )
         .bind(org_id)
         .bind(case_id)
-        .bind(&sha)
+        .bind(&stored_sha)
         .bind(sha256_hex(&sealed))
         .bind(&stored_name)
         .bind(content_type)
@@ -3906,7 +3913,7 @@ impl crate::Store for SqlStore {
             org_id,
             record_type: RecordType::Case.as_str().to_string(),
             record_id: case_id,
-            sha256: sha,
+            sha256: stored_sha,
             filename: stored_name,
             content_type: content_type.to_string(),
             size: bytes.len() as i64,
@@ -3915,6 +3922,7 @@ impl crate::Store for SqlStore {
         w.audit(actor, Some(org_id), "attach", RecordType::CaseDocument, id, &document_content(&a, &sha256_hex(&sealed))).await?;
         w.commit().await?;
         a.filename = filename.to_string();
+        a.sha256 = sha;
         Ok(a)
     }
 
