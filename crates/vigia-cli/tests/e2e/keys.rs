@@ -436,10 +436,13 @@ async fn sqlite_behind_the_back(dir: &Path, sql: &str) -> Option<String> {
     row.and_then(|r| r.try_get::<String, _>(0).ok().or_else(|| r.try_get::<i64, _>(0).ok().map(|n| n.to_string())))
 }
 
-/// The MAC a key holder would give the head.
-fn head_mac(dir: &Path, seq: i64, hash: &str) -> String {
+/// The MAC a key holder would give the head `seq`, `hash`, keeping the recorded time
+/// and start of the time rule.
+async fn head_mac(dir: &Path, seq: i64, hash: &str) -> String {
     let key = vigia_store::keyfile::load(dir).expect("key").remove(0);
-    key.mac("audit-head", format!("{seq}\n{hash}").as_bytes())
+    let touched = sqlite_behind_the_back(dir, "SELECT touched_at FROM chain_head").await.expect("touched");
+    let from = sqlite_behind_the_back(dir, "SELECT keyed_from FROM chain_head").await.unwrap_or_else(|| "-".into());
+    key.mac("audit-head", format!("{seq}\n{hash}\n{touched}\n{from}").as_bytes())
 }
 
 /// Appends a copy of the last entry (same record, same content) dated `at`, and moves
@@ -471,7 +474,7 @@ async fn append_backdated(dir: &Path, at: i64, sign: bool) {
         seq - 1
     );
     sqlite_behind_the_back(dir, &sql).await;
-    let mac = if sign { format!("'{}'", head_mac(dir, seq, &hash)) } else { "mac".to_string() };
+    let mac = if sign { format!("'{}'", head_mac(dir, seq, &hash).await) } else { "mac".to_string() };
     sqlite_behind_the_back(
         dir,
         &format!("UPDATE chain_head SET seq = {seq}, hash = '{hash}', mac = {mac} WHERE id = 1"),
@@ -501,6 +504,28 @@ async fn the_audit_history_cannot_be_extended_rewritten_or_cut_back_unseen() {
     append_backdated(&copy, 1, false).await;
     let o = run(&copy, &["audit", "verify"]);
     assert!(!o.status.success() && text(&o).1.contains("not signed by the master key"), "{:?}", text(&o));
+    // An honest write does not chain onto (and so sign) the forged entry: it is refused,
+    // and verify still names the head (found by our own attack pass).
+    let o = run(&copy, &["org", "add", "--slug", "encima", "--name", "Encima"]);
+    assert!(!o.status.success() && text(&o).1.contains("head is not signed"), "{:?}", text(&o));
+    let o = run(&copy, &["audit", "verify"]);
+    assert!(!o.status.success() && text(&o).1.contains("not signed by the master key"), "{:?}", text(&o));
+    // Nor can the time writers date from, or where the time rule starts, be moved.
+    for sql in ["UPDATE chain_head SET touched_at = 4102444800000000", "UPDATE chain_head SET keyed_from = NULL"] {
+        let fresh = t.0.join("fresh");
+        let _ = std::fs::remove_dir_all(&fresh);
+        std::fs::create_dir_all(&fresh).expect("mkdir");
+        for f in ["vigia.db", "vigia.db-wal", "master.key"] {
+            if dir.join(f).exists() {
+                std::fs::copy(dir.join(f), fresh.join(f)).expect("copy");
+            }
+        }
+        sqlite_behind_the_back(&fresh, sql).await;
+        let o = run(&fresh, &["audit", "verify"]);
+        assert!(!o.status.success() && text(&o).1.contains("not signed by the master key"), "{sql}: {:?}", text(&o));
+        let o = run(&fresh, &["org", "add", "--slug", "luego", "--name", "Luego"]);
+        assert!(!o.status.success(), "{sql}: a write is refused");
+    }
 
     // With the key (a former insider who kept it): the head signs, the date does not.
     let _ = std::fs::remove_dir_all(&copy);
@@ -536,7 +561,7 @@ async fn the_audit_history_cannot_be_extended_rewritten_or_cut_back_unseen() {
         format!("DELETE FROM organizations WHERE id = {org}"),
         format!(
             "UPDATE chain_head SET seq = {before}, hash = '{before_hash}', mac = '{}' WHERE id = 1",
-            head_mac(&dir, before, &before_hash)
+            head_mac(&dir, before, &before_hash).await
         ),
     ] {
         sqlite_behind_the_back(&dir, &sql).await;

@@ -49,6 +49,8 @@ struct WriteTx {
     now: Micros,
     /// The master key the data is under, checked as the transaction began.
     key: MasterKey,
+    /// Where the head was first signed (kept under the head's MAC).
+    keyed_from: Option<i64>,
 }
 
 /// The audit chain as a write transaction carries it: the last entry's number and hash.
@@ -71,13 +73,39 @@ fn unique_to_conflict(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError 
 /// What the head's MAC is for, in the key derivation.
 const HEAD_MAC: &str = "audit-head";
 
-fn head_message(seq: i64, hash: &str) -> String {
-    format!("{seq}\n{hash}")
+/// The audit chain's head as `chain_head` records it; every column is under its MAC, so
+/// neither the entry it names, nor the time writers date from, nor the entry the time
+/// rule starts at can be moved without the master key.
+struct Head {
+    seq: i64,
+    hash: String,
+    touched_at: i64,
+    keyed_from: Option<i64>,
 }
 
-/// The MAC of the audit chain's head (`seq`, last entry hash) under the master key.
-fn head_mac(key: &MasterKey, seq: i64, hash: &str) -> String {
-    key.mac(HEAD_MAC, head_message(seq, hash).as_bytes())
+impl Head {
+    fn from_row(r: &DbRow) -> Result<Head> {
+        Ok(Head {
+            seq: r.try_get("seq")?,
+            hash: r.try_get("hash")?,
+            touched_at: r.try_get("touched_at")?,
+            keyed_from: r.try_get("keyed_from")?,
+        })
+    }
+
+    fn message(&self) -> String {
+        let from = self.keyed_from.map_or("-".to_string(), |n| n.to_string());
+        format!("{}\n{}\n{}\n{from}", self.seq, self.hash, self.touched_at)
+    }
+
+    /// The head's MAC under the master key.
+    fn mac(&self, key: &MasterKey) -> String {
+        key.mac(HEAD_MAC, self.message().as_bytes())
+    }
+
+    fn signed_by(&self, key: &MasterKey, mac: Option<&str>) -> bool {
+        mac.is_some_and(|m| key.verify_mac(HEAD_MAC, self.message().as_bytes(), m))
+    }
 }
 
 /// One INSERT of an audit entry per record (at most [`BULK_ROWS`]), hashed and chained
@@ -158,10 +186,11 @@ impl WriteTx {
 
     async fn commit(mut self) -> Result<()> {
         // The head moves only with its MAC under the master key (finding 6).
+        let head = Head { seq: self.chain.seq, hash: self.chain.hash.clone(), touched_at: self.now, keyed_from: self.keyed_from };
         sqlx::query("UPDATE chain_head SET seq = $1, hash = $2, mac = $3, touched_at = $4 WHERE id = 1")
             .bind(self.chain.seq)
             .bind(&self.chain.hash)
-            .bind(head_mac(&self.key, self.chain.seq, &self.chain.hash))
+            .bind(head.mac(&self.key))
             .bind(self.now)
             .execute(&mut *self.tx)
             .await?;
@@ -1869,20 +1898,29 @@ impl SqlStore {
         // A write first: it takes SQLite's write lock (waiting on busy_timeout rather than
         // failing later on a read-to-write upgrade) and PostgreSQL's row lock on the head.
         let row = sqlx::query(
-            "UPDATE chain_head SET touched_at = touched_at WHERE id = 1 RETURNING seq, hash, key_check, touched_at",
+            "UPDATE chain_head SET touched_at = touched_at WHERE id = 1 \
+             RETURNING seq, hash, key_check, touched_at, keyed_from, mac",
         )
         .fetch_one(&mut *tx)
         .await?;
-        // The clock is read holding the chain, and never before the last write: entry
-        // times only go forward, so a backdated entry stands out (finding 6).
-        let now = now_micros().max(row.try_get::<i64, _>("touched_at")?);
         // Nothing is written under a master key the data is no longer under (finding 2).
         let check: Option<String> = row.try_get("key_check")?;
         let key = self.vault.master();
         if check.is_some_and(|c| c != key.key_check()) {
             return Err(StoreError::Vault(VaultError::Rotated));
         }
-        Ok(WriteTx { chain: Chain { seq: row.try_get("seq")?, hash: row.try_get("hash")? }, tx, now, key })
+        // Nothing is chained onto a head the master key did not sign: a write would
+        // otherwise sign entries appended behind the app's back (finding 6).
+        let head = Head::from_row(&row)?;
+        let mac: Option<String> = row.try_get("mac")?;
+        if !head.signed_by(&key, mac.as_deref()) {
+            tracing::error!(seq = head.seq, "the audit head is not signed by the master key: writes refused; run `vigia audit verify`");
+            return Err(StoreError::Integrity("the audit history's head is not signed by the master key".into()));
+        }
+        // The clock is read holding the chain, and never before the last write: entry
+        // times only go forward, so a backdated entry stands out (finding 6).
+        let now = now_micros().max(head.touched_at);
+        Ok(WriteTx { chain: Chain { seq: head.seq, hash: head.hash }, tx, now, key, keyed_from: head.keyed_from })
     }
 
     async fn current_key_version(&self, org_id: i64) -> Result<i64> {
@@ -2035,11 +2073,11 @@ impl SqlStore {
                 latest.insert((e.record_type.clone(), e.record_id), (e.seq, e.content_hash));
             }
         }
-        let head = sqlx::query("SELECT seq, hash, mac FROM chain_head WHERE id = 1").fetch_one(&self.pool).await?;
-        let head_seq: i64 = head.try_get("seq")?;
-        let head_hash: String = head.try_get("hash")?;
-        let mac: Option<String> = head.try_get("mac")?;
-        if !mac.is_some_and(|m| self.vault.master().verify_mac(HEAD_MAC, head_message(head_seq, &head_hash).as_bytes(), &m)) {
+        let row = sqlx::query("SELECT seq, hash, touched_at, keyed_from, mac FROM chain_head WHERE id = 1").fetch_one(&self.pool).await?;
+        let head = Head::from_row(&row)?;
+        let (head_seq, head_hash) = (head.seq, head.hash.clone());
+        let mac: Option<String> = row.try_get("mac")?;
+        if !head.signed_by(&self.vault.master(), mac.as_deref()) {
             problems.push(format!(
                 "the recorded head (entry {head_seq}) is not signed by the master key: the history was extended or rewritten without it"
             ));
@@ -2269,11 +2307,12 @@ async fn migrate(pool: &Pool<Db>, key: Option<&MasterKey>) -> Result<()> {
         if let (21, Some(key)) = (version, key) {
             // The chain as it stands is signed once, here; from now on only a writer
             // with the key moves the head.
-            let head = sqlx::query("SELECT seq, hash FROM chain_head WHERE id = 1").fetch_one(&mut *tx).await?;
-            let (seq, hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
+            let row = sqlx::query("SELECT seq, hash, touched_at, keyed_from FROM chain_head WHERE id = 1").fetch_one(&mut *tx).await?;
+            let mut head = Head::from_row(&row)?;
+            head.keyed_from = Some(head.seq);
             sqlx::query("UPDATE chain_head SET mac = $1, keyed_from = $2 WHERE id = 1")
-                .bind(head_mac(key, seq, &hash))
-                .bind(seq)
+                .bind(head.mac(key))
+                .bind(head.seq)
                 .execute(&mut *tx)
                 .await?;
         }
