@@ -21,6 +21,14 @@
 //!
 //! Values that change on every use and grant nothing (last seen, last used, attempt
 //! counters) are left out, so reading does not mean writing a MAC.
+//!
+//! A MAC alone would let someone put back an *older* copy of a row with its older MAC
+//! (a token before its revocation, a user before a password change or before two-factor
+//! sign-in was turned on, a recovery code before it was used: found by our own attack
+//! pass). So the users', tokens' and recovery codes' MACs also cover the sequence number
+//! of the last audit entry that changed them; the store reads it from the history (an
+//! indexed lookup, in the same query), and the history cannot be cut back or extended
+//! without the master key (the signed head), so an older row no longer matches.
 
 use crate::vault::MasterKey;
 
@@ -77,22 +85,41 @@ pub(crate) const TABLES: [(&str, &str); 7] = [
     ("user_totp", "user_id"),
 ];
 
-pub(crate) fn user(id: i64, org_id: i64, role: &str, password_hash: &str, disabled: bool, totp_on: bool) -> Vec<F> {
-    vec![F::I(id), F::I(org_id), F::S(role.into()), F::S(password_hash.into()), F::B(disabled), F::B(totp_on)]
+/// `security_seq`: the user's last audit entry that changed what this MAC covers.
+pub(crate) fn user(
+    id: i64,
+    org_id: i64,
+    role: &str,
+    password_hash: &str,
+    disabled: bool,
+    totp_on: bool,
+    security_seq: Option<i64>,
+) -> Vec<F> {
+    vec![
+        F::I(id),
+        F::I(org_id),
+        F::S(role.into()),
+        F::S(password_hash.into()),
+        F::B(disabled),
+        F::B(totp_on),
+        F::O(security_seq),
+    ]
 }
 
 pub(crate) fn session(token_hash: &str, user_id: i64, created_at: i64, reauth_at: Option<i64>) -> Vec<F> {
     vec![F::S(token_hash.into()), F::I(user_id), F::I(created_at), F::O(reauth_at)]
 }
 
+/// `seq`: the token's last audit entry (created, revoked).
 pub(crate) fn api_token(
     id: i64,
     user_id: i64,
     token_hash: &str,
     expires_at: Option<i64>,
     revoked_at: Option<i64>,
+    seq: Option<i64>,
 ) -> Vec<F> {
-    vec![F::I(id), F::I(user_id), F::S(token_hash.into()), F::O(expires_at), F::O(revoked_at)]
+    vec![F::I(id), F::I(user_id), F::S(token_hash.into()), F::O(expires_at), F::O(revoked_at), F::O(seq)]
 }
 
 pub(crate) fn challenge(token_hash: &str, user_id: i64, next: &str, created_at: i64) -> Vec<F> {
@@ -103,8 +130,9 @@ pub(crate) fn reset(token_hash: &str, user_id: i64, expires_at: i64, used_at: Op
     vec![F::S(token_hash.into()), F::I(user_id), F::I(expires_at), F::O(used_at)]
 }
 
-pub(crate) fn recovery(user_id: i64, code_hash: &str, used_at: Option<i64>) -> Vec<F> {
-    vec![F::I(user_id), F::S(code_hash.into()), F::O(used_at)]
+/// `seq`: the user's last audit entry that issued or used a recovery code.
+pub(crate) fn recovery(user_id: i64, code_hash: &str, used_at: Option<i64>, seq: Option<i64>) -> Vec<F> {
+    vec![F::I(user_id), F::S(code_hash.into()), F::O(used_at), F::O(seq)]
 }
 
 pub(crate) fn totp(

@@ -288,13 +288,23 @@ fn a_process_with_the_replaced_key_cannot_write() {
     let t = TempDir::new("rotate_stale");
     let dir = t.data();
     init(&dir);
+    let token = text(&run(&dir, &["token", "create", "--user", "admin@d.org"])).0.trim().to_string();
     let rt = tokio::runtime::Runtime::new().expect("rt");
     rt.block_on(async {
         let stale = crate::cli::open_dir(&dir).await;
         let o = run(&dir, &["keys", "rotate"]);
         assert!(o.status.success(), "{:?}", text(&o));
+        let rotated =
+            |e: &vigia_store::StoreError| matches!(e, vigia_store::StoreError::Vault(vigia_store::VaultError::Rotated));
         let err = stale.create_org(&vigia_store::Actor::SYSTEM, "tarde", "Tarde").await.expect_err("refused");
-        assert!(matches!(err, vigia_store::StoreError::Vault(vigia_store::VaultError::Rotated)), "{err:?}");
+        assert!(rotated(&err), "{err:?}");
+        // Its sign-ins and tokens answer "restart" (503), not "wrong credentials": a
+        // right password is not counted as a failure (found by our own attack pass).
+        let hash = vigia_store::secrets::token_hash(&token);
+        let err = stale.user_by_api_token(&hash).await.expect_err("refused");
+        assert!(rotated(&err), "{err:?}");
+        let err = stale.user_by_email("admin@d.org").await.expect_err("refused");
+        assert!(rotated(&err), "{err:?}");
         stale.close().await;
         let fresh = crate::cli::open_dir(&dir).await;
         fresh.create_org(&vigia_store::Actor::SYSTEM, "tarde", "Tarde").await.expect("a fresh process writes");
@@ -574,4 +584,104 @@ async fn the_audit_history_cannot_be_extended_rewritten_or_cut_back_unseen() {
     std::fs::write(&published, "{}").expect("write");
     let o = run(&dir, &["audit", "verify", "--head", published.to_str().expect("p")]);
     assert!(!o.status.success() && text(&o).1.contains("not a head printed by"), "{:?}", text(&o));
+}
+
+/// From our own attack pass on finding 4: a MAC alone let someone put back an *older*
+/// copy of a row with its older MAC — a token before its revocation, a user before a
+/// password change, before being disabled or before turning on two-step sign-in, a
+/// recovery code before it was used. Each MAC now covers the row's last audit entry.
+#[tokio::test]
+async fn older_copies_of_security_rows_are_refused() {
+    use crate::hardening::behind_the_back;
+    use crate::helpers::TestApp;
+    use crate::security::{now_secs, password_step};
+    use vigia_domain::account::Role;
+    use vigia_domain::totp;
+    use vigia_store::{secrets, Actor};
+
+    for app in TestApp::all().await {
+        let db = &app._db;
+        let http = reqwest::Client::new();
+        let me = |t: &str| http.get(app.url("/api/v1/me")).bearer_auth(t.to_string()).send();
+        let save = |table: &str| format!("CREATE TABLE saved_{table} AS SELECT * FROM {table}");
+
+        // A token put back as it was before its revocation.
+        let (ana, token) = app.api_user("ana@a.org", "org-a", Role::Monitor).await;
+        behind_the_back(db, &save("api_tokens")).await;
+        let id = app.store.api_tokens(ana.id).await.expect("tokens")[0].id;
+        app.store.revoke_api_token(&Actor::user(&ana), ana.id, id).await.expect("revoke");
+        let sql = "UPDATE api_tokens SET revoked_at = NULL, \
+                   mac = (SELECT s.mac FROM saved_api_tokens s WHERE s.id = api_tokens.id)";
+        behind_the_back(db, sql).await;
+        assert_eq!(me(&token).await.expect("get").status(), 401, "un-revoked token");
+
+        // A password change undone.
+        let beto = app.user("beto@a.org", "org-a", Role::Monitor).await;
+        behind_the_back(db, &save("users")).await;
+        let new_hash = secrets::hash_password("una clave nueva y distinta").expect("hash");
+        app.store.set_password(&Actor::user(&beto), beto.id, &new_hash, None).await.expect("password");
+        let sql = format!(
+            "UPDATE users SET password_hash = (SELECT s.password_hash FROM saved_users s WHERE s.id = users.id), \
+             mac = (SELECT s.mac FROM saved_users s WHERE s.id = users.id) WHERE id = {}",
+            beto.id
+        );
+        behind_the_back(db, &sql).await;
+        let (_, s, loc) = password_step(&app, "beto@a.org").await;
+        assert!(!(s == 303 && loc == "/"), "old password put back: {s} {loc}");
+
+        // A disabled user put back as enabled.
+        let carla = app.user("carla@a.org", "org-a", Role::Monitor).await;
+        behind_the_back(db, "DROP TABLE saved_users").await;
+        behind_the_back(db, &save("users")).await;
+        app.store.set_user_disabled(&Actor::SYSTEM, carla.id, true).await.expect("disable");
+        let sql = format!(
+            "UPDATE users SET disabled = (SELECT s.disabled FROM saved_users s WHERE s.id = users.id), \
+             mac = (SELECT s.mac FROM saved_users s WHERE s.id = users.id) WHERE id = {}",
+            carla.id
+        );
+        behind_the_back(db, &sql).await;
+        let (_, s, loc) = password_step(&app, "carla@a.org").await;
+        assert!(!(s == 303 && loc == "/"), "disabled user put back: {s} {loc}");
+
+        // Two-step sign-in removed: the TOTP row deleted and the user's MAC from before.
+        let dora = app.user("dora@a.org", "org-a", Role::Lawyer).await;
+        behind_the_back(db, "DROP TABLE saved_users").await;
+        behind_the_back(db, &save("users")).await;
+        let now = vigia_store::now_micros();
+        app.store.totp_setup(dora.id, dora.org_id, &[5u8; totp::SECRET_BYTES], now).await.expect("setup");
+        let code_hash = secrets::token_hash("codigo-de-recuperacion-de-prueba");
+        let step = now_secs() / totp::STEP_SECONDS;
+        app.store.totp_enable(&Actor::user(&dora), dora.id, step, std::slice::from_ref(&code_hash)).await.expect("on");
+        // (A recovery code put back as unused, while we are here.)
+        behind_the_back(db, &save("recovery_codes")).await;
+        assert!(app.store.use_recovery_code(&Actor::user(&dora), dora.id, &code_hash).await.expect("use"));
+        let sql = "UPDATE recovery_codes SET used_at = NULL, \
+                   mac = (SELECT s.mac FROM saved_recovery_codes s WHERE s.id = recovery_codes.id)";
+        behind_the_back(db, sql).await;
+        assert!(
+            !app.store.use_recovery_code(&Actor::user(&dora), dora.id, &code_hash).await.expect("use"),
+            "code put back"
+        );
+        let sql = format!(
+            "UPDATE users SET mac = (SELECT s.mac FROM saved_users s WHERE s.id = users.id) WHERE id = {}",
+            dora.id
+        );
+        behind_the_back(db, &sql).await;
+        behind_the_back(db, &format!("DELETE FROM user_totp WHERE user_id = {}", dora.id)).await;
+        let (_, s, loc) = password_step(&app, "dora@a.org").await;
+        assert!(!(s == 303 && loc == "/"), "second factor removed with an old MAC: {s} {loc}");
+
+        // Verify names every one of them.
+        let report = app.store.verify_audit().await.expect("verify");
+        for table in ["api_tokens", "users", "recovery_codes"] {
+            assert!(
+                report.problems.iter().any(|p| p.contains(&format!(" {table} row(s)"))),
+                "{table}: {:?}",
+                report.problems
+            );
+        }
+        for t in ["api_tokens", "users", "recovery_codes"] {
+            behind_the_back(db, &format!("DROP TABLE saved_{t}")).await;
+        }
+    }
 }

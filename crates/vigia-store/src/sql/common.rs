@@ -1923,6 +1923,18 @@ impl SqlStore {
         Ok(WriteTx { chain: Chain { seq: head.seq, hash: head.hash }, tx, now, key, keyed_from: head.keyed_from })
     }
 
+    /// A security row failed its MAC: if that is because another process rotated the
+    /// master key (this one still holds the old key), say so (503, "restart") rather than
+    /// refusing the person as if their credentials were wrong.
+    async fn unless_rotated(&self) -> Result<()> {
+        let check: Option<String> =
+            sqlx::query("SELECT key_check FROM chain_head WHERE id = 1").fetch_one(&self.pool).await?.try_get("key_check")?;
+        if check.is_some_and(|c| c != self.vault.master().key_check()) {
+            return Err(StoreError::Vault(VaultError::Rotated));
+        }
+        Ok(())
+    }
+
     async fn current_key_version(&self, org_id: i64) -> Result<i64> {
         let v: Option<i64> = sqlx::query("SELECT MAX(version) AS v FROM org_keys WHERE org_id = $1")
             .bind(org_id)
@@ -2114,35 +2126,24 @@ fn token_content(id: i64, user_id: i64, name: &str, revoked: bool) -> String {
 
 /// Revokes a user's live tokens (one, or all), each with an audit entry; whether any was.
 async fn revoke_tokens(w: &mut WriteTx, actor: &Actor, user_id: i64, only: Option<i64>) -> Result<bool> {
-    let rows = sqlx::query(
-        "SELECT id, user_id, name, token_hash, expires_at, revoked_at, mac FROM api_tokens \
-         WHERE user_id = $1 AND revoked_at IS NULL AND ($2 IS NULL OR id = $2)",
-    )
-    .bind(user_id)
-    .bind(only)
-    .fetch_all(&mut *w.tx)
-    .await?;
+    let sql = format!("{TOKENS_SEC} WHERE t.user_id = $1 AND t.revoked_at IS NULL AND ($2 IS NULL OR t.id = $2)");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(only).fetch_all(&mut *w.tx).await?;
+    let org = w.org_of_user(user_id).await?;
     for r in &rows {
         let id: i64 = r.try_get("id")?;
         // A revoked token keeps a valid MAC only if it had one: revoking never
         // vouches for a row written without the key.
-        let mac = if row_mac_ok(&w.key, "api_tokens", r, "mac")? {
-            let hash: String = r.try_get("token_hash")?;
-            Some(crate::rowmac::mac(&w.key, "api_tokens", &crate::rowmac::api_token(id, user_id, &hash, r.try_get("expires_at")?, Some(w.now))))
-        } else {
-            None
-        };
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1, mac = $2 WHERE id = $3")
+        let intact = row_mac_ok(&w.key, "api_tokens", r, "mac")?;
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1, mac = NULL WHERE id = $2")
             .bind(w.now)
-            .bind(mac)
             .bind(id)
             .execute(&mut *w.tx)
             .await?;
-    }
-    let org = w.org_of_user(user_id).await?;
-    for r in &rows {
-        let (id, name): (i64, String) = (r.try_get("id")?, r.try_get("name")?);
+        let name: String = sqlx::query("SELECT name FROM api_tokens WHERE id = $1").bind(id).fetch_one(&mut *w.tx).await?.try_get("name")?;
         w.audit(actor, org, "revoke", RecordType::ApiToken, id, &token_content(id, user_id, &name, true)).await?;
+        if intact {
+            write_token_mac(&mut w.tx, &w.key, id).await?;
+        }
     }
     Ok(!rows.is_empty())
 }
@@ -2430,7 +2431,6 @@ impl crate::Store for SqlStore {
             .execute(&mut *w.tx)
             .await
             .map_err(unique_to_conflict("membership"))?;
-        write_user_mac(&mut w.tx, &self.vault.master(), id).await?;
         let user = User {
             id,
             email: new.email,
@@ -2442,6 +2442,8 @@ impl crate::Store for SqlStore {
             created_at: w.now,
         };
         w.audit(actor, Some(user.org_id), "create", RecordType::User, id, &user.content_json()).await?;
+        // Its MAC covers this entry: written after it.
+        write_user_mac(&mut w.tx, &w.key, id).await?;
         w.commit().await?;
         Ok(user)
     }
@@ -2458,6 +2460,7 @@ impl crate::Store for SqlStore {
                 // A password hash copied in, a role raised or a second factor removed
                 // without the master key: the account does not sign in (finding 4).
                 if !user_mac_ok(&mut *self.pool.acquire().await?, &self.vault.master(), user.id).await? {
+                    self.unless_rotated().await?;
                     tracing::error!(user_id = user.id, "an account fails its integrity check: sign-in refused");
                     return Ok(None);
                 }
@@ -2494,9 +2497,6 @@ impl crate::Store for SqlStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        if intact {
-            write_user_mac(&mut w.tx, &key, user_id).await?;
-        }
         if disabled {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *w.tx).await?;
             // Revoked, not only stopped: enabling the user again does not bring them back.
@@ -2509,6 +2509,9 @@ impl crate::Store for SqlStore {
         let user = user_from_row(&row)?;
         let action = if disabled { "disable" } else { "enable" };
         w.audit(actor, Some(user.org_id), action, RecordType::User, user.id, &user.content_json()).await?;
+        if intact {
+            write_user_mac(&mut w.tx, &key, user_id).await?;
+        }
         w.commit().await?;
         Ok(user)
     }
@@ -2590,6 +2593,7 @@ impl crate::Store for SqlStore {
         let key = self.vault.master();
         let user_id: i64 = row.try_get("user_id")?;
         if !row_mac_ok(&key, "sessions", &row, "mac")? || !user_mac_ok(&mut *self.pool.acquire().await?, &key, user_id).await? {
+            self.unless_rotated().await?;
             tracing::error!(user_id, "a session or its user fails the integrity check: refused");
             return Ok(None);
         }
@@ -2745,21 +2749,25 @@ impl crate::Store for SqlStore {
             .bind(user_id)
             .execute(&mut *w.tx)
             .await?;
-        if intact {
-            write_user_mac(&mut w.tx, &key, user_id).await?;
-        }
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *w.tx).await?;
+        let mut codes = Vec::with_capacity(recovery_hashes.len());
         for h in recovery_hashes {
-            sqlx::query("INSERT INTO recovery_codes (user_id, code_hash, mac) VALUES ($1, $2, $3)")
+            let id: i64 = sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2) RETURNING id")
                 .bind(user_id)
                 .bind(h)
-                .bind(crate::rowmac::mac(&key, "recovery_codes", &crate::rowmac::recovery(user_id, h, None)))
-                .execute(&mut *w.tx)
-                .await?;
+                .fetch_one(&mut *w.tx)
+                .await?
+                .try_get("id")?;
+            codes.push(id);
         }
         let content =
             serde_json::json!({"user_id": user_id, "totp": "enabled", "recovery_codes": recovery_hashes.len()}).to_string();
         w.audit(actor, Some(org_id), "enable_2fa", RecordType::UserSecurity, user_id, &content).await?;
+        // The MACs cover this entry: written after it.
+        if intact {
+            write_user_mac(&mut w.tx, &key, user_id).await?;
+        }
+        write_recovery_macs(&mut w.tx, &key, user_id, &codes).await?;
         w.commit().await
     }
 
@@ -2772,13 +2780,13 @@ impl crate::Store for SqlStore {
             .fetch_optional(&mut *w.tx)
             .await?
             .ok_or(StoreError::NotFound)?;
-        if intact {
-            write_user_mac(&mut w.tx, &key, user_id).await?;
-        }
         let org_id: i64 = row.try_get("org_id")?;
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *w.tx).await?;
         let content = serde_json::json!({"user_id": user_id, "totp": "disabled"}).to_string();
         w.audit(actor, Some(org_id), "disable_2fa", RecordType::UserSecurity, user_id, &content).await?;
+        if intact {
+            write_user_mac(&mut w.tx, &key, user_id).await?;
+        }
         w.commit().await
     }
 
@@ -2814,13 +2822,8 @@ impl crate::Store for SqlStore {
     async fn use_recovery_code(&self, actor: &Actor, user_id: i64, code_hash: &str) -> Result<bool> {
         let key = self.vault.master();
         let mut w = self.begin().await?;
-        let rows = sqlx::query(
-            "SELECT id, user_id, code_hash, used_at, mac FROM recovery_codes WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
-        )
-        .bind(user_id)
-        .bind(code_hash)
-        .fetch_all(&mut *w.tx)
-        .await?;
+        let sql = format!("{RECOVERY_SEC} WHERE r.user_id = $1 AND r.code_hash = $2 AND r.used_at IS NULL");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(code_hash).fetch_all(&mut *w.tx).await?;
         let mut found = None;
         for r in &rows {
             if row_mac_ok(&key, "recovery_codes", r, "mac")? {
@@ -2829,16 +2832,18 @@ impl crate::Store for SqlStore {
             }
         }
         let Some(id) = found else { return Ok(false) };
-        let used = crate::rowmac::mac(&key, "recovery_codes", &crate::rowmac::recovery(user_id, code_hash, Some(w.now)));
-        sqlx::query("UPDATE recovery_codes SET used_at = $1, mac = $2 WHERE id = $3 AND used_at IS NULL")
+        // Every code's MAC covers the last issue or use: those that matched are written
+        // again after this use's entry, so an older copy of any of them stops matching.
+        let intact = intact_recovery_codes(&mut w.tx, &key, user_id).await?;
+        sqlx::query("UPDATE recovery_codes SET used_at = $1, mac = NULL WHERE id = $2 AND used_at IS NULL")
             .bind(w.now)
-            .bind(used)
             .bind(id)
             .execute(&mut *w.tx)
             .await?;
         let org = w.org_of_user(user_id).await?;
         let content = serde_json::json!({"user_id": user_id, "recovery_code_used": id}).to_string();
         w.audit(actor, org, "use_recovery_code", RecordType::UserSecurity, user_id, &content).await?;
+        write_recovery_macs(&mut w.tx, &key, user_id, &intact).await?;
         w.commit().await?;
         Ok(true)
     }
@@ -2855,9 +2860,6 @@ impl crate::Store for SqlStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        if intact {
-            write_user_mac(&mut w.tx, &key, user_id).await?;
-        }
         sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR token_hash <> $2)")
             .bind(user_id)
             .bind(keep)
@@ -2866,6 +2868,9 @@ impl crate::Store for SqlStore {
         let org = w.org_of_user(user_id).await?;
         let content = serde_json::json!({"user_id": user_id, "password": "changed"}).to_string();
         w.audit(actor, org, "change_password", RecordType::UserSecurity, user_id, &content).await?;
+        if intact {
+            write_user_mac(&mut w.tx, &key, user_id).await?;
+        }
         w.commit().await
     }
 
@@ -2928,14 +2933,14 @@ impl crate::Store for SqlStore {
             .await?;
         let intact = user_mac_ok(&mut w.tx, &key, user_id).await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(password_hash).bind(user_id).execute(&mut *w.tx).await?;
-        if intact {
-            write_user_mac(&mut w.tx, &key, user_id).await?;
-        }
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *w.tx).await?;
         let org = w.org_of_user(user_id).await?;
         let content = serde_json::json!({"user_id": user_id, "password": "reset"}).to_string();
         w.audit(&Actor { user_id: Some(user_id), org_id: org }, org, "reset_password", RecordType::UserSecurity, user_id, &content)
             .await?;
+        if intact {
+            write_user_mac(&mut w.tx, &key, user_id).await?;
+        }
         w.commit().await?;
         Ok(Some(user_id))
     }
@@ -2950,10 +2955,8 @@ impl crate::Store for SqlStore {
 
     async fn recovery_codes_left(&self, user_id: i64) -> Result<i64> {
         let key = self.vault.master();
-        let rows = sqlx::query("SELECT id, user_id, code_hash, used_at, mac FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let sql = format!("{RECOVERY_SEC} WHERE r.user_id = $1 AND r.used_at IS NULL");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(&self.pool).await?;
         let mut n = 0;
         for r in &rows {
             n += i64::from(row_mac_ok(&key, "recovery_codes", r, "mac")?);
@@ -3062,12 +3065,6 @@ impl crate::Store for SqlStore {
         .await
         .map_err(unique_to_conflict("token"))?
         .try_get("id")?;
-        let fields = crate::rowmac::api_token(id, user_id, token_hash, Some(expires_at), None);
-        sqlx::query("UPDATE api_tokens SET mac = $1 WHERE id = $2")
-            .bind(crate::rowmac::mac(&self.vault.master(), "api_tokens", &fields))
-            .bind(id)
-            .execute(&mut *w.tx)
-            .await?;
         let token = ApiToken {
             id,
             user_id,
@@ -3078,6 +3075,8 @@ impl crate::Store for SqlStore {
             last_used_at: None,
         };
         w.audit(actor, Some(user.org_id), "create", RecordType::ApiToken, id, &token_content(id, user_id, name, false)).await?;
+        // Its MAC covers its audit entry: written after it.
+        write_token_mac(&mut w.tx, &w.key, id).await?;
         w.commit().await?;
         Ok(token)
     }
@@ -3088,7 +3087,12 @@ impl crate::Store for SqlStore {
             "SELECT u.id, u.email, u.display_name, u.locale, u.disabled, u.created_at, m.org_id, m.role, \
              u.password_hash, u.mac AS user_mac, \
              (SELECT COUNT(*) FROM user_totp z WHERE z.user_id = u.id AND z.enabled_at IS NOT NULL) AS totp_on, \
-             t.id AS token_id, t.expires_at, t.mac AS token_mac \
+             (SELECT MAX(a.seq) FROM audit_log a WHERE a.record_id = u.id AND \
+               ((a.record_type = 'user' AND a.action IN ('create', 'disable', 'enable')) OR \
+                (a.record_type = 'user_security' AND a.action IN ('change_password', 'reset_password', 'enable_2fa', 'disable_2fa')))) \
+             AS security_seq, \
+             t.id AS token_id, t.expires_at, t.mac AS token_mac, \
+             (SELECT MAX(a.seq) FROM audit_log a WHERE a.record_type = 'api_token' AND a.record_id = t.id) AS token_seq \
              FROM users u JOIN memberships m ON m.user_id = u.id \
              JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
              AND (t.expires_at IS NULL OR t.expires_at > $2)"
@@ -3100,7 +3104,14 @@ impl crate::Store for SqlStore {
             Some(r) => {
                 let key = self.vault.master();
                 let user_id: i64 = r.try_get("id")?;
-                let token = crate::rowmac::api_token(r.try_get("token_id")?, user_id, token_hash, r.try_get("expires_at")?, None);
+                let token = crate::rowmac::api_token(
+                    r.try_get("token_id")?,
+                    user_id,
+                    token_hash,
+                    r.try_get("expires_at")?,
+                    None,
+                    r.try_get("token_seq")?,
+                );
                 let token_mac: Option<String> = r.try_get("token_mac")?;
                 let user_mac: Option<String> = r.try_get("user_mac")?;
                 if crate::rowmac::matches(&key, "api_tokens", &token, token_mac.as_deref())
@@ -3108,6 +3119,7 @@ impl crate::Store for SqlStore {
                 {
                     Some(r)
                 } else {
+                    self.unless_rotated().await?;
                     tracing::error!(user_id, "an API token or its user fails the integrity check: refused");
                     None
                 }

@@ -4,21 +4,36 @@
 
 type Conn = <Db as sqlx::Database>::Connection;
 
-/// A user with what their MAC covers: membership, password hash, disabled, and
-/// whether a second factor is on.
+/// A user with what their MAC covers: membership, password hash, disabled, whether a
+/// second factor is on, and the last audit entry that changed any of it.
 const USER_SEC: &str = "SELECT u.id, m.org_id, m.role, u.password_hash, u.disabled, u.mac, \
-     (SELECT COUNT(*) FROM user_totp z WHERE z.user_id = u.id AND z.enabled_at IS NOT NULL) AS totp_on \
+     (SELECT COUNT(*) FROM user_totp z WHERE z.user_id = u.id AND z.enabled_at IS NOT NULL) AS totp_on, \
+     (SELECT MAX(a.seq) FROM audit_log a WHERE a.record_id = u.id AND \
+       ((a.record_type = 'user' AND a.action IN ('create', 'disable', 'enable')) OR \
+        (a.record_type = 'user_security' AND a.action IN ('change_password', 'reset_password', 'enable_2fa', 'disable_2fa')))) \
+     AS security_seq \
      FROM users u JOIN memberships m ON m.user_id = u.id";
+
+/// Every token with what its MAC covers.
+const TOKENS_SEC: &str = "SELECT t.id, t.user_id, t.token_hash, t.expires_at, t.revoked_at, t.mac, \
+     (SELECT MAX(a.seq) FROM audit_log a WHERE a.record_type = 'api_token' AND a.record_id = t.id) AS token_seq \
+     FROM api_tokens t";
+
+/// Every recovery code with what its MAC covers.
+const RECOVERY_SEC: &str = "SELECT r.id, r.user_id, r.code_hash, r.used_at, r.mac, \
+     (SELECT MAX(a.seq) FROM audit_log a WHERE a.record_type = 'user_security' \
+      AND a.record_id = r.user_id AND a.action IN ('enable_2fa', 'use_recovery_code')) AS recovery_seq \
+     FROM recovery_codes r";
 
 /// Every row of a MAC'd table, with what its MAC covers and the MAC itself (`mac`).
 fn mac_select(table: &str) -> Result<&'static str> {
     Ok(match table {
         "users" => USER_SEC,
         "sessions" => "SELECT token_hash, user_id, created_at, reauth_at, mac FROM sessions",
-        "api_tokens" => "SELECT id, user_id, token_hash, expires_at, revoked_at, mac FROM api_tokens",
+        "api_tokens" => TOKENS_SEC,
         "login_challenges" => "SELECT token_hash, user_id, next, created_at, mac FROM login_challenges",
         "password_resets" => "SELECT token_hash, user_id, expires_at, used_at, mac FROM password_resets",
-        "recovery_codes" => "SELECT id, user_id, code_hash, used_at, mac FROM recovery_codes",
+        "recovery_codes" => RECOVERY_SEC,
         "user_totp" => "SELECT user_id, org_id, secret_sealed, enabled_at, last_step, mac FROM user_totp",
         _ => return Err(StoreError::Unsupported("not a MAC'd table")),
     })
@@ -29,12 +44,17 @@ fn user_mac_fields(r: &DbRow) -> Result<Vec<crate::rowmac::F>> {
     let role: String = r.try_get("role")?;
     let hash: String = r.try_get("password_hash")?;
     let totp_on: i64 = r.try_get("totp_on")?;
-    Ok(crate::rowmac::user(r.try_get("id")?, r.try_get("org_id")?, &role, &hash, r.try_get("disabled")?, totp_on > 0))
+    let disabled: bool = r.try_get("disabled")?;
+    let seq: Option<i64> = r.try_get("security_seq")?;
+    Ok(crate::rowmac::user(r.try_get("id")?, r.try_get("org_id")?, &role, &hash, disabled, totp_on > 0, seq))
 }
 
+/// What a token's MAC covers, from a row of [`TOKENS_SEC`] (or a query with its columns).
 fn token_mac_fields(r: &DbRow) -> Result<Vec<crate::rowmac::F>> {
     let hash: String = r.try_get("token_hash")?;
-    Ok(crate::rowmac::api_token(r.try_get("id")?, r.try_get("user_id")?, &hash, r.try_get("expires_at")?, r.try_get("revoked_at")?))
+    let (id, user_id): (i64, i64) = (r.try_get("id")?, r.try_get("user_id")?);
+    let (expires, revoked): (Option<i64>, Option<i64>) = (r.try_get("expires_at")?, r.try_get("revoked_at")?);
+    Ok(crate::rowmac::api_token(id, user_id, &hash, expires, revoked, r.try_get("token_seq")?))
 }
 
 fn mac_fields(table: &str, r: &DbRow) -> Result<Vec<crate::rowmac::F>> {
@@ -56,7 +76,7 @@ fn mac_fields(table: &str, r: &DbRow) -> Result<Vec<crate::rowmac::F>> {
         }
         "recovery_codes" => {
             let hash: String = r.try_get("code_hash")?;
-            rowmac::recovery(r.try_get("user_id")?, &hash, r.try_get("used_at")?)
+            rowmac::recovery(r.try_get("user_id")?, &hash, r.try_get("used_at")?, r.try_get("recovery_seq")?)
         }
         "user_totp" => {
             let sealed: Vec<u8> = r.try_get("secret_sealed")?;
@@ -70,6 +90,44 @@ fn mac_fields(table: &str, r: &DbRow) -> Result<Vec<crate::rowmac::F>> {
 fn row_mac_ok(key: &MasterKey, table: &str, r: &DbRow, mac_column: &str) -> Result<bool> {
     let stored: Option<String> = r.try_get(mac_column)?;
     Ok(crate::rowmac::matches(key, table, &mac_fields(table, r)?, stored.as_deref()))
+}
+
+/// Writes the MAC of a token's row as it is now, after its audit entry (see
+/// [`write_user_mac`] for when).
+async fn write_token_mac(conn: &mut Conn, key: &MasterKey, id: i64) -> Result<()> {
+    let sql = format!("{TOKENS_SEC} WHERE t.id = $1");
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&mut *conn).await?;
+    let mac = crate::rowmac::mac(key, "api_tokens", &token_mac_fields(&r)?);
+    sqlx::query("UPDATE api_tokens SET mac = $1 WHERE id = $2").bind(mac).bind(id).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// A user's recovery codes whose rows match their MACs now, by id.
+async fn intact_recovery_codes(conn: &mut Conn, key: &MasterKey, user_id: i64) -> Result<Vec<i64>> {
+    let sql = format!("{RECOVERY_SEC} WHERE r.user_id = $1");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(&mut *conn).await?;
+    let mut ids = Vec::new();
+    for r in &rows {
+        if row_mac_ok(key, "recovery_codes", r, "mac")? {
+            ids.push(r.try_get("id")?);
+        }
+    }
+    Ok(ids)
+}
+
+/// Writes the MACs of the recovery codes `ids` as they are now, after the audit entry
+/// that issued or used one.
+async fn write_recovery_macs(conn: &mut Conn, key: &MasterKey, user_id: i64, ids: &[i64]) -> Result<()> {
+    let sql = format!("{RECOVERY_SEC} WHERE r.user_id = $1");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(&mut *conn).await?;
+    for r in &rows {
+        let id: i64 = r.try_get("id")?;
+        if ids.contains(&id) {
+            let mac = crate::rowmac::mac(key, "recovery_codes", &mac_fields("recovery_codes", r)?);
+            sqlx::query("UPDATE recovery_codes SET mac = $1 WHERE id = $2").bind(mac).bind(id).execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether a user's row matches its MAC now (false for no such user).
