@@ -351,10 +351,46 @@ pub async fn export_all(store: &vigia_store::DynStore, out: &Path) -> anyhow::Re
     Ok(header)
 }
 
-/// Reads the next line's bytes, `\n` included; `None` at the end.
+/// The longest line an export may have: a 10 MiB evidence file in base64 is about
+/// 14 MiB; anything longer is not Vigía's and is refused before it fills memory.
+const MAX_LINE: u64 = 32 * 1024 * 1024;
+
+/// Reads the next line's bytes, `\n` included; `false` at the end.
 fn next_line(r: &mut impl std::io::BufRead, buf: &mut Vec<u8>) -> anyhow::Result<bool> {
+    use std::io::{BufRead, Read};
     buf.clear();
-    Ok(r.read_until(b'\n', buf)? > 0)
+    let n = r.by_ref().take(MAX_LINE + 1).read_until(b'\n', buf)?;
+    if n as u64 > MAX_LINE {
+        bail!("a line of the export is longer than {} MiB: not a Vigía export", MAX_LINE / (1024 * 1024));
+    }
+    Ok(n > 0)
+}
+
+/// A private copy of the export, read from once the signature is checked, so the file
+/// cannot change between the check and the import; removed when dropped.
+struct CheckedCopy {
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+impl CheckedCopy {
+    fn create() -> anyhow::Result<CheckedCopy> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("vigia-import-{}-{n}.jsonl", std::process::id()));
+        let mut opts = std::fs::OpenOptions::new();
+        opts.read(true).write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let file = opts.open(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(CheckedCopy { path, file })
+    }
+}
+
+impl Drop for CheckedCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// The trailer, if `line` is one.
@@ -367,9 +403,15 @@ fn export_end(line: &[u8]) -> Option<ExportEnd> {
 /// anything is written: a file changed after export (a row added, removed or edited, a
 /// token re-pointed) or signed with another master key is refused. An unsigned file
 /// (format 1, or cut short before its trailer) passes only with `allow_unsigned`.
-fn check_export_signature(file: &mut std::fs::File, keys: &[MasterKey], allow_unsigned: bool) -> anyhow::Result<()> {
-    use std::io::Seek;
-    let mut r = std::io::BufReader::new(&mut *file);
+fn check_export_signature(
+    file: std::fs::File,
+    keys: &[MasterKey],
+    allow_unsigned: bool,
+) -> anyhow::Result<CheckedCopy> {
+    use std::io::{Seek, Write};
+    let mut copy = CheckedCopy::create()?;
+    let mut out = std::io::BufWriter::new(&mut copy.file);
+    let mut r = std::io::BufReader::new(file);
     let mut macs: Vec<_> = keys.iter().map(|k| k.mac_stream(EXPORT_SIGNING)).collect();
     let mut buf = Vec::new();
     let mut lines = 0u64;
@@ -385,11 +427,13 @@ fn check_export_signature(file: &mut std::fs::File, keys: &[MasterKey], allow_un
         for m in &mut macs {
             m.update(&buf);
         }
+        out.write_all(&buf)?;
         lines += 1;
     }
-    drop(r);
-    file.rewind()?;
-    match end {
+    out.flush()?;
+    drop(out);
+    copy.file.rewind()?;
+    let checked = match end {
         Some(end) => {
             if end.lines != lines || !macs.into_iter().any(|m| m.verify(&end.mac)) {
                 bail!(
@@ -400,11 +444,12 @@ fn check_export_signature(file: &mut std::fs::File, keys: &[MasterKey], allow_un
             Ok(())
         }
         None if allow_unsigned => Ok(()),
-        None => bail!(
+        None => Err(anyhow!(
             "the export is not signed (made before exports were signed, or cut short): \
              re-export it, or pass --allow-unsigned if you trust where it came from"
-        ),
-    }
+        )),
+    };
+    checked.map(|()| copy)
 }
 
 /// Loads a portable export into the empty database at `url`, then reopens it with
@@ -417,20 +462,37 @@ pub async fn import_all(
     from: &Path,
     allow_unsigned: bool,
 ) -> anyhow::Result<ExportHeader> {
-    let mut file = std::fs::File::open(from).with_context(|| format!("cannot read {}", from.display()))?;
-    check_export_signature(&mut file, keys, allow_unsigned)?;
+    let file = std::fs::File::open(from).with_context(|| format!("cannot read {}", from.display()))?;
+    // Imported from the copy that was checked, not from the file again.
+    let copy = check_export_signature(file, keys, allow_unsigned)?;
     let store = vigia_store::open(url, keys).await.map_err(|e| anyhow!("cannot open the target database: {e}"))?;
     let existing = store.counts().await?;
     if existing.get("organizations") > 0 || existing.get("audit_log") > 0 {
         bail!("the target database already holds data: import needs an empty one");
     }
-    let mut r = std::io::BufReader::new(file);
+    load_checked(url, keys, &copy, store).await.map_err(|e| {
+        anyhow!(
+            "{e:#}. The import stopped part way: the target may hold part of the export; remove it (or drop and \
+             re-create the PostgreSQL database) before trying again"
+        )
+    })
+}
+
+/// Loads a checked copy into the empty `store`, then reopens and verifies it.
+async fn load_checked(
+    url: &str,
+    keys: &[MasterKey],
+    copy: &CheckedCopy,
+    store: vigia_store::DynStore,
+) -> anyhow::Result<ExportHeader> {
+    let mut r = std::io::BufReader::new(&copy.file);
     let mut buf = Vec::new();
     if !next_line(&mut r, &mut buf)? {
-        bail!("{} is empty", from.display());
+        bail!("the export is empty");
     }
     let header: ExportHeader = serde_json::from_slice(&buf).context("the first line is not a Vigía export header")?;
-    if header.vigia_export != EXPORT_FORMAT && !(header.vigia_export == 1 && allow_unsigned) {
+    // A format-1 (unsigned) file got this far only with --allow-unsigned.
+    if header.vigia_export != EXPORT_FORMAT && header.vigia_export != 1 {
         bail!("unknown export format {}", header.vigia_export);
     }
     let mut batch: Vec<vigia_store::ExportRow> = Vec::new();

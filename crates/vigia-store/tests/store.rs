@@ -274,6 +274,19 @@ async fn sealed_notes_stay_private_and_encrypted() {
         // Candidate keys: the first that opens wins (an interrupted rotation).
         assert!(vigia_store::open(&db.url, &[key, new]).await.is_ok());
         assert!(store.verify_audit().await.expect("verify").ok());
+        // The new key deleted behind the app's back (found by our own attack pass): new
+        // data is not sealed under the older key the old master key opens; refused, and
+        // verify names it.
+        raw(&db, &format!("DELETE FROM org_keys WHERE org_id = {org_a} AND version = 2")).await;
+        let err = store.add_facility_note(&ana, org_a, f.id, "Tras borrar la clave").await.expect_err("refused");
+        assert!(matches!(err, StoreError::Integrity(_)), "{err:?}");
+        let report = store.verify_audit().await.expect("verify");
+        assert!(
+            report.problems.iter().any(|p| p.contains("data keys differ from the history")),
+            "{:?}",
+            report.problems
+        );
+        assert_eq!(store.facility_notes(org_a, f.id).await.expect("notes").len(), 2, "nothing was written");
     }
 }
 

@@ -106,6 +106,9 @@ fn a_changed_export_is_refused_before_anything_is_written() {
     dropped.remove(2);
     let (o, _) = import("dropped", &(dropped.join("\n") + "\n"), &[]);
     assert!(!o.status.success() && text(&o).1.contains("signature"), "{:?}", text(&o));
+    // A line no export has (here 33 MiB) is refused before it fills memory, signed or not.
+    let (o, _) = import("huge", &format!("{}\n", "x".repeat(33 * 1024 * 1024)), &["--allow-unsigned"]);
+    assert!(!o.status.success() && text(&o).1.contains("longer than 32 MiB"), "{:?}", text(&o));
     // The untouched file imports and verifies.
     let (o, target) = import("intact", &original, &[]);
     assert!(o.status.success(), "{:?}", text(&o));

@@ -70,6 +70,22 @@ fn unique_to_conflict(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError 
     }
 }
 
+/// The newest data-key version the history recorded for an organization (created or
+/// re-wrapped), if any.
+async fn audited_key_version(conn: &mut <Db as sqlx::Database>::Connection, org_id: i64) -> Result<Option<i64>> {
+    let row = sqlx::query(
+        "SELECT content FROM audit_log WHERE record_type = $1 AND record_id = $2 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(RecordType::OrgKey.as_str())
+    .bind(org_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let content: String = row.try_get("content")?;
+    let v: serde_json::Value = serde_json::from_str(&content).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(v.get("version").and_then(serde_json::Value::as_i64))
+}
+
 /// What the head's MAC is for, in the key derivation.
 const HEAD_MAC: &str = "audit-head";
 
@@ -1781,6 +1797,27 @@ impl SqlStore {
             cur.check(problems, RecordType::ApiToken, id, &token_content(id, user_id, &name, revoked));
         }
         cur.missing(problems);
+        {
+            let mut conn = self.pool.acquire().await?;
+            let rows = sqlx::query("SELECT org_id, MAX(version) AS v FROM org_keys GROUP BY org_id ORDER BY org_id")
+                .fetch_all(&mut *conn)
+                .await?;
+            let mut with_keys = HashSet::new();
+            for r in &rows {
+                let (org, v): (i64, i64) = (r.try_get("org_id")?, r.try_get("v")?);
+                with_keys.insert(org);
+                if audited_key_version(&mut conn, org).await? != Some(v) {
+                    problems.push(format!(
+                        "organization {org}'s data keys differ from the history: a key was added or removed behind the app's back"
+                    ));
+                }
+            }
+            for o in self.list_orgs().await? {
+                if !with_keys.contains(&o.id) {
+                    problems.push(format!("organization {} has no data key: it was removed behind the app's back", o.id));
+                }
+            }
+        }
         problems.extend(integrity_problems(&mut *self.pool.acquire().await?, &self.vault.master()).await?);
         Ok(report)
     }
@@ -1942,6 +1979,13 @@ impl SqlStore {
             .await?
             .try_get("v")?;
         let v = v.ok_or(StoreError::Vault(VaultError::NoKey(org_id)))?;
+        // The newest data key is the one the history last recorded: with a newer one
+        // deleted behind the app's back, new data would be sealed under an older key that
+        // a replaced master key may open (found by our own attack pass). Refused instead.
+        if audited_key_version(&mut *self.pool.acquire().await?, org_id).await?.is_some_and(|a| a > v) {
+            tracing::error!(org_id, "an organization's newest data key is missing: sealing refused; run `vigia audit verify`");
+            return Err(StoreError::Integrity(format!("organization {org_id}'s newest data key is missing")));
+        }
         if !self.vault.has_key(org_id, v) {
             self.load_new_keys().await?;
         }
