@@ -449,6 +449,17 @@ async fn sqlite_behind_the_back(dir: &Path, sql: &str) -> Option<String> {
     row.and_then(|r| r.try_get::<String, _>(0).ok().or_else(|| r.try_get::<i64, _>(0).ok().map(|n| n.to_string())))
 }
 
+/// Replaces `to` with a copy of the data dir `from` (database, its WAL, the key).
+fn copy_data_dir(from: &Path, to: &Path) {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).expect("mkdir");
+    for f in ["vigia.db", "vigia.db-wal", "master.key"] {
+        if from.join(f).exists() {
+            std::fs::copy(from.join(f), to.join(f)).expect("copy");
+        }
+    }
+}
+
 /// The MAC a key holder would give the head `seq`, `hash`, keeping the recorded time
 /// and start of the time rule.
 async fn head_mac(dir: &Path, seq: i64, hash: &str) -> String {
@@ -508,12 +519,7 @@ async fn the_audit_history_cannot_be_extended_rewritten_or_cut_back_unseen() {
 
     // Without the key: an entry appended with an old date, the head moved to it.
     let copy = t.0.join("copy");
-    std::fs::create_dir_all(&copy).expect("mkdir");
-    for f in ["vigia.db", "vigia.db-wal", "master.key"] {
-        if dir.join(f).exists() {
-            std::fs::copy(dir.join(f), copy.join(f)).expect("copy");
-        }
-    }
+    copy_data_dir(&dir, &copy);
     append_backdated(&copy, 1, false).await;
     let o = run(&copy, &["audit", "verify"]);
     assert!(!o.status.success() && text(&o).1.contains("not signed by the master key"), "{:?}", text(&o));
@@ -526,13 +532,7 @@ async fn the_audit_history_cannot_be_extended_rewritten_or_cut_back_unseen() {
     // Nor can the time writers date from, or where the time rule starts, be moved.
     for sql in ["UPDATE chain_head SET touched_at = 4102444800000000", "UPDATE chain_head SET keyed_from = NULL"] {
         let fresh = t.0.join("fresh");
-        let _ = std::fs::remove_dir_all(&fresh);
-        std::fs::create_dir_all(&fresh).expect("mkdir");
-        for f in ["vigia.db", "vigia.db-wal", "master.key"] {
-            if dir.join(f).exists() {
-                std::fs::copy(dir.join(f), fresh.join(f)).expect("copy");
-            }
-        }
+        copy_data_dir(&dir, &fresh);
         sqlite_behind_the_back(&fresh, sql).await;
         let o = run(&fresh, &["audit", "verify"]);
         assert!(!o.status.success() && text(&o).1.contains("not signed by the master key"), "{sql}: {:?}", text(&o));
@@ -541,13 +541,7 @@ async fn the_audit_history_cannot_be_extended_rewritten_or_cut_back_unseen() {
     }
 
     // With the key (a former insider who kept it): the head signs, the date does not.
-    let _ = std::fs::remove_dir_all(&copy);
-    std::fs::create_dir_all(&copy).expect("mkdir");
-    for f in ["vigia.db", "vigia.db-wal", "master.key"] {
-        if dir.join(f).exists() {
-            std::fs::copy(dir.join(f), copy.join(f)).expect("copy");
-        }
-    }
+    copy_data_dir(&dir, &copy);
     append_backdated(&copy, 1, true).await;
     let o = run(&copy, &["audit", "verify"]);
     assert!(!o.status.success() && text(&o).1.contains("dated before the entry before it"), "{:?}", text(&o));
