@@ -2625,18 +2625,16 @@ impl crate::Store for SqlStore {
         idle_timeout: Micros,
         absolute_timeout: Micros,
     ) -> Result<Option<SessionRow>> {
-        let row = sqlx::query(
-            "SELECT token_hash, user_id, csrf, created_at, last_seen_at, reauth_at, mac FROM sessions WHERE token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
+        // The session and its user with what their MACs cover, in one query.
+        let row = sqlx::query(SESSION_USER_SEC).bind(token_hash).fetch_optional(&self.pool).await?;
         let Some(row) = row else { return Ok(None) };
         // A session written or changed without the master key, or for a user whose
         // row was, lets no one in (finding 4).
         let key = self.vault.master();
         let user_id: i64 = row.try_get("user_id")?;
-        if !row_mac_ok(&key, "sessions", &row, "mac")? || !user_mac_ok(&mut *self.pool.acquire().await?, &key, user_id).await? {
+        let user_mac: Option<String> = row.try_get("user_mac")?;
+        let user_ok = crate::rowmac::matches(&key, "users", &user_mac_fields(&row)?, user_mac.as_deref());
+        if !row_mac_ok(&key, "sessions", &row, "mac")? || !user_ok {
             self.unless_rotated().await?;
             tracing::error!(user_id, "a session or its user fails the integrity check: refused");
             return Ok(None);
@@ -3127,21 +3125,7 @@ impl crate::Store for SqlStore {
 
     async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>> {
         let now = now_micros();
-        let sql = String::from(
-            "SELECT u.id, u.email, u.display_name, u.locale, u.disabled, u.created_at, m.org_id, m.role, \
-             u.password_hash, u.mac AS user_mac, \
-             (SELECT COUNT(*) FROM user_totp z WHERE z.user_id = u.id AND z.enabled_at IS NOT NULL) AS totp_on, \
-             (SELECT MAX(a.seq) FROM audit_log a WHERE a.record_id = u.id AND \
-               ((a.record_type = 'user' AND a.action IN ('create', 'disable', 'enable')) OR \
-                (a.record_type = 'user_security' AND a.action IN ('change_password', 'reset_password', 'enable_2fa', 'disable_2fa')))) \
-             AS security_seq, \
-             t.id AS token_id, t.expires_at, t.mac AS token_mac, \
-             (SELECT MAX(a.seq) FROM audit_log a WHERE a.record_type = 'api_token' AND a.record_id = t.id) AS token_seq \
-             FROM users u JOIN memberships m ON m.user_id = u.id \
-             JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
-             AND (t.expires_at IS NULL OR t.expires_at > $2)"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(token_hash).bind(now).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(TOKEN_USER_SEC).bind(token_hash).bind(now).fetch_optional(&self.pool).await?;
         // A token, or a user, written or changed without the master key lets no one in
         // (finding 4): one query, two MACs.
         let row = match row {

@@ -4,20 +4,52 @@
 
 type Conn = <Db as sqlx::Database>::Connection;
 
+// The columns a user's MAC covers beyond the user's row (`u`): whether a second factor
+// is on, and the last audit entry that changed anything the MAC covers. Macros, so the
+// queries below are each one constant string.
+macro_rules! user_sec_columns {
+    () => {
+        "u.id, m.org_id, m.role, u.password_hash, u.disabled, \
+         (SELECT COUNT(*) FROM user_totp z WHERE z.user_id = u.id AND z.enabled_at IS NOT NULL) AS totp_on, \
+         (SELECT MAX(a.seq) FROM audit_log a WHERE a.record_id = u.id AND \
+           ((a.record_type = 'user' AND a.action IN ('create', 'disable', 'enable')) OR \
+            (a.record_type = 'user_security' AND a.action IN ('change_password', 'reset_password', 'enable_2fa', 'disable_2fa')))) \
+         AS security_seq"
+    };
+}
+
+// A token's last audit entry (`t`).
+macro_rules! token_seq_column {
+    () => {
+        "(SELECT MAX(a.seq) FROM audit_log a WHERE a.record_type = 'api_token' AND a.record_id = t.id) AS token_seq"
+    };
+}
+
 /// A user with what their MAC covers: membership, password hash, disabled, whether a
 /// second factor is on, and the last audit entry that changed any of it.
-const USER_SEC: &str = "SELECT u.id, m.org_id, m.role, u.password_hash, u.disabled, u.mac, \
-     (SELECT COUNT(*) FROM user_totp z WHERE z.user_id = u.id AND z.enabled_at IS NOT NULL) AS totp_on, \
-     (SELECT MAX(a.seq) FROM audit_log a WHERE a.record_id = u.id AND \
-       ((a.record_type = 'user' AND a.action IN ('create', 'disable', 'enable')) OR \
-        (a.record_type = 'user_security' AND a.action IN ('change_password', 'reset_password', 'enable_2fa', 'disable_2fa')))) \
-     AS security_seq \
-     FROM users u JOIN memberships m ON m.user_id = u.id";
+const USER_SEC: &str = concat!("SELECT u.mac, ", user_sec_columns!(), " FROM users u JOIN memberships m ON m.user_id = u.id");
+
+/// A session and its user with what both MACs cover (`$1`: the token hash).
+const SESSION_USER_SEC: &str = concat!(
+    "SELECT s.token_hash, s.user_id, s.csrf, s.created_at, s.last_seen_at, s.reauth_at, s.mac, u.mac AS user_mac, ",
+    user_sec_columns!(),
+    " FROM sessions s JOIN users u ON u.id = s.user_id JOIN memberships m ON m.user_id = u.id WHERE s.token_hash = $1"
+);
+
+/// A live token's user, with what the token's and the user's MACs cover (`$1`: the
+/// token hash, `$2`: now).
+const TOKEN_USER_SEC: &str = concat!(
+    "SELECT u.email, u.display_name, u.locale, u.created_at, u.mac AS user_mac, ",
+    user_sec_columns!(),
+    ", t.id AS token_id, t.expires_at, t.mac AS token_mac, ",
+    token_seq_column!(),
+    " FROM users u JOIN memberships m ON m.user_id = u.id JOIN api_tokens t ON t.user_id = u.id \
+     WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)"
+);
 
 /// Every token with what its MAC covers.
-const TOKENS_SEC: &str = "SELECT t.id, t.user_id, t.token_hash, t.expires_at, t.revoked_at, t.mac, \
-     (SELECT MAX(a.seq) FROM audit_log a WHERE a.record_type = 'api_token' AND a.record_id = t.id) AS token_seq \
-     FROM api_tokens t";
+const TOKENS_SEC: &str =
+    concat!("SELECT t.id, t.user_id, t.token_hash, t.expires_at, t.revoked_at, t.mac, ", token_seq_column!(), " FROM api_tokens t");
 
 /// Every recovery code with what its MAC covers.
 const RECOVERY_SEC: &str = "SELECT r.id, r.user_id, r.code_hash, r.used_at, r.mac, \
