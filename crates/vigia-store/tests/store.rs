@@ -1077,6 +1077,36 @@ async fn the_two_factor_requirement_is_one_answer() {
         assert!(store.two_factor_missing(user, org).await.expect("q"), "set up but not confirmed");
         store.totp_enable(&ana, user, 1, &[]).await.expect("enable");
         assert!(!store.two_factor_missing(user, org).await.expect("q"), "on");
+        // Switched off, or its row deleted, behind the app's back: still required, since
+        // the answer comes from the signed history; verify names the row.
+        let beto = store
+            .create_user(
+                &Actor::SYSTEM,
+                NewUser {
+                    email: "sin2fa@a.org".into(),
+                    display_name: "Sin".into(),
+                    org_id: org,
+                    role: Role::Monitor,
+                    locale: Locale::Es,
+                    password_hash: "x".into(),
+                },
+            )
+            .await
+            .expect("user");
+        raw(&db, &format!("UPDATE org_settings SET require_2fa = {} WHERE org_id = {org}", sql_false(&db))).await;
+        assert!(store.org_requires_2fa(org).await.expect("q"));
+        assert!(store.two_factor_missing(beto.id, org).await.expect("q"), "still required");
+        assert!(!store.verify_audit().await.expect("verify").ok());
+        raw(&db, &format!("DELETE FROM org_settings WHERE org_id = {org}")).await;
+        assert!(store.two_factor_missing(beto.id, org).await.expect("q"), "still required");
+    }
+}
+
+/// `false` as the backend writes it in SQL.
+fn sql_false(db: &TestDb) -> &'static str {
+    match db.backend {
+        Backend::Sqlite => "0",
+        Backend::Postgres => "FALSE",
     }
 }
 

@@ -86,6 +86,23 @@ async fn audited_key_version(conn: &mut <Db as sqlx::Database>::Connection, org_
     Ok(v.get("version").and_then(serde_json::Value::as_i64))
 }
 
+/// Whether an organization requires two-step sign-in, as its history last recorded it.
+/// Read from the history, not from `org_settings`: the history cannot be changed without
+/// the master key (its head is signed), the table can (found by our own attack pass:
+/// switching the requirement off in the database let members without a second factor
+/// in). The table is kept, and `audit verify` compares it with the history.
+async fn audited_requires_2fa(conn: &mut <Db as sqlx::Database>::Connection, org_id: i64) -> Result<bool> {
+    let row = sqlx::query("SELECT content FROM audit_log WHERE record_type = $1 AND record_id = $2 ORDER BY seq DESC LIMIT 1")
+        .bind(RecordType::OrgSettings.as_str())
+        .bind(org_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else { return Ok(false) };
+    let content: String = row.try_get("content")?;
+    let v: serde_json::Value = serde_json::from_str(&content).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(v.get("require_2fa").and_then(serde_json::Value::as_bool).unwrap_or(false))
+}
+
 /// What the head's MAC is for, in the key derivation.
 const HEAD_MAC: &str = "audit-head";
 
@@ -3052,27 +3069,19 @@ impl crate::Store for SqlStore {
     }
 
     async fn org_requires_2fa(&self, org_id: i64) -> Result<bool> {
-        let row = sqlx::query("SELECT require_2fa FROM org_settings WHERE org_id = $1")
-            .bind(org_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
-            Some(r) => r.try_get("require_2fa")?,
-            None => false,
-        })
+        audited_requires_2fa(&mut *self.pool.acquire().await?, org_id).await
     }
 
     async fn two_factor_missing(&self, user_id: i64, org_id: i64) -> Result<bool> {
-        let row = sqlx::query(
-            "SELECT 1 AS missing FROM org_settings s WHERE s.org_id = $1 AND s.require_2fa = $3 \
-             AND NOT EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = $2 AND t.enabled_at IS NOT NULL)",
-        )
-        .bind(org_id)
-        .bind(user_id)
-        .bind(true)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.is_some())
+        let mut conn = self.pool.acquire().await?;
+        if !audited_requires_2fa(&mut conn, org_id).await? {
+            return Ok(false);
+        }
+        let on = sqlx::query("SELECT 1 AS on_ FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL")
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        Ok(on.is_none())
     }
 
     async fn set_org_requires_2fa(&self, actor: &Actor, org_id: i64, on: bool) -> Result<()> {
