@@ -10,8 +10,9 @@
 //! MACs of the rows that still match, and leaves the rest failing.
 //!
 //! What a MAC covers, and why:
-//! - `users`: id, organization, role, password hash, disabled, and whether two-factor
-//!   sign-in is on (deleting the TOTP row no longer switches it off);
+//! - `users`: id, e-mail (what sign-in and reset links go by), organization, role,
+//!   password hash, disabled, and whether two-factor sign-in is on (deleting the TOTP
+//!   row no longer switches it off);
 //! - `sessions`: token hash, user, created, re-authenticated;
 //! - `api_tokens`: id, user, token hash, expiry, revocation;
 //! - `login_challenges`: token hash, user, where it leads, created;
@@ -86,8 +87,10 @@ pub(crate) const TABLES: [(&str, &str); 7] = [
 ];
 
 /// `security_seq`: the user's last audit entry that changed what this MAC covers.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn user(
     id: i64,
+    email: &str,
     org_id: i64,
     role: &str,
     password_hash: &str,
@@ -97,6 +100,7 @@ pub(crate) fn user(
 ) -> Vec<F> {
     vec![
         F::I(id),
+        F::S(email.into()),
         F::I(org_id),
         F::S(role.into()),
         F::S(password_hash.into()),

@@ -382,6 +382,10 @@ async fn security_rows_written_without_the_master_key_let_no_one_in() {
         assert_eq!(me(&raised_token).await.expect("get").status(), 200);
         behind_the_back(db, &format!("UPDATE memberships SET role = 'admin' WHERE user_id = {}", raised.id)).await;
         assert_eq!(me(&raised_token).await.expect("get").status(), 401, "raised role");
+        // An e-mail changed (what sign-in and reset links go by).
+        let (moved, moved_token) = app.api_user("correo@a.org", "org-a", Role::Analyst).await;
+        behind_the_back(db, &format!("UPDATE users SET email = 'intruso@x.org' WHERE id = {}", moved.id)).await;
+        assert_eq!(me(&moved_token).await.expect("get").status(), 401, "e-mail changed");
         // Two-factor sign-in switched off by deleting the TOTP row.
         let lawyer = app.user("abogada@a.org", "org-a", Role::Lawyer).await;
         let secret = vec![7u8; totp::SECRET_BYTES];

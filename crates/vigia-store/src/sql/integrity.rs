@@ -9,7 +9,7 @@ type Conn = <Db as sqlx::Database>::Connection;
 // queries below are each one constant string.
 macro_rules! user_sec_columns {
     () => {
-        "u.id, m.org_id, m.role, u.password_hash, u.disabled, \
+        "u.id, u.email, m.org_id, m.role, u.password_hash, u.disabled, \
          (SELECT COUNT(*) FROM user_totp z WHERE z.user_id = u.id AND z.enabled_at IS NOT NULL) AS totp_on, \
          (SELECT MAX(a.seq) FROM audit_log a WHERE a.record_id = u.id AND \
            ((a.record_type = 'user' AND a.action IN ('create', 'disable', 'enable')) OR \
@@ -39,7 +39,7 @@ const SESSION_USER_SEC: &str = concat!(
 /// A live token's user, with what the token's and the user's MACs cover (`$1`: the
 /// token hash, `$2`: now).
 const TOKEN_USER_SEC: &str = concat!(
-    "SELECT u.email, u.display_name, u.locale, u.created_at, u.mac AS user_mac, ",
+    "SELECT u.display_name, u.locale, u.created_at, u.mac AS user_mac, ",
     user_sec_columns!(),
     ", t.id AS token_id, t.expires_at, t.mac AS token_mac, ",
     token_seq_column!(),
@@ -78,7 +78,8 @@ fn user_mac_fields(r: &DbRow) -> Result<Vec<crate::rowmac::F>> {
     let totp_on: i64 = r.try_get("totp_on")?;
     let disabled: bool = r.try_get("disabled")?;
     let seq: Option<i64> = r.try_get("security_seq")?;
-    Ok(crate::rowmac::user(r.try_get("id")?, r.try_get("org_id")?, &role, &hash, disabled, totp_on > 0, seq))
+    let email: String = r.try_get("email")?;
+    Ok(crate::rowmac::user(r.try_get("id")?, &email, r.try_get("org_id")?, &role, &hash, disabled, totp_on > 0, seq))
 }
 
 /// What a token's MAC covers, from a row of [`TOKENS_SEC`] (or a query with its columns).
