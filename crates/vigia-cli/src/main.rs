@@ -792,7 +792,7 @@ async fn clock(cmd: ClockCmd) -> anyhow::Result<ExitCode> {
                 n += 1;
                 println!("{d}\t{counts} {n}");
             } else {
-                let why: Vec<String> = reasons.iter().map(|r| r.describe(l)).collect();
+                let why: Vec<String> = reasons.iter().map(|r| r.describe()).collect();
                 println!("{d}\t{}", why.join("; "));
             }
         }

@@ -1,4 +1,5 @@
-//! The legal clock: working-day calendars held as data (DOMAIN.md §4), and counting on
+//! The legal clock: working-day calendars held as data (each rule names its published
+//! source: LFPA art. 28, LFT art. 74, Ley de Amparo art. 19), and counting on
 //! them. Counting starts the working day after the triggering event; a calendar may
 //! extend another (an agency's extends LFPA) and add declared days and suspension
 //! periods, each with its source.
@@ -82,9 +83,6 @@ pub struct Rule {
     pub from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
-    /// Not confirmed against the official text: shown as such.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub verify: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,23 +120,16 @@ struct Compiled {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Reason {
     Weekend(&'static str),
-    Rule { label: String, source: String, verify: bool },
+    Rule { label: String, source: String },
 }
 
 impl Reason {
-    /// The reason with its legal basis; rules not yet confirmed against the official
-    /// text say so.
-    pub fn describe(&self, l: Locale) -> String {
+    /// The reason with its legal basis. Only rules taken from a published text are
+    /// shipped; a day the text leaves open is not counted and the calendar's notes say so.
+    pub fn describe(&self) -> String {
         match self {
             Reason::Weekend(day) => day.to_string(),
-            Reason::Rule { label, source, verify } => {
-                let mark = match (verify, l) {
-                    (false, _) => "",
-                    (true, Locale::Es) => " [por verificar]",
-                    (true, Locale::En) => " [to be verified]",
-                };
-                format!("{label} ({source}){mark}")
-            }
+            Reason::Rule { label, source } => format!("{label} ({source})"),
         }
     }
 }
@@ -296,7 +287,6 @@ impl Calendar {
                     Locale::En => c.rule.label_en.clone(),
                 },
                 source: c.rule.source.clone(),
-                verify: c.rule.verify,
             });
         }
         out
@@ -536,16 +526,42 @@ mod tests {
         assert!(!amparo.is_working_day(date(2023, 3, 21)));
     }
 
+    /// LFPA art. 28 as published: fixed dates (5 Feb, 21 Mar, 20 Nov, not the LFT's
+    /// Mondays), 1 September a rest day, 1 December every six years while it was the
+    /// transfer of power; for 2024 and 2030 the article names neither date, so neither
+    /// is counted (the calendar's notes say so and an agency may declare the day).
+    #[test]
+    fn the_lfpa_calendar_is_article_28_as_published() {
+        let lfpa = cal("lfpa");
+        for d in [date(2019, 2, 5), date(2019, 3, 21), date(2019, 11, 20), date(2021, 9, 1), date(2000, 12, 1)] {
+            assert!(!lfpa.is_working_day(d), "{d}");
+        }
+        for d in [
+            date(2019, 2, 4),
+            date(2019, 3, 18),
+            date(2019, 11, 18),
+            date(2024, 10, 1),
+            date(2030, 10, 1),
+            date(2030, 12, 2),
+        ] {
+            assert!(lfpa.is_working_day(d), "{d}");
+        }
+        let notes = lfpa.spec.notes_en.clone().unwrap_or_default();
+        assert!(notes.contains("for 2024 and 2030 neither"), "{notes}");
+        for c in ["lfpa", "lft", "amparo", "inm", "comar"] {
+            for r in &cal(c).spec.rules {
+                assert!(!r.source.is_empty(), "every rule names its source");
+            }
+        }
+    }
+
     #[test]
     fn inauguration_days_follow_the_2024_change() {
         let lft = cal("lft");
         // 1 Dec 2012 and 2018 were Saturdays: check the rule itself, not just the weekend.
         let reasons = lft.reasons(date(2018, 12, 1), Locale::En);
-        assert!(reasons.iter().any(|r| r.describe(Locale::En).contains("1 December")), "{reasons:?}");
-        assert!(lft
-            .reasons(date(2024, 12, 1), Locale::En)
-            .iter()
-            .all(|r| !r.describe(Locale::En).contains("executive")));
+        assert!(reasons.iter().any(|r| r.describe().contains("1 December")), "{reasons:?}");
+        assert!(lft.reasons(date(2024, 12, 1), Locale::En).iter().all(|r| !r.describe().contains("executive")));
         assert!(!lft.is_working_day(date(2024, 10, 1)), "Tuesday 1 Oct 2024");
         assert!(!lft.is_working_day(date(2030, 10, 1)), "Tuesday 1 Oct 2030");
         assert!(lft.is_working_day(date(2030, 12, 2)));
@@ -561,7 +577,6 @@ mod tests {
             source: "Acuerdo DOF (ejemplo de prueba)".into(),
             from: None,
             until: None,
-            verify: false,
         }];
         let all = Calendars::builtin().with_extra_rules("comar", &extra).expect("extra");
         let comar = all.get("comar").expect("comar");
@@ -569,7 +584,7 @@ mod tests {
         assert!(all.get("lfpa").expect("lfpa").is_working_day(date(2020, 4, 15)), "only COMAR is suspended");
         assert_eq!(comar.add_working_days(date(2020, 3, 31), 1), Ok(date(2020, 5, 4)));
         let why = comar.explain(date(2020, 3, 31), date(2020, 5, 4), Locale::Es).expect("explain");
-        assert!(why[0].1[0].describe(Locale::Es).contains("Suspensión de plazos"));
+        assert!(why[0].1[0].describe().contains("Suspensión de plazos"));
         let bad = vec![Rule {
             when: When::Range { start: "2020-05-01".into(), end: "2020-04-01".into() },
             ..extra[0].clone()

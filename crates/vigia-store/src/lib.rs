@@ -355,7 +355,6 @@ impl CalendarRule {
             source: self.source.clone(),
             from: None,
             until: None,
-            verify: false,
         }
     }
 }

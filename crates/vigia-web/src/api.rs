@@ -281,7 +281,10 @@ fn clock_json(
     let mut out = serde_json::json!({
         "calendar": a.calendar, "calendar_title": cal.title(l), "source": cal.spec.source,
         "from": a.from.to_string(), "to": a.to.to_string(), "working_days": a.working_days,
-        "rule": "Counting starts the working day after the triggering event (DOMAIN.md §4).",
+        "rule": match l {
+            vigia_domain::account::Locale::Es => "El cómputo empieza el día hábil siguiente al hecho que lo inicia.",
+            vigia_domain::account::Locale::En => "Counting starts the working day after the triggering event.",
+        },
     });
     if explain {
         out["days"] = a
@@ -290,7 +293,7 @@ fn clock_json(
             .map(|(d, reasons)| {
                 serde_json::json!({
                     "date": d.to_string(), "counts": reasons.is_empty(),
-                    "reasons": reasons.iter().map(|r| r.describe(l)).collect::<Vec<_>>(),
+                    "reasons": reasons.iter().map(|r| r.describe()).collect::<Vec<_>>(),
                 })
             })
             .collect();

@@ -1396,7 +1396,7 @@ async fn clock_page(
                                 (
                                     d.to_string(),
                                     false,
-                                    reasons.iter().map(|r| r.describe(l)).collect::<Vec<_>>().join("; "),
+                                    reasons.iter().map(|r| r.describe()).collect::<Vec<_>>().join("; "),
                                 )
                             }
                         })
