@@ -73,17 +73,24 @@ fn unique_to_conflict(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError 
 /// The newest data-key version the history recorded for an organization (created or
 /// re-wrapped), if any.
 async fn audited_key_version(conn: &mut <Db as sqlx::Database>::Connection, org_id: i64) -> Result<Option<i64>> {
-    let row = sqlx::query(
-        "SELECT content FROM audit_log WHERE record_type = $1 AND record_id = $2 ORDER BY seq DESC LIMIT 1",
-    )
-    .bind(RecordType::OrgKey.as_str())
-    .bind(org_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    Ok(latest_audited(conn, RecordType::OrgKey, org_id).await?.and_then(|v| v.get("version")?.as_i64()))
+}
+
+/// A record's content as its last audit entry holds it: what the signed history says,
+/// whatever its table says now.
+async fn latest_audited(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    record_type: RecordType,
+    id: i64,
+) -> Result<Option<serde_json::Value>> {
+    let row = sqlx::query("SELECT content FROM audit_log WHERE record_type = $1 AND record_id = $2 ORDER BY seq DESC LIMIT 1")
+        .bind(record_type.as_str())
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
     let Some(row) = row else { return Ok(None) };
     let content: String = row.try_get("content")?;
-    let v: serde_json::Value = serde_json::from_str(&content).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    Ok(v.get("version").and_then(serde_json::Value::as_i64))
+    Ok(Some(serde_json::from_str(&content).map_err(|e| StoreError::Corrupt(e.to_string()))?))
 }
 
 /// Whether an organization requires two-step sign-in, as its history last recorded it.
@@ -92,15 +99,8 @@ async fn audited_key_version(conn: &mut <Db as sqlx::Database>::Connection, org_
 /// switching the requirement off in the database let members without a second factor
 /// in). The table is kept, and `audit verify` compares it with the history.
 async fn audited_requires_2fa(conn: &mut <Db as sqlx::Database>::Connection, org_id: i64) -> Result<bool> {
-    let row = sqlx::query("SELECT content FROM audit_log WHERE record_type = $1 AND record_id = $2 ORDER BY seq DESC LIMIT 1")
-        .bind(RecordType::OrgSettings.as_str())
-        .bind(org_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some(row) = row else { return Ok(false) };
-    let content: String = row.try_get("content")?;
-    let v: serde_json::Value = serde_json::from_str(&content).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    Ok(v.get("require_2fa").and_then(serde_json::Value::as_bool).unwrap_or(false))
+    let latest = latest_audited(conn, RecordType::OrgSettings, org_id).await?;
+    Ok(latest.and_then(|v| v.get("require_2fa")?.as_bool()).unwrap_or(false))
 }
 
 /// What the head's MAC is for, in the key derivation.
