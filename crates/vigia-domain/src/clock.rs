@@ -138,6 +138,9 @@ impl Reason {
 #[derive(Debug, Clone)]
 pub struct Calendar {
     pub spec: CalendarSpec,
+    /// Its notes and those of the calendars it extends, `(es, en)`: what a reader must
+    /// know, such as a day the law leaves open.
+    notes: Vec<(String, String)>,
     weekends: bool,
     rules: Vec<Compiled>,
     /// Working days between [`INDEX_FIRST`] and [`INDEX_LAST`], computed on first use.
@@ -259,6 +262,17 @@ const MAX_GAP_DAYS: i64 = 3660;
 impl Calendar {
     pub fn name(&self) -> &str {
         &self.spec.name
+    }
+
+    /// What a reader must know about this calendar and those it extends.
+    pub fn notes(&self, l: Locale) -> Vec<&str> {
+        self.notes
+            .iter()
+            .map(|(es, en)| match l {
+                Locale::Es => es.as_str(),
+                Locale::En => en.as_str(),
+            })
+            .collect()
     }
 
     pub fn title(&self, l: Locale) -> &str {
@@ -395,11 +409,15 @@ impl Calendars {
         let mut by_name = BTreeMap::new();
         for (name, spec) in &specs {
             let mut rules = Vec::new();
+            let mut notes = Vec::new();
             let mut seen = vec![name.clone()];
             let mut cur = Some(spec);
             while let Some(s) = cur {
                 for r in &s.rules {
                     rules.push(compile(r)?);
+                }
+                if let (Some(es), Some(en)) = (&s.notes_es, &s.notes_en) {
+                    notes.push((es.clone(), en.clone()));
                 }
                 cur = match &s.extends {
                     None => None,
@@ -416,6 +434,7 @@ impl Calendars {
                 name.clone(),
                 Calendar {
                     spec: spec.clone(),
+                    notes,
                     weekends: spec.weekends,
                     rules,
                     index: Default::default(),
@@ -546,8 +565,11 @@ mod tests {
         ] {
             assert!(lfpa.is_working_day(d), "{d}");
         }
-        let notes = lfpa.spec.notes_en.clone().unwrap_or_default();
-        assert!(notes.contains("for 2024 and 2030 neither"), "{notes}");
+        for c in ["lfpa", "inm", "comar"] {
+            let notes = cal(c).notes(Locale::En).join(" ");
+            assert!(notes.contains("for 2024 and 2030 neither"), "{c}: {notes}");
+            assert!(cal(c).notes(Locale::Es).join(" ").contains("para 2024 y 2030"), "{c}");
+        }
         for c in ["lfpa", "lft", "amparo", "inm", "comar"] {
             for r in &cal(c).spec.rules {
                 assert!(!r.source.is_empty(), "every rule names its source");

@@ -279,7 +279,7 @@ fn clock_json(
     let a = answer(&query, calendars, explain, l).map_err(|e| WebError::BadRequest(e.to_string()))?;
     let cal = calendars.get(&a.calendar).map_err(|e| WebError::BadRequest(e.to_string()))?;
     let mut out = serde_json::json!({
-        "calendar": a.calendar, "calendar_title": cal.title(l), "source": cal.spec.source,
+        "calendar": a.calendar, "calendar_title": cal.title(l), "source": cal.spec.source, "notes": cal.notes(l),
         "from": a.from.to_string(), "to": a.to.to_string(), "working_days": a.working_days,
         "rule": match l {
             vigia_domain::account::Locale::Es => "El cómputo empieza el día hábil siguiente al hecho que lo inicia.",

@@ -903,6 +903,8 @@ fn document_base() -> Value {
                     "description": "Earlier versions of another organization's attempt that were never shared with yours: they exist, and that is all you are told"}}},
                 "ClockAnswer": {"type": "object", "required": ["calendar", "from", "to", "working_days", "source"], "properties": {
                     "calendar": {"type": "string"}, "calendar_title": {"type": "string"}, "source": {"type": "string"},
+                    "notes": {"type": "array", "items": {"type": "string"},
+                        "description": "What a reader must know about the calendar, such as a day the law leaves open"},
                     "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
                     "working_days": {"type": "integer"}, "rule": {"type": "string"},
                     "days": {"type": "array", "items": {"type": "object", "properties": {

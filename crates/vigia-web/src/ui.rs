@@ -1401,7 +1401,12 @@ async fn clock_page(
                             }
                         })
                         .collect();
-                    let note = Some(format!("{} — {}", cal.title(l), cal.spec.source));
+                    let mut note = format!("{} — {}", cal.title(l), cal.spec.source);
+                    for n in cal.notes(l) {
+                        note.push_str(". ");
+                        note.push_str(n);
+                    }
+                    let note = Some(note);
                     (ValidationErrors::new(), Some(result), note, days)
                 }
                 // Only a date near the end of the supported range gets here.

@@ -278,6 +278,12 @@ async fn anyone_can_check_a_deadline_by_hand() {
     assert_eq!(status, 200);
     assert!(page.contains("15 días hábiles después del 2019-02-18: 2019-03-11"), "{page}");
     assert!(page.contains("<td>2019-02-23</td><td>sábado</td>"));
+    // The law as published, and what it leaves open said on the page (an agency's
+    // calendar carries LFPA's notes), never an unverified mark.
+    let (_, page) = get_text(&c, app.url("/clock?from=2024-09-27&working_days=3&calendar=inm")).await;
+    assert!(page.contains("3 días hábiles después del 2024-09-27: 2024-10-02"), "{page}");
+    assert!(page.contains("para 2024 y 2030 no se cuenta como inhábil"), "{page}");
+    assert!(!page.to_lowercase().contains("verificar"));
     let (status, page) = get_text(&c, app.url("/clock?from=2019-02-18&working_days=-3&calendar=lfpa")).await;
     assert_eq!(status, 422);
     assert!(page.contains("id=\"e-working_days\""));
