@@ -205,13 +205,12 @@ pub async fn restore(
         if !report.ok() {
             bail!("the backup's audit history does not verify: {}", report.problems.join("; "));
         }
-        if report.head_hash != manifest.head_hash || report.head_seq != manifest.head_seq {
-            bail!("the backup's audit head is not the one its manifest recorded");
-        }
-        let counts = store.counts().await?;
+        let same = holds_recorded(&store, &report, manifest.head_seq, &manifest.head_hash, &manifest.counts).await;
         store.close().await;
-        if counts != manifest.counts {
-            bail!("the backup's record counts differ from its manifest");
+        match same? {
+            Recorded::Same => {}
+            Recorded::OtherHead => bail!("the backup's audit head is not the one its manifest recorded"),
+            Recorded::OtherCounts => bail!("the backup's record counts differ from its manifest"),
         }
         Ok(())
     }
@@ -531,13 +530,43 @@ async fn load_checked(
     if !report.ok() {
         bail!("the imported data does not verify: {}", report.problems.join("; "));
     }
-    if report.head_hash != header.head_hash || report.head_seq != header.head_seq {
-        bail!("the imported audit head is not the one the export recorded");
+    match holds_recorded(&store, &report, header.head_seq, &header.head_hash, &header.counts).await? {
+        Recorded::Same => Ok(header),
+        Recorded::OtherHead => bail!("the imported audit head is not the one the export recorded"),
+        Recorded::OtherCounts => bail!("the imported record counts differ from the export's"),
     }
-    if store.counts().await? != header.counts {
-        bail!("the imported record counts differ from the export's");
-    }
-    Ok(header)
+}
+
+/// Whether a database just opened holds what an export or a backup recorded.
+enum Recorded {
+    Same,
+    OtherHead,
+    OtherCounts,
+}
+
+/// Compares a verified database with the head and counts recorded when it was saved.
+/// Data saved by a version that sealed values without naming their record is
+/// re-sealed as it opens, which appends one entry per row re-sealed: the recorded
+/// head must then still be in the history with its hash, followed by those entries
+/// only, and the history longer by as many.
+async fn holds_recorded(
+    store: &vigia_store::DynStore,
+    report: &vigia_store::VerifyReport,
+    seq: i64,
+    hash: &str,
+    counts: &vigia_store::Counts,
+) -> anyhow::Result<Recorded> {
+    let resealed = if report.head_seq == seq && report.head_hash == hash {
+        0
+    } else {
+        match (store.entry_hash_at(seq).await?, store.reseals_after(seq).await?) {
+            (Some(h), Some(n)) if h == hash => n,
+            _ => return Ok(Recorded::OtherHead),
+        }
+    };
+    let mut expected = counts.clone();
+    *expected.0.entry("audit_log".to_string()).or_default() += resealed;
+    Ok(if store.counts().await? == expected { Recorded::Same } else { Recorded::OtherCounts })
 }
 
 // ---- Published heads ---------------------------------------------------------------

@@ -700,10 +700,10 @@ pub trait Store: Send + Sync {
     /// Moves with every recorded change: the audit history's last entry (every write is
     /// audited) with [`Store::access_state`], for answers kept until the data change.
     async fn data_version(&self) -> Result<(i64, i64, i64)>;
-    /// Opens a value sealed into a text column (as the audit history also keeps it) for
-    /// `org_id`'s `field`, e.g. `attempt.notes`; text written before such fields were
-    /// sealed comes back as it is.
-    async fn open_text(&self, org_id: i64, field: &str, stored: &str) -> Result<String>;
+    /// Opens a text value as the audit history keeps it, for `org_id`'s `field` (e.g.
+    /// `attempt.notes`) of record `record`; text written before such fields were sealed
+    /// comes back as it is, and text sealed before values named their record opens too.
+    async fn open_recorded_text(&self, org_id: i64, field: &str, record: i64, stored: &str) -> Result<String>;
     /// Recounts the daily table from the attempts (after `audit verify` found it out of step).
     async fn recount_access(&self) -> Result<()>;
 
@@ -868,6 +868,16 @@ pub trait Store: Send + Sync {
     async fn audit_head(&self) -> Result<PublishedHead>;
     /// The stored hash of entry `seq`, if the history holds it.
     async fn entry_hash_at(&self, seq: i64) -> Result<Option<String>>;
+    /// How many entries follow entry `seq`, if every one records a row re-sealed so
+    /// that its values name their record, or an imported attempt's version kept
+    /// before it was (what opening data written by an older version adds); `None` if
+    /// any other entry follows.
+    async fn reseals_after(&self, seq: i64) -> Result<Option<i64>>;
+    /// Seals every value back as Vigía did before values named their record, recorded
+    /// as updates, and unmarks the database: how tests make the rows an older version
+    /// left. Debug builds only; a release build refuses.
+    #[doc(hidden)]
+    async fn seal_as_before_for_tests(&self) -> Result<usize>;
 
     // Keys and maintenance
     /// Re-wraps every data key under `new`; the vault then uses `new`.

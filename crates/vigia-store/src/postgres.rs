@@ -5,7 +5,7 @@ use sqlx::postgres::PgPoolOptions;
 
 type Db = sqlx::Postgres;
 const BACKEND: Backend = Backend::Postgres;
-const MIGRATIONS: [(i64, &str, &str); 21] = [
+const MIGRATIONS: [(i64, &str, &str); 22] = [
     (1, "foundation", include_str!("../migrations/postgres/0001_foundation.sql")),
     (2, "access", include_str!("../migrations/postgres/0002_access.sql")),
     (3, "evidence", include_str!("../migrations/postgres/0003_evidence.sql")),
@@ -27,6 +27,7 @@ const MIGRATIONS: [(i64, &str, &str); 21] = [
     (19, "key_check", include_str!("../migrations/postgres/0019_key_check.sql")),
     (20, "security_macs", include_str!("../migrations/postgres/0020_security_macs.sql")),
     (21, "audit_head_mac", include_str!("../migrations/postgres/0021_audit_head_mac.sql")),
+    (22, "records_bound", include_str!("../migrations/postgres/0022_records_bound.sql")),
 ];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {
@@ -49,3 +50,4 @@ async fn backup(_pool: &Pool<Db>, _blob_dir: Option<&Path>, _path: &Path) -> Res
 
 include!("sql/common.rs");
 include!("sql/integrity.rs");
+include!("sql/reseal.rs");

@@ -7,7 +7,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 type Db = sqlx::Sqlite;
 const BACKEND: Backend = Backend::Sqlite;
-const MIGRATIONS: [(i64, &str, &str); 21] = [
+const MIGRATIONS: [(i64, &str, &str); 22] = [
     (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
     (2, "access", include_str!("../migrations/sqlite/0002_access.sql")),
     (3, "evidence", include_str!("../migrations/sqlite/0003_evidence.sql")),
@@ -29,6 +29,7 @@ const MIGRATIONS: [(i64, &str, &str); 21] = [
     (19, "key_check", include_str!("../migrations/sqlite/0019_key_check.sql")),
     (20, "security_macs", include_str!("../migrations/sqlite/0020_security_macs.sql")),
     (21, "audit_head_mac", include_str!("../migrations/sqlite/0021_audit_head_mac.sql")),
+    (22, "records_bound", include_str!("../migrations/sqlite/0022_records_bound.sql")),
 ];
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {
@@ -132,3 +133,4 @@ fn owner_only(path: &Path) -> std::io::Result<()> {
 
 include!("sql/common.rs");
 include!("sql/integrity.rs");
+include!("sql/reseal.rs");

@@ -3,10 +3,14 @@
 //! Each organization has random 256-bit data keys; each is stored wrapped
 //! (XChaCha20-Poly1305) under a key-encryption key derived with HKDF-SHA256 from the
 //! master key, which lives outside the database (a 0600 key file in the data dir, or
-//! `VIGIA_MASTER_KEY`). A sealed value is `0x01 ‖ key_version (u32 BE) ‖ nonce (24) ‖
-//! ciphertext+tag`, with associated data binding it to its organization and field, so a
-//! ciphertext copied into another organization's row or another column does not open.
-//! Rotating the master key re-wraps the data keys; sealed values stay as they are.
+//! `VIGIA_MASTER_KEY`). A sealed value is `0x03 ‖ key_version (u32 BE) ‖ nonce (24) ‖
+//! ciphertext+tag`, with associated data binding it to its organization, its field and
+//! its record, so a ciphertext copied into another organization's row, another column
+//! or another record of the same kind does not open (review of keys, finding 5).
+//! Values sealed before that (`0x01`) named organization and field only: the store
+//! re-seals every one left in a row once, and such values then open only where the
+//! history keeps them ([`Vault::open_recorded`]).
+//! Rotating the master key adds data keys; sealed values stay as they are.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -226,8 +230,27 @@ impl std::fmt::Debug for Vault {
     }
 }
 
+/// Format of values sealed for one organization and field, before finding 5.
+const UNBOUND: u8 = 1;
+/// Format of values sealed for one organization, field and record.
+const BOUND: u8 = 3;
+
 fn field_aad(org_id: i64, field: &str) -> Vec<u8> {
     format!("vigia/field/{org_id}/{field}").into_bytes()
+}
+
+fn record_aad(org_id: i64, field: &str, record: i64) -> Vec<u8> {
+    format!("vigia/record/{org_id}/{field}/{record}").into_bytes()
+}
+
+/// Whether a row may hold a value sealed before values named their record.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Accept {
+    /// A row of today: only values bound to their record, only sealed text.
+    Bound,
+    /// The history, which keeps what was written when it was: also values bound to
+    /// organization and field only, and text written before text was sealed.
+    Recorded,
 }
 
 impl Vault {
@@ -254,11 +277,19 @@ impl Vault {
         self.keys.read().unwrap_or_else(|p| p.into_inner()).contains_key(&(org_id, version))
     }
 
-    /// Seals `plaintext` under the organization's data key `version`.
-    pub fn seal(&self, org_id: i64, version: i64, field: &str, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+    /// Seals `plaintext` under the organization's data key `version`, for `field` of
+    /// the record `record`.
+    pub fn seal(
+        &self,
+        org_id: i64,
+        version: i64,
+        field: &str,
+        record: i64,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, VaultError> {
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
         let key = keys.get(&(org_id, version)).ok_or(VaultError::NoKey(org_id))?;
-        seal_with(key, org_id, version, field, plaintext)
+        seal_with(key, org_id, version, field, record, plaintext)
     }
 
     /// A sealer for one organization's data key `version`, owned, for work done away
@@ -269,18 +300,78 @@ impl Vault {
         Ok(Sealer { org_id, version, key: key.clone() })
     }
 
-    /// Opens a value sealed as text by [`Sealer::seal_text`]; text without the mark
-    /// (written before such fields were sealed) comes back as it is.
-    pub fn open_text(&self, org_id: i64, field: &str, stored: &str) -> Result<String, VaultError> {
-        let Some(encoded) = stored.strip_prefix(TEXT_MARK) else { return Ok(stored.to_string()) };
+    /// Opens a row's text sealed by [`Sealer::seal_text`] for `field` of `record`.
+    /// Text without the mark, or sealed before values named their record, is refused:
+    /// every such value was re-sealed, so one found in a row was put there from outside.
+    pub fn open_text(&self, org_id: i64, field: &str, record: i64, stored: &str) -> Result<String, VaultError> {
+        self.open_text_as(org_id, field, record, stored, Accept::Bound)
+    }
+
+    /// Opens text as the history keeps it: also text written before it was sealed (it
+    /// comes back as it is) and text sealed before values named their record.
+    pub fn open_recorded_text(
+        &self,
+        org_id: i64,
+        field: &str,
+        record: i64,
+        stored: &str,
+    ) -> Result<String, VaultError> {
+        self.open_text_as(org_id, field, record, stored, Accept::Recorded)
+    }
+
+    fn open_text_as(
+        &self,
+        org_id: i64,
+        field: &str,
+        record: i64,
+        stored: &str,
+        accept: Accept,
+    ) -> Result<String, VaultError> {
+        let Some(encoded) = stored.strip_prefix(TEXT_MARK) else {
+            return match accept {
+                Accept::Recorded => Ok(stored.to_string()),
+                Accept::Bound => Err(VaultError::Damaged),
+            };
+        };
         let sealed = base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| VaultError::Damaged)?;
-        let plain = self.open(org_id, field, &sealed)?;
+        let plain = self.open_as(org_id, field, record, &sealed, accept)?;
         String::from_utf8(plain.to_vec()).map_err(|_| VaultError::Damaged)
+    }
+
+    /// Whether a row's stored text must be re-sealed to name its record: written before
+    /// text was sealed, or sealed before values named their record.
+    pub fn text_needs_reseal(stored: &str) -> bool {
+        match stored.strip_prefix(TEXT_MARK) {
+            None => true,
+            Some(encoded) => {
+                base64::engine::general_purpose::STANDARD.decode(encoded).is_ok_and(|b| b.first() == Some(&UNBOUND))
+            }
+        }
+    }
+
+    /// Whether sealed bytes were sealed before values named their record.
+    pub fn needs_reseal(sealed: &[u8]) -> bool {
+        sealed.first() == Some(&UNBOUND)
+    }
+
+    /// Seals as Vigía did before values named their record (organization and field
+    /// only). Only tests call it: they build the rows an older version left behind.
+    #[doc(hidden)]
+    pub fn seal_unbound_as_before(
+        &self,
+        org_id: i64,
+        version: i64,
+        field: &str,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, VaultError> {
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        let key = keys.get(&(org_id, version)).ok_or(VaultError::NoKey(org_id))?;
+        encrypt(key, version, UNBOUND, &field_aad(org_id, field), plaintext)
     }
 
     /// The data-key version a sealed value was made with.
     pub fn key_version(sealed: &[u8]) -> Result<i64, VaultError> {
-        if sealed.len() < 1 + 4 + 24 + 16 || sealed[0] != 1 {
+        if sealed.len() < 1 + 4 + 24 + 16 || !matches!(sealed[0], UNBOUND | BOUND) {
             return Err(VaultError::Damaged);
         }
         let mut v = [0u8; 4];
@@ -288,12 +379,40 @@ impl Vault {
         Ok(i64::from(u32::from_be_bytes(v)))
     }
 
-    /// Opens a sealed value; the data key must have been loaded.
-    pub fn open(&self, org_id: i64, field: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    /// Opens a row's value sealed for `field` of `record`; the data key must have been
+    /// loaded. A value sealed before values named their record is refused.
+    pub fn open(&self, org_id: i64, field: &str, record: i64, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        self.open_as(org_id, field, record, sealed, Accept::Bound)
+    }
+
+    /// Opens a value as the history keeps it: also one sealed before values named
+    /// their record (for organization and field only).
+    pub fn open_recorded(
+        &self,
+        org_id: i64,
+        field: &str,
+        record: i64,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        self.open_as(org_id, field, record, sealed, Accept::Recorded)
+    }
+
+    fn open_as(
+        &self,
+        org_id: i64,
+        field: &str,
+        record: i64,
+        sealed: &[u8],
+        accept: Accept,
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         let version = Self::key_version(sealed)?;
+        let aad = match sealed[0] {
+            BOUND => record_aad(org_id, field, record),
+            _ if accept == Accept::Recorded => field_aad(org_id, field),
+            _ => return Err(VaultError::Damaged),
+        };
         let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
         let key = keys.get(&(org_id, version)).ok_or(VaultError::NoKey(org_id))?;
-        let aad = field_aad(org_id, field);
         let pt = XChaCha20Poly1305::new(key.as_ref().into())
             .decrypt(XNonce::from_slice(&sealed[5..29]), Payload { msg: &sealed[29..], aad: &aad })
             .map_err(|_| VaultError::Damaged)?;
@@ -302,7 +421,8 @@ impl Vault {
 }
 
 /// What begins a sealed value kept in a text column: a control character, which no
-/// free text accepted by the domain contains, then the format.
+/// free text accepted by the domain contains, then the text envelope's version (the
+/// sealed bytes after it carry their own format).
 pub const TEXT_MARK: &str = "\u{1}v1:";
 
 /// Whether a text column's value is sealed.
@@ -330,25 +450,36 @@ impl Sealer {
     }
 
     /// Seals `plaintext` as [`Vault::seal`] does.
-    pub fn seal(&self, field: &str, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
-        seal_with(&self.key, self.org_id, self.version, field, plaintext)
+    pub fn seal(&self, field: &str, record: i64, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+        seal_with(&self.key, self.org_id, self.version, field, record, plaintext)
     }
 
     /// Seals a text for a text column: [`TEXT_MARK`] then the sealed bytes in base64.
-    pub fn seal_text(&self, field: &str, plaintext: &str) -> Result<String, VaultError> {
-        Ok(format!("{TEXT_MARK}{}", b64(&self.seal(field, plaintext.as_bytes())?)))
+    pub fn seal_text(&self, field: &str, record: i64, plaintext: &str) -> Result<String, VaultError> {
+        Ok(format!("{TEXT_MARK}{}", b64(&self.seal(field, record, plaintext.as_bytes())?)))
     }
 }
 
-fn seal_with(key: &[u8; 32], org_id: i64, version: i64, field: &str, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+fn seal_with(
+    key: &[u8; 32],
+    org_id: i64,
+    version: i64,
+    field: &str,
+    record: i64,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, VaultError> {
+    encrypt(key, version, BOUND, &record_aad(org_id, field, record), plaintext)
+}
+
+/// `format ‖ key_version (u32 BE) ‖ nonce (24) ‖ ciphertext+tag`.
+fn encrypt(key: &[u8; 32], version: i64, format: u8, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
     let nonce = random::<24>()?;
-    let aad = field_aad(org_id, field);
     let ct = XChaCha20Poly1305::new(key.into())
-        .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
+        .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad })
         .map_err(|_| VaultError::Damaged)?;
     let ver = u32::try_from(version).map_err(|_| VaultError::Damaged)?;
     let mut out = Vec::with_capacity(1 + 4 + 24 + ct.len());
-    out.push(1u8);
+    out.push(format);
     out.extend_from_slice(&ver.to_be_bytes());
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&ct);
@@ -529,21 +660,47 @@ mod tests {
     #[test]
     fn seal_and_open_round_trip() {
         let (v, _) = vault_with_key(7);
-        let s = v.seal(7, 1, "note.body", "Nombre: Ana".as_bytes()).expect("seal");
+        let s = v.seal(7, 1, "note.body", 12, "Nombre: Ana".as_bytes()).expect("seal");
         assert!(!s.windows(3).any(|w| w == b"Ana"));
-        assert_eq!(v.open(7, "note.body", &s).expect("open").as_slice(), "Nombre: Ana".as_bytes());
+        assert_eq!(v.open(7, "note.body", 12, &s).expect("open").as_slice(), "Nombre: Ana".as_bytes());
+        assert!(!Vault::needs_reseal(&s));
     }
 
+    /// Finding 5: a value opens only for its organization, field and record.
     #[test]
-    fn a_sealed_value_does_not_open_in_another_field_or_organization() {
+    fn a_sealed_value_does_not_open_in_another_field_organization_or_record() {
         let (v, _) = vault_with_key(7);
-        let s = v.seal(7, 1, "note.body", b"secret").expect("seal");
-        assert!(v.open(7, "case.name", &s).is_err());
-        assert!(v.open(8, "note.body", &s).is_err());
+        let s = v.seal(7, 1, "note.body", 12, b"secret").expect("seal");
+        assert!(v.open(7, "case.name", 12, &s).is_err());
+        assert!(v.open(8, "note.body", 12, &s).is_err());
+        assert!(v.open(7, "note.body", 13, &s).is_err());
+        assert!(v.open_recorded(7, "note.body", 13, &s).is_err(), "the history binds records too");
         let mut tampered = s.clone();
         let last = tampered.len() - 1;
         tampered[last] ^= 1;
-        assert!(v.open(7, "note.body", &tampered).is_err());
+        assert!(v.open(7, "note.body", 12, &tampered).is_err());
+        let mut other_format = s.clone();
+        other_format[0] = 1;
+        assert!(v.open_recorded(7, "note.body", 12, &other_format).is_err(), "a format byte changed does not open");
+    }
+
+    /// Finding 5: a value sealed before values named their record opens only where the
+    /// history keeps it; a row refuses it, as it refuses text that was never sealed.
+    #[test]
+    fn values_sealed_before_records_open_only_from_the_history() {
+        let (v, _) = vault_with_key(7);
+        let old = v.seal_unbound_as_before(7, 1, "case.person", b"Ana").expect("seal");
+        assert!(Vault::needs_reseal(&old));
+        assert!(v.open(7, "case.person", 12, &old).is_err());
+        assert_eq!(v.open_recorded(7, "case.person", 12, &old).expect("history").as_slice(), b"Ana");
+        assert_eq!(v.open_recorded(7, "case.person", 99, &old).expect("any record").as_slice(), b"Ana");
+        assert!(v.open_recorded(7, "case.notes", 12, &old).is_err());
+        let text = format!("{TEXT_MARK}{}", b64(&old));
+        assert!(Vault::text_needs_reseal(&text) && Vault::text_needs_reseal("escrito antes"));
+        assert!(v.open_text(7, "case.person", 12, &text).is_err());
+        assert!(v.open_text(7, "case.person", 12, "escrito antes").is_err());
+        assert_eq!(v.open_recorded_text(7, "case.person", 12, &text).expect("history"), "Ana");
+        assert_eq!(v.open_recorded_text(7, "case.person", 12, "escrito antes").expect("plain"), "escrito antes");
     }
 
     /// Finding 10: files round-trip at every size around the chunk boundary, and a
@@ -584,18 +741,18 @@ mod tests {
         assert!(!Vault::is_sealed_file(b"\xFF\xD8\xFF foto"));
     }
 
-    /// Finding 11: free text sealed into a text column opens only for its organization
-    /// and field; text written before sealing reads as it was.
+    /// Findings 11 and 5: free text sealed into a text column opens only for its
+    /// organization, field and record.
     #[test]
-    fn sealed_text_opens_for_its_field_and_organization_only() {
+    fn sealed_text_opens_for_its_field_organization_and_record_only() {
         let (v, _) = vault_with_key(7);
-        let s = v.sealer(7, 1).expect("sealer").seal_text("attempt.notes", "Vimos a Ana López").expect("seal");
-        assert!(is_sealed_text(&s) && !s.contains("Ana"));
-        assert_eq!(v.open_text(7, "attempt.notes", &s).expect("open"), "Vimos a Ana López");
-        assert!(v.open_text(7, "attempt.official", &s).is_err());
-        assert!(v.open_text(8, "attempt.notes", &s).is_err());
-        assert_eq!(v.open_text(7, "attempt.notes", "escrito antes").expect("plain"), "escrito antes");
-        assert!(v.open_text(7, "attempt.notes", &format!("{TEXT_MARK}no es base64")).is_err());
+        let s = v.sealer(7, 1).expect("sealer").seal_text("attempt.notes", 4, "Vimos a Ana López").expect("seal");
+        assert!(is_sealed_text(&s) && !s.contains("Ana") && !Vault::text_needs_reseal(&s));
+        assert_eq!(v.open_text(7, "attempt.notes", 4, &s).expect("open"), "Vimos a Ana López");
+        assert!(v.open_text(7, "attempt.official", 4, &s).is_err());
+        assert!(v.open_text(8, "attempt.notes", 4, &s).is_err());
+        assert!(v.open_text(7, "attempt.notes", 5, &s).is_err());
+        assert!(v.open_text(7, "attempt.notes", 4, &format!("{TEXT_MARK}no es base64")).is_err());
         assert!(v.sealer(8, 1).is_err(), "no key, no sealer");
     }
 

@@ -265,8 +265,14 @@ async fn sealed_notes_stay_private_and_encrypted() {
                 query_bytes(db, &sql).await
             }
         };
-        assert!(thief.open(org_a, "facility_note.body", &sealed(note.id).await).is_ok(), "written before: exposed");
-        assert!(thief.open(org_a, "facility_note.body", &sealed(later.id).await).is_err(), "written after: not");
+        assert!(
+            thief.open(org_a, "facility_note.body", note.id, &sealed(note.id).await).is_ok(),
+            "written before: exposed"
+        );
+        assert!(
+            thief.open(org_a, "facility_note.body", later.id, &sealed(later.id).await).is_err(),
+            "written after: not"
+        );
         assert_eq!(store.facility_notes(org_a, f.id).await.expect("notes").len(), 2);
         let reopened = open(&db, &new).await;
         assert_eq!(reopened.facility_notes(org_a, f.id).await.expect("notes")[0].body, secret);
@@ -507,7 +513,7 @@ async fn an_import_is_one_audit_entry_that_still_catches_any_changed_row() {
         assert!(!imported.contains("Subdirector de guardia"), "the official is sealed in the history: {imported}");
         let mut shown: serde_json::Value = serde_json::from_str(&imported).expect("json");
         shown["official"] = serde_json::json!(store
-            .open_text(b, "attempt.official", shown["official"].as_str().expect("sealed"))
+            .open_recorded_text(b, "attempt.official", id, shown["official"].as_str().expect("sealed"))
             .await
             .expect("opens"));
         assert_eq!(shown, serde_json::from_str::<serde_json::Value>(&original.content_json()).expect("json"));
@@ -1314,5 +1320,141 @@ async fn sealed_values_and_files_moved_between_records_are_caught() {
         assert!(matches!(store.blob(&shas[1]).await, Err(StoreError::Corrupt(_))), "it does not open as the other");
         let report = store.verify_audit().await.expect("verify");
         assert!(report.problems.iter().any(|p| p.contains(&shas[1]) && p.contains("altered")), "{:?}", report.problems);
+    }
+}
+
+/// Issue #22 finding 5: values sealed before they named their record, as an older
+/// version left them, are re-sealed once as the store opens, each change recorded;
+/// everything reads as written, the history still opens, and from then on a value
+/// moved to another record, or an older value put back, does not open.
+#[tokio::test]
+async fn values_sealed_before_they_named_their_record_are_bound_as_the_store_opens() {
+    use vigia_domain::access::Outcome;
+    use vigia_domain::case::{EventDraft, EventKind};
+    use vigia_domain::statement::ReviewStatus;
+    for db in TestDb::all().await {
+        let key = MasterKey::generate().expect("key");
+        let (store, ana, beto) = seeded(&db, &key).await;
+        let (a, b) = (ana.org_id.expect("a"), beto.org_id.expect("b"));
+        let ana_id = ana.user_id.expect("ana");
+        let f = store.create_facility(&ana, draft("Siglo XXI", Some(960))).await.expect("f").id;
+        let mut said = attempt(f, 0, Outcome::Denied, true);
+        said.notes = Some("Vimos a Ana López en la reja".into());
+        let made = store.create_attempt(&ana, a, said.clone()).await.expect("attempt");
+        let imp = store
+            .import_attempts(&ana, a, vec![said.clone(), attempt(f, 1, Outcome::Granted, true)])
+            .await
+            .expect("import");
+        let c1 = store.create_case(&ana, a, case_draft("EXP-1", "María Pérez")).await.expect("c1");
+        let c2 = store.create_case(&ana, a, case_draft("EXP-2", "Juana Díaz")).await.expect("c2");
+        let ev = |note: &str| EventDraft {
+            kind: EventKind::Detained,
+            on: "2020-01-20".parse().expect("date"),
+            time: None,
+            facility_id: None,
+            ground: None,
+            decision: None,
+            note: Some(note.into()),
+        };
+        let e1 = store.add_case_event(&ana, a, c1.id, ev("Le quitaron el teléfono")).await.expect("event");
+        let e2 = store.add_case_event(&ana, a, c1.id, ev("Duplicado")).await.expect("event");
+        store.void_case_event(&ana, a, c1.id, e2.id, "Lo capturó Marta dos veces").await.expect("void");
+        let doc = store
+            .add_case_document(&ana, a, c1.id, "acta-maria-perez.pdf", "application/pdf", b"%PDF-1.4 acta")
+            .await
+            .expect("doc");
+        store.add_facility_note(&ana, a, f, "El director se llama Ramiro").await.expect("note");
+        store.create_webhook(&beto, b, "http://127.0.0.1:9/hook", "secreto-compartido").await.expect("hook");
+        store
+            .review_detection(&ana, a, "contradiction:1", ReviewStatus::Confirmed, "Lo dijo Ramiro")
+            .await
+            .expect("review");
+        let today: jiff::civil::Date = "2020-03-11".parse().expect("date");
+        let report = serde_json::json!({"facility_id": f, "on": "2020-03-10",
+            "population": {"total": 180},
+            "sections": {"legal_safeguards": {"access_to_lawyer": "no", "observations": "Sin lista de abogados"}},
+            "findings": [{"section": "material_conditions", "severity": 4, "description": "Colchonetas en el patio"}],
+            "interview_notes": "Yolanda M. relata 45 días detenida"});
+        let visit = vigia_domain::visit::validate_visit(&report, today, Some(960)).expect("visit");
+        let (v, _) = store.record_visit(&ana, a, "visita-1", visit).await.expect("visit");
+        store.totp_setup(ana_id, a, b"12345678901234567890", vigia_store::now_micros()).await.expect("totp");
+
+        // The rows as an older version left them: a row refuses every such value.
+        let aged = store.seal_as_before_for_tests().await.expect("as before");
+        assert!(aged >= 16, "{aged} values sealed as before");
+        assert!(store.case(a, c1.id).await.is_err(), "a row refuses a value that names no record");
+        let report = store.verify_audit().await.expect("verify");
+        assert!(report.ok(), "{:?}", report.problems);
+        let old_person = query_bytes(&db, &format!("SELECT person_sealed FROM cases WHERE id = {}", c1.id)).await;
+        let head = report.head_seq;
+        store.close().await;
+
+        // Opened again: every value re-sealed, each row's change recorded.
+        let store = open(&db, &key).await;
+        let n = store.reseals_after(head).await.expect("entries").expect("only re-seal entries follow");
+        assert!(n >= 10, "{n} rows recorded as re-sealed");
+        let report = store.verify_audit().await.expect("verify");
+        assert!(report.ok(), "{:?}", report.problems);
+        assert_eq!(store.case(a, c1.id).await.expect("case").expect("c1").fields.reference, "EXP-1");
+        assert_eq!(store.read_case_sealed(&ana, a, c1.id).await.expect("sealed").person.full_name, "María Pérez");
+        let notes = store.read_case_sealed(&ana, a, c1.id).await.expect("sealed").notes;
+        assert_eq!(notes.get(&e1.id).map(String::as_str), Some("Le quitaron el teléfono"));
+        let events = store.case_events(a, c1.id).await.expect("events");
+        assert_eq!(
+            events.iter().find(|e| e.id == e2.id).and_then(|e| e.void_reason.as_deref()),
+            Some("Lo capturó Marta dos veces")
+        );
+        let (shown, bytes) = store.read_case_document(&ana, a, doc.id).await.expect("document");
+        assert_eq!((shown.filename.as_str(), bytes.as_slice()), ("acta-maria-perez.pdf", &b"%PDF-1.4 acta"[..]));
+        assert_eq!(store.facility_notes(a, f).await.expect("notes")[0].body, "El director se llama Ramiro");
+        assert_eq!(store.detection_reviews().await.expect("reviews")[0].reason, "Lo dijo Ramiro");
+        assert_eq!(store.attempt(a, made.id).await.expect("a").expect("made").draft.notes, said.notes);
+        assert_eq!(store.attempt(a, imp.first_id).await.expect("a").expect("imported").draft.notes, said.notes);
+        let opened = store.visit(a, v.id).await.expect("visit").expect("v");
+        assert_eq!(opened.draft.findings[0].description, "Colchonetas en el patio");
+        assert_eq!(
+            store.read_visit_notes(&ana, a, v.id).await.expect("notes").as_deref(),
+            Some("Yolanda M. relata 45 días detenida")
+        );
+        assert_eq!(store.totp(ana_id, a).await.expect("totp").expect("set").secret, b"12345678901234567890");
+        store.raise_alert(b, "episode", "episode:2020-01-14", None, "{}").await.expect("alert");
+        let due = store.claim_deliveries(vigia_store::now_micros() + 1_000_000, 60_000_000, 10).await.expect("claim");
+        assert_eq!(due[0].secret, "secreto-compartido");
+        // The history keeps each version as written and still opens the older ones.
+        let history = store.history(RecordType::Case, c1.id, Some(a)).await.expect("history");
+        assert_eq!(history.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["create", "update", "reseal"]);
+        for e in &history {
+            let content: serde_json::Value = serde_json::from_str(&e.content).expect("json");
+            let reference = content["reference"].as_str().expect("sealed");
+            assert_eq!(store.open_recorded_text(a, "case.reference", c1.id, reference).await.expect("opens"), "EXP-1");
+        }
+        // Done once: opening again changes nothing.
+        let seq = store.verify_audit().await.expect("verify").head_seq;
+        store.close().await;
+        let store = open(&db, &key).await;
+        assert_eq!(store.verify_audit().await.expect("verify").head_seq, seq);
+
+        // From now on a value moved to another record of the organization, or the
+        // older value put back, does not open, and the audit names the row.
+        let swap = "UPDATE cases SET person_sealed = (SELECT person_sealed FROM cases WHERE id = {c2}) WHERE id = {c1}";
+        raw(&db, &swap.replace("{c1}", &c1.id.to_string()).replace("{c2}", &c2.id.to_string())).await;
+        assert!(store.read_case_sealed(&ana, a, c1.id).await.is_err(), "another case's person does not open here");
+        let report = store.verify_audit().await.expect("verify");
+        assert!(
+            report.problems.iter().any(|p| p.contains(&format!("case {} differs", c1.id))),
+            "{:?}",
+            report.problems
+        );
+        let put_back = match db.backend {
+            Backend::Sqlite => {
+                format!("UPDATE cases SET person_sealed = X'{}' WHERE id = {}", hex::encode(&old_person), c1.id)
+            }
+            Backend::Postgres => {
+                format!("UPDATE cases SET person_sealed = '\\x{}' WHERE id = {}", hex::encode(&old_person), c1.id)
+            }
+        };
+        raw(&db, &put_back).await;
+        assert!(store.read_case_sealed(&ana, a, c1.id).await.is_err(), "a value sealed before does not open in a row");
+        let _ = beto;
     }
 }

@@ -953,11 +953,13 @@ pub async fn opened_text(st: &AppState, entries: &[vigia_store::HistoryEntry]) -
     for e in entries {
         let content: JsonMap = serde_json::from_str(&e.content).unwrap_or_default();
         let org = content.get("org_id").and_then(serde_json::Value::as_i64).unwrap_or_default();
+        // Text is sealed for the record the version is of.
+        let record = content.get("id").and_then(serde_json::Value::as_i64).unwrap_or_default();
         let mut opened = JsonMap::new();
         for (key, field) in SEALED_TEXT {
             if let Some(text) = content.get(key).and_then(serde_json::Value::as_str) {
                 if vigia_store::vault::is_sealed_text(text) {
-                    opened.insert(key.into(), st.store.open_text(org, field, text).await?.into());
+                    opened.insert(key.into(), st.store.open_recorded_text(org, field, record, text).await?.into());
                 }
             }
         }

@@ -686,3 +686,130 @@ async fn older_copies_of_security_rows_are_refused() {
         }
     }
 }
+
+/// Whether a stored sealed value (bytes as `{"base64": …}`, or text with the mark)
+/// names its record: format `0x03`. `None` for a value that is not sealed data.
+fn names_its_record(v: &Value) -> Option<bool> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let bytes = match v {
+        Value::Object(m) => b64.decode(m.get("base64")?.as_str()?).ok()?,
+        Value::String(s) => match s.strip_prefix(vigia_store::vault::TEXT_MARK) {
+            Some(encoded) => b64.decode(encoded).ok()?,
+            // Text kept as it came: a value that was never sealed.
+            None => return Some(false),
+        },
+        _ => return None,
+    };
+    Some(bytes.first() == Some(&3))
+}
+
+/// Every sealed value the rows of an export hold, by table: how many, and how many
+/// do not name their record.
+fn sealed_values(file: &Path) -> std::collections::BTreeMap<String, (usize, usize)> {
+    const SEALED: [(&str, &[&str]); 10] = [
+        ("access_attempts", &["reason_text", "official", "notes"]),
+        ("cases", &["reference", "person_sealed"]),
+        ("case_events", &["note_sealed", "void_reason"]),
+        ("case_documents", &["data_sealed", "filename", "sha256"]),
+        ("facility_notes", &["body_sealed"]),
+        ("visits", &["notes_sealed"]),
+        ("webhooks", &["secret_sealed"]),
+        ("user_totp", &["secret_sealed"]),
+        ("detection_reviews", &["reason"]),
+        ("visit_text", &[]),
+    ];
+    let mut out = std::collections::BTreeMap::new();
+    for line in export_lines(file).iter().skip(1) {
+        let v: Value = serde_json::from_str(line).expect("json");
+        let (table, row) = (v["table"].as_str().unwrap_or_default(), &v["row"]);
+        let mut values: Vec<Value> = Vec::new();
+        if let Some((_, columns)) = SEALED.iter().find(|(t, _)| *t == table) {
+            values.extend(columns.iter().map(|c| row[*c].clone()).filter(|v| !v.is_null()));
+        }
+        if table == "visits" {
+            let report: Value = serde_json::from_str(row["report"].as_str().expect("report")).expect("report json");
+            values.extend(report["findings"].as_array().into_iter().flatten().map(|f| f["description"].clone()));
+            let sections = report["sections"].as_object().into_iter().flatten();
+            values.extend(sections.map(|(_, s)| s["observations"].clone()).filter(|o| !o.is_null()));
+        }
+        let e = out.entry(table.to_string()).or_insert((0, 0));
+        for value in &values {
+            let bound = names_its_record(value).unwrap_or_else(|| panic!("{table}: {value} is not sealed data"));
+            e.0 += 1;
+            e.1 += usize::from(!bound);
+        }
+    }
+    out
+}
+
+/// Finding 5, the upgrade: data written by the version before sealed values named
+/// their record (a real export of it, in `tests/fixtures`) imports into SQLite and
+/// PostgreSQL; every value in a row is re-sealed for its record as the data opens,
+/// each change recorded after the exported head; it verifies, and exports again.
+#[test]
+fn data_from_before_values_named_their_record_is_bound_on_import() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/before-record-binding");
+    let old = fixture.join("export.jsonl");
+    let before = sealed_values(&old);
+    for table in ["access_attempts", "cases", "case_events", "facility_notes", "visits"] {
+        assert!(before.get(table).is_some_and(|(n, old)| *n > 0 && old == n), "{table}: {before:?}");
+    }
+    let t = TempDir::new("bind_records");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let pg = std::env::var("VIGIA_TEST_DATABASE_URL").ok();
+    let pg_db = pg.as_ref().map(|url| rt.block_on(vigia_store::testing::TestDb::postgres(url)).expect("database"));
+    let mut targets = vec![("sqlite", None)];
+    match &pg_db {
+        Some(db) => targets.push(("postgres", Some(db.url.clone()))),
+        None => eprintln!("skipped: the PostgreSQL leg of the upgrade import (VIGIA_TEST_DATABASE_URL not set)"),
+    }
+    for (name, url) in targets {
+        let dir = t.0.join(name);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join("master.key"), std::fs::read(fixture.join("master.key")).expect("key")).expect("key");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.join("master.key"), std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
+        let db: Vec<&str> = url.as_deref().map(|u| vec!["--database-url", u]).unwrap_or_default();
+        let go = |args: &[&str]| {
+            let mut all = args.to_vec();
+            all.extend(db.iter().copied());
+            run(&dir, &all)
+        };
+        let o = go(&["import", "--all", old.to_str().expect("p")]);
+        assert!(o.status.success(), "{name}: {:?}", text(&o));
+        let o = go(&["audit", "verify"]);
+        assert!(o.status.success(), "{name}: {:?}", text(&o));
+        let again = t.0.join(format!("{name}.jsonl"));
+        let o = go(&["export", "--all", again.to_str().expect("p")]);
+        assert!(o.status.success(), "{name}: {:?}", text(&o));
+        let after = sealed_values(&again);
+        for (table, (n, unbound)) in &after {
+            assert_eq!(
+                (*unbound, n),
+                (0, &before[table].0),
+                "{name}: {table}: every value, each now naming its record"
+            );
+        }
+        let lines = export_lines(&again);
+        let reseals = lines
+            .iter()
+            .filter(|l| l.contains("\"table\":\"audit_log\"") && l.contains("\"action\":\"reseal\""))
+            .count();
+        let originals = lines
+            .iter()
+            .filter(|l| l.contains("\"table\":\"audit_log\"") && l.contains("\"action\":\"original\""))
+            .count();
+        assert!(reseals >= before["cases"].0 / 2, "{name}: {reseals} rows recorded as re-sealed");
+        assert!(originals > 0, "{name}: imported attempts keep their version as imported");
+        // The new export is the whole story: it imports as it is, nothing to re-seal.
+        let next = t.0.join(format!("{name}-next"));
+        std::fs::create_dir_all(&next).expect("mkdir");
+        std::fs::copy(dir.join("master.key"), next.join("master.key")).expect("key");
+        let o = run(&next, &["import", "--all", again.to_str().expect("p")]);
+        assert!(o.status.success(), "{name} again: {:?}", text(&o));
+    }
+}

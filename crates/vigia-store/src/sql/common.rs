@@ -191,6 +191,18 @@ fn audit_insert(
 }
 
 impl WriteTx {
+    /// The id the next row of `table` gets, taken before its INSERT so that what is
+    /// sealed in it can name its record (review of keys, finding 5). On PostgreSQL the
+    /// identity hands it out; on SQLite writers hold the database, so nothing else
+    /// inserts meanwhile.
+    async fn next_id(&mut self, table: &'static str) -> Result<i64> {
+        let sql = match BACKEND {
+            Backend::Postgres => format!("SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id"),
+            Backend::Sqlite => format!("SELECT COALESCE(MAX(id), 0) + 1 AS id FROM {table}"),
+        };
+        Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *self.tx).await?.try_get("id")?)
+    }
+
     /// The organization a user belongs to, if any.
     async fn org_of_user(&mut self, user_id: i64) -> Result<Option<i64>> {
         Ok(sqlx::query("SELECT org_id FROM memberships WHERE user_id = $1")
@@ -376,8 +388,8 @@ const ATTEMPT_REASON: &str = "attempt.reason_text";
 const ATTEMPT_OFFICIAL: &str = "attempt.official";
 const ATTEMPT_NOTES: &str = "attempt.notes";
 
-/// The draft as stored: its free text sealed.
-fn seal_attempt_text(sealer: &crate::vault::Sealer, d: &mut AttemptDraft) -> Result<()> {
+/// The draft as stored for attempt `id`: its free text sealed.
+fn seal_attempt_text(sealer: &crate::vault::Sealer, id: i64, d: &mut AttemptDraft) -> Result<()> {
     for (field, value) in [
         (ATTEMPT_REASON, &mut d.reason_text),
         (ATTEMPT_OFFICIAL, &mut d.official),
@@ -385,7 +397,7 @@ fn seal_attempt_text(sealer: &crate::vault::Sealer, d: &mut AttemptDraft) -> Res
     ] {
         // Always sealed: a draft is plaintext, even one that looks sealed.
         if let Some(t) = value.as_mut() {
-            *t = sealer.seal_text(field, t)?;
+            *t = sealer.seal_text(field, id, t)?;
         }
     }
     Ok(())
@@ -394,14 +406,14 @@ fn seal_attempt_text(sealer: &crate::vault::Sealer, d: &mut AttemptDraft) -> Res
 /// The attempt as its readers see it: its free text opened (text written before
 /// sealing reads as it was).
 fn open_attempt_text(vault: &Vault, mut a: Attempt) -> Result<Attempt> {
-    let org = a.org_id;
+    let (org, id) = (a.org_id, a.id);
     for (field, value) in [
         (ATTEMPT_REASON, &mut a.draft.reason_text),
         (ATTEMPT_OFFICIAL, &mut a.draft.official),
         (ATTEMPT_NOTES, &mut a.draft.notes),
     ] {
         if let Some(t) = value.as_mut() {
-            *t = vault.open_text(org, field, t)?;
+            *t = vault.open_text(org, field, id, t)?;
         }
     }
     Ok(a)
@@ -862,8 +874,9 @@ impl AttemptPreparer {
         }
         let mut contents = Vec::with_capacity(chunk.len());
         let mut chunk = chunk;
-        for d in &mut chunk {
-            seal_attempt_text(&self.sealer, d)?;
+        // Each attempt's text is sealed for the id it is about to get.
+        for (next, d) in (self.last + 1..).zip(&mut chunk) {
+            seal_attempt_text(&self.sealer, next, d)?;
         }
         out.push((attempts_insert(&mut self.last, self.org_id, self.now, chunk, &mut contents), "attempt"));
         match &mut self.audited {
@@ -1295,8 +1308,8 @@ async fn write_case(w: &mut WriteTx, c: &Case, sealed: &[u8], reference_key: &st
     let f = &c.fields;
     let sql = if insert {
         "INSERT INTO cases (version, reference, facility_id, lawyer_user_id, nationality, sex, age_group, minor, \
-         languages, vulnerabilities, status, person_sealed, created_at, updated_at, reference_key, org_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id"
+         languages, vulnerabilities, status, person_sealed, created_at, updated_at, reference_key, org_id, id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id"
     } else {
         "UPDATE cases SET version = $1, reference = $2, facility_id = $3, lawyer_user_id = $4, nationality = $5, \
          sex = $6, age_group = $7, minor = $8, languages = $9, vulnerabilities = $10, status = $11, \
@@ -1304,7 +1317,7 @@ async fn write_case(w: &mut WriteTx, c: &Case, sealed: &[u8], reference_key: &st
          RETURNING id"
     };
     let vulns: Vec<&str> = f.vulnerabilities.iter().map(|v| v.as_str()).collect();
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let q = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(c.version)
         .bind(&f.reference)
         .bind(f.facility_id)
@@ -1320,10 +1333,8 @@ async fn write_case(w: &mut WriteTx, c: &Case, sealed: &[u8], reference_key: &st
         .bind(c.created_at)
         .bind(c.updated_at)
         .bind(reference_key)
-        .bind(c.org_id);
-    if !insert {
-        q = q.bind(c.id);
-    }
+        .bind(c.org_id)
+        .bind(c.id);
     let row = q.fetch_one(&mut *w.tx).await.map_err(|e| match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
             StoreError::Invalid(ValidationErrors::single("reference", "taken"))
@@ -1533,6 +1544,12 @@ fn review_record_id(key: &str, org_id: i64, by_org: bool) -> i64 {
     i64::from_str_radix(&h[..15], 16).unwrap_or(0)
 }
 
+/// The record a review's sealed reason names: one organization's review of one
+/// detection, whichever way its history numbers it.
+fn review_seal_id(key: &str, org_id: i64) -> i64 {
+    review_record_id(key, org_id, true)
+}
+
 const VISIT_NOTES_FIELD: &str = "visit.interview_notes";
 const VISIT_COLUMNS: &str = "id, org_id, facility_id, visited_on, report, notes_sealed, idempotency_key, author_user_id, created_at";
 
@@ -1555,13 +1572,13 @@ const VISIT_OBSERVATIONS: &str = "visit.observations";
 
 /// A visit report as stored: each finding's description and each section's
 /// observations sealed (finding 11); answers, counts and severities stay open.
-fn seal_visit_text(sealer: &crate::vault::Sealer, d: &mut VisitDraft) -> Result<()> {
+fn seal_visit_text(sealer: &crate::vault::Sealer, id: i64, d: &mut VisitDraft) -> Result<()> {
     for f in &mut d.findings {
-        f.description = sealer.seal_text(VISIT_FINDING, &f.description)?;
+        f.description = sealer.seal_text(VISIT_FINDING, id, &f.description)?;
     }
     for notes in d.sections.values_mut() {
         if let Some(o) = notes.observations.as_mut() {
-            *o = sealer.seal_text(VISIT_OBSERVATIONS, o)?;
+            *o = sealer.seal_text(VISIT_OBSERVATIONS, id, o)?;
         }
     }
     Ok(())
@@ -1570,11 +1587,11 @@ fn seal_visit_text(sealer: &crate::vault::Sealer, d: &mut VisitDraft) -> Result<
 /// A visit as its organization reads it (a report written before sealing reads as it was).
 fn open_visit_text(vault: &Vault, mut v: Visit) -> Result<Visit> {
     for f in &mut v.draft.findings {
-        f.description = vault.open_text(v.org_id, VISIT_FINDING, &f.description)?;
+        f.description = vault.open_text(v.org_id, VISIT_FINDING, v.id, &f.description)?;
     }
     for notes in v.draft.sections.values_mut() {
         if let Some(o) = notes.observations.as_mut() {
-            *o = vault.open_text(v.org_id, VISIT_OBSERVATIONS, o)?;
+            *o = vault.open_text(v.org_id, VISIT_OBSERVATIONS, v.id, o)?;
         }
     }
     Ok(v)
@@ -1647,6 +1664,12 @@ impl SqlStore {
                     let store = Self { pool, vault, blob_dir: blob_dir(url) };
                     store.seal_plain_evidence().await?;
                     store.index_case_references().await?;
+                    // A database that cannot take a write now (its head fails its
+                    // check) still opens, for `audit verify` to say why; its older
+                    // sealed values are refused until they are re-sealed.
+                    if let Err(e) = store.bind_sealed_to_records().await {
+                        tracing::error!(error = %e, "sealed values could not be bound to their records yet");
+                    }
                     return Ok(store);
                 }
                 Err(e) => last_err = e,
@@ -1754,9 +1777,11 @@ impl SqlStore {
             let sealed_sha: String = r.try_get("sealed_sha256")?;
             let sealed: Vec<u8> = r.try_get("data_sealed")?;
             cur.check(problems, RecordType::CaseDocument, a.id, &document_content(&a, &sealed_sha));
-            let plain_sha = self.vault.open_text(a.org_id, DOCUMENT_SHA, &a.sha256).unwrap_or_default();
+            // Whether the bytes are whole; whether they may sit in this row is the
+            // check above (and reads refuse a value that does not name its record).
+            let plain_sha = self.vault.open_recorded_text(a.org_id, DOCUMENT_SHA, a.id, &a.sha256).unwrap_or_default();
             let intact = sha256_hex(&sealed) == sealed_sha
-                && self.vault.open(a.org_id, DOCUMENT_FIELD, &sealed).is_ok_and(|b| sha256_hex(&b) == plain_sha);
+                && self.vault.open_recorded(a.org_id, DOCUMENT_FIELD, a.id, &sealed).is_ok_and(|b| sha256_hex(&b) == plain_sha);
             if !intact {
                 problems.push(format!("case document {} was altered: its sealed bytes no longer match its hashes", a.id));
             }
@@ -1846,24 +1871,23 @@ impl SqlStore {
 
     /// A case as stored: its reference sealed (finding 11), and the keyed hash that
     /// keeps references unique within the organization.
-    fn stored_case(&self, c: &Case, key_version: i64) -> Result<(Case, String)> {
+    fn stored_case(&self, c: &Case, sealer: &vault::Sealer) -> Result<(Case, String)> {
         let mut stored = c.clone();
         let reference = &c.fields.reference;
-        stored.fields.reference = self.vault.sealer(c.org_id, key_version)?.seal_text(CASE_REFERENCE, reference)?;
+        stored.fields.reference = sealer.seal_text(CASE_REFERENCE, c.id, reference)?;
         Ok((stored, self.vault.blind_index(c.org_id, CASE_REFERENCE, reference)?))
     }
 
     /// A case document as its readers see it: the file name opened.
     fn opened_document(&self, mut a: Attachment) -> Result<Attachment> {
-        a.filename = self.vault.open_text(a.org_id, DOCUMENT_NAME, &a.filename)?;
-        a.sha256 = self.vault.open_text(a.org_id, DOCUMENT_SHA, &a.sha256)?;
+        a.filename = self.vault.open_text(a.org_id, DOCUMENT_NAME, a.id, &a.filename)?;
+        a.sha256 = self.vault.open_text(a.org_id, DOCUMENT_SHA, a.id, &a.sha256)?;
         Ok(a)
     }
 
-    /// A case as its readers see it: the reference opened (one written before references
-    /// were sealed reads as it was).
+    /// A case as its readers see it: the reference opened.
     fn opened_case(&self, mut c: Case) -> Result<Case> {
-        c.fields.reference = self.vault.open_text(c.org_id, CASE_REFERENCE, &c.fields.reference)?;
+        c.fields.reference = self.vault.open_text(c.org_id, CASE_REFERENCE, c.id, &c.fields.reference)?;
         Ok(c)
     }
 
@@ -1876,7 +1900,8 @@ impl SqlStore {
             .await?;
         for r in &rows {
             let (id, org): (i64, i64) = (r.try_get("id")?, r.try_get("org_id")?);
-            let reference = self.vault.open_text(org, CASE_REFERENCE, &r.try_get::<String, _>("reference")?)?;
+            // These rows are older than the re-sealing that runs after this.
+            let reference = self.vault.open_recorded_text(org, CASE_REFERENCE, id, &r.try_get::<String, _>("reference")?)?;
             let key = self.vault.blind_index(org, CASE_REFERENCE, &reference)?;
             sqlx::query("UPDATE cases SET reference_key = $1 WHERE id = $2").bind(key).bind(id).execute(&self.pool).await?;
         }
@@ -2735,7 +2760,7 @@ impl crate::Store for SqlStore {
     }
 
     async fn totp_setup(&self, user_id: i64, org_id: i64, secret: &[u8], now: Micros) -> Result<()> {
-        let sealed = self.vault.seal(org_id, self.current_key_version(org_id).await?, TOTP_FIELD, secret)?;
+        let sealed = self.vault.seal(org_id, self.current_key_version(org_id).await?, TOTP_FIELD, user_id, secret)?;
         let mut tx = self.pool.begin().await?;
         let enabled = sqlx::query("SELECT enabled_at FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL")
             .bind(user_id)
@@ -2778,7 +2803,7 @@ impl crate::Store for SqlStore {
         let sealed: Vec<u8> = r.try_get("secret_sealed")?;
         let enabled: Option<i64> = r.try_get("enabled_at")?;
         Ok(Some(TotpState {
-            secret: self.vault.open(org_id, TOTP_FIELD, &sealed)?.to_vec(),
+            secret: self.vault.open(org_id, TOTP_FIELD, user_id, &sealed)?.to_vec(),
             enabled: enabled.is_some(),
             last_step: r.try_get("last_step")?,
         }))
@@ -3299,8 +3324,7 @@ impl crate::Store for SqlStore {
     }
 
     async fn add_facility_note(&self, actor: &Actor, org_id: i64, facility_id: i64, body: &str) -> Result<FacilityNote> {
-        let version = self.current_key_version(org_id).await?;
-        let sealed = self.vault.seal(org_id, version, NOTE_FIELD, body.as_bytes())?;
+        let sealer = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?;
         let mut w = self.begin().await?;
         let exists = sqlx::query("SELECT id FROM facilities WHERE id = $1")
             .bind(facility_id)
@@ -3309,18 +3333,20 @@ impl crate::Store for SqlStore {
         if exists.is_none() {
             return Err(StoreError::NotFound);
         }
-        let id: i64 = sqlx::query(
-            "INSERT INTO facility_notes (org_id, facility_id, author_user_id, body_sealed, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        let id = w.next_id("facility_notes").await?;
+        let sealed = sealer.seal(NOTE_FIELD, id, body.as_bytes())?;
+        sqlx::query(
+            "INSERT INTO facility_notes (id, org_id, facility_id, author_user_id, body_sealed, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
+        .bind(id)
         .bind(org_id)
         .bind(facility_id)
         .bind(actor.user_id)
         .bind(&sealed)
         .bind(w.now)
-        .fetch_one(&mut *w.tx)
-        .await?
-        .try_get("id")?;
+        .execute(&mut *w.tx)
+        .await?;
         let content = note_content(id, org_id, facility_id, actor.user_id, &sealed);
         w.audit(actor, Some(org_id), "create", RecordType::FacilityNote, id, &content).await?;
         let created_at = w.now;
@@ -3340,9 +3366,10 @@ impl crate::Store for SqlStore {
         rows.iter()
             .map(|r| {
                 let sealed: Vec<u8> = r.try_get("body_sealed")?;
-                let body = self.vault.open(org_id, NOTE_FIELD, &sealed)?;
+                let id: i64 = r.try_get("id")?;
+                let body = self.vault.open(org_id, NOTE_FIELD, id, &sealed)?;
                 Ok(FacilityNote {
-                    id: r.try_get("id")?,
+                    id,
                     org_id: r.try_get("org_id")?,
                     facility_id: r.try_get("facility_id")?,
                     author_user_id: r.try_get("author_user_id")?,
@@ -3439,7 +3466,7 @@ impl crate::Store for SqlStore {
         count_daily(&mut delta, &zones, org_id, &draft, 1)?;
         let a = Attempt { id, org_id, version: version + 1, draft, created_at: row.try_get("created_at")?, updated_at: w.now };
         let mut stored = a.clone();
-        seal_attempt_text(&self.vault.sealer(org_id, self.current_key_version(org_id).await?)?, &mut stored.draft)?;
+        seal_attempt_text(&self.vault.sealer(org_id, self.current_key_version(org_id).await?)?, id, &mut stored.draft)?;
         let update = sqlx::query(
             "UPDATE access_attempts SET version = $1, facility_id = $2, requested_at = $3, attempted_at = $4, \
              purpose = $5, team_size = $6, people_to_see = $7, outcome = $8, reason_category = $9, reason_text = $10, \
@@ -3645,8 +3672,8 @@ impl crate::Store for SqlStore {
         Ok((row.try_get("version")?, row.try_get("generation")?))
     }
 
-    async fn open_text(&self, org_id: i64, field: &str, stored: &str) -> Result<String> {
-        self.opened(|| Ok(self.vault.open_text(org_id, field, stored)?)).await
+    async fn open_recorded_text(&self, org_id: i64, field: &str, record: i64, stored: &str) -> Result<String> {
+        self.opened(|| Ok(self.vault.open_recorded_text(org_id, field, record, stored)?)).await
     }
 
     async fn data_version(&self) -> Result<(i64, i64, i64)> {
@@ -3691,15 +3718,15 @@ impl crate::Store for SqlStore {
     }
 
     async fn create_case(&self, actor: &Actor, org_id: i64, draft: CaseDraft) -> Result<Case> {
-        let version = self.current_key_version(org_id).await?;
+        let sealer = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?;
         let person = serde_json::to_vec(&draft.person).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let sealed = self.vault.seal(org_id, version, PERSON_FIELD, &person)?;
         let mut w = self.begin().await?;
         check_case_links(&mut w, org_id, &draft.fields).await?;
-        let mut c = Case { id: 0, org_id, version: 1, fields: draft.fields, created_at: w.now, updated_at: w.now };
-        let (mut stored, key) = self.stored_case(&c, version)?;
-        c.id = write_case(&mut w, &stored, &sealed, &key, true).await?;
-        stored.id = c.id;
+        let id = w.next_id("cases").await?;
+        let c = Case { id, org_id, version: 1, fields: draft.fields, created_at: w.now, updated_at: w.now };
+        let sealed = sealer.seal(PERSON_FIELD, id, &person)?;
+        let (stored, key) = self.stored_case(&c, &sealer)?;
+        write_case(&mut w, &stored, &sealed, &key, true).await?;
         w.audit(actor, Some(org_id), "create", RecordType::Case, c.id, &case_content(&stored, &sealed)).await?;
         w.commit().await?;
         Ok(c)
@@ -3713,9 +3740,9 @@ impl crate::Store for SqlStore {
         expected_version: Option<i64>,
         draft: CaseDraft,
     ) -> Result<Case> {
-        let version = self.current_key_version(org_id).await?;
+        let sealer = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?;
         let person = serde_json::to_vec(&draft.person).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let sealed = self.vault.seal(org_id, version, PERSON_FIELD, &person)?;
+        let sealed = sealer.seal(PERSON_FIELD, id, &person)?;
         let mut w = self.begin().await?;
         let row = sqlx::query("SELECT version, created_at FROM cases WHERE id = $1 AND org_id = $2")
             .bind(id)
@@ -3736,7 +3763,7 @@ impl crate::Store for SqlStore {
             created_at: row.try_get("created_at")?,
             updated_at: w.now,
         };
-        let (stored, key) = self.stored_case(&c, version)?;
+        let (stored, key) = self.stored_case(&c, &sealer)?;
         write_case(&mut w, &stored, &sealed, &key, false).await?;
         w.audit(actor, Some(org_id), "update", RecordType::Case, id, &case_content(&stored, &sealed)).await?;
         w.commit().await?;
@@ -3773,7 +3800,7 @@ impl crate::Store for SqlStore {
             .await?
             .ok_or(StoreError::NotFound)?;
         let sealed: Vec<u8> = row.try_get("person_sealed")?;
-        let person: Person = serde_json::from_slice(&self.vault.open(org_id, PERSON_FIELD, &sealed)?)
+        let person: Person = serde_json::from_slice(&self.vault.open(org_id, PERSON_FIELD, id, &sealed)?)
             .map_err(|e| StoreError::Corrupt(format!("case {id} person: {e}")))?;
         let mut notes = std::collections::BTreeMap::new();
         let rows = sqlx::query("SELECT id, note_sealed FROM case_events WHERE case_id = $1 AND note_sealed IS NOT NULL")
@@ -3782,8 +3809,9 @@ impl crate::Store for SqlStore {
             .await?;
         for r in &rows {
             let sealed: Vec<u8> = r.try_get("note_sealed")?;
-            let text = self.vault.open(org_id, EVENT_NOTE_FIELD, &sealed)?;
-            notes.insert(r.try_get::<i64, _>("id")?, String::from_utf8_lossy(&text).into_owned());
+            let event: i64 = r.try_get("id")?;
+            let text = self.vault.open(org_id, EVENT_NOTE_FIELD, event, &sealed)?;
+            notes.insert(event, String::from_utf8_lossy(&text).into_owned());
         }
         let content = serde_json::json!({
             "case_id": id, "org_id": org_id, "reader_user_id": actor.user_id,
@@ -3796,10 +3824,7 @@ impl crate::Store for SqlStore {
     }
 
     async fn add_case_event(&self, actor: &Actor, org_id: i64, case_id: i64, draft: EventDraft) -> Result<CaseEvent> {
-        let sealed = match &draft.note {
-            Some(n) => Some(self.vault.seal(org_id, self.current_key_version(org_id).await?, EVENT_NOTE_FIELD, n.as_bytes())?),
-            None => None,
-        };
+        let sealer = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?;
         let mut w = self.begin().await?;
         let owned = sqlx::query("SELECT id FROM cases WHERE id = $1 AND org_id = $2")
             .bind(case_id)
@@ -3815,9 +3840,11 @@ impl crate::Store for SqlStore {
             }
         }
         let d = &draft;
-        let id: i64 = sqlx::query(
+        let id = w.next_id("case_events").await?;
+        let sealed = d.note.as_ref().map(|n| sealer.seal(EVENT_NOTE_FIELD, id, n.as_bytes())).transpose()?;
+        sqlx::query(
             "INSERT INTO case_events (case_id, org_id, kind, occurred_on, occurred_time, facility_id, ground, decision, \
-             note_sealed, author_user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+             note_sealed, author_user_id, created_at, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(case_id)
         .bind(org_id)
@@ -3830,9 +3857,9 @@ impl crate::Store for SqlStore {
         .bind(sealed.as_deref())
         .bind(actor.user_id)
         .bind(w.now)
-        .fetch_one(&mut *w.tx)
-        .await?
-        .try_get("id")?;
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
         let e = CaseEvent {
             id,
             case_id,
@@ -3880,7 +3907,7 @@ impl crate::Store for SqlStore {
         }
         let sealed: Option<Vec<u8>> = row.try_get("note_sealed")?;
         // The reason can name a person (finding 11): sealed, here and in the history.
-        let stored = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?.seal_text(VOID_REASON, reason)?;
+        let stored = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?.seal_text(VOID_REASON, event_id, reason)?;
         e.voided_at = Some(w.now);
         e.void_reason = Some(stored.clone());
         sqlx::query("UPDATE case_events SET voided_at = $1, void_reason = $2 WHERE id = $3")
@@ -3902,7 +3929,7 @@ impl crate::Store for SqlStore {
         let opened = |r: &DbRow| {
             let mut e = event_from_row(r)?;
             if let Some(reason) = e.void_reason.as_mut() {
-                *reason = self.vault.open_text(org_id, VOID_REASON, reason)?;
+                *reason = self.vault.open_text(org_id, VOID_REASON, e.id, reason)?;
             }
             Ok(e)
         };
@@ -3965,12 +3992,7 @@ impl crate::Store for SqlStore {
         bytes: &[u8],
     ) -> Result<Attachment> {
         let sha = sha256_hex(bytes);
-        let version = self.current_key_version(org_id).await?;
-        let sealed = self.vault.seal(org_id, version, DOCUMENT_FIELD, bytes)?;
-        // A document's file name can name its person (finding 11): sealed too.
-        let sealer = self.vault.sealer(org_id, version)?;
-        let stored_name = sealer.seal_text(DOCUMENT_NAME, filename)?;
-        let stored_sha = sealer.seal_text(DOCUMENT_SHA, &sha)?;
+        let sealer = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?;
         let mut w = self.begin().await?;
         let owned = sqlx::query("SELECT id FROM cases WHERE id = $1 AND org_id = $2")
             .bind(case_id)
@@ -3980,10 +4002,16 @@ impl crate::Store for SqlStore {
         if owned.is_none() {
             return Err(StoreError::NotFound);
         }
-        let id: i64 = sqlx::query(
-            "INSERT INTO case_documents (org_id, case_id, sha256, sealed_sha256, filename, content_type, size, data_sealed, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        let id = w.next_id("case_documents").await?;
+        let sealed = sealer.seal(DOCUMENT_FIELD, id, bytes)?;
+        // A document's file name can name its person (finding 11): sealed too.
+        let stored_name = sealer.seal_text(DOCUMENT_NAME, id, filename)?;
+        let stored_sha = sealer.seal_text(DOCUMENT_SHA, id, &sha)?;
+        sqlx::query(
+            "INSERT INTO case_documents (id, org_id, case_id, sha256, sealed_sha256, filename, content_type, size, data_sealed, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
+        .bind(id)
         .bind(org_id)
         .bind(case_id)
         .bind(&stored_sha)
@@ -3993,9 +4021,8 @@ impl crate::Store for SqlStore {
         .bind(bytes.len() as i64)
         .bind(&sealed)
         .bind(w.now)
-        .fetch_one(&mut *w.tx)
-        .await?
-        .try_get("id")?;
+        .execute(&mut *w.tx)
+        .await?;
         let mut a = Attachment {
             id,
             org_id,
@@ -4031,7 +4058,7 @@ impl crate::Store for SqlStore {
             .ok_or(StoreError::NotFound)?;
         let a = self.opened(|| self.opened_document(document_from_row(&row)?)).await?;
         let sealed: Vec<u8> = row.try_get("data_sealed")?;
-        let bytes = self.vault.open(org_id, DOCUMENT_FIELD, &sealed)?.to_vec();
+        let bytes = self.vault.open(org_id, DOCUMENT_FIELD, id, &sealed)?.to_vec();
         if sha256_hex(&bytes) != a.sha256 {
             return Err(StoreError::Corrupt(format!("case document {id} does not match its hash")));
         }
@@ -4178,7 +4205,7 @@ impl crate::Store for SqlStore {
         status: ReviewStatus,
         reason: &str,
     ) -> Result<Review> {
-        let stored = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?.seal_text(REVIEW_REASON, reason)?;
+        let stored = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?.seal_text(REVIEW_REASON, review_seal_id(key, org_id), reason)?;
         let mut w = self.begin().await?;
         // One review per organization and detection: writing again replaces the
         // organization's own review (the audit history keeps the earlier one), never
@@ -4220,7 +4247,7 @@ impl crate::Store for SqlStore {
             .await?;
         let opened = |row: &DbRow| {
             let mut r = review_from_row(row)?;
-            r.reason = self.vault.open_text(r.org_id, REVIEW_REASON, &r.reason)?;
+            r.reason = self.vault.open_text(r.org_id, REVIEW_REASON, review_seal_id(&r.key, r.org_id), &r.reason)?;
             Ok(r)
         };
         self.opened(|| rows.iter().map(opened).collect()).await
@@ -4230,15 +4257,7 @@ impl crate::Store for SqlStore {
         let notes = draft.interview_notes.clone();
         let mut plain = draft.clone();
         plain.interview_notes = None;
-        let version = self.current_key_version(org_id).await?;
-        // Findings and observations are free text that can name a person (finding 11).
-        let mut stored = plain.clone();
-        seal_visit_text(&self.vault.sealer(org_id, version)?, &mut stored)?;
-        let report = serde_json::to_string(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let sealed = match &notes {
-            Some(n) => Some(self.vault.seal(org_id, version, VISIT_NOTES_FIELD, n.as_bytes())?),
-            None => None,
-        };
+        let sealer = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?;
         let mut w = self.begin().await?;
         let sql = format!("SELECT {VISIT_COLUMNS} FROM visits WHERE org_id = $1 AND idempotency_key = $2");
         if let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(key).fetch_optional(&mut *w.tx).await? {
@@ -4252,7 +4271,9 @@ impl crate::Store for SqlStore {
             let stored_notes: Option<Vec<u8>> = row.try_get("notes_sealed")?;
             let same_notes = match (&stored_notes, &notes) {
                 (None, None) => true,
-                (Some(s), Some(n)) => self.vault.open(org_id, VISIT_NOTES_FIELD, s).is_ok_and(|p| p.as_slice() == n.as_bytes()),
+                (Some(s), Some(n)) => {
+                    self.vault.open(org_id, VISIT_NOTES_FIELD, existing.id, s).is_ok_and(|p| p.as_slice() == n.as_bytes())
+                }
                 _ => false,
             };
             return if existing.draft == plain && same_notes {
@@ -4264,10 +4285,17 @@ impl crate::Store for SqlStore {
         if sqlx::query("SELECT id FROM facilities WHERE id = $1").bind(draft.facility_id).fetch_optional(&mut *w.tx).await?.is_none() {
             return Err(StoreError::Invalid(ValidationErrors::single("facility_id", "unknown_facility")));
         }
-        let id: i64 = sqlx::query(
-            "INSERT INTO visits (org_id, facility_id, visited_on, report, notes_sealed, idempotency_key, author_user_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        let id = w.next_id("visits").await?;
+        // Findings and observations are free text that can name a person (finding 11).
+        let mut stored = plain.clone();
+        seal_visit_text(&sealer, id, &mut stored)?;
+        let report = serde_json::to_string(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let sealed = notes.as_ref().map(|n| sealer.seal(VISIT_NOTES_FIELD, id, n.as_bytes())).transpose()?;
+        sqlx::query(
+            "INSERT INTO visits (id, org_id, facility_id, visited_on, report, notes_sealed, idempotency_key, author_user_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
+        .bind(id)
         .bind(org_id)
         .bind(draft.facility_id)
         .bind(draft.on.to_string())
@@ -4276,9 +4304,8 @@ impl crate::Store for SqlStore {
         .bind(key)
         .bind(actor.user_id)
         .bind(w.now)
-        .fetch_one(&mut *w.tx)
-        .await?
-        .try_get("id")?;
+        .execute(&mut *w.tx)
+        .await?;
         let mut v = Visit {
             id,
             org_id,
@@ -4318,7 +4345,7 @@ impl crate::Store for SqlStore {
             .ok_or(StoreError::NotFound)?;
         let sealed: Option<Vec<u8>> = row.try_get("notes_sealed")?;
         let Some(sealed) = sealed else { return Ok(None) };
-        let text = String::from_utf8_lossy(&self.vault.open(org_id, VISIT_NOTES_FIELD, &sealed)?).into_owned();
+        let text = String::from_utf8_lossy(&self.vault.open(org_id, VISIT_NOTES_FIELD, id, &sealed)?).into_owned();
         let content = serde_json::json!({"visit_id": id, "org_id": org_id, "reader_user_id": actor.user_id, "fields": ["interview_notes"]}).to_string();
         w.audit(actor, Some(org_id), "read_sealed", RecordType::VisitRead, id, &content).await?;
         w.commit().await?;
@@ -4458,20 +4485,19 @@ impl crate::Store for SqlStore {
     }
 
     async fn create_webhook(&self, actor: &Actor, org_id: i64, url: &str, secret: &str) -> Result<Webhook> {
-        let version = self.current_key_version(org_id).await?;
-        let sealed = self.vault.seal(org_id, version, WEBHOOK_FIELD, secret.as_bytes())?;
+        let sealer = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?;
         let mut w = self.begin().await?;
-        let id: i64 = sqlx::query(
-            "INSERT INTO webhooks (org_id, url, secret_sealed, active, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(org_id)
-        .bind(url)
-        .bind(&sealed)
-        .bind(true)
-        .bind(w.now)
-        .fetch_one(&mut *w.tx)
-        .await?
-        .try_get("id")?;
+        let id = w.next_id("webhooks").await?;
+        let sealed = sealer.seal(WEBHOOK_FIELD, id, secret.as_bytes())?;
+        sqlx::query("INSERT INTO webhooks (id, org_id, url, secret_sealed, active, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(id)
+            .bind(org_id)
+            .bind(url)
+            .bind(&sealed)
+            .bind(true)
+            .bind(w.now)
+            .execute(&mut *w.tx)
+            .await?;
         let hook = Webhook { id, org_id, url: url.to_string(), active: true, deleted: false, created_at: w.now };
         w.audit(actor, Some(org_id), "create", RecordType::Webhook, id, &hook.content_json()).await?;
         w.commit().await?;
@@ -4621,7 +4647,7 @@ impl crate::Store for SqlStore {
                 }
             }
             let sealed: Vec<u8> = hook.try_get("secret_sealed")?;
-            let secret = String::from_utf8_lossy(&self.vault.open(org_id, WEBHOOK_FIELD, &sealed)?).into_owned();
+            let secret = String::from_utf8_lossy(&self.vault.open(org_id, WEBHOOK_FIELD, webhook_id, &sealed)?).into_owned();
             let payload: String = sqlx::query("SELECT payload FROM alerts WHERE id = $1")
                 .bind(alert_id)
                 .fetch_one(&self.pool)
@@ -4757,6 +4783,27 @@ impl crate::Store for SqlStore {
             .transpose()?)
     }
 
+    async fn seal_as_before_for_tests(&self) -> Result<usize> {
+        if !cfg!(debug_assertions) {
+            return Err(StoreError::Unsupported("only debug builds seal as before"));
+        }
+        self.reseal(Direction::AsBefore).await
+    }
+
+    async fn reseals_after(&self, seq: i64) -> Result<Option<i64>> {
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(CASE WHEN action IN ($2, $3) AND actor_user_id IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             AS reseals FROM audit_log WHERE seq > $1",
+        )
+        .bind(seq)
+        .bind(RESEAL)
+        .bind(ORIGINAL)
+        .fetch_one(&self.pool)
+        .await?;
+        let (n, reseals): (i64, i64) = (r.try_get("n")?, r.try_get("reseals")?);
+        Ok((n == reseals).then_some(n))
+    }
+
     async fn rotate_master_key(&self, actor: &Actor, new: &MasterKey) -> Result<usize> {
         let old = self.vault.master();
         let mut w = self.begin().await?;
@@ -4883,6 +4930,12 @@ impl crate::Store for SqlStore {
             for c in &columns {
                 let v = &row[c.as_str()];
                 q = match (types[c.as_str()], v) {
+                    // A NULL is bound with its column's type: PostgreSQL refuses an
+                    // integer NULL for a text or bytes column.
+                    (ColumnKind::Text, serde_json::Value::Null) => q.bind(None::<String>),
+                    (ColumnKind::Bytes, serde_json::Value::Null) => q.bind(None::<Vec<u8>>),
+                    (ColumnKind::Real, serde_json::Value::Null) => q.bind(None::<f64>),
+                    (ColumnKind::Bool, serde_json::Value::Null) => q.bind(None::<bool>),
                     (_, serde_json::Value::Null) => q.bind(None::<i64>),
                     (ColumnKind::Bool, v) => q.bind(v.as_bool().or_else(|| v.as_i64().map(|n| n != 0))),
                     (ColumnKind::Integer, serde_json::Value::Bool(b)) => q.bind(i64::from(*b)),
