@@ -1347,6 +1347,7 @@ async fn values_sealed_before_they_named_their_record_are_bound_as_the_store_ope
             .expect("import");
         let c1 = store.create_case(&ana, a, case_draft("EXP-1", "María Pérez")).await.expect("c1");
         let c2 = store.create_case(&ana, a, case_draft("EXP-2", "Juana Díaz")).await.expect("c2");
+        let c3 = store.create_case(&ana, a, case_draft("EXP-3", "Rosa Gómez")).await.expect("c3");
         let ev = |note: &str| EventDraft {
             kind: EventKind::Detained,
             on: "2020-01-20".parse().expect("date"),
@@ -1385,14 +1386,29 @@ async fn values_sealed_before_they_named_their_record_are_bound_as_the_store_ope
         assert!(store.case(a, c1.id).await.is_err(), "a row refuses a value that names no record");
         let report = store.verify_audit().await.expect("verify");
         assert!(report.ok(), "{:?}", report.problems);
-        let old_person = query_bytes(&db, &format!("SELECT person_sealed FROM cases WHERE id = {}", c1.id)).await;
+        let person_of = |id: i64| format!("SELECT person_sealed FROM cases WHERE id = {id}");
+        let old_person = query_bytes(&db, &person_of(c1.id)).await;
+        let own = query_bytes(&db, &person_of(c3.id)).await;
+        let bytes = |b: &[u8]| match db.backend {
+            Backend::Sqlite => format!("X'{}'", hex::encode(b)),
+            Backend::Postgres => format!("'\\x{}'", hex::encode(b)),
+        };
+        // Before the upgrade, someone moves case 2's person into case 3: it opened then.
+        let moved = query_bytes(&db, &person_of(c2.id)).await;
+        raw(&db, &format!("UPDATE cases SET person_sealed = {} WHERE id = {}", bytes(&moved), c3.id)).await;
         let head = report.head_seq;
         store.close().await;
 
-        // Opened again: every value re-sealed, each row's change recorded.
+        // Opened again: every value re-sealed, each row's change recorded; the row that
+        // differs from its history is left as it was, refused, and named.
         let store = open(&db, &key).await;
         let n = store.reseals_after(head).await.expect("entries").expect("only re-seal entries follow");
         assert!(n >= 10, "{n} rows recorded as re-sealed");
+        let report = store.verify_audit().await.expect("verify");
+        assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+        assert!(report.problems[0].contains(&format!("case {} differs", c3.id)), "{:?}", report.problems);
+        assert!(store.read_case_sealed(&ana, a, c3.id).await.is_err(), "case 2's person is not shown as case 3's");
+        raw(&db, &format!("UPDATE cases SET person_sealed = {} WHERE id = {}", bytes(&own), c3.id)).await;
         let report = store.verify_audit().await.expect("verify");
         assert!(report.ok(), "{:?}", report.problems);
         assert_eq!(store.case(a, c1.id).await.expect("case").expect("c1").fields.reference, "EXP-1");
@@ -1404,8 +1420,8 @@ async fn values_sealed_before_they_named_their_record_are_bound_as_the_store_ope
             events.iter().find(|e| e.id == e2.id).and_then(|e| e.void_reason.as_deref()),
             Some("Lo capturó Marta dos veces")
         );
-        let (shown, bytes) = store.read_case_document(&ana, a, doc.id).await.expect("document");
-        assert_eq!((shown.filename.as_str(), bytes.as_slice()), ("acta-maria-perez.pdf", &b"%PDF-1.4 acta"[..]));
+        let (shown, document) = store.read_case_document(&ana, a, doc.id).await.expect("document");
+        assert_eq!((shown.filename.as_str(), document.as_slice()), ("acta-maria-perez.pdf", &b"%PDF-1.4 acta"[..]));
         assert_eq!(store.facility_notes(a, f).await.expect("notes")[0].body, "El director se llama Ramiro");
         assert_eq!(store.detection_reviews().await.expect("reviews")[0].reason, "Lo dijo Ramiro");
         assert_eq!(store.attempt(a, made.id).await.expect("a").expect("made").draft.notes, said.notes);
@@ -1445,16 +1461,19 @@ async fn values_sealed_before_they_named_their_record_are_bound_as_the_store_ope
             "{:?}",
             report.problems
         );
-        let put_back = match db.backend {
-            Backend::Sqlite => {
-                format!("UPDATE cases SET person_sealed = X'{}' WHERE id = {}", hex::encode(&old_person), c1.id)
-            }
-            Backend::Postgres => {
-                format!("UPDATE cases SET person_sealed = '\\x{}' WHERE id = {}", hex::encode(&old_person), c1.id)
-            }
-        };
-        raw(&db, &put_back).await;
+        raw(&db, &format!("UPDATE cases SET person_sealed = {} WHERE id = {}", bytes(&old_person), c1.id)).await;
         assert!(store.read_case_sealed(&ana, a, c1.id).await.is_err(), "a value sealed before does not open in a row");
+
+        // The mark is signed with the head: cleared so that the store re-seals the older
+        // value into the row, it breaks the head instead, and nothing is re-sealed. A
+        // reference that does not open does not stop the store from opening either.
+        store.close().await;
+        raw(&db, "UPDATE chain_head SET records_bound = NULL").await;
+        raw(&db, &format!("UPDATE cases SET reference_key = NULL, reference = 'dañado' WHERE id = {}", c2.id)).await;
+        let store = open(&db, &key).await;
+        assert!(store.read_case_sealed(&ana, a, c1.id).await.is_err(), "still refused");
+        let report = store.verify_audit().await.expect("verify");
+        assert!(report.problems.iter().any(|p| p.contains("not signed by the master key")), "{:?}", report.problems);
         let _ = beto;
     }
 }

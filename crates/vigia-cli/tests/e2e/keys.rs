@@ -470,7 +470,9 @@ async fn head_mac(dir: &Path, seq: i64, hash: &str) -> String {
     let key = vigia_store::keyfile::load(dir).expect("key").remove(0);
     let touched = sqlite_behind_the_back(dir, "SELECT touched_at FROM chain_head").await.expect("touched");
     let from = sqlite_behind_the_back(dir, "SELECT keyed_from FROM chain_head").await.unwrap_or_else(|| "-".into());
-    key.mac("audit-head", format!("{seq}\n{hash}\n{touched}\n{from}").as_bytes())
+    let bound = sqlite_behind_the_back(dir, "SELECT records_bound FROM chain_head").await;
+    let bound = if bound.as_deref() == Some("1") { "\nrecords bound" } else { "" };
+    key.mac("audit-head", format!("{seq}\n{hash}\n{touched}\n{from}{bound}").as_bytes())
 }
 
 /// Appends a copy of the last entry (same record, same content) dated `at`, and moves

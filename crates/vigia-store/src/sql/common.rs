@@ -51,6 +51,8 @@ struct WriteTx {
     key: MasterKey,
     /// Where the head was first signed (kept under the head's MAC).
     keyed_from: Option<i64>,
+    /// Whether sealed values name their record (kept under the head's MAC).
+    records_bound: bool,
 }
 
 /// The audit chain as a write transaction carries it: the last entry's number and hash.
@@ -114,6 +116,9 @@ struct Head {
     hash: String,
     touched_at: i64,
     keyed_from: Option<i64>,
+    /// Whether every sealed value in the rows names its record (finding 5): signed,
+    /// so clearing it to have older values re-sealed into other rows breaks the head.
+    records_bound: bool,
 }
 
 impl Head {
@@ -123,12 +128,16 @@ impl Head {
             hash: r.try_get("hash")?,
             touched_at: r.try_get("touched_at")?,
             keyed_from: r.try_get("keyed_from")?,
+            // Absent before migration 22 added it.
+            records_bound: r.try_get::<Option<bool>, _>("records_bound").ok().flatten() == Some(true),
         })
     }
 
+    /// What the MAC covers; heads signed before `records_bound` existed sign the same.
     fn message(&self) -> String {
         let from = self.keyed_from.map_or("-".to_string(), |n| n.to_string());
-        format!("{}\n{}\n{}\n{from}", self.seq, self.hash, self.touched_at)
+        let bound = if self.records_bound { "\nrecords bound" } else { "" };
+        format!("{}\n{}\n{}\n{from}{bound}", self.seq, self.hash, self.touched_at)
     }
 
     /// The head's MAC under the master key.
@@ -231,7 +240,13 @@ impl WriteTx {
 
     async fn commit(mut self) -> Result<()> {
         // The head moves only with its MAC under the master key (finding 6).
-        let head = Head { seq: self.chain.seq, hash: self.chain.hash.clone(), touched_at: self.now, keyed_from: self.keyed_from };
+        let head = Head {
+            seq: self.chain.seq,
+            hash: self.chain.hash.clone(),
+            touched_at: self.now,
+            keyed_from: self.keyed_from,
+            records_bound: self.records_bound,
+        };
         sqlx::query("UPDATE chain_head SET seq = $1, hash = $2, mac = $3, touched_at = $4 WHERE id = 1")
             .bind(self.chain.seq)
             .bind(&self.chain.hash)
@@ -1900,8 +1915,14 @@ impl SqlStore {
             .await?;
         for r in &rows {
             let (id, org): (i64, i64) = (r.try_get("id")?, r.try_get("org_id")?);
-            // These rows are older than the re-sealing that runs after this.
-            let reference = self.vault.open_recorded_text(org, CASE_REFERENCE, id, &r.try_get::<String, _>("reference")?)?;
+            // These rows are older than the re-sealing that runs after this. One that
+            // does not open is skipped: reads refuse it and the audit names it; it must
+            // not stop the database from opening.
+            let stored: String = r.try_get("reference")?;
+            let Ok(reference) = self.vault.open_recorded_text(org, CASE_REFERENCE, id, &stored) else {
+                tracing::warn!(case = id, "a case reference does not open: not indexed");
+                continue;
+            };
             let key = self.vault.blind_index(org, CASE_REFERENCE, &reference)?;
             sqlx::query("UPDATE cases SET reference_key = $1 WHERE id = $2").bind(key).bind(id).execute(&self.pool).await?;
         }
@@ -1978,7 +1999,7 @@ impl SqlStore {
         // failing later on a read-to-write upgrade) and PostgreSQL's row lock on the head.
         let row = sqlx::query(
             "UPDATE chain_head SET touched_at = touched_at WHERE id = 1 \
-             RETURNING seq, hash, key_check, touched_at, keyed_from, mac",
+             RETURNING seq, hash, key_check, touched_at, keyed_from, records_bound, mac",
         )
         .fetch_one(&mut *tx)
         .await?;
@@ -1999,7 +2020,14 @@ impl SqlStore {
         // The clock is read holding the chain, and never before the last write: entry
         // times only go forward, so a backdated entry stands out (finding 6).
         let now = now_micros().max(head.touched_at);
-        Ok(WriteTx { chain: Chain { seq: head.seq, hash: head.hash }, tx, now, key, keyed_from: head.keyed_from })
+        Ok(WriteTx {
+            chain: Chain { seq: head.seq, hash: head.hash },
+            tx,
+            now,
+            key,
+            keyed_from: head.keyed_from,
+            records_bound: head.records_bound,
+        })
     }
 
     /// A security row failed its MAC: if that is because another process rotated the
@@ -2171,7 +2199,9 @@ impl SqlStore {
                 latest.insert((e.record_type.clone(), e.record_id), (e.seq, e.content_hash));
             }
         }
-        let row = sqlx::query("SELECT seq, hash, touched_at, keyed_from, mac FROM chain_head WHERE id = 1").fetch_one(&self.pool).await?;
+        let row = sqlx::query("SELECT seq, hash, touched_at, keyed_from, records_bound, mac FROM chain_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
         let head = Head::from_row(&row)?;
         let (head_seq, head_hash) = (head.seq, head.hash.clone());
         let mac: Option<String> = row.try_get("mac")?;

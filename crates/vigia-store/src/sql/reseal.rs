@@ -27,8 +27,8 @@ struct Resealer<'a> {
     sealers: HashMap<i64, vault::Sealer>,
     /// Values re-sealed.
     values: usize,
-    /// Records whose row no longer matched its last audited version: re-sealed, but
-    /// given no entry, so that `audit verify` still names what changed behind the app's back.
+    /// Records whose row no longer matched its last audited version: left as they
+    /// were (reads refuse their older values), for `audit verify` to name.
     unrecorded: Vec<String>,
 }
 
@@ -86,9 +86,10 @@ impl Resealer<'_> {
         }
     }
 
-    /// Records a re-sealed row with its content after, if its content before matched
-    /// its last audited version; otherwise no entry: the re-sealing must not make a
-    /// change made behind the app's back look recorded.
+    /// Records a row about to be re-sealed, with its content after, if its content
+    /// before matched its last audited version; whether it did. A row that did not is
+    /// not re-sealed: re-sealing would bind a value moved into it to it, and recording
+    /// it would make a change made behind the app's back look recorded.
     async fn record(
         &mut self,
         w: &mut WriteTx,
@@ -97,7 +98,7 @@ impl Resealer<'_> {
         id: i64,
         before: &str,
         after: &str,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let last: Option<String> = sqlx::query(
             "SELECT content_hash FROM audit_log WHERE record_type = $1 AND record_id = $2 ORDER BY seq DESC LIMIT 1",
         )
@@ -110,11 +111,12 @@ impl Resealer<'_> {
         if last.as_deref() == Some(sha256_hex(before.as_bytes()).as_str()) {
             let action = if self.direction == Direction::Bind { RESEAL } else { "update" };
             w.audit(&Actor::SYSTEM, Some(org_id), action, record_type, id, after).await?;
+            Ok(true)
         } else {
-            tracing::warn!(record = record_type.as_str(), id, "re-sealed a row that differs from its last audited version");
+            tracing::warn!(record = record_type.as_str(), id, "a row differs from its last audited version: not re-sealed");
             self.unrecorded.push(format!("{} {id}", record_type.as_str()));
+            Ok(false)
         }
-        Ok(())
     }
 }
 
@@ -154,17 +156,17 @@ impl SqlStore {
         reseal_reviews(&mut w, &mut r).await?;
         reseal_webhooks(&mut w, &mut r).await?;
         reseal_totp(&mut w, &mut r).await?;
-        let bound = (direction == Direction::Bind).then_some(true);
+        // The mark is signed with the head: cleared behind the app's back, the head no
+        // longer checks and nothing is re-sealed again.
+        w.records_bound = direction == Direction::Bind;
+        let bound = w.records_bound.then_some(true);
         sqlx::query("UPDATE chain_head SET records_bound = $1 WHERE id = 1").bind(bound).execute(&mut *w.tx).await?;
-        if r.values == 0 {
-            // Nothing moved: the head stays as it was, only the mark is kept.
-            w.tx.commit().await?;
-        } else {
-            w.commit().await?;
+        w.commit().await?;
+        if r.values > 0 {
             tracing::info!(values = r.values, "sealed values now name their record");
         }
         if !r.unrecorded.is_empty() {
-            tracing::warn!(records = %r.unrecorded.join(", "), "rows that differ from their history were re-sealed without an entry");
+            tracing::warn!(records = %r.unrecorded.join(", "), "rows that differ from their history were left as they were");
         }
         Ok(r.values)
     }
@@ -225,7 +227,7 @@ async fn reseal_attempts(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
             None => false,
         };
         if imp.is_some() && !intact {
-            tracing::warn!(first, last, "an import's rows differ from its digest: re-sealed without entries");
+            tracing::warn!(first, last, "an import's rows differ from its digest: left as they were");
             r.unrecorded.push(format!("attempts {first}–{last}"));
         }
         let mut changed = Vec::new();
@@ -244,6 +246,18 @@ async fn reseal_attempts(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
         .await?;
         for (a, old) in changed {
             let id = a.id;
+            let new = a.content_json();
+            if imp.is_none() || audited.contains(&id) {
+                if !r.record(w, a.org_id, RecordType::AccessAttempt, id, &old, &new).await? {
+                    continue;
+                }
+            } else if intact {
+                w.audit(&Actor::SYSTEM, Some(a.org_id), ORIGINAL, RecordType::AccessAttempt, id, &old).await?;
+                let action = if r.direction == Direction::Bind { RESEAL } else { "update" };
+                w.audit(&Actor::SYSTEM, Some(a.org_id), action, RecordType::AccessAttempt, id, &new).await?;
+            } else {
+                continue;
+            }
             sqlx::query("UPDATE access_attempts SET reason_text = $1, official = $2, notes = $3 WHERE id = $4")
                 .bind(&a.draft.reason_text)
                 .bind(&a.draft.official)
@@ -251,14 +265,6 @@ async fn reseal_attempts(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
                 .bind(id)
                 .execute(&mut *w.tx)
                 .await?;
-            let new = a.content_json();
-            if imp.is_none() || audited.contains(&id) {
-                r.record(w, a.org_id, RecordType::AccessAttempt, id, &old, &new).await?;
-            } else if intact {
-                w.audit(&Actor::SYSTEM, Some(a.org_id), ORIGINAL, RecordType::AccessAttempt, id, &old).await?;
-                let action = if r.direction == Direction::Bind { RESEAL } else { "update" };
-                w.audit(&Actor::SYSTEM, Some(a.org_id), action, RecordType::AccessAttempt, id, &new).await?;
-            }
         }
     }
     Ok(())
@@ -297,13 +303,15 @@ async fn reseal_visits(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
             continue;
         }
         let report = serde_json::to_string(&v.draft).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if !r.record(w, org, RecordType::Visit, id, &old, &visit_content(&v, notes.as_deref())).await? {
+            continue;
+        }
         sqlx::query("UPDATE visits SET report = $1, notes_sealed = $2 WHERE id = $3")
             .bind(report)
             .bind(notes.as_deref())
             .bind(id)
             .execute(&mut *w.tx)
             .await?;
-        r.record(w, org, RecordType::Visit, id, &old, &visit_content(&v, notes.as_deref())).await?;
     }
     Ok(())
 }
@@ -319,13 +327,15 @@ async fn reseal_cases(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
         if !changed {
             continue;
         }
+        if !r.record(w, org, RecordType::Case, id, &old, &case_content(&c, &person)).await? {
+            continue;
+        }
         sqlx::query("UPDATE cases SET reference = $1, person_sealed = $2 WHERE id = $3")
             .bind(&c.fields.reference)
             .bind(&person)
             .bind(id)
             .execute(&mut *w.tx)
             .await?;
-        r.record(w, org, RecordType::Case, id, &old, &case_content(&c, &person)).await?;
     }
     Ok(())
 }
@@ -342,13 +352,15 @@ async fn reseal_events(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
         if !changed {
             continue;
         }
+        if !r.record(w, org, RecordType::CaseEvent, id, &old, &event_content(&e, org, note.as_deref())).await? {
+            continue;
+        }
         sqlx::query("UPDATE case_events SET note_sealed = $1, void_reason = $2 WHERE id = $3")
             .bind(note.as_deref())
             .bind(&e.void_reason)
             .bind(id)
             .execute(&mut *w.tx)
             .await?;
-        r.record(w, org, RecordType::CaseEvent, id, &old, &event_content(&e, org, note.as_deref())).await?;
     }
     Ok(())
 }
@@ -369,6 +381,9 @@ async fn reseal_documents(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
             continue;
         }
         let sealed_sha = sha256_hex(&data);
+        if !r.record(w, org, RecordType::CaseDocument, id, &old, &document_content(&a, &sealed_sha)).await? {
+            continue;
+        }
         sqlx::query("UPDATE case_documents SET data_sealed = $1, sealed_sha256 = $2, filename = $3, sha256 = $4 WHERE id = $5")
             .bind(&data)
             .bind(&sealed_sha)
@@ -377,7 +392,6 @@ async fn reseal_documents(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
             .bind(id)
             .execute(&mut *w.tx)
             .await?;
-        r.record(w, org, RecordType::CaseDocument, id, &old, &document_content(&a, &sealed_sha)).await?;
     }
     Ok(())
 }
@@ -392,8 +406,10 @@ async fn reseal_notes(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
         if !r.bytes(org, NOTE_FIELD, id, &mut body)? {
             continue;
         }
+        if !r.record(w, org, RecordType::FacilityNote, id, &old, &note_content(id, org, facility, author, &body)).await? {
+            continue;
+        }
         sqlx::query("UPDATE facility_notes SET body_sealed = $1 WHERE id = $2").bind(&body).bind(id).execute(&mut *w.tx).await?;
-        r.record(w, org, RecordType::FacilityNote, id, &old, &note_content(id, org, facility, author, &body)).await?;
     }
     Ok(())
 }
@@ -408,19 +424,23 @@ async fn reseal_reviews(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
         if !r.text(org, REVIEW_REASON, review_seal_id(&review.key, org), &mut review.reason)? {
             continue;
         }
+        let record = review_record_id(&review.key, org, by_org);
+        if !r.record(w, org, RecordType::DetectionReview, record, &old, &review_content(&review)).await? {
+            continue;
+        }
         sqlx::query("UPDATE detection_reviews SET reason = $1 WHERE key = $2 AND org_id = $3")
             .bind(&review.reason)
             .bind(&review.key)
             .bind(org)
             .execute(&mut *w.tx)
             .await?;
-        let record = review_record_id(&review.key, org, by_org);
-        r.record(w, org, RecordType::DetectionReview, record, &old, &review_content(&review)).await?;
     }
     Ok(())
 }
 
 /// A webhook's secret is not in its audited content: the entry says it was re-sealed.
+/// (Two hooks' older secrets swapped before the upgrade cannot be told apart: a hook's
+/// secret was never under the history; after it, a moved secret does not open.)
 async fn reseal_webhooks(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
     let sql = "SELECT id, org_id, url, active, deleted_at, created_at, secret_sealed FROM webhooks ORDER BY id";
     for row in &sqlx::query(sql).fetch_all(&mut *w.tx).await? {
@@ -429,9 +449,11 @@ async fn reseal_webhooks(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
         if !r.bytes(hook.org_id, WEBHOOK_FIELD, hook.id, &mut secret)? {
             continue;
         }
-        sqlx::query("UPDATE webhooks SET secret_sealed = $1 WHERE id = $2").bind(&secret).bind(hook.id).execute(&mut *w.tx).await?;
         let content = hook.content_json();
-        r.record(w, hook.org_id, RecordType::Webhook, hook.id, &content, &content).await?;
+        if !r.record(w, hook.org_id, RecordType::Webhook, hook.id, &content, &content).await? {
+            continue;
+        }
+        sqlx::query("UPDATE webhooks SET secret_sealed = $1 WHERE id = $2").bind(&secret).bind(hook.id).execute(&mut *w.tx).await?;
     }
     Ok(())
 }
