@@ -287,9 +287,7 @@ impl Vault {
         record: i64,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, VaultError> {
-        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
-        let key = keys.get(&(org_id, version)).ok_or(VaultError::NoKey(org_id))?;
-        seal_with(key, org_id, version, field, record, plaintext)
+        self.sealer(org_id, version)?.seal(field, record, plaintext)
     }
 
     /// A sealer for one organization's data key `version`, owned, for work done away
@@ -352,21 +350,6 @@ impl Vault {
     /// Whether sealed bytes were sealed before values named their record.
     pub fn needs_reseal(sealed: &[u8]) -> bool {
         sealed.first() == Some(&UNBOUND)
-    }
-
-    /// Seals as Vigía did before values named their record (organization and field
-    /// only). Only tests call it: they build the rows an older version left behind.
-    #[doc(hidden)]
-    pub fn seal_unbound_as_before(
-        &self,
-        org_id: i64,
-        version: i64,
-        field: &str,
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>, VaultError> {
-        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
-        let key = keys.get(&(org_id, version)).ok_or(VaultError::NoKey(org_id))?;
-        encrypt(key, version, UNBOUND, &field_aad(org_id, field), plaintext)
     }
 
     /// The data-key version a sealed value was made with.
@@ -451,24 +434,25 @@ impl Sealer {
 
     /// Seals `plaintext` as [`Vault::seal`] does.
     pub fn seal(&self, field: &str, record: i64, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
-        seal_with(&self.key, self.org_id, self.version, field, record, plaintext)
+        encrypt(&self.key, self.version, BOUND, &record_aad(self.org_id, field, record), plaintext)
     }
 
     /// Seals a text for a text column: [`TEXT_MARK`] then the sealed bytes in base64.
     pub fn seal_text(&self, field: &str, record: i64, plaintext: &str) -> Result<String, VaultError> {
-        Ok(format!("{TEXT_MARK}{}", b64(&self.seal(field, record, plaintext.as_bytes())?)))
+        Ok(text_of(&self.seal(field, record, plaintext.as_bytes())?))
+    }
+
+    /// Seals as Vigía did before values named their record (organization and field
+    /// only). Only tests call it: they build the rows an older version left behind.
+    #[doc(hidden)]
+    pub fn seal_unbound_as_before(&self, field: &str, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+        encrypt(&self.key, self.version, UNBOUND, &field_aad(self.org_id, field), plaintext)
     }
 }
 
-fn seal_with(
-    key: &[u8; 32],
-    org_id: i64,
-    version: i64,
-    field: &str,
-    record: i64,
-    plaintext: &[u8],
-) -> Result<Vec<u8>, VaultError> {
-    encrypt(key, version, BOUND, &record_aad(org_id, field, record), plaintext)
+/// Sealed bytes as a text column keeps them: [`TEXT_MARK`] then base64.
+pub fn text_of(sealed: &[u8]) -> String {
+    format!("{TEXT_MARK}{}", b64(sealed))
 }
 
 /// `format ‖ key_version (u32 BE) ‖ nonce (24) ‖ ciphertext+tag`.
@@ -689,13 +673,13 @@ mod tests {
     #[test]
     fn values_sealed_before_records_open_only_from_the_history() {
         let (v, _) = vault_with_key(7);
-        let old = v.seal_unbound_as_before(7, 1, "case.person", b"Ana").expect("seal");
+        let old = v.sealer(7, 1).expect("sealer").seal_unbound_as_before("case.person", b"Ana").expect("seal");
         assert!(Vault::needs_reseal(&old));
         assert!(v.open(7, "case.person", 12, &old).is_err());
         assert_eq!(v.open_recorded(7, "case.person", 12, &old).expect("history").as_slice(), b"Ana");
         assert_eq!(v.open_recorded(7, "case.person", 99, &old).expect("any record").as_slice(), b"Ana");
         assert!(v.open_recorded(7, "case.notes", 12, &old).is_err());
-        let text = format!("{TEXT_MARK}{}", b64(&old));
+        let text = text_of(&old);
         assert!(Vault::text_needs_reseal(&text) && Vault::text_needs_reseal("escrito antes"));
         assert!(v.open_text(7, "case.person", 12, &text).is_err());
         assert!(v.open_text(7, "case.person", 12, "escrito antes").is_err());

@@ -49,7 +49,7 @@ impl Resealer<'_> {
         };
         *stored = match self.direction {
             Direction::Bind => self.sealer(org_id)?.seal_text(field, record, &plain)?,
-            Direction::AsBefore => format!("{}{}", vault::TEXT_MARK, b64(&self.vault.seal_unbound_as_before(org_id, 1, field, plain.as_bytes())?)),
+            Direction::AsBefore => vault::text_of(&self.sealer(org_id)?.seal_unbound_as_before(field, plain.as_bytes())?),
         };
         self.values += 1;
         Ok(true)
@@ -73,7 +73,7 @@ impl Resealer<'_> {
         };
         *sealed = match self.direction {
             Direction::Bind => self.sealer(org_id)?.seal(field, record, &plain)?,
-            Direction::AsBefore => self.vault.seal_unbound_as_before(org_id, 1, field, &plain)?,
+            Direction::AsBefore => self.sealer(org_id)?.seal_unbound_as_before(field, &plain)?,
         };
         self.values += 1;
         Ok(true)
