@@ -150,6 +150,9 @@ pub const API_TOKEN_LIFETIME: Micros = 90 * 86_400 * 1_000_000;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct HistoryEntry {
     pub seq: i64,
+    /// The record the entry is a version of (a page may show several records' entries).
+    pub record_type: String,
+    pub record_id: i64,
     pub at: Micros,
     pub actor_user_id: Option<i64>,
     pub actor_name: Option<String>,
@@ -431,6 +434,38 @@ pub const EXPORT_TABLES: [&str; 29] = [
     "visits",
     "audit_log",
     "chain_head",
+];
+
+/// Every action an audit entry can name. Pages label each one in both languages
+/// (`action-…` in the catalogues, checked by a test there); a write naming another
+/// fails in debug builds.
+pub const AUDIT_ACTIONS: [&str; 26] = [
+    "create",
+    "update",
+    "disable",
+    "enable",
+    "delete",
+    "set_locale",
+    "rewrap",
+    "import",
+    "original",
+    "reseal",
+    "add_member",
+    "attach",
+    "void",
+    "read_sealed",
+    "revoke",
+    "confirm",
+    "unconfirm",
+    "confirmed",
+    "dismissed",
+    "change_password",
+    "reset_password",
+    "issue_password_reset",
+    "enable_2fa",
+    "disable_2fa",
+    "lock_2fa",
+    "use_recovery_code",
 ];
 
 /// One row of a portable export: column name to value; bytes are `{"base64": "…"}`.

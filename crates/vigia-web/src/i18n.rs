@@ -97,6 +97,17 @@ mod tests {
         }
     }
 
+    /// History and audit pages label every action the store can write.
+    #[test]
+    fn every_audit_action_has_a_label() {
+        for action in vigia_store::AUDIT_ACTIONS {
+            for l in [Locale::Es, Locale::En] {
+                let key = format!("action-{action}");
+                assert_ne!(tr(l, &key), key, "{l:?}: no label for {action}");
+            }
+        }
+    }
+
     #[test]
     fn plurals_and_arguments_follow_the_language() {
         assert_eq!(tr_args(Locale::Es, "facilities-count", &[("count", "1".into())]), "1 centro");

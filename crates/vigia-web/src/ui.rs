@@ -953,13 +953,12 @@ pub async fn opened_text(st: &AppState, entries: &[vigia_store::HistoryEntry]) -
     for e in entries {
         let content: JsonMap = serde_json::from_str(&e.content).unwrap_or_default();
         let org = content.get("org_id").and_then(serde_json::Value::as_i64).unwrap_or_default();
-        // Text is sealed for the record the version is of.
-        let record = content.get("id").and_then(serde_json::Value::as_i64).unwrap_or_default();
         let mut opened = JsonMap::new();
         for (key, field) in SEALED_TEXT {
             if let Some(text) = content.get(key).and_then(serde_json::Value::as_str) {
                 if vigia_store::vault::is_sealed_text(text) {
-                    opened.insert(key.into(), st.store.open_recorded_text(org, field, record, text).await?.into());
+                    // Sealed for the record the version is of.
+                    opened.insert(key.into(), st.store.open_recorded_text(org, field, e.record_id, text).await?.into());
                 }
             }
         }
@@ -992,23 +991,35 @@ pub async fn version_views(
 ) -> Result<Vec<VersionView>, WebError> {
     let contents: Vec<JsonMap> = entries.iter().map(|e| serde_json::from_str(&e.content).unwrap_or_default()).collect();
     let names = &IdNames::of(st, &contents).await?;
-    let mut prev: Option<JsonMap> = None;
+    // Each version is compared with the version before it of the same record: a page
+    // may interleave a case's entries with its events'.
+    let mut last: HashMap<(&str, i64), JsonMap> = HashMap::new();
     let mut out = Vec::new();
     for (e, content) in entries.iter().zip(contents) {
+        let prev = last.get(&(e.record_type.as_str(), e.record_id));
         let mut changes = Vec::new();
         for (k, v) in &content {
             if k == "id" || k == "version" {
                 continue;
             }
-            let old = prev.as_ref().and_then(|p| p.get(k));
+            let old = prev.and_then(|p| p.get(k));
             if old == Some(v) {
                 continue;
             }
             if prev.is_none() && v.is_null() {
                 continue;
             }
-            let label = crate::access::label(l, "field", k);
-            changes.push((label, old.map(|o| show_json(l, names, k, o)), show_json(l, names, k, v)));
+            // Sealed bytes say nothing to a reader, and change whenever they are sealed
+            // again: shown as sealed, and not as a change when only they changed.
+            let shown = |v: &serde_json::Value| match k.ends_with("_sealed") && !v.is_null() {
+                true => tr(l, "history-sealed"),
+                false => show_json(l, names, k, v),
+            };
+            let (old, new) = (old.map(shown), shown(v));
+            if old.as_ref() == Some(&new) {
+                continue;
+            }
+            changes.push((crate::access::label(l, "field", k), old, new));
         }
         out.push(VersionView {
             action: tr(l, &format!("action-{}", e.action)),
@@ -1017,7 +1028,7 @@ pub async fn version_views(
             hash: e.entry_hash.clone(),
             changes,
         });
-        prev = Some(content);
+        last.insert((e.record_type.as_str(), e.record_id), content);
     }
     out.reverse();
     Ok(out)

@@ -178,7 +178,7 @@ async fn sealed_data_is_for_the_owning_lawyers_and_every_read_is_recorded() {
         assert!(page.contains(NAME) && page.contains("DNI 0801-2005-77777"));
         assert_eq!(app.store.history(RecordType::CaseRead, id, Some(org_a)).await.expect("h").len(), before + 2);
         let (_, history) = get_text(&lawyer2, app.url(&format!("/cases/{id}/history"))).await;
-        assert!(history.contains("read_sealed"), "the case history lists the reads");
+        assert!(history.contains("lectura de datos sellados"), "the case history lists the reads");
     }
 }
 

@@ -167,6 +167,7 @@ fn audit_insert(
          content, content_hash, prev_hash, entry_hash) VALUES {}",
         placeholders(records.len(), COLUMNS)
     );
+    debug_assert!(crate::AUDIT_ACTIONS.contains(&action), "audit action {action:?} is not in AUDIT_ACTIONS");
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (record_id, content) in records {
         let seq = chain.seq + 1;
@@ -2089,7 +2090,8 @@ impl SqlStore {
     /// A record's own audit entries, oldest first.
     async fn own_history(&self, record_type: RecordType, record_id: i64, org_id: Option<i64>) -> Result<Vec<HistoryEntry>> {
         let rows = sqlx::query(
-            "SELECT a.seq, a.at, a.actor_user_id, u.display_name, a.action, a.content, a.content_hash, a.entry_hash \
+            "SELECT a.seq, a.record_type, a.record_id, a.at, a.actor_user_id, u.display_name, a.action, a.content, \
+             a.content_hash, a.entry_hash \
              FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id \
              WHERE a.record_type = $1 AND a.record_id = $2 AND ($3 IS NULL OR a.org_id = $3) ORDER BY a.seq",
         )
@@ -2102,6 +2104,8 @@ impl SqlStore {
             .map(|r| {
                 Ok(HistoryEntry {
                     seq: r.try_get("seq")?,
+                    record_type: r.try_get("record_type")?,
+                    record_id: r.try_get("record_id")?,
                     at: r.try_get("at")?,
                     actor_user_id: r.try_get("actor_user_id")?,
                     actor_name: r.try_get("display_name")?,
@@ -2146,6 +2150,8 @@ impl SqlStore {
             0,
             HistoryEntry {
                 seq: r.try_get("seq")?,
+                record_type: RecordType::AccessAttempt.as_str().to_string(),
+                record_id: attempt_id,
                 at: r.try_get("at")?,
                 actor_user_id: r.try_get("actor_user_id")?,
                 actor_name: r.try_get("display_name")?,
