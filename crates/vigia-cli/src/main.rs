@@ -779,18 +779,24 @@ async fn clock(cmd: ClockCmd) -> anyhow::Result<ExitCode> {
         println!("{}", a.to);
     }
     if opts.explain {
-        let counts = if l == Locale::Es { "cuenta" } else { "counts" };
-        println!(
-            "# {}: {} ({})",
-            a.calendar,
-            calendars.get(&a.calendar)?.title(l),
-            calendars.get(&a.calendar)?.spec.source
-        );
+        let (counts, open) =
+            if l == Locale::Es { ("cuenta", "texto ambiguo") } else { ("counts", "the text is ambiguous") };
+        let cal = calendars.get(&a.calendar)?;
+        match cal.version(l) {
+            Some(v) => println!("# {}: {} ({}; {v})", a.calendar, cal.title(l), cal.spec.source),
+            None => println!("# {}: {} ({})", a.calendar, cal.title(l), cal.spec.source),
+        }
         let mut n = 0;
         for (d, reasons) in &a.days {
             if reasons.is_empty() {
                 n += 1;
-                println!("{d}\t{counts} {n}");
+                match a.open.iter().find(|(o, _)| o == d) {
+                    Some((_, why)) => {
+                        let why: Vec<String> = why.iter().map(|r| r.describe()).collect();
+                        println!("{d}\t{counts} {n}; {open}: {}", why.join("; "));
+                    }
+                    None => println!("{d}\t{counts} {n}"),
+                }
             } else {
                 let why: Vec<String> = reasons.iter().map(|r| r.describe()).collect();
                 println!("{d}\t{}", why.join("; "));

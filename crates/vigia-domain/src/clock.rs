@@ -94,8 +94,28 @@ pub struct CalendarSpec {
     #[serde(default)]
     pub extends: Option<String>,
     pub weekends: bool,
+    /// The article that makes Saturdays and Sundays non-working, when the text says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekends_source: Option<String>,
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// Days the text leaves open (2024 and 2030 under LFPA art. 28): counted as working
+    /// days, and shown with their note wherever a count crosses them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub open_days: Vec<Rule>,
+    /// The article's published text, in Spanish, as the calendar follows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
+    /// A plain summary where the text is not quoted (it says so itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary_es: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary_en: Option<String>,
+    /// Which version of the text the calendar follows (the reform's date in the DOF).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_es: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_en: Option<String>,
     #[serde(default)]
     pub notes_es: Option<String>,
     #[serde(default)]
@@ -111,6 +131,8 @@ struct CalendarFile {
 #[derive(Debug, Clone)]
 struct Compiled {
     rule: Rule,
+    /// The version of the text the rule comes from, `(es, en)`: its calendar's.
+    version: Option<(String, String)>,
     from: Option<Date>,
     until: Option<Date>,
     date: Option<(Date, Date)>,
@@ -119,8 +141,18 @@ struct Compiled {
 /// Why a day does not count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Reason {
-    Weekend(&'static str),
-    Rule { label: String, source: String },
+    /// A Saturday or Sunday, with the article that excludes it when the calendar's text
+    /// names weekends.
+    Weekend {
+        day: &'static str,
+        source: Option<String>,
+        version: Option<String>,
+    },
+    Rule {
+        label: String,
+        source: String,
+        version: Option<String>,
+    },
 }
 
 impl Reason {
@@ -128,8 +160,11 @@ impl Reason {
     /// shipped; a day the text leaves open is not counted and the calendar's notes say so.
     pub fn describe(&self) -> String {
         match self {
-            Reason::Weekend(day) => day.to_string(),
-            Reason::Rule { label, source } => format!("{label} ({source})"),
+            Reason::Weekend { day, source: None, .. } => day.to_string(),
+            Reason::Weekend { day, source: Some(s), version: None } => format!("{day} ({s})"),
+            Reason::Weekend { day, source: Some(s), version: Some(v) } => format!("{day} ({s}; {v})"),
+            Reason::Rule { label, source, version: None } => format!("{label} ({source})"),
+            Reason::Rule { label, source, version: Some(v) } => format!("{label} ({source}; {v})"),
         }
     }
 }
@@ -143,6 +178,8 @@ pub struct Calendar {
     notes: Vec<(String, String)>,
     weekends: bool,
     rules: Vec<Compiled>,
+    /// Days the text leaves open, its own and inherited.
+    open: Vec<Compiled>,
     /// Working days between [`INDEX_FIRST`] and [`INDEX_LAST`], computed on first use.
     index: std::sync::OnceLock<DayIndex>,
     /// Whether to use the index (benchmarks turn it off to measure the walk).
@@ -230,6 +267,7 @@ fn compile(rule: &Rule) -> Result<Compiled, ClockError> {
     };
     Ok(Compiled {
         rule: rule.clone(),
+        version: None,
         from: rule.from.as_deref().map(parse_date).transpose()?,
         until: rule.until.as_deref().map(parse_date).transpose()?,
         date,
@@ -237,6 +275,14 @@ fn compile(rule: &Rule) -> Result<Compiled, ClockError> {
 }
 
 impl Compiled {
+    fn reason(&self, l: Locale) -> Reason {
+        let (label, version) = match l {
+            Locale::Es => (&self.rule.label_es, self.version.as_ref().map(|v| &v.0)),
+            Locale::En => (&self.rule.label_en, self.version.as_ref().map(|v| &v.1)),
+        };
+        Reason::Rule { label: label.clone(), source: self.rule.source.clone(), version: version.cloned() }
+    }
+
     fn matches(&self, d: Date) -> bool {
         if self.from.is_some_and(|f| d < f) || self.until.is_some_and(|u| d > u) {
             return false;
@@ -286,24 +332,39 @@ impl Calendar {
     pub fn reasons(&self, d: Date, l: Locale) -> Vec<Reason> {
         let mut out = Vec::new();
         if self.weekends {
-            match (d.weekday(), l) {
-                (Weekday::Saturday, Locale::Es) => out.push(Reason::Weekend("sábado")),
-                (Weekday::Saturday, Locale::En) => out.push(Reason::Weekend("Saturday")),
-                (Weekday::Sunday, Locale::Es) => out.push(Reason::Weekend("domingo")),
-                (Weekday::Sunday, Locale::En) => out.push(Reason::Weekend("Sunday")),
-                _ => {}
+            let day = match (d.weekday(), l) {
+                (Weekday::Saturday, Locale::Es) => Some("sábado"),
+                (Weekday::Saturday, Locale::En) => Some("Saturday"),
+                (Weekday::Sunday, Locale::Es) => Some("domingo"),
+                (Weekday::Sunday, Locale::En) => Some("Sunday"),
+                _ => None,
+            };
+            if let Some(day) = day {
+                let source = self.spec.weekends_source.clone();
+                let version = source.as_ref().and(self.version(l)).map(str::to_string);
+                out.push(Reason::Weekend { day, source, version });
             }
         }
-        for c in self.rules.iter().filter(|c| c.matches(d)) {
-            out.push(Reason::Rule {
-                label: match l {
-                    Locale::Es => c.rule.label_es.clone(),
-                    Locale::En => c.rule.label_en.clone(),
-                },
-                source: c.rule.source.clone(),
-            });
-        }
+        out.extend(self.rules.iter().filter(|c| c.matches(d)).map(|c| c.reason(l)));
         out
+    }
+
+    /// What the text leaves open about `d`, when `d` counts as a working day: e.g. 1
+    /// October 2024 under LFPA art. 28. Empty for most days, and once an agency has
+    /// declared the day non-working.
+    pub fn open_questions(&self, d: Date, l: Locale) -> Vec<Reason> {
+        if !self.is_working_day(d) {
+            return Vec::new();
+        }
+        self.open.iter().filter(|c| c.matches(d)).map(|c| c.reason(l)).collect()
+    }
+
+    /// The version of the text this calendar follows.
+    pub fn version(&self, l: Locale) -> Option<&str> {
+        match l {
+            Locale::Es => self.spec.version_es.as_deref(),
+            Locale::En => self.spec.version_en.as_deref(),
+        }
     }
 
     pub fn is_working_day(&self, d: Date) -> bool {
@@ -409,12 +470,16 @@ impl Calendars {
         let mut by_name = BTreeMap::new();
         for (name, spec) in &specs {
             let mut rules = Vec::new();
+            let mut open = Vec::new();
             let mut notes = Vec::new();
             let mut seen = vec![name.clone()];
             let mut cur = Some(spec);
             while let Some(s) = cur {
-                for r in &s.rules {
-                    rules.push(compile(r)?);
+                let version = s.version_es.clone().zip(s.version_en.clone());
+                for (list, into) in [(&s.rules, &mut rules), (&s.open_days, &mut open)] {
+                    for r in list {
+                        into.push(Compiled { version: version.clone(), ..compile(r)? });
+                    }
                 }
                 if let (Some(es), Some(en)) = (&s.notes_es, &s.notes_en) {
                     notes.push((es.clone(), en.clone()));
@@ -437,6 +502,7 @@ impl Calendars {
                     notes,
                     weekends: spec.weekends,
                     rules,
+                    open,
                     index: Default::default(),
                     indexed: true,
                 },
@@ -833,6 +899,8 @@ pub struct ClockAnswer {
     pub to: Date,
     pub working_days: i64,
     pub days: Vec<(Date, Vec<Reason>)>,
+    /// Days in between that count but that the text leaves open, with why.
+    pub open: Vec<(Date, Vec<Reason>)>,
 }
 
 pub fn answer(q: &ClockQuery, calendars: &Calendars, explain: bool, l: Locale) -> Result<ClockAnswer, ClockError> {
@@ -847,7 +915,8 @@ pub fn answer(q: &ClockQuery, calendars: &Calendars, explain: bool, l: Locale) -
     } else {
         Vec::new()
     };
-    Ok(ClockAnswer { calendar: q.calendar.clone(), from: q.from, to, working_days: n, days })
+    let open = days.iter().map(|(d, _)| (*d, cal.open_questions(*d, l))).filter(|(_, q)| !q.is_empty()).collect();
+    Ok(ClockAnswer { calendar: q.calendar.clone(), from: q.from, to, working_days: n, days, open })
 }
 
 /// An agency-declared non-working period, validated: the calendar exists, the dates are

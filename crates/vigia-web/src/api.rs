@@ -279,7 +279,8 @@ fn clock_json(
     let a = answer(&query, calendars, explain, l).map_err(|e| WebError::BadRequest(e.to_string()))?;
     let cal = calendars.get(&a.calendar).map_err(|e| WebError::BadRequest(e.to_string()))?;
     let mut out = serde_json::json!({
-        "calendar": a.calendar, "calendar_title": cal.title(l), "source": cal.spec.source, "notes": cal.notes(l),
+        "calendar": a.calendar, "calendar_title": cal.title(l), "source": cal.spec.source, "version": cal.version(l),
+        "notes": cal.notes(l),
         "from": a.from.to_string(), "to": a.to.to_string(), "working_days": a.working_days,
         "rule": match l {
             vigia_domain::account::Locale::Es => "El cómputo empieza el día hábil siguiente al hecho que lo inicia.",
@@ -291,9 +292,11 @@ fn clock_json(
             .days
             .iter()
             .map(|(d, reasons)| {
+                let open = a.open.iter().filter(|(o, _)| o == d).flat_map(|(_, why)| why.iter().map(|r| r.describe()));
                 serde_json::json!({
                     "date": d.to_string(), "counts": reasons.is_empty(),
                     "reasons": reasons.iter().map(|r| r.describe()).collect::<Vec<_>>(),
+                    "open": open.collect::<Vec<_>>(),
                 })
             })
             .collect();

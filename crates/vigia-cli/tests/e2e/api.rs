@@ -290,6 +290,18 @@ async fn the_clock_is_public_and_explains_itself() {
     assert_eq!(r["to"], "2019-03-11");
     assert_eq!(r["calendar"], "lfpa");
     assert_eq!(r["source"], "LFPA art. 28");
+    assert!(r["version"].as_str().expect("version").contains("DOF 04-08-1994"), "{r}");
+    // 1 October 2024 counts, and the day says the text leaves it open.
+    let r: Value = c
+        .get(app.url("/api/v1/clock/add?from=2024-09-30&working_days=1&calendar=inm&explain=true"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!((r["to"].as_str(), r["days"][0]["counts"].as_bool()), (Some("2024-10-01"), Some(true)));
+    assert!(r["days"][0]["open"][0].as_str().expect("open").contains("LFPA art. 28"), "{r}");
     let r: Value = c
         .get(app.url("/api/v1/clock/count?from=2019-03-15&to=2019-03-19&calendar=lft&explain=true"))
         .header("accept-language", "en")

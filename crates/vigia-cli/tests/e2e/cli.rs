@@ -716,10 +716,23 @@ fn the_clock_answers_on_the_command_line() {
         out(&["clock", "add", "--from", "2019-03-15", "--working-days", "5", "--explain", "--lang", "en"]);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines[0], "2019-03-25");
-    assert!(lines.iter().any(|l| l.starts_with("2019-03-16\tSaturday")), "{stdout}");
+    // Each excluded day names its article and the version of the text it follows.
+    let version = "text of art. 28 unamended since the Law was published (DOF 04-08-1994)";
+    assert!(lines[1].contains("LFPA art. 28") && lines[1].contains(version), "{stdout}");
+    assert!(lines.contains(&format!("2019-03-16\tSaturday (LFPA art. 28; {version})").as_str()), "{stdout}");
     assert!(lines.iter().any(|l| l.starts_with("2019-03-18\tcounts 1")), "{stdout}");
-    assert!(lines.iter().any(|l| l.starts_with("2019-03-21\t21 March (LFPA art. 28)")), "{stdout}");
+    assert!(lines.contains(&format!("2019-03-21\t21 March (LFPA art. 28; {version})").as_str()), "{stdout}");
     assert!(lines.iter().any(|l| l.starts_with("2019-03-25\tcounts 5")), "{stdout}");
+    // 1 October 2024 counts, and the explanation says why that is open to dispute.
+    let (_, stdout, _) =
+        out(&["clock", "add", "--from", "2024-09-30", "--working-days", "1", "--explain", "--lang", "es"]);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "2024-10-01");
+    assert!(lines[2].starts_with("2024-10-01\tcuenta 1; texto ambiguo: 1 de octubre"), "{stdout}");
+    assert!(lines[2].contains("nombra el 1 de diciembre"), "{stdout}");
+    // Amparo art. 19: 14 and 16 September do not count.
+    let (_, stdout, _) = out(&["clock", "add", "--from", "2021-09-10", "--working-days", "5", "--calendar", "amparo"]);
+    assert_eq!(stdout, "2021-09-21\n");
     // 5 May 2021 is a working day for labour law, not for administrative procedure.
     let (_, stdout, _) = out(&["clock", "add", "--from", "2021-05-04", "--working-days", "1", "--calendar", "lft"]);
     assert_eq!(stdout, "2021-05-05\n");
