@@ -15,6 +15,15 @@
 //!   request when no admission is recorded), 45 more when an extension is recorded.
 //! - **Appeal** (LRPCAP art. 25): 15 working days from notification of a decision that
 //!   does not recognize refugee status.
+//! - **Amparo against a deportation** (Ley de Amparo art. 17 fr. IV, art. 20): no time
+//!   limit ("en cualquier tiempo"), shown where a deadline would otherwise be.
+//! - **Possible refoulement** (LRPCAP art. 6): a deportation or forced return while the
+//!   person's asylum claim is pending (no decision yet, inside the appeal window, or an
+//!   appeal filed and not decided) or after refugee status was recognized.
+//!
+//! Each rule's article, published text (where verified), version and what Vigía does
+//! with it are in [`RuleId::text`] and [`ViolationKind::text`]: the rules page shows
+//! those, from the same values the engine counts with.
 
 use jiff::civil::{Date, Time};
 use serde::Serialize;
@@ -32,11 +41,77 @@ pub enum RuleId {
     AsylumFiling,
     ComarDecision,
     Appeal,
+    AmparoAnyTime,
 }
 
+/// The legal text behind a rule, as the rules page shows it: the article, its words as
+/// published where they were verified (Spanish), otherwise a summary that says it is
+/// one, the version of the text, what Vigía does with it, and what the text leaves open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LegalText {
+    pub article: &'static str,
+    pub quote: Option<&'static str>,
+    pub summary_es: &'static str,
+    pub summary_en: &'static str,
+    pub version_es: &'static str,
+    pub version_en: &'static str,
+    pub does_es: &'static str,
+    pub does_en: &'static str,
+    pub open_es: Option<&'static str>,
+    pub open_en: Option<&'static str>,
+}
+
+impl LegalText {
+    pub fn summary(&self, l: Locale) -> &'static str {
+        pick(l, self.summary_es, self.summary_en)
+    }
+    pub fn version(&self, l: Locale) -> &'static str {
+        pick(l, self.version_es, self.version_en)
+    }
+    pub fn does(&self, l: Locale) -> &'static str {
+        pick(l, self.does_es, self.does_en)
+    }
+    pub fn open(&self, l: Locale) -> Option<&'static str> {
+        match l {
+            Locale::Es => self.open_es,
+            Locale::En => self.open_en,
+        }
+    }
+}
+
+fn pick(l: Locale, es: &'static str, en: &'static str) -> &'static str {
+    match l {
+        Locale::Es => es,
+        Locale::En => en,
+    }
+}
+
+/// Working days LM art. 111 allows without a ground, and with a ground I–IV.
+pub const DETENTION_DAYS: u32 = 15;
+pub const DETENTION_DAYS_EXTENDED: u32 = 60;
+/// LRPCAP art. 18: days to file for asylum after entering the country.
+pub const ASYLUM_FILING_DAYS: u32 = 30;
+/// LRPCAP art. 24: days for COMAR to decide; an extension adds "un período igual".
+pub const COMAR_DECISION_DAYS: u32 = 45;
+/// LRPCAP art. 25: days to file the review appeal after notification.
+pub const APPEAL_DAYS: u32 = 15;
+/// The advocacy threshold of Constitution art. 21 as AR 388/2022 reads it, in hours.
+pub const THRESHOLD_HOURS: u32 = 36;
+
+const LRPCAP_VERSION_ES: &str =
+    "Ley publicada en el DOF el 27-01-2011; la fecha de la última reforma de este artículo no se verificó aquí";
+const LRPCAP_VERSION_EN: &str =
+    "Law published in the DOF on 27-01-2011; the date of this article's last reform was not verified here";
+
 impl RuleId {
-    pub const ALL: [RuleId; 5] =
-        [RuleId::Detention36h, RuleId::DetentionMax, RuleId::AsylumFiling, RuleId::ComarDecision, RuleId::Appeal];
+    pub const ALL: [RuleId; 6] = [
+        RuleId::Detention36h,
+        RuleId::DetentionMax,
+        RuleId::AsylumFiling,
+        RuleId::ComarDecision,
+        RuleId::Appeal,
+        RuleId::AmparoAnyTime,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -45,13 +120,92 @@ impl RuleId {
             RuleId::AsylumFiling => "asylum_filing",
             RuleId::ComarDecision => "comar_decision",
             RuleId::Appeal => "appeal",
+            RuleId::AmparoAnyTime => "amparo_any_time",
+        }
+    }
+
+    /// The article, its text and version, and what Vigía does with it.
+    pub fn text(self) -> LegalText {
+        match self {
+            RuleId::Detention36h => LegalText {
+                article: "Constitución art. 21; SCJN AR 388/2022",
+                quote: None,
+                summary_es: "La Suprema Corte, al resolver el amparo en revisión 388/2022 (15-03-2023), concedió el amparo contra los arts. 97–99 de la Ley de Migración y las porciones «15» y «60 días hábiles» del art. 111, con efectos solo para quienes lo promovieron; su razonamiento vincula la detención administrativa al límite de 36 horas del art. 21 constitucional.",
+                summary_en: "The Supreme Court, deciding amparo en revisión 388/2022 (15-03-2023), granted amparo against arts. 97–99 of the Migration Law and the «15» and «60 working days» portions of art. 111, with effects only for those who brought it; its reasoning ties administrative detention to the 36-hour limit of Constitution art. 21.",
+                version_es: "sentencia del 15-03-2023; no es un plazo legal de aplicación general",
+                version_en: "judgment of 15-03-2023; not a statutory limit of general application",
+                does_es: "Muestra 36 horas desde la hora de la detención (medianoche si no se registró la hora) como umbral de incidencia, junto a los límites legales; no genera recordatorios.",
+                does_en: "Shows 36 hours from the time of detention (midnight when no time was recorded) as an advocacy threshold beside the statutory limits; it raises no reminders.",
+                open_es: Some("Los efectos de la sentencia son relativos: los plazos del art. 111 siguen en la ley para las demás personas."),
+                open_en: Some("The judgment's effects are relative: the art. 111 limits remain in the law for everyone else."),
+            },
+            RuleId::DetentionMax => LegalText {
+                article: "Ley de Migración art. 111",
+                quote: Some("… no podrá exceder de 60 días hábiles."),
+                summary_es: "El INM resuelve la situación migratoria de la persona presentada en un plazo de 15 días hábiles desde la presentación. La detención puede exceder 15 días hábiles solo si: I no hay información fehaciente sobre identidad o nacionalidad, o es difícil obtener documentos de identidad y viaje; II el consulado requiere más tiempo para expedirlos; III hay impedimento para transitar por terceros países o fijar el itinerario al destino final; IV una enfermedad o discapacidad acreditada médicamente impide viajar; V hay un recurso administrativo o judicial sobre la situación migratoria, o un amparo que prohíbe expresamente trasladar a la persona o que salga del país. Para I–IV, la detención no podrá exceder de 60 días hábiles; para V el texto no fija fin. (Resumen; solo la frase entre comillas es cita.)",
+                summary_en: "The INM resolves the migration status of a person presented within 15 working days of presentation. Detention may exceed 15 working days only when: I there is no reliable information on identity or nationality, or identity and travel documents are hard to obtain; II the consulate needs more time to issue them; III transit through third countries or setting the itinerary to the final destination is impeded; IV a medically accredited illness or disability makes travel impossible; V an administrative or judicial remedy about the migration status is pending, or an amparo expressly forbids moving the person or letting them leave the country. For I–IV detention may not exceed 60 working days; for V the text sets no end. (A summary; only the words in quotation marks are quoted.)",
+                version_es: "art. 111 según la reforma publicada en el DOF el 12-07-2018",
+                version_en: "art. 111 as reformed in the DOF of 12-07-2018",
+                does_es: "Cuenta 15 días hábiles (calendario del INM) desde la presentación; 60 si se registra una causal I–IV; ninguna fecha de fin con la causal V. Un traslado no reinicia el plazo; una nueva detención tras la liberación abre otro. Pasado el límite, lo marca como violación.",
+                does_en: "Counts 15 working days (INM calendar) from presentation; 60 when a ground I–IV is recorded; no end date with ground V. A transfer does not restart it; a new detention after release starts another. Past the limit, it flags a violation.",
+                open_es: None,
+                open_en: None,
+            },
+            RuleId::AsylumFiling => LegalText {
+                article: "LRPCAP art. 18",
+                quote: None,
+                summary_es: "La solicitud de la condición de refugiado se presenta dentro de los 30 días hábiles siguientes al ingreso al país, o a que fue posible presentarla; se admite fuera de plazo si el retraso se justifica. (Resumen, no es cita textual.)",
+                summary_en: "The application for refugee status is filed within 30 working days of entering the country, or of when filing became possible; a late filing is admitted when the delay is justified. (A summary, not a quotation.)",
+                version_es: LRPCAP_VERSION_ES,
+                version_en: LRPCAP_VERSION_EN,
+                does_es: "Cuenta 30 días hábiles (calendario de la COMAR) desde el último ingreso registrado; se cumple con la solicitud de asilo.",
+                does_en: "Counts 30 working days (COMAR calendar) from the last recorded entry; a request for asylum meets it.",
+                open_es: Some("El plazo también puede correr desde que fue posible presentar la solicitud; Vigía solo conoce la fecha de ingreso registrada."),
+                open_en: Some("The time limit may also run from when filing became possible; Vigía only knows the recorded entry date."),
+            },
+            RuleId::ComarDecision => LegalText {
+                article: "LRPCAP art. 24",
+                quote: Some("… hasta por un período igual …"),
+                summary_es: "La COMAR resuelve dentro de 45 días hábiles contados a partir del día siguiente a la solicitud; puede ampliar el plazo «hasta por un período igual» solo por las causas que el artículo enumera (falta de información, falta de traductor, salud, pruebas que ofrece la persona solicitante, fuerza mayor). (Resumen; solo la frase entre comillas es cita.)",
+                summary_en: "COMAR decides within 45 working days counted from the day after the application; it may extend the period «hasta por un período igual» (by up to an equal period) only on the grounds the article lists (missing information, no translator, health, evidence the applicant offers, force majeure). (A summary; only the words in quotation marks are quoted.)",
+                version_es: LRPCAP_VERSION_ES,
+                version_en: LRPCAP_VERSION_EN,
+                does_es: "Cuenta 45 días hábiles (calendario de la COMAR) desde la admisión, o desde la solicitud si no se registró admisión; 90 si se registra una ampliación. Se cumple con la resolución.",
+                does_en: "Counts 45 working days (COMAR calendar) from admission, or from the request when no admission is recorded; 90 when an extension is recorded. A decision meets it.",
+                open_es: Some("Durante la COVID-19 la COMAR suspendió sus plazos por acuerdos publicados en el DOF: regístrelos como periodos declarados del calendario de la COMAR."),
+                open_en: Some("During COVID-19 COMAR suspended its time limits by agreements published in the DOF: record them as declared periods on the COMAR calendar."),
+            },
+            RuleId::Appeal => LegalText {
+                article: "LRPCAP art. 25",
+                quote: None,
+                summary_es: "Si la resolución es negativa, la persona puede interponer el recurso de revisión dentro de los 15 días hábiles siguientes a su notificación. (Resumen, no es cita textual.)",
+                summary_en: "If the decision is negative, the person may file the review appeal within 15 working days of its notification. (A summary, not a quotation.)",
+                version_es: LRPCAP_VERSION_ES,
+                version_en: LRPCAP_VERSION_EN,
+                does_es: "Cuenta 15 días hábiles (calendario de la COMAR) desde la fecha registrada de una resolución que no reconoce la condición de refugiado; se cumple con el recurso.",
+                does_en: "Counts 15 working days (COMAR calendar) from the recorded date of a decision that does not recognize refugee status; an appeal meets it.",
+                open_es: Some("El plazo corre desde la notificación: registre la fecha en que se notificó, no la de la firma."),
+                open_en: Some("The time limit runs from notification: record the date it was notified, not the date it was signed."),
+            },
+            RuleId::AmparoAnyTime => LegalText {
+                article: "Ley de Amparo art. 17 fr. IV; art. 20",
+                quote: Some("… podrá presentarse en cualquier tiempo … (art. 17 fr. IV); … en cualquier día y hora … (art. 20)"),
+                summary_es: "Contra ataques a la libertad personal fuera de procedimiento, incomunicación, deportación o expulsión, la demanda de amparo no tiene plazo: puede presentarse en cualquier tiempo, y en cualquier día y hora. (Resumen; solo las frases entre comillas son cita.)",
+                summary_en: "Against attacks on personal liberty outside a procedure, incommunicado detention, deportation or expulsion, an amparo claim has no time limit: it may be filed at any time, on any day and at any hour. (A summary; only the words in quotation marks are quoted.)",
+                version_es: "Ley de Amparo publicada en el DOF el 02-04-2013; la fecha de la última reforma de estos artículos no se verificó aquí",
+                version_en: "Amparo Law published in the DOF on 02-04-2013; the date of these articles' last reform was not verified here",
+                does_es: "En un caso con una deportación o devolución registrada, muestra «sin plazo» donde estaría el plazo del amparo; nunca calcula una fecha límite para ese amparo.",
+                does_en: "On a case with a recorded deportation or forced return, shows «no time limit» where the amparo's deadline would be; it never computes a deadline for that amparo.",
+                open_es: Some("Para otros actos el plazo general del art. 17 es de 15 días; Vigía no lo calcula por caso."),
+                open_en: Some("For other acts art. 17's general time limit is 15 days; Vigía does not compute it per case."),
+            },
         }
     }
 
     /// The calendar the rule counts on (`None`: counted in hours).
     pub fn calendar(self) -> Option<&'static str> {
         match self {
-            RuleId::Detention36h => None,
+            RuleId::Detention36h | RuleId::AmparoAnyTime => None,
             RuleId::DetentionMax => Some("inm"),
             RuleId::AsylumFiling | RuleId::ComarDecision | RuleId::Appeal => Some("comar"),
         }
@@ -73,6 +227,12 @@ impl RuleId {
             (RuleId::ComarDecision, Locale::En) => "LRPCAP art. 24 (45 working days; extendable «hasta por un período igual» only on the grounds it lists)",
             (RuleId::Appeal, Locale::Es) => "LRPCAP art. 25 (recurso de revisión, 15 días hábiles)",
             (RuleId::Appeal, Locale::En) => "LRPCAP art. 25 (review appeal, 15 working days)",
+            (RuleId::AmparoAnyTime, Locale::Es) => {
+                "Ley de Amparo art. 17 fr. IV y art. 20 (contra la deportación: en cualquier tiempo, cualquier día y hora)"
+            }
+            (RuleId::AmparoAnyTime, Locale::En) => {
+                "Amparo Law art. 17 fr. IV and art. 20 (against deportation: at any time, any day and hour)"
+            }
         }
     }
 }
@@ -91,6 +251,8 @@ pub enum Status {
     Missed,
     /// Running with no fixed end (detention under ground V).
     Open,
+    /// No time limit at all (an amparo against a deportation).
+    AnyTime,
 }
 
 impl Status {
@@ -101,6 +263,7 @@ impl Status {
             Status::Met => "met",
             Status::Missed => "missed",
             Status::Open => "open",
+            Status::AnyTime => "any_time",
         }
     }
 
@@ -132,14 +295,86 @@ pub enum ViolationKind {
     ChildDetained,
     HeldPastLimit,
     HeldPast36Hours,
+    PossibleRefoulement,
 }
 
+/// The published text of LRPCAP art. 6 (non-refoulement).
+pub const ART_6_LRPCAP: &str = "Ningún solicitante o refugiado podrá en modo alguno ser rechazado en frontera o devuelto de cualquier forma al territorio de otro país donde su vida peligre por los motivos señalados en el artículo 13 de esta Ley, o en donde existan razones fundadas para considerar que estaría en peligro de ser sometido a tortura u otros tratos o penas crueles, inhumanos o degradantes.";
+
+/// The published sentence of LM art. 99 on children (reform DOF 11-11-2020).
+pub const ART_99_LM: &str = "En ningún caso, el Instituto presentará ni alojará a niñas, niños o adolescentes migrantes en estaciones migratorias ni en lugares habilitados para ello.";
+
 impl ViolationKind {
+    pub const ALL: [ViolationKind; 4] = [
+        ViolationKind::ChildDetained,
+        ViolationKind::HeldPastLimit,
+        ViolationKind::HeldPast36Hours,
+        ViolationKind::PossibleRefoulement,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ViolationKind::ChildDetained => "child_detained",
             ViolationKind::HeldPastLimit => "held_past_limit",
             ViolationKind::HeldPast36Hours => "held_past_36_hours",
+            ViolationKind::PossibleRefoulement => "possible_refoulement",
+        }
+    }
+
+    /// The article, its text and version, and what Vigía does with it.
+    pub fn text(self) -> LegalText {
+        match self {
+            ViolationKind::ChildDetained => LegalText {
+                article: "Ley de Migración art. 99; antes, Reglamento de la LGDNNA (2015)",
+                quote: Some(ART_99_LM),
+                summary_es: "Desde el 11-01-2021 la ley prohíbe presentar o alojar a niñas, niños y adolescentes migrantes en estaciones migratorias; la LRPCAP art. 20 (misma reforma) dice lo mismo para quienes solicitan asilo. Antes, la prohibición venía del Reglamento de la Ley General de los Derechos de Niñas, Niños y Adolescentes (2015).",
+                summary_en: "From 11-01-2021 the law forbids presenting or holding migrant children and adolescents in migration stations; LRPCAP art. 20 (same reform) says the same for asylum seekers. Before, the ban came from the Regulation of the General Law on the Rights of Children and Adolescents (2015).",
+                version_es: "art. 99 según la reforma publicada en el DOF el 11-11-2020, en vigor el 11-01-2021",
+                version_en: "art. 99 as reformed in the DOF of 11-11-2020, in force on 11-01-2021",
+                does_es: "Toda detención de una persona marcada como menor de edad es una violación desde el primer día, con el fundamento vigente en esa fecha; avisa mientras sigue detenida.",
+                does_en: "Every detention of a person marked as a minor is a violation from the first day, with the basis in force on that date; it alerts while the detention goes on.",
+                open_es: Some("El número de artículo del Reglamento de la LGDNNA no está verificado: se cita el Reglamento sin número."),
+                open_en: Some("The article number in the LGDNNA Regulation is not verified: the Regulation is cited without a number."),
+            },
+            ViolationKind::HeldPastLimit => LegalText { does_es: "Pasado el límite del art. 111 sin liberación ni deportación, marca la violación desde el día siguiente y avisa mientras la detención sigue.", does_en: "Past the art. 111 limit with no release or deportation, flags the violation from the next day and alerts while detention goes on.", open_es: None, open_en: None, ..RuleId::DetentionMax.text() },
+            ViolationKind::HeldPast36Hours => RuleId::Detention36h.text(),
+            ViolationKind::PossibleRefoulement => LegalText {
+                article: "LRPCAP art. 6",
+                quote: Some(ART_6_LRPCAP),
+                summary_es: "Nadie que solicite asilo o sea refugiado puede ser devuelto de cualquier forma a un país donde su vida peligre o corra riesgo de tortura o tratos crueles.",
+                summary_en: "No asylum seeker or refugee may be returned in any way to a country where their life is in danger or they risk torture or cruel treatment.",
+                version_es: LRPCAP_VERSION_ES,
+                version_en: LRPCAP_VERSION_EN,
+                does_es: "Una deportación o devolución registrada mientras la solicitud de asilo está pendiente (sin resolución, dentro del plazo del recurso de revisión, o con un recurso presentado y sin resolver) o después de reconocida la condición de refugiado se marca como posible devolución prohibida: avisa una vez, cuenta en las cifras de casos y muestra al lado las presiones para desistir registradas.",
+                does_en: "A deportation or forced return recorded while the asylum claim is pending (no decision, inside the review-appeal window, or an appeal filed and not decided) or after refugee status was recognized is flagged as a possible refoulement: it alerts once, counts in case figures, and shows the recorded pressure to abandon beside it.",
+                open_es: Some("«Posible»: el riesgo en el país de destino no lo decide Vigía; el registro señala los hechos para que un abogado lo valore."),
+                open_en: Some("«Possible»: Vigía does not decide the risk in the country of return; the record points at the facts for a lawyer to weigh."),
+            },
+        }
+    }
+}
+
+/// Why a return was flagged under LRPCAP art. 6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimState {
+    /// Requested and no decision yet.
+    Pending,
+    /// A negative decision, inside the review-appeal window.
+    AppealWindow,
+    /// An appeal filed and not decided.
+    AppealPending,
+    /// Refugee status recognized.
+    Recognized,
+}
+
+impl ClaimState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimState::Pending => "pending",
+            ClaimState::AppealWindow => "appeal_window",
+            ClaimState::AppealPending => "appeal_pending",
+            ClaimState::Recognized => "recognized",
         }
     }
 }
@@ -157,6 +392,8 @@ pub struct Violation {
     pub ongoing: bool,
     pub basis_es: &'static str,
     pub basis_en: &'static str,
+    /// For a possible refoulement: where the claim stood on the day of the return.
+    pub claim: Option<ClaimState>,
 }
 
 impl Violation {
@@ -239,7 +476,8 @@ pub fn assess(minor: bool, events: &[Fact], cals: &Calendars, today: Date) -> Re
         }
         // 36 hours from the moment of detention (midnight when no time was recorded).
         let at = start.to_datetime(p.start.time.unwrap_or(Time::midnight()));
-        let due36 = at.checked_add(jiff::Span::new().hours(36)).map_err(|_| ClockError::OutOfRange)?;
+        let due36 =
+            at.checked_add(jiff::Span::new().hours(i64::from(THRESHOLD_HOURS))).map_err(|_| ClockError::OutOfRange)?;
         let end36 = p.end.map(|e| e.on.to_datetime(e.time.unwrap_or(Time::midnight())));
         let now36 = today.to_datetime(Time::midnight());
         let st36 = match end36 {
@@ -252,7 +490,7 @@ pub fn assess(minor: bool, events: &[Fact], cals: &Calendars, today: Date) -> Re
             rule: RuleId::Detention36h,
             from_event: p.start.id,
             start,
-            allowed: 36,
+            allowed: THRESHOLD_HOURS,
             due: Some(due36.date()),
             due_time: Some(due36.time()),
             closed_by: p.end.map(|e| e.id),
@@ -267,13 +505,14 @@ pub fn assess(minor: bool, events: &[Fact], cals: &Calendars, today: Date) -> Re
                 ongoing,
                 basis_es: "Constitución art. 21; SCJN AR 388/2022",
                 basis_en: "Constitution art. 21; SCJN AR 388/2022",
+                claim: None,
             });
         }
 
         let allowed = match p.ground {
-            None => Some(15),
+            None => Some(DETENTION_DAYS),
             Some(ExtensionGround::V) => None,
-            Some(_) => Some(60),
+            Some(_) => Some(DETENTION_DAYS_EXTENDED),
         };
         let due = allowed.map(|n| add(cals, RuleId::DetentionMax, start, n)).transpose()?;
         let st = status(due, end_on, today);
@@ -296,6 +535,7 @@ pub fn assess(minor: bool, events: &[Fact], cals: &Calendars, today: Date) -> Re
                 ongoing,
                 basis_es: "Ley de Migración art. 111",
                 basis_en: "Migration Law art. 111",
+                claim: None,
             });
         }
 
@@ -318,19 +558,20 @@ pub fn assess(minor: bool, events: &[Fact], cals: &Calendars, today: Date) -> Re
                 ongoing,
                 basis_es: es,
                 basis_en: en,
+                claim: None,
             });
         }
     }
 
     // Asylum filing window, from the last entry into Mexico.
     if let Some(entry) = facts.iter().rev().find(|f| f.kind == EventKind::EnteredMexico) {
-        let due = add(cals, RuleId::AsylumFiling, entry.on, 30)?;
+        let due = add(cals, RuleId::AsylumFiling, entry.on, ASYLUM_FILING_DAYS)?;
         let filed = facts.iter().find(|f| f.kind == EventKind::AsylumRequested && f.on >= entry.on);
         a.deadlines.push(Deadline {
             rule: RuleId::AsylumFiling,
             from_event: entry.id,
             start: entry.on,
-            allowed: 30,
+            allowed: ASYLUM_FILING_DAYS,
             due: Some(due),
             due_time: None,
             closed_by: filed.map(|f| f.id),
@@ -348,7 +589,8 @@ pub fn assess(minor: bool, events: &[Fact], cals: &Calendars, today: Date) -> Re
         let admission = cycle.iter().find(|f| f.kind == EventKind::ComarAdmission);
         let trigger = admission.copied().unwrap_or(req);
         let extended = cycle.iter().any(|f| f.kind == EventKind::ComarExtension);
-        let allowed = if extended { 90 } else { 45 };
+        // "hasta por un período igual": an extension doubles the period.
+        let allowed = if extended { 2 * COMAR_DECISION_DAYS } else { COMAR_DECISION_DAYS };
         let due = add(cals, RuleId::ComarDecision, trigger.on, allowed)?;
         let decision = cycle.iter().find(|f| f.kind == EventKind::Decision && (f.on, f.id) >= (trigger.on, trigger.id));
         a.deadlines.push(Deadline {
@@ -363,13 +605,13 @@ pub fn assess(minor: bool, events: &[Fact], cals: &Calendars, today: Date) -> Re
             status: status(Some(due), decision.map(|f| f.on), today),
         });
         if let Some(dec) = decision.filter(|d| d.decision != Some(DecisionOutcome::Recognized)) {
-            let due = add(cals, RuleId::Appeal, dec.on, 15)?;
+            let due = add(cals, RuleId::Appeal, dec.on, APPEAL_DAYS)?;
             let appeal = cycle.iter().find(|f| f.kind == EventKind::AppealFiled && (f.on, f.id) >= (dec.on, dec.id));
             a.deadlines.push(Deadline {
                 rule: RuleId::Appeal,
                 from_event: dec.id,
                 start: dec.on,
-                allowed: 15,
+                allowed: APPEAL_DAYS,
                 due: Some(due),
                 due_time: None,
                 closed_by: appeal.map(|f| f.id),
@@ -378,7 +620,61 @@ pub fn assess(minor: bool, events: &[Fact], cals: &Calendars, today: Date) -> Re
             });
         }
     }
+
+    for ret in facts.iter().filter(|f| matches!(f.kind, EventKind::Deported | EventKind::ForcedReturn)) {
+        // No time limit for an amparo against a deportation (art. 17 fr. IV, art. 20).
+        a.deadlines.push(Deadline {
+            rule: RuleId::AmparoAnyTime,
+            from_event: ret.id,
+            start: ret.on,
+            allowed: 0,
+            due: None,
+            due_time: None,
+            closed_by: None,
+            closed_on: None,
+            status: Status::AnyTime,
+        });
+        if let Some(claim) = claim_on(&facts, ret, cals)? {
+            a.violations.push(Violation {
+                kind: ViolationKind::PossibleRefoulement,
+                since: ret.on,
+                event: ret.id,
+                ongoing: false,
+                basis_es: "LRPCAP art. 6",
+                basis_en: "LRPCAP art. 6",
+                claim: Some(claim),
+            });
+        }
+    }
     Ok(a)
+}
+
+/// Where the person's asylum claim stood when `ret` happened, if it protected them
+/// under LRPCAP art. 6: the last request before the return and what followed it
+/// before the return.
+fn claim_on(facts: &[Fact], ret: &Fact, cals: &Calendars) -> Result<Option<ClaimState>, ClockError> {
+    let key = |f: &Fact| (f.on, f.id);
+    let before = |f: &&Fact| key(f) < key(ret);
+    let Some(req) = facts.iter().filter(before).rfind(|f| f.kind == EventKind::AsylumRequested) else {
+        return Ok(None);
+    };
+    let since_request: Vec<&Fact> = facts.iter().filter(before).filter(|f| key(f) > key(req)).collect();
+    let Some(dec) = since_request.iter().rfind(|f| f.kind == EventKind::Decision) else {
+        return Ok(Some(ClaimState::Pending));
+    };
+    if dec.decision == Some(DecisionOutcome::Recognized) {
+        return Ok(Some(ClaimState::Recognized));
+    }
+    // A decision after an appeal decides the appeal: the claim is then closed.
+    let appealed = since_request.iter().any(|f| f.kind == EventKind::AppealFiled && key(f) > key(dec));
+    if appealed {
+        return Ok(Some(ClaimState::AppealPending));
+    }
+    let decided_appeal = since_request.iter().any(|f| f.kind == EventKind::AppealFiled && key(f) < key(dec));
+    if !decided_appeal && ret.on <= add(cals, RuleId::Appeal, dec.on, APPEAL_DAYS)? {
+        return Ok(Some(ClaimState::AppealWindow));
+    }
+    Ok(None)
 }
 
 /// Working days from `today` until `due` on the rule's calendar (negative when past).
@@ -427,12 +723,18 @@ pub fn reminders(case_id: i64, a: &Assessment, cals: &Calendars, today: Date, ho
             working_days_left: left,
         });
     }
-    for v in a.violations.iter().filter(|v| v.ongoing && v.kind != ViolationKind::HeldPast36Hours) {
+    for v in a.violations.iter().filter(|v| v.kind != ViolationKind::HeldPast36Hours) {
+        // A return is told once, when recorded; other violations while they go on.
+        let state = match (v.kind, v.ongoing) {
+            (ViolationKind::PossibleRefoulement, _) => "happened",
+            (_, true) => "ongoing",
+            (_, false) => continue,
+        };
         out.push(Reminder {
             kind: "violation",
             key: format!("violation:{case_id}:{}:{}", v.kind.as_str(), v.event),
             what: v.kind.as_str(),
-            state: "ongoing",
+            state,
             due: None,
             working_days_left: None,
         });
@@ -638,6 +940,71 @@ mod tests {
         assert!(reminders(42, &a, &cals, date(2019, 3, 14), 5).is_empty());
     }
 
+    /// LRPCAP art. 6: a return while the claim is pending, inside the appeal window,
+    /// with an appeal undecided, or after recognition is a possible refoulement; a
+    /// return with no claim, or after the claim was finally refused, is not.
+    #[test]
+    fn a_return_while_asylum_is_pending_is_a_possible_refoulement() {
+        let cals = cals();
+        let req = fact(1, EventKind::AsylumRequested, date(2020, 1, 20));
+        let decision = |id, on, outcome| Fact { decision: Some(outcome), ..fact(id, EventKind::Decision, on) };
+        let claim = |events: &[Fact]| {
+            let a = assess(false, events, &cals, date(2020, 12, 31)).expect("assess");
+            let v: Vec<_> = a.violations.iter().filter(|v| v.kind == ViolationKind::PossibleRefoulement).collect();
+            assert!(v.iter().all(|v| !v.ongoing && v.basis_es == "LRPCAP art. 6"));
+            v.first().and_then(|v| v.claim)
+        };
+        let deported = fact(9, EventKind::Deported, date(2020, 1, 28));
+        assert_eq!(claim(&[req, deported]), Some(ClaimState::Pending));
+        assert_eq!(claim(&[req, fact(9, EventKind::ForcedReturn, date(2020, 1, 28))]), Some(ClaimState::Pending));
+        assert_eq!(claim(&[deported]), None, "no claim");
+        assert_eq!(claim(&[fact(9, EventKind::Deported, date(2020, 1, 10)), req]), None, "claim after the return");
+        // Denied on 3 Feb 2020: the appeal window (15 COMAR working days) ends 25 Feb.
+        let denied = decision(2, date(2020, 2, 3), DecisionOutcome::Denied);
+        let window_end = cals.get("comar").expect("comar").add_working_days(date(2020, 2, 3), 15).expect("add");
+        assert_eq!(window_end, date(2020, 2, 25));
+        let on = |d| fact(9, EventKind::Deported, d);
+        assert_eq!(claim(&[req, denied, on(date(2020, 2, 25))]), Some(ClaimState::AppealWindow));
+        assert_eq!(claim(&[req, denied, on(date(2020, 2, 26))]), None, "window closed, no appeal");
+        let appeal = fact(3, EventKind::AppealFiled, date(2020, 2, 20));
+        assert_eq!(claim(&[req, denied, appeal, on(date(2020, 6, 1))]), Some(ClaimState::AppealPending));
+        let appeal_denied = decision(4, date(2020, 5, 1), DecisionOutcome::Denied);
+        assert_eq!(claim(&[req, denied, appeal, appeal_denied, on(date(2020, 5, 4))]), None, "appeal decided");
+        let recognized = decision(2, date(2020, 2, 3), DecisionOutcome::Recognized);
+        assert_eq!(claim(&[req, recognized, on(date(2020, 9, 1))]), Some(ClaimState::Recognized));
+        // The return always shows that an amparo against it has no time limit.
+        let a = assess(false, &[deported], &cals, date(2020, 2, 1)).expect("assess");
+        let amparo = find(&a, RuleId::AmparoAnyTime);
+        assert_eq!((amparo.status, amparo.due, amparo.from_event), (Status::AnyTime, None, 9));
+        assert!(RuleId::AmparoAnyTime.text().quote.expect("quote").contains("en cualquier tiempo"));
+    }
+
+    #[test]
+    fn a_possible_refoulement_is_told_once_as_happened() {
+        let cals = cals();
+        let events =
+            [fact(1, EventKind::AsylumRequested, date(2020, 1, 20)), fact(2, EventKind::Deported, date(2020, 1, 28))];
+        let a = assess(false, &events, &cals, date(2020, 3, 1)).expect("assess");
+        let r = reminders(5, &a, &cals, date(2020, 3, 1), 5);
+        let told: Vec<(&str, &str, &str)> = r.iter().map(|r| (r.kind, r.what, r.state)).collect();
+        assert!(told.contains(&("violation", "possible_refoulement", "happened")), "{told:?}");
+        assert!(r.iter().any(|r| r.key == "violation:5:possible_refoulement:2"));
+        assert!(r.iter().all(|r| r.what != "amparo_any_time"), "no reminder for a time limit that does not exist");
+    }
+
+    #[test]
+    fn every_rule_and_violation_shows_its_text_and_version_in_both_languages() {
+        let texts = RuleId::ALL.iter().map(|r| r.text()).chain(ViolationKind::ALL.iter().map(|v| v.text()));
+        for t in texts {
+            assert!(!t.article.is_empty());
+            for l in [Locale::Es, Locale::En] {
+                assert!(!t.summary(l).is_empty() && !t.version(l).is_empty() && !t.does(l).is_empty(), "{t:?}");
+                assert!(!t.summary(l).contains('['), "no bracketed placeholder: {t:?}");
+            }
+            assert_eq!(t.open_es.is_some(), t.open_en.is_some(), "{t:?}");
+        }
+    }
+
     fn any_kind() -> impl Strategy<Value = EventKind> {
         proptest::sample::select(EventKind::ALL.to_vec())
     }
@@ -688,7 +1055,7 @@ mod tests {
                     Status::Overdue => prop_assert!(d.closed_on.is_none() && d.due.is_some_and(|x| today > x)),
                     Status::Pending => prop_assert!(d.closed_on.is_none()),
                     Status::Met | Status::Missed => prop_assert!(d.closed_on.is_some()),
-                    Status::Open => prop_assert!(d.due.is_none()),
+                    Status::Open | Status::AnyTime => prop_assert!(d.due.is_none()),
                 }
             }
             // A minor with any detention always has the violation; an adult never.
@@ -697,6 +1064,39 @@ mod tests {
             prop_assert_eq!(flagged, minor && detained);
             // Ongoing past-limit violations only while in detention.
             if a.held_past_limit() { prop_assert!(a.in_detention()); }
+        }
+
+        /// LRPCAP art. 6 on any order of events: a return is never flagged without a
+        /// request before it, always flagged when nothing was decided between the last
+        /// request and it, flagged once at most and never as ongoing; every return shows
+        /// that an amparo against it has no time limit.
+        #[test]
+        fn returns_are_flagged_exactly_when_a_claim_protects_them(events in any_events()) {
+            let cals = cals();
+            let a = assess(false, &events, &cals, date(2020, 3, 1)).expect("assess");
+            let key = |f: &Fact| (f.on, f.id);
+            for ret in events.iter().filter(|f| matches!(f.kind, EventKind::Deported | EventKind::ForcedReturn)) {
+                let flags: Vec<_> = a.violations.iter()
+                    .filter(|v| v.kind == ViolationKind::PossibleRefoulement && v.event == ret.id).collect();
+                prop_assert!(flags.len() <= 1);
+                prop_assert!(flags.iter().all(|v| !v.ongoing && v.since == ret.on && v.claim.is_some()));
+                let last_request = events.iter()
+                    .filter(|f| f.kind == EventKind::AsylumRequested && key(f) < key(ret)).max_by_key(|f| key(f));
+                match last_request {
+                    None => prop_assert!(flags.is_empty(), "no claim, no flag"),
+                    Some(req) => {
+                        let decided = events.iter()
+                            .any(|f| f.kind == EventKind::Decision && key(f) > key(req) && key(f) < key(ret));
+                        if !decided {
+                            prop_assert_eq!(flags.first().and_then(|v| v.claim), Some(ClaimState::Pending));
+                        }
+                    }
+                }
+                prop_assert_eq!(a.deadlines.iter()
+                    .filter(|d| d.rule == RuleId::AmparoAnyTime && d.from_event == ret.id && d.status == Status::AnyTime).count(), 1);
+            }
+            let returns = events.iter().filter(|f| matches!(f.kind, EventKind::Deported | EventKind::ForcedReturn)).count();
+            prop_assert!(a.violations.iter().filter(|v| v.kind == ViolationKind::PossibleRefoulement).count() <= returns);
         }
 
         #[test]

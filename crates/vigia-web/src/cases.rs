@@ -94,6 +94,12 @@ fn assess(cf: &CaseFacts, cals: &Calendars, today: Date) -> Result<Assessment, W
     deadline::assess(cf.case.fields.minor, &cf.facts, cals, today).map_err(|e| WebError::Internal(e.to_string()))
 }
 
+/// The case's recorded pressure to abandon the asylum claim, shown beside a possible
+/// refoulement.
+fn pressure_events(cf: &CaseFacts) -> Vec<&case::Fact> {
+    cf.facts.iter().filter(|f| f.kind == EventKind::PressureToAbandon).collect()
+}
+
 /// Reads a case draft from raw input.
 fn draft(raw: &RawInput) -> Result<CaseDraft, WebError> {
     Ok(case::validate_case(raw, today())?)
@@ -111,14 +117,21 @@ fn deadline_json(l: Locale, d: &Deadline, cals: &Calendars, today: Date) -> serd
     })
 }
 
-fn assessment_json(l: Locale, a: &Assessment, cals: &Calendars, today: Date) -> serde_json::Value {
+fn assessment_json(l: Locale, a: &Assessment, pressure: &[i64], cals: &Calendars, today: Date) -> serde_json::Value {
     serde_json::json!({
         "in_detention": a.in_detention(), "detained_since": a.detained_since.map(|d| d.to_string()),
         "held_past_limit": a.held_past_limit(),
         "deadlines": a.deadlines.iter().map(|d| deadline_json(l, d, cals, today)).collect::<Vec<_>>(),
-        "violations": a.violations.iter().map(|v| serde_json::json!({
-            "kind": v.kind.as_str(), "since": v.since.to_string(), "event": v.event, "ongoing": v.ongoing, "basis": v.basis(l),
-        })).collect::<Vec<_>>(),
+        "violations": a.violations.iter().map(|v| {
+            let mut j = serde_json::json!({
+                "kind": v.kind.as_str(), "since": v.since.to_string(), "event": v.event, "ongoing": v.ongoing, "basis": v.basis(l),
+            });
+            if let Some(c) = v.claim {
+                j["claim"] = c.as_str().into();
+                j["pressure_to_abandon"] = pressure.into();
+            }
+            j
+        }).collect::<Vec<_>>(),
     })
 }
 
@@ -210,7 +223,8 @@ async fn api_get(
     let a = assess(&facts, &cals, today)?;
     let mut v = case_json(&st, &ctx, &c)?;
     v["events"] = events.iter().map(|e| event_json(&ctx, e, None)).collect::<Vec<_>>().into();
-    v["assessment"] = assessment_json(l, &a, &cals, today);
+    let pressure: Vec<i64> = pressure_events(&facts).iter().map(|f| f.id).collect();
+    v["assessment"] = assessment_json(l, &a, &pressure, &cals, today);
     v["today"] = today.to_string().into();
     Ok(Json(v).into_response())
 }
@@ -373,7 +387,8 @@ async fn compute_today(st: &AppState, ctx: &Ctx, user: &User, mine: bool, days: 
             match v.kind {
                 deadline::ViolationKind::HeldPastLimit => out.past_limit.push(row),
                 deadline::ViolationKind::ChildDetained => out.children.push(row),
-                deadline::ViolationKind::HeldPast36Hours => {}
+                // Told once as an alert, and shown on the case: not a list of people to act for today.
+                deadline::ViolationKind::HeldPast36Hours | deadline::ViolationKind::PossibleRefoulement => {}
             }
         }
     }
@@ -431,9 +446,10 @@ async fn today_page(
 // ---- Report (aggregates with disclosure control) -------------------------------
 
 /// The measures a report counts.
-const MEASURES: [&str; 7] = [
+const MEASURES: [&str; 8] = [
     "held_past_limit",
     "children_detained",
+    "possible_refoulement",
     "pressure_to_abandon",
     "ill_treatment",
     "denied_lawyer",
@@ -529,7 +545,7 @@ async fn compute_report(st: &AppState, user: &User, q: &ReportQuery) -> Result<R
     let today = today();
     let facilities: HashMap<i64, Facility> = st.store.list_facilities().await?.into_iter().map(|f| (f.id, f)).collect();
     // Per row: the viewer's organization's counts, then everyone else's.
-    type Counts = ([u64; 7], [u64; 7]);
+    type Counts = ([u64; 8], [u64; 8]);
     let mut by_fac: BTreeMap<String, Counts> = BTreeMap::new();
     let mut by_month: BTreeMap<String, Counts> = BTreeMap::new();
     let unknown = "—".to_string();
@@ -543,7 +559,11 @@ async fn compute_report(st: &AppState, user: &User, q: &ReportQuery) -> Result<R
             .map(|f| f.draft.name.clone())
             .unwrap_or_else(|| unknown.clone());
         let mut hits: Vec<(usize, Date)> = Vec::new();
-        for (m, kind) in [(0, deadline::ViolationKind::HeldPastLimit), (1, deadline::ViolationKind::ChildDetained)] {
+        for (m, kind) in [
+            (0, deadline::ViolationKind::HeldPastLimit),
+            (1, deadline::ViolationKind::ChildDetained),
+            (2, deadline::ViolationKind::PossibleRefoulement),
+        ] {
             // A person counts once per measure: at the first time it happened in the period.
             if let Some(v) = a
                 .violations
@@ -554,7 +574,7 @@ async fn compute_report(st: &AppState, user: &User, q: &ReportQuery) -> Result<R
                 hits.push((m, v.since));
             }
         }
-        for (m, name) in MEASURES.iter().enumerate().skip(2) {
+        for (m, name) in MEASURES.iter().enumerate().skip(3) {
             let kind = EventKind::parse(name);
             if let Some(f) =
                 cf.facts.iter().filter(|f| Some(f.kind) == kind && f.on >= from && f.on <= until).min_by_key(|f| f.on)
@@ -991,6 +1011,14 @@ pub struct EventRow {
     pub voided: Option<String>,
 }
 
+pub struct ViolationRow {
+    pub kind: String,
+    pub when: String,
+    pub basis: String,
+    /// For a possible refoulement: where the claim stood, and the pressure recorded.
+    pub detail: Vec<String>,
+}
+
 pub struct DeadlineRow {
     pub rule: String,
     pub basis: String,
@@ -1013,7 +1041,7 @@ struct ShowPage {
     person: Option<Vec<(String, String)>>,
     details: Vec<(String, String)>,
     deadlines: Vec<DeadlineRow>,
-    violations: Vec<(String, String, String)>,
+    violations: Vec<ViolationRow>,
     events: Vec<EventRow>,
     event_form: Vec<FieldView>,
     event_summary: Option<String>,
@@ -1103,6 +1131,7 @@ async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) -> PageResult
                 due: match (d.due, d.due_time) {
                     (Some(x), Some(t)) => format!("{x} {}", t.strftime("%H:%M")),
                     (Some(x), None) => x.to_string(),
+                    _ if d.status == Status::AnyTime => tr(l, "deadline-any-time"),
                     _ => tr(l, "deadline-no-fixed-end"),
                 },
                 status_code: d.status.as_str(),
@@ -1120,11 +1149,26 @@ async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) -> PageResult
         .iter()
         .map(|v| {
             let state = tr(l, if v.ongoing { "violation-ongoing" } else { "violation-ended" });
-            (
-                label(l, "violation", v.kind.as_str()),
-                format!("{} · {state}", tr_args(l, "violation-since", &[("date", v.since.to_string())])),
-                v.basis(l).to_string(),
-            )
+            let mut detail = Vec::new();
+            if let Some(c) = v.claim {
+                detail.push(label(l, "claim", c.as_str()));
+                let pressure: Vec<String> = pressure_events(&cf).iter().map(|f| f.on.to_string()).collect();
+                detail.push(if pressure.is_empty() {
+                    tr(l, "refoulement-no-pressure")
+                } else {
+                    tr_args(
+                        l,
+                        "refoulement-pressure",
+                        &[("count", pressure.len().to_string()), ("dates", pressure.join(", "))],
+                    )
+                });
+            }
+            ViolationRow {
+                kind: label(l, "violation", v.kind.as_str()),
+                when: format!("{} · {state}", tr_args(l, "violation-since", &[("date", v.since.to_string())])),
+                basis: v.basis(l).to_string(),
+                detail,
+            }
         })
         .collect();
     let event_rows = events

@@ -22,6 +22,7 @@ pub mod chart;
 pub mod error;
 pub mod evidence;
 pub mod i18n;
+pub mod legal;
 pub mod map;
 pub mod openapi;
 pub mod routes;

@@ -303,7 +303,8 @@ fn case_parts() -> (Value, Value) {
         "rule": {"type": "string"}, "calendar": {"type": ["string", "null"]}, "basis": {"type": "string"},
         "from_event": {"type": "integer"}, "start": {"type": "string", "format": "date"}, "allowed": {"type": "integer"},
         "due": {"type": ["string", "null"]}, "due_time": {"type": ["string", "null"]},
-        "status": {"type": "string", "enum": ["pending", "overdue", "met", "missed", "open"]},
+        "status": {"type": "string", "enum": ["pending", "overdue", "met", "missed", "open", "any_time"],
+            "description": "open: running with no fixed end (LM art. 111 ground V); any_time: no time limit at all (an amparo against a deportation, Ley de Amparo art. 17 fr. IV)"},
         "closed_by": {"type": ["integer", "null"]}, "closed_on": {"type": ["string", "null"]},
         "working_days_left": {"type": ["integer", "null"]}
     }});
@@ -330,7 +331,12 @@ fn case_parts() -> (Value, Value) {
             "in_detention": {"type": "boolean"}, "detained_since": {"type": ["string", "null"]}, "held_past_limit": {"type": "boolean"},
             "deadlines": {"type": "array", "items": deadline},
             "violations": {"type": "array", "items": {"type": "object", "properties": {
-                "kind": {"type": "string"}, "since": {"type": "string"}, "event": {"type": "integer"}, "ongoing": {"type": "boolean"}, "basis": {"type": "string"}
+                "kind": {"type": "string", "enum": ["child_detained", "held_past_limit", "held_past_36_hours", "possible_refoulement"]},
+                "since": {"type": "string"}, "event": {"type": "integer"}, "ongoing": {"type": "boolean"}, "basis": {"type": "string"},
+                "claim": {"type": ["string", "null"], "enum": ["pending", "appeal_window", "appeal_pending", "recognized", null],
+                    "description": "possible_refoulement only: where the asylum claim stood on the day of the return (LRPCAP art. 6)"},
+                "pressure_to_abandon": {"type": "array", "items": {"type": "integer"},
+                    "description": "possible_refoulement only: ids of the case's pressure-to-abandon events, shown beside it"}
             }}}
         }}));
     }
@@ -651,6 +657,18 @@ fn document_base() -> Value {
                 "security": [],
                 "responses": {"200": {"description": "Calendars", "content": {"application/json": {"schema": {"type": "object"}}}}}
             }},
+            "/api/v1/legal": {"get": {
+                "operationId": "legalRules",
+                "summary": "Every calendar, time limit and violation rule Vigía applies, with its article, published text or summary, version of the law, what the software does and what the text leaves open (in the request's language)",
+                "security": [],
+                "responses": {"200": {"description": "The rules", "content": {"application/json": {"schema": {"type": "object",
+                    "required": ["calendars", "deadlines", "violations"],
+                    "properties": {
+                        "calendars": {"type": "array", "items": {"type": "object"}},
+                        "deadlines": {"type": "array", "items": {"type": "object"}},
+                        "violations": {"type": "array", "items": {"type": "object"}}
+                    }}}}}}
+            }},
             "/api/v1/clock/add": {"get": {
                 "operationId": "clockAdd",
                 "summary": "The date on which the N-th working day after `from` falls; counting starts the next day",
@@ -903,13 +921,16 @@ fn document_base() -> Value {
                     "description": "Earlier versions of another organization's attempt that were never shared with yours: they exist, and that is all you are told"}}},
                 "ClockAnswer": {"type": "object", "required": ["calendar", "from", "to", "working_days", "source"], "properties": {
                     "calendar": {"type": "string"}, "calendar_title": {"type": "string"}, "source": {"type": "string"},
+                    "version": {"type": ["string", "null"], "description": "The version of the law's text the calendar follows (the reform's date in the DOF)"},
                     "notes": {"type": "array", "items": {"type": "string"},
                         "description": "What a reader must know about the calendar, such as a day the law leaves open"},
                     "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
                     "working_days": {"type": "integer"}, "rule": {"type": "string"},
                     "days": {"type": "array", "items": {"type": "object", "properties": {
                         "date": {"type": "string", "format": "date"}, "counts": {"type": "boolean"},
-                        "reasons": {"type": "array", "items": {"type": "string"}}
+                        "reasons": {"type": "array", "items": {"type": "string"}},
+                        "open": {"type": "array", "items": {"type": "string"},
+                            "description": "Why a day that counts is open to dispute under the text (e.g. 1 October 2024 under LFPA art. 28)"}
                     }}}
                 }},
                 "AttemptInput": {

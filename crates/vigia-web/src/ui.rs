@@ -43,6 +43,7 @@ pub fn routes() -> Routes {
         .post("/facilities/{id}/notes", note_create)
         .get("/audit", audit)
         .get("/clock", clock_page)
+        .merge(crate::legal::routes())
         .merge(crate::analysis::routes())
         .merge(crate::evidence::routes())
         .merge(crate::alerts::routes())
@@ -1404,7 +1405,16 @@ async fn clock_page(
                         .map(|(d, reasons)| {
                             if reasons.is_empty() {
                                 counted += 1;
-                                (d.to_string(), true, tr_args(l, "clock-counts", &[("n", counted.to_string())]))
+                                let mut why = tr_args(l, "clock-counts", &[("n", counted.to_string())]);
+                                for (_, open) in a.open.iter().filter(|(o, _)| o == d) {
+                                    for r in open {
+                                        why.push_str(" — ");
+                                        why.push_str(&tr(l, "clock-open"));
+                                        why.push_str(": ");
+                                        why.push_str(&r.describe());
+                                    }
+                                }
+                                (d.to_string(), true, why)
                             } else {
                                 (
                                     d.to_string(),
@@ -1414,7 +1424,10 @@ async fn clock_page(
                             }
                         })
                         .collect();
-                    let mut note = format!("{} — {}", cal.title(l), cal.spec.source);
+                    let mut note = match cal.version(l) {
+                        Some(v) => format!("{} — {} ({v})", cal.title(l), cal.spec.source),
+                        None => format!("{} — {}", cal.title(l), cal.spec.source),
+                    };
                     for n in cal.notes(l) {
                         note.push_str(". ");
                         note.push_str(n);

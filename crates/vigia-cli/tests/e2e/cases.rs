@@ -391,3 +391,98 @@ async fn case_documents_are_sealed_and_only_their_lawyers_download_them() {
         .expect("upload");
     assert_eq!(r.status(), 422);
 }
+
+/// LRPCAP art. 6: a deportation while the asylum claim is pending is flagged as a
+/// possible refoulement, with the pressure to abandon shown beside it; it is told once
+/// as an alert, counted in the case figures, and the amparo against it shows no time
+/// limit.
+#[tokio::test]
+async fn a_deportation_while_asylum_is_pending_is_a_possible_refoulement() {
+    for app in TestApp::all().await {
+        let (lawyer, token) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
+        let f = app.facility("Siglo XXI").await;
+        let http = reqwest::Client::new();
+        let mut body = person("FM-DEV");
+        body["facility_id"] = json!(f);
+        body["lawyer_user_id"] = json!(lawyer.id);
+        let (_, case) = post(&http, app.url("/api/v1/cases"), &token, &body).await;
+        let id = case["id"].as_i64().expect("id");
+        let events = app.url(&format!("/api/v1/cases/{id}/events"));
+        let mut ids = Vec::new();
+        for e in [
+            json!({"kind": "detained", "on": "2020-01-20", "facility_id": f}),
+            json!({"kind": "asylum_requested", "on": "2020-01-21"}),
+            json!({"kind": "pressure_to_abandon", "on": "2020-01-23", "note": "Le dijeron que firmara el retorno"}),
+            json!({"kind": "deported", "on": "2020-01-27"}),
+        ] {
+            let (s, v) = post(&http, events.clone(), &token, &e).await;
+            assert_eq!(s, 201, "{v}");
+            ids.push(v["id"].as_i64().expect("id"));
+        }
+        let (_, c) = get(&http, app.url(&format!("/api/v1/cases/{id}")), &token).await;
+        let v = c["assessment"]["violations"]
+            .as_array()
+            .expect("violations")
+            .iter()
+            .find(|v| v["kind"] == "possible_refoulement")
+            .unwrap_or_else(|| panic!("flagged: {c}"))
+            .clone();
+        assert_eq!(
+            (v["claim"].as_str(), v["since"].as_str(), v["ongoing"].as_bool()),
+            (Some("pending"), Some("2020-01-27"), Some(false))
+        );
+        assert_eq!(v["event"], ids[3]);
+        assert_eq!(v["pressure_to_abandon"], json!([ids[2]]));
+        assert_eq!(v["basis"], "LRPCAP art. 6");
+        let amparo = deadline(&c, "amparo_any_time");
+        assert_eq!((amparo["status"].as_str(), amparo["due"].is_null()), (Some("any_time"), true));
+
+        // The page says it, with the pressure beside it and the amparo without a deadline.
+        let page = app.login("abogada@a.org").await;
+        let (_, html) = get_text(&page, app.url(&format!("/cases/{id}"))).await;
+        assert!(html.contains("Posible devolución prohibida"), "{html}");
+        assert!(html.contains("La solicitud de asilo estaba pendiente el día de la devolución."));
+        assert!(html.contains("Presiones para desistir registradas en el caso: 1 (2020-01-23)."));
+        assert!(html.contains("En cualquier tiempo, cualquier día y hora"));
+        assert!(html.contains("href=\"/legal#deadlines\""));
+
+        // Told once, as something that happened.
+        let today = jiff::civil::date(2020, 2, 3);
+        vigia_web::worker::sweep_deadlines(&app.store, today, 3).await.expect("sweep");
+        assert_eq!(vigia_web::worker::sweep_deadlines(&app.store, today, 3).await.expect("sweep"), 0, "told once");
+        let (_, alerts) = get(&http, app.url("/api/v1/alerts"), &token).await;
+        let told: Vec<&Value> = alerts["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|a| a["payload"]["what"] == "possible_refoulement")
+            .collect();
+        assert_eq!(told.len(), 1, "{alerts}");
+        assert_eq!(told[0]["payload"]["state"], "happened");
+        let (_, inbox) = get_text(&page, app.url("/alerts")).await;
+        assert!(inbox.contains("Posible devolución prohibida") && inbox.contains("se registró"), "{inbox}");
+
+        // Counted in the case figures, once per person.
+        let (_, report) = get(&http, app.url("/api/v1/case-report?from=2020-01-01&until=2020-12-31"), &token).await;
+        assert_eq!(report["by_facility"]["totals"]["possible_refoulement"], 1, "{report}");
+        assert_eq!(report["by_facility"]["totals"]["pressure_to_abandon"], 1, "{report}");
+
+        // A recorded decision refusing the claim, before the return, and no appeal
+        // within the window: no longer flagged once the window is past.
+        let (_, other) = post(&http, app.url("/api/v1/cases"), &token, &person("FM-DEV-2")).await;
+        let events = app.url(&format!("/api/v1/cases/{}/events", other["id"]));
+        for e in [
+            json!({"kind": "asylum_requested", "on": "2020-01-06"}),
+            json!({"kind": "decision", "on": "2020-03-02", "decision": "denied"}),
+            json!({"kind": "deported", "on": "2020-06-01"}),
+        ] {
+            let (s, v) = post(&http, events.clone(), &token, &e).await;
+            assert_eq!(s, 201, "{v}");
+        }
+        let (_, c) = get(&http, app.url(&format!("/api/v1/cases/{}", other["id"])), &token).await;
+        assert!(
+            c["assessment"]["violations"].as_array().expect("v").iter().all(|v| v["kind"] != "possible_refoulement"),
+            "{c}"
+        );
+    }
+}

@@ -277,16 +277,106 @@ async fn anyone_can_check_a_deadline_by_hand() {
     let (status, page) = get_text(&c, app.url("/clock?from=2019-02-18&working_days=15&calendar=lfpa")).await;
     assert_eq!(status, 200);
     assert!(page.contains("15 días hábiles después del 2019-02-18: 2019-03-11"), "{page}");
-    assert!(page.contains("<td>2019-02-23</td><td>sábado</td>"));
+    assert!(page.contains(
+        "<td>2019-02-23</td><td>sábado (LFPA art. 28; texto del art. 28 sin reformas desde la publicación de la Ley (DOF 04-08-1994))</td>"
+    ));
+    assert!(page.contains("href=\"/legal\""), "the rules are a link away");
     // The law as published, and what it leaves open said on the page (an agency's
     // calendar carries LFPA's notes), never an unverified mark.
     let (_, page) = get_text(&c, app.url("/clock?from=2024-09-27&working_days=3&calendar=inm")).await;
     assert!(page.contains("3 días hábiles después del 2024-09-27: 2024-10-02"), "{page}");
     assert!(page.contains("para 2024 y 2030 no se cuenta como inhábil"), "{page}");
+    // …and on the day itself: 1 October 2024 counts, and the row says why it is disputed.
+    assert!(page.contains("<td>2024-10-01</td><td>cuenta (2) — texto ambiguo: 1 de octubre: desde 2024"), "{page}");
     assert!(!page.to_lowercase().contains("verificar"));
     let (status, page) = get_text(&c, app.url("/clock?from=2019-02-18&working_days=-3&calendar=lfpa")).await;
     assert_eq!(status, 422);
     assert!(page.contains("id=\"e-working_days\""));
+}
+
+/// The rules page: every calendar and rule with its article, published text or a
+/// summary that says so, and version, from the data the engine counts with; public, in
+/// both languages, with the days an administrator declared and no placeholder.
+#[tokio::test]
+async fn the_rules_page_shows_every_rule_with_its_text_and_version() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    let anon = app.browser();
+    let (status, es) = get_text(&anon, app.url("/legal")).await;
+    assert_eq!(status, 200);
+    for want in [
+        "<h1>Reglas y textos legales</h1>",
+        // LFPA art. 28 quoted, with its version, and the 2024 question.
+        "No se considerarán días hábiles: los sábados, los domingos",
+        "sin reformas desde la publicación de la Ley (DOF 04-08-1994)",
+        "1 de octubre: desde 2024 es la transmisión del Poder Ejecutivo Federal",
+        // Amparo art. 19 with 14 September, and the amparo without a time limit.
+        "catorce y dieciséis de septiembre",
+        "<td>14 de septiembre</td>",
+        "reforma publicada en el DOF el 19-01-2018",
+        "en cualquier tiempo",
+        // Detention, asylum and children, with their versions.
+        "Ley de Migración art. 111",
+        "reforma publicada en el DOF el 12-07-2018",
+        "15 días hábiles; 60 con causal I–IV; sin fin con la causal V",
+        "45 días hábiles; 90 con ampliación",
+        "hasta por un período igual",
+        "En ningún caso, el Instituto presentará ni alojará a niñas, niños o adolescentes migrantes",
+        "Reglamento de la LGDNNA (2015)",
+        "con efectos solo para quienes lo promovieron",
+        // Non-refoulement, quoted.
+        "Ningún solicitante o refugiado podrá en modo alguno ser rechazado en frontera",
+        "Posible devolución prohibida",
+    ] {
+        assert!(es.contains(want), "missing {want:?}");
+    }
+    for bad in ["[por verificar", "[verify", "verificar]", "DOMAIN", ".md"] {
+        assert!(!es.contains(bad), "the page shows {bad:?}");
+    }
+    // The same data as JSON, and the page in English.
+    let r: serde_json::Value = anon
+        .get(app.url("/api/v1/legal"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(r["calendars"].as_array().map(Vec::len), Some(5));
+    assert_eq!(r["deadlines"].as_array().map(Vec::len), Some(6));
+    assert_eq!(r["violations"].as_array().map(Vec::len), Some(4));
+    for rule in r["deadlines"].as_array().expect("deadlines") {
+        assert!(rule["version"].as_str().is_some_and(|v| v.contains("DOF") || v.contains("judgment")), "{rule}");
+        assert!(rule["summary"].as_str().is_some_and(|s| !s.is_empty()), "{rule}");
+    }
+    // An administrator settles 1 October 2024 for the INM: the page lists it, with its source.
+    app.user("admin@a.org", "org-a", Role::Admin).await;
+    let admin = app.login("admin@a.org").await;
+    let (_, page) = get_text(&admin, app.url("/admin/calendars")).await;
+    let csrf = csrf_of(&page);
+    let r = admin
+        .post(app.url("/admin/calendars"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("calendar", "inm"),
+            ("start_date", "2024-10-01"),
+            ("label_es", "Transmisión del Poder Ejecutivo Federal"),
+            ("label_en", "Transfer of federal executive power"),
+            ("source", "Acuerdo del INM publicado en el DOF (prueba)"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let (_, es) = get_text(&anon, app.url("/legal")).await;
+    assert!(es.contains("<td>Transmisión del Poder Ejecutivo Federal</td><td>2024-10-01</td><td>Acuerdo del INM publicado en el DOF (prueba)</td>"), "{es}");
+    let (_, page) = get_text(&anon, app.url("/clock?from=2024-09-30&working_days=1&calendar=inm")).await;
+    assert!(
+        page.contains("1 días hábiles después del 2024-09-30: 2024-10-02") && !page.contains("texto ambiguo"),
+        "settled for the INM"
+    );
+    let (_, page) = get_text(&anon, app.url("/clock?from=2024-09-30&working_days=1&calendar=comar")).await;
+    assert!(page.contains("texto ambiguo"), "still open for COMAR");
 }
 
 #[tokio::test]
