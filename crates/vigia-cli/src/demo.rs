@@ -2,6 +2,13 @@
 //! role, the known Mexican detention facilities (DOMAIN.md §7; capacity only where it
 //! was published) and notes built around the January 2020 episode, written in our
 //! own words.
+//!
+//! What users see must be as honest as the product asks of its users (issue #21, item
+//! 7): a date from the public record names its source (publisher, document, date), and
+//! where sources disagree each one is recorded with what it says; a time that is not
+//! established is marked approximate; a figure made up for the demo (organizations'
+//! notes, generated attempts, visits) says it is illustrative, in Spanish and English.
+//! User-visible texts never cite the design notes.
 
 use vigia_domain::account::Locale;
 use vigia_domain::facility::{FacilityDraft, FacilityKind};
@@ -39,8 +46,13 @@ struct F {
     sources: &'static str,
 }
 
-const PUBLISHED: &str = "Capacidad publicada; registro parcial de estaciones. Coordenadas aproximadas del municipio.";
+const PUBLISHED: &str = "Capacidad publicada; el documento de origen está por confirmar antes de citarlo. Registro parcial de estaciones. Coordenadas aproximadas del municipio.";
+const PUBLISHED_APPROX: &str = "Capacidad publicada como cifra aproximada; el documento de origen está por confirmar antes de citarlo. Registro parcial de estaciones. Coordenadas aproximadas del municipio.";
 const UNKNOWN: &str = "Capacidad no publicada: se deja sin dato. Coordenadas aproximadas del municipio.";
+
+/// Appended to what an organization's note or record says when the demo made it up.
+const ILLUSTRATIVE: &str =
+    "[Demo: ilustrativo, no proviene de una publicación / illustrative, not from a publication.]";
 
 fn facilities() -> Vec<F> {
     use FacilityKind::*;
@@ -83,9 +95,18 @@ fn facilities() -> Vec<F> {
             17.5094,
             -91.9823,
             Some(110),
-            PUBLISHED,
+            PUBLISHED_APPROX,
         ),
-        f("Estación Migratoria Reynosa", EstacionMigratoria, "28", "Reynosa", 26.0508, -98.2978, Some(50), PUBLISHED),
+        f(
+            "Estación Migratoria Reynosa",
+            EstacionMigratoria,
+            "28",
+            "Reynosa",
+            26.0508,
+            -98.2978,
+            Some(50),
+            PUBLISHED_APPROX,
+        ),
         f(
             "Estación Migratoria El Ceibo",
             EstacionMigratoria,
@@ -176,37 +197,45 @@ fn facilities() -> Vec<F> {
     ]
 }
 
-/// (facility name, organization slug, note) — what an organization keeps privately.
-const NOTES: [(&str, &str, &str); 6] = [
+/// (facility name, organization slug, note, what it rests on) — what an organization
+/// keeps privately. The last part names the public source of the note's fact, if it has
+/// one, and says what the demo made up; it is appended to the note.
+const NOTES: [(&str, &str, &str, &str); 6] = [
     (
         "Estación Migratoria Siglo XXI",
         "defensoria-sur",
-        "13/01/2020: el INM no renovó el permiso de visita de un centro de derechos humanos aliado. Contacto en la caseta: turno matutino, pedir hablar con la subdirección jurídica.",
+        "13/01/2020: el INM no renovó el permiso de un centro de derechos humanos para visitar esta estación. Contacto en la caseta: turno matutino, pedir hablar con la subdirección jurídica.",
+        "[Fuente de la no renovación / source of the refusal to renew: reportes de prensa, enero de 2020. Demo: el contacto es ilustrativo / the contact is illustrative.]",
     ),
     (
         "Estación Migratoria Siglo XXI",
         "defensoria-sur",
         "Abril 2019: personas entrevistadas a la salida describen dormitorios con más del doble de su capacidad publicada (960).",
+        "[Demo: las entrevistas son ilustrativas / the interviews are illustrative. Lo publicado / what was published: reportes de prensa de abril de 2019, más de 2,000 personas alojadas.]",
     ),
     (
         "Estación Migratoria Tuxtla Gutiérrez (Cupape I)",
         "defensoria-sur",
         "20/01/2020: no nos dejaron entrar; el oficial dijo que había 'órdenes de arriba'. Dos familias hondureñas con niños pequeños adentro según sus familiares.",
+        "[Fuente / source: reportes de prensa sobre organizaciones rechazadas en Tuxtla Gutiérrez el 20 y 21 de enero de 2020. Demo: el día exacto, las palabras del oficial y las familias son ilustrativos / the exact day, the officer's words and the families are illustrative.]",
     ),
     (
         "Estación Migratoria Villahermosa",
         "casas-del-camino",
         "21/01/2020: la pastoral no pudo entrar a la misa semanal; sin explicación por escrito.",
+        "[Fuente / source: reportes de prensa sobre organizaciones rechazadas en Villahermosa el 20 y 21 de enero de 2020. Demo: el día exacto y la misa son ilustrativos / the exact day and the mass are illustrative.]",
     ),
     (
         "Estación Migratoria Iztapalapa (Las Agujas)",
         "coalicion-nacional",
         "21/01/2020: tres organizaciones de la coalición fueron rechazadas en la puerta el mismo día.",
+        "[Fuente / source: reportes de prensa sobre organizaciones rechazadas en la Ciudad de México el 20 y 21 de enero de 2020. Demo: el día exacto y el número de organizaciones son ilustrativos / the exact day and the number of organizations are illustrative.]",
     ),
     (
         "Estación Migratoria Comitán",
         "casas-del-camino",
         "28/01/2020: nos mostraron un oficio que suspende la entrada de organizaciones y asociaciones religiosas 'hasta nuevo aviso'.",
+        "[El oficio INM/DGCVM/0118/2020 está fechado el 28-01-2020 (reportes de prensa, 28-01-2020). Demo: que se mostrara en esta caseta es ilustrativo / that it was shown at this gate is illustrative.]",
     ),
 ];
 
@@ -253,22 +282,22 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
     for f in &list {
         let mut d = f.draft.clone();
         let note = match f.draft.name.as_str() {
-            "Estación Migratoria Siglo XXI" => "Reportes de prensa de abril de 2019 describen más de 2,000 personas alojadas, por encima de la capacidad publicada.",
-            "Estación Migratoria Ciudad Juárez" => "Incendio del 27 de marzo de 2023: 40 personas murieron.",
+            "Estación Migratoria Siglo XXI" => "Más de 2,000 personas alojadas, por encima de la capacidad publicada (reportes de prensa, abril de 2019).",
+            "Estación Migratoria Ciudad Juárez" => "Incendio del 27 de marzo de 2023: 40 personas murieron (reportes de prensa, marzo de 2023).",
             "Estancia Provisional Mexicali" => "Estancia provisional tipo B; cerrada en 2025 (fecha exacta por confirmar, por eso no se registra fecha de cierre).",
             _ => continue,
         };
         d.sources = Some(format!("{}\n{}", d.sources.unwrap_or_default(), note));
         store.update_facility(&monitor, f.id, Some(f.version), d).await?;
     }
-    for (facility, org, text) in NOTES {
+    for (facility, org, text, basis) in NOTES {
         let f = list
             .iter()
             .find(|f| f.draft.name == facility)
             .ok_or_else(|| anyhow::anyhow!("demo facility {facility}"))?;
         let org = orgs.iter().find(|o| o.slug == org).ok_or_else(|| anyhow::anyhow!("demo org {org}"))?;
         let author = users.iter().find(|u| u.org_id == org.id).map(Actor::user).unwrap_or_default();
-        store.add_facility_note(&author, org.id, f.id, text).await?;
+        store.add_facility_note(&author, org.id, f.id, &format!("{text} {basis}")).await?;
     }
     seed_access(store).await?;
     seed_cases(store).await?;
@@ -278,6 +307,10 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
 }
 
 pub fn print_accounts() {
+    println!(
+        "Demo data: organizations, people, attempts, visits and cases are illustrative; \
+         dates and figures from the public record name their source."
+    );
     println!("Demo accounts (password for all: {PASSWORD}):");
     for (email, _, role, org, _) in USERS {
         println!("  {email:<34} {role:<12} {org}");
@@ -381,6 +414,12 @@ fn outcome_for(
     }
 }
 
+/// The note on every attempt the demo generates: dates, outcomes and counts are drawn
+/// to tell the story, so every refusal rate computed from them is illustrative too.
+const GENERATED_ATTEMPT: &str = "[Demo: intento generado; fecha, resultado y cifras ilustrativos, no provienen de una publicación / generated attempt; date, outcome and figures are illustrative, not from a publication.]";
+/// The note on the demo's attempts at the stations the press named for 20–21 January 2020.
+const REPORTED_DENIAL: &str = "[Fuente / source: reportes de prensa sobre organizaciones rechazadas en esta ciudad el 20 y 21 de enero de 2020. Demo: el día exacto, la hora y los detalles de este registro son ilustrativos / the exact day, time and details of this record are illustrative.]";
+
 /// Access attempts for 2019–2020 for the demo organizations, and the coalition that
 /// shares them.
 pub async fn seed_access(store: &DynStore) -> anyhow::Result<usize> {
@@ -444,19 +483,22 @@ pub async fn seed_access(store: &DynStore) -> anyhow::Result<usize> {
                 if outcome != "granted" && rng.below(2) == 0 {
                     pairs.push(("official".into(), "Oficial de guardia en la caseta".into()));
                 }
+                pairs.push(("notes".into(), GENERATED_ATTEMPT.into()));
                 let d = validate(&RawInput::from_pairs(pairs), f.time_zone(), now)
                     .map_err(|e| anyhow::anyhow!("demo attempt at {facility} on {day}: {e}"))?;
                 drafts.push(d);
             }
         }
-        // The story's named denials of 20–21 January 2020, in case the routine missed a day.
-        for (facility, day) in [
-            ("Estación Migratoria Tuxtla Gutiérrez (Cupape I)", "2020-01-20"),
-            ("Estación Migratoria Comitán", "2020-01-20"),
-            ("Estación Migratoria San Cristóbal de las Casas", "2020-01-21"),
-            ("Estación Migratoria Villahermosa", "2020-01-21"),
-            ("Estación Migratoria Iztapalapa (Las Agujas)", "2020-01-21"),
-            ("Estación Migratoria Acayucan", "2020-01-22"),
+        // The story's named denials of 20–21 January 2020, in case the routine missed a day
+        // (the press names the cities and the two days, not which day at which station),
+        // and one more the demo adds in Veracruz.
+        for (facility, day, notes) in [
+            ("Estación Migratoria Tuxtla Gutiérrez (Cupape I)", "2020-01-20", REPORTED_DENIAL),
+            ("Estación Migratoria Comitán", "2020-01-20", REPORTED_DENIAL),
+            ("Estación Migratoria San Cristóbal de las Casas", "2020-01-21", REPORTED_DENIAL),
+            ("Estación Migratoria Villahermosa", "2020-01-21", REPORTED_DENIAL),
+            ("Estación Migratoria Iztapalapa (Las Agujas)", "2020-01-21", REPORTED_DENIAL),
+            ("Estación Migratoria Acayucan", "2020-01-22", ILLUSTRATIVE),
         ] {
             let mine = ROUTINES.iter().any(|r| r.0 == org.slug && r.1 == facility);
             let Some(f) = facilities.iter().find(|f| f.draft.name == facility) else { continue };
@@ -472,6 +514,7 @@ pub async fn seed_access(store: &DynStore) -> anyhow::Result<usize> {
                 ("reason_category", "orders_from_above".to_string()),
                 ("reason_text", "No hay paso para organizaciones; órdenes de la delegación.".to_string()),
                 ("restrictions", String::new()),
+                ("notes", notes.to_string()),
             ];
             let d = validate(&RawInput::from_pairs(pairs), f.time_zone(), now)
                 .map_err(|e| anyhow::anyhow!("demo attempt at {facility} on {day}: {e}"))?;
@@ -727,9 +770,15 @@ type DemoStatement = (
 );
 
 /// The January 2020 statements, in our own words (DOMAIN.md §1): an assurance that
-/// access was normal while organizations were being turned away, the suspension letter,
-/// the ministry disowning it within hours, and the promise to resume with rescheduled
-/// visits.
+/// access was normal while organizations were being turned away (illustrative), the
+/// suspension letter of 28 January, the ministry disowning it the same evening, and the
+/// promise to resume with rescheduled visits.
+///
+/// Statements have no field for a free-text reference (`source_url` takes a link only),
+/// so each text ends with a bracketed paragraph that names its sources (publisher,
+/// document, date), says which times are approximate, and records what another source
+/// says when they disagree (Amnesty International dates the INM's decision to Monday
+/// 27 January). The claims follow the letter: access suspended from 28 January.
 pub async fn seed_statements(store: &DynStore) -> anyhow::Result<usize> {
     use vigia_domain::input::RawInput;
     use vigia_domain::statement::{validate_claim, validate_statement};
@@ -740,26 +789,42 @@ pub async fn seed_statements(store: &DynStore) -> anyhow::Result<usize> {
     let statements: [DemoStatement; 4] = [
         (
             "inm", "Vocería del Instituto", "2020-01-21T13:00", "interview",
-            "Interrogado sobre las organizaciones que no pudieron entrar a varias estaciones, el vocero aseguró que no existe ninguna restricción para las organizaciones acreditadas y que las visitas siguen su curso normal.",
-            "es", Some("Asked about organizations that could not enter several stations, the spokesperson said there is no restriction for accredited organizations and that visits go on as usual."),
-            &[("ngo_access", "permitted", "2020-01-14", Some("2020-01-26"))],
+            "Interrogado sobre las organizaciones que no pudieron entrar a varias estaciones, el vocero aseguró que no existe ninguna restricción para las organizaciones acreditadas y que las visitas siguen su curso normal.\n\n\
+             [Demo: declaración ilustrativa; no reproduce una declaración publicada. Muestra cómo Vigía confronta lo dicho con los rechazos registrados en las estaciones.]",
+            "es", Some("Asked about organizations that could not enter several stations, the spokesperson said there is no restriction for accredited organizations and that visits go on as usual.\n\n\
+             [Demo: an illustrative statement; it does not reproduce a published one. It shows how Vigía checks what was said against the refusals recorded at the stations.]"),
+            &[("ngo_access", "permitted", "2020-01-14", Some("2020-01-27"))],
         ),
         (
-            "inm", "Dirección General de Control y Verificación Migratoria", "2020-01-27T19:30", "official_letter",
-            "Por instrucciones superiores, y hasta nuevo aviso, se suspende el ingreso de asociaciones religiosas y organizaciones de la sociedad civil a las estaciones migratorias y estancias provisionales.",
-            "es", None,
-            &[("ngo_access", "suspended", "2020-01-27", None)],
+            "inm", "Dirección General de Control y Verificación Migratoria", "2020-01-28T19:30", "official_letter",
+            "Oficio INM/DGCVM/0118/2020, fechado el 28 de enero de 2020: suspende de manera temporal, hasta nuevo aviso, el ingreso de asociaciones religiosas y organizaciones de la sociedad civil a las estaciones migratorias y estancias provisionales. Esa misma noche el INM confirmó a la prensa que el oficio es auténtico.\n\n\
+             [Fecha y hora: el 28-01-2020 es la fecha del oficio según la prensa que lo cita; las 19:30 (hora de la Ciudad de México) son la hora aproximada en que, según la prensa, el INM confirmó su autenticidad. Otra versión: el comunicado en inglés de Amnistía Internacional (29-01-2020) dice que el INM tomó la decisión \"on Monday\" (el lunes 27-01-2020). \
+             Antecedente: el 24-01-2020 Amnistía Internacional pidió por carta abierta al comisionado del INM garantizar el acceso de las organizaciones conforme a las recomendaciones de la ONU. \
+             Fuentes: INM, oficio INM/DGCVM/0118/2020, 28-01-2020, citado en reportes de prensa del 28-01-2020; Amnistía Internacional, comunicado, 29-01-2020; Amnistía Internacional, carta abierta AMR 41/1714/2020, 24-01-2020.]",
+            "es", Some("Letter INM/DGCVM/0118/2020, dated 28 January 2020: temporarily suspends, until further notice, the entry of religious associations and civil-society organizations to migration stations and provisional facilities. That same evening the INM confirmed to the press that the letter is authentic.\n\n\
+             [Date and time: 28-01-2020 is the letter's date as quoted by the press; 19:30 (Mexico City time) is the approximate time at which, according to the press, the INM confirmed it. Another account: Amnesty International's English release (29-01-2020) says the INM decided \"on Monday\", that is 27-01-2020. \
+             Background: on 24-01-2020 Amnesty International asked the INM commissioner in an open letter to guarantee organizations' access in line with UN recommendations. \
+             Sources: INM, letter INM/DGCVM/0118/2020, 28-01-2020, quoted in press reports of 28-01-2020; Amnesty International, statement, 29-01-2020; Amnesty International, open letter AMR 41/1714/2020, 24-01-2020.]"),
+            &[("ngo_access", "suspended", "2020-01-28", None)],
         ),
         (
-            "segob", "Subsecretaría de Derechos Humanos, Población y Migración", "2020-01-27T23:10", "social_media",
-            "La Secretaría no reconoce el oficio que circula sobre la suspensión de visitas: las organizaciones de la sociedad civil pueden seguir entrando a las estaciones migratorias.",
-            "es", Some("The Ministry does not recognize the letter circulating about suspended visits: civil-society organizations may keep entering migration stations."),
-            &[("ngo_access", "denies_suspension", "2020-01-27", None)],
+            "segob", "Secretaría de Gobernación", "2020-01-28T22:00", "press_release",
+            "La Secretaría de Gobernación dijo que no reconoce el oficio del INM que suspende las visitas de las organizaciones: según la Secretaría, se emitió ese mismo día sin autorización de las autoridades superiores.\n\n\
+             [Hora aproximada: la hora exacta no está establecida. Los reportes de prensa sitúan el desconocimiento la misma noche del 28-01-2020 (hora de la Ciudad de México; ya 29-01-2020 en UTC), a menos de tres horas de la noticia del oficio; las 22:00 son una aproximación. \
+             Fuentes: Secretaría de Gobernación, comunicado, 28-01-2020; reportes de prensa, enero de 2020.]",
+            "es", Some("The Ministry of the Interior said it does not recognize the INM's letter suspending organizations' visits: according to the Ministry, it was issued that same day without the authorization of higher authorities.\n\n\
+             [Approximate time: the exact time is not established. Press reports place the disowning on the same evening of 28-01-2020 (Mexico City time; already 29-01-2020 in UTC), less than three hours after the news of the letter; 22:00 is an approximation. \
+             Sources: Secretaría de Gobernación, statement, 28-01-2020; press reports, January 2020.]"),
+            &[("ngo_access", "denies_suspension", "2020-01-28", None)],
         ),
         (
-            "inm", "Comisionado del Instituto", "2020-01-28T12:00", "press_conference",
-            "Las visitas de las organizaciones se reanudarán el 1 de febrero; se reprogramarán las citas de diez organizaciones que tenían visitas pendientes.",
-            "es", None,
+            "inm", "Instituto Nacional de Migración", "2020-01-28T23:30", "press_release",
+            "El INM anunció que las visitas de las organizaciones se reanudarán el 1 de febrero y que se reprogramarán las citas de diez organizaciones.\n\n\
+             [Fecha, hora y medio aproximados: no están establecidos. La prensa sitúa el anuncio después del desconocimiento de la Secretaría de Gobernación; el comunicado en inglés de Amnistía Internacional (29-01-2020) dice que el INM habló de reprogramar las fechas antes de que la Secretaría se deslindara. Se registra la noche del 28-01-2020 como aproximación. \
+             Fuentes: reportes de prensa, enero de 2020; Amnistía Internacional, comunicado, 29-01-2020.]",
+            "es", Some("The INM announced that organizations' visits will resume on 1 February and that the appointments of ten organizations will be rescheduled.\n\n\
+             [Approximate date, time and channel: they are not established. The press places the announcement after the Ministry of the Interior disowned the letter; Amnesty International's English release (29-01-2020) says the INM spoke of rescheduling before the Ministry distanced itself. It is recorded on the evening of 28-01-2020 as an approximation. \
+             Sources: press reports, January 2020; Amnesty International, statement, 29-01-2020.]"),
             &[("ngo_access", "rescheduled", "2020-01-28", Some("2020-01-31")), ("ngo_access", "permitted", "2020-02-01", None)],
         ),
     ];
@@ -795,6 +860,11 @@ pub async fn seed_statements(store: &DynStore) -> anyhow::Result<usize> {
     }
     Ok(n)
 }
+
+/// Shown on every demo visit: its population figures and findings were made up for the
+/// demo (the 2019 press reports of more than 2,000 people at Siglo XXI are cited on the
+/// facility, not here).
+const ILLUSTRATIVE_VISIT: &str = "[Demo: visita ilustrativa; la población, los hallazgos y las respuestas no provienen de una publicación / illustrative visit; population, findings and answers are not from a publication.]";
 
 /// A demo visit: organization, facility, date, total, children, held beyond the limit,
 /// lawyer access answer, grave finding.
@@ -871,7 +941,8 @@ pub async fn seed_visits(store: &DynStore) -> anyhow::Result<usize> {
                            "held_beyond_limit": beyond, "asylum_seekers": total / 3},
             "sections": {
                 "legal_safeguards": {"access_to_lawyer": lawyer, "interpreter": "partly", "observations": "Información de derechos solo en español."},
-                "material_conditions": {"three_meals": "yes", "bed_for_everyone": if total > 900 { "no" } else { "partly" }}
+                "material_conditions": {"three_meals": "yes", "bed_for_everyone": if total > 900 { "no" } else { "partly" },
+                                        "observations": ILLUSTRATIVE_VISIT}
             },
             "interview_notes": format!("Entrevista {}: relata presiones para firmar su retorno.", i + 1)
         });

@@ -782,6 +782,72 @@ fn the_demo_flags_the_january_2020_closing() {
             assert!(states.iter().any(|f| f.contains(place)), "{place} in {states:?}");
         }
         assert!(e["p_value"].as_f64().expect("p") < 1e-6);
+        // The statements follow the public record (#21, item 7): the letter dated 28 January
+        // 2020, confirmed that evening, SEGOB disowning it the same evening (approximate
+        // time), Amnesty International's "on Monday" recorded as its account, each text
+        // naming its sources; and the contradictions are still found.
+        let get = |path: &str| c.get(format!("{}{path}", server.base)).bearer_auth(&token).send();
+        let statements: Value = get("/api/v1/statements").await.expect("get").json().await.expect("json");
+        let items = statements["items"].as_array().expect("items");
+        let find = |authority: &str, channel: &str| {
+            items
+                .iter()
+                .find(|s| s["authority"] == authority && s["channel"] == channel)
+                .unwrap_or_else(|| panic!("{authority} {channel} in {items:?}"))
+        };
+        let letter = find("inm", "official_letter");
+        let segob = find("segob", "press_release");
+        // 19:30 and 22:00 in Mexico City on 28 January, already 29 January in UTC.
+        assert_eq!(letter["published_at"], "2020-01-29T01:30:00Z");
+        assert_eq!(segob["published_at"], "2020-01-29T04:00:00Z");
+        assert_eq!(
+            (letter["claims"][0]["position"].as_str(), letter["claims"][0]["from"].as_str()),
+            (Some("suspended"), Some("2020-01-28"))
+        );
+        let text = letter["text"].as_str().expect("text");
+        for cited in [
+            "INM/DGCVM/0118/2020",
+            "28-01-2020",
+            "\"on Monday\"",
+            "27-01-2020",
+            "AMR 41/1714/2020, 24-01-2020",
+            "Amnistía Internacional, comunicado, 29-01-2020",
+        ] {
+            assert!(text.contains(cited), "{cited} in {text}");
+        }
+        assert!(letter["translation"].as_str().is_some_and(|t| t.contains("Sources:")), "{letter}");
+        let text = segob["text"].as_str().expect("text");
+        assert!(
+            text.contains("Hora aproximada") && text.contains("Secretaría de Gobernación, comunicado, 28-01-2020"),
+            "{text}"
+        );
+        for s in items {
+            assert!(s["text"].as_str().is_some_and(|t| t.contains("Fuentes:") || t.contains("ilustrativa")), "{s}");
+        }
+        let found: Value = get("/api/v1/contradictions").await.expect("get").json().await.expect("json");
+        let found = found["items"].as_array().expect("items");
+        let ids = |s: &Value| s["id"].as_i64().expect("id");
+        assert!(
+            found.iter().any(|d| d["rule"] == "conflict"
+                && d["statements"] == serde_json::json!([ids(letter), ids(segob)])
+                && d["gap"] == "2 h 30 min"),
+            "INM against SEGOB: {found:?}"
+        );
+        assert!(found.iter().any(|d| d["rule"] == "reversal"), "{found:?}");
+        let spokesperson = find("inm", "interview");
+        assert!(
+            found.iter().any(|d| d["rule"] == "words_against_practice"
+                && d["statements"] == serde_json::json!([ids(spokesperson)])
+                && d["refusals"].as_u64().is_some_and(|n| n > 0)),
+            "words against practice: {found:?}"
+        );
+        assert_eq!(found.len(), 5, "{found:?}");
+        // Facility sources name public references, never a design file.
+        let facilities: Value = get("/api/v1/facilities").await.expect("get").json().await.expect("json");
+        for f in facilities["items"].as_array().expect("items") {
+            let sources = f["sources"].as_str().unwrap_or_default();
+            assert!(!sources.contains("DOMAIN") && !sources.contains(".md") && !sources.contains('§'), "{f}");
+        }
         // The worker's scan puts it in the inbox.
         let mut found = false;
         for _ in 0..100 {
