@@ -891,3 +891,4 @@ refoulement-no-pressure = No pressure to abandon is recorded in the case.
 refoulement-pressure = Pressure to abandon recorded in the case: { $count } ({ $dates }).
 alerts-case-happened = recorded
 measure-possible_refoulement = Possible refoulement
+violation-on = on { $date }

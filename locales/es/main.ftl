@@ -891,3 +891,4 @@ refoulement-no-pressure = No hay presiones para desistir registradas en el caso.
 refoulement-pressure = Presiones para desistir registradas en el caso: { $count } ({ $dates }).
 alerts-case-happened = se registró
 measure-possible_refoulement = Posible devolución prohibida
+violation-on = el { $date }

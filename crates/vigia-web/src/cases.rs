@@ -1150,7 +1150,11 @@ async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) -> PageResult
         .map(|v| {
             let state = tr(l, if v.ongoing { "violation-ongoing" } else { "violation-ended" });
             let mut detail = Vec::new();
+            let mut when = format!("{} · {state}", tr_args(l, "violation-since", &[("date", v.since.to_string())]));
             if let Some(c) = v.claim {
+                // A return happened on a day: it neither goes on nor ends.
+                when = tr_args(l, "violation-on", &[("date", v.since.to_string())]);
+                detail.push(format!("«{}»", v.kind.text().quote.unwrap_or_default()));
                 detail.push(label(l, "claim", c.as_str()));
                 let pressure: Vec<String> = pressure_events(&cf).iter().map(|f| f.on.to_string()).collect();
                 detail.push(if pressure.is_empty() {
@@ -1163,12 +1167,7 @@ async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) -> PageResult
                     )
                 });
             }
-            ViolationRow {
-                kind: label(l, "violation", v.kind.as_str()),
-                when: format!("{} · {state}", tr_args(l, "violation-since", &[("date", v.since.to_string())])),
-                basis: v.basis(l).to_string(),
-                detail,
-            }
+            ViolationRow { kind: label(l, "violation", v.kind.as_str()), when, basis: v.basis(l).to_string(), detail }
         })
         .collect();
     let event_rows = events

@@ -84,7 +84,12 @@ fn when(l: Locale, w: &When, r: &Rule) -> String {
         When::Date { date } => date.clone(),
         When::Range { start, end } => format!("{start} – {end}"),
     };
-    match (&r.from, &r.until) {
+    // "every six years from 2024 (from 2024-01-01)" says the start twice.
+    let from = match w {
+        When::EverySixYears { base_year, .. } => r.from.clone().filter(|f| !f.starts_with(&base_year.to_string())),
+        _ => r.from.clone(),
+    };
+    match (&from, &r.until) {
         (Some(f), Some(u)) => format!("{base} ({f} – {u})"),
         (Some(f), None) => format!("{base} ({})", tr_args(l, "legal-from", &[("date", f.clone())])),
         (None, Some(u)) => format!("{base} ({})", tr_args(l, "legal-until", &[("date", u.clone())])),
@@ -186,15 +191,19 @@ fn limit(l: Locale, r: RuleId) -> String {
     }
 }
 
+/// The calendars the deadlines use first (LFPA and the agencies that build on it),
+/// then amparo, then the labour law shipped for comparison, then any other.
+fn ordered(calendars: &Calendars) -> impl Iterator<Item = &Calendar> {
+    const FIRST: [&str; 5] = ["lfpa", "inm", "comar", "amparo", "lft"];
+    let rest = calendars.names().filter(|n| !FIRST.contains(n));
+    FIRST.into_iter().filter_map(|n| calendars.get(n).ok()).chain(rest.filter_map(|n| calendars.get(n).ok()))
+}
+
 /// Every rule, in the reader's language.
 pub fn rules(l: Locale, calendars: &Calendars, declared: &[CalendarRule]) -> Rules {
     let cal_title = |name: &str| calendars.get(name).ok().map(|c| c.title(l).to_string());
     Rules {
-        calendars: calendars
-            .names()
-            .filter_map(|n| calendars.get(n).ok())
-            .map(|c| calendar_view(l, c, calendars, declared))
-            .collect(),
+        calendars: ordered(calendars).map(|c| calendar_view(l, c, calendars, declared)).collect(),
         deadlines: RuleId::ALL
             .iter()
             .map(|r| {

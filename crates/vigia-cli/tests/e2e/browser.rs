@@ -646,3 +646,43 @@ async fn an_analyst_sees_a_partner_s_verdict_attributed_beside_her_own_form() {
     let _ = std::fs::write(screenshot_dir().join("contradictions-phone-en.png"), png);
     c.close().await.expect("close");
 }
+
+/// A lawyer checks a rule on a phone and on a desktop, in both languages: the rules
+/// page fits the screen (no sideways scrolling) and the quoted texts are there.
+#[tokio::test]
+async fn a_lawyer_reads_the_rules_on_a_phone_and_a_desktop_in_both_languages() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    for (width, height, device) in [(412, 915, "phone"), (1280, 900, "desktop")] {
+        let Some((_driver, c)) = browser(width, height).await else {
+            return;
+        };
+        c.goto(&app.url("/clock")).await.expect("goto");
+        click(&c, "#rules-link").await;
+        wait_h1(&c, "Reglas y textos legales").await;
+        let lfpa = text_of(&c, "#calendar-lfpa").await;
+        assert!(lfpa.contains("No se considerarán días hábiles"), "{lfpa}");
+        let refoulement = text_of(&c, "#violation-possible_refoulement").await;
+        assert!(refoulement.contains("Ningún solicitante o refugiado"), "{refoulement}");
+        let fits = |c: &Client| {
+            let c = c.clone();
+            async move {
+                c.execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![])
+                    .await
+                    .expect("measure")
+                    .as_bool()
+                    .unwrap_or(false)
+            }
+        };
+        assert!(fits(&c).await, "no sideways scrolling on the {device}");
+        let png = c.screenshot().await.expect("screenshot");
+        let _ = std::fs::write(screenshot_dir().join(format!("legal-es-{device}.png")), png);
+        click(&c, "#lang-switch").await;
+        wait_h1(&c, "Rules and legal texts").await;
+        let amparo = text_of(&c, "#rule-amparo_any_time").await;
+        assert!(amparo.contains("At any time, on any day and at any hour"), "{amparo}");
+        assert!(fits(&c).await, "no sideways scrolling on the {device} in English");
+        let png = c.screenshot().await.expect("screenshot");
+        let _ = std::fs::write(screenshot_dir().join(format!("legal-en-{device}.png")), png);
+        c.close().await.expect("close");
+    }
+}

@@ -442,6 +442,11 @@ async fn a_deportation_while_asylum_is_pending_is_a_possible_refoulement() {
         let (_, html) = get_text(&page, app.url(&format!("/cases/{id}"))).await;
         assert!(html.contains("Posible devolución prohibida"), "{html}");
         assert!(html.contains("La solicitud de asilo estaba pendiente el día de la devolución."));
+        assert!(
+            html.contains("«Ningún solicitante o refugiado podrá en modo alguno ser rechazado en frontera"),
+            "art. 6 quoted"
+        );
+        assert!(html.contains("Posible devolución prohibida (no devolución)</strong> · el 2020-01-27"));
         assert!(html.contains("Presiones para desistir registradas en el caso: 1 (2020-01-23)."));
         assert!(html.contains("En cualquier tiempo, cualquier día y hora"));
         assert!(html.contains("href=\"/legal#deadlines\""));
