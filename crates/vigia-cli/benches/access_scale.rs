@@ -409,7 +409,7 @@ async fn main() {
                         facility_id: a.draft.facility_id,
                         day: jiff::Timestamp::from_microsecond(a.draft.attempted_at)
                             .expect("instant")
-                            .in_tz("America/Mexico_City")
+                            .in_tz(vigia_domain::geo::LEGAL_TIME_ZONE)
                             .expect("zone")
                             .date(),
                         count: 1,

@@ -588,7 +588,7 @@ pub async fn seed_cases(store: &DynStore) -> anyhow::Result<usize> {
     let users = store.list_users(None).await?;
     let facilities = store.list_facilities().await?;
     let cals = vigia_store::calendars(&**store).await?;
-    let tz = jiff::tz::TimeZone::get("America/Mexico_City")?;
+    let tz = jiff::tz::TimeZone::get(vigia_domain::geo::LEGAL_TIME_ZONE)?;
     let today = jiff::Timestamp::now().to_zoned_datetime(tz).date();
     let fid = |name: &str| facilities.iter().find(|f| f.draft.name.contains(name)).map(|f| f.id.to_string());
     let mut rng = Rng(0xca5e_2019_0611);
@@ -841,7 +841,7 @@ pub async fn seed_statements(store: &DynStore) -> anyhow::Result<usize> {
         if let Some(t) = translation {
             pairs.push(("translation".into(), t.into()));
         }
-        let d = validate_statement(&RawInput::from_pairs(pairs), "America/Mexico_City", now)
+        let d = validate_statement(&RawInput::from_pairs(pairs), vigia_domain::geo::LEGAL_TIME_ZONE, now)
             .map_err(|e| anyhow::anyhow!("demo statement: {e}"))?;
         let s = store.create_statement(&actor, org.id, d).await?;
         for (topic, position, from, until) in claims {

@@ -370,7 +370,10 @@ pub struct AttemptFilter {
 }
 
 /// The outcomes that count as refusals, as stored: what SQL aggregates compare with.
-pub const REFUSALS: [&str; 3] = ["denied", "no_response", "cancelled_by_authority"];
+/// Derived from [`Outcome::is_refusal`], so the rule is written once.
+pub fn refusals() -> impl Iterator<Item = &'static str> {
+    Outcome::ALL.iter().filter(|o| o.is_refusal()).map(|o| o.as_str())
+}
 
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian): how daily counts are
 /// keyed in storage. Integer arithmetic only, so a million conversions cost nothing.
@@ -531,11 +534,11 @@ mod tests {
         let tz = jiff::tz::TimeZone::get("America/Tijuana").expect("zone");
         let at = parse_local_instant("2020-01-20T23:30", "America/Tijuana").expect("instant");
         assert_eq!(local_date(at, &tz), Some(jiff::civil::date(2020, 1, 20)));
-        let mx = jiff::tz::TimeZone::get("America/Mexico_City").expect("zone");
+        let mx = jiff::tz::TimeZone::get(crate::geo::LEGAL_TIME_ZONE).expect("zone");
         assert_eq!(local_date(at, &mx), Some(jiff::civil::date(2020, 1, 21)));
     }
 
-    const MX: &str = "America/Mexico_City";
+    const MX: &str = crate::geo::LEGAL_TIME_ZONE;
 
     fn now() -> Micros {
         parse_local_instant("2020-02-01T00:00", MX).expect("now")

@@ -88,7 +88,7 @@ impl Facility {
     }
 
     pub fn time_zone(&self) -> &'static str {
-        self.state().map(|s| s.time_zone).unwrap_or("America/Mexico_City")
+        self.state().map(|s| s.time_zone).unwrap_or(crate::geo::LEGAL_TIME_ZONE)
     }
 
     pub fn is_open(&self) -> bool {

@@ -9,7 +9,7 @@ use crate::input::RawInput;
 const NOW: crate::Micros = 1_767_225_600_000_000;
 
 fn resolver(id: Option<i64>, name: Option<&str>) -> Option<crate::import::FacilityRef<'static>> {
-    let known = [(1, "Siglo XXI", "America/Mexico_City"), (2, "Tijuana", "America/Tijuana")];
+    let known = [(1, "Siglo XXI", crate::geo::LEGAL_TIME_ZONE), (2, "Tijuana", "America/Tijuana")];
     known
         .iter()
         .find(|(i, n, _)| id == Some(*i) || name.is_some_and(|x| x.eq_ignore_ascii_case(n)))
@@ -45,7 +45,7 @@ pub fn json_body(data: &[u8]) {
     let Ok(raw) = RawInput::from_json(value) else { return };
     let _ = crate::facility::validate(&raw);
     let _ = crate::note::validate(&raw);
-    let _ = crate::access::validate(&raw, "America/Mexico_City", NOW);
+    let _ = crate::access::validate(&raw, crate::geo::LEGAL_TIME_ZONE, NOW);
     if let Ok(c) = crate::case::validate_case(&raw, today) {
         assert!(!c.fields.reference.is_empty() && !c.person.full_name.is_empty());
         assert!(!c.fields.age_group.is_minor() || c.fields.minor, "a child is always a minor");

@@ -13,7 +13,10 @@ const fn st(code: &'static str, name: &'static str, time_zone: &'static str) -> 
     State { code, name, time_zone }
 }
 
-const MX: &str = "America/Mexico_City";
+/// The time zone of the federal capital: the one legal and civil times are read in
+/// when no facility says otherwise (the demo's times, statements, "today" for deadlines).
+pub const LEGAL_TIME_ZONE: &str = "America/Mexico_City";
+const MX: &str = LEGAL_TIME_ZONE;
 
 pub const STATES: [State; 32] = [
     st("01", "Aguascalientes", MX),

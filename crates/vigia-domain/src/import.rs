@@ -404,7 +404,7 @@ mod tests {
 mod attempt_tests {
     use super::*;
 
-    const MX: &str = "America/Mexico_City";
+    const MX: &str = crate::geo::LEGAL_TIME_ZONE;
 
     fn resolve(id: Option<i64>, name: Option<&str>) -> Option<FacilityRef<'static>> {
         match (id, name.map(str::to_lowercase).as_deref()) {
@@ -524,7 +524,7 @@ fn statement_item(
         .into_iter()
         .partition(|(k, _)| CLAIM_FIELDS.contains(&k.as_str()) && !STATEMENT_FIELDS.contains(&k.as_str()));
     let mut errs = crate::ValidationErrors::new();
-    let s = validate_statement(&RawInput::from_pairs(statement), "America/Mexico_City", now)
+    let s = validate_statement(&RawInput::from_pairs(statement), crate::geo::LEGAL_TIME_ZONE, now)
         .map_err(|e| errs.0.extend(e.0));
     let has_claim = claim.iter().any(|(_, v)| !v.trim().is_empty());
     let c = if has_claim {
@@ -574,7 +574,7 @@ pub fn statements(bytes: &[u8], json: bool, now: crate::Micros) -> Result<Vec<St
         let line = i as u64 + 1;
         let claims = item.as_object_mut().and_then(|m| m.remove("claims"));
         let s = match RawInput::from_json(item) {
-            Ok(raw) => validate_statement(&raw, "America/Mexico_City", now),
+            Ok(raw) => validate_statement(&raw, crate::geo::LEGAL_TIME_ZONE, now),
             Err(e) => Err(e),
         };
         let mut drafts = Vec::new();

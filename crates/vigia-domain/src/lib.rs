@@ -37,6 +37,9 @@ pub mod error;
 pub mod evidence;
 pub mod export;
 pub mod facility;
+/// Only for the fuzz targets (`fuzz/`, feature `fuzzing`) and this crate's tests: not in
+/// production builds.
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod geo;
 pub mod import;

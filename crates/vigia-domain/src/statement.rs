@@ -670,8 +670,8 @@ mod tests {
                 serde_json::json!({"authority": "INM", "published_at": "2020-01-20 09:00", "channel": "official_letter",
                 "text": "Se suspenden las visitas", "source_url": "javascript:alert(1)"}),
             ),
-            "America/Mexico_City",
-            crate::access::parse_local_instant("2026-01-01T00:00", "America/Mexico_City").expect("now"),
+            crate::geo::LEGAL_TIME_ZONE,
+            crate::access::parse_local_instant("2026-01-01T00:00", crate::geo::LEGAL_TIME_ZONE).expect("now"),
         )
         .expect_err("bad url");
         assert_eq!(s.0[0].field, "source_url");

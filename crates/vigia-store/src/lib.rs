@@ -20,10 +20,14 @@ use vigia_domain::visit::{Visit, VisitDraft};
 use vigia_domain::{Micros, RecordType, ValidationErrors};
 
 pub mod keyfile;
+#[macro_use]
+mod migrations;
 pub mod postgres;
 mod rowmac;
 pub mod secrets;
 pub mod sqlite;
+/// Fresh test databases: for tests only (feature `testing`), never in production builds.
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod vault;
 

@@ -7,30 +7,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 type Db = sqlx::Sqlite;
 const BACKEND: Backend = Backend::Sqlite;
-const MIGRATIONS: [(i64, &str, &str); 22] = [
-    (1, "foundation", include_str!("../migrations/sqlite/0001_foundation.sql")),
-    (2, "access", include_str!("../migrations/sqlite/0002_access.sql")),
-    (3, "evidence", include_str!("../migrations/sqlite/0003_evidence.sql")),
-    (4, "alerts", include_str!("../migrations/sqlite/0004_alerts.sql")),
-    (5, "calendar_rules", include_str!("../migrations/sqlite/0005_calendar_rules.sql")),
-    (6, "cases", include_str!("../migrations/sqlite/0006_cases.sql")),
-    (7, "case_documents", include_str!("../migrations/sqlite/0007_case_documents.sql")),
-    (8, "two_factor", include_str!("../migrations/sqlite/0008_two_factor.sql")),
-    (9, "statements", include_str!("../migrations/sqlite/0009_statements.sql")),
-    (10, "visits", include_str!("../migrations/sqlite/0010_visits.sql")),
-    (11, "access_daily", include_str!("../migrations/sqlite/0011_access_daily.sql")),
-    (12, "attempt_imports", include_str!("../migrations/sqlite/0012_attempt_imports.sql")),
-    (13, "webhook_deleted", include_str!("../migrations/sqlite/0013_webhook_deleted.sql")),
-    (14, "token_lifetime", include_str!("../migrations/sqlite/0014_token_lifetime.sql")),
-    (15, "password_resets", include_str!("../migrations/sqlite/0015_password_resets.sql")),
-    (16, "reviews_by_org", include_str!("../migrations/sqlite/0016_reviews_by_org.sql")),
-    (17, "sealed_evidence", include_str!("../migrations/sqlite/0017_sealed_evidence.sql")),
-    (18, "case_reference_key", include_str!("../migrations/sqlite/0018_case_reference_key.sql")),
-    (19, "key_check", include_str!("../migrations/sqlite/0019_key_check.sql")),
-    (20, "security_macs", include_str!("../migrations/sqlite/0020_security_macs.sql")),
-    (21, "audit_head_mac", include_str!("../migrations/sqlite/0021_audit_head_mac.sql")),
-    (22, "records_bound", include_str!("../migrations/sqlite/0022_records_bound.sql")),
-];
+const MIGRATIONS: &[crate::migrations::Migration] = &crate::migrations::SQLITE;
 
 async fn connect_pool(url: &str) -> Result<Pool<Db>> {
     let opts = SqliteConnectOptions::from_str(url)?

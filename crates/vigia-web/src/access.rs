@@ -27,7 +27,7 @@ pub async fn draft(st: &AppState, raw: &RawInput) -> Result<access::AttemptDraft
         Some(id) => st.store.facility(id).await?,
         None => None,
     };
-    let zone = facility.as_ref().map(|f| f.time_zone()).unwrap_or("America/Mexico_City");
+    let zone = facility.as_ref().map(|f| f.time_zone()).unwrap_or(vigia_domain::geo::LEGAL_TIME_ZONE);
     match access::validate(raw, zone, now_micros()) {
         Ok(d) if facility.is_some() => Ok(d),
         Ok(_) => Err(ValidationErrors::single("facility_id", "unknown_facility").into()),
@@ -56,7 +56,7 @@ pub fn filter(q: &HashMap<String, String>) -> Result<AttemptFilter, WebError> {
     });
     let day = |field: &str, errs: &mut ValidationErrors| {
         raw.date(field, errs)
-            .and_then(|d| d.to_datetime(jiff::civil::Time::midnight()).in_tz("America/Mexico_City").ok())
+            .and_then(|d| d.to_datetime(jiff::civil::Time::midnight()).in_tz(vigia_domain::geo::LEGAL_TIME_ZONE).ok())
             .map(|z| z.timestamp().as_microsecond())
     };
     let from = day("from", &mut errs);
@@ -79,7 +79,7 @@ pub fn label(l: Locale, prefix: &str, value: &str) -> String {
 
 /// The JSON form of an attempt, with local times in the facility's zone.
 pub fn json(a: &Attempt, facility: Option<&Facility>, org_name: Option<&str>, viewer_org: i64) -> serde_json::Value {
-    let zone = facility.map(|f| f.time_zone()).unwrap_or("America/Mexico_City");
+    let zone = facility.map(|f| f.time_zone()).unwrap_or(vigia_domain::geo::LEGAL_TIME_ZONE);
     let d = &a.draft;
     serde_json::json!({
         "id": a.id, "version": a.version, "organization_id": a.org_id, "organization": org_name,
@@ -313,7 +313,10 @@ async fn list_page(
             let f = facilities.get(&a.draft.facility_id);
             Row {
                 id: a.id,
-                when: format_local(a.draft.attempted_at, f.map(|f| f.time_zone()).unwrap_or("America/Mexico_City")),
+                when: format_local(
+                    a.draft.attempted_at,
+                    f.map(|f| f.time_zone()).unwrap_or(vigia_domain::geo::LEGAL_TIME_ZONE),
+                ),
                 facility: f.map(|f| f.draft.name.clone()).unwrap_or_default(),
                 org: orgs.get(&a.org_id).cloned().unwrap_or_default(),
                 purpose: label(l, "purpose", a.draft.purpose.as_str()),
@@ -500,7 +503,7 @@ async fn show_page(
     let a = visible(&st, &ctx, &id).await?;
     let l = ctx.locale;
     let f = st.store.facility(a.draft.facility_id).await?;
-    let zone = f.as_ref().map(|f| f.time_zone()).unwrap_or("America/Mexico_City");
+    let zone = f.as_ref().map(|f| f.time_zone()).unwrap_or(vigia_domain::geo::LEGAL_TIME_ZONE);
     let org = st.store.org(a.org_id).await?.map(|o| o.name).unwrap_or_default();
     let d = &a.draft;
     let none = tr(l, "facility-unknown");
@@ -568,7 +571,7 @@ async fn edit_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, P
     editable(&ctx, &a)?;
     let l = ctx.locale;
     let f = st.store.facility(a.draft.facility_id).await?;
-    let zone = f.as_ref().map(|f| f.time_zone()).unwrap_or("America/Mexico_City");
+    let zone = f.as_ref().map(|f| f.time_zone()).unwrap_or(vigia_domain::geo::LEGAL_TIME_ZONE);
     let form = FormView {
         title: tr_args(l, "access-edit-title", &[("when", format_local(a.draft.attempted_at, zone))]),
         action: format!("/access/{}/edit", a.id),

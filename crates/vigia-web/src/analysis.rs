@@ -717,7 +717,7 @@ async fn api(
     });
     Ok(Json(serde_json::json!({
         "attempts": a.attempts(),
-        "refusal_outcomes": vigia_domain::access::REFUSALS,
+        "refusal_outcomes": vigia_domain::access::refusals().collect::<Vec<_>>(),
         "settings": a.settings,
         "method": "Poisson-binomial exact test of each window's refusals against each facility's own 180-day baseline (Jeffreys prior), over everything you may see; see docs/suspension-rule.md",
         "by_facility": by_facility, "by_organization": by_org, "by_month": by_month, "by_week": by_week,

@@ -59,7 +59,7 @@ pub fn routes() -> Routes {
 
 /// The civil date now in Mexico City, the zone legal deadlines are counted in.
 pub fn today() -> Date {
-    let tz = jiff::tz::TimeZone::get("America/Mexico_City").unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = jiff::tz::TimeZone::get(vigia_domain::geo::LEGAL_TIME_ZONE).unwrap_or(jiff::tz::TimeZone::UTC);
     jiff::Timestamp::now().to_zoned_datetime(tz).date()
 }
 

@@ -47,7 +47,7 @@ pub fn routes() -> Routes {
         .post("/api/v1/contradictions/review", api_review)
 }
 
-const ZONE: &str = "America/Mexico_City";
+const ZONE: &str = vigia_domain::geo::LEGAL_TIME_ZONE;
 
 fn parse_id(s: &str) -> Result<i64, WebError> {
     s.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)

@@ -26,7 +26,7 @@ pub fn routes() -> Routes {
     Routes::default().get("/statements/timeline", timeline_page)
 }
 
-const ZONE: &str = "America/Mexico_City";
+const ZONE: &str = vigia_domain::geo::LEGAL_TIME_ZONE;
 const HOUR: Micros = 3_600_000_000;
 const DAY: Micros = 24 * HOUR;
 const WIDTH: f64 = 1000.0;

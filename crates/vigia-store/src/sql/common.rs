@@ -347,7 +347,7 @@ const DAILY_VISIBLE_TO: &str = "(d.org_id = $1 OR (d.shared = 1 AND d.org_id IN 
 
 /// SQL's list of the refusal outcomes.
 fn refusal_list() -> String {
-    vigia_domain::access::REFUSALS.iter().map(|o| format!("'{o}'")).collect::<Vec<_>>().join(", ")
+    vigia_domain::access::refusals().map(|o| format!("'{o}'")).collect::<Vec<_>>().join(", ")
 }
 
 /// The attempts organization `$1` may see: its own, and those other organizations
@@ -483,7 +483,7 @@ async fn facility_zones(conn: &mut <Db as sqlx::Database>::Connection) -> Result
     let mut out = HashMap::with_capacity(rows.len());
     for r in &rows {
         let code: String = r.try_get("state_code")?;
-        let name = vigia_domain::geo::state(&code).map(|s| s.time_zone).unwrap_or("America/Mexico_City");
+        let name = vigia_domain::geo::state(&code).map(|s| s.time_zone).unwrap_or(vigia_domain::geo::LEGAL_TIME_ZONE);
         let tz = jiff::tz::TimeZone::get(name).map_err(|e| StoreError::Corrupt(format!("time zone {name}: {e}")))?;
         out.insert(r.try_get("id")?, tz);
     }
@@ -2380,24 +2380,24 @@ impl<'a> ImportedCheck<'a> {
     }
 }
 
-/// The first migration that needs the master key (it writes row MACs): migrations
-/// before it run before the key is chosen, it and later ones after.
-const KEYED_FROM: i64 = 20;
-
 /// Applies the backend's migrations that are not yet applied, each in its own
-/// transaction, and refuses to start if an applied migration's text has changed.
-/// Without `key`, stops before the first migration that needs it.
+/// transaction with its Rust step (see `migrations.rs`), and refuses to start if an
+/// applied migration's text has changed. Without `key`, stops before the first migration
+/// whose step needs it.
 async fn migrate(pool: &Pool<Db>, key: Option<&MasterKey>) -> Result<()> {
+    use crate::migrations::Step;
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, \
          checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)",
     )
     .execute(pool)
     .await?;
-    for (version, name, sql) in MIGRATIONS {
-        if version >= KEYED_FROM && key.is_none() {
-            return Ok(());
-        }
+    for m in MIGRATIONS {
+        let (version, name, sql) = (m.version, m.name, m.sql);
+        let key = match (m.step.keyed(), key) {
+            (true, None) => return Ok(()),
+            (_, key) => key,
+        };
         let checksum = sha256_hex(sql.as_bytes());
         let applied = sqlx::query("SELECT checksum FROM schema_migrations WHERE version = $1")
             .bind(version)
@@ -2418,26 +2418,27 @@ async fn migrate(pool: &Pool<Db>, key: Option<&MasterKey>) -> Result<()> {
         let mut tx = pool.begin().await?;
         sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(fail)?;
         let failed = |e: StoreError| StoreError::Migration { version, name: name.to_string(), reason: e.to_string() };
-        if version == 11 {
-            // The daily counts start from the attempts already recorded.
-            rebuild_daily(&mut tx, None).await.map_err(failed)?;
-        }
-        if let (KEYED_FROM, Some(key)) = (version, key) {
-            // The rows kept are trusted once, here, in the transaction that adds the
-            // column: after it, a row without a MAC lets no one in.
-            remac(&mut tx, key, None).await.map_err(failed)?;
-        }
-        if let (21, Some(key)) = (version, key) {
-            // The chain as it stands is signed once, here; from now on only a writer
-            // with the key moves the head.
-            let row = sqlx::query("SELECT seq, hash, touched_at, keyed_from FROM chain_head WHERE id = 1").fetch_one(&mut *tx).await?;
-            let mut head = Head::from_row(&row)?;
-            head.keyed_from = Some(head.seq);
-            sqlx::query("UPDATE chain_head SET mac = $1, keyed_from = $2 WHERE id = 1")
-                .bind(head.mac(key))
-                .bind(head.seq)
-                .execute(&mut *tx)
-                .await?;
+        match (m.step, key) {
+            (Step::None, _) => {}
+            (Step::RebuildDaily, _) => rebuild_daily(&mut tx, None).await.map_err(failed)?,
+            (Step::TrustRows, Some(key)) => {
+                remac(&mut tx, key, None).await.map_err(failed)?;
+            }
+            (Step::SignHead, Some(key)) => {
+                let row = sqlx::query("SELECT seq, hash, touched_at, keyed_from FROM chain_head WHERE id = 1")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let mut head = Head::from_row(&row)?;
+                head.keyed_from = Some(head.seq);
+                sqlx::query("UPDATE chain_head SET mac = $1, keyed_from = $2 WHERE id = 1")
+                    .bind(head.mac(key))
+                    .bind(head.seq)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            (Step::TrustRows | Step::SignHead, None) => {
+                return Err(StoreError::Migration { version, name: name.to_string(), reason: "it needs the master key".into() })
+            }
         }
         sqlx::query("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)")
             .bind(version)
