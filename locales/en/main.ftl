@@ -892,3 +892,5 @@ refoulement-pressure = Pressure to abandon recorded in the case: { $count } ({ $
 alerts-case-happened = recorded
 measure-possible_refoulement = Possible refoulement
 violation-on = on { $date }
+deadline-why = Why this date?
+claim-complementary_protection = The person had been granted complementary protection, which consists of not returning them.

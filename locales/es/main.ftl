@@ -892,3 +892,5 @@ refoulement-pressure = Presiones para desistir registradas en el caso: { $count 
 alerts-case-happened = se registró
 measure-possible_refoulement = Posible devolución prohibida
 violation-on = el { $date }
+deadline-why = ¿Por qué esta fecha?
+claim-complementary_protection = La persona había recibido protección complementaria, que consiste en no devolverla.

@@ -46,8 +46,8 @@ struct F {
     sources: &'static str,
 }
 
-const PUBLISHED: &str = "Capacidad publicada; el documento de origen está por confirmar antes de citarlo. Registro parcial de estaciones. Coordenadas aproximadas del municipio.";
-const PUBLISHED_APPROX: &str = "Capacidad publicada como cifra aproximada; el documento de origen está por confirmar antes de citarlo. Registro parcial de estaciones. Coordenadas aproximadas del municipio.";
+const PUBLISHED: &str = "Capacidad tomada de información pública; la publicación de origen no se identifica en este registro. Registro parcial de estaciones. Coordenadas aproximadas del municipio.";
+const PUBLISHED_APPROX: &str = "Capacidad aproximada tomada de información pública; la publicación de origen no se identifica en este registro. Registro parcial de estaciones. Coordenadas aproximadas del municipio.";
 const UNKNOWN: &str = "Capacidad no publicada: se deja sin dato. Coordenadas aproximadas del municipio.";
 
 /// Appended to what an organization's note or record says when the demo made it up.
@@ -709,12 +709,12 @@ pub async fn seed_cases(store: &DynStore) -> anyhow::Result<usize> {
             ),
             // An adolescent detained with his mother two days ago.
             (true, vec![("detained", wd(2), vec![("facility_id", siglo.clone()), ("time", "06:15".into())])]),
-            // Released, waiting for COMAR: admitted 42 working days ago.
+            // Released, waiting for COMAR: asked 42 working days ago, admitted three days later.
             (
                 false,
                 vec![
-                    ("asylum_requested", wd(45), vec![]),
-                    ("comar_admission", wd(42), vec![]),
+                    ("asylum_requested", wd(42), vec![]),
+                    ("comar_admission", wd(39), vec![]),
                     ("interview", wd(20), vec![]),
                 ],
             ),
@@ -811,10 +811,10 @@ pub async fn seed_statements(store: &DynStore) -> anyhow::Result<usize> {
             "segob", "Secretaría de Gobernación", "2020-01-28T22:00", "press_release",
             "La Secretaría de Gobernación dijo que no reconoce el oficio del INM que suspende las visitas de las organizaciones: según la Secretaría, se emitió ese mismo día sin autorización de las autoridades superiores.\n\n\
              [Hora aproximada: la hora exacta no está establecida. Los reportes de prensa sitúan el desconocimiento la misma noche del 28-01-2020 (hora de la Ciudad de México; ya 29-01-2020 en UTC), a menos de tres horas de la noticia del oficio; las 22:00 son una aproximación. \
-             Fuentes: Secretaría de Gobernación, comunicado, 28-01-2020; reportes de prensa, enero de 2020.]",
+             Fuentes: declaración de la Secretaría de Gobernación del 28-01-2020 según reportes de prensa, enero de 2020; el medio exacto (comunicado, redes) no está establecido.]",
             "es", Some("The Ministry of the Interior said it does not recognize the INM's letter suspending organizations' visits: according to the Ministry, it was issued that same day without the authorization of higher authorities.\n\n\
              [Approximate time: the exact time is not established. Press reports place the disowning on the same evening of 28-01-2020 (Mexico City time; already 29-01-2020 in UTC), less than three hours after the news of the letter; 22:00 is an approximation. \
-             Sources: Secretaría de Gobernación, statement, 28-01-2020; press reports, January 2020.]"),
+             Sources: the Ministry of the Interior's statement of 28-01-2020 as press reports give it, January 2020; the exact channel (release, social media) is not established.]"),
             &[("ngo_access", "denies_suspension", "2020-01-28", None)],
         ),
         (

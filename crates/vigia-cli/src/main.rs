@@ -778,6 +778,13 @@ async fn clock(cmd: ClockCmd) -> anyhow::Result<ExitCode> {
     } else {
         println!("{}", a.to);
     }
+    if !opts.explain {
+        // Standard output stays one value for scripts; what the text leaves open is said beside it.
+        for (d, why) in &a.open {
+            let why: Vec<String> = why.iter().map(|r| r.describe()).collect();
+            eprintln!("# {d}: {}", why.join("; "));
+        }
+    }
     if opts.explain {
         let (counts, open) =
             if l == Locale::Es { ("cuenta", "texto ambiguo") } else { ("counts", "the text is ambiguous") };

@@ -359,6 +359,24 @@ impl Calendar {
         self.open.iter().filter(|c| c.matches(d)).map(|c| c.reason(l)).collect()
     }
 
+    /// The days after `from` up to `to` that count but that the text leaves open, with
+    /// why: what a deadline crossing them must say. Cheap when the calendar has none.
+    pub fn open_between(&self, from: Date, to: Date, l: Locale) -> Result<Vec<(Date, Vec<Reason>)>, ClockError> {
+        let mut out = Vec::new();
+        if self.open.is_empty() {
+            return Ok(out);
+        }
+        let mut d = from;
+        while d < to {
+            d = d.tomorrow().map_err(|_| ClockError::OutOfRange)?;
+            let q = self.open_questions(d, l);
+            if !q.is_empty() {
+                out.push((d, q));
+            }
+        }
+        Ok(out)
+    }
+
     /// The version of the text this calendar follows.
     pub fn version(&self, l: Locale) -> Option<&str> {
         match l {
@@ -915,7 +933,7 @@ pub fn answer(q: &ClockQuery, calendars: &Calendars, explain: bool, l: Locale) -
     } else {
         Vec::new()
     };
-    let open = days.iter().map(|(d, _)| (*d, cal.open_questions(*d, l))).filter(|(_, q)| !q.is_empty()).collect();
+    let open = cal.open_between(q.from.min(to), q.from.max(to), l)?;
     Ok(ClockAnswer { calendar: q.calendar.clone(), from: q.from, to, working_days: n, days, open })
 }
 

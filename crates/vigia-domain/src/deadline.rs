@@ -11,8 +11,8 @@
 //! - **Child detained** (LM art. 99 from 2021-01-11; before, the Reglamento of the LGDNNA (2015), cited without an article: its number is not verified):
 //!   a violation at once, for every detention period of a minor.
 //! - **Asylum filing** (LRPCAP art. 18): 30 working days from entry into Mexico.
-//! - **COMAR decision** (LRPCAP art. 24): 45 working days from admission (or from the
-//!   request when no admission is recorded), 45 more when an extension is recorded.
+//! - **COMAR decision** (LRPCAP art. 24): 45 working days counted from the day after
+//!   the request, 45 more when an extension is recorded.
 //! - **Appeal** (LRPCAP art. 25): 15 working days from notification of a decision that
 //!   does not recognize refugee status.
 //! - **Amparo against a deportation** (Ley de Amparo art. 17 fr. IV, art. 20): no time
@@ -98,10 +98,8 @@ pub const APPEAL_DAYS: u32 = 15;
 /// The advocacy threshold of Constitution art. 21 as AR 388/2022 reads it, in hours.
 pub const THRESHOLD_HOURS: u32 = 36;
 
-const LRPCAP_VERSION_ES: &str =
-    "Ley publicada en el DOF el 27-01-2011; la fecha de la última reforma de este artículo no se verificó aquí";
-const LRPCAP_VERSION_EN: &str =
-    "Law published in the DOF on 27-01-2011; the date of this article's last reform was not verified here";
+const LRPCAP_VERSION_ES: &str = "texto vigente de la Ley (expedida en 2011 como Ley sobre Refugiados y Protección Complementaria); la fecha de la última reforma de este artículo no se verificó aquí";
+const LRPCAP_VERSION_EN: &str = "current text of the Law (enacted in 2011 as the Law on Refugees and Complementary Protection); the date of this article's last reform was not verified here";
 
 impl RuleId {
     pub const ALL: [RuleId; 6] = [
@@ -170,8 +168,8 @@ impl RuleId {
                 summary_en: "COMAR decides within 45 working days counted from the day after the application; it may extend the period «hasta por un período igual» (by up to an equal period) only on the grounds the article lists (missing information, no translator, health, evidence the applicant offers, force majeure). (A summary; only the words in quotation marks are quoted.)",
                 version_es: LRPCAP_VERSION_ES,
                 version_en: LRPCAP_VERSION_EN,
-                does_es: "Cuenta 45 días hábiles (calendario de la COMAR) desde la admisión, o desde la solicitud si no se registró admisión; 90 si se registra una ampliación. Se cumple con la resolución.",
-                does_en: "Counts 45 working days (COMAR calendar) from admission, or from the request when no admission is recorded; 90 when an extension is recorded. A decision meets it.",
+                does_es: "Cuenta 45 días hábiles (calendario de la COMAR) a partir del día siguiente a la solicitud, aunque la COMAR registre la admisión después; 90 si se registra una ampliación. Se cumple con la resolución.",
+                does_en: "Counts 45 working days (COMAR calendar) from the day after the request, even when COMAR records the admission later; 90 when an extension is recorded. A decision meets it.",
                 open_es: Some("Durante la COVID-19 la COMAR suspendió sus plazos por acuerdos publicados en el DOF: regístrelos como periodos declarados del calendario de la COMAR."),
                 open_en: Some("During COVID-19 COMAR suspended its time limits by agreements published in the DOF: record them as declared periods on the COMAR calendar."),
             },
@@ -189,7 +187,7 @@ impl RuleId {
             },
             RuleId::AmparoAnyTime => LegalText {
                 article: "Ley de Amparo art. 17 fr. IV; art. 20",
-                quote: Some("… podrá presentarse en cualquier tiempo … (art. 17 fr. IV); … en cualquier día y hora … (art. 20)"),
+                quote: Some("… en cualquier tiempo … (art. 17 fr. IV); … en cualquier día y hora … (art. 20)"),
                 summary_es: "Contra ataques a la libertad personal fuera de procedimiento, incomunicación, deportación o expulsión, la demanda de amparo no tiene plazo: puede presentarse en cualquier tiempo, y en cualquier día y hora. (Resumen; solo las frases entre comillas son cita.)",
                 summary_en: "Against attacks on personal liberty outside a procedure, incommunicado detention, deportation or expulsion, an amparo claim has no time limit: it may be filed at any time, on any day and at any hour. (A summary; only the words in quotation marks are quoted.)",
                 version_es: "Ley de Amparo publicada en el DOF el 02-04-2013; la fecha de la última reforma de estos artículos no se verificó aquí",
@@ -345,10 +343,10 @@ impl ViolationKind {
                 summary_en: "No asylum seeker or refugee may be returned in any way to a country where their life is in danger or they risk torture or cruel treatment.",
                 version_es: LRPCAP_VERSION_ES,
                 version_en: LRPCAP_VERSION_EN,
-                does_es: "Una deportación o devolución registrada mientras la solicitud de asilo está pendiente (sin resolución, dentro del plazo del recurso de revisión, o con un recurso presentado y sin resolver) o después de reconocida la condición de refugiado se marca como posible devolución prohibida: avisa una vez, cuenta en las cifras de casos y muestra al lado las presiones para desistir registradas.",
-                does_en: "A deportation or forced return recorded while the asylum claim is pending (no decision, inside the review-appeal window, or an appeal filed and not decided) or after refugee status was recognized is flagged as a possible refoulement: it alerts once, counts in case figures, and shows the recorded pressure to abandon beside it.",
-                open_es: Some("«Posible»: el riesgo en el país de destino no lo decide Vigía; el registro señala los hechos para que un abogado lo valore."),
-                open_en: Some("«Possible»: Vigía does not decide the risk in the country of return; the record points at the facts for a lawyer to weigh."),
+                does_es: "Una deportación o devolución registrada mientras la solicitud de asilo está pendiente (sin resolución, dentro del plazo del recurso de revisión, o con un recurso presentado después de la negativa y sin resolver) o después de reconocida la condición de refugiado o concedida la protección complementaria se marca como posible devolución prohibida. El orden de los hechos es el de Vigía: fecha, hora y, el mismo día sin hora, la solicitud antes que la devolución. Avisa una vez si la devolución es de los últimos 30 días, cuenta en las cifras de casos y muestra al lado las presiones para desistir registradas.",
+                does_en: "A deportation or forced return recorded while the asylum claim is pending (no decision, inside the review-appeal window, or an appeal filed after the refusal and not decided) or after refugee status was recognized or complementary protection granted is flagged as a possible refoulement. Events are ordered as everywhere in Vigía: date, time and, on the same day without a time, the request before the return. It alerts once when the return is from the last 30 days, counts in case figures, and shows the recorded pressure to abandon beside it.",
+                open_es: Some("«Posible»: el riesgo en el país de destino no lo decide Vigía; el registro señala los hechos para que un abogado lo valore. La protección complementaria consiste en no devolver a la persona a un país donde su vida peligra o corre riesgo de tortura (LRPCAP; Senado de la República, boletín 515 sobre la aprobación de la Ley, diciembre de 2010); el número de su artículo no se cita aquí porque no se verificó."),
+                open_en: Some("«Possible»: Vigía does not decide the risk in the country of return; the record points at the facts for a lawyer to weigh. Complementary protection consists of not returning the person to a country where their life is in danger or they risk torture (LRPCAP; Senate of the Republic, bulletin 515 on the Law's approval, December 2010); its article number is not cited here because it was not verified."),
             },
         }
     }
@@ -366,6 +364,8 @@ pub enum ClaimState {
     AppealPending,
     /// Refugee status recognized.
     Recognized,
+    /// Complementary protection granted: a protection against being returned.
+    ComplementaryProtection,
 }
 
 impl ClaimState {
@@ -375,6 +375,7 @@ impl ClaimState {
             ClaimState::AppealWindow => "appeal_window",
             ClaimState::AppealPending => "appeal_pending",
             ClaimState::Recognized => "recognized",
+            ClaimState::ComplementaryProtection => "complementary_protection",
         }
     }
 }
@@ -586,8 +587,10 @@ pub fn assess(minor: bool, events: &[Fact], cals: &Calendars, today: Date) -> Re
         let next_req = requests.get(i + 1).map(|r| (r.on, r.id));
         let within = |f: &&Fact| (f.on, f.id) >= (req.on, req.id) && next_req.is_none_or(|n| (f.on, f.id) < n);
         let cycle: Vec<&Fact> = facts.iter().filter(within).collect();
-        let admission = cycle.iter().find(|f| f.kind == EventKind::ComarAdmission);
-        let trigger = admission.copied().unwrap_or(req);
+        // LRPCAP art. 24 counts from the application (the day after it), not from the
+        // admission COMAR records later: a late admission must not make a late decision
+        // look on time.
+        let trigger = req;
         let extended = cycle.iter().any(|f| f.kind == EventKind::ComarExtension);
         // "hasta por un período igual": an extension doubles the period.
         let allowed = if extended { 2 * COMAR_DECISION_DAYS } else { COMAR_DECISION_DAYS };
@@ -621,7 +624,9 @@ pub fn assess(minor: bool, events: &[Fact], cals: &Calendars, today: Date) -> Re
         }
     }
 
-    for ret in facts.iter().filter(|f| matches!(f.kind, EventKind::Deported | EventKind::ForcedReturn)) {
+    for (i, ret) in
+        facts.iter().enumerate().filter(|(_, f)| matches!(f.kind, EventKind::Deported | EventKind::ForcedReturn))
+    {
         // No time limit for an amparo against a deportation (art. 17 fr. IV, art. 20).
         a.deadlines.push(Deadline {
             rule: RuleId::AmparoAnyTime,
@@ -634,7 +639,7 @@ pub fn assess(minor: bool, events: &[Fact], cals: &Calendars, today: Date) -> Re
             closed_on: None,
             status: Status::AnyTime,
         });
-        if let Some(claim) = claim_on(&facts, ret, cals)? {
+        if let Some(claim) = claim_on(&facts[..i], ret, cals)? {
             a.violations.push(Violation {
                 kind: ViolationKind::PossibleRefoulement,
                 since: ret.on,
@@ -649,32 +654,48 @@ pub fn assess(minor: bool, events: &[Fact], cals: &Calendars, today: Date) -> Re
     Ok(a)
 }
 
-/// Where the person's asylum claim stood when `ret` happened, if it protected them
-/// under LRPCAP art. 6: the last request before the return and what followed it
-/// before the return.
-fn claim_on(facts: &[Fact], ret: &Fact, cals: &Calendars) -> Result<Option<ClaimState>, ClockError> {
-    let key = |f: &Fact| (f.on, f.id);
-    let before = |f: &&Fact| key(f) < key(ret);
-    let Some(req) = facts.iter().filter(before).rfind(|f| f.kind == EventKind::AsylumRequested) else {
+/// Where the person's asylum claim stood when `ret` happened, if it protected them:
+/// `before` is every fact before the return, in the engine's one order
+/// ([`chronological`]: date, time, then kind, so a same-day request without a time
+/// comes before the return). Read from the last request on:
+/// - no decision yet: pending;
+/// - refugee status or complementary protection granted: protected;
+/// - refused: the review-appeal window (LRPCAP art. 25) is open for 15 working days;
+///   an appeal filed after the refusal keeps the claim pending until a later decision,
+///   and a refusal that decides an appeal closes it. An appeal recorded before any
+///   decision appeals nothing and is ignored.
+fn claim_on(before: &[Fact], ret: &Fact, cals: &Calendars) -> Result<Option<ClaimState>, ClockError> {
+    #[derive(Clone, Copy)]
+    enum St {
+        Pending,
+        Refused(Date),
+        Appealed,
+        Closed,
+        Granted(ClaimState),
+    }
+    let Some(req) = before.iter().rposition(|f| f.kind == EventKind::AsylumRequested) else {
         return Ok(None);
     };
-    let since_request: Vec<&Fact> = facts.iter().filter(before).filter(|f| key(f) > key(req)).collect();
-    let Some(dec) = since_request.iter().rfind(|f| f.kind == EventKind::Decision) else {
-        return Ok(Some(ClaimState::Pending));
-    };
-    if dec.decision == Some(DecisionOutcome::Recognized) {
-        return Ok(Some(ClaimState::Recognized));
+    let mut st = St::Pending;
+    for f in &before[req + 1..] {
+        st = match (f.kind, f.decision, st) {
+            (EventKind::Decision, Some(DecisionOutcome::Recognized), _) => St::Granted(ClaimState::Recognized),
+            (EventKind::Decision, Some(DecisionOutcome::ComplementaryProtection), _) => {
+                St::Granted(ClaimState::ComplementaryProtection)
+            }
+            (EventKind::Decision, _, St::Appealed) => St::Closed,
+            (EventKind::Decision, _, _) => St::Refused(f.on),
+            (EventKind::AppealFiled, _, St::Refused(_)) => St::Appealed,
+            _ => st,
+        };
     }
-    // A decision after an appeal decides the appeal: the claim is then closed.
-    let appealed = since_request.iter().any(|f| f.kind == EventKind::AppealFiled && key(f) > key(dec));
-    if appealed {
-        return Ok(Some(ClaimState::AppealPending));
-    }
-    let decided_appeal = since_request.iter().any(|f| f.kind == EventKind::AppealFiled && key(f) < key(dec));
-    if !decided_appeal && ret.on <= add(cals, RuleId::Appeal, dec.on, APPEAL_DAYS)? {
-        return Ok(Some(ClaimState::AppealWindow));
-    }
-    Ok(None)
+    Ok(match st {
+        St::Pending => Some(ClaimState::Pending),
+        St::Appealed => Some(ClaimState::AppealPending),
+        St::Granted(g) => Some(g),
+        St::Closed => None,
+        St::Refused(on) => (ret.on <= add(cals, RuleId::Appeal, on, APPEAL_DAYS)?).then_some(ClaimState::AppealWindow),
+    })
 }
 
 /// Working days from `today` until `due` on the rule's calendar (negative when past).
@@ -685,6 +706,9 @@ pub fn working_days_left(d: &Deadline, cals: &Calendars, today: Date) -> Result<
         Some(name) => cals.get(name)?.count_working_days(today, due).map(Some),
     }
 }
+
+/// How long after a return its possible refoulement is still told as an alert (days).
+pub const RECENT_RETURN_DAYS: i32 = 30;
 
 /// Something a case's lawyers should be told about today.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -726,6 +750,9 @@ pub fn reminders(case_id: i64, a: &Assessment, cals: &Calendars, today: Date, ho
     for v in a.violations.iter().filter(|v| v.kind != ViolationKind::HeldPast36Hours) {
         // A return is told once, when recorded; other violations while they go on.
         let state = match (v.kind, v.ongoing) {
+            // Only a return recorded soon after it happened: an old one found when its
+            // case is first assessed (an upgrade, an import) is on the case, not news.
+            (ViolationKind::PossibleRefoulement, _) if (today - v.since).get_days() > RECENT_RETURN_DAYS => continue,
             (ViolationKind::PossibleRefoulement, _) => "happened",
             (_, true) => "ongoing",
             (_, false) => continue,
@@ -853,10 +880,10 @@ mod tests {
         let filing = find(&a, RuleId::AsylumFiling);
         assert_eq!((filing.status, filing.closed_by), (Status::Met, Some(2)));
         let comar = find(&a, RuleId::ComarDecision);
-        assert_eq!(comar.from_event, 3, "counted from admission");
+        assert_eq!(comar.from_event, 2, "counted from the request, not the later admission (LRPCAP art. 24)");
         assert_eq!(
             comar.due,
-            Some(cals().get("comar").expect("ok").add_working_days(date(2019, 1, 23), 45).expect("ok"))
+            Some(cals().get("comar").expect("ok").add_working_days(date(2019, 1, 21), 45).expect("ok"))
         );
         assert_eq!(comar.status, Status::Missed, "decided in June, long after 45 working days");
         let appeal = find(&a, RuleId::Appeal);
@@ -972,6 +999,29 @@ mod tests {
         assert_eq!(claim(&[req, denied, appeal, appeal_denied, on(date(2020, 5, 4))]), None, "appeal decided");
         let recognized = decision(2, date(2020, 2, 3), DecisionOutcome::Recognized);
         assert_eq!(claim(&[req, recognized, on(date(2020, 9, 1))]), Some(ClaimState::Recognized));
+        let protected = decision(2, date(2020, 2, 3), DecisionOutcome::ComplementaryProtection);
+        assert_eq!(claim(&[req, protected, on(date(2020, 9, 1))]), Some(ClaimState::ComplementaryProtection));
+        // An appeal recorded before any decision appeals nothing: the window still applies.
+        let early_appeal = fact(3, EventKind::AppealFiled, date(2020, 2, 1));
+        assert_eq!(claim(&[req, early_appeal, denied, on(date(2020, 2, 12))]), Some(ClaimState::AppealWindow));
+        assert_eq!(claim(&[req, early_appeal, denied, on(date(2020, 3, 12))]), None);
+        // Same day: the recorded times decide, whatever order the events were typed in.
+        let at = |mut f: Fact, h: i8| {
+            f.time = Some(time(h, 0, 0, 0));
+            f
+        };
+        let same_day = date(2020, 1, 20);
+        let deported_evening = at(fact(1, EventKind::Deported, same_day), 18);
+        let request_morning = at(fact(2, EventKind::AsylumRequested, same_day), 8);
+        assert_eq!(claim(&[deported_evening, request_morning]), Some(ClaimState::Pending));
+        let request_night = at(fact(1, EventKind::AsylumRequested, same_day), 20);
+        let deported_morning = at(fact(2, EventKind::Deported, same_day), 7);
+        assert_eq!(claim(&[request_night, deported_morning]), None);
+        // No times: the request is taken to come first, so the return is flagged.
+        assert_eq!(
+            claim(&[fact(1, EventKind::Deported, same_day), fact(2, EventKind::AsylumRequested, same_day)]),
+            Some(ClaimState::Pending)
+        );
         // The return always shows that an amparo against it has no time limit.
         let a = assess(false, &[deported], &cals, date(2020, 2, 1)).expect("assess");
         let amparo = find(&a, RuleId::AmparoAnyTime);
@@ -984,12 +1034,17 @@ mod tests {
         let cals = cals();
         let events =
             [fact(1, EventKind::AsylumRequested, date(2020, 1, 20)), fact(2, EventKind::Deported, date(2020, 1, 28))];
-        let a = assess(false, &events, &cals, date(2020, 3, 1)).expect("assess");
-        let r = reminders(5, &a, &cals, date(2020, 3, 1), 5);
+        let a = assess(false, &events, &cals, date(2020, 2, 3)).expect("assess");
+        let r = reminders(5, &a, &cals, date(2020, 2, 3), 5);
         let told: Vec<(&str, &str, &str)> = r.iter().map(|r| (r.kind, r.what, r.state)).collect();
         assert!(told.contains(&("violation", "possible_refoulement", "happened")), "{told:?}");
         assert!(r.iter().any(|r| r.key == "violation:5:possible_refoulement:2"));
         assert!(r.iter().all(|r| r.what != "amparo_any_time"), "no reminder for a time limit that does not exist");
+        // A return found long after it happened (an upgrade, an import) is on the case, not news.
+        let later = date(2020, 6, 1);
+        let a = assess(false, &events, &cals, later).expect("assess");
+        assert!(a.violations.iter().any(|v| v.kind == ViolationKind::PossibleRefoulement));
+        assert!(reminders(5, &a, &cals, later, 5).iter().all(|r| r.what != "possible_refoulement"));
     }
 
     #[test]
@@ -1074,21 +1129,24 @@ mod tests {
         fn returns_are_flagged_exactly_when_a_claim_protects_them(events in any_events()) {
             let cals = cals();
             let a = assess(false, &events, &cals, date(2020, 3, 1)).expect("assess");
-            let key = |f: &Fact| (f.on, f.id);
-            for ret in events.iter().filter(|f| matches!(f.kind, EventKind::Deported | EventKind::ForcedReturn)) {
+            let mut sorted = events.clone();
+            chronological(&mut sorted);
+            for (i, ret) in sorted.iter().enumerate().filter(|(_, f)| matches!(f.kind, EventKind::Deported | EventKind::ForcedReturn)) {
                 let flags: Vec<_> = a.violations.iter()
                     .filter(|v| v.kind == ViolationKind::PossibleRefoulement && v.event == ret.id).collect();
                 prop_assert!(flags.len() <= 1);
                 prop_assert!(flags.iter().all(|v| !v.ongoing && v.since == ret.on && v.claim.is_some()));
-                let last_request = events.iter()
-                    .filter(|f| f.kind == EventKind::AsylumRequested && key(f) < key(ret)).max_by_key(|f| key(f));
-                match last_request {
+                match sorted[..i].iter().rposition(|f| f.kind == EventKind::AsylumRequested) {
                     None => prop_assert!(flags.is_empty(), "no claim, no flag"),
                     Some(req) => {
-                        let decided = events.iter()
-                            .any(|f| f.kind == EventKind::Decision && key(f) > key(req) && key(f) < key(ret));
-                        if !decided {
+                        let after = &sorted[req + 1..i];
+                        if !after.iter().any(|f| f.kind == EventKind::Decision) {
                             prop_assert_eq!(flags.first().and_then(|v| v.claim), Some(ClaimState::Pending));
+                        }
+                        // The last decision granted protection: always flagged.
+                        let last = after.iter().rfind(|f| f.kind == EventKind::Decision).and_then(|f| f.decision);
+                        if matches!(last, Some(DecisionOutcome::Recognized | DecisionOutcome::ComplementaryProtection)) {
+                            prop_assert_eq!(flags.len(), 1);
                         }
                     }
                 }

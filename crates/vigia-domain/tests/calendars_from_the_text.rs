@@ -105,6 +105,9 @@ fn the_2024_ambiguity_is_counted_as_working_and_said_where_it_matters() {
         let a = answer(&q, &cals, true, Locale::En).expect("answer");
         assert_eq!(a.to, date(2024, 10, 4), "{name}: 1 Oct 2024 counts");
         assert_eq!(a.open.iter().map(|(d, _)| *d).collect::<Vec<_>>(), [date(2024, 10, 1)], "{name}");
+        // Said without asking for the explanation too.
+        let plain = answer(&q, &cals, false, Locale::En).expect("answer");
+        assert!(plain.days.is_empty() && plain.open.len() == 1, "{name}");
     }
     // Amparo art. 19 names no inauguration day at all: nothing is open there.
     let amparo = cals.get("amparo").expect("amparo");

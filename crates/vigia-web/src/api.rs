@@ -281,6 +281,9 @@ fn clock_json(
     let mut out = serde_json::json!({
         "calendar": a.calendar, "calendar_title": cal.title(l), "source": cal.spec.source, "version": cal.version(l),
         "notes": cal.notes(l),
+        "open_days": a.open.iter().map(|(d, why)| serde_json::json!({
+            "date": d.to_string(), "why": why.iter().map(|r| r.describe()).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
         "from": a.from.to_string(), "to": a.to.to_string(), "working_days": a.working_days,
         "rule": match l {
             vigia_domain::account::Locale::Es => "El cómputo empieza el día hábil siguiente al hecho que lo inicia.",

@@ -1020,6 +1020,10 @@ pub struct ViolationRow {
 }
 
 pub struct DeadlineRow {
+    /// "Why this date?": the clock page, counting the same days on the same calendar.
+    pub why: Option<String>,
+    /// Days the count crosses that the text leaves open, with why.
+    pub open: Vec<String>,
     pub rule: String,
     pub basis: String,
     pub start: String,
@@ -1124,7 +1128,22 @@ async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) -> PageResult
         .map(|d| {
             let left =
                 if d.status.is_running() { deadline::working_days_left(d, &cals, today).ok().flatten() } else { None };
+            let (why, open) = match (d.rule.calendar(), d.due) {
+                (Some(name), Some(due)) => (
+                    // A date, a number and a shipped calendar's name: nothing to escape but the `&`.
+                    Some(format!("/clock?from={}&amp;working_days={}&amp;calendar={name}", d.start, d.allowed)),
+                    cals.get(name)
+                        .and_then(|c| c.open_between(d.start, due, l))
+                        .unwrap_or_default()
+                        .into_iter()
+                        .flat_map(|(day, why)| why.into_iter().map(move |r| format!("{day}: {}", r.describe())))
+                        .collect(),
+                ),
+                _ => (None, Vec::new()),
+            };
             DeadlineRow {
+                why,
+                open,
                 rule: label(l, "rule", d.rule.as_str()),
                 basis: d.rule.basis(l).to_string(),
                 start: d.start.to_string(),

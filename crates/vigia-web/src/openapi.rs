@@ -333,7 +333,7 @@ fn case_parts() -> (Value, Value) {
             "violations": {"type": "array", "items": {"type": "object", "properties": {
                 "kind": {"type": "string", "enum": ["child_detained", "held_past_limit", "held_past_36_hours", "possible_refoulement"]},
                 "since": {"type": "string"}, "event": {"type": "integer"}, "ongoing": {"type": "boolean"}, "basis": {"type": "string"},
-                "claim": {"type": ["string", "null"], "enum": ["pending", "appeal_window", "appeal_pending", "recognized", null],
+                "claim": {"type": ["string", "null"], "enum": ["pending", "appeal_window", "appeal_pending", "recognized", "complementary_protection", null],
                     "description": "possible_refoulement only: where the asylum claim stood on the day of the return (LRPCAP art. 6)"},
                 "pressure_to_abandon": {"type": "array", "items": {"type": "integer"},
                     "description": "possible_refoulement only: ids of the case's pressure-to-abandon events, shown beside it"}
@@ -922,6 +922,8 @@ fn document_base() -> Value {
                 "ClockAnswer": {"type": "object", "required": ["calendar", "from", "to", "working_days", "source"], "properties": {
                     "calendar": {"type": "string"}, "calendar_title": {"type": "string"}, "source": {"type": "string"},
                     "version": {"type": ["string", "null"], "description": "The version of the law's text the calendar follows (the reform's date in the DOF)"},
+                    "open_days": {"type": "array", "description": "Days the count crosses that count but that the text leaves open (e.g. 1 October 2024 under LFPA art. 28), with why; given with or without explain",
+                        "items": {"type": "object", "properties": {"date": {"type": "string", "format": "date"}, "why": {"type": "array", "items": {"type": "string"}}}}},
                     "notes": {"type": "array", "items": {"type": "string"},
                         "description": "What a reader must know about the calendar, such as a day the law leaves open"},
                     "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},

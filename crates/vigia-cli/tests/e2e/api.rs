@@ -302,6 +302,17 @@ async fn the_clock_is_public_and_explains_itself() {
         .expect("json");
     assert_eq!((r["to"].as_str(), r["days"][0]["counts"].as_bool()), (Some("2024-10-01"), Some(true)));
     assert!(r["days"][0]["open"][0].as_str().expect("open").contains("LFPA art. 28"), "{r}");
+    // Said without asking for the explanation too.
+    let r: Value = c
+        .get(app.url("/api/v1/clock/add?from=2024-09-27&working_days=5&calendar=lfpa"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(r["to"], "2024-10-04");
+    assert_eq!(r["open_days"][0]["date"], "2024-10-01", "{r}");
     let r: Value = c
         .get(app.url("/api/v1/clock/count?from=2019-03-15&to=2019-03-19&calendar=lft&explain=true"))
         .header("accept-language", "en")

@@ -450,6 +450,13 @@ async fn a_deportation_while_asylum_is_pending_is_a_possible_refoulement() {
         assert!(html.contains("Presiones para desistir registradas en el caso: 1 (2020-01-23)."));
         assert!(html.contains("En cualquier tiempo, cualquier día y hora"));
         assert!(html.contains("href=\"/legal#deadlines\""));
+        // "Why this date?" counts the same days on the same calendar.
+        assert!(
+            html.contains(
+                "<a href=\"/clock?from=2020-01-20&amp;working_days=15&amp;calendar=inm\">¿Por qué esta fecha?</a>"
+            ),
+            "{html}"
+        );
 
         // Told once, as something that happened.
         let today = jiff::civil::date(2020, 2, 3);
@@ -490,4 +497,34 @@ async fn a_deportation_while_asylum_is_pending_is_a_possible_refoulement() {
             "{c}"
         );
     }
+}
+
+/// A detention limit counted across 1 October 2024 says, on the case, that LFPA art. 28
+/// leaves that day open, and links to the clock that counts the same days.
+#[tokio::test]
+async fn a_deadline_across_1_october_2024_says_the_day_is_open() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    let (_, token) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
+    let http = reqwest::Client::new();
+    let (_, case) = post(&http, app.url("/api/v1/cases"), &token, &person("FM-2024")).await;
+    let id = case["id"].as_i64().expect("id");
+    let (s, v) = post(
+        &http,
+        app.url(&format!("/api/v1/cases/{id}/events")),
+        &token,
+        &json!({"kind": "detained", "on": "2024-09-20"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let page = app.login("abogada@a.org").await;
+    let (_, html) = get_text(&page, app.url(&format!("/cases/{id}"))).await;
+    assert!(html.contains("texto ambiguo — 2024-10-01: 1 de octubre: desde 2024"), "{html}");
+    assert!(html.contains("/clock?from=2024-09-20&amp;working_days=15&amp;calendar=inm"));
+    let (_, clock) = get_text(&page, app.url("/clock?from=2024-09-20&working_days=15&calendar=inm")).await;
+    let (_, c) = get(&http, app.url(&format!("/api/v1/cases/{id}")), &token).await;
+    let due = deadline(&c, "detention_max")["due"].as_str().expect("due").to_string();
+    assert!(
+        clock.contains(&format!("15 días hábiles después del 2024-09-20: {due}")),
+        "the clock agrees with the case"
+    );
 }

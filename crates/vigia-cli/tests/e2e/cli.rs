@@ -818,7 +818,8 @@ fn the_demo_flags_the_january_2020_closing() {
         assert!(letter["translation"].as_str().is_some_and(|t| t.contains("Sources:")), "{letter}");
         let text = segob["text"].as_str().expect("text");
         assert!(
-            text.contains("Hora aproximada") && text.contains("Secretaría de Gobernación, comunicado, 28-01-2020"),
+            text.contains("Hora aproximada")
+                && text.contains("declaración de la Secretaría de Gobernación del 28-01-2020"),
             "{text}"
         );
         for s in items {
