@@ -47,6 +47,7 @@ pub mod input;
 pub mod note;
 pub mod statement;
 pub mod suspension;
+pub mod tenancy;
 pub mod totp;
 pub mod visit;
 pub mod webhook;

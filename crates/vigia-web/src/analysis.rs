@@ -196,7 +196,7 @@ struct MirrorState {
     cells: Vec<Cell>,
     index: HashMap<(i64, i32, i64, Purpose, bool), usize>,
     /// For each organization, the organizations sharing a coalition with it.
-    partners: HashMap<i64, std::collections::HashSet<i64>>,
+    partners: vigia_domain::tenancy::Partners,
     /// Episodes found at this version, by (viewer, settings).
     episodes: HashMap<(i64, String), std::sync::Arc<Vec<Episode>>>,
     /// The rule's state per (viewer, settings), kept across versions and updated with
@@ -308,7 +308,7 @@ impl MirrorState {
     }
 
     fn visible(&self, viewer: i64, c: &Cell) -> bool {
-        c.org_id == viewer || (c.shared && self.partners.get(&viewer).is_some_and(|p| p.contains(&c.org_id)))
+        vigia_domain::tenancy::may_read(viewer, c.org_id, c.shared, &self.partners)
     }
 
     /// Applies changed cells; returns each with the counts it had before.
@@ -482,12 +482,9 @@ impl Mirror {
             };
             // Coalition changes bump the version without touching cells.
             state.version = state.version.max(version);
-            let mut partners: HashMap<i64, std::collections::HashSet<i64>> = HashMap::new();
-            for c in store.list_coalitions().await? {
-                for a in &c.members {
-                    partners.entry(*a).or_default().extend(c.members.iter().copied());
-                }
-            }
+            let coalitions = store.list_coalitions().await?;
+            let partners =
+                vigia_domain::tenancy::Partners::from_coalitions(coalitions.iter().map(|c| c.members.as_slice()));
             match changed {
                 Some(changed) if partners == state.partners => {
                     state.update_scans(&changed);
@@ -1132,10 +1129,11 @@ mod tests {
             first in proptest::collection::vec((1i64..4, 0i32..6, 1i64..4, any::<bool>(), 0i64..4), 0..30),
             later in proptest::collection::vec(proptest::collection::vec((1i64..4, 0i32..6, 1i64..4, any::<bool>(), 0i64..4), 0..6), 0..6),
         ) {
-            let mut state = MirrorState::default();
             // Organizations 1 and 2 share a coalition; 3 is alone.
-            state.partners.insert(1, [1, 2].into_iter().collect());
-            state.partners.insert(2, [1, 2].into_iter().collect());
+            let mut state = MirrorState {
+                partners: vigia_domain::tenancy::Partners::from_coalitions([&[1, 2][..]]),
+                ..Default::default()
+            };
             state.apply(first.into_iter().map(|c| cell(1, c)).collect());
             for viewer in 1..4 {
                 state.refusal_days(viewer);
