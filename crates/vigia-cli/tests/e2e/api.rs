@@ -279,38 +279,17 @@ async fn csv_imports_through_the_api_are_all_or_nothing() {
 async fn the_clock_is_public_and_explains_itself() {
     let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
     let c = reqwest::Client::new();
-    let r: Value = c
-        .get(app.url("/api/v1/clock/add?from=2019-02-18&working_days=15"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let r = app.public_json("/api/v1/clock/add?from=2019-02-18&working_days=15").await;
     assert_eq!(r["to"], "2019-03-11");
     assert_eq!(r["calendar"], "lfpa");
     assert_eq!(r["source"], "LFPA art. 28");
     assert!(r["version"].as_str().expect("version").contains("DOF 04-08-1994"), "{r}");
     // 1 October 2024 counts, and the day says the text leaves it open.
-    let r: Value = c
-        .get(app.url("/api/v1/clock/add?from=2024-09-30&working_days=1&calendar=inm&explain=true"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let r = app.public_json("/api/v1/clock/add?from=2024-09-30&working_days=1&calendar=inm&explain=true").await;
     assert_eq!((r["to"].as_str(), r["days"][0]["counts"].as_bool()), (Some("2024-10-01"), Some(true)));
     assert!(r["days"][0]["open"][0].as_str().expect("open").contains("LFPA art. 28"), "{r}");
     // Said without asking for the explanation too.
-    let r: Value = c
-        .get(app.url("/api/v1/clock/add?from=2024-09-27&working_days=5&calendar=lfpa"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let r = app.public_json("/api/v1/clock/add?from=2024-09-27&working_days=5&calendar=lfpa").await;
     assert_eq!(r["to"], "2024-10-04");
     assert_eq!(r["open_days"][0]["date"], "2024-10-01", "{r}");
     let r: Value = c

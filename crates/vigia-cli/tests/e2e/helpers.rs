@@ -89,6 +89,12 @@ impl TestApp {
     }
 
     /// `GET path` with a Bearer token; the JSON it answers (200 or not).
+    /// GETs `path` without signing in (public routes) and reads the JSON answer.
+    pub async fn public_json(&self, path: &str) -> serde_json::Value {
+        let r = reqwest::Client::new().get(self.url(path)).send().await.expect("get");
+        r.json().await.expect("json")
+    }
+
     pub async fn get_json(&self, token: &str, path: &str) -> serde_json::Value {
         let r = reqwest::Client::new().get(self.url(path)).bearer_auth(token).send().await.expect("get");
         r.json().await.expect("json")
