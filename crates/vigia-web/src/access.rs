@@ -65,18 +65,6 @@ pub fn filter(q: &HashMap<String, String>) -> Result<AttemptFilter, WebError> {
     errs.into_result(AttemptFilter { facility_id, org_id, outcome, from, until, limit }).map_err(Into::into)
 }
 
-/// The catalogue's name for a code (`{prefix}-{value}`), or the code itself when the
-/// catalogue has none (authorities and topics organizations add themselves).
-pub fn label(l: Locale, prefix: &str, value: &str) -> String {
-    let key = format!("{prefix}-{value}");
-    let t = tr(l, &key);
-    if t == key {
-        value.to_string()
-    } else {
-        t
-    }
-}
-
 /// The JSON form of an attempt, with local times in the facility's zone.
 pub fn json(a: &Attempt, facility: Option<&Facility>, org_name: Option<&str>, viewer_org: i64) -> serde_json::Value {
     let zone = facility.map(|f| f.time_zone()).unwrap_or(vigia_domain::geo::LEGAL_TIME_ZONE);
@@ -147,9 +135,10 @@ use vigia_domain::access::{Purpose, ReasonCategory, Restriction, Visibility};
 use vigia_domain::account::Permission;
 use vigia_domain::RecordType;
 
-use crate::i18n::{field_error, tr_args};
+use crate::i18n::tr_args;
+use crate::kit::{file_error, file_rows, label, FileRow};
+use crate::kit::{render, Chrome, FieldView, FormBody, FormPage, FormView, HistoryPage, OptionView, PageResult};
 use crate::routes::Routes;
-use crate::ui::{render, Chrome, FieldView, FormBody, FormPage, FormView, HistoryPage, OptionView, PageResult};
 
 pub fn page_routes() -> Routes {
     Routes::default()
@@ -454,46 +443,6 @@ struct ShowPage {
     file_error: Option<String>,
 }
 
-/// Evidence files as the pages list them.
-pub fn file_rows(list: Vec<vigia_store::Attachment>) -> Vec<FileRow> {
-    list.into_iter()
-        .map(|f| FileRow {
-            id: f.id,
-            name: f.filename,
-            kind: f.content_type,
-            size: if f.size >= 1024 * 1024 {
-                format!("{:.1} MiB", f.size as f64 / 1048576.0)
-            } else {
-                format!("{:.0} KiB", (f.size as f64 / 1024.0).ceil())
-            },
-            sha256: f.sha256,
-        })
-        .collect()
-}
-
-/// The reason an upload was refused, from the `file_error` the upload redirected with.
-pub fn file_error(l: Locale, q: &HashMap<String, String>) -> Option<String> {
-    q.get("file_error").map(|code| {
-        let code: &'static str = match code.as_str() {
-            "file_too_large" => "file_too_large",
-            "required" => "required",
-            _ => "file_type",
-        };
-        field_error(
-            l,
-            &vigia_domain::FieldError::new("file", code).with("max", vigia_domain::evidence::MAX_BYTES / 1048576),
-        )
-    })
-}
-
-pub struct FileRow {
-    pub id: i64,
-    pub name: String,
-    pub kind: String,
-    pub size: String,
-    pub sha256: String,
-}
-
 async fn show_page(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -632,13 +581,13 @@ async fn history_page(
     let page = HistoryPage {
         c: Chrome::new(&ctx, &format!("/access/{}/history", a.id)),
         title: tr(l, "access-title"),
-        versions: crate::ui::version_views(&st, l, &crate::ui::with_text_opened(&st, &entries).await?).await?,
+        versions: crate::kit::version_views(&st, l, &crate::kit::with_text_opened(&st, &entries).await?).await?,
         withheld: (withheld > 0).then(|| tr_args(l, "history-withheld", &[("count", withheld.to_string())])),
     };
     render(StatusCode::OK, &page)
 }
 
-const ATTEMPT_IMPORT: crate::ui::ImportKind = crate::ui::ImportKind {
+const ATTEMPT_IMPORT: crate::kit::ImportKind = crate::kit::ImportKind {
     path: "/access/import",
     title: "access-import-title",
     intro: "access-import-intro",
@@ -744,7 +693,7 @@ pub async fn import_attempts_csv(
 
 async fn import_page(Extension(ctx): Extension<Ctx>) -> PageResult {
     ctx.require(Permission::RecordAccess)?;
-    crate::ui::import_page_for(&ctx, &ATTEMPT_IMPORT, None)
+    crate::kit::import_page_for(&ctx, &ATTEMPT_IMPORT, None)
 }
 
 /// A CSV of the organization's attempts, uploaded from the page: all rows or none.
@@ -755,7 +704,7 @@ async fn import_submit(
     multipart: axum::extract::Multipart,
 ) -> PageResult {
     let user = ctx.require(Permission::RecordAccess)?.clone();
-    let (csrf, _, bytes) = crate::ui::read_upload(multipart).await?;
+    let (csrf, _, bytes) = crate::kit::read_upload(multipart).await?;
     ctx.check_form(csrf.as_deref(), &headers)?;
     let outcome = import_csv(&st, &ctx, user.org_id, bytes).await?.map(|imp| {
         vec![
@@ -764,5 +713,5 @@ async fn import_submit(
             ("file", imp.file_sha256.unwrap_or_default()),
         ]
     });
-    crate::ui::import_page_for(&ctx, &ATTEMPT_IMPORT, Some(outcome))
+    crate::kit::import_page_for(&ctx, &ATTEMPT_IMPORT, Some(outcome))
 }

@@ -17,8 +17,8 @@ use vigia_store::{now_micros, secrets};
 use crate::auth::{self, set_cookie, Ctx, Via};
 use crate::error::{ApiError, WebError};
 use crate::i18n::{tr, tr_args};
+use crate::kit::{render, safe_next, Chrome, FormBody, PageResult};
 use crate::routes::Routes;
-use crate::ui::{render, safe_next, Chrome, FormBody, PageResult};
 use crate::AppState;
 
 pub fn routes() -> Routes {

@@ -14,8 +14,8 @@ use vigia_store::{now_micros, secrets, Alert};
 use crate::auth::{Ctx, Via};
 use crate::error::{ApiError, WebError};
 use crate::i18n::{field_error, tr, tr_args};
+use crate::kit::{render, Chrome, FormBody, PageResult};
 use crate::routes::Routes;
-use crate::ui::{render, Chrome, FormBody, PageResult};
 use crate::AppState;
 
 pub fn routes() -> Routes {
@@ -70,7 +70,7 @@ fn view(l: Locale, a: &Alert) -> AlertView {
             Some(format!("/access?from={}&until={}", s("start"), s("end"))),
         )
     } else {
-        let outcome = crate::access::label(l, "outcome", &s("outcome"));
+        let outcome = crate::kit::label(l, "outcome", &s("outcome"));
         (
             tr_args(l, "alerts-refusal", &[("facility", s("facility")), ("outcome", outcome)]),
             tr_args(l, "alerts-refusal-detail", &[("org", s("organization")), ("when", s("attempted_at"))]),

@@ -19,8 +19,8 @@ use vigia_store::{DynStore, TallyCell};
 use crate::auth::Ctx;
 use crate::error::{ApiError, WebError};
 use crate::i18n::{tr, tr_args};
+use crate::kit::{render, Chrome, FieldView, OptionView, PageResult};
 use crate::routes::Routes;
-use crate::ui::{render, Chrome, FieldView, OptionView, PageResult};
 use crate::AppState;
 
 pub fn routes() -> Routes {
@@ -61,14 +61,14 @@ fn status(a: &Analysis, l: Locale) -> Vec<StatusRow> {
                 state: f.state().map(|s| s.name.to_string()).unwrap_or_default(),
                 last: last.map(|x| vigia_domain::format_local(x.draft.attempted_at, f.time_zone())).unwrap_or_default(),
                 outcome: last
-                    .map(|x| crate::access::label(l, "outcome", x.draft.outcome.as_str()))
+                    .map(|x| crate::kit::label(l, "outcome", x.draft.outcome.as_str()))
                     .unwrap_or_else(|| tr(l, "facility-unknown")),
                 outcome_code: last.map(|x| x.draft.outcome.as_str()).unwrap_or(""),
                 org: last.and_then(|x| a.orgs.get(&x.org_id).cloned()).unwrap_or_default(),
                 recent: list
                     .iter()
                     .take(5)
-                    .map(|x| (x.draft.outcome.as_str(), crate::access::label(l, "outcome", x.draft.outcome.as_str())))
+                    .map(|x| (x.draft.outcome.as_str(), crate::kit::label(l, "outcome", x.draft.outcome.as_str())))
                     .collect(),
             }
         })
@@ -1046,7 +1046,7 @@ fn access_map(a: &Analysis, l: Locale) -> String {
             let (lat, lon) = (f.draft.latitude?, f.draft.longitude?);
             let last = latest.get(&f.id);
             let outcome = last
-                .map(|x| crate::access::label(l, "outcome", x.draft.outcome.as_str()))
+                .map(|x| crate::kit::label(l, "outcome", x.draft.outcome.as_str()))
                 .unwrap_or_else(|| tr(l, "facility-unknown"));
             let when =
                 last.map(|x| vigia_domain::format_local(x.draft.attempted_at, f.time_zone())).unwrap_or_default();

@@ -419,7 +419,7 @@ async fn attempt_history(
     let (entries, withheld) = crate::access::history(&st, user.org_id, &a).await?;
     let mut v = history_json(&entries, withheld);
     // What the sealed text says, beside the content the audit history holds.
-    let opened = crate::ui::opened_text(&st, &entries).await?;
+    let opened = crate::kit::opened_text(&st, &entries).await?;
     if let Some(items) = v["items"].as_array_mut() {
         for (item, text) in items.iter_mut().zip(opened) {
             item["opened"] = serde_json::Value::Object(text);

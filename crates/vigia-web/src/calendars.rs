@@ -15,8 +15,8 @@ use vigia_store::CalendarRule;
 
 use crate::auth::Ctx;
 use crate::i18n::{tr, tr_args};
+use crate::kit::{render, Chrome, FieldView, FormBody, FormView, OptionView, PageResult};
 use crate::routes::Routes;
-use crate::ui::{render, Chrome, FieldView, FormBody, FormView, OptionView, PageResult};
 use crate::AppState;
 
 pub fn routes() -> Routes {

@@ -25,12 +25,13 @@ use vigia_domain::input::RawInput;
 use vigia_domain::{format_instant, RecordType, ValidationErrors};
 use vigia_store::{CaseFacts, SealedCase};
 
-use crate::access::{label, options};
+use crate::access::options;
 use crate::auth::{Ctx, Via};
 use crate::error::{ApiError, WebError};
 use crate::i18n::{tr, tr_args};
+use crate::kit::{label, today};
+use crate::kit::{render, Chrome, FieldView, FormBody, FormPage, FormView, HistoryPage, OptionView, PageResult};
 use crate::routes::Routes;
-use crate::ui::{render, Chrome, FieldView, FormBody, FormPage, FormView, HistoryPage, OptionView, PageResult};
 use crate::AppState;
 
 pub fn routes() -> Routes {
@@ -55,12 +56,6 @@ pub fn routes() -> Routes {
         .post("/api/v1/cases/{id}/void", api_void)
         .get("/api/v1/today", api_today)
         .get("/api/v1/case-report", api_report)
-}
-
-/// The civil date now in Mexico City, the zone legal deadlines are counted in.
-pub fn today() -> Date {
-    let tz = jiff::tz::TimeZone::get(vigia_domain::geo::LEGAL_TIME_ZONE).unwrap_or(jiff::tz::TimeZone::UTC);
-    jiff::Timestamp::now().to_zoned_datetime(tz).date()
 }
 
 /// The case if it is the viewer's organization's, then the permission: another
@@ -1050,7 +1045,7 @@ struct ShowPage {
     event_form: Vec<FieldView>,
     event_summary: Option<String>,
     today: String,
-    documents: Option<Vec<crate::access::FileRow>>,
+    documents: Option<Vec<crate::kit::FileRow>>,
     file_error: Option<String>,
 }
 
@@ -1068,7 +1063,7 @@ async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) -> PageResult
     let ShowState { reveal, event_values, event_errors, flash, file_error } = s;
     let l = ctx.locale;
     let documents = if ctx.can(Permission::ReadCaseSealed) {
-        Some(crate::access::file_rows(st.store.case_documents(c.org_id, c.id).await?))
+        Some(crate::kit::file_rows(st.store.case_documents(c.org_id, c.id).await?))
     } else {
         None
     };
@@ -1324,7 +1319,7 @@ async fn show_page(
         event_values: &values,
         event_errors: &ValidationErrors::new(),
         flash,
-        file_error: crate::access::file_error(l, &q),
+        file_error: crate::kit::file_error(l, &q),
     };
     show(&st, &ctx, c, state).await
 }
@@ -1384,7 +1379,8 @@ async fn history_page(
     let page = HistoryPage {
         c: Chrome::new(&ctx, &format!("/cases/{}/history", c.id)),
         title: tr_args(ctx.locale, "case-title", &[("case", c.fields.reference.clone())]),
-        versions: crate::ui::version_views(&st, ctx.locale, &crate::ui::with_text_opened(&st, &entries).await?).await?,
+        versions: crate::kit::version_views(&st, ctx.locale, &crate::kit::with_text_opened(&st, &entries).await?)
+            .await?,
         withheld: None,
     };
     render(StatusCode::OK, &page)

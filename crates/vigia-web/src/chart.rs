@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::map::esc;
+use crate::kit::esc;
 
 /// One bar: its label under the axis, its height on the chart's scale, the figure
 /// written above it (when the bars are few enough to label), the text shown on hover,

@@ -222,7 +222,7 @@ impl IntoResponse for PageError {
             return axum::response::Redirect::to("/login").into_response();
         }
         let l = current_locale();
-        let page = crate::ui::render_error(l, &tr(l, "error-title"), &self.0.message(l));
+        let page = render_error(l, &tr(l, "error-title"), &self.0.message(l));
         (self.0.status(), Html(page)).into_response()
     }
 }
@@ -239,4 +239,21 @@ pub fn answer(path: &str, e: WebError) -> Response {
 /// Unknown paths: a problem under `/api`, a page elsewhere.
 pub async fn fallback(uri: Uri) -> Response {
     answer(uri.path(), WebError::NotFound)
+}
+
+/// The error page, in the reader's language.
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    lang: &'a str,
+    title: &'a str,
+    message: &'a str,
+    back: String,
+}
+
+pub fn render_error(l: Locale, title: &str, message: &str) -> String {
+    use askama::Template;
+    ErrorPage { lang: l.as_str(), title, message, back: tr(l, "error-back") }
+        .render()
+        .unwrap_or_else(|_| message.to_string())
 }

@@ -298,7 +298,7 @@ async fn page_upload<const TARGET: u8>(
     multipart: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     ctx.require_user()?;
-    let (csrf, name, bytes) = crate::ui::read_upload(multipart).await?;
+    let (csrf, name, bytes) = crate::kit::read_upload(multipart).await?;
     ctx.check_form(csrf.as_deref(), &headers)?;
     let page = page_of(TARGET);
     match attach(&st, &ctx, TARGET, &id, &name, &bytes).await {

@@ -16,12 +16,12 @@ use vigia_domain::clock::{Calendar, Calendars, Rule, When};
 use vigia_domain::deadline::{self, LegalText, RuleId, ViolationKind};
 use vigia_store::CalendarRule;
 
-use crate::access::label;
 use crate::auth::Ctx;
 use crate::error::{ApiError, WebError};
 use crate::i18n::{tr, tr_args};
+use crate::kit::label;
+use crate::kit::{render, Chrome, PageResult};
 use crate::routes::Routes;
-use crate::ui::{render, Chrome, PageResult};
 use crate::AppState;
 
 pub fn routes() -> Routes {

@@ -22,6 +22,7 @@ pub mod chart;
 pub mod error;
 pub mod evidence;
 pub mod i18n;
+pub mod kit;
 pub mod legal;
 pub mod map;
 pub mod openapi;
@@ -128,6 +129,11 @@ pub struct AppState {
     pub analyses: Arc<analysis::Mirror>,
     /// Contradictions found, per viewer, until the data change.
     pub detections: Arc<statements::FoundCache>,
+}
+
+/// Every (method, path) the application serves: the routers assembled here, in one place.
+pub fn route_list() -> Vec<(&'static str, &'static str)> {
+    ui::routes().merge(api::routes()).list
 }
 
 /// The whole application: pages, API, static files, with the request context layer.

@@ -5,6 +5,7 @@
 use std::fmt::Write;
 use std::sync::LazyLock;
 
+use crate::kit::esc;
 use vigia_domain::geo;
 
 const SVG: &str = include_str!("../static/vendor/svg-maps-mexico/mexico.svg");
@@ -32,10 +33,6 @@ static STATES: LazyLock<Vec<(String, String, String)>> = LazyLock::new(|| {
     }
     out
 });
-
-pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
 
 /// A point to draw: where, its outcome class (for the color) and its label.
 pub struct Dot {

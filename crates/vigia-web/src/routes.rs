@@ -54,8 +54,3 @@ impl Routes {
         self
     }
 }
-
-/// Every (method, path) the application serves.
-pub fn all() -> Vec<(&'static str, &'static str)> {
-    crate::ui::routes().merge(crate::api::routes()).list
-}

@@ -19,12 +19,13 @@ use vigia_domain::statement::{
 use vigia_domain::{format_instant, format_local, ValidationErrors};
 use vigia_store::now_micros;
 
-use crate::access::{label, options};
+use crate::access::options;
 use crate::auth::Ctx;
 use crate::error::{ApiError, WebError};
 use crate::i18n::{tr, tr_args};
+use crate::kit::label;
+use crate::kit::{render, Chrome, FieldView, FormBody, OptionView, PageResult};
 use crate::routes::Routes;
-use crate::ui::{render, Chrome, FieldView, FormBody, OptionView, PageResult};
 use crate::AppState;
 
 pub fn routes() -> Routes {
@@ -511,7 +512,7 @@ async fn new_page(Extension(ctx): Extension<Ctx>) -> PageResult {
     let l = ctx.locale;
     let mut values = HashMap::new();
     values.insert("language".to_string(), "es".to_string());
-    let form = crate::ui::FormView {
+    let form = crate::kit::FormView {
         title: tr(l, "statement-new-title"),
         action: "/statements".into(),
         submit: tr(l, "facility-save"),
@@ -519,7 +520,7 @@ async fn new_page(Extension(ctx): Extension<Ctx>) -> PageResult {
         summary: None,
         fields: statement_form(l, &values, &ValidationErrors::new()),
     };
-    render(StatusCode::OK, &crate::ui::FormPage { c: Chrome::new(&ctx, "/statements/new"), form })
+    render(StatusCode::OK, &crate::kit::FormPage { c: Chrome::new(&ctx, "/statements/new"), form })
 }
 
 async fn create_page(
@@ -539,7 +540,7 @@ async fn create_page(
         Err(errs) => {
             let l = ctx.locale;
             let values: HashMap<String, String> = pairs.into_iter().collect();
-            let form = crate::ui::FormView {
+            let form = crate::kit::FormView {
                 title: tr(l, "statement-new-title"),
                 action: "/statements".into(),
                 submit: tr(l, "facility-save"),
@@ -547,7 +548,7 @@ async fn create_page(
                 summary: Some(tr_args(l, "form-errors", &[("count", errs.0.len().to_string())])),
                 fields: statement_form(l, &values, &errs),
             };
-            let mut resp = render(StatusCode::OK, &crate::ui::FormPage { c: Chrome::new(&ctx, "/statements"), form })?;
+            let mut resp = render(StatusCode::OK, &crate::kit::FormPage { c: Chrome::new(&ctx, "/statements"), form })?;
             *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(resp)
         }
@@ -576,7 +577,7 @@ struct ShowPage {
     can_record: bool,
     claim_form: Vec<FieldView>,
     claim_summary: Option<String>,
-    files: Vec<crate::access::FileRow>,
+    files: Vec<crate::kit::FileRow>,
     file_error: Option<String>,
 }
 
@@ -688,7 +689,7 @@ async fn show(
         claim_form: claim_form(&facilities, l, values, errors),
         claim_summary: (!errors.is_empty())
             .then(|| tr_args(l, "form-errors", &[("count", errors.0.len().to_string())])),
-        files: crate::access::file_rows(st.store.attachments(vigia_domain::RecordType::Statement, id).await?),
+        files: crate::kit::file_rows(st.store.attachments(vigia_domain::RecordType::Statement, id).await?),
         file_error,
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
@@ -712,7 +713,7 @@ async fn show_page(
     } else {
         None
     };
-    let file_error = crate::access::file_error(l, &q);
+    let file_error = crate::kit::file_error(l, &q);
     show(&st, &ctx, parse_id(&id)?, &HashMap::new(), &ValidationErrors::new(), (flash, file_error)).await
 }
 

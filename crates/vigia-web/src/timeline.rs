@@ -18,8 +18,8 @@ use vigia_domain::{format_instant, format_local, Micros, ValidationErrors};
 use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::i18n::{tr, tr_args};
+use crate::kit::{render, Chrome, PageResult};
 use crate::routes::Routes;
-use crate::ui::{render, Chrome, PageResult};
 use crate::AppState;
 
 pub fn routes() -> Routes {
@@ -163,7 +163,7 @@ async fn gather(st: &AppState, viewer_org: i64) -> Result<Data, WebError> {
 /// The SVG: lanes, statements, access outcomes, contradictions, axis. Colors are
 /// attributes (the CSP allows no inline styles).
 fn svg(l: Locale, d: &Data, w: &Window) -> String {
-    let esc = crate::map::esc;
+    let esc = crate::kit::esc;
     let access_y = 40.0 + LANE * d.lanes.len() as f64 + 20.0;
     let height = access_y + 70.0;
     let lane_y: HashMap<&str, f64> =
@@ -186,7 +186,7 @@ fn svg(l: Locale, d: &Data, w: &Window) -> String {
             "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#bbbbbb\"/><text x=\"8\" y=\"{:.1}\" font-size=\"13\" fill=\"#222\">{}</text>",
             WIDTH - 20.0,
             y + 4.0,
-            esc(&crate::access::label(l, "authority", a))
+            esc(&crate::kit::label(l, "authority", a))
         ));
     }
     out.push_str(&format!(

@@ -20,8 +20,8 @@ use vigia_store::StoreError;
 use crate::auth::Ctx;
 use crate::error::{ApiError, WebError};
 use crate::i18n::{field_error, tr, tr_args};
+use crate::kit::{render, Chrome, FormBody, PageResult};
 use crate::routes::Routes;
-use crate::ui::{render, Chrome, FormBody, PageResult};
 use crate::AppState;
 
 pub fn routes() -> Routes {
@@ -53,7 +53,7 @@ async fn service_worker() -> Response {
 }
 
 fn today() -> jiff::civil::Date {
-    crate::cases::today()
+    crate::kit::today()
 }
 
 /// Reads the form's flat pairs into the nested document the validator reads:
@@ -413,7 +413,7 @@ struct ShowPage {
     findings: Vec<(String, u8, String)>,
     notes: Option<String>,
     can_reveal: bool,
-    files: Vec<crate::access::FileRow>,
+    files: Vec<crate::kit::FileRow>,
     can_attach: bool,
     file_error: Option<String>,
 }
@@ -445,9 +445,9 @@ async fn show_page(
         } else {
             q.contains_key("sent").then(|| tr(l, "visit-sent"))
         }),
-        files: crate::access::file_rows(st.store.attachments(vigia_domain::RecordType::Visit, v.id).await?),
+        files: crate::kit::file_rows(st.store.attachments(vigia_domain::RecordType::Visit, v.id).await?),
         can_attach: ctx.can(Permission::RecordVisits),
-        file_error: crate::access::file_error(l, &q),
+        file_error: crate::kit::file_error(l, &q),
         id: v.id,
         title: tr_args(
             l,

@@ -220,7 +220,7 @@ pub fn spawn(store: DynStore, config: &crate::Config) -> tokio::task::JoinHandle
         let mut last_sweep: Option<std::time::Instant> = None;
         loop {
             if last_sweep.is_none_or(|t| t.elapsed() >= sweep_every) {
-                if let Err(e) = sweep_deadlines(&store, crate::cases::today(), horizon).await {
+                if let Err(e) = sweep_deadlines(&store, crate::kit::today(), horizon).await {
                     tracing::error!(error = %e, "deadline sweep failed");
                 }
                 last_sweep = Some(std::time::Instant::now());
