@@ -30,7 +30,8 @@ fn day(base: Date, offset: u64) -> Date {
 }
 
 /// Open cases as a legal-aid caseload looks: most detained in the last months, some
-/// with asylum claims, decisions and appeals, a few children, some released.
+/// with asylum claims, decisions and appeals, a few children, some released, some
+/// deported.
 fn caseload(n: usize) -> Vec<(bool, Vec<Fact>)> {
     let mut rng = Rng(0x5eed_0100_0000);
     let start = date(2025, 6, 2);
@@ -66,8 +67,11 @@ fn caseload(n: usize) -> Vec<(bool, Vec<Fact>)> {
                     push(EventKind::Decision, day(asked, 40 + rng.below(60)), &mut rng);
                 }
             }
-            if rng.below(100) < 40 {
-                push(EventKind::Released, day(detained, 5 + rng.below(40)), &mut rng);
+            match rng.below(100) {
+                0..40 => push(EventKind::Released, day(detained, 5 + rng.below(40)), &mut rng),
+                // Returns, some while a claim is pending (the LRPCAP art. 6 check).
+                40..50 => push(EventKind::Deported, day(detained, 5 + rng.below(40)), &mut rng),
+                _ => {}
             }
             (rng.below(100) < 8, facts)
         })
