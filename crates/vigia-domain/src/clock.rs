@@ -556,8 +556,15 @@ impl Calendars {
     /// Adds agency-declared rules (DOF days, suspensions) to a calendar and to every
     /// calendar that extends it.
     pub fn with_extra_rules(mut self, calendar: &str, rules: &[Rule]) -> Result<Calendars, ClockError> {
-        let compiled = rules.iter().map(compile).collect::<Result<Vec<_>, _>>()?;
-        self.get(calendar)?;
+        // A declared day rests on its calendar's article (LFPA art. 28: days "que se harán
+        // del conocimiento público mediante acuerdo … en el DOF"): its explanation names
+        // that article and version beside the agreement.
+        let spec = &self.get(calendar)?.spec;
+        let version = spec.version_es.clone().zip(spec.version_en.clone());
+        let compiled = rules
+            .iter()
+            .map(|r| compile(r).map(|c| Compiled { version: version.clone(), ..c }))
+            .collect::<Result<Vec<_>, _>>()?;
         let names: Vec<String> = self.by_name.keys().cloned().collect();
         for name in names {
             if self.descends_from(&name, calendar) {
