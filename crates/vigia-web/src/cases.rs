@@ -440,6 +440,14 @@ async fn today_page(
 
 // ---- Report (aggregates with disclosure control) -------------------------------
 
+/// The violations a report counts, in the order of the first `MEASURES`; the rest are
+/// events counted by kind.
+const VIOLATION_MEASURES: [deadline::ViolationKind; 3] = [
+    deadline::ViolationKind::HeldPastLimit,
+    deadline::ViolationKind::ChildDetained,
+    deadline::ViolationKind::PossibleRefoulement,
+];
+
 /// The measures a report counts.
 const MEASURES: [&str; 8] = [
     "held_past_limit",
@@ -554,11 +562,7 @@ async fn compute_report(st: &AppState, user: &User, q: &ReportQuery) -> Result<R
             .map(|f| f.draft.name.clone())
             .unwrap_or_else(|| unknown.clone());
         let mut hits: Vec<(usize, Date)> = Vec::new();
-        for (m, kind) in [
-            (0, deadline::ViolationKind::HeldPastLimit),
-            (1, deadline::ViolationKind::ChildDetained),
-            (2, deadline::ViolationKind::PossibleRefoulement),
-        ] {
+        for (m, &kind) in VIOLATION_MEASURES.iter().enumerate() {
             // A person counts once per measure: at the first time it happened in the period.
             if let Some(v) = a
                 .violations
@@ -569,7 +573,7 @@ async fn compute_report(st: &AppState, user: &User, q: &ReportQuery) -> Result<R
                 hits.push((m, v.since));
             }
         }
-        for (m, name) in MEASURES.iter().enumerate().skip(3) {
+        for (m, name) in MEASURES.iter().enumerate().skip(VIOLATION_MEASURES.len()) {
             let kind = EventKind::parse(name);
             if let Some(f) =
                 cf.facts.iter().filter(|f| Some(f.kind) == kind && f.on >= from && f.on <= until).min_by_key(|f| f.on)

@@ -20,6 +20,7 @@ use vigia_store::StoreError;
 use crate::auth::Ctx;
 use crate::error::{ApiError, WebError};
 use crate::i18n::{field_error, tr, tr_args};
+use crate::kit::today;
 use crate::kit::{render, Chrome, FormBody, PageResult};
 use crate::routes::Routes;
 use crate::AppState;
@@ -50,10 +51,6 @@ async fn form_script() -> Response {
 async fn service_worker() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], SW_JS)
         .into_response()
-}
-
-fn today() -> jiff::civil::Date {
-    crate::kit::today()
 }
 
 /// Reads the form's flat pairs into the nested document the validator reads:
