@@ -108,6 +108,11 @@ pub struct VisitDraft {
     pub findings: Vec<Finding>,
     /// Sealed: words of detained people.
     pub interview_notes: Option<String>,
+    /// The visit this report corrects. A report, once sent, is never overwritten: a
+    /// monitor who finds it wrong sends a new report that names the first, and both stay
+    /// in the record (evidence is never silently changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<i64>,
 }
 
 /// A visit as stored (interview notes only once opened).
@@ -148,6 +153,7 @@ pub fn validate_visit(
         "population",
         "findings",
         "interview_notes",
+        "corrects",
     ];
     for k in obj.keys().filter(|k| !known.contains(&k.as_str())) {
         errs.push(FieldError::new(k.clone(), "unknown_field"));
@@ -188,6 +194,7 @@ pub fn validate_visit(
     let areas_seen = raw.text("areas_seen", 2000, &mut errs);
     let areas_refused = raw.text("areas_refused", 2000, &mut errs);
     let interview_notes = raw.text("interview_notes", 50_000, &mut errs);
+    let corrects = raw.integer("corrects", 1, i64::MAX, &mut errs);
 
     let mut sections = std::collections::BTreeMap::new();
     match obj.get("sections") {
@@ -337,6 +344,7 @@ pub fn validate_visit(
             population,
             findings,
             interview_notes,
+            corrects,
         }),
         _ => Err(errs),
     }
@@ -494,6 +502,22 @@ mod tests {
         }
         let child = flags.iter().find(|f| f.flag == Flag::ChildrenDetained).expect("children");
         assert!(child.basis_es.contains("LGDNNA"), "before 2021");
+    }
+
+    #[test]
+    fn a_correction_names_the_report_it_corrects_and_an_original_names_none() {
+        let v = visit(serde_json::json!({"facility_id": 1, "on": "2020-03-10", "corrects": 12})).expect("valid");
+        assert_eq!(v.corrects, Some(12));
+        let first = visit(serde_json::json!({"facility_id": 1, "on": "2020-03-10"})).expect("valid");
+        assert_eq!(first.corrects, None);
+        // Reports stored before corrections existed read back the same, and write the same.
+        let json = serde_json::to_value(&first).expect("json");
+        assert!(json.get("corrects").is_none(), "{json}");
+        for bad in [serde_json::json!(0), serde_json::json!(-3), serde_json::json!("doce")] {
+            let e =
+                visit(serde_json::json!({"facility_id": 1, "on": "2020-03-10", "corrects": bad})).expect_err("invalid");
+            assert_eq!(fields(&e), vec!["corrects".to_string()]);
+        }
     }
 
     #[test]

@@ -350,6 +350,7 @@ fn case_parts() -> (Value, Value) {
                 "time_out": {"type": ["string", "null"], "pattern": "^$|^[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?$"},
                 "team_size": {"type": ["integer", "null"], "minimum": 1, "maximum": 100},
                 "areas_seen": text(2000), "areas_refused": text(2000), "interview_notes": text(50000),
+                "corrects": {"type": ["integer", "null"], "minimum": 1, "description": "The id of an earlier visit of the same organization that this report corrects; both are kept"},
                 "sections": {"type": ["object", "null"], "description": format!("By section ({}): question codes answered yes, partly, no or not_seen, and observations", vigia_domain::visit::Section::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))},
                 "population": {"type": ["object", "null"], "additionalProperties": false, "properties": {
                     "total": {"type": ["integer", "null"], "minimum": 0, "maximum": 1000000}, "women": {"type": ["integer", "null"], "minimum": 0, "maximum": 1000000},

@@ -97,6 +97,43 @@ pub fn pairs_to_json(pairs: &[(String, String)]) -> serde_json::Value {
     serde_json::Value::Object(root)
 }
 
+/// The form's finding slots that hold something, in order: the report's findings are
+/// these, numbered from 0, so an error on the report's finding `i` belongs to the form's
+/// slot `slots[i]` (an empty first slot and a filled second give one finding, and its
+/// errors must point at the second).
+fn finding_slots(pairs: &[(String, String)]) -> Vec<usize> {
+    let mut slots: Vec<usize> = pairs
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .filter_map(|(k, _)| k.strip_prefix("findings.")?.split('.').next()?.parse().ok())
+        .collect();
+    slots.sort_unstable();
+    slots.dedup();
+    slots
+}
+
+/// Renames `findings.{i}.…` errors to the form slot they came from.
+fn errors_on_slots(errs: ValidationErrors, slots: &[usize]) -> ValidationErrors {
+    ValidationErrors(
+        errs.0
+            .into_iter()
+            .map(|mut e| {
+                if let Some(rest) = e.field.strip_prefix("findings.") {
+                    let (i, tail) = rest.split_once('.').unwrap_or((rest, ""));
+                    if let Some(slot) = i.parse::<usize>().ok().and_then(|i| slots.get(i)) {
+                        e.field = if tail.is_empty() {
+                            format!("findings.{slot}")
+                        } else {
+                            format!("findings.{slot}.{tail}")
+                        };
+                    }
+                }
+                e
+            })
+            .collect(),
+    )
+}
+
 async fn validate(st: &AppState, value: &serde_json::Value) -> Result<visit::VisitDraft, WebError> {
     let capacity = match value.get("facility_id").and_then(serde_json::Value::as_i64) {
         Some(id) => st.store.facility(id).await?.and_then(|f| f.draft.capacity),
@@ -237,8 +274,13 @@ pub struct SectionView {
     pub code: &'static str,
     pub label: String,
     pub questions: Vec<QuestionView>,
+    /// How many of its questions the form already answers (the progress shown on it).
+    pub answered: usize,
 }
 
+/// The visit form. Without JavaScript it posts and comes back with what was typed and
+/// the errors beside it; with it, the script keeps the draft on the device and sends it
+/// only when the person asks.
 #[derive(Template)]
 #[template(path = "visit_form.html")]
 struct FormPage {
@@ -247,10 +289,26 @@ struct FormPage {
     facilities: Vec<(i64, String)>,
     sections: Vec<SectionView>,
     answers: Vec<(&'static str, String)>,
+    severities: Vec<(&'static str, String)>,
     section_codes: Vec<(&'static str, String)>,
     population: Vec<(&'static str, String)>,
-    errors: Vec<String>,
-    today: String,
+    /// (index, number shown) of each finding slot: at least one, and one per finding typed.
+    finding_slots: Vec<(String, String)>,
+    /// (anchor of the field, the error in words).
+    errors: Vec<(String, String)>,
+    values: HashMap<String, String>,
+    /// "%A of %T questions answered", for the script to fill in.
+    progress_text: String,
+}
+
+impl FormPage {
+    fn v(&self, name: &str) -> &str {
+        self.values.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    fn is(&self, name: &str, value: &str) -> bool {
+        !value.is_empty() && self.v(name) == value
+    }
 }
 
 const POPULATION: [&str; 9] = [
@@ -265,32 +323,104 @@ const POPULATION: [&str; 9] = [
     "area_m2",
 ];
 
-fn form_page(st_facilities: Vec<(i64, String)>, ctx: &Ctx, key: String, errors: Vec<String>) -> FormPage {
+/// A field of the visit report named in words, as the form labels it: errors never show
+/// `facility_id` or `sections.legal_safeguards.interpreter` to a monitor.
+pub fn field_words(l: Locale, field: &str) -> String {
+    let parts: Vec<&str> = field.split('.').collect();
+    let section = |s: &str| match Section::parse(s) {
+        Some(s) => tr(l, &format!("section-{}", s.as_str())),
+        None => tr(l, "visit-section-unknown"),
+    };
+    match parts.as_slice() {
+        ["facility_id"] => tr(l, "field-facility_id"),
+        ["on"] => tr(l, "field-event-on"),
+        [f @ ("time_in" | "time_out" | "team_size" | "areas_seen" | "areas_refused")] => {
+            tr(l, &format!("visit-field-{f}"))
+        }
+        ["interview_notes"] => tr(l, "visit-interview-notes"),
+        ["corrects" | "corrects_key"] => tr(l, "visit-corrects-field"),
+        ["idempotency_key" | "draft_key"] => tr(l, "visit-draft-key-field"),
+        ["population", f] if POPULATION.contains(f) => tr(l, &format!("visit-pop-{f}")),
+        ["population", ..] => tr(l, "visit-population"),
+        ["sections", s, "observations"] => format!("{} — {}", section(s), tr(l, "visit-observations")),
+        ["sections", s, q] => match Section::parse(s).filter(|sec| sec.questions().contains(q)) {
+            Some(_) => format!("{} — {}", section(s), tr(l, &format!("question-{q}"))),
+            None => format!("{} — {}", section(s), tr(l, "visit-question-unknown")),
+        },
+        ["sections", s] => section(s),
+        ["findings", i, rest @ ..] => {
+            let n = i.parse::<usize>().map(|i| (i + 1).to_string()).unwrap_or_default();
+            let what = match rest {
+                ["section"] => tr(l, "visit-finding-section"),
+                ["severity"] => tr(l, "visit-finding-severity"),
+                ["description"] => tr(l, "visit-finding-description"),
+                _ => String::new(),
+            };
+            let head = format!("{} {n}", tr(l, "visit-finding"));
+            if what.is_empty() {
+                head
+            } else {
+                format!("{head} — {what}")
+            }
+        }
+        ["findings"] => tr(l, "visit-findings"),
+        _ => tr(l, "visit-field-unknown"),
+    }
+}
+
+/// Each error as (the anchor of its field on the form, "Field in words: why").
+fn error_lines(l: Locale, errs: &ValidationErrors) -> Vec<(String, String)> {
+    errs.0
+        .iter()
+        .map(|e| (format!("f-{}", e.field), format!("{}: {}", field_words(l, &e.field), field_error(l, e))))
+        .collect()
+}
+
+fn form_page(
+    st_facilities: Vec<(i64, String)>,
+    ctx: &Ctx,
+    key: String,
+    errors: Vec<(String, String)>,
+    values: HashMap<String, String>,
+) -> FormPage {
     let l = ctx.locale;
+    let findings = values
+        .keys()
+        .filter_map(|k| k.strip_prefix("findings.")?.split('.').next()?.parse::<usize>().ok())
+        .filter(|i| *i < 50)
+        .max()
+        .map_or(1, |m| m + 1);
     FormPage {
         c: Chrome::new(ctx, "/visits/new"),
         key,
         facilities: st_facilities,
         sections: Section::ALL
             .iter()
-            .map(|s| SectionView {
-                code: s.as_str(),
-                label: tr(l, &format!("section-{}", s.as_str())),
-                questions: s
+            .map(|s| {
+                let questions: Vec<QuestionView> = s
                     .questions()
                     .iter()
                     .map(|q| QuestionView {
                         name: format!("sections.{}.{q}", s.as_str()),
                         label: tr(l, &format!("question-{q}")),
                     })
-                    .collect(),
+                    .collect();
+                SectionView {
+                    code: s.as_str(),
+                    label: tr(l, &format!("section-{}", s.as_str())),
+                    answered: questions.iter().filter(|q| values.get(&q.name).is_some_and(|v| !v.is_empty())).count(),
+                    questions,
+                }
             })
             .collect(),
         answers: Answer::ALL.iter().map(|a| (a.as_str(), tr(l, &format!("answer-{}", a.as_str())))).collect(),
+        severities: ["1", "2", "3", "4"].iter().map(|n| (*n, tr(l, &format!("visit-severity-{n}")))).collect(),
         section_codes: Section::ALL.iter().map(|s| (s.as_str(), tr(l, &format!("section-{}", s.as_str())))).collect(),
         population: POPULATION.iter().map(|f| (*f, tr(l, &format!("visit-pop-{f}")))).collect(),
+        finding_slots: (0..findings).map(|i| (i.to_string(), (i + 1).to_string())).collect(),
         errors,
-        today: today().to_string(),
+        values,
+        progress_text: tr_args(l, "draft-progress", &[("answered", "%A".to_string()), ("total", "%T".to_string())]),
     }
 }
 
@@ -302,25 +432,42 @@ async fn new_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) ->
     ctx.require(Permission::RecordVisits)?;
     let key =
         vigia_store::secrets::new_token("v").map_err(|e| WebError::Internal(e.to_string()))?.replace(['-', '_'], "x");
-    render(StatusCode::OK, &form_page(facility_options(&st).await?, &ctx, key, Vec::new()))
+    let values = HashMap::from([("on".to_string(), today().to_string()), ("team_size".to_string(), "2".to_string())]);
+    render(StatusCode::OK, &form_page(facility_options(&st).await?, &ctx, key, Vec::new(), values))
 }
 
 /// The form posts here, by itself (no JavaScript) or from the offline script, which
-/// asks for JSON (`Accept: application/json`) to learn whether the draft was sent.
+/// asks for JSON (`Accept: application/json`) to learn whether the draft was sent. A
+/// `corrects_key` names a report this person already sent under that draft key: the
+/// new report is recorded as its correction, and the first stays as it was.
 async fn create_page(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     headers: HeaderMap,
     body: Bytes,
 ) -> PageResult {
-    ctx.require(Permission::RecordVisits)?;
+    let user = ctx.require(Permission::RecordVisits)?.clone();
     let form = FormBody::checked(&headers, &body, &ctx)?;
     let wants_json =
         headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"));
     let key = form.get("draft_key").unwrap_or("").to_string();
-    let value = pairs_to_json(&form.pairs);
+    let corrects_key = form.get("corrects_key").unwrap_or("").trim().to_string();
+    let pairs: Vec<(String, String)> =
+        form.pairs.iter().filter(|(k, _)| k != "corrects_key" && k != "csrf").cloned().collect();
+    let mut value = pairs_to_json(&pairs);
     let l = ctx.locale;
-    match record(&st, &ctx, &key, &value).await {
+    let outcome = if corrects_key.is_empty() {
+        record(&st, &ctx, &key, &value).await
+    } else {
+        match st.store.visit_sent_under(user.org_id, user.id, &corrects_key).await? {
+            Some(first) => {
+                value["corrects"] = first.into();
+                record(&st, &ctx, &key, &value).await
+            }
+            None => Err(ValidationErrors::single("corrects_key", "unknown_visit").into()),
+        }
+    };
+    match outcome {
         Ok((v, new)) => {
             if wants_json {
                 let status = if new { StatusCode::CREATED } else { StatusCode::OK };
@@ -333,18 +480,42 @@ async fn create_page(
             Ok(Redirect::to(&format!("/visits/{}?sent=1", v.id)).into_response())
         }
         Err(WebError::Invalid(errs)) => {
-            let messages: Vec<String> = errs.0.iter().map(|e| format!("{}: {}", e.field, field_error(l, e))).collect();
+            let lines = error_lines(l, &errors_on_slots(errs, &finding_slots(&pairs)));
             if wants_json {
-                return Ok(
-                    (StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({"errors": messages}))).into_response()
-                );
+                let fields: Vec<serde_json::Value> = lines
+                    .iter()
+                    .map(|(anchor, message)| serde_json::json!({"anchor": anchor, "message": message}))
+                    .collect();
+                let messages: Vec<&String> = lines.iter().map(|(_, m)| m).collect();
+                return Ok((
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Json(serde_json::json!({"errors": messages, "fields": fields})),
+                )
+                    .into_response());
             }
-            let mut resp = render(StatusCode::OK, &form_page(facility_options(&st).await?, &ctx, key, messages))?;
+            let mut values: HashMap<String, String> = pairs.into_iter().collect();
+            values.insert("corrects_key".into(), corrects_key);
+            let mut resp = render(StatusCode::OK, &form_page(facility_options(&st).await?, &ctx, key, lines, values))?;
             *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(resp)
         }
         Err(WebError::Conflict(_)) if wants_json => {
             Ok((StatusCode::CONFLICT, Json(serde_json::json!({"errors": [tr(l, "visit-conflict")]}))).into_response())
+        }
+        // Without the script: the report comes back as typed, under a new draft key and
+        // marked as a correction of what was sent under the old one; sending it again is
+        // the person's choice, and nothing was overwritten.
+        Err(WebError::Conflict(_)) if corrects_key.is_empty() => {
+            let mut values: HashMap<String, String> = pairs.into_iter().collect();
+            values.insert("corrects_key".into(), key);
+            let new_key = vigia_store::secrets::new_token("v")
+                .map_err(|e| WebError::Internal(e.to_string()))?
+                .replace(['-', '_'], "x");
+            let lines = vec![("f-facility_id".to_string(), tr(l, "visit-conflict-correct"))];
+            let mut resp =
+                render(StatusCode::OK, &form_page(facility_options(&st).await?, &ctx, new_key, lines, values))?;
+            *resp.status_mut() = StatusCode::CONFLICT;
+            Ok(resp)
         }
         Err(e) => Err(e.into()),
     }
@@ -413,6 +584,9 @@ struct ShowPage {
     files: Vec<crate::kit::FileRow>,
     can_attach: bool,
     file_error: Option<String>,
+    /// The report this one corrects, and the reports that correct this one: (id, date sent).
+    corrects: Option<(i64, String)>,
+    corrected_by: Vec<(i64, String)>,
 }
 
 async fn show_page(
@@ -436,6 +610,19 @@ async fn show_page(
         && v.has_notes
         && ctx.deliberate_read(&headers);
     let notes = if reveal { st.store.read_visit_notes(&ctx.actor(), v.org_id, v.id).await? } else { None };
+    let sent = |x: &Visit| (x.id, format_instant(x.created_at));
+    let corrects = match v.draft.corrects {
+        Some(first) => st.store.visit(v.org_id, first).await?.as_ref().map(sent),
+        None => None,
+    };
+    let corrected_by = st
+        .store
+        .visits(v.org_id, Some(v.draft.facility_id))
+        .await?
+        .iter()
+        .filter(|x| x.draft.corrects == Some(v.id))
+        .map(sent)
+        .collect();
     let page = ShowPage {
         c: Chrome::new(&ctx, &format!("/visits/{}", v.id)).flash(if q.contains_key("attached") {
             Some(tr(l, "access-file-attached"))
@@ -445,6 +632,8 @@ async fn show_page(
         files: crate::kit::file_rows(st.store.attachments(vigia_domain::RecordType::Visit, v.id).await?),
         can_attach: ctx.can(Permission::RecordVisits),
         file_error: crate::kit::file_error(l, &q),
+        corrects,
+        corrected_by,
         id: v.id,
         title: tr_args(
             l,
@@ -610,5 +799,74 @@ mod tests {
         assert_eq!(v["findings"][0]["severity"], 3);
         assert!(v.get("areas_seen").is_none());
         assert!(vigia_domain::visit::validate_visit(&v, jiff::civil::date(2026, 1, 1), None).is_ok());
+    }
+
+    #[test]
+    fn an_error_on_a_finding_points_at_the_slot_it_was_typed_in() {
+        let pairs: Vec<(String, String)> = [
+            ("facility_id", "3"),
+            ("on", "2020-03-10"),
+            ("findings.0.section", ""),
+            ("findings.0.description", " "),
+            ("findings.2.description", "Sin agua"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let v = super::pairs_to_json(&pairs);
+        let errs =
+            vigia_domain::visit::validate_visit(&v, jiff::civil::date(2026, 1, 1), None).expect_err("no section");
+        let moved = super::errors_on_slots(errs, &super::finding_slots(&pairs));
+        let fields: Vec<&str> = moved.0.iter().map(|e| e.field.as_str()).collect();
+        assert!(fields.contains(&"findings.2.section") && fields.contains(&"findings.2.severity"), "{fields:?}");
+        assert!(!fields.iter().any(|f| f.starts_with("findings.0")), "{fields:?}");
+    }
+
+    #[test]
+    fn every_field_the_validator_names_has_words_in_both_languages() {
+        use vigia_domain::account::Locale;
+        let mut fields: Vec<String> = [
+            "facility_id",
+            "on",
+            "time_in",
+            "time_out",
+            "team_size",
+            "areas_seen",
+            "areas_refused",
+            "interview_notes",
+            "corrects",
+            "corrects_key",
+            "idempotency_key",
+            "population",
+            "sections",
+            "findings",
+            "findings.0",
+            "findings.3.section",
+            "findings.0.severity",
+            "findings.1.description",
+            "sections.kitchen",
+            "sections.treatment.tortured",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for p in super::POPULATION {
+            fields.push(format!("population.{p}"));
+        }
+        for s in vigia_domain::visit::Section::ALL {
+            fields.push(format!("sections.{}", s.as_str()));
+            fields.push(format!("sections.{}.observations", s.as_str()));
+            for q in s.questions() {
+                fields.push(format!("sections.{}.{q}", s.as_str()));
+            }
+        }
+        for l in [Locale::Es, Locale::En] {
+            for f in &fields {
+                let w = super::field_words(l, f);
+                assert!(!w.is_empty() && !w.contains('_') && !w.contains("sections.") && !w.contains('{'), "{f} → {w}");
+            }
+        }
+        assert_eq!(super::field_words(Locale::Es, "findings.1.description"), "Hallazgo 2 — Descripción");
+        assert_eq!(super::field_words(Locale::En, "population.total"), "People held");
     }
 }

@@ -159,8 +159,13 @@ async fn fill(c: &Client, css: &str, value: &str) {
     el.send_keys(value).await.expect("type");
 }
 
+/// Clicks as a person would: the element brought to the middle of the screen first, so a
+/// bar that stays on screen (the visit form's send bar) is not in the way.
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css)).await.expect(css).click().await.expect("click");
+    let el = c.find(Locator::Css(css)).await.expect(css);
+    let arg = serde_json::to_value(&el).expect("element");
+    c.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await.expect("scroll");
+    el.click().await.expect("click");
 }
 
 async fn text_of(c: &Client, css: &str) -> String {
@@ -445,9 +450,49 @@ async fn an_analyst_zooms_the_statements_timeline_from_days_to_hours() {
     c.close().await.expect("close");
 }
 
+/// Waits until the service worker controls the page, so it can serve the form offline.
+async fn until_controlled(c: &Client) {
+    for _ in 0..100 {
+        let v = c
+            .execute("return !!(navigator.serviceWorker && navigator.serviceWorker.controller);", vec![])
+            .await
+            .expect("js");
+        if v == serde_json::Value::Bool(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the service worker never controlled the form");
+}
+
+/// Taps an answer button (the radio inside it is hidden behind its label).
+async fn answer(c: &Client, name: &str, value: &str) {
+    let xpath = format!("//input[@name='{name}' and @value='{value}']/..");
+    let el = c.find(Locator::XPath(&xpath)).await.expect(name);
+    let arg = serde_json::to_value(&el).expect("element");
+    c.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await.expect("scroll");
+    el.click().await.expect("tap");
+}
+
+async fn value_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css)).await.expect(css).prop("value").await.expect("value").unwrap_or_default()
+}
+
+async fn checked(c: &Client, name: &str, value: &str) -> bool {
+    let css = format!("input[name='{name}'][value='{value}']");
+    c.find(Locator::Css(&css)).await.expect(&css).prop("checked").await.expect("checked").as_deref() == Some("true")
+}
+
+/// Nothing reaches the server for a while: enough for a script that sends by itself to
+/// have done it (it would, on load or on the `online` event, within milliseconds).
+async fn nothing_sent(app: &TestApp, org: i64, why: &str) {
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(app.store.visits(org, None).await.expect("visits").is_empty(), "{why}");
+}
+
 #[tokio::test]
-async fn a_monitor_fills_a_visit_offline_and_it_is_sent_once_when_back_online() {
-    let Some((driver, c)) = browser(390, 844).await else { return };
+async fn a_monitor_fills_a_visit_offline_and_it_is_sent_once_when_she_presses_send() {
+    let Some((driver, c)) = browser(412, 915).await else { return };
     let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
     app.user("mon@a.org", "org-a", Role::Monitor).await;
     let facility = app.facility("Estación Migratoria Tenosique").await;
@@ -461,20 +506,9 @@ async fn a_monitor_fills_a_visit_offline_and_it_is_sent_once_when_back_online() 
     wait_h1(&c, "Centros de detención").await;
     c.goto(&cable.url("/visits/new")).await.expect("goto");
     wait_h1(&c, "Registrar una visita").await;
-    // The service worker takes control before the connection goes.
-    let mut controlled = false;
-    for _ in 0..100 {
-        let v = c
-            .execute("return !!(navigator.serviceWorker && navigator.serviceWorker.controller);", vec![])
-            .await
-            .expect("js");
-        if v == serde_json::Value::Bool(true) {
-            controlled = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(controlled, "the service worker controls the form");
+    until_controlled(&c).await;
+    let time_in = value_of(&c, "#f-time_in").await;
+    assert_eq!(time_in.len(), 5, "the time in defaults to now: {time_in:?}");
 
     // Offline as a phone is: the browser says so (navigator.onLine, the `online` event
     // later) and the server cannot be reached.
@@ -486,23 +520,41 @@ async fn a_monitor_fills_a_visit_offline_and_it_is_sent_once_when_back_online() 
         .click()
         .await
         .expect("pick");
-    fill(&c, "#f-pop-total", "44").await;
+    click(&c, "#sec-population > summary").await;
+    fill(&c, "[name='population.total']", "44").await;
+    click(&c, "#sec-legal_safeguards > summary").await;
+    answer(&c, "sections.legal_safeguards.interpreter", "no").await;
+    assert_eq!(text_of(&c, "#sec-legal_safeguards .progress").await, "1/4");
+    click(&c, "#sec-material_conditions > summary").await;
     fill(&c, "textarea[name='sections.material_conditions.observations']", "Colchonetas en el piso").await;
     text_until(&c, "#draft-status", |t| t.starts_with("Guardado en este dispositivo")).await;
+
+    // Reload while offline, before pressing send: the page comes from the service worker,
+    // the draft from this device, and it stays a draft.
+    c.refresh().await.expect("reload");
+    wait_h1(&c, "Registrar una visita").await;
+    assert_eq!(value_of(&c, "[name='population.total']").await, "44", "the draft survived the reload");
+    assert!(checked(&c, "sections.legal_safeguards.interpreter", "no").await, "the answer too");
+    text_until(&c, "#draft-status", |t| t.starts_with("Guardado en este dispositivo")).await;
+    // The connection returns: a draft nobody asked to send is not sent.
+    cable.plug(true);
+    driver.network(&c, true).await;
+    nothing_sent(&app, org, "online again, but send was never pressed").await;
+    assert!(text_of(&c, "#draft-status").await.starts_with("Guardado"), "still a draft");
+
+    // Offline again; now she presses send: queued on the device.
+    cable.plug(false);
+    driver.network(&c, false).await;
     click(&c, "#send-visit").await;
     text_until(&c, "#draft-status", |t| t.starts_with("Sin conexión")).await;
     let png = c.screenshot().await.expect("screenshot");
-    let _ = std::fs::write(screenshot_dir().join("visit-offline-phone.png"), png);
-
-    // Reload while offline: the page comes from the service worker, the draft from this device.
+    let _ = std::fs::write(screenshot_dir().join("visit-offline-queued-phone.png"), png);
     c.refresh().await.expect("reload");
     wait_h1(&c, "Registrar una visita").await;
-    let total = c.find(Locator::Css("#f-pop-total")).await.expect("total").prop("value").await.expect("value");
-    assert_eq!(total.as_deref(), Some("44"), "the draft survived the reload");
-    assert!(
-        app.store.visits(org, None).await.expect("visits").is_empty(),
-        "the cable is out: nothing reached the server"
-    );
+    text_until(&c, "#draft-status", |t| t.starts_with("Sin conexión")).await;
+    let state = text_of(&c, "#device-drafts-list li[data-state='queued'] .draft-state").await;
+    assert!(state.starts_with("En cola"), "the list says it is queued: {state}");
+    nothing_sent(&app, org, "the cable is out").await;
 
     cable.plug(true);
     driver.network(&c, true).await;
@@ -510,11 +562,111 @@ async fn a_monitor_fills_a_visit_offline_and_it_is_sent_once_when_back_online() 
     let visits = app.store.visits(org, None).await.expect("visits");
     assert_eq!(visits.len(), 1);
     assert_eq!(visits[0].draft.population.total, Some(44));
-    // Back again later: a sent draft is not sent twice.
+    // Back again later: a sent draft is shown as sent, locked, and not sent twice.
     c.refresh().await.expect("reload");
     wait_h1(&c, "Registrar una visita").await;
+    text_until(&c, "#draft-status", |t| t == "Enviado.").await;
+    let locked = c.find(Locator::Css("#form-body")).await.expect("body").prop("disabled").await.expect("prop");
+    assert_eq!(locked.as_deref(), Some("true"), "a sent report is not edited in place");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(app.store.visits(org, None).await.expect("visits").len(), 1, "exactly once");
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn a_reloaded_visit_form_sends_nothing_keeps_its_drafts_listed_and_a_conflict_becomes_a_correction() {
+    let Some((_driver, c)) = browser(412, 915).await else { return };
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    app.user("mon@a.org", "org-a", Role::Monitor).await;
+    let facility = app.facility("Estación Migratoria Siglo XXI").await;
+    let org = app.org("org-a").await;
+    c.goto(&app.url("/login")).await.expect("goto");
+    wait_h1(&c, "Iniciar sesión").await;
+    fill(&c, "#email", "mon@a.org").await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "button[type=submit]:not(.link)").await;
+    wait_h1(&c, "Centros de detención").await;
+    c.goto(&app.url("/visits/new")).await.expect("goto");
+    wait_h1(&c, "Registrar una visita").await;
+    c.find(Locator::Css(&format!("#f-facility_id option[value='{facility}']")))
+        .await
+        .expect("facility")
+        .click()
+        .await
+        .expect("pick");
+    click(&c, "#sec-population > summary").await;
+    fill(&c, "[name='population.total']", "30").await;
+    click(&c, "#add-finding").await;
+    wait_for(&c, "#finding-1").await;
+    c.find(Locator::Css("[name='findings.1.section'] option[value='material_conditions']"))
+        .await
+        .expect("section")
+        .click()
+        .await
+        .expect("pick");
+    answer(&c, "findings.1.severity", "3").await;
+    fill(&c, "[name='findings.1.description']", "Sin agua potable en el dormitorio").await;
+    text_until(&c, "#draft-status", |t| t.starts_with("Guardado en este dispositivo")).await;
+    let url = c.current_url().await.expect("url").to_string();
+    assert!(url.contains("/visits/new?draft=v"), "the address names the draft: {url}");
+
+    // The tab reloads (the camera was opened): the same draft, nothing sent.
+    c.refresh().await.expect("reload");
+    wait_h1(&c, "Registrar una visita").await;
+    assert_eq!(value_of(&c, "[name='population.total']").await, "30");
+    assert_eq!(value_of(&c, "[name='findings.1.description']").await, "Sin agua potable en el dormitorio");
+    nothing_sent(&app, org, "a reload sends nothing").await;
+    assert!(text_of(&c, "#draft-status").await.starts_with("Guardado"));
+
+    // The form opened afresh: a new, empty draft, and the first one listed on this device.
+    c.goto(&app.url("/visits/new")).await.expect("goto");
+    wait_h1(&c, "Registrar una visita").await;
+    assert_eq!(value_of(&c, "[name='population.total']").await, "", "a new draft starts empty");
+    let row = text_of(&c, "#device-drafts-list li").await;
+    assert!(row.contains("Estación Migratoria Siglo XXI") && row.contains("Borrador, sin enviar"), "{row}");
+    nothing_sent(&app, org, "opening the form sends nothing").await;
+    let png = c.screenshot().await.expect("screenshot");
+    let _ = std::fs::write(screenshot_dir().join("visit-drafts-list-phone.png"), png);
+    c.find(Locator::LinkText("Abrir")).await.expect("open").click().await.expect("click");
+    wait_h1(&c, "Registrar una visita").await;
+    assert_eq!(value_of(&c, "[name='population.total']").await, "30");
+    click(&c, "#send-visit").await;
+    text_until(&c, "#draft-status", |t| t == "Enviado.").await;
+    let visits = app.store.visits(org, None).await.expect("visits");
+    assert_eq!(visits.len(), 1);
+    assert_eq!(visits[0].draft.findings.len(), 1, "the empty first slot is no finding");
+    let first = visits[0].id;
+
+    // The answer to that send was lost (say), so the device still holds it as a draft,
+    // and she changes a figure and sends again: the server keeps the first, and the
+    // page says so as an error and offers to send hers as a correction.
+    c.execute(
+        "var a = JSON.parse(localStorage.getItem('vigia-visit-drafts')); \
+         Object.keys(a).forEach(function (k) { a[k].state = 'draft'; }); \
+         localStorage.setItem('vigia-visit-drafts', JSON.stringify(a));",
+        vec![],
+    )
+    .await
+    .expect("js");
+    c.refresh().await.expect("reload");
+    wait_h1(&c, "Registrar una visita").await;
+    click(&c, "#sec-population > summary").await;
+    fill(&c, "[name='population.total']", "31").await;
+    click(&c, "#send-visit").await;
+    text_until(&c, "#draft-status", |t| t.starts_with("No enviado")).await;
+    let conflict = text_of(&c, "#conflict-box").await;
+    assert!(conflict.contains("No se sobrescribió nada"), "{conflict}");
+    let png = c.screenshot().await.expect("screenshot");
+    let _ = std::fs::write(screenshot_dir().join("visit-conflict-phone.png"), png);
+    click(&c, "#send-correction").await;
+    text_until(&c, "#draft-status", |t| t == "Enviado.").await;
+    let visits = app.store.visits(org, None).await.expect("visits");
+    assert_eq!(visits.len(), 2, "both reports are kept");
+    let second = visits.iter().find(|v| v.id != first).expect("correction");
+    assert_eq!((second.draft.corrects, second.draft.population.total), (Some(first), Some(31)));
+    c.find(Locator::Css("#sent-link")).await.expect("link").click().await.expect("click");
+    let note = text_of(&c, "#corrects").await;
+    assert!(note.starts_with("Este informe corrige la visita"), "{note}");
     c.close().await.expect("close");
 }
 

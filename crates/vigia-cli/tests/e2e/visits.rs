@@ -119,6 +119,17 @@ async fn a_visit_is_stored_once_per_draft_and_its_notes_stay_sealed() {
             e["errors"].as_array().expect("errors").iter().filter_map(|x| x["field"].as_str()).collect();
         assert!(fields.contains(&"population.total") && fields.contains(&"population.asylum_seekers"), "{fields:?}");
         assert_eq!(send(analyst.clone(), "draft-0003-phone", report(f)).await.0, 403, "analysts do not record visits");
+        // A correction names an earlier visit of the same organization; both are kept.
+        let mut fixed = report(f);
+        fixed["population"]["total"] = json!(181);
+        fixed["corrects"] = v["id"].clone();
+        let (s, c) = send(monitor.clone(), "draft-0001-fixed", fixed).await;
+        assert_eq!((s, &c["report"]["corrects"]), (201, &v["id"]), "{c}");
+        let (_, theirs) = app.api_user("monitor@b.org", "org-b", Role::Monitor).await;
+        let mut foreign = report(f);
+        foreign["corrects"] = v["id"].clone();
+        let (s, e) = send(theirs, "draft-b-0001", foreign).await;
+        assert_eq!((s, e["errors"][0]["field"].as_str()), (422, Some("corrects")), "another organization's visit");
         assert!(app.store.verify_audit().await.expect("verify").ok());
         if let Some(dir) = app._db.dir.as_ref() {
             for entry in std::fs::read_dir(dir).expect("dir") {
@@ -152,9 +163,23 @@ async fn the_form_works_without_javascript_and_names_what_is_wrong() {
         vec![("csrf", csrf.as_str()), ("draft_key", key.as_str()), ("facility_id", fid.as_str()), ("on", "2020-03-10")];
     let mut bad = base.clone();
     bad.push(("population.total", "-4"));
+    bad.push(("findings.1.severity", "3"));
+    bad.push(("areas_seen", "Dormitorios"));
     let r = c.post(app.url("/visits")).form(&bad).send().await.expect("post");
     assert_eq!(r.status(), 422);
-    assert!(r.text().await.expect("text").contains("population.total"));
+    let page = r.text().await.expect("text");
+    // Each error names its field in words and links to it; what was typed comes back.
+    let summary = page.split("id=\"form-errors\"").nth(1).and_then(|p| p.split("</div>").next()).expect("summary");
+    assert!(summary.contains("href=\"#f-population.total\">Personas detenidas:"), "{summary}");
+    assert!(summary.contains("Hallazgo 2 — Descripción:"), "{summary}");
+    let words: String = summary.split("href=\"").map(|p| p.split_once('"').map_or(p, |(_, rest)| rest)).collect();
+    assert!(
+        !words.contains("population.") && !words.contains("findings.") && !words.contains('_'),
+        "no codes: {words}"
+    );
+    assert!(page.contains("value=\"-4\"") && page.contains(">Dormitorios</textarea>"), "kept as typed");
+    assert!(page.contains("id=\"finding-1\""), "the second finding is still there");
+    assert!(page.contains("name=\"findings.1.severity\" value=\"3\" checked"), "its severity still chosen");
     let mut good = base.clone();
     good.extend([
         ("population.total", "30"),
@@ -168,6 +193,43 @@ async fn the_form_works_without_javascript_and_names_what_is_wrong() {
     let loc = r.headers()["location"].to_str().expect("loc").to_string();
     let (_, shown) = get_text(&c, app.url(&loc)).await;
     assert!(shown.contains("Falta una garantía legal") && shown.contains("Sin médico por la tarde"));
+
+    // The same draft sent again with something else: nothing is overwritten, the report
+    // comes back as typed under a new key, marked as a correction of the first.
+    let mut changed = good.clone();
+    changed.retain(|(k, _)| *k != "population.total");
+    changed.push(("population.total", "31"));
+    let r = c.post(app.url("/visits")).form(&changed).send().await.expect("post");
+    assert_eq!(r.status(), 409);
+    let page = r.text().await.expect("text");
+    assert!(page.contains("no se sobrescribió") && page.contains("value=\"31\""), "kept as typed");
+    assert!(page.contains(&format!("name=\"corrects_key\" value=\"{key}\"")), "names the first");
+    let new_key =
+        page.split("name=\"draft_key\" value=\"").nth(1).and_then(|r| r.split('"').next()).expect("key").to_string();
+    assert_ne!(new_key, key);
+    let mut correction: Vec<(&str, &str)> = changed.iter().filter(|(k, _)| *k != "draft_key").cloned().collect();
+    correction.extend([("draft_key", new_key.as_str()), ("corrects_key", key.as_str())]);
+    let r = c.post(app.url("/visits")).form(&correction).send().await.expect("post");
+    assert_eq!(r.status(), 303);
+    let second = r.headers()["location"].to_str().expect("loc").to_string();
+    let (_, shown) = get_text(&c, app.url(&second)).await;
+    let first_id = loc.trim_start_matches("/visits/").split('?').next().expect("id").to_string();
+    assert!(
+        shown.contains("Este informe corrige la visita") && shown.contains(&format!("href=\"/visits/{first_id}\""))
+    );
+    let (_, first) = get_text(&c, app.url(&format!("/visits/{first_id}"))).await;
+    assert!(first.contains("id=\"corrected-by\"") && first.contains("Sin médico por la tarde"), "the first is kept");
+    let org = app.org("org-a").await;
+    let visits = app.store.visits(org, None).await.expect("visits");
+    assert_eq!(visits.len(), 2);
+    assert_eq!(visits.iter().filter_map(|v| v.draft.population.total).collect::<Vec<_>>().len(), 2);
+    // A key nobody here sent cannot be corrected.
+    let mut stray = base.clone();
+    stray.retain(|(k, _)| *k != "draft_key");
+    stray.extend([("draft_key", "vstraykey0001"), ("corrects_key", "vnotakey00000")]);
+    let r = c.post(app.url("/visits")).form(&stray).send().await.expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("text").contains("Visita que se corrige:"));
     // The facility's page shows the visit, its open violations and the occupancy chart.
     let (_, page) = get_text(&c, app.url(&format!("/facilities/{f}"))).await;
     assert!(

@@ -4322,6 +4322,12 @@ impl crate::Store for SqlStore {
         if sqlx::query("SELECT id FROM facilities WHERE id = $1").bind(draft.facility_id).fetch_optional(&mut *w.tx).await?.is_none() {
             return Err(StoreError::Invalid(ValidationErrors::single("facility_id", "unknown_facility")));
         }
+        // A correction names a visit of the same organization: another's is as unknown as none.
+        if let Some(first) = draft.corrects {
+            if sqlx::query("SELECT id FROM visits WHERE id = $1 AND org_id = $2").bind(first).bind(org_id).fetch_optional(&mut *w.tx).await?.is_none() {
+                return Err(StoreError::Invalid(ValidationErrors::single("corrects", "unknown_visit")));
+            }
+        }
         let id = w.next_id("visits").await?;
         // Findings and observations are free text that can name a person (finding 11).
         let mut stored = plain.clone();
@@ -4356,6 +4362,19 @@ impl crate::Store for SqlStore {
         w.commit().await?;
         v.draft = plain;
         Ok((v, true))
+    }
+
+    async fn visit_sent_under(&self, org_id: i64, user_id: i64, key: &str) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT id FROM visits WHERE org_id = $1 AND author_user_id = $2 AND idempotency_key = $3")
+            .bind(org_id)
+            .bind(user_id)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get("id")?),
+            None => None,
+        })
     }
 
     async fn visit(&self, org_id: i64, id: i64) -> Result<Option<Visit>> {
