@@ -367,6 +367,8 @@ pub struct AttemptFilter {
     pub from: Option<Micros>,
     pub until: Option<Micros>,
     pub limit: i64,
+    /// Only attempts after this one in the list (newest first): the next page.
+    pub after: Option<crate::paging::Cursor>,
 }
 
 /// The outcomes that count as refusals, as stored: what SQL aggregates compare with.

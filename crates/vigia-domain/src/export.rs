@@ -20,11 +20,32 @@ where
 {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(header);
+    write_rows(&mut w, rows);
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// Rows alone, for a file written in parts (the header went out with the first part).
+pub fn csv_rows<I, R, C>(rows: I) -> String
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator<Item = C>,
+    C: AsRef<str>,
+{
+    let mut w = csv::Writer::from_writer(Vec::new());
+    write_rows(&mut w, rows);
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+fn write_rows<I, R, C>(w: &mut csv::Writer<Vec<u8>>, rows: I)
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator<Item = C>,
+    C: AsRef<str>,
+{
     for row in rows {
         let cells: Vec<String> = row.into_iter().map(|c| neutralize(c.as_ref())).collect();
         let _ = w.write_record(&cells);
     }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -45,6 +45,7 @@ pub mod geo;
 pub mod import;
 pub mod input;
 pub mod note;
+pub mod paging;
 pub mod statement;
 pub mod suspension;
 pub mod tenancy;

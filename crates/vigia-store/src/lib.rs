@@ -695,6 +695,8 @@ pub trait Store: Send + Sync {
     async fn attempt(&self, viewer_org: i64, id: i64) -> Result<Option<Attempt>>;
     /// The attempts `viewer_org` may see, newest first.
     async fn list_attempts(&self, viewer_org: i64, filter: &AttemptFilter) -> Result<Vec<Attempt>>;
+    /// How many attempts the viewer may read match the filter (from `after` on, if set).
+    async fn count_attempts(&self, viewer_org: i64, filter: &AttemptFilter) -> Result<i64>;
     /// Creates all attempts in one transaction: all or none.
     async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<AttemptImport>;
     /// Creates the attempts `source` gives in one transaction, writing each chunk

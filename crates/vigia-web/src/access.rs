@@ -44,7 +44,7 @@ pub async fn draft(st: &AppState, raw: &RawInput) -> Result<access::AttemptDraft
 pub fn filter(q: &HashMap<String, String>) -> Result<AttemptFilter, WebError> {
     let raw = RawInput::from_pairs(q.iter().map(|(k, v)| (k.clone(), v.clone())));
     let mut errs = ValidationErrors::new();
-    raw.reject_unknown(&["facility_id", "org_id", "outcome", "from", "until", "limit"], &mut errs);
+    raw.reject_unknown(&["facility_id", "org_id", "outcome", "from", "until", "limit", "after"], &mut errs);
     let facility_id = raw.integer("facility_id", 1, i64::MAX, &mut errs);
     let org_id = raw.integer("org_id", 1, i64::MAX, &mut errs);
     let outcome = raw.text("outcome", 40, &mut errs).and_then(|o| {
@@ -61,8 +61,9 @@ pub fn filter(q: &HashMap<String, String>) -> Result<AttemptFilter, WebError> {
     };
     let from = day("from", &mut errs);
     let until = day("until", &mut errs).map(|t| t + 86_400_000_000);
-    let limit = raw.integer("limit", 1, 10_000, &mut errs).unwrap_or(500);
-    errs.into_result(AttemptFilter { facility_id, org_id, outcome, from, until, limit }).map_err(Into::into)
+    let limit = raw.integer("limit", 1, vigia_domain::paging::MAX_ROWS, &mut errs).unwrap_or(500);
+    let after = crate::listing::after(q, &mut errs);
+    errs.into_result(AttemptFilter { facility_id, org_id, outcome, from, until, limit, after }).map_err(Into::into)
 }
 
 /// The JSON form of an attempt, with local times in the facility's zone.
@@ -138,11 +139,14 @@ use vigia_domain::RecordType;
 use crate::i18n::tr_args;
 use crate::kit::{file_error, file_rows, label, FileRow};
 use crate::kit::{render, Chrome, FieldView, FormBody, FormPage, FormView, HistoryPage, OptionView, PageResult};
+use crate::listing::Paging;
 use crate::routes::Routes;
+use vigia_domain::paging::{Cursor, PAGE_ROWS};
 
 pub fn page_routes() -> Routes {
     Routes::default()
         .get("/access", list_page)
+        .get("/access.csv", csv_page)
         .post("/access", create_page)
         .get("/access/new", new_page)
         .get("/access/import", import_page)
@@ -275,7 +279,9 @@ struct Row {
 #[template(path = "access_list.html")]
 struct ListPage {
     c: Chrome,
-    count: String,
+    paging: Paging,
+    /// A page link that is no longer valid (the filters' own errors sit by their fields).
+    cursor_error: Option<String>,
     can_record: bool,
     filters: Vec<FieldView>,
     rows: Vec<Row>,
@@ -289,12 +295,24 @@ async fn list_page(
     let user = ctx.require_user()?.clone();
     let l = ctx.locale;
     let q: HashMap<String, String> = q.into_iter().filter(|(_, v)| !v.trim().is_empty()).collect();
-    let (filter, errors) = match filter(&q) {
+    let (mut filter, errors) = match filter(&q) {
         Ok(f) => (f, ValidationErrors::new()),
-        Err(WebError::Invalid(e)) => (AttemptFilter { limit: 500, ..Default::default() }, e),
+        Err(WebError::Invalid(e)) => (AttemptFilter::default(), e),
         Err(e) => return Err(e.into()),
     };
-    let list = st.store.list_attempts(user.org_id, &filter).await?;
+    // One row more than the page shows says whether another page follows.
+    filter.limit = PAGE_ROWS + 1;
+    let mut list = st.store.list_attempts(user.org_id, &filter).await?;
+    let more = list.len() as i64 > PAGE_ROWS;
+    list.truncate(PAGE_ROWS as usize);
+    let remaining = st.store.count_attempts(user.org_id, &filter).await?;
+    let total = if filter.after.is_some() {
+        st.store.count_attempts(user.org_id, &AttemptFilter { after: None, ..filter.clone() }).await?
+    } else {
+        remaining
+    };
+    let next = list.last().filter(|_| more).map(|a| Cursor::after(a.draft.attempted_at, a.id));
+    let paging = Paging::new(l, "/access", "/access.csv", &q, "access-count", total, remaining, list.len(), next);
     let (facilities, orgs) = names(&st).await?;
     let rows = list
         .iter()
@@ -334,12 +352,90 @@ async fn list_page(
     outcome.options = options(l, "outcome", Outcome::ALL, Outcome::as_str, sel("outcome"));
     let page = ListPage {
         c: Chrome::new(&ctx, "/access"),
-        count: tr_args(l, "access-count", &[("count", list.len().to_string())]),
+        paging,
+        cursor_error: errors.for_field("after").map(|e| crate::i18n::field_error(l, e)),
         can_record: ctx.can(Permission::RecordAccess),
         filters: vec![facility, outcome, fv("from", "field-from", "date"), fv("until", "field-until", "date")],
         rows,
     };
     render(if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, &page)
+}
+
+/// Every attempt the list's filters match, as CSV, local times in each center's zone
+/// and every choice in words.
+async fn csv_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let l = ctx.locale;
+    let q: HashMap<String, String> = q.into_iter().filter(|(k, v)| !v.trim().is_empty() && k != "after").collect();
+    let mut f = filter(&q)?;
+    f.limit = CSV_BATCH;
+    let (facilities, orgs) = names(&st).await?;
+    let head: Vec<String> = [
+        "field-id",
+        "field-attempted_at",
+        "field-time_zone",
+        "field-facility_id",
+        "access-org",
+        "field-purpose",
+        "field-outcome",
+        "field-reason_category",
+        "field-reason_text",
+        "field-official",
+        "field-team_size",
+        "field-people_to_see",
+        "field-restrictions",
+        "field-requested_at",
+        "field-notes",
+        "field-visibility",
+    ]
+    .iter()
+    .map(|k| tr(l, k))
+    .collect();
+    let viewer = user.org_id;
+    Ok(crate::listing::csv_download("vigia-access-attempts.csv", head, move |after| {
+        let (st, facilities, orgs) = (st.clone(), facilities.clone(), orgs.clone());
+        let page = AttemptFilter { after, ..f.clone() };
+        async move {
+            let list = st.store.list_attempts(viewer, &page).await?;
+            let next = list
+                .last()
+                .filter(|_| list.len() as i64 == CSV_BATCH)
+                .map(|a| Cursor::after(a.draft.attempted_at, a.id));
+            let rows = list.iter().map(|a| csv_row(l, a, facilities.get(&a.draft.facility_id), &orgs)).collect();
+            Ok((rows, next))
+        }
+    }))
+}
+
+/// Attempts read from the store per part of a CSV download.
+const CSV_BATCH: i64 = 1000;
+
+fn csv_row(l: Locale, a: &Attempt, f: Option<&Facility>, orgs: &HashMap<i64, String>) -> Vec<String> {
+    let d = &a.draft;
+    let zone = f.map(|f| f.time_zone()).unwrap_or(vigia_domain::geo::LEGAL_TIME_ZONE);
+    let text = |o: &Option<String>| o.clone().unwrap_or_default();
+    vec![
+        a.id.to_string(),
+        format_local(d.attempted_at, zone),
+        zone.to_string(),
+        f.map(|f| f.draft.name.clone()).unwrap_or_default(),
+        orgs.get(&a.org_id).cloned().unwrap_or_default(),
+        label(l, "purpose", d.purpose.as_str()),
+        label(l, "outcome", d.outcome.as_str()),
+        d.reason_category.map(|r| label(l, "reason", r.as_str())).unwrap_or_default(),
+        text(&d.reason_text),
+        text(&d.official),
+        d.team_size.to_string(),
+        d.people_to_see.map(|n| n.to_string()).unwrap_or_default(),
+        d.restrictions.iter().map(|r| label(l, "restriction", r.as_str())).collect::<Vec<_>>().join("; "),
+        d.requested_at.map(|t| format_local(t, zone)).unwrap_or_default(),
+        text(&d.notes),
+        label(l, "visibility", d.visibility.as_str()),
+    ]
 }
 
 async fn sorted_facilities(st: &AppState) -> Result<Vec<Facility>, WebError> {

@@ -340,8 +340,17 @@ async fn list_attempts(
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let user = api_user(&ctx, Permission::ReadFacilities)?;
-    let filter = crate::access::filter(&q)?;
-    let list = st.store.list_attempts(user.org_id, &filter).await?;
+    let mut filter = crate::access::filter(&q)?;
+    // One more than asked for says whether another page follows.
+    let limit = filter.limit;
+    filter.limit = limit + 1;
+    let mut list = st.store.list_attempts(user.org_id, &filter).await?;
+    let more = list.len() as i64 > limit;
+    list.truncate(limit as usize);
+    let total =
+        st.store.count_attempts(user.org_id, &vigia_domain::access::AttemptFilter { after: None, ..filter }).await?;
+    let next =
+        list.last().filter(|_| more).map(|a| vigia_domain::paging::Cursor::after(a.draft.attempted_at, a.id).encode());
     let (facilities, orgs) = crate::access::names(&st).await?;
     let items: Vec<_> = list
         .iter()
@@ -354,7 +363,7 @@ async fn list_attempts(
             )
         })
         .collect();
-    Ok(Json(serde_json::json!({ "items": items })))
+    Ok(Json(serde_json::json!({ "items": items, "total": total, "next": next })))
 }
 
 async fn create_attempt(

@@ -24,6 +24,7 @@ pub mod evidence;
 pub mod i18n;
 pub mod kit;
 pub mod legal;
+pub mod listing;
 pub mod map;
 pub mod openapi;
 pub mod routes;

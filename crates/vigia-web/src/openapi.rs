@@ -693,9 +693,10 @@ fn document_base() -> Value {
                         {"name": "outcome", "in": "query", "required": false, "schema": {"type": "string", "enum": outcomes}},
                         {"name": "from", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}},
                         {"name": "until", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}},
-                        {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}
+                        {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 10000}, "description": "Rows on this page (default 500)"},
+                        {"name": "after", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^-?[0-9]+_[0-9]+$"}, "description": "The `next` of the previous page: the page starts after that row (keyset, stable while rows are added)"}
                     ],
-                    "responses": with(errors(&[("422", "A filter is invalid")]), "200", json_response("Attempts", "AttemptList"))
+                    "responses": with(errors(&[("422", "A filter is invalid")]), "200", json_response("Attempts, with how many match in all and the cursor of the next page", "AttemptList"))
                 },
                 "post": {
                     "operationId": "createAccessAttempt", "summary": "Record an access attempt for your organization",
@@ -976,7 +977,11 @@ fn document_base() -> Value {
                     "size": {"type": "integer"}, "sha256": {"type": "string"}, "created_at": {"type": "string"}, "download": {"type": "string"}
                 }},
                 "FileList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/File"}}}},
-                "AttemptList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}}}},
+                "AttemptList": {"type": "object", "required": ["items", "total", "next"], "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Attempt"}},
+                    "total": {"type": "integer", "minimum": 0, "description": "How many attempts match the filters, on every page"},
+                    "next": {"type": ["string", "null"], "description": "Pass as `after` for the next page; null on the last page"}
+                }},
                 "ImportResult": {"type": "object", "required": ["imported"], "properties": {
                     "imported": {"type": "integer"}, "ids": {"type": "array", "items": {"type": "integer"}}
                 }},

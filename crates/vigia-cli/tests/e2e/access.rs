@@ -832,3 +832,129 @@ async fn the_facility_calendar_shows_the_year_asked_for_from_that_year_alone() {
         assert!(cells(&page, "granted").is_empty());
     }
 }
+
+/// 1,000 attempts, ten to an hour so that many share their time (the list's order must
+/// still be total), half of them refusals.
+fn thousand_attempts(f: i64) -> String {
+    let mut csv = String::from("facility_id,attempted_at,purpose,outcome,reason_text\n");
+    for i in 0..1000 {
+        let day = jiff::civil::date(2020, 1, 1).checked_add(jiff::Span::new().days(i / 240)).expect("day");
+        let hour = (i / 10) % 24;
+        let outcome = if i % 2 == 0 { "denied" } else { "granted" };
+        // Ten rows share each hour; purpose and outcome tell them apart (a file may not repeat a row).
+        let purpose = ["monitoring", "legal_assistance", "religious", "humanitarian", "medical"][i as usize % 5];
+        csv.push_str(&format!("{f},{day}T{hour:02}:00,{purpose},{outcome},=SUM(A1:A9) fila {i}\n"));
+    }
+    csv
+}
+
+fn attempt_ids(page: &str) -> Vec<i64> {
+    page.split("<tr><td><a href=\"/access/").skip(1).filter_map(|s| s.split('"').next()?.parse().ok()).collect()
+}
+
+fn next_link(page: &str) -> Option<String> {
+    let rest = page.split("id=\"next-page\"").next()?;
+    let href = rest.rsplit("href=\"").next()?;
+    page.contains("id=\"next-page\"").then(|| href.split('"').next().unwrap_or("").replace("&amp;", "&"))
+}
+
+#[tokio::test]
+async fn a_list_of_a_thousand_attempts_pages_to_the_end_and_its_csv_has_every_row() {
+    for app in TestApp::all().await {
+        let (_, a) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+        let (_, b) = app.api_user("mon@b.org", "org-b", Role::Monitor).await;
+        let f = app.facility("Estación Migratoria Acayucan").await;
+        app.import_attempts(&a, thousand_attempts(f)).await;
+        // Another organization's private attempts: never counted, listed or exported for a.
+        let private: String =
+            (0..5).map(|i| format!("{f},2020-02-0{}T09:00,monitoring,denied,private\n", i + 1)).collect();
+        app.import_attempts(&b, format!("facility_id,attempted_at,purpose,outcome,visibility\n{private}")).await;
+        let c = app.login("mon@a.org").await;
+
+        let (s, page) = get_text(&c, app.url("/access")).await;
+        assert_eq!(s, 200);
+        assert!(page.contains("Mostrando 1–100 de 1000 intentos"), "the real total");
+        let mut seen = attempt_ids(&page);
+        assert_eq!(seen.len(), 100);
+        let mut next = next_link(&page);
+        let mut pages = 1;
+        while let Some(href) = next {
+            pages += 1;
+            if pages == 4 {
+                // Someone records a new attempt while the list is read: it is newer than
+                // every row listed, so no row moves to another page or appears twice.
+                let r = reqwest::Client::new()
+                    .post(app.url("/api/v1/access-attempts"))
+                    .bearer_auth(&a)
+                    .json(&json!({"facility_id": f, "attempted_at": "2021-06-01T10:00", "purpose": "monitoring", "outcome": "denied"}))
+                    .send()
+                    .await
+                    .expect("post");
+                assert_eq!(r.status(), 201);
+            }
+            let (s, page) = get_text(&c, app.url(&href)).await;
+            assert_eq!(s, 200, "{href}");
+            assert!(page.contains("id=\"first-page\""), "a way back to the start");
+            seen.extend(attempt_ids(&page));
+            next = next_link(&page);
+            if next.is_none() {
+                assert!(
+                    page.contains("Mostrando 902–1001 de 1001 intentos"),
+                    "the last page, counted after the insert"
+                );
+            }
+        }
+        assert_eq!(pages, 10);
+        let unique: std::collections::BTreeSet<i64> = seen.iter().copied().collect();
+        assert_eq!((seen.len(), unique.len()), (1000, 1000), "every row once");
+
+        // The CSV of the whole list, and of a filter: every matching row, nothing else.
+        let r = c.get(app.url("/access.csv")).send().await.expect("csv");
+        assert_eq!(r.status(), 200);
+        assert!(r.headers()["content-type"].to_str().expect("ct").starts_with("text/csv"));
+        let body = r.text().await.expect("body");
+        let mut rows = csv::Reader::from_reader(body.trim_start_matches('\u{feff}').as_bytes());
+        let records: Vec<csv::StringRecord> = rows.records().map(|r| r.expect("record")).collect();
+        assert_eq!(records.len(), 1001);
+        assert!(records.iter().all(|r| r[3] == *"Estación Migratoria Acayucan"));
+        assert!(records.iter().any(|r| r[8].starts_with("'=SUM")), "formulas neutralized");
+        assert!(!body.contains("private"), "nothing of b's");
+        let r =
+            c.get(app.url("/access.csv?outcome=denied&from=2020-01-01&until=2020-12-31")).send().await.expect("csv");
+        let body = r.text().await.expect("body");
+        assert_eq!(body.lines().count(), 1 + 500, "the filtered rows and the header");
+        assert!(body.lines().skip(1).all(|l| l.contains(",Negado,")), "refusals only");
+
+        // The API pages the same way, with its total and a cursor.
+        let mut ids = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let path = match &after {
+                Some(c) => format!("/api/v1/access-attempts?limit=300&after={c}"),
+                None => "/api/v1/access-attempts?limit=300".to_string(),
+            };
+            let v = app.get_json(&a, &path).await;
+            assert_eq!(v["total"], 1001);
+            ids.extend(v["items"].as_array().expect("items").iter().filter_map(|i| i["id"].as_i64()));
+            match v["next"].as_str() {
+                Some(n) => after = Some(n.to_string()),
+                None => break,
+            }
+        }
+        assert_eq!(ids.len(), 1001);
+        assert_eq!(ids.iter().collect::<std::collections::BTreeSet<_>>().len(), 1001);
+        let r = reqwest::Client::new()
+            .get(app.url("/api/v1/access-attempts?after=yesterday"))
+            .bearer_auth(&a)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), 422);
+        let (s, page) = get_text(&c, app.url("/access?after=1_x")).await;
+        assert_eq!(s, 422);
+        assert!(page.contains("Este enlace de página no es válido"));
+        // b's list: its five, and its own total.
+        let v = app.get_json(&b, "/api/v1/access-attempts").await;
+        assert_eq!(v["total"], 5, "b is in no coalition with a: its own five");
+    }
+}

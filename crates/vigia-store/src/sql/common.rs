@@ -352,6 +352,11 @@ fn refusal_list() -> String {
 
 /// The attempts organization `$1` may see: its own, and those other organizations
 /// share with a coalition both belong to.
+/// Attempts after a page's last row in the newest-first list ($7 its time, $8 its id):
+/// see `vigia_domain::paging`.
+const ATTEMPT_AFTER: &str =
+    "AND ($7 IS NULL OR a.attempted_at < $7 OR (a.attempted_at = $7 AND a.id < $8))";
+
 const VISIBLE_TO: &str = "(a.org_id = $1 OR (a.visibility = 'coalition' AND EXISTS (\
      SELECT 1 FROM coalition_members m1 JOIN coalition_members m2 ON m1.coalition_id = m2.coalition_id \
      WHERE m1.org_id = a.org_id AND m2.org_id = $1)))";
@@ -3542,8 +3547,8 @@ impl crate::Store for SqlStore {
         let sql = format!(
             "SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE {VISIBLE_TO} \
              AND ($2 IS NULL OR a.facility_id = $2) AND ($3 IS NULL OR a.org_id = $3) AND ($4 IS NULL OR a.outcome = $4) \
-             AND ($5 IS NULL OR a.attempted_at >= $5) AND ($6 IS NULL OR a.attempted_at < $6) \
-             ORDER BY a.attempted_at DESC, a.id DESC LIMIT $7"
+             AND ($5 IS NULL OR a.attempted_at >= $5) AND ($6 IS NULL OR a.attempted_at < $6) {ATTEMPT_AFTER} \
+             ORDER BY a.attempted_at DESC, a.id DESC LIMIT $9"
         );
         let limit = if f.limit <= 0 { 500 } else { f.limit.min(100_000) };
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -3553,10 +3558,32 @@ impl crate::Store for SqlStore {
             .bind(f.outcome.map(|o| o.as_str()))
             .bind(f.from)
             .bind(f.until)
+            .bind(f.after.map(|c| c.key))
+            .bind(f.after.map(|c| c.id))
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
         self.opened(|| rows.iter().map(|r| open_attempt_text(&self.vault, attempt_from_row(r)?)).collect()).await
+    }
+
+    async fn count_attempts(&self, viewer_org: i64, f: &AttemptFilter) -> Result<i64> {
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM access_attempts a WHERE {VISIBLE_TO} \
+             AND ($2 IS NULL OR a.facility_id = $2) AND ($3 IS NULL OR a.org_id = $3) AND ($4 IS NULL OR a.outcome = $4) \
+             AND ($5 IS NULL OR a.attempted_at >= $5) AND ($6 IS NULL OR a.attempted_at < $6) {ATTEMPT_AFTER}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(viewer_org)
+            .bind(f.facility_id)
+            .bind(f.org_id)
+            .bind(f.outcome.map(|o| o.as_str()))
+            .bind(f.from)
+            .bind(f.until)
+            .bind(f.after.map(|c| c.key))
+            .bind(f.after.map(|c| c.id))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>("n")?)
     }
 
     async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<AttemptImport> {

@@ -1,0 +1,196 @@
+//! Part of the shared kit (imports no feature): lists that tell the truth. A list page
+//! states how many rows match, which of them it shows, links to the next page with the
+//! same filters (keyset: `vigia_domain::paging`), and offers the filtered rows as CSV,
+//! written to the client batch by batch so a list of any size downloads whole without
+//! being held in memory. A download that fails part-way is cut off, not ended as if it
+//! were complete.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use vigia_domain::account::Locale;
+use vigia_domain::paging::{position, Cursor};
+
+use crate::error::WebError;
+use crate::i18n::tr_args;
+
+/// What a list page says about its rows, and its links.
+pub struct Paging {
+    /// "Showing 101–200 of 765 attempts".
+    pub summary: String,
+    pub next: Option<String>,
+    pub first: Option<String>,
+    pub csv: String,
+}
+
+/// The query string of `q` without `after`, with `extra` pairs added.
+fn query(q: &HashMap<String, String>, extra: &[(&str, String)]) -> String {
+    let mut pairs: Vec<(&str, &str)> = q
+        .iter()
+        .filter(|(k, v)| k.as_str() != "after" && !v.is_empty())
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    pairs.sort();
+    pairs.extend(extra.iter().map(|(k, v)| (*k, v.as_str())));
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+fn link(path: &str, query: String) -> String {
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+impl Paging {
+    /// `noun_key` names the rows in the catalogue with a `$count` plural
+    /// ("{ $count } intentos"); `total` matches the filters, `remaining` matches from this
+    /// page's start on, `shown` rows are on it, and `next` is the cursor after its last
+    /// row when more follow.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        l: Locale,
+        path: &str,
+        csv_path: &str,
+        q: &HashMap<String, String>,
+        noun_key: &str,
+        total: i64,
+        remaining: i64,
+        shown: usize,
+        next: Option<Cursor>,
+    ) -> Self {
+        let (first, last) = position(total, remaining, shown);
+        let noun = tr_args(l, noun_key, &[("count", total.to_string())]);
+        let summary = if total == 0 {
+            noun
+        } else {
+            tr_args(l, "list-showing", &[("first", first.to_string()), ("last", last.to_string()), ("total", noun)])
+        };
+        Paging {
+            summary,
+            next: next.map(|c| link(path, query(q, &[("after", c.encode())]))),
+            first: q.contains_key("after").then(|| link(path, query(q, &[]))),
+            csv: link(csv_path, query(q, &[])),
+        }
+    }
+}
+
+/// Reads `after` from a query: a cursor, or a field error.
+pub fn after(q: &HashMap<String, String>, errs: &mut vigia_domain::ValidationErrors) -> Option<Cursor> {
+    let raw = q.get("after").map(|s| s.trim()).filter(|s| !s.is_empty())?;
+    let c = Cursor::parse(raw);
+    if c.is_none() {
+        errs.push(vigia_domain::FieldError::new("after", "invalid_cursor"));
+    }
+    c
+}
+
+type Batch = Result<(Vec<Vec<String>>, Option<Cursor>), WebError>;
+
+/// A CSV download of every row a list's filters match: `batch(after)` gives the next
+/// rows and the cursor after them (`None` when they were the last). Rows are written as
+/// they come, every cell neutralized against formulas.
+pub fn csv_download<F, Fut>(filename: &str, head: Vec<String>, mut batch: F) -> Response
+where
+    F: FnMut(Option<Cursor>) -> Fut + Send + 'static,
+    Fut: Future<Output = Batch> + Send + 'static,
+{
+    // A few batches in flight at most: a slow client slows the reading, nothing piles up.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::spawn(async move {
+        let head: Vec<&str> = head.iter().map(String::as_str).collect();
+        // The byte-order mark lets spreadsheet programs read the accents as UTF-8.
+        let first = format!("\u{feff}{}", vigia_domain::export::csv(&head, Vec::<Vec<String>>::new()));
+        if tx.send(Ok(Bytes::from(first))).await.is_err() {
+            return;
+        }
+        let mut after = None;
+        loop {
+            match batch(after).await {
+                Ok((rows, next)) => {
+                    let body = vigia_domain::export::csv_rows(rows);
+                    if !body.is_empty() && tx.send(Ok(Bytes::from(body))).await.is_err() {
+                        return; // the client went away
+                    }
+                    match next {
+                        Some(c) => after = Some(c),
+                        None => return,
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "a CSV download stopped part-way");
+                    let _ = tx.send(Err(std::io::Error::other("the export stopped part-way"))).await;
+                    return;
+                }
+            }
+        }
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        Body::new(Channel(rx)),
+    )
+        .into_response()
+}
+
+/// A response body fed by a channel; an error in it aborts the response.
+struct Channel(tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>);
+
+impl http_body::Body for Channel {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        self.0.poll_recv(cx).map(|o| o.map(|r| r.map(http_body::Frame::data)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn links_keep_the_filters_and_drop_the_old_cursor() {
+        let q: std::collections::HashMap<String, String> = [("outcome", "denied"), ("after", "5_3"), ("from", "")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let p = super::Paging::new(
+            vigia_domain::account::Locale::Es,
+            "/access",
+            "/access.csv",
+            &q,
+            "access-count",
+            765,
+            665,
+            100,
+            Some(vigia_domain::paging::Cursor::after(9, 2)),
+        );
+        assert_eq!(p.next.as_deref(), Some("/access?outcome=denied&after=9_2"));
+        assert_eq!(p.first.as_deref(), Some("/access?outcome=denied"));
+        assert_eq!(p.csv, "/access.csv?outcome=denied");
+        assert!(p.summary.contains("101") && p.summary.contains("200") && p.summary.contains("765"), "{}", p.summary);
+    }
+
+    #[test]
+    fn the_listing_kit_imports_no_feature() {
+        let source = include_str!("listing.rs");
+        let code = &source[..source.find("#[cfg(test)]").unwrap_or(source.len())];
+        for line in code.lines().filter(|l| l.contains("crate::")) {
+            assert!(
+                ["crate::error", "crate::i18n"].iter().any(|ok| line.contains(ok)),
+                "listing.rs reaches beyond the kit: {line}"
+            );
+        }
+    }
+}
