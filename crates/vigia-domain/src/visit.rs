@@ -187,7 +187,7 @@ pub fn validate_visit(
     let time_out = time("time_out", &mut errs);
     if let (Some(a), Some(b)) = (time_in, time_out) {
         if b < a {
-            errs.push(FieldError::new("time_out", "before_start"));
+            errs.push(FieldError::new("time_out", "before_time_in"));
         }
     }
     let team_size = raw.integer("team_size", 1, 100, &mut errs).unwrap_or(1);
@@ -310,7 +310,8 @@ pub fn validate_visit(
                 };
                 let section = o.get("section").and_then(|s| s.as_str()).and_then(Section::parse);
                 if section.is_none() {
-                    errs.push(FieldError::new(field("section"), "unknown_choice"));
+                    let code = if o.get("section").is_none_or(|s| s.is_null()) { "required" } else { "unknown_choice" };
+                    errs.push(FieldError::new(field("section"), code));
                 }
                 let severity = o.get("severity").and_then(serde_json::Value::as_i64).filter(|s| (1..=4).contains(s));
                 if severity.is_none() {

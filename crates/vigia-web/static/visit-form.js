@@ -3,42 +3,62 @@
 // Every change is kept in this browser (localStorage) under the draft's own key, and the
 // address becomes /visits/new?draft=KEY so that a reload (a phone reloads a tab whenever
 // the camera or a chat app is opened) brings the same draft back. A draft is sent only
-// when the person presses "Send visit": at once if there is a connection, or, if there
-// is none, it is queued and sent when the connection returns — exactly once, because the
-// server stores each key once. Editing a queued draft takes it out of the queue. If the
-// server already holds a different report under the key, nothing is overwritten: the
-// person may send what they have as a correction (a new report linked to the first).
-// The list "Drafts on this device" shows what is kept here, what is queued, what was sent.
+// when the person presses "Send visit" (Enter in a field does not send): at once if there
+// is a connection, or, if there is none, it is queued and sent when the connection
+// returns — exactly once, because the server stores each key once. Editing a queued
+// draft takes it out of the queue. If the server already holds a different report under
+// the key, nothing is overwritten: the person may send what they have as a correction (a
+// new report linked to the first).
+//
+// Drafts are the signed-in person's: another person signed in on the same browser
+// neither sees nor sends them. Once sent, a draft's contents leave the device (the
+// report is on the server); only what the list shows stays. Two tabs never overwrite
+// each other's typing: the tab that did not type last locks itself and says so.
 (function () {
   "use strict";
   var STORE = "vigia-visit-drafts";
+  var KEY_SHAPE = /^[A-Za-z0-9_-]{8,100}$/;
   var form = document.getElementById("visit-form");
   if (!form) return;
+  var me = form.getAttribute("data-user") || "";
+  var TAB = Math.random().toString(36).slice(2);
   var status = document.getElementById("draft-status");
   var listBox = document.getElementById("device-drafts");
   var body = document.getElementById("form-body");
   var sendButton = document.getElementById("send-visit");
+  var correctionButton = document.getElementById("send-correction");
   var errorsBox = document.getElementById("form-errors");
   var conflictBox = document.getElementById("conflict-box");
   var field = function (name) { return form.elements.namedItem(name); };
   var attr = function (el, name) { return (el && el.getAttribute("data-" + name)) || name; };
+  var has = function (o, k) { return Object.prototype.hasOwnProperty.call(o, k); };
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/visits/sw.js", { scope: "/visits/" }).catch(function () {});
   }
 
   function drafts() {
-    try {
-      var all = JSON.parse(localStorage.getItem(STORE) || "{}") || {};
-      Object.keys(all).forEach(function (k) {
-        // Drafts kept by the earlier version of this script were "saved": they are drafts.
-        if (["draft", "queued", "sent", "conflict"].indexOf(all[k].state) < 0) all[k].state = "draft";
-      });
-      return all;
-    } catch (e) { return {}; }
+    var all;
+    try { all = JSON.parse(localStorage.getItem(STORE) || "{}") || {}; } catch (e) { return {}; }
+    Object.keys(all).forEach(function (k) {
+      var d = all[k];
+      if (!d || typeof d !== "object" || !KEY_SHAPE.test(k)) { delete all[k]; return; }
+      // Drafts kept by the earlier version of this script were "saved": they are drafts,
+      // and, since nobody can tell whose, never sent without someone pressing send again.
+      if (["draft", "queued", "sent", "conflict"].indexOf(d.state) < 0 || (!d.user && d.state === "queued")) {
+        d.state = "draft";
+      }
+    });
+    return all;
   }
+  function mine(d) { return !d.user || d.user === me; }
+  var lastWritten = null; // this tab's last copy of the open draft, to notice other tabs
   function keep(all) {
-    try { localStorage.setItem(STORE, JSON.stringify(all)); return true; } catch (e) { return false; }
+    try {
+      localStorage.setItem(STORE, JSON.stringify(all));
+      lastWritten = key && has(all, key) ? JSON.stringify(all[key]) : null;
+      return true;
+    } catch (e) { return false; }
   }
   function newKey() {
     var b = new Uint8Array(16);
@@ -63,6 +83,11 @@
     var s = field("facility_id");
     return s && s.selectedIndex > 0 ? s.options[s.selectedIndex].text : "";
   }
+
+  // Enter in a field (or a phone keyboard's "Go") must not send the visit.
+  form.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && ev.target && ev.target.tagName === "INPUT") ev.preventDefault();
+  });
 
   // ---- Findings: as many as the visit needs ----------------------------------------
   var findings = document.getElementById("findings");
@@ -136,45 +161,52 @@
 
   // ---- The draft open in this form ---------------------------------------------------
   var key = null; // set once the person has typed something (or opened a kept draft)
+  var locked = false;
   function fill(d) {
+    var ps = d.pairs || [];
     var max = 0;
-    d.pairs.forEach(function (p) {
+    ps.forEach(function (p) {
       var m = /^findings\.(\d+)\./.exec(p[0]);
       if (m) max = Math.max(max, Number(m[1]) + 1);
     });
     while (findingCount() < Math.min(max, 50)) addFinding();
-    d.pairs.forEach(function (p) {
+    ps.forEach(function (p) {
       var el = field(p[0]);
       if (el && "value" in el) el.value = p[1];
     });
   }
   function lock(url) {
+    locked = true;
     body.disabled = true;
     sendButton.hidden = true;
+    correctionButton.hidden = true;
     var link = document.getElementById("sent-link");
-    if (link) { link.href = url || "/visits"; link.hidden = false; }
+    if (link && url) { link.href = url; link.hidden = false; }
     var again = document.getElementById("new-draft");
     if (again) again.hidden = false;
   }
-  var correctionButton = document.getElementById("send-correction");
   function showConflict(on) {
     conflictBox.hidden = !on;
     correctionButton.hidden = !on;
     sendButton.hidden = on;
   }
   function save() {
+    if (locked) return;
     if (!key) {
       key = field("draft_key").value;
       history.replaceState(null, "", "/visits/new?draft=" + encodeURIComponent(key));
     }
     var a = drafts();
-    var d = a[key] || { created: new Date().toISOString() };
-    if (d.state === "sent") return;
+    var d = has(a, key) ? a[key] : { created: new Date().toISOString() };
+    if (d.state === "sent") { say("sent"); lock(d.url); return; }
     var wasQueued = d.state === "queued";
     d.pairs = pairs();
     d.savedAt = new Date().toISOString();
     d.facility = facilityLabel();
     d.on = (field("on") || {}).value || "";
+    d.user = me;
+    d.tab = TAB;
+    delete d.errors;
     if (d.state !== "conflict") d.state = "draft";
     a[key] = d;
     if (!keep(a)) { say("nostore"); return; }
@@ -184,22 +216,52 @@
   form.addEventListener("input", function () { save(); progress(); });
   form.addEventListener("change", function () { save(); progress(); });
 
-  // ---- Sending: only what the person queued -----------------------------------------
-  var inflight = {};
-  function send(k) {
+  // Another tab wrote this draft: lock this one rather than overwrite what it typed.
+  window.addEventListener("storage", function (ev) {
+    if (ev.key !== STORE && ev.key !== null) return;
+    renderList();
+    if (!key || locked) return;
     var a = drafts();
-    var d = a[k];
-    if (!d || d.state !== "queued" || inflight[k]) return Promise.resolve();
+    var now = has(a, key) ? JSON.stringify(a[key]) : null;
+    if (now === lastWritten) return;
+    if (now && a[key].state === "sent") { say("sent"); lock(a[key].url); return; }
+    say("othertab");
+    lock(null);
+  });
+
+  // ---- Sending: only what the person queued -----------------------------------------
+  // Who is signed in now, and the session's token: the page may be older than the
+  // session (an offline copy, or a sign-in made since in another tab).
+  function whoami() {
+    return fetch("/visits/new", { credentials: "same-origin", redirect: "manual", cache: "no-store" })
+      .then(function (r) {
+        if (r.type === "opaqueredirect" || !r.ok) return null;
+        return r.text().then(function (html) {
+          var csrf = /name="csrf" value="([^"]*)"/.exec(html);
+          var user = /data-user="([^"]*)"/.exec(html);
+          return csrf && user ? { csrf: csrf[1], user: user[1] } : null;
+        });
+      });
+  }
+  var inflight = {};
+  function send(k, who) {
+    var a = drafts();
+    var d = has(a, k) ? a[k] : null;
+    var mineOpen = k === key;
+    if (!d || d.state !== "queued" || inflight[k] || !mine(d)) return Promise.resolve();
     if (!navigator.onLine) {
-      if (k === key) say("offline");
+      if (mineOpen) say("offline");
       renderList();
       return Promise.resolve();
     }
+    if (!who) { if (mineOpen) say("signin"); return Promise.resolve(); }
+    if (d.user && who.user !== d.user) { if (mineOpen) say("otheruser"); return Promise.resolve(); }
     inflight[k] = true;
-    if (k === key) say("sending");
+    if (mineOpen) { say("sending"); body.disabled = true; }
+    var sent = JSON.stringify(d.pairs);
     var data = new URLSearchParams();
     d.pairs.forEach(function (p) { data.append(p[0], p[1]); });
-    data.append("csrf", field("csrf").value);
+    data.append("csrf", who.csrf);
     return fetch(form.action, {
       method: "POST",
       body: data,
@@ -212,83 +274,110 @@
     }).then(function (res) {
       inflight[k] = false;
       var b = drafts();
-      var now = b[k];
+      var now = has(b, k) ? b[k] : null;
       if (!now) return;
-      var mine = k === key;
+      if (mineOpen && res.status !== 200 && res.status !== 201) body.disabled = locked;
       if (res.status === 200 || res.status === 201) {
-        now.state = "sent";
-        now.url = res.body.url;
-        now.sentAt = new Date().toISOString();
+        var changed = JSON.stringify(now.pairs) !== sent;
+        if (changed) {
+          // Typed elsewhere while this was on its way: kept as a new draft correcting it.
+          var next = newKey();
+          var rest = now.pairs.filter(function (p) { return p[0] !== "draft_key" && p[0] !== "corrects_key"; });
+          rest.push(["draft_key", next], ["corrects_key", k]);
+          b[next] = { created: new Date().toISOString(), savedAt: new Date().toISOString(), pairs: rest,
+            facility: now.facility, on: now.on, user: now.user, state: "draft", corrects: k };
+        }
+        // The report is on the server now; its contents (interview notes too) leave the device.
+        b[k] = { state: "sent", url: res.body.url, sentAt: new Date().toISOString(), savedAt: now.savedAt,
+          facility: now.facility, on: now.on, user: now.user };
         keep(b);
-        if (mine) { say("sent"); showConflict(false); clearErrors(); lock(now.url); }
+        if (mineOpen) { say(changed ? "sentolder" : "sent"); showConflict(false); clearErrors(); lock(res.body.url); }
       } else if (res.status === 409) {
         now.state = "conflict";
         keep(b);
-        if (mine) { say("conflict"); showConflict(true); }
+        if (mineOpen) { say("conflict"); showConflict(true); }
       } else if (res.status === 422) {
         now.state = "draft";
         now.errors = res.body.fields || [];
         keep(b);
-        if (mine) { say("invalid"); showErrors(now.errors); }
+        if (mineOpen) { say("invalid"); showErrors(now.errors); }
       } else if (res.status === 401) {
-        if (mine) say("signin");
-      } else {
-        if (mine) say("retry");
+        if (mineOpen) say("signin");
+      } else if (mineOpen) {
+        say("retry");
       }
       renderList();
     }).catch(function () {
       inflight[k] = false;
-      if (k === key) say("offline");
+      if (mineOpen) { say("offline"); body.disabled = locked; }
       renderList();
     });
   }
   function sendQueued() {
     var a = drafts();
-    return Object.keys(a).filter(function (k) { return a[k].state === "queued"; })
-      .reduce(function (p, k) { return p.then(function () { return send(k); }); }, Promise.resolve());
+    var queued = Object.keys(a).filter(function (k) { return a[k].state === "queued" && mine(a[k]); });
+    if (queued.length === 0 || !navigator.onLine) {
+      queued.forEach(function (k) { if (k === key) say("offline"); });
+      return Promise.resolve();
+    }
+    return whoami().catch(function () { return null; }).then(function (who) {
+      return queued.reduce(function (p, k) { return p.then(function () { return send(k, who); }); }, Promise.resolve());
+    }, function () {
+      queued.forEach(function (k) { if (k === key) say("offline"); });
+    });
   }
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
+    if (locked) return;
     clearErrors();
     save();
     var a = drafts();
-    if (!a[key] || a[key].state === "sent") return;
+    if (!has(a, key) || a[key].state === "sent") return;
     if (a[key].state === "conflict") { say("conflict"); showConflict(true); return; }
     a[key].state = "queued";
     if (!keep(a)) { say("nostore"); return; }
     say("queued");
-    send(key);
+    sendQueued();
   });
   correctionButton.addEventListener("click", function () {
     var a = drafts();
-    if (!key || !a[key]) return;
+    if (!key || !has(a, key) || locked) return;
     var first = key;
     var next = newKey();
     field("draft_key").value = next;
     field("corrects_key").value = first;
     var d = {
       created: new Date().toISOString(), savedAt: new Date().toISOString(), pairs: pairs(),
-      facility: facilityLabel(), on: (field("on") || {}).value || "", state: "queued", corrects: first
+      facility: facilityLabel(), on: (field("on") || {}).value || "", state: "queued", corrects: first,
+      user: me, tab: TAB
     };
     // The conflicting copy is carried whole into the correction, so it leaves the list.
     delete a[first];
+    key = next;
     a[next] = d;
     if (!keep(a)) { say("nostore"); return; }
-    key = next;
     history.replaceState(null, "", "/visits/new?draft=" + encodeURIComponent(key));
     showConflict(false);
     say("queued");
     renderList();
-    send(key);
+    sendQueued();
   });
+  // The connection returns (or the server comes back while the browser thought it was
+  // online all along): queued drafts go out; nothing else does.
   window.addEventListener("online", sendQueued);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) sendQueued(); });
+  setInterval(function () {
+    var a = drafts();
+    if (Object.keys(a).some(function (k) { return a[k].state === "queued" && mine(a[k]); })) sendQueued();
+  }, 20000);
 
   // ---- Drafts on this device ----------------------------------------------------------
   function renderList() {
     if (!listBox) return;
     var ul = document.getElementById("device-drafts-list");
     var a = drafts();
-    var keys = Object.keys(a).sort(function (x, y) { return (a[y].savedAt || "").localeCompare(a[x].savedAt || ""); });
+    var keys = Object.keys(a).filter(function (k) { return mine(a[k]); })
+      .sort(function (x, y) { return String(a[y].savedAt || "").localeCompare(String(a[x].savedAt || "")); });
     ul.textContent = "";
     keys.forEach(function (k) {
       var d = a[k];
@@ -307,7 +396,7 @@
       actions.className = "actions";
       var link = document.createElement("a");
       if (d.state === "sent") {
-        link.href = d.url || "/visits";
+        link.href = typeof d.url === "string" && d.url.indexOf("/visits/") === 0 ? d.url : "/visits";
         link.textContent = attr(listBox, "view");
       } else {
         link.href = "/visits/new?draft=" + encodeURIComponent(k);
@@ -333,14 +422,14 @@
     });
     listBox.hidden = keys.length === 0;
   }
-  window.addEventListener("storage", renderList);
 
   // ---- Opening the page -----------------------------------------------------------------
   var wanted = new URLSearchParams(location.search).get("draft");
   var kept = drafts();
-  if (wanted && kept[wanted]) {
+  if (wanted && KEY_SHAPE.test(wanted) && has(kept, wanted) && mine(kept[wanted])) {
     key = wanted;
     var d = kept[wanted];
+    lastWritten = JSON.stringify(d);
     fill(d);
     field("draft_key").value = wanted;
     if (d.state === "sent") { say("sent"); lock(d.url); }

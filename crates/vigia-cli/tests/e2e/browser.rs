@@ -577,7 +577,7 @@ async fn a_monitor_fills_a_visit_offline_and_it_is_sent_once_when_she_presses_se
 async fn a_reloaded_visit_form_sends_nothing_keeps_its_drafts_listed_and_a_conflict_becomes_a_correction() {
     let Some((_driver, c)) = browser(412, 915).await else { return };
     let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
-    app.user("mon@a.org", "org-a", Role::Monitor).await;
+    let monitor = app.user("mon@a.org", "org-a", Role::Monitor).await;
     let facility = app.facility("Estación Migratoria Siglo XXI").await;
     let org = app.org("org-a").await;
     c.goto(&app.url("/login")).await.expect("goto");
@@ -630,27 +630,24 @@ async fn a_reloaded_visit_form_sends_nothing_keeps_its_drafts_listed_and_a_confl
     c.find(Locator::LinkText("Abrir")).await.expect("open").click().await.expect("click");
     wait_h1(&c, "Registrar una visita").await;
     assert_eq!(value_of(&c, "[name='population.total']").await, "30");
-    click(&c, "#send-visit").await;
-    text_until(&c, "#draft-status", |t| t == "Enviado.").await;
-    let visits = app.store.visits(org, None).await.expect("visits");
-    assert_eq!(visits.len(), 1);
-    assert_eq!(visits[0].draft.findings.len(), 1, "the empty first slot is no finding");
-    let first = visits[0].id;
-
-    // The answer to that send was lost (say), so the device still holds it as a draft,
-    // and she changes a figure and sends again: the server keeps the first, and the
-    // page says so as an error and offers to send hers as a correction.
-    c.execute(
-        "var a = JSON.parse(localStorage.getItem('vigia-visit-drafts')); \
-         Object.keys(a).forEach(function (k) { a[k].state = 'draft'; }); \
-         localStorage.setItem('vigia-visit-drafts', JSON.stringify(a));",
-        vec![],
-    )
-    .await
-    .expect("js");
-    c.refresh().await.expect("reload");
-    wait_h1(&c, "Registrar una visita").await;
+    // Enter in a field (a phone keyboard's "Go") does not send.
     click(&c, "#sec-population > summary").await;
+    c.find(Locator::Css("[name='population.total']")).await.expect("total").send_keys("\u{E007}").await.expect("enter");
+    nothing_sent(&app, org, "Enter is not send").await;
+
+    // An earlier send of this draft reached the server but its answer was lost, so the
+    // device still holds it as a draft; she changes a figure and sends again. The server
+    // keeps the first, and the page says so as an error and offers a correction.
+    let key = url.split("draft=").nth(1).expect("key").to_string();
+    let earlier = vigia_domain::visit::validate_visit(
+        &serde_json::json!({"facility_id": facility, "on": "2020-03-10", "population": {"total": 29}}),
+        jiff::civil::date(2026, 1, 1),
+        None,
+    )
+    .expect("valid");
+    let first =
+        app.store.record_visit(&vigia_store::Actor::user(&monitor), org, &key, earlier).await.expect("record").0.id;
+
     fill(&c, "[name='population.total']", "31").await;
     click(&c, "#send-visit").await;
     text_until(&c, "#draft-status", |t| t.starts_with("No enviado")).await;
@@ -662,11 +659,81 @@ async fn a_reloaded_visit_form_sends_nothing_keeps_its_drafts_listed_and_a_confl
     text_until(&c, "#draft-status", |t| t == "Enviado.").await;
     let visits = app.store.visits(org, None).await.expect("visits");
     assert_eq!(visits.len(), 2, "both reports are kept");
+    assert!(visits.iter().any(|v| v.draft.findings.len() == 1), "the empty first finding slot is no finding");
     let second = visits.iter().find(|v| v.id != first).expect("correction");
     assert_eq!((second.draft.corrects, second.draft.population.total), (Some(first), Some(31)));
     c.find(Locator::Css("#sent-link")).await.expect("link").click().await.expect("click");
     let note = text_of(&c, "#corrects").await;
     assert!(note.starts_with("Este informe corrige la visita"), "{note}");
+    c.close().await.expect("close");
+}
+
+async fn sign_in(c: &Client, app_url: &str, email: &str) {
+    c.goto(&format!("{app_url}/login")).await.expect("goto");
+    wait_h1(c, "Iniciar sesión").await;
+    fill(c, "#email", email).await;
+    fill(c, "#password", PASSWORD).await;
+    click(c, "button[type=submit]:not(.link)").await;
+    wait_h1(c, "Centros de detención").await;
+}
+
+#[tokio::test]
+async fn a_draft_queued_on_a_shared_phone_goes_out_only_as_its_author() {
+    let Some((driver, c)) = browser(412, 915).await else { return };
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    app.user("mon@a.org", "org-a", Role::Monitor).await;
+    app.user("mon@b.org", "org-b", Role::Monitor).await;
+    let facility = app.facility("Estación Migratoria Tapachula").await;
+    let (a, b) = (app.org("org-a").await, app.org("org-b").await);
+    let base = app.url("");
+    let base = base.trim_end_matches('/');
+    sign_in(&c, base, "mon@a.org").await;
+    c.goto(&app.url("/visits/new")).await.expect("goto");
+    wait_h1(&c, "Registrar una visita").await;
+    until_controlled(&c).await;
+    driver.network(&c, false).await;
+    c.find(Locator::Css(&format!("#f-facility_id option[value='{facility}']")))
+        .await
+        .expect("facility")
+        .click()
+        .await
+        .expect("pick");
+    click(&c, "#sec-notes > summary").await;
+    fill(&c, "[name='interview_notes']", "Relata 40 días detenido").await;
+    click(&c, "#send-visit").await;
+    text_until(&c, "#draft-status", |t| t.starts_with("Sin conexión")).await;
+    // Her session ends on the phone; the connection comes back; nothing goes out unsigned.
+    c.delete_all_cookies().await.expect("cookies");
+    driver.network(&c, true).await;
+    text_until(&c, "#draft-status", |t| t.starts_with("No enviado")).await;
+    // A colleague from another organization signs in on the same phone: the draft is not
+    // listed for him and does not go out under his name.
+    sign_in(&c, base, "mon@b.org").await;
+    c.goto(&app.url("/visits/new")).await.expect("goto");
+    wait_h1(&c, "Registrar una visita").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(app.store.visits(b, None).await.expect("visits").is_empty(), "not under b");
+    assert!(app.store.visits(a, None).await.expect("visits").is_empty(), "not yet");
+    let listed = c.find(Locator::Css("#device-drafts")).await.expect("list").prop("hidden").await.expect("hidden");
+    assert_eq!(listed.as_deref(), Some("true"), "another person's drafts are not listed");
+    // She signs in again: her queued draft goes out, as hers.
+    c.delete_all_cookies().await.expect("cookies");
+    sign_in(&c, base, "mon@a.org").await;
+    c.goto(&app.url("/visits/new")).await.expect("goto");
+    wait_h1(&c, "Registrar una visita").await;
+    let mut sent = Vec::new();
+    for _ in 0..50 {
+        sent = app.store.visits(a, None).await.expect("visits");
+        if !sent.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(sent.len(), 1, "sent once, by its author");
+    assert!(sent[0].has_notes);
+    // What was sent no longer sits in the browser's storage.
+    let stored = c.execute("return localStorage.getItem('vigia-visit-drafts') || '';", vec![]).await.expect("js");
+    assert!(!stored.as_str().unwrap_or("").contains("40 días"), "sent notes left the device: {stored}");
     c.close().await.expect("close");
 }
 

@@ -4349,9 +4349,18 @@ impl crate::Store for SqlStore {
         if sqlx::query("SELECT id FROM facilities WHERE id = $1").bind(draft.facility_id).fetch_optional(&mut *w.tx).await?.is_none() {
             return Err(StoreError::Invalid(ValidationErrors::single("facility_id", "unknown_facility")));
         }
-        // A correction names a visit of the same organization: another's is as unknown as none.
+        // A correction is its author's: it names a visit this person sent. A colleague's or
+        // another organization's is as unknown as none (a coordinator cannot hang a
+        // "correction" on a monitor's report).
         if let Some(first) = draft.corrects {
-            if sqlx::query("SELECT id FROM visits WHERE id = $1 AND org_id = $2").bind(first).bind(org_id).fetch_optional(&mut *w.tx).await?.is_none() {
+            if sqlx::query("SELECT id FROM visits WHERE id = $1 AND org_id = $2 AND author_user_id = $3")
+                .bind(first)
+                .bind(org_id)
+                .bind(actor.user_id)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                .is_none()
+            {
                 return Err(StoreError::Invalid(ValidationErrors::single("corrects", "unknown_visit")));
             }
         }
