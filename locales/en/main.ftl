@@ -940,3 +940,13 @@ list-first = ← First page
 list-next = Next page →
 list-csv = Download all as CSV (with these filters)
 err-invalid_cursor = This page link is not valid; go back to the first page.
+visits-count =
+    { $count ->
+        [one] One visit
+       *[other] { $count } visits
+    }
+visit-sent-at = Sent
+err-before_time_in = Cannot be before the time in.
+draft-othertab = This draft changed in another tab. So as not to overwrite what was typed there, this tab is locked: reload it to continue with the latest version.
+draft-otheruser = Not sent: another person is now signed in on this browser, and the draft is someone else's. It stays on this device until that person signs in again.
+draft-sentolder = The earlier version was sent; what changed while it was being sent is kept as a new draft, to send as a correction.

@@ -940,3 +940,13 @@ list-first = ← Primera página
 list-next = Página siguiente →
 list-csv = Descargar todo en CSV (con estos filtros)
 err-invalid_cursor = Este enlace de página no es válido; vuelve a la primera página.
+visits-count =
+    { $count ->
+        [one] Una visita
+       *[other] { $count } visitas
+    }
+visit-sent-at = Enviada
+err-before_time_in = No puede ser anterior a la hora de entrada.
+draft-othertab = Este borrador cambió en otra pestaña. Para no pisar lo escrito allí, esta pestaña quedó bloqueada: recárgala para seguir con la versión más reciente.
+draft-otheruser = No enviado: en este navegador hay ahora otra sesión abierta, y el borrador es de otra persona. Se queda en este dispositivo hasta que esa persona vuelva a entrar.
+draft-sentolder = Se envió la versión anterior; lo que cambió mientras se enviaba quedó como un borrador nuevo, para enviarlo como corrección.

@@ -28,6 +28,7 @@ use crate::AppState;
 pub fn routes() -> Routes {
     Routes::default()
         .get("/visits", list_page)
+        .get("/visits.csv", csv_page)
         .post("/visits", create_page)
         .get("/visits/new", new_page)
         .get("/visits/sw.js", service_worker)
@@ -299,6 +300,8 @@ struct FormPage {
     values: HashMap<String, String>,
     /// "%A of %T questions answered", for the script to fill in.
     progress_text: String,
+    /// Whose drafts this browser may list and send: the signed-in person's id.
+    user_key: String,
 }
 
 impl FormPage {
@@ -421,6 +424,7 @@ fn form_page(
         errors,
         values,
         progress_text: tr_args(l, "draft-progress", &[("answered", "%A".to_string()), ("total", "%T".to_string())]),
+        user_key: ctx.user.as_ref().map(|u| u.id.to_string()).unwrap_or_default(),
     }
 }
 
@@ -453,10 +457,14 @@ async fn create_page(
     let key = form.get("draft_key").unwrap_or("").to_string();
     let corrects_key = form.get("corrects_key").unwrap_or("").trim().to_string();
     let pairs: Vec<(String, String)> =
+        // The form names what it corrects only by the draft's key, which the server turns
+        // into the id of this person's visit; a `corrects` id typed into the form is refused.
         form.pairs.iter().filter(|(k, _)| k != "corrects_key" && k != "csrf").cloned().collect();
     let mut value = pairs_to_json(&pairs);
     let l = ctx.locale;
-    let outcome = if corrects_key.is_empty() {
+    let outcome = if value.get("corrects").is_some() {
+        Err(ValidationErrors::single("corrects", "unknown_field").into())
+    } else if corrects_key.is_empty() {
         record(&st, &ctx, &key, &value).await
     } else {
         match st.store.visit_sent_under(user.org_id, user.id, &corrects_key).await? {
@@ -535,34 +543,125 @@ struct ListPage {
     c: Chrome,
     can_record: bool,
     rows: Vec<VisitRow>,
+    paging: crate::listing::Paging,
+    cursor_error: Option<String>,
 }
 
-async fn list_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
-    let user = ctx.require_user()?.clone();
-    let l = ctx.locale;
+/// The organization's visits as the list shows them, each with its sort key and its CSV
+/// row, newest first.
+async fn visit_rows(
+    st: &AppState,
+    org_id: i64,
+    l: Locale,
+) -> Result<Vec<((i64, i64), VisitRow, Vec<String>)>, WebError> {
     let facilities: HashMap<i64, vigia_domain::facility::Facility> =
         st.store.list_facilities().await?.into_iter().map(|f| (f.id, f)).collect();
-    let rows = st
+    Ok(st
         .store
-        .visits(user.org_id, None)
+        .visits(org_id, None)
         .await?
         .iter()
         .map(|v| {
             let f = facilities.get(&v.draft.facility_id);
             let (ind, flags) = visit::assess(&v.draft, f.and_then(|f| f.draft.capacity));
-            VisitRow {
+            let flags: Vec<String> = flags.iter().map(|x| tr(l, &format!("flag-{}", x.flag.as_str()))).collect();
+            let row = VisitRow {
                 id: v.id,
                 on: v.draft.on.to_string(),
                 facility: f.map(|f| f.draft.name.clone()).unwrap_or_default(),
                 occupancy: ind.occupancy.map(|o| format!("{:.0} %", o * 100.0)).unwrap_or_default(),
-                flags: flags.iter().map(|x| tr(l, &format!("flag-{}", x.flag.as_str()))).collect(),
-            }
+                flags: flags.clone(),
+            };
+            let p = &v.draft.population;
+            let n = |x: Option<i64>| x.map(|x| x.to_string()).unwrap_or_default();
+            let t = |x: Option<jiff::civil::Time>| x.map(|t| t.strftime("%H:%M").to_string()).unwrap_or_default();
+            let csv = vec![
+                v.id.to_string(),
+                row.on.clone(),
+                row.facility.clone(),
+                t(v.draft.time_in),
+                t(v.draft.time_out),
+                v.draft.team_size.to_string(),
+                n(p.total),
+                n(p.women),
+                n(p.men),
+                n(p.children_unaccompanied),
+                n(p.children_accompanied),
+                n(p.asylum_seekers),
+                n(p.held_beyond_limit),
+                row.occupancy.clone(),
+                flags.join("; "),
+                v.draft.findings.len().to_string(),
+                v.draft.corrects.map(|c| c.to_string()).unwrap_or_default(),
+                format_instant(v.created_at),
+            ];
+            ((crate::listing::date_key(v.draft.on), v.id), row, csv)
         })
-        .collect();
-    render(
-        StatusCode::OK,
-        &ListPage { c: Chrome::new(&ctx, "/visits"), can_record: ctx.can(Permission::RecordVisits), rows },
-    )
+        .collect())
+}
+
+async fn list_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let l = ctx.locale;
+    let mut errs = ValidationErrors::new();
+    let after = crate::listing::after(&q, &mut errs);
+    let all = visit_rows(&st, user.org_id, l).await?;
+    let slice = crate::listing::keyset(all, |(k, _, _)| *k, after, vigia_domain::paging::PAGE_ROWS);
+    let paging = crate::listing::Paging::new(
+        l,
+        "/visits",
+        "/visits.csv",
+        &q,
+        "visits-count",
+        slice.total,
+        slice.remaining,
+        slice.rows.len(),
+        slice.next,
+    );
+    let page = ListPage {
+        c: Chrome::new(&ctx, "/visits"),
+        can_record: ctx.can(Permission::RecordVisits),
+        rows: slice.rows.into_iter().map(|(_, r, _)| r).collect(),
+        paging,
+        cursor_error: errs.for_field("after").map(|e| field_error(l, e)),
+    };
+    render(if errs.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, &page)
+}
+
+/// Every visit of the organization as CSV: the list's columns and the figures behind them.
+async fn csv_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let l = ctx.locale;
+    let mut rows = visit_rows(&st, user.org_id, l).await?;
+    rows.sort_by_key(|(k, _, _)| std::cmp::Reverse(*k));
+    let head = [
+        "field-id",
+        "field-event-on",
+        "field-facility_id",
+        "visit-field-time_in",
+        "visit-field-time_out",
+        "visit-field-team_size",
+        "visit-pop-total",
+        "visit-pop-women",
+        "visit-pop-men",
+        "visit-pop-children_unaccompanied",
+        "visit-pop-children_accompanied",
+        "visit-pop-asylum_seekers",
+        "visit-pop-held_beyond_limit",
+        "visit-occupancy",
+        "case-flags",
+        "visit-findings",
+        "visit-corrects-field",
+        "visit-sent-at",
+    ]
+    .iter()
+    .map(|k| tr(l, k))
+    .collect();
+    Ok(crate::listing::csv_of("vigia-visits.csv", head, rows.into_iter().map(|(_, _, c)| c).collect()))
 }
 
 /// A section as the report shows it: its name, the answers, the observations.

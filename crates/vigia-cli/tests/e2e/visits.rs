@@ -125,6 +125,11 @@ async fn a_visit_is_stored_once_per_draft_and_its_notes_stay_sealed() {
         fixed["corrects"] = v["id"].clone();
         let (s, c) = send(monitor.clone(), "draft-0001-fixed", fixed).await;
         assert_eq!((s, &c["report"]["corrects"]), (201, &v["id"]), "{c}");
+        // A correction is its author's: a colleague cannot hang one on this report.
+        let mut colleague = report(f);
+        colleague["corrects"] = v["id"].clone();
+        let (s, e) = send(coordinator.clone(), "draft-coord-0001", colleague).await;
+        assert_eq!((s, e["errors"][0]["field"].as_str()), (422, Some("corrects")), "a colleague's visit: {e}");
         let (_, theirs) = app.api_user("monitor@b.org", "org-b", Role::Monitor).await;
         let mut foreign = report(f);
         foreign["corrects"] = v["id"].clone();
@@ -222,7 +227,28 @@ async fn the_form_works_without_javascript_and_names_what_is_wrong() {
     let org = app.org("org-a").await;
     let visits = app.store.visits(org, None).await.expect("visits");
     assert_eq!(visits.len(), 2);
+    // The list says how many there are, and the CSV has each, the correction naming the first.
+    let (_, list) = get_text(&c, app.url("/visits")).await;
+    assert!(list.contains("Mostrando 1–2 de 2 visitas") && list.contains("href=\"/visits.csv\""), "counted");
+    let r = c.get(app.url("/visits.csv")).send().await.expect("csv");
+    assert!(r.headers()["content-type"].to_str().expect("ct").starts_with("text/csv"));
+    let body = r.text().await.expect("csv");
+    let mut reader = csv::Reader::from_reader(body.trim_start_matches('\u{feff}').as_bytes());
+    let head = reader.headers().expect("head").clone();
+    let at = head.iter().position(|h| h == "Visita que se corrige").expect("corrects column");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].get(at), Some(first_id.as_str()), "the newer one corrects the first: {body}");
+    let (s, _) = get_text(&c, app.url("/visits?after=nonsense")).await;
+    assert_eq!(s, 422);
     assert_eq!(visits.iter().filter_map(|v| v.draft.population.total).collect::<Vec<_>>().len(), 2);
+    // The form names what it corrects by draft key only; an id typed in is refused.
+    let mut typed = base.clone();
+    typed.retain(|(k, _)| *k != "draft_key");
+    let first_id_text = first_id.clone();
+    typed.extend([("draft_key", "vtypedid00001"), ("corrects", first_id_text.as_str())]);
+    let r = c.post(app.url("/visits")).form(&typed).send().await.expect("post");
+    assert_eq!(r.status(), 422);
     // A key nobody here sent cannot be corrected.
     let mut stray = base.clone();
     stray.retain(|(k, _)| *k != "draft_key");
