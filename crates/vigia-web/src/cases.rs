@@ -37,6 +37,7 @@ use crate::AppState;
 pub fn routes() -> Routes {
     Routes::default()
         .get("/cases", list_page)
+        .get("/cases.csv", csv_page)
         .post("/cases", create_page)
         .get("/cases/new", new_page)
         .get("/cases/report", report_page)
@@ -1405,26 +1406,21 @@ pub struct CaseRow {
 #[template(path = "cases.html")]
 struct ListPage {
     c: Chrome,
-    count: String,
+    paging: crate::listing::Paging,
+    cursor_error: Option<String>,
     can_edit: bool,
     all: bool,
     rows: Vec<CaseRow>,
 }
 
-async fn list_page(
-    State(st): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Query(q): Query<HashMap<String, String>>,
-) -> PageResult {
-    let user = ctx.require(Permission::ReadCases)?.clone();
+/// The organization's cases as the list shows them (open ones, or all), newest first,
+/// each with its sort key (its number).
+async fn case_rows(st: &AppState, ctx: &Ctx, org_id: i64, all: bool) -> Result<Vec<((i64, i64), CaseRow)>, WebError> {
     let l = ctx.locale;
-    let all = q.get("status").is_some_and(|s| s == "all");
-    let cals = calendars(&st).await?;
+    let cals = calendars(st).await?;
     let today = today();
     let mut rows = Vec::new();
-    let mut list = st.store.cases_with_facts(Some(&[user.org_id]), !all).await?;
-    list.reverse();
-    for cf in &list {
+    for cf in &st.store.cases_with_facts(Some(&[org_id]), !all).await? {
         let a = assess(cf, &cals, today)?;
         let next = a
             .deadlines
@@ -1443,23 +1439,97 @@ async fn list_page(
             .collect();
         flags.dedup();
         let f = &cf.case.fields;
-        rows.push(CaseRow {
-            id: cf.case.id,
-            name: name_for(&st, &ctx, &cf.case)?,
-            nationality: f.nationality.clone().unwrap_or_default(),
-            age: label(l, "age", f.age_group.as_str()),
-            minor: f.minor,
-            status: label(l, "case-status", f.status.as_str()),
-            next,
-            flags,
-        });
+        rows.push((
+            (cf.case.id, cf.case.id),
+            CaseRow {
+                id: cf.case.id,
+                name: name_for(st, ctx, &cf.case)?,
+                nationality: f.nationality.clone().unwrap_or_default(),
+                age: label(l, "age", f.age_group.as_str()),
+                minor: f.minor,
+                status: label(l, "case-status", f.status.as_str()),
+                next,
+                flags,
+            },
+        ));
     }
+    Ok(rows)
+}
+
+async fn list_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let user = ctx.require(Permission::ReadCases)?.clone();
+    let l = ctx.locale;
+    let all = q.get("status").is_some_and(|s| s == "all");
+    let mut errs = ValidationErrors::new();
+    let after = crate::listing::after(&q, &mut errs);
+    let rows = case_rows(&st, &ctx, user.org_id, all).await?;
+    let slice = crate::listing::keyset(rows, |(k, _)| *k, after, vigia_domain::paging::PAGE_ROWS);
+    let paging = crate::listing::Paging::new(
+        l,
+        "/cases",
+        "/cases.csv",
+        &q,
+        "cases-count",
+        slice.total,
+        slice.remaining,
+        slice.rows.len(),
+        slice.next,
+    );
     let page = ListPage {
         c: Chrome::new(&ctx, "/cases"),
-        count: tr_args(l, "cases-count", &[("count", rows.len().to_string())]),
+        paging,
+        cursor_error: errs.for_field("after").map(|e| crate::i18n::field_error(l, e)),
         can_edit: ctx.can(Permission::EditCases),
         all,
-        rows,
+        rows: slice.rows.into_iter().map(|(_, r)| r).collect(),
     };
-    render(StatusCode::OK, &page)
+    render(if errs.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, &page)
+}
+
+/// The list as CSV: the same columns, the same names (pseudonymous where the role may not
+/// see the reference), never the sealed personal data.
+async fn csv_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let user = ctx.require(Permission::ReadCases)?.clone();
+    let l = ctx.locale;
+    let all = q.get("status").is_some_and(|s| s == "all");
+    let mut rows = case_rows(&st, &ctx, user.org_id, all).await?;
+    rows.sort_by_key(|(k, _)| std::cmp::Reverse(*k));
+    let head = [
+        "field-id",
+        "case-name",
+        "field-nationality",
+        "field-age_group",
+        "case-minor",
+        "field-status",
+        "case-next-deadline",
+        "case-flags",
+    ]
+    .iter()
+    .map(|k| tr(l, k))
+    .collect();
+    let yes = tr(l, "answer-yes");
+    let rows = rows
+        .into_iter()
+        .map(|(_, r)| {
+            vec![
+                r.id.to_string(),
+                r.name,
+                r.nationality,
+                r.age,
+                if r.minor { yes.clone() } else { String::new() },
+                r.status,
+                r.next,
+                r.flags.join("; "),
+            ]
+        })
+        .collect();
+    Ok(crate::listing::csv_of("vigia-cases.csv", head, rows))
 }

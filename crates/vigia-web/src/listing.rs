@@ -67,7 +67,8 @@ impl Paging {
     ) -> Self {
         let (first, last) = position(total, remaining, shown);
         let noun = tr_args(l, noun_key, &[("count", total.to_string())]);
-        let summary = if total == 0 {
+        // One page holding every row: the count says it all ("2 visitas", "Un caso").
+        let summary = if total == 0 || (shown as i64 >= total && next.is_none()) {
             noun
         } else {
             tr_args(l, "list-showing", &[("first", first.to_string()), ("last", last.to_string()), ("total", noun)])

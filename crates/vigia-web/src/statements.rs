@@ -31,6 +31,7 @@ use crate::AppState;
 pub fn routes() -> Routes {
     Routes::default()
         .get("/statements", list_page)
+        .get("/statements.csv", csv_page)
         .post("/statements", create_page)
         .get("/statements/new", new_page)
         .get("/statements/{id}", show_page)
@@ -434,9 +435,38 @@ pub struct StatementRow {
 struct ListPage {
     c: Chrome,
     q: String,
-    count: String,
+    paging: crate::listing::Paging,
+    cursor_error: Option<String>,
     can_record: bool,
     rows: Vec<StatementRow>,
+}
+
+/// Statements matching the search, as the list shows them, with their sort key.
+async fn statement_rows(
+    st: &AppState,
+    l: Locale,
+    query: &str,
+) -> Result<Vec<((i64, i64), StatementRow, Statement)>, WebError> {
+    Ok(search(st, Some(query))
+        .await?
+        .into_iter()
+        .map(|s| {
+            let row = StatementRow {
+                id: s.id,
+                when: format_local(s.draft.published_at, ZONE),
+                authority: label(l, "authority", &s.draft.authority),
+                channel: label(l, "channel", s.draft.channel.as_str()),
+                excerpt: s.draft.text.chars().take(180).collect(),
+                claims: s
+                    .claims
+                    .iter()
+                    .map(|c| format!("{} · {}", c.draft.topic, label(l, "position", c.draft.position.as_str())))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            };
+            ((s.draft.published_at, s.id), row, s)
+        })
+        .collect())
 }
 
 async fn list_page(
@@ -447,32 +477,80 @@ async fn list_page(
     ctx.require_user()?;
     let l = ctx.locale;
     let query = q.get("q").cloned().unwrap_or_default();
-    let mut list = search(&st, Some(&query)).await?;
-    list.reverse();
-    let rows: Vec<StatementRow> = list
-        .iter()
-        .map(|s| StatementRow {
-            id: s.id,
-            when: format_local(s.draft.published_at, ZONE),
-            authority: label(l, "authority", &s.draft.authority),
-            channel: label(l, "channel", s.draft.channel.as_str()),
-            excerpt: s.draft.text.chars().take(180).collect(),
-            claims: s
-                .claims
-                .iter()
-                .map(|c| format!("{} · {}", c.draft.topic, label(l, "position", c.draft.position.as_str())))
-                .collect::<Vec<_>>()
-                .join("; "),
-        })
-        .collect();
+    let mut errs = ValidationErrors::new();
+    let after = crate::listing::after(&q, &mut errs);
+    let all = statement_rows(&st, l, &query).await?;
+    let slice = crate::listing::keyset(all, |(k, _, _)| *k, after, vigia_domain::paging::PAGE_ROWS);
+    let paging = crate::listing::Paging::new(
+        l,
+        "/statements",
+        "/statements.csv",
+        &q,
+        "statements-count",
+        slice.total,
+        slice.remaining,
+        slice.rows.len(),
+        slice.next,
+    );
     let page = ListPage {
         c: Chrome::new(&ctx, "/statements"),
         q: query,
-        count: tr_args(l, "statements-count", &[("count", rows.len().to_string())]),
+        paging,
+        cursor_error: errs.for_field("after").map(|e| crate::i18n::field_error(l, e)),
         can_record: ctx.can(Permission::RecordStatements),
-        rows,
+        rows: slice.rows.into_iter().map(|(_, r, _)| r).collect(),
     };
-    render(StatusCode::OK, &page)
+    render(if errs.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, &page)
+}
+
+/// Every statement the search matches, as CSV: who said it, when, where, the words, the
+/// translation and each claim in words.
+async fn csv_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    ctx.require_user()?;
+    let l = ctx.locale;
+    let query = q.get("q").cloned().unwrap_or_default();
+    let mut all = statement_rows(&st, l, &query).await?;
+    all.sort_by_key(|(k, _, _)| std::cmp::Reverse(*k));
+    let head = [
+        "field-id",
+        "field-statement-published_at",
+        "field-statement-authority",
+        "field-statement-speaker",
+        "field-statement-speaker_position",
+        "field-statement-channel",
+        "field-statement-source_url",
+        "field-statement-language",
+        "field-statement-text",
+        "field-statement-translation",
+        "statement-claims",
+    ]
+    .iter()
+    .map(|k| tr(l, k))
+    .collect();
+    let rows = all
+        .into_iter()
+        .map(|(_, row, s)| {
+            let d = &s.draft;
+            vec![
+                s.id.to_string(),
+                row.when,
+                row.authority,
+                d.speaker.clone().unwrap_or_default(),
+                d.speaker_position.clone().unwrap_or_default(),
+                row.channel,
+                d.source_url.clone().unwrap_or_default(),
+                label(l, "language", &d.language),
+                d.text.clone(),
+                d.translation.clone().unwrap_or_default(),
+                row.claims,
+            ]
+        })
+        .collect();
+    Ok(crate::listing::csv_of("vigia-statements.csv", head, rows))
 }
 
 fn statement_form(l: Locale, values: &HashMap<String, String>, errors: &ValidationErrors) -> Vec<FieldView> {

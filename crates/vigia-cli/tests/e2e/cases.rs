@@ -143,6 +143,13 @@ async fn sealed_data_is_for_the_owning_lawyers_and_every_read_is_recorded() {
         assert_eq!(get(&http, sealed.clone(), &analyst_token).await.0, 403);
         let (_, list) = get(&http, app.url("/api/v1/cases"), &analyst_token).await;
         assert!(!list.to_string().contains("FM-7"), "analysts do not get references in lists either");
+        // Nor in the list's page or its CSV: the pseudonym, never the reference or the name.
+        let c = app.login("analista2@a.org").await;
+        let (_, page) = crate::helpers::get_text(&c, app.url("/cases")).await;
+        assert!(page.contains("id=\"list-count\">Un caso<") && page.contains("href=\"/cases.csv\""), "counted");
+        let csv = c.get(app.url("/cases.csv")).send().await.expect("csv").text().await.expect("text");
+        assert_eq!(csv.lines().count(), 2, "{csv}");
+        assert!(csv.contains("P-") && !csv.contains("FM-7") && !csv.contains("Dilcia"), "{csv}");
         // Monitors do not see cases; another organization cannot even find it.
         assert_eq!(get(&http, one.clone(), &monitor_token).await.0, 403);
         assert_eq!(get(&http, one.clone(), &other_token).await.0, 404);

@@ -402,5 +402,29 @@ async fn statements_import_all_or_nothing_and_corrections_are_versions() {
         let history = app.store.history(RecordType::Statement, id, None).await.expect("history");
         assert_eq!(history.len(), 2, "both versions kept");
         assert!(app.store.verify_audit().await.expect("verify").ok());
+
+        // 150 more: the list says how many, pages to the end, and the CSV has every one.
+        let many: Vec<Value> = (0..150)
+            .map(|i| {
+                json!({"authority": "inm", "published_at": format!("2021-03-{:02}T{:02}:00", 1 + i / 24, i % 24),
+                             "channel": "press_release", "text": format!("Boletín número {i}")})
+            })
+            .collect();
+        let r = http.post(&url).bearer_auth(&analyst).json(&many).send().await.expect("post");
+        assert_eq!(r.status(), 201);
+        app.user("analista3@a.org", "org-a", Role::Analyst).await;
+        let c = app.login("analista3@a.org").await;
+        let (_, page) = get_text(&c, app.url("/statements")).await;
+        assert!(page.contains("Mostrando 1–100 de 152 declaraciones"), "counted");
+        let next = page.split("id=\"next-page\"").next().and_then(|p| p.rsplit("href=\"").next()).expect("next");
+        let next = next.split('"').next().expect("href").replace("&amp;", "&");
+        let (_, page) = get_text(&c, app.url(&next)).await;
+        assert!(page.contains("Mostrando 101–152 de 152 declaraciones") && !page.contains("id=\"next-page\""));
+        let csv = c.get(app.url("/statements.csv")).send().await.expect("csv").text().await.expect("text");
+        let mut reader = csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+        assert_eq!(reader.records().count(), 152);
+        let csv = c.get(app.url("/statements.csv?q=oficio")).send().await.expect("csv").text().await.expect("text");
+        let mut reader = csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+        assert_eq!(reader.records().count(), 1, "the search's rows only");
     }
 }
