@@ -950,3 +950,51 @@ err-before_time_in = Cannot be before the time in.
 draft-othertab = This draft changed in another tab. So as not to overwrite what was typed there, this tab is locked: reload it to continue with the latest version.
 draft-otheruser = Not sent: another person is now signed in on this browser, and the draft is someone else's. It stays on this device until that person signs in again.
 draft-sentolder = The earlier version was sent; what changed while it was being sent is kept as a new draft, to send as a correction.
+audit-who = Who
+audit-system = The system
+audit-someone = User no. { $id } (of another organization, or no longer with an account)
+audit-prev-hash = Fingerprint of the entry before
+audit-count =
+    { $count ->
+        [one] One entry
+       *[other] { $count } entries
+    }
+record-organization = Organization
+record-user = User
+record-facility = Center
+record-facility_note = Note on a center
+record-api_token = API key
+record-org_key = Encryption key
+record-access_attempt = Access attempt
+record-coalition = Coalition
+record-attachment = Attached file
+record-webhook = Notice to another system
+record-calendar_rule = Legal calendar day
+record-case = Case
+record-case_event = Case fact
+record-case_read = Read of a case's personal data
+record-case_document = Case document
+record-user_security = Account security
+record-org_settings = Organization settings
+record-statement = Statement
+record-claim = Claim
+record-detection_review = Review of a finding
+record-visit = Visit
+record-visit_read = Read of a visit's notes
+record-attempt_import = Imported file of attempts
+alerts-count =
+    { $count ->
+        [one] One alert
+       *[other] { $count } alerts
+    }
+alerts-all-read = Mark all as read
+alerts-all-read-done = Every alert is marked as read.
+alerts-what = Alert
+alerts-detail = Detail
+alerts-state = State
+alerts-read = Read
+alerts-unread = Unread
+facilities-search = Search by name, municipality or state
+facilities-access = Access (latest attempt you can see)
+facilities-last-attempt = { $outcome }, { $date }
+facilities-no-attempt = No attempts recorded

@@ -950,3 +950,51 @@ err-before_time_in = No puede ser anterior a la hora de entrada.
 draft-othertab = Este borrador cambió en otra pestaña. Para no pisar lo escrito allí, esta pestaña quedó bloqueada: recárgala para seguir con la versión más reciente.
 draft-otheruser = No enviado: en este navegador hay ahora otra sesión abierta, y el borrador es de otra persona. Se queda en este dispositivo hasta que esa persona vuelva a entrar.
 draft-sentolder = Se envió la versión anterior; lo que cambió mientras se enviaba quedó como un borrador nuevo, para enviarlo como corrección.
+audit-who = Quién
+audit-system = El sistema
+audit-someone = Persona usuaria n.º { $id } (de otra organización o ya sin cuenta)
+audit-prev-hash = Huella de la entrada anterior
+audit-count =
+    { $count ->
+        [one] Una entrada
+       *[other] { $count } entradas
+    }
+record-organization = Organización
+record-user = Persona usuaria
+record-facility = Centro
+record-facility_note = Nota de un centro
+record-api_token = Llave de la API
+record-org_key = Llave de cifrado
+record-access_attempt = Intento de acceso
+record-coalition = Coalición
+record-attachment = Archivo adjunto
+record-webhook = Aviso a otro sistema
+record-calendar_rule = Día del calendario legal
+record-case = Caso
+record-case_event = Hecho de un caso
+record-case_read = Lectura de datos personales de un caso
+record-case_document = Documento de un caso
+record-user_security = Seguridad de la cuenta
+record-org_settings = Ajustes de la organización
+record-statement = Declaración
+record-claim = Afirmación
+record-detection_review = Revisión de un hallazgo
+record-visit = Visita
+record-visit_read = Lectura de notas de una visita
+record-attempt_import = Archivo de intentos importado
+alerts-count =
+    { $count ->
+        [one] Una alerta
+       *[other] { $count } alertas
+    }
+alerts-all-read = Marcar todas como leídas
+alerts-all-read-done = Todas las alertas quedaron marcadas como leídas.
+alerts-what = Alerta
+alerts-detail = Detalle
+alerts-state = Estado
+alerts-read = Leída
+alerts-unread = Sin leer
+facilities-search = Buscar por nombre, municipio o estado
+facilities-access = Acceso (último intento que puedes ver)
+facilities-last-attempt = { $outcome }, { $date }
+facilities-no-attempt = Sin intentos registrados

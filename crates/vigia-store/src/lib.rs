@@ -74,6 +74,9 @@ impl Backend {
     }
 }
 
+/// The most alerts one read returns.
+pub const MAX_ALERTS: i64 = 100_000;
+
 /// Who does something: a user of an organization, or the system itself (CLI, demo).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Actor {
@@ -906,6 +909,8 @@ pub trait Store: Send + Sync {
     async fn history(&self, record_type: RecordType, record_id: i64, org_id: Option<i64>) -> Result<Vec<HistoryEntry>>;
     /// Audit entries, newest first; only an organization's own when `org_id` is given.
     async fn audit_entries(&self, org_id: Option<i64>, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>>;
+    /// How many audit entries `audit_entries` would page through (before `before_seq`, if set).
+    async fn count_audit_entries(&self, org_id: Option<i64>, before_seq: Option<i64>) -> Result<i64>;
     /// Recomputes the chain and checks current records against their last audited content.
     async fn verify_audit(&self) -> Result<VerifyReport>;
     /// The chain's head to publish, signed with the master key.

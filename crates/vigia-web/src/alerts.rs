@@ -21,6 +21,8 @@ use crate::AppState;
 pub fn routes() -> Routes {
     Routes::default()
         .get("/alerts", inbox)
+        .get("/alerts.csv", inbox_csv)
+        .post("/alerts/read-all", mark_all_read)
         .post("/alerts/{id}/read", mark_read)
         .get("/admin/webhooks", webhooks_page)
         .post("/admin/webhooks", webhook_create)
@@ -91,7 +93,7 @@ fn for_viewer(ctx: &Ctx, a: &Alert) -> bool {
 /// it (the payload was a copy of it).
 async fn readable(st: &AppState, ctx: &Ctx, org_id: i64) -> Result<Vec<Alert>, WebError> {
     let mut out = Vec::new();
-    for a in st.store.alerts(org_id, 200).await? {
+    for a in st.store.alerts(org_id, ALL_ALERTS).await? {
         if !for_viewer(ctx, &a) {
             continue;
         }
@@ -105,17 +107,85 @@ async fn readable(st: &AppState, ctx: &Ctx, org_id: i64) -> Result<Vec<Alert>, W
     Ok(out)
 }
 
+/// The most alerts the inbox reads (the store's own ceiling): far more than an
+/// organization gathers, so the inbox's count is every alert it may read.
+const ALL_ALERTS: i64 = vigia_store::MAX_ALERTS;
+
 #[derive(Template)]
 #[template(path = "alerts.html")]
 struct InboxPage {
     c: Chrome,
     alerts: Vec<AlertView>,
+    paging: crate::listing::Paging,
+    cursor_error: Option<String>,
+    unread: usize,
 }
 
-async fn inbox(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
+async fn inbox(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
     let user = ctx.require_user()?.clone();
-    let alerts = readable(&st, &ctx, user.org_id).await?.iter().map(|a| view(ctx.locale, a)).collect();
-    render(StatusCode::OK, &InboxPage { c: Chrome::new(&ctx, "/alerts"), alerts })
+    let l = ctx.locale;
+    let mut errs = ValidationErrors::new();
+    let after = crate::listing::after(&q, &mut errs);
+    let all = readable(&st, &ctx, user.org_id).await?;
+    let unread = all.iter().filter(|a| a.read_at.is_none()).count();
+    let slice = crate::listing::keyset(all, |a| (a.id, a.id), after, vigia_domain::paging::PAGE_ROWS);
+    let paging = crate::listing::Paging::new(
+        l,
+        "/alerts",
+        "/alerts.csv",
+        &q,
+        "alerts-count",
+        slice.total,
+        slice.remaining,
+        slice.rows.len(),
+        slice.next,
+    );
+    let page = InboxPage {
+        c: Chrome::new(&ctx, "/alerts").flash(q.contains_key("all_read").then(|| tr(l, "alerts-all-read-done"))),
+        alerts: slice.rows.iter().map(|a| view(l, a)).collect(),
+        paging,
+        cursor_error: errs.for_field("after").map(|e| field_error(l, e)),
+        unread,
+    };
+    render(if errs.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, &page)
+}
+
+/// Every alert the viewer may read, as CSV, newest first.
+async fn inbox_csv(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let l = ctx.locale;
+    let head =
+        ["field-id", "history-when", "alerts-what", "alerts-detail", "alerts-state"].iter().map(|k| tr(l, k)).collect();
+    let (read, unread) = (tr(l, "alerts-read"), tr(l, "alerts-unread"));
+    let rows = readable(&st, &ctx, user.org_id)
+        .await?
+        .iter()
+        .map(|a| {
+            let v = view(l, a);
+            vec![v.id.to_string(), v.when, v.title, v.detail, if v.unread { unread.clone() } else { read.clone() }]
+        })
+        .collect();
+    Ok(crate::listing::csv_of("vigia-alerts.csv", head, rows))
+}
+
+/// Marks every alert the viewer may read as read: one press instead of one per alert.
+async fn mark_all_read(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    FormBody::checked(&headers, &body, &ctx)?;
+    let now = now_micros();
+    for a in readable(&st, &ctx, user.org_id).await?.iter().filter(|a| a.read_at.is_none()) {
+        st.store.mark_alert_read(user.org_id, a.id, now).await?;
+    }
+    Ok(Redirect::to("/alerts?all_read=1").into_response())
 }
 
 async fn mark_read(

@@ -109,6 +109,16 @@ mod tests {
     }
 
     #[test]
+    fn every_record_kind_has_a_name_in_both_languages() {
+        for l in [Locale::Es, Locale::En] {
+            for r in vigia_domain::RecordType::ALL {
+                let key = format!("record-{}", r.as_str());
+                assert_ne!(tr(l, &key), key, "{l:?} {key}");
+            }
+        }
+    }
+
+    #[test]
     fn plurals_and_arguments_follow_the_language() {
         assert_eq!(tr_args(Locale::Es, "facilities-count", &[("count", "1".into())]), "1 centro");
         assert_eq!(tr_args(Locale::En, "facilities-count", &[("count", "3".into())]), "3 centers");

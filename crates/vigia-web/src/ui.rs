@@ -31,6 +31,7 @@ pub fn routes() -> Routes {
         .post("/logout", logout)
         .post("/lang", set_lang)
         .get("/facilities", facilities)
+        .get("/facilities.csv", facilities_csv)
         .post("/facilities", facility_create)
         .get("/facilities/new", facility_new)
         .get("/facilities/import", import_page)
@@ -41,6 +42,7 @@ pub fn routes() -> Routes {
         .get("/facilities/{id}/history", facility_history)
         .post("/facilities/{id}/notes", note_create)
         .get("/audit", audit)
+        .get("/audit.csv", audit_csv)
         .get("/clock", clock_page)
         .merge(crate::legal::routes())
         .merge(crate::analysis::routes())
@@ -195,6 +197,8 @@ struct FacilityRow {
     municipality: String,
     capacity: String,
     status: String,
+    /// The latest attempt's outcome code (for its colour) and, in words, what and when.
+    access: (&'static str, String),
 }
 
 fn kind_label(l: Locale, k: FacilityKind) -> String {
@@ -214,16 +218,33 @@ struct FacilitiesPage {
     c: Chrome,
     rows: Vec<FacilityRow>,
     count: String,
+    q: String,
+    csv: String,
     can_edit: bool,
 }
 
-async fn facilities(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
-    ctx.require(Permission::ReadFacilities)?;
+/// Every facility matching the search (name, municipality, state; accents and case
+/// ignored), in name order, with the latest access attempt the viewer may see.
+async fn facility_rows(st: &AppState, ctx: &Ctx, q: &str) -> Result<Vec<FacilityRow>, WebError> {
     let l = ctx.locale;
-    let list = st.store.list_facilities().await?;
+    let latest: HashMap<i64, vigia_domain::access::Attempt> = match &ctx.user {
+        Some(u) => st.store.latest_attempts(u.org_id, 1).await?.into_iter().map(|a| (a.draft.facility_id, a)).collect(),
+        None => HashMap::new(),
+    };
     let unknown = tr(l, "facility-unknown");
-    let rows = list
+    let mut list = st.store.list_facilities().await?;
+    list.sort_by(|a, b| a.draft.name.cmp(&b.draft.name).then(a.id.cmp(&b.id)));
+    Ok(list
         .iter()
+        .filter(|f| {
+            let hay = format!(
+                "{} {} {}",
+                f.draft.name,
+                f.draft.municipality.as_deref().unwrap_or(""),
+                f.state().map(|s| s.name).unwrap_or("")
+            );
+            vigia_domain::statement::matches(q, &hay)
+        })
         .map(|f| FacilityRow {
             id: f.id,
             name: f.draft.name.clone(),
@@ -232,15 +253,81 @@ async fn facilities(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) 
             municipality: f.draft.municipality.clone().unwrap_or_default(),
             capacity: f.draft.capacity.map(|c| c.to_string()).unwrap_or_else(|| unknown.clone()),
             status: status_label(l, f),
+            access: latest
+                .get(&f.id)
+                .map(|a| {
+                    (
+                        a.draft.outcome.as_str(),
+                        tr_args(
+                            l,
+                            "facilities-last-attempt",
+                            &[
+                                ("outcome", crate::kit::label(l, "outcome", a.draft.outcome.as_str())),
+                                ("date", {
+                                    let when = vigia_domain::format_local(a.draft.attempted_at, f.time_zone());
+                                    when.get(..10).unwrap_or(&when).to_string()
+                                }),
+                            ],
+                        ),
+                    )
+                })
+                .unwrap_or(("none", tr(l, "facilities-no-attempt"))),
         })
-        .collect();
+        .collect())
+}
+
+async fn facilities(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    ctx.require(Permission::ReadFacilities)?;
+    let l = ctx.locale;
+    let query = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
+    let rows = facility_rows(&st, &ctx, &query).await?;
     let page = FacilitiesPage {
         c: Chrome::new(&ctx, "/facilities"),
+        count: tr_args(l, "facilities-count", &[("count", rows.len().to_string())]),
+        csv: if query.is_empty() {
+            "/facilities.csv".into()
+        } else {
+            format!("/facilities.csv?{}", serde_urlencoded::to_string([("q", &query)]).unwrap_or_default())
+        },
         rows,
-        count: tr_args(l, "facilities-count", &[("count", list.len().to_string())]),
+        q: query,
         can_edit: ctx.can(Permission::EditFacilities),
     };
     render(StatusCode::OK, &page)
+}
+
+/// The facilities the search matches, as CSV, with the latest access attempt.
+async fn facilities_csv(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    ctx.require(Permission::ReadFacilities)?;
+    let l = ctx.locale;
+    let query = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
+    let head = [
+        "field-id",
+        "field-name",
+        "field-kind",
+        "field-state_code",
+        "field-municipality",
+        "field-capacity",
+        "field-status",
+        "facilities-access",
+    ]
+    .iter()
+    .map(|k| tr(l, k))
+    .collect();
+    let rows = facility_rows(&st, &ctx, &query)
+        .await?
+        .into_iter()
+        .map(|r| vec![r.id.to_string(), r.name, r.kind, r.state, r.municipality, r.capacity, r.status, r.access.1])
+        .collect();
+    Ok(crate::listing::csv_of("vigia-facilities.csv", head, rows))
 }
 
 /// The facility form, filled with `values` and showing `errors` next to their fields.
@@ -622,28 +709,115 @@ async fn facility_history(
 #[template(path = "audit.html")]
 struct AuditPage {
     c: Chrome,
-    entries: Vec<(i64, String, String, String, String)>,
+    entries: Vec<AuditRow>,
+    paging: crate::listing::Paging,
+    cursor_error: Option<String>,
 }
 
-async fn audit(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
-    let user = ctx.require(Permission::ReadAudit)?;
-    let l = ctx.locale;
-    let entries = st
+/// An audit entry in words: who (name and role, or the system), what, on which record.
+pub struct AuditRow {
+    pub seq: i64,
+    pub when: String,
+    pub who: String,
+    pub action: String,
+    pub record: String,
+    pub hash: String,
+}
+
+/// The people of the organization by id, as "Name (role)".
+async fn who_is_who(st: &AppState, l: Locale, org_id: i64) -> Result<HashMap<i64, String>, WebError> {
+    Ok(st
         .store
-        .audit_entries(Some(user.org_id), None, 200)
+        .list_users(Some(org_id))
         .await?
         .into_iter()
-        .map(|e| {
-            (
-                e.seq,
-                format_instant(e.at),
-                tr(l, &format!("action-{}", e.action)),
-                format!("{} #{}", e.record_type, e.record_id),
-                e.entry_hash.chars().take(16).collect::<String>(),
-            )
-        })
-        .collect();
-    render(StatusCode::OK, &AuditPage { c: Chrome::new(&ctx, "/audit"), entries })
+        .map(|u| (u.id, format!("{} ({})", u.display_name, tr(l, &format!("role-{}", u.role.as_str())))))
+        .collect())
+}
+
+fn audit_row(l: Locale, people: &HashMap<i64, String>, e: &vigia_domain::audit::AuditEntry) -> AuditRow {
+    AuditRow {
+        seq: e.seq,
+        when: format_instant(e.at),
+        who: match e.actor_user_id {
+            Some(id) => {
+                people.get(&id).cloned().unwrap_or_else(|| tr_args(l, "audit-someone", &[("id", id.to_string())]))
+            }
+            None => tr(l, "audit-system"),
+        },
+        action: tr(l, &format!("action-{}", e.action)),
+        record: format!("{} #{}", crate::kit::label(l, "record", &e.record_type), e.record_id),
+        hash: e.entry_hash.chars().take(16).collect(),
+    }
+}
+
+async fn audit(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let user = ctx.require(Permission::ReadAudit)?.clone();
+    let l = ctx.locale;
+    let mut errs = ValidationErrors::new();
+    let after = crate::listing::after(&q, &mut errs);
+    let before = after.map(|c| c.id);
+    let page_rows = vigia_domain::paging::PAGE_ROWS;
+    let mut list = st.store.audit_entries(Some(user.org_id), before, page_rows + 1).await?;
+    let more = list.len() as i64 > page_rows;
+    list.truncate(page_rows as usize);
+    let remaining = st.store.count_audit_entries(Some(user.org_id), before).await?;
+    let total = if before.is_some() { st.store.count_audit_entries(Some(user.org_id), None).await? } else { remaining };
+    let next = list.last().filter(|_| more).map(|e| vigia_domain::paging::Cursor::after(e.seq, e.seq));
+    let paging =
+        crate::listing::Paging::new(l, "/audit", "/audit.csv", &q, "audit-count", total, remaining, list.len(), next);
+    let people = who_is_who(&st, l, user.org_id).await?;
+    let entries = list.iter().map(|e| audit_row(l, &people, e)).collect();
+    let cursor_error = errs.for_field("after").map(|e| crate::i18n::field_error(l, e));
+    render(
+        if cursor_error.is_none() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
+        &AuditPage { c: Chrome::new(&ctx, "/audit"), entries, paging, cursor_error },
+    )
+}
+
+/// The organization's whole audit history as CSV, newest first, with the full hashes
+/// that link each entry to the one before (so the file can be checked against the chain).
+async fn audit_csv(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
+    let user = ctx.require(Permission::ReadAudit)?.clone();
+    let l = ctx.locale;
+    let people = who_is_who(&st, l, user.org_id).await?;
+    let head =
+        ["audit-seq", "history-when", "audit-who", "history-action", "audit-record", "history-hash", "audit-prev-hash"]
+            .iter()
+            .map(|k| tr(l, k))
+            .collect();
+    let org = user.org_id;
+    Ok(crate::listing::csv_download("vigia-audit.csv", head, move |after| {
+        let (st, people) = (st.clone(), people.clone());
+        async move {
+            let batch = 1000;
+            let list = st.store.audit_entries(Some(org), after.map(|c| c.id), batch).await?;
+            let next = list
+                .last()
+                .filter(|_| list.len() as i64 == batch)
+                .map(|e| vigia_domain::paging::Cursor::after(e.seq, e.seq));
+            let rows = list
+                .iter()
+                .map(|e| {
+                    let r = audit_row(l, &people, e);
+                    vec![
+                        r.seq.to_string(),
+                        r.when,
+                        r.who,
+                        r.action,
+                        r.record,
+                        e.entry_hash.clone(),
+                        e.prev_hash.clone(),
+                    ]
+                })
+                .collect();
+            Ok((rows, next))
+        }
+    }))
 }
 
 const FACILITY_IMPORT: ImportKind = ImportKind {

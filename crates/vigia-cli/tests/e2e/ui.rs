@@ -422,3 +422,90 @@ async fn agency_suspensions_entered_by_an_admin_move_the_deadlines() {
         assert!(app.store.verify_audit().await.expect("verify").ok());
     }
 }
+
+#[tokio::test]
+async fn audit_alerts_and_facilities_lists_count_everything_page_and_export() {
+    for app in crate::helpers::TestApp::all().await {
+        let (_, token) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+        let coord = app.user("coord@a.org", "org-a", Role::Coordinator).await;
+        let siglo = app.facility_in("Estación Migratoria Siglo XXI", "07").await;
+        let agujas = app.facility_in("Estancia Provisional Las Agujas", "09").await;
+        let org = app.org("org-a").await;
+        // 120 attempts, one by one: 120 entries in the organization's history.
+        let http = reqwest::Client::new();
+        for i in 0..120 {
+            let r = http
+                .post(app.url("/api/v1/access-attempts"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({"facility_id": siglo, "attempted_at": format!("2020-02-{:02}T{:02}:00", 1 + i / 24, i % 24),
+                    "purpose": "monitoring", "outcome": if i == 119 { "denied" } else { "granted" }}))
+                .send()
+                .await
+                .expect("post");
+            assert_eq!(r.status(), 201);
+        }
+        // 130 alerts in the inbox, half of them read.
+        for i in 0..130 {
+            let a = app
+                .store
+                .raise_alert(org, "episode", &format!("test-{i}"), None, &format!("{{\"refusals\": {i}, \"attempts\": 9, \"organizations\": 1, \"facilities\": [\"Siglo XXI\"], \"start\": \"2020-02-01\", \"end\": \"2020-02-07\"}}"))
+                .await
+                .expect("alert")
+                .expect("new");
+            if i % 2 == 0 {
+                app.store.mark_alert_read(org, a.id, 1).await.expect("read");
+            }
+        }
+        let c = app.login("coord@a.org").await;
+
+        let (s, page) = crate::helpers::get_text(&c, app.url("/audit")).await;
+        assert_eq!(s, 200);
+        let total = app.store.count_audit_entries(Some(org), None).await.expect("count");
+        assert!(total > 120, "{total}");
+        assert!(page.contains(&format!("Mostrando 1–100 de {total} entradas")), "the real total");
+        assert!(page.contains("Mario Monitor (monitoreo)") || page.contains("(monitoreo)"), "who, by name and role");
+        assert!(page.contains("Intento de acceso #"), "the record in words");
+        let csv = c.get(app.url("/audit.csv")).send().await.expect("csv").text().await.expect("text");
+        let mut reader = csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+        assert_eq!(rows.len() as i64, total, "every entry");
+        // Each row's previous hash is the next row's hash: the chain can be checked from the file.
+        // (The chain runs through every organization's entries: where two of this
+        // organization's entries are consecutive in it, they are linked.)
+        let seq = |r: &csv::StringRecord| r[0].parse::<i64>().expect("seq");
+        let linked: Vec<_> = rows.windows(2).filter(|w| seq(&w[0]) == seq(&w[1]) + 1).collect();
+        assert!(linked.len() >= 100 && linked.iter().all(|w| w[0][6] == w[1][5]), "a chain");
+
+        // The refusal among the attempts raised one more alert of its own.
+        let stored = app.store.alerts(org, 1000).await.expect("alerts");
+        let unread = stored.iter().filter(|a| a.read_at.is_none()).count();
+        assert_eq!((stored.len(), unread), (131, 66));
+        let (_, page) = crate::helpers::get_text(&c, app.url("/alerts")).await;
+        let count = page.split("id=\"list-count\">").nth(1).and_then(|p| p.split('<').next()).unwrap_or("");
+        assert!(count.contains("Mostrando 1–100 de") && page.contains("id=\"read-all\""), "{count}");
+        assert_eq!(count, "Mostrando 1–100 de 131 alertas");
+        let csv = c.get(app.url("/alerts.csv")).send().await.expect("csv").text().await.expect("text");
+        assert_eq!(csv.lines().count(), 132);
+        assert_eq!(csv.matches(",Sin leer").count(), 66);
+        let (_, page) = crate::helpers::get_text(&c, app.url("/alerts")).await;
+        let r = c
+            .post(app.url("/alerts/read-all"))
+            .form(&[("csrf", crate::helpers::csrf_of(&page))])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 303);
+        let unread = app.store.alerts(org, 1000).await.expect("alerts").iter().filter(|a| a.read_at.is_none()).count();
+        assert_eq!(unread, 0, "all read with one press");
+
+        let (_, page) = crate::helpers::get_text(&c, app.url("/facilities?q=siglo")).await;
+        assert!(page.contains("Estación Migratoria Siglo XXI") && !page.contains("Las Agujas"), "searched");
+        assert!(page.contains("Negado, 2020-02-05"), "the latest attempt, in words");
+        let (_, page) = crate::helpers::get_text(&c, app.url("/facilities?q=ciudad")).await;
+        assert!(page.contains("Las Agujas") && !page.contains("Siglo XXI"), "by state name, accents ignored");
+        let csv = c.get(app.url("/facilities.csv")).send().await.expect("csv").text().await.expect("text");
+        assert_eq!(csv.lines().count(), 3);
+        assert!(csv.contains("Sin intentos registrados"));
+        let _ = (agujas, coord);
+    }
+}

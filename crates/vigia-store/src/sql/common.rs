@@ -4648,7 +4648,7 @@ impl crate::Store for SqlStore {
              ORDER BY id DESC LIMIT $2",
         )
         .bind(org_id)
-        .bind(limit.clamp(1, 1000))
+        .bind(limit.clamp(1, crate::MAX_ALERTS))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(alert_from_row).collect()
@@ -4828,6 +4828,17 @@ impl crate::Store for SqlStore {
             self.imported_version(record_id, &mut entries).await?;
         }
         Ok(entries)
+    }
+
+    async fn count_audit_entries(&self, org_id: Option<i64>, before_seq: Option<i64>) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM audit_log WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR seq < $2)",
+        )
+        .bind(org_id)
+        .bind(before_seq)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>("n")?)
     }
 
     async fn audit_entries(&self, org_id: Option<i64>, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>> {
