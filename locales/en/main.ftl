@@ -998,3 +998,5 @@ facilities-search = Search by name, municipality or state
 facilities-access = Access (latest attempt you can see)
 facilities-last-attempt = { $outcome }, { $date }
 facilities-no-attempt = No attempts recorded
+table-region = Table; scrolls with the arrow keys
+table-scrolls = Swipe the table sideways to see every column.

@@ -998,3 +998,5 @@ facilities-search = Buscar por nombre, municipio o estado
 facilities-access = Acceso (último intento que puedes ver)
 facilities-last-attempt = { $outcome }, { $date }
 facilities-no-attempt = Sin intentos registrados
+table-region = Tabla; se desplaza con las flechas del teclado
+table-scrolls = Desliza la tabla hacia los lados para ver todas las columnas.

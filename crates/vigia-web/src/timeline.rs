@@ -169,7 +169,7 @@ fn svg(l: Locale, d: &Data, w: &Window) -> String {
     let lane_y: HashMap<&str, f64> =
         d.lanes.iter().enumerate().map(|(i, a)| (a.as_str(), 40.0 + LANE * i as f64 + LANE / 2.0)).collect();
     let mut out = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" width=\"100%\" role=\"img\" aria-labelledby=\"tl-title\" id=\"timeline-svg\">\
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" width=\"100%\" role=\"group\" aria-labelledby=\"tl-title\" id=\"timeline-svg\">\
          <title id=\"tl-title\">{}</title><rect x=\"0\" y=\"0\" width=\"{WIDTH}\" height=\"{height}\" fill=\"#ffffff\"/>",
         esc(&tr_args(l, "timeline-svg-title", &[("from", format_local(w.from, ZONE)), ("until", format_local(w.until, ZONE))]))
     );

@@ -905,3 +905,125 @@ async fn a_lawyer_reads_the_rules_on_a_phone_and_a_desktop_in_both_languages() {
         c.close().await.expect("close");
     }
 }
+
+/// axe-core (vendored from npm, see tests/vendor/axe-core/SOURCE.md), run inside a page:
+/// the serious and critical violations of WCAG 2.0–2.2 A/AA and best practice, each as
+/// "rule: help (first elements)".
+async fn axe_violations(c: &Client) -> Vec<String> {
+    const AXE: &str = include_str!("../vendor/axe-core/axe.min.js");
+    c.execute(AXE, vec![]).await.expect("axe loads");
+    let out = c
+        .execute_async(
+            "var done = arguments[arguments.length - 1];
+             axe.run(document, {resultTypes: ['violations']}).then(function (r) {
+               done(r.violations.filter(function (v) { return v.impact === 'serious' || v.impact === 'critical'; })
+                 .map(function (v) {
+                   return v.id + ': ' + v.help + ' (' + v.nodes.slice(0, 3).map(function (n) { return n.target.join(' '); }).join(' | ') + ')';
+                 }));
+             }, function (e) { done(['axe failed: ' + e]); });",
+            vec![],
+        )
+        .await
+        .expect("axe runs");
+    out.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn every_page_has_no_serious_accessibility_violation_on_a_phone_or_a_desktop_in_every_role() {
+    let Some((_driver, c)) = browser(1280, 900).await else { return };
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    vigia_cli::demo::seed(&app.store).await.expect("demo data");
+    let coord = app.store.user_by_email("coordinacion@defensoria.example").await.expect("user").expect("user").0;
+    let org = coord.org_id;
+    let facility = app.store.list_facilities().await.expect("facilities")[0].id;
+    let filter = vigia_domain::access::AttemptFilter { limit: 1, ..Default::default() };
+    let attempt = app.store.list_attempts(org, &filter).await.expect("attempts")[0].id;
+    let visit = app.store.visits(org, None).await.expect("visits").first().map(|v| v.id).unwrap_or(1);
+    let statement = app.store.statements().await.expect("statements").first().map(|s| s.id).unwrap_or(1);
+    let case =
+        app.store.cases_with_facts(Some(&[org]), false).await.expect("cases").first().map(|c| c.case.id).unwrap_or(1);
+    let common = vec![
+        "/facilities".to_string(),
+        format!("/facilities/{facility}"),
+        "/access".into(),
+        format!("/access/{attempt}"),
+        "/analysis".into(),
+        "/statements".into(),
+        format!("/statements/{statement}"),
+        "/statements/timeline".into(),
+        "/contradictions".into(),
+        "/alerts".into(),
+        "/legal".into(),
+        "/account".into(),
+        "/no-such-page".into(),
+    ];
+    let roles: Vec<(&str, Vec<String>)> = vec![
+        (
+            "coordinacion@defensoria.example",
+            ["/audit", "/visits", "/admin/users", "/admin/webhooks", "/admin/calendars"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+        (
+            "abogada@defensoria.example",
+            vec![
+                "/cases".into(),
+                format!("/cases/{case}"),
+                "/cases/new".into(),
+                "/cases/report".into(),
+                "/today".into(),
+                "/clock".into(),
+            ],
+        ),
+        (
+            "monitoreo@defensoria.example",
+            vec!["/access/new".into(), "/visits/new".into(), format!("/visits/{visit}"), "/facilities/new".into()],
+        ),
+        ("analisis@defensoria.example", vec!["/analysis".into(), "/statements".into()]),
+    ];
+    let mut found = Vec::new();
+    let mut pages = 0;
+    for (email, own) in &roles {
+        c.delete_all_cookies().await.expect("cookies");
+        c.set_window_size(1280, 900).await.expect("size");
+        c.goto(&app.url("/login")).await.expect("goto");
+        wait_for(&c, "#email").await;
+        fill(&c, "#email", email).await;
+        fill(&c, "#password", vigia_cli::demo::PASSWORD).await;
+        click(&c, "button[type=submit]:not(.link)").await;
+        wait_for(&c, "main h1").await;
+        let paths: Vec<&String> = if *email == "coordinacion@defensoria.example" {
+            common.iter().chain(own).collect()
+        } else {
+            own.iter().collect()
+        };
+        for (w, h) in [(1280, 900), (412, 915)] {
+            c.set_window_size(w, h).await.expect("size");
+            for path in &paths {
+                c.goto(&app.url(path)).await.expect("goto");
+                wait_for(&c, "main").await;
+                pages += 1;
+                for v in axe_violations(&c).await {
+                    found.push(format!("{email} {path} @{w}px: {v}"));
+                }
+            }
+        }
+    }
+    // And signed out: the sign-in page and the public rules.
+    c.delete_all_cookies().await.expect("cookies");
+    for (w, h) in [(1280, 900), (412, 915)] {
+        c.set_window_size(w, h).await.expect("size");
+        for path in ["/login", "/legal"] {
+            c.goto(&app.url(path)).await.expect("goto");
+            wait_for(&c, "main").await;
+            pages += 1;
+            for v in axe_violations(&c).await {
+                found.push(format!("anonymous {path} @{w}px: {v}"));
+            }
+        }
+    }
+    eprintln!("axe-core ran on {pages} page views");
+    assert!(found.is_empty(), "{} serious or critical violations:\n{}", found.len(), found.join("\n"));
+    c.close().await.expect("close");
+}
