@@ -140,12 +140,12 @@ async fn account_view(st: &AppState, ctx: &Ctx, user: &User, flash: Option<Strin
         .map(|s| SessionView {
             current: s.id == current,
             id: s.id,
-            created: format_instant(s.created_at),
-            last_seen: format_instant(s.last_seen_at),
+            created: crate::kit::when(s.created_at),
+            last_seen: crate::kit::when(s.last_seen_at),
         })
         .collect();
     let now = now_micros();
-    let when = |t: Option<i64>| t.map(format_instant).unwrap_or_else(|| "—".into());
+    let when = |t: Option<i64>| t.map(crate::kit::when).unwrap_or_else(|| "—".into());
     let tokens = st
         .store
         .api_tokens(user.id)

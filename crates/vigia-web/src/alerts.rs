@@ -79,7 +79,7 @@ fn view(l: Locale, a: &Alert) -> AlertView {
             a.attempt_id.map(|id| format!("/access/{id}")),
         )
     };
-    AlertView { id: a.id, when: format_instant(a.created_at), title, detail, link, unread: a.read_at.is_none() }
+    AlertView { id: a.id, when: crate::kit::when(a.created_at), title, detail, link, unread: a.read_at.is_none() }
 }
 
 /// Case reminders only reach roles that may see cases.
@@ -257,7 +257,7 @@ async fn webhooks_view(
                 tr(ctx.locale, &format!("delivery-{}", d.status)),
                 d.attempts,
                 d.last_status.map(|s| s.to_string()).or(d.last_error).unwrap_or_default(),
-                format_instant(d.delivered_at.unwrap_or(d.next_attempt_at)),
+                crate::kit::when(d.delivered_at.unwrap_or(d.next_attempt_at)),
             )
         })
         .collect();

@@ -15,7 +15,7 @@ use axum::response::{Html, IntoResponse, Response};
 use std::collections::HashMap;
 use vigia_domain::account::{Locale, Permission};
 use vigia_domain::import::RowError;
-use vigia_domain::{format_instant, ValidationErrors};
+use vigia_domain::ValidationErrors;
 
 pub(crate) type PageResult = Result<Response, PageError>;
 /// What every page's frame needs.
@@ -315,7 +315,7 @@ pub(crate) fn show_json(l: Locale, names: &IdNames, field: &str, v: &serde_json:
         serde_json::Value::Null => "—".into(),
         serde_json::Value::String(s) => choice(s),
         serde_json::Value::Number(n) if field.ends_with("_at") => {
-            n.as_i64().map_or_else(|| n.to_string(), format_instant)
+            n.as_i64().map_or_else(|| n.to_string(), when)
         }
         serde_json::Value::Number(n) if id_kind(field).is_some() => {
             n.as_i64().and_then(|id| names.name(field, id)).unwrap_or_else(|| n.to_string())
@@ -425,7 +425,7 @@ pub async fn version_views(
         }
         out.push(VersionView {
             action: tr(l, &format!("action-{}", e.action)),
-            when: format_instant(e.at),
+            when: when(e.at),
             who: e.actor_name.clone().unwrap_or_else(|| tr(l, "history-system")),
             hash: e.entry_hash.clone(),
             changes,
@@ -562,6 +562,12 @@ pub struct FileRow {
 }
 
 /// The civil date now in Mexico City, the zone legal deadlines are counted in.
+/// An instant as people read it: the civil time where the law counts (Mexico City),
+/// with its abbreviation, e.g. `2020-01-28 11:05 CST`. JSON keeps UTC.
+pub fn when(at: vigia_domain::Micros) -> String {
+    vigia_domain::format_local(at, vigia_domain::geo::LEGAL_TIME_ZONE)
+}
+
 pub fn today() -> jiff::civil::Date {
     let tz = jiff::tz::TimeZone::get(vigia_domain::geo::LEGAL_TIME_ZONE).unwrap_or(jiff::tz::TimeZone::UTC);
     jiff::Timestamp::now().to_zoned_datetime(tz).date()

@@ -11,7 +11,7 @@ use axum::Extension;
 use vigia_domain::account::{Locale, Permission};
 use vigia_domain::facility::{self, Facility, FacilityKind};
 use vigia_domain::input::RawInput;
-use vigia_domain::{format_instant, geo, note, RecordType, ValidationErrors};
+use vigia_domain::{geo, note, RecordType, ValidationErrors};
 
 use crate::auth::{self, set_cookie, Ctx, Login, Via, LANG_COOKIE};
 use crate::error::WebError;
@@ -738,7 +738,7 @@ async fn who_is_who(st: &AppState, l: Locale, org_id: i64) -> Result<HashMap<i64
 fn audit_row(l: Locale, people: &HashMap<i64, String>, e: &vigia_domain::audit::AuditEntry) -> AuditRow {
     AuditRow {
         seq: e.seq,
-        when: format_instant(e.at),
+        when: crate::kit::when(e.at),
         who: match e.actor_user_id {
             Some(id) => {
                 people.get(&id).cloned().unwrap_or_else(|| tr_args(l, "audit-someone", &[("id", id.to_string())]))

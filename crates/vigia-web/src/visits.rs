@@ -593,7 +593,7 @@ async fn visit_rows(
                 flags.join("; "),
                 v.draft.findings.len().to_string(),
                 v.draft.corrects.map(|c| c.to_string()).unwrap_or_default(),
-                format_instant(v.created_at),
+                crate::kit::when(v.created_at),
             ];
             ((crate::listing::date_key(v.draft.on), v.id), row, csv)
         })
@@ -709,7 +709,7 @@ async fn show_page(
         && v.has_notes
         && ctx.deliberate_read(&headers);
     let notes = if reveal { st.store.read_visit_notes(&ctx.actor(), v.org_id, v.id).await? } else { None };
-    let sent = |x: &Visit| (x.id, format_instant(x.created_at));
+    let sent = |x: &Visit| (x.id, crate::kit::when(x.created_at));
     let corrects = match v.draft.corrects {
         Some(first) => st.store.visit(v.org_id, first).await?.as_ref().map(sent),
         None => None,

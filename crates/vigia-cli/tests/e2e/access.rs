@@ -613,12 +613,12 @@ async fn a_monitor_uploads_a_spreadsheet_of_attempts() {
     let (status, history) = get_text(&c, app.url("/access/1/history")).await;
     assert_eq!(status, 200);
     assert!(history.contains("importado de un archivo") && history.contains(&entry.entry_hash), "{history}");
-    // Values read as people write them: a UTC time, choices in Spanish, the center and
-    // the organization by name.
+    // Values read as people write them: the civil time with its zone, choices in Spanish,
+    // the center and the organization by name.
     let center =
         format!("<span class=\"field\">Centro</span>: <ins>Estación Migratoria Tenosique (#{tenosique})</ins>");
     let org = format!("<span class=\"field\">Organización</span>: <ins>Org org-a (#{})</ins>", mon.org_id);
-    for shown in ["2020-01-21T16:00:00Z", "Negado", "Humanitario", "Sin teléfonos, Revisión corporal", &center, &org]
+    for shown in ["2020-01-21 10:00 CST", "Negado", "Humanitario", "Sin teléfonos, Revisión corporal", &center, &org]
     {
         assert!(history.contains(shown), "{shown} in {history}");
     }

@@ -722,14 +722,15 @@ async fn a_draft_queued_on_a_shared_phone_goes_out_only_as_its_author() {
     c.goto(&app.url("/visits/new")).await.expect("goto");
     wait_h1(&c, "Registrar una visita").await;
     let mut sent = Vec::new();
-    for _ in 0..50 {
+    for _ in 0..150 {
         sent = app.store.visits(a, None).await.expect("visits");
         if !sent.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(sent.len(), 1, "sent once, by its author");
+    let said = text_of(&c, "#draft-status").await;
+    assert_eq!(sent.len(), 1, "sent once, by its author (the page says {said:?})");
     assert!(sent[0].has_notes);
     // What was sent no longer sits in the browser's storage.
     let stored = c.execute("return localStorage.getItem('vigia-visit-drafts') || '';", vec![]).await.expect("js");
