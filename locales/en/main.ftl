@@ -1000,3 +1000,9 @@ facilities-last-attempt = { $outcome }, { $date }
 facilities-no-attempt = No attempts recorded
 table-region = Table; scrolls with the arrow keys
 table-scrolls = Swipe the table sideways to see every column.
+deadline-overdue-by-days =
+    { $days ->
+        [one] overdue by 1 calendar day
+       *[other] overdue by { $days } calendar days
+    }
+deadline-due-today = due today

@@ -1000,3 +1000,9 @@ facilities-last-attempt = { $outcome }, { $date }
 facilities-no-attempt = Sin intentos registrados
 table-region = Tabla; se desplaza con las flechas del teclado
 table-scrolls = Desliza la tabla hacia los lados para ver todas las columnas.
+deadline-overdue-by-days =
+    { $days ->
+        [one] vencido hace 1 día natural
+       *[other] vencido hace { $days } días naturales
+    }
+deadline-due-today = vence hoy

@@ -1155,11 +1155,7 @@ async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) -> PageResult
                 },
                 status_code: d.status.as_str(),
                 status: label(l, "deadline", d.status.as_str()),
-                left: match (left, d.rule.calendar()) {
-                    (Some(n), Some(_)) => tr_args(l, "deadline-working-days-left", &[("days", n.to_string())]),
-                    (Some(n), None) => tr_args(l, "deadline-days-left", &[("days", n.to_string())]),
-                    _ => String::new(),
-                },
+                left: left_words(l, left, d.rule.calendar().is_some()),
             }
         })
         .collect();
@@ -1422,21 +1418,37 @@ async fn case_rows(st: &AppState, ctx: &Ctx, org_id: i64, all: bool) -> Result<V
     let mut rows = Vec::new();
     for cf in &st.store.cases_with_facts(Some(&[org_id]), !all).await? {
         let a = assess(cf, &cals, today)?;
+        // The next deadline still to come, as Hoy lists it; one already passed is a flag.
         let next = a
             .deadlines
             .iter()
-            .filter(|d| d.status.is_running() && d.due.is_some())
+            .filter(|d| d.status == Status::Pending && d.due.is_some())
             .min_by_key(|d| d.due)
             .map(|d| {
-                format!("{} · {}", label(l, "rule", d.rule.as_str()), d.due.map(|x| x.to_string()).unwrap_or_default())
+                let left = deadline::working_days_left(d, &cals, today).ok().flatten();
+                format!(
+                    "{} · {} ({})",
+                    label(l, "rule", d.rule.as_str()),
+                    d.due.map(|x| x.to_string()).unwrap_or_default(),
+                    left_words(l, left, d.rule.calendar().is_some())
+                )
             })
             .unwrap_or_default();
         let mut flags: Vec<String> = a
-            .violations
+            .deadlines
             .iter()
-            .filter(|v| v.ongoing && v.kind != deadline::ViolationKind::HeldPast36Hours)
-            .map(|v| label(l, "violation", v.kind.as_str()))
+            .filter(|d| d.status == Status::Overdue)
+            .map(|d| {
+                let left = deadline::working_days_left(d, &cals, today).ok().flatten();
+                format!("{}: {}", label(l, "rule", d.rule.as_str()), left_words(l, left, d.rule.calendar().is_some()))
+            })
             .collect();
+        flags.extend(
+            a.violations
+                .iter()
+                .filter(|v| v.ongoing && v.kind != deadline::ViolationKind::HeldPast36Hours)
+                .map(|v| label(l, "violation", v.kind.as_str())),
+        );
         flags.dedup();
         let f = &cf.case.fields;
         rows.push((
@@ -1454,6 +1466,20 @@ async fn case_rows(st: &AppState, ctx: &Ctx, org_id: i64, all: bool) -> Result<V
         ));
     }
     Ok(rows)
+}
+
+/// Days left on a running deadline in words: "quedan 3 días hábiles", "vence hoy",
+/// "vencido hace 5 días hábiles" (never "quedan -5").
+fn left_words(l: Locale, left: Option<i64>, working: bool) -> String {
+    let Some(n) = left else { return String::new() };
+    let days = [("days", n.abs().to_string())];
+    match (n.cmp(&0), working) {
+        (std::cmp::Ordering::Less, true) => tr_args(l, "today-overdue-by", &days),
+        (std::cmp::Ordering::Less, false) => tr_args(l, "deadline-overdue-by-days", &days),
+        (std::cmp::Ordering::Equal, _) => tr(l, "deadline-due-today"),
+        (std::cmp::Ordering::Greater, true) => tr_args(l, "deadline-working-days-left", &days),
+        (std::cmp::Ordering::Greater, false) => tr_args(l, "deadline-days-left", &days),
+    }
 }
 
 async fn list_page(

@@ -314,9 +314,7 @@ pub(crate) fn show_json(l: Locale, names: &IdNames, field: &str, v: &serde_json:
     match v {
         serde_json::Value::Null => "—".into(),
         serde_json::Value::String(s) => choice(s),
-        serde_json::Value::Number(n) if field.ends_with("_at") => {
-            n.as_i64().map_or_else(|| n.to_string(), when)
-        }
+        serde_json::Value::Number(n) if field.ends_with("_at") => n.as_i64().map_or_else(|| n.to_string(), when),
         serde_json::Value::Number(n) if id_kind(field).is_some() => {
             n.as_i64().and_then(|id| names.name(field, id)).unwrap_or_else(|| n.to_string())
         }

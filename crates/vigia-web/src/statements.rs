@@ -460,7 +460,13 @@ async fn statement_rows(
                 claims: s
                     .claims
                     .iter()
-                    .map(|c| format!("{} · {}", c.draft.topic, label(l, "position", c.draft.position.as_str())))
+                    .map(|c| {
+                        format!(
+                            "{} · {}",
+                            label(l, "topic", &c.draft.topic),
+                            label(l, "position", c.draft.position.as_str())
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("; "),
             };

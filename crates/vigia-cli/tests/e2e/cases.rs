@@ -85,6 +85,13 @@ async fn deadlines_and_violations_follow_the_events_whatever_order_they_arrive_i
         assert!(overdue.contains(&"detention_max"), "{t}");
         assert_eq!(t["held_past_limit"][0]["case_id"], id);
         assert_eq!(t["children_detained"][0]["case_id"], id);
+        // The pages say it in words: overdue by so many working days, never "-n left".
+        let page = app.login("abogada@a.org").await;
+        let (_, shown) = crate::helpers::get_text(&page, app.url(&format!("/cases/{id}"))).await;
+        assert!(shown.contains("vencido hace ") && !shown.contains("quedan -"), "case page");
+        let (_, list) = crate::helpers::get_text(&page, app.url("/cases")).await;
+        assert!(list.contains("Límite de detención: vencido hace "), "the list flags it, in words");
+        assert!(!list.contains("quedan -"), "list");
 
         // A release ends the detention: the limit was missed, nothing is ongoing.
         let (s, rel) = post(&http, events.clone(), &token, &json!({"kind": "released", "on": "2020-02-10"})).await;
