@@ -1006,3 +1006,7 @@ deadline-overdue-by-days =
        *[other] overdue by { $days } calendar days
     }
 deadline-due-today = due today
+statements-facets = Narrow by authority, topic or year
+statements-facet-authority = Authority
+statements-facet-topic = Topic
+statements-facet-year = Year

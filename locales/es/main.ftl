@@ -1006,3 +1006,7 @@ deadline-overdue-by-days =
        *[other] vencido hace { $days } días naturales
     }
 deadline-due-today = vence hoy
+statements-facets = Filtrar por autoridad, tema o año
+statements-facet-authority = Autoridad
+statements-facet-topic = Tema
+statements-facet-year = Año

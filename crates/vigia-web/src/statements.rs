@@ -73,26 +73,108 @@ fn statement_json(s: &Statement) -> serde_json::Value {
     })
 }
 
-/// Statements matching a search (every word, by stem, ignoring accents and case), in
-/// the original text or its translation.
+/// What a statement is searched by: its words and translation, who said it, and, in
+/// both languages, the authority, the channel and each claim's topic and position, so
+/// "acceso" finds the statements about access whatever words they used.
+fn searchable(s: &Statement) -> String {
+    let mut hay = format!(
+        "{} {} {} {} {}",
+        s.draft.text,
+        s.draft.translation.as_deref().unwrap_or(""),
+        s.draft.speaker.as_deref().unwrap_or(""),
+        s.draft.speaker_position.as_deref().unwrap_or(""),
+        s.draft.authority
+    );
+    for l in [Locale::Es, Locale::En] {
+        for part in std::iter::once(label(l, "authority", &s.draft.authority))
+            .chain(std::iter::once(label(l, "channel", s.draft.channel.as_str())))
+            .chain(
+                s.claims
+                    .iter()
+                    .flat_map(|c| [label(l, "topic", &c.draft.topic), label(l, "position", c.draft.position.as_str())]),
+            )
+        {
+            hay.push(' ');
+            hay.push_str(&part);
+        }
+    }
+    hay
+}
+
+/// Statements matching a search (every word, by stem, ignoring accents and case).
 async fn search(st: &AppState, q: Option<&str>) -> Result<Vec<Statement>, WebError> {
     let all = st.store.statements().await?;
     Ok(match q.map(str::trim).filter(|q| !q.is_empty()) {
         None => all,
-        Some(q) => all
-            .into_iter()
-            .filter(|s| {
-                let hay = format!(
-                    "{} {} {} {}",
-                    s.draft.text,
-                    s.draft.translation.as_deref().unwrap_or(""),
-                    s.draft.speaker.as_deref().unwrap_or(""),
-                    s.draft.authority
-                );
-                statement::matches(q, &hay)
-            })
-            .collect(),
+        Some(q) => all.into_iter().filter(|s| statement::matches(q, &searchable(s))).collect(),
     })
+}
+
+/// Whether a word is one the query finds (by the same stems as the search).
+fn is_hit(word: &str, wanted: &std::collections::BTreeSet<String>) -> bool {
+    statement::search_terms(word).first().is_some_and(|w| wanted.contains(w))
+}
+
+/// `text` as HTML, escaped, with the words the query finds in `<mark>`.
+pub fn highlight(text: &str, query: &str) -> String {
+    let wanted: std::collections::BTreeSet<String> = statement::search_terms(query).into_iter().collect();
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.is_empty() {
+            return;
+        }
+        if is_hit(word, &wanted) {
+            out.push_str("<mark>");
+            out.push_str(&crate::kit::esc(word));
+            out.push_str("</mark>");
+        } else {
+            out.push_str(&crate::kit::esc(word));
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push_str(&crate::kit::esc(c.encode_utf8(&mut [0; 4])));
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// Up to `n` characters of `text`: its start, or, when the first word the query finds
+/// lies further in, a window around that word.
+fn excerpt(text: &str, query: &str, n: usize) -> String {
+    let wanted: std::collections::BTreeSet<String> = statement::search_terms(query).into_iter().collect();
+    let chars: Vec<char> = text.chars().collect();
+    let mut start = 0;
+    let mut i = 0;
+    while !wanted.is_empty() && i < chars.len() {
+        if !chars[i].is_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let j = (i..chars.len()).find(|k| !chars[*k].is_alphanumeric()).unwrap_or(chars.len());
+        if is_hit(&chars[i..j].iter().collect::<String>(), &wanted) {
+            if j > n {
+                start = i.saturating_sub(n / 3);
+            }
+            break;
+        }
+        i = j;
+    }
+    let end = (start + n).min(chars.len());
+    let mut out: String = chars[start..end].iter().collect();
+    if start > 0 {
+        out.insert(0, '…');
+    }
+    if end < chars.len() {
+        out.push('…');
+    }
+    out
 }
 
 /// What contradictions are found from: every statement, the refusals the viewer may
@@ -426,8 +508,10 @@ pub struct StatementRow {
     pub when: String,
     pub authority: String,
     pub channel: String,
-    pub excerpt: String,
+    /// The words, around the first hit, with the hits marked (HTML, escaped).
+    pub excerpt_html: String,
     pub claims: String,
+    pub claims_html: String,
 }
 
 #[derive(Template)]
@@ -439,24 +523,114 @@ struct ListPage {
     cursor_error: Option<String>,
     can_record: bool,
     rows: Vec<StatementRow>,
+    facets: Vec<FacetView>,
+    /// The facets chosen, kept when the words searched change.
+    chosen: Vec<(&'static str, String)>,
 }
 
 /// Statements matching the search, as the list shows them, with their sort key.
+/// The facets a search can be narrowed by: authority, claim topic, year.
+const FACETS: [&str; 3] = ["authority", "topic", "year"];
+
+fn year_of(s: &Statement) -> String {
+    format_local(s.draft.published_at, ZONE).chars().take(4).collect()
+}
+
+fn in_facet(s: &Statement, facet: &str, value: &str) -> bool {
+    match facet {
+        "authority" => s.draft.authority == value,
+        "topic" => s.claims.iter().any(|c| c.draft.topic == value),
+        _ => year_of(s) == value,
+    }
+}
+
+/// Each facet's values among `found`, in words, with how many statements have them and
+/// the link that narrows the list to them (or widens it again when chosen).
+fn facets(l: Locale, found: &[Statement], q: &HashMap<String, String>) -> Vec<FacetView> {
+    FACETS
+        .iter()
+        .map(|facet| {
+            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+            for s in found {
+                let values: Vec<String> = match *facet {
+                    "authority" => vec![s.draft.authority.clone()],
+                    "topic" => {
+                        let mut t: Vec<String> = s.claims.iter().map(|c| c.draft.topic.clone()).collect();
+                        t.sort();
+                        t.dedup();
+                        t
+                    }
+                    _ => vec![year_of(s)],
+                };
+                for v in values {
+                    *counts.entry(v).or_default() += 1;
+                }
+            }
+            let chosen = q.get(*facet).cloned().unwrap_or_default();
+            let values = counts
+                .into_iter()
+                .map(|(v, n)| {
+                    let on = v == chosen;
+                    let mut pairs: Vec<(String, String)> = q
+                        .iter()
+                        .filter(|(k, _)| k.as_str() != *facet && k.as_str() != "after")
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    if !on {
+                        pairs.push((facet.to_string(), v.clone()));
+                    }
+                    pairs.sort();
+                    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+                    let name = match *facet {
+                        "authority" => label(l, "authority", &v),
+                        "topic" => label(l, "topic", &v),
+                        _ => v.clone(),
+                    };
+                    FacetValue {
+                        name,
+                        count: n,
+                        on,
+                        href: if query.is_empty() { "/statements".into() } else { format!("/statements?{query}") },
+                    }
+                })
+                .collect();
+            FacetView { label: tr(l, &format!("statements-facet-{facet}")), values }
+        })
+        .collect()
+}
+
+pub struct FacetView {
+    pub label: String,
+    pub values: Vec<FacetValue>,
+}
+
+pub struct FacetValue {
+    pub name: String,
+    pub count: usize,
+    pub on: bool,
+    pub href: String,
+}
+
+/// The statements the search and the chosen facets find, as the list shows them, and
+/// the facets of the search.
 async fn statement_rows(
     st: &AppState,
     l: Locale,
-    query: &str,
-) -> Result<Vec<((i64, i64), StatementRow, Statement)>, WebError> {
-    Ok(search(st, Some(query))
-        .await?
+    q: &HashMap<String, String>,
+) -> Result<(Vec<((i64, i64), StatementRow, Statement)>, Vec<FacetView>), WebError> {
+    let query = q.get("q").map(String::as_str).unwrap_or("");
+    let found = search(st, Some(query)).await?;
+    let facet_views = facets(l, &found, q);
+    let rows = found
         .into_iter()
+        .filter(|s| FACETS.iter().all(|f| q.get(*f).filter(|v| !v.is_empty()).is_none_or(|v| in_facet(s, f, v))))
         .map(|s| {
             let row = StatementRow {
                 id: s.id,
                 when: format_local(s.draft.published_at, ZONE),
                 authority: label(l, "authority", &s.draft.authority),
                 channel: label(l, "channel", s.draft.channel.as_str()),
-                excerpt: s.draft.text.chars().take(180).collect(),
+                excerpt_html: highlight(&excerpt(&s.draft.text, query, 180), query),
                 claims: s
                     .claims
                     .iter()
@@ -469,10 +643,13 @@ async fn statement_rows(
                     })
                     .collect::<Vec<_>>()
                     .join("; "),
+                claims_html: String::new(),
             };
+            let row = StatementRow { claims_html: highlight(&row.claims, query), ..row };
             ((s.draft.published_at, s.id), row, s)
         })
-        .collect())
+        .collect();
+    Ok((rows, facet_views))
 }
 
 async fn list_page(
@@ -485,7 +662,7 @@ async fn list_page(
     let query = q.get("q").cloned().unwrap_or_default();
     let mut errs = ValidationErrors::new();
     let after = crate::listing::after(&q, &mut errs);
-    let all = statement_rows(&st, l, &query).await?;
+    let (all, facets) = statement_rows(&st, l, &q).await?;
     let slice = crate::listing::keyset(all, |(k, _, _)| *k, after, vigia_domain::paging::PAGE_ROWS);
     let paging = crate::listing::Paging::new(
         l,
@@ -505,6 +682,8 @@ async fn list_page(
         cursor_error: errs.for_field("after").map(|e| crate::i18n::field_error(l, e)),
         can_record: ctx.can(Permission::RecordStatements),
         rows: slice.rows.into_iter().map(|(_, r, _)| r).collect(),
+        facets,
+        chosen: FACETS.iter().filter_map(|f| q.get(*f).filter(|v| !v.is_empty()).map(|v| (*f, v.clone()))).collect(),
     };
     render(if errs.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, &page)
 }
@@ -518,8 +697,7 @@ async fn csv_page(
 ) -> PageResult {
     ctx.require_user()?;
     let l = ctx.locale;
-    let query = q.get("q").cloned().unwrap_or_default();
-    let mut all = statement_rows(&st, l, &query).await?;
+    let (mut all, _) = statement_rows(&st, l, &q).await?;
     all.sort_by_key(|(k, _, _)| std::cmp::Reverse(*k));
     let head = [
         "field-id",
@@ -946,5 +1124,23 @@ async fn review_page(
         // The reason is required: say so on the page.
         Err(WebError::Invalid(_)) => Ok(Redirect::to("/contradictions?error=1").into_response()),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hits_are_marked_by_stem_and_everything_else_is_escaped() {
+        let html = super::highlight("Se suspendió el ACCESO <b>hoy</b> & mañana", "acceso suspensión");
+        assert_eq!(html, "Se <mark>suspendió</mark> el <mark>ACCESO</mark> &lt;b&gt;hoy&lt;/b&gt; &amp; mañana");
+        assert_eq!(super::highlight("<script>", ""), "&lt;script&gt;");
+    }
+
+    #[test]
+    fn an_excerpt_shows_the_first_hit_even_far_in() {
+        let text = format!("{} el acceso fue negado", "palabra ".repeat(60));
+        let e = super::excerpt(&text, "acceso", 80);
+        assert!(e.starts_with('…') && e.contains("acceso"), "{e}");
+        assert_eq!(super::excerpt("corto", "acceso", 80), "corto");
     }
 }

@@ -509,3 +509,58 @@ async fn audit_alerts_and_facilities_lists_count_everything_page_and_export() {
         let _ = (agujas, coord);
     }
 }
+
+#[tokio::test]
+async fn acceso_finds_the_demo_statements_about_access_and_facets_narrow_them() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    vigia_cli::demo::seed(&app.store).await.expect("demo");
+    let c = app.browser();
+    let page = get_text(&c, app.url("/login")).await.1;
+    let r = c
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("email", "analisis@coalicion.example"),
+            ("password", vigia_cli::demo::PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), 303);
+    let about_access = app
+        .store
+        .statements()
+        .await
+        .expect("statements")
+        .iter()
+        .filter(|s| s.claims.iter().any(|c| c.draft.topic == "ngo_access"))
+        .count();
+    assert!(about_access > 0, "the demo has statements about access");
+    for (q, lang) in [("acceso", "es"), ("access", "en")] {
+        let c = app.browser();
+        let page = get_text(&c, app.url("/login")).await.1;
+        c.post(app.url("/login"))
+            .form(&[
+                ("csrf", csrf_of(&page).as_str()),
+                ("email", "analisis@coalicion.example"),
+                ("password", vigia_cli::demo::PASSWORD),
+            ])
+            .send()
+            .await
+            .expect("login");
+        let (s, page) = get_text(&c, app.url(&format!("/statements?q={q}"))).await;
+        assert_eq!(s, 200);
+        let count = page.split("id=\"list-count\">").nth(1).and_then(|p| p.split(' ').next()).unwrap_or("0");
+        let n: usize = count.parse().unwrap_or(if count == "Una" || count == "One" { 1 } else { 0 });
+        assert!(n >= about_access, "{q} ({lang}) finds the {about_access} statements about access: {count}");
+        assert!(page.contains("<mark>"), "hits are marked");
+        // Facets: by authority, in words, with counts; choosing one narrows the list.
+        let facet = page.split("<nav class=\"facets\"").nth(1).expect("facets");
+        assert!(facet.contains("INM (") || facet.contains("Instituto Nacional de Migración ("), "{facet}");
+        assert!(!facet.contains(">ngo_access") && !facet.contains(">inm "), "topics and authorities in words");
+        let href =
+            facet.split("href=\"").nth(1).and_then(|h| h.split('"').next()).expect("a facet").replace("&amp;", "&");
+        let (_, narrowed) = get_text(&c, app.url(&href)).await;
+        assert!(narrowed.contains("aria-current=\"true\""), "the chosen facet is shown as chosen");
+    }
+}
