@@ -1028,10 +1028,52 @@ pub struct DetectionView {
     pub rule: String,
     pub rule_code: &'static str,
     pub summary: String,
-    pub statements: Vec<(i64, String)>,
-    pub attempts: Vec<i64>,
+    /// The statements side by side, earlier first.
+    pub statements: Vec<StatementCard>,
+    /// The refused attempts behind a words-against-practice finding: (id, when, center, outcome).
+    pub attempts: Vec<(i64, String, String, String)>,
     pub review: Option<String>,
     pub other_reviews: Vec<String>,
+}
+
+/// One statement as a contradiction card quotes it: who, when, where, the words, and
+/// each claim of this finding in plain language.
+pub struct StatementCard {
+    pub id: i64,
+    pub who: String,
+    pub when: String,
+    pub channel: String,
+    pub quote: String,
+    pub claims: Vec<String>,
+}
+
+fn card(l: Locale, s: &Statement, claims: &[i64]) -> StatementCard {
+    let d = &s.draft;
+    let mut who = label(l, "authority", &d.authority);
+    for part in [&d.speaker, &d.speaker_position].into_iter().flatten() {
+        who.push_str(", ");
+        who.push_str(part);
+    }
+    let quote: String = d.text.chars().take(600).collect();
+    StatementCard {
+        id: s.id,
+        who,
+        when: format_local(d.published_at, ZONE),
+        channel: label(l, "channel", d.channel.as_str()),
+        quote: if d.text.chars().count() > 600 { format!("{quote}…") } else { quote },
+        claims: s
+            .claims
+            .iter()
+            .filter(|c| claims.contains(&c.id))
+            .map(|c| {
+                format!(
+                    "{}: {}",
+                    label(l, "topic", &c.draft.topic),
+                    label(l, "claim-says", c.draft.position.as_str())
+                )
+            })
+            .collect(),
+    }
 }
 
 #[derive(Template)]
@@ -1053,14 +1095,27 @@ async fn contradictions_page(
     let found = detections(&st, user.org_id).await?;
     let (statements, reviews) = (&found.statements, &found.reviews);
     let by_id: HashMap<i64, &Statement> = statements.iter().map(|s| (s.id, s)).collect();
-    let name = |id: &i64| {
-        by_id
-            .get(id)
-            .map(|s| {
-                format!("{} · {}", label(l, "authority", &s.draft.authority), format_local(s.draft.published_at, ZONE))
-            })
-            .unwrap_or_default()
-    };
+    let facilities: HashMap<i64, vigia_domain::facility::Facility> =
+        st.store.list_facilities().await?.into_iter().map(|f| (f.id, f)).collect();
+    let mut attempts: HashMap<i64, (i64, String, String, String)> = HashMap::new();
+    for id in found.found.iter().flat_map(|f| f.cited.iter()) {
+        if attempts.contains_key(id) {
+            continue;
+        }
+        if let Some(a) = st.store.attempt(user.org_id, *id).await? {
+            let f = facilities.get(&a.draft.facility_id);
+            let zone = f.map(|f| f.time_zone()).unwrap_or(vigia_domain::geo::LEGAL_TIME_ZONE);
+            attempts.insert(
+                *id,
+                (
+                    a.id,
+                    format_local(a.draft.attempted_at, zone),
+                    f.map(|f| f.draft.name.clone()).unwrap_or_default(),
+                    label(l, "outcome", a.draft.outcome.as_str()),
+                ),
+            );
+        }
+    }
     let items = found
         .found
         .iter()
@@ -1076,8 +1131,8 @@ async fn contradictions_page(
                     &[("attempts", d.refusals.to_string()), ("orgs", d.organizations.to_string())],
                 ),
             },
-            statements: d.statements.iter().map(|id| (*id, name(id))).collect(),
-            attempts: cited.clone(),
+            statements: d.statements.iter().filter_map(|id| by_id.get(id)).map(|s| card(l, s, &d.claims)).collect(),
+            attempts: cited.iter().filter_map(|id| attempts.get(id).cloned()).collect(),
             review: reviews.own(&d.key).map(|r| {
                 tr_args(
                     l,

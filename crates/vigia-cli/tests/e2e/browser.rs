@@ -856,8 +856,22 @@ async fn an_analyst_sees_a_partner_s_verdict_attributed_beside_her_own_form() {
     assert!(other.starts_with("Org org-a: Confirmada ("), "{other}");
     assert!(!c.source().await.expect("source").contains("Nota interna"), "another organization's reason stays its own");
     assert!(c.find(Locator::Css("form[action='/contradictions/review'] input[name=reason]")).await.is_ok());
+    // The card quotes both statements side by side, each claim in plain words, and says
+    // b has not reviewed it yet.
+    let quotes = c.find_all(Locator::Css("#contradictions li.card:first-child figure.quote")).await.expect("quotes");
+    assert_eq!(quotes.len(), 2, "both statements quoted");
+    let card = text_of(&c, "#contradictions li.card:first-child").await;
+    for words in ["suspende el acceso", "niega la suspensión", "Comunicado", "Sin revisar"] {
+        assert!(card.contains(words), "{words} in {card}");
+    }
     let png = c.screenshot().await.expect("screenshot");
     let _ = std::fs::write(screenshot_dir().join("contradictions-phone-es.png"), png);
+    // Dismissing is a choice of its own, with a reason.
+    fill(&c, "#contradictions li.card:first-child input[name=reason]", "Dos autoridades distintas").await;
+    click(&c, "#contradictions li.card:first-child button[value=dismissed]").await;
+    let own = text_until(&c, "#contradictions li.card:first-child .review-own", |t| t.contains("Descartada")).await;
+    assert!(own.contains("Dos autoridades distintas"), "{own}");
+    assert!(!text_of(&c, "#contradictions li.card:first-child").await.contains("Sin revisar"));
     click(&c, "#lang-switch").await;
     wait_h1(&c, "Contradictions").await;
     let other = text_of(&c, ".review-other").await;
