@@ -1066,11 +1066,7 @@ fn card(l: Locale, s: &Statement, claims: &[i64]) -> StatementCard {
             .iter()
             .filter(|c| claims.contains(&c.id))
             .map(|c| {
-                format!(
-                    "{}: {}",
-                    label(l, "topic", &c.draft.topic),
-                    label(l, "claim-says", c.draft.position.as_str())
-                )
+                format!("{}: {}", label(l, "topic", &c.draft.topic), label(l, "claim-says", c.draft.position.as_str()))
             })
             .collect(),
     }
