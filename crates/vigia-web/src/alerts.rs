@@ -128,30 +128,18 @@ async fn inbox(
 ) -> PageResult {
     let user = ctx.require_user()?.clone();
     let l = ctx.locale;
-    let mut errs = ValidationErrors::new();
-    let after = crate::listing::after(&q, &mut errs);
     let all = readable(&st, &ctx, user.org_id).await?;
     let unread = all.iter().filter(|a| a.read_at.is_none()).count();
-    let slice = crate::listing::keyset(all, |a| (a.id, a.id), after, vigia_domain::paging::PAGE_ROWS);
-    let paging = crate::listing::Paging::new(
-        l,
-        "/alerts",
-        "/alerts.csv",
-        &q,
-        "alerts-count",
-        slice.total,
-        slice.remaining,
-        slice.rows.len(),
-        slice.next,
-    );
+    let listed = crate::listing::list_page_of(l, ("/alerts", "/alerts.csv"), &q, "alerts-count", all, |a| (a.id, a.id));
+    let status = listed.status();
     let page = InboxPage {
         c: Chrome::new(&ctx, "/alerts").flash(q.contains_key("all_read").then(|| tr(l, "alerts-all-read-done"))),
-        alerts: slice.rows.iter().map(|a| view(l, a)).collect(),
-        paging,
-        cursor_error: errs.for_field("after").map(|e| field_error(l, e)),
+        alerts: listed.rows.iter().map(|a| view(l, a)).collect(),
+        paging: listed.paging,
+        cursor_error: listed.cursor_error,
         unread,
     };
-    render(if errs.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, &page)
+    render(status, &page)
 }
 
 /// Every alert the viewer may read, as CSV, newest first.

@@ -1490,30 +1490,18 @@ async fn list_page(
     let user = ctx.require(Permission::ReadCases)?.clone();
     let l = ctx.locale;
     let all = q.get("status").is_some_and(|s| s == "all");
-    let mut errs = ValidationErrors::new();
-    let after = crate::listing::after(&q, &mut errs);
     let rows = case_rows(&st, &ctx, user.org_id, all).await?;
-    let slice = crate::listing::keyset(rows, |(k, _)| *k, after, vigia_domain::paging::PAGE_ROWS);
-    let paging = crate::listing::Paging::new(
-        l,
-        "/cases",
-        "/cases.csv",
-        &q,
-        "cases-count",
-        slice.total,
-        slice.remaining,
-        slice.rows.len(),
-        slice.next,
-    );
+    let listed = crate::listing::list_page_of(l, ("/cases", "/cases.csv"), &q, "cases-count", rows, |(k, _)| *k);
+    let status = listed.status();
     let page = ListPage {
         c: Chrome::new(&ctx, "/cases"),
-        paging,
-        cursor_error: errs.for_field("after").map(|e| crate::i18n::field_error(l, e)),
+        paging: listed.paging,
+        cursor_error: listed.cursor_error,
         can_edit: ctx.can(Permission::EditCases),
         all,
-        rows: slice.rows.into_iter().map(|(_, r)| r).collect(),
+        rows: listed.rows.into_iter().map(|(_, r)| r).collect(),
     };
-    render(if errs.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, &page)
+    render(status, &page)
 }
 
 /// The list as CSV: the same columns, the same names (pseudonymous where the role may not

@@ -180,6 +180,42 @@ pub fn keyset<T>(mut rows: Vec<T>, key: impl Fn(&T) -> (i64, i64), after: Option
     Slice { rows: rest, total, remaining, next }
 }
 
+/// A list page's rows, its paging and what went wrong with its page link, if anything.
+pub struct Listed<T> {
+    pub rows: Vec<T>,
+    pub paging: Paging,
+    pub cursor_error: Option<String>,
+}
+
+impl<T> Listed<T> {
+    /// 422 when the page link was broken (the first page is shown instead), else 200.
+    pub fn status(&self) -> axum::http::StatusCode {
+        if self.cursor_error.is_some() {
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            axum::http::StatusCode::OK
+        }
+    }
+}
+
+/// One page of a list read whole, for the page at `path` whose CSV is at `csv_path`:
+/// the page `q`'s `after` names, newest first by `key`, counted with `noun_key`.
+pub fn list_page_of<T>(
+    l: Locale,
+    (path, csv_path): (&str, &str),
+    q: &HashMap<String, String>,
+    noun_key: &str,
+    rows: Vec<T>,
+    key: impl Fn(&T) -> (i64, i64),
+) -> Listed<T> {
+    let mut errs = vigia_domain::ValidationErrors::new();
+    let after = after(q, &mut errs);
+    let slice = keyset(rows, key, after, vigia_domain::paging::PAGE_ROWS);
+    let paging =
+        Paging::new(l, path, csv_path, q, noun_key, slice.total, slice.remaining, slice.rows.len(), slice.next);
+    Listed { rows: slice.rows, paging, cursor_error: errs.for_field("after").map(|e| crate::i18n::field_error(l, e)) }
+}
+
 /// A CSV download of rows already worked out, written a thousand at a time.
 pub fn csv_of(filename: &str, head: Vec<String>, rows: Vec<Vec<String>>) -> Response {
     let rows = std::sync::Arc::new(rows);

@@ -660,32 +660,27 @@ async fn list_page(
     ctx.require_user()?;
     let l = ctx.locale;
     let query = q.get("q").cloned().unwrap_or_default();
-    let mut errs = ValidationErrors::new();
-    let after = crate::listing::after(&q, &mut errs);
     let (all, facets) = statement_rows(&st, l, &q).await?;
-    let slice = crate::listing::keyset(all, |(k, _, _)| *k, after, vigia_domain::paging::PAGE_ROWS);
-    let paging = crate::listing::Paging::new(
+    let listed = crate::listing::list_page_of(
         l,
-        "/statements",
-        "/statements.csv",
+        ("/statements", "/statements.csv"),
         &q,
         "statements-count",
-        slice.total,
-        slice.remaining,
-        slice.rows.len(),
-        slice.next,
+        all,
+        |(k, _, _)| *k,
     );
+    let status = listed.status();
     let page = ListPage {
         c: Chrome::new(&ctx, "/statements"),
         q: query,
-        paging,
-        cursor_error: errs.for_field("after").map(|e| crate::i18n::field_error(l, e)),
+        paging: listed.paging,
+        cursor_error: listed.cursor_error,
         can_record: ctx.can(Permission::RecordStatements),
-        rows: slice.rows.into_iter().map(|(_, r, _)| r).collect(),
+        rows: listed.rows.into_iter().map(|(_, r, _)| r).collect(),
         facets,
         chosen: FACETS.iter().filter_map(|f| q.get(*f).filter(|v| !v.is_empty()).map(|v| (*f, v.clone()))).collect(),
     };
-    render(if errs.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, &page)
+    render(status, &page)
 }
 
 /// Every statement the search matches, as CSV: who said it, when, where, the words, the

@@ -607,29 +607,17 @@ async fn list_page(
 ) -> PageResult {
     let user = ctx.require_user()?.clone();
     let l = ctx.locale;
-    let mut errs = ValidationErrors::new();
-    let after = crate::listing::after(&q, &mut errs);
     let all = visit_rows(&st, user.org_id, l).await?;
-    let slice = crate::listing::keyset(all, |(k, _, _)| *k, after, vigia_domain::paging::PAGE_ROWS);
-    let paging = crate::listing::Paging::new(
-        l,
-        "/visits",
-        "/visits.csv",
-        &q,
-        "visits-count",
-        slice.total,
-        slice.remaining,
-        slice.rows.len(),
-        slice.next,
-    );
+    let listed = crate::listing::list_page_of(l, ("/visits", "/visits.csv"), &q, "visits-count", all, |(k, _, _)| *k);
+    let status = listed.status();
     let page = ListPage {
         c: Chrome::new(&ctx, "/visits"),
         can_record: ctx.can(Permission::RecordVisits),
-        rows: slice.rows.into_iter().map(|(_, r, _)| r).collect(),
-        paging,
-        cursor_error: errs.for_field("after").map(|e| field_error(l, e)),
+        rows: listed.rows.into_iter().map(|(_, r, _)| r).collect(),
+        paging: listed.paging,
+        cursor_error: listed.cursor_error,
     };
-    render(if errs.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, &page)
+    render(status, &page)
 }
 
 /// Every visit of the organization as CSV: the list's columns and the figures behind them.

@@ -498,12 +498,7 @@ async fn a_monitor_fills_a_visit_offline_and_it_is_sent_once_when_she_presses_se
     let facility = app.facility("Estación Migratoria Tenosique").await;
     let org = app.org("org-a").await;
     let cable = Cable::to(&app).await;
-    c.goto(&cable.url("/login")).await.expect("goto");
-    wait_h1(&c, "Iniciar sesión").await;
-    fill(&c, "#email", "mon@a.org").await;
-    fill(&c, "#password", PASSWORD).await;
-    click(&c, "button[type=submit]:not(.link)").await;
-    wait_h1(&c, "Centros de detención").await;
+    sign_in(&c, &cable.url(""), "mon@a.org").await;
     c.goto(&cable.url("/visits/new")).await.expect("goto");
     wait_h1(&c, "Registrar una visita").await;
     until_controlled(&c).await;
@@ -580,12 +575,7 @@ async fn a_reloaded_visit_form_sends_nothing_keeps_its_drafts_listed_and_a_confl
     let monitor = app.user("mon@a.org", "org-a", Role::Monitor).await;
     let facility = app.facility("Estación Migratoria Siglo XXI").await;
     let org = app.org("org-a").await;
-    c.goto(&app.url("/login")).await.expect("goto");
-    wait_h1(&c, "Iniciar sesión").await;
-    fill(&c, "#email", "mon@a.org").await;
-    fill(&c, "#password", PASSWORD).await;
-    click(&c, "button[type=submit]:not(.link)").await;
-    wait_h1(&c, "Centros de detención").await;
+    sign_in(&c, &app.url(""), "mon@a.org").await;
     c.goto(&app.url("/visits/new")).await.expect("goto");
     wait_h1(&c, "Registrar una visita").await;
     c.find(Locator::Css(&format!("#f-facility_id option[value='{facility}']")))
@@ -668,8 +658,9 @@ async fn a_reloaded_visit_form_sends_nothing_keeps_its_drafts_listed_and_a_confl
     c.close().await.expect("close");
 }
 
-async fn sign_in(c: &Client, app_url: &str, email: &str) {
-    c.goto(&format!("{app_url}/login")).await.expect("goto");
+/// Signs in on the server at `base` (e.g. `http://127.0.0.1:PORT`, a trailing slash or not).
+async fn sign_in(c: &Client, base: &str, email: &str) {
+    c.goto(&format!("{}/login", base.trim_end_matches('/'))).await.expect("goto");
     wait_h1(c, "Iniciar sesión").await;
     fill(c, "#email", email).await;
     fill(c, "#password", PASSWORD).await;
@@ -686,8 +677,7 @@ async fn a_draft_queued_on_a_shared_phone_goes_out_only_as_its_author() {
     let facility = app.facility("Estación Migratoria Tapachula").await;
     let (a, b) = (app.org("org-a").await, app.org("org-b").await);
     let base = app.url("");
-    let base = base.trim_end_matches('/');
-    sign_in(&c, base, "mon@a.org").await;
+    sign_in(&c, &base, "mon@a.org").await;
     c.goto(&app.url("/visits/new")).await.expect("goto");
     wait_h1(&c, "Registrar una visita").await;
     until_controlled(&c).await;
@@ -708,7 +698,7 @@ async fn a_draft_queued_on_a_shared_phone_goes_out_only_as_its_author() {
     text_until(&c, "#draft-status", |t| t.starts_with("No enviado")).await;
     // A colleague from another organization signs in on the same phone: the draft is not
     // listed for him and does not go out under his name.
-    sign_in(&c, base, "mon@b.org").await;
+    sign_in(&c, &base, "mon@b.org").await;
     c.goto(&app.url("/visits/new")).await.expect("goto");
     wait_h1(&c, "Registrar una visita").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -718,7 +708,7 @@ async fn a_draft_queued_on_a_shared_phone_goes_out_only_as_its_author() {
     assert_eq!(listed.as_deref(), Some("true"), "another person's drafts are not listed");
     // She signs in again: her queued draft goes out, as hers.
     c.delete_all_cookies().await.expect("cookies");
-    sign_in(&c, base, "mon@a.org").await;
+    sign_in(&c, &base, "mon@a.org").await;
     c.goto(&app.url("/visits/new")).await.expect("goto");
     wait_h1(&c, "Registrar una visita").await;
     let mut sent = Vec::new();

@@ -352,10 +352,28 @@ fn refusal_list() -> String {
 
 /// The attempts organization `$1` may see: its own, and those other organizations
 /// share with a coalition both belong to.
-/// Attempts after a page's last row in the newest-first list ($7 its time, $8 its id):
-/// see `vigia_domain::paging`.
-const ATTEMPT_AFTER: &str =
-    "AND ($7 IS NULL OR a.attempted_at < $7 OR (a.attempted_at = $7 AND a.id < $8))";
+/// An attempts list's filters, after the viewer's visibility ($1): facility ($2),
+/// organization ($3), outcome ($4), from ($5), until ($6), and the page's start — after
+/// the row with time $7 and id $8 in the newest-first list (`vigia_domain::paging`).
+/// Bound by [`bind_attempt_filter`]; the list and its count read the same rows.
+const ATTEMPT_FILTER: &str = "AND ($2 IS NULL OR a.facility_id = $2) AND ($3 IS NULL OR a.org_id = $3) \
+     AND ($4 IS NULL OR a.outcome = $4) AND ($5 IS NULL OR a.attempted_at >= $5) AND ($6 IS NULL OR a.attempted_at < $6) \
+     AND ($7 IS NULL OR a.attempted_at < $7 OR (a.attempted_at = $7 AND a.id < $8))";
+
+fn bind_attempt_filter<'q>(
+    q: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>,
+    viewer_org: i64,
+    f: &AttemptFilter,
+) -> sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments> {
+    q.bind(viewer_org)
+        .bind(f.facility_id)
+        .bind(f.org_id)
+        .bind(f.outcome.map(|o| o.as_str()))
+        .bind(f.from)
+        .bind(f.until)
+        .bind(f.after.map(|c| c.key))
+        .bind(f.after.map(|c| c.id))
+}
 
 const VISIBLE_TO: &str = "(a.org_id = $1 OR (a.visibility = 'coalition' AND EXISTS (\
      SELECT 1 FROM coalition_members m1 JOIN coalition_members m2 ON m1.coalition_id = m2.coalition_id \
@@ -3545,21 +3563,11 @@ impl crate::Store for SqlStore {
 
     async fn list_attempts(&self, viewer_org: i64, f: &AttemptFilter) -> Result<Vec<Attempt>> {
         let sql = format!(
-            "SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE {VISIBLE_TO} \
-             AND ($2 IS NULL OR a.facility_id = $2) AND ($3 IS NULL OR a.org_id = $3) AND ($4 IS NULL OR a.outcome = $4) \
-             AND ($5 IS NULL OR a.attempted_at >= $5) AND ($6 IS NULL OR a.attempted_at < $6) {ATTEMPT_AFTER} \
+            "SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE {VISIBLE_TO} {ATTEMPT_FILTER} \
              ORDER BY a.attempted_at DESC, a.id DESC LIMIT $9"
         );
         let limit = if f.limit <= 0 { 500 } else { f.limit.min(100_000) };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(viewer_org)
-            .bind(f.facility_id)
-            .bind(f.org_id)
-            .bind(f.outcome.map(|o| o.as_str()))
-            .bind(f.from)
-            .bind(f.until)
-            .bind(f.after.map(|c| c.key))
-            .bind(f.after.map(|c| c.id))
+        let rows = bind_attempt_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), viewer_org, f)
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
@@ -3567,22 +3575,8 @@ impl crate::Store for SqlStore {
     }
 
     async fn count_attempts(&self, viewer_org: i64, f: &AttemptFilter) -> Result<i64> {
-        let sql = format!(
-            "SELECT COUNT(*) AS n FROM access_attempts a WHERE {VISIBLE_TO} \
-             AND ($2 IS NULL OR a.facility_id = $2) AND ($3 IS NULL OR a.org_id = $3) AND ($4 IS NULL OR a.outcome = $4) \
-             AND ($5 IS NULL OR a.attempted_at >= $5) AND ($6 IS NULL OR a.attempted_at < $6) {ATTEMPT_AFTER}"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(viewer_org)
-            .bind(f.facility_id)
-            .bind(f.org_id)
-            .bind(f.outcome.map(|o| o.as_str()))
-            .bind(f.from)
-            .bind(f.until)
-            .bind(f.after.map(|c| c.key))
-            .bind(f.after.map(|c| c.id))
-            .fetch_one(&self.pool)
-            .await?;
+        let sql = format!("SELECT COUNT(*) AS n FROM access_attempts a WHERE {VISIBLE_TO} {ATTEMPT_FILTER}");
+        let row = bind_attempt_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), viewer_org, f).fetch_one(&self.pool).await?;
         Ok(row.try_get::<i64, _>("n")?)
     }
 
