@@ -1032,3 +1032,54 @@ async fn every_page_has_no_serious_accessibility_violation_on_a_phone_or_a_deskt
     assert!(found.is_empty(), "{} serious or critical violations:\n{}", found.len(), found.join("\n"));
     c.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn a_thousand_attempts_page_to_the_end_on_a_phone_and_the_csv_has_them_all() {
+    let Some((_driver, c)) = browser(412, 915).await else { return };
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    let (_, token) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
+    let f = app.facility("Estación Migratoria Tapachula").await;
+    let mut csv = String::from("facility_id,attempted_at,purpose,outcome\n");
+    for i in 0..1000 {
+        let day = jiff::civil::date(2020, 1, 1).checked_add(jiff::Span::new().days(i / 24)).expect("day");
+        csv.push_str(&format!(
+            "{f},{day}T{:02}:00,monitoring,{}\n",
+            i % 24,
+            if i % 3 == 0 { "denied" } else { "granted" }
+        ));
+    }
+    app.import_attempts(&token, csv).await;
+    sign_in(&c, &app.url(""), "mon@a.org").await;
+    c.goto(&app.url("/access")).await.expect("goto");
+    wait_h1(&c, "Intentos de acceso").await;
+    assert_eq!(text_of(&c, "#list-count").await, "Mostrando 1–100 de 1000 intentos");
+    let png = c.screenshot().await.expect("screenshot");
+    let _ = std::fs::write(screenshot_dir().join("access-list-phone.png"), png);
+    let mut rows = 0;
+    let mut pages = 0;
+    loop {
+        pages += 1;
+        rows += c.find_all(Locator::Css("#attempts tbody tr")).await.expect("rows").len();
+        if c.find(Locator::Css("#next-page")).await.is_err() {
+            break;
+        }
+        let before = text_of(&c, "#list-count").await;
+        click(&c, "#next-page").await;
+        text_until(&c, "#list-count", |t| t != before).await;
+    }
+    assert_eq!((pages, rows), (10, 1000), "every attempt, on ten pages");
+    assert_eq!(text_of(&c, "#list-count").await, "Mostrando 901–1000 de 1000 intentos");
+    // The CSV link of the page, as the browser would download it.
+    let lines = c
+        .execute_async(
+            "var done = arguments[arguments.length - 1];
+             fetch(document.getElementById('csv-export').href, {credentials: 'same-origin'})
+               .then(function (r) { return r.text(); })
+               .then(function (t) { done(t.trim().split('\\n').length); }, function (e) { done(-1); });",
+            vec![],
+        )
+        .await
+        .expect("csv");
+    assert_eq!(lines.as_i64(), Some(1001), "a header and every attempt");
+    c.close().await.expect("close");
+}
