@@ -1020,3 +1020,5 @@ claim-says-rescheduled = reschedules visits
 claim-says-denies_suspension = denies the suspension
 claim-says-affirms = affirms it
 claim-says-denies = denies it
+timeline-list = The same timeline, as a list
+timeline-list-found = Contradiction found:

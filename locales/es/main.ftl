@@ -1020,3 +1020,5 @@ claim-says-rescheduled = reprograma las visitas
 claim-says-denies_suspension = niega la suspensión
 claim-says-affirms = lo afirma
 claim-says-denies = lo niega
+timeline-list = La misma línea de tiempo, en lista
+timeline-list-found = Contradicción detectada:

@@ -250,6 +250,9 @@ struct TimelinePage {
     svg_link: String,
     csv_link: String,
     shown: usize,
+    /// The same statements as a list, oldest first: what a screen reader or a small screen
+    /// reads instead of the drawing. (id, when, authority, words, contradictions in words)
+    items: Vec<(i64, String, String, String, String)>,
 }
 
 fn link(from: Micros, until: Micros, format: &str) -> String {
@@ -364,6 +367,35 @@ async fn timeline_page(
         svg_link: link(w.from, w.until, "svg"),
         csv_link: link(w.from, w.until, "csv"),
         shown,
+        items: {
+            let mut inside: Vec<&(i64, String, Micros, String)> =
+                data.statements.iter().filter(|s| s.2 >= w.from && s.2 <= w.until).collect();
+            inside.sort_by_key(|s| (s.2, s.0));
+            inside
+                .into_iter()
+                .map(|(id, authority, at, text)| {
+                    let found: Vec<String> = data
+                        .detections
+                        .iter()
+                        .filter(|(_, ids, _)| ids.contains(id))
+                        .map(|(r, _, gap)| {
+                            let rule = crate::kit::label(l, "rule", r.as_str());
+                            match gap {
+                                Some(g) => format!("{rule} ({g})"),
+                                None => rule,
+                            }
+                        })
+                        .collect();
+                    (
+                        *id,
+                        format_local(*at, ZONE),
+                        crate::kit::label(l, "authority", authority),
+                        text.clone(),
+                        found.join("; "),
+                    )
+                })
+                .collect()
+        },
     };
     render(StatusCode::OK, &page)
 }

@@ -424,6 +424,11 @@ async fn an_analyst_zooms_the_statements_timeline_from_days_to_hours() {
         1,
         "the conflict is drawn"
     );
+    // The same, as a list a screen reader or a phone reads: both statements, the conflict named.
+    let items = c.find_all(Locator::Css("#timeline-list li")).await.expect("list");
+    assert_eq!(items.len(), 2);
+    let list = text_of(&c, "#timeline-list").await;
+    assert!(list.contains("Contradicción detectada: Contradicción entre autoridades (3 h 40 min)"), "{list}");
     let before = text_of(&c, "#timeline-range").await;
     let png = c.screenshot().await.expect("screenshot");
     let _ = std::fs::write(screenshot_dir().join("timeline-days.png"), png);
