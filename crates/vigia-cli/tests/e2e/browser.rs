@@ -938,6 +938,26 @@ async fn axe_violations(c: &Client) -> Vec<String> {
     out.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
 }
 
+/// Text inside drawings (charts, the map, the timeline) that renders under 11 CSS px:
+/// the font size times the drawing's scale on screen. Drawings inside a region that
+/// scrolls sideways keep their size, so they are not scaled down.
+async fn small_svg_text(c: &Client) -> Vec<String> {
+    let out = c
+        .execute(
+            "var bad = [];
+             document.querySelectorAll('svg text').forEach(function (t) {
+               var svg = t.ownerSVGElement; if (!svg || !svg.getScreenCTM()) return;
+               var size = parseFloat(getComputedStyle(t).fontSize) * svg.getScreenCTM().a;
+               if (size < 11 && t.textContent.trim() !== '') bad.push((svg.id || svg.getAttribute('class') || 'svg') + ': ' + t.textContent.trim().slice(0, 20) + ' = ' + size.toFixed(1));
+             });
+             return bad.slice(0, 5);",
+            vec![],
+        )
+        .await
+        .expect("svg text");
+    out.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
+}
+
 #[tokio::test]
 async fn every_page_has_no_serious_accessibility_violation_on_a_phone_or_a_desktop_in_every_role() {
     let Some((_driver, c)) = browser(1280, 900).await else { return };
@@ -1016,6 +1036,11 @@ async fn every_page_has_no_serious_accessibility_violation_on_a_phone_or_a_deskt
                 pages += 1;
                 for v in axe_violations(&c).await {
                     found.push(format!("{email} {path} @{w}px: {v}"));
+                }
+                if w < 500 {
+                    for v in small_svg_text(&c).await {
+                        found.push(format!("{email} {path} @{w}px: svg text under 11 px: {v}"));
+                    }
                 }
             }
         }
