@@ -1055,6 +1055,7 @@ fn access_map(a: &Analysis, l: Locale) -> String {
                 lon,
                 class: crate::map::class_of(last.map(|x| x.draft.outcome)),
                 label: format!("{}: {outcome} {when}", f.draft.name),
+                href: format!("/facilities/{}", f.id),
             })
         })
         .collect();

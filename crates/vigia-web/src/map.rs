@@ -40,6 +40,8 @@ pub struct Dot {
     pub lon: f64,
     pub class: &'static str,
     pub label: String,
+    /// The facility's page: each point is a link, reached by keyboard and tapped on a phone.
+    pub href: String,
 }
 
 /// The map as an SVG element, titled for screen readers.
@@ -47,7 +49,7 @@ pub fn render(title: &str, dots: &[Dot]) -> String {
     let mut s = String::with_capacity(SVG.len() + dots.len() * 200);
     let _ = write!(
         s,
-        r#"<svg class="map" viewBox="0 0 793 530" role="img" aria-labelledby="map-title" xmlns="http://www.w3.org/2000/svg"><title id="map-title">{}</title>"#,
+        r#"<svg class="map" viewBox="0 0 793 530" role="group" aria-labelledby="map-title" xmlns="http://www.w3.org/2000/svg"><title id="map-title">{}</title>"#,
         esc(title)
     );
     for (id, name, d) in STATES.iter() {
@@ -63,7 +65,11 @@ pub fn render(title: &str, dots: &[Dot]) -> String {
         let (x, y) = geo::map_point(dot.lat, dot.lon);
         let _ = write!(
             s,
-            r##"<circle class="dot-{}" cx="{x:.1}" cy="{y:.1}" r="7" fill="{}" stroke="#1d232a" stroke-width="1"><title>{}</title></circle>"##,
+            // A transparent disc around the dot is what a finger hits: 24 CSS px across on
+            // a 412-px phone, where the drawing is shown at about half its size.
+            r##"<a href="{}" aria-label="{}" class="map-point"><circle cx="{x:.1}" cy="{y:.1}" r="24" fill="transparent"/><circle class="dot-{}" cx="{x:.1}" cy="{y:.1}" r="7" fill="{}" stroke="#1d232a" stroke-width="1"><title>{}</title></circle></a>"##,
+            esc(&dot.href),
+            esc(&dot.label),
             dot.class,
             color(dot.class),
             esc(&dot.label)
@@ -253,9 +259,16 @@ mod tests {
     fn labels_are_escaped() {
         let svg = render(
             "Mapa <de> acceso",
-            &[Dot { lat: 19.4, lon: -99.1, class: "refused", label: "\"<script>\"".into() }],
+            &[Dot {
+                lat: 19.4,
+                lon: -99.1,
+                class: "refused",
+                label: "\"<script>\"".into(),
+                href: "/facilities/1\" onclick=\"x".into(),
+            }],
         );
         assert!(svg.contains("Mapa &lt;de&gt; acceso") && svg.contains("&quot;&lt;script&gt;&quot;"));
-        assert!(!svg.contains("<script>"));
+        assert!(!svg.contains("<script>") && !svg.contains("\" onclick"));
+        assert!(svg.contains("<a href=\"/facilities/1&quot; onclick=&quot;x\" aria-label="), "each point is a link");
     }
 }

@@ -558,6 +558,7 @@ async fn the_map_shows_each_facility_s_latest_outcome() {
     let (_, page) = get_text(&c, app.url("/access/analysis")).await;
     assert!(page.contains("<svg class=\"map\""), "the map is on the page");
     assert_eq!(page.matches("class=\"dot-refused\"").count(), 1, "Siglo XXI refused");
+    assert!(page.contains("class=\"map-point\""), "points are links to their centers");
     assert_eq!(page.matches("class=\"dot-none\"").count(), 1, "Las Agujas: no attempt yet");
     assert!(!page.contains("style=\""), "no inline styles: the CSP forbids them");
     let r = c.get(app.url("/access/map.svg")).send().await.expect("svg");
