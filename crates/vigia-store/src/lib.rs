@@ -696,6 +696,9 @@ pub trait Store: Send + Sync {
     ) -> Result<Attempt>;
     /// The attempt if `viewer_org` may see it.
     async fn attempt(&self, viewer_org: i64, id: i64) -> Result<Option<Attempt>>;
+    /// The attempts among `ids` the viewer may read, in one read per thousand ids (a
+    /// list of alerts or of cited refusals asks for many at once).
+    async fn attempts_by_ids(&self, viewer_org: i64, ids: &[i64]) -> Result<Vec<Attempt>>;
     /// The attempts `viewer_org` may see, newest first.
     async fn list_attempts(&self, viewer_org: i64, filter: &AttemptFilter) -> Result<Vec<Attempt>>;
     /// How many attempts the viewer may read match the filter (from `after` on, if set).

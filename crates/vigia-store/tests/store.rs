@@ -619,6 +619,12 @@ async fn attempts_are_shared_within_coalitions_only() {
         assert!(store.attempt(b, private.id).await.expect("get").is_none());
         assert!(store.attempt(c, shared.id).await.expect("get").is_none());
         assert_eq!(store.attempt(b, shared.id).await.expect("get").map(|x| x.id), Some(shared.id));
+        // Read by ids, many at once: the same rule, nothing more.
+        let asked = [private.id, shared.id, shared.id, i64::MAX];
+        assert_eq!(ids(store.attempts_by_ids(b, &asked).await.expect("b")), vec![shared.id]);
+        assert!(store.attempts_by_ids(c, &asked).await.expect("c").is_empty());
+        assert_eq!(store.attempts_by_ids(a, &asked).await.expect("a").len(), 2);
+        assert!(store.attempts_by_ids(a, &[]).await.expect("none").is_empty());
 
         let denied = AttemptFilter { outcome: Some(Outcome::Denied), ..Default::default() };
         assert_eq!(store.list_attempts(a, &denied).await.expect("a").len(), 2);

@@ -92,19 +92,12 @@ fn for_viewer(ctx: &Ctx, a: &Alert) -> bool {
 /// the organization — one made private after the alert was raised takes its alert with
 /// it (the payload was a copy of it).
 async fn readable(st: &AppState, ctx: &Ctx, org_id: i64) -> Result<Vec<Alert>, WebError> {
-    let mut out = Vec::new();
-    for a in st.store.alerts(org_id, ALL_ALERTS).await? {
-        if !for_viewer(ctx, &a) {
-            continue;
-        }
-        if let Some(id) = a.attempt_id {
-            if st.store.attempt(org_id, id).await?.is_none() {
-                continue;
-            }
-        }
-        out.push(a);
-    }
-    Ok(out)
+    let alerts: Vec<Alert> =
+        st.store.alerts(org_id, ALL_ALERTS).await?.into_iter().filter(|a| for_viewer(ctx, a)).collect();
+    let cited: Vec<i64> = alerts.iter().filter_map(|a| a.attempt_id).collect();
+    let visible: std::collections::HashSet<i64> =
+        st.store.attempts_by_ids(org_id, &cited).await?.into_iter().map(|a| a.id).collect();
+    Ok(alerts.into_iter().filter(|a| a.attempt_id.is_none_or(|id| visible.contains(&id))).collect())
 }
 
 /// The most alerts the inbox reads (the store's own ceiling): far more than an

@@ -1088,25 +1088,24 @@ async fn contradictions_page(
     let by_id: HashMap<i64, &Statement> = statements.iter().map(|s| (s.id, s)).collect();
     let facilities: HashMap<i64, vigia_domain::facility::Facility> =
         st.store.list_facilities().await?.into_iter().map(|f| (f.id, f)).collect();
-    let mut attempts: HashMap<i64, (i64, String, String, String)> = HashMap::new();
-    for id in found.found.iter().flat_map(|f| f.cited.iter()) {
-        if attempts.contains_key(id) {
-            continue;
-        }
-        if let Some(a) = st.store.attempt(user.org_id, *id).await? {
+    let cited: Vec<i64> = found.found.iter().flat_map(|f| f.cited.iter().copied()).collect();
+    let attempts: HashMap<i64, (i64, String, String, String)> = st
+        .store
+        .attempts_by_ids(user.org_id, &cited)
+        .await?
+        .into_iter()
+        .map(|a| {
             let f = facilities.get(&a.draft.facility_id);
             let zone = f.map(|f| f.time_zone()).unwrap_or(vigia_domain::geo::LEGAL_TIME_ZONE);
-            attempts.insert(
-                *id,
-                (
-                    a.id,
-                    format_local(a.draft.attempted_at, zone),
-                    f.map(|f| f.draft.name.clone()).unwrap_or_default(),
-                    label(l, "outcome", a.draft.outcome.as_str()),
-                ),
+            let row = (
+                a.id,
+                format_local(a.draft.attempted_at, zone),
+                f.map(|f| f.draft.name.clone()).unwrap_or_default(),
+                label(l, "outcome", a.draft.outcome.as_str()),
             );
-        }
-    }
+            (a.id, row)
+        })
+        .collect();
     let items = found
         .found
         .iter()

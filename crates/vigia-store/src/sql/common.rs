@@ -3561,6 +3561,23 @@ impl crate::Store for SqlStore {
         self.opened(|| row.as_ref().map(|r| open_attempt_text(&self.vault, attempt_from_row(r)?)).transpose()).await
     }
 
+    async fn attempts_by_ids(&self, viewer_org: i64, ids: &[i64]) -> Result<Vec<Attempt>> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = Vec::new();
+        for chunk in ids.chunks(1000) {
+            // Integers only: the list is written into the statement, not bound.
+            let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE {VISIBLE_TO} AND a.id IN ({list})");
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(viewer_org).fetch_all(&self.pool).await?;
+            let found: Vec<Attempt> =
+                self.opened(|| rows.iter().map(|r| open_attempt_text(&self.vault, attempt_from_row(r)?)).collect()).await?;
+            out.extend(found);
+        }
+        Ok(out)
+    }
+
     async fn list_attempts(&self, viewer_org: i64, f: &AttemptFilter) -> Result<Vec<Attempt>> {
         let sql = format!(
             "SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE {VISIBLE_TO} {ATTEMPT_FILTER} \
