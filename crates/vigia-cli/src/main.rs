@@ -51,6 +51,21 @@ struct ServeArgs {
     /// is ignored.
     #[arg(long = "trusted-proxy", env = "VIGIA_TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// The SMTP server e-mail alerts are sent through, e.g.
+    /// smtp://user:password@mail.example.org:587?tls=required (STARTTLS),
+    /// smtps://…:465 (TLS from the start) or smtp://127.0.0.1:25 (a local relay, no TLS).
+    /// Without it no e-mail is written or sent.
+    #[arg(long, env = "VIGIA_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The sender of e-mail alerts, e.g. "Vigía <avisos@example.org>".
+    #[arg(long, env = "VIGIA_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// The address people open Vigía at, for the links in e-mails (e.g. https://vigia.example.org).
+    #[arg(long, env = "VIGIA_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The hour (0–23, central Mexico time) after which daily digests go out.
+    #[arg(long, env = "VIGIA_DIGEST_HOUR", default_value_t = 7, value_parser = clap::value_parser!(i8).range(0..24))]
+    digest_hour: i8,
 }
 
 #[derive(Subcommand)]
@@ -437,16 +452,33 @@ async fn user_named(
 }
 
 async fn serve(args: ServeArgs, store: DynStore) -> anyhow::Result<()> {
+    let mail = match (args.smtp_url, args.mail_from, args.public_url) {
+        (None, _, _) => None,
+        (Some(smtp_url), Some(from), Some(public_url)) => {
+            Some(vigia_web::email::MailConfig { smtp_url, from, public_url, digest_hour: args.digest_hour })
+        }
+        (Some(_), from, _) => {
+            let missing =
+                if from.is_none() { "--mail-from (VIGIA_MAIL_FROM)" } else { "--public-url (VIGIA_PUBLIC_URL)" };
+            bail!("--smtp-url needs {missing} too");
+        }
+    };
     let config = vigia_web::Config {
         secure_cookies: args.secure_cookies,
         webhook_allow_hosts: args.webhook_allow_hosts,
         trusted_proxies: args.trusted_proxies,
+        mail,
         ..Default::default()
     };
     let (listener, addr) =
         vigia_web::bind(&args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
     println!("Vigía is serving on http://{addr}/  (Ctrl-C stops it)");
     vigia_web::worker::spawn(store.clone(), &config);
+    if let Some(mail) = &config.mail {
+        vigia_web::email::spawn(store.clone(), mail.clone(), config.worker_interval, config.retry_base)
+            .map_err(|e| anyhow!("{e}"))?;
+        println!("E-mail alerts go through the SMTP server given; links point at {}", mail.public_url);
+    }
     vigia_web::serve(listener, vigia_web::app(store, config.clone()), &config).await?;
     Ok(())
 }

@@ -88,10 +88,12 @@ pub enum RecordType {
     VisitRead,
     /// An imported file of access attempts: one audit entry for all its rows.
     AttemptImport,
+    /// A person's choice of which alerts reach them by e-mail, and how often.
+    EmailPrefs,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 23] = [
+    pub const ALL: [RecordType; 24] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::Facility,
@@ -115,6 +117,7 @@ impl RecordType {
         RecordType::Visit,
         RecordType::VisitRead,
         RecordType::AttemptImport,
+        RecordType::EmailPrefs,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -142,6 +145,7 @@ impl RecordType {
             RecordType::Visit => "visit",
             RecordType::VisitRead => "visit_read",
             RecordType::AttemptImport => "attempt_import",
+            RecordType::EmailPrefs => "email_prefs",
         }
     }
 
@@ -153,8 +157,16 @@ impl RecordType {
     /// existing: nothing in Vigía deletes one, so `audit verify` reports every such
     /// record the log knows and the database lacks. Reads, two-factor events and key
     /// wraps are events, not records; an imported attempt is vouched for by its import.
+    /// E-mail choices are a setting whose every change is logged, not a record.
     pub fn is_kept_record(self) -> bool {
-        !matches!(self, RecordType::CaseRead | RecordType::VisitRead | RecordType::UserSecurity | RecordType::OrgKey)
+        !matches!(
+            self,
+            RecordType::CaseRead
+                | RecordType::VisitRead
+                | RecordType::UserSecurity
+                | RecordType::OrgKey
+                | RecordType::EmailPrefs
+        )
     }
 }
 

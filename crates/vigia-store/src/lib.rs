@@ -335,6 +335,75 @@ pub enum DeliveryOutcome {
     Failed { status: Option<i64>, error: String },
 }
 
+/// How often a kind of alert reaches a person by e-mail (not at all when absent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailMode {
+    Immediate,
+    Daily,
+}
+
+impl EmailMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmailMode::Immediate => "immediate",
+            EmailMode::Daily => "daily",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "immediate" => Some(EmailMode::Immediate),
+            "daily" => Some(EmailMode::Daily),
+            _ => None,
+        }
+    }
+}
+
+/// The kinds of alert a person can choose to receive by e-mail.
+pub const ALERT_KINDS: [&str; 4] = ["deadline", "violation", "episode", "denial"];
+
+/// One person's choice for one kind of alert, with the last alert already considered.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EmailPref {
+    pub user_id: i64,
+    pub kind: String,
+    pub mode: EmailMode,
+    pub last_alert_id: i64,
+}
+
+/// A message claimed for sending, with its recipient as the account has it now.
+#[derive(Debug, Clone)]
+pub struct DueEmail {
+    pub id: i64,
+    pub user_id: i64,
+    pub to: String,
+    pub dedup_key: String,
+    pub subject: String,
+    pub body: String,
+    pub attempts: i64,
+}
+
+/// A message in the outbox, as the person's account page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub subject: String,
+    pub status: String,
+    pub attempts: i64,
+    pub created_at: Micros,
+    pub sent_at: Option<Micros>,
+    pub last_error: Option<String>,
+}
+
+/// How a sending attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailOutcome {
+    Sent,
+    Retry { error: String, next_at: Micros },
+    Failed { error: String },
+}
+
 /// A non-working day or period an agency declared, with its source.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CalendarRule {
@@ -411,7 +480,7 @@ pub const RECORD_TABLES: [&str; 21] = [
 /// Every table a portable export carries, in an order that satisfies foreign keys.
 /// Sessions, sign-in failures and pending second factors are left out: after an import
 /// people sign in again.
-pub const EXPORT_TABLES: [&str; 29] = [
+pub const EXPORT_TABLES: [&str; 31] = [
     "organizations",
     "users",
     "memberships",
@@ -428,6 +497,8 @@ pub const EXPORT_TABLES: [&str; 29] = [
     "alerts",
     "webhooks",
     "deliveries",
+    "email_prefs",
+    "outbox",
     "calendar_rules",
     "cases",
     "case_events",
@@ -446,7 +517,7 @@ pub const EXPORT_TABLES: [&str; 29] = [
 /// Every action an audit entry can name. Pages label each one in both languages
 /// (`action-…` in the catalogues, checked by a test there); a write naming another
 /// fails in debug builds.
-pub const AUDIT_ACTIONS: [&str; 26] = [
+pub const AUDIT_ACTIONS: [&str; 27] = [
     "create",
     "update",
     "disable",
@@ -473,6 +544,7 @@ pub const AUDIT_ACTIONS: [&str; 26] = [
     "disable_2fa",
     "lock_2fa",
     "use_recovery_code",
+    "set_email_prefs",
 ];
 
 /// One row of a portable export: column name to value; bytes are `{"base64": "…"}`.
@@ -895,6 +967,36 @@ pub trait Store: Send + Sync {
         attempt_id: Option<i64>,
         payload: &str,
     ) -> Result<Option<Alert>>;
+    /// The organization's alerts after `after_id`, oldest first.
+    async fn alerts_after(&self, org_id: i64, after_id: i64, limit: i64) -> Result<Vec<Alert>>;
+    /// A person's e-mail choices, one per kind they receive.
+    async fn email_prefs(&self, user_id: i64) -> Result<Vec<EmailPref>>;
+    /// Every person's e-mail choices (of people not disabled).
+    async fn all_email_prefs(&self) -> Result<Vec<EmailPref>>;
+    /// Replaces a person's e-mail choices, with an audit entry. A kind newly chosen
+    /// starts after the organization's newest alert: the past is not sent.
+    async fn set_email_prefs(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        prefs: &[(String, EmailMode)],
+    ) -> Result<Vec<EmailPref>>;
+    /// Puts a message in the outbox unless one with the same key exists, and moves the
+    /// person's watermarks to `seen` (kind, last alert id) in the same transaction.
+    /// Returns whether the message is new. With no message, only moves the watermarks.
+    async fn queue_email(
+        &self,
+        user_id: i64,
+        message: Option<(&str, &str, &str)>,
+        seen: &[(String, i64)],
+        now: Micros,
+    ) -> Result<bool>;
+    /// Leases due messages until `now + lease` (see [`Store::claim_deliveries`]); a
+    /// message to a disabled person is given up.
+    async fn claim_emails(&self, now: Micros, lease: Micros, limit: i64) -> Result<Vec<DueEmail>>;
+    async fn finish_email(&self, id: i64, outcome: EmailOutcome, now: Micros) -> Result<()>;
+    /// A person's messages, newest first.
+    async fn outbox(&self, user_id: i64, limit: i64) -> Result<Vec<OutboxEntry>>;
     /// The organization's webhook deliveries, newest first.
     async fn deliveries(&self, org_id: i64, limit: i64) -> Result<Vec<Delivery>>;
     /// Leases due deliveries until `now + lease`, so several servers never send the same

@@ -72,12 +72,13 @@ macro_rules! all_migrations {
             (20, "security_macs", "0020_security_macs.sql", TrustRows),
             (21, "audit_head_mac", "0021_audit_head_mac.sql", SignHead),
             (22, "records_bound", "0022_records_bound.sql", None),
+            (23, "email", "0023_email.sql", None),
         )
     };
 }
 
-pub(crate) const SQLITE: [Migration; 22] = all_migrations!("sqlite");
-pub(crate) const POSTGRES: [Migration; 22] = all_migrations!("postgres");
+pub(crate) const SQLITE: [Migration; 23] = all_migrations!("sqlite");
+pub(crate) const POSTGRES: [Migration; 23] = all_migrations!("postgres");
 
 #[cfg(test)]
 mod tests {

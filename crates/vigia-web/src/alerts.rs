@@ -39,7 +39,7 @@ pub struct AlertView {
     pub unread: bool,
 }
 
-fn view(l: Locale, a: &Alert) -> AlertView {
+pub(crate) fn view(l: Locale, a: &Alert) -> AlertView {
     let p: serde_json::Value = serde_json::from_str(&a.payload).unwrap_or_default();
     let s = |k: &str| p[k].as_str().unwrap_or("").to_string();
     let (title, detail, link) = if a.kind == "deadline" || a.kind == "violation" {

@@ -19,6 +19,7 @@ pub mod auth;
 pub mod calendars;
 pub mod cases;
 pub mod chart;
+pub mod email;
 pub mod error;
 pub mod evidence;
 pub mod i18n;
@@ -79,6 +80,8 @@ pub struct Config {
     /// Hosts webhooks may be sent to although they are not public addresses (a
     /// receiver on the organization's own network); by name, as written in the URL.
     pub webhook_allow_hosts: Vec<String>,
+    /// Where e-mail alerts are sent from; without it none are written or sent.
+    pub mail: Option<email::MailConfig>,
 }
 
 impl Default for Config {
@@ -104,6 +107,7 @@ impl Default for Config {
             anonymous_timeout: Duration::from_secs(30),
             body_min_rate: (Duration::from_secs(30), 256),
             webhook_allow_hosts: Vec::new(),
+            mail: None,
         }
     }
 }

@@ -52,6 +52,7 @@ pub fn routes() -> Routes {
         .merge(crate::access::page_routes())
         .merge(crate::cases::routes())
         .merge(crate::account::routes())
+        .merge(crate::email::routes())
         .merge(crate::statements::routes())
         .merge(crate::timeline::routes())
         .merge(crate::visits::routes())

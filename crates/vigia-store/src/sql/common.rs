@@ -27,7 +27,7 @@ use vigia_domain::{FieldError, Micros, RecordType, ValidationErrors};
 
 use crate::vault::{self, b64, MasterKey, Vault, VaultError};
 use crate::{
-    now_micros, Actor, Alert, ImportFeed, ImportSource, ImportedFile, ApiToken, ExportRow, Attachment, DailyCell, TallyCell, Backend, CalendarRule, CaseFacts, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery,
+    now_micros, Actor, Alert, ImportFeed, ImportSource, ImportedFile, ApiToken, ExportRow, Attachment, DailyCell, TallyCell, Backend, CalendarRule, CaseFacts, Coalition, Counts, Delivery, DeliveryOutcome, DueDelivery, DueEmail, EmailMode, EmailOutcome, EmailPref, OutboxEntry,
     Webhook, WebhookState, HistoryEntry, LoginChallenge, NewUser, Result, SealedCase, SessionInfo, SessionRow, TotpState,
     StoreError, VerifyReport,
 };
@@ -1099,6 +1099,16 @@ fn alert_from_row(r: &DbRow) -> Result<Alert> {
         payload: r.try_get("payload")?,
         created_at: r.try_get("created_at")?,
         read_at: r.try_get("read_at")?,
+    })
+}
+
+fn email_pref_from_row(r: &DbRow) -> Result<EmailPref> {
+    let mode: String = r.try_get("mode")?;
+    Ok(EmailPref {
+        user_id: r.try_get("user_id")?,
+        kind: r.try_get("kind")?,
+        mode: EmailMode::parse(&mode).ok_or_else(|| StoreError::Corrupt(format!("e-mail mode {mode:?}")))?,
+        last_alert_id: r.try_get("last_alert_id")?,
     })
 }
 
@@ -4697,6 +4707,225 @@ impl crate::Store for SqlStore {
         let a = raise_in_tx(&mut w, org_id, kind, dedup_key, attempt_id, payload).await?;
         w.commit().await?;
         Ok(a)
+    }
+
+    async fn alerts_after(&self, org_id: i64, after_id: i64, limit: i64) -> Result<Vec<Alert>> {
+        let rows = sqlx::query(
+            "SELECT id, org_id, kind, attempt_id, payload, created_at, read_at FROM alerts WHERE org_id = $1 AND id > $2 \
+             ORDER BY id LIMIT $3",
+        )
+        .bind(org_id)
+        .bind(after_id)
+        .bind(limit.clamp(1, crate::MAX_ALERTS))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(alert_from_row).collect()
+    }
+
+    async fn email_prefs(&self, user_id: i64) -> Result<Vec<EmailPref>> {
+        let rows = sqlx::query("SELECT user_id, kind, mode, last_alert_id FROM email_prefs WHERE user_id = $1 ORDER BY kind")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(email_pref_from_row).collect()
+    }
+
+    async fn all_email_prefs(&self) -> Result<Vec<EmailPref>> {
+        let rows = sqlx::query(
+            "SELECT p.user_id, p.kind, p.mode, p.last_alert_id FROM email_prefs p JOIN users u ON u.id = p.user_id \
+             WHERE u.disabled = FALSE ORDER BY p.user_id, p.kind",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(email_pref_from_row).collect()
+    }
+
+    async fn set_email_prefs(&self, actor: &Actor, user_id: i64, prefs: &[(String, EmailMode)]) -> Result<Vec<EmailPref>> {
+        for (kind, _) in prefs {
+            if !crate::ALERT_KINDS.contains(&kind.as_str()) {
+                return Err(StoreError::Invalid(ValidationErrors::single("kind", "unknown_choice")));
+            }
+        }
+        let mut w = self.begin().await?;
+        let org_id: i64 = sqlx::query("SELECT org_id FROM memberships WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .try_get("org_id")?;
+        let newest: Option<i64> = sqlx::query("SELECT MAX(id) AS m FROM alerts WHERE org_id = $1")
+            .bind(org_id)
+            .fetch_one(&mut *w.tx)
+            .await?
+            .try_get("m")?;
+        let before: HashMap<String, (String, i64)> =
+            sqlx::query("SELECT kind, mode, last_alert_id FROM email_prefs WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_all(&mut *w.tx)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get("kind")?, (r.try_get("mode")?, r.try_get("last_alert_id")?))))
+                .collect::<Result<_>>()?;
+        sqlx::query("DELETE FROM email_prefs WHERE user_id = $1").bind(user_id).execute(&mut *w.tx).await?;
+        let now = now_micros();
+        let mut kept = Vec::new();
+        for (kind, mode) in prefs {
+            // A kind already received keeps its watermark: changing how often is not
+            // a reason to skip or repeat alerts.
+            let mark = before.get(kind).map(|b| b.1).unwrap_or(newest.unwrap_or(0));
+            sqlx::query(
+                "INSERT INTO email_prefs (user_id, kind, mode, last_alert_id, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (user_id, kind) DO UPDATE SET mode = $3, updated_at = $5",
+            )
+            .bind(user_id)
+            .bind(kind)
+            .bind(mode.as_str())
+            .bind(mark)
+            .bind(now)
+            .execute(&mut *w.tx)
+            .await?;
+            kept.push(EmailPref { user_id, kind: kind.clone(), mode: *mode, last_alert_id: mark });
+        }
+        kept.sort_by(|a, b| a.kind.cmp(&b.kind));
+        let content = serde_json::json!({
+            "user_id": user_id,
+            "email": kept.iter().map(|p| (p.kind.clone(), p.mode.as_str())).collect::<std::collections::BTreeMap<_, _>>(),
+        })
+        .to_string();
+        w.audit(actor, Some(org_id), "set_email_prefs", RecordType::EmailPrefs, user_id, &content).await?;
+        w.commit().await?;
+        Ok(kept)
+    }
+
+    async fn queue_email(
+        &self,
+        user_id: i64,
+        message: Option<(&str, &str, &str)>,
+        seen: &[(String, i64)],
+        now: Micros,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let mut new = false;
+        if let Some((key, subject, body)) = message {
+            let inserted = sqlx::query(
+                "INSERT INTO outbox (user_id, dedup_key, subject, body, status, attempts, next_attempt_at, created_at) \
+                 VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5) ON CONFLICT (dedup_key) DO NOTHING",
+            )
+            .bind(user_id)
+            .bind(key)
+            .bind(subject)
+            .bind(body)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            new = inserted.rows_affected() > 0;
+            if !new {
+                // Already queued (by this worker before a restart, or another one):
+                // the watermarks moved with it then.
+                tx.rollback().await?;
+                return Ok(false);
+            }
+        }
+        for (kind, last) in seen {
+            sqlx::query("UPDATE email_prefs SET last_alert_id = $1 WHERE user_id = $2 AND kind = $3 AND last_alert_id < $1")
+                .bind(*last)
+                .bind(user_id)
+                .bind(kind)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    async fn claim_emails(&self, now: Micros, lease: Micros, limit: i64) -> Result<Vec<DueEmail>> {
+        let rows = sqlx::query(
+            "UPDATE outbox SET locked_until = $2 WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' \
+             AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until < $1) ORDER BY id LIMIT $3) \
+             AND status = 'pending' AND (locked_until IS NULL OR locked_until < $1) \
+             RETURNING id, user_id, dedup_key, subject, body, attempts",
+        )
+        .bind(now)
+        .bind(now + lease)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            let user_id: i64 = r.try_get("user_id")?;
+            let to = match crate::Store::user(self, user_id).await? {
+                Some(u) if !u.disabled => u.email,
+                _ => {
+                    sqlx::query("UPDATE outbox SET status = 'failed', last_error = $1, locked_until = NULL WHERE id = $2")
+                        .bind("the account is disabled")
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await?;
+                    continue;
+                }
+            };
+            out.push(DueEmail {
+                id,
+                user_id,
+                to,
+                dedup_key: r.try_get("dedup_key")?,
+                subject: r.try_get("subject")?,
+                body: r.try_get("body")?,
+                attempts: r.try_get("attempts")?,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn finish_email(&self, id: i64, outcome: EmailOutcome, now: Micros) -> Result<()> {
+        let q = match &outcome {
+            EmailOutcome::Sent => sqlx::query(
+                "UPDATE outbox SET status = 'sent', attempts = attempts + 1, last_error = NULL, sent_at = $1, \
+                 locked_until = NULL WHERE id = $2",
+            )
+            .bind(now)
+            .bind(id),
+            EmailOutcome::Retry { error, next_at } => sqlx::query(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2, locked_until = NULL \
+                 WHERE id = $3",
+            )
+            .bind(error.clone())
+            .bind(*next_at)
+            .bind(id),
+            EmailOutcome::Failed { error } => sqlx::query(
+                "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = $1, locked_until = NULL \
+                 WHERE id = $2",
+            )
+            .bind(error.clone())
+            .bind(id),
+        };
+        q.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn outbox(&self, user_id: i64, limit: i64) -> Result<Vec<OutboxEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, subject, status, attempts, created_at, sent_at, last_error FROM outbox WHERE user_id = $1 \
+             ORDER BY id DESC LIMIT $2",
+        )
+        .bind(user_id)
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxEntry {
+                    id: r.try_get("id")?,
+                    subject: r.try_get("subject")?,
+                    status: r.try_get("status")?,
+                    attempts: r.try_get("attempts")?,
+                    created_at: r.try_get("created_at")?,
+                    sent_at: r.try_get("sent_at")?,
+                    last_error: r.try_get("last_error")?,
+                })
+            })
+            .collect()
     }
 
     async fn deliveries(&self, org_id: i64, limit: i64) -> Result<Vec<Delivery>> {

@@ -1,0 +1,450 @@
+//! E-mail notifications (issue #16 part 5): each person chooses, per kind of alert,
+//! to be told at once, in a daily digest, or not at all.
+//!
+//! **Durable and told once.** The worker turns alerts into messages in the store's
+//! outbox ([`queue_emails`]) and sends what the outbox holds ([`send_due`]). A message
+//! is written in the same transaction that moves the person's watermark past the
+//! alerts it tells, under a key unique to it (`alert:{alert}:{person}`, or
+//! `digest:{person}:{day}`): however often the worker runs, and across restarts, an
+//! alert becomes one message. Sending leases the message (two servers never send the
+//! same one at once), retries after a failure with a growing delay, and gives up after
+//! [`MAX_ATTEMPTS`]. The one window left is a crash after the SMTP server accepted a
+//! message and before the outbox recorded it: that message is sent again, with the same
+//! `Message-ID`, so mail programs show it once.
+//!
+//! **What a message says.** The alert's title and detail in the person's language,
+//! when it was raised, and a link: case alerts name the case by its pseudonym, never by
+//! the person's data, as the inbox does. A person is only told what the inbox would
+//! show them (case alerts only to roles that see cases; an alert about an attempt only
+//! while the organization can still see it), and only alerts raised after they chose
+//! the kind: turning a kind on does not send the past.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use lettre::message::header::ContentType;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use vigia_domain::account::{Locale, Permission, User};
+use vigia_store::{now_micros, Alert, DynStore, EmailMode, EmailOutcome, EmailPref};
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use axum::Extension;
+
+use crate::auth::Ctx;
+use crate::error::WebError;
+use crate::i18n::{tr, tr_args};
+use crate::kit::{render, Chrome, FormBody, PageResult};
+use crate::routes::Routes;
+use crate::AppState;
+
+/// Attempts before a message is marked failed.
+pub const MAX_ATTEMPTS: i64 = 8;
+const LEASE: i64 = 120_000_000;
+/// Alerts read for one person in one pass (more wait for the next pass).
+const BATCH: i64 = 500;
+
+/// Where and how to send, from the server's settings.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS, the default to use),
+    /// `smtps://…:465` (TLS from the start) or `smtp://host:25` (no TLS: only to a
+    /// relay on the same machine).
+    pub smtp_url: String,
+    /// The sender, e.g. `Vigía <avisos@example.org>`.
+    pub from: String,
+    /// The address people open Vigía at, for the links in messages.
+    pub public_url: String,
+    /// The hour (Mexico City time) after which the day's digest is written.
+    pub digest_hour: i8,
+}
+
+/// The civil time zone digests are dated in (the Valley of Mexico's).
+const DIGEST_ZONE: &str = "America/Mexico_City";
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("the SMTP settings are not valid: {0}")]
+    Settings(String),
+    #[error("the store failed: {0}")]
+    Store(#[from] vigia_store::StoreError),
+}
+
+/// An SMTP connection pool built from [`MailConfig`].
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: lettre::message::Mailbox,
+}
+
+impl Mailer {
+    pub fn new(config: &MailConfig) -> Result<Self, MailError> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&config.smtp_url)
+            .map_err(|e| MailError::Settings(format!("smtp url: {e}")))?
+            .timeout(Some(Duration::from_secs(30)))
+            .build();
+        let from = config.from.parse().map_err(|e| MailError::Settings(format!("from: {e}")))?;
+        Ok(Self { transport, from })
+    }
+}
+
+/// How urgent an alert is, most urgent first: a detention past its limit or an
+/// ongoing violation (0), a deadline coming or a suspected suspension (1), a refusal
+/// recorded (2). The inbox and digests list the urgent first.
+pub fn severity(a: &Alert) -> u8 {
+    let p: serde_json::Value = serde_json::from_str(&a.payload).unwrap_or_default();
+    match a.kind.as_str() {
+        "violation" => 0,
+        "deadline" if p["state"] == "overdue" => 0,
+        "deadline" | "episode" => 1,
+        _ => 2,
+    }
+}
+
+/// Whether the inbox would show this alert to a person with this role (see
+/// `alerts::readable`; whether a cited attempt is still visible is checked apart).
+fn for_role(user: &User, a: &Alert) -> bool {
+    !matches!(a.kind.as_str(), "deadline" | "violation")
+        || vigia_domain::account::allows(user.role, Permission::ReadCases)
+}
+
+fn link_of(config: &MailConfig, path: &str) -> String {
+    format!("{}{}", config.public_url.trim_end_matches('/'), path)
+}
+
+/// One alert as lines of a message: title, detail, when, link.
+fn alert_lines(l: Locale, config: &MailConfig, a: &Alert) -> (String, String) {
+    let v = crate::alerts::view(l, a);
+    let mut body = format!("{}\n{}\n{}", v.title, v.detail, v.when);
+    if let Some(link) = &v.link {
+        body.push('\n');
+        body.push_str(&link_of(config, link));
+    }
+    (v.title, body)
+}
+
+fn footer(l: Locale, config: &MailConfig) -> String {
+    format!("\n\n-- \n{}\n{}\n", tr(l, "email-footer"), link_of(config, "/account/email"))
+}
+
+/// Turns the alerts raised since each person's watermark into outbox messages: one
+/// per alert for kinds chosen "immediately", one digest a day (after `digest_hour`,
+/// Mexico City time) for kinds chosen "daily". Returns how many messages were queued.
+pub async fn queue_emails(store: &DynStore, config: &MailConfig, now: jiff::Timestamp) -> Result<usize, MailError> {
+    let mut by_user: HashMap<i64, Vec<EmailPref>> = HashMap::new();
+    for p in store.all_email_prefs().await? {
+        by_user.entry(p.user_id).or_default().push(p);
+    }
+    let local = now.to_zoned_datetime(jiff::tz::TimeZone::get(DIGEST_ZONE).unwrap_or(jiff::tz::TimeZone::UTC));
+    let digest_due = local.hour() >= config.digest_hour;
+    let mut queued = 0;
+    let mut users: Vec<_> = by_user.into_iter().collect();
+    users.sort_by_key(|(id, _)| *id);
+    for (user_id, prefs) in users {
+        let Some(user) = store.user(user_id).await? else { continue };
+        if user.disabled {
+            continue;
+        }
+        let l = user.locale;
+        let from = prefs.iter().map(|p| p.last_alert_id).min().unwrap_or(0);
+        let alerts = store.alerts_after(user.org_id, from, BATCH).await?;
+        let cited: Vec<i64> = alerts.iter().filter_map(|a| a.attempt_id).collect();
+        let visible: std::collections::HashSet<i64> =
+            store.attempts_by_ids(user.org_id, &cited).await?.into_iter().map(|a| a.id).collect();
+        let readable = |a: &Alert| for_role(&user, a) && a.attempt_id.is_none_or(|id| visible.contains(&id));
+        let mode_of = |a: &Alert| prefs.iter().find(|p| p.kind == a.kind && p.last_alert_id < a.id).map(|p| p.mode);
+        // Immediately: one message per alert, each moving its kind's watermark.
+        for a in alerts.iter().filter(|a| mode_of(a) == Some(EmailMode::Immediate)) {
+            let seen = vec![(a.kind.clone(), a.id)];
+            if !readable(a) {
+                store.queue_email(user_id, None, &seen, now_micros()).await?;
+                continue;
+            }
+            let (title, body) = alert_lines(l, config, a);
+            let subject = tr_args(l, "email-subject", &[("title", title)]);
+            let body = format!("{}\n\n{body}{}", tr(l, "email-intro"), footer(l, config));
+            let key = format!("alert:{}:{user_id}", a.id);
+            if store.queue_email(user_id, Some((&key, &subject, &body)), &seen, now_micros()).await? {
+                queued += 1;
+            }
+        }
+        // Daily: once the hour has come, everything since the last digest in one message.
+        let daily: Vec<&Alert> = alerts.iter().filter(|a| mode_of(a) == Some(EmailMode::Daily)).collect();
+        if digest_due && !daily.is_empty() {
+            let mut seen: Vec<(String, i64)> = Vec::new();
+            for a in &daily {
+                match seen.iter_mut().find(|(k, _)| *k == a.kind) {
+                    Some(s) => s.1 = s.1.max(a.id),
+                    None => seen.push((a.kind.clone(), a.id)),
+                }
+            }
+            let mut told: Vec<&Alert> = daily.into_iter().filter(|a| readable(a)).collect();
+            if told.is_empty() {
+                store.queue_email(user_id, None, &seen, now_micros()).await?;
+                continue;
+            }
+            told.sort_by_key(|a| (severity(a), std::cmp::Reverse(a.id)));
+            let day = local.date().to_string();
+            let subject =
+                tr_args(l, "email-digest-subject", &[("day", day.clone()), ("count", told.len().to_string())]);
+            let mut body = tr_args(l, "email-digest-intro", &[("day", day.clone())]);
+            for a in &told {
+                let (_, lines) = alert_lines(l, config, a);
+                let mark = if severity(a) == 0 { format!("[{}] ", tr(l, "alerts-urgent")) } else { String::new() };
+                body.push_str(&format!("\n\n{mark}{lines}"));
+            }
+            body.push_str(&footer(l, config));
+            let key = format!("digest:{user_id}:{day}");
+            if store.queue_email(user_id, Some((&key, &subject, &body)), &seen, now_micros()).await? {
+                queued += 1;
+            }
+        }
+    }
+    Ok(queued)
+}
+
+/// Sends the outbox's due messages; returns how many were tried.
+pub async fn send_due(store: &DynStore, mailer: &Mailer, retry_base: Duration) -> usize {
+    let due = match store.claim_emails(now_micros(), LEASE, 20).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the e-mail outbox");
+            return 0;
+        }
+    };
+    for m in &due {
+        let outcome = match send_one(mailer, m).await {
+            Ok(()) => EmailOutcome::Sent,
+            Err((error, permanent)) if permanent || m.attempts + 1 >= MAX_ATTEMPTS => EmailOutcome::Failed { error },
+            Err((error, _)) => {
+                let wait = crate::worker::backoff(retry_base, m.attempts);
+                EmailOutcome::Retry { error, next_at: now_micros() + wait.as_micros() as i64 }
+            }
+        };
+        if let Err(e) = store.finish_email(m.id, outcome, now_micros()).await {
+            tracing::error!(error = %e, id = m.id, "cannot record an e-mail's sending");
+        }
+    }
+    due.len()
+}
+
+/// The stable `Message-ID` of an outbox message: a resend after a crash carries the same.
+fn message_id(m: &vigia_store::DueEmail) -> String {
+    use sha2::Digest;
+    let h = hex::encode(sha2::Sha256::digest(m.dedup_key.as_bytes()));
+    format!("<{}.{}@vigia.invalid>", m.id, &h[..16])
+}
+
+async fn send_one(mailer: &Mailer, m: &vigia_store::DueEmail) -> Result<(), (String, bool)> {
+    let to = m.to.parse().map_err(|e| (format!("recipient: {e}"), true))?;
+    let msg = Message::builder()
+        .from(mailer.from.clone())
+        .to(to)
+        .subject(m.subject.clone())
+        .message_id(Some(message_id(m)))
+        .header(ContentType::TEXT_PLAIN)
+        .body(m.body.clone())
+        .map_err(|e| (format!("message: {e}"), true))?;
+    match mailer.transport.send(msg).await {
+        Ok(_) => Ok(()),
+        Err(e) => Err((e.to_string(), e.is_permanent())),
+    }
+}
+
+/// Queues and sends, every `interval`, until the process ends.
+pub fn spawn(store: DynStore, config: MailConfig, interval: Duration, retry_base: Duration) -> Result<(), MailError> {
+    let mailer = Mailer::new(&config)?;
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = queue_emails(&store, &config, jiff::Timestamp::now()).await {
+                tracing::error!(error = %e, "cannot queue e-mails");
+            }
+            while send_due(&store, &mailer, retry_base).await > 0 {}
+            tokio::time::sleep(interval).await;
+        }
+    });
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// The person's page: which alerts reach them by e-mail, and what was sent.
+
+pub fn routes() -> Routes {
+    Routes::default().get("/account/email", prefs_page).post("/account/email", prefs_save)
+}
+
+/// The kinds a person with this role may choose (case alerts only for roles that see cases).
+fn kinds_for(user: &User) -> Vec<&'static str> {
+    vigia_store::ALERT_KINDS
+        .into_iter()
+        .filter(|k| {
+            !matches!(*k, "deadline" | "violation") || vigia_domain::account::allows(user.role, Permission::ReadCases)
+        })
+        .collect()
+}
+
+pub struct KindRow {
+    pub kind: &'static str,
+    pub label: String,
+    pub hint: String,
+    pub mode: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "email_prefs.html")]
+struct PrefsPage {
+    c: Chrome,
+    configured: bool,
+    error: Option<String>,
+    kinds: Vec<KindRow>,
+    modes: Vec<(&'static str, String)>,
+    digest_hint: String,
+    outbox: Vec<(String, String, String)>,
+}
+
+async fn prefs_view(
+    st: &AppState,
+    ctx: &Ctx,
+    chosen: &HashMap<String, &'static str>,
+    error: Option<String>,
+    flash: Option<String>,
+    status: StatusCode,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let l = ctx.locale;
+    let kinds = kinds_for(&user)
+        .into_iter()
+        .map(|k| KindRow {
+            kind: k,
+            label: tr(l, &format!("email-kind-{k}")),
+            hint: tr(l, &format!("email-kind-{k}-hint")),
+            mode: chosen.get(k).copied().unwrap_or("off"),
+        })
+        .collect();
+    let modes = ["immediate", "daily", "off"].into_iter().map(|m| (m, tr(l, &format!("email-mode-{m}")))).collect();
+    let hour = st.config.mail.as_ref().map(|m| m.digest_hour).unwrap_or(7);
+    let outbox = st
+        .store
+        .outbox(user.id, 20)
+        .await?
+        .into_iter()
+        .map(|o| {
+            (
+                o.subject,
+                tr(l, &format!("email-status-{}", o.status)),
+                crate::kit::when(o.sent_at.unwrap_or(o.created_at)),
+            )
+        })
+        .collect();
+    let page = PrefsPage {
+        c: Chrome::new(ctx, "/account/email").flash(flash),
+        configured: st.config.mail.is_some(),
+        error,
+        kinds,
+        modes,
+        digest_hint: tr_args(l, "email-digest-hint", &[("hour", format!("{hour:02}:00"))]),
+        outbox,
+    };
+    render(status, &page)
+}
+
+async fn prefs_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let chosen = st.store.email_prefs(user.id).await?.into_iter().filter_map(|p| {
+        vigia_store::ALERT_KINDS.into_iter().find(|k| *k == p.kind).map(|k| (k.to_string(), p.mode.as_str()))
+    });
+    let chosen: HashMap<String, &'static str> = chosen.collect();
+    let flash = q.contains_key("saved").then(|| tr(ctx.locale, "email-saved"));
+    prefs_view(&st, &ctx, &chosen, None, flash, StatusCode::OK).await
+}
+
+async fn prefs_save(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let allowed = kinds_for(&user);
+    let mut chosen: HashMap<String, &'static str> = HashMap::new();
+    let mut prefs = Vec::new();
+    let mut bad = None;
+    for (k, v) in &form.pairs {
+        let Some(kind) = allowed.iter().find(|a| **a == k.as_str()) else {
+            bad = Some(k.clone());
+            continue;
+        };
+        match v.as_str() {
+            "off" => {
+                chosen.insert(kind.to_string(), "off");
+            }
+            m => match EmailMode::parse(m) {
+                Some(mode) => {
+                    chosen.insert(kind.to_string(), mode.as_str());
+                    prefs.retain(|(pk, _): &(String, EmailMode)| pk != kind);
+                    prefs.push((kind.to_string(), mode));
+                }
+                None => bad = Some(kind.to_string()),
+            },
+        }
+    }
+    if let Some(field) = bad {
+        let label =
+            if allowed.contains(&field.as_str()) { tr(ctx.locale, &format!("email-kind-{field}")) } else { field };
+        let msg = tr_args(ctx.locale, "email-bad-choice", &[("kind", label)]);
+        return prefs_view(&st, &ctx, &chosen, Some(msg), None, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    st.store.set_email_prefs(&ctx.actor(), user.id, &prefs).await.map_err(WebError::from)?;
+    Ok(Redirect::to("/account/email?saved=1").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(kind: &str, payload: serde_json::Value) -> Alert {
+        Alert {
+            id: 1,
+            org_id: 1,
+            kind: kind.into(),
+            attempt_id: None,
+            payload: payload.to_string(),
+            created_at: 0,
+            read_at: None,
+        }
+    }
+
+    #[test]
+    fn an_overdue_detention_comes_before_a_refusal() {
+        let overdue = alert("deadline", serde_json::json!({"state": "overdue"}));
+        let soon = alert("deadline", serde_json::json!({"state": "due_soon"}));
+        let violation = alert("violation", serde_json::json!({"state": "ongoing"}));
+        let refusal = alert("denial", serde_json::json!({}));
+        assert_eq!(severity(&overdue), 0);
+        assert_eq!(severity(&violation), 0);
+        assert_eq!(severity(&soon), 1);
+        assert_eq!(severity(&alert("episode", serde_json::json!({}))), 1);
+        assert_eq!(severity(&refusal), 2);
+    }
+
+    #[tokio::test]
+    async fn settings_that_do_not_parse_are_refused() {
+        let c = MailConfig {
+            smtp_url: "smtp://127.0.0.1:2525".into(),
+            from: "not an address".into(),
+            public_url: "http://127.0.0.1".into(),
+            digest_hour: 7,
+        };
+        assert!(matches!(Mailer::new(&c), Err(MailError::Settings(_))));
+        let c = MailConfig { smtp_url: "ftp://x".into(), from: "Vigía <a@b.example>".into(), ..c };
+        assert!(matches!(Mailer::new(&c), Err(MailError::Settings(_))));
+    }
+}
