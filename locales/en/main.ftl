@@ -1057,3 +1057,42 @@ email-digest-intro = New alerts in Vigía up to { $day }, urgent first:
 email-footer = You receive this e-mail because you chose it in Vigía. Change what reaches you, or stop it, here:
 alerts-urgent = URGENT
 account-email-link = E-mail alerts
+
+# What to do after an error (issue #16 part 4)
+error-do-not-found = Check the address, or find what you need from the menu above. If someone shared the link with you, the record may be private to another organization.
+error-do-forbidden = If your work needs this page, ask whoever administers your organization in Vigía for access.
+error-do-csrf = Go back, reload the page and send again: what you typed in the visit form is kept on this device.
+error-do-bad-request = Go back and check what you sent.
+error-do-too-large = Send smaller files, or fewer at once.
+error-do-timeout = Check your connection and try again.
+error-do-too-many-attempts = Wait a few minutes before trying again.
+error-do-validation = Go back: each field with a problem says what to fix.
+error-do-conflict = Someone changed this record while you were editing it. Reload the page to see the current version and make your change again.
+error-do-unavailable = The service is busy. Try again in a few minutes.
+error-do-internal = Try again in a few minutes; if it happens again, tell whoever runs Vigía in your organization.
+error-do-other = Go back, or use the menu above.
+alerts-unread-menu = unread
+alerts-severity-0 = Urgent
+alerts-severity-1 = To act on
+alerts-severity-2 = For information
+alerts-urgent-title = Urgent and unread
+alerts-all-title = All alerts
+
+# Landing pages per role (issue #16 part 4)
+overview-title = Overview
+overview-review = To review
+overview-unreviewed = findings not reviewed (contradictions and words against practice)
+overview-urgent = urgent unread alerts
+overview-unread = unread alerts in all
+overview-changed = What changed
+overview-week = Since { $since }: { $attempts } access attempts recorded, { $refusals } with access denied or limited.
+overview-latest = Latest unread alerts
+nav-overview = Overview
+start-title = What do you want to record?
+start-attempt = An access attempt
+start-attempt-hint = You tried to enter a center: when, what for, and what they answered.
+start-visit = A monitoring visit
+start-visit-hint = You went inside a center: what you saw, the population and the findings. Works offline.
+start-attempts-list = See the attempts recorded
+start-visits-list = See the visits
+nav-start = Record

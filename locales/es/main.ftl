@@ -1057,3 +1057,42 @@ email-digest-intro = Alertas nuevas en Vigía hasta el { $day }, las urgentes pr
 email-footer = Recibe este correo porque lo eligió en Vigía. Puede cambiar qué le llega, o dejar de recibirlo, aquí:
 alerts-urgent = URGENTE
 account-email-link = Avisos por correo
+
+# What to do after an error (issue #16 part 4)
+error-do-not-found = Revise la dirección, o busque lo que necesita desde el menú de arriba. Si alguien le compartió el enlace, puede que el registro sea privado de otra organización.
+error-do-forbidden = Si su trabajo necesita esta página, pídale el acceso a quien administra su organización en Vigía.
+error-do-csrf = Vuelva a la página anterior, recárguela y envíe otra vez: lo que escribió en el formulario de visitas queda guardado en este dispositivo.
+error-do-bad-request = Vuelva a la página anterior y revise lo que envió.
+error-do-too-large = Envíe archivos más pequeños o menos a la vez.
+error-do-timeout = Revise su conexión e inténtelo otra vez.
+error-do-too-many-attempts = Espere unos minutos antes de intentarlo de nuevo.
+error-do-validation = Vuelva a la página anterior: cada campo con un problema dice qué corregir.
+error-do-conflict = Alguien cambió este registro mientras usted lo editaba. Recargue la página para ver la versión actual y vuelva a hacer su cambio.
+error-do-unavailable = El servicio está ocupado. Inténtelo otra vez en unos minutos.
+error-do-internal = Inténtelo otra vez en unos minutos; si vuelve a ocurrir, avise a quien opera Vigía en su organización.
+error-do-other = Vuelva a la página anterior o use el menú de arriba.
+alerts-unread-menu = sin leer
+alerts-severity-0 = Urgente
+alerts-severity-1 = Por atender
+alerts-severity-2 = Para saber
+alerts-urgent-title = Urgentes sin leer
+alerts-all-title = Todas las alertas
+
+# Landing pages per role (issue #16 part 4)
+overview-title = Resumen
+overview-review = Por revisar
+overview-unreviewed = hallazgos sin revisar (contradicciones y palabras contra la práctica)
+overview-urgent = alertas urgentes sin leer
+overview-unread = alertas sin leer en total
+overview-changed = Qué cambió
+overview-week = Desde el { $since }: { $attempts } intentos de acceso registrados, { $refusals } con acceso negado o limitado.
+overview-latest = Alertas sin leer más recientes
+nav-overview = Resumen
+start-title = ¿Qué quiere registrar?
+start-attempt = Un intento de acceso
+start-attempt-hint = Intentó entrar a un centro: cuándo, para qué y qué respondieron.
+start-visit = Una visita de monitoreo
+start-visit-hint = Entró a un centro: lo que vio, la población y los hallazgos. Funciona sin conexión.
+start-attempts-list = Ver los intentos registrados
+start-visits-list = Ver las visitas
+nav-start = Registrar

@@ -967,6 +967,10 @@ pub trait Store: Send + Sync {
         attempt_id: Option<i64>,
         payload: &str,
     ) -> Result<Option<Alert>>;
+    /// How many of the organization's alerts are unread, as the inbox counts them: case
+    /// alerts only when `with_cases`, an alert about an attempt only while the
+    /// organization can still see it.
+    async fn count_unread_alerts(&self, org_id: i64, with_cases: bool) -> Result<i64>;
     /// The organization's alerts after `after_id`, oldest first.
     async fn alerts_after(&self, org_id: i64, after_id: i64, limit: i64) -> Result<Vec<Alert>>;
     /// A person's e-mail choices, one per kind they receive.

@@ -640,7 +640,7 @@ async fn second_factor_submit(
             // person is told first, on their account page.
             let next = match (after_failures, ch.next.as_str()) {
                 (true, _) => "/account?wrong_codes=1".to_string(),
-                (false, "/") => "/facilities".to_string(),
+                (false, "/") => crate::overview::landing(&user).to_string(),
                 (false, _) => ch.next,
             };
             let mut resp = Redirect::to(&next).into_response();

@@ -37,6 +37,9 @@ pub struct AlertView {
     pub detail: String,
     pub link: Option<String>,
     pub unread: bool,
+    /// 0 urgent, 1 to act on, 2 for information ([`severity`]).
+    pub severity: u8,
+    pub severity_label: String,
 }
 
 pub(crate) fn view(l: Locale, a: &Alert) -> AlertView {
@@ -79,7 +82,30 @@ pub(crate) fn view(l: Locale, a: &Alert) -> AlertView {
             a.attempt_id.map(|id| format!("/access/{id}")),
         )
     };
-    AlertView { id: a.id, when: crate::kit::when(a.created_at), title, detail, link, unread: a.read_at.is_none() }
+    let severity = severity(a);
+    AlertView {
+        id: a.id,
+        when: crate::kit::when(a.created_at),
+        title,
+        detail,
+        link,
+        unread: a.read_at.is_none(),
+        severity,
+        severity_label: tr(l, &format!("alerts-severity-{severity}")),
+    }
+}
+
+/// How urgent an alert is, most urgent first: a detention past its limit or an
+/// ongoing violation (0), a deadline coming or a suspected suspension (1), a refusal
+/// recorded (2). The inbox and digests list the urgent first.
+pub fn severity(a: &Alert) -> u8 {
+    let p: serde_json::Value = serde_json::from_str(&a.payload).unwrap_or_default();
+    match a.kind.as_str() {
+        "violation" => 0,
+        "deadline" if p["state"] == "overdue" => 0,
+        "deadline" | "episode" => 1,
+        _ => 2,
+    }
 }
 
 /// Case reminders only reach roles that may see cases.
@@ -91,7 +117,7 @@ fn for_viewer(ctx: &Ctx, a: &Alert) -> bool {
 /// see cases, and an alert about an attempt only while that attempt is still visible to
 /// the organization — one made private after the alert was raised takes its alert with
 /// it (the payload was a copy of it).
-async fn readable(st: &AppState, ctx: &Ctx, org_id: i64) -> Result<Vec<Alert>, WebError> {
+pub(crate) async fn readable(st: &AppState, ctx: &Ctx, org_id: i64) -> Result<Vec<Alert>, WebError> {
     let alerts: Vec<Alert> =
         st.store.alerts(org_id, ALL_ALERTS).await?.into_iter().filter(|a| for_viewer(ctx, a)).collect();
     let cited: Vec<i64> = alerts.iter().filter_map(|a| a.attempt_id).collect();
@@ -112,6 +138,8 @@ struct InboxPage {
     paging: crate::listing::Paging,
     cursor_error: Option<String>,
     unread: usize,
+    /// Unread urgent alerts, listed first whatever the page.
+    urgent: Vec<AlertView>,
 }
 
 async fn inbox(
@@ -123,6 +151,7 @@ async fn inbox(
     let l = ctx.locale;
     let all = readable(&st, &ctx, user.org_id).await?;
     let unread = all.iter().filter(|a| a.read_at.is_none()).count();
+    let urgent = all.iter().filter(|a| a.read_at.is_none() && severity(a) == 0).take(50).map(|a| view(l, a)).collect();
     let listed = crate::listing::list_page_of(l, ("/alerts", "/alerts.csv"), &q, "alerts-count", all, |a| (a.id, a.id));
     let status = listed.status();
     let page = InboxPage {
@@ -131,6 +160,7 @@ async fn inbox(
         paging: listed.paging,
         cursor_error: listed.cursor_error,
         unread,
+        urgent,
     };
     render(status, &page)
 }

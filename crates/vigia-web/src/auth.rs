@@ -66,6 +66,8 @@ pub struct Ctx {
     pub auth_at: Option<vigia_domain::Micros>,
     /// The client's address, for per-address throttling.
     pub address: Option<std::net::IpAddr>,
+    /// Alerts the signed-in person has not read, for the menu (pages only).
+    pub unread_alerts: i64,
 }
 
 impl Ctx {
@@ -320,8 +322,19 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
     let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
     let address = peer.map(|p| client_address(p, headers, &st.config.trusted_proxies));
     let (method, path, user_id) = (req.method().clone(), req.uri().path().to_string(), user.as_ref().map(|u| u.id));
-    req.extensions_mut().insert(Ctx { user, org, locale, csrf, via, auth_at, address });
-    let mut resp = LOCALE.scope(locale, next.run(req)).await;
+    // The menu's count of unread alerts: pages only (the API and files do not show it).
+    let page = !path.starts_with("/api/") && !path.starts_with("/static/") && req.method() == axum::http::Method::GET;
+    let unread_alerts = match &user {
+        Some(u) if page => st
+            .store
+            .count_unread_alerts(u.org_id, vigia_domain::account::allows(u.role, Permission::ReadCases))
+            .await
+            .unwrap_or(0),
+        _ => 0,
+    };
+    let ctx = Ctx { user, org, locale, csrf, via, auth_at, address, unread_alerts };
+    req.extensions_mut().insert(ctx.clone());
+    let mut resp = LOCALE.scope(locale, crate::error::PAGE.scope((ctx, path.clone()), next.run(req))).await;
     // Every refused access is recorded (who, what, the answer), never a secret.
     let status = resp.status().as_u16();
     if matches!(status, 401 | 403 | 404 | 429) {
@@ -511,6 +524,7 @@ mod tests {
             via: Via::Anonymous,
             auth_at: None,
             address: None,
+            unread_alerts: 0,
         };
         let h = HeaderMap::new();
         assert!(ctx("").check_form(Some(""), &h).is_err());

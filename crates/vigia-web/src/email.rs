@@ -91,19 +91,6 @@ impl Mailer {
     }
 }
 
-/// How urgent an alert is, most urgent first: a detention past its limit or an
-/// ongoing violation (0), a deadline coming or a suspected suspension (1), a refusal
-/// recorded (2). The inbox and digests list the urgent first.
-pub fn severity(a: &Alert) -> u8 {
-    let p: serde_json::Value = serde_json::from_str(&a.payload).unwrap_or_default();
-    match a.kind.as_str() {
-        "violation" => 0,
-        "deadline" if p["state"] == "overdue" => 0,
-        "deadline" | "episode" => 1,
-        _ => 2,
-    }
-}
-
 /// Whether the inbox would show this alert to a person with this role (see
 /// `alerts::readable`; whether a cited attempt is still visible is checked apart).
 fn for_role(user: &User, a: &Alert) -> bool {
@@ -186,14 +173,18 @@ pub async fn queue_emails(store: &DynStore, config: &MailConfig, now: jiff::Time
                 store.queue_email(user_id, None, &seen, now_micros()).await?;
                 continue;
             }
-            told.sort_by_key(|a| (severity(a), std::cmp::Reverse(a.id)));
+            told.sort_by_key(|a| (crate::alerts::severity(a), std::cmp::Reverse(a.id)));
             let day = local.date().to_string();
             let subject =
                 tr_args(l, "email-digest-subject", &[("day", day.clone()), ("count", told.len().to_string())]);
             let mut body = tr_args(l, "email-digest-intro", &[("day", day.clone())]);
             for a in &told {
                 let (_, lines) = alert_lines(l, config, a);
-                let mark = if severity(a) == 0 { format!("[{}] ", tr(l, "alerts-urgent")) } else { String::new() };
+                let mark = if crate::alerts::severity(a) == 0 {
+                    format!("[{}] ", tr(l, "alerts-urgent"))
+                } else {
+                    String::new()
+                };
                 body.push_str(&format!("\n\n{mark}{lines}"));
             }
             body.push_str(&footer(l, config));
@@ -421,6 +412,8 @@ mod tests {
             read_at: None,
         }
     }
+
+    use crate::alerts::severity;
 
     #[test]
     fn an_overdue_detention_comes_before_a_refusal() {

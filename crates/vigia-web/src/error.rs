@@ -15,6 +15,12 @@ tokio::task_local! {
     pub static LOCALE: Locale;
 }
 
+tokio::task_local! {
+    /// Who asks and for which page, set by the context layer, so an error page keeps
+    /// the menu of the person reading it.
+    pub static PAGE: (crate::auth::Ctx, String);
+}
+
 pub fn current_locale() -> Locale {
     LOCALE.try_with(|l| *l).unwrap_or_default()
 }
@@ -222,7 +228,18 @@ impl IntoResponse for PageError {
             return axum::response::Redirect::to("/login").into_response();
         }
         let l = current_locale();
-        let page = render_error(l, &tr(l, "error-title"), &self.0.message(l));
+        let framed = PAGE.try_with(|(ctx, path)| {
+            use askama::Template;
+            FramedError {
+                c: crate::kit::Chrome::new(ctx, path),
+                message: self.0.message(l),
+                todo: what_to_do(l, self.0.slug()),
+                signed_in: ctx.user.is_some(),
+            }
+            .render()
+            .ok()
+        });
+        let page = framed.ok().flatten().unwrap_or_else(|| render_error(l, &tr(l, "error-title"), &self.0.message(l)));
         (self.0.status(), Html(page)).into_response()
     }
 }
@@ -239,6 +256,27 @@ pub fn answer(path: &str, e: WebError) -> Response {
 /// Unknown paths: a problem under `/api`, a page elsewhere.
 pub async fn fallback(uri: Uri) -> Response {
     answer(uri.path(), WebError::NotFound)
+}
+
+/// What a person can do about an error, in words.
+fn what_to_do(l: Locale, slug: &str) -> String {
+    let key = format!("error-do-{slug}");
+    let said = tr(l, &key);
+    if said == key {
+        tr(l, "error-do-other")
+    } else {
+        said
+    }
+}
+
+/// The error page inside the site's frame: the menu stays, so the person goes on.
+#[derive(askama::Template)]
+#[template(path = "error_framed.html")]
+struct FramedError {
+    c: crate::kit::Chrome,
+    message: String,
+    todo: String,
+    signed_in: bool,
 }
 
 /// The error page, in the reader's language.

@@ -28,6 +28,8 @@ pub struct Chrome {
     pub can_manage_users: bool,
     pub can_cases: bool,
     pub flash: Option<String>,
+    /// Unread alerts, shown in the menu ("99+" past 99).
+    pub unread: String,
 }
 
 impl Chrome {
@@ -52,6 +54,11 @@ impl Chrome {
             can_manage_users: ctx.can(Permission::ManageUsers),
             can_cases: ctx.can(Permission::ReadCases),
             flash: None,
+            unread: match ctx.unread_alerts {
+                n if n <= 0 => String::new(),
+                n if n > 99 => "99+".to_string(),
+                n => n.to_string(),
+            },
         }
     }
 

@@ -28,6 +28,7 @@ pub mod legal;
 pub mod listing;
 pub mod map;
 pub mod openapi;
+pub mod overview;
 pub mod routes;
 pub mod server;
 pub mod statements;

@@ -297,6 +297,13 @@ async fn detections(st: &AppState, viewer_org: i64) -> Result<std::sync::Arc<Det
     Ok(d)
 }
 
+/// How many findings the viewer's organization has not reviewed yet (confirmed or
+/// dismissed): what the coordinator's overview asks to look at.
+pub(crate) async fn unreviewed(st: &AppState, viewer_org: i64) -> Result<usize, WebError> {
+    let d = detections(st, viewer_org).await?;
+    Ok(d.found.iter().filter(|f| d.reviews.own(&f.d.key).is_none()).count())
+}
+
 async fn compute_detections(st: &AppState, viewer_org: i64) -> Result<Detections, WebError> {
     let e = evidence(st, viewer_org).await?;
     let mut found = Vec::with_capacity(e.found.len());

@@ -23,7 +23,6 @@ use crate::kit::*;
 
 pub fn routes() -> Routes {
     Routes::default()
-        .get("/", home)
         .get("/healthz", healthz)
         .get("/static/app.css", css)
         .get("/login", login_page)
@@ -53,6 +52,7 @@ pub fn routes() -> Routes {
         .merge(crate::cases::routes())
         .merge(crate::account::routes())
         .merge(crate::email::routes())
+        .merge(crate::overview::routes())
         .merge(crate::statements::routes())
         .merge(crate::timeline::routes())
         .merge(crate::visits::routes())
@@ -80,14 +80,6 @@ async fn css() -> Response {
         include_str!("../static/app.css"),
     )
         .into_response()
-}
-
-async fn home(Extension(ctx): Extension<Ctx>) -> Redirect {
-    if ctx.user.is_some() {
-        Redirect::to("/facilities")
-    } else {
-        Redirect::to("/login")
-    }
 }
 
 #[derive(Template)]
@@ -126,8 +118,9 @@ async fn login_submit(
     let next = safe_next(form.get("next"));
     let address = ctx.address;
     let (status, error) = match auth::login(&st, &email, password, address, &next).await? {
-        Login::Ok { session_token, .. } => {
-            let mut resp = Redirect::to(if next == "/" { "/facilities" } else { &next }).into_response();
+        Login::Ok { session_token, user } => {
+            let mut resp =
+                Redirect::to(if next == "/" { crate::overview::landing(&user) } else { &next }).into_response();
             let secure = st.config.secure_cookies;
             let c = set_cookie(secure, auth::session_cookie_name(secure), &session_token, None, true);
             if let Ok(v) = HeaderValue::from_str(&c) {

@@ -225,9 +225,13 @@ async fn a_monitor_signs_in_switches_language_and_registers_a_facility() {
     fill(&c, "#email", "mon@a.org").await;
     fill(&c, "#password", PASSWORD).await;
     click(&c, "button[type=submit]:not(.link)").await;
-    wait_h1(&c, "Centros de detención").await;
+    // A monitor lands on what to record.
+    wait_h1(&c, "¿Qué quiere registrar?").await;
+    assert!(c.find(Locator::Css("#start-visit")).await.is_ok() && c.find(Locator::Css("#start-attempt")).await.is_ok());
 
     click(&c, "#lang-switch").await;
+    wait_h1(&c, "What do you want to record?").await;
+    c.find(Locator::LinkText("Detention centers")).await.expect("nav").click().await.expect("click");
     wait_h1(&c, "Detention centers").await;
 
     click(&c, "#new-facility").await;
@@ -268,7 +272,7 @@ async fn a_monitor_records_a_denial_on_a_phone() {
     fill(&c, "#email", "mon@a.org").await;
     fill(&c, "#password", PASSWORD).await;
     click(&c, "button[type=submit]:not(.link)").await;
-    wait_h1(&c, "Centros de detención").await;
+    wait_h1(&c, "¿Qué quiere registrar?").await;
     c.find(Locator::LinkText("Acceso")).await.expect("nav").click().await.expect("click");
     wait_h1(&c, "Intentos de acceso").await;
     click(&c, "#new-attempt").await;
@@ -357,7 +361,8 @@ async fn a_lawyer_sees_an_overdue_detention_today_records_the_release_and_it_lea
     fill(&c, "#email", "abogada@a.org").await;
     fill(&c, "#password", PASSWORD).await;
     click(&c, "button[type=submit]:not(.link)").await;
-    wait_h1(&c, "Centros de detención").await;
+    // A lawyer lands on the day's deadlines.
+    wait_h1(&c, "Hoy: plazos de mis casos").await;
     c.find(Locator::LinkText("Hoy")).await.expect("nav").click().await.expect("click");
     wait_h1(&c, "Hoy: plazos de mis casos").await;
     let overdue = text_of(&c, "#overdue").await;
@@ -670,7 +675,8 @@ async fn sign_in(c: &Client, base: &str, email: &str) {
     fill(c, "#email", email).await;
     fill(c, "#password", PASSWORD).await;
     click(c, "button[type=submit]:not(.link)").await;
-    wait_h1(c, "Centros de detención").await;
+    // Each role lands on its own page: wait until the sign-in page is gone.
+    text_until(c, "h1", |t| !t.is_empty() && t != "Iniciar sesión").await;
 }
 
 #[tokio::test]
@@ -985,6 +991,8 @@ async fn every_page_has_no_serious_accessibility_violation_on_a_phone_or_a_deskt
         "/alerts".into(),
         "/legal".into(),
         "/account".into(),
+        "/account/email".into(),
+        "/overview".into(),
         "/no-such-page".into(),
     ];
     let roles: Vec<(&str, Vec<String>)> = vec![
@@ -1008,7 +1016,13 @@ async fn every_page_has_no_serious_accessibility_violation_on_a_phone_or_a_deskt
         ),
         (
             "monitoreo@defensoria.example",
-            vec!["/access/new".into(), "/visits/new".into(), format!("/visits/{visit}"), "/facilities/new".into()],
+            vec![
+                "/start".into(),
+                "/access/new".into(),
+                "/visits/new".into(),
+                format!("/visits/{visit}"),
+                "/facilities/new".into(),
+            ],
         ),
         ("analisis@defensoria.example", vec!["/analysis".into(), "/statements".into()]),
     ];
@@ -1111,5 +1125,73 @@ async fn a_thousand_attempts_page_to_the_end_on_a_phone_and_the_csv_has_them_all
         .await
         .expect("csv");
     assert_eq!(lines.as_i64(), Some(1001), "a header and every attempt");
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn each_role_lands_where_its_work_is_and_an_error_page_keeps_the_menu() {
+    let Some((_driver, c)) = browser(412, 915).await else { return };
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    vigia_cli::demo::seed(&app.store).await.expect("demo data");
+    let coord = app.store.user_by_email("coordinacion@defensoria.example").await.expect("user").expect("user").0;
+    let payload = serde_json::json!({"type": "access.suspected_suspension", "start": "2020-03-23", "end": "2020-06-15",
+        "organizations": 3, "facilities": ["Siglo XXI"], "refusals": 70, "attempts": 104});
+    app.store.raise_alert(coord.org_id, "episode", "test:episode", None, &payload.to_string()).await.expect("alert");
+    let dir = screenshot_dir();
+    for (email, heading, shot) in [
+        ("abogada@defensoria.example", "Hoy: plazos de mis casos", "landing-lawyer-phone.png"),
+        ("coordinacion@defensoria.example", "Resumen", "landing-coordinator-phone.png"),
+        ("monitoreo@defensoria.example", "¿Qué quiere registrar?", "landing-monitor-phone.png"),
+        ("analisis@defensoria.example", "Detention centers", "landing-analyst-phone-en.png"),
+    ] {
+        c.delete_all_cookies().await.expect("cookies");
+        c.goto(&app.url("/login")).await.expect("goto");
+        wait_for(&c, "#email").await;
+        fill(&c, "#email", email).await;
+        fill(&c, "#password", vigia_cli::demo::PASSWORD).await;
+        click(&c, "button[type=submit]:not(.link)").await;
+        wait_h1(&c, heading).await;
+        let _ = std::fs::write(dir.join(shot), c.screenshot().await.expect("screenshot"));
+    }
+
+    // The coordinator's menu counts unread alerts, and the inbox agrees.
+    c.delete_all_cookies().await.expect("cookies");
+    c.goto(&app.url("/login")).await.expect("goto");
+    wait_for(&c, "#email").await;
+    fill(&c, "#email", "coordinacion@defensoria.example").await;
+    fill(&c, "#password", vigia_cli::demo::PASSWORD).await;
+    click(&c, "button[type=submit]:not(.link)").await;
+    wait_h1(&c, "Resumen").await;
+    let badge = text_of(&c, "#unread-count").await;
+    let menu_count: String = badge.chars().take_while(|ch| ch.is_ascii_digit()).collect();
+    assert!(!menu_count.is_empty(), "{badge}");
+    let overview = text_of(&c, "#to-review").await;
+    assert!(overview.contains("alertas sin leer en total"), "{overview}");
+    c.goto(&app.url("/alerts")).await.expect("goto");
+    wait_h1(&c, "Alertas").await;
+    let unread = c.find_all(Locator::Css("#alerts li.unread")).await.expect("unread").len();
+    if menu_count != "99" {
+        assert_eq!(menu_count.parse::<usize>().expect("n"), unread, "menu and inbox agree");
+    }
+    assert!(text_of(&c, "#alerts").await.contains("Por atender"), "each alert says how urgent it is");
+    c.find(Locator::Css("#read-all")).await.expect("read all").click().await.expect("click");
+    wait_for(&c, "p.flash").await;
+    assert!(c.find(Locator::Css("#unread-count")).await.is_err(), "no count once all are read");
+
+    // An error page keeps the menu and says what to do, in both languages.
+    c.goto(&app.url("/facilities/999999")).await.expect("goto");
+    wait_h1(&c, "Algo no salió bien").await;
+    assert!(c.find(Locator::Css("header nav a[href='/alerts']")).await.is_ok(), "the menu is there");
+    assert!(text_of(&c, "#error-todo").await.contains("menú"), "it says what to do");
+    let _ = std::fs::write(dir.join("error-phone-es.png"), c.screenshot().await.expect("screenshot"));
+    click(&c, "#lang-switch").await;
+    wait_h1(&c, "Something went wrong").await;
+    assert!(text_of(&c, "#error-todo").await.contains("menu"));
+    let _ = std::fs::write(dir.join("error-phone-en.png"), c.screenshot().await.expect("screenshot"));
+
+    // The e-mail choices, on a phone.
+    c.goto(&app.url("/account/email")).await.expect("goto");
+    wait_h1(&c, "E-mail alerts").await;
+    let _ = std::fs::write(dir.join("email-prefs-phone-en.png"), c.screenshot().await.expect("screenshot"));
     c.close().await.expect("close");
 }

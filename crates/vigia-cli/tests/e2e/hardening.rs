@@ -136,7 +136,7 @@ async fn second_factor_guesses_are_counted_across_sign_ins_and_lock_the_account(
         let (c, csrf) = password_step(&app, "abogada@a.org").await;
         let later = totp::code_at(&secret, now_secs() + totp::STEP_SECONDS);
         let (s, loc, _) = post_form(&c, app.url("/login/totp"), &[("csrf", &csrf), ("code", &later)]).await;
-        assert_eq!((s, loc.as_str()), (303, "/facilities"));
+        assert_eq!((s, loc.as_str()), (303, "/today"), "a lawyer lands on the day's deadlines");
     }
 }
 
@@ -204,7 +204,7 @@ async fn sign_in_never_redirects_to_another_site() {
             .await
             .expect("post");
         assert_eq!(r.status(), 303);
-        assert_eq!(r.headers()["location"], "/facilities", "{evil}");
+        assert_eq!(r.headers()["location"], "/start", "{evil}: a monitor lands on what to record");
     }
     // Nor into sealed data: a link to sign in and then reveal a case's person arrives
     // at the case page, which shows its button (finding 16).

@@ -217,7 +217,7 @@ async fn one_address_guessing_is_slowed_but_never_locks_others_out() {
     }
     let (s, loc, _) =
         post_form(&c, app.url("/login"), &[("csrf", &csrf), ("email", "real@a.org"), ("password", PASSWORD)]).await;
-    assert_eq!((s, loc.as_str()), (303, "/facilities"), "a right password from the same address signs in");
+    assert_eq!((s, loc.as_str()), (303, "/start"), "a right password from the same address signs in");
     let failures = app.store.login_failures_since("address:127.0.0.1", 0).await.expect("count");
     assert_eq!(failures, 4, "counted against the connection's address");
 }

@@ -4709,6 +4709,16 @@ impl crate::Store for SqlStore {
         Ok(a)
     }
 
+    async fn count_unread_alerts(&self, org_id: i64, with_cases: bool) -> Result<i64> {
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM alerts x WHERE x.org_id = $1 AND x.read_at IS NULL \
+             AND ($2 OR x.kind NOT IN ('deadline', 'violation')) \
+             AND (x.attempt_id IS NULL OR EXISTS (SELECT 1 FROM access_attempts a WHERE a.id = x.attempt_id AND {VISIBLE_TO}))"
+        );
+        let n: i64 = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(with_cases).fetch_one(&self.pool).await?.try_get("n")?;
+        Ok(n)
+    }
+
     async fn alerts_after(&self, org_id: i64, after_id: i64, limit: i64) -> Result<Vec<Alert>> {
         let rows = sqlx::query(
             "SELECT id, org_id, kind, attempt_id, payload, created_at, read_at FROM alerts WHERE org_id = $1 AND id > $2 \
