@@ -44,6 +44,7 @@ pub mod fuzzing;
 pub mod geo;
 pub mod import;
 pub mod input;
+pub mod names;
 pub mod note;
 pub mod paging;
 pub mod statement;

@@ -829,6 +829,20 @@ async fn case_form(
         .collect();
     let mut status = field("status", "select", false);
     status.options = options(l, "case-status", CaseStatus::ALL, CaseStatus::as_str, sel("status"));
+    // Countries by name; a code the table does not know stays listed as it was.
+    let mut nationality = field("nationality", "select", false);
+    let current = sel("nationality").map(|n| n.trim().to_ascii_uppercase()).filter(|n| !n.is_empty());
+    nationality.options = vigia_domain::names::countries(l)
+        .into_iter()
+        .map(|(code, name)| OptionView {
+            value: code.into(),
+            label: name.into(),
+            selected: current.as_deref() == Some(code),
+        })
+        .collect();
+    if let Some(code) = current.filter(|c| vigia_domain::names::country(c, l).is_none()) {
+        nationality.options.insert(0, OptionView { value: code.clone(), label: code, selected: true });
+    }
     Ok(vec![
         field("reference", "text", true),
         field("full_name", "text", true),
@@ -836,7 +850,7 @@ async fn case_form(
         field("identity_documents", "textarea", false),
         field("contact", "textarea", false),
         field("family_links", "textarea", false),
-        field("nationality", "text", false),
+        nationality,
         sex,
         age,
         minor,
@@ -1091,11 +1105,24 @@ async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) -> PageResult
         None => None,
     };
     let details = vec![
-        (tr(l, "field-nationality"), f.nationality.clone().unwrap_or_else(|| none.clone())),
+        (
+            tr(l, "field-nationality"),
+            f.nationality
+                .as_deref()
+                .map(|n| vigia_domain::names::country_or_code(n, l))
+                .unwrap_or_else(|| none.clone()),
+        ),
         (tr(l, "field-sex"), label(l, "sex", f.sex.as_str())),
         (tr(l, "field-age_group"), label(l, "age", f.age_group.as_str())),
         (tr(l, "field-minor"), tr(l, if f.minor { "yes" } else { "no" })),
-        (tr(l, "field-languages"), if f.languages.is_empty() { none.clone() } else { f.languages.join(", ") }),
+        (
+            tr(l, "field-languages"),
+            if f.languages.is_empty() {
+                none.clone()
+            } else {
+                f.languages.iter().map(|c| vigia_domain::names::language_or_code(c, l)).collect::<Vec<_>>().join(", ")
+            },
+        ),
         (
             tr(l, "field-vulnerabilities"),
             if f.vulnerabilities.is_empty() {
@@ -1456,7 +1483,11 @@ async fn case_rows(st: &AppState, ctx: &Ctx, org_id: i64, all: bool) -> Result<V
             CaseRow {
                 id: cf.case.id,
                 name: name_for(st, ctx, &cf.case)?,
-                nationality: f.nationality.clone().unwrap_or_default(),
+                nationality: f
+                    .nationality
+                    .as_deref()
+                    .map(|n| vigia_domain::names::country_or_code(n, l))
+                    .unwrap_or_default(),
                 age: label(l, "age", f.age_group.as_str()),
                 minor: f.minor,
                 status: label(l, "case-status", f.status.as_str()),
