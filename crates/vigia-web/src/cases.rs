@@ -72,13 +72,15 @@ pub(crate) async fn owned(st: &AppState, ctx: &Ctx, id: &str, p: Permission) -> 
     Ok((user, c))
 }
 
-/// How a case is named to this viewer: its reference for those who may read sealed
-/// data, a pseudonym for analysts.
+/// How a case is named to this viewer. One identifier for every role and page (issue #16 part 3): the pseudonym, which
+/// alerts, e-mails, reports and the audit page also use; roles that may read the
+/// person's data see the organization's own reference beside it.
 fn name_for(st: &AppState, ctx: &Ctx, c: &Case) -> Result<String, WebError> {
+    let pseudonym = st.store.case_pseudonym(c.org_id, c.id)?;
     if ctx.can(Permission::ReadCaseSealed) {
-        Ok(c.fields.reference.clone())
+        Ok(format!("{pseudonym} · {}", c.fields.reference))
     } else {
-        Ok(st.store.case_pseudonym(c.org_id, c.id)?)
+        Ok(pseudonym)
     }
 }
 
@@ -966,7 +968,7 @@ async fn edit_page(
     // The form shows the sealed fields: opening them is a read, and is recorded.
     let s = st.store.read_case_sealed(&ctx.actor(), c.org_id, c.id).await?;
     let target = (
-        tr_args(ctx.locale, "case-edit-title", &[("case", c.fields.reference.clone())]),
+        tr_args(ctx.locale, "case-edit-title", &[("case", name_for(&st, &ctx, &c)?)]),
         format!("/cases/{}/edit", c.id),
         Some(c.version),
     );
@@ -989,7 +991,7 @@ async fn update_page(
         Err(e) => Err(e),
     };
     let target = (
-        tr_args(ctx.locale, "case-edit-title", &[("case", c.fields.reference.clone())]),
+        tr_args(ctx.locale, "case-edit-title", &[("case", name_for(&st, &ctx, &c)?)]),
         format!("/cases/{}/edit", c.id),
         Some(c.version),
     );
@@ -1406,7 +1408,7 @@ async fn history_page(
     entries.sort_by_key(|e| e.seq);
     let page = HistoryPage {
         c: Chrome::new(&ctx, &format!("/cases/{}/history", c.id)),
-        title: tr_args(ctx.locale, "case-title", &[("case", c.fields.reference.clone())]),
+        title: tr_args(ctx.locale, "case-title", &[("case", name_for(&st, &ctx, &c)?)]),
         versions: crate::kit::version_views(&st, ctx.locale, &crate::kit::with_text_opened(&st, &entries).await?)
             .await?,
         withheld: None,

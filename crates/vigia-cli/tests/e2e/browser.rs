@@ -372,7 +372,9 @@ async fn a_lawyer_sees_an_overdue_detention_today_records_the_release_and_it_lea
     let _ = std::fs::write(screenshot_dir().join("today-phone.png"), png);
 
     c.find(Locator::Css("#overdue a")).await.expect("case link").click().await.expect("click");
-    wait_h1(&c, "Caso DMS-2020-044").await;
+    // One identifier everywhere: the pseudonym, with the reference beside it for a lawyer.
+    let h1 = text_until(&c, "main h1", |t| t.ends_with("· DMS-2020-044")).await;
+    assert!(h1.starts_with("Caso P-"), "{h1}");
     assert!(text_of(&c, "#deadlines").await.contains("Vencido"));
     c.find(Locator::Css("#f-kind option[value='released']")).await.expect("kind").click().await.expect("pick");
     fill(&c, "#f-note", "Salió con oficio de salida; la recogió su hermana.").await;
