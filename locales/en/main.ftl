@@ -1096,3 +1096,5 @@ start-visit-hint = You went inside a center: what you saw, the population and th
 start-attempts-list = See the attempts recorded
 start-visits-list = See the visits
 nav-start = Record
+chart-figures = See the figures
+chart-month = Month

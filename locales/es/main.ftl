@@ -1096,3 +1096,5 @@ start-visit-hint = Entró a un centro: lo que vio, la población y los hallazgos
 start-attempts-list = Ver los intentos registrados
 start-visits-list = Ver las visitas
 nav-start = Registrar
+chart-figures = Ver las cifras
+chart-month = Mes

@@ -771,7 +771,7 @@ fn tables(a: &Analysis, l: Locale) -> Vec<(String, &'static str, Vec<TallyRow>)>
 
 /// The refusal rate as bars (`by-month` or `by-facility`), against the rate over the
 /// whole selection: bars above it are drawn in the alarm color.
-fn chart(a: &Analysis, l: Locale, which: &str) -> Option<(String, String)> {
+fn chart(a: &Analysis, l: Locale, which: &str) -> Option<(String, String, String)> {
     let (title, rows): (String, Vec<(String, Tally)>) = match which {
         "by-month" => (
             tr(l, "analysis-chart-month"),
@@ -803,7 +803,9 @@ fn chart(a: &Analysis, l: Locale, which: &str) -> Option<(String, String)> {
         .collect();
     let line = format!("{:.0} %", overall * 100.0);
     let svg = crate::chart::bars(&format!("chart-{which}"), &title, &bars, 0.0, Some((overall, &line)));
-    Some((title, svg))
+    let head = if which == "by-month" { "chart-month" } else { "field-facility_id" };
+    let table = crate::chart::figures(&tr(l, "chart-figures"), (&tr(l, head), &tr(l, "analysis-rate")), &bars);
+    Some((title, svg, table))
 }
 
 /// The filter form, with the reasons for bad values.
@@ -932,7 +934,7 @@ async fn page(
         compare,
         charts: ["by-month", "by-facility"]
             .into_iter()
-            .filter_map(|id| chart(&a, l, id).map(|(title, svg)| (title, id, svg)))
+            .filter_map(|id| chart(&a, l, id).map(|(title, svg, table)| (title, id, svg + &table)))
             .filter(|_| a.attempts() > 0)
             .collect(),
     };
@@ -1071,7 +1073,7 @@ async fn chart_svg(
     use axum::response::IntoResponse;
     let which = q.remove("chart").unwrap_or_else(|| "by-month".into());
     let a = analyse(&st, &ctx, &q).await?;
-    let (_, svg) = chart(&a, ctx.locale, &which).ok_or(WebError::NotFound)?;
+    let (_, svg, _) = chart(&a, ctx.locale, &which).ok_or(WebError::NotFound)?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "image/svg+xml; charset=utf-8".to_string()),

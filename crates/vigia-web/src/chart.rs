@@ -77,6 +77,23 @@ pub fn bars(id: &str, title: &str, bars: &[Bar], max: f64, reference: Option<(f6
     s
 }
 
+/// The chart's figures as a table under it, folded: every value read without hovering
+/// or zooming (on a phone the bars are too narrow to label), and by screen readers.
+pub fn figures(summary: &str, head: (&str, &str), bars: &[Bar]) -> String {
+    let mut s = format!(
+        "<details class=\"figures\"><summary>{}</summary><table><thead><tr><th scope=\"col\">{}</th>\
+         <th scope=\"col\">{}</th></tr></thead><tbody>",
+        esc(summary),
+        esc(head.0),
+        esc(head.1)
+    );
+    for b in bars {
+        let _ = write!(s, "<tr><th scope=\"row\">{}</th><td>{}</td></tr>", esc(&b.label), esc(&b.tip));
+    }
+    s.push_str("</tbody></table></details>");
+    s
+}
+
 /// Labels as drawn, at most 10 characters: without the words every label starts with,
 /// when there are two or more ("Estación Migratoria Acayucan", "Estación Migratoria
 /// Tapachula" are told apart by what follows).

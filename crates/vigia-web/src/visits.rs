@@ -857,6 +857,7 @@ pub async fn for_facility(
             })
             .collect();
         crate::chart::bars("occupancy-chart", &tr(l, "visit-occupancy"), &bars, 1.0, Some((1.0, "100 %")))
+            + &crate::chart::figures(&tr(l, "chart-figures"), (&tr(l, "chart-month"), &tr(l, "visit-occupancy")), &bars)
     };
     Ok(FacilityVisits { rows, chart, open })
 }
