@@ -14,9 +14,15 @@
 // neither sees nor sends them. Once sent, a draft's contents leave the device (the
 // report is on the server); only what the list shows stays. Two tabs never overwrite
 // each other's typing: the tab that did not type last locks itself and says so.
+//
+// localStorage reaches the disk lazily (Chromium: a few seconds later), so a phone that
+// kills the browser just after typing would lose the last words. Every write is also
+// put in IndexedDB with strict durability (on disk before it completes); on opening, a
+// copy there newer than localStorage's is put back, and the page reopens once with it.
 (function () {
   "use strict";
   var STORE = "vigia-visit-drafts";
+  var STORE_AT = "vigia-visit-drafts-at";
   var KEY_SHAPE = /^[A-Za-z0-9_-]{8,100}$/;
   var form = document.getElementById("visit-form");
   if (!form) return;
@@ -54,11 +60,73 @@
   function mine(d) { return !d.user || d.user === me; }
   var lastWritten = null; // this tab's last copy of the open draft, to notice other tabs
   function keep(all) {
+    var at = Date.now();
     try {
       localStorage.setItem(STORE, JSON.stringify(all));
+      localStorage.setItem(STORE_AT, String(at));
       lastWritten = key && has(all, key) ? JSON.stringify(all[key]) : null;
-      return true;
     } catch (e) { return false; }
+    durable({ at: at, all: all });
+    return true;
+  }
+
+  // ---- The durable copy in IndexedDB ------------------------------------------------
+  var db = null, dbWaiting = [], pending = null, writing = false;
+  function withDb(cb) {
+    if (db) { cb(db); return; }
+    dbWaiting.push(cb);
+    if (dbWaiting.length > 1 || !window.indexedDB) return;
+    var req;
+    try { req = indexedDB.open("vigia-visit-drafts", 1); } catch (e) { dbWaiting = []; return; }
+    req.onupgradeneeded = function () { req.result.createObjectStore("drafts"); };
+    req.onsuccess = function () {
+      db = req.result;
+      var waiting = dbWaiting;
+      dbWaiting = [];
+      waiting.forEach(function (f) { f(db); });
+    };
+    req.onerror = function () { dbWaiting = []; };
+  }
+  // The newest copy only: writes never pile up behind a slow disk.
+  function durable(copy) {
+    pending = copy;
+    if (writing) return;
+    var next = pending;
+    pending = null;
+    writing = true;
+    withDb(function (d) {
+      var tx;
+      try { tx = d.transaction("drafts", "readwrite", { durability: "strict" }); }
+      catch (e) { tx = d.transaction("drafts", "readwrite"); }
+      tx.objectStore("drafts").put(next, "all");
+      tx.oncomplete = tx.onerror = tx.onabort = function () {
+        writing = false;
+        if (pending) durable(pending);
+      };
+    });
+  }
+  function restoreDurable() {
+    withDb(function (d) {
+      var req = d.transaction("drafts", "readonly").objectStore("drafts").get("all");
+      req.onsuccess = function () {
+        var saved = req.result;
+        var localAt = Number(localStorage.getItem(STORE_AT) || 0);
+        if (!saved || !saved.all || !(saved.at > localAt)) return;
+        try {
+          localStorage.setItem(STORE, JSON.stringify(saved.all));
+          localStorage.setItem(STORE_AT, String(saved.at));
+        } catch (e) { return; }
+        // Reopen once with what was recovered (never in a loop).
+        if (sessionStorage.getItem("vigia-visit-restored") === String(saved.at)) return;
+        sessionStorage.setItem("vigia-visit-restored", String(saved.at));
+        // The draft the address asked for, if it is among what came back.
+        if (asked && KEY_SHAPE.test(asked) && has(saved.all, asked)) {
+          location.replace("/visits/new?draft=" + encodeURIComponent(asked));
+        } else {
+          location.reload();
+        }
+      };
+    });
   }
   function newKey() {
     var b = new Uint8Array(16);
@@ -425,6 +493,7 @@
 
   // ---- Opening the page -----------------------------------------------------------------
   var wanted = new URLSearchParams(location.search).get("draft");
+  var asked = wanted;
   var kept = drafts();
   if (wanted && KEY_SHAPE.test(wanted) && has(kept, wanted) && mine(kept[wanted])) {
     key = wanted;
@@ -453,5 +522,6 @@
   }
   progress();
   renderList();
+  restoreDurable();
   sendQueued();
 })();

@@ -80,9 +80,49 @@ pub struct Driver {
     child: Child,
     profile: PathBuf,
     port: u16,
+    chromium: PathBuf,
 }
 
 impl Driver {
+    /// A new browser session on the same profile (what survived a kill is still there).
+    async fn session(&self, width: u32, height: u32) -> Client {
+        let caps = serde_json::json!({
+            "goog:chromeOptions": {
+                "binary": self.chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+                    format!("--user-data-dir={}", self.profile.display()),
+                    format!("--window-size={width},{height}"),
+                ]
+            }
+        });
+        let caps = match caps {
+            serde_json::Value::Object(m) => m,
+            _ => unreachable!("object literal"),
+        };
+        let url = format!("http://127.0.0.1:{}", self.port);
+        let mut last = None;
+        for _ in 0..50 {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+                Ok(c) => return c,
+                Err(e) => {
+                    last = Some(e);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        panic!("chromedriver did not start a session: {last:?}");
+    }
+
+    /// Kills the browser as a phone's system does: at once, no chance to save anything.
+    fn kill_browser(&self) {
+        let pattern = format!("user-data-dir={}", self.profile.display());
+        let _ = Command::new("pkill").args(["-KILL", "-f", &pattern]).status();
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
     /// Switches the page's network off or on (ChromeDriver's network emulation).
     async fn network(&self, c: &Client, online: bool) {
         let sid = c.session_id().await.expect("session").expect("session id");
@@ -122,35 +162,9 @@ pub async fn browser(width: u32, height: u32) -> Option<(Driver, Client)> {
         .spawn()
         .expect("chromedriver starts");
     let profile = std::env::temp_dir().join(format!("vigia-chromium-{}-{port}", std::process::id()));
-    let d = Driver { child, profile: profile.clone(), port };
-    let caps = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
-                format!("--user-data-dir={}", profile.display()),
-                format!("--window-size={width},{height}"),
-            ]
-        }
-    });
-    let caps = match caps {
-        serde_json::Value::Object(m) => m,
-        _ => unreachable!("object literal"),
-    };
-    let url = format!("http://127.0.0.1:{port}");
-    let mut last = None;
-    for _ in 0..50 {
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
-            Ok(c) => return Some((d, c)),
-            Err(e) => {
-                last = Some(e);
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    }
-    panic!("chromedriver did not start a session: {last:?}");
+    let d = Driver { child, profile, port, chromium };
+    let c = d.session(width, height).await;
+    Some((d, c))
 }
 
 async fn fill(c: &Client, css: &str, value: &str) {
@@ -1195,5 +1209,40 @@ async fn each_role_lands_where_its_work_is_and_an_error_page_keeps_the_menu() {
     c.goto(&app.url("/account/email")).await.expect("goto");
     wait_h1(&c, "E-mail alerts").await;
     let _ = std::fs::write(dir.join("email-prefs-phone-en.png"), c.screenshot().await.expect("screenshot"));
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn a_visit_typed_just_before_the_browser_is_killed_is_there_when_it_reopens() {
+    let Some((driver, c)) = browser(412, 915).await else { return };
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    app.user("mon@a.org", "org-a", Role::Monitor).await;
+    app.facility("Estación Migratoria Tenosique").await;
+    sign_in(&c, &app.url("/"), "mon@a.org").await;
+    c.goto(&app.url("/visits/new")).await.expect("goto");
+    wait_h1(&c, "Registrar una visita").await;
+    until_controlled(&c).await;
+    c.find(Locator::Css("#f-facility_id option:nth-child(2)")).await.expect("facility").click().await.expect("pick");
+    let words = "Celda 3: cuarenta personas, sin colchones ni agua potable";
+    click(&c, "#sec-material_conditions > summary").await;
+    fill(&c, "textarea[name='sections.material_conditions.observations']", words).await;
+    text_until(&c, "#draft-status", |t| t.starts_with("Guardado en este dispositivo")).await;
+    let at = c.current_url().await.expect("url").to_string();
+    // Moments later the phone's system kills the browser.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    driver.kill_browser();
+    drop(c);
+
+    let c = driver.session(412, 915).await;
+    sign_in(&c, &app.url("/"), "mon@a.org").await;
+    c.goto(&at).await.expect("goto");
+    wait_h1(&c, "Registrar una visita").await;
+    // What localStorage lost, the durable copy gives back: the page reopens with it.
+    let kept = text_until(&c, "#draft-status", |t| t.starts_with("Guardado en este dispositivo")).await;
+    until_controlled(&c).await;
+    let typed = value_of(&c, "textarea[name='sections.material_conditions.observations']").await;
+    assert_eq!(typed, words, "the words typed before the kill are there ({kept})");
+    let visits = app.store.visits(app.org("org-a").await, None).await.expect("visits");
+    assert!(visits.is_empty(), "and nothing was sent");
     c.close().await.expect("close");
 }
