@@ -1,12 +1,12 @@
 //! Suspected general suspensions of access.
 //!
-//! A window of `window_days` days is *suspicious* when, inside it, at least
-//! `min_facilities` facilities refused access far more than their own baseline
-//! predicts (each tested alone at `facility_alpha`), at least `min_orgs` distinct
-//! organizations were refused at those facilities, and the window's refusals taken
-//! together are far above the baselines (tested at `alpha`). Counting only facilities
-//! that are each out of character keeps ordinary, scattered refusals elsewhere from
-//! making one station's closing look general.
+//! A window of days is *suspicious* when, inside it, at least `min_facilities`
+//! facilities refused access far more than their own baseline predicts (each tested
+//! alone at `facility_alpha`), at least `min_orgs` distinct organizations were refused
+//! at those facilities, and the window's refusals taken together are far above the
+//! baselines (the joint test below). Counting only facilities that are each out of
+//! character keeps ordinary, scattered refusals elsewhere from making one station's
+//! closing look general.
 //!
 //! **The test.** Each attempt `i` in the window has its facility's baseline refusal
 //! rate `p_i`, estimated from that facility's attempts in the `baseline_days` before
@@ -14,13 +14,83 @@
 //! with few past attempts is neither certainly open nor certainly closed. Under "nothing
 //! changed", the window's refusal count is a sum of independent Bernoulli(`p_i`): a
 //! Poisson-binomial variable. We compute its upper tail `P(X ≥ observed)` exactly by
-//! dynamic programming and flag the window when it is below `alpha`. Exact, because
-//! windows hold tens of attempts, where normal approximations are poor; Poisson-binomial
-//! rather than binomial, because a window mixes facilities whose baselines differ
-//! (a station that often refuses is not evidence of a new policy).
+//! dynamic programming and flag the window when it is below `alpha / scales` (see
+//! below). Exact, because windows hold tens of attempts, where normal approximations
+//! are poor; Poisson-binomial rather than binomial, because a window mixes facilities
+//! whose baselines differ (a station that often refuses is not evidence of a new policy).
 //!
-//! Overlapping or touching suspicious windows merge into one episode, which lists the
-//! refusals behind it.
+//! **Several window lengths.** A suspension shows at the pace organizations visit.
+//! Where a center sees an organization every day, a week of refusals is plain. Where it
+//! sees one attempt a week, a week holds one attempt per center, and a single refusal is
+//! never out of character for a center that sometimes refuses: months of health
+//! measures applied station by station would never be flagged at seven days, though any
+//! month of them is unmistakable. A long window, in turn, dilutes a short, sharp closing
+//! with ordinary days. So every day is tested as the end of windows of `scales` lengths,
+//! doubling from `window_days`: 7, 14, 28 and 56 days by default. What makes a
+//! suspension general — several facilities, several organizations, each facility far
+//! above its own habit — is asked the same way at every length; only how long one must
+//! look to see it changes.
+//!
+//! **Correcting for the lengths.** Each extra length is one more chance for an ordinary
+//! stretch to be flagged by luck, so each length is tested at `alpha / scales`
+//! (Bonferroni): had nothing changed, the probability that *any* of the windows ending
+//! on a given day is flagged is at most `alpha`, the promise one length at `alpha` made
+//! (and `scales: 1` is exactly the single-length rule). The windows ending on one day
+//! share their most recent days, so their tests are strongly dependent. Bonferroni is
+//! the union bound: it holds under any dependence, and under strong dependence it is
+//! conservative (the true chance is below `alpha`). Šidák's correction assumes the
+//! tests independent, which they are not; estimating the dependence by permutations
+//! would cost a resampling on every page view and give a slightly different answer each
+//! time. The price of the conservative choice is small, because these tails fall
+//! steeply: a quarter of `alpha` asks for little more evidence than `alpha`. An
+//! episode's reported p-value is its smallest window tail times `scales` (at most 1),
+//! so it compares with `alpha` directly. `facility_alpha` is not divided: condition 1
+//! only narrows which windows may be flagged, and the false-alarm promise rests on the
+//! joint test alone.
+//!
+//! **Long windows need a longer record.** The test takes each baseline rate as known,
+//! though it is estimated. That is fair when the baseline holds many times the window's
+//! attempts — a week against half a year, 25 to 1 — and not when a window is a third
+//! as long as the record behind it: an estimate that came out low by chance then makes
+//! ordinary weeks look elevated, and the more attempts a window holds, the surer the
+//! test becomes of that error (the variance it ignores is about window attempts ÷
+//! baseline attempts of the variance it counts). It is worst where a facility's record
+//! is young: at the start of the data, or for a newly recorded facility. So in a window
+//! longer than `window_days` a facility takes part only if its `baseline_days` before
+//! the window hold at least twice its attempts in the window, which keeps that share at
+//! most a half. The shortest window is judged as the single-length rule always judged
+//! it. On synthetic stationary records (3 to 10 facilities refusing 2 to 25 % each, 1 to
+//! 7 attempts a week, 300 records of 400 days) the share of days that end a flagged
+//! window is about 1.5 in 10,000 with one length and 6 in 10,000 with four (under the
+//! ceiling of 10 in 10,000); without the rule, 56-day windows in the first half-year of
+//! a record were flagged four times as often as their share of `alpha` allows.
+//!
+//! **Episodes.** Flagged windows that overlap or touch merge into one episode, which
+//! lists the refusals behind it. Only flagged windows that hold no shorter flagged
+//! window count: a 56-day window holding a four-day closing is flagged because of those
+//! four days alone, and letting it draw the episode would stretch the closing to two
+//! months, or join two closings weeks apart into one. Every flagged window holds such a
+//! window (itself, or a shorter one inside it), so this changes where episodes begin and
+//! end, never whether the rule finds one. An episode's `scale_days` is the length of its
+//! window with the smallest p-value ("found over 28-day windows").
+//!
+//! **Computing it.** The rule reads daily counts (see [`Scan`]). Cheap, rigorous screens
+//! decide most windows before the exact tail: a facility at or below its binomial
+//! median is never out of character, and a Berry–Esseen lower bound above the level
+//! clears a window. In windows of thousands of attempts, where the exact tail costs
+//! attempts × refusals steps, bounds from exponential tilting (`tail_bounds`) settle
+//! most of the rest either way; the exact tail is computed only when they cannot, and
+//! for the windows an episode's p-value may come from. No screen changes a decision.
+//!
+//! **Why it is built this way.** Access to detention centers is a safeguard for the
+//! people held in them. A refusal here and there is an incident; refusals across
+//! facilities and organizations, far above each facility's habit, are a practice, and a
+//! practice can be questioned as such whether it was announced in a letter or applied
+//! quietly at the gate, for a week or for a season. The rule says, with a stated ceiling
+//! on false alarms, when the record shows such a pattern, and it shows every refusal it
+//! rests on. It errs on the side of silence: `alpha` is a ceiling, not an estimate, and
+//! a flag is a lead for people to check, not a finding. [`Certainty`] and [`one_in`]
+//! put an episode's p-value in plain words.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -41,15 +111,59 @@ pub struct Observation {
 pub struct Settings {
     pub min_orgs: usize,
     pub min_facilities: usize,
+    /// The shortest window, in days.
     pub window_days: i64,
     pub baseline_days: i64,
+    /// The ceiling on the chance that, had nothing changed, a window ending on a given
+    /// day is flagged at any of the lengths; each length is tested at `alpha / scales`.
     pub alpha: f64,
     pub facility_alpha: f64,
+    /// How many window lengths are tested, doubling from `window_days`: 4 gives 7, 14,
+    /// 28 and 56 days; 1 is the single-length rule. 0 counts as 1.
+    pub scales: u32,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { min_orgs: 3, min_facilities: 3, window_days: 7, baseline_days: 180, alpha: 0.001, facility_alpha: 0.05 }
+        Self {
+            min_orgs: 3,
+            min_facilities: 3,
+            window_days: 7,
+            baseline_days: 180,
+            alpha: 0.001,
+            facility_alpha: 0.05,
+            scales: 4,
+        }
+    }
+}
+
+impl Settings {
+    /// The number of lengths tested: `scales`, at least 1.
+    fn scale_count(&self) -> u32 {
+        self.scales.max(1)
+    }
+
+    /// The window length at scale `k`: `window_days · 2^k`, saturating.
+    fn length(&self, k: u32) -> i64 {
+        if k >= 62 {
+            i64::MAX
+        } else {
+            self.window_days.saturating_mul(1 << k)
+        }
+    }
+
+    /// The window lengths tested, in days, shortest first (for the page to name them);
+    /// at most 62, past which a length no longer fits in an `i64`.
+    pub fn window_lengths(&self) -> Vec<i64> {
+        if self.window_days < 1 {
+            return Vec::new();
+        }
+        (0..self.scale_count().min(62)).map(|k| self.length(k)).collect()
+    }
+
+    /// The level each length is tested at: `alpha / scales` (Bonferroni).
+    fn scale_alpha(&self) -> f64 {
+        self.alpha / f64::from(self.scale_count())
     }
 }
 
@@ -61,12 +175,92 @@ pub struct Episode {
     pub facilities: Vec<i64>,
     pub attempts: usize,
     pub refusals: usize,
-    /// Refusals the baselines predict for the same attempts.
+    /// Refusals the baselines predict for the same attempts: each day's attempts at its
+    /// facility's baseline rate as of the start of the `scale_days` window ending that
+    /// day, the baselines the episode's windows were judged against. In an episode much
+    /// longer than `scale_days`, the later days' baselines include its earlier days, so
+    /// the figure then errs high: it understates the excess rather than overstating it.
     pub expected: f64,
-    /// The smallest tail probability of the windows merged into the episode.
+    /// The smallest tail probability of the windows the episode is drawn from, times
+    /// `scales` (Bonferroni, at most 1): below `alpha` for every episode.
     pub p_value: f64,
+    /// The length in days of the episode's window with the smallest p-value: the scale
+    /// the suspension shows at.
+    pub scale_days: i64,
     /// The refused attempts inside the episode, oldest first.
     pub attempt_ids: Vec<i64>,
+}
+
+impl Episode {
+    /// The p-value in words.
+    pub fn certainty(&self) -> Certainty {
+        Certainty::of(self.p_value)
+    }
+
+    /// The p-value as "fewer than once in N" (see [`one_in`]).
+    pub fn one_in(&self) -> u64 {
+        one_in(self.p_value)
+    }
+}
+
+/// The largest figure [`one_in`] gives: once in a billion. Past it the page would print
+/// numbers no reader can weigh, resting on a model (independent attempts, a stable
+/// baseline) that is not that exact.
+pub const ONE_IN_CAP: u64 = 1_000_000_000;
+
+/// A p-value as "had nothing changed, a pattern like this would show up fewer than once
+/// in N" windows ending on a day: `1/p` rounded down to 1, 2 or 5 times a power of ten,
+/// so the figure never claims more than the p-value does (`p ≤ 1/N`), and capped at
+/// [`ONE_IN_CAP`]. A p-value of 1 or more (or NaN) gives 1; 0 gives the cap.
+pub fn one_in(p: f64) -> u64 {
+    if p.is_nan() || p >= 1.0 {
+        return 1;
+    }
+    if p <= 0.0 {
+        return ONE_IN_CAP;
+    }
+    // A hair of tolerance so that p = 1e-6, whose inverse is 999 999.999…, reads as a million.
+    let x = 1.0 / p * (1.0 + 1e-9);
+    let mut best = 1;
+    let mut decade = 1u64;
+    while decade <= ONE_IN_CAP {
+        for m in [1, 2, 5] {
+            let n = m * decade;
+            if n <= ONE_IN_CAP && n as f64 <= x {
+                best = n;
+            }
+        }
+        decade *= 10;
+    }
+    best
+}
+
+/// How strongly an episode's p-value speaks, in three plain words, on the same steps as
+/// [`one_in`]:
+///
+/// - [`Certainty::Overwhelming`]: `p ≤ 10⁻⁹`, at most once in a billion ([`one_in`] is at
+///   its cap);
+/// - [`Certainty::VeryStrong`]: `10⁻⁹ < p ≤ 10⁻⁶`, at most once in a million;
+/// - [`Certainty::Strong`]: anything weaker. At the default `alpha` (0.001) every episode
+///   is below one in a thousand, strong by any usual standard; an `alpha` raised by the
+///   viewer lets weaker episodes through, which are `Strong` here too, so a page that
+///   allows it should show the figure beside the word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Certainty {
+    Strong,
+    VeryStrong,
+    Overwhelming,
+}
+
+impl Certainty {
+    pub fn of(p_value: f64) -> Certainty {
+        match one_in(p_value) {
+            n if n >= ONE_IN_CAP => Certainty::Overwhelming,
+            n if n >= 1_000_000 => Certainty::VeryStrong,
+            _ => Certainty::Strong,
+        }
+    }
 }
 
 /// `P(X ≥ k)` for a sum of independent Bernoulli(`p_i`), exactly, by dynamic
@@ -215,26 +409,143 @@ fn normal_upper(z: f64) -> f64 {
     0.5 * if x >= 0.0 { erfc } else { 2.0 - erfc }
 }
 
-/// A lower bound on `P(X ≥ k)` for X the sum of `n_i` Bernoulli(`p_i`) per group,
-/// from the Berry–Esseen inequality (Shevtsova's constant 0.56 for non-identical
-/// summands): `P(X ≤ k − 1) ≤ Φ((k − 1 − μ)/σ) + 0.56 Σρ/σ³`. Cheap, and rigorous: a
-/// window whose bound is above `alpha` is surely not flagged, so the exact O(n²) tail
-/// is only computed where it can matter.
+/// [`Moments::tail_lower_bound`] for the sum of `n_i` Bernoulli(`p_i`) per group.
+#[cfg(test)]
 fn tail_lower_bound(groups: &[(u32, f64)], k: usize) -> f64 {
-    let (mut mu, mut var, mut rho) = (0.0, 0.0, 0.0);
+    let mut moments = Moments::default();
     for &(n, p) in groups {
+        moments.add(n, p);
+    }
+    moments.tail_lower_bound(k)
+}
+
+/// The mean, variance and sum of third absolute central moments of a sum of
+/// Bernoulli variables, added group by group.
+#[derive(Default)]
+struct Moments {
+    mu: f64,
+    var: f64,
+    rho: f64,
+}
+
+impl Moments {
+    fn add(&mut self, n: u32, p: f64) {
         let n = f64::from(n);
         let q = 1.0 - p;
-        mu += n * p;
-        var += n * p * q;
-        rho += n * p * q * (p * p + q * q);
+        self.mu += n * p;
+        self.var += n * p * q;
+        self.rho += n * p * q * (p * p + q * q);
     }
-    if var <= 0.0 {
-        return 0.0;
+
+    /// A lower bound on `P(X ≥ k)` from the Berry–Esseen inequality (Shevtsova's
+    /// constant 0.56 for non-identical summands): `P(X ≤ k − 1) ≤ Φ((k − 1 − μ)/σ) +
+    /// 0.56 Σρ/σ³`. Cheap, and rigorous: a window whose bound is above `alpha` is surely
+    /// not flagged, so the exact O(n²) tail is only computed where it can matter.
+    fn tail_lower_bound(&self, k: usize) -> f64 {
+        if self.var <= 0.0 {
+            return 0.0;
+        }
+        let sigma = self.var.sqrt();
+        let z = (k as f64 - 1.0 - self.mu) / sigma;
+        normal_upper(z) * (1.0 - 1.2e-7) - 1e-12 - 0.56 * self.rho / (self.var * sigma)
+    }
+}
+
+/// Bounds `(lower, upper)` on `P(X ≥ k)` for X the sum of `n_i` Bernoulli(`p_i`) per
+/// group, close enough to settle most windows of thousands of attempts without the
+/// exact O(n·k) tail. Where Berry–Esseen alone is loose (an additive error of about
+/// 1/σ swamps tails near `alpha`), exponential tilting moves the mean to k, where the
+/// error is small beside the probabilities it bounds. With `Λ(θ) = Σ n_i ln(1 − p_i +
+/// p_i e^θ)` and the tilted rates `p_i e^θ / (1 − p_i + p_i e^θ)`,
+/// `P(X = x) = e^{Λ(θ) − θx} P_θ(X = x)`, so by Abel summation
+/// `P(X ≥ k) = e^{Λ(θ) − θk} Σ_{x ≥ k} w_x P_θ(k ≤ X ≤ x)` with weights
+/// `w_x = e^{−θ(x − k)}(1 − e^{−θ})` summing to 1. Each `P_θ(k ≤ X ≤ x)` is within
+/// `2 · 0.56 Σρ_θ/σ_θ³` of its normal value (Berry–Esseen under the tilted rates) and
+/// grows with x, so the sum is bounded block by block. Rigorous for any θ ≥ 0; the θ
+/// whose tilted mean is k makes it tight: within a factor of about 2 each way for sums
+/// of thousands of attempts (looser for small ones, which are computed exactly anyway).
+fn tail_bounds(groups: &[(u32, f64)], k: usize) -> (f64, f64) {
+    let n: f64 = groups.iter().map(|&(n, _)| f64::from(n)).sum();
+    let mean: f64 = groups.iter().map(|&(n, p)| f64::from(n) * p).sum();
+    let kf = k as f64;
+    if k == 0 {
+        return (1.0, 1.0);
+    }
+    if kf > n {
+        return (0.0, 0.0);
+    }
+    if kf <= mean + 1.0 || kf >= n {
+        return (0.0, 1.0);
+    }
+    // Λ(θ), and the tilted mean, variance and sum of third absolute central moments.
+    let tilt = |t: f64| {
+        let e = (-t).exp();
+        let (mut lambda, mut mu, mut var, mut rho) = (0.0, 0.0, 0.0, 0.0);
+        for &(n, p) in groups {
+            let n = f64::from(n);
+            let p = p.clamp(1e-300, 1.0 - 1e-16);
+            lambda += n * (t + (p + (1.0 - p) * e).ln());
+            // Tilted rate p' = 1 / (1 + r) and 1 − p' = r / (1 + r), with r = (1 − p) e^{−θ} / p.
+            let r = (1.0 - p) / p * e;
+            let (pt, qt) = (1.0 / (1.0 + r), r / (1.0 + r));
+            mu += n * pt;
+            var += n * pt * qt;
+            rho += n * pt * qt * (pt * pt + qt * qt);
+        }
+        (lambda, mu, var, rho)
+    };
+    // The tilted mean grows with θ from `mean` towards n: Newton's method, kept inside
+    // the bracket it narrows (bisecting when a step would leave it), from the θ that is
+    // exact when all rates are equal. Any θ gives valid bounds; this one makes them tight.
+    let pm = mean / n;
+    let (mut lo, mut hi) = (0.0f64, f64::INFINITY);
+    let mut theta = ((kf / n) * (1.0 - pm) / (pm * (1.0 - kf / n))).ln().max(1e-9);
+    for _ in 0..60 {
+        let (_, mu, var, _) = tilt(theta);
+        if (mu - kf).abs() < 1e-3 || var <= 0.0 {
+            break;
+        }
+        if mu < kf {
+            lo = theta;
+        } else {
+            hi = theta;
+        }
+        let step = theta + (kf - mu) / var;
+        theta = if step > lo && step < hi {
+            step
+        } else if hi.is_finite() {
+            0.5 * (lo + hi)
+        } else {
+            2.0 * theta.max(1.0)
+        };
+    }
+    let (lambda, mu, var, rho) = tilt(theta);
+    if !theta.is_finite() || theta <= 0.0 || var <= 0.0 || !lambda.is_finite() {
+        return (0.0, 1.0);
     }
     let sigma = var.sqrt();
-    let z = (k as f64 - 1.0 - mu) / sigma;
-    normal_upper(z) * (1.0 - 1.2e-7) - 1e-12 - 0.56 * rho / (var * sigma)
+    // Per value of the tilted CDF: Berry–Esseen, and `normal_upper`'s own error.
+    let err = 0.56 * rho / (var * sigma) + 1.2e-7;
+    let scale = (lambda - theta * kf).exp();
+    let below_k = normal_upper((kf - 1.0 - mu) / sigma);
+    // The normal value of P_θ(k ≤ X ≤ x): Φ(t_x) − Φ(t_{k−1}).
+    let normal = |x: f64| below_k - normal_upper((x - mu) / sigma);
+    let h = (sigma / 8.0).floor().max(1.0);
+    let decay = (-theta * h).exp();
+    let (mut s_lo, mut s_hi, mut left) = (0.0f64, 0.0f64, 1.0f64);
+    for b in 0..400 {
+        let x = kf + f64::from(b) * h;
+        let w = left * (1.0 - decay);
+        s_lo += w * (normal(x) - 2.0 * err).clamp(0.0, 1.0);
+        s_hi += w * (normal(x + h - 1.0) + 2.0 * err).clamp(0.0, 1.0);
+        left *= decay;
+        if left < 1e-6 * s_hi {
+            break;
+        }
+    }
+    s_hi += left;
+    // A margin for rounding in Λ, the exponentials and the sums.
+    ((scale * s_lo * (1.0 - 1e-6)).max(0.0), (scale * s_hi * (1.0 + 1e-6)).min(1.0))
 }
 
 /// One facility's days as dense arrays with prefix sums, for O(1) window sums.
@@ -275,28 +586,74 @@ impl Series {
     }
 }
 
+/// What is known of a flagged window's joint tail: its exact value, or bounds that
+/// already put it below the level (the exact value is then computed only if an
+/// episode's p-value may be this window's).
+#[derive(Debug, Clone, Copy)]
+enum Tail {
+    Exact(f64),
+    Between(f64, f64),
+}
+
+impl Tail {
+    fn lower(self) -> f64 {
+        match self {
+            Tail::Exact(p) | Tail::Between(p, _) => p,
+        }
+    }
+
+    fn upper(self) -> f64 {
+        match self {
+            Tail::Exact(p) | Tail::Between(_, p) => p,
+        }
+    }
+}
+
 /// A window that passed conditions 1 and 3; condition 2 needs the refusing organizations.
 #[derive(Debug, Clone)]
 struct Window {
     start: i64,
     end: i64,
-    p: f64,
+    tail: Tail,
     elevated: Vec<i64>,
 }
 
-/// The rule run over daily counts. [`Scan::new`] tests every window against the
-/// facilities' baselines and the joint tail; the organizations refused (condition 2)
-/// are asked for only on the days [`Scan::needs`] names, and [`Scan::episodes`] finishes.
+impl Window {
+    fn len(&self) -> i64 {
+        self.end - self.start + 1
+    }
+}
+
+/// In a window longer than `window_days`, a facility takes part only if its baseline
+/// holds at least this many times its attempts in the window (see the module doc).
+const LONG_WINDOW_RECORD: u64 = 2;
+
+/// Above this many attempts × refusals in a window (the exact tail's cost), the joint
+/// tail is first bounded by [`tail_bounds`], and computed exactly only if the bounds
+/// leave the decision open, or an episode needs its value.
+const EXACT_BUDGET: u64 = 10_000;
+
+/// The rule run over daily counts. [`Scan::new`] tests every window, at every length,
+/// against the facilities' baselines and the joint tail; the organizations refused
+/// (condition 2) are asked for only on the days [`Scan::needs`] names, and
+/// [`Scan::episodes`] finishes.
 pub struct Scan {
     settings: Settings,
     first: i32,
     series: BTreeMap<i64, Series>,
+    /// Ordered by start, then end.
     windows: Vec<Window>,
+    /// See [`EXACT_BUDGET`]; tests lower it to reach the bounds on small data.
+    exact_budget: u64,
 }
 
 impl Scan {
     pub fn new(days: &[FacilityDay], s: &Settings) -> Self {
-        let mut scan = Scan { settings: *s, first: 0, series: BTreeMap::new(), windows: Vec::new() };
+        Scan::build(days, s, EXACT_BUDGET)
+    }
+
+    fn build(days: &[FacilityDay], s: &Settings, exact_budget: u64) -> Self {
+        let mut scan = Scan { settings: *s, first: 0, series: BTreeMap::new(), windows: Vec::new(), exact_budget };
         let Some(first) = days.iter().map(|d| crate::access::day_number(d.day)).min() else { return scan };
         let last = days.iter().map(|d| crate::access::day_number(d.day)).max().unwrap_or(first);
         let len = (last - first + 1) as usize;
@@ -314,41 +671,108 @@ impl Scan {
         if s.window_days < 1 {
             return scan;
         }
-        scan.windows = (0..len as i64).filter_map(|end| scan.window(end)).collect();
+        let mut windows = Vec::new();
+        for end in 0..len as i64 {
+            scan.windows_ending(end, &mut windows);
+        }
+        windows.sort_by_key(|w| (w.start, w.end));
+        scan.windows = windows;
         scan
     }
 
-    /// The window ending at day index `end`, if it passes the baselines and the joint tail.
-    fn window(&self, end: i64) -> Option<Window> {
+    /// The windows ending at day index `end` that pass the baselines and the joint tail,
+    /// one length after another. Once a window reaches back to the first day, the longer
+    /// ones have no record before them, so no facility takes part: they are not tested.
+    fn windows_ending(&self, end: i64, out: &mut Vec<Window>) {
+        let alpha = self.settings.scale_alpha();
+        let mut counts = Vec::with_capacity(self.series.len());
+        for k in 0..self.settings.scale_count() {
+            let len = self.settings.length(k);
+            out.extend(self.window(end, len, alpha, &mut counts));
+            if end - len < 0 {
+                break;
+            }
+        }
+    }
+
+    /// Each facility taking part in the window `[start, end]`, into `out`: (facility,
+    /// attempts, refusals, baseline rate as of `start`). In a window longer than
+    /// `window_days`, a facility takes part only if its baseline holds at least
+    /// [`LONG_WINDOW_RECORD`] times its attempts in the window.
+    fn counts(&self, start: i64, end: i64, out: &mut Vec<(i64, u32, u32, f64)>) {
         let s = &self.settings;
-        let start = end - s.window_days + 1;
-        let mut groups: Vec<(u32, f64)> = Vec::new();
-        let (mut refusals, mut elevated) = (0usize, Vec::new());
+        let long = end - start + 1 > s.window_days;
+        out.clear();
         for (f, series) in &self.series {
             let (n, r) = series.sum(start, end);
             if n == 0 {
                 continue;
             }
-            let p = self.baseline(series, start);
-            let (n, r) = (n as u32, r as u32);
-            refusals += r as usize;
-            groups.push((n, p));
-            // The binomial median is ⌊np⌋ or ⌈np⌉: at or below it the tail is ≥ ½.
-            if r > 0 && f64::from(r) > (f64::from(n) * p).floor() && binomial_tail(n, p, r) < s.facility_alpha {
-                elevated.push(*f);
+            let (record, refused) = series.sum(start.saturating_sub(s.baseline_days), start - 1);
+            if long && record < LONG_WINDOW_RECORD.saturating_mul(n) {
+                continue;
             }
+            out.push((*f, n as u32, r as u32, (refused as f64 + 0.5) / (record as f64 + 1.0)));
         }
-        if refusals == 0 || elevated.len() < s.min_facilities || tail_lower_bound(&groups, refusals) >= s.alpha {
+    }
+
+    /// The exact joint tail of the window `[start, end]`.
+    fn exact_tail(&self, start: i64, end: i64) -> f64 {
+        let mut counts = Vec::new();
+        self.counts(start, end, &mut counts);
+        let refusals = counts.iter().map(|c| c.2 as usize).sum();
+        let ps: Vec<f64> = counts.iter().flat_map(|&(_, n, _, p)| std::iter::repeat_n(p, n as usize)).collect();
+        poisson_binomial_tail(&ps, refusals)
+    }
+
+    /// The window of `len` days ending at day index `end`, if it passes the baselines and
+    /// the joint tail at `alpha`. The cheap screens come first: a window can only be
+    /// flagged if enough facilities refused above their median and the Berry–Esseen bound
+    /// leaves room below `alpha`; each facility's own tail is computed only then, and the
+    /// exact joint tail of a large window only when [`tail_bounds`] cannot decide.
+    /// `counts` is room to work in.
+    fn window(&self, end: i64, len: i64, alpha: f64, counts: &mut Vec<(i64, u32, u32, f64)>) -> Option<Window> {
+        let s = &self.settings;
+        let start = end - len + 1;
+        self.counts(start, end, counts);
+        let (mut refusals, mut candidates, mut moments) = (0usize, 0usize, Moments::default());
+        // The binomial median is ⌊np⌋ or ⌈np⌉: at or below it the tail is ≥ ½.
+        let candidate = |&(_, n, r, p): &(i64, u32, u32, f64)| r > 0 && f64::from(r) > (f64::from(n) * p).floor();
+        for c in counts.iter() {
+            refusals += c.2 as usize;
+            candidates += usize::from(candidate(c));
+            moments.add(c.1, c.3);
+        }
+        if refusals == 0 || candidates < s.min_facilities || moments.tail_lower_bound(refusals) >= alpha {
             return None;
+        }
+        let elevated: Vec<i64> = counts
+            .iter()
+            .filter(|c| candidate(c) && binomial_tail(c.1, c.3, c.2) < s.facility_alpha)
+            .map(|c| c.0)
+            .collect();
+        if elevated.len() < s.min_facilities {
+            return None;
+        }
+        let groups: Vec<(u32, f64)> = counts.iter().map(|&(_, n, _, p)| (n, p)).collect();
+        let attempts: u64 = groups.iter().map(|&(n, _)| u64::from(n)).sum();
+        if attempts.saturating_mul(refusals as u64) > self.exact_budget {
+            let (lower, upper) = tail_bounds(&groups, refusals);
+            if lower >= alpha {
+                return None;
+            }
+            if upper < alpha {
+                return Some(Window { start, end, tail: Tail::Between(lower, upper), elevated });
+            }
         }
         let ps: Vec<f64> = groups.iter().flat_map(|&(n, p)| std::iter::repeat_n(p, n as usize)).collect();
         let p = poisson_binomial_tail(&ps, refusals);
-        (p < s.alpha).then_some(Window { start, end, p, elevated })
+        (p < alpha).then_some(Window { start, end, tail: Tail::Exact(p), elevated })
     }
 
     /// Applies changes to the daily counts (added, or taken away when negative) and
-    /// re-tests only the windows they can touch: those whose days or baselines hold a
-    /// changed day. Gives what [`Scan::new`] over the changed counts gives.
+    /// re-tests only the windows they can touch: those, of any length, whose days or
+    /// baselines hold a changed day. Gives what [`Scan::new`] over the changed counts gives.
     pub fn update(&mut self, changes: &[DayChange]) {
         if changes.is_empty() {
             return;
@@ -387,7 +811,7 @@ impl Scan {
                     refusals: u32::try_from(r.max(0)).unwrap_or(u32::MAX),
                 })
                 .collect();
-            *self = Scan::new(&days, &self.settings);
+            *self = Scan::build(&days, &self.settings, self.exact_budget);
             return;
         }
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
@@ -413,14 +837,20 @@ impl Scan {
         // empties either end, the span shrinks, so start over as a fresh scan would.
         let empty = |i: usize| self.series.values().all(|x| x.attempts[i] == 0);
         if len > 0 && (empty(0) || empty(len as usize - 1)) {
-            *self = Scan::new(&self.days(), &self.settings);
+            *self = Scan::build(&self.days(), &self.settings, self.exact_budget);
             return;
         }
-        let last = (hi + self.settings.window_days - 1 + self.settings.baseline_days).min(len - 1);
+        // A changed day is inside the windows ending up to the longest length − 1 days
+        // after it, and inside the baselines of those ending up to `baseline_days` more.
+        let longest = self.settings.length(self.settings.scale_count() - 1);
+        let last = hi.saturating_add(longest - 1).saturating_add(self.settings.baseline_days).min(len - 1);
         self.windows.retain(|w| w.end < lo || w.end > last);
-        let fresh: Vec<Window> = (lo..=last).filter_map(|end| self.window(end)).collect();
+        let mut fresh = Vec::new();
+        for end in lo..=last {
+            self.windows_ending(end, &mut fresh);
+        }
         self.windows.extend(fresh);
-        self.windows.sort_by_key(|w| w.end);
+        self.windows.sort_by_key(|w| (w.start, w.end));
     }
 
     /// The counts as days again.
@@ -438,7 +868,7 @@ impl Scan {
 
     /// A facility's baseline refusal rate for a window starting at day index `start`.
     fn baseline(&self, series: &Series, start: i64) -> f64 {
-        let (n, r) = series.sum(start - self.settings.baseline_days, start - 1);
+        let (n, r) = series.sum(start.saturating_sub(self.settings.baseline_days), start - 1);
         (r as f64 + 0.5) / (n as f64 + 1.0)
     }
 
@@ -459,37 +889,92 @@ impl Scan {
         spans.into_iter().map(|(a, b)| (self.date(a), self.date(b + 1))).collect()
     }
 
+    /// The organizations refused at `facilities` on day indices `[a, b]`.
+    fn orgs_at(&self, refusers: &Refusers, facilities: &[i64], a: i64, b: i64) -> BTreeSet<i64> {
+        let mut out = BTreeSet::new();
+        for f in facilities {
+            for i in a.max(0)..=b {
+                if let Some(list) = refusers.get(&(*f, self.date(i))) {
+                    out.extend(list.iter().copied());
+                }
+            }
+        }
+        out
+    }
+
+    /// The windows that pass all three conditions, ordered by start.
+    fn flagged(&self, refusers: &Refusers) -> Vec<&Window> {
+        let min = self.settings.min_orgs;
+        let enough = |w: &Window| {
+            let mut orgs = BTreeSet::new();
+            for i in w.start.max(0)..=w.end {
+                for f in &w.elevated {
+                    if let Some(list) = refusers.get(&(*f, self.date(i))) {
+                        orgs.extend(list.iter().copied());
+                        if orgs.len() >= min {
+                            return true;
+                        }
+                    }
+                }
+            }
+            orgs.len() >= min
+        };
+        self.windows.iter().filter(|w| enough(w)).collect()
+    }
+
+    /// The smallest exact tail among `windows`, and its window's length (the shortest
+    /// among equal tails). A window whose lower bound is above some window's upper bound
+    /// cannot hold the smallest, so its exact tail is not computed.
+    fn smallest_tail(&self, windows: &[&Window]) -> (f64, i64) {
+        let ceiling = windows.iter().map(|w| w.tail.upper()).fold(f64::INFINITY, f64::min);
+        let mut best: Option<(f64, i64)> = None;
+        for w in windows.iter().filter(|w| w.tail.lower() <= ceiling) {
+            let p = match w.tail {
+                Tail::Exact(p) => p,
+                Tail::Between(..) => self.exact_tail(w.start, w.end),
+            };
+            if best.is_none_or(|(q, len)| p < q || (p == q && w.len() < len)) {
+                best = Some((p, w.len()));
+            }
+        }
+        best.unwrap_or((1.0, self.settings.window_days))
+    }
+
     /// The episodes, given the refusing organizations on the days [`Scan::needs`]
     /// names. Their `attempt_ids` are left for the caller to fill.
     pub fn episodes(&self, refusers: &Refusers) -> Vec<Episode> {
         let s = &self.settings;
-        let orgs_at = |facilities: &mut dyn Iterator<Item = i64>, a: i64, b: i64| -> BTreeSet<i64> {
-            let mut out = BTreeSet::new();
-            for f in facilities {
-                for i in a.max(0)..=b {
-                    if let Some(list) = refusers.get(&(f, self.date(i))) {
-                        out.extend(list.iter().copied());
-                    }
-                }
-            }
-            out
+        let flagged = self.flagged(refusers);
+        // The flagged windows' ends by length (each list ascending, as the windows are
+        // ordered by start): a window holds a shorter flagged window of length `l` when
+        // one ends between its start + l − 1 and its end.
+        let mut ends: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        for w in &flagged {
+            ends.entry(w.len()).or_default().push(w.end);
+        }
+        let holds_shorter = |w: &Window| {
+            ends.range(..w.len()).any(|(l, list)| {
+                let from = list.partition_point(|&e| e < w.start + l - 1);
+                list.get(from).is_some_and(|&e| e <= w.end)
+            })
         };
-        let mut spans: Vec<(i64, i64, f64)> = Vec::new();
-        for w in &self.windows {
-            if orgs_at(&mut w.elevated.iter().copied(), w.start, w.end).len() < s.min_orgs {
-                continue;
-            }
+        // Merge the windows holding no shorter flagged window, in order of start, where
+        // they overlap or touch.
+        let mut spans: Vec<(i64, i64, Vec<&Window>)> = Vec::new();
+        for w in flagged.into_iter().filter(|w| !holds_shorter(w)) {
             match spans.last_mut() {
                 Some(last) if w.start <= last.1 + 1 => {
                     last.1 = last.1.max(w.end);
-                    last.2 = last.2.min(w.p);
+                    last.2.push(w);
                 }
-                _ => spans.push((w.start, w.end, w.p)),
+                _ => spans.push((w.start, w.end, vec![w])),
             }
         }
+        let adjust = f64::from(s.scale_count());
         spans
             .into_iter()
-            .map(|(a, b, p)| {
+            .map(|(a, b, windows)| {
+                let (p, scale_days) = self.smallest_tail(&windows);
                 let (mut attempts, mut refusals, mut expected) = (0u64, 0u64, 0.0f64);
                 let (mut first_refusal, mut last_refusal) = (i64::MAX, i64::MIN);
                 let mut facilities = Vec::new();
@@ -503,7 +988,7 @@ impl Scan {
                     for i in a.max(0)..=b.min(series.attempts.len() as i64 - 1) {
                         let day_n = series.attempts[i as usize];
                         if day_n > 0 {
-                            expected += f64::from(day_n) * self.baseline(series, i - s.window_days + 1);
+                            expected += f64::from(day_n) * self.baseline(series, i - scale_days + 1);
                         }
                         if series.sum(i, i).1 > 0 {
                             first_refusal = first_refusal.min(i);
@@ -519,12 +1004,13 @@ impl Scan {
                 Episode {
                     start,
                     end,
-                    orgs: orgs_at(&mut facilities.iter().copied(), a, b).into_iter().collect(),
+                    orgs: self.orgs_at(refusers, &facilities, a, b).into_iter().collect(),
                     facilities,
                     attempts: attempts as usize,
                     refusals: refusals as usize,
                     expected,
-                    p_value: p,
+                    p_value: (p * adjust).min(1.0),
+                    scale_days,
                     attempt_ids: Vec::new(),
                 }
             })
@@ -560,8 +1046,8 @@ pub fn detect(observations: &[Observation], s: &Settings) -> Vec<Episode> {
     episodes
 }
 
-/// The rule as first written, attempt by attempt: the reference the daily version
-/// must agree with.
+/// The rule as first written, attempt by attempt, at every length and every end (no
+/// screens, no shortcuts): the reference the daily version must agree with.
 #[cfg(test)]
 fn detect_reference(observations: &[Observation], s: &Settings) -> Vec<Episode> {
     if observations.is_empty() || s.window_days < 1 {
@@ -572,6 +1058,8 @@ fn detect_reference(observations: &[Observation], s: &Settings) -> Vec<Episode> 
     let first = obs[0].day;
     let index = |d: Date| days_between(first, d);
     let last_day = index(obs[obs.len() - 1].day);
+    // Each attempt's day index, ascending.
+    let days: Vec<i64> = obs.iter().map(|o| index(o.day)).collect();
     // Per facility, cumulative attempts and refusals by day index, for O(1) baselines.
     let mut per_day: HashMap<i64, BTreeMap<i64, (u32, u32)>> = HashMap::new();
     for o in &obs {
@@ -579,7 +1067,8 @@ fn detect_reference(observations: &[Observation], s: &Settings) -> Vec<Episode> 
         e.0 += 1;
         e.1 += u32::from(o.refused);
     }
-    let baseline = |facility: i64, start: i64| -> f64 {
+    // A facility's attempts and refusals in the `baseline_days` before `start`.
+    let record = |facility: i64, start: i64| -> (u32, u32) {
         let (mut n, mut r) = (0u32, 0u32);
         if let Some(days) = per_day.get(&facility) {
             for (_, (a, x)) in days.range((start - s.baseline_days)..start) {
@@ -587,61 +1076,87 @@ fn detect_reference(observations: &[Observation], s: &Settings) -> Vec<Episode> 
                 r += x;
             }
         }
+        (n, r)
+    };
+    let baseline = |facility: i64, start: i64| -> f64 {
+        let (n, r) = record(facility, start);
         (f64::from(r) + 0.5) / (f64::from(n) + 1.0)
     };
+    let scales = s.scales.max(1);
+    let alpha = s.alpha / f64::from(scales);
+    // (start, end, p) of every flagged window, at every length.
     let mut flagged: Vec<(i64, i64, f64)> = Vec::new();
-    let mut lo = 0usize;
-    let mut hi = 0usize;
-    for end in 0..=last_day {
-        let start = end - s.window_days + 1;
-        while hi < obs.len() && index(obs[hi].day) <= end {
-            hi += 1;
-        }
-        while lo < hi && index(obs[lo].day) < start {
-            lo += 1;
-        }
-        let window = &obs[lo..hi];
-        let refusals = window.iter().filter(|o| o.refused).count();
-        if refusals == 0 {
-            continue;
-        }
-        // Each facility against its own baseline.
-        let mut by_facility: BTreeMap<i64, (Vec<f64>, usize)> = BTreeMap::new();
-        for o in window {
-            let e = by_facility.entry(o.facility_id).or_insert_with(|| (Vec::new(), 0));
-            e.0.push(baseline(o.facility_id, start));
-            e.1 += usize::from(o.refused);
-        }
-        let elevated: BTreeSet<i64> = by_facility
-            .iter()
-            .filter(|(_, (ps, r))| *r > 0 && poisson_binomial_tail(ps, *r) < s.facility_alpha)
-            .map(|(f, _)| *f)
-            .collect();
-        let orgs: BTreeSet<i64> =
-            window.iter().filter(|o| o.refused && elevated.contains(&o.facility_id)).map(|o| o.org_id).collect();
-        if orgs.len() < s.min_orgs || elevated.len() < s.min_facilities {
-            continue;
-        }
-        let ps: Vec<f64> = by_facility.values().flat_map(|(ps, _)| ps.iter().copied()).collect();
-        let p = poisson_binomial_tail(&ps, refusals);
-        if p < s.alpha {
-            flagged.push((start, end, p));
+    for k in 0..scales {
+        let len = s.window_days * (1 << k);
+        for end in 0..=last_day {
+            let start = end - len + 1;
+            let mut window: Vec<&Observation> =
+                obs[days.partition_point(|&d| d < start)..days.partition_point(|&d| d <= end)].iter().collect();
+            if k > 0 {
+                // Past the shortest length, only facilities with twice the window's
+                // attempts in their baseline take part.
+                let mut attempts: HashMap<i64, u32> = HashMap::new();
+                for o in &window {
+                    *attempts.entry(o.facility_id).or_default() += 1;
+                }
+                let kept: BTreeSet<i64> =
+                    attempts.iter().filter(|&(f, n)| record(*f, start).0 >= 2 * n).map(|(f, _)| *f).collect();
+                window.retain(|o| kept.contains(&o.facility_id));
+            }
+            let refusals = window.iter().filter(|o| o.refused).count();
+            if refusals == 0 {
+                continue;
+            }
+            // Each facility against its own baseline, attempt by attempt.
+            let mut by_facility: BTreeMap<i64, (Vec<f64>, usize)> = BTreeMap::new();
+            let mut rates: HashMap<i64, f64> = HashMap::new();
+            for o in &window {
+                let p = *rates.entry(o.facility_id).or_insert_with(|| baseline(o.facility_id, start));
+                let e = by_facility.entry(o.facility_id).or_insert_with(|| (Vec::new(), 0));
+                e.0.push(p);
+                e.1 += usize::from(o.refused);
+            }
+            let elevated: BTreeSet<i64> = by_facility
+                .iter()
+                .filter(|(_, (ps, r))| *r > 0 && poisson_binomial_tail(ps, *r) < s.facility_alpha)
+                .map(|(f, _)| *f)
+                .collect();
+            let orgs: BTreeSet<i64> =
+                window.iter().filter(|o| o.refused && elevated.contains(&o.facility_id)).map(|o| o.org_id).collect();
+            if orgs.len() < s.min_orgs || elevated.len() < s.min_facilities {
+                continue;
+            }
+            let ps: Vec<f64> = by_facility.values().flat_map(|(ps, _)| ps.iter().copied()).collect();
+            let p = poisson_binomial_tail(&ps, refusals);
+            if p < alpha {
+                flagged.push((start, end, p));
+            }
         }
     }
-    // Merge overlapping or touching windows into episodes.
-    let mut spans: Vec<(i64, i64, f64)> = Vec::new();
-    for (a, b, p) in flagged {
+    // Only windows holding no shorter flagged window draw episodes.
+    let mut minimal: Vec<(i64, i64, f64)> = flagged
+        .iter()
+        .copied()
+        .filter(|&(a, b, _)| !flagged.iter().any(|&(c, d, _)| d - c < b - a && c >= a && d <= b))
+        .collect();
+    minimal.sort_by_key(|&(a, b, _)| (a, b));
+    // Merge overlapping or touching windows into episodes: the smallest p, and the
+    // shortest length among equal ones.
+    let mut spans: Vec<(i64, i64, f64, i64)> = Vec::new();
+    for (a, b, p) in minimal {
         match spans.last_mut() {
             Some(last) if a <= last.1 + 1 => {
                 last.1 = last.1.max(b);
-                last.2 = last.2.min(p);
+                if p < last.2 || (p == last.2 && b - a + 1 < last.3) {
+                    (last.2, last.3) = (p, b - a + 1);
+                }
             }
-            _ => spans.push((a, b, p)),
+            _ => spans.push((a, b, p, b - a + 1)),
         }
     }
     spans
         .into_iter()
-        .map(|(a, b, p)| {
+        .map(|(a, b, p, scale_days)| {
             let inside: Vec<&Observation> = obs.iter().filter(|o| (a..=b).contains(&index(o.day))).collect();
             let refused: Vec<&Observation> = inside.iter().copied().filter(|o| o.refused).collect();
             // Trim the span to the refusals it rests on.
@@ -654,8 +1169,9 @@ fn detect_reference(observations: &[Observation], s: &Settings) -> Vec<Episode> 
                 facilities: refused.iter().map(|o| o.facility_id).collect::<BTreeSet<_>>().into_iter().collect(),
                 attempts: inside.len(),
                 refusals: refused.len(),
-                expected: inside.iter().map(|o| baseline(o.facility_id, index(o.day) - s.window_days + 1)).sum(),
-                p_value: p,
+                expected: inside.iter().map(|o| baseline(o.facility_id, index(o.day) - scale_days + 1)).sum(),
+                p_value: (p * f64::from(scales)).min(1.0),
+                scale_days,
                 attempt_ids: refused.iter().map(|o| o.attempt_id).collect(),
             }
         })
@@ -754,13 +1270,19 @@ mod tests {
                 }
             }
         }
-        let s = Settings::default();
+        // Two lengths: the reference's exact tails over 56-day windows of thousands of
+        // attempts would take minutes in a debug build.
+        let s = Settings { scales: 2, ..Settings::default() };
         let (new, old) = (detect(&obs, &s), detect_reference(&obs, &s));
         assert_eq!(new.len(), 1, "{new:?}");
         assert_eq!((new[0].start, new[0].end, new[0].refusals), (old[0].start, old[0].end, old[0].refusals));
         // Trimmed to refusals, which happen every day here: within a window of the closing.
         assert!(new[0].start >= day(194) && new[0].end <= day(210), "{:?}", (new[0].start, new[0].end));
         assert!((new[0].p_value - old[0].p_value).abs() <= 1e-9 * old[0].p_value.max(1e-300));
+        // All four lengths, whose long windows hold the closing too: the same span.
+        let all = detect(&obs, &Settings::default());
+        assert_eq!(all.len(), 1, "{all:?}");
+        assert!(all[0].start >= day(194) && all[0].end <= day(210), "{:?}", (all[0].start, all[0].end));
     }
 
     #[test]
@@ -771,6 +1293,322 @@ mod tests {
         let mut obs = background(300, 11);
         inject(&mut obs, 200, 4, 1);
         assert!(detect(&obs, &Settings::default()).is_empty(), "a single facility");
+    }
+
+    /// The next number of a xorshift64 generator, as `background` draws them.
+    fn next(x: &mut u64) -> u64 {
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        *x
+    }
+
+    /// The demo's health-measures closing (`vigia-cli`'s demo, March–June 2020), rebuilt:
+    /// ten centers, each visited once a week by one of three organizations,
+    /// refused about 6 % of the time for a year, then about two times in three from
+    /// 23 March to 30 June, then as before.
+    fn weekly_visits(seed: u64) -> Vec<Observation> {
+        let (closed_from, closed_until) = (date(2020, 3, 23), date(2020, 6, 30));
+        let mut x = seed | 1;
+        let mut out = Vec::new();
+        for f in 0..10 {
+            let mut d = date(2019, 3, 25).checked_add(jiff::Span::new().days(f)).expect("date");
+            while d <= date(2020, 9, 30) {
+                let r = next(&mut x);
+                let closed = d >= closed_from && d <= closed_until;
+                out.push(Observation {
+                    attempt_id: out.len() as i64,
+                    org_id: (r % 3) as i64,
+                    facility_id: f,
+                    day: d,
+                    refused: (r >> 8) % 100 < if closed { 67 } else { 6 },
+                });
+                d = d.checked_add(jiff::Span::new().days(7)).expect("date");
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_months_long_closing_at_weekly_visits_shows_over_longer_windows() {
+        let obs = weekly_visits(1);
+        let in_closing = |e: &Episode| e.end >= date(2020, 3, 23) && e.start <= date(2020, 6, 30);
+        // One window length: a week holds one attempt per center, and one refusal is
+        // never out of character.
+        let single = detect(&obs, &Settings { scales: 1, ..Settings::default() });
+        assert!(!single.iter().any(in_closing), "{single:?}");
+        let eps = detect(&obs, &Settings::default());
+        assert_eq!(eps.len(), 1, "{eps:?}");
+        let e = &eps[0];
+        assert!(e.start >= date(2020, 3, 1) && e.start <= date(2020, 3, 31), "starts in March: {e:?}");
+        assert!(e.end >= date(2020, 5, 20) && e.end <= date(2020, 6, 30), "ends late May or June: {e:?}");
+        assert!(e.scale_days > 7 && e.orgs.len() == 3 && e.facilities.len() >= 3, "{e:?}");
+        assert!(e.refusals as f64 > 2.0 * e.expected && e.p_value < 0.001, "{e:?}");
+    }
+
+    #[test]
+    fn a_short_closing_is_not_stretched_by_the_longer_windows_that_hold_it() {
+        let mut obs = background(300, 7);
+        inject(&mut obs, 200, 3, 3);
+        let one = detect(&obs, &Settings { scales: 1, ..Settings::default() });
+        let four = detect(&obs, &Settings::default());
+        assert_eq!((one.len(), four.len()), (1, 1), "{four:?}");
+        assert_eq!((four[0].start, four[0].end, four[0].scale_days), (one[0].start, one[0].end, 7));
+        assert_eq!(four[0].attempt_ids, one[0].attempt_ids);
+        // The same windows, their p-value corrected for the four lengths.
+        assert!((four[0].p_value - 4.0 * one[0].p_value).abs() <= 1e-12 * four[0].p_value);
+        // Two closings seven weeks apart, both inside some 56-day windows: still two.
+        let mut obs = background(300, 7);
+        inject(&mut obs, 150, 3, 3);
+        inject(&mut obs, 200, 3, 3);
+        let eps = detect(&obs, &Settings::default());
+        assert_eq!(eps.len(), 2, "{eps:?}");
+        assert!(eps[0].end <= day(160) && eps[1].start >= day(190), "{eps:?}");
+    }
+
+    #[test]
+    fn scales_double_from_the_shortest_window() {
+        assert_eq!(Settings::default().window_lengths(), vec![7, 14, 28, 56]);
+        assert_eq!(Settings { scales: 1, window_days: 5, ..Settings::default() }.window_lengths(), vec![5]);
+        assert_eq!(Settings { scales: 0, ..Settings::default() }.window_lengths(), vec![7]);
+        assert!(Settings { window_days: 0, ..Settings::default() }.window_lengths().is_empty());
+        // Absurd settings neither overflow nor loop for long.
+        let s = Settings { scales: u32::MAX, window_days: i64::MAX / 2, ..Settings::default() };
+        assert_eq!(s.window_lengths().last(), Some(&i64::MAX));
+        let mut obs = background(60, 3);
+        inject(&mut obs, 30, 3, 3);
+        assert!(detect(&obs, &s).len() <= 1);
+    }
+
+    #[test]
+    fn one_in_rounds_down_to_a_plain_figure() {
+        assert_eq!(one_in(0.001), 1_000);
+        assert_eq!(one_in(0.000_3), 2_000);
+        assert_eq!(one_in(0.000_15), 5_000);
+        assert_eq!(one_in(1e-6), 1_000_000);
+        assert_eq!(one_in(1.5e-7), 5_000_000);
+        assert_eq!(one_in(0.4), 2);
+        assert_eq!(one_in(0.7), 1);
+        assert_eq!(one_in(1.0), 1);
+        assert_eq!(one_in(3.0), 1);
+        assert_eq!(one_in(f64::NAN), 1);
+        assert_eq!(one_in(1e-9), ONE_IN_CAP);
+        assert_eq!(one_in(1e-40), ONE_IN_CAP);
+        assert_eq!(one_in(0.0), ONE_IN_CAP);
+        // Never claims more than the p-value: p ≤ 1/N.
+        for i in 1..2_000 {
+            let p = 10f64.powf(-f64::from(i) / 200.0);
+            let n = one_in(p);
+            assert!(p * n as f64 <= 1.0 + 1e-9, "{p} {n}");
+            let decade = 10u64.pow(n.ilog10());
+            assert!(matches!(n / decade, 1 | 2 | 5) && n.is_multiple_of(decade), "{n}");
+        }
+    }
+
+    #[test]
+    fn certainty_follows_the_plain_figure() {
+        assert_eq!(Certainty::of(0.000_9), Certainty::Strong);
+        assert_eq!(Certainty::of(0.3), Certainty::Strong);
+        assert_eq!(Certainty::of(1.1e-6), Certainty::Strong);
+        assert_eq!(Certainty::of(1e-6), Certainty::VeryStrong);
+        assert_eq!(Certainty::of(2e-9), Certainty::VeryStrong);
+        assert_eq!(Certainty::of(1e-9), Certainty::Overwhelming);
+        assert_eq!(Certainty::of(0.0), Certainty::Overwhelming);
+        assert_eq!(serde_json::to_string(&Certainty::VeryStrong).expect("json"), "\"very_strong\"");
+        let mut obs = background(300, 7);
+        inject(&mut obs, 200, 3, 3);
+        let e = &detect(&obs, &Settings::default())[0];
+        assert_eq!((e.certainty(), e.one_in()), (Certainty::Overwhelming, ONE_IN_CAP), "{e:?}");
+    }
+
+    #[test]
+    fn the_sufficient_condition_is_sufficient() {
+        // What `a_closing_with_enough_refusals_is_found` relies on. A facility that had
+        // refused at most 15 % and now refused r ≥ 8 of n attempts, r ≥ 70 % of n, is out
+        // of character: its tail is at most P(Bin(n, 0.15) ≥ r) (a larger rate only
+        // raises it), largest at n = 11, r = 8 (about 3e-5).
+        for n in 8u32..300 {
+            let r = 8.max((7 * n).div_ceil(10));
+            assert!(binomial_tail(n, 0.15, r) < 1e-4, "{n}");
+        }
+        // A window whose N attempts all had baselines ≤ 15 % and whose refusals are at
+        // least 24 (three such facilities) and at least half of N: its joint tail is at
+        // most P(Bin(N, 0.15) ≥ max(24, N/2)), largest at N = 48 (about 1e-8), far below
+        // alpha / scales. Eight refusals leave that wide a margin on both tests, so the
+        // condition holds whatever the baselines within those limits, and a closing seen
+        // once a week can still meet it (eight of eight over 56 days).
+        let s = Settings::default();
+        for n in 24u32..2_000 {
+            let r = 24.max(n.div_ceil(2));
+            assert!(binomial_tail(n, 0.15, r) < 1e-7 && 1e-7 < s.alpha / f64::from(s.scales), "{n}");
+        }
+    }
+
+    /// A closing of `length` days from day 240 at `jump` facilities (refused `rate` %),
+    /// with `quiet` facilities beside them, all visited about `per_week` times a week by
+    /// `orgs` organizations and refused 5 % of the time otherwise, until 30 days after.
+    fn closing(seed: u64, jump: i64, quiet: i64, orgs: u64, per_week: u64, length: i64, rate: u64) -> Vec<Observation> {
+        let mut x = seed | 1;
+        let mut out = Vec::new();
+        for d in 0..240 + length + 30 {
+            for f in 0..jump + quiet {
+                if next(&mut x) % 7 >= per_week {
+                    continue;
+                }
+                let r = next(&mut x);
+                let closed = f < jump && (240..240 + length).contains(&d);
+                out.push(Observation {
+                    attempt_id: out.len() as i64,
+                    org_id: (r % orgs) as i64,
+                    facility_id: f,
+                    day: day(d),
+                    refused: (r >> 8) % 100 < if closed { rate } else { 5 },
+                });
+            }
+        }
+        out
+    }
+
+    /// Whether some window of a tested length inside days `[from, until]` meets the
+    /// sufficient condition of `the_sufficient_condition_is_sufficient`, counting the
+    /// facilities that take part in it: every one's baseline (as the rule estimates it)
+    /// at most 15 %; at least `min_facilities` of them refusing ≥ 8 attempts and ≥ 70 %
+    /// of theirs; at least `min_orgs` organizations among those refused there; and at
+    /// least half of all their attempts in the window refused.
+    fn sufficient(obs: &[Observation], s: &Settings, from: i64, until: i64) -> bool {
+        let index = |o: &Observation| days_between(day(0), o.day);
+        let last = obs.iter().map(index).max().unwrap_or(0);
+        let facilities: BTreeSet<i64> = obs.iter().map(|o| o.facility_id).collect();
+        // Per facility, attempts and refusals up to each day.
+        let mut prefix: BTreeMap<i64, Vec<(u32, u32)>> = BTreeMap::new();
+        for f in &facilities {
+            let mut daily = vec![(0u32, 0u32); last as usize + 1];
+            for o in obs.iter().filter(|o| o.facility_id == *f) {
+                daily[index(o) as usize].0 += 1;
+                daily[index(o) as usize].1 += u32::from(o.refused);
+            }
+            let mut acc = (0, 0);
+            let mut p = vec![acc];
+            for (a, r) in daily {
+                acc = (acc.0 + a, acc.1 + r);
+                p.push(acc);
+            }
+            prefix.insert(*f, p);
+        }
+        let sum = |f: i64, a: i64, b: i64| {
+            let p = &prefix[&f];
+            let (a, b) = (a.clamp(0, last + 1) as usize, (b + 1).clamp(0, last + 1) as usize);
+            (p[b].0 - p[a].0, p[b].1 - p[a].1)
+        };
+        for len in s.window_lengths() {
+            for start in from..=until - len + 1 {
+                let end = start + len - 1;
+                // The facilities taking part: past the shortest length, those whose
+                // baseline holds twice their attempts in the window.
+                let part: Vec<i64> = facilities
+                    .iter()
+                    .copied()
+                    .filter(|&f| {
+                        let n = sum(f, start, end).0;
+                        n > 0 && (len == s.window_days || sum(f, start - s.baseline_days, start - 1).0 >= 2 * n)
+                    })
+                    .collect();
+                let low = part.iter().all(|&f| {
+                    let (n, r) = sum(f, start - s.baseline_days, start - 1);
+                    (f64::from(r) + 0.5) / (f64::from(n) + 1.0) <= 0.15
+                });
+                let strong: Vec<i64> = part
+                    .iter()
+                    .copied()
+                    .filter(|&f| {
+                        let (n, r) = sum(f, start, end);
+                        r >= 8 && 10 * r >= 7 * n
+                    })
+                    .collect();
+                let (n, r) = part.iter().map(|&f| sum(f, start, end)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+                if !low || strong.len() < s.min_facilities || 2 * r < n {
+                    continue;
+                }
+                let orgs: BTreeSet<i64> = obs
+                    .iter()
+                    .filter(|o| o.refused && strong.contains(&o.facility_id) && (start..=end).contains(&index(o)))
+                    .map(|o| o.org_id)
+                    .collect();
+                if orgs.len() >= s.min_orgs {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// The days tested, and those that end a window flagged at some length.
+    fn flagged_ends_of(obs: &[Observation], s: &Settings) -> (u64, u64) {
+        let mut cells: BTreeMap<(i64, Date), (u32, u32)> = BTreeMap::new();
+        let mut refusers: Refusers = HashMap::new();
+        for o in obs {
+            let e = cells.entry((o.facility_id, o.day)).or_default();
+            e.0 += 1;
+            e.1 += u32::from(o.refused);
+            if o.refused {
+                refusers.entry((o.facility_id, o.day)).or_default().push(o.org_id);
+            }
+        }
+        let days: Vec<FacilityDay> = cells
+            .into_iter()
+            .map(|((facility_id, day), (attempts, refusals))| FacilityDay { facility_id, day, attempts, refusals })
+            .collect();
+        let scan = Scan::new(&days, s);
+        let len = scan.series.values().next().map_or(0, |x| x.attempts.len()) as u64;
+        let ends: BTreeSet<i64> = scan.flagged(&refusers).iter().map(|w| w.end).collect();
+        (len, ends.len() as u64)
+    }
+
+    /// Stationary: each facility refuses at its own constant rate, all year.
+    fn stationary(seed: u64, facilities: i64, orgs: u64, per_week: u64, rates: &[u64]) -> Vec<Observation> {
+        let mut x = seed | 1;
+        let mut out = Vec::new();
+        for d in 0..400 {
+            for f in 0..facilities {
+                if next(&mut x) % 7 >= per_week {
+                    continue;
+                }
+                let r = next(&mut x);
+                out.push(Observation {
+                    attempt_id: out.len() as i64,
+                    org_id: (r % orgs) as i64,
+                    facility_id: f,
+                    day: day(d),
+                    refused: (r >> 8) % 100 < rates[f as usize % rates.len()],
+                });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_stationary_background_stays_under_the_ceiling() {
+        // The promise: had nothing changed, a day ends a flagged window (at any length)
+        // with probability at most `alpha`. Over 300 stationary backgrounds of 400 days
+        // (3 to 10 facilities refusing 2 to 25 % each, 1 to 7 attempts a week), the share
+        // of such days stays well under it, with four lengths as with one.
+        let mut x = 0x5eed_u64;
+        let mut totals = [(0u64, 0u64); 2];
+        for seed in 0..300 {
+            let facilities = 3 + (next(&mut x) % 8) as i64;
+            let orgs = 3 + next(&mut x) % 4;
+            let per_week = 1 + next(&mut x) % 7;
+            let rates: Vec<u64> = (0..10).map(|_| 2 + next(&mut x) % 24).collect();
+            let obs = stationary(seed, facilities, orgs, per_week, &rates);
+            for (i, scales) in [1, 4].into_iter().enumerate() {
+                let (days, flagged) = flagged_ends_of(&obs, &Settings { scales, ..Settings::default() });
+                totals[i] = (totals[i].0 + days, totals[i].1 + flagged);
+            }
+        }
+        let alpha = Settings::default().alpha;
+        for (days, flagged) in totals {
+            assert!((flagged as f64) < alpha * days as f64, "{flagged} of {days} days");
+        }
     }
 
     fn any_observations() -> impl Strategy<Value = Vec<Observation>> {
@@ -829,12 +1667,14 @@ mod tests {
         #[test]
         fn daily_counts_find_what_the_attempt_by_attempt_rule_finds(
             obs in any_observations(), alpha in 0.001f64..0.2, orgs in 1usize..4, facilities in 1usize..4, w in 1i64..10,
+            scales in 1u32..5,
         ) {
-            let s = Settings { alpha, min_orgs: orgs, min_facilities: facilities, window_days: w, ..Settings::default() };
+            let s = Settings { alpha, min_orgs: orgs, min_facilities: facilities, window_days: w, scales, ..Settings::default() };
             let (new, old) = (detect(&obs, &s), detect_reference(&obs, &s));
             prop_assert_eq!(new.len(), old.len());
             for (a, b) in new.iter().zip(&old) {
                 prop_assert_eq!((a.start, a.end, &a.orgs, &a.facilities), (b.start, b.end, &b.orgs, &b.facilities));
+                prop_assert_eq!(a.scale_days, b.scale_days);
                 prop_assert_eq!((a.attempts, a.refusals, &a.attempt_ids), (b.attempts, b.refusals, &b.attempt_ids));
                 prop_assert!((a.expected - b.expected).abs() < 1e-9 * b.expected.max(1.0));
                 prop_assert!((a.p_value - b.p_value).abs() <= 1e-12 * b.p_value.max(1e-300));
@@ -845,8 +1685,14 @@ mod tests {
         fn updating_a_scan_gives_what_scanning_again_gives(
             before in proptest::collection::vec((0i64..4, 0i64..90, 1u32..6, 0u32..6), 0..120),
             changes in proptest::collection::vec((0i64..5, -5i64..100, -3i64..4, -3i64..4), 0..8),
+            scales in 1u32..5, long_record in any::<bool>(),
         ) {
-            let s = Settings { alpha: 0.05, min_orgs: 1, min_facilities: 1, window_days: 5, baseline_days: 20, ..Settings::default() };
+            // Windows up to 40 days long over 90 days: a change reaches windows ending up
+            // to 39 + 20 days after it, and past the end of the counts. With a 20-day
+            // baseline, longer windows seldom have the record they need; with 3-day
+            // windows and a 40-day baseline, they do.
+            let (window_days, baseline_days) = if long_record { (3, 40) } else { (5, 20) };
+            let s = Settings { alpha: 0.05, min_orgs: 1, min_facilities: 1, window_days, baseline_days, scales, ..Settings::default() };
             let mut totals: BTreeMap<(i64, Date), (i64, i64)> = BTreeMap::new();
             for (f, d, a, r) in &before {
                 let e = totals.entry((*f, day(*d))).or_default();
@@ -897,6 +1743,85 @@ mod tests {
             let t = poisson_binomial_tail(&ps, k);
             prop_assert!((0.0..=1.0).contains(&t));
             prop_assert!(poisson_binomial_tail(&ps, k + 1) <= t + 1e-12);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        #[test]
+        fn a_closing_with_enough_refusals_is_found(
+            seed in any::<u64>(), jump in 4i64..7, quiet in 0i64..3, orgs in 3u64..6, per_week in 1u64..8,
+            length in 14i64..121, rate in 75u64..96,
+        ) {
+            // Whatever its length and pace, a closing that meets the sufficient condition
+            // of `the_sufficient_condition_is_sufficient` somewhere inside it is found.
+            let obs = closing(seed, jump, quiet, orgs, per_week, length, rate);
+            let s = Settings::default();
+            prop_assume!(sufficient(&obs, &s, 240, 240 + length - 1));
+            let eps = detect(&obs, &s);
+            prop_assert!(eps.iter().any(|e| e.end >= day(240) && e.start <= day(240 + length - 1)), "{:?}", eps);
+        }
+
+        #[test]
+        fn bounds_and_deferred_tails_change_nothing(obs in any_observations(), scales in 1u32..5) {
+            // With every window's tail first bounded, and computed only when needed, the
+            // scan finds what it finds computing every tail.
+            let s = Settings { alpha: 0.05, min_orgs: 2, min_facilities: 2, scales, ..Settings::default() };
+            let mut cells: BTreeMap<(i64, Date), (u32, u32)> = BTreeMap::new();
+            let mut refusers: Refusers = HashMap::new();
+            for o in &obs {
+                let e = cells.entry((o.facility_id, o.day)).or_default();
+                e.0 += 1;
+                e.1 += u32::from(o.refused);
+                if o.refused {
+                    refusers.entry((o.facility_id, o.day)).or_default().push(o.org_id);
+                }
+            }
+            let days: Vec<FacilityDay> = cells
+                .into_iter()
+                .map(|((facility_id, day), (attempts, refusals))| FacilityDay { facility_id, day, attempts, refusals })
+                .collect();
+            let (bounded, exact) = (Scan::build(&days, &s, 0), Scan::build(&days, &s, u64::MAX));
+            prop_assert_eq!(bounded.needs(), exact.needs());
+            prop_assert_eq!(bounded.episodes(&refusers), exact.episodes(&refusers));
+        }
+
+        #[test]
+        fn the_tilted_bounds_hold_the_exact_tail(
+            groups in proptest::collection::vec((1u32..200, 0.005f64..0.6), 1..6), z in 0.0f64..14.0,
+        ) {
+            let mean: f64 = groups.iter().map(|&(n, p)| f64::from(n) * p).sum();
+            let sd = groups.iter().map(|&(n, p)| f64::from(n) * p * (1.0 - p)).sum::<f64>().sqrt();
+            let k = (mean + z * sd).ceil() as usize;
+            let ps: Vec<f64> = groups.iter().flat_map(|&(n, p)| std::iter::repeat_n(p, n as usize)).collect();
+            let exact = poisson_binomial_tail(&ps, k);
+            let (lower, upper) = tail_bounds(&groups, k);
+            prop_assert!(lower <= exact * (1.0 + 1e-9) + f64::MIN_POSITIVE, "{} > {}", lower, exact);
+            prop_assert!(exact <= upper * (1.0 + 1e-9) + f64::MIN_POSITIVE, "{} > {}", exact, upper);
+        }
+    }
+
+    proptest! {
+        // Fixed cases, so that a run never fails by the chance the rule allows.
+        #![proptest_config(ProptestConfig {
+            cases: 24,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(2020),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn a_stationary_background_is_never_very_strong(
+            seed in any::<u64>(), facilities in 3i64..11, orgs in 3u64..7, per_week in 1u64..8,
+            rates in proptest::collection::vec(2u64..26, 10),
+        ) {
+            // Had nothing changed, a window with a p-value of one in a million turns up
+            // on a given day at most once in a million (times the four lengths, all
+            // counted): over 400 days, almost never.
+            let obs = stationary(seed, facilities, orgs, per_week, &rates);
+            let eps = detect(&obs, &Settings::default());
+            prop_assert!(eps.iter().all(|e| e.certainty() == Certainty::Strong), "{:?}", eps);
         }
     }
 }

@@ -701,7 +701,8 @@ async fn api(
                 "start": e.start.to_string(), "end": e.end.to_string(),
                 "organizations": names(&e.orgs, org_name), "facilities": names(&e.facilities, fac_name),
                 "attempts": e.attempts, "refusals": e.refusals, "expected_refusals": e.expected,
-                "p_value": e.p_value, "attempt_ids": e.attempt_ids,
+                "p_value": e.p_value, "scale_days": e.scale_days, "certainty": e.certainty(),
+                "fewer_than_once_in": e.one_in(), "attempt_ids": e.attempt_ids,
             })
         })
         .collect();
@@ -723,11 +724,33 @@ async fn api(
     })))
 }
 
+/// How sure the finding is, in plain words: "Muy fuerte: si nada hubiera cambiado, un
+/// patrón así aparecería menos de una vez en un millón de periodos. Se ve en ventanas de
+/// 28 días."
+pub fn sureness(l: Locale, e: &vigia_domain::suspension::Episode) -> String {
+    let word = match e.certainty() {
+        vigia_domain::suspension::Certainty::Overwhelming => "overwhelming",
+        vigia_domain::suspension::Certainty::VeryStrong => "very_strong",
+        vigia_domain::suspension::Certainty::Strong => "strong",
+    };
+    tr_args(
+        l,
+        "analysis-sureness",
+        &[
+            ("word", tr(l, &format!("analysis-certainty-{word}"))),
+            ("odds", crate::kit::grouped(e.one_in())),
+            ("days", e.scale_days.to_string()),
+        ],
+    )
+}
+
 pub struct EpisodeView {
     pub span: String,
     pub orgs: String,
     pub facilities: String,
     pub counts: String,
+    /// How sure, in words: the certainty, the odds and the window length it shows at.
+    pub sureness: String,
     pub p_value: String,
     pub link: String,
 }
@@ -791,18 +814,42 @@ fn chart(a: &Analysis, l: Locale, which: &str) -> Option<(String, String, String
         refusals: acc.refusals + t.refusals,
     });
     let overall = all.rate().unwrap_or(0.0);
+    // Months that overlap a flagged episode, as the chart labels them.
+    let flagged_months: std::collections::HashSet<String> = a
+        .episodes
+        .iter()
+        .flat_map(|e| {
+            let (first, last) = (
+                i32::from(e.start.year()) * 12 + i32::from(e.start.month()) - 1,
+                i32::from(e.end.year()) * 12 + i32::from(e.end.month()) - 1,
+            );
+            (first..=last).map(|k| month_label(&((k / 12) * 100 + k % 12 + 1)))
+        })
+        .collect();
     let bars: Vec<crate::chart::Bar> = rows
         .iter()
         .map(|(label, t)| crate::chart::Bar {
+            shaded: which == "by-month" && flagged_months.contains(label),
             label: label.clone(),
             value: t.rate().unwrap_or(0.0),
             shown: t.rate().map(|r| format!("{:.0} %", r * 100.0)).unwrap_or_default(),
-            tip: format!("{label}: {} ({} / {})", pct(t), t.refusals, t.attempts),
+            tip: if which == "by-month" && flagged_months.contains(label) {
+                format!("{label}: {} ({} / {}). {}", pct(t), t.refusals, t.attempts, tr(l, "analysis-flagged"))
+            } else {
+                format!("{label}: {} ({} / {})", pct(t), t.refusals, t.attempts)
+            },
             alarm: t.rate().unwrap_or(0.0) > overall,
         })
         .collect();
     let line = format!("{:.0} %", overall * 100.0);
-    let svg = crate::chart::bars(&format!("chart-{which}"), &title, &bars, 0.0, Some((overall, &line)));
+    let svg = crate::chart::shaded_bars(
+        &format!("chart-{which}"),
+        &title,
+        &bars,
+        0.0,
+        Some((overall, &line)),
+        &tr(l, "analysis-flagged"),
+    );
     let head = if which == "by-month" { "chart-month" } else { "field-facility_id" };
     let table = crate::chart::figures(&tr(l, "chart-figures"), (&tr(l, head), &tr(l, "analysis-rate")), &bars);
     Some((title, svg, table))
@@ -897,6 +944,7 @@ async fn page(
                     ("expected", format!("{:.1}", e.expected)),
                 ],
             ),
+            sureness: sureness(l, e),
             p_value: format!("{:.1e}", e.p_value),
             link: format!("/access?from={}&until={}", e.start, e.end),
         })
@@ -925,7 +973,7 @@ async fn page(
             &[
                 ("orgs", a.settings.min_orgs.to_string()),
                 ("facilities", a.settings.min_facilities.to_string()),
-                ("days", a.settings.window_days.to_string()),
+                ("days", a.settings.window_lengths().iter().map(i64::to_string).collect::<Vec<_>>().join(", ")),
                 ("alpha", a.settings.alpha.to_string()),
             ],
         ),
@@ -972,7 +1020,18 @@ async fn csv_download(
             status(&a, l).into_iter().map(|r| vec![r.facility, r.state, r.last, r.outcome, r.org]),
         ),
         "episodes" => vigia_domain::export::csv(
-            &["start", "end", "organizations", "facilities", "attempts", "refusals", "expected", "p_value"],
+            &[
+                "start",
+                "end",
+                "organizations",
+                "facilities",
+                "attempts",
+                "refusals",
+                "expected",
+                "p_value",
+                "window_days",
+                "how_sure",
+            ],
             a.episodes.iter().map(|e| {
                 vec![
                     e.start.to_string(),
@@ -983,6 +1042,8 @@ async fn csv_download(
                     e.refusals.to_string(),
                     format!("{:.2}", e.expected),
                     format!("{:e}", e.p_value),
+                    e.scale_days.to_string(),
+                    sureness(l, e),
                 ]
             }),
         ),
@@ -1033,6 +1094,8 @@ async fn csv_download(
 /// The map of the current state of access: a dot per facility with coordinates,
 /// colored by its latest visible outcome.
 fn access_map(a: &Analysis, l: Locale) -> String {
+    let flagged: std::collections::HashSet<i64> =
+        a.episodes.iter().flat_map(|e| e.facilities.iter().copied()).collect();
     let mut latest: HashMap<i64, &Attempt> = HashMap::new();
     for at in &a.latest {
         let e = latest.entry(at.draft.facility_id).or_insert(at);
@@ -1056,8 +1119,13 @@ fn access_map(a: &Analysis, l: Locale) -> String {
                 lat,
                 lon,
                 class: crate::map::class_of(last.map(|x| x.draft.outcome)),
-                label: format!("{}: {outcome} {when}", f.draft.name),
+                label: if flagged.contains(&f.id) {
+                    format!("{}: {outcome} {when}. {}", f.draft.name, tr(l, "analysis-flagged"))
+                } else {
+                    format!("{}: {outcome} {when}", f.draft.name)
+                },
                 href: format!("/facilities/{}", f.id),
+                flagged: flagged.contains(&f.id),
             })
         })
         .collect();

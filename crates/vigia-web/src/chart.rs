@@ -15,11 +15,25 @@ pub struct Bar {
     pub shown: String,
     pub tip: String,
     pub alarm: bool,
+    /// Inside a period flagged as a possible general suspension: its column is shaded.
+    pub shaded: bool,
 }
 
 /// A bar chart `id` titled `title`, scaled to `max` (at least the tallest bar), with an
 /// optional dashed reference line at `(value, label)`.
 pub fn bars(id: &str, title: &str, bars: &[Bar], max: f64, reference: Option<(f64, &str)>) -> String {
+    shaded_bars(id, title, bars, max, reference, "")
+}
+
+/// [`bars`], with the columns of shaded bars drawn behind them and titled `shade_title`.
+pub fn shaded_bars(
+    id: &str,
+    title: &str,
+    bars: &[Bar],
+    max: f64,
+    reference: Option<(f64, &str)>,
+    shade_title: &str,
+) -> String {
     let (w, h, left) = (600.0, 180.0, 40.0);
     let max = bars.iter().map(|b| b.value).fold(max, f64::max).max(f64::MIN_POSITIVE) * 1.1;
     let bw = ((w - left) / bars.len().max(1) as f64).min(60.0);
@@ -37,6 +51,15 @@ pub fn bars(id: &str, title: &str, bars: &[Bar], max: f64, reference: Option<(f6
             y(v),
             y(v) + 4.0,
             esc(label)
+        );
+    }
+    for (i, b) in bars.iter().enumerate().filter(|(_, b)| b.shaded) {
+        let _ = write!(
+            s,
+            "<rect x=\"{:.1}\" y=\"4\" width=\"{bw:.1}\" height=\"{:.1}\" fill=\"#f4d7d7\" class=\"flagged\"><title>{}</title></rect>",
+            left + i as f64 * bw,
+            h - 24.0,
+            esc(&format!("{}: {shade_title}", b.label))
         );
     }
     let labels = short_labels(bars);
@@ -115,6 +138,7 @@ mod tests {
     #[test]
     fn bars_scale_label_and_escape() {
         let b = |label: &str, value: f64| Bar {
+            shaded: false,
             label: label.into(),
             value,
             shown: format!("{:.0} %", value * 100.0),

@@ -583,6 +583,20 @@ pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// A whole number with its thousands apart, as both languages read them: `1 000 000`
+/// (no-break spaces, the SI way, so neither a comma nor a point is misread).
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 2);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('\u{a0}');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     /// The kit is what features share: it must not reach back into any of them, or
@@ -614,5 +628,13 @@ mod tests {
                 assert!(!code.contains(&pattern), "kit.rs uses the {f} feature ({pattern})");
             }
         }
+    }
+
+    #[test]
+    fn thousands_stand_apart() {
+        assert_eq!(super::grouped(0), "0");
+        assert_eq!(super::grouped(999), "999");
+        assert_eq!(super::grouped(1000), "1\u{a0}000");
+        assert_eq!(super::grouped(1_000_000_000), "1\u{a0}000\u{a0}000\u{a0}000");
     }
 }

@@ -42,6 +42,8 @@ pub struct Dot {
     pub label: String,
     /// The facility's page: each point is a link, reached by keyboard and tapped on a phone.
     pub href: String,
+    /// Part of a period flagged as a possible general suspension: ringed.
+    pub flagged: bool,
 }
 
 /// The map as an SVG element, titled for screen readers.
@@ -63,6 +65,12 @@ pub fn render(title: &str, dots: &[Dot]) -> String {
     }
     for dot in dots {
         let (x, y) = geo::map_point(dot.lat, dot.lon);
+        if dot.flagged {
+            let _ = write!(
+                s,
+                r##"<circle class="flagged" cx="{x:.1}" cy="{y:.1}" r="13" fill="#f4d7d7" stroke="#b3261e" stroke-width="2" stroke-dasharray="3 2"/>"##
+            );
+        }
         let _ = write!(
             s,
             // A transparent disc around the dot is what a finger hits: 24 CSS px across on
@@ -260,6 +268,7 @@ mod tests {
         let svg = render(
             "Mapa <de> acceso",
             &[Dot {
+                flagged: false,
                 lat: 19.4,
                 lon: -99.1,
                 class: "refused",

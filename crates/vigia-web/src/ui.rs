@@ -476,7 +476,8 @@ struct FacilityPage {
     notes: Vec<(String, String)>,
     note_error: Option<String>,
     year: i16,
-    months: Vec<(String, vigia_domain::suspension::MonthGrid)>,
+    /// Each month's name, grid and the days inside a flagged episode at this facility.
+    months: Vec<(String, vigia_domain::suspension::MonthGrid, Vec<i8>)>,
     weekdays: Vec<String>,
     visits: crate::visits::FacilityVisits,
 }
@@ -487,7 +488,7 @@ async fn outcome_calendar(
     ctx: &Ctx,
     f: &Facility,
     year: Option<i16>,
-) -> Result<(i16, Vec<(String, vigia_domain::suspension::MonthGrid)>), WebError> {
+) -> Result<(i16, Vec<(String, vigia_domain::suspension::MonthGrid, Vec<i8>)>), WebError> {
     let Some(user) = &ctx.user else { return Ok((year.unwrap_or(2020), Vec::new())) };
     let zone = f.time_zone();
     let local = |at: i64| Some(jiff::Timestamp::from_microsecond(at).ok()?.in_tz(zone).ok()?.date());
@@ -509,9 +510,22 @@ async fn outcome_calendar(
         .into_iter()
         .filter_map(|(at, outcome)| Some((local(at)?, crate::map::class_of(Some(outcome)))))
         .collect();
+    // The days of the flagged episodes this facility is part of, shaded on the calendar.
+    let settings = vigia_domain::suspension::Settings::default();
+    let episodes = crate::analysis::find_episodes(&st.store, &st.analyses, user.org_id, &settings, false).await?;
+    let spans: Vec<(jiff::civil::Date, jiff::civil::Date)> =
+        episodes.iter().filter(|e| e.facilities.contains(&f.id)).map(|e| (e.start, e.end)).collect();
     let months = vigia_domain::suspension::calendar_months(year, &days)
         .into_iter()
-        .map(|(m, grid)| (tr(ctx.locale, &format!("month-{m}")), grid))
+        .map(|(m, grid)| {
+            let flagged = (1..=31i8)
+                .filter(|d| {
+                    jiff::civil::Date::new(year, m, *d)
+                        .is_ok_and(|date| spans.iter().any(|(a, b)| *a <= date && date <= *b))
+                })
+                .collect();
+            (tr(ctx.locale, &format!("month-{m}")), grid, flagged)
+        })
         .collect();
     Ok((year, months))
 }

@@ -849,6 +849,7 @@ pub async fn for_facility(
         let bars: Vec<crate::chart::Bar> = points
             .iter()
             .map(|(date, o)| crate::chart::Bar {
+                shaded: false,
                 label: date[..7].to_string(),
                 value: *o,
                 shown: format!("{:.0} %", o * 100.0),

@@ -161,6 +161,7 @@ pub async fn scan_episodes(store: &DynStore, mirror: &crate::analysis::Mirror) -
                 "start": e.start.to_string(), "end": e.end.to_string(),
                 "organizations": e.orgs.len(), "facilities": names,
                 "refusals": e.refusals, "attempts": e.attempts, "expected_refusals": e.expected, "p_value": e.p_value,
+                "scale_days": e.scale_days,
                 "attempt_ids": e.attempt_ids,
             })
             .to_string();

@@ -1246,3 +1246,42 @@ async fn a_visit_typed_just_before_the_browser_is_killed_is_there_when_it_reopen
     assert!(visits.is_empty(), "and nothing was sent");
     c.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn a_flagged_suspension_reads_in_words_and_is_shaded_on_the_chart_the_map_and_the_calendar() {
+    let Some((_driver, c)) = browser(412, 915).await else { return };
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    vigia_cli::demo::seed(&app.store).await.expect("demo data");
+    c.goto(&app.url("/login")).await.expect("goto");
+    wait_for(&c, "#email").await;
+    fill(&c, "#email", "coordinacion@defensoria.example").await;
+    fill(&c, "#password", vigia_cli::demo::PASSWORD).await;
+    click(&c, "button[type=submit]:not(.link)").await;
+    wait_h1(&c, "Resumen").await;
+    c.goto(&app.url("/access/analysis?from=2020-01-01&until=2020-12-31")).await.expect("goto");
+    wait_h1(&c, "Análisis del acceso").await;
+    let episodes = text_of(&c, "#episodes").await;
+    assert!(episodes.contains("si nada hubiera cambiado") && episodes.contains("ventanas de"), "{episodes}");
+    let flagged = c.find_all(Locator::Css("#chart-by-month rect.flagged")).await.expect("shaded").len();
+    assert!(flagged >= 3, "the spring months are shaded on the monthly chart ({flagged})");
+    assert!(!c.find_all(Locator::Css("svg.map circle.flagged")).await.expect("ringed").is_empty(), "and on the map");
+    for (css, shot) in
+        [("#episodes", "analysis-episodes-phone.png"), ("#chart-by-month", "analysis-chart-flagged-phone.png")]
+    {
+        c.execute(&format!("document.querySelector('{css}').scrollIntoView({{block: 'start'}});"), vec![])
+            .await
+            .expect("scroll");
+        let _ = std::fs::write(screenshot_dir().join(shot), c.screenshot().await.expect("shot"));
+    }
+    // A center in the flagged period shows it on its calendar.
+    let link = c.find(Locator::Css("svg.map circle.flagged + a")).await.expect("a ringed center");
+    let href = link.attr("href").await.expect("attr").expect("href");
+    c.goto(&app.url(&format!("{href}?year=2020"))).await.expect("goto");
+    wait_for(&c, "#outcome-calendar").await;
+    assert!(!c.find_all(Locator::Css("#outcome-calendar td.cal-flagged")).await.expect("days").is_empty());
+    c.execute("document.querySelector('td.cal-flagged').scrollIntoView({block: 'center'});", vec![])
+        .await
+        .expect("scroll");
+    let _ = std::fs::write(screenshot_dir().join("calendar-flagged-phone.png"), c.screenshot().await.expect("shot"));
+    c.close().await.expect("close");
+}

@@ -753,7 +753,7 @@ fn the_clock_answers_on_the_command_line() {
 }
 
 #[test]
-fn the_demo_flags_the_january_2020_closing() {
+fn the_demo_flags_the_january_2020_closing_and_the_spring_2020_blanket_refusal() {
     let t = TempDir::new("episode");
     let dir = t.data();
     let server = Server::start("demo", &dir);
@@ -782,6 +782,19 @@ fn the_demo_flags_the_january_2020_closing() {
             assert!(states.iter().any(|f| f.contains(place)), "{place} in {states:?}");
         }
         assert!(e["p_value"].as_f64().expect("p") < 1e-6);
+        // And the long blanket refusal for "health measures", March to June 2020 (#16,
+        // part 3): one attempt a week at most centers, which 7-day windows cannot show;
+        // the longer windows do, and the page says how sure in words.
+        let spring = episodes
+            .iter()
+            .find(|e| {
+                let (start, end) = (e["start"].as_str().unwrap_or(""), e["end"].as_str().unwrap_or(""));
+                ("2020-03-01"..="2020-04-30").contains(&start) && ("2020-05-15"..="2020-07-31").contains(&end)
+            })
+            .unwrap_or_else(|| panic!("the spring 2020 closing in {episodes:#?}"));
+        assert!(spring["organizations"].as_array().expect("orgs").len() >= 3, "{spring}");
+        assert!(spring["scale_days"].as_i64().expect("scale") >= 14, "{spring}");
+        assert!(spring["certainty"].is_string() && spring["fewer_than_once_in"].as_u64().expect("odds") >= 1000);
         // The statements follow the public record (#21, item 7): the letter dated 28 January
         // 2020, confirmed that evening, SEGOB disowning it the same evening (approximate
         // time), Amnesty International's "on Monday" recorded as its account, each text
