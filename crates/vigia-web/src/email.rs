@@ -439,5 +439,13 @@ mod tests {
         assert!(matches!(Mailer::new(&c), Err(MailError::Settings(_))));
         let c = MailConfig { smtp_url: "ftp://x".into(), from: "Vigía <a@b.example>".into(), ..c };
         assert!(matches!(Mailer::new(&c), Err(MailError::Settings(_))));
+        // STARTTLS (required or opportunistic) and TLS from the start are all understood.
+        for url in [
+            "smtp://user:secret@mail.example.org:587?tls=required",
+            "smtp://mail.example.org:587?tls=opportunistic",
+            "smtps://user:secret@mail.example.org:465",
+        ] {
+            assert!(Mailer::new(&MailConfig { smtp_url: url.into(), ..c.clone() }).is_ok(), "{url}");
+        }
     }
 }
