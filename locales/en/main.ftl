@@ -1042,7 +1042,7 @@ email-kind-violation-hint = Something that must not happen is still happening in
 email-kind-episode = Suspected general suspensions
 email-kind-episode-hint = The analysis found several organizations refused at several centers at once, far more than usual.
 email-kind-denial = Access refusals
-email-kind-denial-hint = Each access denied or limited that your organization or the coalition records.
+email-kind-denial-hint = Each access denied, unanswered or cancelled by the authority that your organization or the coalition records.
 email-digest-hint = The daily digest goes out once a day after { $hour } (central Mexico time), only if there were alerts.
 email-outbox = Latest e-mails
 email-outbox-empty = No e-mail has been sent to you yet.
@@ -1052,7 +1052,10 @@ email-status-sent = sent
 email-status-failed = could not be sent
 email-subject = Vigía: { $title }
 email-intro = There is a new alert in Vigía:
-email-digest-subject = Vigía: digest of { $day } ({ $count } alerts)
+email-digest-subject = Vigía: digest of { $day } ({ $count ->
+    [one] 1 alert
+   *[other] { $count } alerts
+})
 email-digest-intro = New alerts in Vigía up to { $day }, urgent first:
 email-footer = You receive this e-mail because you chose it in Vigía. Change what reaches you, or stop it, here:
 alerts-urgent = URGENT
@@ -1085,7 +1088,7 @@ overview-unreviewed = findings not reviewed (contradictions and words against pr
 overview-urgent = urgent unread alerts
 overview-unread = unread alerts in all
 overview-changed = What changed
-overview-week = Since { $since }: { $attempts } access attempts recorded, { $refusals } with access denied or limited.
+overview-week = Since { $since }: { $attempts } access attempts recorded, { $refusals } refused (denied, no answer or cancelled by the authority).
 overview-latest = Latest unread alerts
 nav-overview = Overview
 start-title = What do you want to record?
@@ -1104,3 +1107,4 @@ analysis-certainty-overwhelming = Overwhelming
 analysis-certainty-very_strong = Very strong evidence
 analysis-certainty-strong = Strong evidence
 analysis-flagged = Period flagged as a possible general suspension
+email-when = When

@@ -1042,7 +1042,7 @@ email-kind-violation-hint = Algo que no debe ocurrir sigue ocurriendo en un caso
 email-kind-episode = Posibles suspensiones generales
 email-kind-episode-hint = El análisis encontró que varias organizaciones fueron rechazadas en varios centros a la vez, mucho más de lo habitual.
 email-kind-denial = Rechazos de acceso
-email-kind-denial-hint = Cada acceso negado o limitado que registra su organización o la coalición.
+email-kind-denial-hint = Cada acceso negado, sin respuesta o cancelado por la autoridad que registra su organización o la coalición.
 email-digest-hint = El resumen diario sale una vez al día después de las { $hour } (hora del centro de México), solo si hubo alertas.
 email-outbox = Últimos correos
 email-outbox-empty = Todavía no se le ha enviado ningún correo.
@@ -1052,7 +1052,10 @@ email-status-sent = enviado
 email-status-failed = no se pudo enviar
 email-subject = Vigía: { $title }
 email-intro = Hay una alerta nueva en Vigía:
-email-digest-subject = Vigía: resumen del { $day } ({ $count } alertas)
+email-digest-subject = Vigía: resumen del { $day } ({ $count ->
+    [one] 1 alerta
+   *[other] { $count } alertas
+})
 email-digest-intro = Alertas nuevas en Vigía hasta el { $day }, las urgentes primero:
 email-footer = Recibe este correo porque lo eligió en Vigía. Puede cambiar qué le llega, o dejar de recibirlo, aquí:
 alerts-urgent = URGENTE
@@ -1085,7 +1088,7 @@ overview-unreviewed = hallazgos sin revisar (contradicciones y palabras contra l
 overview-urgent = alertas urgentes sin leer
 overview-unread = alertas sin leer en total
 overview-changed = Qué cambió
-overview-week = Desde el { $since }: { $attempts } intentos de acceso registrados, { $refusals } con acceso negado o limitado.
+overview-week = Desde el { $since }: { $attempts } intentos de acceso registrados, { $refusals } rechazados (negado, sin respuesta o cancelado por la autoridad).
 overview-latest = Alertas sin leer más recientes
 nav-overview = Resumen
 start-title = ¿Qué quiere registrar?
@@ -1104,3 +1107,4 @@ analysis-certainty-overwhelming = Certeza abrumadora
 analysis-certainty-very_strong = Evidencia muy fuerte
 analysis-certainty-strong = Evidencia fuerte
 analysis-flagged = Periodo marcado como posible suspensión general
+email-when = Cuándo

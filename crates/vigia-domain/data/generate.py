@@ -23,7 +23,9 @@ def table(jsonfile, key, domain, code_field):
     return sorted(rows)
 # Where iso-codes gives only the official form, or the same name to two countries,
 # the name people use (checked against the RAE/Fundéu usage).
-OVERRIDES_ES = {"KP": "Corea del Norte", "KR": "Corea del Sur", "LA": "Laos", "SY": "Siria", "RU": "Rusia"}
+OVERRIDES_ES = {"KP": "Corea del Norte", "KR": "Corea del Sur", "LA": "Laos", "SY": "Siria", "RU": "Rusia",
+                # Left untranslated by the catalogue.
+                "DZ": "Argelia", "TR": "Turquía", "BN": "Brunéi"}
 c = table('iso_3166-1.json','3166-1','iso_3166-1','alpha_2')
 l = table('iso_639-2.json','639-2','iso_639-2','alpha_2')
 c = [(code, en, OVERRIDES_ES.get(code, es)) for code, en, es in c]

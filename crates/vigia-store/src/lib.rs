@@ -971,11 +971,14 @@ pub trait Store: Send + Sync {
     /// alerts only when `with_cases`, an alert about an attempt only while the
     /// organization can still see it.
     async fn count_unread_alerts(&self, org_id: i64, with_cases: bool) -> Result<i64>;
-    /// The organization's alerts after `after_id`, oldest first.
-    async fn alerts_after(&self, org_id: i64, after_id: i64, limit: i64) -> Result<Vec<Alert>>;
+    /// The organization's alerts of one kind after `after_id`, oldest first.
+    async fn alerts_after(&self, org_id: i64, kind: &str, after_id: i64, limit: i64) -> Result<Vec<Alert>>;
+    /// The organization's newest alert id (0 when it has none).
+    async fn newest_alert(&self, org_id: i64) -> Result<i64>;
     /// A person's e-mail choices, one per kind they receive.
     async fn email_prefs(&self, user_id: i64) -> Result<Vec<EmailPref>>;
-    /// Every person's e-mail choices (of people not disabled).
+    /// Every person's e-mail choices (disabled people's too: their watermarks move on
+    /// while they are disabled, so turning them back on does not send the backlog).
     async fn all_email_prefs(&self) -> Result<Vec<EmailPref>>;
     /// Replaces a person's e-mail choices, with an audit entry. A kind newly chosen
     /// starts after the organization's newest alert: the past is not sent.

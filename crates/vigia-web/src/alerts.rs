@@ -209,6 +209,11 @@ async fn mark_read(
     let user = ctx.require_user()?.clone();
     FormBody::checked(&headers, &body, &ctx)?;
     let id = id.parse::<i64>().map_err(|_| WebError::NotFound)?;
+    // Only an alert this person may read: a monitor cannot mark a lawyer's case alert as
+    // read for the whole organization (read state is the organization's).
+    if !readable(&st, &ctx, user.org_id).await?.iter().any(|a| a.id == id) {
+        return Err(WebError::NotFound.into());
+    }
     st.store.mark_alert_read(user.org_id, id, now_micros()).await?;
     Ok(Redirect::to("/alerts").into_response())
 }

@@ -98,6 +98,14 @@ fn for_role(user: &User, a: &Alert) -> bool {
         || vigia_domain::account::allows(user.role, Permission::ReadCases)
 }
 
+/// A subject as one plain line: control characters become spaces, and `=?` (which mail
+/// programs would read as the start of an encoded word a name could use to disguise
+/// itself) is broken apart.
+fn subject_line(s: &str) -> String {
+    let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    flat.replace("=?", "= ?")
+}
+
 fn link_of(config: &MailConfig, path: &str) -> String {
     format!("{}{}", config.public_url.trim_end_matches('/'), path)
 }
@@ -133,25 +141,38 @@ pub async fn queue_emails(store: &DynStore, config: &MailConfig, now: jiff::Time
     for (user_id, prefs) in users {
         let Some(user) = store.user(user_id).await? else { continue };
         if user.disabled {
+            // Nothing is written to a disabled account, and what happens meanwhile is
+            // not kept for later: turning it back on does not send a backlog.
+            let newest = store.newest_alert(user.org_id).await?;
+            let seen: Vec<(String, i64)> = prefs.iter().map(|p| (p.kind.clone(), newest)).collect();
+            store.queue_email(user_id, None, &seen, now_micros()).await?;
             continue;
         }
         let l = user.locale;
-        let from = prefs.iter().map(|p| p.last_alert_id).min().unwrap_or(0);
-        let alerts = store.alerts_after(user.org_id, from, BATCH).await?;
-        let cited: Vec<i64> = alerts.iter().filter_map(|a| a.attempt_id).collect();
+        // Each kind is read from its own watermark, so a quiet kind never holds back a busy one.
+        let mut immediate: Vec<Alert> = Vec::new();
+        let mut daily: Vec<Alert> = Vec::new();
+        for p in &prefs {
+            let batch = store.alerts_after(user.org_id, &p.kind, p.last_alert_id, BATCH).await?;
+            match p.mode {
+                EmailMode::Immediate => immediate.extend(batch),
+                EmailMode::Daily => daily.extend(batch),
+            }
+        }
+        immediate.sort_by_key(|a| a.id);
+        let cited: Vec<i64> = immediate.iter().chain(&daily).filter_map(|a| a.attempt_id).collect();
         let visible: std::collections::HashSet<i64> =
             store.attempts_by_ids(user.org_id, &cited).await?.into_iter().map(|a| a.id).collect();
         let readable = |a: &Alert| for_role(&user, a) && a.attempt_id.is_none_or(|id| visible.contains(&id));
-        let mode_of = |a: &Alert| prefs.iter().find(|p| p.kind == a.kind && p.last_alert_id < a.id).map(|p| p.mode);
         // Immediately: one message per alert, each moving its kind's watermark.
-        for a in alerts.iter().filter(|a| mode_of(a) == Some(EmailMode::Immediate)) {
+        for a in &immediate {
             let seen = vec![(a.kind.clone(), a.id)];
             if !readable(a) {
                 store.queue_email(user_id, None, &seen, now_micros()).await?;
                 continue;
             }
             let (title, body) = alert_lines(l, config, a);
-            let subject = tr_args(l, "email-subject", &[("title", title)]);
+            let subject = subject_line(&tr_args(l, "email-subject", &[("title", title)]));
             let body = format!("{}\n\n{body}{}", tr(l, "email-intro"), footer(l, config));
             let key = format!("alert:{}:{user_id}", a.id);
             if store.queue_email(user_id, Some((&key, &subject, &body)), &seen, now_micros()).await? {
@@ -159,7 +180,6 @@ pub async fn queue_emails(store: &DynStore, config: &MailConfig, now: jiff::Time
             }
         }
         // Daily: once the hour has come, everything since the last digest in one message.
-        let daily: Vec<&Alert> = alerts.iter().filter(|a| mode_of(a) == Some(EmailMode::Daily)).collect();
         if digest_due && !daily.is_empty() {
             let mut seen: Vec<(String, i64)> = Vec::new();
             for a in &daily {
@@ -168,15 +188,18 @@ pub async fn queue_emails(store: &DynStore, config: &MailConfig, now: jiff::Time
                     None => seen.push((a.kind.clone(), a.id)),
                 }
             }
-            let mut told: Vec<&Alert> = daily.into_iter().filter(|a| readable(a)).collect();
+            let mut told: Vec<&Alert> = daily.iter().filter(|a| readable(a)).collect();
             if told.is_empty() {
                 store.queue_email(user_id, None, &seen, now_micros()).await?;
                 continue;
             }
             told.sort_by_key(|a| (crate::alerts::severity(a), std::cmp::Reverse(a.id)));
             let day = local.date().to_string();
-            let subject =
-                tr_args(l, "email-digest-subject", &[("day", day.clone()), ("count", told.len().to_string())]);
+            let subject = subject_line(&tr_args(
+                l,
+                "email-digest-subject",
+                &[("day", day.clone()), ("count", told.len().to_string())],
+            ));
             let mut body = tr_args(l, "email-digest-intro", &[("day", day.clone())]);
             for a in &told {
                 let (_, lines) = alert_lines(l, config, a);
@@ -414,6 +437,12 @@ mod tests {
     }
 
     use crate::alerts::severity;
+
+    #[test]
+    fn a_subject_is_one_line_that_cannot_smuggle_an_encoded_word() {
+        assert_eq!(subject_line("Vigía: Evil\r\nBcc: x@y"), "Vigía: Evil  Bcc: x@y");
+        assert_eq!(subject_line("Centro =?utf-8?q?hi?="), "Centro = ?utf-8?q?hi?=");
+    }
 
     #[test]
     fn an_overdue_detention_comes_before_a_refusal() {

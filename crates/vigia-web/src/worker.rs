@@ -139,7 +139,25 @@ pub async fn scan_episodes(store: &DynStore, mirror: &crate::analysis::Mirror) -
     let facilities = store.list_facilities().await?;
     let orgs = store.list_orgs().await?;
     for org in &orgs {
+        // The periods already told about: an episode that overlaps one is the same
+        // suspension seen again (a facility joined it, a late or back-dated record moved
+        // its edges), not news to send the coalition again.
+        let mut told: Vec<(String, String)> = store
+            .alerts(org.id, vigia_store::MAX_ALERTS)
+            .await?
+            .iter()
+            .filter(|a| a.kind == "episode")
+            .filter_map(|a| {
+                let p: serde_json::Value = serde_json::from_str(&a.payload).ok()?;
+                Some((p["start"].as_str()?.to_string(), p["end"].as_str()?.to_string()))
+            })
+            .collect();
         for e in crate::analysis::find_episodes(store, mirror, org.id, &Settings::default(), true).await? {
+            let (start, end) = (e.start.to_string(), e.end.to_string());
+            if told.iter().any(|(s, t)| *s <= end && start <= *t) {
+                continue;
+            }
+            told.push((start, end));
             let names: Vec<String> = e
                 .facilities
                 .iter()

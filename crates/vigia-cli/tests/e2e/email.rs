@@ -256,3 +256,76 @@ async fn a_server_that_does_not_answer_is_retried_and_the_message_waits_in_the_o
         assert_eq!(email::send_due(&app.store, &mailer, std::time::Duration::from_secs(60)).await, 0);
     }
 }
+
+/// Found by attacking the first version: a kind with no alerts held every other kind
+/// back once 500 alerts had piled up after it; a disabled account was sent its backlog
+/// when turned back on; a monitor could mark a lawyer's case alert as read.
+#[tokio::test]
+async fn a_quiet_kind_holds_nothing_back_a_disabled_account_gets_no_backlog_and_case_alerts_stay_the_lawyers() {
+    for db in TestDb::all().await {
+        let config = mail_config(9);
+        let app =
+            TestApp::with_config(db, vigia_web::Config { mail: Some(config.clone()), ..Default::default() }).await;
+        let org = app.org("org-a").await;
+        let lawyer = app.user("abogada@a.org", "org-a", Role::Lawyer).await;
+        let quiet = app.user("quiet@a.org", "org-a", Role::Coordinator).await;
+        app.user("monitor@a.org", "org-a", Role::Monitor).await;
+        choose(&app, "quiet@a.org", &[("deadline", "immediate"), ("denial", "immediate")]).await;
+        choose(&app, "monitor@a.org", &[("denial", "immediate")]).await;
+        let monitor = app.store.user_by_email("monitor@a.org").await.expect("user").expect("user").0;
+        app.store.set_user_disabled(&Actor::SYSTEM, monitor.id, true).await.expect("disable");
+        // 620 refusals and no deadline at all.
+        for i in 0..620 {
+            let payload = json!({"facility": "Siglo XXI", "outcome": "denied", "organization": "A"}).to_string();
+            app.store.raise_alert(org, "denial", &format!("test:{i}"), None, &payload).await.expect("alert");
+        }
+        let now: jiff::Timestamp = "2026-12-06T12:00:00Z".parse().expect("now");
+        let mut queued = 0;
+        for _ in 0..3 {
+            queued += email::queue_emails(&app.store, &config, now).await.expect("queue");
+        }
+        assert_eq!(queued, 620, "every refusal told to the coordinator, none to the disabled monitor");
+        assert_eq!(app.store.outbox(quiet.id, 1000).await.expect("outbox").len(), 620);
+        app.store.set_user_disabled(&Actor::SYSTEM, monitor.id, false).await.expect("enable");
+        assert_eq!(email::queue_emails(&app.store, &config, now).await.expect("queue"), 0, "no backlog");
+        assert!(app.store.outbox(monitor.id, 10).await.expect("outbox").is_empty());
+
+        // A case alert is the lawyer's to mark as read, not the monitor's.
+        let deadline = json!({"type": "case.deadline", "case_id": 1, "case": "P-0000000001", "what": "detention_max",
+            "state": "overdue"})
+        .to_string();
+        let alert =
+            app.store.raise_alert(org, "deadline", "test:deadline", None, &deadline).await.expect("a").expect("new");
+        let m = app.login("monitor@a.org").await;
+        let (_, page) = get_text(&m, app.url("/alerts")).await;
+        let r = m
+            .post(app.url(&format!("/alerts/{}/read", alert.id)))
+            .form(&[("csrf", csrf_of(&page).as_str())])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 404);
+        let unread = app.store.alerts(org, 10).await.expect("alerts").into_iter().find(|a| a.id == alert.id);
+        assert!(unread.is_some_and(|a| a.read_at.is_none()), "still unread for {}", lawyer.email);
+    }
+}
+
+/// An episode already told about is not told again when a facility joins it or a
+/// back-dated record moves its edges.
+#[tokio::test]
+async fn a_suspension_already_told_about_is_not_raised_again_by_a_back_dated_record() {
+    let app = TestApp::new(TestDb::sqlite()).await;
+    vigia_cli::demo::seed(&app.store).await.expect("demo");
+    let mirror = vigia_web::analysis::Mirror::default();
+    let first = vigia_web::worker::scan_episodes(&app.store, &mirror).await.expect("scan");
+    assert!(first > 0, "the demo's episodes are raised");
+    let (_, token) = app.api_user("tarde@a.org", "defensoria-sur", Role::Monitor).await;
+    let facilities = app.store.list_facilities().await.expect("facilities");
+    let mut csv = String::from("facility_id,attempted_at,purpose,outcome\n");
+    for (i, f) in facilities.iter().take(6).enumerate() {
+        csv.push_str(&format!("{},2020-04-{:02}T10:00,monitoring,denied\n", f.id, 14 + i));
+    }
+    app.import_attempts(&token, csv).await;
+    let again = vigia_web::worker::scan_episodes(&app.store, &mirror).await.expect("scan");
+    assert_eq!(again, 0, "the spring 2020 episode was already told");
+}

@@ -4719,14 +4719,24 @@ impl crate::Store for SqlStore {
         Ok(n)
     }
 
-    async fn alerts_after(&self, org_id: i64, after_id: i64, limit: i64) -> Result<Vec<Alert>> {
+    async fn newest_alert(&self, org_id: i64) -> Result<i64> {
+        let n: Option<i64> = sqlx::query("SELECT MAX(id) AS m FROM alerts WHERE org_id = $1")
+            .bind(org_id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("m")?;
+        Ok(n.unwrap_or(0))
+    }
+
+    async fn alerts_after(&self, org_id: i64, kind: &str, after_id: i64, limit: i64) -> Result<Vec<Alert>> {
         let rows = sqlx::query(
             "SELECT id, org_id, kind, attempt_id, payload, created_at, read_at FROM alerts WHERE org_id = $1 AND id > $2 \
-             ORDER BY id LIMIT $3",
+             AND kind = $4 ORDER BY id LIMIT $3",
         )
         .bind(org_id)
         .bind(after_id)
         .bind(limit.clamp(1, crate::MAX_ALERTS))
+        .bind(kind)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(alert_from_row).collect()
@@ -4742,8 +4752,7 @@ impl crate::Store for SqlStore {
 
     async fn all_email_prefs(&self) -> Result<Vec<EmailPref>> {
         let rows = sqlx::query(
-            "SELECT p.user_id, p.kind, p.mode, p.last_alert_id FROM email_prefs p JOIN users u ON u.id = p.user_id \
-             WHERE u.disabled = FALSE ORDER BY p.user_id, p.kind",
+            "SELECT p.user_id, p.kind, p.mode, p.last_alert_id FROM email_prefs p ORDER BY p.user_id, p.kind",
         )
         .fetch_all(&self.pool)
         .await?;
