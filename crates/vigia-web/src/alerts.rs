@@ -78,7 +78,11 @@ pub(crate) fn view(l: Locale, a: &Alert) -> AlertView {
         let outcome = crate::kit::label(l, "outcome", &s("outcome"));
         (
             tr_args(l, "alerts-refusal", &[("facility", s("facility")), ("outcome", outcome)]),
-            tr_args(l, "alerts-refusal-detail", &[("org", s("organization")), ("when", s("attempted_at"))]),
+            tr_args(
+                l,
+                "alerts-refusal-detail",
+                &[("org", s("organization")), ("when", local_time(&s("attempted_at")))],
+            ),
             a.attempt_id.map(|id| format!("/access/{id}")),
         )
     };
@@ -105,6 +109,15 @@ pub fn severity(a: &Alert) -> u8 {
         "deadline" if p["state"] == "overdue" => 0,
         "deadline" | "episode" => 1,
         _ => 2,
+    }
+}
+
+/// An instant the payload holds in UTC (RFC 3339), shown in Mexico's legal time with
+/// its abbreviation; anything else as it is.
+fn local_time(text: &str) -> String {
+    match text.parse::<jiff::Timestamp>() {
+        Ok(ts) => vigia_domain::format_local(ts.as_microsecond(), vigia_domain::geo::LEGAL_TIME_ZONE),
+        Err(_) => text.to_string(),
     }
 }
 
@@ -360,5 +373,14 @@ async fn webhook_create(
             let msg = errs.0.first().map(|e| field_error(ctx.locale, e));
             webhooks_view(&st, &ctx, None, url, msg, StatusCode::UNPROCESSABLE_ENTITY).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_attempt_time_reads_in_mexico_s_legal_time() {
+        assert_eq!(super::local_time("2026-12-05T16:00:00Z"), "2026-12-05 10:00 CST");
+        assert_eq!(super::local_time("not a time"), "not a time");
     }
 }
