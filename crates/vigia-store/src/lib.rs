@@ -973,8 +973,8 @@ pub trait Store: Send + Sync {
     async fn count_unread_alerts(&self, org_id: i64, with_cases: bool) -> Result<i64>;
     /// The organization's alerts of one kind after `after_id`, oldest first.
     async fn alerts_after(&self, org_id: i64, kind: &str, after_id: i64, limit: i64) -> Result<Vec<Alert>>;
-    /// The organization's newest alert id (0 when it has none).
-    async fn newest_alert(&self, org_id: i64) -> Result<i64>;
+    /// The newest alert id of the organization, or of all when `None` (0 when none).
+    async fn newest_alert(&self, org_id: Option<i64>) -> Result<i64>;
     /// A person's e-mail choices, one per kind they receive.
     async fn email_prefs(&self, user_id: i64) -> Result<Vec<EmailPref>>;
     /// Every person's e-mail choices (disabled people's too: their watermarks move on

@@ -143,7 +143,7 @@ pub async fn queue_emails(store: &DynStore, config: &MailConfig, now: jiff::Time
         if user.disabled {
             // Nothing is written to a disabled account, and what happens meanwhile is
             // not kept for later: turning it back on does not send a backlog.
-            let newest = store.newest_alert(user.org_id).await?;
+            let newest = store.newest_alert(Some(user.org_id)).await?;
             let seen: Vec<(String, i64)> = prefs.iter().map(|p| (p.kind.clone(), newest)).collect();
             store.queue_email(user_id, None, &seen, now_micros()).await?;
             continue;
@@ -272,9 +272,21 @@ async fn send_one(mailer: &Mailer, m: &vigia_store::DueEmail) -> Result<(), (Str
 pub fn spawn(store: DynStore, config: MailConfig, interval: Duration, retry_base: Duration) -> Result<(), MailError> {
     let mailer = Mailer::new(&config)?;
     tokio::spawn(async move {
+        // People's watermarks only move when an alert is raised or a digest falls due:
+        // while neither happened since the last pass, there is nothing to queue (one
+        // query instead of one per person and kind every few seconds).
+        let mut done: Option<(i64, Option<jiff::civil::Date>)> = None;
         loop {
-            if let Err(e) = queue_emails(&store, &config, jiff::Timestamp::now()).await {
-                tracing::error!(error = %e, "cannot queue e-mails");
+            let now = jiff::Timestamp::now();
+            let local = now.to_zoned_datetime(jiff::tz::TimeZone::get(DIGEST_ZONE).unwrap_or(jiff::tz::TimeZone::UTC));
+            let due_day = (local.hour() >= config.digest_hour).then(|| local.date());
+            match store.newest_alert(None).await {
+                Ok(newest) if done == Some((newest, due_day)) => {}
+                Ok(newest) => match queue_emails(&store, &config, now).await {
+                    Ok(_) => done = Some((newest, due_day)),
+                    Err(e) => tracing::error!(error = %e, "cannot queue e-mails"),
+                },
+                Err(e) => tracing::error!(error = %e, "cannot read the newest alert"),
             }
             while send_due(&store, &mailer, retry_base).await > 0 {}
             tokio::time::sleep(interval).await;

@@ -4719,12 +4719,14 @@ impl crate::Store for SqlStore {
         Ok(n)
     }
 
-    async fn newest_alert(&self, org_id: i64) -> Result<i64> {
-        let n: Option<i64> = sqlx::query("SELECT MAX(id) AS m FROM alerts WHERE org_id = $1")
-            .bind(org_id)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("m")?;
+    async fn newest_alert(&self, org_id: Option<i64>) -> Result<i64> {
+        let row = match org_id {
+            Some(org) => {
+                sqlx::query("SELECT MAX(id) AS m FROM alerts WHERE org_id = $1").bind(org).fetch_one(&self.pool).await?
+            }
+            None => sqlx::query("SELECT MAX(id) AS m FROM alerts").fetch_one(&self.pool).await?,
+        };
+        let n: Option<i64> = row.try_get("m")?;
         Ok(n.unwrap_or(0))
     }
 
