@@ -123,7 +123,13 @@ fn local_time(text: &str) -> String {
 
 /// Case reminders only reach roles that may see cases.
 fn for_viewer(ctx: &Ctx, a: &Alert) -> bool {
-    !matches!(a.kind.as_str(), "deadline" | "violation") || ctx.can(Permission::ReadCases)
+    ctx.user.as_ref().is_some_and(|u| kind_readable(u.role, &a.kind))
+}
+
+/// Whether a role may read alerts of this kind: case reminders (deadlines, violations)
+/// only for roles that see cases. The inbox, the menu's count and e-mail all ask here.
+pub fn kind_readable(role: vigia_domain::account::Role, kind: &str) -> bool {
+    !matches!(kind, "deadline" | "violation") || vigia_domain::account::allows(role, Permission::ReadCases)
 }
 
 /// The organization's alerts the viewer may read now: case reminders for roles that

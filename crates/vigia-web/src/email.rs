@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use vigia_domain::account::{Locale, Permission, User};
+use vigia_domain::account::{Locale, User};
 use vigia_store::{now_micros, Alert, DynStore, EmailMode, EmailOutcome, EmailPref};
 
 use askama::Template;
@@ -91,11 +91,10 @@ impl Mailer {
     }
 }
 
-/// Whether the inbox would show this alert to a person with this role (see
-/// `alerts::readable`; whether a cited attempt is still visible is checked apart).
-fn for_role(user: &User, a: &Alert) -> bool {
-    !matches!(a.kind.as_str(), "deadline" | "violation")
-        || vigia_domain::account::allows(user.role, Permission::ReadCases)
+/// The day in the digests' zone, and whether that day's digest is due.
+fn digest_clock(now: jiff::Timestamp, hour: i8) -> (jiff::civil::Date, bool) {
+    let local = now.to_zoned_datetime(jiff::tz::TimeZone::get(DIGEST_ZONE).unwrap_or(jiff::tz::TimeZone::UTC));
+    (local.date(), local.hour() >= hour)
 }
 
 /// A subject as one plain line: control characters become spaces, and `=?` (which mail
@@ -133,8 +132,7 @@ pub async fn queue_emails(store: &DynStore, config: &MailConfig, now: jiff::Time
     for p in store.all_email_prefs().await? {
         by_user.entry(p.user_id).or_default().push(p);
     }
-    let local = now.to_zoned_datetime(jiff::tz::TimeZone::get(DIGEST_ZONE).unwrap_or(jiff::tz::TimeZone::UTC));
-    let digest_due = local.hour() >= config.digest_hour;
+    let (today, digest_due) = digest_clock(now, config.digest_hour);
     let mut queued = 0;
     let mut users: Vec<_> = by_user.into_iter().collect();
     users.sort_by_key(|(id, _)| *id);
@@ -163,7 +161,9 @@ pub async fn queue_emails(store: &DynStore, config: &MailConfig, now: jiff::Time
         let cited: Vec<i64> = immediate.iter().chain(&daily).filter_map(|a| a.attempt_id).collect();
         let visible: std::collections::HashSet<i64> =
             store.attempts_by_ids(user.org_id, &cited).await?.into_iter().map(|a| a.id).collect();
-        let readable = |a: &Alert| for_role(&user, a) && a.attempt_id.is_none_or(|id| visible.contains(&id));
+        let readable = |a: &Alert| {
+            crate::alerts::kind_readable(user.role, &a.kind) && a.attempt_id.is_none_or(|id| visible.contains(&id))
+        };
         // Immediately: one message per alert, each moving its kind's watermark.
         for a in &immediate {
             let seen = vec![(a.kind.clone(), a.id)];
@@ -194,7 +194,7 @@ pub async fn queue_emails(store: &DynStore, config: &MailConfig, now: jiff::Time
                 continue;
             }
             told.sort_by_key(|a| (crate::alerts::severity(a), std::cmp::Reverse(a.id)));
-            let day = local.date().to_string();
+            let day = today.to_string();
             let subject = subject_line(&tr_args(
                 l,
                 "email-digest-subject",
@@ -278,8 +278,8 @@ pub fn spawn(store: DynStore, config: MailConfig, interval: Duration, retry_base
         let mut done: Option<(i64, Option<jiff::civil::Date>)> = None;
         loop {
             let now = jiff::Timestamp::now();
-            let local = now.to_zoned_datetime(jiff::tz::TimeZone::get(DIGEST_ZONE).unwrap_or(jiff::tz::TimeZone::UTC));
-            let due_day = (local.hour() >= config.digest_hour).then(|| local.date());
+            let (today, due) = digest_clock(now, config.digest_hour);
+            let due_day = due.then_some(today);
             match store.newest_alert(None).await {
                 Ok(newest) if done == Some((newest, due_day)) => {}
                 Ok(newest) => match queue_emails(&store, &config, now).await {
@@ -304,12 +304,7 @@ pub fn routes() -> Routes {
 
 /// The kinds a person with this role may choose (case alerts only for roles that see cases).
 fn kinds_for(user: &User) -> Vec<&'static str> {
-    vigia_store::ALERT_KINDS
-        .into_iter()
-        .filter(|k| {
-            !matches!(*k, "deadline" | "violation") || vigia_domain::account::allows(user.role, Permission::ReadCases)
-        })
-        .collect()
+    vigia_store::ALERT_KINDS.into_iter().filter(|k| crate::alerts::kind_readable(user.role, k)).collect()
 }
 
 pub struct KindRow {
