@@ -2,6 +2,11 @@
 //! so servers are stateless; PostgreSQL's own replication keeps standby copies.
 
 use sqlx::postgres::PgPoolOptions;
+use std::path::Path;
+
+use sqlx::Pool;
+
+use crate::{Backend, Result, StoreError};
 
 type Db = sqlx::Postgres;
 const BACKEND: Backend = Backend::Postgres;
@@ -25,6 +30,7 @@ async fn backup(_pool: &Pool<Db>, _blob_dir: Option<&Path>, _path: &Path) -> Res
     Err(StoreError::Unsupported("use pg_dump for PostgreSQL backups (see docs/operations.md)"))
 }
 
-include!("sql/common.rs");
-include!("sql/integrity.rs");
-include!("sql/reseal.rs");
+// The same SQL, compiled for this backend (see `sql/mod.rs`).
+#[path = "sql/mod.rs"]
+mod sql;
+pub use sql::SqlStore;

@@ -4,6 +4,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::path::Path;
+
+use sqlx::{Pool, Row};
+
+use crate::{Backend, Result, StoreError};
+use sql::{blob_name, blob_path, new_private_file, private_dir};
 
 type Db = sqlx::Sqlite;
 const BACKEND: Backend = Backend::Sqlite;
@@ -108,6 +114,7 @@ fn owner_only(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-include!("sql/common.rs");
-include!("sql/integrity.rs");
-include!("sql/reseal.rs");
+// The same SQL, compiled for this backend (see `sql/mod.rs`).
+#[path = "sql/mod.rs"]
+mod sql;
+pub use sql::SqlStore;

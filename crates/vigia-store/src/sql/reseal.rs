@@ -4,14 +4,16 @@
 // as it came. When the store opens it re-seals every such value left in a row, once,
 // in one recorded write; rows then accept nothing else (`Vault::open`). The history
 // keeps what was written when it was and still opens it (`Vault::open_recorded`).
-// Included beside `common.rs` by each backend.
+// Mounted beside the other SQL modules by each backend (see `mod.rs`).
+
+use super::*;
 
 /// The action of the entries that record a row re-sealed: its content after.
-const RESEAL: &str = "reseal";
+pub(super) const RESEAL: &str = "reseal";
 
 /// Which way values are re-sealed.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Direction {
+pub(super) enum Direction {
     /// Every value to name its record.
     Bind,
     /// Every value back to how Vigía sealed before (organization and field only):
@@ -49,7 +51,9 @@ impl Resealer<'_> {
         };
         *stored = match self.direction {
             Direction::Bind => self.sealer(org_id)?.seal_text(field, record, &plain)?,
-            Direction::AsBefore => vault::text_of(&self.sealer(org_id)?.seal_unbound_as_before(field, plain.as_bytes())?),
+            Direction::AsBefore => {
+                vault::text_of(&self.sealer(org_id)?.seal_unbound_as_before(field, plain.as_bytes())?)
+            }
         };
         self.values += 1;
         Ok(true)
@@ -113,7 +117,11 @@ impl Resealer<'_> {
             w.audit(&Actor::SYSTEM, Some(org_id), action, record_type, id, after).await?;
             Ok(true)
         } else {
-            tracing::warn!(record = record_type.as_str(), id, "a row differs from its last audited version: not re-sealed");
+            tracing::warn!(
+                record = record_type.as_str(),
+                id,
+                "a row differs from its last audited version: not re-sealed"
+            );
             self.unrecorded.push(format!("{} {id}", record_type.as_str()));
             Ok(false)
         }
@@ -124,9 +132,11 @@ impl SqlStore {
     /// Re-seals every value a row holds that does not name its record, unless that
     /// was done: once per database (and again after an older export is imported,
     /// whose head comes without the mark). Nothing to do leaves the history as it is.
-    async fn bind_sealed_to_records(&self) -> Result<usize> {
-        let done: Option<bool> =
-            sqlx::query("SELECT records_bound FROM chain_head WHERE id = 1").fetch_one(&self.pool).await?.try_get("records_bound")?;
+    pub(super) async fn bind_sealed_to_records(&self) -> Result<usize> {
+        let done: Option<bool> = sqlx::query("SELECT records_bound FROM chain_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("records_bound")?;
         if done == Some(true) {
             return Ok(0);
         }
@@ -134,7 +144,7 @@ impl SqlStore {
     }
 
     /// Re-seals every value a row holds in `direction`, in one recorded write.
-    async fn reseal(&self, direction: Direction) -> Result<usize> {
+    pub(super) async fn reseal(&self, direction: Direction) -> Result<usize> {
         let orgs: Vec<i64> = sqlx::query("SELECT DISTINCT org_id FROM org_keys ORDER BY org_id")
             .fetch_all(&self.pool)
             .await?
@@ -197,7 +207,12 @@ async fn reseal_attempts(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
             })
             .collect();
     let sql = format!("SELECT {IMPORT_COLUMNS} FROM attempt_imports ORDER BY first_id");
-    let imports = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *w.tx).await?.iter().map(import_from_row).collect::<Result<Vec<_>>>()?;
+    let imports = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *w.tx)
+        .await?
+        .iter()
+        .map(import_from_row)
+        .collect::<Result<Vec<_>>>()?;
     let mut ranges = Vec::with_capacity(2 * imports.len() + 1);
     let mut from = 1;
     for imp in &imports {
@@ -272,8 +287,15 @@ async fn reseal_attempts(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
 
 /// Calls `f` with each attempt whose id is in `first..=last`, in id order, a page at
 /// a time.
-async fn each_attempt_in(w: &mut WriteTx, first: i64, last: i64, mut f: impl FnMut(Attempt) -> Result<()>) -> Result<()> {
-    let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE a.id > $1 AND a.id <= $2 ORDER BY a.id LIMIT 5000");
+async fn each_attempt_in(
+    w: &mut WriteTx,
+    first: i64,
+    last: i64,
+    mut f: impl FnMut(Attempt) -> Result<()>,
+) -> Result<()> {
+    let sql = format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE a.id > $1 AND a.id <= $2 ORDER BY a.id LIMIT 5000"
+    );
     let mut at = first - 1;
     loop {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(at).bind(last).fetch_all(&mut *w.tx).await?;
@@ -323,7 +345,8 @@ async fn reseal_cases(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
         let mut person: Vec<u8> = row.try_get("person_sealed")?;
         let old = case_content(&c, &person);
         let (org, id) = (c.org_id, c.id);
-        let changed = r.bytes(org, PERSON_FIELD, id, &mut person)? | r.text(org, CASE_REFERENCE, id, &mut c.fields.reference)?;
+        let changed =
+            r.bytes(org, PERSON_FIELD, id, &mut person)? | r.text(org, CASE_REFERENCE, id, &mut c.fields.reference)?;
         if !changed {
             continue;
         }
@@ -341,14 +364,17 @@ async fn reseal_cases(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
 }
 
 async fn reseal_events(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM case_events WHERE note_sealed IS NOT NULL OR void_reason IS NOT NULL ORDER BY id");
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM case_events WHERE note_sealed IS NOT NULL OR void_reason IS NOT NULL ORDER BY id"
+    );
     for row in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *w.tx).await? {
         let mut e = event_from_row(row)?;
         let org: i64 = row.try_get("org_id")?;
         let mut note: Option<Vec<u8>> = row.try_get("note_sealed")?;
         let old = event_content(&e, org, note.as_deref());
         let id = e.id;
-        let changed = r.opt_bytes(org, EVENT_NOTE_FIELD, id, &mut note)? | r.opt_text(org, VOID_REASON, id, &mut e.void_reason)?;
+        let changed = r.opt_bytes(org, EVENT_NOTE_FIELD, id, &mut note)?
+            | r.opt_text(org, VOID_REASON, id, &mut e.void_reason)?;
         if !changed {
             continue;
         }
@@ -384,14 +410,16 @@ async fn reseal_documents(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
         if !r.record(w, org, RecordType::CaseDocument, id, &old, &document_content(&a, &sealed_sha)).await? {
             continue;
         }
-        sqlx::query("UPDATE case_documents SET data_sealed = $1, sealed_sha256 = $2, filename = $3, sha256 = $4 WHERE id = $5")
-            .bind(&data)
-            .bind(&sealed_sha)
-            .bind(&a.filename)
-            .bind(&a.sha256)
-            .bind(id)
-            .execute(&mut *w.tx)
-            .await?;
+        sqlx::query(
+            "UPDATE case_documents SET data_sealed = $1, sealed_sha256 = $2, filename = $3, sha256 = $4 WHERE id = $5",
+        )
+        .bind(&data)
+        .bind(&sealed_sha)
+        .bind(&a.filename)
+        .bind(&a.sha256)
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
     }
     Ok(())
 }
@@ -399,17 +427,25 @@ async fn reseal_documents(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
 async fn reseal_notes(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
     let sql = "SELECT id, org_id, facility_id, author_user_id, body_sealed FROM facility_notes ORDER BY id";
     for row in &sqlx::query(sql).fetch_all(&mut *w.tx).await? {
-        let (id, org, facility): (i64, i64, i64) = (row.try_get("id")?, row.try_get("org_id")?, row.try_get("facility_id")?);
+        let (id, org, facility): (i64, i64, i64) =
+            (row.try_get("id")?, row.try_get("org_id")?, row.try_get("facility_id")?);
         let author: Option<i64> = row.try_get("author_user_id")?;
         let mut body: Vec<u8> = row.try_get("body_sealed")?;
         let old = note_content(id, org, facility, author, &body);
         if !r.bytes(org, NOTE_FIELD, id, &mut body)? {
             continue;
         }
-        if !r.record(w, org, RecordType::FacilityNote, id, &old, &note_content(id, org, facility, author, &body)).await? {
+        if !r
+            .record(w, org, RecordType::FacilityNote, id, &old, &note_content(id, org, facility, author, &body))
+            .await?
+        {
             continue;
         }
-        sqlx::query("UPDATE facility_notes SET body_sealed = $1 WHERE id = $2").bind(&body).bind(id).execute(&mut *w.tx).await?;
+        sqlx::query("UPDATE facility_notes SET body_sealed = $1 WHERE id = $2")
+            .bind(&body)
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?;
     }
     Ok(())
 }
@@ -453,7 +489,11 @@ async fn reseal_webhooks(w: &mut WriteTx, r: &mut Resealer<'_>) -> Result<()> {
         if !r.record(w, hook.org_id, RecordType::Webhook, hook.id, &content, &content).await? {
             continue;
         }
-        sqlx::query("UPDATE webhooks SET secret_sealed = $1 WHERE id = $2").bind(&secret).bind(hook.id).execute(&mut *w.tx).await?;
+        sqlx::query("UPDATE webhooks SET secret_sealed = $1 WHERE id = $2")
+            .bind(&secret)
+            .bind(hook.id)
+            .execute(&mut *w.tx)
+            .await?;
     }
     Ok(())
 }

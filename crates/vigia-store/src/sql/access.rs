@@ -1,0 +1,443 @@
+use super::*;
+
+pub(super) const ATTEMPT_COLUMNS: &str =
+    "a.id, a.org_id, a.facility_id, a.version, a.requested_at, a.attempted_at, a.purpose, \
+     a.team_size, a.people_to_see, a.outcome, a.reason_category, a.reason_text, a.official, a.restrictions, a.notes, \
+     a.visibility, a.created_at, a.updated_at";
+
+/// The daily counts (alias `d`) organization `$1` may see: its own, and those other
+/// organizations share with a coalition both belong to.
+const DAILY_VISIBLE_TO: &str = "(d.org_id = $1 OR (d.shared = 1 AND d.org_id IN (\
+     SELECT m2.org_id FROM coalition_members m1 JOIN coalition_members m2 ON m1.coalition_id = m2.coalition_id \
+     WHERE m1.org_id = $1)))";
+
+/// SQL's list of the refusal outcomes.
+fn refusal_list() -> String {
+    vigia_domain::access::refusals().map(|o| format!("'{o}'")).collect::<Vec<_>>().join(", ")
+}
+
+/// The attempts organization `$1` may see: its own, and those other organizations
+/// share with a coalition both belong to.
+/// An attempts list's filters, after the viewer's visibility ($1): facility ($2),
+/// organization ($3), outcome ($4), from ($5), until ($6), and the page's start — after
+/// the row with time $7 and id $8 in the newest-first list (`vigia_domain::paging`).
+/// Bound by [`bind_attempt_filter`]; the list and its count read the same rows.
+const ATTEMPT_FILTER: &str = "AND ($2 IS NULL OR a.facility_id = $2) AND ($3 IS NULL OR a.org_id = $3) \
+     AND ($4 IS NULL OR a.outcome = $4) AND ($5 IS NULL OR a.attempted_at >= $5) AND ($6 IS NULL OR a.attempted_at < $6) \
+     AND ($7 IS NULL OR a.attempted_at < $7 OR (a.attempted_at = $7 AND a.id < $8))";
+
+fn bind_attempt_filter<'q>(
+    q: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>,
+    viewer_org: i64,
+    f: &AttemptFilter,
+) -> sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments> {
+    q.bind(viewer_org)
+        .bind(f.facility_id)
+        .bind(f.org_id)
+        .bind(f.outcome.map(|o| o.as_str()))
+        .bind(f.from)
+        .bind(f.until)
+        .bind(f.after.map(|c| c.key))
+        .bind(f.after.map(|c| c.id))
+}
+
+pub(super) const VISIBLE_TO: &str = "(a.org_id = $1 OR (a.visibility = 'coalition' AND EXISTS (\
+     SELECT 1 FROM coalition_members m1 JOIN coalition_members m2 ON m1.coalition_id = m2.coalition_id \
+     WHERE m1.org_id = a.org_id AND m2.org_id = $1)))";
+
+pub(super) fn attempt_from_row(row: &DbRow) -> Result<Attempt> {
+    let purpose: String = row.try_get("purpose")?;
+    let outcome: String = row.try_get("outcome")?;
+    let reason: Option<String> = row.try_get("reason_category")?;
+    let restrictions: String = row.try_get("restrictions")?;
+    let visibility: String = row.try_get("visibility")?;
+    Ok(Attempt {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        version: row.try_get("version")?,
+        draft: AttemptDraft {
+            facility_id: row.try_get("facility_id")?,
+            requested_at: row.try_get("requested_at")?,
+            attempted_at: row.try_get("attempted_at")?,
+            purpose: Purpose::parse(&purpose).ok_or_else(|| corrupt("purpose", &purpose))?,
+            team_size: row.try_get("team_size")?,
+            people_to_see: row.try_get("people_to_see")?,
+            outcome: Outcome::parse(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
+            reason_category: match reason {
+                None => None,
+                Some(r) => Some(ReasonCategory::parse(&r).ok_or_else(|| corrupt("reason", &r))?),
+            },
+            reason_text: row.try_get("reason_text")?,
+            official: row.try_get("official")?,
+            restrictions: restrictions
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(|r| Restriction::parse(r).ok_or_else(|| corrupt("restriction", r)))
+                .collect::<Result<Vec<_>>>()?,
+            notes: row.try_get("notes")?,
+            visibility: Visibility::parse(&visibility).ok_or_else(|| corrupt("visibility", &visibility))?,
+        },
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// An attempt's free text that can name a person (the official, the reason given, the
+/// notes) is sealed with its organization's data key (security review finding 11), and
+/// so is what the audit history keeps of it; the coded fields stay open for analysis.
+pub(super) const ATTEMPT_REASON: &str = "attempt.reason_text";
+pub(super) const ATTEMPT_OFFICIAL: &str = "attempt.official";
+pub(super) const ATTEMPT_NOTES: &str = "attempt.notes";
+
+/// The draft as stored for attempt `id`: its free text sealed.
+pub(super) fn seal_attempt_text(sealer: &crate::vault::Sealer, id: i64, d: &mut AttemptDraft) -> Result<()> {
+    for (field, value) in
+        [(ATTEMPT_REASON, &mut d.reason_text), (ATTEMPT_OFFICIAL, &mut d.official), (ATTEMPT_NOTES, &mut d.notes)]
+    {
+        // Always sealed: a draft is plaintext, even one that looks sealed.
+        if let Some(t) = value.as_mut() {
+            *t = sealer.seal_text(field, id, t)?;
+        }
+    }
+    Ok(())
+}
+
+/// The attempt as its readers see it: its free text opened (text written before
+/// sealing reads as it was).
+fn open_attempt_text(vault: &Vault, mut a: Attempt) -> Result<Attempt> {
+    let (org, id) = (a.org_id, a.id);
+    for (field, value) in [
+        (ATTEMPT_REASON, &mut a.draft.reason_text),
+        (ATTEMPT_OFFICIAL, &mut a.draft.official),
+        (ATTEMPT_NOTES, &mut a.draft.notes),
+    ] {
+        if let Some(t) = value.as_mut() {
+            *t = vault.open_text(org, field, id, t)?;
+        }
+    }
+    Ok(a)
+}
+
+pub(super) fn restrictions_text(d: &AttemptDraft) -> String {
+    d.restrictions.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+}
+
+#[async_trait::async_trait]
+impl crate::Access for SqlStore {
+    async fn create_attempt(&self, actor: &Actor, org_id: i64, draft: AttemptDraft) -> Result<Attempt> {
+        let sealer = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?;
+        let mut w = self.begin().await?;
+        let id = insert_attempts_bulk(&mut w, actor, sealer, vec![draft.clone()]).await?.last;
+        let a = Attempt { id, org_id, version: 1, draft, created_at: w.now, updated_at: w.now };
+        if a.draft.outcome.is_refusal() {
+            alert_refusal(&mut w, &a).await?;
+        }
+        w.commit().await?;
+        Ok(a)
+    }
+
+    async fn update_attempt(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        id: i64,
+        expected_version: Option<i64>,
+        draft: AttemptDraft,
+    ) -> Result<Attempt> {
+        let mut w = self.begin().await?;
+        let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE a.id = $1 AND a.org_id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(org_id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let before = attempt_from_row(&row)?;
+        let version = before.version;
+        if expected_version.is_some_and(|v| v != version) {
+            return Err(StoreError::Conflict("version".into()));
+        }
+        let zones = facility_zones(&mut w.tx).await?;
+        let mut delta = DailyDelta::new();
+        count_daily(&mut delta, &zones, org_id, &before.draft, -1)?;
+        count_daily(&mut delta, &zones, org_id, &draft, 1)?;
+        let a = Attempt {
+            id,
+            org_id,
+            version: version + 1,
+            draft,
+            created_at: row.try_get("created_at")?,
+            updated_at: w.now,
+        };
+        let mut stored = a.clone();
+        seal_attempt_text(&self.vault.sealer(org_id, self.current_key_version(org_id).await?)?, id, &mut stored.draft)?;
+        let update = sqlx::query(
+            "UPDATE access_attempts SET version = $1, facility_id = $2, requested_at = $3, attempted_at = $4, \
+             purpose = $5, team_size = $6, people_to_see = $7, outcome = $8, reason_category = $9, reason_text = $10, \
+             official = $11, restrictions = $12, notes = $13, visibility = $14, updated_at = $15 WHERE id = $16",
+        );
+        bind_draft(update.bind(a.version), stored.draft.clone())
+            .bind(a.updated_at)
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(unique_to_conflict("attempt"))?;
+        apply_daily(&mut w.tx, delta).await?;
+        let audited_alone =
+            sqlx::query("SELECT 1 AS one FROM audit_log WHERE record_type = $1 AND record_id = $2 LIMIT 1")
+                .bind(RecordType::AccessAttempt.as_str())
+                .bind(id)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                .is_some();
+        if !audited_alone {
+            // Imported: its import's entry stands for it until now. Its own entries begin
+            // with the version the import wrote, so the correction below has a before.
+            w.audit(actor, Some(org_id), ORIGINAL, RecordType::AccessAttempt, id, &before.content_json()).await?;
+        }
+        w.audit(actor, Some(org_id), "update", RecordType::AccessAttempt, id, &stored.content_json()).await?;
+        w.commit().await?;
+        Ok(a)
+    }
+
+    async fn attempt(&self, viewer_org: i64, id: i64) -> Result<Option<Attempt>> {
+        let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE {VISIBLE_TO} AND a.id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(viewer_org).bind(id).fetch_optional(&self.pool).await?;
+        self.opened(|| row.as_ref().map(|r| open_attempt_text(&self.vault, attempt_from_row(r)?)).transpose()).await
+    }
+
+    async fn attempts_by_ids(&self, viewer_org: i64, ids: &[i64]) -> Result<Vec<Attempt>> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = Vec::new();
+        for chunk in ids.chunks(1000) {
+            // Integers only: the list is written into the statement, not bound.
+            let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let sql =
+                format!("SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE {VISIBLE_TO} AND a.id IN ({list})");
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(viewer_org).fetch_all(&self.pool).await?;
+            let found: Vec<Attempt> = self
+                .opened(|| rows.iter().map(|r| open_attempt_text(&self.vault, attempt_from_row(r)?)).collect())
+                .await?;
+            out.extend(found);
+        }
+        Ok(out)
+    }
+
+    async fn list_attempts(&self, viewer_org: i64, f: &AttemptFilter) -> Result<Vec<Attempt>> {
+        let sql = format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE {VISIBLE_TO} {ATTEMPT_FILTER} \
+             ORDER BY a.attempted_at DESC, a.id DESC LIMIT $9"
+        );
+        let limit = if f.limit <= 0 { 500 } else { f.limit.min(100_000) };
+        let rows = bind_attempt_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), viewer_org, f)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        self.opened(|| rows.iter().map(|r| open_attempt_text(&self.vault, attempt_from_row(r)?)).collect()).await
+    }
+
+    async fn count_attempts(&self, viewer_org: i64, f: &AttemptFilter) -> Result<i64> {
+        let sql = format!("SELECT COUNT(*) AS n FROM access_attempts a WHERE {VISIBLE_TO} {ATTEMPT_FILTER}");
+        let row =
+            bind_attempt_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), viewer_org, f).fetch_one(&self.pool).await?;
+        Ok(row.try_get::<i64, _>("n")?)
+    }
+
+    async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<AttemptImport> {
+        self.import_attempts_fed(actor, org_id, None, Box::new(feed_of(drafts)))
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("an in-memory import feed ended early".into()))
+    }
+
+    async fn import_attempts_fed(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        file: Option<ImportedFile>,
+        source: Box<dyn ImportSource>,
+    ) -> Result<Option<AttemptImport>> {
+        let mut w = self.begin().await?;
+        let audited = Audited::Digest(ImportDigest::default());
+        let sealer = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?;
+        let Some(ins) = insert_attempts_fed(&mut w, actor, sealer, audited, source).await? else {
+            // Dropping the transaction rolls it back: nothing of the file is kept.
+            return Ok(None);
+        };
+        let imp = record_import(&mut w, actor, org_id, ins, file).await?;
+        w.commit().await?;
+        Ok(Some(imp))
+    }
+
+    async fn access_tallies(&self, viewer_org: i64, f: &TallyFilter) -> Result<Vec<TallyCell>> {
+        let sql = format!(
+            "SELECT d.facility_id, d.org_id, d.month, CAST(SUM(d.attempts) AS BIGINT) AS attempts, \
+             CAST(SUM(d.refusals) AS BIGINT) AS refusals FROM access_daily d WHERE {DAILY_VISIBLE_TO} \
+             AND ($2 IS NULL OR d.facility_id = $2) \
+             AND ($3 IS NULL OR d.facility_id IN (SELECT id FROM facilities WHERE state_code = $3)) \
+             AND ($4 IS NULL OR d.org_id = $4) AND ($5 IS NULL OR d.purpose = $5) \
+             AND ($6 IS NULL OR d.day >= $6) AND ($7 IS NULL OR d.day < $7) \
+             GROUP BY d.facility_id, d.org_id, d.month"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(viewer_org)
+            .bind(f.facility_id)
+            .bind(f.state_code.as_deref())
+            .bind(f.org_id)
+            .bind(f.purpose.map(|p| p.as_str()))
+            .bind(f.from_day.map(i64::from))
+            .bind(f.until_day.map(i64::from))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let month: i64 = r.try_get("month")?;
+                Ok(TallyCell {
+                    facility_id: r.try_get("facility_id")?,
+                    org_id: r.try_get("org_id")?,
+                    month: month as i32,
+                    attempts: r.try_get("attempts")?,
+                    refusals: r.try_get("refusals")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn refused_attempts(&self, viewer_org: i64, from_day: i32, until_day: i32) -> Result<Vec<(i64, i64, i32)>> {
+        // Local days are at most a day from UTC ones: read a day more each side, then
+        // keep what falls inside in each facility's own zone.
+        let micros = |day: i32| i64::from(day) * 86_400_000_000;
+        let sql = format!(
+            "SELECT a.id, a.facility_id, a.attempted_at FROM access_attempts a WHERE {VISIBLE_TO} \
+             AND a.outcome IN ({}) AND a.attempted_at >= $2 AND a.attempted_at < $3 ORDER BY a.attempted_at, a.id",
+            refusal_list()
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(viewer_org)
+            .bind(micros(from_day - 1))
+            .bind(micros(until_day + 1))
+            .fetch_all(&self.pool)
+            .await?;
+        let zones = facility_zones(&mut *self.pool.acquire().await?).await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let (id, facility): (i64, i64) = (r.try_get("id")?, r.try_get("facility_id")?);
+            let at: i64 = r.try_get("attempted_at")?;
+            let day = zones
+                .get(&facility)
+                .and_then(|tz| vigia_domain::access::local_date(at, tz))
+                .map(vigia_domain::access::day_number);
+            if let Some(day) = day.filter(|d| (from_day..until_day).contains(d)) {
+                out.push((id, facility, day));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn attempt_outcomes(
+        &self,
+        viewer_org: i64,
+        facility: Option<i64>,
+        from: Micros,
+        until: Micros,
+    ) -> Result<Vec<(Micros, Outcome)>> {
+        // Two statements, not `($4 IS NULL OR a.facility_id = $4)`: SQLite would use no
+        // index for that, and read a million rows for one facility's year.
+        let at_facility = if facility.is_some() { "a.facility_id = $4 AND" } else { "" };
+        let sql = format!(
+            "SELECT a.attempted_at, a.outcome FROM access_attempts a WHERE {at_facility} \
+             a.attempted_at >= $2 AND a.attempted_at < $3 AND {VISIBLE_TO}"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(viewer_org).bind(from).bind(until);
+        if let Some(f) = facility {
+            q = q.bind(f);
+        }
+        q.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let outcome: String = r.try_get("outcome")?;
+                let outcome = Outcome::parse(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?;
+                Ok((r.try_get("attempted_at")?, outcome))
+            })
+            .collect()
+    }
+
+    async fn latest_attempts(&self, viewer_org: i64, per_facility: i64) -> Result<Vec<Attempt>> {
+        let ids: Vec<i64> = sqlx::query("SELECT id FROM facilities ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<std::result::Result<_, _>>()?;
+        let sql = format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE a.facility_id = $2 AND {VISIBLE_TO} \
+             ORDER BY a.attempted_at DESC, a.id DESC LIMIT $3"
+        );
+        let mut out = Vec::new();
+        let mut conn = self.pool.acquire().await?;
+        for id in ids {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(viewer_org)
+                .bind(id)
+                .bind(per_facility)
+                .fetch_all(&mut *conn)
+                .await?;
+            let opened = |r: &DbRow| open_attempt_text(&self.vault, attempt_from_row(r)?);
+            out.extend(self.opened(|| rows.iter().map(opened).collect::<Result<Vec<_>>>()).await?);
+        }
+        Ok(out)
+    }
+
+    async fn access_state(&self) -> Result<(i64, i64)> {
+        let row =
+            sqlx::query("SELECT version, generation FROM access_state WHERE id = 1").fetch_one(&self.pool).await?;
+        Ok((row.try_get("version")?, row.try_get("generation")?))
+    }
+
+    async fn open_recorded_text(&self, org_id: i64, field: &str, record: i64, stored: &str) -> Result<String> {
+        self.opened(|| Ok(self.vault.open_recorded_text(org_id, field, record, stored)?)).await
+    }
+
+    async fn data_version(&self) -> Result<(i64, i64, i64)> {
+        let row = sqlx::query(
+            "SELECT h.seq, s.version, s.generation FROM chain_head h, access_state s WHERE h.id = 1 AND s.id = 1",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get("seq")?, row.try_get("version")?, row.try_get("generation")?))
+    }
+
+    async fn access_daily_since(&self, after_version: i64) -> Result<Vec<DailyCell>> {
+        let rows = sqlx::query(
+            "SELECT facility_id, day, org_id, purpose, shared, attempts, refusals, version FROM access_daily \
+             WHERE version > $1",
+        )
+        .bind(after_version)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let purpose: String = r.try_get("purpose")?;
+                let (day, shared): (i64, i64) = (r.try_get("day")?, r.try_get("shared")?);
+                Ok(DailyCell {
+                    facility_id: r.try_get("facility_id")?,
+                    day: day as i32,
+                    org_id: r.try_get("org_id")?,
+                    purpose: Purpose::parse(&purpose).ok_or_else(|| corrupt("purpose", &purpose))?,
+                    shared: shared != 0,
+                    attempts: r.try_get("attempts")?,
+                    refusals: r.try_get("refusals")?,
+                    version: r.try_get("version")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn recount_access(&self) -> Result<()> {
+        let mut w = self.begin().await?;
+        rebuild_daily(&mut w.tx, None).await?;
+        w.commit().await
+    }
+}
