@@ -1,8 +1,10 @@
 //! The pieces of the `vigia` command that benchmarks and tests reuse.
 
 use anyhow::anyhow;
-use vigia_domain::account::{self, Locale};
-use vigia_store::{secrets, Actor, DynStore, NewUser};
+use vigia_app::accounts::{create_user, NewAccount};
+use vigia_app::AppError;
+use vigia_domain::account::Locale;
+use vigia_store::{Actor, DynStore};
 
 pub mod archive;
 pub mod demo;
@@ -18,11 +20,11 @@ pub async fn add_user(
     locale: Locale,
     password: &str,
 ) -> anyhow::Result<vigia_domain::account::User> {
-    let (email, name, role) = account::validate_new_user(email, name, role, password).map_err(|e| anyhow!("{e}"))?;
-    let pw = password.to_string();
-    let hash = tokio::task::spawn_blocking(move || secrets::hash_password(&pw)).await??;
-    let user = store
-        .create_user(&Actor::SYSTEM, NewUser { email, display_name: name, org_id, role, locale, password_hash: hash })
-        .await?;
-    Ok(user)
+    let new = NewAccount { email, display_name: name, role, password, org_id, locale };
+    match create_user(store, &Actor::SYSTEM, new).await {
+        Ok(user) => Ok(user),
+        Err(AppError::Invalid(e)) => Err(anyhow!("{e}")),
+        Err(AppError::Store(e)) => Err(e.into()),
+        Err(AppError::Internal(e)) => Err(anyhow!(e)),
+    }
 }

@@ -473,7 +473,7 @@ async fn serve(args: ServeArgs, store: DynStore) -> anyhow::Result<()> {
     let (listener, addr) =
         vigia_web::bind(&args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
     println!("Vigía is serving on http://{addr}/  (Ctrl-C stops it)");
-    vigia_web::worker::spawn(store.clone(), &config);
+    vigia_app::worker::spawn(store.clone(), config.worker());
     if let Some(mail) = &config.mail {
         vigia_web::email::spawn(store.clone(), mail.clone(), config.worker_interval, config.retry_base)
             .map_err(|e| anyhow!("{e}"))?;

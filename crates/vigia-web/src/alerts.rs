@@ -360,7 +360,7 @@ async fn webhook_create(
     let checked = match check_url(&url) {
         // Refused now rather than at every delivery: a destination that is not public
         // (the name is resolved again, and checked again, at each send).
-        Ok(u) => match crate::worker::destination(&u, &st.config.webhook_allow_hosts).await {
+        Ok(u) => match vigia_app::webhooks::destination(&u, &st.config.webhook_allow_hosts).await {
             Err(why) if why.starts_with("refused: only https") => {
                 Err(ValidationErrors::single("url", "webhook_not_https"))
             }

@@ -89,7 +89,7 @@ async fn calendars(st: &AppState) -> Result<Calendars, WebError> {
 }
 
 fn assess(cf: &CaseFacts, cals: &Calendars, today: Date) -> Result<Assessment, WebError> {
-    deadline::assess(cf.case.fields.minor, &cf.facts, cals, today).map_err(|e| WebError::Internal(e.to_string()))
+    Ok(vigia_app::cases::assess(cf, cals, today)?)
 }
 
 /// The case's recorded pressure to abandon the asylum claim, shown beside a possible

@@ -234,7 +234,7 @@ pub async fn send_due(store: &DynStore, mailer: &Mailer, retry_base: Duration) -
             Ok(()) => EmailOutcome::Sent,
             Err((error, permanent)) if permanent || m.attempts + 1 >= MAX_ATTEMPTS => EmailOutcome::Failed { error },
             Err((error, _)) => {
-                let wait = crate::worker::backoff(retry_base, m.attempts);
+                let wait = vigia_app::webhooks::backoff(retry_base, m.attempts);
                 EmailOutcome::Retry { error, next_at: now_micros() + wait.as_micros() as i64 }
             }
         };

@@ -67,6 +67,16 @@ impl From<vigia_domain::clock::ClockError> for WebError {
     }
 }
 
+impl From<vigia_app::AppError> for WebError {
+    fn from(e: vigia_app::AppError) -> Self {
+        match e {
+            vigia_app::AppError::Invalid(v) => WebError::Invalid(v),
+            vigia_app::AppError::Store(s) => s.into(),
+            vigia_app::AppError::Internal(m) => WebError::Internal(m),
+        }
+    }
+}
+
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -566,16 +566,15 @@ pub struct FileRow {
     pub sha256: String,
 }
 
-/// The civil date now in Mexico City, the zone legal deadlines are counted in.
 /// An instant as people read it: the civil time where the law counts (Mexico City),
 /// with its abbreviation, e.g. `2020-01-28 11:05 CST`. JSON keeps UTC.
 pub fn when(at: vigia_domain::Micros) -> String {
     vigia_domain::format_local(at, vigia_domain::geo::LEGAL_TIME_ZONE)
 }
 
+/// The civil date now in Mexico City, the zone legal deadlines are counted in.
 pub fn today() -> jiff::civil::Date {
-    let tz = jiff::tz::TimeZone::get(vigia_domain::geo::LEGAL_TIME_ZONE).unwrap_or(jiff::tz::TimeZone::UTC);
-    jiff::Timestamp::now().to_zoned_datetime(tz).date()
+    vigia_app::today()
 }
 
 /// Text made safe to put inside HTML or an attribute.

@@ -35,7 +35,6 @@ pub mod statements;
 pub mod timeline;
 pub mod ui;
 pub mod visits;
-pub mod worker;
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -85,6 +84,20 @@ pub struct Config {
     pub mail: Option<email::MailConfig>,
 }
 
+impl Config {
+    /// What the background worker needs of these settings.
+    pub fn worker(&self) -> vigia_app::worker::WorkerConfig {
+        vigia_app::worker::WorkerConfig {
+            interval: self.worker_interval,
+            scan_every: self.episode_scan,
+            retry_base: self.retry_base,
+            sweep_every: self.deadline_sweep,
+            horizon: self.reminder_horizon,
+            allowed: self.webhook_allow_hosts.clone(),
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -132,9 +145,9 @@ pub struct AppState {
     pub store: DynStore,
     pub config: Arc<Config>,
     /// The daily access counts in memory, for the analysis.
-    pub analyses: Arc<analysis::Mirror>,
+    pub analyses: Arc<vigia_app::analysis::Mirror>,
     /// Contradictions found, per viewer, until the data change.
-    pub detections: Arc<statements::FoundCache>,
+    pub detections: Arc<vigia_app::findings::FoundCache>,
 }
 
 /// Every (method, path) the application serves: the routers assembled here, in one place.
@@ -175,7 +188,7 @@ async fn shutdown_signal() {
 /// Starts the app on a free loopback port in the background; for tests and benchmarks.
 pub async fn spawn(store: DynStore, config: Config) -> std::io::Result<SocketAddr> {
     let (listener, addr) = bind("127.0.0.1:0").await?;
-    worker::spawn(store.clone(), &config);
+    vigia_app::worker::spawn(store.clone(), config.worker());
     let router = app(store, config.clone());
     tokio::spawn(async move { server::run(listener, router, &config, std::future::pending()).await });
     Ok(addr)

@@ -74,7 +74,7 @@ async fn overview_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx
     );
     let page = OverviewPage {
         c: Chrome::new(&ctx, "/overview"),
-        unreviewed: crate::statements::unreviewed(&st, user.org_id).await?,
+        unreviewed: vigia_app::findings::unreviewed(&st.store, &st.analyses, &st.detections, user.org_id).await?,
         urgent,
         unread: unread.len(),
         week,

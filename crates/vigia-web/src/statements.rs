@@ -13,9 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Json};
 use vigia_domain::account::{Locale, Permission};
 use vigia_domain::input::RawInput;
-use vigia_domain::statement::{
-    self, describe_gap, Channel, Detection, Position, Review, ReviewStatus, Scope, Statement,
-};
+use vigia_domain::statement::{self, describe_gap, Channel, Position, Review, ReviewStatus, Scope, Statement};
 use vigia_domain::{format_instant, format_local, ValidationErrors};
 use vigia_store::now_micros;
 
@@ -27,6 +25,7 @@ use crate::kit::label;
 use crate::kit::{render, Chrome, FieldView, FormBody, OptionView, PageResult};
 use crate::routes::Routes;
 use crate::AppState;
+use vigia_app::findings::{Found, Reviews};
 
 pub fn routes() -> Routes {
     Routes::default()
@@ -177,157 +176,6 @@ fn excerpt(text: &str, query: &str, n: usize) -> String {
     out
 }
 
-/// What contradictions are found from: every statement, the refusals the viewer may
-/// see (as daily counts, from the analysis copy: the cost follows days, not attempts,
-/// security review finding 19), and what the domain detects among them.
-pub(crate) struct Evidence {
-    pub statements: Vec<Statement>,
-    pub found: Vec<Detection>,
-}
-
-pub(crate) async fn evidence(st: &AppState, viewer_org: i64) -> Result<Evidence, WebError> {
-    let statements = st.store.statements().await?;
-    let facilities = st.store.list_facilities().await?;
-    let states: BTreeMap<i64, String> = facilities.iter().map(|f| (f.id, f.draft.state_code.clone())).collect();
-    let refusals = st.analyses.refusal_days(&st.store, viewer_org).await?;
-    let facts: Vec<_> = statements.iter().map(Statement::facts).collect();
-    let found = statement::detect(&facts, &refusals, &states);
-    Ok(Evidence { statements, found })
-}
-
-/// What organizations said of each detection (security review finding 12): every
-/// organization keeps its own review. The viewer's organization reads its own with the
-/// reason; another organization's review shows who, the verdict and when — its reason
-/// is that organization's working note.
-struct Reviews {
-    viewer_org: i64,
-    by_key: HashMap<String, Vec<Review>>,
-    org_names: HashMap<i64, String>,
-    /// Organizations sharing a coalition with the viewer's.
-    partners: std::collections::HashSet<i64>,
-}
-
-impl Reviews {
-    fn own(&self, key: &str) -> Option<&Review> {
-        self.by_key.get(key)?.iter().find(|r| r.org_id == self.viewer_org)
-    }
-
-    /// Other organizations' reviews the viewer may know of. Conflicts and reversals
-    /// come from statements alone, which everyone reads; words against practice also
-    /// from refusals, so another organization's review of one would tell that it saw
-    /// refusals there: only coalition partners' are shown.
-    fn others(&self, key: &str) -> impl Iterator<Item = (&str, &Review)> {
-        let from_refusals = key.starts_with(statement::Rule::WordsAgainstPractice.as_str());
-        self.by_key
-            .get(key)
-            .into_iter()
-            .flatten()
-            .filter(move |r| r.org_id != self.viewer_org && (!from_refusals || self.partners.contains(&r.org_id)))
-            .map(|r| {
-                let name = self.org_names.get(&r.org_id).map(String::as_str).unwrap_or_default();
-                (name, r)
-            })
-    }
-}
-
-/// How many refused attempts a words-against-practice detection cites by id.
-const CITED: usize = 20;
-
-/// The first refused attempts a words-against-practice detection cites (at most
-/// [`CITED`], earliest first): those of its earliest facility-days, read in one indexed
-/// range of days however many attempts the claim's whole period holds.
-async fn cited_attempts(st: &AppState, viewer_org: i64, d: &Detection) -> Result<Vec<i64>, WebError> {
-    use vigia_domain::access::day_number;
-    let first = &d.days[..d.days.len().min(CITED)];
-    let (Some((_, start)), Some((_, end))) = (first.first(), first.last()) else { return Ok(Vec::new()) };
-    let wanted: std::collections::HashSet<(i64, i32)> = first.iter().map(|(f, day)| (*f, day_number(*day))).collect();
-    let refused = st.store.refused_attempts(viewer_org, day_number(*start), day_number(*end) + 1).await?;
-    Ok(refused
-        .into_iter()
-        .filter(|(_, f, day)| wanted.contains(&(*f, *day)))
-        .map(|(id, _, _)| id)
-        .take(CITED)
-        .collect())
-}
-
-/// A detection with the refused attempts it cites by id.
-struct Found {
-    d: Detection,
-    cited: Vec<i64>,
-}
-
-/// Contradictions found for each viewer, kept until the data change (security review
-/// finding 19): the rule runs once after a write, not once per request.
-#[derive(Default)]
-pub struct FoundCache {
-    by_viewer: std::sync::Mutex<HashMap<i64, std::sync::Arc<tokio::sync::Mutex<Option<Kept>>>>>,
-}
-
-/// [`vigia_store::Store::data_version`]: moves with every recorded change.
-type DataVersion = (i64, i64, i64);
-type Kept = (DataVersion, std::sync::Arc<Detections>);
-
-/// Every detection with the attempts it cites, the statements, and the reviews.
-struct Detections {
-    found: Vec<Found>,
-    statements: Vec<Statement>,
-    reviews: Reviews,
-}
-
-/// The viewer's detections as of the data's current version. Each viewer's answer has
-/// its own lock: clients of one organization arriving together after a write wait for
-/// one computation, and other organizations do not wait for it.
-async fn detections(st: &AppState, viewer_org: i64) -> Result<std::sync::Arc<Detections>, WebError> {
-    let version = st.store.data_version().await?;
-    let slot = {
-        let mut all = st.detections.by_viewer.lock().unwrap_or_else(|p| p.into_inner());
-        if all.len() >= 256 && !all.contains_key(&viewer_org) {
-            all.clear();
-        }
-        all.entry(viewer_org).or_default().clone()
-    };
-    let mut kept = slot.lock().await;
-    if let Some((v, d)) = kept.as_ref() {
-        if *v == version {
-            return Ok(d.clone());
-        }
-    }
-    let d = std::sync::Arc::new(compute_detections(st, viewer_org).await?);
-    *kept = Some((version, d.clone()));
-    Ok(d)
-}
-
-/// How many findings the viewer's organization has not reviewed yet (confirmed or
-/// dismissed): what the coordinator's overview asks to look at.
-pub(crate) async fn unreviewed(st: &AppState, viewer_org: i64) -> Result<usize, WebError> {
-    let d = detections(st, viewer_org).await?;
-    Ok(d.found.iter().filter(|f| d.reviews.own(&f.d.key).is_none()).count())
-}
-
-async fn compute_detections(st: &AppState, viewer_org: i64) -> Result<Detections, WebError> {
-    let e = evidence(st, viewer_org).await?;
-    let mut found = Vec::with_capacity(e.found.len());
-    for d in e.found {
-        let cited = cited_attempts(st, viewer_org, &d).await?;
-        found.push(Found { d, cited });
-    }
-    let mut by_key: HashMap<String, Vec<Review>> = HashMap::new();
-    for r in st.store.detection_reviews().await? {
-        by_key.entry(r.key.clone()).or_default().push(r);
-    }
-    let org_names = st.store.list_orgs().await?.into_iter().map(|o| (o.id, o.name)).collect();
-    let partners = st
-        .store
-        .list_coalitions()
-        .await?
-        .into_iter()
-        .filter(|c| c.members.contains(&viewer_org))
-        .flat_map(|c| c.members)
-        .collect();
-    let reviews = Reviews { viewer_org, by_key, org_names, partners };
-    Ok(Detections { found, statements: e.statements, reviews })
-}
-
 fn detection_json(f: &Found, reviews: &Reviews) -> serde_json::Value {
     let d = &f.d;
     let r = reviews.own(&d.key);
@@ -458,7 +306,7 @@ async fn api_claim(
 async fn api_contradictions(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> Result<Response, ApiError> {
     ctx.signed_in()?;
     let user = ctx.require_user()?.clone();
-    let d = detections(&st, user.org_id).await?;
+    let d = vigia_app::findings::detections(&st.store, &st.analyses, &st.detections, user.org_id).await?;
     Ok(Json(serde_json::json!({"items": d.found.iter().map(|f| detection_json(f, &d.reviews)).collect::<Vec<_>>()}))
         .into_response())
 }
@@ -484,7 +332,7 @@ fn review_input(raw: &RawInput) -> Result<(String, ReviewStatus, String), WebErr
 async fn review(st: &AppState, ctx: &Ctx, raw: &RawInput) -> Result<Review, WebError> {
     let user = ctx.require(Permission::ReviewDetections)?.clone();
     let (key, status, reason) = review_input(raw)?;
-    let found = evidence(st, user.org_id).await?.found;
+    let found = vigia_app::findings::evidence(&st.store, &st.analyses, user.org_id).await?.found;
     if !found.iter().any(|d| d.key == key) {
         return Err(ValidationErrors::single("key", "unknown_detection").into());
     }
@@ -1090,7 +938,7 @@ async fn contradictions_page(
     let user = ctx.require_user()?.clone();
     let l = ctx.locale;
     let flash = q.contains_key("error").then(|| tr(l, "contradiction-review-error"));
-    let found = detections(&st, user.org_id).await?;
+    let found = vigia_app::findings::detections(&st.store, &st.analyses, &st.detections, user.org_id).await?;
     let (statements, reviews) = (&found.statements, &found.reviews);
     let by_id: HashMap<i64, &Statement> = statements.iter().map(|s| (s.id, s)).collect();
     let facilities: HashMap<i64, vigia_domain::facility::Facility> =

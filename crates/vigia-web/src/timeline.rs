@@ -147,7 +147,8 @@ struct Data {
 }
 
 async fn gather(st: &AppState, viewer_org: i64) -> Result<Data, WebError> {
-    let crate::statements::Evidence { statements, found } = crate::statements::evidence(st, viewer_org).await?;
+    let vigia_app::findings::Evidence { statements, found } =
+        vigia_app::findings::evidence(&st.store, &st.analyses, viewer_org).await?;
     let lanes: BTreeSet<String> = statements.iter().map(|s| s.draft.authority.clone()).collect();
     Ok(Data {
         lanes: lanes.into_iter().collect(),

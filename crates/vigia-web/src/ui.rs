@@ -512,7 +512,7 @@ async fn outcome_calendar(
         .collect();
     // The days of the flagged episodes this facility is part of, shaded on the calendar.
     let settings = vigia_domain::suspension::Settings::default();
-    let episodes = crate::analysis::find_episodes(&st.store, &st.analyses, user.org_id, &settings, false).await?;
+    let episodes = vigia_app::analysis::find_episodes(&st.store, &st.analyses, user.org_id, &settings, false).await?;
     let spans: Vec<(jiff::civil::Date, jiff::civil::Date)> =
         episodes.iter().filter(|e| e.facilities.contains(&f.id)).map(|e| (e.start, e.end)).collect();
     let months = vigia_domain::suspension::calendar_months(year, &days)
@@ -960,33 +960,24 @@ async fn user_create(
     }
     let values: HashMap<String, String> = form.pairs.iter().cloned().collect();
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
-    let checked =
-        vigia_domain::account::validate_new_user(get("email"), get("display_name"), get("role"), get("password"));
-    let errors = match checked {
-        Ok((email, name, role)) => {
-            let pw = get("password").to_string();
-            let hash = tokio::task::spawn_blocking(move || vigia_store::secrets::hash_password(&pw))
-                .await
-                .map_err(|e| WebError::Internal(e.to_string()))?
-                .map_err(|e| WebError::Internal(e.to_string()))?;
-            let new = vigia_store::NewUser {
-                email: email.clone(),
-                display_name: name,
-                org_id: me.org_id,
-                role,
-                locale: ctx.locale,
-                password_hash: hash,
-            };
-            match st.store.create_user(&ctx.actor(), new).await {
-                Ok(_) => {
-                    let q = serde_urlencoded::to_string([("added", email.as_str())]).unwrap_or_default();
-                    return Ok(Redirect::to(&format!("/admin/users?{q}")).into_response());
-                }
-                Err(vigia_store::StoreError::Conflict(_)) => ValidationErrors::single("email", "email_taken"),
-                Err(e) => return Err(e.into()),
-            }
+    let new = vigia_app::accounts::NewAccount {
+        email: get("email"),
+        display_name: get("display_name"),
+        role: get("role"),
+        password: get("password"),
+        org_id: me.org_id,
+        locale: ctx.locale,
+    };
+    let errors = match vigia_app::accounts::create_user(&st.store, &ctx.actor(), new).await {
+        Ok(user) => {
+            let q = serde_urlencoded::to_string([("added", user.email.as_str())]).unwrap_or_default();
+            return Ok(Redirect::to(&format!("/admin/users?{q}")).into_response());
         }
-        Err(errs) => errs,
+        Err(vigia_app::AppError::Store(vigia_store::StoreError::Conflict(_))) => {
+            ValidationErrors::single("email", "email_taken")
+        }
+        Err(vigia_app::AppError::Invalid(errs)) => errs,
+        Err(e) => return Err(e.into()),
     };
     let page = users_view(&st, &ctx, &values, &errors, None).await?;
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)

@@ -507,9 +507,9 @@ async fn queued_webhooks_survive_a_server_that_went_away_and_are_retried() {
         let ts: i64 = headers["x-vigia-timestamp"].to_str().expect("ts").parse().expect("ts");
         let id = log[0].id;
         let sig = headers["x-vigia-signature"].to_str().expect("sig");
-        assert_eq!(sig, vigia_web::worker::signature(secret, ts, id, body));
-        assert_ne!(sig, vigia_web::worker::signature("otro", ts, id, body));
-        assert_ne!(sig, vigia_web::worker::signature(secret, ts, id + 1, body), "the delivery id is signed");
+        assert_eq!(sig, vigia_app::webhooks::signature(secret, ts, id, body));
+        assert_ne!(sig, vigia_app::webhooks::signature("otro", ts, id, body));
+        assert_ne!(sig, vigia_app::webhooks::signature(secret, ts, id + 1, body), "the delivery id is signed");
         assert_eq!(
             headers["x-vigia-delivery"].to_str().expect("id"),
             log[0].id.to_string(),

@@ -317,9 +317,9 @@ async fn the_sweep_reminds_once_through_the_inbox_and_webhooks_without_personal_
         post(&http, events, &token, &json!({"kind": "detained", "on": "2020-01-06"})).await;
 
         let today = jiff::civil::date(2020, 1, 30);
-        let raised = vigia_web::worker::sweep_deadlines(&app.store, today, 3).await.expect("sweep");
+        let raised = vigia_app::cases::sweep_deadlines(&app.store, today, 3).await.expect("sweep");
         assert_eq!(raised, 3, "overdue limit, held past the limit, child detained");
-        assert_eq!(vigia_web::worker::sweep_deadlines(&app.store, today, 3).await.expect("sweep"), 0, "told once");
+        assert_eq!(vigia_app::cases::sweep_deadlines(&app.store, today, 3).await.expect("sweep"), 0, "told once");
 
         let (_, alerts) = get(&http, app.url("/api/v1/alerts"), &token).await;
         let items = alerts["items"].as_array().expect("items");
@@ -474,8 +474,8 @@ async fn a_deportation_while_asylum_is_pending_is_a_possible_refoulement() {
 
         // Told once, as something that happened.
         let today = jiff::civil::date(2020, 2, 3);
-        vigia_web::worker::sweep_deadlines(&app.store, today, 3).await.expect("sweep");
-        assert_eq!(vigia_web::worker::sweep_deadlines(&app.store, today, 3).await.expect("sweep"), 0, "told once");
+        vigia_app::cases::sweep_deadlines(&app.store, today, 3).await.expect("sweep");
+        assert_eq!(vigia_app::cases::sweep_deadlines(&app.store, today, 3).await.expect("sweep"), 0, "told once");
         let (_, alerts) = get(&http, app.url("/api/v1/alerts"), &token).await;
         let told: Vec<&Value> = alerts["items"]
             .as_array()

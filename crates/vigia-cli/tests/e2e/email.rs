@@ -166,7 +166,7 @@ async fn an_overdue_detention_reaches_the_lawyer_once_by_email_and_digests_come_
             .expect("event");
         assert_eq!(r.status(), 201);
         let raised =
-            vigia_web::worker::sweep_deadlines(&app.store, jiff::civil::date(2020, 1, 30), 3).await.expect("sweep");
+            vigia_app::cases::sweep_deadlines(&app.store, jiff::civil::date(2020, 1, 30), 3).await.expect("sweep");
         assert_eq!(raised, 3, "the overdue limit and two ongoing violations");
 
         // Before the digest hour (06:00 in Mexico City): only the immediate message.
@@ -242,7 +242,7 @@ async fn a_server_that_does_not_answer_is_retried_and_the_message_waits_in_the_o
             .send()
             .await
             .expect("event");
-        vigia_web::worker::sweep_deadlines(&app.store, jiff::civil::date(2020, 1, 30), 3).await.expect("sweep");
+        vigia_app::cases::sweep_deadlines(&app.store, jiff::civil::date(2020, 1, 30), 3).await.expect("sweep");
         let now: jiff::Timestamp = "2026-12-06T12:00:00Z".parse().expect("now");
         assert_eq!(email::queue_emails(&app.store, &config, now).await.expect("queue"), 2);
         let mailer = Mailer::new(&config).expect("mailer");
@@ -316,8 +316,8 @@ async fn a_quiet_kind_holds_nothing_back_a_disabled_account_gets_no_backlog_and_
 async fn a_suspension_already_told_about_is_not_raised_again_by_a_back_dated_record() {
     let app = TestApp::new(TestDb::sqlite()).await;
     vigia_cli::demo::seed(&app.store).await.expect("demo");
-    let mirror = vigia_web::analysis::Mirror::default();
-    let first = vigia_web::worker::scan_episodes(&app.store, &mirror).await.expect("scan");
+    let mirror = vigia_app::analysis::Mirror::default();
+    let first = vigia_app::episodes::scan_episodes(&app.store, &mirror).await.expect("scan");
     assert!(first > 0, "the demo's episodes are raised");
     let (_, token) = app.api_user("tarde@a.org", "defensoria-sur", Role::Monitor).await;
     let facilities = app.store.list_facilities().await.expect("facilities");
@@ -326,6 +326,6 @@ async fn a_suspension_already_told_about_is_not_raised_again_by_a_back_dated_rec
         csv.push_str(&format!("{},2020-04-{:02}T10:00,monitoring,denied\n", f.id, 14 + i));
     }
     app.import_attempts(&token, csv).await;
-    let again = vigia_web::worker::scan_episodes(&app.store, &mirror).await.expect("scan");
+    let again = vigia_app::episodes::scan_episodes(&app.store, &mirror).await.expect("scan");
     assert_eq!(again, 0, "the spring 2020 episode was already told");
 }

@@ -1,5 +1,4 @@
-//! The background worker: sends webhook deliveries from the durable queue and raises
-//! alerts for newly flagged suspensions.
+//! Webhook deliveries: sent from the durable queue by the worker ([`crate::worker`]).
 //!
 //! A delivery is `POST`ed as JSON with `X-Vigia-Delivery` (its id, stable across
 //! retries), `X-Vigia-Timestamp` (Unix seconds) and `X-Vigia-Signature:
@@ -12,12 +11,10 @@
 //! make several servers share the queue; a crash mid-send only delays the delivery.
 //! Deliveries go only to public addresses unless the operator allowed the host
 //! ([`destination`]), and redirects are never followed.
-
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use vigia_domain::suspension::Settings;
 use vigia_store::{now_micros, DeliveryOutcome, DueDelivery, DynStore};
 
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -131,138 +128,6 @@ pub async fn deliver_due(store: &DynStore, retry_base: Duration, allowed: &[Stri
     }
     due.len()
 }
-
-/// Raises an alert in each organization's inbox for every flagged episode it can see
-/// and has not been told about.
-pub async fn scan_episodes(store: &DynStore, mirror: &crate::analysis::Mirror) -> vigia_store::Result<usize> {
-    let mut raised = 0;
-    let facilities = store.list_facilities().await?;
-    let orgs = store.list_orgs().await?;
-    for org in &orgs {
-        // The periods already told about: an episode that overlaps one is the same
-        // suspension seen again (a facility joined it, a late or back-dated record moved
-        // its edges), not news to send the coalition again.
-        let mut told: Vec<(String, String)> = store
-            .alerts(org.id, vigia_store::MAX_ALERTS)
-            .await?
-            .iter()
-            .filter(|a| a.kind == "episode")
-            .filter_map(|a| {
-                let p: serde_json::Value = serde_json::from_str(&a.payload).ok()?;
-                Some((p["start"].as_str()?.to_string(), p["end"].as_str()?.to_string()))
-            })
-            .collect();
-        for e in crate::analysis::find_episodes(store, mirror, org.id, &Settings::default(), true).await? {
-            let (start, end) = (e.start.to_string(), e.end.to_string());
-            if told.iter().any(|(s, t)| *s <= end && start <= *t) {
-                continue;
-            }
-            told.push((start, end));
-            let names: Vec<String> = e
-                .facilities
-                .iter()
-                .map(|id| {
-                    facilities
-                        .iter()
-                        .find(|f| f.id == *id)
-                        .map(|f| f.draft.name.clone())
-                        .unwrap_or_else(|| id.to_string())
-                })
-                .collect();
-            let key = format!(
-                "episode:{}:{}",
-                e.start,
-                e.facilities.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(",")
-            );
-            let payload = serde_json::json!({
-                "type": "access.suspected_suspension",
-                "start": e.start.to_string(), "end": e.end.to_string(),
-                "organizations": e.orgs.len(), "facilities": names,
-                "refusals": e.refusals, "attempts": e.attempts, "expected_refusals": e.expected, "p_value": e.p_value,
-                "scale_days": e.scale_days,
-                "attempt_ids": e.attempt_ids,
-            })
-            .to_string();
-            if store.raise_alert(org.id, "episode", &key, None, &payload).await?.is_some() {
-                raised += 1;
-            }
-        }
-    }
-    Ok(raised)
-}
-
-/// Raises a reminder in each organization's inbox (and so to its webhooks) for every
-/// open case's deadline due within `horizon` working days or overdue, and for every
-/// ongoing violation; each is told once. Payloads name the case by id and pseudonym,
-/// never by the person's data. Returns how many new alerts were raised.
-pub async fn sweep_deadlines(store: &DynStore, today: jiff::civil::Date, horizon: u32) -> vigia_store::Result<usize> {
-    let cals = vigia_store::calendars(&**store).await?;
-    let mut raised = 0;
-    for cf in store.cases_with_facts(None, true).await? {
-        let a = match vigia_domain::deadline::assess(cf.case.fields.minor, &cf.facts, &cals, today) {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::error!(case = cf.case.id, error = %e, "cannot assess a case's deadlines");
-                continue;
-            }
-        };
-        for r in vigia_domain::deadline::reminders(cf.case.id, &a, &cals, today, horizon) {
-            let payload = serde_json::json!({
-                "type": format!("case.{}", r.kind), "case_id": cf.case.id,
-                "case": store.case_pseudonym(cf.case.org_id, cf.case.id)?,
-                "what": r.what, "state": r.state, "due": r.due.map(|d| d.to_string()),
-                "working_days_left": r.working_days_left, "lawyer_user_id": cf.case.fields.lawyer_user_id,
-                "today": today.to_string(),
-            })
-            .to_string();
-            if store.raise_alert(cf.case.org_id, r.kind, &r.key, None, &payload).await?.is_some() {
-                raised += 1;
-            }
-        }
-    }
-    Ok(raised)
-}
-
-/// Runs the worker until the process ends: deliveries every `interval`, an episode
-/// scan every `scan_every`, a deadline sweep every `deadline_sweep`.
-pub fn spawn(store: DynStore, config: &crate::Config) -> tokio::task::JoinHandle<()> {
-    let (interval, scan_every, retry_base) = (config.worker_interval, config.episode_scan, config.retry_base);
-    let (sweep_every, horizon) = (config.deadline_sweep, config.reminder_horizon);
-    let allowed = config.webhook_allow_hosts.clone();
-    tokio::spawn(async move {
-        let mut last_scan: Option<std::time::Instant> = None;
-        // The access version and number of organizations at the last scan: nothing to
-        // find again while neither changed.
-        let mut scanned: Option<((i64, i64), usize)> = None;
-        // The worker's own copy of the daily counts (the server's is in its state).
-        let mirror = crate::analysis::Mirror::default();
-        let mut last_sweep: Option<std::time::Instant> = None;
-        loop {
-            if last_sweep.is_none_or(|t| t.elapsed() >= sweep_every) {
-                if let Err(e) = sweep_deadlines(&store, crate::kit::today(), horizon).await {
-                    tracing::error!(error = %e, "deadline sweep failed");
-                }
-                last_sweep = Some(std::time::Instant::now());
-            }
-            if last_scan.is_none_or(|t| t.elapsed() >= scan_every) {
-                let now = match (store.access_state().await, store.list_orgs().await) {
-                    (Ok(v), Ok(orgs)) => Some((v, orgs.len())),
-                    _ => None,
-                };
-                if now.is_none() || now != scanned {
-                    match scan_episodes(&store, &mirror).await {
-                        Ok(_) => scanned = now,
-                        Err(e) => tracing::error!(error = %e, "episode scan failed"),
-                    }
-                }
-                last_scan = Some(std::time::Instant::now());
-            }
-            while deliver_due(&store, retry_base, &allowed).await > 0 {}
-            tokio::time::sleep(interval).await;
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,482 @@
+//! The access analysis read model: a copy of the daily access counts in memory, kept up
+//! to date from the store's version, from which every tally, the suspension rule and the
+//! refusals by day are computed for a viewer (only what [`vigia_domain::tenancy::may_read`]
+//! lets them see). Shared by the analysis pages, the statements' words-against-practice
+//! rule and the worker's episode scan.
+
+use std::collections::{BTreeMap, HashMap};
+
+use vigia_domain::access::{date_of_day, day_number, Purpose, TallyFilter};
+use vigia_domain::suspension::{DayChange, Episode, FacilityDay, Refusers, Scan, Settings, Tally};
+use vigia_store::{DynStore, TallyCell};
+
+/// The suspected general suspensions among everything `viewer_org` may see — never
+/// only the filtered part, since each facility's baseline needs its history — with
+/// the refused attempts behind each when `with_ids`.
+pub async fn find_episodes(
+    store: &DynStore,
+    mirror: &Mirror,
+    viewer_org: i64,
+    s: &Settings,
+    with_ids: bool,
+) -> vigia_store::Result<Vec<Episode>> {
+    let mut episodes = mirror.episodes(store, viewer_org, s).await?.as_ref().clone();
+    if with_ids {
+        attach_attempt_ids(store, viewer_org, &mut episodes).await?;
+    }
+    Ok(episodes)
+}
+
+/// Fills in the refused attempts `viewer_org` may see behind each episode.
+pub async fn attach_attempt_ids(
+    store: &DynStore,
+    viewer_org: i64,
+    episodes: &mut [Episode],
+) -> vigia_store::Result<()> {
+    for e in episodes {
+        let refused = store.refused_attempts(viewer_org, day_number(e.start), day_number(e.end) + 1).await?;
+        e.attempt_ids = refused.into_iter().map(|(id, _, _)| id).collect();
+    }
+    Ok(())
+}
+
+/// A copy of the daily access counts in memory, brought up to date on each use by
+/// fetching only the cells written since its version (`Store::access_state`), and
+/// fetched whole when the table was rebuilt. Every tally, the suspension rule and the
+/// refusing organizations are then computed from it, so no request scans the database
+/// and the first view after a write costs what the write changed. Each app server (and
+/// its worker) keeps its own; about 50 bytes per cell.
+#[derive(Default)]
+pub struct Mirror {
+    state: tokio::sync::RwLock<MirrorState>,
+}
+
+/// The answer to one question: cells by facility, organization and month, and the
+/// totals by week (the Monday's day number).
+#[derive(Default)]
+pub struct Tallies {
+    pub cells: Vec<TallyCell>,
+    pub weeks: BTreeMap<i32, Tally>,
+}
+
+/// Tallies as computed for one question.
+pub type Cells = std::sync::Arc<Tallies>;
+
+#[derive(Default)]
+struct MirrorState {
+    loaded: bool,
+    version: i64,
+    generation: i64,
+    cells: Vec<Cell>,
+    index: HashMap<(i64, i32, i64, Purpose, bool), usize>,
+    /// For each organization, the organizations sharing a coalition with it.
+    partners: vigia_domain::tenancy::Partners,
+    /// Episodes found at this version, by (viewer, settings).
+    episodes: HashMap<(i64, String), std::sync::Arc<Vec<Episode>>>,
+    /// The rule's state per (viewer, settings), kept across versions and updated with
+    /// what changed: a new attempt re-tests only the windows it can touch.
+    scans: HashMap<(i64, String), Scan>,
+    /// Tallies answered at this version, by (viewer, question).
+    tallies: HashMap<(i64, String), Cells>,
+    /// Refusals by day, facility and organization as each viewer sees them (what the
+    /// words-against-practice rule reads), kept across versions and updated with what
+    /// changed.
+    refusals: HashMap<i64, RefusalDays>,
+}
+
+/// One viewer's refusals by (day, facility, organization), and the same as the rule's
+/// input, earliest first.
+struct RefusalDays {
+    counts: BTreeMap<(i32, i64, i64), u32>,
+    list: std::sync::Arc<Vec<vigia_domain::statement::Refusal>>,
+}
+
+impl RefusalDays {
+    fn listed(counts: BTreeMap<(i32, i64, i64), u32>) -> Self {
+        let list = counts
+            .iter()
+            .map(|(&(day, facility_id, org_id), &count)| vigia_domain::statement::Refusal {
+                org_id,
+                facility_id,
+                day: date_of_day(day),
+                count,
+            })
+            .collect();
+        RefusalDays { counts, list: std::sync::Arc::new(list) }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Cell {
+    facility_id: i64,
+    org_id: i64,
+    day: i32,
+    month: i32,
+    purpose: Purpose,
+    shared: bool,
+    attempts: i64,
+    refusals: i64,
+}
+
+impl MirrorState {
+    /// Feeds what changed to each kept scan, as its viewer sees it.
+    fn update_scans(&mut self, changed: &[(Cell, i64, i64)]) {
+        let mut scans = std::mem::take(&mut self.scans);
+        for ((viewer, _), scan) in scans.iter_mut() {
+            let mut by_day: BTreeMap<(i64, i32), (i64, i64)> = BTreeMap::new();
+            for (cell, old_attempts, old_refusals) in changed.iter().filter(|(c, _, _)| self.visible(*viewer, c)) {
+                let e = by_day.entry((cell.facility_id, cell.day)).or_default();
+                e.0 += cell.attempts - old_attempts;
+                e.1 += cell.refusals - old_refusals;
+            }
+            let changes: Vec<DayChange> = by_day
+                .into_iter()
+                .filter(|(_, d)| *d != (0, 0))
+                .map(|((facility_id, day), (attempts, refusals))| DayChange {
+                    facility_id,
+                    day: date_of_day(day),
+                    attempts,
+                    refusals,
+                })
+                .collect();
+            scan.update(&changes);
+        }
+        self.scans = scans;
+    }
+
+    /// Feeds what changed to each viewer's refusals by day.
+    fn update_refusals(&mut self, changed: &[(Cell, i64, i64)]) {
+        let mut all = std::mem::take(&mut self.refusals);
+        for (viewer, days) in all.iter_mut() {
+            let mut moved = false;
+            for (cell, _, old) in changed.iter().filter(|(c, _, old)| c.refusals != *old && self.visible(*viewer, c)) {
+                let key = (cell.day, cell.facility_id, cell.org_id);
+                let n = i64::from(days.counts.get(&key).copied().unwrap_or(0)) + cell.refusals - old;
+                match u32::try_from(n) {
+                    Ok(n) if n > 0 => days.counts.insert(key, n),
+                    _ => days.counts.remove(&key),
+                };
+                moved = true;
+            }
+            if moved {
+                *days = RefusalDays::listed(std::mem::take(&mut days.counts));
+            }
+        }
+        self.refusals = all;
+    }
+
+    /// A viewer's refusals by day, computed from the cells the first time.
+    fn refusal_days(&mut self, viewer: i64) -> std::sync::Arc<Vec<vigia_domain::statement::Refusal>> {
+        if let Some(r) = self.refusals.get(&viewer) {
+            return r.list.clone();
+        }
+        let mut counts: BTreeMap<(i32, i64, i64), u32> = BTreeMap::new();
+        for c in self.cells.iter().filter(|c| c.refusals > 0 && self.visible(viewer, c)) {
+            *counts.entry((c.day, c.facility_id, c.org_id)).or_default() +=
+                u32::try_from(c.refusals).unwrap_or(u32::MAX);
+        }
+        let days = RefusalDays::listed(counts);
+        let list = days.list.clone();
+        self.refusals.insert(viewer, days);
+        list
+    }
+
+    fn visible(&self, viewer: i64, c: &Cell) -> bool {
+        vigia_domain::tenancy::may_read(viewer, c.org_id, c.shared, &self.partners)
+    }
+
+    /// Applies changed cells; returns each with the counts it had before.
+    fn apply(&mut self, cells: Vec<vigia_store::DailyCell>) -> Vec<(Cell, i64, i64)> {
+        let mut changed = Vec::with_capacity(cells.len());
+        for d in cells {
+            self.version = self.version.max(d.version);
+            let cell = Cell {
+                facility_id: d.facility_id,
+                org_id: d.org_id,
+                day: d.day,
+                month: vigia_domain::access::month_key(date_of_day(d.day)),
+                purpose: d.purpose,
+                shared: d.shared,
+                attempts: d.attempts,
+                refusals: d.refusals,
+            };
+            let (old_attempts, old_refusals) =
+                match self.index.entry((d.facility_id, d.day, d.org_id, d.purpose, d.shared)) {
+                    std::collections::hash_map::Entry::Occupied(e) => {
+                        let old = std::mem::replace(&mut self.cells[*e.get()], cell);
+                        (old.attempts, old.refusals)
+                    }
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(self.cells.len());
+                        self.cells.push(cell);
+                        (0, 0)
+                    }
+                };
+            changed.push((cell, old_attempts, old_refusals));
+        }
+        changed
+    }
+
+    /// Tallies for a question, remembered until the counts change.
+    fn tallies_cached(
+        &mut self,
+        viewer: i64,
+        f: &TallyFilter,
+        facilities_in_state: Option<&std::collections::HashSet<i64>>,
+    ) -> Cells {
+        let key = (viewer, format!("{f:?}"));
+        if let Some(found) = self.tallies.get(&key) {
+            return found.clone();
+        }
+        let found = std::sync::Arc::new(self.tallies(viewer, f, facilities_in_state));
+        if self.tallies.len() >= 256 {
+            self.tallies.clear();
+        }
+        self.tallies.insert(key, found.clone());
+        found
+    }
+
+    /// Attempts and refusals the viewer may see, by facility, organization and month.
+    /// `facilities_in_state` is the state filter's facilities, when there is one.
+    fn tallies(
+        &self,
+        viewer: i64,
+        f: &TallyFilter,
+        facilities_in_state: Option<&std::collections::HashSet<i64>>,
+    ) -> Tallies {
+        let mut out: BTreeMap<(i64, i64, i32), (i64, i64)> = BTreeMap::new();
+        let mut weeks: BTreeMap<i32, Tally> = BTreeMap::new();
+        for c in &self.cells {
+            let keep = c.attempts != 0
+                && f.facility_id.is_none_or(|id| id == c.facility_id)
+                && facilities_in_state.is_none_or(|set| set.contains(&c.facility_id))
+                && f.org_id.is_none_or(|id| id == c.org_id)
+                && f.purpose.is_none_or(|p| p == c.purpose)
+                && f.from_day.is_none_or(|d| c.day >= d)
+                && f.until_day.is_none_or(|d| c.day < d)
+                && self.visible(viewer, c);
+            if keep {
+                let e = out.entry((c.facility_id, c.org_id, c.month)).or_default();
+                e.0 += c.attempts;
+                e.1 += c.refusals;
+                // 1970-01-01 was a Thursday: step back to the week's Monday.
+                let w = weeks.entry(c.day - (c.day + 3).rem_euclid(7)).or_default();
+                w.attempts += c.attempts as usize;
+                w.refusals += c.refusals as usize;
+            }
+        }
+        let cells = out
+            .into_iter()
+            .map(|((facility_id, org_id, month), (attempts, refusals))| TallyCell {
+                facility_id,
+                org_id,
+                month,
+                attempts,
+                refusals,
+            })
+            .collect();
+        Tallies { cells, weeks }
+    }
+
+    /// Everything the viewer may see by facility and day: what the rule reads.
+    fn facility_days(&self, viewer: i64) -> Vec<FacilityDay> {
+        let mut out: HashMap<(i64, i32), (u32, u32)> = HashMap::new();
+        for c in self.cells.iter().filter(|c| c.attempts != 0 && self.visible(viewer, c)) {
+            let e = out.entry((c.facility_id, c.day)).or_default();
+            e.0 = e.0.saturating_add(u32::try_from(c.attempts).unwrap_or(0));
+            e.1 = e.1.saturating_add(u32::try_from(c.refusals).unwrap_or(0));
+        }
+        out.into_iter()
+            .map(|((facility_id, day), (attempts, refusals))| FacilityDay {
+                facility_id,
+                day: date_of_day(day),
+                attempts,
+                refusals,
+            })
+            .collect()
+    }
+
+    /// The organizations refused at each facility on the days in `ranges`.
+    fn refusers(&self, viewer: i64, ranges: &[(i32, i32)]) -> Refusers {
+        let mut out: Refusers = HashMap::new();
+        let inside = |d: i32| ranges.iter().any(|(a, b)| (*a..*b).contains(&d));
+        for c in self.cells.iter().filter(|c| c.refusals > 0 && inside(c.day) && self.visible(viewer, c)) {
+            let list = out.entry((c.facility_id, date_of_day(c.day))).or_default();
+            if !list.contains(&c.org_id) {
+                list.push(c.org_id);
+            }
+        }
+        out
+    }
+
+    /// The suspected general suspensions among everything the viewer may see, without
+    /// their attempt ids; remembered until the counts change.
+    fn episodes(&mut self, viewer: i64, s: &Settings) -> std::sync::Arc<Vec<Episode>> {
+        let key = (viewer, format!("{s:?}"));
+        if let Some(found) = self.episodes.get(&key) {
+            return found.clone();
+        }
+        if !self.scans.contains_key(&key) {
+            if self.scans.len() >= 64 {
+                self.scans.clear();
+            }
+            let scan = Scan::new(&self.facility_days(viewer), s);
+            self.scans.insert(key.clone(), scan);
+        }
+        let Some(scan) = self.scans.get(&key) else { return std::sync::Arc::default() };
+        let ranges: Vec<(i32, i32)> = scan.needs().into_iter().map(|(a, b)| (day_number(a), day_number(b))).collect();
+        let found = std::sync::Arc::new(scan.episodes(&self.refusers(viewer, &ranges)));
+        if self.episodes.len() >= 256 {
+            self.episodes.clear();
+        }
+        self.episodes.insert(key, found.clone());
+        found
+    }
+}
+
+impl Mirror {
+    /// The copy, brought up to date with the database.
+    async fn fresh(&self, store: &DynStore) -> vigia_store::Result<tokio::sync::RwLockReadGuard<'_, MirrorState>> {
+        let (version, generation) = store.access_state().await?;
+        {
+            let state = self.state.read().await;
+            if state.loaded && state.version >= version && state.generation == generation {
+                return Ok(state);
+            }
+        }
+        let mut state = self.state.write().await;
+        if !(state.loaded && state.version >= version && state.generation == generation) {
+            let changed = if !state.loaded || state.generation != generation {
+                *state = MirrorState { generation, ..Default::default() };
+                state.apply(store.access_daily_since(-1).await?);
+                None
+            } else {
+                let after = state.version;
+                Some(state.apply(store.access_daily_since(after).await?))
+            };
+            // Coalition changes bump the version without touching cells.
+            state.version = state.version.max(version);
+            let coalitions = store.list_coalitions().await?;
+            let partners =
+                vigia_domain::tenancy::Partners::from_coalitions(coalitions.iter().map(|c| c.members.as_slice()));
+            match changed {
+                Some(changed) if partners == state.partners => {
+                    state.update_scans(&changed);
+                    state.update_refusals(&changed);
+                }
+                _ => {
+                    state.scans.clear();
+                    state.refusals.clear();
+                }
+            }
+            state.partners = partners;
+            state.episodes.clear();
+            state.tallies.clear();
+            state.loaded = true;
+        }
+        Ok(state.downgrade())
+    }
+
+    /// Refusals the viewer may see, by organization, facility and facility-local day,
+    /// earliest first: what the words-against-practice rule reads (`statements.rs`).
+    pub async fn refusal_days(
+        &self,
+        store: &DynStore,
+        viewer: i64,
+    ) -> vigia_store::Result<std::sync::Arc<Vec<vigia_domain::statement::Refusal>>> {
+        {
+            let state = self.fresh(store).await?;
+            if let Some(r) = state.refusals.get(&viewer) {
+                return Ok(r.list.clone());
+            }
+        }
+        Ok(self.state.write().await.refusal_days(viewer))
+    }
+
+    /// Episodes for the viewer at the current version (computed once per version).
+    async fn episodes(
+        &self,
+        store: &DynStore,
+        viewer: i64,
+        s: &Settings,
+    ) -> vigia_store::Result<std::sync::Arc<Vec<Episode>>> {
+        drop(self.fresh(store).await?);
+        let mut state = self.state.write().await;
+        Ok(state.episodes(viewer, s))
+    }
+
+    /// Tallies for each of `filters` and the viewer's episodes, from one look at the
+    /// database's version: what the analysis page and its API show.
+    /// `facilities_in_state` is the state filter's facilities, when there is one.
+    pub async fn answer(
+        &self,
+        store: &DynStore,
+        viewer: i64,
+        s: &Settings,
+        filters: &[TallyFilter],
+        facilities_in_state: Option<&std::collections::HashSet<i64>>,
+    ) -> vigia_store::Result<(Vec<Cells>, Vec<Episode>)> {
+        drop(self.fresh(store).await?);
+        let mut state = self.state.write().await;
+        let episodes = state.episodes(viewer, s).as_ref().clone();
+        let cells = filters.iter().map(|f| state.tallies_cached(viewer, f, facilities_in_state)).collect();
+        Ok((cells, episodes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cell(
+        v: i64,
+        (facility_id, day, org_id, shared, refusals): (i64, i32, i64, bool, i64),
+    ) -> vigia_store::DailyCell {
+        vigia_store::DailyCell {
+            facility_id,
+            day,
+            org_id,
+            purpose: Purpose::Monitoring,
+            shared,
+            attempts: refusals + 1,
+            refusals,
+            version: v,
+        }
+    }
+
+    proptest! {
+        /// Finding 19: the refusals by day a viewer's words-against-practice rule reads,
+        /// kept up to date write after write, are what a recount from the cells says —
+        /// and only what the viewer may see (own, or shared by a coalition partner).
+        #[test]
+        fn refusals_kept_up_to_date_equal_a_recount(
+            first in proptest::collection::vec((1i64..4, 0i32..6, 1i64..4, any::<bool>(), 0i64..4), 0..30),
+            later in proptest::collection::vec(proptest::collection::vec((1i64..4, 0i32..6, 1i64..4, any::<bool>(), 0i64..4), 0..6), 0..6),
+        ) {
+            // Organizations 1 and 2 share a coalition; 3 is alone.
+            let mut state = MirrorState {
+                partners: vigia_domain::tenancy::Partners::from_coalitions([&[1, 2][..]]),
+                ..Default::default()
+            };
+            state.apply(first.into_iter().map(|c| cell(1, c)).collect());
+            for viewer in 1..4 {
+                state.refusal_days(viewer);
+            }
+            for (i, batch) in later.into_iter().enumerate() {
+                let changed = state.apply(batch.into_iter().map(|c| cell(i as i64 + 2, c)).collect());
+                state.update_refusals(&changed);
+            }
+            for viewer in 1..4 {
+                let kept = state.refusal_days(viewer);
+                let mut recount = MirrorState { cells: state.cells.clone(), partners: state.partners.clone(), ..Default::default() };
+                let fresh = recount.refusal_days(viewer);
+                prop_assert_eq!(kept.as_ref(), fresh.as_ref());
+                for r in kept.iter() {
+                    prop_assert!(r.count > 0);
+                    prop_assert!(r.org_id == viewer || (viewer != 3 && r.org_id != 3));
+                }
+            }
+        }
+    }
+}

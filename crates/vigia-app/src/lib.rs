@@ -1,0 +1,43 @@
+//! Vigía's use cases: one function per thing a person or the system does, called alike by
+//! the web handlers, the `vigia` command and the background worker. Handlers translate
+//! HTTP into these calls and their results into pages or JSON; nothing here knows HTTP.
+//!
+//! - [`accounts`]: adding a user (validated, password hashed off the executor).
+//! - [`analysis`]: the access analysis read model (daily counts in memory, episodes).
+//! - [`cases`]: assessing a case's deadlines today; the reminder sweep.
+//! - [`episodes`]: telling each organization of the suspensions it can see.
+//! - [`findings`]: contradictions among statements and practice, per viewer, cached.
+//! - [`webhooks`]: signing and delivering webhooks from the durable queue.
+//! - [`worker`]: the loop that runs the sweeps and deliveries.
+
+pub mod accounts;
+pub mod analysis;
+pub mod cases;
+pub mod episodes;
+pub mod findings;
+pub mod webhooks;
+pub mod worker;
+
+use vigia_domain::ValidationErrors;
+use vigia_store::StoreError;
+
+/// What a use case can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input is not acceptable: which field, and why.
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Something that should not happen (a task that could not run, a stored value
+    /// the rules cannot read).
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// The civil date now in Mexico City, the zone legal deadlines are counted in
+/// (`vigia_domain::geo::LEGAL_TIME_ZONE`).
+pub fn today() -> jiff::civil::Date {
+    let tz = jiff::tz::TimeZone::get(vigia_domain::geo::LEGAL_TIME_ZONE).unwrap_or(jiff::tz::TimeZone::UTC);
+    jiff::Timestamp::now().to_zoned_datetime(tz).date()
+}
