@@ -3,6 +3,7 @@
 //! HTTP into these calls and their results into pages or JSON; nothing here knows HTTP.
 //!
 //! - [`accounts`]: adding a user (validated, password hashed off the executor).
+//! - [`alerts`]: which alerts a person may read, and how urgent each is.
 //! - [`analysis`]: the access analysis read model (daily counts in memory, episodes).
 //! - [`cases`]: assessing a case's deadlines today; the reminder sweep.
 //! - [`episodes`]: telling each organization of the suspensions it can see.
@@ -11,6 +12,7 @@
 //! - [`worker`]: the loop that runs the sweeps and deliveries.
 
 pub mod accounts;
+pub mod alerts;
 pub mod analysis;
 pub mod cases;
 pub mod episodes;

@@ -455,7 +455,7 @@ async fn serve(args: ServeArgs, store: DynStore) -> anyhow::Result<()> {
     let mail = match (args.smtp_url, args.mail_from, args.public_url) {
         (None, _, _) => None,
         (Some(smtp_url), Some(from), Some(public_url)) => {
-            Some(vigia_web::email::MailConfig { smtp_url, from, public_url, digest_hour: args.digest_hour })
+            Some(vigia_web::alerts::email::MailConfig { smtp_url, from, public_url, digest_hour: args.digest_hour })
         }
         (Some(_), from, _) => {
             let missing =
@@ -475,7 +475,7 @@ async fn serve(args: ServeArgs, store: DynStore) -> anyhow::Result<()> {
     println!("Vigía is serving on http://{addr}/  (Ctrl-C stops it)");
     vigia_app::worker::spawn(store.clone(), config.worker());
     if let Some(mail) = &config.mail {
-        vigia_web::email::spawn(store.clone(), mail.clone(), config.worker_interval, config.retry_base)
+        vigia_web::alerts::email::spawn(store.clone(), mail.clone(), config.worker_interval, config.retry_base)
             .map_err(|e| anyhow!("{e}"))?;
         println!("E-mail alerts go through the SMTP server given; links point at {}", mail.public_url);
     }

@@ -508,6 +508,30 @@ pub async fn login(
     }
 }
 
+/// Sensitive actions need the password given within the re-authentication window;
+/// otherwise the person is sent to confirm it and come back to `back`.
+pub fn recent_auth(st: &AppState, ctx: &Ctx, back: &str) -> Option<axum::response::Response> {
+    if !matches!(ctx.via, Via::Session { .. }) {
+        // API tokens are for scripts: the re-authentication page is for people.
+        return None;
+    }
+    let window = st.config.reauth_window.as_micros() as i64;
+    if ctx.auth_at.is_some_and(|t| now_micros() - t <= window) {
+        return None;
+    }
+    let next: String = back
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"/-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    Some(axum::response::Redirect::to(&format!("/reauth?next={next}")).into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

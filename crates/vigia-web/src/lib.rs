@@ -14,26 +14,21 @@ pub mod access;
 pub mod account;
 pub mod alerts;
 pub mod analysis;
-pub mod api;
+pub mod audit;
 pub mod auth;
-pub mod calendars;
 pub mod cases;
-pub mod chart;
-pub mod email;
+pub mod clock;
 pub mod error;
 pub mod evidence;
+pub mod facilities;
+pub mod home;
 pub mod i18n;
 pub mod kit;
-pub mod legal;
-pub mod listing;
-pub mod map;
 pub mod openapi;
-pub mod overview;
 pub mod routes;
 pub mod server;
+pub mod site;
 pub mod statements;
-pub mod timeline;
-pub mod ui;
 pub mod visits;
 
 /// Server settings.
@@ -81,7 +76,7 @@ pub struct Config {
     /// receiver on the organization's own network); by name, as written in the URL.
     pub webhook_allow_hosts: Vec<String>,
     /// Where e-mail alerts are sent from; without it none are written or sent.
-    pub mail: Option<email::MailConfig>,
+    pub mail: Option<alerts::email::MailConfig>,
 }
 
 impl Config {
@@ -152,14 +147,42 @@ pub struct AppState {
 
 /// Every (method, path) the application serves: the routers assembled here, in one place.
 pub fn route_list() -> Vec<(&'static str, &'static str)> {
-    ui::routes().merge(api::routes()).list
+    routes().list
+}
+
+/// Each feature's routes (its pages, then its API), merged here and nowhere else.
+fn routes() -> routes::Routes {
+    routes::Routes::default()
+        .merge(site::routes())
+        .merge(openapi::routes())
+        .merge(home::routes())
+        .merge(account::routes())
+        .merge(account::sign_in::routes())
+        .merge(account::users::routes())
+        .merge(account::api::routes())
+        .merge(facilities::routes())
+        .merge(facilities::api::routes())
+        .merge(access::page_routes())
+        .merge(access::api::routes())
+        .merge(analysis::routes())
+        .merge(cases::routes())
+        .merge(statements::routes())
+        .merge(statements::timeline::routes())
+        .merge(visits::routes())
+        .merge(evidence::routes())
+        .merge(alerts::routes())
+        .merge(alerts::email::routes())
+        .merge(clock::routes())
+        .merge(clock::api::routes())
+        .merge(clock::calendars::routes())
+        .merge(clock::legal::routes())
+        .merge(audit::routes())
 }
 
 /// The whole application: pages, API, static files, with the request context layer.
 pub fn app(store: DynStore, config: Config) -> Router {
     let state = AppState { store, config: Arc::new(config), analyses: Arc::default(), detections: Arc::default() };
-    ui::routes()
-        .merge(api::routes())
+    routes()
         .router
         .fallback(error::fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), server::limit_request))

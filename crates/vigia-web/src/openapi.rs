@@ -1006,6 +1006,17 @@ fn document_base() -> Value {
     })
 }
 
+/// Serves the document.
+pub fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::default().get("/api/openapi.json", openapi)
+}
+
+async fn openapi() -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    ([(header::CONTENT_TYPE, "application/json")], document().to_string()).into_response()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use vigia_domain::account::{Locale, Role};
 use vigia_store::testing::TestDb;
 use vigia_store::Actor;
-use vigia_web::email::{self, MailConfig, Mailer};
+use vigia_web::alerts::email::{self, MailConfig, Mailer};
 
 use crate::helpers::*;
 

@@ -10,11 +10,12 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Json};
 use vigia_domain::account::Permission;
-use vigia_domain::{evidence, format_instant, RecordType};
+use vigia_domain::{evidence, RecordType};
 use vigia_store::Attachment;
 
 use crate::auth::Ctx;
 use crate::error::{ApiError, PageError, WebError};
+use crate::kit::attachment_json as json;
 use crate::routes::Routes;
 use crate::AppState;
 
@@ -35,13 +36,6 @@ pub fn routes() -> Routes {
         .get("/api/v1/case-documents/{id}", api_case_download)
         .upload("/cases/{id}/documents", page_upload::<CASE>, crate::FILE_ROUTE_LIMIT)
         .get("/case-documents/{id}", page_case_download)
-}
-
-pub fn json(a: &Attachment) -> serde_json::Value {
-    serde_json::json!({
-        "id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
-        "sha256": a.sha256, "created_at": format_instant(a.created_at), "download": format!("/api/v1/files/{}", a.id),
-    })
 }
 
 /// The file if the viewer can see the record it belongs to; otherwise not found.
@@ -130,7 +124,7 @@ async fn api_case_list(
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let (_, c) = crate::cases::owned(&st, &ctx, &id, Permission::ReadCaseSealed).await?;
+    let (_, c) = crate::kit::records::owned(&st, &ctx, &id, Permission::ReadCaseSealed).await?;
     let docs = st.store.case_documents(c.org_id, c.id).await?;
     let items: Vec<_> = docs
         .iter()
@@ -163,7 +157,7 @@ async fn page_case_download(
     // Taking a copy of personal data off the server is sensitive: the password must be recent.
     ctx.require(Permission::ReadCaseSealed)?;
     ctx.require_deliberate_read(&headers)?;
-    if let Some(r) = crate::account::recent_auth(&st, &ctx, &format!("/case-documents/{id}")) {
+    if let Some(r) = crate::auth::recent_auth(&st, &ctx, &format!("/case-documents/{id}")) {
         return Ok(r);
     }
     Ok(case_document(&st, &ctx, &id).await?)
@@ -175,7 +169,7 @@ async fn api_list(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     ctx.signed_in()?;
-    let attempt = crate::access::visible(&st, &ctx, &id).await?;
+    let attempt = crate::kit::records::visible(&st, &ctx, &id).await?;
     let files = st.store.attachments(RecordType::AccessAttempt, attempt.id).await?;
     Ok(Json(serde_json::json!({"items": files.iter().map(json).collect::<Vec<_>>()})))
 }
@@ -231,8 +225,8 @@ async fn attach(
     let record_id = || id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound);
     let (org_id, record_type, record_id) = match target {
         ATTEMPT => {
-            let a = crate::access::visible(st, ctx, id).await?;
-            crate::access::editable(ctx, &a)?;
+            let a = crate::kit::records::visible(st, ctx, id).await?;
+            crate::kit::records::editable(ctx, &a)?;
             (a.org_id, RecordType::AccessAttempt, a.id)
         }
         STATEMENT => {
@@ -246,7 +240,7 @@ async fn attach(
             (v.org_id, RecordType::Visit, v.id)
         }
         _ => {
-            let (_, c) = crate::cases::owned(st, ctx, id, Permission::EditCases).await?;
+            let (_, c) = crate::kit::records::owned(st, ctx, id, Permission::EditCases).await?;
             (c.org_id, RecordType::Case, c.id)
         }
     };

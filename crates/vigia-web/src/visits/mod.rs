@@ -21,6 +21,7 @@ use crate::auth::Ctx;
 use crate::error::{ApiError, WebError};
 use crate::i18n::{field_error, tr, tr_args};
 use crate::kit::today;
+use crate::kit::VisitRow;
 use crate::kit::{render, Chrome, FormBody, PageResult};
 use crate::routes::Routes;
 use crate::AppState;
@@ -40,8 +41,8 @@ pub fn routes() -> Routes {
         .get("/api/v1/visits/{id}/notes", api_notes)
 }
 
-const FORM_JS: &str = include_str!("../static/visit-form.js");
-const SW_JS: &str = include_str!("../static/visit-sw.js");
+const FORM_JS: &str = include_str!("../../static/visit-form.js");
+const SW_JS: &str = include_str!("../../static/visit-sw.js");
 
 async fn form_script() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], FORM_JS)
@@ -247,7 +248,7 @@ async fn api_get(
     let cap = capacity_of(&st, v.draft.facility_id).await?;
     let mut out = visit_json(&v, cap, ctx.locale);
     let files = st.store.attachments(vigia_domain::RecordType::Visit, v.id).await.map_err(WebError::from)?;
-    out["files"] = files.iter().map(crate::evidence::json).collect::<Vec<_>>().into();
+    out["files"] = files.iter().map(crate::kit::attachment_json).collect::<Vec<_>>().into();
     Ok(Json(out).into_response())
 }
 
@@ -283,7 +284,7 @@ pub struct SectionView {
 /// the errors beside it; with it, the script keeps the draft on the device and sends it
 /// only when the person asks.
 #[derive(Template)]
-#[template(path = "visit_form.html")]
+#[template(path = "visits/templates/visit_form.html")]
 struct FormPage {
     c: Chrome,
     key: String,
@@ -529,21 +530,13 @@ async fn create_page(
     }
 }
 
-pub struct VisitRow {
-    pub id: i64,
-    pub on: String,
-    pub facility: String,
-    pub occupancy: String,
-    pub flags: Vec<String>,
-}
-
 #[derive(Template)]
-#[template(path = "visits.html")]
+#[template(path = "visits/templates/visits.html")]
 struct ListPage {
     c: Chrome,
     can_record: bool,
     rows: Vec<VisitRow>,
-    paging: crate::listing::Paging,
+    paging: crate::kit::listing::Paging,
     cursor_error: Option<String>,
 }
 
@@ -595,7 +588,7 @@ async fn visit_rows(
                 v.draft.corrects.map(|c| c.to_string()).unwrap_or_default(),
                 crate::kit::when(v.created_at),
             ];
-            ((crate::listing::date_key(v.draft.on), v.id), row, csv)
+            ((crate::kit::listing::date_key(v.draft.on), v.id), row, csv)
         })
         .collect())
 }
@@ -608,7 +601,8 @@ async fn list_page(
     let user = ctx.require_user()?.clone();
     let l = ctx.locale;
     let all = visit_rows(&st, user.org_id, l).await?;
-    let listed = crate::listing::list_page_of(l, ("/visits", "/visits.csv"), &q, "visits-count", all, |(k, _, _)| *k);
+    let listed =
+        crate::kit::listing::list_page_of(l, ("/visits", "/visits.csv"), &q, "visits-count", all, |(k, _, _)| *k);
     let status = listed.status();
     let page = ListPage {
         c: Chrome::new(&ctx, "/visits"),
@@ -649,14 +643,14 @@ async fn csv_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) ->
     .iter()
     .map(|k| tr(l, k))
     .collect();
-    Ok(crate::listing::csv_of("vigia-visits.csv", head, rows.into_iter().map(|(_, _, c)| c).collect()))
+    Ok(crate::kit::listing::csv_of("vigia-visits.csv", head, rows.into_iter().map(|(_, _, c)| c).collect()))
 }
 
 /// A section as the report shows it: its name, the answers, the observations.
 type SectionReport = (String, Vec<(String, String)>, Option<String>);
 
 #[derive(Template)]
-#[template(path = "visit_show.html")]
+#[template(path = "visits/templates/visit_show.html")]
 struct ShowPage {
     c: Chrome,
     id: i64,
@@ -792,75 +786,6 @@ async fn show_page(
         can_reveal: ctx.can(Permission::ReadVisitNotes) && v.has_notes && !reveal,
     };
     render(StatusCode::OK, &page)
-}
-
-/// What a facility's page shows of the viewer's visits: each visit, occupancy over time
-/// as a chart, and the flags of the latest visit (the open violations).
-pub struct FacilityVisits {
-    pub rows: Vec<VisitRow>,
-    pub chart: String,
-    pub open: Vec<(String, String)>,
-}
-
-pub async fn for_facility(
-    st: &AppState,
-    ctx: &Ctx,
-    f: &vigia_domain::facility::Facility,
-) -> Result<FacilityVisits, WebError> {
-    let Some(user) = &ctx.user else { return Ok(FacilityVisits { rows: vec![], chart: String::new(), open: vec![] }) };
-    let l = ctx.locale;
-    let visits = st.store.visits(user.org_id, Some(f.id)).await?;
-    let cap = f.draft.capacity;
-    let assessed: Vec<_> = visits.iter().map(|v| (v, visit::assess(&v.draft, cap))).collect();
-    let rows = assessed
-        .iter()
-        .map(|(v, (ind, flags))| VisitRow {
-            id: v.id,
-            on: v.draft.on.to_string(),
-            facility: f.draft.name.clone(),
-            occupancy: ind.occupancy.map(|o| format!("{:.0} %", o * 100.0)).unwrap_or_default(),
-            flags: flags.iter().map(|x| tr(l, &format!("flag-{}", x.flag.as_str()))).collect(),
-        })
-        .collect();
-    let open = assessed
-        .first()
-        .map(|(_, (_, flags))| {
-            flags
-                .iter()
-                .map(|x| {
-                    (
-                        tr(l, &format!("flag-{}", x.flag.as_str())),
-                        match l {
-                            Locale::Es => x.basis_es,
-                            Locale::En => x.basis_en,
-                        }
-                        .to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    // Occupancy by visit, oldest first, as bars against the 100 % line.
-    let points: Vec<(String, f64)> =
-        assessed.iter().rev().filter_map(|(v, (ind, _))| ind.occupancy.map(|o| (v.draft.on.to_string(), o))).collect();
-    let chart = if points.is_empty() {
-        String::new()
-    } else {
-        let bars: Vec<crate::chart::Bar> = points
-            .iter()
-            .map(|(date, o)| crate::chart::Bar {
-                shaded: false,
-                label: date[..7].to_string(),
-                value: *o,
-                shown: format!("{:.0} %", o * 100.0),
-                tip: format!("{date}: {:.0} %", o * 100.0),
-                alarm: *o > 1.0,
-            })
-            .collect();
-        crate::chart::bars("occupancy-chart", &tr(l, "visit-occupancy"), &bars, 1.0, Some((1.0, "100 %")))
-            + &crate::chart::figures(&tr(l, "chart-figures"), (&tr(l, "chart-month"), &tr(l, "visit-occupancy")), &bars)
-    };
-    Ok(FacilityVisits { rows, chart, open })
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub fn routes() -> Routes {
 }
 
 #[derive(Template)]
-#[template(path = "calendars.html")]
+#[template(path = "clock/templates/calendars.html")]
 struct CalendarsPage {
     c: Chrome,
     rules: Vec<CalendarRule>,

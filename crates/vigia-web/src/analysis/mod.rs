@@ -178,7 +178,7 @@ async fn analyse(st: &AppState, ctx: &Ctx, q: &HashMap<String, String>) -> Resul
     let user = ctx.require_user()?.clone();
     let Question { filter, settings, compare } = question(q)?;
     let org = user.org_id;
-    let (facilities, orgs) = crate::access::names(st).await?;
+    let (facilities, orgs) = crate::kit::records::names(st).await?;
     let in_state: Option<std::collections::HashSet<i64>> = filter
         .state_code
         .as_ref()
@@ -363,7 +363,7 @@ pub struct EpisodeView {
 }
 
 #[derive(Template)]
-#[template(path = "analysis.html")]
+#[template(path = "analysis/templates/analysis.html")]
 struct AnalysisPage {
     c: Chrome,
     summary: String,
@@ -433,9 +433,9 @@ fn chart(a: &Analysis, l: Locale, which: &str) -> Option<(String, String, String
             (first..=last).map(|k| month_label(&((k / 12) * 100 + k % 12 + 1)))
         })
         .collect();
-    let bars: Vec<crate::chart::Bar> = rows
+    let bars: Vec<crate::kit::chart::Bar> = rows
         .iter()
-        .map(|(label, t)| crate::chart::Bar {
+        .map(|(label, t)| crate::kit::chart::Bar {
             shaded: which == "by-month" && flagged_months.contains(label),
             label: label.clone(),
             value: t.rate().unwrap_or(0.0),
@@ -449,7 +449,7 @@ fn chart(a: &Analysis, l: Locale, which: &str) -> Option<(String, String, String
         })
         .collect();
     let line = format!("{:.0} %", overall * 100.0);
-    let svg = crate::chart::shaded_bars(
+    let svg = crate::kit::chart::shaded_bars(
         &format!("chart-{which}"),
         &title,
         &bars,
@@ -458,7 +458,7 @@ fn chart(a: &Analysis, l: Locale, which: &str) -> Option<(String, String, String
         &tr(l, "analysis-flagged"),
     );
     let head = if which == "by-month" { "chart-month" } else { "field-facility_id" };
-    let table = crate::chart::figures(&tr(l, "chart-figures"), (&tr(l, head), &tr(l, "analysis-rate")), &bars);
+    let table = crate::kit::chart::figures(&tr(l, "chart-figures"), (&tr(l, head), &tr(l, "analysis-rate")), &bars);
     Some((title, svg, table))
 }
 
@@ -494,7 +494,7 @@ fn filter_fields(
         org.options = orgs.into_iter().map(|(id, name)| option(id.to_string(), name.clone(), "org_id")).collect();
     }
     let mut purpose = fv("purpose", "field-purpose", "select");
-    purpose.options = crate::access::options(l, "purpose", Purpose::ALL, Purpose::as_str, sel("purpose"));
+    purpose.options = crate::kit::options(l, "purpose", Purpose::ALL, Purpose::as_str, sel("purpose"));
     vec![
         facility,
         state,
@@ -710,7 +710,7 @@ fn access_map(a: &Analysis, l: Locale) -> String {
             *e = at;
         }
     }
-    let dots: Vec<crate::map::Dot> = a
+    let dots: Vec<crate::kit::map::Dot> = a
         .facilities
         .values()
         .filter(|f| a.shows_facility(f))
@@ -722,10 +722,10 @@ fn access_map(a: &Analysis, l: Locale) -> String {
                 .unwrap_or_else(|| tr(l, "facility-unknown"));
             let when =
                 last.map(|x| vigia_domain::format_local(x.draft.attempted_at, f.time_zone())).unwrap_or_default();
-            Some(crate::map::Dot {
+            Some(crate::kit::map::Dot {
                 lat,
                 lon,
-                class: crate::map::class_of(last.map(|x| x.draft.outcome)),
+                class: crate::kit::map::class_of(last.map(|x| x.draft.outcome)),
                 label: if flagged.contains(&f.id) {
                     format!("{}: {outcome} {when}. {}", f.draft.name, tr(l, "analysis-flagged"))
                 } else {
@@ -736,7 +736,7 @@ fn access_map(a: &Analysis, l: Locale) -> String {
             })
         })
         .collect();
-    crate::map::render(&tr(l, "analysis-map"), &dots)
+    crate::kit::map::render(&tr(l, "analysis-map"), &dots)
 }
 
 /// A chart of the page (`chart` = by-month or by-facility) as a standalone SVG file.

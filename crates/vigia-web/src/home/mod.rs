@@ -8,38 +8,28 @@ use axum::http::StatusCode;
 use axum::response::Redirect;
 use axum::Extension;
 use vigia_domain::access::AttemptFilter;
-use vigia_domain::account::{Role, User};
 
-use crate::alerts::{severity, view, AlertView};
 use crate::auth::Ctx;
 use crate::i18n::tr_args;
+use crate::kit::alerts::{view, AlertView};
 use crate::kit::{render, Chrome, PageResult};
 use crate::routes::Routes;
 use crate::AppState;
+use vigia_app::alerts::severity;
 
 pub fn routes() -> Routes {
     Routes::default().get("/", home).get("/overview", overview_page).get("/start", start_page)
 }
 
-/// The page a role's work starts on.
-pub fn landing(user: &User) -> &'static str {
-    match user.role {
-        Role::Lawyer => "/today",
-        Role::Coordinator => "/overview",
-        Role::Monitor => "/start",
-        Role::Admin | Role::Analyst => "/facilities",
-    }
-}
-
 async fn home(Extension(ctx): Extension<Ctx>) -> Redirect {
     match &ctx.user {
-        Some(u) => Redirect::to(landing(u)),
+        Some(u) => Redirect::to(crate::kit::landing(u)),
         None => Redirect::to("/login"),
     }
 }
 
 #[derive(Template)]
-#[template(path = "overview.html")]
+#[template(path = "home/templates/overview.html")]
 struct OverviewPage {
     c: Chrome,
     unreviewed: usize,
@@ -54,7 +44,7 @@ struct OverviewPage {
 async fn overview_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
     let user = ctx.require_user()?.clone();
     let l = ctx.locale;
-    let alerts = crate::alerts::readable(&st, &ctx, user.org_id).await?;
+    let alerts = vigia_app::alerts::readable(&st.store, user.role, user.org_id).await?;
     let unread: Vec<_> = alerts.iter().filter(|a| a.read_at.is_none()).collect();
     let urgent = unread.iter().filter(|a| severity(a) == 0).count();
     let today = crate::kit::today();
@@ -85,7 +75,7 @@ async fn overview_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx
 }
 
 #[derive(Template)]
-#[template(path = "start.html")]
+#[template(path = "home/templates/start.html")]
 struct StartPage {
     c: Chrome,
 }

@@ -242,7 +242,7 @@ fn svg(l: Locale, d: &Data, w: &Window) -> String {
 }
 
 #[derive(Template)]
-#[template(path = "timeline.html")]
+#[template(path = "statements/templates/timeline.html")]
 struct TimelinePage {
     c: Chrome,
     range: String,

@@ -225,7 +225,7 @@ async fn load(st: &AppState, l: Locale) -> Result<Rules, WebError> {
 }
 
 #[derive(Template)]
-#[template(path = "legal.html")]
+#[template(path = "clock/templates/legal.html")]
 struct LegalPage {
     c: Chrome,
     r: Rules,

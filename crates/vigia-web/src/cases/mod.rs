@@ -25,10 +25,11 @@ use vigia_domain::input::RawInput;
 use vigia_domain::{format_instant, RecordType, ValidationErrors};
 use vigia_store::{CaseFacts, SealedCase};
 
-use crate::access::options;
-use crate::auth::{Ctx, Via};
+use crate::auth::Ctx;
 use crate::error::{ApiError, WebError};
 use crate::i18n::{tr, tr_args};
+use crate::kit::options;
+use crate::kit::records::owned;
 use crate::kit::{label, today};
 use crate::kit::{render, Chrome, FieldView, FormBody, FormPage, FormView, HistoryPage, OptionView, PageResult};
 use crate::routes::Routes;
@@ -57,19 +58,6 @@ pub fn routes() -> Routes {
         .post("/api/v1/cases/{id}/void", api_void)
         .get("/api/v1/today", api_today)
         .get("/api/v1/case-report", api_report)
-}
-
-/// The case if it is the viewer's organization's, then the permission: another
-/// organization's case is not found for everyone, so ids cannot be probed.
-pub(crate) async fn owned(st: &AppState, ctx: &Ctx, id: &str, p: Permission) -> Result<(User, Case), WebError> {
-    if ctx.via == Via::BadBearer {
-        return Err(WebError::Unauthorized);
-    }
-    let user = ctx.require_user()?.clone();
-    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
-    let c = st.store.case(user.org_id, id).await?.ok_or(WebError::NotFound)?;
-    ctx.require(p)?;
-    Ok((user, c))
 }
 
 /// How a case is named to this viewer. One identifier for every role and page (issue #16 part 3): the pseudonym, which
@@ -200,10 +188,10 @@ async fn api_create(
 ) -> Result<Response, ApiError> {
     let user = ctx.signed_in().and_then(|_| ctx.require(Permission::EditCases))?.clone();
     ctx.check_api_write(&axum::http::Method::POST, &headers)?;
-    let raw = crate::api::json_body(&headers, &body)?;
+    let raw = crate::kit::json::json_body(&headers, &body)?;
     let d = draft(&raw)?;
     let c = st.store.create_case(&ctx.actor(), user.org_id, d).await.map_err(WebError::from)?;
-    Ok(crate::api::created(case_json(&st, &ctx, &c)?, format!("/api/v1/cases/{}", c.id)))
+    Ok(crate::kit::json::created(case_json(&st, &ctx, &c)?, format!("/api/v1/cases/{}", c.id)))
 }
 
 async fn api_get(
@@ -236,8 +224,8 @@ async fn api_update(
 ) -> Result<Response, ApiError> {
     let (_, c) = owned(&st, &ctx, &id, Permission::EditCases).await?;
     ctx.check_api_write(&axum::http::Method::PUT, &headers)?;
-    let version = crate::api::if_match(&headers)?;
-    let d = draft(&crate::api::json_body(&headers, &body)?)?;
+    let version = crate::kit::json::if_match(&headers)?;
+    let d = draft(&crate::kit::json::json_body(&headers, &body)?)?;
     let c = st.store.update_case(&ctx.actor(), c.org_id, c.id, version, d).await.map_err(WebError::from)?;
     Ok(Json(case_json(&st, &ctx, &c)?).into_response())
 }
@@ -267,10 +255,10 @@ async fn api_event(
 ) -> Result<Response, ApiError> {
     let (_, c) = owned(&st, &ctx, &id, Permission::EditCases).await?;
     ctx.check_api_write(&axum::http::Method::POST, &headers)?;
-    let raw = crate::api::json_body(&headers, &body)?;
+    let raw = crate::kit::json::json_body(&headers, &body)?;
     let d = case::validate_event(&raw, today()).map_err(WebError::from)?;
     let e = st.store.add_case_event(&ctx.actor(), c.org_id, c.id, d).await.map_err(WebError::from)?;
-    Ok(crate::api::created(event_json(&ctx, &e, None), format!("/api/v1/cases/{}", c.id)))
+    Ok(crate::kit::json::created(event_json(&ctx, &e, None), format!("/api/v1/cases/{}", c.id)))
 }
 
 fn void_input(raw: &RawInput) -> Result<(i64, String), WebError> {
@@ -296,7 +284,7 @@ async fn api_void(
 ) -> Result<Response, ApiError> {
     let (_, c) = owned(&st, &ctx, &id, Permission::EditCases).await?;
     ctx.check_api_write(&axum::http::Method::POST, &headers)?;
-    let (event, reason) = void_input(&crate::api::json_body(&headers, &body)?)?;
+    let (event, reason) = void_input(&crate::kit::json::json_body(&headers, &body)?)?;
     let e = st.store.void_case_event(&ctx.actor(), c.org_id, c.id, event, &reason).await.map_err(WebError::from)?;
     Ok(Json(event_json(&ctx, &e, None)).into_response())
 }
@@ -421,7 +409,7 @@ async fn api_today(
 }
 
 #[derive(Template)]
-#[template(path = "today.html")]
+#[template(path = "cases/templates/today.html")]
 struct TodayPage {
     c: Chrome,
     mine: bool,
@@ -716,7 +704,7 @@ fn table_view(l: Locale, title: &str, names: &[String], t: &Table) -> TableView 
 }
 
 #[derive(Template)]
-#[template(path = "case_report.html")]
+#[template(path = "cases/templates/case_report.html")]
 struct ReportPage {
     c: Chrome,
     coalition: bool,
@@ -1050,7 +1038,7 @@ pub struct DeadlineRow {
 }
 
 #[derive(Template)]
-#[template(path = "case_show.html")]
+#[template(path = "cases/templates/case_show.html")]
 struct ShowPage {
     c: Chrome,
     id: i64,
@@ -1428,10 +1416,10 @@ pub struct CaseRow {
 }
 
 #[derive(Template)]
-#[template(path = "cases.html")]
+#[template(path = "cases/templates/cases.html")]
 struct ListPage {
     c: Chrome,
-    paging: crate::listing::Paging,
+    paging: crate::kit::listing::Paging,
     cursor_error: Option<String>,
     can_edit: bool,
     all: bool,
@@ -1524,7 +1512,7 @@ async fn list_page(
     let l = ctx.locale;
     let all = q.get("status").is_some_and(|s| s == "all");
     let rows = case_rows(&st, &ctx, user.org_id, all).await?;
-    let listed = crate::listing::list_page_of(l, ("/cases", "/cases.csv"), &q, "cases-count", rows, |(k, _)| *k);
+    let listed = crate::kit::listing::list_page_of(l, ("/cases", "/cases.csv"), &q, "cases-count", rows, |(k, _)| *k);
     let status = listed.status();
     let page = ListPage {
         c: Chrome::new(&ctx, "/cases"),
@@ -1578,5 +1566,5 @@ async fn csv_page(
             ]
         })
         .collect();
-    Ok(crate::listing::csv_of("vigia-cases.csv", head, rows))
+    Ok(crate::kit::listing::csv_of("vigia-cases.csv", head, rows))
 }

@@ -2,6 +2,8 @@
 //! and the store. Visibility is the store's: another organization's private attempt
 //! is simply not found; a coalition partner's shared attempt is readable, not editable.
 
+pub mod api;
+
 use std::collections::HashMap;
 
 use vigia_domain::access::{self, Attempt, AttemptFilter, AttemptImport, Outcome};
@@ -62,7 +64,7 @@ pub fn filter(q: &HashMap<String, String>) -> Result<AttemptFilter, WebError> {
     let from = day("from", &mut errs);
     let until = day("until", &mut errs).map(|t| t + 86_400_000_000);
     let limit = raw.integer("limit", 1, vigia_domain::paging::MAX_ROWS, &mut errs).unwrap_or(500);
-    let after = crate::listing::after(q, &mut errs);
+    let after = crate::kit::listing::after(q, &mut errs);
     errs.into_result(AttemptFilter { facility_id, org_id, outcome, from, until, limit, after }).map_err(Into::into)
 }
 
@@ -84,21 +86,6 @@ pub fn json(a: &Attempt, facility: Option<&Facility>, org_name: Option<&str>, vi
     })
 }
 
-/// Facilities and organizations by id, for labelling lists.
-pub async fn names(st: &AppState) -> Result<(HashMap<i64, Facility>, HashMap<i64, String>), WebError> {
-    let facilities = st.store.list_facilities().await?.into_iter().map(|f| (f.id, f)).collect();
-    let orgs = st.store.list_orgs().await?.into_iter().map(|o| (o.id, o.name)).collect();
-    Ok((facilities, orgs))
-}
-
-/// The attempt if visible, and whether the viewer may edit it: another organization's
-/// shared attempt is readable (403 on edit); a private one is not found.
-pub async fn visible(st: &AppState, ctx: &Ctx, id: &str) -> Result<Attempt, WebError> {
-    let user = ctx.require_user()?;
-    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
-    st.store.attempt(user.org_id, id).await?.ok_or(WebError::NotFound)
-}
-
 /// An attempt's versions that the viewer's organization may read, oldest first, and
 /// how many were withheld: its own organization sees every version; others only the
 /// versions that were themselves shared (`access::version_is_shared`).
@@ -116,14 +103,6 @@ pub async fn history(
     Ok((entries.clone(), all - entries.len()))
 }
 
-pub fn editable(ctx: &Ctx, a: &Attempt) -> Result<(), WebError> {
-    let user = ctx.require(vigia_domain::account::Permission::RecordAccess)?;
-    if a.org_id != user.org_id {
-        return Err(WebError::Forbidden);
-    }
-    Ok(())
-}
-
 // ---- Pages -----------------------------------------------------------------
 
 use askama::Template;
@@ -137,9 +116,11 @@ use vigia_domain::account::Permission;
 use vigia_domain::RecordType;
 
 use crate::i18n::tr_args;
+use crate::kit::listing::Paging;
+use crate::kit::options;
+use crate::kit::records::{editable, names, visible};
 use crate::kit::{file_error, file_rows, label, FileRow};
 use crate::kit::{render, Chrome, FieldView, FormBody, FormPage, FormView, HistoryPage, OptionView, PageResult};
-use crate::listing::Paging;
 use crate::routes::Routes;
 use vigia_domain::paging::{Cursor, PAGE_ROWS};
 
@@ -155,22 +136,6 @@ pub fn page_routes() -> Routes {
         .get("/access/{id}/edit", edit_page)
         .post("/access/{id}/edit", update_page)
         .get("/access/{id}/history", history_page)
-}
-
-pub(crate) fn options<T: Copy>(
-    l: Locale,
-    prefix: &str,
-    all: &[T],
-    code: fn(T) -> &'static str,
-    selected: Option<&str>,
-) -> Vec<OptionView> {
-    all.iter()
-        .map(|v| OptionView {
-            value: code(*v).into(),
-            label: label(l, prefix, code(*v)),
-            selected: selected == Some(code(*v)),
-        })
-        .collect()
 }
 
 /// A civil time for a datetime-local input, in the facility's zone.
@@ -276,7 +241,7 @@ struct Row {
 }
 
 #[derive(Template)]
-#[template(path = "access_list.html")]
+#[template(path = "access/templates/access_list.html")]
 struct ListPage {
     c: Chrome,
     paging: Paging,
@@ -396,7 +361,7 @@ async fn csv_page(
     .map(|k| tr(l, k))
     .collect();
     let viewer = user.org_id;
-    Ok(crate::listing::csv_download("vigia-access-attempts.csv", head, move |after| {
+    Ok(crate::kit::listing::csv_download("vigia-access-attempts.csv", head, move |after| {
         let (st, facilities, orgs) = (st.clone(), facilities.clone(), orgs.clone());
         let page = AttemptFilter { after, ..f.clone() };
         async move {
@@ -524,7 +489,7 @@ async fn create_page(
 }
 
 #[derive(Template)]
-#[template(path = "access_show.html")]
+#[template(path = "access/templates/access_show.html")]
 struct ShowPage {
     c: Chrome,
     id: i64,

@@ -2,6 +2,10 @@
 //! sessions, re-authentication before sensitive actions, and the organization setting
 //! that makes two-factor sign-in compulsory.
 
+pub mod api;
+pub mod sign_in;
+pub mod users;
+
 use std::collections::HashMap;
 
 use askama::Template;
@@ -14,6 +18,7 @@ use vigia_domain::account::{Locale, Permission, User};
 use vigia_domain::{format_instant, totp};
 use vigia_store::{now_micros, secrets};
 
+use crate::auth::recent_auth;
 use crate::auth::{self, set_cookie, Ctx, Via};
 use crate::error::{ApiError, WebError};
 use crate::i18n::{tr, tr_args};
@@ -69,30 +74,6 @@ fn new_recovery_code() -> Result<String, WebError> {
     Ok(b32.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("-"))
 }
 
-/// Sensitive actions need the password given within the re-authentication window;
-/// otherwise the person is sent to confirm it and come back to `back`.
-pub fn recent_auth(st: &AppState, ctx: &Ctx, back: &str) -> Option<Response> {
-    if !matches!(ctx.via, Via::Session { .. }) {
-        // API tokens are for scripts: the re-authentication page is for people.
-        return None;
-    }
-    let window = st.config.reauth_window.as_micros() as i64;
-    if ctx.auth_at.is_some_and(|t| now_micros() - t <= window) {
-        return None;
-    }
-    let next: String = back
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"/-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    Some(Redirect::to(&format!("/reauth?next={next}")).into_response())
-}
-
 // ---- Account page ---------------------------------------------------------------
 
 pub struct SessionView {
@@ -103,7 +84,7 @@ pub struct SessionView {
 }
 
 #[derive(Template)]
-#[template(path = "account.html")]
+#[template(path = "account/templates/account.html")]
 struct AccountPage {
     c: Chrome,
     required: bool,
@@ -200,7 +181,7 @@ async fn account_page(
 }
 
 #[derive(Template)]
-#[template(path = "totp_setup.html")]
+#[template(path = "account/templates/totp_setup.html")]
 struct SetupPage {
     c: Chrome,
     key: String,
@@ -374,7 +355,7 @@ async fn change_password(
 // ---- One-time reset links (`vigia user reset-password`) ---------------------------
 
 #[derive(Template)]
-#[template(path = "reset.html")]
+#[template(path = "account/templates/reset.html")]
 struct ResetPage {
     c: Chrome,
     action: String,
@@ -498,7 +479,7 @@ async fn api_revoke_token(
 // ---- Second factor at sign-in ----------------------------------------------------
 
 #[derive(Template)]
-#[template(path = "login_totp.html")]
+#[template(path = "account/templates/login_totp.html")]
 struct SecondFactorPage {
     c: Chrome,
     error: Option<String>,
@@ -640,7 +621,7 @@ async fn second_factor_submit(
             // person is told first, on their account page.
             let next = match (after_failures, ch.next.as_str()) {
                 (true, _) => "/account?wrong_codes=1".to_string(),
-                (false, "/") => crate::overview::landing(&user).to_string(),
+                (false, "/") => crate::kit::landing(&user).to_string(),
                 (false, _) => ch.next,
             };
             let mut resp = Redirect::to(&next).into_response();
@@ -683,7 +664,7 @@ async fn second_factor_submit(
 // ---- Re-authentication ----------------------------------------------------------
 
 #[derive(Template)]
-#[template(path = "reauth.html")]
+#[template(path = "account/templates/reauth.html")]
 struct ReauthPage {
     c: Chrome,
     next: String,

@@ -3,6 +3,8 @@
 //! record every signed-in person reads; words against practice only cite the access
 //! attempts the viewer may see.
 
+pub mod timeline;
+
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
@@ -17,11 +19,11 @@ use vigia_domain::statement::{self, describe_gap, Channel, Position, Review, Rev
 use vigia_domain::{format_instant, format_local, ValidationErrors};
 use vigia_store::now_micros;
 
-use crate::access::options;
 use crate::auth::Ctx;
 use crate::error::{ApiError, WebError};
 use crate::i18n::{tr, tr_args};
 use crate::kit::label;
+use crate::kit::options;
 use crate::kit::{render, Chrome, FieldView, FormBody, OptionView, PageResult};
 use crate::routes::Routes;
 use crate::AppState;
@@ -220,10 +222,10 @@ async fn api_create(
     ctx.signed_in()?;
     let user = ctx.require(Permission::RecordStatements)?.clone();
     ctx.check_api_write(&method, &headers)?;
-    let raw = crate::api::json_body(&headers, &body)?;
+    let raw = crate::kit::json::json_body(&headers, &body)?;
     let d = statement::validate_statement(&raw, ZONE, now_micros()).map_err(WebError::from)?;
     let s = st.store.create_statement(&ctx.actor(), user.org_id, d).await.map_err(WebError::from)?;
-    Ok(crate::api::created(statement_json(&s), format!("/api/v1/statements/{}", s.id)))
+    Ok(crate::kit::json::created(statement_json(&s), format!("/api/v1/statements/{}", s.id)))
 }
 
 /// A CSV (`text/csv`: one statement and at most one claim per row) or a JSON array of
@@ -265,8 +267,8 @@ async fn api_update(
     st.store.statement(id).await.map_err(WebError::from)?.ok_or(WebError::NotFound)?;
     ctx.require(Permission::RecordStatements)?;
     ctx.check_api_write(&method, &headers)?;
-    let version = crate::api::if_match(&headers)?;
-    let d = statement::validate_statement(&crate::api::json_body(&headers, &body)?, ZONE, now_micros())
+    let version = crate::kit::json::if_match(&headers)?;
+    let d = statement::validate_statement(&crate::kit::json::json_body(&headers, &body)?, ZONE, now_micros())
         .map_err(WebError::from)?;
     let s = st.store.update_statement(&ctx.actor(), id, version, d).await.map_err(WebError::from)?;
     Ok(Json(statement_json(&s)).into_response())
@@ -295,12 +297,12 @@ async fn api_claim(
     st.store.statement(id).await.map_err(WebError::from)?.ok_or(WebError::NotFound)?;
     ctx.require(Permission::RecordStatements)?;
     ctx.check_api_write(&method, &headers)?;
-    let raw = crate::api::json_body(&headers, &body)?;
+    let raw = crate::kit::json::json_body(&headers, &body)?;
     let d = statement::validate_claim(&raw).map_err(WebError::from)?;
     let c = st.store.add_claim(&ctx.actor(), id, d).await.map_err(WebError::from)?;
     let s = st.store.statement(id).await.map_err(WebError::from)?.ok_or(WebError::NotFound)?;
     let _ = c;
-    Ok(crate::api::created(statement_json(&s), format!("/api/v1/statements/{id}")))
+    Ok(crate::kit::json::created(statement_json(&s), format!("/api/v1/statements/{id}")))
 }
 
 async fn api_contradictions(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> Result<Response, ApiError> {
@@ -349,7 +351,7 @@ async fn api_review(
     ctx.signed_in()?;
     ctx.require(Permission::ReviewDetections)?;
     ctx.check_api_write(&method, &headers)?;
-    let r = review(&st, &ctx, &crate::api::json_body(&headers, &body)?).await?;
+    let r = review(&st, &ctx, &crate::kit::json::json_body(&headers, &body)?).await?;
     Ok(Json(
         serde_json::json!({"key": r.key, "status": r.status, "reason": r.reason, "at": format_instant(r.reviewed_at)}),
     )
@@ -370,11 +372,11 @@ pub struct StatementRow {
 }
 
 #[derive(Template)]
-#[template(path = "statements.html")]
+#[template(path = "statements/templates/statements.html")]
 struct ListPage {
     c: Chrome,
     q: String,
-    paging: crate::listing::Paging,
+    paging: crate::kit::listing::Paging,
     cursor_error: Option<String>,
     can_record: bool,
     rows: Vec<StatementRow>,
@@ -516,7 +518,7 @@ async fn list_page(
     let l = ctx.locale;
     let query = q.get("q").cloned().unwrap_or_default();
     let (all, facets) = statement_rows(&st, l, &q).await?;
-    let listed = crate::listing::list_page_of(
+    let listed = crate::kit::listing::list_page_of(
         l,
         ("/statements", "/statements.csv"),
         &q,
@@ -584,7 +586,7 @@ async fn csv_page(
             ]
         })
         .collect();
-    Ok(crate::listing::csv_of("vigia-statements.csv", head, rows))
+    Ok(crate::kit::listing::csv_of("vigia-statements.csv", head, rows))
 }
 
 fn statement_form(l: Locale, values: &HashMap<String, String>, errors: &ValidationErrors) -> Vec<FieldView> {
@@ -677,7 +679,7 @@ pub struct ClaimRow {
 }
 
 #[derive(Template)]
-#[template(path = "statement_show.html")]
+#[template(path = "statements/templates/statement_show.html")]
 struct ShowPage {
     c: Chrome,
     id: i64,
@@ -923,7 +925,7 @@ fn card(l: Locale, s: &Statement, claims: &[i64]) -> StatementCard {
 }
 
 #[derive(Template)]
-#[template(path = "contradictions.html")]
+#[template(path = "statements/templates/contradictions.html")]
 struct ContradictionsPage {
     c: Chrome,
     items: Vec<DetectionView>,

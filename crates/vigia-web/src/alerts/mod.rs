@@ -1,5 +1,7 @@
 //! The alerts inbox, webhook registration and the delivery log.
 
+pub mod email;
+
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -7,16 +9,18 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::{Extension, Json};
 use std::collections::HashMap;
-use vigia_domain::account::{Locale, Permission};
+use vigia_domain::account::Permission;
 use vigia_domain::{format_instant, ValidationErrors};
 use vigia_store::{now_micros, secrets, Alert};
 
 use crate::auth::{Ctx, Via};
 use crate::error::{ApiError, WebError};
-use crate::i18n::{field_error, tr, tr_args};
+use crate::i18n::{field_error, tr};
+use crate::kit::alerts::{view, AlertView};
 use crate::kit::{render, Chrome, FormBody, PageResult};
 use crate::routes::Routes;
 use crate::AppState;
+use vigia_app::alerts::severity;
 
 pub fn routes() -> Routes {
     Routes::default()
@@ -30,131 +34,21 @@ pub fn routes() -> Routes {
         .get("/api/v1/alerts", api_alerts)
 }
 
-pub struct AlertView {
-    pub id: i64,
-    pub when: String,
-    pub title: String,
-    pub detail: String,
-    pub link: Option<String>,
-    pub unread: bool,
-    /// 0 urgent, 1 to act on, 2 for information ([`severity`]).
-    pub severity: u8,
-    pub severity_label: String,
-}
-
-pub(crate) fn view(l: Locale, a: &Alert) -> AlertView {
-    let p: serde_json::Value = serde_json::from_str(&a.payload).unwrap_or_default();
-    let s = |k: &str| p[k].as_str().unwrap_or("").to_string();
-    let (title, detail, link) = if a.kind == "deadline" || a.kind == "violation" {
-        let prefix = if a.kind == "deadline" { "rule" } else { "violation" };
-        let what = tr(l, &format!("{prefix}-{}", s("what")));
-        let state = tr(l, &format!("alerts-case-{}", s("state")));
-        (
-            tr_args(l, "alerts-case", &[("case", s("case")), ("what", what)]),
-            match p["due"].as_str() {
-                Some(due) => tr_args(l, "alerts-case-due", &[("state", state), ("due", due.to_string())]),
-                None => state,
-            },
-            p["case_id"].as_i64().map(|id| format!("/cases/{id}")),
-        )
-    } else if a.kind == "episode" {
-        let facilities: Vec<&str> =
-            p["facilities"].as_array().map(|v| v.iter().filter_map(|f| f.as_str()).collect()).unwrap_or_default();
-        (
-            tr_args(l, "alerts-episode", &[("start", s("start")), ("end", s("end"))]),
-            tr_args(
-                l,
-                "alerts-episode-detail",
-                &[
-                    ("refusals", p["refusals"].to_string()),
-                    ("attempts", p["attempts"].to_string()),
-                    ("orgs", p["organizations"].to_string()),
-                    ("facilities", facilities.join(", ")),
-                ],
-            ),
-            Some(format!("/access?from={}&until={}", s("start"), s("end"))),
-        )
-    } else {
-        let outcome = crate::kit::label(l, "outcome", &s("outcome"));
-        (
-            tr_args(l, "alerts-refusal", &[("facility", s("facility")), ("outcome", outcome)]),
-            tr_args(
-                l,
-                "alerts-refusal-detail",
-                &[("org", s("organization")), ("when", local_time(&s("attempted_at")))],
-            ),
-            a.attempt_id.map(|id| format!("/access/{id}")),
-        )
-    };
-    let severity = severity(a);
-    AlertView {
-        id: a.id,
-        when: crate::kit::when(a.created_at),
-        title,
-        detail,
-        link,
-        unread: a.read_at.is_none(),
-        severity,
-        severity_label: tr(l, &format!("alerts-severity-{severity}")),
+/// The organization's alerts the viewer may read now ([`vigia_app::alerts::readable`]);
+/// none without a signed-in person.
+async fn readable(st: &AppState, ctx: &Ctx, org_id: i64) -> Result<Vec<Alert>, WebError> {
+    match &ctx.user {
+        Some(u) => Ok(vigia_app::alerts::readable(&st.store, u.role, org_id).await?),
+        None => Ok(Vec::new()),
     }
 }
-
-/// How urgent an alert is, most urgent first: a detention past its limit or an
-/// ongoing violation (0), a deadline coming or a suspected suspension (1), a refusal
-/// recorded (2). The inbox and digests list the urgent first.
-pub fn severity(a: &Alert) -> u8 {
-    let p: serde_json::Value = serde_json::from_str(&a.payload).unwrap_or_default();
-    match a.kind.as_str() {
-        "violation" => 0,
-        "deadline" if p["state"] == "overdue" => 0,
-        "deadline" | "episode" => 1,
-        _ => 2,
-    }
-}
-
-/// An instant the payload holds in UTC (RFC 3339), shown in Mexico's legal time with
-/// its abbreviation; anything else as it is.
-fn local_time(text: &str) -> String {
-    match text.parse::<jiff::Timestamp>() {
-        Ok(ts) => vigia_domain::format_local(ts.as_microsecond(), vigia_domain::geo::LEGAL_TIME_ZONE),
-        Err(_) => text.to_string(),
-    }
-}
-
-/// Case reminders only reach roles that may see cases.
-fn for_viewer(ctx: &Ctx, a: &Alert) -> bool {
-    ctx.user.as_ref().is_some_and(|u| kind_readable(u.role, &a.kind))
-}
-
-/// Whether a role may read alerts of this kind: case reminders (deadlines, violations)
-/// only for roles that see cases. The inbox, the menu's count and e-mail all ask here.
-pub fn kind_readable(role: vigia_domain::account::Role, kind: &str) -> bool {
-    !matches!(kind, "deadline" | "violation") || vigia_domain::account::allows(role, Permission::ReadCases)
-}
-
-/// The organization's alerts the viewer may read now: case reminders for roles that
-/// see cases, and an alert about an attempt only while that attempt is still visible to
-/// the organization — one made private after the alert was raised takes its alert with
-/// it (the payload was a copy of it).
-pub(crate) async fn readable(st: &AppState, ctx: &Ctx, org_id: i64) -> Result<Vec<Alert>, WebError> {
-    let alerts: Vec<Alert> =
-        st.store.alerts(org_id, ALL_ALERTS).await?.into_iter().filter(|a| for_viewer(ctx, a)).collect();
-    let cited: Vec<i64> = alerts.iter().filter_map(|a| a.attempt_id).collect();
-    let visible: std::collections::HashSet<i64> =
-        st.store.attempts_by_ids(org_id, &cited).await?.into_iter().map(|a| a.id).collect();
-    Ok(alerts.into_iter().filter(|a| a.attempt_id.is_none_or(|id| visible.contains(&id))).collect())
-}
-
-/// The most alerts the inbox reads (the store's own ceiling): far more than an
-/// organization gathers, so the inbox's count is every alert it may read.
-const ALL_ALERTS: i64 = vigia_store::MAX_ALERTS;
 
 #[derive(Template)]
-#[template(path = "alerts.html")]
+#[template(path = "alerts/templates/alerts.html")]
 struct InboxPage {
     c: Chrome,
     alerts: Vec<AlertView>,
-    paging: crate::listing::Paging,
+    paging: crate::kit::listing::Paging,
     cursor_error: Option<String>,
     unread: usize,
     /// Unread urgent alerts, listed first whatever the page.
@@ -171,7 +65,8 @@ async fn inbox(
     let all = readable(&st, &ctx, user.org_id).await?;
     let unread = all.iter().filter(|a| a.read_at.is_none()).count();
     let urgent = all.iter().filter(|a| a.read_at.is_none() && severity(a) == 0).take(50).map(|a| view(l, a)).collect();
-    let listed = crate::listing::list_page_of(l, ("/alerts", "/alerts.csv"), &q, "alerts-count", all, |a| (a.id, a.id));
+    let listed =
+        crate::kit::listing::list_page_of(l, ("/alerts", "/alerts.csv"), &q, "alerts-count", all, |a| (a.id, a.id));
     let status = listed.status();
     let page = InboxPage {
         c: Chrome::new(&ctx, "/alerts").flash(q.contains_key("all_read").then(|| tr(l, "alerts-all-read-done"))),
@@ -199,7 +94,7 @@ async fn inbox_csv(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -
             vec![v.id.to_string(), v.when, v.title, v.detail, if v.unread { unread.clone() } else { read.clone() }]
         })
         .collect();
-    Ok(crate::listing::csv_of("vigia-alerts.csv", head, rows))
+    Ok(crate::kit::listing::csv_of("vigia-alerts.csv", head, rows))
 }
 
 /// Marks every alert the viewer may read as read: one press instead of one per alert.
@@ -260,7 +155,7 @@ async fn api_alerts(
 }
 
 #[derive(Template)]
-#[template(path = "webhooks.html")]
+#[template(path = "alerts/templates/webhooks.html")]
 struct WebhooksPage {
     c: Chrome,
     hooks: Vec<(i64, String, bool)>,
@@ -386,7 +281,7 @@ async fn webhook_create(
 mod tests {
     #[test]
     fn an_attempt_time_reads_in_mexico_s_legal_time() {
-        assert_eq!(super::local_time("2026-12-05T16:00:00Z"), "2026-12-05 10:00 CST");
-        assert_eq!(super::local_time("not a time"), "not a time");
+        assert_eq!(crate::kit::alerts::local_time("2026-12-05T16:00:00Z"), "2026-12-05 10:00 CST");
+        assert_eq!(crate::kit::alerts::local_time("not a time"), "not a time");
     }
 }

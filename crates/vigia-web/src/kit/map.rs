@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use crate::kit::esc;
 use vigia_domain::geo;
 
-const SVG: &str = include_str!("../static/vendor/svg-maps-mexico/mexico.svg");
+const SVG: &str = include_str!("../../static/vendor/svg-maps-mexico/mexico.svg");
 
 /// (map id, state name, path data) for each state in the drawing.
 static STATES: LazyLock<Vec<(String, String, String)>> = LazyLock::new(|| {

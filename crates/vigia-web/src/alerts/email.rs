@@ -111,7 +111,7 @@ fn link_of(config: &MailConfig, path: &str) -> String {
 
 /// One alert as lines of a message: title, detail, when, link.
 fn alert_lines(l: Locale, config: &MailConfig, a: &Alert) -> (String, String) {
-    let v = crate::alerts::view(l, a);
+    let v = crate::kit::alerts::view(l, a);
     let mut body = format!("{}\n{}\n{}", v.title, v.detail, v.when);
     if let Some(link) = &v.link {
         body.push('\n');
@@ -162,7 +162,7 @@ pub async fn queue_emails(store: &DynStore, config: &MailConfig, now: jiff::Time
         let visible: std::collections::HashSet<i64> =
             store.attempts_by_ids(user.org_id, &cited).await?.into_iter().map(|a| a.id).collect();
         let readable = |a: &Alert| {
-            crate::alerts::kind_readable(user.role, &a.kind) && a.attempt_id.is_none_or(|id| visible.contains(&id))
+            vigia_app::alerts::kind_readable(user.role, &a.kind) && a.attempt_id.is_none_or(|id| visible.contains(&id))
         };
         // Immediately: one message per alert, each moving its kind's watermark.
         for a in &immediate {
@@ -193,7 +193,7 @@ pub async fn queue_emails(store: &DynStore, config: &MailConfig, now: jiff::Time
                 store.queue_email(user_id, None, &seen, now_micros()).await?;
                 continue;
             }
-            told.sort_by_key(|a| (crate::alerts::severity(a), std::cmp::Reverse(a.id)));
+            told.sort_by_key(|a| (vigia_app::alerts::severity(a), std::cmp::Reverse(a.id)));
             let day = today.to_string();
             let subject = subject_line(&tr_args(
                 l,
@@ -203,7 +203,7 @@ pub async fn queue_emails(store: &DynStore, config: &MailConfig, now: jiff::Time
             let mut body = tr_args(l, "email-digest-intro", &[("day", day.clone())]);
             for a in &told {
                 let (_, lines) = alert_lines(l, config, a);
-                let mark = if crate::alerts::severity(a) == 0 {
+                let mark = if vigia_app::alerts::severity(a) == 0 {
                     format!("[{}] ", tr(l, "alerts-urgent"))
                 } else {
                     String::new()
@@ -304,7 +304,7 @@ pub fn routes() -> Routes {
 
 /// The kinds a person with this role may choose (case alerts only for roles that see cases).
 fn kinds_for(user: &User) -> Vec<&'static str> {
-    vigia_store::ALERT_KINDS.into_iter().filter(|k| crate::alerts::kind_readable(user.role, k)).collect()
+    vigia_store::ALERT_KINDS.into_iter().filter(|k| vigia_app::alerts::kind_readable(user.role, k)).collect()
 }
 
 pub struct KindRow {
@@ -315,7 +315,7 @@ pub struct KindRow {
 }
 
 #[derive(Template)]
-#[template(path = "email_prefs.html")]
+#[template(path = "alerts/templates/email_prefs.html")]
 struct PrefsPage {
     c: Chrome,
     configured: bool,
@@ -443,7 +443,7 @@ mod tests {
         }
     }
 
-    use crate::alerts::severity;
+    use vigia_app::alerts::severity;
 
     #[test]
     fn a_subject_is_one_line_that_cannot_smuggle_an_encoded_word() {

@@ -1,0 +1,78 @@
+//! What every JSON handler shares: reading a JSON body, `201 Created`, `If-Match`,
+//! ids in paths, and the signed-in API user.
+
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use vigia_domain::account::Permission;
+use vigia_domain::format_instant;
+use vigia_domain::input::RawInput;
+
+use crate::auth::Ctx;
+use crate::error::{ApiError, WebError};
+
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
+
+pub(crate) fn api_user(ctx: &Ctx, p: Permission) -> Result<&vigia_domain::account::User, WebError> {
+    ctx.signed_in()?;
+    ctx.require(p)
+}
+
+/// Reads a JSON object body: the right content type, valid JSON, within the size limit.
+pub(crate) fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<RawInput, WebError> {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    if mime != "application/json" && !mime.ends_with("+json") {
+        return Err(WebError::UnsupportedMediaType);
+    }
+    if body.len() > crate::FORM_LIMIT {
+        return Err(WebError::TooLarge);
+    }
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| WebError::BadRequest(format!("invalid JSON at line {}, column {}", e.line(), e.column())))?;
+    Ok(RawInput::from_json(value)?)
+}
+
+/// `201 Created` with the new record and its `Location`.
+pub(crate) fn created(body: impl serde::Serialize, location: String) -> Response {
+    let mut resp = (StatusCode::CREATED, Json(body)).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    resp
+}
+
+pub(crate) fn parse_id(s: &str) -> Result<i64, WebError> {
+    s.parse::<i64>().ok().filter(|id| *id > 0).ok_or(WebError::NotFound)
+}
+
+/// `If-Match: "3"` makes the update refuse with 409 when version 3 is no longer current.
+pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<i64>, WebError> {
+    match headers.get(header::IF_MATCH) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
+            .and_then(|s| s.parse::<i64>().ok())
+            .map(Some)
+            .ok_or_else(|| WebError::BadRequest("If-Match must be a version such as \"3\"".into())),
+    }
+}
+
+/// The history of a record as JSON, oldest first, with the number of versions the
+/// viewer may not read (another organization's versions that were never shared).
+pub(crate) fn history_json(entries: &[vigia_store::HistoryEntry], withheld: usize) -> serde_json::Value {
+    let items: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "seq": e.seq, "at": format_instant(e.at), "action": e.action,
+                "actor": e.actor_name, "content": serde_json::from_str::<serde_json::Value>(&e.content).unwrap_or_default(),
+                "content_hash": e.content_hash, "entry_hash": e.entry_hash,
+            })
+        })
+        .collect();
+    serde_json::json!({ "items": items, "withheld_versions": withheld })
+}

@@ -1,0 +1,32 @@
+//! What every page needs from the site itself: the health check and the stylesheet.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::routes::Routes;
+use crate::AppState;
+
+pub fn routes() -> Routes {
+    Routes::default().get("/healthz", healthz).get("/static/app.css", css)
+}
+
+async fn healthz(State(st): State<AppState>) -> Response {
+    match st.store.ping().await {
+        Ok(()) => ([(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#).into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"status":"unavailable"}"#,
+        )
+            .into_response(),
+    }
+}
+
+async fn css() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../static/app.css"),
+    )
+        .into_response()
+}
