@@ -16,8 +16,6 @@ fn refusal_list() -> String {
     vigia_domain::access::refusals().map(|o| format!("'{o}'")).collect::<Vec<_>>().join(", ")
 }
 
-/// The attempts organization `$1` may see: its own, and those other organizations
-/// share with a coalition both belong to.
 /// An attempts list's filters, after the viewer's visibility ($1): facility ($2),
 /// organization ($3), outcome ($4), from ($5), until ($6), and the page's start — after
 /// the row with time $7 and id $8 in the newest-first list (`vigia_domain::paging`).
@@ -41,6 +39,8 @@ fn bind_attempt_filter<'q>(
         .bind(f.after.map(|c| c.id))
 }
 
+/// The attempts organization `$1` may see: its own, and those other organizations
+/// share with a coalition both belong to.
 pub(super) const VISIBLE_TO: &str = "(a.org_id = $1 OR (a.visibility = 'coalition' AND EXISTS (\
      SELECT 1 FROM coalition_members m1 JOIN coalition_members m2 ON m1.coalition_id = m2.coalition_id \
      WHERE m1.org_id = a.org_id AND m2.org_id = $1)))";

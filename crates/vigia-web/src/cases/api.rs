@@ -1,0 +1,140 @@
+//! Cases' JSON API: list, create, read, update, the sealed person, events.
+
+use super::*;
+
+pub(super) fn list_filter(q: &HashMap<String, String>) -> Result<CaseFilter, WebError> {
+    let raw = RawInput::from_pairs(q.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let mut errs = ValidationErrors::new();
+    raw.reject_unknown(&["status", "lawyer_user_id", "facility_id"], &mut errs);
+    let status = raw.text("status", 20, &mut errs).and_then(|s| {
+        let v = CaseStatus::parse(&s);
+        if v.is_none() && s != "all" {
+            errs.push(vigia_domain::FieldError::new("status", "unknown_choice"));
+        }
+        v
+    });
+    let lawyer_user_id = raw.integer("lawyer_user_id", 1, i64::MAX, &mut errs);
+    let facility_id = raw.integer("facility_id", 1, i64::MAX, &mut errs);
+    Ok(errs.into_result(CaseFilter { status, lawyer_user_id, facility_id })?)
+}
+
+pub(super) async fn api_list(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let user = ctx.signed_in().and_then(|_| ctx.require(Permission::ReadCases))?.clone();
+    let filter = list_filter(&q)?;
+    let cases = st.store.list_cases(user.org_id, &filter).await.map_err(WebError::from)?;
+    let out = cases.iter().map(|c| case_json(&st, &ctx, c)).collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(serde_json::json!({ "items": out })).into_response())
+}
+
+pub(super) async fn api_create(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let user = ctx.signed_in().and_then(|_| ctx.require(Permission::EditCases))?.clone();
+    ctx.check_api_write(&axum::http::Method::POST, &headers)?;
+    let raw = crate::kit::json::json_body(&headers, &body)?;
+    let d = draft(&raw)?;
+    let c = st.store.create_case(&ctx.actor(), user.org_id, d).await.map_err(WebError::from)?;
+    Ok(crate::kit::json::created(case_json(&st, &ctx, &c)?, format!("/api/v1/cases/{}", c.id)))
+}
+
+pub(super) async fn api_get(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (_, c) = owned(&st, &ctx, &id, Permission::ReadCases).await?;
+    let l = ctx.locale;
+    let cals = calendars(&st).await?;
+    let today = today();
+    let events = st.store.case_events(c.org_id, c.id).await.map_err(WebError::from)?;
+    let facts =
+        CaseFacts { facts: events.iter().filter(|e| !e.is_voided()).map(Into::into).collect(), case: c.clone() };
+    let a = assess(&facts, &cals, today)?;
+    let mut v = case_json(&st, &ctx, &c)?;
+    v["events"] = events.iter().map(|e| event_json(&ctx, e, None)).collect::<Vec<_>>().into();
+    let pressure: Vec<i64> = pressure_events(&facts).iter().map(|f| f.id).collect();
+    v["assessment"] = assessment_json(l, &a, &pressure, &cals, today);
+    v["today"] = today.to_string().into();
+    Ok(Json(v).into_response())
+}
+
+pub(super) async fn api_update(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (_, c) = owned(&st, &ctx, &id, Permission::EditCases).await?;
+    ctx.check_api_write(&axum::http::Method::PUT, &headers)?;
+    let version = crate::kit::json::if_match(&headers)?;
+    let d = draft(&crate::kit::json::json_body(&headers, &body)?)?;
+    let c = st.store.update_case(&ctx.actor(), c.org_id, c.id, version, d).await.map_err(WebError::from)?;
+    Ok(Json(case_json(&st, &ctx, &c)?).into_response())
+}
+
+pub(super) async fn api_sealed(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (_, c) = owned(&st, &ctx, &id, Permission::ReadCaseSealed).await?;
+    ctx.require_deliberate_read(&headers)?;
+    let s = st.store.read_case_sealed(&ctx.actor(), c.org_id, c.id).await.map_err(WebError::from)?;
+    Ok(Json(serde_json::json!({
+        "id": c.id, "reference": c.fields.reference, "person": s.person,
+        "event_notes": s.notes.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>(),
+    }))
+    .into_response())
+}
+
+pub(super) async fn api_event(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (_, c) = owned(&st, &ctx, &id, Permission::EditCases).await?;
+    ctx.check_api_write(&axum::http::Method::POST, &headers)?;
+    let raw = crate::kit::json::json_body(&headers, &body)?;
+    let d = case::validate_event(&raw, today()).map_err(WebError::from)?;
+    let e = st.store.add_case_event(&ctx.actor(), c.org_id, c.id, d).await.map_err(WebError::from)?;
+    Ok(crate::kit::json::created(event_json(&ctx, &e, None), format!("/api/v1/cases/{}", c.id)))
+}
+
+pub(super) fn void_input(raw: &RawInput) -> Result<(i64, String), WebError> {
+    let mut errs = ValidationErrors::new();
+    raw.reject_unknown(&["event_id", "reason"], &mut errs);
+    let event = raw.integer("event_id", 1, i64::MAX, &mut errs);
+    if event.is_none() && errs.for_field("event_id").is_none() {
+        errs.push(vigia_domain::FieldError::new("event_id", "required"));
+    }
+    let reason = raw.required_text("reason", 500, &mut errs);
+    match (event, reason) {
+        (Some(e), Some(r)) if errs.is_empty() => Ok((e, r)),
+        _ => Err(errs.into()),
+    }
+}
+
+pub(super) async fn api_void(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (_, c) = owned(&st, &ctx, &id, Permission::EditCases).await?;
+    ctx.check_api_write(&axum::http::Method::POST, &headers)?;
+    let (event, reason) = void_input(&crate::kit::json::json_body(&headers, &body)?)?;
+    let e = st.store.void_case_event(&ctx.actor(), c.org_id, c.id, event, &reason).await.map_err(WebError::from)?;
+    Ok(Json(event_json(&ctx, &e, None)).into_response())
+}
