@@ -8,6 +8,7 @@
 //! - [`cases`]: assessing a case's deadlines today; the reminder sweep.
 //! - [`episodes`]: telling each organization of the suspensions it can see.
 //! - [`findings`]: contradictions among statements and practice, per viewer, cached.
+//! - [`imports`]: importing an attempts CSV, all rows or none, read while it is written.
 //! - [`webhooks`]: signing and delivering webhooks from the durable queue.
 //! - [`worker`]: the loop that runs the sweeps and deliveries.
 
@@ -17,6 +18,7 @@ pub mod analysis;
 pub mod cases;
 pub mod episodes;
 pub mod findings;
+pub mod imports;
 pub mod webhooks;
 pub mod worker;
 

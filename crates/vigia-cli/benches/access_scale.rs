@@ -148,7 +148,7 @@ async fn main() {
     let files: Vec<Vec<u8>> = per_file.iter().enumerate().map(|(i, rows)| csv_for(i, *rows, &ids, &mut rng)).collect();
     let bytes: usize = files.iter().map(Vec::len).sum();
     let now = vigia_store::now_micros();
-    let resolve = vigia_web::access::resolver(facilities.clone());
+    let resolve = vigia_app::imports::resolver(facilities.clone());
     let t = Instant::now();
     let mut parsed = Vec::with_capacity(files.len());
     for f in &files {
@@ -188,7 +188,7 @@ async fn main() {
     settle();
     let t = Instant::now();
     for (org, f) in orgs.iter().zip(&files) {
-        let read = vigia_web::access::import_attempts_csv(&store, facilities.clone(), &actor, org.id, f.clone().into());
+        let read = vigia_app::imports::import_attempts_csv(&store, facilities.clone(), &actor, org.id, f.clone());
         imported += read.await.expect("import").expect("valid rows").row_count as usize;
     }
     let import_s = t.elapsed().as_secs_f64();

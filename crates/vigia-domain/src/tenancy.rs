@@ -47,6 +47,17 @@ pub fn may_read(viewer: i64, owner: i64, shared: bool, partners: &Partners) -> b
     viewer == owner || (shared && partners.are_partners(viewer, owner))
 }
 
+/// Every organization that may read a record of `owner`, shared or not: the owner first,
+/// then, when shared, each organization it shares a coalition with. Whoever is told of a
+/// record (a refusal's alert, its webhooks, its e-mails) is exactly these.
+pub fn readers(owner: i64, shared: bool, partners: &Partners) -> Vec<i64> {
+    let mut out = vec![owner];
+    if shared {
+        out.extend(partners.of(owner));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +88,18 @@ mod tests {
                 prop_assert_eq!(may_read(viewer, owner, shared, &p), shared && together);
                 // Sharing is mutual: partners read each other's shared records.
                 prop_assert_eq!(may_read(viewer, owner, true, &p), may_read(owner, viewer, true, &p));
+            }
+        }
+
+        #[test]
+        fn those_told_of_a_record_are_exactly_those_who_may_read_it(coalitions in any_coalitions(), owner in 1i64..8, shared in any::<bool>()) {
+            let p = Partners::from_coalitions(coalitions.iter().map(Vec::as_slice));
+            let told = readers(owner, shared, &p);
+            prop_assert_eq!(told.first(), Some(&owner));
+            let unique: BTreeSet<i64> = told.iter().copied().collect();
+            prop_assert_eq!(unique.len(), told.len(), "nobody is told twice");
+            for viewer in 0i64..9 {
+                prop_assert_eq!(told.contains(&viewer), may_read(viewer, owner, shared, &p), "viewer {}", viewer);
             }
         }
     }

@@ -96,22 +96,24 @@ async fn raise_in_tx(
 /// Alerts every organization that can see a refusal: its own, and its coalition
 /// partners when the attempt is shared.
 pub(super) async fn alert_refusal(w: &mut WriteTx, a: &Attempt) -> Result<()> {
-    let mut recipients = vec![a.org_id];
-    if a.draft.visibility == Visibility::Coalition {
+    // Who is told is the domain's rule (`tenancy::readers`); only the coalitions the
+    // owner belongs to are read here.
+    let shared = a.draft.visibility == Visibility::Coalition;
+    let mut coalitions: std::collections::BTreeMap<i64, Vec<i64>> = std::collections::BTreeMap::new();
+    if shared {
         let rows = sqlx::query(
-            "SELECT DISTINCT m2.org_id FROM coalition_members m1 JOIN coalition_members m2 \
+            "SELECT m1.coalition_id, m2.org_id FROM coalition_members m1 JOIN coalition_members m2 \
              ON m1.coalition_id = m2.coalition_id WHERE m1.org_id = $1",
         )
         .bind(a.org_id)
         .fetch_all(&mut *w.tx)
         .await?;
         for r in &rows {
-            let o: i64 = r.try_get("org_id")?;
-            if !recipients.contains(&o) {
-                recipients.push(o);
-            }
+            coalitions.entry(r.try_get("coalition_id")?).or_default().push(r.try_get("org_id")?);
         }
     }
+    let partners = vigia_domain::tenancy::Partners::from_coalitions(coalitions.values().map(Vec::as_slice));
+    let recipients = vigia_domain::tenancy::readers(a.org_id, shared, &partners);
     let facility: Option<String> = sqlx::query("SELECT name FROM facilities WHERE id = $1")
         .bind(a.draft.facility_id)
         .fetch_optional(&mut *w.tx)

@@ -224,6 +224,16 @@ impl SqlStore {
     }
 }
 
+/// Within a write: the case, if it is the organization's; not found otherwise.
+async fn case_of(w: &mut WriteTx, org_id: i64, case_id: i64) -> Result<()> {
+    let owned = sqlx::query("SELECT id FROM cases WHERE id = $1 AND org_id = $2")
+        .bind(case_id)
+        .bind(org_id)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+    owned.map(|_| ()).ok_or(StoreError::NotFound)
+}
+
 #[async_trait::async_trait]
 impl crate::Cases for SqlStore {
     async fn create_case(&self, actor: &Actor, org_id: i64, draft: CaseDraft) -> Result<Case> {
@@ -336,14 +346,7 @@ impl crate::Cases for SqlStore {
     async fn add_case_event(&self, actor: &Actor, org_id: i64, case_id: i64, draft: EventDraft) -> Result<CaseEvent> {
         let sealer = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?;
         let mut w = self.begin().await?;
-        let owned = sqlx::query("SELECT id FROM cases WHERE id = $1 AND org_id = $2")
-            .bind(case_id)
-            .bind(org_id)
-            .fetch_optional(&mut *w.tx)
-            .await?;
-        if owned.is_none() {
-            return Err(StoreError::NotFound);
-        }
+        case_of(&mut w, org_id, case_id).await?;
         if let Some(fid) = draft.facility_id {
             if sqlx::query("SELECT id FROM facilities WHERE id = $1")
                 .bind(fid)
@@ -407,14 +410,7 @@ impl crate::Cases for SqlStore {
         reason: &str,
     ) -> Result<CaseEvent> {
         let mut w = self.begin().await?;
-        let owned = sqlx::query("SELECT id FROM cases WHERE id = $1 AND org_id = $2")
-            .bind(case_id)
-            .bind(org_id)
-            .fetch_optional(&mut *w.tx)
-            .await?;
-        if owned.is_none() {
-            return Err(StoreError::NotFound);
-        }
+        case_of(&mut w, org_id, case_id).await?;
         let sql = format!("SELECT {EVENT_COLUMNS} FROM case_events WHERE id = $1 AND case_id = $2 AND org_id = $3");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(event_id)
@@ -532,14 +528,7 @@ impl crate::Cases for SqlStore {
         let sha = sha256_hex(bytes);
         let sealer = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?;
         let mut w = self.begin().await?;
-        let owned = sqlx::query("SELECT id FROM cases WHERE id = $1 AND org_id = $2")
-            .bind(case_id)
-            .bind(org_id)
-            .fetch_optional(&mut *w.tx)
-            .await?;
-        if owned.is_none() {
-            return Err(StoreError::NotFound);
-        }
+        case_of(&mut w, org_id, case_id).await?;
         let id = w.next_id("case_documents").await?;
         let sealed = sealer.seal(DOCUMENT_FIELD, id, bytes)?;
         // A document's file name can name its person (finding 11): sealed too.

@@ -80,12 +80,7 @@ async fn get_attempt(
     let a = crate::kit::records::visible(&st, &ctx, &id).await?;
     let f = st.store.facility(a.draft.facility_id).await?;
     let org = st.store.org(a.org_id).await?;
-    let mut resp =
-        Json(crate::access::json(&a, f.as_ref(), org.as_ref().map(|o| o.name.as_str()), user.org_id)).into_response();
-    if let Ok(v) = header::HeaderValue::from_str(&format!("\"{}\"", a.version)) {
-        resp.headers_mut().insert(header::ETAG, v);
-    }
-    Ok(resp)
+    Ok(tagged(crate::access::json(&a, f.as_ref(), org.as_ref().map(|o| o.name.as_str()), user.org_id), a.version))
 }
 
 async fn update_attempt(

@@ -216,9 +216,7 @@ fn setup_page(ctx: &Ctx, user: &User, secret: &[u8], error: Option<String>, stat
         error,
         codes: Vec::new(),
     };
-    let mut resp = render(StatusCode::OK, &page)?;
-    *resp.status_mut() = status;
-    Ok(resp)
+    render(status, &page)
 }
 
 async fn totp_confirm(
@@ -727,9 +725,7 @@ async fn reauth_submit(
         tr(l, "account-reauth-failed")
     };
     let page = ReauthPage { c: Chrome::new(&ctx, "/reauth"), next, needs_code, error: Some(error) };
-    let mut resp = render(StatusCode::OK, &page)?;
-    *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(resp)
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
 // ---- Organization setting ---------------------------------------------------------

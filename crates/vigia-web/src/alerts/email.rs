@@ -35,7 +35,6 @@ use axum::response::{IntoResponse, Redirect};
 use axum::Extension;
 
 use crate::auth::Ctx;
-use crate::error::WebError;
 use crate::i18n::{tr, tr_args};
 use crate::kit::{render, Chrome, FormBody, PageResult};
 use crate::routes::Routes;
@@ -423,7 +422,7 @@ async fn prefs_save(
         let msg = tr_args(ctx.locale, "email-bad-choice", &[("kind", label)]);
         return prefs_view(&st, &ctx, &chosen, Some(msg), None, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    st.store.set_email_prefs(&ctx.actor(), user.id, &prefs).await.map_err(WebError::from)?;
+    st.store.set_email_prefs(&ctx.actor(), user.id, &prefs).await?;
     Ok(Redirect::to("/account/email?saved=1").into_response())
 }
 

@@ -25,7 +25,7 @@ pub(super) async fn api_list(
 ) -> Result<Response, ApiError> {
     let user = ctx.signed_in().and_then(|_| ctx.require(Permission::ReadCases))?.clone();
     let filter = list_filter(&q)?;
-    let cases = st.store.list_cases(user.org_id, &filter).await.map_err(WebError::from)?;
+    let cases = st.store.list_cases(user.org_id, &filter).await?;
     let out = cases.iter().map(|c| case_json(&st, &ctx, c)).collect::<Result<Vec<_>, _>>()?;
     Ok(Json(serde_json::json!({ "items": out })).into_response())
 }
@@ -40,7 +40,7 @@ pub(super) async fn api_create(
     ctx.check_api_write(&axum::http::Method::POST, &headers)?;
     let raw = crate::kit::json::json_body(&headers, &body)?;
     let d = draft(&raw)?;
-    let c = st.store.create_case(&ctx.actor(), user.org_id, d).await.map_err(WebError::from)?;
+    let c = st.store.create_case(&ctx.actor(), user.org_id, d).await?;
     Ok(crate::kit::json::created(case_json(&st, &ctx, &c)?, format!("/api/v1/cases/{}", c.id)))
 }
 
@@ -53,7 +53,7 @@ pub(super) async fn api_get(
     let l = ctx.locale;
     let cals = calendars(&st).await?;
     let today = today();
-    let events = st.store.case_events(c.org_id, c.id).await.map_err(WebError::from)?;
+    let events = st.store.case_events(c.org_id, c.id).await?;
     let facts =
         CaseFacts { facts: events.iter().filter(|e| !e.is_voided()).map(Into::into).collect(), case: c.clone() };
     let a = assess(&facts, &cals, today)?;
@@ -76,7 +76,7 @@ pub(super) async fn api_update(
     ctx.check_api_write(&axum::http::Method::PUT, &headers)?;
     let version = crate::kit::json::if_match(&headers)?;
     let d = draft(&crate::kit::json::json_body(&headers, &body)?)?;
-    let c = st.store.update_case(&ctx.actor(), c.org_id, c.id, version, d).await.map_err(WebError::from)?;
+    let c = st.store.update_case(&ctx.actor(), c.org_id, c.id, version, d).await?;
     Ok(Json(case_json(&st, &ctx, &c)?).into_response())
 }
 
@@ -88,7 +88,7 @@ pub(super) async fn api_sealed(
 ) -> Result<Response, ApiError> {
     let (_, c) = owned(&st, &ctx, &id, Permission::ReadCaseSealed).await?;
     ctx.require_deliberate_read(&headers)?;
-    let s = st.store.read_case_sealed(&ctx.actor(), c.org_id, c.id).await.map_err(WebError::from)?;
+    let s = st.store.read_case_sealed(&ctx.actor(), c.org_id, c.id).await?;
     Ok(Json(serde_json::json!({
         "id": c.id, "reference": c.fields.reference, "person": s.person,
         "event_notes": s.notes.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>(),
@@ -106,8 +106,8 @@ pub(super) async fn api_event(
     let (_, c) = owned(&st, &ctx, &id, Permission::EditCases).await?;
     ctx.check_api_write(&axum::http::Method::POST, &headers)?;
     let raw = crate::kit::json::json_body(&headers, &body)?;
-    let d = case::validate_event(&raw, today()).map_err(WebError::from)?;
-    let e = st.store.add_case_event(&ctx.actor(), c.org_id, c.id, d).await.map_err(WebError::from)?;
+    let d = case::validate_event(&raw, today())?;
+    let e = st.store.add_case_event(&ctx.actor(), c.org_id, c.id, d).await?;
     Ok(crate::kit::json::created(event_json(&ctx, &e, None), format!("/api/v1/cases/{}", c.id)))
 }
 
@@ -135,6 +135,6 @@ pub(super) async fn api_void(
     let (_, c) = owned(&st, &ctx, &id, Permission::EditCases).await?;
     ctx.check_api_write(&axum::http::Method::POST, &headers)?;
     let (event, reason) = void_input(&crate::kit::json::json_body(&headers, &body)?)?;
-    let e = st.store.void_case_event(&ctx.actor(), c.org_id, c.id, event, &reason).await.map_err(WebError::from)?;
+    let e = st.store.void_case_event(&ctx.actor(), c.org_id, c.id, event, &reason).await?;
     Ok(Json(event_json(&ctx, &e, None)).into_response())
 }

@@ -151,9 +151,7 @@ pub(super) async fn form_page(
         summary,
         fields: case_form(st, l, user.org_id, values, errs).await?,
     };
-    let mut resp = render(StatusCode::OK, &FormPage { c: Chrome::new(ctx, &action), form })?;
-    *resp.status_mut() = status;
-    Ok(resp)
+    render(status, &FormPage { c: Chrome::new(ctx, &action), form })
 }
 
 pub(super) async fn new_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {

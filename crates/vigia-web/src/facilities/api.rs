@@ -103,11 +103,7 @@ async fn get_facility(
 ) -> ApiResult<Response> {
     api_user(&ctx, Permission::ReadFacilities)?;
     let f = st.store.facility(parse_id(&id)?).await?.ok_or(WebError::NotFound)?;
-    let mut resp = Json(FacilityOut::from(&f)).into_response();
-    if let Ok(v) = header::HeaderValue::from_str(&format!("\"{}\"", f.version)) {
-        resp.headers_mut().insert(header::ETAG, v);
-    }
-    Ok(resp)
+    Ok(tagged(FacilityOut::from(&f), f.version))
 }
 
 async fn update_facility(

@@ -76,3 +76,12 @@ pub(crate) fn history_json(entries: &[vigia_store::HistoryEntry], withheld: usiz
         .collect();
     serde_json::json!({ "items": items, "withheld_versions": withheld })
 }
+
+/// A record's JSON with its version as the `ETag`, which `If-Match` sends back to update it.
+pub(crate) fn tagged(body: impl serde::Serialize, version: i64) -> Response {
+    let mut resp = Json(body).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&format!("\"{version}\"")) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    resp
+}

@@ -12,7 +12,7 @@ pub(super) async fn api_list(
     let mut errs = ValidationErrors::new();
     raw.reject_unknown(&["q"], &mut errs);
     let query = raw.text("q", 200, &mut errs);
-    let query = errs.into_result(query).map_err(WebError::from)?;
+    let query = errs.into_result(query)?;
     let list = search(&st, query.as_deref()).await?;
     Ok(Json(serde_json::json!({"items": list.iter().map(statement_json).collect::<Vec<_>>()})).into_response())
 }
@@ -28,8 +28,8 @@ pub(super) async fn api_create(
     let user = ctx.require(Permission::RecordStatements)?.clone();
     ctx.check_api_write(&method, &headers)?;
     let raw = crate::kit::json::json_body(&headers, &body)?;
-    let d = statement::validate_statement(&raw, ZONE, now_micros()).map_err(WebError::from)?;
-    let s = st.store.create_statement(&ctx.actor(), user.org_id, d).await.map_err(WebError::from)?;
+    let d = statement::validate_statement(&raw, ZONE, now_micros())?;
+    let s = st.store.create_statement(&ctx.actor(), user.org_id, d).await?;
     Ok(crate::kit::json::created(statement_json(&s), format!("/api/v1/statements/{}", s.id)))
 }
 
@@ -55,7 +55,7 @@ pub(super) async fn api_import(
         return Err(WebError::TooLarge.into());
     }
     let items = vigia_domain::import::statements(&body, json, now_micros()).map_err(WebError::Import)?;
-    let ids = st.store.import_statements(&ctx.actor(), user.org_id, items).await.map_err(WebError::from)?;
+    let ids = st.store.import_statements(&ctx.actor(), user.org_id, items).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({"imported": ids.len(), "ids": ids}))).into_response())
 }
 
@@ -69,13 +69,12 @@ pub(super) async fn api_update(
 ) -> Result<Response, ApiError> {
     ctx.signed_in()?;
     let id = parse_id(&id)?;
-    st.store.statement(id).await.map_err(WebError::from)?.ok_or(WebError::NotFound)?;
+    st.store.statement(id).await?.ok_or(WebError::NotFound)?;
     ctx.require(Permission::RecordStatements)?;
     ctx.check_api_write(&method, &headers)?;
     let version = crate::kit::json::if_match(&headers)?;
-    let d = statement::validate_statement(&crate::kit::json::json_body(&headers, &body)?, ZONE, now_micros())
-        .map_err(WebError::from)?;
-    let s = st.store.update_statement(&ctx.actor(), id, version, d).await.map_err(WebError::from)?;
+    let d = statement::validate_statement(&crate::kit::json::json_body(&headers, &body)?, ZONE, now_micros())?;
+    let s = st.store.update_statement(&ctx.actor(), id, version, d).await?;
     Ok(Json(statement_json(&s)).into_response())
 }
 
@@ -85,7 +84,7 @@ pub(super) async fn api_get(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     ctx.signed_in()?;
-    let s = st.store.statement(parse_id(&id)?).await.map_err(WebError::from)?.ok_or(WebError::NotFound)?;
+    let s = st.store.statement(parse_id(&id)?).await?.ok_or(WebError::NotFound)?;
     Ok(Json(statement_json(&s)).into_response())
 }
 
@@ -99,13 +98,13 @@ pub(super) async fn api_claim(
 ) -> Result<Response, ApiError> {
     ctx.signed_in()?;
     let id = parse_id(&id)?;
-    st.store.statement(id).await.map_err(WebError::from)?.ok_or(WebError::NotFound)?;
+    st.store.statement(id).await?.ok_or(WebError::NotFound)?;
     ctx.require(Permission::RecordStatements)?;
     ctx.check_api_write(&method, &headers)?;
     let raw = crate::kit::json::json_body(&headers, &body)?;
-    let d = statement::validate_claim(&raw).map_err(WebError::from)?;
-    let c = st.store.add_claim(&ctx.actor(), id, d).await.map_err(WebError::from)?;
-    let s = st.store.statement(id).await.map_err(WebError::from)?.ok_or(WebError::NotFound)?;
+    let d = statement::validate_claim(&raw)?;
+    let c = st.store.add_claim(&ctx.actor(), id, d).await?;
+    let s = st.store.statement(id).await?.ok_or(WebError::NotFound)?;
     let _ = c;
     Ok(crate::kit::json::created(statement_json(&s), format!("/api/v1/statements/{id}")))
 }

@@ -503,9 +503,10 @@ async fn create_page(
                 summary: Some(tr_args(l, "form-errors", &[("count", errs.0.len().to_string())])),
                 fields: statement_form(l, &values, &errs),
             };
-            let mut resp = render(StatusCode::OK, &crate::kit::FormPage { c: Chrome::new(&ctx, "/statements"), form })?;
-            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(resp)
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &crate::kit::FormPage { c: Chrome::new(&ctx, "/statements"), form },
+            )
         }
     }
 }

@@ -223,9 +223,9 @@ async fn api_list(
     let mut errs = ValidationErrors::new();
     raw.reject_unknown(&["facility_id"], &mut errs);
     let facility = raw.integer("facility_id", 1, i64::MAX, &mut errs);
-    let facility = errs.into_result(facility).map_err(WebError::from)?;
+    let facility = errs.into_result(facility)?;
     let mut items = Vec::new();
-    for v in st.store.visits(user.org_id, facility).await.map_err(WebError::from)? {
+    for v in st.store.visits(user.org_id, facility).await? {
         let cap = capacity_of(&st, v.draft.facility_id).await?;
         items.push(visit_json(&v, cap, ctx.locale));
     }
@@ -247,7 +247,7 @@ async fn api_get(
     let v = owned(&st, &ctx, &id).await?;
     let cap = capacity_of(&st, v.draft.facility_id).await?;
     let mut out = visit_json(&v, cap, ctx.locale);
-    let files = st.store.attachments(vigia_domain::RecordType::Visit, v.id).await.map_err(WebError::from)?;
+    let files = st.store.attachments(vigia_domain::RecordType::Visit, v.id).await?;
     out["files"] = files.iter().map(crate::kit::attachment_json).collect::<Vec<_>>().into();
     Ok(Json(out).into_response())
 }
@@ -261,7 +261,7 @@ async fn api_notes(
     let v = owned(&st, &ctx, &id).await?;
     ctx.require(Permission::ReadVisitNotes)?;
     ctx.require_deliberate_read(&headers)?;
-    let notes = st.store.read_visit_notes(&ctx.actor(), v.org_id, v.id).await.map_err(WebError::from)?;
+    let notes = st.store.read_visit_notes(&ctx.actor(), v.org_id, v.id).await?;
     Ok(Json(serde_json::json!({"id": v.id, "interview_notes": notes})).into_response())
 }
 
@@ -504,9 +504,7 @@ async fn create_page(
             }
             let mut values: HashMap<String, String> = pairs.into_iter().collect();
             values.insert("corrects_key".into(), corrects_key);
-            let mut resp = render(StatusCode::OK, &form_page(facility_options(&st).await?, &ctx, key, lines, values))?;
-            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(resp)
+            render(StatusCode::UNPROCESSABLE_ENTITY, &form_page(facility_options(&st).await?, &ctx, key, lines, values))
         }
         Err(WebError::Conflict(_)) if wants_json => {
             Ok((StatusCode::CONFLICT, Json(serde_json::json!({"errors": [tr(l, "visit-conflict")]}))).into_response())
