@@ -333,8 +333,8 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
         _ => 0,
     };
     let ctx = Ctx { user, org, locale, csrf, via, auth_at, address, unread_alerts };
-    req.extensions_mut().insert(ctx.clone());
-    let mut resp = LOCALE.scope(locale, crate::error::PAGE.scope((ctx, path.clone()), next.run(req))).await;
+    req.extensions_mut().insert(ctx);
+    let mut resp = LOCALE.scope(locale, next.run(req)).await;
     // Every refused access is recorded (who, what, the answer), never a secret.
     let status = resp.status().as_u16();
     if matches!(status, 401 | 403 | 404 | 429) {

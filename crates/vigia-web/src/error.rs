@@ -15,10 +15,15 @@ tokio::task_local! {
     pub static LOCALE: Locale;
 }
 
+/// Draws an error page (its message and what to do) inside the site's frame, for the
+/// person and page of the request being answered; `None` if it cannot.
+pub type Frame = std::sync::Arc<dyn Fn(&str, &str) -> Option<String> + Send + Sync>;
+
 tokio::task_local! {
-    /// Who asks and for which page, set by the context layer, so an error page keeps
-    /// the menu of the person reading it.
-    pub static PAGE: (crate::auth::Ctx, String);
+    /// The frame of the request being answered, set by the kit's frame layer
+    /// (`kit::frame::frame_errors`), so an error page keeps the menu of the person
+    /// reading it. Errors know nothing of pages; pages know errors.
+    pub static FRAME: Frame;
 }
 
 pub fn current_locale() -> Locale {
@@ -238,18 +243,10 @@ impl IntoResponse for PageError {
             return axum::response::Redirect::to("/login").into_response();
         }
         let l = current_locale();
-        let framed = PAGE.try_with(|(ctx, path)| {
-            use askama::Template;
-            FramedError {
-                c: crate::kit::Chrome::new(ctx, path),
-                message: self.0.message(l),
-                todo: what_to_do(l, self.0.slug()),
-                signed_in: ctx.user.is_some(),
-            }
-            .render()
-            .ok()
-        });
-        let page = framed.ok().flatten().unwrap_or_else(|| render_error(l, &tr(l, "error-title"), &self.0.message(l)));
+        let message = self.0.message(l);
+        let todo = what_to_do(l, self.0.slug());
+        let framed = FRAME.try_with(|frame| frame(&message, &todo)).ok().flatten();
+        let page = framed.unwrap_or_else(|| render_error(l, &tr(l, "error-title"), &message));
         (self.0.status(), Html(page)).into_response()
     }
 }
@@ -277,16 +274,6 @@ fn what_to_do(l: Locale, slug: &str) -> String {
     } else {
         said
     }
-}
-
-/// The error page inside the site's frame: the menu stays, so the person goes on.
-#[derive(askama::Template)]
-#[template(path = "error_framed.html")]
-struct FramedError {
-    c: crate::kit::Chrome,
-    message: String,
-    todo: String,
-    signed_in: bool,
 }
 
 /// The error page, in the reader's language.

@@ -186,6 +186,7 @@ pub fn app(store: DynStore, config: Config) -> Router {
         .router
         .fallback(error::fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), server::limit_request))
+        .layer(axum::middleware::from_fn(kit::frame::frame_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::context))
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .with_state(state)

@@ -6,6 +6,7 @@
 
 pub mod alerts;
 pub mod chart;
+pub mod frame;
 pub mod json;
 pub mod listing;
 pub mod map;
