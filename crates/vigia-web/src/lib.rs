@@ -162,7 +162,7 @@ fn routes() -> routes::Routes {
         .merge(account::api::routes())
         .merge(facilities::routes())
         .merge(facilities::api::routes())
-        .merge(access::page_routes())
+        .merge(access::pages::page_routes())
         .merge(access::api::routes())
         .merge(analysis::routes())
         .merge(cases::routes())

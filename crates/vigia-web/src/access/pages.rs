@@ -1,0 +1,592 @@
+//! Access attempts' pages: the list, an attempt, its forms and history, the CSV import.
+
+use super::*;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use axum::Extension;
+use vigia_domain::access::{Purpose, ReasonCategory, Restriction, Visibility};
+use vigia_domain::account::Permission;
+use vigia_domain::RecordType;
+
+use crate::i18n::tr_args;
+use crate::kit::listing::Paging;
+use crate::kit::options;
+use crate::kit::records::{editable, names, visible};
+use crate::kit::{file_error, file_rows, label, FileRow};
+use crate::kit::{render, Chrome, FieldView, FormBody, FormPage, FormView, HistoryPage, OptionView, PageResult};
+use crate::routes::Routes;
+use vigia_domain::paging::{Cursor, PAGE_ROWS};
+
+pub fn page_routes() -> Routes {
+    Routes::default()
+        .get("/access", list_page)
+        .get("/access.csv", csv_page)
+        .post("/access", create_page)
+        .get("/access/new", new_page)
+        .get("/access/import", import_page)
+        .upload("/access/import", import_submit, crate::CSV_ROUTE_LIMIT)
+        .get("/access/{id}", show_page)
+        .get("/access/{id}/edit", edit_page)
+        .post("/access/{id}/edit", update_page)
+        .get("/access/{id}/history", history_page)
+}
+
+/// A civil time for a datetime-local input, in the facility's zone.
+pub(super) fn local_input(at: vigia_domain::Micros, zone: &str) -> String {
+    jiff::Timestamp::from_microsecond(at)
+        .ok()
+        .and_then(|t| jiff::tz::TimeZone::get(zone).ok().map(|tz| t.to_zoned_datetime(tz)))
+        .map(|z| z.strftime("%Y-%m-%dT%H:%M").to_string())
+        .unwrap_or_default()
+}
+
+pub(super) fn attempt_form(
+    l: Locale,
+    values: &HashMap<String, String>,
+    errors: &ValidationErrors,
+    facilities: &[Facility],
+) -> Vec<FieldView> {
+    let field = |name: &'static str, input: &'static str, required: bool| {
+        let value = values.get(name).cloned().unwrap_or_default();
+        FieldView::new(l, name, &format!("field-{name}"), input, value, required, errors)
+    };
+    let sel = |name: &str| values.get(name).map(String::as_str);
+    let mut facility = field("facility_id", "select", true);
+    facility.options = facilities
+        .iter()
+        .map(|f| OptionView {
+            value: f.id.to_string(),
+            label: f.draft.name.clone(),
+            selected: sel("facility_id") == Some(&f.id.to_string()),
+        })
+        .collect();
+    let mut purpose = field("purpose", "select", true);
+    purpose.options = options(l, "purpose", Purpose::ALL, Purpose::as_str, sel("purpose"));
+    let mut outcome = field("outcome", "select", true);
+    outcome.options = options(l, "outcome", Outcome::ALL, Outcome::as_str, sel("outcome"));
+    let mut reason = field("reason_category", "select", false);
+    reason.options = options(l, "reason", ReasonCategory::ALL, ReasonCategory::as_str, sel("reason_category"));
+    let chosen: Vec<&str> = sel("restrictions").map(|r| r.split(',').collect()).unwrap_or_default();
+    let mut restrictions = field("restrictions", "checkboxes", false);
+    restrictions.options = Restriction::ALL
+        .iter()
+        .map(|r| OptionView {
+            value: r.as_str().into(),
+            label: label(l, "restriction", r.as_str()),
+            selected: chosen.contains(&r.as_str()),
+        })
+        .collect();
+    let mut visibility = field("visibility", "select", true);
+    visibility.options = options(l, "visibility", Visibility::ALL, Visibility::as_str, sel("visibility"));
+    vec![
+        facility,
+        field("attempted_at", "datetime-local", true),
+        purpose,
+        outcome,
+        reason,
+        field("reason_text", "textarea", false),
+        field("official", "text", false),
+        restrictions,
+        field("team_size", "number", false),
+        field("people_to_see", "number", false),
+        field("requested_at", "datetime-local", false),
+        field("notes", "textarea", false),
+        visibility,
+    ]
+}
+
+pub(super) fn values_of(a: &Attempt, zone: &str) -> HashMap<String, String> {
+    let d = &a.draft;
+    let mut m = HashMap::new();
+    m.insert("facility_id".into(), d.facility_id.to_string());
+    m.insert("attempted_at".into(), local_input(d.attempted_at, zone));
+    if let Some(r) = d.requested_at {
+        m.insert("requested_at".into(), local_input(r, zone));
+    }
+    m.insert("purpose".into(), d.purpose.as_str().into());
+    m.insert("team_size".into(), d.team_size.to_string());
+    if let Some(p) = d.people_to_see {
+        m.insert("people_to_see".into(), p.to_string());
+    }
+    m.insert("outcome".into(), d.outcome.as_str().into());
+    if let Some(r) = d.reason_category {
+        m.insert("reason_category".into(), r.as_str().into());
+    }
+    for (k, v) in [("reason_text", &d.reason_text), ("official", &d.official), ("notes", &d.notes)] {
+        if let Some(v) = v {
+            m.insert(k.into(), v.clone());
+        }
+    }
+    m.insert("restrictions".into(), d.restrictions.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","));
+    m.insert("visibility".into(), d.visibility.as_str().into());
+    m
+}
+
+pub(super) struct Row {
+    id: i64,
+    when: String,
+    facility: String,
+    org: String,
+    purpose: String,
+    outcome: String,
+    outcome_code: &'static str,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "access/templates/access_list.html")]
+pub(super) struct ListPage {
+    c: Chrome,
+    paging: Paging,
+    /// A page link that is no longer valid (the filters' own errors sit by their fields).
+    cursor_error: Option<String>,
+    can_record: bool,
+    filters: Vec<FieldView>,
+    rows: Vec<Row>,
+}
+
+pub(super) async fn list_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let l = ctx.locale;
+    let q: HashMap<String, String> = q.into_iter().filter(|(_, v)| !v.trim().is_empty()).collect();
+    let (mut filter, errors) = match filter(&q) {
+        Ok(f) => (f, ValidationErrors::new()),
+        Err(WebError::Invalid(e)) => (AttemptFilter::default(), e),
+        Err(e) => return Err(e.into()),
+    };
+    // One row more than the page shows says whether another page follows.
+    filter.limit = PAGE_ROWS + 1;
+    let mut list = st.store.list_attempts(user.org_id, &filter).await?;
+    let more = list.len() as i64 > PAGE_ROWS;
+    list.truncate(PAGE_ROWS as usize);
+    let remaining = st.store.count_attempts(user.org_id, &filter).await?;
+    let total = if filter.after.is_some() {
+        st.store.count_attempts(user.org_id, &AttemptFilter { after: None, ..filter.clone() }).await?
+    } else {
+        remaining
+    };
+    let next = list.last().filter(|_| more).map(|a| Cursor::after(a.draft.attempted_at, a.id));
+    let paging = Paging::new(l, "/access", "/access.csv", &q, "access-count", total, remaining, list.len(), next);
+    let (facilities, orgs) = names(&st).await?;
+    let rows = list
+        .iter()
+        .map(|a| {
+            let f = facilities.get(&a.draft.facility_id);
+            Row {
+                id: a.id,
+                when: format_local(
+                    a.draft.attempted_at,
+                    f.map(|f| f.time_zone()).unwrap_or(vigia_domain::geo::LEGAL_TIME_ZONE),
+                ),
+                facility: f.map(|f| f.draft.name.clone()).unwrap_or_default(),
+                org: orgs.get(&a.org_id).cloned().unwrap_or_default(),
+                purpose: label(l, "purpose", a.draft.purpose.as_str()),
+                outcome: label(l, "outcome", a.draft.outcome.as_str()),
+                outcome_code: a.draft.outcome.as_str(),
+                reason: a.draft.reason_category.map(|r| label(l, "reason", r.as_str())).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let mut sorted: Vec<&Facility> = facilities.values().collect();
+    sorted.sort_by(|a, b| a.draft.name.cmp(&b.draft.name));
+    let sel = |k: &str| q.get(k).map(String::as_str);
+    let fv = |name: &'static str, label_key: &str, input: &'static str| {
+        FieldView::new(l, name, label_key, input, q.get(name).cloned().unwrap_or_default(), false, &errors)
+    };
+    let mut facility = fv("facility_id", "field-facility_id", "select");
+    facility.options = sorted
+        .iter()
+        .map(|f| OptionView {
+            value: f.id.to_string(),
+            label: f.draft.name.clone(),
+            selected: sel("facility_id") == Some(&f.id.to_string()),
+        })
+        .collect();
+    let mut outcome = fv("outcome", "field-outcome", "select");
+    outcome.options = options(l, "outcome", Outcome::ALL, Outcome::as_str, sel("outcome"));
+    let page = ListPage {
+        c: Chrome::new(&ctx, "/access"),
+        paging,
+        cursor_error: errors.for_field("after").map(|e| crate::i18n::field_error(l, e)),
+        can_record: ctx.can(Permission::RecordAccess),
+        filters: vec![facility, outcome, fv("from", "field-from", "date"), fv("until", "field-until", "date")],
+        rows,
+    };
+    render(if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY }, &page)
+}
+
+/// Every attempt the list's filters match, as CSV, local times in each center's zone
+/// and every choice in words.
+pub(super) async fn csv_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let l = ctx.locale;
+    let q: HashMap<String, String> = q.into_iter().filter(|(k, v)| !v.trim().is_empty() && k != "after").collect();
+    let mut f = filter(&q)?;
+    f.limit = CSV_BATCH;
+    let (facilities, orgs) = names(&st).await?;
+    let head: Vec<String> = [
+        "field-id",
+        "field-attempted_at",
+        "field-time_zone",
+        "field-facility_id",
+        "access-org",
+        "field-purpose",
+        "field-outcome",
+        "field-reason_category",
+        "field-reason_text",
+        "field-official",
+        "field-team_size",
+        "field-people_to_see",
+        "field-restrictions",
+        "field-requested_at",
+        "field-notes",
+        "field-visibility",
+    ]
+    .iter()
+    .map(|k| tr(l, k))
+    .collect();
+    let viewer = user.org_id;
+    Ok(crate::kit::listing::csv_download("vigia-access-attempts.csv", head, move |after| {
+        let (st, facilities, orgs) = (st.clone(), facilities.clone(), orgs.clone());
+        let page = AttemptFilter { after, ..f.clone() };
+        async move {
+            let list = st.store.list_attempts(viewer, &page).await?;
+            let next = list
+                .last()
+                .filter(|_| list.len() as i64 == CSV_BATCH)
+                .map(|a| Cursor::after(a.draft.attempted_at, a.id));
+            let rows = list.iter().map(|a| csv_row(l, a, facilities.get(&a.draft.facility_id), &orgs)).collect();
+            Ok((rows, next))
+        }
+    }))
+}
+
+/// Attempts read from the store per part of a CSV download.
+pub(super) const CSV_BATCH: i64 = 1000;
+
+pub(super) fn csv_row(l: Locale, a: &Attempt, f: Option<&Facility>, orgs: &HashMap<i64, String>) -> Vec<String> {
+    let d = &a.draft;
+    let zone = f.map(|f| f.time_zone()).unwrap_or(vigia_domain::geo::LEGAL_TIME_ZONE);
+    let text = |o: &Option<String>| o.clone().unwrap_or_default();
+    vec![
+        a.id.to_string(),
+        format_local(d.attempted_at, zone),
+        zone.to_string(),
+        f.map(|f| f.draft.name.clone()).unwrap_or_default(),
+        orgs.get(&a.org_id).cloned().unwrap_or_default(),
+        label(l, "purpose", d.purpose.as_str()),
+        label(l, "outcome", d.outcome.as_str()),
+        d.reason_category.map(|r| label(l, "reason", r.as_str())).unwrap_or_default(),
+        text(&d.reason_text),
+        text(&d.official),
+        d.team_size.to_string(),
+        d.people_to_see.map(|n| n.to_string()).unwrap_or_default(),
+        d.restrictions.iter().map(|r| label(l, "restriction", r.as_str())).collect::<Vec<_>>().join("; "),
+        d.requested_at.map(|t| format_local(t, zone)).unwrap_or_default(),
+        text(&d.notes),
+        label(l, "visibility", d.visibility.as_str()),
+    ]
+}
+
+pub(super) async fn sorted_facilities(st: &AppState) -> Result<Vec<Facility>, WebError> {
+    Ok(st.store.list_facilities().await?)
+}
+
+pub(super) async fn new_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
+    ctx.require(Permission::RecordAccess)?;
+    let l = ctx.locale;
+    let mut values = HashMap::new();
+    values.insert("visibility".to_string(), "coalition".to_string());
+    values.insert("team_size".to_string(), "1".to_string());
+    let form = FormView {
+        title: tr(l, "access-new-title"),
+        action: "/access".into(),
+        submit: tr(l, "facility-save"),
+        version: None,
+        summary: None,
+        fields: attempt_form(l, &values, &ValidationErrors::new(), &sorted_facilities(&st).await?),
+    };
+    render(StatusCode::OK, &FormPage { c: Chrome::new(&ctx, "/access/new"), form })
+}
+
+/// Where a re-shown form posts to, and under what title.
+pub(super) struct Target {
+    title: String,
+    action: String,
+    version: Option<i64>,
+}
+
+pub(super) async fn invalid(
+    st: &AppState,
+    ctx: &Ctx,
+    target: Target,
+    pairs: &[(String, String)],
+    errs: &ValidationErrors,
+    status: StatusCode,
+) -> PageResult {
+    let l = ctx.locale;
+    let values: HashMap<String, String> = pairs.iter().cloned().collect();
+    let summary = if status == StatusCode::CONFLICT {
+        tr(l, "form-conflict")
+    } else {
+        tr_args(l, "form-errors", &[("count", errs.0.len().to_string())])
+    };
+    let form = FormView {
+        title: target.title,
+        action: target.action.clone(),
+        submit: tr(l, "facility-save"),
+        version: target.version,
+        summary: Some(summary),
+        fields: attempt_form(l, &values, errs, &sorted_facilities(st).await?),
+    };
+    render(status, &FormPage { c: Chrome::new(ctx, &target.action), form })
+}
+
+pub(super) async fn create_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.require(Permission::RecordAccess)?.clone();
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let pairs = form.joined("restrictions");
+    match draft(&st, &RawInput::from_pairs(pairs.clone())).await {
+        Ok(d) => {
+            let a = st.store.create_attempt(&ctx.actor(), user.org_id, d).await?;
+            Ok(Redirect::to(&format!("/access/{}?created=1", a.id)).into_response())
+        }
+        Err(WebError::Invalid(errs)) => {
+            invalid(
+                &st,
+                &ctx,
+                Target { title: tr(ctx.locale, "access-new-title"), action: "/access".into(), version: None },
+                &pairs,
+                &errs,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "access/templates/access_show.html")]
+pub(super) struct ShowPage {
+    c: Chrome,
+    id: i64,
+    title: String,
+    version_label: String,
+    outcome: String,
+    outcome_code: &'static str,
+    can_edit: bool,
+    readonly_note: Option<String>,
+    details: Vec<(String, String)>,
+    files: Vec<FileRow>,
+    file_error: Option<String>,
+}
+
+pub(super) async fn show_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let a = visible(&st, &ctx, &id).await?;
+    let l = ctx.locale;
+    let f = st.store.facility(a.draft.facility_id).await?;
+    let zone = f.as_ref().map(|f| f.time_zone()).unwrap_or(vigia_domain::geo::LEGAL_TIME_ZONE);
+    let org = st.store.org(a.org_id).await?.map(|o| o.name).unwrap_or_default();
+    let d = &a.draft;
+    let none = tr(l, "facility-unknown");
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| none.clone());
+    let details = vec![
+        (tr(l, "field-facility_id"), f.as_ref().map(|f| f.draft.name.clone()).unwrap_or_default()),
+        (tr(l, "access-org"), org.clone()),
+        (tr(l, "field-attempted_at"), format_local(d.attempted_at, zone)),
+        (tr(l, "field-requested_at"), d.requested_at.map(|r| format_local(r, zone)).unwrap_or_else(|| none.clone())),
+        (tr(l, "field-purpose"), label(l, "purpose", d.purpose.as_str())),
+        (tr(l, "field-team_size"), d.team_size.to_string()),
+        (tr(l, "field-people_to_see"), d.people_to_see.map(|p| p.to_string()).unwrap_or_else(|| none.clone())),
+        (
+            tr(l, "field-reason_category"),
+            d.reason_category.map(|r| label(l, "reason", r.as_str())).unwrap_or_else(|| none.clone()),
+        ),
+        (tr(l, "field-reason_text"), opt(&d.reason_text)),
+        (tr(l, "field-official"), opt(&d.official)),
+        (
+            tr(l, "field-restrictions"),
+            if d.restrictions.is_empty() {
+                none.clone()
+            } else {
+                d.restrictions.iter().map(|r| label(l, "restriction", r.as_str())).collect::<Vec<_>>().join(", ")
+            },
+        ),
+        (tr(l, "field-notes"), opt(&d.notes)),
+        (tr(l, "field-visibility"), label(l, "visibility", d.visibility.as_str())),
+    ];
+    let mine = ctx.user.as_ref().is_some_and(|u| u.org_id == a.org_id);
+    let files = file_rows(st.store.attachments(RecordType::AccessAttempt, a.id).await?);
+    let file_error = file_error(l, &q);
+    let flash = if q.contains_key("attached") {
+        Some(tr(l, "access-file-attached"))
+    } else if q.contains_key("created") {
+        Some(tr(l, "access-created"))
+    } else if q.contains_key("saved") {
+        Some(tr_args(l, "access-saved", &[("version", a.version.to_string())]))
+    } else {
+        None
+    };
+    let when = format_local(d.attempted_at, zone);
+    let page = ShowPage {
+        c: Chrome::new(&ctx, &format!("/access/{}", a.id)).flash(flash),
+        id: a.id,
+        title: tr_args(
+            l,
+            "access-show-title",
+            &[("facility", f.map(|f| f.draft.name).unwrap_or_default()), ("when", when)],
+        ),
+        version_label: tr_args(l, "facility-version", &[("version", a.version.to_string())]),
+        outcome: label(l, "outcome", d.outcome.as_str()),
+        outcome_code: d.outcome.as_str(),
+        can_edit: mine && ctx.can(Permission::RecordAccess),
+        readonly_note: (!mine).then(|| tr_args(l, "access-readonly", &[("org", org)])),
+        details,
+        files,
+        file_error,
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub(super) async fn edit_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> PageResult {
+    let a = visible(&st, &ctx, &id).await?;
+    editable(&ctx, &a)?;
+    let l = ctx.locale;
+    let f = st.store.facility(a.draft.facility_id).await?;
+    let zone = f.as_ref().map(|f| f.time_zone()).unwrap_or(vigia_domain::geo::LEGAL_TIME_ZONE);
+    let form = FormView {
+        title: tr_args(l, "access-edit-title", &[("when", format_local(a.draft.attempted_at, zone))]),
+        action: format!("/access/{}/edit", a.id),
+        submit: tr(l, "facility-save"),
+        version: Some(a.version),
+        summary: None,
+        fields: attempt_form(l, &values_of(&a, zone), &ValidationErrors::new(), &sorted_facilities(&st).await?),
+    };
+    render(StatusCode::OK, &FormPage { c: Chrome::new(&ctx, &format!("/access/{}/edit", a.id)), form })
+}
+
+pub(super) async fn update_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let a = visible(&st, &ctx, &id).await?;
+    editable(&ctx, &a)?;
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
+    let pairs = form.joined("restrictions");
+    let l = ctx.locale;
+    let title = tr(l, "access-new-title");
+    let action = format!("/access/{}/edit", a.id);
+    match draft(&st, &RawInput::from_pairs(pairs.clone())).await {
+        Ok(d) => match st.store.update_attempt(&ctx.actor(), a.org_id, a.id, version, d).await {
+            Ok(b) => Ok(Redirect::to(&format!("/access/{}?saved=1", b.id)).into_response()),
+            Err(vigia_store::StoreError::Conflict(_)) => {
+                invalid(
+                    &st,
+                    &ctx,
+                    Target { title, action, version: Some(a.version) },
+                    &pairs,
+                    &ValidationErrors::new(),
+                    StatusCode::CONFLICT,
+                )
+                .await
+            }
+            Err(e) => Err(WebError::from(e).into()),
+        },
+        Err(WebError::Invalid(errs)) => {
+            invalid(&st, &ctx, Target { title, action, version }, &pairs, &errs, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) async fn history_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> PageResult {
+    let a = visible(&st, &ctx, &id).await?;
+    let (entries, withheld) = history(&st, ctx.require_user()?.org_id, &a).await?;
+    let l = ctx.locale;
+    let page = HistoryPage {
+        c: Chrome::new(&ctx, &format!("/access/{}/history", a.id)),
+        title: tr(l, "access-title"),
+        versions: crate::kit::version_views(&st, l, &crate::kit::with_text_opened(&st, &entries).await?).await?,
+        withheld: (withheld > 0).then(|| tr_args(l, "history-withheld", &[("count", withheld.to_string())])),
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub(super) const ATTEMPT_IMPORT: crate::kit::ImportKind = crate::kit::ImportKind {
+    path: "/access/import",
+    title: "access-import-title",
+    intro: "access-import-intro",
+    columns: "access-import-columns",
+    done: "access-imported",
+};
+
+/// Parses and imports an attempts CSV for the organization: all rows or none.
+pub async fn import_csv(
+    st: &AppState,
+    ctx: &Ctx,
+    org_id: i64,
+    bytes: axum::body::Bytes,
+) -> Result<Result<AttemptImport, Vec<vigia_domain::import::RowError>>, WebError> {
+    let facilities = st.store.list_facilities().await?;
+    Ok(vigia_app::imports::import_attempts_csv(&st.store, facilities, &ctx.actor(), org_id, bytes).await?)
+}
+
+pub(super) async fn import_page(Extension(ctx): Extension<Ctx>) -> PageResult {
+    ctx.require(Permission::RecordAccess)?;
+    crate::kit::import_page_for(&ctx, &ATTEMPT_IMPORT, None)
+}
+
+/// A CSV of the organization's attempts, uploaded from the page: all rows or none.
+pub(super) async fn import_submit(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    multipart: axum::extract::Multipart,
+) -> PageResult {
+    let user = ctx.require(Permission::RecordAccess)?.clone();
+    let (csrf, _, bytes) = crate::kit::read_upload(multipart).await?;
+    ctx.check_form(csrf.as_deref(), &headers)?;
+    let outcome = import_csv(&st, &ctx, user.org_id, bytes).await?.map(|imp| {
+        vec![
+            ("count", imp.row_count.to_string()),
+            ("import", imp.id.to_string()),
+            ("file", imp.file_sha256.unwrap_or_default()),
+        ]
+    });
+    crate::kit::import_page_for(&ctx, &ATTEMPT_IMPORT, Some(outcome))
+}

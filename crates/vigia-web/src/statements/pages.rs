@@ -1,0 +1,691 @@
+//! Statements' pages: the list with facets, a statement and its claims, contradictions and their review.
+
+use super::*;
+
+pub struct StatementRow {
+    pub id: i64,
+    pub when: String,
+    pub authority: String,
+    pub channel: String,
+    /// The words, around the first hit, with the hits marked (HTML, escaped).
+    pub excerpt_html: String,
+    pub claims: String,
+    pub claims_html: String,
+}
+
+#[derive(Template)]
+#[template(path = "statements/templates/statements.html")]
+pub(super) struct ListPage {
+    c: Chrome,
+    q: String,
+    paging: crate::kit::listing::Paging,
+    cursor_error: Option<String>,
+    can_record: bool,
+    rows: Vec<StatementRow>,
+    facets: Vec<FacetView>,
+    /// The facets chosen, kept when the words searched change.
+    chosen: Vec<(&'static str, String)>,
+}
+
+/// Statements matching the search, as the list shows them, with their sort key.
+/// The facets a search can be narrowed by: authority, claim topic, year.
+pub(super) const FACETS: [&str; 3] = ["authority", "topic", "year"];
+
+pub(super) fn year_of(s: &Statement) -> String {
+    format_local(s.draft.published_at, ZONE).chars().take(4).collect()
+}
+
+pub(super) fn in_facet(s: &Statement, facet: &str, value: &str) -> bool {
+    match facet {
+        "authority" => s.draft.authority == value,
+        "topic" => s.claims.iter().any(|c| c.draft.topic == value),
+        _ => year_of(s) == value,
+    }
+}
+
+/// Each facet's values among `found`, in words, with how many statements have them and
+/// the link that narrows the list to them (or widens it again when chosen).
+pub(super) fn facets(l: Locale, found: &[Statement], q: &HashMap<String, String>) -> Vec<FacetView> {
+    FACETS
+        .iter()
+        .map(|facet| {
+            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+            for s in found {
+                let values: Vec<String> = match *facet {
+                    "authority" => vec![s.draft.authority.clone()],
+                    "topic" => {
+                        let mut t: Vec<String> = s.claims.iter().map(|c| c.draft.topic.clone()).collect();
+                        t.sort();
+                        t.dedup();
+                        t
+                    }
+                    _ => vec![year_of(s)],
+                };
+                for v in values {
+                    *counts.entry(v).or_default() += 1;
+                }
+            }
+            let chosen = q.get(*facet).cloned().unwrap_or_default();
+            let values = counts
+                .into_iter()
+                .map(|(v, n)| {
+                    let on = v == chosen;
+                    let mut pairs: Vec<(String, String)> = q
+                        .iter()
+                        .filter(|(k, _)| k.as_str() != *facet && k.as_str() != "after")
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    if !on {
+                        pairs.push((facet.to_string(), v.clone()));
+                    }
+                    pairs.sort();
+                    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+                    let name = match *facet {
+                        "authority" => label(l, "authority", &v),
+                        "topic" => label(l, "topic", &v),
+                        _ => v.clone(),
+                    };
+                    FacetValue {
+                        name,
+                        count: n,
+                        on,
+                        href: if query.is_empty() { "/statements".into() } else { format!("/statements?{query}") },
+                    }
+                })
+                .collect();
+            FacetView { label: tr(l, &format!("statements-facet-{facet}")), values }
+        })
+        .collect()
+}
+
+pub struct FacetView {
+    pub label: String,
+    pub values: Vec<FacetValue>,
+}
+
+pub struct FacetValue {
+    pub name: String,
+    pub count: usize,
+    pub on: bool,
+    pub href: String,
+}
+
+/// The statements the search and the chosen facets find, as the list shows them, and
+/// the facets of the search.
+pub(super) async fn statement_rows(
+    st: &AppState,
+    l: Locale,
+    q: &HashMap<String, String>,
+) -> Result<(Vec<((i64, i64), StatementRow, Statement)>, Vec<FacetView>), WebError> {
+    let query = q.get("q").map(String::as_str).unwrap_or("");
+    let found = search(st, Some(query)).await?;
+    let facet_views = facets(l, &found, q);
+    let rows = found
+        .into_iter()
+        .filter(|s| FACETS.iter().all(|f| q.get(*f).filter(|v| !v.is_empty()).is_none_or(|v| in_facet(s, f, v))))
+        .map(|s| {
+            let row = StatementRow {
+                id: s.id,
+                when: format_local(s.draft.published_at, ZONE),
+                authority: label(l, "authority", &s.draft.authority),
+                channel: label(l, "channel", s.draft.channel.as_str()),
+                excerpt_html: highlight(&excerpt(&s.draft.text, query, 180), query),
+                claims: s
+                    .claims
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{} · {}",
+                            label(l, "topic", &c.draft.topic),
+                            label(l, "position", c.draft.position.as_str())
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                claims_html: String::new(),
+            };
+            let row = StatementRow { claims_html: highlight(&row.claims, query), ..row };
+            ((s.draft.published_at, s.id), row, s)
+        })
+        .collect();
+    Ok((rows, facet_views))
+}
+
+pub(super) async fn list_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    ctx.require_user()?;
+    let l = ctx.locale;
+    let query = q.get("q").cloned().unwrap_or_default();
+    let (all, facets) = statement_rows(&st, l, &q).await?;
+    let listed = crate::kit::listing::list_page_of(
+        l,
+        ("/statements", "/statements.csv"),
+        &q,
+        "statements-count",
+        all,
+        |(k, _, _)| *k,
+    );
+    let status = listed.status();
+    let page = ListPage {
+        c: Chrome::new(&ctx, "/statements"),
+        q: query,
+        paging: listed.paging,
+        cursor_error: listed.cursor_error,
+        can_record: ctx.can(Permission::RecordStatements),
+        rows: listed.rows.into_iter().map(|(_, r, _)| r).collect(),
+        facets,
+        chosen: FACETS.iter().filter_map(|f| q.get(*f).filter(|v| !v.is_empty()).map(|v| (*f, v.clone()))).collect(),
+    };
+    render(status, &page)
+}
+
+/// Every statement the search matches, as CSV: who said it, when, where, the words, the
+/// translation and each claim in words.
+pub(super) async fn csv_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    ctx.require_user()?;
+    let l = ctx.locale;
+    let (mut all, _) = statement_rows(&st, l, &q).await?;
+    all.sort_by_key(|(k, _, _)| std::cmp::Reverse(*k));
+    let head = [
+        "field-id",
+        "field-statement-published_at",
+        "field-statement-authority",
+        "field-statement-speaker",
+        "field-statement-speaker_position",
+        "field-statement-channel",
+        "field-statement-source_url",
+        "field-statement-language",
+        "field-statement-text",
+        "field-statement-translation",
+        "statement-claims",
+    ]
+    .iter()
+    .map(|k| tr(l, k))
+    .collect();
+    let rows = all
+        .into_iter()
+        .map(|(_, row, s)| {
+            let d = &s.draft;
+            vec![
+                s.id.to_string(),
+                row.when,
+                row.authority,
+                d.speaker.clone().unwrap_or_default(),
+                d.speaker_position.clone().unwrap_or_default(),
+                row.channel,
+                d.source_url.clone().unwrap_or_default(),
+                label(l, "language", &d.language),
+                d.text.clone(),
+                d.translation.clone().unwrap_or_default(),
+                row.claims,
+            ]
+        })
+        .collect();
+    Ok(crate::kit::listing::csv_of("vigia-statements.csv", head, rows))
+}
+
+pub(super) fn statement_form(l: Locale, values: &HashMap<String, String>, errors: &ValidationErrors) -> Vec<FieldView> {
+    let field = |name: &'static str, input: &'static str, required: bool| {
+        FieldView::new(
+            l,
+            name,
+            &format!("field-statement-{name}"),
+            input,
+            values.get(name).cloned().unwrap_or_default(),
+            required,
+            errors,
+        )
+    };
+    let sel = |name: &str| values.get(name).map(String::as_str);
+    let mut authority = field("authority", "select", true);
+    authority.options = options(l, "authority", &statement::KNOWN_AUTHORITIES, |c| c, sel("authority"));
+    let mut channel = field("channel", "select", true);
+    channel.options = options(l, "channel", Channel::ALL, Channel::as_str, sel("channel"));
+    let mut language = field("language", "select", true);
+    language.options = options(l, "language", &["es", "en"], |c| c, sel("language"));
+    vec![
+        authority,
+        field("speaker", "text", false),
+        field("speaker_position", "text", false),
+        field("published_at", "datetime-local", true),
+        channel,
+        field("source_url", "url", false),
+        language,
+        field("text", "textarea", true),
+        field("translation", "textarea", false),
+    ]
+}
+
+pub(super) async fn new_page(Extension(ctx): Extension<Ctx>) -> PageResult {
+    ctx.require(Permission::RecordStatements)?;
+    let l = ctx.locale;
+    let mut values = HashMap::new();
+    values.insert("language".to_string(), "es".to_string());
+    let form = crate::kit::FormView {
+        title: tr(l, "statement-new-title"),
+        action: "/statements".into(),
+        submit: tr(l, "facility-save"),
+        version: None,
+        summary: None,
+        fields: statement_form(l, &values, &ValidationErrors::new()),
+    };
+    render(StatusCode::OK, &crate::kit::FormPage { c: Chrome::new(&ctx, "/statements/new"), form })
+}
+
+pub(super) async fn create_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let user = ctx.require(Permission::RecordStatements)?.clone();
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let pairs = form.pairs.clone();
+    match statement::validate_statement(&RawInput::from_pairs(pairs.clone()), ZONE, now_micros()) {
+        Ok(d) => {
+            let s = st.store.create_statement(&ctx.actor(), user.org_id, d).await?;
+            Ok(Redirect::to(&format!("/statements/{}?created=1", s.id)).into_response())
+        }
+        Err(errs) => {
+            let l = ctx.locale;
+            let values: HashMap<String, String> = pairs.into_iter().collect();
+            let form = crate::kit::FormView {
+                title: tr(l, "statement-new-title"),
+                action: "/statements".into(),
+                submit: tr(l, "facility-save"),
+                version: None,
+                summary: Some(tr_args(l, "form-errors", &[("count", errs.0.len().to_string())])),
+                fields: statement_form(l, &values, &errs),
+            };
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &crate::kit::FormPage { c: Chrome::new(&ctx, "/statements"), form },
+            )
+        }
+    }
+}
+
+pub struct ClaimRow {
+    pub id: i64,
+    pub topic: String,
+    pub scope: String,
+    pub position: String,
+    pub period: String,
+    pub confirmed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "statements/templates/statement_show.html")]
+pub(super) struct ShowPage {
+    c: Chrome,
+    id: i64,
+    title: String,
+    details: Vec<(String, String)>,
+    text: String,
+    translation: Option<String>,
+    claims: Vec<ClaimRow>,
+    can_record: bool,
+    claim_form: Vec<FieldView>,
+    claim_summary: Option<String>,
+    files: Vec<crate::kit::FileRow>,
+    file_error: Option<String>,
+}
+
+pub(super) fn claim_form(
+    st_facilities: &[vigia_domain::facility::Facility],
+    l: Locale,
+    values: &HashMap<String, String>,
+    errors: &ValidationErrors,
+) -> Vec<FieldView> {
+    let field = |name: &'static str, input: &'static str, required: bool| {
+        FieldView::new(
+            l,
+            name,
+            &format!("field-claim-{name}"),
+            input,
+            values.get(name).cloned().unwrap_or_default(),
+            required,
+            errors,
+        )
+    };
+    let sel = |name: &str| values.get(name).map(String::as_str);
+    let mut topic = field("topic", "select", true);
+    topic.options = options(l, "topic", &statement::KNOWN_TOPICS, |c| c, sel("topic"));
+    let mut scope = field("scope", "select", true);
+    scope.options = options(l, "scope", &["all", "facilities", "state"], |c| c, sel("scope"));
+    let chosen: Vec<&str> = sel("facility_ids").map(|v| v.split(',').collect()).unwrap_or_default();
+    let mut facilities = field("facility_ids", "checkboxes", false);
+    facilities.options = st_facilities
+        .iter()
+        .map(|f| OptionView {
+            value: f.id.to_string(),
+            label: f.draft.name.clone(),
+            selected: chosen.contains(&f.id.to_string().as_str()),
+        })
+        .collect();
+    let mut state = field("state_code", "select", false);
+    state.options = vigia_domain::geo::STATES
+        .iter()
+        .map(|s| OptionView { value: s.code.into(), label: s.name.into(), selected: sel("state_code") == Some(s.code) })
+        .collect();
+    let mut position = field("position", "select", true);
+    position.options = options(l, "position", Position::ALL, Position::as_str, sel("position"));
+    vec![topic, position, scope, facilities, state, field("from", "date", true), field("until", "date", false)]
+}
+
+pub(super) async fn show(
+    st: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    values: &HashMap<String, String>,
+    errors: &ValidationErrors,
+    (flash, file_error): (Option<String>, Option<String>),
+) -> PageResult {
+    let s = st.store.statement(id).await?.ok_or(WebError::NotFound)?;
+    let l = ctx.locale;
+    let facilities = st.store.list_facilities().await?;
+    let names: HashMap<i64, String> = facilities.iter().map(|f| (f.id, f.draft.name.clone())).collect();
+    let d = &s.draft;
+    let none = tr(l, "facility-unknown");
+    let details = vec![
+        (tr(l, "field-statement-authority"), label(l, "authority", &d.authority)),
+        (tr(l, "field-statement-speaker"), d.speaker.clone().unwrap_or_else(|| none.clone())),
+        (tr(l, "field-statement-speaker_position"), d.speaker_position.clone().unwrap_or_else(|| none.clone())),
+        (tr(l, "field-statement-published_at"), format_local(d.published_at, ZONE)),
+        (tr(l, "field-statement-channel"), label(l, "channel", d.channel.as_str())),
+        (tr(l, "field-statement-source_url"), d.source_url.clone().unwrap_or_else(|| none.clone())),
+        (tr(l, "field-statement-language"), label(l, "language", &d.language)),
+    ];
+    let claims = s
+        .claims
+        .iter()
+        .map(|c| ClaimRow {
+            id: c.id,
+            topic: label(l, "topic", &c.draft.topic),
+            scope: match &c.draft.scope {
+                Scope::All => tr(l, "scope-all"),
+                Scope::Facilities { ids } => ids
+                    .iter()
+                    .map(|i| names.get(i).cloned().unwrap_or_else(|| i.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                Scope::State { code } => vigia_domain::geo::STATES
+                    .iter()
+                    .find(|s| s.code == code)
+                    .map(|s| s.name.to_string())
+                    .unwrap_or_else(|| code.clone()),
+            },
+            position: label(l, "position", c.draft.position.as_str()),
+            period: match c.draft.until {
+                Some(u) => format!("{} – {u}", c.draft.from),
+                None => format!("{} –", c.draft.from),
+            },
+            confirmed: c.confirmed,
+        })
+        .collect();
+    let page = ShowPage {
+        c: Chrome::new(ctx, &format!("/statements/{id}")).flash(flash),
+        id,
+        title: tr_args(
+            l,
+            "statement-title",
+            &[("authority", label(l, "authority", &d.authority)), ("when", format_local(d.published_at, ZONE))],
+        ),
+        details,
+        text: d.text.clone(),
+        translation: d.translation.clone(),
+        claims,
+        can_record: ctx.can(Permission::RecordStatements),
+        claim_form: claim_form(&facilities, l, values, errors),
+        claim_summary: (!errors.is_empty())
+            .then(|| tr_args(l, "form-errors", &[("count", errors.0.len().to_string())])),
+        files: crate::kit::file_rows(st.store.attachments(vigia_domain::RecordType::Statement, id).await?),
+        file_error,
+    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    render(status, &page)
+}
+
+pub(super) async fn show_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    ctx.require_user()?;
+    let l = ctx.locale;
+    let flash = if q.contains_key("created") {
+        Some(tr(l, "statement-created"))
+    } else if q.contains_key("claim") {
+        Some(tr(l, "statement-claim-added"))
+    } else if q.contains_key("attached") {
+        Some(tr(l, "access-file-attached"))
+    } else {
+        None
+    };
+    let file_error = crate::kit::file_error(l, &q);
+    show(&st, &ctx, parse_id(&id)?, &HashMap::new(), &ValidationErrors::new(), (flash, file_error)).await
+}
+
+pub(super) async fn claim_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    ctx.require_user()?;
+    let id = parse_id(&id)?;
+    st.store.statement(id).await?.ok_or(WebError::NotFound)?;
+    ctx.require(Permission::RecordStatements)?;
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let pairs = form.joined("facility_ids");
+    let result = match statement::validate_claim(&RawInput::from_pairs(pairs.clone())) {
+        Ok(d) => st.store.add_claim(&ctx.actor(), id, d).await.map_err(WebError::from),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/statements/{id}?claim=1")).into_response()),
+        Err(WebError::Invalid(errs)) => show(&st, &ctx, id, &pairs.into_iter().collect(), &errs, (None, None)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) async fn confirm_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    ctx.require_user()?;
+    let id = parse_id(&id)?;
+    let s = st.store.statement(id).await?.ok_or(WebError::NotFound)?;
+    ctx.require(Permission::ReviewDetections)?;
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    let claim =
+        form.get("claim_id").and_then(|c| c.parse::<i64>().ok()).filter(|c| s.claims.iter().any(|x| x.id == *c));
+    if let Some(c) = claim {
+        st.store.set_claim_confirmed(&ctx.actor(), c, form.get("confirmed") == Some("on")).await?;
+    }
+    Ok(Redirect::to(&format!("/statements/{id}")).into_response())
+}
+
+pub struct DetectionView {
+    pub key: String,
+    pub rule: String,
+    pub rule_code: &'static str,
+    pub summary: String,
+    /// The statements side by side, earlier first.
+    pub statements: Vec<StatementCard>,
+    /// The refused attempts behind a words-against-practice finding: (id, when, center, outcome).
+    pub attempts: Vec<(i64, String, String, String)>,
+    pub review: Option<String>,
+    pub other_reviews: Vec<String>,
+}
+
+/// One statement as a contradiction card quotes it: who, when, where, the words, and
+/// each claim of this finding in plain language.
+pub struct StatementCard {
+    pub id: i64,
+    pub who: String,
+    pub when: String,
+    pub channel: String,
+    pub quote: String,
+    pub claims: Vec<String>,
+}
+
+pub(super) fn card(l: Locale, s: &Statement, claims: &[i64]) -> StatementCard {
+    let d = &s.draft;
+    let mut who = label(l, "authority", &d.authority);
+    for part in [&d.speaker, &d.speaker_position].into_iter().flatten() {
+        who.push_str(", ");
+        who.push_str(part);
+    }
+    let quote: String = d.text.chars().take(600).collect();
+    StatementCard {
+        id: s.id,
+        who,
+        when: format_local(d.published_at, ZONE),
+        channel: label(l, "channel", d.channel.as_str()),
+        quote: if d.text.chars().count() > 600 { format!("{quote}…") } else { quote },
+        claims: s
+            .claims
+            .iter()
+            .filter(|c| claims.contains(&c.id))
+            .map(|c| {
+                format!("{}: {}", label(l, "topic", &c.draft.topic), label(l, "claim-says", c.draft.position.as_str()))
+            })
+            .collect(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "statements/templates/contradictions.html")]
+pub(super) struct ContradictionsPage {
+    c: Chrome,
+    items: Vec<DetectionView>,
+    can_review: bool,
+}
+
+pub(super) async fn contradictions_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let l = ctx.locale;
+    let flash = q.contains_key("error").then(|| tr(l, "contradiction-review-error"));
+    let found = vigia_app::findings::detections(&st.store, &st.analyses, &st.detections, user.org_id).await?;
+    let (statements, reviews) = (&found.statements, &found.reviews);
+    let by_id: HashMap<i64, &Statement> = statements.iter().map(|s| (s.id, s)).collect();
+    let facilities: HashMap<i64, vigia_domain::facility::Facility> =
+        st.store.list_facilities().await?.into_iter().map(|f| (f.id, f)).collect();
+    let cited: Vec<i64> = found.found.iter().flat_map(|f| f.cited.iter().copied()).collect();
+    let attempts: HashMap<i64, (i64, String, String, String)> = st
+        .store
+        .attempts_by_ids(user.org_id, &cited)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let f = facilities.get(&a.draft.facility_id);
+            let zone = f.map(|f| f.time_zone()).unwrap_or(vigia_domain::geo::LEGAL_TIME_ZONE);
+            let row = (
+                a.id,
+                format_local(a.draft.attempted_at, zone),
+                f.map(|f| f.draft.name.clone()).unwrap_or_default(),
+                label(l, "outcome", a.draft.outcome.as_str()),
+            );
+            (a.id, row)
+        })
+        .collect();
+    let items = found
+        .found
+        .iter()
+        .map(|Found { d, cited }| DetectionView {
+            key: d.key.clone(),
+            rule: label(l, "rule", d.rule.as_str()),
+            rule_code: d.rule.as_str(),
+            summary: match d.gap {
+                Some(g) => tr_args(l, "contradiction-gap", &[("gap", describe_gap(g))]),
+                None => tr_args(
+                    l,
+                    "contradiction-refusals",
+                    &[("attempts", d.refusals.to_string()), ("orgs", d.organizations.to_string())],
+                ),
+            },
+            statements: d.statements.iter().filter_map(|id| by_id.get(id)).map(|s| card(l, s, &d.claims)).collect(),
+            attempts: cited.iter().filter_map(|id| attempts.get(id).cloned()).collect(),
+            review: reviews.own(&d.key).map(|r| {
+                tr_args(
+                    l,
+                    "contradiction-own-review",
+                    &[("verdict", label(l, "review", r.status.as_str())), ("reason", r.reason.clone())],
+                )
+            }),
+            other_reviews: reviews
+                .others(&d.key)
+                .map(|(org, r)| {
+                    tr_args(
+                        l,
+                        "contradiction-other-review",
+                        &[
+                            ("org", org.to_string()),
+                            ("verdict", label(l, "review", r.status.as_str())),
+                            ("when", format_local(r.reviewed_at, ZONE)),
+                        ],
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &ContradictionsPage {
+            c: Chrome::new(&ctx, "/contradictions").flash(flash),
+            items,
+            can_review: ctx.can(Permission::ReviewDetections),
+        },
+    )
+}
+
+pub(super) async fn review_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    ctx.require(Permission::ReviewDetections)?;
+    let form = FormBody::checked(&headers, &body, &ctx)?;
+    match review(&st, &ctx, &RawInput::from_pairs(form.pairs)).await {
+        Ok(_) => Ok(Redirect::to("/contradictions").into_response()),
+        // The reason is required: say so on the page.
+        Err(WebError::Invalid(_)) => Ok(Redirect::to("/contradictions?error=1").into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hits_are_marked_by_stem_and_everything_else_is_escaped() {
+        let html = super::highlight("Se suspendió el ACCESO <b>hoy</b> & mañana", "acceso suspensión");
+        assert_eq!(html, "Se <mark>suspendió</mark> el <mark>ACCESO</mark> &lt;b&gt;hoy&lt;/b&gt; &amp; mañana");
+        assert_eq!(super::highlight("<script>", ""), "&lt;script&gt;");
+    }
+
+    #[test]
+    fn an_excerpt_shows_the_first_hit_even_far_in() {
+        let text = format!("{} el acceso fue negado", "palabra ".repeat(60));
+        let e = super::excerpt(&text, "acceso", 80);
+        assert!(e.starts_with('…') && e.contains("acceso"), "{e}");
+        assert_eq!(super::excerpt("corto", "acceso", 80), "corto");
+    }
+}
