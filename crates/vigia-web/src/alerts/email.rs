@@ -62,7 +62,7 @@ pub struct MailConfig {
 }
 
 /// The civil time zone digests are dated in (the Valley of Mexico's).
-const DIGEST_ZONE: &str = "America/Mexico_City";
+const DIGEST_ZONE: &str = vigia_domain::geo::LEGAL_TIME_ZONE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
