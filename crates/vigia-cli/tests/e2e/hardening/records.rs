@@ -24,9 +24,9 @@ async fn a_shared_attempt_s_history_hides_the_versions_it_was_private_in() {
         let http = reqwest::Client::new();
         let mut body = json!({"facility_id": f, "attempted_at": "2020-01-20T10:30", "purpose": "legal_assistance",
             "team_size": 2, "outcome": "denied", "notes": "Vimos a Juana Pérez López, celda 3", "visibility": "private"});
-        let r = http.post(app.url("/api/v1/access-attempts")).bearer_auth(&a).json(&body).send().await.expect("post");
-        assert_eq!(r.status(), 201);
-        let id = r.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+        let (s, v) = app.post_attempt(&a, &body).await;
+        assert_eq!(s, 201);
+        let id = v["id"].as_i64().expect("id");
         // Corrected once more while private, then shared without the name.
         for (version, (notes, visibility)) in
             [("Juana Pérez López pidió asilo", "private"), ("Se negó la entrada", "coalition")].iter().enumerate()
@@ -69,8 +69,7 @@ async fn uploads_land_together_and_names_cannot_disguise_a_file() {
         let http = reqwest::Client::new();
         let body = json!({"facility_id": f, "attempted_at": "2020-01-20T10:30", "purpose": "monitoring",
             "team_size": 2, "outcome": "denied"});
-        let r = http.post(app.url("/api/v1/access-attempts")).bearer_auth(&a).json(&body).send().await.expect("post");
-        let id = r.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+        let id = app.post_attempt(&a, &body).await.1["id"].as_i64().expect("id");
         let upload = |name: &str, bytes: Vec<u8>| {
             http.post(app.url(&format!("/api/v1/access-attempts/{id}/files")))
                 .bearer_auth(&a)
@@ -91,9 +90,8 @@ async fn uploads_land_together_and_names_cannot_disguise_a_file() {
         assert_eq!(r.json::<Value>().await.expect("json")["errors"][0]["code"], "bidi_controls");
         let mut named = body.clone();
         named["official"] = json!("Lic. \u{202E}zerép");
-        let r = http.post(app.url("/api/v1/access-attempts")).bearer_auth(&a).json(&named).send().await.expect("post");
-        assert_eq!(r.status(), 422);
-        let p: Value = r.json().await.expect("json");
+        let (s, p) = app.post_attempt(&a, &named).await;
+        assert_eq!(s, 422);
         assert_eq!(
             (p["errors"][0]["field"].as_str(), p["errors"][0]["code"].as_str()),
             (Some("official"), Some("bidi_controls"))
@@ -324,16 +322,7 @@ async fn analysts_see_that_an_event_was_voided_not_why() {
     let (_, analyst) = app.api_user("analista@a.org", "org-a", Role::Analyst).await;
     let http = reqwest::Client::new();
     let body = json!({"reference": "FM-14", "full_name": "Persona", "age_group": "adult_18_59"});
-    let c: Value = http
-        .post(app.url("/api/v1/cases"))
-        .bearer_auth(&lawyer)
-        .json(&body)
-        .send()
-        .await
-        .expect("post")
-        .json()
-        .await
-        .expect("json");
+    let (_, c) = app.post_case(&lawyer, &body).await;
     let base = app.url(&format!("/api/v1/cases/{}", c["id"]));
     let e: Value = http
         .post(format!("{base}/events"))
@@ -379,11 +368,9 @@ async fn analysts_see_that_an_event_was_voided_not_why() {
     assert_eq!(s, 200);
     assert!(html.contains(reason) && html.contains("FM-14"), "{html}");
     // The reference, sealed, is still one per organization.
-    let r = http.post(app.url("/api/v1/cases")).bearer_auth(&lawyer).json(&body).send().await.expect("post");
-    assert_eq!(r.status(), 422, "a taken reference");
+    assert_eq!(app.post_case(&lawyer, &body).await.0, 422, "a taken reference");
     let (_, other) = app.api_user("abogada@b.org", "org-b", Role::Lawyer).await;
-    let r = http.post(app.url("/api/v1/cases")).bearer_auth(&other).json(&body).send().await.expect("post");
-    assert_eq!(r.status(), 201, "another organization may use the same reference");
+    assert_eq!(app.post_case(&other, &body).await.0, 201, "another organization may use the same reference");
     assert!(app.store.verify_audit().await.expect("verify").ok());
 }
 
@@ -408,8 +395,7 @@ async fn alerts_follow_an_attempt_that_turns_private() {
         let http = reqwest::Client::new();
         let mut body = json!({"facility_id": f, "attempted_at": "2020-01-20T10:30", "purpose": "legal_assistance",
             "team_size": 2, "outcome": "denied", "reason_category": "other", "reason_text": "Lo dijo el Lic. Ramírez a Juana Pérez"});
-        let r = http.post(app.url("/api/v1/access-attempts")).bearer_auth(&a).json(&body).send().await.expect("post");
-        let id = r.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+        let id = app.post_attempt(&a, &body).await.1["id"].as_i64().expect("id");
         let inbox = |token: String| {
             let http = http.clone();
             let url = app.url("/api/v1/alerts");
@@ -439,13 +425,12 @@ async fn an_attempt_s_free_text_is_sealed_in_the_database_and_the_history() {
     for app in TestApp::all().await {
         let (_, a) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
         let f = app.facility("Siglo XXI").await;
-        let http = reqwest::Client::new();
         let mut body = json!({"facility_id": f, "attempted_at": "2020-01-20T10:30", "purpose": "legal_assistance",
             "outcome": "denied", "reason_category": "other", "reason_text": "Dijo que Marta Ruiz no recibe visitas",
             "official": "Lic. Ramón Torres", "notes": "Marta Ruiz, celda 4", "visibility": "private"});
-        let r = http.post(app.url("/api/v1/access-attempts")).bearer_auth(&a).json(&body).send().await.expect("post");
-        assert_eq!(r.status(), 201);
-        let id = r.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+        let (s, v) = app.post_attempt(&a, &body).await;
+        assert_eq!(s, 201);
+        let id = v["id"].as_i64().expect("id");
         body["notes"] = json!("Marta Ruiz, celda 5");
         assert_eq!(app.correct_attempt(&a, id, 1, &body).await, 200);
         let csv = format!("facility_id,attempted_at,purpose,outcome,notes\n{f},2020-02-01T10:00,monitoring,denied,Pedro Gómez esperaba\n");

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use vigia_domain::account::Role;
 use vigia_domain::totp;
 use vigia_domain::RecordType;
@@ -21,15 +21,12 @@ async fn post_form(c: &reqwest::Client, url: String, form: &[(&str, &str)]) -> (
 
 /// The password step of a sign-in; the client then holds the second-factor challenge.
 async fn password_step(app: &TestApp, email: &str) -> (reqwest::Client, String) {
-    let c = app.browser();
-    let (_, page) = get_text(&c, app.url("/login")).await;
-    let csrf = csrf_of(&page);
+    let (c, csrf) = app.login_form().await;
     let (s, loc, _) =
         post_form(&c, app.url("/login"), &[("csrf", &csrf), ("email", email), ("password", PASSWORD), ("next", "/")])
             .await;
     assert_eq!((s, loc.as_str()), (303, "/login/totp"));
-    let (_, page) = get_text(&c, app.url("/login/totp")).await;
-    let csrf = csrf_of(&page);
+    let csrf = app.csrf_for(&c, "/login/totp").await;
     (c, csrf)
 }
 
@@ -145,16 +142,7 @@ async fn a_link_from_another_site_opens_no_sealed_data() {
     let http = reqwest::Client::new();
     let body = json!({"reference": "FM-16", "full_name": "Dilcia Cruz Orellana", "nationality": "HN", "sex": "female",
         "age_group": "adult_18_59"});
-    let c: Value = http
-        .post(app.url("/api/v1/cases"))
-        .bearer_auth(&token)
-        .json(&body)
-        .send()
-        .await
-        .expect("post")
-        .json()
-        .await
-        .expect("json");
+    let (_, c) = app.post_case(&token, &body).await;
     let id = c["id"].as_i64().expect("id");
     let reads = || async {
         let entries = app.store.history(RecordType::CaseRead, id, Some(lawyer.org_id)).await.expect("history");
@@ -302,8 +290,7 @@ async fn people_change_their_password_and_other_sessions_end() {
         app.user("mon@a.org", "org-a", Role::Monitor).await;
         let laptop = app.login("mon@a.org").await;
         let phone = app.login("mon@a.org").await;
-        let (_, html) = get_text(&laptop, app.url("/account")).await;
-        let csrf = csrf_of(&html);
+        let csrf = app.csrf_for(&laptop, "/account").await;
         let new = "otra clave larga de prueba";
         let change = |current: &str, new: &str, again: &str| {
             laptop
@@ -324,9 +311,7 @@ async fn people_change_their_password_and_other_sessions_end() {
         assert_eq!(r.headers()["location"], "/account?password=1");
         assert_eq!(get_text(&laptop, app.url("/access")).await.0, 200, "this session stays");
         assert_eq!(get_text(&phone, app.url("/access")).await.0, 303, "the other one ended");
-        let c = app.browser();
-        let (_, page) = get_text(&c, app.url("/login")).await;
-        let csrf = csrf_of(&page);
+        let (c, csrf) = app.login_form().await;
         for (pw, status) in [(PASSWORD, 401), (new, 303)] {
             let r = c
                 .post(app.url("/login"))
@@ -349,9 +334,7 @@ async fn the_password_form_stops_at_the_sign_in_lock() {
     let config = vigia_web::Config { max_failed_logins: 3, ..Default::default() };
     let app = TestApp::with_config(vigia_store::testing::TestDb::sqlite(), config).await;
     app.user("mon@a.org", "org-a", Role::Monitor).await;
-    let c = app.login("mon@a.org").await;
-    let (_, html) = get_text(&c, app.url("/account")).await;
-    let csrf = csrf_of(&html);
+    let (c, csrf) = app.login_with_csrf("mon@a.org", "/account").await;
     let new = "otra clave larga de prueba";
     let change = |current: &'static str| {
         c.post(app.url("/account/password"))

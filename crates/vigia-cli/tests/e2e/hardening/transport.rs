@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use vigia_domain::account::Role;
 use vigia_store::Actor;
 
-use crate::helpers::{csrf_of, get_text, TestApp};
+use crate::helpers::TestApp;
 
 /// Sends raw bytes on a new connection and reads what comes back until the server
 /// answers and closes, or `wait` passes; `None` if nothing came back in time.
@@ -157,8 +157,7 @@ async fn bodies_are_limited_while_read_and_slow_clients_are_cut_off() {
     assert_eq!((p["error_count"].as_u64(), p["errors"].as_array().map(Vec::len)), (Some(5_000), Some(200)));
     let body = json!({"facility_id": f, "attempted_at": "2020-01-20T10:30", "purpose": "monitoring",
         "team_size": 2, "outcome": "denied"});
-    let r = http.post(app.url("/api/v1/access-attempts")).bearer_auth(&token).json(&body).send().await.expect("post");
-    let id = r.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+    let id = app.post_attempt(&token, &body).await.1["id"].as_i64().expect("id");
     let photo = [b"\xFF\xD8\xFF\xE0".as_slice(), &vec![1u8; 5 << 20]].concat();
     let r = http
         .post(app.url(&format!("/api/v1/access-attempts/{id}/files")))
@@ -238,9 +237,7 @@ async fn webhooks_reach_no_internal_address_unless_the_operator_allows_it() {
         );
         let (first, first_hits) = counting_receiver(moved).await;
         // Entering it on the page.
-        let c = app.login("admin@a.org").await;
-        let (_, page) = get_text(&c, app.url("/admin/webhooks")).await;
-        let csrf = csrf_of(&page);
+        let (c, csrf) = app.login_with_csrf("admin@a.org", "/admin/webhooks").await;
         let r = c
             .post(app.url("/admin/webhooks"))
             .form(&[("csrf", csrf.as_str()), ("url", first.as_str())])
