@@ -4,8 +4,11 @@
 use fantoccini::Locator;
 use vigia_domain::account::Role;
 
-use super::{browser, click, fill, screenshot_dir, text_of, text_until, wait_for, wait_h1};
-use crate::helpers::{TestApp, PASSWORD};
+use super::{
+    browser, click, fill, follow, pick, screenshot_dir, sign_in_demo, submit_sign_in, text_of, text_until, wait_for,
+    wait_h1,
+};
+use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn an_analyst_zooms_the_statements_timeline_from_days_to_hours() {
@@ -30,13 +33,9 @@ async fn an_analyst_zooms_the_statements_timeline_from_days_to_hours() {
         let claim = vigia_domain::statement::validate_claim(&raw).expect("claim");
         app.store.add_claim(&vigia_store::Actor::SYSTEM, s.id, claim).await.expect("claim");
     }
-    c.goto(&app.url("/login")).await.expect("goto");
-    wait_h1(&c, "Iniciar sesión").await;
-    fill(&c, "#email", "analista@a.org").await;
-    fill(&c, "#password", PASSWORD).await;
-    click(&c, "button[type=submit]:not(.link)").await;
+    submit_sign_in(&c, &app.url(""), "analista@a.org").await;
     wait_h1(&c, "Centros de detención").await;
-    c.find(Locator::LinkText("Declaraciones")).await.expect("nav").click().await.expect("click");
+    follow(&c, "Declaraciones").await;
     wait_h1(&c, "Declaraciones oficiales").await;
     click(&c, "#timeline-link").await;
     wait_h1(&c, "Línea de tiempo").await;
@@ -55,7 +54,7 @@ async fn an_analyst_zooms_the_statements_timeline_from_days_to_hours() {
     let png = c.screenshot().await.expect("screenshot");
     let _ = std::fs::write(screenshot_dir().join("timeline-days.png"), png);
     // Zoom to hours around the middle: the two statements, 3 h 40 min apart, stay in view.
-    c.find(Locator::LinkText("Horas")).await.expect("hours").click().await.expect("click");
+    follow(&c, "Horas").await;
     text_until(&c, "#timeline-range", |t| t != before).await;
     let ticks: Vec<String> = {
         let mut v = Vec::new();
@@ -69,7 +68,7 @@ async fn an_analyst_zooms_the_statements_timeline_from_days_to_hours() {
     let png = c.screenshot().await.expect("screenshot");
     let _ = std::fs::write(screenshot_dir().join("timeline-hours.png"), png);
     // Out to years: ticks are years.
-    c.find(Locator::LinkText("Años")).await.expect("years").click().await.expect("click");
+    follow(&c, "Años").await;
     let range = text_until(&c, "#timeline-range", |t| t.contains("2018") || t.contains("2019")).await;
     assert!(range.contains("2021") || range.contains("2022"), "{range}");
     let tick = text_of(&c, "#timeline-svg text.tick").await;
@@ -96,19 +95,15 @@ async fn an_analyst_filters_the_access_analysis_by_state_and_compares_before_and
     );
     app.import_attempts(&b, csv).await;
 
-    c.goto(&app.url("/login")).await.expect("goto");
-    wait_h1(&c, "Iniciar sesión").await;
-    fill(&c, "#email", "an@a.org").await;
-    fill(&c, "#password", PASSWORD).await;
-    click(&c, "button[type=submit]:not(.link)").await;
+    submit_sign_in(&c, &app.url(""), "an@a.org").await;
     wait_h1(&c, "Centros de detención").await;
-    c.find(Locator::LinkText("Análisis")).await.expect("nav").click().await.expect("click");
+    follow(&c, "Análisis").await;
     wait_h1(&c, "Análisis del acceso").await;
     let by_facility = text_of(&c, "#by-facility").await;
     assert!(by_facility.contains("Siglo XXI") && by_facility.contains("Las Agujas"), "{by_facility}");
 
     // Chiapas only, compared before and after 1 March 2024.
-    c.find(Locator::Css("#q-state option[value='07']")).await.expect("state").click().await.expect("pick");
+    pick(&c, "#q-state option[value='07']").await;
     c.execute("document.getElementById('q-compare').value = '2024-03-01';", vec![]).await.expect("set date");
     click(&c, "#analysis-filters button[type=submit]").await;
     let compare = text_until(&c, "#compare", |t| t.contains("Siglo XXI")).await;
@@ -153,41 +148,32 @@ async fn an_analyst_sees_a_partner_s_verdict_attributed_beside_her_own_form() {
     let (_, a) = app.api_user("analista@a.org", "org-a", Role::Analyst).await;
     app.user("analista@b.org", "org-b", Role::Analyst).await;
     app.coalition("red", &["org-a", "org-b"]).await;
-    let http = reqwest::Client::new();
-    let post = |path: &str, body: serde_json::Value| http.post(app.url(path)).bearer_auth(&a).json(&body).send();
     for (authority, at, position) in
         [("inm", "2020-01-27T19:30", "suspended"), ("segob", "2020-01-27T23:10", "denies_suspension")]
     {
-        let st: serde_json::Value = post(
-            "/api/v1/statements",
-            serde_json::json!({"authority": authority, "published_at": at, "channel": "press_release", "text": "Declaración"}),
-        )
-        .await
-        .expect("statement")
-        .json()
-        .await
-        .expect("json");
-        let path = format!("/api/v1/statements/{}/claims", st["id"]);
-        let r = post(&path, serde_json::json!({"topic": "ngo_access", "position": position, "from": "2020-01-27"}))
-            .await
-            .expect("claim");
-        assert_eq!(r.status(), 201);
+        let (_, st) = app
+            .post_statement(
+                &a,
+                &serde_json::json!({"authority": authority, "published_at": at, "channel": "press_release", "text": "Declaración"}),
+            )
+            .await;
+        let (s, _) = app
+            .post_claim(
+                &a,
+                &st["id"],
+                &serde_json::json!({"topic": "ngo_access", "position": position, "from": "2020-01-27"}),
+            )
+            .await;
+        assert_eq!(s, 201);
     }
     let found = app.get_json(&a, "/api/v1/contradictions").await;
     let key = found["items"][0]["key"].as_str().expect("a detection").to_string();
-    let r = post(
-        "/api/v1/contradictions/review",
-        serde_json::json!({"key": key, "status": "confirmed", "reason": "Nota interna de A"}),
-    )
-    .await
-    .expect("review");
-    assert_eq!(r.status(), 200);
+    let (s, _) = app
+        .post_review(&a, &serde_json::json!({"key": key, "status": "confirmed", "reason": "Nota interna de A"}))
+        .await;
+    assert_eq!(s, 200);
 
-    c.goto(&app.url("/login")).await.expect("goto");
-    wait_h1(&c, "Iniciar sesión").await;
-    fill(&c, "#email", "analista@b.org").await;
-    fill(&c, "#password", PASSWORD).await;
-    click(&c, "button[type=submit]:not(.link)").await;
+    submit_sign_in(&c, &app.url(""), "analista@b.org").await;
     wait_for(&c, "h1").await;
     c.goto(&app.url("/contradictions")).await.expect("goto");
     wait_h1(&c, "Contradicciones").await;
@@ -225,11 +211,7 @@ async fn a_flagged_suspension_reads_in_words_and_is_shaded_on_the_chart_the_map_
     let Some((_driver, c)) = browser(412, 915).await else { return };
     let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
     vigia_cli::demo::seed(&app.store).await.expect("demo data");
-    c.goto(&app.url("/login")).await.expect("goto");
-    wait_for(&c, "#email").await;
-    fill(&c, "#email", "coordinacion@defensoria.example").await;
-    fill(&c, "#password", vigia_cli::demo::PASSWORD).await;
-    click(&c, "button[type=submit]:not(.link)").await;
+    sign_in_demo(&c, &app, "coordinacion@defensoria.example").await;
     wait_h1(&c, "Resumen").await;
     c.goto(&app.url("/access/analysis?from=2020-01-01&until=2020-12-31")).await.expect("goto");
     wait_h1(&c, "Análisis del acceso").await;

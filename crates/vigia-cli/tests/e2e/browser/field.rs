@@ -4,7 +4,9 @@
 use fantoccini::Locator;
 use vigia_domain::account::Role;
 
-use super::{browser, click, fill, screenshot_dir, text_of, text_until, wait_for, wait_h1};
+use super::{
+    browser, click, fill, follow, pick, screenshot_dir, submit_sign_in, text_of, text_until, wait_for, wait_h1,
+};
 use crate::helpers::{TestApp, PASSWORD};
 
 #[tokio::test]
@@ -27,13 +29,13 @@ async fn a_monitor_signs_in_switches_language_and_registers_a_facility() {
 
     click(&c, "#lang-switch").await;
     wait_h1(&c, "What do you want to record?").await;
-    c.find(Locator::LinkText("Detention centers")).await.expect("nav").click().await.expect("click");
+    follow(&c, "Detention centers").await;
     wait_h1(&c, "Detention centers").await;
 
     click(&c, "#new-facility").await;
     wait_h1(&c, "Register a detention center").await;
     fill(&c, "#f-name", "Estación Migratoria Tenosique").await;
-    c.find(Locator::Css("#f-state_code option[value='27']")).await.expect("state").click().await.expect("pick");
+    pick(&c, "#f-state_code option[value='27']").await;
     fill(&c, "#f-municipality", "Tenosique").await;
     fill(&c, "#f-latitude", "91.5").await;
     fill(&c, "#f-longitude", "-91.42").await;
@@ -47,7 +49,7 @@ async fn a_monitor_signs_in_switches_language_and_registers_a_facility() {
     click(&c, "#save").await;
     text_until(&c, ".flash", |t| t == "Center registered.").await;
     wait_h1(&c, "Estación Migratoria Tenosique").await;
-    c.find(Locator::LinkText("Detention centers")).await.expect("nav").click().await.expect("click");
+    follow(&c, "Detention centers").await;
     wait_h1(&c, "Detention centers").await;
     let table = text_of(&c, "#facilities").await;
     assert!(table.contains("Estación Migratoria Tenosique"), "{table}");
@@ -63,32 +65,18 @@ async fn a_monitor_records_a_denial_on_a_phone() {
     let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
     app.user("mon@a.org", "org-a", Role::Monitor).await;
     let facility = app.facility("Estación Migratoria Comitán").await;
-    c.goto(&app.url("/login")).await.expect("goto");
-    wait_h1(&c, "Iniciar sesión").await;
-    fill(&c, "#email", "mon@a.org").await;
-    fill(&c, "#password", PASSWORD).await;
-    click(&c, "button[type=submit]:not(.link)").await;
+    submit_sign_in(&c, &app.url(""), "mon@a.org").await;
     wait_h1(&c, "¿Qué quiere registrar?").await;
-    c.find(Locator::LinkText("Acceso")).await.expect("nav").click().await.expect("click");
+    follow(&c, "Acceso").await;
     wait_h1(&c, "Intentos de acceso").await;
     click(&c, "#new-attempt").await;
     wait_h1(&c, "Registrar un intento de acceso").await;
-    c.find(Locator::Css("#f-facility_id option:nth-child(2)")).await.expect("facility").click().await.expect("pick");
+    pick(&c, "#f-facility_id option:nth-child(2)").await;
     // A datetime-local input takes the digits in the browser's own order: set it directly.
     c.execute("document.getElementById('f-attempted_at').value = '2020-01-20T10:30';", vec![]).await.expect("set date");
-    c.find(Locator::Css("#f-purpose option[value='legal_assistance']"))
-        .await
-        .expect("purpose")
-        .click()
-        .await
-        .expect("pick");
-    c.find(Locator::Css("#f-outcome option[value='denied']")).await.expect("outcome").click().await.expect("pick");
-    c.find(Locator::Css("#f-reason_category option[value='orders_from_above']"))
-        .await
-        .expect("reason")
-        .click()
-        .await
-        .expect("pick");
+    pick(&c, "#f-purpose option[value='legal_assistance']").await;
+    pick(&c, "#f-outcome option[value='denied']").await;
+    pick(&c, "#f-reason_category option[value='orders_from_above']").await;
     click(&c, "input[name=restrictions][value=no_phones]").await;
     fill(&c, "#f-reason_text", "Órdenes de arriba, dijo el guardia").await;
     let png = c.screenshot().await.expect("screenshot");
@@ -114,7 +102,7 @@ async fn a_monitor_records_a_denial_on_a_phone() {
         "{files}"
     );
     let _ = std::fs::remove_file(&photo);
-    c.find(Locator::LinkText("Acceso")).await.expect("nav").click().await.expect("click");
+    follow(&c, "Acceso").await;
     wait_h1(&c, "Intentos de acceso").await;
     let table = text_of(&c, "#attempts").await;
     assert!(table.contains("Estación Migratoria Comitán") && table.contains("Negado"), "{table}");
@@ -152,14 +140,10 @@ async fn a_lawyer_sees_an_overdue_detention_today_records_the_release_and_it_lea
     let e = vigia_domain::case::validate_event(&raw, today).expect("event");
     app.store.add_case_event(&actor, org, case.id, e).await.expect("event");
 
-    c.goto(&app.url("/login")).await.expect("goto");
-    wait_h1(&c, "Iniciar sesión").await;
-    fill(&c, "#email", "abogada@a.org").await;
-    fill(&c, "#password", PASSWORD).await;
-    click(&c, "button[type=submit]:not(.link)").await;
+    submit_sign_in(&c, &app.url(""), "abogada@a.org").await;
     // A lawyer lands on the day's deadlines.
     wait_h1(&c, "Hoy: plazos de mis casos").await;
-    c.find(Locator::LinkText("Hoy")).await.expect("nav").click().await.expect("click");
+    follow(&c, "Hoy").await;
     wait_h1(&c, "Hoy: plazos de mis casos").await;
     let overdue = text_of(&c, "#overdue").await;
     assert!(overdue.contains("DMS-2020-044") && overdue.contains("Límite de detención"), "{overdue}");
@@ -172,7 +156,7 @@ async fn a_lawyer_sees_an_overdue_detention_today_records_the_release_and_it_lea
     let h1 = text_until(&c, "main h1", |t| t.ends_with("· DMS-2020-044")).await;
     assert!(h1.starts_with("Caso P-"), "{h1}");
     assert!(text_of(&c, "#deadlines").await.contains("Vencido"));
-    c.find(Locator::Css("#f-kind option[value='released']")).await.expect("kind").click().await.expect("pick");
+    pick(&c, "#f-kind option[value='released']").await;
     fill(&c, "#f-note", "Salió con oficio de salida; la recogió su hermana.").await;
     click(&c, "#record-event").await;
     text_until(&c, ".flash", |t| t == "Evento registrado.").await;
@@ -181,7 +165,7 @@ async fn a_lawyer_sees_an_overdue_detention_today_records_the_release_and_it_lea
     let png = c.screenshot().await.expect("screenshot");
     let _ = std::fs::write(screenshot_dir().join("case-phone.png"), png);
 
-    c.find(Locator::LinkText("Hoy")).await.expect("nav").click().await.expect("click");
+    follow(&c, "Hoy").await;
     wait_h1(&c, "Hoy: plazos de mis casos").await;
     wait_for(&c, "#overdue-empty").await;
     assert!(c.find(Locator::Css("#past-limit")).await.is_err(), "no one is held past the limit any more");

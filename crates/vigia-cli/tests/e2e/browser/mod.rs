@@ -186,6 +186,16 @@ async fn click(c: &Client, css: &str) {
     el.click().await.expect("click");
 }
 
+/// Picks an option in a list (`css` names the `<option>`), as a tap on it would.
+async fn pick(c: &Client, css: &str) {
+    c.find(Locator::Css(css)).await.expect(css).click().await.expect("pick");
+}
+
+/// Follows the link that reads `text` (a menu entry, a zoom level, a draft to open).
+async fn follow(c: &Client, text: &str) {
+    c.find(Locator::LinkText(text)).await.expect(text).click().await.expect("click");
+}
+
 async fn text_of(c: &Client, css: &str) -> String {
     wait_for(c, css).await.text().await.expect("text")
 }
@@ -229,13 +239,30 @@ pub fn screenshot_dir() -> PathBuf {
     d
 }
 
-/// Signs in on the server at `base` (e.g. `http://127.0.0.1:PORT`, a trailing slash or not).
-async fn sign_in(c: &Client, base: &str, email: &str) {
+/// Opens the sign-in form on the server at `base` (e.g. `http://127.0.0.1:PORT`, a
+/// trailing slash or not) and sends it as `email`; what comes next is the caller's to
+/// wait for.
+async fn submit_sign_in(c: &Client, base: &str, email: &str) {
     c.goto(&format!("{}/login", base.trim_end_matches('/'))).await.expect("goto");
     wait_h1(c, "Iniciar sesión").await;
     fill(c, "#email", email).await;
     fill(c, "#password", PASSWORD).await;
     click(c, "button[type=submit]:not(.link)").await;
+}
+
+/// Signs in on the server at `base` (e.g. `http://127.0.0.1:PORT`, a trailing slash or not).
+async fn sign_in(c: &Client, base: &str, email: &str) {
+    submit_sign_in(c, base, email).await;
     // Each role lands on its own page: wait until the sign-in page is gone.
     text_until(c, "h1", |t| !t.is_empty() && t != "Iniciar sesión").await;
+}
+
+/// Sends the sign-in form as one of the demo's people (`vigia_cli::demo::seed`), with
+/// the demo's password; what comes next is the caller's to wait for.
+async fn sign_in_demo(c: &Client, app: &TestApp, email: &str) {
+    c.goto(&app.url("/login")).await.expect("goto");
+    wait_for(c, "#email").await;
+    fill(c, "#email", email).await;
+    fill(c, "#password", vigia_cli::demo::PASSWORD).await;
+    click(c, "button[type=submit]:not(.link)").await;
 }

@@ -4,7 +4,7 @@
 use fantoccini::{Client, Locator};
 use vigia_domain::account::Role;
 
-use super::{browser, click, fill, screenshot_dir, sign_in, text_of, text_until, wait_for, wait_h1};
+use super::{browser, click, screenshot_dir, sign_in, sign_in_demo, text_of, text_until, wait_for, wait_h1};
 use crate::helpers::TestApp;
 
 /// A lawyer checks a rule on a phone and on a desktop, in both languages: the rules
@@ -156,11 +156,7 @@ async fn every_page_has_no_serious_accessibility_violation_on_a_phone_or_a_deskt
     for (email, own) in &roles {
         c.delete_all_cookies().await.expect("cookies");
         c.set_window_size(1280, 900).await.expect("size");
-        c.goto(&app.url("/login")).await.expect("goto");
-        wait_for(&c, "#email").await;
-        fill(&c, "#email", email).await;
-        fill(&c, "#password", vigia_cli::demo::PASSWORD).await;
-        click(&c, "button[type=submit]:not(.link)").await;
+        sign_in_demo(&c, &app, email).await;
         wait_for(&c, "main h1").await;
         let paths: Vec<&String> = if *email == "coordinacion@defensoria.example" {
             common.iter().chain(own).collect()
@@ -270,22 +266,14 @@ async fn each_role_lands_where_its_work_is_and_an_error_page_keeps_the_menu() {
         ("analisis@defensoria.example", "Detention centers", "landing-analyst-phone-en.png"),
     ] {
         c.delete_all_cookies().await.expect("cookies");
-        c.goto(&app.url("/login")).await.expect("goto");
-        wait_for(&c, "#email").await;
-        fill(&c, "#email", email).await;
-        fill(&c, "#password", vigia_cli::demo::PASSWORD).await;
-        click(&c, "button[type=submit]:not(.link)").await;
+        sign_in_demo(&c, &app, email).await;
         wait_h1(&c, heading).await;
         let _ = std::fs::write(dir.join(shot), c.screenshot().await.expect("screenshot"));
     }
 
     // The coordinator's menu counts unread alerts, and the inbox agrees.
     c.delete_all_cookies().await.expect("cookies");
-    c.goto(&app.url("/login")).await.expect("goto");
-    wait_for(&c, "#email").await;
-    fill(&c, "#email", "coordinacion@defensoria.example").await;
-    fill(&c, "#password", vigia_cli::demo::PASSWORD).await;
-    click(&c, "button[type=submit]:not(.link)").await;
+    sign_in_demo(&c, &app, "coordinacion@defensoria.example").await;
     wait_h1(&c, "Resumen").await;
     let badge = text_of(&c, "#unread-count").await;
     let menu_count: String = badge.chars().take_while(|ch| ch.is_ascii_digit()).collect();

@@ -6,7 +6,9 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use vigia_domain::account::Role;
 
-use super::{browser, click, fill, screenshot_dir, sign_in, text_of, text_until, wait_for, wait_h1, Cable};
+use super::{
+    browser, click, fill, follow, pick, screenshot_dir, sign_in, text_of, text_until, wait_for, wait_h1, Cable,
+};
 use crate::helpers::TestApp;
 
 /// Waits until the service worker controls the page, so it can serve the form offline.
@@ -68,12 +70,7 @@ async fn a_monitor_fills_a_visit_offline_and_it_is_sent_once_when_she_presses_se
     // later) and the server cannot be reached.
     cable.plug(false);
     driver.network(&c, false).await;
-    c.find(Locator::Css(&format!("#f-facility_id option[value='{facility}']")))
-        .await
-        .expect("facility")
-        .click()
-        .await
-        .expect("pick");
+    pick(&c, &format!("#f-facility_id option[value='{facility}']")).await;
     click(&c, "#sec-population > summary").await;
     fill(&c, "[name='population.total']", "44").await;
     click(&c, "#sec-legal_safeguards > summary").await;
@@ -137,22 +134,12 @@ async fn a_reloaded_visit_form_sends_nothing_keeps_its_drafts_listed_and_a_confl
     sign_in(&c, &app.url(""), "mon@a.org").await;
     c.goto(&app.url("/visits/new")).await.expect("goto");
     wait_h1(&c, "Registrar una visita").await;
-    c.find(Locator::Css(&format!("#f-facility_id option[value='{facility}']")))
-        .await
-        .expect("facility")
-        .click()
-        .await
-        .expect("pick");
+    pick(&c, &format!("#f-facility_id option[value='{facility}']")).await;
     click(&c, "#sec-population > summary").await;
     fill(&c, "[name='population.total']", "30").await;
     click(&c, "#add-finding").await;
     wait_for(&c, "#finding-1").await;
-    c.find(Locator::Css("[name='findings.1.section'] option[value='material_conditions']"))
-        .await
-        .expect("section")
-        .click()
-        .await
-        .expect("pick");
+    pick(&c, "[name='findings.1.section'] option[value='material_conditions']").await;
     answer(&c, "findings.1.severity", "3").await;
     fill(&c, "[name='findings.1.description']", "Sin agua potable en el dormitorio").await;
     text_until(&c, "#draft-status", |t| t.starts_with("Guardado en este dispositivo")).await;
@@ -176,7 +163,7 @@ async fn a_reloaded_visit_form_sends_nothing_keeps_its_drafts_listed_and_a_confl
     nothing_sent(&app, org, "opening the form sends nothing").await;
     let png = c.screenshot().await.expect("screenshot");
     let _ = std::fs::write(screenshot_dir().join("visit-drafts-list-phone.png"), png);
-    c.find(Locator::LinkText("Abrir")).await.expect("open").click().await.expect("click");
+    follow(&c, "Abrir").await;
     wait_h1(&c, "Registrar una visita").await;
     assert_eq!(value_of(&c, "[name='population.total']").await, "30");
     // Enter in a field (a phone keyboard's "Go") does not send.
@@ -231,12 +218,7 @@ async fn a_draft_queued_on_a_shared_phone_goes_out_only_as_its_author() {
     wait_h1(&c, "Registrar una visita").await;
     until_controlled(&c).await;
     driver.network(&c, false).await;
-    c.find(Locator::Css(&format!("#f-facility_id option[value='{facility}']")))
-        .await
-        .expect("facility")
-        .click()
-        .await
-        .expect("pick");
+    pick(&c, &format!("#f-facility_id option[value='{facility}']")).await;
     click(&c, "#sec-notes > summary").await;
     fill(&c, "[name='interview_notes']", "Relata 40 días detenido").await;
     click(&c, "#send-visit").await;
@@ -287,7 +269,7 @@ async fn a_visit_typed_just_before_the_browser_is_killed_is_there_when_it_reopen
     c.goto(&app.url("/visits/new")).await.expect("goto");
     wait_h1(&c, "Registrar una visita").await;
     until_controlled(&c).await;
-    c.find(Locator::Css("#f-facility_id option:nth-child(2)")).await.expect("facility").click().await.expect("pick");
+    pick(&c, "#f-facility_id option:nth-child(2)").await;
     let words = "Celda 3: cuarenta personas, sin colchones ni agua potable";
     click(&c, "#sec-material_conditions > summary").await;
     fill(&c, "textarea[name='sections.material_conditions.observations']", words).await;
