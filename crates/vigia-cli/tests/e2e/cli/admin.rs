@@ -105,15 +105,7 @@ fn init_users_tokens_and_the_api_work_together() {
         let rt = tokio::runtime::Runtime::new().expect("rt");
         rt.block_on(async {
             let c = reqwest::Client::new();
-            let me: Value = c
-                .get(format!("{}/api/v1/me", server.base))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .expect("me")
-                .json()
-                .await
-                .expect("json");
+            let me = server.get_json(&token, "/api/v1/me").await;
             assert_eq!(me["email"], "laura@d.org");
             let r = c
                 .post(format!("{}/api/v1/facilities", server.base))
@@ -160,15 +152,7 @@ fn init_users_tokens_and_the_api_work_together() {
         let server = Server::start("serve", &dir);
         let rt = tokio::runtime::Runtime::new().expect("rt");
         rt.block_on(async {
-            let notes: Value = reqwest::Client::new()
-                .get(format!("{}/api/v1/facilities/1/notes", server.base))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .expect("get")
-                .json()
-                .await
-                .expect("json");
+            let notes = server.get_json(&token, "/api/v1/facilities/1/notes").await;
             assert_eq!(notes["items"][0]["body"], secret);
         });
     }

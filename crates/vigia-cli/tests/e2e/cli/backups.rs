@@ -194,26 +194,8 @@ fn portable_exports_move_between_backends_and_verify() {
     let case_id = rt.block_on(async {
         let c = reqwest::Client::new();
         let base = &server.base;
-        let f: Value = c
-            .post(format!("{base}/api/v1/facilities"))
-            .bearer_auth(&token)
-            .json(&json!({"name": "Siglo XXI", "kind": "estacion_migratoria", "state_code": "07"}))
-            .send()
-            .await
-            .expect("post")
-            .json()
-            .await
-            .expect("json");
-        let a: Value = c
-            .post(format!("{base}/api/v1/access-attempts"))
-            .bearer_auth(&token)
-            .json(&json!({"facility_id": f["id"], "attempted_at": "2020-01-20T10:00", "purpose": "monitoring", "outcome": "denied"}))
-            .send()
-            .await
-            .expect("post")
-            .json()
-            .await
-            .expect("json");
+        let f = server.post_json(&token, "/api/v1/facilities", &json!({"name": "Siglo XXI", "kind": "estacion_migratoria", "state_code": "07"})).await;
+        let a = server.post_json(&token, "/api/v1/access-attempts", &json!({"facility_id": f["id"], "attempted_at": "2020-01-20T10:00", "purpose": "monitoring", "outcome": "denied"})).await;
         let r = c
             .post(format!("{base}/api/v1/access-attempts/{}/files?filename=oficio.pdf", a["id"]))
             .bearer_auth(&token)
@@ -222,16 +204,7 @@ fn portable_exports_move_between_backends_and_verify() {
             .await
             .expect("file");
         assert_eq!(r.status(), 201);
-        let case: Value = c
-            .post(format!("{base}/api/v1/cases"))
-            .bearer_auth(&token)
-            .json(&json!({"reference": "DMS-1", "full_name": "Nombre Sellado Prueba", "age_group": "adolescent_12_17"}))
-            .send()
-            .await
-            .expect("post")
-            .json()
-            .await
-            .expect("json");
+        let case = server.post_json(&token, "/api/v1/cases", &json!({"reference": "DMS-1", "full_name": "Nombre Sellado Prueba", "age_group": "adolescent_12_17"})).await;
         let r = c
             .post(format!("{base}/api/v1/cases/{}/documents?filename=acta.pdf", case["id"]))
             .bearer_auth(&token)

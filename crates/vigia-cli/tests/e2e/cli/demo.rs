@@ -40,15 +40,7 @@ fn the_demo_flags_the_january_2020_closing_and_the_spring_2020_blanket_refusal()
     let rt = tokio::runtime::Runtime::new().expect("rt");
     rt.block_on(async {
         let c = reqwest::Client::new();
-        let a: Value = c
-            .get(format!("{}/api/v1/access-analysis", server.base))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("get")
-            .json()
-            .await
-            .expect("json");
+        let a = server.get_json(&token, "/api/v1/access-analysis").await;
         let episodes = a["episodes"].as_array().expect("episodes");
         let jan: Vec<&Value> =
             episodes.iter().filter(|e| e["start"].as_str().is_some_and(|s| s.starts_with("2020-01"))).collect();
@@ -143,15 +135,7 @@ fn the_demo_flags_the_january_2020_closing_and_the_spring_2020_blanket_refusal()
         // The worker's scan puts it in the inbox.
         let mut found = false;
         for _ in 0..100 {
-            let inbox: Value = c
-                .get(format!("{}/api/v1/alerts", server.base))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .expect("get")
-                .json()
-                .await
-                .expect("json");
+            let inbox = server.get_json(&token, "/api/v1/alerts").await;
             found = inbox["items"].as_array().expect("items").iter().any(|a| {
                 a["kind"] == "episode" && a["payload"]["start"].as_str().is_some_and(|s| s.starts_with("2020-01"))
             });

@@ -4,6 +4,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+use serde_json::Value;
+
 mod admin;
 mod audit;
 mod backups;
@@ -95,6 +97,20 @@ impl Server {
         };
         std::thread::spawn(move || for _ in lines {});
         Server { child, base }
+    }
+}
+
+impl Server {
+    /// `GET path` on this server with a Bearer token; the JSON answered.
+    pub(crate) async fn get_json(&self, token: &str, path: &str) -> Value {
+        let r = reqwest::Client::new().get(format!("{}{path}", self.base)).bearer_auth(token).send().await;
+        r.expect("get").json().await.expect("json")
+    }
+
+    /// `POST path` on this server with a Bearer token and a JSON body; the JSON answered.
+    pub(crate) async fn post_json(&self, token: &str, path: &str, body: &Value) -> Value {
+        let r = reqwest::Client::new().post(format!("{}{path}", self.base)).bearer_auth(token).json(body).send().await;
+        r.expect("post").json().await.expect("json")
     }
 }
 
