@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 use vigia_domain::account::Role;
 
-use crate::helpers::{csrf_of, get_text, TestApp};
+use crate::helpers::{csrf_of, facility_draft, get_text, TestApp};
 
 fn denial(facility: i64) -> Value {
     json!({"facility_id": facility, "attempted_at": "2020-01-20T10:30", "requested_at": "2020-01-15T09:00",
@@ -21,16 +21,14 @@ async fn attempts_are_shared_with_the_coalition_and_edited_only_by_their_owner()
         let f = app.facility("Siglo XXI").await;
         let http = reqwest::Client::new();
         let url = app.url("/api/v1/access-attempts");
-        let r = http.post(&url).bearer_auth(&a).json(&denial(f)).send().await.expect("post");
-        assert_eq!(r.status(), 201);
-        let shared: Value = r.json().await.expect("json");
+        let (s, shared) = app.post_attempt(&a, &denial(f)).await;
+        assert_eq!(s, 201);
         assert_eq!(shared["attempted_at"], "2020-01-20T16:30:00Z", "10:30 in Chiapas is 16:30 UTC");
         assert_eq!(shared["visibility"], "coalition");
         let mut private = denial(f);
         private["visibility"] = json!("private");
         private["attempted_at"] = json!("2020-01-21T10:30");
-        let private: Value =
-            http.post(&url).bearer_auth(&a).json(&private).send().await.expect("post").json().await.expect("json");
+        let (_, private) = app.post_attempt(&a, &private).await;
 
         let list = |token: String| {
             let http = http.clone();
@@ -96,7 +94,6 @@ async fn bad_attempts_are_refused_with_named_fields() {
         let (_, lawyer) = app.api_user("law@a.org", "org-a", Role::Lawyer).await;
         let f = app.facility("Siglo XXI").await;
         let http = reqwest::Client::new();
-        let url = app.url("/api/v1/access-attempts");
         let codes = |v: Value| -> Vec<(String, String)> {
             v["errors"]
                 .as_array()
@@ -107,13 +104,13 @@ async fn bad_attempts_are_refused_with_named_fields() {
         };
         let mut bad = denial(9999);
         bad["attempted_at"] = json!("2999-01-01T10:00");
-        let r = http.post(&url).bearer_auth(&a).json(&bad).send().await.expect("post");
-        assert_eq!(r.status(), 422);
-        let got = codes(r.json().await.expect("json"));
+        let (s, v) = app.post_attempt(&a, &bad).await;
+        assert_eq!(s, 422);
+        let got = codes(v);
         assert!(got.contains(&("attempted_at".into(), "in_future".into())), "{got:?}");
         assert!(got.contains(&("facility_id".into(), "unknown_facility".into())), "{got:?}");
-        let r = http.post(&url).bearer_auth(&lawyer).json(&denial(f)).send().await.expect("post");
-        assert_eq!(r.status(), 403, "lawyers read access records but do not record them");
+        let (s, _) = app.post_attempt(&lawyer, &denial(f)).await;
+        assert_eq!(s, 403, "lawyers read access records but do not record them");
 
         let import = |csv: String| {
             http.post(app.url("/api/v1/access-attempts/import"))
@@ -276,29 +273,11 @@ async fn evidence_files_follow_their_attempt_s_visibility() {
         app.coalition("red", &["org-a", "org-b"]).await;
         let f = app.facility("Siglo XXI").await;
         let http = reqwest::Client::new();
-        let shared: Value = http
-            .post(app.url("/api/v1/access-attempts"))
-            .bearer_auth(&a)
-            .json(&denial(f))
-            .send()
-            .await
-            .expect("post")
-            .json()
-            .await
-            .expect("json");
+        let (_, shared) = app.post_attempt(&a, &denial(f)).await;
         let mut p = denial(f);
         p["visibility"] = json!("private");
         p["attempted_at"] = json!("2020-01-22T10:00");
-        let private: Value = http
-            .post(app.url("/api/v1/access-attempts"))
-            .bearer_auth(&a)
-            .json(&p)
-            .send()
-            .await
-            .expect("post")
-            .json()
-            .await
-            .expect("json");
+        let (_, private) = app.post_attempt(&a, &p).await;
         let upload = |attempt: &Value, name: &str, bytes: Vec<u8>| {
             http.post(app.url(&format!("/api/v1/access-attempts/{}/files", attempt["id"])))
                 .bearer_auth(&a)
@@ -349,15 +328,7 @@ async fn evidence_files_follow_their_attempt_s_visibility() {
             .await
             .expect("post");
         assert_eq!(r.status(), 404);
-        let list: Value = http
-            .get(app.url(&format!("/api/v1/access-attempts/{}/files", shared["id"])))
-            .bearer_auth(&b)
-            .send()
-            .await
-            .expect("list")
-            .json()
-            .await
-            .expect("json");
+        let list = app.get_json(&b, &format!("/api/v1/access-attempts/{}/files", shared["id"])).await;
         assert_eq!(list["items"].as_array().expect("items").len(), 1);
         let report = app.store.verify_audit().await.expect("verify");
         assert!(report.ok(), "{:?}", report.problems);
@@ -370,10 +341,8 @@ async fn analysis_tables_download_as_csv_without_formula_injection() {
     let (_, a) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
     app.user("coord@a.org", "org-a", Role::Coordinator).await;
     let evil = app.facility("=HYPERLINK(\"http://x.invalid\",\"clic\")").await;
-    let http = reqwest::Client::new();
-    let r =
-        http.post(app.url("/api/v1/access-attempts")).bearer_auth(&a).json(&denial(evil)).send().await.expect("post");
-    assert_eq!(r.status(), 201);
+    let (s, _) = app.post_attempt(&a, &denial(evil)).await;
+    assert_eq!(s, 201);
     let c = app.login("coord@a.org").await;
     let (status, page) = get_text(&c, app.url("/access/analysis")).await;
     assert_eq!(status, 200);
@@ -461,7 +430,11 @@ async fn queued_webhooks_survive_a_server_that_went_away_and_are_retried() {
         .create_api_token(&vigia_store::Actor::user(&user), user.id, "t", &vigia_store::secrets::token_hash(&token))
         .await
         .expect("t");
-    let f = store1.create_facility(&vigia_store::Actor::SYSTEM, facility_draft()).await.expect("facility").id;
+    let f = store1
+        .create_facility(&vigia_store::Actor::SYSTEM, facility_draft("Siglo XXI", "07"))
+        .await
+        .expect("facility")
+        .id;
     let r = reqwest::Client::new()
         .post(format!("http://{addr1}/api/v1/access-attempts"))
         .bearer_auth(&token)
@@ -523,37 +496,23 @@ async fn queued_webhooks_survive_a_server_that_went_away_and_are_retried() {
     assert!(inbox.iter().any(|a| a.kind == "denial"));
 }
 
-fn facility_draft() -> vigia_domain::facility::FacilityDraft {
-    vigia_domain::facility::FacilityDraft {
-        name: "Siglo XXI".into(),
-        kind: vigia_domain::facility::FacilityKind::EstacionMigratoria,
-        authority: "INM".into(),
-        state_code: "07".into(),
-        municipality: None,
-        latitude: None,
-        longitude: None,
-        capacity: None,
-        opened_on: None,
-        closed_on: None,
-        sources: None,
-    }
-}
-
 #[tokio::test]
 async fn the_map_shows_each_facility_s_latest_outcome() {
     let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
     let (_, a) = app.api_user("mon@a.org", "org-a", Role::Monitor).await;
     app.user("an@a.org", "org-a", Role::Analyst).await;
-    let mut d =
-        vigia_domain::facility::FacilityDraft { latitude: Some(14.9), longitude: Some(-92.26), ..facility_draft() };
+    let mut d = vigia_domain::facility::FacilityDraft {
+        latitude: Some(14.9),
+        longitude: Some(-92.26),
+        ..facility_draft("Siglo XXI", "07")
+    };
     let f = app.store.create_facility(&vigia_store::Actor::SYSTEM, d.clone()).await.expect("f").id;
     d.name = "Las Agujas".into();
     d.state_code = "09".into();
     d.latitude = Some(19.36);
     d.longitude = Some(-99.07);
     app.store.create_facility(&vigia_store::Actor::SYSTEM, d).await.expect("g");
-    let http = reqwest::Client::new();
-    http.post(app.url("/api/v1/access-attempts")).bearer_auth(&a).json(&denial(f)).send().await.expect("post");
+    app.post_attempt(&a, &denial(f)).await;
     let c = app.login("an@a.org").await;
     let (_, page) = get_text(&c, app.url("/access/analysis")).await;
     assert!(page.contains("<svg class=\"map\""), "the map is on the page");
@@ -673,8 +632,7 @@ async fn the_analysis_filters_compares_and_never_serves_stale_counts() {
         assert_eq!(cmp["compare"]["by_facility"][0]["after"]["rate"], 1.0);
 
         // A new attempt counts at once, although the same question was just answered.
-        let r = http.post(app.url("/api/v1/access-attempts")).bearer_auth(&a).json(&denial(agujas)).send().await;
-        let mine: Value = r.expect("post").json().await.expect("json");
+        let (_, mine) = app.post_attempt(&a, &denial(agujas)).await;
         assert_eq!(get("").await.1["attempts"], 6);
         // A correction moves the count: the cell it left is emptied, the new one counts.
         let mut fixed = denial(siglo);
@@ -884,14 +842,8 @@ async fn a_list_of_a_thousand_attempts_pages_to_the_end_and_its_csv_has_every_ro
             if pages == 4 {
                 // Someone records a new attempt while the list is read: it is newer than
                 // every row listed, so no row moves to another page or appears twice.
-                let r = reqwest::Client::new()
-                    .post(app.url("/api/v1/access-attempts"))
-                    .bearer_auth(&a)
-                    .json(&json!({"facility_id": f, "attempted_at": "2021-06-01T10:00", "purpose": "monitoring", "outcome": "denied"}))
-                    .send()
-                    .await
-                    .expect("post");
-                assert_eq!(r.status(), 201);
+                let body = json!({"facility_id": f, "attempted_at": "2021-06-01T10:00", "purpose": "monitoring", "outcome": "denied"});
+                assert_eq!(app.post_attempt(&a, &body).await.0, 201);
             }
             let (s, page) = get_text(&c, app.url(&href)).await;
             assert_eq!(s, 200, "{href}");

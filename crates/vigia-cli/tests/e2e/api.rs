@@ -38,30 +38,14 @@ async fn facilities_round_trip_through_the_api_with_history() {
             c.put(app.url(&loc)).bearer_auth(&token).header("if-match", "\"1\"").json(&body).send().await.expect("put");
         assert_eq!(r.status(), 409, "stale version refused");
 
-        let h: Value = c
-            .get(app.url(&format!("{loc}/history")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("h")
-            .json()
-            .await
-            .expect("json");
+        let h = app.get_json(&token, &format!("{loc}/history")).await;
         let items = h["items"].as_array().expect("items");
         assert_eq!(items.len(), 2);
         assert_eq!(items[0]["content"]["capacity"], 960);
         assert_eq!(items[1]["content"]["capacity"], 1000);
         assert_eq!(items[1]["action"], "update");
 
-        let list: Value = c
-            .get(app.url("/api/v1/facilities"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("list")
-            .json()
-            .await
-            .expect("json");
+        let list = app.get_json(&token, "/api/v1/facilities").await;
         assert_eq!(list["items"].as_array().expect("items").len(), 1);
     }
 }

@@ -16,16 +16,6 @@ fn person(reference: &str) -> Value {
            "vulnerabilities": ["unaccompanied"]})
 }
 
-async fn post(http: &reqwest::Client, url: String, token: &str, body: &Value) -> (u16, Value) {
-    let r = http.post(url).bearer_auth(token).json(body).send().await.expect("post");
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
-async fn get(http: &reqwest::Client, url: String, token: &str) -> (u16, Value) {
-    let r = http.get(url).bearer_auth(token).send().await.expect("get");
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
 fn deadline<'a>(case: &'a Value, rule: &str) -> &'a Value {
     case["assessment"]["deadlines"].as_array().expect("deadlines").iter().find(|d| d["rule"] == rule).expect("rule")
 }
@@ -35,27 +25,26 @@ async fn deadlines_and_violations_follow_the_events_whatever_order_they_arrive_i
     for app in TestApp::all().await {
         let (lawyer, token) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
         let f = app.facility("Siglo XXI").await;
-        let http = reqwest::Client::new();
         let mut body = person("FM-2020-001");
         body["facility_id"] = json!(f);
         body["lawyer_user_id"] = json!(lawyer.id);
-        let (status, case) = post(&http, app.url("/api/v1/cases"), &token, &body).await;
+        let (status, case) = app.post_case(&token, &body).await;
         assert_eq!(status, 201, "{case}");
         assert_eq!(case["minor"], true, "an adolescent is a minor");
         assert_eq!(case["reference"], "FM-2020-001");
         assert!(case.get("full_name").is_none(), "sealed fields are not in the plain record");
         let id = case["id"].as_i64().expect("id");
-        let events = app.url(&format!("/api/v1/cases/{id}/events"));
+        let events = format!("/api/v1/cases/{id}/events");
         // Recorded out of order: the asylum request first, then the detention, then entry.
         for e in [
             json!({"kind": "asylum_requested", "on": "2020-01-08", "note": "Pidió asilo ante el agente; lo ignoraron"}),
             json!({"kind": "detained", "on": "2020-01-06", "time": "22:15", "facility_id": f}),
             json!({"kind": "entered_mexico", "on": "2020-01-02"}),
         ] {
-            let (s, v) = post(&http, events.clone(), &token, &e).await;
+            let (s, v) = app.api_post(&token, &events, &e).await;
             assert_eq!(s, 201, "{v}");
         }
-        let (_, c) = get(&http, app.url(&format!("/api/v1/cases/{id}")), &token).await;
+        let (_, c) = app.api_get(&token, &format!("/api/v1/cases/{id}")).await;
         // 15 INM working days after Monday 6 January 2020 end on Monday 27 January.
         let max = deadline(&c, "detention_max");
         assert_eq!((max["due"].as_str(), max["status"].as_str()), (Some("2020-01-27"), Some("overdue")));
@@ -78,7 +67,7 @@ async fn deadlines_and_violations_follow_the_events_whatever_order_they_arrive_i
         assert_eq!(deadline(&c, "detention_36h")["due"], "2020-01-08");
 
         // Today: the overdue detention is listed for the assigned lawyer.
-        let (_, t) = get(&http, app.url("/api/v1/today"), &token).await;
+        let (_, t) = app.api_get(&token, "/api/v1/today").await;
         assert_eq!(t["scope"], "mine");
         let overdue: Vec<&str> =
             t["overdue"].as_array().expect("o").iter().filter_map(|i| i["rule"].as_str()).collect();
@@ -94,31 +83,30 @@ async fn deadlines_and_violations_follow_the_events_whatever_order_they_arrive_i
         assert!(!list.contains("quedan -"), "list");
 
         // A release ends the detention: the limit was missed, nothing is ongoing.
-        let (s, rel) = post(&http, events.clone(), &token, &json!({"kind": "released", "on": "2020-02-10"})).await;
+        let (s, rel) = app.api_post(&token, &events, &json!({"kind": "released", "on": "2020-02-10"})).await;
         assert_eq!(s, 201);
-        let (_, c) = get(&http, app.url(&format!("/api/v1/cases/{id}")), &token).await;
+        let (_, c) = app.api_get(&token, &format!("/api/v1/cases/{id}")).await;
         assert_eq!(deadline(&c, "detention_max")["status"], "missed");
         assert_eq!(c["assessment"]["held_past_limit"], false);
-        let (_, t) = get(&http, app.url("/api/v1/today"), &token).await;
+        let (_, t) = app.api_get(&token, "/api/v1/today").await;
         assert!(t["held_past_limit"].as_array().expect("a").is_empty());
         assert!(t["overdue"].as_array().expect("o").iter().all(|i| i["rule"] != "detention_max"));
 
         // Voiding the release brings the overdue detention back; the event stays listed.
-        let (s, v) = post(
-            &http,
-            app.url(&format!("/api/v1/cases/{id}/void")),
-            &token,
-            &json!({"event_id": rel["id"], "reason": "Fecha equivocada"}),
-        )
-        .await;
+        let (s, v) = app
+            .api_post(
+                &token,
+                &format!("/api/v1/cases/{id}/void"),
+                &json!({"event_id": rel["id"], "reason": "Fecha equivocada"}),
+            )
+            .await;
         assert_eq!((s, v["voided"].as_bool()), (200, Some(true)));
-        let (_, c) = get(&http, app.url(&format!("/api/v1/cases/{id}")), &token).await;
+        let (_, c) = app.api_get(&token, &format!("/api/v1/cases/{id}")).await;
         assert_eq!(deadline(&c, "detention_max")["status"], "overdue");
         assert_eq!(c["events"].as_array().expect("events").len(), 4);
 
         // Bad events name the field and the reason.
-        let (s, v) =
-            post(&http, events.clone(), &token, &json!({"kind": "detention_extended", "on": "2099-01-01"})).await;
+        let (s, v) = app.api_post(&token, &events, &json!({"kind": "detention_extended", "on": "2099-01-01"})).await;
         assert_eq!(s, 422);
         let fields: Vec<&str> =
             v["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
@@ -137,18 +125,18 @@ async fn sealed_data_is_for_the_owning_lawyers_and_every_read_is_recorded() {
         app.user("analista2@a.org", "org-a", Role::Analyst).await;
         app.user("abogado2@a.org", "org-a", Role::Lawyer).await;
         let http = reqwest::Client::new();
-        let (_, case) = post(&http, app.url("/api/v1/cases"), &lawyer_token, &person("FM-7")).await;
+        let (_, case) = app.post_case(&lawyer_token, &person("FM-7")).await;
         let id = case["id"].as_i64().expect("id");
-        let one = app.url(&format!("/api/v1/cases/{id}"));
-        let sealed = app.url(&format!("/api/v1/cases/{id}/sealed"));
+        let one = format!("/api/v1/cases/{id}");
+        let sealed = format!("/api/v1/cases/{id}/sealed");
 
         // The analyst sees the plain record under a pseudonym: no reference, no name.
-        let (s, v) = get(&http, one.clone(), &analyst_token).await;
+        let (s, v) = app.api_get(&analyst_token, &one).await;
         assert_eq!(s, 200);
         assert!(v.get("reference").is_none() && v["pseudonym"].as_str().expect("p").starts_with("P-"));
         assert!(!v.to_string().contains("Dilcia"));
-        assert_eq!(get(&http, sealed.clone(), &analyst_token).await.0, 403);
-        let (_, list) = get(&http, app.url("/api/v1/cases"), &analyst_token).await;
+        assert_eq!(app.api_get(&analyst_token, &sealed).await.0, 403);
+        let (_, list) = app.api_get(&analyst_token, "/api/v1/cases").await;
         assert!(!list.to_string().contains("FM-7"), "analysts do not get references in lists either");
         // Nor in the list's page or its CSV: the pseudonym, never the reference or the name.
         let c = app.login("analista2@a.org").await;
@@ -158,22 +146,22 @@ async fn sealed_data_is_for_the_owning_lawyers_and_every_read_is_recorded() {
         assert_eq!(csv.lines().count(), 2, "{csv}");
         assert!(csv.contains("P-") && !csv.contains("FM-7") && !csv.contains("Dilcia"), "{csv}");
         // Monitors do not see cases; another organization cannot even find it.
-        assert_eq!(get(&http, one.clone(), &monitor_token).await.0, 403);
-        assert_eq!(get(&http, one.clone(), &other_token).await.0, 404);
-        assert_eq!(get(&http, sealed.clone(), &other_token).await.0, 404);
-        let r = http.put(one.clone()).bearer_auth(&other_token).json(&person("FM-7")).send().await.expect("put");
+        assert_eq!(app.api_get(&monitor_token, &one).await.0, 403);
+        assert_eq!(app.api_get(&other_token, &one).await.0, 404);
+        assert_eq!(app.api_get(&other_token, &sealed).await.0, 404);
+        let r = http.put(app.url(&one)).bearer_auth(&other_token).json(&person("FM-7")).send().await.expect("put");
         assert_eq!(r.status(), 404);
         // A forced organization in the body is refused, not obeyed.
         let mut forced = person("FM-8");
         forced["organization_id"] = json!(app.org("org-b").await);
-        let (s, v) = post(&http, app.url("/api/v1/cases"), &lawyer_token, &forced).await;
+        let (s, v) = app.post_case(&lawyer_token, &forced).await;
         assert_eq!(s, 422);
         assert_eq!(v["errors"][0]["field"], "organization_id");
 
         // The lawyer opens the sealed fields; the read is in the audit history.
         let org_a = app.org("org-a").await;
         let before = app.store.history(RecordType::CaseRead, id, Some(org_a)).await.expect("h").len();
-        let (s, v) = get(&http, sealed.clone(), &lawyer_token).await;
+        let (s, v) = app.api_get(&lawyer_token, &sealed).await;
         assert_eq!((s, v["person"]["full_name"].as_str()), (200, Some(NAME)));
         let reads = app.store.history(RecordType::CaseRead, id, Some(org_a)).await.expect("h");
         assert_eq!(reads.len(), before + 1);
@@ -200,9 +188,7 @@ async fn sealed_data_is_for_the_owning_lawyers_and_every_read_is_recorded() {
 async fn the_case_form_and_event_form_work_without_javascript() {
     let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
     app.user("coord@a.org", "org-a", Role::Coordinator).await;
-    let c = app.login("coord@a.org").await;
-    let (_, page) = get_text(&c, app.url("/cases/new")).await;
-    let csrf = csrf_of(&page);
+    let (c, csrf) = app.login_with_csrf("coord@a.org", "/cases/new").await;
     // Errors come back next to their fields, in Spanish.
     let r = c
         .post(app.url("/cases"))
@@ -269,25 +255,26 @@ async fn counts_outside_the_organization_hide_small_numbers() {
     for i in 0..3 {
         let mut body = person(&format!("FM-{i}"));
         body["facility_id"] = json!(f);
-        let (_, c) = post(&http, app.url("/api/v1/cases"), &a, &body).await;
-        let events = app.url(&format!("/api/v1/cases/{}/events", c["id"]));
-        let (s, _) = post(&http, events, &a, &json!({"kind": "detained", "on": "2020-06-01", "facility_id": f})).await;
+        let (_, c) = app.post_case(&a, &body).await;
+        let events = format!("/api/v1/cases/{}/events", c["id"]);
+        let (s, _) =
+            app.api_post(&a, &events, &json!({"kind": "detained", "on": "2020-06-01", "facility_id": f})).await;
         assert_eq!(s, 201);
     }
     let q = "from=2020-01-01&until=2020-12-31";
-    let (_, own) = get(&http, app.url(&format!("/api/v1/case-report?{q}")), &a).await;
+    let (_, own) = app.api_get(&a, &format!("/api/v1/case-report?{q}")).await;
     let row = &own["by_facility"]["rows"][0];
     assert_eq!((row["label"].as_str(), row["counts"]["children_detained"].as_i64()), (Some("Tapachula"), Some(3)));
-    let (_, shared) = get(&http, app.url("/api/v1/case-report?scope=coalition&year=2020"), &b).await;
+    let (_, shared) = app.api_get(&b, "/api/v1/case-report?scope=coalition&year=2020").await;
     let row = &shared["by_facility"]["rows"][0];
     assert!(row["counts"]["children_detained"].is_null(), "3 is suppressed outside the organization: {shared}");
     assert!(shared["by_facility"]["total"].is_null());
     assert!(shared["by_facility"]["totals"]["children_detained"].is_null());
     assert_eq!((shared["suppressed_below"].as_i64(), shared["year"].as_i64()), (Some(11), Some(2020)));
     // The organization's own cases are its own to see, in the coalition scope too.
-    let (_, mine) = get(&http, app.url("/api/v1/case-report?scope=coalition&year=2020"), &a).await;
+    let (_, mine) = app.api_get(&a, "/api/v1/case-report?scope=coalition&year=2020").await;
     assert_eq!(mine["by_facility"]["rows"][0]["counts"]["children_detained"], 3, "{mine}");
-    let (s, _) = get(&http, app.url("/api/v1/case-report?scope=everyone"), &a).await;
+    let (s, _) = app.api_get(&a, "/api/v1/case-report?scope=everyone").await;
     assert_eq!(s, 422);
     let r = http
         .get(app.url("/api/v1/case-report?scope=coalition&format=csv&year=2020"))
@@ -309,19 +296,18 @@ async fn the_sweep_reminds_once_through_the_inbox_and_webhooks_without_personal_
             .create_webhook(&vigia_store::Actor::user(&lawyer), org, "http://127.0.0.1:9/hook", "s3cret")
             .await
             .expect("webhook");
-        let http = reqwest::Client::new();
         let mut body = person("FM-REM");
         body["lawyer_user_id"] = json!(lawyer.id);
-        let (_, case) = post(&http, app.url("/api/v1/cases"), &token, &body).await;
-        let events = app.url(&format!("/api/v1/cases/{}/events", case["id"]));
-        post(&http, events, &token, &json!({"kind": "detained", "on": "2020-01-06"})).await;
+        let (_, case) = app.post_case(&token, &body).await;
+        let events = format!("/api/v1/cases/{}/events", case["id"]);
+        app.api_post(&token, &events, &json!({"kind": "detained", "on": "2020-01-06"})).await;
 
         let today = jiff::civil::date(2020, 1, 30);
         let raised = vigia_app::cases::sweep_deadlines(&app.store, today, 3).await.expect("sweep");
         assert_eq!(raised, 3, "overdue limit, held past the limit, child detained");
         assert_eq!(vigia_app::cases::sweep_deadlines(&app.store, today, 3).await.expect("sweep"), 0, "told once");
 
-        let (_, alerts) = get(&http, app.url("/api/v1/alerts"), &token).await;
+        let (_, alerts) = app.api_get(&token, "/api/v1/alerts").await;
         let items = alerts["items"].as_array().expect("items");
         let kinds: Vec<(&str, &str)> = items
             .iter()
@@ -332,7 +318,7 @@ async fn the_sweep_reminds_once_through_the_inbox_and_webhooks_without_personal_
         }
         let text = alerts.to_string();
         assert!(!text.contains("Dilcia") && !text.contains("FM-REM"), "reminders carry no personal data");
-        let (_, mon) = get(&http, app.url("/api/v1/alerts"), &monitor).await;
+        let (_, mon) = app.api_get(&monitor, "/api/v1/alerts").await;
         assert!(
             mon["items"].as_array().expect("items").iter().all(|a| a["kind"] != "deadline"),
             "monitors do not get them"
@@ -353,7 +339,7 @@ async fn case_documents_are_sealed_and_only_their_lawyers_download_them() {
     let (_, analyst) = app.api_user("analista@a.org", "org-a", Role::Analyst).await;
     let (_, other) = app.api_user("abogada@b.org", "org-b", Role::Lawyer).await;
     let http = reqwest::Client::new();
-    let (_, case) = post(&http, app.url("/api/v1/cases"), &lawyer, &person("FM-DOC")).await;
+    let (_, case) = app.post_case(&lawyer, &person("FM-DOC")).await;
     let scan = b"\xFF\xD8\xFF\xE0\x00\x10JFIF pasaporte HN F998877".to_vec();
     let r = http
         .post(app.url(&format!("/api/v1/cases/{}/documents?filename=../../pasaporte%20Dilcia.jpg", case["id"])))
@@ -374,7 +360,7 @@ async fn case_documents_are_sealed_and_only_their_lawyers_download_them() {
     assert_eq!(r.bytes().await.expect("bytes").to_vec(), scan);
     assert_eq!(http.get(&url).bearer_auth(&analyst).send().await.expect("get").status(), 403);
     assert_eq!(http.get(&url).bearer_auth(&other).send().await.expect("get").status(), 404);
-    let (s, list) = get(&http, app.url(&format!("/api/v1/cases/{}/documents", case["id"])), &lawyer).await;
+    let (s, list) = app.api_get(&lawyer, &format!("/api/v1/cases/{}/documents", case["id"])).await;
     assert_eq!((s, list["items"].as_array().map(Vec::len)), (200, Some(1)));
     // Finding 11: the file name can name the person; sealed in the row and the history.
     assert!(list["items"][0]["filename"].as_str().expect("name").contains("Dilcia"), "{list}");
@@ -415,13 +401,12 @@ async fn a_deportation_while_asylum_is_pending_is_a_possible_refoulement() {
     for app in TestApp::all().await {
         let (lawyer, token) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
         let f = app.facility("Siglo XXI").await;
-        let http = reqwest::Client::new();
         let mut body = person("FM-DEV");
         body["facility_id"] = json!(f);
         body["lawyer_user_id"] = json!(lawyer.id);
-        let (_, case) = post(&http, app.url("/api/v1/cases"), &token, &body).await;
+        let (_, case) = app.post_case(&token, &body).await;
         let id = case["id"].as_i64().expect("id");
-        let events = app.url(&format!("/api/v1/cases/{id}/events"));
+        let events = format!("/api/v1/cases/{id}/events");
         let mut ids = Vec::new();
         for e in [
             json!({"kind": "detained", "on": "2020-01-20", "facility_id": f}),
@@ -429,11 +414,11 @@ async fn a_deportation_while_asylum_is_pending_is_a_possible_refoulement() {
             json!({"kind": "pressure_to_abandon", "on": "2020-01-23", "note": "Le dijeron que firmara el retorno"}),
             json!({"kind": "deported", "on": "2020-01-27"}),
         ] {
-            let (s, v) = post(&http, events.clone(), &token, &e).await;
+            let (s, v) = app.api_post(&token, &events, &e).await;
             assert_eq!(s, 201, "{v}");
             ids.push(v["id"].as_i64().expect("id"));
         }
-        let (_, c) = get(&http, app.url(&format!("/api/v1/cases/{id}")), &token).await;
+        let (_, c) = app.api_get(&token, &format!("/api/v1/cases/{id}")).await;
         let v = c["assessment"]["violations"]
             .as_array()
             .expect("violations")
@@ -476,7 +461,7 @@ async fn a_deportation_while_asylum_is_pending_is_a_possible_refoulement() {
         let today = jiff::civil::date(2020, 2, 3);
         vigia_app::cases::sweep_deadlines(&app.store, today, 3).await.expect("sweep");
         assert_eq!(vigia_app::cases::sweep_deadlines(&app.store, today, 3).await.expect("sweep"), 0, "told once");
-        let (_, alerts) = get(&http, app.url("/api/v1/alerts"), &token).await;
+        let (_, alerts) = app.api_get(&token, "/api/v1/alerts").await;
         let told: Vec<&Value> = alerts["items"]
             .as_array()
             .expect("items")
@@ -489,23 +474,23 @@ async fn a_deportation_while_asylum_is_pending_is_a_possible_refoulement() {
         assert!(inbox.contains("Posible devolución prohibida") && inbox.contains("se registró"), "{inbox}");
 
         // Counted in the case figures, once per person.
-        let (_, report) = get(&http, app.url("/api/v1/case-report?from=2020-01-01&until=2020-12-31"), &token).await;
+        let (_, report) = app.api_get(&token, "/api/v1/case-report?from=2020-01-01&until=2020-12-31").await;
         assert_eq!(report["by_facility"]["totals"]["possible_refoulement"], 1, "{report}");
         assert_eq!(report["by_facility"]["totals"]["pressure_to_abandon"], 1, "{report}");
 
         // A recorded decision refusing the claim, before the return, and no appeal
         // within the window: no longer flagged once the window is past.
-        let (_, other) = post(&http, app.url("/api/v1/cases"), &token, &person("FM-DEV-2")).await;
-        let events = app.url(&format!("/api/v1/cases/{}/events", other["id"]));
+        let (_, other) = app.post_case(&token, &person("FM-DEV-2")).await;
+        let events = format!("/api/v1/cases/{}/events", other["id"]);
         for e in [
             json!({"kind": "asylum_requested", "on": "2020-01-06"}),
             json!({"kind": "decision", "on": "2020-03-02", "decision": "denied"}),
             json!({"kind": "deported", "on": "2020-06-01"}),
         ] {
-            let (s, v) = post(&http, events.clone(), &token, &e).await;
+            let (s, v) = app.api_post(&token, &events, &e).await;
             assert_eq!(s, 201, "{v}");
         }
-        let (_, c) = get(&http, app.url(&format!("/api/v1/cases/{}", other["id"])), &token).await;
+        let (_, c) = app.api_get(&token, &format!("/api/v1/cases/{}", other["id"])).await;
         assert!(
             c["assessment"]["violations"].as_array().expect("v").iter().all(|v| v["kind"] != "possible_refoulement"),
             "{c}"
@@ -519,23 +504,18 @@ async fn a_deportation_while_asylum_is_pending_is_a_possible_refoulement() {
 async fn a_deadline_across_1_october_2024_says_the_day_is_open() {
     let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
     let (_, token) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
-    let http = reqwest::Client::new();
-    let (_, case) = post(&http, app.url("/api/v1/cases"), &token, &person("FM-2024")).await;
+    let (_, case) = app.post_case(&token, &person("FM-2024")).await;
     let id = case["id"].as_i64().expect("id");
-    let (s, v) = post(
-        &http,
-        app.url(&format!("/api/v1/cases/{id}/events")),
-        &token,
-        &json!({"kind": "detained", "on": "2024-09-20"}),
-    )
-    .await;
+    let (s, v) = app
+        .api_post(&token, &format!("/api/v1/cases/{id}/events"), &json!({"kind": "detained", "on": "2024-09-20"}))
+        .await;
     assert_eq!(s, 201, "{v}");
     let page = app.login("abogada@a.org").await;
     let (_, html) = get_text(&page, app.url(&format!("/cases/{id}"))).await;
     assert!(html.contains("texto ambiguo — 2024-10-01: 1 de octubre: desde 2024"), "{html}");
     assert!(html.contains("/clock?from=2024-09-20&amp;working_days=15&amp;calendar=inm"));
     let (_, clock) = get_text(&page, app.url("/clock?from=2024-09-20&working_days=15&calendar=inm")).await;
-    let (_, c) = get(&http, app.url(&format!("/api/v1/cases/{id}")), &token).await;
+    let (_, c) = app.api_get(&token, &format!("/api/v1/cases/{id}")).await;
     let due = deadline(&c, "detention_max")["due"].as_str().expect("due").to_string();
     assert!(
         clock.contains(&format!("15 días hábiles después del 2024-09-20: {due}")),

@@ -153,9 +153,8 @@ async fn an_overdue_detention_reaches_the_lawyer_once_by_email_and_digests_come_
         let body = json!({"reference": "FM-MAIL", "full_name": NAME, "birth_date": "2005-03-09",
             "nationality": "HN", "sex": "female", "age_group": "adolescent_12_17", "languages": ["es"],
             "lawyer_user_id": lawyer.id});
-        let r = http.post(app.url("/api/v1/cases")).bearer_auth(&token).json(&body).send().await.expect("case");
-        assert_eq!(r.status(), 201);
-        let case: Value = r.json().await.expect("json");
+        let (s, case) = app.post_case(&token, &body).await;
+        assert_eq!(s, 201);
         let id = case["id"].as_i64().expect("id");
         let r = http
             .post(app.url(&format!("/api/v1/cases/{id}/events")))
@@ -226,16 +225,7 @@ async fn a_server_that_does_not_answer_is_retried_and_the_message_waits_in_the_o
         let http = reqwest::Client::new();
         let body = json!({"reference": "FM-R", "full_name": NAME, "birth_date": "2005-03-09", "nationality": "HN",
             "sex": "female", "age_group": "adolescent_12_17", "languages": ["es"], "lawyer_user_id": lawyer.id});
-        let case: Value = http
-            .post(app.url("/api/v1/cases"))
-            .bearer_auth(&token)
-            .json(&body)
-            .send()
-            .await
-            .expect("case")
-            .json()
-            .await
-            .expect("json");
+        let (_, case) = app.post_case(&token, &body).await;
         http.post(app.url(&format!("/api/v1/cases/{}/events", case["id"])))
             .bearer_auth(&token)
             .json(&json!({"kind": "detained", "on": "2020-01-06"}))

@@ -22,9 +22,7 @@ pub(crate) async fn post_form(c: &reqwest::Client, url: String, form: &[(&str, &
 
 /// Signs in with the password only; returns the client and where it was sent.
 pub(crate) async fn password_step(app: &TestApp, email: &str) -> (reqwest::Client, u16, String) {
-    let c = app.browser();
-    let (_, page) = get_text(&c, app.url("/login")).await;
-    let csrf = csrf_of(&page);
+    let (c, csrf) = app.login_form().await;
     let (s, loc, _) =
         post_form(&c, app.url("/login"), &[("csrf", &csrf), ("email", email), ("password", PASSWORD), ("next", "/")])
             .await;
@@ -63,8 +61,7 @@ async fn two_step_sign_in_with_totp_and_single_use_recovery_codes() {
     let (c2, s, loc) = password_step(&app, "abogada@a.org").await;
     assert_eq!((s, loc.as_str()), (303, "/login/totp"));
     assert_eq!(get_text(&c2, app.url("/facilities")).await.0, 303, "not signed in yet");
-    let (_, page) = get_text(&c2, app.url("/login/totp")).await;
-    let csrf2 = csrf_of(&page);
+    let csrf2 = app.csrf_for(&c2, "/login/totp").await;
     let (s, _, _) = post_form(&c2, app.url("/login/totp"), &[("csrf", &csrf2), ("code", "123456")]).await;
     assert_eq!(s, 401);
     // The code used to turn it on is spent: the next step's code signs in.
@@ -78,14 +75,12 @@ async fn two_step_sign_in_with_totp_and_single_use_recovery_codes() {
 
     // A recovery code works once.
     let (c3, _, _) = password_step(&app, "abogada@a.org").await;
-    let (_, page) = get_text(&c3, app.url("/login/totp")).await;
-    let csrf3 = csrf_of(&page);
+    let csrf3 = app.csrf_for(&c3, "/login/totp").await;
     let (s, _, _) =
         post_form(&c3, app.url("/login/totp"), &[("csrf", &csrf3), ("code", &codes[0].to_uppercase())]).await;
     assert_eq!(s, 303);
     let (c4, _, _) = password_step(&app, "abogada@a.org").await;
-    let (_, page) = get_text(&c4, app.url("/login/totp")).await;
-    let csrf4 = csrf_of(&page);
+    let csrf4 = app.csrf_for(&c4, "/login/totp").await;
     let (s, _, _) = post_form(&c4, app.url("/login/totp"), &[("csrf", &csrf4), ("code", &codes[0])]).await;
     assert_eq!(s, 401, "a recovery code is good once");
     // Every decision is in the audit history, without secrets.
@@ -110,8 +105,7 @@ async fn an_organization_can_require_two_step_sign_in() {
     let admin = app.login("admin@a.org").await;
     let monitor = app.login("monitor@a.org").await;
     let other = app.login("otra@b.org").await;
-    let (_, page) = get_text(&admin, app.url("/account")).await;
-    let csrf = csrf_of(&page);
+    let csrf = app.csrf_for(&admin, "/account").await;
     let (s, _, _) = post_form(&admin, app.url("/admin/security"), &[("csrf", &csrf), ("require_2fa", "on")]).await;
     assert_eq!(s, 303);
     // Members without it are sent to set it up; the API refuses their tokens.
@@ -126,8 +120,7 @@ async fn an_organization_can_require_two_step_sign_in() {
     // Another organization is not affected.
     assert_eq!(get_text(&other, app.url("/access")).await.0, 200);
     // Setting it up lets the member through.
-    let (_, page) = get_text(&monitor, app.url("/account")).await;
-    let csrf = csrf_of(&page);
+    let csrf = app.csrf_for(&monitor, "/account").await;
     let (_, _, setup) = post_form(&monitor, app.url("/account/totp/start"), &[("csrf", &csrf)]).await;
     let key = setup.split("id=\"totp-key\">").nth(1).and_then(|r| r.split('<').next()).expect("key");
     let secret = totp::base32_decode(key).expect("key");
@@ -205,9 +198,7 @@ async fn one_address_guessing_is_slowed_but_never_locks_others_out() {
     };
     let app = TestApp::with_config(vigia_store::testing::TestDb::sqlite(), config).await;
     app.user("real@a.org", "org-a", Role::Monitor).await;
-    let c = app.browser();
-    let (_, page) = get_text(&c, app.url("/login")).await;
-    let csrf = csrf_of(&page);
+    let (c, csrf) = app.login_form().await;
     for i in 0..4 {
         let email = format!("guess{i}@a.org");
         let (s, _, _) =
@@ -233,9 +224,7 @@ async fn failures_are_counted_against_the_client_a_trusted_proxy_names() {
             ..Default::default()
         };
         let app = TestApp::with_config(vigia_store::testing::TestDb::sqlite(), config).await;
-        let c = app.browser();
-        let (_, page) = get_text(&c, app.url("/login")).await;
-        let csrf = csrf_of(&page);
+        let (c, csrf) = app.login_form().await;
         let r = c
             .post(app.url("/login"))
             .header("x-forwarded-for", "6.6.6.6, 203.0.113.7")

@@ -7,11 +7,6 @@ use vigia_domain::RecordType;
 
 use crate::helpers::{csrf_of, get_text, TestApp};
 
-async fn post(http: &reqwest::Client, url: String, token: &str, body: &Value) -> (u16, Value) {
-    let r = http.post(url).bearer_auth(token).json(body).send().await.expect("post");
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
 /// The first detection the token's organization sees that `pick` chooses.
 async fn detection(app: &TestApp, token: &str, pick: impl Fn(&Value) -> bool) -> Option<Value> {
     let v = app.get_json(token, "/api/v1/contradictions").await;
@@ -27,7 +22,7 @@ async fn the_episode_is_flagged_as_a_conflict_and_words_against_practice() {
         let f = app.facility("Estación Migratoria Siglo XXI").await;
         let http = reqwest::Client::new();
         // A team turned away the day after the ministry said access was open.
-        let (s, attempt) = post(&http, app.url("/api/v1/access-attempts"), &monitor,
+        let (s, attempt) = app.post_attempt(&monitor,
             &json!({"facility_id": f, "attempted_at": "2020-01-28T10:00", "purpose": "monitoring", "outcome": "denied"})).await;
         assert_eq!(s, 201);
         let mut ids = Vec::new();
@@ -45,51 +40,41 @@ async fn the_episode_is_flagged_as_a_conflict_and_words_against_practice() {
                 "La Secretaría no reconoce la suspensión: las visitas continúan.",
             ),
         ] {
-            let (s, st) = post(
-                &http,
-                app.url("/api/v1/statements"),
-                &analyst,
-                &json!({"authority": authority, "published_at": at, "channel": "press_release", "text": text}),
-            )
-            .await;
+            let (s, st) = app
+                .post_statement(
+                    &analyst,
+                    &json!({"authority": authority, "published_at": at, "channel": "press_release", "text": text}),
+                )
+                .await;
             assert_eq!(s, 201, "{st}");
-            let (s, st) = post(
-                &http,
-                app.url(&format!("/api/v1/statements/{}/claims", st["id"])),
-                &analyst,
-                &json!({"topic": "ngo_access", "position": position, "from": "2020-01-27"}),
-            )
-            .await;
+            let (s, st) = app
+                .post_claim(
+                    &analyst,
+                    &st["id"],
+                    &json!({"topic": "ngo_access", "position": position, "from": "2020-01-27"}),
+                )
+                .await;
             assert_eq!(s, 201, "{st}");
             ids.push(st["claims"][0]["id"].as_i64().expect("claim id"));
         }
         // Lawyers read statements but do not record them; a bad claim names its field.
-        let (s, _) = post(
-            &http,
-            app.url("/api/v1/statements"),
-            &lawyer,
-            &json!({"authority": "inm", "published_at": "2020-01-27T19:30", "channel": "press_release", "text": "x"}),
-        )
-        .await;
+        let (s, _) = app
+            .post_statement(
+                &lawyer,
+                &json!({"authority": "inm", "published_at": "2020-01-27T19:30", "channel": "press_release", "text": "x"}),
+            )
+            .await;
         assert_eq!(s, 403);
-        let (s, v) = post(
-            &http,
-            app.url("/api/v1/statements/1/claims"),
-            &analyst,
-            &json!({"topic": "ngo_access", "position": "affirms", "from": "2020-01-27"}),
-        )
-        .await;
+        let (s, v) = app
+            .api_post(
+                &analyst,
+                "/api/v1/statements/1/claims",
+                &json!({"topic": "ngo_access", "position": "affirms", "from": "2020-01-27"}),
+            )
+            .await;
         assert_eq!((s, v["errors"][0]["field"].as_str()), (422, Some("position")));
 
-        let list: Value = http
-            .get(app.url("/api/v1/contradictions"))
-            .bearer_auth(&analyst)
-            .send()
-            .await
-            .expect("get")
-            .json()
-            .await
-            .expect("json");
+        let list = app.get_json(&analyst, "/api/v1/contradictions").await;
         let items = list["items"].as_array().expect("items");
         let conflict = items.iter().find(|d| d["rule"] == "conflict").expect("conflict");
         assert_eq!(conflict["gap"], "3 h 40 min");
@@ -101,7 +86,7 @@ async fn the_episode_is_flagged_as_a_conflict_and_words_against_practice() {
         // organization's private refusal that day is not counted nor cited for org-a,
         // and org-b sees its own.
         let (_, b_monitor) = app.api_user("monitor@b.org", "org-b", Role::Monitor).await;
-        let (s, b_attempt) = post(&http, app.url("/api/v1/access-attempts"), &b_monitor,
+        let (s, b_attempt) = app.post_attempt(&b_monitor,
             &json!({"facility_id": f, "attempted_at": "2020-01-28T12:00", "purpose": "legal_assistance", "outcome": "denied", "visibility": "private"})).await;
         assert_eq!(s, 201, "{b_attempt}");
         let words_for = |token: String| {
@@ -113,7 +98,7 @@ async fn the_episode_is_flagged_as_a_conflict_and_words_against_practice() {
         let b_words = words_for(b_monitor.clone()).await.expect("org-b's");
         assert_eq!((b_words["refusals"].as_i64(), b_words["attempts"].clone()), (Some(1), json!([b_attempt["id"]])));
         // A refusal recorded after the counts were read is counted at the next read.
-        let (s, later) = post(&http, app.url("/api/v1/access-attempts"), &monitor,
+        let (s, later) = app.post_attempt(&monitor,
             &json!({"facility_id": f, "attempted_at": "2020-01-29T09:00", "purpose": "monitoring", "outcome": "no_response"})).await;
         assert_eq!(s, 201, "{later}");
         let a_words = words_for(analyst.clone()).await.expect("org-a's words against practice");
@@ -137,29 +122,16 @@ async fn the_episode_is_flagged_as_a_conflict_and_words_against_practice() {
 
         // An analyst confirms the conflict with a reason; the verdict is audited.
         let key = conflict["key"].as_str().expect("key");
-        let (s, _) = post(
-            &http,
-            app.url("/api/v1/contradictions/review"),
-            &monitor,
-            &json!({"key": key, "status": "confirmed", "reason": "x"}),
-        )
-        .await;
+        let (s, _) = app.post_review(&monitor, &json!({"key": key, "status": "confirmed", "reason": "x"})).await;
         assert_eq!(s, 403, "monitors record, analysts judge");
-        let (s, _) = post(
-            &http,
-            app.url("/api/v1/contradictions/review"),
-            &analyst,
-            &json!({"key": key, "status": "confirmed"}),
-        )
-        .await;
+        let (s, _) = app.post_review(&analyst, &json!({"key": key, "status": "confirmed"})).await;
         assert_eq!(s, 422, "a verdict needs its reason");
-        let (s, r) = post(
-            &http,
-            app.url("/api/v1/contradictions/review"),
-            &analyst,
-            &json!({"key": key, "status": "confirmed", "reason": "Oficio y comunicado verificados en sus fuentes"}),
-        )
-        .await;
+        let (s, r) = app
+            .post_review(
+                &analyst,
+                &json!({"key": key, "status": "confirmed", "reason": "Oficio y comunicado verificados en sus fuentes"}),
+            )
+            .await;
         assert_eq!((s, r["status"].as_str()), (200, Some("confirmed")));
         let org = app.org("org-a").await;
         let entries = app.store.audit_entries(Some(org), None, 50).await.expect("audit");
@@ -173,13 +145,8 @@ async fn the_episode_is_flagged_as_a_conflict_and_words_against_practice() {
         // each organization keeps its own, and sees the other's verdict attributed, not
         // its reason.
         let (_, other) = app.api_user("analista@b.org", "org-b", Role::Analyst).await;
-        let (s, _) = post(
-            &http,
-            app.url("/api/v1/contradictions/review"),
-            &other,
-            &json!({"key": key, "status": "dismissed", "reason": "Nota interna de B"}),
-        )
-        .await;
+        let (s, _) =
+            app.post_review(&other, &json!({"key": key, "status": "dismissed", "reason": "Nota interna de B"})).await;
         assert_eq!(s, 200);
         let listed = |token: String| {
             let app = &app;
@@ -203,13 +170,8 @@ async fn the_episode_is_flagged_as_a_conflict_and_words_against_practice() {
         // A review of words against practice would tell that its organization saw
         // refusals there: only coalition partners are shown it.
         let wap = b_words["key"].as_str().expect("key").to_string();
-        let (s, _) = post(
-            &http,
-            app.url("/api/v1/contradictions/review"),
-            &other,
-            &json!({"key": wap, "status": "confirmed", "reason": "Vimos rechazos"}),
-        )
-        .await;
+        let (s, _) =
+            app.post_review(&other, &json!({"key": wap, "status": "confirmed", "reason": "Vimos rechazos"})).await;
         assert_eq!(s, 200);
         let seen = words_for(analyst.clone()).await.expect("org-a's words against practice");
         assert_eq!(seen["other_reviews"], json!([]), "org-b is not org-a's partner: {seen}");
@@ -218,13 +180,8 @@ async fn the_episode_is_flagged_as_a_conflict_and_words_against_practice() {
         assert_eq!(seen["other_reviews"][0]["status"], "confirmed", "partners see each other's verdicts");
         // org-a changes its mind: its own review is replaced (the history keeps both),
         // org-b's is untouched, and verify reads each under its own record.
-        let (s, _) = post(
-            &http,
-            app.url("/api/v1/contradictions/review"),
-            &analyst,
-            &json!({"key": key, "status": "dismissed", "reason": "Segunda lectura"}),
-        )
-        .await;
+        let (s, _) =
+            app.post_review(&analyst, &json!({"key": key, "status": "dismissed", "reason": "Segunda lectura"})).await;
         assert_eq!(s, 200);
         assert_eq!(listed(other.clone()).await["review"]["reason"], "Nota interna de B");
         assert_eq!(listed(analyst.clone()).await["review"]["reason"], "Segunda lectura");
@@ -247,9 +204,7 @@ async fn the_episode_is_flagged_as_a_conflict_and_words_against_practice() {
 async fn statements_are_recorded_and_reviewed_through_the_pages() {
     let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
     app.user("analista@a.org", "org-a", Role::Analyst).await;
-    let c = app.login("analista@a.org").await;
-    let (_, page) = get_text(&c, app.url("/statements/new")).await;
-    let csrf = csrf_of(&page);
+    let (c, csrf) = app.login_with_csrf("analista@a.org", "/statements/new").await;
     let r = c
         .post(app.url("/statements"))
         .form(&[("csrf", csrf.as_str()), ("authority", "inm"), ("channel", "official_letter"), ("text", "")])
@@ -345,15 +300,7 @@ async fn statements_import_all_or_nothing_and_corrections_are_versions() {
         assert_eq!(r.status(), 201);
         let v: Value = r.json().await.expect("json");
         assert_eq!(v["imported"], 2);
-        let list: Value = http
-            .get(app.url("/api/v1/contradictions"))
-            .bearer_auth(&analyst)
-            .send()
-            .await
-            .expect("get")
-            .json()
-            .await
-            .expect("json");
+        let list = app.get_json(&analyst, "/api/v1/contradictions").await;
         assert!(
             list["items"].as_array().expect("items").iter().any(|d| d["rule"] == "conflict"),
             "imported claims are checked"

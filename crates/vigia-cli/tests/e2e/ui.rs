@@ -68,9 +68,7 @@ async fn sign_in_switch_language_and_sign_out() {
 async fn repeated_failures_lock_the_account() {
     let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
     app.user("coord@a.org", "org-a", Role::Coordinator).await;
-    let c = app.browser();
-    let (_, page) = get_text(&c, app.url("/login")).await;
-    let csrf = csrf_of(&page);
+    let (c, csrf) = app.login_form().await;
     for _ in 0..10 {
         let r = c
             .post(app.url("/login"))
@@ -94,9 +92,7 @@ async fn repeated_failures_lock_the_account() {
 async fn facility_forms_show_errors_next_to_fields_and_keep_versions() {
     for app in TestApp::all().await {
         app.user("mon@a.org", "org-a", Role::Monitor).await;
-        let c = app.login("mon@a.org").await;
-        let (_, page) = get_text(&c, app.url("/facilities/new")).await;
-        let csrf = csrf_of(&page);
+        let (c, csrf) = app.login_with_csrf("mon@a.org", "/facilities/new").await;
         let form = |lat: &'static str, name: &'static str| {
             vec![
                 ("csrf", csrf.clone()),
@@ -161,9 +157,7 @@ async fn roles_shape_what_pages_offer() {
     assert_eq!(analyst.get(app.url("/facilities/new")).send().await.expect("get").status(), 403);
     assert_eq!(analyst.get(app.url("/audit")).send().await.expect("get").status(), 403);
 
-    let a = app.login("law@a.org").await;
-    let (_, page) = get_text(&a, app.url(&format!("/facilities/{f}"))).await;
-    let csrf = csrf_of(&page);
+    let (a, csrf) = app.login_with_csrf("law@a.org", &format!("/facilities/{f}")).await;
     let r = a
         .post(app.url(&format!("/facilities/{f}/notes")))
         .form(&[("csrf", csrf.as_str()), ("body", "Testimonio reservado de R. M.")])
@@ -256,9 +250,7 @@ async fn admins_manage_only_their_own_organizations_people() {
         .await
         .expect("post");
     assert_eq!(r.status(), 303);
-    let b = app.browser();
-    let (_, page) = get_text(&b, app.url("/login")).await;
-    let token = csrf_of(&page);
+    let (b, token) = app.login_form().await;
     let r = b
         .post(app.url("/login"))
         .form(&[("csrf", token.as_str()), ("email", "mon@a.org"), ("password", crate::helpers::PASSWORD)])
@@ -351,9 +343,7 @@ async fn the_rules_page_shows_every_rule_with_its_text_and_version() {
     }
     // An administrator settles 1 October 2024 for the INM: the page lists it, with its source.
     app.user("admin@a.org", "org-a", Role::Admin).await;
-    let admin = app.login("admin@a.org").await;
-    let (_, page) = get_text(&admin, app.url("/admin/calendars")).await;
-    let csrf = csrf_of(&page);
+    let (admin, csrf) = app.login_with_csrf("admin@a.org", "/admin/calendars").await;
     let r = admin
         .post(app.url("/admin/calendars"))
         .form(&[
@@ -432,17 +422,11 @@ async fn audit_alerts_and_facilities_lists_count_everything_page_and_export() {
         let agujas = app.facility_in("Estancia Provisional Las Agujas", "09").await;
         let org = app.org("org-a").await;
         // 120 attempts, one by one: 120 entries in the organization's history.
-        let http = reqwest::Client::new();
         for i in 0..120 {
-            let r = http
-                .post(app.url("/api/v1/access-attempts"))
-                .bearer_auth(&token)
-                .json(&serde_json::json!({"facility_id": siglo, "attempted_at": format!("2020-02-{:02}T{:02}:00", 1 + i / 24, i % 24),
-                    "purpose": "monitoring", "outcome": if i == 119 { "denied" } else { "granted" }}))
-                .send()
-                .await
-                .expect("post");
-            assert_eq!(r.status(), 201);
+            let body = serde_json::json!({"facility_id": siglo, "attempted_at": format!("2020-02-{:02}T{:02}:00", 1 + i / 24, i % 24),
+                "purpose": "monitoring", "outcome": if i == 119 { "denied" } else { "granted" }});
+            let (s, _) = app.post_attempt(&token, &body).await;
+            assert_eq!(s, 201);
         }
         // 130 alerts in the inbox, half of them read.
         for i in 0..130 {

@@ -82,15 +82,7 @@ async fn a_visit_is_stored_once_per_draft_and_its_notes_stay_sealed() {
             .expect("upload");
         assert_eq!(r.status(), 201);
         let file: Value = r.json().await.expect("json");
-        let got: Value = http
-            .get(app.url(&format!("/api/v1/visits/{}", v["id"])))
-            .bearer_auth(&analyst)
-            .send()
-            .await
-            .expect("get")
-            .json()
-            .await
-            .expect("json");
+        let got = app.get_json(&analyst, &format!("/api/v1/visits/{}", v["id"])).await;
         assert_eq!(got["files"][0]["sha256"], vigia_domain::audit::sha256_hex(&jpg));
         let r =
             http.get(app.url(&format!("/api/v1/files/{}", file["id"]))).bearer_auth(&other).send().await.expect("get");

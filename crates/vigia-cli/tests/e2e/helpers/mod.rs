@@ -1,10 +1,20 @@
+//! The test server and what the end-to-end tests do with it, one file per feature: the
+//! JSON API in general (`api`), access attempts (`access`), cases (`cases`), statements
+//! (`statements`), and signing in and reading forms (`pages`). Each adds methods to
+//! [`TestApp`].
+
 use std::net::SocketAddr;
 
-use reqwest::redirect::Policy;
 use vigia_domain::account::{Locale, Role, User};
 use vigia_domain::facility::{FacilityDraft, FacilityKind};
 use vigia_store::testing::TestDb;
 use vigia_store::{secrets, Actor, DynStore, MasterKey, NewUser};
+
+mod access;
+mod api;
+mod cases;
+mod pages;
+mod statements;
 
 pub const PASSWORD: &str = "una clave larga de prueba";
 
@@ -75,44 +85,6 @@ impl TestApp {
         (u, token)
     }
 
-    /// Corrects attempt `id` from `version` with `body`; the status answered.
-    pub async fn correct_attempt(&self, token: &str, id: i64, version: i64, body: &serde_json::Value) -> u16 {
-        let r = reqwest::Client::new()
-            .put(self.url(&format!("/api/v1/access-attempts/{id}")))
-            .bearer_auth(token)
-            .header("if-match", format!("\"{version}\""))
-            .json(body)
-            .send()
-            .await
-            .expect("put");
-        r.status().as_u16()
-    }
-
-    /// `GET path` with a Bearer token; the JSON it answers (200 or not).
-    /// GETs `path` without signing in (public routes) and reads the JSON answer.
-    pub async fn public_json(&self, path: &str) -> serde_json::Value {
-        let r = reqwest::Client::new().get(self.url(path)).send().await.expect("get");
-        r.json().await.expect("json")
-    }
-
-    pub async fn get_json(&self, token: &str, path: &str) -> serde_json::Value {
-        let r = reqwest::Client::new().get(self.url(path)).bearer_auth(token).send().await.expect("get");
-        r.json().await.expect("json")
-    }
-
-    /// Imports an attempts CSV through the API with `token`; it must be accepted.
-    pub async fn import_attempts(&self, token: &str, csv: String) {
-        let r = reqwest::Client::new()
-            .post(self.url("/api/v1/access-attempts/import"))
-            .bearer_auth(token)
-            .header("content-type", "text/csv")
-            .body(csv)
-            .send()
-            .await
-            .expect("import");
-        assert_eq!(r.status(), 201, "import refused: {}", r.text().await.unwrap_or_default());
-    }
-
     /// A facility in Chiapas.
     pub async fn facility(&self, name: &str) -> i64 {
         self.facility_in(name, "07").await
@@ -120,19 +92,7 @@ impl TestApp {
 
     /// A facility in the state with that INEGI code.
     pub async fn facility_in(&self, name: &str, state_code: &str) -> i64 {
-        let d = FacilityDraft {
-            name: name.into(),
-            kind: FacilityKind::EstacionMigratoria,
-            authority: "INM".into(),
-            state_code: state_code.into(),
-            municipality: None,
-            latitude: None,
-            longitude: None,
-            capacity: None,
-            opened_on: None,
-            closed_on: None,
-            sources: None,
-        };
+        let d = facility_draft(name, state_code);
         self.store.create_facility(&Actor::SYSTEM, d).await.expect("facility").id
     }
 
@@ -144,34 +104,22 @@ impl TestApp {
             self.store.add_coalition_member(&Actor::SYSTEM, c.id, id).await.expect("member");
         }
     }
+}
 
-    /// A browser-like client: keeps cookies, does not follow redirects, and says its
-    /// requests come from the site itself (`Sec-Fetch-Site: same-origin`, as a browser
-    /// does for a link on a Vigía page; a test sets another value to play another site).
-    pub fn browser(&self) -> reqwest::Client {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("sec-fetch-site", reqwest::header::HeaderValue::from_static("same-origin"));
-        reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(Policy::none())
-            .default_headers(headers)
-            .build()
-            .expect("client")
-    }
-
-    /// Signs in through the login form; returns the client holding the session.
-    pub async fn login(&self, email: &str) -> reqwest::Client {
-        let c = self.browser();
-        let page = c.get(self.url("/login")).send().await.expect("get login").text().await.expect("body");
-        let csrf = csrf_of(&page);
-        let resp = c
-            .post(self.url("/login"))
-            .form(&[("csrf", csrf.as_str()), ("email", email), ("password", PASSWORD), ("next", "/")])
-            .send()
-            .await
-            .expect("post login");
-        assert_eq!(resp.status(), 303, "login of {email} should redirect");
-        c
+/// An INM migration station in the state with that INEGI code, nothing else filled in.
+pub fn facility_draft(name: &str, state_code: &str) -> FacilityDraft {
+    FacilityDraft {
+        name: name.into(),
+        kind: FacilityKind::EstacionMigratoria,
+        authority: "INM".into(),
+        state_code: state_code.into(),
+        municipality: None,
+        latitude: None,
+        longitude: None,
+        capacity: None,
+        opened_on: None,
+        closed_on: None,
+        sources: None,
     }
 }
 
