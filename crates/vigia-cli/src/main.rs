@@ -455,7 +455,7 @@ async fn serve(args: ServeArgs, store: DynStore) -> anyhow::Result<()> {
     let mail = match (args.smtp_url, args.mail_from, args.public_url) {
         (None, _, _) => None,
         (Some(smtp_url), Some(from), Some(public_url)) => {
-            Some(vigia_web::alerts::email::MailConfig { smtp_url, from, public_url, digest_hour: args.digest_hour })
+            Some(vigia_web::MailConfig { smtp_url, from, public_url, digest_hour: args.digest_hour })
         }
         (Some(_), from, _) => {
             let missing =

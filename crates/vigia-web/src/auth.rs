@@ -15,7 +15,7 @@ use vigia_domain::account::{allows, Locale, Organization, Permission, User};
 use vigia_store::{now_micros, secrets, Actor};
 
 use crate::error::{WebError, LOCALE};
-use crate::AppState;
+use crate::state::AppState;
 
 pub const LANG_COOKIE: &str = "vigia_lang";
 pub const CSRF_COOKIE: &str = "vigia_csrf";

@@ -7,7 +7,7 @@ use axum::handler::Handler;
 use axum::routing::{get, post, put};
 use axum::Router;
 
-use crate::AppState;
+use crate::state::AppState;
 
 pub struct Routes {
     pub router: Router<AppState>,
@@ -34,8 +34,8 @@ impl Routes {
     }
 
     /// A POST that takes a file: its body may be up to `limit` bytes, read as it
-    /// arrives; every other route takes at most [`crate::FORM_LIMIT`] (and anonymous
-    /// requests [`crate::ANONYMOUS_LIMIT`]).
+    /// arrives; every other route takes at most [`crate::state::FORM_LIMIT`] (and anonymous
+    /// requests [`crate::state::ANONYMOUS_LIMIT`]).
     pub fn upload<H: Handler<T, AppState>, T: 'static>(mut self, path: &'static str, h: H, limit: usize) -> Self {
         self.router = self.router.route(path, post(h).layer(DefaultBodyLimit::max(limit)));
         self.list.push(("POST", path));

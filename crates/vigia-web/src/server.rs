@@ -28,7 +28,7 @@ use tower_service::Service;
 
 use crate::auth::Ctx;
 use crate::error::WebError;
-use crate::{AppState, Config};
+use crate::state::{AppState, Config};
 
 /// How long open requests may take to finish once the server is asked to stop.
 const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
@@ -150,7 +150,7 @@ impl http_body::Body for MinRate {
 }
 
 /// Runs after the request context is known. A request without a signed-in user may
-/// send at most [`crate::ANONYMOUS_LIMIT`] bytes and take `anonymous_timeout` in
+/// send at most [`crate::state::ANONYMOUS_LIMIT`] bytes and take `anonymous_timeout` in
 /// all; a body whose declared length is over the limit that applies is refused before
 /// a byte of it is read (the route's own limit, [`crate::routes::Routes::upload`],
 /// still cuts off a body that lies about its length or sends none).
@@ -159,7 +159,7 @@ pub async fn limit_request(State(st): State<AppState>, req: Request, next: Next)
     let path = req.uri().path().to_string();
     let declared = declared_length(req.headers());
     let resp = if signed_in {
-        if declared.is_some_and(|n| n > crate::CSV_ROUTE_LIMIT as u64) {
+        if declared.is_some_and(|n| n > crate::state::CSV_ROUTE_LIMIT as u64) {
             return crate::error::answer(&path, WebError::TooLarge);
         }
         // A signed-in body has no deadline (a photo over a poor connection takes its
@@ -169,11 +169,11 @@ pub async fn limit_request(State(st): State<AppState>, req: Request, next: Next)
         let (grace, rate) = st.config.body_min_rate;
         next.run(Request::from_parts(parts, Body::new(MinRate::new(body, grace, rate)))).await
     } else {
-        if declared.is_some_and(|n| n > crate::ANONYMOUS_LIMIT as u64) {
+        if declared.is_some_and(|n| n > crate::state::ANONYMOUS_LIMIT as u64) {
             return crate::error::answer(&path, WebError::TooLarge);
         }
         let (parts, body) = req.into_parts();
-        let limited = Body::new(http_body_util::Limited::new(body, crate::ANONYMOUS_LIMIT));
+        let limited = Body::new(http_body_util::Limited::new(body, crate::state::ANONYMOUS_LIMIT));
         match tokio::time::timeout(st.config.anonymous_timeout, next.run(Request::from_parts(parts, limited))).await {
             Ok(resp) => resp,
             Err(_) => return crate::error::answer(&path, WebError::Timeout),

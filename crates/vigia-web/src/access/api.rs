@@ -11,13 +11,13 @@ use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::kit::json::*;
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Routes {
     Routes::default()
         .get("/api/v1/access-attempts", list_attempts)
         .post("/api/v1/access-attempts", create_attempt)
-        .upload("/api/v1/access-attempts/import", import_attempts, crate::CSV_ROUTE_LIMIT)
+        .upload("/api/v1/access-attempts/import", import_attempts, crate::state::CSV_ROUTE_LIMIT)
         .get("/api/v1/access-attempts/{id}", get_attempt)
         .put("/api/v1/access-attempts/{id}", update_attempt)
         .get("/api/v1/access-attempts/{id}/history", attempt_history)
@@ -135,7 +135,7 @@ async fn import_attempts(
     if ct.split(';').next().map(str::trim) != Some("text/csv") {
         return Err(WebError::UnsupportedMediaType.into());
     }
-    if body.len() > crate::CSV_LIMIT {
+    if body.len() > crate::state::CSV_LIMIT {
         return Err(WebError::TooLarge.into());
     }
     let imp = crate::access::import_csv(&st, &ctx, user.org_id, body).await?.map_err(WebError::Import)?;

@@ -17,7 +17,7 @@ use vigia_store::now_micros;
 use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::i18n::tr;
-use crate::AppState;
+use crate::state::AppState;
 
 pub mod pages;
 

@@ -28,7 +28,7 @@ pub fn page_routes() -> Routes {
         .post("/access", create_page)
         .get("/access/new", new_page)
         .get("/access/import", import_page)
-        .upload("/access/import", import_submit, crate::CSV_ROUTE_LIMIT)
+        .upload("/access/import", import_submit, crate::state::CSV_ROUTE_LIMIT)
         .get("/access/{id}", show_page)
         .get("/access/{id}/edit", edit_page)
         .post("/access/{id}/edit", update_page)

@@ -24,7 +24,7 @@ use crate::error::{ApiError, WebError};
 use crate::i18n::{tr, tr_args};
 use crate::kit::{render, safe_next, Chrome, FormBody, PageResult};
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
 
 pub mod reset;
 pub mod second_factor;

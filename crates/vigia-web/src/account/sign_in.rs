@@ -14,7 +14,7 @@ use crate::auth::{self, set_cookie, Ctx, Login, Via, LANG_COOKIE};
 use crate::error::WebError;
 use crate::i18n::{tr, tr_args};
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
 
 use crate::kit::*;
 

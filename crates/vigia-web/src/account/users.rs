@@ -15,7 +15,7 @@ use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::i18n::{tr, tr_args};
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
 
 use crate::kit::*;
 

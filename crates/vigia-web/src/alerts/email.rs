@@ -38,28 +38,14 @@ use crate::auth::Ctx;
 use crate::i18n::{tr, tr_args};
 use crate::kit::{render, Chrome, FormBody, PageResult};
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
+pub use crate::state::MailConfig;
 
 /// Attempts before a message is marked failed.
 pub const MAX_ATTEMPTS: i64 = 8;
 const LEASE: i64 = 120_000_000;
 /// Alerts read for one person in one pass (more wait for the next pass).
 const BATCH: i64 = 500;
-
-/// Where and how to send, from the server's settings.
-#[derive(Debug, Clone)]
-pub struct MailConfig {
-    /// `smtp://user:password@host:587?tls=required` (STARTTLS, the default to use),
-    /// `smtps://…:465` (TLS from the start) or `smtp://host:25` (no TLS: only to a
-    /// relay on the same machine).
-    pub smtp_url: String,
-    /// The sender, e.g. `Vigía <avisos@example.org>`.
-    pub from: String,
-    /// The address people open Vigía at, for the links in messages.
-    pub public_url: String,
-    /// The hour (Mexico City time) after which the day's digest is written.
-    pub digest_hour: i8,
-}
 
 /// The civil time zone digests are dated in (the Valley of Mexico's).
 const DIGEST_ZONE: &str = vigia_domain::geo::LEGAL_TIME_ZONE;

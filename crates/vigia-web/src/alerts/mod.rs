@@ -19,7 +19,7 @@ use crate::i18n::{field_error, tr};
 use crate::kit::alerts::{view, AlertView};
 use crate::kit::{render, Chrome, FormBody, PageResult};
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
 use vigia_app::alerts::severity;
 
 pub fn routes() -> Routes {

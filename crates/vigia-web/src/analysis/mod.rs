@@ -22,7 +22,7 @@ use crate::error::{ApiError, WebError};
 use crate::i18n::{tr, tr_args};
 use crate::kit::{render, Chrome, FieldView, OptionView, PageResult};
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Routes {
     Routes::default()

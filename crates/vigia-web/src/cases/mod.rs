@@ -33,7 +33,7 @@ use crate::kit::records::owned;
 use crate::kit::{label, today};
 use crate::kit::{render, Chrome, FieldView, FormBody, FormPage, FormView, HistoryPage, OptionView, PageResult};
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
 
 pub mod api;
 pub mod pages;

@@ -8,7 +8,7 @@ use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::kit::json::*;
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Routes {
     Routes::default()

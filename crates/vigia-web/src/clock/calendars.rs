@@ -17,7 +17,7 @@ use crate::auth::Ctx;
 use crate::i18n::{tr, tr_args};
 use crate::kit::{render, Chrome, FieldView, FormBody, FormView, OptionView, PageResult};
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Routes {
     Routes::default().get("/admin/calendars", page).post("/admin/calendars", create)

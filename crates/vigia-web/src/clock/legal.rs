@@ -22,7 +22,7 @@ use crate::i18n::{tr, tr_args};
 use crate::kit::label;
 use crate::kit::{render, Chrome, PageResult};
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Routes {
     Routes::default().get("/legal", page).get("/api/v1/legal", api)

@@ -16,7 +16,7 @@ use vigia_domain::ValidationErrors;
 use crate::auth::Ctx;
 use crate::i18n::{tr, tr_args};
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
 
 use crate::kit::*;
 

@@ -17,24 +17,24 @@ use crate::auth::Ctx;
 use crate::error::{ApiError, PageError, WebError};
 use crate::kit::attachment_json as json;
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Routes {
     Routes::default()
         .get("/api/v1/access-attempts/{id}/files", api_list)
-        .upload("/api/v1/access-attempts/{id}/files", api_upload::<ATTEMPT>, crate::FILE_ROUTE_LIMIT)
+        .upload("/api/v1/access-attempts/{id}/files", api_upload::<ATTEMPT>, crate::state::FILE_ROUTE_LIMIT)
         .get("/api/v1/files/{id}", api_download)
-        .upload("/access/{id}/files", page_upload::<ATTEMPT>, crate::FILE_ROUTE_LIMIT)
+        .upload("/access/{id}/files", page_upload::<ATTEMPT>, crate::state::FILE_ROUTE_LIMIT)
         .get("/files/{id}", page_download)
-        .upload("/api/v1/visits/{id}/files", api_upload::<VISIT>, crate::FILE_ROUTE_LIMIT)
-        .upload("/visits/{id}/files", page_upload::<VISIT>, crate::FILE_ROUTE_LIMIT)
+        .upload("/api/v1/visits/{id}/files", api_upload::<VISIT>, crate::state::FILE_ROUTE_LIMIT)
+        .upload("/visits/{id}/files", page_upload::<VISIT>, crate::state::FILE_ROUTE_LIMIT)
         .get("/api/v1/statements/{id}/files", api_statement_list)
-        .upload("/api/v1/statements/{id}/files", api_upload::<STATEMENT>, crate::FILE_ROUTE_LIMIT)
-        .upload("/statements/{id}/files", page_upload::<STATEMENT>, crate::FILE_ROUTE_LIMIT)
+        .upload("/api/v1/statements/{id}/files", api_upload::<STATEMENT>, crate::state::FILE_ROUTE_LIMIT)
+        .upload("/statements/{id}/files", page_upload::<STATEMENT>, crate::state::FILE_ROUTE_LIMIT)
         .get("/api/v1/cases/{id}/documents", api_case_list)
-        .upload("/api/v1/cases/{id}/documents", api_upload::<CASE>, crate::FILE_ROUTE_LIMIT)
+        .upload("/api/v1/cases/{id}/documents", api_upload::<CASE>, crate::state::FILE_ROUTE_LIMIT)
         .get("/api/v1/case-documents/{id}", api_case_download)
-        .upload("/cases/{id}/documents", page_upload::<CASE>, crate::FILE_ROUTE_LIMIT)
+        .upload("/cases/{id}/documents", page_upload::<CASE>, crate::state::FILE_ROUTE_LIMIT)
         .get("/case-documents/{id}", page_case_download)
 }
 

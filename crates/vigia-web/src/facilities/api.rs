@@ -14,13 +14,13 @@ use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::kit::json::*;
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Routes {
     Routes::default()
         .get("/api/v1/facilities", list_facilities)
         .post("/api/v1/facilities", create_facility)
-        .upload("/api/v1/facilities/import", import_facilities, crate::CSV_ROUTE_LIMIT)
+        .upload("/api/v1/facilities/import", import_facilities, crate::state::CSV_ROUTE_LIMIT)
         .get("/api/v1/facilities/{id}", get_facility)
         .put("/api/v1/facilities/{id}", update_facility)
         .get("/api/v1/facilities/{id}/history", facility_history)
@@ -180,7 +180,7 @@ async fn import_facilities(
     if ct.split(';').next().map(str::trim) != Some("text/csv") {
         return Err(WebError::UnsupportedMediaType.into());
     }
-    if body.len() > crate::CSV_LIMIT {
+    if body.len() > crate::state::CSV_LIMIT {
         return Err(WebError::TooLarge.into());
     }
     let drafts = vigia_domain::import::facilities_csv(&body).map_err(WebError::Import)?;

@@ -21,7 +21,7 @@ use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::i18n::{field_error, tr, tr_args};
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
 
 use crate::kit::*;
 
@@ -32,7 +32,7 @@ pub fn routes() -> Routes {
         .post("/facilities", facility_create)
         .get("/facilities/new", facility_new)
         .get("/facilities/import", import_page)
-        .upload("/facilities/import", import_submit, crate::CSV_ROUTE_LIMIT)
+        .upload("/facilities/import", import_submit, crate::state::CSV_ROUTE_LIMIT)
         .get("/facilities/{id}", facility_show)
         .get("/facilities/{id}/edit", facility_edit)
         .post("/facilities/{id}/edit", facility_update)

@@ -7,7 +7,7 @@ use crate::auth::Ctx;
 use crate::error::WebError;
 use crate::i18n::tr;
 use crate::kit::VisitRow;
-use crate::AppState;
+use crate::state::AppState;
 
 /// What a facility's page shows of the viewer's visits: each visit, occupancy over time
 /// as a chart, and the flags of the latest visit (the open violations).

@@ -14,7 +14,7 @@ use crate::i18n::tr_args;
 use crate::kit::alerts::{view, AlertView};
 use crate::kit::{render, Chrome, PageResult};
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
 use vigia_app::alerts::severity;
 
 pub fn routes() -> Routes {

@@ -26,7 +26,7 @@ pub(crate) fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<RawInput, W
     if mime != "application/json" && !mime.ends_with("+json") {
         return Err(WebError::UnsupportedMediaType);
     }
-    if body.len() > crate::FORM_LIMIT {
+    if body.len() > crate::state::FORM_LIMIT {
         return Err(WebError::TooLarge);
     }
     let value: serde_json::Value = serde_json::from_slice(body)

@@ -15,7 +15,7 @@ pub mod records;
 use crate::auth::{Ctx, CSRF_FIELD};
 use crate::error::{PageError, WebError};
 use crate::i18n::{field_error, tr, tr_args};
-use crate::AppState;
+use crate::state::AppState;
 use askama::Template;
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -113,7 +113,7 @@ impl FormBody {
         if !ct.starts_with("application/x-www-form-urlencoded") {
             return Err(WebError::UnsupportedMediaType);
         }
-        if body.len() > crate::FORM_LIMIT {
+        if body.len() > crate::state::FORM_LIMIT {
             return Err(WebError::TooLarge);
         }
         let all: Vec<(String, String)> =

@@ -12,7 +12,7 @@ use vigia_domain::facility::Facility;
 
 use crate::auth::{Ctx, Via};
 use crate::error::WebError;
-use crate::AppState;
+use crate::state::AppState;
 
 /// Facilities and organizations by id, for labelling lists.
 pub async fn names(st: &AppState) -> Result<(HashMap<i64, Facility>, HashMap<i64, String>), WebError> {

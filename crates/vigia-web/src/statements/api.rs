@@ -51,7 +51,7 @@ pub(super) async fn api_import(
         Some("application/json") => true,
         _ => return Err(WebError::UnsupportedMediaType.into()),
     };
-    if body.len() > crate::CSV_LIMIT {
+    if body.len() > crate::state::CSV_LIMIT {
         return Err(WebError::TooLarge.into());
     }
     let items = vigia_domain::import::statements(&body, json, now_micros()).map_err(WebError::Import)?;

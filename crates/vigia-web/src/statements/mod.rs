@@ -26,7 +26,7 @@ use crate::kit::label;
 use crate::kit::options;
 use crate::kit::{render, Chrome, FieldView, FormBody, OptionView, PageResult};
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
 use vigia_app::findings::{Found, Reviews};
 
 pub mod api;
@@ -50,7 +50,7 @@ pub fn routes() -> Routes {
         .post("/contradictions/review", review_page)
         .get("/api/v1/statements", api_list)
         .post("/api/v1/statements", api_create)
-        .upload("/api/v1/statements/import", api_import, crate::CSV_ROUTE_LIMIT)
+        .upload("/api/v1/statements/import", api_import, crate::state::CSV_ROUTE_LIMIT)
         .get("/api/v1/statements/{id}", api_get)
         .put("/api/v1/statements/{id}", api_update)
         .post("/api/v1/statements/{id}/claims", api_claim)

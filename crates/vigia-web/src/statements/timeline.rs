@@ -20,7 +20,7 @@ use crate::error::WebError;
 use crate::i18n::{tr, tr_args};
 use crate::kit::{render, Chrome, PageResult};
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Routes {
     Routes::default().get("/statements/timeline", timeline_page)

@@ -36,7 +36,7 @@ pub(super) async fn api_create(
     if ct.split(';').next().map(str::trim) != Some("application/json") {
         return Err(WebError::UnsupportedMediaType.into());
     }
-    if body.len() > crate::FORM_LIMIT {
+    if body.len() > crate::state::FORM_LIMIT {
         return Err(WebError::TooLarge.into());
     }
     let value: serde_json::Value = serde_json::from_slice(&body)

@@ -24,7 +24,7 @@ use crate::kit::today;
 use crate::kit::VisitRow;
 use crate::kit::{render, Chrome, FormBody, PageResult};
 use crate::routes::Routes;
-use crate::AppState;
+use crate::state::AppState;
 
 pub mod api;
 pub mod pages;
