@@ -149,6 +149,27 @@ impl http_body::Body for MinRate {
     }
 }
 
+/// Whether a path's `%XX` escapes decode to UTF-8 text (a stray `%` is left as it is).
+fn decodes_to_utf8(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    std::str::from_utf8(&out).is_ok()
+}
+
 /// Runs after the request context is known. A request without a signed-in user may
 /// send at most [`crate::state::ANONYMOUS_LIMIT`] bytes and take `anonymous_timeout` in
 /// all; a body whose declared length is over the limit that applies is refused before
@@ -157,6 +178,11 @@ impl http_body::Body for MinRate {
 pub async fn limit_request(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let signed_in = req.extensions().get::<Ctx>().is_some_and(|c| c.user.is_some());
     let path = req.uri().path().to_string();
+    // A path whose escapes are not UTF-8 matches no route's text: refused here, as a
+    // problem or a page like every other error (axum's own refusal is plain text).
+    if !decodes_to_utf8(&path) {
+        return crate::error::answer(&path, WebError::BadRequest("the address is not valid UTF-8".into()));
+    }
     let declared = declared_length(req.headers());
     let resp = if signed_in {
         if declared.is_some_and(|n| n > crate::state::CSV_ROUTE_LIMIT as u64) {
@@ -190,4 +216,16 @@ pub async fn limit_request(State(st): State<AppState>, req: Request, next: Next)
         return crate::error::answer(&path, WebError::TooLarge);
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn paths_decode_to_utf8_or_are_refused() {
+        assert!(super::decodes_to_utf8("/facilities/12"));
+        assert!(super::decodes_to_utf8("/facilities/Estaci%C3%B3n"));
+        assert!(super::decodes_to_utf8("/a%2"), "a stray percent is left as it is");
+        assert!(!super::decodes_to_utf8("/facilities/%FF"));
+        assert!(!super::decodes_to_utf8("/facilities/%C3"), "a cut sequence");
+    }
 }

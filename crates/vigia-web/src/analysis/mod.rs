@@ -710,9 +710,12 @@ fn access_map(a: &Analysis, l: Locale) -> String {
             *e = at;
         }
     }
-    let dots: Vec<crate::kit::map::Dot> = a
-        .facilities
-        .values()
+    // In the facilities' order, so the same data draws the same map (the points were
+    // in a hash map's order, a new one on every request).
+    let mut facilities: Vec<&Facility> = a.facilities.values().collect();
+    facilities.sort_by_key(|f| f.id);
+    let dots: Vec<crate::kit::map::Dot> = facilities
+        .into_iter()
         .filter(|f| a.shows_facility(f))
         .filter_map(|f| {
             let (lat, lon) = (f.draft.latitude?, f.draft.longitude?);

@@ -281,3 +281,47 @@ async fn webhooks_reach_no_internal_address_unless_the_operator_allows_it() {
         assert_eq!(second_hits.load(Ordering::SeqCst), 0, "redirects are never followed");
     }
 }
+
+/// An address whose escapes are not UTF-8 gets the same answer as any other bad request:
+/// a problem under `/api`, a page elsewhere, never axum's plain text (found by the
+/// attack pass of issue #16).
+#[tokio::test]
+async fn an_address_that_is_not_utf8_is_answered_like_any_bad_request() {
+    for app in TestApp::all().await {
+        let c = reqwest::Client::new();
+        let r = c.get(app.url("/api/v1/facilities/%FF")).send().await.expect("api");
+        assert_eq!(r.status(), 400);
+        let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        assert!(ct.starts_with("application/problem+json"), "{ct}");
+        let r = c.get(app.url("/facilities/%C3")).send().await.expect("page");
+        assert_eq!(r.status(), 400);
+        let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        assert!(ct.starts_with("text/html"), "{ct}");
+        let ok = c.get(app.url("/facilities/Estaci%C3%B3n")).send().await.expect("utf-8");
+        assert_ne!(ok.status(), 400, "escaped UTF-8 is not refused");
+    }
+}
+
+/// The same data draws the same map: the access map's points come in the facilities'
+/// order, not a hash map's (found by the attack pass of issue #16).
+#[tokio::test]
+async fn the_same_data_draws_the_same_map() {
+    for app in TestApp::all().await {
+        for (i, (lat, lon)) in
+            [(19.4, -99.1), (14.9, -92.3), (32.5, -117.0), (25.7, -100.3), (20.9, -89.6)].iter().enumerate()
+        {
+            let mut d = crate::helpers::facility_draft(&format!("Estación {i}"), "09");
+            d.latitude = Some(*lat);
+            d.longitude = Some(*lon);
+            app.store.create_facility(&Actor::SYSTEM, d).await.expect("facility");
+        }
+        app.user("mapa@example.org", "org-mapa", Role::Analyst).await;
+        let c = app.login("mapa@example.org").await;
+        let first = c.get(app.url("/access/map.svg")).send().await.expect("map").text().await.expect("svg");
+        assert!(first.contains("Estación 4"), "{first}");
+        for _ in 0..5 {
+            let again = c.get(app.url("/access/map.svg")).send().await.expect("map").text().await.expect("svg");
+            assert_eq!(first, again);
+        }
+    }
+}
