@@ -231,7 +231,12 @@ pub fn validate_case(raw: &RawInput, today: Date) -> Result<CaseDraft, Validatio
     let lawyer_user_id = raw.integer("lawyer_user_id", 1, i64::MAX, &mut errs);
     let nationality = raw.text("nationality", 2, &mut errs).map(|s| s.to_uppercase());
     if let Some(n) = &nationality {
-        if n.len() != 2 || !n.bytes().all(|b| b.is_ascii_uppercase()) {
+        // An ISO 3166-1 code that names a country (`XX` is two letters, not a country:
+        // found by the attack pass of issue #16).
+        if n.len() != 2
+            || !n.bytes().all(|b| b.is_ascii_uppercase())
+            || crate::names::country(n, crate::account::Locale::Es).is_none()
+        {
             errs.push(FieldError::new("nationality", "expected_country_code"));
         }
     }
@@ -456,6 +461,27 @@ mod tests {
         assert_eq!(c.fields.languages, vec!["es", "mam"]);
         assert_eq!(c.fields.vulnerabilities, vec![Vulnerability::Unaccompanied, Vulnerability::Lgbti]);
         assert_eq!(c.fields.status, CaseStatus::Open);
+    }
+
+    #[test]
+    fn a_nationality_is_a_country_not_any_two_letters() {
+        for code in ["XX", "zz", "QQ"] {
+            let today = date(2020, 2, 1);
+            let e = validate_case(
+                &raw(serde_json::json!({"reference": "FM-2", "full_name": "Ana", "nationality": code})),
+                today,
+            )
+            .expect_err(code);
+            assert_eq!(codes(&e), vec![("nationality".into(), "expected_country_code".into())], "{code}");
+        }
+        for code in ["HN", "gt", "SV", "VE", "HT"] {
+            let today = date(2020, 2, 1);
+            let ok = validate_case(
+                &raw(serde_json::json!({"reference": "FM-2", "full_name": "Ana", "nationality": code})),
+                today,
+            );
+            assert!(ok.is_ok(), "{code}");
+        }
     }
 
     #[test]

@@ -122,7 +122,7 @@ pub const MAX_CAPACITY: i64 = 100_000;
 pub fn validate(raw: &RawInput) -> Result<FacilityDraft, ValidationErrors> {
     let mut errs = ValidationErrors::new();
     raw.reject_unknown(&FIELDS, &mut errs);
-    let name = raw.required_text("name", 200, &mut errs);
+    let name = raw.required_line("name", 200, &mut errs);
     let kind = match raw.required_text("kind", 40, &mut errs) {
         Some(k) => {
             let kind = FacilityKind::parse(&k);
@@ -133,7 +133,7 @@ pub fn validate(raw: &RawInput) -> Result<FacilityDraft, ValidationErrors> {
         }
         None => None,
     };
-    let authority = raw.text("authority", 100, &mut errs).unwrap_or_else(|| "INM".to_string());
+    let authority = raw.line("authority", 100, &mut errs).unwrap_or_else(|| "INM".to_string());
     let state_code = match raw.required_text("state_code", 2, &mut errs) {
         Some(code) => match geo::state(&code) {
             Some(s) => Some(s.code.to_string()),
@@ -147,7 +147,7 @@ pub fn validate(raw: &RawInput) -> Result<FacilityDraft, ValidationErrors> {
             None
         }
     };
-    let municipality = raw.text("municipality", 120, &mut errs);
+    let municipality = raw.line("municipality", 120, &mut errs);
     let latitude = raw.float("latitude", geo::LATITUDE.0, geo::LATITUDE.1, &mut errs);
     let longitude = raw.float("longitude", geo::LONGITUDE.0, geo::LONGITUDE.1, &mut errs);
     if raw.has("latitude") != raw.has("longitude") {
@@ -237,5 +237,24 @@ mod tests {
         let a = content_json(1, 1, &d);
         assert_eq!(a, content_json(1, 1, &d.clone()));
         assert!(a.starts_with("{\"id\":1,\"version\":1,\"name\":\"X\""), "{a}");
+    }
+
+    #[test]
+    fn names_are_one_line() {
+        for (field, value) in [
+            ("name", "Siglo\nXXI"),
+            ("name", "Siglo\r\nXXI"),
+            ("authority", "INM\nSEGOB"),
+            ("municipality", "Tapa\nchula"),
+        ] {
+            let mut input = json!({"name": "Siglo XXI", "kind": "estacion_migratoria", "state_code": "07"});
+            input[field] = json!(value);
+            let e = check(input).expect_err(field);
+            assert_eq!(e.for_field(field).map(|f| f.code), Some("line_break"), "{field}: {value:?}");
+        }
+        let ok = check(
+            json!({"name": "Siglo XXI", "kind": "estacion_migratoria", "state_code": "07", "sources": "línea 1\nlínea 2"}),
+        );
+        assert!(ok.is_ok(), "free text keeps its lines");
     }
 }

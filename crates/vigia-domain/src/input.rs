@@ -114,6 +114,27 @@ impl RawInput {
         }
     }
 
+    /// Text that is one line: a name, a title. As [`RawInput::text`], and a line break
+    /// is refused (`line_break`): a name split over lines reads as two in lists and CSV.
+    pub fn line(&self, field: &str, max: usize, errs: &mut ValidationErrors) -> Option<String> {
+        let v = self.text(field, max, errs)?;
+        if v.contains(['\n', '\r']) {
+            errs.push(FieldError::new(field, "line_break"));
+            return None;
+        }
+        Some(v)
+    }
+
+    /// A required [`RawInput::line`].
+    pub fn required_line(&self, field: &str, max: usize, errs: &mut ValidationErrors) -> Option<String> {
+        let before = errs.0.len();
+        let v = self.line(field, max, errs);
+        if v.is_none() && errs.0.len() == before {
+            errs.push(FieldError::new(field, "required"));
+        }
+        v
+    }
+
     /// A list of codes, written as comma-separated text (forms, CSV) or as a JSON array
     /// of strings, returned comma-joined for the caller to split.
     pub fn list_text(&self, field: &str, max: usize, errs: &mut ValidationErrors) -> Option<String> {

@@ -61,6 +61,11 @@ fn body(schema: &str) -> Value {
 fn case_parts() -> (Value, Value) {
     use vigia_domain::case::{AgeGroup, CaseStatus, DecisionOutcome, EventKind, ExtensionGround, Sex, Vulnerability};
     let codes = |v: Vec<&'static str>| Value::from(v);
+    let nationalities: Vec<Value> = vigia_domain::names::countries(vigia_domain::account::Locale::En)
+        .iter()
+        .flat_map(|(code, _)| [Value::from(*code), Value::from(code.to_ascii_lowercase())])
+        .chain([Value::from(""), Value::Null])
+        .collect();
     let nullable_enum = |v: Vec<&'static str>| json!({"type": ["string", "null"], "enum": v.into_iter().map(Value::from).chain([Value::Null]).collect::<Vec<_>>()});
     let text = |max: usize| json!({"type": ["string", "null"], "maxLength": max});
     let write_errors = |what: &str| {
@@ -449,7 +454,7 @@ fn case_parts() -> (Value, Value) {
                 "full_name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S", "description": "Sealed"},
                 "birth_date": {"type": ["string", "null"], "format": "date", "description": "Sealed; not in the future"},
                 "identity_documents": text(1000), "contact": text(1000), "family_links": text(2000),
-                "nationality": {"type": ["string", "null"], "pattern": "^([A-Za-z]{2})?$", "description": "ISO 3166-1 alpha-2; empty means unknown"},
+                "nationality": {"type": ["string", "null"], "enum": nationalities, "description": "ISO 3166-1 alpha-2 (either case); empty means unknown"},
                 "sex": nullable_enum(Sex::ALL.iter().map(|v| v.as_str()).collect()),
                 "age_group": nullable_enum(AgeGroup::ALL.iter().map(|v| v.as_str()).collect()),
                 "minor": {"type": ["boolean", "null"], "description": "Implied by a child or adolescent age group; contradicts an adult one"},
@@ -533,6 +538,10 @@ pub fn document() -> Value {
 
 /// Dates the validators accept: years 1900 to 2099 (`RawInput::date`).
 const DATE_PATTERN: &str = "^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+/// A name or title: one line, no control characters at all.
+const LINE_PATTERN: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
+/// A required one-line name: something other than spaces, on one line.
+const LINE_WITH_TEXT: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*\\S[^\\u0000-\\u001F\\u007F-\\u009F]*$";
 /// Free text may hold newlines and tabs but no other control characters.
 const TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
 
@@ -883,11 +892,11 @@ fn document_base() -> Value {
                 "FacilityInput": {
                     "type": "object", "additionalProperties": false, "required": ["name", "kind", "state_code"],
                     "properties": {
-                        "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+                        "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": LINE_WITH_TEXT, "description": "One line"},
                         "kind": {"type": "string", "enum": kinds},
-                        "authority": {"type": ["string", "null"], "maxLength": 100, "description": "Defaults to INM"},
+                        "authority": {"type": ["string", "null"], "maxLength": 100, "pattern": LINE_PATTERN, "description": "One line; defaults to INM"},
                         "state_code": {"type": "string", "enum": states, "description": "INEGI state code"},
-                        "municipality": nullable_text(120),
+                        "municipality": {"type": ["string", "null"], "maxLength": 120, "pattern": LINE_PATTERN, "description": "One line"},
                         "latitude": {"type": ["number", "null"], "minimum": geo::LATITUDE.0, "maximum": geo::LATITUDE.1},
                         "longitude": {"type": ["number", "null"], "minimum": geo::LONGITUDE.0, "maximum": geo::LONGITUDE.1},
                         "capacity": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_CAPACITY, "description": "Official capacity; null when unknown"},

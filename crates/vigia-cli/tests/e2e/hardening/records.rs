@@ -472,3 +472,30 @@ async fn an_attempt_s_free_text_is_sealed_in_the_database_and_the_history() {
         assert!(app.store.verify_audit().await.expect("verify").ok());
     }
 }
+
+/// What reaches the record is what the words say (attack findings left from #16): a
+/// nationality is a country, not any two letters; a facility's name, authority and
+/// municipality are one line each. Refused with the field named, in both languages.
+#[tokio::test]
+async fn a_nationality_is_a_country_and_a_name_is_one_line() {
+    for app in TestApp::all().await {
+        let (_, lawyer) = app.api_user("abogada@example.org", "org-uno", Role::Lawyer).await;
+        let (s, e) =
+            app.post_case(&lawyer, &json!({"reference": "FM-9", "full_name": "Ana", "nationality": "XX"})).await;
+        assert_eq!((s, e["errors"][0]["field"].as_str()), (422, Some("nationality")), "{e}");
+        assert_eq!(e["errors"][0]["code"].as_str(), Some("expected_country_code"), "{e}");
+        let (s, e) =
+            app.post_case(&lawyer, &json!({"reference": "FM-9", "full_name": "Ana", "nationality": "hn"})).await;
+        assert_eq!(s, 201, "{e}");
+        assert_eq!(e["nationality"].as_str(), Some("HN"), "{e}");
+
+        let (_, admin) = app.api_user("admin@example.org", "org-uno", Role::Admin).await;
+        for field in ["name", "authority", "municipality"] {
+            let mut body = json!({"name": "Siglo XXI", "kind": "estacion_migratoria", "state_code": "07"});
+            body[field] = json!("Siglo\nXXI");
+            let (s, e) = app.api_post(&admin, "/api/v1/facilities", &body).await;
+            assert_eq!((s, e["errors"][0]["field"].as_str()), (422, Some(field)), "{e}");
+            assert_eq!(e["errors"][0]["code"].as_str(), Some("line_break"), "{e}");
+        }
+    }
+}
