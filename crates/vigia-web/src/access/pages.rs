@@ -14,8 +14,8 @@ use vigia_domain::RecordType;
 
 use crate::i18n::tr_args;
 use crate::kit::listing::Paging;
-use crate::kit::options;
 use crate::kit::records::{editable, names, visible};
+use crate::kit::{checkboxes, options};
 use crate::kit::{file_error, file_rows, label, FileRow};
 use crate::kit::{render, Chrome, FieldView, FormBody, FormPage, FormView, HistoryPage, OptionView, PageResult};
 use crate::routes::Routes;
@@ -72,14 +72,7 @@ pub(super) fn attempt_form(
     reason.options = options(l, "reason", ReasonCategory::ALL, ReasonCategory::as_str, sel("reason_category"));
     let chosen: Vec<&str> = sel("restrictions").map(|r| r.split(',').collect()).unwrap_or_default();
     let mut restrictions = field("restrictions", "checkboxes", false);
-    restrictions.options = Restriction::ALL
-        .iter()
-        .map(|r| OptionView {
-            value: r.as_str().into(),
-            label: label(l, "restriction", r.as_str()),
-            selected: chosen.contains(&r.as_str()),
-        })
-        .collect();
+    restrictions.options = checkboxes(l, "restriction", Restriction::ALL, Restriction::as_str, &chosen);
     let mut visibility = field("visibility", "select", true);
     visibility.options = options(l, "visibility", Visibility::ALL, Visibility::as_str, sel("visibility"));
     vec![

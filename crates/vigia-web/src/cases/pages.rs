@@ -10,15 +10,7 @@ pub(super) async fn case_form(
     errors: &ValidationErrors,
 ) -> Result<Vec<FieldView>, WebError> {
     let field = |name: &'static str, input: &'static str, required: bool| {
-        FieldView::new(
-            l,
-            name,
-            &format!("field-{name}"),
-            input,
-            values.get(name).cloned().unwrap_or_default(),
-            required,
-            errors,
-        )
+        FieldView::typed(l, "field-", name, input, values, required, errors)
     };
     let sel = |name: &str| values.get(name).map(String::as_str);
     let mut facility = field("facility_id", "select", false);
@@ -58,14 +50,7 @@ pub(super) async fn case_form(
     }];
     let chosen: Vec<&str> = sel("vulnerabilities").map(|r| r.split(',').map(str::trim).collect()).unwrap_or_default();
     let mut vulns = field("vulnerabilities", "checkboxes", false);
-    vulns.options = Vulnerability::ALL
-        .iter()
-        .map(|v| OptionView {
-            value: v.as_str().into(),
-            label: label(l, "vuln", v.as_str()),
-            selected: chosen.contains(&v.as_str()),
-        })
-        .collect();
+    vulns.options = crate::kit::checkboxes(l, "vuln", Vulnerability::ALL, Vulnerability::as_str, &chosen);
     let mut status = field("status", "select", false);
     status.options = options(l, "case-status", CaseStatus::ALL, CaseStatus::as_str, sel("status"));
     // Countries by name; a code the table does not know stays listed as it was.
@@ -514,15 +499,7 @@ pub(super) async fn event_form(
     errors: &ValidationErrors,
 ) -> Result<Vec<FieldView>, WebError> {
     let field = |name: &'static str, input: &'static str, required: bool| {
-        FieldView::new(
-            l,
-            name,
-            &format!("field-event-{name}"),
-            input,
-            values.get(name).cloned().unwrap_or_default(),
-            required,
-            errors,
-        )
+        FieldView::typed(l, "field-event-", name, input, values, required, errors)
     };
     let sel = |name: &str| values.get(name).map(String::as_str);
     let mut kind = field("kind", "select", true);

@@ -218,6 +218,21 @@ pub struct FieldView {
 impl FieldView {
     /// A field labelled by the catalogue's `label_key`, with the hint `{label_key}-hint`
     /// when the catalogue has one, and the reason for `name`'s error, if any.
+    /// A form's field labelled `{prefix}{name}`, holding what was typed for it in
+    /// `values` (nothing yet when absent).
+    pub fn typed(
+        l: Locale,
+        prefix: &str,
+        name: &'static str,
+        input: &'static str,
+        values: &HashMap<String, String>,
+        required: bool,
+        errors: &ValidationErrors,
+    ) -> Self {
+        let value = values.get(name).cloned().unwrap_or_default();
+        Self::new(l, name, &format!("{prefix}{name}"), input, value, required, errors)
+    }
+
     pub fn new(
         l: Locale,
         name: &'static str,
@@ -626,6 +641,24 @@ pub fn options<T: Copy>(
             value: code(*v).into(),
             label: label(l, prefix, code(*v)),
             selected: selected == Some(code(*v)),
+        })
+        .collect()
+}
+
+/// Checkboxes, one per code, labelled from the catalogue's `{prefix}-{code}`, ticked
+/// when the code is among `chosen`.
+pub fn checkboxes<T: Copy>(
+    l: Locale,
+    prefix: &str,
+    all: &[T],
+    code: fn(T) -> &'static str,
+    chosen: &[&str],
+) -> Vec<OptionView> {
+    all.iter()
+        .map(|v| OptionView {
+            value: code(*v).into(),
+            label: label(l, prefix, code(*v)),
+            selected: chosen.contains(&code(*v)),
         })
         .collect()
 }

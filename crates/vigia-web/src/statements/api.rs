@@ -59,6 +59,24 @@ pub(super) async fn api_import(
     Ok((StatusCode::CREATED, Json(serde_json::json!({"imported": ids.len(), "ids": ids}))).into_response())
 }
 
+/// The statement the path names, once the caller is signed in, the statement exists, the
+/// role may record statements and the write is one the API accepts: the checks an
+/// update and a new claim make, in the same order.
+async fn statement_to_write(
+    st: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<i64, WebError> {
+    ctx.signed_in()?;
+    let id = parse_id(id)?;
+    st.store.statement(id).await?.ok_or(WebError::NotFound)?;
+    ctx.require(Permission::RecordStatements)?;
+    ctx.check_api_write(method, headers)?;
+    Ok(id)
+}
+
 pub(super) async fn api_update(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -67,11 +85,7 @@ pub(super) async fn api_update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    ctx.signed_in()?;
-    let id = parse_id(&id)?;
-    st.store.statement(id).await?.ok_or(WebError::NotFound)?;
-    ctx.require(Permission::RecordStatements)?;
-    ctx.check_api_write(&method, &headers)?;
+    let id = statement_to_write(&st, &ctx, &id, &method, &headers).await?;
     let version = crate::kit::json::if_match(&headers)?;
     let d = statement::validate_statement(&crate::kit::json::json_body(&headers, &body)?, ZONE, now_micros())?;
     let s = st.store.update_statement(&ctx.actor(), id, version, d).await?;
@@ -96,11 +110,7 @@ pub(super) async fn api_claim(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    ctx.signed_in()?;
-    let id = parse_id(&id)?;
-    st.store.statement(id).await?.ok_or(WebError::NotFound)?;
-    ctx.require(Permission::RecordStatements)?;
-    ctx.check_api_write(&method, &headers)?;
+    let id = statement_to_write(&st, &ctx, &id, &method, &headers).await?;
     let raw = crate::kit::json::json_body(&headers, &body)?;
     let d = statement::validate_claim(&raw)?;
     let c = st.store.add_claim(&ctx.actor(), id, d).await?;

@@ -233,15 +233,7 @@ pub(super) async fn csv_page(
 
 pub(super) fn statement_form(l: Locale, values: &HashMap<String, String>, errors: &ValidationErrors) -> Vec<FieldView> {
     let field = |name: &'static str, input: &'static str, required: bool| {
-        FieldView::new(
-            l,
-            name,
-            &format!("field-statement-{name}"),
-            input,
-            values.get(name).cloned().unwrap_or_default(),
-            required,
-            errors,
-        )
+        FieldView::typed(l, "field-statement-", name, input, values, required, errors)
     };
     let sel = |name: &str| values.get(name).map(String::as_str);
     let mut authority = field("authority", "select", true);
@@ -345,15 +337,7 @@ pub(super) fn claim_form(
     errors: &ValidationErrors,
 ) -> Vec<FieldView> {
     let field = |name: &'static str, input: &'static str, required: bool| {
-        FieldView::new(
-            l,
-            name,
-            &format!("field-claim-{name}"),
-            input,
-            values.get(name).cloned().unwrap_or_default(),
-            required,
-            errors,
-        )
+        FieldView::typed(l, "field-claim-", name, input, values, required, errors)
     };
     let sel = |name: &str| values.get(name).map(String::as_str);
     let mut topic = field("topic", "select", true);
