@@ -62,7 +62,8 @@ pub use sign_in::*;
 pub use statements::*;
 pub use visits::*;
 
-/// The store's traits, for calling their methods on a `dyn Store`: `use vigia_store::prelude::*;`.
+/// The store's traits, for calling their methods on a concrete store (`SqlStore`); a
+/// `dyn Store` reaches them without it: `use vigia_store::prelude::*;`.
 pub mod prelude {
     pub use crate::Access as _;
     pub use crate::Accounts as _;

@@ -151,23 +151,7 @@ impl http_body::Body for MinRate {
 
 /// Whether a path's `%XX` escapes decode to UTF-8 text (a stray `%` is left as it is).
 fn decodes_to_utf8(path: &str) -> bool {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    std::str::from_utf8(&out).is_ok()
+    percent_encoding::percent_decode_str(path).decode_utf8().is_ok()
 }
 
 /// Runs after the request context is known. A request without a signed-in user may

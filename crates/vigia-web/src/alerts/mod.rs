@@ -207,7 +207,7 @@ async fn webhook_state(
 ) -> PageResult {
     let me = ctx.require(Permission::ManageUsers)?.clone();
     let form = FormBody::checked(&headers, &body, &ctx)?;
-    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
+    let id = crate::kit::parse_id(&id)?;
     let state = match form.get("state") {
         Some("active") => vigia_store::WebhookState::Active,
         Some("disabled") => vigia_store::WebhookState::Disabled,

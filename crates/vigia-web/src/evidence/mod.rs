@@ -41,7 +41,7 @@ pub fn routes() -> Routes {
 /// The file if the viewer can see the record it belongs to; otherwise not found.
 async fn readable(st: &AppState, ctx: &Ctx, id: &str) -> Result<(Attachment, Vec<u8>), WebError> {
     let user = ctx.require_user()?;
-    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
+    let id = crate::kit::parse_id(id)?;
     let a = st.store.attachment(id).await?.ok_or(WebError::NotFound)?;
     let visible = match a.record_type.as_str() {
         "access_attempt" => st.store.attempt(user.org_id, a.record_id).await?.is_some(),
@@ -102,7 +102,7 @@ async fn api_statement_list(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     ctx.signed_in()?;
-    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
+    let id = crate::kit::parse_id(&id)?;
     st.store.statement(id).await?.ok_or(WebError::NotFound)?;
     let files = st.store.attachments(RecordType::Statement, id).await?;
     Ok(Json(serde_json::json!({"items": files.iter().map(json).collect::<Vec<_>>()})))
@@ -114,7 +114,7 @@ async fn api_statement_list(
 /// answer says nothing about which ids exist), then it must be the organization's.
 async fn case_document(st: &AppState, ctx: &Ctx, id: &str) -> Result<Response, WebError> {
     let user = ctx.require(Permission::ReadCaseSealed)?.clone();
-    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
+    let id = crate::kit::parse_id(id)?;
     let (a, bytes) = st.store.read_case_document(&ctx.actor(), user.org_id, id).await?;
     Ok(download(&a, bytes))
 }
@@ -222,7 +222,7 @@ async fn attach(
     bytes: &[u8],
 ) -> Result<Attachment, WebError> {
     let user = ctx.require_user()?.clone();
-    let record_id = || id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound);
+    let record_id = || crate::kit::parse_id(id);
     let (org_id, record_type, record_id) = match target {
         ATTEMPT => {
             let a = crate::kit::records::visible(st, ctx, id).await?;

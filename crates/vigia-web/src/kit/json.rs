@@ -43,9 +43,7 @@ pub(crate) fn created(body: impl serde::Serialize, location: String) -> Response
     resp
 }
 
-pub(crate) fn parse_id(s: &str) -> Result<i64, WebError> {
-    s.parse::<i64>().ok().filter(|id| *id > 0).ok_or(WebError::NotFound)
-}
+pub(crate) use crate::kit::parse_id;
 
 /// `If-Match: "3"` makes the update refuse with 409 when version 3 is no longer current.
 pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<i64>, WebError> {

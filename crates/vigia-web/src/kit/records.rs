@@ -25,7 +25,7 @@ pub async fn names(st: &AppState) -> Result<(HashMap<i64, Facility>, HashMap<i64
 /// shared attempt is readable (403 on edit); a private one is not found.
 pub async fn visible(st: &AppState, ctx: &Ctx, id: &str) -> Result<Attempt, WebError> {
     let user = ctx.require_user()?;
-    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
+    let id = crate::kit::parse_id(id)?;
     st.store.attempt(user.org_id, id).await?.ok_or(WebError::NotFound)
 }
 
@@ -44,7 +44,7 @@ pub async fn owned(st: &AppState, ctx: &Ctx, id: &str, p: Permission) -> Result<
         return Err(WebError::Unauthorized);
     }
     let user = ctx.require_user()?.clone();
-    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
+    let id = crate::kit::parse_id(id)?;
     let c = st.store.case(user.org_id, id).await?.ok_or(WebError::NotFound)?;
     ctx.require(p)?;
     Ok((user, c))

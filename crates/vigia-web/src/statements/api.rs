@@ -24,8 +24,7 @@ pub(super) async fn api_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    ctx.signed_in()?;
-    let user = ctx.require(Permission::RecordStatements)?.clone();
+    let user = crate::kit::json::api_user(&ctx, Permission::RecordStatements)?.clone();
     ctx.check_api_write(&method, &headers)?;
     let raw = crate::kit::json::json_body(&headers, &body)?;
     let d = statement::validate_statement(&raw, ZONE, now_micros())?;
@@ -42,8 +41,7 @@ pub(super) async fn api_import(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    ctx.signed_in()?;
-    let user = ctx.require(Permission::RecordStatements)?.clone();
+    let user = crate::kit::json::api_user(&ctx, Permission::RecordStatements)?.clone();
     ctx.check_api_write(&method, &headers)?;
     let ct = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let json = match ct.split(';').next().map(str::trim) {
@@ -165,8 +163,7 @@ pub(super) async fn api_review(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    ctx.signed_in()?;
-    ctx.require(Permission::ReviewDetections)?;
+    crate::kit::json::api_user(&ctx, Permission::ReviewDetections)?;
     ctx.check_api_write(&method, &headers)?;
     let r = review(&st, &ctx, &crate::kit::json::json_body(&headers, &body)?).await?;
     Ok(Json(

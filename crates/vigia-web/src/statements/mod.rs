@@ -60,9 +60,7 @@ pub fn routes() -> Routes {
 
 const ZONE: &str = vigia_domain::geo::LEGAL_TIME_ZONE;
 
-fn parse_id(s: &str) -> Result<i64, WebError> {
-    s.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)
-}
+use crate::kit::parse_id;
 
 fn scope_json(s: &Scope) -> serde_json::Value {
     serde_json::to_value(s).unwrap_or_default()

@@ -28,8 +28,7 @@ pub(super) async fn api_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    ctx.signed_in()?;
-    ctx.require(Permission::RecordVisits)?;
+    crate::kit::json::api_user(&ctx, Permission::RecordVisits)?;
     ctx.check_api_write(&method, &headers)?;
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -74,7 +73,7 @@ pub(super) async fn api_list(
 pub(super) async fn owned(st: &AppState, ctx: &Ctx, id: &str) -> Result<Visit, WebError> {
     ctx.signed_in()?;
     let user = ctx.require_user()?;
-    let id = id.parse::<i64>().ok().filter(|i| *i > 0).ok_or(WebError::NotFound)?;
+    let id = crate::kit::parse_id(id)?;
     st.store.visit(user.org_id, id).await?.ok_or(WebError::NotFound)
 }
 
