@@ -127,6 +127,7 @@ error-title = Something went wrong
 error-not-found = We could not find that page or record.
 error-forbidden = Your role does not allow this action.
 error-bad-request = The request is not valid: { $reason }
+error-path-not-utf8 = the address is not valid UTF-8
 error-csrf = The form expired or did not come from this page. Reload it and try again.
 error-internal = An internal error occurred. It was logged; try again later.
 error-too-large = The submission is too large.

@@ -127,6 +127,7 @@ error-title = Algo no salió bien
 error-not-found = No encontramos esa página o ese registro.
 error-forbidden = Tu rol no permite esta acción.
 error-bad-request = La solicitud no es válida: { $reason }
+error-path-not-utf8 = la dirección no es texto UTF-8 válido
 error-csrf = El formulario caducó o no vino de esta página. Vuelve a cargarla e inténtalo otra vez.
 error-internal = Ocurrió un error interno. Quedó registrado; inténtalo de nuevo más tarde.
 error-too-large = El envío es demasiado grande.

@@ -165,7 +165,8 @@ pub async fn limit_request(State(st): State<AppState>, req: Request, next: Next)
     // A path whose escapes are not UTF-8 matches no route's text: refused here, as a
     // problem or a page like every other error (axum's own refusal is plain text).
     if !decodes_to_utf8(&path) {
-        return crate::error::answer(&path, WebError::BadRequest("the address is not valid UTF-8".into()));
+        let why = crate::i18n::tr(crate::error::current_locale(), "error-path-not-utf8");
+        return crate::error::answer(&path, WebError::BadRequest(why));
     }
     let declared = declared_length(req.headers());
     let resp = if signed_in {
