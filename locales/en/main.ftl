@@ -1110,3 +1110,89 @@ analysis-certainty-very_strong = Very strong evidence
 analysis-certainty-strong = Strong evidence
 analysis-flagged = Period flagged as a possible general suspension
 email-when = When
+
+## Reports (issue #17)
+nav-reports = Reports
+rep-page-title = Reports
+rep-page-intro = A period report for your organization or your coalition, or one centre's dossier: access, what authorities said, what visits found and deadlines breached in cases (figures only, never names). As a printable page and as a PDF.
+rep-period-hint = The coalition is reported by whole calendar years: the year of the end date is taken.
+rep-facility-field = Centre (for a dossier)
+rep-lang-field = Language of the report
+rep-all-facilities = All centres (period report)
+rep-show = Show report
+rep-download-pdf = Download PDF
+rep-json = Data (JSON)
+rep-change = Change the report
+rep-title-period = Period report
+rep-title-dossier = Centre dossier: { $facility }
+rep-line-org = Organization: { $org }
+rep-line-coalition = { $org } and its coalition: { $partners }
+rep-line-period = From { $from } to { $until }
+rep-line-facility = State: { $state } · official capacity: { $capacity }
+rep-unknown = unknown
+rep-footer-made = Made on { $at } (Mexico City time) with Vigía · data as of entry { $seq } of the change history ({ $chain }…)
+rep-footer-hash = Content SHA-256: { $hash }
+rep-footer-page = Page { $page } of { $pages }
+rep-access = Access to the centres
+rep-attempts = Access attempts
+rep-refusals = Refused
+rep-refusal-rate = Refusal rate
+rep-access-own = Attempts recorded by your organization. Refused: access denied, no answer or cancelled by the authority.
+rep-access-coalition = Attempts of your organization and those the coalition's organizations share. Refused: access denied, no answer or cancelled by the authority.
+rep-access-none = No access attempts were recorded in this period.
+rep-rate-by-facility = Refusal rate by centre
+rep-by-facility = By centre
+rep-by-month = By month
+rep-facility = Centre
+rep-month = Month
+rep-suspensions = Suspected general suspensions
+rep-suspensions-none = No general suspension of access was detected in the period.
+rep-suspension = From { $start } to { $end } access was refused at { $facilities } to { $orgs ->
+        [one] one organization
+       *[other] { $orgs } organizations
+    }: { $refusals } of { $attempts } attempts.
+rep-statements = What the authorities said
+rep-statements-count = { $count ->
+        [0] No statements published in the period were recorded.
+        [one] One statement published in the period was recorded.
+       *[other] { $count } statements published in the period were recorded.
+    } { $found ->
+        [0] No contradictions were found.
+        [one] One contradiction was found, quoted below as recorded.
+       *[other] { $found } contradictions were found, quoted below as recorded.
+    }
+rep-contradiction-gap = { $rule } (the second statement came { $gap } later)
+rep-against-practice = Contradicted by { $refusals } refused attempts of { $orgs ->
+        [one] one organization
+       *[other] { $orgs } organizations
+    } between { $first } and { $last }.
+rep-more-contradictions = And { $count } more contradictions, on Vigía's contradictions page.
+rep-visits = Conditions found on visits
+rep-visits-own = Visits by { $org }: each organization's visits are its own.
+rep-visits-none = No visits in the period.
+rep-visits-table = Visits
+rep-date = Date
+rep-people = People
+rep-capacity = Capacity
+rep-occupancy = Occupancy
+rep-children = Children
+rep-past-limit = Past the limit
+rep-grave = Grave findings
+rep-flags = Flags and their legal basis
+rep-flag = { $date } · { $facility }: { $flag } — { $detail } (basis: { $basis })
+rep-cases = Deadlines and violations in cases
+rep-cases-note = People (cases) per measure, counted once per measure on the first date in the period it happened; never names.
+rep-by-measure = By measure
+rep-measure = Measure
+rep-total-counts = Total (a person may count under several measures)
+rep-cases-by-facility = By centre and measure
+rep-method = Method and sources
+rep-method-access = Access: every attempt the organizations recorded, with its outcome; the rate is refused over attempts.
+rep-method-suspension = Suspensions: windows of several days are tested; one is flagged when several centres refuse several organizations far more than their own 180-day baseline and so many refusals would be improbable had nothing changed (exact Poisson-binomial test).
+rep-method-statements = Statements: the published text as recorded, with its source; contradictions are found by rules (two authorities contradicting each other, one authority changing its position, words against recorded refusals).
+rep-method-cases = Cases: deadlines are computed with the law and calendars in force on each date; outside the organization counts from 1 to 10 are hidden.
+rep-flag-people = { $count ->
+        [one] one person
+       *[other] { $count } people
+    }
+rep-flag-occupancy = occupancy at { $pct } of capacity

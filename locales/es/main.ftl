@@ -1110,3 +1110,89 @@ analysis-certainty-very_strong = Evidencia muy fuerte
 analysis-certainty-strong = Evidencia fuerte
 analysis-flagged = Periodo marcado como posible suspensión general
 email-when = Cuándo
+
+## Informes (issue #17)
+nav-reports = Informes
+rep-page-title = Informes
+rep-page-intro = Un informe del periodo para su organización o su coalición, o el expediente de un centro: acceso, lo que dijeron las autoridades, lo que se encontró en las visitas y los plazos incumplidos en casos (solo cifras, nunca nombres). Como página para imprimir y como PDF.
+rep-period-hint = La coalición se informa por años calendario completos: se toma el año de la fecha final.
+rep-facility-field = Centro (para un expediente)
+rep-lang-field = Idioma del informe
+rep-all-facilities = Todos los centros (informe del periodo)
+rep-show = Ver informe
+rep-download-pdf = Descargar PDF
+rep-json = Datos (JSON)
+rep-change = Cambiar el informe
+rep-title-period = Informe del periodo
+rep-title-dossier = Expediente del centro: { $facility }
+rep-line-org = Organización: { $org }
+rep-line-coalition = { $org } y su coalición: { $partners }
+rep-line-period = Del { $from } al { $until }
+rep-line-facility = Estado: { $state } · capacidad oficial: { $capacity }
+rep-unknown = sin dato
+rep-footer-made = Hecho el { $at } (hora de Ciudad de México) con Vigía · datos a la entrada { $seq } del historial de cambios ({ $chain }…)
+rep-footer-hash = SHA-256 del contenido: { $hash }
+rep-footer-page = Página { $page } de { $pages }
+rep-access = Acceso a los centros
+rep-attempts = Intentos de acceso
+rep-refusals = Negados
+rep-refusal-rate = Tasa de negativas
+rep-access-own = Intentos registrados por su organización. Negados: acceso negado, sin respuesta o cancelado por la autoridad.
+rep-access-coalition = Intentos de su organización y los que las organizaciones de la coalición comparten. Negados: acceso negado, sin respuesta o cancelado por la autoridad.
+rep-access-none = No se registraron intentos de acceso en este periodo.
+rep-rate-by-facility = Tasa de negativas por centro
+rep-by-facility = Por centro
+rep-by-month = Por mes
+rep-facility = Centro
+rep-month = Mes
+rep-suspensions = Suspensiones generales sospechadas
+rep-suspensions-none = No se detectó ninguna suspensión general del acceso en el periodo.
+rep-suspension = Del { $start } al { $end } se negó el acceso en { $facilities } a { $orgs ->
+        [one] una organización
+       *[other] { $orgs } organizaciones
+    }: { $refusals } de { $attempts } intentos.
+rep-statements = Lo que dijeron las autoridades
+rep-statements-count = { $count ->
+        [0] No se registraron declaraciones publicadas en el periodo.
+        [one] Se registró una declaración publicada en el periodo.
+       *[other] Se registraron { $count } declaraciones publicadas en el periodo.
+    } { $found ->
+        [0] No se encontraron contradicciones.
+        [one] Se encontró una contradicción, citada abajo tal como se registró.
+       *[other] Se encontraron { $found } contradicciones, citadas abajo tal como se registraron.
+    }
+rep-contradiction-gap = { $rule } (la segunda declaración llegó { $gap } después)
+rep-against-practice = Lo contradicen { $refusals } intentos negados a { $orgs ->
+        [one] una organización
+       *[other] { $orgs } organizaciones
+    } entre el { $first } y el { $last }.
+rep-more-contradictions = Y { $count } contradicciones más, en la página de contradicciones de Vigía.
+rep-visits = Condiciones encontradas en las visitas
+rep-visits-own = Visitas de { $org }: las visitas de cada organización son solo suyas.
+rep-visits-none = No hay visitas en el periodo.
+rep-visits-table = Visitas
+rep-date = Fecha
+rep-people = Personas
+rep-capacity = Capacidad
+rep-occupancy = Ocupación
+rep-children = Niñas y niños
+rep-past-limit = Más allá del plazo
+rep-grave = Hallazgos graves
+rep-flags = Señales y su fundamento legal
+rep-flag = { $date } · { $facility }: { $flag } — { $detail } (fundamento: { $basis })
+rep-cases = Plazos y violaciones en casos
+rep-cases-note = Personas (casos) por medida, contadas una vez por medida en la primera fecha del periodo en que ocurrió; nunca nombres.
+rep-by-measure = Por medida
+rep-measure = Medida
+rep-total-counts = Total (una persona puede contar en varias medidas)
+rep-cases-by-facility = Por centro y medida
+rep-method = Método y fuentes
+rep-method-access = Acceso: cada intento registrado por las organizaciones, con su resultado; la tasa es negados entre intentos.
+rep-method-suspension = Suspensiones: se prueban ventanas de varios días; se señala una cuando varios centros niegan el acceso a varias organizaciones mucho más que su propia base de 180 días y tantas negativas serían improbables si nada hubiera cambiado (prueba exacta de Poisson-binomial).
+rep-method-statements = Declaraciones: el texto publicado tal como se registró, con su fuente; las contradicciones las encuentran reglas (dos autoridades que se contradicen, una autoridad que cambia de postura, dichos contra negativas registradas).
+rep-method-cases = Casos: los plazos se calculan con la ley y los calendarios vigentes en cada fecha; fuera de la organización las cifras de 1 a 10 se ocultan.
+rep-flag-people = { $count ->
+        [one] una persona
+       *[other] { $count } personas
+    }
+rep-flag-occupancy = ocupación de { $pct } de la capacidad

@@ -1,10 +1,15 @@
 //! Case deadlines: assessed on read from the recorded facts and the law's calendars, and
 //! swept for reminders. One place for both, so the case page, the lawyer's "today" list
-//! and the reminders can never disagree.
+//! and the reminders can never disagree. Also the case counts (people per measure, with
+//! disclosure control) that the cases report and the period report both show.
+
+use std::collections::{BTreeMap, HashMap};
 
 use jiff::civil::Date;
+use vigia_domain::case::EventKind;
 use vigia_domain::clock::Calendars;
 use vigia_domain::deadline::{self, Assessment};
+use vigia_domain::disclosure::{Split, Table};
 use vigia_store::{CaseFacts, DynStore};
 
 use crate::AppError;
@@ -43,4 +48,128 @@ pub async fn sweep_deadlines(store: &DynStore, today: jiff::civil::Date, horizon
         }
     }
     Ok(raised)
+}
+
+/// The violations the case counts report, in the order of the first measures of
+/// [`MEASURES`]; the rest are events counted by kind.
+pub const VIOLATION_MEASURES: [deadline::ViolationKind; 3] = [
+    deadline::ViolationKind::HeldPastLimit,
+    deadline::ViolationKind::ChildDetained,
+    deadline::ViolationKind::PossibleRefoulement,
+];
+
+/// What the case counts count: people (cases), once per measure.
+pub const MEASURES: [&str; 8] = [
+    "held_past_limit",
+    "children_detained",
+    "possible_refoulement",
+    "pressure_to_abandon",
+    "ill_treatment",
+    "denied_lawyer",
+    "denied_consul",
+    "forced_return",
+];
+
+/// People (cases) per measure, by facility and by month, never a name.
+pub struct Measures {
+    pub coalition: bool,
+    pub from: Date,
+    pub until: Date,
+    /// Row labels and the table by facility; then by month.
+    pub facilities: Vec<String>,
+    pub by_facility: Table,
+    pub months: Vec<String>,
+    pub by_month: Table,
+}
+
+/// Counts people (cases) per measure, by facility and by month, for the viewer's
+/// organization or for every organization it shares a coalition with. Outside the
+/// organization, other organizations' small counts are suppressed, deciding on their
+/// share of each cell alone, in both tables together (`disclosure::Table::linked`).
+/// The caller keeps coalition periods to whole calendar years (docs/disclosure.md).
+pub async fn measures(
+    store: &DynStore,
+    viewer_org: i64,
+    coalition: bool,
+    from: Date,
+    until: Date,
+) -> Result<Measures, AppError> {
+    let mut orgs = vec![viewer_org];
+    if coalition {
+        for c in store.list_coalitions().await? {
+            if c.members.contains(&viewer_org) {
+                orgs.extend(c.members.iter().copied());
+            }
+        }
+        orgs.sort_unstable();
+        orgs.dedup();
+    }
+    let cals = vigia_store::calendars(&**store).await?;
+    let today = crate::today();
+    let facilities: HashMap<i64, String> =
+        store.list_facilities().await?.into_iter().map(|f| (f.id, f.draft.name)).collect();
+    // Per row: the viewer's organization's counts, then everyone else's.
+    type Counts = ([u64; 8], [u64; 8]);
+    let mut by_fac: BTreeMap<String, Counts> = BTreeMap::new();
+    let mut by_month: BTreeMap<String, Counts> = BTreeMap::new();
+    let unknown = "—".to_string();
+    for cf in store.cases_with_facts(Some(&orgs), false).await? {
+        let a = assess(&cf, &cals, today)?;
+        let fac =
+            cf.case.fields.facility_id.and_then(|id| facilities.get(&id)).cloned().unwrap_or_else(|| unknown.clone());
+        let mut hits: Vec<(usize, Date)> = Vec::new();
+        for (m, &kind) in VIOLATION_MEASURES.iter().enumerate() {
+            // A person counts once per measure: at the first time it happened in the period.
+            if let Some(v) = a
+                .violations
+                .iter()
+                .filter(|v| v.kind == kind && v.since >= from && v.since <= until)
+                .min_by_key(|v| v.since)
+            {
+                hits.push((m, v.since));
+            }
+        }
+        for (m, name) in MEASURES.iter().enumerate().skip(VIOLATION_MEASURES.len()) {
+            let kind = EventKind::parse(name);
+            if let Some(f) =
+                cf.facts.iter().filter(|f| Some(f.kind) == kind && f.on >= from && f.on <= until).min_by_key(|f| f.on)
+            {
+                hits.push((m, f.on));
+            }
+        }
+        let own = cf.case.org_id == viewer_org;
+        for (m, on) in hits {
+            for row in
+                [by_fac.entry(fac.clone()).or_default(), by_month.entry(on.strftime("%Y-%m").to_string()).or_default()]
+            {
+                if own {
+                    row.0[m] += 1;
+                } else {
+                    row.1[m] += 1;
+                }
+            }
+        }
+    }
+    let split = |rows: &BTreeMap<String, Counts>| Split {
+        own: rows.values().map(|r| r.0.to_vec()).collect(),
+        others: rows.values().map(|r| r.1.to_vec()).collect(),
+    };
+    let (by_facility, by_month_table) = if coalition {
+        let mut t = Table::linked(&[split(&by_fac), split(&by_month)]).into_iter();
+        let fac = t.next().unwrap_or_else(|| Table::open(&[]));
+        (fac, t.next().unwrap_or_else(|| Table::open(&[])))
+    } else {
+        let open =
+            |rows: &BTreeMap<String, Counts>| Table::open(&rows.values().map(|r| r.0.to_vec()).collect::<Vec<_>>());
+        (open(&by_fac), open(&by_month))
+    };
+    Ok(Measures {
+        coalition,
+        from,
+        until,
+        facilities: by_fac.keys().cloned().collect(),
+        by_facility,
+        months: by_month.keys().cloned().collect(),
+        by_month: by_month_table,
+    })
 }

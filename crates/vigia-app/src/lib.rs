@@ -9,6 +9,8 @@
 //! - [`episodes`]: telling each organization of the suspensions it can see.
 //! - [`findings`]: contradictions among statements and practice, per viewer, cached.
 //! - [`imports`]: importing an attempts CSV, all rows or none, read while it is written.
+//! - [`reports`]: the figures of a period report or a facility dossier, one model for
+//!   the page, the PDF, the API and the command line.
 //! - [`webhooks`]: signing and delivering webhooks from the durable queue.
 //! - [`worker`]: the loop that runs the sweeps and deliveries.
 
@@ -19,6 +21,7 @@ pub mod cases;
 pub mod episodes;
 pub mod findings;
 pub mod imports;
+pub mod reports;
 pub mod webhooks;
 pub mod worker;
 

@@ -114,6 +114,38 @@ enum Command {
     /// The legal clock: working days on Mexico's legal calendars.
     #[command(subcommand)]
     Clock(ClockCmd),
+    /// Write a period report (or, with --facility, a centre's dossier) as an
+    /// organization sees it: the same figures, words and hash as the web page's PDF.
+    Report {
+        #[command(flatten)]
+        place: Place,
+        /// The organization whose view it is (its slug).
+        #[arg(long)]
+        org: String,
+        /// The organization and its coalition partners (whole calendar years: --year).
+        #[arg(long)]
+        coalition: bool,
+        #[arg(long)]
+        year: Option<i32>,
+        /// First day (YYYY-MM-DD; organization scope).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day (YYYY-MM-DD; organization scope).
+        #[arg(long)]
+        until: Option<String>,
+        /// A facility id: its dossier.
+        #[arg(long)]
+        facility: Option<i64>,
+        /// es or en.
+        #[arg(long, default_value = "es")]
+        lang: String,
+        /// pdf, html or json.
+        #[arg(long, default_value = "pdf")]
+        format: String,
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Write a consistent copy of the SQLite database and its evidence files into the new
     /// directory OUT while the server may run, then verify the copy.
     Backup {
@@ -654,6 +686,41 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = place.open().await?;
             let ids = store.import_facilities(&Actor::SYSTEM, drafts).await?;
             println!("Imported {} facilities", ids.len());
+        }
+        Command::Report { place, org, coalition, year, from, until, facility, lang, format, out } => {
+            let mut q: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+            q.insert("scope".into(), if coalition { "coalition" } else { "org" }.into());
+            let pairs = [
+                ("year", year.map(|y| y.to_string())),
+                ("from", from),
+                ("until", until),
+                ("facility_id", facility.map(|f| f.to_string())),
+                ("lang", Some(lang)),
+                ("format", Some(format)),
+            ];
+            q.extend(pairs.into_iter().filter_map(|(k, v)| v.map(|v| (k.to_string(), v))));
+            let ask = match vigia_web::reports::ask(&q, vigia_domain::account::Locale::Es, true) {
+                Ok(a) => a,
+                Err(errors) => bail!("report refused: {errors}"),
+            };
+            let store = place.open().await?;
+            let orgs = store.list_orgs().await?;
+            let viewer =
+                orgs.iter().find(|o| o.slug == org).ok_or_else(|| anyhow!("--org: no organization {org:?}"))?;
+            let mirror = vigia_app::analysis::Mirror::default();
+            let found = vigia_app::findings::FoundCache::default();
+            let (report, doc) = vigia_web::reports::make(&store, &mirror, &found, viewer.id, &ask.query, ask.lang)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            let bytes = match ask.format {
+                vigia_web::reports::Format::Pdf => vigia_report::pdf::render(&doc)?,
+                vigia_web::reports::Format::Html => vigia_report::html::standalone(&doc).into_bytes(),
+                vigia_web::reports::Format::Json => {
+                    serde_json::to_vec_pretty(&vigia_web::reports::json_value(&report, &doc))?
+                }
+            };
+            std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+            println!("{} ({} bytes, content SHA-256 {})", out.display(), bytes.len(), report.content_hash());
         }
         Command::Audit(AuditCmd::Head { place }) => {
             let store = place.open().await?;

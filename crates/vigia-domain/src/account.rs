@@ -65,6 +65,9 @@ pub enum Permission {
     RecordVisits,
     /// Open the sealed interview notes of visits (coordinators and lawyers only).
     ReadVisitNotes,
+    /// Make period reports and facility dossiers (HTML, PDF): aggregates that include
+    /// the case counts, so the roles that read cases; never a person's data.
+    MakeReports,
 }
 
 pub fn allows(role: Role, p: Permission) -> bool {
@@ -84,6 +87,7 @@ pub fn allows(role: Role, p: Permission) -> bool {
         ReviewDetections => matches!(role, Admin | Coordinator | Analyst),
         RecordVisits => matches!(role, Admin | Coordinator | Monitor),
         ReadVisitNotes => matches!(role, Coordinator | Lawyer),
+        MakeReports => matches!(role, Admin | Coordinator | Lawyer | Analyst),
     }
 }
 

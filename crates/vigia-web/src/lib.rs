@@ -24,6 +24,7 @@ pub mod home;
 pub mod i18n;
 pub mod kit;
 pub mod openapi;
+pub mod reports;
 pub mod routes;
 pub mod server;
 pub mod site;
@@ -68,6 +69,7 @@ fn routes() -> routes::Routes {
         .merge(clock::calendars::routes())
         .merge(clock::legal::routes())
         .merge(audit::routes())
+        .merge(reports::routes())
 }
 
 /// The whole application: pages, API, static files, with the request context layer.

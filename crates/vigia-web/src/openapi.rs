@@ -287,6 +287,29 @@ fn case_parts() -> (Value, Value) {
                 "responses": with(errors(&[("403", "The role may not see cases"), ("422", "A parameter is invalid")]), "200", json_response("Today", "Today"))
             }
         },
+        "/api/v1/reports/period": {
+            "get": {
+                "operationId": "periodReport", "summary": "A period report (or, with facility_id, a centre's dossier) as JSON, PDF or standalone HTML",
+                "description": "Access (attempts, refusals by centre and month, suspected suspensions), what authorities said and their contradictions (quoted), conditions found on the organization's own visits with their legal basis, and people per measure in cases (never names). content_sha256 is the SHA-256 of the report object's JSON, printed on every page of the PDF; it is the same in both languages. The org scope covers any period (from, until); the coalition scope one whole calendar year (year) and refuses from and until, and hides other organizations' counts 1-10 and their complements (null in cases).",
+                "parameters": [
+                    scope(vec!["org", "coalition"]),
+                    {"name": "from", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}, "description": "Org scope only"},
+                    {"name": "until", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}, "description": "Org scope only"},
+                    {"name": "year", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 2000}, "description": "Coalition scope only"},
+                    {"name": "facility_id", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}, "description": "A centre's dossier"},
+                    {"name": "lang", "in": "query", "required": false, "schema": {"type": "string", "enum": ["es", "en"]}, "description": "The document's language (default: the request's)"},
+                    {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["json", "pdf", "html"], "default": "json"}}
+                ],
+                "responses": with(errors(&[("403", "The role may not make reports"), ("422", "A parameter is invalid, or no such facility")]), "200", json!({
+                    "description": "The report",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/PeriodReport"}},
+                        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                        "text/html": {"schema": {"type": "string"}}
+                    }
+                }))
+            }
+        },
         "/api/v1/case-report": {
             "get": {
                 "operationId": "caseReport", "summary": "People per measure by facility and by month; coalition scope suppresses counts 1-10 and their complements (null)",
@@ -514,6 +537,23 @@ fn case_parts() -> (Value, Value) {
             "year": {"type": ["integer", "null"]},
             "suppressed_below": {"type": ["integer", "null"]}, "measures": {"type": "array", "items": {"type": "string"}},
             "by_facility": table, "by_month": table
+        }},
+        "PeriodReport": {"type": "object", "required": ["report", "content_sha256", "language", "title", "made"], "properties": {
+            "report": {"type": "object", "required": ["scope", "organization", "from", "until", "access", "statements", "visits", "cases"], "properties": {
+                "scope": {"type": "string", "enum": ["organization", "coalition"]}, "organization": {"type": "string"},
+                "partners": {"type": "array", "items": {"type": "string"}},
+                "from": {"type": "string", "format": "date"}, "until": {"type": "string", "format": "date"},
+                "facility": {"type": ["object", "null"]},
+                "access": {"type": "object", "properties": {"attempts": {"type": "integer"}, "refusals": {"type": "integer"},
+                    "by_facility": {"type": "array"}, "by_month": {"type": "array"}, "suspensions": {"type": "array"}}},
+                "statements": {"type": "object", "properties": {"published": {"type": "integer"}, "contradictions": {"type": "array"}}},
+                "visits": {"type": "object", "properties": {"visits": {"type": "array"}}},
+                "cases": {"type": "object", "properties": {"measures": {"type": "array", "items": {"type": "string"}},
+                    "by_facility": {"type": "array"}, "totals": {"type": "array", "items": {"type": ["integer", "null"]}},
+                    "total": {"type": ["integer", "null"]}, "suppressed_below": {"type": ["integer", "null"]}}}
+            }},
+            "content_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "language": {"type": "string"}, "title": {"type": "string"}, "made": {"type": "string"}
         }}
     });
     (paths, schemas)

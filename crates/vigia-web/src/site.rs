@@ -23,10 +23,11 @@ async fn healthz(State(st): State<AppState>) -> Response {
     }
 }
 
+/// The site's style, then the reports' (one file, shared with the standalone report).
+static CSS: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{}\n{}", include_str!("../static/app.css"), vigia_report::html::CSS));
+
 async fn css() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
-        include_str!("../static/app.css"),
-    )
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS.as_str())
         .into_response()
 }

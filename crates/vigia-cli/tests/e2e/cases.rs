@@ -10,7 +10,7 @@ use crate::helpers::{csrf_of, get_text, TestApp};
 
 const NAME: &str = "Dilcia Yamileth Cruz Orellana";
 
-fn person(reference: &str) -> Value {
+pub(crate) fn person(reference: &str) -> Value {
     json!({"reference": reference, "full_name": NAME, "birth_date": "2005-03-09", "identity_documents": "DNI 0801-2005-77777",
            "nationality": "HN", "sex": "female", "age_group": "adolescent_12_17", "languages": ["es"],
            "vulnerabilities": ["unaccompanied"]})

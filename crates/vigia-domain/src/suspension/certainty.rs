@@ -54,6 +54,15 @@ pub enum Certainty {
 }
 
 impl Certainty {
+    /// The word's key, as serialized: `strong`, `very_strong`, `overwhelming`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Certainty::Strong => "strong",
+            Certainty::VeryStrong => "very_strong",
+            Certainty::Overwhelming => "overwhelming",
+        }
+    }
+
     pub fn of(p_value: f64) -> Certainty {
         match one_in(p_value) {
             n if n >= ONE_IN_CAP => Certainty::Overwhelming,

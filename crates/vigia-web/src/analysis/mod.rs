@@ -331,24 +331,8 @@ async fn api(
     })))
 }
 
-/// How sure the finding is, in plain words: "Muy fuerte: si nada hubiera cambiado, un
-/// patrón así aparecería menos de una vez en un millón de periodos. Se ve en ventanas de
-/// 28 días."
-pub fn sureness(l: Locale, e: &vigia_domain::suspension::Episode) -> String {
-    let word = match e.certainty() {
-        vigia_domain::suspension::Certainty::Overwhelming => "overwhelming",
-        vigia_domain::suspension::Certainty::VeryStrong => "very_strong",
-        vigia_domain::suspension::Certainty::Strong => "strong",
-    };
-    tr_args(
-        l,
-        "analysis-sureness",
-        &[
-            ("word", tr(l, &format!("analysis-certainty-{word}"))),
-            ("odds", crate::kit::grouped(e.one_in())),
-            ("days", e.scale_days.to_string()),
-        ],
-    )
+fn sureness(l: Locale, e: &vigia_domain::suspension::Episode) -> String {
+    crate::kit::sureness(l, e.certainty(), e.one_in(), e.scale_days)
 }
 
 pub struct EpisodeView {

@@ -19,8 +19,7 @@ use vigia_domain::case::{
 };
 use vigia_domain::clock::Calendars;
 use vigia_domain::deadline::{self, Assessment, Deadline, RuleId, Status};
-use vigia_domain::disclosure::{Cell, Split, Table};
-use vigia_domain::facility::Facility;
+use vigia_domain::disclosure::{Cell, Table};
 use vigia_domain::input::RawInput;
 use vigia_domain::{format_instant, RecordType, ValidationErrors};
 use vigia_store::{CaseFacts, SealedCase};

@@ -2,36 +2,8 @@
 
 use super::*;
 
-/// The violations a report counts, in the order of the first `MEASURES`; the rest are
-/// events counted by kind.
-pub(super) const VIOLATION_MEASURES: [deadline::ViolationKind; 3] = [
-    deadline::ViolationKind::HeldPastLimit,
-    deadline::ViolationKind::ChildDetained,
-    deadline::ViolationKind::PossibleRefoulement,
-];
-
-/// The measures a report counts.
-pub(super) const MEASURES: [&str; 8] = [
-    "held_past_limit",
-    "children_detained",
-    "possible_refoulement",
-    "pressure_to_abandon",
-    "ill_treatment",
-    "denied_lawyer",
-    "denied_consul",
-    "forced_return",
-];
-
-pub struct Report {
-    pub coalition: bool,
-    pub from: Date,
-    pub until: Date,
-    /// Row labels and the table by facility; then by month.
-    pub facilities: Vec<String>,
-    pub by_facility: Table,
-    pub months: Vec<String>,
-    pub by_month: Table,
-}
+/// The measures a report counts (one place: `vigia_app::cases`).
+pub(super) use vigia_app::cases::{Measures as Report, MEASURES};
 
 /// What a report asks for. Coalition counts cover one whole calendar year, never a
 /// chosen range: two overlapping ranges could be subtracted to give a period no
@@ -90,94 +62,9 @@ pub(super) fn report_query(q: &HashMap<String, String>, strict: bool) -> Result<
     Ok(errs.into_result(ReportQuery { coalition, from, until, csv })?)
 }
 
-/// Counts people (cases) per measure, by facility and by month, for the viewer's
-/// organization or for every organization it shares a coalition with. Outside the
-/// organization, other organizations' small counts are suppressed, deciding on their
-/// share of each cell alone, in both tables together (`disclosure::Table::linked`).
+/// The case counts for the viewer (`vigia_app::cases::measures`).
 pub(super) async fn compute_report(st: &AppState, user: &User, q: &ReportQuery) -> Result<Report, WebError> {
-    let (coalition, from, until) = (q.coalition, q.from, q.until);
-    let mut orgs = vec![user.org_id];
-    if coalition {
-        for c in st.store.list_coalitions().await? {
-            if c.members.contains(&user.org_id) {
-                orgs.extend(c.members.iter().copied());
-            }
-        }
-        orgs.sort_unstable();
-        orgs.dedup();
-    }
-    let cals = calendars(st).await?;
-    let today = today();
-    let facilities: HashMap<i64, Facility> = st.store.list_facilities().await?.into_iter().map(|f| (f.id, f)).collect();
-    // Per row: the viewer's organization's counts, then everyone else's.
-    type Counts = ([u64; 8], [u64; 8]);
-    let mut by_fac: BTreeMap<String, Counts> = BTreeMap::new();
-    let mut by_month: BTreeMap<String, Counts> = BTreeMap::new();
-    let unknown = "—".to_string();
-    for cf in st.store.cases_with_facts(Some(&orgs), false).await? {
-        let a = assess(&cf, &cals, today)?;
-        let fac = cf
-            .case
-            .fields
-            .facility_id
-            .and_then(|id| facilities.get(&id))
-            .map(|f| f.draft.name.clone())
-            .unwrap_or_else(|| unknown.clone());
-        let mut hits: Vec<(usize, Date)> = Vec::new();
-        for (m, &kind) in VIOLATION_MEASURES.iter().enumerate() {
-            // A person counts once per measure: at the first time it happened in the period.
-            if let Some(v) = a
-                .violations
-                .iter()
-                .filter(|v| v.kind == kind && v.since >= from && v.since <= until)
-                .min_by_key(|v| v.since)
-            {
-                hits.push((m, v.since));
-            }
-        }
-        for (m, name) in MEASURES.iter().enumerate().skip(VIOLATION_MEASURES.len()) {
-            let kind = EventKind::parse(name);
-            if let Some(f) =
-                cf.facts.iter().filter(|f| Some(f.kind) == kind && f.on >= from && f.on <= until).min_by_key(|f| f.on)
-            {
-                hits.push((m, f.on));
-            }
-        }
-        let own = cf.case.org_id == user.org_id;
-        for (m, on) in hits {
-            for row in
-                [by_fac.entry(fac.clone()).or_default(), by_month.entry(on.strftime("%Y-%m").to_string()).or_default()]
-            {
-                if own {
-                    row.0[m] += 1;
-                } else {
-                    row.1[m] += 1;
-                }
-            }
-        }
-    }
-    let split = |rows: &BTreeMap<String, Counts>| Split {
-        own: rows.values().map(|r| r.0.to_vec()).collect(),
-        others: rows.values().map(|r| r.1.to_vec()).collect(),
-    };
-    let (by_facility, by_month_table) = if coalition {
-        let mut t = Table::linked(&[split(&by_fac), split(&by_month)]).into_iter();
-        let fac = t.next().unwrap_or_else(|| Table::open(&[]));
-        (fac, t.next().unwrap_or_else(|| Table::open(&[])))
-    } else {
-        let open =
-            |rows: &BTreeMap<String, Counts>| Table::open(&rows.values().map(|r| r.0.to_vec()).collect::<Vec<_>>());
-        (open(&by_fac), open(&by_month))
-    };
-    Ok(Report {
-        coalition,
-        from,
-        until,
-        facilities: by_fac.keys().cloned().collect(),
-        by_facility,
-        months: by_month.keys().cloned().collect(),
-        by_month: by_month_table,
-    })
+    Ok(vigia_app::cases::measures(&st.store, user.org_id, q.coalition, q.from, q.until).await?)
 }
 
 pub(super) fn cell_text(c: &Cell) -> String {

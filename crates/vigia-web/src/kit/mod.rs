@@ -35,6 +35,7 @@ pub struct Chrome {
     pub can_audit: bool,
     pub can_manage_users: bool,
     pub can_cases: bool,
+    pub can_reports: bool,
     pub flash: Option<String>,
     /// Unread alerts, shown in the menu ("99+" past 99).
     pub unread: String,
@@ -61,6 +62,7 @@ impl Chrome {
             can_audit: ctx.can(Permission::ReadAudit),
             can_manage_users: ctx.can(Permission::ManageUsers),
             can_cases: ctx.can(Permission::ReadCases),
+            can_reports: ctx.can(Permission::MakeReports),
             flash: None,
             unread: match ctx.unread_alerts {
                 n if n <= 0 => String::new(),
@@ -607,6 +609,21 @@ pub(crate) fn esc(s: &str) -> String {
 
 /// A whole number with its thousands apart, as both languages read them: `1 000 000`
 /// (no-break spaces, the SI way, so neither a comma nor a point is misread).
+/// How sure a suspected suspension is, in plain words: "Evidencia muy fuerte: si nada
+/// hubiera cambiado, tantos rechazos se verían menos de una vez en 1 000 000 periodos
+/// como este. Se ve mejor en ventanas de 28 días." (the analysis and the reports).
+pub fn sureness(l: Locale, certainty: vigia_domain::suspension::Certainty, one_in: u64, days: i64) -> String {
+    tr_args(
+        l,
+        "analysis-sureness",
+        &[
+            ("word", tr(l, &format!("analysis-certainty-{}", certainty.as_str()))),
+            ("odds", grouped(one_in)),
+            ("days", days.to_string()),
+        ],
+    )
+}
+
 pub fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 2);
