@@ -74,12 +74,17 @@ fn block(h: &mut String, b: &Block) {
         Block::Figures { items } => {
             h.push_str(r#"<dl class="doc-figures">"#);
             for f in items {
-                let _ = write!(h, "<div><dd>{}</dd><dt>{}</dt></div>", escape(&f.value), escape(&f.label));
+                let _ = write!(h, "<div><dt>{}</dt><dd>{}</dd></div>", escape(&f.label), escape(&f.value));
             }
             h.push_str("</dl>");
         }
         Block::Table(t) => {
-            let _ = write!(h, r#"<div class="doc-table"><table><caption>{}</caption><thead><tr>"#, escape(&t.caption));
+            // A wide table scrolls sideways on a phone: a region that keys can scroll too.
+            let _ = write!(
+                h,
+                r#"<div class="doc-table" tabindex="0" role="region" aria-label="{0}"><table><caption>{0}</caption><thead><tr>"#,
+                escape(&t.caption)
+            );
             for (i, c) in t.head.iter().enumerate() {
                 let num = if t.numeric.get(i).copied().unwrap_or(false) { r#" class="num""# } else { "" };
                 let _ = write!(h, r#"<th scope="col"{num}>{}</th>"#, escape(c));
@@ -112,10 +117,12 @@ fn block(h: &mut String, b: &Block) {
     }
 }
 
-/// A horizontal bar chart as SVG, with the figures as text in it and a caption.
+/// A horizontal bar chart as SVG, with the figures as text in it and a caption. Each
+/// bar has its name above it, so the drawing stays narrow: on a phone its text is drawn
+/// at about its own size, never shrunk below legibility.
 fn bars(h: &mut String, b: &crate::Bars) {
-    let row = 22.0;
-    let (label_w, bar_w, width) = (230.0, 300.0, 600.0);
+    let row = 36.0;
+    let (bar_w, width) = (290.0, 360.0);
     let height = row * b.bars.len() as f64 + 4.0;
     let max = b.bars.iter().map(|x| x.value).fold(0.0f64, f64::max);
     let _ = write!(
@@ -128,11 +135,11 @@ fn bars(h: &mut String, b: &crate::Bars) {
         let w = if max > 0.0 && bar.value.is_finite() { bar.value.max(0.0) / max * bar_w } else { 0.0 };
         let _ = write!(
             h,
-            r##"<text x="0" y="{ty}" font-size="12" fill="#14181f">{label}</text><rect x="{label_w}" y="{ry}" width="{w:.1}" height="{bh}" fill="#1f5e8c"></rect><text x="{vx:.1}" y="{ty}" font-size="12" fill="#444c58">{shown}</text>"##,
-            ty = y + 15.0,
-            ry = y + 3.0,
-            bh = row - 6.0,
-            vx = label_w + w + 6.0,
+            r##"<text x="0" y="{ly}" font-size="13" fill="#14181f">{label}</text><rect x="0" y="{ry}" width="{w:.1}" height="12" fill="#1f5e8c"></rect><text x="{vx:.1}" y="{vy}" font-size="13" fill="#444c58">{shown}</text>"##,
+            ly = y + 13.0,
+            ry = y + 18.0,
+            vx = w + 5.0,
+            vy = y + 29.0,
             label = escape(&bar.label),
             shown = escape(&bar.shown),
         );

@@ -13,6 +13,7 @@ use crate::helpers::{TestApp, PASSWORD};
 mod analysis;
 mod field;
 mod pages;
+mod reports;
 mod visits;
 
 fn find(env: &str, candidates: &[&str]) -> Option<PathBuf> {

@@ -11,6 +11,7 @@ mod audit;
 mod backups;
 mod crash;
 mod demo;
+mod reports;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vigia");
 

@@ -1,0 +1,85 @@
+//! A coordinator makes the period report from the demo data on a phone and on a
+//! desktop, in Spanish and in English (issue #17).
+
+use fantoccini::Client;
+
+use super::{browser, click, fill, screenshot_dir, sign_in_demo, text_of, wait_for, wait_h1};
+use crate::helpers::TestApp;
+
+async fn fits(c: &Client) -> bool {
+    c.execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![])
+        .await
+        .expect("measure")
+        .as_bool()
+        .unwrap_or(false)
+}
+
+#[tokio::test]
+async fn a_coordinator_makes_the_period_report_from_the_menu_on_a_phone_and_a_desktop() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    vigia_cli::demo::seed(&app.store).await.expect("demo data");
+    for (width, height, device) in [(412, 915, "phone"), (1280, 900, "desktop")] {
+        let Some((_driver, c)) = browser(width, height).await else {
+            return;
+        };
+        sign_in_demo(&c, &app, "coordinacion@defensoria.example").await;
+        wait_for(&c, "main h1").await;
+        c.goto(&app.url("/reports")).await.expect("goto");
+        wait_h1(&c, "Informes").await;
+        // The menu leads here too.
+        let nav = c.find(fantoccini::Locator::Css("a[href='/reports']")).await.expect("menu entry");
+        assert_eq!(nav.attr("aria-current").await.expect("attr").as_deref(), Some("page"));
+        fill(&c, "#r-from", "01/10/2019").await;
+        fill(&c, "#r-until", "31/03/2020").await;
+        let from: String = c
+            .execute("return document.getElementById('r-from').value;", vec![])
+            .await
+            .expect("value")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if from != "2019-10-01" {
+            // Chromium's date field takes the locale's order; set it directly if typing did not.
+            c.execute(
+                "document.getElementById('r-from').value='2019-10-01'; document.getElementById('r-until').value='2020-03-31';",
+                vec![],
+            )
+            .await
+            .expect("set dates");
+        }
+        click(&c, "#report-show").await;
+        wait_h1(&c, "Informe del periodo").await;
+        let figures = text_of(&c, ".doc-figures").await;
+        assert!(figures.contains("Intentos de acceso") && figures.contains("Negados"), "{figures}");
+        let body = text_of(&c, "article.doc").await;
+        assert!(body.contains("Del 2019-10-01 al 2020-03-31"), "{body}");
+        assert!(body.contains("Suspensiones generales sospechadas") && body.contains("Certeza abrumadora"), "{body}");
+        assert!(body.contains("SHA-256 del contenido"), "{body}");
+        assert!(fits(&c).await, "no sideways scrolling on the {device}");
+        let png = c.screenshot().await.expect("screenshot");
+        let _ = std::fs::write(screenshot_dir().join(format!("report-es-{device}.png")), png);
+        let pdf = c.find(fantoccini::Locator::Css("#report-pdf-link")).await.expect("pdf link");
+        let href = pdf.attr("href").await.expect("href").unwrap_or_default();
+        assert!(href.contains("format=pdf") && href.contains("from=2019-10-01"), "{href}");
+        // The same report in English, from the form it came from.
+        click(&c, "#report-change-link").await;
+        wait_h1(&c, "Informes").await;
+        let from: String = c
+            .execute("return document.getElementById('r-from').value;", vec![])
+            .await
+            .expect("value")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(from, "2019-10-01", "the form keeps what was asked");
+        c.execute("document.getElementById('r-lang').value='en';", vec![]).await.expect("lang");
+        click(&c, "#report-show").await;
+        wait_h1(&c, "Period report").await;
+        let body = text_of(&c, "article.doc").await;
+        assert!(body.contains("From 2019-10-01 to 2020-03-31") && body.contains("Content SHA-256"), "{body}");
+        assert!(fits(&c).await, "no sideways scrolling on the {device} in English");
+        let png = c.screenshot().await.expect("screenshot");
+        let _ = std::fs::write(screenshot_dir().join(format!("report-en-{device}.png")), png);
+        c.close().await.expect("close");
+    }
+}
