@@ -1146,6 +1146,7 @@ rep-by-month = By month
 rep-facility = Centre
 rep-month = Month
 rep-suspensions = Suspected general suspensions
+rep-suspensions-note = Looked for in every attempt your organization may see, including those your coalition's organizations share: a general suspension shows across organizations.
 rep-suspensions-none = No general suspension of access was detected in the period.
 rep-suspension = From { $start } to { $end } access was refused at { $facilities } to { $orgs ->
         [one] one organization
@@ -1162,10 +1163,13 @@ rep-statements-count = { $count ->
        *[other] { $found } contradictions were found, quoted below as recorded.
     }
 rep-contradiction-gap = { $rule } (the second statement came { $gap } later)
-rep-against-practice = Contradicted by { $refusals } refused attempts of { $orgs ->
+rep-against-practice = Where and when the statement applies, from { $first } to { $last }, { $refusals ->
+        [one] one attempt was refused
+       *[other] { $refusals } attempts were refused
+    } to { $orgs ->
         [one] one organization
        *[other] { $orgs } organizations
-    } between { $first } and { $last }.
+    }.
 rep-more-contradictions = And { $count } more contradictions, on Vigía's contradictions page.
 rep-visits = Conditions found on visits
 rep-visits-own = Visits by { $org }: each organization's visits are its own.

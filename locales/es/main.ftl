@@ -1146,6 +1146,7 @@ rep-by-month = Por mes
 rep-facility = Centro
 rep-month = Mes
 rep-suspensions = Suspensiones generales sospechadas
+rep-suspensions-note = Se buscan en todos los intentos que su organización puede ver, incluidos los que comparten las organizaciones de su coalición: una suspensión general se ve entre varias organizaciones.
 rep-suspensions-none = No se detectó ninguna suspensión general del acceso en el periodo.
 rep-suspension = Del { $start } al { $end } se negó el acceso en { $facilities } a { $orgs ->
         [one] una organización
@@ -1162,10 +1163,13 @@ rep-statements-count = { $count ->
        *[other] Se encontraron { $found } contradicciones, citadas abajo tal como se registraron.
     }
 rep-contradiction-gap = { $rule } (la segunda declaración llegó { $gap } después)
-rep-against-practice = Lo contradicen { $refusals } intentos negados a { $orgs ->
+rep-against-practice = Donde y cuando la declaración se aplica, del { $first } al { $last }, { $refusals ->
+        [one] un intento fue negado
+       *[other] { $refusals } intentos fueron negados
+    } a { $orgs ->
         [one] una organización
        *[other] { $orgs } organizaciones
-    } entre el { $first } y el { $last }.
+    }.
 rep-more-contradictions = Y { $count } contradicciones más, en la página de contradicciones de Vigía.
 rep-visits = Condiciones encontradas en las visitas
 rep-visits-own = Visitas de { $org }: las visitas de cada organización son solo suyas.

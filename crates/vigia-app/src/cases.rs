@@ -77,6 +77,8 @@ pub struct Measures {
     pub until: Date,
     /// Row labels and the table by facility; then by month.
     pub facilities: Vec<String>,
+    /// Each facility row's facility (`None`: the cases with no facility recorded).
+    pub facility_ids: Vec<Option<i64>>,
     pub by_facility: Table,
     pub months: Vec<String>,
     pub by_month: Table,
@@ -108,15 +110,16 @@ pub async fn measures(
     let today = crate::today();
     let facilities: HashMap<i64, String> =
         store.list_facilities().await?.into_iter().map(|f| (f.id, f.draft.name)).collect();
-    // Per row: the viewer's organization's counts, then everyone else's.
+    // Per row: the viewer's organization's counts, then everyone else's. Rows are keyed by
+    // the facility's id, never its name: anyone may rename a shared facility, and two
+    // rows merged under one name would let a partner subtract a hidden count.
     type Counts = ([u64; 8], [u64; 8]);
-    let mut by_fac: BTreeMap<String, Counts> = BTreeMap::new();
+    let mut by_fac: BTreeMap<(String, Option<i64>), Counts> = BTreeMap::new();
     let mut by_month: BTreeMap<String, Counts> = BTreeMap::new();
-    let unknown = "—".to_string();
     for cf in store.cases_with_facts(Some(&orgs), false).await? {
         let a = assess(&cf, &cals, today)?;
-        let fac =
-            cf.case.fields.facility_id.and_then(|id| facilities.get(&id)).cloned().unwrap_or_else(|| unknown.clone());
+        let id = cf.case.fields.facility_id.filter(|id| facilities.contains_key(id));
+        let fac = (id.and_then(|id| facilities.get(&id)).cloned().unwrap_or_else(|| "—".to_string()), id);
         let mut hits: Vec<(usize, Date)> = Vec::new();
         for (m, &kind) in VIOLATION_MEASURES.iter().enumerate() {
             // A person counts once per measure: at the first time it happened in the period.
@@ -150,24 +153,37 @@ pub async fn measures(
             }
         }
     }
-    let split = |rows: &BTreeMap<String, Counts>| Split {
-        own: rows.values().map(|r| r.0.to_vec()).collect(),
-        others: rows.values().map(|r| r.1.to_vec()).collect(),
+    let split = |rows: Vec<&Counts>| Split {
+        own: rows.iter().map(|r| r.0.to_vec()).collect(),
+        others: rows.iter().map(|r| r.1.to_vec()).collect(),
     };
+    let (fac_rows, month_rows): (Vec<&Counts>, Vec<&Counts>) = (by_fac.values().collect(), by_month.values().collect());
     let (by_facility, by_month_table) = if coalition {
-        let mut t = Table::linked(&[split(&by_fac), split(&by_month)]).into_iter();
+        let mut t = Table::linked(&[split(fac_rows), split(month_rows)]).into_iter();
         let fac = t.next().unwrap_or_else(|| Table::open(&[]));
         (fac, t.next().unwrap_or_else(|| Table::open(&[])))
     } else {
-        let open =
-            |rows: &BTreeMap<String, Counts>| Table::open(&rows.values().map(|r| r.0.to_vec()).collect::<Vec<_>>());
-        (open(&by_fac), open(&by_month))
+        let open = |rows: Vec<&Counts>| Table::open(&rows.iter().map(|r| r.0.to_vec()).collect::<Vec<_>>());
+        (open(fac_rows), open(month_rows))
     };
+    // Two facilities with one name are told apart by their ids.
+    let mut named: HashMap<&str, usize> = HashMap::new();
+    for (name, _) in by_fac.keys() {
+        *named.entry(name.as_str()).or_default() += 1;
+    }
+    let labels = by_fac
+        .keys()
+        .map(|(name, id)| match id {
+            Some(id) if named.get(name.as_str()).copied().unwrap_or(0) > 1 => format!("{name} (#{id})"),
+            _ => name.clone(),
+        })
+        .collect();
     Ok(Measures {
         coalition,
         from,
         until,
-        facilities: by_fac.keys().cloned().collect(),
+        facility_ids: by_fac.keys().map(|(_, id)| *id).collect(),
+        facilities: labels,
         by_facility,
         months: by_month.keys().cloned().collect(),
         by_month: by_month_table,

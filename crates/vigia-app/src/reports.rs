@@ -204,7 +204,7 @@ pub async fn period(
         Some(id) => {
             let f = facilities.iter().find(|f| f.id == id).ok_or_else(|| {
                 let mut e = vigia_domain::ValidationErrors::new();
-                e.push(vigia_domain::FieldError::new("facility_id", "not_found"));
+                e.push(vigia_domain::FieldError::new("facility_id", "unknown_facility"));
                 AppError::Invalid(e)
             })?;
             Some(FacilityRef {
@@ -254,21 +254,32 @@ async fn access(
     };
     let (cells, episodes) = mirror.answer(store, viewer_org, &Settings::default(), &[filter], None).await?;
     let mut part = AccessPart::default();
-    let mut by_fac: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    // Keyed by id (two facilities may share a name), labelled by name.
+    let mut by_fac: BTreeMap<(String, i64), (i64, i64)> = BTreeMap::new();
     let mut by_month: BTreeMap<i32, (i64, i64)> = BTreeMap::new();
     for c in cells.iter().flat_map(|t| t.cells.iter()) {
         part.attempts += c.attempts;
         part.refusals += c.refusals;
         let name = names.get(&c.facility_id).cloned().unwrap_or_else(|| format!("#{}", c.facility_id));
-        let f = by_fac.entry(name).or_default();
+        let f = by_fac.entry((name, c.facility_id)).or_default();
         f.0 += c.attempts;
         f.1 += c.refusals;
         let m = by_month.entry(c.month).or_default();
         m.0 += c.attempts;
         m.1 += c.refusals;
     }
-    part.by_facility =
-        by_fac.into_iter().map(|(label, (attempts, refusals))| AccessRow { label, attempts, refusals }).collect();
+    let mut named: HashMap<String, usize> = HashMap::new();
+    for (name, _) in by_fac.keys() {
+        *named.entry(name.clone()).or_default() += 1;
+    }
+    part.by_facility = by_fac
+        .into_iter()
+        .map(|((name, id), (attempts, refusals))| AccessRow {
+            label: if named.get(&name).copied().unwrap_or(0) > 1 { format!("{name} (#{id})") } else { name },
+            attempts,
+            refusals,
+        })
+        .collect();
     part.by_month = by_month
         .into_iter()
         .map(|(m, (attempts, refusals))| AccessRow {
@@ -334,13 +345,22 @@ async fn statements(
                     .any(|(fac, day)| *day >= q.from && *day <= q.until && q.facility_id.is_none_or(|x| x == *fac))
             }
             Rule::Conflict | Rule::Reversal => {
-                quoted.iter().any(|s| in_period(day_of(s))) && quoted.iter().any(|s| about_facility(s))
+                // Its own claims: about the facility, in a statement of the period.
+                quoted.iter().any(|s| {
+                    in_period(day_of(s))
+                        && s.claims
+                            .iter()
+                            .filter(|c| f.d.claims.contains(&c.id))
+                            .any(|c| q.facility_id.is_none_or(|fac| covers(&c.draft.scope, fac, states)))
+                })
             }
         };
         if !relevant {
             continue;
         }
-        let days = f.d.days.iter().filter(|(fac, _)| q.facility_id.is_none_or(|x| x == *fac)).map(|(_, d)| *d);
+        // A words-against-practice finding counts the refusals of its claim's scope and
+        // period, all of them (the words beside it say so).
+        let days = f.d.days.iter().map(|(_, d)| *d);
         contradictions.push(Contradiction {
             rule: f.d.rule.as_str(),
             quotes: quoted
@@ -370,11 +390,13 @@ async fn visits(
     q: &PeriodQuery,
     facilities: &[vigia_domain::facility::Facility],
 ) -> Result<VisitsPart, AppError> {
-    let all = store.visits(viewer_org, q.facility_id).await?;
-    // A corrected visit is replaced by its correction.
+    // A corrected visit is replaced by its correction, which may name another facility:
+    // corrections are found among all the organization's visits before filtering.
+    let all = store.visits(viewer_org, None).await?;
     let corrected: BTreeSet<i64> = all.iter().filter_map(|v| v.draft.corrects).collect();
     let mut out: Vec<VisitLine> = all
         .iter()
+        .filter(|v| q.facility_id.is_none_or(|f| v.draft.facility_id == f))
         .filter(|v| !corrected.contains(&v.id) && v.draft.on >= q.from && v.draft.on <= q.until)
         .map(|v| {
             let f = facilities.iter().find(|f| f.id == v.draft.facility_id);
@@ -425,6 +447,7 @@ async fn cases(
             .collect()
     };
     let mut by_facility = rows(&m.facilities, &m.by_facility);
+    let ids = m.facility_ids.clone();
     let zeros = vec![Cell::Shown(0); crate::cases::MEASURES.len()];
     let (mut totals, mut total) = match m.by_facility.col_totals.len() {
         0 => (zeros.clone(), Cell::Shown(0)),
@@ -432,7 +455,12 @@ async fn cases(
     };
     if let Some(f) = facility {
         // The facility's own row of the table, the same cells the whole report shows.
-        by_facility.retain(|r| r.label == f.name);
+        // Chosen by id: the row of the whole table, however the facility is named.
+        let mut i = 0;
+        by_facility.retain(|_| {
+            i += 1;
+            ids.get(i - 1).copied().flatten() == Some(f.id)
+        });
         match by_facility.first() {
             Some(r) => (totals, total) = (r.counts.clone(), r.total),
             None => (totals, total) = (zeros, Cell::Shown(0)),

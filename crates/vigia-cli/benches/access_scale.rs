@@ -17,7 +17,9 @@
 //!    (`GET /access/analysis`, signed in) and the denial-rate query
 //!    (`GET /api/v1/access-analysis`, all time and filtered), printing p50/p95 with the
 //!    ratio to `GET /healthz`; and, as the "before" figure, what the page did until
-//!    this change on every request: load the newest 100,000 attempts.
+//!    this change on every request: load the newest 100,000 attempts. Then the
+//!    coalition's period report for 2024 (issue #17, target under 5 s), as JSON, as a
+//!    PDF, and as a PDF right after a new attempt (nothing cached can be used).
 //!
 //! Run: `cargo bench -p vigia-cli --bench access_scale`; with
 //! `VIGIA_BENCH_DATABASE_URL=postgres://…` on PostgreSQL (a fresh database is made).
@@ -338,6 +340,35 @@ async fn main() {
     })
     .await;
     results.push(old);
+    // Reports (issue #17: a coalition period report over a million attempts in under
+    // 5 s): the year's figures as JSON, then drawn as a PDF; and cold, right after a new
+    // attempt, when nothing computed before can be used.
+    let report = |format: &str| {
+        http.get(format!("{base}/api/v1/reports/period?scope=coalition&year=2024&format={format}")).bearer_auth(&token)
+    };
+    let report_samples = samples.min(10);
+    results.push(
+        measure("GET /api/v1/reports/period coalition 2024 (JSON)", report_samples, || get_ok(&http, report("json")))
+            .await,
+    );
+    results.push(
+        measure("GET /api/v1/reports/period coalition 2024 (PDF)", report_samples, || get_ok(&http, report("pdf")))
+            .await,
+    );
+    let st = &store;
+    results.push(
+        measure("GET /api/v1/reports/period coalition 2024 (PDF) after a new attempt", report_samples, || {
+            draft.attempted_at += 60_000_000;
+            let d = draft.clone();
+            let req = report("pdf");
+            let h = &http;
+            async move {
+                st.create_attempt(&actor, user.org_id, d).await.expect("attempt");
+                get_ok(h, req).await
+            }
+        })
+        .await,
+    );
     let base_p50 = results[0].p50_ms;
     println!("\n{:<66} {:>9} {:>9} {:>14}", "request (one at a time)", "p50 ms", "p95 ms", "p50 / healthz");
     for r in &results {

@@ -49,8 +49,10 @@ pub fn tr_args(locale: Locale, key: &str, args: &[(&str, String)]) -> String {
     let mut fargs = FluentArgs::new();
     for (k, v) in args {
         // Numbers select plural forms.
+        // Only a number written the way it prints: a hash prefix ("1e10"), a name ("007")
+        // or "NaN" stays the text it is.
         match v.parse::<f64>() {
-            Ok(n) if !v.is_empty() => fargs.set(*k, FluentValue::from(n)),
+            Ok(n) if n.is_finite() && n.to_string() == *v => fargs.set(*k, FluentValue::from(n)),
             _ => fargs.set(*k, FluentValue::from(v.clone())),
         }
     }

@@ -237,6 +237,32 @@ async fn a_coalition_report_hides_other_organizations_small_counts_and_a_dossier
         app.api_get(&b, &format!("/api/v1/reports/period?scope=coalition&year=2020&facility_id={f}")).await;
     assert!(child(&dossier).is_null(), "{dossier}");
     assert!(dossier["report"]["cases"]["by_facility"].as_array().expect("rows").len() <= 1);
+    // Attack: rename the centre whose count is hidden after another one's, or after the
+    // row of cases with no centre, and ask again. Rows are the facilities' own, so
+    // nothing merges and nothing can be subtracted.
+    let mut draft = app.store.facility(g).await.expect("read").expect("facility").draft;
+    draft.name = "Tapachula".into();
+    app.store.update_facility(&vigia_store::Actor::SYSTEM, g, None, draft).await.expect("rename");
+    let (_, renamed) = app.api_get(&b, "/api/v1/reports/period?scope=coalition&year=2020").await;
+    let rows = renamed["report"]["cases"]["by_facility"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2, "{renamed}");
+    for row in rows {
+        assert!(row["label"].as_str().expect("label").starts_with("Tapachula (#"), "{row}");
+        assert!(row["counts"][1].is_null(), "{row}");
+    }
+    assert!(child(&renamed).is_null());
+    // Another organization's private attempts are not counted; what it shares with the
+    // coalition is, in the coalition scope only.
+    let (_, mon_b) = app.api_user("mon@b.org", "org-b", Role::Monitor).await;
+    for visibility in ["private", "coalition"] {
+        let body = json!({"facility_id": f, "attempted_at": "2020-02-03T10:00", "purpose": "monitoring", "team_size": 2,
+                          "outcome": "denied", "reason_category": "orders_from_above", "visibility": visibility});
+        assert_eq!(app.post_attempt(&mon_b, &body).await.0, 201);
+    }
+    let (_, own) = app.api_get(&a, "/api/v1/reports/period?from=2020-01-01&until=2020-12-31").await;
+    assert_eq!(own["report"]["access"]["attempts"], 0, "{own}");
+    let (_, coalition) = app.api_get(&a, "/api/v1/reports/period?scope=coalition&year=2020").await;
+    assert_eq!(coalition["report"]["access"]["attempts"], 1, "only the shared one: {coalition}");
     // The PDF says so in words.
     if poppler() {
         let dir = std::env::temp_dir().join(format!("vigia-report-c-{}", app.addr.port()));

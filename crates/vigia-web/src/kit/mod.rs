@@ -607,8 +607,6 @@ pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// A whole number with its thousands apart, as both languages read them: `1 000 000`
-/// (no-break spaces, the SI way, so neither a comma nor a point is misread).
 /// How sure a suspected suspension is, in plain words: "Evidencia muy fuerte: si nada
 /// hubiera cambiado, tantos rechazos se verían menos de una vez en 1 000 000 periodos
 /// como este. Se ve mejor en ventanas de 28 días." (the analysis and the reports).
@@ -624,6 +622,8 @@ pub fn sureness(l: Locale, certainty: vigia_domain::suspension::Certainty, one_i
     )
 }
 
+/// A whole number with its thousands apart, as both languages read them: `1 000 000`
+/// (no-break spaces, the SI way, so neither a comma nor a point is misread).
 pub fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 2);

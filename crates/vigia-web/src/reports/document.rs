@@ -55,7 +55,9 @@ pub fn document(l: Locale, r: &PeriodReport, made: &Made) -> Doc {
     lines.push(ta("rep-line-period", &[("from", r.from.to_string()), ("until", r.until.to_string())]));
     if let Some(f) = &r.facility {
         let capacity = f.capacity.map_or_else(|| t("rep-unknown"), n);
-        lines.push(ta("rep-line-facility", &[("state", f.state_code.clone()), ("capacity", capacity)]));
+        let state = vigia_domain::geo::state(&f.state_code)
+            .map_or_else(|| f.state_code.clone(), |s| format!("{} · {}", f.state_code, s.name));
+        lines.push(ta("rep-line-facility", &[("state", state), ("capacity", capacity)]));
     }
     let mut blocks = Vec::new();
     access(l, r, &mut blocks);
@@ -154,6 +156,7 @@ fn access(l: Locale, r: &PeriodReport, blocks: &mut Vec<Block>) {
     blocks.push(table("rep-by-facility", "rep-facility", &a.by_facility));
     blocks.push(table("rep-by-month", "rep-month", &a.by_month));
     blocks.push(Block::Subheading { text: t("rep-suspensions") });
+    blocks.push(Block::Note { text: t("rep-suspensions-note") });
     if a.suspensions.is_empty() {
         blocks.push(Block::Paragraph { text: t("rep-suspensions-none") });
     } else {
@@ -179,9 +182,10 @@ fn statements(l: Locale, r: &PeriodReport, blocks: &mut Vec<Block>) {
         }
         blocks.push(Block::Subheading { text: head });
         for q in &c.quotes {
+            let authority = crate::kit::label(l, "authority", &q.authority);
             let who = match &q.speaker {
-                Some(sp) => format!("{sp}, {}", q.authority),
-                None => q.authority.clone(),
+                Some(sp) => format!("{sp}, {authority}"),
+                None => authority,
             };
             let source = match &q.source_url {
                 Some(u) => format!("{who} · {} · {u}", q.published),
@@ -195,7 +199,7 @@ fn statements(l: Locale, r: &PeriodReport, blocks: &mut Vec<Block>) {
                     l,
                     "rep-against-practice",
                     &[
-                        ("refusals", grouped(c.refusals as u64)),
+                        ("refusals", c.refusals.to_string()),
                         ("orgs", c.organizations.to_string()),
                         ("first", c.first_day.map(|d| d.to_string()).unwrap_or_default()),
                         ("last", c.last_day.map(|d| d.to_string()).unwrap_or_default()),

@@ -69,8 +69,10 @@ pub fn ask(q: &HashMap<String, String>, default_lang: Locale, strict: bool) -> R
     };
     let t = today();
     let until = raw.date("until", &mut errs).unwrap_or(t);
-    let mut from =
-        raw.date("from", &mut errs).unwrap_or_else(|| until.checked_sub(jiff::Span::new().years(1)).unwrap_or(until));
+    // By default the twelve months up to `until`, both ends included.
+    let mut from = raw
+        .date("from", &mut errs)
+        .unwrap_or_else(|| until.checked_sub(jiff::Span::new().years(1)).and_then(|d| d.tomorrow()).unwrap_or(until));
     let mut until = until;
     if coalition {
         if strict {
@@ -127,13 +129,17 @@ pub async fn make(
     Ok((report, doc))
 }
 
-/// The PDF as a download.
-pub fn pdf_response(doc: &vigia_report::Doc, report: &PeriodReport) -> Result<Response, WebError> {
-    let bytes = vigia_report::pdf::render(doc).map_err(|e| WebError::Internal(e.to_string()))?;
+/// The PDF as a download, drawn off the async executor (it is CPU work).
+pub async fn pdf_response(doc: vigia_report::Doc, report: &PeriodReport) -> Result<Response, WebError> {
+    let lang = doc.lang.clone();
+    let bytes = tokio::task::spawn_blocking(move || vigia_report::pdf::render(&doc))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(|e| WebError::Internal(e.to_string()))?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", file_name(report, &doc.lang, "pdf"))),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", file_name(report, &lang, "pdf"))),
         ],
         bytes,
     )
@@ -238,7 +244,7 @@ async fn report_page(
     let a = ask(&q, ctx.locale, false)?;
     let (report, doc) = make(&st.store, &st.analyses, &st.detections, user.org_id, &a.query, a.lang).await?;
     match a.format {
-        Format::Pdf => Ok(pdf_response(&doc, &report)?),
+        Format::Pdf => Ok(pdf_response(doc, &report).await?),
         Format::Json => Ok(json(&report, &doc).into_response()),
         Format::Html => render(
             StatusCode::OK,
@@ -281,7 +287,7 @@ async fn api_report(
     // The API answers JSON unless another form is asked for.
     let format = if q.contains_key("format") { a.format } else { Format::Json };
     match format {
-        Format::Pdf => Ok(pdf_response(&doc, &report)?),
+        Format::Pdf => Ok(pdf_response(doc, &report).await?),
         Format::Html => {
             Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], vigia_report::html::standalone(&doc))
                 .into_response())
