@@ -1200,3 +1200,24 @@ rep-flag-people = { $count ->
        *[other] { $count } people
     }
 rep-flag-occupancy = occupancy at { $pct } of capacity
+sum-title = Case summary: { $case }
+sum-case = Case details
+sum-field = Item
+sum-value = Value
+sum-person-recorded = These personal data were read after signing in again; the read is recorded in the audit history.
+sum-no-violations = No violations recorded.
+sum-basis = Basis
+sum-rule = Deadline
+sum-start = Start
+sum-due = Due
+sum-status = Status
+sum-when = Date
+sum-event = Event
+sum-detail = Detail
+sum-note = Sealed note
+sum-voided = Voided
+sum-with-person = Includes the personal data (the read is recorded).
+sum-without-person = Without personal data: the case is named by its pseudonym.
+sum-with-person-link = Include the personal data (asks for the password and is recorded)
+sum-back = Back to the case
+sum-link = Printable summary or PDF

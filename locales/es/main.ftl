@@ -1200,3 +1200,24 @@ rep-flag-people = { $count ->
        *[other] { $count } personas
     }
 rep-flag-occupancy = ocupación de { $pct } de la capacidad
+sum-title = Resumen del caso: { $case }
+sum-case = Datos del caso
+sum-field = Dato
+sum-value = Valor
+sum-person-recorded = Estos datos personales se leyeron tras volver a iniciar sesión; la lectura quedó registrada en el historial de auditoría.
+sum-no-violations = No hay violaciones registradas.
+sum-basis = Fundamento
+sum-rule = Plazo
+sum-start = Inicio
+sum-due = Vence
+sum-status = Estado
+sum-when = Fecha
+sum-event = Evento
+sum-detail = Detalle
+sum-note = Nota sellada
+sum-voided = Anulado
+sum-with-person = Incluye los datos personales (lectura registrada).
+sum-without-person = Sin datos personales: el caso se nombra por su seudónimo.
+sum-with-person-link = Incluir los datos personales (pide la contraseña y queda registrado)
+sum-back = Volver al caso
+sum-link = Resumen para imprimir o PDF

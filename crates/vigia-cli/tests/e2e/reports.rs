@@ -277,3 +277,81 @@ async fn a_coalition_report_hides_other_organizations_small_counts_and_a_dossier
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[tokio::test]
+async fn a_lawyer_s_case_summary_shows_the_person_only_after_signing_in_again_and_records_the_read() {
+    let config = vigia_web::Config { reauth_window: std::time::Duration::from_secs(2), ..Default::default() };
+    let app = TestApp::with_config(vigia_store::testing::TestDb::sqlite(), config).await;
+    let (lawyer, token) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
+    app.user("analista@a.org", "org-a", Role::Analyst).await;
+    let f = app.facility("Siglo XXI").await;
+    let mut body = crate::cases::person("FM-2020-009");
+    body["facility_id"] = json!(f);
+    body["lawyer_user_id"] = json!(lawyer.id);
+    let (s, case) = app.post_case(&token, &body).await;
+    assert_eq!(s, 201, "{case}");
+    let id = case["id"].as_i64().expect("id");
+    let events = format!("/api/v1/cases/{id}/events");
+    let (s, _) = app
+        .api_post(
+            &token,
+            &events,
+            &json!({"kind": "detained", "on": "2020-01-10", "facility_id": f, "note": "Golpe en el brazo"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let name = "Dilcia Yamileth Cruz Orellana";
+    let reads = |app: &TestApp| {
+        let store = app.store.clone();
+        async move {
+            let org = store.org_by_slug("org-a").await.expect("org").expect("org").id;
+            store.history(vigia_domain::RecordType::CaseRead, id, Some(org)).await.expect("history").len()
+        }
+    };
+    let before = reads(&app).await;
+
+    // Without the person: the pseudonym, the deadlines with their basis, no name.
+    let c = app.login("abogada@a.org").await;
+    let (s, page) = get_text(&c, app.url(&format!("/cases/{id}/summary"))).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("Resumen del caso") && page.contains("Ley de Migración art. 111"), "{page}");
+    assert!(!page.contains(name) && !page.contains("Golpe en el brazo"), "no personal data unless asked");
+    assert_eq!(reads(&app).await, before, "nothing sealed was read");
+
+    // With the person, signed in just now: the name, the sealed note, and the read recorded.
+    let (s, page) = get_text(&c, app.url(&format!("/cases/{id}/summary?person=1&lang=en"))).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("Case summary") && page.contains(name) && page.contains("Golpe en el brazo"), "{page}");
+    assert_eq!(reads(&app).await, before + 1, "the read is in the audit history");
+    if poppler() {
+        let r = c.get(app.url(&format!("/cases/{id}/summary?person=1&format=pdf"))).send().await.expect("pdf");
+        assert_eq!(r.status(), 200);
+        let bytes = r.bytes().await.expect("bytes").to_vec();
+        let dir = std::env::temp_dir().join(format!("vigia-summary-{}", app.addr.port()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let flat = pdf_pages(&bytes, &dir, "summary").join("\n").split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains("Resumen del caso") && flat.contains(name) && flat.contains("Plazos y límites"),
+            "{flat}"
+        );
+        assert!(flat.contains("Ley de Migración art. 111"), "{flat}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    // Later, the person's data ask for the password again first; nothing is read.
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    let after = reads(&app).await;
+    let r = c.get(app.url(&format!("/cases/{id}/summary?person=1"))).send().await.expect("get");
+    let landed = r.url().path().to_string();
+    let status = r.status().as_u16();
+    assert!(landed == "/reauth" || status == 303, "asked to sign in again: {status} {landed}");
+    assert_eq!(reads(&app).await, after);
+    // An analyst reads the summary under the pseudonym, and may not ask for the person.
+    let analyst = app.login("analista@a.org").await;
+    let (s, page) = get_text(&analyst, app.url(&format!("/cases/{id}/summary"))).await;
+    assert_eq!(s, 200);
+    assert!(!page.contains(name) && !page.contains("summary-person-link"));
+    let (s, _) = get_text(&analyst, app.url(&format!("/cases/{id}/summary?person=1"))).await;
+    assert_eq!(s, 403);
+    let (s, _) = get_text(&analyst, app.url(&format!("/cases/{id}/summary?person=yes"))).await;
+    assert_eq!(s, 422);
+}

@@ -37,11 +37,13 @@ use crate::state::AppState;
 pub mod api;
 pub mod pages;
 pub mod report;
+pub mod summary;
 pub mod today;
 
 use api::*;
 use pages::*;
 use report::*;
+use summary::*;
 use today::*;
 
 pub fn routes() -> Routes {
@@ -57,6 +59,7 @@ pub fn routes() -> Routes {
         .post("/cases/{id}/events", event_page)
         .post("/cases/{id}/void", void_page)
         .get("/cases/{id}/history", history_page)
+        .get("/cases/{id}/summary", summary_page)
         .get("/today", today_page)
         .get("/api/v1/cases", api_list)
         .post("/api/v1/cases", api_create)

@@ -300,19 +300,25 @@ pub(super) struct ShowState<'a> {
     file_error: Option<String>,
 }
 
-pub(super) async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) -> PageResult {
-    let ShowState { reveal, event_values, event_errors, flash, file_error } = s;
+/// A case as its page and its summary show it: the details, the person (when `sealed`
+/// was read), its deadlines with their basis, violations and events, in the viewer's
+/// language.
+pub(super) struct CaseView {
+    pub title: String,
+    pub details: Vec<(String, String)>,
+    pub person: Option<Vec<(String, String)>>,
+    pub deadlines: Vec<DeadlineRow>,
+    pub violations: Vec<ViolationRow>,
+    pub events: Vec<EventRow>,
+}
+
+pub(super) async fn case_view(
+    st: &AppState,
+    ctx: &Ctx,
+    c: &Case,
+    sealed: Option<&SealedCase>,
+) -> Result<CaseView, WebError> {
     let l = ctx.locale;
-    let documents = if ctx.can(Permission::ReadCaseSealed) {
-        Some(crate::kit::file_rows(st.store.case_documents(c.org_id, c.id).await?))
-    } else {
-        None
-    };
-    let sealed = if reveal && ctx.can(Permission::ReadCaseSealed) {
-        Some(st.store.read_case_sealed(&ctx.actor(), c.org_id, c.id).await?)
-    } else {
-        None
-    };
     let cals = calendars(st).await?;
     let today = today();
     let events = st.store.case_events(c.org_id, c.id).await?;
@@ -434,7 +440,7 @@ pub(super) async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) ->
             ViolationRow { kind: label(l, "violation", v.kind.as_str()), when, basis: v.basis(l).to_string(), detail }
         })
         .collect();
-    let event_rows = events
+    let events = events
         .iter()
         .map(|e| {
             let d = &e.draft;
@@ -468,20 +474,45 @@ pub(super) async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) ->
             }
         })
         .collect();
+    Ok(CaseView {
+        title: tr_args(l, "case-title", &[("case", name_for(st, ctx, c)?)]),
+        details,
+        person,
+        deadlines,
+        violations,
+        events,
+    })
+}
+
+pub(super) async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) -> PageResult {
+    let ShowState { reveal, event_values, event_errors, flash, file_error } = s;
+    let l = ctx.locale;
+    let documents = if ctx.can(Permission::ReadCaseSealed) {
+        Some(crate::kit::file_rows(st.store.case_documents(c.org_id, c.id).await?))
+    } else {
+        None
+    };
+    let sealed = if reveal && ctx.can(Permission::ReadCaseSealed) {
+        Some(st.store.read_case_sealed(&ctx.actor(), c.org_id, c.id).await?)
+    } else {
+        None
+    };
+    let view = case_view(st, ctx, &c, sealed.as_ref()).await?;
+    let today = today();
     let summary =
         (!event_errors.is_empty()).then(|| tr_args(l, "form-errors", &[("count", event_errors.0.len().to_string())]));
     let page = ShowPage {
         c: Chrome::new(ctx, &format!("/cases/{}", c.id)).flash(flash),
         id: c.id,
-        title: tr_args(l, "case-title", &[("case", name_for(st, ctx, &c)?)]),
+        title: view.title,
         version_label: tr_args(l, "facility-version", &[("version", c.version.to_string())]),
         can_edit: ctx.can(Permission::EditCases),
         can_reveal: ctx.can(Permission::ReadCaseSealed) && sealed.is_none(),
-        person,
-        details,
-        deadlines,
-        violations,
-        events: event_rows,
+        person: view.person,
+        details: view.details,
+        deadlines: view.deadlines,
+        violations: view.violations,
+        events: view.events,
         event_form: event_form(st, l, event_values, event_errors).await?,
         event_summary: summary,
         today: today.to_string(),

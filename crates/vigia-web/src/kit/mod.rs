@@ -6,6 +6,7 @@
 
 pub mod alerts;
 pub mod chart;
+pub mod document;
 pub mod frame;
 pub mod json;
 pub mod listing;

@@ -4,19 +4,12 @@
 use vigia_app::reports::{PeriodReport, Suspension, VisitLine};
 use vigia_domain::account::Locale;
 use vigia_domain::disclosure::Cell;
-use vigia_report::{Bar, Bars, Block, Doc, Figure, Footer, Table};
+use vigia_report::{Bar, Bars, Block, Doc, Figure, Table};
 
 use crate::i18n::{tr, tr_args};
 use crate::kit::grouped;
 
-/// When and from which data a document was made: printed on every page.
-pub struct Made {
-    /// Local date and time (Mexico City).
-    pub at: String,
-    /// The audit chain's head when it was made: the data version.
-    pub seq: i64,
-    pub chain_hash: String,
-}
+pub use crate::kit::document::Made;
 
 /// At most this many contradictions are quoted; the rest are counted.
 const QUOTED: usize = 40;
@@ -73,24 +66,7 @@ pub fn document(l: Locale, r: &PeriodReport, made: &Made) -> Doc {
             t("rep-method-cases"),
         ],
     });
-    Doc {
-        lang: l.as_str().to_string(),
-        title,
-        lines,
-        blocks,
-        footer: Footer {
-            made: ta(
-                "rep-footer-made",
-                &[
-                    ("at", made.at.clone()),
-                    ("seq", made.seq.to_string()),
-                    ("chain", made.chain_hash.chars().take(12).collect()),
-                ],
-            ),
-            hash: ta("rep-footer-hash", &[("hash", r.content_hash())]),
-            page: ta("rep-footer-page", &[("page", "{page}".into()), ("pages", "{pages}".into())]),
-        },
-    }
+    Doc { lang: l.as_str().to_string(), title, lines, blocks, footer: made.footer(l, &r.content_hash()) }
 }
 
 fn suspension(l: Locale, s: &Suspension) -> String {

@@ -19,6 +19,7 @@ use vigia_store::DynStore;
 use crate::auth::Ctx;
 use crate::error::{ApiError, WebError};
 use crate::i18n::tr;
+use crate::kit::document::DocLink;
 use crate::kit::json::api_user;
 use crate::kit::{render, today, Chrome, OptionView, PageResult};
 use crate::routes::Routes;
@@ -26,7 +27,8 @@ use crate::state::AppState;
 
 pub mod document;
 
-pub use document::{document, Made};
+pub use crate::kit::document::Made;
+pub use document::document;
 
 pub fn routes() -> Routes {
     Routes::default()
@@ -121,29 +123,9 @@ pub async fn make(
     lang: Locale,
 ) -> Result<(PeriodReport, vigia_report::Doc), WebError> {
     let report = vigia_app::reports::period(store, mirror, found, viewer_org, query).await?;
-    let head = store.audit_head().await?;
-    let tz = jiff::tz::TimeZone::get(vigia_domain::geo::LEGAL_TIME_ZONE).unwrap_or(jiff::tz::TimeZone::UTC);
-    let at = jiff::Timestamp::now().to_zoned_datetime(tz).strftime("%Y-%m-%d %H:%M").to_string();
-    let made = Made { at, seq: head.seq, chain_hash: head.hash };
+    let made = Made::now(store).await?;
     let doc = document(lang, &report, &made);
     Ok((report, doc))
-}
-
-/// The PDF as a download, drawn off the async executor (it is CPU work).
-pub async fn pdf_response(doc: vigia_report::Doc, report: &PeriodReport) -> Result<Response, WebError> {
-    let lang = doc.lang.clone();
-    let bytes = tokio::task::spawn_blocking(move || vigia_report::pdf::render(&doc))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", file_name(report, &lang, "pdf"))),
-        ],
-        bytes,
-    )
-        .into_response())
 }
 
 /// `vigia-informe-2020-01-01-2020-12-31-es.pdf`, `vigia-expediente-7-…`.
@@ -203,18 +185,6 @@ async fn form_page(
     )
 }
 
-#[derive(Template)]
-#[template(path = "reports/templates/report.html")]
-struct ReportPage {
-    c: Chrome,
-    title: String,
-    lang: String,
-    body: String,
-    pdf: String,
-    json: String,
-    change: String,
-}
-
 /// The query string of a report, for its other forms.
 fn link(a: &Ask, format: &str) -> String {
     let q = &a.query;
@@ -244,20 +214,28 @@ async fn report_page(
     let a = ask(&q, ctx.locale, false)?;
     let (report, doc) = make(&st.store, &st.analyses, &st.detections, user.org_id, &a.query, a.lang).await?;
     match a.format {
-        Format::Pdf => Ok(pdf_response(doc, &report).await?),
+        Format::Pdf => {
+            let name = file_name(&report, &doc.lang, "pdf");
+            Ok(crate::kit::document::pdf(doc, &name).await?)
+        }
         Format::Json => Ok(json(&report, &doc).into_response()),
-        Format::Html => render(
-            StatusCode::OK,
-            &ReportPage {
-                c: Chrome::new(&ctx, "/reports/period"),
-                title: doc.title.clone(),
-                lang: doc.lang.clone(),
-                body: vigia_report::html::fragment(&doc, false),
-                pdf: format!("/reports/period?{}", link(&a, "pdf")),
-                json: format!("/api/v1/reports/period?{}", link(&a, "")),
-                change: format!("/reports?{}", link(&a, "")),
-            },
-        ),
+        Format::Html => {
+            let l = ctx.locale;
+            let links = vec![
+                crate::kit::document::pdf_link(l, format!("/reports/period?{}", link(&a, "pdf"))),
+                DocLink {
+                    href: format!("/api/v1/reports/period?{}", link(&a, "")),
+                    label: tr(l, "rep-json"),
+                    id: "report-json-link",
+                },
+                DocLink {
+                    href: format!("/reports?{}", link(&a, "")),
+                    label: tr(l, "rep-change"),
+                    id: "report-change-link",
+                },
+            ];
+            crate::kit::document::page(Chrome::new(&ctx, "/reports/period"), &doc, links)
+        }
     }
 }
 
@@ -287,7 +265,10 @@ async fn api_report(
     // The API answers JSON unless another form is asked for.
     let format = if q.contains_key("format") { a.format } else { Format::Json };
     match format {
-        Format::Pdf => Ok(pdf_response(doc, &report).await?),
+        Format::Pdf => {
+            let name = file_name(&report, &doc.lang, "pdf");
+            Ok(crate::kit::document::pdf(doc, &name).await?)
+        }
         Format::Html => {
             Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], vigia_report::html::standalone(&doc))
                 .into_response())
