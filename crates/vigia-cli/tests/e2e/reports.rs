@@ -355,3 +355,72 @@ async fn a_lawyer_s_case_summary_shows_the_person_only_after_signing_in_again_an
     let (s, _) = get_text(&analyst, app.url(&format!("/cases/{id}/summary?person=yes"))).await;
     assert_eq!(s, 422);
 }
+
+#[tokio::test]
+async fn a_visit_report_as_filed_lists_its_flags_with_their_basis_and_its_evidence_with_sha_256() {
+    for app in TestApp::all().await {
+        let (_, monitor) = app.api_user("monitor@a.org", "org-a", Role::Monitor).await;
+        let (_, other) = app.api_user("coord@b.org", "org-b", Role::Coordinator).await;
+        let f = app.facility("Estación Migratoria Acayucan").await;
+        let http = reqwest::Client::new();
+        let body = json!({"facility_id": f, "on": "2020-03-10", "time_in": "10:00", "time_out": "13:30",
+            "population": {"total": 180, "women": 40, "men": 125, "children_accompanied": 15, "held_beyond_limit": 12},
+            "sections": {"legal_safeguards": {"access_to_lawyer": "no", "observations": "No hay lista de abogados"}},
+            "findings": [{"section": "material_conditions", "severity": 4, "description": "Colchonetas en el piso del patio"}],
+            "interview_notes": "Yolanda M. relata 45 días detenida"});
+        let r = http
+            .post(app.url("/api/v1/visits"))
+            .bearer_auth(&monitor)
+            .header("idempotency-key", "draft-0042-report")
+            .json(&body)
+            .send()
+            .await
+            .expect("post");
+        let status = r.status();
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(status, 201, "{v}");
+        let id = v["id"].as_i64().expect("id");
+        let jpg = b"\xFF\xD8\xFF\xE0 patio con colchonetas".to_vec();
+        let r = http
+            .post(app.url(&format!("/api/v1/visits/{id}/files?filename=patio.jpg")))
+            .bearer_auth(&monitor)
+            .body(jpg.clone())
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(r.status(), 201);
+        let sha = {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(&jpg))
+        };
+        let get = |token: &str, q: &str| {
+            http.get(app.url(&format!("/visits/{id}/report{q}"))).bearer_auth(token.to_string()).send()
+        };
+        let r = get(&monitor, "").await.expect("page");
+        assert_eq!(r.status(), 200);
+        let page = r.text().await.expect("text");
+        assert!(
+            page.contains("Colchonetas en el piso del patio") && page.contains("patio.jpg") && page.contains(&sha),
+            "{page}"
+        );
+        assert!(page.contains("Ley de Migración art. 111"), "the flag's basis: {page}");
+        assert!(!page.contains("Yolanda"), "interview notes stay sealed");
+        assert_eq!(get(&other, "").await.expect("other").status(), 404, "another organization's visit is not found");
+        assert_eq!(get(&monitor, "?format=doc").await.expect("bad").status(), 422);
+        if poppler() {
+            let r = get(&monitor, "?format=pdf&lang=en").await.expect("pdf");
+            assert_eq!(r.status(), 200);
+            let bytes = r.bytes().await.expect("bytes").to_vec();
+            let dir = std::env::temp_dir().join(format!("vigia-visit-{}", app.addr.port()));
+            std::fs::create_dir_all(&dir).expect("dir");
+            let all = pdf_pages(&bytes, &dir, "visit").join("\n");
+            let flat = all.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(flat.contains("Flags and their legal basis") && flat.contains("Migration Law art. 111"), "{flat}");
+            assert!(flat.contains("Children detained"), "{flat}");
+            // The hash may be broken across lines in its narrow column: read it back whole.
+            assert!(all.replace([' ', '\n'], "").contains(&sha), "{all}");
+            assert!(!flat.contains("Yolanda"));
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}

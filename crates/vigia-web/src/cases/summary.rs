@@ -5,7 +5,6 @@
 //! audit history like any other. Without them it names the case by its pseudonym only.
 
 use super::*;
-use sha2::{Digest, Sha256};
 use vigia_report::{Block, Doc, Table};
 
 use crate::kit::document::{pdf, pdf_link, DocLink, Made};
@@ -29,21 +28,7 @@ fn ask(q: &HashMap<String, String>, default_lang: Locale) -> Result<Ask, WebErro
             false
         }
     };
-    let lang = match raw.text("lang", 5, &mut errs) {
-        None => default_lang,
-        Some(s) => Locale::parse(&s).unwrap_or_else(|| {
-            errs.push(vigia_domain::FieldError::new("lang", "unknown_choice"));
-            default_lang
-        }),
-    };
-    let pdf = match raw.text("format", 5, &mut errs).as_deref() {
-        None | Some("html") => false,
-        Some("pdf") => true,
-        Some(_) => {
-            errs.push(vigia_domain::FieldError::new("format", "unknown_choice"));
-            false
-        }
-    };
+    let (lang, pdf) = crate::kit::document::lang_and_format(&raw, default_lang, &mut errs);
     Ok(errs.into_result(Ask { person, lang, pdf })?)
 }
 
@@ -167,7 +152,7 @@ pub(super) async fn summary_page(
     let view = case_view(&st, &in_lang, &c, sealed.as_ref()).await?;
     let l = a.lang;
     let body = blocks(l, &view);
-    let hash = hex::encode(Sha256::digest(serde_json::to_vec(&(&view.title, &body)).unwrap_or_default()));
+    let hash = crate::kit::document::content_hash(&view.title, &body);
     let made = Made::now(&st.store).await?;
     let org = ctx.org.as_ref().map(|o| o.name.clone()).unwrap_or_default();
     let mut lines = vec![tr_args(l, "rep-line-org", &[("org", org)])];

@@ -101,3 +101,34 @@ pub fn page(c: Chrome, doc: &Doc, links: Vec<DocLink>) -> PageResult {
 pub fn pdf_link(l: Locale, href: String) -> DocLink {
     DocLink { href, label: tr(l, "rep-download-pdf"), id: "report-pdf-link" }
 }
+
+/// A document's language (`lang`, else the reader's) and whether the PDF is asked for
+/// (`format=pdf`; `html` or nothing is the page).
+pub fn lang_and_format(
+    raw: &vigia_domain::input::RawInput,
+    default: Locale,
+    errs: &mut vigia_domain::ValidationErrors,
+) -> (Locale, bool) {
+    let lang = match raw.text("lang", 5, errs) {
+        None => default,
+        Some(s) => Locale::parse(&s).unwrap_or_else(|| {
+            errs.push(vigia_domain::FieldError::new("lang", "unknown_choice"));
+            default
+        }),
+    };
+    let pdf = match raw.text("format", 5, errs).as_deref() {
+        None | Some("html") => false,
+        Some("pdf") => true,
+        Some(_) => {
+            errs.push(vigia_domain::FieldError::new("format", "unknown_choice"));
+            false
+        }
+    };
+    (lang, pdf)
+}
+
+/// SHA-256 of what a document shows (its title and blocks), for its foot.
+pub fn content_hash(title: &str, blocks: &[vigia_report::Block]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(serde_json::to_vec(&(title, blocks)).unwrap_or_default()))
+}

@@ -28,9 +28,11 @@ use crate::state::AppState;
 
 pub mod api;
 pub mod pages;
+pub mod report;
 
 use api::*;
 use pages::*;
+use report::*;
 
 pub fn routes() -> Routes {
     Routes::default()
@@ -41,6 +43,7 @@ pub fn routes() -> Routes {
         .get("/visits/sw.js", service_worker)
         .get("/static/visit-form.js", form_script)
         .get("/visits/{id}", show_page)
+        .get("/visits/{id}/report", report_page)
         .get("/api/v1/visits", api_list)
         .post("/api/v1/visits", api_create)
         .get("/api/v1/visits/{id}", api_get)

@@ -403,15 +403,24 @@ pub(super) struct ShowPage {
     corrected_by: Vec<(i64, String)>,
 }
 
-pub(super) async fn show_page(
-    State(st): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> PageResult {
-    let v = owned(&st, &ctx, &id).await?;
-    let l = ctx.locale;
+/// A visit as its page and its printable report show it, in `l`: everything as filed
+/// except the sealed interview notes.
+pub(super) struct VisitView {
+    pub title: String,
+    pub details: Vec<(String, String)>,
+    pub indicators: Vec<(String, String)>,
+    /// (flag code, flag in words, legal basis).
+    pub flags: Vec<(String, String, String)>,
+    pub sections: Vec<SectionReport>,
+    /// (section, severity 1–4, description).
+    pub findings: Vec<(String, u8, String)>,
+    pub files: Vec<crate::kit::FileRow>,
+    /// The report this one corrects, and the reports that correct this one: (id, date sent).
+    pub corrects: Option<(i64, String)>,
+    pub corrected_by: Vec<(i64, String)>,
+}
+
+pub(super) async fn visit_view(st: &AppState, l: Locale, v: &Visit) -> Result<VisitView, WebError> {
     let f = st.store.facility(v.draft.facility_id).await?;
     let cap = f.as_ref().and_then(|f| f.draft.capacity);
     let (ind, flags) = visit::assess(&v.draft, cap);
@@ -419,11 +428,6 @@ pub(super) async fn show_page(
     let p = &d.population;
     let none = tr(l, "facility-unknown");
     let n = |x: Option<i64>| x.map(|x| x.to_string()).unwrap_or_else(|| none.clone());
-    let reveal = q.get("reveal").is_some_and(|r| r == "1")
-        && ctx.can(Permission::ReadVisitNotes)
-        && v.has_notes
-        && ctx.deliberate_read(&headers);
-    let notes = if reveal { st.store.read_visit_notes(&ctx.actor(), v.org_id, v.id).await? } else { None };
     let sent = |x: &Visit| (x.id, crate::kit::when(x.created_at));
     let corrects = match v.draft.corrects {
         Some(first) => st.store.visit(v.org_id, first).await?.as_ref().map(sent),
@@ -437,18 +441,10 @@ pub(super) async fn show_page(
         .filter(|x| x.draft.corrects == Some(v.id))
         .map(sent)
         .collect();
-    let page = ShowPage {
-        c: Chrome::new(&ctx, &format!("/visits/{}", v.id)).flash(if q.contains_key("attached") {
-            Some(tr(l, "access-file-attached"))
-        } else {
-            q.contains_key("sent").then(|| tr(l, "visit-sent"))
-        }),
+    Ok(VisitView {
         files: crate::kit::file_rows(st.store.attachments(vigia_domain::RecordType::Visit, v.id).await?),
-        can_attach: ctx.can(Permission::RecordVisits),
-        file_error: crate::kit::file_error(l, &q),
         corrects,
         corrected_by,
-        id: v.id,
         title: tr_args(
             l,
             "visit-title",
@@ -515,6 +511,42 @@ pub(super) async fn show_page(
             .iter()
             .map(|f| (tr(l, &format!("section-{}", f.section.as_str())), f.severity, f.description.clone()))
             .collect(),
+    })
+}
+
+pub(super) async fn show_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> PageResult {
+    let v = owned(&st, &ctx, &id).await?;
+    let l = ctx.locale;
+    let reveal = q.get("reveal").is_some_and(|r| r == "1")
+        && ctx.can(Permission::ReadVisitNotes)
+        && v.has_notes
+        && ctx.deliberate_read(&headers);
+    let notes = if reveal { st.store.read_visit_notes(&ctx.actor(), v.org_id, v.id).await? } else { None };
+    let view = visit_view(&st, l, &v).await?;
+    let page = ShowPage {
+        c: Chrome::new(&ctx, &format!("/visits/{}", v.id)).flash(if q.contains_key("attached") {
+            Some(tr(l, "access-file-attached"))
+        } else {
+            q.contains_key("sent").then(|| tr(l, "visit-sent"))
+        }),
+        files: view.files,
+        can_attach: ctx.can(Permission::RecordVisits),
+        file_error: crate::kit::file_error(l, &q),
+        corrects: view.corrects,
+        corrected_by: view.corrected_by,
+        id: v.id,
+        title: view.title,
+        details: view.details,
+        indicators: view.indicators,
+        flags: view.flags,
+        sections: view.sections,
+        findings: view.findings,
         notes,
         can_reveal: ctx.can(Permission::ReadVisitNotes) && v.has_notes && !reveal,
     };

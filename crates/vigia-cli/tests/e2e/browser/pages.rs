@@ -121,6 +121,8 @@ async fn every_page_has_no_serious_accessibility_violation_on_a_phone_or_a_deskt
         "/reports".into(),
         "/reports/period?from=2019-10-01&until=2020-03-31".into(),
         format!("/reports/period?scope=coalition&year=2020&facility_id={facility}&lang=en"),
+        format!("/visits/{visit}/report"),
+        format!("/cases/{case}/summary?lang=en"),
         "/no-such-page".into(),
     ];
     let roles: Vec<(&str, Vec<String>)> = vec![
