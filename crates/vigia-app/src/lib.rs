@@ -9,6 +9,7 @@
 //! - [`episodes`]: telling each organization of the suspensions it can see.
 //! - [`findings`]: contradictions among statements and practice, per viewer, cached.
 //! - [`imports`]: importing an attempts CSV, all rows or none, read while it is written.
+//! - [`publications`]: the public aggregates of a year, frozen when proposed.
 //! - [`reports`]: the figures of a period report or a facility dossier, one model for
 //!   the page, the PDF, the API and the command line.
 //! - [`webhooks`]: signing and delivering webhooks from the durable queue.
@@ -21,6 +22,7 @@ pub mod cases;
 pub mod episodes;
 pub mod findings;
 pub mod imports;
+pub mod publications;
 pub mod reports;
 pub mod webhooks;
 pub mod worker;

@@ -307,6 +307,19 @@ async fn access(
     Ok(part)
 }
 
+/// The statements part of a report for `viewer_org` (also what a publication quotes).
+pub async fn statements_part(
+    store: &DynStore,
+    mirror: &Mirror,
+    found: &FoundCache,
+    viewer_org: i64,
+    q: &PeriodQuery,
+) -> Result<StatementsPart, AppError> {
+    let states: BTreeMap<i64, String> =
+        store.list_facilities().await?.into_iter().map(|f| (f.id, f.draft.state_code)).collect();
+    statements(store, mirror, found, viewer_org, q, &states).await
+}
+
 /// Whether a claim's scope covers the facility.
 fn covers(scope: &Scope, facility_id: i64, states: &BTreeMap<i64, String>) -> bool {
     match scope {

@@ -303,7 +303,30 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
     seed_cases(store).await?;
     seed_statements(store).await?;
     seed_visits(store).await?;
+    seed_publication(store).await?;
     Ok(true)
+}
+
+/// The Defensoría's 2020 figures, proposed by its coordinator and approved by its admin
+/// (four eyes), so the public site and `vigia publish --org defensoria-sur --year 2020`
+/// have something to show from the start.
+pub async fn seed_publication(store: &DynStore) -> anyhow::Result<()> {
+    let coordinator = store.user_by_email("coordinacion@defensoria.example").await?.map(|(u, _)| u);
+    let admin = store.user_by_email("admin@defensoria.example").await?.map(|(u, _)| u);
+    let (Some(coordinator), Some(admin)) = (coordinator, admin) else { return Ok(()) };
+    let draft = vigia_domain::publication::PublicationDraft {
+        year: 2020,
+        sections: vigia_domain::publication::Section::ALL.to_vec(),
+        detail: vigia_domain::publication::Detail::Facility,
+    };
+    let mirror = vigia_app::analysis::Mirror::default();
+    let found = vigia_app::findings::FoundCache::default();
+    let p =
+        vigia_app::publications::propose(store, &mirror, &found, &Actor::user(&coordinator), coordinator.org_id, draft)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.decide_publication(&Actor::user(&admin), admin.org_id, p.id, true).await?;
+    Ok(())
 }
 
 pub fn print_accounts() {

@@ -42,6 +42,9 @@ struct ServeArgs {
     /// Mark cookies Secure with the __Host- prefix (when served over TLS).
     #[arg(long, env = "VIGIA_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Serve the approved publications read-only at /public (the demo always does).
+    #[arg(long, env = "VIGIA_PUBLIC_SITE")]
+    public_site: bool,
     /// A host webhooks may be sent to although it is not a public address (a receiver
     /// on your own network); repeat for more. Everything else internal is refused.
     #[arg(long = "webhook-allow-host", env = "VIGIA_WEBHOOK_ALLOW_HOSTS", value_delimiter = ',')]
@@ -108,6 +111,9 @@ enum Command {
     /// The tamper-evident history.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Write an organization's approved publication of a year as a signed static site
+    /// (HTML, CSS, CSV, JSON, SVG; no JavaScript), or check one offline (`verify`).
+    Publish(PublishArgs),
     /// The master key.
     #[command(subcommand)]
     Keys(KeysCmd),
@@ -192,6 +198,36 @@ enum Command {
         /// and audit chain are still checked, but anyone could have rewritten them.
         #[arg(long)]
         allow_unsigned: bool,
+    },
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct PublishArgs {
+    #[command(subcommand)]
+    cmd: Option<PublishCmd>,
+    #[command(flatten)]
+    place: Place,
+    /// The organization (its slug).
+    #[arg(long)]
+    org: Option<String>,
+    /// The year of its approved publication.
+    #[arg(long)]
+    year: Option<i16>,
+    /// A new (or empty) directory to write the site into.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum PublishCmd {
+    /// Check a published site offline: the signature over manifest.json, every file's
+    /// SHA-256, and that nothing was added or removed. Non-zero on any problem.
+    Verify {
+        dir: PathBuf,
+        /// The publisher's Ed25519 public key (hex), as they publish it elsewhere.
+        #[arg(long)]
+        key: Option<String>,
     },
 }
 
@@ -500,6 +536,7 @@ async fn serve(args: ServeArgs, store: DynStore) -> anyhow::Result<()> {
         webhook_allow_hosts: args.webhook_allow_hosts,
         trusted_proxies: args.trusted_proxies,
         mail,
+        public_site: args.public_site,
         ..Default::default()
     };
     let (listener, addr) =
@@ -517,7 +554,8 @@ async fn serve(args: ServeArgs, store: DynStore) -> anyhow::Result<()> {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Demo(args) => {
+        Command::Demo(mut args) => {
+            args.public_site = true;
             let store = args.place.open_or_create().await?;
             let seeded = demo::seed(&store).await?;
             if seeded {
@@ -721,6 +759,35 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
             println!("{} ({} bytes, content SHA-256 {})", out.display(), bytes.len(), report.content_hash());
+        }
+        Command::Publish(PublishArgs { cmd: Some(PublishCmd::Verify { dir, key }), .. }) => {
+            match vigia_report::site::verify_dir(&dir, key.as_deref()) {
+                Ok(v) => println!(
+                    "ok: {} files of {} ({}) signed by Ed25519 key {}",
+                    v.files, v.publisher, v.year, v.public_key
+                ),
+                Err(problems) => {
+                    for p in &problems {
+                        eprintln!("BROKEN: {p}");
+                    }
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+        Command::Publish(PublishArgs { cmd: None, place, org, year, out }) => {
+            let (Some(org), Some(year), Some(out)) = (org, year, out) else {
+                bail!("vigia publish needs --org SLUG --year YEAR --out DIR (or: vigia publish verify DIR)");
+            };
+            if out.exists() && std::fs::read_dir(&out).map(|mut d| d.next().is_some()).unwrap_or(true) {
+                bail!("--out: {} is not empty; a site is written into a new or empty directory", out.display());
+            }
+            let store = place.open().await?;
+            let o = store.org_by_slug(&org).await?.ok_or_else(|| anyhow!("--org: no organization {org:?}"))?;
+            let files = vigia_web::publications::approved_site(&store, o.id, year).await.map_err(|e| anyhow!("{e}"))?;
+            vigia_report::site::write_dir(&out, &files).with_context(|| format!("cannot write {}", out.display()))?;
+            let v = vigia_report::site::verify_dir(&out, None)
+                .map_err(|p| anyhow!("the site written does not verify: {p:?}"))?;
+            println!("{}: {} files, signed by Ed25519 key {}", out.display(), v.files, v.public_key);
         }
         Command::Audit(AuditCmd::Head { place }) => {
             let store = place.open().await?;

@@ -68,6 +68,9 @@ pub enum Permission {
     /// Make period reports and facility dossiers (HTML, PDF): aggregates that include
     /// the case counts, so the roles that read cases; never a person's data.
     MakeReports,
+    /// Propose a publication of public aggregates, and approve or reject another
+    /// person's proposal (four eyes: never one's own).
+    Publish,
 }
 
 pub fn allows(role: Role, p: Permission) -> bool {
@@ -88,6 +91,7 @@ pub fn allows(role: Role, p: Permission) -> bool {
         RecordVisits => matches!(role, Admin | Coordinator | Monitor),
         ReadVisitNotes => matches!(role, Coordinator | Lawyer),
         MakeReports => matches!(role, Admin | Coordinator | Lawyer | Analyst),
+        Publish => matches!(role, Admin | Coordinator),
     }
 }
 

@@ -18,7 +18,7 @@
 //! - **Fixed periods** are the caller's part: coalition counts are published for whole
 //!   calendar years only, so overlapping date ranges cannot be subtracted.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The smallest count shown outside the owning organization (besides zero).
 pub const MIN_SHOWN: u64 = 11;
@@ -27,7 +27,7 @@ fn sensitive(v: u64) -> bool {
     (1..MIN_SHOWN).contains(&v)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Cell {
     Shown(u64),

@@ -47,6 +47,7 @@ pub mod input;
 pub mod names;
 pub mod note;
 pub mod paging;
+pub mod publication;
 pub mod statement;
 pub mod suspension;
 pub mod tenancy;
@@ -91,10 +92,12 @@ pub enum RecordType {
     AttemptImport,
     /// A person's choice of which alerts reach them by e-mail, and how often.
     EmailPrefs,
+    /// A set of public aggregates proposed, approved or rejected (issue #17).
+    Publication,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 24] = [
+    pub const ALL: [RecordType; 25] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::Facility,
@@ -119,6 +122,7 @@ impl RecordType {
         RecordType::VisitRead,
         RecordType::AttemptImport,
         RecordType::EmailPrefs,
+        RecordType::Publication,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -147,6 +151,7 @@ impl RecordType {
             RecordType::VisitRead => "visit_read",
             RecordType::AttemptImport => "attempt_import",
             RecordType::EmailPrefs => "email_prefs",
+            RecordType::Publication => "publication",
         }
     }
 

@@ -9,6 +9,7 @@
 
 pub mod html;
 pub mod pdf;
+pub mod site;
 
 use serde::Serialize;
 

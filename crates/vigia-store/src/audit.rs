@@ -70,7 +70,7 @@ impl PublishedHead {
 /// Every action an audit entry can name. Pages label each one in both languages
 /// (`action-…` in the catalogues, checked by a test there); a write naming another
 /// fails in debug builds.
-pub const AUDIT_ACTIONS: [&str; 27] = [
+pub const AUDIT_ACTIONS: [&str; 30] = [
     "create",
     "update",
     "disable",
@@ -98,6 +98,9 @@ pub const AUDIT_ACTIONS: [&str; 27] = [
     "lock_2fa",
     "use_recovery_code",
     "set_email_prefs",
+    "propose",
+    "approve",
+    "reject",
 ];
 
 /// The tamper-evident history: entries, verification, the published head.

@@ -45,6 +45,7 @@ mod cases;
 mod evidence;
 mod facilities;
 mod maintenance;
+mod publications;
 mod sign_in;
 mod statements;
 mod visits;
@@ -58,6 +59,7 @@ pub use cases::*;
 pub use evidence::*;
 pub use facilities::*;
 pub use maintenance::*;
+pub use publications::*;
 pub use sign_in::*;
 pub use statements::*;
 pub use visits::*;
@@ -74,6 +76,7 @@ pub mod prelude {
     pub use crate::Evidence as _;
     pub use crate::Facilities as _;
     pub use crate::Maintenance as _;
+    pub use crate::Publications as _;
     pub use crate::SignIn as _;
     pub use crate::Statements as _;
     pub use crate::Store;
@@ -152,6 +155,7 @@ pub trait Store:
     + Calendars
     + Audit
     + Maintenance
+    + Publications
 {
     fn backend(&self) -> Backend;
     /// Checks the database answers.

@@ -3,7 +3,7 @@
 use crate::*;
 
 /// The tables that hold records, counted for backups and restore checks.
-pub const RECORD_TABLES: [&str; 21] = [
+pub const RECORD_TABLES: [&str; 22] = [
     "organizations",
     "users",
     "memberships",
@@ -24,13 +24,14 @@ pub const RECORD_TABLES: [&str; 21] = [
     "claims",
     "detection_reviews",
     "visits",
+    "publications",
     "audit_log",
 ];
 
 /// Every table a portable export carries, in an order that satisfies foreign keys.
 /// Sessions, sign-in failures and pending second factors are left out: after an import
 /// people sign in again.
-pub const EXPORT_TABLES: [&str; 31] = [
+pub const EXPORT_TABLES: [&str; 32] = [
     "organizations",
     "users",
     "memberships",
@@ -60,6 +61,7 @@ pub const EXPORT_TABLES: [&str; 31] = [
     "claims",
     "detection_reviews",
     "visits",
+    "publications",
     "audit_log",
     "chain_head",
 ];

@@ -24,6 +24,7 @@ pub mod home;
 pub mod i18n;
 pub mod kit;
 pub mod openapi;
+pub mod publications;
 pub mod reports;
 pub mod routes;
 pub mod server;
@@ -70,6 +71,7 @@ fn routes() -> routes::Routes {
         .merge(clock::legal::routes())
         .merge(audit::routes())
         .merge(reports::routes())
+        .merge(publications::routes())
 }
 
 /// The whole application: pages, API, static files, with the request context layer.

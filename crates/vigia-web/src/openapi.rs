@@ -287,6 +287,34 @@ fn case_parts() -> (Value, Value) {
                 "responses": with(errors(&[("403", "The role may not see cases"), ("422", "A parameter is invalid")]), "200", json_response("Today", "Today"))
             }
         },
+        "/api/v1/publications": {
+            "get": {
+                "operationId": "listPublications", "summary": "The organization's proposed, approved and rejected publications, newest first",
+                "responses": with(errors(&[("403", "The role may not publish")]), "200", json!({"description": "The publications", "content": {"application/json": {"schema": {"type": "object", "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Publication"}}}}}}}))
+            },
+            "post": {
+                "operationId": "proposePublication", "summary": "Freeze a whole year's public aggregates as a proposal for another person to decide (four eyes)",
+                "description": "Only finished years (year_not_finished otherwise). Counts of people from 1 to 10, and those that would let them be worked out, are hidden (null) in the frozen content.",
+                "requestBody": body("PublicationInput"),
+                "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not publish"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid")]), "201", json_response("The proposal", "Publication"))
+            }
+        },
+        "/api/v1/publications/{id}": {
+            "parameters": [id_param()],
+            "get": {
+                "operationId": "getPublication", "summary": "One publication with its frozen content",
+                "responses": with(errors(&[("403", "The role may not publish"), ("404", "No such publication in the organization")]), "200", json_response("The publication", "Publication"))
+            }
+        },
+        "/api/v1/publications/{id}/decision": {
+            "parameters": [id_param()],
+            "post": {
+                "operationId": "decidePublication", "summary": "Approve or reject another person's proposal",
+                "description": "409 when the one deciding proposed it (four eyes), when it is decided already, or when its year already has an approved publication (a second set of the same year could be subtracted from the first).",
+                "requestBody": body("PublicationDecision"),
+                "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not publish"), ("404", "No such publication in the organization"), ("409", "Four eyes, decided already, or the year is published"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid")]), "200", json_response("The decided publication", "Publication"))
+            }
+        },
         "/api/v1/reports/period": {
             "get": {
                 "operationId": "periodReport", "summary": "A period report (or, with facility_id, a centre's dossier) as JSON, PDF or standalone HTML",
@@ -537,6 +565,23 @@ fn case_parts() -> (Value, Value) {
             "year": {"type": ["integer", "null"]},
             "suppressed_below": {"type": ["integer", "null"]}, "measures": {"type": "array", "items": {"type": "string"}},
             "by_facility": table, "by_month": table
+        }},
+        "Publication": {"type": "object", "required": ["id", "year", "sections", "detail", "status", "content_sha256"], "properties": {
+            "id": {"type": "integer"}, "year": {"type": "integer"},
+            "sections": {"type": "array", "items": {"type": "string", "enum": ["access", "conditions", "cases", "statements"]}},
+            "detail": {"type": "string", "enum": ["facility", "state"]},
+            "status": {"type": "string", "enum": ["proposed", "approved", "rejected"]},
+            "content_sha256": {"type": "string"}, "proposed_by": {"type": "integer"}, "proposed_at": {"type": "string"},
+            "decided_by": {"type": ["integer", "null"]}, "decided_at": {"type": ["string", "null"]},
+            "content": {"type": "object", "description": "The frozen aggregates (GET of one publication only)"}
+        }},
+        "PublicationInput": {"type": "object", "required": ["year", "sections"], "additionalProperties": false, "properties": {
+            "year": {"type": "integer", "minimum": 2000},
+            "sections": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["access", "conditions", "cases", "statements"]}},
+            "detail": {"type": "string", "enum": ["facility", "state"], "default": "facility"}
+        }},
+        "PublicationDecision": {"type": "object", "required": ["decision"], "additionalProperties": false, "properties": {
+            "decision": {"type": "string", "enum": ["approve", "reject"]}
         }},
         "PeriodReport": {"type": "object", "required": ["report", "content_sha256", "language", "title", "made"], "properties": {
             "report": {"type": "object", "required": ["scope", "organization", "from", "until", "access", "statements", "visits", "cases"], "properties": {

@@ -54,6 +54,8 @@ pub struct Config {
     pub webhook_allow_hosts: Vec<String>,
     /// Where e-mail alerts are sent from; without it none are written or sent.
     pub mail: Option<MailConfig>,
+    /// Serve the approved publications read-only at `/public` (issue #17).
+    pub public_site: bool,
 }
 
 impl Config {
@@ -94,6 +96,7 @@ impl Default for Config {
             body_min_rate: (Duration::from_secs(30), 256),
             webhook_allow_hosts: Vec::new(),
             mail: None,
+            public_site: false,
         }
     }
 }

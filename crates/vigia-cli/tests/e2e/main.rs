@@ -12,6 +12,7 @@ mod hardening;
 mod helpers;
 mod keys;
 mod matrix;
+mod publications;
 mod reports;
 mod security;
 mod statements;

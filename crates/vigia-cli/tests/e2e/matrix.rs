@@ -291,6 +291,27 @@ impl World {
             let hash = vigia_store::secrets::token_hash(&format!("matrix-{n}-{email}"));
             let actor = vigia_store::Actor::user(&user);
             self.app.store.create_api_token(&actor, user.id, "matrix", &hash).await.expect("token").id
+        } else if path.starts_with("/api/v1/publications/") || path.starts_with("/publications/") {
+            // A fresh proposal each time, by someone else of the organization (four
+            // eyes): deciding one leaves the others to decide.
+            let email = if other { "victim@b.org" } else { "victim@a.org" };
+            let (user, _) = self.app.store.user_by_email(email).await.expect("lookup").expect("user");
+            let draft = vigia_domain::publication::PublicationDraft {
+                year: 2021,
+                sections: vec![vigia_domain::publication::Section::Access],
+                detail: vigia_domain::publication::Detail::State,
+            };
+            vigia_app::publications::propose(
+                &self.app.store,
+                &vigia_app::analysis::Mirror::default(),
+                &vigia_app::findings::FoundCache::default(),
+                &vigia_store::Actor::user(&user),
+                user.org_id,
+                draft,
+            )
+            .await
+            .expect("proposal")
+            .id
         } else if path.starts_with("/admin/webhooks/") {
             if other {
                 self.webhook_other
@@ -372,6 +393,8 @@ impl World {
                 req = req.bearer_auth(&self.tokens[&r]);
             }
             req = match (method, path) {
+                ("POST", "/api/v1/publications") => req.json(&json!({"year": 2021, "sections": ["access"]})),
+                ("POST", "/api/v1/publications/{id}/decision") => req.json(&json!({"decision": "reject"})),
                 ("GET", "/api/v1/clock/add") => req.query(&[("from", "2019-02-18"), ("working_days", "15")]),
                 ("GET", "/api/v1/clock/count") => req.query(&[("from", "2019-02-18"), ("to", "2019-03-11")]),
                 ("POST", "/api/v1/facilities") | ("PUT", "/api/v1/facilities/{id}") => {
@@ -445,6 +468,8 @@ impl World {
                     }
                     "/lang" => vec![("csrf", csrf), ("locale", "es".into()), ("next", "/".into())],
                     "/facilities" => facility_form(csrf, format!("F{n}")),
+                    "/publications" => vec![("csrf", csrf), ("year", "2021".into()), ("sections", "access".into())],
+                    "/publications/{id}/decision" => vec![("csrf", csrf), ("decision", "reject".into())],
                     "/facilities/{id}/edit" => facility_form(csrf, "Siglo XXI".into()),
                     "/facilities/{id}/notes" => vec![("csrf", csrf), ("body", format!("nota {n}"))],
                     // Loopback only: the worker really sends to registered webhooks.

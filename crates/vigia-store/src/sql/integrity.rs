@@ -501,6 +501,11 @@ impl SqlStore {
             let sealed: Option<Vec<u8>> = r.try_get("notes_sealed")?;
             cur.check(problems, RecordType::Visit, v.id, &visit_content(&v, sealed.as_deref()));
         }
+        let sql = format!("SELECT {} FROM publications ORDER BY id", publications::PUBLICATION_COLUMNS);
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let p = publications::publication_from_row(r)?;
+            cur.check(problems, RecordType::Publication, p.id, &p.content_json());
+        }
         let sql = format!("SELECT {CASE_COLUMNS}, person_sealed FROM cases ORDER BY id");
         for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
             let c = case_from_row(r)?;

@@ -25,6 +25,7 @@ mod facilities;
 mod integrity;
 mod maintenance;
 mod migrate;
+mod publications;
 mod reseal;
 mod sign_in;
 mod statements;
