@@ -50,7 +50,7 @@ async fn a_lawyer_reads_the_rules_on_a_phone_and_a_desktop_in_both_languages() {
 /// axe-core (vendored from npm, see tests/vendor/axe-core/SOURCE.md), run inside a page:
 /// the serious and critical violations of WCAG 2.0–2.2 A/AA and best practice, each as
 /// "rule: help (first elements)".
-async fn axe_violations(c: &Client) -> Vec<String> {
+pub(super) async fn axe_violations(c: &Client) -> Vec<String> {
     const AXE: &str = include_str!("../../vendor/axe-core/axe.min.js");
     c.execute(AXE, vec![]).await.expect("axe loads");
     let out = c
@@ -122,6 +122,7 @@ async fn every_page_has_no_serious_accessibility_violation_on_a_phone_or_a_deskt
         "/reports/period?from=2019-10-01&until=2020-03-31".into(),
         format!("/reports/period?scope=coalition&year=2020&facility_id={facility}&lang=en"),
         format!("/visits/{visit}/report"),
+        "/publications".into(),
         format!("/cases/{case}/summary?lang=en"),
         "/no-such-page".into(),
     ];

@@ -81,3 +81,41 @@ fn the_cli_writes_the_same_report_as_the_web_from_the_demo_data() {
     let o = run(&dir, &["report", "--org", "nadie", "--out", bad.to_str().expect("p")]);
     assert!(!o.status.success() && text(&o).1.contains("--org"), "{:?}", text(&o));
 }
+
+#[test]
+fn the_demo_s_approved_year_is_written_as_a_signed_site_that_verifies_offline_and_fails_when_changed() {
+    let t = TempDir::new("publish");
+    let dir = t.data();
+    // The demo's data, with its 2020 publication approved by a second person.
+    drop(Server::start("demo", &dir));
+    let site = t.0.join("site");
+    let site_s = site.to_str().expect("path");
+    let o = run(&dir, &["publish", "--org", "defensoria-sur", "--year", "2020", "--out", site_s]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let key = text(&o).0.split_whitespace().last().expect("key").to_string();
+    assert_eq!(key.len(), 64, "{:?}", text(&o));
+    for f in ["index.html", "en/index.html", "data/cases.csv", "data/publication.json", "map.svg", "manifest.json"] {
+        assert!(site.join(f).exists(), "{f}");
+    }
+    // Checked offline, with the key pinned.
+    let v = super::vigia().args(["publish", "verify", site_s, "--key", &key]).output().expect("verify");
+    assert!(v.status.success(), "{:?}", text(&v));
+    assert!(text(&v).0.starts_with("ok: "), "{:?}", text(&v));
+    // Not into a folder that holds something already.
+    let o = run(&dir, &["publish", "--org", "defensoria-sur", "--year", "2020", "--out", site_s]);
+    assert!(!o.status.success() && text(&o).1.contains("not empty"), "{:?}", text(&o));
+    // A year with no approved publication.
+    let o = run(
+        &dir,
+        &["publish", "--org", "defensoria-sur", "--year", "2019", "--out", t.0.join("none").to_str().expect("p")],
+    );
+    assert!(!o.status.success(), "{:?}", text(&o));
+    // One byte changed: the check names the file and fails.
+    let page = site.join("en/index.html");
+    let mut bytes = std::fs::read(&page).expect("read");
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x20;
+    std::fs::write(&page, bytes).expect("write");
+    let v = super::vigia().args(["publish", "verify", site_s]).output().expect("verify");
+    assert!(!v.status.success() && text(&v).1.contains("en/index.html"), "{:?}", text(&v));
+}
