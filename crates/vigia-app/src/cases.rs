@@ -3,7 +3,7 @@
 //! and the reminders can never disagree. Also the case counts (people per measure, with
 //! disclosure control) that the cases report and the period report both show.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::civil::Date;
 use vigia_domain::case::EventKind;
@@ -48,6 +48,18 @@ pub async fn sweep_deadlines(store: &DynStore, today: jiff::civil::Date, horizon
         }
     }
     Ok(raised)
+}
+
+/// The organizations whose case counts of `year` are public: an approved publication of
+/// that year with its cases section.
+pub async fn published_cases(store: &DynStore, year: i16) -> vigia_store::Result<BTreeSet<i64>> {
+    Ok(store
+        .approved_publications()
+        .await?
+        .into_iter()
+        .filter(|p| p.draft.year == year && p.draft.sections.contains(&vigia_domain::publication::Section::Cases))
+        .map(|p| p.org_id)
+        .collect())
 }
 
 /// The violations the case counts report, in the order of the first measures of
@@ -105,6 +117,12 @@ pub async fn measures(
         }
         orgs.sort_unstable();
         orgs.dedup();
+        // A partner whose case counts of this year are public (its approved publication)
+        // is left out: knowing one member's counts exactly, a viewer could subtract them
+        // from the coalition's and read a third member's small counts (review of issue
+        // #17). Its figures are on its public site.
+        let published: BTreeSet<i64> = published_cases(store, from.year()).await?;
+        orgs.retain(|o| *o == viewer_org || !published.contains(o));
     }
     let cals = vigia_store::calendars(&**store).await?;
     let today = crate::today();
@@ -113,7 +131,10 @@ pub async fn measures(
     // Per row: the viewer's organization's counts, then everyone else's. Rows are keyed by
     // the facility's id, never its name: anyone may rename a shared facility, and two
     // rows merged under one name would let a partner subtract a hidden count.
-    type Counts = ([u64; 8], [u64; 8]);
+    // The others' counts are kept per organization: a cell is hidden when any one of
+    // them has 1 to 10 there, not only their sum (a member's own publication gives its
+    // share away, and the rest would follow from the sum).
+    type Counts = ([u64; 8], BTreeMap<i64, [u64; 8]>);
     let mut by_fac: BTreeMap<(String, Option<i64>), Counts> = BTreeMap::new();
     let mut by_month: BTreeMap<String, Counts> = BTreeMap::new();
     for cf in store.cases_with_facts(Some(&orgs), false).await? {
@@ -140,22 +161,27 @@ pub async fn measures(
                 hits.push((m, f.on));
             }
         }
-        let own = cf.case.org_id == viewer_org;
+        let owner = cf.case.org_id;
         for (m, on) in hits {
             for row in
                 [by_fac.entry(fac.clone()).or_default(), by_month.entry(on.strftime("%Y-%m").to_string()).or_default()]
             {
-                if own {
+                if owner == viewer_org {
                     row.0[m] += 1;
                 } else {
-                    row.1[m] += 1;
+                    row.1.entry(owner).or_default()[m] += 1;
                 }
             }
         }
     }
-    let split = |rows: Vec<&Counts>| Split {
-        own: rows.iter().map(|r| r.0.to_vec()).collect(),
-        others: rows.iter().map(|r| r.1.to_vec()).collect(),
+    let split = |rows: Vec<&Counts>| {
+        let orgs: BTreeSet<i64> = rows.iter().flat_map(|r| r.1.keys().copied()).collect();
+        let share = |org: i64, r: &Counts| r.1.get(&org).map_or(vec![0; 8], |c| c.to_vec());
+        Split {
+            own: rows.iter().map(|r| r.0.to_vec()).collect(),
+            others: rows.iter().map(|r| (0..8).map(|m| r.1.values().map(|c| c[m]).sum()).collect()).collect(),
+            each: orgs.iter().map(|o| rows.iter().map(|r| share(*o, r)).collect()).collect(),
+        }
     };
     let (fac_rows, month_rows): (Vec<&Counts>, Vec<&Counts>) = (by_fac.values().collect(), by_month.values().collect());
     let (by_facility, by_month_table) = if coalition {

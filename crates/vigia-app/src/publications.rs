@@ -65,10 +65,40 @@ pub struct PublicAccess {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlaceConditions {
     pub visits: usize,
-    /// The highest occupancy seen, in per cent of capacity.
-    pub highest_occupancy_pct: Option<u32>,
+    /// The highest occupancy seen, as a band only: an exact percentage times a published
+    /// capacity would give the number of people held that day.
+    pub highest_occupancy: Option<OccupancyBand>,
     /// Flag code → how many visits raised it.
     pub visits_flagged: BTreeMap<String, usize>,
+}
+
+/// How full a place was seen: at most its capacity, above it, or more than half again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OccupancyBand {
+    WithinCapacity,
+    OverCapacity,
+    FarOverCapacity,
+}
+
+impl OccupancyBand {
+    pub fn of(occupancy: f64) -> OccupancyBand {
+        if occupancy > 1.5 {
+            OccupancyBand::FarOverCapacity
+        } else if occupancy > 1.0 {
+            OccupancyBand::OverCapacity
+        } else {
+            OccupancyBand::WithinCapacity
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OccupancyBand::WithinCapacity => "within_capacity",
+            OccupancyBand::OverCapacity => "over_capacity",
+            OccupancyBand::FarOverCapacity => "far_over_capacity",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -232,7 +262,7 @@ async fn conditions(
 ) -> Result<Vec<PlaceConditions>, AppError> {
     let all = store.visits(org_id, None).await?;
     let corrected: BTreeSet<i64> = all.iter().filter_map(|v| v.draft.corrects).collect();
-    let mut out = vec![PlaceConditions { visits: 0, highest_occupancy_pct: None, visits_flagged: BTreeMap::new() }; n];
+    let mut out = vec![PlaceConditions { visits: 0, highest_occupancy: None, visits_flagged: BTreeMap::new() }; n];
     for v in all.iter().filter(|v| !corrected.contains(&v.id) && v.draft.on >= from && v.draft.on <= until) {
         let Some(i) = place_of.get(&v.draft.facility_id) else { continue };
         let capacity = facilities.iter().find(|f| f.id == v.draft.facility_id).and_then(|f| f.draft.capacity);
@@ -240,8 +270,8 @@ async fn conditions(
         let p = &mut out[*i];
         p.visits += 1;
         if let Some(o) = ind.occupancy {
-            let pct = (o * 100.0).round().clamp(0.0, f64::from(u32::MAX)) as u32;
-            p.highest_occupancy_pct = Some(p.highest_occupancy_pct.map_or(pct, |x| x.max(pct)));
+            let band = OccupancyBand::of(o);
+            p.highest_occupancy = Some(p.highest_occupancy.map_or(band, |x| x.max(band)));
         }
         let raised: BTreeSet<&str> = flags.iter().map(|f| f.flag.as_str()).collect();
         for flag in raised {
@@ -282,15 +312,25 @@ async fn cases(
             }
         }
     }
-    if unplaced.iter().any(|v| *v > 0) {
-        // A row of its own, so the two tables' totals still agree.
-        by_place.push(unplaced);
-    }
-    let by_month: Vec<Vec<u64>> = m.by_month.cells.iter().map(|r| r.iter().map(value).collect()).collect();
+    // Cases with no centre recorded: a row of their own, always there (so that it exists
+    // tells nothing), and so the two tables' totals agree.
+    by_place.push(unplaced);
+    // Every month of the year, with or without people: a row that exists only when
+    // someone was counted would say when.
+    let months: Vec<String> = (1..=12).map(|k| format!("{:04}-{k:02}", from.year())).collect();
+    let by_month: Vec<Vec<u64>> = months
+        .iter()
+        .map(|label| match m.months.iter().position(|x| x == label) {
+            Some(i) => {
+                m.by_month.cells.get(i).map(|r| r.iter().map(value).collect()).unwrap_or_else(|| vec![0; measures])
+            }
+            None => vec![0; measures],
+        })
+        .collect();
     // The public is "everyone else": every count is others', none is the viewer's.
     let mut tables = Table::linked(&[
-        Split { own: Vec::new(), others: by_place.clone() },
-        Split { own: Vec::new(), others: by_month },
+        Split { own: Vec::new(), others: by_place.clone(), each: Vec::new() },
+        Split { own: Vec::new(), others: by_month, each: Vec::new() },
     ])
     .into_iter();
     let places = tables.next().unwrap_or_else(|| Table::protected(&by_place));
@@ -301,7 +341,7 @@ async fn cases(
         place_totals: places.row_totals.clone(),
         measure_totals: places.col_totals.clone(),
         total: places.total,
-        months: m.months.clone(),
+        months,
         by_month: months_t.cells,
     })
 }

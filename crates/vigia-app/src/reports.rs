@@ -170,6 +170,8 @@ pub struct CasesPart {
     pub total: Cell,
     /// Counts from 1 up to this are hidden (coalition scope).
     pub suppressed_below: Option<u64>,
+    /// Partners left out of a coalition's counts because theirs for the year are public.
+    pub published_partners: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -485,5 +487,24 @@ async fn cases(
         totals,
         total,
         suppressed_below: q.coalition.then_some(vigia_domain::disclosure::MIN_SHOWN),
+        published_partners: published_partners(store, viewer_org, q).await?,
     })
+}
+
+/// The partners whose case counts of the year are public, by name (coalition scope).
+async fn published_partners(store: &DynStore, viewer_org: i64, q: &PeriodQuery) -> Result<Vec<String>, AppError> {
+    if !q.coalition {
+        return Ok(Vec::new());
+    }
+    let published = crate::cases::published_cases(store, q.from.year()).await?;
+    let partners: BTreeSet<i64> = store
+        .list_coalitions()
+        .await?
+        .into_iter()
+        .filter(|c| c.members.contains(&viewer_org))
+        .flat_map(|c| c.members)
+        .filter(|o| *o != viewer_org && published.contains(o))
+        .collect();
+    let names: HashMap<i64, String> = store.list_orgs().await?.into_iter().map(|o| (o.id, o.name)).collect();
+    Ok(partners.iter().filter_map(|o| names.get(o).cloned()).collect())
 }

@@ -59,6 +59,14 @@ pub struct Table {
 pub struct Split {
     pub own: Vec<Vec<u64>>,
     pub others: Vec<Vec<u64>>,
+    /// The others' counts one organization at a time (same rows and columns), when they
+    /// are more than one: a cell is hidden too when any one organization's share is
+    /// from 1 to 10, not only when their sum is. This does not make it safe for a viewer
+    /// to know another organization's counts exactly (zeros forced by a known share can
+    /// pin a third one's count): an organization whose counts are public for a year is
+    /// therefore left out of the coalition's tables of that year altogether
+    /// (`vigia_app::cases::measures`, review of issue #17).
+    pub each: Vec<Vec<Vec<u64>>>,
 }
 
 impl Table {
@@ -71,7 +79,7 @@ impl Table {
 
     /// A table of other organizations' counts alone, protected.
     pub fn protected(values: &[Vec<u64>]) -> Table {
-        let split = Split { own: Vec::new(), others: values.to_vec() };
+        let split = Split { own: Vec::new(), others: values.to_vec(), each: Vec::new() };
         Table::linked(std::slice::from_ref(&split)).into_iter().next().unwrap_or_else(|| Table::open(&[]))
     }
 
@@ -108,11 +116,40 @@ impl Table {
                 with_margins(&o, ncols)
             })
             .collect();
+        // What is hidden first: every entry whose others' count, or any one other
+        // organization's, is from 1 to 10 (row and column totals included).
+        let primary: Vec<Vec<Vec<bool>>> = parts
+            .iter()
+            .zip(&others)
+            .map(|(p, g)| {
+                let rows = g.len().saturating_sub(1);
+                let mut mask: Vec<Vec<bool>> = g.iter().map(|r| r.iter().map(|&v| sensitive(v)).collect()).collect();
+                for org in &p.each {
+                    let mut o = rectangular(org, ncols);
+                    o.resize(rows, vec![0; ncols]);
+                    for (i, r) in with_margins(&o, ncols).iter().enumerate() {
+                        for (j, &v) in r.iter().enumerate() {
+                            if sensitive(v) {
+                                mask[i][j] = true;
+                            }
+                        }
+                    }
+                }
+                mask
+            })
+            .collect();
         // Tables of one period share their column totals; tables that do not (another
         // caller's) are protected each on its own.
         let shared = others.windows(2).all(|w| w[0].last() == w[1].last());
-        let hidden =
-            if shared { hide(&others) } else { others.iter().flat_map(|g| hide(std::slice::from_ref(g))).collect() };
+        let hidden = if shared {
+            hide(&others, &primary)
+        } else {
+            others
+                .iter()
+                .zip(&primary)
+                .flat_map(|(g, m)| hide(std::slice::from_ref(g), std::slice::from_ref(m)))
+                .collect()
+        };
         combined.iter().zip(&hidden).map(|(g, h)| Table::from_grid(g, h)).collect()
     }
 
@@ -151,10 +188,10 @@ fn with_margins(values: &[Vec<u64>], ncols: usize) -> Grid {
     grid
 }
 
-/// Which entries of linked grids to hide, decided on the others' counts alone.
-fn hide(grids: &[Grid]) -> Vec<Vec<Vec<bool>>> {
-    let mut hidden: Vec<Vec<Vec<bool>>> =
-        grids.iter().map(|g| g.iter().map(|r| r.iter().map(|&v| sensitive(v)).collect()).collect()).collect();
+/// Which entries of linked grids to hide, decided on the others' counts alone, starting
+/// from the `primary` ones (a count from 1 to 10 in the sum or in one organization's share).
+fn hide(grids: &[Grid], primary: &[Vec<Vec<bool>>]) -> Vec<Vec<Vec<bool>>> {
+    let mut hidden: Vec<Vec<Vec<bool>>> = primary.to_vec();
     loop {
         let mut changed = false;
         for (g, h) in grids.iter().zip(hidden.iter_mut()) {
@@ -165,7 +202,7 @@ fn hide(grids: &[Grid]) -> Vec<Vec<Vec<bool>>> {
             continue;
         }
         // Nothing is left to a single line: check what all the equations together give.
-        match audit(grids, &hidden) {
+        match audit(grids, &hidden, primary) {
             Some((g, i, j)) => {
                 hide_beside(&grids[g], &mut hidden[g], i, j);
                 link_totals(&mut hidden);
@@ -229,9 +266,9 @@ fn hide_beside(grid: &Grid, hidden: &mut [Vec<bool>], i: usize, j: usize) {
     }
 }
 
-/// A hidden entry with an others' value from 1 to 10 that every equation the grids
-/// give together determines, if any: (grid, row, column).
-fn audit(grids: &[Grid], hidden: &[Vec<Vec<bool>>]) -> Option<(usize, usize, usize)> {
+/// A primary hidden entry (an others' count, or one organization's share, from 1 to 10)
+/// that every equation the grids give together determines, if any: (grid, row, column).
+fn audit(grids: &[Grid], hidden: &[Vec<Vec<bool>>], primary: &[Vec<Vec<bool>>]) -> Option<(usize, usize, usize)> {
     // One unknown per hidden entry; the shared last rows are one unknown each.
     let mut index: std::collections::HashMap<(usize, usize, usize), usize> = std::collections::HashMap::new();
     let mut cells: Vec<(usize, usize, usize)> = Vec::new();
@@ -284,10 +321,16 @@ fn audit(grids: &[Grid], hidden: &[Vec<Vec<bool>>]) -> Option<(usize, usize, usi
         }
     }
     let determined = determined(equations, cells.len());
-    cells
-        .iter()
-        .enumerate()
-        .find_map(|(v, &(g, i, j))| (determined[v] && sensitive(grids[g][i][j])).then_some((g, i, j)))
+    cells.iter().enumerate().find_map(|(v, &(g, i, j))| {
+        let last = grids[g].len() - 1;
+        // A shared total is one unknown for all the linked grids.
+        let is_primary = if i == last {
+            primary.iter().any(|p| p.last().is_some_and(|r| r.get(j).copied().unwrap_or(false)))
+        } else {
+            primary[g][i][j]
+        };
+        (determined[v] && is_primary).then_some((g, i, j))
+    })
 }
 
 /// Which unknowns a homogeneous linear system pins down to one value: those whose
@@ -422,7 +465,7 @@ mod tests {
         let others = vec![vec![1, 40], vec![30, 25]];
         for pad in [0, 5, 11, 100] {
             let own = vec![vec![pad, 0], vec![0, 0]];
-            let t = Table::linked(&[Split { own, others: others.clone() }]).remove(0);
+            let t = Table::linked(&[Split { own, others: others.clone(), each: Vec::new() }]).remove(0);
             assert_eq!(t.cells[0][0], Cell::Suppressed, "padded by {pad}");
         }
     }
@@ -430,8 +473,8 @@ mod tests {
     #[test]
     fn linked_tables_hide_their_shared_totals_alike() {
         // By facility and by month, the same people: measure 1's total is small.
-        let by_facility = Split { own: vec![], others: vec![vec![20, 3], vec![30, 0]] };
-        let by_month = Split { own: vec![], others: vec![vec![25, 0], vec![25, 3]] };
+        let by_facility = Split { own: vec![], others: vec![vec![20, 3], vec![30, 0]], each: Vec::new() };
+        let by_month = Split { own: vec![], others: vec![vec![25, 0], vec![25, 3]], each: Vec::new() };
         let t = Table::linked(&[by_facility, by_month]);
         assert_eq!(t[0].col_totals[1], Cell::Suppressed);
         assert_eq!(t[0].col_totals, t[1].col_totals, "hidden alike in both");
@@ -608,12 +651,12 @@ mod tests {
                     for r in others_b.iter_mut() { let take = r[j].min(extra); r[j] -= take; extra -= take; }
                 }
             }
-            let parts = [Split { own: own_a.clone(), others: others_a.clone() }, Split { own: own_b, others: others_b.clone() }];
+            let parts = [Split { own: own_a.clone(), others: others_a.clone(), each: Vec::new() }, Split { own: own_b, others: others_b.clone(), each: Vec::new() }];
             let tables = Table::linked(&parts);
             prop_assert!(alternatives_exist(&parts, &tables).is_ok(), "{:?}", alternatives_exist(&parts, &tables));
             // The viewer's own counts never change what is hidden.
             let zeros = |t: &Vec<Vec<u64>>| t.iter().map(|r| vec![0; r.len()]).collect::<Vec<_>>();
-            let alone = Table::linked(&[Split { own: zeros(&own_a), others: others_a }, Split { own: zeros(&parts[1].own), others: others_b }]);
+            let alone = Table::linked(&[Split { own: zeros(&own_a), others: others_a, each: Vec::new() }, Split { own: zeros(&parts[1].own), others: others_b, each: Vec::new() }]);
             for (t, u) in tables.iter().zip(&alone) {
                 let pattern = |t: &Table| t.cells.iter().flatten().chain(&t.row_totals).chain(&t.col_totals).map(|c| *c == Cell::Suppressed).collect::<Vec<_>>();
                 prop_assert_eq!(pattern(t), pattern(u));
@@ -641,9 +684,22 @@ mod tests {
                     for r in by_month.iter_mut() { let take = r[j].min(extra); r[j] -= take; extra -= take; }
                 }
             }
-            let parts = [Split { own: Vec::new(), others: by_place }, Split { own: Vec::new(), others: by_month }];
+            let parts = [Split { own: Vec::new(), others: by_place, each: Vec::new() }, Split { own: Vec::new(), others: by_month, each: Vec::new() }];
             let tables = Table::linked(&parts);
             prop_assert!(alternatives_exist(&parts, &tables).is_ok(), "{:?}", alternatives_exist(&parts, &tables));
+        }
+    }
+
+    #[test]
+    fn one_organization_s_small_share_is_hidden_inside_a_large_sum() {
+        // Others' sum 31 = 25 of one organization + 6 of another: the 6 would follow from
+        // 31 once the 25 is known (that organization's own publication).
+        let each = vec![vec![vec![25, 20], vec![15, 12]], vec![vec![6, 20], vec![15, 0]]];
+        let others = vec![vec![31, 40], vec![30, 12]];
+        let t = Table::linked(&[Split { own: vec![], others, each }]).remove(0);
+        assert_eq!(t.cells[0][0], Cell::Suppressed);
+        for l in lines(&t) {
+            assert_ne!(l.iter().filter(|c| **c == Cell::Suppressed).count(), 1, "{l:?}");
         }
     }
 

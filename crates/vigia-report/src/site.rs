@@ -15,6 +15,10 @@ pub const SIGNATURE: &str = "manifest.sig";
 pub struct Manifest {
     pub publisher: String,
     pub year: i16,
+    /// Which publication, and where it stood when written: only an approved one is
+    /// signed (a draft's manifest has no signature beside it).
+    pub publication_id: i64,
+    pub status: String,
     /// The Ed25519 public key that signed this manifest, hex.
     pub public_key: String,
     /// Path (relative, `/`-separated) → SHA-256, hex.
@@ -31,10 +35,19 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl Manifest {
-    pub fn of(publisher: &str, year: i16, public_key: &str, files: &BTreeMap<String, Vec<u8>>) -> Manifest {
+    pub fn of(
+        publisher: &str,
+        year: i16,
+        publication_id: i64,
+        status: &str,
+        public_key: &str,
+        files: &BTreeMap<String, Vec<u8>>,
+    ) -> Manifest {
         Manifest {
             publisher: publisher.to_string(),
             year,
+            publication_id,
+            status: status.to_string(),
             public_key: public_key.to_string(),
             files: files.iter().map(|(p, b)| (p.clone(), sha256_hex(b))).collect(),
         }
@@ -81,6 +94,9 @@ pub fn verify_dir(dir: &Path, expected_key: Option<&str>) -> Result<Verified, Ve
     let signature = std::fs::read_to_string(dir.join(SIGNATURE)).map_err(|e| vec![format!("{SIGNATURE}: {e}")])?;
     let m: Manifest =
         serde_json::from_slice(&manifest_bytes).map_err(|e| vec![format!("{MANIFEST} is not a manifest: {e}")])?;
+    if m.status != "approved" {
+        problems.push(format!("a draft ({}), not an approved publication", m.status));
+    }
     if let Some(k) = expected_key {
         if !k.trim().eq_ignore_ascii_case(&m.public_key) {
             problems.push(format!("signed with key {} instead of the expected {}", m.public_key, k.trim()));
@@ -100,7 +116,19 @@ pub fn verify_dir(dir: &Path, expected_key: Option<&str>) -> Result<Verified, Ve
             problems.push(format!("{path}: not a plain relative path"));
             continue;
         }
-        match std::fs::read(dir.join(path)) {
+        let full = dir.join(path);
+        match std::fs::symlink_metadata(&full) {
+            Ok(meta) if !meta.file_type().is_file() => {
+                problems.push(format!("{path}: not a plain file (a link or a special file)"));
+                continue;
+            }
+            Err(e) => {
+                problems.push(format!("{path}: {e}"));
+                continue;
+            }
+            Ok(_) => {}
+        }
+        match std::fs::read(&full) {
             Ok(bytes) if sha256_hex(&bytes) == *hash => {}
             Ok(_) => problems.push(format!("{path}: changed (its SHA-256 is not the one signed)")),
             Err(e) => problems.push(format!("{path}: {e}")),
@@ -112,8 +140,14 @@ pub fn verify_dir(dir: &Path, expected_key: Option<&str>) -> Result<Verified, Ve
         let Ok(entries) = std::fs::read_dir(&d) else { continue };
         for entry in entries.flatten() {
             let p = entry.path();
-            if p.is_dir() {
+            let Ok(kind) = entry.file_type() else { continue };
+            if kind.is_dir() {
                 stack.push(p);
+                continue;
+            }
+            if !kind.is_file() {
+                let rel = p.strip_prefix(dir).unwrap_or(&p).to_string_lossy().replace('\\', "/");
+                problems.push(format!("{rel}: not a plain file (a link or a special file)"));
                 continue;
             }
             let rel = p.strip_prefix(dir).unwrap_or(&p).to_string_lossy().replace('\\', "/");
@@ -156,7 +190,7 @@ mod tests {
         let mut files = BTreeMap::new();
         files.insert("index.html".to_string(), b"<h1>Hola</h1>".to_vec());
         files.insert("data/cases.csv".to_string(), b"a,b\n1,2\n".to_vec());
-        let m = Manifest::of("Defensoria", 2020, &key, &files);
+        let m = Manifest::of("Defensoria", 2020, 1, "approved", &key, &files);
         files.insert(MANIFEST.to_string(), m.bytes());
         let sig: String = pair.sign(&m.bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect();
         files.insert(SIGNATURE.to_string(), sig.into_bytes());

@@ -144,3 +144,53 @@ async fn a_figure_changed_behind_the_app_s_back_fails_the_audit_check() {
     let report = app.store.verify_audit().await.expect("verify");
     assert!(report.problems.iter().any(|p| p.contains("publication")), "{:?}", report.problems);
 }
+
+/// Review of #17: a member's publication must not let a partner read a third member's
+/// small count out of the coalition's figures (31 shown − 25 published = 6).
+#[tokio::test]
+async fn a_member_s_published_counts_are_left_out_of_the_coalition_s_so_nothing_is_subtracted() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    let (_, lawyer_a) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
+    let (_, coord_a) = app.api_user("coord@a.org", "org-a", Role::Coordinator).await;
+    let (_, admin_a) = app.api_user("admin@a.org", "org-a", Role::Admin).await;
+    let (_, viewer_b) = app.api_user("analista@b.org", "org-b", Role::Analyst).await;
+    let (_, lawyer_c) = app.api_user("abogada@c.org", "org-c", Role::Lawyer).await;
+    app.coalition("red", &["org-a", "org-b", "org-c"]).await;
+    let f = app.facility("Estación Tapachula Norte").await;
+    for (token, n, tag) in [(&lawyer_a, 25, "A"), (&lawyer_c, 6, "C")] {
+        for i in 0..n {
+            let mut body = crate::cases::person(&format!("{tag}-{i}"));
+            body["facility_id"] = json!(f);
+            let (_, c) = app.post_case(token, &body).await;
+            let events = format!("/api/v1/cases/{}/events", c["id"]);
+            let (s, _) =
+                app.api_post(token, &events, &json!({"kind": "detained", "on": "2020-06-01", "facility_id": f})).await;
+            assert_eq!(s, 201);
+        }
+    }
+    let children = |j: &Value| j["report"]["cases"]["totals"][1].clone();
+    let (_, before) = app.api_get(&viewer_b, "/api/v1/reports/period?scope=coalition&year=2020").await;
+    assert!(children(&before).is_null(), "one member's 6 is hidden inside 31: {}", before["report"]["cases"]);
+    // Organization A publishes its 2020 figures: 25 children at the centre.
+    let (_, p) = post(&app, &coord_a, "/api/v1/publications", json!({"year": 2020, "sections": ["cases"]})).await;
+    let (s, _) =
+        post(&app, &admin_a, &format!("/api/v1/publications/{}/decision", p["id"]), json!({"decision": "approve"}))
+            .await;
+    assert_eq!(s, 200);
+    let published: Value = serde_json::from_str(
+        &app.store
+            .publication(app.org("org-a").await, p["id"].as_i64().expect("id"))
+            .await
+            .expect("get")
+            .expect("p")
+            .content,
+    )
+    .expect("json");
+    assert_eq!(published["cases"]["measure_totals"][1], 25, "{}", published["cases"]);
+    // The coalition's figures now leave A out and say so: C's 6 is hidden.
+    let (_, after) = app.api_get(&viewer_b, "/api/v1/reports/period?scope=coalition&year=2020").await;
+    assert!(children(&after).is_null(), "6 must not follow from 31 − 25: {}", after["report"]["cases"]);
+    assert_eq!(after["report"]["cases"]["published_partners"], json!(["Org org-a"]));
+    let (_, report) = app.api_get(&viewer_b, "/api/v1/case-report?scope=coalition&year=2020").await;
+    assert!(report["by_facility"]["totals"]["children_detained"].is_null(), "{report}");
+}

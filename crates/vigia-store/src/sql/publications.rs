@@ -25,8 +25,9 @@ pub(super) fn publication_from_row(r: &<Db as sqlx::Database>::Row) -> Result<Pu
                 .ok_or_else(|| StoreError::Corrupt(format!("publication detail {detail:?}")))?,
         },
         status: Status::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("publication status {status:?}")))?,
+        // The hash shown is the content's own, recomputed: the column is only a copy.
+        content_sha256: vigia_domain::audit::sha256_hex(r.try_get::<String, _>("content")?.as_bytes()),
         content: r.try_get("content")?,
-        content_sha256: r.try_get("content_sha256")?,
         proposed_by: r.try_get("proposed_by")?,
         proposed_at: r.try_get("proposed_at")?,
         decided_by: r.try_get("decided_by")?,

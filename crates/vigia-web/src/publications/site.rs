@@ -144,7 +144,10 @@ fn index(l: Locale, c: &PublicContent) -> String {
         escape(&tr_args(l, "pub-intro", &[("org", c.organization.clone()), ("year", c.year.to_string())])),
         escape(&tr_args(l, "pub-suppressed", &[("max", c.suppressed_below.saturating_sub(1).to_string())]))
     );
-    b.push_str(&map(l, c, depth));
+    let drawn = map(l, c, depth);
+    b.push_str(&drawn);
+    let map_link =
+        if drawn.is_empty() { String::new() } else { format!(r#"<li><a href="{depth}map.svg">map.svg</a></li>"#) };
     let link = |p: &Place| format!(r#"<a href="{}">{}</a>"#, escape(&place_page(l, p)), escape(&p.name));
     if let Some(a) = &c.access {
         let _ =
@@ -159,7 +162,7 @@ fn index(l: Locale, c: &PublicContent) -> String {
             &[t("pub-place"), t("rep-attempts"), t("rep-refusals"), t("rep-refusal-rate")],
             &[false, true, true, true],
             &rows,
-            &t("rep-by-facility"),
+            &t("pub-by-place"),
         ));
         let rows: Vec<Vec<String>> = a
             .by_month
@@ -192,7 +195,7 @@ fn index(l: Locale, c: &PublicContent) -> String {
                 let mut row = vec![
                     link(p),
                     x.visits.to_string(),
-                    x.highest_occupancy_pct.map_or_else(|| "—".into(), |o| format!("{o} %")),
+                    x.highest_occupancy.map_or_else(|| "—".into(), |o| tr(l, &format!("pub-band-{}", o.as_str()))),
                 ];
                 row.extend(flags.iter().map(|f| x.visits_flagged.get(*f).copied().unwrap_or(0).to_string()));
                 row
@@ -229,7 +232,22 @@ fn index(l: Locale, c: &PublicContent) -> String {
         rows.push(total);
         let mut numeric = vec![true; head.len()];
         numeric[0] = false;
-        b.push_str(&table(&head, &numeric, &rows, &t("rep-cases-by-facility")));
+        b.push_str(&table(&head, &numeric, &rows, &t("pub-by-place")));
+        let mut head = vec![t("rep-month")];
+        head.extend(cases.measures.iter().map(|m| tr(l, &format!("measure-{m}"))));
+        let rows: Vec<Vec<String>> = cases
+            .months
+            .iter()
+            .zip(&cases.by_month)
+            .map(|(m, r)| {
+                let mut row = vec![escape(m)];
+                row.extend(r.iter().map(cell));
+                row
+            })
+            .collect();
+        let mut numeric = vec![true; head.len()];
+        numeric[0] = false;
+        b.push_str(&table(&head, &numeric, &rows, &t("pub-by-month")));
     }
     if let Some(st) = &c.statements {
         let _ = write!(b, "<h2>{}</h2>", escape(&t("rep-statements")));
@@ -259,7 +277,7 @@ fn index(l: Locale, c: &PublicContent) -> String {
     }
     let _ = write!(
         b,
-        r#"<h2>{}</h2><ul><li><a href="{depth}data/publication.json">publication.json</a></li><li><a href="{depth}data/access.csv">access.csv</a></li><li><a href="{depth}data/cases.csv">cases.csv</a></li><li><a href="{depth}data/conditions.csv">conditions.csv</a></li></ul><h2>{}</h2><p>{}</p><pre><code>vigia publish verify DIR</code></pre><p class="note">{}</p>"#,
+        r#"<h2>{}</h2><ul><li><a href="{depth}data/publication.json">publication.json</a></li><li><a href="{depth}data/access.csv">access.csv</a></li><li><a href="{depth}data/cases.csv">cases.csv</a></li><li><a href="{depth}data/cases-by-month.csv">cases-by-month.csv</a></li><li><a href="{depth}data/conditions.csv">conditions.csv</a></li>{map_link}</ul><h2>{}</h2><p>{}</p><pre><code>vigia publish verify DIR</code></pre><p class="note">{}</p>"#,
         escape(&t("pub-downloads")),
         escape(&t("pub-verify-title")),
         escape(&t("pub-verify-how")),
@@ -272,18 +290,16 @@ fn place(l: Locale, c: &PublicContent, i: usize) -> String {
     let t = |k: &str| tr(l, k);
     let p = &c.places[i];
     let mut rows: Vec<(String, String)> = Vec::new();
-    if let Some(a) = &c.access {
-        let (at, r) = a.by_place[i];
+    if let Some(&(at, r)) = c.access.as_ref().and_then(|a| a.by_place.get(i)) {
         rows.push((t("rep-attempts"), grouped(at as u64)));
         rows.push((t("rep-refusals"), grouped(r as u64)));
         rows.push((t("rep-refusal-rate"), rate(r, at)));
     }
-    if let Some(conds) = &c.conditions {
-        let x = &conds[i];
+    if let Some(x) = c.conditions.as_ref().and_then(|v| v.get(i)) {
         rows.push((t("pub-visits"), x.visits.to_string()));
         rows.push((
             t("pub-highest-occupancy"),
-            x.highest_occupancy_pct.map_or_else(|| "—".into(), |o| format!("{o} %")),
+            x.highest_occupancy.map_or_else(|| "—".into(), |o| tr(l, &format!("pub-band-{}", o.as_str()))),
         ));
         for (flag, n) in &x.visits_flagged {
             rows.push((tr_args(l, "pub-visits-flagged", &[("flag", tr(l, &format!("flag-{flag}")))]), n.to_string()));
@@ -349,8 +365,10 @@ pub fn files(c: &PublicContent) -> Result<Files, WebError> {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                let (key, name) =
-                    c.places.get(i).map_or((String::new(), String::new()), |p| (p.key.clone(), p.name.clone()));
+                let (key, name) = c
+                    .places
+                    .get(i)
+                    .map_or(("none".to_string(), "—".to_string()), |p| (p.key.clone(), p.name.clone()));
                 let mut row = vec![key, name];
                 row.extend(r.iter().map(csv_cell));
                 row.push(cases.place_totals.get(i).map(csv_cell).unwrap_or_default());
@@ -359,11 +377,20 @@ pub fn files(c: &PublicContent) -> Result<Files, WebError> {
             .collect();
         let h: Vec<&str> = head.iter().map(String::as_str).collect();
         out.insert("data/cases.csv".into(), vigia_domain::export::csv(&h, rows).into_bytes());
+        let mut head: Vec<&str> = vec!["month"];
+        head.extend(cases.measures.iter().map(String::as_str));
+        let rows: Vec<Vec<String>> = cases
+            .months
+            .iter()
+            .zip(&cases.by_month)
+            .map(|(m, r)| std::iter::once(m.clone()).chain(r.iter().map(csv_cell)).collect())
+            .collect();
+        out.insert("data/cases-by-month.csv".into(), vigia_domain::export::csv(&head, rows).into_bytes());
     } else {
         out.insert("data/cases.csv".into(), b"place_key,place\n".to_vec());
     }
     let flags = ["children_detained", "overcrowded", "held_beyond_limit", "safeguard_missing", "grave_finding"];
-    let mut head: Vec<&str> = vec!["place_key", "place", "visits", "highest_occupancy_pct"];
+    let mut head: Vec<&str> = vec!["place_key", "place", "visits", "highest_occupancy"];
     head.extend(flags);
     let rows: Vec<Vec<String>> = match &c.conditions {
         Some(conds) => c
@@ -375,7 +402,7 @@ pub fn files(c: &PublicContent) -> Result<Files, WebError> {
                     p.key.clone(),
                     p.name.clone(),
                     x.visits.to_string(),
-                    x.highest_occupancy_pct.map(|o| o.to_string()).unwrap_or_default(),
+                    x.highest_occupancy.map(|o| o.as_str().to_string()).unwrap_or_default(),
                 ];
                 row.extend(flags.iter().map(|f| x.visits_flagged.get(*f).copied().unwrap_or(0).to_string()));
                 row
@@ -393,16 +420,20 @@ pub fn files(c: &PublicContent) -> Result<Files, WebError> {
     Ok(out)
 }
 
-/// The site with its signed manifest.
+/// The site with its manifest, signed when the publication is approved. A proposal's
+/// preview gets a manifest naming its status and no signature: a draft that leaks never
+/// passes for the organization's publication.
 pub async fn signed(store: &DynStore, p: &Publication) -> Result<Files, WebError> {
     let c = vigia_app::publications::read(p)?;
     let mut out = files(&c)?;
     let (key, _) = store.sign_publication(p.org_id, b"").await?;
-    let manifest = Manifest::of(&c.organization, c.year, &key, &out);
+    let manifest = Manifest::of(&c.organization, c.year, p.id, p.status.as_str(), &key, &out);
     let bytes = manifest.bytes();
-    let (_, signature) = store.sign_publication(p.org_id, &bytes).await?;
+    if p.status == vigia_domain::publication::Status::Approved {
+        let (_, signature) = store.sign_publication(p.org_id, &bytes).await?;
+        out.insert(SIGNATURE.into(), format!("{signature}\n").into_bytes());
+    }
     out.insert(MANIFEST.into(), bytes);
-    out.insert(SIGNATURE.into(), format!("{signature}\n").into_bytes());
     Ok(out)
 }
 

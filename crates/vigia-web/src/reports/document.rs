@@ -280,6 +280,11 @@ fn cases(l: Locale, r: &PeriodReport, blocks: &mut Vec<Block>) {
     let c = &r.cases;
     blocks.push(Block::Heading { text: t("rep-cases") });
     blocks.push(Block::Note { text: t("rep-cases-note") });
+    if !c.published_partners.is_empty() {
+        blocks.push(Block::Note {
+            text: tr_args(l, "rep-cases-published-partners", &[("orgs", c.published_partners.join(", "))]),
+        });
+    }
     if c.suppressed_below.is_some() {
         blocks.push(Block::Note {
             text: format!(

@@ -23,7 +23,7 @@ async fn a_coordinator_makes_the_period_report_from_the_menu_on_a_phone_and_a_de
             return;
         };
         sign_in_demo(&c, &app, "coordinacion@defensoria.example").await;
-        wait_for(&c, "main h1").await;
+        text_until(&c, "main h1", |t| !t.is_empty() && t != "Iniciar sesión").await;
         c.goto(&app.url("/reports")).await.expect("goto");
         wait_h1(&c, "Informes").await;
         // The menu leads here too.
@@ -135,7 +135,8 @@ async fn a_coordinator_proposes_a_year_and_the_admin_approves_it() {
     let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
     vigia_cli::demo::seed(&app.store).await.expect("demo data");
     sign_in_demo(&c, &app, "coordinacion@defensoria.example").await;
-    wait_for(&c, "main h1").await;
+    // Signed in once the sign-in page is gone (the POST may still be on its way).
+    text_until(&c, "main h1", |t| !t.is_empty() && t != "Iniciar sesión").await;
     c.goto(&app.url("/publications")).await.expect("goto");
     wait_h1(&c, "Publicaciones").await;
     fill(&c, "#p-year", "2021").await;
@@ -147,7 +148,7 @@ async fn a_coordinator_proposes_a_year_and_the_admin_approves_it() {
     assert!(super::pages::axe_violations(&c).await.is_empty());
     c.delete_all_cookies().await.expect("cookies");
     sign_in_demo(&c, &app, "admin@defensoria.example").await;
-    wait_for(&c, "main h1").await;
+    text_until(&c, "main h1", |t| !t.is_empty() && t != "Iniciar sesión").await;
     c.goto(&app.url("/publications")).await.expect("goto");
     wait_h1(&c, "Publicaciones").await;
     click(&c, "button[id^='approve-']").await;
