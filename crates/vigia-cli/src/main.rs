@@ -142,6 +142,9 @@ enum Command {
         /// A facility id: its dossier.
         #[arg(long)]
         facility: Option<i64>,
+        /// A visit id of the organization: that visit's report as filed (pdf or html).
+        #[arg(long, conflicts_with_all = ["coalition", "year", "from", "until", "facility"])]
+        visit: Option<i64>,
         /// es or en.
         #[arg(long, default_value = "es")]
         lang: String,
@@ -725,7 +728,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let ids = store.import_facilities(&Actor::SYSTEM, drafts).await?;
             println!("Imported {} facilities", ids.len());
         }
-        Command::Report { place, org, coalition, year, from, until, facility, lang, format, out } => {
+        Command::Report { place, org, coalition, year, from, until, facility, visit, lang, format, out } => {
             let mut q: std::collections::HashMap<String, String> = std::collections::HashMap::new();
             q.insert("scope".into(), if coalition { "coalition" } else { "org" }.into());
             let pairs = [
@@ -745,6 +748,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let orgs = store.list_orgs().await?;
             let viewer =
                 orgs.iter().find(|o| o.slug == org).ok_or_else(|| anyhow!("--org: no organization {org:?}"))?;
+            if let Some(id) = visit {
+                let v = store.visit(viewer.id, id).await?.ok_or_else(|| anyhow!("--visit: {org} has no visit {id}"))?;
+                let doc = vigia_web::visits::report::document(&store, ask.lang, &viewer.name, &v)
+                    .await
+                    .map_err(|e| anyhow!("{e}"))?;
+                let bytes = match ask.format {
+                    vigia_web::reports::Format::Pdf => vigia_report::pdf::render(&doc)?,
+                    vigia_web::reports::Format::Html => vigia_report::html::standalone(&doc).into_bytes(),
+                    vigia_web::reports::Format::Json => {
+                        bail!("--format json is for period reports; a visit's is pdf or html")
+                    }
+                };
+                std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+                println!("{} ({} bytes)", out.display(), bytes.len());
+                return Ok(ExitCode::SUCCESS);
+            }
             let mirror = vigia_app::analysis::Mirror::default();
             let found = vigia_app::findings::FoundCache::default();
             let (report, doc) = vigia_web::reports::make(&store, &mirror, &found, viewer.id, &ask.query, ask.lang)

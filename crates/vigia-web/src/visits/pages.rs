@@ -420,8 +420,8 @@ pub(super) struct VisitView {
     pub corrected_by: Vec<(i64, String)>,
 }
 
-pub(super) async fn visit_view(st: &AppState, l: Locale, v: &Visit) -> Result<VisitView, WebError> {
-    let f = st.store.facility(v.draft.facility_id).await?;
+pub(super) async fn visit_view(store: &vigia_store::DynStore, l: Locale, v: &Visit) -> Result<VisitView, WebError> {
+    let f = store.facility(v.draft.facility_id).await?;
     let cap = f.as_ref().and_then(|f| f.draft.capacity);
     let (ind, flags) = visit::assess(&v.draft, cap);
     let d = &v.draft;
@@ -430,11 +430,10 @@ pub(super) async fn visit_view(st: &AppState, l: Locale, v: &Visit) -> Result<Vi
     let n = |x: Option<i64>| x.map(|x| x.to_string()).unwrap_or_else(|| none.clone());
     let sent = |x: &Visit| (x.id, crate::kit::when(x.created_at));
     let corrects = match v.draft.corrects {
-        Some(first) => st.store.visit(v.org_id, first).await?.as_ref().map(sent),
+        Some(first) => store.visit(v.org_id, first).await?.as_ref().map(sent),
         None => None,
     };
-    let corrected_by = st
-        .store
+    let corrected_by = store
         .visits(v.org_id, Some(v.draft.facility_id))
         .await?
         .iter()
@@ -442,7 +441,7 @@ pub(super) async fn visit_view(st: &AppState, l: Locale, v: &Visit) -> Result<Vi
         .map(sent)
         .collect();
     Ok(VisitView {
-        files: crate::kit::file_rows(st.store.attachments(vigia_domain::RecordType::Visit, v.id).await?),
+        files: crate::kit::file_rows(store.attachments(vigia_domain::RecordType::Visit, v.id).await?),
         corrects,
         corrected_by,
         title: tr_args(
@@ -528,7 +527,7 @@ pub(super) async fn show_page(
         && v.has_notes
         && ctx.deliberate_read(&headers);
     let notes = if reveal { st.store.read_visit_notes(&ctx.actor(), v.org_id, v.id).await? } else { None };
-    let view = visit_view(&st, l, &v).await?;
+    let view = visit_view(&st.store, l, &v).await?;
     let page = ShowPage {
         c: Chrome::new(&ctx, &format!("/visits/{}", v.id)).flash(if q.contains_key("attached") {
             Some(tr(l, "access-file-attached"))

@@ -95,27 +95,8 @@ pub(super) async fn report_page(
     raw.reject_unknown(&["lang", "format"], &mut errs);
     let (l, as_pdf) = lang_and_format(&raw, ctx.locale, &mut errs);
     errs.into_result(())?;
-    let view = visit_view(&st, l, &v).await?;
-    let body = blocks(l, &view, v.has_notes);
     let org = ctx.org.as_ref().map(|o| o.name.clone()).unwrap_or_default();
-    let mut lines = vec![
-        tr_args(l, "rep-line-org", &[("org", org)]),
-        tr_args(l, "vrep-sent", &[("when", crate::kit::when(v.created_at))]),
-    ];
-    if let Some((first, when)) = &view.corrects {
-        lines.push(tr_args(l, "vrep-corrects", &[("id", first.to_string()), ("when", when.clone())]));
-    }
-    for (later, when) in &view.corrected_by {
-        lines.push(tr_args(l, "vrep-corrected-by", &[("id", later.to_string()), ("when", when.clone())]));
-    }
-    let made = Made::now(&st.store).await?;
-    let doc = Doc {
-        lang: l.as_str().to_string(),
-        footer: made.footer(l, &content_hash(&view.title, &body)),
-        title: view.title,
-        lines,
-        blocks: body,
-    };
+    let doc = document(&st.store, l, &org, &v).await?;
     if as_pdf {
         return Ok(pdf(doc, &format!("vigia-visit-{}-{}.pdf", v.id, l.as_str())).await?);
     }
@@ -124,4 +105,29 @@ pub(super) async fn report_page(
         DocLink { href: format!("/visits/{}", v.id), label: tr(ctx.locale, "vrep-back"), id: "visit-back" },
     ];
     crate::kit::document::page(Chrome::new(&ctx, &format!("/visits/{}/report", v.id)), &doc, links)
+}
+
+/// A visit's report as filed, in `l`, for its organization `org`: what the page, its PDF
+/// and `vigia report --visit` show.
+pub async fn document(store: &vigia_store::DynStore, l: Locale, org: &str, v: &Visit) -> Result<Doc, WebError> {
+    let view = visit_view(store, l, v).await?;
+    let body = blocks(l, &view, v.has_notes);
+    let mut lines = vec![
+        tr_args(l, "rep-line-org", &[("org", org.to_string())]),
+        tr_args(l, "vrep-sent", &[("when", crate::kit::when(v.created_at))]),
+    ];
+    if let Some((first, when)) = &view.corrects {
+        lines.push(tr_args(l, "vrep-corrects", &[("id", first.to_string()), ("when", when.clone())]));
+    }
+    for (later, when) in &view.corrected_by {
+        lines.push(tr_args(l, "vrep-corrected-by", &[("id", later.to_string()), ("when", when.clone())]));
+    }
+    let made = Made::now(store).await?;
+    Ok(Doc {
+        lang: l.as_str().to_string(),
+        footer: made.footer(l, &content_hash(&view.title, &body)),
+        title: view.title,
+        lines,
+        blocks: body,
+    })
 }

@@ -61,6 +61,31 @@ fn the_cli_writes_the_same_report_as_the_web_from_the_demo_data() {
         }
         assert!(inked_share(&bytes, &t.0, "cli") > 0.01);
     }
+    // A visit's report as filed, from the same command.
+    let visits: Value = {
+        let server = Server::start("demo", &dir);
+        let v = rt.block_on(server.get_json(&token, "/api/v1/visits"));
+        drop(server);
+        v
+    };
+    let visit = visits["items"][0]["id"].as_i64().unwrap_or_else(|| panic!("{visits}"));
+    let visit_out = t.0.join("visit.pdf");
+    let o = run(
+        &dir,
+        &["report", "--org", "defensoria-sur", "--visit", &visit.to_string(), "--out", visit_out.to_str().expect("p")],
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    if poppler() {
+        let flat = pdf_pages(&std::fs::read(&visit_out).expect("pdf"), &t.0, "visit")
+            .join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(flat.contains("Datos de la visita") && flat.contains("Evidencia"), "{flat}");
+    }
+    let o =
+        run(&dir, &["report", "--org", "defensoria-sur", "--visit", "999999", "--out", visit_out.to_str().expect("p")]);
+    assert!(!o.status.success() && text(&o).1.contains("--visit"), "{:?}", text(&o));
     // A bad ask is refused with the field named, and nothing is written.
     let bad = t.0.join("bad.pdf");
     let o = run(
