@@ -578,7 +578,7 @@ fn case_parts() -> (Value, Value) {
         "PublicationInput": {"type": "object", "required": ["year", "sections"], "additionalProperties": false, "properties": {
             "year": {"type": "integer", "minimum": 2000},
             "sections": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["access", "conditions", "cases", "statements"]}},
-            "detail": {"type": "string", "enum": ["facility", "state"], "default": "facility"}
+            "detail": {"type": ["string", "null"], "enum": ["facility", "state", null], "default": "facility", "description": "null or absent: facility"}
         }},
         "PublicationDecision": {"type": "object", "required": ["decision"], "additionalProperties": false, "properties": {
             "decision": {"type": "string", "enum": ["approve", "reject"]}
