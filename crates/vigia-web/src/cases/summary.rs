@@ -7,7 +7,7 @@
 use super::*;
 use vigia_report::{Block, Doc, Table};
 
-use crate::kit::document::{pdf, pdf_link, DocLink, Made};
+use crate::kit::document::{pairs, pdf, pdf_link, DocLink, Made};
 
 /// What a summary is asked for.
 struct Ask {
@@ -32,24 +32,14 @@ fn ask(q: &HashMap<String, String>, default_lang: Locale) -> Result<Ask, WebErro
     Ok(errs.into_result(Ask { person, lang, pdf })?)
 }
 
-fn pairs_table(caption: String, head: [String; 2], rows: &[(String, String)]) -> Block {
-    Block::Table(Table {
-        caption,
-        head: head.to_vec(),
-        rows: rows.iter().map(|(k, v)| vec![k.clone(), v.clone()]).collect(),
-        numeric: vec![false, false],
-        total_row: false,
-    })
-}
-
 /// The summary's blocks, from what the case page shows.
 fn blocks(l: Locale, v: &CaseView) -> Vec<Block> {
     let t = |k: &str| tr(l, k);
-    let mut out = vec![pairs_table(t("sum-case"), [t("sum-field"), t("sum-value")], &v.details)];
+    let mut out = vec![pairs(t("sum-case"), [t("sum-field"), t("sum-value")], &v.details)];
     if let Some(p) = &v.person {
         out.push(Block::Heading { text: t("case-person") });
         out.push(Block::Note { text: t("sum-person-recorded") });
-        out.push(pairs_table(t("case-person"), [t("sum-field"), t("sum-value")], p));
+        out.push(pairs(t("case-person"), [t("sum-field"), t("sum-value")], p));
     }
     out.push(Block::Heading { text: t("case-violations") });
     if v.violations.is_empty() {

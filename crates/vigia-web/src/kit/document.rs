@@ -132,3 +132,14 @@ pub fn content_hash(title: &str, blocks: &[vigia_report::Block]) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(serde_json::to_vec(&(title, blocks)).unwrap_or_default()))
 }
+
+/// A two-column table of (what, value) pairs: a record's details in a document.
+pub fn pairs(caption: String, head: [String; 2], rows: &[(String, String)]) -> vigia_report::Block {
+    vigia_report::Block::Table(vigia_report::Table {
+        caption,
+        head: head.to_vec(),
+        rows: rows.iter().map(|(k, v)| vec![k.clone(), v.clone()]).collect(),
+        numeric: vec![false, false],
+        total_row: false,
+    })
+}

@@ -7,17 +7,7 @@ use super::*;
 use vigia_domain::input::RawInput;
 use vigia_report::{Block, Doc, Figure, Table};
 
-use crate::kit::document::{content_hash, lang_and_format, pdf, pdf_link, DocLink, Made};
-
-fn pairs(caption: String, head: [String; 2], rows: &[(String, String)]) -> Block {
-    Block::Table(Table {
-        caption,
-        head: head.to_vec(),
-        rows: rows.iter().map(|(k, v)| vec![k.clone(), v.clone()]).collect(),
-        numeric: vec![false, false],
-        total_row: false,
-    })
-}
+use crate::kit::document::{content_hash, lang_and_format, pairs, pdf, pdf_link, DocLink, Made};
 
 fn blocks(l: Locale, v: &VisitView, has_notes: bool) -> Vec<Block> {
     let t = |k: &str| tr(l, k);
