@@ -55,6 +55,8 @@ pub trait Publications: Send + Sync {
     /// Every approved publication of every organization, newest year first: what the
     /// public site serves.
     async fn approved_publications(&self) -> Result<Vec<Publication>>;
+    /// One approved publication by its id, whoever published it (the public site).
+    async fn approved_publication(&self, id: i64) -> Result<Option<Publication>>;
     /// Signs `message` with the organization's Ed25519 publication key (derived from the
     /// master key, so nothing secret is stored for it); returns the public key and the
     /// signature, both hex.

@@ -144,6 +144,12 @@ impl crate::Publications for SqlStore {
         rows.iter().map(publication_from_row).collect()
     }
 
+    async fn approved_publication(&self, id: i64) -> Result<Option<Publication>> {
+        let sql = format!("SELECT {PUBLICATION_COLUMNS} FROM publications WHERE id = $1 AND status = 'approved'");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(publication_from_row).transpose()
+    }
+
     async fn sign_publication(&self, org_id: i64, message: &[u8]) -> Result<(String, String)> {
         use ring::signature::KeyPair;
         // The seed is the master key's MAC of the organization's id for this purpose:

@@ -220,8 +220,30 @@ async fn preview(
     Ok(serve(&st, &p, &path).await?)
 }
 
+/// Signed sites already written, by (publication, content hash, signing key): the
+/// public pages are not rendered and signed again for every anonymous request.
+static SITES: std::sync::LazyLock<std::sync::Mutex<HashMap<SiteKey, std::sync::Arc<site::Files>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// (publication, status and content hash, signing key).
+type SiteKey = (i64, String, String);
+
 async fn serve(st: &AppState, p: &Publication, path: &str) -> Result<Response, WebError> {
-    let files = site::signed(&st.store, p).await?;
+    let (signing_key, _) = st.store.sign_publication(p.org_id, b"").await?;
+    let key = (p.id, format!("{}:{}", p.status.as_str(), p.content_sha256), signing_key);
+    let kept = SITES.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
+    let files = match kept {
+        Some(f) => f,
+        None => {
+            let f = std::sync::Arc::new(site::signed(&st.store, p).await?);
+            let mut all = SITES.lock().unwrap_or_else(|e| e.into_inner());
+            if all.len() >= 32 {
+                all.clear();
+            }
+            all.insert(key, f.clone());
+            f
+        }
+    };
     let path = if path.is_empty() || path.ends_with('/') { format!("{path}index.html") } else { path.to_string() };
     let bytes = files.get(&path).ok_or(WebError::NotFound)?;
     Ok(([(header::CONTENT_TYPE, site::content_type(&path))], bytes.clone()).into_response())
@@ -258,7 +280,7 @@ async fn public_file(
         return Err(WebError::NotFound.into());
     }
     let id = crate::kit::parse_id(&id)?;
-    let p = st.store.approved_publications().await?.into_iter().find(|p| p.id == id).ok_or(WebError::NotFound)?;
+    let p = st.store.approved_publication(id).await?.ok_or(WebError::NotFound)?;
     Ok(serve(&st, &p, &path).await?)
 }
 
