@@ -194,3 +194,28 @@ async fn a_member_s_published_counts_are_left_out_of_the_coalition_s_so_nothing_
     let (_, report) = app.api_get(&viewer_b, "/api/v1/case-report?scope=coalition&year=2020").await;
     assert!(report["by_facility"]["totals"]["children_detained"].is_null(), "{report}");
 }
+
+/// An operator who sets a proposal to "approved" in the database, behind the app's back,
+/// does not get it published under the organization's key.
+#[tokio::test]
+async fn a_proposal_approved_behind_the_app_s_back_is_not_published() {
+    let config = vigia_web::Config { public_site: true, ..Default::default() };
+    let app = TestApp::with_config(vigia_store::testing::TestDb::sqlite(), config).await;
+    let (_, coord) = app.api_user("coord@a.org", "org-a", Role::Coordinator).await;
+    let (s, p) = post(&app, &coord, "/api/v1/publications", json!({"year": 2021, "sections": ["access"]})).await;
+    assert_eq!(s, 201, "{p}");
+    let id = p["id"].as_i64().expect("id");
+    let pool = sqlx::SqlitePool::connect(&app._db.url).await.expect("pool");
+    sqlx::query("UPDATE publications SET status = 'approved' WHERE id = $1")
+        .bind(id)
+        .execute(&pool)
+        .await
+        .expect("tamper");
+    let r = reqwest::get(app.url(&format!("/public/{id}/manifest.sig"))).await.expect("get");
+    assert!(r.status().is_server_error(), "refused, not signed: {}", r.status());
+    let org = app.org("org-a").await;
+    assert!(
+        vigia_web::publications::approved_site(&app.store, org, 2021).await.is_err(),
+        "nor written by vigia publish"
+    );
+}

@@ -424,6 +424,13 @@ pub fn files(c: &PublicContent) -> Result<Files, WebError> {
 /// preview gets a manifest naming its status and no signature: a draft that leaks never
 /// passes for the organization's publication.
 pub async fn signed(store: &DynStore, p: &Publication) -> Result<Files, WebError> {
+    // Only what the audit chain holds is signed: a row set to "approved" or changed
+    // behind the app's back is refused, not published under the organization's key.
+    let history = store.history(vigia_domain::RecordType::Publication, p.id, Some(p.org_id)).await?;
+    let audited = history.last().map(|h| h.content_hash.as_str());
+    if audited != Some(vigia_domain::audit::sha256_hex(p.content_json().as_bytes()).as_str()) {
+        return Err(WebError::Internal(format!("publication {} differs from its audited version", p.id)));
+    }
     let c = vigia_app::publications::read(p)?;
     let mut out = files(&c)?;
     let (key, _) = store.sign_publication(p.org_id, b"").await?;

@@ -9,7 +9,7 @@ use vigia_report::{Bar, Bars, Block, Doc, Figure, Table};
 use crate::i18n::{tr, tr_args};
 use crate::kit::grouped;
 
-pub use crate::kit::document::Made;
+use crate::kit::document::Made;
 
 /// At most this many contradictions are quoted; the rest are counted.
 const QUOTED: usize = 40;
