@@ -12,6 +12,8 @@
 //! - [`publications`]: the public aggregates of a year, frozen when proposed.
 //! - [`reports`]: the figures of a period report or a facility dossier, one model for
 //!   the page, the PDF, the API and the command line.
+//! - [`statistics`]: official statistics imported as dataset versions, their series,
+//!   spikes and breaks, and the side-by-side view with own records.
 //! - [`webhooks`]: signing and delivering webhooks from the durable queue.
 //! - [`worker`]: the loop that runs the sweeps and deliveries.
 
@@ -24,6 +26,7 @@ pub mod findings;
 pub mod imports;
 pub mod publications;
 pub mod reports;
+pub mod statistics;
 pub mod webhooks;
 pub mod worker;
 

@@ -114,6 +114,10 @@ enum Command {
     /// Write an organization's approved publication of a year as a signed static site
     /// (HTML, CSS, CSV, JSON, SVG; no JavaScript), or check one offline (`verify`).
     Publish(PublishArgs),
+    /// Official statistics (the UPM bulletin's tables): import a file as dataset
+    /// versions, list the versions.
+    #[command(subcommand)]
+    Stats(StatsCmd),
     /// The master key.
     #[command(subcommand)]
     Keys(KeysCmd),
@@ -231,6 +235,39 @@ enum PublishCmd {
         /// The publisher's Ed25519 public key (hex), as they publish it elsewhere.
         #[arg(long)]
         key: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum StatsCmd {
+    /// Import an XLS, XLSX or CSV table of the bulletin for an organization: every table
+    /// in it becomes a new version, or nothing is stored and each cell that could not be
+    /// placed is printed (sheet, row, column) with a non-zero exit.
+    Import {
+        #[command(flatten)]
+        place: Place,
+        /// The file.
+        file: PathBuf,
+        /// The importing organization (its slug).
+        #[arg(long)]
+        org: String,
+        /// Who published the file.
+        #[arg(long, default_value = "Unidad de Política Migratoria, SEGOB")]
+        publisher: String,
+        /// Where it was downloaded from (http or https).
+        #[arg(long)]
+        source_url: Option<String>,
+        /// When it was downloaded (YYYY-MM-DD; today if absent).
+        #[arg(long)]
+        retrieved: Option<String>,
+        /// When it was published, if known (YYYY-MM-DD).
+        #[arg(long)]
+        published: Option<String>,
+    },
+    /// Every imported version, newest first, as JSON lines.
+    List {
+        #[command(flatten)]
+        place: Place,
     },
 }
 
@@ -778,6 +815,47 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
             println!("{} ({} bytes, content SHA-256 {})", out.display(), bytes.len(), report.content_hash());
+        }
+        Command::Stats(StatsCmd::Import { place, file, org, publisher, source_url, retrieved, published }) => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let mut pairs = vec![
+                ("publisher".to_string(), publisher),
+                ("retrieved_on".to_string(), retrieved.unwrap_or_else(|| vigia_app::today().to_string())),
+            ];
+            pairs.extend(source_url.map(|u| ("source_url".to_string(), u)));
+            pairs.extend(published.map(|p| ("published_on".to_string(), p)));
+            let provenance = vigia_domain::statistics::provenance(
+                &vigia_domain::input::RawInput::from_pairs(pairs),
+                vigia_app::today(),
+            )
+            .map_err(|e| anyhow!("provenance refused: {e}"))?;
+            let store = place.open().await?;
+            let orgs = store.list_orgs().await?;
+            let o = orgs.iter().find(|o| o.slug == org).ok_or_else(|| anyhow!("--org: no organization {org:?}"))?;
+            let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            match vigia_app::statistics::import(&store, &Actor::SYSTEM, o.id, &name, bytes, provenance).await {
+                Ok(Ok(versions)) => {
+                    for v in versions {
+                        println!(
+                            "imported version {}: table {} {} ({} rows, months {:?}, events)",
+                            v.id, v.code, v.year, v.row_count, v.months
+                        );
+                    }
+                }
+                Ok(Err(problems)) => {
+                    for p in &problems {
+                        eprintln!("{p}");
+                    }
+                    bail!("nothing imported: {} cell(s) could not be placed", problems.len());
+                }
+                Err(e) => bail!("import failed: {e}"),
+            }
+        }
+        Command::Stats(StatsCmd::List { place }) => {
+            let store = place.open().await?;
+            for v in store.stat_versions().await? {
+                println!("{}", vigia_web::statistics::api::version_json(&v));
+            }
         }
         Command::Publish(PublishArgs { cmd: Some(PublishCmd::Verify { dir, key }), .. }) => {
             match vigia_report::site::verify_dir(&dir, key.as_deref()) {

@@ -71,6 +71,9 @@ pub enum Permission {
     /// Propose a publication of public aggregates, and approve or reject another
     /// person's proposal (four eyes: never one's own).
     Publish,
+    /// Import official statistics (the UPM bulletin's tables) as dataset versions: the
+    /// roles that work with figures. Reading them is open to every member.
+    ImportStatistics,
 }
 
 pub fn allows(role: Role, p: Permission) -> bool {
@@ -92,6 +95,7 @@ pub fn allows(role: Role, p: Permission) -> bool {
         ReadVisitNotes => matches!(role, Coordinator | Lawyer),
         MakeReports => matches!(role, Admin | Coordinator | Lawyer | Analyst),
         Publish => matches!(role, Admin | Coordinator),
+        ImportStatistics => matches!(role, Admin | Coordinator | Analyst),
     }
 }
 

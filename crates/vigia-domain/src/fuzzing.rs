@@ -34,6 +34,36 @@ pub fn csv_import(data: &[u8]) {
     }
 }
 
+/// The official statistics' table reader, given the bytes as a grid (lines of
+/// comma-separated cells, numbers where they parse): every problem points inside the
+/// grid, and every table read has only whole, non-negative figures.
+pub fn bulletin(data: &[u8]) {
+    use crate::statistics::bulletin::{read, Cell, Sheet};
+    let text = String::from_utf8_lossy(data);
+    let rows: Vec<Vec<Cell>> = text
+        .lines()
+        .map(|l| {
+            l.split(',')
+                .map(|c| match c.trim().parse::<f64>() {
+                    Ok(n) => Cell::Number(n),
+                    Err(_) if c.trim().is_empty() => Cell::Empty,
+                    Err(_) => Cell::Text(c.to_string()),
+                })
+                .collect()
+        })
+        .collect();
+    let height = rows.len().max(1);
+    match read(&[Sheet { name: "fuzz".into(), rows }]) {
+        Ok(tables) => {
+            for t in tables {
+                assert!(t.rows.iter().all(|r| r.values.iter().all(|(m, v)| (1..=12).contains(m) && *v >= 0)));
+                let _ = crate::statistics::figures_sha256(&t.figures());
+            }
+        }
+        Err(problems) => assert!(problems.iter().all(|p| p.row >= 1 && p.row as usize <= height)),
+    }
+}
+
 /// Every validator that reads a JSON body.
 pub fn json_body(data: &[u8]) {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else { return };
@@ -103,6 +133,7 @@ mod tests {
         r#"{"from":"2019-02-18","working_days":"15","calendar":"inm","to":"2019-03-11"}"#,
         r#"{"facility_id":1,"attempted_at":"2020-01-20T10:30","purpose":"monitoring","outcome":"denied","restrictions":["no_phones"]}"#,
         r#"{"calendar":"comar","start_date":"2020-04-01","end_date":"2020-04-30","label_es":"x","source":"DOF"}"#,
+        "Cuadro 3.2.1 Eventos devueltos, 2020\nPaís de nacionalidad,Enero,Febrero,Total\nTotal,3,-,3\n  Honduras,3,,3\nNota: eventos\n",
     ];
 
     fn cases() -> u32 {
@@ -136,6 +167,7 @@ mod tests {
             super::csv_import(&data);
             super::json_body(&data);
             super::bytes_and_names(&data);
+            super::bulletin(&data);
         }
 
         #[test]
@@ -143,6 +175,7 @@ mod tests {
             super::csv_import(&data);
             super::json_body(&data);
             super::bytes_and_names(&data);
+            super::bulletin(&data);
         }
     }
 }

@@ -49,6 +49,7 @@ pub mod note;
 pub mod paging;
 pub mod publication;
 pub mod statement;
+pub mod statistics;
 pub mod suspension;
 pub mod tenancy;
 pub mod totp;
@@ -94,10 +95,12 @@ pub enum RecordType {
     EmailPrefs,
     /// A set of public aggregates proposed, approved or rejected (issue #17).
     Publication,
+    /// One imported table of official statistics: a dataset version (issue #18).
+    StatVersion,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 25] = [
+    pub const ALL: [RecordType; 26] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::Facility,
@@ -123,6 +126,7 @@ impl RecordType {
         RecordType::AttemptImport,
         RecordType::EmailPrefs,
         RecordType::Publication,
+        RecordType::StatVersion,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -152,6 +156,7 @@ impl RecordType {
             RecordType::AttemptImport => "attempt_import",
             RecordType::EmailPrefs => "email_prefs",
             RecordType::Publication => "publication",
+            RecordType::StatVersion => "stat_version",
         }
     }
 

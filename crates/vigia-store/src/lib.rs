@@ -48,6 +48,7 @@ mod maintenance;
 mod publications;
 mod sign_in;
 mod statements;
+mod statistics;
 mod visits;
 
 pub use access::*;
@@ -62,6 +63,7 @@ pub use maintenance::*;
 pub use publications::*;
 pub use sign_in::*;
 pub use statements::*;
+pub use statistics::*;
 pub use visits::*;
 
 /// The store's traits, for calling their methods on a concrete store (`SqlStore`); a
@@ -79,6 +81,7 @@ pub mod prelude {
     pub use crate::Publications as _;
     pub use crate::SignIn as _;
     pub use crate::Statements as _;
+    pub use crate::Statistics as _;
     pub use crate::Store;
     pub use crate::Visits as _;
 }
@@ -156,6 +159,7 @@ pub trait Store:
     + Audit
     + Maintenance
     + Publications
+    + Statistics
 {
     fn backend(&self) -> Backend;
     /// Checks the database answers.

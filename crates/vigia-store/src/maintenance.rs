@@ -3,7 +3,7 @@
 use crate::*;
 
 /// The tables that hold records, counted for backups and restore checks.
-pub const RECORD_TABLES: [&str; 22] = [
+pub const RECORD_TABLES: [&str; 25] = [
     "organizations",
     "users",
     "memberships",
@@ -25,13 +25,16 @@ pub const RECORD_TABLES: [&str; 22] = [
     "detection_reviews",
     "visits",
     "publications",
+    "stat_files",
+    "stat_versions",
+    "stat_figures",
     "audit_log",
 ];
 
 /// Every table a portable export carries, in an order that satisfies foreign keys.
 /// Sessions, sign-in failures and pending second factors are left out: after an import
 /// people sign in again.
-pub const EXPORT_TABLES: [&str; 32] = [
+pub const EXPORT_TABLES: [&str; 35] = [
     "organizations",
     "users",
     "memberships",
@@ -62,6 +65,9 @@ pub const EXPORT_TABLES: [&str; 32] = [
     "detection_reviews",
     "visits",
     "publications",
+    "stat_files",
+    "stat_versions",
+    "stat_figures",
     "audit_log",
     "chain_head",
 ];

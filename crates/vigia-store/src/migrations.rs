@@ -74,12 +74,13 @@ macro_rules! all_migrations {
             (22, "records_bound", "0022_records_bound.sql", None),
             (23, "email", "0023_email.sql", None),
             (24, "publications", "0024_publications.sql", None),
+            (25, "statistics", "0025_statistics.sql", None),
         )
     };
 }
 
-pub(crate) const SQLITE: [Migration; 24] = all_migrations!("sqlite");
-pub(crate) const POSTGRES: [Migration; 24] = all_migrations!("postgres");
+pub(crate) const SQLITE: [Migration; 25] = all_migrations!("sqlite");
+pub(crate) const POSTGRES: [Migration; 25] = all_migrations!("postgres");
 
 #[cfg(test)]
 mod tests {

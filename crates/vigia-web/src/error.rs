@@ -55,6 +55,9 @@ pub enum WebError {
     Invalid(#[from] ValidationErrors),
     #[error("import rejected")]
     Import(Vec<RowError>),
+    /// A spreadsheet refused: every cell that could not be placed (sheet, row, column).
+    #[error("spreadsheet rejected")]
+    Sheets(Vec<vigia_domain::statistics::bulletin::Problem>),
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("unavailable")]
@@ -112,7 +115,7 @@ impl WebError {
             WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Timeout => StatusCode::REQUEST_TIMEOUT,
             WebError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            WebError::Invalid(_) | WebError::Import(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::Invalid(_) | WebError::Import(_) | WebError::Sheets(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -131,7 +134,7 @@ impl WebError {
             WebError::Timeout => "timeout",
             WebError::TooManyAttempts { .. } => "too-many-attempts",
             WebError::Invalid(_) => "validation",
-            WebError::Import(_) => "import-rejected",
+            WebError::Import(_) | WebError::Sheets(_) => "import-rejected",
             WebError::Conflict(_) => "conflict",
             WebError::Unavailable => "unavailable",
             WebError::TwoFactorRequired => "two-factor-required",
@@ -153,6 +156,7 @@ impl WebError {
             WebError::TooManyAttempts { minutes } => tr_args(l, "login-locked", &[("minutes", minutes.to_string())]),
             WebError::Invalid(v) => tr_args(l, "form-errors", &[("count", v.0.len().to_string())]),
             WebError::Import(rows) => tr_args(l, "form-errors", &[("count", rows.len().to_string())]),
+            WebError::Sheets(cells) => tr_args(l, "form-errors", &[("count", cells.len().to_string())]),
             WebError::Conflict(what) => {
                 if what == "version" {
                     tr(l, "form-conflict")
@@ -194,6 +198,16 @@ impl WebError {
                     .take(vigia_domain::import::LISTED_PROBLEMS)
                     .map(|r| {
                         serde_json::json!({"line": r.line, "field": r.column, "code": r.code, "message": field_error(l, &r.as_field_error())})
+                    })
+                    .collect();
+            }
+            WebError::Sheets(cells) => {
+                p["error_count"] = cells.len().into();
+                p["errors"] = cells
+                    .iter()
+                    .map(|c| {
+                        serde_json::json!({"sheet": c.sheet, "row": c.row, "column": c.column, "code": c.code,
+                            "message": crate::i18n::sheet_problem(l, c)})
                     })
                     .collect();
             }

@@ -70,6 +70,15 @@ pub fn field_error(locale: Locale, e: &FieldError) -> String {
     tr_args(locale, &format!("err-{}", e.code), &e.params.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>())
 }
 
+/// A spreadsheet cell that could not be placed, in the reader's language: where it is
+/// and why.
+pub fn sheet_problem(locale: Locale, p: &vigia_domain::statistics::bulletin::Problem) -> String {
+    let mut args: Vec<(&str, String)> = p.params.iter().map(|(k, v)| (*k, v.clone())).collect();
+    let why = tr_args(locale, &format!("err-{}", p.code), &args);
+    args = vec![("sheet", p.sheet.clone()), ("row", p.row.to_string()), ("column", p.column.clone()), ("why", why)];
+    tr_args(locale, "stats-cell-problem", &args)
+}
+
 /// Every message key in a catalogue, for completeness tests.
 pub fn keys(locale: Locale) -> Vec<String> {
     let src = match locale {

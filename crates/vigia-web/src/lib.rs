@@ -31,6 +31,7 @@ pub mod server;
 pub mod site;
 pub mod state;
 pub mod statements;
+pub mod statistics;
 pub mod visits;
 
 pub use state::{
@@ -72,6 +73,7 @@ fn routes() -> routes::Routes {
         .merge(audit::routes())
         .merge(reports::routes())
         .merge(publications::routes())
+        .merge(statistics::routes())
 }
 
 /// The whole application: pages, API, static files, with the request context layer.

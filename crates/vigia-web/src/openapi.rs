@@ -315,6 +315,52 @@ fn case_parts() -> (Value, Value) {
                 "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not publish"), ("404", "No such publication in the organization"), ("409", "Four eyes, decided already, or the year is published"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid")]), "200", json_response("The decided publication", "Publication"))
             }
         },
+        "/api/v1/statistics/imports": {"post": {
+            "operationId": "importStatistics",
+            "summary": "Import a table of the UPM bulletin (XLS, XLSX or CSV; the body is the file) as new dataset versions",
+            "description": "Every table in the file becomes a version with this provenance, or nothing is stored and every cell that could not be placed is listed with its sheet, row (1-based) and column letter. Figures are events, not people. The same file imported again is a conflict.",
+            "parameters": [
+                {"name": "file_name", "in": "query", "required": false, "schema": {"type": "string"}},
+                {"name": "publisher", "in": "query", "required": true, "schema": {"type": "string", "pattern": "\\S"}},
+                {"name": "source_url", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^\\s*(https?://\\S+)?\\s*$"}},
+                {"name": "retrieved_on", "in": "query", "required": true, "schema": {"type": "string", "pattern": "^\\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\\s*$"}},
+                {"name": "published_on", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^\\s*([0-9]{4}-[0-9]{2}-[0-9]{2})?\\s*$"}}
+            ],
+            "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": with(errors(&[
+                ("403", "The role may not import statistics"), ("409", "This file was imported already"),
+                ("413", "Body too large"), ("422", "Provenance invalid, or cells that could not be placed")
+            ]), "201", json_response("The versions stored", "StatImportResult"))
+        }},
+        "/api/v1/statistics/versions": {"get": {
+            "operationId": "listStatVersions", "summary": "Every imported version, newest first; latest marks what series use",
+            "responses": with(errors(&[]), "200", json_response("Versions", "StatVersionList"))
+        }},
+        "/api/v1/statistics/versions/{id}": {
+            "parameters": [id_param()],
+            "get": {
+                "operationId": "getStatVersion", "summary": "One version: provenance, rows, and its revisions against the version before it",
+                "responses": with(errors(&[("404", "No such version")]), "200", json_response("The version", "StatVersion"))
+            }
+        },
+        "/api/v1/statistics/series": {"get": {
+            "operationId": "statSeries", "summary": "A monthly series from the latest versions, with its spikes and breaks",
+            "parameters": [
+                {"name": "measure", "in": "query", "required": false, "schema": {"type": "string", "enum": ["presented", "channelled", "returned"], "default": "returned"}},
+                {"name": "dimension", "in": "query", "required": false, "schema": {"type": "string", "enum": ["nationality", "state", "age", "sex", "minors"], "default": "nationality"}},
+                {"name": "key", "in": "query", "required": false, "description": "ISO 3166-1 alpha-3 (HND), state:07, region:america-central, total…", "schema": {"type": "string", "pattern": "^[A-Za-z0-9:+_-]{1,40}$", "default": "total"}}
+            ],
+            "responses": with(errors(&[("422", "A parameter is invalid")]), "200", json_response("The series", "StatSeries"))
+        }},
+        "/api/v1/statistics/timeline": {"get": {
+            "operationId": "statTimeline", "summary": "Returns and presentations of one nationality next to the access refusals, suspected suspensions and statements your organization can see, month by month",
+            "parameters": [
+                {"name": "key", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^[A-Za-z0-9:+_-]{1,40}$", "default": "total"}},
+                {"name": "from", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
+                {"name": "until", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}}
+            ],
+            "responses": with(errors(&[("422", "A parameter is invalid")]), "200", json_response("Months", "StatTimeline"))
+        }},
         "/api/v1/reports/period": {
             "get": {
                 "operationId": "periodReport", "summary": "A period report (or, with facility_id, a centre's dossier) as JSON, PDF or standalone HTML",
@@ -574,6 +620,24 @@ fn case_parts() -> (Value, Value) {
             "content_sha256": {"type": "string"}, "proposed_by": {"type": "integer"}, "proposed_at": {"type": "string"},
             "decided_by": {"type": ["integer", "null"]}, "decided_at": {"type": ["string", "null"]},
             "content": {"type": "object", "description": "The frozen aggregates (GET of one publication only)"}
+        }},
+        "StatVersion": {"type": "object", "required": ["id", "table", "year", "measure", "dimension", "months", "provenance", "unit"], "properties": {
+            "id": {"type": "integer"}, "table": {"type": "string"}, "year": {"type": "integer"},
+            "measure": {"type": "string", "enum": ["presented", "channelled", "returned"]},
+            "dimension": {"type": "string", "enum": ["nationality", "state", "age", "sex", "minors"]},
+            "months": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 12}},
+            "provenance": {"type": "object"}, "unit": {"type": "string", "enum": ["events"]},
+            "rows": {}, "revisions": {"type": "array"}, "previous_version": {"type": ["integer", "null"]}
+        }},
+        "StatVersionList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/StatVersion"}}}},
+        "StatImportResult": {"type": "object", "required": ["versions"], "properties": {"versions": {"type": "array", "items": {"$ref": "#/components/schemas/StatVersion"}}}},
+        "StatSeries": {"type": "object", "required": ["measure", "dimension", "key", "unit", "months", "signals"], "properties": {
+            "measure": {"type": "string"}, "dimension": {"type": "string"}, "key": {"type": "string"}, "unit": {"type": "string", "enum": ["events"]},
+            "months": {"type": "array", "items": {"type": "object", "properties": {"month": {"type": "string"}, "events": {"type": ["integer", "null"]}}}},
+            "signals": {"type": "array", "items": {"type": "object"}}, "illustrative": {"type": "boolean"}
+        }},
+        "StatTimeline": {"type": "object", "required": ["key", "unit", "months"], "properties": {
+            "key": {"type": "string"}, "unit": {"type": "string"}, "months": {"type": "array", "items": {"type": "object"}}
         }},
         "PublicationInput": {"type": "object", "required": ["year", "sections"], "additionalProperties": false, "properties": {
             "year": {"type": "integer", "minimum": 2000},

@@ -16,5 +16,6 @@ mod publications;
 mod reports;
 mod security;
 mod statements;
+mod statistics;
 mod ui;
 mod visits;

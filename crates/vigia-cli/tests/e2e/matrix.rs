@@ -87,7 +87,16 @@ struct World {
     visit_own: i64,
     visit_other: i64,
     detection: String,
+    stat_version: i64,
     counter: std::sync::atomic::AtomicU64,
+}
+
+/// A small bulletin table, different for each `n` (a file is imported once).
+fn bulletin_csv(n: u64) -> Vec<u8> {
+    format!(
+        "Cuadro 3.2.1 Eventos de extranjeros devueltos, 2019\n\nPaís de nacionalidad,Enero,Total\nHonduras,{n},{n}\n"
+    )
+    .into_bytes()
 }
 
 impl World {
@@ -223,6 +232,25 @@ impl World {
         for role in Role::ALL {
             sessions.insert(role, app.login(&format!("{}@a.org", role.as_str())).await);
         }
+        let provenance = vigia_domain::statistics::Provenance {
+            publisher: "UPM".into(),
+            source_url: None,
+            retrieved_on: jiff::civil::date(2020, 7, 6),
+            published_on: None,
+            illustrative: false,
+        };
+        let stat_version = vigia_app::statistics::import(
+            &app.store,
+            &vigia_store::Actor::SYSTEM,
+            a_org,
+            "t.csv",
+            bulletin_csv(1_000_000),
+            provenance,
+        )
+        .await
+        .expect("import")
+        .expect("read")[0]
+            .id;
         let anon = app.browser();
         anon.get(app.url("/login")).send().await.expect("csrf cookie");
         World {
@@ -250,6 +278,7 @@ impl World {
             visit_own,
             visit_other,
             detection,
+            stat_version,
             counter: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -312,6 +341,8 @@ impl World {
             .await
             .expect("proposal")
             .id
+        } else if path.starts_with("/statistics/versions/") || path.starts_with("/api/v1/statistics/versions/") {
+            self.stat_version
         } else if path.starts_with("/admin/webhooks/") {
             if other {
                 self.webhook_other
@@ -443,6 +474,9 @@ impl World {
                 ("POST", "/api/v1/access-attempts/{id}/files") => {
                     req.query(&[("filename", "foto.jpg")]).body(b"\xFF\xD8\xFF\xE0 jpeg".to_vec())
                 }
+                ("POST", "/api/v1/statistics/imports") => req
+                    .query(&[("file_name", "t.csv"), ("publisher", "UPM"), ("retrieved_on", "2020-07-06")])
+                    .body(bulletin_csv(n)),
                 ("POST", "/api/v1/access-attempts/import") => req.header("content-type", "text/csv").body(format!(
                     "facility_id,attempted_at,purpose,outcome\n{},2019-06-{:02}T10:{:02},monitoring,granted\n",
                     self.facility,
@@ -542,6 +576,14 @@ impl World {
                         ("role", "monitor".into()),
                         ("password", PASSWORD.into()),
                     ],
+                    "/statistics/import" => {
+                        let form = reqwest::multipart::Form::new()
+                            .text("csrf", csrf)
+                            .text("publisher", "UPM")
+                            .text("retrieved_on", "2020-07-06")
+                            .part("file", reqwest::multipart::Part::bytes(bulletin_csv(n)).file_name("t.csv"));
+                        return c.post(&url).multipart(form).send().await.expect("send").status().as_u16();
+                    }
                     "/access/import" => {
                         let csv = format!(
                             "facility_id,attempted_at,purpose,outcome\n{},2018-03-{:02}T10:{:02},monitoring,granted\n",

@@ -29,6 +29,7 @@ mod publications;
 mod reseal;
 mod sign_in;
 mod statements;
+mod statistics;
 mod visits;
 
 use access::*;

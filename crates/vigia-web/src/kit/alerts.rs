@@ -50,6 +50,35 @@ pub fn view(l: Locale, a: &Alert) -> AlertView {
             ),
             Some(format!("/access?from={}&until={}", s("start"), s("end"))),
         )
+    } else if a.kind == "statistics" {
+        let key = s("key");
+        let name = vigia_domain::statistics::key_name(&key, l == Locale::Es);
+        let month = vigia_domain::statistics::YearMonth::parse(&s("month"))
+            .map(|m| format!("{} {}", tr(l, &format!("month-{}", m.month)), m.year))
+            .unwrap_or_else(|| s("month"));
+        let kind = if s("kind") == "break" { "break" } else { "spike" };
+        let direction = if s("direction") == "down" { "stats-down" } else { "stats-up" };
+        (
+            tr_args(
+                l,
+                &format!("alerts-stats-{kind}"),
+                &[
+                    ("name", name),
+                    ("measure", tr(l, &format!("stats-measure-{}", s("measure")))),
+                    ("month", month.clone()),
+                ],
+            ),
+            tr_args(
+                l,
+                "alerts-stats-detail",
+                &[
+                    ("value", p["value"].to_string()),
+                    ("baseline", p["baseline"].to_string()),
+                    ("direction", tr(l, direction)),
+                ],
+            ),
+            Some(format!("/statistics/series?measure={}&dimension={}&key={}", s("measure"), s("dimension"), key)),
+        )
     } else {
         let outcome = crate::kit::label(l, "outcome", &s("outcome"));
         (

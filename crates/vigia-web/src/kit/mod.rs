@@ -471,21 +471,37 @@ pub async fn version_views(
 
 /// The CSRF token, the file name and the bytes of a multipart upload form.
 pub(crate) async fn read_upload(
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
 ) -> Result<(Option<String>, String, Bytes), WebError> {
+    let (csrf, name, file, _) = read_upload_with_fields(multipart).await?;
+    Ok((csrf, name, file))
+}
+
+/// [`read_upload`], with the form's other text fields (a file's provenance, say).
+pub(crate) async fn read_upload_with_fields(
+    mut multipart: axum::extract::Multipart,
+) -> Result<(Option<String>, String, Bytes, Vec<(String, String)>), WebError> {
     let bad = |e: axum::extract::multipart::MultipartError| WebError::BadRequest(e.body_text());
-    let (mut csrf, mut name, mut file) = (None, String::new(), Bytes::new());
+    let (mut csrf, mut name, mut file, mut fields) = (None, String::new(), Bytes::new(), Vec::new());
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
-        match field.name() {
+        match field.name().map(str::to_string).as_deref() {
             Some("csrf") => csrf = Some(field.text().await.map_err(bad)?),
             Some("file") => {
                 name = field.file_name().unwrap_or("").to_string();
                 file = field.bytes().await.map_err(bad)?;
             }
+            Some(other) if fields.len() < 32 => {
+                let other = other.to_string();
+                let text = field.text().await.map_err(bad)?;
+                if text.len() > 4096 {
+                    return Err(WebError::TooLarge);
+                }
+                fields.push((other, text));
+            }
             _ => {}
         }
     }
-    Ok((csrf, name, file))
+    Ok((csrf, name, file, fields))
 }
 
 /// What an import page imports: its path and the catalogue keys of its texts.

@@ -14,6 +14,7 @@ mod analysis;
 mod field;
 mod pages;
 mod reports;
+mod statistics;
 mod visits;
 
 fn find(env: &str, candidates: &[&str]) -> Option<PathBuf> {
