@@ -1428,3 +1428,4 @@ err-stats_unreadable_file = The file could not be read as XLS, XLSX or CSV ({ $d
 err-stats_file_too_large = The file is over the limit of { $detail } bytes.
 stats-timeline-shading = Shaded: the months with a suspected general suspension of access.
 stats-series-shading = Shaded: the months marked as a spike or a break.
+stats-revision-added = { $row }, { $month }: { $after } appears in { $file }, in a month the previous version already had

@@ -1428,3 +1428,4 @@ err-stats_unreadable_file = El archivo no se pudo leer como XLS, XLSX ni CSV ({ 
 err-stats_file_too_large = El archivo pasa del límite de { $detail } bytes.
 stats-timeline-shading = Sombreados: los meses con una posible suspensión general del acceso.
 stats-series-shading = Sombreados: los meses marcados como pico o quiebre.
+stats-revision-added = { $row }, { $month }: { $after } aparece en { $file }, en un mes que la versión anterior ya tenía

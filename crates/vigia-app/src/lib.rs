@@ -26,6 +26,7 @@ pub mod findings;
 pub mod imports;
 pub mod publications;
 pub mod reports;
+pub mod sheets;
 pub mod statistics;
 pub mod webhooks;
 pub mod worker;

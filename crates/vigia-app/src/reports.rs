@@ -240,6 +240,19 @@ pub async fn period(
     })
 }
 
+/// The access part of a report alone (the side-by-side view of official statistics
+/// needs only it, for any run of months).
+pub async fn access_part(
+    store: &DynStore,
+    mirror: &Mirror,
+    viewer_org: i64,
+    q: &PeriodQuery,
+) -> Result<AccessPart, AppError> {
+    let names: HashMap<i64, String> =
+        store.list_facilities().await?.into_iter().map(|f| (f.id, f.draft.name)).collect();
+    access(store, mirror, viewer_org, q, &names).await
+}
+
 async fn access(
     store: &DynStore,
     mirror: &Mirror,

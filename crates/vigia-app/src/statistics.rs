@@ -5,93 +5,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use vigia_domain::statistics::bulletin::{self, Cell, Problem, Sheet};
+use vigia_domain::statistics::bulletin::{self, Problem};
 use vigia_domain::statistics::signals::{self, Signal};
 use vigia_domain::statistics::{Dimension, Measure, Provenance, RowKind, YearMonth};
 use vigia_store::{Actor, DynStore, StatFile, StatVersion};
 
 use crate::AppError;
 
-/// The largest file an import reads (a year's table is tens of kilobytes).
-pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
-
-fn file_problem(code: &'static str, detail: String) -> Problem {
-    Problem { sheet: String::new(), row: 1, column: "A".into(), code, params: vec![("detail", detail)] }
-}
-
-/// What kind of file the bytes are, by their first bytes (never by the name alone).
-fn media_type(bytes: &[u8]) -> &'static str {
-    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        "application/vnd.ms-excel"
-    } else if bytes.starts_with(b"PK\x03\x04") {
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    } else {
-        "text/csv"
-    }
-}
-
-/// Reads an XLS, XLSX or CSV file into sheets of cells. A file that is none of them is
-/// one problem (`stats_unreadable_file`) naming why.
-pub fn read_sheets(name: &str, bytes: &[u8]) -> Result<(Vec<Sheet>, &'static str), Problem> {
-    let media = media_type(bytes);
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(file_problem("stats_file_too_large", MAX_FILE_BYTES.to_string()));
-    }
-    if media == "text/csv" {
-        return Ok((vec![csv_sheet(name, bytes)?], media));
-    }
-    use calamine::Reader;
-    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
-        .map_err(|e| file_problem("stats_unreadable_file", e.to_string()))?;
-    let mut sheets = Vec::new();
-    for sheet_name in book.sheet_names() {
-        let range =
-            book.worksheet_range(&sheet_name).map_err(|e| file_problem("stats_unreadable_file", e.to_string()))?;
-        // A range starts at its first used cell: rows and columns before it are empty.
-        let (top, left) = range.start().map(|(r, c)| (r as usize, c as usize)).unwrap_or((0, 0));
-        let mut rows: Vec<Vec<Cell>> = (0..top).map(|_| Vec::new()).collect();
-        for row in range.rows() {
-            let mut cells: Vec<Cell> = (0..left).map(|_| Cell::Empty).collect();
-            cells.extend(row.iter().map(|d| match d {
-                calamine::Data::Empty => Cell::Empty,
-                calamine::Data::Int(i) => Cell::Number(*i as f64),
-                calamine::Data::Float(f) => Cell::Number(*f),
-                calamine::Data::String(s) => Cell::Text(s.clone()),
-                other => Cell::Text(other.to_string()),
-            }));
-            rows.push(cells);
-        }
-        sheets.push(Sheet { name: sheet_name, rows });
-    }
-    Ok((sheets, media))
-}
-
-/// A CSV as one sheet: UTF-8 (with or without its BOM) or else Windows-1252, the
-/// Latin-1 the bulletin's text is often in; comma, semicolon or tab separated.
-fn csv_sheet(name: &str, bytes: &[u8]) -> Result<Sheet, Problem> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => std::borrow::Cow::Borrowed(t),
-        Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0,
-    };
-    if text.contains('\0') {
-        return Err(file_problem("stats_unreadable_file", "binary".into()));
-    }
-    let head: String = text.lines().take(20).collect();
-    let delimiter =
-        [b',', b';', b'\t'].into_iter().max_by_key(|d| head.bytes().filter(|b| b == d).count()).unwrap_or(b',');
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| file_problem("stats_unreadable_file", e.to_string()))?;
-        rows.push(
-            record.iter().map(|c| if c.trim().is_empty() { Cell::Empty } else { Cell::Text(c.to_string()) }).collect(),
-        );
-    }
-    let stem = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    Ok(Sheet { name: stem.trim_end_matches(".csv").trim_end_matches(".CSV").to_string(), rows })
-}
+pub use crate::sheets::{read_sheets, MAX_FILE_BYTES};
 
 /// What an import came to: the versions stored, or every problem (nothing stored).
 pub type ImportOutcome = Result<Vec<StatVersion>, Vec<Problem>>;
@@ -107,9 +28,8 @@ pub async fn import(
     bytes: Vec<u8>,
     provenance: Provenance,
 ) -> Result<ImportOutcome, AppError> {
-    let name = file_name.to_string();
     let (read, bytes) = tokio::task::spawn_blocking(move || {
-        let read = read_sheets(&name, &bytes).map_err(|p| vec![p]).and_then(|(sheets, media)| {
+        let read = read_sheets(&bytes).map_err(|p| vec![p]).and_then(|(sheets, media)| {
             let tables = bulletin::read(&sheets)?;
             Ok((tables, media))
         });
@@ -130,10 +50,11 @@ pub async fn import(
     Ok(Ok(versions))
 }
 
-/// A series: one row key of one measure and dimension, month by month across the
-/// latest version of each year.
+/// A series: one row key of one table (its number, measure and dimension), month by
+/// month across the latest version of each year.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Series {
+    pub table: Option<String>,
     pub measure: Measure,
     pub dimension: Dimension,
     pub key: String,
@@ -155,56 +76,122 @@ impl Series {
     }
 }
 
-/// The newest version of each (measure, dimension, year): what series and charts use.
-/// The rest are history, one click away on each version's page.
+/// Which of two versions of one table and year is the newer file: the one covering
+/// more months (the bulletin's file is cumulative), then the later retrieval, then the
+/// later import. Importing May's file after June's does not put May's in charts.
+fn newer(a: &StatVersion, b: &StatVersion) -> bool {
+    (a.months.len(), a.provenance.retrieved_on, a.id) > (b.months.len(), b.provenance.retrieved_on, b.id)
+}
+
+/// The newest version of each table (number, measure, dimension) and year: what series
+/// and charts use. The rest are history, one click away on each version's page.
 pub fn latest(versions: &[StatVersion]) -> Vec<&StatVersion> {
-    let mut by: BTreeMap<(Measure, Dimension, i16), &StatVersion> = BTreeMap::new();
+    let mut by: BTreeMap<(String, Measure, Dimension, i16), &StatVersion> = BTreeMap::new();
     for v in versions {
-        let e = by.entry((v.measure, v.dimension, v.year)).or_insert(v);
-        if v.id > e.id {
+        let e = by.entry((v.code.clone(), v.measure, v.dimension, v.year)).or_insert(v);
+        if newer(v, e) {
             *e = v;
         }
     }
     by.into_values().collect()
 }
 
-/// The series of `key` for a measure and dimension, from the latest versions.
-pub async fn series(store: &DynStore, measure: Measure, dimension: Dimension, key: &str) -> Result<Series, AppError> {
-    let all = store.stat_versions().await?;
-    let versions: Vec<StatVersion> =
-        latest(&all).into_iter().filter(|v| v.measure == measure && v.dimension == dimension).cloned().collect();
-    let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
-    let year_of: HashMap<i64, i16> = versions.iter().map(|v| (v.id, v.year)).collect();
-    let mut by_month: BTreeMap<YearMonth, i64> = BTreeMap::new();
-    for (vid, f) in store.stat_figures(&ids, Some(key)).await? {
-        if let Some(ym) = year_of.get(&vid).and_then(|y| YearMonth::new(*y, f.month)) {
-            by_month.insert(ym, f.value);
-        }
-    }
-    let start = by_month.keys().next().copied();
-    let values = match (start, by_month.keys().next_back()) {
-        (Some(s), Some(e)) => {
-            (s.index()..=e.index()).map(|i| by_month.get(&YearMonth::from_index(i)).copied()).collect()
-        }
-        _ => Vec::new(),
-    };
-    let signals = start.map(|s| signals::signals(s, &values)).unwrap_or_default();
-    let illustrative = versions.iter().any(|v| v.provenance.illustrative);
-    let versions: Vec<StatVersion> =
-        versions.into_iter().filter(|v| by_month.keys().any(|m| m.year == v.year)).collect();
-    Ok(Series { measure, dimension, key: key.to_string(), start, values, versions, signals, illustrative })
+/// The versions of the same table and year as `v`, newest file first.
+pub fn siblings<'a>(versions: &'a [StatVersion], v: &StatVersion) -> Vec<&'a StatVersion> {
+    let mut out: Vec<&StatVersion> = versions
+        .iter()
+        .filter(|s| s.code == v.code && s.measure == v.measure && s.dimension == v.dimension && s.year == v.year)
+        .collect();
+    out.sort_by(|a, b| if newer(a, b) { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater });
+    out
 }
 
-/// The row keys a measure and dimension has in its latest versions, with their kind
-/// and label, in the files' order (totals and regions first, as printed).
+/// The table a series of a measure and dimension reads when none is named: the one
+/// imported for the most years (3.2.1 for returns by nationality, say).
+fn main_table(latest: &[&StatVersion], measure: Measure, dimension: Dimension) -> Option<String> {
+    let mut years: BTreeMap<&str, usize> = BTreeMap::new();
+    for v in latest.iter().filter(|v| v.measure == measure && v.dimension == dimension) {
+        *years.entry(v.code.as_str()).or_default() += 1;
+    }
+    years.iter().max_by_key(|(code, n)| (**n, std::cmp::Reverse(**code))).map(|(c, _)| c.to_string())
+}
+
+/// The latest versions of one table: the one named, or the main one of the measure and
+/// dimension.
+fn table_versions(
+    all: &[StatVersion],
+    table: Option<&str>,
+    measure: Measure,
+    dimension: Dimension,
+) -> (Option<String>, Vec<StatVersion>) {
+    let latest = latest(all);
+    let code = table.map(str::to_string).or_else(|| main_table(&latest, measure, dimension));
+    let versions = latest
+        .into_iter()
+        .filter(|v| v.measure == measure && v.dimension == dimension && Some(&v.code) == code.as_ref())
+        .cloned()
+        .collect();
+    (code, versions)
+}
+
+/// Every row key's monthly values (from its first month to its last) in some versions,
+/// read in one query.
+async fn values_of(
+    store: &DynStore,
+    versions: &[StatVersion],
+    key: Option<&str>,
+) -> Result<HashMap<String, (YearMonth, Vec<Option<i64>>)>, AppError> {
+    let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
+    let year_of: HashMap<i64, i16> = versions.iter().map(|v| (v.id, v.year)).collect();
+    let mut by_key: HashMap<String, BTreeMap<YearMonth, i64>> = HashMap::new();
+    for (vid, f) in store.stat_figures(&ids, key).await? {
+        if let Some(ym) = year_of.get(&vid).and_then(|y| YearMonth::new(*y, f.month)) {
+            by_key.entry(f.key).or_default().insert(ym, f.value);
+        }
+    }
+    Ok(by_key
+        .into_iter()
+        .filter_map(|(k, months)| {
+            let (s, e) = (*months.keys().next()?, *months.keys().next_back()?);
+            Some((k, (s, (s.index()..=e.index()).map(|i| months.get(&YearMonth::from_index(i)).copied()).collect())))
+        })
+        .collect())
+}
+
+/// The series of `key` in a table (named, or the main one of the measure and
+/// dimension), from the latest versions.
+pub async fn series(
+    store: &DynStore,
+    table: Option<&str>,
+    measure: Measure,
+    dimension: Dimension,
+    key: &str,
+) -> Result<Series, AppError> {
+    let all = store.stat_versions().await?;
+    let (table, versions) = table_versions(&all, table, measure, dimension);
+    let (start, values) =
+        values_of(store, &versions, Some(key)).await?.remove(key).map_or((None, Vec::new()), |(s, v)| (Some(s), v));
+    let signals = start.map(|s| signals::signals(s, &values)).unwrap_or_default();
+    let illustrative = versions.iter().any(|v| v.provenance.illustrative);
+    let years: Vec<i16> = start
+        .map(|s| (0..values.len()).map(|i| YearMonth::from_index(s.index() + i as i32).year).collect())
+        .unwrap_or_default();
+    let versions: Vec<StatVersion> = versions.into_iter().filter(|v| years.contains(&v.year)).collect();
+    Ok(Series { table, measure, dimension, key: key.to_string(), start, values, versions, signals, illustrative })
+}
+
+/// The row keys of a table's latest versions, with their kind, in the files' order
+/// (totals and regions first, as printed).
 pub async fn keys(
     store: &DynStore,
+    table: Option<&str>,
     measure: Measure,
     dimension: Dimension,
 ) -> Result<Vec<(String, RowKind)>, AppError> {
     let all = store.stat_versions().await?;
+    let (_, versions) = table_versions(&all, table, measure, dimension);
     let mut out: Vec<(String, RowKind)> = Vec::new();
-    for v in latest(&all).into_iter().rev().filter(|v| v.measure == measure && v.dimension == dimension) {
+    for v in versions.iter().rev() {
         for r in store.stat_rows(v.id).await? {
             if !out.iter().any(|(k, _)| *k == r.key) {
                 out.push((r.key, r.kind));
@@ -214,60 +201,41 @@ pub async fn keys(
     Ok(out)
 }
 
-/// Every row key's monthly values (from its first month to its last) for a measure and
-/// dimension, from the latest versions, read in one query.
-async fn all_values(
-    store: &DynStore,
-    measure: Measure,
-    dimension: Dimension,
-) -> Result<(bool, HashMap<String, (YearMonth, Vec<Option<i64>>)>), AppError> {
-    let all = store.stat_versions().await?;
-    let versions: Vec<&StatVersion> =
-        latest(&all).into_iter().filter(|v| v.measure == measure && v.dimension == dimension).collect();
-    let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
-    let year_of: HashMap<i64, i16> = versions.iter().map(|v| (v.id, v.year)).collect();
-    let mut by_key: HashMap<String, BTreeMap<YearMonth, i64>> = HashMap::new();
-    for (vid, f) in store.stat_figures(&ids, None).await? {
-        if let Some(ym) = year_of.get(&vid).and_then(|y| YearMonth::new(*y, f.month)) {
-            by_key.entry(f.key).or_default().insert(ym, f.value);
-        }
-    }
-    let out = by_key
-        .into_iter()
-        .filter_map(|(k, months)| {
-            let (s, e) = (*months.keys().next()?, *months.keys().next_back()?);
-            Some((k, (s, (s.index()..=e.index()).map(|i| months.get(&YearMonth::from_index(i)).copied()).collect())))
-        })
-        .collect();
-    Ok((versions.iter().any(|v| v.provenance.illustrative), out))
-}
+/// How many of a series' last months a new file's signal may be in to be news: a
+/// historical year imported today raises nothing.
+const RECENT_MONTHS: i32 = 3;
 
-/// Raises an alert in every organization for each spike or break a new version brings
-/// (months of its own year), for the table's total and each country or category —
-/// regions are sums of those and would repeat them.
+/// Raises an alert in every organization for each spike or break a new version brings:
+/// in a month the version before it did not have yet, among the last months of the
+/// series, for the table's total and each country or category (regions are sums of
+/// those and would repeat them). One alert per series and month: when a spike becomes a
+/// break with the next files, nobody is told twice.
 pub async fn raise_signals(store: &DynStore, v: &StatVersion) -> Result<usize, AppError> {
-    let mut raised = 0;
+    let all = store.stat_versions().await?;
+    let (_, versions) = table_versions(&all, Some(&v.code), v.measure, v.dimension);
+    if !versions.iter().any(|x| x.id == v.id) {
+        // An older file imported after a newer one: what charts show did not change.
+        return Ok(0);
+    }
+    let before: Vec<u8> =
+        siblings(&all, v).iter().filter(|s| s.id != v.id && newer(v, s)).flat_map(|s| s.months.clone()).collect();
+    let new_months: Vec<u8> = v.months.iter().copied().filter(|m| !before.contains(m)).collect();
+    let illustrative = versions.iter().any(|x| x.provenance.illustrative);
+    let values = values_of(store, &versions, None).await?;
     let orgs = store.list_orgs().await?;
-    let (illustrative, values) = all_values(store, v.measure, v.dimension).await?;
+    let mut raised = 0;
     for row in store.stat_rows(v.id).await? {
         if row.kind == RowKind::Region {
             continue;
         }
         let Some((start, series)) = values.get(&row.key) else { continue };
-        for sig in signals::signals(*start, series)
-            .iter()
-            .filter(|x| x.month.year == v.year && v.months.contains(&x.month.month))
-        {
-            let key = format!(
-                "stats:{}:{}:{}:{}:{:?}",
-                v.measure.as_str(),
-                v.dimension.as_str(),
-                row.key,
-                sig.month.label(),
-                sig.kind
-            );
+        let last = start.index() + series.len() as i32 - 1;
+        for sig in signals::signals(*start, series).iter().filter(|x| {
+            x.month.year == v.year && new_months.contains(&x.month.month) && x.month.index() > last - RECENT_MONTHS
+        }) {
+            let key = format!("stats:{}:{}:{}", v.code, row.key, sig.month.label());
             let payload = serde_json::json!({
-                "type": "statistics.signal",
+                "type": "statistics.signal", "table": v.code,
                 "measure": v.measure, "dimension": v.dimension, "key": row.key,
                 "month": sig.month.label(), "kind": sig.kind, "direction": sig.direction,
                 "value": sig.value, "baseline": sig.baseline.round() as i64, "version_id": v.id,
@@ -309,9 +277,9 @@ pub async fn timeline(
     key: &str,
     from: YearMonth,
     until: YearMonth,
-) -> Result<Vec<TimelineMonth>, AppError> {
-    let returned = series(store, Measure::Returned, Dimension::Nationality, key).await?;
-    let presented = series(store, Measure::Presented, Dimension::Nationality, key).await?;
+) -> Result<(Vec<TimelineMonth>, bool), AppError> {
+    let returned = series(store, None, Measure::Returned, Dimension::Nationality, key).await?;
+    let presented = series(store, None, Measure::Presented, Dimension::Nationality, key).await?;
     let value = |s: &Series, ym: YearMonth| s.months().into_iter().find(|(m, _)| *m == ym).and_then(|(_, v)| v);
     let first =
         jiff::civil::Date::new(from.year, from.month as i8, 1).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -321,7 +289,8 @@ pub async fn timeline(
         .yesterday()
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let q = crate::reports::PeriodQuery { coalition: true, from: first, until: last, facility_id: None };
-    let report = crate::reports::period(store, mirror, found, viewer_org, &q).await?;
+    // Only the access part: the rest of a coalition report is kept to whole years.
+    let access = crate::reports::access_part(store, mirror, viewer_org, &q).await?;
     let detections = crate::findings::detections(store, mirror, found, viewer_org).await?;
     let tz =
         jiff::tz::TimeZone::get(vigia_domain::geo::LEGAL_TIME_ZONE).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -329,20 +298,19 @@ pub async fn timeline(
     for i in from.index()..=until.index() {
         let ym = YearMonth::from_index(i);
         let label = ym.label();
-        let access = report.access.by_month.iter().find(|r| r.label == label);
+        let month_access = access.by_month.iter().find(|r| r.label == label);
         let in_month = |d: jiff::civil::Date| d.year() == ym.year && d.month() as u8 == ym.month;
         out.push(TimelineMonth {
             returned: value(&returned, ym),
             presented: value(&presented, ym),
-            attempts: access.map(|a| a.attempts).unwrap_or(0),
-            refusals: access.map(|a| a.refusals).unwrap_or(0),
+            attempts: month_access.map(|a| a.attempts).unwrap_or(0),
+            refusals: month_access.map(|a| a.refusals).unwrap_or(0),
             statements: detections
                 .statements
                 .iter()
                 .filter(|s| vigia_domain::access::local_date(s.draft.published_at, &tz).is_some_and(in_month))
                 .count(),
-            suspensions: report
-                .access
+            suspensions: access
                 .suspensions
                 .iter()
                 .filter(|s| {
@@ -357,5 +325,5 @@ pub async fn timeline(
             month: label,
         });
     }
-    Ok(out)
+    Ok((out, returned.illustrative || presented.illustrative))
 }

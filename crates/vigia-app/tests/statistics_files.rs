@@ -11,7 +11,7 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn tables(name: &str) -> Result<Vec<bulletin::Table>, Vec<bulletin::Problem>> {
-    let (sheets, _) = read_sheets(name, &fixture(name)).map_err(|p| vec![p])?;
+    let (sheets, _) = read_sheets(&fixture(name)).map_err(|p| vec![p])?;
     bulletin::read(&sheets)
 }
 
@@ -78,6 +78,49 @@ fn the_bad_file_is_refused_at_each_fault() {
 fn a_table_that_is_not_imported_and_a_file_that_is_no_spreadsheet_are_refused() {
     let problems = tables("upm-unknown-table.xlsx").expect_err("refused");
     assert_eq!(problems[0].code, "stats_unknown_table");
-    let broken = read_sheets("x.xlsx", b"PK\x03\x04 not really a zip").expect_err("unreadable");
+    let broken = read_sheets(b"PK\x03\x04 not really a zip").expect_err("unreadable");
     assert_eq!(broken.code, "stats_unreadable_file");
+}
+
+/// An XLSX of a few hundred bytes whose two cells sit at opposite corners of the sheet
+/// would make calamine reserve billions of cells: it is read cell by cell and refused.
+#[test]
+fn an_xlsx_with_cells_at_opposite_corners_is_refused_without_reserving_the_sheet() {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut out);
+        let opts = zip::write::SimpleFileOptions::default();
+        let parts = [
+            (
+                "[Content_Types].xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#,
+            ),
+            (
+                "_rels/.rels",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+            ),
+            (
+                "xl/workbook.xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
+            ),
+            (
+                "xl/worksheets/sheet1.xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>2</v></c></row></sheetData></worksheet>"#,
+            ),
+        ];
+        for (name, body) in parts {
+            zip.start_file(name, opts).expect("part");
+            zip.write_all(body.as_bytes()).expect("write");
+        }
+        zip.finish().expect("zip");
+    }
+    let bytes = out.into_inner();
+    assert!(bytes.len() < 4096);
+    let refused = read_sheets(&bytes).expect_err("too large");
+    assert_eq!(refused.code, "stats_sheet_too_large");
 }

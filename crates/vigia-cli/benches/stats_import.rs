@@ -78,7 +78,7 @@ async fn main() {
     // Baseline: reading and placing every cell, nothing stored.
     let t = Instant::now();
     for (name, bytes) in &files {
-        let (sheets, _) = vigia_app::statistics::read_sheets(name, bytes).expect("sheets");
+        let (sheets, _) = vigia_app::statistics::read_sheets(bytes).expect("sheets");
         let tables = vigia_domain::statistics::bulletin::read(&sheets).expect("tables");
         assert_eq!(tables[0].rows.len(), NATIONALITIES + 1);
     }

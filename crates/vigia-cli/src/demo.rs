@@ -402,15 +402,19 @@ fn demo_bulletin(returned: bool, year: i16, months: u8, revised: bool) -> Vec<u8
 }
 
 /// The demo's official statistics: returns and presentations by nationality, the 2019
-/// tables and two files of 2020 (May's and June's, with a correction between them), all
+/// tables and three files of 2020 (January's, which brings the alert of the rise;
+/// May's and June's, with a correction between them), all
 /// marked as invented demo values wherever they show.
 pub async fn seed_statistics(store: &DynStore) -> anyhow::Result<usize> {
     let Some((analyst, _)) = store.user_by_email("analisis@defensoria.example").await? else { return Ok(0) };
     let mut n = 0;
     for returned in [true, false] {
-        for (year, months, revised, retrieved) in
-            [(2019, 12, false, "2020-02-10"), (2020, 5, false, "2020-07-06"), (2020, 6, true, "2020-08-07")]
-        {
+        for (year, months, revised, retrieved) in [
+            (2019, 12, false, "2020-02-10"),
+            (2020, 1, false, "2020-03-06"),
+            (2020, 5, false, "2020-07-06"),
+            (2020, 6, true, "2020-08-07"),
+        ] {
             let provenance = vigia_domain::statistics::Provenance {
                 publisher: "Vigía (demostración) / Vigía (demo)".into(),
                 source_url: None,

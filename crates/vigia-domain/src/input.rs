@@ -41,6 +41,8 @@ impl RawInput {
                         .into_iter()
                         .map(|i| match i {
                             serde_json::Value::String(s) => Some(s),
+                            // Record ids in a list (an assessment's evidence) are numbers.
+                            serde_json::Value::Number(n) if n.is_u64() => Some(n.to_string()),
                             _ => None,
                         })
                         .collect::<Option<Vec<_>>>()

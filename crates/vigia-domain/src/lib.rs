@@ -42,12 +42,14 @@ pub mod facility;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod geo;
+pub mod grid;
 pub mod import;
 pub mod input;
 pub mod names;
 pub mod note;
 pub mod paging;
 pub mod publication;
+pub mod recommendation;
 pub mod statement;
 pub mod statistics;
 pub mod suspension;
@@ -97,10 +99,16 @@ pub enum RecordType {
     Publication,
     /// One imported table of official statistics: a dataset version (issue #18).
     StatVersion,
+    /// A UN recommendation to Mexico, as imported from the UHRI (issue #18).
+    Recommendation,
+    /// A piece of an organization's evidence linked to a recommendation.
+    RecommendationLink,
+    /// An organization's assessment of a recommendation's implementation.
+    Assessment,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 26] = [
+    pub const ALL: [RecordType; 29] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::Facility,
@@ -127,6 +135,9 @@ impl RecordType {
         RecordType::EmailPrefs,
         RecordType::Publication,
         RecordType::StatVersion,
+        RecordType::Recommendation,
+        RecordType::RecommendationLink,
+        RecordType::Assessment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -157,6 +168,9 @@ impl RecordType {
             RecordType::EmailPrefs => "email_prefs",
             RecordType::Publication => "publication",
             RecordType::StatVersion => "stat_version",
+            RecordType::Recommendation => "recommendation",
+            RecordType::RecommendationLink => "recommendation_link",
+            RecordType::Assessment => "assessment",
         }
     }
 

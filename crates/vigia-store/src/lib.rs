@@ -46,6 +46,7 @@ mod evidence;
 mod facilities;
 mod maintenance;
 mod publications;
+mod recommendations;
 mod sign_in;
 mod statements;
 mod statistics;
@@ -61,6 +62,7 @@ pub use evidence::*;
 pub use facilities::*;
 pub use maintenance::*;
 pub use publications::*;
+pub use recommendations::*;
 pub use sign_in::*;
 pub use statements::*;
 pub use statistics::*;
@@ -79,6 +81,7 @@ pub mod prelude {
     pub use crate::Facilities as _;
     pub use crate::Maintenance as _;
     pub use crate::Publications as _;
+    pub use crate::Recommendations as _;
     pub use crate::SignIn as _;
     pub use crate::Statements as _;
     pub use crate::Statistics as _;
@@ -160,6 +163,7 @@ pub trait Store:
     + Maintenance
     + Publications
     + Statistics
+    + Recommendations
 {
     fn backend(&self) -> Backend;
     /// Checks the database answers.

@@ -3,7 +3,7 @@
 use crate::*;
 
 /// The tables that hold records, counted for backups and restore checks.
-pub const RECORD_TABLES: [&str; 25] = [
+pub const RECORD_TABLES: [&str; 28] = [
     "organizations",
     "users",
     "memberships",
@@ -28,13 +28,16 @@ pub const RECORD_TABLES: [&str; 25] = [
     "stat_files",
     "stat_versions",
     "stat_figures",
+    "recommendations",
+    "recommendation_links",
+    "assessments",
     "audit_log",
 ];
 
 /// Every table a portable export carries, in an order that satisfies foreign keys.
 /// Sessions, sign-in failures and pending second factors are left out: after an import
 /// people sign in again.
-pub const EXPORT_TABLES: [&str; 35] = [
+pub const EXPORT_TABLES: [&str; 38] = [
     "organizations",
     "users",
     "memberships",
@@ -68,6 +71,9 @@ pub const EXPORT_TABLES: [&str; 35] = [
     "stat_files",
     "stat_versions",
     "stat_figures",
+    "recommendations",
+    "recommendation_links",
+    "assessments",
     "audit_log",
     "chain_head",
 ];

@@ -75,12 +75,13 @@ macro_rules! all_migrations {
             (23, "email", "0023_email.sql", None),
             (24, "publications", "0024_publications.sql", None),
             (25, "statistics", "0025_statistics.sql", None),
+            (26, "recommendations", "0026_recommendations.sql", None),
         )
     };
 }
 
-pub(crate) const SQLITE: [Migration; 25] = all_migrations!("sqlite");
-pub(crate) const POSTGRES: [Migration; 25] = all_migrations!("postgres");
+pub(crate) const SQLITE: [Migration; 26] = all_migrations!("sqlite");
+pub(crate) const POSTGRES: [Migration; 26] = all_migrations!("postgres");
 
 #[cfg(test)]
 mod tests {

@@ -28,6 +28,7 @@ pub struct StatVersion {
     pub months: Vec<u8>,
     pub row_count: i64,
     pub file_name: String,
+    pub media_type: String,
     pub file_sha256: String,
     pub file_size: i64,
     pub provenance: Provenance,
@@ -38,13 +39,13 @@ pub struct StatVersion {
 }
 
 impl StatVersion {
-    /// What the audit chain records: everything but the figures, whose SHA-256 stands
-    /// for them (recomputed from the stored figures when verified).
+    /// What the audit chain records: everything but the rows, whose SHA-256 stands for
+    /// them (recomputed from the stored rows when verified).
     pub fn content_json(&self) -> String {
         serde_json::json!({
             "id": self.id, "code": self.code, "year": self.year, "measure": self.measure,
             "dimension": self.dimension, "title": self.title, "sheet": self.sheet, "months": self.months,
-            "row_count": self.row_count, "file_name": self.file_name, "file_sha256": self.file_sha256,
+            "row_count": self.row_count, "file_name": self.file_name, "media_type": self.media_type, "file_sha256": self.file_sha256,
             "file_size": self.file_size, "provenance": self.provenance, "figures_sha256": self.figures_sha256,
             "org_id": self.org_id, "imported_by": self.imported_by,
         })

@@ -346,6 +346,7 @@ fn case_parts() -> (Value, Value) {
         "/api/v1/statistics/series": {"get": {
             "operationId": "statSeries", "summary": "A monthly series from the latest versions, with its spikes and breaks",
             "parameters": [
+                {"name": "table", "in": "query", "required": false, "description": "The bulletin's table number; absent: the table of this measure and breakdown imported for the most years", "schema": {"type": "string", "pattern": "^[0-9]{1,3}(\\.[0-9]{1,3}){1,3}$"}},
                 {"name": "measure", "in": "query", "required": false, "schema": {"type": "string", "enum": ["presented", "channelled", "returned"], "default": "returned"}},
                 {"name": "dimension", "in": "query", "required": false, "schema": {"type": "string", "enum": ["nationality", "state", "age", "sex", "minors"], "default": "nationality"}},
                 {"name": "key", "in": "query", "required": false, "description": "ISO 3166-1 alpha-3 (HND), state:07, region:america-central, total…", "schema": {"type": "string", "pattern": "^[A-Za-z0-9:+_-]{1,40}$", "default": "total"}}
@@ -636,8 +637,9 @@ fn case_parts() -> (Value, Value) {
             "months": {"type": "array", "items": {"type": "object", "properties": {"month": {"type": "string"}, "events": {"type": ["integer", "null"]}}}},
             "signals": {"type": "array", "items": {"type": "object"}}, "illustrative": {"type": "boolean"}
         }},
-        "StatTimeline": {"type": "object", "required": ["key", "unit", "months"], "properties": {
-            "key": {"type": "string"}, "unit": {"type": "string"}, "months": {"type": "array", "items": {"type": "object"}}
+        "StatTimeline": {"type": "object", "required": ["key", "units", "months"], "properties": {
+            "key": {"type": "string"}, "units": {"type": "object"}, "illustrative": {"type": "boolean"},
+            "months": {"type": "array", "items": {"type": "object"}}
         }},
         "PublicationInput": {"type": "object", "required": ["year", "sections"], "additionalProperties": false, "properties": {
             "year": {"type": "integer", "minimum": 2000},

@@ -208,3 +208,29 @@ async fn the_upload_form_imports_or_lists_every_cell_it_could_not_place() {
         assert!(page.contains("Se importó un cuadro") && page.contains("3.2.1"), "{page}");
     }
 }
+
+/// May's file imported after June's (review finding): charts keep June's figures, and
+/// June's page still compares it with May's.
+#[tokio::test]
+async fn an_older_file_imported_after_a_newer_one_does_not_replace_it() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    let (_, analyst) = app.api_user("analisis@a.org", "org-a", Role::Analyst).await;
+    let (s, june) = import(&app, &analyst, "upm-3.2.1-2020-06.xlsx", "publisher=UPM&retrieved_on=2020-08-07").await;
+    assert_eq!(s, 201, "{june}");
+    let (s, may) = import(&app, &analyst, "upm-3.2.1-2020-05.xls", UPM).await;
+    assert_eq!(s, 201, "{may}");
+    let (_, series) =
+        app.api_get(&analyst, "/api/v1/statistics/series?measure=returned&dimension=nationality&key=HND").await;
+    let march = series["months"].as_array().expect("months").iter().find(|m| m["month"] == "2020-03").cloned();
+    assert_eq!(march.expect("march")["events"], 1236, "{series}");
+    assert_eq!(series["versions"], serde_json::json!([june["versions"][0]["id"]]));
+    let (_, v) = app.api_get(&analyst, &format!("/api/v1/statistics/versions/{}", june["versions"][0]["id"])).await;
+    assert_eq!(v["previous_version"], may["versions"][0]["id"], "{v}");
+    // Any other table number is its own series: a table of the same measure and
+    // breakdown does not replace 3.2.1.
+    let (s, other) = app
+        .api_get(&analyst, "/api/v1/statistics/series?table=3.1.1&measure=returned&dimension=nationality&key=HND")
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(other["months"], serde_json::json!([]));
+}

@@ -193,29 +193,58 @@ pub struct Figure {
 
 /// A figure that changed from one version of a table to the next (the bulletin is
 /// overwritten every month with the year's cumulative figures, and earlier months are
-/// sometimes corrected): `after` is `None` when the newer file no longer has it.
+/// sometimes corrected): `before` is `None` for a row new in a month the older file
+/// already had, `after` is `None` when the newer file no longer has the figure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Revision {
     pub key: String,
     pub month: u8,
-    pub before: i64,
+    pub before: Option<i64>,
     pub after: Option<i64>,
 }
 
 /// The figures that differ between two versions of one table, by row key and month. A
-/// month the older version did not have yet is news, not a revision.
+/// month the older version did not have yet is news, not a revision; a row that appears
+/// in a month it had is one.
 pub fn revisions(before: &[Figure], after: &[Figure]) -> Vec<Revision> {
     let newer: std::collections::HashMap<(&str, u8), i64> =
         after.iter().map(|f| ((f.key.as_str(), f.month), f.value)).collect();
+    let older: std::collections::HashMap<(&str, u8), i64> =
+        before.iter().map(|f| ((f.key.as_str(), f.month), f.value)).collect();
+    let months: std::collections::BTreeSet<u8> = before.iter().map(|f| f.month).collect();
     let mut out: Vec<Revision> = before
         .iter()
         .filter_map(|f| {
             let now = newer.get(&(f.key.as_str(), f.month)).copied();
-            (now != Some(f.value)).then(|| Revision { key: f.key.clone(), month: f.month, before: f.value, after: now })
+            (now != Some(f.value)).then(|| Revision {
+                key: f.key.clone(),
+                month: f.month,
+                before: Some(f.value),
+                after: now,
+            })
         })
         .collect();
+    out.extend(
+        after
+            .iter()
+            .filter(|f| months.contains(&f.month) && !older.contains_key(&(f.key.as_str(), f.month)))
+            .map(|f| Revision { key: f.key.clone(), month: f.month, before: None, after: Some(f.value) }),
+    );
     out.sort_by(|a, b| (a.key.as_str(), a.month).cmp(&(b.key.as_str(), b.month)));
     out
+}
+
+/// The SHA-256 of a version's rows as stored — position, key, label as printed, kind,
+/// and each month's value — in the file's order: what the audit chain records of them,
+/// so a figure, a label or a row's kind changed behind the app's back fails verification.
+pub fn rows_sha256<'a>(rows: impl IntoIterator<Item = (&'a str, &'a str, RowKind, &'a [(u8, i64)])>) -> String {
+    let mut text = String::new();
+    for (i, (key, label, kind, values)) in rows.into_iter().enumerate() {
+        for (m, v) in values {
+            text.push_str(&format!("{i}\t{key}\t{label}\t{}\t{m}\t{v}\n", kind.as_str()));
+        }
+    }
+    crate::audit::sha256_hex(text.as_bytes())
 }
 
 /// The SHA-256 of a version's figures in a canonical order: what the audit chain
@@ -239,12 +268,13 @@ mod tests {
     #[test]
     fn a_corrected_month_is_a_revision_and_a_new_month_is_not() {
         let may = vec![fig("HND", 3, 1204), fig("HND", 4, 900), fig("GTM", 1, 10)];
-        let june = vec![fig("HND", 3, 1236), fig("HND", 4, 900), fig("HND", 6, 1500)];
+        let june = vec![fig("HND", 3, 1236), fig("HND", 4, 900), fig("HND", 6, 1500), fig("SLV", 4, 15)];
         assert_eq!(
             revisions(&may, &june),
             vec![
-                Revision { key: "GTM".into(), month: 1, before: 10, after: None },
-                Revision { key: "HND".into(), month: 3, before: 1204, after: Some(1236) },
+                Revision { key: "GTM".into(), month: 1, before: Some(10), after: None },
+                Revision { key: "HND".into(), month: 3, before: Some(1204), after: Some(1236) },
+                Revision { key: "SLV".into(), month: 4, before: None, after: Some(15) },
             ]
         );
     }

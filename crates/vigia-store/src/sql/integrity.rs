@@ -514,7 +514,7 @@ impl SqlStore {
             let mut v = statistics::version_from_row(r)?;
             // The figures' hash is recomputed from the figures themselves: the column is
             // only a copy, and a figure changed or deleted must show.
-            v.figures_sha256 = statistics::stored_figures_sha256(&self.pool, v.id).await?;
+            v.figures_sha256 = statistics::stored_figures_sha256(self, v.id).await?;
             cur.check(problems, RecordType::StatVersion, v.id, &v.content_json());
         }
         for r in &sqlx::query("SELECT sha256, data FROM stat_files ORDER BY sha256").fetch_all(&self.pool).await? {
@@ -523,6 +523,21 @@ impl SqlStore {
             if sha256_hex(&data) != sha {
                 problems.push(format!("statistics file {sha} was altered: its bytes no longer match its hash"));
             }
+        }
+        let sql = format!("SELECT {} FROM recommendations ORDER BY id", recommendations::REC_COLUMNS);
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let rec = recommendations::rec_from_row(r)?;
+            cur.check(problems, RecordType::Recommendation, rec.id, &rec.content_json());
+        }
+        let sql = format!("SELECT {} FROM recommendation_links ORDER BY id", recommendations::LINK_COLUMNS);
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let l = recommendations::link_from_row(r)?;
+            cur.check(problems, RecordType::RecommendationLink, l.id, &l.content_json());
+        }
+        let sql = format!("SELECT {} FROM assessments ORDER BY id", recommendations::ASSESSMENT_COLUMNS);
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let a = recommendations::assessment_from_row(r)?;
+            cur.check(problems, RecordType::Assessment, a.id, &a.content_json());
         }
         let sql = format!("SELECT {CASE_COLUMNS}, person_sealed FROM cases ORDER BY id");
         for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {

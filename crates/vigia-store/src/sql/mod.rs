@@ -26,6 +26,7 @@ mod integrity;
 mod maintenance;
 mod migrate;
 mod publications;
+mod recommendations;
 mod reseal;
 mod sign_in;
 mod statements;

@@ -1,10 +1,10 @@
 use super::*;
 use crate::{StatFile, StatRow, StatVersion};
 use vigia_domain::statistics::bulletin::Table;
-use vigia_domain::statistics::{figures_sha256, Dimension, Figure, Measure, Provenance, RowKind};
+use vigia_domain::statistics::{rows_sha256, Dimension, Figure, Measure, Provenance, RowKind};
 
 pub(super) const VERSION_COLUMNS: &str = "v.id, v.code, v.year, v.measure, v.dimension, v.title, v.sheet, v.months, \
-     v.row_count, v.file_name, v.file_sha256, f.size AS file_size, v.publisher, v.source_url, v.retrieved_on, \
+     v.row_count, v.file_name, v.media_type, v.file_sha256, f.size AS file_size, v.publisher, v.source_url, v.retrieved_on, \
      v.published_on, v.illustrative, v.figures_sha256, v.org_id, v.imported_by, v.imported_at";
 
 const FROM_VERSIONS: &str = "stat_versions v JOIN stat_files f ON f.sha256 = v.file_sha256";
@@ -38,6 +38,7 @@ pub(super) fn version_from_row(r: &<Db as sqlx::Database>::Row) -> Result<StatVe
             .collect::<Result<_>>()?,
         row_count: r.try_get("row_count")?,
         file_name: r.try_get("file_name")?,
+        media_type: r.try_get("media_type")?,
         file_sha256: r.try_get("file_sha256")?,
         file_size: r.try_get("file_size")?,
         provenance: Provenance {
@@ -90,7 +91,8 @@ impl crate::Statistics for SqlStore {
             if let Some(id) = taken {
                 return Err(StoreError::Conflict(format!("stats_already_imported:{id}")));
             }
-            let figures = table.figures();
+            let rows_hash =
+                rows_sha256(table.rows.iter().map(|r| (r.key.as_str(), r.label.as_str(), r.kind, r.values.as_slice())));
             let months = table.months.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(",");
             let id: i64 = sqlx::query(
                 "INSERT INTO stat_versions (code, year, measure, dimension, title, sheet, months, row_count, file_name, \
@@ -115,7 +117,7 @@ impl crate::Statistics for SqlStore {
             .bind(provenance.retrieved_on.to_string())
             .bind(provenance.published_on.map(|d| d.to_string()))
             .bind(provenance.illustrative)
-            .bind(figures_sha256(&figures))
+            .bind(&rows_hash)
             .bind(org_id)
             .bind(actor.user_id)
             .bind(w.now)
@@ -154,10 +156,11 @@ impl crate::Statistics for SqlStore {
                 months: table.months,
                 row_count: table.rows.len() as i64,
                 file_name: file.name.clone(),
+                media_type: file.media_type.clone(),
                 file_sha256: sha.clone(),
                 file_size: size,
                 provenance: provenance.clone(),
-                figures_sha256: figures_sha256(&figures),
+                figures_sha256: rows_hash,
                 org_id,
                 imported_by: actor.user_id,
                 imported_at: w.now,
@@ -267,22 +270,8 @@ impl crate::Statistics for SqlStore {
     }
 }
 
-/// Recomputes a version's figures' hash from the stored rows (for `audit verify`).
-pub(super) async fn stored_figures_sha256(pool: &Pool<Db>, version_id: i64) -> Result<String> {
-    let rows = sqlx::query("SELECT key, month, value FROM stat_figures WHERE version_id = $1")
-        .bind(version_id)
-        .fetch_all(pool)
-        .await?;
-    let figures = rows
-        .iter()
-        .map(|r| -> Result<Figure> {
-            let month: i64 = r.try_get("month")?;
-            Ok(Figure {
-                key: r.try_get("key")?,
-                month: u8::try_from(month).map_err(|_| corrupt("month", month))?,
-                value: r.try_get("value")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(figures_sha256(&figures))
+/// Recomputes a version's rows' hash from what is stored (for `audit verify`).
+pub(super) async fn stored_figures_sha256(store: &SqlStore, version_id: i64) -> Result<String> {
+    let rows = crate::Statistics::stat_rows(store, version_id).await?;
+    Ok(rows_sha256(rows.iter().map(|r| (r.key.as_str(), r.label.as_str(), r.kind, r.values.as_slice()))))
 }

@@ -68,15 +68,22 @@ pub fn view(l: Locale, a: &Alert) -> AlertView {
                     ("month", month.clone()),
                 ],
             ),
-            tr_args(
-                l,
-                "alerts-stats-detail",
-                &[
-                    ("value", p["value"].to_string()),
-                    ("baseline", p["baseline"].to_string()),
-                    ("direction", tr(l, direction)),
-                ],
-            ),
+            {
+                let detail = tr_args(
+                    l,
+                    "alerts-stats-detail",
+                    &[
+                        ("value", p["value"].to_string()),
+                        ("baseline", p["baseline"].to_string()),
+                        ("direction", tr(l, direction)),
+                    ],
+                );
+                if p["illustrative"] == true {
+                    format!("{detail} {}", tr(l, "stats-illustrative-explained"))
+                } else {
+                    detail
+                }
+            },
             Some(format!("/statistics/series?measure={}&dimension={}&key={}", s("measure"), s("dimension"), key)),
         )
     } else {

@@ -95,10 +95,10 @@ async fn api_series(
     Query(q): Params,
 ) -> Result<Response, ApiError> {
     ctx.signed_in()?;
-    let (measure, dimension, key) = super::series_query(&q)?;
-    let s = vigia_app::statistics::series(&st.store, measure, dimension, &key).await?;
+    let (table, measure, dimension, key) = super::series_query(&q)?;
+    let s = vigia_app::statistics::series(&st.store, table.as_deref(), measure, dimension, &key).await?;
     Ok(Json(serde_json::json!({
-        "measure": measure, "dimension": dimension, "key": key, "unit": UNIT,
+        "table": s.table, "measure": measure, "dimension": dimension, "key": key, "unit": UNIT,
         "months": s.months().iter().map(|(m, v)| serde_json::json!({"month": m.label(), "events": v})).collect::<Vec<_>>(),
         "signals": s.signals.iter().map(|x| serde_json::json!({
             "month": x.month.label(), "kind": x.kind, "direction": x.direction, "events": x.value,
@@ -118,9 +118,13 @@ async fn api_timeline(
     let user = ctx.signed_in()?.clone();
     let (from, until) = super::range_query(&q)?;
     let key = q.get("key").cloned().unwrap_or_else(|| "total".into());
-    let (_, _, key) = super::series_query(&std::collections::HashMap::from([("key".to_string(), key)]))?;
-    let months =
+    let (_, _, _, key) = super::series_query(&std::collections::HashMap::from([("key".to_string(), key)]))?;
+    let (months, illustrative) =
         vigia_app::statistics::timeline(&st.store, &st.analyses, &st.detections, user.org_id, &key, from, until)
             .await?;
-    Ok(Json(serde_json::json!({"key": key, "unit": UNIT, "months": months})).into_response())
+    Ok(Json(serde_json::json!({
+        "key": key, "months": months, "illustrative": illustrative,
+        "units": {"returned": UNIT, "presented": UNIT, "attempts": "attempts", "refusals": "attempts", "statements": "statements"},
+    }))
+    .into_response())
 }

@@ -60,7 +60,9 @@ fn months_label(l: Locale, v: &StatVersion) -> String {
 }
 
 /// The series a request names: measure, dimension, key; each checked.
-pub(crate) fn series_query(q: &HashMap<String, String>) -> Result<(Measure, Dimension, String), WebError> {
+pub(crate) type SeriesQuery = (Option<String>, Measure, Dimension, String);
+
+pub(crate) fn series_query(q: &HashMap<String, String>) -> Result<SeriesQuery, WebError> {
     let mut errs = ValidationErrors::new();
     // Absent: the default; present, exactly a code (no blank, no padding).
     let measure = match q.get("measure") {
@@ -84,8 +86,18 @@ pub(crate) fn series_query(q: &HashMap<String, String>) -> Result<(Measure, Dime
     {
         errs.push(FieldError::new("key", "unknown_choice"));
     }
+    let table = q.get("table").cloned();
+    if let Some(t) = &table {
+        let parts: Vec<&str> = t.split('.').collect();
+        if parts.len() < 2
+            || parts.len() > 4
+            || parts.iter().any(|p| p.is_empty() || p.len() > 3 || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            errs.push(FieldError::new("table", "unknown_choice"));
+        }
+    }
     match (measure, dimension) {
-        (Some(m), Some(d)) if errs.is_empty() => Ok((m, d, key)),
+        (Some(m), Some(d)) if errs.is_empty() => Ok((table, m, d, key)),
         _ => Err(errs.into()),
     }
 }
@@ -158,7 +170,8 @@ pub(crate) fn version_row(l: Locale, v: &StatVersion) -> VersionRow {
         imported: crate::kit::when(v.imported_at),
         illustrative: v.provenance.illustrative,
         series_link: format!(
-            "/statistics/series?measure={}&dimension={}&key=total",
+            "/statistics/series?table={}&measure={}&dimension={}&key=total",
+            v.code,
             v.measure.as_str(),
             v.dimension.as_str()
         ),
@@ -291,11 +304,9 @@ pub(crate) async fn detail(st: &AppState, id: &str) -> Result<VersionDetail, Web
     let id = crate::kit::parse_id(id)?;
     let version = st.store.stat_version(id).await?.ok_or(WebError::NotFound)?;
     let all = st.store.stat_versions().await?;
-    let siblings: Vec<StatVersion> = all
-        .into_iter()
-        .filter(|v| v.measure == version.measure && v.dimension == version.dimension && v.year == version.year)
-        .collect();
-    let previous = siblings.iter().filter(|v| v.id < version.id).max_by_key(|v| v.id).cloned();
+    let siblings: Vec<StatVersion> = vigia_app::statistics::siblings(&all, &version).into_iter().cloned().collect();
+    // The file before this one: the next older in the list (newest file first).
+    let previous = siblings.iter().skip_while(|v| v.id != version.id).nth(1).cloned();
     let revisions = match &previous {
         Some(p) => {
             let before: Vec<stats::Figure> =
@@ -347,25 +358,30 @@ async fn version_page(
         .iter()
         .map(|r| {
             let when = YearMonth::new(v.year, r.month).map(|m| month_label(l, m)).unwrap_or_default();
-            match r.after {
-                Some(after) => tr_args(
+            match (r.before, r.after) {
+                (Some(before), Some(after)) => tr_args(
                     l,
                     "stats-revision",
                     &[
                         ("row", label_of(&r.key)),
                         ("month", when),
-                        ("before", r.before.to_string()),
+                        ("before", before.to_string()),
                         ("after", after.to_string()),
                         ("file", file_of(v)),
                     ],
                 ),
-                None => tr_args(
+                (Some(before), None) => tr_args(
                     l,
                     "stats-revision-dropped",
+                    &[("row", label_of(&r.key)), ("month", when), ("before", before.to_string()), ("file", file_of(v))],
+                ),
+                (None, after) => tr_args(
+                    l,
+                    "stats-revision-added",
                     &[
                         ("row", label_of(&r.key)),
                         ("month", when),
-                        ("before", r.before.to_string()),
+                        ("after", after.map(|a| a.to_string()).unwrap_or_default()),
                         ("file", file_of(v)),
                     ],
                 ),
@@ -386,7 +402,8 @@ async fn version_page(
                         key_name_or_label(l, &r.key, &r.label),
                         r.kind != stats::RowKind::Country && r.kind != stats::RowKind::Category,
                         format!(
-                            "/statistics/series?measure={}&dimension={}&key={}",
+                            "/statistics/series?table={}&measure={}&dimension={}&key={}",
+                            v.code,
                             v.measure.as_str(),
                             v.dimension.as_str(),
                             r.key
@@ -446,6 +463,7 @@ async fn version_file(
 #[template(path = "statistics/templates/series.html")]
 struct SeriesPage {
     c: Chrome,
+    table: String,
     measure: &'static str,
     dimension: &'static str,
     key: String,
@@ -459,6 +477,12 @@ struct SeriesPage {
     sources: Vec<(i64, String)>,
     illustrative: bool,
     query: String,
+}
+
+/// A series' query: its table (when known), measure, dimension and key.
+fn series_params(s: &vigia_app::statistics::Series) -> String {
+    let table = s.table.as_ref().map(|t| format!("table={t}&")).unwrap_or_default();
+    format!("{table}measure={}&dimension={}&key={}", s.measure.as_str(), s.dimension.as_str(), s.key)
 }
 
 pub(crate) fn signal_text(l: Locale, s: &vigia_domain::statistics::signals::Signal) -> String {
@@ -501,9 +525,9 @@ fn series_chart(l: Locale, name: &str, measure: Measure, s: &vigia_app::statisti
 async fn series_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Query(q): Params) -> PageResult {
     ctx.signed_in()?;
     let l = ctx.locale;
-    let (measure, dimension, key) = series_query(&q)?;
-    let s = vigia_app::statistics::series(&st.store, measure, dimension, &key).await?;
-    let keys = vigia_app::statistics::keys(&st.store, measure, dimension).await?;
+    let (table, measure, dimension, key) = series_query(&q)?;
+    let s = vigia_app::statistics::series(&st.store, table.as_deref(), measure, dimension, &key).await?;
+    let keys = vigia_app::statistics::keys(&st.store, s.table.as_deref(), measure, dimension).await?;
     let name = key_name(&key, spanish(l));
     render(
         StatusCode::OK,
@@ -540,7 +564,8 @@ async fn series_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx>,
                 .map(|d| (d.as_str(), tr(l, &format!("stats-dimension-{}", d.as_str()))))
                 .collect(),
             keys: keys.iter().map(|(k, _)| (k.clone(), key_name(k, spanish(l)))).collect(),
-            query: format!("measure={}&dimension={}&key={}", measure.as_str(), dimension.as_str(), key),
+            query: series_params(&s),
+            table: s.table.clone().unwrap_or_default(),
             key,
             name,
         },
@@ -554,8 +579,8 @@ async fn series_csv(
     Query(q): Params,
 ) -> Result<Response, crate::error::PageError> {
     ctx.signed_in()?;
-    let (measure, dimension, key) = series_query(&q)?;
-    let s = vigia_app::statistics::series(&st.store, measure, dimension, &key).await?;
+    let (table, measure, dimension, key) = series_query(&q)?;
+    let s = vigia_app::statistics::series(&st.store, table.as_deref(), measure, dimension, &key).await?;
     let head = ["month", "measure", "dimension", "key", "events", "unit", "signal", "illustrative"];
     let rows: Vec<Vec<String>> = s
         .months()
@@ -589,8 +614,8 @@ async fn series_svg(
     Query(q): Params,
 ) -> Result<Response, crate::error::PageError> {
     ctx.signed_in()?;
-    let (measure, dimension, key) = series_query(&q)?;
-    let s = vigia_app::statistics::series(&st.store, measure, dimension, &key).await?;
+    let (table, measure, dimension, key) = series_query(&q)?;
+    let s = vigia_app::statistics::series(&st.store, table.as_deref(), measure, dimension, &key).await?;
     let svg = series_chart(ctx.locale, &key_name(&key, spanish(ctx.locale)), measure, &s);
     Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")], svg).into_response())
 }
@@ -599,6 +624,7 @@ async fn series_svg(
 #[template(path = "statistics/templates/timeline.html")]
 struct TimelinePage {
     c: Chrome,
+    illustrative: bool,
     key: String,
     name: String,
     from: String,
@@ -613,8 +639,8 @@ async fn timeline_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx
     let l = ctx.locale;
     let (from, until) = range_query(&q)?;
     let key = q.get("key").cloned().unwrap_or_else(|| "HND".into());
-    let (_, _, key) = series_query(&HashMap::from([("key".to_string(), key)]))?;
-    let months =
+    let (_, _, _, key) = series_query(&HashMap::from([("key".to_string(), key)]))?;
+    let (months, illustrative) =
         vigia_app::statistics::timeline(&st.store, &st.analyses, &st.detections, user.org_id, &key, from, until)
             .await?;
     let name = key_name(&key, spanish(l));
@@ -639,7 +665,7 @@ async fn timeline_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx
             },
         ],
     );
-    let keys = vigia_app::statistics::keys(&st.store, Measure::Returned, Dimension::Nationality).await?;
+    let keys = vigia_app::statistics::keys(&st.store, None, Measure::Returned, Dimension::Nationality).await?;
     let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
     render(
         StatusCode::OK,
@@ -672,6 +698,7 @@ async fn timeline_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx
                 .collect(),
             from: from.label(),
             until: until.label(),
+            illustrative,
             chart,
             key,
             name,
