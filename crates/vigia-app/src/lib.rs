@@ -25,6 +25,7 @@ pub mod episodes;
 pub mod findings;
 pub mod imports;
 pub mod publications;
+pub mod recommendations;
 pub mod reports;
 pub mod sheets;
 pub mod statistics;

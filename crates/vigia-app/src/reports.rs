@@ -57,6 +57,11 @@ pub struct PeriodReport {
     pub statements: StatementsPart,
     pub visits: VisitsPart,
     pub cases: CasesPart,
+    /// The government's own figures for the period, when any are imported (issue #18).
+    pub official: OfficialPart,
+    /// The organization's assessments of UN recommendations as of the period's end,
+    /// when it has any (issue #18).
+    pub recommendations: Vec<RecLine>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -174,6 +179,35 @@ pub struct CasesPart {
     pub published_partners: Vec<String>,
 }
 
+/// The official totals of the period, month by month: events, not people.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OfficialPart {
+    /// The tables read ("3.2.1", "3.1.1"), with the publisher of their latest version.
+    pub sources: Vec<String>,
+    pub months: Vec<OfficialMonth>,
+    /// Some figure is one of the demo's invented values.
+    pub illustrative: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OfficialMonth {
+    pub month: String,
+    pub presented: Option<i64>,
+    pub returned: Option<i64>,
+}
+
+/// A recommendation the organization assessed, as of the period's end.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecLine {
+    pub symbol: String,
+    pub paragraph: String,
+    pub body: String,
+    pub summary: bool,
+    pub status: &'static str,
+    pub assessed_on: Date,
+    pub evidence: usize,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseRow {
     pub label: String,
@@ -236,8 +270,64 @@ pub async fn period(
         statements: statements(store, mirror, found, viewer_org, q, &states).await?,
         visits: visits(store, viewer_org, q, &facilities).await?,
         cases: cases(store, viewer_org, q, facility.as_ref()).await?,
+        official: official(store, q).await?,
+        recommendations: recommendations(store, viewer_org, q).await?,
         facility,
     })
+}
+
+/// The national totals of returned and presented events for the months of the period
+/// (a facility's dossier gets them too: the bulletin has no figures per centre).
+async fn official(store: &DynStore, q: &PeriodQuery) -> Result<OfficialPart, AppError> {
+    use vigia_domain::statistics::{Dimension, Measure, YearMonth};
+    let mut part = OfficialPart::default();
+    let (Some(from), Some(until)) =
+        (YearMonth::new(q.from.year(), q.from.month() as u8), YearMonth::new(q.until.year(), q.until.month() as u8))
+    else {
+        return Ok(part);
+    };
+    let mut series = Vec::new();
+    for measure in [Measure::Presented, Measure::Returned] {
+        let s = crate::statistics::series(store, None, measure, Dimension::Nationality, "total").await?;
+        part.illustrative |= s.illustrative;
+        if let (Some(t), Some(v)) = (&s.table, s.versions.last()) {
+            part.sources.push(format!("{t} · {}", v.provenance.publisher));
+        }
+        series.push(s.months());
+    }
+    let value = |i: usize, ym: YearMonth| series[i].iter().find(|(m, _)| *m == ym).and_then(|(_, v)| *v);
+    for i in from.index()..=until.index() {
+        let ym = YearMonth::from_index(i);
+        let (presented, returned) = (value(0, ym), value(1, ym));
+        if presented.is_some() || returned.is_some() {
+            part.months.push(OfficialMonth { month: ym.label(), presented, returned });
+        }
+    }
+    Ok(part)
+}
+
+/// The organization's current assessment of each recommendation as of the period's end.
+async fn recommendations(store: &DynStore, viewer_org: i64, q: &PeriodQuery) -> Result<Vec<RecLine>, AppError> {
+    let assessments: Vec<vigia_store::Assessment> =
+        store.assessments(viewer_org, None).await?.into_iter().filter(|a| a.draft.assessed_on <= q.until).collect();
+    if assessments.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for r in store.recommendations().await? {
+        if let Some(a) = crate::recommendations::current(&assessments, r.id) {
+            out.push(RecLine {
+                symbol: r.draft.symbol.clone(),
+                paragraph: r.draft.paragraph.clone(),
+                body: r.draft.body.clone(),
+                summary: r.draft.summary,
+                status: a.draft.status.as_str(),
+                assessed_on: a.draft.assessed_on,
+                evidence: a.draft.evidence.len(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The access part of a report alone (the side-by-side view of official statistics

@@ -77,7 +77,7 @@ async fn main() {
 
     // Baseline: reading and placing every cell, nothing stored.
     let t = Instant::now();
-    for (name, bytes) in &files {
+    for (_, bytes) in &files {
         let (sheets, _) = vigia_app::statistics::read_sheets(bytes).expect("sheets");
         let tables = vigia_domain::statistics::bulletin::read(&sheets).expect("tables");
         assert_eq!(tables[0].rows.len(), NATIONALITIES + 1);

@@ -304,6 +304,7 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
     seed_statements(store).await?;
     seed_visits(store).await?;
     seed_statistics(store).await?;
+    seed_recommendations(store).await?;
     seed_publication(store).await?;
     Ok(true)
 }
@@ -434,6 +435,79 @@ pub async fn seed_statistics(store: &DynStore) -> anyhow::Result<usize> {
         }
     }
     Ok(n)
+}
+
+/// A recommendation the demo carries in our own words: never the official wording.
+fn demo_recommendation(
+    para: &str,
+    text: &str,
+    themes: &[&str],
+    affected: &[&str],
+) -> vigia_domain::recommendation::RecommendationDraft {
+    vigia_domain::recommendation::RecommendationDraft {
+        annotation_id: format!("demo-cmw-mex-co-3-{para}"),
+        body: "Committee on Migrant Workers".into(),
+        symbol: "CMW/C/MEX/CO/3".into(),
+        paragraph: para.into(),
+        published_on: Some(jiff::civil::date(2017, 9, 27)),
+        text: text.into(),
+        language: "es".into(),
+        summary: true,
+        kind: "Concluding Observations".into(),
+        themes: themes.iter().map(|t| t.to_string()).collect(),
+        affected_persons: affected.iter().map(|t| t.to_string()).collect(),
+        sdgs: Vec::new(),
+        countries: vec!["Mexico".into()],
+        upr_states: Vec::new(),
+        upr_position: None,
+        upr_session: None,
+    }
+}
+
+/// The Committee on Migrant Workers' 2017 concluding observations on Mexico
+/// (CMW/C/MEX/CO/3), paragraphs 37 and 38(a), summarized in our own words with their
+/// symbol and paragraph (the official wording is not quoted: it could not be verified
+/// here); the Defensoría links its visit findings and child-detention cases to 38(a)
+/// and records that it is not implemented.
+pub async fn seed_recommendations(store: &DynStore) -> anyhow::Result<()> {
+    let Some((lawyer, _)) = store.user_by_email("abogada@defensoria.example").await? else { return Ok(()) };
+    let drafts = vec![
+        demo_recommendation(
+            "37",
+            "[Resumen propio, no es el texto oficial] El Comité expresó preocupación por la detención de personas migrantes en estaciones migratorias y por el fuerte aumento de la detención de niñas, niños y adolescentes entre 2011 y 2016 (un aumento de alrededor del 900 %, según el Comité).",
+            &["Deprivation of liberty", "Migrants", "Children's rights"],
+            &["Migrants", "Children"],
+        ),
+        demo_recommendation(
+            "38(a)",
+            "[Resumen propio, no es el texto oficial] El Comité recomendó poner fin a la detención de niñas, niños y adolescentes y de sus familias por su situación migratoria, y usar alternativas a la detención.",
+            &["Children's rights", "Deprivation of liberty", "Migrants"],
+            &["Children", "Migrants"],
+        ),
+    ];
+    let actor = Actor::user(&lawyer);
+    store.import_recommendations(&actor, lawyer.org_id, drafts).await?;
+    let recs = store.recommendations().await?;
+    let Some(para38) = recs.iter().find(|r| r.draft.annotation_id == "demo-cmw-mex-co-3-38(a)") else { return Ok(()) };
+    let mut evidence = Vec::new();
+    let suggested = vigia_app::recommendations::suggestions(store, lawyer.org_id, true, para38)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for s in suggested.into_iter().filter(|s| s.shows == "children_detained") {
+        let link = vigia_domain::recommendation::LinkDraft { kind: s.kind, reference: s.reference, note: None };
+        let l = vigia_app::recommendations::link(store, &actor, lawyer.org_id, para38.id, link)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        evidence.push(l.id);
+    }
+    let assessment = vigia_domain::recommendation::AssessmentDraft {
+        status: vigia_domain::recommendation::Status::NotImplemented,
+        assessed_on: jiff::civil::date(2020, 3, 31),
+        reasoning: "[Demo] Las visitas y los casos de la organización siguen encontrando niñas y niños detenidos en estaciones migratorias en 2020.".into(),
+        evidence,
+    };
+    store.assess(&actor, lawyer.org_id, para38.id, assessment).await?;
+    Ok(())
 }
 
 /// The Defensoría's 2020 figures, proposed by its coordinator and approved by its admin

@@ -118,6 +118,9 @@ enum Command {
     /// versions, list the versions.
     #[command(subcommand)]
     Stats(StatsCmd),
+    /// UN recommendations: import the UHRI export (created or updated by annotation id).
+    #[command(subcommand)]
+    Recommendations(RecommendationsCmd),
     /// The master key.
     #[command(subcommand)]
     Keys(KeysCmd),
@@ -268,6 +271,23 @@ enum StatsCmd {
     List {
         #[command(flatten)]
         place: Place,
+    },
+}
+
+#[derive(Subcommand)]
+enum RecommendationsCmd {
+    /// Import an XLSX export of the Universal Human Rights Index for an organization:
+    /// every row read (or nothing stored and each unreadable cell printed, non-zero exit).
+    Import {
+        #[command(flatten)]
+        place: Place,
+        file: PathBuf,
+        /// The importing organization (its slug).
+        #[arg(long)]
+        org: String,
+        /// The language of the texts: en, es or fr.
+        #[arg(long, default_value = "en")]
+        language: String,
     },
 }
 
@@ -847,6 +867,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         eprintln!("{p}");
                     }
                     bail!("nothing imported: {} cell(s) could not be placed", problems.len());
+                }
+                Err(e) => bail!("import failed: {e}"),
+            }
+        }
+        Command::Recommendations(RecommendationsCmd::Import { place, file, org, language }) => {
+            if !matches!(language.as_str(), "en" | "es" | "fr") {
+                bail!("--language: en, es or fr");
+            }
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let store = place.open().await?;
+            let orgs = store.list_orgs().await?;
+            let o = orgs.iter().find(|o| o.slug == org).ok_or_else(|| anyhow!("--org: no organization {org:?}"))?;
+            match vigia_app::recommendations::import(&store, &Actor::SYSTEM, o.id, bytes, &language).await {
+                Ok(Ok(n)) => {
+                    println!("recommendations: {} new, {} updated, {} unchanged", n.created, n.updated, n.unchanged)
+                }
+                Ok(Err(problems)) => {
+                    for p in &problems {
+                        eprintln!("{p}");
+                    }
+                    bail!("nothing imported: {} cell(s) could not be read", problems.len());
                 }
                 Err(e) => bail!("import failed: {e}"),
             }

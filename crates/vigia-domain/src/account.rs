@@ -71,9 +71,13 @@ pub enum Permission {
     /// Propose a publication of public aggregates, and approve or reject another
     /// person's proposal (four eyes: never one's own).
     Publish,
-    /// Import official statistics (the UPM bulletin's tables) as dataset versions: the
-    /// roles that work with figures. Reading them is open to every member.
+    /// Import official sources — the UPM bulletin's tables, the UHRI's recommendations —
+    /// shared by every organization: the roles that work with figures. Reading them is
+    /// open to every member.
     ImportStatistics,
+    /// Link the organization's evidence to UN recommendations and record assessments of
+    /// their implementation: the roles that build the organization's case.
+    TrackRecommendations,
 }
 
 pub fn allows(role: Role, p: Permission) -> bool {
@@ -96,6 +100,7 @@ pub fn allows(role: Role, p: Permission) -> bool {
         MakeReports => matches!(role, Admin | Coordinator | Lawyer | Analyst),
         Publish => matches!(role, Admin | Coordinator),
         ImportStatistics => matches!(role, Admin | Coordinator | Analyst),
+        TrackRecommendations => matches!(role, Admin | Coordinator | Lawyer | Analyst),
     }
 }
 

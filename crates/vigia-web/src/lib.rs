@@ -25,6 +25,7 @@ pub mod i18n;
 pub mod kit;
 pub mod openapi;
 pub mod publications;
+pub mod recommendations;
 pub mod reports;
 pub mod routes;
 pub mod server;
@@ -74,6 +75,7 @@ fn routes() -> routes::Routes {
         .merge(reports::routes())
         .merge(publications::routes())
         .merge(statistics::routes())
+        .merge(recommendations::routes())
 }
 
 /// The whole application: pages, API, static files, with the request context layer.

@@ -362,6 +362,49 @@ fn case_parts() -> (Value, Value) {
             ],
             "responses": with(errors(&[("422", "A parameter is invalid")]), "200", json_response("Months", "StatTimeline"))
         }},
+        "/api/v1/recommendations/imports": {"post": {
+            "operationId": "importRecommendations",
+            "summary": "Import the OHCHR Universal Human Rights Index export (XLSX; the body is the file): recommendations are created or updated by their annotation id",
+            "description": "Every row is read or nothing is stored and every cell that could not be read is listed with its sheet, row and column. The paragraph is read from the start of the text.",
+            "parameters": [{"name": "language", "in": "query", "required": false, "schema": {"type": "string", "enum": ["en", "es", "fr"], "default": "en"}}],
+            "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": with(errors(&[
+                ("403", "The role may not import official sources"), ("413", "Body too large"), ("422", "Cells that could not be read")
+            ]), "200", json_response("What the import did", "RecImport"))
+        }},
+        "/api/v1/recommendations": {"get": {
+            "operationId": "listRecommendations", "summary": "Every recommendation, newest document first, with your organization's current assessment",
+            "parameters": [{"name": "theme", "in": "query", "required": false, "schema": {"type": "string"}}],
+            "responses": with(errors(&[]), "200", json_response("Recommendations", "RecommendationList"))
+        }},
+        "/api/v1/recommendations/follow-up": {"get": {
+            "operationId": "recommendationFollowUp", "summary": "Your organization's assessments and links since a date (by default the last review of Mexico by a treaty body)",
+            "parameters": [{"name": "since", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}}],
+            "responses": with(errors(&[("422", "A parameter is invalid")]), "200", json_response("Follow-up", "RecFollowUp"))
+        }},
+        "/api/v1/recommendations/{id}": {
+            "parameters": [id_param()],
+            "get": {
+                "operationId": "getRecommendation", "summary": "One recommendation with your organization's links, assessments and suggested evidence",
+                "responses": with(errors(&[("404", "No such recommendation")]), "200", json_response("The recommendation", "Recommendation"))
+            }
+        },
+        "/api/v1/recommendations/{id}/links": {
+            "parameters": [id_param()],
+            "post": {
+                "operationId": "linkRecommendationEvidence", "summary": "Link a piece of your organization's evidence (an attempt it can see, its visit, a statement, a count of its cases)",
+                "requestBody": body("RecLinkInput"),
+                "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not track recommendations"), ("404", "No such recommendation"), ("409", "Already linked"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid, or the record is not one you can see")]), "201", json_response("The link", "RecLink"))
+            }
+        },
+        "/api/v1/recommendations/{id}/assessments": {
+            "parameters": [id_param()],
+            "post": {
+                "operationId": "assessRecommendation", "summary": "Record your organization's assessment of its implementation, resting on its links",
+                "requestBody": body("AssessmentInput"),
+                "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not track recommendations"), ("404", "No such recommendation"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid")]), "201", json_response("The assessment", "Assessment"))
+            }
+        },
         "/api/v1/reports/period": {
             "get": {
                 "operationId": "periodReport", "summary": "A period report (or, with facility_id, a centre's dossier) as JSON, PDF or standalone HTML",
@@ -641,6 +684,30 @@ fn case_parts() -> (Value, Value) {
             "key": {"type": "string"}, "units": {"type": "object"}, "illustrative": {"type": "boolean"},
             "months": {"type": "array", "items": {"type": "object"}}
         }},
+        "RecImport": {"type": "object", "required": ["created", "updated", "unchanged"], "properties": {
+            "created": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"}
+        }},
+        "Recommendation": {"type": "object", "required": ["id", "annotation_id", "body", "symbol", "paragraph", "text", "language", "summary"], "properties": {
+            "id": {"type": "integer"}, "annotation_id": {"type": "string"}, "body": {"type": "string"}, "symbol": {"type": "string"},
+            "paragraph": {"type": "string"}, "published_on": {"type": ["string", "null"]}, "text": {"type": "string"},
+            "language": {"type": "string"}, "summary": {"type": "boolean"}, "themes": {"type": "array", "items": {"type": "string"}},
+            "links": {"type": "array"}, "assessments": {"type": "array"}, "suggestions": {"type": "array"}
+        }},
+        "RecommendationList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Recommendation"}}}},
+        "RecFollowUp": {"type": "object", "required": ["since", "items"], "properties": {"since": {"type": "string"}, "items": {"type": "array"}}},
+        "RecLinkInput": {"type": "object", "required": ["kind", "reference"], "additionalProperties": false, "properties": {
+            "kind": {"type": "string", "description": "access_attempt, visit, statement or case_count"},
+            "reference": {"type": "string", "pattern": "\\S", "description": "A record id, or for case_count the measure: children_detained, held_past_limit, possible_refoulement, pressure_to_abandon, ill_treatment, forced_return"},
+            "note": {"type": ["string", "null"]}
+        }},
+        "RecLink": {"type": "object", "required": ["id", "kind", "reference"], "properties": {"id": {"type": "integer"}, "kind": {"type": "string"}, "reference": {"type": "string"}}},
+        "AssessmentInput": {"type": "object", "required": ["status", "assessed_on", "reasoning"], "additionalProperties": false, "properties": {
+            "status": {"type": "string", "description": "not_implemented, partly or implemented"},
+            "assessed_on": {"type": "string", "pattern": "^\\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\\s*$"},
+            "reasoning": {"type": "string", "pattern": "\\S"},
+            "evidence": {"description": "Ids of your organization's links to this recommendation: an array of integers (or a comma-separated text)"}
+        }},
+        "Assessment": {"type": "object", "required": ["id", "status", "assessed_on", "reasoning"], "properties": {"id": {"type": "integer"}, "status": {"type": "string"}, "assessed_on": {"type": "string"}, "reasoning": {"type": "string"}, "evidence": {"type": "array"}}},
         "PublicationInput": {"type": "object", "required": ["year", "sections"], "additionalProperties": false, "properties": {
             "year": {"type": "integer", "minimum": 2000},
             "sections": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["access", "conditions", "cases", "statements"]}},
@@ -655,6 +722,11 @@ fn case_parts() -> (Value, Value) {
                 "partners": {"type": "array", "items": {"type": "string"}},
                 "from": {"type": "string", "format": "date"}, "until": {"type": "string", "format": "date"},
                 "facility": {"type": ["object", "null"]},
+                "official": {"type": "object", "description": "The government's monthly national totals for the period (events, not people), when imported", "properties": {
+                    "sources": {"type": "array", "items": {"type": "string"}}, "illustrative": {"type": "boolean"},
+                    "months": {"type": "array", "items": {"type": "object", "properties": {"month": {"type": "string"}, "presented": {"type": ["integer", "null"]}, "returned": {"type": ["integer", "null"]}}}}
+                }},
+                "recommendations": {"type": "array", "description": "The organization's current assessment of each UN recommendation it assessed, as of the period's end", "items": {"type": "object"}},
                 "access": {"type": "object", "properties": {"attempts": {"type": "integer"}, "refusals": {"type": "integer"},
                     "by_facility": {"type": "array"}, "by_month": {"type": "array"}, "suspensions": {"type": "array"}}},
                 "statements": {"type": "object", "properties": {"published": {"type": "integer"}, "contradictions": {"type": "array"}}},

@@ -13,6 +13,7 @@ mod helpers;
 mod keys;
 mod matrix;
 mod publications;
+mod recommendations;
 mod reports;
 mod security;
 mod statements;

@@ -341,6 +341,39 @@ impl World {
             .await
             .expect("proposal")
             .id
+        } else if path.starts_with("/recommendations/{id}") || path.starts_with("/api/v1/recommendations/{id}") {
+            // A fresh recommendation each time: a link is made once.
+            let draft = vigia_domain::recommendation::RecommendationDraft {
+                annotation_id: format!("matrix-{n}"),
+                body: "CMW".into(),
+                symbol: "CMW/C/MEX/CO/3".into(),
+                paragraph: "38(a)".into(),
+                published_on: None,
+                text: "38. (a) Test".into(),
+                language: "en".into(),
+                summary: false,
+                kind: String::new(),
+                themes: vec![],
+                affected_persons: vec![],
+                sdgs: vec![],
+                countries: vec![],
+                upr_states: vec![],
+                upr_position: None,
+                upr_session: None,
+            };
+            let store = &self.app.store;
+            store
+                .import_recommendations(&vigia_store::Actor::SYSTEM, self.app.org("org-a").await, vec![draft])
+                .await
+                .expect("rec");
+            store
+                .recommendations()
+                .await
+                .expect("recs")
+                .iter()
+                .find(|r| r.draft.annotation_id == format!("matrix-{n}"))
+                .expect("rec")
+                .id
         } else if path.starts_with("/statistics/versions/") || path.starts_with("/api/v1/statistics/versions/") {
             self.stat_version
         } else if path.starts_with("/admin/webhooks/") {
@@ -474,6 +507,13 @@ impl World {
                 ("POST", "/api/v1/access-attempts/{id}/files") => {
                     req.query(&[("filename", "foto.jpg")]).body(b"\xFF\xD8\xFF\xE0 jpeg".to_vec())
                 }
+                ("POST", "/api/v1/recommendations/imports") => req.body(crate::statistics::fixture("uhri-mexico.xlsx")),
+                ("POST", "/api/v1/recommendations/{id}/links") => {
+                    req.json(&json!({"kind": "statement", "reference": self.statement.to_string()}))
+                }
+                ("POST", "/api/v1/recommendations/{id}/assessments") => {
+                    req.json(&json!({"status": "partly", "assessed_on": "2020-01-01", "reasoning": "Prueba"}))
+                }
                 ("POST", "/api/v1/statistics/imports") => req
                     .query(&[("file_name", "t.csv"), ("publisher", "UPM"), ("retrieved_on", "2020-07-06")])
                     .body(bulletin_csv(n)),
@@ -575,6 +615,23 @@ impl World {
                         ("display_name", "Nueva".into()),
                         ("role", "monitor".into()),
                         ("password", PASSWORD.into()),
+                    ],
+                    "/recommendations/import" => {
+                        let form = reqwest::multipart::Form::new().text("csrf", csrf).text("language", "en").part(
+                            "file",
+                            reqwest::multipart::Part::bytes(crate::statistics::fixture("uhri-mexico.xlsx"))
+                                .file_name("u.xlsx"),
+                        );
+                        return c.post(&url).multipart(form).send().await.expect("send").status().as_u16();
+                    }
+                    "/recommendations/{id}/links" => {
+                        vec![("csrf", csrf), ("kind", "statement".into()), ("reference", self.statement.to_string())]
+                    }
+                    "/recommendations/{id}/assessments" => vec![
+                        ("csrf", csrf),
+                        ("status", "partly".into()),
+                        ("assessed_on", "2020-01-01".into()),
+                        ("reasoning", "Prueba".into()),
                     ],
                     "/statistics/import" => {
                         let form = reqwest::multipart::Form::new()

@@ -52,7 +52,14 @@ choice!(
 );
 
 /// The case counts that can be linked as evidence (never a person).
-pub const CASE_COUNTS: [&str; 3] = ["children_detained", "held_beyond_limit", "detained"];
+pub const CASE_COUNTS: [&str; 6] = [
+    "children_detained",
+    "held_past_limit",
+    "possible_refoulement",
+    "pressure_to_abandon",
+    "ill_treatment",
+    "forced_return",
+];
 
 /// A link an organization asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

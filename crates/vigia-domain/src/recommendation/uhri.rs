@@ -35,7 +35,7 @@ pub fn values(cell: &str) -> Vec<String> {
 
 /// An Excel serial day number (1900 date system, as the export writes dates) or an
 /// ISO date as text.
-pub fn date_of(cell: &Cell) -> Result<Option<jiff::civil::Date>, ()> {
+fn date_of(cell: &Cell) -> Result<Option<jiff::civil::Date>, ()> {
     match cell {
         Cell::Empty => Ok(None),
         Cell::Number(n) if n.is_finite() && *n >= 1.0 && *n < 2_958_466.0 => {

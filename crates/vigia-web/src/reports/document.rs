@@ -57,6 +57,8 @@ pub fn document(l: Locale, r: &PeriodReport, made: &Made) -> Doc {
     statements(l, r, &mut blocks);
     visits(l, r, &mut blocks);
     cases(l, r, &mut blocks);
+    official(l, r, &mut blocks);
+    recommendations(l, r, &mut blocks);
     blocks.push(Block::Heading { text: t("rep-method") });
     blocks.push(Block::Items {
         items: vec![
@@ -322,4 +324,58 @@ fn cases(l: Locale, r: &PeriodReport, blocks: &mut Vec<Block>) {
         numeric[0] = false;
         blocks.push(Block::Table(Table { caption: t("rep-cases-by-facility"), head, rows, numeric, total_row: false }));
     }
+}
+
+/// The government's figures for the period, when any are imported: events, not people.
+fn official(l: Locale, r: &PeriodReport, blocks: &mut Vec<Block>) {
+    let t = |k: &str| tr(l, k);
+    if r.official.months.is_empty() {
+        return;
+    }
+    blocks.push(Block::Heading { text: t("rep-official") });
+    blocks.push(Block::Paragraph {
+        text: tr_args(l, "rep-official-intro", &[("sources", r.official.sources.join("; "))]),
+    });
+    if r.official.illustrative {
+        blocks.push(Block::Note { text: t("stats-illustrative-explained") });
+    }
+    let opt = |v: Option<i64>| v.map_or_else(|| "—".to_string(), n);
+    blocks.push(Block::Table(Table {
+        caption: t("stats-events-not-people"),
+        head: vec![t("stats-month"), t("stats-col-presented"), t("stats-col-returned")],
+        rows: r.official.months.iter().map(|m| vec![m.month.clone(), opt(m.presented), opt(m.returned)]).collect(),
+        numeric: vec![false, true, true],
+        total_row: false,
+    }));
+}
+
+/// The organization's assessments of UN recommendations as of the period's end.
+fn recommendations(l: Locale, r: &PeriodReport, blocks: &mut Vec<Block>) {
+    let t = |k: &str| tr(l, k);
+    if r.recommendations.is_empty() {
+        return;
+    }
+    blocks.push(Block::Heading { text: t("rep-recommendations") });
+    blocks.push(Block::Table(Table {
+        caption: t("rep-recommendations-table"),
+        head: vec![t("rec-symbol"), t("rec-body"), t("rec-status"), t("rec-date"), t("rec-evidence")],
+        rows: r
+            .recommendations
+            .iter()
+            .map(|x| {
+                let para =
+                    if x.paragraph.is_empty() { String::new() } else { format!(", {} {}", t("rec-para"), x.paragraph) };
+                let summary = if x.summary { format!(" ({})", t("rec-summary")) } else { String::new() };
+                vec![
+                    format!("{}{para}{summary}", x.symbol),
+                    x.body.clone(),
+                    t(&format!("rec-status-{}", x.status)),
+                    x.assessed_on.to_string(),
+                    x.evidence.to_string(),
+                ]
+            })
+            .collect(),
+        numeric: vec![false, false, false, false, true],
+        total_row: false,
+    }));
 }

@@ -13,6 +13,7 @@ use crate::helpers::{TestApp, PASSWORD};
 mod analysis;
 mod field;
 mod pages;
+mod recommendations;
 mod reports;
 mod statistics;
 mod visits;
