@@ -1518,3 +1518,6 @@ rep-official = Official figures for the period
 rep-official-intro = Monthly national totals from the Bulletin of Migration Statistics (UPM, SEGOB): { $sources }. They count events, not people; the bulletin has no figures per migration station.
 rep-recommendations = UN recommendations
 rep-recommendations-table = The organization's assessment at the end of the period
+rec-version = Text version
+rec-version-of = { $version } (last imported: { $when }); every change is in the audited history
+rec-text-changed = [It judged version { $version } of the text; the text changed since.]

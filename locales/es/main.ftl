@@ -1518,3 +1518,6 @@ rep-official = Cifras oficiales del periodo
 rep-official-intro = Totales nacionales mensuales del Boletín de Estadísticas Migratorias (UPM, SEGOB): { $sources }. Cuentan eventos, no personas; el boletín no da cifras por estación migratoria.
 rep-recommendations = Recomendaciones de la ONU
 rep-recommendations-table = Evaluación de la organización al cierre del periodo
+rec-version = Versión del texto
+rec-version-of = { $version } (última importación: { $when }); cada cambio queda en el historial auditado
+rec-text-changed = [Evaluó la versión { $version } del texto; el texto cambió después.]

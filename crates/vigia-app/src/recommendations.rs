@@ -202,10 +202,17 @@ pub struct FollowUp {
     pub before: Option<Assessment>,
 }
 
-/// The last review of Mexico by a treaty body: the newest publication date among the
-/// recommendations that are not the UPR's (a starting point for the follow-up).
+/// The last review of Mexico by a treaty body (a committee): the newest publication
+/// date, not after today, among the committees' recommendations concerning Mexico (a
+/// starting point for the follow-up; a date in the future is nobody's review).
 pub fn last_review(recs: &[Recommendation]) -> Option<jiff::civil::Date> {
-    recs.iter().filter(|r| r.draft.body != "UPR" && r.draft.kind != "UPR").filter_map(|r| r.draft.published_on).max()
+    let today = crate::today();
+    recs.iter()
+        .filter(|r| r.draft.body.contains("Committee") || r.draft.body.contains("Comité"))
+        .filter(|r| r.draft.countries.is_empty() || r.draft.countries.iter().any(|c| c == "Mexico" || c == "México"))
+        .filter_map(|r| r.draft.published_on)
+        .filter(|d| *d <= today)
+        .max()
 }
 
 /// Every recommendation with an assessment or link of the organization since `since`.

@@ -182,6 +182,8 @@ pub struct CasesPart {
 /// The official totals of the period, month by month: events, not people.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct OfficialPart {
+    /// Always "events": one person can be several events.
+    pub unit: &'static str,
     /// The tables read ("3.2.1", "3.1.1"), with the publisher of their latest version.
     pub sources: Vec<String>,
     pub months: Vec<OfficialMonth>,
@@ -280,7 +282,7 @@ pub async fn period(
 /// (a facility's dossier gets them too: the bulletin has no figures per centre).
 async fn official(store: &DynStore, q: &PeriodQuery) -> Result<OfficialPart, AppError> {
     use vigia_domain::statistics::{Dimension, Measure, YearMonth};
-    let mut part = OfficialPart::default();
+    let mut part = OfficialPart { unit: "events", ..Default::default() };
     let (Some(from), Some(until)) =
         (YearMonth::new(q.from.year(), q.from.month() as u8), YearMonth::new(q.until.year(), q.until.month() as u8))
     else {

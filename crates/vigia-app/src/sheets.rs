@@ -40,7 +40,9 @@ static READING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// Text as kept: no control characters but line breaks and tabs (PostgreSQL refuses
 /// NUL in text, and nothing a person reads needs the rest).
 fn clean(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect()
+    s.chars()
+        .filter(|c| (!c.is_control() || matches!(c, '\n' | '\t')) && !vigia_domain::input::is_bidi_control(*c))
+        .collect()
 }
 
 fn cell_of(d: &calamine::Data) -> Cell {

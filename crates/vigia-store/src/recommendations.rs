@@ -41,6 +41,7 @@ impl RecLink {
         serde_json::json!({
             "id": self.id, "org_id": self.org_id, "recommendation_id": self.recommendation_id, "kind": self.kind,
             "reference": self.reference, "note": self.note, "created_by": self.created_by,
+            "created_at": self.created_at,
         })
         .to_string()
     }
@@ -54,6 +55,8 @@ pub struct Assessment {
     pub recommendation_id: i64,
     #[serde(flatten)]
     pub draft: AssessmentDraft,
+    /// The version of the recommendation's text it judged.
+    pub recommendation_version: i64,
     pub created_by: Option<i64>,
     pub created_at: Micros,
 }
@@ -63,7 +66,8 @@ impl Assessment {
         serde_json::json!({
             "id": self.id, "org_id": self.org_id, "recommendation_id": self.recommendation_id,
             "status": self.draft.status, "assessed_on": self.draft.assessed_on, "reasoning": self.draft.reasoning,
-            "evidence": self.draft.evidence, "created_by": self.created_by,
+            "evidence": self.draft.evidence, "recommendation_version": self.recommendation_version,
+            "created_by": self.created_by, "created_at": self.created_at,
         })
         .to_string()
     }

@@ -116,6 +116,7 @@ async fn recommendations_import_by_id_and_carry_each_organization_s_own_evidence
         let body = json!({"status": "not_implemented", "assessed_on": "2020-03-31", "reasoning": "Siguen detenidos", "evidence": [link_id]});
         let (s, a) = app.api_post(&lawyer, &assess, &body).await;
         assert_eq!(s, 201, "{a}");
+        assert_eq!(a["recommendation_version"], 2, "it judged the text as updated by the second export: {a}");
         let (s, _) = app
             .api_post(
                 &partner,

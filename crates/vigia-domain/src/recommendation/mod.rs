@@ -84,14 +84,17 @@ pub fn validate_link(raw: &crate::input::RawInput) -> Result<LinkDraft, Validati
             None
         }
     };
-    let reference = raw.required_line("reference", 40, &mut errs);
+    let mut reference = raw.required_line("reference", 40, &mut errs);
     if let (Some(k), Some(r)) = (kind, &reference) {
-        let ok = match k {
-            EvidenceKind::CaseCount => CASE_COUNTS.contains(&r.as_str()),
-            _ => r.parse::<i64>().is_ok_and(|n| n > 0),
+        // A record id is kept as the number it is ("012" and "+12" are 12): one record,
+        // one link.
+        let normal = match k {
+            EvidenceKind::CaseCount => CASE_COUNTS.contains(&r.as_str()).then(|| r.clone()),
+            _ => r.parse::<i64>().ok().filter(|n| *n > 0).map(|n| n.to_string()),
         };
-        if !ok {
-            errs.push(FieldError::new("reference", "unknown_record"));
+        match normal {
+            Some(n) => reference = Some(n),
+            None => errs.push(FieldError::new("reference", "unknown_record")),
         }
     }
     let note = raw.text("note", 2000, &mut errs);
@@ -163,7 +166,10 @@ pub fn paragraph(text: &str) -> String {
     let t = text.trim_start();
     let digits: String = t.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
     let number = digits.trim_end_matches('.');
-    if number.is_empty() || !number.starts_with(|c: char| c.is_ascii_digit()) || number.contains("..") {
+    // A paragraph number has at most three digits per part ("124.1"): "2030 Agenda…" is
+    // a year, not a paragraph.
+    let parts_ok = number.split('.').all(|p| !p.is_empty() && p.len() <= 3);
+    if number.is_empty() || !number.starts_with(|c: char| c.is_ascii_digit()) || !parts_ok {
         return String::new();
     }
     let rest = t[digits.len()..].trim_start();
@@ -190,6 +196,7 @@ mod tests {
         assert_eq!(paragraph("  80. Overcrowding"), "80");
         assert_eq!(paragraph("The Committee recommends"), "");
         assert_eq!(paragraph(".5 x"), "");
+        assert_eq!(paragraph("2030 Agenda for Sustainable Development"), "");
     }
 
     #[test]

@@ -38,25 +38,30 @@ pub fn matches(r: &RecommendationDraft, shows: Shows) -> bool {
         "estaciones migratorias",
         "migration station",
     ]);
+    let places = any(&[
+        "migration station",
+        "estaciones migratorias",
+        "places of detention",
+        "lugares de detención",
+        "detention centre",
+        "detention center",
+    ]);
     match shows {
-        Shows::ChildrenDetained => detention && any(&["child", "niñ", "adolescen", "famil"]),
+        Shows::ChildrenDetained => {
+            detention && any(&["child", "niñ", "adolescen", "minors", "unaccompanied", "no acompañad"])
+        }
         Shows::Overcrowding => {
             any(&["overcrowd", "hacinamiento", "conditions of detention", "condiciones de detención", "sobrepoblación"])
         }
         Shows::HeldBeyondLimit => {
             detention
-                && any(&[
-                    "length",
-                    "duration",
-                    "maximum",
-                    "last resort",
-                    "plazo",
-                    "duración",
-                    "último recurso",
-                    "shortest",
-                ])
+                && any(&["length of", "duration", "plazo", "duración", "último recurso", "last resort", "shortest"])
         }
-        Shows::AccessRefused => any(&["civil society", "sociedad civil", "access to", "acceso a", "monitor", "visit"]),
+        Shows::AccessRefused => {
+            (any(&["civil society", "sociedad civil", "non-governmental", "organizaciones"]) || places)
+                && any(&["access", "acceso", "visit", "monitor"])
+                && (places || detention)
+        }
     }
 }
 
@@ -94,5 +99,11 @@ mod tests {
         assert!(!matches(&access, Shows::ChildrenDetained));
         assert!(matches(&access, Shows::AccessRefused));
         assert!(!matches(&child, Shows::Overcrowding));
+        let education =
+            rec("12. Ensure access to education for migrant children and monitor progress", &["Right to education"]);
+        assert!(!matches(&education, Shows::AccessRefused), "access to education is not access for monitors");
+        assert!(!matches(&education, Shows::ChildrenDetained));
+        let resources = rec("5. Use the maximum of available resources", &[]);
+        assert!(!matches(&resources, Shows::HeldBeyondLimit));
     }
 }

@@ -120,9 +120,11 @@ pub fn read(sheets: &[Sheet], language: &str) -> Result<Vec<RecommendationDraft>
             }
         }
         let id = get("OHCHR Annotation Id");
-        if id.chars().count() > 200 || get("Document Symbol").chars().count() > 200 {
-            problems.push(problem(i, col("OHCHR Annotation Id").unwrap_or(0), "uhri_too_long", vec![]));
-            ok = false;
+        for name in ["OHCHR Annotation Id", "Document Symbol", "Reccomending Body"] {
+            if get(name).chars().count() > 200 {
+                problems.push(problem(i, col(name).unwrap_or(0), "uhri_too_long", vec![]));
+                ok = false;
+            }
         }
         if let Some(first) = seen.insert(id.clone(), i) {
             if !id.is_empty() {

@@ -45,6 +45,9 @@ CREATE TABLE assessments (
     assessed_on        TEXT NOT NULL,
     reasoning          TEXT NOT NULL,
     evidence           TEXT NOT NULL,
+    -- The version of the recommendation's text the assessment judged: a later import
+    -- that changes the text shows that the assessment was about the earlier wording.
+    recommendation_version INTEGER NOT NULL,
     created_by         INTEGER REFERENCES users(id),
     created_at         INTEGER NOT NULL
 );

@@ -7,7 +7,7 @@ pub(super) const REC_COLUMNS: &str =
      kind, themes, affected_persons, sdgs, countries, upr_states, upr_position, upr_session, version, updated_at";
 pub(super) const LINK_COLUMNS: &str = "id, org_id, recommendation_id, kind, reference, note, created_by, created_at";
 pub(super) const ASSESSMENT_COLUMNS: &str =
-    "id, org_id, recommendation_id, status, assessed_on, reasoning, evidence, created_by, created_at";
+    "id, org_id, recommendation_id, status, assessed_on, reasoning, evidence, recommendation_version, created_by, created_at";
 
 fn corrupt(what: &str, v: impl std::fmt::Debug) -> StoreError {
     StoreError::Corrupt(format!("recommendation {what} {v:?}"))
@@ -80,6 +80,7 @@ pub(super) fn assessment_from_row(r: &<Db as sqlx::Database>::Row) -> Result<Ass
                 .map(|e| e.parse().map_err(|_| corrupt("evidence", &evidence)))
                 .collect::<Result<_>>()?,
         },
+        recommendation_version: r.try_get("recommendation_version")?,
         created_by: r.try_get("created_by")?,
         created_at: r.try_get("created_at")?,
     })
@@ -252,9 +253,14 @@ impl crate::Recommendations for SqlStore {
             }
         }
         let evidence = draft.evidence.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(",");
+        let version: i64 = sqlx::query_scalar("SELECT version FROM recommendations WHERE id = $1")
+            .bind(recommendation_id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let id: i64 = sqlx::query(
-            "INSERT INTO assessments (org_id, recommendation_id, status, assessed_on, reasoning, evidence, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO assessments (org_id, recommendation_id, status, assessed_on, reasoning, evidence, \
+             recommendation_version, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(org_id)
         .bind(recommendation_id)
@@ -262,12 +268,21 @@ impl crate::Recommendations for SqlStore {
         .bind(draft.assessed_on.to_string())
         .bind(&draft.reasoning)
         .bind(&evidence)
+        .bind(version)
         .bind(actor.user_id)
         .bind(w.now)
         .fetch_one(&mut *w.tx)
         .await?
         .try_get("id")?;
-        let a = Assessment { id, org_id, recommendation_id, draft, created_by: actor.user_id, created_at: w.now };
+        let a = Assessment {
+            id,
+            org_id,
+            recommendation_id,
+            draft,
+            recommendation_version: version,
+            created_by: actor.user_id,
+            created_at: w.now,
+        };
         w.audit(actor, Some(org_id), "create", RecordType::Assessment, id, &a.content_json()).await?;
         w.commit().await?;
         Ok(a)

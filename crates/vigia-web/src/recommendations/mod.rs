@@ -262,6 +262,14 @@ async fn detail(st: &AppState, ctx: &Ctx, id: &str, status: StatusCode, error: O
     };
     let list = |v: &[String]| if v.is_empty() { "—".to_string() } else { v.join(" · ") };
     let mut facts = vec![
+        (
+            tr(l, "rec-version"),
+            tr_args(
+                l,
+                "rec-version-of",
+                &[("version", r.version.to_string()), ("when", crate::kit::when(r.updated_at))],
+            ),
+        ),
         (tr(l, "rec-body"), r.draft.body.clone()),
         (tr(l, "rec-symbol"), r.draft.symbol.clone()),
         (tr(l, "rec-para"), if r.draft.paragraph.is_empty() { "—".into() } else { r.draft.paragraph.clone() }),
@@ -290,10 +298,18 @@ async fn detail(st: &AppState, ctx: &Ctx, id: &str, status: StatusCode, error: O
                 .iter()
                 .map(|a| {
                     let evidence = a.draft.evidence.iter().map(|e| format!("#{e}")).collect::<Vec<_>>().join(", ");
+                    let changed = if a.recommendation_version < r.version {
+                        format!(
+                            " {}",
+                            tr_args(l, "rec-text-changed", &[("version", a.recommendation_version.to_string())])
+                        )
+                    } else {
+                        String::new()
+                    };
                     (
                         a.draft.assessed_on.to_string(),
                         tr(l, &format!("rec-status-{}", a.draft.status.as_str())),
-                        a.draft.reasoning.clone(),
+                        format!("{}{changed}", a.draft.reasoning),
                         format!("{} · {}", if evidence.is_empty() { "—".into() } else { evidence }, name(a.created_by)),
                     )
                 })
@@ -400,7 +416,7 @@ async fn assess_page(
 /// The date a follow-up starts from: `since`, or the last review of Mexico by a treaty
 /// body.
 pub(crate) fn since(q: &HashMap<String, String>, recs: &[Recommendation]) -> Result<jiff::civil::Date, WebError> {
-    match q.get("since") {
+    match q.get("since").filter(|s| !s.is_empty()) {
         Some(s) => {
             let shaped = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
             s.parse::<jiff::civil::Date>()
