@@ -79,6 +79,20 @@ pub fn sheet_problem(locale: Locale, p: &vigia_domain::statistics::bulletin::Pro
     tr_args(locale, "stats-cell-problem", &args)
 }
 
+/// Spreadsheet problems as the pages' table shows them: sheet, row, column, why.
+pub fn sheet_problem_rows(
+    locale: Locale,
+    problems: &[vigia_domain::grid::Problem],
+) -> Vec<(String, String, String, String)> {
+    problems
+        .iter()
+        .map(|p| {
+            let why = field_error(locale, &FieldError { field: String::new(), code: p.code, params: p.params.clone() });
+            (p.sheet.clone(), p.row.to_string(), p.column.clone(), why)
+        })
+        .collect()
+}
+
 /// Every message key in a catalogue, for completeness tests.
 pub fn keys(locale: Locale) -> Vec<String> {
     let src = match locale {

@@ -17,7 +17,7 @@ use axum::Extension;
 use vigia_domain::account::{Locale, Permission};
 use vigia_domain::input::RawInput;
 use vigia_domain::recommendation::{self as rec, EvidenceKind};
-use vigia_domain::{FieldError, ValidationErrors};
+use vigia_domain::ValidationErrors;
 use vigia_store::{Assessment, RecLink, Recommendation};
 
 use crate::auth::Ctx;
@@ -135,16 +135,7 @@ async fn list(
             themes: themes.into_iter().map(|(t, n)| (t.clone(), n, theme.as_ref() == Some(&t))).collect(),
             theme,
             can_import: ctx.can(Permission::ImportStatistics),
-            problems: problems
-                .iter()
-                .map(|p| {
-                    let why = crate::i18n::field_error(
-                        l,
-                        &FieldError { field: String::new(), code: p.code, params: p.params.clone() },
-                    );
-                    (p.sheet.clone(), p.row.to_string(), p.column.clone(), why)
-                })
-                .collect(),
+            problems: crate::i18n::sheet_problem_rows(l, problems),
             message,
         },
     )

@@ -209,16 +209,7 @@ async fn index(
             latest: latest.iter().rev().map(|v| version_row(l, v)).collect(),
             can_import: ctx.can(Permission::ImportStatistics),
             today: today().to_string(),
-            problems: problems
-                .iter()
-                .map(|p| {
-                    let why = crate::i18n::field_error(
-                        l,
-                        &FieldError { field: String::new(), code: p.code, params: p.params.clone() },
-                    );
-                    (p.sheet.clone(), p.row.to_string(), p.column.clone(), why)
-                })
-                .collect(),
+            problems: crate::i18n::sheet_problem_rows(l, problems),
             error,
         },
     )

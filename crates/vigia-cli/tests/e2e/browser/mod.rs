@@ -226,6 +226,15 @@ async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
     c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.expect(css)
 }
 
+/// Whether the page fits the window's width (no sideways scrolling).
+pub(super) async fn fits(c: &Client) -> bool {
+    c.execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![])
+        .await
+        .expect("measure")
+        .as_bool()
+        .unwrap_or(false)
+}
+
 /// Waits for the page heading to read `text`.
 async fn wait_h1(c: &Client, text: &str) {
     let xpath = format!("//h1[normalize-space()='{text}']");

@@ -3,18 +3,8 @@
 //! and child-detention cases are linked, the assessment is there, and she links a
 //! suggested piece of evidence and records a new assessment; axe finds nothing serious.
 
-use fantoccini::Client;
-
-use super::{browser, click, fill, screenshot_dir, sign_in_demo, text_of, text_until, wait_h1};
+use super::{browser, click, fill, fits, screenshot_dir, sign_in_demo, text_of, text_until, wait_h1};
 use crate::helpers::TestApp;
-
-async fn fits(c: &Client) -> bool {
-    c.execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![])
-        .await
-        .expect("measure")
-        .as_bool()
-        .unwrap_or(false)
-}
 
 #[tokio::test]
 async fn a_lawyer_follows_a_recommendation_with_its_evidence_on_a_phone_and_a_desktop() {

@@ -1,18 +1,8 @@
 //! A coordinator makes the period report from the demo data on a phone and on a
 //! desktop, in Spanish and in English (issue #17).
 
-use fantoccini::Client;
-
-use super::{browser, click, fill, screenshot_dir, sign_in_demo, text_of, text_until, wait_for, wait_h1};
+use super::{browser, click, fill, fits, screenshot_dir, sign_in_demo, text_of, text_until, wait_for, wait_h1};
 use crate::helpers::TestApp;
-
-async fn fits(c: &Client) -> bool {
-    c.execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![])
-        .await
-        .expect("measure")
-        .as_bool()
-        .unwrap_or(false)
-}
 
 #[tokio::test]
 async fn a_coordinator_makes_the_period_report_from_the_menu_on_a_phone_and_a_desktop() {

@@ -3,18 +3,8 @@
 //! to the refusals while access was closed, the series marks the break, a version shows
 //! its correction, and axe finds nothing serious.
 
-use fantoccini::Client;
-
-use super::{browser, click, screenshot_dir, sign_in_demo, text_of, text_until, wait_h1};
+use super::{browser, click, fits, screenshot_dir, sign_in_demo, text_of, text_until, wait_h1};
 use crate::helpers::TestApp;
-
-async fn fits(c: &Client) -> bool {
-    c.execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![])
-        .await
-        .expect("measure")
-        .as_bool()
-        .unwrap_or(false)
-}
 
 #[tokio::test]
 async fn an_analyst_sees_returns_rise_while_access_was_closed_on_a_phone_and_a_desktop() {
