@@ -1521,3 +1521,4 @@ rep-recommendations-table = The organization's assessment at the end of the peri
 rec-version = Text version
 rec-version-of = { $version } (last imported: { $when }); every change is in the audited history
 rec-text-changed = [It judged version { $version } of the text; the text changed since.]
+err-expected_ids = Must be a list of record numbers.

@@ -1521,3 +1521,4 @@ rep-recommendations-table = Evaluación de la organización al cierre del period
 rec-version = Versión del texto
 rec-version-of = { $version } (última importación: { $when }); cada cambio queda en el historial auditado
 rec-text-changed = [Evaluó la versión { $version } del texto; el texto cambió después.]
+err-expected_ids = Debe ser una lista de números de registro.

@@ -14,6 +14,9 @@ enum RawValue {
     Bool(bool),
     /// A JSON array of strings (lists of codes).
     List(Vec<String>),
+    /// A JSON array of whole numbers (record ids): read only by [`RawInput::ids`]; to
+    /// every other reader it is the composite value it was before.
+    Ids(Vec<u64>),
     Composite,
 }
 
@@ -37,16 +40,18 @@ impl RawInput {
                     serde_json::Value::String(s) => RawValue::Text(s),
                     serde_json::Value::Number(n) => RawValue::Number(n),
                     serde_json::Value::Bool(b) => RawValue::Bool(b),
-                    serde_json::Value::Array(items) => items
-                        .into_iter()
-                        .map(|i| match i {
-                            serde_json::Value::String(s) => Some(s),
-                            // Record ids in a list (an assessment's evidence) are numbers.
-                            serde_json::Value::Number(n) if n.is_u64() => Some(n.to_string()),
-                            _ => None,
-                        })
-                        .collect::<Option<Vec<_>>>()
-                        .map_or(RawValue::Composite, RawValue::List),
+                    serde_json::Value::Array(items) => {
+                        let ids: Option<Vec<u64>> =
+                            if items.is_empty() { None } else { items.iter().map(|i| i.as_u64()).collect() };
+                        items
+                            .into_iter()
+                            .map(|i| match i {
+                                serde_json::Value::String(s) => Some(s),
+                                _ => None,
+                            })
+                            .collect::<Option<Vec<_>>>()
+                            .map_or_else(|| ids.map_or(RawValue::Composite, RawValue::Ids), RawValue::List)
+                    }
                     _ => RawValue::Composite,
                 };
                 (k, raw)
@@ -135,6 +140,32 @@ impl RawInput {
             errs.push(FieldError::new(field, "required"));
         }
         v
+    }
+
+    /// Record ids: a JSON array of whole numbers or of their texts, or comma-separated
+    /// text (forms); each must be a positive number (`unknown_record` otherwise).
+    pub fn ids(&self, field: &str, errs: &mut ValidationErrors) -> Vec<i64> {
+        let texts: Vec<String> = match self.fields.get(field) {
+            None | Some(RawValue::Null) => return Vec::new(),
+            Some(RawValue::Ids(v)) => v.iter().map(|n| n.to_string()).collect(),
+            Some(RawValue::List(v)) => v.clone(),
+            Some(RawValue::Text(t)) => t.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
+            Some(_) => {
+                errs.push(FieldError::new(field, "expected_ids"));
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for t in texts {
+            match t.trim().parse::<i64>() {
+                Ok(n) if n > 0 => out.push(n),
+                _ => {
+                    errs.push(FieldError::new(field, "unknown_record"));
+                    return Vec::new();
+                }
+            }
+        }
+        out
     }
 
     /// A list of codes, written as comma-separated text (forms, CSV) or as a JSON array

@@ -140,15 +140,7 @@ pub fn validate_assessment(
         errs.push(FieldError::new("assessed_on", "in_future"));
     }
     let reasoning = raw.required_text("reasoning", 10_000, &mut errs);
-    let mut evidence = Vec::new();
-    if let Some(list) = raw.list_text("evidence", 2000, &mut errs) {
-        for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            match part.parse::<i64>() {
-                Ok(n) if n > 0 => evidence.push(n),
-                _ => errs.push(FieldError::new("evidence", "unknown_record")),
-            }
-        }
-    }
+    let mut evidence = raw.ids("evidence", &mut errs);
     evidence.sort_unstable();
     evidence.dedup();
     match (status, assessed_on, reasoning) {
