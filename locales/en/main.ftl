@@ -1522,3 +1522,5 @@ rec-version = Text version
 rec-version-of = { $version } (last imported: { $when }); every change is in the audited history
 rec-text-changed = [It judged version { $version } of the text; the text changed since.]
 err-expected_ids = Must be a list of record numbers.
+field-file_name = File name
+field-theme = Theme

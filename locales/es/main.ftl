@@ -1522,3 +1522,5 @@ rec-version = Versión del texto
 rec-version-of = { $version } (última importación: { $when }); cada cambio queda en el historial auditado
 rec-text-changed = [Evaluó la versión { $version } del texto; el texto cambió después.]
 err-expected_ids = Debe ser una lista de números de registro.
+field-file_name = Nombre del archivo
+field-theme = Tema

@@ -206,8 +206,11 @@ impl WebError {
                 p["errors"] = cells
                     .iter()
                     .map(|c| {
-                        serde_json::json!({"sheet": c.sheet, "row": c.row, "column": c.column, "code": c.code,
-                            "message": crate::i18n::sheet_problem(l, c)})
+                        // `field` names the cell as a spreadsheet does ("A20"), or the file.
+                        let field =
+                            if c.sheet.is_empty() { "file".to_string() } else { format!("{}{}", c.column, c.row) };
+                        serde_json::json!({"field": field, "sheet": c.sheet, "row": c.row, "column": c.column,
+                            "code": c.code, "message": crate::i18n::sheet_problem(l, c)})
                     })
                     .collect();
             }

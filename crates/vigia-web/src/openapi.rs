@@ -375,7 +375,7 @@ fn case_parts() -> (Value, Value) {
         "/api/v1/recommendations": {"get": {
             "operationId": "listRecommendations", "summary": "Every recommendation, newest document first, with your organization's current assessment",
             "parameters": [{"name": "theme", "in": "query", "required": false, "schema": {"type": "string"}}],
-            "responses": with(errors(&[]), "200", json_response("Recommendations", "RecommendationList"))
+            "responses": with(errors(&[("422", "A parameter is invalid")]), "200", json_response("Recommendations", "RecommendationList"))
         }},
         "/api/v1/recommendations/follow-up": {"get": {
             "operationId": "recommendationFollowUp", "summary": "Your organization's assessments and links since a date (by default the last review of Mexico by a treaty body)",

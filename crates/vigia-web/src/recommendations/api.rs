@@ -58,6 +58,13 @@ async fn api_list(
     let user = ctx.signed_in()?.clone();
     let assessments = st.store.assessments(user.org_id, None).await?;
     let theme = q.get("theme");
+    let mut errs = vigia_domain::ValidationErrors::new();
+    if let Some(t) = theme {
+        vigia_domain::input::check_text("theme", t, 200, &mut errs);
+    }
+    if !errs.is_empty() {
+        return Err(WebError::from(errs).into());
+    }
     let items: Vec<serde_json::Value> = st
         .store
         .recommendations()

@@ -109,6 +109,13 @@ async fn list(
     let all = st.store.recommendations().await?;
     let assessments = st.store.assessments(user.org_id, None).await?;
     let theme = q.get("theme").cloned().filter(|t| !t.is_empty());
+    if let Some(t) = &theme {
+        let mut errs = ValidationErrors::new();
+        vigia_domain::input::check_text("theme", t, 200, &mut errs);
+        if !errs.is_empty() {
+            return Err(WebError::from(errs).into());
+        }
+    }
     let mut themes: std::collections::BTreeMap<String, usize> = Default::default();
     for r in &all {
         for t in &r.draft.themes {

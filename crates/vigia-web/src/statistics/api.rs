@@ -50,6 +50,11 @@ async fn api_import(
     crate::kit::json::api_user(&ctx, Permission::ImportStatistics)?;
     ctx.check_api_write(&method, &headers)?;
     let file_name = q.get("file_name").cloned().unwrap_or_default();
+    let mut errs = vigia_domain::ValidationErrors::new();
+    vigia_domain::input::check_text("file_name", &file_name, 200, &mut errs);
+    if !errs.is_empty() {
+        return Err(WebError::from(errs).into());
+    }
     let raw = RawInput::from_pairs(q.into_iter().filter(|(k, _)| k != "file_name"));
     let versions = super::import(&st, &ctx, &file_name, body.to_vec(), &raw).await?.map_err(WebError::Sheets)?;
     let first = versions.first().map(|v| v.id).unwrap_or(0);
