@@ -112,8 +112,9 @@ pub async fn suggestions(
     use vigia_domain::visit::Flag;
     let linked: Vec<(EvidenceKind, String)> =
         store.evidence_links(org_id, Some(rec.id)).await?.into_iter().map(|l| (l.kind, l.reference)).collect();
-    let facilities: BTreeMap<i64, String> =
-        store.list_facilities().await?.into_iter().map(|f| (f.id, f.draft.name)).collect();
+    // Name and capacity of every facility, read once (not once per visit).
+    let facilities: BTreeMap<i64, (String, Option<i64>)> =
+        store.list_facilities().await?.into_iter().map(|f| (f.id, (f.draft.name, f.draft.capacity))).collect();
     let mut out = Vec::new();
     let mut push = |s: Suggestion| {
         if !linked.iter().any(|(k, r)| *k == s.kind && *r == s.reference)
@@ -125,7 +126,7 @@ pub async fn suggestions(
     let all_visits = store.visits(org_id, None).await?;
     let corrected: Vec<i64> = all_visits.iter().filter_map(|v| v.draft.corrects).collect();
     for v in all_visits.iter().filter(|v| !corrected.contains(&v.id)) {
-        let capacity = store.facility(v.draft.facility_id).await?.and_then(|f| f.draft.capacity);
+        let capacity = facilities.get(&v.draft.facility_id).and_then(|(_, c)| *c);
         let (_, flags) = vigia_domain::visit::assess(&v.draft, capacity);
         for f in flags {
             let shows = match f.flag {
@@ -140,7 +141,7 @@ pub async fn suggestions(
                     reference: v.id.to_string(),
                     shows: shows_code(shows),
                     on: v.draft.on.to_string(),
-                    facility: facilities.get(&v.draft.facility_id).cloned(),
+                    facility: facilities.get(&v.draft.facility_id).map(|(n, _)| n.clone()),
                 });
             }
         }
@@ -158,7 +159,7 @@ pub async fn suggestions(
                 reference: a.id.to_string(),
                 shows: shows_code(Shows::AccessRefused),
                 on: vigia_domain::format_local(a.draft.attempted_at, vigia_domain::geo::LEGAL_TIME_ZONE),
-                facility: facilities.get(&a.draft.facility_id).cloned(),
+                facility: facilities.get(&a.draft.facility_id).map(|(n, _)| n.clone()),
             });
         }
     }

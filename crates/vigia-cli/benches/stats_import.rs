@@ -22,20 +22,7 @@ const YEARS: i16 = 10;
 const NATIONALITIES: usize = 200;
 
 fn file(year: i16) -> Vec<u8> {
-    let months = [
-        "Enero",
-        "Febrero",
-        "Marzo",
-        "Abril",
-        "Mayo",
-        "Junio",
-        "Julio",
-        "Agosto",
-        "Septiembre",
-        "Octubre",
-        "Noviembre",
-        "Diciembre",
-    ];
+    let months = vigia_domain::statistics::bulletin::MONTH_HEADERS;
     let mut rows: Vec<(String, Vec<i64>)> = COUNTRIES
         .iter()
         .take(NATIONALITIES)

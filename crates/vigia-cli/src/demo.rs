@@ -369,20 +369,7 @@ fn demo_bulletin(returned: bool, year: i16, months: u8, revised: bool) -> Vec<u8
         .map(|i| rows.iter().filter(|(l, _)| !l.starts_with(' ')).map(|(_, v)| v[i]).sum())
         .collect();
     let total_word = if year >= 2021 { "Subtotal" } else { "Total" };
-    let month_names = [
-        "Enero",
-        "Febrero",
-        "Marzo",
-        "Abril",
-        "Mayo",
-        "Junio",
-        "Julio",
-        "Agosto",
-        "Septiembre",
-        "Octubre",
-        "Noviembre",
-        "Diciembre",
-    ];
+    let month_names = vigia_domain::statistics::bulletin::MONTH_HEADERS;
     let mut out = String::new();
     out.push_str("Unidad de Política Migratoria (DEMO: valores ilustrativos / illustrative values)\n");
     out.push_str(&format!(

@@ -61,6 +61,22 @@ pub const MAX_ROWS: usize = 5_000;
 /// The most problems listed back (all are counted in the refusal).
 pub const LISTED_PROBLEMS: usize = 200;
 
+/// The month headers as the bulletin prints them (what the demo and the benchmark write).
+pub const MONTH_HEADERS: [&str; 12] = [
+    "Enero",
+    "Febrero",
+    "Marzo",
+    "Abril",
+    "Mayo",
+    "Junio",
+    "Julio",
+    "Agosto",
+    "Septiembre",
+    "Octubre",
+    "Noviembre",
+    "Diciembre",
+];
+
 const MONTHS: [&str; 12] = [
     "enero",
     "febrero",

@@ -9,21 +9,6 @@ fn n(v: i64) -> Cell {
     Cell::Number(v as f64)
 }
 
-const MONTH_HEADERS: [&str; 12] = [
-    "Enero",
-    "Febrero",
-    "Marzo",
-    "Abril",
-    "Mayo",
-    "Junio",
-    "Julio",
-    "Agosto",
-    "Septiembre",
-    "Octubre",
-    "Noviembre",
-    "Diciembre",
-];
-
 /// A sheet in the bulletin's shape: header block, header row, rows, footer.
 fn sheet(title: &str, label_header: &str, total: &str, rows: &[(&str, Vec<Option<i64>>)], blank_rows: usize) -> Sheet {
     let mut grid = vec![
