@@ -78,6 +78,9 @@ pub enum Permission {
     /// Link the organization's evidence to UN recommendations and record assessments of
     /// their implementation: the roles that build the organization's case.
     TrackRecommendations,
+    /// File access-to-information requests, record what happened to them and read them
+    /// (issue #20): the roles that ask the State in writing.
+    TrackRequests,
 }
 
 pub fn allows(role: Role, p: Permission) -> bool {
@@ -101,6 +104,7 @@ pub fn allows(role: Role, p: Permission) -> bool {
         Publish => matches!(role, Admin | Coordinator),
         ImportStatistics => matches!(role, Admin | Coordinator | Analyst),
         TrackRecommendations => matches!(role, Admin | Coordinator | Lawyer | Analyst),
+        TrackRequests => matches!(role, Admin | Coordinator | Lawyer | Analyst),
     }
 }
 

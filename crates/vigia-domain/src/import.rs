@@ -644,3 +644,86 @@ mod statement_import_tests {
         assert_eq!(statements(b"{}", true, NOW).expect_err("not an array")[0].code, "expected_array");
     }
 }
+
+/// The columns of a requests log beyond the request's own: the day of each step known,
+/// with the answer's type and the appeal's outcome.
+pub const REQUEST_STEP_COLUMNS: [&str; 7] = [
+    "extension_on",
+    "answered_on",
+    "answer_type",
+    "appeal_filed_on",
+    "appeal_admitted_on",
+    "appeal_resolved_on",
+    "outcome",
+];
+
+/// A request read from a log, with the steps it has been through.
+pub type RequestItem = (crate::transparency::RequestDraft, Vec<crate::transparency::EventDraft>);
+
+/// Parses an access-to-information requests log (CSV, UTF-8, header naming columns of
+/// [`crate::transparency::REQUEST_FIELDS`] and [`REQUEST_STEP_COLUMNS`]). Each row is a
+/// request; each step day given becomes an event, checked as if recorded in order. The
+/// same authority and folio twice is refused. All rows or none.
+pub fn requests_csv(
+    bytes: &[u8],
+    regimes: &crate::transparency::Regimes,
+    today: jiff::civil::Date,
+) -> Result<Vec<RequestItem>, Vec<RowError>> {
+    use crate::transparency::{validate_event, validate_request, EventKind, REQUEST_FIELDS};
+    let mut seen = std::collections::HashMap::new();
+    let required: &[&[&str]] = &[&["authority"], &["folio"], &["filed_on"], &["question"]];
+    read_import(
+        bytes,
+        |h| REQUEST_FIELDS.contains(&h) || REQUEST_STEP_COLUMNS.contains(&h),
+        required,
+        MAX_ROWS,
+        |line, headers, record, errors| {
+            let pairs: Vec<(String, String)> = headers.iter().cloned().zip(record.iter().map(str::to_string)).collect();
+            let get = |k: &str| pairs.iter().find(|(h, v)| h == k && !v.trim().is_empty()).map(|(_, v)| v.clone());
+            let own = RawInput::from_pairs(pairs.iter().filter(|(h, _)| REQUEST_FIELDS.contains(&h.as_str())).cloned());
+            let draft = match validate_request(&own, regimes, today, &[]) {
+                Ok(d) => d,
+                Err(errs) => {
+                    errors.extend(errs.0.into_iter().map(|e| row_error(line, e)));
+                    return None;
+                }
+            };
+            if let Some(first) = seen.insert((draft.authority.clone(), draft.folio.clone()), line) {
+                errors.push(duplicate(line, "folio", first));
+            }
+            let steps = [
+                ("extension_on", EventKind::Extension, None),
+                ("answered_on", EventKind::Answer, Some("answer_type")),
+                ("appeal_filed_on", EventKind::AppealFiled, None),
+                ("appeal_admitted_on", EventKind::AppealAdmitted, None),
+                ("appeal_resolved_on", EventKind::AppealResolved, Some("outcome")),
+            ];
+            let mut events = Vec::new();
+            let before = errors.len();
+            for (column, kind, extra) in steps {
+                let Some(on) = get(column) else {
+                    if let Some(x) = extra.filter(|x| get(x).is_some()) {
+                        errors.push(RowError { line, column: x.into(), code: "not_for_kind", params: vec![] });
+                    }
+                    continue;
+                };
+                let mut fields = vec![("kind".to_string(), kind.as_str().to_string()), ("on".to_string(), on)];
+                if let Some(x) = extra {
+                    fields.push((x.to_string(), get(x).unwrap_or_default()));
+                }
+                match validate_event(&RawInput::from_pairs(fields), draft.filed_on, &events, today) {
+                    Ok(e) => events.push(e),
+                    Err(errs) => errors.extend(errs.0.into_iter().map(|e| {
+                        // A problem with the step's day or kind is the step column's.
+                        let column = match e.field.as_str() {
+                            "on" | "kind" => column.to_string(),
+                            other => other.to_string(),
+                        };
+                        RowError { line, column, code: e.code, params: e.params }
+                    })),
+                }
+            }
+            (errors.len() == before).then_some((draft, events))
+        },
+    )
+}

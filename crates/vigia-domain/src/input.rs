@@ -142,6 +142,17 @@ impl RawInput {
         v
     }
 
+    /// A required code: lowercase letters, digits and `_`, 2 to 40 long (an authority
+    /// such as `inm`, a topic); read case-insensitively (`expected_code` otherwise).
+    pub fn code(&self, field: &str, errs: &mut ValidationErrors) -> Option<String> {
+        let v = self.required_text(field, 40, errs)?.to_lowercase();
+        if v.len() < 2 || !v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            errs.push(FieldError::new(field, "expected_code"));
+            return None;
+        }
+        Some(v)
+    }
+
     /// Record ids: a JSON array of whole numbers or of their texts, or comma-separated
     /// text (forms); each must be a positive number (`unknown_record` otherwise).
     pub fn ids(&self, field: &str, errs: &mut ValidationErrors) -> Vec<i64> {

@@ -6,11 +6,11 @@
 
 /// A closed set of choices stored and exchanged as snake_case codes.
 macro_rules! choice {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $s:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vm])* $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -55,6 +55,7 @@ pub mod statistics;
 pub mod suspension;
 pub mod tenancy;
 pub mod totp;
+pub mod transparency;
 pub mod visit;
 pub mod webhook;
 
@@ -105,10 +106,18 @@ pub enum RecordType {
     RecommendationLink,
     /// An organization's assessment of a recommendation's implementation.
     Assessment,
+    /// An access-to-information request (issue #20).
+    TransparencyRequest,
+    /// Something that happened to a request: an extension, the answer, an appeal…
+    TransparencyEvent,
+    /// A request's link to a record it concerns.
+    TransparencyLink,
+    /// A state regime an administrator added (its deadlines and articles).
+    TransparencyRegime,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 29] = [
+    pub const ALL: [RecordType; 33] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::Facility,
@@ -138,6 +147,10 @@ impl RecordType {
         RecordType::Recommendation,
         RecordType::RecommendationLink,
         RecordType::Assessment,
+        RecordType::TransparencyRequest,
+        RecordType::TransparencyEvent,
+        RecordType::TransparencyLink,
+        RecordType::TransparencyRegime,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -171,6 +184,10 @@ impl RecordType {
             RecordType::Recommendation => "recommendation",
             RecordType::RecommendationLink => "recommendation_link",
             RecordType::Assessment => "assessment",
+            RecordType::TransparencyRequest => "transparency_request",
+            RecordType::TransparencyEvent => "transparency_event",
+            RecordType::TransparencyLink => "transparency_link",
+            RecordType::TransparencyRegime => "transparency_regime",
         }
     }
 

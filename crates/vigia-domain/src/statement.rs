@@ -343,21 +343,12 @@ pub const STATEMENT_FIELDS: [&str; 9] = [
     "translation",
 ];
 
-fn code(raw: &RawInput, field: &str, errs: &mut ValidationErrors) -> Option<String> {
-    let v = raw.required_text(field, 40, errs)?.to_lowercase();
-    if v.len() < 2 || !v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-        errs.push(FieldError::new(field, "expected_code"));
-        return None;
-    }
-    Some(v)
-}
-
 /// Validates a statement. `published_at` is a civil time read in `zone` (Mexico City
 /// unless the user says otherwise) or an RFC 3339 instant; not after `now`.
 pub fn validate_statement(raw: &RawInput, zone: &str, now: Micros) -> Result<StatementDraft, ValidationErrors> {
     let mut errs = ValidationErrors::new();
     raw.reject_unknown(&STATEMENT_FIELDS, &mut errs);
-    let authority = code(raw, "authority", &mut errs);
+    let authority = raw.code("authority", &mut errs);
     let speaker = raw.text("speaker", 200, &mut errs);
     let speaker_position = raw.text("speaker_position", 200, &mut errs);
     let published_at = match raw.required_text("published_at", 40, &mut errs) {
@@ -420,7 +411,7 @@ pub const CLAIM_FIELDS: [&str; 7] = ["topic", "scope", "facility_ids", "state_co
 pub fn validate_claim(raw: &RawInput) -> Result<ClaimDraft, ValidationErrors> {
     let mut errs = ValidationErrors::new();
     raw.reject_unknown(&CLAIM_FIELDS, &mut errs);
-    let topic = code(raw, "topic", &mut errs);
+    let topic = raw.code("topic", &mut errs);
     // Read whether or not the scope uses them, so a malformed value is reported.
     let ids_text = raw.list_text("facility_ids", 2000, &mut errs);
     let state_text = raw.text("state_code", 2, &mut errs);

@@ -11,7 +11,7 @@ fn cal(name: &str) -> Calendar {
 fn the_shipped_data_parses_and_every_calendar_resolves() {
     let all = Calendars::from_json(DEFAULT_CALENDARS).expect("valid data");
     let names: Vec<_> = all.names().collect();
-    assert_eq!(names, ["amparo", "comar", "inm", "lfpa", "lft"]);
+    assert_eq!(names, ["amparo", "comar", "inm", "lfpa", "lft", "transparencia", "transparencia-td18"]);
     assert_eq!(all.get("inm").expect("inm").rules.len(), all.get("lfpa").expect("lfpa").rules.len());
 }
 
