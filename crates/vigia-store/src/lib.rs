@@ -50,6 +50,7 @@ mod recommendations;
 mod sign_in;
 mod statements;
 mod statistics;
+mod transparency;
 mod visits;
 
 pub use access::*;
@@ -66,6 +67,7 @@ pub use recommendations::*;
 pub use sign_in::*;
 pub use statements::*;
 pub use statistics::*;
+pub use transparency::*;
 pub use visits::*;
 
 /// The store's traits, for calling their methods on a concrete store (`SqlStore`); a
@@ -86,6 +88,7 @@ pub mod prelude {
     pub use crate::Statements as _;
     pub use crate::Statistics as _;
     pub use crate::Store;
+    pub use crate::Transparency as _;
     pub use crate::Visits as _;
 }
 
@@ -164,6 +167,7 @@ pub trait Store:
     + Publications
     + Statistics
     + Recommendations
+    + Transparency
 {
     fn backend(&self) -> Backend;
     /// Checks the database answers.

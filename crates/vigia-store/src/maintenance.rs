@@ -3,7 +3,7 @@
 use crate::*;
 
 /// The tables that hold records, counted for backups and restore checks.
-pub const RECORD_TABLES: [&str; 28] = [
+pub const RECORD_TABLES: [&str; 32] = [
     "organizations",
     "users",
     "memberships",
@@ -31,13 +31,17 @@ pub const RECORD_TABLES: [&str; 28] = [
     "recommendations",
     "recommendation_links",
     "assessments",
+    "transparency_requests",
+    "transparency_events",
+    "transparency_links",
+    "transparency_regimes",
     "audit_log",
 ];
 
 /// Every table a portable export carries, in an order that satisfies foreign keys.
 /// Sessions, sign-in failures and pending second factors are left out: after an import
 /// people sign in again.
-pub const EXPORT_TABLES: [&str; 38] = [
+pub const EXPORT_TABLES: [&str; 42] = [
     "organizations",
     "users",
     "memberships",
@@ -74,6 +78,10 @@ pub const EXPORT_TABLES: [&str; 38] = [
     "recommendations",
     "recommendation_links",
     "assessments",
+    "transparency_requests",
+    "transparency_events",
+    "transparency_links",
+    "transparency_regimes",
     "audit_log",
     "chain_head",
 ];

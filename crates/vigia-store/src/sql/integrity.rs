@@ -539,6 +539,26 @@ impl SqlStore {
             let a = recommendations::assessment_from_row(r)?;
             cur.check(problems, RecordType::Assessment, a.id, &a.content_json());
         }
+        let sql = format!("SELECT {} FROM transparency_requests ORDER BY id", transparency::REQUEST_COLUMNS);
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let x = transparency::request_from_row(r)?;
+            cur.check(problems, RecordType::TransparencyRequest, x.id, &x.content_json());
+        }
+        let sql = format!("SELECT {} FROM transparency_events ORDER BY id", transparency::EVENT_COLUMNS);
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let x = transparency::event_from_row(r)?;
+            cur.check(problems, RecordType::TransparencyEvent, x.id, &x.content_json());
+        }
+        let sql = format!("SELECT {} FROM transparency_links ORDER BY id", transparency::LINK_COLUMNS);
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let x = transparency::link_from_row(r)?;
+            cur.check(problems, RecordType::TransparencyLink, x.id, &x.content_json());
+        }
+        let sql = format!("SELECT {} FROM transparency_regimes ORDER BY id", transparency::REGIME_COLUMNS);
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let x = transparency::regime_from_row(r)?;
+            cur.check(problems, RecordType::TransparencyRegime, x.id, &x.content_json());
+        }
         let sql = format!("SELECT {CASE_COLUMNS}, person_sealed FROM cases ORDER BY id");
         for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
             let c = case_from_row(r)?;

@@ -31,6 +31,7 @@ mod reseal;
 mod sign_in;
 mod statements;
 mod statistics;
+mod transparency;
 mod visits;
 
 use access::*;
