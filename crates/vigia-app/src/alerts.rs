@@ -6,21 +6,25 @@ use vigia_store::{Alert, DynStore, Result};
 
 /// How urgent an alert is, most urgent first: a detention past its limit or an
 /// ongoing violation (0), a deadline coming or a suspected suspension (1), a refusal
-/// recorded (2). The inbox and digests list the urgent first.
+/// recorded (2). A request's deadline is one to act on (1). The inbox and digests list the urgent first.
 pub fn severity(a: &Alert) -> u8 {
     let p: serde_json::Value = serde_json::from_str(&a.payload).unwrap_or_default();
     match a.kind.as_str() {
         "violation" => 0,
         "deadline" if p["state"] == "overdue" => 0,
-        "deadline" | "episode" => 1,
+        "deadline" | "episode" | "request" => 1,
         _ => 2,
     }
 }
 
 /// Whether a role may read alerts of this kind: case reminders (deadlines, violations)
-/// only for roles that see cases. The inbox, the menu's count and e-mail all ask here.
+/// only for roles that see cases; request reminders for the roles that track requests. The inbox, the menu's count and e-mail all ask here.
 pub fn kind_readable(role: Role, kind: &str) -> bool {
-    !matches!(kind, "deadline" | "violation") || vigia_domain::account::allows(role, Permission::ReadCases)
+    match kind {
+        "deadline" | "violation" => vigia_domain::account::allows(role, Permission::ReadCases),
+        "request" => vigia_domain::account::allows(role, Permission::TrackRequests),
+        _ => true,
+    }
 }
 
 /// The most alerts the inbox reads (the store's own ceiling): far more than an

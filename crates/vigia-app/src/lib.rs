@@ -14,6 +14,8 @@
 //!   the page, the PDF, the API and the command line.
 //! - [`statistics`]: official statistics imported as dataset versions, their series,
 //!   spikes and breaks, and the side-by-side view with own records.
+//! - [`transparency`]: access-to-information requests, their deadlines under the law
+//!   in force on the filing date, reminders, analysis and log import.
 //! - [`webhooks`]: signing and delivering webhooks from the durable queue.
 //! - [`worker`]: the loop that runs the sweeps and deliveries.
 
@@ -29,6 +31,7 @@ pub mod recommendations;
 pub mod reports;
 pub mod sheets;
 pub mod statistics;
+pub mod transparency;
 pub mod webhooks;
 pub mod worker;
 

@@ -1,7 +1,8 @@
 //! The background worker: one loop per server that sends webhook deliveries from the
 //! durable queue ([`crate::webhooks`]), raises alerts for newly flagged suspensions
 //! ([`crate::episodes`]) and sweeps open cases for deadline reminders
-//! ([`crate::cases::sweep_deadlines`]).
+//! ([`crate::cases::sweep_deadlines`]) and access-to-information requests
+//! ([`crate::transparency::sweep`]).
 
 use std::time::Duration;
 
@@ -45,6 +46,9 @@ pub fn spawn(store: DynStore, config: WorkerConfig) -> tokio::task::JoinHandle<(
             if last_sweep.is_none_or(|t| t.elapsed() >= sweep_every) {
                 if let Err(e) = sweep_deadlines(&store, crate::today(), horizon).await {
                     tracing::error!(error = %e, "deadline sweep failed");
+                }
+                if let Err(e) = crate::transparency::sweep(&store, crate::today(), horizon).await {
+                    tracing::error!(error = %e, "request sweep failed");
                 }
                 last_sweep = Some(std::time::Instant::now());
             }

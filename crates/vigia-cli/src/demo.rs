@@ -305,6 +305,7 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
     seed_visits(store).await?;
     seed_statistics(store).await?;
     seed_recommendations(store).await?;
+    seed_requests(store).await?;
     seed_publication(store).await?;
     Ok(true)
 }
@@ -494,6 +495,88 @@ pub async fn seed_recommendations(store: &DynStore) -> anyhow::Result<()> {
         evidence,
     };
     store.assess(&actor, lawyer.org_id, para38.id, assessment).await?;
+    Ok(())
+}
+
+/// The Defensoría's access-to-information requests about the January 2020 suspension
+/// (folios and answers invented, marked "[Demo]"): to the INM for the letter that
+/// suspended access and the order that lifted it, answered "inexistent" and appealed;
+/// to COMAR for the asylum claims made from detention that month, extended and
+/// answered in part; and one to the INM filed 25 days before today, still awaiting its
+/// answer, so the "today" list has something to show.
+pub async fn seed_requests(store: &DynStore) -> anyhow::Result<()> {
+    use vigia_domain::transparency::{AnswerType, Channel, EventDraft, EventKind, LinkDraft, LinkKind, RequestDraft};
+    let Some((lawyer, _)) = store.user_by_email("abogada@defensoria.example").await? else { return Ok(()) };
+    let actor = Actor::user(&lawyer);
+    let d = |y, m, day| jiff::civil::date(y, m, day);
+    let request = |authority: &str, folio: &str, filed_on, question: &str| RequestDraft {
+        authority: authority.into(),
+        folio: folio.into(),
+        filed_on,
+        question: question.into(),
+        channel: Channel::Pnt,
+        filed_by: Some("Área jurídica".into()),
+        regime: None,
+    };
+    let event = |kind, on, answer_type, note: &str| EventDraft {
+        kind,
+        on,
+        answer_type,
+        outcome: None,
+        note: (!note.is_empty()).then(|| note.to_string()),
+    };
+    let recent = vigia_app::today().checked_sub(jiff::Span::new().days(25))?;
+    let made = store
+        .create_requests(
+            &actor,
+            lawyer.org_id,
+            vec![
+                (
+                    request(
+                        "inm",
+                        "DEMO-0411100010520",
+                        d(2020, 1, 29),
+                        "[Demo] Copia del oficio por el que se suspendió el ingreso de organizaciones de la sociedad civil y asociaciones religiosas a las estaciones migratorias en enero de 2020, y del documento que dejó sin efecto esa suspensión.",
+                    ),
+                    vec![
+                        event(EventKind::Answer, d(2020, 2, 26), Some(AnswerType::Inexistent), "[Demo] El INM declaró inexistente el documento que dejó sin efecto la suspensión."),
+                        event(EventKind::AppealFiled, d(2020, 3, 6), None, "[Demo] Recurso RRA-DEMO/2020"),
+                        event(EventKind::AppealAdmitted, d(2020, 3, 10), None, ""),
+                    ],
+                ),
+                (
+                    request(
+                        "comar",
+                        "DEMO-0063300004520",
+                        d(2020, 2, 3),
+                        "[Demo] Número de solicitudes de la condición de refugiado presentadas en enero de 2020 por personas alojadas en estaciones migratorias, por estación.",
+                    ),
+                    vec![
+                        event(EventKind::Extension, d(2020, 2, 28), None, ""),
+                        event(EventKind::Answer, d(2020, 3, 12), Some(AnswerType::Partial), "[Demo] Total nacional, sin desglose por estación."),
+                    ],
+                ),
+                (
+                    request(
+                        "inm",
+                        "DEMO-RECIENTE",
+                        recent,
+                        "[Demo] Número de personas alojadas en cada estación migratoria el último día de cada mes de este año.",
+                    ),
+                    vec![],
+                ),
+            ],
+        )
+        .await?;
+    let letter = store.statements().await?.into_iter().find(|s| s.draft.text.starts_with("Oficio INM/DGCVM/0118/2020"));
+    if let (Some(first), Some(letter)) = (made.first(), letter) {
+        for link in [
+            LinkDraft { kind: LinkKind::Statement, reference: letter.id.to_string() },
+            LinkDraft { kind: LinkKind::Suspension, reference: "2020-01-20/2020-01-31".into() },
+        ] {
+            store.link_request(&actor, lawyer.org_id, first.id, link).await?;
+        }
+    }
     Ok(())
 }
 

@@ -121,6 +121,10 @@ enum Command {
     /// UN recommendations: import the UHRI export (created or updated by annotation id).
     #[command(subcommand)]
     Recommendations(RecommendationsCmd),
+    /// Access-to-information requests: import a log, list requests with their
+    /// deadlines, add a state regime.
+    #[command(subcommand)]
+    Requests(RequestsCmd),
     /// The master key.
     #[command(subcommand)]
     Keys(KeysCmd),
@@ -288,6 +292,34 @@ enum RecommendationsCmd {
         /// The language of the texts: en, es or fr.
         #[arg(long, default_value = "en")]
         language: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RequestsCmd {
+    /// Import a requests log (CSV) for an organization: every row, or nothing stored and
+    /// each problem printed by line and column with a non-zero exit.
+    Import {
+        #[command(flatten)]
+        place: Place,
+        file: PathBuf,
+        /// The importing organization (its slug).
+        #[arg(long)]
+        org: String,
+    },
+    /// The organization's requests with their deadlines today, as JSON lines.
+    List {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        org: String,
+    },
+    /// Add a state regime from a JSON file shaped like a regime of
+    /// `crates/vigia-domain/data/transparency.json` (with "federal": false).
+    Regime {
+        #[command(flatten)]
+        place: Place,
+        file: PathBuf,
     },
 }
 
@@ -891,6 +923,41 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 Err(e) => bail!("import failed: {e}"),
             }
+        }
+        Command::Requests(RequestsCmd::Import { place, file, org }) => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let store = place.open().await?;
+            let o = store.org_by_slug(&org).await?.ok_or_else(|| anyhow!("--org: no organization {org:?}"))?;
+            match vigia_app::transparency::import_csv(&store, &Actor::SYSTEM, o.id, &bytes, vigia_app::today()).await {
+                Ok(Ok(n)) => println!("imported {n} requests"),
+                Ok(Err(problems)) => {
+                    for p in &problems {
+                        eprintln!("{p}");
+                    }
+                    bail!("nothing imported: {} problem(s)", problems.len());
+                }
+                Err(e) => bail!("import failed: {e}"),
+            }
+        }
+        Command::Requests(RequestsCmd::List { place, org }) => {
+            let store = place.open().await?;
+            let o = store.org_by_slug(&org).await?.ok_or_else(|| anyhow!("--org: no organization {org:?}"))?;
+            for v in
+                vigia_app::transparency::list(&store, o.id, vigia_app::today()).await.map_err(|e| anyhow!("{e}"))?
+            {
+                println!("{}", serde_json::to_string(&v)?);
+            }
+        }
+        Command::Requests(RequestsCmd::Regime { place, file }) => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let regime: vigia_domain::transparency::Regime =
+                serde_json::from_str(&text).map_err(|e| anyhow!("{}: not a regime: {e}", file.display()))?;
+            let store = place.open().await?;
+            let cals = vigia_store::calendars(&*store).await?;
+            regime.check(&cals).map_err(|why| anyhow!("regime refused: {why}"))?;
+            let name = regime.name.clone();
+            vigia_app::transparency::add_regime(&store, &Actor::SYSTEM, regime).await.map_err(|e| anyhow!("{e}"))?;
+            println!("regime {name} added");
         }
         Command::Stats(StatsCmd::List { place }) => {
             let store = place.open().await?;

@@ -27,6 +27,7 @@ pub mod openapi;
 pub mod publications;
 pub mod recommendations;
 pub mod reports;
+pub mod requests;
 pub mod routes;
 pub mod server;
 pub mod site;
@@ -76,6 +77,7 @@ fn routes() -> routes::Routes {
         .merge(publications::routes())
         .merge(statistics::routes())
         .merge(recommendations::routes())
+        .merge(requests::routes())
 }
 
 /// The whole application: pages, API, static files, with the request context layer.

@@ -405,6 +405,66 @@ fn case_parts() -> (Value, Value) {
                 "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not track recommendations"), ("404", "No such recommendation"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid")]), "201", json_response("The assessment", "Assessment"))
             }
         },
+        "/api/v1/requests": {
+            "get": {
+                "operationId": "listRequests", "summary": "Your organization's access-to-information requests, newest filing first, each with its events, links, deadlines today and stage",
+                "responses": with(errors(&[("403", "The role may not track requests"), ("422", "A parameter is invalid")]), "200", json_response("Requests", "RequestList"))
+            },
+            "post": {
+                "operationId": "createRequest", "summary": "Record a request: counted under the general law in force on its filing date unless a state regime is named",
+                "requestBody": body("RequestInput"),
+                "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not track requests"), ("409", "A request with that authority and folio exists"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid")]), "201", json_response("The request, judged today", "Request"))
+            }
+        },
+        "/api/v1/requests/imports": {"post": {
+            "operationId": "importRequests", "summary": "Import a requests log (CSV; the body is the file): every row or none, problems by line and column",
+            "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}}},
+            "responses": with(errors(&[("403", "The role may not track requests"), ("409", "A request with that authority and folio exists"), ("413", "Body too large"), ("422", "Rows are invalid: nothing was imported")]), "200", json_response("How many were imported", "RequestImport"))
+        }},
+        "/api/v1/requests/today": {"get": {
+            "operationId": "requestsToday", "summary": "What to act on: answers and resolutions overdue, appeal windows open, deadlines due within five working days",
+            "responses": with(errors(&[("403", "The role may not track requests"), ("422", "A parameter is invalid")]), "200", json_response("Today", "RequestsToday"))
+        }},
+        "/api/v1/requests/analysis": {"get": {
+            "operationId": "requestsAnalysis", "summary": "Response times and answer types by authority and year (shares of inexistent and classified answers)",
+            "responses": with(errors(&[("403", "The role may not track requests"), ("422", "A parameter is invalid")]), "200", json_response("By authority and year", "RequestAnalysis"))
+        }},
+        "/api/v1/requests/regimes": {"get": {
+            "operationId": "requestRegimes", "summary": "The laws requests are counted under, with each deadline's days, article and quoted words, and what could not be verified",
+            "responses": with(errors(&[("403", "The role may not track requests"), ("422", "A parameter is invalid")]), "200", json_response("Regimes", "RegimeList"))
+        }},
+        "/api/v1/requests/{id}": {
+            "parameters": [id_param()],
+            "get": {
+                "operationId": "getRequest", "summary": "One request with its events, links, files, deadlines today (article and calendar) and stage",
+                "responses": with(errors(&[("403", "The role may not track requests"), ("404", "No such request in your organization")]), "200", json_response("The request", "Request"))
+            }
+        },
+        "/api/v1/requests/{id}/events": {
+            "parameters": [id_param()],
+            "post": {
+                "operationId": "addRequestEvent", "summary": "Record what happened: an extension, the answer (with its type), the appeal filed, admitted, extended, resolved (with its outcome), compliance",
+                "requestBody": body("RequestEventInput"),
+                "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not track requests"), ("404", "No such request in your organization"), ("409", "That step is already recorded"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid, or the step does not follow what was recorded")]), "201", json_response("The event", "RequestEvent"))
+            }
+        },
+        "/api/v1/requests/{id}/links": {
+            "parameters": [id_param()],
+            "post": {
+                "operationId": "linkRequest", "summary": "Relate a request to what it concerns: a suspension's period, a statement, a UN recommendation, an access attempt you can see",
+                "requestBody": body("RequestLinkInput"),
+                "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not track requests"), ("404", "No such request in your organization"), ("409", "Already related"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid, or the record is not one you can see")]), "201", json_response("The link", "RequestLink"))
+            }
+        },
+        "/api/v1/requests/{id}/files": {
+            "parameters": [id_param()],
+            "post": {
+                "operationId": "uploadRequestFile", "summary": "Attach the answer or an oficio (PDF or image; the body is the file; its type is read from its bytes)",
+                "parameters": [{"name": "filename", "in": "query", "required": false, "description": "Paths are stripped; long names are shortened", "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": with(errors(&[("403", "The role may not track requests"), ("404", "No such request in your organization"), ("413", "Over 10 MiB"), ("422", "Not an accepted file type, or empty")]), "201", json_response("Attached", "File"))
+            }
+        },
         "/api/v1/reports/period": {
             "get": {
                 "operationId": "periodReport", "summary": "A period report (or, with facility_id, a centre's dossier) as JSON, PDF or standalone HTML",
@@ -708,6 +768,49 @@ fn case_parts() -> (Value, Value) {
             "evidence": {"description": "Ids of your organization's links to this recommendation: an array of integers (or a comma-separated text)"}
         }},
         "Assessment": {"type": "object", "required": ["id", "status", "assessed_on", "reasoning"], "properties": {"id": {"type": "integer"}, "status": {"type": "string"}, "assessed_on": {"type": "string"}, "reasoning": {"type": "string"}, "evidence": {"type": "array"}}},
+        "RequestInput": {"type": "object", "required": ["authority", "folio", "filed_on", "question"], "additionalProperties": false, "properties": {
+            "authority": {"type": "string", "pattern": "^\\s*[A-Za-z0-9_]{2,40}\\s*$", "description": "A code: inm, comar, segob, guardia_nacional, or another such as fiscalia_chiapas"},
+            "folio": {"type": "string", "pattern": "^[^\\n\\r]*\\S[^\\n\\r]*$", "maxLength": 60},
+            "filed_on": {"type": "string", "pattern": "^\\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\\s*$", "description": "Not after today"},
+            "question": {"type": "string", "pattern": "\\S", "maxLength": 20000},
+            "channel": {"type": ["string", "null"], "enum": ["pnt", "email", "in_person", "mail", "other", null], "description": "Absent: pnt"},
+            "filed_by": {"type": ["string", "null"], "maxLength": 200},
+            "regime": {"type": ["string", "null"], "description": "A state regime's name (GET /api/v1/requests/regimes); absent: the general law in force on the filing date"}
+        }},
+        "RequestEventInput": {"type": "object", "required": ["kind", "on"], "additionalProperties": false, "properties": {
+            "kind": {"type": "string", "enum": ["extension", "answer", "appeal_filed", "appeal_admitted", "appeal_extension", "appeal_resolved", "compliance"]},
+            "on": {"type": "string", "pattern": "^\\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\\s*$", "description": "Not after today nor before the filing"},
+            "answer_type": {"type": ["string", "null"], "enum": ["full", "partial", "classified", "inexistent", "not_competent", "no_answer", null], "description": "Required for an answer, and only for one"},
+            "outcome": {"type": ["string", "null"], "enum": ["confirms", "modifies", "revokes", "dismissed", null], "description": "Required for a resolved appeal, and only for one"},
+            "note": {"type": ["string", "null"], "maxLength": 10000}
+        }},
+        "RequestLinkInput": {"type": "object", "required": ["kind", "reference"], "additionalProperties": false, "properties": {
+            "kind": {"type": "string", "enum": ["suspension", "statement", "recommendation", "access_attempt"]},
+            "reference": {"type": "string", "pattern": "^[^\\n\\r]*\\S[^\\n\\r]*$", "maxLength": 100, "description": "A record's id; for a suspension its period, 2020-01-20/2020-01-31"}
+        }},
+        "Request": {"type": "object", "required": ["id", "authority", "folio", "filed_on", "question", "channel", "events", "links", "deadlines", "stage"], "properties": {
+            "id": {"type": "integer"}, "authority": {"type": "string"}, "folio": {"type": "string"}, "filed_on": {"type": "string"},
+            "question": {"type": "string"}, "channel": {"type": "string"}, "regime_name": {"type": ["string", "null"]},
+            "events": {"type": "array", "items": {"$ref": "#/components/schemas/RequestEvent"}},
+            "links": {"type": "array", "items": {"$ref": "#/components/schemas/RequestLink"}},
+            "deadlines": {"type": "array", "items": {"type": "object", "required": ["kind", "status", "articles", "calendar"], "properties": {
+                "kind": {"type": "string"}, "due": {"type": ["string", "null"]}, "from": {"type": ["string", "null"]}, "days": {"type": ["integer", "null"]},
+                "status": {"type": "string", "enum": ["pending", "met", "late", "overdue", "expired", "not_computed"]},
+                "reason": {"type": ["string", "null"], "description": "Why no day is computed: unverified, not_in_regime, awaiting_admission"},
+                "articles": {"type": "array", "items": {"type": "string"}}, "calendar": {"type": "string"}
+            }}},
+            "stage": {"type": "string", "enum": ["awaiting_answer", "answer_overdue", "answered", "appealed", "resolved", "complied"]},
+            "files": {"type": "array"}
+        }},
+        "RequestList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Request"}}}},
+        "RequestEvent": {"type": "object", "required": ["id", "request_id", "kind", "on"], "properties": {"id": {"type": "integer"}, "request_id": {"type": "integer"}, "kind": {"type": "string"}, "on": {"type": "string"}, "answer_type": {"type": ["string", "null"]}, "outcome": {"type": ["string", "null"]}, "note": {"type": ["string", "null"]}}},
+        "RequestLink": {"type": "object", "required": ["id", "request_id", "kind", "reference"], "properties": {"id": {"type": "integer"}, "request_id": {"type": "integer"}, "kind": {"type": "string"}, "reference": {"type": "string"}}},
+        "RequestImport": {"type": "object", "required": ["imported"], "properties": {"imported": {"type": "integer"}}},
+        "RequestsToday": {"type": "object", "required": ["today", "items"], "properties": {"today": {"type": "string"}, "horizon_working_days": {"type": "integer"}, "items": {"type": "array", "items": {"type": "object"}}}},
+        "RequestAnalysis": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"type": "object"}}}},
+        "RegimeList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"type": "object", "required": ["name", "title_es", "title_en", "rules", "unverified"], "properties": {
+            "name": {"type": "string"}, "title_es": {"type": "string"}, "title_en": {"type": "string"}, "rules": {"type": "array"}, "unverified": {"type": "array"}
+        }}}}},
         "PublicationInput": {"type": "object", "required": ["year", "sections"], "additionalProperties": false, "properties": {
             "year": {"type": "integer", "minimum": 2000},
             "sections": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["access", "conditions", "cases", "statements"]}},

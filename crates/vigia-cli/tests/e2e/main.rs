@@ -15,6 +15,7 @@ mod matrix;
 mod publications;
 mod recommendations;
 mod reports;
+mod requests;
 mod security;
 mod statements;
 mod statistics;

@@ -374,6 +374,25 @@ impl World {
                 .find(|r| r.draft.annotation_id == format!("matrix-{n}"))
                 .expect("rec")
                 .id
+        } else if path.starts_with("/requests/{id}") || path.starts_with("/api/v1/requests/{id}") {
+            // A fresh request each time, of the organization the row asks about: an
+            // answer is recorded once.
+            let org = self.app.org(if other { "org-b" } else { "org-a" }).await;
+            let draft = vigia_domain::transparency::RequestDraft {
+                authority: "inm".into(),
+                folio: format!("matrix-{n}"),
+                filed_on: jiff::civil::date(2020, 1, 20),
+                question: "Copia del oficio".into(),
+                channel: vigia_domain::transparency::Channel::Pnt,
+                filed_by: None,
+                regime: None,
+            };
+            self.app
+                .store
+                .create_requests(&vigia_store::Actor::SYSTEM, org, vec![(draft, vec![])])
+                .await
+                .expect("request")[0]
+                .id
         } else if path.starts_with("/statistics/versions/") || path.starts_with("/api/v1/statistics/versions/") {
             self.stat_version
         } else if path.starts_with("/admin/webhooks/") {
@@ -507,6 +526,20 @@ impl World {
                 ("POST", "/api/v1/access-attempts/{id}/files") => {
                     req.query(&[("filename", "foto.jpg")]).body(b"\xFF\xD8\xFF\xE0 jpeg".to_vec())
                 }
+                ("POST", "/api/v1/requests") => req.json(&json!({"authority": "comar", "folio": format!("api-{n}"),
+                    "filed_on": "2020-02-03", "question": "Solicitudes de asilo"})),
+                ("POST", "/api/v1/requests/imports") => req
+                    .header("content-type", "text/csv")
+                    .body(format!("authority,folio,filed_on,question\ninm,csv-{n},2020-01-21,Oficio\n")),
+                ("POST", "/api/v1/requests/{id}/events") => {
+                    req.json(&json!({"kind": "answer", "on": "2020-02-10", "answer_type": "inexistent"}))
+                }
+                ("POST", "/api/v1/requests/{id}/links") => {
+                    req.json(&json!({"kind": "suspension", "reference": "2020-01-20/2020-01-31"}))
+                }
+                ("POST", "/api/v1/requests/{id}/files") => {
+                    req.query(&[("filename", "respuesta.pdf")]).body(b"%PDF-1.4 respuesta".to_vec())
+                }
                 ("POST", "/api/v1/recommendations/imports") => req.body(crate::statistics::fixture("uhri-mexico.xlsx")),
                 ("POST", "/api/v1/recommendations/{id}/links") => {
                     req.json(&json!({"kind": "statement", "reference": self.statement.to_string()}))
@@ -621,6 +654,36 @@ impl World {
                             "file",
                             reqwest::multipart::Part::bytes(crate::statistics::fixture("uhri-mexico.xlsx"))
                                 .file_name("u.xlsx"),
+                        );
+                        return c.post(&url).multipart(form).send().await.expect("send").status().as_u16();
+                    }
+                    "/requests" => vec![
+                        ("csrf", csrf),
+                        ("authority", "inm".into()),
+                        ("folio", format!("form-{n}")),
+                        ("filed_on", "2020-01-29".into()),
+                        ("question", "Copia del oficio".into()),
+                    ],
+                    "/requests/{id}/events" => vec![
+                        ("csrf", csrf),
+                        ("kind", "answer".into()),
+                        ("on", "2020-02-10".into()),
+                        ("answer_type", "partial".into()),
+                    ],
+                    "/requests/{id}/links" => {
+                        vec![("csrf", csrf), ("kind", "statement".into()), ("reference", self.statement.to_string())]
+                    }
+                    "/requests/import" => {
+                        let csv = format!("authority,folio,filed_on,question\ncomar,page-{n},2020-02-03,Asilo\n");
+                        let form = reqwest::multipart::Form::new()
+                            .text("csrf", csrf)
+                            .part("file", reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("r.csv"));
+                        return c.post(&url).multipart(form).send().await.expect("send").status().as_u16();
+                    }
+                    "/requests/{id}/files" => {
+                        let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+                            "file",
+                            reqwest::multipart::Part::bytes(b"%PDF-1.4 respuesta".to_vec()).file_name("respuesta.pdf"),
                         );
                         return c.post(&url).multipart(form).send().await.expect("send").status().as_u16();
                     }

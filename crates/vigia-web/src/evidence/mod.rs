@@ -1,5 +1,5 @@
-//! Evidence files on access attempts, statements and visits, and sealed documents on
-//! cases: upload (API and page), list, download. A file is reachable only by those who
+//! Evidence files on access attempts, statements, visits and access-to-information
+//! requests (the answer, the oficio), and sealed documents on cases: upload (API and page), list, download. A file is reachable only by those who
 //! can see the record it is attached to; uploads only by the roles that record it.
 
 use std::collections::HashMap;
@@ -36,6 +36,8 @@ pub fn routes() -> Routes {
         .get("/api/v1/case-documents/{id}", api_case_download)
         .upload("/cases/{id}/documents", page_upload::<CASE>, crate::state::FILE_ROUTE_LIMIT)
         .get("/case-documents/{id}", page_case_download)
+        .upload("/api/v1/requests/{id}/files", api_upload::<REQUEST>, crate::state::FILE_ROUTE_LIMIT)
+        .upload("/requests/{id}/files", page_upload::<REQUEST>, crate::state::FILE_ROUTE_LIMIT)
 }
 
 /// The file if the viewer can see the record it belongs to; otherwise not found.
@@ -47,6 +49,8 @@ async fn readable(st: &AppState, ctx: &Ctx, id: &str) -> Result<(Attachment, Vec
         "access_attempt" => st.store.attempt(user.org_id, a.record_id).await?.is_some(),
         // Statements are a public record: their evidence is everyone's to check.
         "statement" => true,
+        // A request's files (the answer, the oficio) are read where requests are.
+        "transparency_request" => a.org_id == user.org_id && ctx.can(Permission::TrackRequests),
         _ => a.org_id == user.org_id,
     };
     if !visible {
@@ -200,6 +204,7 @@ const ATTEMPT: u8 = 0;
 const STATEMENT: u8 = 1;
 const VISIT: u8 = 2;
 const CASE: u8 = 3;
+const REQUEST: u8 = 4;
 
 /// Where a record's page lives, for the redirect after an upload from it.
 fn page_of(target: u8) -> &'static str {
@@ -207,6 +212,7 @@ fn page_of(target: u8) -> &'static str {
         ATTEMPT => "/access",
         STATEMENT => "/statements",
         VISIT => "/visits",
+        REQUEST => "/requests",
         _ => "/cases",
     }
 }
@@ -238,6 +244,11 @@ async fn attach(
             let v = st.store.visit(user.org_id, record_id()?).await?.ok_or(WebError::NotFound)?;
             ctx.require(Permission::RecordVisits)?;
             (v.org_id, RecordType::Visit, v.id)
+        }
+        REQUEST => {
+            ctx.require(Permission::TrackRequests)?;
+            let r = st.store.request(user.org_id, record_id()?).await?.ok_or(WebError::NotFound)?;
+            (r.org_id, RecordType::TransparencyRequest, r.id)
         }
         _ => {
             let (_, c) = crate::kit::records::owned(st, ctx, id, Permission::EditCases).await?;

@@ -50,6 +50,29 @@ pub fn view(l: Locale, a: &Alert) -> AlertView {
             ),
             Some(format!("/access?from={}&until={}", s("start"), s("end"))),
         )
+    } else if a.kind == "request" {
+        let what = tr(l, &format!("req-deadline-{}", s("what")));
+        (
+            tr_args(
+                l,
+                "alerts-request",
+                &[
+                    ("authority", crate::kit::label(l, "authority", &s("authority"))),
+                    ("folio", s("folio")),
+                    ("what", what),
+                ],
+            ),
+            tr_args(
+                l,
+                "alerts-request-detail",
+                &[
+                    ("state", tr(l, &format!("req-today-{}", s("state")))),
+                    ("due", s("due")),
+                    ("left", p["working_days_left"].to_string()),
+                ],
+            ),
+            p["request_id"].as_i64().map(|id| format!("/requests/{id}")),
+        )
     } else if a.kind == "statistics" {
         let key = s("key");
         let name = vigia_domain::statistics::key_name(&key, l == Locale::Es);

@@ -37,6 +37,7 @@ pub struct Chrome {
     pub can_manage_users: bool,
     pub can_cases: bool,
     pub can_reports: bool,
+    pub can_requests: bool,
     pub can_publish: bool,
     pub flash: Option<String>,
     /// Unread alerts, shown in the menu ("99+" past 99).
@@ -65,6 +66,7 @@ impl Chrome {
             can_manage_users: ctx.can(Permission::ManageUsers),
             can_cases: ctx.can(Permission::ReadCases),
             can_reports: ctx.can(Permission::MakeReports),
+            can_requests: ctx.can(Permission::TrackRequests),
             can_publish: ctx.can(Permission::Publish),
             flash: None,
             unread: match ctx.unread_alerts {

@@ -15,6 +15,7 @@ mod field;
 mod pages;
 mod recommendations;
 mod reports;
+mod requests;
 mod statistics;
 mod visits;
 
