@@ -1683,3 +1683,5 @@ record-transparency_request = Access-to-information request
 record-transparency_event = Step of an information request
 record-transparency_link = Record related to a request
 record-transparency_regime = Transparency regime
+err-before_answer_due = with no answer, the appeal comes after the deadline to answer has passed
+req-reason-unverified_suspension = not computed: the count crosses 21 March to 18 June 2025, when a suspension of appeals was reported whose dates could not be verified

@@ -1683,3 +1683,5 @@ record-transparency_request = Solicitud de acceso a la información
 record-transparency_event = Paso de una solicitud de información
 record-transparency_link = Registro relacionado con una solicitud
 record-transparency_regime = Régimen de transparencia
+err-before_answer_due = sin respuesta, el recurso se presenta después de vencido el plazo para responder
+req-reason-unverified_suspension = no calculado: el cómputo cruza el periodo del 21 de marzo al 18 de junio de 2025, en el que se informó de una suspensión de los recursos cuyas fechas no se pudieron verificar

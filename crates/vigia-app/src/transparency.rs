@@ -68,6 +68,32 @@ fn judge(
     Ok(RequestView { regime_name: regime.map(|r| r.name.clone()), request, events, links, deadlines, stage })
 }
 
+/// [`judge`], or, when a request cannot be judged (a stored regime whose calendar is
+/// gone), the request without deadlines and the reason logged: one bad request does
+/// not take the list, the "today" list or the reminders of the others with it.
+fn judge_or_log(
+    request: Request,
+    events: Vec<RequestEvent>,
+    links: Vec<RequestLink>,
+    regimes: &Regimes,
+    cals: &Calendars,
+    today: Date,
+) -> RequestView {
+    let fallback = (request.clone(), events.clone(), links.clone());
+    judge(request, events, links, regimes, cals, today).unwrap_or_else(|e| {
+        tracing::error!(request = fallback.0.id, error = %e, "cannot judge a request's deadlines");
+        let drafts: Vec<_> = fallback.1.iter().map(|e| e.draft.clone()).collect();
+        RequestView {
+            stage: transparency::stage(&drafts, &[]),
+            request: fallback.0,
+            events: fallback.1,
+            links: fallback.2,
+            regime_name: None,
+            deadlines: vec![],
+        }
+    })
+}
+
 /// Every request of the organization, newest filing first, judged today.
 pub async fn list(store: &DynStore, org_id: i64, today: Date) -> Result<Vec<RequestView>, AppError> {
     let regimes = regimes(store).await?;
@@ -80,15 +106,15 @@ pub async fn list(store: &DynStore, org_id: i64, today: Date) -> Result<Vec<Requ
     for l in store.request_links(org_id, None).await? {
         links.entry(l.request_id).or_default().push(l);
     }
-    store
+    Ok(store
         .requests(org_id)
         .await?
         .into_iter()
         .map(|r| {
             let (e, l) = (events.remove(&r.id).unwrap_or_default(), links.remove(&r.id).unwrap_or_default());
-            judge(r, e, l, &regimes, &cals, today)
+            judge_or_log(r, e, l, &regimes, &cals, today)
         })
-        .collect()
+        .collect())
 }
 
 /// One request of the organization, judged today; `None` if it is not the
@@ -126,9 +152,27 @@ pub async fn add_event(
     today: Date,
 ) -> Result<Option<RequestEvent>, AppError> {
     let Some(r) = store.request(org_id, request_id).await? else { return Ok(None) };
-    let before: Vec<_> = store.request_events(org_id, Some(request_id)).await?.into_iter().map(|e| e.draft).collect();
-    let draft = transparency::validate_event(raw, r.draft.filed_on, &before, today)?;
-    Ok(Some(store.add_request_event(actor, org_id, request_id, draft).await?))
+    let regimes = regimes(store).await?;
+    let regime = regimes.for_request(r.draft.regime.as_deref(), r.draft.filed_on).cloned();
+    let cals = vigia_store::calendars(&**store).await?;
+    let (raw, filed_on) = (raw.clone(), r.draft.filed_on);
+    // Checked against the events read inside the write, so two people recording at
+    // once are each checked against the other's step.
+    let check: vigia_store::EventCheck = Box::new(move |before| {
+        let draft = transparency::validate_event(&raw, filed_on, before, today)?;
+        if draft.kind == EventKind::AppealFiled {
+            let early = regime
+                .as_ref()
+                .map(|reg| transparency::appeal_too_early(filed_on, before, draft.on, reg, &cals))
+                .transpose()
+                .unwrap_or(Some(false));
+            if early == Some(true) {
+                return Err(ValidationErrors(vec![FieldError::new("on", "before_answer_due")]));
+            }
+        }
+        Ok(draft)
+    });
+    Ok(Some(store.add_request_event(actor, org_id, request_id, check).await?))
 }
 
 fn unknown(field: &str) -> AppError {
@@ -248,7 +292,13 @@ pub async fn sweep(store: &DynStore, today: Date, horizon: u32) -> Result<usize,
     let cals = vigia_store::calendars(&**store).await?;
     let mut raised = 0;
     for org in store.list_orgs().await? {
-        let views = list(store, org.id, today).await?;
+        let views = match list(store, org.id, today).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(org = org.id, error = %e, "cannot sweep an organization's requests");
+                continue;
+            }
+        };
         for t in today_list(&views, &cals, today, horizon) {
             // An open appeal window is told when it nears its end; an overdue answer or
             // resolution as soon as it is overdue.

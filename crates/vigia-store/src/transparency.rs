@@ -74,6 +74,8 @@ impl RequestLink {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StoredRegime {
     pub id: i64,
+    /// The name column (the regime's own name, kept apart for uniqueness).
+    pub name: String,
     pub regime: Regime,
     pub created_by: Option<i64>,
     pub created_at: Micros,
@@ -81,10 +83,15 @@ pub struct StoredRegime {
 
 impl StoredRegime {
     pub fn content_json(&self) -> String {
-        serde_json::json!({"id": self.id, "regime": self.regime, "created_by": self.created_by, "created_at": self.created_at})
-            .to_string()
+        serde_json::json!({"id": self.id, "name": self.name, "regime": self.regime, "created_by": self.created_by,
+            "created_at": self.created_at})
+        .to_string()
     }
 }
+
+/// Makes the event to record from the request's events so far, or says why not.
+pub type EventCheck =
+    Box<dyn FnOnce(&[EventDraft]) -> std::result::Result<EventDraft, vigia_domain::ValidationErrors> + Send>;
 
 #[async_trait::async_trait]
 pub trait Transparency: Send + Sync {
@@ -102,14 +109,16 @@ pub trait Transparency: Send + Sync {
     async fn request(&self, org_id: i64, id: i64) -> Result<Option<Request>>;
     /// The organization's request events, of one request or all, oldest first.
     async fn request_events(&self, org_id: i64, request_id: Option<i64>) -> Result<Vec<RequestEvent>>;
-    /// Adds an event (validated by the caller against the events before it). Conflict
-    /// `already_recorded` when a step that happens once is recorded twice at once.
+    /// Adds the event `check` makes of the request's events so far, read inside the
+    /// write transaction (writes are serialized), so two people recording at once are
+    /// each checked against the other's step. Conflict `already_recorded` when a step
+    /// that happens once is recorded twice.
     async fn add_request_event(
         &self,
         actor: &Actor,
         org_id: i64,
         request_id: i64,
-        draft: EventDraft,
+        check: EventCheck,
     ) -> Result<RequestEvent>;
     /// Links a record (checked by the caller to be visible). Conflict `link_exists`.
     async fn link_request(&self, actor: &Actor, org_id: i64, request_id: i64, link: LinkDraft) -> Result<RequestLink>;

@@ -89,8 +89,28 @@ async fn requests_are_counted_under_the_law_of_their_filing_date_and_stay_the_or
             assert_eq!(app.api_post(&lawyer, &format!("/api/v1/requests/{id25}/events"), &b).await.0, 201);
         }
         let (_, r25) = app.api_get(&lawyer, &format!("/api/v1/requests/{id25}")).await;
-        assert_eq!(deadline(&r25, "resolution")["due"], "2025-07-09", "{r25}");
-        assert_eq!(deadline(&r25, "resolution")["articles"], json!(["art. 148"]));
+        // The count crosses the transition's reported, unverified suspension of appeals.
+        assert_eq!(deadline(&r25, "resolution")["reason"], "unverified_suspension", "{r25}");
+        assert!(deadline(&r25, "resolution")["due"].is_null());
+        // Filed after the transition: the resolution is due 40 working days after admission.
+        let later = json!({"authority": "comar", "folio": "330010825000999", "filed_on": "2025-07-01",
+            "question": "Personas canalizadas a COMAR desde estaciones migratorias"});
+        let (_, rl) = app.api_post(&lawyer, "/api/v1/requests", &later).await;
+        let idl = rl["id"].as_i64().expect("id");
+        // With no answer, an appeal is refused before the answer's deadline has passed.
+        let early = json!({"kind": "appeal_filed", "on": "2025-07-10"});
+        let (s, e) = app.api_post(&lawyer, &format!("/api/v1/requests/{idl}/events"), &early).await;
+        assert_eq!((s, e["errors"][0]["code"].as_str()), (422, Some("before_answer_due")), "{e}");
+        for b in [
+            json!({"kind": "answer", "on": "2025-08-01", "answer_type": "inexistent"}),
+            json!({"kind": "appeal_filed", "on": "2025-08-11"}),
+            json!({"kind": "appeal_admitted", "on": "2025-08-13"}),
+        ] {
+            assert_eq!(app.api_post(&lawyer, &format!("/api/v1/requests/{idl}/events"), &b).await.0, 201);
+        }
+        let (_, rl) = app.api_get(&lawyer, &format!("/api/v1/requests/{idl}")).await;
+        assert_eq!(deadline(&rl, "resolution")["due"], "2025-10-10", "{rl}");
+        assert_eq!(deadline(&rl, "resolution")["articles"], json!(["art. 148"]));
 
         // Links reach only what the organization can see; a period for a suspension.
         let link = |b: Value| async move { a.api_post(t, &format!("/api/v1/requests/{id}/links"), &b).await };

@@ -242,7 +242,12 @@ pub fn deadlines(
         out.push(match first(events, EventKind::AppealAdmitted) {
             None => c.not_computed(DeadlineKind::Resolution, "awaiting_admission"),
             Some(admitted) => {
-                let extended = first(events, EventKind::AppealExtension).is_some();
+                // As for the answer: an extension counts when notified by the day the
+                // resolution was due.
+                let extended = match c.count(DeadlineKind::Resolution, None, admitted, false)? {
+                    Ok((plain_due, ..)) => first(events, EventKind::AppealExtension).is_some_and(|x| x <= plain_due),
+                    Err(_) => false,
+                };
                 match c.count(DeadlineKind::Resolution, Some(DeadlineKind::ResolutionExtension), admitted, extended)? {
                     Err(d) => d,
                     Ok((due, days, articles, calendar)) => Deadline {
@@ -260,6 +265,13 @@ pub fn deadlines(
                 }
             }
         });
+    }
+    // A count crossing a period the law's count is uncertain in is not computed.
+    for d in out.iter_mut() {
+        let (Some(from), Some(due)) = (d.from, d.due) else { continue };
+        if regime.uncertain.iter().any(|u| u.kinds.contains(&d.kind) && u.start <= due && from < u.end) {
+            *d = Deadline { from: Some(from), ..c.not_computed(d.kind, "unverified_suspension") };
+        }
     }
     Ok(out)
 }

@@ -29,7 +29,7 @@ pub mod regime;
 mod tests;
 
 pub use deadlines::{deadlines, stage, Deadline, DeadlineKind, DeadlineStatus, Stage};
-pub use regime::{Regime, RegimeRule, Regimes, DEFAULT_REGIMES};
+pub use regime::{Regime, RegimeRule, Regimes, Uncertain, DEFAULT_REGIMES};
 
 choice!(
     /// How a request was filed.
@@ -226,9 +226,10 @@ pub fn validate_event(
         errs.push(FieldError::new("outcome", "not_for_kind"));
     }
     let has = |k: EventKind| before.iter().find(|e| e.kind == k);
-    // What must come before each step, and that it comes once.
+    let real_answer = before.iter().any(|e| e.kind == EventKind::Answer && e.answer_type != Some(AnswerType::NoAnswer));
+    // What must come before each step.
     let needs = match kind {
-        EventKind::Extension => has(EventKind::Answer).map(|_| "already_answered"),
+        EventKind::Extension => real_answer.then_some("already_answered"),
         EventKind::Answer => None,
         EventKind::AppealFiled => None,
         EventKind::AppealAdmitted | EventKind::AppealExtension | EventKind::AppealResolved => {
@@ -239,17 +240,27 @@ pub fn validate_event(
     if let Some(code) = needs {
         errs.push(FieldError::new("kind", code));
     }
-    let once = !matches!(kind, EventKind::Compliance);
-    if once && has(kind).is_some() {
+    // Each step but compliance happens once. A recorded "no answer" leaves room for the
+    // late answer that may follow it; nothing else is recorded twice.
+    let taken = match kind {
+        EventKind::Compliance => false,
+        EventKind::Answer if answer_type == Some(AnswerType::NoAnswer) => has(EventKind::Answer).is_some(),
+        EventKind::Answer => real_answer,
+        _ => has(kind).is_some(),
+    };
+    if taken {
         errs.push(FieldError::new("kind", "already_recorded"));
     }
     // Dates follow the step they depend on.
     let after = |k: EventKind| has(k).map(|e| e.on);
     let floor = match kind {
-        EventKind::AppealAdmitted | EventKind::AppealExtension | EventKind::AppealResolved => {
-            after(EventKind::AppealFiled)
+        EventKind::AppealAdmitted => after(EventKind::AppealFiled),
+        EventKind::AppealExtension | EventKind::AppealResolved => {
+            after(EventKind::AppealFiled).max(after(EventKind::AppealAdmitted))
         }
         EventKind::AppealFiled => after(EventKind::Answer),
+        // An answer cannot come before an extension already notified of it.
+        EventKind::Answer => after(EventKind::Extension),
         _ => None,
     };
     if floor.is_some_and(|f| on < f) {
@@ -309,4 +320,21 @@ pub fn period(s: &str) -> Option<(jiff::civil::Date, jiff::civil::Date)> {
     let (a, b) = s.split_once('/')?;
     let (a, b) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
     (a <= b).then_some((a, b))
+}
+
+/// Whether an appeal recorded on `on` comes before it could be filed: with no answer,
+/// an appeal rests on the answer's deadline having passed (the law's "vencimiento del
+/// plazo para su notificación"), so it cannot be filed on or before that day.
+pub fn appeal_too_early(
+    filed_on: jiff::civil::Date,
+    before: &[EventDraft],
+    on: jiff::civil::Date,
+    regime: &Regime,
+    cals: &crate::clock::Calendars,
+) -> Result<bool, crate::clock::ClockError> {
+    if before.iter().any(|e| e.kind == EventKind::Answer && e.answer_type != Some(AnswerType::NoAnswer)) {
+        return Ok(false);
+    }
+    let ds = deadlines::deadlines(filed_on, before, regime, cals, on)?;
+    Ok(ds.iter().any(|d| d.kind == DeadlineKind::Answer && d.due.is_some_and(|due| on <= due)))
 }

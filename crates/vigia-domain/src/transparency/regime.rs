@@ -31,6 +31,14 @@ pub struct RegimeRule {
     pub calendar: Option<String>,
 }
 
+/// A period in which the law's count of some deadlines is uncertain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Uncertain {
+    pub start: Date,
+    pub end: Date,
+    pub kinds: Vec<DeadlineKind>,
+}
+
 impl RegimeRule {
     pub fn calendar<'a>(&'a self, regime: &'a Regime) -> &'a str {
         self.calendar.as_deref().unwrap_or(&regime.calendar)
@@ -62,6 +70,11 @@ pub struct Regime {
     /// published text: named, so the user is told they are not computed, and why.
     #[serde(default)]
     pub unverified: Vec<DeadlineKind>,
+    /// Periods in which the count of some deadlines is uncertain (a suspension reported
+    /// but not verified in a published text): a deadline of those kinds whose count
+    /// crosses one is not computed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncertain: Vec<Uncertain>,
     #[serde(default)]
     pub notes_es: Option<String>,
     #[serde(default)]
@@ -116,6 +129,9 @@ impl Regime {
             if u < f {
                 return Err("until is before from".into());
             }
+        }
+        if self.uncertain.iter().any(|u| u.end < u.start) {
+            return Err("an uncertain period ends before it starts".into());
         }
         for (i, r) in self.rules.iter().enumerate() {
             if !(1..=365).contains(&r.days) {

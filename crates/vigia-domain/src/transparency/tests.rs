@@ -122,27 +122,47 @@ fn an_unverified_rule_is_not_computed() {
 }
 
 /// The same steps under the 2025 law: the resolution is due 40 working days after
-/// admission (art. 148), 60 when extended.
+/// admission (art. 148), 60 when an extension is notified by the 40th day; 1 and 16
+/// September are rest days (LFPA art. 28).
 #[test]
 fn the_2025_law_counts_the_resolution_from_admission() {
     let mut events = vec![
-        answer(date(2025, 5, 2), AnswerType::Inexistent),
-        ev(EventKind::AppealFiled, date(2025, 5, 12)),
-        ev(EventKind::AppealAdmitted, date(2025, 5, 14)),
+        answer(date(2025, 8, 1), AnswerType::Inexistent),
+        ev(EventKind::AppealFiled, date(2025, 8, 11)),
+        ev(EventKind::AppealAdmitted, date(2025, 8, 13)),
     ];
-    let ds = run("lgtaip-2025", date(2025, 4, 1), &events, date(2025, 6, 1));
+    let ds = run("lgtaip-2025", date(2025, 7, 1), &events, date(2025, 9, 1));
     let r = find(&ds, DeadlineKind::Resolution);
-    // 40 working days after Wed 14 May 2025 (no LFPA rest day between): 9 July 2025.
     assert_eq!(
         (r.due, r.status, r.articles.as_slice()),
-        (Some(date(2025, 7, 9)), DeadlineStatus::Pending, &["art. 148".to_string()][..])
+        (Some(date(2025, 10, 10)), DeadlineStatus::Pending, &["art. 148".to_string()][..])
     );
-    events.push(ev(EventKind::AppealExtension, date(2025, 7, 1)));
-    let ds = run("lgtaip-2025", date(2025, 4, 1), &events, date(2025, 7, 10));
+    let late = [events.clone(), vec![ev(EventKind::AppealExtension, date(2025, 10, 15))]].concat();
+    let ds = run("lgtaip-2025", date(2025, 7, 1), &late, date(2025, 10, 20));
     let r = find(&ds, DeadlineKind::Resolution);
-    assert_eq!((r.days, r.due, r.status), (Some(60), Some(date(2025, 8, 6)), DeadlineStatus::Pending));
-    let awaiting = run("lgtaip-2025", date(2025, 4, 1), &events[..2], date(2025, 6, 1));
+    assert_eq!((r.extended, r.status), (false, DeadlineStatus::Overdue), "an extension after the day does not count");
+    events.push(ev(EventKind::AppealExtension, date(2025, 10, 1)));
+    let ds = run("lgtaip-2025", date(2025, 7, 1), &events, date(2025, 10, 20));
+    let r = find(&ds, DeadlineKind::Resolution);
+    assert_eq!((r.days, r.due, r.status), (Some(60), Some(date(2025, 11, 7)), DeadlineStatus::Pending));
+    let awaiting = run("lgtaip-2025", date(2025, 7, 1), &events[..2], date(2025, 9, 1));
     assert_eq!(find(&awaiting, DeadlineKind::Resolution).reason, Some("awaiting_admission"));
+}
+
+/// A suspension of appeals before the federal executive's guarantor was reported for
+/// the 2025 transition but its dates could not be verified: an appeal or resolution
+/// whose count crosses 21 March–18 June 2025 is not computed, under either law.
+#[test]
+fn an_appeal_counted_across_the_unverified_transition_is_not_computed() {
+    let events = [answer(date(2025, 3, 10), AnswerType::Partial)];
+    let ds = run("lgtaip-2015", date(2025, 2, 10), &events, date(2025, 3, 12));
+    let w = find(&ds, DeadlineKind::Appeal);
+    assert_eq!((w.due, w.status, w.reason), (None, DeadlineStatus::NotComputed, Some("unverified_suspension")));
+    assert_eq!(find(&ds, DeadlineKind::Answer).status, DeadlineStatus::Met, "the answer is not affected");
+    // Before the transition, the same window is computed.
+    let early = [answer(date(2025, 1, 10), AnswerType::Partial)];
+    let ds = run("lgtaip-2015", date(2024, 12, 10), &early, date(2025, 1, 12));
+    assert_eq!(find(&ds, DeadlineKind::Appeal).due, Some(date(2025, 1, 31)));
 }
 
 /// Around 21 March 2025: filed the day before, the 2015 regime (no resolution day); filed
@@ -178,7 +198,8 @@ fn the_transitory_suspension_stops_appeals_not_answers() {
     let plain = run("lgtaip-2025", date(2025, 3, 24), &events, date(2025, 4, 2));
     let td18 = run("lgtaip-2025-td18", date(2025, 3, 24), &events, date(2025, 4, 2));
     assert_eq!(find(&plain, DeadlineKind::Answer).due, find(&td18, DeadlineKind::Answer).due);
-    assert_eq!(find(&plain, DeadlineKind::Appeal).due, Some(date(2025, 4, 22)));
+    // Under the general 2025 regime the reported suspension is unverified: not computed.
+    assert_eq!(find(&plain, DeadlineKind::Appeal).reason, Some("unverified_suspension"));
     let w = find(&td18, DeadlineKind::Appeal);
     // Counting resumes on 19 June 2025: the 15th working day is 9 July.
     assert_eq!((w.due, w.calendar.as_str()), (Some(date(2025, 7, 9)), "transparencia-td18"));
@@ -218,6 +239,54 @@ fn events_follow_the_steps_they_answer() {
     )
     .expect_err("refused");
     assert_eq!(e.0[0].code, "not_for_kind");
+    // A recorded "no answer" leaves room for the late answer, and only for it.
+    let none = [answer(date(2020, 2, 19), AnswerType::NoAnswer)];
+    let late = validate_event(
+        &raw(&[("kind", "answer"), ("on", "2020-03-02"), ("answer_type", "partial")]),
+        filed,
+        &none,
+        today,
+    );
+    assert_eq!(late.expect("a late answer").answer_type, Some(AnswerType::Partial));
+    let e = validate_event(
+        &raw(&[("kind", "answer"), ("on", "2020-03-02"), ("answer_type", "no_answer")]),
+        filed,
+        &none,
+        today,
+    )
+    .expect_err("refused");
+    assert_eq!(e.0[0].code, "already_recorded");
+    // An answer cannot precede the extension notified of it.
+    let extended = [ev(EventKind::Extension, date(2020, 2, 14))];
+    let e = validate_event(
+        &raw(&[("kind", "answer"), ("on", "2020-02-10"), ("answer_type", "full")]),
+        filed,
+        &extended,
+        today,
+    )
+    .expect_err("refused");
+    assert_eq!(e.0[0].code, "before_previous_step");
+    // A resolution follows the admission.
+    let appealed = [
+        answer(date(2020, 2, 10), AnswerType::Inexistent),
+        ev(EventKind::AppealFiled, date(2020, 2, 20)),
+        ev(EventKind::AppealAdmitted, date(2020, 3, 2)),
+    ];
+    let e = validate_event(
+        &raw(&[("kind", "appeal_resolved"), ("on", "2020-02-25"), ("outcome", "revokes")]),
+        filed,
+        &appealed,
+        today,
+    )
+    .expect_err("refused");
+    assert_eq!(e.0[0].code, "before_previous_step");
+    // With no answer, an appeal comes only after the answer's deadline has passed.
+    let regimes = Regimes::builtin();
+    let r2015 = regimes.get("lgtaip-2015").expect("2015");
+    let cals = Calendars::builtin();
+    assert!(appeal_too_early(filed, &[], date(2020, 2, 18), r2015, &cals).expect("ok"));
+    assert!(!appeal_too_early(filed, &[], date(2020, 2, 19), r2015, &cals).expect("ok"));
+    assert!(!appeal_too_early(filed, &appealed[..1], date(2020, 2, 11), r2015, &cals).expect("ok"));
     let ok = validate_event(
         &raw(&[("kind", "appeal_filed"), ("on", "2020-02-20"), ("note", "RRA 1234/20")]),
         filed,

@@ -33,8 +33,9 @@ CREATE TABLE transparency_events (
 );
 CREATE INDEX transparency_events_request ON transparency_events (org_id, request_id, id);
 -- Every step but compliance happens once per request, even when two people record it
--- at the same moment.
-CREATE UNIQUE INDEX transparency_events_once ON transparency_events (request_id, kind) WHERE kind <> 'compliance';
+-- at the same moment; a recorded "no answer" does not stop the late answer that follows.
+CREATE UNIQUE INDEX transparency_events_once ON transparency_events (request_id, kind)
+    WHERE kind <> 'compliance' AND (answer_type IS NULL OR answer_type <> 'no_answer');
 
 CREATE TABLE transparency_links (
     id          INTEGER PRIMARY KEY,

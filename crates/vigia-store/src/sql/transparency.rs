@@ -77,6 +77,7 @@ pub(super) fn regime_from_row(r: &<Db as sqlx::Database>::Row) -> Result<StoredR
     let spec: String = r.try_get("spec")?;
     Ok(StoredRegime {
         id: r.try_get("id")?,
+        name: r.try_get("name")?,
         regime: serde_json::from_str(&spec).map_err(|_| corrupt("regime", &spec))?,
         created_by: r.try_get("created_by")?,
         created_at: r.try_get("created_at")?,
@@ -180,9 +181,15 @@ impl crate::Transparency for SqlStore {
         actor: &Actor,
         org_id: i64,
         request_id: i64,
-        draft: EventDraft,
+        check: crate::EventCheck,
     ) -> Result<RequestEvent> {
         let mut w = self.begin().await?;
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM transparency_events WHERE org_id = $1 AND request_id = $2 ORDER BY on_date, id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(request_id).fetch_all(&mut *w.tx).await?;
+        let before: Vec<EventDraft> = rows.iter().map(|r| event_from_row(r).map(|e| e.draft)).collect::<Result<_>>()?;
+        let draft = check(&before).map_err(StoreError::Invalid)?;
         let e = insert_event(&mut w, actor, org_id, request_id, draft).await?;
         w.commit().await?;
         Ok(e)
@@ -240,7 +247,13 @@ impl crate::Transparency for SqlStore {
         .await
         .map_err(unique_to_conflict("regime_exists"))?
         .try_get("id")?;
-        let r = StoredRegime { id, regime: regime.clone(), created_by: actor.user_id, created_at: w.now };
+        let r = StoredRegime {
+            id,
+            name: regime.name.clone(),
+            regime: regime.clone(),
+            created_by: actor.user_id,
+            created_at: w.now,
+        };
         w.audit(actor, None, "create", RecordType::TransparencyRegime, id, &r.content_json()).await?;
         w.commit().await?;
         Ok(r)

@@ -272,7 +272,10 @@ async fn list_page(
     Extension(ctx): Extension<Ctx>,
     q: axum::extract::Query<HashMap<String, String>>,
 ) -> PageResult {
-    let message = q.get("imported").map(|n| tr_args(ctx.locale, "req-imported", &[("count", n.clone())]));
+    let message = q
+        .get("imported")
+        .and_then(|n| n.parse::<u32>().ok())
+        .map(|n| tr_args(ctx.locale, "req-imported", &[("count", n.to_string())]));
     list(&st, &ctx, Shown { message, ..Default::default() }).await
 }
 

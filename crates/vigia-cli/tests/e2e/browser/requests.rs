@@ -48,17 +48,17 @@ async fn a_lawyer_follows_information_requests_on_a_phone_and_a_desktop() {
         let _ = std::fs::write(screenshot_dir().join(format!("request-es-{device}.png")), png);
 
         if device == "desktop" {
-            // A new request to COMAR, filed after 21 March 2025, and its answer.
+            // A new request to COMAR under the 2025 law, after the transition, and its answer.
             c.goto(&app.url("/requests#new")).await.expect("goto");
             fill(&c, "#q-authority", "comar").await;
             fill(&c, "#q-folio", "330010825000777").await;
-            c.execute("document.getElementById('q-filed').value='2025-03-24';", vec![]).await.expect("date");
+            c.execute("document.getElementById('q-filed').value='2025-07-01';", vec![]).await.expect("date");
             fill(&c, "#q-question", "Número de solicitudes de asilo presentadas desde estaciones migratorias.").await;
             click(&c, "#req-button").await;
             wait_h1(&c, "COMAR 330010825000777").await;
             assert!(text_of(&c, "#req-deadlines").await.contains("art. 134"));
             c.execute("document.getElementById('e-kind').value='answer';", vec![]).await.expect("kind");
-            c.execute("document.getElementById('e-on').value='2025-04-10';", vec![]).await.expect("on");
+            c.execute("document.getElementById('e-on').value='2025-07-15';", vec![]).await.expect("on");
             c.execute("document.getElementById('e-answer').value='partial';", vec![]).await.expect("type");
             click(&c, "#event-button").await;
             text_until(&c, "#req-events", |t| t.contains("entrega parcial")).await;

@@ -12,6 +12,7 @@ mod backups;
 mod crash;
 mod demo;
 mod reports;
+mod requests;
 mod sources;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vigia");

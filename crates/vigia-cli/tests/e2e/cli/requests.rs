@@ -1,0 +1,55 @@
+//! `vigia requests` (issue #20 part 1): a requests log imports from the command line as
+//! from the web, a bad one is refused by line and column with nothing stored, `list`
+//! shows each request judged today under the law of its filing date, and `regime` adds a
+//! state regime only when it holds together.
+
+use super::{init, run, text, TempDir};
+
+#[test]
+fn requests_import_list_and_take_a_state_regime_from_the_command_line() {
+    let t = TempDir::new("requests");
+    let dir = t.data();
+    init(&dir);
+    let log = dir.join("log.csv");
+    std::fs::write(
+        &log,
+        "authority,folio,filed_on,question,answered_on,answer_type,appeal_filed_on\n\
+         inm,0411100010520,2020-01-29,Copia del oficio,2020-02-26,inexistent,2020-03-06\n\
+         comar,330010825000123,2025-03-21,Solicitudes de asilo,,,\n",
+    )
+    .expect("write");
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "authority,folio,filed_on,question\ninm,1,2020-13-01,x\n").expect("write");
+    let o = run(&dir, &["requests", "import", bad.to_str().expect("path"), "--org", "defensoria"]);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("line 2, column filed_on"), "{:?}", text(&o));
+    let o = run(&dir, &["requests", "import", log.to_str().expect("path"), "--org", "defensoria"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).0.contains("imported 2 requests"));
+    let o = run(&dir, &["requests", "list", "--org", "defensoria"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let lines: Vec<serde_json::Value> =
+        text(&o).0.lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
+    assert_eq!(lines.len(), 2, "the bad log stored nothing");
+    let regimes: Vec<&str> = lines.iter().filter_map(|l| l["regime_name"].as_str()).collect();
+    assert_eq!(regimes, ["lgtaip-2025", "lgtaip-2015"], "newest filing first");
+    assert_eq!(lines[1]["stage"], "appealed");
+
+    // A state regime: refused when its calendar is unknown, added when it holds.
+    let mut regime: serde_json::Value =
+        serde_json::from_str(vigia_domain::transparency::DEFAULT_REGIMES).expect("regimes");
+    let mut state = regime["regimes"][1].take();
+    state["name"] = "chiapas-2016".into();
+    state["federal"] = false.into();
+    state["calendar"] = "chiapas".into();
+    let file = dir.join("chiapas.json");
+    std::fs::write(&file, state.to_string()).expect("write");
+    let o = run(&dir, &["requests", "regime", file.to_str().expect("path")]);
+    assert!(!o.status.success() && text(&o).1.contains("calendar \"chiapas\" is unknown"), "{:?}", text(&o));
+    state["calendar"] = "lfpa".into();
+    std::fs::write(&file, state.to_string()).expect("write");
+    let o = run(&dir, &["requests", "regime", file.to_str().expect("path")]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = run(&dir, &["requests", "regime", file.to_str().expect("path")]);
+    assert!(!o.status.success(), "a name is taken once");
+}
