@@ -6,6 +6,7 @@
 //! - [`alerts`]: which alerts a person may read, and how urgent each is.
 //! - [`analysis`]: the access analysis read model (daily counts in memory, episodes).
 //! - [`cases`]: assessing a case's deadlines today; the reminder sweep.
+//! - [`consents`]: consent per purpose, and sharing a case only while it stands.
 //! - [`episodes`]: telling each organization of the suspensions it can see.
 //! - [`findings`]: contradictions among statements and practice, per viewer, cached.
 //! - [`imports`]: importing an attempts CSV, all rows or none, read while it is written.
@@ -23,6 +24,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod analysis;
 pub mod cases;
+pub mod consents;
 pub mod episodes;
 pub mod findings;
 pub mod imports;

@@ -31,6 +31,7 @@ pub mod account;
 pub mod audit;
 pub mod case;
 pub mod clock;
+pub mod consent;
 pub mod deadline;
 pub mod disclosure;
 pub mod error;
@@ -114,10 +115,14 @@ pub enum RecordType {
     TransparencyLink,
     /// A state regime an administrator added (its deadlines and articles).
     TransparencyRegime,
+    /// A person's consent for one purpose, given or withdrawn (issue #20 part 2).
+    Consent,
+    /// A case shared with a partner organization, or the share ended.
+    CaseShare,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 33] = [
+    pub const ALL: [RecordType; 35] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::Facility,
@@ -151,6 +156,8 @@ impl RecordType {
         RecordType::TransparencyEvent,
         RecordType::TransparencyLink,
         RecordType::TransparencyRegime,
+        RecordType::Consent,
+        RecordType::CaseShare,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -188,6 +195,8 @@ impl RecordType {
             RecordType::TransparencyEvent => "transparency_event",
             RecordType::TransparencyLink => "transparency_link",
             RecordType::TransparencyRegime => "transparency_regime",
+            RecordType::Consent => "consent",
+            RecordType::CaseShare => "case_share",
         }
     }
 

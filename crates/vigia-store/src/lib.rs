@@ -42,6 +42,7 @@ mod alerts;
 mod audit;
 mod calendars;
 mod cases;
+mod consents;
 mod evidence;
 mod facilities;
 mod maintenance;
@@ -59,6 +60,7 @@ pub use alerts::*;
 pub use audit::*;
 pub use calendars::*;
 pub use cases::*;
+pub use consents::*;
 pub use evidence::*;
 pub use facilities::*;
 pub use maintenance::*;
@@ -79,6 +81,7 @@ pub mod prelude {
     pub use crate::Audit as _;
     pub use crate::Calendars as _;
     pub use crate::Cases as _;
+    pub use crate::Consents as _;
     pub use crate::Evidence as _;
     pub use crate::Facilities as _;
     pub use crate::Maintenance as _;
@@ -168,6 +171,7 @@ pub trait Store:
     + Statistics
     + Recommendations
     + Transparency
+    + Consents
 {
     fn backend(&self) -> Backend;
     /// Checks the database answers.

@@ -3,7 +3,7 @@
 use crate::*;
 
 /// The tables that hold records, counted for backups and restore checks.
-pub const RECORD_TABLES: [&str; 32] = [
+pub const RECORD_TABLES: [&str; 34] = [
     "organizations",
     "users",
     "memberships",
@@ -35,13 +35,15 @@ pub const RECORD_TABLES: [&str; 32] = [
     "transparency_events",
     "transparency_links",
     "transparency_regimes",
+    "consents",
+    "case_shares",
     "audit_log",
 ];
 
 /// Every table a portable export carries, in an order that satisfies foreign keys.
 /// Sessions, sign-in failures and pending second factors are left out: after an import
 /// people sign in again.
-pub const EXPORT_TABLES: [&str; 42] = [
+pub const EXPORT_TABLES: [&str; 44] = [
     "organizations",
     "users",
     "memberships",
@@ -82,6 +84,8 @@ pub const EXPORT_TABLES: [&str; 42] = [
     "transparency_events",
     "transparency_links",
     "transparency_regimes",
+    "consents",
+    "case_shares",
     "audit_log",
     "chain_head",
 ];

@@ -77,12 +77,13 @@ macro_rules! all_migrations {
             (25, "statistics", "0025_statistics.sql", None),
             (26, "recommendations", "0026_recommendations.sql", None),
             (27, "transparency", "0027_transparency.sql", None),
+            (28, "consents", "0028_consents.sql", None),
         )
     };
 }
 
-pub(crate) const SQLITE: [Migration; 27] = all_migrations!("sqlite");
-pub(crate) const POSTGRES: [Migration; 27] = all_migrations!("postgres");
+pub(crate) const SQLITE: [Migration; 28] = all_migrations!("sqlite");
+pub(crate) const POSTGRES: [Migration; 28] = all_migrations!("postgres");
 
 #[cfg(test)]
 mod tests {

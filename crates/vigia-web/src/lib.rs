@@ -17,6 +17,7 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod clock;
+pub mod consents;
 pub mod error;
 pub mod evidence;
 pub mod facilities;
@@ -78,6 +79,7 @@ fn routes() -> routes::Routes {
         .merge(statistics::routes())
         .merge(recommendations::routes())
         .merge(requests::routes())
+        .merge(consents::routes())
 }
 
 /// The whole application: pages, API, static files, with the request context layer.

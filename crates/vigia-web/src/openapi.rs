@@ -405,6 +405,44 @@ fn case_parts() -> (Value, Value) {
                 "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not track recommendations"), ("404", "No such recommendation"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid")]), "201", json_response("The assessment", "Assessment"))
             }
         },
+        "/api/v1/cases/{id}/consents": {
+            "parameters": [id_param()],
+            "get": {
+                "operationId": "listConsents", "summary": "A case's consent records, the decision standing for each purpose (and partner), and its shares",
+                "responses": with(errors(&[("403", "The role may not read cases"), ("404", "No such case in your organization")]), "200", json_response("Consents", "ConsentList"))
+            },
+            "post": {
+                "operationId": "recordConsent", "summary": "Record that the person gave or withdrew consent for one purpose (a partner for sharing)",
+                "requestBody": body("ConsentInput"),
+                "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not edit cases"), ("404", "No such case in your organization"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid, or the partner or document is not one you can name")]), "201", json_response("The record", "ConsentRecord"))
+            }
+        },
+        "/api/v1/cases/{id}/shares": {
+            "parameters": [id_param()],
+            "post": {
+                "operationId": "shareCase", "summary": "Share the case's sealed data with a partner organization: refused (422 consent_required) unless the person's consent to share with it stands",
+                "requestBody": body("ShareInput"),
+                "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not edit cases"), ("404", "No such case in your organization"), ("409", "Already shared with that partner"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "No consent, or a field is invalid")]), "201", json_response("The share", "CaseShare"))
+            }
+        },
+        "/api/v1/case-shares/{id}/end": {
+            "parameters": [id_param()],
+            "post": {
+                "operationId": "endCaseShare", "summary": "Stop sharing a case with a partner",
+                "responses": with(errors(&[("403", "The role may not edit cases"), ("404", "No open share of your organization")]), "200", json_response("The share, ended", "CaseShare"))
+            }
+        },
+        "/api/v1/shared-cases": {"get": {
+            "operationId": "listSharedCases", "summary": "Cases other organizations shared with yours whose consent still stands",
+            "responses": with(errors(&[("403", "The role may not read sealed data")]), "200", json_response("Shares", "ShareList"))
+        }},
+        "/api/v1/shared-cases/{id}": {
+            "parameters": [id_param()],
+            "get": {
+                "operationId": "getSharedCase", "summary": "A case shared with your organization, with the person's data (the read is recorded in the owner's history); 404 once the consent is withdrawn",
+                "responses": with(errors(&[("403", "The role may not read sealed data"), ("404", "No such share open to your organization")]), "200", json_response("The shared case", "SharedCase"))
+            }
+        },
         "/api/v1/requests": {
             "get": {
                 "operationId": "listRequests", "summary": "Your organization's access-to-information requests, newest filing first, each with its events, links, deadlines today and stage",
@@ -768,6 +806,20 @@ fn case_parts() -> (Value, Value) {
             "evidence": {"description": "Ids of your organization's links to this recommendation: an array of integers (or a comma-separated text)"}
         }},
         "Assessment": {"type": "object", "required": ["id", "status", "assessed_on", "reasoning"], "properties": {"id": {"type": "integer"}, "status": {"type": "string"}, "assessed_on": {"type": "string"}, "reasoning": {"type": "string"}, "evidence": {"type": "array"}}},
+        "ConsentInput": {"type": "object", "required": ["purpose", "decision", "on", "how"], "additionalProperties": false, "properties": {
+            "purpose": {"type": "string", "enum": ["legal_representation", "litigation", "share_partner", "anonymized_publication", "contact_after_release"]},
+            "partner_org_id": {"type": ["integer", "null"], "minimum": 1, "description": "Required for share_partner, and only for it"},
+            "decision": {"type": "string", "enum": ["given", "withdrawn"]},
+            "on": {"type": "string", "pattern": "^\\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\\s*$", "description": "Not after today"},
+            "how": {"type": "string", "enum": ["oral", "written"]},
+            "evidence_document_id": {"type": ["integer", "null"], "minimum": 1, "description": "A document of this case"}
+        }},
+        "ConsentRecord": {"type": "object", "required": ["id", "case_id", "purpose", "decision", "on", "how"], "properties": {"id": {"type": "integer"}, "case_id": {"type": "integer"}, "purpose": {"type": "string"}, "partner_org_id": {"type": ["integer", "null"]}, "decision": {"type": "string"}, "on": {"type": "string"}, "how": {"type": "string"}}},
+        "ConsentList": {"type": "object", "required": ["case_id", "standing", "records", "shares"], "properties": {"case_id": {"type": "integer"}, "standing": {"type": "array"}, "records": {"type": "array", "items": {"$ref": "#/components/schemas/ConsentRecord"}}, "shares": {"type": "array", "items": {"$ref": "#/components/schemas/CaseShare"}}}},
+        "ShareInput": {"type": "object", "required": ["partner_org_id"], "additionalProperties": false, "properties": {"partner_org_id": {"type": "integer", "minimum": 1}}},
+        "CaseShare": {"type": "object", "required": ["id", "case_id", "partner_org_id", "created_at"], "properties": {"id": {"type": "integer"}, "case_id": {"type": "integer"}, "partner_org_id": {"type": "integer"}, "created_at": {"type": "integer"}, "ended_at": {"type": ["integer", "null"]}}},
+        "ShareList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/CaseShare"}}}},
+        "SharedCase": {"type": "object", "required": ["share", "case", "person"], "properties": {"share": {"$ref": "#/components/schemas/CaseShare"}, "case": {"type": "object"}, "person": {"type": "object"}}},
         "RequestInput": {"type": "object", "required": ["authority", "folio", "filed_on", "question"], "additionalProperties": false, "properties": {
             "authority": {"type": "string", "pattern": "^\\s*[A-Za-z0-9_]{2,40}\\s*$", "description": "A code: inm, comar, segob, guardia_nacional, or another such as fiscalia_chiapas"},
             "folio": {"type": "string", "pattern": "^[^\\n\\r]*\\S[^\\n\\r]*$", "maxLength": 60},

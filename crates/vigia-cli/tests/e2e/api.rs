@@ -303,5 +303,9 @@ async fn the_clock_is_public_and_explains_itself() {
         assert_eq!(p["errors"][0]["field"], field, "{q}");
     }
     let cals: Value = c.get(app.url("/api/v1/clock/calendars")).send().await.expect("get").json().await.expect("json");
-    assert_eq!(cals["items"].as_array().expect("items").len(), 5);
+    assert_eq!(
+        cals["items"].as_array().expect("items").len(),
+        7,
+        "the five legal calendars and the two for information requests"
+    );
 }

@@ -7,6 +7,7 @@ mod api;
 mod browser;
 mod cases;
 mod cli;
+mod consents;
 mod email;
 mod hardening;
 mod helpers;

@@ -299,6 +299,35 @@ impl World {
         csrf_of(&page)
     }
 
+    /// A fresh case of `org` whose person consented to sharing with `partner`, and, when
+    /// `shared`, the share made: (case id, share id).
+    async fn consented_case(&self, org: &str, partner: &str, shared: bool) -> (i64, Option<i64>) {
+        let (org, partner) = (self.app.org(org).await, self.app.org(partner).await);
+        let n = self.unique();
+        let raw = vigia_domain::input::RawInput::from_json(
+            json!({"reference": format!("S-{n}"), "full_name": format!("Persona compartida {n}")}),
+        )
+        .expect("json");
+        let d = vigia_domain::case::validate_case(&raw, jiff::civil::date(2024, 1, 1)).expect("valid");
+        let store = &self.app.store;
+        let case = store.create_case(&vigia_store::Actor::SYSTEM, org, d).await.expect("case").id;
+        let consent = vigia_domain::consent::ConsentDraft {
+            purpose: vigia_domain::consent::Purpose::SharePartner,
+            partner_org_id: Some(partner),
+            decision: vigia_domain::consent::Decision::Given,
+            on: jiff::civil::date(2024, 1, 2),
+            how: vigia_domain::consent::How::Written,
+            evidence_document_id: None,
+        };
+        store.record_consent(&vigia_store::Actor::SYSTEM, org, case, consent).await.expect("consent");
+        let share = if shared {
+            Some(store.share_case(&vigia_store::Actor::SYSTEM, org, case, partner).await.expect("share").id)
+        } else {
+            None
+        };
+        (case, share)
+    }
+
     /// Sends the row's request with a valid body; returns the status.
     async fn send(&self, method: &str, path: &str, who: Who, other: bool) -> u16 {
         let n = self.unique();
@@ -374,6 +403,18 @@ impl World {
                 .find(|r| r.draft.annotation_id == format!("matrix-{n}"))
                 .expect("rec")
                 .id
+        } else if path.ends_with("/{id}/shares") {
+            // A fresh case each time: a case is shared with a partner once.
+            let (org, partner) = if other { ("org-b", "org-a") } else { ("org-a", "org-b") };
+            self.consented_case(org, partner, false).await.0
+        } else if path.starts_with("/case-shares/") || path.starts_with("/api/v1/case-shares/") {
+            let (org, partner) = if other { ("org-b", "org-a") } else { ("org-a", "org-b") };
+            self.consented_case(org, partner, true).await.1.expect("share")
+        } else if path.starts_with("/shared-cases/") || path.starts_with("/api/v1/shared-cases/") {
+            // Own: a case org-b shared with the viewer's organization; other: one org-a
+            // shared with org-b.
+            let (org, partner) = if other { ("org-a", "org-b") } else { ("org-b", "org-a") };
+            self.consented_case(org, partner, true).await.1.expect("share")
         } else if path.starts_with("/requests/{id}") || path.starts_with("/api/v1/requests/{id}") {
             // A fresh request each time, of the organization the row asks about: an
             // answer is recorded once.
@@ -526,6 +567,12 @@ impl World {
                 ("POST", "/api/v1/access-attempts/{id}/files") => {
                     req.query(&[("filename", "foto.jpg")]).body(b"\xFF\xD8\xFF\xE0 jpeg".to_vec())
                 }
+                ("POST", "/api/v1/cases/{id}/consents") => req.json(&json!({"purpose": "litigation",
+                    "decision": "given", "on": "2024-02-01", "how": "oral"})),
+                ("POST", "/api/v1/cases/{id}/shares") => {
+                    let partner = self.app.org(if other { "org-a" } else { "org-b" }).await;
+                    req.json(&json!({"partner_org_id": partner}))
+                }
                 ("POST", "/api/v1/requests") => req.json(&json!({"authority": "comar", "folio": format!("api-{n}"),
                     "filed_on": "2020-02-03", "question": "Solicitudes de asilo"})),
                 ("POST", "/api/v1/requests/imports") => req
@@ -656,6 +703,17 @@ impl World {
                                 .file_name("u.xlsx"),
                         );
                         return c.post(&url).multipart(form).send().await.expect("send").status().as_u16();
+                    }
+                    "/cases/{id}/consents" => vec![
+                        ("csrf", csrf),
+                        ("purpose", "contact_after_release".into()),
+                        ("decision", "withdrawn".into()),
+                        ("on", "2024-02-01".into()),
+                        ("how", "written".into()),
+                    ],
+                    "/cases/{id}/shares" => {
+                        let partner = self.app.org(if other { "org-a" } else { "org-b" }).await;
+                        vec![("csrf", csrf), ("partner_org_id", partner.to_string())]
                     }
                     "/requests" => vec![
                         ("csrf", csrf),

@@ -334,7 +334,7 @@ async fn the_rules_page_shows_every_rule_with_its_text_and_version() {
         .json()
         .await
         .expect("json");
-    assert_eq!(r["calendars"].as_array().map(Vec::len), Some(5));
+    assert_eq!(r["calendars"].as_array().map(Vec::len), Some(7));
     assert_eq!(r["deadlines"].as_array().map(Vec::len), Some(6));
     assert_eq!(r["violations"].as_array().map(Vec::len), Some(4));
     for rule in r["deadlines"].as_array().expect("deadlines") {

@@ -559,6 +559,16 @@ impl SqlStore {
             let x = transparency::regime_from_row(r)?;
             cur.check(problems, RecordType::TransparencyRegime, x.id, &x.content_json());
         }
+        let sql = format!("SELECT {} FROM consents ORDER BY id", consents::CONSENT_COLUMNS);
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let x = consents::consent_from_row(r)?;
+            cur.check(problems, RecordType::Consent, x.id, &x.content_json());
+        }
+        let sql = format!("SELECT {} FROM case_shares ORDER BY id", consents::SHARE_COLUMNS);
+        for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
+            let x = consents::share_from_row(r)?;
+            cur.check(problems, RecordType::CaseShare, x.id, &x.content_json());
+        }
         let sql = format!("SELECT {CASE_COLUMNS}, person_sealed FROM cases ORDER BY id");
         for r in &sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await? {
             let c = case_from_row(r)?;

@@ -20,6 +20,7 @@ mod alerts;
 mod audit;
 mod calendars;
 mod cases;
+mod consents;
 mod evidence;
 mod facilities;
 mod integrity;

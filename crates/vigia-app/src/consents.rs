@@ -1,0 +1,133 @@
+//! Consent per purpose, enforced (issue #20 part 2): recording a person's consent, the
+//! decision standing for each purpose, and sharing a case's sealed data with a partner
+//! organization — refused without the person's consent to share with that partner, and
+//! closed to the partner the moment that consent is withdrawn.
+
+use jiff::civil::Date;
+use vigia_domain::case::{Case, Person};
+use vigia_domain::consent::{self, Decision, Purpose};
+use vigia_domain::input::RawInput;
+use vigia_domain::{FieldError, ValidationErrors};
+use vigia_store::{Actor, CaseShare, ConsentRecord, DynStore, StoreError};
+
+use crate::AppError;
+
+/// Records a consent read from a form, a JSON body or the CLI.
+pub async fn record(
+    store: &DynStore,
+    actor: &Actor,
+    org_id: i64,
+    case_id: i64,
+    raw: &RawInput,
+    today: Date,
+) -> Result<ConsentRecord, AppError> {
+    let draft = consent::validate_consent(raw, today)?;
+    Ok(store.record_consent(actor, org_id, case_id, draft).await?)
+}
+
+/// The decision standing for each purpose (and each partner asked), with the record that
+/// made it: what the case page shows.
+pub fn standing(records: &[ConsentRecord]) -> Vec<(Purpose, Option<i64>, Option<&ConsentRecord>)> {
+    let mut out = Vec::new();
+    for p in Purpose::ALL {
+        let partners: Vec<Option<i64>> = if *p == Purpose::SharePartner {
+            let mut v: Vec<Option<i64>> =
+                records.iter().filter(|r| r.draft.purpose == *p).map(|r| r.draft.partner_org_id).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        } else {
+            vec![None]
+        };
+        for partner in partners {
+            let latest = records
+                .iter()
+                .filter(|r| r.draft.purpose == *p && (*p != Purpose::SharePartner || r.draft.partner_org_id == partner))
+                .max_by_key(|r| (r.draft.on, r.id));
+            out.push((*p, partner, latest));
+        }
+    }
+    out
+}
+
+/// Whether the case's records allow the purpose (for that partner) now.
+pub async fn allowed(
+    store: &DynStore,
+    org_id: i64,
+    case_id: i64,
+    purpose: Purpose,
+    partner: Option<i64>,
+) -> Result<bool, AppError> {
+    let records = store.consents(org_id, Some(case_id)).await?;
+    Ok(consent::allows(records.iter().map(|r| (r.draft.on, r.id, &r.draft)), purpose, partner))
+}
+
+/// Shares a case with a partner organization: refused (`consent_required` on
+/// `partner_org_id`) unless the person's consent to share with that partner stands.
+pub async fn share(
+    store: &DynStore,
+    actor: &Actor,
+    org_id: i64,
+    case_id: i64,
+    raw: &RawInput,
+) -> Result<CaseShare, AppError> {
+    let mut errs = ValidationErrors::new();
+    raw.reject_unknown(&["partner_org_id"], &mut errs);
+    let partner = raw.integer("partner_org_id", 1, i64::MAX, &mut errs);
+    if partner.is_none() && errs.for_field("partner_org_id").is_none() {
+        errs.push(FieldError::new("partner_org_id", "required"));
+    }
+    let partner = errs.into_result(partner)?.unwrap_or_default();
+    if store.case(org_id, case_id).await?.is_none() {
+        return Err(StoreError::NotFound.into());
+    }
+    if !allowed(store, org_id, case_id, Purpose::SharePartner, Some(partner)).await? {
+        return Err(AppError::Invalid(ValidationErrors::single("partner_org_id", "consent_required")));
+    }
+    Ok(store.share_case(actor, org_id, case_id, partner).await?)
+}
+
+/// A case as a partner organization sees it through a share: its plain fields and the
+/// person's sealed data (the read recorded in the owner's audit history).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SharedCase {
+    pub share: CaseShare,
+    pub case: Case,
+    pub person: Person,
+}
+
+/// The shares open to the viewer's organization whose consent still stands.
+pub async fn shared_with(store: &DynStore, viewer_org: i64) -> Result<Vec<CaseShare>, AppError> {
+    let mut out = Vec::new();
+    for s in store.shares_with(viewer_org).await? {
+        if allowed(store, s.org_id, s.case_id, Purpose::SharePartner, Some(viewer_org)).await? {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
+/// Opens a case shared with the viewer's organization: `None` (the same answer as a
+/// missing id) unless the share is open to it and the person's consent still stands.
+pub async fn open_shared(
+    store: &DynStore,
+    actor: &Actor,
+    viewer_org: i64,
+    share_id: i64,
+) -> Result<Option<SharedCase>, AppError> {
+    let Some(share) = shared_with(store, viewer_org).await?.into_iter().find(|s| s.id == share_id) else {
+        return Ok(None);
+    };
+    let Some(case) = store.case(share.org_id, share.case_id).await? else { return Ok(None) };
+    let sealed = store.read_case_sealed(actor, share.org_id, share.case_id).await?;
+    Ok(Some(SharedCase { share, case, person: sealed.person }))
+}
+
+/// The decision's label key, for pages.
+pub fn decision_key(d: Option<Decision>) -> &'static str {
+    match d {
+        Some(Decision::Given) => "consent-given",
+        Some(Decision::Withdrawn) => "consent-withdrawn",
+        None => "consent-not-asked",
+    }
+}

@@ -1,0 +1,192 @@
+use super::*;
+use crate::{CaseShare, ConsentRecord};
+use vigia_domain::consent::{ConsentDraft, Decision, How, Purpose};
+
+pub(super) const CONSENT_COLUMNS: &str =
+    "id, org_id, case_id, purpose, partner_org_id, decision, on_date, how, evidence_document_id, recorded_by, created_at";
+pub(super) const SHARE_COLUMNS: &str =
+    "id, org_id, case_id, partner_org_id, created_by, created_at, ended_by, ended_at";
+
+fn corrupt(what: &str, v: impl std::fmt::Debug) -> StoreError {
+    StoreError::Corrupt(format!("consent {what} {v:?}"))
+}
+
+pub(super) fn consent_from_row(r: &<Db as sqlx::Database>::Row) -> Result<ConsentRecord> {
+    let purpose: String = r.try_get("purpose")?;
+    let decision: String = r.try_get("decision")?;
+    let how: String = r.try_get("how")?;
+    let on: String = r.try_get("on_date")?;
+    Ok(ConsentRecord {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        case_id: r.try_get("case_id")?,
+        draft: ConsentDraft {
+            purpose: Purpose::parse(&purpose).ok_or_else(|| corrupt("purpose", &purpose))?,
+            partner_org_id: r.try_get("partner_org_id")?,
+            decision: Decision::parse(&decision).ok_or_else(|| corrupt("decision", &decision))?,
+            on: on.parse().map_err(|_| corrupt("date", &on))?,
+            how: How::parse(&how).ok_or_else(|| corrupt("how", &how))?,
+            evidence_document_id: r.try_get("evidence_document_id")?,
+        },
+        recorded_by: r.try_get("recorded_by")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+pub(super) fn share_from_row(r: &<Db as sqlx::Database>::Row) -> Result<CaseShare> {
+    Ok(CaseShare {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        case_id: r.try_get("case_id")?,
+        partner_org_id: r.try_get("partner_org_id")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        ended_by: r.try_get("ended_by")?,
+        ended_at: r.try_get("ended_at")?,
+    })
+}
+
+async fn case_is_org_s(w: &mut WriteTx, org_id: i64, case_id: i64) -> Result<()> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM cases WHERE id = $1 AND org_id = $2")
+        .bind(case_id)
+        .bind(org_id)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+    found.map(|_| ()).ok_or(StoreError::NotFound)
+}
+
+async fn partner_exists(w: &mut WriteTx, org_id: i64, partner: i64) -> Result<()> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM organizations WHERE id = $1")
+        .bind(partner)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+    if found.is_none() || partner == org_id {
+        return Err(ValidationErrors::single("partner_org_id", "unknown_record").into());
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl crate::Consents for SqlStore {
+    async fn record_consent(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        case_id: i64,
+        draft: ConsentDraft,
+    ) -> Result<ConsentRecord> {
+        let mut w = self.begin().await?;
+        case_is_org_s(&mut w, org_id, case_id).await?;
+        if let Some(p) = draft.partner_org_id {
+            partner_exists(&mut w, org_id, p).await?;
+        }
+        if let Some(doc) = draft.evidence_document_id {
+            let found: Option<i64> = sqlx::query_scalar("SELECT id FROM case_documents WHERE id = $1 AND case_id = $2")
+                .bind(doc)
+                .bind(case_id)
+                .fetch_optional(&mut *w.tx)
+                .await?;
+            if found.is_none() {
+                return Err(ValidationErrors::single("evidence_document_id", "unknown_record").into());
+            }
+        }
+        let id: i64 = sqlx::query(
+            "INSERT INTO consents (org_id, case_id, purpose, partner_org_id, decision, on_date, how, \
+             evidence_document_id, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(org_id)
+        .bind(case_id)
+        .bind(draft.purpose.as_str())
+        .bind(draft.partner_org_id)
+        .bind(draft.decision.as_str())
+        .bind(draft.on.to_string())
+        .bind(draft.how.as_str())
+        .bind(draft.evidence_document_id)
+        .bind(actor.user_id)
+        .bind(w.now)
+        .fetch_one(&mut *w.tx)
+        .await?
+        .try_get("id")?;
+        let c = ConsentRecord { id, org_id, case_id, draft, recorded_by: actor.user_id, created_at: w.now };
+        w.audit(actor, Some(org_id), "create", RecordType::Consent, id, &c.content_json()).await?;
+        w.commit().await?;
+        Ok(c)
+    }
+
+    async fn consents(&self, org_id: i64, case_id: Option<i64>) -> Result<Vec<ConsentRecord>> {
+        let sql = format!(
+            "SELECT {CONSENT_COLUMNS} FROM consents WHERE org_id = $1 AND ($2 IS NULL OR case_id = $2) ORDER BY id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(case_id).fetch_all(&self.pool).await?;
+        rows.iter().map(consent_from_row).collect()
+    }
+
+    async fn share_case(&self, actor: &Actor, org_id: i64, case_id: i64, partner_org_id: i64) -> Result<CaseShare> {
+        let mut w = self.begin().await?;
+        case_is_org_s(&mut w, org_id, case_id).await?;
+        partner_exists(&mut w, org_id, partner_org_id).await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO case_shares (org_id, case_id, partner_org_id, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(org_id)
+        .bind(case_id)
+        .bind(partner_org_id)
+        .bind(actor.user_id)
+        .bind(w.now)
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(unique_to_conflict("share_exists"))?
+        .try_get("id")?;
+        let s = CaseShare {
+            id,
+            org_id,
+            case_id,
+            partner_org_id,
+            created_by: actor.user_id,
+            created_at: w.now,
+            ended_by: None,
+            ended_at: None,
+        };
+        w.audit(actor, Some(org_id), "create", RecordType::CaseShare, id, &s.content_json()).await?;
+        w.commit().await?;
+        Ok(s)
+    }
+
+    async fn end_share(&self, actor: &Actor, org_id: i64, share_id: i64) -> Result<CaseShare> {
+        let mut w = self.begin().await?;
+        let sql = format!("SELECT {SHARE_COLUMNS} FROM case_shares WHERE id = $1 AND org_id = $2 AND ended_at IS NULL");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(share_id)
+            .bind(org_id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut s = share_from_row(&row)?;
+        sqlx::query("UPDATE case_shares SET ended_by = $1, ended_at = $2 WHERE id = $3")
+            .bind(actor.user_id)
+            .bind(w.now)
+            .bind(share_id)
+            .execute(&mut *w.tx)
+            .await?;
+        s.ended_by = actor.user_id;
+        s.ended_at = Some(w.now);
+        w.audit(actor, Some(org_id), "update", RecordType::CaseShare, share_id, &s.content_json()).await?;
+        w.commit().await?;
+        Ok(s)
+    }
+
+    async fn case_shares(&self, org_id: i64, case_id: i64) -> Result<Vec<CaseShare>> {
+        let sql = format!("SELECT {SHARE_COLUMNS} FROM case_shares WHERE org_id = $1 AND case_id = $2 ORDER BY id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(case_id).fetch_all(&self.pool).await?;
+        rows.iter().map(share_from_row).collect()
+    }
+
+    async fn shares_with(&self, partner_org_id: i64) -> Result<Vec<CaseShare>> {
+        let sql = format!(
+            "SELECT {SHARE_COLUMNS} FROM case_shares WHERE partner_org_id = $1 AND ended_at IS NULL ORDER BY id DESC"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(partner_org_id).fetch_all(&self.pool).await?;
+        rows.iter().map(share_from_row).collect()
+    }
+}
