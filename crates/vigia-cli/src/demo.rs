@@ -306,6 +306,7 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
     seed_statistics(store).await?;
     seed_recommendations(store).await?;
     seed_requests(store).await?;
+    seed_consents(store).await?;
     seed_publication(store).await?;
     Ok(true)
 }
@@ -577,6 +578,36 @@ pub async fn seed_requests(store: &DynStore) -> anyhow::Result<()> {
             store.link_request(&actor, lawyer.org_id, first.id, link).await?;
         }
     }
+    Ok(())
+}
+
+/// One of the Defensoría's cases with its person's consents: legal representation given
+/// in writing, sharing with Casas del Camino given (and the case shared with it, so its
+/// coordinator finds it at /shared-cases), anonymized publication withdrawn.
+pub async fn seed_consents(store: &DynStore) -> anyhow::Result<()> {
+    use vigia_domain::consent::{ConsentDraft, Decision, How, Purpose};
+    let Some((lawyer, _)) = store.user_by_email("abogada@defensoria.example").await? else { return Ok(()) };
+    let Some(partner) = store.org_by_slug("casas-del-camino").await? else { return Ok(()) };
+    let actor = Actor::user(&lawyer);
+    let cases = store.list_cases(lawyer.org_id, &vigia_domain::case::CaseFilter::default()).await?;
+    let Some(case) = cases.iter().min_by_key(|c| c.id) else { return Ok(()) };
+    let record = |purpose, partner_org_id, decision, on| ConsentDraft {
+        purpose,
+        partner_org_id,
+        decision,
+        on,
+        how: How::Written,
+        evidence_document_id: None,
+    };
+    for draft in [
+        record(Purpose::LegalRepresentation, None, Decision::Given, jiff::civil::date(2020, 1, 22)),
+        record(Purpose::SharePartner, Some(partner.id), Decision::Given, jiff::civil::date(2020, 1, 22)),
+        record(Purpose::AnonymizedPublication, None, Decision::Given, jiff::civil::date(2020, 1, 22)),
+        record(Purpose::AnonymizedPublication, None, Decision::Withdrawn, jiff::civil::date(2020, 3, 2)),
+    ] {
+        store.record_consent(&actor, lawyer.org_id, case.id, draft).await?;
+    }
+    store.share_case(&actor, lawyer.org_id, case.id, partner.id).await?;
     Ok(())
 }
 

@@ -12,7 +12,9 @@ use vigia_domain::account::Role;
 use crate::helpers::{csrf_of, get_text, TestApp};
 
 async fn case(app: &TestApp, token: &str, name: &str) -> i64 {
-    let (s, c) = app.api_post(token, "/api/v1/cases", &json!({"reference": format!("C-{}", name.len()), "full_name": name})).await;
+    let (s, c) = app
+        .api_post(token, "/api/v1/cases", &json!({"reference": format!("C-{}", name.len()), "full_name": name}))
+        .await;
     assert_eq!(s, 201, "{c}");
     c["id"].as_i64().expect("id")
 }

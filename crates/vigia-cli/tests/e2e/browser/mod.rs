@@ -11,6 +11,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use crate::helpers::{TestApp, PASSWORD};
 
 mod analysis;
+mod consents;
 mod field;
 mod pages;
 mod recommendations;
