@@ -25,9 +25,13 @@ pub async fn record(
     Ok(store.record_consent(actor, org_id, case_id, draft).await?)
 }
 
-/// The decision standing for each purpose (and each partner asked), with the record that
-/// made it: what the case page shows.
-pub fn standing(records: &[ConsentRecord]) -> Vec<(Purpose, Option<i64>, Option<&ConsentRecord>)> {
+/// One purpose (and partner): the decision standing, and the latest record by day.
+pub type Standing<'a> = (Purpose, Option<i64>, Option<Decision>, Option<&'a ConsentRecord>);
+
+/// The decision standing for each purpose (and each partner asked), with the latest
+/// record by day (what the page shows as "since"): what the case page shows. The
+/// decision is [`consent::current`]'s, which fails closed.
+pub fn standing(records: &[ConsentRecord]) -> Vec<Standing<'_>> {
     let mut out = Vec::new();
     for p in Purpose::ALL {
         let partners: Vec<Option<i64>> = if *p == Purpose::SharePartner {
@@ -40,17 +44,24 @@ pub fn standing(records: &[ConsentRecord]) -> Vec<(Purpose, Option<i64>, Option<
             vec![None]
         };
         for partner in partners {
+            let decision = consent::current(ordered(records), *p, partner);
             let latest = records
                 .iter()
                 .filter(|r| r.draft.purpose == *p && (*p != Purpose::SharePartner || r.draft.partner_org_id == partner))
                 .max_by_key(|r| (r.draft.on, r.id));
-            out.push((*p, partner, latest));
+            out.push((*p, partner, decision, latest));
         }
     }
     out
 }
 
-/// Whether the case's records allow the purpose (for that partner) now.
+fn ordered(records: &[ConsentRecord]) -> impl Iterator<Item = consent::Ordered<'_>> {
+    records.iter().map(|r| (r.draft.on, r.id, &r.draft))
+}
+
+/// Whether the case's records allow the purpose (for that partner) now. The records
+/// are the audit history's, and must match the table's: a row deleted, added or changed
+/// behind the app's back (a withdrawal removed to reopen a share) refuses, and is logged.
 pub async fn allowed(
     store: &DynStore,
     org_id: i64,
@@ -58,8 +69,13 @@ pub async fn allowed(
     purpose: Purpose,
     partner: Option<i64>,
 ) -> Result<bool, AppError> {
-    let records = store.consents(org_id, Some(case_id)).await?;
-    Ok(consent::allows(records.iter().map(|r| (r.draft.on, r.id, &r.draft)), purpose, partner))
+    let table = store.consents(org_id, Some(case_id)).await?;
+    let audited = store.audited_consents(org_id, case_id).await?;
+    if table != audited {
+        tracing::error!(case = case_id, "a case's consent records differ from their audit history: refused");
+        return Ok(false);
+    }
+    Ok(consent::allows(ordered(&audited), purpose, partner))
 }
 
 /// Shares a case with a partner organization: refused (`consent_required` on
@@ -96,10 +112,15 @@ pub struct SharedCase {
     pub person: Person,
 }
 
-/// The shares open to the viewer's organization whose consent still stands.
+/// The shares open to the viewer's organization whose consent still stands; a share
+/// that differs from its audit history is left out (and logged).
 pub async fn shared_with(store: &DynStore, viewer_org: i64) -> Result<Vec<CaseShare>, AppError> {
     let mut out = Vec::new();
     for s in store.shares_with(viewer_org).await? {
+        if store.audited_share(s.id).await?.as_ref() != Some(&s) {
+            tracing::error!(share = s.id, "a case share differs from its audit history: refused");
+            continue;
+        }
         if allowed(store, s.org_id, s.case_id, Purpose::SharePartner, Some(viewer_org)).await? {
             out.push(s);
         }
@@ -109,6 +130,7 @@ pub async fn shared_with(store: &DynStore, viewer_org: i64) -> Result<Vec<CaseSh
 
 /// Opens a case shared with the viewer's organization: `None` (the same answer as a
 /// missing id) unless the share is open to it and the person's consent still stands.
+/// Only the person's data is opened, and the read is recorded with the share.
 pub async fn open_shared(
     store: &DynStore,
     actor: &Actor,
@@ -119,8 +141,8 @@ pub async fn open_shared(
         return Ok(None);
     };
     let Some(case) = store.case(share.org_id, share.case_id).await? else { return Ok(None) };
-    let sealed = store.read_case_sealed(actor, share.org_id, share.case_id).await?;
-    Ok(Some(SharedCase { share, case, person: sealed.person }))
+    let person = store.read_shared_person(actor, &share).await?;
+    Ok(Some(SharedCase { share, case, person }))
 }
 
 /// The decision's label key, for pages.

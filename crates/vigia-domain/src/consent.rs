@@ -109,25 +109,33 @@ pub fn validate_consent(raw: &RawInput, today: Date) -> Result<ConsentDraft, Val
     }
 }
 
-/// A stored record's order: its day, then the order it was recorded in.
+/// A stored record's order: its day, and its id (the order it was recorded in).
 pub type Ordered<'a> = (Date, i64, &'a ConsentDraft);
 
-/// The decision standing for a purpose (and partner): the latest record by day, then by
-/// the order recorded; `None` when the person was never asked.
+/// The decision standing for a purpose (and partner); `None` when the person was never
+/// asked. A withdrawal counts from the moment the organization learns of it, so it fails
+/// closed: the decision is "given" only when the latest record by day (a withdrawal
+/// winning a tie on the same day) **and** the latest record entered are both "given" —
+/// a "given" entered late with an earlier day, or backdated, never reopens what a
+/// withdrawal closed.
 pub fn current<'a>(
     records: impl IntoIterator<Item = Ordered<'a>>,
     purpose: Purpose,
     partner: Option<i64>,
 ) -> Option<Decision> {
-    records
+    let matching: Vec<Ordered<'a>> = records
         .into_iter()
         .filter(|(_, _, r)| r.purpose == purpose && (purpose != Purpose::SharePartner || r.partner_org_id == partner))
-        .max_by_key(|(on, id, _)| (*on, *id))
-        .map(|(_, _, r)| r.decision)
+        .collect();
+    let by_day = matching
+        .iter()
+        .max_by_key(|(on, id, r)| (*on, r.decision == Decision::Withdrawn, *id))
+        .map(|(_, _, r)| r.decision)?;
+    let by_entry = matching.iter().max_by_key(|(_, id, _)| *id).map(|(_, _, r)| r.decision)?;
+    Some(if by_day == Decision::Given && by_entry == Decision::Given { Decision::Given } else { Decision::Withdrawn })
 }
 
-/// Whether the records allow the purpose (for that partner) today: consent given and
-/// not withdrawn since.
+/// Whether the records allow the purpose (for that partner) now.
 pub fn allows<'a>(records: impl IntoIterator<Item = Ordered<'a>>, purpose: Purpose, partner: Option<i64>) -> bool {
     current(records, purpose, partner) == Some(Decision::Given)
 }
@@ -200,11 +208,38 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_withdrawal_wins_a_tie_and_a_late_or_backdated_given_does_not_reopen() {
+        let d = date(2020, 3, 1);
+        // The same day: the withdrawal wins, whatever order they were typed in.
+        let v = vec![
+            (1, rec(Purpose::Litigation, None, Decision::Withdrawn, d)),
+            (2, rec(Purpose::Litigation, None, Decision::Given, d)),
+        ];
+        assert!(!allows(ordered(&v), Purpose::Litigation, None));
+        // A withdrawal entered today, dated before an earlier-entered "given": closed.
+        let v = vec![
+            (1, rec(Purpose::Litigation, None, Decision::Given, date(2020, 3, 5))),
+            (2, rec(Purpose::Litigation, None, Decision::Withdrawn, date(2020, 3, 1))),
+        ];
+        assert_eq!(current(ordered(&v), Purpose::Litigation, None), Some(Decision::Withdrawn));
+        // A backdated "given" entered after a withdrawal: still closed.
+        let v = vec![
+            (1, rec(Purpose::Litigation, None, Decision::Withdrawn, date(2020, 3, 5))),
+            (2, rec(Purpose::Litigation, None, Decision::Given, date(2020, 3, 1))),
+        ];
+        assert!(!allows(ordered(&v), Purpose::Litigation, None));
+        // Given again later, and entered later: open.
+        let v = [v, vec![(3, rec(Purpose::Litigation, None, Decision::Given, date(2020, 4, 1)))]].concat();
+        assert!(allows(ordered(&v), Purpose::Litigation, None));
+    }
+
     proptest! {
-        /// Whatever order records are stored in, the latest by day (then by id) decides,
-        /// and a purpose is allowed exactly when that one gave it.
+        /// Whatever order records are stored in, the purpose is allowed only when both the
+        /// latest by day (withdrawal winning ties) and the latest entered gave it; any
+        /// withdrawal that is the latest either way closes it.
         #[test]
-        fn the_latest_record_decides(days in proptest::collection::vec((0i32..60, any::<bool>()), 1..12)) {
+        fn consent_fails_closed(days in proptest::collection::vec((0i32..60, any::<bool>()), 1..12)) {
             let v: Vec<(i64, ConsentDraft)> = days
                 .iter()
                 .enumerate()
@@ -214,11 +249,14 @@ mod tests {
                     (i as i64, rec(Purpose::Litigation, None, decision, on))
                 })
                 .collect();
-            let latest = v.iter().max_by_key(|(id, r)| (r.on, *id)).map(|(_, r)| r.decision);
+            let last_entered = v.last().map(|(_, r)| r.decision);
+            let latest_day = v.iter().map(|(_, r)| r.on).max();
+            let withdrawn_that_day = v.iter().any(|(_, r)| Some(r.on) == latest_day && r.decision == Decision::Withdrawn);
+            let expect = last_entered == Some(Decision::Given) && !withdrawn_that_day;
             let mut shuffled = v.clone();
             shuffled.reverse();
-            prop_assert_eq!(current(ordered(&shuffled), Purpose::Litigation, None), latest);
-            prop_assert_eq!(allows(ordered(&v), Purpose::Litigation, None), latest == Some(Decision::Given));
+            prop_assert_eq!(allows(ordered(&shuffled), Purpose::Litigation, None), expect);
+            prop_assert_eq!(allows(ordered(&v), Purpose::Litigation, None), expect);
         }
     }
 }

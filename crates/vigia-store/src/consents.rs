@@ -5,7 +5,7 @@
 use crate::*;
 use vigia_domain::consent::ConsentDraft;
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConsentRecord {
     pub id: i64,
     pub org_id: i64,
@@ -29,7 +29,7 @@ impl ConsentRecord {
 }
 
 /// A case shared with a partner organization.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CaseShare {
     pub id: i64,
     pub org_id: i64,
@@ -54,7 +54,9 @@ impl CaseShare {
 
 #[async_trait::async_trait]
 pub trait Consents: Send + Sync {
-    /// Records a consent (given or withdrawn) for a case of the organization. Invalid
+    /// Records a consent (given or withdrawn) for a case of the organization; a
+    /// withdrawal of sharing with a partner ends the open share with it in the same
+    /// transaction. Invalid
     /// `evidence_document_id` unless it is a document of this case, `partner_org_id`
     /// unless it names another organization.
     async fn record_consent(
@@ -75,4 +77,14 @@ pub trait Consents: Send + Sync {
     async fn case_shares(&self, org_id: i64, case_id: i64) -> Result<Vec<CaseShare>>;
     /// The open shares made with a partner organization, newest first.
     async fn shares_with(&self, partner_org_id: i64) -> Result<Vec<CaseShare>>;
+    /// A case's consent records as the audit history last recorded each: what access
+    /// decisions trust, since the history cannot be changed without the master key and
+    /// the table can.
+    async fn audited_consents(&self, org_id: i64, case_id: i64) -> Result<Vec<ConsentRecord>>;
+    /// A share as the audit history last recorded it.
+    async fn audited_share(&self, share_id: i64) -> Result<Option<CaseShare>>;
+    /// Opens the person's sealed data of a shared case for the partner (only the person,
+    /// not the event notes), recording the read with the share and the partner in the
+    /// owner's history.
+    async fn read_shared_person(&self, actor: &Actor, share: &CaseShare) -> Result<vigia_domain::case::Person>;
 }

@@ -819,7 +819,11 @@ fn case_parts() -> (Value, Value) {
         "ShareInput": {"type": "object", "required": ["partner_org_id"], "additionalProperties": false, "properties": {"partner_org_id": {"type": "integer", "minimum": 1}}},
         "CaseShare": {"type": "object", "required": ["id", "case_id", "partner_org_id", "created_at"], "properties": {"id": {"type": "integer"}, "case_id": {"type": "integer"}, "partner_org_id": {"type": "integer"}, "created_at": {"type": "integer"}, "ended_at": {"type": ["integer", "null"]}}},
         "ShareList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/CaseShare"}}}},
-        "SharedCase": {"type": "object", "required": ["share", "case", "person"], "properties": {"share": {"$ref": "#/components/schemas/CaseShare"}, "case": {"type": "object"}, "person": {"type": "object"}}},
+        "SharedCase": {"type": "object", "required": ["share", "case", "person"], "properties": {
+            "share": {"type": "object", "required": ["id", "partner_org_id", "created_at"], "properties": {"id": {"type": "integer"}, "partner_org_id": {"type": "integer"}, "created_at": {"type": "integer"}}},
+            "case": {"type": "object", "description": "Nationality, sex, age group, minor, status, languages: not the owner's file number, lawyer or ids"},
+            "person": {"type": "object"}
+        }},
         "RequestInput": {"type": "object", "required": ["authority", "folio", "filed_on", "question"], "additionalProperties": false, "properties": {
             "authority": {"type": "string", "pattern": "^\\s*[A-Za-z0-9_]{2,40}\\s*$", "description": "A code: inm, comar, segob, guardia_nacional, or another such as fiscalia_chiapas"},
             "folio": {"type": "string", "pattern": "^[^\\n\\r]*\\S[^\\n\\r]*$", "maxLength": 60},

@@ -67,7 +67,7 @@ async fn a_case_is_shared_only_with_the_person_s_consent_and_unshared_when_it_is
         assert_eq!(app.api_get(&partner, &consents).await.0, 404, "the consents are the owner's");
         assert_eq!(app.api_post(&partner, &format!("/api/v1/case-shares/{share_id}/end"), &json!({})).await.0, 404);
 
-        // Withdrawn: closed to the partner at once, though the share was never ended.
+        // Withdrawn: closed to the partner at once, and the share ended with it.
         assert_eq!(app.api_post(&lawyer, &consents, &give(b, "withdrawn", "2024-03-01")).await.0, 201);
         assert_eq!(app.api_get(&partner, &format!("/api/v1/shared-cases/{share_id}")).await.0, 404);
         let (_, list) = app.api_get(&partner, "/api/v1/shared-cases").await;
@@ -79,12 +79,26 @@ async fn a_case_is_shared_only_with_the_person_s_consent_and_unshared_when_it_is
         let for_c = standing.iter().find(|x| x["partner_org_id"] == c_org).expect("c");
         assert_eq!(for_c["decision"], "given");
         assert_eq!(mine["records"].as_array().map(Vec::len), Some(3), "history kept");
-        // Given again: open again; ended by the owner: closed.
+        assert!(mine["shares"][0]["ended_at"].is_i64(), "the withdrawal ended the share: {mine}");
+        // A "given" entered later but dated before the withdrawal does not reopen anything.
+        assert_eq!(app.api_post(&lawyer, &consents, &give(b, "given", "2024-02-15")).await.0, 201);
+        assert_eq!(app.api_post(&lawyer, &shares, &json!({"partner_org_id": b})).await.0, 422);
+        // Given again, after the withdrawal: sharing needs a new decision to share.
         assert_eq!(app.api_post(&lawyer, &consents, &give(b, "given", "2024-04-01")).await.0, 201);
-        assert_eq!(app.api_get(&partner, &format!("/api/v1/shared-cases/{share_id}")).await.0, 200);
-        let (s, ended) = app.api_post(&lawyer, &format!("/api/v1/case-shares/{share_id}/end"), &json!({})).await;
+        assert_eq!(
+            app.api_get(&partner, &format!("/api/v1/shared-cases/{share_id}")).await.0,
+            404,
+            "not silently reopened"
+        );
+        let (s, again) = app.api_post(&lawyer, &shares, &json!({"partner_org_id": b})).await;
+        assert_eq!(s, 201, "{again}");
+        let again = again["id"].as_i64().expect("id");
+        let (s, seen) = app.api_get(&partner, &format!("/api/v1/shared-cases/{again}")).await;
+        assert_eq!(s, 200);
+        assert!(seen["case"].get("lawyer_user_id").is_none() && seen["share"].get("created_by").is_none(), "{seen}");
+        let (s, ended) = app.api_post(&lawyer, &format!("/api/v1/case-shares/{again}/end"), &json!({})).await;
         assert_eq!((s, ended["ended_at"].is_i64()), (200, true), "{ended}");
-        assert_eq!(app.api_get(&partner, &format!("/api/v1/shared-cases/{share_id}")).await.0, 404);
+        assert_eq!(app.api_get(&partner, &format!("/api/v1/shared-cases/{again}")).await.0, 404);
 
         // The partner's reads are in the owner's history.
         let a = app.org("org-a").await;
@@ -95,7 +109,7 @@ async fn a_case_is_shared_only_with_the_person_s_consent_and_unshared_when_it_is
         let c = app.login("abogada@a.org").await;
         let (s, page) = get_text(&c, app.url(&format!("/cases/{id}/consents"))).await;
         assert_eq!(s, 200);
-        assert!(page.contains("Compartir con una organización aliada") && page.contains("retirado"), "{page}");
+        assert!(page.contains("Compartir con una organización aliada") && page.contains("otorgado"), "{page}");
         let other = case(&app, &lawyer, "Otra Persona").await;
         let (_, page) = get_text(&c, app.url(&format!("/cases/{other}/consents"))).await;
         let r = c
@@ -123,4 +137,29 @@ async fn a_consent_changed_behind_the_app_s_back_fails_the_audit_check() {
     sqlx::query("UPDATE consents SET decision = 'given'").execute(&pool).await.expect("tamper");
     let report = app.store.verify_audit().await.expect("verify");
     assert!(report.problems.iter().any(|p| p.contains("consent")), "{:?}", report.problems);
+}
+
+/// An operator who removes a withdrawal and reopens the share in the database does not
+/// reopen the person's data to the partner: access is decided on the audit history.
+#[tokio::test]
+async fn a_withdrawal_removed_behind_the_app_s_back_does_not_reopen_a_share() {
+    let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;
+    let (_, lawyer) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
+    let (_, partner) = app.api_user("abogada@b.org", "org-b", Role::Lawyer).await;
+    let b = app.org("org-b").await;
+    let id = case(&app, &lawyer, "Persona Protegida").await;
+    let consents = format!("/api/v1/cases/{id}/consents");
+    let give = |d: &str, on: &str| json!({"purpose": "share_partner", "partner_org_id": b, "decision": d, "on": on, "how": "written"});
+    assert_eq!(app.api_post(&lawyer, &consents, &give("given", "2024-02-01")).await.0, 201);
+    let (_, share) = app.api_post(&lawyer, &format!("/api/v1/cases/{id}/shares"), &json!({"partner_org_id": b})).await;
+    let share = share["id"].as_i64().expect("id");
+    assert_eq!(app.api_get(&partner, &format!("/api/v1/shared-cases/{share}")).await.0, 200);
+    assert_eq!(app.api_post(&lawyer, &consents, &give("withdrawn", "2024-03-01")).await.0, 201);
+    assert_eq!(app.api_get(&partner, &format!("/api/v1/shared-cases/{share}")).await.0, 404);
+    let pool = sqlx::SqlitePool::connect(&app._db.url).await.expect("pool");
+    sqlx::query("DELETE FROM consents WHERE decision = 'withdrawn'").execute(&pool).await.expect("tamper");
+    sqlx::query("UPDATE case_shares SET ended_at = NULL, ended_by = NULL").execute(&pool).await.expect("tamper");
+    assert_eq!(app.api_get(&partner, &format!("/api/v1/shared-cases/{share}")).await.0, 404);
+    let (_, list) = app.api_get(&partner, "/api/v1/shared-cases").await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "{list}");
 }

@@ -109,6 +109,28 @@ impl crate::Consents for SqlStore {
         .try_get("id")?;
         let c = ConsentRecord { id, org_id, case_id, draft, recorded_by: actor.user_id, created_at: w.now };
         w.audit(actor, Some(org_id), "create", RecordType::Consent, id, &c.content_json()).await?;
+        // A withdrawal of sharing ends the open share with that partner: giving consent
+        // again does not silently reopen it; someone decides to share again.
+        if let (Purpose::SharePartner, Decision::Withdrawn, Some(partner)) =
+            (c.draft.purpose, c.draft.decision, c.draft.partner_org_id)
+        {
+            let sql = format!(
+                "SELECT {SHARE_COLUMNS} FROM case_shares WHERE case_id = $1 AND partner_org_id = $2 AND ended_at IS NULL"
+            );
+            let open = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(case_id).bind(partner).fetch_all(&mut *w.tx).await?;
+            for row in &open {
+                let mut share = share_from_row(row)?;
+                sqlx::query("UPDATE case_shares SET ended_by = $1, ended_at = $2 WHERE id = $3")
+                    .bind(actor.user_id)
+                    .bind(w.now)
+                    .bind(share.id)
+                    .execute(&mut *w.tx)
+                    .await?;
+                share.ended_by = actor.user_id;
+                share.ended_at = Some(w.now);
+                w.audit(actor, Some(org_id), "update", RecordType::CaseShare, share.id, &share.content_json()).await?;
+            }
+        }
         w.commit().await?;
         Ok(c)
     }
@@ -180,6 +202,53 @@ impl crate::Consents for SqlStore {
         let sql = format!("SELECT {SHARE_COLUMNS} FROM case_shares WHERE org_id = $1 AND case_id = $2 ORDER BY id");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(case_id).fetch_all(&self.pool).await?;
         rows.iter().map(share_from_row).collect()
+    }
+
+    async fn audited_consents(&self, org_id: i64, case_id: i64) -> Result<Vec<ConsentRecord>> {
+        let rows =
+            sqlx::query("SELECT record_id, content FROM audit_log WHERE record_type = $1 AND org_id = $2 ORDER BY seq")
+                .bind(RecordType::Consent.as_str())
+                .bind(org_id)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut latest: std::collections::BTreeMap<i64, ConsentRecord> = Default::default();
+        for r in &rows {
+            let content: String = r.try_get("content")?;
+            let c: ConsentRecord = serde_json::from_str(&content).map_err(|_| corrupt("audited record", &content))?;
+            if c.case_id == case_id {
+                latest.insert(c.id, c);
+            }
+        }
+        Ok(latest.into_values().collect())
+    }
+
+    async fn audited_share(&self, share_id: i64) -> Result<Option<CaseShare>> {
+        let mut conn = self.pool.acquire().await?;
+        latest_audited(&mut conn, RecordType::CaseShare, share_id)
+            .await?
+            .map(|v| serde_json::from_value(v).map_err(|e| StoreError::Corrupt(format!("audited share: {e}"))))
+            .transpose()
+    }
+
+    async fn read_shared_person(&self, actor: &Actor, share: &CaseShare) -> Result<vigia_domain::case::Person> {
+        let mut w = self.begin().await?;
+        let row = sqlx::query("SELECT person_sealed FROM cases WHERE id = $1 AND org_id = $2")
+            .bind(share.case_id)
+            .bind(share.org_id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let sealed: Vec<u8> = row.try_get("person_sealed")?;
+        let person = serde_json::from_slice(&self.vault.open(share.org_id, PERSON_FIELD, share.case_id, &sealed)?)
+            .map_err(|e| StoreError::Corrupt(format!("case {} person: {e}", share.case_id)))?;
+        let content = serde_json::json!({
+            "case_id": share.case_id, "org_id": share.org_id, "reader_user_id": actor.user_id,
+            "fields": ["person"], "share_id": share.id, "partner_org_id": share.partner_org_id,
+        })
+        .to_string();
+        w.audit(actor, Some(share.org_id), "read_sealed", RecordType::CaseRead, share.case_id, &content).await?;
+        w.commit().await?;
+        Ok(person)
     }
 
     async fn shares_with(&self, partner_org_id: i64) -> Result<Vec<CaseShare>> {

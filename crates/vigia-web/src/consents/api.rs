@@ -35,9 +35,9 @@ async fn api_list(
     let records = st.store.consents(c.org_id, Some(c.id)).await?;
     let standing: Vec<_> = vigia_app::consents::standing(&records)
         .into_iter()
-        .map(|(p, partner, r)| {
+        .map(|(p, partner, decision, r)| {
             serde_json::json!({"purpose": p, "partner_org_id": partner,
-                "decision": r.map(|r| r.draft.decision), "since": r.map(|r| r.draft.on.to_string())})
+                "decision": decision, "since": r.map(|r| r.draft.on.to_string())})
         })
         .collect();
     let shares = st.store.case_shares(c.org_id, c.id).await?;
@@ -105,11 +105,12 @@ async fn api_shared(
     let id = crate::kit::parse_id(&id)?;
     let s =
         vigia_app::consents::open_shared(&st.store, &ctx.actor(), user.org_id, id).await?.ok_or(WebError::NotFound)?;
-    let mut case = serde_json::to_value(&s.case).unwrap_or_default();
-    // The owner's own file number and lawyer are its internal business.
-    if let Some(m) = case.as_object_mut() {
-        m.remove("reference");
-        m.remove("lawyer_user_id");
-    }
-    Ok(Json(serde_json::json!({"share": s.share, "case": case, "person": s.person})).into_response())
+    // What the partner needs, nothing of the owner's internal business (file number,
+    // lawyer, ids of its people).
+    let f = &s.case.fields;
+    let case = serde_json::json!({"nationality": f.nationality, "sex": f.sex, "age_group": f.age_group,
+        "minor": f.minor, "status": f.status, "languages": f.languages});
+    let share = serde_json::json!({"id": s.share.id, "partner_org_id": s.share.partner_org_id,
+        "created_at": s.share.created_at});
+    Ok(Json(serde_json::json!({"share": share, "case": case, "person": s.person})).into_response())
 }

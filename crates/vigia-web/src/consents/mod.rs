@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::Extension;
@@ -92,10 +92,10 @@ async fn consents_view(st: &AppState, ctx: &Ctx, c: Case, status: StatusCode, er
     };
     let standing = vigia_app::consents::standing(&records)
         .into_iter()
-        .map(|(p, partner, r)| StandingRow {
+        .map(|(p, partner, decision, r)| StandingRow {
             purpose: purpose_name(p, partner),
-            decision: tr(l, vigia_app::consents::decision_key(r.map(|r| r.draft.decision))),
-            class: match r.map(|r| r.draft.decision) {
+            decision: tr(l, vigia_app::consents::decision_key(decision)),
+            class: match decision {
                 Some(vigia_domain::consent::Decision::Given) => "ok",
                 Some(vigia_domain::consent::Decision::Withdrawn) => "bad",
                 None => "muted",
@@ -146,7 +146,15 @@ async fn consents_view(st: &AppState, ctx: &Ctx, c: Case, status: StatusCode, er
         &ConsentsPage {
             c: Chrome::new(ctx, &format!("/cases/{}/consents", c.id)),
             id: c.id,
-            reference: c.fields.reference.clone(),
+            // The file number may hold initials: only those who read the person see it.
+            reference: {
+                let pseudonym = st.store.case_pseudonym(c.org_id, c.id)?;
+                if ctx.can(Permission::ReadCaseSealed) {
+                    format!("{pseudonym} · {}", c.fields.reference)
+                } else {
+                    pseudonym
+                }
+            },
             standing,
             history,
             shares,
@@ -277,10 +285,12 @@ async fn shared_page(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
-    Query(_q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
 ) -> PageResult {
     let user = ctx.require(Permission::ReadCaseSealed)?.clone();
     let share_id = crate::kit::parse_id(&id)?;
+    // A link from another site opens nothing: the read must be the reader's choice.
+    ctx.require_deliberate_read(&headers)?;
     if let Some(r) = crate::auth::recent_auth(&st, &ctx, &format!("/shared-cases/{share_id}")) {
         return Ok(r);
     }
