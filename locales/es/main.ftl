@@ -1736,3 +1736,6 @@ field-how = Cómo lo expresó
 field-evidence_document_id = Documento de respaldo
 record-consent = Consentimiento
 record-case_share = Caso compartido
+action-arco_export = exportación de los datos de una persona (ARCO)
+consent-arco = Exportar todo lo que guardamos de esta persona (derecho de acceso, ARCO)
+consent-arco-hint = Un archivo JSON para entregarle a la persona: sus datos, los hechos de su caso con sus notas, los documentos, sus consentimientos y con quién se compartió. La exportación queda registrada en el historial del caso.

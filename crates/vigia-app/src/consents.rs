@@ -153,3 +153,57 @@ pub fn decision_key(d: Option<Decision>) -> &'static str {
         None => "consent-not-asked",
     }
 }
+
+/// Everything Vigía holds about the person a case follows, as one file for them (an
+/// ARCO access request under Mexico's data-protection law): the case's fields, their
+/// sealed data, the events with their notes, the documents themselves, the consents and
+/// the shares. Each sealed read is recorded as usual, and the export itself is recorded
+/// in the case's history with what the file held and its SHA-256.
+pub async fn arco_export(store: &DynStore, actor: &Actor, org_id: i64, case_id: i64) -> Result<Vec<u8>, AppError> {
+    use base64::Engine;
+    let case = store.case(org_id, case_id).await?.ok_or(StoreError::NotFound)?;
+    let sealed = store.read_case_sealed(actor, org_id, case_id).await?;
+    let events: Vec<serde_json::Value> = store
+        .case_events(org_id, case_id)
+        .await?
+        .iter()
+        .map(|e| {
+            serde_json::json!({"id": e.id, "kind": e.draft.kind, "on": e.draft.on.to_string(),
+                "note": sealed.notes.get(&e.id), "voided": e.voided_at.is_some(), "void_reason": e.void_reason})
+        })
+        .collect();
+    let mut documents = Vec::new();
+    for d in store.case_documents(org_id, case_id).await? {
+        let (a, bytes) = store.read_case_document(actor, org_id, d.id).await?;
+        documents.push(serde_json::json!({"filename": a.filename, "content_type": a.content_type, "sha256": a.sha256,
+            "size": a.size, "base64": base64::engine::general_purpose::STANDARD.encode(&bytes)}));
+    }
+    let consents = store.consents(org_id, Some(case_id)).await?;
+    let shares = store.case_shares(org_id, case_id).await?;
+    let org = store.list_orgs().await?.into_iter().find(|o| o.id == org_id).map(|o| o.name).unwrap_or_default();
+    let file = serde_json::json!({
+        "about": {
+            "es": "Todo lo que esta organización guarda sobre usted en Vigía, entregado a petición suya (derecho de acceso, derechos ARCO): sus datos, los hechos de su caso con sus notas, los documentos, sus consentimientos y con quién se compartió su caso.",
+            "en": "Everything this organization holds about you in Vigía, given to you at your request (right of access, ARCO rights): your data, the events of your case with their notes, the documents, your consents and whom your case was shared with."
+        },
+        "organization": org,
+        "made_at": vigia_domain::format_instant(jiff::Timestamp::now().as_microsecond()),
+        "case": case,
+        "person": sealed.person,
+        "events": events,
+        "documents": documents,
+        "consents": consents,
+        "shares": shares,
+    });
+    let bytes = serde_json::to_vec_pretty(&file).map_err(|e| AppError::Internal(e.to_string()))?;
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&bytes))
+    };
+    let content = serde_json::json!({"case_id": case_id, "org_id": org_id, "reader_user_id": actor.user_id,
+        "fields": ["person", "event_notes", "documents", "consents", "shares"], "events": events.len(),
+        "documents": documents.len(), "consents": consents.len(), "sha256": sha})
+    .to_string();
+    store.record_arco_export(actor, org_id, case_id, &content).await?;
+    Ok(bytes)
+}

@@ -87,4 +87,7 @@ pub trait Consents: Send + Sync {
     /// not the event notes), recording the read with the share and the partner in the
     /// owner's history.
     async fn read_shared_person(&self, actor: &Actor, share: &CaseShare) -> Result<vigia_domain::case::Person>;
+    /// Records in the case's history that everything held about its person was exported
+    /// for them (an ARCO access request): `content` says what the file held.
+    async fn record_arco_export(&self, actor: &Actor, org_id: i64, case_id: i64, content: &str) -> Result<()>;
 }

@@ -417,6 +417,13 @@ fn case_parts() -> (Value, Value) {
                 "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not edit cases"), ("404", "No such case in your organization"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid, or the partner or document is not one you can name")]), "201", json_response("The record", "ConsentRecord"))
             }
         },
+        "/api/v1/cases/{id}/arco-export": {
+            "parameters": [id_param()],
+            "get": {
+                "operationId": "arcoExport", "summary": "Everything held about the case's person, as one JSON file for them (ARCO access): their data, events with notes, documents (base64), consents, shares; recorded in the case's history",
+                "responses": with(errors(&[("403", "The role may not read sealed data, or the read was not deliberate"), ("404", "No such case in your organization")]), "200", json_response("The person's file", "ArcoExport"))
+            }
+        },
         "/api/v1/cases/{id}/shares": {
             "parameters": [id_param()],
             "post": {
@@ -806,6 +813,10 @@ fn case_parts() -> (Value, Value) {
             "evidence": {"description": "Ids of your organization's links to this recommendation: an array of integers (or a comma-separated text)"}
         }},
         "Assessment": {"type": "object", "required": ["id", "status", "assessed_on", "reasoning"], "properties": {"id": {"type": "integer"}, "status": {"type": "string"}, "assessed_on": {"type": "string"}, "reasoning": {"type": "string"}, "evidence": {"type": "array"}}},
+        "ArcoExport": {"type": "object", "required": ["about", "case", "person", "events", "documents", "consents", "shares"], "properties": {
+            "about": {"type": "object"}, "organization": {"type": "string"}, "made_at": {"type": "string"}, "case": {"type": "object"},
+            "person": {"type": "object"}, "events": {"type": "array"}, "documents": {"type": "array"}, "consents": {"type": "array"}, "shares": {"type": "array"}
+        }},
         "ConsentInput": {"type": "object", "required": ["purpose", "decision", "on", "how"], "additionalProperties": false, "properties": {
             "purpose": {"type": "string", "enum": ["legal_representation", "litigation", "share_partner", "anonymized_publication", "contact_after_release"]},
             "partner_org_id": {"type": ["integer", "null"], "minimum": 1, "description": "Required for share_partner, and only for it"},

@@ -100,6 +100,34 @@ async fn a_case_is_shared_only_with_the_person_s_consent_and_unshared_when_it_is
         assert_eq!((s, ended["ended_at"].is_i64()), (200, true), "{ended}");
         assert_eq!(app.api_get(&partner, &format!("/api/v1/shared-cases/{again}")).await.0, 404);
 
+        // ARCO: everything held about the person, as one file for them, recorded.
+        let (s, doc) = {
+            let r = reqwest::Client::new()
+                .post(app.url(&format!("/api/v1/cases/{id}/documents?filename=acta.pdf")))
+                .bearer_auth(&lawyer)
+                .body(b"%PDF-1.4 acta de la persona".to_vec())
+                .send()
+                .await
+                .expect("upload");
+            (r.status().as_u16(), r.text().await.expect("text"))
+        };
+        assert_eq!(s, 201, "{doc}");
+        assert_eq!(app.api_get(&analyst, &format!("/api/v1/cases/{id}/arco-export")).await.0, 403);
+        assert_eq!(app.api_get(&partner, &format!("/api/v1/cases/{id}/arco-export")).await.0, 404);
+        let (s, file) = app.api_get(&lawyer, &format!("/api/v1/cases/{id}/arco-export")).await;
+        assert_eq!(s, 200);
+        assert_eq!(file["person"]["full_name"], "María Ejemplo Sellado");
+        assert!(file["about"]["es"].as_str().is_some_and(|t| t.contains("ARCO")) && file["about"]["en"].is_string());
+        assert_eq!(file["consents"].as_array().map(Vec::len), Some(5), "{file}");
+        assert!(file["shares"].as_array().is_some_and(|v| v.len() == 2));
+        let b64 = file["documents"][0]["base64"].as_str().expect("document");
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).expect("base64");
+        assert_eq!(bytes, b"%PDF-1.4 acta de la persona");
+        let a = app.org("org-a").await;
+        let history = app.store.history(vigia_domain::RecordType::CaseRead, id, Some(a)).await.expect("history");
+        assert!(history.iter().any(|h| h.action == "arco_export"), "the export is recorded");
+
         // The partner's reads are in the owner's history.
         let a = app.org("org-a").await;
         let entries = app.store.history(vigia_domain::RecordType::CaseRead, id, Some(a)).await.expect("history");

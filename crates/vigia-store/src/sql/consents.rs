@@ -251,6 +251,14 @@ impl crate::Consents for SqlStore {
         Ok(person)
     }
 
+    async fn record_arco_export(&self, actor: &Actor, org_id: i64, case_id: i64, content: &str) -> Result<()> {
+        let mut w = self.begin().await?;
+        case_is_org_s(&mut w, org_id, case_id).await?;
+        w.audit(actor, Some(org_id), "arco_export", RecordType::CaseRead, case_id, content).await?;
+        w.commit().await?;
+        Ok(())
+    }
+
     async fn shares_with(&self, partner_org_id: i64) -> Result<Vec<CaseShare>> {
         let sql = format!(
             "SELECT {SHARE_COLUMNS} FROM case_shares WHERE partner_org_id = $1 AND ended_at IS NULL ORDER BY id DESC"

@@ -22,6 +22,7 @@ pub fn routes() -> Routes {
         .post("/api/v1/cases/{id}/consents", api_record)
         .post("/api/v1/cases/{id}/shares", api_share)
         .post("/api/v1/case-shares/{id}/end", api_end)
+        .get("/api/v1/cases/{id}/arco-export", api_arco)
         .get("/api/v1/shared-cases", api_shared_list)
         .get("/api/v1/shared-cases/{id}", api_shared)
 }
@@ -86,6 +87,19 @@ async fn api_end(
     ctx.check_api_write(&method, &headers)?;
     let s = super::end_share(&st, &ctx, &id).await?;
     Ok(Json(serde_json::to_value(s).unwrap_or_default()).into_response())
+}
+
+async fn api_arco(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (_, c) = owned(&st, &ctx, &id, Permission::ReadCaseSealed).await?;
+    ctx.require_deliberate_read(&headers)?;
+    let bytes = vigia_app::consents::arco_export(&st.store, &ctx.actor(), c.org_id, c.id).await?;
+    let pseudonym = st.store.case_pseudonym(c.org_id, c.id).map_err(WebError::from)?;
+    Ok(super::arco_download(&c, bytes, &pseudonym))
 }
 
 async fn api_shared_list(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> Result<Response, ApiError> {

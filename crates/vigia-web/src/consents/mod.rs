@@ -35,6 +35,7 @@ pub fn routes() -> Routes {
         .post("/cases/{id}/consents", record_page)
         .post("/cases/{id}/shares", share_page)
         .post("/case-shares/{id}/end", end_page)
+        .get("/cases/{id}/arco-export", arco_page)
         .get("/shared-cases", shared_list_page)
         .get("/shared-cases/{id}", shared_page)
         .merge(api::routes())
@@ -65,6 +66,7 @@ struct ConsentsPage {
     history: Vec<(String, String, String, String, String)>,
     shares: Vec<(i64, String, String, bool)>,
     can_edit: bool,
+    can_export: bool,
     purposes: Vec<(&'static str, String)>,
     hows: Vec<(&'static str, String)>,
     partners: Vec<(i64, String)>,
@@ -159,6 +161,7 @@ async fn consents_view(st: &AppState, ctx: &Ctx, c: Case, status: StatusCode, er
             history,
             shares,
             can_edit: ctx.can(Permission::EditCases),
+            can_export: ctx.can(Permission::ReadCaseSealed),
             purposes: Purpose::ALL
                 .iter()
                 .map(|p| (p.as_str(), tr(l, &format!("consent-purpose-{}", p.as_str()))))
@@ -252,6 +255,37 @@ async fn end_page(
     FormBody::checked(&headers, &body, &ctx)?;
     let s = end_share(&st, &ctx, &id).await?;
     Ok(Redirect::to(&format!("/cases/{}/consents", s.case_id)).into_response())
+}
+
+/// The person's ARCO file as a download: their data, for them.
+pub(crate) fn arco_download(c: &Case, bytes: Vec<u8>, pseudonym: &str) -> axum::response::Response {
+    let mut resp = axum::response::Response::new(axum::body::Body::from(bytes));
+    let h = resp.headers_mut();
+    h.insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+    let name: String = pseudonym.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+    if let Ok(v) =
+        axum::http::HeaderValue::from_str(&format!("attachment; filename=\"vigia-arco-{}-{name}.json\"", c.id))
+    {
+        h.insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    resp
+}
+
+async fn arco_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> PageResult {
+    let (_, c) = owned(&st, &ctx, &id, Permission::ReadCaseSealed).await?;
+    // Everything about a person leaves only on a deliberate, recent request.
+    ctx.require_deliberate_read(&headers)?;
+    if let Some(r) = crate::auth::recent_auth(&st, &ctx, &format!("/cases/{}/consents", c.id)) {
+        return Ok(r);
+    }
+    let bytes = vigia_app::consents::arco_export(&st.store, &ctx.actor(), c.org_id, c.id).await?;
+    let pseudonym = st.store.case_pseudonym(c.org_id, c.id)?;
+    Ok(arco_download(&c, bytes, &pseudonym))
 }
 
 #[derive(Template)]
