@@ -124,6 +124,41 @@ pub async fn measures(
         let published: BTreeSet<i64> = published_cases(store, from.year()).await?;
         orgs.retain(|o| *o == viewer_org || !published.contains(o));
     }
+    measures_of(store, viewer_org, coalition, &orgs, None, from, until).await
+}
+
+/// The organization's case counts for a publication: only people whose consent to the
+/// anonymized publication of their story stands are counted (issue #20: nothing is
+/// included in a publication without the matching consent).
+pub async fn published_measures(store: &DynStore, org_id: i64, from: Date, until: Date) -> Result<Measures, AppError> {
+    let records = store.consents(org_id, None).await?;
+    let mut by_case: BTreeMap<i64, Vec<&vigia_store::ConsentRecord>> = BTreeMap::new();
+    for r in &records {
+        by_case.entry(r.case_id).or_default().push(r);
+    }
+    let consented: BTreeSet<i64> = by_case
+        .into_iter()
+        .filter(|(_, rs)| {
+            vigia_domain::consent::allows(
+                rs.iter().map(|r| (r.draft.on, r.id, &r.draft)),
+                vigia_domain::consent::Purpose::AnonymizedPublication,
+                None,
+            )
+        })
+        .map(|(case, _)| case)
+        .collect();
+    measures_of(store, org_id, false, &[org_id], Some(&consented), from, until).await
+}
+
+async fn measures_of(
+    store: &DynStore,
+    viewer_org: i64,
+    coalition: bool,
+    orgs: &[i64],
+    only: Option<&BTreeSet<i64>>,
+    from: Date,
+    until: Date,
+) -> Result<Measures, AppError> {
     let cals = vigia_store::calendars(&**store).await?;
     let today = crate::today();
     let facilities: HashMap<i64, String> =
@@ -137,7 +172,10 @@ pub async fn measures(
     type Counts = ([u64; 8], BTreeMap<i64, [u64; 8]>);
     let mut by_fac: BTreeMap<(String, Option<i64>), Counts> = BTreeMap::new();
     let mut by_month: BTreeMap<String, Counts> = BTreeMap::new();
-    for cf in store.cases_with_facts(Some(&orgs), false).await? {
+    for cf in store.cases_with_facts(Some(orgs), false).await? {
+        if only.is_some_and(|ids| !ids.contains(&cf.case.id)) {
+            continue;
+        }
         let a = assess(&cf, &cals, today)?;
         let id = cf.case.fields.facility_id.filter(|id| facilities.contains_key(id));
         let fac = (id.and_then(|id| facilities.get(&id)).cloned().unwrap_or_else(|| "—".to_string()), id);

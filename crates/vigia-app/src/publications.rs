@@ -290,7 +290,7 @@ async fn cases(
     place_of: &HashMap<i64, usize>,
     n: usize,
 ) -> Result<PublicCases, AppError> {
-    let m = crate::cases::measures(store, org_id, false, from, until).await?;
+    let m = crate::cases::published_measures(store, org_id, from, until).await?;
     let measures = crate::cases::MEASURES.len();
     let value = |c: &Cell| c.shown().unwrap_or(0);
     // People per place: the organization's rows, added up by place; cases with no

@@ -583,7 +583,8 @@ pub async fn seed_requests(store: &DynStore) -> anyhow::Result<()> {
 
 /// One of the Defensoría's cases with its person's consents: legal representation given
 /// in writing, sharing with Casas del Camino given (and the case shared with it, so its
-/// coordinator finds it at /shared-cases), anonymized publication withdrawn.
+/// coordinator finds it at /shared-cases), anonymized publication withdrawn; the other
+/// cases' people agreed to the anonymized publication.
 pub async fn seed_consents(store: &DynStore) -> anyhow::Result<()> {
     use vigia_domain::consent::{ConsentDraft, Decision, How, Purpose};
     let Some((lawyer, _)) = store.user_by_email("abogada@defensoria.example").await? else { return Ok(()) };
@@ -608,6 +609,12 @@ pub async fn seed_consents(store: &DynStore) -> anyhow::Result<()> {
         store.record_consent(&actor, lawyer.org_id, case.id, draft).await?;
     }
     store.share_case(&actor, lawyer.org_id, case.id, partner.id).await?;
+    // Everyone else the Defensoría follows agreed, in writing, to the anonymized
+    // publication of their story: the public figures count only such people.
+    for other in cases.iter().filter(|c| c.id != case.id) {
+        let draft = record(Purpose::AnonymizedPublication, None, Decision::Given, jiff::civil::date(2020, 1, 22));
+        store.record_consent(&actor, lawyer.org_id, other.id, draft).await?;
+    }
     Ok(())
 }
 

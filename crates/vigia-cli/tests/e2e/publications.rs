@@ -27,6 +27,7 @@ async fn a_year_is_proposed_approved_by_another_person_once_and_served_signed_wi
             let mut body = crate::cases::person(&format!("FM-{i}"));
             body["facility_id"] = json!(f);
             let (_, c) = app.post_case(&lawyer, &body).await;
+            consent_to_publication(&app, &lawyer, &c).await;
             let events = format!("/api/v1/cases/{}/events", c["id"]);
             let (s, _) = app
                 .api_post(&lawyer, &events, &json!({"kind": "detained", "on": "2020-06-01", "facility_id": f}))
@@ -157,11 +158,16 @@ async fn a_member_s_published_counts_are_left_out_of_the_coalition_s_so_nothing_
     let (_, lawyer_c) = app.api_user("abogada@c.org", "org-c", Role::Lawyer).await;
     app.coalition("red", &["org-a", "org-b", "org-c"]).await;
     let f = app.facility("Estación Tapachula Norte").await;
-    for (token, n, tag) in [(&lawyer_a, 25, "A"), (&lawyer_c, 6, "C")] {
+    // Org A: 25 people who agreed to the anonymized publication of their story, and one
+    // who did not (issue #20): counted in the coalition's internal report, never published.
+    for (token, n, tag) in [(&lawyer_a, 26, "A"), (&lawyer_c, 6, "C")] {
         for i in 0..n {
             let mut body = crate::cases::person(&format!("{tag}-{i}"));
             body["facility_id"] = json!(f);
             let (_, c) = app.post_case(token, &body).await;
+            if !(tag == "A" && i == 0) {
+                consent_to_publication(&app, token, &c).await;
+            }
             let events = format!("/api/v1/cases/{}/events", c["id"]);
             let (s, _) =
                 app.api_post(token, &events, &json!({"kind": "detained", "on": "2020-06-01", "facility_id": f})).await;
@@ -170,7 +176,7 @@ async fn a_member_s_published_counts_are_left_out_of_the_coalition_s_so_nothing_
     }
     let children = |j: &Value| j["report"]["cases"]["totals"][1].clone();
     let (_, before) = app.api_get(&viewer_b, "/api/v1/reports/period?scope=coalition&year=2020").await;
-    assert!(children(&before).is_null(), "one member's 6 is hidden inside 31: {}", before["report"]["cases"]);
+    assert!(children(&before).is_null(), "one member's 6 is hidden inside 32: {}", before["report"]["cases"]);
     // Organization A publishes its 2020 figures: 25 children at the centre.
     let (_, p) = post(&app, &coord_a, "/api/v1/publications", json!({"year": 2020, "sections": ["cases"]})).await;
     let (s, _) =
@@ -189,7 +195,7 @@ async fn a_member_s_published_counts_are_left_out_of_the_coalition_s_so_nothing_
     assert_eq!(published["cases"]["measure_totals"][1], 25, "{}", published["cases"]);
     // The coalition's figures now leave A out and say so: C's 6 is hidden.
     let (_, after) = app.api_get(&viewer_b, "/api/v1/reports/period?scope=coalition&year=2020").await;
-    assert!(children(&after).is_null(), "6 must not follow from 31 − 25: {}", after["report"]["cases"]);
+    assert!(children(&after).is_null(), "6 must not follow from 32 − 25: {}", after["report"]["cases"]);
     assert_eq!(after["report"]["cases"]["published_partners"], json!(["Org org-a"]));
     let (_, report) = app.api_get(&viewer_b, "/api/v1/case-report?scope=coalition&year=2020").await;
     assert!(report["by_facility"]["totals"]["children_detained"].is_null(), "{report}");
@@ -218,4 +224,12 @@ async fn a_proposal_approved_behind_the_app_s_back_is_not_published() {
         vigia_web::publications::approved_site(&app.store, org, 2021).await.is_err(),
         "nor written by vigia publish"
     );
+}
+
+/// The person agreed to the anonymized publication of their story: only such people are
+/// counted in a publication.
+async fn consent_to_publication(app: &TestApp, token: &str, case: &Value) {
+    let body = json!({"purpose": "anonymized_publication", "decision": "given", "on": "2020-06-01", "how": "written"});
+    let (s, e) = app.api_post(token, &format!("/api/v1/cases/{}/consents", case["id"]), &body).await;
+    assert_eq!(s, 201, "{e}");
 }
