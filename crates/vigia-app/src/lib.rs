@@ -54,6 +54,14 @@ pub enum AppError {
     Internal(String),
 }
 
+impl AppError {
+    /// A reference to a record that does not exist or that the organization cannot see:
+    /// one answer for both, so a reference cannot probe what others hold.
+    pub fn unknown_record(field: &str) -> AppError {
+        AppError::Invalid(ValidationErrors(vec![vigia_domain::FieldError::new(field, "unknown_record")]))
+    }
+}
+
 /// The civil date now in Mexico City, the zone legal deadlines are counted in
 /// (`vigia_domain::geo::LEGAL_TIME_ZONE`).
 pub fn today() -> jiff::civil::Date {

@@ -9,7 +9,7 @@ use vigia_domain::access::{AttemptFilter, Outcome};
 use vigia_domain::grid::Problem;
 use vigia_domain::recommendation::suggest::{self, Shows};
 use vigia_domain::recommendation::{uhri, AssessmentDraft, EvidenceKind, LinkDraft};
-use vigia_domain::{FieldError, ValidationErrors};
+
 use vigia_store::{Actor, Assessment, DynStore, RecImport, RecLink, Recommendation};
 
 use crate::AppError;
@@ -36,10 +36,6 @@ pub async fn import(
     }
 }
 
-fn unknown(field: &str) -> AppError {
-    AppError::Invalid(ValidationErrors(vec![FieldError::new(field, "unknown_record")]))
-}
-
 /// Links a piece of evidence the organization can see: its own visit, an attempt it
 /// may see (its own or shared by its coalition), a published statement, or a count of
 /// its own cases.
@@ -59,7 +55,7 @@ pub async fn link(
         _ => false,
     };
     if !visible {
-        return Err(unknown("reference"));
+        return Err(AppError::unknown_record("reference"));
     }
     Ok(store.link_evidence(actor, org_id, recommendation_id, draft).await?)
 }

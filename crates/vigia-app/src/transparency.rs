@@ -175,10 +175,6 @@ pub async fn add_event(
     Ok(Some(store.add_request_event(actor, org_id, request_id, check).await?))
 }
 
-fn unknown(field: &str) -> AppError {
-    AppError::Invalid(ValidationErrors(vec![FieldError::new(field, "unknown_record")]))
-}
-
 /// Links a record the organization can see: a published statement, a recommendation,
 /// an attempt visible to it, or a suspension's period (a time, not a record: the
 /// analysis finds suspensions anew from the attempts).
@@ -201,7 +197,7 @@ pub async fn link(
         LinkKind::AccessAttempt => !store.attempts_by_ids(org_id, &[id]).await?.is_empty(),
     };
     if !visible {
-        return Err(unknown("reference"));
+        return Err(AppError::unknown_record("reference"));
     }
     Ok(Some(store.link_request(actor, org_id, request_id, draft).await?))
 }

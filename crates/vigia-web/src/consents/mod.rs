@@ -13,15 +13,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::Extension;
-use vigia_domain::account::{Locale, Permission};
+use vigia_domain::account::Permission;
 use vigia_domain::case::Case;
 use vigia_domain::consent::{How, Purpose};
 use vigia_domain::input::RawInput;
-use vigia_domain::ValidationErrors;
 
 use crate::auth::Ctx;
 use crate::error::WebError;
-use crate::i18n::{field_error, tr};
+use crate::i18n::tr;
 use crate::kit::records::owned;
 use crate::kit::{label, render, today, Chrome, FormBody, PageResult};
 use crate::routes::Routes;
@@ -39,14 +38,6 @@ pub fn routes() -> Routes {
         .get("/shared-cases", shared_list_page)
         .get("/shared-cases/{id}", shared_page)
         .merge(api::routes())
-}
-
-fn words(l: Locale, errs: &ValidationErrors) -> String {
-    errs.0
-        .iter()
-        .map(|e| format!("{}: {}", label(l, "field", &e.field), field_error(l, e)))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 pub struct StandingRow {
@@ -194,7 +185,7 @@ async fn after_form(st: &AppState, ctx: &Ctx, c: Case, r: Result<(), WebError>) 
     match r {
         Ok(()) => Ok(Redirect::to(&format!("/cases/{}/consents", c.id)).into_response()),
         Err(WebError::Invalid(errs)) => {
-            let msg = words(ctx.locale, &errs);
+            let msg = crate::kit::form_problems(ctx.locale, &errs);
             consents_view(st, ctx, c, StatusCode::UNPROCESSABLE_ENTITY, Some(msg)).await
         }
         Err(WebError::Conflict(_)) => {

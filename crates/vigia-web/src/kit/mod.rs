@@ -619,6 +619,16 @@ pub fn when(at: vigia_domain::Micros) -> String {
 }
 
 /// The civil date now in Mexico City, the zone legal deadlines are counted in.
+/// A form's problems in the reader's words, for a page's error summary: each field's
+/// label and why.
+pub fn form_problems(l: Locale, errs: &vigia_domain::ValidationErrors) -> String {
+    errs.0
+        .iter()
+        .map(|e| format!("{}: {}", label(l, "field", &e.field), crate::i18n::field_error(l, e)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub fn today() -> jiff::civil::Date {
     vigia_app::today()
 }

@@ -344,15 +344,6 @@ async fn detail_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx>,
     detail(&st, &ctx, &id, StatusCode::OK, None).await
 }
 
-/// A form's problems in the reader's words: each field and why.
-fn words(l: Locale, errs: &ValidationErrors) -> String {
-    errs.0
-        .iter()
-        .map(|e| format!("{}: {}", crate::kit::label(l, "field", &e.field), crate::i18n::field_error(l, e)))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 pub(crate) async fn add_link(st: &AppState, ctx: &Ctx, id: &str, raw: &RawInput) -> Result<RecLink, WebError> {
     let user = ctx.require(Permission::TrackRecommendations)?.clone();
     let r = found(st, id).await?;
@@ -385,7 +376,8 @@ async fn link_page(
     match add_link(&st, &ctx, &id, &raw).await {
         Ok(_) => Ok(Redirect::to(&format!("/recommendations/{id}#evidence")).into_response()),
         Err(WebError::Invalid(errs)) => {
-            detail(&st, &ctx, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(words(ctx.locale, &errs))).await
+            detail(&st, &ctx, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(crate::kit::form_problems(ctx.locale, &errs)))
+                .await
         }
         Err(WebError::Conflict(what)) => detail(&st, &ctx, &id, StatusCode::CONFLICT, Some(what)).await,
         Err(e) => Err(e.into()),
@@ -405,7 +397,8 @@ async fn assess_page(
     match add_assessment(&st, &ctx, &id, &raw).await {
         Ok(_) => Ok(Redirect::to(&format!("/recommendations/{id}#assessments")).into_response()),
         Err(WebError::Invalid(errs)) => {
-            detail(&st, &ctx, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(words(ctx.locale, &errs))).await
+            detail(&st, &ctx, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(crate::kit::form_problems(ctx.locale, &errs)))
+                .await
         }
         Err(e) => Err(e.into()),
     }

@@ -195,15 +195,6 @@ struct ListPage {
     message: Option<String>,
 }
 
-/// A form's problems in the reader's words: each field and why.
-fn words(l: Locale, errs: &ValidationErrors) -> String {
-    errs.0
-        .iter()
-        .map(|e| format!("{}: {}", label(l, "field", &e.field), field_error(l, e)))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 struct Shown {
     status: StatusCode,
     values: HashMap<String, String>,
@@ -293,7 +284,9 @@ async fn create_page(
         Ok(r) => Ok(Redirect::to(&format!("/requests/{}", r.id)).into_response()),
         Err(e) => {
             let (status, error) = match WebError::from(e) {
-                WebError::Invalid(errs) => (StatusCode::UNPROCESSABLE_ENTITY, words(ctx.locale, &errs)),
+                WebError::Invalid(errs) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, crate::kit::form_problems(ctx.locale, &errs))
+                }
                 WebError::Conflict(_) => (StatusCode::CONFLICT, tr(ctx.locale, "req-exists")),
                 other => return Err(other.into()),
             };
@@ -493,7 +486,8 @@ async fn form_result(st: &AppState, ctx: &Ctx, id: &str, r: Result<(), WebError>
     match r {
         Ok(()) => Ok(Redirect::to(&format!("/requests/{id}#{anchor}")).into_response()),
         Err(WebError::Invalid(errs)) => {
-            detail(st, ctx, id, StatusCode::UNPROCESSABLE_ENTITY, Some(words(ctx.locale, &errs))).await
+            detail(st, ctx, id, StatusCode::UNPROCESSABLE_ENTITY, Some(crate::kit::form_problems(ctx.locale, &errs)))
+                .await
         }
         Err(WebError::Conflict(what)) => {
             let msg = tr(ctx.locale, &format!("req-conflict-{what}"));
