@@ -1739,3 +1739,5 @@ record-case_share = Shared case
 action-arco_export = export of a person's data (ARCO)
 consent-arco = Export everything we hold about this person (right of access, ARCO)
 consent-arco-hint = A JSON file to give the person: their data, the events of their case with their notes, the documents, their consents and whom it was shared with. The export is recorded in the case's history.
+legal-requests = Access-to-information requests
+legal-not-computed = Not computed

@@ -1739,3 +1739,5 @@ record-case_share = Caso compartido
 action-arco_export = exportación de los datos de una persona (ARCO)
 consent-arco = Exportar todo lo que guardamos de esta persona (derecho de acceso, ARCO)
 consent-arco-hint = Un archivo JSON para entregarle a la persona: sus datos, los hechos de su caso con sus notas, los documentos, sus consentimientos y con quién se compartió. La exportación queda registrada en el historial del caso.
+legal-requests = Solicitudes de acceso a la información
+legal-not-computed = No calculado

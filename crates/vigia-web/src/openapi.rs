@@ -1062,14 +1062,15 @@ fn document_base() -> Value {
             }},
             "/api/v1/legal": {"get": {
                 "operationId": "legalRules",
-                "summary": "Every calendar, time limit and violation rule Vigía applies, with its article, published text or summary, version of the law, what the software does and what the text leaves open (in the request's language)",
+                "summary": "Every calendar, time limit and violation rule Vigía applies, and the laws information requests are counted under, with its article, published text or summary, version of the law, what the software does and what the text leaves open (in the request's language)",
                 "security": [],
                 "responses": {"200": {"description": "The rules", "content": {"application/json": {"schema": {"type": "object",
-                    "required": ["calendars", "deadlines", "violations"],
+                    "required": ["calendars", "deadlines", "violations", "requests"],
                     "properties": {
                         "calendars": {"type": "array", "items": {"type": "object"}},
                         "deadlines": {"type": "array", "items": {"type": "object"}},
-                        "violations": {"type": "array", "items": {"type": "object"}}
+                        "violations": {"type": "array", "items": {"type": "object"}},
+                        "requests": {"type": "array", "description": "The laws information requests are counted under", "items": {"type": "object"}}
                     }}}}}}
             }},
             "/api/v1/clock/add": {"get": {

@@ -335,6 +335,13 @@ async fn the_rules_page_shows_every_rule_with_its_text_and_version() {
         .await
         .expect("json");
     assert_eq!(r["calendars"].as_array().map(Vec::len), Some(7));
+    // The laws information requests are counted under, each deadline with its article
+    // and words, and what could not be verified said so (issue #20).
+    let regimes = r["requests"].as_array().expect("requests");
+    assert_eq!(regimes.len(), 3);
+    let r2015 = regimes.iter().find(|g| g["name"] == "lgtaip-2015").expect("2015");
+    assert!(r2015["unverified"].as_array().is_some_and(|u| u.len() == 3), "{r2015}");
+    assert!(r2015["rules"].to_string().contains("art. 142"), "{r2015}");
     assert_eq!(r["deadlines"].as_array().map(Vec::len), Some(6));
     assert_eq!(r["violations"].as_array().map(Vec::len), Some(4));
     for rule in r["deadlines"].as_array().expect("deadlines") {

@@ -1,4 +1,5 @@
-//! The rules page: every calendar and every deadline and violation rule Vigía applies,
+//! The rules page: every calendar, every deadline and violation rule Vigía applies, and
+//! the laws information requests are counted under,
 //! with the article, its published text (or a summary that says it is one), the version
 //! of the law, what the software does with it and what the text leaves open. Built
 //! from the same data the engine counts with (the calendar data, the agency days an
@@ -73,6 +74,49 @@ pub struct Rules {
     pub calendars: Vec<CalendarView>,
     pub deadlines: Vec<TextView>,
     pub violations: Vec<TextView>,
+    /// The laws access-to-information requests are counted under (issue #20).
+    pub requests: Vec<RegimeView>,
+}
+
+/// A transparency regime as the rules page shows it: each deadline with its days,
+/// article and quoted words, and what could not be verified and is not computed.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegimeView {
+    pub name: String,
+    pub title: String,
+    pub version: String,
+    pub days: String,
+    pub rules: Vec<(String, String, String, String)>,
+    pub unverified: Vec<String>,
+    pub notes: Option<String>,
+}
+
+fn regime_view(l: Locale, r: &vigia_domain::transparency::Regime, calendars: &Calendars) -> RegimeView {
+    let what = |k: vigia_domain::transparency::DeadlineKind| tr(l, &format!("req-deadline-{}", k.as_str()));
+    RegimeView {
+        name: r.name.clone(),
+        title: r.title(l).to_string(),
+        version: r.version(l).to_string(),
+        days: match &r.days_article {
+            Some(a) => tr_args(l, "req-days-working", &[("article", a.clone())]),
+            None => tr(l, "req-days-working-unverified"),
+        },
+        rules: r
+            .rules
+            .iter()
+            .map(|x| {
+                let cal = calendars.get(x.calendar(r)).map(|c| c.title(l).to_string()).unwrap_or_default();
+                (
+                    what(x.kind),
+                    format!("{} · {cal}", tr_args(l, "req-working-days", &[("n", x.days.to_string())])),
+                    x.article.clone(),
+                    x.quote.clone(),
+                )
+            })
+            .collect(),
+        unverified: r.unverified.iter().map(|k| what(*k)).collect(),
+        notes: r.notes(l).map(str::to_string),
+    }
 }
 
 fn when(l: Locale, w: &When, r: &Rule) -> String {
@@ -200,7 +244,12 @@ fn ordered(calendars: &Calendars) -> impl Iterator<Item = &Calendar> {
 }
 
 /// Every rule, in the reader's language.
-pub fn rules(l: Locale, calendars: &Calendars, declared: &[CalendarRule]) -> Rules {
+pub fn rules(
+    l: Locale,
+    calendars: &Calendars,
+    declared: &[CalendarRule],
+    regimes: &vigia_domain::transparency::Regimes,
+) -> Rules {
     let cal_title = |name: &str| calendars.get(name).ok().map(|c| c.title(l).to_string());
     Rules {
         calendars: ordered(calendars).map(|c| calendar_view(l, c, calendars, declared)).collect(),
@@ -215,13 +264,15 @@ pub fn rules(l: Locale, calendars: &Calendars, declared: &[CalendarRule]) -> Rul
             .iter()
             .map(|v| text_view(l, v.as_str(), label(l, "violation", v.as_str()), String::new(), None, v.text()))
             .collect(),
+        requests: regimes.all().map(|r| regime_view(l, r, calendars)).collect(),
     }
 }
 
 async fn load(st: &AppState, l: Locale) -> Result<Rules, WebError> {
     let calendars = vigia_store::calendars(&*st.store).await?;
     let declared = st.store.calendar_rules().await?;
-    Ok(rules(l, &calendars, &declared))
+    let regimes = vigia_app::transparency::regimes(&st.store).await?;
+    Ok(rules(l, &calendars, &declared, &regimes))
 }
 
 #[derive(Template)]
