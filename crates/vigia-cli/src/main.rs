@@ -125,6 +125,10 @@ enum Command {
     /// deadlines, add a state regime.
     #[command(subcommand)]
     Requests(RequestsCmd),
+    /// Consent per purpose: list a case's records and where each purpose stands, and
+    /// write the ARCO file of everything held about one person.
+    #[command(subcommand)]
+    Consents(ConsentsCmd),
     /// The master key.
     #[command(subcommand)]
     Keys(KeysCmd),
@@ -320,6 +324,32 @@ enum RequestsCmd {
         #[command(flatten)]
         place: Place,
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConsentsCmd {
+    /// A case's consent records and the decision standing for each purpose, as JSON.
+    List {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        case: i64,
+    },
+    /// Writes the ARCO file of a case's person (their data, events with notes, the
+    /// documents, consents, shares) to --out, recorded in the case's history.
+    Arco {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        case: i64,
+        /// A new file.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -958,6 +988,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let name = regime.name.clone();
             vigia_app::transparency::add_regime(&store, &Actor::SYSTEM, regime).await.map_err(|e| anyhow!("{e}"))?;
             println!("regime {name} added");
+        }
+        Command::Consents(ConsentsCmd::List { place, org, case }) => {
+            let store = place.open().await?;
+            let o = store.org_by_slug(&org).await?.ok_or_else(|| anyhow!("--org: no organization {org:?}"))?;
+            store.case(o.id, case).await?.ok_or_else(|| anyhow!("--case: no case {case} in {org}"))?;
+            let records = store.consents(o.id, Some(case)).await?;
+            let standing: Vec<serde_json::Value> = vigia_app::consents::standing(&records)
+                .into_iter()
+                .map(|(p, partner, decision, _)| serde_json::json!({"purpose": p, "partner_org_id": partner, "decision": decision}))
+                .collect();
+            println!("{}", serde_json::json!({"case_id": case, "standing": standing, "records": records}));
+        }
+        Command::Consents(ConsentsCmd::Arco { place, org, case, out }) => {
+            if out.exists() {
+                bail!("--out: {} exists; the file is written new", out.display());
+            }
+            let store = place.open().await?;
+            let o = store.org_by_slug(&org).await?.ok_or_else(|| anyhow!("--org: no organization {org:?}"))?;
+            store.case(o.id, case).await?.ok_or_else(|| anyhow!("--case: no case {case} in {org}"))?;
+            let bytes = vigia_app::consents::arco_export(&store, &Actor::SYSTEM, o.id, case)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+            println!("{} ({} bytes): everything held about the person of case {case}", out.display(), bytes.len());
         }
         Command::Stats(StatsCmd::List { place }) => {
             let store = place.open().await?;

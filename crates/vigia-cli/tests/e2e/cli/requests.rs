@@ -1,4 +1,4 @@
-//! `vigia requests` (issue #20 part 1): a requests log imports from the command line as
+//! `vigia requests` and `vigia consents` (issue #20): a requests log imports from the command line as
 //! from the web, a bad one is refused by line and column with nothing stored, `list`
 //! shows each request judged today under the law of its filing date, and `regime` adds a
 //! state regime only when it holds together.
@@ -52,4 +52,51 @@ fn requests_import_list_and_take_a_state_regime_from_the_command_line() {
     assert!(o.status.success(), "{:?}", text(&o));
     let o = run(&dir, &["requests", "regime", file.to_str().expect("path")]);
     assert!(!o.status.success(), "a name is taken once");
+}
+
+/// `vigia consents list` and `vigia consents arco`: a case's consents as JSON, and the
+/// person's ARCO file written new, recorded in the case's history.
+#[test]
+fn consents_are_listed_and_the_arco_file_is_written_from_the_command_line() {
+    let t = TempDir::new("consents");
+    let dir = t.data();
+    init(&dir);
+    let case = tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+        let store = super::open_dir(&dir).await;
+        let org = store.org_by_slug("defensoria").await.expect("org").expect("defensoria");
+        let raw = vigia_domain::input::RawInput::from_json(
+            serde_json::json!({"reference": "CLI-1", "full_name": "Persona de la Línea"}),
+        )
+        .expect("json");
+        let d = vigia_domain::case::validate_case(&raw, jiff::civil::date(2024, 1, 1)).expect("valid");
+        let c = store.create_case(&vigia_store::Actor::SYSTEM, org.id, d).await.expect("case");
+        let consent = vigia_domain::consent::ConsentDraft {
+            purpose: vigia_domain::consent::Purpose::Litigation,
+            partner_org_id: None,
+            decision: vigia_domain::consent::Decision::Given,
+            on: jiff::civil::date(2024, 1, 2),
+            how: vigia_domain::consent::How::Oral,
+            evidence_document_id: None,
+        };
+        store.record_consent(&vigia_store::Actor::SYSTEM, org.id, c.id, consent).await.expect("consent");
+        store.close().await;
+        c.id
+    });
+    let id = case.to_string();
+    let o = run(&dir, &["consents", "list", "--org", "defensoria", "--case", &id]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let v: serde_json::Value = serde_json::from_str(text(&o).0.trim()).expect("json");
+    let litigation = v["standing"].as_array().expect("standing").iter().find(|s| s["purpose"] == "litigation").cloned();
+    assert_eq!(litigation.expect("litigation")["decision"], "given");
+    let out = dir.join("arco.json");
+    let o =
+        run(&dir, &["consents", "arco", "--org", "defensoria", "--case", &id, "--out", out.to_str().expect("path")]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).expect("file")).expect("json");
+    assert_eq!(file["person"]["full_name"], "Persona de la Línea");
+    let o =
+        run(&dir, &["consents", "arco", "--org", "defensoria", "--case", &id, "--out", out.to_str().expect("path")]);
+    assert!(!o.status.success(), "an existing file is not overwritten");
+    let o = run(&dir, &["consents", "list", "--org", "defensoria", "--case", "999"]);
+    assert!(!o.status.success());
 }
