@@ -238,6 +238,16 @@ async fn requests_are_counted_under_the_law_of_their_filing_date_and_stay_the_or
         assert_eq!(r.status(), 303, "redirected back to the request");
         let (_, page) = get_text(&c, app.url(&format!("/requests/{id}"))).await;
         assert!(page.contains("Recurso resuelto") && page.contains("revoca"), "{page}");
+        // A file that is not an accepted type is refused, and the page says why.
+        let (_, page) = get_text(&c, app.url(&format!("/requests/{id}"))).await;
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf_of(&page))
+            .part("file", reqwest::multipart::Part::bytes(b"not a pdf".to_vec()).file_name("respuesta.txt"));
+        let r = c.post(app.url(&format!("/requests/{id}/files"))).multipart(form).send().await.expect("upload");
+        let back = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        assert!(back.contains("file_error"), "{back}");
+        let (_, page) = get_text(&c, app.url(&back)).await;
+        assert!(page.contains("req-error"), "the reason is shown: {page}");
         let (s, list) = get_text(&c, app.url("/requests")).await;
         assert_eq!(s, 200);
         assert!(list.contains("0411100010520") && list.contains("Para hoy") && list.contains("reciente"), "{list}");

@@ -452,8 +452,15 @@ async fn detail(st: &AppState, ctx: &Ctx, id: &str, status: StatusCode, error: O
     )
 }
 
-async fn detail_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>) -> PageResult {
-    detail(&st, &ctx, &id, StatusCode::OK, None).await
+async fn detail_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    q: axum::extract::Query<HashMap<String, String>>,
+) -> PageResult {
+    // A file refused on upload comes back here with its reason.
+    let error = crate::kit::file_error(ctx.locale, &q);
+    detail(&st, &ctx, &id, StatusCode::OK, error).await
 }
 
 /// Records an event from a page or the API; `None` when the request is not the
