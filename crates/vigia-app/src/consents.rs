@@ -112,16 +112,24 @@ pub struct SharedCase {
     pub person: Person,
 }
 
-/// The shares open to the viewer's organization whose consent still stands; a share
-/// that differs from its audit history is left out (and logged).
+/// Whether a share is open to the viewer's organization now: it matches its audit
+/// history (else it is left out, and logged) and the person's consent still stands.
+async fn open_to(store: &DynStore, s: &CaseShare, viewer_org: i64) -> Result<bool, AppError> {
+    if s.partner_org_id != viewer_org || s.ended_at.is_some() {
+        return Ok(false);
+    }
+    if store.audited_share(s.id).await?.as_ref() != Some(s) {
+        tracing::error!(share = s.id, "a case share differs from its audit history: refused");
+        return Ok(false);
+    }
+    allowed(store, s.org_id, s.case_id, Purpose::SharePartner, Some(viewer_org)).await
+}
+
+/// The shares open to the viewer's organization whose consent still stands.
 pub async fn shared_with(store: &DynStore, viewer_org: i64) -> Result<Vec<CaseShare>, AppError> {
     let mut out = Vec::new();
     for s in store.shares_with(viewer_org).await? {
-        if store.audited_share(s.id).await?.as_ref() != Some(&s) {
-            tracing::error!(share = s.id, "a case share differs from its audit history: refused");
-            continue;
-        }
-        if allowed(store, s.org_id, s.case_id, Purpose::SharePartner, Some(viewer_org)).await? {
+        if open_to(store, &s, viewer_org).await? {
             out.push(s);
         }
     }
@@ -137,9 +145,13 @@ pub async fn open_shared(
     viewer_org: i64,
     share_id: i64,
 ) -> Result<Option<SharedCase>, AppError> {
-    let Some(share) = shared_with(store, viewer_org).await?.into_iter().find(|s| s.id == share_id) else {
+    // Only the share asked for is checked, not every share of the organization.
+    let Some(share) = store.shares_with(viewer_org).await?.into_iter().find(|s| s.id == share_id) else {
         return Ok(None);
     };
+    if !open_to(store, &share, viewer_org).await? {
+        return Ok(None);
+    }
     let Some(case) = store.case(share.org_id, share.case_id).await? else { return Ok(None) };
     let person = store.read_shared_person(actor, &share).await?;
     Ok(Some(SharedCase { share, case, person }))

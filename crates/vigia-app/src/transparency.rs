@@ -98,6 +98,18 @@ fn judge_or_log(
 pub async fn list(store: &DynStore, org_id: i64, today: Date) -> Result<Vec<RequestView>, AppError> {
     let regimes = regimes(store).await?;
     let cals = vigia_store::calendars(&**store).await?;
+    list_judged(store, org_id, &regimes, &cals, today).await
+}
+
+/// [`list`] with the regimes and calendars already read (the sweep reads them once for
+/// every organization).
+async fn list_judged(
+    store: &DynStore,
+    org_id: i64,
+    regimes: &Regimes,
+    cals: &Calendars,
+    today: Date,
+) -> Result<Vec<RequestView>, AppError> {
     let mut events: BTreeMap<i64, Vec<RequestEvent>> = BTreeMap::new();
     for e in store.request_events(org_id, None).await? {
         events.entry(e.request_id).or_default().push(e);
@@ -112,7 +124,7 @@ pub async fn list(store: &DynStore, org_id: i64, today: Date) -> Result<Vec<Requ
         .into_iter()
         .map(|r| {
             let (e, l) = (events.remove(&r.id).unwrap_or_default(), links.remove(&r.id).unwrap_or_default());
-            judge_or_log(r, e, l, &regimes, &cals, today)
+            judge_or_log(r, e, l, regimes, cals, today)
         })
         .collect())
 }
@@ -286,9 +298,10 @@ pub fn today_list(views: &[RequestView], cals: &Calendars, today: Date, horizon:
 /// days, or that a resolution is overdue. Returns how many alerts were raised.
 pub async fn sweep(store: &DynStore, today: Date, horizon: u32) -> Result<usize, AppError> {
     let cals = vigia_store::calendars(&**store).await?;
+    let regimes = regimes(store).await?;
     let mut raised = 0;
     for org in store.list_orgs().await? {
-        let views = match list(store, org.id, today).await {
+        let views = match list_judged(store, org.id, &regimes, &cals, today).await {
             Ok(v) => v,
             Err(e) => {
                 tracing::error!(org = org.id, error = %e, "cannot sweep an organization's requests");
