@@ -81,6 +81,10 @@ pub enum Permission {
     /// File access-to-information requests, record what happened to them and read them
     /// (issue #20): the roles that ask the State in writing.
     TrackRequests,
+    /// Set the organization's retention rule, see what is due and confirm the erasure
+    /// of a case's personal data (issue #20 part 3): irreversible, so coordinators (and
+    /// administrators) only.
+    EraseCaseData,
 }
 
 pub fn allows(role: Role, p: Permission) -> bool {
@@ -105,6 +109,7 @@ pub fn allows(role: Role, p: Permission) -> bool {
         ImportStatistics => matches!(role, Admin | Coordinator | Analyst),
         TrackRecommendations => matches!(role, Admin | Coordinator | Lawyer | Analyst),
         TrackRequests => matches!(role, Admin | Coordinator | Lawyer | Analyst),
+        EraseCaseData => matches!(role, Admin | Coordinator),
     }
 }
 

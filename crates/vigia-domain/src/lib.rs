@@ -51,6 +51,7 @@ pub mod note;
 pub mod paging;
 pub mod publication;
 pub mod recommendation;
+pub mod retention;
 pub mod statement;
 pub mod statistics;
 pub mod suspension;
@@ -119,10 +120,15 @@ pub enum RecordType {
     Consent,
     /// A case shared with a partner organization, or the share ended.
     CaseShare,
+    /// A case's own data key: created, or destroyed when the case's personal data is
+    /// erased (issue #20 part 3). The history records its hash, never the key.
+    CaseKey,
+    /// An organization's retention rule for personal data.
+    RetentionRule,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 35] = [
+    pub const ALL: [RecordType; 37] = [
         RecordType::Organization,
         RecordType::User,
         RecordType::Facility,
@@ -158,6 +164,8 @@ impl RecordType {
         RecordType::TransparencyRegime,
         RecordType::Consent,
         RecordType::CaseShare,
+        RecordType::CaseKey,
+        RecordType::RetentionRule,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -197,6 +205,8 @@ impl RecordType {
             RecordType::TransparencyRegime => "transparency_regime",
             RecordType::Consent => "consent",
             RecordType::CaseShare => "case_share",
+            RecordType::CaseKey => "case_key",
+            RecordType::RetentionRule => "retention_rule",
         }
     }
 
