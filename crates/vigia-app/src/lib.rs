@@ -31,6 +31,7 @@ pub mod imports;
 pub mod publications;
 pub mod recommendations;
 pub mod reports;
+pub mod retention;
 pub mod sheets;
 pub mod statistics;
 pub mod transparency;

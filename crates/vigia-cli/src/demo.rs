@@ -307,6 +307,7 @@ pub async fn seed(store: &DynStore) -> anyhow::Result<bool> {
     seed_recommendations(store).await?;
     seed_requests(store).await?;
     seed_consents(store).await?;
+    seed_retention(store).await?;
     seed_publication(store).await?;
     Ok(true)
 }
@@ -614,6 +615,27 @@ pub async fn seed_consents(store: &DynStore) -> anyhow::Result<()> {
     for other in cases.iter().filter(|c| c.id != case.id) {
         let draft = record(Purpose::AnonymizedPublication, None, Decision::Given, jiff::civil::date(2020, 1, 22));
         store.record_consent(&actor, lawyer.org_id, other.id, draft).await?;
+    }
+    Ok(())
+}
+
+/// The Defensoría keeps personal data 24 months after a case closes (held while an
+/// appeal or amparo is recorded); the person of its most recent closed case without
+/// one asked for their data to be cancelled, and the coordinator erased it: the case
+/// page shows "personal data erased on … by …", the coded facts stay in the figures.
+pub async fn seed_retention(store: &DynStore) -> anyhow::Result<()> {
+    use vigia_domain::input::RawInput;
+    let Some((coordinator, _)) = store.user_by_email("coordinacion@defensoria.example").await? else { return Ok(()) };
+    let actor = Actor::user(&coordinator);
+    let org = coordinator.org_id;
+    let rule = RawInput::from_pairs([("months_after_close", "24")]);
+    vigia_app::retention::set_rule(store, &actor, org, &rule).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let facts = store.retention_facts(org, None).await?;
+    if let Some(f) = facts.iter().rev().find(|f| f.closed_at.is_some() && !f.litigating) {
+        let asked = RawInput::from_pairs([("reason", "person_request")]);
+        vigia_app::retention::erase(store, &actor, org, f.case_id, &asked, vigia_app::today())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     Ok(())
 }

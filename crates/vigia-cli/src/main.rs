@@ -129,6 +129,10 @@ enum Command {
     /// write the ARCO file of everything held about one person.
     #[command(subcommand)]
     Consents(ConsentsCmd),
+    /// Retention of personal data: set an organization's rule, list the cases due, and
+    /// erase one case's personal data (its own key destroyed; cannot be undone).
+    #[command(subcommand)]
+    Retention(RetentionCmd),
     /// The master key.
     #[command(subcommand)]
     Keys(KeysCmd),
@@ -350,6 +354,48 @@ enum ConsentsCmd {
         /// A new file.
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCmd {
+    /// Sets the organization's rule: erase personal data --months after a case closes.
+    Rule {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        months: i64,
+        /// Do not hold cases with a recorded appeal or amparo.
+        #[arg(long)]
+        no_hold: bool,
+    },
+    /// Every case with where it stands under the rule, as JSON lines (--due: only those due).
+    List {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        due: bool,
+    },
+    /// Erases a case's personal data. Irreversible: needs --confirm.
+    Erase {
+        #[command(flatten)]
+        place: Place,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        case: i64,
+        /// retention (the rule made it due) or person_request (ARCO cancellation).
+        #[arg(long)]
+        reason: String,
+        /// States that the appeal or amparo recorded for the case has ended.
+        #[arg(long)]
+        litigation_ended: bool,
+        #[arg(long)]
+        confirm: bool,
     },
 }
 
@@ -999,6 +1045,47 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map(|(p, partner, decision, _)| serde_json::json!({"purpose": p, "partner_org_id": partner, "decision": decision}))
                 .collect();
             println!("{}", serde_json::json!({"case_id": case, "standing": standing, "records": records}));
+        }
+        Command::Retention(RetentionCmd::Rule { place, org, months, no_hold }) => {
+            let store = place.open().await?;
+            let o = store.org_by_slug(&org).await?.ok_or_else(|| anyhow!("--org: no organization {org:?}"))?;
+            let raw = vigia_domain::input::RawInput::from_pairs([
+                ("months_after_close", months.to_string()),
+                ("hold_while_litigating", (!no_hold).to_string()),
+            ]);
+            let r =
+                vigia_app::retention::set_rule(&store, &Actor::SYSTEM, o.id, &raw).await.map_err(|e| anyhow!("{e}"))?;
+            println!("{}", serde_json::to_string(&r)?);
+        }
+        Command::Retention(RetentionCmd::List { place, org, due }) => {
+            let store = place.open().await?;
+            let o = store.org_by_slug(&org).await?.ok_or_else(|| anyhow!("--org: no organization {org:?}"))?;
+            let today = vigia_app::today();
+            let items = if due {
+                vigia_app::retention::due(&store, o.id, today).await
+            } else {
+                vigia_app::retention::list(&store, o.id, today).await.map(|(_, l)| l)
+            }
+            .map_err(|e| anyhow!("{e}"))?;
+            for x in items {
+                println!("{}", serde_json::to_string(&x)?);
+            }
+        }
+        Command::Retention(RetentionCmd::Erase { place, org, case, reason, litigation_ended, confirm }) => {
+            if !confirm {
+                bail!("erasing a case's personal data cannot be undone: add --confirm");
+            }
+            let store = place.open().await?;
+            let o = store.org_by_slug(&org).await?.ok_or_else(|| anyhow!("--org: no organization {org:?}"))?;
+            store.case(o.id, case).await?.ok_or_else(|| anyhow!("--case: no case {case} in {org}"))?;
+            let raw = vigia_domain::input::RawInput::from_pairs([
+                ("reason", reason),
+                ("litigation_ended", litigation_ended.to_string()),
+            ]);
+            let e = vigia_app::retention::erase(&store, &Actor::SYSTEM, o.id, case, &raw, vigia_app::today())
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            println!("{}", serde_json::to_string(&e)?);
         }
         Command::Consents(ConsentsCmd::Arco { place, org, case, out }) => {
             if out.exists() {

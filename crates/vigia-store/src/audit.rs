@@ -70,7 +70,7 @@ impl PublishedHead {
 /// Every action an audit entry can name. Pages label each one in both languages
 /// (`action-…` in the catalogues, checked by a test there); a write naming another
 /// fails in debug builds.
-pub const AUDIT_ACTIONS: [&str; 31] = [
+pub const AUDIT_ACTIONS: [&str; 32] = [
     "create",
     "update",
     "disable",
@@ -102,6 +102,7 @@ pub const AUDIT_ACTIONS: [&str; 31] = [
     "approve",
     "reject",
     "arco_export",
+    "erase",
 ];
 
 /// The tamper-evident history: entries, verification, the published head.

@@ -48,6 +48,7 @@ mod facilities;
 mod maintenance;
 mod publications;
 mod recommendations;
+mod retention;
 mod sign_in;
 mod statements;
 mod statistics;
@@ -66,6 +67,7 @@ pub use facilities::*;
 pub use maintenance::*;
 pub use publications::*;
 pub use recommendations::*;
+pub use retention::*;
 pub use sign_in::*;
 pub use statements::*;
 pub use statistics::*;
@@ -87,6 +89,7 @@ pub mod prelude {
     pub use crate::Maintenance as _;
     pub use crate::Publications as _;
     pub use crate::Recommendations as _;
+    pub use crate::Retention as _;
     pub use crate::SignIn as _;
     pub use crate::Statements as _;
     pub use crate::Statistics as _;
@@ -117,6 +120,9 @@ pub enum StoreError {
     Integrity(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The case's personal data was erased: there is nothing to open or add to.
+    #[error("the case's personal data was erased")]
+    Erased,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -172,6 +178,7 @@ pub trait Store:
     + Recommendations
     + Transparency
     + Consents
+    + Retention
 {
     fn backend(&self) -> Backend;
     /// Checks the database answers.

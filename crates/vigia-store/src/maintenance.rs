@@ -3,7 +3,7 @@
 use crate::*;
 
 /// The tables that hold records, counted for backups and restore checks.
-pub const RECORD_TABLES: [&str; 34] = [
+pub const RECORD_TABLES: [&str; 36] = [
     "organizations",
     "users",
     "memberships",
@@ -18,6 +18,7 @@ pub const RECORD_TABLES: [&str; 34] = [
     "webhooks",
     "calendar_rules",
     "cases",
+    "case_keys",
     "case_events",
     "case_documents",
     "statements",
@@ -37,13 +38,14 @@ pub const RECORD_TABLES: [&str; 34] = [
     "transparency_regimes",
     "consents",
     "case_shares",
+    "retention_rules",
     "audit_log",
 ];
 
 /// Every table a portable export carries, in an order that satisfies foreign keys.
 /// Sessions, sign-in failures and pending second factors are left out: after an import
 /// people sign in again.
-pub const EXPORT_TABLES: [&str; 44] = [
+pub const EXPORT_TABLES: [&str; 46] = [
     "organizations",
     "users",
     "memberships",
@@ -64,6 +66,7 @@ pub const EXPORT_TABLES: [&str; 44] = [
     "outbox",
     "calendar_rules",
     "cases",
+    "case_keys",
     "case_events",
     "case_documents",
     "user_totp",
@@ -86,6 +89,7 @@ pub const EXPORT_TABLES: [&str; 44] = [
     "transparency_regimes",
     "consents",
     "case_shares",
+    "retention_rules",
     "audit_log",
     "chain_head",
 ];

@@ -62,6 +62,24 @@ fn restrict_database_files(url: &str) -> Result<()> {
     Ok(())
 }
 
+/// After an erasure: the write-ahead log is checkpointed into the database (where secure
+/// delete has zeroed the freed key) and truncated, so it keeps no copy of the erased key.
+/// A reader holding an older snapshot makes the checkpoint report "busy" (a result,
+/// not an error): it is tried again for a few seconds, then reported.
+async fn scrub_erased(pool: &Pool<Db>) -> Result<()> {
+    use sqlx::Row;
+    for _ in 0..50 {
+        let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(pool).await?;
+        if row.try_get::<i64, _>(0)? == 0 {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(StoreError::Conflict(
+        "the write-ahead log is still in use: it keeps the erased key until the next checkpoint".into(),
+    ))
+}
+
 /// Writes a consistent copy into the new directory `out`: `vigia.db` from one
 /// snapshot (VACUUM INTO, so writers may go on), and every evidence file under
 /// `blobs/`. Blobs are immutable and written before the row that names them commits,

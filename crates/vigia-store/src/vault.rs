@@ -470,6 +470,99 @@ fn encrypt(key: &[u8; 32], version: i64, format: u8, aad: &[u8], plaintext: &[u8
     Ok(out)
 }
 
+/// Format of values sealed with one case's own data key (issue #20 part 3).
+const CASE: u8 = 4;
+
+fn case_aad(org_id: i64, case_id: i64, field: &str, record: i64) -> Vec<u8> {
+    format!("vigia/case/{org_id}/{case_id}/{field}/{record}").into_bytes()
+}
+
+/// Whether sealed bytes were sealed with a case's own key ([`CaseKey`]).
+pub fn is_case_sealed(sealed: &[u8]) -> bool {
+    sealed.first() == Some(&CASE)
+}
+
+/// Whether a text column's value was sealed with a case's own key.
+pub fn is_case_sealed_text(stored: &str) -> bool {
+    stored
+        .strip_prefix(TEXT_MARK)
+        .and_then(|e| base64::engine::general_purpose::STANDARD.decode(e).ok())
+        .is_some_and(|b| is_case_sealed(&b))
+}
+
+/// One case's own data key (crypto-shredding, issue #20 part 3): the person, the
+/// event notes and reasons and the documents of one case are sealed with it, and it is
+/// stored only wrapped by the organization's data key, in one row that the history
+/// never copies. Erasing the case destroys that row, so every copy of those values —
+/// in the history, the write-ahead log, a backup made after — no longer opens with any
+/// key Vigía holds. A value is `0x04 ‖ 0 (u32) ‖ nonce (24) ‖ ciphertext+tag`, its
+/// associated data naming the organization, the case, the field and the record.
+#[derive(Clone)]
+pub struct CaseKey {
+    org_id: i64,
+    case_id: i64,
+    key: Zeroizing<[u8; 32]>,
+}
+
+impl std::fmt::Debug for CaseKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CaseKey(org {}, case {}, [REDACTED])", self.org_id, self.case_id)
+    }
+}
+
+/// The field a case key is sealed under, by the organization's data key.
+pub const CASE_KEY_FIELD: &str = "case.key";
+
+impl CaseKey {
+    /// A fresh key for a case, and the key wrapped by `wrapper` (the organization's
+    /// current data key) as the store keeps it.
+    pub fn generate(wrapper: &Sealer, case_id: i64) -> Result<(Self, Vec<u8>), VaultError> {
+        let key = Zeroizing::new(random::<32>()?);
+        let wrapped = wrapper.seal(CASE_KEY_FIELD, case_id, key.as_ref())?;
+        Ok((Self { org_id: wrapper.org_id, case_id, key }, wrapped))
+    }
+
+    /// Unwraps a stored case key with the organization's data keys.
+    pub fn unwrap(vault: &Vault, org_id: i64, case_id: i64, wrapped: &[u8]) -> Result<Self, VaultError> {
+        let plain = vault.open(org_id, CASE_KEY_FIELD, case_id, wrapped)?;
+        if plain.len() != 32 {
+            return Err(VaultError::Damaged);
+        }
+        let mut key = Zeroizing::new([0u8; 32]);
+        key.copy_from_slice(&plain);
+        Ok(Self { org_id, case_id, key })
+    }
+
+    pub fn case_id(&self) -> i64 {
+        self.case_id
+    }
+
+    pub fn seal(&self, field: &str, record: i64, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+        encrypt(&self.key, 0, CASE, &case_aad(self.org_id, self.case_id, field, record), plaintext)
+    }
+
+    pub fn seal_text(&self, field: &str, record: i64, plaintext: &str) -> Result<String, VaultError> {
+        Ok(text_of(&self.seal(field, record, plaintext.as_bytes())?))
+    }
+
+    pub fn open(&self, field: &str, record: i64, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        if sealed.len() < 1 + 4 + 24 + 16 || sealed[0] != CASE {
+            return Err(VaultError::Damaged);
+        }
+        let aad = case_aad(self.org_id, self.case_id, field, record);
+        let pt = XChaCha20Poly1305::new(self.key.as_ref().into())
+            .decrypt(XNonce::from_slice(&sealed[5..29]), Payload { msg: &sealed[29..], aad: &aad })
+            .map_err(|_| VaultError::Damaged)?;
+        Ok(Zeroizing::new(pt))
+    }
+
+    pub fn open_text(&self, field: &str, record: i64, stored: &str) -> Result<String, VaultError> {
+        let encoded = stored.strip_prefix(TEXT_MARK).ok_or(VaultError::Damaged)?;
+        let sealed = base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| VaultError::Damaged)?;
+        String::from_utf8(self.open(field, record, &sealed)?.to_vec()).map_err(|_| VaultError::Damaged)
+    }
+}
+
 /// Evidence files are sealed in chunks so that no reader ever trusts bytes it has not
 /// verified, and so a file can be read piece by piece: the STREAM construction (Hoang,
 /// Reyhanitabar, Rogaway, Vizár 2015) over XChaCha20-Poly1305, 64 KiB of plaintext per
@@ -639,6 +732,29 @@ mod tests {
         let mut other = k.mac_stream("export");
         other.update(b"line 1\nline 3\n");
         assert!(!other.verify(&tag));
+    }
+
+    /// Crypto-shredding: a case's values open with its own key only; the organization's
+    /// keys, another case's key or the right key for another record do not open them.
+    #[test]
+    fn case_sealed_values_open_with_their_case_key_only() {
+        let (v, _) = vault_with_key(7);
+        let sealer = v.sealer(7, 1).expect("sealer");
+        let (key, wrapped) = CaseKey::generate(&sealer, 40).expect("key");
+        let s = key.seal("case.person", 40, b"Ana").expect("seal");
+        assert!(is_case_sealed(&s) && !Vault::needs_reseal(&s));
+        assert_eq!(key.open("case.person", 40, &s).expect("open").as_slice(), b"Ana");
+        let again = CaseKey::unwrap(&v, 7, 40, &wrapped).expect("unwrap");
+        assert_eq!(again.open("case.person", 40, &s).expect("open").as_slice(), b"Ana");
+        assert!(v.open(7, "case.person", 40, &s).is_err(), "the organization's key does not open it");
+        assert!(v.open_recorded(7, "case.person", 40, &s).is_err());
+        assert!(key.open("case.person", 41, &s).is_err() && key.open("case.note", 40, &s).is_err());
+        let (other, _) = CaseKey::generate(&sealer, 40).expect("key");
+        assert!(other.open("case.person", 40, &s).is_err(), "another key for the same case does not open it");
+        assert!(CaseKey::unwrap(&v, 7, 41, &wrapped).is_err(), "a wrapped key names its case");
+        let text = key.seal_text("case.note", 3, "nota").expect("seal");
+        assert!(is_case_sealed_text(&text) && !is_case_sealed_text(&sealer.seal_text("x", 1, "y").expect("seal")));
+        assert_eq!(key.open_text("case.note", 3, &text).expect("open"), "nota");
     }
 
     #[test]

@@ -60,6 +60,9 @@ pub enum WebError {
     Sheets(Vec<vigia_domain::statistics::bulletin::Problem>),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The case's personal data was erased (issue #20 part 3).
+    #[error("erased")]
+    Erased,
     #[error("unavailable")]
     Unavailable,
     /// The organization requires two-factor sign-in and this user has not set it up.
@@ -90,6 +93,7 @@ impl From<StoreError> for WebError {
         match e {
             StoreError::NotFound => WebError::NotFound,
             StoreError::Conflict(what) => WebError::Conflict(what),
+            StoreError::Erased => WebError::Erased,
             StoreError::Invalid(v) => WebError::Invalid(v),
             StoreError::Integrity(what) => {
                 tracing::error!(%what, "a security record fails its integrity check: written without the master key");
@@ -117,6 +121,7 @@ impl WebError {
             WebError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             WebError::Invalid(_) | WebError::Import(_) | WebError::Sheets(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::Erased => StatusCode::GONE,
             WebError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -136,6 +141,7 @@ impl WebError {
             WebError::Invalid(_) => "validation",
             WebError::Import(_) | WebError::Sheets(_) => "import-rejected",
             WebError::Conflict(_) => "conflict",
+            WebError::Erased => "erased",
             WebError::Unavailable => "unavailable",
             WebError::TwoFactorRequired => "two-factor-required",
             WebError::Internal(_) => "internal",
@@ -164,6 +170,7 @@ impl WebError {
                     tr_args(l, "error-conflict", &[("what", what.clone())])
                 }
             }
+            WebError::Erased => tr(l, "error-erased"),
             WebError::Unavailable | WebError::Internal(_) => tr(l, "error-internal"),
             WebError::TwoFactorRequired => tr(l, "error-two-factor-required"),
         }

@@ -29,6 +29,7 @@ pub mod publications;
 pub mod recommendations;
 pub mod reports;
 pub mod requests;
+pub mod retention;
 pub mod routes;
 pub mod server;
 pub mod site;
@@ -80,6 +81,7 @@ fn routes() -> routes::Routes {
         .merge(recommendations::routes())
         .merge(requests::routes())
         .merge(consents::routes())
+        .merge(retention::routes())
 }
 
 /// The whole application: pages, API, static files, with the request context layer.

@@ -57,6 +57,12 @@ fn body(schema: &str) -> Value {
     json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
 }
 
+/// Adds the answer for a case whose personal data was erased (issue #20 part 3).
+fn gone(mut e: serde_json::Map<String, Value>) -> serde_json::Map<String, Value> {
+    e.insert("410".into(), problem_response("The case's personal data was erased"));
+    e
+}
+
 /// Paths and schemas of legal-aid cases, merged into the document.
 fn case_parts() -> (Value, Value) {
     use vigia_domain::case::{AgeGroup, CaseStatus, DecisionOutcome, EventKind, ExtensionGround, Sex, Vulnerability};
@@ -111,14 +117,14 @@ fn case_parts() -> (Value, Value) {
                 "operationId": "updateCase", "summary": "Correct a case: a new version",
                 "parameters": [{"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^(W/)?\"?[0-9]{1,18}\"?$"}}],
                 "requestBody": body("CaseInput"),
-                "responses": with(versioned(write_errors("No such case in your organization")), "200", json_response("The new version", "Case"))
+                "responses": with(gone(versioned(write_errors("No such case in your organization"))), "200", json_response("The new version", "Case"))
             }
         },
         "/api/v1/cases/{id}/sealed": {
             "parameters": [id_param()],
             "get": {
                 "operationId": "readCaseSealed", "summary": "Open the person's data and event notes; the read is recorded in the audit history",
-                "responses": with(errors(&[("403", "The role may not read personal data"), ("404", "No such case in your organization")]), "200", json_response("Sealed fields", "SealedCase"))
+                "responses": with(errors(&[("403", "The role may not read personal data"), ("404", "No such case in your organization"), ("410", "The case's personal data was erased")]), "200", json_response("Sealed fields", "SealedCase"))
             }
         },
         "/api/v1/cases/{id}/events": {
@@ -126,7 +132,7 @@ fn case_parts() -> (Value, Value) {
             "post": {
                 "operationId": "addCaseEvent", "summary": "Record an event on the case's timeline (in any order; deadlines follow dates)",
                 "requestBody": body("CaseEventInput"),
-                "responses": with(write_errors("No such case in your organization"), "201", json_response("Recorded", "CaseEvent"))
+                "responses": with(gone(write_errors("No such case in your organization")), "201", json_response("Recorded", "CaseEvent"))
             }
         },
         "/api/v1/cases/{id}/void": {
@@ -138,7 +144,7 @@ fn case_parts() -> (Value, Value) {
                     {
                         let mut e = write_errors("No such case or event");
                         e.insert("409".into(), problem_response("The event was already voided"));
-                        e
+                        gone(e)
                     },
                     "200",
                     json_response("The voided event", "CaseEvent"),
@@ -158,7 +164,7 @@ fn case_parts() -> (Value, Value) {
                 "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
                 "responses": with(errors(&[
                     ("403", "The role may not edit cases"), ("404", "No such case in your organization"),
-                    ("413", "Over 10 MiB"), ("422", "Not an accepted file type, or empty")
+                    ("413", "Over 10 MiB"), ("422", "Not an accepted file type, or empty"), ("410", "The case's personal data was erased")
                 ]), "201", json_response("Attached", "File"))
             }
         },
@@ -166,7 +172,7 @@ fn case_parts() -> (Value, Value) {
             "parameters": [id_param()],
             "get": {
                 "operationId": "downloadCaseDocument", "summary": "A case document, opened; the read is recorded in the audit history",
-                "responses": with(errors(&[("403", "The role may not read personal data"), ("404", "No such document in your organization")]), "200", file_download())
+                "responses": with(errors(&[("403", "The role may not read personal data"), ("404", "No such document in your organization"), ("410", "The case's personal data was erased")]), "200", file_download())
             }
         },
         "/api/v1/statements": {
@@ -421,7 +427,7 @@ fn case_parts() -> (Value, Value) {
             "parameters": [id_param()],
             "get": {
                 "operationId": "arcoExport", "summary": "Everything held about the case's person, as one JSON file for them (ARCO access): their data, events with notes, documents (base64), consents, shares; recorded in the case's history",
-                "responses": with(errors(&[("403", "The role may not read sealed data, or the read was not deliberate"), ("404", "No such case in your organization")]), "200", json_response("The person's file", "ArcoExport"))
+                "responses": with(errors(&[("403", "The role may not read sealed data, or the read was not deliberate"), ("404", "No such case in your organization"), ("410", "The case's personal data was erased")]), "200", json_response("The person's file", "ArcoExport"))
             }
         },
         "/api/v1/cases/{id}/shares": {
@@ -429,7 +435,7 @@ fn case_parts() -> (Value, Value) {
             "post": {
                 "operationId": "shareCase", "summary": "Share the case's sealed data with a partner organization: refused (422 consent_required) unless the person's consent to share with it stands",
                 "requestBody": body("ShareInput"),
-                "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not edit cases"), ("404", "No such case in your organization"), ("409", "Already shared with that partner"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "No consent, or a field is invalid")]), "201", json_response("The share", "CaseShare"))
+                "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not edit cases"), ("404", "No such case in your organization"), ("409", "Already shared with that partner"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "No consent, or a field is invalid"), ("410", "The case's personal data was erased")]), "201", json_response("The share", "CaseShare"))
             }
         },
         "/api/v1/case-shares/{id}/end": {
@@ -448,6 +454,27 @@ fn case_parts() -> (Value, Value) {
             "get": {
                 "operationId": "getSharedCase", "summary": "A case shared with your organization, with the person's data (the read is recorded in the owner's history); 404 once the consent is withdrawn",
                 "responses": with(errors(&[("403", "The role may not read sealed data"), ("404", "No such share open to your organization")]), "200", json_response("The shared case", "SharedCase"))
+            }
+        },
+        "/api/v1/retention": {"get": {
+            "operationId": "listRetention", "summary": "Your organization's retention rule and every case with where it stands under it today (open, kept until, due, held by a recorded appeal or amparo, erased)",
+            "responses": with(errors(&[("403", "The role may not manage retention")]), "200", json_response("The rule and the cases", "RetentionList"))
+        }},
+        "/api/v1/retention/due": {"get": {
+            "operationId": "listRetentionDue", "summary": "The cases whose personal data is due for erasure today, for a coordinator to confirm (nothing is erased on its own)",
+            "responses": with(errors(&[("403", "The role may not manage retention")]), "200", json_response("Due cases", "RetentionDue"))
+        }},
+        "/api/v1/retention/rule": {"put": {
+            "operationId": "setRetentionRule", "summary": "Set your organization's rule: personal data erased this many months after a case is closed, held while an appeal or amparo is recorded unless said otherwise",
+            "requestBody": body("RetentionRuleInput"),
+            "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not manage retention"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "A field is invalid")]), "200", json_response("The rule", "RetentionRule"))
+        }},
+        "/api/v1/cases/{id}/erasure": {
+            "parameters": [id_param()],
+            "post": {
+                "operationId": "eraseCaseData", "summary": "Erase the case's personal data (its own key destroyed: what the history, the write-ahead log or a later backup kept no longer opens). Refused while the case is open, before the rule makes it due (reason retention), or while an appeal or amparo is recorded unless litigation_ended. Cannot be undone",
+                "requestBody": body("ErasureInput"),
+                "responses": with(errors(&[("400", "Malformed JSON"), ("403", "The role may not erase personal data"), ("404", "No such case in your organization"), ("413", "Body too large"), ("415", "Body is not JSON"), ("422", "Refused: the field says why (case_open, not_due, no_rule, litigation_open, already_erased)")]), "201", json_response("The erasure", "Erasure"))
             }
         },
         "/api/v1/requests": {
@@ -827,6 +854,24 @@ fn case_parts() -> (Value, Value) {
         }},
         "ConsentRecord": {"type": "object", "required": ["id", "case_id", "purpose", "decision", "on", "how"], "properties": {"id": {"type": "integer"}, "case_id": {"type": "integer"}, "purpose": {"type": "string"}, "partner_org_id": {"type": ["integer", "null"]}, "decision": {"type": "string"}, "on": {"type": "string"}, "how": {"type": "string"}}},
         "ConsentList": {"type": "object", "required": ["case_id", "standing", "records", "shares"], "properties": {"case_id": {"type": "integer"}, "standing": {"type": "array"}, "records": {"type": "array", "items": {"$ref": "#/components/schemas/ConsentRecord"}}, "shares": {"type": "array", "items": {"$ref": "#/components/schemas/CaseShare"}}}},
+        "RetentionRuleInput": {"type": "object", "required": ["months_after_close"], "additionalProperties": false, "properties": {
+            "months_after_close": {"type": "integer", "minimum": 1, "maximum": 1200},
+            "hold_while_litigating": {"type": "boolean", "description": "Default true"}}},
+        "RetentionRule": {"type": "object", "required": ["org_id", "rule", "updated_at"], "properties": {"org_id": {"type": "integer"},
+            "rule": {"type": "object", "required": ["months_after_close", "hold_while_litigating"], "properties": {"months_after_close": {"type": "integer"}, "hold_while_litigating": {"type": "boolean"}}},
+            "updated_by": {"type": ["integer", "null"]}, "updated_at": {"type": "integer"}}},
+        "ErasureInput": {"type": "object", "required": ["reason"], "additionalProperties": false, "properties": {
+            "reason": {"type": "string", "enum": ["retention", "person_request"]},
+            "litigation_ended": {"type": "boolean", "description": "States that the appeal or amparo recorded for the case ended; recorded with the erasure"}}},
+        "Erasure": {"type": "object", "required": ["case_id", "at", "reason"], "properties": {"case_id": {"type": "integer"}, "at": {"type": "integer"},
+            "by_user_id": {"type": ["integer", "null"]}, "by_name": {"type": ["string", "null"]}, "reason": {"type": "string", "enum": ["retention", "person_request"]}}},
+        "RetentionCase": {"type": "object", "required": ["case_id", "litigating", "standing"], "properties": {"case_id": {"type": "integer"},
+            "closed_on": {"type": ["string", "null"], "format": "date"}, "litigating": {"type": "boolean"},
+            "standing": {"type": "object", "required": ["state"], "properties": {"state": {"type": "string", "enum": ["erased", "open", "no_rule", "kept", "held", "due"]}, "due_on": {"type": "string", "format": "date"}}},
+            "erasure": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Erasure"}]}}},
+        "RetentionList": {"type": "object", "required": ["cases"], "properties": {"rule": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/RetentionRule"}]},
+            "cases": {"type": "array", "items": {"$ref": "#/components/schemas/RetentionCase"}}}},
+        "RetentionDue": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/RetentionCase"}}}},
         "ShareInput": {"type": "object", "required": ["partner_org_id"], "additionalProperties": false, "properties": {"partner_org_id": {"type": "integer", "minimum": 1}}},
         "CaseShare": {"type": "object", "required": ["id", "case_id", "partner_org_id", "created_at"], "properties": {"id": {"type": "integer"}, "case_id": {"type": "integer"}, "partner_org_id": {"type": "integer"}, "created_at": {"type": "integer"}, "ended_at": {"type": ["integer", "null"]}}},
         "ShareList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/CaseShare"}}}},

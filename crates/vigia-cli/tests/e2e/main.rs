@@ -17,6 +17,7 @@ mod publications;
 mod recommendations;
 mod reports;
 mod requests;
+mod retention;
 mod security;
 mod statements;
 mod statistics;

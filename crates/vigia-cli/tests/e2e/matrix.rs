@@ -573,6 +573,8 @@ impl World {
                     let partner = self.app.org(if other { "org-a" } else { "org-b" }).await;
                     req.json(&json!({"partner_org_id": partner}))
                 }
+                ("PUT", "/api/v1/retention/rule") => req.json(&json!({"months_after_close": 24})),
+                ("POST", "/api/v1/cases/{id}/erasure") => req.json(&json!({"reason": "person_request"})),
                 ("POST", "/api/v1/requests") => req.json(&json!({"authority": "comar", "folio": format!("api-{n}"),
                     "filed_on": "2020-02-03", "question": "Solicitudes de asilo"})),
                 ("POST", "/api/v1/requests/imports") => req
@@ -715,6 +717,8 @@ impl World {
                         let partner = self.app.org(if other { "org-a" } else { "org-b" }).await;
                         vec![("csrf", csrf), ("partner_org_id", partner.to_string())]
                     }
+                    "/retention/rule" => vec![("csrf", csrf), ("months_after_close", "24".into())],
+                    "/cases/{id}/erase" => vec![("csrf", csrf), ("reason", "person_request".into())],
                     "/requests" => vec![
                         ("csrf", csrf),
                         ("authority", "inm".into()),

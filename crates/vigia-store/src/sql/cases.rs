@@ -1,4 +1,5 @@
 use super::*;
+use crate::vault::CaseKey;
 
 fn split_codes(s: &str) -> Vec<String> {
     s.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_string).collect()
@@ -183,11 +184,37 @@ impl SqlStore {
         Ok((stored, self.vault.blind_index(c.org_id, CASE_REFERENCE, reference)?))
     }
 
-    /// A case document as its readers see it: the file name opened.
-    pub(super) fn opened_document(&self, mut a: Attachment) -> Result<Attachment> {
-        a.filename = self.vault.open_text(a.org_id, DOCUMENT_NAME, a.id, &a.filename)?;
-        a.sha256 = self.vault.open_text(a.org_id, DOCUMENT_SHA, a.id, &a.sha256)?;
+    /// A case document as its readers see it: the file name opened (with the case's
+    /// key, or the organization's for one written before case keys). An erased
+    /// document has neither name nor hash.
+    pub(super) fn opened_document(&self, key: Option<&CaseKey>, mut a: Attachment) -> Result<Attachment> {
+        if a.filename.is_empty() && a.sha256.is_empty() {
+            return Ok(a);
+        }
+        a.filename = open_case_text(&self.vault, key, a.org_id, DOCUMENT_NAME, a.id, &a.filename)?;
+        a.sha256 = open_case_text(&self.vault, key, a.org_id, DOCUMENT_SHA, a.id, &a.sha256)?;
         Ok(a)
+    }
+
+    /// A case's key for reading, `None` when erased or written before case keys.
+    pub(super) async fn case_key_or_none(&self, org_id: i64, case_id: i64) -> Result<Option<CaseKey>> {
+        match self.case_key(org_id, case_id).await {
+            Err(StoreError::Erased) => Ok(None),
+            other => other,
+        }
+    }
+
+    /// A case's key for reading ([`case_key_for_read`]), its organization's keys
+    /// loaded again if one was added by another process.
+    pub(super) async fn case_key(&self, org_id: i64, case_id: i64) -> Result<Option<CaseKey>> {
+        let mut conn = self.pool.acquire().await?;
+        match case_key_for_read(&self.vault, &mut conn, org_id, case_id).await {
+            Err(StoreError::Vault(VaultError::NoKey(_))) => {
+                self.load_new_keys().await?;
+                case_key_for_read(&self.vault, &mut conn, org_id, case_id).await
+            }
+            other => other,
+        }
     }
 
     /// A case as its readers see it: the reference opened.
@@ -225,7 +252,7 @@ impl SqlStore {
 }
 
 /// Within a write: the case, if it is the organization's; not found otherwise.
-async fn case_of(w: &mut WriteTx, org_id: i64, case_id: i64) -> Result<()> {
+pub(super) async fn case_of(w: &mut WriteTx, org_id: i64, case_id: i64) -> Result<()> {
     let owned = sqlx::query("SELECT id FROM cases WHERE id = $1 AND org_id = $2")
         .bind(case_id)
         .bind(org_id)
@@ -243,9 +270,12 @@ impl crate::Cases for SqlStore {
         check_case_links(&mut w, org_id, &draft.fields).await?;
         let id = w.next_id("cases").await?;
         let c = Case { id, org_id, version: 1, fields: draft.fields, created_at: w.now, updated_at: w.now };
-        let sealed = sealer.seal(PERSON_FIELD, id, &person)?;
+        // The person is sealed with the case's own key (crypto-shredding).
+        let (case_key, wrapped) = CaseKey::generate(&sealer, id)?;
+        let sealed = case_key.seal(PERSON_FIELD, id, &person)?;
         let (stored, key) = self.stored_case(&c, &sealer)?;
         write_case(&mut w, &stored, &sealed, &key, true).await?;
+        insert_case_key(&mut w, org_id, id, &wrapped).await?;
         w.audit(actor, Some(org_id), "create", RecordType::Case, c.id, &case_content(&stored, &sealed)).await?;
         w.commit().await?;
         Ok(c)
@@ -261,7 +291,6 @@ impl crate::Cases for SqlStore {
     ) -> Result<Case> {
         let sealer = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?;
         let person = serde_json::to_vec(&draft.person).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let sealed = sealer.seal(PERSON_FIELD, id, &person)?;
         let mut w = self.begin().await?;
         let row = sqlx::query("SELECT version, created_at FROM cases WHERE id = $1 AND org_id = $2")
             .bind(id)
@@ -274,6 +303,8 @@ impl crate::Cases for SqlStore {
             return Err(StoreError::Conflict("version".into()));
         }
         check_case_links(&mut w, org_id, &draft.fields).await?;
+        let sealed =
+            case_key_for_write(&mut w, &self.vault, &sealer, org_id, id).await?.seal(PERSON_FIELD, id, &person)?;
         let c = Case {
             id,
             org_id,
@@ -319,8 +350,10 @@ impl crate::Cases for SqlStore {
             .await?
             .ok_or(StoreError::NotFound)?;
         let sealed: Vec<u8> = row.try_get("person_sealed")?;
-        let person: Person = serde_json::from_slice(&self.vault.open(org_id, PERSON_FIELD, id, &sealed)?)
-            .map_err(|e| StoreError::Corrupt(format!("case {id} person: {e}")))?;
+        let key = case_key_for_read(&self.vault, &mut w.tx, org_id, id).await?;
+        let person: Person =
+            serde_json::from_slice(&open_case_bytes(&self.vault, key.as_ref(), org_id, PERSON_FIELD, id, &sealed)?)
+                .map_err(|e| StoreError::Corrupt(format!("case {id} person: {e}")))?;
         let mut notes = std::collections::BTreeMap::new();
         let rows =
             sqlx::query("SELECT id, note_sealed FROM case_events WHERE case_id = $1 AND note_sealed IS NOT NULL")
@@ -330,7 +363,7 @@ impl crate::Cases for SqlStore {
         for r in &rows {
             let sealed: Vec<u8> = r.try_get("note_sealed")?;
             let event: i64 = r.try_get("id")?;
-            let text = self.vault.open(org_id, EVENT_NOTE_FIELD, event, &sealed)?;
+            let text = open_case_bytes(&self.vault, key.as_ref(), org_id, EVENT_NOTE_FIELD, event, &sealed)?;
             notes.insert(event, String::from_utf8_lossy(&text).into_owned());
         }
         let content = serde_json::json!({
@@ -359,7 +392,14 @@ impl crate::Cases for SqlStore {
         }
         let d = &draft;
         let id = w.next_id("case_events").await?;
-        let sealed = d.note.as_ref().map(|n| sealer.seal(EVENT_NOTE_FIELD, id, n.as_bytes())).transpose()?;
+        let sealed = match d.note.as_ref() {
+            Some(n) => Some(case_key_for_write(&mut w, &self.vault, &sealer, org_id, case_id).await?.seal(
+                EVENT_NOTE_FIELD,
+                id,
+                n.as_bytes(),
+            )?),
+            None => None,
+        };
         sqlx::query(
             "INSERT INTO case_events (case_id, org_id, kind, occurred_on, occurred_time, facility_id, ground, decision, \
              note_sealed, author_user_id, created_at, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -425,7 +465,8 @@ impl crate::Cases for SqlStore {
         }
         let sealed: Option<Vec<u8>> = row.try_get("note_sealed")?;
         // The reason can name a person (finding 11): sealed, here and in the history.
-        let stored = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?.seal_text(
+        let sealer = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?;
+        let stored = case_key_for_write(&mut w, &self.vault, &sealer, org_id, case_id).await?.seal_text(
             VOID_REASON,
             event_id,
             reason,
@@ -455,10 +496,11 @@ impl crate::Cases for SqlStore {
     async fn case_events(&self, org_id: i64, case_id: i64) -> Result<Vec<CaseEvent>> {
         let sql = format!("SELECT {EVENT_COLUMNS} FROM case_events WHERE case_id = $1 AND org_id = $2 ORDER BY id");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(case_id).bind(org_id).fetch_all(&self.pool).await?;
+        let key = if rows.is_empty() { None } else { self.case_key_or_none(org_id, case_id).await? };
         let opened = |r: &DbRow| {
             let mut e = event_from_row(r)?;
             if let Some(reason) = e.void_reason.as_mut() {
-                *reason = self.vault.open_text(org_id, VOID_REASON, e.id, reason)?;
+                *reason = open_case_text(&self.vault, key.as_ref(), org_id, VOID_REASON, e.id, reason)?;
             }
             Ok(e)
         };
@@ -529,11 +571,12 @@ impl crate::Cases for SqlStore {
         let sealer = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?;
         let mut w = self.begin().await?;
         case_of(&mut w, org_id, case_id).await?;
+        let key = case_key_for_write(&mut w, &self.vault, &sealer, org_id, case_id).await?;
         let id = w.next_id("case_documents").await?;
-        let sealed = sealer.seal(DOCUMENT_FIELD, id, bytes)?;
+        let sealed = key.seal(DOCUMENT_FIELD, id, bytes)?;
         // A document's file name can name its person (finding 11): sealed too.
-        let stored_name = sealer.seal_text(DOCUMENT_NAME, id, filename)?;
-        let stored_sha = sealer.seal_text(DOCUMENT_SHA, id, &sha)?;
+        let stored_name = key.seal_text(DOCUMENT_NAME, id, filename)?;
+        let stored_sha = key.seal_text(DOCUMENT_SHA, id, &sha)?;
         sqlx::query(
             "INSERT INTO case_documents (id, org_id, case_id, sha256, sealed_sha256, filename, content_type, size, data_sealed, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -580,7 +623,8 @@ impl crate::Cases for SqlStore {
         let sql =
             format!("SELECT {DOCUMENT_COLUMNS} FROM case_documents WHERE org_id = $1 AND case_id = $2 ORDER BY id");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(case_id).fetch_all(&self.pool).await?;
-        self.opened(|| rows.iter().map(|r| self.opened_document(document_from_row(r)?)).collect()).await
+        let key = if rows.is_empty() { None } else { self.case_key_or_none(org_id, case_id).await? };
+        self.opened(|| rows.iter().map(|r| self.opened_document(key.as_ref(), document_from_row(r)?)).collect()).await
     }
 
     async fn read_case_document(&self, actor: &Actor, org_id: i64, id: i64) -> Result<(Attachment, Vec<u8>)> {
@@ -592,9 +636,11 @@ impl crate::Cases for SqlStore {
             .fetch_optional(&mut *w.tx)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let a = self.opened(|| self.opened_document(document_from_row(&row)?)).await?;
+        let case_id: i64 = row.try_get("case_id")?;
+        let key = case_key_for_read(&self.vault, &mut w.tx, org_id, case_id).await?;
+        let a = self.opened(|| self.opened_document(key.as_ref(), document_from_row(&row)?)).await?;
         let sealed: Vec<u8> = row.try_get("data_sealed")?;
-        let bytes = self.vault.open(org_id, DOCUMENT_FIELD, id, &sealed)?.to_vec();
+        let bytes = open_case_bytes(&self.vault, key.as_ref(), org_id, DOCUMENT_FIELD, id, &sealed)?.to_vec();
         if sha256_hex(&bytes) != a.sha256 {
             return Err(StoreError::Corrupt(format!("case document {id} does not match its hash")));
         }

@@ -146,6 +146,10 @@ impl crate::Consents for SqlStore {
     async fn share_case(&self, actor: &Actor, org_id: i64, case_id: i64, partner_org_id: i64) -> Result<CaseShare> {
         let mut w = self.begin().await?;
         case_is_org_s(&mut w, org_id, case_id).await?;
+        // An erased case has nothing left to share (decided on the history, in the write).
+        if audited_erased(&mut w.tx, case_id).await? {
+            return Err(StoreError::Erased);
+        }
         partner_exists(&mut w, org_id, partner_org_id).await?;
         let id: i64 = sqlx::query(
             "INSERT INTO case_shares (org_id, case_id, partner_org_id, created_by, created_at) \
@@ -239,8 +243,16 @@ impl crate::Consents for SqlStore {
             .await?
             .ok_or(StoreError::NotFound)?;
         let sealed: Vec<u8> = row.try_get("person_sealed")?;
-        let person = serde_json::from_slice(&self.vault.open(share.org_id, PERSON_FIELD, share.case_id, &sealed)?)
-            .map_err(|e| StoreError::Corrupt(format!("case {} person: {e}", share.case_id)))?;
+        let key = case_key_for_read(&self.vault, &mut w.tx, share.org_id, share.case_id).await?;
+        let person = serde_json::from_slice(&open_case_bytes(
+            &self.vault,
+            key.as_ref(),
+            share.org_id,
+            PERSON_FIELD,
+            share.case_id,
+            &sealed,
+        )?)
+        .map_err(|e| StoreError::Corrupt(format!("case {} person: {e}", share.case_id)))?;
         let content = serde_json::json!({
             "case_id": share.case_id, "org_id": share.org_id, "reader_user_id": actor.user_id,
             "fields": ["person"], "share_id": share.id, "partner_org_id": share.partner_org_id,

@@ -288,6 +288,9 @@ pub(super) struct ShowPage {
     today: String,
     documents: Option<Vec<crate::kit::FileRow>>,
     file_error: Option<String>,
+    /// "Personal data erased on … by …" once erased.
+    erased: Option<String>,
+    can_erase: bool,
 }
 
 /// What the case page shows besides the case: the event form's state, a message, an
@@ -487,12 +490,14 @@ pub(super) async fn case_view(
 pub(super) async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) -> PageResult {
     let ShowState { reveal, event_values, event_errors, flash, file_error } = s;
     let l = ctx.locale;
-    let documents = if ctx.can(Permission::ReadCaseSealed) {
+    let erasure = vigia_app::retention::of_case(&st.store, c.org_id, c.id, today()).await?.and_then(|x| x.erasure);
+    let erased = erasure.as_ref().map(|e| crate::kit::erased_words(l, e));
+    let documents = if ctx.can(Permission::ReadCaseSealed) && erased.is_none() {
         Some(crate::kit::file_rows(st.store.case_documents(c.org_id, c.id).await?))
     } else {
         None
     };
-    let sealed = if reveal && ctx.can(Permission::ReadCaseSealed) {
+    let sealed = if reveal && ctx.can(Permission::ReadCaseSealed) && erased.is_none() {
         Some(st.store.read_case_sealed(&ctx.actor(), c.org_id, c.id).await?)
     } else {
         None
@@ -506,8 +511,10 @@ pub(super) async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) ->
         id: c.id,
         title: view.title,
         version_label: tr_args(l, "facility-version", &[("version", c.version.to_string())]),
-        can_edit: ctx.can(Permission::EditCases),
-        can_reveal: ctx.can(Permission::ReadCaseSealed) && sealed.is_none(),
+        // An erased case stays as a closed record: nothing more is sealed into it.
+        can_edit: ctx.can(Permission::EditCases) && erased.is_none(),
+        can_reveal: ctx.can(Permission::ReadCaseSealed) && sealed.is_none() && erased.is_none(),
+        can_erase: ctx.can(Permission::EraseCaseData) && erased.is_none(),
         person: view.person,
         details: view.details,
         deadlines: view.deadlines,
@@ -518,6 +525,7 @@ pub(super) async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) ->
         today: today.to_string(),
         documents,
         file_error,
+        erased,
     };
     let status = if event_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     render(status, &page)

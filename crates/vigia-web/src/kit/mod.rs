@@ -38,6 +38,7 @@ pub struct Chrome {
     pub can_cases: bool,
     pub can_reports: bool,
     pub can_requests: bool,
+    pub can_erase: bool,
     pub can_publish: bool,
     pub flash: Option<String>,
     /// Unread alerts, shown in the menu ("99+" past 99).
@@ -67,6 +68,7 @@ impl Chrome {
             can_cases: ctx.can(Permission::ReadCases),
             can_reports: ctx.can(Permission::MakeReports),
             can_requests: ctx.can(Permission::TrackRequests),
+            can_erase: ctx.can(Permission::EraseCaseData),
             can_publish: ctx.can(Permission::Publish),
             flash: None,
             unread: match ctx.unread_alerts {
@@ -393,7 +395,17 @@ pub async fn opened_text(st: &AppState, entries: &[vigia_store::HistoryEntry]) -
         let mut opened = JsonMap::new();
         for (key, field) in SEALED_TEXT {
             if let Some(text) = content.get(key).and_then(serde_json::Value::as_str) {
-                if vigia_store::vault::is_sealed_text(text) {
+                if !vigia_store::vault::is_sealed_text(text) {
+                    continue;
+                }
+                if field.starts_with("case.document") || field == "case_event.void_reason" {
+                    // A case's personal text opens with the case's key, and nothing of
+                    // an erased case opens (issue #20 part 3): shown as a dash.
+                    let case = content.get("case_id").or_else(|| content.get("record_id"));
+                    let case = case.and_then(serde_json::Value::as_i64).unwrap_or_default();
+                    let text = st.store.open_case_history_text(org, case, field, e.record_id, text).await?;
+                    opened.insert(key.into(), text.unwrap_or_else(|| "—".into()).into());
+                } else {
                     // Sealed for the record the version is of.
                     opened.insert(key.into(), st.store.open_recorded_text(org, field, e.record_id, text).await?.into());
                 }
@@ -616,6 +628,21 @@ pub struct FileRow {
 /// with its abbreviation, e.g. `2020-01-28 11:05 CST`. JSON keeps UTC.
 pub fn when(at: vigia_domain::Micros) -> String {
     vigia_domain::format_local(at, vigia_domain::geo::LEGAL_TIME_ZONE)
+}
+
+/// "Personal data erased on … by … (why)", as a case page and the retention list say it.
+pub fn erased_words(l: Locale, e: &vigia_store::Erasure) -> String {
+    let partial = if e.partial { format!(" {}", crate::i18n::tr(l, "case-erased-partial")) } else { String::new() };
+    let words = crate::i18n::tr_args(
+        l,
+        "case-erased",
+        &[
+            ("when", when(e.at)),
+            ("who", e.by_name.clone().unwrap_or_else(|| crate::i18n::tr(l, "erase-by-system"))),
+            ("reason", crate::i18n::tr(l, &format!("erase-reason-{}", e.reason.as_str()))),
+        ],
+    );
+    words + &partial
 }
 
 /// The civil date now in Mexico City, the zone legal deadlines are counted in.

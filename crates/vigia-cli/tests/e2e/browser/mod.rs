@@ -17,6 +17,7 @@ mod pages;
 mod recommendations;
 mod reports;
 mod requests;
+mod retention;
 mod statistics;
 mod visits;
 

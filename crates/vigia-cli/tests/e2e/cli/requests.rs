@@ -100,3 +100,60 @@ fn consents_are_listed_and_the_arco_file_is_written_from_the_command_line() {
     let o = run(&dir, &["consents", "list", "--org", "defensoria", "--case", "999"]);
     assert!(!o.status.success());
 }
+
+/// `vigia retention` (issue #20 part 3): the rule set from the command line, the list of
+/// closed cases with where each stands, and an erasure that needs `--confirm`, is
+/// refused for an open case, and leaves the person unreadable.
+#[test]
+fn retention_rule_list_and_erase_from_the_command_line() {
+    let t = TempDir::new("retention");
+    let dir = t.data();
+    init(&dir);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let (open, closed) = rt.block_on(async {
+        let store = super::open_dir(&dir).await;
+        let org = store.org_by_slug("defensoria").await.expect("org").expect("defensoria");
+        let mut ids = Vec::new();
+        for (reference, status) in [("CLI-A", "open"), ("CLI-C", "closed")] {
+            let raw = vigia_domain::input::RawInput::from_json(
+                serde_json::json!({"reference": reference, "full_name": "Persona Borrable", "status": status}),
+            )
+            .expect("json");
+            let d = vigia_domain::case::validate_case(&raw, jiff::civil::date(2024, 1, 1)).expect("valid");
+            ids.push(store.create_case(&vigia_store::Actor::SYSTEM, org.id, d).await.expect("case").id);
+        }
+        store.close().await;
+        (ids[0].to_string(), ids[1].to_string())
+    });
+    let o = run(&dir, &["retention", "rule", "--org", "defensoria", "--months", "0"]);
+    assert!(!o.status.success(), "months from 1: {:?}", text(&o));
+    let o = run(&dir, &["retention", "rule", "--org", "defensoria", "--months", "36"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = run(&dir, &["retention", "list", "--org", "defensoria"]);
+    let lines: Vec<serde_json::Value> = text(&o).0.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    let state =
+        |id: &str| lines.iter().find(|l| l["case_id"].to_string() == id).map(|l| l["standing"]["state"].clone());
+    assert_eq!((state(&open), state(&closed)), (Some("open".into()), Some("kept".into())), "{lines:?}");
+    assert!(text(&run(&dir, &["retention", "list", "--org", "defensoria", "--due"])).0.trim().is_empty());
+    let erase = |case: &str, confirm: bool| {
+        let mut args = vec!["retention", "erase", "--org", "defensoria", "--case", case, "--reason", "person_request"];
+        if confirm {
+            args.push("--confirm");
+        }
+        run(&dir, &args)
+    };
+    assert!(!erase(&closed, false).status.success(), "not without --confirm");
+    let o = erase(&open, true);
+    assert!(!o.status.success() && text(&o).1.contains("case_open"), "{:?}", text(&o));
+    let o = erase(&closed, true);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(!erase(&closed, true).status.success(), "once");
+    let out = dir.join("arco.json");
+    let o = run(
+        &dir,
+        &["consents", "arco", "--org", "defensoria", "--case", &closed, "--out", out.to_str().expect("path")],
+    );
+    assert!(!o.status.success() && !out.exists(), "nothing left to export: {:?}", text(&o));
+    let o = run(&dir, &["audit", "verify"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+}
