@@ -131,8 +131,9 @@ fn retention_rule_list_and_erase_from_the_command_line() {
     assert!(o.status.success(), "{:?}", text(&o));
     let o = run(&dir, &["retention", "list", "--org", "defensoria"]);
     let lines: Vec<serde_json::Value> = text(&o).0.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
-    let state =
-        |id: &str| lines.iter().find(|l| l["case_id"].to_string() == id).map(|l| l["standing"]["state"].clone());
+    let state = |id: &str| {
+        lines.iter().find(|l| l["case_id"].as_i64() == id.parse().ok()).map(|l| l["standing"]["state"].clone())
+    };
     assert_eq!((state(&open), state(&closed)), (Some("open".into()), Some("kept".into())), "{lines:?}");
     assert!(text(&run(&dir, &["retention", "list", "--org", "defensoria", "--due"])).0.trim().is_empty());
     let erase = |case: &str, confirm: bool| {
