@@ -1791,3 +1791,7 @@ record-case_key = A case's own key
 record-retention_rule = Retention rule
 action-erase = erasure of personal data
 case-erased-partial = Some of this data was sealed before each case had its own key: the history still keeps it under the organization's key, and whoever holds that key and a copy of the database could read it.
+alerts-retention = Case { $case }'s personal data has passed its retention period
+alerts-retention-detail = Due since { $due }. Nothing is erased on its own: review and confirm the erasure.
+email-kind-retention = Cases to erase
+email-kind-retention-hint = A closed case whose retention period for personal data has passed.

@@ -1791,3 +1791,7 @@ record-case_key = Llave propia de un caso
 record-retention_rule = Regla de conservación
 action-erase = borrado de datos personales
 case-erased-partial = Parte de estos datos se cifró antes de que cada caso tuviera su propia llave: el historial aún los guarda bajo la llave de la organización, y quien tenga esa llave y una copia de la base de datos podría leerlos.
+alerts-retention = Los datos personales del caso { $case } vencieron su plazo de conservación
+alerts-retention-detail = Vencieron el { $due }. Nada se borra solo: revise y confirme el borrado.
+email-kind-retention = Casos por borrar
+email-kind-retention-hint = Un caso cerrado cuyo plazo de conservación de datos personales venció.

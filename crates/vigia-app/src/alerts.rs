@@ -12,7 +12,7 @@ pub fn severity(a: &Alert) -> u8 {
     match a.kind.as_str() {
         "violation" => 0,
         "deadline" if p["state"] == "overdue" => 0,
-        "deadline" | "episode" | "request" => 1,
+        "deadline" | "episode" | "request" | "retention" => 1,
         _ => 2,
     }
 }
@@ -23,6 +23,8 @@ pub fn kind_readable(role: Role, kind: &str) -> bool {
     match kind {
         "deadline" | "violation" => vigia_domain::account::allows(role, Permission::ReadCases),
         "request" => vigia_domain::account::allows(role, Permission::TrackRequests),
+        // Which cases are due for erasure: for those who may erase.
+        "retention" => vigia_domain::account::allows(role, Permission::EraseCaseData),
         _ => true,
     }
 }

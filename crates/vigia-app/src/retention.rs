@@ -119,3 +119,30 @@ pub async fn erase(
         other => Ok(other?),
     }
 }
+
+/// Tells each organization with a rule, once per case and due day, that a case's
+/// personal data is due for erasure: a coordinator confirms on `/retention`; nothing
+/// is erased here. Returns how many alerts were raised.
+pub async fn sweep(store: &DynStore, today: Date) -> Result<usize, AppError> {
+    let mut raised = 0;
+    for org in store.list_orgs().await? {
+        let due = match due(store, org.id, today).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(org = org.id, error = %e, "cannot sweep an organization's retention");
+                continue;
+            }
+        };
+        for d in due {
+            let Standing::Due { due_on } = d.standing else { continue };
+            let key = format!("retention:{}:{due_on}", d.case_id);
+            let payload = serde_json::json!({"type": "retention.due", "case_id": d.case_id,
+                "due_on": due_on.to_string(), "today": today.to_string()})
+            .to_string();
+            if store.raise_alert(org.id, "retention", &key, None, &payload).await?.is_some() {
+                raised += 1;
+            }
+        }
+    }
+    Ok(raised)
+}

@@ -50,6 +50,9 @@ pub fn spawn(store: DynStore, config: WorkerConfig) -> tokio::task::JoinHandle<(
                 if let Err(e) = crate::transparency::sweep(&store, crate::today(), horizon).await {
                     tracing::error!(error = %e, "request sweep failed");
                 }
+                if let Err(e) = crate::retention::sweep(&store, crate::today()).await {
+                    tracing::error!(error = %e, "retention sweep failed");
+                }
                 last_sweep = Some(std::time::Instant::now());
             }
             if last_scan.is_none_or(|t| t.elapsed() >= scan_every) {

@@ -109,7 +109,7 @@ impl EmailMode {
 }
 
 /// The kinds of alert a person can choose to receive by e-mail.
-pub const ALERT_KINDS: [&str; 6] = ["deadline", "violation", "episode", "denial", "statistics", "request"];
+pub const ALERT_KINDS: [&str; 7] = ["deadline", "violation", "episode", "denial", "statistics", "request", "retention"];
 
 /// One person's choice for one kind of alert, with the last alert already considered.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

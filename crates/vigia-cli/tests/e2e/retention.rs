@@ -420,3 +420,58 @@ async fn the_retention_page_sets_the_rule_and_confirms_an_erasure() {
     assert_eq!(get_text(&law, app.url(&format!("/cases/{id}/erase"))).await.0, 403);
     assert!(app.store.verify_audit().await.expect("verify").ok());
 }
+
+/// The sweep tells the organization once per case and due day that a case is due; only
+/// those who may erase read it, and nothing is erased by it.
+#[tokio::test]
+async fn the_sweep_tells_coordinators_once_and_erases_nothing() {
+    let app = TestApp::new(TestDb::sqlite()).await;
+    let (_, lawyer) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
+    let (_, coordinator) = app.api_user("coordinacion@a.org", "org-a", Role::Coordinator).await;
+    let org = app.org("org-a").await;
+    let (_, c) =
+        app.post_case(&lawyer, &json!({"reference": "EXP-S", "full_name": "Sofía Sweep", "status": "closed"})).await;
+    let id = c["id"].as_i64().expect("id");
+    let later = vigia_app::today().checked_add(jiff::Span::new().months(7)).expect("date");
+    assert_eq!(vigia_app::retention::sweep(&app.store, later).await.expect("sweep"), 0, "no rule, nothing due");
+    let r = reqwest::Client::new()
+        .put(app.url("/api/v1/retention/rule"))
+        .bearer_auth(&coordinator)
+        .json(&json!({"months_after_close": 6}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(r.status(), 200);
+    assert_eq!(vigia_app::retention::sweep(&app.store, vigia_app::today()).await.expect("sweep"), 0, "not yet");
+    assert_eq!(vigia_app::retention::sweep(&app.store, later).await.expect("sweep"), 1);
+    assert_eq!(vigia_app::retention::sweep(&app.store, later).await.expect("sweep"), 0, "told once");
+    let kinds = |v: &Value| -> Vec<String> {
+        v["items"].as_array().expect("items").iter().filter_map(|a| a["kind"].as_str().map(str::to_string)).collect()
+    };
+    let (_, mine) = app.api_get(&coordinator, "/api/v1/alerts").await;
+    assert!(kinds(&mine).contains(&"retention".to_string()), "{mine}");
+    let (_, theirs) = app.api_get(&lawyer, "/api/v1/alerts").await;
+    assert!(!kinds(&theirs).contains(&"retention".to_string()), "{theirs}");
+    let (s, sealed) = app.api_get(&lawyer, &format!("/api/v1/cases/{id}/sealed")).await;
+    assert_eq!((s, sealed["person"]["full_name"].as_str()), (200, Some("Sofía Sweep")), "nothing erased on its own");
+    let due = vigia_app::retention::due(&app.store, org, later).await.expect("due");
+    assert_eq!(due.len(), 1);
+}
+
+/// An operator who deletes a live case's key row does not get a new key quietly made in
+/// its place (which would hide that the case's values are lost): reads and sealed
+/// writes refuse, and `audit verify` names the missing row.
+#[tokio::test]
+async fn a_live_case_key_deleted_behind_the_app_s_back_is_not_replaced() {
+    let app = TestApp::new(TestDb::sqlite()).await;
+    let (_, lawyer) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
+    let (_, c) = app.post_case(&lawyer, &json!({"reference": "EXP-K", "full_name": "Karla Llave"})).await;
+    let id = c["id"].as_i64().expect("id");
+    exec(&app._db, &format!("DELETE FROM case_keys WHERE case_id = {id}")).await;
+    assert_eq!(app.api_get(&lawyer, &format!("/api/v1/cases/{id}/sealed")).await.0, 503);
+    let note = json!({"kind": "detained", "on": "2024-01-10", "note": "nota"});
+    assert_eq!(app.api_post(&lawyer, &format!("/api/v1/cases/{id}/events"), &note).await.0, 503);
+    assert!(rows(&app._db, &format!("SELECT case_id FROM case_keys WHERE case_id = {id}")).await.is_empty());
+    let report = app.store.verify_audit().await.expect("verify");
+    assert!(report.problems.iter().any(|p| p.contains(&format!("case_key {id} is missing"))), "{:?}", report.problems);
+}

@@ -33,3 +33,11 @@ CREATE TABLE retention_rules (
     updated_by             BIGINT REFERENCES users(id),
     updated_at             BIGINT NOT NULL
 );
+
+-- Cases due for erasure are a new kind of alert (and of e-mail choice).
+ALTER TABLE alerts DROP CONSTRAINT alerts_kind_check;
+ALTER TABLE alerts ADD CONSTRAINT alerts_kind_check
+    CHECK (kind IN ('denial', 'episode', 'deadline', 'violation', 'statistics', 'request', 'retention'));
+ALTER TABLE email_prefs DROP CONSTRAINT email_prefs_kind_check;
+ALTER TABLE email_prefs ADD CONSTRAINT email_prefs_kind_check
+    CHECK (kind IN ('denial', 'episode', 'deadline', 'violation', 'statistics', 'request', 'retention'));

@@ -33,3 +33,53 @@ CREATE TABLE retention_rules (
     updated_by             INTEGER REFERENCES users(id),
     updated_at             INTEGER NOT NULL
 );
+
+-- Cases due for erasure are a new kind of alert (and of e-mail choice), read by the
+-- roles that may erase. SQLite cannot change a CHECK in place: alerts (and deliveries,
+-- which reference it) and e-mail choices are rebuilt, as 0027 did.
+CREATE TABLE alerts_new (
+    id          INTEGER PRIMARY KEY,
+    org_id      INTEGER NOT NULL REFERENCES organizations(id),
+    kind        TEXT NOT NULL CHECK (kind IN ('denial', 'episode', 'deadline', 'violation', 'statistics', 'request', 'retention')),
+    dedup_key   TEXT NOT NULL,
+    attempt_id  INTEGER,
+    payload     TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    read_at     INTEGER,
+    UNIQUE (org_id, dedup_key)
+);
+INSERT INTO alerts_new SELECT id, org_id, kind, dedup_key, attempt_id, payload, created_at, read_at FROM alerts;
+CREATE TABLE deliveries_new (
+    id              INTEGER PRIMARY KEY,
+    webhook_id      INTEGER NOT NULL REFERENCES webhooks(id),
+    alert_id        INTEGER NOT NULL REFERENCES alerts_new(id),
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    locked_until    INTEGER,
+    last_status     INTEGER,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    delivered_at    INTEGER
+);
+INSERT INTO deliveries_new SELECT id, webhook_id, alert_id, status, attempts, next_attempt_at, locked_until,
+    last_status, last_error, created_at, delivered_at FROM deliveries;
+DROP TABLE deliveries;
+DROP TABLE alerts;
+ALTER TABLE alerts_new RENAME TO alerts;
+ALTER TABLE deliveries_new RENAME TO deliveries;
+CREATE INDEX alerts_org ON alerts(org_id, id);
+CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
+CREATE INDEX deliveries_webhook ON deliveries(webhook_id, id);
+
+CREATE TABLE email_prefs_new (
+    user_id        INTEGER NOT NULL REFERENCES users(id),
+    kind           TEXT NOT NULL CHECK (kind IN ('denial', 'episode', 'deadline', 'violation', 'statistics', 'request', 'retention')),
+    mode           TEXT NOT NULL CHECK (mode IN ('immediate', 'daily')),
+    last_alert_id  INTEGER NOT NULL DEFAULT 0,
+    updated_at     INTEGER NOT NULL,
+    PRIMARY KEY (user_id, kind)
+);
+INSERT INTO email_prefs_new SELECT user_id, kind, mode, last_alert_id, updated_at FROM email_prefs;
+DROP TABLE email_prefs;
+ALTER TABLE email_prefs_new RENAME TO email_prefs;

@@ -50,6 +50,12 @@ pub fn view(l: Locale, a: &Alert) -> AlertView {
             ),
             Some(format!("/access?from={}&until={}", s("start"), s("end"))),
         )
+    } else if a.kind == "retention" {
+        (
+            tr_args(l, "alerts-retention", &[("case", p["case_id"].to_string())]),
+            tr_args(l, "alerts-retention-detail", &[("due", s("due_on"))]),
+            p["case_id"].as_i64().map(|id| format!("/cases/{id}/erase")),
+        )
     } else if a.kind == "request" {
         let what = tr(l, &format!("req-deadline-{}", s("what")));
         (
