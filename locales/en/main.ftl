@@ -1795,3 +1795,4 @@ alerts-retention = Case { $case }'s personal data has passed its retention perio
 alerts-retention-detail = Due since { $due }. Nothing is erased on its own: review and confirm the erasure.
 email-kind-retention = Cases to erase
 email-kind-retention-hint = A closed case whose retention period for personal data has passed.
+case-contact-withheld = Contact details are not shown: the person is no longer detained and has not agreed to be contacted afterwards (consent "contact after release"). They are kept, and shown once that consent is given.

@@ -1795,3 +1795,4 @@ alerts-retention = Los datos personales del caso { $case } vencieron su plazo de
 alerts-retention-detail = Vencieron el { $due }. Nada se borra solo: revise y confirme el borrado.
 email-kind-retention = Casos por borrar
 email-kind-retention-hint = Un caso cerrado cuyo plazo de conservación de datos personales venció.
+case-contact-withheld = Los datos de contacto no se muestran: la persona ya salió de la detención y no ha consentido que la contacten después (consentimiento «contacto después de la liberación»). Se conservan, y se mostrarán si da ese consentimiento.

@@ -153,7 +153,13 @@ pub async fn open_shared(
         return Ok(None);
     }
     let Some(case) = store.case(share.org_id, share.case_id).await? else { return Ok(None) };
-    let person = store.read_shared_person(actor, &share).await?;
+    let withheld = contact_withheld(store, share.org_id, share.case_id).await?;
+    let mut person = store.read_shared_person(actor, &share).await?;
+    if withheld {
+        // Contacting the person after release is what their consent to contact covers,
+        // for the partner as for the organization.
+        person.contact = None;
+    }
     Ok(Some(SharedCase { share, case, person }))
 }
 
@@ -218,4 +224,52 @@ pub async fn arco_export(store: &DynStore, actor: &Actor, org_id: i64, case_id: 
     .to_string();
     store.record_arco_export(actor, org_id, case_id, &content).await?;
     Ok(bytes)
+}
+
+/// Whether the case's detention ended: a live (not voided) release, deportation or
+/// forced return is recorded.
+async fn released(store: &DynStore, org_id: i64, case_id: i64) -> Result<bool, AppError> {
+    Ok(store.case_events(org_id, case_id).await?.iter().any(|e| !e.is_voided() && e.draft.kind.ends_detention()))
+}
+
+/// Whether the person's contact details are withheld from the organization
+/// ([`consent::contact_withheld`]), decided on the audited consents.
+pub async fn contact_withheld(store: &DynStore, org_id: i64, case_id: i64) -> Result<bool, AppError> {
+    if !released(store, org_id, case_id).await? {
+        return Ok(false);
+    }
+    Ok(!allowed(store, org_id, case_id, Purpose::ContactAfterRelease, None).await?)
+}
+
+/// Opens the case's sealed data for the organization's own pages and API (the read is
+/// recorded): the person's contact details left out while they are withheld. Returns
+/// whether they were.
+pub async fn read_for_view(
+    store: &DynStore,
+    actor: &Actor,
+    org_id: i64,
+    case_id: i64,
+) -> Result<(vigia_store::SealedCase, bool), AppError> {
+    let withheld = contact_withheld(store, org_id, case_id).await?;
+    let mut sealed = store.read_case_sealed(actor, org_id, case_id).await?;
+    if withheld {
+        sealed.person.contact = None;
+    }
+    Ok((sealed, withheld))
+}
+
+/// Before a correction of the case: while the person's contact details are withheld
+/// the form and the API do not show them, so a correction that leaves them out keeps
+/// the stored ones (nothing entered is lost); one that gives new ones records them.
+pub async fn keep_withheld_contact(
+    store: &DynStore,
+    actor: &Actor,
+    org_id: i64,
+    case_id: i64,
+    person: &mut Person,
+) -> Result<(), AppError> {
+    if person.contact.is_none() && contact_withheld(store, org_id, case_id).await? {
+        person.contact = store.read_case_sealed(actor, org_id, case_id).await?.person.contact;
+    }
+    Ok(())
 }

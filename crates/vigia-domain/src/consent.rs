@@ -135,9 +135,41 @@ pub fn current<'a>(
     Some(if by_day == Decision::Given && by_entry == Decision::Given { Decision::Given } else { Decision::Withdrawn })
 }
 
+/// Whether the person's contact details are withheld from the organization: once the
+/// detention ended (`released`: a live release, deportation or forced return is
+/// recorded), contacting the person is what `contact_after_release` covers, so their
+/// contact details are shown only while that consent stands. Before, they serve the
+/// legal representation and are shown.
+pub fn contact_withheld<'a>(released: bool, records: impl IntoIterator<Item = Ordered<'a>>) -> bool {
+    released && !allows(records, Purpose::ContactAfterRelease, None)
+}
+
 /// Whether the records allow the purpose (for that partner) now.
 pub fn allows<'a>(records: impl IntoIterator<Item = Ordered<'a>>, purpose: Purpose, partner: Option<i64>) -> bool {
     current(records, purpose, partner) == Some(Decision::Given)
+}
+
+#[cfg(test)]
+mod contact_tests {
+    use super::*;
+
+    #[test]
+    fn contact_details_are_withheld_after_release_without_consent_to_contact() {
+        let on = jiff::civil::date(2024, 1, 2);
+        let given = ConsentDraft {
+            purpose: Purpose::ContactAfterRelease,
+            partner_org_id: None,
+            decision: Decision::Given,
+            on,
+            how: How::Oral,
+            evidence_document_id: None,
+        };
+        let withdrawn = ConsentDraft { decision: Decision::Withdrawn, ..given.clone() };
+        assert!(!contact_withheld(false, []), "before release: for the legal representation");
+        assert!(contact_withheld(true, []), "after release, never asked: withheld");
+        assert!(!contact_withheld(true, [(on, 1, &given)]));
+        assert!(contact_withheld(true, [(on, 1, &given), (on, 2, &withdrawn)]));
+    }
 }
 
 #[cfg(test)]

@@ -191,3 +191,54 @@ async fn a_withdrawal_removed_behind_the_app_s_back_does_not_reopen_a_share() {
     let (_, list) = app.api_get(&partner, "/api/v1/shared-cases").await;
     assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "{list}");
 }
+
+/// Contact after release, enforced: once the person is released, their contact details
+/// are withheld from the organization's pages and API (and from a partner) unless their
+/// consent to be contacted stands; a correction that leaves them out keeps them; the
+/// consent given shows them again, withdrawn hides them again. The ARCO file, for the
+/// person, keeps everything.
+#[tokio::test]
+async fn contact_details_are_withheld_after_release_without_consent_to_contact() {
+    for db in vigia_store::testing::TestDb::all().await {
+        let app = TestApp::new(db).await;
+        let (_, lawyer) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
+        let phone = "+52 961 555 0101";
+        let body = json!({"reference": "C-CONT", "full_name": "Ana Contacto", "contact": phone});
+        let (s, c) = app.api_post(&lawyer, "/api/v1/cases", &body).await;
+        assert_eq!(s, 201, "{c}");
+        let id = c["id"].as_i64().expect("id");
+        let sealed = format!("/api/v1/cases/{id}/sealed");
+        let (_, v) = app.api_get(&lawyer, &sealed).await;
+        assert_eq!((v["person"]["contact"].as_str(), v["contact_withheld"].as_bool()), (Some(phone), Some(false)));
+        let (s, _) = app
+            .api_post(&lawyer, &format!("/api/v1/cases/{id}/events"), &json!({"kind": "released", "on": "2024-03-01"}))
+            .await;
+        assert_eq!(s, 201);
+        let (_, v) = app.api_get(&lawyer, &sealed).await;
+        assert_eq!((v["person"]["contact"].as_str(), v["contact_withheld"].as_bool()), (None, Some(true)), "{v}");
+        let c = app.login("abogada@a.org").await;
+        let (_, page) = get_text(&c, app.url(&format!("/cases/{id}?reveal=1"))).await;
+        assert!(page.contains("id=\"contact-withheld\"") && !page.contains(phone), "{page}");
+        // A correction without the contact keeps it.
+        let r = reqwest::Client::new()
+            .put(app.url(&format!("/api/v1/cases/{id}")))
+            .bearer_auth(&lawyer)
+            .json(&json!({"reference": "C-CONT", "full_name": "Ana Contacto Corregida"}))
+            .send()
+            .await
+            .expect("put");
+        assert_eq!(r.status(), 200);
+        let consents = format!("/api/v1/cases/{id}/consents");
+        let contact =
+            |d: &str, on: &str| json!({"purpose": "contact_after_release", "decision": d, "on": on, "how": "oral"});
+        assert_eq!(app.api_post(&lawyer, &consents, &contact("given", "2024-03-02")).await.0, 201);
+        let (_, v) = app.api_get(&lawyer, &sealed).await;
+        assert_eq!(v["person"]["contact"].as_str(), Some(phone), "kept through the correction: {v}");
+        assert_eq!(v["person"]["full_name"], "Ana Contacto Corregida");
+        assert_eq!(app.api_post(&lawyer, &consents, &contact("withdrawn", "2024-04-01")).await.0, 201);
+        let (_, v) = app.api_get(&lawyer, &sealed).await;
+        assert_eq!(v["person"]["contact"].as_str(), None);
+        let (_, file) = app.api_get(&lawyer, &format!("/api/v1/cases/{id}/arco-export")).await;
+        assert_eq!(file["person"]["contact"].as_str(), Some(phone), "the person's own file keeps everything");
+    }
+}

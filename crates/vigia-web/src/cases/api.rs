@@ -75,7 +75,8 @@ pub(super) async fn api_update(
     let (_, c) = owned(&st, &ctx, &id, Permission::EditCases).await?;
     ctx.check_api_write(&axum::http::Method::PUT, &headers)?;
     let version = crate::kit::json::if_match(&headers)?;
-    let d = draft(&crate::kit::json::json_body(&headers, &body)?)?;
+    let mut d = draft(&crate::kit::json::json_body(&headers, &body)?)?;
+    vigia_app::consents::keep_withheld_contact(&st.store, &ctx.actor(), c.org_id, c.id, &mut d.person).await?;
     let c = st.store.update_case(&ctx.actor(), c.org_id, c.id, version, d).await?;
     Ok(Json(case_json(&st, &ctx, &c)?).into_response())
 }
@@ -88,9 +89,9 @@ pub(super) async fn api_sealed(
 ) -> Result<Response, ApiError> {
     let (_, c) = owned(&st, &ctx, &id, Permission::ReadCaseSealed).await?;
     ctx.require_deliberate_read(&headers)?;
-    let s = st.store.read_case_sealed(&ctx.actor(), c.org_id, c.id).await?;
+    let (s, withheld) = vigia_app::consents::read_for_view(&st.store, &ctx.actor(), c.org_id, c.id).await?;
     Ok(Json(serde_json::json!({
-        "id": c.id, "reference": c.fields.reference, "person": s.person,
+        "id": c.id, "reference": c.fields.reference, "person": s.person, "contact_withheld": withheld,
         "event_notes": s.notes.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>(),
     }))
     .into_response())

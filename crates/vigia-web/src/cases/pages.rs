@@ -185,8 +185,9 @@ pub(super) async fn edit_page(
         // The form shows sealed data: from another site, go to the case page first.
         return Ok(Redirect::to(&format!("/cases/{}", c.id)).into_response());
     }
-    // The form shows the sealed fields: opening them is a read, and is recorded.
-    let s = st.store.read_case_sealed(&ctx.actor(), c.org_id, c.id).await?;
+    // The form shows the sealed fields: opening them is a read, and is recorded. Contact
+    // details withheld after release are not shown, and kept if left empty.
+    let (s, _) = vigia_app::consents::read_for_view(&st.store, &ctx.actor(), c.org_id, c.id).await?;
     let target = (
         tr_args(ctx.locale, "case-edit-title", &[("case", name_for(&st, &ctx, &c)?)]),
         format!("/cases/{}/edit", c.id),
@@ -207,7 +208,14 @@ pub(super) async fn update_page(
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
     let pairs = form.joined("vulnerabilities");
     let result = match draft(&RawInput::from_pairs(pairs.clone())) {
-        Ok(d) => st.store.update_case(&ctx.actor(), c.org_id, c.id, version, d).await.map_err(WebError::from),
+        Ok(mut d) => {
+            match vigia_app::consents::keep_withheld_contact(&st.store, &ctx.actor(), c.org_id, c.id, &mut d.person)
+                .await
+            {
+                Ok(()) => st.store.update_case(&ctx.actor(), c.org_id, c.id, version, d).await.map_err(WebError::from),
+                Err(e) => Err(e.into()),
+            }
+        }
         Err(e) => Err(e),
     };
     let target = (
@@ -291,6 +299,8 @@ pub(super) struct ShowPage {
     /// "Personal data erased on … by …" once erased.
     erased: Option<String>,
     can_erase: bool,
+    /// The person's contact details are withheld: released, no consent to contact.
+    contact_withheld: bool,
 }
 
 /// What the case page shows besides the case: the event form's state, a message, an
@@ -498,10 +508,12 @@ pub(super) async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) ->
         None
     };
     let sealed = if reveal && ctx.can(Permission::ReadCaseSealed) && erased.is_none() {
-        Some(st.store.read_case_sealed(&ctx.actor(), c.org_id, c.id).await?)
+        Some(vigia_app::consents::read_for_view(&st.store, &ctx.actor(), c.org_id, c.id).await?)
     } else {
         None
     };
+    let withheld = sealed.as_ref().is_some_and(|(_, w)| *w);
+    let sealed = sealed.map(|(s, _)| s);
     let view = case_view(st, ctx, &c, sealed.as_ref()).await?;
     let today = today();
     let summary =
@@ -526,6 +538,7 @@ pub(super) async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) ->
         documents,
         file_error,
         erased,
+        contact_withheld: withheld,
     };
     let status = if event_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     render(status, &page)

@@ -132,7 +132,7 @@ pub(super) async fn summary_page(
             return Ok(r);
         }
         // Opening the person's data is a read, and is recorded.
-        Some(st.store.read_case_sealed(&ctx.actor(), c.org_id, c.id).await?)
+        Some(vigia_app::consents::read_for_view(&st.store, &ctx.actor(), c.org_id, c.id).await?.0)
     } else {
         None
     };
