@@ -775,7 +775,8 @@ fn case_parts() -> (Value, Value) {
                 "full_name": {"type": "string"}, "birth_date": {"type": "string"}, "identity_documents": {"type": "string"},
                 "contact": {"type": "string"}, "family_links": {"type": "string"}
             }},
-            "event_notes": {"type": "object", "additionalProperties": {"type": "string"}}
+            "event_notes": {"type": "object", "additionalProperties": {"type": "string"}},
+            "contact_withheld": {"type": "boolean", "description": "The person was released and has not agreed to be contacted afterwards: their contact details are left out"}
         }},
         "Today": {"type": "object", "required": ["today", "overdue", "due_soon"], "properties": {
             "today": {"type": "string"}, "scope": {"type": "string"}, "days": {"type": "integer"},
