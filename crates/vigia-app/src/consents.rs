@@ -69,13 +69,20 @@ pub async fn allowed(
     purpose: Purpose,
     partner: Option<i64>,
 ) -> Result<bool, AppError> {
+    let records = checked_records(store, org_id, case_id).await?;
+    Ok(consent::allows(ordered(&records), purpose, partner))
+}
+
+/// The case's consent records as the history keeps them, if the table agrees; none (so
+/// every purpose fails closed) if it does not.
+async fn checked_records(store: &DynStore, org_id: i64, case_id: i64) -> Result<Vec<ConsentRecord>, AppError> {
     let table = store.consents(org_id, Some(case_id)).await?;
     let audited = store.audited_consents(org_id, case_id).await?;
     if table != audited {
         tracing::error!(case = case_id, "a case's consent records differ from their audit history: refused");
-        return Ok(false);
+        return Ok(Vec::new());
     }
-    Ok(consent::allows(ordered(&audited), purpose, partner))
+    Ok(audited)
 }
 
 /// Shares a case with a partner organization: refused (`consent_required` on
@@ -238,7 +245,8 @@ pub async fn contact_withheld(store: &DynStore, org_id: i64, case_id: i64) -> Re
     if !released(store, org_id, case_id).await? {
         return Ok(false);
     }
-    Ok(!allowed(store, org_id, case_id, Purpose::ContactAfterRelease, None).await?)
+    let records = checked_records(store, org_id, case_id).await?;
+    Ok(consent::contact_withheld(true, ordered(&records)))
 }
 
 /// Opens the case's sealed data for the organization's own pages and API (the read is

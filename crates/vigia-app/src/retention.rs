@@ -139,8 +139,10 @@ pub async fn sweep(store: &DynStore, today: Date) -> Result<usize, AppError> {
             let payload = serde_json::json!({"type": "retention.due", "case_id": d.case_id,
                 "due_on": due_on.to_string(), "today": today.to_string()})
             .to_string();
-            if store.raise_alert(org.id, "retention", &key, None, &payload).await?.is_some() {
-                raised += 1;
+            match store.raise_alert(org.id, "retention", &key, None, &payload).await {
+                Ok(Some(_)) => raised += 1,
+                Ok(None) => {}
+                Err(e) => tracing::error!(org = org.id, error = %e, "cannot raise a retention alert"),
             }
         }
     }

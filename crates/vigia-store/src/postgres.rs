@@ -30,26 +30,16 @@ fn restrict_database_files(_url: &str) -> Result<()> {
 /// the erased key is no longer in the database's files (the write-ahead log keeps it
 /// until the server recycles the segment: docs/security.md).
 /// A transaction older than the erasure still sees the old row, and VACUUM FULL copies
-/// it: that is reported, and the row goes at the next rewrite (docs/security.md).
+/// it: it goes at the next rewrite (docs/security.md). The rewrite takes the table's
+/// exclusive lock: it waits at most two seconds for it (a `pg_dump` or a long
+/// transaction holding the table), so case pages never queue behind it; if it cannot,
+/// that is reported and the row goes at the next rewrite.
 async fn scrub_erased(pool: &Pool<Db>) -> Result<()> {
-    use sqlx::Row;
-    sqlx::query("VACUUM FULL case_keys").execute(pool).await?;
-    let row = sqlx::query("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'case_keys'")
-        .fetch_optional(pool)
-        .await?;
-    let older: i64 = sqlx::query(
-        "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
-         AND backend_xmin IS NOT NULL AND pid <> pg_backend_pid()",
-    )
-    .fetch_one(pool)
-    .await?
-    .try_get("n")?;
-    let _ = row;
-    if older > 0 {
-        return Err(StoreError::Conflict(format!(
-            "{older} older transaction(s) were open: the rewritten key table may still hold the erased key until the next VACUUM FULL"
-        )));
-    }
+    let mut conn = pool.acquire().await?;
+    sqlx::query("SET lock_timeout = '2s'").execute(&mut *conn).await?;
+    let done = sqlx::query("VACUUM FULL case_keys").execute(&mut *conn).await;
+    sqlx::query("RESET lock_timeout").execute(&mut *conn).await?;
+    done?;
     Ok(())
 }
 

@@ -294,12 +294,19 @@ async fn erasures_on(
         let v = serde_json::from_str(&content).map_err(|e| StoreError::Corrupt(format!("case key entry: {e}")))?;
         last.insert(r.try_get("record_id")?, v);
     }
-    let names: HashMap<i64, String> = sqlx::query("SELECT id, display_name FROM users")
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("display_name")?)))
-        .collect::<Result<_>>()?;
+    // The names of those who erased, only: ids from the history, numbers only.
+    let ids: Vec<String> = last.values().filter_map(|v| v["erased_by"].as_i64()).map(|i| i.to_string()).collect();
+    let names: HashMap<i64, String> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        let sql = format!("SELECT id, display_name FROM users WHERE id IN ({})", ids.join(","));
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("display_name")?)))
+            .collect::<Result<_>>()?
+    };
     last.into_iter()
         .filter_map(|(case_id, v)| {
             let at = v["erased_at"].as_i64()?;

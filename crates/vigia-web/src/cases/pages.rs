@@ -301,6 +301,8 @@ pub(super) struct ShowPage {
     can_erase: bool,
     /// The person's contact details are withheld: released, no consent to contact.
     contact_withheld: bool,
+    /// The history stays readable after an erasure, which it records.
+    can_history: bool,
 }
 
 /// What the case page shows besides the case: the event form's state, a message, an
@@ -526,7 +528,10 @@ pub(super) async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) ->
         // An erased case stays as a closed record: nothing more is sealed into it.
         can_edit: ctx.can(Permission::EditCases) && erased.is_none(),
         can_reveal: ctx.can(Permission::ReadCaseSealed) && sealed.is_none() && erased.is_none(),
-        can_erase: ctx.can(Permission::EraseCaseData) && erased.is_none(),
+        // Only a closed case can be erased: the link is not offered on an open one.
+        can_erase: ctx.can(Permission::EraseCaseData)
+            && erased.is_none()
+            && c.fields.status == vigia_domain::case::CaseStatus::Closed,
         person: view.person,
         details: view.details,
         deadlines: view.deadlines,
@@ -539,6 +544,7 @@ pub(super) async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) ->
         file_error,
         erased,
         contact_withheld: withheld,
+        can_history: ctx.can(Permission::ReadCaseSealed),
     };
     let status = if event_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     render(status, &page)
