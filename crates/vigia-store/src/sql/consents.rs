@@ -46,6 +46,35 @@ pub(super) fn share_from_row(r: &<Db as sqlx::Database>::Row) -> Result<CaseShar
     })
 }
 
+/// Inside a write: ends the case's open shares (with one partner, or all), each ended
+/// share recorded.
+pub(super) async fn end_open_shares(
+    w: &mut WriteTx,
+    actor: &Actor,
+    org_id: i64,
+    case_id: i64,
+    partner: Option<i64>,
+) -> Result<()> {
+    let sql = format!(
+        "SELECT {SHARE_COLUMNS} FROM case_shares WHERE case_id = $1 AND ($2 IS NULL OR partner_org_id = $2) \
+         AND ended_at IS NULL"
+    );
+    let open = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(case_id).bind(partner).fetch_all(&mut *w.tx).await?;
+    for row in &open {
+        let mut share = share_from_row(row)?;
+        sqlx::query("UPDATE case_shares SET ended_by = $1, ended_at = $2 WHERE id = $3")
+            .bind(actor.user_id)
+            .bind(w.now)
+            .bind(share.id)
+            .execute(&mut *w.tx)
+            .await?;
+        share.ended_by = actor.user_id;
+        share.ended_at = Some(w.now);
+        w.audit(actor, Some(org_id), "update", RecordType::CaseShare, share.id, &share.content_json()).await?;
+    }
+    Ok(())
+}
+
 async fn case_is_org_s(w: &mut WriteTx, org_id: i64, case_id: i64) -> Result<()> {
     let found: Option<i64> = sqlx::query_scalar("SELECT id FROM cases WHERE id = $1 AND org_id = $2")
         .bind(case_id)
@@ -114,22 +143,7 @@ impl crate::Consents for SqlStore {
         if let (Purpose::SharePartner, Decision::Withdrawn, Some(partner)) =
             (c.draft.purpose, c.draft.decision, c.draft.partner_org_id)
         {
-            let sql = format!(
-                "SELECT {SHARE_COLUMNS} FROM case_shares WHERE case_id = $1 AND partner_org_id = $2 AND ended_at IS NULL"
-            );
-            let open = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(case_id).bind(partner).fetch_all(&mut *w.tx).await?;
-            for row in &open {
-                let mut share = share_from_row(row)?;
-                sqlx::query("UPDATE case_shares SET ended_by = $1, ended_at = $2 WHERE id = $3")
-                    .bind(actor.user_id)
-                    .bind(w.now)
-                    .bind(share.id)
-                    .execute(&mut *w.tx)
-                    .await?;
-                share.ended_by = actor.user_id;
-                share.ended_at = Some(w.now);
-                w.audit(actor, Some(org_id), "update", RecordType::CaseShare, share.id, &share.content_json()).await?;
-            }
+            end_open_shares(&mut w, actor, org_id, case_id, Some(partner)).await?;
         }
         w.commit().await?;
         Ok(c)

@@ -491,20 +491,7 @@ impl crate::Retention for SqlStore {
                 .await?;
         }
         // Open shares end: there is nothing left to share.
-        let sql =
-            format!("SELECT {} FROM case_shares WHERE case_id = $1 AND ended_at IS NULL", consents::SHARE_COLUMNS);
-        for row in &sqlx::query(sqlx::AssertSqlSafe(sql)).bind(case_id).fetch_all(&mut *w.tx).await? {
-            let mut share = consents::share_from_row(row)?;
-            sqlx::query("UPDATE case_shares SET ended_by = $1, ended_at = $2 WHERE id = $3")
-                .bind(actor.user_id)
-                .bind(w.now)
-                .bind(share.id)
-                .execute(&mut *w.tx)
-                .await?;
-            share.ended_by = actor.user_id;
-            share.ended_at = Some(w.now);
-            w.audit(actor, Some(org_id), "update", RecordType::CaseShare, share.id, &share.content_json()).await?;
-        }
+        consents::end_open_shares(&mut w, actor, org_id, case_id, None).await?;
         let at = w.now;
         w.commit().await?;
         if let Err(e) = scrub_erased(&self.pool).await {
