@@ -857,13 +857,13 @@ fn case_parts() -> (Value, Value) {
         "ConsentList": {"type": "object", "required": ["case_id", "standing", "records", "shares"], "properties": {"case_id": {"type": "integer"}, "standing": {"type": "array"}, "records": {"type": "array", "items": {"$ref": "#/components/schemas/ConsentRecord"}}, "shares": {"type": "array", "items": {"$ref": "#/components/schemas/CaseShare"}}}},
         "RetentionRuleInput": {"type": "object", "required": ["months_after_close"], "additionalProperties": false, "properties": {
             "months_after_close": {"type": "integer", "minimum": 1, "maximum": 1200},
-            "hold_while_litigating": {"type": "boolean", "description": "Default true"}}},
+            "hold_while_litigating": {"type": ["boolean", "null"], "description": "Absent or null: true"}}},
         "RetentionRule": {"type": "object", "required": ["org_id", "rule", "updated_at"], "properties": {"org_id": {"type": "integer"},
             "rule": {"type": "object", "required": ["months_after_close", "hold_while_litigating"], "properties": {"months_after_close": {"type": "integer"}, "hold_while_litigating": {"type": "boolean"}}},
             "updated_by": {"type": ["integer", "null"]}, "updated_at": {"type": "integer"}}},
         "ErasureInput": {"type": "object", "required": ["reason"], "additionalProperties": false, "properties": {
             "reason": {"type": "string", "enum": ["retention", "person_request"]},
-            "litigation_ended": {"type": "boolean", "description": "States that the appeal or amparo recorded for the case ended; recorded with the erasure"}}},
+            "litigation_ended": {"type": ["boolean", "null"], "description": "States that the appeal or amparo recorded for the case ended; recorded with the erasure. Absent or null: false"}}},
         "Erasure": {"type": "object", "required": ["case_id", "at", "reason"], "properties": {"case_id": {"type": "integer"}, "at": {"type": "integer"},
             "by_user_id": {"type": ["integer", "null"]}, "by_name": {"type": ["string", "null"]}, "reason": {"type": "string", "enum": ["retention", "person_request"]}}},
         "RetentionCase": {"type": "object", "required": ["case_id", "litigating", "standing"], "properties": {"case_id": {"type": "integer"},
