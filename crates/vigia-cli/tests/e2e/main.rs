@@ -19,6 +19,7 @@ mod reports;
 mod requests;
 mod retention;
 mod security;
+mod servers;
 mod statements;
 mod statistics;
 mod ui;
