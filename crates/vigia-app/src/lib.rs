@@ -25,6 +25,7 @@ pub mod alerts;
 pub mod analysis;
 pub mod cases;
 pub mod consents;
+pub mod counts;
 pub mod episodes;
 pub mod findings;
 pub mod imports;

@@ -86,7 +86,13 @@ fn routes() -> routes::Routes {
 
 /// The whole application: pages, API, static files, with the request context layer.
 pub fn app(store: DynStore, config: Config) -> Router {
-    let state = AppState { store, config: Arc::new(config), analyses: Arc::default(), detections: Arc::default() };
+    let state = AppState {
+        store,
+        config: Arc::new(config),
+        analyses: Arc::default(),
+        detections: Arc::default(),
+        counts: Arc::default(),
+    };
     routes()
         .router
         .fallback(error::fallback)

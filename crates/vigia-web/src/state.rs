@@ -123,6 +123,8 @@ pub struct AppState {
     pub analyses: Arc<vigia_app::analysis::Mirror>,
     /// Contradictions found, per viewer, until the data change.
     pub detections: Arc<vigia_app::findings::FoundCache>,
+    /// Attempts counted per viewer and filter, until the data change.
+    pub counts: Arc<vigia_app::counts::AttemptCounts>,
 }
 
 /// Where and how to send, from the server's settings.

@@ -137,6 +137,10 @@ async fn two_servers_on_one_postgresql_read_each_other_at_once_and_do_each_job_o
         let (_, from_b) = get(format!("{b}/api/v1/access-analysis")).await;
         assert_eq!(from_a, from_b, "the analysis is the same through both after write {i}");
         assert_ne!(from_b, before_b, "and it moved");
+        // The list's total is kept per data version in each server: a write through one
+        // moves it in the other at once.
+        let (_, list) = get(format!("{read}/api/v1/access-attempts?facility_id={f}&limit=5")).await;
+        assert_eq!(list["total"].as_i64(), Some(i64::from(i) + 2), "{list}");
     }
 
     // Every delivery exactly once across both workers, the dead server's included once

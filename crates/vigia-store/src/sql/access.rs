@@ -41,9 +41,13 @@ fn bind_attempt_filter<'q>(
 
 /// The attempts organization `$1` may see: its own, and those other organizations
 /// share with a coalition both belong to.
-pub(super) const VISIBLE_TO: &str = "(a.org_id = $1 OR (a.visibility = 'coalition' AND EXISTS (\
-     SELECT 1 FROM coalition_members m1 JOIN coalition_members m2 ON m1.coalition_id = m2.coalition_id \
-     WHERE m1.org_id = a.org_id AND m2.org_id = $1)))";
+/// The partners' list does not depend on the row, so it is worked out once per query
+/// (a hashed subplan) rather than once per attempt: counting 35,000 attempts of one
+/// facility on PostgreSQL went from 242 ms to 6 ms with the covering index of 0030
+/// (issue #19).
+pub(super) const VISIBLE_TO: &str = "(a.org_id = $1 OR (a.visibility = 'coalition' AND a.org_id IN (\
+     SELECT m1.org_id FROM coalition_members m1 JOIN coalition_members m2 ON m1.coalition_id = m2.coalition_id \
+     WHERE m2.org_id = $1)))";
 
 pub(super) fn attempt_from_row(row: &DbRow) -> Result<Attempt> {
     let purpose: String = row.try_get("purpose")?;

@@ -37,7 +37,7 @@ async fn list_attempts(
     let more = list.len() as i64 > limit;
     list.truncate(limit as usize);
     let total =
-        st.store.count_attempts(user.org_id, &vigia_domain::access::AttemptFilter { after: None, ..filter }).await?;
+        st.counts.count(&st.store, user.org_id, &vigia_domain::access::AttemptFilter { after: None, ..filter }).await?;
     let next =
         list.last().filter(|_| more).map(|a| vigia_domain::paging::Cursor::after(a.draft.attempted_at, a.id).encode());
     let (facilities, orgs) = crate::kit::records::names(&st).await?;

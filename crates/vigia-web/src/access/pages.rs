@@ -160,9 +160,9 @@ pub(super) async fn list_page(
     let mut list = st.store.list_attempts(user.org_id, &filter).await?;
     let more = list.len() as i64 > PAGE_ROWS;
     list.truncate(PAGE_ROWS as usize);
-    let remaining = st.store.count_attempts(user.org_id, &filter).await?;
+    let remaining = st.counts.count(&st.store, user.org_id, &filter).await?;
     let total = if filter.after.is_some() {
-        st.store.count_attempts(user.org_id, &AttemptFilter { after: None, ..filter.clone() }).await?
+        st.counts.count(&st.store, user.org_id, &AttemptFilter { after: None, ..filter.clone() }).await?
     } else {
         remaining
     };
