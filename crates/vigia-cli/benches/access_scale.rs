@@ -410,6 +410,34 @@ async fn main() {
         Arc::new(move |c| c.get(format!("{b}/api/v1/contradictions")).bearer_auth(&t)),
     )
     .await;
+    // Where a page of one facility's attempts spends its time on this dataset (issue
+    // #19): the plans of its two queries, and the page one request at a time.
+    if db.backend == vigia_store::Backend::Postgres && std::env::var("VIGIA_BENCH_EXPLAIN").is_ok() {
+        use sqlx::{Connection, Row};
+        let mut c = sqlx::PgConnection::connect(&db.url).await.expect("explain connection");
+        let visible = format!(
+            "(a.org_id = {v} OR (a.visibility = 'coalition' AND a.org_id IN (SELECT m1.org_id FROM coalition_members m1 \
+             JOIN coalition_members m2 ON m1.coalition_id = m2.coalition_id WHERE m2.org_id = {v})))",
+            v = user.org_id
+        );
+        for q in [
+            format!("SELECT a.* FROM access_attempts a WHERE {visible} AND a.facility_id = {busiest} ORDER BY a.attempted_at DESC, a.id DESC LIMIT 51"),
+            format!("SELECT COUNT(*) FROM access_attempts a WHERE {visible} AND a.facility_id = {busiest}"),
+        ] {
+            println!("\nEXPLAIN ANALYZE {}", &q[..60]);
+            for r in sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN (ANALYZE, BUFFERS) {q}"))).fetch_all(&mut c).await.expect("explain") {
+                println!("  {}", r.get::<String, _>(0));
+            }
+        }
+        let one = measure("GET /api/v1/access-attempts?facility_id=…&limit=50 (one at a time)", 20, || {
+            get_ok(
+                &http,
+                http.get(format!("{base}/api/v1/access-attempts?facility_id={busiest}&limit=50")).bearer_auth(&token),
+            )
+        })
+        .await;
+        println!("{}: p50 {:.2} ms, p95 {:.2} ms", one.name, one.p50_ms, one.p95_ms);
+    }
     // A page of one busy facility's attempts with its total (issue #19: 55 req/s and a
     // p95 of 1.1 s at 50 clients on PostgreSQL, from counting the facility's attempts
     // row by row on every page).

@@ -62,6 +62,10 @@ fn restrict_database_files(url: &str) -> Result<()> {
     Ok(())
 }
 
+/// After a large import: SQLite's planner does without statistics here (its lists held
+/// their figures at a million attempts), so nothing is done.
+async fn after_bulk_import(_pool: &Pool<Db>) {}
+
 /// After an erasure: the write-ahead log is checkpointed into the database (where secure
 /// delete has zeroed the freed key) and truncated, so it keeps no copy of the erased key.
 /// A reader holding an older snapshot makes the checkpoint report "busy" (a result,

@@ -11,6 +11,9 @@ const DAILY_VISIBLE_TO: &str = "(d.org_id = $1 OR (d.shared = 1 AND d.org_id IN 
      SELECT m2.org_id FROM coalition_members m1 JOIN coalition_members m2 ON m1.coalition_id = m2.coalition_id \
      WHERE m1.org_id = $1)))";
 
+/// An import of at least this many rows refreshes the planner's statistics at once.
+const BULK_ROWS: i64 = 10_000;
+
 /// SQL's list of the refusal outcomes.
 fn refusal_list() -> String {
     vigia_domain::access::refusals().map(|o| format!("'{o}'")).collect::<Vec<_>>().join(", ")
@@ -271,6 +274,9 @@ impl crate::Access for SqlStore {
         };
         let imp = record_import(&mut w, actor, org_id, ins, file).await?;
         w.commit().await?;
+        if imp.row_count >= BULK_ROWS {
+            after_bulk_import(&self.pool).await;
+        }
         Ok(Some(imp))
     }
 
