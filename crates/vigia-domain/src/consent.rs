@@ -5,8 +5,8 @@
 //! Basis: Mexico's law on personal data held by private parties (new LFPDPPP, DOF
 //! 20-03-2025) rests the processing of personal data on consent for its purposes, and
 //! sensitive personal data — a person's migration situation, health, asylum claim — on
-//! express consent (DOMAIN.md §9, cited without article numbers: they were not verified
-//! here). Vigía keeps one record per purpose so each can be given or withdrawn alone,
+//! express consent (cited without article numbers: they were not verified in the
+//! published text). Vigía keeps one record per purpose so each can be given or withdrawn alone,
 //! and refuses what a purpose covers without it ([`allows`]).
 //!
 //! Purposes:

@@ -3,8 +3,8 @@
 //! Basis: Mexico's law on personal data held by private parties (new LFPDPPP, DOF
 //! 20-03-2025) limits processing to its purposes and calls for personal data to be
 //! deleted once they are no longer needed for them; the person may ask for their
-//! cancellation (the "C" of ARCO). DOMAIN.md §9 cites the law without article numbers —
-//! they were not verified here, so none is shown. No period is set by law for an NGO's
+//! cancellation (the "C" of ARCO). The law is cited without article numbers: they
+//! were not verified in its published text, so none is shown. No period is set by law for an NGO's
 //! case files: each organization sets its own rule ([`RetentionRule`]) and Vigía ships
 //! none.
 //!

@@ -64,8 +64,9 @@ pub trait Retention: Send + Sync {
         litigation_ended: bool,
         check: &ErasureCheck,
     ) -> Result<Erasure>;
-    /// Erasures of the organization's cases, by case, as the history records them.
-    async fn erasures(&self, org_id: i64) -> Result<Vec<Erasure>>;
+    /// A case's erasure, as the history records it; `None` while its data stands. What a
+    /// case page asks on every view: one read of the history, not the retention facts.
+    async fn erasure(&self, org_id: i64, case_id: i64) -> Result<Option<Erasure>>;
     /// Opens a case's sealed text as the history keeps it (with the case's key, or the
     /// organization's for a value written before case keys); `None` once the case's
     /// personal data was erased, whatever key the value was sealed with.

@@ -391,8 +391,8 @@ impl crate::Retention for SqlStore {
         facts_on(&mut *self.pool.acquire().await?, org_id, case_id).await
     }
 
-    async fn erasures(&self, org_id: i64) -> Result<Vec<Erasure>> {
-        erasures_on(&mut *self.pool.acquire().await?, org_id, None).await
+    async fn erasure(&self, org_id: i64, case_id: i64) -> Result<Option<Erasure>> {
+        Ok(erasures_on(&mut *self.pool.acquire().await?, org_id, Some(case_id)).await?.pop())
     }
 
     async fn erase_case_data(

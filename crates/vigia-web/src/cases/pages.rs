@@ -502,7 +502,7 @@ pub(super) async fn case_view(
 pub(super) async fn show(st: &AppState, ctx: &Ctx, c: Case, s: ShowState<'_>) -> PageResult {
     let ShowState { reveal, event_values, event_errors, flash, file_error } = s;
     let l = ctx.locale;
-    let erasure = vigia_app::retention::of_case(&st.store, c.org_id, c.id, today()).await?.and_then(|x| x.erasure);
+    let erasure = st.store.erasure(c.org_id, c.id).await?;
     let erased = erasure.as_ref().map(|e| crate::kit::erased_words(l, e));
     let documents = if ctx.can(Permission::ReadCaseSealed) && erased.is_none() {
         Some(crate::kit::file_rows(st.store.case_documents(c.org_id, c.id).await?))
