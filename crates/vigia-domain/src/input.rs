@@ -305,7 +305,7 @@ pub fn is_bidi_control(c: char) -> bool {
 }
 
 /// Checks a free text: trimmed, not blank, no control characters but newline and tab,
-/// no bidirectional controls, at most `max` characters.
+/// no bidirectional controls, at most `max` characters as given.
 pub fn check_text(field: &str, s: &str, max: usize, errs: &mut ValidationErrors) -> Option<String> {
     if s.chars().any(is_bidi_control) {
         errs.push(FieldError::new(field, "bidi_controls"));
@@ -325,8 +325,10 @@ pub fn check_text(field: &str, s: &str, max: usize, errs: &mut ValidationErrors)
         errs.push(FieldError::new(field, "control_characters"));
         return None;
     }
-    let n = t.chars().count();
-    if n > max {
+    // The text as given counts, spaces around it included: that is what the API's
+    // document can promise (`maxLength`), and what a client measures (Schemathesis sent
+    // a name of 200 characters after a no-break space, and it was taken).
+    if s.chars().count() > max {
         errs.push(FieldError::new(field, "too_long").with("max", max));
         return None;
     }
@@ -337,6 +339,14 @@ pub fn check_text(field: &str, s: &str, max: usize, errs: &mut ValidationErrors)
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_text_s_length_counts_as_given_spaces_around_it_included() {
+        let mut errs = ValidationErrors::new();
+        assert_eq!(check_text("name", " abc ", 5, &mut errs).as_deref(), Some("abc"));
+        assert!(check_text("name", "\u{a0}abcde", 5, &mut errs).is_none());
+        assert!(errs.for_field("name").is_some_and(|e| e.code == "too_long"), "{errs:?}");
+    }
 
     #[test]
     fn refilling_one_input_reads_each_row_as_from_pairs_does() {
