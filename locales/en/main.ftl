@@ -169,6 +169,14 @@ err-invalid_utf8 = The row is not UTF-8.
 err-invalid_csv = The file is not a valid CSV.
 err-duplicate_row = Repeats line { $line }.
 err-too_many_rows = Too many rows: at most { $max }.
+err-row_too_long = The row is longer than any valid row (a quote left open?); reading stopped here.
+err-upload_incomplete = The file did not arrive whole (was the connection cut?). Nothing was imported; send it again.
+err-invalid_key = The progress key must have 16 to 64 letters, digits, “-” or “_”.
+import-progress-label = Import progress
+import-progress-reading = Reading: { $rows } rows ({ $rate } rows/s), { $problems } problems so far.
+import-progress-storing = The file is valid. Storing: { $stored } of { $rows } rows ({ $rate } rows/s).
+import-progress-sending = Sending the file…
+import-progress-failed = The connection was lost while sending. Nothing was imported; send the file again.
 
 import-title = Import centers from CSV
 import-intro = Every row is checked: if any has an error none is imported, and each error is shown with its line and column.

@@ -169,6 +169,14 @@ err-invalid_utf8 = La fila no está en UTF-8.
 err-invalid_csv = El archivo no es un CSV válido.
 err-duplicate_row = Repite la fila { $line }.
 err-too_many_rows = Demasiadas filas: como máximo { $max }.
+err-row_too_long = La fila es más larga que cualquier fila válida (¿una comilla sin cerrar?); la lectura se detuvo aquí.
+err-upload_incomplete = El archivo no llegó completo (¿se cortó la conexión?). No se importó nada; vuelva a enviarlo.
+err-invalid_key = La clave de seguimiento debe tener de 16 a 64 letras, dígitos, «-» o «_».
+import-progress-label = Avance de la importación
+import-progress-reading = Leyendo: { $rows } filas ({ $rate } filas/s), { $problems } problemas hasta ahora.
+import-progress-storing = El archivo es válido. Guardando: { $stored } de { $rows } filas ({ $rate } filas/s).
+import-progress-sending = Enviando el archivo…
+import-progress-failed = Se perdió la conexión durante el envío. No se importó nada; vuelva a enviar el archivo.
 
 import-title = Importar centros desde CSV
 import-intro = Se revisan todas las filas: si alguna tiene un error no se importa ninguna, y cada error se señala con su línea y su columna.

@@ -8,6 +8,7 @@ use vigia_store::{Actor, DynStore};
 
 pub mod archive;
 pub mod demo;
+pub mod imports;
 pub mod keys;
 
 /// Validates and adds a user, hashing the password off the async executor.

@@ -194,8 +194,12 @@ enum Command {
     },
     /// Load a `vigia export --all` FILE into an empty database, then verify the audit
     /// chain, its head and every count against the export. The file's signature (made
-    /// with the master key) is checked before anything is written.
+    /// with the master key) is checked before anything is written. `vigia import
+    /// attempts FILE --org SLUG` imports a CSV of access attempts instead.
+    #[command(args_conflicts_with_subcommands = true)]
     Import {
+        #[command(subcommand)]
+        what: Option<ImportCmd>,
         #[command(flatten)]
         place: Place,
         #[arg(long)]
@@ -204,7 +208,7 @@ enum Command {
         /// and counts are still checked, but anyone could have changed its other rows.
         #[arg(long)]
         allow_unsigned: bool,
-        file: PathBuf,
+        file: Option<PathBuf>,
     },
     /// Check the backup in FROM (database hash, evidence files, the whole audit chain,
     /// record counts, the master key) and only then make it the data of --data-dir. Stop
@@ -575,6 +579,26 @@ enum TokenCmd {
         user: String,
         #[arg(long)]
         id: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// Import a CSV of access attempts for an organization, read as it goes (any size,
+    /// up to a million rows): every row, or nothing stored and each problem printed
+    /// (line, column, reason) with a non-zero exit. A progress line shows rows read,
+    /// rows per second and problems so far.
+    Attempts {
+        #[command(flatten)]
+        place: Place,
+        /// The CSV file (`-` for standard input).
+        file: PathBuf,
+        /// The importing organization (its slug).
+        #[arg(long)]
+        org: String,
+        /// No progress line.
+        #[arg(long)]
+        quiet: bool,
     },
 }
 
@@ -1186,10 +1210,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 h.head_hash
             );
         }
-        Command::Import { place, all, allow_unsigned, file } => {
+        Command::Import { what: Some(ImportCmd::Attempts { place, file, org, quiet }), .. } => {
+            return vigia_cli::imports::attempts(&place.open().await?, &file, &org, quiet).await;
+        }
+        Command::Import { what: None, place, all, allow_unsigned, file } => {
             if !all {
-                bail!("say --all: the import loads a whole export");
+                bail!("say --all: the import loads a whole export (or `vigia import attempts FILE --org SLUG`)");
             }
+            let file = file.ok_or_else(|| anyhow!("the export file to load is missing"))?;
             place.ensure_dir()?;
             let keys = keyfile::load(&place.data_dir)?;
             let h = vigia_cli::archive::import_all(&place.url(), &keys, &file, allow_unsigned).await?;

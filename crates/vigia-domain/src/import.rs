@@ -42,6 +42,10 @@ impl std::fmt::Display for RowError {
 /// The most rows one import accepts.
 pub const MAX_ROWS: usize = 100_000;
 
+/// The most rows one import of access attempts accepts: a year of a large coalition's
+/// attempts and more, in one file.
+pub const MAX_ATTEMPT_ROWS: usize = 1_000_000;
+
 /// How many of a refused file's problems are listed back (all are counted): a file
 /// wrong on every line would otherwise be answered with a list larger than itself.
 pub const LISTED_PROBLEMS: usize = 200;
@@ -73,8 +77,8 @@ fn read_import<T>(
 ///
 /// `row` is what the import does with one row: given its line, the header and the
 /// record, the item, or `None` having pushed the row's problems.
-pub struct ImportRows<B, F> {
-    reader: csv::Reader<std::io::Cursor<B>>,
+pub struct ImportRows<R, F> {
+    reader: csv::Reader<SkipBom<R>>,
     headers: Vec<String>,
     record: csv::StringRecord,
     row: F,
@@ -85,30 +89,29 @@ pub struct ImportRows<B, F> {
     ended: bool,
 }
 
-impl<B, F, T> ImportRows<B, F>
+impl<R, F, T> ImportRows<R, F>
 where
-    B: AsRef<[u8]>,
+    R: std::io::Read,
     F: FnMut(u64, &[String], &csv::StringRecord, &mut Vec<RowError>) -> Option<T>,
 {
     /// Checks the header (every column known, every group of `required` present — a
     /// group is met by any one of its names); its problems come back at once.
     fn open(
-        bytes: B,
+        input: R,
         known: impl Fn(&str) -> bool,
         required: &[&[&str]],
         max_rows: usize,
         row: F,
     ) -> Result<Self, Vec<RowError>> {
-        let bom = bytes.as_ref().starts_with(b"\xEF\xBB\xBF");
-        let mut cursor = std::io::Cursor::new(bytes);
-        if bom {
-            cursor.set_position(3);
-        }
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(cursor);
+        let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(SkipBom::new(input));
         let headers = match reader.headers() {
             Ok(h) => h.iter().map(|h| h.trim().to_string()).collect::<Vec<_>>(),
-            Err(_) => {
-                return Err(vec![RowError { line: 1, column: String::new(), code: "invalid_csv", params: vec![] }])
+            Err(e) => {
+                let code = match e.kind() {
+                    csv::ErrorKind::Io(io) => io_code(io),
+                    _ => "invalid_csv",
+                };
+                return Err(vec![RowError { line: 1, column: String::new(), code, params: vec![] }]);
             }
         };
         let mut errors = Vec::new();
@@ -138,8 +141,16 @@ where
             }
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(fallback_line);
-                let code =
-                    if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) { "invalid_utf8" } else { "wrong_column_count" };
+                let code = match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => "invalid_utf8",
+                    // The input itself failed (an upload cut short, a row past the
+                    // longest allowed): nothing after it can be read.
+                    csv::ErrorKind::Io(io) => {
+                        self.ended = true;
+                        io_code(io)
+                    }
+                    _ => "wrong_column_count",
+                };
                 self.errors.push(RowError { line, column: String::new(), code, params: vec![] });
                 None
             }
@@ -173,6 +184,11 @@ pub trait GoodRows {
     fn is_whole(&self) -> bool;
     /// Reads what is left, for every problem: the number of good rows, or every problem.
     fn finish(self) -> Result<usize, Vec<RowError>>;
+    /// Records read so far (good or not) and problems found so far: an import's progress.
+    fn counts(&self) -> (u64, usize);
+    /// Reads up to `records` more records without giving their items (after a
+    /// problem, to find every other one at the reader's pace); whether the input ended.
+    fn skim(&mut self, records: usize) -> bool;
 
     /// Hands each good item to `sink` as it is read, then [`GoodRows::finish`]es.
     fn each_good(mut self, mut sink: impl FnMut(Self::Item)) -> Result<usize, Vec<RowError>>
@@ -186,9 +202,9 @@ pub trait GoodRows {
     }
 }
 
-impl<B, F, T> GoodRows for ImportRows<B, F>
+impl<R, F, T> GoodRows for ImportRows<R, F>
 where
-    B: AsRef<[u8]>,
+    R: std::io::Read,
     F: FnMut(u64, &[String], &csv::StringRecord, &mut Vec<RowError>) -> Option<T>,
 {
     type Item = T;
@@ -207,14 +223,80 @@ where
     }
 
     fn finish(mut self) -> Result<usize, Vec<RowError>> {
-        while !self.ended {
-            self.step();
-        }
+        while !self.skim(usize::MAX) {}
         if self.errors.is_empty() {
             Ok(self.items)
         } else {
             Err(self.errors)
         }
+    }
+
+    fn counts(&self) -> (u64, usize) {
+        // `read` counts the attempt that found the end too.
+        (if self.ended { self.read.saturating_sub(1) } else { self.read }, self.errors.len())
+    }
+
+    fn skim(&mut self, records: usize) -> bool {
+        for _ in 0..records {
+            if self.ended {
+                break;
+            }
+            self.step();
+        }
+        self.ended
+    }
+}
+
+/// What an input's own failure is called in an import's problems: a row longer than
+/// any valid one (`row_too_long`, the reader's `InvalidData`), or the input ending
+/// before the file did (`upload_incomplete`: a connection lost, say).
+fn io_code(e: &std::io::Error) -> &'static str {
+    if e.kind() == std::io::ErrorKind::InvalidData {
+        "row_too_long"
+    } else {
+        "upload_incomplete"
+    }
+}
+
+/// A reader that drops a UTF-8 byte-order mark at the start of its input, however
+/// few bytes each read of the input gives.
+pub struct SkipBom<R> {
+    inner: R,
+    /// The first bytes, held until it is known whether they are a mark.
+    head: Vec<u8>,
+    checked: bool,
+}
+
+impl<R: std::io::Read> SkipBom<R> {
+    pub fn new(inner: R) -> Self {
+        Self { inner, head: Vec::new(), checked: false }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for SkipBom<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        const BOM: &[u8] = b"\xEF\xBB\xBF";
+        if !self.checked {
+            let mut byte = [0u8; 3];
+            while self.head.len() < 3 && BOM.starts_with(&self.head) {
+                let n = self.inner.read(&mut byte[..3 - self.head.len()])?;
+                if n == 0 {
+                    break;
+                }
+                self.head.extend_from_slice(&byte[..n]);
+            }
+            if self.head == BOM {
+                self.head.clear();
+            }
+            self.checked = true;
+        }
+        if !self.head.is_empty() {
+            let n = self.head.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.head[..n]);
+            self.head.drain(..n);
+            return Ok(n);
+        }
+        self.inner.read(buf)
     }
 }
 
@@ -292,6 +374,16 @@ pub fn attempts_csv_rows<'a, B: AsRef<[u8]>>(
     resolve: impl Fn(Option<i64>, Option<&str>) -> Option<FacilityRef<'a>>,
     now: crate::Micros,
 ) -> Result<impl GoodRows<Item = crate::access::AttemptDraft>, Vec<RowError>> {
+    attempts_csv_reader(std::io::Cursor::new(bytes), resolve, now)
+}
+
+/// [`attempts_csv_rows`] from any reader (a file, a request body as it arrives): the
+/// header is read at once, each row when asked for.
+pub fn attempts_csv_reader<'a, R: std::io::Read>(
+    input: R,
+    resolve: impl Fn(Option<i64>, Option<&str>) -> Option<FacilityRef<'a>>,
+    now: crate::Micros,
+) -> Result<impl GoodRows<Item = crate::access::AttemptDraft>, Vec<RowError>> {
     use crate::access;
     let mut seen = std::collections::HashMap::new();
     let known = |h: &str| h == "facility" || access::FIELDS.contains(&h);
@@ -334,7 +426,7 @@ pub fn attempts_csv_rows<'a, B: AsRef<[u8]>>(
             }
         }
     };
-    ImportRows::open(bytes, known, required, MAX_ROWS * 10, row)
+    ImportRows::open(input, known, required, MAX_ATTEMPT_ROWS, row)
 }
 
 /// [`attempts_csv`], handing each valid row to `sink` as it is read for as long as
@@ -507,6 +599,98 @@ mod attempt_tests {
         assert_eq!(rows.finish(), Ok(28));
         let header = attempts_csv_rows("facility_id,when\n".as_bytes(), resolve, now()).err().expect("bad header");
         assert!(header.iter().all(|e| e.line == 1), "{header:?}");
+    }
+
+    /// Gives its bytes a few at a time, then fails if `fail` says so: a request body
+    /// arriving over a poor connection, or cut short.
+    struct Trickle {
+        bytes: Vec<u8>,
+        at: usize,
+        step: usize,
+        fail: Option<std::io::ErrorKind>,
+    }
+
+    impl std::io::Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.at == self.bytes.len() {
+                return match self.fail {
+                    Some(kind) => Err(std::io::Error::new(kind, "cut")),
+                    None => Ok(0),
+                };
+            }
+            let n = self.step.min(buf.len()).min(self.bytes.len() - self.at);
+            buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    fn trickle(text: &str, bom: bool, step: usize, fail: Option<std::io::ErrorKind>) -> Trickle {
+        let mut bytes = if bom { b"\xEF\xBB\xBF".to_vec() } else { Vec::new() };
+        bytes.extend_from_slice(text.as_bytes());
+        Trickle { bytes, at: 0, step, fail }
+    }
+
+    #[test]
+    fn a_file_read_as_it_arrives_reads_as_the_same_bytes_in_memory() {
+        let mut csv = String::from("facility_id,attempted_at,purpose,outcome\n");
+        for day in 1..=20u32 {
+            csv.push_str(&format!("1,2019-02-{day:02}T10:00,monitoring,denied\n"));
+        }
+        let whole = attempts_csv(csv.as_bytes(), resolve, now()).expect("valid");
+        for step in [1, 2, 3, 7, 4096] {
+            for bom in [false, true] {
+                let mut rows = attempts_csv_reader(trickle(&csv, bom, step, None), resolve, now()).expect("header");
+                let mut got = Vec::new();
+                while let Some(d) = rows.next_good() {
+                    got.push(d);
+                }
+                assert_eq!(rows.counts(), (20, 0), "step {step}, mark {bom}");
+                assert_eq!(got, whole, "step {step}, mark {bom}");
+                assert_eq!(rows.finish(), Ok(20));
+            }
+        }
+        // A mark cut short is not a mark: its bytes stay, and fail the header.
+        let odd = attempts_csv_reader(trickle("\u{FEFF}", false, 1, None), resolve, now()).err().expect("no header");
+        assert_eq!(odd[0].line, 1);
+    }
+
+    #[test]
+    fn an_input_that_fails_ends_the_import_with_its_reason() {
+        let csv = "facility_id,attempted_at,purpose,outcome\n1,2019-02-01T10:00,monitoring,denied\n1,2019-02";
+        let mut rows =
+            attempts_csv_reader(trickle(csv, false, 5, Some(std::io::ErrorKind::ConnectionReset)), resolve, now())
+                .expect("header");
+        assert!(rows.next_good().is_some());
+        assert!(rows.next_good().is_none());
+        let errors = rows.finish().expect_err("cut short");
+        assert_eq!(errors.iter().map(|e| e.code).collect::<Vec<_>>(), ["upload_incomplete"]);
+
+        let long = attempts_csv_reader(trickle(csv, false, 5, Some(std::io::ErrorKind::InvalidData)), resolve, now())
+            .expect("header");
+        assert_eq!(long.finish().expect_err("too long")[0].code, "row_too_long");
+        let header =
+            attempts_csv_reader(trickle("facil", false, 2, Some(std::io::ErrorKind::InvalidData)), resolve, now())
+                .err()
+                .expect("no header");
+        assert_eq!(header[0].code, "row_too_long");
+    }
+
+    #[test]
+    fn skimming_after_a_problem_counts_every_record_at_the_readers_pace() {
+        let mut csv = String::from("facility_id,attempted_at,purpose,outcome\n");
+        csv.push_str("1,2019-02-40T10:00,monitoring,denied\n");
+        for day in 1..=9u32 {
+            csv.push_str(&format!("1,2019-02-{day:02}T10:00,monitoring,denied\n"));
+        }
+        let mut rows = attempts_csv_rows(csv.as_bytes(), resolve, now()).expect("header");
+        assert!(rows.next_good().is_none());
+        assert_eq!(rows.counts(), (1, 1));
+        assert!(!rows.skim(4));
+        assert_eq!(rows.counts(), (5, 1));
+        assert!(rows.skim(100));
+        assert_eq!(rows.counts(), (10, 1));
+        assert_eq!(rows.finish().expect_err("one bad day").len(), 1);
     }
 }
 

@@ -28,6 +28,7 @@ mod migrations;
 pub mod postgres;
 mod rowmac;
 pub mod secrets;
+pub mod spool;
 pub mod sqlite;
 /// Fresh test databases: for tests only (feature `testing`), never in production builds.
 #[cfg(any(test, feature = "testing"))]

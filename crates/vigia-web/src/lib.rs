@@ -92,6 +92,7 @@ pub fn app(store: DynStore, config: Config) -> Router {
         analyses: Arc::default(),
         detections: Arc::default(),
         counts: Arc::default(),
+        imports: Arc::default(),
     };
     routes()
         .router

@@ -1183,12 +1183,21 @@ fn document_base() -> Value {
             "/api/v1/access-attempts/import": {"post": {
                 "operationId": "importAccessAttempts",
                 "summary": "Import access attempts from CSV for your organization: all rows or none",
-                "description": "Columns of AttemptInput; the facility is named by facility_id or by facility (its name). Bad dates, unknown facilities and duplicate rows are reported with line, column and reason.",
+                "description": "Columns of AttemptInput; the facility is named by facility_id or by facility (its name). Bad dates, unknown facilities and duplicate rows are reported with line, column and reason. The body is read as it arrives, with no size limit: up to 1,000,000 rows of at most 64 KiB each. With ?progress=KEY (16 to 64 random letters, digits, - or _) its progress can be read at /api/v1/access-attempts/import/progress/KEY while it runs.",
+                "parameters": [{"name": "progress", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"}}],
                 "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}}},
                 "responses": with(errors(&[
-                    ("403", "The role may not record access attempts"), ("413", "Body too large"),
-                    ("415", "Body is not text/csv"), ("422", "Rows are invalid")
+                    ("403", "The role may not record access attempts"),
+                    ("415", "Body is not text/csv"), ("422", "Rows are invalid, the upload was cut short, or the progress key is malformed")
                 ]), "201", json_response("Imported: one audit entry stands for every row", "AttemptImportResult"))
+            }},
+            "/api/v1/access-attempts/import/progress/{key}": {"get": {
+                "operationId": "accessAttemptsImportProgress",
+                "summary": "How far your import named KEY has come (kept ten minutes after it ends)",
+                "parameters": [{"name": "key", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": with(errors(&[
+                    ("403", "The role may not record access attempts"), ("404", "No import of yours under this key")
+                ]), "200", json_response("Rows read and stored, problems so far, rows per second", "ImportProgress"))
             }},
             "/api/v1/access-attempts/{id}": {
                 "parameters": [id_param()],
@@ -1439,7 +1448,14 @@ fn document_base() -> Value {
                     "import_id": {"type": "integer", "description": "The import's record; its one audit entry stands for every row"},
                     "first_id": {"type": "integer"}, "last_id": {"type": "integer"},
                     "file_sha256": {"type": "string", "description": "SHA-256 of the uploaded bytes, hex"},
-                    "rows_sha256": {"type": "string", "description": "Digest of the created attempts as stored (see `vigia audit verify`)"}
+                    "rows_sha256": {"type": "string", "description": "Digest of the created attempts as stored (see `vigia audit verify`)"},
+                    "file_bytes": {"type": ["integer", "null"], "description": "The uploaded file's size in bytes"}
+                }},
+                "ImportProgress": {"type": "object", "required": ["phase", "bytes_read", "rows_read", "problems", "rows_stored", "seconds", "rows_per_second"], "properties": {
+                    "phase": {"type": "string", "enum": ["reading", "storing", "done", "refused"], "description": "reading: the file arrives and each row is checked; storing: the whole file was valid and is being written; refused: problems, nothing kept"},
+                    "bytes_read": {"type": "integer"}, "rows_read": {"type": "integer"}, "problems": {"type": "integer"},
+                    "rows_stored": {"type": "integer"}, "seconds": {"type": "number"},
+                    "rows_per_second": {"type": "integer"}
                 }},
                 "NoteInput": {
                     "type": "object", "additionalProperties": false, "required": ["body"],

@@ -42,6 +42,17 @@ impl Routes {
         self
     }
 
+    /// A POST whose body is read as it arrives with no size limit (an import of a
+    /// million rows): the handler must consume it as a stream, bounded by what it
+    /// accepts (rows, row length), never buffer it. Listed in
+    /// [`crate::state::STREAMED_PATHS`] so the declared-length check lets it through.
+    pub fn streamed<H: Handler<T, AppState>, T: 'static>(mut self, path: &'static str, h: H) -> Self {
+        debug_assert!(crate::state::STREAMED_PATHS.contains(&path), "{path} is not listed as streamed");
+        self.router = self.router.route(path, post(h).layer(DefaultBodyLimit::disable()));
+        self.list.push(("POST", path));
+        self
+    }
+
     pub fn put<H: Handler<T, AppState>, T: 'static>(mut self, path: &'static str, h: H) -> Self {
         self.router = self.router.route(path, put(h));
         self.list.push(("PUT", path));

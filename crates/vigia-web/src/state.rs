@@ -112,6 +112,9 @@ pub const CSV_LIMIT: usize = 20 * 1024 * 1024;
 pub const MULTIPART_SLACK: usize = 64 * 1024;
 /// What an import route reads at most (a CSV, as a body or in a form).
 pub const CSV_ROUTE_LIMIT: usize = CSV_LIMIT + MULTIPART_SLACK;
+/// Routes that read their body as it arrives, with no size limit of their own
+/// ([`crate::routes::Routes::streamed`]): imports of access attempts, bounded by rows.
+pub const STREAMED_PATHS: [&str; 2] = ["/access/import", "/api/v1/access-attempts/import"];
 /// What an evidence upload route reads at most.
 pub const FILE_ROUTE_LIMIT: usize = vigia_domain::evidence::MAX_BYTES + MULTIPART_SLACK;
 
@@ -125,6 +128,8 @@ pub struct AppState {
     pub detections: Arc<vigia_app::findings::FoundCache>,
     /// Attempts counted per viewer and filter, until the data change.
     pub counts: Arc<vigia_app::counts::AttemptCounts>,
+    /// Imports under way, for their pages to show how far they have come.
+    pub imports: Arc<vigia_app::imports::Watched>,
 }
 
 /// Where and how to send, from the server's settings.

@@ -11,6 +11,7 @@ mod consents;
 mod email;
 mod hardening;
 mod helpers;
+mod imports;
 mod keys;
 mod matrix;
 mod publications;

@@ -17,7 +17,8 @@ pub fn routes() -> Routes {
     Routes::default()
         .get("/api/v1/access-attempts", list_attempts)
         .post("/api/v1/access-attempts", create_attempt)
-        .upload("/api/v1/access-attempts/import", import_attempts, crate::state::CSV_ROUTE_LIMIT)
+        .streamed("/api/v1/access-attempts/import", import_attempts)
+        .get("/api/v1/access-attempts/import/progress/{key}", import_progress)
         .get("/api/v1/access-attempts/{id}", get_attempt)
         .put("/api/v1/access-attempts/{id}", update_attempt)
         .get("/api/v1/access-attempts/{id}/history", attempt_history)
@@ -121,13 +122,16 @@ async fn attempt_history(
     Ok(Json(v))
 }
 
-/// A CSV of attempts for the caller's organization: all rows or none.
+/// A CSV of attempts for the caller's organization, read as it arrives (no size limit;
+/// at most a million rows): all rows or none. `?progress=KEY` lets the caller (or its
+/// page) ask how far it has come at `…/import/progress/KEY` meanwhile.
 async fn import_attempts(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     method: Method,
     headers: HeaderMap,
-    body: Bytes,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+    body: axum::body::Body,
 ) -> ApiResult<Response> {
     let user = api_user(&ctx, Permission::RecordAccess)?.clone();
     ctx.check_api_write(&method, &headers)?;
@@ -135,13 +139,26 @@ async fn import_attempts(
     if ct.split(';').next().map(str::trim) != Some("text/csv") {
         return Err(WebError::UnsupportedMediaType.into());
     }
-    if body.len() > crate::state::CSV_LIMIT {
-        return Err(WebError::TooLarge.into());
-    }
-    let imp = crate::access::import_csv(&st, &ctx, user.org_id, body).await?.map_err(WebError::Import)?;
+    let progress = crate::access::watch(&st, user.id, q.get("progress"))?;
+    let (tx, reader) = vigia_app::imports::ChannelReader::new(crate::access::QUEUED_CHUNKS);
+    let (_, imported) = tokio::join!(
+        crate::access::feed_body(body, tx),
+        crate::access::import_stream(&st, &ctx, user.org_id, reader, progress)
+    );
+    let imp = imported?.map_err(WebError::Import)?;
     let json = serde_json::json!({
         "imported": imp.row_count, "import_id": imp.id, "first_id": imp.first_id, "last_id": imp.last_id,
-        "file_sha256": imp.file_sha256, "rows_sha256": imp.rows_sha256,
+        "file_sha256": imp.file_sha256, "file_bytes": imp.file_bytes, "rows_sha256": imp.rows_sha256,
     });
     Ok((StatusCode::CREATED, Json(json)).into_response())
+}
+
+/// How far the caller's import named `key` has come (only the caller's own).
+async fn import_progress(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(key): Path<String>,
+) -> ApiResult<Json<vigia_app::imports::ProgressView>> {
+    let user = api_user(&ctx, Permission::RecordAccess)?;
+    Ok(Json(st.imports.view(user.id, &key).ok_or(WebError::NotFound)?))
 }

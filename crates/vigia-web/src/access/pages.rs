@@ -28,7 +28,8 @@ pub fn page_routes() -> Routes {
         .post("/access", create_page)
         .get("/access/new", new_page)
         .get("/access/import", import_page)
-        .upload("/access/import", import_submit, crate::state::CSV_ROUTE_LIMIT)
+        .get("/static/import-progress.js", progress_script)
+        .streamed("/access/import", import_submit)
         .get("/access/{id}", show_page)
         .get("/access/{id}/edit", edit_page)
         .post("/access/{id}/edit", update_page)
@@ -546,17 +547,86 @@ pub(super) const ATTEMPT_IMPORT: crate::kit::ImportKind = crate::kit::ImportKind
     intro: "access-import-intro",
     columns: "access-import-columns",
     done: "access-imported",
+    progress: Some("/api/v1/access-attempts/import/progress/"),
 };
 
-/// Parses and imports an attempts CSV for the organization: all rows or none.
-pub async fn import_csv(
+/// Chunks of an arriving file queued for its reader, at most (a few hundred KiB).
+pub const QUEUED_CHUNKS: usize = 16;
+
+/// The progress of a new import by `user_id`, watched under the key the caller chose
+/// (`?progress=`), which must look random.
+pub fn watch(
+    st: &AppState,
+    user_id: i64,
+    key: Option<&String>,
+) -> Result<std::sync::Arc<vigia_app::imports::Progress>, WebError> {
+    if key.is_some_and(|k| !vigia_app::imports::valid_watch_key(k)) {
+        let e = vigia_domain::FieldError::new("progress", "invalid_key");
+        return Err(WebError::Invalid(ValidationErrors(vec![e])));
+    }
+    Ok(st.imports.start(user_id, key.map(String::as_str)))
+}
+
+/// Hands a request body's chunks to `tx` as they arrive; an error of the body (a
+/// connection lost, a body too slow) is handed on and ends the reading with it.
+pub async fn feed_body(body: axum::body::Body, tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>) {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    loop {
+        let chunk = match body.frame().await {
+            // The end, said as the reader expects it: an empty chunk.
+            None => Ok(Vec::new()),
+            Some(Ok(f)) => match f.into_data() {
+                Ok(data) if !data.is_empty() => Ok(Vec::from(data)),
+                _ => continue, // trailers, empty frames
+            },
+            Some(Err(e)) => Err(std::io::Error::other(e.to_string())),
+        };
+        let last = chunk.as_ref().map_or(true, Vec::is_empty);
+        // A reader that stopped (a problem found, a row too long) has gone: so does this.
+        if tx.send(chunk).await.is_err() || last {
+            return;
+        }
+    }
+}
+
+/// Hands a multipart field's chunks to `tx` as they arrive (see [`feed_body`]).
+async fn feed_field(
+    field: &mut axum::extract::multipart::Field<'_>,
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
+) {
+    loop {
+        let chunk = match field.chunk().await {
+            Ok(Some(data)) if data.is_empty() => continue,
+            Ok(Some(data)) => Ok(Vec::from(data)),
+            Ok(None) => Ok(Vec::new()),
+            Err(e) => Err(std::io::Error::other(e.body_text())),
+        };
+        let last = chunk.as_ref().map_or(true, Vec::is_empty);
+        if tx.send(chunk).await.is_err() || last {
+            return;
+        }
+    }
+}
+
+/// Imports an attempts CSV for the organization as it arrives: all rows or none.
+pub async fn import_stream(
     st: &AppState,
     ctx: &Ctx,
     org_id: i64,
-    bytes: axum::body::Bytes,
+    input: vigia_app::imports::ChannelReader,
+    progress: std::sync::Arc<vigia_app::imports::Progress>,
 ) -> Result<Result<AttemptImport, Vec<vigia_domain::import::RowError>>, WebError> {
     let facilities = st.store.list_facilities().await?;
-    Ok(vigia_app::imports::import_attempts_csv(&st.store, facilities, &ctx.actor(), org_id, bytes).await?)
+    Ok(vigia_app::imports::import_attempts_stream(&st.store, facilities, &ctx.actor(), org_id, input, progress).await?)
+}
+
+const PROGRESS_JS: &str = include_str!("../../static/import-progress.js");
+
+async fn progress_script() -> axum::response::Response {
+    use axum::http::header;
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], PROGRESS_JS)
+        .into_response()
 }
 
 pub(super) async fn import_page(Extension(ctx): Extension<Ctx>) -> PageResult {
@@ -564,17 +634,41 @@ pub(super) async fn import_page(Extension(ctx): Extension<Ctx>) -> PageResult {
     crate::kit::import_page_for(&ctx, &ATTEMPT_IMPORT, None)
 }
 
-/// A CSV of the organization's attempts, uploaded from the page: all rows or none.
+/// A CSV of the organization's attempts, uploaded from the page and read as it
+/// arrives: all rows or none. The form's token must come before the file (as the
+/// page's form sends it), so nothing is read from a request that fails it.
 pub(super) async fn import_submit(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     headers: HeaderMap,
-    multipart: axum::extract::Multipart,
+    Query(q): Query<HashMap<String, String>>,
+    mut multipart: axum::extract::Multipart,
 ) -> PageResult {
     let user = ctx.require(Permission::RecordAccess)?.clone();
-    let (csrf, _, bytes) = crate::kit::read_upload(multipart).await?;
-    ctx.check_form(csrf.as_deref(), &headers)?;
-    let outcome = import_csv(&st, &ctx, user.org_id, bytes).await?.map(|imp| {
+    let bad = |e: axum::extract::multipart::MultipartError| WebError::BadRequest(e.body_text());
+    let mut csrf = None;
+    let mut outcome = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+        match field.name() {
+            Some("csrf") => csrf = Some(field.text().await.map_err(bad)?),
+            Some("file") => {
+                ctx.check_form(csrf.as_deref(), &headers)?;
+                let progress = watch(&st, user.id, q.get("progress"))?;
+                let (tx, reader) = vigia_app::imports::ChannelReader::new(QUEUED_CHUNKS);
+                let (_, imported) =
+                    tokio::join!(feed_field(&mut field, tx), import_stream(&st, &ctx, user.org_id, reader, progress));
+                outcome = Some(imported?);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let Some(outcome) = outcome else {
+        ctx.check_form(csrf.as_deref(), &headers)?;
+        let e = vigia_domain::FieldError::new("file", "required");
+        return Err(WebError::Invalid(ValidationErrors(vec![e])).into());
+    };
+    let outcome = outcome.map(|imp| {
         vec![
             ("count", imp.row_count.to_string()),
             ("import", imp.id.to_string()),

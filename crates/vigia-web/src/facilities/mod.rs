@@ -576,6 +576,7 @@ const FACILITY_IMPORT: ImportKind = ImportKind {
     intro: "import-intro",
     columns: "import-columns",
     done: "import-done",
+    progress: None,
 };
 
 async fn import_page(Extension(ctx): Extension<Ctx>) -> PageResult {

@@ -525,6 +525,19 @@ pub(crate) struct ImportKind {
     pub intro: &'static str,
     pub columns: &'static str,
     pub done: &'static str,
+    /// Where the page asks how far an upload has come (followed by its key), for an
+    /// import read as it arrives; the page then shows a progress bar.
+    pub progress: Option<&'static str>,
+}
+
+/// The texts a progress bar shows, with `%ROWS%`-style slots its script fills in.
+pub(crate) struct ProgressTexts {
+    pub api: &'static str,
+    pub label: String,
+    pub sending: String,
+    pub reading: String,
+    pub storing: String,
+    pub failed: String,
 }
 
 #[derive(Template)]
@@ -537,6 +550,7 @@ pub(crate) struct ImportPage {
     action: &'static str,
     summary: Option<String>,
     rows: Vec<(u64, String, String)>,
+    progress: Option<ProgressTexts>,
 }
 
 /// What an upload came to: the arguments of the kind's `done` message, or every bad row.
@@ -568,6 +582,18 @@ pub(crate) fn import_page_for(ctx: &Ctx, kind: &ImportKind, outcome: Option<Impo
         action: kind.path,
         summary,
         rows,
+        progress: kind.progress.map(|api| {
+            let slot = |name: &str| format!("%{}%", name.to_uppercase());
+            let slots = |names: &[&'static str]| names.iter().map(|n| (*n, slot(n))).collect::<Vec<_>>();
+            ProgressTexts {
+                api,
+                label: tr(l, "import-progress-label"),
+                sending: tr(l, "import-progress-sending"),
+                reading: tr_args(l, "import-progress-reading", &slots(&["rows", "rate", "problems"])),
+                storing: tr_args(l, "import-progress-storing", &slots(&["stored", "rows", "rate"])),
+                failed: tr(l, "import-progress-failed"),
+            }
+        }),
     };
     render(status, &page)
 }

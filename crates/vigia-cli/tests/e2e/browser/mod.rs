@@ -13,6 +13,7 @@ use crate::helpers::{TestApp, PASSWORD};
 mod analysis;
 mod consents;
 mod field;
+mod imports;
 mod pages;
 mod recommendations;
 mod reports;

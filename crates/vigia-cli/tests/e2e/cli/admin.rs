@@ -188,6 +188,53 @@ fn a_csv_with_one_bad_row_imports_nothing_and_names_the_row() {
     assert!(text(&o).0.contains("Imported 1 facilities"));
 }
 
+/// `vigia import attempts FILE --org SLUG` (issue #19): the import the page and the API
+/// make, read as it goes, all rows or none, each problem named; `-` reads standard input.
+#[test]
+fn attempts_import_from_the_command_line_all_or_nothing() {
+    let t = TempDir::new("attempts");
+    let dir = t.data();
+    init(&dir);
+    let facilities = t.0.join("facilities.csv");
+    std::fs::write(&facilities, "name,kind,state_code\nSiglo XXI,estacion_migratoria,07\n").expect("write");
+    assert!(run(&dir, &["facility", "import", facilities.to_str().expect("p")]).status.success());
+    let mut csv = String::from("facility,attempted_at,purpose,outcome\n");
+    for i in 0..2_500 {
+        csv.push_str(&format!(
+            "Siglo XXI,2021-02-{:02}T{:02}:{:02},monitoring,denied\n",
+            1 + i / 100,
+            i % 100 / 60 + 8,
+            i % 60
+        ));
+    }
+    let bad = t.0.join("bad.csv");
+    std::fs::write(&bad, csv.replacen("2021-02-10T08:00", "2021-02-10T08:77", 1)).expect("write");
+    let o = run(&dir, &["import", "attempts", bad.to_str().expect("p"), "--org", "defensoria", "--quiet"]);
+    assert_eq!(o.status.code(), Some(1));
+    let (_, err) = text(&o);
+    assert!(err.contains("nothing imported; 1 problem(s)") && err.contains("line 902, column attempted_at"), "{err}");
+    let o = run(&dir, &["import", "attempts", bad.to_str().expect("p"), "--org", "nadie"]);
+    assert!(!o.status.success() && text(&o).1.contains("no organization"), "{:?}", text(&o));
+
+    let good = t.0.join("good.csv");
+    std::fs::write(&good, &csv).expect("write");
+    let o = run(&dir, &["import", "attempts", good.to_str().expect("p"), "--org", "defensoria"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out} {err}");
+    let fingerprint = vigia_domain::audit::sha256_hex(csv.as_bytes());
+    assert!(out.contains("Imported 2500 attempts") && out.contains(&fingerprint), "{out}");
+    // Not a terminal here: the progress comes as plain lines, if the import lasted long
+    // enough for one; never a carriage return.
+    assert!(!err.contains('\r'), "{err:?}");
+    // Standard input, the same way; the archive loader is still `vigia import --all`.
+    let more = csv.replace("2021-02", "2021-03");
+    let o = run_with_stdin(&dir, &["import", "attempts", "-", "--org", "defensoria", "--quiet"], &more);
+    assert!(o.status.success() && text(&o).0.contains("Imported 2500 attempts"), "{:?}", text(&o));
+    let o = run(&dir, &["import", "nothing.jsonl"]);
+    assert!(!o.status.success() && text(&o).1.contains("--all"), "{:?}", text(&o));
+    assert!(run(&dir, &["audit", "verify"]).status.success());
+}
+
 /// Finding 8: webhooks can be turned off, on and deleted from the command line (the
 /// page has the same buttons); what was queued for a stopped webhook is given up, and
 /// a deletion is audited, not a hole in the history.
