@@ -950,6 +950,7 @@ list-pages = List pages
 list-first = ← First page
 list-next = Next page →
 list-csv = Download all as CSV (with these filters)
+list-jsonl = Download all as JSON Lines (with these filters)
 err-invalid_cursor = This page link is not valid; go back to the first page.
 visits-count =
     { $count ->

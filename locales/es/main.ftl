@@ -950,6 +950,7 @@ list-pages = Páginas de la lista
 list-first = ← Primera página
 list-next = Página siguiente →
 list-csv = Descargar todo en CSV (con estos filtros)
+list-jsonl = Descargar todo en JSON Lines (con estos filtros)
 err-invalid_cursor = Este enlace de página no es válido; vuelve a la primera página.
 visits-count =
     { $count ->

@@ -794,6 +794,12 @@ async fn the_facility_calendar_shows_the_year_asked_for_from_that_year_alone() {
 
 /// 1,000 attempts, ten to an hour so that many share their time (the list's order must
 /// still be total), half of them refusals.
+/// The first column (the id) of every row of a CSV download.
+async fn body_csv_ids(c: &reqwest::Client, url: &str) -> Vec<String> {
+    let body = c.get(url).send().await.expect("csv").text().await.expect("body");
+    body.lines().skip(1).map(|l| l.split(',').next().unwrap_or_default().to_string()).collect()
+}
+
 fn thousand_attempts(f: i64) -> String {
     let mut csv = String::from("facility_id,attempted_at,purpose,outcome,reason_text\n");
     for i in 0..1000 {
@@ -877,6 +883,31 @@ async fn a_list_of_a_thousand_attempts_pages_to_the_end_and_its_csv_has_every_ro
         let body = r.text().await.expect("body");
         assert_eq!(body.lines().count(), 1 + 500, "the filtered rows and the header");
         assert!(body.lines().skip(1).all(|l| l.contains(",Negado,")), "refusals only");
+        // The same rows as JSON Lines: one object per row, keyed by the columns' names,
+        // the page's link to it keeping the filters.
+        let (_, page) = get_text(&c, app.url("/access?outcome=denied&from=2020-01-01&until=2020-12-31")).await;
+        assert!(
+            page.contains("href=\"/access.jsonl?from=2020-01-01&#38;outcome=denied&#38;until=2020-12-31\""),
+            "{page}"
+        );
+        let r = c
+            .get(app.url("/access.jsonl?outcome=denied&from=2020-01-01&until=2020-12-31"))
+            .send()
+            .await
+            .expect("jsonl");
+        assert_eq!(r.headers()["content-type"], "application/jsonl; charset=utf-8");
+        assert!(r.headers()["content-disposition"].to_str().expect("h").contains("vigia-access-attempts.jsonl"));
+        let body = r.text().await.expect("body");
+        let lines: Vec<Value> =
+            body.lines().map(|l| serde_json::from_str(l).expect("a JSON object per line")).collect();
+        assert_eq!(lines.len(), 500, "the filtered rows, no header");
+        assert!(lines
+            .iter()
+            .all(|v| v["outcome"] == "Negado" && v["attempted_at"].as_str().is_some_and(|t| t.starts_with("2020-"))));
+        let csv_ids: Vec<String> =
+            body_csv_ids(&c, &app.url("/access.csv?outcome=denied&from=2020-01-01&until=2020-12-31")).await;
+        let json_ids: Vec<String> = lines.iter().map(|v| v["id"].as_str().expect("id").to_string()).collect();
+        assert_eq!(json_ids, csv_ids, "the same rows in the same order");
 
         // The API pages the same way, with its total and a cursor.
         let mut ids = Vec::new();

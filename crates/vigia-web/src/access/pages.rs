@@ -25,6 +25,7 @@ pub fn page_routes() -> Routes {
     Routes::default()
         .get("/access", list_page)
         .get("/access.csv", csv_page)
+        .get("/access.jsonl", csv_page)
         .post("/access", create_page)
         .get("/access/new", new_page)
         .get("/access/import", import_page)
@@ -223,6 +224,7 @@ pub(super) async fn csv_page(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Query(q): Query<HashMap<String, String>>,
+    uri: axum::http::Uri,
 ) -> PageResult {
     let user = ctx.require_user()?.clone();
     let l = ctx.locale;
@@ -230,41 +232,46 @@ pub(super) async fn csv_page(
     let mut f = filter(&q)?;
     f.limit = CSV_BATCH;
     let (facilities, orgs) = names(&st).await?;
-    let head: Vec<String> = [
-        "field-id",
-        "field-attempted_at",
-        "field-time_zone",
-        "field-facility_id",
-        "access-org",
-        "field-purpose",
-        "field-outcome",
-        "field-reason_category",
-        "field-reason_text",
-        "field-official",
-        "field-team_size",
-        "field-people_to_see",
-        "field-restrictions",
-        "field-requested_at",
-        "field-notes",
-        "field-visibility",
-    ]
-    .iter()
-    .map(|k| tr(l, k))
-    .collect();
+    let head = crate::kit::listing::columns(
+        l,
+        &[
+            "field-id",
+            "field-attempted_at",
+            "field-time_zone",
+            "field-facility_id",
+            "access-org",
+            "field-purpose",
+            "field-outcome",
+            "field-reason_category",
+            "field-reason_text",
+            "field-official",
+            "field-team_size",
+            "field-people_to_see",
+            "field-restrictions",
+            "field-requested_at",
+            "field-notes",
+            "field-visibility",
+        ],
+    );
     let viewer = user.org_id;
-    Ok(crate::kit::listing::csv_download("vigia-access-attempts.csv", head, move |after| {
-        let (st, facilities, orgs) = (st.clone(), facilities.clone(), orgs.clone());
-        let page = AttemptFilter { after, ..f.clone() };
-        async move {
-            let list = st.store.list_attempts(viewer, &page).await?;
-            let next = list
-                .last()
-                .filter(|_| list.len() as i64 == CSV_BATCH)
-                .map(|a| Cursor::after(a.draft.attempted_at, a.id));
-            let rows = list.iter().map(|a| csv_row(l, a, facilities.get(&a.draft.facility_id), &orgs)).collect();
-            Ok((rows, next))
-        }
-    }))
+    Ok(crate::kit::listing::download(
+        crate::kit::listing::Format::of(&uri),
+        "vigia-access-attempts",
+        head,
+        move |after| {
+            let (st, facilities, orgs) = (st.clone(), facilities.clone(), orgs.clone());
+            let page = AttemptFilter { after, ..f.clone() };
+            async move {
+                let list = st.store.list_attempts(viewer, &page).await?;
+                let next = list
+                    .last()
+                    .filter(|_| list.len() as i64 == CSV_BATCH)
+                    .map(|a| Cursor::after(a.draft.attempted_at, a.id));
+                let rows = list.iter().map(|a| csv_row(l, a, facilities.get(&a.draft.facility_id), &orgs)).collect();
+                Ok((rows, next))
+            }
+        },
+    ))
 }
 
 /// Attempts read from the store per part of a CSV download.

@@ -26,6 +26,7 @@ pub fn routes() -> Routes {
     Routes::default()
         .get("/alerts", inbox)
         .get("/alerts.csv", inbox_csv)
+        .get("/alerts.jsonl", inbox_csv)
         .post("/alerts/read-all", mark_all_read)
         .post("/alerts/{id}/read", mark_read)
         .get("/admin/webhooks", webhooks_page)
@@ -80,11 +81,11 @@ async fn inbox(
 }
 
 /// Every alert the viewer may read, as CSV, newest first.
-async fn inbox_csv(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
+async fn inbox_csv(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, uri: axum::http::Uri) -> PageResult {
     let user = ctx.require_user()?.clone();
     let l = ctx.locale;
     let head =
-        ["field-id", "history-when", "alerts-what", "alerts-detail", "alerts-state"].iter().map(|k| tr(l, k)).collect();
+        crate::kit::listing::columns(l, &["field-id", "history-when", "alerts-what", "alerts-detail", "alerts-state"]);
     let (read, unread) = (tr(l, "alerts-read"), tr(l, "alerts-unread"));
     let rows = readable(&st, &ctx, user.org_id)
         .await?
@@ -94,7 +95,7 @@ async fn inbox_csv(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -
             vec![v.id.to_string(), v.when, v.title, v.detail, if v.unread { unread.clone() } else { read.clone() }]
         })
         .collect();
-    Ok(crate::kit::listing::csv_of("vigia-alerts.csv", head, rows))
+    Ok(crate::kit::listing::download_of(crate::kit::listing::Format::of(&uri), "vigia-alerts", head, rows))
 }
 
 /// Marks every alert the viewer may read as read: one press instead of one per alert.

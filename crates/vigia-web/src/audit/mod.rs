@@ -1,5 +1,6 @@
 //! The tamper-evident history as people read it, and its CSV.
 
+use crate::kit::listing::Format;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -18,7 +19,7 @@ use crate::state::AppState;
 use crate::kit::*;
 
 pub fn routes() -> Routes {
-    Routes::default().get("/audit", audit).get("/audit.csv", audit_csv)
+    Routes::default().get("/audit", audit).get("/audit.csv", audit_csv).get("/audit.jsonl", audit_csv)
 }
 
 #[derive(Template)]
@@ -106,17 +107,24 @@ async fn audit(
 
 /// The organization's whole audit history as CSV, newest first, with the full hashes
 /// that link each entry to the one before (so the file can be checked against the chain).
-async fn audit_csv(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
+async fn audit_csv(State(st): State<AppState>, Extension(ctx): Extension<Ctx>, uri: axum::http::Uri) -> PageResult {
     let user = ctx.require(Permission::ReadAudit)?.clone();
     let l = ctx.locale;
     let people = who_is_who(&st, l, user.org_id).await?;
-    let head =
-        ["audit-seq", "history-when", "audit-who", "history-action", "audit-record", "history-hash", "audit-prev-hash"]
-            .iter()
-            .map(|k| tr(l, k))
-            .collect();
+    let head = crate::kit::listing::columns(
+        l,
+        &[
+            "audit-seq",
+            "history-when",
+            "audit-who",
+            "history-action",
+            "audit-record",
+            "history-hash",
+            "audit-prev-hash",
+        ],
+    );
     let org = user.org_id;
-    Ok(crate::kit::listing::csv_download("vigia-audit.csv", head, move |after| {
+    Ok(crate::kit::listing::download(Format::of(&uri), "vigia-audit", head, move |after| {
         let (st, people) = (st.clone(), people.clone());
         async move {
             let batch = 1000;

@@ -50,6 +50,7 @@ pub fn routes() -> Routes {
     Routes::default()
         .get("/cases", list_page)
         .get("/cases.csv", csv_page)
+        .get("/cases.jsonl", csv_page)
         .post("/cases", create_page)
         .get("/cases/new", new_page)
         .get("/cases/report", report_page)

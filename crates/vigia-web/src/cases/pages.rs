@@ -818,25 +818,26 @@ pub(super) async fn csv_page(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Query(q): Query<HashMap<String, String>>,
+    uri: axum::http::Uri,
 ) -> PageResult {
     let user = ctx.require(Permission::ReadCases)?.clone();
     let l = ctx.locale;
     let all = q.get("status").is_some_and(|s| s == "all");
     let mut rows = case_rows(&st, &ctx, user.org_id, all).await?;
     rows.sort_by_key(|(k, _)| std::cmp::Reverse(*k));
-    let head = [
-        "field-id",
-        "case-name",
-        "field-nationality",
-        "field-age_group",
-        "case-minor",
-        "field-status",
-        "case-next-deadline",
-        "case-flags",
-    ]
-    .iter()
-    .map(|k| tr(l, k))
-    .collect();
+    let head = crate::kit::listing::columns(
+        l,
+        &[
+            "field-id",
+            "case-name",
+            "field-nationality",
+            "field-age_group",
+            "case-minor",
+            "field-status",
+            "case-next-deadline",
+            "case-flags",
+        ],
+    );
     let yes = tr(l, "answer-yes");
     let rows = rows
         .into_iter()
@@ -853,5 +854,5 @@ pub(super) async fn csv_page(
             ]
         })
         .collect();
-    Ok(crate::kit::listing::csv_of("vigia-cases.csv", head, rows))
+    Ok(crate::kit::listing::download_of(crate::kit::listing::Format::of(&uri), "vigia-cases", head, rows))
 }

@@ -29,6 +29,7 @@ pub fn routes() -> Routes {
     Routes::default()
         .get("/facilities", facilities)
         .get("/facilities.csv", facilities_csv)
+        .get("/facilities.jsonl", facilities_csv)
         .post("/facilities", facility_create)
         .get("/facilities/new", facility_new)
         .get("/facilities/import", import_page)
@@ -156,29 +157,30 @@ async fn facilities_csv(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Query(q): Query<HashMap<String, String>>,
+    uri: axum::http::Uri,
 ) -> PageResult {
     ctx.require(Permission::ReadFacilities)?;
     let l = ctx.locale;
     let query = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
-    let head = [
-        "field-id",
-        "field-name",
-        "field-kind",
-        "field-state_code",
-        "field-municipality",
-        "field-capacity",
-        "field-status",
-        "facilities-access",
-    ]
-    .iter()
-    .map(|k| tr(l, k))
-    .collect();
+    let head = crate::kit::listing::columns(
+        l,
+        &[
+            "field-id",
+            "field-name",
+            "field-kind",
+            "field-state_code",
+            "field-municipality",
+            "field-capacity",
+            "field-status",
+            "facilities-access",
+        ],
+    );
     let rows = facility_rows(&st, &ctx, &query)
         .await?
         .into_iter()
         .map(|r| vec![r.id.to_string(), r.name, r.kind, r.state, r.municipality, r.capacity, r.status, r.access.1])
         .collect();
-    Ok(crate::kit::listing::csv_of("vigia-facilities.csv", head, rows))
+    Ok(crate::kit::listing::download_of(crate::kit::listing::Format::of(&uri), "vigia-facilities", head, rows))
 }
 
 /// The facility form, filled with `values` and showing `errors` next to their fields.

@@ -26,6 +26,8 @@ pub struct Paging {
     pub next: Option<String>,
     pub first: Option<String>,
     pub csv: String,
+    /// The same rows as JSON Lines.
+    pub jsonl: String,
 }
 
 /// The query string of `q` without `after`, with `extra` pairs added.
@@ -78,6 +80,7 @@ impl Paging {
             next: next.map(|c| link(path, query(q, &[("after", c.encode())]))),
             first: q.contains_key("after").then(|| link(path, query(q, &[]))),
             csv: link(csv_path, query(q, &[])),
+            jsonl: link(&jsonl_path(csv_path), query(q, &[])),
         }
     }
 }
@@ -94,28 +97,72 @@ pub fn after(q: &HashMap<String, String>, errs: &mut vigia_domain::ValidationErr
 
 type Batch = Result<(Vec<Vec<String>>, Option<Cursor>), WebError>;
 
-/// A CSV download of every row a list's filters match: `batch(after)` gives the next
-/// rows and the cursor after them (`None` when they were the last). Rows are written as
-/// they come, every cell neutralized against formulas.
-pub fn csv_download<F, Fut>(filename: &str, head: Vec<String>, mut batch: F) -> Response
+/// A list's download path as JSON Lines: `/access.csv` → `/access.jsonl`.
+pub fn jsonl_path(csv_path: &str) -> String {
+    format!("{}.jsonl", csv_path.strip_suffix(".csv").unwrap_or(csv_path))
+}
+
+/// What a list downloads as: chosen by the path asked for (`….csv` or `….jsonl`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated, a header of the reader's words, every cell neutralized against
+    /// formulas, with a byte-order mark for spreadsheet programs.
+    Csv,
+    /// One JSON object per line, keyed by the columns' stable names (`id`,
+    /// `attempted_at`, …), values as the CSV's cells.
+    JsonLines,
+}
+
+impl Format {
+    pub fn of(uri: &axum::http::Uri) -> Format {
+        if uri.path().ends_with(".jsonl") {
+            Format::JsonLines
+        } else {
+            Format::Csv
+        }
+    }
+}
+
+/// A download's columns: each one's stable name (for JSON Lines) and its header in the
+/// reader's language (for CSV), from catalogue keys (`field-attempted_at` →
+/// `attempted_at`: the part after the first `-`).
+pub fn columns(l: Locale, keys: &[&str]) -> Vec<(String, String)> {
+    keys.iter()
+        .map(|k| {
+            let name = k.split_once('-').map_or(*k, |(_, rest)| rest).replace('-', "_");
+            (name, crate::i18n::tr(l, k))
+        })
+        .collect()
+}
+
+/// A download of every row a list's filters match: `batch(after)` gives the next rows
+/// and the cursor after them (`None` when they were the last). Rows are written as they
+/// come, a few batches in flight at most: memory does not grow with the list, and a
+/// slow client slows the reading. `stem` is the file's name without its extension.
+pub fn download<F, Fut>(format: Format, stem: &str, head: Vec<(String, String)>, mut batch: F) -> Response
 where
     F: FnMut(Option<Cursor>) -> Fut + Send + 'static,
     Fut: Future<Output = Batch> + Send + 'static,
 {
-    // A few batches in flight at most: a slow client slows the reading, nothing piles up.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let (names, labels): (Vec<String>, Vec<String>) = head.into_iter().unzip();
     tokio::spawn(async move {
-        let head: Vec<&str> = head.iter().map(String::as_str).collect();
-        // The byte-order mark lets spreadsheet programs read the accents as UTF-8.
-        let first = format!("\u{feff}{}", vigia_domain::export::csv(&head, Vec::<Vec<String>>::new()));
-        if tx.send(Ok(Bytes::from(first))).await.is_err() {
-            return;
+        if format == Format::Csv {
+            let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+            // The byte-order mark lets spreadsheet programs read the accents as UTF-8.
+            let first = format!("\u{feff}{}", vigia_domain::export::csv(&labels, Vec::<Vec<String>>::new()));
+            if tx.send(Ok(Bytes::from(first))).await.is_err() {
+                return;
+            }
         }
         let mut after = None;
         loop {
             match batch(after).await {
                 Ok((rows, next)) => {
-                    let body = vigia_domain::export::csv_rows(rows);
+                    let body = match format {
+                        Format::Csv => vigia_domain::export::csv_rows(rows),
+                        Format::JsonLines => json_lines(&names, rows),
+                    };
                     if !body.is_empty() && tx.send(Ok(Bytes::from(body))).await.is_err() {
                         return; // the client went away
                     }
@@ -125,22 +172,38 @@ where
                     }
                 }
                 Err(e) => {
-                    tracing::error!(error = %e, "a CSV download stopped part-way");
+                    tracing::error!(error = %e, "a download stopped part-way");
                     let _ = tx.send(Err(std::io::Error::other("the export stopped part-way"))).await;
                     return;
                 }
             }
         }
     });
+    let (kind, ext) = match format {
+        Format::Csv => ("text/csv; charset=utf-8", "csv"),
+        Format::JsonLines => ("application/jsonl; charset=utf-8", "jsonl"),
+    };
     (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+            (header::CONTENT_TYPE, kind.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{stem}.{ext}\"")),
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],
         Body::new(Channel(rx)),
     )
         .into_response()
+}
+
+/// Rows as JSON Lines: one object per row, its cells under the columns' names.
+fn json_lines(names: &[String], rows: Vec<Vec<String>>) -> String {
+    let mut out = String::new();
+    for row in rows {
+        let line: serde_json::Map<String, serde_json::Value> =
+            names.iter().cloned().zip(row.into_iter().map(serde_json::Value::String)).collect();
+        out.push_str(&serde_json::Value::Object(line).to_string());
+        out.push('\n');
+    }
+    out
 }
 
 /// One page of a list that is read whole (visits, statements, cases: lists whose rows
@@ -216,10 +279,10 @@ pub fn list_page_of<T>(
     Listed { rows: slice.rows, paging, cursor_error: errs.for_field("after").map(|e| crate::i18n::field_error(l, e)) }
 }
 
-/// A CSV download of rows already worked out, written a thousand at a time.
-pub fn csv_of(filename: &str, head: Vec<String>, rows: Vec<Vec<String>>) -> Response {
+/// A download of rows already worked out, written a thousand at a time.
+pub fn download_of(format: Format, stem: &str, head: Vec<(String, String)>, rows: Vec<Vec<String>>) -> Response {
     let rows = std::sync::Arc::new(rows);
-    csv_download(filename, head, move |after| {
+    download(format, stem, head, move |after| {
         let rows = rows.clone();
         async move {
             // Here the cursor's id is simply the position reached.
@@ -273,6 +336,7 @@ mod tests {
         assert_eq!(p.next.as_deref(), Some("/access?outcome=denied&after=9_2"));
         assert_eq!(p.first.as_deref(), Some("/access?outcome=denied"));
         assert_eq!(p.csv, "/access.csv?outcome=denied");
+        assert_eq!(p.jsonl, "/access.jsonl?outcome=denied");
         assert!(p.summary.contains("101") && p.summary.contains("200") && p.summary.contains("765"), "{}", p.summary);
     }
 

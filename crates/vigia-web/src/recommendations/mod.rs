@@ -34,6 +34,7 @@ pub fn routes() -> Routes {
         .get("/recommendations", list_page)
         .upload("/recommendations/import", import_page, crate::state::CSV_ROUTE_LIMIT)
         .get("/recommendations.csv", csv)
+        .get("/recommendations.jsonl", csv)
         .get("/recommendations/follow-up", follow_up_page)
         .get("/recommendations/{id}", detail_page)
         .post("/recommendations/{id}/links", link_page)
@@ -472,7 +473,11 @@ async fn follow_up_page(State(st): State<AppState>, Extension(ctx): Extension<Ct
 
 /// Every recommendation with the organization's current assessment and how much
 /// evidence it linked.
-async fn csv(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> Result<Response, crate::error::PageError> {
+async fn csv(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    uri: axum::http::Uri,
+) -> Result<Response, crate::error::PageError> {
     let user = ctx.signed_in()?.clone();
     let recs = st.store.recommendations().await?;
     let assessments = st.store.assessments(user.org_id, None).await?;
@@ -511,5 +516,10 @@ async fn csv(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> Resu
             ]
         })
         .collect();
-    Ok(crate::kit::listing::csv_of("recommendations.csv", head.iter().map(|h| h.to_string()).collect(), rows))
+    Ok(crate::kit::listing::download_of(
+        crate::kit::listing::Format::of(&uri),
+        "recommendations",
+        head.iter().map(|h| (h.to_string(), h.to_string())).collect(),
+        rows,
+    ))
 }

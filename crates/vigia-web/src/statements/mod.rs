@@ -41,6 +41,7 @@ pub fn routes() -> Routes {
     Routes::default()
         .get("/statements", list_page)
         .get("/statements.csv", csv_page)
+        .get("/statements.jsonl", csv_page)
         .post("/statements", create_page)
         .get("/statements/new", new_page)
         .get("/statements/{id}", show_page)

@@ -188,27 +188,28 @@ pub(super) async fn csv_page(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Query(q): Query<HashMap<String, String>>,
+    uri: axum::http::Uri,
 ) -> PageResult {
     ctx.require_user()?;
     let l = ctx.locale;
     let (mut all, _) = statement_rows(&st, l, &q).await?;
     all.sort_by_key(|(k, _, _)| std::cmp::Reverse(*k));
-    let head = [
-        "field-id",
-        "field-statement-published_at",
-        "field-statement-authority",
-        "field-statement-speaker",
-        "field-statement-speaker_position",
-        "field-statement-channel",
-        "field-statement-source_url",
-        "field-statement-language",
-        "field-statement-text",
-        "field-statement-translation",
-        "statement-claims",
-    ]
-    .iter()
-    .map(|k| tr(l, k))
-    .collect();
+    let head = crate::kit::listing::columns(
+        l,
+        &[
+            "field-id",
+            "field-statement-published_at",
+            "field-statement-authority",
+            "field-statement-speaker",
+            "field-statement-speaker_position",
+            "field-statement-channel",
+            "field-statement-source_url",
+            "field-statement-language",
+            "field-statement-text",
+            "field-statement-translation",
+            "statement-claims",
+        ],
+    );
     let rows = all
         .into_iter()
         .map(|(_, row, s)| {
@@ -228,7 +229,7 @@ pub(super) async fn csv_page(
             ]
         })
         .collect();
-    Ok(crate::kit::listing::csv_of("vigia-statements.csv", head, rows))
+    Ok(crate::kit::listing::download_of(crate::kit::listing::Format::of(&uri), "vigia-statements", head, rows))
 }
 
 pub(super) fn statement_form(l: Locale, values: &HashMap<String, String>, errors: &ValidationErrors) -> Vec<FieldView> {

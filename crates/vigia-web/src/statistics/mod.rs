@@ -36,6 +36,7 @@ pub fn routes() -> Routes {
         .get("/statistics/versions/{id}/file", version_file)
         .get("/statistics/series", series_page)
         .get("/statistics/series.csv", series_csv)
+        .get("/statistics/series.jsonl", series_csv)
         .get("/statistics/series.svg", series_svg)
         .get("/statistics/timeline", timeline_page)
         .merge(api::routes())
@@ -568,6 +569,7 @@ async fn series_csv(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Query(q): Params,
+    uri: axum::http::Uri,
 ) -> Result<Response, crate::error::PageError> {
     ctx.signed_in()?;
     let (table, measure, dimension, key) = series_query(&q)?;
@@ -595,8 +597,9 @@ async fn series_csv(
             ]
         })
         .collect();
-    let name = format!("{}-{}.csv", measure.as_str(), key.replace([':', '+'], "-"));
-    Ok(crate::kit::listing::csv_of(&name, head.iter().map(|h| h.to_string()).collect(), rows))
+    let name = format!("{}-{}", measure.as_str(), key.replace([':', '+'], "-"));
+    let head = head.iter().map(|h| (h.to_string(), h.to_string())).collect();
+    Ok(crate::kit::listing::download_of(crate::kit::listing::Format::of(&uri), &name, head, rows))
 }
 
 async fn series_svg(

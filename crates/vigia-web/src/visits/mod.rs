@@ -38,6 +38,7 @@ pub fn routes() -> Routes {
     Routes::default()
         .get("/visits", list_page)
         .get("/visits.csv", csv_page)
+        .get("/visits.jsonl", csv_page)
         .post("/visits", create_page)
         .get("/visits/new", new_page)
         .get("/visits/sw.js", service_worker)

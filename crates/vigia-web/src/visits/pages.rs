@@ -348,35 +348,44 @@ pub(super) async fn list_page(
 }
 
 /// Every visit of the organization as CSV: the list's columns and the figures behind them.
-pub(super) async fn csv_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx>) -> PageResult {
+pub(super) async fn csv_page(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    uri: axum::http::Uri,
+) -> PageResult {
     let user = ctx.require_user()?.clone();
     let l = ctx.locale;
     let mut rows = visit_rows(&st, user.org_id, l).await?;
     rows.sort_by_key(|(k, _, _)| std::cmp::Reverse(*k));
-    let head = [
-        "field-id",
-        "field-event-on",
-        "field-facility_id",
-        "visit-field-time_in",
-        "visit-field-time_out",
-        "visit-field-team_size",
-        "visit-pop-total",
-        "visit-pop-women",
-        "visit-pop-men",
-        "visit-pop-children_unaccompanied",
-        "visit-pop-children_accompanied",
-        "visit-pop-asylum_seekers",
-        "visit-pop-held_beyond_limit",
-        "visit-occupancy",
-        "case-flags",
-        "visit-findings",
-        "visit-corrects-field",
-        "visit-sent-at",
-    ]
-    .iter()
-    .map(|k| tr(l, k))
-    .collect();
-    Ok(crate::kit::listing::csv_of("vigia-visits.csv", head, rows.into_iter().map(|(_, _, c)| c).collect()))
+    let head = crate::kit::listing::columns(
+        l,
+        &[
+            "field-id",
+            "field-event-on",
+            "field-facility_id",
+            "visit-field-time_in",
+            "visit-field-time_out",
+            "visit-field-team_size",
+            "visit-pop-total",
+            "visit-pop-women",
+            "visit-pop-men",
+            "visit-pop-children_unaccompanied",
+            "visit-pop-children_accompanied",
+            "visit-pop-asylum_seekers",
+            "visit-pop-held_beyond_limit",
+            "visit-occupancy",
+            "case-flags",
+            "visit-findings",
+            "visit-corrects-field",
+            "visit-sent-at",
+        ],
+    );
+    Ok(crate::kit::listing::download_of(
+        crate::kit::listing::Format::of(&uri),
+        "vigia-visits",
+        head,
+        rows.into_iter().map(|(_, _, c)| c).collect(),
+    ))
 }
 
 /// A section as the report shows it: its name, the answers, the observations.
