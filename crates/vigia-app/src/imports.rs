@@ -117,6 +117,8 @@ pub struct Progress {
     stored: std::sync::atomic::AtomicU64,
     /// Microseconds from `started` to the start of storing (0: not yet).
     storing_at: std::sync::atomic::AtomicU64,
+    /// Microseconds from `started` to the end (0: not yet).
+    ended_at: std::sync::atomic::AtomicU64,
 }
 
 /// A moment of an import's [`Progress`], as the API answers it.
@@ -151,6 +153,7 @@ impl Progress {
             problems: AtomicU64::new(0),
             stored: AtomicU64::new(0),
             storing_at: AtomicU64::new(0),
+            ended_at: AtomicU64::new(0),
         }
     }
 
@@ -159,11 +162,26 @@ impl Progress {
     }
 
     fn set_phase(&self, phase: u8) {
-        if phase == 1 {
-            let at = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX).max(1);
-            self.set(&self.storing_at, at);
+        let at = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX).max(1);
+        match phase {
+            1 => self.set(&self.storing_at, at),
+            2.. => self.set(&self.ended_at, at),
+            _ => {}
         }
         self.phase.store(phase, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Marks the import refused (it could not start, or was abandoned), unless it ended.
+    pub fn refuse(&self) {
+        if !self.ended() {
+            self.set_phase(3);
+        }
+    }
+
+    /// How long ago the import ended, if it did.
+    fn ended_ago(&self) -> Option<std::time::Duration> {
+        let at = self.ended_at.load(std::sync::atomic::Ordering::Relaxed);
+        (at > 0).then(|| self.started.elapsed().saturating_sub(std::time::Duration::from_micros(at)))
     }
 
     /// Whether the import has ended, one way or the other.
@@ -196,8 +214,39 @@ impl Progress {
     }
 }
 
+/// The most bytes one import reads: far above a million valid rows (~75 MB), but a
+/// bound on what blank lines or a body without end could make the spool hold.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// Where a CSV reader stands inside a record, as the csv crate reads one (a quote opens
+/// a quoted field only at a field's start; a doubled quote inside one is a quote; `\r`,
+/// `\n` or both end a record outside quotes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Csv {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
+}
+
+impl Csv {
+    /// The state after `b`, and whether `b` ended the record.
+    fn after(self, b: u8) -> (Csv, bool) {
+        use Csv::*;
+        match (self, b) {
+            (Quoted, b'"') => (QuoteInQuoted, false),
+            (Quoted, _) => (Quoted, false),
+            (_, b'\r' | b'\n') => (FieldStart, true),
+            (FieldStart, b'"') | (QuoteInQuoted, b'"') => (Quoted, false),
+            (_, b',') => (FieldStart, false),
+            _ => (Unquoted, false),
+        }
+    }
+}
+
 /// A file as it arrives: each byte on to the reader, into the spool and into the
-/// fingerprint; rows longer than [`MAX_ROW_BYTES`] stop it.
+/// fingerprint; a row longer than [`MAX_ROW_BYTES`] or a file longer than
+/// [`MAX_FILE_BYTES`] stops it (bounds on what the CSV reader and the spool may hold).
 struct Arriving<'p, R> {
     input: R,
     spool: vigia_store::spool::Spool,
@@ -205,10 +254,9 @@ struct Arriving<'p, R> {
     spool_failed: Option<std::io::Error>,
     hash: sha2::Sha256,
     bytes: u64,
-    /// Bytes since the last row ended, and whether inside a quoted field (a doubled
-    /// quote toggles twice, so this stays right).
+    /// Bytes of the record being read, and where in it the reader stands.
     row: usize,
-    quoted: bool,
+    csv: Csv,
     progress: &'p Progress,
 }
 
@@ -216,15 +264,17 @@ impl<R: std::io::Read> std::io::Read for Arriving<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         use sha2::Digest;
         let n = self.input.read(buf)?;
+        if self.bytes + n as u64 > MAX_FILE_BYTES {
+            return Err(vigia_domain::import::InputLimit { code: "file_too_large", max: MAX_FILE_BYTES }.error());
+        }
         for &b in &buf[..n] {
-            match b {
-                b'"' => self.quoted = !self.quoted,
-                b'\n' if !self.quoted => self.row = 0,
-                _ => {}
-            }
-            self.row += 1;
+            let (next, ended) = self.csv.after(b);
+            self.csv = next;
+            self.row = if ended { 0 } else { self.row + 1 };
             if self.row > MAX_ROW_BYTES {
-                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "row too long"));
+                return Err(
+                    vigia_domain::import::InputLimit { code: "row_too_long", max: MAX_ROW_BYTES as u64 }.error()
+                );
             }
         }
         if let Err(e) = std::io::Write::write_all(&mut self.spool, &buf[..n]) {
@@ -262,7 +312,7 @@ fn check_arriving(
         hash: sha2::Sha256::new(),
         bytes: 0,
         row: 0,
-        quoted: false,
+        csv: Csv::FieldStart,
         progress,
     };
     let checked = match vigia_domain::import::attempts_csv_reader(&mut arriving, resolver(facilities), now) {
@@ -372,28 +422,52 @@ struct Ending(std::sync::Arc<Progress>);
 
 impl Drop for Ending {
     fn drop(&mut self) {
-        if !self.0.ended() {
-            self.0.set_phase(3);
-        }
+        self.0.refuse();
     }
 }
 
 /// How long an ended import's progress can still be asked for.
 const KEPT_AFTER_END: std::time::Duration = std::time::Duration::from_secs(600);
-/// Imports watched at once, at most: past it an import runs unwatched.
-const MOST_WATCHED: usize = 1_000;
+/// Imports one user has watched, at most: a new one takes the oldest one's place.
+const WATCHED_PER_USER: usize = 20;
+/// Imports read at once, in all and per user: each holds a thread, a spool and the
+/// duplicate check's memory; more wait their turn (answered "busy").
+pub const RUNNING_IN_ALL: usize = 4;
+pub const RUNNING_PER_USER: usize = 2;
 
 /// Imports under way, by the user who started them and the key their page chose, so
-/// that their progress can be asked for while the file uploads. Each server keeps its
-/// own (behind a proxy, a page asks the server its upload went to: see
-/// `docs/operations.md`); ended ones are forgotten after ten minutes.
+/// that their progress can be asked for while the file uploads; and how many run, so
+/// that one account cannot take every thread. Each server keeps its own (behind a
+/// proxy, a page asks the server its upload went to: see `docs/operations.md`); ended
+/// imports are forgotten ten minutes after they end.
 #[derive(Debug, Default)]
 pub struct Watched {
     map: std::sync::Mutex<std::collections::HashMap<(i64, String), WatchedImport>>,
+    running: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, usize>>>,
 }
 
 /// An import's progress and when it started being watched.
 type WatchedImport = (std::sync::Arc<Progress>, std::time::Instant);
+
+/// A place among the imports running; given back when dropped.
+#[derive(Debug)]
+pub struct Running {
+    user_id: i64,
+    running: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, usize>>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(mut running) = self.running.lock() {
+            if let Some(n) = running.get_mut(&self.user_id) {
+                *n -= 1;
+                if *n == 0 {
+                    running.remove(&self.user_id);
+                }
+            }
+        }
+    }
+}
 
 /// Whether `key` is what a page may name its import by: 16 to 64 letters, digits,
 /// `-` or `_` (a random value, not a guessable count).
@@ -402,16 +476,31 @@ pub fn valid_watch_key(key: &str) -> bool {
 }
 
 impl Watched {
+    /// A place for a new import by `user_id`, or `None` when as many run as may.
+    pub fn run(&self, user_id: i64) -> Option<Running> {
+        let mut running = self.running.lock().ok()?;
+        let mine = running.get(&user_id).copied().unwrap_or(0);
+        if mine >= RUNNING_PER_USER || running.values().sum::<usize>() >= RUNNING_IN_ALL {
+            return None;
+        }
+        running.insert(user_id, mine + 1);
+        Some(Running { user_id, running: self.running.clone() })
+    }
+
     /// The progress of a new import by `user_id`, watched under `key` if given.
     pub fn start(&self, user_id: i64, key: Option<&str>) -> std::sync::Arc<Progress> {
         let progress = std::sync::Arc::new(Progress::new());
         let Some(key) = key else { return progress };
         let Ok(mut map) = self.map.lock() else { return progress };
-        let now = std::time::Instant::now();
-        map.retain(|_, (p, at)| !(p.ended() && now.duration_since(*at) > KEPT_AFTER_END));
-        if map.len() < MOST_WATCHED {
-            map.insert((user_id, key.to_string()), (progress.clone(), now));
+        map.retain(|_, (p, _)| p.ended_ago().is_none_or(|ago| ago <= KEPT_AFTER_END));
+        let mine: Vec<(String, std::time::Instant)> =
+            map.iter().filter(|((u, _), _)| *u == user_id).map(|((_, k), (_, at))| (k.clone(), *at)).collect();
+        if mine.len() >= WATCHED_PER_USER {
+            if let Some((oldest, _)) = mine.iter().min_by_key(|(_, at)| *at) {
+                map.remove(&(user_id, oldest.clone()));
+            }
         }
+        map.insert((user_id, key.to_string()), (progress.clone(), std::time::Instant::now()));
         progress
     }
 
@@ -463,5 +552,71 @@ impl std::io::Read for ChannelReader {
         buf[..n].copy_from_slice(&self.at[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The longest record `bytes` holds as the arriving counter sees it.
+    fn longest(bytes: &[u8]) -> usize {
+        let (mut csv, mut row, mut most) = (Csv::FieldStart, 0usize, 0usize);
+        for &b in bytes {
+            let (next, ended) = csv.after(b);
+            csv = next;
+            row = if ended { 0 } else { row + 1 };
+            most = most.max(row);
+        }
+        most
+    }
+
+    #[test]
+    fn the_row_counter_reads_quotes_and_line_ends_as_the_csv_reader_does() {
+        // A quote inside an unquoted field is text: each row ends at its line end.
+        let text = "1,Informe \"A\" dijo,x\n".repeat(1000);
+        assert_eq!(longest(text.as_bytes()), 20);
+        // A quote at a field's start opens a quoted field that holds line ends: the
+        // csv reader sees one record growing, and so does the counter.
+        let open = format!("a,x\"y,\"{}", "aaaa\n".repeat(1000));
+        assert!(longest(open.as_bytes()) > 5_000);
+        let mut rows = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(open.as_bytes());
+        assert_eq!(rows.records().count(), 1, "one record to the csv reader too");
+        // Doubled quotes stay inside; a closing quote then a comma ends the field.
+        assert_eq!(longest(b"\"a\"\"b\nc\",d\ne\n"), 10);
+        // CR alone, LF alone and CRLF all end a record; blank lines are no record.
+        assert_eq!(longest(b"ab\rcd\r\nefg\n\n\nh"), 3);
+    }
+
+    #[test]
+    fn an_arriving_file_stops_at_a_row_without_end_and_at_its_bound() {
+        let progress = Progress::new();
+        let facilities = Vec::new();
+        let body = format!("facility_id,attempted_at,purpose,outcome\n1,\"{}", "x\n".repeat(40_000));
+        let checked = check_arriving(body.as_bytes(), facilities, 0, &progress).expect("read");
+        let problems = checked.err().expect("refused");
+        assert_eq!((problems[0].code, problems[0].line), ("row_too_long", 2), "{problems:?}");
+        assert_eq!(progress.view().phase, "refused");
+    }
+
+    #[test]
+    fn imports_run_a_few_at_a_time_and_each_user_watches_a_bounded_number() {
+        let w = Watched::default();
+        let (a1, a2) = (w.run(1).expect("first"), w.run(1).expect("second"));
+        assert!(w.run(1).is_none(), "two per user");
+        let (b1, c1) = (w.run(2).expect("b"), w.run(3).expect("c"));
+        assert!(w.run(4).is_none(), "four in all");
+        drop(a1);
+        assert!(w.run(4).is_some(), "a place given back");
+        drop((a2, b1, c1));
+        for i in 0..WATCHED_PER_USER + 5 {
+            w.start(7, Some(&format!("key-of-user-seven-{i:03}")));
+        }
+        assert!(w.view(7, "key-of-user-seven-000").is_none(), "the oldest made room");
+        assert!(w.view(7, &format!("key-of-user-seven-{:03}", WATCHED_PER_USER + 4)).is_some());
+        assert!(w.view(8, "key-of-user-seven-010").is_none(), "another user's is not there");
+        let p = w.start(9, Some("refused-at-once-0001"));
+        p.refuse();
+        assert_eq!(w.view(9, "refused-at-once-0001").map(|v| v.phase), Some("refused"));
     }
 }

@@ -56,7 +56,13 @@ pub async fn attempts(store: &DynStore, file: &Path, org: &str, quiet: bool) -> 
         Err(problems) => {
             eprintln!("{}: nothing imported; {} problem(s):", file.display(), problems.len());
             for p in problems.iter().take(vigia_domain::import::LISTED_PROBLEMS) {
-                eprintln!("  {p}");
+                // A column's name comes from the file: no terminal controls from it.
+                let line: String = p
+                    .to_string()
+                    .chars()
+                    .flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] })
+                    .collect();
+                eprintln!("  {line}");
             }
             if problems.len() > vigia_domain::import::LISTED_PROBLEMS {
                 eprintln!("  … and {} more", problems.len() - vigia_domain::import::LISTED_PROBLEMS);

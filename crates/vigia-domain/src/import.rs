@@ -46,6 +46,9 @@ pub const MAX_ROWS: usize = 100_000;
 /// attempts and more, in one file.
 pub const MAX_ATTEMPT_ROWS: usize = 1_000_000;
 
+/// Problems after which a file is read no further (one more says so).
+pub const MAX_PROBLEMS: usize = 10_000;
+
 /// How many of a refused file's problems are listed back (all are counted): a file
 /// wrong on every line would otherwise be answered with a list larger than itself.
 pub const LISTED_PROBLEMS: usize = 200;
@@ -107,11 +110,11 @@ where
         let headers = match reader.headers() {
             Ok(h) => h.iter().map(|h| h.trim().to_string()).collect::<Vec<_>>(),
             Err(e) => {
-                let code = match e.kind() {
-                    csv::ErrorKind::Io(io) => io_code(io),
-                    _ => "invalid_csv",
+                let (code, params) = match e.kind() {
+                    csv::ErrorKind::Io(io) => io_problem(io),
+                    _ => ("invalid_csv", vec![]),
                 };
-                return Err(vec![RowError { line: 1, column: String::new(), code, params: vec![] }]);
+                return Err(vec![RowError { line: 1, column: String::new(), code, params }]);
             }
         };
         let mut errors = Vec::new();
@@ -134,6 +137,19 @@ where
     fn step(&mut self) -> Option<T> {
         let fallback_line = self.read + 2;
         self.read += 1;
+        // A file wrong on every line stops being read at a bound, as a long one does:
+        // its problems are kept, and kept in memory, only up to it.
+        if self.errors.len() >= MAX_PROBLEMS {
+            let line = self.reader.position().line();
+            self.errors.push(RowError {
+                line,
+                column: String::new(),
+                code: "too_many_problems",
+                params: vec![("max", MAX_PROBLEMS.to_string())],
+            });
+            self.ended = true;
+            return None;
+        }
         match self.reader.read_record(&mut self.record) {
             Ok(false) => {
                 self.ended = true;
@@ -141,29 +157,28 @@ where
             }
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(fallback_line);
-                let code = match e.kind() {
-                    csv::ErrorKind::Utf8 { .. } => "invalid_utf8",
+                if self.read as usize > self.max_rows {
+                    self.too_many(line);
+                    return None;
+                }
+                let (code, params) = match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => ("invalid_utf8", vec![]),
                     // The input itself failed (an upload cut short, a row past the
                     // longest allowed): nothing after it can be read.
                     csv::ErrorKind::Io(io) => {
                         self.ended = true;
-                        io_code(io)
+                        io_problem(io)
                     }
-                    _ => "wrong_column_count",
+                    _ => ("wrong_column_count", vec![]),
                 };
-                self.errors.push(RowError { line, column: String::new(), code, params: vec![] });
+                self.errors.push(RowError { line, column: String::new(), code, params });
                 None
             }
             Ok(true) => {
                 let line = self.record.position().map(|p| p.line()).unwrap_or(fallback_line);
-                if self.items + self.errors.len() >= self.max_rows {
-                    self.errors.push(RowError {
-                        line,
-                        column: String::new(),
-                        code: "too_many_rows",
-                        params: vec![("max", self.max_rows.to_string())],
-                    });
-                    self.ended = true;
+                // Every record counts, good or not.
+                if self.read as usize > self.max_rows {
+                    self.too_many(line);
                     return None;
                 }
                 let item = (self.row)(line, &self.headers, &self.record, &mut self.errors)?;
@@ -171,6 +186,18 @@ where
                 self.errors.is_empty().then_some(item)
             }
         }
+    }
+}
+
+impl<R, F> ImportRows<R, F> {
+    fn too_many(&mut self, line: u64) {
+        self.errors.push(RowError {
+            line,
+            column: String::new(),
+            code: "too_many_rows",
+            params: vec![("max", self.max_rows.to_string())],
+        });
+        self.ended = true;
     }
 }
 
@@ -247,14 +274,36 @@ where
     }
 }
 
-/// What an input's own failure is called in an import's problems: a row longer than
-/// any valid one (`row_too_long`, the reader's `InvalidData`), or the input ending
-/// before the file did (`upload_incomplete`: a connection lost, say).
-fn io_code(e: &std::io::Error) -> &'static str {
-    if e.kind() == std::io::ErrorKind::InvalidData {
-        "row_too_long"
-    } else {
-        "upload_incomplete"
+/// A bound an input reader enforces (a row, a whole file, longer than allowed), carried
+/// inside the `std::io::Error` it fails with: the import names it as a problem with its
+/// code and its bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputLimit {
+    pub code: &'static str,
+    pub max: u64,
+}
+
+impl std::fmt::Display for InputLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (at most {})", self.code, self.max)
+    }
+}
+
+impl std::error::Error for InputLimit {}
+
+impl InputLimit {
+    pub fn error(self) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, self)
+    }
+}
+
+/// What an input's own failure is called in an import's problems: a bound its reader
+/// enforces ([`InputLimit`]), or the input ending before the file did
+/// (`upload_incomplete`: a connection lost, say).
+fn io_problem(e: &std::io::Error) -> (&'static str, Vec<(&'static str, String)>) {
+    match e.get_ref().and_then(|inner| inner.downcast_ref::<InputLimit>()) {
+        Some(limit) => (limit.code, vec![("max", limit.max.to_string())]),
+        None => ("upload_incomplete", vec![]),
     }
 }
 
@@ -607,14 +656,21 @@ mod attempt_tests {
         bytes: Vec<u8>,
         at: usize,
         step: usize,
-        fail: Option<std::io::ErrorKind>,
+        fail: Option<Fail>,
+    }
+
+    #[derive(Clone, Copy)]
+    enum Fail {
+        Cut,
+        TooLong,
     }
 
     impl std::io::Read for Trickle {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
             if self.at == self.bytes.len() {
                 return match self.fail {
-                    Some(kind) => Err(std::io::Error::new(kind, "cut")),
+                    Some(Fail::Cut) => Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cut")),
+                    Some(Fail::TooLong) => Err(InputLimit { code: "row_too_long", max: 65_536 }.error()),
                     None => Ok(0),
                 };
             }
@@ -625,7 +681,7 @@ mod attempt_tests {
         }
     }
 
-    fn trickle(text: &str, bom: bool, step: usize, fail: Option<std::io::ErrorKind>) -> Trickle {
+    fn trickle(text: &str, bom: bool, step: usize, fail: Option<Fail>) -> Trickle {
         let mut bytes = if bom { b"\xEF\xBB\xBF".to_vec() } else { Vec::new() };
         bytes.extend_from_slice(text.as_bytes());
         Trickle { bytes, at: 0, step, fail }
@@ -658,22 +714,28 @@ mod attempt_tests {
     #[test]
     fn an_input_that_fails_ends_the_import_with_its_reason() {
         let csv = "facility_id,attempted_at,purpose,outcome\n1,2019-02-01T10:00,monitoring,denied\n1,2019-02";
-        let mut rows =
-            attempts_csv_reader(trickle(csv, false, 5, Some(std::io::ErrorKind::ConnectionReset)), resolve, now())
-                .expect("header");
+        let mut rows = attempts_csv_reader(trickle(csv, false, 5, Some(Fail::Cut)), resolve, now()).expect("header");
         assert!(rows.next_good().is_some());
         assert!(rows.next_good().is_none());
         let errors = rows.finish().expect_err("cut short");
         assert_eq!(errors.iter().map(|e| e.code).collect::<Vec<_>>(), ["upload_incomplete"]);
 
-        let long = attempts_csv_reader(trickle(csv, false, 5, Some(std::io::ErrorKind::InvalidData)), resolve, now())
-            .expect("header");
-        assert_eq!(long.finish().expect_err("too long")[0].code, "row_too_long");
-        let header =
-            attempts_csv_reader(trickle("facil", false, 2, Some(std::io::ErrorKind::InvalidData)), resolve, now())
-                .err()
-                .expect("no header");
+        let long = attempts_csv_reader(trickle(csv, false, 5, Some(Fail::TooLong)), resolve, now()).expect("header");
+        let problem = long.finish().expect_err("too long").remove(0);
+        assert_eq!((problem.code, problem.params), ("row_too_long", vec![("max", "65536".to_string())]));
+        let header = attempts_csv_reader(trickle("facil", false, 2, Some(Fail::TooLong)), resolve, now())
+            .err()
+            .expect("no header");
         assert_eq!(header[0].code, "row_too_long");
+    }
+
+    #[test]
+    fn a_file_wrong_on_every_line_is_read_only_to_a_bound() {
+        let csv = format!("name,kind,state_code\n{}", "x\n".repeat(MAX_PROBLEMS + 500));
+        let errors = facilities_csv(csv.as_bytes()).expect_err("ragged");
+        assert_eq!(errors.len(), MAX_PROBLEMS + 1);
+        let last = errors.last().expect("the bound");
+        assert_eq!((last.code, last.line), ("too_many_problems", MAX_PROBLEMS as u64 + 2));
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub enum WebError {
     Timeout,
     #[error("too many attempts")]
     TooManyAttempts { minutes: u64 },
+    /// As many imports as the server takes at once are under way.
+    #[error("busy")]
+    Busy,
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
     #[error("import rejected")]
@@ -118,7 +121,7 @@ impl WebError {
             WebError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Timeout => StatusCode::REQUEST_TIMEOUT,
-            WebError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            WebError::TooManyAttempts { .. } | WebError::Busy => StatusCode::TOO_MANY_REQUESTS,
             WebError::Invalid(_) | WebError::Import(_) | WebError::Sheets(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Erased => StatusCode::GONE,
@@ -138,6 +141,7 @@ impl WebError {
             WebError::TooLarge => "too-large",
             WebError::Timeout => "timeout",
             WebError::TooManyAttempts { .. } => "too-many-attempts",
+            WebError::Busy => "busy",
             WebError::Invalid(_) => "validation",
             WebError::Import(_) | WebError::Sheets(_) => "import-rejected",
             WebError::Conflict(_) => "conflict",
@@ -160,6 +164,7 @@ impl WebError {
             WebError::TooLarge => tr(l, "error-too-large"),
             WebError::Timeout => tr(l, "error-timeout"),
             WebError::TooManyAttempts { minutes } => tr_args(l, "login-locked", &[("minutes", minutes.to_string())]),
+            WebError::Busy => tr(l, "err-busy"),
             WebError::Invalid(v) => tr_args(l, "form-errors", &[("count", v.0.len().to_string())]),
             WebError::Import(rows) => tr_args(l, "form-errors", &[("count", rows.len().to_string())]),
             WebError::Sheets(cells) => tr_args(l, "form-errors", &[("count", cells.len().to_string())]),

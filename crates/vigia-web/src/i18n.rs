@@ -186,6 +186,11 @@ mod tests {
             "invalid_csv",
             "duplicate_row",
             "too_many_rows",
+            "too_many_problems",
+            "row_too_long",
+            "upload_incomplete",
+            "file_too_large",
+            "invalid_key",
         ] {
             let key = format!("err-{code}");
             assert_ne!(tr(Locale::Es, &key), key);

@@ -129,6 +129,29 @@ async fn an_upload_read_as_it_arrives_shows_its_progress_and_a_cut_one_keeps_not
         assert_eq!(v["problems"], 1, "{v}");
         assert_eq!(count().await, 6_000, "nothing of the cut file");
 
+        // Two imports at once per person: a third waits its turn, told so before its body
+        // is read; once one ends, the next one is taken.
+        let mut first = Upload::start(&app, &a, "busy-import-one-0001").await;
+        first.send(format!("{HEADER}{}", rows(30_000, 30_010)).as_bytes()).await;
+        let mut second = Upload::start(&app, &a, "busy-import-two-0002").await;
+        second.send(format!("{HEADER}{}", rows(31_000, 31_010)).as_bytes()).await;
+        // Both are being read (their bytes have arrived; rows are counted by the hundred).
+        progress_until(&app, &a, "busy-import-two-0002", |v| v["bytes_read"].as_u64() > Some(400)).await;
+        let r = reqwest::Client::new()
+            .post(app.url("/api/v1/access-attempts/import"))
+            .bearer_auth(&a)
+            .header("content-type", "text/csv")
+            .body(format!("{HEADER}{}", rows(32_000, 32_010)))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 429);
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(v["type"], "https://vigia.invalid/problems/busy", "{v}");
+        assert_eq!(first.finish().await.0, 201);
+        assert_eq!(second.finish().await.0, 201);
+        assert_eq!(count().await, 6_020);
+
         // A quote never closed would make one row of the rest of the file: the reading
         // stops at the longest row allowed, with its reason.
         let mut up = Upload::start(&app, &a, "a-long-row-import-3").await;
@@ -157,7 +180,7 @@ async fn an_upload_read_as_it_arrives_shows_its_progress_and_a_cut_one_keeps_not
             (&v["errors"][0]["field"], &v["errors"][0]["code"]),
             (&Value::from("progress"), &Value::from("invalid_key"))
         );
-        assert_eq!(count().await, 6_000);
+        assert_eq!(count().await, 6_020);
         let report = app.store.verify_audit().await.expect("verify");
         assert!(report.problems.is_empty(), "{:?}", report.problems);
     }
@@ -211,6 +234,16 @@ async fn the_import_form_checks_its_token_before_reading_the_file() {
         .text("csrf", csrf.clone());
     let r = c.post(app.url("/access/import")).multipart(form).send().await.expect("post");
     assert_eq!(r.status(), 403);
+    assert_eq!(app.store.counts().await.expect("counts").get("access_attempts"), 0);
+    // Only the token may come before the file, and only as long as a token is.
+    for form in [
+        reqwest::multipart::Form::new().text("csrf", csrf.clone()).text("note", "x".repeat(5_000)),
+        reqwest::multipart::Form::new().text("csrf", "x".repeat(100_000)),
+    ] {
+        let form = form.part("file", reqwest::multipart::Part::bytes(csv.clone().into_bytes()).file_name("a.csv"));
+        let r = c.post(app.url("/access/import")).multipart(form).send().await.expect("post");
+        assert_eq!(r.status(), 403);
+    }
     assert_eq!(app.store.counts().await.expect("counts").get("access_attempts"), 0);
     // A form without a file says which field is missing.
     let form = reqwest::multipart::Form::new().text("csrf", csrf.clone());

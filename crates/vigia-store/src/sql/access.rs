@@ -275,7 +275,10 @@ impl crate::Access for SqlStore {
         let imp = record_import(&mut w, actor, org_id, ins, file).await?;
         w.commit().await?;
         if imp.row_count >= BULK_ROWS {
-            after_bulk_import(&self.pool).await;
+            // In the background: the import is committed and answered at once, whatever
+            // becomes of its request now.
+            let pool = self.pool.clone();
+            tokio::spawn(async move { after_bulk_import(&pool).await });
         }
         Ok(Some(imp))
     }

@@ -139,6 +139,7 @@ async fn import_attempts(
     if ct.split(';').next().map(str::trim) != Some("text/csv") {
         return Err(WebError::UnsupportedMediaType.into());
     }
+    let _running = st.imports.run(user.id).ok_or(WebError::Busy)?;
     let progress = crate::access::watch(&st, user.id, q.get("progress"))?;
     let (tx, reader) = vigia_app::imports::ChannelReader::new(crate::access::QUEUED_CHUNKS);
     let (_, imported) = tokio::join!(

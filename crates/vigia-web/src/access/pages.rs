@@ -574,20 +574,29 @@ pub fn watch(
     Ok(st.imports.start(user_id, key.map(String::as_str)))
 }
 
+/// How long an import's body may send nothing before it is given up (the signed-in
+/// minimum rate is an average: a body could send fast, then wait for days).
+const IDLE: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn idle() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::TimedOut, "the upload sent nothing for a minute")
+}
+
 /// Hands a request body's chunks to `tx` as they arrive; an error of the body (a
-/// connection lost, a body too slow) is handed on and ends the reading with it.
+/// connection lost, a body too slow or idle) is handed on and ends the reading with it.
 pub async fn feed_body(body: axum::body::Body, tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>) {
     use http_body_util::BodyExt;
     let mut body = body;
     loop {
-        let chunk = match body.frame().await {
+        let chunk = match tokio::time::timeout(IDLE, body.frame()).await {
+            Err(_) => Err(idle()),
             // The end, said as the reader expects it: an empty chunk.
-            None => Ok(Vec::new()),
-            Some(Ok(f)) => match f.into_data() {
+            Ok(None) => Ok(Vec::new()),
+            Ok(Some(Ok(f))) => match f.into_data() {
                 Ok(data) if !data.is_empty() => Ok(Vec::from(data)),
                 _ => continue, // trailers, empty frames
             },
-            Some(Err(e)) => Err(std::io::Error::other(e.to_string())),
+            Ok(Some(Err(e))) => Err(std::io::Error::other(e.to_string())),
         };
         let last = chunk.as_ref().map_or(true, Vec::is_empty);
         // A reader that stopped (a problem found, a row too long) has gone: so does this.
@@ -603,11 +612,12 @@ async fn feed_field(
     tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
 ) {
     loop {
-        let chunk = match field.chunk().await {
-            Ok(Some(data)) if data.is_empty() => continue,
-            Ok(Some(data)) => Ok(Vec::from(data)),
-            Ok(None) => Ok(Vec::new()),
-            Err(e) => Err(std::io::Error::other(e.body_text())),
+        let chunk = match tokio::time::timeout(IDLE, field.chunk()).await {
+            Err(_) => Err(idle()),
+            Ok(Ok(Some(data))) if data.is_empty() => continue,
+            Ok(Ok(Some(data))) => Ok(Vec::from(data)),
+            Ok(Ok(None)) => Ok(Vec::new()),
+            Ok(Err(e)) => Err(std::io::Error::other(e.body_text())),
         };
         let last = chunk.as_ref().map_or(true, Vec::is_empty);
         if tx.send(chunk).await.is_err() || last {
@@ -624,8 +634,28 @@ pub async fn import_stream(
     input: vigia_app::imports::ChannelReader,
     progress: std::sync::Arc<vigia_app::imports::Progress>,
 ) -> Result<Result<AttemptImport, Vec<vigia_domain::import::RowError>>, WebError> {
-    let facilities = st.store.list_facilities().await?;
+    let facilities = match st.store.list_facilities().await {
+        Ok(f) => f,
+        Err(e) => {
+            progress.refuse();
+            return Err(e.into());
+        }
+    };
     Ok(vigia_app::imports::import_attempts_stream(&st.store, facilities, &ctx.actor(), org_id, input, progress).await?)
+}
+
+/// The form's token, read in pieces and refused past the length a token has, so a
+/// field posing as one cannot fill memory on a route without a body limit.
+async fn token_field(field: &mut axum::extract::multipart::Field<'_>) -> Result<String, WebError> {
+    const MOST: usize = 256;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| WebError::BadRequest(e.body_text()))? {
+        if bytes.len() + chunk.len() > MOST {
+            return Err(WebError::Csrf);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|_| WebError::Csrf)
 }
 
 const PROGRESS_JS: &str = include_str!("../../static/import-progress.js");
@@ -657,9 +687,10 @@ pub(super) async fn import_submit(
     let mut outcome = None;
     while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
         match field.name() {
-            Some("csrf") => csrf = Some(field.text().await.map_err(bad)?),
+            Some("csrf") if csrf.is_none() => csrf = Some(token_field(&mut field).await?),
             Some("file") => {
                 ctx.check_form(csrf.as_deref(), &headers)?;
+                let _running = st.imports.run(user.id).ok_or(WebError::Busy)?;
                 let progress = watch(&st, user.id, q.get("progress"))?;
                 let (tx, reader) = vigia_app::imports::ChannelReader::new(QUEUED_CHUNKS);
                 let (_, imported) =
@@ -667,7 +698,9 @@ pub(super) async fn import_submit(
                 outcome = Some(imported?);
                 break;
             }
-            _ => {}
+            // The form has its token and its file, nothing else: anything before the
+            // file is refused unread.
+            _ => return Err(WebError::Csrf.into()),
         }
     }
     let Some(outcome) = outcome else {

@@ -123,16 +123,33 @@ impl Format {
     }
 }
 
-/// A download's columns: each one's stable name (for JSON Lines) and its header in the
+/// A download's columns: each one's name (for JSON Lines) and its header in the
 /// reader's language (for CSV), from catalogue keys (`field-attempted_at` →
-/// `attempted_at`: the part after the first `-`).
+/// `attempted_at`, `visit-pop-men` → `population_men`, `audit-seq` → `seq`).
 pub fn columns(l: Locale, keys: &[&str]) -> Vec<(String, String)> {
-    keys.iter()
-        .map(|k| {
-            let name = k.split_once('-').map_or(*k, |(_, rest)| rest).replace('-', "_");
-            (name, crate::i18n::tr(l, k))
-        })
-        .collect()
+    let cols: Vec<(String, String)> = keys.iter().map(|k| (column_name(k), crate::i18n::tr(l, k))).collect();
+    debug_assert!(
+        cols.iter().enumerate().all(|(i, (n, _))| cols[..i].iter().all(|(m, _)| m != n)),
+        "column names repeat: {cols:?}"
+    );
+    cols
+}
+
+/// A column's name from its catalogue key.
+fn column_name(key: &str) -> String {
+    const PREFIXES: [(&str, &str); 4] =
+        [("field-statement-", ""), ("visit-field-", ""), ("visit-pop-", "population_"), ("field-", "")];
+    let name = PREFIXES
+        .iter()
+        .find_map(|(p, with)| key.strip_prefix(p).map(|rest| format!("{with}{rest}")))
+        .unwrap_or_else(|| key.split_once('-').map_or(key, |(_, rest)| rest).to_string())
+        .replace('-', "_");
+    // The column holds the facility's name, not its number.
+    if name == "facility_id" {
+        "facility".into()
+    } else {
+        name
+    }
 }
 
 /// A download of every row a list's filters match: `batch(after)` gives the next rows
@@ -198,6 +215,7 @@ where
 fn json_lines(names: &[String], rows: Vec<Vec<String>>) -> String {
     let mut out = String::new();
     for row in rows {
+        debug_assert_eq!(row.len(), names.len(), "a row of another list's width");
         let line: serde_json::Map<String, serde_json::Value> =
             names.iter().cloned().zip(row.into_iter().map(serde_json::Value::String)).collect();
         out.push_str(&serde_json::Value::Object(line).to_string());
@@ -337,6 +355,12 @@ mod tests {
         assert_eq!(p.first.as_deref(), Some("/access?outcome=denied"));
         assert_eq!(p.csv, "/access.csv?outcome=denied");
         assert_eq!(p.jsonl, "/access.jsonl?outcome=denied");
+        let names: Vec<String> =
+            ["field-attempted_at", "field-facility_id", "visit-pop-men", "audit-seq", "field-statement-speaker"]
+                .iter()
+                .map(|k| super::column_name(k))
+                .collect();
+        assert_eq!(names, ["attempted_at", "facility", "population_men", "seq", "speaker"]);
         assert!(p.summary.contains("101") && p.summary.contains("200") && p.summary.contains("765"), "{}", p.summary);
     }
 
