@@ -1188,7 +1188,8 @@ fn document_base() -> Value {
                 "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}}},
                 "responses": with(errors(&[
                     ("403", "The role may not record access attempts"),
-                    ("415", "Body is not text/csv"), ("422", "Rows are invalid, the upload was cut short, or the progress key is malformed")
+                    ("415", "Body is not text/csv"), ("422", "Rows are invalid, the upload was cut short, or the progress key is malformed"),
+                    ("429", "Two imports of yours, or four in all, are under way: try again later")
                 ]), "201", json_response("Imported: one audit entry stands for every row", "AttemptImportResult"))
             }},
             "/api/v1/access-attempts/import/progress/{key}": {"get": {

@@ -23,9 +23,14 @@ fn refusal_list() -> String {
 /// organization ($3), outcome ($4), from ($5), until ($6), and the page's start — after
 /// the row with time $7 and id $8 in the newest-first list (`vigia_domain::paging`).
 /// Bound by [`bind_attempt_filter`]; the list and its count read the same rows.
+/// The list's filters. The cursor (`$7`, `$8`) is always bound (past the end for the
+/// first page) and its time is a plain upper bound, so the database reads the time
+/// index from the cursor on: with `$7 IS NULL OR …` SQLite read every row before the
+/// page and skipped it, and a download of a million attempts took minutes, reading
+/// ever further for each batch (issue #19).
 const ATTEMPT_FILTER: &str = "AND ($2 IS NULL OR a.facility_id = $2) AND ($3 IS NULL OR a.org_id = $3) \
      AND ($4 IS NULL OR a.outcome = $4) AND ($5 IS NULL OR a.attempted_at >= $5) AND ($6 IS NULL OR a.attempted_at < $6) \
-     AND ($7 IS NULL OR a.attempted_at < $7 OR (a.attempted_at = $7 AND a.id < $8))";
+     AND a.attempted_at <= $7 AND (a.attempted_at < $7 OR a.id < $8)";
 
 fn bind_attempt_filter<'q>(
     q: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>,
@@ -38,8 +43,8 @@ fn bind_attempt_filter<'q>(
         .bind(f.outcome.map(|o| o.as_str()))
         .bind(f.from)
         .bind(f.until)
-        .bind(f.after.map(|c| c.key))
-        .bind(f.after.map(|c| c.id))
+        .bind(f.after.map_or(i64::MAX, |c| c.key))
+        .bind(f.after.map_or(i64::MAX, |c| c.id))
 }
 
 /// The attempts organization `$1` may see: its own, and those other organizations
