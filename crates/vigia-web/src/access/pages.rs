@@ -582,45 +582,51 @@ fn idle() -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::TimedOut, "the upload sent nothing for a minute")
 }
 
-/// Hands a request body's chunks to `tx` as they arrive; an error of the body (a
-/// connection lost, a body too slow or idle) is handed on and ends the reading with it.
-pub async fn feed_body(body: axum::body::Body, tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>) {
+type Feed = tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>;
+
+/// Hands one piece of an arriving body to its reader: data, the end (`None`, said as
+/// the reader expects it: an empty chunk), or the body's failure, which ends the
+/// reading with it. Whether to go on: not after the end or a failure, nor once the
+/// reader has gone (a problem found, a row too long).
+async fn hand_on(tx: &Feed, piece: std::io::Result<Option<axum::body::Bytes>>) -> bool {
+    let chunk = match piece {
+        Ok(Some(data)) if data.is_empty() => return true,
+        Ok(Some(data)) => Ok(Vec::from(data)),
+        Ok(None) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    };
+    let last = chunk.as_ref().map_or(true, Vec::is_empty);
+    tx.send(chunk).await.is_ok() && !last
+}
+
+/// Hands a request body's chunks to `tx` as they arrive (see [`hand_on`]); a body
+/// that sends nothing for [`IDLE`] fails.
+pub async fn feed_body(mut body: axum::body::Body, tx: Feed) {
     use http_body_util::BodyExt;
-    let mut body = body;
     loop {
-        let chunk = match tokio::time::timeout(IDLE, body.frame()).await {
+        let piece = match tokio::time::timeout(IDLE, body.frame()).await {
             Err(_) => Err(idle()),
-            // The end, said as the reader expects it: an empty chunk.
-            Ok(None) => Ok(Vec::new()),
+            Ok(None) => Ok(None),
             Ok(Some(Ok(f))) => match f.into_data() {
-                Ok(data) if !data.is_empty() => Ok(Vec::from(data)),
-                _ => continue, // trailers, empty frames
+                Ok(data) => Ok(Some(data)),
+                Err(_) => continue, // trailers
             },
             Ok(Some(Err(e))) => Err(std::io::Error::other(e.to_string())),
         };
-        let last = chunk.as_ref().map_or(true, Vec::is_empty);
-        // A reader that stopped (a problem found, a row too long) has gone: so does this.
-        if tx.send(chunk).await.is_err() || last {
+        if !hand_on(&tx, piece).await {
             return;
         }
     }
 }
 
 /// Hands a multipart field's chunks to `tx` as they arrive (see [`feed_body`]).
-async fn feed_field(
-    field: &mut axum::extract::multipart::Field<'_>,
-    tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
-) {
+async fn feed_field(field: &mut axum::extract::multipart::Field<'_>, tx: Feed) {
     loop {
-        let chunk = match tokio::time::timeout(IDLE, field.chunk()).await {
+        let piece = match tokio::time::timeout(IDLE, field.chunk()).await {
             Err(_) => Err(idle()),
-            Ok(Ok(Some(data))) if data.is_empty() => continue,
-            Ok(Ok(Some(data))) => Ok(Vec::from(data)),
-            Ok(Ok(None)) => Ok(Vec::new()),
-            Ok(Err(e)) => Err(std::io::Error::other(e.body_text())),
+            Ok(piece) => piece.map_err(|e| std::io::Error::other(e.body_text())),
         };
-        let last = chunk.as_ref().map_or(true, Vec::is_empty);
-        if tx.send(chunk).await.is_err() || last {
+        if !hand_on(&tx, piece).await {
             return;
         }
     }
