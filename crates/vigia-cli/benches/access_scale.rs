@@ -632,8 +632,8 @@ async fn sqlite_floor(files: &[Vec<vigia_domain::access::AttemptDraft>], audit_r
          team_size INTEGER NOT NULL, people_to_see INTEGER, outcome TEXT NOT NULL, reason_category TEXT, \
          reason_text TEXT, official TEXT, restrictions TEXT NOT NULL DEFAULT '', notes TEXT, \
          visibility TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
-         CREATE INDEX access_attempts_facility_time ON access_attempts(facility_id, attempted_at);
-         CREATE INDEX access_attempts_org_time ON access_attempts(org_id, attempted_at);
+         CREATE INDEX access_attempts_facility_cover ON access_attempts (facility_id, attempted_at, id, org_id, visibility, outcome);
+         CREATE INDEX access_attempts_org_cover ON access_attempts (org_id, attempted_at, id, visibility, facility_id, outcome);
          CREATE INDEX access_attempts_time ON access_attempts(attempted_at);
          CREATE TABLE audit_log (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor_user_id INTEGER, org_id INTEGER,
          action TEXT NOT NULL, record_type TEXT NOT NULL, record_id INTEGER NOT NULL, content TEXT NOT NULL,

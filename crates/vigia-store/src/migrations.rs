@@ -80,12 +80,13 @@ macro_rules! all_migrations {
             (28, "consents", "0028_consents.sql", None),
             (29, "retention", "0029_retention.sql", None),
             (30, "attempt_cover", "0030_attempt_cover.sql", None),
+            (31, "attempt_org_cover", "0031_attempt_org_cover.sql", None),
         )
     };
 }
 
-pub(crate) const SQLITE: [Migration; 30] = all_migrations!("sqlite");
-pub(crate) const POSTGRES: [Migration; 30] = all_migrations!("postgres");
+pub(crate) const SQLITE: [Migration; 31] = all_migrations!("sqlite");
+pub(crate) const POSTGRES: [Migration; 31] = all_migrations!("postgres");
 
 #[cfg(test)]
 mod tests {

@@ -19,32 +19,43 @@ fn refusal_list() -> String {
     vigia_domain::access::refusals().map(|o| format!("'{o}'")).collect::<Vec<_>>().join(", ")
 }
 
-/// An attempts list's filters, after the viewer's visibility ($1): facility ($2),
-/// organization ($3), outcome ($4), from ($5), until ($6), and the page's start — after
-/// the row with time $7 and id $8 in the newest-first list (`vigia_domain::paging`).
-/// Bound by [`bind_attempt_filter`]; the list and its count read the same rows.
-/// The list's filters. The cursor (`$7`, `$8`) is always bound (past the end for the
-/// first page) and its time is a plain upper bound, so the database reads the time
-/// index from the cursor on: with `$7 IS NULL OR …` SQLite read every row before the
-/// page and skipped it, and a download of a million attempts took minutes, reading
-/// ever further for each batch (issue #19).
-const ATTEMPT_FILTER: &str = "AND ($2 IS NULL OR a.facility_id = $2) AND ($3 IS NULL OR a.org_id = $3) \
-     AND ($4 IS NULL OR a.outcome = $4) AND ($5 IS NULL OR a.attempted_at >= $5) AND ($6 IS NULL OR a.attempted_at < $6) \
-     AND a.attempted_at <= $7 AND (a.attempted_at < $7 OR a.id < $8)";
+/// Where a list of attempts reads from: one organization's rows, all of them (the
+/// viewer's own) or only those it shares with a coalition (a partner's). A list is one
+/// query per source, each walking the index `(org_id, attempted_at, id, …)` of 0031
+/// newest first from the page's cursor and stopping at the page's size, merged by
+/// time. One query with `org_id = $1 OR (… IN partners)` made SQLite read every
+/// visible row before the cursor and sort them for each page, so downloading a
+/// million attempts a thousand at a time took minutes (issue #19).
+struct AttemptSource {
+    org_id: i64,
+    shared_only: bool,
+}
 
-fn bind_attempt_filter<'q>(
-    q: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>,
-    viewer_org: i64,
-    f: &AttemptFilter,
-) -> sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments> {
-    q.bind(viewer_org)
-        .bind(f.facility_id)
-        .bind(f.org_id)
-        .bind(f.outcome.map(|o| o.as_str()))
-        .bind(f.from)
-        .bind(f.until)
-        .bind(f.after.map_or(i64::MAX, |c| c.key))
-        .bind(f.after.map_or(i64::MAX, |c| c.id))
+/// Appends a source's rows and the list's filters. Only the filters asked for are
+/// written: `($2 IS NULL OR a.facility_id = $2)` keeps both databases from using an
+/// index on the column. The cursor is a plain upper bound on time (the index's order)
+/// and the id breaks ties (`vigia_domain::paging`).
+fn push_attempt_source(q: &mut sqlx::QueryBuilder<Db>, source: &AttemptSource, f: &AttemptFilter) {
+    q.push("a.org_id = ").push_bind(source.org_id);
+    if source.shared_only {
+        q.push(" AND a.visibility = ").push_bind(Visibility::Coalition.as_str());
+    }
+    if let Some(facility) = f.facility_id {
+        q.push(" AND a.facility_id = ").push_bind(facility);
+    }
+    if let Some(outcome) = f.outcome {
+        q.push(" AND a.outcome = ").push_bind(outcome.as_str());
+    }
+    if let Some(from) = f.from {
+        q.push(" AND a.attempted_at >= ").push_bind(from);
+    }
+    if let Some(until) = f.until {
+        q.push(" AND a.attempted_at < ").push_bind(until);
+    }
+    if let Some(after) = f.after {
+        q.push(" AND a.attempted_at <= ").push_bind(after.key);
+        q.push(" AND (a.attempted_at < ").push_bind(after.key).push(" OR a.id < ").push_bind(after.id).push(")");
+    }
 }
 
 /// The attempts organization `$1` may see: its own, and those other organizations
@@ -238,23 +249,34 @@ impl crate::Access for SqlStore {
     }
 
     async fn list_attempts(&self, viewer_org: i64, f: &AttemptFilter) -> Result<Vec<Attempt>> {
-        let sql = format!(
-            "SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE {VISIBLE_TO} {ATTEMPT_FILTER} \
-             ORDER BY a.attempted_at DESC, a.id DESC LIMIT $9"
-        );
         let limit = if f.limit <= 0 { 500 } else { f.limit.min(100_000) };
-        let rows = bind_attempt_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), viewer_org, f)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let sources = self.attempt_sources(viewer_org, f.org_id).await?;
+        if sources.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = sqlx::QueryBuilder::<Db>::new("SELECT * FROM (");
+        for (i, source) in sources.iter().enumerate() {
+            if i > 0 {
+                q.push(" UNION ALL ");
+            }
+            q.push(format_args!("SELECT * FROM (SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE "));
+            push_attempt_source(&mut q, source, f);
+            q.push(" ORDER BY a.attempted_at DESC, a.id DESC LIMIT ").push_bind(limit).push(format_args!(") s{i}"));
+        }
+        q.push(") u ORDER BY attempted_at DESC, id DESC LIMIT ").push_bind(limit);
+        let rows = q.build().fetch_all(&self.pool).await?;
         self.opened(|| rows.iter().map(|r| open_attempt_text(&self.vault, attempt_from_row(r)?)).collect()).await
     }
 
     async fn count_attempts(&self, viewer_org: i64, f: &AttemptFilter) -> Result<i64> {
-        let sql = format!("SELECT COUNT(*) AS n FROM access_attempts a WHERE {VISIBLE_TO} {ATTEMPT_FILTER}");
-        let row =
-            bind_attempt_filter(sqlx::query(sqlx::AssertSqlSafe(sql)), viewer_org, f).fetch_one(&self.pool).await?;
-        Ok(row.try_get::<i64, _>("n")?)
+        let sources = self.attempt_sources(viewer_org, f.org_id).await?;
+        let mut total = 0;
+        for source in &sources {
+            let mut q = sqlx::QueryBuilder::<Db>::new("SELECT COUNT(*) AS n FROM access_attempts a WHERE ");
+            push_attempt_source(&mut q, source, f);
+            total += q.build().fetch_one(&self.pool).await?.try_get::<i64, _>("n")?;
+        }
+        Ok(total)
     }
 
     async fn import_attempts(&self, actor: &Actor, org_id: i64, drafts: Vec<AttemptDraft>) -> Result<AttemptImport> {
@@ -457,5 +479,25 @@ impl crate::Access for SqlStore {
         let mut w = self.begin().await?;
         rebuild_daily(&mut w.tx, None).await?;
         w.commit().await
+    }
+}
+
+impl SqlStore {
+    /// The sources of the attempts `viewer` may read ([`VISIBLE_TO`], one per
+    /// organization), narrowed to one organization when the list asks for it.
+    async fn attempt_sources(&self, viewer: i64, only: Option<i64>) -> Result<Vec<AttemptSource>> {
+        let partners = sqlx::query(
+            "SELECT DISTINCT m1.org_id FROM coalition_members m1 JOIN coalition_members m2 \
+             ON m1.coalition_id = m2.coalition_id WHERE m2.org_id = $1 AND m1.org_id <> $1 ORDER BY m1.org_id",
+        )
+        .bind(viewer)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut sources = vec![AttemptSource { org_id: viewer, shared_only: false }];
+        for row in &partners {
+            sources.push(AttemptSource { org_id: row.try_get("org_id")?, shared_only: true });
+        }
+        sources.retain(|s| only.is_none_or(|o| o == s.org_id));
+        Ok(sources)
     }
 }
