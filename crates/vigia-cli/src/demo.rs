@@ -920,7 +920,11 @@ const ORIGINS: [(&str, &str); 6] = [("HN", "es"), ("GT", "es"), ("SV", "es"), ("
 type DemoEvent = (&'static str, jiff::civil::Date, Vec<(&'static str, String)>);
 
 /// `n` working days before `day` on the INM calendar.
-fn working_days_before(cals: &vigia_domain::clock::Calendars, day: jiff::civil::Date, n: u32) -> jiff::civil::Date {
+pub(crate) fn working_days_before(
+    cals: &vigia_domain::clock::Calendars,
+    day: jiff::civil::Date,
+    n: u32,
+) -> jiff::civil::Date {
     let Ok(inm) = cals.get("inm") else { return day };
     let mut d = day;
     let mut left = n;

@@ -10,6 +10,7 @@ pub mod archive;
 pub mod demo;
 pub mod imports;
 pub mod keys;
+pub mod synth;
 
 /// Validates and adds a user, hashing the password off the async executor.
 pub async fn add_user(

@@ -77,6 +77,23 @@ enum Command {
     Demo(ServeArgs),
     /// Serve the web UI and the API.
     Serve(ServeArgs),
+    /// Fill a new data dir with a large invented dataset for load tests: the demo, then
+    /// ten years of attempts, cases, statements and visits (at --scale 1: a million
+    /// attempts, 100,000 cases, 100,000 statements, 10,000 visits), through the same
+    /// checks and writes as real data. Never for publication.
+    Synth {
+        #[command(flatten)]
+        place: Place,
+        /// The share of the full dataset (0.01 = 10,000 attempts).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// The same seed (on the same day) gives the same dataset.
+        #[arg(long, default_value_t = 2020)]
+        seed: u64,
+        /// No progress lines.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Create a new data dir with its master key, a first organization and its admin.
     Init {
         #[command(flatten)]
@@ -757,6 +774,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             demo::print_accounts();
             serve(args, store).await?;
+        }
+        Command::Synth { place, scale, seed, quiet } => {
+            let plan = vigia_cli::synth::Plan::at(scale)?;
+            let store = place.open_or_create().await?;
+            let started = std::time::Instant::now();
+            let mut last = std::time::Instant::now();
+            let mut progress = |phase: vigia_cli::synth::Phase, done: usize, of: usize| {
+                if !quiet && (done == of || last.elapsed() >= std::time::Duration::from_secs(5)) {
+                    last = std::time::Instant::now();
+                    eprintln!("{}: {done} / {of} ({:.0} s)", phase.name(), started.elapsed().as_secs_f64());
+                }
+            };
+            let today = vigia_app::today();
+            let made = vigia_cli::synth::generate(&store, plan, seed, today, &mut progress).await?;
+            println!(
+                "Synthetic data in {}: {} attempts, {} cases ({} events), {} statements ({} claims), {} visits, in {:.0} s",
+                place.data_dir.display(),
+                made.attempts,
+                made.cases,
+                made.events,
+                made.statements,
+                made.claims,
+                made.visits,
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::Serve(args) => {
             let store = args.place.open().await?;

@@ -23,5 +23,6 @@ mod security;
 mod servers;
 mod statements;
 mod statistics;
+mod synth;
 mod ui;
 mod visits;

@@ -235,6 +235,23 @@ fn attempts_import_from_the_command_line_all_or_nothing() {
     assert!(run(&dir, &["audit", "verify"]).status.success());
 }
 
+/// `vigia synth` (issue #19) fills a new data dir from the command line, prints what it
+/// wrote, leaves a history that verifies, and refuses a data dir that has data.
+#[test]
+fn synth_fills_a_new_data_dir_from_the_command_line() {
+    let t = TempDir::new("synth");
+    let dir = t.data();
+    let o = run(&dir, &["synth", "--scale", "0.0005", "--quiet", "--seed", "3"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out} {err}");
+    assert!(out.contains("500 attempts, 50 cases") && out.contains("5 visits"), "{out}");
+    assert!(run(&dir, &["audit", "verify"]).status.success());
+    let o = run(&dir, &["synth", "--scale", "0.0005", "--quiet"]);
+    assert!(!o.status.success() && text(&o).1.contains("not empty"), "{:?}", text(&o));
+    let o = run(&dir, &["synth", "--scale", "0"]);
+    assert!(!o.status.success() && text(&o).1.contains("--scale"), "{:?}", text(&o));
+}
+
 /// Finding 8: webhooks can be turned off, on and deleted from the command line (the
 /// page has the same buttons); what was queued for a stopped webhook is given up, and
 /// a deletion is audited, not a hole in the history.
