@@ -510,7 +510,8 @@ async fn every_sql_filter_returns_exactly_what_the_tenancy_rule_allows() {
             let (owner, actor) = &orgs[next(orgs.len() as u64) as usize];
             let private = next(2) == 0;
             let outcome = if next(2) == 0 { Outcome::Denied } else { Outcome::Granted };
-            let a = store.create_attempt(actor, *owner, attempt(f, day, outcome, private)).await.expect("attempt");
+            // Seven days for thirty attempts: many share a time, and the id breaks ties.
+            let a = store.create_attempt(actor, *owner, attempt(f, day % 7, outcome, private)).await.expect("attempt");
             made.push((a.id, *owner, !private, outcome.is_refusal()));
         }
         for (viewer, _) in &orgs {
@@ -523,6 +524,28 @@ async fn every_sql_filter_returns_exactly_what_the_tenancy_rule_allows() {
             let listed: BTreeSet<i64> =
                 store.list_attempts(*viewer, &filter).await.expect("list").iter().map(|a| a.id).collect();
             assert_eq!(listed, allowed, "{:?}: viewer {viewer}, coalitions {coalitions:?}", db.backend);
+            // Page by page (one query per organization the viewer reads, merged): the
+            // same rows in the same order, newest first, ties by id; and the count.
+            let whole = store.list_attempts(*viewer, &filter).await.expect("list");
+            assert!(whole.windows(2).all(|w| (w[0].draft.attempted_at, w[0].id) > (w[1].draft.attempted_at, w[1].id)));
+            let mut paged = Vec::new();
+            let mut page = AttemptFilter { limit: 3, ..Default::default() };
+            loop {
+                let got = store.list_attempts(*viewer, &page).await.expect("page");
+                let Some(last) = got.last() else { break };
+                page.after = Some(vigia_domain::paging::Cursor { key: last.draft.attempted_at, id: last.id });
+                paged.extend(got.iter().map(|a| a.id));
+            }
+            assert_eq!(paged, whole.iter().map(|a| a.id).collect::<Vec<_>>(), "{:?}: viewer {viewer}", db.backend);
+            assert_eq!(store.count_attempts(*viewer, &filter).await.expect("count"), allowed.len() as i64);
+            for (owner, _) in &orgs {
+                let one = AttemptFilter { org_id: Some(*owner), limit: 1000, ..Default::default() };
+                let listed: BTreeSet<i64> =
+                    store.list_attempts(*viewer, &one).await.expect("list").iter().map(|a| a.id).collect();
+                let want: BTreeSet<i64> =
+                    made.iter().filter(|m| m.1 == *owner && allowed.contains(&m.0)).map(|m| m.0).collect();
+                assert_eq!(listed, want, "{:?}: viewer {viewer}, owner {owner}", db.backend);
+            }
             for (id, ..) in &made {
                 let one = store.attempt(*viewer, *id).await.expect("attempt").is_some();
                 assert_eq!(one, allowed.contains(id), "{:?}: viewer {viewer} reading {id}", db.backend);
