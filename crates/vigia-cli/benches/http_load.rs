@@ -44,38 +44,8 @@ async fn main() {
     let base = format!("http://{addr}");
 
     // A session for the HTML page, and a CSRF cookie + token for the login form.
-    let jar =
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("c");
-    let page = jar.get(format!("{base}/login")).send().await.expect("login page");
-    let cookie = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("vigia_csrf="))
-        .and_then(|c| c.split(';').next())
-        .expect("csrf cookie")
-        .to_string();
-    let csrf = cookie.trim_start_matches("vigia_csrf=").to_string();
-    let login_form =
-        format!("csrf={csrf}&email=monitoreo%40defensoria.example&password={}&next=%2F", vigia_cli::demo::PASSWORD);
-    let session = jar
-        .post(format!("{base}/login"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("cookie", &cookie)
-        .body(login_form.clone())
-        .send()
-        .await
-        .expect("login");
-    let session_cookie = session
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("vigia_session="))
-        .and_then(|c| c.split(';').next())
-        .expect("session cookie")
-        .to_string();
+    let (session_cookie, cookie, login_form) =
+        load::sign_in(&base, "monitoreo@defensoria.example", vigia_cli::demo::PASSWORD).await;
 
     println!("Vigía HTTP load: backend {}, {facilities} facilities, {workers} workers, {}s per scenario, loopback, load generator in-process", store.backend().as_str(), duration.as_secs());
     let mut results = Vec::new();

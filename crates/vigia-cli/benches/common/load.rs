@@ -11,6 +11,8 @@ pub struct Outcome {
     pub seconds: f64,
     pub p50_ms: f64,
     pub p95_ms: f64,
+    #[allow(dead_code)] // one of the benchmarks prints it
+    pub p99_ms: f64,
 }
 
 impl Outcome {
@@ -60,5 +62,52 @@ pub async fn drive(name: &'static str, workers: usize, duration: Duration, expec
             .map(|d| d.as_secs_f64() * 1000.0)
             .unwrap_or(f64::NAN)
     };
-    Outcome { name, requests: all.len() as u64, errors, seconds, p50_ms: pct(0.50), p95_ms: pct(0.95) }
+    Outcome {
+        name,
+        requests: all.len() as u64,
+        errors,
+        seconds,
+        p50_ms: pct(0.50),
+        p95_ms: pct(0.95),
+        p99_ms: pct(0.99),
+    }
+}
+
+/// Signs in through the login form as a browser does (its CSRF cookie and token) and
+/// returns the session cookie, with the CSRF cookie and the form's body for benchmarks
+/// that time signing in itself.
+#[allow(dead_code)] // not every benchmark signs in
+pub async fn sign_in(base: &str, email: &str, password: &str) -> (String, String, String) {
+    let jar = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let page = jar.get(format!("{base}/login")).send().await.expect("login page");
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("vigia_csrf="))
+        .and_then(|c| c.split(';').next())
+        .expect("csrf cookie")
+        .to_string();
+    let csrf = cookie.trim_start_matches("vigia_csrf=").to_string();
+    let email = email.replace('@', "%40");
+    let form = format!("csrf={csrf}&email={email}&password={password}&next=%2F");
+    let session = jar
+        .post(format!("{base}/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", &cookie)
+        .body(form.clone())
+        .send()
+        .await
+        .expect("login");
+    let session = session
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("vigia_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_string();
+    (session, cookie, form)
 }
