@@ -265,7 +265,7 @@ impl<R: std::io::Read> std::io::Read for Arriving<'_, R> {
         use sha2::Digest;
         let n = self.input.read(buf)?;
         if self.bytes + n as u64 > MAX_FILE_BYTES {
-            return Err(vigia_domain::import::InputLimit { code: "file_too_large", max: MAX_FILE_BYTES }.error());
+            return Err(vigia_domain::import::InputLimit { code: "import_too_large", max: MAX_FILE_BYTES }.error());
         }
         for &b in &buf[..n] {
             let (next, ended) = self.csv.after(b);

@@ -110,6 +110,22 @@ pub fn keys(locale: Locale) -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// A message defined twice keeps only its first text (Fluent refuses the second):
+    /// two features once gave one code two meanings, and the evidence upload's "at most
+    /// 10 MiB" showed the import's "over 10 bytes". Every catalogue loads whole.
+    #[test]
+    fn no_message_is_defined_twice() {
+        for (lang, src) in [("es", ES), ("en", EN)] {
+            let res = FluentResource::try_new(src.to_string()).expect("the catalogue parses");
+            let mut b = FluentBundle::<FluentResource>::new_concurrent(vec!["en".parse().expect("a language")]);
+            assert!(b.add_resource(res).is_ok(), "{lang}: a message is defined twice");
+            let mut seen = std::collections::BTreeSet::new();
+            for k in keys(if lang == "es" { Locale::Es } else { Locale::En }) {
+                assert!(seen.insert(k.clone()), "{lang}: {k} twice");
+            }
+        }
+    }
+
     #[test]
     fn both_catalogues_have_the_same_keys_and_every_message_formats() {
         let es = keys(Locale::Es);
@@ -189,6 +205,8 @@ mod tests {
             "too_many_problems",
             "row_too_long",
             "upload_incomplete",
+            "import_too_large",
+            "invalid_progress_key",
             "file_too_large",
             "invalid_key",
         ] {

@@ -178,7 +178,7 @@ async fn an_upload_read_as_it_arrives_shows_its_progress_and_a_cut_one_keeps_not
         let v: Value = r.json().await.expect("json");
         assert_eq!(
             (&v["errors"][0]["field"], &v["errors"][0]["code"]),
-            (&Value::from("progress"), &Value::from("invalid_key"))
+            (&Value::from("progress"), &Value::from("invalid_progress_key"))
         );
         assert_eq!(count().await, 6_020);
         let report = app.store.verify_audit().await.expect("verify");

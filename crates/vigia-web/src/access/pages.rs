@@ -568,7 +568,7 @@ pub fn watch(
     key: Option<&String>,
 ) -> Result<std::sync::Arc<vigia_app::imports::Progress>, WebError> {
     if key.is_some_and(|k| !vigia_app::imports::valid_watch_key(k)) {
-        let e = vigia_domain::FieldError::new("progress", "invalid_key");
+        let e = vigia_domain::FieldError::new("progress", "invalid_progress_key");
         return Err(WebError::Invalid(ValidationErrors(vec![e])));
     }
     Ok(st.imports.start(user_id, key.map(String::as_str)))
