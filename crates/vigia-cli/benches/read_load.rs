@@ -101,6 +101,7 @@ async fn main() {
         let t = std::time::Instant::now();
         let out = vigia(&data, url.as_deref())
             .args(["synth", "--scale", &scale.to_string()])
+            .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .output()
@@ -144,9 +145,9 @@ async fn main() {
     let facilities = json(&probe, format!("{base}/api/v1/facilities"), &token).await;
     let facility = ids(&facilities, 1).first().copied().expect("a facility");
     let attempt = ids(&json(&probe, format!("{base}/api/v1/access-attempts?limit=50"), &token).await, 50);
-    let case = ids(&json(&probe, format!("{base}/api/v1/cases?limit=50"), &token).await, 50);
-    let statement = ids(&json(&probe, format!("{base}/api/v1/statements?limit=50"), &token).await, 50);
-    let visit = ids(&json(&probe, format!("{base}/api/v1/visits?limit=50"), &token).await, 50);
+    let case = ids(&json(&probe, format!("{base}/api/v1/cases"), &token).await, 50);
+    let statement = ids(&json(&probe, format!("{base}/api/v1/statements"), &token).await, 50);
+    let visit = ids(&json(&probe, format!("{base}/api/v1/visits"), &token).await, 50);
     assert!(!attempt.is_empty() && !case.is_empty() && !statement.is_empty(), "the dataset has records");
 
     type Read = (&'static str, String, bool);
@@ -167,12 +168,12 @@ async fn main() {
         ("GET /access/map.svg", "/access/map.svg".into(), true),
         ("GET /facilities/{id} (page)", format!("/facilities/{facility}"), true),
         ("GET /api/v1/contradictions", "/api/v1/contradictions".into(), false),
-        ("GET /api/v1/statements", "/api/v1/statements?limit=50".into(), false),
+        ("GET /api/v1/statements", "/api/v1/statements".into(), false),
         ("GET /api/v1/statements/{id}", pick(&statement, "/api/v1/statements/{id}"), false),
-        ("GET /api/v1/cases", "/api/v1/cases?limit=50".into(), false),
+        ("GET /api/v1/cases", "/api/v1/cases".into(), false),
         ("GET /api/v1/cases/{id} (timeline)", pick(&case, "/api/v1/cases/{id}"), false),
         ("GET /api/v1/today", "/api/v1/today?scope=org".into(), false),
-        ("GET /api/v1/visits", "/api/v1/visits?limit=50".into(), false),
+        ("GET /api/v1/visits", "/api/v1/visits".into(), false),
         ("GET /api/v1/visits/{id}", pick(&visit, "/api/v1/visits/{id}"), false),
         ("GET /api/v1/statistics/timeline", "/api/v1/statistics/timeline".into(), false),
     ];

@@ -25,9 +25,12 @@ async fn connect_pool(url: &str) -> Result<Pool<Db>> {
         // writes about a quarter faster than with the 4 KiB default, because the audit
         // entries (some 600 bytes each) fill fewer pages, splits and WAL frames.
         .page_size(16384)
-        // 32 MiB of page cache per connection (default 2 MiB): a bulk import's index
-        // pages stay in memory instead of spilling to the WAL again and again.
-        .pragma("cache_size", "-32768")
+        // 8 MiB of page cache per connection (default 2 MiB), so eight readers under
+        // load hold at most 64 MiB of it (32 MiB each held 256 MiB, and the server's
+        // memory passed 300 MiB at 50 clients: issue #19); the OS keeps the file's pages
+        // for all of them. A bulk import raises its own connection's to
+        // `SQLITE_IMPORT_CACHE_KIB` while it writes.
+        .pragma("cache_size", sql::SQLITE_READ_CACHE_KIB)
         // What a correction replaces (text kept before it was sealed, say) is
         // overwritten with zeros, not left readable in free pages.
         .pragma("secure_delete", "on")

@@ -305,13 +305,21 @@ impl crate::Access for SqlStore {
         source: Box<dyn ImportSource>,
     ) -> Result<Option<AttemptImport>> {
         let mut w = self.begin().await?;
+        let cache = |kib: &str| format!("PRAGMA cache_size = {kib}");
+        if BACKEND == Backend::Sqlite {
+            sqlx::query(sqlx::AssertSqlSafe(cache(SQLITE_IMPORT_CACHE_KIB))).execute(&mut *w.tx).await?;
+        }
         let audited = Audited::Digest(ImportDigest::default());
         let sealer = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?;
         let Some(ins) = insert_attempts_fed(&mut w, actor, sealer, audited, source).await? else {
-            // Dropping the transaction rolls it back: nothing of the file is kept.
+            // Dropping the transaction rolls it back: nothing of the file is kept. (The
+            // connection keeps the larger cache; at most the importing ones do.)
             return Ok(None);
         };
         let imp = record_import(&mut w, actor, org_id, ins, file).await?;
+        if BACKEND == Backend::Sqlite {
+            sqlx::query(sqlx::AssertSqlSafe(cache(SQLITE_READ_CACHE_KIB))).execute(&mut *w.tx).await?;
+        }
         w.commit().await?;
         if imp.row_count >= BULK_ROWS {
             // In the background: the import is committed and answered at once, whatever
@@ -360,17 +368,25 @@ impl crate::Access for SqlStore {
         // Local days are at most a day from UTC ones: read a day more each side, then
         // keep what falls inside in each facility's own zone.
         let micros = |day: i32| i64::from(day) * 86_400_000_000;
-        let sql = format!(
-            "SELECT a.id, a.facility_id, a.attempted_at FROM access_attempts a WHERE {VISIBLE_TO} \
-             AND a.outcome IN ({}) AND a.attempted_at >= $2 AND a.attempted_at < $3 ORDER BY a.attempted_at, a.id",
-            refusal_list()
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(viewer_org)
-            .bind(micros(from_day - 1))
-            .bind(micros(until_day + 1))
-            .fetch_all(&self.pool)
-            .await?;
+        // One walk per source of the index (org_id, attempted_at, id, visibility,
+        // facility_id, outcome): everything asked is in it, so the table is not read.
+        let sources = self.attempt_sources(viewer_org, None).await?;
+        let window = AttemptFilter {
+            from: Some(micros(from_day - 1)),
+            until: Some(micros(until_day + 1)),
+            ..Default::default()
+        };
+        let mut q = sqlx::QueryBuilder::<Db>::new("");
+        for (i, source) in sources.iter().enumerate() {
+            if i > 0 {
+                q.push(" UNION ALL ");
+            }
+            q.push("SELECT a.id, a.facility_id, a.attempted_at FROM access_attempts a WHERE ");
+            push_attempt_source(&mut q, source, &window);
+            q.push(format_args!(" AND a.outcome IN ({})", refusal_list()));
+        }
+        q.push(" ORDER BY attempted_at, id");
+        let rows = q.build().fetch_all(&self.pool).await?;
         let zones = facility_zones(&mut *self.pool.acquire().await?).await?;
         let mut out = Vec::new();
         for r in &rows {
