@@ -22,22 +22,9 @@ pub async fn find_episodes(
 ) -> vigia_store::Result<Vec<Episode>> {
     let mut episodes = mirror.episodes(store, viewer_org, s).await?.as_ref().clone();
     if with_ids {
-        attach_attempt_ids(store, viewer_org, &mut episodes).await?;
+        mirror.attach_attempt_ids(store, viewer_org, &mut episodes).await?;
     }
     Ok(episodes)
-}
-
-/// Fills in the refused attempts `viewer_org` may see behind each episode.
-pub async fn attach_attempt_ids(
-    store: &DynStore,
-    viewer_org: i64,
-    episodes: &mut [Episode],
-) -> vigia_store::Result<()> {
-    for e in episodes {
-        let refused = store.refused_attempts(viewer_org, day_number(e.start), day_number(e.end) + 1).await?;
-        e.attempt_ids = refused.into_iter().map(|(id, _, _)| id).collect();
-    }
-    Ok(())
 }
 
 /// A copy of the daily access counts in memory, brought up to date on each use by
@@ -78,6 +65,10 @@ struct MirrorState {
     scans: HashMap<(i64, String), Scan>,
     /// Tallies answered at this version, by (viewer, question).
     tallies: HashMap<(i64, String), Cells>,
+    /// The refused attempts behind an episode at this version, by (viewer, first day,
+    /// last day): every count they depend on (outcome, visibility, day, facility's
+    /// zone, coalitions) moves the version.
+    attempt_ids: HashMap<(i64, i32, i32), std::sync::Arc<Vec<i64>>>,
     /// Refusals by day, facility and organization as each viewer sees them (what the
     /// words-against-practice rule reads), kept across versions and updated with what
     /// changed.
@@ -372,6 +363,7 @@ impl Mirror {
             state.partners = partners;
             state.episodes.clear();
             state.tallies.clear();
+            state.attempt_ids.clear();
             state.loaded = true;
         }
         Ok(state.downgrade())
@@ -416,11 +408,53 @@ impl Mirror {
         filters: &[TallyFilter],
         facilities_in_state: Option<&std::collections::HashSet<i64>>,
     ) -> vigia_store::Result<(Vec<Cells>, Vec<Episode>)> {
-        drop(self.fresh(store).await?);
+        {
+            // Answered before at this version: under the shared lock, so that concurrent
+            // views of the dashboard do not queue one behind the other.
+            let state = self.fresh(store).await?;
+            let episodes = state.episodes.get(&(viewer, format!("{s:?}"))).cloned();
+            let cells: Option<Vec<Cells>> =
+                filters.iter().map(|f| state.tallies.get(&(viewer, format!("{f:?}"))).cloned()).collect();
+            if let (Some(episodes), Some(cells)) = (episodes, cells) {
+                return Ok((cells, episodes.as_ref().clone()));
+            }
+        }
         let mut state = self.state.write().await;
         let episodes = state.episodes(viewer, s).as_ref().clone();
         let cells = filters.iter().map(|f| state.tallies_cached(viewer, f, facilities_in_state)).collect();
         Ok((cells, episodes))
+    }
+
+    /// Fills in the refused attempts `viewer` may see behind each episode, oldest
+    /// first: read from the store once per version and episode, then remembered.
+    pub async fn attach_attempt_ids(
+        &self,
+        store: &DynStore,
+        viewer: i64,
+        episodes: &mut [Episode],
+    ) -> vigia_store::Result<()> {
+        let (version, generation) = {
+            let state = self.fresh(store).await?;
+            (state.version, state.generation)
+        };
+        for e in episodes {
+            let key = (viewer, day_number(e.start), day_number(e.end));
+            if let Some(ids) = self.state.read().await.attempt_ids.get(&key) {
+                e.attempt_ids = ids.as_ref().clone();
+                continue;
+            }
+            let refused = store.refused_attempts(viewer, key.1, key.2 + 1).await?;
+            e.attempt_ids = refused.into_iter().map(|(id, _, _)| id).collect();
+            let mut state = self.state.write().await;
+            // Kept only if nothing was written meanwhile (else the next view reads again).
+            if state.version == version && state.generation == generation {
+                if state.attempt_ids.len() >= 4_096 {
+                    state.attempt_ids.clear();
+                }
+                state.attempt_ids.insert(key, std::sync::Arc::new(e.attempt_ids.clone()));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -747,6 +747,22 @@ async fn episodes_found_incrementally_match_a_fresh_start() {
         let fresh_addr =
             vigia_web::spawn(app.store.clone(), vigia_web::Config::default()).await.expect("a second server");
         assert_eq!(kept, episodes(format!("http://{fresh_addr}")).await, "incremental = from scratch");
+        // One more refusal inside the episode: its id is listed at once (the ids each
+        // server keeps per version go with the version).
+        let r = http
+            .post(app.url("/api/v1/access-attempts"))
+            .bearer_auth(&tokens[3])
+            .json(&json!({"facility_id": facilities[2], "attempted_at": "2023-11-07T15:00",
+                          "purpose": "legal_assistance", "outcome": "denied"}))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 201);
+        let id = r.json::<Value>().await.expect("json")["id"].clone();
+        for base in [app.url(""), format!("http://{fresh_addr}")] {
+            let now = episodes(base).await;
+            assert!(now[0]["attempt_ids"].as_array().is_some_and(|ids| ids.contains(&id)), "{id}: {now}");
+        }
         // Days past the end grow the range: the kept scan starts over, still the same.
         import(
             tokens[1].clone(),

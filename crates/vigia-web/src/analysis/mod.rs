@@ -174,7 +174,9 @@ impl Analysis {
     }
 }
 
-async fn analyse(st: &AppState, ctx: &Ctx, q: &HashMap<String, String>) -> Result<Analysis, WebError> {
+/// The analysis for a question; `latest` also reads each facility's latest attempts
+/// (the page's status table and the map need them; the API, tables and charts do not).
+async fn analyse(st: &AppState, ctx: &Ctx, q: &HashMap<String, String>, latest: bool) -> Result<Analysis, WebError> {
     let user = ctx.require_user()?.clone();
     let Question { filter, settings, compare } = question(q)?;
     let org = user.org_id;
@@ -197,7 +199,7 @@ async fn analyse(st: &AppState, ctx: &Ctx, q: &HashMap<String, String>) -> Resul
         return Err(WebError::Internal("the analysis answered no question".into()));
     };
     let compared = compare.zip(before.zip(after)).map(|(date, (before, after))| (date, before, after));
-    let latest = st.store.latest_attempts(org, 5).await?;
+    let latest = if latest { st.store.latest_attempts(org, 5).await? } else { Vec::new() };
     let mut a = Analysis { filter, settings, cells, compared, episodes, latest, facilities, orgs };
     let episodes = std::mem::take(&mut a.episodes);
     a.episodes = episodes.into_iter().filter(|e| a.shows_episode(e)).collect();
@@ -259,8 +261,8 @@ async fn api(
         return Err(WebError::Unauthorized.into());
     }
     let user = ctx.require_user()?.clone();
-    let mut a = analyse(&st, &ctx, &q).await?;
-    vigia_app::analysis::attach_attempt_ids(&st.store, user.org_id, &mut a.episodes).await?;
+    let mut a = analyse(&st, &ctx, &q, false).await?;
+    st.analyses.attach_attempt_ids(&st.store, user.org_id, &mut a.episodes).await?;
     let fac_name = |id: &i64| a.facilities.get(id).map(|f| f.draft.name.clone());
     let org_name = |id: &i64| a.orgs.get(id).cloned();
     let row = |t: &Tally| serde_json::json!({"attempts": t.attempts, "refusals": t.refusals, "rate": t.rate()});
@@ -496,7 +498,7 @@ async fn page(
     Query(q): Query<HashMap<String, String>>,
 ) -> PageResult {
     let l: Locale = ctx.locale;
-    let a = match analyse(&st, &ctx, &q).await {
+    let a = match analyse(&st, &ctx, &q, true).await {
         Ok(a) => a,
         Err(WebError::Invalid(errors)) => {
             // The form again with its reasons, over nothing.
@@ -590,7 +592,7 @@ async fn csv_download(
     use axum::response::IntoResponse;
     let l = ctx.locale;
     let which = q.remove("table").unwrap_or_else(|| "by-facility".into());
-    let a = analyse(&st, &ctx, &q).await?;
+    let a = analyse(&st, &ctx, &q, true).await?;
     let fac_name = |id: &i64| a.facilities.get(id).map(|f| f.draft.name.clone());
     let org_name = |id: &i64| a.orgs.get(id).cloned();
     let tally_csv = |label: &str, rows: Vec<TallyRow>| {
@@ -734,7 +736,7 @@ async fn chart_svg(
 ) -> Result<axum::response::Response, crate::error::PageError> {
     use axum::response::IntoResponse;
     let which = q.remove("chart").unwrap_or_else(|| "by-month".into());
-    let a = analyse(&st, &ctx, &q).await?;
+    let a = analyse(&st, &ctx, &q, false).await?;
     let (_, svg, _) = chart(&a, ctx.locale, &which).ok_or(WebError::NotFound)?;
     Ok((
         [
@@ -753,7 +755,7 @@ async fn map_svg(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<axum::response::Response, crate::error::PageError> {
     use axum::response::IntoResponse;
-    let a = analyse(&st, &ctx, &q).await?;
+    let a = analyse(&st, &ctx, &q, true).await?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
