@@ -448,7 +448,9 @@ impl Mirror {
             let mut state = self.state.write().await;
             // Kept only if nothing was written meanwhile (else the next view reads again).
             if state.version == version && state.generation == generation {
-                if state.attempt_ids.len() >= 4_096 {
+                // Bounded by the ids kept (8 MB at most), not only by entries.
+                let kept: usize = state.attempt_ids.values().map(|ids| ids.len()).sum();
+                if state.attempt_ids.len() >= 4_096 || kept + e.attempt_ids.len() > 1_000_000 {
                     state.attempt_ids.clear();
                 }
                 state.attempt_ids.insert(key, std::sync::Arc::new(e.attempt_ids.clone()));

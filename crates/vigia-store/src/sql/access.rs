@@ -25,19 +25,43 @@ fn refusal_list() -> String {
 /// the page's cursor, merged by time and stopped at the page's size. One query with `org_id = $1 OR (… IN partners)` made SQLite read every
 /// visible row before the cursor and sort them for each page, so downloading a
 /// million attempts a thousand at a time took minutes (issue #19).
-struct AttemptSource {
-    org_id: i64,
-    shared_only: bool,
+enum AttemptSource {
+    /// One organization's rows: all of them, or only those it shares.
+    Org { org_id: i64, shared_only: bool },
+    /// Everything the viewer may see in one condition ([`VISIBLE_TO`]): for a viewer
+    /// with more partners than [`MAX_SOURCES`], since SQLite allows at most 500 terms
+    /// in a compound SELECT. Slower for deep pages, never wrong.
+    Visible { viewer: i64 },
 }
+
+/// Beyond this many organizations a list reads them in one condition.
+const MAX_SOURCES: usize = 64;
 
 /// Appends a source's rows and the list's filters. Only the filters asked for are
 /// written: `($2 IS NULL OR a.facility_id = $2)` keeps both databases from using an
 /// index on the column. The cursor is a plain upper bound on time (the index's order)
 /// and the id breaks ties (`vigia_domain::paging`).
 fn push_attempt_source(q: &mut sqlx::QueryBuilder<Db>, source: &AttemptSource, f: &AttemptFilter) {
-    q.push("a.org_id = ").push_bind(source.org_id);
-    if source.shared_only {
-        q.push(" AND a.visibility = ").push_bind(Visibility::Coalition.as_str());
+    match source {
+        AttemptSource::Org { org_id, shared_only } => {
+            q.push("a.org_id = ").push_bind(*org_id);
+            if *shared_only {
+                q.push(" AND a.visibility = ").push_bind(Visibility::Coalition.as_str());
+            }
+        }
+        AttemptSource::Visible { viewer } => {
+            q.push("(a.org_id = ").push_bind(*viewer);
+            q.push(" OR (a.visibility = ").push_bind(Visibility::Coalition.as_str());
+            q.push(
+                " AND a.org_id IN (SELECT m1.org_id FROM coalition_members m1 JOIN coalition_members m2 \
+                 ON m1.coalition_id = m2.coalition_id WHERE m2.org_id = ",
+            )
+            .push_bind(*viewer)
+            .push(")))");
+            if let Some(org) = f.org_id {
+                q.push(" AND a.org_id = ").push_bind(org);
+            }
+        }
     }
     if let Some(facility) = f.facility_id {
         q.push(" AND a.facility_id = ").push_bind(facility);
@@ -312,8 +336,9 @@ impl crate::Access for SqlStore {
         let audited = Audited::Digest(ImportDigest::default());
         let sealer = self.vault.sealer(org_id, self.current_key_version(org_id).await?)?;
         let Some(ins) = insert_attempts_fed(&mut w, actor, sealer, audited, source).await? else {
-            // Dropping the transaction rolls it back: nothing of the file is kept. (The
-            // connection keeps the larger cache; at most the importing ones do.)
+            // Dropping the transaction rolls it back: nothing of the file is kept. (Here
+            // and on an error the connection keeps the larger cache: at most 32 MiB on
+            // each of the eight, what every connection had before.)
             return Ok(None);
         };
         let imp = record_import(&mut w, actor, org_id, ins, file).await?;
@@ -521,11 +546,18 @@ impl SqlStore {
         .bind(viewer)
         .fetch_all(&self.pool)
         .await?;
-        let mut sources = vec![AttemptSource { org_id: viewer, shared_only: false }];
+        let mut sources = vec![AttemptSource::Org { org_id: viewer, shared_only: false }];
         for row in &partners {
-            sources.push(AttemptSource { org_id: row.try_get("org_id")?, shared_only: true });
+            sources.push(AttemptSource::Org { org_id: row.try_get("org_id")?, shared_only: true });
         }
-        sources.retain(|s| only.is_none_or(|o| o == s.org_id));
+        sources.retain(|s| match s {
+            AttemptSource::Org { org_id, .. } => only.is_none_or(|o| o == *org_id),
+            AttemptSource::Visible { .. } => true,
+        });
+        if sources.len() > MAX_SOURCES {
+            // One condition for them all, narrowed by the list's own organization filter.
+            return Ok(vec![AttemptSource::Visible { viewer }]);
+        }
         Ok(sources)
     }
 }

@@ -87,13 +87,13 @@ use crate::{
 
 type DbRow = <Db as sqlx::Database>::Row;
 
-/// A store on one database pool.
 /// SQLite's page cache per connection, in KiB (negative: SQLite's unit for KiB).
 pub(super) const SQLITE_READ_CACHE_KIB: &str = "-8192";
 /// SQLite's page cache of a connection writing a bulk import: its index pages stay in
 /// memory instead of spilling to the WAL again and again.
 const SQLITE_IMPORT_CACHE_KIB: &str = "-32768";
 
+/// A store on one database pool.
 pub struct SqlStore {
     pool: Pool<Db>,
     vault: Vault,

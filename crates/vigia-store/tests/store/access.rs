@@ -576,3 +576,60 @@ async fn every_sql_filter_returns_exactly_what_the_tenancy_rule_allows() {
         assert!(shared_reads > 0 && kept_out > 0, "{shared_reads} shared reads, {kept_out} kept out");
     }
 }
+
+/// A viewer with more partners than a list reads one by one (SQLite allows 500 terms in a
+/// compound SELECT) is answered through one condition: the same rows, order, pages and
+/// count as the tenancy rule gives.
+#[tokio::test]
+async fn a_viewer_with_many_partners_sees_exactly_what_the_rule_allows() {
+    use vigia_domain::access::{AttemptFilter, Outcome};
+    for db in TestDb::all().await {
+        let key = MasterKey::generate().expect("key");
+        let store = open(&db, &key).await;
+        let f = store.create_facility(&Actor::SYSTEM, draft("Siglo XXI", Some(960))).await.expect("f").id;
+        let coalition = store.create_coalition(&Actor::SYSTEM, "grande", "Grande").await.expect("c");
+        let mut orgs = Vec::new();
+        for i in 0..70 {
+            let o = store.create_org(&Actor::SYSTEM, &format!("o-{i}"), &format!("O {i}")).await.expect("org").id;
+            store.add_coalition_member(&Actor::SYSTEM, coalition.id, o).await.expect("member");
+            orgs.push(o);
+        }
+        let outsider = store.create_org(&Actor::SYSTEM, "fuera", "Fuera").await.expect("org").id;
+        let mut visible = Vec::new();
+        for (i, owner) in orgs.iter().take(6).chain([&outsider]).enumerate() {
+            for day in 0..4 {
+                let private = (i + day as usize).is_multiple_of(3);
+                let a = store
+                    .create_attempt(&Actor::SYSTEM, *owner, attempt(f, day % 2, Outcome::Denied, private))
+                    .await
+                    .expect("attempt");
+                if *owner == orgs[0] || (!private && *owner != outsider) {
+                    visible.push((a.draft.attempted_at, a.id));
+                }
+            }
+        }
+        visible.sort_by(|x, y| y.cmp(x));
+        let want: Vec<i64> = visible.iter().map(|v| v.1).collect();
+        let all = AttemptFilter { limit: 1000, ..Default::default() };
+        let got: Vec<i64> = store.list_attempts(orgs[0], &all).await.expect("list").iter().map(|a| a.id).collect();
+        assert_eq!(got, want, "{:?}", db.backend);
+        assert_eq!(store.count_attempts(orgs[0], &all).await.expect("count"), want.len() as i64);
+        let mut paged = Vec::new();
+        let mut page = AttemptFilter { limit: 4, ..Default::default() };
+        loop {
+            let rows = store.list_attempts(orgs[0], &page).await.expect("page");
+            let Some(last) = rows.last() else { break };
+            page.after = Some(vigia_domain::paging::Cursor { key: last.draft.attempted_at, id: last.id });
+            paged.extend(rows.iter().map(|a| a.id));
+        }
+        assert_eq!(paged, want, "{:?}", db.backend);
+        let theirs = AttemptFilter { org_id: Some(orgs[1]), limit: 1000, ..Default::default() };
+        let listed = store.list_attempts(orgs[0], &theirs).await.expect("list");
+        assert!(
+            !listed.is_empty()
+                && listed.iter().all(|a| a.org_id == orgs[1] && a.draft.visibility.as_str() == "coalition")
+        );
+        let none = AttemptFilter { org_id: Some(outsider), limit: 1000, ..Default::default() };
+        assert!(store.list_attempts(orgs[0], &none).await.expect("list").is_empty());
+    }
+}
