@@ -80,15 +80,7 @@ pub async fn drive(name: &'static str, workers: usize, duration: Duration, expec
 pub async fn sign_in(base: &str, email: &str, password: &str) -> (String, String, String) {
     let jar = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
     let page = jar.get(format!("{base}/login")).send().await.expect("login page");
-    let cookie = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("vigia_csrf="))
-        .and_then(|c| c.split(';').next())
-        .expect("csrf cookie")
-        .to_string();
+    let cookie = cookie_named(&page, "vigia_csrf=");
     let csrf = cookie.trim_start_matches("vigia_csrf=").to_string();
     let email = email.replace('@', "%40");
     let form = format!("csrf={csrf}&email={email}&password={password}&next=%2F");
@@ -100,14 +92,18 @@ pub async fn sign_in(base: &str, email: &str, password: &str) -> (String, String
         .send()
         .await
         .expect("login");
-    let session = session
-        .headers()
+    (cookie_named(&session, "vigia_session="), cookie, form)
+}
+
+/// The `name=value` of the cookie an answer sets under `name=`.
+#[allow(dead_code)] // not every benchmark signs in
+fn cookie_named(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("vigia_session="))
+        .find(|c| c.starts_with(name))
         .and_then(|c| c.split(';').next())
-        .expect("session cookie")
-        .to_string();
-    (session, cookie, form)
+        .unwrap_or_else(|| panic!("no {name} cookie"))
+        .to_string()
 }
