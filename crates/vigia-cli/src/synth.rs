@@ -81,6 +81,13 @@ impl Phase {
     }
 }
 
+/// Tells `progress` of every thousandth record and of the last.
+fn every_thousand(progress: &mut (dyn FnMut(Phase, usize, usize) + Send), phase: Phase, done: usize, of: usize) {
+    if done.is_multiple_of(1_000) || done == of {
+        progress(phase, done, of);
+    }
+}
+
 /// Ten years, ending yesterday.
 const YEARS: i64 = 10;
 
@@ -415,9 +422,7 @@ async fn cases(
             events += 1;
         }
         made += 1;
-        if made % 1_000 == 0 || made == total {
-            progress(Phase::Cases, made, total);
-        }
+        every_thousand(progress, Phase::Cases, made, total);
     }
     Ok((made, events))
 }
@@ -469,9 +474,7 @@ async fn statements(
             claims += 1;
         }
         made += 1;
-        if made % 1_000 == 0 || made == total {
-            progress(Phase::Statements, made, total);
-        }
+        every_thousand(progress, Phase::Statements, made, total);
     }
     Ok((made, claims))
 }
@@ -514,9 +517,7 @@ async fn visits(
             .map_err(|e| anyhow!("visit {i}: {e}"))?;
         store.record_visit(monitor, *org, &format!("synth-visit-{i:06}"), draft).await?;
         made += 1;
-        if made % 1_000 == 0 || made == total {
-            progress(Phase::Visits, made, total);
-        }
+        every_thousand(progress, Phase::Visits, made, total);
     }
     Ok(made)
 }
