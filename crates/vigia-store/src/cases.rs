@@ -32,6 +32,11 @@ pub trait Cases: Send + Sync {
     /// The plain fields of a case `org_id` owns.
     async fn case(&self, org_id: i64, id: i64) -> Result<Option<Case>>;
     async fn list_cases(&self, org_id: i64, filter: &CaseFilter) -> Result<Vec<Case>>;
+    /// Up to `limit` of the cases `filter` matches with an id below `before`, newest
+    /// (highest id) first: read page by page from an index.
+    async fn cases_page(&self, org_id: i64, filter: &CaseFilter, before: Option<i64>, limit: i64) -> Result<Vec<Case>>;
+    /// How many cases [`Cases::cases_page`] pages through.
+    async fn count_cases(&self, org_id: i64, filter: &CaseFilter) -> Result<i64>;
     /// Opens the sealed person and event notes, and records the read (who read whose
     /// data, when) in the audit history in the same transaction.
     async fn read_case_sealed(&self, actor: &Actor, org_id: i64, id: i64) -> Result<SealedCase>;

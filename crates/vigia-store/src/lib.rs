@@ -18,6 +18,7 @@ use vigia_domain::audit::AuditEntry;
 use vigia_domain::case::{Case, CaseDraft, CaseEvent, CaseFilter, EventDraft, Fact, Person};
 use vigia_domain::facility::{Facility, FacilityDraft};
 use vigia_domain::note::FacilityNote;
+use vigia_domain::paging::Cursor;
 use vigia_domain::statement::{Claim, ClaimDraft, Review, ReviewStatus, Statement, StatementDraft};
 use vigia_domain::visit::{Visit, VisitDraft};
 use vigia_domain::{Micros, RecordType, ValidationErrors};

@@ -8,6 +8,11 @@ pub trait Statements: Send + Sync {
     async fn create_statement(&self, actor: &Actor, org_id: i64, draft: StatementDraft) -> Result<Statement>;
     /// Every statement with its claims, oldest first.
     async fn statements(&self) -> Result<Vec<Statement>>;
+    /// Up to `limit` statements with their claims after `after` (when published, in
+    /// microseconds, and the id), newest first: read page by page from an index.
+    async fn statements_page(&self, after: Option<Cursor>, limit: i64) -> Result<Vec<Statement>>;
+    /// How many statements there are.
+    async fn count_statements(&self) -> Result<i64>;
     async fn statement(&self, id: i64) -> Result<Option<Statement>>;
     /// Corrects a statement's fields as a new version (claims stay); with
     /// `expected_version`, refuses when someone else saved in between.

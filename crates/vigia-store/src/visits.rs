@@ -15,6 +15,18 @@ pub trait Visits: Send + Sync {
     async fn visit(&self, org_id: i64, id: i64) -> Result<Option<Visit>>;
     /// The organization's visits, newest first, optionally of one facility.
     async fn visits(&self, org_id: i64, facility_id: Option<i64>) -> Result<Vec<Visit>>;
+    /// Up to `limit` of the organization's visits after `after` (the day visited as
+    /// `YYYYMMDD` and the id), newest first, optionally of one facility: read page by
+    /// page from an index, whatever the depth.
+    async fn visits_page(
+        &self,
+        org_id: i64,
+        facility_id: Option<i64>,
+        after: Option<Cursor>,
+        limit: i64,
+    ) -> Result<Vec<Visit>>;
+    /// How many visits [`Visits::visits_page`] pages through.
+    async fn count_visits(&self, org_id: i64, facility_id: Option<i64>) -> Result<i64>;
     /// Opens a visit's sealed interview notes and records the read.
     async fn read_visit_notes(&self, actor: &Actor, org_id: i64, id: i64) -> Result<Option<String>>;
 }

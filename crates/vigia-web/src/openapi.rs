@@ -89,16 +89,34 @@ fn case_parts() -> (Value, Value) {
         e
     };
     let list = |schema: &str| json!({"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {"$ref": format!("#/components/schemas/{schema}")}}}});
+    // A list read a page at a time (keyset): how many match, and the next page's cursor.
+    let paged = |schema: &str| {
+        json!({"type": "object", "required": ["items", "total", "next"], "properties": {
+            "items": {"type": "array", "items": {"$ref": format!("#/components/schemas/{schema}")}},
+            "total": {"type": "integer", "minimum": 0, "description": "How many rows match the filters, on every page"},
+            "next": {"type": ["string", "null"], "description": "Pass as `after` for the next page; null on the last page"}
+        }})
+    };
+    let page_params = || {
+        vec![
+            json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 10000}, "description": "Rows on this page (default 500)"}),
+            json!({"name": "after", "in": "query", "required": false, "schema": {"type": "string", "pattern": "^-?[0-9]+_[0-9]+$"}, "description": "The `next` of the previous page: the page starts after that row (keyset, stable while rows are added)"}),
+        ]
+    };
+    let with_page = |mut v: Vec<Value>| {
+        v.extend(page_params());
+        v
+    };
     let scope = |vals: Vec<&str>| json!({"name": "scope", "in": "query", "required": false, "schema": {"type": "string", "enum": vals}});
     let paths = json!({
         "/api/v1/cases": {
             "get": {
-                "operationId": "listCases", "summary": "Your organization's cases (plain fields; analysts get pseudonyms, no reference)",
-                "parameters": [
-                    {"name": "status", "in": "query", "required": false, "schema": {"type": "string", "enum": ["open", "closed", "all"]}},
-                    {"name": "lawyer_user_id", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}},
-                    {"name": "facility_id", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}}
-                ],
+                "operationId": "listCases", "summary": "Your organization's cases (plain fields; analysts get pseudonyms, no reference), newest first, a page at a time",
+                "parameters": with_page(vec![
+                    json!({"name": "status", "in": "query", "required": false, "schema": {"type": "string", "enum": ["open", "closed", "all"]}}),
+                    json!({"name": "lawyer_user_id", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}}),
+                    json!({"name": "facility_id", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}})
+                ]),
                 "responses": with(errors(&[("403", "The role may not see cases"), ("422", "A filter is invalid")]), "200", json_response("Cases", "CaseList"))
             },
             "post": {
@@ -177,8 +195,8 @@ fn case_parts() -> (Value, Value) {
         },
         "/api/v1/statements": {
             "get": {
-                "operationId": "listStatements", "summary": "Official statements with their claims; q searches by stem, ignoring accents and case",
-                "parameters": [{"name": "q", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 200}}],
+                "operationId": "listStatements", "summary": "Official statements with their claims, newest published first, a page at a time; q searches by stem, ignoring accents and case",
+                "parameters": with_page(vec![json!({"name": "q", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 200}})]),
                 "responses": with(errors(&[("422", "The query is invalid")]), "200", json_response("Statements", "StatementList"))
             },
             "post": {
@@ -189,8 +207,8 @@ fn case_parts() -> (Value, Value) {
         },
         "/api/v1/visits": {
             "get": {
-                "operationId": "listVisits", "summary": "Your organization's monitoring visits with indicators and flags",
-                "parameters": [{"name": "facility_id", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}}],
+                "operationId": "listVisits", "summary": "Your organization's monitoring visits with indicators and flags, newest first, a page at a time",
+                "parameters": with_page(vec![json!({"name": "facility_id", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}})]),
                 "responses": with(errors(&[("422", "A filter is invalid")]), "200", json_response("Visits", "VisitList"))
             },
             "post": {
@@ -649,7 +667,7 @@ fn case_parts() -> (Value, Value) {
             "id": {"type": "integer"}, "key": {"type": "string"}, "report": {"type": "object"}, "has_interview_notes": {"type": "boolean"},
             "created_at": {"type": "string"}, "indicators": {"type": "object"}, "flags": {"type": "array", "items": {"type": "object"}}
         }},
-        "VisitList": list("Visit"),
+        "VisitList": paged("Visit"),
         "VisitNotes": {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}, "interview_notes": {"type": ["string", "null"]}}},
         "StatementInput": {
             "type": "object", "additionalProperties": false, "required": ["authority", "published_at", "channel", "text"],
@@ -695,7 +713,7 @@ fn case_parts() -> (Value, Value) {
                 "from": {"type": "string"}, "until": {"type": ["string", "null"]}, "confirmed": {"type": "boolean"}
             }}}
         }},
-        "StatementList": list("Statement"),
+        "StatementList": paged("Statement"),
         "Detection": {"type": "object", "required": ["key", "rule"], "properties": {
             "key": {"type": "string"}, "rule": {"type": "string", "enum": ["conflict", "reversal", "words_against_practice"]},
             "claims": {"type": "array", "items": {"type": "integer"}}, "statements": {"type": "array", "items": {"type": "integer"}},
@@ -745,7 +763,7 @@ fn case_parts() -> (Value, Value) {
             }
         },
         "Case": {"type": "object", "required": ["id", "version", "pseudonym", "sex", "age_group", "minor", "status"], "properties": case_props},
-        "CaseList": list("Case"),
+        "CaseList": paged("Case"),
         "CaseDetail": {"type": "object", "required": ["id", "events", "assessment"], "properties": detail_props},
         "CaseEventInput": {
             "type": "object", "additionalProperties": false, "required": ["kind", "on"],

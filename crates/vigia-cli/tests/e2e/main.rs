@@ -13,6 +13,7 @@ mod hardening;
 mod helpers;
 mod imports;
 mod keys;
+mod lists;
 mod matrix;
 mod publications;
 mod recommendations;

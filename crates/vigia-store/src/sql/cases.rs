@@ -5,6 +5,21 @@ fn split_codes(s: &str) -> Vec<String> {
     s.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_string).collect()
 }
 
+/// The conditions of a case list: the organization's, and only the filters asked for
+/// (so the planner keeps to the organization's index).
+fn push_case_filter(q: &mut sqlx::QueryBuilder<Db>, org_id: i64, f: &CaseFilter) {
+    q.push("org_id = ").push_bind(org_id);
+    if let Some(s) = f.status {
+        q.push(" AND status = ").push_bind(s.as_str());
+    }
+    if let Some(l) = f.lawyer_user_id {
+        q.push(" AND lawyer_user_id = ").push_bind(l);
+    }
+    if let Some(fac) = f.facility_id {
+        q.push(" AND facility_id = ").push_bind(fac);
+    }
+}
+
 pub(super) fn case_from_row(r: &DbRow) -> Result<Case> {
     let sex: String = r.try_get("sex")?;
     let age: String = r.try_get("age_group")?;
@@ -339,6 +354,23 @@ impl crate::Cases for SqlStore {
             .fetch_all(&self.pool)
             .await?;
         self.opened(|| rows.iter().map(|r| self.opened_case(case_from_row(r)?)).collect()).await
+    }
+
+    async fn cases_page(&self, org_id: i64, f: &CaseFilter, before: Option<i64>, limit: i64) -> Result<Vec<Case>> {
+        let mut q = sqlx::QueryBuilder::<Db>::new(format!("SELECT {CASE_COLUMNS} FROM cases WHERE "));
+        push_case_filter(&mut q, org_id, f);
+        if let Some(id) = before {
+            q.push(" AND id < ").push_bind(id);
+        }
+        q.push(" ORDER BY id DESC LIMIT ").push_bind(limit.max(0));
+        let rows = q.build().fetch_all(&self.pool).await?;
+        self.opened(|| rows.iter().map(|r| self.opened_case(case_from_row(r)?)).collect()).await
+    }
+
+    async fn count_cases(&self, org_id: i64, f: &CaseFilter) -> Result<i64> {
+        let mut q = sqlx::QueryBuilder::<Db>::new("SELECT COUNT(*) AS n FROM cases WHERE ");
+        push_case_filter(&mut q, org_id, f);
+        Ok(q.build().fetch_one(&self.pool).await?.try_get("n")?)
     }
 
     async fn read_case_sealed(&self, actor: &Actor, org_id: i64, id: i64) -> Result<SealedCase> {

@@ -87,6 +87,19 @@ use crate::{
 
 type DbRow = <Db as sqlx::Database>::Row;
 
+/// Appends a keyset condition for a newest-first list ordered by `key_col` then `id`:
+/// rows strictly after `(key, id)`. Written as a range both planners read from an index
+/// (`key <= k AND (key < k OR id < i)`), so a deep page costs what the first does.
+fn push_after<K>(q: &mut sqlx::QueryBuilder<Db>, key_col: &str, after: Option<(K, i64)>)
+where
+    K: for<'t> sqlx::Encode<'t, Db> + sqlx::Type<Db> + Clone,
+{
+    if let Some((key, id)) = after {
+        q.push(format!(" AND {key_col} <= ")).push_bind(key.clone());
+        q.push(format!(" AND ({key_col} < ")).push_bind(key).push(" OR id < ").push_bind(id).push(")");
+    }
+}
+
 /// SQLite's page cache per connection, in KiB (negative: SQLite's unit for KiB).
 pub(super) const SQLITE_READ_CACHE_KIB: &str = "-8192";
 /// SQLite's page cache of a connection writing a bulk import: its index pages stay in

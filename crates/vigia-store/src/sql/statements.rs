@@ -237,6 +237,36 @@ impl crate::Statements for SqlStore {
         Ok(list)
     }
 
+    async fn statements_page(&self, after: Option<vigia_domain::paging::Cursor>, limit: i64) -> Result<Vec<Statement>> {
+        let mut q = sqlx::QueryBuilder::<Db>::new(format!("SELECT {STATEMENT_COLUMNS} FROM statements WHERE 1 = 1"));
+        push_after(&mut q, "published_at", after.map(|c| (c.key, c.id)));
+        q.push(" ORDER BY published_at DESC, id DESC LIMIT ").push_bind(limit.max(0));
+        let mut list: Vec<Statement> =
+            q.build().fetch_all(&self.pool).await?.iter().map(statement_from_row).collect::<Result<_>>()?;
+        if list.is_empty() {
+            return Ok(list);
+        }
+        let index: HashMap<i64, usize> = list.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+        let mut q =
+            sqlx::QueryBuilder::<Db>::new(format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE statement_id IN ("));
+        let mut ids = q.separated(", ");
+        for s in &list {
+            ids.push_bind(s.id);
+        }
+        q.push(") ORDER BY id");
+        for r in &q.build().fetch_all(&self.pool).await? {
+            let c = claim_from_row(r)?;
+            if let Some(&i) = index.get(&c.statement_id) {
+                list[i].claims.push(c);
+            }
+        }
+        Ok(list)
+    }
+
+    async fn count_statements(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM statements").fetch_one(&self.pool).await?.try_get("n")?)
+    }
+
     async fn statement(&self, id: i64) -> Result<Option<Statement>> {
         let sql = format!("SELECT {STATEMENT_COLUMNS} FROM statements WHERE id = $1");
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await? else {

@@ -168,6 +168,35 @@ impl crate::Visits for SqlStore {
         self.opened(|| rows.iter().map(|r| open_visit_text(&self.vault, visit_from_row(r)?)).collect()).await
     }
 
+    async fn visits_page(
+        &self,
+        org_id: i64,
+        facility_id: Option<i64>,
+        after: Option<vigia_domain::paging::Cursor>,
+        limit: i64,
+    ) -> Result<Vec<Visit>> {
+        let mut q = sqlx::QueryBuilder::<Db>::new(format!("SELECT {VISIT_COLUMNS} FROM visits WHERE org_id = "));
+        q.push_bind(org_id);
+        if let Some(f) = facility_id {
+            q.push(" AND facility_id = ").push_bind(f);
+        }
+        // The cursor's key is the day as YYYYMMDD; the column holds it as YYYY-MM-DD.
+        let day = |k: i64| format!("{:04}-{:02}-{:02}", k / 10_000, (k / 100) % 100, k % 100);
+        push_after(&mut q, "visited_on", after.map(|c| (day(c.key), c.id)));
+        q.push(" ORDER BY visited_on DESC, id DESC LIMIT ").push_bind(limit.max(0));
+        let rows = q.build().fetch_all(&self.pool).await?;
+        self.opened(|| rows.iter().map(|r| open_visit_text(&self.vault, visit_from_row(r)?)).collect()).await
+    }
+
+    async fn count_visits(&self, org_id: i64, facility_id: Option<i64>) -> Result<i64> {
+        let mut q = sqlx::QueryBuilder::<Db>::new("SELECT COUNT(*) AS n FROM visits WHERE org_id = ");
+        q.push_bind(org_id);
+        if let Some(f) = facility_id {
+            q.push(" AND facility_id = ").push_bind(f);
+        }
+        Ok(q.build().fetch_one(&self.pool).await?.try_get("n")?)
+    }
+
     async fn read_visit_notes(&self, actor: &Actor, org_id: i64, id: i64) -> Result<Option<String>> {
         let mut w = self.begin().await?;
         let row = sqlx::query("SELECT notes_sealed FROM visits WHERE org_id = $1 AND id = $2")

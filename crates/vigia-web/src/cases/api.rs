@@ -2,10 +2,11 @@
 
 use super::*;
 
-pub(super) fn list_filter(q: &HashMap<String, String>) -> Result<CaseFilter, WebError> {
+/// A list's filters and the page asked for; bad values are field errors.
+pub(super) fn list_filter(q: &HashMap<String, String>) -> Result<(CaseFilter, crate::kit::json::PageAsked), WebError> {
     let raw = RawInput::from_pairs(q.iter().map(|(k, v)| (k.clone(), v.clone())));
     let mut errs = ValidationErrors::new();
-    raw.reject_unknown(&["status", "lawyer_user_id", "facility_id"], &mut errs);
+    raw.reject_unknown(&["status", "lawyer_user_id", "facility_id", "limit", "after"], &mut errs);
     let status = raw.text("status", 20, &mut errs).and_then(|s| {
         let v = CaseStatus::parse(&s);
         if v.is_none() && s != "all" {
@@ -15,7 +16,8 @@ pub(super) fn list_filter(q: &HashMap<String, String>) -> Result<CaseFilter, Web
     });
     let lawyer_user_id = raw.integer("lawyer_user_id", 1, i64::MAX, &mut errs);
     let facility_id = raw.integer("facility_id", 1, i64::MAX, &mut errs);
-    Ok(errs.into_result(CaseFilter { status, lawyer_user_id, facility_id })?)
+    let asked = crate::kit::json::page_asked(&raw, q, &mut errs);
+    Ok(errs.into_result((CaseFilter { status, lawyer_user_id, facility_id }, asked))?)
 }
 
 pub(super) async fn api_list(
@@ -24,10 +26,12 @@ pub(super) async fn api_list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let user = ctx.signed_in().and_then(|_| ctx.require(Permission::ReadCases))?.clone();
-    let filter = list_filter(&q)?;
-    let cases = st.store.list_cases(user.org_id, &filter).await?;
-    let out = cases.iter().map(|c| case_json(&st, &ctx, c)).collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(serde_json::json!({ "items": out })).into_response())
+    let (filter, asked) = list_filter(&q)?;
+    // A case's cursor is its number twice: the list runs newest (highest number) first.
+    let before = asked.after.map(|c| c.id);
+    let cases = st.store.cases_page(user.org_id, &filter, before, asked.limit + 1).await?;
+    let total = st.store.count_cases(user.org_id, &filter).await?;
+    Ok(crate::kit::json::page_json(cases, asked, total, |c| (c.id, c.id), |c| case_json(&st, &ctx, c))?)
 }
 
 pub(super) async fn api_create(

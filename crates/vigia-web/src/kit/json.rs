@@ -34,6 +34,44 @@ pub(crate) fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<RawInput, W
     Ok(RawInput::from_json(value)?)
 }
 
+/// The page an API list asks for: `limit` rows (1 to 10,000; 500 unless asked) after
+/// the `after` cursor the previous page's `next` gave.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PageAsked {
+    pub limit: i64,
+    pub after: Option<vigia_domain::paging::Cursor>,
+}
+
+/// Reads `limit` and `after`; bad values are field errors in `errs`.
+pub(crate) fn page_asked(
+    raw: &RawInput,
+    q: &std::collections::HashMap<String, String>,
+    errs: &mut vigia_domain::ValidationErrors,
+) -> PageAsked {
+    let limit = raw.integer("limit", 1, vigia_domain::paging::MAX_ROWS, errs).unwrap_or(500);
+    PageAsked { limit, after: crate::kit::listing::after(q, errs) }
+}
+
+/// A page of an API list read with one row more than asked for (that row says another
+/// page follows): `{"items", "total", "next"}`, `next` the cursor after the last row
+/// shown (by `key`: sort key and id) or `null` on the last page.
+pub(crate) fn page_json<T>(
+    mut rows: Vec<T>,
+    asked: PageAsked,
+    total: i64,
+    key: impl Fn(&T) -> (i64, i64),
+    item: impl FnMut(&T) -> Result<serde_json::Value, WebError>,
+) -> Result<Response, WebError> {
+    let more = rows.len() as i64 > asked.limit;
+    rows.truncate(asked.limit.max(0) as usize);
+    let next = rows.last().filter(|_| more).map(|r| {
+        let (k, id) = key(r);
+        vigia_domain::paging::Cursor::after(k, id).encode()
+    });
+    let items = rows.iter().map(item).collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(serde_json::json!({ "items": items, "total": total, "next": next })).into_response())
+}
+
 /// `201 Created` with the new record and its `Location`.
 pub(crate) fn created(body: impl serde::Serialize, location: String) -> Response {
     let mut resp = (StatusCode::CREATED, Json(body)).into_response();

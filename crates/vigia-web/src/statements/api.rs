@@ -10,11 +10,12 @@ pub(super) async fn api_list(
     ctx.signed_in()?;
     let raw = RawInput::from_pairs(q.iter().map(|(k, v)| (k.clone(), v.clone())));
     let mut errs = ValidationErrors::new();
-    raw.reject_unknown(&["q"], &mut errs);
+    raw.reject_unknown(&["q", "limit", "after"], &mut errs);
     let query = raw.text("q", 200, &mut errs);
+    let asked = crate::kit::json::page_asked(&raw, &q, &mut errs);
     let query = errs.into_result(query)?;
-    let list = search(&st, query.as_deref()).await?;
-    Ok(Json(serde_json::json!({"items": list.iter().map(statement_json).collect::<Vec<_>>()})).into_response())
+    let (rows, total) = search_page(&st, query.as_deref(), asked).await?;
+    Ok(crate::kit::json::page_json(rows, asked, total, |s| (s.draft.published_at, s.id), |s| Ok(statement_json(s)))?)
 }
 
 pub(super) async fn api_create(

@@ -118,6 +118,48 @@ async fn search(st: &AppState, q: Option<&str>) -> Result<Vec<Statement>, WebErr
     })
 }
 
+/// Statements read from the store a batch at a time when a search walks them all.
+const SEARCH_BATCH: i64 = 1000;
+
+/// One page of the statements a search matches (every statement without one), newest
+/// first: up to `asked.limit + 1` rows after `asked.after` (the extra row says another
+/// page follows), and how many match in all.
+///
+/// Without a search the page is read from the store's index. A search matches by stem
+/// in both languages' words, which the database cannot index, so it walks every
+/// statement a batch at a time, counting the matches and keeping only this page's:
+/// memory stays that of a page and a batch, whatever the number of statements.
+async fn search_page(
+    st: &AppState,
+    q: Option<&str>,
+    asked: crate::kit::json::PageAsked,
+) -> Result<(Vec<Statement>, i64), WebError> {
+    let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) else {
+        let rows = st.store.statements_page(asked.after, asked.limit + 1).await?;
+        return Ok((rows, st.store.count_statements().await?));
+    };
+    let (mut page, mut total, mut cursor) = (Vec::new(), 0i64, None);
+    loop {
+        let batch = st.store.statements_page(cursor, SEARCH_BATCH).await?;
+        let last = batch.last().map(|s| vigia_domain::paging::Cursor::after(s.draft.published_at, s.id));
+        let full = batch.len() as i64 == SEARCH_BATCH;
+        for s in batch {
+            if !statement::matches(q, &searchable(&s)) {
+                continue;
+            }
+            total += 1;
+            let after_cursor = asked.after.is_none_or(|c| c.precedes(s.draft.published_at, s.id));
+            if after_cursor && (page.len() as i64) <= asked.limit {
+                page.push(s);
+            }
+        }
+        match last.filter(|_| full) {
+            Some(c) => cursor = Some(c),
+            None => return Ok((page, total)),
+        }
+    }
+}
+
 /// Whether a word is one the query finds (by the same stems as the search).
 fn is_hit(word: &str, wanted: &std::collections::BTreeSet<String>) -> bool {
     statement::search_terms(word).first().is_some_and(|w| wanted.contains(w))

@@ -59,15 +59,20 @@ pub(super) async fn api_list(
     let user = ctx.require_user()?.clone();
     let raw = vigia_domain::input::RawInput::from_pairs(q.iter().map(|(k, v)| (k.clone(), v.clone())));
     let mut errs = ValidationErrors::new();
-    raw.reject_unknown(&["facility_id"], &mut errs);
+    raw.reject_unknown(&["facility_id", "limit", "after"], &mut errs);
     let facility = raw.integer("facility_id", 1, i64::MAX, &mut errs);
+    let asked = crate::kit::json::page_asked(&raw, &q, &mut errs);
     let facility = errs.into_result(facility)?;
-    let mut items = Vec::new();
-    for v in st.store.visits(user.org_id, facility).await? {
-        let cap = capacity_of(&st, v.draft.facility_id).await?;
-        items.push(visit_json(&v, cap, ctx.locale));
-    }
-    Ok(Json(serde_json::json!({ "items": items })).into_response())
+    let rows = st.store.visits_page(user.org_id, facility, asked.after, asked.limit + 1).await?;
+    let total = st.store.count_visits(user.org_id, facility).await?;
+    let (facilities, _) = crate::kit::records::names(&st).await?;
+    Ok(crate::kit::json::page_json(
+        rows,
+        asked,
+        total,
+        |v| (crate::kit::listing::date_key(v.draft.on), v.id),
+        |v| Ok(visit_json(v, facilities.get(&v.draft.facility_id).and_then(|f| f.draft.capacity), ctx.locale)),
+    )?)
 }
 
 pub(super) async fn owned(st: &AppState, ctx: &Ctx, id: &str) -> Result<Visit, WebError> {

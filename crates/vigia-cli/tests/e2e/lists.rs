@@ -1,0 +1,161 @@
+//! The API's lists of statements, cases and visits are read a page at a time (#19): a
+//! small `limit` pages through exactly the rows one large page holds, in the same
+//! order (newest first, ties by number), with the count on every page; a search pages
+//! the same way; another organization's cases and visits are never on them.
+
+use serde_json::{json, Value};
+use vigia_domain::account::Role;
+
+use crate::helpers::TestApp;
+
+/// Every row of `path` read `limit` at a time, following `next`; each page's `total`.
+async fn walk(app: &TestApp, token: &str, path: &str, limit: usize) -> (Vec<i64>, Vec<i64>) {
+    let (mut ids, mut totals, mut after) = (Vec::new(), Vec::new(), None::<String>);
+    let sep = if path.contains('?') { '&' } else { '?' };
+    loop {
+        let url = match &after {
+            Some(a) => format!("{path}{sep}limit={limit}&after={a}"),
+            None => format!("{path}{sep}limit={limit}"),
+        };
+        let (s, v) = app.api_get(token, &url).await;
+        assert_eq!(s, 200, "{url}: {v}");
+        let items = v["items"].as_array().expect("items");
+        assert!(items.len() <= limit, "{url}: {} rows", items.len());
+        ids.extend(items.iter().map(|i| i["id"].as_i64().expect("id")));
+        totals.push(v["total"].as_i64().expect("total"));
+        match v["next"].as_str() {
+            Some(n) => {
+                assert_eq!(items.len(), limit, "{url}: a page before the last is full");
+                after = Some(n.to_string());
+            }
+            None => return (ids, totals),
+        }
+        assert!(ids.len() < 1000, "{path} does not end");
+    }
+}
+
+/// The rows of `path` on one page, and that page's `total` and `next`.
+async fn whole(app: &TestApp, token: &str, path: &str) -> (Vec<i64>, i64) {
+    let (s, v) = app.api_get(token, path).await;
+    assert_eq!(s, 200, "{path}: {v}");
+    assert!(v["next"].is_null(), "{path}: one page holds them all");
+    let ids = v["items"].as_array().expect("items").iter().map(|i| i["id"].as_i64().expect("id")).collect();
+    (ids, v["total"].as_i64().expect("total"))
+}
+
+/// Pages of 1, 2 and 3 give exactly the rows of one page of 500, in its order.
+async fn pages_agree(app: &TestApp, token: &str, path: &str, expected: usize) -> Vec<i64> {
+    let (all, total) = whole(app, token, path).await;
+    assert_eq!((all.len(), total), (expected, expected as i64), "{path}");
+    for limit in [1, 2, 3] {
+        let (ids, totals) = walk(app, token, path, limit).await;
+        assert_eq!(ids, all, "{path} by {limit}");
+        assert!(totals.iter().all(|t| *t == expected as i64), "{path} by {limit}: {totals:?}");
+    }
+    all
+}
+
+#[tokio::test]
+async fn statements_cases_and_visits_page_through_every_row_newest_first() {
+    for app in TestApp::all().await {
+        let (_, lawyer) = app.api_user("lawyer@a.org", "org-a", Role::Lawyer).await;
+        let (_, analyst) = app.api_user("analyst@a.org", "org-a", Role::Analyst).await;
+        let (_, monitor) = app.api_user("monitor@a.org", "org-a", Role::Monitor).await;
+        let (_, other) = app.api_user("coord@b.org", "org-b", Role::Coordinator).await;
+        let f = app.facility("Estación Migratoria Siglo XXI").await;
+        let g = app.facility("Estación Migratoria Acayucan").await;
+
+        // Seven statements, three published at the same minute (ties go by number); the
+        // ones about a suspension are what the search finds.
+        let mut statements = Vec::new();
+        for (i, at) in [
+            "2020-01-27T19:30",
+            "2020-01-28T19:30",
+            "2020-01-28T19:30",
+            "2020-01-28T19:30",
+            "2020-02-03T10:00",
+            "2019-12-01T08:00",
+            "2020-03-15T12:00",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let text = if i % 2 == 0 { "Se suspende el acceso a las estaciones" } else { "Las visitas continúan" };
+            let (s, v) = app
+                .post_statement(
+                    &analyst,
+                    &json!({"authority": "inm", "published_at": at, "channel": "press_release", "text": text}),
+                )
+                .await;
+            assert_eq!(s, 201, "{v}");
+            statements.push((v["published_at"].as_str().expect("at").to_string(), v["id"].as_i64().expect("id")));
+        }
+        statements.sort_by(|a, b| b.cmp(a));
+        let newest_first: Vec<i64> = statements.iter().map(|(_, id)| *id).collect();
+        assert_eq!(pages_agree(&app, &lawyer, "/api/v1/statements", 7).await, newest_first);
+        let found = pages_agree(&app, &lawyer, "/api/v1/statements?q=suspende", 4).await;
+        assert!(found
+            .windows(2)
+            .all(|w| newest_first.iter().position(|x| *x == w[0]) < newest_first.iter().position(|x| *x == w[1])));
+
+        // Seven cases, two of them closed; a filter pages through its own rows.
+        let mut cases = Vec::new();
+        for i in 0..7 {
+            let mut body = crate::cases::person(&format!("FM-{i}"));
+            body["facility_id"] = json!(if i < 4 { f } else { g });
+            let (s, v) = app.post_case(&lawyer, &body).await;
+            assert_eq!(s, 201, "{v}");
+            cases.push(v["id"].as_i64().expect("id"));
+        }
+        cases.reverse();
+        assert_eq!(pages_agree(&app, &lawyer, "/api/v1/cases", 7).await, cases);
+        assert_eq!(pages_agree(&app, &lawyer, &format!("/api/v1/cases?facility_id={g}"), 3).await, cases[..3]);
+        assert_eq!(pages_agree(&app, &analyst, "/api/v1/cases", 7).await, cases, "analysts page the same cases");
+        assert_eq!(whole(&app, &other, "/api/v1/cases").await, (vec![], 0), "another organization's cases");
+
+        // Seven visits, four on the same day.
+        let (mut visits, mut by_place) = (Vec::new(), std::collections::HashMap::new());
+        for (i, on) in
+            ["2020-03-10", "2020-03-10", "2020-03-10", "2020-03-10", "2020-02-01", "2020-04-01", "2019-11-30"]
+                .iter()
+                .enumerate()
+        {
+            let place = if i % 2 == 0 { f } else { g };
+            let body = json!({"facility_id": place, "on": on, "team_size": 2,
+                              "population": {"total": 100 + i}});
+            let r = reqwest::Client::new()
+                .post(app.url("/api/v1/visits"))
+                .bearer_auth(&monitor)
+                .header("idempotency-key", format!("draft-list-{i:04}"))
+                .json(&body)
+                .send()
+                .await
+                .expect("post");
+            assert_eq!(r.status().as_u16(), 201);
+            let v: Value = r.json().await.expect("json");
+            visits.push((on.to_string(), v["id"].as_i64().expect("id")));
+            by_place.insert(v["id"].as_i64().expect("id"), place);
+        }
+        visits.sort_by(|a, b| b.cmp(a));
+        let newest_first: Vec<i64> = visits.iter().map(|(_, id)| *id).collect();
+        assert_eq!(pages_agree(&app, &monitor, "/api/v1/visits", 7).await, newest_first);
+        // Visits 0, 2, 4 and 6 were at the first facility.
+        let at_f: Vec<i64> = newest_first.iter().copied().filter(|id| by_place[id] == f).collect();
+        assert_eq!(pages_agree(&app, &monitor, &format!("/api/v1/visits?facility_id={f}"), 4).await, at_f);
+        assert_eq!(whole(&app, &other, "/api/v1/visits").await, (vec![], 0), "another organization's visits");
+
+        // A page link that is not one, and limits out of range, name the field.
+        for (path, field) in [
+            ("/api/v1/statements?after=yesterday", "after"),
+            ("/api/v1/cases?after=5", "after"),
+            ("/api/v1/visits?after=20200310_0", "after"),
+            ("/api/v1/statements?limit=0", "limit"),
+            ("/api/v1/cases?limit=10001", "limit"),
+            ("/api/v1/visits?limit=ten", "limit"),
+        ] {
+            let (s, v) = app.api_get(&lawyer, path).await;
+            assert_eq!(s, 422, "{path}: {v}");
+            assert!(v["errors"].as_array().expect("errors").iter().any(|e| e["field"] == field), "{path}: {v}");
+        }
+    }
+}
