@@ -1029,6 +1029,21 @@ statements-facet-year = Year
 contradiction-unreviewed = Not reviewed
 contradiction-confirm = Confirm
 contradiction-dismiss = Dismiss
+contradictions-count =
+    { $count ->
+        [one] One contradiction
+       *[other] { $count } contradictions
+    }
+contradiction-key = Key
+contradiction-rule = Rule
+contradiction-statements = Statements (numbers)
+contradiction-claims = Claims (numbers)
+contradiction-refused = Refused attempts
+contradiction-refusal_days = Days with refusals
+contradiction-organizations = Organizations that recorded refusals
+contradiction-interval = Time between statements
+contradiction-cited = Attempts cited (numbers)
+contradiction-own_verdict = Your organization's verdict
 claim-says-suspended = suspends access
 claim-says-restricted = restricts access
 claim-says-permitted = allows access

@@ -1029,6 +1029,21 @@ statements-facet-year = Año
 contradiction-unreviewed = Sin revisar
 contradiction-confirm = Confirmar
 contradiction-dismiss = Descartar
+contradictions-count =
+    { $count ->
+        [one] Una contradicción
+       *[other] { $count } contradicciones
+    }
+contradiction-key = Clave
+contradiction-rule = Regla
+contradiction-statements = Declaraciones (números)
+contradiction-claims = Afirmaciones (números)
+contradiction-refused = Intentos rechazados
+contradiction-refusal_days = Días con rechazos
+contradiction-organizations = Organizaciones que registraron rechazos
+contradiction-interval = Tiempo entre declaraciones
+contradiction-cited = Intentos citados (números)
+contradiction-own_verdict = Veredicto de su organización
 claim-says-suspended = suspende el acceso
 claim-says-restricted = restringe el acceso
 claim-says-permitted = permite el acceso

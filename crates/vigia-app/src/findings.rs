@@ -93,14 +93,15 @@ pub struct Found {
 
 /// Contradictions found for each viewer, kept until the data change (security review
 /// finding 19): the rule runs once after a write, not once per request.
-#[derive(Default)]
 pub struct FoundCache {
-    by_viewer: std::sync::Mutex<HashMap<i64, std::sync::Arc<tokio::sync::Mutex<Option<Kept>>>>>,
+    by_viewer: crate::kept::Kept<i64, Detections>,
 }
 
-/// [`vigia_store::Access::data_version`]: moves with every recorded change.
-type DataVersion = (i64, i64, i64);
-type Kept = (DataVersion, std::sync::Arc<Detections>);
+impl Default for FoundCache {
+    fn default() -> Self {
+        FoundCache { by_viewer: crate::kept::Kept::new(256) }
+    }
+}
 
 /// Every detection with the attempts it cites, the statements, and the reviews.
 pub struct Detections {
@@ -118,23 +119,7 @@ pub async fn detections(
     cache: &FoundCache,
     viewer_org: i64,
 ) -> Result<std::sync::Arc<Detections>> {
-    let version = store.data_version().await?;
-    let slot = {
-        let mut all = cache.by_viewer.lock().unwrap_or_else(|p| p.into_inner());
-        if all.len() >= 256 && !all.contains_key(&viewer_org) {
-            all.clear();
-        }
-        all.entry(viewer_org).or_default().clone()
-    };
-    let mut kept = slot.lock().await;
-    if let Some((v, d)) = kept.as_ref() {
-        if *v == version {
-            return Ok(d.clone());
-        }
-    }
-    let d = std::sync::Arc::new(compute_detections(store, mirror, viewer_org).await?);
-    *kept = Some((version, d.clone()));
-    Ok(d)
+    cache.by_viewer.get(store, viewer_org, || compute_detections(store, mirror, viewer_org)).await
 }
 
 /// How many findings the viewer's organization has not reviewed yet (confirmed or

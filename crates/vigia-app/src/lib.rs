@@ -10,6 +10,7 @@
 //! - [`episodes`]: telling each organization of the suspensions it can see.
 //! - [`findings`]: contradictions among statements and practice, per viewer, cached.
 //! - [`imports`]: importing an attempts CSV, all rows or none, read while it is written.
+//! - [`kept`]: answers kept until the data change, one computation per version and key.
 //! - [`publications`]: the public aggregates of a year, frozen when proposed.
 //! - [`reports`]: the figures of a period report or a facility dossier, one model for
 //!   the page, the PDF, the API and the command line.
@@ -29,6 +30,7 @@ pub mod counts;
 pub mod episodes;
 pub mod findings;
 pub mod imports;
+pub mod kept;
 pub mod publications;
 pub mod recommendations;
 pub mod reports;

@@ -273,11 +273,40 @@ pub async fn timeline(
     store: &DynStore,
     mirror: &crate::analysis::Mirror,
     found: &crate::findings::FoundCache,
-    viewer_org: i64,
-    key: &str,
-    from: YearMonth,
-    until: YearMonth,
+    cache: &Timelines,
+    q: &TimelineQuery,
+) -> Result<std::sync::Arc<(Vec<TimelineMonth>, bool)>, AppError> {
+    cache.kept.get(store, q.clone(), || compute_timeline(store, mirror, found, q)).await
+}
+
+/// Which timeline: the viewer's organization, the official series' key, the months.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TimelineQuery {
+    pub viewer_org: i64,
+    pub key: String,
+    pub from: YearMonth,
+    pub until: YearMonth,
+}
+
+/// Timelines kept per viewer and period until the data change (issue #19): one joins
+/// two official series, the access analysis and every statement's month.
+pub struct Timelines {
+    kept: crate::kept::Kept<TimelineQuery, (Vec<TimelineMonth>, bool)>,
+}
+
+impl Default for Timelines {
+    fn default() -> Self {
+        Timelines { kept: crate::kept::Kept::new(1024) }
+    }
+}
+
+async fn compute_timeline(
+    store: &DynStore,
+    mirror: &crate::analysis::Mirror,
+    found: &crate::findings::FoundCache,
+    q: &TimelineQuery,
 ) -> Result<(Vec<TimelineMonth>, bool), AppError> {
+    let (viewer_org, key, from, until) = (q.viewer_org, q.key.as_str(), q.from, q.until);
     let returned = series(store, None, Measure::Returned, Dimension::Nationality, key).await?;
     let presented = series(store, None, Measure::Presented, Dimension::Nationality, key).await?;
     let value = |s: &Series, ym: YearMonth| s.months().into_iter().find(|(m, _)| *m == ym).and_then(|(_, v)| v);
@@ -294,22 +323,26 @@ pub async fn timeline(
     let detections = crate::findings::detections(store, mirror, found, viewer_org).await?;
     let tz =
         jiff::tz::TimeZone::get(vigia_domain::geo::LEGAL_TIME_ZONE).map_err(|e| AppError::Internal(e.to_string()))?;
+    // Statements by the month they were published in, in one pass.
+    let mut statements: HashMap<YearMonth, usize> = HashMap::new();
+    for s in &detections.statements {
+        if let Some(ym) = vigia_domain::access::local_date(s.draft.published_at, &tz)
+            .and_then(|d| YearMonth::new(d.year(), d.month() as u8))
+        {
+            *statements.entry(ym).or_default() += 1;
+        }
+    }
     let mut out = Vec::new();
     for i in from.index()..=until.index() {
         let ym = YearMonth::from_index(i);
         let label = ym.label();
         let month_access = access.by_month.iter().find(|r| r.label == label);
-        let in_month = |d: jiff::civil::Date| d.year() == ym.year && d.month() as u8 == ym.month;
         out.push(TimelineMonth {
             returned: value(&returned, ym),
             presented: value(&presented, ym),
             attempts: month_access.map(|a| a.attempts).unwrap_or(0),
             refusals: month_access.map(|a| a.refusals).unwrap_or(0),
-            statements: detections
-                .statements
-                .iter()
-                .filter(|s| vigia_domain::access::local_date(s.draft.published_at, &tz).is_some_and(in_month))
-                .count(),
+            statements: statements.get(&ym).copied().unwrap_or(0),
             suspensions: access
                 .suspensions
                 .iter()

@@ -167,7 +167,7 @@ async fn main() {
         ("GET /access/analysis (page)", "/access/analysis".into(), true),
         ("GET /access/map.svg", "/access/map.svg".into(), true),
         ("GET /facilities/{id} (page)", format!("/facilities/{facility}"), true),
-        ("GET /api/v1/contradictions", "/api/v1/contradictions".into(), false),
+        ("GET /api/v1/contradictions?limit=50", "/api/v1/contradictions?limit=50".into(), false),
         ("GET /api/v1/statements?limit=50", "/api/v1/statements?limit=50".into(), false),
         ("GET /api/v1/statements/{id}", pick(&statement, "/api/v1/statements/{id}"), false),
         ("GET /api/v1/cases?limit=50", "/api/v1/cases?limit=50".into(), false),

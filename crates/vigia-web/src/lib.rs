@@ -92,6 +92,8 @@ pub fn app(store: DynStore, config: Config) -> Router {
         analyses: Arc::default(),
         detections: Arc::default(),
         counts: Arc::default(),
+        open_cases: Arc::default(),
+        timelines: Arc::default(),
         imports: Arc::default(),
     };
     routes()

@@ -293,8 +293,12 @@ fn case_parts() -> (Value, Value) {
         },
         "/api/v1/contradictions": {
             "get": {
-                "operationId": "listContradictions", "summary": "Conflicts, reversals and words against practice, with the rule, the evidence and each organization's review",
-                "responses": with(errors(&[]), "200", json_response("Detections", "DetectionList"))
+                "operationId": "listContradictions", "summary": "Conflicts, reversals and words against practice, with the rule, the evidence and each organization's review; by key, a page at a time",
+                "parameters": [
+                    {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 10000}, "description": "Rows on this page (default 500)"},
+                    {"name": "after", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 100, "pattern": "^[a-z0-9_:]+$"}, "description": "The `next` of the previous page: the key of its last contradiction"}
+                ],
+                "responses": with(errors(&[("422", "A page parameter is invalid")]), "200", json_response("Detections, with how many there are and the next page's key", "DetectionList"))
             }
         },
         "/api/v1/contradictions/review": {
@@ -728,7 +732,7 @@ fn case_parts() -> (Value, Value) {
                 "properties": {"organization": {"type": "string"}, "status": {"type": "string", "enum": ["confirmed", "dismissed"]}, "at": {"type": "string"}}
             }}
         }},
-        "DetectionList": list("Detection"),
+        "DetectionList": paged("Detection"),
         "ApiToken": {"type": "object", "required": ["id", "name", "state", "created_at"], "properties": {
             "id": {"type": "integer"}, "name": {"type": "string"}, "state": {"type": "string", "enum": ["live", "expired", "revoked"]},
             "created_at": {"type": "string"}, "expires_at": {"type": ["string", "null"]},

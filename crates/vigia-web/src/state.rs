@@ -128,6 +128,10 @@ pub struct AppState {
     pub detections: Arc<vigia_app::findings::FoundCache>,
     /// Attempts counted per viewer and filter, until the data change.
     pub counts: Arc<vigia_app::counts::AttemptCounts>,
+    /// Each organization's open cases assessed today, until the data or the day change.
+    pub open_cases: Arc<vigia_app::cases::OpenCases>,
+    /// The statistics timeline per viewer and period, until the data change.
+    pub timelines: Arc<vigia_app::statistics::Timelines>,
     /// Imports under way, for their pages to show how far they have come.
     pub imports: Arc<vigia_app::imports::Watched>,
 }

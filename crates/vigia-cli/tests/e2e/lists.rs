@@ -80,11 +80,15 @@ async fn statements_cases_and_visits_page_through_every_row_newest_first() {
         .iter()
         .enumerate()
         {
-            let text = if i % 2 == 0 { "Se suspende el acceso a las estaciones" } else { "Las visitas continúan" };
+            let (authority, text) = if i % 2 == 0 {
+                ("inm", "Se suspende el acceso a las estaciones")
+            } else {
+                ("segob", "Las visitas continúan")
+            };
             let (s, v) = app
                 .post_statement(
                     &analyst,
-                    &json!({"authority": "inm", "published_at": at, "channel": "press_release", "text": text}),
+                    &json!({"authority": authority, "published_at": at, "channel": "press_release", "text": text}),
                 )
                 .await;
             assert_eq!(s, 201, "{v}");
@@ -97,6 +101,63 @@ async fn statements_cases_and_visits_page_through_every_row_newest_first() {
         assert!(found
             .windows(2)
             .all(|w| newest_first.iter().position(|x| *x == w[0]) < newest_first.iter().position(|x| *x == w[1])));
+
+        // Claims that contradict each other (the authorities disagree, and change their
+        // minds): the contradictions page by their keys, and download whole.
+        for (i, id) in newest_first.iter().enumerate() {
+            let position = if i % 2 == 0 { "suspended" } else { "denies_suspension" };
+            let (s, v) = app
+                .post_claim(
+                    &analyst,
+                    &json!(id),
+                    &json!({"topic": "ngo_access", "position": position, "from": "2020-01-27"}),
+                )
+                .await;
+            assert_eq!(s, 201, "{v}");
+        }
+        let (_, all) = app.api_get(&lawyer, "/api/v1/contradictions").await;
+        let keys: Vec<String> = all["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|d| d["key"].as_str().expect("key").to_string())
+            .collect();
+        assert!(keys.len() >= 3, "{all}");
+        assert_eq!(all["total"].as_u64(), Some(keys.len() as u64));
+        for limit in [1, 2] {
+            let (mut seen, mut after) = (Vec::new(), None::<String>);
+            loop {
+                let path = match &after {
+                    Some(a) => format!("/api/v1/contradictions?limit={limit}&after={a}"),
+                    None => format!("/api/v1/contradictions?limit={limit}"),
+                };
+                let (s, v) = app.api_get(&lawyer, &path).await;
+                assert_eq!(s, 200, "{v}");
+                seen.extend(
+                    v["items"].as_array().expect("items").iter().map(|d| d["key"].as_str().expect("k").to_string()),
+                );
+                match v["next"].as_str() {
+                    Some(n) => after = Some(n.to_string()),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, keys, "contradictions by {limit}");
+        }
+        let (s, v) = app.api_get(&lawyer, "/api/v1/contradictions?after=x%27%20OR").await;
+        assert_eq!(s, 422, "{v}");
+        // The page shows the first hundred and the count; the download has every one.
+        app.user("coordinacion@a.org", "org-a", Role::Coordinator).await;
+        let c = app.login("coordinacion@a.org").await;
+        let (s, page) = crate::helpers::get_text(&c, app.url("/contradictions")).await;
+        assert_eq!(s, 200);
+        assert!(page.contains(&format!("{} contradicciones", keys.len())), "the count");
+        let (s, csv) = crate::helpers::get_text(&c, app.url("/contradictions.csv")).await;
+        assert_eq!(s, 200);
+        let rows: Vec<&str> = csv.lines().skip(1).collect();
+        assert_eq!(rows.len(), keys.len(), "{csv}");
+        assert!(keys.iter().all(|k| rows.iter().any(|r| r.starts_with(k.as_str()))), "{csv}");
+        let (s, _) = crate::helpers::get_text(&c, app.url("/contradictions?after=%3Cscript%3E")).await;
+        assert_eq!(s, 422, "a broken page link");
 
         // Seven cases, two of them closed; a filter pages through its own rows.
         let mut cases = Vec::new();

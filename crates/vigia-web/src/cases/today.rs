@@ -47,26 +47,25 @@ pub(super) async fn compute_today(
     days: u32,
 ) -> Result<Today, WebError> {
     let l = ctx.locale;
-    let cals = calendars(st).await?;
     let today = today();
     let mut out = Today { overdue: vec![], soon: vec![], past_limit: vec![], children: vec![] };
-    for cf in st.store.cases_with_facts(Some(&[user.org_id]), true).await? {
-        if mine && cf.case.fields.lawyer_user_id != Some(user.id) {
+    for oc in vigia_app::cases::open_cases(&st.store, &st.open_cases, user.org_id, today).await?.iter() {
+        if mine && oc.case.fields.lawyer_user_id != Some(user.id) {
             continue;
         }
-        let a = assess(&cf, &cals, today)?;
-        let name = name_for(st, ctx, &cf.case)?;
+        let (c, a) = (&oc.case, &oc.assessment);
+        let name = name_for(st, ctx, c)?;
         // The 36-hour threshold is shown on each case, not listed here: nearly every
         // detention passes it, and the list is for what a lawyer must act on.
-        for d in a.deadlines.iter().filter(|d| d.rule != RuleId::Detention36h) {
-            let left = deadline::working_days_left(d, &cals, today).map_err(|e| WebError::Internal(e.to_string()))?;
+        for (d, left) in a.deadlines.iter().zip(oc.left.iter().copied()).filter(|(d, _)| d.rule != RuleId::Detention36h)
+        {
             let due = match (d.due, d.due_time) {
                 (Some(x), Some(t)) => format!("{x} {}", t.strftime("%H:%M")),
                 (Some(x), None) => x.to_string(),
                 _ => String::new(),
             };
             let item = |when: String| TodayItem {
-                case_id: cf.case.id,
+                case_id: c.id,
                 name: name.clone(),
                 rule: d.rule,
                 rule_label: label(l, "rule", d.rule.as_str()),
@@ -86,7 +85,7 @@ pub(super) async fn compute_today(
             }
         }
         for v in a.violations.iter().filter(|v| v.ongoing) {
-            let row = (cf.case.id, name.clone(), v.since.to_string());
+            let row = (c.id, name.clone(), v.since.to_string());
             match v.kind {
                 deadline::ViolationKind::HeldPastLimit => out.past_limit.push(row),
                 deadline::ViolationKind::ChildDetained => out.children.push(row),

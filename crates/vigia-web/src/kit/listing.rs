@@ -67,6 +67,23 @@ impl Paging {
         shown: usize,
         next: Option<Cursor>,
     ) -> Self {
+        Self::after_key(l, path, csv_path, q, noun_key, total, remaining, shown, next.map(Cursor::encode))
+    }
+
+    /// As [`Paging::new`], for a list whose rows are named by a key of their own
+    /// rather than a sort key and id (`next` is the last row's key, as written in links).
+    #[allow(clippy::too_many_arguments)]
+    pub fn after_key(
+        l: Locale,
+        path: &str,
+        csv_path: &str,
+        q: &HashMap<String, String>,
+        noun_key: &str,
+        total: i64,
+        remaining: i64,
+        shown: usize,
+        next: Option<String>,
+    ) -> Self {
         let (first, last) = position(total, remaining, shown);
         let noun = tr_args(l, noun_key, &[("count", total.to_string())]);
         // One page holding every row: the count says it all ("2 visitas", "Un caso").
@@ -77,7 +94,7 @@ impl Paging {
         };
         Paging {
             summary,
-            next: next.map(|c| link(path, query(q, &[("after", c.encode())]))),
+            next: next.map(|c| link(path, query(q, &[("after", c)]))),
             first: q.contains_key("after").then(|| link(path, query(q, &[]))),
             csv: link(csv_path, query(q, &[])),
             jsonl: link(&jsonl_path(csv_path), query(q, &[])),

@@ -121,12 +121,23 @@ pub(super) async fn api_claim(
 pub(super) async fn api_contradictions(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     ctx.signed_in()?;
     let user = ctx.require_user()?.clone();
+    let raw = RawInput::from_pairs(q.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let mut errs = ValidationErrors::new();
+    raw.reject_unknown(&["limit", "after"], &mut errs);
+    let limit = raw.integer("limit", 1, vigia_domain::paging::MAX_ROWS, &mut errs).unwrap_or(500);
+    let after = detection_after(&q, &mut errs);
+    let after = errs.into_result(after)?;
     let d = vigia_app::findings::detections(&st.store, &st.analyses, &st.detections, user.org_id).await?;
-    Ok(Json(serde_json::json!({"items": d.found.iter().map(|f| detection_json(f, &d.reviews)).collect::<Vec<_>>()}))
-        .into_response())
+    let (page, _, next) = detections_after(&d.found, after.as_deref(), limit as usize);
+    Ok(Json(serde_json::json!({
+        "items": page.iter().map(|f| detection_json(f, &d.reviews)).collect::<Vec<_>>(),
+        "total": d.found.len(), "next": next,
+    }))
+    .into_response())
 }
 
 pub(super) fn review_input(raw: &RawInput) -> Result<(String, ReviewStatus, String), WebError> {

@@ -48,6 +48,8 @@ pub fn routes() -> Routes {
         .post("/statements/{id}/claims", claim_page)
         .post("/statements/{id}/confirm", confirm_page)
         .get("/contradictions", contradictions_page)
+        .get("/contradictions.csv", contradictions_csv)
+        .get("/contradictions.jsonl", contradictions_csv)
         .post("/contradictions/review", review_page)
         .get("/api/v1/statements", api_list)
         .post("/api/v1/statements", api_create)
@@ -225,6 +227,29 @@ fn excerpt(text: &str, query: &str, n: usize) -> String {
         out.push('…');
     }
     out
+}
+
+/// Reads a list of contradictions' `after`: the key of the last one on the page before
+/// (contradictions are listed by key, which stays the same from one reading to the next).
+fn detection_after(q: &HashMap<String, String>, errs: &mut ValidationErrors) -> Option<String> {
+    let raw = q.get("after").map(|s| s.trim()).filter(|s| !s.is_empty())?;
+    let ok =
+        raw.len() <= 100 && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b':');
+    if !ok {
+        errs.push(vigia_domain::FieldError::new("after", "invalid_cursor"));
+    }
+    ok.then(|| raw.to_string())
+}
+
+/// The contradictions after the one keyed `after`, up to `limit`: the page, how many
+/// follow from its start, and the key to start the next page after (when more follow).
+fn detections_after<'a>(found: &'a [Found], after: Option<&str>, limit: usize) -> (&'a [Found], usize, Option<String>) {
+    // The domain lists them sorted by key.
+    let start = after.map_or(0, |a| found.partition_point(|f| f.d.key.as_str() <= a));
+    let rest = &found[start..];
+    let page = &rest[..rest.len().min(limit)];
+    let next = (rest.len() > page.len()).then(|| page.last().map(|f| f.d.key.clone())).flatten();
+    (page, rest.len(), next)
 }
 
 fn detection_json(f: &Found, reviews: &Reviews) -> serde_json::Value {

@@ -557,6 +557,8 @@ pub(super) fn card(l: Locale, s: &Statement, claims: &[i64]) -> StatementCard {
 pub(super) struct ContradictionsPage {
     c: Chrome,
     items: Vec<DetectionView>,
+    paging: crate::kit::listing::Paging,
+    cursor_error: Option<String>,
     can_review: bool,
 }
 
@@ -568,12 +570,30 @@ pub(super) async fn contradictions_page(
     let user = ctx.require_user()?.clone();
     let l = ctx.locale;
     let flash = q.contains_key("error").then(|| tr(l, "contradiction-review-error"));
+    let mut errs = ValidationErrors::new();
+    let after = detection_after(&q, &mut errs);
+    let cursor_error = errs.for_field("after").map(|e| crate::i18n::field_error(l, e));
     let found = vigia_app::findings::detections(&st.store, &st.analyses, &st.detections, user.org_id).await?;
+    let (page, remaining, next) =
+        detections_after(&found.found, after.as_deref(), vigia_domain::paging::PAGE_ROWS as usize);
+    let paging = crate::kit::listing::Paging::after_key(
+        l,
+        "/contradictions",
+        "/contradictions.csv",
+        &q,
+        "contradictions-count",
+        found.found.len() as i64,
+        remaining as i64,
+        page.len(),
+        next,
+    );
     let (statements, reviews) = (&found.statements, &found.reviews);
-    let by_id: HashMap<i64, &Statement> = statements.iter().map(|s| (s.id, s)).collect();
+    let wanted: std::collections::HashSet<i64> = page.iter().flat_map(|f| f.d.statements.iter().copied()).collect();
+    let by_id: HashMap<i64, &Statement> =
+        statements.iter().filter(|s| wanted.contains(&s.id)).map(|s| (s.id, s)).collect();
     let facilities: HashMap<i64, vigia_domain::facility::Facility> =
         st.store.list_facilities().await?.into_iter().map(|f| (f.id, f)).collect();
-    let cited: Vec<i64> = found.found.iter().flat_map(|f| f.cited.iter().copied()).collect();
+    let cited: Vec<i64> = page.iter().flat_map(|f| f.cited.iter().copied()).collect();
     let attempts: HashMap<i64, (i64, String, String, String)> = st
         .store
         .attempts_by_ids(user.org_id, &cited)
@@ -591,8 +611,7 @@ pub(super) async fn contradictions_page(
             (a.id, row)
         })
         .collect();
-    let items = found
-        .found
+    let items = page
         .iter()
         .map(|Found { d, cited }| DetectionView {
             key: d.key.clone(),
@@ -632,13 +651,65 @@ pub(super) async fn contradictions_page(
         })
         .collect();
     render(
-        StatusCode::OK,
+        if cursor_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK },
         &ContradictionsPage {
             c: Chrome::new(&ctx, "/contradictions").flash(flash),
             items,
+            paging,
+            cursor_error,
             can_review: ctx.can(Permission::ReviewDetections),
         },
     )
+}
+
+/// Every contradiction the viewer may see, as CSV or JSON Lines: what each one is, the
+/// statements, claims and attempts it rests on by number, and the viewer's own verdict
+/// (its reason stays the organization's note, on the page).
+pub(super) async fn contradictions_csv(
+    State(st): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    uri: axum::http::Uri,
+) -> PageResult {
+    let user = ctx.require_user()?.clone();
+    let l = ctx.locale;
+    let found = vigia_app::findings::detections(&st.store, &st.analyses, &st.detections, user.org_id).await?;
+    let head = crate::kit::listing::columns(
+        l,
+        &[
+            "contradiction-key",
+            "contradiction-rule",
+            "contradiction-statements",
+            "contradiction-claims",
+            "contradiction-refused",
+            "contradiction-refusal_days",
+            "contradiction-organizations",
+            "contradiction-interval",
+            "contradiction-cited",
+            "contradiction-own_verdict",
+        ],
+    );
+    let ids = |v: &[i64]| v.iter().map(i64::to_string).collect::<Vec<_>>().join(" ");
+    let rows = found
+        .found
+        .iter()
+        .map(|Found { d, cited }| {
+            let from_refusals = d.rule == vigia_domain::statement::Rule::WordsAgainstPractice;
+            let count = |n: usize| if from_refusals { n.to_string() } else { String::new() };
+            vec![
+                d.key.clone(),
+                label(l, "rule", d.rule.as_str()),
+                ids(&d.statements),
+                ids(&d.claims),
+                count(d.refusals),
+                count(d.days.len()),
+                count(d.organizations),
+                d.gap.map(describe_gap).unwrap_or_default(),
+                ids(cited),
+                found.reviews.own(&d.key).map(|r| label(l, "review", r.status.as_str())).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    Ok(crate::kit::listing::download_of(crate::kit::listing::Format::of(&uri), "vigia-contradictions", head, rows))
 }
 
 pub(super) async fn review_page(

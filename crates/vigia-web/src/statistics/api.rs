@@ -124,9 +124,9 @@ async fn api_timeline(
     let (from, until) = super::range_query(&q)?;
     let key = q.get("key").cloned().unwrap_or_else(|| "total".into());
     let (_, _, _, key) = super::series_query(&std::collections::HashMap::from([("key".to_string(), key)]))?;
-    let (months, illustrative) =
-        vigia_app::statistics::timeline(&st.store, &st.analyses, &st.detections, user.org_id, &key, from, until)
-            .await?;
+    let q = vigia_app::statistics::TimelineQuery { viewer_org: user.org_id, key, from, until };
+    let kept = vigia_app::statistics::timeline(&st.store, &st.analyses, &st.detections, &st.timelines, &q).await?;
+    let (key, (months, illustrative)) = (q.key, (&kept.0, kept.1));
     Ok(Json(serde_json::json!({
         "key": key, "months": months, "illustrative": illustrative,
         "units": {"returned": UNIT, "presented": UNIT, "attempts": "attempts", "refusals": "attempts", "statements": "statements"},

@@ -634,9 +634,9 @@ async fn timeline_page(State(st): State<AppState>, Extension(ctx): Extension<Ctx
     let (from, until) = range_query(&q)?;
     let key = q.get("key").cloned().unwrap_or_else(|| "HND".into());
     let (_, _, _, key) = series_query(&HashMap::from([("key".to_string(), key)]))?;
-    let (months, illustrative) =
-        vigia_app::statistics::timeline(&st.store, &st.analyses, &st.detections, user.org_id, &key, from, until)
-            .await?;
+    let q = vigia_app::statistics::TimelineQuery { viewer_org: user.org_id, key, from, until };
+    let kept = vigia_app::statistics::timeline(&st.store, &st.analyses, &st.detections, &st.timelines, &q).await?;
+    let (key, (months, illustrative)) = (q.key, (&kept.0, kept.1));
     let name = key_name(&key, spanish(l));
     let labels: Vec<String> = months.iter().map(|m| m.month.clone()).collect();
     let closed: Vec<bool> = months.iter().map(|m| !m.suspensions.is_empty()).collect();
