@@ -25,8 +25,9 @@ pub trait Visits: Send + Sync {
         after: Option<Cursor>,
         limit: i64,
     ) -> Result<Vec<Visit>>;
-    /// How many visits [`Visits::visits_page`] pages through.
-    async fn count_visits(&self, org_id: i64, facility_id: Option<i64>) -> Result<i64>;
+    /// How many visits [`Visits::visits_page`] pages through (after `after`, when given:
+    /// how many a page starting there and the ones after it hold).
+    async fn count_visits(&self, org_id: i64, facility_id: Option<i64>, after: Option<Cursor>) -> Result<i64>;
     /// Opens a visit's sealed interview notes and records the read.
     async fn read_visit_notes(&self, actor: &Actor, org_id: i64, id: i64) -> Result<Option<String>>;
 }

@@ -205,6 +205,44 @@ async fn statements_cases_and_visits_page_through_every_row_newest_first() {
         assert_eq!(pages_agree(&app, &monitor, &format!("/api/v1/visits?facility_id={f}"), 4).await, at_f);
         assert_eq!(whole(&app, &other, "/api/v1/visits").await, (vec![], 0), "another organization's visits");
 
+        // The visits page holds a hundred, read from the store a page at a time: with 107
+        // visits, the next page link shows the last seven, and the download holds all.
+        for i in 7..107 {
+            let body = json!({"facility_id": f, "on": format!("2021-{:02}-{:02}", 1 + i % 12, 1 + i % 28), "team_size": 2});
+            let r = reqwest::Client::new()
+                .post(app.url("/api/v1/visits"))
+                .bearer_auth(&monitor)
+                .header("idempotency-key", format!("draft-list-{i:04}"))
+                .json(&body)
+                .send()
+                .await
+                .expect("post");
+            assert_eq!(r.status().as_u16(), 201);
+        }
+        let (all, total) = whole(&app, &monitor, "/api/v1/visits").await;
+        assert_eq!((all.len(), total), (107, 107));
+        let (s, first) = crate::helpers::get_text(&c, app.url("/visits")).await;
+        assert_eq!(s, 200);
+        assert!(first.contains("Mostrando 1–100 de 107 visitas"), "the first page's count");
+        let next = first.split("id=\"next-page\"").next().and_then(|h| h.rsplit("href=\"").next()).expect("next link");
+        let next = next.split('"').next().expect("href").replace("&amp;", "&");
+        let (s, second) = crate::helpers::get_text(&c, app.url(&next)).await;
+        assert_eq!(s, 200, "{next}");
+        assert!(second.contains("Mostrando 101–107 de 107 visitas"), "the second page's count");
+        assert!(!second.contains("id=\"next-page\""), "the last page");
+        let shown = |html: &str| -> Vec<i64> {
+            html.split("href=\"/visits/").skip(1).filter_map(|r| r.split('"').next()?.parse().ok()).collect()
+        };
+        let mut paged = shown(&first);
+        paged.extend(shown(&second));
+        assert_eq!(paged, all, "the pages list every visit once, newest first");
+        let (s, csv) = crate::helpers::get_text(&c, app.url("/visits.csv")).await;
+        assert_eq!(s, 200);
+        let ids: Vec<i64> = csv.lines().skip(1).filter_map(|r| r.split(',').next()?.parse().ok()).collect();
+        assert_eq!(ids, all, "the download, newest first");
+        let (s, _) = crate::helpers::get_text(&c, app.url("/visits?after=nonsense")).await;
+        assert_eq!(s, 422);
+
         // A page link that is not one, and limits out of range, name the field.
         for (path, field) in [
             ("/api/v1/statements?after=yesterday", "after"),

@@ -1,5 +1,10 @@
 use super::*;
 
+/// A visits cursor's key is the day as YYYYMMDD; the column holds it as YYYY-MM-DD.
+fn cursor_day(k: i64) -> String {
+    format!("{:04}-{:02}-{:02}", k / 10_000, (k / 100) % 100, k % 100)
+}
+
 pub(super) fn visit_from_row(r: &DbRow) -> Result<Visit> {
     let report: String = r.try_get("report")?;
     let notes: Option<Vec<u8>> = r.try_get("notes_sealed")?;
@@ -180,20 +185,24 @@ impl crate::Visits for SqlStore {
         if let Some(f) = facility_id {
             q.push(" AND facility_id = ").push_bind(f);
         }
-        // The cursor's key is the day as YYYYMMDD; the column holds it as YYYY-MM-DD.
-        let day = |k: i64| format!("{:04}-{:02}-{:02}", k / 10_000, (k / 100) % 100, k % 100);
-        push_after(&mut q, "visited_on", after.map(|c| (day(c.key), c.id)));
+        push_after(&mut q, "visited_on", after.map(|c| (cursor_day(c.key), c.id)));
         q.push(" ORDER BY visited_on DESC, id DESC LIMIT ").push_bind(limit.max(0));
         let rows = q.build().fetch_all(&self.pool).await?;
         self.opened(|| rows.iter().map(|r| open_visit_text(&self.vault, visit_from_row(r)?)).collect()).await
     }
 
-    async fn count_visits(&self, org_id: i64, facility_id: Option<i64>) -> Result<i64> {
+    async fn count_visits(
+        &self,
+        org_id: i64,
+        facility_id: Option<i64>,
+        after: Option<vigia_domain::paging::Cursor>,
+    ) -> Result<i64> {
         let mut q = sqlx::QueryBuilder::<Db>::new("SELECT COUNT(*) AS n FROM visits WHERE org_id = ");
         q.push_bind(org_id);
         if let Some(f) = facility_id {
             q.push(" AND facility_id = ").push_bind(f);
         }
+        push_after(&mut q, "visited_on", after.map(|c| (cursor_day(c.key), c.id)));
         Ok(q.build().fetch_one(&self.pool).await?.try_get("n")?)
     }
 

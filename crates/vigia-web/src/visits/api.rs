@@ -64,7 +64,7 @@ pub(super) async fn api_list(
     let asked = crate::kit::json::page_asked(&raw, &q, &mut errs);
     let facility = errs.into_result(facility)?;
     let rows = st.store.visits_page(user.org_id, facility, asked.after, asked.limit + 1).await?;
-    let total = st.store.count_visits(user.org_id, facility).await?;
+    let total = st.store.count_visits(user.org_id, facility, None).await?;
     let (facilities, _) = crate::kit::records::names(&st).await?;
     Ok(crate::kit::json::page_json(
         rows,

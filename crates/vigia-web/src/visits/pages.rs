@@ -273,19 +273,14 @@ pub(super) struct ListPage {
     cursor_error: Option<String>,
 }
 
-/// The organization's visits as the list shows them, each with its sort key and its CSV
-/// row, newest first.
-pub(super) async fn visit_rows(
-    st: &AppState,
-    org_id: i64,
+/// Visits as the list shows them, each with its sort key and its CSV row, in the order
+/// given.
+pub(super) fn visit_rows(
+    facilities: &HashMap<i64, vigia_domain::facility::Facility>,
+    visits: &[Visit],
     l: Locale,
-) -> Result<Vec<((i64, i64), VisitRow, Vec<String>)>, WebError> {
-    let facilities: HashMap<i64, vigia_domain::facility::Facility> =
-        st.store.list_facilities().await?.into_iter().map(|f| (f.id, f)).collect();
-    Ok(st
-        .store
-        .visits(org_id, None)
-        .await?
+) -> Vec<((i64, i64), VisitRow, Vec<String>)> {
+    visits
         .iter()
         .map(|v| {
             let f = facilities.get(&v.draft.facility_id);
@@ -323,7 +318,11 @@ pub(super) async fn visit_rows(
             ];
             ((crate::kit::listing::date_key(v.draft.on), v.id), row, csv)
         })
-        .collect())
+        .collect()
+}
+
+async fn facilities_by_id(st: &AppState) -> Result<HashMap<i64, vigia_domain::facility::Facility>, WebError> {
+    Ok(st.store.list_facilities().await?.into_iter().map(|f| (f.id, f)).collect())
 }
 
 pub(super) async fn list_page(
@@ -333,18 +332,37 @@ pub(super) async fn list_page(
 ) -> PageResult {
     let user = ctx.require_user()?.clone();
     let l = ctx.locale;
-    let all = visit_rows(&st, user.org_id, l).await?;
-    let listed =
-        crate::kit::listing::list_page_of(l, ("/visits", "/visits.csv"), &q, "visits-count", all, |(k, _, _)| *k);
-    let status = listed.status();
+    // One page read from the store, newest first; a broken page link shows the first.
+    let mut errs = ValidationErrors::new();
+    let after = crate::kit::listing::after(&q, &mut errs);
+    let cursor_error = errs.for_field("after").map(|e| crate::i18n::field_error(l, e));
+    let size = vigia_domain::paging::PAGE_ROWS;
+    let mut visits = st.store.visits_page(user.org_id, None, after, size + 1).await?;
+    let more = visits.len() as i64 > size;
+    visits.truncate(size as usize);
+    let total = st.store.count_visits(user.org_id, None, None).await?;
+    let remaining = if after.is_some() { st.store.count_visits(user.org_id, None, after).await? } else { total };
+    let rows = visit_rows(&facilities_by_id(&st).await?, &visits, l);
+    let next = rows.last().filter(|_| more).map(|(k, _, _)| vigia_domain::paging::Cursor::after(k.0, k.1));
+    let paging = crate::kit::listing::Paging::new(
+        l,
+        "/visits",
+        "/visits.csv",
+        &q,
+        "visits-count",
+        total,
+        remaining,
+        rows.len(),
+        next,
+    );
     let page = ListPage {
         c: Chrome::new(&ctx, "/visits"),
         can_record: ctx.can(Permission::RecordVisits),
-        rows: listed.rows.into_iter().map(|(_, r, _)| r).collect(),
-        paging: listed.paging,
-        cursor_error: listed.cursor_error,
+        rows: rows.into_iter().map(|(_, r, _)| r).collect(),
+        paging,
+        cursor_error: cursor_error.clone(),
     };
-    render(status, &page)
+    render(if cursor_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }, &page)
 }
 
 /// Every visit of the organization as CSV: the list's columns and the figures behind them.
@@ -355,8 +373,7 @@ pub(super) async fn csv_page(
 ) -> PageResult {
     let user = ctx.require_user()?.clone();
     let l = ctx.locale;
-    let mut rows = visit_rows(&st, user.org_id, l).await?;
-    rows.sort_by_key(|(k, _, _)| std::cmp::Reverse(*k));
+    let facilities = std::sync::Arc::new(facilities_by_id(&st).await?);
     let head = crate::kit::listing::columns(
         l,
         &[
@@ -380,12 +397,17 @@ pub(super) async fn csv_page(
             "visit-sent-at",
         ],
     );
-    Ok(crate::kit::listing::download_of(
-        crate::kit::listing::Format::of(&uri),
-        "vigia-visits",
-        head,
-        rows.into_iter().map(|(_, _, c)| c).collect(),
-    ))
+    // Written a thousand visits at a time, read page by page from the store.
+    let org_id = user.org_id;
+    Ok(crate::kit::listing::download(crate::kit::listing::Format::of(&uri), "vigia-visits", head, move |after| {
+        let (st, facilities) = (st.clone(), facilities.clone());
+        async move {
+            let visits = st.store.visits_page(org_id, None, after, 1000).await?;
+            let rows = visit_rows(&facilities, &visits, l);
+            let next = rows.last().filter(|_| rows.len() == 1000).map(|(k, _, _)| vigia_domain::paging::Cursor::after(k.0, k.1));
+            Ok((rows.into_iter().map(|(_, _, c)| c).collect(), next))
+        }
+    }))
 }
 
 /// A section as the report shows it: its name, the answers, the observations.
