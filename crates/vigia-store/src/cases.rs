@@ -35,8 +35,11 @@ pub trait Cases: Send + Sync {
     /// Up to `limit` of the cases `filter` matches with an id below `before`, newest
     /// (highest id) first: read page by page from an index.
     async fn cases_page(&self, org_id: i64, filter: &CaseFilter, before: Option<i64>, limit: i64) -> Result<Vec<Case>>;
-    /// How many cases [`Cases::cases_page`] pages through.
-    async fn count_cases(&self, org_id: i64, filter: &CaseFilter) -> Result<i64>;
+    /// How many cases [`Cases::cases_page`] pages through (below `before`, when given).
+    async fn count_cases(&self, org_id: i64, filter: &CaseFilter, before: Option<i64>) -> Result<i64>;
+    /// These cases of `org_id` with the plain facts of their live events, in the order
+    /// given: a page of cases assessed without reading the others.
+    async fn facts_of(&self, org_id: i64, cases: Vec<Case>) -> Result<Vec<CaseFacts>>;
     /// Opens the sealed person and event notes, and records the read (who read whose
     /// data, when) in the audit history in the same transaction.
     async fn read_case_sealed(&self, actor: &Actor, org_id: i64, id: i64) -> Result<SealedCase>;

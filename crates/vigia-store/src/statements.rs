@@ -13,6 +13,8 @@ pub trait Statements: Send + Sync {
     async fn statements_page(&self, after: Option<Cursor>, limit: i64) -> Result<Vec<Statement>>;
     /// How many statements there are.
     async fn count_statements(&self) -> Result<i64>;
+    /// These statements with their claims (those that exist, in no particular order).
+    async fn statements_by_ids(&self, ids: &[i64]) -> Result<Vec<Statement>>;
     async fn statement(&self, id: i64) -> Result<Option<Statement>>;
     /// Corrects a statement's fields as a new version (claims stay); with
     /// `expected_version`, refuses when someone else saved in between.

@@ -94,6 +94,7 @@ pub fn app(store: DynStore, config: Config) -> Router {
         counts: Arc::default(),
         open_cases: Arc::default(),
         timelines: Arc::default(),
+        statement_searches: Arc::new(vigia_app::kept::Kept::new(32)),
         imports: Arc::default(),
     };
     routes()

@@ -43,6 +43,29 @@ async fn whole(app: &TestApp, token: &str, path: &str) -> (Vec<i64>, i64) {
     (ids, v["total"].as_i64().expect("total"))
 }
 
+/// A list page and the pages its "next" links lead to: the record numbers each links to
+/// (`/visits/12` under `prefix` "/visits/"), and each page's count line.
+async fn html_pages(app: &TestApp, c: &reqwest::Client, path: &str, prefix: &str) -> (Vec<i64>, Vec<String>) {
+    let (mut ids, mut counts, mut url) = (Vec::new(), Vec::new(), Some(path.to_string()));
+    while let Some(u) = url.take() {
+        let (s, html) = crate::helpers::get_text(c, app.url(&u)).await;
+        assert_eq!(s, 200, "{u}");
+        let link = format!("href=\"{prefix}");
+        ids.extend(html.split(link.as_str()).skip(1).filter_map(|r| r.split('"').next()?.parse::<i64>().ok()));
+        let count = html.split("id=\"list-count\">").nth(1).and_then(|r| r.split('<').next()).unwrap_or_default();
+        counts.push(count.to_string());
+        url = html
+            .split("id=\"next-page\"")
+            .next()
+            .filter(|_| html.contains("id=\"next-page\""))
+            .and_then(|h| h.rsplit("href=\"").next())
+            .and_then(|h| h.split('"').next())
+            .map(|h| h.replace("&amp;", "&"));
+        assert!(counts.len() < 20, "{path} does not end");
+    }
+    (ids, counts)
+}
+
 /// Pages of 1, 2 and 3 give exactly the rows of one page of 500, in its order.
 async fn pages_agree(app: &TestApp, token: &str, path: &str, expected: usize) -> Vec<i64> {
     let (all, total) = whole(app, token, path).await;
@@ -67,7 +90,7 @@ async fn statements_cases_and_visits_page_through_every_row_newest_first() {
 
         // Seven statements, three published at the same minute (ties go by number); the
         // ones about a suspension are what the search finds.
-        let mut statements = Vec::new();
+        let (mut statements, mut by_segob) = (Vec::new(), Vec::new());
         for (i, at) in [
             "2020-01-27T19:30",
             "2020-01-28T19:30",
@@ -93,6 +116,9 @@ async fn statements_cases_and_visits_page_through_every_row_newest_first() {
                 .await;
             assert_eq!(s, 201, "{v}");
             statements.push((v["published_at"].as_str().expect("at").to_string(), v["id"].as_i64().expect("id")));
+            if authority == "segob" {
+                by_segob.push(v["id"].as_i64().expect("id"));
+            }
         }
         statements.sort_by(|a, b| b.cmp(a));
         let newest_first: Vec<i64> = statements.iter().map(|(_, id)| *id).collect();
@@ -158,8 +184,24 @@ async fn statements_cases_and_visits_page_through_every_row_newest_first() {
         assert!(keys.iter().all(|k| rows.iter().any(|r| r.starts_with(k.as_str()))), "{csv}");
         let (s, _) = crate::helpers::get_text(&c, app.url("/contradictions?after=%3Cscript%3E")).await;
         assert_eq!(s, 422, "a broken page link");
+        // The statements page and its download list what the API lists, searched or not.
+        let (paged, counts) = html_pages(&app, &c, "/statements", "/statements/").await;
+        assert_eq!((paged, counts), (newest_first.clone(), vec!["7 declaraciones".to_string()]));
+        // (The claims' words are searched too: the API says what the search finds now.)
+        let (found, _) = whole(&app, &lawyer, "/api/v1/statements?q=suspende").await;
+        assert!(found.len() >= 4, "{found:?}");
+        let (paged, _) = html_pages(&app, &c, "/statements?q=suspende", "/statements/").await;
+        assert_eq!(paged, found);
+        let (paged, _) = html_pages(&app, &c, "/statements?q=suspende&authority=segob", "/statements/").await;
+        let segob: Vec<i64> = found.iter().copied().filter(|id| by_segob.contains(id)).collect();
+        assert!(!segob.is_empty() && segob.len() < found.len());
+        assert_eq!(paged, segob, "a facet narrows the search");
+        let (s, csv) = crate::helpers::get_text(&c, app.url("/statements.csv?q=suspende")).await;
+        assert_eq!(s, 200);
+        let ids: Vec<i64> = csv.lines().skip(1).filter_map(|r| r.split(',').next()?.parse().ok()).collect();
+        assert_eq!(ids, found, "the download of a search");
 
-        // Seven cases, two of them closed; a filter pages through its own rows.
+        // Seven cases; a filter pages through its own rows.
         let mut cases = Vec::new();
         for i in 0..7 {
             let mut body = crate::cases::person(&format!("FM-{i}"));
@@ -173,6 +215,20 @@ async fn statements_cases_and_visits_page_through_every_row_newest_first() {
         assert_eq!(pages_agree(&app, &lawyer, &format!("/api/v1/cases?facility_id={g}"), 3).await, cases[..3]);
         assert_eq!(pages_agree(&app, &analyst, "/api/v1/cases", 7).await, cases, "analysts page the same cases");
         assert_eq!(whole(&app, &other, "/api/v1/cases").await, (vec![], 0), "another organization's cases");
+        // The cases page reads a hundred at a time, and assesses only those.
+        for i in 7..103 {
+            let (s, v) = app.post_case(&lawyer, &crate::cases::person(&format!("FM-{i}"))).await;
+            assert_eq!(s, 201, "{v}");
+        }
+        let (all, total) = whole(&app, &lawyer, "/api/v1/cases").await;
+        assert_eq!((all.len(), total), (103, 103));
+        let (paged, counts) = html_pages(&app, &c, "/cases", "/cases/").await;
+        assert_eq!(counts, ["Mostrando 1–100 de 103 casos", "Mostrando 101–103 de 103 casos"]);
+        assert_eq!(paged, all, "the pages list every open case once, newest first");
+        let (s, csv) = crate::helpers::get_text(&c, app.url("/cases.csv")).await;
+        assert_eq!(s, 200);
+        let ids: Vec<i64> = csv.lines().skip(1).filter_map(|r| r.split(',').next()?.parse().ok()).collect();
+        assert_eq!(ids, all, "the download, newest first");
 
         // Seven visits, four on the same day.
         let (mut visits, mut by_place) = (Vec::new(), std::collections::HashMap::new());
@@ -208,7 +264,8 @@ async fn statements_cases_and_visits_page_through_every_row_newest_first() {
         // The visits page holds a hundred, read from the store a page at a time: with 107
         // visits, the next page link shows the last seven, and the download holds all.
         for i in 7..107 {
-            let body = json!({"facility_id": f, "on": format!("2021-{:02}-{:02}", 1 + i % 12, 1 + i % 28), "team_size": 2});
+            let body =
+                json!({"facility_id": f, "on": format!("2021-{:02}-{:02}", 1 + i % 12, 1 + i % 28), "team_size": 2});
             let r = reqwest::Client::new()
                 .post(app.url("/api/v1/visits"))
                 .bearer_auth(&monitor)
@@ -221,20 +278,8 @@ async fn statements_cases_and_visits_page_through_every_row_newest_first() {
         }
         let (all, total) = whole(&app, &monitor, "/api/v1/visits").await;
         assert_eq!((all.len(), total), (107, 107));
-        let (s, first) = crate::helpers::get_text(&c, app.url("/visits")).await;
-        assert_eq!(s, 200);
-        assert!(first.contains("Mostrando 1–100 de 107 visitas"), "the first page's count");
-        let next = first.split("id=\"next-page\"").next().and_then(|h| h.rsplit("href=\"").next()).expect("next link");
-        let next = next.split('"').next().expect("href").replace("&amp;", "&");
-        let (s, second) = crate::helpers::get_text(&c, app.url(&next)).await;
-        assert_eq!(s, 200, "{next}");
-        assert!(second.contains("Mostrando 101–107 de 107 visitas"), "the second page's count");
-        assert!(!second.contains("id=\"next-page\""), "the last page");
-        let shown = |html: &str| -> Vec<i64> {
-            html.split("href=\"/visits/").skip(1).filter_map(|r| r.split('"').next()?.parse().ok()).collect()
-        };
-        let mut paged = shown(&first);
-        paged.extend(shown(&second));
+        let (paged, counts) = html_pages(&app, &c, "/visits", "/visits/").await;
+        assert_eq!(counts, ["Mostrando 1–100 de 107 visitas", "Mostrando 101–107 de 107 visitas"]);
         assert_eq!(paged, all, "the pages list every visit once, newest first");
         let (s, csv) = crate::helpers::get_text(&c, app.url("/visits.csv")).await;
         assert_eq!(s, 200);

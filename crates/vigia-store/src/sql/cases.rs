@@ -20,6 +20,24 @@ fn push_case_filter(q: &mut sqlx::QueryBuilder<Db>, org_id: i64, f: &CaseFilter)
     }
 }
 
+/// An event's plain facts, from a row of `id, kind, occurred_on, occurred_time, ground,
+/// decision`.
+fn fact_from_row(r: &DbRow) -> Result<Fact> {
+    let kind: String = r.try_get("kind")?;
+    let on: String = r.try_get("occurred_on")?;
+    let time: Option<String> = r.try_get("occurred_time")?;
+    let ground: Option<String> = r.try_get("ground")?;
+    let decision: Option<String> = r.try_get("decision")?;
+    Ok(Fact {
+        id: r.try_get("id")?,
+        kind: EventKind::parse(&kind).ok_or_else(|| corrupt("event kind", &kind))?,
+        on: on.parse().map_err(|_| corrupt("event date", &on))?,
+        time: time.map(|t| t.parse().map_err(|_| corrupt("event time", &t))).transpose()?,
+        ground: ground.and_then(|g| ExtensionGround::parse(&g)),
+        decision: decision.and_then(|d| DecisionOutcome::parse(&d)),
+    })
+}
+
 pub(super) fn case_from_row(r: &DbRow) -> Result<Case> {
     let sex: String = r.try_get("sex")?;
     let age: String = r.try_get("age_group")?;
@@ -367,10 +385,38 @@ impl crate::Cases for SqlStore {
         self.opened(|| rows.iter().map(|r| self.opened_case(case_from_row(r)?)).collect()).await
     }
 
-    async fn count_cases(&self, org_id: i64, f: &CaseFilter) -> Result<i64> {
+    async fn count_cases(&self, org_id: i64, f: &CaseFilter, before: Option<i64>) -> Result<i64> {
         let mut q = sqlx::QueryBuilder::<Db>::new("SELECT COUNT(*) AS n FROM cases WHERE ");
         push_case_filter(&mut q, org_id, f);
+        if let Some(id) = before {
+            q.push(" AND id < ").push_bind(id);
+        }
         Ok(q.build().fetch_one(&self.pool).await?.try_get("n")?)
+    }
+
+    async fn facts_of(&self, org_id: i64, cases: Vec<Case>) -> Result<Vec<CaseFacts>> {
+        let mut out: Vec<CaseFacts> = cases.into_iter().map(|case| CaseFacts { case, facts: Vec::new() }).collect();
+        if out.is_empty() {
+            return Ok(out);
+        }
+        let index: HashMap<i64, usize> = out.iter().enumerate().map(|(i, c)| (c.case.id, i)).collect();
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "SELECT id, case_id, kind, occurred_on, occurred_time, ground, decision FROM case_events \
+             WHERE voided_at IS NULL AND org_id = ",
+        );
+        q.push_bind(org_id).push(" AND case_id IN (");
+        let mut ids = q.separated(", ");
+        for c in &out {
+            ids.push_bind(c.case.id);
+        }
+        q.push(") ORDER BY case_id, id");
+        for r in &q.build().fetch_all(&self.pool).await? {
+            let case_id: i64 = r.try_get("case_id")?;
+            if let Some(&i) = index.get(&case_id) {
+                out[i].facts.push(fact_from_row(r)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn read_case_sealed(&self, actor: &Actor, org_id: i64, id: i64) -> Result<SealedCase> {
@@ -569,19 +615,7 @@ impl crate::Cases for SqlStore {
         for r in &rows {
             let case_id: i64 = r.try_get("case_id")?;
             let Some(&i) = index.get(&case_id) else { continue };
-            let kind: String = r.try_get("kind")?;
-            let on: String = r.try_get("occurred_on")?;
-            let time: Option<String> = r.try_get("occurred_time")?;
-            let ground: Option<String> = r.try_get("ground")?;
-            let decision: Option<String> = r.try_get("decision")?;
-            out[i].facts.push(Fact {
-                id: r.try_get("id")?,
-                kind: EventKind::parse(&kind).ok_or_else(|| corrupt("event kind", &kind))?,
-                on: on.parse().map_err(|_| corrupt("event date", &on))?,
-                time: time.map(|t| t.parse().map_err(|_| corrupt("event time", &t))).transpose()?,
-                ground: ground.and_then(|g| ExtensionGround::parse(&g)),
-                decision: decision.and_then(|d| DecisionOutcome::parse(&d)),
-            });
+            out[i].facts.push(fact_from_row(r)?);
         }
         Ok(out)
     }

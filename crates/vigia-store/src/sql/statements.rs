@@ -54,6 +54,32 @@ pub(super) fn review_from_row(r: &DbRow) -> Result<Review> {
     })
 }
 
+impl SqlStore {
+    /// Reads the claims of these statements into them.
+    async fn with_claims(&self, mut list: Vec<Statement>) -> Result<Vec<Statement>> {
+        if list.is_empty() {
+            return Ok(list);
+        }
+        let index: HashMap<i64, usize> = list.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+        for chunk in list.iter().map(|s| s.id).collect::<Vec<_>>().chunks(1000) {
+            let mut q =
+                sqlx::QueryBuilder::<Db>::new(format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE statement_id IN ("));
+            let mut ids = q.separated(", ");
+            for id in chunk {
+                ids.push_bind(*id);
+            }
+            q.push(") ORDER BY id");
+            for r in &q.build().fetch_all(&self.pool).await? {
+                let c = claim_from_row(r)?;
+                if let Some(&i) = index.get(&c.statement_id) {
+                    list[i].claims.push(c);
+                }
+            }
+        }
+        Ok(list)
+    }
+}
+
 pub(super) fn statement_content(s: &Statement) -> String {
     serde_json::json!({"id": s.id, "org_id": s.org_id, "version": s.version, "statement": s.draft}).to_string()
 }
@@ -241,26 +267,27 @@ impl crate::Statements for SqlStore {
         let mut q = sqlx::QueryBuilder::<Db>::new(format!("SELECT {STATEMENT_COLUMNS} FROM statements WHERE 1 = 1"));
         push_after(&mut q, "published_at", after.map(|c| (c.key, c.id)));
         q.push(" ORDER BY published_at DESC, id DESC LIMIT ").push_bind(limit.max(0));
-        let mut list: Vec<Statement> =
+        let list: Vec<Statement> =
             q.build().fetch_all(&self.pool).await?.iter().map(statement_from_row).collect::<Result<_>>()?;
-        if list.is_empty() {
-            return Ok(list);
-        }
-        let index: HashMap<i64, usize> = list.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
-        let mut q =
-            sqlx::QueryBuilder::<Db>::new(format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE statement_id IN ("));
-        let mut ids = q.separated(", ");
-        for s in &list {
-            ids.push_bind(s.id);
-        }
-        q.push(") ORDER BY id");
-        for r in &q.build().fetch_all(&self.pool).await? {
-            let c = claim_from_row(r)?;
-            if let Some(&i) = index.get(&c.statement_id) {
-                list[i].claims.push(c);
+        self.with_claims(list).await
+    }
+
+    async fn statements_by_ids(&self, ids: &[i64]) -> Result<Vec<Statement>> {
+        let mut list = Vec::with_capacity(ids.len());
+        // A thousand at a time: well under either database's limit of bound values.
+        for chunk in ids.chunks(1000) {
+            let mut q =
+                sqlx::QueryBuilder::<Db>::new(format!("SELECT {STATEMENT_COLUMNS} FROM statements WHERE id IN ("));
+            let mut sep = q.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            q.push(")");
+            for r in &q.build().fetch_all(&self.pool).await? {
+                list.push(statement_from_row(r)?);
             }
         }
-        Ok(list)
+        self.with_claims(list).await
     }
 
     async fn count_statements(&self) -> Result<i64> {

@@ -708,20 +708,18 @@ pub(super) struct ListPage {
     rows: Vec<CaseRow>,
 }
 
-/// The organization's cases as the list shows them (open ones, or all), newest first,
-/// each with its sort key (its number).
-pub(super) async fn case_rows(
+/// Cases as the list shows them, in the order given.
+pub(super) fn case_rows(
     st: &AppState,
     ctx: &Ctx,
-    org_id: i64,
-    all: bool,
-) -> Result<Vec<((i64, i64), CaseRow)>, WebError> {
+    cals: &Calendars,
+    cases: &[CaseFacts],
+) -> Result<Vec<CaseRow>, WebError> {
     let l = ctx.locale;
-    let cals = calendars(st).await?;
     let today = today();
     let mut rows = Vec::new();
-    for cf in &st.store.cases_with_facts(Some(&[org_id]), !all).await? {
-        let a = assess(cf, &cals, today)?;
+    for cf in cases {
+        let a = assess(cf, cals, today)?;
         // The next deadline still to come, as Hoy lists it; one already passed is a flag.
         let next = a
             .deadlines
@@ -729,7 +727,7 @@ pub(super) async fn case_rows(
             .filter(|d| d.status == Status::Pending && d.due.is_some())
             .min_by_key(|d| d.due)
             .map(|d| {
-                let left = deadline::working_days_left(d, &cals, today).ok().flatten();
+                let left = deadline::working_days_left(d, cals, today).ok().flatten();
                 format!(
                     "{} · {} ({})",
                     label(l, "rule", d.rule.as_str()),
@@ -743,7 +741,7 @@ pub(super) async fn case_rows(
             .iter()
             .filter(|d| d.status == Status::Overdue)
             .map(|d| {
-                let left = deadline::working_days_left(d, &cals, today).ok().flatten();
+                let left = deadline::working_days_left(d, cals, today).ok().flatten();
                 format!("{}: {}", label(l, "rule", d.rule.as_str()), left_words(l, left, d.rule.calendar().is_some()))
             })
             .collect();
@@ -755,23 +753,20 @@ pub(super) async fn case_rows(
         );
         flags.dedup();
         let f = &cf.case.fields;
-        rows.push((
-            (cf.case.id, cf.case.id),
-            CaseRow {
-                id: cf.case.id,
-                name: name_for(st, ctx, &cf.case)?,
-                nationality: f
-                    .nationality
-                    .as_deref()
-                    .map(|n| vigia_domain::names::country_or_code(n, l))
-                    .unwrap_or_default(),
-                age: label(l, "age", f.age_group.as_str()),
-                minor: f.minor,
-                status: label(l, "case-status", f.status.as_str()),
-                next,
-                flags,
-            },
-        ));
+        rows.push(CaseRow {
+            id: cf.case.id,
+            name: name_for(st, ctx, &cf.case)?,
+            nationality: f
+                .nationality
+                .as_deref()
+                .map(|n| vigia_domain::names::country_or_code(n, l))
+                .unwrap_or_default(),
+            age: label(l, "age", f.age_group.as_str()),
+            minor: f.minor,
+            status: label(l, "case-status", f.status.as_str()),
+            next,
+            flags,
+        });
     }
     Ok(rows)
 }
@@ -798,18 +793,42 @@ pub(super) async fn list_page(
     let user = ctx.require(Permission::ReadCases)?.clone();
     let l = ctx.locale;
     let all = q.get("status").is_some_and(|s| s == "all");
-    let rows = case_rows(&st, &ctx, user.org_id, all).await?;
-    let listed = crate::kit::listing::list_page_of(l, ("/cases", "/cases.csv"), &q, "cases-count", rows, |(k, _)| *k);
-    let status = listed.status();
+    let filter = listed_cases(all);
+    // One page of cases read from the store, newest first, and only their events; a
+    // broken page link shows the first page.
+    let mut errs = ValidationErrors::new();
+    let after = crate::kit::listing::after(&q, &mut errs);
+    let cursor_error = errs.for_field("after").map(|e| crate::i18n::field_error(l, e));
+    let before = after.map(|c| c.id);
+    let size = vigia_domain::paging::PAGE_ROWS;
+    let mut cases = st.store.cases_page(user.org_id, &filter, before, size + 1).await?;
+    let more = cases.len() as i64 > size;
+    cases.truncate(size as usize);
+    let total = st.store.count_cases(user.org_id, &filter, None).await?;
+    let remaining = if before.is_some() { st.store.count_cases(user.org_id, &filter, before).await? } else { total };
+    let facts = st.store.facts_of(user.org_id, cases).await?;
+    let rows = case_rows(&st, &ctx, &calendars(&st).await?, &facts)?;
+    let next = rows.last().filter(|_| more).map(|r| vigia_domain::paging::Cursor::after(r.id, r.id));
+    let paging = crate::kit::listing::Paging::new(
+        l,
+        "/cases",
+        "/cases.csv",
+        &q,
+        "cases-count",
+        total,
+        remaining,
+        rows.len(),
+        next,
+    );
     let page = ListPage {
         c: Chrome::new(&ctx, "/cases"),
-        paging: listed.paging,
-        cursor_error: listed.cursor_error,
+        paging,
+        cursor_error: cursor_error.clone(),
         can_edit: ctx.can(Permission::EditCases),
         all,
-        rows: listed.rows.into_iter().map(|(_, r)| r).collect(),
+        rows,
     };
-    render(status, &page)
+    render(if cursor_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }, &page)
 }
 
 /// The list as CSV: the same columns, the same names (pseudonymous where the role may not
@@ -822,9 +841,8 @@ pub(super) async fn csv_page(
 ) -> PageResult {
     let user = ctx.require(Permission::ReadCases)?.clone();
     let l = ctx.locale;
-    let all = q.get("status").is_some_and(|s| s == "all");
-    let mut rows = case_rows(&st, &ctx, user.org_id, all).await?;
-    rows.sort_by_key(|(k, _)| std::cmp::Reverse(*k));
+    let filter = listed_cases(q.get("status").is_some_and(|s| s == "all"));
+    let cals = std::sync::Arc::new(calendars(&st).await?);
     let head = crate::kit::listing::columns(
         l,
         &[
@@ -839,20 +857,40 @@ pub(super) async fn csv_page(
         ],
     );
     let yes = tr(l, "answer-yes");
-    let rows = rows
-        .into_iter()
-        .map(|(_, r)| {
-            vec![
-                r.id.to_string(),
-                r.name,
-                r.nationality,
-                r.age,
-                if r.minor { yes.clone() } else { String::new() },
-                r.status,
-                r.next,
-                r.flags.join("; "),
-            ]
-        })
-        .collect();
-    Ok(crate::kit::listing::download_of(crate::kit::listing::Format::of(&uri), "vigia-cases", head, rows))
+    // Written a thousand cases at a time, each batch read and assessed on its own.
+    let org_id = user.org_id;
+    Ok(crate::kit::listing::download(crate::kit::listing::Format::of(&uri), "vigia-cases", head, move |after| {
+        let (st, ctx, cals, filter, yes) = (st.clone(), ctx.clone(), cals.clone(), filter.clone(), yes.clone());
+        async move {
+            let cases = st.store.cases_page(org_id, &filter, after.map(|c| c.id), 1000).await?;
+            let full = cases.len() == 1000;
+            let facts = st.store.facts_of(org_id, cases).await?;
+            let rows = case_rows(&st, &ctx, &cals, &facts)?;
+            let next = rows.last().filter(|_| full).map(|r| vigia_domain::paging::Cursor::after(r.id, r.id));
+            let cells = rows
+                .into_iter()
+                .map(|r| {
+                    vec![
+                        r.id.to_string(),
+                        r.name,
+                        r.nationality,
+                        r.age,
+                        if r.minor { yes.clone() } else { String::new() },
+                        r.status,
+                        r.next,
+                        r.flags.join("; "),
+                    ]
+                })
+                .collect();
+            Ok((cells, next))
+        }
+    }))
+}
+
+/// The cases the list shows: the open ones, or all.
+fn listed_cases(all: bool) -> vigia_domain::case::CaseFilter {
+    vigia_domain::case::CaseFilter {
+        status: (!all).then_some(vigia_domain::case::CaseStatus::Open),
+        ..Default::default()
+    }
 }

@@ -241,6 +241,23 @@ fn json_lines(names: &[String], rows: Vec<Vec<String>>) -> String {
     out
 }
 
+/// A list worked out in memory from every row (a search by stem the database cannot
+/// index): each match's sort key and id, newest first, and how many matches have each
+/// value of each facet. Kept until the data change, it is what the list pages through
+/// and downloads, reading the rows themselves a page at a time.
+#[derive(Debug, Default)]
+pub struct Matched {
+    pub keys: Vec<(i64, i64)>,
+    pub facets: Vec<std::collections::BTreeMap<String, usize>>,
+}
+
+impl Matched {
+    /// Where the page after `after` starts in [`Matched::keys`].
+    pub fn start_after(&self, after: Option<Cursor>) -> usize {
+        after.map_or(0, |c| self.keys.partition_point(|&(k, id)| !c.precedes(k, id)))
+    }
+}
+
 /// One page of a list that is read whole (visits, statements, cases: lists whose rows
 /// are worked out in memory today), found by the same keyset rule as the lists read
 /// page by page from the database, so links and totals behave alike.

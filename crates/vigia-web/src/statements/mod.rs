@@ -111,26 +111,59 @@ fn searchable(s: &Statement) -> String {
     hay
 }
 
-/// Statements matching a search (every word, by stem, ignoring accents and case).
-async fn search(st: &AppState, q: Option<&str>) -> Result<Vec<Statement>, WebError> {
-    let all = st.store.statements().await?;
-    Ok(match q.map(str::trim).filter(|q| !q.is_empty()) {
-        None => all,
-        Some(q) => all.into_iter().filter(|s| statement::matches(q, &searchable(s))).collect(),
-    })
-}
-
 /// Statements read from the store a batch at a time when a search walks them all.
 const SEARCH_BATCH: i64 = 1000;
 
+/// What a search finds: the statements matching every word of `q` (by stem, ignoring
+/// accents and case; all of them without words), counted by facet, then narrowed to the
+/// `chosen` facet values. Stems in both languages' words cannot be indexed by the
+/// database, so the search walks every statement a batch at a time; what it finds is
+/// kept until the data change, and each page reads only its own statements.
+async fn matched(
+    st: &AppState,
+    q: &str,
+    chosen: &[(&'static str, String)],
+) -> Result<std::sync::Arc<crate::kit::listing::Matched>, WebError> {
+    let q = q.trim();
+    let key = serde_json::json!([q, chosen]).to_string();
+    st.statement_searches
+        .get(&st.store, key, || async move {
+            let mut m = crate::kit::listing::Matched { keys: Vec::new(), facets: vec![BTreeMap::new(); FACETS.len()] };
+            let mut cursor = None;
+            loop {
+                let batch = st.store.statements_page(cursor, SEARCH_BATCH).await?;
+                let full = batch.len() as i64 == SEARCH_BATCH;
+                cursor = batch.last().map(|s| vigia_domain::paging::Cursor::after(s.draft.published_at, s.id));
+                for s in batch.iter().filter(|s| q.is_empty() || statement::matches(q, &searchable(s))) {
+                    for (i, facet) in FACETS.iter().enumerate() {
+                        for v in facet_values(s, facet) {
+                            *m.facets[i].entry(v).or_default() += 1;
+                        }
+                    }
+                    if chosen.iter().all(|(f, v)| in_facet(s, f, v)) {
+                        m.keys.push((s.draft.published_at, s.id));
+                    }
+                }
+                if !full {
+                    return Ok::<_, WebError>(m);
+                }
+            }
+        })
+        .await
+}
+
+/// These statements, read from the store, in the order of `keys`.
+async fn statements_in_order(st: &AppState, keys: &[(i64, i64)]) -> Result<Vec<Statement>, WebError> {
+    let ids: Vec<i64> = keys.iter().map(|(_, id)| *id).collect();
+    let mut by_id: HashMap<i64, Statement> =
+        st.store.statements_by_ids(&ids).await?.into_iter().map(|s| (s.id, s)).collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
 /// One page of the statements a search matches (every statement without one), newest
 /// first: up to `asked.limit + 1` rows after `asked.after` (the extra row says another
-/// page follows), and how many match in all.
-///
-/// Without a search the page is read from the store's index. A search matches by stem
-/// in both languages' words, which the database cannot index, so it walks every
-/// statement a batch at a time, counting the matches and keeping only this page's:
-/// memory stays that of a page and a batch, whatever the number of statements.
+/// page follows), and how many match in all. Without a search the page is read from
+/// the store's index; a search pages through what [`matched`] found.
 async fn search_page(
     st: &AppState,
     q: Option<&str>,
@@ -140,26 +173,10 @@ async fn search_page(
         let rows = st.store.statements_page(asked.after, asked.limit + 1).await?;
         return Ok((rows, st.store.count_statements().await?));
     };
-    let (mut page, mut total, mut cursor) = (Vec::new(), 0i64, None);
-    loop {
-        let batch = st.store.statements_page(cursor, SEARCH_BATCH).await?;
-        let last = batch.last().map(|s| vigia_domain::paging::Cursor::after(s.draft.published_at, s.id));
-        let full = batch.len() as i64 == SEARCH_BATCH;
-        for s in batch {
-            if !statement::matches(q, &searchable(&s)) {
-                continue;
-            }
-            total += 1;
-            let after_cursor = asked.after.is_none_or(|c| c.precedes(s.draft.published_at, s.id));
-            if after_cursor && (page.len() as i64) <= asked.limit {
-                page.push(s);
-            }
-        }
-        match last.filter(|_| full) {
-            Some(c) => cursor = Some(c),
-            None => return Ok((page, total)),
-        }
-    }
+    let m = matched(st, q, &[]).await?;
+    let start = m.start_after(asked.after);
+    let end = (start + asked.limit as usize + 1).min(m.keys.len());
+    Ok((statements_in_order(st, &m.keys[start..end]).await?, m.keys.len() as i64))
 }
 
 /// Whether a word is one the query finds (by the same stems as the search).

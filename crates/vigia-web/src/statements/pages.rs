@@ -43,32 +43,33 @@ pub(super) fn in_facet(s: &Statement, facet: &str, value: &str) -> bool {
     }
 }
 
-/// Each facet's values among `found`, in words, with how many statements have them and
-/// the link that narrows the list to them (or widens it again when chosen).
-pub(super) fn facets(l: Locale, found: &[Statement], q: &HashMap<String, String>) -> Vec<FacetView> {
+/// A statement's values of a facet: its authority, its claims' topics, its year.
+pub(super) fn facet_values(s: &Statement, facet: &str) -> Vec<String> {
+    match facet {
+        "authority" => vec![s.draft.authority.clone()],
+        "topic" => {
+            let mut t: Vec<String> = s.claims.iter().map(|c| c.draft.topic.clone()).collect();
+            t.sort();
+            t.dedup();
+            t
+        }
+        _ => vec![year_of(s)],
+    }
+}
+
+/// Each facet's values among what a search found (`counts`, by facet in the order of
+/// [`FACETS`]), in words, with how many statements have them and the link that narrows
+/// the list to them (or widens it again when chosen).
+pub(super) fn facets(l: Locale, counts: &[BTreeMap<String, usize>], q: &HashMap<String, String>) -> Vec<FacetView> {
     FACETS
         .iter()
-        .map(|facet| {
-            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-            for s in found {
-                let values: Vec<String> = match *facet {
-                    "authority" => vec![s.draft.authority.clone()],
-                    "topic" => {
-                        let mut t: Vec<String> = s.claims.iter().map(|c| c.draft.topic.clone()).collect();
-                        t.sort();
-                        t.dedup();
-                        t
-                    }
-                    _ => vec![year_of(s)],
-                };
-                for v in values {
-                    *counts.entry(v).or_default() += 1;
-                }
-            }
+        .zip(counts)
+        .map(|(facet, counts)| {
             let chosen = q.get(*facet).cloned().unwrap_or_default();
             let values = counts
-                .into_iter()
+                .iter()
                 .map(|(v, n)| {
+                    let (v, n) = (v.clone(), *n);
                     let on = v == chosen;
                     let mut pairs: Vec<(String, String)> = q
                         .iter()
@@ -110,45 +111,28 @@ pub struct FacetValue {
     pub href: String,
 }
 
-/// The statements the search and the chosen facets find, as the list shows them, and
-/// the facets of the search.
-pub(super) async fn statement_rows(
-    st: &AppState,
-    l: Locale,
-    q: &HashMap<String, String>,
-) -> Result<(Vec<((i64, i64), StatementRow, Statement)>, Vec<FacetView>), WebError> {
-    let query = q.get("q").map(String::as_str).unwrap_or("");
-    let found = search(st, Some(query)).await?;
-    let facet_views = facets(l, &found, q);
-    let rows = found
-        .into_iter()
-        .filter(|s| FACETS.iter().all(|f| q.get(*f).filter(|v| !v.is_empty()).is_none_or(|v| in_facet(s, f, v))))
-        .map(|s| {
-            let row = StatementRow {
-                id: s.id,
-                when: format_local(s.draft.published_at, ZONE),
-                authority: label(l, "authority", &s.draft.authority),
-                channel: label(l, "channel", s.draft.channel.as_str()),
-                excerpt_html: highlight(&excerpt(&s.draft.text, query, 180), query),
-                claims: s
-                    .claims
-                    .iter()
-                    .map(|c| {
-                        format!(
-                            "{} · {}",
-                            label(l, "topic", &c.draft.topic),
-                            label(l, "position", c.draft.position.as_str())
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                claims_html: String::new(),
-            };
-            let row = StatementRow { claims_html: highlight(&row.claims, query), ..row };
-            ((s.draft.published_at, s.id), row, s)
-        })
-        .collect();
-    Ok((rows, facet_views))
+/// The facet values chosen in the query.
+fn chosen(q: &HashMap<String, String>) -> Vec<(&'static str, String)> {
+    FACETS.iter().filter_map(|f| q.get(*f).filter(|v| !v.is_empty()).map(|v| (*f, v.clone()))).collect()
+}
+
+/// Statements as the list shows them, with the query's words marked.
+pub(super) fn statement_row(l: Locale, query: &str, s: &Statement) -> StatementRow {
+    let claims = s
+        .claims
+        .iter()
+        .map(|c| format!("{} · {}", label(l, "topic", &c.draft.topic), label(l, "position", c.draft.position.as_str())))
+        .collect::<Vec<_>>()
+        .join("; ");
+    StatementRow {
+        id: s.id,
+        when: format_local(s.draft.published_at, ZONE),
+        authority: label(l, "authority", &s.draft.authority),
+        channel: label(l, "channel", s.draft.channel.as_str()),
+        excerpt_html: highlight(&excerpt(&s.draft.text, query, 180), query),
+        claims_html: highlight(&claims, query),
+        claims,
+    }
 }
 
 pub(super) async fn list_page(
@@ -159,27 +143,38 @@ pub(super) async fn list_page(
     ctx.require_user()?;
     let l = ctx.locale;
     let query = q.get("q").cloned().unwrap_or_default();
-    let (all, facets) = statement_rows(&st, l, &q).await?;
-    let listed = crate::kit::listing::list_page_of(
+    let chosen = chosen(&q);
+    let m = matched(&st, &query, &chosen).await?;
+    // A broken page link shows the first page.
+    let mut errs = ValidationErrors::new();
+    let after = crate::kit::listing::after(&q, &mut errs);
+    let cursor_error = errs.for_field("after").map(|e| crate::i18n::field_error(l, e));
+    let start = m.start_after(after);
+    let end = (start + vigia_domain::paging::PAGE_ROWS as usize).min(m.keys.len());
+    let shown = statements_in_order(&st, &m.keys[start..end]).await?;
+    let next = (end < m.keys.len()).then(|| m.keys[end - 1]).map(|(k, id)| vigia_domain::paging::Cursor::after(k, id));
+    let paging = crate::kit::listing::Paging::new(
         l,
-        ("/statements", "/statements.csv"),
+        "/statements",
+        "/statements.csv",
         &q,
         "statements-count",
-        all,
-        |(k, _, _)| *k,
+        m.keys.len() as i64,
+        (m.keys.len() - start) as i64,
+        shown.len(),
+        next,
     );
-    let status = listed.status();
     let page = ListPage {
         c: Chrome::new(&ctx, "/statements"),
-        q: query,
-        paging: listed.paging,
-        cursor_error: listed.cursor_error,
+        paging,
+        cursor_error: cursor_error.clone(),
         can_record: ctx.can(Permission::RecordStatements),
-        rows: listed.rows.into_iter().map(|(_, r, _)| r).collect(),
-        facets,
-        chosen: FACETS.iter().filter_map(|f| q.get(*f).filter(|v| !v.is_empty()).map(|v| (*f, v.clone()))).collect(),
+        rows: shown.iter().map(|s| statement_row(l, &query, s)).collect(),
+        facets: facets(l, &m.facets, &q),
+        q: query,
+        chosen,
     };
-    render(status, &page)
+    render(if cursor_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }, &page)
 }
 
 /// Every statement the search matches, as CSV: who said it, when, where, the words, the
@@ -192,8 +187,8 @@ pub(super) async fn csv_page(
 ) -> PageResult {
     ctx.require_user()?;
     let l = ctx.locale;
-    let (mut all, _) = statement_rows(&st, l, &q).await?;
-    all.sort_by_key(|(k, _, _)| std::cmp::Reverse(*k));
+    let query = q.get("q").cloned().unwrap_or_default();
+    let m = matched(&st, &query, &chosen(&q)).await?;
     let head = crate::kit::listing::columns(
         l,
         &[
@@ -210,26 +205,38 @@ pub(super) async fn csv_page(
             "statement-claims",
         ],
     );
-    let rows = all
-        .into_iter()
-        .map(|(_, row, s)| {
-            let d = &s.draft;
-            vec![
-                s.id.to_string(),
-                row.when,
-                row.authority,
-                d.speaker.clone().unwrap_or_default(),
-                d.speaker_position.clone().unwrap_or_default(),
-                row.channel,
-                d.source_url.clone().unwrap_or_default(),
-                label(l, "language", &d.language),
-                d.text.clone(),
-                d.translation.clone().unwrap_or_default(),
-                row.claims,
-            ]
-        })
-        .collect();
-    Ok(crate::kit::listing::download_of(crate::kit::listing::Format::of(&uri), "vigia-statements", head, rows))
+    // Written a thousand statements at a time, each batch read from the store.
+    Ok(crate::kit::listing::download(crate::kit::listing::Format::of(&uri), "vigia-statements", head, move |after| {
+        let (st, m, query) = (st.clone(), m.clone(), query.clone());
+        async move {
+            // Here the cursor's id is the position reached in what the search found.
+            let start = after.map_or(0, |c| c.id as usize).min(m.keys.len());
+            let end = (start + 1000).min(m.keys.len());
+            let next = (end < m.keys.len()).then(|| vigia_domain::paging::Cursor::after(0, end as i64));
+            let rows = statements_in_order(&st, &m.keys[start..end])
+                .await?
+                .into_iter()
+                .map(|s| {
+                    let row = statement_row(l, &query, &s);
+                    let d = &s.draft;
+                    vec![
+                        s.id.to_string(),
+                        row.when,
+                        row.authority,
+                        d.speaker.clone().unwrap_or_default(),
+                        d.speaker_position.clone().unwrap_or_default(),
+                        row.channel,
+                        d.source_url.clone().unwrap_or_default(),
+                        label(l, "language", &d.language),
+                        d.text.clone(),
+                        d.translation.clone().unwrap_or_default(),
+                        row.claims,
+                    ]
+                })
+                .collect();
+            Ok((rows, next))
+        }
+    }))
 }
 
 pub(super) fn statement_form(l: Locale, values: &HashMap<String, String>, errors: &ValidationErrors) -> Vec<FieldView> {

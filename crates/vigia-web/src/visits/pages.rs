@@ -404,7 +404,10 @@ pub(super) async fn csv_page(
         async move {
             let visits = st.store.visits_page(org_id, None, after, 1000).await?;
             let rows = visit_rows(&facilities, &visits, l);
-            let next = rows.last().filter(|_| rows.len() == 1000).map(|(k, _, _)| vigia_domain::paging::Cursor::after(k.0, k.1));
+            let next = rows
+                .last()
+                .filter(|_| rows.len() == 1000)
+                .map(|(k, _, _)| vigia_domain::paging::Cursor::after(k.0, k.1));
             Ok((rows.into_iter().map(|(_, _, c)| c).collect(), next))
         }
     }))
