@@ -95,6 +95,7 @@ pub fn app(store: DynStore, config: Config) -> Router {
         open_cases: Arc::default(),
         timelines: Arc::default(),
         statement_searches: Arc::new(vigia_app::kept::Kept::new(32)),
+        parts: Arc::new(vigia_app::kept::Kept::new(4096)),
         imports: Arc::default(),
     };
     routes()

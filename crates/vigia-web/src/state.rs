@@ -132,6 +132,9 @@ pub struct AppState {
     pub open_cases: Arc<vigia_app::cases::OpenCases>,
     /// The statistics timeline per viewer and period, until the data change.
     pub timelines: Arc<vigia_app::statistics::Timelines>,
+    /// Parts of answers (a JSON body, a map, a page's calendar) per feature and key,
+    /// until the data change.
+    pub parts: Arc<vigia_app::kept::Kept<(&'static str, String), crate::kit::kept::Part>>,
     /// The statements each search (words and facets) finds, until the data change.
     pub statement_searches: Arc<vigia_app::kept::Kept<String, crate::kit::listing::Matched>>,
     /// Imports under way, for their pages to show how far they have come.

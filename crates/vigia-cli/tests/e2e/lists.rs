@@ -303,3 +303,42 @@ async fn statements_cases_and_visits_page_through_every_row_newest_first() {
         }
     }
 }
+
+/// The calendar and visits on a facility's page and the analysis are kept until
+/// the data change (#19): what is recorded after a read shows at the next read, and what
+/// one organization was shown is never what another is shown.
+#[tokio::test]
+async fn kept_answers_follow_the_data_and_stay_with_their_organization() {
+    for app in TestApp::all().await {
+        let (_, monitor) = app.api_user("monitor@a.org", "org-a", Role::Monitor).await;
+        let (_, outsider) = app.api_user("monitor@b.org", "org-b", Role::Monitor).await;
+        app.user("coordinacion@a.org", "org-a", Role::Coordinator).await;
+        app.user("coordinacion@b.org", "org-b", Role::Coordinator).await;
+        let f = app.facility("Estación Migratoria Siglo XXI").await;
+        let attempt =
+            |at: &str| json!({"facility_id": f, "attempted_at": at, "purpose": "monitoring", "outcome": "denied"});
+        assert_eq!(app.post_attempt(&monitor, &attempt("2020-01-28T10:00")).await.0, 201);
+        let a = app.login("coordinacion@a.org").await;
+        let b = app.login("coordinacion@b.org").await;
+        let page = format!("/facilities/{f}?year=2020");
+        let refused_days = |html: &str| html.matches("title=\"1 / 1\"").count();
+
+        // Read once (and kept), then a second refusal on another day.
+        let (_, before) = crate::helpers::get_text(&a, app.url(&page)).await;
+        assert_eq!(refused_days(&before), 1, "one refused day");
+        let app = &app;
+        let analysis =
+            |token: String| async move { app.get_json(&token, "/api/v1/access-analysis").await["attempts"].clone() };
+        assert_eq!(analysis(monitor.clone()).await, json!(1));
+        assert_eq!(app.post_attempt(&monitor, &attempt("2020-01-29T10:00")).await.0, 201);
+        let (_, after) = crate::helpers::get_text(&a, app.url(&page)).await;
+        assert_eq!(refused_days(&after), 2, "the new refusal is on the calendar at once");
+        assert_eq!(analysis(monitor.clone()).await, json!(2), "and in the analysis");
+
+        // Another organization, asking the same questions, gets its own answers: its
+        // calendar and analysis show none of the first one's private attempts.
+        let (_, theirs) = crate::helpers::get_text(&b, app.url(&page)).await;
+        assert_eq!(refused_days(&theirs), 0, "another organization's calendar");
+        assert_eq!(analysis(outsider.clone()).await, json!(0), "another organization's analysis");
+    }
+}

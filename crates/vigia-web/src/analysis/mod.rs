@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::{Extension, Json};
+use axum::Extension;
 use vigia_app::analysis::Cells;
 use vigia_domain::access::{date_of_day, day_number, Attempt, Purpose, TallyFilter};
 use vigia_domain::account::Locale;
@@ -252,17 +252,34 @@ fn compare_rows(a: &Analysis) -> Vec<CompareRow> {
     rows
 }
 
+/// The analysis as JSON: worked out once per data version for each organization and
+/// question, then written from what was kept.
 async fn api(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     if ctx.via == crate::auth::Via::BadBearer {
         return Err(WebError::Unauthorized.into());
     }
     let user = ctx.require_user()?.clone();
-    let mut a = analyse(&st, &ctx, &q, false).await?;
-    st.analyses.attach_attempt_ids(&st.store, user.org_id, &mut a.episodes).await?;
+    let key = format!("{}|{}", user.org_id, crate::kit::kept::query_key(&q));
+    let body = crate::kit::kept::kept(&st, "analysis-api", key, || async {
+        Ok(axum::body::Bytes::from(api_json(&st, &ctx, &q, user.org_id).await?.to_string()))
+    })
+    .await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+async fn api_json(
+    st: &AppState,
+    ctx: &Ctx,
+    q: &HashMap<String, String>,
+    org_id: i64,
+) -> Result<serde_json::Value, WebError> {
+    let mut a = analyse(st, ctx, q, false).await?;
+    st.analyses.attach_attempt_ids(&st.store, org_id, &mut a.episodes).await?;
     let fac_name = |id: &i64| a.facilities.get(id).map(|f| f.draft.name.clone());
     let org_name = |id: &i64| a.orgs.get(id).cloned();
     let row = |t: &Tally| serde_json::json!({"attempts": t.attempts, "refusals": t.refusals, "rate": t.rate()});
@@ -322,7 +339,7 @@ async fn api(
             .collect();
         serde_json::json!({"date": date.to_string(), "by_facility": rows})
     });
-    Ok(Json(serde_json::json!({
+    Ok(serde_json::json!({
         "attempts": a.attempts(),
         "refusal_outcomes": vigia_domain::access::refusals().collect::<Vec<_>>(),
         "settings": a.settings,
@@ -330,7 +347,7 @@ async fn api(
         "by_facility": by_facility, "by_organization": by_org, "by_month": by_month, "by_week": by_week,
         "episodes": episodes,
         "compare": compare,
-    })))
+    }))
 }
 
 fn sureness(l: Locale, e: &vigia_domain::suspension::Episode) -> String {
@@ -755,13 +772,22 @@ async fn map_svg(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<axum::response::Response, crate::error::PageError> {
     use axum::response::IntoResponse;
-    let a = analyse(&st, &ctx, &q, true).await?;
+    let user = ctx.require_user()?.clone();
+    let key = format!("{}|{:?}|{}", user.org_id, ctx.locale, crate::kit::kept::query_key(&q));
+    let svg = crate::kit::kept::kept(&st, "analysis-map", key, || async {
+        let a = analyse(&st, &ctx, &q, true).await?;
+        Ok(axum::body::Bytes::from(format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
+            access_map(&a, ctx.locale)
+        )))
+    })
+    .await?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
             (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"vigia-access-map.svg\""),
         ],
-        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}", access_map(&a, ctx.locale)),
+        svg,
     )
         .into_response())
 }

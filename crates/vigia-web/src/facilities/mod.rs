@@ -397,8 +397,23 @@ async fn facility_page(
     note_error: Option<String>,
     year: Option<i16>,
 ) -> PageResult {
-    let (year, months) = outcome_calendar(st, ctx, &f, year).await?;
-    let visits = visits::for_facility(st, ctx, &f).await?;
+    // The calendar and the visits are kept per organization, facility and language
+    // until the data change (issue #19): the page is the most read of a facility.
+    let (year, months, visits) = match &ctx.user {
+        Some(u) => {
+            let key = format!("{}|{}|{:?}|{year:?}", u.org_id, f.id, ctx.locale);
+            let (f2, key2) = (f.clone(), format!("{}|{}|{:?}", u.org_id, f.id, ctx.locale));
+            let (year, months) =
+                crate::kit::kept::kept(st, "facility-calendar", key, || outcome_calendar(st, ctx, &f, year)).await?;
+            let visits =
+                crate::kit::kept::kept(st, "facility-visits", key2, || visits::for_facility(st, ctx, &f2)).await?;
+            (year, months, visits)
+        }
+        None => {
+            let (year, months) = outcome_calendar(st, ctx, &f, year).await?;
+            (year, months, visits::for_facility(st, ctx, &f).await?)
+        }
+    };
     let l = ctx.locale;
     let d = &f.draft;
     let unknown = tr(l, "facility-unknown");

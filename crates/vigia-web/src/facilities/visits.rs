@@ -11,6 +11,7 @@ use crate::state::AppState;
 
 /// What a facility's page shows of the viewer's visits: each visit, occupancy over time
 /// as a chart, and the flags of the latest visit (the open violations).
+#[derive(Clone)]
 pub struct FacilityVisits {
     pub rows: Vec<VisitRow>,
     pub chart: String,

@@ -9,6 +9,7 @@ pub mod chart;
 pub mod document;
 pub mod frame;
 pub mod json;
+pub mod kept;
 pub mod listing;
 pub mod map;
 pub mod records;
@@ -773,6 +774,7 @@ pub fn attachment_json(a: &vigia_store::Attachment) -> serde_json::Value {
 }
 
 /// A visit as a row of a list (the visits list, a facility's page).
+#[derive(Clone)]
 pub struct VisitRow {
     pub id: i64,
     pub on: String,
