@@ -30,7 +30,10 @@ pub(super) async fn api_list(
     // A case's cursor is its number twice: the list runs newest (highest number) first.
     let before = asked.after.map(|c| c.id);
     let cases = st.store.cases_page(user.org_id, &filter, before, asked.limit + 1).await?;
-    let total = st.store.count_cases(user.org_id, &filter, None).await?;
+    let total = crate::kit::kept::kept(&st, "count-cases", format!("{}|{filter:?}", user.org_id), || async {
+        Ok(st.store.count_cases(user.org_id, &filter, None).await?)
+    })
+    .await?;
     Ok(crate::kit::json::page_json(cases, asked, total, |c| (c.id, c.id), |c| case_json(&st, &ctx, c))?)
 }
 

@@ -804,7 +804,10 @@ pub(super) async fn list_page(
     let mut cases = st.store.cases_page(user.org_id, &filter, before, size + 1).await?;
     let more = cases.len() as i64 > size;
     cases.truncate(size as usize);
-    let total = st.store.count_cases(user.org_id, &filter, None).await?;
+    let total = crate::kit::kept::kept(&st, "count-cases", format!("{}|{filter:?}", user.org_id), || async {
+        Ok(st.store.count_cases(user.org_id, &filter, None).await?)
+    })
+    .await?;
     let remaining = if before.is_some() { st.store.count_cases(user.org_id, &filter, before).await? } else { total };
     let facts = st.store.facts_of(user.org_id, cases).await?;
     let rows = case_rows(&st, &ctx, &calendars(&st).await?, &facts)?;

@@ -39,13 +39,31 @@ pub(super) fn today_query(q: &HashMap<String, String>, user: &User) -> Result<(b
     Ok(errs.into_result((mine, days))?)
 }
 
-pub(super) async fn compute_today(
+/// The lawyer's day as the viewer reads it, kept until the data or the day change: for
+/// the organization, or for the lawyer alone (`mine`), in the viewer's language and
+/// with the names the viewer's role may read.
+pub(super) async fn kept_today(
     st: &AppState,
     ctx: &Ctx,
     user: &User,
     mine: bool,
     days: u32,
-) -> Result<Today, WebError> {
+) -> Result<std::sync::Arc<Today>, WebError> {
+    let key = format!(
+        "{}|{:?}|{days}|{:?}|{}|{}",
+        user.org_id,
+        mine.then_some(user.id),
+        ctx.locale,
+        ctx.can(Permission::ReadCaseSealed),
+        today()
+    );
+    crate::kit::kept::kept(st, "today", key, || async {
+        Ok(std::sync::Arc::new(compute_today(st, ctx, user, mine, days).await?))
+    })
+    .await
+}
+
+async fn compute_today(st: &AppState, ctx: &Ctx, user: &User, mine: bool, days: u32) -> Result<Today, WebError> {
     let l = ctx.locale;
     let today = today();
     let mut out = Today { overdue: vec![], soon: vec![], past_limit: vec![], children: vec![] };
@@ -111,7 +129,7 @@ pub(super) async fn api_today(
 ) -> Result<Response, ApiError> {
     let user = ctx.signed_in().and_then(|_| ctx.require(Permission::ReadCases))?.clone();
     let (mine, days) = today_query(&q, &user)?;
-    let t = compute_today(&st, &ctx, &user, mine, days).await?;
+    let t = kept_today(&st, &ctx, &user, mine, days).await?;
     let people = |v: &[(i64, String, String)]| {
         v.iter().map(|(id, n, since)| serde_json::json!({"case_id": id, "case": n, "since": since})).collect::<Vec<_>>()
     };
@@ -131,7 +149,7 @@ pub(super) struct TodayPage {
     mine: bool,
     days: u32,
     today: String,
-    t: Today,
+    t: std::sync::Arc<Today>,
 }
 
 pub(super) async fn today_page(
@@ -141,6 +159,6 @@ pub(super) async fn today_page(
 ) -> PageResult {
     let user = ctx.require(Permission::ReadCases)?.clone();
     let (mine, days) = today_query(&q, &user)?;
-    let t = compute_today(&st, &ctx, &user, mine, days).await?;
+    let t = kept_today(&st, &ctx, &user, mine, days).await?;
     render(StatusCode::OK, &TodayPage { c: Chrome::new(&ctx, "/today"), mine, days, today: today().to_string(), t })
 }

@@ -171,7 +171,11 @@ async fn search_page(
 ) -> Result<(Vec<Statement>, i64), WebError> {
     let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) else {
         let rows = st.store.statements_page(asked.after, asked.limit + 1).await?;
-        return Ok((rows, st.store.count_statements().await?));
+        let total = crate::kit::kept::kept(st, "count-statements", String::new(), || async {
+            Ok(st.store.count_statements().await?)
+        })
+        .await?;
+        return Ok((rows, total));
     };
     let m = matched(st, q, &[]).await?;
     let start = m.start_after(asked.after);

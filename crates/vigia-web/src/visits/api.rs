@@ -64,7 +64,10 @@ pub(super) async fn api_list(
     let asked = crate::kit::json::page_asked(&raw, &q, &mut errs);
     let facility = errs.into_result(facility)?;
     let rows = st.store.visits_page(user.org_id, facility, asked.after, asked.limit + 1).await?;
-    let total = st.store.count_visits(user.org_id, facility, None).await?;
+    let total = crate::kit::kept::kept(&st, "count-visits", format!("{}|{facility:?}", user.org_id), || async {
+        Ok(st.store.count_visits(user.org_id, facility, None).await?)
+    })
+    .await?;
     let (facilities, _) = crate::kit::records::names(&st).await?;
     Ok(crate::kit::json::page_json(
         rows,

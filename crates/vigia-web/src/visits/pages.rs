@@ -340,7 +340,10 @@ pub(super) async fn list_page(
     let mut visits = st.store.visits_page(user.org_id, None, after, size + 1).await?;
     let more = visits.len() as i64 > size;
     visits.truncate(size as usize);
-    let total = st.store.count_visits(user.org_id, None, None).await?;
+    let total = crate::kit::kept::kept(&st, "count-visits", format!("{}|None", user.org_id), || async {
+        Ok(st.store.count_visits(user.org_id, None, None).await?)
+    })
+    .await?;
     let remaining = if after.is_some() { st.store.count_visits(user.org_id, None, after).await? } else { total };
     let rows = visit_rows(&facilities_by_id(&st).await?, &visits, l);
     let next = rows.last().filter(|_| more).map(|(k, _, _)| vigia_domain::paging::Cursor::after(k.0, k.1));
