@@ -208,12 +208,14 @@ pub(crate) fn is_same_site_path(n: &str) -> bool {
 pub(crate) fn parse_id(s: &str) -> Result<i64, WebError> {
     s.parse::<i64>().ok().filter(|id| *id > 0).ok_or(WebError::NotFound)
 }
+#[derive(Clone)]
 pub struct OptionView {
     pub value: String,
     pub label: String,
     pub selected: bool,
 }
 
+#[derive(Clone)]
 pub struct FieldView {
     pub name: &'static str,
     pub label: String,
