@@ -95,7 +95,9 @@ pub fn app(store: DynStore, config: Config) -> Router {
         open_cases: Arc::default(),
         timelines: Arc::default(),
         statement_searches: Arc::new(vigia_app::kept::Kept::new(32)),
-        parts: Arc::new(vigia_app::kept::Kept::new(4096)),
+        // A part can be a few hundred kilobytes (the analysis page with its map): a
+        // thousand keys bound what questions asked in many ways can make it hold.
+        parts: Arc::new(vigia_app::kept::Kept::new(1024)),
         imports: Arc::default(),
     };
     routes()
