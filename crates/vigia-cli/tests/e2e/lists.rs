@@ -66,6 +66,13 @@ async fn html_pages(app: &TestApp, c: &reqwest::Client, path: &str, prefix: &str
     (ids, counts)
 }
 
+/// The record numbers in the first column of a download, in its order.
+async fn download_ids(app: &TestApp, c: &reqwest::Client, path: &str) -> Vec<i64> {
+    let (s, csv) = crate::helpers::get_text(c, app.url(path)).await;
+    assert_eq!(s, 200, "{path}");
+    csv.lines().skip(1).filter_map(|r| r.split(',').next()?.parse().ok()).collect()
+}
+
 /// Pages of 1, 2 and 3 give exactly the rows of one page of 500, in its order.
 async fn pages_agree(app: &TestApp, token: &str, path: &str, expected: usize) -> Vec<i64> {
     let (all, total) = whole(app, token, path).await;
@@ -196,9 +203,7 @@ async fn statements_cases_and_visits_page_through_every_row_newest_first() {
         let segob: Vec<i64> = found.iter().copied().filter(|id| by_segob.contains(id)).collect();
         assert!(!segob.is_empty() && segob.len() < found.len());
         assert_eq!(paged, segob, "a facet narrows the search");
-        let (s, csv) = crate::helpers::get_text(&c, app.url("/statements.csv?q=suspende")).await;
-        assert_eq!(s, 200);
-        let ids: Vec<i64> = csv.lines().skip(1).filter_map(|r| r.split(',').next()?.parse().ok()).collect();
+        let ids = download_ids(&app, &c, "/statements.csv?q=suspende").await;
         assert_eq!(ids, found, "the download of a search");
 
         // Seven cases; a filter pages through its own rows.
@@ -225,9 +230,7 @@ async fn statements_cases_and_visits_page_through_every_row_newest_first() {
         let (paged, counts) = html_pages(&app, &c, "/cases", "/cases/").await;
         assert_eq!(counts, ["Mostrando 1–100 de 103 casos", "Mostrando 101–103 de 103 casos"]);
         assert_eq!(paged, all, "the pages list every open case once, newest first");
-        let (s, csv) = crate::helpers::get_text(&c, app.url("/cases.csv")).await;
-        assert_eq!(s, 200);
-        let ids: Vec<i64> = csv.lines().skip(1).filter_map(|r| r.split(',').next()?.parse().ok()).collect();
+        let ids = download_ids(&app, &c, "/cases.csv").await;
         assert_eq!(ids, all, "the download, newest first");
 
         // Seven visits, four on the same day.
@@ -281,9 +284,7 @@ async fn statements_cases_and_visits_page_through_every_row_newest_first() {
         let (paged, counts) = html_pages(&app, &c, "/visits", "/visits/").await;
         assert_eq!(counts, ["Mostrando 1–100 de 107 visitas", "Mostrando 101–107 de 107 visitas"]);
         assert_eq!(paged, all, "the pages list every visit once, newest first");
-        let (s, csv) = crate::helpers::get_text(&c, app.url("/visits.csv")).await;
-        assert_eq!(s, 200);
-        let ids: Vec<i64> = csv.lines().skip(1).filter_map(|r| r.split(',').next()?.parse().ok()).collect();
+        let ids = download_ids(&app, &c, "/visits.csv").await;
         assert_eq!(ids, all, "the download, newest first");
         let (s, _) = crate::helpers::get_text(&c, app.url("/visits?after=nonsense")).await;
         assert_eq!(s, 422);

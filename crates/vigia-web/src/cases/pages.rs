@@ -796,9 +796,7 @@ pub(super) async fn list_page(
     let filter = listed_cases(all);
     // One page of cases read from the store, newest first, and only their events; a
     // broken page link shows the first page.
-    let mut errs = ValidationErrors::new();
-    let after = crate::kit::listing::after(&q, &mut errs);
-    let cursor_error = errs.for_field("after").map(|e| crate::i18n::field_error(l, e));
+    let (after, cursor_error) = crate::kit::listing::page_link(l, &q);
     let before = after.map(|c| c.id);
     let size = vigia_domain::paging::PAGE_ROWS;
     let mut cases = st.store.cases_page(user.org_id, &filter, before, size + 1).await?;
@@ -831,7 +829,7 @@ pub(super) async fn list_page(
         all,
         rows,
     };
-    render(if cursor_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }, &page)
+    render(crate::kit::listing::status_of(&cursor_error), &page)
 }
 
 /// The list as CSV: the same columns, the same names (pseudonymous where the role may not

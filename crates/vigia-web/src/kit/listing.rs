@@ -112,6 +112,23 @@ pub fn after(q: &HashMap<String, String>, errs: &mut vigia_domain::ValidationErr
     c
 }
 
+/// A list page's link: the cursor `q`'s `after` names, or, when it names none, what to
+/// tell the reader (the first page is shown instead).
+pub fn page_link(l: Locale, q: &HashMap<String, String>) -> (Option<Cursor>, Option<String>) {
+    let mut errs = vigia_domain::ValidationErrors::new();
+    let c = after(q, &mut errs);
+    (c, errs.for_field("after").map(|e| crate::i18n::field_error(l, e)))
+}
+
+/// A list page's status: 422 when its link was broken, else 200.
+pub fn status_of(cursor_error: &Option<String>) -> axum::http::StatusCode {
+    if cursor_error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    }
+}
+
 type Batch = Result<(Vec<Vec<String>>, Option<Cursor>), WebError>;
 
 /// A list's download path as JSON Lines: `/access.csv` → `/access.jsonl`.
@@ -305,11 +322,7 @@ pub struct Listed<T> {
 impl<T> Listed<T> {
     /// 422 when the page link was broken (the first page is shown instead), else 200.
     pub fn status(&self) -> axum::http::StatusCode {
-        if self.cursor_error.is_some() {
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            axum::http::StatusCode::OK
-        }
+        status_of(&self.cursor_error)
     }
 }
 

@@ -146,9 +146,7 @@ pub(super) async fn list_page(
     let chosen = chosen(&q);
     let m = matched(&st, &query, &chosen).await?;
     // A broken page link shows the first page.
-    let mut errs = ValidationErrors::new();
-    let after = crate::kit::listing::after(&q, &mut errs);
-    let cursor_error = errs.for_field("after").map(|e| crate::i18n::field_error(l, e));
+    let (after, cursor_error) = crate::kit::listing::page_link(l, &q);
     let start = m.start_after(after);
     let end = (start + vigia_domain::paging::PAGE_ROWS as usize).min(m.keys.len());
     let shown = statements_in_order(&st, &m.keys[start..end]).await?;
@@ -174,7 +172,7 @@ pub(super) async fn list_page(
         q: query,
         chosen,
     };
-    render(if cursor_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }, &page)
+    render(crate::kit::listing::status_of(&cursor_error), &page)
 }
 
 /// Every statement the search matches, as CSV: who said it, when, where, the words, the
@@ -658,7 +656,7 @@ pub(super) async fn contradictions_page(
         })
         .collect();
     render(
-        if cursor_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK },
+        crate::kit::listing::status_of(&cursor_error),
         &ContradictionsPage {
             c: Chrome::new(&ctx, "/contradictions").flash(flash),
             items,

@@ -333,9 +333,7 @@ pub(super) async fn list_page(
     let user = ctx.require_user()?.clone();
     let l = ctx.locale;
     // One page read from the store, newest first; a broken page link shows the first.
-    let mut errs = ValidationErrors::new();
-    let after = crate::kit::listing::after(&q, &mut errs);
-    let cursor_error = errs.for_field("after").map(|e| crate::i18n::field_error(l, e));
+    let (after, cursor_error) = crate::kit::listing::page_link(l, &q);
     let size = vigia_domain::paging::PAGE_ROWS;
     let mut visits = st.store.visits_page(user.org_id, None, after, size + 1).await?;
     let more = visits.len() as i64 > size;
@@ -365,7 +363,7 @@ pub(super) async fn list_page(
         paging,
         cursor_error: cursor_error.clone(),
     };
-    render(if cursor_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }, &page)
+    render(crate::kit::listing::status_of(&cursor_error), &page)
 }
 
 /// Every visit of the organization as CSV: the list's columns and the figures behind them.
