@@ -59,7 +59,15 @@ impl<K: Hash + Eq + Clone, V> Kept<K, V> {
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
             if slots.len() >= self.max_keys && !slots.contains_key(&key) {
-                slots.clear();
+                // Answers of an older version go first (they would be worked out again
+                // anyway, and can hold what has since been erased); only when every
+                // answer is current does the cache start again.
+                slots.retain(|_, slot| {
+                    slot.try_lock().map_or(true, |kept| kept.as_ref().is_some_and(|(v, _)| *v == version))
+                });
+                if slots.len() >= self.max_keys {
+                    slots.clear();
+                }
             }
             slots.entry(key).or_default().clone()
         };
@@ -106,11 +114,16 @@ mod tests {
         // A third key starts the cache again rather than growing it.
         assert_eq!(*kept.get_at((2, 1, 1), "c", || work(30)).await.expect("c"), 30);
         assert_eq!(kept.len(), 1);
-        assert_eq!(*kept.get_at((2, 1, 1), "a", || work(13)).await.expect("a after"), 13, "worked out again");
+        // At the bound, answers of an older version are dropped first: "c" is kept.
+        assert_eq!(*kept.get_at((2, 1, 1), "b", || work(21)).await.expect("b again"), 21);
+        assert_eq!(*kept.get_at((5, 1, 1), "d", || work(40)).await.expect("d"), 40);
+        assert_eq!(kept.len(), 1, "b and c were of an older version");
+        assert_eq!(*kept.get_at((5, 1, 1), "d", || work(41)).await.expect("d kept"), 40);
+        assert_eq!(*kept.get_at((2, 1, 1), "a", || work(12)).await.expect("a back"), 12);
         // An error is told, not kept.
         assert!(kept.get_at((3, 1, 1), "a", || async { Err::<usize, _>("down".to_string()) }).await.is_err());
         assert_eq!(*kept.get_at((3, 1, 1), "a", || work(14)).await.expect("a later"), 14);
-        assert_eq!(runs.load(Ordering::SeqCst), 6);
+        assert_eq!(runs.load(Ordering::SeqCst), 8);
     }
 
     #[tokio::test]

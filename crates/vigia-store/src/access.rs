@@ -131,8 +131,9 @@ pub trait Access: Send + Sync {
     /// to them or to who sees them; the generation when they are rebuilt (a copy must
     /// then be fetched whole).
     async fn access_state(&self) -> Result<(i64, i64)>;
-    /// Moves with every recorded change: the audit history's last entry (every write is
-    /// audited) with [`Access::access_state`], for answers kept until the data change.
+    /// Moves with every recorded change: a count of the writes that changed records
+    /// (every such write is audited; an audited read of sealed data is not a change)
+    /// with [`Access::access_state`], for answers kept until the data change.
     async fn data_version(&self) -> Result<(i64, i64, i64)>;
     /// Opens a text value as the audit history keeps it, for `org_id`'s `field` (e.g.
     /// `attempt.notes`) of record `record`; text written before such fields were sealed

@@ -82,12 +82,13 @@ macro_rules! all_migrations {
             (30, "attempt_cover", "0030_attempt_cover.sql", None),
             (31, "attempt_org_cover", "0031_attempt_org_cover.sql", None),
             (32, "list_pages", "0032_list_pages.sql", None),
+            (33, "data_changes", "0033_data_changes.sql", None),
         )
     };
 }
 
-pub(crate) const SQLITE: [Migration; 32] = all_migrations!("sqlite");
-pub(crate) const POSTGRES: [Migration; 32] = all_migrations!("postgres");
+pub(crate) const SQLITE: [Migration; 33] = all_migrations!("sqlite");
+pub(crate) const POSTGRES: [Migration; 33] = all_migrations!("postgres");
 
 #[cfg(test)]
 mod tests {

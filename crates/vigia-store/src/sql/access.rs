@@ -494,12 +494,10 @@ impl crate::Access for SqlStore {
     }
 
     async fn data_version(&self) -> Result<(i64, i64, i64)> {
-        let row = sqlx::query(
-            "SELECT h.seq, s.version, s.generation FROM chain_head h, access_state s WHERE h.id = 1 AND s.id = 1",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok((row.try_get("seq")?, row.try_get("version")?, row.try_get("generation")?))
+        let row = sqlx::query("SELECT changes, version, generation FROM access_state WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((row.try_get("changes")?, row.try_get("version")?, row.try_get("generation")?))
     }
 
     async fn access_daily_since(&self, after_version: i64) -> Result<Vec<DailyCell>> {

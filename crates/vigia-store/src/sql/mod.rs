@@ -125,6 +125,12 @@ struct WriteTx {
     keyed_from: Option<i64>,
     /// Whether sealed values name their record (kept under the head's MAC).
     records_bound: bool,
+    /// The chain's length when the transaction began, and how many of the entries it
+    /// added record a read of sealed data rather than a change: a transaction that
+    /// changed something moves `access_state.changes`, the data version kept answers
+    /// follow (issue #19).
+    started_at_seq: i64,
+    reads: i64,
 }
 
 /// The audit chain as a write transaction carries it: the last entry's number and hash.
@@ -132,6 +138,9 @@ struct Chain {
     seq: i64,
     hash: String,
 }
+
+/// The audit action of a read of sealed data: recorded, but not a change.
+const READ_SEALED: &str = "read_sealed";
 
 /// A statement built ahead of running it, its values bound and owned.
 type Stmt = sqlx::query::Query<'static, Db, <Db as sqlx::Database>::Arguments>;
@@ -307,6 +316,9 @@ impl WriteTx {
         record_id: i64,
         content: &str,
     ) -> Result<()> {
+        if action == READ_SEALED {
+            self.reads += 1;
+        }
         audit_insert(
             &mut self.chain,
             self.now,
@@ -330,6 +342,9 @@ impl WriteTx {
             keyed_from: self.keyed_from,
             records_bound: self.records_bound,
         };
+        if self.chain.seq - self.started_at_seq > self.reads {
+            sqlx::query("UPDATE access_state SET changes = changes + 1 WHERE id = 1").execute(&mut *self.tx).await?;
+        }
         sqlx::query("UPDATE chain_head SET seq = $1, hash = $2, mac = $3, touched_at = $4 WHERE id = 1")
             .bind(self.chain.seq)
             .bind(&self.chain.hash)
@@ -611,6 +626,8 @@ impl SqlStore {
         // times only go forward, so a backdated entry stands out (finding 6).
         let now = now_micros().max(head.touched_at);
         Ok(WriteTx {
+            started_at_seq: head.seq,
+            reads: 0,
             chain: Chain { seq: head.seq, hash: head.hash },
             tx,
             now,

@@ -30,7 +30,9 @@ async fn cases_are_sealed_private_versioned_and_their_reads_audited() {
         let bad = store.update_case(&ana, org_a, c.id, Some(1), d.clone()).await;
         assert!(matches!(bad, Err(StoreError::Invalid(e)) if e.for_field("lawyer_user_id").is_some()));
         d.fields.lawyer_user_id = ana.user_id;
+        let before = store.data_version().await.expect("version");
         let v2 = store.update_case(&ana, org_a, c.id, Some(1), d.clone()).await.expect("update");
+        assert_ne!(store.data_version().await.expect("version"), before, "a change moves the data version");
         assert_eq!(v2.version, 2);
         assert!(matches!(store.update_case(&ana, org_a, c.id, Some(1), d).await, Err(StoreError::Conflict(_))));
 
@@ -52,9 +54,12 @@ async fn cases_are_sealed_private_versioned_and_their_reads_audited() {
         assert_eq!(facts.len(), 1);
         assert_eq!(facts[0].facts.len(), 1);
 
-        // Reading the sealed fields opens them and leaves a trace.
+        // Reading the sealed fields opens them and leaves a trace. The trace is not a
+        // change: the data version answers are kept under does not move (#19).
         let reads_before = store.history(RecordType::CaseRead, c.id, Some(org_a)).await.expect("h").len();
+        let version = store.data_version().await.expect("version");
         let sealed = store.read_case_sealed(&ana, org_a, c.id).await.expect("read");
+        assert_eq!(store.data_version().await.expect("version"), version, "a read is not a change");
         assert_eq!(sealed.person.full_name, "Yesenia Ramírez Cáceres");
         assert_eq!(sealed.notes.get(&e.id).map(String::as_str), Some("Relata que la agente le quitó el teléfono"));
         let reads = store.history(RecordType::CaseRead, c.id, Some(org_a)).await.expect("h");

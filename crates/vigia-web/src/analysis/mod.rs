@@ -91,6 +91,7 @@ fn settings(raw: &RawInput, errs: &mut ValidationErrors) -> Settings {
 
 /// What the page and the API are asked: which attempts to count, the rule's settings,
 /// and the date to compare before and after.
+#[derive(Debug)]
 struct Question {
     filter: TallyFilter,
     settings: Settings,
@@ -172,6 +173,16 @@ impl Analysis {
             && self.filter.until_day.is_none_or(|d| start < d)
             && self.filter.org_id.is_none_or(|o| e.orgs.contains(&o))
             && e.facilities.iter().any(|id| self.facilities.get(id).is_some_and(|f| self.shows_facility(f)))
+    }
+}
+
+/// A question as a key for what is kept of its answer: as read (so `alpha=0.01` and
+/// `alpha=1e-2` are one question), or as asked when it cannot be read (its error is
+/// never kept).
+fn question_key(q: &HashMap<String, String>) -> String {
+    match question(q) {
+        Ok(read) => format!("{read:?}"),
+        Err(_) => crate::kit::kept::query_key(q),
     }
 }
 
@@ -265,7 +276,7 @@ async fn api(
         return Err(WebError::Unauthorized.into());
     }
     let user = ctx.require_user()?.clone();
-    let key = format!("{}|{}", user.org_id, crate::kit::kept::query_key(&q));
+    let key = format!("{}|{}", user.org_id, question_key(&q));
     let body = crate::kit::kept::kept(&st, "analysis-api", key, || async {
         Ok(axum::body::Bytes::from(api_json(&st, &ctx, &q, user.org_id).await?.to_string()))
     })
@@ -528,7 +539,7 @@ async fn page(
 ) -> PageResult {
     let l: Locale = ctx.locale;
     let user = ctx.require_user()?.clone();
-    let key = format!("{}|{l:?}|{}", user.org_id, crate::kit::kept::query_key(&q));
+    let key = format!("{}|{l:?}|{}", user.org_id, question_key(&q));
     match crate::kit::kept::kept(&st, "analysis-page", key, || body(&st, &ctx, &q)).await {
         Ok(body) => render(
             StatusCode::OK,
@@ -796,7 +807,7 @@ async fn map_svg(
 ) -> Result<axum::response::Response, crate::error::PageError> {
     use axum::response::IntoResponse;
     let user = ctx.require_user()?.clone();
-    let key = format!("{}|{:?}|{}", user.org_id, ctx.locale, crate::kit::kept::query_key(&q));
+    let key = format!("{}|{:?}|{}", user.org_id, ctx.locale, question_key(&q));
     let svg = crate::kit::kept::kept(&st, "analysis-map", key, || async {
         let a = analyse(&st, &ctx, &q, true).await?;
         Ok(axum::body::Bytes::from(format!(

@@ -49,23 +49,29 @@ pub(super) async fn kept_today(
     mine: bool,
     days: u32,
 ) -> Result<std::sync::Arc<Today>, WebError> {
+    // The day is read once: the answer is the one of the day in its key.
+    let today = today();
     let key = format!(
-        "{}|{:?}|{days}|{:?}|{}|{}",
+        "{}|{:?}|{days}|{:?}|{}|{today}",
         user.org_id,
         mine.then_some(user.id),
         ctx.locale,
         ctx.can(Permission::ReadCaseSealed),
-        today()
     );
     crate::kit::kept::kept(st, "today", key, || async {
-        Ok(std::sync::Arc::new(compute_today(st, ctx, user, mine, days).await?))
+        Ok(std::sync::Arc::new(compute_today(st, ctx, user, (mine, days), today).await?))
     })
     .await
 }
 
-async fn compute_today(st: &AppState, ctx: &Ctx, user: &User, mine: bool, days: u32) -> Result<Today, WebError> {
+async fn compute_today(
+    st: &AppState,
+    ctx: &Ctx,
+    user: &User,
+    (mine, days): (bool, u32),
+    today: jiff::civil::Date,
+) -> Result<Today, WebError> {
     let l = ctx.locale;
-    let today = today();
     let mut out = Today { overdue: vec![], soon: vec![], past_limit: vec![], children: vec![] };
     for oc in vigia_app::cases::open_cases(&st.store, &st.open_cases, user.org_id, today).await?.iter() {
         if mine && oc.case.fields.lawyer_user_id != Some(user.id) {

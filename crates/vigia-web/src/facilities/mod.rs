@@ -401,7 +401,10 @@ async fn facility_page(
     // until the data change (issue #19): the page is the most read of a facility.
     let (year, months, visits) = match &ctx.user {
         Some(u) => {
-            let key = format!("{}|{}|{:?}|{year:?}", u.org_id, f.id, ctx.locale);
+            // Without a year asked for, the calendar can show the current one: the
+            // current year is in the key.
+            let now = jiff::Timestamp::now().in_tz(f.time_zone()).map(|z| z.year()).unwrap_or_default();
+            let key = format!("{}|{}|{:?}|{year:?}|{now}", u.org_id, f.id, ctx.locale);
             let (f2, key2) = (f.clone(), format!("{}|{}|{:?}", u.org_id, f.id, ctx.locale));
             let (year, months) =
                 crate::kit::kept::kept(st, "facility-calendar", key, || outcome_calendar(st, ctx, &f, year)).await?;
