@@ -397,25 +397,22 @@ async fn facility_page(
     note_error: Option<String>,
     year: Option<i16>,
 ) -> PageResult {
-    // The calendar and the visits are kept per organization, facility and language
-    // until the data change (issue #19): the page is the most read of a facility.
+    // The calendar and the visits are kept together, per organization, facility,
+    // language and year, until the data change (issue #19): one version read per view.
+    let parts = || async {
+        let (year, months) = outcome_calendar(st, ctx, &f, year).await?;
+        Ok((year, months, visits::for_facility(st, ctx, &f).await?))
+    };
     let (year, months, visits) = match &ctx.user {
         Some(u) => {
             // Without a year asked for, the calendar can show the current one: the
             // current year is in the key.
             let now = jiff::Timestamp::now().in_tz(f.time_zone()).map(|z| z.year()).unwrap_or_default();
             let key = format!("{}|{}|{:?}|{year:?}|{now}", u.org_id, f.id, ctx.locale);
-            let (f2, key2) = (f.clone(), format!("{}|{}|{:?}", u.org_id, f.id, ctx.locale));
-            let (year, months) =
-                crate::kit::kept::kept(st, "facility-calendar", key, || outcome_calendar(st, ctx, &f, year)).await?;
-            let visits =
-                crate::kit::kept::kept(st, "facility-visits", key2, || visits::for_facility(st, ctx, &f2)).await?;
-            (year, months, visits)
+            crate::kit::kept::kept(st, "facility-parts", key, parts).await?
         }
-        None => {
-            let (year, months) = outcome_calendar(st, ctx, &f, year).await?;
-            (year, months, visits::for_facility(st, ctx, &f).await?)
-        }
+        // Signed out, both are empty.
+        None => parts().await?,
     };
     let l = ctx.locale;
     let d = &f.draft;

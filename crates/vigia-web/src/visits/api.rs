@@ -68,7 +68,7 @@ pub(super) async fn api_list(
         Ok(st.store.count_visits(user.org_id, facility, None).await?)
     })
     .await?;
-    let (facilities, _) = crate::kit::records::names(&st).await?;
+    let facilities = facilities_by_id(&st).await?;
     Ok(crate::kit::json::page_json(
         rows,
         asked,

@@ -321,7 +321,9 @@ pub(super) fn visit_rows(
         .collect()
 }
 
-async fn facilities_by_id(st: &AppState) -> Result<HashMap<i64, vigia_domain::facility::Facility>, WebError> {
+pub(super) async fn facilities_by_id(
+    st: &AppState,
+) -> Result<HashMap<i64, vigia_domain::facility::Facility>, WebError> {
     Ok(st.store.list_facilities().await?.into_iter().map(|f| (f.id, f)).collect())
 }
 
