@@ -667,6 +667,8 @@ nav-statements = Statements
 statements-title = Official statements
 statements-intro = What each authority says and claims, to set against other authorities and against what teams see at the door.
 statements-search = Search (accents ignored: “suspension” finds “suspended”)
+statements-search-clear = See every statement
+statements-search-field = Search
 statements-count =
     { $count ->
         [one] One statement

@@ -667,6 +667,8 @@ nav-statements = Declaraciones
 statements-title = Declaraciones oficiales
 statements-intro = Lo que dice cada autoridad, con lo que afirma, para contrastarlo entre autoridades y con lo que ven los equipos en la puerta.
 statements-search = Buscar (sin importar acentos: «suspensión» encuentra «suspendió»)
+statements-search-clear = Ver todas las declaraciones
+statements-search-field = Búsqueda
 statements-count =
     { $count ->
         [one] Una declaración

@@ -205,6 +205,34 @@ async fn statements_cases_and_visits_page_through_every_row_newest_first() {
         assert_eq!(paged, segob, "a facet narrows the search");
         let ids = download_ids(&app, &c, "/statements.csv?q=suspende").await;
         assert_eq!(ids, found, "the download of a search");
+        // A search the page cannot ask for is refused before anything is read: words past
+        // 200 characters (as the API), a facet value no statement can have.
+        let long = "suspende".repeat(26);
+        for (link, field) in [
+            (format!("/statements?q={long}"), "Búsqueda"),
+            ("/statements?authority=%3Cscript%3E".to_string(), "Autoridad"),
+            ("/statements?q=suspende&topic=Ngo%20Access".to_string(), "Tema"),
+            ("/statements?year=20x0".to_string(), "Año"),
+            ("/statements?year=1200".to_string(), "Año"),
+        ] {
+            let (s, page) = crate::helpers::get_text(&c, app.url(&link)).await;
+            assert_eq!(s, 422, "{link}");
+            assert!(page.contains("id=\"search-error\"") && page.contains(&format!("{field}: ")), "{link}: {page}");
+            assert!(!page.contains("id=\"statements\""), "{link}: no statement is listed");
+            let (s, _) =
+                crate::helpers::get_text(&c, app.url(&link.replacen("/statements?", "/statements.csv?", 1))).await;
+            assert_eq!(s, 422, "the download of {link}");
+        }
+        let r = reqwest::Client::new()
+            .get(app.url(&format!("/api/v1/statements?q={long}")))
+            .bearer_auth(&lawyer)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status().as_u16(), 422, "the API refuses the same words");
+        // The year a facet link carries still narrows.
+        let (paged, _) = html_pages(&app, &c, "/statements?q=suspende&year=2020", "/statements/").await;
+        assert!(!paged.is_empty() && paged.iter().all(|id| found.contains(id)), "{paged:?}");
 
         // Seven cases; a filter pages through its own rows.
         let mut cases = Vec::new();

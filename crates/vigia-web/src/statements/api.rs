@@ -11,7 +11,7 @@ pub(super) async fn api_list(
     let raw = RawInput::from_pairs(q.iter().map(|(k, v)| (k.clone(), v.clone())));
     let mut errs = ValidationErrors::new();
     raw.reject_unknown(&["q", "limit", "after"], &mut errs);
-    let query = raw.text("q", 200, &mut errs);
+    let query = raw.text("q", SEARCH_MAX, &mut errs);
     let asked = crate::kit::json::page_asked(&raw, &q, &mut errs);
     let query = errs.into_result(query)?;
     let (rows, total) = search_page(&st, query.as_deref(), asked).await?;

@@ -25,6 +25,8 @@ pub(super) struct ListPage {
     facets: Vec<FacetView>,
     /// The facets chosen, kept when the words searched change.
     chosen: Vec<(&'static str, String)>,
+    /// Why the search was refused, field by field (none when it was read).
+    search_errors: Vec<String>,
 }
 
 /// Statements matching the search, as the list shows them, with their sort key.
@@ -111,9 +113,47 @@ pub struct FacetValue {
     pub href: String,
 }
 
-/// The facet values chosen in the query.
-fn chosen(q: &HashMap<String, String>) -> Vec<(&'static str, String)> {
-    FACETS.iter().filter_map(|f| q.get(*f).filter(|v| !v.is_empty()).map(|v| (*f, v.clone()))).collect()
+/// The search a page asks for: its words (at most 200 characters, as the API takes) and
+/// the facet values chosen, each checked before anything is read (authority and topic
+/// are codes, a year is a year). A link with a value no statement can have, or words of
+/// any length, is refused (422, naming the field) instead of walking every statement.
+pub(super) fn asked_search(
+    q: &HashMap<String, String>,
+) -> Result<(String, Vec<(&'static str, String)>), ValidationErrors> {
+    let given = |f: &str| q.get(f).is_some_and(|v| !v.trim().is_empty());
+    let raw = RawInput::from_pairs(
+        q.iter()
+            .filter(|(k, _)| k.as_str() == "q" || FACETS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    let mut errs = ValidationErrors::new();
+    let words = raw.text("q", SEARCH_MAX, &mut errs).unwrap_or_default();
+    let mut chosen = Vec::new();
+    for f in FACETS.into_iter().filter(|f| given(f)) {
+        let value = match f {
+            "year" => raw.integer(f, 1900, 2200, &mut errs).map(|y| y.to_string()),
+            _ => raw.code(f, &mut errs),
+        };
+        chosen.extend(value.map(|v| (f, v)));
+    }
+    errs.into_result((words, chosen))
+}
+
+/// The longest search the pages and the API take, in characters.
+pub(super) const SEARCH_MAX: usize = 200;
+
+/// A refused search in words: "field: why" for each field.
+fn search_errors(l: Locale, errs: &ValidationErrors) -> Vec<String> {
+    errs.0
+        .iter()
+        .map(|e| {
+            let field = match e.field.as_str() {
+                "q" => tr(l, "statements-search-field"),
+                f => tr(l, &format!("statements-facet-{f}")),
+            };
+            format!("{field}: {}", crate::i18n::field_error(l, e))
+        })
+        .collect()
 }
 
 /// Statements as the list shows them, with the query's words marked.
@@ -142,9 +182,19 @@ pub(super) async fn list_page(
 ) -> PageResult {
     ctx.require_user()?;
     let l = ctx.locale;
-    let query = q.get("q").cloned().unwrap_or_default();
-    let chosen = chosen(&q);
-    let m = matched(&st, &query, &chosen).await?;
+    let (query, chosen, search_errors) = match asked_search(&q) {
+        Ok((query, chosen)) => (query, chosen, Vec::new()),
+        Err(errs) => (String::new(), Vec::new(), search_errors(l, &errs)),
+    };
+    // A refused search reads nothing: the page says why, with no statements.
+    let m = if search_errors.is_empty() {
+        matched(&st, &query, &chosen).await?
+    } else {
+        std::sync::Arc::new(crate::kit::listing::Matched {
+            keys: Vec::new(),
+            facets: vec![BTreeMap::new(); FACETS.len()],
+        })
+    };
     // A broken page link shows the first page.
     let (after, cursor_error) = crate::kit::listing::page_link(l, &q);
     let start = m.start_after(after);
@@ -171,8 +221,14 @@ pub(super) async fn list_page(
         facets: facets(l, &m.facets, &q),
         q: query,
         chosen,
+        search_errors,
     };
-    render(crate::kit::listing::status_of(&cursor_error), &page)
+    let status = if page.search_errors.is_empty() {
+        crate::kit::listing::status_of(&cursor_error)
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render(status, &page)
 }
 
 /// Every statement the search matches, as CSV: who said it, when, where, the words, the
@@ -185,8 +241,8 @@ pub(super) async fn csv_page(
 ) -> PageResult {
     ctx.require_user()?;
     let l = ctx.locale;
-    let query = q.get("q").cloned().unwrap_or_default();
-    let m = matched(&st, &query, &chosen(&q)).await?;
+    let (query, chosen) = asked_search(&q)?;
+    let m = matched(&st, &query, &chosen).await?;
     let head = crate::kit::listing::columns(
         l,
         &[
