@@ -31,8 +31,8 @@ pub async fn find_episodes(
 /// fetching only the cells written since its version (`Store::access_state`), and
 /// fetched whole when the table was rebuilt. Every tally, the suspension rule and the
 /// refusing organizations are then computed from it, so no request scans the database
-/// and the first view after a write costs what the write changed. Each app server (and
-/// its worker) keeps its own; about 50 bytes per cell.
+/// and the first view after a write costs what the write changed. Each app server keeps
+/// one, shared with the worker in its process; about 50 bytes per cell.
 #[derive(Default)]
 pub struct Mirror {
     state: tokio::sync::RwLock<MirrorState>,

@@ -32,15 +32,16 @@ pub struct WorkerConfig {
 
 /// Runs the worker until the process ends: deliveries every `interval`, an episode
 /// scan every `scan_every`, a deadline sweep every `deadline_sweep`.
-pub fn spawn(store: DynStore, config: WorkerConfig) -> tokio::task::JoinHandle<()> {
+///
+/// `mirror` is the daily counts' copy in memory: the server's own when the worker runs
+/// in its process (one copy, not two), a fresh one otherwise.
+pub fn spawn(store: DynStore, config: WorkerConfig, mirror: std::sync::Arc<Mirror>) -> tokio::task::JoinHandle<()> {
     let WorkerConfig { interval, scan_every, retry_base, sweep_every, horizon, allowed } = config;
     tokio::spawn(async move {
         let mut last_scan: Option<std::time::Instant> = None;
         // The access version and number of organizations at the last scan: nothing to
         // find again while neither changed.
         let mut scanned: Option<((i64, i64), usize)> = None;
-        // The worker's own copy of the daily counts (the server's is in its state).
-        let mirror = Mirror::default();
         let mut last_sweep: Option<std::time::Instant> = None;
         loop {
             if last_sweep.is_none_or(|t| t.elapsed() >= sweep_every) {

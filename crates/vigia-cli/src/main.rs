@@ -751,13 +751,15 @@ async fn serve(args: ServeArgs, store: DynStore) -> anyhow::Result<()> {
     let (listener, addr) =
         vigia_web::bind(&args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
     println!("Vigía is serving on http://{addr}/  (Ctrl-C stops it)");
-    vigia_app::worker::spawn(store.clone(), config.worker());
+    // The worker and the server share one copy of the daily counts.
+    let analyses = std::sync::Arc::new(vigia_app::analysis::Mirror::default());
+    vigia_app::worker::spawn(store.clone(), config.worker(), analyses.clone());
     if let Some(mail) = &config.mail {
         vigia_web::alerts::email::spawn(store.clone(), mail.clone(), config.worker_interval, config.retry_base)
             .map_err(|e| anyhow!("{e}"))?;
         println!("E-mail alerts go through the SMTP server given; links point at {}", mail.public_url);
     }
-    vigia_web::serve(listener, vigia_web::app(store, config.clone()), &config).await?;
+    vigia_web::serve(listener, vigia_web::app_sharing(store, config.clone(), analyses), &config).await?;
     Ok(())
 }
 
@@ -1330,7 +1332,7 @@ async fn clock(cmd: ClockCmd) -> anyhow::Result<ExitCode> {
             let store = place.open().await?;
             vigia_store::calendars(&*store).await?
         }
-        None => Calendars::builtin(),
+        None => std::sync::Arc::new(Calendars::builtin()),
     };
     let (pairs, opts, counting) = match cmd {
         ClockCmd::Calendars { lang } => {

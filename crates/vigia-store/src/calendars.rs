@@ -37,14 +37,28 @@ impl CalendarRule {
 }
 
 /// The shipped calendars with every rule admins entered.
-pub async fn calendars(store: &dyn Store) -> Result<vigia_domain::clock::Calendars> {
-    let mut cals = vigia_domain::clock::Calendars::builtin();
+///
+/// The rules are read from the store on every call, so a rule added through another
+/// server counts at once; the calendars are built again only when the rules read differ
+/// from those of the last build. Building them parses the shipped data, and each
+/// calendar's working-day index (86 years, see the clock) is computed on its first use:
+/// together milliseconds of work that every case, "today" and clock request repeated.
+pub async fn calendars(store: &dyn Store) -> Result<std::sync::Arc<vigia_domain::clock::Calendars>> {
+    type Built = Option<(Vec<CalendarRule>, std::sync::Arc<vigia_domain::clock::Calendars>)>;
+    static LAST: std::sync::Mutex<Built> = std::sync::Mutex::new(None);
     let rules = store.calendar_rules().await?;
+    let last = |l: &Built| l.as_ref().filter(|(r, _)| *r == rules).map(|(_, c)| c.clone());
+    if let Some(cals) = last(&LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner)) {
+        return Ok(cals);
+    }
+    let mut cals = vigia_domain::clock::Calendars::builtin();
     let names: std::collections::BTreeSet<&str> = rules.iter().map(|r| r.calendar.as_str()).collect();
     for name in names {
         let extra: Vec<_> = rules.iter().filter(|r| r.calendar == name).map(CalendarRule::to_rule).collect();
         cals = cals.with_extra_rules(name, &extra).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     }
+    let cals = std::sync::Arc::new(cals);
+    *LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((rules, cals.clone()));
     Ok(cals)
 }
 

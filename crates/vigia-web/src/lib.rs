@@ -86,10 +86,17 @@ fn routes() -> routes::Routes {
 
 /// The whole application: pages, API, static files, with the request context layer.
 pub fn app(store: DynStore, config: Config) -> Router {
+    app_sharing(store, config, Arc::default())
+}
+
+/// The application reading the daily access counts from `analyses`, a copy in memory
+/// it shares with the worker of the same process (each copy is tens of megabytes on a
+/// large dataset).
+pub fn app_sharing(store: DynStore, config: Config, analyses: Arc<vigia_app::analysis::Mirror>) -> Router {
     let state = AppState {
         store,
         config: Arc::new(config),
-        analyses: Arc::default(),
+        analyses,
         detections: Arc::default(),
         counts: Arc::default(),
         open_cases: Arc::default(),
@@ -130,8 +137,9 @@ async fn shutdown_signal() {
 /// Starts the app on a free loopback port in the background; for tests and benchmarks.
 pub async fn spawn(store: DynStore, config: Config) -> std::io::Result<SocketAddr> {
     let (listener, addr) = bind("127.0.0.1:0").await?;
-    vigia_app::worker::spawn(store.clone(), config.worker());
-    let router = app(store, config.clone());
+    let analyses = Arc::new(vigia_app::analysis::Mirror::default());
+    vigia_app::worker::spawn(store.clone(), config.worker(), analyses.clone());
+    let router = app_sharing(store, config.clone(), analyses);
     tokio::spawn(async move { server::run(listener, router, &config, std::future::pending()).await });
     Ok(addr)
 }

@@ -85,7 +85,7 @@ fn name_for(st: &AppState, ctx: &Ctx, c: &Case) -> Result<String, WebError> {
     }
 }
 
-async fn calendars(st: &AppState) -> Result<Calendars, WebError> {
+async fn calendars(st: &AppState) -> Result<std::sync::Arc<Calendars>, WebError> {
     Ok(vigia_store::calendars(&*st.store).await?)
 }
 

@@ -808,7 +808,7 @@ pub(super) async fn list_page(
     .await?;
     let remaining = if before.is_some() { st.store.count_cases(user.org_id, &filter, before).await? } else { total };
     let facts = st.store.facts_of(user.org_id, cases).await?;
-    let rows = case_rows(&st, &ctx, &calendars(&st).await?, &facts)?;
+    let rows = case_rows(&st, &ctx, &*calendars(&st).await?, &facts)?;
     let next = rows.last().filter(|_| more).map(|r| vigia_domain::paging::Cursor::after(r.id, r.id));
     let paging = crate::kit::listing::Paging::new(
         l,
@@ -843,7 +843,7 @@ pub(super) async fn csv_page(
     let user = ctx.require(Permission::ReadCases)?.clone();
     let l = ctx.locale;
     let filter = listed_cases(q.get("status").is_some_and(|s| s == "all"));
-    let cals = std::sync::Arc::new(calendars(&st).await?);
+    let cals = calendars(&st).await?;
     let head = crate::kit::listing::columns(
         l,
         &[

@@ -64,7 +64,7 @@ async fn clock_add(
     Extension(ctx): Extension<Ctx>,
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(clock_json(&vigia_store::calendars(&*st.store).await?, &q, false, ctx.locale)?))
+    Ok(Json(clock_json(&*vigia_store::calendars(&*st.store).await?, &q, false, ctx.locale)?))
 }
 
 async fn clock_count(
@@ -72,7 +72,7 @@ async fn clock_count(
     Extension(ctx): Extension<Ctx>,
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    Ok(Json(clock_json(&vigia_store::calendars(&*st.store).await?, &q, true, ctx.locale)?))
+    Ok(Json(clock_json(&*vigia_store::calendars(&*st.store).await?, &q, true, ctx.locale)?))
 }
 
 async fn clock_calendars(State(st): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
