@@ -18,7 +18,19 @@ use sha2::Sha256;
 use vigia_store::{now_micros, DeliveryOutcome, DueDelivery, DynStore};
 
 pub const MAX_ATTEMPTS: i64 = 8;
-const LEASE: i64 = 60_000_000;
+
+/// Deliveries claimed at a time. They are sent one after another under one lease, so
+/// the lease must outlast the longest the whole batch can take: a claim of twenty under
+/// a minute's lease, each send allowed ten seconds, let a slow receiver run the lease
+/// out halfway through the batch, and another server claimed and sent the rest too.
+pub const BATCH: i64 = 3;
+
+/// How long deliveries are held by the server that claimed them: twice the longest a
+/// batch can take (each send, name lookup included, is cut off at `send_limit`). A
+/// server that dies mid-batch delays its deliveries by this much; none is lost.
+pub fn lease(send_limit: Duration) -> Duration {
+    send_limit * (2 * BATCH as u32)
+}
 
 /// `v2=` and the hex HMAC of `"{timestamp}.{delivery}.{body}"`: the time, the delivery's
 /// id and the body, so neither a body nor a replayed id can be passed off as another.
@@ -65,15 +77,24 @@ pub async fn destination(url: &str, allowed: &[String]) -> Result<(String, std::
     Ok((host, first))
 }
 
-async fn send(d: &DueDelivery, retry_base: Duration, allowed: &[String]) -> DeliveryOutcome {
+/// One try, cut off after `limit` whatever it was doing (a name lookup has no timeout
+/// of its own).
+async fn send(d: &DueDelivery, retry_base: Duration, allowed: &[String], limit: Duration) -> DeliveryOutcome {
+    match tokio::time::timeout(limit, try_send(d, retry_base, allowed, limit)).await {
+        Ok(outcome) => outcome,
+        Err(_) => failed(d, None, format!("no answer within {:.1} s", limit.as_secs_f64()), retry_base),
+    }
+}
+
+async fn try_send(d: &DueDelivery, retry_base: Duration, allowed: &[String], limit: Duration) -> DeliveryOutcome {
     let (host, addr) = match destination(&d.url, allowed).await {
         Ok(t) => t,
         Err(why) => return failed(d, None, why.to_string(), retry_base),
     };
     // A client per delivery: it connects only to the address just checked, follows no
-    // redirect, and gives up after ten seconds.
+    // redirect, and gives up after `limit`.
     let client = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
+        .timeout(limit)
         .redirect(reqwest::redirect::Policy::none())
         // A proxy from the environment would resolve the name itself, undoing the pin.
         .no_proxy()
@@ -111,9 +132,10 @@ fn failed(d: &DueDelivery, status: Option<i64>, error: String, retry_base: Durat
     }
 }
 
-/// Sends every due delivery once; returns how many were attempted.
-pub async fn deliver_due(store: &DynStore, retry_base: Duration, allowed: &[String]) -> usize {
-    let due = match store.claim_deliveries(now_micros(), LEASE, 20).await {
+/// Sends a batch of due deliveries once each, each try cut off after `send_limit`;
+/// returns how many were attempted.
+pub async fn deliver_due(store: &DynStore, retry_base: Duration, allowed: &[String], send_limit: Duration) -> usize {
+    let due = match store.claim_deliveries(now_micros(), lease(send_limit).as_micros() as i64, BATCH).await {
         Ok(d) => d,
         Err(e) => {
             tracing::error!(error = %e, "cannot claim webhook deliveries");
@@ -121,7 +143,7 @@ pub async fn deliver_due(store: &DynStore, retry_base: Duration, allowed: &[Stri
         }
     };
     for d in &due {
-        let outcome = send(d, retry_base, allowed).await;
+        let outcome = send(d, retry_base, allowed, send_limit).await;
         if let Err(e) = store.finish_delivery(d.id, outcome, now_micros()).await {
             tracing::error!(error = %e, delivery = d.id, "cannot record a delivery's outcome");
         }

@@ -28,6 +28,8 @@ pub struct WorkerConfig {
     pub horizon: u32,
     /// Hosts webhooks may be sent to although they are not public addresses.
     pub allowed: Vec<String>,
+    /// How long one webhook delivery may take, name lookup included.
+    pub send_limit: Duration,
 }
 
 /// Runs the worker until the process ends: deliveries every `interval`, an episode
@@ -36,7 +38,7 @@ pub struct WorkerConfig {
 /// `mirror` is the daily counts' copy in memory: the server's own when the worker runs
 /// in its process (one copy, not two), a fresh one otherwise.
 pub fn spawn(store: DynStore, config: WorkerConfig, mirror: std::sync::Arc<Mirror>) -> tokio::task::JoinHandle<()> {
-    let WorkerConfig { interval, scan_every, retry_base, sweep_every, horizon, allowed } = config;
+    let WorkerConfig { interval, scan_every, retry_base, sweep_every, horizon, allowed, send_limit } = config;
     tokio::spawn(async move {
         let mut last_scan: Option<std::time::Instant> = None;
         // The access version and number of organizations at the last scan: nothing to
@@ -69,7 +71,7 @@ pub fn spawn(store: DynStore, config: WorkerConfig, mirror: std::sync::Arc<Mirro
                 }
                 last_scan = Some(std::time::Instant::now());
             }
-            while deliver_due(&store, retry_base, &allowed).await > 0 {}
+            while deliver_due(&store, retry_base, &allowed, send_limit).await > 0 {}
             tokio::time::sleep(interval).await;
         }
     })

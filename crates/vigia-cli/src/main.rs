@@ -49,6 +49,11 @@ struct ServeArgs {
     /// on your own network); repeat for more. Everything else internal is refused.
     #[arg(long = "webhook-allow-host", env = "VIGIA_WEBHOOK_ALLOW_HOSTS", value_delimiter = ',')]
     webhook_allow_hosts: Vec<String>,
+    /// Seconds one webhook delivery may take before it counts as failed and is retried
+    /// later. Deliveries are held (leased) for six times this, so after a server dies
+    /// mid-send another sends them once the lease runs out.
+    #[arg(long, env = "VIGIA_WEBHOOK_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60))]
+    webhook_timeout: u64,
     /// The address of a reverse proxy in front of Vigía whose X-Forwarded-For names the
     /// client (for per-address sign-in limits); repeat for more. Without it the header
     /// is ignored.
@@ -743,6 +748,7 @@ async fn serve(args: ServeArgs, store: DynStore) -> anyhow::Result<()> {
     let config = vigia_web::Config {
         secure_cookies: args.secure_cookies,
         webhook_allow_hosts: args.webhook_allow_hosts,
+        webhook_timeout: std::time::Duration::from_secs(args.webhook_timeout),
         trusted_proxies: args.trusted_proxies,
         mail,
         public_site: args.public_site,

@@ -52,6 +52,9 @@ pub struct Config {
     /// Hosts webhooks may be sent to although they are not public addresses (a
     /// receiver on the organization's own network); by name, as written in the URL.
     pub webhook_allow_hosts: Vec<String>,
+    /// How long one webhook delivery may take before it counts as failed (and is
+    /// retried); deliveries are leased for a multiple of it.
+    pub webhook_timeout: Duration,
     /// Where e-mail alerts are sent from; without it none are written or sent.
     pub mail: Option<MailConfig>,
     /// Serve the approved publications read-only at `/public` (issue #17).
@@ -68,6 +71,7 @@ impl Config {
             sweep_every: self.deadline_sweep,
             horizon: self.reminder_horizon,
             allowed: self.webhook_allow_hosts.clone(),
+            send_limit: self.webhook_timeout,
         }
     }
 }
@@ -95,6 +99,7 @@ impl Default for Config {
             anonymous_timeout: Duration::from_secs(30),
             body_min_rate: (Duration::from_secs(30), 256),
             webhook_allow_hosts: Vec::new(),
+            webhook_timeout: Duration::from_secs(10),
             mail: None,
             public_site: false,
         }

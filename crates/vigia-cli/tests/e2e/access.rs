@@ -496,6 +496,48 @@ async fn queued_webhooks_survive_a_server_that_went_away_and_are_retried() {
     assert!(inbox.iter().any(|a| a.kind == "denial"));
 }
 
+/// A receiver that takes the connection and never answers holds one delivery for the
+/// send limit only: the try is cut off, recorded, and retried later, and the batch's
+/// other deliveries are still sent within the lease the server holds them under.
+#[tokio::test]
+async fn a_receiver_that_never_answers_is_cut_off_and_retried_later() {
+    use std::time::Duration;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let app = axum::Router::new().route("/hook", axum::routing::post(std::future::pending::<()>));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let db = vigia_store::testing::TestDb::sqlite();
+    let key = vigia_store::MasterKey::generate().expect("key");
+    let store = vigia_store::open(&db.url, &[key]).await.expect("store");
+    let org = store.create_org(&vigia_store::Actor::SYSTEM, "org-a", "Org A").await.expect("org").id;
+    store.create_webhook(&vigia_store::Actor::SYSTEM, org, &url, "whsec_sin_respuesta").await.expect("webhook");
+    for i in 0..4 {
+        store.raise_alert(org, "episode", &format!("silencio-{i}"), None, "{}").await.expect("alert").expect("new");
+    }
+    let limit = Duration::from_millis(300);
+    let allowed = ["127.0.0.1".to_string()];
+    let before = vigia_store::now_micros();
+    let sent = tokio::time::timeout(
+        Duration::from_secs(20),
+        vigia_app::webhooks::deliver_due(&store, Duration::from_secs(60), &allowed, limit),
+    )
+    .await
+    .expect("the batch ends: each try is cut off");
+    assert_eq!(sent as i64, vigia_app::webhooks::BATCH, "one batch at a time");
+    let log = store.deliveries(org, 10).await.expect("log");
+    let tried: Vec<_> = log.iter().filter(|d| d.attempts == 1).collect();
+    assert_eq!(tried.len() as i64, vigia_app::webhooks::BATCH, "{log:?}");
+    for d in tried {
+        assert_eq!(d.status, "pending", "retried later, not given up: {d:?}");
+        assert!(d.last_error.is_some() && d.last_status.is_none(), "{d:?}");
+        assert!(d.next_attempt_at >= before + 60_000_000, "after the backoff: {d:?}");
+    }
+    // The lease outlasts the batch, so nothing it held could be claimed meanwhile.
+    assert!(vigia_app::webhooks::lease(limit) >= limit * vigia_app::webhooks::BATCH as u32 * 2);
+}
+
 #[tokio::test]
 async fn the_map_shows_each_facility_s_latest_outcome() {
     let app = TestApp::new(vigia_store::testing::TestDb::sqlite()).await;

@@ -43,7 +43,14 @@ pub use crate::state::MailConfig;
 
 /// Attempts before a message is marked failed.
 pub const MAX_ATTEMPTS: i64 = 8;
-const LEASE: i64 = 120_000_000;
+/// How long one message may take to send (connection, every SMTP command, the data).
+const SEND_LIMIT: Duration = Duration::from_secs(30);
+/// Messages claimed at a time; they are sent one after another under one lease.
+const SEND_BATCH: i64 = 2;
+/// How long claimed messages are held: twice the longest a batch can take, so a slow
+/// server never sees its lease run out mid-batch (it claimed twenty under two minutes,
+/// each allowed thirty seconds, and another server could send the rest again).
+const LEASE: i64 = 2 * SEND_BATCH * SEND_LIMIT.as_micros() as i64;
 /// Alerts read for one person in one pass (more wait for the next pass).
 const BATCH: i64 = 500;
 
@@ -69,7 +76,7 @@ impl Mailer {
     pub fn new(config: &MailConfig) -> Result<Self, MailError> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&config.smtp_url)
             .map_err(|e| MailError::Settings(format!("smtp url: {e}")))?
-            .timeout(Some(Duration::from_secs(30)))
+            .timeout(Some(SEND_LIMIT))
             .build();
         let from = config.from.parse().map_err(|e| MailError::Settings(format!("from: {e}")))?;
         Ok(Self { transport, from })
@@ -207,7 +214,7 @@ pub async fn queue_emails(store: &DynStore, config: &MailConfig, now: jiff::Time
 
 /// Sends the outbox's due messages; returns how many were tried.
 pub async fn send_due(store: &DynStore, mailer: &Mailer, retry_base: Duration) -> usize {
-    let due = match store.claim_emails(now_micros(), LEASE, 20).await {
+    let due = match store.claim_emails(now_micros(), LEASE, SEND_BATCH).await {
         Ok(d) => d,
         Err(e) => {
             tracing::error!(error = %e, "cannot read the e-mail outbox");
@@ -215,7 +222,10 @@ pub async fn send_due(store: &DynStore, mailer: &Mailer, retry_base: Duration) -
         }
     };
     for m in &due {
-        let outcome = match send_one(mailer, m).await {
+        let sent = tokio::time::timeout(SEND_LIMIT, send_one(mailer, m))
+            .await
+            .unwrap_or_else(|_| Err((format!("no answer within {} s", SEND_LIMIT.as_secs()), false)));
+        let outcome = match sent {
             Ok(()) => EmailOutcome::Sent,
             Err((error, permanent)) if permanent || m.attempts + 1 >= MAX_ATTEMPTS => EmailOutcome::Failed { error },
             Err((error, _)) => {

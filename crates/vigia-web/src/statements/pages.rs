@@ -119,7 +119,7 @@ pub struct FacetValue {
 /// any length, is refused (422, naming the field) instead of walking every statement.
 pub(super) fn asked_search(
     q: &HashMap<String, String>,
-) -> Result<(String, Vec<(&'static str, String)>), ValidationErrors> {
+) -> Result<(String, Chosen), ValidationErrors> {
     let given = |f: &str| q.get(f).is_some_and(|v| !v.trim().is_empty());
     let raw = RawInput::from_pairs(
         q.iter()
@@ -138,6 +138,9 @@ pub(super) fn asked_search(
     }
     errs.into_result((words, chosen))
 }
+
+/// The facet values a search is narrowed by, as (facet, value).
+pub(super) type Chosen = Vec<(&'static str, String)>;
 
 /// The longest search the pages and the API take, in characters.
 pub(super) const SEARCH_MAX: usize = 200;

@@ -11,6 +11,7 @@ mod audit;
 mod backups;
 mod crash;
 mod demo;
+mod processes;
 mod reports;
 mod requests;
 mod sources;
@@ -114,6 +115,14 @@ impl Server {
     pub(crate) async fn post_json(&self, token: &str, path: &str, body: &Value) -> Value {
         let r = reqwest::Client::new().post(format!("{}{path}", self.base)).bearer_auth(token).json(body).send().await;
         r.expect("post").json().await.expect("json")
+    }
+}
+
+impl Server {
+    /// Kills the process with SIGKILL and waits for it.
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
