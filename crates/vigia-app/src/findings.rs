@@ -16,12 +16,21 @@ use crate::analysis::Mirror;
 /// see (as daily counts, from the analysis copy: the cost follows days, not attempts,
 /// security review finding 19), and what the domain detects among them.
 pub struct Evidence {
-    pub statements: Vec<Statement>,
+    pub statements: std::sync::Arc<Vec<Statement>>,
     pub found: Vec<Detection>,
 }
 
 pub async fn evidence(store: &DynStore, mirror: &Mirror, viewer_org: i64) -> Result<Evidence> {
-    let statements = store.statements().await?;
+    evidence_among(store, mirror, viewer_org, std::sync::Arc::new(store.statements().await?)).await
+}
+
+/// [`evidence`] among statements already read.
+async fn evidence_among(
+    store: &DynStore,
+    mirror: &Mirror,
+    viewer_org: i64,
+    statements: std::sync::Arc<Vec<Statement>>,
+) -> Result<Evidence> {
     let facilities = store.list_facilities().await?;
     let states: BTreeMap<i64, String> = facilities.iter().map(|f| (f.id, f.draft.state_code.clone())).collect();
     let refusals = mirror.refusal_days(store, viewer_org).await?;
@@ -95,18 +104,20 @@ pub struct Found {
 /// finding 19): the rule runs once after a write, not once per request.
 pub struct FoundCache {
     by_viewer: crate::kept::Kept<i64, Detections>,
+    statements: crate::kept::Kept<(), Vec<Statement>>,
 }
 
 impl Default for FoundCache {
     fn default() -> Self {
-        FoundCache { by_viewer: crate::kept::Kept::new(256) }
+        FoundCache { by_viewer: crate::kept::Kept::new(256), statements: crate::kept::Kept::new(1) }
     }
 }
 
 /// Every detection with the attempts it cites, the statements, and the reviews.
 pub struct Detections {
     pub found: Vec<Found>,
-    pub statements: Vec<Statement>,
+    /// Every statement: one copy shared by every viewer's detections of a version.
+    pub statements: std::sync::Arc<Vec<Statement>>,
     pub reviews: Reviews,
 }
 
@@ -119,7 +130,7 @@ pub async fn detections(
     cache: &FoundCache,
     viewer_org: i64,
 ) -> Result<std::sync::Arc<Detections>> {
-    cache.by_viewer.get(store, viewer_org, || compute_detections(store, mirror, viewer_org)).await
+    cache.by_viewer.get(store, viewer_org, || compute_detections(store, mirror, cache, viewer_org)).await
 }
 
 /// How many findings the viewer's organization has not reviewed yet (confirmed or
@@ -129,8 +140,17 @@ pub async fn unreviewed(store: &DynStore, mirror: &Mirror, cache: &FoundCache, v
     Ok(d.found.iter().filter(|f| d.reviews.own(&f.d.key).is_none()).count())
 }
 
-async fn compute_detections(store: &DynStore, mirror: &Mirror, viewer_org: i64) -> Result<Detections> {
-    let e = evidence(store, mirror, viewer_org).await?;
+async fn compute_detections(
+    store: &DynStore,
+    mirror: &Mirror,
+    cache: &FoundCache,
+    viewer_org: i64,
+) -> Result<Detections> {
+    // Statements are a public record: every viewer's detections share one copy (a
+    // hundred thousand statements held once per organization were most of the memory
+    // a large dataset's server kept).
+    let statements = cache.statements.get(store, (), || async { store.statements().await }).await?;
+    let e = evidence_among(store, mirror, viewer_org, statements).await?;
     let mut found = Vec::with_capacity(e.found.len());
     for d in e.found {
         let cited = cited_attempts(store, viewer_org, &d).await?;

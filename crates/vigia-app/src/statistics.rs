@@ -325,7 +325,7 @@ async fn compute_timeline(
         jiff::tz::TimeZone::get(vigia_domain::geo::LEGAL_TIME_ZONE).map_err(|e| AppError::Internal(e.to_string()))?;
     // Statements by the month they were published in, in one pass.
     let mut statements: HashMap<YearMonth, usize> = HashMap::new();
-    for s in &detections.statements {
+    for s in detections.statements.iter() {
         if let Some(ym) = vigia_domain::access::local_date(s.draft.published_at, &tz)
             .and_then(|d| YearMonth::new(d.year(), d.month() as u8))
         {

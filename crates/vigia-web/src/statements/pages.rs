@@ -117,9 +117,7 @@ pub struct FacetValue {
 /// the facet values chosen, each checked before anything is read (authority and topic
 /// are codes, a year is a year). A link with a value no statement can have, or words of
 /// any length, is refused (422, naming the field) instead of walking every statement.
-pub(super) fn asked_search(
-    q: &HashMap<String, String>,
-) -> Result<(String, Chosen), ValidationErrors> {
+pub(super) fn asked_search(q: &HashMap<String, String>) -> Result<(String, Chosen), ValidationErrors> {
     let given = |f: &str| q.get(f).is_some_and(|v| !v.trim().is_empty());
     let raw = RawInput::from_pairs(
         q.iter()
