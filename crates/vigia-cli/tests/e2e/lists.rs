@@ -369,5 +369,31 @@ async fn kept_answers_follow_the_data_and_stay_with_their_organization() {
         let (_, theirs) = crate::helpers::get_text(&b, app.url(&page)).await;
         assert_eq!(refused_days(&theirs), 0, "another organization's calendar");
         assert_eq!(analysis(outsider.clone()).await, json!(0), "another organization's analysis");
+
+        // A page of visits, kept as written: a visit recorded after a read is on it at
+        // once, and another organization's page stays its own.
+        let visit = |key: &'static str, on: &'static str| {
+            let monitor = monitor.clone();
+            async move {
+                let r = reqwest::Client::new()
+                    .post(app.url("/api/v1/visits"))
+                    .bearer_auth(&monitor)
+                    .header("idempotency-key", key)
+                    .json(&json!({"facility_id": f, "on": on, "team_size": 2, "population": {"total": 80}}))
+                    .send()
+                    .await
+                    .expect("post");
+                assert_eq!(r.status().as_u16(), 201);
+            }
+        };
+        let visits = |token: String| async move {
+            let v = app.get_json(&token, "/api/v1/visits?limit=5").await;
+            (v["total"].clone(), v["items"].as_array().map_or(0, Vec::len))
+        };
+        visit("kept-visit-0001", "2020-03-10").await;
+        assert_eq!(visits(monitor.clone()).await, (json!(1), 1));
+        visit("kept-visit-0002", "2020-03-11").await;
+        assert_eq!(visits(monitor.clone()).await, (json!(2), 2), "the new visit is on the page at once");
+        assert_eq!(visits(outsider.clone()).await, (json!(0), 0), "another organization's page");
     }
 }

@@ -56,12 +56,23 @@ pub(crate) fn page_asked(
 /// page follows): `{"items", "total", "next"}`, `next` the cursor after the last row
 /// shown (by `key`: sort key and id) or `null` on the last page.
 pub(crate) fn page_json<T>(
-    mut rows: Vec<T>,
+    rows: Vec<T>,
     asked: PageAsked,
     total: i64,
     key: impl Fn(&T) -> (i64, i64),
     item: impl FnMut(&T) -> Result<serde_json::Value, WebError>,
 ) -> Result<Response, WebError> {
+    Ok(Json(page_body(rows, asked, total, key, item)?).into_response())
+}
+
+/// [`page_json`]'s document, for an answer kept before it is sent.
+pub(crate) fn page_body<T>(
+    mut rows: Vec<T>,
+    asked: PageAsked,
+    total: i64,
+    key: impl Fn(&T) -> (i64, i64),
+    item: impl FnMut(&T) -> Result<serde_json::Value, WebError>,
+) -> Result<serde_json::Value, WebError> {
     let more = rows.len() as i64 > asked.limit;
     rows.truncate(asked.limit.max(0) as usize);
     let next = rows.last().filter(|_| more).map(|r| {
@@ -69,7 +80,7 @@ pub(crate) fn page_json<T>(
         vigia_domain::paging::Cursor::after(k, id).encode()
     });
     let items = rows.iter().map(item).collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(serde_json::json!({ "items": items, "total": total, "next": next })).into_response())
+    Ok(serde_json::json!({ "items": items, "total": total, "next": next }))
 }
 
 /// `201 Created` with the new record and its `Location`.
