@@ -1403,6 +1403,25 @@ async fn clock(cmd: ClockCmd) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A server starts again as itself with `MALLOC_ARENA_MAX=2` unless its environment
+/// already names a number. glibc gives each thread that allocates under contention an
+/// arena of its own (up to eight per core) and rarely returns what they held; with fifty
+/// clients a large server's resident memory was half again its heap (decisions.md,
+/// "Memory"). The variable is read only when a process starts, and setting it from
+/// inside would need unsafe code, so the process replaces itself once (same process id,
+/// same arguments); if that fails it goes on as it is.
+fn few_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        use std::os::unix::process::CommandExt;
+        if let Ok(me) = std::env::current_exe() {
+            let err =
+                std::process::Command::new(me).args(std::env::args_os().skip(1)).env("MALLOC_ARENA_MAX", "2").exec();
+            tracing::warn!(error = %err, "could not start again with MALLOC_ARENA_MAX=2; going on");
+        }
+    }
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -1425,6 +1444,9 @@ fn main() -> ExitCode {
             }
         },
     };
+    if matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
+        few_malloc_arenas();
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
