@@ -83,7 +83,12 @@ impl Server {
     }
 
     fn start_with(cmd: &str, dir: &Path, extra: &[&str]) -> Server {
-        let mut child = vigia()
+        Self::start_from(vigia(), cmd, dir, extra)
+    }
+
+    /// As [`Server::start_with`], from a command already holding its environment.
+    fn start_from(mut command: Command, cmd: &str, dir: &Path, extra: &[&str]) -> Server {
+        let mut child = command
             .args([cmd, "--bind", "127.0.0.1:0", "--data-dir"])
             .arg(dir)
             .args(extra)

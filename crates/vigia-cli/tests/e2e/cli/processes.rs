@@ -170,3 +170,28 @@ fn two_serve_processes_share_one_postgresql_and_a_killed_one_loses_and_repeats_n
     rt.block_on(store.close());
     drop(db);
 }
+
+/// A server runs with few glibc arenas (it starts again as itself with
+/// `MALLOC_ARENA_MAX=2`, same process), unless its environment already names a number.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn a_server_runs_with_few_malloc_arenas_unless_told_otherwise() {
+    let t = TempDir::new("arenas");
+    let dir = t.data();
+    super::init(&dir);
+    let arenas = |s: &Server| {
+        let env = std::fs::read(format!("/proc/{}/environ", s.child.id())).expect("environ");
+        env.split(|b| *b == 0)
+            .filter_map(|kv| std::str::from_utf8(kv).ok()?.strip_prefix("MALLOC_ARENA_MAX=").map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    let mut cmd = super::vigia();
+    cmd.env_remove("MALLOC_ARENA_MAX");
+    let s = Server::start_from(cmd, "serve", &dir, &[]);
+    assert_eq!(arenas(&s), ["2"], "started again with two arenas, and serving");
+    drop(s);
+    let mut cmd = super::vigia();
+    cmd.env("MALLOC_ARENA_MAX", "4");
+    let s = Server::start_from(cmd, "serve", &dir, &[]);
+    assert_eq!(arenas(&s), ["4"], "the operator's number is kept");
+}
