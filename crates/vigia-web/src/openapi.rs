@@ -1198,7 +1198,8 @@ fn document_base() -> Value {
                     {"name": "min_orgs", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3}},
                     {"name": "min_facilities", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3}},
                     {"name": "window_days", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 90, "default": 7}},
-                    {"name": "alpha", "in": "query", "required": false, "schema": {"type": "number", "minimum": 1e-12, "maximum": 0.5, "default": 0.001}}
+                    {"name": "alpha", "in": "query", "required": false, "schema": {"type": "number", "minimum": 1e-12, "maximum": 0.5, "default": 0.001}},
+                    {"name": "attempt_ids", "in": "query", "required": false, "description": "`all`: each episode lists every refused attempt it rests on by id. Without it an episode lists the first 100 and `attempt_ids_total` says how many there are.", "schema": {"type": "string", "enum": ["all"]}}
                 ],
                 "responses": with(errors(&[("422", "A parameter is invalid")]), "200", json!({"description": "The analysis", "content": {"application/json": {"schema": {"type": "object", "required": ["attempts", "episodes", "by_facility", "by_organization", "by_month", "by_week"]}}}}))
             }},

@@ -763,7 +763,8 @@ async fn episodes_found_incrementally_match_a_fresh_start() {
         let episodes = |base: String| {
             let (http, token) = (http.clone(), tokens[0].clone());
             async move {
-                let r = http.get(format!("{base}/api/v1/access-analysis")).bearer_auth(token).send().await;
+                let r =
+                    http.get(format!("{base}/api/v1/access-analysis?attempt_ids=all")).bearer_auth(token).send().await;
                 r.expect("get").json::<Value>().await.expect("json")["episodes"].clone()
             }
         };
@@ -775,13 +776,25 @@ async fn episodes_found_incrementally_match_a_fresh_start() {
             for day in 0..4 {
                 let date = jiff::civil::date(2023, 11, 6).checked_add(jiff::Span::new().days(day)).expect("date");
                 for f in &facilities {
-                    csv.push_str(&format!("{f},{date}T{:02}:00,legal_assistance,denied\n", 8 + i));
+                    // Twice a day: more refused attempts than an episode lists by default.
+                    for hour in [8 + i, 14 + i] {
+                        csv.push_str(&format!("{f},{date}T{hour:02}:00,legal_assistance,denied\n"));
+                    }
                 }
             }
             import(token.clone(), csv).await;
         }
         let kept = episodes(app.url("")).await;
         assert_eq!(kept.as_array().map(Vec::len), Some(1), "{kept}");
+        // Without `attempt_ids=all` an episode lists its first hundred, and says how many.
+        let every = kept[0]["attempt_ids"].as_array().cloned().unwrap_or_default();
+        assert!(every.len() > 128, "{}", every.len());
+        let r = http.get(app.url("/api/v1/access-analysis")).bearer_auth(&tokens[0]).send().await.expect("get");
+        let short = r.json::<Value>().await.expect("json")["episodes"][0].clone();
+        assert_eq!(short["attempt_ids_total"].as_u64(), Some(every.len() as u64));
+        assert_eq!(short["attempt_ids"].as_array().map(|a| a.as_slice()), Some(&every[..100]));
+        let r = http.get(app.url("/api/v1/access-analysis?attempt_ids=some")).bearer_auth(&tokens[0]).send().await;
+        assert_eq!(r.expect("get").status(), 422);
         // Trimmed to the refusals it rests on, which may include a quiet-year one.
         let start = kept[0]["start"].as_str().expect("start");
         assert!(("2023-10-31".."2023-11-07").contains(&start), "{kept}");

@@ -264,6 +264,11 @@ fn compare_rows(a: &Analysis) -> Vec<CompareRow> {
     rows
 }
 
+/// The refused attempts an episode lists by id unless `attempt_ids=all` is asked: a
+/// ten-year dataset's sixty episodes listed every one (800 KB per dashboard view, most
+/// of what each view cost to send); `attempt_ids_total` says how many there are.
+const EPISODE_IDS: usize = 100;
+
 /// The analysis as JSON: worked out once per data version for each organization and
 /// question, then written from what was kept.
 async fn api(
@@ -276,9 +281,18 @@ async fn api(
         return Err(WebError::Unauthorized.into());
     }
     let user = ctx.require_user()?.clone();
-    let key = format!("{}|{}", user.org_id, question_key(&q));
+    let mut q = q;
+    let all_ids = match q.remove("attempt_ids").as_deref() {
+        None => false,
+        Some("all") => true,
+        Some(_) => {
+            let e = vigia_domain::FieldError::new("attempt_ids", "unknown_choice");
+            return Err(WebError::Invalid(ValidationErrors(vec![e])).into());
+        }
+    };
+    let key = format!("{}|{all_ids}|{}", user.org_id, question_key(&q));
     let body = crate::kit::kept::kept(&st, "analysis-api", key, || async {
-        Ok(axum::body::Bytes::from(api_json(&st, &ctx, &q, user.org_id).await?.to_string()))
+        Ok(axum::body::Bytes::from(api_json(&st, &ctx, &q, user.org_id, all_ids).await?.to_string()))
     })
     .await?;
     Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
@@ -289,6 +303,7 @@ async fn api_json(
     ctx: &Ctx,
     q: &HashMap<String, String>,
     org_id: i64,
+    all_ids: bool,
 ) -> Result<serde_json::Value, WebError> {
     let mut a = analyse(st, ctx, q, false).await?;
     st.analyses.attach_attempt_ids(&st.store, org_id, &mut a.episodes).await?;
@@ -340,7 +355,9 @@ async fn api_json(
                 "organizations": names(&e.orgs, org_name), "facilities": names(&e.facilities, fac_name),
                 "attempts": e.attempts, "refusals": e.refusals, "expected_refusals": e.expected,
                 "p_value": e.p_value, "scale_days": e.scale_days, "certainty": e.certainty(),
-                "fewer_than_once_in": e.one_in(), "attempt_ids": e.attempt_ids,
+                "fewer_than_once_in": e.one_in(),
+                "attempt_ids": if all_ids { &e.attempt_ids[..] } else { &e.attempt_ids[..e.attempt_ids.len().min(EPISODE_IDS)] },
+                "attempt_ids_total": e.attempt_ids.len(),
             })
         })
         .collect();
