@@ -66,6 +66,31 @@ fn memory(pid: u32) -> (f64, f64) {
     (kib("VmRSS:") / 1024.0, kib("VmHWM:") / 1024.0)
 }
 
+/// CPU time a process has used, in seconds (Linux; 0 elsewhere).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime and stime are the
+    // 12th and 13th of them, in clock ticks (100 a second on Linux).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest.split_whitespace().filter_map(|v| v.parse().ok()).collect();
+    f.get(11).zip(f.get(12)).map_or(0.0, |(u, s)| (u + s) / 100.0)
+}
+
+/// Waits until the process has used under a tenth of a core for two seconds running, or
+/// `limit` passed; the seconds waited.
+async fn quiet(pid: u32, limit: std::time::Duration) -> f64 {
+    let start = std::time::Instant::now();
+    let mut last = cpu_seconds(pid);
+    let mut calm = 0;
+    while start.elapsed() < limit && calm < 4 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let now = cpu_seconds(pid);
+        calm = if now - last < 0.05 { calm + 1 } else { 0 };
+        last = now;
+    }
+    start.elapsed().as_secs_f64()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port()
 }
@@ -188,9 +213,14 @@ async fn main() {
         assert_eq!(r.status(), 200, "{name}: {}", r.text().await.unwrap_or_default());
     }
 
+    // The worker's first pass (the deadline, request and retention sweeps over every
+    // open case, the episode scan) takes seconds of one core after a start: measured
+    // during it, the first scenarios read what the worker left them. Wait until the
+    // server has used under a tenth of a core for two seconds (at most two minutes).
+    let settled = quiet(pid, std::time::Duration::from_secs(120)).await;
     let (rss0, _) = memory(pid);
     println!(
-        "Vigía reads under load: backend {}, scale {scale}, {workers} clients, {}s per scenario, server pid {pid} (RSS {rss0:.0} MiB at start)",
+        "Vigía reads under load: backend {}, scale {scale}, {workers} clients, {}s per scenario, server pid {pid} (RSS {rss0:.0} MiB at start, idle after {settled:.0} s)",
         if url.is_some() { "postgres" } else { "sqlite" },
         duration.as_secs_f64()
     );

@@ -395,5 +395,19 @@ async fn kept_answers_follow_the_data_and_stay_with_their_organization() {
         visit("kept-visit-0002", "2020-03-11").await;
         assert_eq!(visits(monitor.clone()).await, (json!(2), 2), "the new visit is on the page at once");
         assert_eq!(visits(outsider.clone()).await, (json!(0), 0), "another organization's page");
+
+        // A page of cases, kept as written: what the role may read is part of its key
+        // (a lawyer's page holds references, an analyst's must not).
+        let (_, lawyer) = app.api_user("abogada@a.org", "org-a", Role::Lawyer).await;
+        let (_, analyst) = app.api_user("analisis@a.org", "org-a", Role::Analyst).await;
+        let cases = |token: String| async move { app.get_json(&token, "/api/v1/cases?limit=5").await };
+        assert_eq!(app.post_case(&lawyer, &crate::cases::person("REF-KEPT-1")).await.0, 201);
+        let seen = cases(lawyer.clone()).await;
+        assert_eq!(seen["items"][0]["reference"], "REF-KEPT-1", "{seen}");
+        let theirs = cases(analyst.clone()).await;
+        assert_eq!(theirs["total"], json!(1));
+        assert!(theirs["items"][0].get("reference").is_none(), "an analyst's page has no reference: {theirs}");
+        assert_eq!(app.post_case(&lawyer, &crate::cases::person("REF-KEPT-2")).await.0, 201);
+        assert_eq!(cases(analyst.clone()).await["total"], json!(2), "a case recorded after a read is on the page");
     }
 }

@@ -29,12 +29,18 @@ pub(super) async fn api_list(
     let (filter, asked) = list_filter(&q)?;
     // A case's cursor is its number twice: the list runs newest (highest number) first.
     let before = asked.after.map(|c| c.id);
-    let cases = st.store.cases_page(user.org_id, &filter, before, asked.limit + 1).await?;
-    let total = crate::kit::kept::kept(&st, "count-cases", format!("{}|{filter:?}", user.org_id), || async {
-        Ok(st.store.count_cases(user.org_id, &filter, None).await?)
+    // What a page shows depends on the organization, the filter and whether the role
+    // may read references.
+    let key = format!("{}|{}|{filter:?}", user.org_id, ctx.can(Permission::ReadCaseSealed));
+    Ok(crate::kit::json::kept_page(&st, "cases-api", key, asked, || async {
+        let cases = st.store.cases_page(user.org_id, &filter, before, asked.limit + 1).await?;
+        let total = crate::kit::kept::kept(&st, "count-cases", format!("{}|{filter:?}", user.org_id), || async {
+            Ok(st.store.count_cases(user.org_id, &filter, None).await?)
+        })
+        .await?;
+        crate::kit::json::page_body(cases, asked, total, |c| (c.id, c.id), |c| case_json(&st, &ctx, c))
     })
-    .await?;
-    Ok(crate::kit::json::page_json(cases, asked, total, |c| (c.id, c.id), |c| case_json(&st, &ctx, c))?)
+    .await?)
 }
 
 pub(super) async fn api_create(

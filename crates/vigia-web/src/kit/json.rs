@@ -52,20 +52,37 @@ pub(crate) fn page_asked(
     PageAsked { limit, after: crate::kit::listing::after(q, errs) }
 }
 
+/// The largest page of a list kept as written until the data change: larger pages are
+/// written per request, so the parts cache (a thousand keys) cannot be filled with pages
+/// of ten thousand rows asked from every cursor.
+pub(crate) const KEPT_PAGE: i64 = 100;
+
+/// A page of a list as JSON, kept as written under `key` (which names everything the
+/// page depends on besides the data, the viewer's organization first) while the data do
+/// not change, when it is at most [`KEPT_PAGE`] rows; `write` makes the document.
+pub(crate) async fn kept_page<F, Fut>(
+    st: &crate::state::AppState,
+    name: &'static str,
+    key: String,
+    asked: PageAsked,
+    write: F,
+) -> Result<Response, WebError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<serde_json::Value, WebError>>,
+{
+    let bytes = || async { Ok(axum::body::Bytes::from(write().await?.to_string())) };
+    let body = if asked.limit <= KEPT_PAGE {
+        crate::kit::kept::kept(st, name, format!("{key}|{:?}|{}", asked.after, asked.limit), bytes).await?
+    } else {
+        bytes().await?
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
 /// A page of an API list read with one row more than asked for (that row says another
 /// page follows): `{"items", "total", "next"}`, `next` the cursor after the last row
 /// shown (by `key`: sort key and id) or `null` on the last page.
-pub(crate) fn page_json<T>(
-    rows: Vec<T>,
-    asked: PageAsked,
-    total: i64,
-    key: impl Fn(&T) -> (i64, i64),
-    item: impl FnMut(&T) -> Result<serde_json::Value, WebError>,
-) -> Result<Response, WebError> {
-    Ok(Json(page_body(rows, asked, total, key, item)?).into_response())
-}
-
-/// [`page_json`]'s document, for an answer kept before it is sent.
 pub(crate) fn page_body<T>(
     mut rows: Vec<T>,
     asked: PageAsked,

@@ -14,8 +14,13 @@ pub(super) async fn api_list(
     let query = raw.text("q", SEARCH_MAX, &mut errs);
     let asked = crate::kit::json::page_asked(&raw, &q, &mut errs);
     let query = errs.into_result(query)?;
-    let (rows, total) = search_page(&st, query.as_deref(), asked).await?;
-    Ok(crate::kit::json::page_json(rows, asked, total, |s| (s.draft.published_at, s.id), |s| Ok(statement_json(s)))?)
+    // Statements are a public record every signed-in member reads alike.
+    let key = format!("all|{:?}", query.as_deref().map(str::trim));
+    Ok(crate::kit::json::kept_page(&st, "statements-api", key, asked, || async {
+        let (rows, total) = search_page(&st, query.as_deref(), asked).await?;
+        crate::kit::json::page_body(rows, asked, total, |s| (s.draft.published_at, s.id), |s| Ok(statement_json(s)))
+    })
+    .await?)
 }
 
 pub(super) async fn api_create(

@@ -50,9 +50,6 @@ pub(super) async fn api_create(
     Ok(resp)
 }
 
-/// The largest page of visits kept until the data change.
-const KEPT_PAGE: i64 = 100;
-
 pub(super) async fn api_list(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -67,11 +64,10 @@ pub(super) async fn api_list(
     let asked = crate::kit::json::page_asked(&raw, &q, &mut errs);
     let facility = errs.into_result(facility)?;
     // A page of visits is the same for every member of the organization (no part of it
-    // depends on the role) until the data change: kept as written, since each visit's
-    // findings are opened and its indicators worked out to write it. Only pages of at
-    // most a hundred are kept, so the parts cache (a thousand keys) cannot be filled
-    // with pages of ten thousand asked from every cursor.
-    let write = || async {
+    // depends on the role): kept as written, since each visit's findings are opened and
+    // its indicators worked out to write it.
+    let key = format!("{}|{facility:?}|{:?}", user.org_id, ctx.locale);
+    Ok(crate::kit::json::kept_page(&st, "visits-api", key, asked, || async {
         let rows = st.store.visits_page(user.org_id, facility, asked.after, asked.limit + 1).await?;
         let total = crate::kit::kept::kept(&st, "count-visits", format!("{}|{facility:?}", user.org_id), || async {
             Ok(st.store.count_visits(user.org_id, facility, None).await?)
@@ -85,15 +81,8 @@ pub(super) async fn api_list(
             |v| (crate::kit::listing::date_key(v.draft.on), v.id),
             |v| Ok(visit_json(v, facilities.get(&v.draft.facility_id).and_then(|f| f.draft.capacity), ctx.locale)),
         )
-        .map(|v| Bytes::from(v.to_string()))
-    };
-    let body = if asked.limit <= KEPT_PAGE {
-        let key = format!("{}|{facility:?}|{:?}|{}|{:?}", user.org_id, asked.after, asked.limit, ctx.locale);
-        crate::kit::kept::kept(&st, "visits-api", key, write).await?
-    } else {
-        write().await?
-    };
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    })
+    .await?)
 }
 
 pub(super) async fn owned(st: &AppState, ctx: &Ctx, id: &str) -> Result<Visit, WebError> {
