@@ -28,32 +28,42 @@ async fn list_attempts(
     State(st): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let user = api_user(&ctx, Permission::ReadFacilities)?;
+) -> ApiResult<Response> {
+    let user = api_user(&ctx, Permission::ReadFacilities)?.clone();
     let mut filter = crate::access::filter(&q)?;
-    // One more than asked for says whether another page follows.
     let limit = filter.limit;
-    filter.limit = limit + 1;
-    let mut list = st.store.list_attempts(user.org_id, &filter).await?;
-    let more = list.len() as i64 > limit;
-    list.truncate(limit as usize);
-    let total =
-        st.counts.count(&st.store, user.org_id, &vigia_domain::access::AttemptFilter { after: None, ..filter }).await?;
-    let next =
-        list.last().filter(|_| more).map(|a| vigia_domain::paging::Cursor::after(a.draft.attempted_at, a.id).encode());
-    let (facilities, orgs) = crate::kit::records::names(&st).await?;
-    let items: Vec<_> = list
-        .iter()
-        .map(|a| {
-            crate::access::json(
-                a,
-                facilities.get(&a.draft.facility_id),
-                orgs.get(&a.org_id).map(String::as_str),
-                user.org_id,
-            )
-        })
-        .collect();
-    Ok(Json(serde_json::json!({ "items": items, "total": total, "next": next })))
+    let asked = crate::kit::json::PageAsked { limit, after: filter.after };
+    // A page is the same for every member of the organization: kept as written.
+    let key = format!("{}|{:?}", user.org_id, vigia_domain::access::AttemptFilter { after: None, ..filter.clone() });
+    Ok(crate::kit::json::kept_page(&st, "attempts-api", key, asked, || async {
+        // One more than asked for says whether another page follows.
+        filter.limit = limit + 1;
+        let mut list = st.store.list_attempts(user.org_id, &filter).await?;
+        let more = list.len() as i64 > limit;
+        list.truncate(limit as usize);
+        let total = st
+            .counts
+            .count(&st.store, user.org_id, &vigia_domain::access::AttemptFilter { after: None, ..filter })
+            .await?;
+        let next = list
+            .last()
+            .filter(|_| more)
+            .map(|a| vigia_domain::paging::Cursor::after(a.draft.attempted_at, a.id).encode());
+        let (facilities, orgs) = crate::kit::records::names(&st).await?;
+        let items: Vec<_> = list
+            .iter()
+            .map(|a| {
+                crate::access::json(
+                    a,
+                    facilities.get(&a.draft.facility_id),
+                    orgs.get(&a.org_id).map(String::as_str),
+                    user.org_id,
+                )
+            })
+            .collect();
+        Ok(serde_json::json!({ "items": items, "total": total, "next": next }))
+    })
+    .await?)
 }
 
 async fn create_attempt(
