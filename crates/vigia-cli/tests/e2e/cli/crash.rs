@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 use sqlx::Connection;
 
-use super::{run, run_with_stdin, text, Server, TempDir};
+use super::{Server, TempDir};
 
 /// The crash drill: a client writes facilities and evidence files while the server is
 /// killed with SIGKILL at random moments; after each kill every write the server
@@ -35,19 +35,7 @@ fn crash_drill(database_url: Option<String>, cycles: u64) {
     let dir = t.data();
     let db_args: Vec<String> = database_url.iter().flat_map(|u| ["--database-url".to_string(), u.clone()]).collect();
     let db_args: Vec<&str> = db_args.iter().map(String::as_str).collect();
-    let o = run_with_stdin(
-        &dir,
-        &[
-            &["init", "--org-slug", "defensoria", "--org-name", "Defensoría", "--admin-email", "admin@d.org"][..],
-            &db_args,
-        ]
-        .concat(),
-        "una clave larga de prueba\n",
-    );
-    assert!(o.status.success(), "{:?}", text(&o));
-    let o = run(&dir, &[&["token", "create", "--user", "admin@d.org"][..], &db_args].concat());
-    let token = text(&o).0.trim().to_string();
-    assert!(token.starts_with("vga_"), "{:?}", text(&o));
+    let token = super::init_with_token(&dir, &db_args);
     let seed: u64 = std::env::var("VIGIA_CRASH_SEED")
         .ok()
         .and_then(|v| v.parse().ok())

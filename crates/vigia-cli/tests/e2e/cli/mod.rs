@@ -147,6 +147,25 @@ pub(crate) fn init(dir: &Path) {
     assert!(o.status.success(), "{:?}", text(&o));
 }
 
+/// [`init`] on the database `db_args` name (none: the data dir's SQLite), and an API
+/// token for its admin.
+pub(crate) fn init_with_token(dir: &Path, db_args: &[&str]) -> String {
+    let o = run_with_stdin(
+        dir,
+        &[
+            &["init", "--org-slug", "defensoria", "--org-name", "Defensoría", "--admin-email", "admin@d.org"][..],
+            db_args,
+        ]
+        .concat(),
+        "una clave larga de prueba\n",
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = run(dir, &[&["token", "create", "--user", "admin@d.org"][..], db_args].concat());
+    let token = text(&o).0.trim().to_string();
+    assert!(token.starts_with("vga_"), "{:?}", text(&o));
+    token
+}
+
 /// Opens a data dir's store the way the server would.
 pub(crate) async fn open_dir(dir: &Path) -> vigia_store::DynStore {
     let keys = vigia_store::keyfile::load(dir).expect("key");

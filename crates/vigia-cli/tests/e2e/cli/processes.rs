@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use vigia_store::Actor;
 
-use super::{run, run_with_stdin, text, Server, TempDir};
+use super::{Server, TempDir};
 
 /// What a receiver got: each delivery id and when it came, in order.
 type Seen = Arc<Mutex<Vec<(String, Instant)>>>;
@@ -70,19 +70,7 @@ fn two_serve_processes_share_one_postgresql_and_a_killed_one_loses_and_repeats_n
     let t = TempDir::new("processes");
     let dir = t.data();
     let db_args = ["--database-url", db.url.as_str()];
-    let o = run_with_stdin(
-        &dir,
-        &[
-            &["init", "--org-slug", "defensoria", "--org-name", "Defensoría", "--admin-email", "admin@d.org"][..],
-            &db_args,
-        ]
-        .concat(),
-        "una clave larga de prueba\n",
-    );
-    assert!(o.status.success(), "{:?}", text(&o));
-    let o = run(&dir, &[&["token", "create", "--user", "admin@d.org"][..], &db_args].concat());
-    let token = text(&o).0.trim().to_string();
-    assert!(token.starts_with("vga_"), "{:?}", text(&o));
+    let token = super::init_with_token(&dir, &db_args);
 
     let (hook, seen) = rt.block_on(receiver());
     let keys = vigia_store::keyfile::load(&dir).expect("key");
