@@ -135,6 +135,7 @@ fn failed(d: &DueDelivery, status: Option<i64>, error: String, retry_base: Durat
 /// Sends a batch of due deliveries once each, each try cut off after `send_limit`;
 /// returns how many were attempted.
 pub async fn deliver_due(store: &DynStore, retry_base: Duration, allowed: &[String], send_limit: Duration) -> usize {
+    let claimed = std::time::Instant::now();
     let due = match store.claim_deliveries(now_micros(), lease(send_limit).as_micros() as i64, BATCH).await {
         Ok(d) => d,
         Err(e) => {
@@ -143,6 +144,12 @@ pub async fn deliver_due(store: &DynStore, retry_base: Duration, allowed: &[Stri
         }
     };
     for d in &due {
+        // A send starts only while the lease will outlast it (waits for the database can
+        // take the time the arithmetic left): the rest are sent by whoever claims them
+        // once the lease runs out.
+        if claimed.elapsed() + send_limit >= lease(send_limit) {
+            break;
+        }
         let outcome = send(d, retry_base, allowed, send_limit).await;
         if let Err(e) = store.finish_delivery(d.id, outcome, now_micros()).await {
             tracing::error!(error = %e, delivery = d.id, "cannot record a delivery's outcome");

@@ -1409,18 +1409,28 @@ async fn clock(cmd: ClockCmd) -> anyhow::Result<ExitCode> {
 /// clients a large server's resident memory was half again its heap (decisions.md,
 /// "Memory"). The variable is read only when a process starts, and setting it from
 /// inside would need unsafe code, so the process replaces itself once (same process id,
-/// same arguments); if that fails it goes on as it is.
+/// same arguments, the same file even if the binary was replaced on disk since); if that
+/// fails it goes on as it is. It does so once: glibc drops `MALLOC_ARENA_MAX` from the
+/// environment of a program run with file capabilities or setuid, so the variable alone
+/// would not stop it from starting again forever; `VIGIA_ARENAS_SET` marks the second
+/// start.
 fn few_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() && std::env::var_os(ARENAS_SET).is_none() {
         use std::os::unix::process::CommandExt;
-        if let Ok(me) = std::env::current_exe() {
-            let err =
-                std::process::Command::new(me).args(std::env::args_os().skip(1)).env("MALLOC_ARENA_MAX", "2").exec();
-            tracing::warn!(error = %err, "could not start again with MALLOC_ARENA_MAX=2; going on");
+        let mut args = std::env::args_os();
+        let mut again = std::process::Command::new("/proc/self/exe");
+        if let Some(name) = args.next() {
+            again.arg0(name);
         }
+        let err = again.args(args).env("MALLOC_ARENA_MAX", "2").env(ARENAS_SET, "1").exec();
+        tracing::warn!(error = %err, "could not start again with MALLOC_ARENA_MAX=2; going on");
     }
 }
+
+/// Set when a server started again for [`few_malloc_arenas`].
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const ARENAS_SET: &str = "VIGIA_ARENAS_SET";
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()

@@ -105,6 +105,8 @@ pub fn app_sharing(store: DynStore, config: Config, analyses: Arc<vigia_app::ana
         // A part can be a few hundred kilobytes (the analysis page with its map): a
         // thousand keys bound what questions asked in many ways can make it hold.
         parts: Arc::new(vigia_app::kept::Kept::new(1024)),
+        // A page kept is at most 256 KiB: 256 of them hold at most 64 MiB.
+        pages: Arc::new(vigia_app::kept::Kept::new(256)),
         imports: Arc::default(),
     };
     routes()

@@ -140,6 +140,10 @@ pub struct AppState {
     /// Parts of answers (a JSON body, a map, a page's calendar) per feature and key,
     /// until the data change.
     pub parts: Arc<vigia_app::kept::Kept<(&'static str, String), crate::kit::kept::Part>>,
+    /// Pages of API lists kept as written (`kit::json::kept_page`), apart from the parts
+    /// so that pages asked from every cursor cannot push the analyses out; `None` marks a
+    /// page too large to keep.
+    pub pages: Arc<vigia_app::kept::Kept<(&'static str, String), Option<axum::body::Bytes>>>,
     /// The statements each search (words and facets) finds, until the data change.
     pub statement_searches: Arc<vigia_app::kept::Kept<String, crate::kit::listing::Matched>>,
     /// Imports under way, for their pages to show how far they have come.

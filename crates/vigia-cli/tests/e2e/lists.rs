@@ -230,6 +230,10 @@ async fn statements_cases_and_visits_page_through_every_row_newest_first() {
             .await
             .expect("get");
         assert_eq!(r.status().as_u16(), 422, "the API refuses the same words");
+        // A value as typed (`SEGOB`) is read as its code: it narrows, and shows as chosen.
+        let (s, page) = crate::helpers::get_text(&c, app.url("/statements?q=suspende&authority=SEGOB")).await;
+        assert_eq!(s, 200);
+        assert_eq!(page.matches("aria-current=\"true\"").count(), 1, "the chosen authority is marked");
         // The year a facet link carries still narrows.
         let (paged, _) = html_pages(&app, &c, "/statements?q=suspende&year=2020", "/statements/").await;
         assert!(!paged.is_empty() && paged.iter().all(|id| found.contains(id)), "{paged:?}");
@@ -369,6 +373,15 @@ async fn kept_answers_follow_the_data_and_stay_with_their_organization() {
         let (_, theirs) = crate::helpers::get_text(&b, app.url(&page)).await;
         assert_eq!(refused_days(&theirs), 0, "another organization's calendar");
         assert_eq!(analysis(outsider.clone()).await, json!(0), "another organization's analysis");
+        // A kept page of attempts, likewise.
+        let attempts = |token: String| async move {
+            let v = app.get_json(&token, "/api/v1/access-attempts?limit=5").await;
+            (v["total"].clone(), v["items"].as_array().map_or(0, Vec::len))
+        };
+        assert_eq!(attempts(monitor.clone()).await, (json!(2), 2));
+        assert_eq!(attempts(outsider.clone()).await, (json!(0), 0), "another organization's page of attempts");
+        assert_eq!(app.post_attempt(&monitor, &attempt("2020-01-30T10:00")).await.0, 201);
+        assert_eq!(attempts(monitor.clone()).await, (json!(3), 3), "an attempt recorded after a read");
 
         // A page of visits, kept as written: a visit recorded after a read is on it at
         // once, and another organization's page stays its own.

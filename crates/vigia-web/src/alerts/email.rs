@@ -214,6 +214,7 @@ pub async fn queue_emails(store: &DynStore, config: &MailConfig, now: jiff::Time
 
 /// Sends the outbox's due messages; returns how many were tried.
 pub async fn send_due(store: &DynStore, mailer: &Mailer, retry_base: Duration) -> usize {
+    let claimed = std::time::Instant::now();
     let due = match store.claim_emails(now_micros(), LEASE, SEND_BATCH).await {
         Ok(d) => d,
         Err(e) => {
@@ -222,6 +223,11 @@ pub async fn send_due(store: &DynStore, mailer: &Mailer, retry_base: Duration) -
         }
     };
     for m in &due {
+        // A message is sent only while the lease will outlast the try (see
+        // `vigia_app::webhooks::deliver_due`).
+        if (claimed.elapsed() + SEND_LIMIT).as_micros() as i64 >= LEASE {
+            break;
+        }
         let sent = tokio::time::timeout(SEND_LIMIT, send_one(mailer, m))
             .await
             .unwrap_or_else(|_| Err((format!("no answer within {} s", SEND_LIMIT.as_secs()), false)));

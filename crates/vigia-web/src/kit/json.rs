@@ -52,14 +52,15 @@ pub(crate) fn page_asked(
     PageAsked { limit, after: crate::kit::listing::after(q, errs) }
 }
 
-/// The largest page of a list kept as written until the data change: larger pages are
-/// written per request, so the parts cache (a thousand keys) cannot be filled with pages
-/// of ten thousand rows asked from every cursor.
+/// The largest page of a list kept as written until the data change, in rows and in
+/// bytes: larger pages are written per request, so pages asked from every cursor (a
+/// cursor can be made up) hold at most 256 × 256 KiB in `AppState::pages`.
 pub(crate) const KEPT_PAGE: i64 = 100;
+const KEPT_PAGE_BYTES: usize = 256 * 1024;
 
 /// A page of a list as JSON, kept as written under `key` (which names everything the
 /// page depends on besides the data, the viewer's organization first) while the data do
-/// not change, when it is at most [`KEPT_PAGE`] rows; `write` makes the document.
+/// not change, when it is small enough (see [`KEPT_PAGE`]); `write` makes the document.
 pub(crate) async fn kept_page<F, Fut>(
     st: &crate::state::AppState,
     name: &'static str,
@@ -71,11 +72,36 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<serde_json::Value, WebError>>,
 {
-    let bytes = || async { Ok(axum::body::Bytes::from(write().await?.to_string())) };
-    let body = if asked.limit <= KEPT_PAGE {
-        crate::kit::kept::kept(st, name, format!("{key}|{:?}|{}", asked.after, asked.limit), bytes).await?
+    let bytes = |v: serde_json::Value| axum::body::Bytes::from(v.to_string());
+    let body = if asked.limit > KEPT_PAGE {
+        bytes(write().await?)
     } else {
-        bytes().await?
+        // `write` runs at most once: for the page kept, or for a page too large to keep
+        // (written then, or per request once it is known to be too large).
+        let write = std::sync::Mutex::new(Some(write));
+        let take = || write.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        let large = std::sync::Mutex::new(None);
+        let kept = st
+            .pages
+            .get(&st.store, (name, format!("{key}|{:?}|{}", asked.after, asked.limit)), || async {
+                let w = take().ok_or_else(|| WebError::Internal("a page was written twice".into()))?;
+                let b = bytes(w().await?);
+                if b.len() <= KEPT_PAGE_BYTES {
+                    return Ok::<_, WebError>(Some(b));
+                }
+                *large.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(b);
+                Ok(None)
+            })
+            .await?;
+        let large = large.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match (kept.as_ref(), large) {
+            (Some(b), _) => b.clone(),
+            (None, Some(b)) => b,
+            (None, None) => match take() {
+                Some(w) => bytes(w().await?),
+                None => return Err(WebError::Internal("a page was written twice".into())),
+            },
+        }
     };
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }

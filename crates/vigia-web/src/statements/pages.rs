@@ -219,7 +219,17 @@ pub(super) async fn list_page(
         cursor_error: cursor_error.clone(),
         can_record: ctx.can(Permission::RecordStatements),
         rows: shown.iter().map(|s| statement_row(l, &query, s)).collect(),
-        facets: facets(l, &m.facets, &q),
+        // Facet links are made from the values as read (`INM` reads as `inm`), so the
+        // chosen one shows as chosen.
+        facets: facets(
+            l,
+            &m.facets,
+            &q.iter()
+                .filter(|(k, _)| !FACETS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .chain(chosen.iter().map(|(f, v)| (f.to_string(), v.clone())))
+                .collect(),
+        ),
         q: query,
         chosen,
         search_errors,
