@@ -230,6 +230,8 @@ async fn statements_cases_and_visits_page_through_every_row_newest_first() {
             .await
             .expect("get");
         assert_eq!(r.status().as_u16(), 422, "the API refuses the same words");
+        let (_, page) = crate::helpers::get_text(&c, app.url(&format!("/statements?q={long}"))).await;
+        assert!(page.contains(&format!("value=\"{long}\"")), "the words refused stay in the box to be shortened");
         // A value as typed (`SEGOB`) is read as its code: it narrows, and shows as chosen.
         let (s, page) = crate::helpers::get_text(&c, app.url("/statements?q=suspende&authority=SEGOB")).await;
         assert_eq!(s, 200);

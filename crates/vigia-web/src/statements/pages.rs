@@ -185,7 +185,8 @@ pub(super) async fn list_page(
     let l = ctx.locale;
     let (query, chosen, search_errors) = match asked_search(&q) {
         Ok((query, chosen)) => (query, chosen, Vec::new()),
-        Err(errs) => (String::new(), Vec::new(), search_errors(l, &errs)),
+        // The words stay in the box as typed, to be shortened rather than typed again.
+        Err(errs) => (q.get("q").cloned().unwrap_or_default(), Vec::new(), search_errors(l, &errs)),
     };
     // A refused search reads nothing: the page says why, with no statements.
     let m = if search_errors.is_empty() {
