@@ -269,6 +269,11 @@ pub struct Matched {
 }
 
 impl Matched {
+    /// Nothing found, with `facets` facets to count.
+    pub fn none(facets: usize) -> Matched {
+        Matched { keys: Vec::new(), facets: vec![Default::default(); facets] }
+    }
+
     /// Where the page after `after` starts in [`Matched::keys`].
     pub fn start_after(&self, after: Option<Cursor>) -> usize {
         after.map_or(0, |c| self.keys.partition_point(|&(k, id)| !c.precedes(k, id)))

@@ -128,7 +128,7 @@ async fn matched(
     let key = serde_json::json!([q, chosen]).to_string();
     st.statement_searches
         .get(&st.store, key, || async move {
-            let mut m = crate::kit::listing::Matched { keys: Vec::new(), facets: vec![BTreeMap::new(); FACETS.len()] };
+            let mut m = crate::kit::listing::Matched::none(FACETS.len());
             let mut cursor = None;
             loop {
                 let batch = st.store.statements_page(cursor, SEARCH_BATCH).await?;

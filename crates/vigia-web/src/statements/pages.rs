@@ -192,10 +192,7 @@ pub(super) async fn list_page(
     let m = if search_errors.is_empty() {
         matched(&st, &query, &chosen).await?
     } else {
-        std::sync::Arc::new(crate::kit::listing::Matched {
-            keys: Vec::new(),
-            facets: vec![BTreeMap::new(); FACETS.len()],
-        })
+        std::sync::Arc::new(crate::kit::listing::Matched::none(FACETS.len()))
     };
     // A broken page link shows the first page.
     let (after, cursor_error) = crate::kit::listing::page_link(l, &q);
