@@ -151,8 +151,10 @@ pub async fn deliver_due(store: &DynStore, retry_base: Duration, allowed: &[Stri
             break;
         }
         let outcome = send(d, retry_base, allowed, send_limit).await;
-        if let Err(e) = store.finish_delivery(d.id, outcome, now_micros()).await {
-            tracing::error!(error = %e, delivery = d.id, "cannot record a delivery's outcome");
+        match store.finish_delivery(d.id, d.lease_until, outcome, now_micros()).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(delivery = d.id, "a delivery's lease ran out before its outcome was recorded"),
+            Err(e) => tracing::error!(error = %e, delivery = d.id, "cannot record a delivery's outcome"),
         }
     }
     due.len()

@@ -69,6 +69,9 @@ pub struct Delivery {
 #[derive(Debug, Clone)]
 pub struct DueDelivery {
     pub id: i64,
+    /// The end of this claim's lease: its outcome is recorded only while the row is still
+    /// leased until then (see [`Alerts::finish_delivery`]).
+    pub lease_until: Micros,
     pub attempts: i64,
     pub url: String,
     pub secret: String,
@@ -124,6 +127,8 @@ pub struct EmailPref {
 #[derive(Debug, Clone)]
 pub struct DueEmail {
     pub id: i64,
+    /// The end of this claim's lease (see [`Alerts::finish_email`]).
+    pub lease_until: Micros,
     pub user_id: i64,
     pub to: String,
     pub dedup_key: String,
@@ -209,7 +214,10 @@ pub trait Alerts: Send + Sync {
     /// Leases due messages until `now + lease` (see [`Alerts::claim_deliveries`]); a
     /// message to a disabled person is given up.
     async fn claim_emails(&self, now: Micros, lease: Micros, limit: i64) -> Result<Vec<DueEmail>>;
-    async fn finish_email(&self, id: i64, outcome: EmailOutcome, now: Micros) -> Result<()>;
+    /// Records how sending a claimed message ended, only while the claim's lease still
+    /// holds (`locked_until = lease_until`); returns whether it did. A sender that outlived
+    /// its lease records nothing: another server has claimed the message since, or will.
+    async fn finish_email(&self, id: i64, lease_until: Micros, outcome: EmailOutcome, now: Micros) -> Result<bool>;
     /// A person's messages, newest first.
     async fn outbox(&self, user_id: i64, limit: i64) -> Result<Vec<OutboxEntry>>;
     /// The organization's webhook deliveries, newest first.
@@ -217,5 +225,15 @@ pub trait Alerts: Send + Sync {
     /// Leases due deliveries until `now + lease`, so several servers never send the same
     /// one at once; a crashed sender's lease simply expires.
     async fn claim_deliveries(&self, now: Micros, lease: Micros, limit: i64) -> Result<Vec<DueDelivery>>;
-    async fn finish_delivery(&self, id: i64, outcome: DeliveryOutcome, now: Micros) -> Result<()>;
+    /// Records how a claimed delivery's try ended, only while the claim's lease still holds
+    /// (`locked_until = lease_until`); returns whether it did. A late sender (paused past
+    /// its lease by a slow database or a stopped process) then cannot overwrite the
+    /// outcome, try count or lease of the server that claimed the delivery after it.
+    async fn finish_delivery(
+        &self,
+        id: i64,
+        lease_until: Micros,
+        outcome: DeliveryOutcome,
+        now: Micros,
+    ) -> Result<bool>;
 }

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use serde_json::{json, Value};
 use vigia_domain::account::{Locale, Role};
 use vigia_store::testing::TestDb;
-use vigia_store::Actor;
+use vigia_store::{Actor, EmailOutcome};
 use vigia_web::alerts::email::{self, MailConfig, Mailer};
 
 use crate::helpers::*;
@@ -244,6 +244,24 @@ async fn a_server_that_does_not_answer_is_retried_and_the_message_waits_in_the_o
         );
         // Not due again before its delay: nothing is claimed.
         assert_eq!(email::send_due(&app.store, &mailer, std::time::Duration::from_secs(60)).await, 0);
+
+        // A sender paused past its lease records nothing once another has claimed the
+        // message: the second claim's lease and count stand.
+        let due_at = outbox.iter().map(|o| o.id).max().expect("a message");
+        let t = vigia_store::now_micros() + 3_600_000_000;
+        let first = app.store.claim_emails(t, 1_000, 5).await.expect("claim");
+        let first = first.into_iter().find(|m| m.id == due_at).expect("due again an hour later");
+        let second = app.store.claim_emails(first.lease_until + 1, 60_000_000, 5).await.expect("claim");
+        let second = second.into_iter().find(|m| m.id == due_at).expect("claimed again once the lease ran out");
+        let late = app.store.finish_email(first.id, first.lease_until, EmailOutcome::Sent, t).await.expect("late");
+        assert!(!late, "a late sender's outcome is refused");
+        let kept = app.store.outbox(lawyer.id, 10).await.expect("outbox");
+        let kept = kept.iter().find(|o| o.id == due_at).expect("kept");
+        assert_eq!((kept.status.as_str(), kept.attempts), ("pending", 1));
+        let on_time = app.store.finish_email(second.id, second.lease_until, EmailOutcome::Sent, t).await;
+        assert!(on_time.expect("on time"), "the claim holding the lease records");
+        let sent = app.store.outbox(lawyer.id, 10).await.expect("outbox");
+        assert_eq!(sent.iter().find(|o| o.id == due_at).map(|o| (o.status.as_str(), o.attempts)), Some(("sent", 2)));
     }
 }
 

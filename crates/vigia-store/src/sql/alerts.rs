@@ -450,6 +450,7 @@ impl crate::Alerts for SqlStore {
             };
             out.push(DueEmail {
                 id,
+                lease_until: now + lease,
                 user_id,
                 to,
                 dedup_key: r.try_get("dedup_key")?,
@@ -461,30 +462,29 @@ impl crate::Alerts for SqlStore {
         Ok(out)
     }
 
-    async fn finish_email(&self, id: i64, outcome: EmailOutcome, now: Micros) -> Result<()> {
+    async fn finish_email(&self, id: i64, lease_until: Micros, outcome: EmailOutcome, now: Micros) -> Result<bool> {
         let q = match &outcome {
             EmailOutcome::Sent => sqlx::query(
                 "UPDATE outbox SET status = 'sent', attempts = attempts + 1, last_error = NULL, sent_at = $1, \
-                 locked_until = NULL WHERE id = $2",
+                 locked_until = NULL WHERE id = $2 AND locked_until = $3",
             )
             .bind(now)
             .bind(id),
             EmailOutcome::Retry { error, next_at } => sqlx::query(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2, locked_until = NULL \
-                 WHERE id = $3",
+                 WHERE id = $3 AND locked_until = $4",
             )
             .bind(error.clone())
             .bind(*next_at)
             .bind(id),
             EmailOutcome::Failed { error } => sqlx::query(
                 "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = $1, locked_until = NULL \
-                 WHERE id = $2",
+                 WHERE id = $2 AND locked_until = $3",
             )
             .bind(error.clone())
             .bind(id),
         };
-        q.execute(&self.pool).await?;
-        Ok(())
+        Ok(q.bind(lease_until).execute(&self.pool).await?.rows_affected() == 1)
     }
 
     async fn outbox(&self, user_id: i64, limit: i64) -> Result<Vec<OutboxEntry>> {
@@ -576,6 +576,7 @@ impl crate::Alerts for SqlStore {
                 .try_get("payload")?;
             out.push(DueDelivery {
                 id: r.try_get("id")?,
+                lease_until: now + lease,
                 attempts: r.try_get("attempts")?,
                 url: hook.try_get("url")?,
                 secret,
@@ -585,18 +586,24 @@ impl crate::Alerts for SqlStore {
         Ok(out)
     }
 
-    async fn finish_delivery(&self, id: i64, outcome: DeliveryOutcome, now: Micros) -> Result<()> {
+    async fn finish_delivery(
+        &self,
+        id: i64,
+        lease_until: Micros,
+        outcome: DeliveryOutcome,
+        now: Micros,
+    ) -> Result<bool> {
         let q = match &outcome {
             DeliveryOutcome::Delivered { status } => sqlx::query(
                 "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, last_status = $1, last_error = NULL, \
-                 delivered_at = $2, locked_until = NULL WHERE id = $3",
+                 delivered_at = $2, locked_until = NULL WHERE id = $3 AND locked_until = $4",
             )
             .bind(Some(*status))
             .bind(now)
             .bind(id),
             DeliveryOutcome::Retry { status, error, next_at } => sqlx::query(
                 "UPDATE deliveries SET attempts = attempts + 1, last_status = $1, last_error = $2, next_attempt_at = $3, \
-                 locked_until = NULL WHERE id = $4",
+                 locked_until = NULL WHERE id = $4 AND locked_until = $5",
             )
             .bind(*status)
             .bind(error.clone())
@@ -604,13 +611,12 @@ impl crate::Alerts for SqlStore {
             .bind(id),
             DeliveryOutcome::Failed { status, error } => sqlx::query(
                 "UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_status = $1, last_error = $2, \
-                 locked_until = NULL WHERE id = $3",
+                 locked_until = NULL WHERE id = $3 AND locked_until = $4",
             )
             .bind(*status)
             .bind(error.clone())
             .bind(id),
         };
-        q.execute(&self.pool).await?;
-        Ok(())
+        Ok(q.bind(lease_until).execute(&self.pool).await?.rows_affected() == 1)
     }
 }

@@ -308,18 +308,37 @@ async fn refusals_raise_alerts_and_durable_webhook_deliveries() {
         assert_eq!(due[0].url, hook.url);
         assert!(store.claim_deliveries(t0 + 1, 60_000_000, 10).await.expect("claim").is_empty(), "leased");
         let later = t0 + 600_000_000;
-        store
+        assert!(store
             .finish_delivery(
                 due[0].id,
+                due[0].lease_until,
                 DeliveryOutcome::Retry { status: Some(503), error: "busy".into(), next_at: later },
                 t0,
             )
             .await
-            .expect("retry");
+            .expect("retry"));
         assert!(store.claim_deliveries(later - 1, 60_000_000, 10).await.expect("claim").is_empty(), "not due yet");
         let again = store.claim_deliveries(later, 60_000_000, 10).await.expect("claim");
         assert_eq!((again.len(), again[0].attempts), (1, 1));
-        store.finish_delivery(again[0].id, DeliveryOutcome::Delivered { status: 204 }, later).await.expect("done");
+        // A sender whose lease ran out (paused past it) while another claimed the delivery
+        // records nothing: the second claim's lease, outcome and count stand.
+        let resent = store.claim_deliveries(again[0].lease_until + 1, 60_000_000, 10).await.expect("claim");
+        assert_eq!(resent.len(), 1, "the lease ran out, so another sender claims it");
+        let late = store
+            .finish_delivery(again[0].id, again[0].lease_until, DeliveryOutcome::Delivered { status: 200 }, later)
+            .await
+            .expect("late");
+        assert!(!late, "the late sender's outcome is refused");
+        let log = store.deliveries(b, 10).await.expect("log");
+        assert_eq!((log[0].status.as_str(), log[0].attempts), ("pending", 1), "nothing recorded from the late sender");
+        assert!(
+            store.claim_deliveries(again[0].lease_until + 2, 60_000_000, 10).await.expect("claim").is_empty(),
+            "the second claim's lease still holds"
+        );
+        assert!(store
+            .finish_delivery(resent[0].id, resent[0].lease_until, DeliveryOutcome::Delivered { status: 204 }, later)
+            .await
+            .expect("done"));
         let log = store.deliveries(b, 10).await.expect("log");
         assert_eq!((log[0].status.as_str(), log[0].attempts, log[0].last_status), ("delivered", 2, Some(204)));
         assert!(store.deliveries(a, 10).await.expect("log").is_empty());

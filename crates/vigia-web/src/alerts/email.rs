@@ -239,8 +239,10 @@ pub async fn send_due(store: &DynStore, mailer: &Mailer, retry_base: Duration) -
                 EmailOutcome::Retry { error, next_at: now_micros() + wait.as_micros() as i64 }
             }
         };
-        if let Err(e) = store.finish_email(m.id, outcome, now_micros()).await {
-            tracing::error!(error = %e, id = m.id, "cannot record an e-mail's sending");
+        match store.finish_email(m.id, m.lease_until, outcome, now_micros()).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(id = m.id, "an e-mail's lease ran out before its sending was recorded"),
+            Err(e) => tracing::error!(error = %e, id = m.id, "cannot record an e-mail's sending"),
         }
     }
     due.len()
