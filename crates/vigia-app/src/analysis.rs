@@ -54,8 +54,9 @@ struct MirrorState {
     loaded: bool,
     version: i64,
     generation: i64,
+    /// Every cell once, sorted by [`Cell::key`] (found by binary search: a hash index
+    /// beside them cost more memory than the cells themselves, issue #19).
     cells: Vec<Cell>,
-    index: HashMap<(i64, i32, i64, Purpose, bool), usize>,
     /// For each organization, the organizations sharing a coalition with it.
     partners: vigia_domain::tenancy::Partners,
     /// Episodes found at this version, by (viewer, settings).
@@ -97,28 +98,61 @@ impl RefusalDays {
     }
 }
 
+/// One day's counts at one facility for one organization, purpose and visibility:
+/// 32 bytes (a million attempts over ten years make some 435,000 of them).
 #[derive(Clone, Copy)]
 struct Cell {
     facility_id: i64,
     org_id: i64,
     day: i32,
-    month: i32,
+    attempts: u32,
+    refusals: u32,
     purpose: Purpose,
     shared: bool,
-    attempts: i64,
-    refusals: i64,
 }
+
+/// What names a cell: its place in [`MirrorState::cells`]' order.
+type CellKey = (i64, i32, i64, Purpose, bool);
+
+impl Cell {
+    fn key(&self) -> CellKey {
+        (self.facility_id, self.day, self.org_id, self.purpose, self.shared)
+    }
+
+    /// The month the day falls in (`YYYYMM`, as [`vigia_domain::access::month_key`]).
+    fn month(&self) -> i32 {
+        vigia_domain::access::month_key(date_of_day(self.day))
+    }
+
+    fn of(d: &vigia_store::DailyCell) -> Cell {
+        // A day's count at one facility for one organization past four billion would
+        // be a corrupt row; it is held at the largest count rather than wrapped.
+        let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+        Cell {
+            facility_id: d.facility_id,
+            org_id: d.org_id,
+            day: d.day,
+            attempts: count(d.attempts),
+            refusals: count(d.refusals),
+            purpose: d.purpose,
+            shared: d.shared,
+        }
+    }
+}
+
+/// A changed cell with the attempts and refusals it had before.
+type Changed = (Cell, i64, i64);
 
 impl MirrorState {
     /// Feeds what changed to each kept scan, as its viewer sees it.
-    fn update_scans(&mut self, changed: &[(Cell, i64, i64)]) {
+    fn update_scans(&mut self, changed: &[Changed]) {
         let mut scans = std::mem::take(&mut self.scans);
         for ((viewer, _), scan) in scans.iter_mut() {
             let mut by_day: BTreeMap<(i64, i32), (i64, i64)> = BTreeMap::new();
             for (cell, old_attempts, old_refusals) in changed.iter().filter(|(c, _, _)| self.visible(*viewer, c)) {
                 let e = by_day.entry((cell.facility_id, cell.day)).or_default();
-                e.0 += cell.attempts - old_attempts;
-                e.1 += cell.refusals - old_refusals;
+                e.0 += i64::from(cell.attempts) - old_attempts;
+                e.1 += i64::from(cell.refusals) - old_refusals;
             }
             let changes: Vec<DayChange> = by_day
                 .into_iter()
@@ -136,13 +170,15 @@ impl MirrorState {
     }
 
     /// Feeds what changed to each viewer's refusals by day.
-    fn update_refusals(&mut self, changed: &[(Cell, i64, i64)]) {
+    fn update_refusals(&mut self, changed: &[Changed]) {
         let mut all = std::mem::take(&mut self.refusals);
         for (viewer, days) in all.iter_mut() {
             let mut moved = false;
-            for (cell, _, old) in changed.iter().filter(|(c, _, old)| c.refusals != *old && self.visible(*viewer, c)) {
+            for (cell, _, old) in
+                changed.iter().filter(|(c, _, old)| i64::from(c.refusals) != *old && self.visible(*viewer, c))
+            {
                 let key = (cell.day, cell.facility_id, cell.org_id);
-                let n = i64::from(days.counts.get(&key).copied().unwrap_or(0)) + cell.refusals - old;
+                let n = i64::from(days.counts.get(&key).copied().unwrap_or(0)) + i64::from(cell.refusals) - old;
                 match u32::try_from(n) {
                     Ok(n) if n > 0 => days.counts.insert(key, n),
                     _ => days.counts.remove(&key),
@@ -163,8 +199,8 @@ impl MirrorState {
         }
         let mut counts: BTreeMap<(i32, i64, i64), u32> = BTreeMap::new();
         for c in self.cells.iter().filter(|c| c.refusals > 0 && self.visible(viewer, c)) {
-            *counts.entry((c.day, c.facility_id, c.org_id)).or_default() +=
-                u32::try_from(c.refusals).unwrap_or(u32::MAX);
+            let n = counts.entry((c.day, c.facility_id, c.org_id)).or_default();
+            *n = n.saturating_add(c.refusals);
         }
         let days = RefusalDays::listed(counts);
         let list = days.list.clone();
@@ -176,34 +212,51 @@ impl MirrorState {
         vigia_domain::tenancy::may_read(viewer, c.org_id, c.shared, &self.partners)
     }
 
-    /// Applies changed cells; returns each with the counts it had before.
-    fn apply(&mut self, cells: Vec<vigia_store::DailyCell>) -> Vec<(Cell, i64, i64)> {
-        let mut changed = Vec::with_capacity(cells.len());
+    /// Applies changed cells; returns each with the counts it had before (when
+    /// `report`: the first load needs none).
+    fn apply(&mut self, mut cells: Vec<vigia_store::DailyCell>, report: bool) -> Vec<Changed> {
+        let mut changed = Vec::with_capacity(if report { cells.len() } else { 0 });
+        // In key order (a cell written twice, in its versions' order), so cells not yet
+        // held come out sorted and are merged in once.
+        cells.sort_by_key(|d| ((d.facility_id, d.day, d.org_id, d.purpose, d.shared), d.version));
+        let mut new: Vec<Cell> = Vec::new();
         for d in cells {
             self.version = self.version.max(d.version);
-            let cell = Cell {
-                facility_id: d.facility_id,
-                org_id: d.org_id,
-                day: d.day,
-                month: vigia_domain::access::month_key(date_of_day(d.day)),
-                purpose: d.purpose,
-                shared: d.shared,
-                attempts: d.attempts,
-                refusals: d.refusals,
+            let cell = Cell::of(&d);
+            let held = match self.cells.binary_search_by_key(&cell.key(), Cell::key) {
+                Ok(i) => Some(&mut self.cells[i]),
+                Err(_) => new.last_mut().filter(|c| c.key() == cell.key()),
             };
-            let (old_attempts, old_refusals) =
-                match self.index.entry((d.facility_id, d.day, d.org_id, d.purpose, d.shared)) {
-                    std::collections::hash_map::Entry::Occupied(e) => {
-                        let old = std::mem::replace(&mut self.cells[*e.get()], cell);
-                        (old.attempts, old.refusals)
-                    }
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        e.insert(self.cells.len());
-                        self.cells.push(cell);
-                        (0, 0)
-                    }
+            let (old_attempts, old_refusals) = match held {
+                Some(old) => {
+                    let was = std::mem::replace(old, cell);
+                    (i64::from(was.attempts), i64::from(was.refusals))
+                }
+                None => {
+                    new.push(cell);
+                    (0, 0)
+                }
+            };
+            if report {
+                changed.push((cell, old_attempts, old_refusals));
+            }
+        }
+        if !new.is_empty() {
+            let held = std::mem::take(&mut self.cells);
+            let mut merged = Vec::with_capacity(held.len() + new.len());
+            let (mut a, mut b) = (held.into_iter().peekable(), new.into_iter().peekable());
+            loop {
+                let next = match (a.peek(), b.peek()) {
+                    (Some(x), Some(y)) if x.key() < y.key() => a.next(),
+                    (Some(_), Some(_)) | (None, _) => b.next(),
+                    (Some(_), None) => a.next(),
                 };
-            changed.push((cell, old_attempts, old_refusals));
+                match next {
+                    Some(c) => merged.push(c),
+                    None => break,
+                }
+            }
+            self.cells = merged;
         }
         changed
     }
@@ -247,9 +300,9 @@ impl MirrorState {
                 && f.until_day.is_none_or(|d| c.day < d)
                 && self.visible(viewer, c);
             if keep {
-                let e = out.entry((c.facility_id, c.org_id, c.month)).or_default();
-                e.0 += c.attempts;
-                e.1 += c.refusals;
+                let e = out.entry((c.facility_id, c.org_id, c.month())).or_default();
+                e.0 += i64::from(c.attempts);
+                e.1 += i64::from(c.refusals);
                 // 1970-01-01 was a Thursday: step back to the week's Monday.
                 let w = weeks.entry(c.day - (c.day + 3).rem_euclid(7)).or_default();
                 w.attempts += c.attempts as usize;
@@ -274,8 +327,8 @@ impl MirrorState {
         let mut out: HashMap<(i64, i32), (u32, u32)> = HashMap::new();
         for c in self.cells.iter().filter(|c| c.attempts != 0 && self.visible(viewer, c)) {
             let e = out.entry((c.facility_id, c.day)).or_default();
-            e.0 = e.0.saturating_add(u32::try_from(c.attempts).unwrap_or(0));
-            e.1 = e.1.saturating_add(u32::try_from(c.refusals).unwrap_or(0));
+            e.0 = e.0.saturating_add(c.attempts);
+            e.1 = e.1.saturating_add(c.refusals);
         }
         out.into_iter()
             .map(|((facility_id, day), (attempts, refusals))| FacilityDay {
@@ -339,11 +392,11 @@ impl Mirror {
         if !(state.loaded && state.version >= version && state.generation == generation) {
             let changed = if !state.loaded || state.generation != generation {
                 *state = MirrorState { generation, ..Default::default() };
-                state.apply(store.access_daily_since(-1).await?);
+                state.apply(store.access_daily_since(-1).await?, false);
                 None
             } else {
                 let after = state.version;
-                Some(state.apply(store.access_daily_since(after).await?))
+                Some(state.apply(store.access_daily_since(after).await?, true))
             };
             // Coalition changes bump the version without touching cells.
             state.version = state.version.max(version);
@@ -482,6 +535,38 @@ mod tests {
     }
 
     proptest! {
+        /// Cells are held once each, in key order, with the counts last written for
+        /// them; what each batch reports as changed adds up to the counts held (so the
+        /// scans and refusals kept up to date from it stay right), even when a batch
+        /// writes the same cell twice.
+        #[test]
+        fn cells_stay_sorted_unique_and_changes_add_up(
+            batches in proptest::collection::vec(proptest::collection::vec((1i64..4, 0i32..6, 1i64..4, any::<bool>(), 0i64..4), 0..20), 0..6),
+        ) {
+            let mut state = MirrorState::default();
+            let mut last: BTreeMap<(i64, i32, i64, bool), (i64, i64)> = BTreeMap::new();
+            let mut summed: BTreeMap<(i64, i32, i64, bool), (i64, i64)> = BTreeMap::new();
+            for (i, batch) in batches.into_iter().enumerate() {
+                let cells: Vec<_> = batch.iter().map(|c| cell(i as i64 + 1, *c)).collect();
+                for c in &cells {
+                    last.insert((c.facility_id, c.day, c.org_id, c.shared), (c.attempts, c.refusals));
+                }
+                for (c, old_attempts, old_refusals) in state.apply(cells, true) {
+                    let e = summed.entry((c.facility_id, c.day, c.org_id, c.shared)).or_default();
+                    e.0 += i64::from(c.attempts) - old_attempts;
+                    e.1 += i64::from(c.refusals) - old_refusals;
+                }
+            }
+            prop_assert!(state.cells.windows(2).all(|w| w[0].key() < w[1].key()), "sorted, each key once");
+            let held: BTreeMap<_, _> = state
+                .cells
+                .iter()
+                .map(|c| ((c.facility_id, c.day, c.org_id, c.shared), (i64::from(c.attempts), i64::from(c.refusals))))
+                .collect();
+            prop_assert_eq!(&held, &last);
+            prop_assert_eq!(&summed, &last);
+        }
+
         /// Finding 19: the refusals by day a viewer's words-against-practice rule reads,
         /// kept up to date write after write, are what a recount from the cells says —
         /// and only what the viewer may see (own, or shared by a coalition partner).
@@ -495,12 +580,12 @@ mod tests {
                 partners: vigia_domain::tenancy::Partners::from_coalitions([&[1, 2][..]]),
                 ..Default::default()
             };
-            state.apply(first.into_iter().map(|c| cell(1, c)).collect());
+            state.apply(first.into_iter().map(|c| cell(1, c)).collect(), true);
             for viewer in 1..4 {
                 state.refusal_days(viewer);
             }
             for (i, batch) in later.into_iter().enumerate() {
-                let changed = state.apply(batch.into_iter().map(|c| cell(i as i64 + 2, c)).collect());
+                let changed = state.apply(batch.into_iter().map(|c| cell(i as i64 + 2, c)).collect(), true);
                 state.update_refusals(&changed);
             }
             for viewer in 1..4 {
