@@ -25,16 +25,22 @@ async fn connect_pool(url: &str) -> Result<Pool<Db>> {
         // writes about a quarter faster than with the 4 KiB default, because the audit
         // entries (some 600 bytes each) fill fewer pages, splits and WAL frames.
         .page_size(16384)
-        // 8 MiB of page cache per connection (default 2 MiB), so eight readers under
-        // load hold at most 64 MiB of it (32 MiB each held 256 MiB, and the server's
-        // memory passed 300 MiB at 50 clients: issue #19); the OS keeps the file's pages
+        // 4 MiB of page cache per connection (default 2 MiB), so eight readers under
+        // load hold at most 32 MiB of it (32 MiB each held 256 MiB, and 8 MiB each
+        // still 44 MiB of the server's 330 at 50 clients: issue #19; list pages are
+        // kept written, so few reads reach the pages); the OS keeps the file's pages
         // for all of them. A bulk import raises its own connection's to
         // `SQLITE_IMPORT_CACHE_KIB` while it writes.
         .pragma("cache_size", sql::SQLITE_READ_CACHE_KIB)
         // What a correction replaces (text kept before it was sealed, say) is
         // overwritten with zeros, not left readable in free pages.
         .pragma("secure_delete", "on")
-        .busy_timeout(Duration::from_secs(30));
+        .busy_timeout(Duration::from_secs(30))
+        // Rows a query's reader thread may read ahead of the task taking them (sqlx's
+        // default is 50). With 50, a long read (a download, a thousand rows a batch)
+        // filled the buffer and then woke the two threads in turn for each row: half its
+        // time went to waking threads. A thousand rows of attempts are some 200 KB.
+        .row_buffer_size(128);
     Ok(SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?)
 }
 

@@ -151,17 +151,19 @@ pub(super) fn seal_attempt_text(sealer: &crate::vault::Sealer, id: i64, d: &mut 
 /// The attempt as its readers see it: its free text opened (text written before
 /// sealing reads as it was).
 fn open_attempt_text(vault: &Vault, mut a: Attempt) -> Result<Attempt> {
-    let (org, id) = (a.org_id, a.id);
-    for (field, value) in [
-        (ATTEMPT_REASON, &mut a.draft.reason_text),
-        (ATTEMPT_OFFICIAL, &mut a.draft.official),
-        (ATTEMPT_NOTES, &mut a.draft.notes),
-    ] {
-        if let Some(t) = value.as_mut() {
-            *t = vault.open_text(org, field, id, t)?;
-        }
-    }
+    open_attempt_fields(vault, &mut a)?;
     Ok(a)
+}
+
+/// Opens an attempt's sealed text in place: every field or, on an error, none.
+fn open_attempt_fields(vault: &Vault, a: &mut Attempt) -> Result<()> {
+    let (org, id) = (a.org_id, a.id);
+    let d = &a.draft;
+    let open = |field, value: &Option<String>| value.as_ref().map(|t| vault.open_text(org, field, id, t)).transpose();
+    let (reason, official, notes) =
+        (open(ATTEMPT_REASON, &d.reason_text)?, open(ATTEMPT_OFFICIAL, &d.official)?, open(ATTEMPT_NOTES, &d.notes)?);
+    (a.draft.reason_text, a.draft.official, a.draft.notes) = (reason, official, notes);
+    Ok(())
 }
 
 pub(super) fn restrictions_text(d: &AttemptDraft) -> String {
@@ -300,8 +302,25 @@ impl crate::Access for SqlStore {
             }
         }
         q.push(" ORDER BY attempted_at DESC, id DESC LIMIT ").push_bind(limit);
-        let rows = q.build().fetch_all(&self.pool).await?;
-        self.opened(|| rows.iter().map(|r| open_attempt_text(&self.vault, attempt_from_row(r)?)).collect()).await
+        // Each row is read and opened as it arrives, not after the last: opening
+        // overlaps SQLite's reading of the next rows, and the rows wait in the driver's
+        // buffer instead of the reader being woken for each one (a download of a million
+        // rows spent a third of its time switching threads).
+        let mut out = Vec::with_capacity(usize::try_from(limit).unwrap_or(0).min(1024));
+        let mut rows = q.build().fetch(&self.pool);
+        while let Some(r) = futures_util::TryStreamExt::try_next(&mut rows).await? {
+            let mut a = attempt_from_row(&r)?;
+            match open_attempt_fields(&self.vault, &mut a) {
+                // A key added by another server since this one loaded its keys.
+                Err(StoreError::Vault(VaultError::NoKey(_))) => {
+                    self.load_new_keys().await?;
+                    open_attempt_fields(&self.vault, &mut a)?
+                }
+                other => other?,
+            }
+            out.push(a);
+        }
+        Ok(out)
     }
 
     async fn count_attempts(&self, viewer_org: i64, f: &AttemptFilter) -> Result<i64> {
@@ -411,10 +430,13 @@ impl crate::Access for SqlStore {
             q.push(format_args!(" AND a.outcome IN ({})", refusal_list()));
         }
         q.push(" ORDER BY attempted_at, id");
-        let rows = q.build().fetch_all(&self.pool).await?;
         let zones = facility_zones(&mut *self.pool.acquire().await?).await?;
+        // Read a row at a time: a claim's period can hold hundreds of thousands of
+        // refusals, and holding them all as the driver's rows first was, with the
+        // detections, the server's largest peak of memory (issue #19).
+        let mut rows = q.build().fetch(&self.pool);
         let mut out = Vec::new();
-        for r in &rows {
+        while let Some(r) = futures_util::TryStreamExt::try_next(&mut rows).await? {
             let (id, facility): (i64, i64) = (r.try_get("id")?, r.try_get("facility_id")?);
             let at: i64 = r.try_get("attempted_at")?;
             let day = zones

@@ -101,7 +101,7 @@ where
 }
 
 /// SQLite's page cache per connection, in KiB (negative: SQLite's unit for KiB).
-pub(super) const SQLITE_READ_CACHE_KIB: &str = "-8192";
+pub(super) const SQLITE_READ_CACHE_KIB: &str = "-4096";
 /// SQLite's page cache of a connection writing a bulk import: its index pages stay in
 /// memory instead of spilling to the WAL again and again.
 const SQLITE_IMPORT_CACHE_KIB: &str = "-32768";

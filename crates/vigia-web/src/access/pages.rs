@@ -254,12 +254,17 @@ pub(super) async fn csv_page(
         ],
     );
     let viewer = user.org_id;
+    // Each facility's zone looked up once, and each code's name: the rows repeat them.
+    let zones: HashMap<i64, jiff::tz::TimeZone> =
+        facilities.iter().filter_map(|(id, f)| Some((*id, jiff::tz::TimeZone::get(f.time_zone()).ok()?))).collect();
+    let words = std::sync::Arc::new((facilities, zones, orgs));
+    let labels = std::sync::Arc::new(std::sync::Mutex::new(crate::kit::Labels::new(l)));
     Ok(crate::kit::listing::download(
         crate::kit::listing::Format::of(&uri),
         "vigia-access-attempts",
         head,
         move |after| {
-            let (st, facilities, orgs) = (st.clone(), facilities.clone(), orgs.clone());
+            let (st, words, labels) = (st.clone(), words.clone(), labels.clone());
             let page = AttemptFilter { after, ..f.clone() };
             async move {
                 let list = st.store.list_attempts(viewer, &page).await?;
@@ -267,7 +272,16 @@ pub(super) async fn csv_page(
                     .last()
                     .filter(|_| list.len() as i64 == CSV_BATCH)
                     .map(|a| Cursor::after(a.draft.attempted_at, a.id));
-                let rows = list.iter().map(|a| csv_row(l, a, facilities.get(&a.draft.facility_id), &orgs)).collect();
+                let (facilities, zones, orgs) = words.as_ref();
+                let mut labels =
+                    labels.lock().map_err(|_| WebError::Internal("the labels' lock was poisoned".into()))?;
+                let rows = list
+                    .iter()
+                    .map(|a| {
+                        let at = a.draft.facility_id;
+                        csv_row(&mut labels, a, facilities.get(&at), zones.get(&at), orgs)
+                    })
+                    .collect();
                 Ok((rows, next))
             }
         },
@@ -277,27 +291,37 @@ pub(super) async fn csv_page(
 /// Attempts read from the store per part of a CSV download.
 pub(super) const CSV_BATCH: i64 = 1000;
 
-pub(super) fn csv_row(l: Locale, a: &Attempt, f: Option<&Facility>, orgs: &HashMap<i64, String>) -> Vec<String> {
+pub(super) fn csv_row(
+    labels: &mut crate::kit::Labels,
+    a: &Attempt,
+    f: Option<&Facility>,
+    tz: Option<&jiff::tz::TimeZone>,
+    orgs: &HashMap<i64, String>,
+) -> Vec<String> {
     let d = &a.draft;
     let zone = f.map(|f| f.time_zone()).unwrap_or(vigia_domain::geo::LEGAL_TIME_ZONE);
+    let local = |at| match tz {
+        Some(tz) => vigia_domain::format_local_in(at, tz),
+        None => format_local(at, zone),
+    };
     let text = |o: &Option<String>| o.clone().unwrap_or_default();
     vec![
         a.id.to_string(),
-        format_local(d.attempted_at, zone),
+        local(d.attempted_at),
         zone.to_string(),
         f.map(|f| f.draft.name.clone()).unwrap_or_default(),
         orgs.get(&a.org_id).cloned().unwrap_or_default(),
-        label(l, "purpose", d.purpose.as_str()),
-        label(l, "outcome", d.outcome.as_str()),
-        d.reason_category.map(|r| label(l, "reason", r.as_str())).unwrap_or_default(),
+        labels.of("purpose", d.purpose.as_str()),
+        labels.of("outcome", d.outcome.as_str()),
+        d.reason_category.map(|r| labels.of("reason", r.as_str())).unwrap_or_default(),
         text(&d.reason_text),
         text(&d.official),
         d.team_size.to_string(),
         d.people_to_see.map(|n| n.to_string()).unwrap_or_default(),
-        d.restrictions.iter().map(|r| label(l, "restriction", r.as_str())).collect::<Vec<_>>().join("; "),
-        d.requested_at.map(|t| format_local(t, zone)).unwrap_or_default(),
+        d.restrictions.iter().map(|r| labels.of("restriction", r.as_str())).collect::<Vec<_>>().join("; "),
+        d.requested_at.map(local).unwrap_or_default(),
         text(&d.notes),
-        label(l, "visibility", d.visibility.as_str()),
+        labels.of("visibility", d.visibility.as_str()),
     ]
 }
 

@@ -206,20 +206,24 @@ where
                 return;
             }
         }
-        let mut after = None;
-        loop {
-            match batch(after).await {
+        // The next batch is read while this one is written: reading and writing each
+        // take a core of their own, and at most two batches are held at once.
+        let mut reading = Some(tokio::spawn(batch(None)));
+        while let Some(read) = reading.take() {
+            let read = read.await.unwrap_or_else(|e| Err(WebError::Internal(format!("a batch's reader failed: {e}"))));
+            match read {
                 Ok((rows, next)) => {
+                    reading = next.map(|c| tokio::spawn(batch(Some(c))));
                     let body = match format {
                         Format::Csv => vigia_domain::export::csv_rows(rows),
                         Format::JsonLines => json_lines(&names, rows),
                     };
                     if !body.is_empty() && tx.send(Ok(Bytes::from(body))).await.is_err() {
-                        return; // the client went away
-                    }
-                    match next {
-                        Some(c) => after = Some(c),
-                        None => return,
+                        // The client went away: the read under way is dropped unfinished.
+                        if let Some(r) = reading.take() {
+                            r.abort();
+                        }
+                        return;
                     }
                 }
                 Err(e) => {

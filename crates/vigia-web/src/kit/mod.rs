@@ -613,6 +613,25 @@ pub fn label(l: Locale, prefix: &str, value: &str) -> String {
     }
 }
 
+/// The catalogue's names for codes ([`label`]), each looked up once: a download of a
+/// million rows names the same few dozen codes again and again.
+pub struct Labels {
+    l: Locale,
+    seen: HashMap<(&'static str, &'static str), String>,
+}
+
+impl Labels {
+    pub fn new(l: Locale) -> Self {
+        Labels { l, seen: HashMap::new() }
+    }
+
+    /// `label(l, prefix, value)`.
+    pub fn of(&mut self, prefix: &'static str, value: &'static str) -> String {
+        let l = self.l;
+        self.seen.entry((prefix, value)).or_insert_with(|| label(l, prefix, value)).clone()
+    }
+}
+
 /// Evidence files as the pages list them.
 pub fn file_rows(list: Vec<vigia_store::Attachment>) -> Vec<FileRow> {
     list.into_iter()
