@@ -541,28 +541,39 @@ mod tests {
         /// writes the same cell twice.
         #[test]
         fn cells_stay_sorted_unique_and_changes_add_up(
-            batches in proptest::collection::vec(proptest::collection::vec((1i64..4, 0i32..6, 1i64..4, any::<bool>(), 0i64..4), 0..20), 0..6),
+            batches in proptest::collection::vec(proptest::collection::vec(((1i64..4, 0i32..6, 1i64..4, any::<bool>(), 0i64..4), 0usize..2, 0i64..3), 0..20), 0..6),
         ) {
             let mut state = MirrorState::default();
-            let mut last: BTreeMap<(i64, i32, i64, bool), (i64, i64)> = BTreeMap::new();
-            let mut summed: BTreeMap<(i64, i32, i64, bool), (i64, i64)> = BTreeMap::new();
+            let mut last: BTreeMap<CellKey, (i64, i64)> = BTreeMap::new();
+            let mut summed: BTreeMap<CellKey, (i64, i64)> = BTreeMap::new();
             for (i, batch) in batches.into_iter().enumerate() {
-                let cells: Vec<_> = batch.iter().map(|c| cell(i as i64 + 1, *c)).collect();
+                // Cells of two purposes; a cell written twice in one batch carries its
+                // versions, and the later version is what the database holds.
+                let cells: Vec<_> = batch
+                    .iter()
+                    .map(|(c, purpose, v)| vigia_store::DailyCell {
+                        purpose: [Purpose::Monitoring, Purpose::LegalAssistance][*purpose],
+                        ..cell(i as i64 * 10 + v, *c)
+                    })
+                    .collect();
+                let mut newest: BTreeMap<CellKey, (i64, (i64, i64))> = BTreeMap::new();
                 for c in &cells {
-                    last.insert((c.facility_id, c.day, c.org_id, c.shared), (c.attempts, c.refusals));
+                    let key = (c.facility_id, c.day, c.org_id, c.purpose, c.shared);
+                    let e = newest.entry(key).or_insert((c.version, (c.attempts, c.refusals)));
+                    if c.version >= e.0 {
+                        *e = (c.version, (c.attempts, c.refusals));
+                    }
                 }
+                last.extend(newest.into_iter().map(|(k, (_, counts))| (k, counts)));
                 for (c, old_attempts, old_refusals) in state.apply(cells, true) {
-                    let e = summed.entry((c.facility_id, c.day, c.org_id, c.shared)).or_default();
+                    let e = summed.entry(c.key()).or_default();
                     e.0 += i64::from(c.attempts) - old_attempts;
                     e.1 += i64::from(c.refusals) - old_refusals;
                 }
             }
             prop_assert!(state.cells.windows(2).all(|w| w[0].key() < w[1].key()), "sorted, each key once");
-            let held: BTreeMap<_, _> = state
-                .cells
-                .iter()
-                .map(|c| ((c.facility_id, c.day, c.org_id, c.shared), (i64::from(c.attempts), i64::from(c.refusals))))
-                .collect();
+            let held: BTreeMap<_, _> =
+                state.cells.iter().map(|c| (c.key(), (i64::from(c.attempts), i64::from(c.refusals)))).collect();
             prop_assert_eq!(&held, &last);
             prop_assert_eq!(&summed, &last);
         }

@@ -214,9 +214,9 @@ pub trait Alerts: Send + Sync {
     /// Leases due messages until `now + lease` (see [`Alerts::claim_deliveries`]); a
     /// message to a disabled person is given up.
     async fn claim_emails(&self, now: Micros, lease: Micros, limit: i64) -> Result<Vec<DueEmail>>;
-    /// Records how sending a claimed message ended, only while the claim's lease still
-    /// holds (`locked_until = lease_until`); returns whether it did. A sender that outlived
-    /// its lease records nothing: another server has claimed the message since, or will.
+    /// Records how sending a claimed message ended, only while the row is still leased
+    /// under this claim (`locked_until = lease_until`); returns whether it did. A sender
+    /// whose lease another claim has replaced records nothing.
     async fn finish_email(&self, id: i64, lease_until: Micros, outcome: EmailOutcome, now: Micros) -> Result<bool>;
     /// A person's messages, newest first.
     async fn outbox(&self, user_id: i64, limit: i64) -> Result<Vec<OutboxEntry>>;
@@ -225,10 +225,11 @@ pub trait Alerts: Send + Sync {
     /// Leases due deliveries until `now + lease`, so several servers never send the same
     /// one at once; a crashed sender's lease simply expires.
     async fn claim_deliveries(&self, now: Micros, lease: Micros, limit: i64) -> Result<Vec<DueDelivery>>;
-    /// Records how a claimed delivery's try ended, only while the claim's lease still holds
-    /// (`locked_until = lease_until`); returns whether it did. A late sender (paused past
-    /// its lease by a slow database or a stopped process) then cannot overwrite the
-    /// outcome, try count or lease of the server that claimed the delivery after it.
+    /// Records how a claimed delivery's try ended, only while the row is still leased
+    /// under this claim (`locked_until = lease_until`); returns whether it did. A late
+    /// sender (paused past its lease by a slow database or a stopped process) then cannot
+    /// overwrite the outcome, try count or lease of a server that claimed the delivery
+    /// after it; with no later claim, its outcome is recorded late.
     async fn finish_delivery(
         &self,
         id: i64,

@@ -307,18 +307,25 @@ impl crate::Access for SqlStore {
         // buffer instead of the reader being woken for each one (a download of a million
         // rows spent a third of its time switching threads).
         let mut out = Vec::with_capacity(usize::try_from(limit).unwrap_or(0).min(1024));
+        // Rows sealed with a key another server added since this one loaded its keys:
+        // opened once the rows are read and the connection is back in the pool (loading
+        // keys takes a connection of its own).
+        let mut unopened = Vec::new();
         let mut rows = q.build().fetch(&self.pool);
         while let Some(r) = futures_util::TryStreamExt::try_next(&mut rows).await? {
             let mut a = attempt_from_row(&r)?;
             match open_attempt_fields(&self.vault, &mut a) {
-                // A key added by another server since this one loaded its keys.
-                Err(StoreError::Vault(VaultError::NoKey(_))) => {
-                    self.load_new_keys().await?;
-                    open_attempt_fields(&self.vault, &mut a)?
-                }
+                Err(StoreError::Vault(VaultError::NoKey(_))) => unopened.push(out.len()),
                 other => other?,
             }
             out.push(a);
+        }
+        drop(rows);
+        if !unopened.is_empty() {
+            self.load_new_keys().await?;
+            for i in unopened {
+                open_attempt_fields(&self.vault, &mut out[i])?;
+            }
         }
         Ok(out)
     }

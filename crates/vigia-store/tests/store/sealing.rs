@@ -136,6 +136,8 @@ async fn an_organization_added_elsewhere_seals_and_opens_without_a_restart() {
         let key = MasterKey::generate().expect("key");
         let (server, ana, _) = seeded(&db, &key).await;
         let f = server.create_facility(&ana, draft("Siglo XXI", None)).await.expect("facility").id;
+        // A second server, opened before the organization existed.
+        let reader = open(&db, &key).await;
         let cli = open(&db, &key).await;
         let c = cli.create_org(&Actor::SYSTEM, "org-c", "Org C").await.expect("org c").id;
         cli.close().await;
@@ -144,6 +146,11 @@ async fn an_organization_added_elsewhere_seals_and_opens_without_a_restart() {
         let a = server.create_attempt(&Actor::SYSTEM, c, d).await.expect("sealed with the new key");
         let read = server.attempt(c, a.id).await.expect("read").expect("visible");
         assert_eq!(read.draft.notes.as_deref(), Some("Vimos a Carla"));
+        // Its list of attempts, read a row at a time, opens the row sealed with the key
+        // it did not know when the row arrived.
+        let listed = reader.list_attempts(c, &Default::default()).await.expect("listed by the second server");
+        assert_eq!(listed.iter().find(|x| x.id == a.id).and_then(|x| x.draft.notes.as_deref()), Some("Vimos a Carla"));
+        reader.close().await;
         assert!(server.verify_audit().await.expect("verify").ok());
     }
 }

@@ -72,36 +72,53 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<serde_json::Value, WebError>>,
 {
+    if asked.limit > KEPT_PAGE {
+        let body = axum::body::Bytes::from(write().await?.to_string());
+        return Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response());
+    }
+    kept_body(st, name, format!("{key}|{:?}|{}", asked.after, asked.limit), write).await
+}
+
+/// A JSON answer kept as written under `key` (everything it depends on besides the
+/// data, the viewer's organization first) while the data do not change, in the cache of
+/// written bodies (`AppState::pages`: 256 of at most 256 KiB); a larger one is written
+/// per request. `write` makes the document.
+pub(crate) async fn kept_body<F, Fut>(
+    st: &crate::state::AppState,
+    name: &'static str,
+    key: String,
+    write: F,
+) -> Result<Response, WebError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<serde_json::Value, WebError>>,
+{
     let bytes = |v: serde_json::Value| axum::body::Bytes::from(v.to_string());
-    let body = if asked.limit > KEPT_PAGE {
-        bytes(write().await?)
-    } else {
-        // `write` runs at most once: for the page kept, or for a page too large to keep
-        // (written then, or per request once it is known to be too large).
-        let write = std::sync::Mutex::new(Some(write));
-        let take = || write.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-        let large = std::sync::Mutex::new(None);
-        let kept = st
-            .pages
-            .get(&st.store, (name, format!("{key}|{:?}|{}", asked.after, asked.limit)), || async {
-                let w = take().ok_or_else(|| WebError::Internal("a page was written twice".into()))?;
-                let b = bytes(w().await?);
-                if b.len() <= KEPT_PAGE_BYTES {
-                    return Ok::<_, WebError>(Some(b));
-                }
-                *large.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(b);
-                Ok(None)
-            })
-            .await?;
-        let large = large.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match (kept.as_ref(), large) {
-            (Some(b), _) => b.clone(),
-            (None, Some(b)) => b,
-            (None, None) => match take() {
-                Some(w) => bytes(w().await?),
-                None => return Err(WebError::Internal("a page was written twice".into())),
-            },
-        }
+    // `write` runs at most once: for the body kept, or for a body too large to keep
+    // (written then, or per request once it is known to be too large).
+    let write = std::sync::Mutex::new(Some(write));
+    let take = || write.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+    let large = std::sync::Mutex::new(None);
+    let kept = st
+        .pages
+        .get(&st.store, (name, key), || async {
+            let w = take().ok_or_else(|| WebError::Internal("a page was written twice".into()))?;
+            let b = bytes(w().await?);
+            if b.len() <= KEPT_PAGE_BYTES {
+                return Ok::<_, WebError>(Some(b));
+            }
+            *large.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(b);
+            Ok(None)
+        })
+        .await?;
+    let large = large.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let body = match (kept.as_ref(), large) {
+        (Some(b), _) => b.clone(),
+        (None, Some(b)) => b,
+        (None, None) => match take() {
+            Some(w) => bytes(w().await?),
+            None => return Err(WebError::Internal("a page was written twice".into())),
+        },
     };
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }

@@ -207,7 +207,8 @@ where
             }
         }
         // The next batch is read while this one is written: reading and writing each
-        // take a core of their own, and at most two batches are held at once.
+        // take a core of their own. Held at once: the batch being read, the one being
+        // written, and up to four written ones the client has not taken yet.
         let mut reading = Some(tokio::spawn(batch(None)));
         while let Some(read) = reading.take() {
             let read = read.await.unwrap_or_else(|e| Err(WebError::Internal(format!("a batch's reader failed: {e}"))));
