@@ -54,6 +54,39 @@ fn row(i: usize, facilities: &[i64], year: i16, out: &mut String) {
 
 const HEADER: &str = "facility_id,attempted_at,purpose,outcome,team_size\n";
 
+/// The process's resident memory at its highest, sampled every 20 ms on a thread of its
+/// own while something runs (not by the code measured, which it would slow).
+struct Peak {
+    peak: Arc<AtomicU64>,
+    on: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Peak {
+    fn sample(before: f64) -> Peak {
+        let peak = Arc::new(AtomicU64::new(before.to_bits()));
+        let on = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (p, running) = (peak.clone(), on.clone());
+        let thread = std::thread::spawn(move || {
+            while running.load(Ordering::Relaxed) {
+                let now = rss_mib();
+                if now > f64::from_bits(p.load(Ordering::Relaxed)) {
+                    p.store(now.to_bits(), Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        Peak { peak, on, thread }
+    }
+
+    /// Stops sampling; the highest reading, in MiB.
+    fn stop(self) -> f64 {
+        self.on.store(false, Ordering::Relaxed);
+        let _ = self.thread.join();
+        f64::from_bits(self.peak.load(Ordering::Relaxed))
+    }
+}
+
 /// The process's resident memory now, in MiB.
 fn rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -119,25 +152,12 @@ async fn main() {
     for rows in [most / 10, most] {
         // The import, with the memory sampled meanwhile.
         let before = rss_mib();
-        let peak = Arc::new(AtomicU64::new(before.to_bits()));
-        let (sampling, p) = (Arc::new(std::sync::atomic::AtomicBool::new(true)), peak.clone());
-        let on = sampling.clone();
-        let sampler = std::thread::spawn(move || {
-            while on.load(Ordering::Relaxed) {
-                let now = rss_mib();
-                if now > f64::from_bits(p.load(Ordering::Relaxed)) {
-                    p.store(now.to_bits(), Ordering::Relaxed);
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        });
+        let sampler = Peak::sample(before);
         let t = Instant::now();
         let (status, answer) = upload(addr, &token, rows, &facilities, year).await;
         let import_s = t.elapsed().as_secs_f64();
-        sampling.store(false, Ordering::Relaxed);
-        let _ = sampler.join();
+        let peak = sampler.stop();
         assert_eq!(status, 201, "{}", answer.chars().take(2_000).collect::<String>());
-        let peak = f64::from_bits(peak.load(Ordering::Relaxed));
 
         // The baseline: the same rows read and checked alone, from memory.
         let mut csv = String::from(HEADER);
@@ -187,20 +207,9 @@ async fn main() {
     let client = reqwest::Client::new();
     for path in ["/access.csv", "/access.jsonl"] {
         let before = rss_mib();
-        // Memory sampled beside the download, every 20 ms, not by the reading client
-        // (reading /proc for each of some 15,000 chunks took a core's time from it).
-        let peak = Arc::new(AtomicU64::new(before.to_bits()));
-        let (sampling, p) = (Arc::new(std::sync::atomic::AtomicBool::new(true)), peak.clone());
-        let on = sampling.clone();
-        let sampler = std::thread::spawn(move || {
-            while on.load(Ordering::Relaxed) {
-                let now = rss_mib();
-                if now > f64::from_bits(p.load(Ordering::Relaxed)) {
-                    p.store(now.to_bits(), Ordering::Relaxed);
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        });
+        // Memory sampled beside the download, not by the reading client (reading /proc
+        // for each of some 15,000 chunks took a core's time from it).
+        let sampler = Peak::sample(before);
         let t = Instant::now();
         let mut r = client.get(format!("http://{addr}{path}")).bearer_auth(&token).send().await.expect("download");
         assert_eq!(r.status(), 200);
@@ -210,9 +219,7 @@ async fn main() {
             lines += chunk.iter().filter(|b| **b == b'\n').count();
         }
         let secs = t.elapsed().as_secs_f64();
-        sampling.store(false, Ordering::Relaxed);
-        let _ = sampler.join();
-        let peak = f64::from_bits(peak.load(Ordering::Relaxed));
+        let peak = sampler.stop();
         let rows = if path.ends_with(".csv") { lines - 1 } else { lines };
         assert_eq!(rows, stored, "every row the store holds for the viewer");
         println!(
