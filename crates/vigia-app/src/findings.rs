@@ -82,7 +82,7 @@ const CITED: usize = 20;
 /// range of days however many attempts the claim's whole period holds.
 async fn cited_attempts(store: &DynStore, viewer_org: i64, d: &Detection) -> Result<Vec<i64>> {
     use vigia_domain::access::day_number;
-    let first = &d.days[..d.days.len().min(CITED)];
+    let first = d.days.earliest(CITED);
     let (Some((_, start)), Some((_, end))) = (first.first(), first.last()) else { return Ok(Vec::new()) };
     let wanted: std::collections::HashSet<(i64, i32)> = first.iter().map(|(f, day)| (*f, day_number(*day))).collect();
     let refused = store.refused_attempts(viewer_org, day_number(*start), day_number(*end) + 1).await?;

@@ -459,11 +459,7 @@ async fn statements(
         let quoted: Vec<&vigia_domain::statement::Statement> =
             f.d.statements.iter().filter_map(|id| by_id.get(id).copied()).collect();
         let relevant = match f.d.rule {
-            Rule::WordsAgainstPractice => {
-                f.d.days
-                    .iter()
-                    .any(|(fac, day)| *day >= q.from && *day <= q.until && q.facility_id.is_none_or(|x| x == *fac))
-            }
+            Rule::WordsAgainstPractice => f.d.days.any_between(q.from, q.until, q.facility_id),
             Rule::Conflict | Rule::Reversal => {
                 // Its own claims: about the facility, in a statement of the period.
                 quoted.iter().any(|s| {
@@ -480,7 +476,6 @@ async fn statements(
         }
         // A words-against-practice finding counts the refusals of its claim's scope and
         // period, all of them (the words beside it say so).
-        let days = f.d.days.iter().map(|(_, d)| *d);
         contradictions.push(Contradiction {
             rule: f.d.rule.as_str(),
             quotes: quoted
@@ -496,8 +491,8 @@ async fn statements(
                 .collect(),
             refusals: f.d.refusals,
             organizations: f.d.organizations,
-            first_day: days.clone().min(),
-            last_day: days.max(),
+            first_day: f.d.days.first_day(),
+            last_day: f.d.days.last_day(),
             gap: f.d.gap.map(vigia_domain::statement::describe_gap),
         });
     }

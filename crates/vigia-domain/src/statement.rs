@@ -158,7 +158,7 @@ choice!(
     }
 );
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Detection {
     pub rule: Rule,
     /// Stable across runs, so reviews (confirm, dismiss) attach to it.
@@ -167,12 +167,108 @@ pub struct Detection {
     pub claims: Vec<i64>,
     pub statements: Vec<i64>,
     /// For words against practice: how many attempts were refused in the claim's scope
-    /// and period, and on which (facility, day) — earliest first.
+    /// and period, and on which (facility, day).
     pub refusals: usize,
-    pub days: Vec<(i64, Date)>,
+    pub days: FacilityDays,
     pub organizations: usize,
     /// From the first statement to the second (conflicts and reversals).
     pub gap: Option<Micros>,
+}
+
+/// The (facility, day) pairs a words-against-practice detection rests on, held as runs
+/// of consecutive days at each facility. A claim of open access over years, across
+/// every facility, is refused on most of its days: one run then stands for weeks, where
+/// a pair per day made the contradictions of a 10-year record the largest thing in the
+/// server's memory (issue 19: 85 MB of 16-byte pairs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FacilityDays {
+    /// Sorted by facility, then day; runs of one facility neither overlap nor touch.
+    runs: Vec<DayRun>,
+    len: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DayRun {
+    facility_id: i64,
+    first: Date,
+    last: Date,
+}
+
+impl FacilityDays {
+    /// From pairs in any order, repeated or not.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (i64, Date)>) -> FacilityDays {
+        let mut pairs: Vec<(i64, Date)> = pairs.into_iter().collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut runs: Vec<DayRun> = Vec::new();
+        for &(facility_id, day) in &pairs {
+            match runs.last_mut() {
+                Some(r) if r.facility_id == facility_id && r.last.tomorrow().ok() == Some(day) => r.last = day,
+                _ => runs.push(DayRun { facility_id, first: day, last: day }),
+            }
+        }
+        runs.shrink_to_fit();
+        FacilityDays { runs, len: pairs.len() }
+    }
+
+    /// How many (facility, day) pairs.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn first_day(&self) -> Option<Date> {
+        self.runs.iter().map(|r| r.first).min()
+    }
+
+    pub fn last_day(&self) -> Option<Date> {
+        self.runs.iter().map(|r| r.last).max()
+    }
+
+    /// Whether any pair falls between `from` and `until` (both included), at `facility`
+    /// when one is given.
+    pub fn any_between(&self, from: Date, until: Date, facility: Option<i64>) -> bool {
+        let runs = match facility {
+            Some(f) => {
+                let start = self.runs.partition_point(|r| r.facility_id < f);
+                let end = self.runs.partition_point(|r| r.facility_id <= f);
+                &self.runs[start..end]
+            }
+            None => &self.runs[..],
+        };
+        runs.iter().any(|r| r.first <= until && r.last >= from)
+    }
+
+    /// The earliest `n` pairs, by day and then facility.
+    pub fn earliest(&self, n: usize) -> Vec<(i64, Date)> {
+        // Each facility's first `n` days are enough to hold the earliest `n` overall.
+        let mut out: Vec<(Date, i64)> = Vec::new();
+        let mut i = 0;
+        while i < self.runs.len() {
+            let facility = self.runs[i].facility_id;
+            let mut taken = 0;
+            while i < self.runs.len() && self.runs[i].facility_id == facility {
+                let r = self.runs[i];
+                let mut day = Some(r.first);
+                while let Some(d) = day.filter(|d| *d <= r.last && taken < n) {
+                    out.push((d, facility));
+                    taken += 1;
+                    day = d.tomorrow().ok();
+                }
+                i += 1;
+            }
+        }
+        out.sort_unstable();
+        out.into_iter().take(n).map(|(d, f)| (f, d)).collect()
+    }
+
+    /// Every pair, by day and then facility.
+    pub fn to_vec(&self) -> Vec<(i64, Date)> {
+        self.earliest(self.len)
+    }
 }
 
 /// "3 h 40 min", "2 d 5 h", "15 min" — how long between two statements.
@@ -213,7 +309,7 @@ pub fn detect(statements: &[StatementFacts], refusals: &[Refusal], states: &BTre
                 claims: vec![*ida, *idb],
                 statements: vec![sa.id, sb.id],
                 refusals: 0,
-                days: Vec::new(),
+                days: FacilityDays::default(),
                 organizations: 0,
                 gap: Some(sb.published_at - sa.published_at),
             });
@@ -244,15 +340,13 @@ pub fn detect(statements: &[StatementFacts], refusals: &[Refusal], states: &BTre
         if refused == 0 {
             continue;
         }
-        days.sort_by_key(|(f, d)| (*d, *f));
-        days.dedup();
         out.push(Detection {
             rule: Rule::WordsAgainstPractice,
             key: format!("words_against_practice:{id}"),
             claims: vec![*id],
             statements: vec![s.id],
             refusals: refused,
-            days,
+            days: FacilityDays::from_pairs(days),
             organizations: orgs.len(),
             gap: None,
         });
@@ -593,14 +687,14 @@ mod tests {
         let w = d.iter().find(|d| d.rule == Rule::WordsAgainstPractice).expect("words against practice");
         assert_eq!(w.claims, vec![21]);
         assert_eq!(w.refusals, 3, "the refusal before the claim's period does not count");
-        assert_eq!(w.days, vec![(1, date(2020, 1, 21)), (3, date(2020, 1, 22))], "earliest first");
+        assert_eq!(w.days.to_vec(), vec![(1, date(2020, 1, 21)), (3, date(2020, 1, 22))], "earliest first");
         assert_eq!(w.organizations, 2, "a day without refusals names no organization");
         // A claim limited to Chiapas cites only Chiapas.
         let mut s = episode();
         s[1].claims[0].1.scope = Scope::State { code: "07".into() };
         let d = detect(&s, &refusals, &states());
         let w = d.iter().find(|d| d.rule == Rule::WordsAgainstPractice).expect("words");
-        assert_eq!((w.refusals, w.days.clone()), (2, vec![(1, date(2020, 1, 21))]));
+        assert_eq!((w.refusals, w.days.to_vec()), (2, vec![(1, date(2020, 1, 21))]));
     }
 
     #[test]
@@ -728,9 +822,36 @@ mod tests {
             days.dedup();
             let orgs: BTreeSet<i64> = each.iter().map(|r| r.org_id).collect();
             match d.first() {
-                Some(w) => prop_assert_eq!((w.refusals, w.days.clone(), w.organizations), (each.len(), days, orgs.len())),
+                Some(w) => prop_assert_eq!((w.refusals, w.days.to_vec(), w.organizations), (each.len(), days, orgs.len())),
                 None => prop_assert!(each.is_empty()),
             }
+        }
+
+        /// The runs answer what the pairs they stand for would: how many, which come
+        /// first, which fall in a period at a facility, the first and last day.
+        #[test]
+        fn facility_days_answer_what_their_pairs_would(
+            pairs in proptest::collection::vec((1i64..5, 0i64..40), 0..60),
+            n in 0usize..30,
+            from in 0i64..45,
+            len in 0i64..10,
+            facility in proptest::option::of(0i64..6),
+        ) {
+            let day = |k: i64| date(2020, 2, 25).checked_add(jiff::Span::new().days(k)).expect("date");
+            let pairs: Vec<(i64, Date)> = pairs.into_iter().map(|(f, k)| (f, day(k))).collect();
+            let held = FacilityDays::from_pairs(pairs.iter().copied());
+            let mut all = pairs.clone();
+            all.sort_by_key(|(f, d)| (*d, *f));
+            all.dedup();
+            prop_assert_eq!(held.len(), all.len());
+            prop_assert_eq!(held.is_empty(), all.is_empty());
+            prop_assert_eq!(held.to_vec(), all.clone());
+            prop_assert_eq!(held.earliest(n), all.iter().copied().take(n).collect::<Vec<_>>());
+            prop_assert_eq!(held.first_day(), all.first().map(|p| p.1));
+            prop_assert_eq!(held.last_day(), all.iter().map(|p| p.1).max());
+            let (from, until) = (day(from), day(from + len));
+            let any = all.iter().any(|(f, d)| *d >= from && *d <= until && facility.is_none_or(|x| x == *f));
+            prop_assert_eq!(held.any_between(from, until, facility), any);
         }
 
         #[test]
