@@ -21,6 +21,15 @@ pub struct SessionInfo {
     pub last_seen_at: Micros,
 }
 
+/// Who a live API token speaks for ([`SignIn::api_caller`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user: User,
+    pub org: Option<Organization>,
+    /// The organization requires two-step sign-in and the user has not turned it on.
+    pub two_factor_missing: bool,
+}
+
 /// A user's TOTP secret, opened, and whether it is confirmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TotpState {
@@ -123,7 +132,13 @@ pub trait SignIn: Send + Sync {
 
     async fn create_api_token(&self, actor: &Actor, user_id: i64, name: &str, token_hash: &str) -> Result<ApiToken>;
     /// The user a live token belongs to: not revoked, not expired. Notes its use.
-    async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>>;
+    async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>> {
+        Ok(self.api_caller(token_hash).await?.map(|c| c.user))
+    }
+    /// [`SignIn::user_by_api_token`] with what every request through the token needs:
+    /// the organization, and whether it requires a second factor the user has not
+    /// turned on ([`SignIn::two_factor_missing`]). One query.
+    async fn api_caller(&self, token_hash: &str) -> Result<Option<Caller>>;
     /// A user's tokens, newest first, revoked and expired ones included.
     async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>>;
     /// Revokes one of a user's tokens (NotFound if it is not theirs or already revoked).

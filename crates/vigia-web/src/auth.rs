@@ -238,12 +238,16 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
     let mut via = Via::Anonymous;
     let mut csrf = None;
     let mut auth_at = None;
+    // A token's lookup also brings the organization and whether a second factor is
+    // missing (one query, not three, on every API request).
+    let mut known: Option<(Option<Organization>, bool)> = None;
     let lookup: Result<(), vigia_store::StoreError> = async {
         if let Some(token) = bearer(headers) {
             via = Via::BadBearer;
             if valid_token_shape(token) {
-                if let Some(u) = st.store.user_by_api_token(&secrets::token_hash(token)).await? {
-                    user = Some(u);
+                if let Some(c) = st.store.api_caller(&secrets::token_hash(token)).await? {
+                    user = Some(c.user);
+                    known = Some((c.org, c.two_factor_missing));
                     via = Via::Bearer;
                 }
             }
@@ -272,9 +276,10 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
         via = if via == Via::Bearer { Via::BadBearer } else { Via::Anonymous };
         csrf = None;
     }
-    let org = match &user {
-        Some(u) => st.store.org(u.org_id).await.ok().flatten(),
-        None => None,
+    let (org, two_factor_missing) = match (&user, known) {
+        (Some(_), Some(known)) => (known.0, Some(known.1)),
+        (Some(u), None) => (st.store.org(u.org_id).await.ok().flatten(), None),
+        (None, _) => (None, None),
     };
     // An organization that requires two-factor sign-in sends members without it to set
     // it up before anything else; the API refuses them.
@@ -282,7 +287,11 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
         let path = req.uri().path();
         let exempt =
             ["/account", "/logout", "/lang", "/static/", "/healthz", "/reauth"].iter().any(|p| path.starts_with(p));
-        if !exempt && needs_two_factor_setup(&st, u).await {
+        let missing = match two_factor_missing {
+            Some(known) => known,
+            None => !exempt && needs_two_factor_setup(&st, u).await,
+        };
+        if !exempt && missing {
             let mut resp = if path.starts_with("/api/") {
                 crate::error::ApiError(WebError::TwoFactorRequired).into_response()
             } else {

@@ -127,6 +127,9 @@ async fn an_organization_can_require_two_step_sign_in() {
     let code = totp::code_at(&secret, now_secs());
     post_form(&monitor, app.url("/account/totp/confirm"), &[("csrf", &csrf), ("code", &code)]).await;
     assert_eq!(get_text(&monitor, app.url("/access")).await.0, 200);
+    // And their token again.
+    let r = reqwest::Client::new().get(app.url("/api/v1/facilities")).bearer_auth(&token).send().await.expect("get");
+    assert_eq!(r.status(), 200);
 }
 
 #[tokio::test]

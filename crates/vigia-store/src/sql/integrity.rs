@@ -40,13 +40,20 @@ pub(super) const SESSION_USER_SEC: &str = concat!(
 );
 
 /// A live token's user, with what the token's and the user's MACs cover (`$1`: the
-/// token hash, `$2`: now).
+/// token hash, `$2`: now), and what every request through it needs besides: when the
+/// token was last used, the organization, and the organization's settings as its
+/// history last recorded them (whether it requires a second factor). One query: the
+/// API answered most requests in less time than it took to ask five.
 pub(super) const TOKEN_USER_SEC: &str = concat!(
     "SELECT u.display_name, u.locale, u.created_at, u.mac AS user_mac, ",
     user_sec_columns!(),
-    ", t.id AS token_id, t.expires_at, t.mac AS token_mac, ",
+    ", t.id AS token_id, t.expires_at, t.mac AS token_mac, t.last_used_at, ",
     token_seq_column!(),
-    " FROM users u JOIN memberships m ON m.user_id = u.id JOIN api_tokens t ON t.user_id = u.id \
+    ", o.slug AS org_slug, o.name AS org_name, o.created_at AS org_created_at, \
+     (SELECT s.content FROM audit_log s WHERE s.record_type = 'org_settings' AND s.record_id = m.org_id \
+      ORDER BY s.seq DESC LIMIT 1) AS org_settings \
+     FROM users u JOIN memberships m ON m.user_id = u.id JOIN api_tokens t ON t.user_id = u.id \
+     LEFT JOIN organizations o ON o.id = m.org_id \
      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)"
 );
 

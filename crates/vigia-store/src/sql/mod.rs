@@ -185,7 +185,13 @@ async fn latest_audited(
 /// in). The table is kept, and `audit verify` compares it with the history.
 async fn audited_requires_2fa(conn: &mut <Db as sqlx::Database>::Connection, org_id: i64) -> Result<bool> {
     let latest = latest_audited(conn, RecordType::OrgSettings, org_id).await?;
-    Ok(latest.and_then(|v| v.get("require_2fa")?.as_bool()).unwrap_or(false))
+    Ok(requires_2fa_in(latest.as_ref()))
+}
+
+/// Whether an organization's settings, as its history recorded them, require two-step
+/// sign-in (none recorded: not required).
+fn requires_2fa_in(settings: Option<&serde_json::Value>) -> bool {
+    settings.and_then(|v| v.get("require_2fa")?.as_bool()).unwrap_or(false)
 }
 
 /// What the head's MAC is for, in the key derivation.

@@ -644,7 +644,7 @@ impl crate::SignIn for SqlStore {
         Ok(token)
     }
 
-    async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>> {
+    async fn api_caller(&self, token_hash: &str) -> Result<Option<crate::Caller>> {
         let now = now_micros();
         let row = sqlx::query(TOKEN_USER_SEC).bind(token_hash).bind(now).fetch_optional(&self.pool).await?;
         // A token, or a user, written or changed without the master key lets no one in
@@ -675,27 +675,38 @@ impl crate::SignIn for SqlStore {
             }
             None => None,
         };
-        if row.is_some() {
-            // At most one write a minute per token, not one per request (a write takes
-            // SQLite's one write lock): read first. Noting the use is not worth failing
-            // the request over.
-            let last: Option<i64> = sqlx::query("SELECT last_used_at FROM api_tokens WHERE token_hash = $1")
+        let Some(r) = row else { return Ok(None) };
+        // At most one write a minute per token, not one per request (a write takes
+        // SQLite's one write lock). Noting the use is not worth failing the request over.
+        let last: Option<i64> = r.try_get("last_used_at")?;
+        if last.is_none_or(|t| t < now - 60_000_000) {
+            let noted = sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
+                .bind(now)
                 .bind(token_hash)
-                .fetch_one(&self.pool)
-                .await?
-                .try_get("last_used_at")?;
-            if last.is_none_or(|t| t < now - 60_000_000) {
-                let noted = sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
-                    .bind(now)
-                    .bind(token_hash)
-                    .execute(&self.pool)
-                    .await;
-                if let Err(e) = noted {
-                    tracing::warn!(error = %e, "could not note an API token's use");
-                }
+                .execute(&self.pool)
+                .await;
+            if let Err(e) = noted {
+                tracing::warn!(error = %e, "could not note an API token's use");
             }
         }
-        row.as_ref().map(user_from_row).transpose()
+        let user = user_from_row(&r)?;
+        let org = match r.try_get::<Option<String>, _>("org_slug")? {
+            Some(slug) => Some(Organization {
+                id: user.org_id,
+                slug,
+                name: r.try_get("org_name")?,
+                created_at: r.try_get("org_created_at")?,
+            }),
+            None => None,
+        };
+        let settings: Option<String> = r.try_get("org_settings")?;
+        let settings = settings
+            .map(|c| serde_json::from_str::<serde_json::Value>(&c))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let totp_on: i64 = r.try_get("totp_on")?;
+        let two_factor_missing = super::requires_2fa_in(settings.as_ref()) && totp_on == 0;
+        Ok(Some(crate::Caller { user, org, two_factor_missing }))
     }
 
     async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>> {

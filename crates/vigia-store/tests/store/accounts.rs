@@ -39,6 +39,13 @@ async fn sessions_expire_and_failures_are_counted() {
         let u = store.user_by_api_token(&secrets::token_hash(&token)).await.expect("lookup");
         assert_eq!(u.map(|u| u.id), Some(uid));
         assert!(store.user_by_api_token("nope").await.expect("lookup").is_none());
+        // The same lookup brings the organization, and notes the token's use.
+        let c = store.api_caller(&secrets::token_hash(&token)).await.expect("caller").expect("live token");
+        let org = store.org(c.user.org_id).await.expect("org");
+        assert_eq!((c.user.id, c.org, c.two_factor_missing), (uid, org.clone(), false));
+        assert!(org.is_some());
+        let used = store.api_tokens(uid).await.expect("tokens");
+        assert!(used.iter().all(|t| t.last_used_at.is_some()), "{used:?}");
 
         let disabled = store.set_user_disabled(&Actor::SYSTEM, uid, true).await.expect("disable");
         assert!(disabled.disabled);
@@ -52,13 +59,24 @@ async fn the_two_factor_requirement_is_one_answer() {
         let key = MasterKey::generate().expect("key");
         let (store, ana, _) = seeded(&db, &key).await;
         let (user, org) = (ana.user_id.expect("user"), ana.org_id.expect("org"));
+        // An API token's caller carries the same answer, from the same history.
+        let token = secrets::token_hash(&secrets::new_token("vga_").expect("token"));
+        store.create_api_token(&ana, user, "script", &token).await.expect("token");
+        let by_token = |token: String| {
+            let store = store.clone();
+            async move { store.api_caller(&token).await.expect("caller").expect("live token").two_factor_missing }
+        };
         assert!(!store.two_factor_missing(user, org).await.expect("q"), "not required");
+        assert!(!by_token(token.clone()).await, "not required");
         store.set_org_requires_2fa(&ana, org, true).await.expect("require");
         assert!(store.two_factor_missing(user, org).await.expect("q"), "required, not set up");
+        assert!(by_token(token.clone()).await, "required, not set up");
         store.totp_setup(user, org, b"12345678901234567890", 0).await.expect("setup");
         assert!(store.two_factor_missing(user, org).await.expect("q"), "set up but not confirmed");
+        assert!(by_token(token.clone()).await, "set up but not confirmed");
         store.totp_enable(&ana, user, 1, &[]).await.expect("enable");
         assert!(!store.two_factor_missing(user, org).await.expect("q"), "on");
+        assert!(!by_token(token.clone()).await, "on");
         // Switched off, or its row deleted, behind the app's back: still required, since
         // the answer comes from the signed history; verify names the row.
         let beto = store
@@ -78,9 +96,13 @@ async fn the_two_factor_requirement_is_one_answer() {
         raw(&db, &format!("UPDATE org_settings SET require_2fa = {} WHERE org_id = {org}", sql_false(&db))).await;
         assert!(store.org_requires_2fa(org).await.expect("q"));
         assert!(store.two_factor_missing(beto.id, org).await.expect("q"), "still required");
+        let beto_token = secrets::token_hash(&secrets::new_token("vga_").expect("token"));
+        store.create_api_token(&Actor::SYSTEM, beto.id, "script", &beto_token).await.expect("token");
+        assert!(by_token(beto_token.clone()).await, "still required through a token");
         assert!(!store.verify_audit().await.expect("verify").ok());
         raw(&db, &format!("DELETE FROM org_settings WHERE org_id = {org}")).await;
         assert!(store.two_factor_missing(beto.id, org).await.expect("q"), "still required");
+        assert!(by_token(beto_token).await, "still required through a token");
     }
 }
 
