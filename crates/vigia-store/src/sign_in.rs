@@ -10,6 +10,8 @@ pub struct SessionRow {
     pub last_seen_at: Micros,
     /// When the user last confirmed their password in this session.
     pub reauth_at: Option<Micros>,
+    /// Whom the session is for.
+    pub caller: Caller,
 }
 
 /// A session as its user sees it in their list: `id` is a prefix of the token's hash,

@@ -9,7 +9,13 @@ fn user_query(filter: &str) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(format!("{USER_SELECT} {filter}"))
 }
 
-pub(super) fn user_from_row(row: &DbRow) -> Result<User> {
+fn user_from_row(row: &DbRow) -> Result<User> {
+    user_from_row_at(row, "created_at")
+}
+
+/// A user from a row whose user's creation time is in column `created` (a row that
+/// joins another record has two).
+pub(super) fn user_from_row_at(row: &DbRow, created: &str) -> Result<User> {
     let role: String = row.try_get("role")?;
     let locale: String = row.try_get("locale")?;
     Ok(User {
@@ -20,7 +26,7 @@ pub(super) fn user_from_row(row: &DbRow) -> Result<User> {
         role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
         locale: Locale::parse(&locale).unwrap_or_default(),
         disabled: row.try_get("disabled")?,
-        created_at: row.try_get("created_at")?,
+        created_at: row.try_get(created)?,
     })
 }
 

@@ -118,6 +118,7 @@ impl crate::SignIn for SqlStore {
             created_at: row.try_get("created_at")?,
             last_seen_at: row.try_get("last_seen_at")?,
             reauth_at: row.try_get("reauth_at")?,
+            caller: caller_from_row(&row)?,
         };
         if now - s.last_seen_at > idle_timeout || now - s.created_at > absolute_timeout {
             self.delete_session(token_hash).await?;
@@ -689,24 +690,7 @@ impl crate::SignIn for SqlStore {
                 tracing::warn!(error = %e, "could not note an API token's use");
             }
         }
-        let user = user_from_row(&r)?;
-        let org = match r.try_get::<Option<String>, _>("org_slug")? {
-            Some(slug) => Some(Organization {
-                id: user.org_id,
-                slug,
-                name: r.try_get("org_name")?,
-                created_at: r.try_get("org_created_at")?,
-            }),
-            None => None,
-        };
-        let settings: Option<String> = r.try_get("org_settings")?;
-        let settings = settings
-            .map(|c| serde_json::from_str::<serde_json::Value>(&c))
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let totp_on: i64 = r.try_get("totp_on")?;
-        let two_factor_missing = super::requires_2fa_in(settings.as_ref()) && totp_on == 0;
-        Ok(Some(crate::Caller { user, org, two_factor_missing }))
+        Ok(Some(caller_from_row(&r)?))
     }
 
     async fn api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>> {
@@ -737,4 +721,27 @@ impl crate::SignIn for SqlStore {
         revoke_tokens(&mut w, actor, user_id, Some(id)).await?.then_some(()).ok_or(StoreError::NotFound)?;
         w.commit().await
     }
+}
+
+/// The caller a session's or token's row names ([`crate::Caller`]), from the columns
+/// `caller_columns!` adds to the user's.
+fn caller_from_row(r: &DbRow) -> Result<crate::Caller> {
+    let user = user_from_row_at(r, "user_created_at")?;
+    let org = match r.try_get::<Option<String>, _>("org_slug")? {
+        Some(slug) => Some(Organization {
+            id: user.org_id,
+            slug,
+            name: r.try_get("org_name")?,
+            created_at: r.try_get("org_created_at")?,
+        }),
+        None => None,
+    };
+    let settings: Option<String> = r.try_get("org_settings")?;
+    let settings = settings
+        .map(|c| serde_json::from_str::<serde_json::Value>(&c))
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let totp_on: i64 = r.try_get("totp_on")?;
+    let two_factor_missing = super::requires_2fa_in(settings.as_ref()) && totp_on == 0;
+    Ok(crate::Caller { user, org, two_factor_missing })
 }

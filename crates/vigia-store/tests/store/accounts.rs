@@ -71,12 +71,23 @@ async fn the_two_factor_requirement_is_one_answer() {
         store.set_org_requires_2fa(&ana, org, true).await.expect("require");
         assert!(store.two_factor_missing(user, org).await.expect("q"), "required, not set up");
         assert!(by_token(token.clone()).await, "required, not set up");
+        // A session's caller too.
+        let now = vigia_store::now_micros();
+        store.create_session("s-ana", user, "csrf", now).await.expect("session");
+        let day = 86_400_000_000;
+        let by_session = |store: vigia_store::DynStore| async move {
+            let s = store.session("s-ana", now, day, day).await.expect("s").expect("live session");
+            assert_eq!((s.caller.user.id, s.caller.org.map(|o| o.id)), (user, Some(org)));
+            s.caller.two_factor_missing
+        };
+        assert!(by_session(store.clone()).await, "required, not set up");
         store.totp_setup(user, org, b"12345678901234567890", 0).await.expect("setup");
         assert!(store.two_factor_missing(user, org).await.expect("q"), "set up but not confirmed");
         assert!(by_token(token.clone()).await, "set up but not confirmed");
         store.totp_enable(&ana, user, 1, &[]).await.expect("enable");
         assert!(!store.two_factor_missing(user, org).await.expect("q"), "on");
         assert!(!by_token(token.clone()).await, "on");
+        assert!(!by_session(store.clone()).await, "on");
         // Switched off, or its row deleted, behind the app's back: still required, since
         // the answer comes from the signed history; verify names the row.
         let beto = store
