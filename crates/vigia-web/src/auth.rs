@@ -277,22 +277,18 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
         via = if via == Via::Bearer { Via::BadBearer } else { Via::Anonymous };
         csrf = None;
     }
+    // Whoever is signed in was found with their organization and this answer.
     let (org, two_factor_missing) = match (&user, known) {
-        (Some(_), Some(known)) => (known.0, Some(known.1)),
-        (Some(u), None) => (st.store.org(u.org_id).await.ok().flatten(), None),
-        (None, _) => (None, None),
+        (Some(_), Some(known)) => known,
+        _ => (None, false),
     };
     // An organization that requires two-factor sign-in sends members without it to set
     // it up before anything else; the API refuses them.
-    if let Some(u) = &user {
+    if user.is_some() {
         let path = req.uri().path();
         let exempt =
             ["/account", "/logout", "/lang", "/static/", "/healthz", "/reauth"].iter().any(|p| path.starts_with(p));
-        let missing = match two_factor_missing {
-            Some(known) => known,
-            None => !exempt && needs_two_factor_setup(&st, u).await,
-        };
-        if !exempt && missing {
+        if !exempt && two_factor_missing {
             let mut resp = if path.starts_with("/api/") {
                 crate::error::ApiError(WebError::TwoFactorRequired).into_response()
             } else {
@@ -387,18 +383,6 @@ pub fn client_address(peer: std::net::IpAddr, headers: &HeaderMap, trusted: &[st
         }
     }
     peer
-}
-
-async fn needs_two_factor_setup(st: &AppState, u: &User) -> bool {
-    match st.store.two_factor_missing(u.id, u.org_id).await {
-        Ok(missing) => missing,
-        // Failing closed would lock everyone out on a database hiccup the next request
-        // retries; the lookup error is logged and the request goes on.
-        Err(e) => {
-            tracing::error!(error = %e, "two-factor requirement lookup failed");
-            false
-        }
-    }
 }
 
 /// Password checks allowed to run at once.
