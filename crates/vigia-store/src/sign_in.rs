@@ -23,7 +23,8 @@ pub struct SessionInfo {
     pub last_seen_at: Micros,
 }
 
-/// Who a live API token speaks for ([`SignIn::api_caller`]).
+/// Who a request speaks for, found with its live session ([`SessionRow::caller`]) or
+/// API token ([`SignIn::api_caller`]) in the same query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub user: User,
