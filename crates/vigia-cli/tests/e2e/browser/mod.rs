@@ -210,8 +210,15 @@ async fn text_of(c: &Client, css: &str) -> String {
 /// Polls (up to 10 s) until the element's text satisfies `ok`: after a click that
 /// submits a form the old page may still be there, or go stale while read.
 async fn text_until(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    text_within(c, css, Duration::from_secs(10), ok).await
+}
+
+/// As [`text_until`], for work whose length is the machine's (an import of tens of
+/// thousands of rows by a debug build): waits up to `limit`.
+async fn text_within(c: &Client, css: &str, limit: Duration, ok: impl Fn(&str) -> bool) -> String {
     let mut last = String::new();
-    for _ in 0..100 {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
         if let Ok(el) = c.find(Locator::Css(css)).await {
             if let Ok(t) = el.text().await {
                 if ok(&t) {
