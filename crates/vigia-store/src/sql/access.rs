@@ -1,9 +1,61 @@
 use super::*;
 
-pub(super) const ATTEMPT_COLUMNS: &str =
-    "a.id, a.org_id, a.facility_id, a.version, a.requested_at, a.attempted_at, a.purpose, \
-     a.team_size, a.people_to_see, a.outcome, a.reason_category, a.reason_text, a.official, a.restrictions, a.notes, \
-     a.visibility, a.created_at, a.updated_at";
+// An attempt's columns, in the order `Packed` reads them. Unqualified: every query
+// that reads them reads `access_attempts` alone, or a list of its rows.
+macro_rules! attempt_fields {
+    () => {
+        "attempted_at, id, org_id, facility_id, version, requested_at, purpose, team_size, people_to_see, outcome, \
+         reason_category, reason_text, official, restrictions, notes, visibility, created_at, updated_at"
+    };
+}
+
+/// An attempt as read: its columns packed in one JSON array (`packed`), and a list of
+/// attempts as one array of those ([`ATTEMPT_LIST`]). SQLite's driver copies each
+/// column of each row into allocations of their own on its connection's thread, which
+/// the reader frees on another, and wakes the reader for each row: reading a million
+/// attempts column by column, the connection's thread spent about half its time in the
+/// allocator's locks and a quarter switching threads (perf, issue #19). The arrays hold
+/// only numbers, null, and the codes and sealed text the columns hold, and both
+/// databases write them exactly (integers as they are, text escaped).
+pub(super) const ATTEMPT_COLUMNS: &str = match BACKEND {
+    Backend::Sqlite => concat!("json_array(", attempt_fields!(), ") AS packed"),
+    Backend::Postgres => concat!("json_build_array(", attempt_fields!(), ")::text AS packed"),
+};
+
+/// The attempts a subquery (`r`, with the columns of `attempt_fields!`) lists, as one
+/// array of [`ATTEMPT_COLUMNS`]' arrays in one row (`packed`): `[]` when it lists none.
+/// In no particular order (an aggregate's input order is the planner's to choose);
+/// [`attempts_listed`] puts them in the list's.
+const ATTEMPT_LIST: &str = match BACKEND {
+    Backend::Sqlite => concat!("SELECT json_group_array(json_array(", attempt_fields!(), ")) AS packed FROM "),
+    Backend::Postgres => {
+        concat!("SELECT COALESCE(json_agg(json_build_array(", attempt_fields!(), ")), '[]')::text AS packed FROM ")
+    }
+};
+
+/// The fields of [`ATTEMPT_COLUMNS`]' array, in order. Codes are borrowed from the
+/// row's text when they need no unescaping, which they never do as the app writes them.
+#[derive(serde::Deserialize)]
+struct Packed<'r>(
+    Micros,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<Micros>,
+    #[serde(borrow)] std::borrow::Cow<'r, str>,
+    i64,
+    Option<i64>,
+    #[serde(borrow)] std::borrow::Cow<'r, str>,
+    #[serde(borrow)] Option<std::borrow::Cow<'r, str>>,
+    Option<String>,
+    Option<String>,
+    #[serde(borrow)] std::borrow::Cow<'r, str>,
+    Option<String>,
+    #[serde(borrow)] std::borrow::Cow<'r, str>,
+    Micros,
+    Micros,
+);
 
 /// The daily counts (alias `d`) organization `$1` may see: its own, and those other
 /// organizations share with a coalition both belong to.
@@ -92,39 +144,71 @@ pub(super) const VISIBLE_TO: &str = "(a.org_id = $1 OR (a.visibility = 'coalitio
      WHERE m2.org_id = $1)))";
 
 pub(super) fn attempt_from_row(row: &DbRow) -> Result<Attempt> {
-    let purpose: String = row.try_get("purpose")?;
-    let outcome: String = row.try_get("outcome")?;
-    let reason: Option<String> = row.try_get("reason_category")?;
-    let restrictions: String = row.try_get("restrictions")?;
-    let visibility: String = row.try_get("visibility")?;
+    let packed: &str = row.try_get("packed")?;
+    attempt_from_packed(serde_json::from_str(packed).map_err(packing)?)
+}
+
+/// The attempts of an [`ATTEMPT_LIST`] row, newest first (ties: highest id first).
+fn attempts_listed(packed: &str) -> Result<Vec<Attempt>> {
+    let list: Vec<Packed> = serde_json::from_str(packed).map_err(packing)?;
+    let mut out = list.into_iter().map(attempt_from_packed).collect::<Result<Vec<_>>>()?;
+    out.sort_unstable_by(|a, b| (b.draft.attempted_at, b.id).cmp(&(a.draft.attempted_at, a.id)));
+    Ok(out)
+}
+
+fn packing(e: serde_json::Error) -> StoreError {
+    StoreError::Corrupt(format!("an attempt's columns: {e}"))
+}
+
+fn attempt_from_packed(p: Packed<'_>) -> Result<Attempt> {
+    let Packed(
+        attempted_at,
+        id,
+        org_id,
+        facility_id,
+        version,
+        requested_at,
+        purpose,
+        team_size,
+        people_to_see,
+        outcome,
+        reason,
+        reason_text,
+        official,
+        restrictions,
+        notes,
+        visibility,
+        created_at,
+        updated_at,
+    ) = p;
     Ok(Attempt {
-        id: row.try_get("id")?,
-        org_id: row.try_get("org_id")?,
-        version: row.try_get("version")?,
+        id,
+        org_id,
+        version,
         draft: AttemptDraft {
-            facility_id: row.try_get("facility_id")?,
-            requested_at: row.try_get("requested_at")?,
-            attempted_at: row.try_get("attempted_at")?,
+            facility_id,
+            requested_at,
+            attempted_at,
             purpose: Purpose::parse(&purpose).ok_or_else(|| corrupt("purpose", &purpose))?,
-            team_size: row.try_get("team_size")?,
-            people_to_see: row.try_get("people_to_see")?,
+            team_size,
+            people_to_see,
             outcome: Outcome::parse(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
             reason_category: match reason {
                 None => None,
                 Some(r) => Some(ReasonCategory::parse(&r).ok_or_else(|| corrupt("reason", &r))?),
             },
-            reason_text: row.try_get("reason_text")?,
-            official: row.try_get("official")?,
+            reason_text,
+            official,
             restrictions: restrictions
                 .split(',')
                 .filter(|s| !s.is_empty())
                 .map(|r| Restriction::parse(r).ok_or_else(|| corrupt("restriction", r)))
                 .collect::<Result<Vec<_>>>()?,
-            notes: row.try_get("notes")?,
+            notes,
             visibility: Visibility::parse(&visibility).ok_or_else(|| corrupt("visibility", &visibility))?,
         },
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        created_at,
+        updated_at,
     })
 }
 
@@ -209,14 +293,7 @@ impl crate::Access for SqlStore {
         let mut delta = DailyDelta::new();
         count_daily(&mut delta, &zones, org_id, &before.draft, -1)?;
         count_daily(&mut delta, &zones, org_id, &draft, 1)?;
-        let a = Attempt {
-            id,
-            org_id,
-            version: version + 1,
-            draft,
-            created_at: row.try_get("created_at")?,
-            updated_at: w.now,
-        };
+        let a = Attempt { id, org_id, version: version + 1, draft, created_at: before.created_at, updated_at: w.now };
         let mut stored = a.clone();
         seal_attempt_text(&self.vault.sealer(org_id, self.current_key_version(org_id).await?)?, id, &mut stored.draft)?;
         let update = sqlx::query(
@@ -286,8 +363,10 @@ impl crate::Access for SqlStore {
         // whole and sorted), PostgreSQL merges branches that have their own LIMIT (a
         // Merge Append of backward index scans; without it, a bitmap scan of every row
         // before the cursor and a sort).
+        // The page comes back as one value in one row (see ATTEMPT_COLUMNS).
         let own_limit = BACKEND == Backend::Postgres;
-        let mut q = sqlx::QueryBuilder::<Db>::new("");
+        let mut q = sqlx::QueryBuilder::<Db>::new(ATTEMPT_LIST);
+        q.push("(");
         for (i, source) in sources.iter().enumerate() {
             if i > 0 {
                 q.push(" UNION ALL ");
@@ -295,32 +374,26 @@ impl crate::Access for SqlStore {
             if own_limit {
                 q.push("SELECT * FROM (");
             }
-            q.push(format_args!("SELECT {ATTEMPT_COLUMNS} FROM access_attempts a WHERE "));
+            q.push(concat!("SELECT ", attempt_fields!(), " FROM access_attempts a WHERE "));
             push_attempt_source(&mut q, source, f);
             if own_limit {
                 q.push(" ORDER BY a.attempted_at DESC, a.id DESC LIMIT ").push_bind(limit).push(format_args!(") s{i}"));
             }
         }
-        q.push(" ORDER BY attempted_at DESC, id DESC LIMIT ").push_bind(limit);
-        // Each row is read and opened as it arrives, not after the last: opening
-        // overlaps SQLite's reading of the next rows, and the rows wait in the driver's
-        // buffer instead of the reader being woken for each one (a download of a million
-        // rows spent a third of its time switching threads).
-        let mut out = Vec::with_capacity(usize::try_from(limit).unwrap_or(0).min(1024));
+        q.push(" ORDER BY attempted_at DESC, id DESC LIMIT ").push_bind(limit).push(") r");
+        let row = q.build().fetch_one(&self.pool).await?;
+        let mut out = attempts_listed(row.try_get("packed")?)?;
+        drop(row);
         // Rows sealed with a key another server added since this one loaded its keys:
-        // opened once the rows are read and the connection is back in the pool (loading
-        // keys takes a connection of its own).
+        // opened once the connection is back in the pool (loading keys takes a
+        // connection of its own).
         let mut unopened = Vec::new();
-        let mut rows = q.build().fetch(&self.pool);
-        while let Some(r) = futures_util::TryStreamExt::try_next(&mut rows).await? {
-            let mut a = attempt_from_row(&r)?;
-            match open_attempt_fields(&self.vault, &mut a) {
-                Err(StoreError::Vault(VaultError::NoKey(_))) => unopened.push(out.len()),
+        for (i, a) in out.iter_mut().enumerate() {
+            match open_attempt_fields(&self.vault, a) {
+                Err(StoreError::Vault(VaultError::NoKey(_))) => unopened.push(i),
                 other => other?,
             }
-            out.push(a);
         }
-        drop(rows);
         if !unopened.is_empty() {
             self.load_new_keys().await?;
             for i in unopened {
@@ -589,5 +662,40 @@ impl SqlStore {
             return Ok(vec![AttemptSource::Visible { viewer }]);
         }
         Ok(sources)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packed(at: i64, id: i64, purpose: &str) -> String {
+        format!(
+            r#"[{at},{id},1,2,1,null,"{purpose}",3,null,"denied","capacity","v1.x",null,"",null,"coalition",{at},{at}]"#
+        )
+    }
+
+    #[test]
+    fn a_listed_page_comes_out_newest_first_whatever_order_the_database_gave() {
+        let text = format!(
+            "[{},{},{}]",
+            packed(10, 1, "monitoring"),
+            packed(30, 2, "legal_assistance"),
+            packed(30, 3, "medical")
+        );
+        let got: Vec<(i64, i64)> =
+            attempts_listed(&text).expect("list").iter().map(|a| (a.draft.attempted_at, a.id)).collect();
+        assert_eq!(got, [(30, 3), (30, 2), (10, 1)]);
+        assert_eq!(attempts_listed("[]").expect("empty"), []);
+    }
+
+    #[test]
+    fn a_code_written_with_escapes_reads_the_same_and_a_wrong_shape_is_corrupt() {
+        let a = attempts_listed(&format!("[{}]", packed(1, 1, r"monitor\u0069ng"))).expect("escaped");
+        assert_eq!(a[0].draft.purpose.as_str(), "monitoring");
+        assert_eq!(a[0].draft.reason_text.as_deref(), Some("v1.x"));
+        for bad in ["[[1,2]]", "{}", "[", &format!("[{}]", packed(1, 1, "visita"))] {
+            assert!(matches!(attempts_listed(bad), Err(StoreError::Corrupt(_))), "{bad}");
+        }
     }
 }

@@ -113,10 +113,13 @@ pub(super) async fn each_attempt(
     loop {
         let rows =
             sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(after).bind(facility).fetch_all(&mut *conn).await?;
-        let Some(last) = rows.last() else { return Ok(()) };
-        after = last.try_get("id")?;
+        if rows.is_empty() {
+            return Ok(());
+        }
         for r in &rows {
-            f(attempt_from_row(r)?)?;
+            let a = attempt_from_row(r)?;
+            after = a.id;
+            f(a)?;
         }
     }
 }

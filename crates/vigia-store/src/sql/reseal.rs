@@ -299,10 +299,13 @@ async fn each_attempt_in(
     let mut at = first - 1;
     loop {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(at).bind(last).fetch_all(&mut *w.tx).await?;
-        let Some(end) = rows.last() else { return Ok(()) };
-        at = end.try_get("id")?;
+        if rows.is_empty() {
+            return Ok(());
+        }
         for row in &rows {
-            f(attempt_from_row(row)?)?;
+            let a = attempt_from_row(row)?;
+            at = a.id;
+            f(a)?;
         }
     }
 }
