@@ -152,7 +152,7 @@ pub(super) fn attempt_from_row(row: &DbRow) -> Result<Attempt> {
 fn attempts_listed(packed: &str) -> Result<Vec<Attempt>> {
     let list: Vec<Packed> = serde_json::from_str(packed).map_err(packing)?;
     let mut out = list.into_iter().map(attempt_from_packed).collect::<Result<Vec<_>>>()?;
-    out.sort_unstable_by(|a, b| (b.draft.attempted_at, b.id).cmp(&(a.draft.attempted_at, a.id)));
+    out.sort_unstable_by_key(|a| std::cmp::Reverse((a.draft.attempted_at, a.id)));
     Ok(out)
 }
 
