@@ -129,9 +129,15 @@ impl Driver {
 
     /// Kills the browser as a phone's system does: at once, no chance to save anything.
     fn kill_browser(&self) {
-        let pattern = format!("user-data-dir={}", self.profile.display());
-        let _ = Command::new("pkill").args(["-KILL", "-f", &pattern]).status();
+        self.kill_chromium();
         std::thread::sleep(Duration::from_millis(500));
+    }
+
+    /// SIGKILL to this driver's Chromium processes, and no other test's: the profile's
+    /// path ends its argument.
+    fn kill_chromium(&self) {
+        let pattern = format!("user-data-dir={}( |$)", self.profile.display());
+        let _ = Command::new("pkill").args(["-KILL", "-f", &pattern]).status();
     }
 
     /// Switches the page's network off or on (ChromeDriver's network emulation).
@@ -149,6 +155,9 @@ impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // And the browser: a test that ends without closing its session (a failed
+        // assertion, an early return) left Chromium running after its driver was gone.
+        self.kill_chromium();
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
