@@ -382,25 +382,10 @@ impl crate::Access for SqlStore {
         }
         q.push(" ORDER BY attempted_at DESC, id DESC LIMIT ").push_bind(limit).push(") r");
         let row = q.build().fetch_one(&self.pool).await?;
-        let mut out = attempts_listed(row.try_get("packed")?)?;
-        drop(row);
-        // Rows sealed with a key another server added since this one loaded its keys:
-        // opened once the connection is back in the pool (loading keys takes a
-        // connection of its own).
-        let mut unopened = Vec::new();
-        for (i, a) in out.iter_mut().enumerate() {
-            match open_attempt_fields(&self.vault, a) {
-                Err(StoreError::Vault(VaultError::NoKey(_))) => unopened.push(i),
-                other => other?,
-            }
-        }
-        if !unopened.is_empty() {
-            self.load_new_keys().await?;
-            for i in unopened {
-                open_attempt_fields(&self.vault, &mut out[i])?;
-            }
-        }
-        Ok(out)
+        let packed: &str = row.try_get("packed")?;
+        // Read whole, so opening may take a connection of its own to load a key another
+        // server added since this one loaded its keys.
+        self.opened(|| attempts_listed(packed)?.into_iter().map(|a| open_attempt_text(&self.vault, a)).collect()).await
     }
 
     async fn count_attempts(&self, viewer_org: i64, f: &AttemptFilter) -> Result<i64> {
