@@ -234,20 +234,18 @@ fn valid_token_shape(t: &str) -> bool {
 pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
     let headers = req.headers();
     let secure = st.config.secure_cookies;
-    let mut user = None;
+    // Who is asking: the session's or token's lookup brings the user, the organization
+    // and whether a second factor is missing (one query on every request, not four).
+    let mut caller: Option<vigia_store::Caller> = None;
     let mut via = Via::Anonymous;
     let mut csrf = None;
     let mut auth_at = None;
-    // The session's or token's lookup also brings the organization and whether a
-    // second factor is missing (one query on every request, not four).
-    let mut known: Option<(Option<Organization>, bool)> = None;
     let lookup: Result<(), vigia_store::StoreError> = async {
         if let Some(token) = bearer(headers) {
             via = Via::BadBearer;
             if valid_token_shape(token) {
                 if let Some(c) = st.store.api_caller(&secrets::token_hash(token)).await? {
-                    user = Some(c.user);
-                    known = Some((c.org, c.two_factor_missing));
+                    caller = Some(c);
                     via = Via::Bearer;
                 }
             }
@@ -256,8 +254,7 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
             let idle = st.config.idle_timeout.as_micros() as i64;
             let absolute = st.config.absolute_timeout.as_micros() as i64;
             if let Some(s) = st.store.session(&hash, now_micros(), idle, absolute).await? {
-                user = Some(s.caller.user);
-                known = Some((s.caller.org, s.caller.two_factor_missing));
+                caller = Some(s.caller);
                 auth_at = Some(s.reauth_at.map_or(s.created_at, |r| r.max(s.created_at)));
                 csrf = Some(s.csrf);
                 via = Via::Session { token_hash: hash };
@@ -272,15 +269,14 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
         secure_headers(&mut resp);
         return resp;
     }
-    if user.as_ref().is_some_and(|u| u.disabled) {
-        user = None;
+    if caller.as_ref().is_some_and(|c| c.user.disabled) {
+        caller = None;
         via = if via == Via::Bearer { Via::BadBearer } else { Via::Anonymous };
         csrf = None;
     }
-    // Whoever is signed in was found with their organization and this answer.
-    let (org, two_factor_missing) = match (&user, known) {
-        (Some(_), Some(known)) => known,
-        _ => (None, false),
+    let (user, org, two_factor_missing) = match caller {
+        Some(c) => (Some(c.user), c.org, c.two_factor_missing),
+        None => (None, None, false),
     };
     // An organization that requires two-factor sign-in sends members without it to set
     // it up before anything else; the API refuses them.
