@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use vigia_domain::access::AttemptFilter;
 use vigia_store::{DynStore, Result};
 
-type Version = (i64, i64, i64);
+use crate::kept::DataVersion as Version;
 
 /// Counts by viewer and filter, each with the data version it was counted at.
 #[derive(Default)]
@@ -29,7 +29,7 @@ impl AttemptCounts {
     /// How many attempts the viewer may read match `filter` (its limit aside), counted
     /// at most once per data version.
     pub async fn count(&self, store: &DynStore, viewer_org: i64, filter: &AttemptFilter) -> Result<i64> {
-        let version = store.data_version().await?;
+        let version = crate::kept::version(store).await?;
         let key = (viewer_org, format!("{:?}", AttemptFilter { limit: 0, ..filter.clone() }));
         if let Some((v, n)) = self.kept.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             if *v == version {

@@ -22,6 +22,33 @@ use vigia_store::DynStore;
 /// [`vigia_store::Access::data_version`].
 pub type DataVersion = (i64, i64, i64);
 
+tokio::task_local! {
+    /// The data version a request has already read (a page reads it with the menu's
+    /// count of unread alerts, in one query), with this process's count of changes
+    /// ([`vigia_store::Access::local_changes`]) from before it was read.
+    static READ_AT: (DataVersion, u64);
+}
+
+/// Runs `f` with `version` as the data version of every kept answer it asks for, on
+/// PostgreSQL a round trip saved per answer; `changes_before` is
+/// [`vigia_store::Access::local_changes`] taken before `version` was read. An answer is
+/// worked out after its version was read, so it holds at least that version's data; a
+/// change by another process during the request makes the next request work it out
+/// again, and once this process has written (the request itself, say) the version is
+/// read again.
+pub async fn at<F: Future>(version: DataVersion, changes_before: u64, f: F) -> F::Output {
+    READ_AT.scope((version, changes_before), f).await
+}
+
+/// The data version: the one the request read (see [`at`]) while this process has
+/// written nothing since, else the store's now.
+pub async fn version(store: &DynStore) -> Result<DataVersion, vigia_store::StoreError> {
+    match READ_AT.try_with(|v| *v) {
+        Ok((v, changes)) if changes == store.local_changes() => Ok(v),
+        _ => store.data_version().await,
+    }
+}
+
 type Slot<V> = Arc<tokio::sync::Mutex<Option<(DataVersion, Arc<V>)>>>;
 
 /// Answers by key, each with the data version it was worked out at.
@@ -46,7 +73,7 @@ impl<K: Hash + Eq + Clone, V> Kept<K, V> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, E>>,
     {
-        let version = store.data_version().await?;
+        let version = version(store).await?;
         self.get_at(version, key, compute).await
     }
 
@@ -124,6 +151,30 @@ mod tests {
         assert!(kept.get_at((3, 1, 1), "a", || async { Err::<usize, _>("down".to_string()) }).await.is_err());
         assert_eq!(*kept.get_at((3, 1, 1), "a", || work(14)).await.expect("a later"), 14);
         assert_eq!(runs.load(Ordering::SeqCst), 8);
+    }
+
+    /// A request's version holds while this process writes nothing; its own write (or
+    /// any other of this process) makes the version be read again. Two stores on one
+    /// database stand for two servers.
+    #[tokio::test]
+    async fn a_request_reads_the_version_once_until_this_process_writes() {
+        let db = vigia_store::testing::TestDb::sqlite();
+        let key = vigia_store::MasterKey::generate().expect("key");
+        let here = vigia_store::open(&db.url, std::slice::from_ref(&key)).await.expect("store");
+        let there = vigia_store::open(&db.url, std::slice::from_ref(&key)).await.expect("other store");
+        let system = vigia_store::Actor::SYSTEM;
+        let v0 = here.data_version().await.expect("version");
+        at(v0, here.local_changes(), async {
+            assert_eq!(version(&here).await.expect("v"), v0);
+            there.create_org(&system, "otra", "Otra").await.expect("another server writes");
+            assert_eq!(version(&here).await.expect("v"), v0, "another server's write: the request's version");
+            here.create_org(&system, "esta", "Esta").await.expect("this server writes");
+            let v = version(&here).await.expect("v");
+            assert!(v != v0 && v == here.data_version().await.expect("now"), "read again after a write here");
+        })
+        .await;
+        // Outside a request, always the store's now.
+        assert_eq!(version(&here).await.expect("v"), here.data_version().await.expect("now"));
     }
 
     #[tokio::test]

@@ -135,6 +135,10 @@ pub trait Access: Send + Sync {
     /// (every such write is audited; an audited read of sealed data is not a change)
     /// with [`Access::access_state`], for answers kept until the data change.
     async fn data_version(&self) -> Result<(i64, i64, i64)>;
+    /// How many writes that moved [`Access::data_version`] this process has committed
+    /// through this store: a version read before one of them no longer holds for what
+    /// the reader wrote since (other processes' writes are not counted).
+    fn local_changes(&self) -> u64;
     /// Opens a text value as the audit history keeps it, for `org_id`'s `field` (e.g.
     /// `attempt.notes`) of record `record`; text written before such fields were sealed
     /// comes back as it is, and text sealed before values named their record opens too.

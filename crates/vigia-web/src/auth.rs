@@ -326,17 +326,24 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
     let (method, path, user_id) = (req.method().clone(), req.uri().path().to_string(), user.as_ref().map(|u| u.id));
     // The menu's count of unread alerts: pages only (the API and files do not show it).
     let page = !path.starts_with("/api/") && !path.starts_with("/static/") && req.method() == axum::http::Method::GET;
-    let unread_alerts = match &user {
+    // With it, in the same query, the data version every kept part of the page is
+    // current at (on PostgreSQL each question is a round trip).
+    let changes_before = st.store.local_changes();
+    let (unread_alerts, read_at) = match &user {
         Some(u) if page => st
             .store
             .count_unread_alerts(u.org_id, vigia_domain::account::allows(u.role, Permission::ReadCases))
             .await
-            .unwrap_or(0),
-        _ => 0,
+            .map_or((0, None), |(n, version)| (n, Some(version))),
+        _ => (0, None),
     };
     let ctx = Ctx { user, org, locale, csrf, via, auth_at, address, unread_alerts };
     req.extensions_mut().insert(ctx);
-    let mut resp = LOCALE.scope(locale, next.run(req)).await;
+    let run = LOCALE.scope(locale, next.run(req));
+    let mut resp = match read_at {
+        Some(version) => vigia_app::kept::at(version, changes_before, run).await,
+        None => run.await,
+    };
     // Every refused access is recorded (who, what, the answer), never a secret.
     let status = resp.status().as_u16();
     if matches!(status, 401 | 403 | 404 | 429) {

@@ -112,6 +112,8 @@ pub struct SqlStore {
     vault: Vault,
     /// Where evidence bytes live on disk; `None` keeps them in the database.
     blob_dir: Option<std::path::PathBuf>,
+    /// Writes this process committed that moved the data version ([`crate::Access::local_changes`]).
+    changes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// A write transaction holding the audit chain's head.
@@ -131,6 +133,8 @@ struct WriteTx {
     /// follow (issue #19).
     started_at_seq: i64,
     reads: i64,
+    /// The store's count of committed changes, moved when this one commits.
+    changes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// The audit chain as a write transaction carries it: the last entry's number and hash.
@@ -348,7 +352,8 @@ impl WriteTx {
             keyed_from: self.keyed_from,
             records_bound: self.records_bound,
         };
-        if self.chain.seq - self.started_at_seq > self.reads {
+        let changed = self.chain.seq - self.started_at_seq > self.reads;
+        if changed {
             sqlx::query("UPDATE access_state SET changes = changes + 1 WHERE id = 1").execute(&mut *self.tx).await?;
         }
         sqlx::query("UPDATE chain_head SET seq = $1, hash = $2, mac = $3, touched_at = $4 WHERE id = 1")
@@ -359,6 +364,9 @@ impl WriteTx {
             .execute(&mut *self.tx)
             .await?;
         self.tx.commit().await?;
+        if changed {
+            self.changes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
         Ok(())
     }
 }
@@ -575,7 +583,7 @@ impl SqlStore {
                             .execute(&pool)
                             .await?;
                     }
-                    let store = Self { pool, vault, blob_dir: blob_dir(url) };
+                    let store = Self { pool, vault, blob_dir: blob_dir(url), changes: Default::default() };
                     store.seal_plain_evidence().await?;
                     store.index_case_references().await?;
                     // A database that cannot take a write now (its head fails its
@@ -640,6 +648,7 @@ impl SqlStore {
             key,
             keyed_from: head.keyed_from,
             records_bound: head.records_bound,
+            changes: self.changes.clone(),
         })
     }
 

@@ -31,8 +31,14 @@ async fn cases_are_sealed_private_versioned_and_their_reads_audited() {
         assert!(matches!(bad, Err(StoreError::Invalid(e)) if e.for_field("lawyer_user_id").is_some()));
         d.fields.lawyer_user_id = ana.user_id;
         let before = store.data_version().await.expect("version");
+        let changes_before = store.local_changes();
+        // The menu's count of unread alerts reads the same version in its query.
+        assert_eq!(store.count_unread_alerts(org_a, true).await.expect("menu").1, before);
         let v2 = store.update_case(&ana, org_a, c.id, Some(1), d.clone()).await.expect("update");
-        assert_ne!(store.data_version().await.expect("version"), before, "a change moves the data version");
+        let after = store.data_version().await.expect("version");
+        assert_ne!(after, before, "a change moves the data version");
+        assert_eq!(store.local_changes(), changes_before + 1, "and this process's count of its changes");
+        assert_eq!(store.count_unread_alerts(org_a, true).await.expect("menu").1, after);
         assert_eq!(v2.version, 2);
         assert!(matches!(store.update_case(&ana, org_a, c.id, Some(1), d).await, Err(StoreError::Conflict(_))));
 
@@ -60,6 +66,7 @@ async fn cases_are_sealed_private_versioned_and_their_reads_audited() {
         let version = store.data_version().await.expect("version");
         let sealed = store.read_case_sealed(&ana, org_a, c.id).await.expect("read");
         assert_eq!(store.data_version().await.expect("version"), version, "a read is not a change");
+        assert_eq!(store.local_changes(), changes_before + 2, "the event was; the read was not");
         assert_eq!(sealed.person.full_name, "Yesenia Ramírez Cáceres");
         assert_eq!(sealed.notes.get(&e.id).map(String::as_str), Some("Relata que la agente le quitó el teléfono"));
         let reads = store.history(RecordType::CaseRead, c.id, Some(org_a)).await.expect("h");

@@ -397,21 +397,34 @@ async fn facility_page(
     note_error: Option<String>,
     year: Option<i16>,
 ) -> PageResult {
-    // The calendar and the visits are kept together, per organization, facility,
-    // language and year, until the data change (issue #19): one version read per view.
+    // The calendar, the visits and the organization's notes are kept together, per
+    // organization, facility, language, year and whether the viewer may read notes,
+    // until the data change (issue #19): every note written or erased is audited, so
+    // it moves the data version.
+    let can_read_notes = ctx.can(Permission::ReadSealed);
     let parts = || async {
         let (year, months) = outcome_calendar(st, ctx, &f, year).await?;
-        Ok((year, months, visits::for_facility(st, ctx, &f).await?))
+        let notes: Vec<(String, String)> = match (&ctx.user, can_read_notes) {
+            (Some(u), true) => st
+                .store
+                .facility_notes(u.org_id, f.id)
+                .await?
+                .into_iter()
+                .map(|n| (vigia_domain::format_local(n.created_at, f.time_zone()), n.body))
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok((year, months, visits::for_facility(st, ctx, &f).await?, notes))
     };
-    let (year, months, visits) = match &ctx.user {
+    let (year, months, visits, notes) = match &ctx.user {
         Some(u) => {
             // Without a year asked for, the calendar can show the current one: the
             // current year is in the key.
             let now = jiff::Timestamp::now().in_tz(f.time_zone()).map(|z| z.year()).unwrap_or_default();
-            let key = format!("{}|{}|{:?}|{year:?}|{now}", u.org_id, f.id, ctx.locale);
+            let key = format!("{}|{}|{:?}|{year:?}|{now}|{can_read_notes}", u.org_id, f.id, ctx.locale);
             crate::kit::kept::kept(st, "facility-parts", key, parts).await?
         }
-        // Signed out, both are empty.
+        // Signed out, all are empty.
         None => parts().await?,
     };
     let l = ctx.locale;
@@ -435,17 +448,6 @@ async fn facility_page(
         (tr(l, "field-status"), status_label(l, &f)),
         (tr(l, "field-sources"), opt(&d.sources)),
     ];
-    let can_read_notes = ctx.can(Permission::ReadSealed);
-    let notes = match (&ctx.user, can_read_notes) {
-        (Some(u), true) => st
-            .store
-            .facility_notes(u.org_id, f.id)
-            .await?
-            .into_iter()
-            .map(|n| (vigia_domain::format_local(n.created_at, f.time_zone()), n.body))
-            .collect(),
-        _ => Vec::new(),
-    };
     let page = FacilityPage {
         c: Chrome::new(ctx, &format!("/facilities/{}", f.id)).flash(flash),
         id: f.id,
@@ -471,7 +473,13 @@ async fn facility_show(
     Query(q): Query<HashMap<String, String>>,
 ) -> PageResult {
     ctx.require(Permission::ReadFacilities)?;
-    let f = load_facility(&st, &id).await?;
+    // Kept until the data change like the page's other parts: a facility's every
+    // change is audited. An unknown id is an error, and errors are not kept.
+    let id = parse_id(&id)?;
+    let f = crate::kit::kept::kept(&st, "facility", id.to_string(), || async {
+        st.store.facility(id).await?.ok_or(WebError::NotFound)
+    })
+    .await?;
     let l = ctx.locale;
     let flash = if q.contains_key("created") {
         Some(tr(l, "facility-created"))
