@@ -4,7 +4,10 @@
 //!    million attempts, 100,000 cases, 100,000 statements, 10,000 visits) in a fresh
 //!    data dir, or reuses `VIGIA_BENCH_DATA_DIR` if it already holds one (the dataset
 //!    takes a while to write; measuring again needs no new one). With
-//!    `VIGIA_BENCH_DATABASE_URL=postgres://…` a fresh PostgreSQL database is used.
+//!    `VIGIA_BENCH_DATABASE_URL=postgres://…` a fresh PostgreSQL database is used, or
+//!    with `VIGIA_BENCH_REUSE_DATABASE=1` that URL's own database as it is (one an
+//!    earlier `vigia synth` wrote, at full scale in about twenty minutes, with its keys
+//!    in `VIGIA_BENCH_DATA_DIR`).
 //! 2. Starts `vigia serve` as its own process (the same binary a deployment runs) and
 //!    signs in as the coordinator of an organization in the coalition: a bearer token
 //!    for the API, a session for the pages.
@@ -16,7 +19,8 @@
 //! The clients run on the same two cores as the server, so absolute figures understate
 //! a dedicated server; the ratio to /healthz is the comparable part.
 //!
-//! Run: `cargo bench -p vigia-cli --bench read_load`.
+//! Run: `cargo bench -p vigia-cli --bench read_load` (`VIGIA_BENCH_ONLY=page,map` for
+//! the reads whose names hold one of those words).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -112,17 +116,23 @@ async fn main() {
     let scale = env_num("VIGIA_BENCH_SCALE", 1.0);
     let workers = env_num("VIGIA_BENCH_CONCURRENCY", 50.0) as usize;
     let duration = Duration::from_secs_f64(env_num("VIGIA_BENCH_SECONDS", 5.0));
-    let pg = match std::env::var("VIGIA_BENCH_DATABASE_URL") {
-        Ok(url) => Some(TestDb::postgres(&url).await.expect("PostgreSQL database")),
-        Err(_) => None,
+    let reuse = std::env::var("VIGIA_BENCH_REUSE_DATABASE").is_ok_and(|v| v == "1");
+    let given = std::env::var("VIGIA_BENCH_DATABASE_URL").ok();
+    let pg = match &given {
+        Some(url) if !reuse => Some(TestDb::postgres(url).await.expect("PostgreSQL database")),
+        _ => None,
     };
-    let url = pg.as_ref().map(|db| db.url.clone());
+    let url = pg.as_ref().map(|db| db.url.clone()).or(given.filter(|_| reuse));
     let scratch = std::env::temp_dir().join(format!("vigia-read-load-{}", std::process::id()));
     let data: PathBuf = match (std::env::var("VIGIA_BENCH_DATA_DIR"), &url) {
+        // A reused database keeps its keys in the data dir that wrote it.
         (Ok(d), None) => PathBuf::from(d),
+        (Ok(d), Some(_)) if reuse => PathBuf::from(d),
         _ => scratch.join("data"),
     };
-    if !data.join("vigia.db").exists() || url.is_some() {
+    if reuse && url.is_some() {
+        println!("Reusing the dataset in the database of VIGIA_BENCH_DATABASE_URL");
+    } else if !data.join("vigia.db").exists() || url.is_some() {
         let t = std::time::Instant::now();
         let out = vigia(&data, url.as_deref())
             .args(["synth", "--scale", &scale.to_string()])
@@ -202,6 +212,12 @@ async fn main() {
         ("GET /api/v1/visits/{id}", pick(&visit, "/api/v1/visits/{id}"), false),
         ("GET /api/v1/statistics/timeline", "/api/v1/statistics/timeline".into(), false),
     ];
+    // `VIGIA_BENCH_ONLY=page,map`: only the reads whose names hold one of these (the
+    // mix of them too), to look at a few closely.
+    let only = std::env::var("VIGIA_BENCH_ONLY").unwrap_or_default();
+    let only: Vec<&str> = only.split(',').filter(|s| !s.is_empty()).collect();
+    let reads: Vec<Read> =
+        reads.into_iter().filter(|(name, ..)| only.is_empty() || only.iter().any(|o| name.contains(o))).collect();
     // Every read answers before the load starts: a failing one is a defect, not a figure.
     for (name, path, page) in &reads {
         let r = if *page {

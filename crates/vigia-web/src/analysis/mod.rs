@@ -399,9 +399,27 @@ pub struct EpisodeView {
 #[template(path = "analysis/templates/analysis.html")]
 struct AnalysisPage {
     c: Chrome,
+    /// [`AnalysisContent`] as rendered.
+    content: std::sync::Arc<str>,
+}
+
+/// The page without its frame: rendered once and kept, since escaping its ~130 KB and
+/// copying what it is made of was most of a view's time once the answer was kept.
+#[derive(Template)]
+#[template(path = "analysis/templates/analysis_content.html")]
+struct AnalysisContent<'a> {
+    c: crate::kit::Words,
     /// The filter form's fields (the shared form template reads `filters`).
-    filters: Vec<FieldView>,
-    body: AnalysisBody,
+    filters: &'a [FieldView],
+    body: &'a AnalysisBody,
+}
+
+impl AnalysisContent<'_> {
+    fn html(body: &AnalysisBody, locale: Locale) -> Result<std::sync::Arc<str>, WebError> {
+        let c = crate::kit::Words { locale };
+        let page = AnalysisContent { c, filters: &body.filters, body };
+        Ok(page.render().map_err(|e| WebError::Internal(e.to_string()))?.into())
+    }
 }
 
 /// What the analysis page shows of an answer: worked out once per data version for
@@ -557,11 +575,9 @@ async fn page(
     let l: Locale = ctx.locale;
     let user = ctx.require_user()?.clone();
     let key = format!("{}|{l:?}|{}", user.org_id, question_key(&q));
-    match crate::kit::kept::kept(&st, "analysis-page", key, || body(&st, &ctx, &q)).await {
-        Ok(body) => render(
-            StatusCode::OK,
-            &AnalysisPage { c: Chrome::new(&ctx, "/access/analysis"), filters: body.filters.clone(), body },
-        ),
+    let content = || async { AnalysisContent::html(&body(&st, &ctx, &q).await?, l) };
+    match crate::kit::kept::kept(&st, "analysis-page", key, content).await {
+        Ok(content) => render(StatusCode::OK, &AnalysisPage { c: Chrome::new(&ctx, "/access/analysis"), content }),
         Err(WebError::Invalid(errors)) => {
             // The form again with its reasons, over nothing.
             let body = AnalysisBody {
@@ -576,9 +592,10 @@ async fn page(
                 compare: None,
                 charts: Vec::new(),
             };
+            let content = AnalysisContent::html(&body, l)?;
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &AnalysisPage { c: Chrome::new(&ctx, "/access/analysis"), filters: body.filters.clone(), body },
+                &AnalysisPage { c: Chrome::new(&ctx, "/access/analysis"), content },
             )
         }
         Err(e) => Err(e.into()),

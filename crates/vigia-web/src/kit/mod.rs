@@ -106,6 +106,19 @@ impl Chrome {
     }
 }
 
+/// The words of a part of a page rendered once and kept for everyone of an organization
+/// who reads that language (`c.t(…)` in its template, as in a whole page's): nothing of
+/// the frame, which is each person's.
+pub struct Words {
+    pub locale: Locale,
+}
+
+impl Words {
+    pub fn t(&self, key: &str) -> String {
+        tr(self.locale, key)
+    }
+}
+
 pub(crate) fn render<T: Template>(status: StatusCode, t: &T) -> PageResult {
     let body = t.render().map_err(|e| WebError::Internal(e.to_string()))?;
     Ok((status, Html(body)).into_response())
