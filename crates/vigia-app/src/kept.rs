@@ -23,8 +23,8 @@ use vigia_store::DynStore;
 pub type DataVersion = (i64, i64, i64);
 
 tokio::task_local! {
-    /// The data version a request has already read (a page reads it with the menu's
-    /// count of unread alerts, in one query), with this process's count of changes
+    /// The data version a request has already read (with who is asking, in one
+    /// query), with this process's count of changes
     /// ([`vigia_store::Access::local_changes`]) from before it was read.
     static READ_AT: (DataVersion, u64);
 }

@@ -182,10 +182,8 @@ pub trait Alerts: Send + Sync {
     ) -> Result<Option<Alert>>;
     /// How many of the organization's alerts are unread, as the inbox counts them: case
     /// alerts only when `with_cases`, an alert about an attempt only while the
-    /// organization can still see it; with [`crate::Access::data_version`] read in the
-    /// same query, since every page asks both (the menu's count, and whether its kept
-    /// parts are current) and on PostgreSQL each question is a round trip.
-    async fn count_unread_alerts(&self, org_id: i64, with_cases: bool) -> Result<(i64, (i64, i64, i64))>;
+    /// organization can still see it.
+    async fn count_unread_alerts(&self, org_id: i64, with_cases: bool) -> Result<i64>;
     /// The organization's alerts of one kind after `after_id`, oldest first.
     async fn alerts_after(&self, org_id: i64, kind: &str, after_id: i64, limit: i64) -> Result<Vec<Alert>>;
     /// The newest alert id of the organization, or of all when `None` (0 when none).

@@ -31,6 +31,9 @@ pub struct Caller {
     pub org: Option<Organization>,
     /// The organization requires two-step sign-in and the user has not turned it on.
     pub two_factor_missing: bool,
+    /// [`crate::Access::data_version`], read in the same query: every request that uses
+    /// kept answers needs it, and on PostgreSQL each question is a round trip.
+    pub data_version: (i64, i64, i64),
 }
 
 /// A user's TOTP secret, opened, and whether it is confirmed.

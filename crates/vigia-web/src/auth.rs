@@ -234,8 +234,11 @@ fn valid_token_shape(t: &str) -> bool {
 pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
     let headers = req.headers();
     let secure = st.config.secure_cookies;
-    // Who is asking: the session's or token's lookup brings the user, the organization
-    // and whether a second factor is missing (one query on every request, not four).
+    // Who is asking: the session's or token's lookup brings the user, the organization,
+    // whether a second factor is missing and the data version (one query on every
+    // request, not five). This process's count of its changes is taken first: a change
+    // it commits after the version was read makes kept answers read the version again.
+    let changes_before = st.store.local_changes();
     let mut caller: Option<vigia_store::Caller> = None;
     let mut via = Via::Anonymous;
     let mut csrf = None;
@@ -274,9 +277,9 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
         via = if via == Via::Bearer { Via::BadBearer } else { Via::Anonymous };
         csrf = None;
     }
-    let (user, org, two_factor_missing) = match caller {
-        Some(c) => (Some(c.user), c.org, c.two_factor_missing),
-        None => (None, None, false),
+    let (user, org, two_factor_missing, read_at) = match caller {
+        Some(c) => (Some(c.user), c.org, c.two_factor_missing, Some(c.data_version)),
+        None => (None, None, false, None),
     };
     // An organization that requires two-factor sign-in sends members without it to set
     // it up before anything else; the API refuses them.
@@ -326,17 +329,17 @@ pub async fn context(State(st): State<AppState>, mut req: Request, next: Next) -
     let (method, path, user_id) = (req.method().clone(), req.uri().path().to_string(), user.as_ref().map(|u| u.id));
     // The menu's count of unread alerts: pages only (the API and files do not show it).
     let page = !path.starts_with("/api/") && !path.starts_with("/static/") && req.method() == axum::http::Method::GET;
-    // With it, in the same query, the data version every kept part of the page is
-    // current at (on PostgreSQL each question is a round trip).
-    let changes_before = st.store.local_changes();
-    let (unread_alerts, read_at) = match &user {
+    let unread_alerts = match &user {
         Some(u) if page => st
             .store
             .count_unread_alerts(u.org_id, vigia_domain::account::allows(u.role, Permission::ReadCases))
             .await
-            .map_or((0, None), |(n, version)| (n, Some(version))),
-        _ => (0, None),
+            .unwrap_or(0),
+        _ => 0,
     };
+    // Reads answer at the version read with who is asking; a request that changes
+    // something (any other method) reads it again where it needs it.
+    let read_at = read_at.filter(|_| req.method() == axum::http::Method::GET);
     let ctx = Ctx { user, org, locale, csrf, via, auth_at, address, unread_alerts };
     req.extensions_mut().insert(ctx);
     let run = LOCALE.scope(locale, next.run(req));

@@ -256,15 +256,19 @@ impl crate::Alerts for SqlStore {
         Ok(a)
     }
 
-    async fn count_unread_alerts(&self, org_id: i64, with_cases: bool) -> Result<(i64, (i64, i64, i64))> {
+    async fn count_unread_alerts(&self, org_id: i64, with_cases: bool) -> Result<i64> {
         let sql = format!(
-            "SELECT (SELECT COUNT(*) FROM alerts x WHERE x.org_id = $1 AND x.read_at IS NULL \
+            "SELECT COUNT(*) AS n FROM alerts x WHERE x.org_id = $1 AND x.read_at IS NULL \
              AND ($2 OR x.kind NOT IN ('deadline', 'violation')) \
-             AND (x.attempt_id IS NULL OR EXISTS (SELECT 1 FROM access_attempts a WHERE a.id = x.attempt_id AND {VISIBLE_TO}))) \
-             AS n, s.changes, s.version, s.generation FROM access_state s WHERE s.id = 1"
+             AND (x.attempt_id IS NULL OR EXISTS (SELECT 1 FROM access_attempts a WHERE a.id = x.attempt_id AND {VISIBLE_TO}))"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(with_cases).fetch_one(&self.pool).await?;
-        Ok((row.try_get("n")?, (row.try_get("changes")?, row.try_get("version")?, row.try_get("generation")?)))
+        let n: i64 = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org_id)
+            .bind(with_cases)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        Ok(n)
     }
 
     async fn newest_alert(&self, org_id: Option<i64>) -> Result<i64> {

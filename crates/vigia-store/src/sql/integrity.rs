@@ -41,7 +41,8 @@ macro_rules! caller_columns {
         "u.display_name, u.locale, u.created_at AS user_created_at, \
          o.slug AS org_slug, o.name AS org_name, o.created_at AS org_created_at, \
          (SELECT h.content FROM audit_log h WHERE h.record_type = 'org_settings' AND h.record_id = m.org_id \
-          ORDER BY h.seq DESC LIMIT 1) AS org_settings"
+          ORDER BY h.seq DESC LIMIT 1) AS org_settings, \
+         ds.changes AS data_changes, ds.version AS data_access_version, ds.generation AS data_generation"
     };
 }
 
@@ -53,7 +54,7 @@ pub(super) const SESSION_USER_SEC: &str = concat!(
     ", ",
     caller_columns!(),
     " FROM sessions s JOIN users u ON u.id = s.user_id JOIN memberships m ON m.user_id = u.id \
-     LEFT JOIN organizations o ON o.id = m.org_id WHERE s.token_hash = $1"
+     LEFT JOIN organizations o ON o.id = m.org_id JOIN access_state ds ON ds.id = 1 WHERE s.token_hash = $1"
 );
 
 /// A live token's user, with what the token's and the user's MACs cover (`$1`: the
@@ -67,7 +68,7 @@ pub(super) const TOKEN_USER_SEC: &str = concat!(
     ", ",
     caller_columns!(),
     " FROM users u JOIN memberships m ON m.user_id = u.id JOIN api_tokens t ON t.user_id = u.id \
-     LEFT JOIN organizations o ON o.id = m.org_id \
+     LEFT JOIN organizations o ON o.id = m.org_id JOIN access_state ds ON ds.id = 1 \
      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)"
 );
 

@@ -743,5 +743,6 @@ fn caller_from_row(r: &DbRow) -> Result<crate::Caller> {
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let totp_on: i64 = r.try_get("totp_on")?;
     let two_factor_missing = super::requires_2fa_in(settings.as_ref()) && totp_on == 0;
-    Ok(crate::Caller { user, org, two_factor_missing })
+    let data_version = (r.try_get("data_changes")?, r.try_get("data_access_version")?, r.try_get("data_generation")?);
+    Ok(crate::Caller { user, org, two_factor_missing, data_version })
 }

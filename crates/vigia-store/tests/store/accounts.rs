@@ -15,7 +15,9 @@ async fn sessions_expire_and_failures_are_counted() {
         let t0 = 1_000_000_000_000i64;
         let min = 60_000_000i64;
         store.create_session("h1", uid, "csrf", t0).await.expect("session");
-        assert!(store.session("h1", t0 + 5 * min, 30 * min, 720 * min).await.expect("s").is_some());
+        let s = store.session("h1", t0 + 5 * min, 30 * min, 720 * min).await.expect("s").expect("live");
+        // Who is asking comes with the data version, read in the same query.
+        assert_eq!(s.caller.data_version, store.data_version().await.expect("version"));
         assert!(store.session("h1", t0 + 40 * min, 30 * min, 720 * min).await.expect("s").is_none(), "idle");
         assert!(store.session("h1", t0, 30 * min, 720 * min).await.expect("s").is_none(), "deleted");
 
@@ -43,6 +45,7 @@ async fn sessions_expire_and_failures_are_counted() {
         let c = store.api_caller(&secrets::token_hash(&token)).await.expect("caller").expect("live token");
         let org = store.org(c.user.org_id).await.expect("org");
         assert_eq!((c.user.id, c.org, c.two_factor_missing), (uid, org.clone(), false));
+        assert_eq!(c.data_version, store.data_version().await.expect("version"), "the version, in the same query");
         assert!(org.is_some());
         let used = store.api_tokens(uid).await.expect("tokens");
         assert!(used.iter().all(|t| t.last_used_at.is_some()), "{used:?}");

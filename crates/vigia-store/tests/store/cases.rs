@@ -32,13 +32,9 @@ async fn cases_are_sealed_private_versioned_and_their_reads_audited() {
         d.fields.lawyer_user_id = ana.user_id;
         let before = store.data_version().await.expect("version");
         let changes_before = store.local_changes();
-        // The menu's count of unread alerts reads the same version in its query.
-        assert_eq!(store.count_unread_alerts(org_a, true).await.expect("menu").1, before);
         let v2 = store.update_case(&ana, org_a, c.id, Some(1), d.clone()).await.expect("update");
-        let after = store.data_version().await.expect("version");
-        assert_ne!(after, before, "a change moves the data version");
+        assert_ne!(store.data_version().await.expect("version"), before, "a change moves the data version");
         assert_eq!(store.local_changes(), changes_before + 1, "and this process's count of its changes");
-        assert_eq!(store.count_unread_alerts(org_a, true).await.expect("menu").1, after);
         assert_eq!(v2.version, 2);
         assert!(matches!(store.update_case(&ana, org_a, c.id, Some(1), d).await, Err(StoreError::Conflict(_))));
 

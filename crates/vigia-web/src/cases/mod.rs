@@ -85,8 +85,11 @@ fn name_for(st: &AppState, ctx: &Ctx, c: &Case) -> Result<String, WebError> {
     }
 }
 
+/// The calendars, kept until the data change: adding a rule is audited, so it moves the
+/// data version, and a read then costs no question to the database.
 async fn calendars(st: &AppState) -> Result<std::sync::Arc<Calendars>, WebError> {
-    Ok(vigia_store::calendars(&*st.store).await?)
+    crate::kit::kept::kept(st, "calendars", String::new(), || async { Ok(vigia_store::calendars(&*st.store).await?) })
+        .await
 }
 
 fn assess(cf: &CaseFacts, cals: &Calendars, today: Date) -> Result<Assessment, WebError> {
