@@ -16,7 +16,8 @@ pub type Part = Box<dyn Any + Send + Sync>;
 
 /// The part `name` for `key` at the data's current version: the kept one, or
 /// `compute`'s (then kept). `key` must name everything the part depends on besides the
-/// recorded data, the viewer's organization first: a part is never shared across keys.
+/// recorded data, the viewer's organization first when the part depends on it (the
+/// calendars and a facility do not): a part is never shared across keys.
 pub async fn kept<T, F, Fut>(st: &AppState, name: &'static str, key: String, compute: F) -> Result<T, WebError>
 where
     T: Clone + Send + Sync + 'static,
