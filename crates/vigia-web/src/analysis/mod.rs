@@ -425,7 +425,6 @@ impl AnalysisContent<'_> {
 /// What the analysis page shows of an answer: worked out once per data version for
 /// each organization, language and question (the map, the charts and the tables by
 /// week over years took ~5 ms of CPU per view).
-#[derive(Clone)]
 struct AnalysisBody {
     summary: String,
     method: String,

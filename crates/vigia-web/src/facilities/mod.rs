@@ -474,12 +474,10 @@ async fn facility_show(
 ) -> PageResult {
     ctx.require(Permission::ReadFacilities)?;
     // Kept until the data change like the page's other parts: a facility's every
-    // change is audited. An unknown id is an error, and errors are not kept.
-    let id = parse_id(&id)?;
-    let f = crate::kit::kept::kept(&st, "facility", id.to_string(), || async {
-        st.store.facility(id).await?.ok_or(WebError::NotFound)
-    })
-    .await?;
+    // change is audited. The id is checked before it becomes a key; an unknown one is
+    // an error, and errors are not kept.
+    let key = parse_id(&id)?.to_string();
+    let f = crate::kit::kept::kept(&st, "facility", key, || load_facility(&st, &id)).await?;
     let l = ctx.locale;
     let flash = if q.contains_key("created") {
         Some(tr(l, "facility-created"))
